@@ -1,0 +1,2 @@
+export type { SyncState } from './sync-state.js';
+export * from './types.js';

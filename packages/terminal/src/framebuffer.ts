@@ -1,0 +1,216 @@
+/**
+ * The Framebuffer: an immutable picture of a terminal screen, what the server's headless emulator shows and what
+ * the client must reproduce on the user's terminal, cell for cell.
+ *
+ * Immutability is what makes the sync cheap: a new snapshot reuses every Row object whose contents did not change,
+ * so the differ and renderer skip unchanged rows with one `===` and the sender can keep old states without copies.
+ */
+
+/**
+ * A colour, encoded exactly as @xterm/headless reports it so a snapshot needs no translation and a round trip
+ * through SGR keeps the colour *mode* (SGR 31 and SGR 38;5;1 paint the same red but are different cells to an
+ * emulator): `COLOR_DEFAULT`, `COLOR_PALETTE_16 | index (0–15)`, `COLOR_PALETTE_256 | index (0–255)`, or
+ * `COLOR_RGB | 0xRRGGBB`.
+ */
+export type Color = number;
+export const COLOR_DEFAULT: Color = 0;
+export const COLOR_PALETTE_16 = 0x1000000;
+export const COLOR_PALETTE_256 = 0x2000000;
+export const COLOR_RGB = 0x3000000;
+export const COLOR_MODE_MASK = 0x3000000;
+export const COLOR_VALUE_MASK = 0xffffff;
+
+/** Cell attribute flags (a bit set). */
+export const enum Attr {
+  None = 0,
+  Bold = 1 << 0,
+  Dim = 1 << 1,
+  Italic = 1 << 2,
+  Underline = 1 << 3,
+  Blink = 1 << 4,
+  Inverse = 1 << 5,
+  Invisible = 1 << 6,
+  Strikethrough = 1 << 7,
+  Overline = 1 << 8,
+}
+/** Every defined attribute bit; anything outside this mask is invalid. */
+export const ATTR_ALL = (1 << 9) - 1;
+
+export interface Cell {
+  /**
+   * The grapheme drawn in the cell: a base character plus any combining marks. '' for an empty (never written or
+   * erased) cell and for the second half of a wide character.
+   */
+  readonly text: string;
+  /** 1 for a normal cell, 2 for the first half of a wide character, 0 for its second half. */
+  readonly width: 0 | 1 | 2;
+  readonly fg: Color;
+  readonly bg: Color;
+  readonly attrs: number;
+}
+
+export interface Row {
+  readonly cells: readonly Cell[];
+  /**
+   * True when the text of this row continues on the next row because the program wrote past the last column
+   * (soft wrap). The renderer must let the local terminal wrap too, so copy and word selection join the lines.
+   */
+  readonly wrapped: boolean;
+}
+
+export type CursorStyle = 'block' | 'underline' | 'bar';
+
+export interface Cursor {
+  /** 0-based column; may equal `cols` transiently in emulators with a pending wrap, but snapshots clamp it. */
+  readonly x: number;
+  /** 0-based row. */
+  readonly y: number;
+  readonly visible: boolean;
+  readonly style: CursorStyle;
+  readonly blink: boolean;
+}
+
+export type MouseTracking = 'none' | 'x10' | 'vt200' | 'drag' | 'any';
+export type MouseEncoding = 'default' | 'utf8' | 'sgr' | 'urxvt' | 'sgr-pixels';
+
+/** The terminal modes the user's terminal must mirror, because they change what its keys and mouse send. */
+export interface TerminalModes {
+  /** DECCKM (?1): arrows send SS3 instead of CSI. */
+  readonly applicationCursorKeys: boolean;
+  /** DECKPAM / DECNKM (?66). */
+  readonly applicationKeypad: boolean;
+  /** ?2004 */
+  readonly bracketedPaste: boolean;
+  /** ?9, ?1000, ?1002, ?1003 */
+  readonly mouseTracking: MouseTracking;
+  /** ?1005, ?1006, ?1015, ?1016 */
+  readonly mouseEncoding: MouseEncoding;
+  /** ?1004 */
+  readonly focusReporting: boolean;
+  /** Kitty keyboard protocol flags the app pushed (`CSI > flags u`); 0 when unused. */
+  readonly kittyKeyboardFlags: number;
+  /** xterm modifyOtherKeys level (`CSI > 4 ; n m`): 0, 1 or 2. */
+  readonly modifyOtherKeys: 0 | 1 | 2;
+  /** DECSCNM (?5): the whole screen in reverse video. */
+  readonly reverseVideo: boolean;
+}
+
+export const DEFAULT_MODES: TerminalModes = Object.freeze({
+  applicationCursorKeys: false,
+  applicationKeypad: false,
+  bracketedPaste: false,
+  mouseTracking: 'none',
+  mouseEncoding: 'default',
+  focusReporting: false,
+  kittyKeyboardFlags: 0,
+  modifyOtherKeys: 0,
+  reverseVideo: false,
+});
+
+/**
+ * A clipboard write the program made with OSC 52. `generation` counts writes since the session began, so a
+ * repeated copy of the same text still reaches the user's terminal once per copy.
+ */
+export interface ClipboardWrite {
+  readonly generation: number;
+  /** The OSC 52 selection parameter, e.g. 'c' or 'p' ('' means the terminal's default). */
+  readonly selection: string;
+  /** The base64 payload exactly as the program sent it. */
+  readonly data: string;
+}
+
+export interface Framebuffer {
+  readonly cols: number;
+  readonly rows: number;
+  /** Exactly `rows` rows of exactly `cols` cells each. */
+  readonly lines: readonly Row[];
+  readonly cursor: Cursor;
+  readonly modes: TerminalModes;
+  /** Window title (OSC 0/2). */
+  readonly title: string;
+  /** Bells rung since the session began; the renderer rings once whenever this grows. */
+  readonly bellCount: number;
+  /** The latest clipboard write, if any. */
+  readonly clipboard: ClipboardWrite | undefined;
+  /** Whether the program is on the alternate screen (informational: the client draws on the normal screen). */
+  readonly alternateScreen: boolean;
+}
+
+export const BLANK_CELL: Cell = Object.freeze({ text: '', width: 1, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 });
+
+export const DEFAULT_CURSOR: Cursor = Object.freeze({ x: 0, y: 0, visible: true, style: 'block', blink: true });
+
+const blankRowCache = new Map<number, Row>();
+
+/** A row of `cols` blank cells. Shared: the same width always returns the same object. */
+export function blankRow(cols: number): Row {
+  let row = blankRowCache.get(cols);
+  if (row === undefined) {
+    row = Object.freeze({ cells: Object.freeze(new Array<Cell>(cols).fill(BLANK_CELL)), wrapped: false });
+    if (blankRowCache.size < 64) blankRowCache.set(cols, row);
+  }
+  return row;
+}
+
+/** A blank screen, the state both ends hold before the first update. */
+export function blankFramebuffer(cols: number, rows: number): Framebuffer {
+  if (!Number.isInteger(cols) || cols < 1 || !Number.isInteger(rows) || rows < 1) {
+    throw new RangeError(`blankFramebuffer: size must be positive integers, got ${cols}x${rows}`);
+  }
+  return Object.freeze({
+    cols,
+    rows,
+    lines: Object.freeze(new Array<Row>(rows).fill(blankRow(cols))),
+    cursor: DEFAULT_CURSOR,
+    modes: DEFAULT_MODES,
+    title: '',
+    bellCount: 0,
+    clipboard: undefined,
+    alternateScreen: false,
+  });
+}
+
+export function cellsEqual(a: Cell, b: Cell): boolean {
+  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs);
+}
+
+export function rowsEqual(a: Row, b: Row): boolean {
+  if (a === b) return true;
+  if (a.wrapped !== b.wrapped || a.cells.length !== b.cells.length) return false;
+  for (let i = 0; i < a.cells.length; i++) if (!cellsEqual(a.cells[i]!, b.cells[i]!)) return false;
+  return true;
+}
+
+export function cursorsEqual(a: Cursor, b: Cursor): boolean {
+  return a.x === b.x && a.y === b.y && a.visible === b.visible && a.style === b.style && a.blink === b.blink;
+}
+
+export function modesEqual(a: TerminalModes, b: TerminalModes): boolean {
+  return (
+    a.applicationCursorKeys === b.applicationCursorKeys &&
+    a.applicationKeypad === b.applicationKeypad &&
+    a.bracketedPaste === b.bracketedPaste &&
+    a.mouseTracking === b.mouseTracking &&
+    a.mouseEncoding === b.mouseEncoding &&
+    a.focusReporting === b.focusReporting &&
+    a.kittyKeyboardFlags === b.kittyKeyboardFlags &&
+    a.modifyOtherKeys === b.modifyOtherKeys &&
+    a.reverseVideo === b.reverseVideo
+  );
+}
+
+function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.generation === b.generation && a.selection === b.selection && a.data === b.data;
+}
+
+/** Whole-state equality: every cell, the cursor, the modes, title, bell count, clipboard and screen kind. */
+export function framebuffersEqual(a: Framebuffer, b: Framebuffer): boolean {
+  if (a === b) return true;
+  if (a.cols !== b.cols || a.rows !== b.rows) return false;
+  if (!cursorsEqual(a.cursor, b.cursor) || !modesEqual(a.modes, b.modes)) return false;
+  if (a.title !== b.title || a.bellCount !== b.bellCount || a.alternateScreen !== b.alternateScreen) return false;
+  if (!clipboardsEqual(a.clipboard, b.clipboard)) return false;
+  for (let y = 0; y < a.rows; y++) if (!rowsEqual(a.lines[y]!, b.lines[y]!)) return false;
+  return true;
+}

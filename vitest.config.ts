@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run from source: the `tsmosh-source` export condition maps each workspace package to src/index.ts,
+// so no build is needed for unit tests. End-to-end tests under test/ that spawn the bins use dist/ (npm test
+// runs `tsc -b` first through `pretest`).
+export default defineConfig({
+  resolve: { conditions: ['tsmosh-source'] },
+  ssr: { resolve: { conditions: ['tsmosh-source'] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Real ptys, sshd and UDP sockets: give slow shared machines room, but no test relies on a timing margin.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/results.json' },
+  },
+});
