@@ -1,0 +1,379 @@
+/**
+ * The SSH bootstrap: log in the way the user's `ssh` would (their config, known_hosts, agent and keys), run
+ * `tsmosh-server new` on the host, read its `TSMOSH CONNECT <port> <key>` line, and close SSH. Nothing after this
+ * depends on the TCP connection.
+ */
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import type { AuthenticationType, ClientChannel, ConnectConfig, KeyboardInteractiveCallback, NextAuthHandler, Prompt } from 'ssh2';
+import { defaultIdentityFiles, parseDestination, resolveHost, type ResolvedHost, type ResolveOptions } from './config.js';
+import { checkHostKey, keyTypeOfBlob, knownHostsName, recordHostKey, sha256Fingerprint, type HostKeyVerdict } from './known-hosts.js';
+
+const { Client, utils: sshUtils } = ssh2;
+
+/** How long the whole login may take before we give up (ms): OpenSSH has no default; ssh2's is 20 s. */
+const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
+/** Passphrase and password attempts before giving up, as OpenSSH's NumberOfPasswordPrompts default (3). */
+const PROMPT_ATTEMPTS = 3;
+
+/** What the bootstrap needs from the user's terminal. */
+export interface Prompter {
+  /** Asks on the terminal and returns the answer; `echo: false` for secrets. Rejects if there is no terminal. */
+  ask(question: string, options: { echo: boolean }): Promise<string>;
+  /** Shows a message (stderr). */
+  tell(message: string): void;
+}
+
+export class BootstrapError extends Error {
+  static override name = 'BootstrapError';
+  override name = 'BootstrapError';
+  constructor(
+    message: string,
+    readonly reason: 'auth' | 'host-key-changed' | 'host-key-revoked' | 'host-key-refused' | 'server-not-found' | 'server-failed' | 'network' | 'config',
+  ) {
+    super(message);
+  }
+}
+
+export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
+  readonly destination: string;
+  readonly prompter: Prompter;
+  /** The remote command that starts the server, used verbatim (it may contain spaces): default `tsmosh-server`. */
+  readonly serverCommand?: string;
+  /** Arguments for `tsmosh-server new`, quoted for the remote shell here. */
+  readonly serverArguments: readonly string[];
+  readonly family?: 4 | 6;
+  readonly loginTimeoutMs?: number;
+}
+
+export interface BootstrapResult {
+  /** Where the UDP client should send: the address SSH reached (or the resolved host name behind a jump host). */
+  readonly udpHost: string;
+  readonly port: number;
+  readonly key: string;
+  /** Round-trip time measured during the login (ms), to seed the UDP client's RTT estimate. */
+  readonly rttMs: number | undefined;
+  readonly resolved: ResolvedHost;
+}
+
+/** Single-quotes a word for a POSIX shell on the host. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+const CONNECT_LINE = /^TSMOSH CONNECT (\d{1,5}) ([A-Za-z0-9_-]+)\s*$/;
+
+/** Splits `tsmosh-server new` output into the CONNECT line and whatever else the host printed (motd, warnings). */
+export function parseServerOutput(stdout: string): { port: number; key: string; otherLines: string[] } | { otherLines: string[] } {
+  const otherLines: string[] = [];
+  let found: { port: number; key: string } | undefined;
+  for (const line of stdout.split(/\r?\n/)) {
+    const match = CONNECT_LINE.exec(line);
+    if (match && found === undefined) found = { port: Number(match[1]), key: match[2]! };
+    else if (line.trim() !== '') otherLines.push(line);
+  }
+  return found ? { ...found, otherLines } : { otherLines };
+}
+
+export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  const resolved = resolveHost(options);
+  const deadline = options.loginTimeoutMs ?? (resolved.connectTimeoutSeconds ? resolved.connectTimeoutSeconds * 1000 : DEFAULT_LOGIN_TIMEOUT_MS);
+  const clients: InstanceType<typeof Client>[] = [];
+  try {
+    // Jump hosts first (ProxyJump), each logged into with its own configuration; each hop forwards to the next,
+    // the last to the target.
+    const hops = resolved.proxyJump.map((hop) => {
+      const parsed = parseDestination(hop);
+      return resolveHost({ ...options, destination: hop, port: parsed.port, user: parsed.user });
+    });
+    let tunnel: NodeJS.ReadWriteStream | undefined;
+    for (let index = 0; index < hops.length; index++) {
+      const hopClient = await login(hops[index]!, options, deadline, tunnel);
+      clients.push(hopClient.client);
+      const next = hops[index + 1] ?? resolved;
+      tunnel = await forwardTo(hopClient.client, next.hostName, next.port);
+    }
+    const target = await login(resolved, options, deadline, tunnel);
+    clients.push(target.client);
+
+    const command = [options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' ');
+    const started = performance.now();
+    const { stdout, stderr, code, channelOpenedAt } = await execute(target.client, command);
+    // Opening a channel and starting a command costs two round trips; the TCP handshake cost one.
+    const execRttMs = channelOpenedAt === undefined ? undefined : (channelOpenedAt - started) / 2;
+    const rttMs = Math.min(target.rttMs ?? Infinity, execRttMs ?? Infinity);
+
+    const parsed = parseServerOutput(stdout);
+    for (const line of parsed.otherLines) options.prompter.tell(line);
+    if (!('key' in parsed)) {
+      const errorText = stderr.trim();
+      if (code === 127 || /command not found|No such file or directory|not found/i.test(errorText)) {
+        throw new BootstrapError(
+          `tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${resolved.alias}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`,
+          'server-not-found',
+        );
+      }
+      const firstLine = errorText.split('\n').find((line) => line.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
+      throw new BootstrapError(`tsmosh: tsmosh-server on ${resolved.alias} did not start a session: ${firstLine}`, 'server-failed');
+    }
+    for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.prompter.tell(line);
+
+    const udpHost = target.remoteAddress ?? (await resolveAddress(resolved.hostName, options.family));
+    return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved };
+  } finally {
+    for (const client of clients.reverse()) client.end();
+  }
+}
+
+async function resolveAddress(host: string, family: 4 | 6 | undefined): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    const { address } = await lookup(host, family ? { family } : {});
+    return address;
+  } catch (error) {
+    throw new BootstrapError(`tsmosh: cannot resolve ${host}: ${(error as Error).message}`, 'network');
+  }
+}
+
+interface LoggedIn {
+  readonly client: InstanceType<typeof Client>;
+  /** The peer address of a direct TCP connection; undefined through a jump host. */
+  readonly remoteAddress: string | undefined;
+  readonly rttMs: number | undefined;
+}
+
+async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutMs: number, tunnel?: NodeJS.ReadWriteStream): Promise<LoggedIn> {
+  let socket: Socket | undefined;
+  let connectRttMs: number | undefined;
+  if (tunnel === undefined) {
+    const address = await resolveAddress(resolved.hostName, options.family);
+    socket = await new Promise<Socket>((resolve, reject) => {
+      const started = performance.now();
+      const tcp = tcpConnect({ host: address, port: resolved.port });
+      const timer = setTimeout(() => {
+        tcp.destroy();
+        reject(new BootstrapError(`tsmosh: connecting to ${resolved.alias} (${address} port ${resolved.port}) timed out`, 'network'));
+      }, timeoutMs);
+      tcp.once('connect', () => {
+        clearTimeout(timer);
+        connectRttMs = performance.now() - started; // one TCP handshake ≈ one round trip
+        resolve(tcp);
+      });
+      tcp.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new BootstrapError(`tsmosh: cannot connect to ${resolved.alias} (${address} port ${resolved.port}): ${(error as Error).message}`, 'network'));
+      });
+    });
+  }
+
+  const client = new Client();
+  let verdict: HostKeyVerdict | undefined;
+  let hostKeyError: BootstrapError | undefined;
+  const lookupName = knownHostsName(resolved.hostKeyAlias ?? resolved.hostName, resolved.port);
+  const files = [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles];
+
+  const hostVerifier = (key: Buffer, callback: (accept: boolean) => void): void => {
+    verdict = checkHostKey(files, [lookupName], key);
+    verifyHostKey(verdict, key, resolved, lookupName, options.prompter).then(
+      (accept) => callback(accept),
+      (error: unknown) => {
+        hostKeyError = error instanceof BootstrapError ? error : new BootstrapError(String(error), 'host-key-refused');
+        callback(false);
+      },
+    );
+  };
+
+  const config: ConnectConfig = {
+    ...(socket ? { sock: socket } : { sock: tunnel as unknown as Socket }),
+    username: resolved.user,
+    hostVerifier: hostVerifier as unknown as ConnectConfig['hostVerifier'],
+    authHandler: makeAuthHandler(resolved, options.prompter) as unknown as ConnectConfig['authHandler'],
+    readyTimeout: timeoutMs,
+    tryKeyboard: resolved.kbdInteractiveAuthentication,
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (error: Error & { level?: string }) => {
+      if (hostKeyError) return reject(hostKeyError);
+      if (error.level === 'client-authentication') {
+        return reject(new BootstrapError(`tsmosh: authentication to ${resolved.user}@${resolved.alias} failed (tried: agent, keys, and prompts the server allowed). Check your key with 'ssh ${resolved.alias}'.`, 'auth'));
+      }
+      if (error.level === 'client-timeout') {
+        return reject(new BootstrapError(`tsmosh: logging in to ${resolved.alias} timed out after ${Math.round(timeoutMs / 1000)} s`, 'network'));
+      }
+      reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${error.message}`, 'network'));
+    });
+    try {
+      client.connect(config);
+    } catch (error) {
+      reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${(error as Error).message}`, 'config'));
+    }
+  });
+  return { client, remoteAddress: socket?.remoteAddress, rttMs: connectRttMs };
+}
+
+async function verifyHostKey(verdict: HostKeyVerdict, key: Buffer, resolved: ResolvedHost, name: string, prompter: Prompter): Promise<boolean> {
+  const type = keyTypeOfBlob(key);
+  const fingerprint = sha256Fingerprint(key);
+  switch (verdict.kind) {
+    case 'known':
+      return true;
+    case 'revoked':
+      throw new BootstrapError(`tsmosh: the ${type} host key of ${resolved.alias} is marked @revoked in ${verdict.file}:${verdict.line}; refusing to connect.`, 'host-key-revoked');
+    case 'changed':
+      prompter.tell(
+        [
+          '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+          '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @',
+          '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+          'Someone could be eavesdropping on you right now (man-in-the-middle attack)!',
+          'It is also possible that a host key has just been changed.',
+          `The ${type} key sent by the remote host is ${fingerprint}.`,
+          `The key recorded for ${name} is in ${verdict.file}:${verdict.line}.`,
+        ].join('\n'),
+      );
+      throw new BootstrapError(
+        `tsmosh: host key for ${resolved.alias} has changed (${verdict.file}:${verdict.line}); refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R '${name}'`,
+        'host-key-changed',
+      );
+    case 'unknown': {
+      const record = () => recordHostKey(resolved.userKnownHostsFiles[0]!, name, key, resolved.hashKnownHosts);
+      if (resolved.strictHostKeyChecking === 'yes') {
+        throw new BootstrapError(`tsmosh: no ${type} host key is known for ${name} and StrictHostKeyChecking is on; add it with: ssh ${resolved.alias}`, 'host-key-refused');
+      }
+      if (resolved.strictHostKeyChecking === 'accept-new' || resolved.strictHostKeyChecking === 'no') {
+        record();
+        prompter.tell(`Warning: Permanently added '${name}' (${type}) to the list of known hosts.`);
+        return true;
+      }
+      const question =
+        `The authenticity of host '${name}' can't be established.\n` +
+        `${type.replace(/^ssh-/, '').toUpperCase()} key fingerprint is ${fingerprint}.\n` +
+        'Are you sure you want to continue connecting (yes/no/[fingerprint])? ';
+      for (;;) {
+        const answer = (await prompter.ask(question, { echo: true })).trim();
+        if (answer === 'yes' || answer === fingerprint) {
+          record();
+          prompter.tell(`Warning: Permanently added '${name}' (${type}) to the list of known hosts.`);
+          return true;
+        }
+        if (answer === 'no' || answer === '') throw new BootstrapError(`tsmosh: host key verification for ${name} refused by the user.`, 'host-key-refused');
+        if (answer.startsWith('SHA256:')) throw new BootstrapError(`tsmosh: the fingerprint you typed does not match ${fingerprint}; not connecting.`, 'host-key-refused');
+        prompter.tell("Please type 'yes', 'no' or the fingerprint: ");
+      }
+    }
+  }
+}
+
+type AuthAttempt = Exclude<Parameters<NextAuthHandler>[0], string>;
+
+/**
+ * The order OpenSSH uses: public keys (agent first, then identity files, asking for passphrases), then
+ * keyboard-interactive, then password, each only when the server still allows it.
+ */
+function makeAuthHandler(resolved: ResolvedHost, prompter: Prompter) {
+  const home = process.env.HOME ?? '';
+  const identityFiles = resolved.identityFiles.length > 0 ? resolved.identityFiles : defaultIdentityFiles(home);
+  const attempts: Array<() => Promise<AuthAttempt | undefined>> = [];
+  const username = resolved.user;
+  const remote = `${resolved.user}@${resolved.alias}`;
+
+  if (resolved.pubkeyAuthentication && resolved.identityAgent !== undefined && !resolved.identitiesOnly) {
+    attempts.push(async () => ({ type: 'agent', username, agent: resolved.identityAgent! }));
+  }
+  if (resolved.pubkeyAuthentication) {
+    for (const file of identityFiles) {
+      attempts.push(async () => {
+        let text: Buffer;
+        try {
+          text = readFileSync(file);
+        } catch {
+          return undefined; // default identity files that do not exist are skipped silently, as ssh does
+        }
+        const plain = sshUtils.parseKey(text);
+        if (!(plain instanceof Error)) return { type: 'publickey', username, key: text };
+        if (!/passphrase|encrypted/i.test(plain.message)) {
+          prompter.tell(`tsmosh: skipping identity file ${file}: ${plain.message}`);
+          return undefined;
+        }
+        for (let attempt = 0; attempt < PROMPT_ATTEMPTS; attempt++) {
+          const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { echo: false });
+          if (passphrase === '') return undefined;
+          const parsed = sshUtils.parseKey(text, passphrase);
+          if (!(parsed instanceof Error)) return { type: 'publickey', username, key: text, passphrase };
+          prompter.tell('Bad passphrase, try again.');
+        }
+        return undefined;
+      });
+    }
+  }
+  if (resolved.kbdInteractiveAuthentication) {
+    attempts.push(async () => ({
+      type: 'keyboard-interactive',
+      username,
+      prompt: (_name: string, instructions: string, _lang: string, prompts: Prompt[], finish: KeyboardInteractiveCallback) => {
+        if (instructions) prompter.tell(instructions);
+        (async () => {
+          const answers: string[] = [];
+          for (const item of prompts) answers.push(await prompter.ask(item.prompt, { echo: item.echo ?? false }));
+          finish(answers);
+        })().catch(() => finish([]));
+      },
+    }));
+  }
+  if (resolved.passwordAuthentication) {
+    for (let attempt = 0; attempt < PROMPT_ATTEMPTS; attempt++) {
+      attempts.push(async () => {
+        const password = await prompter.ask(`${remote}'s password: `, { echo: false });
+        return { type: 'password', username, password };
+      });
+    }
+  }
+
+  let next = 0;
+  return (methodsLeft: AuthenticationType[] | null, _partialSuccess: boolean | null, callback: NextAuthHandler) => {
+    // ssh2 accepts `false` for "no more methods" although its typings omit it.
+    const finish = callback as unknown as (next: AuthAttempt | false) => void;
+    (async () => {
+      while (next < attempts.length) {
+        const attempt = await attempts[next++]!().catch(() => undefined);
+        if (attempt === undefined) continue;
+        const method = attempt.type === 'agent' ? 'publickey' : attempt.type;
+        if (methodsLeft !== null && !methodsLeft.includes(method as AuthenticationType)) continue;
+        return attempt;
+      }
+      return false as const;
+    })().then(
+      (attempt) => finish(attempt),
+      () => finish(false),
+    );
+  };
+}
+
+function forwardTo(client: InstanceType<typeof Client>, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+      if (error) reject(new BootstrapError(`tsmosh: the jump host could not reach ${host} port ${port}: ${error.message}`, 'network'));
+      else resolve(stream);
+    });
+  });
+}
+
+function execute(client: InstanceType<typeof Client>, command: string): Promise<{ stdout: string; stderr: string; code: number | undefined; channelOpenedAt: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, channel) => {
+      if (error) return reject(new BootstrapError(`tsmosh: could not run tsmosh-server on the host: ${error.message}`, 'server-failed'));
+      const channelOpenedAt = performance.now();
+      let stdout = '';
+      let stderr = '';
+      let code: number | undefined;
+      channel.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      channel.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      channel.on('exit', (exitCode: number | null) => (code = exitCode ?? undefined));
+      channel.on('close', () => resolve({ stdout, stderr, code, channelOpenedAt }));
+    });
+  });
+}
