@@ -1,0 +1,313 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { unlinkSync } from 'node:fs';
+import { ServerError, type ServerErrorCode } from './errors.js';
+
+/**
+ * The daemon's control protocol: local requests over a Unix socket in the 0700 runtime directory. One request per
+ * connection: the client writes one JSON line, the daemon answers with one JSON line and closes. Every message
+ * carries `v`, the protocol version, so a newer `tsmosh-server` meeting an older running daemon can say so instead
+ * of misreading it.
+ */
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+/** A request line longer than this (bytes) is refused: the largest legitimate one carries an environment. */
+export const MAX_CONTROL_LINE_BYTES = 1 << 20;
+
+/** What a `new` request asks for. Everything the session needs from the caller travels in it. */
+export interface NewSessionRequest {
+  /** argv of the command; empty or absent = the user's login shell. */
+  readonly command?: readonly string[];
+  /** The caller's environment: the session's program inherits it (plus TERM and locale fixes). */
+  readonly env: Readonly<Record<string, string>>;
+  /** `-l NAME=VALUE` pairs from the client, applied only if `env` has no UTF-8 locale (as mosh-server does). */
+  readonly locale?: Readonly<Record<string, string>>;
+  /** Inclusive UDP port range; absent = the default range. */
+  readonly ports?: { readonly low: number; readonly high: number };
+  /** Local address to bind the UDP socket to (`-i`); absent = all addresses. */
+  readonly bindAddress?: string;
+  readonly cols?: number;
+  readonly rows?: number;
+}
+
+export interface NewSessionResult {
+  readonly sessionId: string;
+  readonly port: number;
+  /** SessionKey.toString(): the CONNECT line's key. */
+  readonly key: string;
+}
+
+export interface SessionInfo {
+  readonly sessionId: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  readonly command: readonly string[];
+  /** Wall-clock start time, ISO 8601. */
+  readonly startedAt: string;
+  readonly clientAddress: string | undefined;
+  /** Milliseconds since the last authentic datagram, or undefined if no client has been heard. */
+  readonly lastHeardMsAgo: number | undefined;
+}
+
+export interface EndpointInfo {
+  readonly address: string;
+  readonly port: number;
+  readonly sessions: number;
+  readonly datagramsReceived: number;
+  /** Datagrams whose clear session ID names no session here (strangers, stale clients). */
+  readonly unknownSession: number;
+  /** Datagrams too short or malformed to carry a session ID at all. */
+  readonly malformed: number;
+}
+
+export interface DaemonStatus {
+  readonly pid: number;
+  readonly version: string;
+  readonly sessions: number;
+  readonly endpoints: readonly EndpointInfo[];
+}
+
+export type ControlRequest =
+  | { readonly v: number; readonly op: 'new'; readonly request: NewSessionRequest }
+  | { readonly v: number; readonly op: 'list' }
+  | { readonly v: number; readonly op: 'kill'; readonly sessionId: string }
+  | { readonly v: number; readonly op: 'status' };
+
+export interface ControlResults {
+  new: NewSessionResult;
+  list: readonly SessionInfo[];
+  kill: { readonly killed: string };
+  status: DaemonStatus;
+}
+
+export type ControlResponse =
+  | { readonly v: number; readonly ok: true; readonly result: unknown }
+  | { readonly v: number; readonly ok: false; readonly error: { readonly code: ServerErrorCode; readonly message: string } };
+
+export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
+
+/** Parses and validates one request line; throws ServerError('control-protocol') on anything malformed. */
+export function parseControlRequest(line: string): ControlRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw protocolError('request is not JSON');
+  }
+  if (!isRecord(value)) throw protocolError('request is not an object');
+  if (value.v !== CONTROL_PROTOCOL_VERSION) {
+    throw protocolError(
+      `request speaks control protocol ${String(value.v)}, this daemon speaks ${CONTROL_PROTOCOL_VERSION}; end the old daemon (kill its pid) and retry`,
+    );
+  }
+  switch (value.op) {
+    case 'list':
+    case 'status':
+      return { v: value.v, op: value.op };
+    case 'kill':
+      if (typeof value.sessionId !== 'string') throw protocolError('kill needs a string sessionId');
+      return { v: value.v, op: 'kill', sessionId: value.sessionId };
+    case 'new':
+      return { v: value.v, op: 'new', request: validateNewSessionRequest(value.request) };
+    default:
+      throw protocolError(`unknown op ${JSON.stringify(value.op)}`);
+  }
+}
+
+function validateNewSessionRequest(value: unknown): NewSessionRequest {
+  if (!isRecord(value)) throw protocolError('new needs a request object');
+  const { command, env, locale, ports, bindAddress, cols, rows } = value;
+  if (command !== undefined && !(Array.isArray(command) && command.every((part) => typeof part === 'string'))) {
+    throw protocolError('command must be an array of strings');
+  }
+  if (!isStringRecord(env)) throw protocolError('env must be an object of strings');
+  if (locale !== undefined && !isStringRecord(locale)) throw protocolError('locale must be an object of strings');
+  if (ports !== undefined) {
+    if (!isRecord(ports) || !isPort(ports.low) || !isPort(ports.high) || ports.low > ports.high) {
+      throw protocolError('ports must be {low, high} with 0 <= low <= high <= 65535');
+    }
+  }
+  if (bindAddress !== undefined && typeof bindAddress !== 'string') throw protocolError('bindAddress must be a string');
+  for (const [name, size] of [['cols', cols], ['rows', rows]] as const) {
+    if (size !== undefined && !(Number.isInteger(size) && (size as number) > 0 && (size as number) <= 10_000)) {
+      throw protocolError(`${name} must be a positive integer`);
+    }
+  }
+  return value as unknown as NewSessionRequest;
+}
+
+/** Listens on `socketPath`, one JSON request line per connection. Removes a stale socket file first. */
+export async function listenControl(socketPath: string, handle: ControlHandler): Promise<Server> {
+  const server = createServer((socket) => serveOne(socket, handle));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** Removes a socket file left by a daemon that died without cleaning up. Only call when nothing answers on it. */
+export function removeStaleSocket(socketPath: string): void {
+  try {
+    unlinkSync(socketPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function serveOne(socket: Socket, handle: ControlHandler): void {
+  let buffered = '';
+  let answered = false;
+  socket.setEncoding('utf8');
+  const reply = (response: ControlResponse): void => {
+    if (answered) return;
+    answered = true;
+    socket.end(JSON.stringify(response) + '\n');
+  };
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    if (answered) return;
+    buffered += chunk;
+    const newline = buffered.indexOf('\n');
+    if (newline < 0) {
+      if (buffered.length > MAX_CONTROL_LINE_BYTES) reply(errorResponse(protocolError('request line too long')));
+      return;
+    }
+    const line = buffered.slice(0, newline);
+    let request: ControlRequest;
+    try {
+      request = parseControlRequest(line);
+    } catch (error) {
+      reply(errorResponse(error));
+      return;
+    }
+    handle(request).then(
+      (result) => reply({ v: CONTROL_PROTOCOL_VERSION, ok: true, result }),
+      (error: unknown) => reply(errorResponse(error)),
+    );
+  });
+}
+
+function errorResponse(error: unknown): ControlResponse {
+  if (error instanceof ServerError) {
+    return { v: CONTROL_PROTOCOL_VERSION, ok: false, error: { code: error.code, message: error.message } };
+  }
+  const message = `tsmosh-server: daemon failed: ${error instanceof Error ? error.message : String(error)}; see the daemon log`;
+  return { v: CONTROL_PROTOCOL_VERSION, ok: false, error: { code: 'internal', message } };
+}
+
+/** Thrown by `requestControl` when no daemon listens on the socket (absent file, refused, or stale). */
+export class DaemonNotRunningError extends ServerError {
+  constructor(socketPath: string) {
+    super('daemon-unreachable', `tsmosh-server: no daemon answers on ${socketPath}`);
+    this.name = 'DaemonNotRunningError';
+  }
+}
+
+type RequestBody =
+  | { op: 'new'; request: NewSessionRequest }
+  | { op: 'list' }
+  | { op: 'kill'; sessionId: string }
+  | { op: 'status' };
+
+/**
+ * Sends one request and resolves with its result; rejects with the daemon's ServerError, with DaemonNotRunningError
+ * when nothing listens, or with a 'daemon-unreachable' error after `timeoutMs` without an answer.
+ */
+export function requestControl<K extends keyof ControlResults>(
+  socketPath: string,
+  body: Extract<RequestBody, { op: K }>,
+  timeoutMs: number,
+): Promise<ControlResults[K]> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    let buffered = '';
+    let settled = false;
+    const finish = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      action();
+    };
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new ServerError(
+              'daemon-unreachable',
+              `tsmosh-server: the daemon on ${socketPath} did not answer within ${timeoutMs} ms; check its log in the same directory`,
+            ),
+          ),
+        ),
+      timeoutMs,
+    );
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, ...body }) + '\n'));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+        finish(() => reject(new DaemonNotRunningError(socketPath)));
+      } else {
+        finish(() =>
+          reject(new ServerError('daemon-unreachable', `tsmosh-server: control socket ${socketPath}: ${error.message}`)),
+        );
+      }
+    });
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if (newline < 0) return;
+      const line = buffered.slice(0, newline);
+      finish(() => {
+        try {
+          resolve(decodeResponse(line) as ControlResults[K]);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    socket.on('end', () =>
+      finish(() =>
+        reject(new ServerError('control-protocol', `tsmosh-server: the daemon on ${socketPath} closed without answering`)),
+      ),
+    );
+  });
+}
+
+function decodeResponse(line: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw protocolError('daemon answered with something that is not JSON');
+  }
+  if (!isRecord(value) || value.v !== CONTROL_PROTOCOL_VERSION) {
+    throw protocolError(
+      'the running daemon speaks another control protocol version; end it (see `tsmosh-server status` or its pid in the log) and retry',
+    );
+  }
+  if (value.ok === true) return value.result;
+  const error = isRecord(value.error) ? value.error : {};
+  throw new ServerError(
+    (typeof error.code === 'string' ? error.code : 'internal') as ServerErrorCode,
+    typeof error.message === 'string' ? error.message : 'tsmosh-server: the daemon refused the request',
+  );
+}
+
+function protocolError(detail: string): ServerError {
+  return new ServerError('control-protocol', `tsmosh-server: control protocol: ${detail}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((entry) => typeof entry === 'string');
+}
+
+function isPort(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+}

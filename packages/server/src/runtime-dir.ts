@@ -1,0 +1,77 @@
+import { mkdirSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { ServerError } from './errors.js';
+
+/**
+ * The per-user runtime directory holding the daemon's control socket and log. Only its owner may enter it:
+ * the control socket hands out session keys, so a looser directory would let another local user take over
+ * sessions. We refuse rather than repair a directory we did not create, because its contents may already be
+ * someone else's.
+ */
+
+/** Owner read/write/search only. */
+export const RUNTIME_DIR_MODE = 0o700;
+export const CONTROL_SOCKET_NAME = 'control.sock';
+export const DAEMON_LOG_NAME = 'daemon.log';
+
+/** `$TSMOSH_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/tsmosh`, else `/tmp/tsmosh-<uid>`. */
+export function resolveRuntimeDir(env: NodeJS.ProcessEnv = process.env, uid: number = currentUid()): string {
+  const explicit = env.TSMOSH_RUNTIME_DIR;
+  if (explicit !== undefined && explicit !== '') return explicit;
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg !== undefined && xdg !== '') return join(xdg, 'tsmosh');
+  return `/tmp/tsmosh-${uid}`;
+}
+
+/** Creates `dir` with mode 0700 if absent; throws a ServerError if it exists but is not safe to use. */
+export function ensureRuntimeDir(dir: string, uid: number = currentUid()): string {
+  try {
+    // mkdir applies the umask, so check the result below rather than trust the requested mode.
+    mkdirSync(dir, { mode: RUNTIME_DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ServerError(
+        'runtime-dir',
+        `tsmosh-server: cannot create runtime directory ${dir}: ${(error as Error).message}; set TSMOSH_RUNTIME_DIR to a writable path`,
+      );
+    }
+  }
+  checkRuntimeDir(dir, uid);
+  return dir;
+}
+
+export function checkRuntimeDir(dir: string, uid: number = currentUid()): void {
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory()) {
+    throw new ServerError(
+      'runtime-dir',
+      `tsmosh-server: runtime directory ${dir} is not a directory; remove it or set TSMOSH_RUNTIME_DIR elsewhere`,
+    );
+  }
+  if (stat.uid !== uid) {
+    throw new ServerError(
+      'runtime-dir',
+      `tsmosh-server: runtime directory ${dir} belongs to uid ${stat.uid}, not you (uid ${uid}); set TSMOSH_RUNTIME_DIR to a directory of your own`,
+    );
+  }
+  const mode = stat.mode & 0o777;
+  if (mode !== RUNTIME_DIR_MODE) {
+    throw new ServerError(
+      'runtime-dir',
+      `tsmosh-server: runtime directory ${dir} has mode ${mode.toString(8).padStart(4, '0')}, not 0700; run \`chmod 700 ${dir}\` if it is yours`,
+    );
+  }
+}
+
+export function controlSocketPath(runtimeDir: string): string {
+  return join(runtimeDir, CONTROL_SOCKET_NAME);
+}
+
+export function daemonLogPath(runtimeDir: string): string {
+  return join(runtimeDir, DAEMON_LOG_NAME);
+}
+
+function currentUid(): number {
+  // process.getuid is absent only on Windows, which tsmosh-server does not support (node-pty's unix backend).
+  return process.getuid?.() ?? 0;
+}

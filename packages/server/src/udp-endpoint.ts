@@ -1,0 +1,155 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { ServerError } from './errors.js';
+
+/**
+ * One UDP socket shared by every session on its port. A datagram is routed by the session ID its header carries in
+ * clear; the ID is not authenticated here (the session's Connection does that), so routing a forged ID only hands
+ * the forgery to a core that drops and counts it. A datagram naming no session is counted and dropped without
+ * touching any session.
+ */
+
+/**
+ * mosh's default server port range (60001–60999): users' firewalls are already opened for it, so a mosh user can
+ * switch to tsmosh without a new firewall rule.
+ */
+export const DEFAULT_PORT_RANGE = { low: 60001, high: 60999 } as const;
+
+export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress) => void;
+
+export interface UdpEndpointStats {
+  datagramsReceived: number;
+  /** Header names a session this endpoint does not host. */
+  unknownSession: number;
+  /** Too short or malformed to carry a session ID. */
+  malformed: number;
+  /** send() failures (unreachable peer, full buffer); the transport's retransmission covers them. */
+  sendErrors: number;
+}
+
+export interface BindOptions {
+  /** Local address; absent = all addresses (IPv6 dual-stack when available, else IPv4). */
+  readonly address?: string;
+  /** Inclusive range tried in order; `{low: 0, high: 0}` asks the kernel for any free port. */
+  readonly ports: { readonly low: number; readonly high: number };
+}
+
+export class UdpEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly stats: UdpEndpointStats = { datagramsReceived: 0, unknownSession: 0, malformed: 0, sendErrors: 0 };
+  private readonly handlers = new Map<string, DatagramHandler>();
+  private closed = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    address: string,
+    port: number,
+  ) {
+    this.address = address;
+    this.port = port;
+    socket.on('message', (message, remote) => this.dispatch(message, { host: remote.address, port: remote.port }));
+    // After bind, socket errors are per-datagram (ICMP unreachable surfaced on Linux); they must not end sessions.
+    socket.on('error', () => {
+      this.stats.sendErrors++;
+    });
+  }
+
+  /** Binds the first free port of `options.ports`; throws ServerError naming the port(s) and what to do. */
+  static async bind(options: BindOptions): Promise<UdpEndpoint> {
+    const { low, high } = options.ports;
+    for (let port = low; port <= high; port++) {
+      const attempt = await tryBind(options.address, port);
+      if (attempt.ok) return new UdpEndpoint(attempt.socket, options.address ?? attempt.boundAddress, attempt.port);
+      if (attempt.code === 'EADDRINUSE' || attempt.code === 'EACCES') continue;
+      throw new ServerError(
+        'bad-address',
+        `tsmosh-server: cannot bind UDP ${formatHostPort(options.address ?? '*', port)}: ${attempt.message}; check the -i address`,
+      );
+    }
+    if (low === high) {
+      throw new ServerError(
+        'port-in-use',
+        `tsmosh-server: UDP port ${low} is already in use; choose another with -p PORT, or omit -p to take the first free port in ${DEFAULT_PORT_RANGE.low}-${DEFAULT_PORT_RANGE.high}`,
+      );
+    }
+    throw new ServerError(
+      'no-free-port',
+      `tsmosh-server: no free UDP port in ${low}-${high}; widen the range with -p LOW:HIGH or end unused sessions`,
+    );
+  }
+
+  get sessionCount(): number {
+    return this.handlers.size;
+  }
+
+  register(sessionId: string, handler: DatagramHandler): void {
+    if (this.handlers.has(sessionId)) throw new Error(`session ${sessionId} is already registered on port ${this.port}`);
+    this.handlers.set(sessionId, handler);
+  }
+
+  unregister(sessionId: string): void {
+    this.handlers.delete(sessionId);
+  }
+
+  send(datagram: OutgoingDatagram): void {
+    if (this.closed) return;
+    this.socket.send(datagram.bytes, datagram.to.port, datagram.to.host, (error) => {
+      if (error) this.stats.sendErrors++;
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.handlers.clear();
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private dispatch(message: Buffer, from: PeerAddress): void {
+    this.stats.datagramsReceived++;
+    const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+    const sessionId = peekSessionId(bytes);
+    if (sessionId === undefined) {
+      this.stats.malformed++;
+      return;
+    }
+    const handler = this.handlers.get(sessionId);
+    if (handler === undefined) {
+      this.stats.unknownSession++;
+      return;
+    }
+    handler(bytes, from);
+  }
+}
+
+type BindAttempt =
+  | { ok: true; socket: Socket; port: number; boundAddress: string }
+  | { ok: false; code: string | undefined; message: string };
+
+async function tryBind(address: string | undefined, port: number): Promise<BindAttempt> {
+  if (address !== undefined) return bindOnce(address.includes(':') ? 'udp6' : 'udp4', address, port);
+  // Dual-stack so one port serves IPv4 and IPv6 clients; hosts without IPv6 fall back to IPv4.
+  const dual = await bindOnce('udp6', '::', port);
+  if (dual.ok || dual.code === 'EADDRINUSE' || dual.code === 'EACCES') return dual;
+  return bindOnce('udp4', '0.0.0.0', port);
+}
+
+function bindOnce(type: 'udp4' | 'udp6', address: string, port: number): Promise<BindAttempt> {
+  return new Promise((resolve) => {
+    const socket = createSocket({ type, ipv6Only: false });
+    const onError = (error: NodeJS.ErrnoException): void => {
+      socket.close();
+      resolve({ ok: false, code: error.code, message: error.message });
+    };
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve({ ok: true, socket, port: socket.address().port, boundAddress: address });
+    });
+  });
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
