@@ -1,0 +1,127 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandTokens, matchPatternList, parseDestination, resolveHost, SshConfigError } from './config.js';
+
+function configHome(files: Record<string, string>): string {
+  const home = mkdtempSync(join(tmpdir(), 'tsmosh-home-'));
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(home, '.ssh', name, '..'), { recursive: true });
+    writeFileSync(join(home, '.ssh', name), text);
+  }
+  return home;
+}
+
+function resolve(home: string, destination: string, extra: object = {}) {
+  return resolveHost({ destination, home, localUser: 'me', env: {}, configFiles: [join(home, '.ssh', 'config')], ...extra });
+}
+
+describe('parseDestination', () => {
+  it('reads user, host and port in the forms ssh accepts', () => {
+    expect(parseDestination('host')).toEqual({ host: 'host' });
+    expect(parseDestination('alice@host')).toEqual({ user: 'alice', host: 'host' });
+    expect(parseDestination('alice@host:2222')).toEqual({ user: 'alice', host: 'host', port: 2222 });
+    expect(parseDestination('ssh://bob@[::1]:22')).toEqual({ user: 'bob', host: '::1', port: 22 });
+    expect(parseDestination('::1')).toEqual({ host: '::1' });
+    expect(() => parseDestination('a b')).toThrow(SshConfigError);
+    expect(() => parseDestination('host:70000')).toThrow(/1–65535/);
+  });
+});
+
+describe('matchPatternList', () => {
+  it('matches globs and lets a negation veto', () => {
+    expect(matchPatternList('web-1', 'web-*')).toBe(true);
+    expect(matchPatternList('web-test', 'web-*,!web-test')).toBe(false);
+    expect(matchPatternList('db', 'web-*,d?')).toBe(true);
+    expect(matchPatternList('WEB-1', 'web-*')).toBe(true);
+    expect(matchPatternList('db', '!web-*')).toBe(false);
+  });
+});
+
+describe('resolveHost', () => {
+  it('applies the first value per key across matching Host blocks and accumulates IdentityFile', () => {
+    const home = configHome({
+      config: `Host web-* !web-test\n  HostName %h.example.org\n  User deploy\n  IdentityFile ~/.ssh/web_%r\nHost *\n  User nobody\n  Port 2200\n  IdentityFile ~/.ssh/id_ed25519\n`,
+    });
+    const web = resolve(home, 'web-1');
+    expect(web.hostName).toBe('web-1.example.org');
+    expect(web.user).toBe('deploy');
+    expect(web.port).toBe(2200);
+    expect(web.identityFiles).toEqual([join(home, '.ssh', 'web_deploy'), join(home, '.ssh', 'id_ed25519')]);
+    const test = resolve(home, 'web-test');
+    expect(test.hostName).toBe('web-test');
+    expect(test.user).toBe('nobody');
+  });
+
+  it('lets the command line win over the files', () => {
+    const home = configHome({ config: 'Host *\n  User nobody\n  Port 2200\n' });
+    const host = resolve(home, 'alice@h:2022');
+    expect(host.user).toBe('alice');
+    expect(host.port).toBe(2022);
+    expect(resolve(home, 'h', { port: 1234 }).port).toBe(1234);
+  });
+
+  it('reads Include files (globs, relative to ~/.ssh) and includes conditionally inside a Host block', () => {
+    const home = configHome({
+      config: 'Include conf.d/*.conf\nHost inner\n  Include inner.conf\n  User after-include\n',
+      'conf.d/10-a.conf': 'Host alpha\n  HostName alpha.internal\n',
+      'conf.d/20-b.conf': 'Host beta\n  Port 2022\n',
+      'inner.conf': 'Port 4000\n',
+    });
+    expect(resolve(home, 'alpha').hostName).toBe('alpha.internal');
+    expect(resolve(home, 'beta').port).toBe(2022);
+    expect(resolve(home, 'inner').port).toBe(4000);
+    expect(resolve(home, 'inner').user).toBe('after-include');
+    // The conditional include must not leak into other hosts.
+    expect(resolve(home, 'other').port).toBe(22);
+  });
+
+  it('stops an Include loop with a clear error', () => {
+    const home = configHome({ config: 'Include config\n' });
+    expect(() => resolve(home, 'x')).toThrow(/nested deeper/);
+  });
+
+  it('evaluates Match host against the HostName reached so far, and Match user', () => {
+    const home = configHome({
+      config: 'Host short\n  HostName long.example.com\nMatch host *.example.com user ops\n  Port 8022\nMatch originalhost short\n  User ops\n',
+    });
+    // User is set by the later Match originalhost block, after the Match user test ran: OpenSSH order.
+    expect(resolve(home, 'short').port).toBe(22);
+    expect(resolve(home, 'ops@short').port).toBe(8022);
+  });
+
+  it('runs Match exec only when allowed', () => {
+    const home = configHome({ config: 'Match exec "test %h = yes-host"\n  Port 9000\n' });
+    expect(resolve(home, 'yes-host').port).toBe(9000);
+    expect(resolve(home, 'no-host').port).toBe(22);
+    expect(resolve(home, 'yes-host', { allowMatchExec: false }).port).toBe(22);
+  });
+
+  it('resolves ProxyJump, known_hosts files, IdentityAgent and StrictHostKeyChecking', () => {
+    const home = configHome({
+      config: 'Host target\n  ProxyJump jump1,me@jump2:2222\n  UserKnownHostsFile ~/kh/%h\n  StrictHostKeyChecking accept-new\n  IdentityAgent none\n',
+    });
+    const host = resolveHost({ destination: 'target', home, localUser: 'me', env: { SSH_AUTH_SOCK: '/tmp/agent' }, configFiles: [join(home, '.ssh', 'config')] });
+    expect(host.proxyJump).toEqual(['jump1', 'me@jump2:2222']);
+    expect(host.userKnownHostsFiles).toEqual([join(home, 'kh', 'target')]);
+    expect(host.strictHostKeyChecking).toBe('accept-new');
+    expect(host.identityAgent).toBeUndefined();
+    const plain = resolveHost({ destination: 'x', home, localUser: 'me', env: { SSH_AUTH_SOCK: '/tmp/agent' }, configFiles: [join(home, '.ssh', 'config')] });
+    expect(plain.identityAgent).toBe('/tmp/agent');
+    expect(plain.strictHostKeyChecking).toBe('ask');
+  });
+
+  it('refuses an unsupported Match criterion with advice', () => {
+    const home = configHome({ config: 'Match localnetwork 10.0.0.0/8\n  Port 1\n' });
+    expect(() => resolve(home, 'x')).toThrow(/--ssh=ssh/);
+  });
+});
+
+describe('expandTokens', () => {
+  it('expands known tokens and refuses unknown ones', () => {
+    expect(expandTokens('%r@%h:%p %%', { r: 'u', h: 'h', p: '22', '%': '%' })).toBe('u@h:22 %');
+    expect(() => expandTokens('%Z', {})).toThrow(/unknown token/);
+  });
+});
