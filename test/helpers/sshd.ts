@@ -41,10 +41,12 @@ export interface Sshd {
   readonly hostKey: KeyPair;
   /** A known_hosts line for this server, as `ssh-keyscan -H` would give (hashed when asked). */
   knownHostsLine(hashed?: boolean): string;
+  /** What sshd has logged so far (LogLevel VERBOSE). */
+  log(): string;
   stop(): Promise<void>;
 }
 
-export async function startSshd(options: { authorizedKeys: readonly string[]; allowTcpForwarding?: boolean; setEnvPath?: string }): Promise<Sshd> {
+export async function startSshd(options: { authorizedKeys: readonly string[]; allowTcpForwarding?: boolean; setEnvPath?: string; logLevel?: 'VERBOSE' | 'DEBUG1' }): Promise<Sshd> {
   const directory = mkdtempSync(join(tmpdir(), 'tsmosh-sshd-'));
   const hostKey = makeKeyPair(directory, 'host_ed25519');
   writeFileSync(join(directory, 'authorized_keys'), options.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
@@ -63,7 +65,8 @@ export async function startSshd(options: { authorizedKeys: readonly string[]; al
     `AllowTcpForwarding ${options.allowTcpForwarding === false ? 'no' : 'yes'}`,
     // Sessions get this PATH, so `node` and the repo's bins resolve the same way they do for the test.
     `SetEnv PATH=${options.setEnvPath ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'} LANG=C.UTF-8`,
-    'LogLevel ERROR',
+    // VERBOSE logs accepted logins; DEBUG1 also logs forwarding requests. Tests read them to prove which path was taken.
+    `LogLevel ${options.logLevel ?? 'VERBOSE'}`,
   ].join('\n');
   const configPath = join(directory, 'sshd_config');
   writeFileSync(configPath, config + '\n');
@@ -99,6 +102,7 @@ export async function startSshd(options: { authorizedKeys: readonly string[]; al
       execFileSync('ssh-keygen', ['-q', '-H', '-f', file], { stdio: 'ignore' });
       return readFileSync(file, 'utf8').trim();
     },
+    log: () => log,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
