@@ -1,1 +1,2 @@
-export {};
+export * from './snapshot.js';
+export * from './headless-mirror.js';

@@ -1,0 +1,133 @@
+/**
+ * HeadlessMirror: an @xterm/headless terminal fed with a program's output, read as Framebuffer snapshots.
+ *
+ * It answers the program's terminal queries (DA, DSR, DECRQM, the kitty keyboard query) through `onReply`, so the
+ * pty host can write them back into the pty exactly as a local terminal would, and it records what xterm itself
+ * does not keep (title, bell count, OSC 52, keyboard protocol modes) through the snapshot tracker.
+ */
+import xterm from '@xterm/headless';
+import type { Terminal } from '@xterm/headless';
+import unicode11 from '@xterm/addon-unicode11';
+import type { Framebuffer } from '@tsmosh/terminal';
+import { snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
+
+/**
+ * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
+ * the planned native-scrollback hand-off, at about 1.4 MiB per 80-column session (deps.md §3: 13.5 MiB per 10k lines).
+ */
+export const DEFAULT_SCROLLBACK_LINES = 1000;
+
+/** Width table both ends must share (deps.md §3: the default '6' table draws emoji one cell wide). */
+export const UNICODE_VERSION = '11';
+
+export interface HeadlessTerminalOptions {
+  cols: number;
+  rows: number;
+  scrollback?: number;
+}
+
+/**
+ * A headless xterm configured the way tsmosh mirrors screens: proposed API on (buffer and parser access), unicode 11
+ * widths, a blinking block cursor by default (the Framebuffer model's DEFAULT_CURSOR), and the snapshot tracker
+ * installed before any byte arrives. Tests that stand in for the user's terminal create theirs with this too, so both
+ * ends start from the same state.
+ */
+export function createHeadlessTerminal(options: HeadlessTerminalOptions): Terminal {
+  const term = new xterm.Terminal({
+    cols: options.cols,
+    rows: options.rows,
+    scrollback: options.scrollback ?? DEFAULT_SCROLLBACK_LINES,
+    allowProposedApi: true,
+    cursorBlink: true,
+    cursorStyle: 'block',
+  });
+  term.loadAddon(new unicode11.Unicode11Addon());
+  term.unicode.activeVersion = UNICODE_VERSION;
+  trackTerminal(term);
+  return term;
+}
+
+export interface HeadlessMirrorInit extends HeadlessTerminalOptions {
+  /** Bytes the terminal sends back to the program (query replies); write them into the pty. */
+  onReply(data: string): void;
+}
+
+export class HeadlessMirror {
+  /** The emulator itself, for tests and diagnostics; write through `write` so pending bytes stay counted. */
+  readonly terminal: Terminal;
+  private readonly tracker: TerminalTracker;
+  private lastSnapshot: Framebuffer | undefined;
+  private pending = 0;
+  private disposed = false;
+
+  constructor(init: HeadlessMirrorInit) {
+    this.terminal = createHeadlessTerminal(init);
+    this.tracker = trackTerminal(this.terminal);
+    const onReply = init.onReply;
+    this.terminal.onData((data) => {
+      if (!this.disposed) onReply(data);
+    });
+  }
+
+  /** Feeds program output (UTF-8 split anywhere is fine); resolves once xterm has parsed it. */
+  write(data: Uint8Array): Promise<void> {
+    return new Promise((resolve) => this.writeThen(data, resolve));
+  }
+
+  /** `write` with a callback instead of a promise, for the hot pty path. */
+  writeThen(data: Uint8Array, parsed: () => void): void {
+    if (this.disposed) {
+      parsed();
+      return;
+    }
+    this.pending += data.length;
+    this.terminal.write(data, () => {
+      this.pending -= data.length;
+      parsed();
+    });
+  }
+
+  /** Bytes handed to `write` that xterm has not parsed yet: the flow-control signal. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.disposed) return;
+    if (!Number.isInteger(cols) || cols < 1 || !Number.isInteger(rows) || rows < 1) {
+      throw new RangeError(`HeadlessMirror.resize: size must be positive integers, got ${cols}x${rows}`);
+    }
+    if (cols === this.terminal.cols && rows === this.terminal.rows) return;
+    this.terminal.resize(cols, rows);
+  }
+
+  /** The screen now; unchanged rows (and the whole object when nothing changed) are shared with the last snapshot. */
+  snapshot(): Framebuffer {
+    this.lastSnapshot = snapshotTerminal(this.terminal, this.lastSnapshot);
+    return this.lastSnapshot;
+  }
+
+  /** True while the program holds synchronized output (DEC 2026): the screen may be half drawn. */
+  get synchronizedOutput(): boolean {
+    return this.terminal.modes.synchronizedOutputMode;
+  }
+
+  get cols(): number {
+    return this.terminal.cols;
+  }
+
+  get rows(): number {
+    return this.terminal.rows;
+  }
+
+  get stats(): { droppedClipboardWrites: number } {
+    return { droppedClipboardWrites: this.tracker.droppedClipboardWrites };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.tracker.dispose();
+    this.terminal.dispose();
+  }
+}

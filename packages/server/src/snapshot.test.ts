@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import xterm from '@xterm/headless';
+import type { Terminal } from '@xterm/headless';
+import {
+  Attr,
+  BLANK_CELL,
+  COLOR_DEFAULT,
+  COLOR_PALETTE_16,
+  COLOR_PALETTE_256,
+  COLOR_RGB,
+  DEFAULT_CURSOR,
+  DEFAULT_MODES,
+  blankFramebuffer,
+  framebuffersEqual,
+  type Framebuffer,
+} from '@tsmosh/terminal';
+import {
+  ATTR_BLINK,
+  ATTR_BOLD,
+  ATTR_DIM,
+  ATTR_INVERSE,
+  ATTR_INVISIBLE,
+  ATTR_ITALIC,
+  ATTR_OVERLINE,
+  ATTR_STRIKETHROUGH,
+  ATTR_UNDERLINE,
+  CLIPBOARD_PAYLOAD_LIMIT,
+  KITTY_KEYBOARD_STACK_LIMIT,
+  readXtermInternals,
+  snapshotTerminal,
+  trackTerminal,
+} from './snapshot.js';
+import { createHeadlessTerminal } from './headless-mirror.js';
+
+function write(term: Terminal, data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve) => term.write(data, resolve));
+}
+
+async function screen(data: string, cols = 20, rows = 5): Promise<{ term: Terminal; fb: Framebuffer; replies: string[] }> {
+  const term = createHeadlessTerminal({ cols, rows });
+  const replies: string[] = [];
+  term.onData((d) => replies.push(d));
+  await write(term, data);
+  return { term, fb: snapshotTerminal(term), replies };
+}
+
+function rowText(fb: Framebuffer, y: number): string {
+  return fb.lines[y]!.cells.map((c) => (c.width === 0 ? '' : c.text === '' ? ' ' : c.text)).join('').trimEnd();
+}
+
+describe('snapshotTerminal', () => {
+  it('restates the model attribute bits exactly', () => {
+    expect([ATTR_BOLD, ATTR_DIM, ATTR_ITALIC, ATTR_UNDERLINE, ATTR_BLINK, ATTR_INVERSE, ATTR_INVISIBLE, ATTR_STRIKETHROUGH, ATTR_OVERLINE]).toEqual([
+      Attr.Bold,
+      Attr.Dim,
+      Attr.Italic,
+      Attr.Underline,
+      Attr.Blink,
+      Attr.Inverse,
+      Attr.Invisible,
+      Attr.Strikethrough,
+      Attr.Overline,
+    ]);
+  });
+
+  it('a fresh terminal snapshots as the blank framebuffer', async () => {
+    const { fb } = await screen('');
+    expect(framebuffersEqual(fb, blankFramebuffer(20, 5))).toBe(true);
+    expect(fb.cursor).toEqual(DEFAULT_CURSOR);
+    expect(fb.modes).toEqual(DEFAULT_MODES);
+  });
+
+  it('reads text, written spaces versus erased cells, and exact dimensions', async () => {
+    const { fb } = await screen('hello world\r\n\x1b[3Cx');
+    expect(fb.lines).toHaveLength(5);
+    for (const row of fb.lines) expect(row.cells).toHaveLength(20);
+    expect(rowText(fb, 0)).toBe('hello world');
+    expect(fb.lines[0]!.cells[5]!.text).toBe(' ');
+    expect(fb.lines[0]!.cells[15]).toBe(BLANK_CELL);
+    expect(fb.lines[1]!.cells[2]!.text).toBe('');
+    expect(fb.lines[1]!.cells[3]!.text).toBe('x');
+  });
+
+  it('reads every attribute', async () => {
+    const { fb } = await screen('\x1b[1mA\x1b[0;2mB\x1b[0;3mC\x1b[0;4mD\x1b[0;5mE\x1b[0;7mF\x1b[0;8mG\x1b[0;9mH\x1b[0;53mI\x1b[0;1;3;4;9mJ\x1b[0m');
+    const attrs = fb.lines[0]!.cells.slice(0, 10).map((c) => c.attrs);
+    expect(attrs).toEqual([
+      ATTR_BOLD,
+      ATTR_DIM,
+      ATTR_ITALIC,
+      ATTR_UNDERLINE,
+      ATTR_BLINK,
+      ATTR_INVERSE,
+      ATTR_INVISIBLE,
+      ATTR_STRIKETHROUGH,
+      ATTR_OVERLINE,
+      ATTR_BOLD | ATTR_ITALIC | ATTR_UNDERLINE | ATTR_STRIKETHROUGH,
+    ]);
+    expect(fb.lines[0]!.cells[10]!.attrs).toBe(0);
+  });
+
+  it('keeps colour modes apart: 16, 256, truecolour and default', async () => {
+    const { fb } = await screen('\x1b[31mA\x1b[38;5;1mB\x1b[38;2;255;128;0mC\x1b[39mD\x1b[44mE\x1b[48;5;200mF\x1b[48;2;1;2;3mG\x1b[49;97mH\x1b[0m');
+    const cells = fb.lines[0]!.cells;
+    expect(cells[0]!.fg).toBe(COLOR_PALETTE_16 | 1);
+    expect(cells[1]!.fg).toBe(COLOR_PALETTE_256 | 1);
+    expect(cells[2]!.fg).toBe(COLOR_RGB | 0xff8000);
+    expect(cells[3]!.fg).toBe(COLOR_DEFAULT);
+    expect(cells[4]!.bg).toBe(COLOR_PALETTE_16 | 4);
+    expect(cells[5]!.bg).toBe(COLOR_PALETTE_256 | 200);
+    expect(cells[6]!.bg).toBe(COLOR_RGB | 0x010203);
+    expect(cells[7]!.bg).toBe(COLOR_DEFAULT);
+    expect(cells[7]!.fg).toBe(COLOR_PALETTE_16 | 15);
+  });
+
+  it('reads wide characters (unicode 11 widths), their second halves, and combining marks', async () => {
+    const { fb } = await screen('宽😀e\u0301x');
+    const cells = fb.lines[0]!.cells;
+    expect(cells.slice(0, 6).map((c) => [c.text, c.width])).toEqual([
+      ['宽', 2],
+      ['', 0],
+      ['😀', 2],
+      ['', 0],
+      ['e\u0301', 1],
+      ['x', 1],
+    ]);
+  });
+
+  it('marks the row that continues, not the continuation', async () => {
+    const { fb } = await screen('a'.repeat(25) + '\r\nnext', 20, 5);
+    expect(fb.lines.map((r) => r.wrapped)).toEqual([true, false, false, false, false]);
+    expect(rowText(fb, 1)).toBe('aaaaa');
+  });
+
+  it('snapshots the bottom of the normal buffer after scrolling', async () => {
+    const { fb } = await screen(Array.from({ length: 12 }, (_, i) => `line ${i}`).join('\r\n'), 20, 5);
+    expect([0, 1, 2, 3, 4].map((y) => rowText(fb, y))).toEqual(['line 7', 'line 8', 'line 9', 'line 10', 'line 11']);
+    expect(fb.cursor).toMatchObject({ x: 7, y: 4 });
+  });
+
+  it('clamps a pending-wrap cursor to the last column', async () => {
+    const { fb, term } = await screen('x'.repeat(20));
+    expect(term.buffer.active.cursorX).toBe(20);
+    expect(fb.cursor.x).toBe(19);
+  });
+
+  it('reads cursor position, visibility, shape and blink', async () => {
+    const { term, fb } = await screen('\x1b[3;7H');
+    expect(fb.cursor).toEqual({ x: 6, y: 2, visible: true, style: 'block', blink: true });
+    await write(term, '\x1b[?25l\x1b[6 q');
+    expect(snapshotTerminal(term).cursor).toEqual({ x: 6, y: 2, visible: false, style: 'bar', blink: false });
+    await write(term, '\x1b[?25h\x1b[3 q');
+    expect(snapshotTerminal(term).cursor).toMatchObject({ visible: true, style: 'underline', blink: true });
+    await write(term, '\x1b[0 q\x1b[?12l');
+    expect(snapshotTerminal(term).cursor).toMatchObject({ style: 'block', blink: false });
+  });
+
+  it('reads the xterm-tracked modes', async () => {
+    const { term } = await screen('\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h');
+    expect(snapshotTerminal(term).modes).toEqual({
+      ...DEFAULT_MODES,
+      applicationCursorKeys: true,
+      applicationKeypad: true,
+      bracketedPaste: true,
+      mouseTracking: 'drag',
+      mouseEncoding: 'sgr',
+      focusReporting: true,
+    });
+    await write(term, '\x1b[?1l\x1b>\x1b[?2004l\x1b[?1002l\x1b[?1003h\x1b[?1006l\x1b[?1016h\x1b[?1004l');
+    expect(snapshotTerminal(term).modes).toEqual({ ...DEFAULT_MODES, mouseTracking: 'any', mouseEncoding: 'sgr-pixels' });
+    await write(term, '\x1b[?9h\x1b[?1016l');
+    expect(snapshotTerminal(term).modes.mouseTracking).toBe('x10');
+    expect(snapshotTerminal(term).modes.mouseEncoding).toBe('default');
+  });
+
+  it('tracks the kitty keyboard stack per screen, answers its query, and bounds it', async () => {
+    const { term, replies } = await screen('\x1b[>1u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(1);
+    await write(term, '\x1b[>31u\x1b[?u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(31);
+    expect(replies).toEqual(['\x1b[?31u']);
+    await write(term, '\x1b[<u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(1);
+    await write(term, '\x1b[=4;2u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(5);
+    await write(term, '\x1b[=1;3u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(4);
+    await write(term, '\x1b[=2u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(2);
+    // The alternate screen has its own, empty stack.
+    await write(term, '\x1b[?1049h');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(0);
+    await write(term, '\x1b[>8u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(8);
+    await write(term, '\x1b[?1049l');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(2);
+    await write(term, '\x1b[<99u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(0);
+    // Pushing past the limit evicts the oldest entries, so popping everything pushed lands on 0.
+    await write(term, Array.from({ length: KITTY_KEYBOARD_STACK_LIMIT + 5 }, (_, i) => `\x1b[>${(i % 31) + 1}u`).join(''));
+    await write(term, `\x1b[<${KITTY_KEYBOARD_STACK_LIMIT - 1}u`);
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(((5 % 31) + 1));
+    await write(term, '\x1b[<u');
+    expect(snapshotTerminal(term).modes.kittyKeyboardFlags).toBe(0);
+    // CSI u without a prefix is still xterm's restore-cursor.
+    await write(term, '\x1b[2;2H\x1b[s\x1b[4;4H\x1b[u');
+    expect(snapshotTerminal(term).cursor).toMatchObject({ x: 1, y: 1 });
+  });
+
+  it('tracks modifyOtherKeys and reverse video, and RIS clears them', async () => {
+    const { term } = await screen('\x1b[>4;2m');
+    expect(snapshotTerminal(term).modes.modifyOtherKeys).toBe(2);
+    await write(term, '\x1b[>4;1m');
+    expect(snapshotTerminal(term).modes.modifyOtherKeys).toBe(1);
+    await write(term, '\x1b[>4n');
+    expect(snapshotTerminal(term).modes.modifyOtherKeys).toBe(0);
+    await write(term, '\x1b[>4;2m\x1b[?5;2004h');
+    expect(snapshotTerminal(term).modes).toMatchObject({ modifyOtherKeys: 2, reverseVideo: true, bracketedPaste: true });
+    await write(term, '\x1b[>1u\x1bc');
+    expect(snapshotTerminal(term).modes).toEqual(DEFAULT_MODES);
+  });
+
+  it('tracks title, bell count and OSC 52 clipboard writes with generations', async () => {
+    const { term, fb } = await screen('\x1b]2;my title\x07\x07\x07\x1b]52;c;aGVsbG8=\x1b\\');
+    expect(fb.title).toBe('my title');
+    expect(fb.bellCount).toBe(2);
+    expect(fb.clipboard).toEqual({ generation: 1, selection: 'c', data: 'aGVsbG8=' });
+    await write(term, '\x1b]0;other\x1b\\\x1b]52;c;aGVsbG8=\x07');
+    const again = snapshotTerminal(term, fb);
+    expect(again.title).toBe('other');
+    expect(again.clipboard).toEqual({ generation: 2, selection: 'c', data: 'aGVsbG8=' });
+    // Reads, bad payloads and oversize payloads are dropped and counted, never stored.
+    await write(term, '\x1b]52;c;?\x07\x1b]52;c;not base64!\x07\x1b]52;zz;aGk=\x07');
+    await write(term, `\x1b]52;c;${'A'.repeat(CLIPBOARD_PAYLOAD_LIMIT + 4)}\x07`);
+    expect(snapshotTerminal(term).clipboard?.generation).toBe(2);
+    expect(trackTerminal(term).droppedClipboardWrites).toBe(4);
+  });
+
+  it('reports the alternate screen and reads its contents', async () => {
+    const { term } = await screen('main');
+    await write(term, '\x1b[?1049h\x1b[Halt');
+    const alt = snapshotTerminal(term);
+    expect(alt.alternateScreen).toBe(true);
+    expect(rowText(alt, 0)).toBe('alt');
+    await write(term, '\x1b[?1049l');
+    const back = snapshotTerminal(term);
+    expect(back.alternateScreen).toBe(false);
+    expect(rowText(back, 0)).toBe('main');
+  });
+
+  it('follows a resize', async () => {
+    const { term } = await screen('abc');
+    term.resize(30, 7);
+    const fb = snapshotTerminal(term);
+    expect([fb.cols, fb.rows, fb.lines.length, fb.lines[0]!.cells.length]).toEqual([30, 7, 7, 30]);
+    expect(rowText(fb, 0)).toBe('abc');
+  });
+
+  it('shares unchanged rows with the previous snapshot, and returns it when nothing changed', async () => {
+    const { term, fb } = await screen('one\r\ntwo\r\nthree');
+    expect(snapshotTerminal(term, fb)).toBe(fb);
+    await write(term, '\x1b[2;1HTWO');
+    const next = snapshotTerminal(term, fb);
+    expect(next).not.toBe(fb);
+    expect(next.lines[0]).toBe(fb.lines[0]);
+    expect(next.lines[1]).not.toBe(fb.lines[1]);
+    expect(next.lines[2]).toBe(fb.lines[2]);
+    expect(next.cursor).not.toBe(fb.cursor);
+    expect(next.modes).toBe(fb.modes);
+    expect(rowText(next, 1)).toBe('TWO');
+  });
+
+  it('shares rows that moved when the screen scrolled', async () => {
+    const { term, fb } = await screen('a1\r\nb2\r\nc3\r\nd4\r\ne5', 20, 5);
+    await write(term, '\r\nf6');
+    const next = snapshotTerminal(term, fb);
+    expect(next.lines.slice(0, 4)).toEqual(fb.lines.slice(1));
+    for (let y = 0; y < 4; y++) expect(next.lines[y]).toBe(fb.lines[y + 1]);
+  });
+
+  it('readXtermInternals fails loudly when xterm internals change shape', () => {
+    const term = new xterm.Terminal({ cols: 10, rows: 3, allowProposedApi: true });
+    expect(readXtermInternals(term)).toEqual({ cursorHidden: false, cursorStyle: undefined, cursorBlink: undefined, mouseEncoding: 'default' });
+    const core = (term as unknown as { _core: { coreService: { isCursorHidden: unknown } } })._core;
+    core.coreService.isCursorHidden = 'no';
+    expect(() => readXtermInternals(term)).toThrow(/internals changed.*isCursorHidden/);
+    const fake = { _core: {} } as unknown as Terminal;
+    expect(() => readXtermInternals(fake)).toThrow(/update readXtermInternals/);
+  });
+});
