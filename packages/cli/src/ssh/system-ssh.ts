@@ -1,0 +1,107 @@
+/**
+ * `--ssh=COMMAND`: bootstrap through the system's OpenSSH client instead of ssh2, for setups ssh2 cannot serve
+ * (hardware keys, GSSAPI, ControlMaster, ProxyCommand, certificates). OpenSSH asks its own questions on /dev/tty,
+ * so this module only captures the server's stdout and lets ssh's stderr through to the user.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { BootstrapError, parseServerOutput, shellQuote, type BootstrapResult } from './bootstrap.js';
+import { parseDestination } from './config.js';
+
+/** Splits a command line the way a shell would for simple quoting ('…', "…", backslash). */
+export function splitCommandLine(text: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else if (char === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      inWord = true;
+    } else if (char === '\\' && i + 1 < text.length) {
+      current += text[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+    } else {
+      current += char;
+      inWord = true;
+    }
+  }
+  if (quote) throw new BootstrapError(`tsmosh: unbalanced ${quote} in --ssh='${text}'`, 'config');
+  if (inWord) words.push(current);
+  return words;
+}
+
+export interface SystemSshOptions {
+  readonly sshCommand: string;
+  readonly destination: string;
+  readonly port?: number;
+  readonly family?: 4 | 6;
+  readonly serverCommand?: string;
+  readonly serverArguments: readonly string[];
+  /** Lines the host printed besides the CONNECT line. */
+  readonly tell: (line: string) => void;
+}
+
+/** Asks OpenSSH which host name it would connect to (`ssh -G`), so the UDP client goes to the same place. */
+async function effectiveHostName(ssh: string[], destination: string, port: number | undefined): Promise<string> {
+  const args = [...ssh.slice(1), '-G', ...(port ? ['-p', String(port)] : []), destination];
+  return new Promise((resolve) => {
+    execFile(ssh[0]!, args, { timeout: 10_000 }, (error, stdout) => {
+      const line = error ? undefined : stdout.split('\n').find((l) => l.startsWith('hostname '));
+      resolve(line ? line.slice('hostname '.length).trim() : parseDestination(destination).host);
+    });
+  });
+}
+
+export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise<Omit<BootstrapResult, 'resolved'> & { resolved: undefined }> {
+  const ssh = splitCommandLine(options.sshCommand);
+  if (ssh.length === 0) throw new BootstrapError('tsmosh: --ssh= needs a command, e.g. --ssh=ssh or --ssh="ssh -F ~/.ssh/other_config"', 'config');
+  const remote = [options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' ');
+  const args = [
+    ...ssh.slice(1),
+    '-n', // no stdin: the server needs none, and prompts use /dev/tty
+    '-T', // no pty: keeps the CONNECT line free of \r and terminal noise
+    ...(options.family ? [`-${options.family}`] : []),
+    ...(options.port ? ['-p', String(options.port)] : []),
+    options.destination,
+    '--',
+    remote,
+  ];
+  const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
+    const child = spawn(ssh[0]!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.once('error', (error) => reject(new BootstrapError(`tsmosh: cannot run '${ssh[0]}': ${error.message}`, 'config')));
+    child.once('close', (exitCode) => resolve({ stdout: out, code: exitCode }));
+  });
+  const parsed = parseServerOutput(stdout);
+  for (const line of parsed.otherLines) options.tell(line);
+  if (!('key' in parsed)) {
+    if (code === 127) {
+      throw new BootstrapError(`tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${options.destination}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`, 'server-not-found');
+    }
+    if (code === 255) throw new BootstrapError(`tsmosh: ${ssh[0]} could not log in to ${options.destination} (see its message above).`, 'auth');
+    throw new BootstrapError(`tsmosh: tsmosh-server on ${options.destination} did not start a session (ssh exit status ${code}).`, 'server-failed');
+  }
+  const hostName = await effectiveHostName(ssh, options.destination, options.port);
+  let udpHost = hostName;
+  if (!isIP(hostName)) {
+    try {
+      udpHost = (await lookup(hostName, options.family ? { family: options.family } : {})).address;
+    } catch (error) {
+      throw new BootstrapError(`tsmosh: cannot resolve ${hostName}: ${(error as Error).message}`, 'network');
+    }
+  }
+  // A login through OpenSSH hides its round trips from us, so no RTT seed is offered.
+  return { udpHost, port: parsed.port, key: parsed.key, rttMs: undefined, resolved: undefined };
+}
