@@ -1,0 +1,402 @@
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:net';
+import { SessionKey } from '@tsmosh/protocol';
+import {
+  DaemonNotRunningError,
+  listenControl,
+  removeStaleSocket,
+  requestControl,
+  type ControlRequest,
+  type DaemonStatus,
+  type NewSessionRequest,
+  type NewSessionResult,
+  type SessionInfo,
+} from './control.js';
+import { ServerError } from './errors.js';
+import { controlSocketPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
+import {
+  NETWORK_TIMEOUT_ENV,
+  NO_CLIENT_TIMEOUT_ENV,
+  Session,
+  buildSessionEnvironment,
+  defaultCommand,
+  installedLocales,
+  parseNetworkTimeout,
+  parseNoClientTimeout,
+  spawnSessionPty,
+  type PtySpawnOptions,
+  type SessionEndReason,
+  type SessionPty,
+} from './session.js';
+import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
+
+/**
+ * The per-user daemon: a registry of sessions, the UDP endpoints they share (one socket per port), and the control
+ * socket. `Daemon` is the registry alone (embeddable, no signals, no socket); `startDaemon` adds the control socket,
+ * signal handling and exit-when-empty, and is what `tsmosh-server daemon` runs.
+ */
+
+export const SERVER_VERSION = '0.1.0';
+
+/**
+ * A daemon that has hosted no session this long after it started (ms) exits. The `new` that started it sends its
+ * request within milliseconds; this only reaps a daemon whose starter died, or the loser of a start race.
+ */
+export const DAEMON_UNUSED_EXIT_MS = 30_000;
+
+export interface DaemonInit {
+  readonly log?: (line: string) => void;
+  /** Starts a session's program; defaults to the PtyHost (node-pty + HeadlessMirror). */
+  readonly spawnPty?: (options: PtySpawnOptions) => SessionPty;
+}
+
+interface HostedSession {
+  readonly session: Session;
+  readonly endpoint: UdpEndpoint;
+  readonly command: readonly string[];
+}
+
+export class Daemon {
+  private readonly sessions = new Map<string, HostedSession>();
+  private readonly endpoints = new Set<UdpEndpoint>();
+  private readonly log: (line: string) => void;
+  private readonly spawnPty: (options: PtySpawnOptions) => SessionPty;
+  private locales: ReadonlySet<string> | undefined | null = null;
+  private pendingRequests = 0;
+  private closing = false;
+  private readonly emptyListeners: Array<() => void> = [];
+
+  constructor(init: DaemonInit = {}) {
+    this.log = init.log ?? (() => {});
+    this.spawnPty = init.spawnPty ?? spawnSessionPty;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Whether a request is being served or any session lives. */
+  get busy(): boolean {
+    return this.sessions.size > 0 || this.pendingRequests > 0;
+  }
+
+  /** Called whenever the daemon becomes idle (no sessions, no request in progress). */
+  onEmpty(listener: () => void): void {
+    this.emptyListeners.push(listener);
+  }
+
+  async newSession(request: NewSessionRequest): Promise<NewSessionResult> {
+    if (this.closing) {
+      throw new ServerError('shutting-down', 'tsmosh-server: the daemon is shutting down; retry in a moment');
+    }
+    this.pendingRequests++;
+    try {
+      return await this.createHostedSession(request);
+    } finally {
+      this.pendingRequests--;
+      this.notifyIfEmpty();
+    }
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map(({ session, endpoint, command }) => {
+      const client = session.clientAddress;
+      return {
+        sessionId: session.sessionId,
+        port: endpoint.port,
+        pid: session.pid,
+        command,
+        startedAt: session.startedAt.toISOString(),
+        clientAddress: client === undefined ? undefined : `${client.host}:${client.port}`,
+        lastHeardMsAgo: session.lastHeardMsAgo,
+      };
+    });
+  }
+
+  /** Ends one session (client told through the transport shutdown); resolves when it has ended. */
+  async kill(sessionId: string): Promise<SessionEndReason> {
+    const hosted = this.sessions.get(sessionId);
+    if (hosted === undefined) {
+      throw new ServerError(
+        'no-such-session',
+        `tsmosh-server: no session ${sessionId}; \`tsmosh-server list\` shows the running ones`,
+      );
+    }
+    hosted.session.kill();
+    return hosted.session.ended;
+  }
+
+  status(): DaemonStatus {
+    return {
+      pid: process.pid,
+      version: SERVER_VERSION,
+      sessions: this.sessions.size,
+      endpoints: [...this.endpoints].map((endpoint) => ({
+        address: endpoint.address,
+        port: endpoint.port,
+        sessions: endpoint.sessionCount,
+        datagramsReceived: endpoint.stats.datagramsReceived,
+        unknownSession: endpoint.stats.unknownSession,
+        malformed: endpoint.stats.malformed,
+      })),
+    };
+  }
+
+  /** Ends every session cleanly, refuses new ones, and closes every socket. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const ending = [...this.sessions.values()].map(({ session }) => {
+      session.kill();
+      return session.ended;
+    });
+    await Promise.all(ending);
+    await Promise.all([...this.endpoints].map((endpoint) => endpoint.close()));
+    this.endpoints.clear();
+  }
+
+  private async createHostedSession(request: NewSessionRequest): Promise<NewSessionResult> {
+    if (this.locales === null) this.locales = installedLocales();
+    const env = buildSessionEnvironment({
+      env: request.env,
+      ...(request.locale !== undefined ? { locale: request.locale } : {}),
+      installedLocales: this.locales,
+    });
+    const networkTimeout = parseNetworkTimeout(request.env[NETWORK_TIMEOUT_ENV]);
+    if (networkTimeout.warning !== undefined) this.log(networkTimeout.warning);
+    const command = request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
+    const endpoint = await this.endpointFor(request.bindAddress, request.ports ?? DEFAULT_PORT_RANGE);
+    let key = SessionKey.generate(randomSource);
+    while (this.sessions.has(key.sessionIdHex)) key = SessionKey.generate(randomSource);
+    const cols = request.cols ?? 80;
+    const rows = request.rows ?? 24;
+    let pty: SessionPty;
+    try {
+      pty = this.spawnPty({
+        file: command[0]!,
+        args: command.slice(1),
+        env,
+        cwd: existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/',
+        cols,
+        rows,
+      });
+    } catch (error) {
+      this.releaseEndpointIfUnused(endpoint);
+      throw new ServerError(
+        'spawn',
+        `tsmosh-server: cannot start ${command[0]}: ${error instanceof Error ? error.message : String(error)}; check the command after --`,
+      );
+    }
+    const sessionId = key.sessionIdHex;
+    const session = new Session({
+      key,
+      pty,
+      send: (datagram) => endpoint.send(datagram),
+      cols,
+      rows,
+      ...(networkTimeout.timeoutMs !== undefined ? { networkTimeoutMs: networkTimeout.timeoutMs } : {}),
+      noClientTimeoutMs: parseNoClientTimeout(request.env[NO_CLIENT_TIMEOUT_ENV]),
+      log: this.log,
+    });
+    this.sessions.set(sessionId, { session, endpoint, command });
+    endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from));
+    this.log(`session ${sessionId}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
+    void session.ended.then(() => {
+      endpoint.unregister(sessionId);
+      this.sessions.delete(sessionId);
+      this.releaseEndpointIfUnused(endpoint);
+      this.notifyIfEmpty();
+    });
+    return { sessionId, port: endpoint.port, key: key.toString() };
+  }
+
+  /** An endpoint this daemon already has on a port in range (same bind address), else a newly bound one. */
+  private async endpointFor(
+    address: string | undefined,
+    ports: { readonly low: number; readonly high: number },
+  ): Promise<UdpEndpoint> {
+    for (const endpoint of this.endpoints) {
+      const sameAddress = address === undefined ? endpoint.address === '::' || endpoint.address === '0.0.0.0' : endpoint.address === address;
+      const inRange = (ports.low === 0 && ports.high === 0) || (endpoint.port >= ports.low && endpoint.port <= ports.high);
+      if (sameAddress && inRange) return endpoint;
+    }
+    const endpoint = await UdpEndpoint.bind({ ...(address !== undefined ? { address } : {}), ports });
+    this.endpoints.add(endpoint);
+    this.log(`listening on UDP ${endpoint.address} port ${endpoint.port}`);
+    return endpoint;
+  }
+
+  private releaseEndpointIfUnused(endpoint: UdpEndpoint): void {
+    if (endpoint.sessionCount > 0) return;
+    for (const hosted of this.sessions.values()) if (hosted.endpoint === endpoint) return;
+    this.endpoints.delete(endpoint);
+    void endpoint.close();
+  }
+
+  private notifyIfEmpty(): void {
+    if (this.busy) return;
+    for (const listener of this.emptyListeners) listener();
+  }
+}
+
+function randomSource(length: number): Uint8Array {
+  return new Uint8Array(randomBytes(length));
+}
+
+function existingDirectory(path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  try {
+    return statSync(path).isDirectory() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StartDaemonOptions extends DaemonInit {
+  /** Defaults to resolveRuntimeDir(process.env). */
+  readonly runtimeDir?: string;
+  /** Exit the process when the last session ends (default false: embedders decide). */
+  readonly exitProcessWhenEmpty?: boolean;
+  /** Install SIGTERM/SIGINT (clean shutdown) and ignore SIGHUP/SIGPIPE (default false). */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningDaemon {
+  readonly daemon: Daemon;
+  readonly socketPath: string;
+  /** Resolves once the daemon has shut down (close() called, a signal, or emptiness with exitProcessWhenEmpty). */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long the start lock may be held before another starter treats it as abandoned (ms). */
+const START_LOCK_STALE_MS = 10_000;
+/** How long a starter waits for the start lock (ms): far above a normal start (tens of ms). */
+const START_LOCK_WAIT_MS = 15_000;
+/** Poll step while waiting for the start lock (ms). */
+const START_LOCK_POLL_MS = 25;
+/** Deadline for the liveness probe of an existing control socket (ms). */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * Starts a daemon on the control socket of `runtimeDir`. Throws ServerError('daemon-start') if another daemon
+ * already answers there (the loser of a start race exits with it).
+ */
+export async function startDaemon(options: StartDaemonOptions = {}): Promise<RunningDaemon> {
+  const runtimeDir = ensureRuntimeDir(options.runtimeDir ?? resolveRuntimeDir());
+  const socketPath = controlSocketPath(runtimeDir);
+  const log = options.log ?? (() => {});
+  const daemon = new Daemon(options);
+  const server = await withStartLock(runtimeDir, async () => {
+    try {
+      await requestControl(socketPath, { op: 'status' }, PROBE_TIMEOUT_MS);
+      throw new ServerError('daemon-start', `tsmosh-server: a daemon already answers on ${socketPath}`);
+    } catch (error) {
+      if (!(error instanceof DaemonNotRunningError)) throw error;
+    }
+    removeStaleSocket(socketPath);
+    return listenControl(socketPath, (request) => dispatch(daemon, request));
+  });
+  log(`daemon ${process.pid} (tsmosh ${SERVER_VERSION}) listening on ${socketPath}`);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => closeServer(server, resolve));
+      await daemon.close();
+      unusedTimer.unref();
+      clearTimeout(unusedTimer);
+      if (options.handleSignals) {
+        process.off('SIGTERM', onTerminate);
+        process.off('SIGINT', onTerminate);
+      }
+      log(`daemon ${process.pid} exiting`);
+      resolveClosed();
+    })();
+    return closing;
+  };
+  const onTerminate = (signal: NodeJS.Signals): void => {
+    log(`daemon ${process.pid}: ${signal}: ending ${daemon.sessionCount} session(s)`);
+    void close();
+  };
+  if (options.handleSignals) {
+    process.on('SIGTERM', onTerminate);
+    process.on('SIGINT', onTerminate);
+    // Losing the terminal or SSH connection that started us must not end the sessions.
+    process.on('SIGHUP', () => log('SIGHUP ignored'));
+    process.on('SIGPIPE', () => {});
+  }
+  const unusedTimer = setTimeout(() => {
+    if (!daemon.busy && daemon.sessionCount === 0) {
+      log(`no session requested within ${DAEMON_UNUSED_EXIT_MS} ms; exiting`);
+      void close();
+    }
+  }, DAEMON_UNUSED_EXIT_MS);
+  if (options.exitProcessWhenEmpty) {
+    daemon.onEmpty(() => {
+      log('last session ended');
+      void close();
+    });
+  } else {
+    unusedTimer.unref();
+  }
+  return { daemon, socketPath, closed, close };
+}
+
+function closeServer(server: Server, done: () => void): void {
+  // close() stops accepting; connections already accepted finish their one request.
+  server.close(() => done());
+}
+
+async function dispatch(daemon: Daemon, request: ControlRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'new':
+      return daemon.newSession(request.request);
+    case 'list':
+      return daemon.list();
+    case 'kill':
+      await daemon.kill(request.sessionId);
+      return { killed: request.sessionId };
+    case 'status':
+      return daemon.status();
+  }
+}
+
+/**
+ * Serializes daemon start-up within a runtime dir with an atomic mkdir, so two racing starters cannot both remove
+ * and re-create the control socket (which would strand one daemon on an unlinked path).
+ */
+async function withStartLock<T>(runtimeDir: string, action: () => Promise<T>): Promise<T> {
+  const lock = join(runtimeDir, 'start.lock');
+  const deadline = Date.now() + START_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock, { mode: 0o700 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > START_LOCK_STALE_MS) rmdirSync(lock);
+      } catch {
+        // Removed by its holder between our mkdir and stat: try again.
+      }
+      if (Date.now() > deadline) {
+        throw new ServerError('daemon-start', `tsmosh-server: ${lock} is held by another starter; remove it if no tsmosh-server is starting`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, START_LOCK_POLL_MS));
+    }
+  }
+  try {
+    return await action();
+  } finally {
+    try {
+      rmdirSync(lock);
+    } catch {
+      // Already gone (treated as stale by someone else): nothing to release.
+    }
+  }
+}

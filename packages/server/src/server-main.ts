@@ -1,0 +1,276 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  DaemonNotRunningError,
+  requestControl,
+  type NewSessionRequest,
+  type NewSessionResult,
+} from './control.js';
+import { SERVER_VERSION, startDaemon } from './daemon.js';
+import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
+import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
+import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNetworkTimeout } from './session.js';
+
+/**
+ * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session
+ * (starting the daemon if none answers) and prints the one CONNECT line the client side parses.
+ */
+
+const USAGE = `usage: tsmosh-server new [-s] [-p PORT[:PORT2]] [-i ADDR] [-l NAME=VALUE]... [-- command...]
+       tsmosh-server list | status | kill SESSION_ID | daemon
+       tsmosh-server --version | --help
+
+  new      start a session in the per-user daemon (started if needed) and print
+           TSMOSH CONNECT <port> <key>
+  -p       UDP port or inclusive range (default: first free in 60001:60999)
+  -i       local address to bind the UDP port to (default: all)
+  -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)
+  -l       locale variable from the client, used if this host's locale is not UTF-8
+  list     sessions of the running daemon
+  status   the daemon's counters, as JSON
+  kill     end a session (its client is told and exits)
+  daemon   run the daemon in the foreground (normally started by \`new\`)
+
+environment: TSMOSH_RUNTIME_DIR (control socket dir), TSMOSH_SERVER_NETWORK_TMOUT (seconds of client
+silence that end a session), TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS (tests: shorter than the 60 s default)`;
+
+const HINT = '(try `tsmosh-server --help`)';
+/** How long `new` waits for a daemon it started to answer (ms): a start takes tens of ms; a loaded host more. */
+export const DAEMON_START_TIMEOUT_MS = 10_000;
+/** Poll step while waiting for the daemon's socket (ms). */
+const DAEMON_POLL_MS = 25;
+/** Deadline for one control request (ms). `new` spawns a pty, which can take a while on a loaded machine. */
+const CONTROL_TIMEOUT_MS = 15_000;
+
+export interface NewCommandOptions {
+  command: string[];
+  ports?: { low: number; high: number };
+  bindAddress?: string;
+  locale: Record<string, string>;
+}
+
+/** Parses the arguments after `new`. Throws UsageError with a one-line reason. */
+export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEnv = process.env): NewCommandOptions {
+  const options: NewCommandOptions = { command: [], locale: {} };
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const value = (): string => {
+      const next = args[index + 1];
+      if (next === undefined) throw new UsageError(`tsmosh-server: ${arg} needs a value ${HINT}`);
+      index++;
+      return next;
+    };
+    switch (arg) {
+      case '--':
+        options.command = args.slice(index + 1);
+        if (options.command.length === 0) throw new UsageError(`tsmosh-server: -- must be followed by a command ${HINT}`);
+        return options;
+      case '-p':
+        options.ports = parsePortSpec(value());
+        break;
+      case '-i': {
+        const address = value();
+        if (isIP(address) === 0) throw new UsageError(`tsmosh-server: -i ${address}: not an IP address ${HINT}`);
+        options.bindAddress = address;
+        break;
+      }
+      case '-s': {
+        const address = sshLocalAddress(env);
+        if (address === undefined) {
+          throw new UsageError(`tsmosh-server: -s needs SSH_CONNECTION, which is not set; use -i ADDR instead ${HINT}`);
+        }
+        options.bindAddress = address;
+        break;
+      }
+      case '-l': {
+        const assignment = value();
+        const equals = assignment.indexOf('=');
+        if (equals <= 0) throw new UsageError(`tsmosh-server: -l ${assignment}: expected NAME=VALUE ${HINT}`);
+        options.locale[assignment.slice(0, equals)] = assignment.slice(equals + 1);
+        break;
+      }
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`tsmosh-server: unknown option ${arg} ${HINT}`);
+        throw new UsageError(`tsmosh-server: unexpected argument ${arg}; put the command after -- ${HINT}`);
+    }
+  }
+  return options;
+}
+
+/** `PORT` or `LOW:HIGH`, as mosh-server's -p. */
+export function parsePortSpec(spec: string): { low: number; high: number } {
+  const match = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(spec);
+  const low = match ? Number(match[1]) : NaN;
+  const high = match?.[2] !== undefined ? Number(match[2]) : low;
+  if (!match || low > 65535 || high > 65535 || high < low || (match[2] !== undefined && low === 0)) {
+    throw new UsageError(`tsmosh-server: -p ${spec}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}`);
+  }
+  return { low, high };
+}
+
+/** The server side of $SSH_CONNECTION (`client_ip client_port server_ip server_port`), IPv4-mapped form unwrapped. */
+function sshLocalAddress(env: NodeJS.ProcessEnv): string | undefined {
+  const fields = (env.SSH_CONNECTION ?? '').trim().split(/\s+/);
+  const address = fields[2]?.replace(/^::ffff:/i, '');
+  return address !== undefined && isIP(address) !== 0 ? address : undefined;
+}
+
+function stringEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
+  return result;
+}
+
+async function commandNew(args: readonly string[]): Promise<number> {
+  const options = parseNewArguments(args);
+  const env = stringEnvironment(process.env);
+  // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
+  buildSessionEnvironment({ env, locale: options.locale, installedLocales: installedLocales() });
+  const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
+  if (timeout.warning !== undefined) process.stderr.write(timeout.warning + '\n');
+  const runtimeDir = ensureRuntimeDir(resolveRuntimeDir());
+  const request: NewSessionRequest = {
+    command: options.command,
+    env,
+    locale: options.locale,
+    ...(options.ports !== undefined ? { ports: options.ports } : {}),
+    ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
+    ...(process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
+  };
+  const result = await requestNewSession(runtimeDir, request);
+  process.stdout.write(`TSMOSH CONNECT ${result.port} ${result.key}\n`);
+  return 0;
+}
+
+/** Asks the daemon for a session, starting the daemon first if none answers. */
+export async function requestNewSession(runtimeDir: string, request: NewSessionRequest): Promise<NewSessionResult> {
+  const socketPath = controlSocketPath(runtimeDir);
+  try {
+    return await requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof DaemonNotRunningError)) throw error;
+  }
+  await startDaemonProcess(runtimeDir);
+  return requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
+}
+
+/**
+ * Starts `tsmosh-server daemon` detached (own session, no terminal, stdio to the log) and waits until the control
+ * socket answers. Two racing `new`s may both start one; the daemon's start lock lets one win, the other exits, and
+ * both callers find the winner on the socket.
+ */
+export async function startDaemonProcess(runtimeDir: string): Promise<void> {
+  const socketPath = controlSocketPath(runtimeDir);
+  const logPath = daemonLogPath(runtimeDir);
+  const logFd = openSync(logPath, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'daemon'], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      cwd: '/',
+      env: { ...process.env, TSMOSH_RUNTIME_DIR: runtimeDir },
+    });
+    child.on('error', () => {});
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await requestControl(socketPath, { op: 'status' }, DAEMON_START_TIMEOUT_MS);
+      return;
+    } catch (error) {
+      if (!(error instanceof DaemonNotRunningError)) throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new ServerError(
+        'daemon-start',
+        `tsmosh-server: the daemon did not start within ${DAEMON_START_TIMEOUT_MS / 1000} s; see ${logPath}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
+  }
+}
+
+async function commandDaemon(): Promise<number> {
+  const log = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  let running;
+  try {
+    running = await startDaemon({ handleSignals: true, exitProcessWhenEmpty: true, log });
+  } catch (error) {
+    if (error instanceof ServerError && error.code === 'daemon-start') {
+      log(`${error.message}; this one exits`);
+      return 0;
+    }
+    throw error;
+  }
+  await running.closed;
+  // Sessions are gone; exit now rather than wait for stray handles (a pty's final read) to drain.
+  process.exit(0);
+}
+
+async function commandList(): Promise<number> {
+  const sessions = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'list' }, CONTROL_TIMEOUT_MS);
+  for (const session of sessions) {
+    const heard = session.lastHeardMsAgo === undefined ? 'never' : `${Math.round(session.lastHeardMsAgo / 1000)}s ago`;
+    process.stdout.write(
+      `${session.sessionId} port ${session.port} pid ${session.pid ?? '-'} client ${session.clientAddress ?? '-'} heard ${heard} ${session.command.join(' ')}\n`,
+    );
+  }
+  return 0;
+}
+
+async function commandStatus(): Promise<number> {
+  const status = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'status' }, CONTROL_TIMEOUT_MS);
+  process.stdout.write(JSON.stringify(status) + '\n');
+  return 0;
+}
+
+async function commandKill(args: readonly string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError(`tsmosh-server: kill takes one SESSION_ID ${HINT}`);
+  await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
+  return 0;
+}
+
+/** Runs the CLI; resolves with the exit status. Every failure prints one line on stderr. */
+export default async function main(argv: readonly string[]): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  try {
+    switch (subcommand) {
+      case 'new':
+        return await commandNew(rest);
+      case 'daemon':
+        return await commandDaemon();
+      case 'list':
+        return await commandList();
+      case 'status':
+        return await commandStatus();
+      case 'kill':
+        return await commandKill(rest);
+      case '--version':
+      case '-V':
+        process.stdout.write(`tsmosh-server ${SERVER_VERSION}\n`);
+        return 0;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return 0;
+      case undefined:
+        throw new UsageError(`tsmosh-server: missing command ${HINT}`);
+      default:
+        throw new UsageError(`tsmosh-server: unknown command ${subcommand} ${HINT}`);
+    }
+  } catch (error) {
+    if (error instanceof DaemonNotRunningError && subcommand !== 'new') {
+      process.stderr.write(`tsmosh-server: no daemon is running (no sessions); \`tsmosh-server new\` starts one\n`);
+      return EXIT_FAILURE;
+    }
+    process.stderr.write(describeError(error, subcommand ?? 'tsmosh-server') + '\n');
+    return error instanceof ServerError ? error.exitCode : EXIT_FAILURE;
+  }
+}
