@@ -89,6 +89,12 @@ export class Daemon {
   }
 
   async newSession(request: NewSessionRequest): Promise<NewSessionResult> {
+    const { sessionId, port, key } = await this.openSession(request);
+    return { sessionId, port, key };
+  }
+
+  /** `newSession`, plus a handle on the session's end (for embedders, who hold the session themselves). */
+  async openSession(request: NewSessionRequest): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
     if (this.closing) {
       throw new ServerError('shutting-down', 'tsmosh-server: the daemon is shutting down; retry in a moment');
     }
@@ -114,6 +120,11 @@ export class Daemon {
         lastHeardMsAgo: session.lastHeardMsAgo,
       };
     });
+  }
+
+  /** Resolves when the session ends; undefined for an unknown ID. */
+  ended(sessionId: string): Promise<SessionEndReason> | undefined {
+    return this.sessions.get(sessionId)?.session.ended;
   }
 
   /** Ends one session (client told through the transport shutdown); resolves when it has ended. */
@@ -157,7 +168,9 @@ export class Daemon {
     this.endpoints.clear();
   }
 
-  private async createHostedSession(request: NewSessionRequest): Promise<NewSessionResult> {
+  private async createHostedSession(
+    request: NewSessionRequest,
+  ): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
     if (this.locales === null) this.locales = installedLocales();
     const env = buildSessionEnvironment({
       env: request.env,
@@ -209,7 +222,7 @@ export class Daemon {
       this.releaseEndpointIfUnused(endpoint);
       this.notifyIfEmpty();
     });
-    return { sessionId, port: endpoint.port, key: key.toString() };
+    return { sessionId, port: endpoint.port, key: key.toString(), ended: session.ended };
   }
 
   /** An endpoint this daemon already has on a port in range (same bind address), else a newly bound one. */
@@ -252,6 +265,58 @@ function existingDirectory(path: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface CreateSessionOptions extends DaemonInit {
+  /** argv; default the user's login shell. */
+  readonly command?: readonly string[];
+  /** The program's environment; default this process's. A UTF-8 locale is required (see `locale`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Locale variables used if `env` has no UTF-8 locale (the `-l` of `tsmosh-server new`). */
+  readonly locale?: Readonly<Record<string, string>>;
+  /** Inclusive UDP port range; default 60001–60999. `{low: 0, high: 0}` takes any free port. */
+  readonly ports?: { readonly low: number; readonly high: number };
+  readonly bindAddress?: string;
+  readonly cols?: number;
+  readonly rows?: number;
+}
+
+export interface EmbeddedSession {
+  readonly sessionId: string;
+  readonly port: number;
+  /** The printable key a client needs (TSMOSH_KEY). */
+  readonly key: string;
+  /** Resolves when the session ends (command exit, timeouts, or kill()). Its UDP socket is closed by then. */
+  readonly ended: Promise<SessionEndReason>;
+  /** Ends the session, telling the client; resolves when it has ended. */
+  kill(): Promise<SessionEndReason>;
+}
+
+/**
+ * One session hosted in this process on its own UDP port, without a daemon or control socket: the embedding API.
+ * It is the same Session and UdpEndpoint code the daemon runs.
+ */
+export async function createSession(options: CreateSessionOptions = {}): Promise<EmbeddedSession> {
+  const daemon = new Daemon(options);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.env ?? process.env)) if (value !== undefined) env[name] = value;
+  const opened = await daemon.openSession({
+    env,
+    ...(options.command !== undefined ? { command: options.command } : {}),
+    ...(options.locale !== undefined ? { locale: options.locale } : {}),
+    ...(options.ports !== undefined ? { ports: options.ports } : {}),
+    ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
+    ...(options.cols !== undefined ? { cols: options.cols } : {}),
+    ...(options.rows !== undefined ? { rows: options.rows } : {}),
+  });
+  const { sessionId, port, key, ended } = opened;
+  return {
+    sessionId,
+    port,
+    key,
+    ended,
+    kill: async () => (daemon.ended(sessionId) === undefined ? ended : daemon.kill(sessionId)),
+  };
 }
 
 export interface StartDaemonOptions extends DaemonInit {

@@ -1,2 +1,12 @@
 export * from './snapshot.js';
 export * from './headless-mirror.js';
+export { Daemon, startDaemon, createSession, SERVER_VERSION } from './daemon.js';
+export type { DaemonInit, StartDaemonOptions, RunningDaemon, CreateSessionOptions, EmbeddedSession } from './daemon.js';
+export { Session, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, spawnSessionPty } from './session.js';
+export type { SessionInit, SessionPty, SessionEndReason, PtySpawnOptions } from './session.js';
+export { UdpEndpoint, DEFAULT_PORT_RANGE } from './udp-endpoint.js';
+export type { UdpEndpointStats } from './udp-endpoint.js';
+export { requestControl, CONTROL_PROTOCOL_VERSION } from './control.js';
+export type { NewSessionRequest, NewSessionResult, SessionInfo, DaemonStatus, EndpointInfo } from './control.js';
+export { ServerError, UsageError } from './errors.js';
+export { resolveRuntimeDir, controlSocketPath } from './runtime-dir.js';

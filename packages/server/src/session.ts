@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
+import { PtyHost } from './pty-host.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -416,4 +417,17 @@ export interface PtySpawnOptions {
   readonly cwd: string;
   readonly cols: number;
   readonly rows: number;
+}
+
+/** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
+export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
+  return new PtyHost({
+    command: options.file,
+    args: options.args,
+    env: options.env,
+    cwd: options.cwd,
+    cols: options.cols,
+    rows: options.rows,
+    ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
+  });
 }
