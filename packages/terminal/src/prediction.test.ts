@@ -1,0 +1,247 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { charWidth } from './char-width.js';
+import { Attr, BLANK_CELL, blankFramebuffer, type Cell, type Framebuffer } from './framebuffer.js';
+import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, WRONG_GUESS_FLAG_MS } from './prediction.js';
+
+const encoder = new TextEncoder();
+
+/** A screen from text lines (wide characters take two cells), with the cursor where given. */
+function screen(lines: string[], cursor: { x: number; y: number }, size = { cols: 20, rows: 5 }, wrapped: number[] = []): Framebuffer {
+  const base = blankFramebuffer(size.cols, size.rows);
+  const rows = base.lines.map((row, y) => {
+    const text = lines[y];
+    if (text === undefined) return wrapped.includes(y) ? { ...row, wrapped: true } : row;
+    const cells: Cell[] = [];
+    for (const char of text) {
+      const width = charWidth(char.codePointAt(0)!);
+      cells.push({ ...BLANK_CELL, text: char, width: width === 2 ? 2 : 1 });
+      if (width === 2) cells.push({ ...BLANK_CELL, width: 0 });
+    }
+    while (cells.length < size.cols) cells.push(BLANK_CELL);
+    return { cells: cells.slice(0, size.cols), wrapped: wrapped.includes(y) };
+  });
+  return { ...base, lines: rows, cursor: { ...base.cursor, ...cursor } };
+}
+
+function rowText(fb: Framebuffer, y: number): string {
+  return fb.lines[y]!.cells.map((cell) => (cell.width === 0 ? '' : cell.text === '' ? ' ' : cell.text)).join('').trimEnd();
+}
+
+/** Types `text` one keystroke per input state, starting at state number `firstFrame`. Returns the next free number. */
+function type(engine: PredictionEngine, fb: Framebuffer, text: string, firstFrame: number, now: number): number {
+  let frame = firstFrame;
+  for (const char of text) engine.onUserInput(encoder.encode(char), fb, frame++, now);
+  return frame;
+}
+
+describe('PredictionEngine', () => {
+  it('parses the prediction modes and refuses others with the accepted list', () => {
+    expect(parsePredictionMode('Adaptive')).toBe('adaptive');
+    expect(() => parsePredictionMode('sometimes')).toThrow(/adaptive, always, never, experimental/);
+  });
+
+  it('hides a new epoch until the server confirms one guess, then shows the rest at once', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    const prompt = screen(['$ '], { x: 2, y: 0 });
+    type(engine, prompt, 'ls', 1, 0);
+    expect(rowText(engine.apply(prompt, 0), 0)).toBe('$'); // tentative: nothing shown yet
+    // The server has processed state 1 ('l') and echoed it; 'ls' then shows in full, cursor after it.
+    const echoed = screen(['$ l'], { x: 3, y: 0 });
+    engine.onServerScreen(echoed, 1, 100);
+    expect(engine.stats.confirmed).toBe(1);
+    const shown = engine.apply(echoed, 100);
+    expect(rowText(shown, 0)).toBe('$ ls');
+    expect(shown.cursor).toMatchObject({ x: 4, y: 0 });
+    // Typing more in the confirmed epoch shows instantly.
+    type(engine, echoed, ' -l', 3, 120);
+    expect(rowText(engine.apply(echoed, 120), 0)).toBe('$ ls -l');
+    // Once everything is acknowledged the overlay disappears and the server's screen is shown as it is.
+    const final = screen(['$ ls -l'], { x: 7, y: 0 });
+    engine.onServerScreen(final, 5, 250);
+    expect(engine.pendingCount).toBe(0);
+    expect(engine.apply(final, 250)).toBe(final);
+  });
+
+  it('never shows what is typed at a prompt that does not echo (a password)', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    let fb = screen(['$ ls'], { x: 4, y: 0 });
+    let frame = type(engine, fb, 'ls', 1, 0);
+    fb = screen(['$ ls'], { x: 4, y: 0 });
+    engine.onServerScreen(fb, 2, 100); // confirmed: the shell echoes
+    engine.onUserInput(encoder.encode('\r'), fb, frame++, 110);
+    const prompt = screen(['$ ls', 'Password: '], { x: 10, y: 1 });
+    engine.onServerScreen(prompt, 3, 200);
+    for (const [index, char] of [...'hunter2'].entries()) {
+      engine.onUserInput(encoder.encode(char), prompt, frame++, 300 + index * 50);
+      expect(rowText(engine.apply(prompt, 300 + index * 50), 1)).toBe('Password:');
+      // The server acknowledges each key with no echo: each guess is judged wrong while still hidden.
+      engine.onServerScreen(prompt, frame - 1, 320 + index * 50);
+      expect(rowText(engine.apply(prompt, 320 + index * 50), 1)).toBe('Password:');
+    }
+    expect(engine.stats.erased).toBe(0);
+    expect(engine.stats.discardedUnshown).toBeGreaterThan(0);
+  });
+
+  it('erases a wrong guess that was shown and underlines for a while', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    const fb = screen(['> '], { x: 2, y: 0 });
+    type(engine, fb, 'a', 1, 0);
+    engine.onServerScreen(screen(['> a'], { x: 3, y: 0 }), 1, 50);
+    const afterA = screen(['> a'], { x: 3, y: 0 });
+    type(engine, afterA, 'b', 2, 60);
+    expect(rowText(engine.apply(afterA, 60), 0)).toBe('> ab');
+    // The app upper-cases what it echoes: the shown guess was wrong.
+    const truth = screen(['> aB'], { x: 4, y: 0 });
+    engine.onServerScreen(truth, 2, 120);
+    expect(engine.stats.erased).toBe(1);
+    expect(engine.apply(truth, 120)).toBe(truth);
+    expect(engine.underlined(130)).toBe(true);
+    expect(engine.underlined(120 + WRONG_GUESS_FLAG_MS + 1)).toBe(false);
+  });
+
+  it('predicts wide characters with the server widths', () => {
+    const engine = new PredictionEngine({ mode: 'experimental' });
+    const fb = screen(['$ '], { x: 2, y: 0 });
+    type(engine, fb, '宽😀x', 1, 0);
+    const shown = engine.apply(fb, 0);
+    expect(shown.lines[0]!.cells[2]).toMatchObject({ text: '宽', width: 2 });
+    expect(shown.lines[0]!.cells[3]).toMatchObject({ width: 0 });
+    expect(shown.lines[0]!.cells[4]).toMatchObject({ text: '😀', width: 2 });
+    expect(shown.lines[0]!.cells[6]).toMatchObject({ text: 'x', width: 1 });
+    expect(shown.cursor.x).toBe(7);
+    // The server agrees: all confirmed, nothing wrong.
+    engine.onServerScreen(screen(['$ 宽😀x'], { x: 7, y: 0 }), 3, 100);
+    expect(engine.stats.erased).toBe(0);
+    expect(engine.stats.confirmed).toBeGreaterThanOrEqual(3);
+  });
+
+  it('wraps typing past the last column onto the next row', () => {
+    const engine = new PredictionEngine({ mode: 'experimental' });
+    const fb = screen(['$ 1234567'], { x: 9, y: 0 }, { cols: 10, rows: 3 });
+    type(engine, fb, '89', 1, 0);
+    let shown = engine.apply(fb, 0);
+    expect(rowText(shown, 0)).toBe('$ 12345678');
+    expect(rowText(shown, 1)).toBe('9');
+    expect(shown.cursor).toMatchObject({ x: 1, y: 1 });
+    // A wide character that does not fit in the last column goes to the next row too.
+    const engine2 = new PredictionEngine({ mode: 'experimental' });
+    const fb2 = screen(['$ 1234567'], { x: 9, y: 0 }, { cols: 10, rows: 3 });
+    type(engine2, fb2, '宽', 1, 0);
+    shown = engine2.apply(fb2, 0);
+    expect(shown.lines[1]!.cells[0]).toMatchObject({ text: '宽', width: 2 });
+    // At the bottom row the screen would scroll: not predicted.
+    const engine3 = new PredictionEngine({ mode: 'experimental' });
+    const bottom = screen(['', '', '$ 1234567'], { x: 9, y: 2 }, { cols: 10, rows: 3 });
+    type(engine3, bottom, '89', 1, 0);
+    expect(rowText(engine3.apply(bottom, 0), 2)).toBe('$ 12345678');
+  });
+
+  it('backspaces within a row (insert semantics shift the rest left) and across a soft wrap', () => {
+    const engine = new PredictionEngine({ mode: 'experimental' });
+    const fb = screen(['$ abcd'], { x: 4, y: 0 });
+    engine.onUserInput(Uint8Array.of(0x7f), fb, 1, 0);
+    let shown = engine.apply(fb, 0);
+    expect(rowText(shown, 0)).toBe('$ acd');
+    expect(shown.cursor.x).toBe(3);
+    const wrappedScreen = screen(['$ 12345678', 'x'], { x: 0, y: 1 }, { cols: 10, rows: 3 }, [0]);
+    const engine2 = new PredictionEngine({ mode: 'experimental' });
+    engine2.onUserInput(Uint8Array.of(0x7f), wrappedScreen, 1, 0);
+    shown = engine2.apply(wrappedScreen, 0);
+    expect(shown.cursor).toMatchObject({ x: 9, y: 0 });
+    expect(rowText(shown, 0)).toBe('$ 1234567');
+  });
+
+  it('does not guess a backspace at the start of an unwrapped line', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    const fb = screen(['$ '], { x: 0, y: 1 });
+    engine.onUserInput(Uint8Array.of(0x7f), fb, 1, 0);
+    expect(engine.pendingCount).toBe(0);
+  });
+
+  it('moves the cursor with the arrow keys, over wide characters whole', () => {
+    const engine = new PredictionEngine({ mode: 'experimental' });
+    const fb = screen(['$ a宽b'], { x: 6, y: 0 });
+    engine.onUserInput(encoder.encode('\x1b[D'), fb, 1, 0);
+    expect(engine.apply(fb, 0).cursor.x).toBe(5);
+    engine.onUserInput(encoder.encode('\x1bOD'), fb, 2, 0);
+    expect(engine.apply(fb, 0).cursor.x).toBe(3);
+    engine.onUserInput(encoder.encode('\x1b[C'), fb, 3, 0);
+    expect(engine.apply(fb, 0).cursor.x).toBe(5);
+  });
+
+  it('treats a paste as data, not typing', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    const fb = screen(['$ '], { x: 2, y: 0 });
+    engine.onUserInput(encoder.encode('x'.repeat(500)), fb, 1, 0);
+    expect(engine.pendingCount).toBe(0);
+    expect(engine.stats.predicted).toBe(0);
+  });
+
+  it('shows predictions on a fast link only after a glitch, and says when to wake for it', () => {
+    const engine = new PredictionEngine({ mode: 'adaptive' });
+    engine.setRtt(5);
+    const fb = screen(['$ '], { x: 2, y: 0 });
+    type(engine, fb, 'a', 1, 1000);
+    expect(engine.displaying).toBe(false);
+    expect(engine.nextWakeup(1000)).toBe(1000 + GLITCH_THRESHOLD_MS);
+    engine.onServerScreen(fb, 0, 1000 + GLITCH_THRESHOLD_MS); // still unacknowledged after 250 ms
+    expect(engine.displaying).toBe(true);
+    engine.setRtt(300);
+    expect(engine.displaying).toBe(true);
+  });
+
+  it('underlines on a slow link until guesses have proven right', () => {
+    const engine = new PredictionEngine({ mode: 'adaptive' });
+    engine.setRtt(300);
+    expect(engine.displaying).toBe(true);
+    expect(engine.underlined(0)).toBe(true);
+    let fb = screen(['$ '], { x: 2, y: 0 });
+    let text = '$ ';
+    let frame = 1;
+    for (let i = 0; i < TRUST_TO_HIDE_UNDERLINE; i++) {
+      frame = type(engine, fb, 'x', frame, i * 100);
+      const shown = engine.apply(fb, i * 100);
+      if (i > 0) expect(shown.lines[0]!.cells[text.length]!.attrs & Attr.Underline).toBe(Attr.Underline);
+      text += 'x';
+      fb = screen([text], { x: text.length, y: 0 });
+      engine.onServerScreen(fb, frame - 1, i * 100 + 50);
+    }
+    expect(engine.underlined(10_000)).toBe(false);
+  });
+
+  it('never mode draws nothing', () => {
+    const engine = new PredictionEngine({ mode: 'never' });
+    const fb = screen(['$ '], { x: 2, y: 0 });
+    type(engine, fb, 'abc', 1, 0);
+    expect(engine.apply(fb, 0)).toBe(fb);
+  });
+
+  it('never throws, and leaves no overlay once the server has acknowledged every keystroke', () => {
+    const key = fc.oneof(
+      fc.constantFrom('a', 'Z', ' ', '宽', '😀', 'é', '\x7f', '\r', '\x1b[C', '\x1b[D', '\x1bOA', '\x03', '\x1b', 'e\u0301'),
+      fc.uint8Array({ minLength: 1, maxLength: 4 }).map((bytes) => new TextDecoder().decode(bytes)),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'adaptive' | 'always' | 'experimental'>('adaptive', 'always', 'experimental'),
+        fc.array(key, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 4 }),
+        (mode, keys, x, y) => {
+          const engine = new PredictionEngine({ mode });
+          engine.setRtt(200);
+          const fb = screen(['$ hello', 'world'], { x, y }, { cols: 10, rows: 5 });
+          let frame = 1;
+          keys.forEach((k, i) => {
+            engine.onUserInput(encoder.encode(k), fb, frame++, i * 10);
+            engine.apply(fb, i * 10);
+            if (i % 3 === 0) engine.onServerScreen(fb, Math.max(0, frame - 3), i * 10 + 5);
+          });
+          engine.onServerScreen(fb, frame, 10_000);
+          return engine.pendingCount === 0 && engine.apply(fb, 10_000) === fb;
+        },
+      ),
+    );
+  });
+});

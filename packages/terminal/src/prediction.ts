@@ -1,0 +1,504 @@
+/**
+ * Predictive local echo: show the likely effect of a keystroke at once, confirm it against the server's screen,
+ * and erase a wrong guess within one round trip.
+ *
+ * The model is mosh's (reference/mosh.md §6): every prediction carries the number of the input state that carries
+ * its keystroke; once the server's echo acknowledgement reaches that number, the server's screen is the truth and
+ * the prediction is judged. Predictions are grouped in epochs. A new epoch starts after anything the engine cannot
+ * model (a control character, an escape sequence, a wrong guess), and an epoch is shown only after one of its
+ * predictions has been confirmed by the server. So after Enter, typing at a password prompt or in vim's normal
+ * mode is never displayed: nothing of that epoch is ever confirmed.
+ *
+ * Where this goes past mosh: wide characters are predicted (with the server's own Unicode 11 widths), typing past
+ * the last column wraps onto the next row as the terminal will instead of giving up, backspace at the start of a
+ * soft-wrapped row goes back to the previous row, the thresholds compare the measured RTT itself (mosh compares
+ * half of it, and starts from a 1 s guess, so every session began underlined), and the underline also goes away
+ * once guesses have proven right on this link.
+ */
+import { charWidth } from './char-width.js';
+import { Attr, BLANK_CELL, type Cell, type Framebuffer, type Row } from './framebuffer.js';
+
+export type PredictionMode = 'adaptive' | 'always' | 'never' | 'experimental';
+export const PREDICTION_MODES: readonly PredictionMode[] = ['adaptive', 'always', 'never', 'experimental'];
+
+export function parsePredictionMode(text: string): PredictionMode {
+  const mode = text.trim().toLowerCase();
+  if ((PREDICTION_MODES as readonly string[]).includes(mode)) return mode as PredictionMode;
+  throw new RangeError(`unknown prediction mode '${text}'; use one of: ${PREDICTION_MODES.join(', ')}`);
+}
+
+/** Adaptive display: predictions start showing when SRTT exceeds this (ms). Below ~30 ms the real echo arrives
+ * before most people perceive a delay, and a shown wrong guess would only add flicker. */
+export const SHOW_SRTT_HIGH_MS = 30;
+/** …and stop showing when SRTT falls to this (ms) with nothing pending (hysteresis, so a jittery link does not flap). */
+export const SHOW_SRTT_LOW_MS = 20;
+/** Underline predictions when SRTT exceeds this (ms): a wrong guess would stay on screen that long, so mark it. */
+export const FLAG_SRTT_HIGH_MS = 160;
+/** Stop underlining for RTT reasons at or below this SRTT (ms). */
+export const FLAG_SRTT_LOW_MS = 100;
+/** Correct, credited guesses in a row after which a slow link alone no longer underlines (count): the guesses
+ * have proven themselves on this link. A wrong guess resets the count. */
+export const TRUST_TO_HIDE_UNDERLINE = 10;
+/** A prediction unconfirmed for this long (ms) is a glitch: show predictions even on a fast link. */
+export const GLITCH_THRESHOLD_MS = 250;
+/** A prediction unconfirmed for this long (ms) means the link is in trouble: underline. */
+export const GLITCH_FLAG_THRESHOLD_MS = 5000;
+/** Quick confirmations (each under GLITCH_THRESHOLD_MS) needed to cure a glitch (count). */
+export const GLITCH_REPAIR_COUNT = 10;
+/** At most one glitch repair per this interval (ms), so a burst of fast keys cannot cure a bad link at once. */
+export const GLITCH_REPAIR_MIN_INTERVAL_MS = 150;
+/** Underline for this long (ms) after a shown guess turned out wrong. */
+export const WRONG_GUESS_FLAG_MS = 3000;
+/** A single input chunk longer than this (bytes) is a paste, not typing: predict nothing (mosh uses 100). */
+export const PASTE_THRESHOLD_BYTES = 100;
+
+interface CellPrediction {
+  readonly row: number;
+  readonly col: number;
+  readonly replacement: Cell;
+  /** What the cell showed before (server truth or an earlier guess): matching it proves nothing. */
+  readonly original: Cell;
+  /** Guessed by shifting (insert mode) or unknowable: judged, but earns no credit. */
+  readonly noCredit: boolean;
+  /** The cell's true content is unknowable (what comes in at the edge during insert/delete): underline only. */
+  readonly unknown: boolean;
+  readonly epoch: number;
+  readonly frame: number;
+  readonly time: number;
+}
+
+interface CursorPrediction {
+  readonly row: number;
+  /** May equal cols: the terminal's pending-wrap state after writing the last column (shown at cols - 1). */
+  readonly col: number;
+  readonly epoch: number;
+  readonly frame: number;
+  readonly time: number;
+}
+
+export interface PredictionStats {
+  /** Printable keystrokes for which a guess was made. */
+  predicted: number;
+  /** Guesses confirmed by the server's screen. */
+  confirmed: number;
+  /** Guesses that were on screen and turned out wrong (erased). */
+  erased: number;
+  /** Guesses that were wrong but never shown (tentative epochs). */
+  discardedUnshown: number;
+}
+
+export interface PredictionEngineInit {
+  readonly mode?: PredictionMode;
+  /** Overwrite instead of insert semantics (mosh's --predict-overwrite). */
+  readonly overwrite?: boolean;
+}
+
+type ParserState = 'ground' | 'escape' | 'csi' | 'ss3';
+
+export class PredictionEngine {
+  readonly mode: PredictionMode;
+  readonly overwrite: boolean;
+  readonly stats: PredictionStats = { predicted: 0, confirmed: 0, erased: 0, discardedUnshown: 0 };
+
+  private cells = new Map<number, CellPrediction>();
+  private cursors: CursorPrediction[] = [];
+  private predictionEpoch = 1;
+  private confirmedEpoch = 0;
+  private srttTrigger = false;
+  private srttFlag = false;
+  private glitchTrigger = 0;
+  private glitchFlag = false;
+  private lastRepairAt = -Infinity;
+  private lastWrongAt = -Infinity;
+  private trust = 0;
+  private parser: ParserState = 'ground';
+  private csiParams = '';
+  private pendingUtf8: number[] = [];
+
+  constructor(init: PredictionEngineInit = {}) {
+    this.mode = init.mode ?? 'adaptive';
+    this.overwrite = init.overwrite ?? false;
+  }
+
+  /** Feed the latest smoothed RTT (ms) so the adaptive triggers follow the link. */
+  setRtt(srttMs: number): void {
+    if (srttMs > SHOW_SRTT_HIGH_MS) this.srttTrigger = true;
+    else if (srttMs <= SHOW_SRTT_LOW_MS && this.cells.size === 0 && this.cursors.length === 0) this.srttTrigger = false;
+    if (srttMs > FLAG_SRTT_HIGH_MS) this.srttFlag = true;
+    else if (srttMs <= FLAG_SRTT_LOW_MS) this.srttFlag = false;
+  }
+
+  /** Whether predictions are drawn now. */
+  get displaying(): boolean {
+    if (this.mode === 'never') return false;
+    if (this.mode === 'always' || this.mode === 'experimental') return true;
+    return this.srttTrigger || this.glitchTrigger > 0;
+  }
+
+  /** Whether drawn predictions are underlined now. */
+  underlined(now: number): boolean {
+    return (this.srttFlag && this.trust < TRUST_TO_HIDE_UNDERLINE) || this.glitchFlag || now - this.lastWrongAt < WRONG_GUESS_FLAG_MS;
+  }
+
+  /** Forget every prediction (a resize, a repaint, a change of screen size). */
+  reset(): void {
+    this.cells.clear();
+    this.cursors = [];
+    this.becomeTentative();
+  }
+
+  /**
+   * The user typed `bytes`, which will reach the server in the input state numbered `frame` (or later). `screen`
+   * is the newest screen from the server.
+   */
+  onUserInput(bytes: Uint8Array, screen: Framebuffer, frame: number, now: number): void {
+    if (this.mode === 'never') return;
+    if (bytes.length > PASTE_THRESHOLD_BYTES) {
+      this.reset();
+      this.parser = 'ground';
+      this.pendingUtf8 = [];
+      return;
+    }
+    for (const byte of bytes) this.onByte(byte, screen, frame, now);
+  }
+
+  /** A new screen from the server, reflecting the user's input up to input state `echoAck`: judge predictions. */
+  onServerScreen(screen: Framebuffer, echoAck: number, now: number): void {
+    if (this.mode === 'never') return;
+    for (const prediction of [...this.cells.values()]) {
+      if (!this.cells.has(key(prediction.row, prediction.col))) continue; // removed by an epoch kill below
+      if (echoAck < prediction.frame) {
+        this.notePending(prediction.time, now);
+        continue;
+      }
+      const verdict = judgeCell(prediction, screen);
+      this.cells.delete(key(prediction.row, prediction.col));
+      if (verdict === 'correct') {
+        this.stats.confirmed++;
+        this.trust++;
+        if (prediction.epoch > this.confirmedEpoch) this.confirmedEpoch = prediction.epoch;
+        if (now - prediction.time < GLITCH_THRESHOLD_MS && this.glitchTrigger > 0 && now - this.lastRepairAt >= GLITCH_REPAIR_MIN_INTERVAL_MS) {
+          this.glitchTrigger--;
+          this.lastRepairAt = now;
+          if (this.glitchTrigger === 0) this.glitchFlag = false;
+        }
+      } else if (verdict === 'wrong') {
+        this.onWrong(prediction.epoch, now);
+      }
+    }
+    // The cursor: judge only the newest cursor guess the acknowledged input covers; older ones are superseded.
+    const covered = this.cursors.filter((cursor) => cursor.frame <= echoAck);
+    const newestCovered = covered[covered.length - 1];
+    this.cursors = this.cursors.filter((cursor) => cursor.frame > echoAck);
+    if (newestCovered !== undefined) {
+      const shownCol = Math.min(newestCovered.col, screen.cols - 1);
+      const right = screen.cursor.y === newestCovered.row && screen.cursor.x === shownCol;
+      if (!right) this.onWrong(newestCovered.epoch, now);
+    }
+    for (const cursor of this.cursors) this.notePending(cursor.time, now);
+  }
+
+  /** The screen to draw: the server's screen with the displayable predictions on top. */
+  apply(screen: Framebuffer, now: number): Framebuffer {
+    if (!this.displaying || (this.cells.size === 0 && this.cursors.length === 0)) return screen;
+    const underline = this.underlined(now);
+    const changedRows = new Map<number, Cell[]>();
+    for (const prediction of this.cells.values()) {
+      if (this.isTentative(prediction.epoch)) continue;
+      if (prediction.row >= screen.rows || prediction.col >= screen.cols) continue;
+      let cells = changedRows.get(prediction.row);
+      if (cells === undefined) {
+        cells = [...screen.lines[prediction.row]!.cells];
+        changedRows.set(prediction.row, cells);
+      }
+      let cell = prediction.unknown ? cells[prediction.col]! : prediction.replacement;
+      const blankOverBlank = isBlank(cell) && isBlank(cells[prediction.col]!);
+      if ((underline || prediction.unknown) && !blankOverBlank) cell = { ...cell, attrs: cell.attrs | Attr.Underline };
+      cells[prediction.col] = cell;
+    }
+    let cursor = screen.cursor;
+    for (let i = this.cursors.length - 1; i >= 0; i--) {
+      const guess = this.cursors[i]!;
+      if (this.isTentative(guess.epoch)) continue;
+      if (guess.row < screen.rows) cursor = { ...cursor, y: guess.row, x: Math.min(guess.col, screen.cols - 1) };
+      break;
+    }
+    if (changedRows.size === 0 && cursor === screen.cursor) return screen;
+    const lines = screen.lines.map((row, y): Row => {
+      const cells = changedRows.get(y);
+      return cells === undefined ? row : { cells, wrapped: row.wrapped };
+    });
+    return { ...screen, lines, cursor };
+  }
+
+  /** When the engine next needs a call to `apply`/`onServerScreen` to update its triggers (absolute ms). */
+  nextWakeup(now: number): number {
+    let earliest = Infinity;
+    const consider = (time: number) => {
+      for (const threshold of [GLITCH_THRESHOLD_MS, GLITCH_FLAG_THRESHOLD_MS]) {
+        if (time + threshold > now) earliest = Math.min(earliest, time + threshold);
+      }
+    };
+    for (const prediction of this.cells.values()) consider(prediction.time);
+    for (const cursor of this.cursors) consider(cursor.time);
+    if (now - this.lastWrongAt < WRONG_GUESS_FLAG_MS) earliest = Math.min(earliest, this.lastWrongAt + WRONG_GUESS_FLAG_MS);
+    return earliest;
+  }
+
+  /** Number of guesses not yet judged (for tests and the status display). */
+  get pendingCount(): number {
+    return this.cells.size + this.cursors.length;
+  }
+
+  private notePending(time: number, now: number): void {
+    const age = now - time;
+    if (age >= GLITCH_FLAG_THRESHOLD_MS) {
+      this.glitchFlag = true;
+      this.glitchTrigger = GLITCH_REPAIR_COUNT * 2;
+    } else if (age >= GLITCH_THRESHOLD_MS && this.glitchTrigger < GLITCH_REPAIR_COUNT) {
+      this.glitchTrigger = GLITCH_REPAIR_COUNT;
+    }
+  }
+
+  private onWrong(epoch: number, now: number): void {
+    if (this.mode === 'experimental') {
+      // Experimental: the bad guess alone is dropped (already removed); the rest stays.
+      this.stats.erased++;
+      this.lastWrongAt = now;
+      this.trust = 0;
+      return;
+    }
+    if (this.isTentative(epoch)) {
+      // Never shown: drop this epoch and everything after it, and make the next guesses prove themselves.
+      this.stats.discardedUnshown++;
+      for (const [cellKey, prediction] of this.cells) if (prediction.epoch >= epoch) this.cells.delete(cellKey);
+      this.cursors = this.cursors.filter((cursor) => cursor.epoch < epoch);
+      this.becomeTentative();
+      return;
+    }
+    this.stats.erased++;
+    this.lastWrongAt = now;
+    this.trust = 0;
+    this.reset();
+  }
+
+  private isTentative(epoch: number): boolean {
+    return epoch > this.confirmedEpoch;
+  }
+
+  private becomeTentative(): void {
+    if (this.mode === 'experimental') {
+      this.predictionEpoch = this.confirmedEpoch;
+      return;
+    }
+    this.predictionEpoch++;
+  }
+
+  private onByte(byte: number, screen: Framebuffer, frame: number, now: number): void {
+    if (this.mode === 'experimental') this.predictionEpoch = this.confirmedEpoch;
+    switch (this.parser) {
+      case 'escape':
+        if (byte === 0x5b) {
+          this.parser = 'csi';
+          this.csiParams = '';
+        } else if (byte === 0x4f) {
+          this.parser = 'ss3';
+        } else {
+          this.parser = 'ground';
+          this.becomeTentative();
+        }
+        return;
+      case 'csi':
+        if (byte >= 0x40 && byte <= 0x7e) {
+          this.parser = 'ground';
+          this.onCsi(String.fromCharCode(byte), this.csiParams, screen, frame, now);
+        } else if (this.csiParams.length < 32) {
+          this.csiParams += String.fromCharCode(byte);
+        }
+        return;
+      case 'ss3':
+        this.parser = 'ground';
+        this.onCsi(String.fromCharCode(byte), '', screen, frame, now);
+        return;
+      case 'ground':
+        break;
+    }
+    if (this.pendingUtf8.length > 0 || byte >= 0x80) {
+      this.onUtf8Byte(byte, screen, frame, now);
+      return;
+    }
+    if (byte === 0x1b) {
+      this.parser = 'escape';
+      return;
+    }
+    if (byte === 0x7f || byte === 0x08) return this.onBackspace(screen, frame, now);
+    if (byte === 0x0d) return this.onCarriageReturn(screen, frame, now);
+    if (byte < 0x20) return this.becomeTentative();
+    this.onPrintable(String.fromCharCode(byte), 1, screen, frame, now);
+  }
+
+  private onUtf8Byte(byte: number, screen: Framebuffer, frame: number, now: number): void {
+    if (this.pendingUtf8.length === 0) {
+      if (byte >= 0xc2 && byte <= 0xf4) this.pendingUtf8.push(byte);
+      else this.becomeTentative(); // a stray continuation or invalid lead byte: the app will show something odd
+      return;
+    }
+    if ((byte & 0xc0) !== 0x80) {
+      this.pendingUtf8 = [];
+      this.becomeTentative();
+      this.onByte(byte, screen, frame, now);
+      return;
+    }
+    this.pendingUtf8.push(byte);
+    const lead = this.pendingUtf8[0]!;
+    const needed = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (this.pendingUtf8.length < needed) return;
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array(this.pendingUtf8));
+    this.pendingUtf8 = [];
+    const codePoint = text.codePointAt(0)!;
+    const width = charWidth(codePoint);
+    if (width === 0) return this.becomeTentative(); // combining marks attach to a cell we cannot be sure of
+    this.onPrintable(text, width, screen, frame, now);
+  }
+
+  private onCsi(final: string, params: string, screen: Framebuffer, frame: number, now: number): void {
+    const simple = params === '' || params === '1';
+    if ((final === 'C' || final === 'D') && simple) {
+      const cursor = this.currentCursor(screen);
+      if (cursor.col >= screen.cols) return this.becomeTentative();
+      let col = cursor.col;
+      if (final === 'C') {
+        const here = this.displayedCell(screen, cursor.row, col);
+        col = Math.min(col + (here.width === 2 ? 2 : 1), screen.cols - 1);
+      } else if (col > 0) {
+        col -= 1;
+        if (col > 0 && this.displayedCell(screen, cursor.row, col).width === 0) col -= 1;
+      }
+      this.pushCursor(cursor.row, col, frame, now);
+      return;
+    }
+    this.becomeTentative();
+  }
+
+  private onCarriageReturn(screen: Framebuffer, frame: number, now: number): void {
+    this.becomeTentative();
+    const cursor = this.currentCursor(screen);
+    // At the bottom row the terminal would scroll; scrolling is not predicted.
+    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, frame, now);
+  }
+
+  private onBackspace(screen: Framebuffer, frame: number, now: number): void {
+    const cursor = this.currentCursor(screen);
+    if (cursor.col >= screen.cols) return this.becomeTentative(); // pending-wrap: terminals disagree on where BS goes
+    if (cursor.col === 0) {
+      // Line editors move back onto a soft-wrapped previous row; anything else at column 0 is unpredictable.
+      if (cursor.row > 0 && screen.lines[cursor.row - 1]!.wrapped) {
+        this.becomeTentative();
+        this.putCell(screen, cursor.row - 1, screen.cols - 1, BLANK_CELL, false, false, frame, now);
+        this.pushCursor(cursor.row - 1, screen.cols - 1, frame, now);
+      } else {
+        this.becomeTentative();
+      }
+      return;
+    }
+    let target = cursor.col - 1;
+    let width = 1;
+    if (target > 0 && this.displayedCell(screen, cursor.row, target).width === 0) {
+      target -= 1;
+      width = 2;
+    }
+    if (this.overwrite) {
+      for (let x = target; x < target + width; x++) this.putCell(screen, cursor.row, x, BLANK_CELL, false, false, frame, now);
+    } else {
+      const row = this.displayedRow(screen, cursor.row);
+      for (let x = target; x < screen.cols; x++) {
+        const source = x + width < screen.cols ? row[x + width]! : undefined;
+        // The cells that come in from beyond the right edge are unknowable (the app may have more text).
+        if (source === undefined) this.putCell(screen, cursor.row, x, BLANK_CELL, true, true, frame, now);
+        else this.putCell(screen, cursor.row, x, source, true, false, frame, now);
+      }
+    }
+    this.pushCursor(cursor.row, target, frame, now);
+  }
+
+  private onPrintable(text: string, width: 1 | 2, screen: Framebuffer, frame: number, now: number): void {
+    let { row, col } = this.currentCursor(screen);
+    if (col >= screen.cols || (width === 2 && col === screen.cols - 1)) {
+      // The character goes to the start of the next row, as the terminal will wrap it; at the bottom row the
+      // screen would scroll, which is not predicted.
+      if (row + 1 >= screen.rows) return this.becomeTentative();
+      row += 1;
+      col = 0;
+    }
+    this.stats.predicted++;
+    const left = col > 0 ? this.displayedCell(screen, row, col - 1) : this.displayedCell(screen, row, col);
+    const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~Attr.Underline };
+    if (!this.overwrite) {
+      // Insert semantics: the rest of the row moves right by the character's width; what falls off the edge
+      // and what the last cells become is unknowable.
+      const rowCells = this.displayedRow(screen, row);
+      for (let x = screen.cols - 1; x >= col + width; x--) {
+        const source = rowCells[x - width]!;
+        const unknown = x >= screen.cols - width;
+        this.putCell(screen, row, x, source, true, unknown, frame, now);
+      }
+    }
+    this.putCell(screen, row, col, { text, width, ...rendition }, false, false, frame, now);
+    if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, frame, now);
+    this.pushCursor(row, col + width, frame, now);
+  }
+
+  private putCell(screen: Framebuffer, row: number, col: number, replacement: Cell, noCredit: boolean, unknown: boolean, frame: number, now: number): void {
+    if (row >= screen.rows || col >= screen.cols) return;
+    const cellKey = key(row, col);
+    const original = this.displayedCell(screen, row, col);
+    this.cells.set(cellKey, { row, col, replacement, original, noCredit, unknown, epoch: this.predictionEpoch, frame, time: now });
+  }
+
+  private pushCursor(row: number, col: number, frame: number, now: number): void {
+    this.cursors.push({ row, col, epoch: this.predictionEpoch, frame, time: now });
+  }
+
+  private currentCursor(screen: Framebuffer): { row: number; col: number } {
+    const last = this.cursors[this.cursors.length - 1];
+    if (last !== undefined) return { row: last.row, col: last.col };
+    return { row: Math.min(screen.cursor.y, screen.rows - 1), col: Math.min(screen.cursor.x, screen.cols - 1) };
+  }
+
+  private displayedCell(screen: Framebuffer, row: number, col: number): Cell {
+    return this.cells.get(key(row, col))?.replacement ?? screen.lines[row]?.cells[col] ?? BLANK_CELL;
+  }
+
+  private displayedRow(screen: Framebuffer, row: number): Cell[] {
+    const cells: Cell[] = [];
+    for (let x = 0; x < screen.cols; x++) cells.push(this.displayedCell(screen, row, x));
+    return cells;
+  }
+}
+
+function key(row: number, col: number): number {
+  return row * 65536 + col;
+}
+
+function isBlank(cell: Cell): boolean {
+  return (cell.text === '' || cell.text === ' ') && cell.width !== 0;
+}
+
+function sameContents(a: Cell, b: Cell): boolean {
+  const textA = a.text === '' ? ' ' : a.text;
+  const textB = b.text === '' ? ' ' : b.text;
+  return textA === textB && a.width === b.width;
+}
+
+function judgeCell(prediction: CellPrediction, screen: Framebuffer): 'correct' | 'no-credit' | 'wrong' {
+  if (prediction.row >= screen.rows || prediction.col >= screen.cols) return 'wrong';
+  if (prediction.unknown) return 'no-credit';
+  const actual = screen.lines[prediction.row]!.cells[prediction.col]!;
+  // A blank guess proves nothing either way (apps such as zsh with autosuggestions draw right of the cursor), and
+  // cells guessed by shifting the rest of the row are dropped quietly when wrong: only the typed character itself
+  // can be a wrong guess that costs the epoch.
+  if (isBlank(prediction.replacement) || prediction.noCredit) return 'no-credit';
+  if (!sameContents(actual, prediction.replacement)) return 'wrong';
+  if (sameContents(actual, prediction.original)) return 'no-credit';
+  return 'correct';
+}
