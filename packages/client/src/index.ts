@@ -1,1 +1,19 @@
-export {};
+export {
+  connect,
+  ClientSession,
+  formatDuration,
+  CLIENT_COLLECTION_INTERVAL_MS,
+  DEFAULT_FIRST_CONTACT_TIMEOUT_MS,
+  SERVER_SILENT_AFTER_MS,
+  type ConnectOptions,
+  type ClientSessionEvents,
+  type ExitReason,
+  type SessionExit,
+  type SessionStatus,
+} from './session.js';
+export { runTerminalClient, MIN_FRAME_INTERVAL_MS, type TerminalClientOptions, type TerminalClientResult } from './frontend.js';
+export { ClientUdpEndpoint, PORT_HOP_INTERVAL_MS, MAX_OLD_SOCKET_AGE_MS, MAX_SOCKETS_OPEN } from './udp-endpoint.js';
+export { parseEscapeKey, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, type EscapeKeySetting, type EscapeAction } from './escape-key.js';
+export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';
+export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.js';
+export { default as clientMain } from './client-main.js';

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { SessionKey } from '@tsmosh/protocol';
+import { parseEscapeKey } from './escape-key.js';
+import { runTerminalClient } from './frontend.js';
+import { checkUtf8Locale, localeErrorMessage } from './locale.js';
+
+/** `TSMOSH_KEY=<key> tsmosh-client <host> <port>`: the client alone. Returns the process exit status. */
+
+const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>';
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  // The key must not linger where child processes or /proc/<pid>/environ readers could find it.
+  const keyText = process.env.TSMOSH_KEY;
+  delete process.env.TSMOSH_KEY;
+
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\nConnects to a session started with \`tsmosh-server new\` (which prints TSMOSH CONNECT <port> <key>).\n`);
+    return 0;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`tsmosh-client ${packageVersion()}\n`);
+    return 0;
+  }
+  const unknownOption = argv.find((arg) => arg.startsWith('-'));
+  if (unknownOption !== undefined || argv.length !== 2) {
+    const what = unknownOption !== undefined ? `unknown option ${unknownOption}` : `expected a host and a port, got ${argv.length} argument(s)`;
+    process.stderr.write(`tsmosh-client: ${what}\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const [host, portText] = argv as [string, string];
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    process.stderr.write(`tsmosh-client: bad port "${portText}": expected a UDP port number 1-65535 (from the TSMOSH CONNECT line)\n`);
+    return EXIT_USAGE;
+  }
+
+  const locale = checkUtf8Locale(process.env);
+  if (!locale.ok) {
+    process.stderr.write(`${localeErrorMessage(locale, 'tsmosh-client')}\n`);
+    return EXIT_FAILURE;
+  }
+  if (keyText === undefined || keyText === '') {
+    process.stderr.write('tsmosh-client: TSMOSH_KEY is not set; pass the key from the TSMOSH CONNECT line in it\n');
+    return EXIT_FAILURE;
+  }
+  try {
+    SessionKey.parse(keyText);
+  } catch (error) {
+    process.stderr.write(`tsmosh-client: bad TSMOSH_KEY: ${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  let escapeKey;
+  try {
+    escapeKey = parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const result = await runTerminalClient({ host, port, key: keyText, escapeKey });
+  return result.exitCode;
+}
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,183 @@
+import { Renderer, type Framebuffer } from '@tsmosh/terminal';
+import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
+import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
+import { connect, type ClientSession, type SessionExit } from './session.js';
+
+/**
+ * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
+ * ClientSession, repaints from the newest screen with the status line overlaid, handles the escape key, and restores
+ * the terminal on every way out (normal exit, remote exit, SIGTERM, SIGHUP, an uncaught error).
+ */
+
+/** Frames are drawn at most this often (ms): ~50 per second is smooth to the eye and mosh's own ceiling. */
+export const MIN_FRAME_INTERVAL_MS = 20;
+/** Size assumed when the output is not a terminal (a pipe in a script). */
+const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
+
+export interface TerminalClientOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+  readonly input?: NodeJS.ReadStream;
+  readonly output?: NodeJS.WriteStream;
+  /** The escape key; default from TSMOSH_ESCAPE_KEY (validate it first with parseEscapeKey for a clean error). */
+  readonly escapeKey?: EscapeKeySetting;
+  readonly firstContactTimeoutMs?: number;
+  /** Called with the session as soon as it exists (tests use it to force a port change). */
+  readonly onSession?: (session: ClientSession) => void;
+}
+
+export interface TerminalClientResult {
+  readonly exitCode: number;
+  /** The one line printed after the terminal was restored. */
+  readonly message: string;
+  readonly exit: SessionExit | undefined;
+}
+
+export async function runTerminalClient(options: TerminalClientOptions): Promise<TerminalClientResult> {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const escapeSetting = options.escapeKey ?? parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
+  const escapeHint = escapeSetting.enabled ? escapeKeyName(escapeSetting.byte) : undefined;
+  const escapeFilter = new EscapeKeyFilter(escapeSetting);
+  const windowSize = (): { cols: number; rows: number } =>
+    output.isTTY && output.columns > 0 && output.rows > 0 ? { cols: output.columns, rows: output.rows } : FALLBACK_SIZE;
+
+  const renderer = new Renderer();
+  let size = windowSize();
+  let lastDrawn: Framebuffer | undefined;
+  let lastFrameAt = -Infinity;
+  let frameTimer: NodeJS.Timeout | undefined;
+  let terminalActive = false;
+
+  const write = (text: string): void => {
+    if (text.length === 0) return;
+    try {
+      output.write(text);
+    } catch {
+      // The terminal is gone (SIGHUP, closed pty): nothing left to draw on.
+    }
+  };
+  const enterTerminal = (): void => {
+    if (terminalActive) return;
+    terminalActive = true;
+    if (input.isTTY) input.setRawMode(true);
+    input.resume();
+    write(renderer.enter());
+    lastDrawn = undefined; // whatever the terminal shows now is not ours: repaint everything
+  };
+  /** Synchronous and idempotent: runs from signal and exception handlers too. */
+  const restoreTerminal = (): void => {
+    if (!terminalActive) return;
+    terminalActive = false;
+    write(renderer.exit(lastDrawn) + '\x1b[?25h');
+    try {
+      if (input.isTTY) input.setRawMode(false);
+    } catch {
+      // stdin already closed
+    }
+  };
+
+  let session: ClientSession;
+  try {
+    session = connect({
+      host: options.host,
+      port: options.port,
+      key: options.key,
+      cols: size.cols,
+      rows: size.rows,
+      ...(options.firstContactTimeoutMs === undefined ? {} : { firstContactTimeoutMs: options.firstContactTimeoutMs }),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    write(`${message.startsWith('tsmosh') ? '' : 'tsmosh: '}${message}\n`);
+    return { exitCode: 1, message, exit: undefined };
+  }
+  options.onSession?.(session);
+
+  const draw = (): void => {
+    frameTimer = undefined;
+    if (!terminalActive) return;
+    lastFrameAt = performance.now();
+    let frame = fitToWindow(session.screen, size.cols, size.rows);
+    const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
+    if (message !== undefined) frame = withStatusLine(frame, message);
+    write(renderer.render(lastDrawn, frame));
+    lastDrawn = frame;
+  };
+  const scheduleFrame = (): void => {
+    if (frameTimer !== undefined || !terminalActive) return;
+    const wait = Math.max(0, lastFrameAt + MIN_FRAME_INTERVAL_MS - performance.now());
+    frameTimer = setTimeout(draw, wait);
+  };
+
+  const onData = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+    const wasAwaiting = escapeFilter.awaitingCommand;
+    for (const action of escapeFilter.feed(bytes)) {
+      if (action.kind === 'send') session.write(action.bytes);
+      else if (action.kind === 'quit') void session.close();
+      else suspend();
+    }
+    if (wasAwaiting !== escapeFilter.awaitingCommand) scheduleFrame();
+  };
+  const onResize = (): void => {
+    size = windowSize();
+    session.resize(size.cols, size.rows);
+    lastDrawn = undefined; // the terminal reflowed its contents: nothing we drew can be trusted
+    scheduleFrame();
+  };
+  const suspend = (): void => {
+    restoreTerminal();
+    write('\r\n[tsmosh is suspended.]\r\n');
+    process.kill(process.pid, 'SIGSTOP');
+  };
+  const onContinue = (): void => {
+    enterTerminal();
+    size = windowSize();
+    session.resize(size.cols, size.rows);
+    scheduleFrame();
+  };
+  const onTerminate = (signal: NodeJS.Signals): void => {
+    terminationSignal ??= signal;
+    void session.close();
+  };
+  let terminationSignal: NodeJS.Signals | undefined;
+  const onFatal = (error: unknown): void => {
+    // The process is in an unknown state: put the terminal back first, then say what broke, then go.
+    restoreTerminal();
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    write(`\r\ntsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
+    process.exit(1);
+  };
+
+  session.on('screen', scheduleFrame);
+  session.on('status', scheduleFrame);
+  input.on('data', onData);
+  output.on('resize', onResize);
+  process.on('SIGCONT', onContinue);
+  process.on('SIGTERM', onTerminate);
+  process.on('SIGHUP', onTerminate);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  enterTerminal();
+  scheduleFrame();
+
+  const exit = await session.done;
+  if (frameTimer !== undefined) clearTimeout(frameTimer);
+  if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
+  restoreTerminal();
+  input.off('data', onData);
+  input.pause();
+  output.off('resize', onResize);
+  process.off('SIGCONT', onContinue);
+  process.off('SIGTERM', onTerminate);
+  process.off('SIGHUP', onTerminate);
+  process.off('uncaughtException', onFatal);
+  process.off('unhandledRejection', onFatal);
+
+  const message = terminationSignal !== undefined ? `tsmosh: exiting on ${terminationSignal}.` : exit.message;
+  write(`\r\n${message}\n`);
+  const exitCode = exit.reason === 'remote-exit' || (exit.reason === 'user' && terminationSignal === undefined) ? 0 : 1;
+  return { exitCode, message, exit };
+}

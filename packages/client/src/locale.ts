@@ -1,0 +1,24 @@
+/**
+ * tsmosh exchanges UTF-8 with the remote program and draws UTF-8 on the local terminal, so, like mosh, it refuses to
+ * start under a locale whose character set is not UTF-8 (the terminal would show mojibake for every non-ASCII cell).
+ * Without libc's nl_langinfo we read the variables setlocale(LC_CTYPE, "") consults, in its order of precedence.
+ */
+export interface LocaleCheck {
+  readonly ok: boolean;
+  /** The variable that decided, and its value, for the error line. */
+  readonly decidedBy: string;
+}
+
+export function checkUtf8Locale(env: NodeJS.ProcessEnv): LocaleCheck {
+  for (const name of ['LC_ALL', 'LC_CTYPE', 'LANG'] as const) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      return { ok: /\.utf-?8(@|$)/i.test(value), decidedBy: `${name}=${value}` };
+    }
+  }
+  return { ok: false, decidedBy: 'no LC_ALL, LC_CTYPE or LANG set (the C locale)' };
+}
+
+export function localeErrorMessage(check: LocaleCheck, program: string): string {
+  return `${program}: needs a UTF-8 locale, but ${check.decidedBy} is not one; set LANG=C.UTF-8 (or another *.UTF-8 locale listed by \`locale -a\`).`;
+}

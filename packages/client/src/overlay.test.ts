@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { blankFramebuffer } from '@tsmosh/terminal';
+import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
+import { formatDuration, type SessionStatus } from './session.js';
+import { checkUtf8Locale } from './locale.js';
+
+const status = (fields: Partial<SessionStatus>): SessionStatus => ({
+  everHeard: true,
+  connected: true,
+  lastContactAgoMs: 0,
+  srttMs: undefined,
+  localPort: undefined,
+  ...fields,
+});
+
+describe('status line', () => {
+  it('is absent while the server is in touch, and says how long it has been silent otherwise', () => {
+    expect(statusMessage(status({}), 'Ctrl-^', false)).toBeUndefined();
+    expect(statusMessage(status({ connected: false, lastContactAgoMs: 7_400 }), 'Ctrl-^', false)).toBe(
+      'tsmosh: Last contact 7 seconds ago. [To quit: Ctrl-^ .]',
+    );
+    expect(statusMessage(status({ connected: false, lastContactAgoMs: 65_000 }), 'Ctrl-^', false)).toBe(
+      'tsmosh: Last contact 1:05 ago. [To quit: Ctrl-^ .]',
+    );
+  });
+  it('shows the escape commands while the escape key waits for its second key', () => {
+    expect(statusMessage(status({}), 'Ctrl-^', true)).toMatch(/Commands: Ctrl-Z suspends, "\." quits/);
+  });
+  it('formats durations as mosh does: seconds, then M:SS, then H:MM:SS', () => {
+    expect(formatDuration(1_000)).toBe('1 second');
+    expect(formatDuration(59_999)).toBe('59 seconds');
+    expect(formatDuration(60_000)).toBe('1:00');
+    expect(formatDuration(3_661_000)).toBe('1:01:01');
+  });
+  it('is drawn bold and inverse across the whole top row, hiding a cursor that sits there', () => {
+    const fb = withStatusLine(blankFramebuffer(20, 3), 'tsmosh: hello');
+    const text = fb.lines[0]!.cells.map((c) => c.text).join('');
+    expect(text).toBe('tsmosh: hello       ');
+    expect(fb.lines[0]!.cells.every((c) => c.attrs === ((1 << 0) | (1 << 5)))).toBe(true);
+    expect(fb.cursor.visible).toBe(false);
+    expect(fb.lines[1]).toBe(blankFramebuffer(20, 3).lines[1]);
+  });
+});
+
+describe('fitToWindow', () => {
+  it('crops and pads to the local size and keeps the cursor inside', () => {
+    const big = { ...blankFramebuffer(100, 40), cursor: { x: 99, y: 39, visible: true, style: 'block' as const, blink: true } };
+    const fitted = fitToWindow(big, 80, 24);
+    expect(fitted.cols).toBe(80);
+    expect(fitted.rows).toBe(24);
+    expect(fitted.lines.every((row) => row.cells.length === 80)).toBe(true);
+    expect(fitted.cursor).toMatchObject({ x: 79, y: 23 });
+    const small = fitToWindow(blankFramebuffer(10, 5), 80, 24);
+    expect(small.lines.length).toBe(24);
+    expect(small.lines.every((row) => row.cells.length === 80)).toBe(true);
+  });
+});
+
+describe('checkUtf8Locale', () => {
+  it('follows LC_ALL over LC_CTYPE over LANG, and accepts only UTF-8 character sets', () => {
+    expect(checkUtf8Locale({ LANG: 'C.UTF-8' }).ok).toBe(true);
+    expect(checkUtf8Locale({ LANG: 'en_US.utf8' }).ok).toBe(true);
+    expect(checkUtf8Locale({ LANG: 'C' }).ok).toBe(false);
+    expect(checkUtf8Locale({}).ok).toBe(false);
+    expect(checkUtf8Locale({ LC_ALL: 'POSIX', LANG: 'C.UTF-8' })).toEqual({ ok: false, decidedBy: 'LC_ALL=POSIX' });
+    expect(checkUtf8Locale({ LC_CTYPE: 'de_DE.UTF-8@euro', LANG: 'C' }).ok).toBe(true);
+  });
+});

@@ -1,0 +1,354 @@
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Connection, SessionKey, Transport, type PeerAddress } from '@tsmosh/protocol';
+import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { ClientUdpEndpoint } from './udp-endpoint.js';
+
+/**
+ * `connect()`: the embeddable client. It owns the one clock, timer and set of sockets that drive the pure protocol
+ * core (a `Transport<InputStream, ScreenState>` in the client role) and reports what the user would see as events.
+ * The terminal front end (frontend.ts) and `tsmosh-client` are built on exactly this.
+ */
+
+/**
+ * Client-side collection interval (ms): how long the transport waits after a keystroke for more before sending.
+ * Keystrokes are tiny and latency is what users feel, so the client waits ~1 ms (the server batches pty output for 8).
+ */
+export const CLIENT_COLLECTION_INTERVAL_MS = 1;
+/** Give up when nothing at all came back from the server within this long of starting (ms); mosh waits 15 s. */
+export const DEFAULT_FIRST_CONTACT_TIMEOUT_MS = 10_000;
+/** The server counts as silent (status line shown) after this long without a datagram (ms); mosh uses 6.5 s. */
+export const SERVER_SILENT_AFTER_MS = 6_500;
+/** While the server is silent, 'status' fires this often (ms) so a "Last contact N seconds ago" line can count. */
+export const STATUS_REFRESH_MS = 1_000;
+/** close() waits at most this long (ms) for the server to acknowledge the shutdown before giving up on it. */
+export const SHUTDOWN_GRACE_MS = 3_000;
+/** After the server announced its shutdown, keep running at most this long (ms) to get our acknowledgement out. */
+export const REMOTE_SHUTDOWN_ACK_GRACE_MS = 500;
+
+export type ExitReason =
+  /** The server's command exited and the server shut the session down. */
+  | 'remote-exit'
+  /** close() was called (the user quit). */
+  | 'user'
+  /** No reply from the server within the first-contact timeout, or silence beyond `networkTimeoutMs`. */
+  | 'network-timeout'
+  /** Name resolution or socket failure. */
+  | 'error';
+
+export interface SessionExit {
+  readonly reason: ExitReason;
+  /** One line for a person: what happened and, where it helps, what to do. */
+  readonly message: string;
+}
+
+export interface SessionStatus {
+  /** Whether anything authentic has ever come back from the server. */
+  readonly everHeard: boolean;
+  /** Heard from the server within SERVER_SILENT_AFTER_MS. */
+  readonly connected: boolean;
+  /** ms since the last authentic datagram (or since the session started, when none came yet). */
+  readonly lastContactAgoMs: number;
+  /** Smoothed round-trip time (ms), when measured. */
+  readonly srttMs: number | undefined;
+  /** The UDP source port datagrams currently leave from (changes when the client hops). */
+  readonly localPort: number | undefined;
+}
+
+export interface ConnectOptions {
+  /** Server host name or address. */
+  readonly host: string;
+  /** The daemon's UDP port, from `TSMOSH CONNECT <port> <key>`. */
+  readonly port: number;
+  /** The printable session key from the CONNECT line (or a parsed SessionKey). */
+  readonly key: string | SessionKey;
+  /** The local window size, sent to the server as the first input event. */
+  readonly cols: number;
+  readonly rows: number;
+  /** Give up if nothing comes back within this long (ms). Default DEFAULT_FIRST_CONTACT_TIMEOUT_MS. */
+  readonly firstContactTimeoutMs?: number;
+  /** After first contact, give up when the server is silent this long (ms). Default: never (as mosh). */
+  readonly networkTimeoutMs?: number;
+}
+
+export interface ClientSessionEvents {
+  screen: [framebuffer: Framebuffer];
+  status: [status: SessionStatus];
+  exit: [exit: SessionExit];
+}
+
+export class ClientSession extends EventEmitter<ClientSessionEvents> {
+  private transport: Transport<InputStream, ScreenState> | undefined;
+  private endpoint: ClientUdpEndpoint | undefined;
+  private input = InputStream.empty();
+  private lastRemoteNum = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = performance.now();
+  private lastStatusKey = '';
+  private exitInfo: SessionExit | undefined;
+  private closing: { startedAt: number; done: Promise<void> } | undefined;
+  private remoteShutdownSeenAt: number | undefined;
+  private readonly exited: Promise<SessionExit>;
+  private resolveExited!: (exit: SessionExit) => void;
+  private readonly key: SessionKey;
+  private readonly firstContactTimeoutMs: number;
+  private readonly networkTimeoutMs: number | undefined;
+  private size: { cols: number; rows: number };
+
+  /** Use connect(). */
+  constructor(private readonly options: ConnectOptions) {
+    super();
+    this.key = typeof options.key === 'string' ? SessionKey.parse(options.key) : options.key;
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new RangeError(`tsmosh: port must be an integer 1-65535, got ${String(options.port)}`);
+    }
+    checkSize(options.cols, options.rows);
+    this.size = { cols: options.cols, rows: options.rows };
+    this.firstContactTimeoutMs = options.firstContactTimeoutMs ?? DEFAULT_FIRST_CONTACT_TIMEOUT_MS;
+    this.networkTimeoutMs = options.networkTimeoutMs;
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    // The server sizes its pty from our first input event, so the window size goes out before any keystroke.
+    this.input = this.input.append({ kind: 'resize', cols: options.cols, rows: options.rows });
+    void this.start().catch((error: unknown) => this.finish('error', `tsmosh: ${describe(error)}`));
+  }
+
+  /** Resolves when the session has ended, however it ended. */
+  get done(): Promise<SessionExit> {
+    return this.exited;
+  }
+
+  /** The newest screen received (blank until the first update). */
+  get screen(): Framebuffer {
+    return this.transport?.remote.framebuffer ?? ScreenState.initial(this.size.cols, this.size.rows).framebuffer;
+  }
+
+  get status(): SessionStatus {
+    return this.computeStatus(performance.now());
+  }
+
+  /** Sends keystrokes (raw bytes as the terminal produced them). Reliable and in order. */
+  write(bytes: Uint8Array | string): void {
+    if (this.exitInfo !== undefined || this.closing !== undefined) return;
+    const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+    if (data.length === 0) return;
+    this.pushInput({ kind: 'keys', bytes: data });
+  }
+
+  resize(cols: number, rows: number): void {
+    checkSize(cols, rows);
+    if (this.exitInfo !== undefined || this.closing !== undefined) return;
+    if (cols === this.size.cols && rows === this.size.rows) return;
+    this.size = { cols, rows };
+    this.pushInput({ kind: 'resize', cols, rows });
+  }
+
+  /** Forces a fresh UDP source port now, as if the network had changed. */
+  async changeSourcePort(): Promise<void> {
+    await this.endpoint?.hopPort(performance.now());
+  }
+
+  /**
+   * Ends the session: tells the server (which then ends the remote command), waits for its acknowledgement at most
+   * SHUTDOWN_GRACE_MS, and resolves when the session has exited with reason 'user'.
+   */
+  close(): Promise<SessionExit> {
+    if (this.exitInfo !== undefined) return this.exited;
+    if (this.closing === undefined) {
+      const now = performance.now();
+      this.closing = { startedAt: now, done: this.exited.then(() => undefined) };
+      if (this.transport === undefined) {
+        this.finish('user', 'tsmosh: exiting on user request.');
+      } else {
+        this.transport.startShutdown(now);
+        this.pump(now);
+      }
+    }
+    return this.exited;
+  }
+
+  private async start(): Promise<void> {
+    const { host, port } = this.options;
+    const address = await resolveHost(host);
+    if (this.exitInfo !== undefined) return;
+    const serverAddress: PeerAddress = { host: address, port };
+    const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+    const connection = new Connection({
+      role: 'client',
+      key: this.key,
+      random,
+      // Clock-derived, so a client restarted with the same key never reuses a nonce (and the server's replay
+      // window accepts it): wall-clock ms × 2^20 leaves room for a million datagrams per millisecond.
+      initialSeq: BigInt(Date.now()) * 1_048_576n,
+      serverAddress,
+    });
+    this.transport = new Transport<InputStream, ScreenState>({
+      connection,
+      initialLocal: InputStream.empty(),
+      initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
+      timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
+    });
+    this.endpoint = await ClientUdpEndpoint.open(address, (bytes, from) => this.onDatagram(bytes, from), performance.now());
+    if (this.exitInfo !== undefined) {
+      await this.endpoint.close();
+      return;
+    }
+    const now = performance.now();
+    this.transport.setLocal(this.input, now);
+    if (this.closing !== undefined) this.transport.startShutdown(now);
+    this.pump(now);
+  }
+
+  private pushInput(event: Parameters<InputStream['append']>[0]): void {
+    this.input = this.input.append(event);
+    if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
+    const now = performance.now();
+    this.transport.setLocal(this.input, now);
+    this.pump(now);
+  }
+
+  private onDatagram(bytes: Uint8Array, from: PeerAddress): void {
+    const transport = this.transport;
+    if (transport === undefined || this.exitInfo !== undefined) return;
+    const now = performance.now();
+    transport.receive(bytes, from, now);
+    if (transport.remoteNum !== this.lastRemoteNum) {
+      this.lastRemoteNum = transport.remoteNum;
+      this.emit('screen', transport.remote.framebuffer);
+    }
+    this.pump(now);
+  }
+
+  /** One loop turn: send what the core wants sent, decide whether we are done, re-arm the one timer. */
+  private pump(now: number): void {
+    const transport = this.transport;
+    const endpoint = this.endpoint;
+    if (transport === undefined || endpoint === undefined || this.exitInfo !== undefined) return;
+    const datagrams = transport.tick(now);
+    for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to);
+
+    if (transport.counterpartyShutdown && this.closing === undefined) {
+      this.remoteShutdownSeenAt ??= now;
+      // Our acknowledgement of the server's shutdown has to leave before we go, or the server waits it out.
+      if (datagrams.length > 0 || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
+        this.finish('remote-exit', 'tsmosh: the remote command exited.');
+        return;
+      }
+    }
+    if (this.closing !== undefined) {
+      if (transport.shutdownAcknowledged || transport.counterpartyShutdown) {
+        this.finish('user', 'tsmosh: exiting on user request.');
+        return;
+      }
+      if (transport.shutdownTimedOut || now - this.closing.startedAt >= SHUTDOWN_GRACE_MS) {
+        this.finish('user', 'tsmosh: exiting on user request (the server did not acknowledge; it will time out).');
+        return;
+      }
+    }
+    const heardAt = transport.connection.lastHeardAt;
+    if (heardAt === undefined && now - this.startedAt >= this.firstContactTimeoutMs) {
+      this.finish(
+        'network-timeout',
+        `tsmosh: no reply from the server at ${this.options.host} on UDP port ${this.options.port}; check the key, and that UDP port ${this.options.port} is open on the server's firewall.`,
+      );
+      return;
+    }
+    if (heardAt !== undefined && this.networkTimeoutMs !== undefined && now - heardAt >= this.networkTimeoutMs) {
+      this.finish('network-timeout', `tsmosh: no contact with the server for ${formatDuration(now - heardAt)}; giving up.`);
+      return;
+    }
+    this.emitStatusIfChanged(now);
+
+    void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
+    this.arm(now, transport, endpoint);
+  }
+
+  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: ClientUdpEndpoint): void {
+    let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(transport.lastRoundTripSuccessAt));
+    const heardAt = transport.connection.lastHeardAt;
+    if (heardAt === undefined) wake = Math.min(wake, this.startedAt + this.firstContactTimeoutMs);
+    else if (this.networkTimeoutMs !== undefined) wake = Math.min(wake, heardAt + this.networkTimeoutMs);
+    // Status: when the server turns silent, then once a second while it stays silent.
+    const contactBase = heardAt ?? this.startedAt;
+    const silentAt = contactBase + SERVER_SILENT_AFTER_MS;
+    const nextShownSecond = contactBase + (Math.floor((now - contactBase) / STATUS_REFRESH_MS) + 1) * STATUS_REFRESH_MS;
+    wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
+    if (this.closing !== undefined) wake = Math.min(wake, this.closing.startedAt + SHUTDOWN_GRACE_MS);
+    if (this.remoteShutdownSeenAt !== undefined) wake = Math.min(wake, this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump(performance.now());
+    }, Math.max(0, Math.ceil(wake - now)));
+  }
+
+  private computeStatus(now: number): SessionStatus {
+    const heardAt = this.transport?.connection.lastHeardAt;
+    const lastContactAgoMs = Math.max(0, now - (heardAt ?? this.startedAt));
+    const rtt = this.transport?.connection.rtt;
+    return {
+      everHeard: heardAt !== undefined,
+      connected: heardAt !== undefined && lastContactAgoMs < SERVER_SILENT_AFTER_MS,
+      lastContactAgoMs,
+      srttMs: rtt?.hasSample ? rtt.srtt : undefined,
+      localPort: this.endpoint?.localPort,
+    };
+  }
+
+  private emitStatusIfChanged(now: number): void {
+    const status = this.computeStatus(now);
+    // Whole seconds are all a person reads, so the event fires on a change of state or of the shown second.
+    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}`;
+    if (key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    this.emit('status', status);
+  }
+
+  private finish(reason: ExitReason, message: string): void {
+    if (this.exitInfo !== undefined) return;
+    const exit: SessionExit = { reason, message };
+    this.exitInfo = exit;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const endpoint = this.endpoint;
+    void (endpoint ? endpoint.close() : Promise.resolve()).then(() => {
+      this.emit('exit', exit);
+      this.resolveExited(exit);
+    });
+  }
+}
+
+/** Starts a session with a tsmosh server; see ConnectOptions. Throws at once on a malformed key, port or size. */
+export function connect(options: ConnectOptions): ClientSession {
+  return new ClientSession(options);
+}
+
+/** "7 seconds", "1:05", "1:00:05": mosh's way of showing how long the link has been quiet. */
+export function formatDuration(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  if (total < 60) return `${total} second${total === 1 ? '' : 's'}`;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+async function resolveHost(host: string): Promise<string> {
+  try {
+    return (await lookup(host)).address;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`cannot resolve host "${host}" (${code ?? describe(error)}); check the name`);
+  }
+}
+
+function checkSize(cols: number, rows: number): void {
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 65535 || rows > 65535) {
+    throw new RangeError(`tsmosh: window size must be positive integers, got ${String(cols)}x${String(rows)}`);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,165 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { PeerAddress } from '@tsmosh/protocol';
+
+/**
+ * The client's UDP sockets, with mosh-style port hopping (reference/mosh.md §4). The client never learns its own
+ * address; it roams implicitly. When no round trip has succeeded for a while, a NAT binding or a middlebox may have
+ * dropped our flow, so we open a fresh socket (a new source port) and send only from it. Replies to the old port may
+ * still be in flight, so old sockets keep receiving for a while before they are closed.
+ */
+
+/** A fresh source port after this long without a successful round trip (ms); mosh's PORT_HOP_INTERVAL. */
+export const PORT_HOP_INTERVAL_MS = 10_000;
+/** Sockets older than the newest by this much stop receiving (ms): late replies to them are long overdue. */
+export const MAX_OLD_SOCKET_AGE_MS = 60_000;
+/** At most this many sockets stay open (the newest included), bounding file descriptors during a long outage. */
+export const MAX_SOCKETS_OPEN = 10;
+
+export type DatagramListener = (bytes: Uint8Array, from: PeerAddress) => void;
+
+export interface ClientUdpEndpointStats {
+  datagramsSent: number;
+  datagramsReceived: number;
+  /** send() failures (ICMP unreachable, no route): the transport's retransmission covers them. */
+  sendErrors: number;
+  /** How many times a fresh source port was opened after the first. */
+  portHops: number;
+}
+
+interface OpenSocket {
+  readonly socket: Socket;
+  readonly openedAt: number;
+  readonly localPort: number;
+}
+
+export class ClientUdpEndpoint {
+  readonly stats: ClientUdpEndpointStats = { datagramsSent: 0, datagramsReceived: 0, sendErrors: 0, portHops: 0 };
+  /** Oldest first; the last one is the one we send from. */
+  private readonly sockets: OpenSocket[] = [];
+  private lastPortChoiceAt: number;
+  private closed = false;
+
+  private constructor(
+    /** Chosen from the server address: one family for the life of the session, as mosh does. */
+    readonly family: 'udp4' | 'udp6',
+    private readonly listener: DatagramListener,
+    first: OpenSocket,
+  ) {
+    this.sockets.push(first);
+    this.lastPortChoiceAt = first.openedAt;
+  }
+
+  /** Opens the first socket, of the family the server's (already resolved, numeric) address belongs to. */
+  static async open(serverHost: string, listener: DatagramListener, now: number): Promise<ClientUdpEndpoint> {
+    const family = serverHost.includes(':') ? 'udp6' : 'udp4';
+    const endpoint = new ClientUdpEndpoint(family, listener, await openSocket(family, listener, now, () => endpoint));
+    return endpoint;
+  }
+
+  /** The source port datagrams currently leave from. */
+  get localPort(): number {
+    return this.sockets[this.sockets.length - 1]!.localPort;
+  }
+
+  get openSocketCount(): number {
+    return this.sockets.length;
+  }
+
+  send(bytes: Uint8Array, to: PeerAddress): void {
+    if (this.closed) return;
+    const newest = this.sockets[this.sockets.length - 1]!;
+    this.stats.datagramsSent++;
+    newest.socket.send(bytes, to.port, to.host, (error) => {
+      if (error) this.stats.sendErrors++;
+    });
+  }
+
+  /**
+   * Called on every loop turn: hops to a fresh port when no round trip has succeeded within PORT_HOP_INTERVAL_MS
+   * (and we did not just hop), then prunes old sockets. `lastRoundTripSuccessAt` undefined means never: the first
+   * contact counts from when the first socket was opened. Returns true when it opened a new socket.
+   */
+  async maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<boolean> {
+    if (this.closed) return false;
+    const sinceRoundTrip = now - (lastRoundTripSuccessAt ?? this.sockets[0]!.openedAt);
+    let hopped = false;
+    if (now - this.lastPortChoiceAt > PORT_HOP_INTERVAL_MS && sinceRoundTrip > PORT_HOP_INTERVAL_MS) {
+      await this.hopPort(now);
+      hopped = true;
+    }
+    this.prune(now);
+    return hopped;
+  }
+
+  /** When maintain() next wants to run (absolute ms), so the shell can fold it into its one timer. */
+  nextMaintenanceAt(lastRoundTripSuccessAt: number | undefined): number {
+    const roundTripDeadline = (lastRoundTripSuccessAt ?? this.sockets[0]!.openedAt) + PORT_HOP_INTERVAL_MS + 1;
+    const hopAt = Math.max(this.lastPortChoiceAt + PORT_HOP_INTERVAL_MS + 1, roundTripDeadline);
+    if (this.sockets.length < 2) return hopAt;
+    const pruneAt = this.sockets[this.sockets.length - 1]!.openedAt + MAX_OLD_SOCKET_AGE_MS;
+    return Math.min(hopAt, pruneAt);
+  }
+
+  /** Opens a fresh source port and sends from it from now on. Public so tests and `ClientSession` can force it. */
+  async hopPort(now: number): Promise<void> {
+    if (this.closed) return;
+    const fresh = await openSocket(this.family, this.listener, now, () => this);
+    if (this.closed) {
+      fresh.socket.close();
+      return;
+    }
+    this.sockets.push(fresh);
+    this.lastPortChoiceAt = now;
+    this.stats.portHops++;
+    this.prune(now);
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    const closing = this.sockets.splice(0).map((entry) => new Promise<void>((resolve) => entry.socket.close(() => resolve())));
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  /** Receiving counts here, not in the socket callback, so stats survive pruning. */
+  noteReceived(): void {
+    this.stats.datagramsReceived++;
+  }
+
+  private prune(now: number): void {
+    const newest = this.sockets[this.sockets.length - 1]!;
+    const tooOld = now - newest.openedAt > MAX_OLD_SOCKET_AGE_MS;
+    while (this.sockets.length > 1 && (tooOld || this.sockets.length > MAX_SOCKETS_OPEN)) {
+      this.sockets.shift()!.socket.close();
+    }
+  }
+}
+
+function openSocket(
+  family: 'udp4' | 'udp6',
+  listener: DatagramListener,
+  now: number,
+  owner: () => ClientUdpEndpoint,
+): Promise<OpenSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: family });
+    const onBindError = (error: Error): void => {
+      socket.close();
+      reject(new Error(`tsmosh: cannot open a UDP socket (${family}): ${error.message}`));
+    };
+    socket.once('error', onBindError);
+    socket.on('message', (message, remote) => {
+      owner().noteReceived();
+      listener(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), {
+        host: remote.address,
+        port: remote.port,
+      });
+    });
+    socket.bind({ port: 0 }, () => {
+      socket.off('error', onBindError);
+      // After bind, errors are per datagram (ICMP port unreachable on Linux); the session must outlive them.
+      socket.on('error', () => undefined);
+      resolve({ socket, openedAt: now, localPort: socket.address().port });
+    });
+  });
+}
