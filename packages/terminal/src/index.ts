@@ -1,1 +1,3 @@
 export * from './framebuffer.js';
+export * from './char-width.js';
+export * from './prediction.js';
