@@ -140,7 +140,15 @@ export function burstLoss(meanLoss: number, meanBurstLength: number): GilbertEll
   }
   const exitBad = 1 / meanBurstLength;
   // Stationary bad fraction p / (p + r) = meanLoss  ⇒  p = meanLoss · r / (1 − meanLoss).
-  const enterBad = (meanLoss * exitBad) / (1 - meanLoss);
+  // Clamped: at the limit below, rounding can land a hair above 1.
+  const enterBad = Math.min(1, (meanLoss * exitBad) / (1 - meanLoss));
+  if ((meanLoss * exitBad) / (1 - meanLoss) > 1 + 1e-9) {
+    // Bursts separated by at least one delivered datagram cannot lose more than L / (L + 1) of them.
+    const most = meanBurstLength / (meanBurstLength + 1);
+    throw new RangeError(
+      `burstLoss: bursts of ${meanBurstLength} datagrams cannot make a mean loss of ${meanLoss}; at most ${most} (use longer bursts)`,
+    );
+  }
   return { enterBad, exitBad, lossInBad: 1, lossInGood: 0 };
 }
 

@@ -235,7 +235,11 @@ function parseBurst(field: string, value: string): GilbertElliott {
     if (unit !== '') throw new LinkSpecError(field, `a burst length is a count of datagrams, not "${lengthText}"`);
     if (!(length >= 1)) throw new LinkSpecError(field, 'a mean burst length must be ≥ 1 datagram');
     if (meanLoss >= 1) throw new LinkSpecError(field, 'a bursty mean loss must be below 100%');
-    return burstLoss(meanLoss, length);
+    try {
+      return burstLoss(meanLoss, length);
+    } catch (error) {
+      throw new LinkSpecError(field, (error as Error).message);
+    }
   }
   const parts = value.split(':');
   if (parts.length < 2 || parts.length > 4) {
@@ -347,9 +351,9 @@ function formatBurst(ge: GilbertElliott): string {
 }
 
 function formatRate(bytesPerSecond: number): string {
-  for (const [unit, scale] of [['mbit', 1_000_000 / 8], ['kbit', 1000 / 8]] as const) {
-    const candidate = `${bytesPerSecond / scale}${unit}`;
-    if (Number(candidate.slice(0, -unit.length)) * scale === bytesPerSecond) return candidate;
+  for (const [unit, scale] of [['mbit', 1_000_000 / 8], ['kbit', 1000 / 8], ['bit', 1 / 8]] as const) {
+    const amount = bytesPerSecond / scale;
+    if (amount >= 1 && amount * scale === bytesPerSecond) return `${amount}${unit}`;
   }
   return `${bytesPerSecond}B/s`;
 }
