@@ -214,3 +214,11 @@ export function framebuffersEqual(a: Framebuffer, b: Framebuffer): boolean {
   for (let y = 0; y < a.rows; y++) if (!rowsEqual(a.lines[y]!, b.lines[y]!)) return false;
   return true;
 }
+
+/**
+ * The largest screen a diff may describe, in cells per side. A decoded diff allocates up to cols × rows cells, so a
+ * cap keeps a malformed or hostile diff from costing more than about a million cells (tens of MB); real terminals
+ * stay well inside it (a 4K monitor at a 6 px font is about 640 columns by 270 rows).
+ */
+export const MAX_SCREEN_COLS = 1000;
+export const MAX_SCREEN_ROWS = 1000;

@@ -1,0 +1,727 @@
+/**
+ * The screen diff codec: compact, versioned bytes that turn one Framebuffer (plus echo ack) into another.
+ *
+ * Layout (all integers unsigned LEB128 varints unless marked u8; strings are a varint byte length + UTF-8):
+ *
+ *   diff        = ''                                   (the states are equal)
+ *               | u8 version(=1)  varint fields  [field…]  [row ops]
+ *   fields bit  0 size (cols, rows)       1 cursor (x, y, u8 visible|style<<1|blink<<3)
+ *               2 modes (u8 bool flags, u8 mouse tracking, u8 mouse encoding, u8 modifyOtherKeys, kitty flags)
+ *               3 title (string)          4 bell count           5 clipboard (u8 present [generation, selection, data])
+ *               6 alternate screen (u8)   7 echo ack             8 rows: row ops follow, filling every new row in order
+ *   row op      = u8 kind | wrapped<<3, then
+ *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
+ *               MOVE  count src          rows y… taken from base rows src…  (a scroll of any region costs ~4 bytes)
+ *               BLANK count              blank rows
+ *               FULL  cells(cols)        a whole row
+ *               PATCH start len cells(len)        base row y, fitted to the new width, with cells start… replaced
+ *               PATCH_FROM src start len cells(len)   the same on base row src (a line that moved and changed)
+ *   cells       = segments until the cell count is reached; a segment is
+ *                 varint count<<5 | fgChanged<<4 | bgChanged<<3 | attrsChanged<<2 | kind, [fg] [bg] [attrs], payload
+ *                 (the rendition carries over from the previous segment of the row, starting at the default), kind:
+ *               EMPTY  count cells of text '' width 1: no payload
+ *               NARROW count cells of width 1 holding one code point each: string of exactly count code points
+ *               WIDE   count pairs (a width-2 cell with one code point, then its width-0 '' half): string
+ *               ANY    count cells, each varint utf8Length<<2 | width, then the UTF-8 text
+ *
+ * Decoding validates every field and throws RangeError naming what was wrong and where; nothing else escapes.
+ */
+import {
+  ATTR_ALL,
+  BLANK_CELL,
+  COLOR_DEFAULT,
+  COLOR_MODE_MASK,
+  COLOR_PALETTE_16,
+  COLOR_PALETTE_256,
+  COLOR_VALUE_MASK,
+  MAX_SCREEN_COLS,
+  MAX_SCREEN_ROWS,
+  blankRow,
+  cursorsEqual,
+  modesEqual,
+  rowsEqual,
+  type Cell,
+  type ClipboardWrite,
+  type Color,
+  type Cursor,
+  type CursorStyle,
+  type Framebuffer,
+  type MouseEncoding,
+  type MouseTracking,
+  type Row,
+  type TerminalModes,
+} from './framebuffer.js';
+
+export const SCREEN_DIFF_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Byte writer and reader shared by the terminal codecs.
+
+const utf8Encoder = new TextEncoder();
+// fatal: malformed UTF-8 must be rejected, not silently turned into U+FFFD; ignoreBOM: a leading U+FEFF is content.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A growable byte buffer for encoders. */
+export class ByteWriter {
+  private buffer = new Uint8Array(64);
+  private used = 0;
+
+  get length(): number {
+    return this.used;
+  }
+
+  private reserve(extra: number): void {
+    if (this.used + extra <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.used + extra) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buffer.subarray(0, this.used));
+    this.buffer = grown;
+  }
+
+  u8(value: number): void {
+    this.reserve(1);
+    this.buffer[this.used++] = value;
+  }
+
+  /** Unsigned LEB128; values up to Number.MAX_SAFE_INTEGER. */
+  varint(value: number): void {
+    this.reserve(8);
+    while (value >= 0x80) {
+      this.buffer[this.used++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buffer[this.used++] = value;
+  }
+
+  bytes(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  /** A varint byte length, then the bytes. */
+  lengthPrefixed(bytes: Uint8Array): void {
+    this.varint(bytes.length);
+    this.bytes(bytes);
+  }
+
+  string(text: string): void {
+    this.lengthPrefixed(utf8Encoder.encode(text));
+  }
+
+  append(other: ByteWriter): void {
+    this.bytes(other.buffer.subarray(0, other.used));
+  }
+
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.used);
+  }
+}
+
+/** A bounds-checked reader for decoders: every failure is a RangeError naming the field and the byte offset. */
+export class ByteReader {
+  private offset = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** What is being decoded, for error messages ("screen diff"). */
+    private readonly what: string,
+  ) {}
+
+  get atEnd(): boolean {
+    return this.offset >= this.bytes.length;
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  fail(problem: string): never {
+    throw new RangeError(`${this.what}: ${problem} (at byte ${this.offset} of ${this.bytes.length})`);
+  }
+
+  u8(field: string): number {
+    if (this.offset >= this.bytes.length) this.fail(`truncated before ${field}`);
+    return this.bytes[this.offset++]!;
+  }
+
+  /** A varint no greater than `max` (inclusive). */
+  varint(field: string, max: number = Number.MAX_SAFE_INTEGER): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i === 8) this.fail(`${field} is a varint longer than 8 bytes`);
+      const byte = this.u8(field);
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) break;
+      scale *= 0x80;
+    }
+    if (value > max) this.fail(`${field} is ${value}, more than the maximum ${max}`);
+    return value;
+  }
+
+  take(length: number, field: string): Uint8Array {
+    if (length > this.remaining) this.fail(`${field} needs ${length} bytes but only ${this.remaining} remain`);
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
+  }
+
+  /** A UTF-8 string of exactly `length` bytes. */
+  utf8(length: number, field: string): string {
+    const raw = this.take(length, field);
+    try {
+      return utf8Decoder.decode(raw);
+    } catch {
+      this.offset -= length;
+      return this.fail(`${field} is not valid UTF-8`);
+    }
+  }
+
+  string(field: string): string {
+    return this.utf8(this.varint(`${field} length`), field);
+  }
+
+  expectEnd(): void {
+    if (!this.atEnd) this.fail(`${this.remaining} unexpected trailing bytes`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field flags, row op kinds, segment kinds.
+
+const enum Field {
+  Size = 1 << 0,
+  Cursor = 1 << 1,
+  Modes = 1 << 2,
+  Title = 1 << 3,
+  Bell = 1 << 4,
+  Clipboard = 1 << 5,
+  AlternateScreen = 1 << 6,
+  EchoAck = 1 << 7,
+  Rows = 1 << 8,
+}
+const FIELD_ALL = (1 << 9) - 1;
+
+const enum Op {
+  Keep = 0,
+  Move = 1,
+  Blank = 2,
+  Full = 3,
+  Patch = 4,
+  PatchFrom = 5,
+}
+const OP_KIND_MASK = 0x7;
+const OP_WRAPPED = 0x8;
+
+const enum Segment {
+  Empty = 0,
+  Narrow = 1,
+  Wide = 2,
+  Any = 3,
+}
+const SEGMENT_FG = 1 << 4;
+const SEGMENT_BG = 1 << 3;
+const SEGMENT_ATTRS = 1 << 2;
+const SEGMENT_COUNT_SHIFT = 5;
+
+const CURSOR_STYLES: readonly CursorStyle[] = ['block', 'underline', 'bar'];
+const MOUSE_TRACKING: readonly MouseTracking[] = ['none', 'x10', 'vt200', 'drag', 'any'];
+const MOUSE_ENCODING: readonly MouseEncoding[] = ['default', 'utf8', 'sgr', 'urxvt', 'sgr-pixels'];
+/** The kitty keyboard protocol defines five flag bits (disambiguate … report associated text). */
+const KITTY_FLAGS_MAX = 31;
+
+/**
+ * How many base rows with the same content as a new row the scroll search examines. Bounded so a screen of many
+ * identical lines (vim's `~` column) cannot make encoding quadratic; a real scroll is found at the first candidate.
+ */
+const MOVE_CANDIDATES_MAX = 16;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding.
+
+/** The bytes that turn (`base`, `baseEchoAck`) into (`next`, `nextEchoAck`); empty when nothing differs. */
+export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: Framebuffer, nextEchoAck: number): Uint8Array {
+  const out = new ByteWriter();
+  let fields = 0;
+  const sizeChanged = base.cols !== next.cols || base.rows !== next.rows;
+  if (sizeChanged) fields |= Field.Size;
+  if (!cursorsEqual(base.cursor, next.cursor)) fields |= Field.Cursor;
+  if (!modesEqual(base.modes, next.modes)) fields |= Field.Modes;
+  if (base.title !== next.title) fields |= Field.Title;
+  if (base.bellCount !== next.bellCount) fields |= Field.Bell;
+  if (!clipboardsEqual(base.clipboard, next.clipboard)) fields |= Field.Clipboard;
+  if (base.alternateScreen !== next.alternateScreen) fields |= Field.AlternateScreen;
+  if (baseEchoAck !== nextEchoAck) fields |= Field.EchoAck;
+  const rows = new ByteWriter();
+  if (sizeChanged || base.lines !== next.lines) {
+    if (encodeRows(base, next, rows)) fields |= Field.Rows;
+  }
+  if (fields === 0) return new Uint8Array(0);
+
+  out.u8(SCREEN_DIFF_VERSION);
+  out.varint(fields);
+  if (fields & Field.Size) {
+    out.varint(next.cols);
+    out.varint(next.rows);
+  }
+  if (fields & Field.Cursor) {
+    const c = next.cursor;
+    out.varint(c.x);
+    out.varint(c.y);
+    out.u8((c.visible ? 1 : 0) | (CURSOR_STYLES.indexOf(c.style) << 1) | ((c.blink ? 1 : 0) << 3));
+  }
+  if (fields & Field.Modes) {
+    const m = next.modes;
+    out.u8(
+      (m.applicationCursorKeys ? 1 : 0) |
+        ((m.applicationKeypad ? 1 : 0) << 1) |
+        ((m.bracketedPaste ? 1 : 0) << 2) |
+        ((m.focusReporting ? 1 : 0) << 3) |
+        ((m.reverseVideo ? 1 : 0) << 4),
+    );
+    out.u8(MOUSE_TRACKING.indexOf(m.mouseTracking));
+    out.u8(MOUSE_ENCODING.indexOf(m.mouseEncoding));
+    out.u8(m.modifyOtherKeys);
+    out.varint(m.kittyKeyboardFlags);
+  }
+  if (fields & Field.Title) out.string(next.title);
+  if (fields & Field.Bell) out.varint(next.bellCount);
+  if (fields & Field.Clipboard) {
+    const clip = next.clipboard;
+    if (clip === undefined) out.u8(0);
+    else {
+      out.u8(1);
+      out.varint(clip.generation);
+      out.string(clip.selection);
+      out.string(clip.data);
+    }
+  }
+  if (fields & Field.AlternateScreen) out.u8(next.alternateScreen ? 1 : 0);
+  if (fields & Field.EchoAck) out.varint(nextEchoAck);
+  if (fields & Field.Rows) out.append(rows);
+  return out.finish();
+}
+
+function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.generation === b.generation && a.selection === b.selection && a.data === b.data;
+}
+
+/** Writes the row ops that build `next.lines` from `base.lines`; false when every row is unchanged. */
+function encodeRows(base: Framebuffer, next: Framebuffer, out: ByteWriter): boolean {
+  const sameWidth = base.cols === next.cols;
+  const blank = blankRow(next.cols);
+  // Base rows by content hash, for finding rows that moved (scrolling). Only rows of the new width can move.
+  const baseByHash = new Map<number, number[]>();
+  if (sameWidth) {
+    for (let src = 0; src < base.rows; src++) {
+      const hash = rowHash(base.lines[src]!);
+      const list = baseByHash.get(hash);
+      if (list === undefined) baseByHash.set(hash, [src]);
+      else if (list.length < MOVE_CANDIDATES_MAX) list.push(src);
+    }
+  }
+  const matchLength = (y: number, src: number): number => {
+    let length = 0;
+    while (y + length < next.rows && src + length < base.rows && rowsEqual(next.lines[y + length]!, base.lines[src + length]!)) length++;
+    return length;
+  };
+
+  let changed = base.rows !== next.rows || !sameWidth;
+  // The base row that follows the last moved run: a line that scrolled and then changed (the prompt being typed
+  // on) is cheapest as a patch of it.
+  let followingSource = -1;
+  for (let y = 0; y < next.rows; ) {
+    const row = next.lines[y]!;
+    const keep = sameWidth && y < base.rows ? matchLength(y, y) : 0;
+    let blanks = 0;
+    while (y + blanks < next.rows && rowsEqual(next.lines[y + blanks]!, blank)) blanks++;
+    let move = 0;
+    let moveSource = -1;
+    if (sameWidth && blanks === 0 && keep < next.rows - y) {
+      for (const src of baseByHash.get(rowHash(row)) ?? []) {
+        if (src === y) continue;
+        const length = matchLength(y, src);
+        if (length > move) {
+          move = length;
+          moveSource = src;
+        }
+      }
+    }
+    if (keep > 0 && keep >= blanks && keep >= move) {
+      out.u8(Op.Keep);
+      out.varint(keep);
+      y += keep;
+      followingSource = y;
+      continue;
+    }
+    changed = true;
+    if (blanks > 0 && blanks >= move) {
+      out.u8(Op.Blank);
+      out.varint(blanks);
+      y += blanks;
+      followingSource = -1;
+      continue;
+    }
+    if (move > 0) {
+      out.u8(Op.Move);
+      out.varint(move);
+      out.varint(moveSource);
+      y += move;
+      followingSource = moveSource + move;
+      continue;
+    }
+    out.append(encodeChangedRow(base, next.cols, y, row, followingSource));
+    followingSource = followingSource >= 0 ? followingSource + 1 : -1;
+    y++;
+  }
+  return changed;
+}
+
+/** The cheapest of a full row and a patch of a plausible base row. */
+function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, followingSource: number): ByteWriter {
+  const wrapped = row.wrapped ? OP_WRAPPED : 0;
+  let best = new ByteWriter();
+  best.u8(Op.Full | wrapped);
+  encodeCells(row.cells, 0, cols, best);
+  const tryPatch = (src: number, op: Op): void => {
+    if (src < 0 || src >= base.rows) return;
+    const from = base.lines[src]!.cells;
+    let start = 0;
+    while (start < cols && cellsSame(row.cells[start]!, fittedCell(from, start))) start++;
+    let end = cols;
+    while (end > start && cellsSame(row.cells[end - 1]!, fittedCell(from, end - 1))) end--;
+    if (end - start === cols) return;
+    const patch = new ByteWriter();
+    patch.u8(op | wrapped);
+    if (op === Op.PatchFrom) patch.varint(src);
+    patch.varint(start);
+    patch.varint(end - start);
+    encodeCells(row.cells, start, end, patch);
+    if (patch.length < best.length) best = patch;
+  };
+  tryPatch(y, Op.Patch);
+  if (followingSource !== y) tryPatch(followingSource, Op.PatchFrom);
+  return best;
+}
+
+function fittedCell(cells: readonly Cell[], x: number): Cell {
+  return x < cells.length ? cells[x]! : BLANK_CELL;
+}
+
+function cellsSame(a: Cell, b: Cell): boolean {
+  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs);
+}
+
+function isSingleCodePoint(text: string): boolean {
+  if (text.length === 1) {
+    const unit = text.charCodeAt(0);
+    return unit < 0xd800 || unit > 0xdfff;
+  }
+  if (text.length === 2) {
+    const high = text.charCodeAt(0);
+    const low = text.charCodeAt(1);
+    return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
+  }
+  return false;
+}
+
+function segmentKindAt(cells: readonly Cell[], x: number, end: number): Segment {
+  const cell = cells[x]!;
+  if (cell.width === 1) {
+    if (cell.text === '') return Segment.Empty;
+    if (isSingleCodePoint(cell.text)) return Segment.Narrow;
+  } else if (cell.width === 2 && x + 1 < end && isSingleCodePoint(cell.text)) {
+    const half = cells[x + 1]!;
+    if (half.width === 0 && half.text === '' && half.fg === cell.fg && half.bg === cell.bg && half.attrs === cell.attrs) return Segment.Wide;
+  }
+  return Segment.Any;
+}
+
+/** Encodes cells [start, end) as segments of one kind and one rendition. */
+function encodeCells(cells: readonly Cell[], start: number, end: number, out: ByteWriter): void {
+  let fg: Color = COLOR_DEFAULT;
+  let bg: Color = COLOR_DEFAULT;
+  let attrs = 0;
+  let x = start;
+  while (x < end) {
+    const first = cells[x]!;
+    const kind = segmentKindAt(cells, x, end);
+    const step = kind === Segment.Wide ? 2 : 1;
+    let count = 0;
+    let next = x;
+    while (next < end) {
+      const cell = cells[next]!;
+      if (cell.fg !== first.fg || cell.bg !== first.bg || cell.attrs !== first.attrs) break;
+      if (segmentKindAt(cells, next, end) !== kind) break;
+      count++;
+      next += step;
+    }
+    let header = count * (1 << SEGMENT_COUNT_SHIFT) + kind;
+    if (first.fg !== fg) header += SEGMENT_FG;
+    if (first.bg !== bg) header += SEGMENT_BG;
+    if (first.attrs !== attrs) header += SEGMENT_ATTRS;
+    out.varint(header);
+    if (first.fg !== fg) out.varint((fg = first.fg));
+    if (first.bg !== bg) out.varint((bg = first.bg));
+    if (first.attrs !== attrs) out.varint((attrs = first.attrs));
+    if (kind === Segment.Narrow || kind === Segment.Wide) {
+      let text = '';
+      for (let i = x; i < next; i += step) text += cells[i]!.text;
+      out.string(text);
+    } else if (kind === Segment.Any) {
+      for (let i = x; i < next; i++) {
+        const bytes = utf8Encoder.encode(cells[i]!.text);
+        out.varint(bytes.length * 4 + cells[i]!.width);
+        out.bytes(bytes);
+      }
+    }
+    x = next;
+  }
+}
+
+const rowHashes = new WeakMap<Row, number>();
+
+/** A 32-bit FNV-1a hash of a row's content, cached per Row object (rows are immutable). */
+function rowHash(row: Row): number {
+  let hash = rowHashes.get(row);
+  if (hash !== undefined) return hash;
+  hash = row.wrapped ? 0x811c9dc5 ^ 1 : 0x811c9dc5;
+  const mix = (value: number): void => {
+    hash = Math.imul((hash! ^ value) >>> 0, 0x01000193);
+  };
+  for (const cell of row.cells) {
+    for (let i = 0; i < cell.text.length; i++) mix(cell.text.charCodeAt(i));
+    mix(cell.width | 0x10000);
+    mix(cell.fg);
+    mix(cell.bg);
+    mix(cell.attrs);
+  }
+  rowHashes.set(row, hash);
+  return hash;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding.
+
+export interface DecodedScreen {
+  readonly framebuffer: Framebuffer;
+  readonly echoAck: number;
+}
+
+/**
+ * Applies a diff from `encodeScreenDiff` to (`base`, `baseEchoAck`). Rows the diff does not touch are the base's Row
+ * objects. Throws RangeError on anything malformed, truncated, out of range or left over.
+ */
+export function decodeScreenDiff(base: Framebuffer, baseEchoAck: number, diff: Uint8Array): DecodedScreen {
+  if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck };
+  const reader = new ByteReader(diff, 'screen diff');
+  const version = reader.u8('version');
+  if (version !== SCREEN_DIFF_VERSION) {
+    reader.fail(`version ${version} is not the version this build speaks (${SCREEN_DIFF_VERSION}); run the same tsmosh version on both ends`);
+  }
+  const fields = reader.varint('field flags');
+  if (fields & ~FIELD_ALL) reader.fail(`unknown field flags 0x${(fields & ~FIELD_ALL).toString(16)}`);
+
+  let cols = base.cols;
+  let rows = base.rows;
+  if (fields & Field.Size) {
+    cols = reader.varint('cols', MAX_SCREEN_COLS);
+    rows = reader.varint('rows', MAX_SCREEN_ROWS);
+    if (cols < 1 || rows < 1) reader.fail(`screen size ${cols}x${rows} is not positive`);
+  }
+  let cursor = base.cursor;
+  if (fields & Field.Cursor) {
+    const x = reader.varint('cursor x', MAX_SCREEN_COLS);
+    const y = reader.varint('cursor y', MAX_SCREEN_ROWS);
+    const packed = reader.u8('cursor flags');
+    const style = CURSOR_STYLES[(packed >> 1) & 3];
+    if (style === undefined || packed > 0xf) reader.fail(`cursor flags 0x${packed.toString(16)} are invalid`);
+    cursor = Object.freeze({ x, y, visible: (packed & 1) !== 0, style, blink: (packed & 8) !== 0 });
+  }
+  let modes = base.modes;
+  if (fields & Field.Modes) modes = decodeModes(reader);
+  const title = fields & Field.Title ? reader.string('title') : base.title;
+  const bellCount = fields & Field.Bell ? reader.varint('bell count') : base.bellCount;
+  let clipboard = base.clipboard;
+  if (fields & Field.Clipboard) {
+    const present = reader.u8('clipboard presence');
+    if (present > 1) reader.fail(`clipboard presence ${present} is neither 0 nor 1`);
+    clipboard =
+      present === 0
+        ? undefined
+        : Object.freeze({ generation: reader.varint('clipboard generation'), selection: reader.string('clipboard selection'), data: reader.string('clipboard data') });
+  }
+  let alternateScreen = base.alternateScreen;
+  if (fields & Field.AlternateScreen) {
+    const flag = reader.u8('alternate screen');
+    if (flag > 1) reader.fail(`alternate screen flag ${flag} is neither 0 nor 1`);
+    alternateScreen = flag === 1;
+  }
+  const echoAck = fields & Field.EchoAck ? reader.varint('echo ack') : baseEchoAck;
+
+  let lines = base.lines;
+  if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows);
+  else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
+  reader.expectEnd();
+  if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);
+
+  const framebuffer: Framebuffer = Object.freeze({ cols, rows, lines, cursor, modes, title, bellCount, clipboard, alternateScreen });
+  return { framebuffer, echoAck };
+}
+
+function decodeModes(reader: ByteReader): TerminalModes {
+  const flags = reader.u8('mode flags');
+  if (flags > 0x1f) reader.fail(`mode flags 0x${flags.toString(16)} have unknown bits`);
+  const trackingIndex = reader.u8('mouse tracking');
+  const mouseTracking = MOUSE_TRACKING[trackingIndex];
+  if (mouseTracking === undefined) reader.fail(`mouse tracking ${trackingIndex} is unknown`);
+  const encodingIndex = reader.u8('mouse encoding');
+  const mouseEncoding = MOUSE_ENCODING[encodingIndex];
+  if (mouseEncoding === undefined) reader.fail(`mouse encoding ${encodingIndex} is unknown`);
+  const modifyOtherKeys = reader.u8('modifyOtherKeys');
+  if (modifyOtherKeys > 2) reader.fail(`modifyOtherKeys ${modifyOtherKeys} is not 0, 1 or 2`);
+  const kittyKeyboardFlags = reader.varint('kitty keyboard flags', KITTY_FLAGS_MAX);
+  return Object.freeze({
+    applicationCursorKeys: (flags & 1) !== 0,
+    applicationKeypad: (flags & 2) !== 0,
+    bracketedPaste: (flags & 4) !== 0,
+    focusReporting: (flags & 8) !== 0,
+    reverseVideo: (flags & 16) !== 0,
+    mouseTracking,
+    mouseEncoding,
+    modifyOtherKeys: modifyOtherKeys as 0 | 1 | 2,
+    kittyKeyboardFlags,
+  });
+}
+
+function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number): readonly Row[] {
+  const sameWidth = base.cols === cols;
+  const lines: Row[] = [];
+  const baseRowIndex = (field: string): number => reader.varint(field, base.rows - 1);
+  const runLength = (): number => {
+    const count = reader.varint('row run length', rows - lines.length);
+    if (count === 0) reader.fail('row run length is 0');
+    return count;
+  };
+  const requireSameWidth = (op: string): void => {
+    if (!sameWidth) reader.fail(`${op} reuses base rows of width ${base.cols} in a screen of width ${cols}`);
+  };
+  while (lines.length < rows) {
+    const y = lines.length;
+    const opByte = reader.u8(`row op for row ${y}`);
+    const kind = opByte & OP_KIND_MASK;
+    const wrapped = (opByte & OP_WRAPPED) !== 0;
+    if (opByte & ~(OP_KIND_MASK | OP_WRAPPED) || (wrapped && kind < Op.Full)) reader.fail(`row op 0x${opByte.toString(16)} is invalid`);
+    switch (kind) {
+      case Op.Keep: {
+        requireSameWidth('KEEP');
+        const count = runLength();
+        if (y + count > base.rows) reader.fail(`KEEP of ${count} rows at row ${y} runs past the base's ${base.rows} rows`);
+        for (let i = 0; i < count; i++) lines.push(base.lines[y + i]!);
+        break;
+      }
+      case Op.Move: {
+        requireSameWidth('MOVE');
+        const count = runLength();
+        const src = baseRowIndex('MOVE source row');
+        if (src + count > base.rows) reader.fail(`MOVE of ${count} rows from row ${src} runs past the base's ${base.rows} rows`);
+        for (let i = 0; i < count; i++) lines.push(base.lines[src + i]!);
+        break;
+      }
+      case Op.Blank: {
+        const count = runLength();
+        const blank = blankRow(cols);
+        for (let i = 0; i < count; i++) lines.push(blank);
+        break;
+      }
+      case Op.Full: {
+        const cells: Cell[] = [];
+        decodeCells(reader, cols, cells);
+        lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
+        break;
+      }
+      case Op.Patch:
+      case Op.PatchFrom: {
+        let src = y;
+        if (kind === Op.PatchFrom) src = baseRowIndex('PATCH_FROM source row');
+        else if (y >= base.rows) reader.fail(`PATCH of row ${y}, which the ${base.rows}-row base does not have`);
+        const start = reader.varint('patch start', cols);
+        const length = reader.varint('patch length', cols - start);
+        const from = base.lines[src]!.cells;
+        const cells: Cell[] = new Array<Cell>(cols);
+        for (let x = 0; x < start; x++) cells[x] = fittedCell(from, x);
+        const replaced: Cell[] = [];
+        decodeCells(reader, length, replaced);
+        for (let i = 0; i < length; i++) cells[start + i] = replaced[i]!;
+        for (let x = start + length; x < cols; x++) cells[x] = fittedCell(from, x);
+        lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
+        break;
+      }
+      default:
+        reader.fail(`row op kind ${kind} is unknown`);
+    }
+  }
+  return Object.freeze(lines);
+}
+
+function decodeColor(reader: ByteReader, field: string): Color {
+  const color = reader.varint(field, COLOR_MODE_MASK | COLOR_VALUE_MASK);
+  const mode = color & COLOR_MODE_MASK;
+  const value = color & COLOR_VALUE_MASK;
+  if ((mode === COLOR_DEFAULT && value !== 0) || (mode === COLOR_PALETTE_16 && value > 15) || (mode === COLOR_PALETTE_256 && value > 255)) {
+    reader.fail(`${field} 0x${color.toString(16)} is not a valid colour`);
+  }
+  return color;
+}
+
+/** Reads segments until exactly `count` cells have been appended to `cells`. */
+function decodeCells(reader: ByteReader, count: number, cells: Cell[]): void {
+  const target = cells.length + count;
+  let fg: Color = COLOR_DEFAULT;
+  let bg: Color = COLOR_DEFAULT;
+  let attrs = 0;
+  const blankOf = (): Cell => (fg === 0 && bg === 0 && attrs === 0 ? BLANK_CELL : Object.freeze({ text: '', width: 1, fg, bg, attrs }));
+  while (cells.length < target) {
+    const header = reader.varint('cell segment header');
+    const kind = header & 3;
+    const segmentCount = Math.floor(header / (1 << SEGMENT_COUNT_SHIFT));
+    const cellCount = kind === Segment.Wide ? segmentCount * 2 : segmentCount;
+    if (segmentCount === 0) reader.fail('cell segment is empty');
+    if (cells.length + cellCount > target) reader.fail(`cell segment of ${cellCount} cells overruns the ${count} cells expected`);
+    if (header & SEGMENT_FG) fg = decodeColor(reader, 'foreground');
+    if (header & SEGMENT_BG) bg = decodeColor(reader, 'background');
+    if (header & SEGMENT_ATTRS) attrs = reader.varint('attributes', ATTR_ALL);
+    switch (kind as Segment) {
+      case Segment.Empty: {
+        const cell = blankOf();
+        for (let i = 0; i < segmentCount; i++) cells.push(cell);
+        break;
+      }
+      case Segment.Narrow:
+      case Segment.Wide: {
+        const text = reader.string('cell text');
+        let seen = 0;
+        for (const codePoint of text) {
+          if (++seen > segmentCount) break;
+          if (kind === Segment.Narrow) cells.push(Object.freeze({ text: codePoint, width: 1, fg, bg, attrs }));
+          else cells.push(Object.freeze({ text: codePoint, width: 2, fg, bg, attrs }), Object.freeze({ text: '', width: 0, fg, bg, attrs }));
+        }
+        if (seen !== segmentCount) reader.fail(`cell text holds ${seen} code points where the segment needs ${segmentCount}`);
+        break;
+      }
+      case Segment.Any: {
+        for (let i = 0; i < segmentCount; i++) {
+          const cellHeader = reader.varint('cell header');
+          const width = cellHeader & 3;
+          if (width === 3) reader.fail('cell width 3 is invalid');
+          const text = reader.utf8(Math.floor(cellHeader / 4), 'cell text');
+          cells.push(Object.freeze({ text, width: width as 0 | 1 | 2, fg, bg, attrs }));
+        }
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * ScreenState: what the server synchronizes to the client. The screen itself (an immutable Framebuffer) plus the
+ * echo acknowledgement, the newest input state number whose keystrokes the screen already reflects; the client's
+ * prediction engine uses it to tell a confirmed echo from one still in flight.
+ */
+import type { SyncState } from '@tsmosh/protocol';
+import { blankFramebuffer, framebuffersEqual, type Framebuffer } from './framebuffer.js';
+import { decodeScreenDiff, encodeScreenDiff } from './screen-diff.js';
+
+export class ScreenState implements SyncState<ScreenState> {
+  /** The blank screen both ends hold before the first update. */
+  static initial(cols: number, rows: number): ScreenState {
+    return new ScreenState(blankFramebuffer(cols, rows), 0);
+  }
+
+  constructor(
+    readonly framebuffer: Framebuffer,
+    readonly echoAck: number = 0,
+  ) {
+    if (!Number.isSafeInteger(echoAck) || echoAck < 0) {
+      throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input state number), got ${echoAck}`);
+    }
+  }
+
+  withFramebuffer(framebuffer: Framebuffer): ScreenState {
+    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck);
+  }
+
+  withEchoAck(echoAck: number): ScreenState {
+    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck);
+  }
+
+  /** A screen diff (see screen-diff.ts); empty when the states are equal. */
+  diffFrom(existing: ScreenState): Uint8Array {
+    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck);
+  }
+
+  /** Throws RangeError when `diff` is malformed; rows the diff leaves alone are this state's Row objects. */
+  applyDiff(diff: Uint8Array): ScreenState {
+    if (diff.length === 0) return this;
+    const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff);
+    return new ScreenState(decoded.framebuffer, decoded.echoAck);
+  }
+
+  /** A screen is an absolute state: nothing to drop. */
+  subtract(_acked: ScreenState): ScreenState {
+    return this;
+  }
+
+  equals(other: ScreenState): boolean {
+    return this === other || (this.echoAck === other.echoAck && framebuffersEqual(this.framebuffer, other.framebuffer));
+  }
+}
