@@ -59,6 +59,7 @@ export class HeadlessMirror {
   private lastSnapshot: Framebuffer | undefined;
   private pending = 0;
   private disposed = false;
+  private syncEpoch = 0;
 
   constructor(init: HeadlessMirrorInit) {
     this.terminal = createHeadlessTerminal(init);
@@ -66,6 +67,12 @@ export class HeadlessMirror {
     const onReply = init.onReply;
     this.terminal.onData((data) => {
       if (!this.disposed) onReply(data);
+    });
+    // Count DEC 2026 entries so a host can tell a new synchronized block from one it already waited on, even when
+    // the mode went off and on again inside one chunk. Returning false leaves the mode itself to xterm.
+    this.terminal.parser.registerCsiHandler({ prefix: '?', final: 'h' }, (params) => {
+      if (params.some((p) => (Array.isArray(p) ? p[0] : p) === 2026)) this.syncEpoch++;
+      return false;
     });
   }
 
@@ -110,6 +117,11 @@ export class HeadlessMirror {
   /** True while the program holds synchronized output (DEC 2026): the screen may be half drawn. */
   get synchronizedOutput(): boolean {
     return this.terminal.modes.synchronizedOutputMode;
+  }
+
+  /** Increments every time the program enters synchronized output (`CSI ? 2026 h`). */
+  get synchronizedOutputEpoch(): number {
+    return this.syncEpoch;
   }
 
   get cols(): number {

@@ -10,3 +10,4 @@ export { requestControl, CONTROL_PROTOCOL_VERSION } from './control.js';
 export type { NewSessionRequest, NewSessionResult, SessionInfo, DaemonStatus, EndpointInfo } from './control.js';
 export { ServerError, UsageError } from './errors.js';
 export { resolveRuntimeDir, controlSocketPath } from './runtime-dir.js';
+export * from './pty-host.js';

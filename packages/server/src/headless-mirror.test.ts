@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { HeadlessMirror } from './headless-mirror.js';
+
+const utf8 = new TextEncoder();
+
+function mirror(cols = 20, rows = 4): { m: HeadlessMirror; replies: string[] } {
+  const replies: string[] = [];
+  const m = new HeadlessMirror({ cols, rows, onReply: (d) => replies.push(d) });
+  return { m, replies };
+}
+
+describe('HeadlessMirror', () => {
+  it('answers DA1, DA2, DSR and DECRQM through onReply, in order', async () => {
+    const { m, replies } = mirror();
+    await m.write(utf8.encode('\x1b[c\x1b[>c\x1b[2;5H\x1b[6n\x1b[5n\x1b[?2026$p\x1b[?u'));
+    expect(replies).toEqual(['\x1b[?1;2c', '\x1b[>0;276;0c', '\x1b[2;5R', '\x1b[0n', '\x1b[?2026;2$y', '\x1b[?0u']);
+    m.dispose();
+  });
+
+  it('joins UTF-8 sequences split across writes', async () => {
+    const { m } = mirror();
+    const bytes = utf8.encode('€宽😀');
+    for (let i = 0; i < bytes.length; i++) await m.write(bytes.subarray(i, i + 1));
+    const cells = m.snapshot().lines[0]!.cells;
+    expect([cells[0]!.text, cells[1]!.text, cells[3]!.text]).toEqual(['€', '宽', '😀']);
+    m.dispose();
+  });
+
+  it('counts pending bytes until xterm has parsed them', async () => {
+    const { m } = mirror();
+    const chunk = utf8.encode('x'.repeat(5000));
+    const done = m.write(chunk);
+    expect(m.pendingBytes).toBe(5000);
+    await done;
+    expect(m.pendingBytes).toBe(0);
+    m.dispose();
+  });
+
+  it('exposes synchronized output (DEC 2026) while the program holds it', async () => {
+    const { m } = mirror();
+    expect(m.synchronizedOutput).toBe(false);
+    await m.write(utf8.encode('\x1b[?2026hhalf'));
+    expect(m.synchronizedOutput).toBe(true);
+    await m.write(utf8.encode(' done\x1b[?2026l'));
+    expect(m.synchronizedOutput).toBe(false);
+    m.dispose();
+  });
+
+  it('snapshots share state with the previous one and follow resizes', async () => {
+    const { m } = mirror();
+    await m.write(utf8.encode('hello'));
+    const a = m.snapshot();
+    expect(m.snapshot()).toBe(a);
+    m.resize(30, 6);
+    const b = m.snapshot();
+    expect([b.cols, b.rows]).toEqual([30, 6]);
+    expect(() => m.resize(0, 5)).toThrow(/positive integers/);
+    m.dispose();
+  });
+
+  it('ignores writes after dispose instead of throwing', async () => {
+    const { m } = mirror();
+    m.dispose();
+    await m.write(utf8.encode('late'));
+    expect(m.pendingBytes).toBe(0);
+    m.resize(10, 10);
+  });
+});

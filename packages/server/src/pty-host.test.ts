@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Framebuffer } from '@tsmosh/terminal';
+import { PENDING_HIGH_WATER_BYTES, PtyHost, ptyEnvironment, type PtyHostInit } from './pty-host.js';
+
+const hosts: PtyHost[] = [];
+afterEach(async () => {
+  for (const host of hosts.splice(0)) {
+    host.kill('SIGKILL');
+    await host.exited;
+    host.dispose();
+  }
+});
+
+function start(init: Partial<PtyHostInit> & { command: string }): PtyHost {
+  const host = new PtyHost({ cols: 40, rows: 8, ...init });
+  hosts.push(host);
+  return host;
+}
+
+/** A node script run in the pty: the tests' programs, so no test depends on shell quirks. */
+function nodeScript(source: string, overrides: Partial<PtyHostInit> = {}): PtyHost {
+  return start({ command: process.execPath, args: ['-e', source], ...overrides });
+}
+
+function text(fb: Framebuffer): string {
+  return fb.lines.map((row) => row.cells.map((c) => (c.width === 0 ? '' : c.text || ' ')).join('').trimEnd()).join('\n');
+}
+
+/** Resolves once the mirror (not the offered snapshot) shows `needle`; checks after every parsed write. */
+function mirrorShows(host: PtyHost, needle: string): Promise<void> {
+  const term = host.mirror.terminal;
+  const shows = () => text(host.mirror.snapshot()).includes(needle);
+  return new Promise((resolve) => {
+    if (shows()) return resolve();
+    const sub = term.onWriteParsed(() => {
+      if (shows()) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+}
+
+function nextFrame(host: PtyHost): Promise<void> {
+  return new Promise((resolve) => {
+    const off = host.onFrame(() => {
+      off();
+      resolve();
+    });
+  });
+}
+
+describe('ptyEnvironment', () => {
+  it('sets TERM and ensures a UTF-8 character locale without losing other locale settings', () => {
+    expect(ptyEnvironment({ LANG: 'en_US.UTF-8', HOME: '/h', X: undefined }, 'xterm-256color')).toEqual({
+      LANG: 'en_US.UTF-8',
+      HOME: '/h',
+      TERM: 'xterm-256color',
+    });
+    expect(ptyEnvironment({ LC_ALL: 'C' }, 'xterm')).toEqual({ LANG: 'C', LC_CTYPE: 'C.UTF-8', TERM: 'xterm' });
+    expect(ptyEnvironment({}, 'xterm')).toEqual({ LC_CTYPE: 'C.UTF-8', TERM: 'xterm' });
+  });
+});
+
+describe('PtyHost', () => {
+  it('mirrors a program, reports its exit code after its last output, and sets TERM and size', async () => {
+    const host = start({ command: '/bin/sh', args: ['-c', 'printf "\\033[31mred\\033[0m $TERM $(stty size)\\n"; exit 7'] });
+    const exit = await host.exited;
+    expect(exit).toEqual({ exitCode: 7, signal: undefined });
+    const fb = host.snapshot();
+    expect(text(fb)).toContain('red xterm-256color 8 40');
+    expect(fb.lines[0]!.cells[0]!.fg).toBe(0x1000000 | 1);
+    expect(host.exit).toEqual(exit);
+  });
+
+  it('writes terminal replies back into the pty (the program reads its DA1 answer)', async () => {
+    const host = nodeScript(`
+      process.stdin.setRawMode(true);
+      let got = '';
+      process.stdin.on('data', (d) => { got += d; if (got.endsWith('c')) { console.log('reply=' + JSON.stringify(got)); process.exit(0); } });
+      process.stdout.write('\\x1b[c');`);
+    await host.exited;
+    expect(text(host.snapshot())).toContain('reply="\\u001b[?1;2c"');
+    expect(host.stats.replyBytes).toBe('\x1b[?1;2c'.length);
+  });
+
+  it('delivers input and resizes (SIGWINCH reaches the program); resize, write and kill after exit are harmless', async () => {
+    const host = nodeScript(`
+      process.stdin.setRawMode(true);
+      process.stdout.on('resize', () => console.log('size ' + process.stdout.columns + 'x' + process.stdout.rows));
+      process.stdin.on('data', (d) => { console.log('key ' + JSON.stringify(String(d))); if (String(d) === 'q') process.exit(3); });
+      console.log('ready');`);
+    await mirrorShows(host, 'ready');
+    host.resize(50, 10);
+    await mirrorShows(host, 'size 50x10');
+    expect([host.snapshot().cols, host.snapshot().rows]).toEqual([50, 10]);
+    host.write(new TextEncoder().encode('x'));
+    await mirrorShows(host, 'key "x"');
+    host.write('q');
+    expect(await host.exited).toEqual({ exitCode: 3, signal: undefined });
+    expect(() => host.resize(30, 6)).not.toThrow();
+    host.write('ignored');
+    host.kill();
+    expect(host.snapshot().cols).toBe(30);
+  });
+
+  it('keeps the last output of a program that floods and exits at once (node-pty tail loss)', async () => {
+    const host = start({ command: 'seq', args: ['1', '20000'] });
+    await host.exited;
+    expect(host.stats.bytesRead).toBe(128_894); // `seq 1 20000 | wc -c` plus one CR per line from the pty's ONLCR
+    expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
+  });
+
+  it('reports the signal that ended the program', async () => {
+    const host = start({ command: '/bin/sh', args: ['-c', 'echo up; sleep 30'] });
+    await mirrorShows(host, 'up');
+    host.kill('SIGTERM');
+    expect(await host.exited).toEqual({ exitCode: 0, signal: 15 });
+  });
+
+  it('keeps a half-drawn synchronized frame back until the program ends it', async () => {
+    const host = nodeScript(
+      `
+      process.stdin.setRawMode(true);
+      process.stdout.write('before\\r\\n');
+      let step = 0;
+      process.stdin.on('data', () => {
+        step++;
+        if (step === 1) process.stdout.write('\\x1b[?2026hHALF');
+        else process.stdout.write(' DONE\\x1b[?2026l');
+      });`,
+      // A generous bound: this test is about the hold itself, not its timeout, and must not race a slow machine.
+      { synchronizedOutputMaxHoldMs: 60_000 },
+    );
+    await mirrorShows(host, 'before');
+    expect(text(host.snapshot())).toContain('before');
+    host.write('1');
+    await mirrorShows(host, 'HALF');
+    expect(host.holdingFrame).toBe(true);
+    const held = text(host.snapshot());
+    expect(held).toContain('before');
+    expect(held).not.toContain('HALF');
+    const frame = nextFrame(host);
+    host.write('2');
+    await frame;
+    expect(host.holdingFrame).toBe(false);
+    expect(text(host.snapshot())).toContain('HALF DONE');
+    expect(host.stats.synchronizedOutputTimeouts).toBe(0);
+  });
+
+  it('bounds the wait when a program never ends its synchronized frame', async () => {
+    const host = nodeScript(`process.stdout.write('\\x1b[?2026hSTUCK'); setTimeout(() => {}, 60000);`, { synchronizedOutputMaxHoldMs: 50 });
+    await mirrorShows(host, 'STUCK');
+    if (host.stats.synchronizedOutputTimeouts === 0) await nextFrame(host);
+    expect(host.stats.synchronizedOutputTimeouts).toBe(1);
+    expect(host.holdingFrame).toBe(false);
+    expect(text(host.snapshot())).toContain('STUCK');
+  });
+
+  it('pauses the pty while the mirror is behind and resumes it, losing nothing', async () => {
+    // Here xterm parses faster than the pty delivers (deps.md §3/§4), so small marks make the mechanism engage.
+    const flowControl = { highWaterBytes: 2048, lowWaterBytes: 512 };
+    const count = 200_000;
+    const host = start({ command: 'seq', args: ['1', String(count)], flowControl });
+    await host.exited;
+    expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe(String(count));
+    expect(host.stats.pauses).toBeGreaterThan(0);
+    // Once paused no read arrives, so the backlog exceeds the mark by at most the read that crossed it.
+    expect(host.stats.maxPendingBytes).toBeLessThanOrEqual(flowControl.highWaterBytes + 65536);
+    expect(host.pendingBytes).toBe(0);
+    expect(host.isPaused).toBe(false);
+  });
+
+  it('keeps the backlog bounded while `yes` floods ten megabytes through the default marks', async () => {
+    const host = start({ command: 'yes', args: ['tsmosh flood'] });
+    await new Promise<void>((resolve) => {
+      const off = host.onFrame(() => {
+        if (host.stats.bytesRead > 40 * PENDING_HIGH_WATER_BYTES) {
+          off();
+          resolve();
+        }
+      });
+    });
+    expect(host.stats.maxPendingBytes).toBeLessThanOrEqual(PENDING_HIGH_WATER_BYTES + 65536);
+    expect(text(host.snapshot())).toContain('tsmosh flood');
+    host.kill('SIGKILL');
+    expect((await host.exited).signal).toBe(9);
+  });
+});

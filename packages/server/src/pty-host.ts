@@ -1,0 +1,346 @@
+/**
+ * PtyHost: one program in a pseudo-terminal (node-pty), its output mirrored by a HeadlessMirror.
+ *
+ * - Replies the mirror produces (DA, DSR, DECRQM, kitty keyboard query) are written back into the pty.
+ * - Flow control: when the mirror falls behind by more than PENDING_HIGH_WATER_BYTES the pty is paused, so the
+ *   kernel's pty buffer fills and a flooding program blocks instead of growing our memory; it resumes below
+ *   PENDING_LOW_WATER_BYTES.
+ * - Synchronized output (DEC 2026): while the program holds it, `snapshot()` keeps offering the last complete
+ *   screen and no frame is announced, for at most `synchronizedOutputMaxHoldMs`; a program that never releases the
+ *   mode (crashed mid-frame) cannot freeze the session.
+ */
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import pty from 'node-pty';
+import type { IPty } from 'node-pty';
+import type { Framebuffer } from '@tsmosh/terminal';
+import { HeadlessMirror } from './headless-mirror.js';
+
+/**
+ * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
+ * any real frame yet short enough that a stuck app still shows its output promptly.
+ */
+export const SYNCHRONIZED_OUTPUT_MAX_HOLD_MS = 200;
+/**
+ * Pause the pty when this many output bytes wait for the mirror (bytes). At xterm's 50–85 MiB/s (deps.md §3) it is
+ * a few ms of parsing: enough to keep the parser busy, small enough to bound memory per session.
+ */
+export const PENDING_HIGH_WATER_BYTES = 256 * 1024;
+/** Resume the pty once the backlog drains below this (bytes); the gap avoids pausing on every read. */
+export const PENDING_LOW_WATER_BYTES = 32 * 1024;
+/** TERM for the program: what @xterm/headless emulates, and what tmux, vim and Ink expect for 256 colours. */
+export const DEFAULT_TERM_NAME = 'xterm-256color';
+
+export interface PtyExit {
+  exitCode: number;
+  /** The signal that ended the program, if one did. */
+  signal: number | undefined;
+}
+
+export interface PtyHostInit {
+  command: string;
+  args?: readonly string[];
+  cwd?: string;
+  /** The program's environment (default: this process's). TERM is always set; a UTF-8 locale is ensured. */
+  env?: Readonly<Record<string, string | undefined>>;
+  cols: number;
+  rows: number;
+  /** TERM value (default DEFAULT_TERM_NAME). */
+  termName?: string;
+  scrollback?: number;
+  synchronizedOutputMaxHoldMs?: number;
+  /** Backlog marks (bytes); default PENDING_HIGH_WATER_BYTES / PENDING_LOW_WATER_BYTES. */
+  flowControl?: { highWaterBytes: number; lowWaterBytes: number };
+}
+
+export interface PtyHostStats {
+  /** Output bytes read from the pty. */
+  bytesRead: number;
+  /** Reply bytes written back into the pty. */
+  replyBytes: number;
+  /** Times the pty was paused because the mirror fell behind. */
+  pauses: number;
+  /** DEC 2026 holds that hit the time bound. */
+  synchronizedOutputTimeouts: number;
+  /** Largest backlog seen (bytes handed to the mirror and not yet parsed). */
+  maxPendingBytes: number;
+}
+
+const UTF8_LOCALE = /utf-?8/i;
+
+/**
+ * Opens our own descriptor on the pty's slave side, or returns undefined.
+ *
+ * Why: on Linux, node-pty loses the last few KiB a program writes just before it exits (microsoft/node-pty#72, #85,
+ * #726; measured here: `seq 1 20000` lost 6 KiB of 126 KiB). Once the last slave descriptor closes, the master read
+ * ends before the kernel buffer is drained. Holding a slave descriptor keeps the master readable; node-pty then sees
+ * the exit, reads on, and closes the master itself 200 ms later (its DESTROY_SOCKET_TIMEOUT_MS), by which time the
+ * tail has been read. `_pty` (the slave's path) is node-pty 1.1 internal state, hence the defensive checks.
+ */
+function holdSlaveOpen(ptyProcess: IPty): number | undefined {
+  const slavePath = (ptyProcess as unknown as { _pty?: unknown })._pty;
+  if (typeof slavePath !== 'string' || !slavePath.startsWith('/dev/')) return undefined;
+  try {
+    return openSync(slavePath, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+  } catch {
+    // The program may already be gone; its output tail is then at node-pty's mercy, as without this hold.
+    return undefined;
+  }
+}
+
+/** The environment a program starts with: TERM set, and a UTF-8 character locale (the mirror decodes UTF-8). */
+export function ptyEnvironment(base: Readonly<Record<string, string | undefined>>, termName: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  env.TERM = termName;
+  const ctype = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  if (!UTF8_LOCALE.test(ctype)) {
+    // LC_ALL would override LC_CTYPE; keep its other categories by moving it to LANG, the lowest-priority variable.
+    if (env.LC_ALL) {
+      env.LANG = env.LC_ALL;
+      delete env.LC_ALL;
+    }
+    env.LC_CTYPE = 'C.UTF-8';
+  }
+  return env;
+}
+
+export class PtyHost {
+  readonly mirror: HeadlessMirror;
+  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, maxPendingBytes: 0 };
+  /** Resolves after the program has exited and all of its output has been parsed into the mirror. */
+  readonly exited: Promise<PtyExit>;
+
+  private readonly pty: IPty;
+  private readonly maxHoldMs: number;
+  private readonly highWaterBytes: number;
+  private readonly lowWaterBytes: number;
+  private readonly frameListeners = new Set<() => void>();
+  private readonly exitListeners = new Set<(exitCode: number, signal: number | undefined) => void>();
+  private offered: Framebuffer;
+  private slaveFd: number | undefined;
+  private paused = false;
+  private exitInfo: PtyExit | undefined;
+  private ptyGone = false;
+  private disposed = false;
+  /** The mirror's DEC 2026 epoch of the hold in force, undefined when none. */
+  private holdEpoch: number | undefined;
+  private holdExpired = false;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(init: PtyHostInit) {
+    this.maxHoldMs = init.synchronizedOutputMaxHoldMs ?? SYNCHRONIZED_OUTPUT_MAX_HOLD_MS;
+    this.highWaterBytes = init.flowControl?.highWaterBytes ?? PENDING_HIGH_WATER_BYTES;
+    this.lowWaterBytes = init.flowControl?.lowWaterBytes ?? PENDING_LOW_WATER_BYTES;
+    if (!(this.lowWaterBytes >= 0 && this.lowWaterBytes < this.highWaterBytes)) {
+      throw new RangeError(`PtyHost: flowControl needs 0 <= lowWaterBytes < highWaterBytes, got ${this.lowWaterBytes} and ${this.highWaterBytes}`);
+    }
+    this.mirror = new HeadlessMirror({
+      cols: init.cols,
+      rows: init.rows,
+      scrollback: init.scrollback,
+      onReply: (data) => this.writeReply(data),
+    });
+    this.offered = this.mirror.snapshot();
+    const termName = init.termName ?? DEFAULT_TERM_NAME;
+    this.pty = pty.spawn(init.command, [...(init.args ?? [])], {
+      name: termName,
+      cols: init.cols,
+      rows: init.rows,
+      cwd: init.cwd ?? process.cwd(),
+      env: ptyEnvironment(init.env ?? process.env, termName),
+      // Raw bytes: a StringDecoder would hold split UTF-8 back; xterm's Uint8Array path joins it itself.
+      encoding: null,
+    });
+    this.slaveFd = holdSlaveOpen(this.pty);
+    // With `encoding: null` node-pty delivers Buffers, although its typings still say string.
+    this.pty.onData((data: string | Uint8Array) => this.onOutput(data as Uint8Array));
+    let resolveExited!: (exit: PtyExit) => void;
+    this.exited = new Promise((resolve) => (resolveExited = resolve));
+    this.pty.onExit(({ exitCode, signal }) => {
+      this.ptyGone = true;
+      this.releaseSlave();
+      const exit: PtyExit = { exitCode, signal: signal ? signal : undefined };
+      // Announce the exit only once the mirror holds the program's last output.
+      this.mirror.writeThen(new Uint8Array(0), () => {
+        this.exitInfo = exit;
+        this.endHold();
+        this.announceFrame();
+        for (const listener of this.exitListeners) listener(exit.exitCode, exit.signal);
+        resolveExited(exit);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  get cols(): number {
+    return this.mirror.cols;
+  }
+
+  get rows(): number {
+    return this.mirror.rows;
+  }
+
+  /** The exit status once the program has exited (and its output is parsed), else undefined. */
+  get exit(): PtyExit | undefined {
+    return this.exitInfo;
+  }
+
+  /** Whether reading from the pty is paused because the mirror is behind. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get pendingBytes(): number {
+    return this.mirror.pendingBytes;
+  }
+
+  /** True while a DEC 2026 hold (within its time bound) keeps the half-drawn screen back. */
+  get holdingFrame(): boolean {
+    return this.holdEpoch !== undefined && !this.holdExpired;
+  }
+
+  /**
+   * The newest complete screen: the mirror's state now, or, while the program holds synchronized output, the last
+   * screen offered before the hold began.
+   */
+  snapshot(): Framebuffer {
+    this.observeSynchronizedOutput();
+    if (!this.holdingFrame) this.offered = this.mirror.snapshot();
+    return this.offered;
+  }
+
+  /** Calls `listener` whenever a new screen may be offered. Returns a function that unsubscribes. */
+  onFrame(listener: () => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` once the program has exited and its output is in the mirror. (Shaped like the session's
+   * SessionPty, so a PtyHost plugs in directly.)
+   */
+  onExit(listener: (exitCode: number, signal: number | undefined) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** Input for the program (keys, pastes); dropped once it has exited. */
+  write(data: Uint8Array | string): void {
+    if (this.ptyGone || this.disposed) return;
+    this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** Resizes the pty (the program gets SIGWINCH) and the mirror; a no-op after exit, where node-pty would throw EBADF. */
+  resize(cols: number, rows: number): void {
+    if (!Number.isInteger(cols) || cols < 1 || !Number.isInteger(rows) || rows < 1) {
+      throw new RangeError(`PtyHost.resize: size must be positive integers, got ${cols}x${rows}`);
+    }
+    if (this.disposed) return;
+    this.mirror.resize(cols, rows);
+    if (this.ptyGone) return;
+    try {
+      this.pty.resize(cols, rows);
+    } catch (error) {
+      // The program can exit between our check and the ioctl; its exit event is on its way.
+      if (!/EBADF|EIO|ENOTTY/.test(String(error))) throw error;
+    }
+  }
+
+  /** Sends `signal` (default SIGHUP, as when a terminal closes) to the program; a no-op after exit. */
+  kill(signal: NodeJS.Signals = 'SIGHUP'): void {
+    if (this.ptyGone) return;
+    try {
+      this.pty.kill(signal);
+    } catch {
+      // Already gone: the exit event follows.
+    }
+  }
+
+  /** Kills the program if it still runs and releases the mirror. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.kill('SIGHUP');
+    this.disposed = true;
+    this.releaseSlave();
+    this.clearHoldTimer();
+    this.frameListeners.clear();
+    this.mirror.dispose();
+  }
+
+  private releaseSlave(): void {
+    if (this.slaveFd === undefined) return;
+    try {
+      closeSync(this.slaveFd);
+    } catch {
+      // Already closed: nothing to release.
+    }
+    this.slaveFd = undefined;
+  }
+
+  private writeReply(data: string): void {
+    if (this.ptyGone || this.disposed) return;
+    this.stats.replyBytes += data.length;
+    this.pty.write(data);
+  }
+
+  private onOutput(data: Uint8Array): void {
+    if (this.disposed) return;
+    this.stats.bytesRead += data.byteLength;
+    this.mirror.writeThen(data, () => this.afterParse());
+    const pending = this.mirror.pendingBytes;
+    if (pending > this.stats.maxPendingBytes) this.stats.maxPendingBytes = pending;
+    if (!this.paused && pending > this.highWaterBytes && !this.ptyGone) {
+      this.paused = true;
+      this.stats.pauses++;
+      this.pty.pause();
+    }
+  }
+
+  private afterParse(): void {
+    if (this.disposed) return;
+    if (this.paused && this.mirror.pendingBytes < this.lowWaterBytes) {
+      this.paused = false;
+      this.pty.resume();
+    }
+    this.observeSynchronizedOutput();
+    if (!this.holdingFrame) this.announceFrame();
+  }
+
+  /** Starts a hold when the program entered a new DEC 2026 block, ends it when the mode is off. */
+  private observeSynchronizedOutput(): void {
+    if (this.disposed) return;
+    if (!this.mirror.synchronizedOutput) {
+      this.endHold();
+      return;
+    }
+    const epoch = this.mirror.synchronizedOutputEpoch;
+    if (epoch === this.holdEpoch) return;
+    this.clearHoldTimer();
+    this.holdEpoch = epoch;
+    this.holdExpired = false;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.holdExpired = true;
+      this.stats.synchronizedOutputTimeouts++;
+      this.announceFrame();
+    }, this.maxHoldMs);
+  }
+
+  private endHold(): void {
+    this.clearHoldTimer();
+    this.holdEpoch = undefined;
+    this.holdExpired = false;
+  }
+
+  private clearHoldTimer(): void {
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+  }
+
+  private announceFrame(): void {
+    for (const listener of this.frameListeners) listener();
+  }
+}
