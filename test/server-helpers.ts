@@ -1,0 +1,223 @@
+/**
+ * Helpers for the server end-to-end tests: run the built `tsmosh-server` bin under plain node with its own runtime
+ * dir, and a minimal Node client (Connection + Transport<InputStream, ScreenState> over real UDP) that types into a
+ * session and reads its screen.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Connection, SessionKey, Transport, type PeerAddress } from '@tsmosh/protocol';
+import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+
+export const SERVER_BIN = resolve(import.meta.dirname, '../packages/server/bin/tsmosh-server.js');
+
+/** Upper bound for any wait in these tests (ms): a bound on a hang, not a speed requirement. */
+export const WAIT_BOUND_MS = 20_000;
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private runtime dir per test (short path: Unix socket paths are limited to 107 bytes). */
+export function makeRuntimeDir(): { dir: string; cleanup: () => void } {
+  const parent = mkdtempSync(join(tmpdir(), 'tsm-'));
+  return { dir: join(parent, 'rt'), cleanup: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** The environment a server test runs with: no inherited TSMOSH_* knobs, a UTF-8 locale, a plain shell. */
+export function serverEnv(runtimeDir: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('TSMOSH_') && !name.startsWith('LC_') && name !== 'LANG') env[name] = value;
+  }
+  Object.assign(env, { TSMOSH_RUNTIME_DIR: runtimeDir, LANG: 'C.UTF-8', SHELL: '/bin/sh', PS1: '$ ' });
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export function runServer(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [SERVER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), WAIT_BOUND_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface Connect {
+  port: number;
+  key: string;
+}
+
+export function parseConnectLine(stdout: string): Connect {
+  const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
+  if (!match) throw new Error(`expected exactly one CONNECT line, got ${JSON.stringify(stdout)}`);
+  return { port: Number(match[1]), key: match[2]! };
+}
+
+export async function daemonStatus(env: NodeJS.ProcessEnv): Promise<{
+  pid: number;
+  sessions: number;
+  endpoints: { port: number; sessions: number; datagramsReceived: number; unknownSession: number; malformed: number }[];
+}> {
+  const result = await runServer(['status'], env);
+  if (result.code !== 0) throw new Error(`tsmosh-server status failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds; fails after WAIT_BOUND_MS with `what`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_BOUND_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Ends a daemon this test started (by pid), SIGKILL if it ignores SIGTERM. */
+export async function stopDaemon(pid: number | undefined): Promise<void> {
+  if (pid === undefined || !isAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + WAIT_BOUND_MS;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export function screenText(framebuffer: Framebuffer): string {
+  return framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || (cell.width === 0 ? '' : ' ')).join('').trimEnd()).join('\n');
+}
+
+/** A bare-bones tsmosh client over real UDP, driven like the real one: one loop, one timer. */
+export class TestClient {
+  readonly transport: Transport<InputStream, ScreenState>;
+  private readonly socket: Socket;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private input = InputStream.empty();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(connect: Connect, host = '127.0.0.1') {
+    const server: PeerAddress = { host, port: connect.port };
+    const connection = new Connection({
+      role: 'client',
+      key: SessionKey.parse(connect.key),
+      random: (length: number) => new Uint8Array(randomBytes(length)),
+      initialSeq: BigInt(Date.now()) * 1000n,
+      serverAddress: server,
+    });
+    this.transport = new Transport<InputStream, ScreenState>({
+      connection,
+      initialLocal: InputStream.empty(),
+      initialRemote: ScreenState.initial(80, 24),
+    });
+    this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    this.socket.on('message', (message, remote) => {
+      if (this.closed) return;
+      const now = performance.now();
+      this.transport.receive(new Uint8Array(message.buffer, message.byteOffset, message.byteLength), { host: remote.address, port: remote.port }, now);
+      this.step(now);
+    });
+    this.socket.on('error', () => {});
+    this.socket.bind(0, host, () => this.resize(80, 24));
+  }
+
+  get screen(): Framebuffer {
+    return this.transport.remote.framebuffer;
+  }
+
+  get text(): string {
+    return screenText(this.screen);
+  }
+
+  type(text: string): void {
+    this.input = this.input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+    this.transport.setLocal(this.input, performance.now());
+    this.step();
+  }
+
+  resize(cols: number, rows: number): void {
+    this.input = this.input.append({ kind: 'resize', cols, rows });
+    this.transport.setLocal(this.input, performance.now());
+    this.step();
+  }
+
+  /** Resolves once the screen satisfies `predicate`; fails with the last screen after WAIT_BOUND_MS. */
+  waitForScreen(predicate: (text: string) => boolean, what: string): Promise<void> {
+    return new Promise((resolvePromise, reject) => {
+      const check = (): boolean => {
+        if (!predicate(this.text)) return false;
+        this.listeners.delete(listener);
+        clearTimeout(bound);
+        resolvePromise();
+        return true;
+      };
+      const listener = (): void => void check();
+      const bound = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`timed out waiting for ${what}; screen:\n${this.text}`));
+      }, WAIT_BOUND_MS);
+      if (!check()) this.listeners.add(listener);
+    });
+  }
+
+  /** Resolves when the server has told us the session ended. */
+  waitForShutdown(): Promise<void> {
+    return new Promise((resolvePromise, reject) => {
+      const listener = (): void => {
+        if (!this.transport.counterpartyShutdown) return;
+        this.listeners.delete(listener);
+        clearTimeout(bound);
+        resolvePromise();
+      };
+      const bound = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error('timed out waiting for the server to shut the session down'));
+      }, WAIT_BOUND_MS);
+      this.listeners.add(listener);
+      listener();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.socket.close();
+  }
+
+  private step(now: number = performance.now()): void {
+    if (this.closed) return;
+    for (const datagram of this.transport.tick(now)) {
+      this.socket.send(datagram.bytes, datagram.to.port, datagram.to.host);
+    }
+    for (const listener of [...this.listeners]) listener();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const delay = Math.max(0, Math.ceil(this.transport.nextWakeup(now) - now));
+    this.timer = setTimeout(() => this.step(), Math.min(delay, 2 ** 31 - 1));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * How sessions and the daemon end: the no-client timeout, TSMOSH_SERVER_NETWORK_TMOUT, the command exiting, SIGTERM
+ * (clients told) and SIGHUP (ignored). Real bin, real ptys, real UDP on 127.0.0.1. Build first.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  TestClient,
+  daemonStatus,
+  isAlive,
+  makeRuntimeDir,
+  parseConnectLine,
+  runServer,
+  serverEnv,
+  stopDaemon,
+  waitUntil,
+} from './server-helpers.js';
+import { readFileSync } from 'node:fs';
+
+describe('session and daemon lifetime', () => {
+  let runtime: ReturnType<typeof makeRuntimeDir>;
+  let daemonPid: number | undefined;
+  const clients: TestClient[] = [];
+
+  beforeEach(() => {
+    runtime = makeRuntimeDir();
+    daemonPid = undefined;
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await stopDaemon(daemonPid);
+    runtime.cleanup();
+  });
+
+  const log = (): string => readFileSync(`${runtime.dir}/daemon.log`, 'utf8');
+
+  it('ends a session no client ever connects to, and the daemon exits after its last session', async () => {
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '300' });
+    const result = await runServer(['new', '--', '/bin/sh'], env);
+    expect(result.code).toBe(0);
+    daemonPid = (await daemonStatus(env).catch(() => ({ pid: undefined }))).pid;
+    await waitUntil(() => /no client connected within 300 ms/.test(log()), 'the no-client timeout');
+    await waitUntil(() => /exiting/.test(log()), 'the daemon to exit');
+    if (daemonPid !== undefined) await waitUntil(() => !isAlive(daemonPid!), 'the daemon process to end');
+  });
+
+  it('ends a session whose client falls silent for TSMOSH_SERVER_NETWORK_TMOUT seconds', async () => {
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NETWORK_TMOUT: '1' });
+    const connect = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
+    daemonPid = (await daemonStatus(env)).pid;
+    const client = new TestClient(connect);
+    clients.push(client);
+    client.type('echo up$((1+1))\r');
+    await client.waitForScreen((text) => /^up2$/m.test(text), 'the session to answer');
+    client.close();
+    await waitUntil(() => /client silent for 1000 ms/.test(log()), 'the network timeout');
+    await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit after its last session');
+  });
+
+  it('warns once about an invalid TSMOSH_SERVER_NETWORK_TMOUT and ignores it', async () => {
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NETWORK_TMOUT: 'soon' });
+    const result = await runServer(['new', '--', '/bin/sh'], env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('tsmosh-server: ignoring TSMOSH_SERVER_NETWORK_TMOUT="soon": it must be a positive whole number of seconds\n');
+    parseConnectLine(result.stdout);
+    daemonPid = (await daemonStatus(env)).pid;
+  });
+
+  it('tells the client when the command exits, then ends the session and the daemon', async () => {
+    const env = serverEnv(runtime.dir);
+    const connect = parseConnectLine(
+      (await runServer(['new', '--', '/bin/sh', '-c', 'read answer; echo got-$answer; exit 3'], env)).stdout,
+    );
+    daemonPid = (await daemonStatus(env)).pid;
+    const client = new TestClient(connect);
+    clients.push(client);
+    client.type('yes\r');
+    await client.waitForShutdown();
+    expect(client.text).toMatch(/^got-yes$/m);
+    await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit after the command did');
+    expect(log()).toMatch(/command exited \(code 3\)/);
+  });
+
+  it('ignores SIGHUP, and on SIGTERM tells every client and exits cleanly', async () => {
+    const env = serverEnv(runtime.dir);
+    const first = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
+    const second = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
+    daemonPid = (await daemonStatus(env)).pid;
+    const clientA = new TestClient(first);
+    const clientB = new TestClient(second);
+    clients.push(clientA, clientB);
+    clientA.type('echo a$((2+2))\r');
+    await clientA.waitForScreen((text) => /^a4$/m.test(text), 'session A to answer');
+
+    process.kill(daemonPid, 'SIGHUP');
+    await waitUntil(() => /SIGHUP ignored/.test(log()), 'the daemon to see SIGHUP');
+    clientA.type('echo a$((3+3))\r');
+    clientB.type('echo b$((4+4))\r');
+    await clientA.waitForScreen((text) => /^a6$/m.test(text), 'session A to answer after SIGHUP');
+    await clientB.waitForScreen((text) => /^b8$/m.test(text), 'session B to answer after SIGHUP');
+
+    process.kill(daemonPid, 'SIGTERM');
+    await Promise.all([clientA.waitForShutdown(), clientB.waitForShutdown()]);
+    await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit on SIGTERM');
+    expect(log()).toMatch(/SIGTERM: ending 2 session\(s\)/);
+    expect(log()).toMatch(/ended \(killed\)[\s\S]*ended \(killed\)/);
+  });
+});
