@@ -62,7 +62,19 @@ export interface SessionInit {
   readonly log?: (line: string) => void;
   /** Monotonic milliseconds; the only clock the session reads. */
   readonly clock?: () => number;
+  /** The one timer the session keeps; tests pass a manual one alongside a manual clock. */
+  readonly timer?: SessionTimer;
 }
+
+export interface SessionTimer {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimer: SessionTimer = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export class Session {
   readonly key: SessionKey;
@@ -82,7 +94,8 @@ export class Session {
   private processedInput: InputStream = InputStream.empty();
   private screenDirty = false;
   private lastSnapshotAt = -Infinity;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: SessionTimer;
+  private timer: unknown;
   private timerDue = Infinity;
   private endReason: SessionEndReason | undefined;
   private finished = false;
@@ -94,6 +107,7 @@ export class Session {
     this.pty = init.pty;
     this.send = init.send;
     this.clock = init.clock ?? (() => performance.now());
+    this.timers = init.timer ?? realTimer;
     this.log = init.log ?? (() => {});
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
@@ -247,11 +261,11 @@ export class Session {
   /** Keeps exactly one timer, at `due` (absolute ms). */
   private arm(now: number, due: number): void {
     if (this.timer !== undefined && due === this.timerDue) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timerDue = due;
     // setTimeout's delay is a 32-bit signed int of ms; clamp so a far wake-up neither overflows nor spins.
     const delay = Math.min(Math.max(0, Math.ceil(due - now)), 2 ** 31 - 1);
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.set(() => {
       this.timer = undefined;
       this.timerDue = Infinity;
       this.step();
@@ -261,7 +275,7 @@ export class Session {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
     this.pty.dispose();
     const reason = this.endReason ?? 'killed';

@@ -1,0 +1,154 @@
+/**
+ * The session loop under a manual clock and a manual timer: the transport's behaviour and the session's timeouts
+ * are driven by explicit time steps, never by sleeping. The program runs in a real pty (its output arrives in real
+ * time; tests wait for it by condition, not by duration).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { InputStream, ScreenState } from '@tsmosh/terminal';
+import { NO_CLIENT_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason, type SessionTimer } from './session.js';
+
+const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
+const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
+
+class ManualTimer implements SessionTimer {
+  pending: { callback: () => void; due: number; id: number } | undefined;
+  private nextId = 1;
+  constructor(private readonly clock: { now: number }) {}
+  set(callback: () => void, delayMs: number): unknown {
+    if (this.pending !== undefined) throw new Error('the session armed a second timer while one was pending');
+    this.pending = { callback, due: this.clock.now + delayMs, id: this.nextId++ };
+    return this.pending.id;
+  }
+  clear(handle: unknown): void {
+    if (this.pending?.id === handle) this.pending = undefined;
+  }
+  /** Moves the clock to `time`, firing the timer whenever it falls due on the way. */
+  advanceTo(time: number): void {
+    while (this.pending !== undefined && this.pending.due <= time) {
+      const { callback, due } = this.pending;
+      this.pending = undefined;
+      this.clock.now = Math.max(this.clock.now, due);
+      callback();
+    }
+    this.clock.now = Math.max(this.clock.now, time);
+  }
+}
+
+function harness(options: { command?: string[]; networkTimeoutMs?: number } = {}) {
+  const clock = { now: 1000 };
+  const timer = new ManualTimer(clock);
+  const key = SessionKey.generate(random);
+  const toClient: OutgoingDatagram[] = [];
+  const command = options.command ?? ['/bin/cat'];
+  const pty = spawnSessionPty({
+    file: command[0]!,
+    args: command.slice(1),
+    env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8', TERM: 'xterm-256color' },
+    cwd: '/',
+    cols: 80,
+    rows: 24,
+  });
+  const session = new Session({
+    key,
+    pty,
+    send: (datagram) => toClient.push(datagram),
+    clock: () => clock.now,
+    timer,
+    ...(options.networkTimeoutMs !== undefined ? { networkTimeoutMs: options.networkTimeoutMs } : {}),
+  });
+  let endedWith: SessionEndReason | undefined;
+  void session.ended.then((reason) => (endedWith = reason));
+  const client = new Transport<InputStream, ScreenState>({
+    connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
+    initialLocal: InputStream.empty(),
+    initialRemote: ScreenState.initial(80, 24),
+  });
+  let input = InputStream.empty();
+  /** One exchange in both directions at the current time. */
+  const exchange = (): void => {
+    for (const datagram of client.tick(clock.now)) session.receive(datagram.bytes, CLIENT);
+    for (const datagram of toClient.splice(0)) client.receive(datagram.bytes, SERVER, clock.now);
+  };
+  return {
+    clock,
+    timer,
+    session,
+    client,
+    pty,
+    exchange,
+    ended: () => endedWith,
+    type(text: string): void {
+      input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+      client.setLocal(input, clock.now);
+    },
+    /** Steps time 10 ms at a time, exchanging datagrams, until `condition` holds (bounded in simulated and real time). */
+    async runUntil(condition: () => boolean, what: string): Promise<void> {
+      for (let step = 0; step < 5000 && !condition(); step++) {
+        timer.advanceTo(clock.now + 10);
+        exchange();
+        // Let the pty's real output reach the mirror.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (step % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      if (!condition()) throw new Error(`never reached: ${what}`);
+    },
+  };
+}
+
+const text = (screen: ScreenState): string =>
+  screen.framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('').trimEnd()).join('\n');
+
+describe('Session', () => {
+  const sessions: Session[] = [];
+  afterEach(() => {
+    for (const session of sessions.splice(0)) session.kill();
+  });
+
+  it('sleeps on one timer until the no-client deadline, then ends without a client', () => {
+    const h = harness();
+    sessions.push(h.session);
+    expect(h.timer.pending?.due).toBe(1000 + NO_CLIENT_TIMEOUT_MS);
+    h.timer.advanceTo(1000 + NO_CLIENT_TIMEOUT_MS - 1);
+    expect(h.ended()).toBeUndefined();
+    h.timer.advanceTo(1000 + NO_CLIENT_TIMEOUT_MS);
+    return h.session.ended.then((reason) => expect(reason).toBe('no-client'));
+  });
+
+  it('feeds keys to the program, shows its echo, and acknowledges the echo with the input state number', async () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.type('hello tsmosh\r');
+    await h.runUntil(() => /^hello tsmosh$/m.test(text(h.client.remote)), 'the echo on the client screen');
+    await h.runUntil(() => h.client.remote.echoAck >= 1, 'the echo acknowledgement');
+    expect(h.session.clientAddress).toEqual(CLIENT);
+  });
+
+  it('ends after TSMOSH_SERVER_NETWORK_TMOUT of client silence, telling the client while it tries', async () => {
+    const h = harness({ networkTimeoutMs: 5000 });
+    sessions.push(h.session);
+    h.type('x');
+    await h.runUntil(() => h.client.remote.echoAck >= 1, 'the first round trip');
+    const heardAt = h.clock.now;
+    // The client goes silent: only the session's own timer runs.
+    h.timer.advanceTo(heardAt + 4000);
+    expect(h.ended()).toBeUndefined();
+    for (let t = heardAt + 4000; h.ended() === undefined && t < heardAt + 120_000; t += 100) {
+      h.timer.advanceTo(t);
+      await Promise.resolve();
+    }
+    expect(h.ended()).toBe('network-timeout');
+  });
+
+  it('ends when the command exits, after the client has acknowledged the shutdown', async () => {
+    const h = harness({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
+    sessions.push(h.session);
+    h.type('now\r');
+    await h.runUntil(() => h.client.counterpartyShutdown, 'the shutdown announcement');
+    expect(text(h.client.remote)).toMatch(/^bye-now$/m);
+    await h.runUntil(() => h.ended() !== undefined, 'the session to end');
+    expect(h.ended()).toBe('command-exited');
+  });
+});
