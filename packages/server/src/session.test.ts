@@ -102,14 +102,19 @@ const text = (screen: ScreenState): string =>
   screen.framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('').trimEnd()).join('\n');
 
 describe('Session', () => {
-  const sessions: Session[] = [];
+  const harnesses: Array<ReturnType<typeof harness>> = [];
+  const start = (options?: Parameters<typeof harness>[0]) => {
+    const h = harness(options);
+    harnesses.push(h);
+    return h;
+  };
   afterEach(() => {
-    for (const session of sessions.splice(0)) session.kill();
+    // A session waiting for a shutdown ack would wait on the manual clock forever: end its program directly.
+    for (const h of harnesses.splice(0)) h.pty.dispose();
   });
 
   it('sleeps on one timer until the no-client deadline, then ends without a client', () => {
-    const h = harness();
-    sessions.push(h.session);
+    const h = start();
     expect(h.timer.pending?.due).toBe(1000 + NO_CLIENT_TIMEOUT_MS);
     h.timer.advanceTo(1000 + NO_CLIENT_TIMEOUT_MS - 1);
     expect(h.ended()).toBeUndefined();
@@ -118,8 +123,7 @@ describe('Session', () => {
   });
 
   it('feeds keys to the program, shows its echo, and acknowledges the echo with the input state number', async () => {
-    const h = harness();
-    sessions.push(h.session);
+    const h = start();
     h.type('hello tsmosh\r');
     await h.runUntil(() => /^hello tsmosh$/m.test(text(h.client.remote)), 'the echo on the client screen');
     await h.runUntil(() => h.client.remote.echoAck >= 1, 'the echo acknowledgement');
@@ -127,8 +131,7 @@ describe('Session', () => {
   });
 
   it('ends after TSMOSH_SERVER_NETWORK_TMOUT of client silence, telling the client while it tries', async () => {
-    const h = harness({ networkTimeoutMs: 5000 });
-    sessions.push(h.session);
+    const h = start({ networkTimeoutMs: 5000 });
     h.type('x');
     await h.runUntil(() => h.client.remote.echoAck >= 1, 'the first round trip');
     const heardAt = h.clock.now;
@@ -143,8 +146,7 @@ describe('Session', () => {
   });
 
   it('ends when the command exits, after the client has acknowledged the shutdown', async () => {
-    const h = harness({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
-    sessions.push(h.session);
+    const h = start({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
     h.type('now\r');
     await h.runUntil(() => h.client.counterpartyShutdown, 'the shutdown announcement');
     expect(text(h.client.remote)).toMatch(/^bye-now$/m);
