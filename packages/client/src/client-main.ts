@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { SessionKey } from '@tsmosh/protocol';
 import { parseEscapeKey } from './escape-key.js';
@@ -56,6 +57,14 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     escapeKey = parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  // Resolved before the terminal goes raw, so a typo in the host name is a plain one-line error.
+  try {
+    await lookup(host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    process.stderr.write(`tsmosh-client: cannot resolve host "${host}" (${code}); check the name\n`);
     return EXIT_FAILURE;
   }
   const result = await runTerminalClient({ host, port, key: keyText, escapeKey });

@@ -1,0 +1,100 @@
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_BIN, PtyProgram, Workspace, requireBuilt, runBin, startClient, tamperedKey } from './client-harness.js';
+
+/**
+ * What a user gets for the mistakes they can make: one clear line, a non-zero exit, the terminal restored, and no
+ * other session disturbed.
+ */
+
+let workspace: Workspace;
+const programs: PtyProgram[] = [];
+
+beforeAll(() => {
+  requireBuilt();
+  workspace = new Workspace();
+});
+afterAll(async () => {
+  for (const program of programs) program.kill();
+  await workspace.dispose();
+});
+
+function client(target: { port: number; key: string }, env: Record<string, string> = {}): PtyProgram {
+  const program = startClient(workspace, target, { env });
+  programs.push(program);
+  return program;
+}
+
+/** A loopback UDP port with nothing listening on it (bound, read, released). */
+async function closedUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').pop() ?? '';
+}
+
+describe('tsmosh-client refuses bad input with one clear line', () => {
+  it('a wrong key for a live session: no reply (it says which UDP port), and the real session is undisturbed', async () => {
+    const real = await workspace.newSession();
+    const good = client(real);
+    await good.waitForText('$');
+
+    for (const keepSessionId of [true, false]) {
+      const wrong = client({ port: real.port, key: await tamperedKey(real.key, keepSessionId) });
+      const { exitCode } = await wrong.waitForExit();
+      expect(exitCode).not.toBe(0);
+      const line = lastLine(await wrong.screenText());
+      expect(line).toMatch(new RegExp(`^tsmosh: no reply from the server .* UDP port ${real.port}`));
+      expect(wrong.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
+    }
+
+    good.type('echo undisturbed-$((2*21))\r');
+    await good.waitForText('undisturbed-42');
+    good.type('exit\r');
+    expect((await good.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('an unreachable port: no reply, naming the port to open', async () => {
+    const port = await closedUdpPort();
+    const wrong = client({ port, key: await tamperedKey('', false) });
+    expect((await wrong.waitForExit()).exitCode).not.toBe(0);
+    expect(lastLine(await wrong.screenText())).toMatch(new RegExp(`UDP port ${port} is open`));
+  });
+
+  it('a malformed key, a missing key, a bad port, a bad escape key, a non-UTF-8 locale, an unknown host', async () => {
+    const env = workspace.env;
+    const cases: Array<{ args: string[]; env: Record<string, string>; expect: RegExp; code: number }> = [
+      { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: bad TSMOSH_KEY: /, code: 1 },
+      { args: ['127.0.0.1', '60001'], env, expect: /^tsmosh-client: TSMOSH_KEY is not set/, code: 1 },
+      { args: ['127.0.0.1', 'sixty'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "sixty"/, code: 2 },
+      { args: ['127.0.0.1', '70000'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "70000"/, code: 2 },
+      { args: ['127.0.0.1'], env, expect: /^tsmosh-client: expected a host and a port/, code: 2 },
+      { args: ['--frobnicate', 'h', '1'], env, expect: /^tsmosh-client: unknown option --frobnicate/, code: 2 },
+      { args: ['127.0.0.1', '60001'], env: { ...env, LANG: 'C', TSMOSH_KEY: await tamperedKey('', false) }, expect: /^tsmosh-client: needs a UTF-8 locale, but LANG=C/, code: 1 },
+      {
+        args: ['127.0.0.1', '60001'],
+        env: { ...env, TSMOSH_ESCAPE_KEY: 'ab', TSMOSH_KEY: await tamperedKey('', false) },
+        expect: /^tsmosh: TSMOSH_ESCAPE_KEY must be one ASCII character/,
+        code: 1,
+      },
+      {
+        args: ['no-such-host.invalid', '60001'],
+        env: { ...env, TSMOSH_KEY: await tamperedKey('', false) },
+        expect: /^tsmosh-client: cannot resolve host "no-such-host\.invalid"/,
+        code: 1,
+      },
+    ];
+    for (const c of cases) {
+      const result = await runBin([CLIENT_BIN, ...c.args], c.env);
+      const output = (result.stderr + result.stdout).trim();
+      expect({ args: c.args, output }).toEqual({ args: c.args, output: expect.stringMatching(c.expect) });
+      expect(output.split('\n').filter((l) => l.startsWith('tsmosh')).length).toBe(1);
+      expect(result.code).toBe(c.code);
+    }
+  });
+});

@@ -1,0 +1,255 @@
+/**
+ * End-to-end harness for the client tests: real `tsmosh-server` daemons (each in its own runtime directory), the real
+ * `tsmosh-client` / `tsmosh` bins from dist/ under plain node in a real pty (node-pty), and an @xterm/headless terminal
+ * standing in for the user's terminal, fed with everything the client writes.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+
+const { Terminal } = xterm;
+const run = promisify(execFile);
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
+export const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
+export const TSMOSH_BIN = join(ROOT, 'packages/cli/bin/tsmosh.js');
+
+/** Upper bound for waiting on a screen condition (ms): a failure detector on a loaded machine, not a speed claim. */
+export const WAIT_MS = 30_000;
+
+/** The bins run from dist/; a missing build would look like a client bug, so say what to do instead. */
+export function requireBuilt(): void {
+  for (const file of ['client/dist/client-main.js', 'cli/dist/main.js', 'server/dist/server-main.js', 'protocol/dist/index.js']) {
+    if (!existsSync(join(ROOT, 'packages', file))) throw new Error(`packages/${file} is missing: run \`npx tsc -b\` before these tests`);
+  }
+}
+
+/** A private runtime directory (so each test file has its own daemon) and the environment every process gets. */
+export class Workspace {
+  readonly runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-client-test-'));
+  readonly env: Record<string, string>;
+
+  constructor(extra: Record<string, string> = {}) {
+    const base: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) base[name] = value;
+    delete base.TSMOSH_KEY;
+    delete base.TSMOSH_ESCAPE_KEY;
+    delete base.LC_ALL;
+    delete base.LC_CTYPE;
+    this.env = {
+      ...base,
+      TSMOSH_RUNTIME_DIR: this.runtimeDir,
+      LANG: 'C.UTF-8',
+      TERM: 'xterm-256color',
+      // A fixed, short prompt so screens are predictable; bash --norc keeps it.
+      PS1: '$ ',
+      ...extra,
+    };
+  }
+
+  /** `tsmosh-server new [-- command...]` → the CONNECT line's port and key. */
+  async newSession(command: readonly string[] = ['bash', '--norc', '--noprofile']): Promise<{ port: number; key: string }> {
+    const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', ...command], { env: this.env, timeout: WAIT_MS });
+    const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
+    if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not one CONNECT line`);
+    return { port: Number(match[1]), key: match[2]! };
+  }
+
+  /** The daemon's session count, or undefined when no daemon runs. */
+  async daemonStatus(): Promise<{ pid: number; sessions: number } | undefined> {
+    try {
+      const { stdout } = await run(process.execPath, [SERVER_BIN, 'status'], { env: this.env, timeout: WAIT_MS });
+      return JSON.parse(stdout) as { pid: number; sessions: number };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Ends the daemon (SIGTERM: it tells its clients and exits) and removes the runtime directory. */
+  async dispose(): Promise<void> {
+    const status = await this.daemonStatus();
+    if (status !== undefined) {
+      try {
+        process.kill(status.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(this.runtimeDir, { recursive: true, force: true });
+  }
+}
+
+export interface PtyProgramOptions {
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly cols?: number;
+  readonly rows?: number;
+}
+
+/** A program (one of our bins under plain node) in a real pty, with a headless terminal reading its output. */
+export class PtyProgram {
+  readonly terminal: InstanceType<typeof Terminal>;
+  /** Everything the program wrote, raw. */
+  raw = '';
+  readonly exited: Promise<{ exitCode: number; signal: number | undefined }>;
+  private readonly process: pty.IPty;
+  private pendingWrites: Promise<void> = Promise.resolve();
+  private hasExited = false;
+
+  constructor(options: PtyProgramOptions) {
+    const cols = options.cols ?? 80;
+    const rows = options.rows ?? 24;
+    this.terminal = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
+    this.process = pty.spawn(process.execPath, [...options.args], { cols, rows, env: options.env, name: 'xterm-256color', cwd: ROOT });
+    this.process.onData((data) => {
+      this.raw += data;
+      this.pendingWrites = this.pendingWrites.then(() => new Promise<void>((done) => this.terminal.write(data, done)));
+    });
+    this.exited = new Promise((resolveExit) =>
+      this.process.onExit(({ exitCode, signal }) => {
+        this.hasExited = true;
+        resolveExit({ exitCode, signal });
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  type(text: string): void {
+    this.process.write(text);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.process.resize(cols, rows);
+    this.terminal.resize(cols, rows);
+  }
+
+  /** The visible screen as lines of text (trailing spaces trimmed). */
+  async screen(): Promise<string[]> {
+    await this.pendingWrites;
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < this.terminal.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    return lines;
+  }
+
+  async screenText(): Promise<string> {
+    return (await this.screen()).join('\n');
+  }
+
+  /** Waits until `test` holds for the screen; fails with the screen and what was awaited. */
+  async waitFor(what: string, test: (lines: string[]) => boolean, timeoutMs = WAIT_MS): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = await this.screen();
+      if (test(lines)) return lines;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; screen:\n${lines.join('\n')}\n(raw tail: ${JSON.stringify(this.raw.slice(-400))})`);
+      }
+      if (this.hasExited && !test(lines)) {
+        await new Promise((r) => setTimeout(r, 50));
+        const final = await this.screen();
+        if (test(final)) return final;
+        throw new Error(`program exited while waiting for ${what}; screen:\n${final.join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits until the screen contains `text` somewhere. */
+  waitForText(text: string | RegExp, timeoutMs = WAIT_MS): Promise<string[]> {
+    const test = (lines: string[]): boolean => {
+      const joined = lines.join('\n');
+      return typeof text === 'string' ? joined.includes(text) : text.test(joined);
+    };
+    return this.waitFor(`"${String(text)}"`, test, timeoutMs);
+  }
+
+  /** The program's exit, bounded: kills it (and fails) if it does not exit in time. */
+  async waitForExit(timeoutMs = WAIT_MS): Promise<{ exitCode: number; signal: number | undefined }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.kill();
+        reject(new Error(`program did not exit within ${timeoutMs} ms; screen:\n${this.raw.slice(-400)}`));
+      }, timeoutMs);
+    });
+    try {
+      const result = await Promise.race([this.exited, timeout]);
+      await this.pendingWrites;
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    if (this.hasExited) return;
+    try {
+      this.process.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Modes a well-behaved client leaves the terminal in: cursor shown, normal screen, no mouse or paste modes. */
+  terminalModes(): { cursorHidden: boolean; alternateScreen: boolean; mouse: string; bracketedPaste: boolean; applicationCursorKeys: boolean } {
+    const modes = this.terminal.modes;
+    return {
+      cursorHidden: (this.terminal as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService.isCursorHidden,
+      alternateScreen: this.terminal.buffer.active.type === 'alternate',
+      mouse: modes.mouseTrackingMode,
+      bracketedPaste: modes.bracketedPasteMode,
+      applicationCursorKeys: modes.applicationCursorKeysMode,
+    };
+  }
+}
+
+/** `TSMOSH_KEY=<key> tsmosh-client <host> <port>` in a pty. */
+export function startClient(workspace: Workspace, target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
+  return new PtyProgram({
+    args: [CLIENT_BIN, target.host ?? '127.0.0.1', String(target.port)],
+    env: { ...workspace.env, TSMOSH_KEY: target.key, ...options.env },
+    ...(options.cols === undefined ? {} : { cols: options.cols }),
+    ...(options.rows === undefined ? {} : { rows: options.rows }),
+  });
+}
+
+/** Runs a bin to completion without a pty; for one-line errors. */
+export async function runBin(args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_MS): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')} did not exit within ${timeoutMs} ms (stderr: ${stderr})`));
+    }, timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A key in the right format for a session that does not exist (or, with the same ID, the wrong secret). */
+export async function tamperedKey(key: string, keepSessionId: boolean): Promise<string> {
+  const { SessionKey } = await import('@tsmosh/protocol');
+  const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
+  const fresh = SessionKey.generate(random);
+  if (!keepSessionId) return fresh.toString();
+  const original = SessionKey.parse(key);
+  // Same session ID, different secret: reaches the session's Connection, which must drop it as a bad tag.
+  const forged = fresh.toString().replace(fresh.sessionIdHex, original.sessionIdHex);
+  if (SessionKey.parse(forged).sessionIdHex !== original.sessionIdHex) throw new Error('tamperedKey: key format is not id-prefixed hex');
+  return forged;
+}

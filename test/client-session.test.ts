@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyProgram, Workspace, requireBuilt, startClient } from './client-harness.js';
+
+/**
+ * tsmosh-client against a real tsmosh-server daemon over loopback UDP, driven in a real pty and read back through a
+ * headless terminal: what a user at a terminal would see.
+ */
+
+let workspace: Workspace;
+const programs: PtyProgram[] = [];
+
+beforeAll(() => {
+  requireBuilt();
+  workspace = new Workspace();
+});
+afterAll(async () => {
+  for (const program of programs) program.kill();
+  await workspace.dispose();
+});
+
+function client(target: { port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
+  const program = startClient(workspace, target, options);
+  programs.push(program);
+  return program;
+}
+
+describe('tsmosh-client with a real server', () => {
+  it('runs a shell: typed commands run remotely and their output is painted', async () => {
+    const c = client(await workspace.newSession());
+    await c.waitForText('$');
+    c.type('echo "hello from $((6 * 7))"\r');
+    await c.waitForText('hello from 42');
+    c.type('exit\r');
+    const { exitCode } = await c.waitForExit();
+    expect(exitCode).toBe(0);
+  });
+
+  it('exits cleanly with the reason when the remote command exits, and leaves the terminal restored', async () => {
+    const c = client(await workspace.newSession(['sh', '-c', 'printf "last words\\n"; sleep 0.5']));
+    const { exitCode } = await c.waitForExit();
+    expect(exitCode).toBe(0);
+    const text = await c.screenText();
+    expect(text).toContain('last words');
+    expect(text).toContain('tsmosh: the remote command exited.');
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false, mouse: 'none', bracketedPaste: false });
+  });
+
+  it('sends window resizes: the remote program sees the new size', async () => {
+    const c = client(await workspace.newSession(), { cols: 80, rows: 24 });
+    await c.waitForText('$');
+    c.type('stty size\r');
+    await c.waitForText('24 80');
+    c.resize(100, 30);
+    c.type('clear; stty size\r');
+    await c.waitForText('30 100');
+    c.resize(60, 20);
+    c.type('clear; tput cols; tput lines\r');
+    await c.waitFor('60 columns and 20 lines', (lines) => lines.some((l) => l.trim() === '60') && lines.some((l) => l.trim() === '20'));
+    c.type('exit\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('shows a full-screen program (less) and restores the terminal after it', async () => {
+    const c = client(await workspace.newSession(['sh', '-c', 'seq 1 200 | less']), { cols: 80, rows: 24 });
+    // less fills the screen with lines 1..23 and its prompt.
+    await c.waitFor('less showing 1..23', (lines) => lines[0]!.trim() === '1' && lines[22]!.trim() === '23');
+    c.type(' '); // next page
+    await c.waitFor('the second page', (lines) => lines[0]!.trim() === '24' && lines[22]!.trim() === '46');
+    c.type('G'); // end
+    await c.waitForText('(END)');
+    expect((await c.screen()).some((l) => l.trim() === '200')).toBe(true);
+    c.type('q');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false, applicationCursorKeys: false });
+  });
+
+  it('shows vim, whose screen and modes follow its keystrokes', async () => {
+    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']), { cols: 80, rows: 24 });
+    await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
+    c.type('itsmosh in vim\x1b');
+    await c.waitFor('typed text on the first row', (lines) => lines[0] === 'tsmosh in vim');
+    c.type(':q!\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false, mouse: 'none' });
+  });
+
+  it('quits on Ctrl-^ . with the terminal restored and the reason shown; the escape key is configurable', async () => {
+    const c = client(await workspace.newSession());
+    await c.waitForText('$');
+    c.type('\x1e.');
+    const { exitCode } = await c.waitForExit();
+    expect(exitCode).toBe(0);
+    expect(await c.screenText()).toContain('tsmosh: exiting on user request');
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
+
+    // TSMOSH_ESCAPE_KEY=Ctrl-] : Ctrl-^ is now an ordinary key, Ctrl-] . quits.
+    const d = client(await workspace.newSession(['cat', '-v']), { env: { TSMOSH_ESCAPE_KEY: '\x1d' } });
+    d.type('a\x1e^b\r');
+    await d.waitForText('a^^^b'); // cat -v shows the Ctrl-^ that passed through as ^^
+    d.type('\x1d.');
+    expect((await d.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('Ctrl-^ ^ sends a literal Ctrl-^ and Ctrl-^ x sends both bytes', async () => {
+    const c = client(await workspace.newSession(['cat', '-v']));
+    c.type('[\x1e^]\r');
+    await c.waitForText('[^^]');
+    c.type('<\x1ex>\r');
+    await c.waitForText('<^^x>');
+    c.type('\x1e.');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('runs two sessions on the same daemon port at once without crossing them', async () => {
+    const first = await workspace.newSession();
+    const second = await workspace.newSession();
+    expect(second.port).toBe(first.port);
+    expect(second.key).not.toBe(first.key);
+    const a = client(first);
+    const b = client(second);
+    await a.waitForText('$');
+    await b.waitForText('$');
+    a.type('echo session-A-$((1+1))\r');
+    b.type('echo session-B-$((2+2))\r');
+    await a.waitForText('session-A-2');
+    await b.waitForText('session-B-4');
+    expect(await a.screenText()).not.toContain('session-B');
+    expect(await b.screenText()).not.toContain('session-A');
+    a.type('exit\r');
+    expect((await a.waitForExit()).exitCode).toBe(0);
+    // B lives on after A has gone.
+    b.type('echo still-here\r');
+    await b.waitForText('still-here');
+    b.type('exit\r');
+    expect((await b.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('restores the terminal on SIGTERM and says why', async () => {
+    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
+    await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
+    process.kill(c.pid, 'SIGTERM');
+    const { exitCode } = await c.waitForExit();
+    expect(exitCode).not.toBe(0);
+    expect(await c.screenText()).toContain('tsmosh: exiting on SIGTERM.');
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
+  });
+});

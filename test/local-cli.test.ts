@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyProgram, TSMOSH_BIN, Workspace, requireBuilt, runBin } from './client-harness.js';
+
+/** `tsmosh --local`: this repository's server and client on this machine over loopback UDP, as a user runs it. */
+
+let workspace: Workspace;
+const programs: PtyProgram[] = [];
+
+beforeAll(() => {
+  requireBuilt();
+  workspace = new Workspace();
+});
+afterAll(async () => {
+  for (const program of programs) program.kill();
+  await workspace.dispose();
+});
+
+function tsmosh(args: string[]): PtyProgram {
+  const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
+  programs.push(program);
+  return program;
+}
+
+describe('tsmosh --local', () => {
+  it('runs a command in a local session and exits with it', async () => {
+    const t = tsmosh(['--local', '--', 'bash', '--norc', '--noprofile']);
+    await t.waitForText('$');
+    t.type('echo local-$((20+3))\r');
+    await t.waitForText('local-23');
+    t.type('exit\r');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+    expect(await t.screenText()).toContain('tsmosh: the remote command exited.');
+  });
+
+  it('runs the session through the lossy link with --link', async () => {
+    const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', 'cat']);
+    t.type('over a lossy link\r');
+    await t.waitFor('echo and cat output', (lines) => lines.filter((l) => l === 'over a lossy link').length === 2);
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('answers --help, --version, mistakes and the not-yet-available SSH mode with one line', async () => {
+    const env = workspace.env;
+    const help = await runBin([TSMOSH_BIN, '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: tsmosh --local/);
+    const version = await runBin([TSMOSH_BIN, '--version'], env);
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^tsmosh \d+\.\d+\.\d+\n$/) });
+
+    const mistakes: Array<[string[], RegExp, number]> = [
+      [['--bogus'], /^tsmosh: unknown option --bogus \(try `tsmosh --help`\)$/, 2],
+      [['--local', '--predict=sometimes'], /^tsmosh: --predict must be one of adaptive, always, never, experimental/, 2],
+      [['--local', '--link', 'loss=lots'], /^tsmosh: bad link spec field "loss=lots"/, 2],
+      [[], /^tsmosh: nothing to do: give --local/, 2],
+      [['user@example.com'], /^tsmosh: connecting to user@example.com over SSH is not available in this build yet; only `tsmosh --local` is\.$/, 1],
+    ];
+    for (const [args, pattern, code] of mistakes) {
+      const result = await runBin([TSMOSH_BIN, ...args], env);
+      expect({ args, stderr: result.stderr.trimEnd() }).toEqual({ args, stderr: expect.stringMatching(pattern) });
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.code).toBe(code);
+    }
+    const locale = await runBin([TSMOSH_BIN, '--local'], { ...env, LANG: 'C' });
+    expect(locale.code).toBe(1);
+    expect(locale.stderr.trimEnd()).toMatch(/^tsmosh: needs a UTF-8 locale, but LANG=C is not one/);
+  });
+});
