@@ -369,12 +369,15 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<void> | undefined;
+  let unusedTimer: NodeJS.Timeout | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Refuse new sessions first (synchronously), so a request accepted just before the socket closes cannot
+      // start a session that is about to be killed; its caller retries and starts a fresh daemon.
+      const sessionsEnded = daemon.close();
       await new Promise<void>((resolve) => closeServer(server, resolve));
-      await daemon.close();
-      unusedTimer.unref();
-      clearTimeout(unusedTimer);
+      await sessionsEnded;
+      if (unusedTimer !== undefined) clearTimeout(unusedTimer);
       if (options.handleSignals) {
         process.off('SIGTERM', onTerminate);
         process.off('SIGINT', onTerminate);
@@ -395,19 +398,18 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
     process.on('SIGHUP', () => log('SIGHUP ignored'));
     process.on('SIGPIPE', () => {});
   }
-  const unusedTimer = setTimeout(() => {
-    if (!daemon.busy && daemon.sessionCount === 0) {
-      log(`no session requested within ${DAEMON_UNUSED_EXIT_MS} ms; exiting`);
-      void close();
-    }
-  }, DAEMON_UNUSED_EXIT_MS);
+  // Only a daemon that exits when empty reaps itself when unused; an embedder's daemon lives until close().
   if (options.exitProcessWhenEmpty) {
+    unusedTimer = setTimeout(() => {
+      if (!daemon.busy) {
+        log(`no session requested within ${DAEMON_UNUSED_EXIT_MS} ms; exiting`);
+        void close();
+      }
+    }, DAEMON_UNUSED_EXIT_MS);
     daemon.onEmpty(() => {
-      log('last session ended');
+      log('no sessions left');
       void close();
     });
-  } else {
-    unusedTimer.unref();
   }
   return { daemon, socketPath, closed, close };
 }

@@ -147,13 +147,22 @@ async function commandNew(args: readonly string[]): Promise<number> {
 /** Asks the daemon for a session, starting the daemon first if none answers. */
 export async function requestNewSession(runtimeDir: string, request: NewSessionRequest): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
-  try {
-    return await requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
-  } catch (error) {
-    if (!(error instanceof DaemonNotRunningError)) throw error;
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
+    } catch (error) {
+      const retry = Date.now() < deadline;
+      if (error instanceof DaemonNotRunningError && retry) {
+        await startDaemonProcess(runtimeDir);
+      } else if (error instanceof ServerError && error.code === 'shutting-down' && retry) {
+        // The daemon is exiting after its last session; once its socket is gone the next try starts a new one.
+        await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
+      } else {
+        throw error;
+      }
+    }
   }
-  await startDaemonProcess(runtimeDir);
-  return requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
 }
 
 /**
