@@ -45,7 +45,7 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
     await good.waitForText('$');
 
     for (const keepSessionId of [true, false]) {
-      const wrong = client({ port: real.port, key: await tamperedKey(real.key, keepSessionId) });
+      const wrong = client({ port: real.port, key: tamperedKey(real.key, keepSessionId) });
       const { exitCode } = await wrong.waitForExit();
       expect(exitCode).not.toBe(0);
       const line = lastLine(await wrong.screenText());
@@ -61,7 +61,7 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
 
   it('an unreachable port: no reply, naming the port to open', async () => {
     const port = await closedUdpPort();
-    const wrong = client({ port, key: await tamperedKey('', false) });
+    const wrong = client({ port, key: tamperedKey('', false) });
     expect((await wrong.waitForExit()).exitCode).not.toBe(0);
     expect(lastLine(await wrong.screenText())).toMatch(new RegExp(`UDP port ${port} is open`));
   });
@@ -69,22 +69,22 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
   it('a malformed key, a missing key, a bad port, a bad escape key, a non-UTF-8 locale, an unknown host', async () => {
     const env = workspace.env;
     const cases: Array<{ args: string[]; env: Record<string, string>; expect: RegExp; code: number }> = [
-      { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: bad TSMOSH_KEY: /, code: 1 },
+      { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: TSMOSH_KEY is 9 characters; expected 32/, code: 1 },
       { args: ['127.0.0.1', '60001'], env, expect: /^tsmosh-client: TSMOSH_KEY is not set/, code: 1 },
       { args: ['127.0.0.1', 'sixty'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "sixty"/, code: 2 },
       { args: ['127.0.0.1', '70000'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "70000"/, code: 2 },
       { args: ['127.0.0.1'], env, expect: /^tsmosh-client: expected a host and a port/, code: 2 },
       { args: ['--frobnicate', 'h', '1'], env, expect: /^tsmosh-client: unknown option --frobnicate/, code: 2 },
-      { args: ['127.0.0.1', '60001'], env: { ...env, LANG: 'C', TSMOSH_KEY: await tamperedKey('', false) }, expect: /^tsmosh-client: needs a UTF-8 locale, but LANG=C/, code: 1 },
+      { args: ['127.0.0.1', '60001'], env: { ...env, LANG: 'C', TSMOSH_KEY: tamperedKey('', false) }, expect: /^tsmosh-client: needs a UTF-8 locale, but LANG=C/, code: 1 },
       {
         args: ['127.0.0.1', '60001'],
-        env: { ...env, TSMOSH_ESCAPE_KEY: 'ab', TSMOSH_KEY: await tamperedKey('', false) },
+        env: { ...env, TSMOSH_ESCAPE_KEY: 'ab', TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh: TSMOSH_ESCAPE_KEY must be one ASCII character/,
         code: 1,
       },
       {
         args: ['no-such-host.invalid', '60001'],
-        env: { ...env, TSMOSH_KEY: await tamperedKey('', false) },
+        env: { ...env, TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh-client: cannot resolve host "no-such-host\.invalid"/,
         code: 1,
       },

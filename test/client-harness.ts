@@ -241,15 +241,15 @@ export async function runBin(args: readonly string[], env: Record<string, string
   });
 }
 
-/** A key in the right format for a session that does not exist (or, with the same ID, the wrong secret). */
-export async function tamperedKey(key: string, keepSessionId: boolean): Promise<string> {
-  const { SessionKey } = await import('@tsmosh/protocol');
-  const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 0xff);
-  const fresh = SessionKey.generate(random);
-  if (!keepSessionId) return fresh.toString();
-  const original = SessionKey.parse(key);
-  // Same session ID, different secret: reaches the session's Connection, which must drop it as a bad tag.
-  const forged = fresh.toString().replace(fresh.sessionIdHex, original.sessionIdHex);
-  if (SessionKey.parse(forged).sessionIdHex !== original.sessionIdHex) throw new Error('tamperedKey: key format is not id-prefixed hex');
-  return forged;
+/**
+ * A key in the right format (base64url of session ID ‖ secret) that the server does not hold: either a fresh session ID,
+ * or, with `keepSessionId`, the real session's ID with one secret byte changed, which reaches that session's
+ * Connection and must be dropped there as a bad tag without disturbing the session.
+ */
+export function tamperedKey(key: string, keepSessionId: boolean): string {
+  const SESSION_ID_BYTES = 8;
+  const bytes = keepSessionId ? Buffer.from(key, 'base64url') : Buffer.from(Array.from({ length: 24 }, (_, i) => (i * 37 + 11) & 0xff));
+  if (bytes.length !== 24) throw new Error(`tamperedKey: expected a 24-byte key, got ${bytes.length}`);
+  bytes[SESSION_ID_BYTES + 3]! ^= 0x5a;
+  return bytes.toString('base64url');
 }

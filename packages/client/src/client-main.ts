@@ -47,9 +47,9 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     return EXIT_FAILURE;
   }
   try {
-    SessionKey.parse(keyText);
+    SessionKey.parse(keyText, 'TSMOSH_KEY');
   } catch (error) {
-    process.stderr.write(`tsmosh-client: bad TSMOSH_KEY: ${(error as Error).message}\n`);
+    process.stderr.write(`tsmosh-client: ${(error as Error).message}\n`);
     return EXIT_FAILURE;
   }
   let escapeKey;

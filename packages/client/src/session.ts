@@ -231,7 +231,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (transport.counterpartyShutdown && this.closing === undefined) {
       this.remoteShutdownSeenAt ??= now;
       // Our acknowledgement of the server's shutdown has to leave before we go, or the server waits it out.
-      if (datagrams.length > 0 || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
+      if (transport.counterpartyShutdownAckSent || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
         this.finish('remote-exit', 'tsmosh: the remote command exited.');
         return;
       }
