@@ -1,0 +1,5 @@
+import type { Scenario } from '../scenario.js';
+import { keystrokeAck } from './keystroke-ack.js';
+
+/** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck];
