@@ -1,0 +1,181 @@
+/**
+ * Every timing and sizing knob of the state-synchronization transport, in one place, so that a benchmark can run
+ * tsmosh's policy and mosh's policy over the same emulated link and compare them. Units are in the names.
+ *
+ * `TSMOSH_TIMING` is the default. `MOSH_TIMING` reproduces mosh 1.4's sender (src/network/transportsender.h and
+ * transportsender-impl.h) as closely as this transport's structure allows, including its weaknesses (reference
+ * mosh.md §11): a cold start until the first RTT sample, resends that happen only as a side effect of the
+ * assumed-receiver-state walk, frame pacing that counts heartbeats, and no redundancy under loss.
+ */
+export interface TransportTiming {
+  /** Frames are paced at ≈ SRTT/2 (about one instruction in flight), never closer than this: a 50 Hz cap. */
+  readonly sendIntervalMinMs: number;
+  /** …and never further apart than this, so a slow link still sees ~4 frames a second. */
+  readonly sendIntervalMaxMs: number;
+  /**
+   * How long the sender waits after the first unsent change before sending it, to collect the rest of a burst of
+   * changes into one frame. 8 ms suits the server (an application writes a screen in several syscalls); the client
+   * uses ~1 ms because a keystroke is complete the moment it is typed.
+   */
+  readonly collectionIntervalMs: number;
+  /** A received state that changed something is acknowledged within this long; the wait lets a reply carry the ack. */
+  readonly ackDelayMs: number;
+  /**
+   * With nothing else to send, a new state number (the same state) goes out this often: it keeps NAT bindings
+   * open, lets the peer measure round trips, and proves the session alive. Also the idle wake-up period.
+   */
+  readonly heartbeatIntervalMs: number;
+  /**
+   * Unacknowledged data is resent only while something was heard from the peer within this window. During a long
+   * outage the heartbeat (which carries the pending diff) is the only probe, so an outage costs one datagram per
+   * heartbeat interval, not one per resend timeout.
+   */
+  readonly activeRetryTimeoutMs: number;
+  /** The shutdown instruction is sent at most this many times (paced at the send interval) before giving up… */
+  readonly shutdownMaxTries: number;
+  /** …or for at most this long after `startShutdown`. */
+  readonly shutdownTimeoutMs: number;
+  /** Bound on the sender's list of sent states (mosh: 32); past it the middle of the list is forgotten. */
+  readonly sentStatesMax: number;
+  /** Bound on the receiver's held states (mosh: 1024); a peer that never lets us throw states away gets refused. */
+  readonly receivedStatesMax: number;
+  /**
+   * Prospective resend (mosh's rule): diff against the *acknowledged* state instead of the assumed one when that
+   * diff is no longer, or is under this many bytes…
+   */
+  readonly prospectiveResendMaxBytes: number;
+  /** …and at most this many bytes longer. Then any one surviving frame applies on what the receiver surely holds. */
+  readonly prospectiveResendSlackBytes: number;
+  /**
+   * mosh uses SRTT = 1000 ms, RTTVAR = 500 ms until the first RTT sample (250 ms frames, 1 s RTO). tsmosh trusts
+   * the connection's estimate from the start, which the shell seeds from the bootstrap round trip.
+   */
+  readonly coldStart: boolean;
+  /**
+   * How unacknowledged data gets resent.
+   * - 'ack-timer' (tsmosh): a deliberate resend timer, the RTO of an estimator fed by how long data frames take to
+   *   be acknowledged (so it includes the peer's ack delay and needs no guess), backed off by `resendBackoff`.
+   * - 'mosh-assumed-state': resend at the frame interval whenever the assumed-receiver-state walk has fallen back
+   *   (mosh's accidental fast resend), else after RTO + ack delay.
+   */
+  readonly resendPolicy: 'ack-timer' | 'mosh-assumed-state';
+  /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */
+  readonly resendMinMs: number;
+  /** Ceiling of the resend timer, backoff included: a keystroke is never left more than this long without a try. */
+  readonly resendMaxMs: number;
+  /** Each consecutive resend of the same data waits this factor longer (a blackout must not become a flood). */
+  readonly resendBackoff: number;
+  /**
+   * true (tsmosh): the pacing gap is measured from the last frame that carried new data, so the first change after
+   * idle goes out after the collection interval alone. false (mosh): heartbeats and acks also hold it back.
+   */
+  readonly paceFromDataFramesOnly: boolean;
+  /**
+   * true (tsmosh): a duplicate of a data instruction means the peer resent because our ack was lost or late, so
+   * it re-arms the delayed ack. false (mosh): duplicates are ignored silently.
+   */
+  readonly ackDuplicates: boolean;
+  /**
+   * A new state from a peer silent for longer than this (ms) is acknowledged at once instead of after the ack
+   * delay: on first contact and after an outage the peer then learns within one round trip that the path works
+   * (and gets an RTT sample). Two heartbeat intervals, so one lost heartbeat is not enough. 0 switches it off.
+   */
+  readonly promptAckAfterSilenceMs: number;
+  /** Random padding per instruction, 0 to this many bytes (mosh: 16), so a keystroke's length tells less. */
+  readonly chaffMaxBytes: number;
+  /** Gain of the loss estimate (fraction of data transmissions that needed a resend), an EWMA per outcome. */
+  readonly lossEstimateGain: number;
+  /** Redundant copies start once the loss estimate exceeds this fraction. */
+  readonly redundancyLossThreshold: number;
+  /** Copies are chosen so that all of them are lost with at most this probability (loss assumed independent). */
+  readonly redundancyTargetFailure: number;
+  /** Most copies of one frame (the first transmission included); 1 switches redundancy off. */
+  readonly redundancyMaxCopies: number;
+  /** Most bytes of diff spent on extra copies of one frame: only small frames (keystrokes, echoes) get copies. */
+  readonly redundancyMaxExtraBytes: number;
+}
+
+/** mosh's RTT estimate before the first sample (mosh.md §3.2), used when `coldStart` is set. */
+export const COLD_START_SRTT_MS = 1000;
+export const COLD_START_RTTVAR_MS = 500;
+/** mosh's RTO clamp (network.h MIN_RTO / MAX_RTO), used for the cold-start RTO. */
+export const COLD_START_RTO_MIN_MS = 50;
+export const COLD_START_RTO_MAX_MS = 1000;
+
+export const TSMOSH_TIMING: TransportTiming = Object.freeze({
+  sendIntervalMinMs: 20,
+  sendIntervalMaxMs: 250,
+  collectionIntervalMs: 8,
+  ackDelayMs: 100,
+  heartbeatIntervalMs: 3000,
+  activeRetryTimeoutMs: 10_000,
+  shutdownMaxTries: 16,
+  shutdownTimeoutMs: 10_000,
+  sentStatesMax: 32,
+  receivedStatesMax: 1024,
+  prospectiveResendMaxBytes: 1000,
+  prospectiveResendSlackBytes: 100,
+  coldStart: false,
+  resendPolicy: 'ack-timer',
+  resendMinMs: 20,
+  resendMaxMs: 1000,
+  resendBackoff: 1.5,
+  paceFromDataFramesOnly: true,
+  ackDuplicates: true,
+  promptAckAfterSilenceMs: 6000,
+  chaffMaxBytes: 16,
+  lossEstimateGain: 1 / 8,
+  redundancyLossThreshold: 0.05,
+  redundancyTargetFailure: 0.02,
+  redundancyMaxCopies: 3,
+  redundancyMaxExtraBytes: 512,
+} satisfies TransportTiming);
+
+/** mosh 1.4's sender policy, for side-by-side benchmarks on the same link. */
+export const MOSH_TIMING: TransportTiming = Object.freeze({
+  ...TSMOSH_TIMING,
+  coldStart: true,
+  resendPolicy: 'mosh-assumed-state',
+  resendBackoff: 1,
+  paceFromDataFramesOnly: false,
+  ackDuplicates: false,
+  promptAckAfterSilenceMs: 0,
+  redundancyMaxCopies: 1,
+} satisfies TransportTiming);
+
+/** Fill in defaults and refuse values that would make the transport spin or stall, with a message naming the knob. */
+export function resolveTiming(overrides: Partial<TransportTiming> | undefined): TransportTiming {
+  const timing: TransportTiming = { ...TSMOSH_TIMING, ...overrides };
+  const positive: Array<keyof TransportTiming> = [
+    'sendIntervalMinMs',
+    'sendIntervalMaxMs',
+    'heartbeatIntervalMs',
+    'shutdownMaxTries',
+    'shutdownTimeoutMs',
+    'resendMinMs',
+    'resendMaxMs',
+    'redundancyMaxCopies',
+  ];
+  for (const key of positive) {
+    const value = timing[key] as number;
+    if (!(value > 0 && Number.isFinite(value))) {
+      throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
+    }
+  }
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes'] as const) {
+    if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
+      throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
+    }
+  }
+  if (timing.sendIntervalMinMs > timing.sendIntervalMaxMs) {
+    throw new RangeError('TransportTiming.sendIntervalMinMs must not exceed sendIntervalMaxMs');
+  }
+  if (timing.resendMinMs > timing.resendMaxMs) throw new RangeError('TransportTiming.resendMinMs must not exceed resendMaxMs');
+  if (!(timing.resendBackoff >= 1)) throw new RangeError(`TransportTiming.resendBackoff must be ≥ 1, got ${timing.resendBackoff}`);
+  if (!(timing.sentStatesMax >= 4)) throw new RangeError('TransportTiming.sentStatesMax must be ≥ 4 (acked, assumed, in flight, current)');
+  if (!(timing.receivedStatesMax >= 2)) throw new RangeError('TransportTiming.receivedStatesMax must be ≥ 2');
+  for (const key of ['lossEstimateGain', 'redundancyLossThreshold', 'redundancyTargetFailure'] as const) {
+    if (!(timing[key] > 0 && timing[key] < 1)) throw new RangeError(`TransportTiming.${key} must be in (0, 1), got ${timing[key]}`);
+  }
+  return timing;
+}

@@ -1,0 +1,666 @@
+/**
+ * The state-synchronization transport (mosh's SSP sender + receiver, design.md §3 and §5), pure: time comes in as
+ * `now`, datagrams go out as return values, and `nextWakeup` says when to call `tick` again.
+ *
+ * Sender: keeps the states it sent (oldest = the one the peer acknowledged), numbers every state it sends and every
+ * heartbeat, and sends the current state as a diff from a state the peer holds or is assumed to hold. Intermediate
+ * states are never sent: a screen that changed many times within one frame interval costs one diff.
+ * Receiver: applies a diff only onto a state it holds, ignores duplicates, keeps states sorted, forgets the states
+ * the peer says it no longer uses, and acknowledges the newest state it holds.
+ *
+ * Policy knobs and their reasons are in timing.ts; the state machine is described in docs/protocol.md.
+ */
+import type { SyncState } from './sync-state.js';
+import type { Connection } from './connection.js';
+import { SHUTDOWN_STATE_NUM } from './constants.js';
+import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
+import {
+  COLD_START_RTO_MAX_MS,
+  COLD_START_RTO_MIN_MS,
+  COLD_START_RTTVAR_MS,
+  COLD_START_SRTT_MS,
+  resolveTiming,
+  type TransportTiming,
+} from './timing.js';
+
+/**
+ * What the transport needs from the datagram layer. `Connection` satisfies it; tests may pass a simpler one.
+ * `receive` never throws and returns undefined for anything dropped.
+ */
+export interface TransportConnection {
+  send(instruction: Instruction, now: number): OutgoingDatagram[];
+  receive(bytes: Uint8Array, from: PeerAddress, now: number): Instruction | undefined;
+  readonly rtt: { readonly srtt: number; readonly rttvar: number; readonly hasSample: boolean; rto(): number };
+  /** When present, chaff (random padding that disguises lengths) is drawn from it. */
+  readonly random?: RandomSource;
+}
+
+/** Counters for the daemon's report and for tests. Drops are counted, never thrown. */
+export interface TransportStats {
+  /** Instructions handed over by the connection (authentic, complete). */
+  instructionsReceived: number;
+  /** Instructions whose numbers are not safe non-negative integers (a buggy or hostile peer). */
+  malformedInstructions: number;
+  /** States we already held (link duplicates, redundant copies, resends). */
+  duplicateStates: number;
+  /** Diffs whose base state we do not hold (lost predecessor, or a base we were allowed to forget). */
+  unknownBaseStates: number;
+  /** Diffs the state type refused to apply (it threw). */
+  rejectedDiffs: number;
+  /** New states refused because `receivedStatesMax` states were already held. */
+  refusedStates: number;
+  /** States that arrived after a newer one (kept, but the acknowledgment does not move). */
+  outOfOrderStates: number;
+  /** Instructions given to the connection (each redundant copy counted). */
+  instructionsSent: number;
+  /** Datagrams the connection returned for sending (fragments and copies counted). */
+  datagramsSent: number;
+  /** Frames carrying a new state number with new data. */
+  dataFrames: number;
+  /** Retransmissions of unacknowledged data. */
+  resends: number;
+  /** Extra copies sent for redundancy under loss. */
+  redundantCopies: number;
+  /** Frames with no new data: delayed acks and heartbeats. */
+  ackFrames: number;
+  /** Shutdown instructions sent. */
+  shutdownSends: number;
+}
+
+interface SentState<L> {
+  readonly num: number;
+  readonly state: L;
+  /** When this number was last transmitted (undefined for the initial state, which both sides start with). */
+  sentAt: number | undefined;
+  /** When it was first transmitted. */
+  readonly firstSentAt: number | undefined;
+  /** Transmissions of this number (redundant copies of one transmission count once). */
+  transmissions: number;
+  /** Sent as a data frame (not a heartbeat/ack), so its acknowledgment time measures the peer's reply delay. */
+  readonly carriesData: boolean;
+}
+
+interface ReceivedState<R> {
+  readonly num: number;
+  readonly state: R;
+}
+
+type FrameKind = 'data' | 'resend' | 'ack';
+
+interface Deadlines {
+  /** New data is due (collection interval and pacing satisfied). */
+  readonly data: number;
+  /** Unacknowledged data is due to be resent. */
+  readonly resend: number;
+  /** A delayed ack or a heartbeat is due. */
+  readonly ack: number;
+}
+
+const NEVER = Infinity;
+const EMPTY = new Uint8Array(0);
+
+export interface TransportInit<L, R, C extends TransportConnection> {
+  connection: C;
+  initialLocal: L;
+  initialRemote: R;
+  timing?: Partial<TransportTiming>;
+}
+
+export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends TransportConnection = Connection> {
+  readonly connection: C;
+  readonly timing: TransportTiming;
+  readonly stats: TransportStats = {
+    instructionsReceived: 0,
+    malformedInstructions: 0,
+    duplicateStates: 0,
+    unknownBaseStates: 0,
+    rejectedDiffs: 0,
+    refusedStates: 0,
+    outOfOrderStates: 0,
+    instructionsSent: 0,
+    datagramsSent: 0,
+    dataFrames: 0,
+    resends: 0,
+    redundantCopies: 0,
+    ackFrames: 0,
+    shutdownSends: 0,
+  };
+
+  // Sender.
+  private current: L;
+  /** Front: the newest state the peer acknowledged. Back: the newest state sent. Never empty. */
+  private readonly sent: Array<SentState<L>>;
+  /** When the oldest change not yet sent was made (the collection interval runs from here). */
+  private firstUnsentChangeAt: number | undefined;
+  private lastSentAt: number | undefined;
+  private lastDataSentAt: number | undefined;
+  /** Consecutive resends of the newest sent state: the resend timer backs off with it. */
+  private resendCount = 0;
+  /** The data-frame acknowledgment estimator (RFC 6298 shape): how long the peer takes to ack our data. */
+  private ackSrtt = 0;
+  private ackRttvar = 0;
+  private hasAckSample = false;
+  /** Fraction of data transmissions that needed a resend (EWMA). */
+  private lossEstimateValue = 0;
+  /** The newest data state whose fate (acked before its resend timer, or not) is still open. */
+  private outcomePendingNum: number | undefined;
+  private lastRoundTripSuccess: number | undefined;
+
+  // Receiver.
+  private readonly received: Array<ReceivedState<R>>;
+  private pendingAckDueAt: number | undefined;
+  private lastHeardAt: number | undefined;
+  private firstSentAt: number | undefined;
+
+  // Shutdown.
+  private shutdownStartedAt: number | undefined;
+  private shutdownTries = 0;
+  private lastShutdownSendAt: number | undefined;
+  private shutdownAcked = false;
+  private shutdownGaveUp = false;
+  private peerShutdown = false;
+  private peerShutdownAckSent = false;
+
+  constructor(init: TransportInit<L, R, C>) {
+    this.connection = init.connection;
+    this.timing = resolveTiming(init.timing);
+    this.current = init.initialLocal;
+    this.sent = [{ num: 0, state: init.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false }];
+    this.received = [{ num: 0, state: init.initialRemote }];
+  }
+
+  // ---- The application's side ---------------------------------------------------------------------------------
+
+  /** The newest local state; the next frame carries it. States are immutable values. */
+  get local(): L {
+    return this.current;
+  }
+
+  setLocal(state: L, now: number): void {
+    this.current = state;
+    if (state.equals(this.back.state)) {
+      this.firstUnsentChangeAt = undefined;
+    } else {
+      this.firstUnsentChangeAt ??= now;
+    }
+  }
+
+  /** The newest remote state held. */
+  get remote(): R {
+    return this.received[this.received.length - 1]!.state;
+  }
+
+  /** The number of the newest remote state held (the server stamps it into the screen as the echo ack). */
+  get remoteNum(): number {
+    return this.received[this.received.length - 1]!.num;
+  }
+
+  /** When the newest state the peer has acknowledged was sent: a round trip completed. Drives port hopping. */
+  get lastRoundTripSuccessAt(): number | undefined {
+    return this.lastRoundTripSuccess;
+  }
+
+  /** When an authentic instruction last arrived from the peer. */
+  get lastHeardFromPeerAt(): number | undefined {
+    return this.lastHeardAt;
+  }
+
+  /** The sender's current estimate of the fraction of data transmissions that are not acknowledged in time. */
+  get lossEstimate(): number {
+    return this.lossEstimateValue;
+  }
+
+  /** Frame pacing interval right now (ms): ≈ SRTT/2 clamped. */
+  get sendIntervalMs(): number {
+    const { srtt } = this.rttEstimate();
+    return clamp(Math.ceil(srtt / 2), this.timing.sendIntervalMinMs, this.timing.sendIntervalMaxMs);
+  }
+
+  /** The delay before unacknowledged data is resent, backoff included (ms). */
+  get resendDelayMs(): number {
+    const t = this.timing;
+    let base: number;
+    if (t.resendPolicy === 'ack-timer' && this.hasAckSample) {
+      // RFC 6298 with the clock granularity term: never closer to SRTT than resendMinMs, so a steady link with
+      // no variance does not resend every frame that is acknowledged a millisecond late.
+      base = this.ackSrtt + Math.max(t.resendMinMs, 4 * this.ackRttvar);
+    } else {
+      base = this.rto() + t.ackDelayMs;
+    }
+    return clamp(base * t.resendBackoff ** this.resendCount, t.resendMinMs, t.resendMaxMs);
+  }
+
+  // ---- Incoming -----------------------------------------------------------------------------------------------
+
+  /** A datagram from the network. Never throws: anything unusable is dropped and counted (here or in the connection). */
+  receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
+    const instruction = this.connection.receive(bytes, from, now);
+    if (instruction !== undefined) this.receiveInstruction(instruction, now);
+  }
+
+  /** The receiver proper; exposed for tests that drive the transport with instructions directly. */
+  receiveInstruction(instruction: Instruction, now: number): void {
+    const { oldNum, newNum, ackNum, throwawayNum } = instruction;
+    if (![oldNum, newNum, ackNum, throwawayNum].every(isStateNum)) {
+      this.stats.malformedInstructions++;
+      return;
+    }
+    this.stats.instructionsReceived++;
+    const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
+    this.lastHeardAt = now;
+    this.processAck(ackNum, now);
+
+    if (newNum === SHUTDOWN_STATE_NUM) {
+      // Acknowledge at once, and again for every copy: the peer is waiting for it to exit.
+      this.peerShutdown = true;
+      this.pendingAckDueAt = now;
+    }
+
+    const heldIndex = this.findReceived(newNum);
+    if (heldIndex >= 0) {
+      this.stats.duplicateStates++;
+      // A resent data frame means our ack was lost or is late: re-arm it (delayed as usual, so link duplicates
+      // cost nothing extra).
+      if (this.timing.ackDuplicates && instruction.diff.length > 0) this.armAck(now);
+      return;
+    }
+    const baseIndex = this.findReceived(oldNum);
+    if (baseIndex < 0) {
+      this.stats.unknownBaseStates++;
+      return;
+    }
+    if (this.received.length >= this.timing.receivedStatesMax) {
+      this.stats.refusedStates++;
+      return;
+    }
+    let state: R;
+    try {
+      state = this.received[baseIndex]!.state.applyDiff(instruction.diff);
+    } catch {
+      // A RangeError is the contract for bytes the state cannot parse; anything else is a bug in the state type,
+      // but it came from the network, so it must not take the session down either.
+      this.stats.rejectedDiffs++;
+      return;
+    }
+
+    // Sorted insert. Only a state newer than all held ones moves the acknowledgment.
+    let insertAt = this.received.length;
+    while (insertAt > 0 && this.received[insertAt - 1]!.num > newNum) insertAt--;
+    this.received.splice(insertAt, 0, { num: newNum, state });
+    this.throwAwayBelow(throwawayNum);
+    if (insertAt < this.received.length - 1) {
+      this.stats.outOfOrderStates++;
+      return;
+    }
+    if (instruction.diff.length > 0) this.armAck(now);
+    // After a long silence (first contact, or the end of an outage) answer at once, so the peer learns the path
+    // works and takes an RTT sample now rather than at our next heartbeat.
+    const promptAfter = this.timing.promptAckAfterSilenceMs;
+    if (promptAfter > 0 && silentFor > promptAfter) this.pendingAckDueAt = now;
+  }
+
+  private armAck(now: number): void {
+    const due = now + this.timing.ackDelayMs;
+    if (this.pendingAckDueAt === undefined || due < this.pendingAckDueAt) this.pendingAckDueAt = due;
+  }
+
+  private findReceived(num: number): number {
+    for (let i = this.received.length - 1; i >= 0; i--) {
+      if (this.received[i]!.num === num) return i;
+    }
+    return -1;
+  }
+
+  private throwAwayBelow(throwawayNum: number): void {
+    // Keep at least the newest state whatever the peer says: it is what the application sees.
+    let drop = 0;
+    while (drop < this.received.length - 1 && this.received[drop]!.num < throwawayNum) drop++;
+    if (drop > 0) this.received.splice(0, drop);
+  }
+
+  private processAck(ackNum: number, now: number): void {
+    if (ackNum === SHUTDOWN_STATE_NUM) {
+      if (this.shutdownStartedAt !== undefined) this.shutdownAcked = true;
+      return;
+    }
+    let index = -1;
+    for (let i = 0; i < this.sent.length; i++) {
+      if (this.sent[i]!.num === ackNum) {
+        index = i;
+        break;
+      }
+    }
+    if (index <= 0) return; // Stale (already acknowledged) or a state we no longer track.
+    const acked = this.sent[index]!;
+    this.sent.splice(0, index);
+    this.resendCount = 0;
+    if (acked.sentAt !== undefined) this.lastRoundTripSuccess = acked.sentAt;
+    // Karn's rule: only a number transmitted once gives an unambiguous acknowledgment time.
+    if (acked.carriesData && acked.transmissions === 1 && acked.firstSentAt !== undefined) {
+      this.addAckSample(now - acked.firstSentAt);
+    }
+    if (this.outcomePendingNum !== undefined && ackNum >= this.outcomePendingNum) {
+      this.outcomePendingNum = undefined;
+      this.observeOutcome(false);
+    }
+  }
+
+  private addAckSample(sampleMs: number): void {
+    if (!this.hasAckSample) {
+      this.ackSrtt = sampleMs;
+      this.ackRttvar = sampleMs / 2;
+      this.hasAckSample = true;
+    } else {
+      this.ackRttvar = 0.75 * this.ackRttvar + 0.25 * Math.abs(this.ackSrtt - sampleMs);
+      this.ackSrtt = 0.875 * this.ackSrtt + 0.125 * sampleMs;
+    }
+  }
+
+  private observeOutcome(lost: boolean): void {
+    const gain = this.timing.lossEstimateGain;
+    this.lossEstimateValue = (1 - gain) * this.lossEstimateValue + gain * (lost ? 1 : 0);
+  }
+
+  // ---- Outgoing -----------------------------------------------------------------------------------------------
+
+  /** Send whatever is due at `now`. Call it whenever `nextWakeup` arrives (calling it early is harmless). */
+  tick(now: number): OutgoingDatagram[] {
+    if (this.firstSentAt === undefined) this.firstSentAt = now;
+    if (this.shutdownStartedAt !== undefined) return this.tickShutdown(now);
+    const due = this.deadlines(now);
+    if (due.data <= now) return this.sendFrame('data', now);
+    if (due.resend <= now) {
+      if (this.outcomePendingNum !== undefined) {
+        this.outcomePendingNum = undefined;
+        this.observeOutcome(true);
+      }
+      return this.sendFrame('resend', now);
+    }
+    if (due.ack <= now) return this.sendFrame('ack', now);
+    return [];
+  }
+
+  /** The absolute time (ms) at which `tick` next has something to do; ≥ now. An idle transport asks once per heartbeat. */
+  nextWakeup(now: number): number {
+    let wake: number;
+    if (this.shutdownStartedAt !== undefined) {
+      wake = this.shutdownDeadline();
+    } else {
+      const due = this.deadlines(now);
+      wake = Math.min(due.data, due.resend, due.ack);
+    }
+    return Math.max(now, wake);
+  }
+
+  private get front(): SentState<L> {
+    return this.sent[0]!;
+  }
+
+  private get back(): SentState<L> {
+    return this.sent[this.sent.length - 1]!;
+  }
+
+  private rttEstimate(): { srtt: number; rto: number } {
+    const rtt = this.connection.rtt;
+    if (this.timing.coldStart && !rtt.hasSample) {
+      const rto = clamp(Math.ceil(COLD_START_SRTT_MS + 4 * COLD_START_RTTVAR_MS), COLD_START_RTO_MIN_MS, COLD_START_RTO_MAX_MS);
+      return { srtt: COLD_START_SRTT_MS, rto };
+    }
+    return { srtt: rtt.srtt, rto: rtt.rto() };
+  }
+
+  private rto(): number {
+    return this.rttEstimate().rto;
+  }
+
+  /** Whether resends are worth making: the peer was heard recently (or we only just started trying). */
+  private peerActive(now: number): boolean {
+    const reference = this.lastHeardAt ?? this.firstSentAt;
+    return reference !== undefined && now - reference < this.timing.activeRetryTimeoutMs;
+  }
+
+  private deadlines(now: number): Deadlines {
+    const t = this.timing;
+    const interval = this.sendIntervalMs;
+    const back = this.back;
+    let data = NEVER;
+    let resend = NEVER;
+    const hasNewData = !this.current.equals(back.state);
+    if (hasNewData) {
+      const collected = (this.firstUnsentChangeAt ?? now - t.collectionIntervalMs) + t.collectionIntervalMs;
+      const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
+      data = Math.max(collected, paceFrom === undefined ? collected : paceFrom + interval);
+    } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined && this.peerActive(now)) {
+      if (t.resendPolicy === 'ack-timer') {
+        resend = (this.lastDataSentAt ?? back.sentAt) + this.resendDelayMs;
+      } else {
+        // mosh: resend at the frame rate once the assumed state has fallen back, else after RTO + ack delay.
+        const fallbackAt = this.assumedFallbackAt(now);
+        resend = Math.min(Math.max(fallbackAt, back.sentAt + interval), back.sentAt + this.rto() + t.ackDelayMs);
+      }
+    }
+    let ack = NEVER;
+    if (this.pendingAckDueAt !== undefined) ack = this.pendingAckDueAt;
+    ack = Math.min(ack, this.lastSentAt === undefined ? now : this.lastSentAt + t.heartbeatIntervalMs);
+    return { data, resend, ack };
+  }
+
+  /** How long a sent state is assumed delivered without an acknowledgment (mosh: RTO + ack delay). */
+  private assumedDeliveryWindowMs(): number {
+    return this.timing.resendPolicy === 'ack-timer' ? this.resendDelayMs : this.rto() + this.timing.ackDelayMs;
+  }
+
+  /**
+   * mosh's assumed receiver state: walk from the acknowledged state towards the newest, assuming each state sent
+   * within the delivery window arrived, and stop at the first that is older than that.
+   */
+  private assumedIndex(now: number): number {
+    const window = this.assumedDeliveryWindowMs();
+    let index = 0;
+    for (let i = 1; i < this.sent.length; i++) {
+      const sentAt = this.sent[i]!.sentAt;
+      if (sentAt === undefined || now - sentAt >= window) break;
+      index = i;
+    }
+    return index;
+  }
+
+  /** The earliest time ≥ now at which the assumed state differs from the current state (mosh's resend trigger). */
+  private assumedFallbackAt(now: number): number {
+    if (!this.sent[this.assumedIndex(now)]!.state.equals(this.current)) return now;
+    // The assumption only changes when some sent state leaves its delivery window: check those moments in order.
+    const window = this.assumedDeliveryWindowMs();
+    const moments = this.sent
+      .slice(1)
+      .map((entry) => (entry.sentAt ?? now) + window)
+      .filter((moment) => moment > now)
+      .sort((a, b) => a - b);
+    for (const moment of moments) {
+      if (!this.sent[this.assumedIndex(moment)]!.state.equals(this.current)) return moment;
+    }
+    return NEVER;
+  }
+
+  /** Diff of `target` from `base`, both reduced by the acknowledged state (drops an input stream's acked prefix). */
+  private diffBetween(target: L, base: L): Uint8Array {
+    const acked = this.front.state;
+    return target.subtract(acked).diffFrom(base.subtract(acked));
+  }
+
+  /** Pick the base (assumed, or acknowledged by the prospective-resend rule) and the diff from it. */
+  private chooseBase(target: L, now: number, forceAcked: boolean): { base: SentState<L>; diff: Uint8Array } {
+    const acked = this.front;
+    const ackedDiff = this.diffBetween(target, acked.state);
+    if (forceAcked) return { base: acked, diff: ackedDiff };
+    const assumed = this.sent[this.assumedIndex(now)]!;
+    if (assumed === acked) return { base: acked, diff: ackedDiff };
+    const assumedDiff = this.diffBetween(target, assumed.state);
+    const t = this.timing;
+    if (
+      ackedDiff.length <= assumedDiff.length ||
+      (ackedDiff.length < t.prospectiveResendMaxBytes && ackedDiff.length - assumedDiff.length <= t.prospectiveResendSlackBytes)
+    ) {
+      return { base: acked, diff: ackedDiff };
+    }
+    return { base: assumed, diff: assumedDiff };
+  }
+
+  private sendFrame(kind: FrameKind, now: number): OutgoingDatagram[] {
+    const t = this.timing;
+    // A resend under the ack timer goes against the acknowledged state, the one base the peer surely holds.
+    const { base, diff } = this.chooseBase(this.current, now, kind === 'resend' && t.resendPolicy === 'ack-timer');
+    let num: number;
+    if (kind === 'resend') {
+      const back = this.back;
+      num = back.num;
+      back.sentAt = now;
+      back.transmissions++;
+      this.resendCount++;
+      this.stats.resends++;
+    } else {
+      num = this.back.num + 1;
+      this.pushSent({
+        num,
+        state: this.current,
+        sentAt: now,
+        firstSentAt: now,
+        transmissions: 1,
+        carriesData: kind === 'data',
+      });
+      if (kind === 'data') {
+        this.stats.dataFrames++;
+        this.resendCount = 0;
+        this.firstUnsentChangeAt = undefined;
+      } else {
+        this.stats.ackFrames++;
+      }
+    }
+    if (kind !== 'ack') {
+      this.lastDataSentAt = now;
+      this.outcomePendingNum = num;
+    }
+    const copies = kind === 'ack' ? 1 : this.copiesFor(diff.length);
+    return this.transmit({ oldNum: base.num, newNum: num, throwawayNum: this.front.num, diff }, copies, now);
+  }
+
+  private transmit(
+    frame: { oldNum: number; newNum: number; throwawayNum: number; diff: Uint8Array },
+    copies: number,
+    now: number,
+  ): OutgoingDatagram[] {
+    const ackNum = this.peerShutdown ? SHUTDOWN_STATE_NUM : this.remoteNum;
+    const instruction: Instruction = { ...frame, ackNum, chaff: this.chaff() };
+    const out: OutgoingDatagram[] = [];
+    for (let copy = 0; copy < copies; copy++) {
+      // Each copy goes through the connection again: a fresh sequence number, so the replay window keeps it.
+      const datagrams = this.connection.send(instruction, now);
+      for (const datagram of datagrams) out.push(datagram);
+      this.stats.instructionsSent++;
+    }
+    this.stats.redundantCopies += copies - 1;
+    this.stats.datagramsSent += out.length;
+    this.lastSentAt = now;
+    this.pendingAckDueAt = undefined;
+    if (ackNum === SHUTDOWN_STATE_NUM) this.peerShutdownAckSent = true;
+    return out;
+  }
+
+  private chaff(): Uint8Array {
+    const random = this.connection.random;
+    const max = this.timing.chaffMaxBytes;
+    if (random === undefined || max === 0) return EMPTY;
+    return random(random(1)[0]! % (max + 1));
+  }
+
+  /** Redundant copies: enough that all are lost with at most the target probability, within the byte budget. */
+  private copiesFor(diffBytes: number): number {
+    const t = this.timing;
+    const loss = this.lossEstimateValue;
+    if (t.redundancyMaxCopies <= 1 || loss < t.redundancyLossThreshold) return 1;
+    let copies = loss >= 1 ? t.redundancyMaxCopies : Math.ceil(Math.log(t.redundancyTargetFailure) / Math.log(loss));
+    copies = clamp(copies, 1, t.redundancyMaxCopies);
+    const affordable = 1 + Math.floor(t.redundancyMaxExtraBytes / Math.max(1, diffBytes));
+    return Math.min(copies, affordable);
+  }
+
+  private pushSent(entry: SentState<L>): void {
+    this.sent.push(entry);
+    if (this.sent.length > this.timing.sentStatesMax) {
+      // Forget a state in the middle (mosh): the acknowledged front and the recent states stay usable as bases.
+      this.sent.splice(this.sent.length - Math.floor(this.timing.sentStatesMax / 2), 1);
+    }
+  }
+
+  // ---- Shutdown -----------------------------------------------------------------------------------------------
+
+  /** Ask the peer to end the session: the shutdown number is sent (paced) until acknowledged or given up. */
+  startShutdown(now: number): void {
+    if (this.shutdownStartedAt !== undefined) return;
+    this.shutdownStartedAt = now;
+  }
+
+  get shutdownInProgress(): boolean {
+    return this.shutdownStartedAt !== undefined;
+  }
+
+  /** The peer acknowledged our shutdown: safe to exit. */
+  get shutdownAcknowledged(): boolean {
+    return this.shutdownAcked;
+  }
+
+  /** The peer asked to shut down. Tick once more so the acknowledgment goes out, then exit. */
+  get counterpartyShutdown(): boolean {
+    return this.peerShutdown;
+  }
+
+  /** Our acknowledgment of the peer's shutdown has been handed to the connection at least once. */
+  get counterpartyShutdownAckSent(): boolean {
+    return this.peerShutdownAckSent;
+  }
+
+  /** The shutdown was sent `shutdownMaxTries` times or for `shutdownTimeoutMs` without an acknowledgment. */
+  get shutdownTimedOut(): boolean {
+    return this.shutdownGaveUp;
+  }
+
+  private shutdownDeadline(): number {
+    if (this.shutdownAcked || this.shutdownGaveUp) {
+      // Nothing more to send for our shutdown, but keep acknowledging a peer that is shutting down too.
+      return this.pendingAckDueAt ?? NEVER;
+    }
+    const started = this.shutdownStartedAt!;
+    const giveUpAt = started + this.timing.shutdownTimeoutMs;
+    const nextTry = this.lastShutdownSendAt === undefined ? started : this.lastShutdownSendAt + this.sendIntervalMs;
+    return Math.min(giveUpAt, nextTry);
+  }
+
+  private tickShutdown(now: number): OutgoingDatagram[] {
+    if (this.shutdownAcked || this.shutdownGaveUp) {
+      if (this.pendingAckDueAt !== undefined && this.pendingAckDueAt <= now) {
+        return this.transmit({ oldNum: this.back.num, newNum: this.back.num, throwawayNum: this.front.num, diff: EMPTY }, 1, now);
+      }
+      return [];
+    }
+    const started = this.shutdownStartedAt!;
+    const nextTry = this.lastShutdownSendAt === undefined ? started : this.lastShutdownSendAt + this.sendIntervalMs;
+    if (now >= started + this.timing.shutdownTimeoutMs || (this.shutdownTries >= this.timing.shutdownMaxTries && now >= nextTry)) {
+      this.shutdownGaveUp = true;
+      return [];
+    }
+    if (now < nextTry) return [];
+    this.shutdownTries++;
+    this.lastShutdownSendAt = now;
+    this.stats.shutdownSends++;
+    const acked = this.front;
+    const diff = this.diffBetween(this.current, acked.state);
+    return this.transmit({ oldNum: acked.num, newNum: SHUTDOWN_STATE_NUM, throwawayNum: acked.num, diff }, 1, now);
+  }
+}
+
+function isStateNum(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
