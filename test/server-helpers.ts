@@ -127,7 +127,7 @@ export class TestClient {
       role: 'client',
       key: SessionKey.parse(connect.key),
       random: (length: number) => new Uint8Array(randomBytes(length)),
-      initialSeq: BigInt(Date.now()) * 1000n,
+      initialSeq: BigInt(Date.now()) << 20n,
       serverAddress: server,
     });
     this.transport = new Transport<InputStream, ScreenState>({

@@ -285,11 +285,11 @@ export class Session {
 }
 
 /**
- * A starting sequence number derived from the wall clock (microseconds since the epoch), so a session key reused
- * by a restarted server never repeats a nonce. Leaves 2^63 minus about 2^51 sequence numbers of headroom.
+ * The starting sequence number docs/protocol.md asks for: wall-clock ms × 2^20, so a key reused after a restart
+ * never repeats a nonce and the peer's forward-only replay window accepts the new numbers.
  */
 export function initialSequenceFromWallClock(): bigint {
-  return BigInt(Date.now()) * 1000n;
+  return BigInt(Date.now()) << 20n;
 }
 
 /** Parses TSMOSH_SERVER_NETWORK_TMOUT: positive integer seconds. Invalid values come back with a warning line. */

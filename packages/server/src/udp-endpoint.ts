@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { isIPv4 } from 'node:net';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { ServerError } from './errors.js';
 
@@ -14,6 +15,8 @@ import { ServerError } from './errors.js';
  * switch to tsmosh without a new firewall rule.
  */
 export const DEFAULT_PORT_RANGE = { low: 60001, high: 60999 } as const;
+
+const IPV4_MAPPED_PREFIX = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i;
 
 export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress) => void;
 
@@ -41,6 +44,9 @@ export class UdpEndpoint {
   private readonly handlers = new Map<string, DatagramHandler>();
   private closed = false;
 
+  /** A dual-stack IPv6 socket: IPv4 peers are shown to sessions as plain IPv4 and mapped back on send. */
+  private readonly mapsIpv4: boolean;
+
   private constructor(
     private readonly socket: Socket,
     address: string,
@@ -48,7 +54,11 @@ export class UdpEndpoint {
   ) {
     this.address = address;
     this.port = port;
-    socket.on('message', (message, remote) => this.dispatch(message, { host: remote.address, port: remote.port }));
+    this.mapsIpv4 = socket.address().family === 'IPv6';
+    socket.on('message', (message, remote) =>
+      // Plain IPv4 for sessions: it gives the IPv4 MTU and readable addresses in logs and `list`.
+      this.dispatch(message, { host: remote.address.replace(IPV4_MAPPED_PREFIX, ''), port: remote.port }),
+    );
     // After bind, socket errors are per-datagram (ICMP unreachable surfaced on Linux); they must not end sessions.
     socket.on('error', () => {
       this.stats.sendErrors++;
@@ -94,7 +104,8 @@ export class UdpEndpoint {
 
   send(datagram: OutgoingDatagram): void {
     if (this.closed) return;
-    this.socket.send(datagram.bytes, datagram.to.port, datagram.to.host, (error) => {
+    const host = this.mapsIpv4 && isIPv4(datagram.to.host) ? `::ffff:${datagram.to.host}` : datagram.to.host;
+    this.socket.send(datagram.bytes, datagram.to.port, host, (error) => {
       if (error) this.stats.sendErrors++;
     });
   }
