@@ -18,7 +18,8 @@
  *               PATCH_FROM src start len cells(len)   the same on base row src (a line that moved and changed)
  *   cells       = segments until the cell count is reached; a segment is
  *                 varint count<<5 | fgChanged<<4 | bgChanged<<3 | attrsChanged<<2 | kind, [fg] [bg] [attrs], payload
- *                 (the rendition carries over from the previous segment of the row, starting at the default), kind:
+ *                 (the rendition carries over from the previous segment of the row, starting at the default; a colour
+ *                 is value<<2 | mode, mode 0 default, 1 palette 16, 2 palette 256, 3 RGB), kind:
  *               EMPTY  count cells of text '' width 1: no payload
  *               NARROW count cells of width 1 holding one code point each: string of exactly count code points
  *               WIDE   count pairs (a width-2 cell with one code point, then its width-0 '' half): string
@@ -464,8 +465,8 @@ function encodeCells(cells: readonly Cell[], start: number, end: number, out: By
     if (first.bg !== bg) header += SEGMENT_BG;
     if (first.attrs !== attrs) header += SEGMENT_ATTRS;
     out.varint(header);
-    if (first.fg !== fg) out.varint((fg = first.fg));
-    if (first.bg !== bg) out.varint((bg = first.bg));
+    if (first.fg !== fg) out.varint(colorToWire((fg = first.fg)));
+    if (first.bg !== bg) out.varint(colorToWire((bg = first.bg)));
     if (first.attrs !== attrs) out.varint((attrs = first.attrs));
     if (kind === Segment.Narrow || kind === Segment.Wide) {
       let text = '';
@@ -667,14 +668,22 @@ function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: n
   return Object.freeze(lines);
 }
 
+/**
+ * On the wire a colour is value << 2 | mode, so the common palette colours take one or two bytes instead of the
+ * four that the in-memory form (mode in bits 24–25) would.
+ */
+function colorToWire(color: Color): number {
+  return (color & COLOR_VALUE_MASK) * 4 + (color & COLOR_MODE_MASK) / COLOR_PALETTE_16;
+}
+
 function decodeColor(reader: ByteReader, field: string): Color {
-  const color = reader.varint(field, COLOR_MODE_MASK | COLOR_VALUE_MASK);
-  const mode = color & COLOR_MODE_MASK;
-  const value = color & COLOR_VALUE_MASK;
+  const wire = reader.varint(field, COLOR_VALUE_MASK * 4 + 3);
+  const mode = (wire & 3) * COLOR_PALETTE_16;
+  const value = Math.floor(wire / 4);
   if ((mode === COLOR_DEFAULT && value !== 0) || (mode === COLOR_PALETTE_16 && value > 15) || (mode === COLOR_PALETTE_256 && value > 255)) {
-    reader.fail(`${field} 0x${color.toString(16)} is not a valid colour`);
+    reader.fail(`${field} ${wire} (mode ${wire & 3}, value ${value}) is not a valid colour`);
   }
-  return color;
+  return mode | value;
 }
 
 /** Reads segments until exactly `count` cells have been appended to `cells`. */

@@ -1,0 +1,286 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  arbFramebuffer,
+  arbFramebufferHistory,
+  arbFramebufferOfSize,
+  arbFramebufferPair,
+  arbRow,
+  assertWellFormedFramebuffer,
+  replaceRow,
+  scrollRegion,
+  textRow,
+  writeText,
+} from './arbitrary-framebuffer.test-helpers.js';
+import { blankFramebuffer, blankRow, framebuffersEqual, rowsEqual, MAX_SCREEN_COLS, COLOR_PALETTE_16, type Framebuffer } from './framebuffer.js';
+import { ScreenState } from './screen-state.js';
+import { encodeScreenDiff, SCREEN_DIFF_VERSION } from './screen-diff.js';
+
+const REALISTIC = { minCols: 80, maxCols: 80, minRows: 24, maxRows: 24 };
+const arbEchoAck = fc.nat({ max: 1_000_000 });
+
+/** Decoding must either succeed with a well-formed screen or throw RangeError; anything else fails the test. */
+function applyOrRangeError(state: ScreenState, diff: Uint8Array): ScreenState | RangeError {
+  try {
+    const result = state.applyDiff(diff);
+    assertWellFormedFramebuffer(result.framebuffer);
+    return result;
+  } catch (error) {
+    if (error instanceof RangeError) return error;
+    throw error;
+  }
+}
+
+/** A screen full of distinct, non-blank text, the worst case for a scroll. */
+function fullScreen(cols: number, rows: number): Framebuffer {
+  let fb = blankFramebuffer(cols, rows);
+  for (let y = 0; y < rows; y++) fb = replaceRow(fb, y, textRow(`line ${y} `.padEnd(cols, String.fromCharCode(65 + (y % 26))), cols));
+  return fb;
+}
+
+describe('ScreenState diff round trip', () => {
+  it('turns any screen into any other screen', () => {
+    fc.assert(
+      fc.property(arbFramebuffer(), arbEchoAck, arbFramebuffer(), arbEchoAck, (fbA, ackA, fbB, ackB) => {
+        const a = new ScreenState(fbA, ackA);
+        const b = new ScreenState(fbB, ackB);
+        const result = b.applyDiff(a.diffFrom(b));
+        assertWellFormedFramebuffer(result.framebuffer);
+        expect(result.equals(a)).toBe(true);
+        expect(framebuffersEqual(result.framebuffer, fbA)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('turns a screen into its plausible successor, reusing the rows that did not change', () => {
+    fc.assert(
+      fc.property(arbFramebufferPair(), arbEchoAck, ([earlier, later], ack) => {
+        const base = new ScreenState(earlier, ack);
+        const next = new ScreenState(later, ack + 1);
+        const result = base.applyDiff(next.diffFrom(base));
+        expect(result.equals(next)).toBe(true);
+        if (later.cols === earlier.cols) {
+          const baseRows = new Set(earlier.lines);
+          later.lines.forEach((row, y) => {
+            // A row the successor kept is served from the base's Row objects, never rebuilt.
+            // (or the shared blank row, which is cheaper to name than a moved blank row).
+            const decoded = result.framebuffer.lines[y]!;
+            if (baseRows.has(row)) expect(baseRows.has(decoded) || decoded === blankRow(later.cols)).toBe(true);
+          });
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('follows a history of realistic 80x24 frames, each diff applied to the previous result', () => {
+    fc.assert(
+      fc.property(arbFramebufferHistory(REALISTIC, 6), (frames) => {
+        let client = new ScreenState(frames[0]!);
+        let server = client;
+        for (const frame of frames.slice(1)) {
+          const next = server.withFramebuffer(frame);
+          client = client.applyDiff(next.diffFrom(server));
+          server = next;
+          expect(client.equals(server)).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('diffs equal states to nothing, and applying nothing is the identity', () => {
+    fc.assert(
+      fc.property(arbFramebuffer(), arbEchoAck, (fb, ack) => {
+        const a = new ScreenState(fb, ack);
+        // A structurally equal copy made of fresh objects, so the encoder cannot rely on identity.
+        const copy = new ScreenState(structuredClone(fb) as Framebuffer, ack);
+        expect(a.diffFrom(copy)).toEqual(new Uint8Array(0));
+        expect(a.diffFrom(a)).toEqual(new Uint8Array(0));
+        expect(a.applyDiff(new Uint8Array(0))).toBe(a);
+      }),
+    );
+  });
+
+  it('carries the echo ack alone in a few bytes', () => {
+    const a = ScreenState.initial(80, 24);
+    const diff = a.withEchoAck(123456).diffFrom(a);
+    expect(diff.length).toBeLessThanOrEqual(6);
+    expect(a.applyDiff(diff).echoAck).toBe(123456);
+  });
+
+  it('subtract is the identity and equals compares screen and echo ack', () => {
+    const a = ScreenState.initial(10, 3);
+    expect(a.subtract(a.withEchoAck(4))).toBe(a);
+    expect(a.equals(ScreenState.initial(10, 3))).toBe(true);
+    expect(a.equals(a.withEchoAck(1))).toBe(false);
+    expect(a.equals(a.withFramebuffer(writeText(a.framebuffer, 0, 0, 'x')))).toBe(false);
+  });
+});
+
+describe('ScreenState diff size', () => {
+  it('costs a few bytes for a one-cell change on a full 80x24 screen, and keeps every other row object', () => {
+    fc.assert(
+      fc.property(
+        arbFramebufferOfSize(80, 24),
+        fc.integer({ min: 0, max: 79 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0x21, max: 0x7e }),
+        (fb, x, y, code) => {
+          const base = new ScreenState(fb);
+          const next = base.withFramebuffer({ ...writeText(fb, x, y, String.fromCharCode(code), { fg: COLOR_PALETTE_16 | 3, bg: 0, attrs: 1 }), cursor: fb.cursor });
+          const diff = next.diffFrom(base);
+          // version, flags, KEEP run, PATCH start/length, one segment with fg and attrs, one character, KEEP run.
+          // A wide character cut in half costs a neighbour cell more.
+          expect(diff.length).toBeLessThanOrEqual(20);
+          const result = base.applyDiff(diff);
+          expect(result.equals(next)).toBe(true);
+          result.framebuffer.lines.forEach((row, row_y) => {
+            if (row_y !== y) expect(row).toBe(fb.lines[row_y]);
+          });
+        },
+      ),
+    );
+  });
+
+  it('costs less than one row of text for a one-line scroll of a full 80x24 screen', () => {
+    const fb = fullScreen(80, 24);
+    const base = new ScreenState(fb);
+    const scrolled = base.withFramebuffer(scrollRegion(fb, 0, 23, 1));
+    const diff = scrolled.diffFrom(base);
+    expect(diff.length).toBeLessThan(80);
+    expect(diff.length).toBeLessThanOrEqual(10);
+    expect(base.applyDiff(diff).equals(scrolled)).toBe(true);
+  });
+
+  it('costs the new line and a few bytes for a scroll of any region by any lines, as a log in tmux scrolls', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        arbRow(80),
+        (a, b, by, up, entering) => {
+          const top = Math.min(a, b);
+          const bottom = Math.max(a, b);
+          const fb = fullScreen(80, 24);
+          const base = new ScreenState(fb);
+          const next = base.withFramebuffer(scrollRegion(fb, top, bottom, up ? by : -by, [entering, entering, entering]));
+          const diff = next.diffFrom(base);
+          const enteringCost = encodeScreenDiff(blankFramebuffer(80, 1), 0, { ...blankFramebuffer(80, 1), lines: [entering] }, 0).length;
+          // KEEP above, MOVE, the entering rows (three identical rows may cost up to three row encodings), KEEP below.
+          expect(diff.length).toBeLessThanOrEqual(16 + Math.min(by, bottom - top + 1) * enteringCost);
+          expect(base.applyDiff(diff).equals(next)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('tmux: a pane scrolling one line above a status line whose clock changed', () => {
+    let fb = fullScreen(80, 24);
+    fb = replaceRow(fb, 23, textRow('[cc] 0:claude*                                          "host" 12:00 24-Nov-26', 80, { fg: 0, bg: COLOR_PALETTE_16 | 2, attrs: 0 }));
+    const base = new ScreenState(fb);
+    let next = scrollRegion(fb, 0, 22, 1, [textRow('$ npm test', 80)]);
+    next = { ...writeText(next, 63, 23, '12:01', { fg: 0, bg: COLOR_PALETTE_16 | 2, attrs: 0 }), cursor: fb.cursor };
+    const nextState = base.withFramebuffer(next);
+    const diff = nextState.diffFrom(base);
+    // Header 3, MOVE 22 rows 3, the new line 16, a 1-cell patch of the status line 7.
+    expect(diff.length).toBeLessThanOrEqual(30);
+    expect(base.applyDiff(diff).equals(nextState)).toBe(true);
+  });
+
+  it('encodes a repeated rendition run once, and text as UTF-8', () => {
+    const cols = 80;
+    const fb = blankFramebuffer(cols, 1);
+    const text = 'héllo wörld 中文 😀';
+    const next = replaceRow(fb, 0, textRow(text, cols, { fg: COLOR_PALETTE_16 | 1, bg: 0, attrs: 0 }));
+    const diff = encodeScreenDiff(fb, 0, next, 0);
+    // The UTF-8 itself, plus about two bytes for each of the five runs of narrow and wide characters and the header.
+    expect(diff.length).toBeLessThanOrEqual(new TextEncoder().encode(text).length + 16);
+  });
+});
+
+describe('ScreenState decoding of hostile bytes', () => {
+  it('throws RangeError, and only RangeError, on random bytes', () => {
+    fc.assert(
+      fc.property(arbFramebuffer(), fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), (fb, garbage, versioned) => {
+        // Half the cases start with the right version byte, so the fuzz reaches past the version check.
+        const bytes = versioned ? Uint8Array.of(SCREEN_DIFF_VERSION, ...garbage) : garbage;
+        applyOrRangeError(new ScreenState(fb), bytes);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('throws RangeError for every truncation of a valid diff', () => {
+    fc.assert(
+      fc.property(arbFramebufferPair(), ([earlier, later]) => {
+        const base = new ScreenState(earlier);
+        const diff = new ScreenState(later, 7).diffFrom(base);
+        for (let length = 1; length < diff.length; length++) {
+          expect(applyOrRangeError(base, diff.subarray(0, length))).toBeInstanceOf(RangeError);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never throws anything but RangeError on a valid diff with one byte changed, nor builds a malformed screen', () => {
+    fc.assert(
+      fc.property(arbFramebufferPair(), fc.nat(), fc.integer({ min: 1, max: 255 }), ([earlier, later], at, xor) => {
+        const base = new ScreenState(earlier);
+        const diff = new ScreenState(later).diffFrom(base);
+        if (diff.length === 0) return;
+        const mutated = diff.slice();
+        mutated[at % diff.length]! ^= xor;
+        applyOrRangeError(base, mutated);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names what was wrong', () => {
+    const base = ScreenState.initial(4, 2);
+    const cases: [number[], RegExp][] = [
+      [[2, 0], /version 2 is not the version this build speaks/],
+      [[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
+      [[1, 0x80, 0x04], /unknown field flags/],
+      [[1, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
+      [[1, 1, 4, 3], /size changed but no rows/],
+      [[1, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],
+      [[1, 0x80, 0x02, 0, 3], /row run length is 3, more than the maximum 2/],
+      [[1, 0x80, 0x02, 3, 0x21, 2, 0xff, 0xfe, 0, 1], /cell text is not valid UTF-8/],
+      [[1, 0x80, 0x02, 3, 0x41, 1, 0x41, 2, 2], /cell text holds 1 code points where the segment needs 2/],
+      [[1, 0x80, 0x02, 2, 2, 0], /unexpected trailing bytes/],
+      [[1, 2, 9, 0, 0], /cursor \(9, 0\) lies outside/],
+      [[1, 0x80, 0x02, 3, 0x90, 0x01, 0x04], /foreground 4 \(mode 0, value 1\) is not a valid colour/],
+      [[1, 0x80, 0x02, 3, 0x90, 0x01, 0x41], /foreground 65 \(mode 1, value 16\) is not a valid colour/],
+    ];
+    for (const [bytes, message] of cases) {
+      expect(() => base.applyDiff(Uint8Array.from(bytes)), message.source).toThrow(message);
+      expect(() => base.applyDiff(Uint8Array.from(bytes))).toThrow(RangeError);
+    }
+  });
+
+  it('caps the screen size the peer may ask for', () => {
+    const big = blankFramebuffer(MAX_SCREEN_COLS, 2);
+    const base = ScreenState.initial(2, 2);
+    expect(base.applyDiff(new ScreenState(big).diffFrom(base)).framebuffer.cols).toBe(MAX_SCREEN_COLS);
+  });
+});
+
+describe('ScreenState diff over a resize', () => {
+  it('keeps row contents when only the row count changes and patches cheaply when columns change', () => {
+    const fb = fullScreen(80, 24);
+    const base = new ScreenState(fb);
+    const taller = base.withFramebuffer({ ...fb, rows: 30, lines: [...fb.lines, ...blankFramebuffer(80, 6).lines] });
+    const tallerDiff = taller.diffFrom(base);
+    expect(tallerDiff.length).toBeLessThanOrEqual(10);
+    const tallerResult = base.applyDiff(tallerDiff);
+    expect(tallerResult.equals(taller)).toBe(true);
+    tallerResult.framebuffer.lines.slice(0, 24).forEach((row, y) => expect(row).toBe(fb.lines[y]));
+    expect(rowsEqual(tallerResult.framebuffer.lines[29]!, blankFramebuffer(80, 1).lines[0]!)).toBe(true);
+  });
+});
