@@ -1,2 +1,28 @@
 export type { SyncState } from './sync-state.js';
 export * from './types.js';
+export { KeyFormatError, DecodeError } from './errors.js';
+export {
+  WIRE_VERSION,
+  SESSION_ID_BYTES,
+  SESSION_SECRET_BYTES,
+  SESSION_KEY_PRINTABLE_LENGTH,
+  HEADER_BYTES,
+  TAG_BYTES,
+  DATAGRAM_OVERHEAD_BYTES,
+  DEFAULT_IPV4_MTU,
+  DEFAULT_IPV6_MTU,
+  MIN_MTU,
+  MAX_DATAGRAM_BYTES,
+  MAX_INSTRUCTION_BYTES,
+} from './constants.js';
+export { SessionKey, peekSessionId, type Direction } from './key.js';
+export { sealDatagram, openDatagram, encodeHeader, decodeHeader, type DatagramHeader } from './aead.js';
+export { ReplayWindow, type ReplayVerdict } from './replay-window.js';
+export { RttEstimator, MIN_RTO_MS, MAX_RTO_MS, DEFAULT_INITIAL_RTT_MS, MAX_RTT_SAMPLE_MS } from './rtt.js';
+export { encodeInstruction, decodeInstruction } from './instruction-codec.js';
+export { encodeFragment, decodeFragment, splitIntoFragments, FragmentReassembler, type Fragment, type ReassemblyResult } from './fragment.js';
+export { Connection, type ConnectionInit, type ConnectionRole } from './connection.js';
+export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
+export { SHUTDOWN_STATE_NUM } from './constants.js';
+export { Transport, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
+export { TSMOSH_TIMING, MOSH_TIMING, resolveTiming, type TransportTiming } from './timing.js';

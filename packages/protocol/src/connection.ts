@@ -1,0 +1,230 @@
+import { openDatagram, sealDatagram, decodeHeader } from './aead.js';
+import { bytesEqual, readU16, writeU16 } from './bytes.js';
+import {
+  DATAGRAM_OVERHEAD_BYTES,
+  DEFAULT_IPV4_MTU,
+  DEFAULT_IPV6_MTU,
+  MAX_DATAGRAM_BYTES,
+  MAX_SEQUENCE,
+  MIN_MTU,
+  TIMESTAMP_BYTES,
+  TIMESTAMP_ECHO_MAX_HOLD_MS,
+  TIMESTAMP_NONE,
+  WIRE_VERSION,
+} from './constants.js';
+import { DecodeError } from './errors.js';
+import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments } from './fragment.js';
+import { decodeInstruction, encodeInstruction } from './instruction-codec.js';
+import type { Direction, SessionKey } from './key.js';
+import { ReplayWindow } from './replay-window.js';
+import { RttEstimator, timestamp16, timestampDiff } from './rtt.js';
+import { emptyConnectionStats, type ConnectionStats } from './stats.js';
+import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
+
+export type ConnectionRole = 'client' | 'server';
+
+export interface ConnectionInit {
+  readonly role: ConnectionRole;
+  readonly key: SessionKey;
+  readonly random: RandomSource;
+  /**
+   * First sequence number this end sends. The shell passes a clock-derived value (wall-clock ms × 2^20) so that a
+   * process restarted with the same key never reuses a nonce, and the peer's replay window, which only moves
+   * forward, accepts it. See docs/protocol.md §Sequence numbers.
+   */
+  readonly initialSeq: bigint;
+  /** Client only: where to send. Changeable later through `serverAddress`. */
+  readonly serverAddress?: PeerAddress;
+  /** bytes of UDP payload per datagram. Default: DEFAULT_IPV4_MTU, or DEFAULT_IPV6_MTU for an IPv6 destination. */
+  readonly mtu?: number;
+  /** ms: a round trip the shell already measured (the SSH exchange), as the RTT estimator's starting guess. */
+  readonly initialRttMs?: number;
+}
+
+/** The peer's timestamp from the newest datagram, kept to echo once in our next datagram. */
+interface HeldTimestamp {
+  readonly value: number;
+  readonly receivedAt: number;
+}
+
+/**
+ * The datagram layer (mosh's Network::Connection, pure): seals instructions into numbered, timestamped, fragmented
+ * datagrams; opens, authenticates, de-duplicates and reassembles incoming ones; measures the round trip; and, as a
+ * server, follows the client's address. Never throws on input: every dropped datagram moves one counter in `stats`.
+ */
+export class Connection {
+  readonly role: ConnectionRole;
+  readonly key: SessionKey;
+  readonly rtt: RttEstimator;
+  readonly stats: ConnectionStats = emptyConnectionStats();
+  readonly #random: RandomSource;
+  readonly #mtu: number | undefined;
+  readonly #sendDirection: Direction;
+  readonly #receiveDirection: Direction;
+  readonly #replayWindow = new ReplayWindow();
+  readonly #reassembler = new FragmentReassembler();
+  #nextSeq: bigint;
+  #serverAddress: PeerAddress | undefined;
+  #clientAddress: PeerAddress | undefined;
+  #lastHeardAt: number | undefined;
+  #heldTimestamp: HeldTimestamp | undefined;
+
+  constructor(init: ConnectionInit) {
+    if (init.initialSeq < 0n || init.initialSeq > MAX_SEQUENCE) {
+      throw new RangeError(`Connection: initialSeq ${init.initialSeq} must lie in 0..2^63-1 (pass wall-clock ms × 2^20)`);
+    }
+    if (init.mtu !== undefined && (!Number.isInteger(init.mtu) || init.mtu < MIN_MTU || init.mtu > MAX_DATAGRAM_BYTES)) {
+      throw new RangeError(`Connection: mtu ${init.mtu} must be an integer in ${MIN_MTU}..${MAX_DATAGRAM_BYTES} bytes`);
+    }
+    if (init.role === 'server' && init.serverAddress !== undefined) {
+      throw new RangeError('Connection: serverAddress is for the client role; a server learns its peer from authentic datagrams');
+    }
+    this.role = init.role;
+    this.key = init.key;
+    this.#random = init.random;
+    this.#mtu = init.mtu;
+    this.#nextSeq = init.initialSeq;
+    this.#serverAddress = init.serverAddress;
+    this.#sendDirection = init.role === 'client' ? 'to-server' : 'to-client';
+    this.#receiveDirection = init.role === 'client' ? 'to-client' : 'to-server';
+    this.rtt = new RttEstimator(init.initialRttMs);
+  }
+
+  /** Client: the server address. Server: the source of the newest authentic datagram, undefined until one arrives. */
+  get remoteAddress(): PeerAddress | undefined {
+    return this.role === 'client' ? this.#serverAddress : this.#clientAddress;
+  }
+
+  get serverAddress(): PeerAddress | undefined {
+    return this.#serverAddress;
+  }
+
+  /** Client only: the shell changes it when the server's address is re-resolved. */
+  set serverAddress(address: PeerAddress | undefined) {
+    if (this.role !== 'client') throw new Error('Connection.serverAddress: only a client sets the address it sends to');
+    this.#serverAddress = address;
+  }
+
+  /** ms (the caller's clock): when the last authentic, fresh datagram arrived. */
+  get lastHeardAt(): number | undefined {
+    return this.#lastHeardAt;
+  }
+
+  /** The sequence number the next datagram will carry. */
+  get nextSequence(): bigint {
+    return this.#nextSeq;
+  }
+
+  /** The random source, shared with the transport (chaff). */
+  get random(): RandomSource {
+    return this.#random;
+  }
+
+  /** bytes of UDP payload per datagram towards `to`. */
+  mtuFor(to: PeerAddress): number {
+    return this.#mtu ?? (to.host.includes(':') ? DEFAULT_IPV6_MTU : DEFAULT_IPV4_MTU);
+  }
+
+  /**
+   * Encodes, fragments and seals one instruction. Each datagram gets its own sequence number; the instruction ID is
+   * the first datagram's. Returns [] when there is nowhere to send (a server that has not heard from a client).
+   */
+  send(instruction: Instruction, now: number): OutgoingDatagram[] {
+    const to = this.remoteAddress;
+    if (to === undefined) return [];
+    const encoded = encodeInstruction(instruction);
+    const fragments = splitIntoFragments(this.#nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
+    if (this.#nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
+      // Unreachable with a clock-derived start (2^63 / 2^20 ms is year 2248), but a wrapped nonce would be fatal.
+      throw new Error('Connection.send: sequence numbers exhausted; start a new session');
+    }
+    const datagrams: OutgoingDatagram[] = [];
+    for (const fragment of fragments) {
+      const fragmentBytes = encodeFragment(fragment);
+      const plaintext = new Uint8Array(TIMESTAMP_BYTES + fragmentBytes.length);
+      writeU16(plaintext, 0, timestamp16(now));
+      writeU16(plaintext, 2, this.#takeTimestampEcho(now));
+      plaintext.set(fragmentBytes, TIMESTAMP_BYTES);
+      const bytes = sealDatagram(this.key, this.#sendDirection, this.#nextSeq, plaintext);
+      this.#nextSeq++;
+      datagrams.push({ to, bytes });
+      this.stats.datagramsOut++;
+      this.stats.bytesOut += bytes.length;
+    }
+    this.stats.instructionsOut++;
+    return datagrams;
+  }
+
+  /**
+   * Opens one datagram. Returns an instruction when this datagram completed one, otherwise undefined (a fragment
+   * held for later, or a drop, which `stats` counts). Never throws.
+   */
+  receive(bytes: Uint8Array, from: PeerAddress, now: number): Instruction | undefined {
+    const stats = this.stats;
+    stats.datagramsIn++;
+    stats.bytesIn += bytes.length;
+    if (bytes.length > MAX_DATAGRAM_BYTES) return void stats.dropOversize++;
+    if (bytes.length < 1) return void stats.dropTruncated++;
+    if (bytes[0] !== WIRE_VERSION) return void stats.dropUnknownVersion++;
+    const header = decodeHeader(bytes);
+    if (header === undefined || bytes.length < DATAGRAM_OVERHEAD_BYTES) return void stats.dropTruncated++;
+    if (!bytesEqual(header.sessionId, this.key.sessionId)) return void stats.dropWrongSession++;
+    if (header.direction !== this.#receiveDirection) return void stats.dropWrongDirection++;
+    const verdict = this.#replayWindow.check(header.seq);
+    if (verdict === 'replay') return void stats.dropReplay++;
+    if (verdict === 'too-old') return void stats.dropTooOld++;
+    const plaintext = openDatagram(this.key, header.direction, bytes);
+    if (plaintext === undefined) return void stats.dropBadTag++;
+
+    // Authentic and fresh from here on.
+    // Cannot throw: the length check above guarantees timestamps and a whole fragment header.
+    const fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
+    const newest = this.#replayWindow.highest === undefined || header.seq > this.#replayWindow.highest;
+    this.#replayWindow.accept(header.seq);
+    stats.datagramsAccepted++;
+    this.#lastHeardAt = now;
+    if (newest) {
+      // Only the newest datagram may move the server's target (mosh §4): a replay is already refused above, and an
+      // older authentic datagram arriving late from an old address must not pull the server back to it.
+      if (this.role === 'server') this.#clientAddress = { host: from.host, port: from.port };
+      this.#heldTimestamp = { value: readU16(plaintext, 0), receivedAt: now };
+      const echoed = readU16(plaintext, 2);
+      if (echoed !== TIMESTAMP_NONE) this.rtt.sample(timestampDiff(now, echoed));
+    }
+
+    const result = this.#reassembler.add(fragment);
+    stats.partialsEvicted = this.#reassembler.evictions;
+    switch (result.kind) {
+      case 'pending':
+        return undefined;
+      case 'ignored':
+        stats.fragmentsIgnored++;
+        return undefined;
+      case 'bad':
+        stats.dropBadFragment++;
+        stats.datagramsAccepted--; // counted as a drop instead, so every datagram lands in exactly one bucket
+        return undefined;
+      case 'complete':
+        try {
+          const instruction = decodeInstruction(result.bytes);
+          stats.instructionsIn++;
+          return instruction;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          stats.dropBadInstruction++;
+          return undefined;
+        }
+    }
+  }
+
+  /** The peer's newest timestamp advanced by how long we held it (so a delayed reply does not inflate the RTT), once. */
+  #takeTimestampEcho(now: number): number {
+    const held = this.#heldTimestamp;
+    if (held === undefined) return TIMESTAMP_NONE;
+    this.#heldTimestamp = undefined;
+    const holdMs = now - held.receivedAt;
+    if (!(holdMs >= 0 && holdMs < TIMESTAMP_ECHO_MAX_HOLD_MS)) return TIMESTAMP_NONE;
+    const value = (held.value + Math.floor(holdMs)) % 65536;
+    return value === TIMESTAMP_NONE ? 0 : value;
+  }
+}
