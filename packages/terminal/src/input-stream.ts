@@ -8,7 +8,8 @@
  * the stream ends.
  *
  * Diff layout: '' when nothing is new, else u8 version(=1), varint from (the position the diff starts at, which
- * must be the end of the state it is applied to), then events until the end:
+ * must be the end of the state it is applied to), varint count (≥ 1; so a truncated diff cannot pass for a shorter
+ * one), then `count` events:
  *   u8 0 (keys)   varint length (≥ 1), the bytes            u8 1 (resize)   varint cols, varint rows
  */
 import type { SyncState } from '@tsmosh/protocol';
@@ -163,7 +164,9 @@ export class InputStream implements SyncState<InputStream> {
     const out = new ByteWriter();
     out.u8(INPUT_DIFF_VERSION);
     out.varint(from);
-    encodeEvents(this.eventsFrom(from), out);
+    const body = new ByteWriter();
+    out.varint(encodeEvents(this.eventsFrom(from), body));
+    out.append(body);
     return out.finish();
   }
 
@@ -177,8 +180,10 @@ export class InputStream implements SyncState<InputStream> {
     }
     const from = reader.varint('start position');
     if (from !== this.end) reader.fail(`the diff starts at position ${from} but this stream ends at ${this.end}: it was made for another base state`);
+    const count = reader.varint('event count');
+    if (count === 0) reader.fail('the diff holds no events');
     let state: InputStream = this;
-    while (!reader.atEnd) {
+    for (let i = 0; i < count; i++) {
       const tag = reader.u8('event tag');
       if (tag === Tag.Keys) {
         const length = reader.varint('key bytes length');
@@ -193,7 +198,7 @@ export class InputStream implements SyncState<InputStream> {
         reader.fail(`event tag ${tag} is unknown`);
       }
     }
-    if (state.end === this.end) reader.fail('the diff holds no events');
+    reader.expectEnd();
     return state;
   }
 
@@ -215,8 +220,10 @@ export class InputStream implements SyncState<InputStream> {
   }
 }
 
-function encodeEvents(events: readonly InputEvent[], out: ByteWriter): void {
-  for (let i = 0; i < events.length; ) {
+/** Writes the events, adjacent keys merged into one record; returns the number of records written. */
+function encodeEvents(events: readonly InputEvent[], out: ByteWriter): number {
+  let records = 0;
+  for (let i = 0; i < events.length; records++) {
     const event = events[i]!;
     if (event.kind === 'resize') {
       out.u8(Tag.Resize);
@@ -233,4 +240,5 @@ function encodeEvents(events: readonly InputEvent[], out: ByteWriter): void {
     for (let k = i; k < next; k++) out.bytes((events[k] as { bytes: Uint8Array }).bytes);
     i = next;
   }
+  return records;
 }
