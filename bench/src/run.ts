@@ -3,6 +3,7 @@
  *   node bench/dist/run.js [--quick | --full] [--only NAME[,NAME…]] [--no-docs]
  * Writes bench/results/<name>.json per scenario and refreshes that scenario's tables in docs/benchmarks.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,17 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
+/** The commit the figures come from, and whether the working tree differed from it (then they may not reproduce). */
+function sourceRevision(root: string): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'packages', 'bench'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} with uncommitted changes in packages/ or bench/` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,6 +55,7 @@ async function main(): Promise<void> {
   const docsPath = `${root}docs/benchmarks.md`;
   await mkdir(resultsDir, { recursive: true });
   const machine = machineInfo();
+  const revision = sourceRevision(root);
   const log = (message: string): void => void process.stderr.write(`${message}\n`);
   log(`bench (${options.mode}) on ${describeMachine(machine)}`);
 
@@ -56,10 +69,10 @@ async function main(): Promise<void> {
     const finishedAt = new Date().toISOString();
     await writeFile(
       `${resultsDir}${scenario.name}.json`,
-      `${JSON.stringify({ scenario: scenario.name, title: scenario.title, mode: options.mode, finishedAt, wallMs, machine, notes: result.notes, tables: result.tables, data: result.data }, null, 2)}\n`,
+      `${JSON.stringify({ scenario: scenario.name, title: scenario.title, mode: options.mode, finishedAt, revision, wallMs, machine, notes: result.notes, tables: result.tables, data: result.data }, null, 2)}\n`,
     );
     const body = [
-      `Last run: ${finishedAt.slice(0, 10)}, \`${options.mode}\` pass, ${(wallMs / 1000).toFixed(1)} s wall time, on ${describeMachine(machine)}.`,
+      `Last run: ${finishedAt.slice(0, 10)}, \`${options.mode}\` pass, source ${revision}, ${(wallMs / 1000).toFixed(1)} s wall time, on ${describeMachine(machine)}.`,
       '',
       ...result.notes.map((note) => `- ${note}`),
       '',
