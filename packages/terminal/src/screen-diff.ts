@@ -244,6 +244,7 @@ const MOVE_CANDIDATES_MAX = 16;
 
 /** The bytes that turn (`base`, `baseEchoAck`) into (`next`, `nextEchoAck`); empty when nothing differs. */
 export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: Framebuffer, nextEchoAck: number): Uint8Array {
+  checkEncodable(next);
   const out = new ByteWriter();
   let fields = 0;
   const sizeChanged = base.cols !== next.cols || base.rows !== next.rows;
@@ -303,6 +304,30 @@ export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: F
   if (fields & Field.EchoAck) out.varint(nextEchoAck);
   if (fields & Field.Rows) out.append(rows);
   return out.finish();
+}
+
+/**
+ * Refuses, with a RangeError naming the field, a framebuffer the decoder would reject: better a loud failure where
+ * the bad snapshot was made than a peer that drops every diff. Cells are not checked here (that would cost a pass
+ * over every cell per frame); the decoder checks them.
+ */
+function checkEncodable(fb: Framebuffer): void {
+  const fail = (problem: string): never => {
+    throw new RangeError(`encodeScreenDiff: the ${fb.cols}x${fb.rows} framebuffer cannot be sent: ${problem}; fix the snapshot that built it`);
+  };
+  if (!Number.isInteger(fb.cols) || !Number.isInteger(fb.rows) || fb.cols < 1 || fb.rows < 1 || fb.cols > MAX_SCREEN_COLS || fb.rows > MAX_SCREEN_ROWS) {
+    fail(`the size is outside 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS}`);
+  }
+  if (fb.lines.length !== fb.rows) fail(`it has ${fb.lines.length} lines`);
+  const { x, y, style } = fb.cursor;
+  if (!Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0 || x > fb.cols || y >= fb.rows) fail(`the cursor (${x}, ${y}) is off the screen`);
+  if (!CURSOR_STYLES.includes(style)) fail(`cursor style ${String(style)} is unknown`);
+  const m = fb.modes;
+  if (!MOUSE_TRACKING.includes(m.mouseTracking) || !MOUSE_ENCODING.includes(m.mouseEncoding)) fail(`mouse mode ${m.mouseTracking}/${m.mouseEncoding} is unknown`);
+  if (!Number.isInteger(m.kittyKeyboardFlags) || m.kittyKeyboardFlags < 0 || m.kittyKeyboardFlags > KITTY_FLAGS_MAX) fail(`kitty keyboard flags ${m.kittyKeyboardFlags} exceed ${KITTY_FLAGS_MAX}`);
+  if (m.modifyOtherKeys !== 0 && m.modifyOtherKeys !== 1 && m.modifyOtherKeys !== 2) fail(`modifyOtherKeys ${String(m.modifyOtherKeys)} is not 0, 1 or 2`);
+  if (!Number.isSafeInteger(fb.bellCount) || fb.bellCount < 0) fail(`bell count ${fb.bellCount} is not a non-negative integer`);
+  if (fb.clipboard !== undefined && (!Number.isSafeInteger(fb.clipboard.generation) || fb.clipboard.generation < 0)) fail(`clipboard generation ${fb.clipboard.generation} is not a non-negative integer`);
 }
 
 function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | undefined): boolean {

@@ -271,6 +271,16 @@ describe('ScreenState decoding of hostile bytes', () => {
   });
 });
 
+describe('ScreenState refuses to encode what the peer would reject', () => {
+  it('names the field of a bad snapshot', () => {
+    const base = ScreenState.initial(4, 2);
+    const fb = base.framebuffer;
+    expect(() => base.withFramebuffer({ ...fb, modes: { ...fb.modes, kittyKeyboardFlags: 32 } }).diffFrom(base)).toThrow(/kitty keyboard flags 32 exceed 31/);
+    expect(() => base.withFramebuffer({ ...fb, cursor: { ...fb.cursor, y: 2 } }).diffFrom(base)).toThrow(/cursor \(0, 2\) is off the screen/);
+    expect(() => base.withFramebuffer({ ...fb, cols: 1001 }).diffFrom(base)).toThrow(RangeError);
+  });
+});
+
 describe('ScreenState diff over a resize', () => {
   it('keeps row contents when only the row count changes and patches cheaply when columns change', () => {
     const fb = fullScreen(80, 24);
