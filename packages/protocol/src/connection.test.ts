@@ -1,0 +1,344 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { sealDatagram } from './aead.js';
+import { writeU16 } from './bytes.js';
+import { DATAGRAM_OVERHEAD_BYTES, DEFAULT_IPV4_MTU, DEFAULT_IPV6_MTU, HEADER_BYTES, MAX_DATAGRAM_BYTES, REPLAY_WINDOW_BITS, TIMESTAMP_NONE } from './constants.js';
+import { Connection } from './connection.js';
+import { encodeFragment } from './fragment.js';
+import { SessionKey } from './key.js';
+import { totalDrops, type ConnectionStats } from './stats.js';
+import type { Instruction, PeerAddress } from './types.js';
+
+const SERVER: PeerAddress = { host: '127.0.0.1', port: 60001 };
+const CLIENT_A: PeerAddress = { host: '127.0.0.1', port: 50000 };
+const CLIENT_B: PeerAddress = { host: '10.0.0.7', port: 41000 };
+const START_SEQ = 1_700_000_000_000n * 1_048_576n;
+
+function seededRandom(seed: number) {
+  let state = seed >>> 0 || 1;
+  return (length: number) =>
+    Uint8Array.from({ length }, () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state & 0xff;
+    });
+}
+
+function keyFromSeed(seed: number): SessionKey {
+  return SessionKey.generate(seededRandom(seed));
+}
+
+function pair(options: { key?: SessionKey; mtu?: number; serverAddress?: PeerAddress } = {}) {
+  const key = options.key ?? keyFromSeed(1);
+  const client = new Connection({ role: 'client', key, random: seededRandom(2), initialSeq: START_SEQ, serverAddress: options.serverAddress ?? SERVER, mtu: options.mtu });
+  const server = new Connection({ role: 'server', key, random: seededRandom(3), initialSeq: START_SEQ + 5n, mtu: options.mtu });
+  return { key, client, server };
+}
+
+function instruction(overrides: Partial<Instruction> = {}): Instruction {
+  return { oldNum: 1, newNum: 2, ackNum: 0, throwawayNum: 1, diff: new TextEncoder().encode('ls -l\r'), chaff: Uint8Array.of(1, 2, 3), ...overrides };
+}
+
+/** Every arrival lands in exactly one bucket: accepted or one datagram-level drop counter. */
+function expectBalanced(stats: ConnectionStats): void {
+  expect(stats.datagramsIn).toBe(stats.datagramsAccepted + totalDrops(stats) - stats.dropBadInstruction);
+}
+
+function establish() {
+  const p = pair();
+  const [hello] = p.client.send(instruction(), 0);
+  expect(p.server.receive(hello!.bytes, CLIENT_A, 10)).toEqual(instruction());
+  return { ...p, hello: hello! };
+}
+
+describe('Connection: the happy path', () => {
+  it('carries an instruction client → server, and the server answers to the address it heard from', () => {
+    const { client, server } = pair();
+    expect(server.send(instruction(), 0)).toEqual([]); // no client yet
+    const datagrams = client.send(instruction(), 0);
+    expect(datagrams).toHaveLength(1);
+    expect(datagrams[0]!.to).toEqual(SERVER);
+    expect(server.receive(datagrams[0]!.bytes, CLIENT_A, 5)).toEqual(instruction());
+    expect(server.remoteAddress).toEqual(CLIENT_A);
+    expect(server.lastHeardAt).toBe(5);
+    const reply = server.send(instruction({ diff: Uint8Array.of(9) }), 6);
+    expect(reply[0]!.to).toEqual(CLIENT_A);
+    expect(client.receive(reply[0]!.bytes, SERVER, 12)).toEqual(instruction({ diff: Uint8Array.of(9) }));
+    expect(client.stats).toMatchObject({ datagramsOut: 1, datagramsIn: 1, instructionsIn: 1, instructionsOut: 1, bytesOut: datagrams[0]!.bytes.length });
+    expectBalanced(client.stats);
+    expectBalanced(server.stats);
+  });
+
+  it('uses one fresh sequence number per datagram and the first one as the instruction ID', () => {
+    const { client } = pair();
+    client.send(instruction(), 0);
+    client.send(instruction({ diff: seededRandom(5)(5000) }), 0); // incompressible: 5 fragments
+    expect(client.nextSequence).toBe(START_SEQ + 1n + 5n);
+  });
+
+  it('a small keystroke datagram costs the documented overhead', () => {
+    const { client } = pair();
+    const keystroke: Instruction = { oldNum: 5, newNum: 6, ackNum: 3, throwawayNum: 5, diff: Uint8Array.of(0x61), chaff: new Uint8Array() };
+    const [datagram] = client.send(keystroke, 0);
+    expect(datagram!.bytes).toHaveLength(DATAGRAM_OVERHEAD_BYTES + 2 + 4 + 1 + 1 + 1);
+  });
+
+  it('fragments to the MTU (1252 over IPv4, 1216 over IPv6) and reassembles', () => {
+    const big = instruction({ diff: seededRandom(6)(20_000) });
+    for (const [host, mtu] of [
+      ['127.0.0.1', DEFAULT_IPV4_MTU],
+      ['::1', DEFAULT_IPV6_MTU],
+    ] as const) {
+      const { client, server } = pair({ serverAddress: { host, port: 60001 } });
+      const datagrams = client.send(big, 0);
+      expect(datagrams.length).toBeGreaterThan(15);
+      for (const d of datagrams) expect(d.bytes.length).toBeLessThanOrEqual(mtu);
+      expect(datagrams.slice(0, -1).every((d) => d.bytes.length === mtu)).toBe(true);
+      const results = datagrams.map((d) => server.receive(d.bytes, CLIENT_A, 1));
+      expect(results.slice(0, -1).every((r) => r === undefined)).toBe(true);
+      expect(results.at(-1)).toEqual(big);
+    }
+  });
+
+  it('honours an explicit MTU and refuses impossible ones', () => {
+    const { client } = pair({ mtu: 600 });
+    for (const d of client.send(instruction({ diff: new Uint8Array(3000).map((_, i) => i * 31) }), 0)) expect(d.bytes.length).toBeLessThanOrEqual(600);
+    const key = keyFromSeed(1);
+    expect(() => new Connection({ role: 'client', key, random: seededRandom(1), initialSeq: 0n, mtu: 100 })).toThrow(/mtu 100 must be an integer in 256\.\.2048/);
+    expect(() => new Connection({ role: 'client', key, random: seededRandom(1), initialSeq: -1n })).toThrow(/initialSeq/);
+    expect(() => new Connection({ role: 'server', key, random: seededRandom(1), initialSeq: 0n, serverAddress: SERVER })).toThrow(/serverAddress is for the client/);
+  });
+
+  it('lets the client shell change the server address; a server cannot', () => {
+    const { client, server } = pair();
+    client.serverAddress = CLIENT_B;
+    expect(client.send(instruction(), 0)[0]!.to).toEqual(CLIENT_B);
+    expect(client.remoteAddress).toEqual(CLIENT_B);
+    client.serverAddress = undefined;
+    expect(client.send(instruction(), 0)).toEqual([]);
+    expect(() => (server.serverAddress = SERVER)).toThrow(/only a client/);
+  });
+
+  it('delivers every instruction whose fragments all arrive, under shuffles and duplicates', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 6000 }), { minLength: 1, maxLength: 6 }),
+        fc.integer(),
+        (sizes, seed) => {
+          const { client, server } = pair();
+          const random = seededRandom(seed);
+          const sent = sizes.map((size, i) => instruction({ newNum: i + 2, diff: random(size) }));
+          const datagrams = sent.flatMap((inst) => client.send(inst, 0));
+          const order = [...datagrams, ...datagrams.filter((_, i) => i % 3 === 0)];
+          const shuffleKeys = random(order.length);
+          order.sort((a, b) => shuffleKeys[order.indexOf(a)]! - shuffleKeys[order.indexOf(b)]!);
+          const received = order.map((d) => server.receive(d.bytes, CLIENT_A, 1)).filter((r) => r !== undefined);
+          expect(received).toHaveLength(sent.length);
+          expect(new Set(received.map((r) => r.newNum))).toEqual(new Set(sent.map((s) => s.newNum)));
+          for (const r of received) expect(r).toEqual(sent[r.newNum - 2]);
+          expect(server.stats.dropReplay).toBe(order.length - datagrams.length);
+          expectBalanced(server.stats);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('Connection: hostile input never throws, is never accepted, and moves the right counter', () => {
+  it('random bytes', () => {
+    const { server } = establish();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (bytes, looksLikeOurs) => {
+        if (looksLikeOurs && bytes.length > HEADER_BYTES) {
+          bytes[0] = 1; // version and session ID right: must still fail authentication
+          bytes.set(server.key.sessionId, 1);
+          bytes[9]! &= 0x7f;
+        }
+        const before = { ...server.stats };
+        expect(server.receive(bytes, CLIENT_B, 20)).toBeUndefined();
+        expect(server.stats.datagramsAccepted).toBe(before.datagramsAccepted);
+        expect(totalDrops(server.stats)).toBe(totalDrops(before) + 1);
+        expect(server.remoteAddress).toEqual(CLIENT_A);
+      }),
+      { numRuns: 1000 },
+    );
+    expectBalanced(server.stats);
+  });
+
+  it('every single-bit flip of a valid datagram', () => {
+    const { client, server } = pair();
+    const datagram = client.send(instruction(), 0)[0]!.bytes;
+    for (let bit = 0; bit < datagram.length * 8; bit++) {
+      const flipped = datagram.slice();
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      const before = { ...server.stats };
+      expect(server.receive(flipped, CLIENT_B, 1)).toBeUndefined();
+      const byte = bit >> 3;
+      const expected =
+        byte === 0 ? 'dropUnknownVersion' : byte <= 8 ? 'dropWrongSession' : byte === 9 && (bit & 7) === 7 ? 'dropWrongDirection' : 'dropBadTag';
+      expect(server.stats[expected], `bit ${bit}`).toBe(before[expected] + 1);
+      expect(totalDrops(server.stats)).toBe(totalDrops(before) + 1);
+    }
+    expect(server.stats.datagramsAccepted).toBe(0);
+    expect(server.remoteAddress).toBeUndefined();
+    expect(server.receive(datagram, CLIENT_A, 2)).toEqual(instruction()); // the original is still good
+  });
+
+  it('truncation at every length', () => {
+    const { client, server } = pair();
+    const datagram = client.send(instruction(), 0)[0]!.bytes;
+    for (let length = 0; length < datagram.length; length++) {
+      expect(server.receive(datagram.subarray(0, length), CLIENT_A, 1)).toBeUndefined();
+    }
+    expect(server.stats.dropTruncated).toBe(DATAGRAM_OVERHEAD_BYTES);
+    expect(server.stats.dropBadTag).toBe(datagram.length - DATAGRAM_OVERHEAD_BYTES);
+    expect(server.stats.datagramsAccepted).toBe(0);
+  });
+
+  it('replays, too-old datagrams, reflections, wrong keys, forged session IDs and oversize datagrams', () => {
+    const { key, client, server, hello } = establish();
+    expect(server.receive(hello.bytes, CLIENT_A, 20)).toBeUndefined();
+    expect(server.stats.dropReplay).toBe(1);
+
+    const old = client.send(instruction(), 0)[0]!.bytes;
+    for (let i = 0; i < REPLAY_WINDOW_BITS; i++) client.send(instruction(), 0);
+    expect(server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 21)).toBeDefined();
+    expect(server.receive(old, CLIENT_A, 22)).toBeUndefined();
+    expect(server.stats.dropTooOld).toBe(1);
+
+    // A server's own datagram reflected back to it.
+    const own = server.send(instruction(), 23)[0]!.bytes;
+    expect(server.receive(own, CLIENT_A, 24)).toBeUndefined();
+    expect(server.stats.dropWrongDirection).toBe(1);
+
+    // Same session ID, different secret: authentication fails.
+    const impostorKey = SessionKey.parse(key.toString().slice(0, 11) + (key.toString()[11] === 'A' ? 'B' : 'A') + key.toString().slice(12));
+    expect(impostorKey.sessionIdHex).toBe(key.sessionIdHex);
+    const impostor = new Connection({ role: 'client', key: impostorKey, random: seededRandom(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
+    expect(server.receive(impostor.send(instruction(), 0)[0]!.bytes, CLIENT_B, 25)).toBeUndefined();
+    expect(server.stats.dropBadTag).toBe(1);
+
+    // Another session entirely.
+    const stranger = new Connection({ role: 'client', key: keyFromSeed(77), random: seededRandom(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
+    expect(server.receive(stranger.send(instruction(), 0)[0]!.bytes, CLIENT_B, 26)).toBeUndefined();
+    expect(server.stats.dropWrongSession).toBe(1);
+
+    const oversize = new Uint8Array(MAX_DATAGRAM_BYTES + 1);
+    oversize.set(hello.bytes);
+    expect(server.receive(oversize, CLIENT_B, 27)).toBeUndefined();
+    expect(server.stats.dropOversize).toBe(1);
+
+    expect(server.remoteAddress).toEqual(CLIENT_A);
+    expectBalanced(server.stats);
+  });
+
+  it('authentic but malformed fragments and instructions (a buggy or hostile keyed peer)', () => {
+    const { key, server } = pair();
+    let seq = START_SEQ;
+    const sealed = (fragmentBytes: Uint8Array) => {
+      const plaintext = new Uint8Array(4 + fragmentBytes.length);
+      writeU16(plaintext, 0, 0);
+      writeU16(plaintext, 2, TIMESTAMP_NONE);
+      plaintext.set(fragmentBytes, 4);
+      return sealDatagram(key, 'to-server', seq++, plaintext);
+    };
+    expect(server.receive(sealed(encodeFragment({ instructionId: 1n, index: 0, final: true, chunk: Uint8Array.of(1, 0, 9) })), CLIENT_A, 1)).toBeUndefined();
+    expect(server.stats.dropBadInstruction).toBe(1);
+    server.receive(sealed(encodeFragment({ instructionId: 2n, index: 5, final: false, chunk: Uint8Array.of(1) })), CLIENT_A, 1);
+    server.receive(sealed(encodeFragment({ instructionId: 2n, index: 1, final: true, chunk: Uint8Array.of(1) })), CLIENT_A, 1);
+    expect(server.stats.dropBadFragment).toBe(1);
+    expectBalanced(server.stats);
+  });
+});
+
+describe('Connection: roaming (server follows the newest authentic datagram)', () => {
+  it('moves to a new address on a newer authentic datagram', () => {
+    const { client, server } = establish();
+    expect(server.receive(client.send(instruction(), 30)[0]!.bytes, CLIENT_B, 40)).toBeDefined();
+    expect(server.remoteAddress).toEqual(CLIENT_B);
+    expect(server.send(instruction(), 41)[0]!.to).toEqual(CLIENT_B);
+  });
+
+  it('does not move on a replayed datagram from a new address', () => {
+    const { server, hello } = establish();
+    server.receive(hello.bytes, CLIENT_B, 40);
+    expect(server.remoteAddress).toEqual(CLIENT_A);
+  });
+
+  it('does not move on an older authentic datagram arriving late from another address', () => {
+    const { client, server } = establish();
+    const older = client.send(instruction(), 20)[0]!.bytes;
+    const newer = client.send(instruction(), 21)[0]!.bytes;
+    server.receive(newer, CLIENT_A, 30);
+    expect(server.receive(older, CLIENT_B, 31)).toBeDefined(); // still delivered: fresh within the window
+    expect(server.remoteAddress).toEqual(CLIENT_A);
+  });
+
+  it('does not move on a forged datagram from a new address', () => {
+    const { client, server } = establish();
+    const forged = client.send(instruction(), 20)[0]!.bytes;
+    forged[forged.length - 1]! ^= 1;
+    server.receive(forged, CLIENT_B, 30);
+    expect(server.remoteAddress).toEqual(CLIENT_A);
+  });
+
+  it('accepts a restarted client with the same key and a later clock-derived start', () => {
+    const { key, server } = establish();
+    const restarted = new Connection({ role: 'client', key, random: seededRandom(4), initialSeq: START_SEQ + 60_000n * 1_048_576n, serverAddress: SERVER });
+    expect(server.receive(restarted.send(instruction({ newNum: 9 }), 0)[0]!.bytes, CLIENT_B, 50)).toEqual(instruction({ newNum: 9 }));
+    expect(server.remoteAddress).toEqual(CLIENT_B);
+  });
+
+  it('the client never roams: it keeps sending to its server address whatever the source of replies', () => {
+    const { client, server } = establish();
+    client.receive(server.send(instruction(), 20)[0]!.bytes, CLIENT_B, 30);
+    expect(client.remoteAddress).toEqual(SERVER);
+  });
+});
+
+describe('Connection: timestamps and RTT (manual clock)', () => {
+  it('measures the true round trip, discounting how long the peer held the timestamp', () => {
+    const { client, server } = pair();
+    // client sends at 1000; 30 ms one way; server holds 20 ms; 30 ms back: true network RTT 60 ms.
+    server.receive(client.send(instruction(), 1000)[0]!.bytes, CLIENT_A, 1030);
+    const reply = server.send(instruction(), 1050);
+    expect(client.rtt.hasSample).toBe(false);
+    client.receive(reply[0]!.bytes, SERVER, 1080);
+    expect(client.rtt.hasSample).toBe(true);
+    expect(client.rtt.srtt).toBe(60);
+  });
+
+  it('echoes a timestamp once, and not after holding it a second or more', () => {
+    const { client, server } = pair();
+    server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 10);
+    client.receive(server.send(instruction(), 20)[0]!.bytes, SERVER, 30); // 10 out + 10 back
+    expect(client.rtt.srtt).toBe(20);
+    client.receive(server.send(instruction(), 25)[0]!.bytes, SERVER, 500); // no echo: would have sampled 475
+    expect(client.rtt.srtt).toBe(20);
+    server.receive(client.send(instruction(), 600)[0]!.bytes, CLIENT_A, 610);
+    client.receive(server.send(instruction(), 1610)[0]!.bytes, SERVER, 1620); // held 1000 ms: no echo
+    expect(client.rtt.srtt).toBe(20);
+  });
+
+  it('only the first fragment of a large instruction carries the echo', () => {
+    const { client, server } = pair();
+    server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 10);
+    const datagrams = server.send(instruction({ diff: seededRandom(7)(4000) }), 20);
+    expect(datagrams.length).toBeGreaterThan(1);
+    for (const d of datagrams.reverse()) client.receive(d.bytes, SERVER, 40); // last fragment first: the newest seq
+    // The newest datagram carries no echo, and older ones do not sample: no sample from this burst.
+    expect(client.rtt.hasSample).toBe(false);
+  });
+
+  it('works across the 16-bit timestamp wrap and seeds from the shell', () => {
+    const { key } = pair();
+    const client = new Connection({ role: 'client', key, random: seededRandom(2), initialSeq: 0n, serverAddress: SERVER, initialRttMs: 250 });
+    const server = new Connection({ role: 'server', key, random: seededRandom(3), initialSeq: 0n });
+    expect(client.rtt.rto()).toBe(750);
+    server.receive(client.send(instruction(), 65_530)[0]!.bytes, CLIENT_A, 65_540);
+    client.receive(server.send(instruction(), 65_541)[0]!.bytes, SERVER, 65_552); // 10 out + 11 back
+    expect(client.rtt.srtt).toBe(21);
+  });
+});

@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { concatBytes } from './bytes.js';
+import { FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES } from './constants.js';
+import { DecodeError } from './errors.js';
+import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments, type Fragment } from './fragment.js';
+
+const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+
+describe('fragment codec', () => {
+  it('round-trips ID, index, final flag and chunk', () => {
+    fc.assert(
+      fc.property(u64, fc.integer({ min: 0, max: 0x7fff }), fc.boolean(), fc.uint8Array({ maxLength: 1300 }), (instructionId, index, final, chunk) => {
+        const bytes = encodeFragment({ instructionId, index, final, chunk });
+        expect(bytes).toHaveLength(FRAGMENT_HEADER_BYTES + chunk.length);
+        expect(decodeFragment(bytes)).toEqual({ instructionId, index, final, chunk });
+      }),
+    );
+  });
+
+  it('refuses a short header and an index that does not fit 15 bits', () => {
+    expect(() => decodeFragment(new Uint8Array(9))).toThrow(DecodeError);
+    expect(() => encodeFragment({ instructionId: 0n, index: 0x8000, final: false, chunk: new Uint8Array() })).toThrow(/outside/);
+  });
+
+  it('splits into chunks no larger than asked, the last one final, and an empty instruction into one fragment', () => {
+    const fragments = splitIntoFragments(7n, new Uint8Array(25), 10);
+    expect(fragments.map((f) => [f.index, f.final, f.chunk.length])).toEqual([
+      [0, false, 10],
+      [1, false, 10],
+      [2, true, 5],
+    ]);
+    expect(splitIntoFragments(7n, new Uint8Array(0), 10)).toHaveLength(1);
+  });
+});
+
+/** Instructions of random sizes, fragmented, then shuffled, thinned and duplicated. */
+const deliveryScenario = fc
+  .record({
+    instructions: fc.array(fc.uint8Array({ minLength: 1, maxLength: 400 }), { minLength: 1, maxLength: 12 }),
+    chunkSize: fc.integer({ min: 1, max: 64 }),
+    seed: fc.integer(),
+    dropRate: fc.constantFrom(0, 0.1, 0.4),
+    duplicateRate: fc.constantFrom(0, 0.2),
+  })
+  .chain((scenario) => {
+    const fragments = scenario.instructions.flatMap((bytes, i) => splitIntoFragments(1000n + BigInt(i) * 10n, bytes, scenario.chunkSize));
+    return fc.record({
+      scenario: fc.constant(scenario),
+      order: fc.shuffledSubarray(fragments, { minLength: fragments.length, maxLength: fragments.length }),
+      dropMask: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: fragments.length, maxLength: fragments.length }),
+    });
+  });
+
+describe('FragmentReassembler', () => {
+  it('returns each instruction exactly once, byte-exact, under shuffles, drops and duplicates', () => {
+    fc.assert(
+      fc.property(deliveryScenario, ({ scenario, order, dropMask }) => {
+        const reassembler = new FragmentReassembler();
+        const deliveries = new Map<bigint, Uint8Array[]>();
+        const arrived: Fragment[] = [];
+        order.forEach((fragment, i) => {
+          if (dropMask[i]! < scenario.dropRate) return;
+          arrived.push(fragment);
+          if (dropMask[i]! > 1 - scenario.duplicateRate) arrived.push(fragment);
+        });
+        for (const fragment of arrived) {
+          const result = reassembler.add(fragment);
+          expect(result.kind).not.toBe('bad');
+          if (result.kind === 'complete') {
+            const list = deliveries.get(fragment.instructionId) ?? [];
+            list.push(result.bytes);
+            deliveries.set(fragment.instructionId, list);
+          }
+        }
+        scenario.instructions.forEach((bytes, i) => {
+          const id = 1000n + BigInt(i) * 10n;
+          const fragmentsOfIt = order.filter((f) => f.instructionId === id);
+          const allArrived = fragmentsOfIt.every((f) => arrived.includes(f));
+          const got = deliveries.get(id) ?? [];
+          expect(got.length).toBeLessThanOrEqual(1);
+          if (got.length === 1) expect(got[0]).toEqual(bytes);
+          // At most MAX_PARTIAL_INSTRUCTIONS are interleaved here, so nothing complete is ever evicted.
+          if (allArrived && scenario.instructions.length <= MAX_PARTIAL_INSTRUCTIONS) expect(got).toHaveLength(1);
+        });
+        expect(reassembler.heldBytes).toBeLessThanOrEqual(MAX_REASSEMBLY_BYTES);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps several partial instructions at once (mosh keeps one)', () => {
+    const reassembler = new FragmentReassembler();
+    const a = splitIntoFragments(10n, Uint8Array.of(1, 2, 3, 4), 2);
+    const b = splitIntoFragments(11n, Uint8Array.of(5, 6, 7, 8), 2);
+    expect(reassembler.add(a[0]!).kind).toBe('pending');
+    expect(reassembler.add(b[0]!).kind).toBe('pending');
+    expect(reassembler.add(a[1]!)).toEqual({ kind: 'complete', bytes: Uint8Array.of(1, 2, 3, 4) });
+    expect(reassembler.add(b[1]!)).toEqual({ kind: 'complete', bytes: Uint8Array.of(5, 6, 7, 8) });
+    expect(reassembler.add(b[1]!).kind).toBe('ignored'); // delivered already
+    expect(reassembler.partialCount).toBe(0);
+  });
+
+  it('evicts the oldest partial when too many are in progress, and ignores a fragment older than all of them', () => {
+    const reassembler = new FragmentReassembler();
+    for (let id = 100n; id < 100n + BigInt(MAX_PARTIAL_INSTRUCTIONS); id++) {
+      expect(reassembler.add({ instructionId: id, index: 0, final: false, chunk: Uint8Array.of(1) }).kind).toBe('pending');
+    }
+    expect(reassembler.add({ instructionId: 50n, index: 0, final: false, chunk: Uint8Array.of(1) }).kind).toBe('ignored');
+    expect(reassembler.add({ instructionId: 500n, index: 0, final: false, chunk: Uint8Array.of(1) }).kind).toBe('pending');
+    expect(reassembler.evictions).toBe(1);
+    // 100 was evicted; 101 survives and completes.
+    expect(reassembler.add({ instructionId: 101n, index: 1, final: true, chunk: Uint8Array.of(2) })).toEqual({ kind: 'complete', bytes: Uint8Array.of(1, 2) });
+    expect(reassembler.add({ instructionId: 100n, index: 1, final: true, chunk: Uint8Array.of(2) }).kind).toBe('pending');
+    expect(reassembler.partialCount).toBe(MAX_PARTIAL_INSTRUCTIONS);
+  });
+
+  it('flags inconsistent fragments as bad and forgets that instruction', () => {
+    const reassembler = new FragmentReassembler();
+    reassembler.add({ instructionId: 1n, index: 3, final: false, chunk: Uint8Array.of(1) });
+    expect(reassembler.add({ instructionId: 1n, index: 2, final: true, chunk: Uint8Array.of(1) }).kind).toBe('bad');
+    reassembler.add({ instructionId: 2n, index: 1, final: true, chunk: Uint8Array.of(1) });
+    expect(reassembler.add({ instructionId: 2n, index: 4, final: false, chunk: Uint8Array.of(1) }).kind).toBe('bad');
+    reassembler.add({ instructionId: 3n, index: 1, final: true, chunk: Uint8Array.of(1) });
+    expect(reassembler.add({ instructionId: 3n, index: 2, final: true, chunk: Uint8Array.of(1) }).kind).toBe('bad');
+    expect(reassembler.partialCount).toBe(0);
+    expect(reassembler.heldBytes).toBe(0);
+  });
+
+  it('holds bounded memory under a flood of never-finished fragments', () => {
+    const reassembler = new FragmentReassembler();
+    const chunk = new Uint8Array(1200);
+    let maxHeld = 0;
+    // 40,000 fragments (48 MB offered): many IDs, many indices each, never a final one.
+    for (let i = 0; i < 40_000; i++) {
+      const result = reassembler.add({ instructionId: BigInt(i % 37) * 1000n + BigInt(Math.floor(i / 5000)), index: i % 30_000, final: false, chunk });
+      expect(result.kind).not.toBe('complete');
+      maxHeld = Math.max(maxHeld, reassembler.heldBytes);
+      expect(reassembler.partialCount).toBeLessThanOrEqual(MAX_PARTIAL_INSTRUCTIONS);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(MAX_REASSEMBLY_BYTES);
+    expect(reassembler.evictions).toBeGreaterThan(0);
+  });
+
+  it('refuses a single instruction larger than any legal encoding', () => {
+    const reassembler = new FragmentReassembler();
+    const chunk = new Uint8Array(2000);
+    let bad = 0;
+    for (let index = 0; index < 3000 && bad === 0; index++) {
+      if (reassembler.add({ instructionId: 9n, index, final: false, chunk }).kind === 'bad') bad++;
+    }
+    expect(bad).toBe(1);
+    expect(reassembler.heldBytes).toBe(0);
+  });
+
+  it('ignores fragments older than the last 64 delivered instructions', () => {
+    const reassembler = new FragmentReassembler();
+    for (let id = 1000n; id < 1064n; id++) expect(reassembler.add({ instructionId: id, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('complete');
+    expect(reassembler.add({ instructionId: 999n, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('ignored');
+    expect(reassembler.add({ instructionId: 1064n, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('complete');
+  });
+
+  it('concatenates chunks in index order', () => {
+    const reassembler = new FragmentReassembler();
+    const parts = [Uint8Array.of(1), Uint8Array.of(2, 3), Uint8Array.of(4)];
+    expect(reassembler.add({ instructionId: 5n, index: 2, final: true, chunk: parts[2]! }).kind).toBe('pending');
+    expect(reassembler.add({ instructionId: 5n, index: 0, final: false, chunk: parts[0]! }).kind).toBe('pending');
+    expect(reassembler.add({ instructionId: 5n, index: 1, final: false, chunk: parts[1]! })).toEqual({ kind: 'complete', bytes: concatBytes(...parts) });
+  });
+});
