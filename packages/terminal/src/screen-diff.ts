@@ -9,6 +9,7 @@
  *               2 modes (u8 bool flags, u8 mouse tracking, u8 mouse encoding, u8 modifyOtherKeys, kitty flags)
  *               3 title (string)          4 bell count           5 clipboard (u8 present [generation, selection, data])
  *               6 alternate screen (u8)   7 echo ack             8 rows: row ops follow, filling every new row in order
+ *               (only fields that changed are sent, in bit order; an absent field keeps the base's value)
  *   row op      = u8 kind | wrapped<<3, then
  *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
  *               MOVE  count src          rows y… taken from base rows src…  (a scroll of any region costs ~4 bytes)
