@@ -175,7 +175,8 @@ export async function startDaemonProcess(runtimeDir: string): Promise<void> {
   const logPath = daemonLogPath(runtimeDir);
   const logFd = openSync(logPath, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'daemon'], {
+    // The bin, not this module: importing the module alone does not run main().
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url)), 'daemon'], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
