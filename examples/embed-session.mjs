@@ -6,7 +6,7 @@ import { createSession } from '@tsmosh/server';
 import { connect } from '@tsmosh/client';
 
 const server = await createSession({
-  command: ['sh', '-c', 'read name; echo "hello, $name"; sleep 5'],
+  command: ['sh', '-c', 'read name; echo "hello, $name"; exec cat'],
   ports: { low: 0, high: 0 }, // any free UDP port
   bindAddress: '127.0.0.1',
   env: { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' },
@@ -30,6 +30,6 @@ session.on('status', (status) => {
 session.write('tsmosh\r'); // keystrokes, exactly as a terminal would send them
 console.log(await greeted);
 
-const exit = await session.close(); // tells the server, which ends the command
+const exit = await session.close(); // the shutdown handshake: the server knows this client has gone
 console.log(`client: ${exit.reason}`);
-console.log(`server: ${await server.ended}`);
+console.log(`server: ${await server.kill()}`); // ends the remote command and closes the session's UDP port

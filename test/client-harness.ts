@@ -3,7 +3,7 @@
  * `tsmosh-client` / `tsmosh` bins from dist/ under plain node in a real pty (node-pty), and an @xterm/headless terminal
  * standing in for the user's terminal, fed with everything the client writes.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,8 +52,31 @@ export class Workspace {
     };
   }
 
+  private readonly daemons: ChildProcess[] = [];
+
+  /**
+   * Runs `tsmosh-server daemon` as our own child unless one answers already, so the test owns (and kills) it. A
+   * daemon with no sessions left exits by itself, hence the check before every `new`.
+   */
+  async ensureDaemon(): Promise<void> {
+    if ((await this.daemonStatus()) !== undefined) return;
+    const child = spawn(process.execPath, [SERVER_BIN, 'daemon'], { env: this.env, stdio: 'ignore' });
+    this.daemons.push(child);
+    const deadline = Date.now() + WAIT_MS;
+    while ((await this.daemonStatus()) === undefined) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`tsmosh-server daemon did not come up (exit ${child.exitCode})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A session no client joins, kept for an hour: the daemon never empties (and exits) between this file's tests.
+    await run(process.execPath, [SERVER_BIN, 'new', '--', 'sleep', '3600'], {
+      env: { ...this.env, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '3600000' },
+      timeout: WAIT_MS,
+    });
+  }
+
   /** `tsmosh-server new [-- command...]` → the CONNECT line's port and key. */
   async newSession(command: readonly string[] = ['bash', '--norc', '--noprofile']): Promise<{ port: number; key: string }> {
+    await this.ensureDaemon();
     const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', ...command], { env: this.env, timeout: WAIT_MS });
     const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
     if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not one CONNECT line`);
@@ -72,6 +95,7 @@ export class Workspace {
 
   /** Ends the daemon (SIGTERM: it tells its clients and exits) and removes the runtime directory. */
   async dispose(): Promise<void> {
+    for (const child of this.daemons) if (child.exitCode === null) child.kill('SIGTERM');
     const status = await this.daemonStatus();
     if (status !== undefined) {
       try {
@@ -136,7 +160,7 @@ export class PtyProgram {
     await this.pendingWrites;
     const buffer = this.terminal.buffer.active;
     const lines: string[] = [];
-    for (let y = 0; y < this.terminal.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    for (let y = 0; y < this.terminal.rows; y++) lines.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? "").trimEnd());
     return lines;
   }
 

@@ -37,6 +37,10 @@ export class ClientUdpEndpoint {
   /** Oldest first; the last one is the one we send from. */
   private readonly sockets: OpenSocket[] = [];
   private lastPortChoiceAt: number;
+  /** Still reported after close(), when status is read for a final frame. */
+  private lastLocalPort: number;
+  /** Before any round trip, hopping counts from when the endpoint opened. */
+  private readonly createdAt: number;
   private closed = false;
 
   private constructor(
@@ -47,6 +51,8 @@ export class ClientUdpEndpoint {
   ) {
     this.sockets.push(first);
     this.lastPortChoiceAt = first.openedAt;
+    this.lastLocalPort = first.localPort;
+    this.createdAt = first.openedAt;
   }
 
   /** Opens the first socket, of the family the server's (already resolved, numeric) address belongs to. */
@@ -58,7 +64,7 @@ export class ClientUdpEndpoint {
 
   /** The source port datagrams currently leave from. */
   get localPort(): number {
-    return this.sockets[this.sockets.length - 1]!.localPort;
+    return this.sockets[this.sockets.length - 1]?.localPort ?? this.lastLocalPort;
   }
 
   get openSocketCount(): number {
@@ -81,7 +87,7 @@ export class ClientUdpEndpoint {
    */
   async maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<boolean> {
     if (this.closed) return false;
-    const sinceRoundTrip = now - (lastRoundTripSuccessAt ?? this.sockets[0]!.openedAt);
+    const sinceRoundTrip = now - (lastRoundTripSuccessAt ?? this.createdAt);
     let hopped = false;
     if (now - this.lastPortChoiceAt > PORT_HOP_INTERVAL_MS && sinceRoundTrip > PORT_HOP_INTERVAL_MS) {
       await this.hopPort(now);
@@ -93,7 +99,7 @@ export class ClientUdpEndpoint {
 
   /** When maintain() next wants to run (absolute ms), so the shell can fold it into its one timer. */
   nextMaintenanceAt(lastRoundTripSuccessAt: number | undefined): number {
-    const roundTripDeadline = (lastRoundTripSuccessAt ?? this.sockets[0]!.openedAt) + PORT_HOP_INTERVAL_MS + 1;
+    const roundTripDeadline = (lastRoundTripSuccessAt ?? this.createdAt) + PORT_HOP_INTERVAL_MS + 1;
     const hopAt = Math.max(this.lastPortChoiceAt + PORT_HOP_INTERVAL_MS + 1, roundTripDeadline);
     if (this.sockets.length < 2) return hopAt;
     const pruneAt = this.sockets[this.sockets.length - 1]!.openedAt + MAX_OLD_SOCKET_AGE_MS;
@@ -110,6 +116,7 @@ export class ClientUdpEndpoint {
     }
     this.sockets.push(fresh);
     this.lastPortChoiceAt = now;
+    this.lastLocalPort = fresh.localPort;
     this.stats.portHops++;
     this.prune(now);
   }
