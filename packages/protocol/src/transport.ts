@@ -415,8 +415,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
 
   /** Whether resends are worth making: the peer was heard recently (or we only just started trying). */
   private peerActive(now: number): boolean {
+    return now < this.activeUntil();
+  }
+
+  private activeUntil(): number {
     const reference = this.lastHeardAt ?? this.firstSentAt;
-    return reference !== undefined && now - reference < this.timing.activeRetryTimeoutMs;
+    return reference === undefined ? -NEVER : reference + this.timing.activeRetryTimeoutMs;
   }
 
   private deadlines(now: number): Deadlines {
@@ -438,6 +442,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         const fallbackAt = this.assumedFallbackAt(now);
         resend = Math.min(Math.max(fallbackAt, back.sentAt + interval), back.sentAt + this.rto() + t.ackDelayMs);
       }
+      // A resend that would fall after the peer stops counting as active will not happen: do not wake for it.
+      if (resend >= this.activeUntil()) resend = NEVER;
     }
     let ack = NEVER;
     if (this.pendingAckDueAt !== undefined) ack = this.pendingAckDueAt;
@@ -507,8 +513,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
 
   private sendFrame(kind: FrameKind, now: number): OutgoingDatagram[] {
     const t = this.timing;
+    // An ack or heartbeat re-announces the newest state already sent: new data waits for its own paced frame.
+    const target = kind === 'data' ? this.current : this.back.state;
     // A resend under the ack timer goes against the acknowledged state, the one base the peer surely holds.
-    const { base, diff } = this.chooseBase(this.current, now, kind === 'resend' && t.resendPolicy === 'ack-timer');
+    const { base, diff } = this.chooseBase(target, now, kind === 'resend' && t.resendPolicy === 'ack-timer');
     let num: number;
     if (kind === 'resend') {
       const back = this.back;
@@ -521,7 +529,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       num = this.back.num + 1;
       this.pushSent({
         num,
-        state: this.current,
+        state: target,
         sentAt: now,
         firstSentAt: now,
         transmissions: 1,

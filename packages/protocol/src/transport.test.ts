@@ -1,0 +1,381 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { directionProfile, symmetricLink, type LinkProfile } from '@tsmosh/netem';
+import { ByteLogState, CounterState, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
+import { Connection } from './connection.js';
+import { SHUTDOWN_STATE_NUM } from './constants.js';
+import { SessionKey } from './key.js';
+import { MOSH_TIMING, TSMOSH_TIMING, resolveTiming, type TransportTiming } from './timing.js';
+import { Transport } from './transport.js';
+import type { Instruction } from './types.js';
+
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+function session(options: { seed?: number; profile?: LinkProfile; initialRttMs?: number; clientTiming?: Partial<TransportTiming>; serverTiming?: Partial<TransportTiming> } = {}) {
+  return createSimulatedSession({
+    seed: options.seed ?? 1,
+    profile: options.profile ?? symmetricLink({ delayMs: 50 }),
+    initialRttMs: options.initialRttMs ?? 100,
+    clientInitial: ByteLogState.empty(),
+    serverInitial: new CounterState(0),
+    clientTiming: { collectionIntervalMs: 1, ...options.clientTiming },
+    serverTiming: options.serverTiming,
+  });
+}
+
+/**
+ * A transport facing a bare Connection: the test plays the peer by hand and sees every instruction the transport
+ * sends, decoded by the real datagram layer.
+ */
+function facingProbe(timing?: Partial<TransportTiming>, initialRttMs = 100) {
+  const random = seededRandom(9);
+  const key = SessionKey.generate(random.bytes);
+  const serverAddress = { host: '127.0.0.1', port: 60_001 };
+  const clientAddress = { host: '127.0.0.1', port: 50_000 };
+  const connection = new Connection({ role: 'client', key, random: random.bytes, initialSeq: 0n, serverAddress, initialRttMs });
+  const probe = new Connection({ role: 'server', key, random: random.bytes, initialSeq: 0n, initialRttMs });
+  const transport = new Transport<ByteLogState, CounterState, Connection>({
+    connection,
+    initialLocal: ByteLogState.empty(),
+    initialRemote: new CounterState(0),
+    timing: timing ?? {},
+  });
+  const sent: Array<{ at: number; instruction: Instruction }> = [];
+  /** Tick at `now` and decode what went out. */
+  const tick = (now: number): Instruction[] => {
+    const out: Instruction[] = [];
+    for (const datagram of transport.tick(now)) {
+      const instruction = probe.receive(datagram.bytes, clientAddress, now);
+      if (instruction !== undefined) {
+        out.push(instruction);
+        sent.push({ at: now, instruction });
+      }
+    }
+    return out;
+  };
+  /** The probe sends `instruction` to the transport. */
+  const deliver = (instruction: Instruction, now: number) => {
+    for (const datagram of probe.send(instruction, now)) transport.receive(datagram.bytes, serverAddress, now);
+  };
+  return { transport, tick, deliver, sent };
+}
+
+const ack = (ackNum: number, newNum = 1, oldNum = 0): Instruction => ({
+  oldNum,
+  newNum,
+  ackNum,
+  throwawayNum: 0,
+  diff: new Uint8Array(0),
+  chaff: new Uint8Array(0),
+});
+
+describe('TransportTiming', () => {
+  it('refuses knobs that would spin or stall, naming the knob', () => {
+    expect(() => resolveTiming({ sendIntervalMinMs: 0 })).toThrow(/sendIntervalMinMs/);
+    expect(() => resolveTiming({ heartbeatIntervalMs: Infinity })).toThrow(/heartbeatIntervalMs/);
+    expect(() => resolveTiming({ resendBackoff: 0.5 })).toThrow(/resendBackoff/);
+    expect(() => resolveTiming({ sendIntervalMinMs: 300 })).toThrow(/sendIntervalMinMs must not exceed/);
+    expect(resolveTiming(undefined)).toEqual(TSMOSH_TIMING);
+  });
+});
+
+describe('Transport sender', () => {
+  it('says hello at once, then sends a change after the collection interval, diffed from the acknowledged state', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 8 });
+    const [hello] = tick(0);
+    expect(hello).toMatchObject({ oldNum: 0, newNum: 1, ackNum: 0, throwawayNum: 0 });
+    expect(hello!.diff.length).toBe(0);
+    expect(transport.nextWakeup(0)).toBe(3000); // idle: only the heartbeat
+
+    transport.setLocal(ByteLogState.empty().append(text('ab')), 100);
+    expect(transport.nextWakeup(100)).toBe(108);
+    expect(tick(107)).toEqual([]);
+    const [frame] = tick(108);
+    expect(frame).toMatchObject({ newNum: 2, oldNum: 0 });
+    expect(decode(ByteLogState.empty().applyDiff(frame!.diff).held)).toBe('ab');
+
+    // The peer acknowledges 2: the next change is diffed from 2 and carries only the new bytes.
+    deliver(ack(2), 150);
+    transport.setLocal(transport.local.append(text('c')), 200);
+    const [next] = tick(208);
+    expect(next).toMatchObject({ oldNum: 2, newNum: 3, throwawayNum: 2 });
+    expect(decode(next!.diff.subarray(1))).toBe('c');
+  });
+
+  it('paces frames at SRTT/2 from the last data frame, but a first change after idle goes after the collection interval only', () => {
+    const { transport, tick } = facingProbe({ collectionIntervalMs: 8 }, 100);
+    tick(0); // hello
+    expect(transport.sendIntervalMs).toBe(50);
+    transport.setLocal(transport.local.append(text('a')), 1000);
+    expect(tick(1008)).toHaveLength(1);
+    transport.setLocal(transport.local.append(text('b')), 1010);
+    expect(transport.nextWakeup(1010)).toBe(1058); // 1008 + 50
+    expect(tick(1057)).toEqual([]);
+    expect(tick(1058)).toHaveLength(1);
+  });
+
+  it('mosh timing: cold start (250 ms frames, 1 s RTO) and heartbeats hold frames back', () => {
+    const mosh = facingProbe(MOSH_TIMING, 100);
+    expect(mosh.transport.sendIntervalMs).toBe(250);
+    mosh.tick(0); // hello at 0
+    mosh.transport.setLocal(mosh.transport.local.append(text('a')), 10);
+    expect(mosh.transport.nextWakeup(10)).toBe(250);
+    const ours = facingProbe(TSMOSH_TIMING, 100);
+    ours.tick(0);
+    ours.transport.setLocal(ours.transport.local.append(text('a')), 10);
+    expect(ours.transport.nextWakeup(10)).toBe(18);
+  });
+
+  it('resends unacknowledged data on its resend timer, from the acknowledged base, with backoff, and stops when acked', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    tick(0);
+    deliver(ack(1, 1), 100); // peer heard; acked the hello
+    transport.setLocal(transport.local.append(text('x')), 200);
+    const [first] = tick(201);
+    expect(first).toMatchObject({ oldNum: 1, newNum: 2 });
+    // No ack sample yet: RTO (from the connection) + ack delay.
+    const delay = transport.connection.rtt.rto() + TSMOSH_TIMING.ackDelayMs;
+    expect(transport.resendDelayMs).toBe(delay);
+    expect(transport.nextWakeup(202)).toBe(201 + delay);
+    const [resend] = tick(201 + delay);
+    expect(resend).toMatchObject({ oldNum: 1, newNum: 2 }); // same number: idempotent at the receiver
+    expect(transport.stats.resends).toBe(1);
+    expect(transport.resendDelayMs).toBe(Math.min(1000, delay * TSMOSH_TIMING.resendBackoff));
+    deliver(ack(2, 2, 1), 201 + delay + 10);
+    expect(transport.nextWakeup(201 + delay + 10)).toBe(201 + delay + 3000); // heartbeat only
+  });
+
+  it('learns how long the peer takes to acknowledge data and resends on that (Karn: resent frames give no sample)', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    tick(0);
+    deliver(ack(1, 1), 100);
+    let now = 1000;
+    let num = 2;
+    let peerNum = 1;
+    for (let i = 0; i < 20; i++) {
+      transport.setLocal(transport.local.append(text('k')), now);
+      tick(now + 1);
+      deliver(ack(num, ++peerNum, peerNum - 1), now + 1 + 60); // the peer echoes 60 ms after each keystroke
+      num++;
+      now += 500;
+    }
+    // SRTT → 60, RTTVAR → 0: the timer is SRTT + the granularity floor.
+    expect(transport.resendDelayMs).toBeCloseTo(60 + TSMOSH_TIMING.resendMinMs, 0);
+  });
+
+  it('under observed loss sends redundant copies of small frames, within the byte budget', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    tick(0);
+    deliver(ack(1, 1), 50);
+    let now = 100;
+    // Every first transmission is "lost": the resend timer fires each time, then the ack comes.
+    for (let i = 0; i < 20; i++) {
+      transport.setLocal(transport.local.append(text('k')), now);
+      tick(now + 1);
+      now = transport.nextWakeup(now + 1);
+      tick(now);
+      deliver(ack(i + 2, i + 2, i + 1), now + 5); // data state i + 2 acknowledged after its resend
+      now += 100;
+    }
+    expect(transport.lossEstimate).toBeGreaterThan(TSMOSH_TIMING.redundancyLossThreshold);
+    transport.setLocal(transport.local.append(text('z')), now);
+    const copies = tick(now + 1);
+    expect(copies.length).toBe(TSMOSH_TIMING.redundancyMaxCopies);
+    expect(new Set(copies.map((c) => c.newNum)).size).toBe(1);
+    // A frame too big for the budget goes once.
+    const big = new Uint8Array(TSMOSH_TIMING.redundancyMaxExtraBytes + 1).fill(65);
+    transport.setLocal(transport.local.append(big), now + 500);
+    expect(tick(transport.nextWakeup(now + 500))).toHaveLength(1);
+  });
+
+  it('keeps the sent-state list bounded while the peer acknowledges nothing', () => {
+    const { transport, tick } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    let now = 0;
+    for (let i = 0; i < 200; i++) {
+      transport.setLocal(transport.local.append(text('q')), now);
+      now = transport.nextWakeup(now);
+      tick(now);
+    }
+    // 200 frames went out, the last ones paced; the internal list stays at mosh's bound of 32.
+    expect(transport.stats.dataFrames).toBe(199); // the first tick is the hello; the first change rides the second
+    expect((transport as unknown as { sent: unknown[] }).sent.length).toBeLessThanOrEqual(TSMOSH_TIMING.sentStatesMax);
+  });
+
+  it('prospective resend: diffs from the acknowledged state unless that is much larger than from the assumed one', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    tick(0);
+    deliver(ack(1, 1), 10);
+    transport.setLocal(transport.local.append(new Uint8Array(2000).fill(1)), 20);
+    const first = tick(21);
+    expect(first[0]).toMatchObject({ oldNum: 1, newNum: 2 });
+    // Within the delivery window 2 is assumed received; from 1 the diff would be 2000 bytes longer: use 2.
+    transport.setLocal(transport.local.append(text('s')), 30);
+    const [second] = tick(transport.nextWakeup(30));
+    expect(second).toMatchObject({ oldNum: 2, newNum: 3 });
+    // A small state on top of acked 1 (fits the 100-byte slack): the acknowledged base wins.
+    deliver(ack(3, 2, 1), 200);
+    transport.setLocal(transport.local.append(text('t')), 210);
+    const [third] = tick(transport.nextWakeup(210));
+    expect(third).toMatchObject({ oldNum: 3, newNum: 4 });
+  });
+});
+
+describe('Transport receiver', () => {
+  it('applies only onto held states, ignores duplicates, inserts in order and counts every drop without throwing', () => {
+    const { transport, deliver, tick } = facingProbe();
+    tick(0); // the probe learns where the transport is
+    const counter = (n: number) => new CounterState(n);
+    const step = (oldNum: number, newNum: number, from: number, to: number): Instruction => ({
+      oldNum,
+      newNum,
+      ackNum: 0,
+      throwawayNum: 0,
+      diff: counter(to).diffFrom(counter(from)),
+      chaff: new Uint8Array(0),
+    });
+    deliver(step(0, 1, 0, 5), 10);
+    expect(transport.remote.value).toBe(5);
+    expect(transport.remoteNum).toBe(1);
+    deliver(step(0, 1, 0, 5), 11);
+    expect(transport.stats.duplicateStates).toBe(1);
+    deliver(step(7, 8, 9, 10), 12);
+    expect(transport.stats.unknownBaseStates).toBe(1);
+    // A diff made for another base: the state throws RangeError, the transport counts it.
+    deliver({ ...step(1, 2, 4, 6) }, 13);
+    expect(transport.stats.rejectedDiffs).toBe(1);
+    expect(transport.remoteNum).toBe(1);
+    // Reordering: 3 arrives before 2. 3 becomes newest; 2 is stored but does not move the ack.
+    deliver(step(1, 3, 5, 7), 14);
+    deliver(step(1, 2, 5, 6), 15);
+    expect(transport.remote.value).toBe(7);
+    expect(transport.remoteNum).toBe(3);
+    expect(transport.stats.outOfOrderStates).toBe(1);
+    // Hostile numbers from an authentic peer are dropped.
+    transport.receiveInstruction({ ...step(0, 1, 0, 5), newNum: -1 }, 16);
+    transport.receiveInstruction({ ...step(0, 1, 0, 5), oldNum: 1.5 }, 16);
+    expect(transport.stats.malformedInstructions).toBe(2);
+    // Garbage datagrams never reach the transport as instructions.
+    transport.receive(new Uint8Array(100).fill(7), { host: '127.0.0.1', port: 60_001 }, 17);
+    expect(transport.connection.stats.dropUnknownVersion + transport.connection.stats.dropBadTag).toBeGreaterThan(0);
+  });
+
+  it('forgets states below throwawayNum but always keeps the newest', () => {
+    const { transport, deliver, tick } = facingProbe();
+    tick(0);
+    const c = (n: number) => new CounterState(n);
+    deliver({ oldNum: 0, newNum: 1, ackNum: 0, throwawayNum: 0, diff: c(1).diffFrom(c(0)), chaff: new Uint8Array(0) }, 1);
+    deliver({ oldNum: 1, newNum: 2, ackNum: 0, throwawayNum: 1, diff: c(2).diffFrom(c(1)), chaff: new Uint8Array(0) }, 2);
+    // State 0 is gone: a diff based on it is now an unknown base.
+    deliver({ oldNum: 0, newNum: 3, ackNum: 0, throwawayNum: 1, diff: c(3).diffFrom(c(0)), chaff: new Uint8Array(0) }, 3);
+    expect(transport.stats.unknownBaseStates).toBe(1);
+    deliver({ oldNum: 2, newNum: 4, ackNum: 0, throwawayNum: 99, diff: c(4).diffFrom(c(2)), chaff: new Uint8Array(0) }, 4);
+    expect(transport.remote.value).toBe(4);
+  });
+
+  it('acknowledges data after the ack delay, heartbeats not at all, and a long-silent peer at once', () => {
+    const { transport, tick, deliver } = facingProbe();
+    tick(0);
+    const c = (n: number) => new CounterState(n);
+    // First contact: answered at once.
+    deliver({ oldNum: 0, newNum: 1, ackNum: 1, throwawayNum: 0, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 100);
+    expect(transport.nextWakeup(100)).toBe(100);
+    expect(tick(100)[0]!.ackNum).toBe(1);
+    // Data: acknowledged after ackDelayMs.
+    deliver({ oldNum: 1, newNum: 2, ackNum: 1, throwawayNum: 1, diff: c(3).diffFrom(c(0)), chaff: new Uint8Array(0) }, 200);
+    expect(transport.nextWakeup(200)).toBe(300);
+    expect(tick(300)[0]!.ackNum).toBe(2);
+    // A heartbeat (empty diff): no ack of its own.
+    deliver({ oldNum: 2, newNum: 3, ackNum: 2, throwawayNum: 2, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 400);
+    expect(transport.nextWakeup(400)).toBe(3300);
+  });
+});
+
+describe('Transport timers', () => {
+  it('an idle session wakes each side only for heartbeats', () => {
+    const s = session();
+    s.client.setLocal(s.client.local.append(text('hi')), 0);
+    s.simulation.runUntil(2000);
+    expect(decode(s.server.remote.held)).toBe('hi');
+    const before = { ...s.simulation.counters.client, server: s.simulation.counters.server.ticks };
+    s.simulation.runUntil(62_000);
+    const clientTicks = s.simulation.counters.client.ticks - before.ticks;
+    const serverTicks = s.simulation.counters.server.ticks - before.server;
+    // 60 s / 3 s heartbeat = 20 per side, plus at most one more per received heartbeat's neighbourhood (none here).
+    expect(clientTicks).toBeLessThanOrEqual(21);
+    expect(serverTicks).toBeLessThanOrEqual(21);
+    expect(clientTicks).toBeGreaterThanOrEqual(19);
+  });
+
+  it('tick before nextWakeup never sends (property over random schedules)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), kind: fc.constantFrom('key', 'advance', 'peek') }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (script, seed) => {
+          const s = session({ seed, profile: symmetricLink({ delayMs: 30, loss: 0.2, jitterMs: 10 }) });
+          let now = 0;
+          for (const step of script) {
+            now += step.gap;
+            s.simulation.runUntil(now);
+            if (step.kind === 'key') s.client.setLocal(s.client.local.append(text('k')), now);
+            if (step.kind === 'peek') {
+              const wake = s.client.nextWakeup(now);
+              if (wake > now) expect(s.client.tick(Math.min(wake - 0.5, now + 0.25))).toEqual([]);
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('Transport shutdown', () => {
+  it('completes: the peer sees it and acknowledges, the initiator learns it', () => {
+    const s = session();
+    s.simulation.runUntil(500);
+    s.client.startShutdown(500);
+    s.simulation.runUntil(2000, () => s.client.shutdownAcknowledged);
+    expect(s.server.counterpartyShutdown).toBe(true);
+    expect(s.server.counterpartyShutdownAckSent).toBe(true);
+    expect(s.client.shutdownAcknowledged).toBe(true);
+    expect(s.client.shutdownTimedOut).toBe(false);
+    expect(s.client.nextWakeup(s.clock.now)).toBe(Infinity);
+  });
+
+  it('gives up after shutdownMaxTries sends when the peer is gone', () => {
+    const s = session();
+    s.simulation.runUntil(500);
+    s.link.netem.setBlackout(true);
+    s.client.startShutdown(500);
+    s.simulation.runUntil(30_000, () => s.client.shutdownTimedOut);
+    expect(s.client.shutdownTimedOut).toBe(true);
+    expect(s.client.stats.shutdownSends).toBe(TSMOSH_TIMING.shutdownMaxTries);
+    expect(s.clock.now - 500).toBeLessThanOrEqual(TSMOSH_TIMING.shutdownTimeoutMs);
+  });
+});
+
+describe('Transport under a lossy link', () => {
+  it('redundancy stays off on a clean link', () => {
+    const s = session({ profile: symmetricLink({ delayMs: 20 }) });
+    for (let i = 0; i < 50; i++) s.simulation.at(i * 200, (now) => s.client.setLocal(s.client.local.append(text('x')), now));
+    s.simulation.runUntil(12_000);
+    expect(s.client.stats.redundantCopies).toBe(0);
+    expect(s.client.stats.resends).toBe(0);
+    expect(s.server.remote.end).toBe(50);
+  });
+
+  it('input typed during loss arrives exactly once and in order', () => {
+    const s = session({ seed: 5, profile: { up: directionProfile({ delayMs: 40, loss: 0.4 }), down: directionProfile({ delayMs: 40, loss: 0.4 }) } });
+    let typed = '';
+    for (let i = 0; i < 100; i++) {
+      const ch = String.fromCharCode(97 + (i % 26));
+      typed += ch;
+      s.simulation.at(i * 37, (now) => s.client.setLocal(s.client.local.append(text(ch)), now));
+    }
+    s.simulation.runUntil(60_000, () => s.server.remote.end === 100 && s.clock.now > 4000);
+    expect(decode(s.server.remote.held)).toBe(typed);
+    expect(s.client.stats.redundantCopies).toBeGreaterThan(0);
+  });
+});
