@@ -234,6 +234,16 @@ describe('Connection: hostile input never throws, is never accepted, and moves t
     expectBalanced(server.stats);
   });
 
+  it('a forged header with a far-future sequence number does not move the replay window', () => {
+    const { client, server } = establish();
+    const genuine = client.send(instruction({ newNum: 3 }), 1)[0]!.bytes;
+    const forged = genuine.slice();
+    forged.set([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 9);
+    expect(server.receive(forged, CLIENT_B, 2)).toBeUndefined();
+    expect(server.stats.dropBadTag).toBe(1);
+    expect(server.receive(genuine, CLIENT_A, 3)).toEqual(instruction({ newNum: 3 }));
+  });
+
   it('authentic but malformed fragments and instructions (a buggy or hostile keyed peer)', () => {
     const { key, server } = pair();
     let seq = START_SEQ;
