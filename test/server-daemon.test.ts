@@ -100,6 +100,13 @@ describe('tsmosh-server new and the daemon', () => {
     }
     stranger.close();
     await waitUntil(async () => {
+      const listing = await runServer(['list', '--json'], env);
+      const sessionA = (JSON.parse(listing.stdout) as { sessionId: string; drops: Record<string, number> }[]).find(
+        (session) => session.sessionId === forgedKey.sessionIdHex,
+      );
+      return (sessionA?.drops.dropBadTag ?? 0) >= 1;
+    }, 'session A to drop the forged datagram as unauthentic');
+    await waitUntil(async () => {
       const endpoint = (await daemonStatus(env)).endpoints[0]!;
       return endpoint.unknownSession >= before.unknownSession + strangerDatagrams.length && endpoint.malformed >= before.malformed + 1;
     }, 'the daemon to count the strangers');
@@ -180,7 +187,8 @@ function heartbeatFrom(key: SessionKey, port: number): Uint8Array[] {
     role: 'client',
     key,
     random: (n: number) => new Uint8Array(randomBytes(n)),
-    initialSeq: 1n,
+    // Ahead of any real client's clock-derived sequence, so the forgery reaches the authentication check.
+    initialSeq: (BigInt(Date.now()) << 20n) + (1n << 40n),
     serverAddress: { host: '127.0.0.1', port },
   });
   const transport = new Transport<InputStream, ScreenState>({

@@ -46,6 +46,8 @@ export interface SessionInfo {
   readonly clientAddress: string | undefined;
   /** Milliseconds since the last authentic datagram, or undefined if no client has been heard. */
   readonly lastHeardMsAgo: number | undefined;
+  /** Datagrams routed to this session that its Connection dropped (forged, replayed, damaged), by kind. */
+  readonly drops: Readonly<Record<string, number>>;
 }
 
 export interface EndpointInfo {

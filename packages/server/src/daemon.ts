@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { SessionKey } from '@tsmosh/protocol';
+import { SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   listenControl,
@@ -118,6 +118,7 @@ export class Daemon {
         startedAt: session.startedAt.toISOString(),
         clientAddress: client === undefined ? undefined : `${client.host}:${client.port}`,
         lastHeardMsAgo: session.lastHeardMsAgo,
+        drops: dropCounters(session.connectionStats),
       };
     });
   }
@@ -252,6 +253,13 @@ export class Daemon {
     if (this.busy) return;
     for (const listener of this.emptyListeners) listener();
   }
+}
+
+/** The non-zero `drop*` counters of a Connection, e.g. `{ dropBadTag: 3 }`. */
+function dropCounters(stats: ConnectionStats): Record<string, number> {
+  const drops: Record<string, number> = {};
+  for (const [name, value] of Object.entries(stats)) if (name.startsWith('drop') && value !== 0) drops[name] = value;
+  return drops;
 }
 
 function randomSource(length: number): Uint8Array {

@@ -19,7 +19,7 @@ import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNe
  */
 
 const USAGE = `usage: tsmosh-server new [-s] [-p PORT[:PORT2]] [-i ADDR] [-l NAME=VALUE]... [-- command...]
-       tsmosh-server list | status | kill SESSION_ID | daemon
+       tsmosh-server list [--json] | status | kill SESSION_ID | daemon
        tsmosh-server --version | --help
 
   new      start a session in the per-user daemon (started if needed) and print
@@ -224,12 +224,17 @@ async function commandDaemon(): Promise<number> {
   process.exit(0);
 }
 
-async function commandList(): Promise<number> {
+async function commandList(args: readonly string[]): Promise<number> {
   const sessions = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'list' }, CONTROL_TIMEOUT_MS);
+  if (args.includes('--json')) {
+    process.stdout.write(JSON.stringify(sessions) + '\n');
+    return 0;
+  }
   for (const session of sessions) {
     const heard = session.lastHeardMsAgo === undefined ? 'never' : `${Math.round(session.lastHeardMsAgo / 1000)}s ago`;
+    const dropped = Object.values(session.drops).reduce((sum, count) => sum + count, 0);
     process.stdout.write(
-      `${session.sessionId} port ${session.port} pid ${session.pid ?? '-'} client ${session.clientAddress ?? '-'} heard ${heard} ${session.command.join(' ')}\n`,
+      `${session.sessionId} port ${session.port} pid ${session.pid ?? '-'} client ${session.clientAddress ?? '-'} heard ${heard} dropped ${dropped} ${session.command.join(' ')}\n`,
     );
   }
   return 0;
@@ -257,7 +262,7 @@ export default async function main(argv: readonly string[]): Promise<number> {
       case 'daemon':
         return await commandDaemon();
       case 'list':
-        return await commandList();
+        return await commandList(rest);
       case 'status':
         return await commandStatus();
       case 'kill':

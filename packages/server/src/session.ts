@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import {
+  Connection,
+  SessionKey,
+  Transport,
+  type ConnectionStats,
+  type OutgoingDatagram,
+  type PeerAddress,
+} from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import { PtyHost } from './pty-host.js';
@@ -148,7 +155,8 @@ export class Session {
     return heard === undefined ? undefined : Math.max(0, this.clock() - heard);
   }
 
-  get connectionStats(): unknown {
+  /** The session's datagram counters, including every kind of drop (docs/protocol.md). */
+  get connectionStats(): ConnectionStats {
     return this.transport.connection.stats;
   }
 
