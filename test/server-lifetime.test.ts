@@ -15,6 +15,8 @@ import {
   waitUntil,
 } from './server-helpers.js';
 import { readFileSync } from 'node:fs';
+import pty from 'node-pty';
+import { SERVER_BIN } from './server-helpers.js';
 
 describe('session and daemon lifetime', () => {
   let runtime: ReturnType<typeof makeRuntimeDir>;
@@ -103,5 +105,29 @@ describe('session and daemon lifetime', () => {
     await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit on SIGTERM');
     expect(log()).toMatch(/SIGTERM: ending 2 session\(s\)/);
     expect(log()).toMatch(/ended \(killed\)[\s\S]*ended \(killed\)/);
+  });
+
+  it('keeps the session running after the terminal that ran `new` hangs up', async () => {
+    const env = serverEnv(runtime.dir);
+    // `new` in a real pty, as over `ssh -tt`; the shell then waits so we can close the terminal under it.
+    const terminal = pty.spawn('/bin/sh', ['-c', `"${process.execPath}" "${SERVER_BIN}" new -- /bin/sh; exec sleep 600`], {
+      cols: 80,
+      rows: 24,
+      env: env as Record<string, string>,
+    });
+    let output = '';
+    terminal.onData((data) => (output += data));
+    const exited = new Promise<void>((resolve) => terminal.onExit(() => resolve()));
+    await waitUntil(() => /TSMOSH CONNECT \d+ \S+\r?\n/.test(output), 'the CONNECT line in the terminal');
+    const connect = parseConnectLine(/TSMOSH CONNECT \d+ \S+/.exec(output)![0] + '\n');
+    daemonPid = (await daemonStatus(env)).pid;
+    // Hang up: the terminal's session gets SIGHUP, as when an SSH connection drops.
+    terminal.kill('SIGHUP');
+    await exited;
+    const client = new TestClient(connect);
+    clients.push(client);
+    client.type('echo still$((40+2))\r');
+    await client.waitForScreen((text) => /^still42$/m.test(text), 'the session to answer after the hangup');
+    expect(isAlive(daemonPid)).toBe(true);
   });
 });
