@@ -1,0 +1,989 @@
+/**
+ * The renderer: the escape bytes that turn a real, xterm-compatible terminal showing one Framebuffer into one
+ * showing another.
+ *
+ * It keeps a model of the local terminal (cells, soft-wrap flags, cursor, pen) and edits that model with the same
+ * operations it emits, so every decision is made against what the terminal really holds, not what we hope it
+ * holds. Each frame is drawn once without scrolling and once per plausible scroll, and the shortest wins.
+ *
+ * Input may come from the network: malformed cells (bad widths, control characters, orphaned wide-character
+ * halves, impossible colours) are normalised, never thrown on, and never let escape sequences through.
+ */
+import {
+  COLOR_DEFAULT,
+  DEFAULT_MODES,
+  type Cell,
+  type ClipboardWrite,
+  type Color,
+  type CursorStyle,
+  type Framebuffer,
+  type MouseEncoding,
+  type MouseTracking,
+  type Row,
+  type TerminalModes,
+} from './framebuffer.js';
+import { absoluteMove, cheapestMove } from './cursor-moves.js';
+import { DEFAULT_PEN, sanitizePen, sgrTransition, type Pen } from './sgr.js';
+
+/** Longest text one cell may carry, in UTF-16 units: room for a base and many marks, but bounded output. */
+const MAX_CELL_TEXT_UNITS = 64;
+/** How many scroll shifts to try per frame (each costs one trial render): the two best-voted cover real programs. */
+const SCROLL_CANDIDATES = 2;
+/**
+ * Bytes a full-screen scroll by line feeds may cost beyond SU and still be chosen: LF pushes the top line into
+ * the local terminal's own scrollback (which native scrollback will use), SU does not.
+ */
+const LINE_FEED_SCROLL_BIAS_BYTES = 4;
+/**
+ * Updates shorter than this (bytes) do not hide the cursor: a terminal takes one small write in one read and
+ * paints it whole, so the 12 bytes of ?25l/?25h would buy nothing. Longer ones may be split across paints.
+ */
+const HIDE_CURSOR_MIN_BYTES = 48;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cells: normalisation and classification
+
+/** A cell whose contents in the terminal are not known; equal to nothing, so it is always redrawn. */
+const UNKNOWN_CELL: Cell = Object.freeze({ text: '\u{10FFFF}', width: 1, fg: -1, bg: -1, attrs: -1 });
+
+const erasedCells = new Map<Color, Cell>();
+/** What ECH/EL/ED/scrolling leave behind: no text, default foreground, no attributes, the pen's background. */
+function erasedCell(bg: Color): Cell {
+  let cell = erasedCells.get(bg);
+  if (cell === undefined) {
+    cell = Object.freeze({ text: '', width: 1, fg: COLOR_DEFAULT, bg, attrs: 0 });
+    if (erasedCells.size < 1024) erasedCells.set(bg, cell);
+  }
+  return cell;
+}
+
+function isErased(cell: Cell): boolean {
+  return cell.text === '' && cell.width === 1 && cell.fg === COLOR_DEFAULT && cell.attrs === 0;
+}
+
+function erasePen(bg: Color): Pen {
+  return { fg: COLOR_DEFAULT, bg, attrs: 0 };
+}
+
+/**
+ * Characters that attach to the one before them instead of taking a cell: combining marks, variation selectors,
+ * and format characters such as the zero-width joiner (xterm stores these with the preceding character).
+ */
+const ATTACHING = /^[\p{M}\p{Cf}]$/u;
+/** Never printed: controls (C0, DEL, C1), lone surrogates, line and paragraph separators. */
+const UNPRINTABLE = /^[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]$/u;
+
+/**
+ * One grapheme a cell can hold: a printable base character and the marks that follow it. Everything else goes:
+ * controls (they would be commands to the local terminal), a second base character (it would take another
+ * column behind the renderer's back), leading marks (they would join the neighbour) and excess length.
+ */
+function sanitizeText(text: unknown): string {
+  if (typeof text !== 'string') return '';
+  if (text.length === 1) {
+    const code = text.charCodeAt(0);
+    if (code >= 0x20 && code < 0x7f) return text;
+  }
+  let out = '';
+  for (const ch of text) {
+    if (UNPRINTABLE.test(ch)) continue;
+    const mark = ATTACHING.test(ch);
+    if (out === '' ? mark : !mark) {
+      if (out === '') continue;
+      break;
+    }
+    if (out.length + ch.length > MAX_CELL_TEXT_UNITS) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * True when the local terminal will surely advance exactly one column for this text: a single code point from
+ * scripts no width table disagrees about. After anything else the renderer stops trusting relative column moves,
+ * so a terminal with a different emoji or CJK width table is repaired at the next absolute move.
+ */
+function hasCertainWidth(cell: Cell): boolean {
+  if (cell.width !== 1) return false;
+  const text = cell.text;
+  if (text.length !== 1) return false;
+  const code = text.charCodeAt(0);
+  return (code >= 0x20 && code < 0x7f) || (code >= 0xa0 && code < 0x300) || (code >= 0x2500 && code < 0x25a0);
+}
+
+function normalisedCell(raw: Cell | undefined, width: 0 | 1 | 2, text: string): Cell {
+  const pen = sanitizePen(raw ?? DEFAULT_PEN);
+  if (width === 1 && text === '') {
+    // An empty cell is made by erasing, which cannot give it a foreground or attributes: show those as a space.
+    if (pen.fg === COLOR_DEFAULT && pen.attrs === 0) return erasedCell(pen.bg);
+    text = ' ';
+  }
+  if (raw !== undefined && raw.text === text && raw.width === width && raw.fg === pen.fg && raw.bg === pen.bg && raw.attrs === pen.attrs) {
+    return raw;
+  }
+  return { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs };
+}
+
+interface SanitizedRow {
+  readonly cols: number;
+  readonly cells: readonly Cell[];
+}
+const sanitizedRows = new WeakMap<Row, SanitizedRow>();
+
+/**
+ * The row as the terminal can show it, exactly `cols` cells: every wide character is a width-2 cell followed by
+ * its width-0 half (same rendition), orphaned halves and wide characters that do not fit become blanks, and text
+ * is safe to print. Cached per Row object: snapshots share unchanged rows, so this runs once per row change.
+ */
+export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
+  const cached = sanitizedRows.get(row);
+  if (cached !== undefined && cached.cols === cols) return cached.cells;
+  const source = Array.isArray(row.cells) ? row.cells : [];
+  const cells: Cell[] = new Array<Cell>(cols);
+  let changed = source.length !== cols;
+  for (let x = 0; x < cols; x++) {
+    const raw = source[x] as Cell | undefined;
+    const text = sanitizeText(raw?.text);
+    let cell: Cell;
+    if (raw?.width === 2 && text !== '' && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
+      cell = normalisedCell(raw, 2, text);
+      const half: Cell = { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
+      const rawHalf = source[x + 1]!;
+      cells[x + 1] =
+        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs
+          ? rawHalf
+          : half;
+      if (cells[x + 1] !== rawHalf) changed = true;
+      cells[x] = cell;
+      if (cell !== raw) changed = true;
+      x++;
+      continue;
+    }
+    // Width 1, or a malformed cell (wide without its half, orphaned half, unknown width): one column.
+    cell = normalisedCell(raw, 1, raw?.width === 1 ? text : '');
+    cells[x] = cell;
+    if (cell !== raw) changed = true;
+  }
+  const result = changed ? cells : (source as readonly Cell[]);
+  sanitizedRows.set(row, { cols, cells: result });
+  return result;
+}
+
+const rowKeys = new WeakMap<readonly Cell[], string>();
+/** A string equal for two rows exactly when their cells are equal; used to find rows that moved. */
+function rowKey(cells: readonly Cell[]): string {
+  let key = rowKeys.get(cells);
+  if (key === undefined) {
+    key = '';
+    for (const c of cells) key += `${c.text}\u0000${c.width},${c.fg},${c.bg},${c.attrs}\u0001`;
+    rowKeys.set(cells, key);
+  }
+  return key;
+}
+
+function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
+  if (a === b) return true;
+  for (let x = 0; x < a.length; x++) {
+    const p = a[x]!;
+    const q = b[x]!;
+    if (p !== q && !(p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function cellsSame(p: Cell, q: Cell): boolean {
+  return p === q || (p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs);
+}
+
+const blankLines = new Map<string, readonly Cell[]>();
+function erasedLine(cols: number, bg: Color): readonly Cell[] {
+  const key = `${cols}:${bg}`;
+  let line = blankLines.get(key);
+  if (line === undefined) {
+    line = Object.freeze(new Array<Cell>(cols).fill(erasedCell(bg)));
+    if (blankLines.size < 256) blankLines.set(key, line);
+  }
+  return line;
+}
+
+/** If every cell of `cells` is erased with one background, that background; otherwise undefined. */
+function uniformErasedBackground(cells: readonly Cell[]): Color | undefined {
+  const first = cells[0]!;
+  if (!isErased(first)) return undefined;
+  for (const c of cells) if (!isErased(c) || c.bg !== first.bg) return undefined;
+  return first.bg;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model of the local terminal, and the operations that edit it and emit bytes together
+
+interface Target {
+  readonly cols: number;
+  readonly rows: number;
+  readonly lines: readonly (readonly Cell[])[];
+  /** wantContinues[y]: row y must be a soft-wrap continuation of row y-1 (the terminal's wrap flag on line y). */
+  readonly wantContinues: readonly boolean[];
+  /** The first row from which every row is erased with one background and unwrapped, or `rows` if none. */
+  readonly blankFrom: number;
+  readonly blankFromBg: Color;
+}
+
+class TerminalModel {
+  out = '';
+  /** A cursor move (not a write) was emitted: the cursor would visibly jump if shown. */
+  moved = false;
+  /** Length of `out` before the final cursor placement, and that placement (see drawPlan). */
+  bodyLength = 0;
+  finalMove = '';
+  /** Line arrays this model created and may edit in place; everything else is shared and copied on write. */
+  private readonly owned = new Set<readonly Cell[]>();
+
+  constructor(
+    readonly cols: number,
+    readonly rows: number,
+    public lines: (readonly Cell[])[],
+    /** continues[y]: line y is a soft-wrap continuation of line y-1 (xterm's `isWrapped`). */
+    public continues: boolean[],
+    public x: number | undefined,
+    public y: number | undefined,
+    /** After writing the last column: the next printable character wraps. `x` is undefined meanwhile. */
+    public pendingWrap: boolean,
+    public pen: Pen | undefined,
+  ) {}
+
+  clone(): TerminalModel {
+    const copy = new TerminalModel(this.cols, this.rows, this.lines.slice(), this.continues.slice(), this.x, this.y, this.pendingWrap, this.pen);
+    copy.out = this.out;
+    copy.moved = this.moved;
+    return copy;
+  }
+
+  private writable(y: number): Cell[] {
+    const line = this.lines[y]!;
+    // Lines shared with a Framebuffer, a cache or another plan: copy before the first write.
+    if (!this.owned.has(line)) {
+      const copy = line.slice();
+      this.owned.add(copy);
+      this.lines[y] = copy;
+      return copy;
+    }
+    return line as Cell[];
+  }
+
+  moveTo(x: number, y: number): void {
+    // LF clears the wrap flag of each line it enters (xterm.js): use it only where no flag would be lost.
+    let lineFeeds = true;
+    if (this.y !== undefined) for (let row = this.y + 1; row <= y; row++) if (this.continues[row]) lineFeeds = false;
+    const move = cheapestMove({ x: this.pendingWrap ? undefined : this.x, y: this.y }, x, y, lineFeeds);
+    if (move !== '') {
+      this.out += move;
+      this.moved = true;
+    }
+    this.x = x;
+    this.y = y;
+    this.pendingWrap = false;
+  }
+
+  setPen(pen: Pen): void {
+    this.out += sgrTransition(this.pen, pen);
+    this.pen = pen;
+  }
+
+  /** Overwrite [from, to) of line y in the model, invalidating wide-character halves cut at either edge. */
+  private store(y: number, from: number, cells: readonly Cell[]): void {
+    const line = this.writable(y);
+    const to = from + cells.length;
+    if (from > 0 && line[from]!.width === 0) line[from - 1] = UNKNOWN_CELL;
+    if (to < this.cols && line[to - 1]!.width === 2 && line[to]!.width === 0) line[to] = UNKNOWN_CELL;
+    for (let i = 0; i < cells.length; i++) line[from + i] = cells[i]!;
+  }
+
+  /** Print one cell (and its width-0 half) at the cursor, which must be there or pending a wrap into line y. */
+  print(cell: Cell, half: Cell | undefined): void {
+    if (this.pendingWrap) {
+      // The terminal wraps before printing: the new line becomes a continuation of the old one.
+      this.y = this.y! + 1;
+      this.x = 0;
+      this.pendingWrap = false;
+      this.continues[this.y] = true;
+    }
+    const x = this.x!;
+    const y = this.y!;
+    this.out += cell.text;
+    this.store(y, x, half === undefined ? [cell] : [cell, half]);
+    const next = x + cell.width;
+    if (next >= this.cols) {
+      this.pendingWrap = true;
+      this.x = undefined;
+    } else {
+      this.x = hasCertainWidth(cell) ? next : undefined;
+    }
+  }
+
+  /**
+   * Print a wide character at the last column: the terminal erases that column (with the pen's background),
+   * wraps, and prints the character at the start of the next line, which becomes a continuation.
+   */
+  printWideAtLastColumn(cell: Cell, half: Cell): void {
+    const y = this.y!;
+    this.out += cell.text;
+    this.store(y, this.cols - 1, [erasedCell(this.pen!.bg)]);
+    this.continues[y + 1] = true;
+    this.store(y + 1, 0, [cell, half]);
+    this.y = y + 1;
+    // Wide text: the column is not certain (see hasCertainWidth); a two-column screen is full again.
+    this.x = undefined;
+    this.pendingWrap = this.cols <= 2;
+  }
+
+  /** ECH: erase n cells from the cursor, which stays. */
+  eraseChars(n: number): void {
+    this.out += n === 1 ? '\x1b[X' : `\x1b[${n}X`;
+    this.store(this.y!, this.x!, new Array<Cell>(n).fill(erasedCell(this.pen!.bg)));
+  }
+
+  /** EL 0: erase to the end of the line. At column 0 the terminal also forgets that the line continued another. */
+  eraseLine(): void {
+    this.out += '\x1b[K';
+    const x = this.x!;
+    const y = this.y!;
+    this.store(y, x, new Array<Cell>(this.cols - x).fill(erasedCell(this.pen!.bg)));
+    if (x === 0) this.continues[y] = false;
+  }
+
+  /** ED 0: erase to the end of the screen. Lines below lose their wrap flags. */
+  eraseBelow(): void {
+    this.out += '\x1b[J';
+    const x = this.x!;
+    const y = this.y!;
+    this.store(y, x, new Array<Cell>(this.cols - x).fill(erasedCell(this.pen!.bg)));
+    if (x === 0) this.continues[y] = false;
+    const blank = erasedLine(this.cols, this.pen!.bg);
+    for (let row = y + 1; row < this.rows; row++) {
+      this.lines[row] = blank;
+      this.continues[row] = false;
+    }
+  }
+
+  /** Shift lines [top, bottom] up by n (n > 0) or down by -n, as SU/SD/LF/RI do, bringing in erased lines. */
+  shiftLines(top: number, bottom: number, n: number): void {
+    const blank = erasedLine(this.cols, this.pen!.bg);
+    const lines = this.lines.slice(top, bottom + 1);
+    const continues = this.continues.slice(top, bottom + 1);
+    const height = bottom - top + 1;
+    for (let i = 0; i < height; i++) {
+      const source = i + n;
+      const inside = source >= 0 && source < height;
+      this.lines[top + i] = inside ? lines[source]! : blank;
+      this.continues[top + i] = inside ? continues[source]! : false;
+    }
+    this.continues[0] = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Drawing rows
+
+/** Draw what differs between the model's line y and the target, cheapest way first. */
+function drawRow(model: TerminalModel, target: Target, y: number): void {
+  const cols = target.cols;
+  const want = target.lines[y]!;
+
+  // Bulk erase: everything from here down is blank with one background, and some of it is not yet.
+  if (y >= target.blankFrom && !target.wantContinues[y]) {
+    let stale = 0;
+    for (let row = y; row < target.rows && stale < 2; row++) {
+      if (!cellRowsEqual(model.lines[row]!, target.lines[row]!) || model.continues[row]) stale++;
+    }
+    if (stale >= 2) {
+      model.moveTo(0, y);
+      model.setPen(erasePen(target.blankFromBg));
+      model.eraseBelow();
+      return;
+    }
+  }
+
+  // The terminal holds a wrap flag the target does not: only erasing the line from column 0 clears it.
+  if (model.continues[y] && !target.wantContinues[y]) {
+    model.moveTo(0, y);
+    const tailBg = want[cols - 1]!;
+    model.setPen(erasePen(isErased(tailBg) ? tailBg.bg : COLOR_DEFAULT));
+    model.eraseLine();
+  }
+
+  const needsContinuation = y + 1 < target.rows && target.wantContinues[y + 1]! && !model.continues[y + 1];
+  drawCells(model, target, y, needsContinuation);
+  if (needsContinuation) {
+    continueIntoNextLine(model, target, y);
+    // The wrap may have left a placeholder at the end of this line: put the real cell there.
+    drawCells(model, target, y, false);
+  }
+}
+
+/** Column where the row's trailing run of erased cells (all one background) begins; `cols` if none. */
+function erasedTailStart(cells: readonly Cell[]): number {
+  let x = cells.length;
+  const last = cells[x - 1]!;
+  if (!isErased(last)) return x;
+  while (x > 0 && isErased(cells[x - 1]!) && cells[x - 1]!.bg === last.bg) x--;
+  return x;
+}
+
+function drawCells(model: TerminalModel, target: Target, y: number, forceLastUnit: boolean): void {
+  const cols = target.cols;
+  const want = target.lines[y]!;
+  const have = model.lines[y]!;
+  if (have === want || (!forceLastUnit && cellRowsEqual(have, want))) return;
+
+  // Changed columns, widened so no span starts or ends inside a wide character on the screen or in the target.
+  const changed = new Array<boolean>(cols).fill(false);
+  let any = false;
+  for (let x = 0; x < cols; x++) {
+    if (!cellsSame(have[x]!, want[x]!)) {
+      changed[x] = true;
+      any = true;
+    }
+  }
+  if (forceLastUnit && !isErased(want[cols - 1]!)) {
+    // The wrap needs the last character printed even when it is already there.
+    changed[cols - 1] = true;
+    any = true;
+  }
+  if (!any) return;
+  for (let x = 0; x < cols; x++) {
+    if (!changed[x]) continue;
+    let start = x;
+    while (start > 0 && (have[start]!.width === 0 || want[start]!.width === 0)) start--;
+    let end = x + 1;
+    while (end < cols && (have[end]!.width === 0 || want[end]!.width === 0)) end++;
+    for (let i = start; i < end; i++) changed[i] = true;
+  }
+
+  const tailStart = erasedTailStart(want);
+  // Erasing from column 0 would clear a wrap flag the target wants kept.
+  const mayEraseLine = (x: number) => !(x === 0 && target.wantContinues[y]);
+  let x = 0;
+  while (x < cols) {
+    if (!changed[x]) {
+      x++;
+      continue;
+    }
+    const cell = want[x]!;
+    if (isErased(cell)) {
+      if (x >= tailStart && mayEraseLine(x)) {
+        model.moveTo(x, y);
+        model.setPen(erasePen(cell.bg));
+        const bulk = y + 1 >= target.blankFrom && !target.wantContinues[y + 1] && target.blankFromBg === cell.bg;
+        if (bulk && y + 1 < target.rows) model.eraseBelow();
+        else model.eraseLine();
+        return;
+      }
+      let end = x + 1;
+      while (end < cols && changed[end] && isErased(want[end]!) && want[end]!.bg === cell.bg) end++;
+      model.moveTo(x, y);
+      model.setPen(erasePen(cell.bg));
+      model.eraseChars(end - x);
+      x = end;
+      continue;
+    }
+    reach(model, target, x, y, cell);
+    model.setPen(cell);
+    model.print(cell, cell.width === 2 ? want[x + 1] : undefined);
+    x += cell.width;
+  }
+}
+
+/**
+ * Bring the cursor to (x, y) before printing `next`: by a cursor move, by reprinting the unchanged cells in
+ * between when that is shorter, or by nothing when a pending wrap lands exactly there and a wrap is wanted.
+ */
+function reach(model: TerminalModel, target: Target, x: number, y: number, next: Pen): void {
+  if (model.pendingWrap) {
+    if (x === 0 && model.y === y - 1 && target.wantContinues[y]) return;
+    model.moveTo(x, y);
+    return;
+  }
+  if (model.x === x && model.y === y) return;
+  const fromX = model.x;
+  if (fromX !== undefined && model.y === y && fromX < x) {
+    const gap = reprintCost(model, target.lines[y]!, fromX, x);
+    if (gap !== undefined) {
+      const viaMove = cheapestMove({ x: fromX, y }, x, y).length + sgrTransition(model.pen, next).length;
+      const viaGap = gap.text.length + sgrTransition(gap.pen, next).length;
+      if (viaGap <= viaMove) {
+        const want = target.lines[y]!;
+        for (let i = fromX; i < x; ) {
+          const cell = want[i]!;
+          model.setPen(cell);
+          model.print(cell, cell.width === 2 ? want[i + 1] : undefined);
+          i += cell.width;
+        }
+        if (model.x === x) return;
+        model.moveTo(x, y);
+        return;
+      }
+    }
+  }
+  model.moveTo(x, y);
+}
+
+/** Bytes to reprint cells [from, to) of an unchanged stretch, or undefined if it holds cells printing cannot make. */
+function reprintCost(model: TerminalModel, cells: readonly Cell[], from: number, to: number): { text: string; pen: Pen | undefined } | undefined {
+  if (to - from > 8) return undefined; // a longer gap is never cheaper than a 4–5 byte move
+  let text = '';
+  let pen = model.pen;
+  for (let i = from; i < to; ) {
+    const cell = cells[i]!;
+    if (cell.width === 0 || isErased(cell)) return undefined;
+    text += sgrTransition(pen, cell) + cell.text;
+    pen = cell;
+    i += cell.width;
+  }
+  return { text, pen };
+}
+
+/**
+ * Make line y+1 a soft-wrap continuation of line y the only way a terminal allows: print the last column of line
+ * y and then the first character of line y+1, so the terminal wraps by itself (and copy/select joins the lines).
+ */
+function continueIntoNextLine(model: TerminalModel, target: Target, y: number): void {
+  const cols = target.cols;
+  const line = target.lines[y]!;
+  const nextLine = target.lines[y + 1]!;
+  const first = nextLine[0]!;
+  if (!model.pendingWrap || model.y !== y) {
+    const lastUnit = line[cols - 1]!.width === 0 ? cols - 2 : cols - 1;
+    const last = line[lastUnit]!;
+    if (isErased(last) && first.width === 2) {
+      // A wide character that did not fit: printed at the last column, the terminal leaves that column erased.
+      model.moveTo(cols - 1, y);
+      model.setPen(first);
+      model.printWideAtLastColumn(first, nextLine[1]!);
+      return;
+    }
+    model.moveTo(lastUnit, y);
+    if (isErased(last)) {
+      // Something must be printed to arm the wrap; drawCells puts the erased cell back afterwards.
+      model.setPen(erasePen(last.bg));
+      model.print({ text: ' ', width: 1, fg: COLOR_DEFAULT, bg: last.bg, attrs: 0 }, undefined);
+    } else {
+      model.setPen(last);
+      model.print(last, last.width === 2 ? line[lastUnit + 1] : undefined);
+    }
+  }
+  if (isErased(first)) {
+    model.setPen(erasePen(first.bg));
+    model.print({ text: ' ', width: 1, fg: COLOR_DEFAULT, bg: first.bg, attrs: 0 }, undefined);
+  } else {
+    model.setPen(first);
+    model.print(first, first.width === 2 ? nextLine[1] : undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scrolling
+
+interface Scroll {
+  readonly top: number;
+  readonly bottom: number;
+  /** Lines moved up (positive, as SU/LF) or down (negative, as SD/RI). */
+  readonly shift: number;
+}
+
+/** Shifts that would line up the most changed, non-blank target rows with rows already on the screen. */
+function scrollCandidates(model: TerminalModel, target: Target): Scroll[] {
+  const rows = target.rows;
+  const positions = new Map<string, number[]>();
+  for (let y = 0; y < rows; y++) {
+    const key = rowKey(model.lines[y]!);
+    const list = positions.get(key);
+    if (list === undefined) positions.set(key, [y]);
+    else if (list.length < 4) list.push(y);
+  }
+  const votes = new Map<number, number>();
+  for (let y = 0; y < rows; y++) {
+    const want = target.lines[y]!;
+    if (cellRowsEqual(model.lines[y]!, want) || uniformErasedBackground(want) !== undefined) continue;
+    for (const from of positions.get(rowKey(want)) ?? []) {
+      if (from !== y) votes.set(from - y, (votes.get(from - y) ?? 0) + 1);
+    }
+  }
+  const shifts = [...votes.entries()].sort((a, b) => b[1] - a[1] || Math.abs(a[0]) - Math.abs(b[0]));
+  const scrolls: Scroll[] = [];
+  for (const [shift] of shifts.slice(0, SCROLL_CANDIDATES)) {
+    // The longest run of target rows that the shift lines up with screen rows.
+    let bestStart = 0;
+    let bestLength = 0;
+    let runStart = -1;
+    for (let y = 0; y <= rows; y++) {
+      const from = y + shift;
+      const matches = y < rows && from >= 0 && from < rows && rowKey(target.lines[y]!) === rowKey(model.lines[from]!);
+      if (matches && runStart < 0) runStart = y;
+      if (!matches && runStart >= 0) {
+        if (y - runStart > bestLength) {
+          bestStart = runStart;
+          bestLength = y - runStart;
+        }
+        runStart = -1;
+      }
+    }
+    if (bestLength === 0) continue;
+    const lastRow = bestStart + bestLength - 1;
+    scrolls.push(shift > 0 ? { top: bestStart, bottom: lastRow + shift, shift } : { top: bestStart + shift, bottom: lastRow, shift });
+  }
+  return scrolls;
+}
+
+function csiCount(n: number, final: string): string {
+  return n === 1 ? `\x1b[${final}` : `\x1b[${n}${final}`;
+}
+
+function emitScroll(model: TerminalModel, scroll: Scroll): void {
+  const { top, bottom, shift } = scroll;
+  const lines = Math.abs(shift);
+  // Lines scrolled in take the pen's background; start them default so blank rows need no repair.
+  model.setPen(model.pen === undefined ? DEFAULT_PEN : { ...model.pen, bg: COLOR_DEFAULT });
+  const fullScreen = top === 0 && bottom === model.rows - 1;
+  if (fullScreen) {
+    const edge = shift > 0 ? model.rows - 1 : 0;
+    const step = shift > 0 ? '\n' : '\x1bM';
+    const keepX = model.pendingWrap || model.x === undefined ? 0 : model.x;
+    const viaEdge = cheapestMove({ x: model.pendingWrap ? undefined : model.x, y: model.y }, keepX, edge) + step.repeat(lines);
+    const viaCsi = csiCount(lines, shift > 0 ? 'S' : 'T');
+    const bias = shift > 0 ? LINE_FEED_SCROLL_BIAS_BYTES : 0;
+    if (viaEdge.length <= viaCsi.length + bias) {
+      model.moveTo(keepX, edge);
+      model.out += step.repeat(lines);
+    } else {
+      model.out += viaCsi;
+    }
+    model.moved = true;
+    model.shiftLines(top, bottom, shift);
+    return;
+  }
+  // DECSTBM homes the cursor, both when set and when reset.
+  const region = bottom === model.rows - 1 ? `\x1b[${top + 1}r` : `\x1b[${top + 1};${bottom + 1}r`;
+  model.out += region + csiCount(lines, shift > 0 ? 'S' : 'T') + '\x1b[r';
+  model.moved = true;
+  model.shiftLines(top, bottom, shift);
+  model.x = 0;
+  model.y = 0;
+  model.pendingWrap = false;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Modes, title, clipboard, cursor
+
+const MOUSE_TRACKING_MODES: Record<Exclude<MouseTracking, 'none'>, number> = { x10: 9, vt200: 1000, drag: 1002, any: 1003 };
+const MOUSE_ENCODING_MODES: Record<Exclude<MouseEncoding, 'default'>, number> = { utf8: 1005, sgr: 1006, urxvt: 1015, 'sgr-pixels': 1016 };
+/** Every private mode the renderer may set; exit() resets them all in one sequence. */
+const ALL_PRIVATE_MODES = [1, 5, 9, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004];
+
+function sanitizeModes(modes: TerminalModes | undefined): TerminalModes {
+  const m = modes ?? DEFAULT_MODES;
+  const tracking = Object.hasOwn(MOUSE_TRACKING_MODES, m.mouseTracking) ? m.mouseTracking : 'none';
+  const encoding = Object.hasOwn(MOUSE_ENCODING_MODES, m.mouseEncoding) ? m.mouseEncoding : 'default';
+  const kitty = Number.isInteger(m.kittyKeyboardFlags) && m.kittyKeyboardFlags > 0 ? m.kittyKeyboardFlags & 0x1f : 0;
+  const modifyOtherKeys = m.modifyOtherKeys === 1 || m.modifyOtherKeys === 2 ? m.modifyOtherKeys : 0;
+  return {
+    applicationCursorKeys: m.applicationCursorKeys === true,
+    applicationKeypad: m.applicationKeypad === true,
+    bracketedPaste: m.bracketedPaste === true,
+    mouseTracking: tracking,
+    mouseEncoding: encoding,
+    focusReporting: m.focusReporting === true,
+    kittyKeyboardFlags: kitty,
+    modifyOtherKeys,
+    reverseVideo: m.reverseVideo === true,
+  };
+}
+
+/** DECSET/DECRST for the standard modes that differ (all of them when `from` is unknown). */
+function modeChanges(from: TerminalModes | undefined, to: TerminalModes): string {
+  const set: number[] = [];
+  const reset: number[] = [];
+  const flag = (mode: number, was: boolean | undefined, is: boolean) => {
+    if (was !== is) (is ? set : reset).push(mode);
+  };
+  flag(1, from?.applicationCursorKeys, to.applicationCursorKeys);
+  flag(5, from?.reverseVideo, to.reverseVideo);
+  flag(1004, from?.focusReporting, to.focusReporting);
+  flag(2004, from?.bracketedPaste, to.bracketedPaste);
+  if (from === undefined) {
+    for (const [name, mode] of Object.entries(MOUSE_TRACKING_MODES)) if (name !== to.mouseTracking) reset.push(mode);
+    if (to.mouseTracking !== 'none') set.push(MOUSE_TRACKING_MODES[to.mouseTracking]);
+    for (const [name, mode] of Object.entries(MOUSE_ENCODING_MODES)) if (name !== to.mouseEncoding) reset.push(mode);
+    if (to.mouseEncoding !== 'default') set.push(MOUSE_ENCODING_MODES[to.mouseEncoding]);
+  } else {
+    if (from.mouseTracking !== to.mouseTracking) {
+      // Setting a tracking mode replaces the active one; only switching off needs a reset.
+      if (to.mouseTracking !== 'none') set.push(MOUSE_TRACKING_MODES[to.mouseTracking]);
+      else reset.push(MOUSE_TRACKING_MODES[from.mouseTracking as Exclude<MouseTracking, 'none'>]);
+    }
+    if (from.mouseEncoding !== to.mouseEncoding) {
+      // Encodings are independent flags with a precedence: clear the old one before setting the new.
+      if (from.mouseEncoding !== 'default') reset.push(MOUSE_ENCODING_MODES[from.mouseEncoding]);
+      if (to.mouseEncoding !== 'default') set.push(MOUSE_ENCODING_MODES[to.mouseEncoding]);
+    }
+  }
+  let out = '';
+  if (reset.length > 0) out += `\x1b[?${reset.join(';')}l`;
+  if (set.length > 0) out += `\x1b[?${set.join(';')}h`;
+  if (from === undefined || from.applicationKeypad !== to.applicationKeypad) out += to.applicationKeypad ? '\x1b=' : '\x1b>';
+  return out;
+}
+
+/** Window titles are shown by the local terminal: keep only printable text, bounded. */
+function sanitizeTitle(title: unknown): string {
+  if (typeof title !== 'string') return '';
+  let out = '';
+  for (const ch of title) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+    if (out.length + ch.length > 1024) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** OSC 52 copy only (never a query, which would read the user's clipboard), with a strictly base64 payload. */
+function clipboardSequence(write: ClipboardWrite): string {
+  if (typeof write.selection !== 'string' || !/^[cpqs0-7]*$/.test(write.selection)) return '';
+  if (typeof write.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(write.data)) return '';
+  return `\x1b]52;${write.selection};${write.data}\x07`;
+}
+
+function cursorShapeCode(style: CursorStyle, blink: boolean): number {
+  const base = style === 'underline' ? 3 : style === 'bar' ? 5 : 1;
+  const code = blink ? base : base + 1;
+  // Blinking block is the model's default cursor: ask for the user's own default (0) rather than forcing one.
+  return code === 1 ? 0 : code;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Renderer
+
+/**
+ * Turns framebuffer pairs into escape bytes for one local terminal. It belongs to that terminal: besides the
+ * framebuffers it is given, it remembers what it sent that a framebuffer does not describe (the pen it left, the
+ * keyboard protocol it pushed, the title stack, the cursor shape, bells and clipboard writes already delivered),
+ * so exit() can restore everything and a full repaint does not replay a bell or an old clipboard write.
+ */
+export class Renderer {
+  private lastDrawn: Framebuffer | undefined;
+  private lastPen: Pen | undefined;
+  private bellCount: number | undefined;
+  private clipboardGeneration: number | undefined;
+  private title: string | undefined;
+  private titlePushed = false;
+  private kittyFlags = 0;
+  private kittyPushed = false;
+  private modifyOtherKeys: 0 | 1 | 2 | undefined;
+  private cursorShape: number | undefined;
+
+  /** What a client writes once before the first frame: a clean pen, whole-screen scrolling, autowrap, clear. */
+  enter(): string {
+    // SGR reset; DECSTBM reset (homes); origin mode off; autowrap on; insert mode and LNM off; clear.
+    return '\x1b[m\x1b[r\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l\x1b[H\x1b[2J';
+  }
+
+  /**
+   * Bytes that turn the terminal showing `previous` (undefined: unknown, repaint everything) into one showing
+   * `next`.
+   */
+  render(previous: Framebuffer | undefined, next: Framebuffer): string {
+    if (previous === next) return '';
+    const cols = next.cols;
+    const rows = next.rows;
+    const repaint = previous === undefined || previous.cols !== cols || previous.rows !== rows;
+    const continuity = previous !== undefined && previous === this.lastDrawn;
+
+    let out = '';
+    out += this.renderBell(previous, next);
+    out += this.renderTitle(next);
+    out += this.renderClipboard(previous, next);
+    const modes = sanitizeModes(next.modes);
+    out += modeChanges(repaint ? undefined : sanitizeModes(previous!.modes), modes);
+    out += this.renderKeyboardProtocols(modes);
+
+    const target = buildTarget(next);
+    let model: TerminalModel;
+    let prefix = '';
+    if (repaint) {
+      prefix = '\x1b[r\x1b[m\x1b[2J';
+      model = new TerminalModel(cols, rows, new Array(rows).fill(erasedLine(cols, COLOR_DEFAULT)), new Array<boolean>(rows).fill(false), 0, 0, false, DEFAULT_PEN);
+    } else {
+      const lines = previous!.lines;
+      const continues = new Array<boolean>(rows).fill(false);
+      for (let y = 1; y < rows; y++) continues[y] = lines[y - 1]?.wrapped === true;
+      const cursor = clampCursor(previous!, cols, rows);
+      model = new TerminalModel(
+        cols,
+        rows,
+        Array.from({ length: rows }, (_, y) => sanitizeRow(lines[y] ?? { cells: [], wrapped: false }, cols)),
+        continues,
+        cursor.x,
+        cursor.y,
+        false,
+        continuity ? this.lastPen : undefined,
+      );
+    }
+
+    const finalCursor = clampCursor(next, cols, rows);
+    const plans: TerminalModel[] = [drawPlan(model.clone(), target, undefined, finalCursor)];
+    if (!repaint) for (const scroll of scrollCandidates(model, target)) plans.push(drawPlan(model.clone(), target, scroll, finalCursor));
+    let best = plans[0]!;
+    for (const plan of plans) if (plan.out.length < best.out.length) best = plan;
+
+    const wasVisible = repaint ? undefined : previous!.cursor.visible === true;
+    const wantVisible = next.cursor?.visible !== false;
+    // Hide the cursor while it travels: when it moves between writes, or jumps back after them. Typing at the
+    // cursor needs neither and stays cheap.
+    const travels = best.moved || (best.finalMove !== '' && best.bodyLength > 0);
+    const hide = wasVisible !== false && (repaint || (travels && best.out.length >= HIDE_CURSOR_MIN_BYTES));
+    let visibility = '';
+    if (hide) visibility = wantVisible ? '\x1b[?25h' : '';
+    else if (wasVisible !== wantVisible) visibility = wantVisible ? '\x1b[?25h' : '\x1b[?25l';
+    out += (hide ? '\x1b[?25l' : '') + prefix + best.out + visibility;
+    out += this.renderCursorShape(next);
+
+    this.lastDrawn = next;
+    this.lastPen = best.pen;
+    return out;
+  }
+
+  /** Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content. */
+  exit(lastDrawn: Framebuffer | undefined): string {
+    let out = '\x1b[r\x1b[m';
+    out += `\x1b[?${ALL_PRIVATE_MODES.join(';')}l\x1b>`;
+    out += '\x1b[>4m'; // modifyOtherKeys back to the terminal's configured default
+    if (this.kittyPushed) out += '\x1b[<u';
+    else if (this.kittyFlags !== 0) out += '\x1b[=0;1u';
+    if (this.titlePushed) out += '\x1b[23;2t';
+    out += '\x1b[0 q\x1b[?25h';
+    if (lastDrawn === undefined || !(lastDrawn.rows >= 1)) {
+      out += '\r\n';
+    } else {
+      const rows = lastDrawn.rows;
+      let lowest = Math.min(Math.max(0, lastDrawn.cursor?.y ?? 0), rows - 1);
+      for (let y = rows - 1; y > lowest; y--) {
+        const line = lastDrawn.lines[y];
+        if (line !== undefined && uniformErasedBackground(sanitizeRow(line, lastDrawn.cols)) !== COLOR_DEFAULT) {
+          lowest = y;
+          break;
+        }
+      }
+      out += lowest + 1 < rows ? absoluteMove(0, lowest + 1) : `${absoluteMove(0, rows - 1)}\n`;
+    }
+    this.lastDrawn = undefined;
+    this.lastPen = undefined;
+    this.kittyPushed = false;
+    this.kittyFlags = 0;
+    this.titlePushed = false;
+    this.title = undefined;
+    this.modifyOtherKeys = undefined;
+    this.cursorShape = undefined;
+    return out;
+  }
+
+  private renderBell(previous: Framebuffer | undefined, next: Framebuffer): string {
+    const count = Number.isFinite(next.bellCount) ? next.bellCount : 0;
+    const before = previous !== undefined && Number.isFinite(previous.bellCount) ? previous.bellCount : this.bellCount;
+    this.bellCount = count;
+    // One BEL however many rang since the last frame: a burst of bells is one alert, not a stutter.
+    return before !== undefined && count > before ? '\x07' : '';
+  }
+
+  private renderTitle(next: Framebuffer): string {
+    const title = sanitizeTitle(next.title);
+    if (title === (this.title ?? '')) return '';
+    let out = '';
+    if (!this.titlePushed) {
+      // Save the user's title on the terminal's title stack, so exit() can give it back.
+      out += '\x1b[22;2t';
+      this.titlePushed = true;
+    }
+    this.title = title;
+    return `${out}\x1b]2;${title}\x07`;
+  }
+
+  private renderClipboard(previous: Framebuffer | undefined, next: Framebuffer): string {
+    const write = next.clipboard;
+    if (write === undefined || write === null) return '';
+    const before = previous?.clipboard?.generation ?? this.clipboardGeneration;
+    this.clipboardGeneration = write.generation;
+    // A first sight of a write (fresh client, repaint) is history, not a new copy: do not clobber the clipboard.
+    if (before === undefined || before === write.generation) return '';
+    return clipboardSequence(write);
+  }
+
+  private renderKeyboardProtocols(modes: TerminalModes): string {
+    let out = '';
+    const flags = modes.kittyKeyboardFlags;
+    if (flags !== this.kittyFlags) {
+      if (flags !== 0 && !this.kittyPushed) {
+        // Push rather than set, so exit() pops back to whatever the user's terminal had.
+        out += `\x1b[>${flags}u`;
+        this.kittyPushed = true;
+      } else if (flags !== 0) {
+        out += `\x1b[=${flags};1u`;
+      } else {
+        out += '\x1b[<u';
+        this.kittyPushed = false;
+      }
+      this.kittyFlags = flags;
+    }
+    const level = modes.modifyOtherKeys;
+    if (level !== (this.modifyOtherKeys ?? 0)) {
+      out += `\x1b[>4;${level}m`;
+      this.modifyOtherKeys = level;
+    }
+    return out;
+  }
+
+  private renderCursorShape(next: Framebuffer): string {
+    const cursor = next.cursor;
+    const code = cursorShapeCode(cursor?.style ?? 'block', cursor?.blink !== false);
+    if (code === (this.cursorShape ?? 0)) return '';
+    this.cursorShape = code;
+    return `\x1b[${code} q`;
+  }
+}
+
+function clampCursor(fb: Framebuffer, cols: number, rows: number): { x: number; y: number } {
+  const clamp = (v: unknown, size: number) => (Number.isInteger(v) ? Math.min(Math.max(0, v as number), size - 1) : 0);
+  return { x: clamp(fb.cursor?.x, cols), y: clamp(fb.cursor?.y, rows) };
+}
+
+function buildTarget(next: Framebuffer): Target {
+  const { cols, rows } = next;
+  const lines = Array.from({ length: rows }, (_, y) => sanitizeRow(next.lines[y] ?? { cells: [], wrapped: false }, cols));
+  const wantContinues = new Array<boolean>(rows).fill(false);
+  for (let y = 1; y < rows; y++) wantContinues[y] = next.lines[y - 1]?.wrapped === true;
+  let blankFrom = rows;
+  let blankFromBg: Color = COLOR_DEFAULT;
+  for (let y = rows - 1; y >= 0; y--) {
+    const bg = uniformErasedBackground(lines[y]!);
+    if (bg === undefined || (y + 1 < rows && wantContinues[y + 1]) || (blankFrom < rows && bg !== blankFromBg)) break;
+    blankFrom = y;
+    blankFromBg = bg;
+  }
+  return { cols, rows, lines, wantContinues, blankFrom, blankFromBg };
+}
+
+function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }): TerminalModel {
+  if (scroll !== undefined) emitScroll(model, scroll);
+  for (let y = 0; y < target.rows; y++) drawRow(model, target, y);
+  model.bodyLength = model.out.length;
+  // A pending wrap means the column is not what it seems: always land the cursor explicitly.
+  if (model.pendingWrap || model.x !== cursor.x || model.y !== cursor.y) {
+    const moved = model.moved;
+    model.moveTo(cursor.x, cursor.y);
+    model.moved = moved;
+  }
+  model.finalMove = model.out.slice(model.bodyLength);
+  return model;
+}
+
