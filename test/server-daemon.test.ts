@@ -155,6 +155,15 @@ describe('tsmosh-server new and the daemon', () => {
     await client.waitForScreen((text) => /^LANG=C\.UTF-8$/m.test(text), 'the -l locale in the session');
   });
 
+  it('refuses a command that does not exist with one line', async () => {
+    for (const command of ['/nonexistent/program', 'no-such-program-anywhere']) {
+      const result = await runServer(['new', '--', command], env);
+      expect(result.code, command).toBe(1);
+      expect(result.stdout, command).toBe('');
+      expect(result.stderr, command).toMatch(new RegExp(`^tsmosh-server: cannot run ${command}: no such executable[^\\n]*--\\n$`));
+    }
+  });
+
   it('answers usage mistakes with one line and exit status 2, and --version with a version', async () => {
     for (const args of [['new', '-x'], ['new', '-p', 'abc'], ['frobnicate'], []]) {
       const result = await runServer(args, env);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import { SessionKey, type ConnectionStats } from '@tsmosh/protocol';
@@ -181,6 +181,13 @@ export class Daemon {
     const networkTimeout = parseNetworkTimeout(request.env[NETWORK_TIMEOUT_ENV]);
     if (networkTimeout.warning !== undefined) this.log(networkTimeout.warning);
     const command = request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
+    // node-pty reports a missing program only as an exit after fork; check first so `new` can refuse in one line.
+    if (!isExecutableCommand(command[0]!, env)) {
+      throw new ServerError(
+        'spawn',
+        `tsmosh-server: cannot run ${command[0]}: no such executable${command[0]!.includes('/') ? '' : ' in PATH'}; check the command after --`,
+      );
+    }
     const endpoint = await this.endpointFor(request.bindAddress, request.ports ?? DEFAULT_PORT_RANGE);
     let key = SessionKey.generate(randomSource);
     while (this.sessions.has(key.sessionIdHex)) key = SessionKey.generate(randomSource);
@@ -264,6 +271,21 @@ function dropCounters(stats: ConnectionStats): Record<string, number> {
 
 function randomSource(length: number): Uint8Array {
   return new Uint8Array(randomBytes(length));
+}
+
+/** Whether `file` names an executable regular file, directly (with a slash) or through the session's PATH. */
+function isExecutableCommand(file: string, env: Readonly<Record<string, string>>): boolean {
+  const candidates = file.includes('/')
+    ? [file]
+    : (env.PATH ?? '/usr/bin:/bin').split(':').map((dir) => join(dir === '' ? '.' : dir, file));
+  return candidates.some((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function existingDirectory(path: string | undefined): string | undefined {
