@@ -40,6 +40,8 @@ export function createHeadlessTerminal(options: HeadlessTerminalOptions): Termin
     allowProposedApi: true,
     cursorBlink: true,
     cursorStyle: 'block',
+    // xterm logs malformed input to the console; program output is untrusted and a daemon's stderr is no place for it.
+    logLevel: 'off',
   });
   term.loadAddon(new unicode11.Unicode11Addon());
   term.unicode.activeVersion = UNICODE_VERSION;
