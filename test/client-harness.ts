@@ -164,6 +164,20 @@ export class PtyProgram {
     return lines;
   }
 
+  /** The screen's lines with soft-wrapped rows joined, so a long message reads as the one line it is. */
+  async logicalLines(): Promise<string[]> {
+    await this.pendingWrites;
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < this.terminal.rows; y++) {
+      const line = buffer.getLine(buffer.viewportY + y);
+      const text = line?.translateToString(false) ?? '';
+      if (line?.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+      else lines.push(text);
+    }
+    return lines.map((l) => l.trimEnd()).filter((l, i, all) => l !== '' || i < all.length - 1);
+  }
+
   async screenText(): Promise<string> {
     return (await this.screen()).join('\n');
   }
