@@ -80,6 +80,10 @@ function harness(options: { command?: string[]; networkTimeoutMs?: number } = {}
     pty,
     exchange,
     ended: () => endedWith,
+    resizeTo(cols: number, rows: number): void {
+      input = input.append({ kind: 'resize', cols, rows });
+      client.setLocal(input, clock.now);
+    },
     type(text: string): void {
       input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
       client.setLocal(input, clock.now);
@@ -135,6 +139,15 @@ describe('Session', () => {
     await h.runUntil(() => /^hello tsmosh$/m.test(text(h.client.remote)), 'the echo on the client screen');
     await h.runUntil(() => h.client.remote.echoAck >= 1, 'the echo acknowledgement');
     expect(h.session.clientAddress).toEqual(CLIENT);
+  });
+
+  it('resizes the pty and the mirrored screen when the client resizes', async () => {
+    const h = start({ command: ['/bin/sh', '-c', 'read line; stty size'] });
+    h.resizeTo(100, 30);
+    await h.runUntil(() => h.client.remote.framebuffer.cols === 100, 'the valid resize to reach the screen');
+    expect(h.client.remote.framebuffer.rows).toBe(30);
+    h.type('\r');
+    await h.runUntil(() => /^30 100$/m.test(text(h.client.remote)), 'the program to see the new size');
   });
 
   it('ends after TSMOSH_SERVER_NETWORK_TMOUT of client silence, telling the client while it tries', async () => {

@@ -9,7 +9,7 @@ import {
   type OutgoingDatagram,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import { PtyHost } from './pty-host.js';
 
@@ -40,7 +40,8 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 8;
 export const DEFAULT_TERM = 'xterm-256color';
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
-export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed';
+/** `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on. */
+export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'failed';
 
 /** What the session needs from its pty: the PtyHost (node-pty + HeadlessMirror), or a stand-in in unit tests. */
 export interface SessionPty {
@@ -200,6 +201,11 @@ export class Session {
       for (const datagram of this.transport.tick(now)) this.send(datagram);
       if (this.checkEnd(now)) return;
       this.arm(now, this.nextWakeup(now));
+    } catch (error) {
+      // A bug here must not take the daemon, and every other session, down with it: end only this session.
+      this.log(`session ${this.sessionId}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      this.endReason = 'failed';
+      this.finish();
     } finally {
       this.stepping = false;
     }
@@ -213,9 +219,12 @@ export class Session {
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
-      } else {
+      } else if (isValidSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
         this.screenDirty = true;
+      } else {
+        // Authentic but impossible (a client bug): ignore it rather than end the session.
+        this.log(`session ${this.sessionId}: ignoring resize to ${event.cols}x${event.rows}`);
       }
     }
     this.processedInput = remote;
@@ -290,6 +299,10 @@ export class Session {
     this.log(`session ${this.sessionId}: ended (${reason})`);
     this.resolveEnded(reason);
   }
+}
+
+function isValidSize(cols: number, rows: number): boolean {
+  return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 1 && rows >= 1 && cols <= MAX_SCREEN_COLS && rows <= MAX_SCREEN_ROWS;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface UdpEndpointStats {
   malformed: number;
   /** send() failures (unreachable peer, full buffer); the transport's retransmission covers them. */
   sendErrors: number;
+  /** Exceptions a session's handler threw (a bug); counted so `status` shows them. */
+  handlerErrors: number;
 }
 
 export interface BindOptions {
@@ -40,7 +42,13 @@ export interface BindOptions {
 export class UdpEndpoint {
   readonly address: string;
   readonly port: number;
-  readonly stats: UdpEndpointStats = { datagramsReceived: 0, unknownSession: 0, malformed: 0, sendErrors: 0 };
+  readonly stats: UdpEndpointStats = {
+    datagramsReceived: 0,
+    unknownSession: 0,
+    malformed: 0,
+    sendErrors: 0,
+    handlerErrors: 0,
+  };
   private readonly handlers = new Map<string, DatagramHandler>();
   private closed = false;
 
@@ -130,7 +138,12 @@ export class UdpEndpoint {
       this.stats.unknownSession++;
       return;
     }
-    handler(bytes, from);
+    try {
+      handler(bytes, from);
+    } catch {
+      // Sessions contain their own failures; this only keeps one bad session from ending every other on the port.
+      this.stats.handlerErrors++;
+    }
   }
 }
 
