@@ -243,6 +243,8 @@ describe('fidelity: real programs through the whole chain', () => {
     s.type('n');
     await s.waitForText('done');
     await s.checkpoint('done');
+    // Ink draws inside DEC 2026 blocks: the host's hold path was exercised, not bypassed.
+    expect(s.host.mirror.synchronizedOutputEpoch).toBeGreaterThan(0);
     s.type('q');
     await s.waitForText('ink app exited');
     await s.host.exited;

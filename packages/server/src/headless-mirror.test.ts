@@ -43,6 +43,11 @@ describe('HeadlessMirror', () => {
     expect(m.synchronizedOutput).toBe(true);
     await m.write(utf8.encode(' done\x1b[?2026l'));
     expect(m.synchronizedOutput).toBe(false);
+    expect(m.synchronizedOutputEpoch).toBe(1);
+    // Off and on again inside one write: still on, but a new block the host must wait for afresh.
+    await m.write(utf8.encode('\x1b[?2026hA\x1b[?2026l\x1b[?2026hB'));
+    expect(m.synchronizedOutput).toBe(true);
+    expect(m.synchronizedOutputEpoch).toBe(3);
     m.dispose();
   });
 
