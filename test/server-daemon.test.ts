@@ -11,6 +11,7 @@ import { InputStream, ScreenState } from '@tsmosh/terminal';
 import {
   TestClient,
   daemonStatus,
+  isAlive,
   makeRuntimeDir,
   parseConnectLine,
   runServer,
@@ -174,6 +175,21 @@ describe('tsmosh-server new and the daemon', () => {
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^tsmosh-server \d+\.\d+\.\d+\n$/);
     expect((await runServer(['--help'], env)).stdout).toContain('TSMOSH CONNECT');
+  });
+
+  it('replaces a daemon that died without cleaning up (stale control socket)', async () => {
+    expect((await runServer(['new', '--', '/bin/sh'], env)).code).toBe(0);
+    const dead = (await daemonStatus(env)).pid;
+    process.kill(dead, 'SIGKILL');
+    await waitUntil(() => !isAlive(dead), 'the killed daemon to be gone');
+    expect(existsSync(`${runtime.dir}/control.sock`)).toBe(true);
+    const result = await runServer(['new', '--', '/bin/sh'], env);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    parseConnectLine(result.stdout);
+    const status = await daemonStatus(env);
+    daemonPid = status.pid;
+    expect(status.pid).not.toBe(dead);
+    expect(status.sessions).toBe(1);
   });
 
   it('starts one daemon when two `new`s race', async () => {
