@@ -81,6 +81,11 @@ export interface TransportTiming {
    * (and gets an RTT sample). Two heartbeat intervals, so one lost heartbeat is not enough. 0 switches it off.
    */
   readonly promptAckAfterSilenceMs: number;
+  /**
+   * true (tsmosh): until the peer has been heard from, the hello (first heartbeat) is repeated on the backed-off
+   * resend timer instead of once per heartbeat interval, so a lost first datagram costs an RTO, not 3 s.
+   */
+  readonly helloRetry: boolean;
   /** Random padding per instruction, 0 to this many bytes (mosh: 16), so a keystroke's length tells less. */
   readonly chaffMaxBytes: number;
   /** Gain of the loss estimate (fraction of data transmissions that needed a resend), an EWMA per outcome. */
@@ -123,6 +128,7 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   paceFromDataFramesOnly: true,
   ackDuplicates: true,
   promptAckAfterSilenceMs: 6000,
+  helloRetry: true,
   chaffMaxBytes: 16,
   lossEstimateGain: 1 / 8,
   redundancyLossThreshold: 0.05,
@@ -140,6 +146,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   paceFromDataFramesOnly: false,
   ackDuplicates: false,
   promptAckAfterSilenceMs: 0,
+  helloRetry: false,
   redundancyMaxCopies: 1,
 } satisfies TransportTiming);
 

@@ -81,25 +81,31 @@ describe('TransportTiming', () => {
 });
 
 describe('Transport sender', () => {
-  it('says hello at once, then sends a change after the collection interval, diffed from the acknowledged state', () => {
+  it('says hello at once (repeating it until first contact), then sends a change after the collection interval, diffed from the acknowledged state', () => {
     const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 8 });
     const [hello] = tick(0);
     expect(hello).toMatchObject({ oldNum: 0, newNum: 1, ackNum: 0, throwawayNum: 0 });
     expect(hello!.diff.length).toBe(0);
-    expect(transport.nextWakeup(0)).toBe(3000); // idle: only the heartbeat
+    // No answer yet: the hello is repeated on the backed-off RTO, not after a whole heartbeat interval.
+    const rto = transport.connection.rtt.rto();
+    expect(transport.nextWakeup(0)).toBe(rto * TSMOSH_TIMING.resendBackoff);
+    // First contact is answered at once; after that an idle transport only wants its heartbeat.
+    deliver(ack(1), 50);
+    expect(tick(50)).toHaveLength(1);
+    expect(transport.nextWakeup(50)).toBe(3050);
 
     transport.setLocal(ByteLogState.empty().append(text('ab')), 100);
     expect(transport.nextWakeup(100)).toBe(108);
     expect(tick(107)).toEqual([]);
     const [frame] = tick(108);
-    expect(frame).toMatchObject({ newNum: 2, oldNum: 0 });
+    expect(frame).toMatchObject({ newNum: 3, oldNum: 1 });
     expect(decode(ByteLogState.empty().applyDiff(frame!.diff).held)).toBe('ab');
 
-    // The peer acknowledges 2: the next change is diffed from 2 and carries only the new bytes.
-    deliver(ack(2), 150);
+    // The peer acknowledges 3: the next change is diffed from 3 and carries only the new bytes.
+    deliver(ack(3, 2, 1), 150);
     transport.setLocal(transport.local.append(text('c')), 200);
     const [next] = tick(208);
-    expect(next).toMatchObject({ oldNum: 2, newNum: 3, throwawayNum: 2 });
+    expect(next).toMatchObject({ oldNum: 3, newNum: 4, throwawayNum: 3 });
     expect(decode(next!.diff.subarray(1))).toBe('c');
   });
 

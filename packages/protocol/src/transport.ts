@@ -142,9 +142,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private hasAckSample = false;
   /** Fraction of data transmissions that needed a resend (EWMA). */
   private lossEstimateValue = 0;
-  /** The newest data state whose fate (acked before its resend timer, or not) is still open. */
-  private outcomePendingNum: number | undefined;
+  /** Data transmissions whose fate is open: acknowledged before their resend deadline (kept) or not (lost). */
+  private pendingOutcomes: Array<{ readonly num: number; readonly deadline: number }> = [];
   private lastRoundTripSuccess: number | undefined;
+  /** Frames sent before anything was heard from the peer (backs off the hello retry). */
+  private helloTries = 0;
 
   // Receiver.
   private readonly received: Array<ReceivedState<R>>;
@@ -330,6 +332,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         break;
       }
     }
+    this.settleOutcomes(now, ackNum);
     if (index <= 0) return; // Stale (already acknowledged) or a state we no longer track.
     const acked = this.sent[index]!;
     this.sent.splice(0, index);
@@ -339,10 +342,18 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (acked.carriesData && acked.transmissions === 1 && acked.firstSentAt !== undefined) {
       this.addAckSample(now - acked.firstSentAt);
     }
-    if (this.outcomePendingNum !== undefined && ackNum >= this.outcomePendingNum) {
-      this.outcomePendingNum = undefined;
-      this.observeOutcome(false);
+  }
+
+  /** Feed the loss estimate: a transmission acknowledged by its deadline was kept, one past it was lost. */
+  private settleOutcomes(now: number, ackNum: number | undefined): void {
+    if (this.pendingOutcomes.length === 0) return;
+    const open: Array<{ readonly num: number; readonly deadline: number }> = [];
+    for (const outcome of this.pendingOutcomes) {
+      if (ackNum !== undefined && ackNum >= outcome.num && now <= outcome.deadline) this.observeOutcome(false);
+      else if (now > outcome.deadline) this.observeOutcome(true);
+      else open.push(outcome);
     }
+    this.pendingOutcomes = open;
   }
 
   private addAckSample(sampleMs: number): void {
@@ -369,13 +380,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (this.shutdownStartedAt !== undefined) return this.tickShutdown(now);
     const due = this.deadlines(now);
     if (due.data <= now) return this.sendFrame('data', now);
-    if (due.resend <= now) {
-      if (this.outcomePendingNum !== undefined) {
-        this.outcomePendingNum = undefined;
-        this.observeOutcome(true);
-      }
-      return this.sendFrame('resend', now);
-    }
+    if (due.resend <= now) return this.sendFrame('resend', now);
     if (due.ack <= now) return this.sendFrame('ack', now);
     return [];
   }
@@ -447,7 +452,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     }
     let ack = NEVER;
     if (this.pendingAckDueAt !== undefined) ack = this.pendingAckDueAt;
-    ack = Math.min(ack, this.lastSentAt === undefined ? now : this.lastSentAt + t.heartbeatIntervalMs);
+    let heartbeat = this.lastSentAt === undefined ? now : this.lastSentAt + t.heartbeatIntervalMs;
+    if (t.helloRetry && this.lastHeardAt === undefined && this.lastSentAt !== undefined) {
+      // Before first contact a lost hello would cost a whole heartbeat interval (mosh takes ~6 s to connect when
+      // its first packets are lost): repeat it on the backed-off resend timer while retries are worth making.
+      const retryAt = this.lastSentAt + clamp(this.rto() * t.resendBackoff ** this.helloTries, t.resendMinMs, t.resendMaxMs);
+      if (retryAt < this.activeUntil()) heartbeat = Math.min(heartbeat, retryAt);
+    }
+    ack = Math.min(ack, heartbeat);
     return { data, resend, ack };
   }
 
@@ -545,8 +557,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     }
     if (kind !== 'ack') {
       this.lastDataSentAt = now;
-      this.outcomePendingNum = num;
+      this.settleOutcomes(now, undefined);
+      this.pendingOutcomes.push({ num, deadline: now + this.resendDelayMs });
+      // Bound: at most one outcome per frame interval can be open; 64 is far above that.
+      if (this.pendingOutcomes.length > 64) this.pendingOutcomes.shift();
     }
+    if (this.lastHeardAt === undefined) this.helloTries++;
     const copies = kind === 'ack' ? 1 : this.copiesFor(diff.length);
     return this.transmit({ oldNum: base.num, newNum: num, throwawayNum: this.front.num, diff }, copies, now);
   }
@@ -583,7 +599,9 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Redundant copies: enough that all are lost with at most the target probability, within the byte budget. */
   private copiesFor(diffBytes: number): number {
     const t = this.timing;
-    const loss = this.lossEstimateValue;
+    // The estimate counts failed round trips (the frame or its ack lost). Assuming both directions lose alike, one
+    // direction loses p = 1 − √(1 − f); copies only help against that one.
+    const loss = 1 - Math.sqrt(1 - Math.min(1, this.lossEstimateValue));
     if (t.redundancyMaxCopies <= 1 || loss < t.redundancyLossThreshold) return 1;
     let copies = loss >= 1 ? t.redundancyMaxCopies : Math.ceil(Math.log(t.redundancyTargetFailure) / Math.log(loss));
     copies = clamp(copies, 1, t.redundancyMaxCopies);
@@ -645,6 +663,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private tickShutdown(now: number): OutgoingDatagram[] {
     if (this.shutdownAcked || this.shutdownGaveUp) {
       if (this.pendingAckDueAt !== undefined && this.pendingAckDueAt <= now) {
+        this.stats.ackFrames++;
         return this.transmit({ oldNum: this.back.num, newNum: this.back.num, throwawayNum: this.front.num, diff: EMPTY }, 1, now);
       }
       return [];

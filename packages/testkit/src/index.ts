@@ -1,7 +1,7 @@
 export { ManualClock } from './clock.js';
 export { seededRandom, type SeededRandomness } from './random.js';
 export { InMemoryLink, type InMemoryLinkInit, type InMemoryLinkCounters, type Delivery, type LinkSide } from './link.js';
-export { ByteLogState, CounterState, encodeVarint, decodeVarint } from './states.js';
+export { BlobState, ByteLogState, CounterState, encodeVarint, decodeVarint } from './states.js';
 export { syncStateConformance, type SyncStateArbitraries } from './conformance.js';
 export { Simulation, type SimulatedEndpoint, type SimulationInit, type SideCounters } from './simulation.js';
 export { createSimulatedSession, type SimulatedSession, type SimulatedSessionInit } from './session.js';

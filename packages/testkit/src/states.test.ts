@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteLogState, CounterState, decodeVarint, encodeVarint } from './states.js';
+import { BlobState, ByteLogState, CounterState, decodeVarint, encodeVarint } from './states.js';
 import { syncStateConformance } from './conformance.js';
 
 const bytes = fc.uint8Array({ minLength: 1, maxLength: 40 });
@@ -39,3 +39,5 @@ describe('ByteLogState', () => {
     expect(reduced.equals(later)).toBe(true);
   });
 });
+
+syncStateConformance('BlobState', { state: fc.uint8Array({ maxLength: 64 }).map((bytes) => new BlobState(bytes)) });

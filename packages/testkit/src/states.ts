@@ -145,3 +145,48 @@ export function decodeVarint(bytes: Uint8Array, offset: number): [number, number
   }
   throw new RangeError('decodeVarint: truncated or longer than 8 bytes');
 }
+
+/**
+ * An opaque blob replaced wholesale, the shape of a screen at its worst (every cell changed): the diff is the base's
+ * checksum and the whole new content, so a frame is as large as the state and a diff for another base is refused.
+ */
+export class BlobState implements SyncState<BlobState> {
+  readonly checksum: number;
+
+  constructor(readonly content: Uint8Array) {
+    this.checksum = fnv1a32(content);
+  }
+
+  diffFrom(existing: BlobState): Uint8Array {
+    if (this.equals(existing)) return new Uint8Array(0);
+    const head = encodeVarint(existing.checksum);
+    const diff = new Uint8Array(head.length + this.content.length + 1);
+    diff.set(head);
+    diff[head.length] = 1; // marks a replacement, so an empty new content is still a non-empty diff
+    diff.set(this.content, head.length + 1);
+    return diff;
+  }
+
+  applyDiff(diff: Uint8Array): BlobState {
+    if (diff.length === 0) return this;
+    const [base, offset] = decodeVarint(diff, 0);
+    if (base !== this.checksum) throw new RangeError(`BlobState.applyDiff: diff is based on checksum ${base}, this blob has ${this.checksum}`);
+    if (diff[offset] !== 1) throw new RangeError('BlobState.applyDiff: missing replacement marker');
+    return new BlobState(diff.slice(offset + 1));
+  }
+
+  subtract(): BlobState {
+    return this;
+  }
+
+  equals(other: BlobState): boolean {
+    if (other.checksum !== this.checksum || other.content.length !== this.content.length) return false;
+    return other.content.every((byte, i) => byte === this.content[i]);
+  }
+}
+
+function fnv1a32(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
