@@ -229,7 +229,10 @@ describe('fidelity: real programs through the whole chain', () => {
   programTest('node', 'an Ink app (Claude Code style redraws under synchronized output)', async (node) => {
     const s = await startProgram(node, [join(here, 'apps', 'ink-app.mjs')], 70, 20, { FORCE_COLOR: '3' });
     await s.waitForText('step 0/6');
-    await s.checkpoint('first frame');
+    // The app's kitty query was answered by the mirror through the pty, and the flags Ink then pushed
+    // (disambiguate 1 + alternate keys 4) are in the mode the user's terminal mirrors.
+    await s.waitForText('terminal: kitty flags 0');
+    expect((await s.checkpoint('first frame')).modes.kittyKeyboardFlags).toBe(5);
     for (let step = 1; step <= 4; step++) {
       s.type('n');
       await s.waitForText(`step ${step}/6`);
@@ -248,6 +251,7 @@ describe('fidelity: real programs through the whole chain', () => {
     s.type('q');
     await s.waitForText('ink app exited');
     await s.host.exited;
-    await s.checkpoint('after exit');
+    // Ink popped its flags on exit; the user's terminal must be back to plain keys too.
+    expect((await s.checkpoint('after exit')).modes.kittyKeyboardFlags).toBe(0);
   });
 });

@@ -4,12 +4,36 @@
 //   n  next step (adds a task line, advances the counter, changes colours)
 //   w  toggle a wide-character / emoji line
 //   q  quit
+// Like Claude Code it first asks the terminal about the kitty keyboard protocol (`CSI ? u`, with DA1 as a sentinel,
+// which every terminal answers), shows the answer, and then pushes kitty flags through Ink for its lifetime.
 import React, { useState } from 'react';
 import { render, Box, Text, useApp, useInput } from 'ink';
 
 const h = React.createElement;
 const tasks = ['Read the design', 'Write the mirror', 'Snapshot the screen', 'Diff two states', 'Render the escape bytes', 'Compare cell for cell'];
 const colors = ['green', 'yellow', 'cyan', 'magenta', 'red', 'blue'];
+
+/** Sends the kitty query plus DA1 and resolves with the reply text (both answers). */
+function askTerminal() {
+  return new Promise((resolve) => {
+    process.stdin.setRawMode(true);
+    let reply = '';
+    const onData = (data) => {
+      reply += data.toString('latin1');
+      if (/\x1b\[\?[\d;]*c/.test(reply)) {
+        process.stdin.off('data', onData);
+        process.stdin.pause();
+        resolve(reply);
+      }
+    };
+    process.stdin.on('data', onData);
+    process.stdout.write('\x1b[?u\x1b[c');
+  });
+}
+
+const reply = await askTerminal();
+const kitty = /\x1b\[\?(\d+)u/.exec(reply);
+const kittyAnswer = kitty ? `kitty flags ${kitty[1]}` : 'no kitty answer';
 
 function App() {
   const { exit } = useApp();
@@ -35,9 +59,10 @@ function App() {
     wide ? h(Text, { backgroundColor: 'blue', color: 'white' }, '宽字符 😀 ⚡ mixed widths') : null,
     h(Text, { inverse: true }, ` ${step === tasks.length ? 'done' : 'working'} `),
     h(Text, { italic: true, color: 'gray' }, 'keys: n next, w wide, q quit'),
+    h(Text, null, `terminal: ${kittyAnswer}`),
   );
 }
 
-const app = render(h(App));
+const app = render(h(App), { kittyKeyboard: { mode: 'enabled', flags: ['disambiguateEscapeCodes', 'reportAlternateKeys'] } });
 await app.waitUntilExit();
 process.stdout.write('ink app exited\n');
