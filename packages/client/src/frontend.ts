@@ -129,7 +129,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   const suspend = (): void => {
     restoreTerminal();
-    write('\r\n[tsmosh is suspended.]\r\n');
+    write('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
     process.kill(process.pid, 'SIGSTOP');
   };
   const onContinue = (): void => {
@@ -147,7 +147,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // The process is in an unknown state: put the terminal back first, then say what broke, then go.
     restoreTerminal();
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    write(`\r\ntsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
+    write(`tsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
     process.exit(1);
   };
 
@@ -177,7 +177,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   process.off('unhandledRejection', onFatal);
 
   const message = terminationSignal !== undefined ? `tsmosh: exiting on ${terminationSignal}.` : exit.message;
-  write(`\r\n${message}\n`);
+  write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const exitCode = exit.reason === 'remote-exit' || (exit.reason === 'user' && terminationSignal === undefined) ? 0 : 1;
   return { exitCode, message, exit };
 }
