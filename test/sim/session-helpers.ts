@@ -1,5 +1,5 @@
 import { directionProfile, type LinkProfile } from '@tsmosh/netem';
-import { ByteLogState, CounterState, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
+import { ByteLogState, CounterState, Simulation, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
 import type { TransportTiming } from '@tsmosh/protocol';
 
 /** One direction of a bad path: the given loss with delay, jitter, reordering and duplication on top. */
@@ -58,8 +58,8 @@ export function typingSession(options: TypingSessionOptions) {
       }
     },
   };
-  // Rewire the simulation's server endpoint through the consumer.
-  const simulation = new (s.simulation.constructor as typeof import('@tsmosh/testkit').Simulation)({
+  // Drive the server through the consumer rather than the bare transport.
+  const simulation = new Simulation({
     clock: s.clock,
     link: s.link,
     client: s.client,

@@ -297,6 +297,48 @@ describe('Transport receiver', () => {
   });
 });
 
+describe('Transport bounds and mosh parity', () => {
+  it('refuses new states once receivedStatesMax are held (a peer that never lets us forget)', () => {
+    const { transport, deliver, tick } = facingProbe({ receivedStatesMax: 3 });
+    tick(0);
+    const c = (n: number) => new CounterState(n);
+    for (let n = 1; n <= 4; n++) {
+      deliver({ oldNum: n - 1, newNum: n, ackNum: 0, throwawayNum: 0, diff: c(n).diffFrom(c(n - 1)), chaff: new Uint8Array(0) }, n);
+    }
+    expect(transport.remoteNum).toBe(2);
+    expect(transport.stats.refusedStates).toBe(1); // 3 is refused…
+    expect(transport.stats.unknownBaseStates).toBe(1); // …so 4, built on 3, has no base
+  });
+
+  it('every heartbeat is a new state number', () => {
+    const { transport, tick, deliver } = facingProbe();
+    tick(0);
+    deliver(ack(1), 10);
+    const nums = [tick(10)[0]!.newNum];
+    for (let i = 0; i < 3; i++) nums.push(tick(transport.nextWakeup(20 + i * 3000))[0]!.newNum);
+    expect(nums).toEqual([2, 3, 4, 5]);
+  });
+
+  it("MOSH_TIMING resends at the frame interval when a stale heartbeat pulls the assumed state back (mosh's accident)", () => {
+    const mosh = facingProbe(MOSH_TIMING);
+    mosh.tick(0); // hello, never acknowledged
+    mosh.transport.setLocal(mosh.transport.local.append(text('k')), 2000);
+    mosh.tick(mosh.transport.nextWakeup(2000));
+    const sentAt = mosh.sent.at(-1)!.at;
+    expect(mosh.transport.nextWakeup(sentAt)).toBe(sentAt + mosh.transport.sendIntervalMs);
+    // tsmosh waits for its deliberate resend timer instead (after contact, so no hello retries interleave).
+    const ours = facingProbe(TSMOSH_TIMING);
+    ours.tick(0);
+    ours.deliver(ack(1), 10);
+    ours.tick(10);
+    ours.transport.setLocal(ours.transport.local.append(text('k')), 2000);
+    const [frame] = ours.tick(ours.transport.nextWakeup(2000));
+    expect(frame!.diff.length).toBeGreaterThan(0);
+    const oursAt = ours.sent.at(-1)!.at;
+    expect(ours.transport.nextWakeup(oursAt)).toBe(oursAt + ours.transport.resendDelayMs);
+  });
+});
+
 describe('Transport timers', () => {
   it('an idle session wakes each side only for heartbeats', () => {
     const s = session();
