@@ -80,6 +80,15 @@ interface SentState<L> {
   readonly carriesData: boolean;
 }
 
+/** One data transmission whose fate the loss estimate has not yet counted. */
+interface PendingOutcome {
+  readonly num: number;
+  /** When the resend timer considers it overdue (ms). */
+  readonly deadline: number;
+  /** Copies sent of this transmission. */
+  readonly copies: number;
+}
+
 interface ReceivedState<R> {
   readonly num: number;
   readonly state: R;
@@ -97,6 +106,8 @@ interface Deadlines {
 }
 
 const NEVER = Infinity;
+/** Open loss-estimate outcomes: one per data frame (≥ 20 ms apart) for up to ~2 s, so 128 is never reached in use. */
+const MAX_PENDING_OUTCOMES = 128;
 const EMPTY = new Uint8Array(0);
 
 export interface TransportInit<L, R, C extends TransportConnection> {
@@ -143,7 +154,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Fraction of data transmissions that needed a resend (EWMA). */
   private lossEstimateValue = 0;
   /** Data transmissions whose fate is open: acknowledged before their resend deadline (kept) or not (lost). */
-  private pendingOutcomes: Array<{ readonly num: number; readonly deadline: number }> = [];
+  private pendingOutcomes: PendingOutcome[] = [];
   private lastRoundTripSuccess: number | undefined;
   /** Frames sent before anything was heard from the peer (backs off the hello retry). */
   private helloTries = 0;
@@ -347,11 +358,20 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Feed the loss estimate: a transmission acknowledged by its deadline was kept, one past it was lost. */
   private settleOutcomes(now: number, ackNum: number | undefined): void {
     if (this.pendingOutcomes.length === 0) return;
-    const open: Array<{ readonly num: number; readonly deadline: number }> = [];
+    const halfRtt = this.rttEstimate().srtt / 2;
+    const open: PendingOutcome[] = [];
     for (const outcome of this.pendingOutcomes) {
-      if (ackNum !== undefined && ackNum >= outcome.num && now <= outcome.deadline) this.observeOutcome(false);
-      else if (now > outcome.deadline) this.observeOutcome(true);
-      else open.push(outcome);
+      if (ackNum !== undefined && ackNum >= outcome.num) {
+        // The estimate counts failed round trips (frame or ack lost). An acknowledgment less than half a round
+        // trip past the deadline cannot answer a resend made at the deadline: the original was delayed (reordering,
+        // the peer's ack delay), not lost. Counting it would turn redundancy on over a link that only reorders.
+        const lateBy = now - outcome.deadline;
+        this.observeOutcome(lateBy > halfRtt, outcome.copies);
+      } else if (now > outcome.deadline + this.timing.resendMaxMs) {
+        this.observeOutcome(true, outcome.copies); // never acknowledged, even late
+      } else {
+        open.push(outcome);
+      }
     }
     this.pendingOutcomes = open;
   }
@@ -367,9 +387,21 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     }
   }
 
-  private observeOutcome(lost: boolean): void {
+  /**
+   * The estimate f is the failure rate of a round trip made with one copy. A transmission made with k copies fails
+   * less often, so its success is weaker evidence of a clean link: it is scored s with
+   * F_k·1 + (1 − F_k)·s = f, where F_k is the failure rate k copies would have if f were right. Then copies do
+   * not talk the estimate down, and the estimate stays at the link's loss while redundancy hides it.
+   */
+  private observeOutcome(lost: boolean, copies: number): void {
     const gain = this.timing.lossEstimateGain;
-    this.lossEstimateValue = (1 - gain) * this.lossEstimateValue + gain * (lost ? 1 : 0);
+    const f = this.lossEstimateValue;
+    let sample = 1;
+    if (!lost) {
+      const failureWithCopies = roundTripFailure(oneWayLoss(f), copies);
+      sample = failureWithCopies >= 1 ? f : Math.max(0, (f - failureWithCopies) / (1 - failureWithCopies));
+    }
+    this.lossEstimateValue = (1 - gain) * f + gain * sample;
   }
 
   // ---- Outgoing -----------------------------------------------------------------------------------------------
@@ -555,15 +587,18 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.stats.ackFrames++;
       }
     }
+    const copies = kind === 'ack' ? 1 : this.copiesFor(diff.length);
     if (kind !== 'ack') {
       this.lastDataSentAt = now;
       this.settleOutcomes(now, undefined);
-      this.pendingOutcomes.push({ num, deadline: now + this.resendDelayMs });
-      // Bound: at most one outcome per frame interval can be open; 64 is far above that.
-      if (this.pendingOutcomes.length > 64) this.pendingOutcomes.shift();
+      this.pendingOutcomes.push({ num, deadline: now + this.resendDelayMs, copies });
+      // Bound the list; an outcome pushed out unsettled is past its deadline in practice, so it counts as lost.
+      if (this.pendingOutcomes.length > MAX_PENDING_OUTCOMES) {
+        const evicted = this.pendingOutcomes.shift()!;
+        this.observeOutcome(now > evicted.deadline, evicted.copies);
+      }
     }
     if (this.lastHeardAt === undefined) this.helloTries++;
-    const copies = kind === 'ack' ? 1 : this.copiesFor(diff.length);
     return this.transmit({ oldNum: base.num, newNum: num, throwawayNum: this.front.num, diff }, copies, now);
   }
 
@@ -599,9 +634,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Redundant copies: enough that all are lost with at most the target probability, within the byte budget. */
   private copiesFor(diffBytes: number): number {
     const t = this.timing;
-    // The estimate counts failed round trips (the frame or its ack lost). Assuming both directions lose alike, one
-    // direction loses p = 1 − √(1 − f); copies only help against that one.
-    const loss = 1 - Math.sqrt(1 - Math.min(1, this.lossEstimateValue));
+    const loss = oneWayLoss(this.lossEstimateValue);
     if (t.redundancyMaxCopies <= 1 || loss < t.redundancyLossThreshold) return 1;
     let copies = loss >= 1 ? t.redundancyMaxCopies : Math.ceil(Math.log(t.redundancyTargetFailure) / Math.log(loss));
     copies = clamp(copies, 1, t.redundancyMaxCopies);
@@ -682,6 +715,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const diff = this.diffBetween(this.current, acked.state);
     return this.transmit({ oldNum: acked.num, newNum: SHUTDOWN_STATE_NUM, throwawayNum: acked.num, diff }, 1, now);
   }
+}
+
+/**
+ * The estimate counts failed round trips (the frame or its ack lost). Assuming both directions lose alike, one
+ * direction loses p = 1 − √(1 − f); copies only help against that one.
+ */
+function oneWayLoss(roundTripFailure: number): number {
+  return 1 - Math.sqrt(1 - Math.min(1, Math.max(0, roundTripFailure)));
+}
+
+/** Round-trip failure with `copies` copies of the frame and one ack, each direction losing `p`. */
+function roundTripFailure(p: number, copies: number): number {
+  return 1 - (1 - p ** copies) * (1 - p);
 }
 
 function isStateNum(n: number): boolean {
