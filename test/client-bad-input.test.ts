@@ -83,6 +83,12 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
         code: 1,
       },
       {
+        args: ['127.0.0.1', '60001'],
+        env: { ...env, TSMOSH_PREDICTION_DISPLAY: 'sometimes', TSMOSH_KEY: tamperedKey('', false) },
+        expect: /^tsmosh: TSMOSH_PREDICTION_DISPLAY: unknown prediction mode 'sometimes'; use one of: adaptive, always, never, experimental/,
+        code: 1,
+      },
+      {
         args: ['no-such-host.invalid', '60001'],
         env: { ...env, TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh-client: cannot resolve host "no-such-host\.invalid"/,

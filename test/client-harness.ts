@@ -250,6 +250,15 @@ export class PtyProgram {
   }
 }
 
+/**
+ * `cat` (or `cat -v`) that first prints READY: a test waits for READY on the screen before typing, so no keystroke
+ * reaches the pty before the client has put it in raw mode (the pty's own cooked-mode echo would fake a result).
+ */
+export const READY = 'READY';
+export function catWhenReady(...catArgs: string[]): string[] {
+  return ['sh', '-c', `echo ${READY}; exec cat ${catArgs.join(' ')}`];
+}
+
 /** `TSMOSH_KEY=<key> tsmosh-client <host> <port>` in a pty. */
 export function startClient(workspace: Workspace, target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
   return new PtyProgram({

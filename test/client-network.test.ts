@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUdpProxy, type UdpProxy } from '@tsmosh/netem/udp';
 import { connect } from '@tsmosh/client';
-import { PtyProgram, Workspace, requireBuilt, startClient } from './client-harness.js';
+import { PtyProgram, READY, Workspace, catWhenReady, requireBuilt, startClient } from './client-harness.js';
 
 /**
  * The client on bad networks: real client and server processes, real UDP through the netem lossy proxy on
@@ -33,7 +33,8 @@ async function sessionThroughProxy(profile: string, seed: number, command?: stri
 
 describe('tsmosh-client on a bad network', () => {
   it('works through 29 % loss in each direction: every keystroke arrives, in order, and the screen converges', async () => {
-    const { client, proxy } = await sessionThroughProxy('loss=29%,delay=5ms', 29, ['cat']);
+    const { client, proxy } = await sessionThroughProxy('loss=29%,delay=5ms', 29, catWhenReady());
+    await client.waitForText(READY);
     const typed = 'the quick brown fox jumps over 0123456789';
     // One key at a time, each awaited on screen: every key is its own round trip through the lossy link (typing
     // them all at once would ride in one or two datagrams and prove little).
@@ -66,7 +67,7 @@ describe('tsmosh-client on a bad network', () => {
   });
 
   it("follows the client's own source port change (connect() hops to a fresh socket mid-session)", async () => {
-    const target = await workspace.newSession(['cat']);
+    const target = await workspace.newSession(catWhenReady());
     const session = connect({ host: '127.0.0.1', port: target.port, key: target.key, cols: 80, rows: 24 });
     const screenHas = (text: string): Promise<void> =>
       new Promise((resolve) => {
@@ -89,6 +90,28 @@ describe('tsmosh-client on a bad network', () => {
     await screenHas('two');
     const exit = await session.close();
     expect(exit.reason).toBe('user');
+  });
+
+  it('predicts typing while the server cannot answer (TSMOSH_PREDICTION_DISPLAY=always), then converges on the real echo', async () => {
+    const session = await workspace.newSession(catWhenReady());
+    const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: session.port }, profile: '', seed: 3 });
+    proxies.push(proxy);
+    const client = startClient(workspace, { host: proxy.address.host, port: proxy.address.port, key: session.key }, { env: { TSMOSH_PREDICTION_DISPLAY: 'always' } });
+    programs.push(client);
+    await client.waitForText(READY);
+    // A first echo confirms the epoch, so later keys in it may be shown before the server answers.
+    client.type('a');
+    await client.waitFor('the real echo of "a"', (lines) => lines[1] === 'a');
+    proxy.setBlackout(true);
+    client.type('bcd');
+    // Nothing can cross the link now: only the prediction engine can have drawn these.
+    await client.waitFor('predicted "abcd"', (lines) => lines[1] === 'abcd');
+    expect(proxy.stats.up.dropped.blackout).toBeGreaterThan(0);
+    proxy.setBlackout(false);
+    client.type('\r');
+    await client.waitFor('cat printing the line back', (lines) => lines[1] === 'abcd' && lines[2] === 'abcd');
+    client.type('\x1e.');
+    expect((await client.waitForExit()).exitCode).toBe(0);
   });
 
   it('catches up after a 30 s blackout: the status line counts the silence, then clears', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, Workspace, requireBuilt, startClient } from './client-harness.js';
+import { PtyProgram, READY, Workspace, catWhenReady, requireBuilt, startClient } from './client-harness.js';
 
 /**
  * tsmosh-client against a real tsmosh-server daemon over loopback UDP, driven in a real pty and read back through a
@@ -94,7 +94,8 @@ describe('tsmosh-client with a real server', () => {
     expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
 
     // TSMOSH_ESCAPE_KEY=Ctrl-] : Ctrl-^ is now an ordinary key, Ctrl-] . quits.
-    const d = client(await workspace.newSession(['cat', '-v']), { env: { TSMOSH_ESCAPE_KEY: '\x1d' } });
+    const d = client(await workspace.newSession(catWhenReady('-v')), { env: { TSMOSH_ESCAPE_KEY: '\x1d' } });
+    await d.waitForText(READY);
     d.type('a\x1e^b\r');
     await d.waitForText('a^^^b'); // cat -v shows the Ctrl-^ that passed through as ^^
     d.type('\x1d.');
@@ -102,7 +103,8 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('Ctrl-^ ^ sends a literal Ctrl-^ and Ctrl-^ x sends both bytes', async () => {
-    const c = client(await workspace.newSession(['cat', '-v']));
+    const c = client(await workspace.newSession(catWhenReady('-v')));
+    await c.waitForText(READY);
     c.type('[\x1e^]\r');
     await c.waitForText('[^^]');
     c.type('<\x1ex>\r');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, TSMOSH_BIN, Workspace, requireBuilt, runBin } from './client-harness.js';
+import { PtyProgram, READY, TSMOSH_BIN, Workspace, catWhenReady, requireBuilt, runBin } from './client-harness.js';
 
 /** `tsmosh --local`: this repository's server and client on this machine over loopback UDP, as a user runs it. */
 
@@ -33,7 +33,8 @@ describe('tsmosh --local', () => {
   });
 
   it('runs the session through the lossy link with --link', async () => {
-    const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', 'cat']);
+    const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
+    await t.waitForText(READY);
     t.type('over a lossy link\r');
     await t.waitFor('echo and cat output', (lines) => lines.filter((l) => l === 'over a lossy link').length === 2);
     t.type('\x1e.');

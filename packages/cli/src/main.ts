@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 
 /**
@@ -35,7 +35,8 @@ const SERVER_START_TIMEOUT_MS = 20_000;
 export interface LocalOptions {
   readonly link: LinkProfile | undefined;
   readonly linkSpec: string | undefined;
-  readonly predict: (typeof PREDICTION_MODES)[number];
+  /** undefined: the client follows TSMOSH_PREDICTION_DISPLAY (default adaptive), as mosh without --predict. */
+  readonly predict: (typeof PREDICTION_MODES)[number] | undefined;
   readonly command: readonly string[];
 }
 
@@ -49,7 +50,7 @@ export type ParsedArguments =
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
   let linkSpec: string | undefined;
-  let predict: LocalOptions['predict'] = 'adaptive';
+  let predict: LocalOptions['predict'];
   let destination: string | undefined;
   let command: string[] = [];
   for (let index = 0; index < argv.length; index++) {
@@ -135,12 +136,11 @@ async function runLocal(options: LocalOptions): Promise<number> {
   let escapeKey: EscapeKeySetting;
   try {
     escapeKey = parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
+    if (options.predict === undefined) predictionModeFromEnv(process.env); // a bad value fails here, in one line
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  // Predictions are read by the client from the environment, as mosh's --predict sets MOSH_PREDICTION_DISPLAY.
-  process.env.TSMOSH_PREDICTION_DISPLAY = options.predict;
 
   let connectLine: { port: number; key: string };
   try {
@@ -164,7 +164,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     target = { host: started.address.host, port: started.address.port };
   }
   try {
-    const result = await runTerminalClient({ host: target.host, port: target.port, key: connectLine.key, escapeKey });
+    const result = await runTerminalClient({ host: target.host, port: target.port, key: connectLine.key, escapeKey, ...(options.predict === undefined ? {} : { predict: options.predict }) });
     return result.exitCode;
   } finally {
     await proxy?.close();

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { SessionKey } from '@tsmosh/protocol';
 import { parseEscapeKey } from './escape-key.js';
-import { runTerminalClient } from './frontend.js';
+import { predictionModeFromEnv, runTerminalClient } from './frontend.js';
 import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 
 /** `TSMOSH_KEY=<key> tsmosh-client <host> <port>`: the client alone. Returns the process exit status. */
@@ -59,6 +59,13 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_FAILURE;
   }
+  let predict;
+  try {
+    predict = predictionModeFromEnv(process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
   // Resolved before the terminal goes raw, so a typo in the host name is a plain one-line error.
   try {
     await lookup(host);
@@ -67,7 +74,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     process.stderr.write(`tsmosh-client: cannot resolve host "${host}" (${code}); check the name\n`);
     return EXIT_FAILURE;
   }
-  const result = await runTerminalClient({ host, port, key: keyText, escapeKey });
+  const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict });
   return result.exitCode;
 }
 

@@ -1,4 +1,4 @@
-import { Renderer, type Framebuffer } from '@tsmosh/terminal';
+import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
@@ -23,6 +23,8 @@ export interface TerminalClientOptions {
   /** The escape key; default from TSMOSH_ESCAPE_KEY (validate it first with parseEscapeKey for a clean error). */
   readonly escapeKey?: EscapeKeySetting;
   readonly firstContactTimeoutMs?: number;
+  /** Predictive local echo; default from TSMOSH_PREDICTION_DISPLAY (check it first with predictionModeFromEnv). */
+  readonly predict?: PredictionMode;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
   readonly onSession?: (session: ClientSession) => void;
 }
@@ -44,6 +46,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     output.isTTY && output.columns > 0 && output.rows > 0 ? { cols: output.columns, rows: output.rows } : FALLBACK_SIZE;
 
   const renderer = new Renderer();
+  const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
+  let predictionTimer: NodeJS.Timeout | undefined;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
   let lastFrameAt = -Infinity;
@@ -98,12 +102,18 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const draw = (): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
-    lastFrameAt = performance.now();
-    let frame = fitToWindow(session.screen, size.cols, size.rows);
+    const now = performance.now();
+    lastFrameAt = now;
+    let frame = fitToWindow(prediction.apply(session.screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
     write(renderer.render(lastDrawn, frame));
     lastDrawn = frame;
+    // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
+    if (predictionTimer !== undefined) clearTimeout(predictionTimer);
+    predictionTimer = undefined;
+    const wake = prediction.nextWakeup(now);
+    if (Number.isFinite(wake)) predictionTimer = setTimeout(scheduleFrame, Math.max(0, wake - now));
   };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;
@@ -115,7 +125,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
     const wasAwaiting = escapeFilter.awaitingCommand;
     for (const action of escapeFilter.feed(bytes)) {
-      if (action.kind === 'send') session.write(action.bytes);
+      if (action.kind === 'send') {
+        prediction.onUserInput(action.bytes, session.screen, session.nextInputStateNum, performance.now());
+        session.write(action.bytes);
+        scheduleFrame();
+      }
       else if (action.kind === 'quit') void session.close();
       else suspend();
     }
@@ -125,6 +139,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     size = windowSize();
     session.resize(size.cols, size.rows);
     lastDrawn = undefined; // the terminal reflowed its contents: nothing we drew can be trusted
+    prediction.reset();
     scheduleFrame();
   };
   const suspend = (): void => {
@@ -151,7 +166,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     process.exit(1);
   };
 
-  session.on('screen', scheduleFrame);
+  const onScreen = (screen: Framebuffer): void => {
+    const now = performance.now();
+    const srtt = session.status.srttMs;
+    if (srtt !== undefined) prediction.setRtt(srtt);
+    prediction.onServerScreen(screen, session.echoAck, now);
+    scheduleFrame();
+  };
+  session.on('screen', onScreen);
   session.on('status', scheduleFrame);
   input.on('data', onData);
   output.on('resize', onResize);
@@ -165,6 +187,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const exit = await session.done;
   if (frameTimer !== undefined) clearTimeout(frameTimer);
+  if (predictionTimer !== undefined) clearTimeout(predictionTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
   input.off('data', onData);
@@ -180,4 +203,18 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const exitCode = exit.reason === 'remote-exit' || (exit.reason === 'user' && terminationSignal === undefined) ? 0 : 1;
   return { exitCode, message, exit };
+}
+
+/**
+ * TSMOSH_PREDICTION_DISPLAY (set by `tsmosh --predict=`): adaptive (default), always, never or experimental.
+ * Throws an Error with one line naming the variable and the accepted values.
+ */
+export function predictionModeFromEnv(env: NodeJS.ProcessEnv): PredictionMode {
+  const value = env.TSMOSH_PREDICTION_DISPLAY;
+  if (value === undefined || value === '') return 'adaptive';
+  try {
+    return parsePredictionMode(value);
+  } catch (error) {
+    throw new Error(`tsmosh: TSMOSH_PREDICTION_DISPLAY: ${(error as Error).message}`);
+  }
 }

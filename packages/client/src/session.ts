@@ -2,7 +2,17 @@ import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Connection, SessionKey, Transport, type PeerAddress } from '@tsmosh/protocol';
+import {
+  Connection,
+  SHUTDOWN_STATE_NUM,
+  SessionKey,
+  Transport,
+  type Instruction,
+  type OutgoingDatagram,
+  type PeerAddress,
+  type RandomSource,
+  type TransportConnection,
+} from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ClientUdpEndpoint } from './udp-endpoint.js';
 
@@ -79,8 +89,32 @@ export interface ClientSessionEvents {
   exit: [exit: SessionExit];
 }
 
+/**
+ * The Connection as the transport sees it, noting the newest input state number sent. Predictive echo needs it: a
+ * keystroke typed now travels in the next state, and the server's echo acknowledgement counts in these numbers.
+ */
+class SentStateTracker implements TransportConnection {
+  newestSentNum = 0;
+  constructor(readonly inner: Connection) {}
+  get rtt(): Connection['rtt'] {
+    return this.inner.rtt;
+  }
+  get random(): RandomSource {
+    return this.inner.random;
+  }
+  send(instruction: Instruction, now: number): OutgoingDatagram[] {
+    if (instruction.newNum !== SHUTDOWN_STATE_NUM && instruction.newNum > this.newestSentNum) this.newestSentNum = instruction.newNum;
+    return this.inner.send(instruction, now);
+  }
+  receive(bytes: Uint8Array, from: PeerAddress, now: number): Instruction | undefined {
+    return this.inner.receive(bytes, from, now);
+  }
+}
+
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
-  private transport: Transport<InputStream, ScreenState> | undefined;
+  private transport: Transport<InputStream, ScreenState, SentStateTracker> | undefined;
+  private connection: Connection | undefined;
+  private tracker: SentStateTracker | undefined;
   private endpoint: ClientUdpEndpoint | undefined;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
@@ -122,6 +156,16 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   /** The newest screen received (blank until the first update). */
   get screen(): Framebuffer {
     return this.transport?.remote.framebuffer ?? ScreenState.initial(this.size.cols, this.size.rows).framebuffer;
+  }
+
+  /** The newest input state number the current screen reflects (the server's echo acknowledgement). */
+  get echoAck(): number {
+    return this.transport?.remote.echoAck ?? 0;
+  }
+
+  /** The input state number that will carry a keystroke written now (for predictive echo). */
+  get nextInputStateNum(): number {
+    return (this.tracker?.newestSentNum ?? 0) + 1;
   }
 
   get status(): SessionStatus {
@@ -183,8 +227,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       initialSeq: BigInt(Date.now()) * 1_048_576n,
       serverAddress,
     });
-    this.transport = new Transport<InputStream, ScreenState>({
-      connection,
+    this.connection = connection;
+    this.tracker = new SentStateTracker(connection);
+    this.transport = new Transport<InputStream, ScreenState, SentStateTracker>({
+      connection: this.tracker,
       initialLocal: InputStream.empty(),
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
@@ -246,7 +292,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         return;
       }
     }
-    const heardAt = transport.connection.lastHeardAt;
+    const heardAt = this.connection!.lastHeardAt;
     if (heardAt === undefined && now - this.startedAt >= this.firstContactTimeoutMs) {
       this.finish(
         'network-timeout',
@@ -264,9 +310,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.arm(now, transport, endpoint);
   }
 
-  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: ClientUdpEndpoint): void {
+  private arm(now: number, transport: Transport<InputStream, ScreenState, SentStateTracker>, endpoint: ClientUdpEndpoint): void {
     let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(transport.lastRoundTripSuccessAt));
-    const heardAt = transport.connection.lastHeardAt;
+    const heardAt = this.connection!.lastHeardAt;
     if (heardAt === undefined) wake = Math.min(wake, this.startedAt + this.firstContactTimeoutMs);
     else if (this.networkTimeoutMs !== undefined) wake = Math.min(wake, heardAt + this.networkTimeoutMs);
     // Status: when the server turns silent, then once a second while it stays silent.
@@ -284,9 +330,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private computeStatus(now: number): SessionStatus {
-    const heardAt = this.transport?.connection.lastHeardAt;
+    const heardAt = this.connection?.lastHeardAt;
     const lastContactAgoMs = Math.max(0, now - (heardAt ?? this.startedAt));
-    const rtt = this.transport?.connection.rtt;
+    const rtt = this.connection?.rtt;
     return {
       everHeard: heardAt !== undefined,
       connected: heardAt !== undefined && lastContactAgoMs < SERVER_SILENT_AFTER_MS,
