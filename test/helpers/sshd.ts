@@ -46,7 +46,7 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-export async function startSshd(options: { authorizedKeys: readonly string[]; allowTcpForwarding?: boolean; setEnvPath?: string; logLevel?: 'VERBOSE' | 'DEBUG1' }): Promise<Sshd> {
+export async function startSshd(options: { authorizedKeys: readonly string[]; allowTcpForwarding?: boolean; setEnvPath?: string; logLevel?: 'VERBOSE' | 'DEBUG1'; extraEnv?: Record<string, string> }): Promise<Sshd> {
   const directory = mkdtempSync(join(tmpdir(), 'tsmosh-sshd-'));
   const hostKey = makeKeyPair(directory, 'host_ed25519');
   writeFileSync(join(directory, 'authorized_keys'), options.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
@@ -64,7 +64,9 @@ export async function startSshd(options: { authorizedKeys: readonly string[]; al
     'StrictModes no',
     `AllowTcpForwarding ${options.allowTcpForwarding === false ? 'no' : 'yes'}`,
     // Sessions get this PATH, so `node` and the repo's bins resolve the same way they do for the test.
-    `SetEnv PATH=${options.setEnvPath ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'} LANG=C.UTF-8`,
+    `SetEnv PATH=${options.setEnvPath ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'} LANG=C.UTF-8${Object.entries(options.extraEnv ?? {})
+      .map(([name, value]) => ` ${name}=${value}`)
+      .join('')}`,
     // VERBOSE logs accepted logins; DEBUG1 also logs forwarding requests. Tests read them to prove which path was taken.
     `LogLevel ${options.logLevel ?? 'VERBOSE'}`,
   ].join('\n');

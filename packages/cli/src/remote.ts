@@ -1,0 +1,106 @@
+/**
+ * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
+ * close SSH, and run the UDP client front end against the address SSH reached.
+ */
+import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import type { PredictionMode } from '@tsmosh/terminal';
+import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type Prompter } from './ssh/index.js';
+
+const EXIT_FAILURE = 1;
+
+/** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
+const LOCALE_VARIABLES = ['LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'LC_COLLATE', 'LC_NUMERIC', 'LC_TIME', 'LC_MONETARY'];
+
+export interface RemoteOptions {
+  readonly destination: string;
+  /** Server-side UDP port or range for `tsmosh-server new -p` (mosh's -p). */
+  readonly serverPort?: string;
+  /** The command that starts the server on the host (mosh's --server); default `tsmosh-server`. */
+  readonly serverCommand?: string;
+  /** 'ssh' binds the server to the address SSH arrived on, 'any' to all, or an IP (mosh's --bind-server). */
+  readonly bindServer?: string;
+  readonly family?: 4 | 6;
+  /** Bootstrap through this OpenSSH command instead of ssh2 (mosh's --ssh). */
+  readonly sshCommand?: string;
+  readonly predict?: PredictionMode;
+  readonly command: readonly string[];
+  /** Extra `tsmosh-server new` arguments (named sessions add theirs here). */
+  readonly extraServerArguments?: readonly string[];
+}
+
+/** The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. */
+export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv): string[] {
+  const args = ['new'];
+  if (options.bindServer === 'ssh') args.push('-s');
+  else if (options.bindServer !== undefined && options.bindServer !== 'any') args.push('-i', options.bindServer);
+  if (options.serverPort !== undefined) args.push('-p', options.serverPort);
+  for (const name of LOCALE_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') args.push('-l', `${name}=${value}`);
+  }
+  args.push(...(options.extraServerArguments ?? []));
+  if (options.command.length > 0) args.push('--', ...options.command);
+  return args;
+}
+
+export interface RemoteDependencies {
+  readonly prompter?: Prompter;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: NodeJS.ReadStream;
+  readonly output?: NodeJS.WriteStream;
+}
+
+export async function runRemote(options: RemoteOptions, dependencies: RemoteDependencies = {}): Promise<number> {
+  const env = dependencies.env ?? process.env;
+  const fail = (message: string): number => {
+    process.stderr.write(`${message}\n`);
+    return EXIT_FAILURE;
+  };
+  const locale = checkUtf8Locale(env);
+  if (!locale.ok) return fail(localeErrorMessage(locale, 'tsmosh'));
+  let escapeKey: EscapeKeySetting;
+  try {
+    escapeKey = parseEscapeKey(env.TSMOSH_ESCAPE_KEY);
+    if (options.predict === undefined) predictionModeFromEnv(env);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+
+  const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
+  const args = serverArguments(options, env);
+  let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
+  try {
+    target =
+      options.sshCommand !== undefined
+        ? await bootstrapWithSystemSsh({
+            sshCommand: options.sshCommand,
+            destination: options.destination,
+            ...(options.family ? { family: options.family } : {}),
+            ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
+            serverArguments: args,
+            tell: (line) => prompter.tell(line),
+          })
+        : await bootstrap({
+            destination: options.destination,
+            env,
+            prompter,
+            serverArguments: args,
+            ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
+            ...(options.family ? { family: options.family } : {}),
+          });
+  } catch (error) {
+    if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(error.message);
+    return fail(`tsmosh: could not start a session on ${options.destination}: ${(error as Error).message}`);
+  }
+
+  const result = await runTerminalClient({
+    host: target.udpHost,
+    port: target.port,
+    key: target.key,
+    escapeKey,
+    ...(dependencies.input ? { input: dependencies.input } : {}),
+    ...(dependencies.output ? { output: dependencies.output } : {}),
+    ...(options.predict === undefined ? {} : { predict: options.predict }),
+  });
+  return result.exitCode;
+}

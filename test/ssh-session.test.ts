@@ -1,0 +1,89 @@
+/**
+ * `tsmosh host -- command` end to end, as a user runs it: the tsmosh bin in a pty logs in to a real sshd on
+ * 127.0.0.1 (throwaway host key and authorized key, the user's ~/.ssh/config and known_hosts), runs this
+ * repository's tsmosh-server on the "host", closes SSH, and the session runs over UDP until Ctrl-^ . quits.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
+import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
+
+describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
+  let workspace: Workspace;
+  let sshd: Sshd;
+  let home: string;
+  let userKey: KeyPair;
+  const programs: PtyProgram[] = [];
+  // The host runs the server this repository built, with the node running the tests.
+  const serverCommand = `${process.execPath} ${SERVER_BIN}`;
+
+  beforeAll(async () => {
+    requireBuilt();
+    home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-home-'));
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
+    workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
+    await workspace.ensureDaemon();
+    sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`,
+    );
+  });
+
+  afterAll(async () => {
+    for (const program of programs) program.kill();
+    await sshd?.stop();
+    await workspace?.dispose();
+  });
+
+  function tsmosh(args: string[]): PtyProgram {
+    const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
+    programs.push(program);
+    return program;
+  }
+
+  it('asks about the new host, records it, runs the session over UDP, and quits with Ctrl-^ .', async () => {
+    const t = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
+    await t.waitForText(/continue connecting \(yes\/no/);
+    t.type('yes\r');
+    await t.waitForText('$');
+    t.type('echo over-ssh-$((6*7))\r');
+    await t.waitForText('over-ssh-42');
+    expect(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519`);
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+    const modes = t.terminalModes();
+    expect(modes.cursorHidden).toBe(false);
+    expect(modes.bracketedPaste).toBe(false);
+  });
+
+  it('refuses a changed host key in one line and starts nothing', async () => {
+    const impostor = makeKeyPair(mkdtempSync(join(tmpdir(), 'tsmosh-impostor-')), 'impostor');
+    const knownHosts = join(home, '.ssh', 'known_hosts_changed');
+    writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${impostor.publicLine.split(' ').slice(0, 2).join(' ')}\n`);
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      `Host changed\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  UserKnownHostsFile ${knownHosts}\n` +
+        `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`,
+    );
+    const before = await workspace.daemonStatus();
+    const t = tsmosh(['changed', `--server=${serverCommand}`]);
+    const { exitCode } = await t.waitForExit();
+    expect(exitCode).not.toBe(0);
+    const text = await t.screenText();
+    expect(text).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
+    expect(text).toMatch(/tsmosh: host key for changed has changed .*ssh-keygen -R/);
+    const after = await workspace.daemonStatus();
+    expect(after?.sessions ?? 0).toBe(before?.sessions ?? 0);
+  });
+
+  it('says how to install the server when the host lacks it', async () => {
+    const t = tsmosh(['testhost', '--server=/nonexistent/tsmosh-server']);
+    const { exitCode } = await t.waitForExit();
+    expect(exitCode).not.toBe(0);
+    expect(await t.screenText()).toMatch(/was not found on testhost\. Install tsmosh there/);
+  });
+});
