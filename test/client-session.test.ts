@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { PtyProgram, READY, Workspace, catWhenReady, requireBuilt, startClient } from './client-harness.js';
 
 /**
@@ -18,7 +19,7 @@ afterAll(async () => {
   await workspace.dispose();
 });
 
-function client(target: { port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
+function client(target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
   const program = startClient(workspace, target, options);
   programs.push(program);
   return program;
@@ -137,6 +138,61 @@ describe('tsmosh-client with a real server', () => {
     expect((await b.waitForExit()).exitCode).toBe(0);
   });
 
+  it('suspends on Ctrl-^ Ctrl-Z with the terminal restored, and repaints on SIGCONT', async () => {
+    const c = client(await workspace.newSession());
+    await c.waitForText('$');
+    c.type('echo before-suspend\r');
+    await c.waitForText('before-suspend');
+    c.type('\x1e\x1a');
+    await c.waitForText('[tsmosh is suspended.]');
+    await waitUntil('the client to be stopped', () => processState(c.pid) === 'T');
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
+    process.kill(c.pid, 'SIGCONT');
+    c.type('clear; echo after-resume-$((5*5))\r');
+    await c.waitForText('after-resume-25');
+    expect(await c.screenText()).not.toContain('[tsmosh is suspended.]'); // repainted over
+    c.type('exit\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('passes the window title, the bell and OSC 52 clipboard writes through to the terminal', async () => {
+    const c = client(await workspace.newSession());
+    const titles: string[] = [];
+    let bells = 0;
+    c.terminal.onTitleChange((title) => titles.push(title));
+    c.terminal.onBell(() => bells++);
+    await c.waitForText('$');
+    c.type("printf '\\033]0;tsmosh title test\\007'; printf '\\a'; printf '\\033]52;c;aGVsbG8=\\007'; echo done-$((1+1))\r");
+    await c.waitForText('done-2');
+    await waitUntil('the title', () => titles.includes('tsmosh title test'));
+    await waitUntil('the bell', () => bells > 0);
+    // The client holds this write (connect().screen.clipboard has it); if this wait fails, check that the Renderer
+    // emits a session's first write, i.e. treats "no clipboard yet" in the previous frame as generation 0.
+    await waitUntil('the clipboard write', () => c.raw.includes('\x1b]52;c;aGVsbG8='));
+    c.type('exit\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('connects over IPv6 loopback too (the socket family follows the server address)', async () => {
+    const target = await workspace.newSession();
+    const c = client({ ...target, host: '::1' });
+    await c.waitForText('$');
+    c.type('echo over-v6\r');
+    await c.waitForText('over-v6');
+    c.type('exit\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('restores the terminal on SIGHUP and says why', async () => {
+    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
+    await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
+    process.kill(c.pid, 'SIGHUP');
+    const { exitCode } = await c.waitForExit();
+    expect(exitCode).not.toBe(0);
+    expect(await c.screenText()).toContain('tsmosh: exiting on SIGHUP.');
+    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
+  });
+
   it('restores the terminal on SIGTERM and says why', async () => {
     const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
     await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
@@ -147,3 +203,17 @@ describe('tsmosh-client with a real server', () => {
     expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
   });
 });
+
+/** The process state letter from /proc (T = stopped). */
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+}
+
+async function waitUntil(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
