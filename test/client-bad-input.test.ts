@@ -50,6 +50,7 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
       expect(exitCode).not.toBe(0);
       const line = lastLine((await wrong.logicalLines()).join('\n'));
       expect(line).toMatch(new RegExp(`^tsmosh: no reply from the server .* UDP port ${real.port}`));
+      expect(wrong.raw).toMatch(/tsmosh: Nothing received from server yet \(\d+ seconds?\)\. \[To quit: Ctrl-\^ \.\]/);
       expect(wrong.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
     }
 

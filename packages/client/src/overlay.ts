@@ -1,5 +1,5 @@
 import { BLANK_CELL, blankRow, type Cell, type Framebuffer, type Row } from '@tsmosh/terminal';
-import { formatDuration, type SessionStatus } from './session.js';
+import { NOTHING_RECEIVED_NOTICE_MS, formatDuration, type SessionStatus } from './session.js';
 
 /**
  * What the client draws over the remote screen: the status line when the server has gone quiet, and the fit of the
@@ -16,7 +16,7 @@ export function statusMessage(status: SessionStatus, escapeHint: string | undefi
     return `tsmosh: Commands: Ctrl-Z suspends, "." quits, "^" gives literal ${escapeHint}`;
   }
   if (status.connected) return undefined;
-  if (!status.everHeard && status.lastContactAgoMs < 1000) return undefined; // the first reply is normally instant
+  if (!status.everHeard && status.lastContactAgoMs < NOTHING_RECEIVED_NOTICE_MS) return undefined; // replies are normally instant
   const quit = escapeHint === undefined ? '' : ` [To quit: ${escapeHint} .]`;
   if (!status.everHeard) {
     return `tsmosh: Nothing received from server yet (${formatDuration(status.lastContactAgoMs)}).${quit}`;

@@ -31,6 +31,8 @@ export const CLIENT_COLLECTION_INTERVAL_MS = 1;
 export const DEFAULT_FIRST_CONTACT_TIMEOUT_MS = 10_000;
 /** The server counts as silent (status line shown) after this long without a datagram (ms); mosh uses 6.5 s. */
 export const SERVER_SILENT_AFTER_MS = 6_500;
+/** Before any reply, the "nothing received yet" notice may show after this long (ms): a loopback reply takes ~1 ms. */
+export const NOTHING_RECEIVED_NOTICE_MS = 1_000;
 /** While the server is silent, 'status' fires this often (ms) so a "Last contact N seconds ago" line can count. */
 export const STATUS_REFRESH_MS = 1_000;
 /** close() waits at most this long (ms) for the server to acknowledge the shutdown before giving up on it. */
@@ -317,7 +319,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     else if (this.networkTimeoutMs !== undefined) wake = Math.min(wake, heardAt + this.networkTimeoutMs);
     // Status: when the server turns silent, then once a second while it stays silent.
     const contactBase = heardAt ?? this.startedAt;
-    const silentAt = contactBase + SERVER_SILENT_AFTER_MS;
+    const silentAt = contactBase + (heardAt === undefined ? NOTHING_RECEIVED_NOTICE_MS : SERVER_SILENT_AFTER_MS);
     const nextShownSecond = contactBase + (Math.floor((now - contactBase) / STATUS_REFRESH_MS) + 1) * STATUS_REFRESH_MS;
     wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
     if (this.closing !== undefined) wake = Math.min(wake, this.closing.startedAt + SHUTDOWN_GRACE_MS);

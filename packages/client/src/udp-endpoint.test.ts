@@ -83,6 +83,14 @@ describe('ClientUdpEndpoint', () => {
     expect(inbox.received.map((r) => r.text)).toEqual(['from-new', 'late-reply']);
   });
 
+  it('opens one socket when a hop is asked for twice at once (every loop turn may ask)', async () => {
+    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0);
+    toClose.push(endpoint);
+    await Promise.all([endpoint.hopPort(1), endpoint.hopPort(1), endpoint.maintain(PORT_HOP_INTERVAL_MS * 2, undefined)]);
+    expect(endpoint.openSocketCount).toBe(2);
+    expect(endpoint.stats.portHops).toBe(1);
+  });
+
   it(`keeps at most ${MAX_SOCKETS_OPEN} sockets, and drops all old ones once the newest is older than ${MAX_OLD_SOCKET_AGE_MS} ms`, async () => {
     const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0);
     toClose.push(endpoint);

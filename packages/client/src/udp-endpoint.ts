@@ -42,6 +42,7 @@ export class ClientUdpEndpoint {
   /** Before any round trip, hopping counts from when the endpoint opened. */
   private readonly createdAt: number;
   private closed = false;
+  private hopInProgress: Promise<void> | undefined;
 
   private constructor(
     /** Chosen from the server address: one family for the life of the session, as mosh does. */
@@ -107,7 +108,13 @@ export class ClientUdpEndpoint {
   }
 
   /** Opens a fresh source port and sends from it from now on. Public so tests and `ClientSession` can force it. */
-  async hopPort(now: number): Promise<void> {
+  hopPort(now: number): Promise<void> {
+    // One hop at a time: every loop turn calls maintain(), and a bind takes a moment.
+    this.hopInProgress ??= this.openFreshSocket(now).finally(() => (this.hopInProgress = undefined));
+    return this.hopInProgress;
+  }
+
+  private async openFreshSocket(now: number): Promise<void> {
     if (this.closed) return;
     const fresh = await openSocket(this.family, this.listener, now, () => this);
     if (this.closed) {
