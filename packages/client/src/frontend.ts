@@ -11,6 +11,7 @@ import { connect, type ClientSession, type SessionExit } from './session.js';
 
 /** Frames are drawn at most this often (ms): ~50 per second is smooth to the eye and mosh's own ceiling. */
 export const MIN_FRAME_INTERVAL_MS = 20;
+const CTRL_L = 0x0c;
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -126,6 +127,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const wasAwaiting = escapeFilter.awaitingCommand;
     for (const action of escapeFilter.feed(bytes)) {
       if (action.kind === 'send') {
+        // Ctrl-L: the user thinks the screen is garbled. Repaint it all locally (as mosh does); it still goes to the
+        // program, which redraws its own screen.
+        if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
         prediction.onUserInput(action.bytes, session.screen, session.nextInputStateNum, performance.now());
         session.write(action.bytes);
         scheduleFrame();
