@@ -114,6 +114,20 @@ describe('tsmosh-client with a real server', () => {
     expect((await c.waitForExit()).exitCode).toBe(0);
   });
 
+  it('Ctrl-L repaints the whole local terminal, wiping what the client did not draw', async () => {
+    const c = client(await workspace.newSession(catWhenReady()));
+    await c.waitForText(READY);
+    // Something else scribbles on the user's terminal; the client's screen model does not know.
+    await new Promise<void>((resolve) => c.terminal.write('\x1b7\x1b[12;5HSCRIBBLE\x1b8', resolve));
+    c.type('x\r');
+    await c.waitFor('cat echoing x', (lines) => lines.filter((l) => l === 'x').length === 2);
+    expect(await c.screenText()).toContain('SCRIBBLE'); // a differential frame leaves it alone
+    c.type('\x0c'); // cat's tty echoes ^L and nothing else redraws: only the client's full repaint can clear it
+    await c.waitFor('the scribble gone', (lines) => !lines.join('\n').includes('SCRIBBLE'));
+    c.type('\x1e.');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
   it('runs two sessions on the same daemon port at once without crossing them', async () => {
     const first = await workspace.newSession();
     const second = await workspace.newSession();
