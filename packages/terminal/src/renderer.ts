@@ -22,6 +22,7 @@ import {
   type Row,
   type TerminalModes,
 } from './framebuffer.js';
+import { charWidth } from './char-width.js';
 import { absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sanitizePen, sgrTransition, type Pen } from './sgr.js';
 
@@ -65,37 +66,37 @@ function erasePen(bg: Color): Pen {
   return { fg: COLOR_DEFAULT, bg, attrs: 0 };
 }
 
-/**
- * Characters that attach to the one before them instead of taking a cell: combining marks, variation selectors,
- * and format characters such as the zero-width joiner (xterm stores these with the preceding character).
- */
-const ATTACHING = /^[\p{M}\p{Cf}]$/u;
-/** Never printed: controls (C0, DEL, C1), lone surrogates, line and paragraph separators. */
-const UNPRINTABLE = /^[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]$/u;
+/** Never printed: controls (C0, DEL, C1; they would be commands to the local terminal) and lone surrogates. */
+const UNPRINTABLE = /^[\p{Cc}\p{Cs}]$/u;
 
 /**
- * One grapheme a cell can hold: a printable base character and the marks that follow it. Everything else goes:
- * controls (they would be commands to the local terminal), a second base character (it would take another
- * column behind the renderer's back), leading marks (they would join the neighbour) and excess length.
+ * What one cell can hold, as the server's emulator stores it: one printable character that takes columns (by the
+ * same Unicode 11 width table) followed only by zero-width ones (combining marks, joiners, variation selectors).
+ * Anything else goes: controls, a second column-taking character (it would take a column behind the renderer's
+ * back), zero-width characters in front (they would join the neighbour), excess length. Returns the text and the
+ * columns the terminal will give it (0 when nothing printable is left).
  */
-function sanitizeText(text: unknown): string {
-  if (typeof text !== 'string') return '';
+function sanitizeText(text: unknown): { text: string; columns: 0 | 1 | 2 } {
+  if (typeof text !== 'string') return { text: '', columns: 0 };
   if (text.length === 1) {
     const code = text.charCodeAt(0);
-    if (code >= 0x20 && code < 0x7f) return text;
+    if (code >= 0x20 && code < 0x7f) return { text, columns: 1 };
   }
   let out = '';
+  let columns: 0 | 1 | 2 = 0;
   for (const ch of text) {
     if (UNPRINTABLE.test(ch)) continue;
-    const mark = ATTACHING.test(ch);
-    if (out === '' ? mark : !mark) {
-      if (out === '') continue;
+    const width = charWidth(ch.codePointAt(0)!);
+    if (out === '') {
+      if (width === 0) continue;
+      columns = width;
+    } else if (width !== 0) {
       break;
     }
     if (out.length + ch.length > MAX_CELL_TEXT_UNITS) break;
     out += ch;
   }
-  return out;
+  return { text: out, columns };
 }
 
 /**
@@ -143,9 +144,9 @@ export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
   let changed = source.length !== cols;
   for (let x = 0; x < cols; x++) {
     const raw = source[x] as Cell | undefined;
-    const text = sanitizeText(raw?.text);
+    const { text, columns } = sanitizeText(raw?.text);
     let cell: Cell;
-    if (raw?.width === 2 && text !== '' && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
+    if (raw?.width === 2 && columns === 2 && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
       cell = normalisedCell(raw, 2, text);
       const half: Cell = { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
       const rawHalf = source[x + 1]!;
@@ -159,8 +160,10 @@ export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
       x++;
       continue;
     }
-    // Width 1, or a malformed cell (wide without its half, orphaned half, unknown width): one column.
-    cell = normalisedCell(raw, 1, raw?.width === 1 ? text : '');
+    // Width 1, or a malformed cell (wide without its half, orphaned half, unknown width): one column, holding
+    // its text only if the terminal will give that text exactly one column (a narrow character marked wide
+    // keeps its character; its half, if any, becomes a blank of its own).
+    cell = normalisedCell(raw, 1, columns === 1 && (raw?.width === 1 || raw?.width === 2) ? text : '');
     cells[x] = cell;
     if (cell !== raw) changed = true;
   }
@@ -244,8 +247,11 @@ class TerminalModel {
     readonly cols: number,
     readonly rows: number,
     public lines: (readonly Cell[])[],
-    /** continues[y]: line y is a soft-wrap continuation of line y-1 (xterm's `isWrapped`). */
-    public continues: boolean[],
+    /**
+     * continues[y]: line y is a soft-wrap continuation of line y-1 (xterm's `isWrapped`); undefined when not known.
+     * Line 0 has one too (a continuation of a line scrolled off the top): invisible, until a scroll moves it down.
+     */
+    public continues: (boolean | undefined)[],
     public x: number | undefined,
     public y: number | undefined,
     /** After writing the last column: the next printable character wraps. `x` is undefined meanwhile. */
@@ -275,7 +281,7 @@ class TerminalModel {
   moveTo(x: number, y: number): void {
     // LF clears the wrap flag of each line it enters (xterm.js): use it only where no flag would be lost.
     let lineFeeds = true;
-    if (this.y !== undefined) for (let row = this.y + 1; row <= y; row++) if (this.continues[row]) lineFeeds = false;
+    if (this.y !== undefined) for (let row = this.y + 1; row <= y; row++) if (this.continues[row] !== false) lineFeeds = false;
     const move = cheapestMove({ x: this.pendingWrap ? undefined : this.x, y: this.y }, x, y, lineFeeds);
     if (move !== '') {
       this.out += move;
@@ -323,13 +329,15 @@ class TerminalModel {
   }
 
   /**
-   * Print a wide character at the last column: the terminal erases that column (with the pen's background),
-   * wraps, and prints the character at the start of the next line, which becomes a continuation.
+   * Print a wide character at the last column: the terminal empties that column (xterm.js fills it with the whole
+   * pen, not just its background), wraps, and prints the character at the start of the next line, which becomes a
+   * continuation.
    */
   printWideAtLastColumn(cell: Cell, half: Cell): void {
     const y = this.y!;
+    const pen = this.pen!;
     this.out += cell.text;
-    this.store(y, this.cols - 1, [erasedCell(this.pen!.bg)]);
+    this.store(y, this.cols - 1, [{ text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs }]);
     this.continues[y + 1] = true;
     this.store(y + 1, 0, [cell, half]);
     this.y = y + 1;
@@ -377,9 +385,8 @@ class TerminalModel {
       const source = i + n;
       const inside = source >= 0 && source < height;
       this.lines[top + i] = inside ? lines[source]! : blank;
-      this.continues[top + i] = inside ? continues[source]! : false;
+      this.continues[top + i] = inside ? continues[source] : false;
     }
-    this.continues[0] = false;
   }
 }
 
@@ -395,7 +402,7 @@ function drawRow(model: TerminalModel, target: Target, y: number): void {
   if (y >= target.blankFrom && !target.wantContinues[y]) {
     let stale = 0;
     for (let row = y; row < target.rows && stale < 2; row++) {
-      if (!cellRowsEqual(model.lines[row]!, target.lines[row]!) || model.continues[row]) stale++;
+      if (!cellRowsEqual(model.lines[row]!, target.lines[row]!) || (row > 0 && model.continues[row] !== false)) stale++;
     }
     if (stale >= 2) {
       model.moveTo(0, y);
@@ -406,14 +413,14 @@ function drawRow(model: TerminalModel, target: Target, y: number): void {
   }
 
   // The terminal holds a wrap flag the target does not: only erasing the line from column 0 clears it.
-  if (model.continues[y] && !target.wantContinues[y]) {
+  if (y > 0 && model.continues[y] !== false && !target.wantContinues[y]) {
     model.moveTo(0, y);
     const tailBg = want[cols - 1]!;
     model.setPen(erasePen(isErased(tailBg) ? tailBg.bg : COLOR_DEFAULT));
     model.eraseLine();
   }
 
-  const needsContinuation = y + 1 < target.rows && target.wantContinues[y + 1]! && !model.continues[y + 1];
+  const needsContinuation = y + 1 < target.rows && target.wantContinues[y + 1]! && model.continues[y + 1] !== true;
   drawCells(model, target, y, needsContinuation);
   if (needsContinuation) {
     continueIntoNextLine(model, target, y);
@@ -774,6 +781,7 @@ function cursorShapeCode(style: CursorStyle, blink: boolean): number {
 export class Renderer {
   private lastDrawn: Framebuffer | undefined;
   private lastPen: Pen | undefined;
+  private lastTopContinues: boolean | undefined;
   private bellCount: number | undefined;
   private clipboardGeneration: number | undefined;
   private title: string | undefined;
@@ -812,12 +820,16 @@ export class Renderer {
     let model: TerminalModel;
     let prefix = '';
     if (repaint) {
+      // DECSTBM homes the cursor, except on a one-row screen where xterm ignores it: the position stays unknown.
       prefix = '\x1b[r\x1b[m\x1b[2J';
-      model = new TerminalModel(cols, rows, new Array(rows).fill(erasedLine(cols, COLOR_DEFAULT)), new Array<boolean>(rows).fill(false), 0, 0, false, DEFAULT_PEN);
+      const home = rows > 1 ? 0 : undefined;
+      model = new TerminalModel(cols, rows, new Array(rows).fill(erasedLine(cols, COLOR_DEFAULT)), new Array<boolean>(rows).fill(false), home, home, false, DEFAULT_PEN);
     } else {
       const lines = previous!.lines;
-      const continues = new Array<boolean>(rows).fill(false);
+      const continues = new Array<boolean | undefined>(rows).fill(false);
       for (let y = 1; y < rows; y++) continues[y] = lines[y - 1]?.wrapped === true;
+      // Whether the top line continues one above the screen is no framebuffer's business, only this renderer's.
+      continues[0] = continuity ? this.lastTopContinues : undefined;
       const cursor = clampCursor(previous!, cols, rows);
       model = new TerminalModel(
         cols,
@@ -851,6 +863,7 @@ export class Renderer {
 
     this.lastDrawn = next;
     this.lastPen = best.pen;
+    this.lastTopContinues = best.continues[0];
     return out;
   }
 
@@ -950,6 +963,21 @@ export class Renderer {
     this.cursorShape = code;
     return `\x1b[${code} q`;
   }
+}
+
+/**
+ * The framebuffer a terminal shows after `render(…, fb)`: `fb` with every cell as the renderer can draw it (see
+ * sanitizeRow: malformed wide pairs and unprintable text become blanks, an empty cell with a foreground or
+ * attributes becomes a space) and the title as it is sent. Identical to `fb` for any screen an emulator produced.
+ * For tests and for clients that compare what they drew with what they were sent.
+ */
+export function displayedFramebuffer(fb: Framebuffer): Framebuffer {
+  const lines = fb.lines.map((row) => {
+    const cells = sanitizeRow(row, fb.cols);
+    return cells === row.cells ? row : { cells, wrapped: row.wrapped === true };
+  });
+  const title = sanitizeTitle(fb.title);
+  return { ...fb, lines, title };
 }
 
 function clampCursor(fb: Framebuffer, cols: number, rows: number): { x: number; y: number } {

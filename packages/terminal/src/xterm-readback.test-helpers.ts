@@ -36,7 +36,8 @@ export interface TestTerminal {
 }
 
 export function createTestTerminal(cols: number, rows: number): TestTerminal {
-  const term = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
+  // Some scrollback: with none, xterm.js 6 loses track of its lines when the screen shrinks.
+  const term = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 50 });
   const addon = new unicode11.Unicode11Addon();
   term.loadAddon(addon);
   term.unicode.activeVersion = '11';

@@ -1,0 +1,95 @@
+/**
+ * Properties of the renderer against a real @xterm/headless terminal: whatever the frames, drawing them in order
+ * leaves the terminal showing the last one, cell for cell, with its wrap flags, cursor and modes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { arbFramebuffer, arbFramebufferHistory, arbFramebufferPair } from './arbitrary-framebuffer.test-helpers.js';
+import type { Framebuffer } from './framebuffer.js';
+import { displayedFramebuffer, Renderer } from './renderer.js';
+import { createTestTerminal, screenDifference, type TestTerminal } from './xterm-readback.test-helpers.js';
+
+/** xterm.js needs at least two columns; the renderer has no lower limit, the terminal does. */
+const SIZE = { minCols: 2, maxCols: 14, minRows: 1, maxRows: 7 };
+/** Mouse encodings xterm.js implements (it ignores 1005 and 1015, so those cannot be checked here). */
+const CHECKABLE_ENCODINGS = new Set(['default', 'sgr', 'sgr-pixels']);
+
+/** Draw `frames` in order on one terminal and renderer; after each, the terminal must show exactly that frame. */
+async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: boolean } = {}): Promise<void> {
+  const first = frames[0]!;
+  const t: TestTerminal = createTestTerminal(first.cols, first.rows);
+  try {
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    let shown: Framebuffer | undefined;
+    for (const next of frames) {
+      if (t.term.cols !== next.cols || t.term.rows !== next.rows) t.term.resize(next.cols, next.rows);
+      const bellsBefore = t.bells;
+      const bytes = renderer.render(options.repaintEach ? undefined : shown, next);
+      await t.write(bytes);
+      const expected = displayedFramebuffer(next);
+      const actual = t.read();
+      const context = `frame ${frames.indexOf(next)} bytes ${JSON.stringify(bytes)}`;
+      expect(screenDifference(actual, expected), context).toBe('');
+      const { mouseEncoding, kittyKeyboardFlags: _k, modifyOtherKeys: _m, reverseVideo: _r, ...modes } = expected.modes;
+      expect(actual.modes, context).toMatchObject(modes);
+      if (CHECKABLE_ENCODINGS.has(mouseEncoding)) expect(actual.modes.mouseEncoding, context).toBe(mouseEncoding);
+      expect(actual.cursor, context).toMatchObject({ style: expected.cursor.style, blink: expected.cursor.blink });
+      expect(t.titles.at(-1) ?? '', context).toBe(expected.title);
+      const rang = shown !== undefined && next.bellCount > shown.bellCount;
+      expect(t.bells - bellsBefore, context).toBe(rang ? 1 : 0);
+      shown = next;
+    }
+  } finally {
+    t.dispose();
+  }
+}
+
+describe('Renderer properties (real xterm)', () => {
+  it('a full repaint shows any screen exactly', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbFramebuffer(SIZE), async (fb) => drawAll([fb])),
+      { numRuns: 300 },
+    );
+  });
+
+  it('render(undefined, A) then render(A, B) shows B exactly', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbFramebufferPair(SIZE), async ([a, b]) => drawAll([a, b])),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a history of plausible frames stays exact at every step', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbFramebufferHistory(SIZE, 6), async (frames) => drawAll(frames)),
+      { numRuns: 200 },
+    );
+  });
+
+  it('two unrelated screens in a row: render(A, B) for any A and B', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 12 }).chain((cols) =>
+          fc.integer({ min: 1, max: 6 }).chain((rows) => fc.tuple(arbFramebuffer({ minCols: cols, maxCols: cols, minRows: rows, maxRows: rows }), arbFramebuffer({ minCols: cols, maxCols: cols, minRows: rows, maxRows: rows }))),
+        ),
+        async ([a, b]) => drawAll([a, b]),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is never larger than a full repaint by more than the mode preamble', async () => {
+    await fc.assert(
+      fc.property(arbFramebufferPair({ ...SIZE, minCols: 10, maxCols: 40, minRows: 4, maxRows: 12 }), ([a, b]) => {
+        if (a.cols !== b.cols || a.rows !== b.rows) return;
+        const incremental = new Renderer();
+        incremental.render(undefined, a);
+        const diff = incremental.render(a, b);
+        const repaint = new Renderer().render(undefined, b);
+        expect(diff.length).toBeLessThanOrEqual(repaint.length + 40);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
