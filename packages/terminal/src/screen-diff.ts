@@ -9,6 +9,8 @@
  *               2 modes (u8 bool flags, u8 mouse tracking, u8 mouse encoding, u8 modifyOtherKeys, kitty flags)
  *               3 title (string)          4 bell count           5 clipboard (u8 present [generation, selection, data])
  *               6 alternate screen (u8)   7 echo ack             8 rows: row ops follow, filling every new row in order
+ *               9 session ending (u8 kind: 0 none | 1 command exited: varint exit code, string signal name ('' = none)
+ *                 | 2 taken over: string where the new client came from | 3 ended by the server: string reason)
  *               (only fields that changed are sent, in bit order; an absent field keeps the base's value)
  *   row op      = u8 kind | wrapped<<3, then
  *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
@@ -203,8 +205,41 @@ const enum Field {
   AlternateScreen = 1 << 6,
   EchoAck = 1 << 7,
   Rows = 1 << 8,
+  Ending = 1 << 9,
 }
-const FIELD_ALL = (1 << 9) - 1;
+const FIELD_ALL = (1 << 10) - 1;
+
+/**
+ * Why the session is over, sent in the server's final state (ahead of the transport shutdown) so the client can say
+ * so in one line instead of a bare "the remote command exited". Absent while the session runs.
+ */
+export type SessionEnding =
+  /** The program exited: its exit code, and the signal that killed it (a name such as "SIGKILL"), if any. */
+  | { readonly kind: 'command-exited'; readonly exitCode: number; readonly signal: string | undefined }
+  /** Another client attached with a fresh key; `by` says where it came from (an address, for a person). */
+  | { readonly kind: 'taken-over'; readonly by: string }
+  /** The server ended the session: `reason` is a short phrase ("killed with tsmosh-server kill", …). */
+  | { readonly kind: 'ended'; readonly reason: string };
+
+const enum EndingKind {
+  None = 0,
+  CommandExited = 1,
+  TakenOver = 2,
+  Ended = 3,
+}
+
+export function sessionEndingsEqual(a: SessionEnding | undefined, b: SessionEnding | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'command-exited':
+      return a.exitCode === (b as typeof a).exitCode && a.signal === (b as typeof a).signal;
+    case 'taken-over':
+      return a.by === (b as typeof a).by;
+    case 'ended':
+      return a.reason === (b as typeof a).reason;
+  }
+}
 
 const enum Op {
   Keep = 0,
@@ -243,9 +278,22 @@ const MOVE_CANDIDATES_MAX = 16;
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding.
 
-/** The bytes that turn (`base`, `baseEchoAck`) into (`next`, `nextEchoAck`); empty when nothing differs. */
-export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: Framebuffer, nextEchoAck: number): Uint8Array {
+/**
+ * The bytes that turn (`base`, `baseEchoAck`, `baseEnding`) into (`next`, `nextEchoAck`, `nextEnding`); empty when
+ * nothing differs.
+ */
+export function encodeScreenDiff(
+  base: Framebuffer,
+  baseEchoAck: number,
+  next: Framebuffer,
+  nextEchoAck: number,
+  baseEnding?: SessionEnding,
+  nextEnding?: SessionEnding,
+): Uint8Array {
   checkEncodable(next);
+  if (nextEnding?.kind === 'command-exited' && !(Number.isSafeInteger(nextEnding.exitCode) && nextEnding.exitCode >= 0)) {
+    throw new RangeError(`encodeScreenDiff: exit code ${nextEnding.exitCode} cannot be sent: it must be a non-negative integer`);
+  }
   const out = new ByteWriter();
   let fields = 0;
   const sizeChanged = base.cols !== next.cols || base.rows !== next.rows;
@@ -257,6 +305,7 @@ export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: F
   if (!clipboardsEqual(base.clipboard, next.clipboard)) fields |= Field.Clipboard;
   if (base.alternateScreen !== next.alternateScreen) fields |= Field.AlternateScreen;
   if (baseEchoAck !== nextEchoAck) fields |= Field.EchoAck;
+  if (!sessionEndingsEqual(baseEnding, nextEnding)) fields |= Field.Ending;
   const rows = new ByteWriter();
   if (sizeChanged || base.lines !== next.lines) {
     if (encodeRows(base, next, rows)) fields |= Field.Rows;
@@ -304,7 +353,49 @@ export function encodeScreenDiff(base: Framebuffer, baseEchoAck: number, next: F
   if (fields & Field.AlternateScreen) out.u8(next.alternateScreen ? 1 : 0);
   if (fields & Field.EchoAck) out.varint(nextEchoAck);
   if (fields & Field.Rows) out.append(rows);
+  if (fields & Field.Ending) encodeEnding(out, nextEnding);
   return out.finish();
+}
+
+function encodeEnding(out: ByteWriter, ending: SessionEnding | undefined): void {
+  if (ending === undefined) {
+    out.u8(EndingKind.None);
+    return;
+  }
+  switch (ending.kind) {
+    case 'command-exited':
+      out.u8(EndingKind.CommandExited);
+      out.varint(ending.exitCode);
+      out.string(ending.signal ?? '');
+      return;
+    case 'taken-over':
+      out.u8(EndingKind.TakenOver);
+      out.string(ending.by);
+      return;
+    case 'ended':
+      out.u8(EndingKind.Ended);
+      out.string(ending.reason);
+      return;
+  }
+}
+
+function decodeEnding(reader: ByteReader): SessionEnding | undefined {
+  const kind = reader.u8('session ending kind');
+  switch (kind) {
+    case EndingKind.None:
+      return undefined;
+    case EndingKind.CommandExited: {
+      const exitCode = reader.varint('exit code');
+      const signal = reader.string('signal name');
+      return Object.freeze({ kind: 'command-exited', exitCode, signal: signal === '' ? undefined : signal });
+    }
+    case EndingKind.TakenOver:
+      return Object.freeze({ kind: 'taken-over', by: reader.string('taken over by') });
+    case EndingKind.Ended:
+      return Object.freeze({ kind: 'ended', reason: reader.string('ending reason') });
+    default:
+      return reader.fail(`session ending kind ${kind} is unknown`);
+  }
 }
 
 /**
@@ -536,14 +627,20 @@ function rowHash(row: Row): number {
 export interface DecodedScreen {
   readonly framebuffer: Framebuffer;
   readonly echoAck: number;
+  readonly ending: SessionEnding | undefined;
 }
 
 /**
  * Applies a diff from `encodeScreenDiff` to (`base`, `baseEchoAck`). Rows the diff does not touch are the base's Row
  * objects. Throws RangeError on anything malformed, truncated, out of range or left over.
  */
-export function decodeScreenDiff(base: Framebuffer, baseEchoAck: number, diff: Uint8Array): DecodedScreen {
-  if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck };
+export function decodeScreenDiff(
+  base: Framebuffer,
+  baseEchoAck: number,
+  diff: Uint8Array,
+  baseEnding?: SessionEnding,
+): DecodedScreen {
+  if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding };
   const reader = new ByteReader(diff, 'screen diff');
   const version = reader.u8('version');
   if (version !== SCREEN_DIFF_VERSION) {
@@ -592,11 +689,12 @@ export function decodeScreenDiff(base: Framebuffer, baseEchoAck: number, diff: U
   let lines = base.lines;
   if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows);
   else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
+  const ending = fields & Field.Ending ? decodeEnding(reader) : baseEnding;
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);
 
   const framebuffer: Framebuffer = Object.freeze({ cols, rows, lines, cursor, modes, title, bellCount, clipboard, alternateScreen });
-  return { framebuffer, echoAck };
+  return { framebuffer, echoAck, ending };
 }
 
 function decodeModes(reader: ByteReader): TerminalModes {

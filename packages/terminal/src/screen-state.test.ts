@@ -14,7 +14,7 @@ import {
 } from './arbitrary-framebuffer.test-helpers.js';
 import { blankFramebuffer, blankRow, framebuffersEqual, rowsEqual, MAX_SCREEN_COLS, COLOR_PALETTE_16, type Framebuffer } from './framebuffer.js';
 import { ScreenState } from './screen-state.js';
-import { encodeScreenDiff, SCREEN_DIFF_VERSION } from './screen-diff.js';
+import { encodeScreenDiff, SCREEN_DIFF_VERSION, type SessionEnding } from './screen-diff.js';
 
 const REALISTIC = { minCols: 80, maxCols: 80, minRows: 24, maxRows: 24 };
 const arbEchoAck = fc.nat({ max: 1_000_000 });
@@ -246,7 +246,7 @@ describe('ScreenState decoding of hostile bytes', () => {
     const cases: [number[], RegExp][] = [
       [[2, 0], /version 2 is not the version this build speaks/],
       [[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
-      [[1, 0x80, 0x04], /unknown field flags/],
+      [[1, 0x80, 0x08], /unknown field flags/],
       [[1, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
       [[1, 1, 4, 3], /size changed but no rows/],
       [[1, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],
@@ -292,5 +292,61 @@ describe('ScreenState diff over a resize', () => {
     expect(tallerResult.equals(taller)).toBe(true);
     tallerResult.framebuffer.lines.slice(0, 24).forEach((row, y) => expect(row).toBe(fb.lines[y]));
     expect(rowsEqual(tallerResult.framebuffer.lines[29]!, blankFramebuffer(80, 1).lines[0]!)).toBe(true);
+  });
+});
+
+const arbEnding: fc.Arbitrary<SessionEnding | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.record({
+    kind: fc.constant('command-exited' as const),
+    exitCode: fc.nat({ max: 255 }),
+    signal: fc.option(fc.constantFrom('SIGKILL', 'SIGTERM', 'SIGSEGV', 'SIGHUP'), { nil: undefined }),
+  }),
+  fc.record({ kind: fc.constant('taken-over' as const), by: fc.string() }),
+  fc.record({ kind: fc.constant('ended' as const), reason: fc.string() }),
+);
+
+describe('ScreenState session ending', () => {
+  it('round-trips any ending between any two screens', () => {
+    fc.assert(
+      fc.property(arbFramebuffer(), arbEchoAck, arbEnding, arbFramebuffer(), arbEchoAck, arbEnding, (fbA, ackA, endA, fbB, ackB, endB) => {
+        const a = new ScreenState(fbA, ackA, endA);
+        const b = new ScreenState(fbB, ackB, endB);
+        const result = b.applyDiff(a.diffFrom(b));
+        expect(result.equals(a)).toBe(true);
+        expect(result.ending).toEqual(endA);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('costs a few bytes on an unchanged screen and differs from the same screen without it', () => {
+    const running = ScreenState.initial(80, 24);
+    const ended = running.withEnding({ kind: 'command-exited', exitCode: 137, signal: 'SIGKILL' });
+    expect(ended.equals(running)).toBe(false);
+    const diff = ended.diffFrom(running);
+    expect(diff.length).toBeLessThan(16);
+    expect(running.applyDiff(diff).ending).toEqual({ kind: 'command-exited', exitCode: 137, signal: 'SIGKILL' });
+    // Later diffs that do not touch the ending keep it.
+    const later = ended.withEchoAck(5);
+    expect(ended.applyDiff(later.diffFrom(ended)).ending).toEqual(ended.ending);
+  });
+
+  it('refuses an unknown ending kind with a RangeError', () => {
+    const base = ScreenState.initial(4, 2);
+    const diff = base.withEnding({ kind: 'ended', reason: 'x' }).diffFrom(base);
+    const hostile = diff.slice();
+    hostile[3] = 9; // the kind byte follows the version byte and the two-byte field flags (bit 9)
+    expect(applyOrRangeError(base, hostile)).toBeInstanceOf(RangeError);
+    expect(String(applyOrRangeError(base, hostile))).toContain('session ending kind 9');
+  });
+
+  it('never throws anything but RangeError on hostile bytes after an ending flag', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (tail) => {
+        const bytes = new Uint8Array([SCREEN_DIFF_VERSION, 0x80, 0x04, ...tail]); // field flags = bit 9 only
+        applyOrRangeError(ScreenState.initial(4, 2), bytes);
+      }),
+    );
   });
 });

@@ -1,11 +1,15 @@
 /**
  * ScreenState: what the server synchronizes to the client. The screen itself (an immutable Framebuffer) plus the
  * echo acknowledgement, the newest input state number whose keystrokes the screen already reflects; the client's
- * prediction engine uses it to tell a confirmed echo from one still in flight.
+ * prediction engine uses it to tell a confirmed echo from one still in flight. A final state also says why the
+ * session is over (`ending`: the command's exit status, a takeover by another client, a kill), so the client can
+ * tell its user in one line.
  */
 import type { SyncState } from '@tsmosh/protocol';
 import { blankFramebuffer, framebuffersEqual, type Framebuffer } from './framebuffer.js';
-import { decodeScreenDiff, encodeScreenDiff } from './screen-diff.js';
+import { decodeScreenDiff, encodeScreenDiff, sessionEndingsEqual, type SessionEnding } from './screen-diff.js';
+
+export type { SessionEnding } from './screen-diff.js';
 
 export class ScreenState implements SyncState<ScreenState> {
   /** The blank screen both ends hold before the first update. */
@@ -16,6 +20,8 @@ export class ScreenState implements SyncState<ScreenState> {
   constructor(
     readonly framebuffer: Framebuffer,
     readonly echoAck: number = 0,
+    /** Set only in a session's final states: why it ended. */
+    readonly ending: SessionEnding | undefined = undefined,
   ) {
     if (!Number.isSafeInteger(echoAck) || echoAck < 0) {
       throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input state number), got ${echoAck}`);
@@ -23,23 +29,27 @@ export class ScreenState implements SyncState<ScreenState> {
   }
 
   withFramebuffer(framebuffer: Framebuffer): ScreenState {
-    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck);
+    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck, this.ending);
   }
 
   withEchoAck(echoAck: number): ScreenState {
-    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck);
+    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck, this.ending);
+  }
+
+  withEnding(ending: SessionEnding | undefined): ScreenState {
+    return sessionEndingsEqual(ending, this.ending) ? this : new ScreenState(this.framebuffer, this.echoAck, ending);
   }
 
   /** A screen diff (see screen-diff.ts); empty when the states are equal. */
   diffFrom(existing: ScreenState): Uint8Array {
-    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck);
+    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck, existing.ending, this.ending);
   }
 
   /** Throws RangeError when `diff` is malformed; rows the diff leaves alone are this state's Row objects. */
   applyDiff(diff: Uint8Array): ScreenState {
     if (diff.length === 0) return this;
-    const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff);
-    return new ScreenState(decoded.framebuffer, decoded.echoAck);
+    const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff, this.ending);
+    return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending);
   }
 
   /** A screen is an absolute state: nothing to drop. */
@@ -48,6 +58,11 @@ export class ScreenState implements SyncState<ScreenState> {
   }
 
   equals(other: ScreenState): boolean {
-    return this === other || (this.echoAck === other.echoAck && framebuffersEqual(this.framebuffer, other.framebuffer));
+    return (
+      this === other ||
+      (this.echoAck === other.echoAck &&
+        sessionEndingsEqual(this.ending, other.ending) &&
+        framebuffersEqual(this.framebuffer, other.framebuffer))
+    );
   }
 }
