@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseArguments, serverBinPath } from './main.js';
+
+describe('tsmosh argument parsing', () => {
+  it('reads --local, --link (both forms), --predict and the command after --', () => {
+    const parsed = parseArguments(['--local', '--link', 'delay=150ms,loss=10%', '--predict=always', '--', 'tmux', 'new', '-A']);
+    expect(parsed.kind).toBe('local');
+    if (parsed.kind !== 'local') return;
+    expect(parsed.options.command).toEqual(['tmux', 'new', '-A']);
+    expect(parsed.options.predict).toBe('always');
+    expect(parsed.options.link?.up.delayMs).toBe(150);
+    expect(parsed.options.link?.down.loss).toBeCloseTo(0.1);
+    const eq = parseArguments(['--local', '--link=up.loss=29%']);
+    expect(eq.kind === 'local' && eq.options.link?.up.loss).toBeCloseTo(0.29);
+    expect(eq.kind === 'local' && eq.options.link?.down.loss).toBe(0);
+  });
+  it('leaves the prediction mode to TSMOSH_PREDICTION_DISPLAY when --predict is absent', () => {
+    const parsed = parseArguments(['--local']);
+    expect(parsed.kind === 'local' && parsed.options.predict).toBeUndefined();
+  });
+  it('options after -- belong to the command', () => {
+    const parsed = parseArguments(['--local', '--', 'ls', '--help']);
+    expect(parsed).toMatchObject({ kind: 'local', options: { command: ['ls', '--help'] } });
+  });
+  it('refuses mistakes with one line and a hint', () => {
+    for (const args of [['--frob'], ['--local', 'host'], ['--local', '--link'], ['--local', '--predict=x'], ['--local', '--link', 'delay=fast'], []]) {
+      const parsed = parseArguments(args);
+      expect(parsed.kind).toBe('usage-error');
+      if (parsed.kind === 'usage-error') {
+        expect(parsed.message).toMatch(/^tsmosh: /);
+        expect(parsed.message).not.toContain('\n');
+      }
+    }
+    expect(parseArguments(['me@host'])).toEqual({ kind: 'remote', destination: 'me@host' });
+  });
+  it("finds this repository's tsmosh-server bin through the @tsmosh/server package", () => {
+    expect(serverBinPath()).toMatch(/packages\/server\/bin\/tsmosh-server\.js$/);
+  });
+});
