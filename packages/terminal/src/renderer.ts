@@ -765,9 +765,9 @@ function clipboardSequence(write: ClipboardWrite): string {
 function cursorShapeCode(style: CursorStyle, blink: boolean): number {
   const base = style === 'underline' ? 3 : style === 'bar' ? 5 : 1;
   const code = blink ? base : base + 1;
-  // A steady block is what a snapshot of a terminal whose program never sent DECSCUSR reports: ask for the
-  // user's own configured cursor (0) then, rather than forcing a block on someone who chose a bar.
-  return code === 2 ? 0 : code;
+  // A blinking block is the model's default cursor (DEFAULT_CURSOR, and what the server's mirror reports while the
+  // program never sent DECSCUSR): ask for the user's own configured cursor (0), not a forced block.
+  return code === 1 ? 0 : code;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
