@@ -2,6 +2,7 @@ export {
   connect,
   ClientSession,
   formatDuration,
+  describeEnding,
   CLIENT_COLLECTION_INTERVAL_MS,
   DEFAULT_FIRST_CONTACT_TIMEOUT_MS,
   SERVER_SILENT_AFTER_MS,

@@ -13,7 +13,7 @@ import {
   type RandomSource,
   type TransportConnection,
 } from '@tsmosh/protocol';
-import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { InputStream, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { ClientUdpEndpoint } from './udp-endpoint.js';
 
 /**
@@ -41,7 +41,8 @@ export const SHUTDOWN_GRACE_MS = 3_000;
 export const REMOTE_SHUTDOWN_ACK_GRACE_MS = 500;
 
 export type ExitReason =
-  /** The server's command exited and the server shut the session down. */
+  /** The server shut the session down: its command exited, another client took it over, or it was killed
+   * (`SessionExit.ending` says which). */
   | 'remote-exit'
   /** close() was called (the user quit). */
   | 'user'
@@ -54,6 +55,8 @@ export interface SessionExit {
   readonly reason: ExitReason;
   /** One line for a person: what happened and, where it helps, what to do. */
   readonly message: string;
+  /** For 'remote-exit': why the server ended the session, when it said (exit status and signal, takeover, kill). */
+  readonly ending?: SessionEnding;
 }
 
 export interface SessionStatus {
@@ -280,7 +283,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       this.remoteShutdownSeenAt ??= now;
       // Our acknowledgement of the server's shutdown has to leave before we go, or the server waits it out.
       if (transport.counterpartyShutdownAckSent || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
-        this.finish('remote-exit', 'tsmosh: the remote command exited.');
+        const ending = transport.remote.ending;
+        this.finish('remote-exit', describeEnding(ending), ending);
         return;
       }
     }
@@ -353,9 +357,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.emit('status', status);
   }
 
-  private finish(reason: ExitReason, message: string): void {
+  private finish(reason: ExitReason, message: string, ending?: SessionEnding): void {
     if (this.exitInfo !== undefined) return;
-    const exit: SessionExit = { reason, message };
+    const exit: SessionExit = ending === undefined ? { reason, message } : { reason, message, ending };
     this.exitInfo = exit;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -370,6 +374,24 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 /** Starts a session with a tsmosh server; see ConnectOptions. Throws at once on a malformed key, port or size. */
 export function connect(options: ConnectOptions): ClientSession {
   return new ClientSession(options);
+}
+
+/** The one line shown when the server ends the session, from the reason its final state carries (if any). */
+export function describeEnding(ending: SessionEnding | undefined): string {
+  if (ending === undefined) return 'tsmosh: the remote command exited.';
+  switch (ending.kind) {
+    case 'command-exited':
+      if (ending.signal !== undefined) {
+        // SIGKILL out of nowhere is, on Linux, most often the out-of-memory killer: say where to look.
+        const hint = ending.signal === 'SIGKILL' ? ' (if nobody killed it, likely the out-of-memory killer: see `dmesg` on the server)' : '';
+        return `tsmosh: the session's command was killed by ${ending.signal}${hint}.`;
+      }
+      return ending.exitCode === 0 ? 'tsmosh: the remote command exited.' : `tsmosh: the remote command exited with status ${ending.exitCode}.`;
+    case 'taken-over':
+      return `tsmosh: this session was taken over by another client (at ${ending.by}); it goes on there.`;
+    case 'ended':
+      return `tsmosh: the session ended: ${ending.reason}.`;
+  }
 }
 
 /** "7 seconds", "1:05", "1:00:05": mosh's way of showing how long the link has been quiet. */

@@ -27,17 +27,30 @@ export interface NewSessionRequest {
   readonly bindAddress?: string;
   readonly cols?: number;
   readonly rows?: number;
+  /**
+   * Attach to the session of this name if one lives, else create it with this name (`tmux new -A`). On attach the
+   * command, environment and ports are ignored: the program is already running.
+   */
+  readonly name?: string;
+  /** Idle timeout (ms): the session ends after this long without hearing any client. 0 = never. Absent = the
+   * caller's TSMOSH_SERVER_NETWORK_TMOUT, else never. On attach, a given value replaces the session's. */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface NewSessionResult {
+  /** The session's stable ID (list, kill); unchanged by an attach, whose fresh key carries a different ID. */
   readonly sessionId: string;
   readonly port: number;
-  /** SessionKey.toString(): the CONNECT line's key. */
+  /** SessionKey.toString(): the CONNECT line's key. Fresh on every call, attach included. */
   readonly key: string;
+  readonly name?: string;
+  /** True when this joined a running session (named) rather than starting one. */
+  readonly attached: boolean;
 }
 
 export interface SessionInfo {
   readonly sessionId: string;
+  readonly name: string | undefined;
   readonly port: number;
   readonly pid: number | undefined;
   readonly command: readonly string[];
@@ -46,6 +59,12 @@ export interface SessionInfo {
   readonly clientAddress: string | undefined;
   /** Milliseconds since the last authentic datagram, or undefined if no client has been heard. */
   readonly lastHeardMsAgo: number | undefined;
+  /** A client was heard within the last 15 s. */
+  readonly attached: boolean;
+  /** Attaches whose client has not spoken yet. */
+  readonly pendingAttaches: number;
+  /** ms of client silence that end the session; undefined = never. */
+  readonly idleTimeoutMs: number | undefined;
   /** Datagrams routed to this session that its Connection dropped (forged, replayed, damaged), by kind. */
   readonly drops: Readonly<Record<string, number>>;
 }
@@ -106,7 +125,7 @@ export function parseControlRequest(line: string): ControlRequest {
     case 'status':
       return { v: value.v, op: value.op };
     case 'kill':
-      if (typeof value.sessionId !== 'string') throw protocolError('kill needs a string sessionId');
+      if (typeof value.sessionId !== 'string') throw protocolError('kill needs a string sessionId (a session ID or name)');
       return { v: value.v, op: 'kill', sessionId: value.sessionId };
     case 'new':
       return { v: value.v, op: 'new', request: validateNewSessionRequest(value.request) };
@@ -117,7 +136,11 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs } = value;
+  if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
+  if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
+    throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');
+  }
   if (command !== undefined && !(Array.isArray(command) && command.every((part) => typeof part === 'string'))) {
     throw protocolError('command must be an array of strings');
   }

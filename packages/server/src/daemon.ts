@@ -57,10 +57,21 @@ interface HostedSession {
   readonly session: Session;
   readonly endpoint: UdpEndpoint;
   readonly command: readonly string[];
+  readonly name: string | undefined;
 }
+
+/**
+ * A session name: what `new --name` and `kill` take. Letters, digits, `.`, `_`, `-`, at most 64: safe unquoted on
+ * every shell and in a file name (the client's per-host state), and never mistaken for an option.
+ */
+export const SESSION_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 export class Daemon {
   private readonly sessions = new Map<string, HostedSession>();
+  /** Every client key ID in use (current, pending or retiring), so a new key never collides with a live one. */
+  private readonly linkIds = new Set<string>();
+  /** Named sessions being created, so two racing `new --name X` make one session and one attach. */
+  private readonly creatingByName = new Map<string, Promise<unknown>>();
   private readonly endpoints = new Set<UdpEndpoint>();
   private readonly log: (line: string) => void;
   private readonly spawnPty: (options: PtySpawnOptions) => SessionPty;
@@ -89,8 +100,8 @@ export class Daemon {
   }
 
   async newSession(request: NewSessionRequest): Promise<NewSessionResult> {
-    const { sessionId, port, key } = await this.openSession(request);
-    return { sessionId, port, key };
+    const { sessionId, port, key, name, attached } = await this.openSession(request);
+    return { sessionId, port, key, ...(name !== undefined ? { name } : {}), attached };
   }
 
   /** `newSession`, plus a handle on the session's end (for embedders, who hold the session themselves). */
@@ -100,7 +111,27 @@ export class Daemon {
     }
     this.pendingRequests++;
     try {
-      return await this.createHostedSession(request);
+      const name = request.name;
+      if (name === undefined) return await this.createHostedSession(request);
+      if (!SESSION_NAME_PATTERN.test(name)) {
+        throw new ServerError(
+          'usage',
+          `tsmosh-server: session name ${JSON.stringify(name)} is not allowed; use up to 64 letters, digits, '.', '_' or '-'`,
+        );
+      }
+      // One creation per name at a time: a racing request waits, then attaches to what the first one made.
+      for (let inFlight = this.creatingByName.get(name); inFlight !== undefined; inFlight = this.creatingByName.get(name)) {
+        await inFlight.catch(() => undefined);
+      }
+      const existing = this.findByName(name);
+      if (existing !== undefined) return this.attach(existing, request);
+      const creating = this.createHostedSession(request);
+      this.creatingByName.set(name, creating);
+      try {
+        return await creating;
+      } finally {
+        this.creatingByName.delete(name);
+      }
     } finally {
       this.pendingRequests--;
       this.notifyIfEmpty();
@@ -108,33 +139,77 @@ export class Daemon {
   }
 
   list(): SessionInfo[] {
-    return [...this.sessions.values()].map(({ session, endpoint, command }) => {
+    return [...this.sessions.values()].map(({ session, endpoint, command, name }) => {
       const client = session.clientAddress;
       return {
         sessionId: session.sessionId,
+        name,
         port: endpoint.port,
         pid: session.pid,
         command,
         startedAt: session.startedAt.toISOString(),
         clientAddress: client === undefined ? undefined : `${client.host}:${client.port}`,
         lastHeardMsAgo: session.lastHeardMsAgo,
+        attached: session.attached,
+        pendingAttaches: session.pendingAttaches,
+        idleTimeoutMs: session.idleTimeoutMs,
         drops: dropCounters(session.connectionStats),
       };
     });
   }
 
-  /** Resolves when the session ends; undefined for an unknown ID. */
-  ended(sessionId: string): Promise<SessionEndReason> | undefined {
-    return this.sessions.get(sessionId)?.session.ended;
+  /** The live session with this name, if any. */
+  private findByName(name: string): HostedSession | undefined {
+    for (const hosted of this.sessions.values()) if (hosted.name === name) return hosted;
+    return undefined;
   }
 
-  /** Ends one session (client told through the transport shutdown); resolves when it has ended. */
-  async kill(sessionId: string): Promise<SessionEndReason> {
-    const hosted = this.sessions.get(sessionId);
+  /** A session by its ID or its name. */
+  private resolve(idOrName: string): HostedSession | undefined {
+    return this.sessions.get(idOrName) ?? this.findByName(idOrName);
+  }
+
+  /**
+   * Attach: a fresh key for an existing session. Nothing changes until a client speaks under it (then the previous
+   * client is told it was taken over); the old keys stop routing here once their client is told or gives up.
+   */
+  private attach(hosted: HostedSession, request: NewSessionRequest): NewSessionResult & { ended: Promise<SessionEndReason> } {
+    const { session, endpoint } = hosted;
+    const key = this.freshKey();
+    session.addClient(key);
+    this.linkIds.add(key.sessionIdHex);
+    endpoint.register(key.sessionIdHex, (bytes, from) => session.receive(bytes, from, key.sessionIdHex));
+    if (request.idleTimeoutMs !== undefined) session.setIdleTimeout(request.idleTimeoutMs === 0 ? undefined : request.idleTimeoutMs);
+    this.log(`session ${session.sessionId} (${hosted.name}): attach requested; new key ${key.sessionIdHex}`);
+    return {
+      sessionId: session.sessionId,
+      port: endpoint.port,
+      key: key.toString(),
+      ...(hosted.name !== undefined ? { name: hosted.name } : {}),
+      attached: true,
+      ended: session.ended,
+    };
+  }
+
+  /** A key whose ID names no live session or client key (IDs are 64 random bits; the loop almost never repeats). */
+  private freshKey(): SessionKey {
+    let key = SessionKey.generate(randomSource);
+    while (this.linkIds.has(key.sessionIdHex) || this.sessions.has(key.sessionIdHex)) key = SessionKey.generate(randomSource);
+    return key;
+  }
+
+  /** Resolves when the session ends; undefined for an unknown ID or name. */
+  ended(idOrName: string): Promise<SessionEndReason> | undefined {
+    return this.resolve(idOrName)?.session.ended;
+  }
+
+  /** Ends one session, by ID or name (client told through the transport shutdown); resolves when it has ended. */
+  async kill(idOrName: string): Promise<SessionEndReason> {
+    const hosted = this.resolve(idOrName);
     if (hosted === undefined) {
       throw new ServerError(
         'no-such-session',
-        `tsmosh-server: no session ${sessionId}; \`tsmosh-server list\` shows the running ones`,
+        `tsmosh-server: no session named or numbered ${JSON.stringify(idOrName)}; \`tsmosh-server list\` shows the running ones`,
       );
     }
     hosted.session.kill();
@@ -161,7 +236,7 @@ export class Daemon {
   async close(): Promise<void> {
     this.closing = true;
     const ending = [...this.sessions.values()].map(({ session }) => {
-      session.kill();
+      session.kill('daemon-shutdown');
       return session.ended;
     });
     await Promise.all(ending);
@@ -180,6 +255,8 @@ export class Daemon {
     });
     const networkTimeout = parseNetworkTimeout(request.env[NETWORK_TIMEOUT_ENV]);
     if (networkTimeout.warning !== undefined) this.log(networkTimeout.warning);
+    // --idle-timeout wins over the environment; 0 means never.
+    const idleTimeoutMs = request.idleTimeoutMs !== undefined ? (request.idleTimeoutMs === 0 ? undefined : request.idleTimeoutMs) : networkTimeout.timeoutMs;
     const command = request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
     // node-pty reports a missing program only as an exit after fork; check first so `new` can refuse in one line.
     if (!isExecutableCommand(command[0]!, env)) {
@@ -189,8 +266,7 @@ export class Daemon {
       );
     }
     const endpoint = await this.endpointFor(request.bindAddress, request.ports ?? DEFAULT_PORT_RANGE);
-    let key = SessionKey.generate(randomSource);
-    while (this.sessions.has(key.sessionIdHex)) key = SessionKey.generate(randomSource);
+    const key = this.freshKey();
     const cols = request.cols ?? 80;
     const rows = request.rows ?? 24;
     let pty: SessionPty;
@@ -217,20 +293,29 @@ export class Daemon {
       send: (datagram) => endpoint.send(datagram),
       cols,
       rows,
-      ...(networkTimeout.timeoutMs !== undefined ? { networkTimeoutMs: networkTimeout.timeoutMs } : {}),
+      ...(idleTimeoutMs !== undefined ? { networkTimeoutMs: idleTimeoutMs } : {}),
       noClientTimeoutMs: parseNoClientTimeout(request.env[NO_CLIENT_TIMEOUT_ENV]),
       log: this.log,
+      onLinkClosed: (linkId) => {
+        endpoint.unregister(linkId);
+        this.linkIds.delete(linkId);
+      },
     });
-    this.sessions.set(sessionId, { session, endpoint, command });
-    endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from));
-    this.log(`session ${sessionId}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
+    const name = request.name;
+    this.sessions.set(sessionId, { session, endpoint, command, name });
+    this.linkIds.add(sessionId);
+    endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
+    this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
     void session.ended.then(() => {
-      endpoint.unregister(sessionId);
+      for (const linkId of session.linkIds) {
+        endpoint.unregister(linkId);
+        this.linkIds.delete(linkId);
+      }
       this.sessions.delete(sessionId);
       this.releaseEndpointIfUnused(endpoint);
       this.notifyIfEmpty();
     });
-    return { sessionId, port: endpoint.port, key: key.toString(), ended: session.ended };
+    return { sessionId, port: endpoint.port, key: key.toString(), ...(name !== undefined ? { name } : {}), attached: false, ended: session.ended };
   }
 
   /** An endpoint this daemon already has on a port in range (same bind address), else a newly bound one. */

@@ -1,8 +1,8 @@
 export * from './snapshot.js';
 export * from './headless-mirror.js';
-export { Daemon, startDaemon, createSession, SERVER_VERSION } from './daemon.js';
+export { Daemon, startDaemon, createSession, SERVER_VERSION, SESSION_NAME_PATTERN } from './daemon.js';
 export type { DaemonInit, StartDaemonOptions, RunningDaemon, CreateSessionOptions, EmbeddedSession } from './daemon.js';
-export { Session, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, spawnSessionPty } from './session.js';
+export { Session, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, PENDING_ATTACH_TIMEOUT_MS, ATTACHED_WITHIN_MS, spawnSessionPty, signalNameOf } from './session.js';
 export type { SessionInit, SessionPty, SessionEndReason, PtySpawnOptions } from './session.js';
 export { UdpEndpoint, DEFAULT_PORT_RANGE } from './udp-endpoint.js';
 export type { UdpEndpointStats } from './udp-endpoint.js';

@@ -7,8 +7,9 @@ import {
   requestControl,
   type NewSessionRequest,
   type NewSessionResult,
+  type SessionInfo,
 } from './control.js';
-import { SERVER_VERSION, startDaemon } from './daemon.js';
+import { SERVER_VERSION, SESSION_NAME_PATTERN, startDaemon } from './daemon.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNetworkTimeout } from './session.js';
@@ -18,17 +19,22 @@ import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNe
  * (starting the daemon if none answers) and prints the one CONNECT line the client side parses.
  */
 
-const USAGE = `usage: tsmosh-server new [-s] [-p PORT[:PORT2]] [-i ADDR] [-l NAME=VALUE]... [-- command...]
-       tsmosh-server list [--json] | status | kill SESSION_ID | daemon
+const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [-s] [-p PORT[:PORT2]] [-i ADDR]
+                         [-l NAME=VALUE]... [-- command...]
+       tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
        tsmosh-server --version | --help
 
   new      start a session in the per-user daemon (started if needed) and print
            TSMOSH CONNECT <port> <key>
+  --name   attach to the session of this name if it runs (with a fresh key; its
+           current client is told it was taken over), else start it under this name
+  --idle-timeout  end the session after this long without any client: 90s, 30m,
+           12h, 7d, or 0 = never (the default; also TSMOSH_SERVER_NETWORK_TMOUT)
   -p       UDP port or inclusive range (default: first free in 60001:60999)
   -i       local address to bind the UDP port to (default: all)
   -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)
   -l       locale variable from the client, used if this host's locale is not UTF-8
-  list     sessions of the running daemon
+  list     sessions of the running daemon: name, command, age, last contact, attached
   status   the daemon's counters, as JSON
   kill     end a session (its client is told and exits)
   daemon   run the daemon in the foreground (normally started by \`new\`)
@@ -46,6 +52,8 @@ const CONTROL_TIMEOUT_MS = 15_000;
 
 export interface NewCommandOptions {
   command: string[];
+  name?: string;
+  idleTimeoutMs?: number;
   ports?: { low: number; high: number };
   bindAddress?: string;
   locale: Record<string, string>;
@@ -69,6 +77,18 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         return options;
       case '-p':
         options.ports = parsePortSpec(value());
+        break;
+      case '--name':
+      case '-n':
+        options.name = value();
+        if (!SESSION_NAME_PATTERN.test(options.name)) {
+          throw new UsageError(
+            `tsmosh-server: --name ${JSON.stringify(options.name)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}`,
+          );
+        }
+        break;
+      case '--idle-timeout':
+        options.idleTimeoutMs = parseDuration(value(), '--idle-timeout');
         break;
       case '-i': {
         const address = value();
@@ -97,6 +117,16 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
     }
   }
   return options;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90`, `90s`, `30m`, `12h`, `7d` (seconds when no unit), `0` or `never` = 0 (never). Milliseconds out. */
+export function parseDuration(text: string, option: string): number {
+  if (text === 'never') return 0;
+  const match = /^(\d{1,9})([smhd]?)$/.exec(text);
+  if (match === null) throw new UsageError(`tsmosh-server: ${option} ${text}: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never ${HINT}`);
+  return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
 }
 
 /** `PORT` or `LOW:HIGH`, as mosh-server's -p. */
@@ -138,6 +168,8 @@ async function commandNew(args: readonly string[]): Promise<number> {
     ...(options.ports !== undefined ? { ports: options.ports } : {}),
     ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
     ...(process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   };
   const result = await requestNewSession(runtimeDir, request);
   process.stdout.write(`TSMOSH CONNECT ${result.port} ${result.key}\n`);
@@ -230,14 +262,38 @@ async function commandList(args: readonly string[]): Promise<number> {
     process.stdout.write(JSON.stringify(sessions) + '\n');
     return 0;
   }
-  for (const session of sessions) {
-    const heard = session.lastHeardMsAgo === undefined ? 'never' : `${Math.round(session.lastHeardMsAgo / 1000)}s ago`;
-    const dropped = Object.values(session.drops).reduce((sum, count) => sum + count, 0);
-    process.stdout.write(
-      `${session.sessionId} port ${session.port} pid ${session.pid ?? '-'} client ${session.clientAddress ?? '-'} heard ${heard} dropped ${dropped} ${session.command.join(' ')}\n`,
-    );
-  }
+  process.stdout.write(formatSessionTable(sessions, Date.now()));
   return 0;
+}
+
+/** `list` for a person: one header line, then one line per session, columns aligned; the command last. */
+export function formatSessionTable(sessions: readonly SessionInfo[], nowMs: number): string {
+  if (sessions.length === 0) return 'no sessions\n';
+  const rows = sessions.map((session) => [
+    session.name ?? '-',
+    session.sessionId,
+    formatAge(nowMs - Date.parse(session.startedAt)),
+    session.lastHeardMsAgo === undefined ? 'never' : `${formatAge(session.lastHeardMsAgo)} ago`,
+    session.attached ? `yes (${session.clientAddress ?? '?'})` : session.pendingAttaches > 0 ? 'no (attach pending)' : 'no',
+    String(session.port),
+    session.command.join(' '),
+  ]);
+  const header = ['NAME', 'ID', 'AGE', 'LAST CONTACT', 'ATTACHED', 'PORT', 'COMMAND'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ') + '\n';
+  return line(header) + rows.map(line).join('');
+}
+
+/** 45s, 12m, 3h05m, 2d04h: coarse, as a person reads an age. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
 }
 
 async function commandStatus(): Promise<number> {
@@ -247,7 +303,7 @@ async function commandStatus(): Promise<number> {
 }
 
 async function commandKill(args: readonly string[]): Promise<number> {
-  if (args.length !== 1) throw new UsageError(`tsmosh-server: kill takes one SESSION_ID ${HINT}`);
+  if (args.length !== 1) throw new UsageError(`tsmosh-server: kill takes one session name or ID ${HINT}`);
   await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
   return 0;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { userInfo } from 'node:os';
+import { constants as osConstants, userInfo } from 'node:os';
 import {
   Connection,
   SessionKey,
@@ -9,7 +9,7 @@ import {
   type OutgoingDatagram,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import { PtyHost } from './pty-host.js';
 
@@ -40,8 +40,11 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 8;
 export const DEFAULT_TERM = 'xterm-256color';
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
-/** `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on. */
-export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'failed';
+/**
+ * `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on.
+ * `network-timeout`: no client heard for the idle timeout. `daemon-shutdown`: the daemon was told to exit.
+ */
+export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'daemon-shutdown' | 'failed';
 
 /** What the session needs from its pty: the PtyHost (node-pty + HeadlessMirror), or a stand-in in unit tests. */
 export interface SessionPty {
@@ -64,8 +67,10 @@ export interface SessionInit {
   readonly send: (datagram: OutgoingDatagram) => void;
   readonly cols?: number;
   readonly rows?: number;
-  /** ms; undefined = never. */
+  /** Idle timeout: client silence (ms) after which the session ends; undefined = never. */
   readonly networkTimeoutMs?: number;
+  /** Called when a client key stops routing to this session (retired, expired, or the session ended). */
+  readonly onLinkClosed?: (linkId: string) => void;
   readonly noClientTimeoutMs?: number;
   readonly log?: (line: string) => void;
   /** Monotonic milliseconds; the only clock the session reads. */
@@ -84,28 +89,63 @@ const realTimer: SessionTimer = {
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export class Session {
+/**
+ * One client's view of the session: its own key, Connection and Transport. A session has one current link; an
+ * attach adds a pending link under a fresh key, which becomes current when its client is first heard from. The link
+ * it replaces retires: it tells its client the session was taken over and is dropped once that is acknowledged or
+ * times out. Input never reaches the pty from anything but the current link.
+ */
+interface ClientLink {
+  readonly id: string;
   readonly key: SessionKey;
+  readonly transport: Transport<ScreenState, InputStream>;
+  role: 'current' | 'pending' | 'retiring';
+  /** The input state whose events have all been fed to the pty (current link only). */
+  processedInput: InputStream;
+  /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
+  readonly createdAt: number;
+}
+
+/**
+ * A pending attach that no client has used within this long (ms) is dropped; the session and its current client are
+ * untouched. The same 60 s as a new session's no-client timeout: the bootstrap is the same.
+ */
+export const PENDING_ATTACH_TIMEOUT_MS = NO_CLIENT_TIMEOUT_MS;
+/**
+ * At most this many attaches may wait for their client at once (each holds a key and a transport). A ninth drops the
+ * oldest; real use has one, from the login just made.
+ */
+export const MAX_PENDING_ATTACHES = 8;
+/** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
+ * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
+export const ATTACHED_WITHIN_MS = 15_000;
+
+export class Session {
+  /** The key the session was created with; attaches add others (see `linkIds`). */
+  readonly key: SessionKey;
+  /** The session's stable identity (its first key's ID): what `list` and `kill` use. */
   readonly sessionId: string;
   readonly ended: Promise<SessionEndReason>;
   readonly startedAt = new Date();
-  private readonly transport: Transport<ScreenState, InputStream>;
+  private readonly links = new Map<string, ClientLink>();
+  private current: ClientLink;
   private readonly pty: SessionPty;
   private readonly send: (datagram: OutgoingDatagram) => void;
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
+  private readonly onLinkClosed: (linkId: string) => void;
   private readonly startedAtMs: number;
-  private readonly networkTimeoutMs: number | undefined;
+  private readonly initialSize: { cols: number; rows: number };
+  private networkTimeoutMs: number | undefined;
   private readonly noClientTimeoutMs: number;
   private resolveEnded!: (reason: SessionEndReason) => void;
-  /** The input state whose events have all been fed to the pty. */
-  private processedInput: InputStream = InputStream.empty();
   private screenDirty = false;
   private lastSnapshotAt = -Infinity;
   private readonly timers: SessionTimer;
   private timer: unknown;
   private timerDue = Infinity;
   private endReason: SessionEndReason | undefined;
+  private commandExit: { exitCode: number; signal: string | undefined } | undefined;
   private finished = false;
   private stepping = false;
 
@@ -117,27 +157,21 @@ export class Session {
     this.clock = init.clock ?? (() => performance.now());
     this.timers = init.timer ?? realTimer;
     this.log = init.log ?? (() => {});
+    this.onLinkClosed = init.onLinkClosed ?? (() => {});
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
+    this.initialSize = { cols: init.cols ?? DEFAULT_SIZE.cols, rows: init.rows ?? DEFAULT_SIZE.rows };
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
-    const connection = new Connection({
-      role: 'server',
-      key: init.key,
-      random: (length: number) => new Uint8Array(randomBytes(length)),
-      initialSeq: initialSequenceFromWallClock(),
-    });
-    this.transport = new Transport<ScreenState, InputStream>({
-      connection,
-      initialLocal: ScreenState.initial(init.cols ?? DEFAULT_SIZE.cols, init.rows ?? DEFAULT_SIZE.rows),
-      initialRemote: InputStream.empty(),
-    });
+    this.current = this.makeLink(init.key, 'current');
     this.pty.onFrame(() => {
       this.screenDirty = true;
       this.step();
     });
     this.pty.onExit((exitCode, signal) => {
-      this.log(`session ${this.sessionId}: command exited (code ${exitCode}${signal ? `, signal ${signal}` : ''})`);
+      const signalName = signal ? signalNameOf(signal) : undefined;
+      this.log(`session ${this.sessionId}: command exited (code ${exitCode}${signalName ? `, ${signalName}` : ''})`);
+      this.commandExit = { exitCode, signal: signalName };
       this.beginShutdown('command-exited');
     });
     this.step();
@@ -147,49 +181,162 @@ export class Session {
     return this.pty.pid;
   }
 
+  /** Where the current client was last heard from. */
   get clientAddress(): PeerAddress | undefined {
-    return this.transport.connection.remoteAddress;
+    return this.current.transport.connection.remoteAddress;
   }
 
   get lastHeardMsAgo(): number | undefined {
-    const heard = this.transport.connection.lastHeardAt;
+    const heard = this.current.transport.connection.lastHeardAt;
     return heard === undefined ? undefined : Math.max(0, this.clock() - heard);
   }
 
-  /** The session's datagram counters, including every kind of drop (docs/protocol.md). */
-  get connectionStats(): ConnectionStats {
-    return this.transport.connection.stats;
+  /** Whether the current client has been heard from recently (ATTACHED_WITHIN_MS). */
+  get attached(): boolean {
+    const ago = this.lastHeardMsAgo;
+    return !this.finished && ago !== undefined && ago < ATTACHED_WITHIN_MS;
   }
 
-  /** Feeds one datagram addressed to this session. Never throws: the Connection drops and counts bad ones. */
-  receive(bytes: Uint8Array, from: PeerAddress): void {
+  /** The ID of every key that currently routes to this session (current, pending and retiring links). */
+  get linkIds(): string[] {
+    return [...this.links.keys()];
+  }
+
+  /** Attaches still waiting for their client. */
+  get pendingAttaches(): number {
+    let count = 0;
+    for (const link of this.links.values()) if (link.role === 'pending') count++;
+    return count;
+  }
+
+  get idleTimeoutMs(): number | undefined {
+    return this.networkTimeoutMs;
+  }
+
+  /** Changes how long client silence may last before the session ends (undefined = never). */
+  setIdleTimeout(timeoutMs: number | undefined): void {
+    this.networkTimeoutMs = timeoutMs;
+    this.step();
+  }
+
+  /** The current client's datagram counters, including every kind of drop (docs/protocol.md). */
+  get connectionStats(): ConnectionStats {
+    return this.current.transport.connection.stats;
+  }
+
+  /**
+   * Adds a client key (an attach). The key routes here at once, but the session changes nothing until a client is
+   * heard from under it: then that client becomes current and the previous one is told it was taken over.
+   */
+  addClient(key: SessionKey): void {
+    if (this.finished || this.endReason !== undefined) {
+      throw new ServerError('no-such-session', `tsmosh-server: session ${this.sessionId} is ending; start a new one`);
+    }
+    if (this.links.has(key.sessionIdHex)) throw new Error(`session ${this.sessionId}: key ${key.sessionIdHex} is already in use`);
+    const pending = [...this.links.values()].filter((link) => link.role === 'pending');
+    if (pending.length >= MAX_PENDING_ATTACHES) this.dropLink(pending[0]!);
+    this.makeLink(key, 'pending');
+    this.log(`session ${this.sessionId}: attach pending under key ${key.sessionIdHex}`);
+    this.step();
+  }
+
+  /**
+   * Feeds one datagram addressed to this session under the key `linkId` (default: the current client's). Never
+   * throws: the Connection drops and counts bad ones, and a retired key's datagrams never reach the pty.
+   */
+  receive(bytes: Uint8Array, from: PeerAddress, linkId: string = this.current.id): void {
     if (this.finished) return;
+    const link = this.links.get(linkId);
+    if (link === undefined) return;
     const now = this.clock();
-    const before = this.transport.connection.remoteAddress;
-    this.transport.receive(bytes, from, now);
-    const after = this.transport.connection.remoteAddress;
-    if (after !== undefined && (before === undefined || before.host !== after.host || before.port !== after.port)) {
+    const connection = link.transport.connection;
+    const before = connection.remoteAddress;
+    link.transport.receive(bytes, from, now);
+    const after = connection.remoteAddress;
+    if (link.role === 'pending' && connection.lastHeardAt !== undefined && this.endReason === undefined) {
+      this.promote(link, after ?? from, now);
+    } else if (link.role === 'current' && after !== undefined && (before === undefined || before.host !== after.host || before.port !== after.port)) {
       this.log(`session ${this.sessionId}: attached to client at ${after.host}:${after.port}`);
     }
     this.step(now);
   }
 
   /** Ends the session: the client is told through the transport shutdown, then the program is ended. */
-  kill(): void {
-    this.beginShutdown('killed');
+  kill(reason: SessionEndReason = 'killed'): void {
+    this.beginShutdown(reason);
+  }
+
+  private makeLink(key: SessionKey, role: ClientLink['role']): ClientLink {
+    const connection = new Connection({
+      role: 'server',
+      key,
+      random: (length: number) => new Uint8Array(randomBytes(length)),
+      initialSeq: initialSequenceFromWallClock(),
+    });
+    const transport = new Transport<ScreenState, InputStream>({
+      connection,
+      initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
+      initialRemote: InputStream.empty(),
+    });
+    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), createdAt: this.clock() };
+    this.links.set(link.id, link);
+    return link;
+  }
+
+  /** A pending link's client spoke: it becomes current, and the one it replaces is told and retired. */
+  private promote(link: ClientLink, from: PeerAddress, now: number): void {
+    const previous = this.current;
+    link.role = 'current';
+    this.current = link;
+    const where = `${from.host}:${from.port}`;
+    this.log(`session ${this.sessionId}: taken over by a client at ${where} (key ${link.id})`);
+    if (previous.transport.connection.remoteAddress === undefined) {
+      // Its client never spoke: nobody to tell.
+      this.dropLink(previous);
+    } else {
+      previous.role = 'retiring';
+      previous.transport.setLocal(previous.transport.local.withEnding({ kind: 'taken-over', by: where }), now);
+      previous.transport.startShutdown(now);
+    }
+    // The new client holds a blank screen: send it the whole current one at once, not at the next pty frame.
+    this.screenDirty = true;
+    this.lastSnapshotAt = -Infinity;
+  }
+
+  private dropLink(link: ClientLink): void {
+    if (!this.links.delete(link.id)) return;
+    this.onLinkClosed(link.id);
   }
 
   private beginShutdown(reason: SessionEndReason): void {
     if (this.endReason !== undefined || this.finished) return;
     this.endReason = reason;
     const now = this.clock();
-    if (this.transport.connection.remoteAddress === undefined) {
+    for (const link of [...this.links.values()]) if (link.role === 'pending') this.dropLink(link);
+    const transport = this.current.transport;
+    if (transport.connection.remoteAddress === undefined) {
       // No client ever heard from: nobody to tell, so there is nothing to wait for.
       this.finish();
       return;
     }
-    this.transport.startShutdown(now);
+    transport.setLocal(transport.local.withEnding(this.endingFor(reason)), now);
+    transport.startShutdown(now);
     this.step(now);
+  }
+
+  private endingFor(reason: SessionEndReason): SessionEnding {
+    switch (reason) {
+      case 'command-exited':
+        return { kind: 'command-exited', exitCode: this.commandExit?.exitCode ?? 0, signal: this.commandExit?.signal };
+      case 'killed':
+        return { kind: 'ended', reason: 'the session was killed on the server (tsmosh-server kill)' };
+      case 'network-timeout':
+        return { kind: 'ended', reason: `no client was heard from for ${Math.round((this.networkTimeoutMs ?? 0) / 1000)} s (the idle timeout)` };
+      case 'daemon-shutdown':
+        return { kind: 'ended', reason: 'the tsmosh server daemon was shut down' };
+      default:
+        return { kind: 'ended', reason: 'the session failed on the server (see its daemon.log)' };
+    }
   }
 
   private step(now: number = this.clock()): void {
@@ -198,7 +345,16 @@ export class Session {
     try {
       this.feedInput(now);
       this.takeSnapshot(now);
-      for (const datagram of this.transport.tick(now)) this.send(datagram);
+      for (const link of [...this.links.values()]) {
+        for (const datagram of link.transport.tick(now)) this.send(datagram);
+        if (link.role === 'retiring' && (link.transport.shutdownAcknowledged || link.transport.shutdownTimedOut)) {
+          this.log(`session ${this.sessionId}: retired key ${link.id} (${link.transport.shutdownAcknowledged ? 'its client was told' : 'its client did not answer'})`);
+          this.dropLink(link);
+        } else if (link.role === 'pending' && now - link.createdAt >= PENDING_ATTACH_TIMEOUT_MS) {
+          this.log(`session ${this.sessionId}: attach under key ${link.id} unused within ${PENDING_ATTACH_TIMEOUT_MS} ms; dropped`);
+          this.dropLink(link);
+        }
+      }
       if (this.checkEnd(now)) return;
       this.arm(now, this.nextWakeup(now));
     } catch (error) {
@@ -211,11 +367,13 @@ export class Session {
     }
   }
 
-  /** Writes every input event the client sent since the last step into the pty, then acknowledges their echo. */
+  /** Writes every input event the current client sent since the last step into the pty, then acknowledges their echo. */
   private feedInput(now: number): void {
-    const remote = this.transport.remote;
-    if (remote === this.processedInput) return;
-    const events = remote.eventsSince(this.processedInput);
+    const link = this.current;
+    const transport = link.transport;
+    const remote = transport.remote;
+    if (remote === link.processedInput) return;
+    const events = remote.eventsSince(link.processedInput);
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
@@ -227,29 +385,30 @@ export class Session {
         this.log(`session ${this.sessionId}: ignoring resize to ${event.cols}x${event.rows}`);
       }
     }
-    this.processedInput = remote;
-    const echoAck = this.transport.remoteNum;
-    const local = this.transport.local;
-    if (local.echoAck !== echoAck) this.transport.setLocal(local.withEchoAck(echoAck), now);
+    link.processedInput = remote;
+    const echoAck = transport.remoteNum;
+    const local = transport.local;
+    if (local.echoAck !== echoAck) transport.setLocal(local.withEchoAck(echoAck), now);
   }
 
   private takeSnapshot(now: number): void {
     if (!this.screenDirty || now - this.lastSnapshotAt < SNAPSHOT_MIN_INTERVAL_MS) return;
     this.screenDirty = false;
     this.lastSnapshotAt = now;
-    const local = this.transport.local;
-    this.transport.setLocal(local.withFramebuffer(this.pty.snapshot()), now);
+    const transport = this.current.transport;
+    transport.setLocal(transport.local.withFramebuffer(this.pty.snapshot()), now);
   }
 
   private checkEnd(now: number): boolean {
+    const transport = this.current.transport;
     if (this.endReason !== undefined) {
-      if (this.transport.shutdownAcknowledged || this.transport.shutdownTimedOut) {
+      if (transport.shutdownAcknowledged || transport.shutdownTimedOut) {
         this.finish();
         return true;
       }
       return false;
     }
-    const heard = this.transport.connection.lastHeardAt;
+    const heard = transport.connection.lastHeardAt;
     if (heard === undefined && now - this.startedAtMs >= this.noClientTimeoutMs) {
       this.log(`session ${this.sessionId}: no client connected within ${this.noClientTimeoutMs} ms; ending`);
       this.endReason = 'no-client';
@@ -257,7 +416,7 @@ export class Session {
       return true;
     }
     if (heard !== undefined && this.networkTimeoutMs !== undefined && now - heard >= this.networkTimeoutMs) {
-      this.log(`session ${this.sessionId}: client silent for ${this.networkTimeoutMs} ms (${NETWORK_TIMEOUT_ENV}); ending`);
+      this.log(`session ${this.sessionId}: no client heard for ${this.networkTimeoutMs} ms (idle timeout); ending`);
       this.beginShutdown('network-timeout');
       return this.finished;
     }
@@ -265,10 +424,14 @@ export class Session {
   }
 
   private nextWakeup(now: number): number {
-    let due = this.transport.nextWakeup(now);
+    let due = Infinity;
+    for (const link of this.links.values()) {
+      due = Math.min(due, link.transport.nextWakeup(now));
+      if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
+    }
     if (this.screenDirty) due = Math.min(due, this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS);
     if (this.endReason === undefined) {
-      const heard = this.transport.connection.lastHeardAt;
+      const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
       else if (this.networkTimeoutMs !== undefined) due = Math.min(due, heard + this.networkTimeoutMs);
     }
@@ -295,10 +458,17 @@ export class Session {
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
     this.pty.dispose();
+    for (const link of [...this.links.values()]) this.dropLink(link);
     const reason = this.endReason ?? 'killed';
     this.log(`session ${this.sessionId}: ended (${reason})`);
     this.resolveEnded(reason);
   }
+}
+
+/** "SIGKILL" for 9 (this host's numbering: node-pty reports the number the kernel gave). */
+export function signalNameOf(signal: number): string {
+  for (const [name, number] of Object.entries(osConstants.signals)) if (number === signal) return name;
+  return `signal ${signal}`;
 }
 
 function isValidSize(cols: number, rows: number): boolean {
