@@ -1,28 +1,16 @@
 import { createSocket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_BIN, PtyProgram, Workspace, requireBuilt, runBin, startClient, tamperedKey } from './client-harness.js';
+import { describe, expect, it } from 'vitest';
+import { CLIENT_BIN, PtyProgram, clientTestSuite, runBin, startClient, tamperedKey } from './client-harness.js';
 
 /**
  * What a user gets for the mistakes they can make: one clear line, a non-zero exit, the terminal restored, and no
  * other session disturbed.
  */
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  await workspace.dispose();
-});
+const suite = clientTestSuite();
 
 function client(target: { port: number; key: string }, env: Record<string, string> = {}): PtyProgram {
-  const program = startClient(workspace, target, { env });
-  programs.push(program);
-  return program;
+  return suite.track(startClient(suite.workspace(), target, { env }));
 }
 
 /** A loopback UDP port with nothing listening on it (bound, read, released). */
@@ -40,7 +28,7 @@ function lastLine(text: string): string {
 
 describe('tsmosh-client refuses bad input with one clear line', () => {
   it('a wrong key for a live session: no reply (it says which UDP port), and the real session is undisturbed', async () => {
-    const real = await workspace.newSession();
+    const real = await suite.workspace().newSession();
     const good = client(real);
     await good.waitForText('$');
 
@@ -68,7 +56,7 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
   });
 
   it('a malformed key, a missing key, a bad port, a bad escape key, a non-UTF-8 locale, an unknown host', async () => {
-    const env = workspace.env;
+    const env = suite.workspace().env;
     const cases: Array<{ args: string[]; env: Record<string, string>; expect: RegExp; code: number }> = [
       { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: TSMOSH_KEY is 9 characters; expected 32/, code: 1 },
       { args: ['127.0.0.1', '60001'], env, expect: /^tsmosh-client: TSMOSH_KEY is not set/, code: 1 },

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 
@@ -299,4 +300,31 @@ export function tamperedKey(key: string, keepSessionId: boolean): string {
   if (bytes.length !== 24) throw new Error(`tamperedKey: expected a 24-byte key, got ${bytes.length}`);
   bytes[SESSION_ID_BYTES + 3]! ^= 0x5a;
   return bytes.toString('base64url');
+}
+
+/**
+ * The per-file set-up every client test file shares: a built tree, a private workspace (own daemon), and every program
+ * a test starts killed at the end, whatever the test's outcome.
+ */
+export function clientTestSuite(): { workspace(): Workspace; track<P extends { kill(): void }>(program: P): P } {
+  let workspace: Workspace | undefined;
+  const programs: Array<{ kill(): void }> = [];
+  beforeAll(() => {
+    requireBuilt();
+    workspace = new Workspace();
+  });
+  afterAll(async () => {
+    for (const program of programs) program.kill();
+    await workspace?.dispose();
+  });
+  return {
+    workspace: () => {
+      if (workspace === undefined) throw new Error('clientTestSuite: the workspace exists only inside tests');
+      return workspace;
+    },
+    track: (program) => {
+      programs.push(program);
+      return program;
+    },
+  };
 }

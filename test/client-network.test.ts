@@ -1,33 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startUdpProxy, type UdpProxy } from '@tsmosh/netem/udp';
 import { connect } from '@tsmosh/client';
-import { PtyProgram, READY, Workspace, catWhenReady, requireBuilt, startClient } from './client-harness.js';
+import { PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
 
 /**
  * The client on bad networks: real client and server processes, real UDP through the netem lossy proxy on
  * 127.0.0.1. Seeds are fixed so a failure reproduces with the same drops.
  */
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-const proxies: UdpProxy[] = [];
+const suite = clientTestSuite();
 
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  for (const proxy of proxies) await proxy.close();
-  await workspace.dispose();
-});
+async function proxyTo(port: number, profile: string, seed: number): Promise<UdpProxy> {
+  const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, profile, seed });
+  suite.track({ kill: () => void proxy.close() });
+  return proxy;
+}
 
-async function sessionThroughProxy(profile: string, seed: number, command?: string[]): Promise<{ client: PtyProgram; proxy: UdpProxy }> {
-  const session = await workspace.newSession(command);
-  const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: session.port }, profile, seed });
-  proxies.push(proxy);
-  const client = startClient(workspace, { host: proxy.address.host, port: proxy.address.port, key: session.key });
-  programs.push(client);
+async function sessionThroughProxy(profile: string, seed: number, command?: string[], env: Record<string, string> = {}): Promise<{ client: PtyProgram; proxy: UdpProxy }> {
+  const session = await suite.workspace().newSession(command);
+  const proxy = await proxyTo(session.port, profile, seed);
+  const client = suite.track(startClient(suite.workspace(), { host: proxy.address.host, port: proxy.address.port, key: session.key }, { env }));
   return { client, proxy };
 }
 
@@ -67,7 +59,7 @@ describe('tsmosh-client on a bad network', () => {
   });
 
   it("follows the client's own source port change (connect() hops to a fresh socket mid-session)", async () => {
-    const target = await workspace.newSession(catWhenReady());
+    const target = await suite.workspace().newSession(catWhenReady());
     const session = connect({ host: '127.0.0.1', port: target.port, key: target.key, cols: 80, rows: 24 });
     const screenHas = (text: string): Promise<void> =>
       new Promise((resolve) => {
@@ -93,11 +85,7 @@ describe('tsmosh-client on a bad network', () => {
   });
 
   it('predicts typing while the server cannot answer (TSMOSH_PREDICTION_DISPLAY=always), then converges on the real echo', async () => {
-    const session = await workspace.newSession(catWhenReady());
-    const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: session.port }, profile: '', seed: 3 });
-    proxies.push(proxy);
-    const client = startClient(workspace, { host: proxy.address.host, port: proxy.address.port, key: session.key }, { env: { TSMOSH_PREDICTION_DISPLAY: 'always' } });
-    programs.push(client);
+    const { client, proxy } = await sessionThroughProxy('', 3, catWhenReady(), { TSMOSH_PREDICTION_DISPLAY: 'always' });
     await client.waitForText(READY);
     // A first echo confirms the epoch, so later keys in it may be shown before the server answers.
     client.type('a');

@@ -1,33 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { PtyProgram, READY, Workspace, catWhenReady, requireBuilt, startClient } from './client-harness.js';
+import { PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
 
 /**
  * tsmosh-client against a real tsmosh-server daemon over loopback UDP, driven in a real pty and read back through a
  * headless terminal: what a user at a terminal would see.
  */
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  await workspace.dispose();
-});
+const suite = clientTestSuite();
 
 function client(target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
-  const program = startClient(workspace, target, options);
-  programs.push(program);
-  return program;
+  return suite.track(startClient(suite.workspace(), target, options));
 }
 
 describe('tsmosh-client with a real server', () => {
   it('runs a shell: typed commands run remotely and their output is painted', async () => {
-    const c = client(await workspace.newSession());
+    const c = client(await suite.workspace().newSession());
     await c.waitForText('$');
     c.type('echo "hello from $((6 * 7))"\r');
     await c.waitForText('hello from 42');
@@ -37,7 +25,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('exits cleanly with the reason when the remote command exits, and leaves the terminal restored', async () => {
-    const c = client(await workspace.newSession(['sh', '-c', 'printf "last words\\n"; sleep 0.5']));
+    const c = client(await suite.workspace().newSession(['sh', '-c', 'printf "last words\\n"; sleep 0.5']));
     const { exitCode } = await c.waitForExit();
     expect(exitCode).toBe(0);
     const text = await c.screenText();
@@ -47,7 +35,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('sends window resizes: the remote program sees the new size', async () => {
-    const c = client(await workspace.newSession(), { cols: 80, rows: 24 });
+    const c = client(await suite.workspace().newSession(), { cols: 80, rows: 24 });
     await c.waitForText('$');
     c.type('stty size\r');
     await c.waitForText('24 80');
@@ -62,7 +50,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('shows a full-screen program (less) and restores the terminal after it', async () => {
-    const c = client(await workspace.newSession(['sh', '-c', 'seq 1 200 | less']), { cols: 80, rows: 24 });
+    const c = client(await suite.workspace().newSession(['sh', '-c', 'seq 1 200 | less']), { cols: 80, rows: 24 });
     // less fills the screen with lines 1..23 and its prompt.
     await c.waitFor('less showing 1..23', (lines) => lines[0]!.trim() === '1' && lines[22]!.trim() === '23');
     c.type(' '); // next page
@@ -76,7 +64,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('shows vim, whose screen and modes follow its keystrokes', async () => {
-    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']), { cols: 80, rows: 24 });
+    const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']), { cols: 80, rows: 24 });
     await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
     c.type('itsmosh in vim\x1b');
     await c.waitFor('typed text on the first row', (lines) => lines[0] === 'tsmosh in vim');
@@ -86,7 +74,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('quits on Ctrl-^ . with the terminal restored and the reason shown; the escape key is configurable', async () => {
-    const c = client(await workspace.newSession());
+    const c = client(await suite.workspace().newSession());
     await c.waitForText('$');
     c.type('\x1e.');
     const { exitCode } = await c.waitForExit();
@@ -95,7 +83,7 @@ describe('tsmosh-client with a real server', () => {
     expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
 
     // TSMOSH_ESCAPE_KEY=Ctrl-] : Ctrl-^ is now an ordinary key, Ctrl-] . quits.
-    const d = client(await workspace.newSession(catWhenReady('-v')), { env: { TSMOSH_ESCAPE_KEY: '\x1d' } });
+    const d = client(await suite.workspace().newSession(catWhenReady('-v')), { env: { TSMOSH_ESCAPE_KEY: '\x1d' } });
     await d.waitForText(READY);
     d.type('a\x1e^b\r');
     await d.waitForText('a^^^b'); // cat -v shows the Ctrl-^ that passed through as ^^
@@ -104,7 +92,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('Ctrl-^ ^ sends a literal Ctrl-^ and Ctrl-^ x sends both bytes', async () => {
-    const c = client(await workspace.newSession(catWhenReady('-v')));
+    const c = client(await suite.workspace().newSession(catWhenReady('-v')));
     await c.waitForText(READY);
     c.type('[\x1e^]\r');
     await c.waitForText('[^^]');
@@ -115,7 +103,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('Ctrl-L repaints the whole local terminal, wiping what the client did not draw', async () => {
-    const c = client(await workspace.newSession(catWhenReady()));
+    const c = client(await suite.workspace().newSession(catWhenReady()));
     await c.waitForText(READY);
     // Something else scribbles on the user's terminal; the client's screen model does not know.
     await new Promise<void>((resolve) => c.terminal.write('\x1b7\x1b[12;5HSCRIBBLE\x1b8', resolve));
@@ -129,8 +117,8 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('runs two sessions on the same daemon port at once without crossing them', async () => {
-    const first = await workspace.newSession();
-    const second = await workspace.newSession();
+    const first = await suite.workspace().newSession();
+    const second = await suite.workspace().newSession();
     expect(second.port).toBe(first.port);
     expect(second.key).not.toBe(first.key);
     const a = client(first);
@@ -153,7 +141,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('suspends on Ctrl-^ Ctrl-Z with the terminal restored, and repaints on SIGCONT', async () => {
-    const c = client(await workspace.newSession());
+    const c = client(await suite.workspace().newSession());
     await c.waitForText('$');
     c.type('echo before-suspend\r');
     await c.waitForText('before-suspend');
@@ -170,7 +158,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('passes the window title, the bell and OSC 52 clipboard writes through to the terminal', async () => {
-    const c = client(await workspace.newSession());
+    const c = client(await suite.workspace().newSession());
     const titles: string[] = [];
     let bells = 0;
     c.terminal.onTitleChange((title) => titles.push(title));
@@ -188,7 +176,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('connects over IPv6 loopback too (the socket family follows the server address)', async () => {
-    const target = await workspace.newSession();
+    const target = await suite.workspace().newSession();
     const c = client({ ...target, host: '::1' });
     await c.waitForText('$');
     c.type('echo over-v6\r');
@@ -198,7 +186,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('restores the terminal on SIGHUP and says why', async () => {
-    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
+    const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
     await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
     process.kill(c.pid, 'SIGHUP');
     const { exitCode } = await c.waitForExit();
@@ -208,7 +196,7 @@ describe('tsmosh-client with a real server', () => {
   });
 
   it('restores the terminal on SIGTERM and says why', async () => {
-    const c = client(await workspace.newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
+    const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
     await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
     process.kill(c.pid, 'SIGTERM');
     const { exitCode } = await c.waitForExit();

@@ -1,24 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, READY, TSMOSH_BIN, Workspace, catWhenReady, requireBuilt, runBin } from './client-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PtyProgram, READY, TSMOSH_BIN, catWhenReady, clientTestSuite, runBin } from './client-harness.js';
 
 /** `tsmosh --local`: this repository's server and client on this machine over loopback UDP, as a user runs it. */
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  await workspace.dispose();
-});
+const suite = clientTestSuite();
 
 function tsmosh(args: string[]): PtyProgram {
-  const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
-  programs.push(program);
-  return program;
+  return suite.track(new PtyProgram({ args: [TSMOSH_BIN, ...args], env: suite.workspace().env }));
 }
 
 describe('tsmosh --local', () => {
@@ -42,7 +30,7 @@ describe('tsmosh --local', () => {
   });
 
   it('answers --help, --version, mistakes and the not-yet-available SSH mode with one line', async () => {
-    const env = workspace.env;
+    const env = suite.workspace().env;
     const help = await runBin([TSMOSH_BIN, '--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: tsmosh --local/);

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 
@@ -179,31 +178,30 @@ export async function startLocalServer(command: readonly string[], env: NodeJS.P
   const serverBin = serverBinPath();
   const args = [serverBin, 'new', ...(command.length > 0 ? ['--', ...command] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
-  let found: { port: number; key: string } | undefined;
-  const lines = createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
-    const match = /^TSMOSH CONNECT (\d{1,5}) (\S+)$/.exec(line.trim());
-    if (match !== null && found === undefined) found = { port: Number(match[1]), key: match[2]! };
-    else process.stderr.write(`${line}\n`);
-  });
-  const outcome = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const outcome = await new Promise<{ code: number | null; failure?: string }>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      resolve({ code: null, error: new Error(`tsmosh: tsmosh-server new did not answer within ${SERVER_START_TIMEOUT_MS / 1000} s`) });
+      resolve({ code: null, failure: `tsmosh: tsmosh-server new did not answer within ${SERVER_START_TIMEOUT_MS / 1000} s` });
     }, SERVER_START_TIMEOUT_MS);
     child.once('error', (error) => {
       clearTimeout(timer);
-      resolve({ code: null, error });
+      resolve({ code: null, failure: `tsmosh: cannot run ${serverBin}: ${error.message}` });
     });
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code });
     });
   });
-  if (outcome.error !== undefined) throw new Error(`tsmosh: cannot run ${serverBin}: ${outcome.error.message}`);
+  // The same reading of `new`'s output as the SSH bootstrap's: whatever else it printed is shown to the user.
+  const { parseServerOutput } = await import('./ssh/bootstrap.js');
+  const parsed = parseServerOutput(stdout);
+  for (const line of parsed.otherLines) process.stderr.write(`${line}\n`);
+  if (outcome.failure !== undefined) throw new Error(outcome.failure);
   if (outcome.code !== 0) throw new Error(`tsmosh: tsmosh-server new failed (exit status ${outcome.code}); see its message above`);
-  if (found === undefined) throw new Error('tsmosh: tsmosh-server new exited without printing a TSMOSH CONNECT line');
-  return found;
+  if (!('key' in parsed)) throw new Error('tsmosh: tsmosh-server new exited without printing a TSMOSH CONNECT line');
+  return { port: parsed.port, key: parsed.key };
 }
 
 /** The `tsmosh-server` bin of the @tsmosh/server package this CLI was installed with. */

@@ -177,15 +177,19 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     prediction.onServerScreen(screen, session.echoAck, now);
     scheduleFrame();
   };
-  session.on('screen', onScreen);
-  session.on('status', scheduleFrame);
-  input.on('data', onData);
-  output.on('resize', onResize);
-  process.on('SIGCONT', onContinue);
-  process.on('SIGTERM', onTerminate);
-  process.on('SIGHUP', onTerminate);
-  process.on('uncaughtException', onFatal);
-  process.on('unhandledRejection', onFatal);
+  // Everything this front end listens to, attached now and detached on the way out.
+  const listeners: Array<[NodeJS.EventEmitter, string, (...args: any[]) => void]> = [
+    [session, 'screen', onScreen],
+    [session, 'status', scheduleFrame],
+    [input, 'data', onData],
+    [output, 'resize', onResize],
+    [process, 'SIGCONT', onContinue],
+    [process, 'SIGTERM', onTerminate],
+    [process, 'SIGHUP', onTerminate],
+    [process, 'uncaughtException', onFatal],
+    [process, 'unhandledRejection', onFatal],
+  ];
+  for (const [emitter, event, listener] of listeners) emitter.on(event, listener);
   enterTerminal();
   scheduleFrame();
 
@@ -194,14 +198,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (predictionTimer !== undefined) clearTimeout(predictionTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
-  input.off('data', onData);
+  for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
   input.pause();
-  output.off('resize', onResize);
-  process.off('SIGCONT', onContinue);
-  process.off('SIGTERM', onTerminate);
-  process.off('SIGHUP', onTerminate);
-  process.off('uncaughtException', onFatal);
-  process.off('unhandledRejection', onFatal);
 
   const message = terminationSignal !== undefined ? `tsmosh: exiting on ${terminationSignal}.` : exit.message;
   write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
