@@ -185,25 +185,19 @@ describe('tsmosh-client with a real server', () => {
     expect((await c.waitForExit()).exitCode).toBe(0);
   });
 
-  it('restores the terminal on SIGHUP and says why', async () => {
-    const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
-    await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
-    process.kill(c.pid, 'SIGHUP');
-    const { exitCode } = await c.waitForExit();
-    expect(exitCode).not.toBe(0);
-    expect(await c.screenText()).toContain('tsmosh: exiting on SIGHUP.');
-    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
-  });
-
-  it('restores the terminal on SIGTERM and says why', async () => {
-    const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
-    await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
-    process.kill(c.pid, 'SIGTERM');
-    const { exitCode } = await c.waitForExit();
-    expect(exitCode).not.toBe(0);
-    expect(await c.screenText()).toContain('tsmosh: exiting on SIGTERM.');
-    expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
-  });
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    it(`restores the terminal on ${signal} and says why`, async () => {
+      const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
+      await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
+      // vim's keypad-transmit mode reached the local terminal (application cursor keys), so there is a mode to undo.
+      await waitUntil('application cursor keys on', () => c.terminalModes().applicationCursorKeys);
+      process.kill(c.pid, signal);
+      const { exitCode } = await c.waitForExit();
+      expect(exitCode).not.toBe(0);
+      expect(await c.screenText()).toContain(`tsmosh: exiting on ${signal}.`);
+      expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false, applicationCursorKeys: false });
+    });
+  }
 });
 
 /** The process state letter from /proc (T = stopped). */

@@ -186,6 +186,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [process, 'SIGCONT', onContinue],
     [process, 'SIGTERM', onTerminate],
     [process, 'SIGHUP', onTerminate],
+    // Raw mode means Ctrl-C never raises SIGINT here; one sent by `kill` would otherwise exit with the terminal raw.
+    [process, 'SIGINT', onTerminate],
     [process, 'uncaughtException', onFatal],
     [process, 'unhandledRejection', onFatal],
   ];
