@@ -127,7 +127,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private readonly startedAt = performance.now();
   private lastStatusKey = '';
   private exitInfo: SessionExit | undefined;
-  private closing: { startedAt: number; done: Promise<void> } | undefined;
+  /** Set by close(): when the shutdown handshake began. */
+  private closingSince: number | undefined;
   private remoteShutdownSeenAt: number | undefined;
   private readonly exited: Promise<SessionExit>;
   private resolveExited!: (exit: SessionExit) => void;
@@ -179,7 +180,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   /** Sends keystrokes (raw bytes as the terminal produced them). Reliable and in order. */
   write(bytes: Uint8Array | string): void {
-    if (this.exitInfo !== undefined || this.closing !== undefined) return;
+    if (this.exitInfo !== undefined || this.closingSince !== undefined) return;
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
     if (data.length === 0) return;
     this.pushInput({ kind: 'keys', bytes: data });
@@ -187,7 +188,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   resize(cols: number, rows: number): void {
     checkSize(cols, rows);
-    if (this.exitInfo !== undefined || this.closing !== undefined) return;
+    if (this.exitInfo !== undefined || this.closingSince !== undefined) return;
     if (cols === this.size.cols && rows === this.size.rows) return;
     this.size = { cols, rows };
     this.pushInput({ kind: 'resize', cols, rows });
@@ -199,14 +200,14 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   /**
-   * Ends the session: tells the server (which then ends the remote command), waits for its acknowledgement at most
+   * Ends the session: the shutdown handshake with the server, waiting for its acknowledgement at most
    * SHUTDOWN_GRACE_MS, and resolves when the session has exited with reason 'user'.
    */
   close(): Promise<SessionExit> {
     if (this.exitInfo !== undefined) return this.exited;
-    if (this.closing === undefined) {
+    if (this.closingSince === undefined) {
       const now = performance.now();
-      this.closing = { startedAt: now, done: this.exited.then(() => undefined) };
+      this.closingSince = now;
       if (this.transport === undefined) {
         this.finish('user', 'tsmosh: exiting on user request.');
       } else {
@@ -247,7 +248,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     }
     const now = performance.now();
     this.transport.setLocal(this.input, now);
-    if (this.closing !== undefined) this.transport.startShutdown(now);
+    if (this.closingSince !== undefined) this.transport.startShutdown(now);
     this.pump(now);
   }
 
@@ -279,7 +280,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const datagrams = transport.tick(now);
     for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to);
 
-    if (transport.counterpartyShutdown && this.closing === undefined) {
+    if (transport.counterpartyShutdown && this.closingSince === undefined) {
       this.remoteShutdownSeenAt ??= now;
       // Our acknowledgement of the server's shutdown has to leave before we go, or the server waits it out.
       if (transport.counterpartyShutdownAckSent || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
@@ -288,12 +289,12 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         return;
       }
     }
-    if (this.closing !== undefined) {
+    if (this.closingSince !== undefined) {
       if (transport.shutdownAcknowledged || transport.counterpartyShutdown) {
         this.finish('user', 'tsmosh: exiting on user request.');
         return;
       }
-      if (transport.shutdownTimedOut || now - this.closing.startedAt >= SHUTDOWN_GRACE_MS) {
+      if (transport.shutdownTimedOut || now - this.closingSince >= SHUTDOWN_GRACE_MS) {
         this.finish('user', 'tsmosh: exiting on user request (the server did not acknowledge; it will time out).');
         return;
       }
@@ -326,7 +327,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const silentAt = contactBase + (heardAt === undefined ? NOTHING_RECEIVED_NOTICE_MS : SERVER_SILENT_AFTER_MS);
     const nextShownSecond = contactBase + (Math.floor((now - contactBase) / STATUS_REFRESH_MS) + 1) * STATUS_REFRESH_MS;
     wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
-    if (this.closing !== undefined) wake = Math.min(wake, this.closing.startedAt + SHUTDOWN_GRACE_MS);
+    if (this.closingSince !== undefined) wake = Math.min(wake, this.closingSince + SHUTDOWN_GRACE_MS);
     if (this.remoteShutdownSeenAt !== undefined) wake = Math.min(wake, this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
