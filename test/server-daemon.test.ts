@@ -59,7 +59,7 @@ describe('tsmosh-server new and the daemon', () => {
     expect(after.sessions).toBe(2);
 
     const listing = await runServer(['list'], env);
-    expect(listing.stdout.trim().split('\n')).toHaveLength(2);
+    expect(listing.stdout.trim().split("\n")).toHaveLength(3); // a header line, then one line per session
   });
 
   it('hosts two independent sessions on one port, and strangers on that port disturb neither', async () => {

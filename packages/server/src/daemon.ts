@@ -236,7 +236,7 @@ export class Daemon {
   async close(): Promise<void> {
     this.closing = true;
     const ending = [...this.sessions.values()].map(({ session }) => {
-      session.kill('daemon-shutdown');
+      session.kill('the tsmosh server daemon was shut down');
       return session.ended;
     });
     await Promise.all(ending);

@@ -42,9 +42,9 @@ export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
  * `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on.
- * `network-timeout`: no client heard for the idle timeout. `daemon-shutdown`: the daemon was told to exit.
+ * `network-timeout`: no client heard for the idle timeout.
  */
-export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'daemon-shutdown' | 'failed';
+export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'failed';
 
 /** What the session needs from its pty: the PtyHost (node-pty + HeadlessMirror), or a stand-in in unit tests. */
 export interface SessionPty {
@@ -146,6 +146,7 @@ export class Session {
   private timerDue = Infinity;
   private endReason: SessionEndReason | undefined;
   private commandExit: { exitCode: number; signal: string | undefined } | undefined;
+  private killedBecause = '';
   private finished = false;
   private stepping = false;
 
@@ -261,9 +262,13 @@ export class Session {
     this.step(now);
   }
 
-  /** Ends the session: the client is told through the transport shutdown, then the program is ended. */
-  kill(reason: SessionEndReason = 'killed'): void {
-    this.beginShutdown(reason);
+  /**
+   * Ends the session: the client is told through the transport shutdown (with `why`, a short phrase for its user),
+   * then the program is ended.
+   */
+  kill(why = 'the session was killed on the server (tsmosh-server kill)'): void {
+    this.killedBecause = why;
+    this.beginShutdown('killed');
   }
 
   private makeLink(key: SessionKey, role: ClientLink['role']): ClientLink {
@@ -329,11 +334,9 @@ export class Session {
       case 'command-exited':
         return { kind: 'command-exited', exitCode: this.commandExit?.exitCode ?? 0, signal: this.commandExit?.signal };
       case 'killed':
-        return { kind: 'ended', reason: 'the session was killed on the server (tsmosh-server kill)' };
+        return { kind: 'ended', reason: this.killedBecause };
       case 'network-timeout':
         return { kind: 'ended', reason: `no client was heard from for ${Math.round((this.networkTimeoutMs ?? 0) / 1000)} s (the idle timeout)` };
-      case 'daemon-shutdown':
-        return { kind: 'ended', reason: 'the tsmosh server daemon was shut down' };
       default:
         return { kind: 'ended', reason: 'the session failed on the server (see its daemon.log)' };
     }
@@ -416,7 +419,7 @@ export class Session {
       return true;
     }
     if (heard !== undefined && this.networkTimeoutMs !== undefined && now - heard >= this.networkTimeoutMs) {
-      this.log(`session ${this.sessionId}: no client heard for ${this.networkTimeoutMs} ms (idle timeout); ending`);
+      this.log(`session ${this.sessionId}: client silent for ${this.networkTimeoutMs} ms (idle timeout, ${NETWORK_TIMEOUT_ENV} or --idle-timeout); ending`);
       this.beginShutdown('network-timeout');
       return this.finished;
     }
