@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './errors.js';
-import { parseNewArguments, parsePortSpec } from './server-main.js';
+import { formatSessionTable, parseDuration, parseNewArguments, parsePortSpec } from './server-main.js';
 
 describe('parsePortSpec', () => {
   it('takes PORT and LOW:HIGH as mosh-server does', () => {
@@ -44,5 +44,43 @@ describe('parseNewArguments', () => {
       expect((caught as UsageError).message).not.toContain('\n');
       expect((caught as UsageError).message).toContain('--help');
     }
+  });
+});
+
+describe('named sessions on the command line', () => {
+  it('parses --name and --idle-timeout, refusing names that are not safe', () => {
+    expect(parseNewArguments(['--name', 'work', '--idle-timeout', '12h', '--', 'claude'])).toMatchObject({
+      name: 'work',
+      idleTimeoutMs: 12 * 3_600_000,
+      command: ['claude'],
+    });
+    for (const bad of ['', '-x', '.hidden', 'a/b', 'x'.repeat(65), 'sp ace']) {
+      expect(() => parseNewArguments(['--name', bad])).toThrow(/--name/);
+    }
+  });
+
+  it('reads durations with units, and 0 or never as no timeout', () => {
+    expect(parseDuration('90', '--idle-timeout')).toBe(90_000);
+    expect(parseDuration('90s', '--idle-timeout')).toBe(90_000);
+    expect(parseDuration('30m', '--idle-timeout')).toBe(1_800_000);
+    expect(parseDuration('7d', '--idle-timeout')).toBe(7 * 86_400_000);
+    expect(parseDuration('0', '--idle-timeout')).toBe(0);
+    expect(parseDuration('never', '--idle-timeout')).toBe(0);
+    expect(() => parseDuration('soon', '--idle-timeout')).toThrow(/expected a duration such as 90s/);
+  });
+
+  it('lists sessions as an aligned table with the command last', () => {
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    const table = formatSessionTable(
+      [
+        { sessionId: '0123456789abcdef', name: 'work', port: 60001, pid: 42, command: ['claude'], startedAt: '2026-01-01T09:55:00Z', clientAddress: '10.0.0.5:5000', lastHeardMsAgo: 1200, attached: true, pendingAttaches: 0, idleTimeoutMs: undefined, drops: {} },
+        { sessionId: 'fedcba9876543210', name: undefined, port: 60001, pid: 43, command: ['bash', '-l'], startedAt: '2026-01-01T11:59:15Z', clientAddress: undefined, lastHeardMsAgo: undefined, attached: false, pendingAttaches: 1, idleTimeoutMs: 60_000, drops: {} },
+      ],
+      now,
+    ).split('\n');
+    expect(table[0]).toBe('NAME  ID                AGE    LAST CONTACT  ATTACHED             PORT   COMMAND');
+    expect(table[1]).toBe('work  0123456789abcdef  2h05m  1s ago        yes (10.0.0.5:5000)  60001  claude');
+    expect(table[2]).toBe('-     fedcba9876543210  45s    never         no (attach pending)  60001  bash -l');
+    expect(formatSessionTable([], now)).toBe('no sessions\n');
   });
 });

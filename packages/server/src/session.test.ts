@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { Connection, SessionKey, Transport, peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
-import { NO_CLIENT_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason, type SessionTimer } from './session.js';
+import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason, type SessionTimer } from './session.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -172,5 +172,143 @@ describe('Session', () => {
     expect(text(h.client.remote)).toMatch(/^bye-now$/m);
     await h.runUntil(() => h.ended() !== undefined, 'the session to end');
     expect(h.ended()).toBe('command-exited');
+  });
+});
+
+/** Two clients of one session under a manual clock: the first under the session's key, the second under an attach. */
+function takeoverHarness(command: string[]) {
+  const clock = { now: 1000 };
+  const timer = new ManualTimer(clock);
+  const firstKey = SessionKey.generate(random);
+  const secondKey = SessionKey.generate(random);
+  const outgoing: OutgoingDatagram[] = [];
+  const closedLinks: string[] = [];
+  const pty = spawnSessionPty({
+    file: command[0]!,
+    args: command.slice(1),
+    env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8', TERM: 'xterm-256color' },
+    cwd: '/',
+    cols: 80,
+    rows: 24,
+  });
+  const session = new Session({
+    key: firstKey,
+    pty,
+    send: (datagram) => outgoing.push(datagram),
+    clock: () => clock.now,
+    timer,
+    onLinkClosed: (id) => closedLinks.push(id),
+  });
+  const SECOND: PeerAddress = { host: '198.51.100.9', port: 50000 };
+  const makeClient = (key: SessionKey, address: PeerAddress) => {
+    const transport = new Transport<InputStream, ScreenState>({
+      connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
+      initialLocal: InputStream.empty(),
+      initialRemote: ScreenState.initial(80, 24),
+    });
+    let input = InputStream.empty().append({ kind: 'resize', cols: 80, rows: 24 });
+    transport.setLocal(input, clock.now);
+    return {
+      transport,
+      address,
+      key,
+      alive: true,
+      type(text: string): void {
+        input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+        transport.setLocal(input, clock.now);
+      },
+    };
+  };
+  const first = makeClient(firstKey, CLIENT);
+  const second = makeClient(secondKey, SECOND);
+  const clients = [first, second];
+  const exchange = (): void => {
+    for (const client of clients) {
+      if (!client.alive) continue;
+      for (const datagram of client.transport.tick(clock.now)) session.receive(datagram.bytes, client.address, client.key.sessionIdHex);
+    }
+    for (const datagram of outgoing.splice(0)) {
+      const id = peekSessionId(datagram.bytes);
+      const to = clients.find((client) => client.alive && id !== undefined && client.key.sessionIdHex === toHexId(id));
+      to?.transport.receive(datagram.bytes, SERVER, clock.now);
+    }
+  };
+  const runUntil = async (condition: () => boolean, what: string): Promise<void> => {
+    for (let step = 0; step < 5000 && !condition(); step++) {
+      timer.advanceTo(clock.now + 10);
+      exchange();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (step % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!condition()) throw new Error(`never reached: ${what}`);
+  };
+  return { clock, timer, session, pty, first, second, secondKey, firstKey, closedLinks, runUntil, exchange, SECOND };
+}
+
+function toHexId(id: Uint8Array | string): string {
+  return typeof id === 'string' ? id : [...id].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+describe('Session attach and takeover', () => {
+  const ptys: Array<{ dispose(): void }> = [];
+  afterEach(() => {
+    for (const pty of ptys.splice(0)) pty.dispose();
+  });
+
+  it('changes nothing until the attached client speaks; then hands it the screen and tells the old client where from', async () => {
+    const h = takeoverHarness(['/bin/cat']);
+    ptys.push(h.pty);
+    h.second.alive = false; // attached over SSH, but its client has not started yet
+    h.first.type('before\r');
+    await h.runUntil(() => /^before$/m.test(text(h.first.transport.remote)), 'the first client typing');
+    h.session.addClient(h.secondKey);
+    expect(h.session.pendingAttaches).toBe(1);
+    expect(h.session.linkIds.sort()).toEqual([h.firstKey.sessionIdHex, h.secondKey.sessionIdHex].sort());
+    h.first.type('still-first\r');
+    await h.runUntil(() => /^still-first$/m.test(text(h.first.transport.remote)), 'the first client typing after the attach');
+    expect(h.first.transport.counterpartyShutdown).toBe(false);
+
+    h.second.alive = true;
+    await h.runUntil(() => h.first.transport.counterpartyShutdown, 'the old client to be told');
+    expect(h.first.transport.remote.ending).toEqual({ kind: 'taken-over', by: `${h.SECOND.host}:${h.SECOND.port}` });
+    await h.runUntil(() => /^still-first$/m.test(text(h.second.transport.remote)), 'the new client to get the whole screen');
+    await h.runUntil(() => h.closedLinks.includes(h.firstKey.sessionIdHex), 'the old key to be retired once its client acknowledged');
+    expect(h.session.linkIds).toEqual([h.secondKey.sessionIdHex]);
+    expect(h.session.clientAddress).toEqual(h.SECOND);
+
+    // The retired key reaches nothing: its keystrokes are dropped, the new client's go through.
+    h.first.type('stale\r');
+    h.second.type('fresh\r');
+    await h.runUntil(() => /^fresh$/m.test(text(h.second.transport.remote)), 'the new client typing');
+    expect(text(h.second.transport.remote)).not.toContain('stale');
+  });
+
+  it('drops an attach nobody uses after PENDING_ATTACH_TIMEOUT_MS, leaving the session and its client alone', async () => {
+    const h = takeoverHarness(['/bin/cat']);
+    ptys.push(h.pty);
+    h.second.alive = false;
+    h.first.type('x\r');
+    await h.runUntil(() => /^x$/m.test(text(h.first.transport.remote)), 'the first round trip');
+    h.session.addClient(h.secondKey);
+    const attachedAt = h.clock.now;
+    // The first client stays in touch (heartbeats) while the attach waits out its deadline, a second at a time.
+    while (h.clock.now < attachedAt + PENDING_ATTACH_TIMEOUT_MS) {
+      h.timer.advanceTo(h.clock.now + 1000);
+      h.exchange();
+    }
+    expect(h.closedLinks).toEqual([h.secondKey.sessionIdHex]);
+    expect(h.session.pendingAttaches).toBe(0);
+    h.first.type('y\r');
+    await h.runUntil(() => /^y$/m.test(text(h.first.transport.remote)), 'the first client still typing');
+    expect(h.first.transport.counterpartyShutdown).toBe(false);
+  });
+
+  it('carries the exit code and signal name of the command in the final state', async () => {
+    const h = takeoverHarness(['/bin/sh', '-c', 'read line; kill -TERM $$']);
+    ptys.push(h.pty);
+    h.second.alive = false;
+    h.first.type('\r');
+    await h.runUntil(() => h.first.transport.counterpartyShutdown, 'the shutdown');
+    expect(h.first.transport.remote.ending).toMatchObject({ kind: 'command-exited', signal: 'SIGTERM' });
   });
 });
