@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { keystrokeAck } from './keystroke-ack.js';
+import { daemonCost } from './daemon-cost.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost];
