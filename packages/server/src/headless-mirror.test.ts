@@ -63,6 +63,32 @@ describe('HeadlessMirror', () => {
     m.dispose();
   });
 
+  it('survives ED 1 in the bottom-right cell, which crashes and wedges plain @xterm/headless 6.0.0', async () => {
+    for (const setup of ['', '\x1b[?1049h']) {
+      const { m } = mirror(10, 3);
+      await m.write(utf8.encode(`${setup}aaaaaaaaaa\r\nbbbbbbbbbb\r\nccc\x1b[3;10H\x1b[44m\x1b[1J\x1b[0m`));
+      const fb = m.snapshot();
+      expect(fb.lines.every((row) => row.cells.every((c) => c.text === '' && c.bg === (0x1000000 | 4)))).toBe(true);
+      await m.write(utf8.encode('\x1b[Hafter'));
+      expect(m.snapshot().lines[0]!.cells[0]!.text).toBe('a');
+      expect(m.stats.parseErrors).toBe(0);
+      m.dispose();
+    }
+  });
+
+  it('drops the rest of a chunk xterm fails to parse, counts it, and keeps working', async () => {
+    const { m } = mirror();
+    m.terminal.parser.registerCsiHandler({ final: 'z' }, () => {
+      throw new Error('a parser defect');
+    });
+    await m.write(utf8.encode('ok\x1b[zlost'));
+    expect(m.stats.parseErrors).toBe(1);
+    await m.write(utf8.encode(' more'));
+    const row = m.snapshot().lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+    expect(row).toBe('ok more');
+    m.dispose();
+  });
+
   it('ignores writes after dispose instead of throwing', async () => {
     const { m } = mirror();
     m.dispose();

@@ -9,7 +9,7 @@ import xterm from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer } from '@tsmosh/terminal';
-import { snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
+import { guardXtermDefects, snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
 
 /**
  * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
@@ -24,6 +24,8 @@ export interface HeadlessTerminalOptions {
   cols: number;
   rows: number;
   scrollback?: number;
+  /** Called when xterm throws while parsing (the rest of that chunk is dropped); see guardXtermDefects. */
+  onParseError?: (error: unknown) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function createHeadlessTerminal(options: HeadlessTerminalOptions): Termin
   });
   term.loadAddon(new unicode11.Unicode11Addon());
   term.unicode.activeVersion = UNICODE_VERSION;
+  guardXtermDefects(term, options.onParseError ?? (() => {}));
   trackTerminal(term);
   return term;
 }
@@ -62,9 +65,10 @@ export class HeadlessMirror {
   private pending = 0;
   private disposed = false;
   private syncEpoch = 0;
+  private parseErrors = 0;
 
   constructor(init: HeadlessMirrorInit) {
-    this.terminal = createHeadlessTerminal(init);
+    this.terminal = createHeadlessTerminal({ ...init, onParseError: () => this.parseErrors++ });
     this.tracker = trackTerminal(this.terminal);
     const onReply = init.onReply;
     this.terminal.onData((data) => {
@@ -134,8 +138,9 @@ export class HeadlessMirror {
     return this.terminal.rows;
   }
 
-  get stats(): { droppedClipboardWrites: number } {
-    return { droppedClipboardWrites: this.tracker.droppedClipboardWrites };
+  /** Untrusted-input counters: OSC 52 writes refused, chunks xterm failed to parse (their rest dropped). */
+  get stats(): { droppedClipboardWrites: number; parseErrors: number } {
+    return { droppedClipboardWrites: this.tracker.droppedClipboardWrites, parseErrors: this.parseErrors };
   }
 
   dispose(): void {

@@ -26,6 +26,7 @@ import {
   ATTR_UNDERLINE,
   CLIPBOARD_PAYLOAD_LIMIT,
   KITTY_KEYBOARD_STACK_LIMIT,
+  guardXtermDefects,
   readXtermInternals,
   snapshotTerminal,
   trackTerminal,
@@ -124,6 +125,28 @@ describe('snapshotTerminal', () => {
       ['e\u0301', 1],
       ['x', 1],
     ]);
+  });
+
+  it('reports empty cells in a pen other than the erase pen as spaces, so a renderer can reproduce them', async () => {
+    // 宽 does not fit in the last column: xterm pads that cell with an empty cell in the current pen.
+    const { fb } = await screen('\x1b[2;31m12345678901234567890'.slice(0, 26) + '宽\x1b[0m\x1b[2;1H\x1b[44m\x1b[K', 20, 3);
+    expect(fb.lines[0]!.cells[19]).toEqual({ text: ' ', width: 1, fg: COLOR_PALETTE_16 | 1, bg: COLOR_DEFAULT, attrs: ATTR_DIM });
+    expect(fb.lines[1]!.cells[0]).toEqual({ text: '', width: 1, fg: COLOR_DEFAULT, bg: COLOR_PALETTE_16 | 4, attrs: 0 });
+    expect(fb.lines[1]!.cells[0]).not.toBe(BLANK_CELL);
+  });
+
+  it('keeps the wide-cell promise where xterm does not: a wide character cut by a resize, a lone combining mark', async () => {
+    const { term } = await screen('ab宽', 4, 2);
+    term.resize(3, 2);
+    const cut = snapshotTerminal(term);
+    expect(cut.lines[0]!.cells.map((c) => [c.text, c.width])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['', 1],
+    ]);
+    const { fb } = await screen('\u20dd x', 4, 2);
+    expect(fb.lines[0]!.cells[0]).toMatchObject({ text: ' \u20dd', width: 1 });
+    expect(fb.lines[0]!.cells[2]).toMatchObject({ text: 'x', width: 1 });
   });
 
   it('marks the row that continues, not the continuation', async () => {
@@ -286,5 +309,6 @@ describe('snapshotTerminal', () => {
     expect(() => readXtermInternals(term)).toThrow(/internals changed.*isCursorHidden/);
     const fake = { _core: {} } as unknown as Terminal;
     expect(() => readXtermInternals(fake)).toThrow(/update readXtermInternals/);
+    expect(() => guardXtermDefects(fake, () => {})).toThrow(/internals changed.*_inputHandler/);
   });
 });

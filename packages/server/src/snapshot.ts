@@ -299,6 +299,64 @@ export function readXtermInternals(term: Terminal): XtermInternals {
   return { cursorHidden: hidden, cursorStyle: style, cursorBlink: blink, mouseEncoding };
 }
 
+/**
+ * Works around @xterm/headless 6.0.0 defects that untrusted program output can trigger, through xterm private state
+ * (the second and last place tsmosh touches it; see readXtermInternals):
+ *
+ * - ED 1 (`CSI 1 J`, erase above) with the cursor in the last column of a row that has no line below it (the
+ *   bottom row of the alternate screen, or of a normal screen that has not scrolled yet) throws inside xterm's
+ *   parser: it clears the wrap flag of `lines.get(y + 1)` with a viewport-relative index. The throw escapes from a
+ *   timer (an uncaught exception, fatal to a daemon) and wedges xterm's write queue so no later write ever
+ *   completes. That case erases the whole screen, which is exactly ED 2, so it is run as ED 2.
+ * - As a last line of defence, any exception xterm throws while parsing drops the rest of that chunk, resets the
+ *   parser to its ground state and is counted (`onParseError`) instead of escaping.
+ *
+ * Throws, with what to update, when the private shape differs from the one verified.
+ */
+export function guardXtermDefects(term: Terminal, onParseError: (error: unknown) => void): void {
+  const core = (term as unknown as { _core?: { _inputHandler?: XtermInputHandlerShape } })._core;
+  const handler = core?._inputHandler;
+  if (
+    handler === undefined ||
+    typeof handler.parse !== 'function' ||
+    typeof handler.eraseInDisplay !== 'function' ||
+    typeof handler._parser?.reset !== 'function'
+  ) {
+    throw internalsChanged('_core._inputHandler.parse/eraseInDisplay/_parser.reset are missing');
+  }
+  const parser = handler._parser;
+  const parse = handler.parse.bind(handler);
+  handler.parse = (data: unknown, promiseResult?: unknown) => {
+    try {
+      return parse(data, promiseResult);
+    } catch (error) {
+      // The parser stopped mid-sequence; start the next chunk from the ground state, not inside a stale sequence.
+      parser.reset();
+      onParseError(error);
+      return undefined;
+    }
+  };
+  const eraseAboveHitsMissingLine = (): boolean => {
+    const buffer = term.buffer.active;
+    return buffer.cursorX >= term.cols - 1 && buffer.baseY + buffer.cursorY + 1 >= buffer.length;
+  };
+  for (const selective of [false, true]) {
+    term.parser.registerCsiHandler(selective ? { prefix: '?', final: 'J' } : { final: 'J' }, (params) => {
+      if (firstParam(params, 0) !== 1 || !eraseAboveHitsMissingLine()) return false;
+      return handler.eraseInDisplay!({ params: [2], length: 1 }, selective);
+    });
+  }
+}
+
+interface XtermInputHandlerShape {
+  parse: (data: unknown, promiseResult?: unknown) => unknown;
+  _parser?: { reset: () => void };
+  eraseInDisplay?: (params: { params: number[]; length: number }, respectProtect: boolean) => boolean;
+}
+
+/** A zero-width mark (nonspacing or enclosing, or ZWJ) first: a cell text with no base character. Spacing marks (Mc) are one column wide to xterm and stand alone. */
+const STARTS_WITH_MARK = /^[\p{Mn}\p{Me}\u200d]/u;
+
 // Shared cells: most of a screen is blank or plain ASCII in default colours, so these avoid one object per cell.
 const plainAsciiCells: Cell[] = [];
 for (let code = 0x20; code < 0x7f; code++) {
@@ -344,10 +402,18 @@ function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: numb
  * Reads one buffer line. When `candidate` holds the same cells, returns it (no allocation for unchanged rows);
  * otherwise builds a new frozen Row.
  */
-function readRow(line: IBufferLine | undefined, cols: number, wrapped: boolean, scratch: IBufferCell, candidate: Row | undefined): Row {
+function readRow(
+  line: IBufferLine | undefined,
+  cols: number,
+  wrapped: boolean,
+  scratch: IBufferCell,
+  lookahead: IBufferCell,
+  candidate: Row | undefined,
+): Row {
   if (line === undefined) return wrapped ? Object.freeze({ cells: blankRow(cols).cells, wrapped }) : blankRow(cols);
   const same = candidate !== undefined && candidate.wrapped === wrapped && candidate.cells.length === cols;
   let cells: Cell[] | undefined = same ? undefined : new Array<Cell>(cols);
+  let previousWidth = 1;
   for (let x = 0; x < cols; x++) {
     const cell = line.getCell(x, scratch);
     let text = '';
@@ -361,7 +427,27 @@ function readRow(line: IBufferLine | undefined, cols: number, wrapped: boolean, 
       fg = colorOf(cell.getFgColorMode(), cell.getFgColor());
       bg = colorOf(cell.getBgColorMode(), cell.getBgColor());
       attrs = attrsOf(cell);
+      // The model's promise: a width-2 cell is always followed by its width-0 second half, and a width-0 cell only
+      // follows a width-2 one. xterm's buffer can break it: a wide character cut by a narrowing resize keeps width 2
+      // in the last column, and a combining mark with nothing to combine with (column 0) becomes a lone width-0
+      // cell that still takes a column. Neither can be redrawn on another terminal, so: the cut wide character is
+      // shown as a blank in its pen (a terminal cannot draw half of it), the lone mark on a one-column space.
+      if (width === 2 && (x === cols - 1 || line.getCell(x + 1, lookahead)?.getWidth() !== 0)) {
+        text = '';
+        width = 1;
+      } else if (width === 0 && previousWidth !== 2) {
+        width = 1;
+      }
+      // Marks with no base character (a lone mark, or marks added to an erased cell) are drawn over a blank, as
+      // terminals show them; a space carrying the marks is what a renderer can write, so report exactly that.
+      if (width !== 0 && STARTS_WITH_MARK.test(text)) text = ' ' + text;
+      // Canonical empty cells: an erase (EL, ED, ECH, scrolling) leaves cells that carry only a background, so only
+      // those are ''. xterm also pads with empty cells in the current pen (a wide character that does not fit in
+      // the last column), which no erase can reproduce on the user's terminal; they look exactly like spaces in
+      // that pen, so they are reported as spaces and the renderer can draw every snapshot exactly.
+      if (text === '' && width === 1 && (fg !== COLOR_DEFAULT || attrs !== 0)) text = ' ';
     }
+    previousWidth = width;
     if (cells === undefined) {
       const old = candidate!.cells[x]!;
       if (cellMatches(old, text, width, fg, bg, attrs)) continue;
@@ -414,6 +500,7 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
   const { cols, rows } = term;
   const top = buffer.baseY;
   const scratch = buffer.getNullCell();
+  const lookahead = buffer.getNullCell();
   const sameSize = previous !== undefined && previous.cols === cols && previous.rows === rows;
   const previousRows = sameSize ? new PreviousRows(previous.lines) : undefined;
 
@@ -426,7 +513,7 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     // xterm marks the *continuation* line as wrapped; the model marks the row that continues.
     const wrapped = nextLine?.isWrapped === true;
     const candidate = sameSize ? previous.lines[y] : undefined;
-    let row = readRow(line, cols, wrapped, scratch, candidate);
+    let row = readRow(line, cols, wrapped, scratch, lookahead, candidate);
     if (row !== candidate && previousRows !== undefined) row = previousRows.find(row) ?? row;
     if (row !== candidate) allRowsShared = false;
     lines[y] = row;
