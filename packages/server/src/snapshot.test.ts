@@ -26,6 +26,7 @@ import {
   ATTR_UNDERLINE,
   CLIPBOARD_PAYLOAD_LIMIT,
   KITTY_KEYBOARD_STACK_LIMIT,
+  TITLE_LENGTH_LIMIT,
   guardXtermDefects,
   readXtermInternals,
   snapshotTerminal,
@@ -257,6 +258,10 @@ describe('snapshotTerminal', () => {
     await write(term, `\x1b]52;c;${'A'.repeat(CLIPBOARD_PAYLOAD_LIMIT + 4)}\x07`);
     expect(snapshotTerminal(term).clipboard?.generation).toBe(2);
     expect(trackTerminal(term).droppedClipboardWrites).toBe(4);
+    await write(term, `\x1b]2;${'t'.repeat(TITLE_LENGTH_LIMIT + 100)}\x07`);
+    expect(snapshotTerminal(term).title).toBe('t'.repeat(TITLE_LENGTH_LIMIT));
+    await write(term, `\x1b]2;${'t'.repeat(TITLE_LENGTH_LIMIT - 1)}😀\x07`);
+    expect(snapshotTerminal(term).title).toBe('t'.repeat(TITLE_LENGTH_LIMIT - 1));
   });
 
   it('reports the alternate screen and reads its contents', async () => {

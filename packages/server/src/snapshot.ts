@@ -57,6 +57,12 @@ const KITTY_FLAGS_MASK = 0b11111;
  */
 export const CLIPBOARD_PAYLOAD_LIMIT = 1 << 20;
 
+/**
+ * Longest window title kept (UTF-16 code units). xterm accepts OSC payloads up to 10 MB; no title bar shows more
+ * than a few hundred characters, and every screen state carries the title, so longer ones are cut.
+ */
+export const TITLE_LENGTH_LIMIT = 4096;
+
 /** State xterm.js does not record, gathered from its parser hooks and events. */
 export interface TerminalTracker {
   readonly title: string;
@@ -86,7 +92,7 @@ class Tracker implements TerminalTracker {
     const parser = term.parser;
     this.disposables.push(
       term.onTitleChange((title) => {
-        this.title = title;
+        this.title = title.length > TITLE_LENGTH_LIMIT ? cutWithoutSplittingPairs(title, TITLE_LENGTH_LIMIT) : title;
       }),
       term.onBell(() => {
         this.bellCount++;
@@ -208,6 +214,12 @@ class Tracker implements TerminalTracker {
     }
     this.clipboard = Object.freeze({ generation: ++this.clipboardGeneration, selection, data: payload });
   }
+}
+
+/** `text` cut to at most `limit` code units, never between the two halves of a surrogate pair. */
+function cutWithoutSplittingPairs(text: string, limit: number): string {
+  const end = /[\ud800-\udbff]/.test(text.charAt(limit - 1)) ? limit - 1 : limit;
+  return text.slice(0, end);
 }
 
 type Params = readonly (number | number[])[];
