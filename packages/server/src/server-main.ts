@@ -172,6 +172,14 @@ async function commandNew(args: readonly string[]): Promise<number> {
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   };
   const result = await requestNewSession(runtimeDir, request);
+  if (options.name !== undefined && result.name !== options.name) {
+    // A daemon from before named sessions ignores the name and starts an unnamed session (no client will use it,
+    // so it ends after the no-client timeout).
+    throw new ServerError(
+      'control-protocol',
+      'tsmosh-server: the running daemon predates named sessions; end it (`tsmosh-server status` shows its pid) and retry',
+    );
+  }
   process.stdout.write(`TSMOSH CONNECT ${result.port} ${result.key}\n`);
   return 0;
 }
