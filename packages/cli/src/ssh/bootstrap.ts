@@ -78,6 +78,53 @@ export function parseServerOutput(stdout: string): { port: number; key: string; 
 }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  return withHost(options, async ({ target, resolved, run }) => {
+    const started = performance.now();
+    const { stdout, stderr, code, channelOpenedAt } = await run(options.serverArguments);
+    // Opening a channel and starting a command costs two round trips; the TCP handshake cost one.
+    const execRttMs = channelOpenedAt === undefined ? undefined : (channelOpenedAt - started) / 2;
+    const rttMs = Math.min(target.rttMs ?? Infinity, execRttMs ?? Infinity);
+
+    const parsed = parseServerOutput(stdout);
+    for (const line of parsed.otherLines) options.prompter.tell(line);
+    if (!('key' in parsed)) {
+      serverNotFound(options, resolved, code, stderr);
+      const firstLine = stderr.trim().split('\n').find((line) => line.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
+      throw new BootstrapError(`tsmosh: tsmosh-server on ${resolved.alias} did not start a session: ${firstLine}`, 'server-failed');
+    }
+    for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.prompter.tell(line);
+
+    const udpHost = target.remoteAddress ?? (await resolveAddress(resolved.hostName, options.family));
+    return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved };
+  });
+}
+
+/**
+ * Runs `tsmosh-server <serverArguments>` on the host over the same login as `bootstrap` (config, jump hosts,
+ * known_hosts, prompts) and returns its output as it is: for `list` and `kill`, which print no CONNECT line.
+ */
+export async function runServerCommand(options: BootstrapOptions): Promise<{ stdout: string; stderr: string; code: number | undefined }> {
+  return withHost(options, async ({ resolved, run }) => {
+    const { stdout, stderr, code } = await run(options.serverArguments);
+    serverNotFound(options, resolved, code, stderr);
+    return { stdout, stderr, code };
+  });
+}
+
+function serverNotFound(options: BootstrapOptions, resolved: ResolvedHost, code: number | undefined, stderr: string): void {
+  if (code === 127 || /command not found|No such file or directory|not found/i.test(stderr.trim())) {
+    throw new BootstrapError(
+      `tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${resolved.alias}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`,
+      'server-not-found',
+    );
+  }
+}
+
+/** Logs in (through any jump hosts), hands `action` a way to run tsmosh-server there, and closes every connection. */
+async function withHost<T>(
+  options: BootstrapOptions,
+  action: (host: { target: LoggedIn; resolved: ResolvedHost; run: (args: readonly string[]) => ReturnType<typeof execute> }) => Promise<T>,
+): Promise<T> {
   const resolved = resolveHost(options);
   const deadline = options.loginTimeoutMs ?? (resolved.connectTimeoutSeconds ? resolved.connectTimeoutSeconds * 1000 : DEFAULT_LOGIN_TIMEOUT_MS);
   const clients: InstanceType<typeof Client>[] = [];
@@ -97,31 +144,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     }
     const target = await login(resolved, options, deadline, tunnel);
     clients.push(target.client);
-
-    const command = [options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' ');
-    const started = performance.now();
-    const { stdout, stderr, code, channelOpenedAt } = await execute(target.client, command);
-    // Opening a channel and starting a command costs two round trips; the TCP handshake cost one.
-    const execRttMs = channelOpenedAt === undefined ? undefined : (channelOpenedAt - started) / 2;
-    const rttMs = Math.min(target.rttMs ?? Infinity, execRttMs ?? Infinity);
-
-    const parsed = parseServerOutput(stdout);
-    for (const line of parsed.otherLines) options.prompter.tell(line);
-    if (!('key' in parsed)) {
-      const errorText = stderr.trim();
-      if (code === 127 || /command not found|No such file or directory|not found/i.test(errorText)) {
-        throw new BootstrapError(
-          `tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${resolved.alias}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`,
-          'server-not-found',
-        );
-      }
-      const firstLine = errorText.split('\n').find((line) => line.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
-      throw new BootstrapError(`tsmosh: tsmosh-server on ${resolved.alias} did not start a session: ${firstLine}`, 'server-failed');
-    }
-    for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.prompter.tell(line);
-
-    const udpHost = target.remoteAddress ?? (await resolveAddress(resolved.hostName, options.family));
-    return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved };
+    const run = (args: readonly string[]): ReturnType<typeof execute> =>
+      execute(target.client, [options.serverCommand ?? 'tsmosh-server', ...args.map(shellQuote)].join(' '));
+    return await action({ target, resolved, run });
   } finally {
     for (const client of clients.reverse()) client.end();
   }
