@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type Prompter } from './ssh/index.js';
 
@@ -48,6 +48,10 @@ export interface RemoteDependencies {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: NodeJS.ReadStream;
   readonly output?: NodeJS.WriteStream;
+  /** The host gave us a session (named sessions record it locally). */
+  readonly onConnected?: (target: { readonly udpHost: string; readonly port: number }) => void;
+  /** The client has exited, with why (undefined: it could not start). */
+  readonly onExit?: (exit: SessionExit | undefined) => void;
 }
 
 export async function runRemote(options: RemoteOptions, dependencies: RemoteDependencies = {}): Promise<number> {
@@ -93,6 +97,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     return fail(`tsmosh: could not start a session on ${options.destination}: ${(error as Error).message}`);
   }
 
+  dependencies.onConnected?.({ udpHost: target.udpHost, port: target.port });
   const result = await runTerminalClient({
     host: target.udpHost,
     port: target.port,
@@ -102,5 +107,6 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(dependencies.output ? { output: dependencies.output } : {}),
     ...(options.predict === undefined ? {} : { predict: options.predict }),
   });
+  dependencies.onExit?.(result.exit);
   return result.exitCode;
 }

@@ -46,8 +46,9 @@ describe('SessionState', () => {
     state.recordAttach('host', { ...work, clientPid: 5 }, new Date('2026-01-02T00:00:00Z'));
     expect(state.get('host', 'work')).toMatchObject({ firstAttachedAt: '2026-01-01T00:00:00.000Z', lastAttachedAt: '2026-01-02T00:00:00.000Z', clientPid: 5 });
     state.recordAttach('host', { ...work, name: 'other', sessionId: 'fedcba9876543210' });
-    state.reconcile('host', [{ name: 'work', sessionId: work.sessionId }]);
+    state.reconcile('host', [{ name: 'work', sessionId: '00000000000000aa' }, { name: undefined, sessionId: '1111111111111111' }]);
     expect(state.sessions('host').map((s) => s.name)).toEqual(['work']);
+    expect(state.get('host', 'work')?.sessionId).toBe('00000000000000aa');
     state.forget('host', 'work');
     expect(state.sessions('host')).toEqual([]);
     expect(readdirSync(state.dir)).toEqual([]);

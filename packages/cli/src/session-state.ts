@@ -4,7 +4,7 @@
  * remind the user of a session left behind.
  *
  * Stored, per destination (as typed: `host`, `user@host`, an ssh_config alias), in one JSON file:
- * the session's name and stable ID, the daemon's UDP port, the command, when it was first and last attached, the
+ * the session's name (and its stable ID once `--list` showed it), the daemon's UDP port, the command, when it was first and last attached, the
  * pid of the tsmosh that attached it last and whether that tsmosh exited cleanly, and the options needed to reach
  * the server again (`--server`, `-p`, `--bind-server`).
  *
@@ -24,8 +24,8 @@ export const SESSION_STATE_VERSION = 1;
 
 export interface RememberedSession {
   readonly name: string;
-  /** The session's stable ID on the host (public: it travels in clear). */
-  readonly sessionId: string;
+  /** The session's stable ID on the host, once `--list` has shown it (public: IDs travel in clear). */
+  readonly sessionId?: string;
   readonly port: number;
   readonly command: readonly string[];
   /** ISO 8601. */
@@ -123,10 +123,15 @@ export class SessionState {
   recordAttach(destination: string, session: Omit<RememberedSession, 'firstAttachedAt' | 'lastAttachedAt' | 'clientState'>, now = new Date()): void {
     const file = this.read(destination);
     const earlier = file.sessions[session.name];
-    const firstAttachedAt = earlier !== undefined && earlier.sessionId === session.sessionId ? earlier.firstAttachedAt : now.toISOString();
+    // A session that was forgotten (ended) and started again under the same name gets a new first-attach time.
+    const firstAttachedAt = earlier?.firstAttachedAt ?? now.toISOString();
+    const sessionId = session.sessionId ?? earlier?.sessionId;
     this.write({
       ...file,
-      sessions: { ...file.sessions, [session.name]: { ...session, firstAttachedAt, lastAttachedAt: now.toISOString(), clientState: 'attached' } },
+      sessions: {
+        ...file.sessions,
+        [session.name]: { ...session, ...(sessionId !== undefined ? { sessionId } : {}), firstAttachedAt, lastAttachedAt: now.toISOString(), clientState: 'attached' },
+      },
     });
   }
 
@@ -147,12 +152,16 @@ export class SessionState {
     this.write({ ...file, sessions });
   }
 
-  /** Replaces what is remembered for `destination` by what the host lists now (after `--list`). */
+  /**
+   * Keeps only the sessions the host lists now (after `--list`), noting their IDs; a name now held by another
+   * session (the old one ended, a new one took the name) is kept with the new ID.
+   */
   reconcile(destination: string, live: ReadonlyArray<{ name?: string | undefined; sessionId: string }>): void {
     const file = this.read(destination);
     const sessions: Record<string, RememberedSession> = {};
     for (const [name, session] of Object.entries(file.sessions)) {
-      if (live.some((entry) => entry.name === name && entry.sessionId === session.sessionId)) sessions[name] = session;
+      const listed = live.find((entry) => entry.name === name);
+      if (listed !== undefined) sessions[name] = { ...session, sessionId: listed.sessionId };
     }
     this.write({ ...file, sessions });
   }

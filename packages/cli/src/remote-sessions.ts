@@ -1,0 +1,188 @@
+/**
+ * `tsmosh host --session NAME`, `tsmosh host --list`, `tsmosh host --kill NAME`: named sessions on the host's
+ * daemon, over the same SSH login as any session. A named session outlives its client; attaching to it (from this
+ * machine after a crash, or from another one) takes it over with a fresh key (docs/protocol.md §9). What is
+ * remembered locally, and why it is safe, is in session-state.ts.
+ */
+import type { SessionExit } from '@tsmosh/client';
+import { runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
+import { SessionState, SessionStateError } from './session-state.js';
+import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand } from './ssh/index.js';
+
+const EXIT_FAILURE = 1;
+
+/** Session names the host's `tsmosh-server new --name` accepts (SESSION_NAME_PATTERN there); checked here for a local error. */
+export const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+export interface NamedSessionOptions {
+  /** Attach to, or create, the session of this name. */
+  readonly session: string;
+  /** `--idle-timeout` for the host: 90s, 30m, 12h, 7d, 0 = never. */
+  readonly idleTimeout?: string;
+}
+
+export interface SessionsDependencies extends RemoteDependencies {
+  readonly state?: SessionState;
+  /** Where one-line notices go (default stderr). */
+  readonly tell?: (line: string) => void;
+}
+
+/** The `tsmosh-server new` arguments a named session adds. */
+export function namedSessionArguments(named: NamedSessionOptions): string[] {
+  return ['--name', named.session, ...(named.idleTimeout !== undefined ? ['--idle-timeout', named.idleTimeout] : [])];
+}
+
+/**
+ * Attach to or create a named session. Options not given on this command line (`--server`, `-p`, `--bind-server`)
+ * come from the last attach to this session from this machine, so after a crash the same command, with nothing
+ * added, finds the session again.
+ */
+export async function runNamedSession(options: RemoteOptions, named: NamedSessionOptions, dependencies: SessionsDependencies = {}): Promise<number> {
+  const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (!SESSION_NAME.test(named.session)) {
+    tell(`tsmosh: --session ${JSON.stringify(named.session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-')`);
+    return 2;
+  }
+  const state = dependencies.state ?? new SessionState();
+  const remembered = safely(() => state.get(options.destination, named.session), undefined);
+  const effective: RemoteOptions = {
+    ...options,
+    ...(options.serverCommand === undefined && remembered?.serverCommand !== undefined ? { serverCommand: remembered.serverCommand } : {}),
+    ...(options.serverPort === undefined && remembered?.serverPort !== undefined ? { serverPort: remembered.serverPort } : {}),
+    ...(options.bindServer === undefined && remembered?.bindServer !== undefined ? { bindServer: remembered.bindServer } : {}),
+    extraServerArguments: [...(options.extraServerArguments ?? []), ...namedSessionArguments(named)],
+  };
+  const warn = (error: unknown): void => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`);
+  return runRemote(effective, {
+    ...dependencies,
+    onConnected: (target) => {
+      try {
+        state.recordAttach(options.destination, {
+          name: named.session,
+          port: target.port,
+          command: options.command,
+          clientPid: process.pid,
+          ...(effective.serverCommand !== undefined ? { serverCommand: effective.serverCommand } : {}),
+          ...(effective.serverPort !== undefined ? { serverPort: effective.serverPort } : {}),
+          ...(effective.bindServer !== undefined ? { bindServer: effective.bindServer } : {}),
+        });
+      } catch (error) {
+        warn(error);
+      }
+      dependencies.onConnected?.(target);
+    },
+    onExit: (exit) => {
+      try {
+        if (sessionIsOver(exit)) state.forget(options.destination, named.session);
+        else state.recordDetached(options.destination, named.session);
+      } catch (error) {
+        warn(error);
+      }
+      dependencies.onExit?.(exit);
+    },
+  });
+}
+
+/**
+ * Whether the session itself ended (so there is nothing left to attach to): its command exited, it was killed, or
+ * the user quit (quitting ends the remote command, as in mosh). A takeover, a network timeout or a local error
+ * leave it running on the host.
+ */
+export function sessionIsOver(exit: SessionExit | undefined): boolean {
+  if (exit === undefined) return false;
+  if (exit.reason === 'user') return true;
+  if (exit.reason !== 'remote-exit') return false;
+  return exit.ending?.kind !== 'taken-over';
+}
+
+/** Before a plain (unnamed) `tsmosh host`: mention named sessions whose tsmosh died without exiting. */
+export function orphanNotices(destination: string, state: SessionState = new SessionState()): string[] {
+  return safely(() => state.orphaned(destination), []).map(
+    (session) =>
+      `tsmosh: session "${session.name}" on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back.`,
+  );
+}
+
+interface ListedSession {
+  readonly sessionId: string;
+  readonly name?: string;
+}
+
+/** `tsmosh host --list` (table for a person) and `--list --json`; refreshes the local list from the answer. */
+export async function runRemoteList(options: RemoteOptions, json: boolean, dependencies: SessionsDependencies = {}): Promise<number> {
+  const result = await runOnHost(options, ['list', '--json'], dependencies);
+  if (typeof result === 'number') return result;
+  let sessions: ListedSession[];
+  try {
+    sessions = JSON.parse(result.stdout) as ListedSession[];
+    if (!Array.isArray(sessions)) throw new Error('not a list');
+  } catch {
+    return fail(dependencies, `tsmosh: tsmosh-server list on ${options.destination} answered with something that is not a session list`);
+  }
+  try {
+    (dependencies.state ?? new SessionState()).reconcile(options.destination, sessions);
+  } catch (error) {
+    if (!(error instanceof SessionStateError)) throw error;
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(sessions)}\n`);
+    return 0;
+  }
+  // The host's own table, so both ends show the same columns.
+  const table = await runOnHost(options, ['list'], dependencies);
+  if (typeof table === 'number') return table;
+  process.stdout.write(table.stdout);
+  return 0;
+}
+
+/** `tsmosh host --kill NAME|ID`: the session's client, if any, is told and exits. */
+export async function runRemoteKill(options: RemoteOptions, target: string, dependencies: SessionsDependencies = {}): Promise<number> {
+  const result = await runOnHost(options, ['kill', target], dependencies);
+  if (typeof result === 'number') return result;
+  safely(() => (dependencies.state ?? new SessionState()).forget(options.destination, target), undefined);
+  (dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`)))(`tsmosh: session ${target} on ${options.destination} ended.`);
+  return 0;
+}
+
+/** Runs `tsmosh-server <args>` over SSH; a failure is reported in one line and comes back as the exit code. */
+async function runOnHost(options: RemoteOptions, args: string[], dependencies: SessionsDependencies): Promise<{ stdout: string } | number> {
+  if (options.sshCommand !== undefined) {
+    return fail(dependencies, 'tsmosh: --list and --kill use the built-in SSH client; drop --ssh for them');
+  }
+  const env = dependencies.env ?? process.env;
+  const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
+  try {
+    const { stdout, stderr, code } = await runServerCommand({
+      destination: options.destination,
+      env,
+      prompter,
+      serverArguments: args,
+      ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
+      ...(options.family ? { family: options.family } : {}),
+    });
+    if (code !== 0) {
+      const line = stderr.split('\n').find((text) => text.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
+      // "no daemon is running" is the empty list, not an error.
+      if (args[0] === 'list' && /no daemon is running/.test(line)) return { stdout: args.includes('--json') ? '[]' : 'no sessions\n' };
+      return fail(dependencies, `tsmosh: on ${options.destination}: ${line.replace(/^tsmosh-server: /, '')}`);
+    }
+    return { stdout };
+  } catch (error) {
+    if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(dependencies, error.message);
+    return fail(dependencies, `tsmosh: could not reach ${options.destination}: ${(error as Error).message}`);
+  }
+}
+
+function fail(dependencies: SessionsDependencies, message: string): number {
+  (dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`)))(message);
+  return EXIT_FAILURE;
+}
+
+/** Local state is a convenience: reading it must never stop a connection. */
+function safely<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
