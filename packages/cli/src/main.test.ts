@@ -31,7 +31,20 @@ describe('tsmosh argument parsing', () => {
         expect(parsed.message).not.toContain('\n');
       }
     }
-    expect(parseArguments(['me@host'])).toEqual({ kind: 'remote', destination: 'me@host' });
+    expect(parseArguments(['me@host'])).toMatchObject({ kind: 'remote', destination: 'me@host', options: { destination: 'me@host', command: [] }, sessions: { kind: 'none' } });
+  });
+  it('reads the named-session flags, and refuses them in combination or without a host', () => {
+    expect(parseArguments(['host', '--session', 'work', '--idle-timeout=12h', '--server=/opt/ts', '--', 'claude'])).toMatchObject({
+      kind: 'remote',
+      options: { destination: 'host', serverCommand: '/opt/ts', command: ['claude'] },
+      sessions: { kind: 'attach', named: { session: 'work', idleTimeout: '12h' } },
+    });
+    expect(parseArguments(['host', '--list', '--json'])).toMatchObject({ sessions: { kind: 'list', json: true } });
+    expect(parseArguments(['--kill=work', 'host'])).toMatchObject({ sessions: { kind: 'kill', target: 'work' } });
+    for (const args of [['host', '--list', '--kill', 'x'], ['host', '--session', 'a', '--list'], ['--local', '--list'], ['host', '--session', '../x'], ['host', '--idle-timeout', '1h'], ['host', '--json'], ['host', '--session']]) {
+      const parsed = parseArguments(args);
+      expect(parsed.kind, args.join(' ')).toBe('usage-error');
+    }
   });
   it("finds this repository's tsmosh-server bin through the @tsmosh/server package", () => {
     expect(serverBinPath()).toMatch(/packages\/server\/bin\/tsmosh-server\.js$/);

@@ -4,13 +4,21 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
+import { runRemote, type RemoteOptions } from './remote.js';
+import { SESSION_NAME, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+
+/** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
+const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh']);
 
 /**
- * `tsmosh`: the command a user types. This build runs `--local`: the real `tsmosh-server new` of this repository on
- * this machine, and the client front end in this process, over loopback UDP (optionally through the lossy link).
+ * `tsmosh`: the command a user types. `tsmosh [user@]host` logs in over SSH and runs a session there (remote.ts;
+ * named sessions, --list and --kill in remote-sessions.ts). `--local` runs the real `tsmosh-server new` of this
+ * repository on this machine, and the client front end in this process, over loopback UDP (optionally through the
+ * lossy link).
  */
 
-const USAGE = 'usage: tsmosh --local [--link SPEC] [--predict=adaptive|always|never|experimental] [-- command...]';
+const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--json] | --kill NAME] [-- command...]
+       tsmosh --local [--link SPEC] [--predict=adaptive|always|never|experimental] [-- command...]`;
 const HINT = '(try `tsmosh --help`)';
 const HELP = `${USAGE}
 
@@ -20,7 +28,20 @@ const HELP = `${USAGE}
   --predict=MODE   local echo: adaptive (default), always, never, experimental
   -- command...    run this instead of your login shell
 
-environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory)
+  [user@]host      log in over SSH, start a session with tsmosh-server there, then talk to it over UDP
+  --session NAME   attach to the host's session NAME if it runs (taking it over from any other client), else
+                   start it under that name; it outlives this client (reattach after a crash with the same command)
+  --idle-timeout D with --session: end the session after D without any client (90s, 30m, 12h, 7d; 0 = never)
+  --list [--json]  the host's sessions: name, command, age, last contact, attached
+  --kill NAME      end the host's session NAME (or ID); its client is told
+  --server=CMD     how to run tsmosh-server on the host (default: tsmosh-server)
+  -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
+  --bind-server=ssh|any|IP   which host address the UDP port binds to
+  -4, -6           use IPv4 / IPv6 only
+  --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
+
+environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
+  TSMOSH_STATE_DIR (where named sessions are remembered per host; default ~/.local/state/tsmosh)
 Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.`;
 
 const EXIT_FAILURE = 1;
@@ -43,11 +64,24 @@ export type ParsedArguments =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'local'; readonly options: LocalOptions }
-  | { readonly kind: 'remote'; readonly destination: string }
+  | { readonly kind: 'remote'; readonly destination: string; readonly options: RemoteOptions; readonly sessions: SessionAction }
   | { readonly kind: 'usage-error'; readonly message: string };
+
+/** What a remote run does about named sessions. */
+export type SessionAction =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'attach'; readonly named: NamedSessionOptions }
+  | { readonly kind: 'list'; readonly json: boolean }
+  | { readonly kind: 'kill'; readonly target: string };
 
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
+  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: 4 | 6; sshCommand?: string } = {};
+  let session: string | undefined;
+  let idleTimeout: string | undefined;
+  let list = false;
+  let json = false;
+  let kill: string | undefined;
   let linkSpec: string | undefined;
   let predict: LocalOptions['predict'];
   let destination: string | undefined;
@@ -72,6 +106,23 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         return { kind: 'usage-error', message: `tsmosh: --predict must be one of ${PREDICTION_MODES.join(', ')}, got "${value ?? ''}" ${HINT}` };
       }
       predict = value as LocalOptions['predict'];
+    } else if (VALUED_OPTIONS.has(arg.split('=')[0]!)) {
+      const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+      const value = inline ?? argv[++index];
+      if (value === undefined || value === '') return { kind: 'usage-error', message: `tsmosh: ${name} needs a value ${HINT}` };
+      if (name === '--session') session = value;
+      else if (name === '--idle-timeout') idleTimeout = value;
+      else if (name === '--kill') kill = value;
+      else if (name === '--server') remote.serverCommand = value;
+      else if (name === '-p' || name === '--port') remote.serverPort = value;
+      else if (name === '--bind-server') remote.bindServer = value;
+      else if (name === '--ssh') remote.sshCommand = value;
+    } else if (arg === '--list') {
+      list = true;
+    } else if (arg === '--json') {
+      json = true;
+    } else if (arg === '-4' || arg === '-6') {
+      remote.family = arg === '-4' ? 4 : 6;
     } else if (arg.startsWith('-')) {
       return { kind: 'usage-error', message: `tsmosh: unknown option ${arg} ${HINT}` };
     } else if (destination === undefined) {
@@ -84,8 +135,28 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     return { kind: 'usage-error', message: `tsmosh: --local takes no host (got "${destination}") ${HINT}` };
   }
   if (!local) {
-    if (destination === undefined) return { kind: 'usage-error', message: `tsmosh: nothing to do: give --local ${HINT}` };
-    return { kind: 'remote', destination };
+    if (destination === undefined) return { kind: 'usage-error', message: `tsmosh: nothing to do: give a host, or --local ${HINT}` };
+    if ([session !== undefined, list, kill !== undefined].filter(Boolean).length > 1) {
+      return { kind: 'usage-error', message: `tsmosh: --session, --list and --kill go one at a time ${HINT}` };
+    }
+    if (idleTimeout !== undefined && session === undefined) return { kind: 'usage-error', message: `tsmosh: --idle-timeout goes with --session NAME ${HINT}` };
+    if (json && !list) return { kind: 'usage-error', message: `tsmosh: --json goes with --list ${HINT}` };
+    if (session !== undefined && !SESSION_NAME.test(session)) {
+      return { kind: 'usage-error', message: `tsmosh: --session ${JSON.stringify(session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}` };
+    }
+    const options: RemoteOptions = { destination, command, ...remote, ...(predict !== undefined ? { predict } : {}) };
+    const sessions: SessionAction =
+      session !== undefined
+        ? { kind: 'attach', named: { session, ...(idleTimeout !== undefined ? { idleTimeout } : {}) } }
+        : list
+          ? { kind: 'list', json }
+          : kill !== undefined
+            ? { kind: 'kill', target: kill }
+            : { kind: 'none' };
+    return { kind: 'remote', destination, options, sessions };
+  }
+  if (session !== undefined || list || kill !== undefined) {
+    return { kind: 'usage-error', message: `tsmosh: --session, --list and --kill need a host, not --local ${HINT}` };
   }
   let link: LinkProfile | undefined;
   if (linkSpec !== undefined) {
@@ -117,12 +188,23 @@ export default async function main(argv: readonly string[] = process.argv.slice(
       process.stderr.write(`${parsed.message}\n`);
       return EXIT_USAGE;
     case 'remote':
-      process.stderr.write(
-        `tsmosh: connecting to ${parsed.destination} over SSH is not available in this build yet; only \`tsmosh --local\` is.\n`,
-      );
-      return EXIT_FAILURE;
+      return runRemoteAction(parsed.options, parsed.sessions);
     case 'local':
       return runLocal(parsed.options);
+  }
+}
+
+async function runRemoteAction(options: RemoteOptions, sessions: SessionAction): Promise<number> {
+  switch (sessions.kind) {
+    case 'attach':
+      return runNamedSession(options, sessions.named);
+    case 'list':
+      return runRemoteList(options, sessions.json);
+    case 'kill':
+      return runRemoteKill(options, sessions.target);
+    case 'none':
+      for (const line of orphanNotices(options.destination)) process.stderr.write(`${line}\n`);
+      return runRemote(options);
   }
 }
 
