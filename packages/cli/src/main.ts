@@ -202,9 +202,12 @@ async function runRemoteAction(options: RemoteOptions, sessions: SessionAction):
       return runRemoteList(options, sessions.json);
     case 'kill':
       return runRemoteKill(options, sessions.target);
-    case 'none':
+    case 'none': {
+      // After the session, where the line stays on the screen (the session's first frame would paint over it).
+      const exitCode = await runRemote(options);
       for (const line of orphanNotices(options.destination)) process.stderr.write(`${line}\n`);
-      return runRemote(options);
+      return exitCode;
+    }
   }
 }
 

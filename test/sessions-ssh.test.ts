@@ -1,0 +1,121 @@
+/**
+ * Named sessions end to end, as a user runs them (issue 8): the `tsmosh` bin in a pty logs in to a real sshd on
+ * 127.0.0.1 (throwaway host key and authorized key), runs this repository's tsmosh-server there, and talks UDP.
+ * The client is killed with SIGKILL and replaced; a live client is taken over; --list and --kill; what the client
+ * remembers locally. Stale keys and twenty sessions per port are shown at the server level (sessions.test.ts).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
+import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
+
+/** Keeps printing a numbered tick and answers each typed line with `got:<line>` (see sessions.test.ts). */
+const TICKER = ['bash', '--norc', '--noprofile', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; if read -r -t 0.1 line; then echo "got:$line"; fi; done'];
+
+describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
+  let workspace: Workspace;
+  let sshd: Sshd;
+  let home: string;
+  let userKey: KeyPair;
+  const programs: PtyProgram[] = [];
+  const serverCommand = `${process.execPath} ${SERVER_BIN}`;
+
+  beforeAll(async () => {
+    requireBuilt();
+    home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-sessions-'));
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
+    workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
+    await workspace.ensureDaemon();
+    sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  StrictHostKeyChecking accept-new\n`,
+    );
+  });
+
+  afterAll(async () => {
+    for (const program of programs) program.kill();
+    await sshd?.stop();
+    await workspace?.dispose();
+  });
+
+  function tsmosh(args: string[]): PtyProgram {
+    const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
+    programs.push(program);
+    return program;
+  }
+
+  /** Runs a tsmosh command that prints and exits (--list, --kill); returns its screen. */
+  async function oneShot(args: string[]): Promise<{ exitCode: number; text: string }> {
+    const program = tsmosh(args);
+    const { exitCode } = await program.waitForExit();
+    return { exitCode, text: (await program.logicalLines()).join('\n') };
+  }
+
+  const lastTick = (lines: string[]): number => Math.max(0, ...lines.map((line) => Number(/^tick (\d+)$/.exec(line)?.[1] ?? 0)));
+
+  it('reattaches after the client is killed with SIGKILL, with nothing but a new SSH login; a live client is taken over', async () => {
+    const first = tsmosh(['testhost', `--server=${serverCommand}`, '--session', 'cc', '--', ...TICKER]);
+    await first.waitForText(/tick \d+/);
+    first.type('one\r');
+    await first.waitForText('got:one');
+    const seen = lastTick(await first.screen());
+    first.kill(); // SIGKILL
+    await first.exited;
+
+    // What this machine remembers: the session by name and how to reach its server; no key.
+    const stateDir = join(home, '.local', 'state', 'tsmosh');
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    const [file] = readdirSync(stateDir);
+    expect(statSync(join(stateDir, file!)).mode & 0o777).toBe(0o600);
+    const stored = readFileSync(join(stateDir, file!), 'utf8');
+    expect(JSON.parse(stored)).toMatchObject({ destination: 'testhost', sessions: { cc: { name: 'cc', clientState: 'attached', serverCommand } } });
+    expect(stored).not.toMatch(/"key"|secret/i);
+
+    // The same command without --server or the program: the local state and the host's name supply them.
+    const second = tsmosh(['testhost', '--session', 'cc']);
+    await second.waitFor('the ticker, still counting', (lines) => lastTick(lines) > seen);
+    second.type('two\r');
+    await second.waitForText('got:two');
+
+    const listing = await oneShot(['testhost', `--server=${serverCommand}`, '--list']);
+    expect(listing.exitCode).toBe(0);
+    expect(listing.text).toMatch(/NAME\s+ID\s+AGE\s+LAST CONTACT\s+ATTACHED/);
+    expect(listing.text).toMatch(/^cc\s+[0-9a-f]{16}\s+\S+\s+\S+ ago\s+yes \(127\.0\.0\.1:\d+\)\s+\d+\s+bash --norc/m);
+
+    // A third client (another device, say) takes it over while the second is alive.
+    const third = tsmosh(['testhost', '--session', 'cc']);
+    const { exitCode } = await second.waitForExit();
+    expect(exitCode).toBe(0);
+    expect((await second.logicalLines()).join('\n')).toMatch(/tsmosh: this session was taken over by another client \(at 127\.0\.0\.1:\d+\); it goes on there\./);
+    third.type('three\r');
+    await third.waitForText('got:three');
+
+    const killed = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'cc']);
+    expect(killed.exitCode).toBe(0);
+    expect(killed.text).toContain('tsmosh: session cc on testhost ended.');
+    expect((await third.waitForExit()).exitCode).toBe(0);
+    expect((await third.logicalLines()).join('\n')).toContain('tsmosh: the session ended: the session was killed on the server (tsmosh-server kill).');
+    const after = await oneShot(['testhost', `--server=${serverCommand}`, '--list', '--json']);
+    expect(after.exitCode).toBe(0);
+    expect(after.text).not.toContain('"cc"');
+  });
+
+  it('reminds a plain run of a named session whose client died, and --kill of an unknown name fails in one line', async () => {
+    const first = tsmosh(['testhost', `--server=${serverCommand}`, '--session', 'left-behind', '--', ...TICKER]);
+    await first.waitForText(/tick \d+/);
+    first.kill();
+    await first.exited;
+    const plain = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
+    expect((await plain.waitForExit()).exitCode).toBe(0);
+    expect((await plain.logicalLines()).join('\n')).toContain('session "left-behind" on testhost lost its client');
+
+    const unknown = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'nope']);
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.text).toMatch(/^tsmosh: on testhost: no session named or numbered "nope"/m);
+    await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind']);
+  });
+});
