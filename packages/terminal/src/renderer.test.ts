@@ -279,6 +279,16 @@ describe('Renderer: everything besides cells', () => {
     expect(bytes).toContain('\x1b]52;c;aGk=\x07');
   });
 
+  it("delivers a session's first clipboard write when the frame before it had none", async () => {
+    const h = await harness(10, 2);
+    const before = framebuffer(10, 2, []);
+    await h.draw(before);
+    const bytes = await h.draw({ ...before, clipboard: { generation: 1, selection: 'c', data: 'aGk=' } });
+    expect(bytes).toContain('\x1b]52;c;aGk=\x07');
+    // The same write seen again (a repaint of the same frame) is not a new copy.
+    expect(h.renderer.render(undefined, { ...before, clipboard: { generation: 1, selection: 'c', data: 'aGk=' } })).not.toContain('\x1b]52');
+  });
+
   it('sanitises title, cell text and clipboard from the network', async () => {
     const h = await harness(10, 2);
     const hostile = framebuffer(10, 2, [rowOf([cell('\x1b[2J'), cell('\x07'), cell('\u009b31m'), cell('ok')], 10)], {

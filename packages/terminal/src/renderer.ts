@@ -926,7 +926,9 @@ export class Renderer {
   private renderClipboard(previous: Framebuffer | undefined, next: Framebuffer): string {
     const write = next.clipboard;
     if (write === undefined || write === null) return '';
-    const before = previous?.clipboard?.generation ?? this.clipboardGeneration;
+    // A known previous frame without a clipboard means no copy had been made yet (generation 0); only an unknown
+    // previous frame (fresh client, repaint) falls back to what this renderer last delivered.
+    const before = previous !== undefined ? (previous.clipboard?.generation ?? 0) : this.clipboardGeneration;
     this.clipboardGeneration = write.generation;
     // A first sight of a write (fresh client, repaint) is history, not a new copy: do not clobber the clipboard.
     if (before === undefined || before === write.generation) return '';
