@@ -1,0 +1,132 @@
+/**
+ * Replaying a trace and timing each key until its effect is on screen.
+ *
+ * The expected effect of every key comes from a reference run: the trace's program in a local pty, no network,
+ * each key typed only after the previous one's output has settled, and the screen recorded after each. In a
+ * measured run keys go out at the trace's human pace, several may be in flight, and a key counts as on screen at
+ * the first screen change after which the screen equals the reference screen of that key or of a later key already
+ * typed (then every earlier key counts as shown too). Only changes are considered, so a screen that merely still
+ * looks like an older state (a typo and its backspace both in flight) is not mistaken for their effect.
+ */
+import { performance } from 'node:perf_hooks';
+import { sameScreen, type ScreenProgram, type ScreenSnapshot } from './screen.js';
+import type { Trace } from './trace.js';
+
+/** Quiet time that ends a reference key (ms): a local program answers in well under this. */
+const REFERENCE_QUIET_MS = 150;
+/** Bound on one reference key (ms): only a broken program takes this long locally. */
+const REFERENCE_KEY_TIMEOUT_MS = 5000;
+
+export interface Reference {
+  /** The screen once the program has started and the trace's set-up keys have been typed. */
+  readonly initial: ScreenSnapshot;
+  /** The screen after each key of the trace. */
+  readonly afterKey: readonly ScreenSnapshot[];
+  /** Keys whose reference screen equals the one before: no visible effect, so no latency to measure. */
+  readonly invisible: readonly boolean[];
+}
+
+export async function recordReference(program: ScreenProgram, trace: Trace): Promise<Reference> {
+  await program.settle(500, 15_000, trace.ignoreRows);
+  if (trace.setup !== '') program.type(trace.setup);
+  const initial = await program.settle(300, 15_000, trace.ignoreRows);
+  const afterKey: ScreenSnapshot[] = [];
+  const invisible: boolean[] = [];
+  let previous = initial;
+  for (const event of trace.events) {
+    program.type(event.key);
+    const screen = await program.settle(REFERENCE_QUIET_MS, REFERENCE_KEY_TIMEOUT_MS, trace.ignoreRows);
+    afterKey.push(screen);
+    invisible.push(sameScreen(screen, previous, trace.ignoreRows));
+    previous = screen;
+  }
+  if (!program.running) throw new Error(`reference run of trace "${trace.name}": the program exited early; output: ${JSON.stringify(program.recentOutput.slice(-300))}`);
+  return { initial, afterKey, invisible };
+}
+
+export interface KeyTiming {
+  readonly index: number;
+  readonly kind: Trace['events'][number]['kind'];
+  /** When the key was typed (ms, performance.now()). */
+  readonly sentAt: number;
+  /** Typed to on screen (ms); undefined when it never appeared before the run gave up. */
+  readonly latencyMs: number | undefined;
+  readonly invisible: boolean;
+}
+
+export interface ReplayOptions {
+  /** How long a waited-for key may take before the user types on anyway (ms), and the final drain bound. */
+  readonly waitTimeoutMs: number;
+  /** Called with the elapsed time since the first key before each key is typed (for scheduled blackouts). */
+  readonly beforeKey?: (index: number) => void;
+}
+
+export async function replay(program: ScreenProgram, trace: Trace, reference: Reference, options: ReplayOptions): Promise<KeyTiming[]> {
+  const events = trace.events;
+  const sentAt: number[] = [];
+  const shownAt: Array<number | undefined> = events.map(() => undefined);
+  let credited = -1;
+  let lastSeen = program.snapshot();
+  const waiters = new Map<number, () => void>();
+
+  const stop = program.onChange((at) => {
+    if (credited >= sentAt.length - 1) return;
+    const screen = program.snapshot();
+    if (sameScreen(screen, lastSeen, trace.ignoreRows)) return;
+    lastSeen = screen;
+    for (let j = credited + 1; j < sentAt.length; j++) {
+      if (!sameScreen(screen, reference.afterKey[j]!, trace.ignoreRows)) continue;
+      for (let k = credited + 1; k <= j; k++) {
+        shownAt[k] = at;
+        waiters.get(k)?.();
+      }
+      credited = j;
+      break;
+    }
+  });
+
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const waitShown = (index: number, timeoutMs: number): Promise<void> =>
+    shownAt[index] !== undefined
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(done, timeoutMs);
+          function done(): void {
+            clearTimeout(timer);
+            waiters.delete(index);
+            resolve();
+          }
+          waiters.set(index, done);
+        });
+
+  // Keys go out on the trace's schedule measured from a fixed origin, so a slow timer does not stretch the pace.
+  let origin = performance.now();
+  let due = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    due += event.gapMs;
+    const wait = origin + due - performance.now();
+    if (wait > 0) await sleep(wait);
+    options.beforeKey?.(i);
+    if (!program.running) break;
+    sentAt.push(program.type(event.key));
+    if (reference.invisible[i] === true && credited === i - 1) {
+      shownAt[i] = sentAt[i];
+      credited = i;
+    }
+    if (event.wait === true) {
+      await waitShown(i, options.waitTimeoutMs);
+      origin = performance.now();
+      due = 0;
+    }
+  }
+  await waitShown(sentAt.length - 1, options.waitTimeoutMs);
+  stop();
+  return sentAt.map((at, index) => ({
+    index,
+    kind: events[index]!.kind,
+    sentAt: at,
+    latencyMs: shownAt[index] === undefined ? undefined : Math.max(0, shownAt[index]! - at),
+    invisible: reference.invisible[index] === true,
+  }));
+}

@@ -1,0 +1,216 @@
+/**
+ * The three systems under test, each started the way the benchmark needs it: a server side running the trace's
+ * program, an emulated link in front of it, and the client in a pty whose screen we read.
+ *
+ * - tsmosh: `tsmosh-server new` in a private runtime directory (so the daemon serves this session alone and its
+ *   /proc figures are the session's), `tsmosh-client` to the UDP proxy.
+ * - mosh: `mosh-server new` (Debian's mosh 1.4), `mosh-client` to the UDP proxy.
+ * - ssh: a throwaway sshd in the server namespace, `ssh -tt` from the client namespace over the TUN link.
+ * mosh and tsmosh are started without their SSH bootstrap: connect time is client start → first prompt.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
+import { descendants } from './procstat.js';
+import { ScreenProgram } from './screen.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
+const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
+
+export type SystemName = 'tsmosh' | 'mosh' | 'ssh';
+export const SYSTEMS: readonly SystemName[] = ['tsmosh', 'mosh', 'ssh'];
+
+/** Every program, local or remote, sees the same locale, terminal type and prompt, so screens compare. */
+export function sessionEnvironment(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  for (const name of ['TSMOSH_KEY', 'MOSH_KEY', 'LC_ALL', 'LC_CTYPE', 'TMUX', 'SSH_AUTH_SOCK']) delete env[name];
+  return { ...env, LANG: 'C.UTF-8', TERM: 'xterm-256color', PS1: '$ ', HOME: homedir(), ...extra };
+}
+
+export interface Session {
+  readonly client: ScreenProgram;
+  readonly link: RunningLink;
+  /** When the client was started (performance.now()). */
+  readonly clientStartedAt: number;
+  /** The server-side processes whose CPU and memory count (not the program in the session). */
+  serverPids(): number[];
+  stop(): Promise<void>;
+}
+
+/** Bound on a server start (ms): `new` spawns a pty; a loaded machine may take seconds. */
+const SERVER_START_TIMEOUT_MS = 20_000;
+
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function startTsmosh(command: readonly string[], spec: string, seed: number): Promise<Session> {
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-'));
+  chmodSync(runtimeDir, 0o700);
+  // A client may be silent for a whole 60 s blackout: the session must wait for it.
+  const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
+  const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '-i', '127.0.0.1', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
+  if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not a CONNECT line`);
+  const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: SERVER_START_TIMEOUT_MS })).stdout) as { pid: number };
+  const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
+  const clientStartedAt = performance.now();
+  const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]! } });
+  return {
+    client,
+    link,
+    clientStartedAt,
+    serverPids: () => [status.pid],
+    async stop() {
+      client.kill();
+      killQuietly(status.pid);
+      await link.close();
+      rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startMosh(command: readonly string[], spec: string, seed: number): Promise<Session> {
+  const env = sessionEnvironment();
+  const { stdout, stderr } = await run('mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const match = /MOSH CONNECT (\d+) (\S+)/.exec(stdout);
+  const pidMatch = /pid = (\d+)/.exec(stderr);
+  if (match === null || pidMatch === null) throw new Error(`mosh-server new printed ${JSON.stringify(stdout + stderr)}, not a CONNECT line and a pid`);
+  const serverPid = Number(pidMatch[1]);
+  const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
+  const clientStartedAt = performance.now();
+  const client = new ScreenProgram({ file: 'mosh-client', args: [link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, MOSH_KEY: match[2]! } });
+  return {
+    client,
+    link,
+    clientStartedAt,
+    serverPids: () => [serverPid],
+    async stop() {
+      client.kill();
+      killQuietly(serverPid);
+      await link.close();
+    },
+  };
+}
+
+/** A throwaway OpenSSH server inside the server namespace (own host key and authorized key, foreground). */
+export class NamespacedSshd {
+  readonly directory = mkdtempSync(join(tmpdir(), 'tsmosh-bench-sshd-'));
+  readonly clientKey = join(this.directory, 'client_ed25519');
+  private child: ChildProcess | undefined;
+
+  constructor(private readonly pair: NamespacePair) {}
+
+  async start(): Promise<void> {
+    const hostKey = join(this.directory, 'host_ed25519');
+    for (const key of [hostKey, this.clientKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tsmosh-bench', '-f', key]);
+    writeFileSync(join(this.directory, 'authorized_keys'), readFileSync(`${this.clientKey}.pub`), { mode: 0o600 });
+    const config = [
+      'Port 22',
+      'ListenAddress 0.0.0.0',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(this.directory, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(this.directory, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      // The prompt and locale come with the command (see startSsh); no DNS lookups of the client (there is no resolver in the namespace).
+      `SetEnv PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+      'UseDNS no',
+      'PrintMotd no',
+      'PrintLastLog no',
+      'LogLevel ERROR',
+    ].join('\n');
+    const configPath = join(this.directory, 'sshd_config');
+    writeFileSync(configPath, `${config}\n`);
+    mkdirSync('/run/sshd', { recursive: true });
+    execFileSync('/usr/sbin/sshd', ['-t', '-f', configPath]);
+    this.child = spawn('ip', ['netns', 'exec', this.pair.server, '/usr/sbin/sshd', '-D', '-e', '-f', configPath], { stdio: 'ignore' });
+    // `ip netns exec` execs sshd in place, so this pid is the listener whose children are the sessions.
+    for (let attempt = 0; !existsSync(join(this.directory, 'sshd.pid')); attempt++) {
+      if (attempt > 200 || this.child.exitCode !== null) throw new Error(`sshd did not start in namespace ${this.pair.server} (exit ${this.child.exitCode})`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  get listenerPid(): number {
+    return this.child!.pid!;
+  }
+
+  /** The sshd processes serving connections (privileged monitor and session child), not the shell they run. */
+  sessionPids(): number[] {
+    return descendants(this.listenerPid)
+      .filter((p) => p.name.startsWith('sshd'))
+      .map((p) => p.pid);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child !== undefined && this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child!.once('exit', r));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
+
+/** One word for a POSIX shell: the remote side of ssh runs its command string through the user's shell. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+async function startSsh(sshd: NamespacedSshd, pair: NamespacePair, command: readonly string[], spec: string, seed: number): Promise<Session> {
+  const link = await startTunLink(pair, spec, seed);
+  const clientStartedAt = performance.now();
+  const sshArgs = [
+    'netns', 'exec', pair.client, 'ssh', '-tt', '-F', '/dev/null', '-i', sshd.clientKey,
+    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=120',
+    `root@${pair.serverAddress}`, `cd; exec env 'PS1=$ ' LANG=C.UTF-8 ${command.map(shellQuote).join(' ')}`,
+  ];
+  const client = new ScreenProgram({ file: 'ip', args: sshArgs, env: sessionEnvironment() });
+  const known = new Set<number>();
+  return {
+    client,
+    link,
+    clientStartedAt,
+    serverPids: () => {
+      for (const pid of sshd.sessionPids()) known.add(pid);
+      return [...known];
+    },
+    async stop() {
+      client.kill();
+      for (const pid of sshd.sessionPids()) killQuietly(pid);
+      await link.close();
+    },
+  };
+}
+
+export interface SystemContext {
+  readonly pair: NamespacePair;
+  readonly sshd: NamespacedSshd;
+}
+
+export function startSession(system: SystemName, context: SystemContext, command: readonly string[], spec: string, seed: number): Promise<Session> {
+  switch (system) {
+    case 'tsmosh':
+      return startTsmosh(command, spec, seed);
+    case 'mosh':
+      return startMosh(command, spec, seed);
+    case 'ssh':
+      return startSsh(context.sshd, context.pair, command, spec, seed);
+  }
+}
