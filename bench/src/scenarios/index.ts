@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.js';
 import { keystrokeAck } from './keystroke-ack.js';
+import { lossyLink } from './lossy-link.js';
 import { daemonCost } from './daemon-cost.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost, lossyLink];
