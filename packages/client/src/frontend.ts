@@ -130,7 +130,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Ctrl-L: the user thinks the screen is garbled. Repaint it all locally (as mosh does); it still goes to the
         // program, which redraws its own screen.
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
-        prediction.onUserInput(action.bytes, session.screen, session.nextInputStateNum, performance.now());
+        prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), performance.now());
         session.write(action.bytes);
         scheduleFrame();
       }

@@ -94,32 +94,9 @@ export interface ClientSessionEvents {
   exit: [exit: SessionExit];
 }
 
-/**
- * The Connection as the transport sees it, noting the newest input state number sent. Predictive echo needs it: a
- * keystroke typed now travels in the next state, and the server's echo acknowledgement counts in these numbers.
- */
-class SentStateTracker implements TransportConnection {
-  newestSentNum = 0;
-  constructor(readonly inner: Connection) {}
-  get rtt(): Connection['rtt'] {
-    return this.inner.rtt;
-  }
-  get random(): RandomSource {
-    return this.inner.random;
-  }
-  send(instruction: Instruction, now: number): OutgoingDatagram[] {
-    if (instruction.newNum !== SHUTDOWN_STATE_NUM && instruction.newNum > this.newestSentNum) this.newestSentNum = instruction.newNum;
-    return this.inner.send(instruction, now);
-  }
-  receive(bytes: Uint8Array, from: PeerAddress, now: number): Instruction | undefined {
-    return this.inner.receive(bytes, from, now);
-  }
-}
-
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
-  private transport: Transport<InputStream, ScreenState, SentStateTracker> | undefined;
+  private transport: Transport<InputStream, ScreenState> | undefined;
   private connection: Connection | undefined;
-  private tracker: SentStateTracker | undefined;
   private endpoint: ClientUdpEndpoint | undefined;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
@@ -164,14 +141,20 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     return this.transport?.remote.framebuffer ?? ScreenState.initial(this.size.cols, this.size.rows).framebuffer;
   }
 
-  /** The newest input state number the current screen reflects (the server's echo acknowledgement). */
+  /**
+   * How much of the input stream the current screen reflects (the server's echo acknowledgement), in input-stream
+   * positions: every key byte and every resize is one position, counted from the session's start.
+   */
   get echoAck(): number {
     return this.transport?.remote.echoAck ?? 0;
   }
 
-  /** The input state number that will carry a keystroke written now (for predictive echo). */
-  get nextInputStateNum(): number {
-    return (this.tracker?.newestSentNum ?? 0) + 1;
+  /**
+   * The echo-acknowledgement position at which the screen will reflect `byteCount` key bytes written now: where
+   * the input stream will end after them. Exact, whatever state numbers the transport spends on acks.
+   */
+  inputPositionAfter(byteCount: number): number {
+    return this.input.end + byteCount;
   }
 
   get status(): SessionStatus {
@@ -234,9 +217,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       serverAddress,
     });
     this.connection = connection;
-    this.tracker = new SentStateTracker(connection);
-    this.transport = new Transport<InputStream, ScreenState, SentStateTracker>({
-      connection: this.tracker,
+    this.transport = new Transport<InputStream, ScreenState>({
+      connection,
       initialLocal: InputStream.empty(),
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
@@ -317,7 +299,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.arm(now, transport, endpoint);
   }
 
-  private arm(now: number, transport: Transport<InputStream, ScreenState, SentStateTracker>, endpoint: ClientUdpEndpoint): void {
+  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: ClientUdpEndpoint): void {
     let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(transport.lastRoundTripSuccessAt));
     const heardAt = this.connection!.lastHeardAt;
     if (heardAt === undefined) wake = Math.min(wake, this.startedAt + this.firstContactTimeoutMs);

@@ -33,6 +33,19 @@ export const NO_CLIENT_TIMEOUT_ENV = 'TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS';
 /** Seconds of client silence after which the session ends (unset = never), as MOSH_SERVER_NETWORK_TMOUT. */
 export const NETWORK_TIMEOUT_ENV = 'TSMOSH_SERVER_NETWORK_TMOUT';
 /**
+ * The echo acknowledgement tells the client's prediction engine "this screen shows the program's response to your
+ * input up to here". A keystroke that produces no output at all (a password prompt, vim's normal mode) is
+ * acknowledged after this long (ms): mosh's ECHO_TIMEOUT, long enough for a program to answer a key, short enough
+ * that a hidden guess is judged within one round trip plus a blink.
+ */
+export const ECHO_TIMEOUT_MS = 50;
+/**
+ * A keystroke after which the program did write is acknowledged once its output has been quiet this long (ms), so
+ * the ack rides on the echo itself instead of a frame 50 ms later. Programs write an echo in one go; 4 ms (half the
+ * snapshot interval) lets a redraw split across a few writes finish without delaying the ack noticeably.
+ */
+export const ECHO_SETTLE_MS = 4;
+/**
  * Minimum spacing of screen snapshots (ms). A pty in full flood fires many frames per millisecond; a snapshot walks
  * the whole mirror, and the transport sends at most one frame per 20 ms anyway. 8 ms is mosh's collection interval.
  */
@@ -42,9 +55,9 @@ export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
  * `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on.
- * `network-timeout`: no client heard for the idle timeout.
+ * `network-timeout`: no client heard for the idle timeout. `client-exit`: the client quit (Ctrl-^ .), as in mosh.
  */
-export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'failed';
+export type SessionEndReason = 'command-exited' | 'no-client' | 'network-timeout' | 'killed' | 'client-exit' | 'failed';
 
 /** What the session needs from its pty: the PtyHost (node-pty + HeadlessMirror), or a stand-in in unit tests. */
 export interface SessionPty {
@@ -102,6 +115,8 @@ interface ClientLink {
   role: 'current' | 'pending' | 'retiring';
   /** The input state whose events have all been fed to the pty (current link only). */
   processedInput: InputStream;
+  /** Input written to the pty and not yet echo-acknowledged: the input position reached and when it was written. */
+  pendingEchoes: Array<{ readonly position: number; readonly writtenAt: number }>;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
 }
@@ -141,6 +156,8 @@ export class Session {
   private resolveEnded!: (reason: SessionEndReason) => void;
   private screenDirty = false;
   private lastSnapshotAt = -Infinity;
+  /** Session clock (ms) of the newest pty output the mirror has taken in. */
+  private lastOutputAt = -Infinity;
   private readonly timers: SessionTimer;
   private timer: unknown;
   private timerDue = Infinity;
@@ -167,6 +184,7 @@ export class Session {
     this.current = this.makeLink(init.key, 'current');
     this.pty.onFrame(() => {
       this.screenDirty = true;
+      this.lastOutputAt = this.clock();
       this.step();
     });
     this.pty.onExit((exitCode, signal) => {
@@ -183,6 +201,16 @@ export class Session {
   }
 
   /** Where the current client was last heard from. */
+  /** The screen as the session last snapshotted it: what its current client is being brought to. */
+  get screen(): Framebuffer {
+    return this.current.transport.local.framebuffer;
+  }
+
+  /** The echo acknowledgement the session has decided for its current client (an input-stream position). */
+  get echoAck(): number {
+    return this.current.transport.local.echoAck;
+  }
+
   get clientAddress(): PeerAddress | undefined {
     return this.current.transport.connection.remoteAddress;
   }
@@ -283,7 +311,7 @@ export class Session {
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
     });
-    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), createdAt: this.clock() };
+    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), pendingEchoes: [], createdAt: this.clock() };
     this.links.set(link.id, link);
     return link;
   }
@@ -348,6 +376,7 @@ export class Session {
     try {
       this.feedInput(now);
       this.takeSnapshot(now);
+      this.advanceEchoAck(now);
       for (const link of [...this.links.values()]) {
         for (const datagram of link.transport.tick(now)) this.send(datagram);
         if (link.role === 'retiring' && (link.transport.shutdownAcknowledged || link.transport.shutdownTimedOut)) {
@@ -389,13 +418,33 @@ export class Session {
       }
     }
     link.processedInput = remote;
-    const echoAck = transport.remoteNum;
-    const local = transport.local;
-    if (local.echoAck !== echoAck) transport.setLocal(local.withEchoAck(echoAck), now);
+    link.pendingEchoes.push({ position: remote.end, writtenAt: now });
   }
 
-  private takeSnapshot(now: number): void {
-    if (!this.screenDirty || now - this.lastSnapshotAt < SNAPSHOT_MIN_INTERVAL_MS) return;
+  /**
+   * Moves the echo acknowledgement (an input-stream position) past the input whose response the screen now shows:
+   * input the program answered and then went quiet, or input it has not answered within ECHO_TIMEOUT_MS.
+   */
+  private advanceEchoAck(now: number): void {
+    const link = this.current;
+    let acknowledged: number | undefined;
+    while (link.pendingEchoes.length > 0) {
+      const pending = link.pendingEchoes[0]!;
+      const answered = this.lastOutputAt > pending.writtenAt && now - this.lastOutputAt >= ECHO_SETTLE_MS;
+      if (!answered && now - pending.writtenAt < ECHO_TIMEOUT_MS) break;
+      acknowledged = pending.position;
+      link.pendingEchoes.shift();
+    }
+    if (acknowledged === undefined) return;
+    // The ack promises the screen shows everything the program wrote so far: never pair it with a throttled,
+    // older snapshot.
+    if (this.screenDirty) this.takeSnapshot(now, true);
+    const transport = link.transport;
+    transport.setLocal(transport.local.withEchoAck(acknowledged), now);
+  }
+
+  private takeSnapshot(now: number, evenIfThrottled = false): void {
+    if (!this.screenDirty || (!evenIfThrottled && now - this.lastSnapshotAt < SNAPSHOT_MIN_INTERVAL_MS)) return;
     this.screenDirty = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
@@ -410,6 +459,15 @@ export class Session {
         return true;
       }
       return false;
+    }
+    if (transport.counterpartyShutdown) {
+      // The current client quit: it ends the session (mosh's Ctrl-^ .). Its acknowledgement has to leave first, or
+      // the client waits out its grace period; tick() above sent it if it was due.
+      if (!transport.counterpartyShutdownAckSent) return false;
+      this.log(`session ${this.sessionId}: the client quit; ending`);
+      this.endReason = 'client-exit';
+      this.finish();
+      return true;
     }
     const heard = transport.connection.lastHeardAt;
     if (heard === undefined && now - this.startedAtMs >= this.noClientTimeoutMs) {
@@ -433,6 +491,11 @@ export class Session {
       if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
     }
     if (this.screenDirty) due = Math.min(due, this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS);
+    const pendingEcho = this.current.pendingEchoes[0];
+    if (pendingEcho !== undefined) {
+      due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
+      if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + ECHO_SETTLE_MS);
+    }
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);

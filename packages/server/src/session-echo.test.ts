@@ -1,0 +1,181 @@
+/**
+ * The echo acknowledgement's timing, under a manual clock with a scripted pty, so the moment the program "answers"
+ * is exact: the ack rides on the echo once the output settles, waits ECHO_TIMEOUT_MS for a key that produces no
+ * output (a password), counts input-stream positions, and is never paired with a screen older than the output.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, Session, type SessionPty, type SessionTimer } from './session.js';
+
+const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
+const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
+/**
+ * Time (ms) the server's sender may take to put a changed screen on the wire: its 8 ms collection interval plus
+ * frame pacing (≥ 20 ms between frames). Kept below ECHO_TIMEOUT_MS - ECHO_SETTLE_MS so an ack seen within it
+ * cannot have come from the timeout.
+ */
+const SEND_ALLOWANCE_MS = 30;
+
+class ManualTimer implements SessionTimer {
+  pending: { callback: () => void; due: number } | undefined;
+  constructor(private readonly clock: { now: number }) {}
+  set(callback: () => void, delayMs: number): unknown {
+    this.pending = { callback, due: this.clock.now + delayMs };
+    return this.pending;
+  }
+  clear(handle: unknown): void {
+    if (this.pending === handle) this.pending = undefined;
+  }
+  advanceTo(time: number): void {
+    while (this.pending !== undefined && this.pending.due <= time) {
+      const { callback, due } = this.pending;
+      this.pending = undefined;
+      this.clock.now = Math.max(this.clock.now, due);
+      callback();
+    }
+    this.clock.now = Math.max(this.clock.now, time);
+  }
+}
+
+/** A program whose output the test writes: `show(text)` puts text on row 0 and announces a frame. */
+class ScriptedPty implements SessionPty {
+  readonly pid = 4242;
+  readonly written: string[] = [];
+  private screen: Framebuffer = blankFramebuffer(80, 24);
+  private frameListener: () => void = () => {};
+  write(bytes: Uint8Array): void {
+    this.written.push(new TextDecoder().decode(bytes));
+  }
+  resize(): void {}
+  snapshot(): Framebuffer {
+    return this.screen;
+  }
+  onFrame(listener: () => void): void {
+    this.frameListener = listener;
+  }
+  onExit(): void {}
+  dispose(): void {}
+  show(text: string): void {
+    const cells = [...this.screen.lines[0]!.cells];
+    [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
+    this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
+    this.frameListener();
+  }
+}
+
+function harness() {
+  const clock = { now: 1000 };
+  const timer = new ManualTimer(clock);
+  const key = SessionKey.generate(random);
+  const pty = new ScriptedPty();
+  const toClient: OutgoingDatagram[] = [];
+  const session = new Session({ key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
+  const client = new Transport<InputStream, ScreenState>({
+    connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
+    initialLocal: InputStream.empty(),
+    initialRemote: ScreenState.initial(80, 24),
+    timing: { collectionIntervalMs: 0 },
+  });
+  let input = InputStream.empty();
+  /** Delivers everything in flight both ways at the current time (a link with no delay). */
+  const exchange = (): void => {
+    for (let round = 0; round < 3; round++) {
+      for (const d of client.tick(clock.now)) session.receive(d.bytes, CLIENT);
+      for (const d of toClient.splice(0)) client.receive(d.bytes, SERVER, clock.now);
+    }
+  };
+  const at = (time: number): void => {
+    timer.advanceTo(time);
+    exchange();
+  };
+  const type = (text: string): void => {
+    input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+    client.setLocal(input, clock.now);
+    exchange();
+  };
+  const row0 = (): string => client.remote.framebuffer.lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+  return { clock, session, pty, client, at, type, row0, input: () => input };
+}
+
+describe('Session echo acknowledgement', () => {
+  const sessions: Session[] = [];
+  afterEach(() => {
+    for (const session of sessions.splice(0)) session.kill();
+  });
+
+  it('acknowledges an echoed key once the echo has settled, with the screen that shows it, in input positions', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.type('ab');
+    expect(h.pty.written.join('')).toBe('ab');
+    const writtenAt = h.clock.now;
+    h.at(writtenAt + 1);
+    h.pty.show('ab');
+    h.at(writtenAt + 1 + ECHO_SETTLE_MS - 1);
+    expect(h.session.echoAck).toBe(0); // still settling
+    h.at(writtenAt + 1 + ECHO_SETTLE_MS);
+    expect(h.session.echoAck).toBe(2); // decided on the echo, not the timeout
+    h.at(writtenAt + 1 + ECHO_SETTLE_MS + SEND_ALLOWANCE_MS);
+    expect(h.client.remote.echoAck).toBe(2); // two key bytes: two positions
+    expect(h.row0()).toBe('ab');
+    expect(h.clock.now - writtenAt).toBeLessThan(ECHO_TIMEOUT_MS);
+  });
+
+  it('acknowledges a key the program does not echo only after ECHO_TIMEOUT_MS', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.pty.show('Password: ');
+    h.at(1100);
+    h.type('s');
+    const writtenAt = h.clock.now;
+    h.at(writtenAt + ECHO_TIMEOUT_MS - 1);
+    expect(h.session.echoAck).toBe(0);
+    h.at(writtenAt + ECHO_TIMEOUT_MS + SEND_ALLOWANCE_MS);
+    expect(h.client.remote.echoAck).toBe(1);
+    expect(h.row0()).toBe('Password:');
+  });
+
+  it('never pairs the acknowledgement with a snapshot older than the output (throttled snapshots)', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.pty.show('x'); // a snapshot is taken now; the next one is throttled for SNAPSHOT_MIN_INTERVAL_MS
+    h.at(1001);
+    h.type('y');
+    const writtenAt = h.clock.now;
+    h.at(1002);
+    h.pty.show('xy'); // the echo lands inside the throttle window
+    const sessionRow0 = () => h.session.screen.lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+    h.at(1002 + ECHO_SETTLE_MS);
+    expect(h.session.echoAck).toBe(1);
+    expect(sessionRow0()).toBe('xy'); // at the moment of the ack, not only after the next throttled snapshot
+    h.at(writtenAt + ECHO_SETTLE_MS + SEND_ALLOWANCE_MS);
+    expect(h.client.remote.echoAck).toBe(1);
+    expect(h.row0()).toBe('xy');
+  });
+
+  it('acknowledges in order: a later echo does not acknowledge input still waiting on its own', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.type('a');
+    h.at(1010);
+    h.pty.show('a');
+    h.at(1010 + ECHO_SETTLE_MS + SEND_ALLOWANCE_MS);
+    expect(h.client.remote.echoAck).toBe(1);
+    h.at(1100);
+    h.type('b'); // unanswered for now
+    h.at(1120);
+    expect(h.session.echoAck).toBe(1);
+    h.pty.show('ab');
+    h.at(1120 + ECHO_SETTLE_MS - 1);
+    expect(h.session.echoAck).toBe(1);
+    h.at(1120 + ECHO_SETTLE_MS); // well before b's own timeout at 1150
+    expect(h.session.echoAck).toBe(2);
+  });
+});
