@@ -106,6 +106,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(dependencies.input ? { input: dependencies.input } : {}),
     ...(dependencies.output ? { output: dependencies.output } : {}),
     ...(options.predict === undefined ? {} : { predict: options.predict }),
+    ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),
   });
   dependencies.onExit?.(result.exit);
   return result.exitCode;

@@ -24,6 +24,8 @@ export interface TerminalClientOptions {
   /** The escape key; default from TSMOSH_ESCAPE_KEY (validate it first with parseEscapeKey for a clean error). */
   readonly escapeKey?: EscapeKeySetting;
   readonly firstContactTimeoutMs?: number;
+  /** A round-trip time already measured to the host (ms), e.g. during the SSH login. */
+  readonly initialRttMs?: number;
   /** Predictive local echo; default from TSMOSH_PREDICTION_DISPLAY (check it first with predictionModeFromEnv). */
   readonly predict?: PredictionMode;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
@@ -92,6 +94,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       cols: size.cols,
       rows: size.rows,
       ...(options.firstContactTimeoutMs === undefined ? {} : { firstContactTimeoutMs: options.firstContactTimeoutMs }),
+      ...(options.initialRttMs === undefined ? {} : { initialRttMs: options.initialRttMs }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -172,7 +175,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const onScreen = (screen: Framebuffer): void => {
     const now = performance.now();
-    const srtt = session.status.srttMs;
+    const srtt = session.status.estimatedRttMs;
     if (srtt !== undefined) prediction.setRtt(srtt);
     prediction.onServerScreen(screen, session.echoAck, now);
     scheduleFrame();

@@ -66,8 +66,13 @@ export interface SessionStatus {
   readonly connected: boolean;
   /** ms since the last authentic datagram (or since the session started, when none came yet). */
   readonly lastContactAgoMs: number;
-  /** Smoothed round-trip time (ms), when measured. */
+  /** Smoothed round-trip time (ms), when measured on this session's datagrams. */
   readonly srttMs: number | undefined;
+  /**
+   * The best round-trip estimate (ms) grounded in a measurement: `srttMs` once measured, before that the seed
+   * given as `initialRttMs` (the SSH login's round trip); undefined when there is neither.
+   */
+  readonly estimatedRttMs: number | undefined;
   /** The UDP source port datagrams currently leave from (changes when the client hops). */
   readonly localPort: number | undefined;
 }
@@ -86,6 +91,11 @@ export interface ConnectOptions {
   readonly firstContactTimeoutMs?: number;
   /** After first contact, give up when the server is silent this long (ms). Default: never (as mosh). */
   readonly networkTimeoutMs?: number;
+  /**
+   * A round-trip time already measured to this host (ms), e.g. during the SSH login: the RTT estimate starts there
+   * instead of at a guess, so the first frames are paced and resent for the real link.
+   */
+  readonly initialRttMs?: number;
 }
 
 export interface ClientSessionEvents {
@@ -214,6 +224,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       // Clock-derived, so a client restarted with the same key never reuses a nonce (and the server's replay
       // window accepts it): wall-clock ms × 2^20 leaves room for a million datagrams per millisecond.
       initialSeq: BigInt(Date.now()) * 1_048_576n,
+      ...(this.options.initialRttMs !== undefined && Number.isFinite(this.options.initialRttMs) && this.options.initialRttMs > 0
+        ? { initialRttMs: this.options.initialRttMs }
+        : {}),
       serverAddress,
     });
     this.connection = connection;
@@ -327,6 +340,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       connected: heardAt !== undefined && lastContactAgoMs < SERVER_SILENT_AFTER_MS,
       lastContactAgoMs,
       srttMs: rtt?.hasSample ? rtt.srtt : undefined,
+      estimatedRttMs: rtt?.hasSample || this.options.initialRttMs !== undefined ? rtt?.srtt : undefined,
       localPort: this.endpoint?.localPort,
     };
   }
