@@ -12,7 +12,7 @@ import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from './c
 import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
 
 /** Keeps printing a numbered tick and answers each typed line with `got:<line>` (see sessions.test.ts). */
-const TICKER = ['bash', '--norc', '--noprofile', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; if read -r -t 0.1 line; then echo "got:$line"; fi; done'];
+const TICKER = ['bash', '--norc', '--noprofile', '-c', '(i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done) & while read -r line; do echo "got:$line"; done'];
 
 describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
   let workspace: Workspace;

@@ -30,10 +30,11 @@ interface ListedSession {
 }
 
 /**
- * A program that keeps printing (a numbered tick every 100 ms) and answers typed lines: `got:<line>`. `read -t`
- * waits for input between ticks, so typing works while it prints.
+ * A program that keeps printing (a numbered tick every 100 ms, from a background loop) and answers typed lines:
+ * `got:<line>`. The reader blocks on a plain `read`: `read -t` would drop a line whose bytes straddle its timeout
+ * (bash keeps the partial input but reports a timeout), which a loaded machine makes likely.
  */
-const TICKER = ['bash', '--norc', '--noprofile', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; if read -r -t 0.1 line; then echo "got:$line"; fi; done'];
+const TICKER = ['bash', '--norc', '--noprofile', '-c', '(i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done) & while read -r line; do echo "got:$line"; done'];
 
 describe('named sessions: attach, takeover, list, kill', () => {
   let workspace: Workspace;
@@ -127,8 +128,10 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await c2.waitForText('got:from-second');
     const after = await named('crash');
     expect(after).toMatchObject({ sessionId: before!.sessionId, pid: before!.pid, attached: true, pendingAttaches: 0 });
+    // Quitting (Ctrl-^ .) ends the session, as in mosh; only a client that vanishes leaves it attachable.
     c2.type('\x1e.');
     expect((await c2.waitForExit()).exitCode).toBe(0);
+    await waitUntil(async () => (await named('crash')) === undefined, 'the session to end when its client quits');
   });
 
   it('tells a live client that another one took the session over, from where, and it exits cleanly', async () => {

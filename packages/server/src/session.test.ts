@@ -165,6 +165,16 @@ describe('Session', () => {
     expect(h.ended()).toBe('network-timeout');
   });
 
+  it('ends when its client quits, after acknowledging the quit', async () => {
+    const h = start();
+    h.type('x');
+    await h.runUntil(() => h.client.remote.echoAck >= 1, 'the first round trip');
+    h.client.startShutdown(h.clock.now);
+    await h.runUntil(() => h.client.shutdownAcknowledged, 'the quit to be acknowledged');
+    await h.runUntil(() => h.ended() !== undefined, 'the session to end');
+    expect(h.ended()).toBe('client-exit');
+  });
+
   it('ends when the command exits, after the client has acknowledged the shutdown', async () => {
     const h = start({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
     h.type('now\r');
