@@ -63,6 +63,11 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The one line for a host without tsmosh-server, shared by the ssh2 and --ssh paths. */
+export function serverNotFoundMessage(serverCommand: string | undefined, host: string): string {
+  return `tsmosh: '${serverCommand ?? 'tsmosh-server'}' was not found on ${host}. Install tsmosh there (see "Install on a host" in tsmosh's README) or name it with --server=PATH.`;
+}
+
 const CONNECT_LINE = /^TSMOSH CONNECT (\d{1,5}) ([A-Za-z0-9_-]+)\s*$/;
 
 /** Splits `tsmosh-server new` output into the CONNECT line and whatever else the host printed (motd, warnings). */

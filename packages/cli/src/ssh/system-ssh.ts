@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { BootstrapError, parseServerOutput, shellQuote, type BootstrapResult } from './bootstrap.js';
+import { BootstrapError, parseServerOutput, serverNotFoundMessage, shellQuote, type BootstrapResult } from './bootstrap.js';
 import { parseDestination } from './config.js';
 
 /** Splits a command line the way a shell would for simple quoting ('…', "…", backslash). */
@@ -88,7 +88,7 @@ export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise
   for (const line of parsed.otherLines) options.tell(line);
   if (!('key' in parsed)) {
     if (code === 127) {
-      throw new BootstrapError(`tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${options.destination}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`, 'server-not-found');
+      throw new BootstrapError(serverNotFoundMessage(options.serverCommand, options.destination), 'server-not-found');
     }
     if (code === 255) throw new BootstrapError(`tsmosh: ${ssh[0]} could not log in to ${options.destination} (see its message above).`, 'auth');
     throw new BootstrapError(`tsmosh: tsmosh-server on ${options.destination} did not start a session (ssh exit status ${code}).`, 'server-failed');
