@@ -94,11 +94,20 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     third.type('three\r');
     await third.waitForText('got:three');
 
+    // Quitting leaves the named session running, and says how to come back.
+    third.type('\x1e.');
+    expect((await third.waitForExit()).exitCode).toBe(0);
+    expect((await third.logicalLines()).join('\n')).toContain('tsmosh: session cc goes on on testhost: `tsmosh testhost --session cc` returns to it');
+    const fourth = tsmosh(['testhost', '--session', 'cc']);
+    await fourth.waitForText(/tick \d+/);
+    fourth.type('four\r');
+    await fourth.waitForText('got:four');
+
     const killed = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'cc']);
     expect(killed.exitCode).toBe(0);
     expect(killed.text).toContain('tsmosh: session cc on testhost ended.');
-    expect((await third.waitForExit()).exitCode).toBe(0);
-    expect((await third.logicalLines()).join('\n')).toContain('tsmosh: the session ended: the session was killed on the server (tsmosh-server kill).');
+    expect((await fourth.waitForExit()).exitCode).toBe(0);
+    expect((await fourth.logicalLines()).join('\n')).toContain('tsmosh: the session ended: the session was killed on the server (tsmosh-server kill).');
     const after = await oneShot(['testhost', `--server=${serverCommand}`, '--list', '--json']);
     expect(after.exitCode).toBe(0);
     expect(after.text).not.toContain('"cc"');

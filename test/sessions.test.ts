@@ -128,10 +128,15 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await c2.waitForText('got:from-second');
     const after = await named('crash');
     expect(after).toMatchObject({ sessionId: before!.sessionId, pid: before!.pid, attached: true, pendingAttaches: 0 });
-    // Quitting (Ctrl-^ .) ends the session, as in mosh; only a client that vanishes leaves it attachable.
+    // Quitting (Ctrl-^ .) leaves a named session running for the next attach (an unnamed one ends, as in mosh).
     c2.type('\x1e.');
     expect((await c2.waitForExit()).exitCode).toBe(0);
-    await waitUntil(async () => (await named('crash')) === undefined, 'the session to end when its client quits');
+    expect(await named('crash')).toMatchObject({ sessionId: before!.sessionId, pid: before!.pid });
+    const third = client(await newNamed('crash'));
+    third.type('from-third\r');
+    await third.waitForText('got:from-third');
+    await server(['kill', 'crash']);
+    expect((await third.waitForExit()).exitCode).toBe(0);
   });
 
   it('tells a live client that another one took the session over, from where, and it exits cleanly', async () => {

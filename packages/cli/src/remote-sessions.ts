@@ -78,20 +78,21 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
       } catch (error) {
         warn(error);
       }
+      if (exit?.reason === 'user') {
+        tell(`tsmosh: session ${named.session} goes on on ${options.destination}: \`tsmosh ${options.destination} --session ${named.session}\` returns to it, \`--kill ${named.session}\` ends it.`);
+      }
       dependencies.onExit?.(exit);
     },
   });
 }
 
 /**
- * Whether the session itself ended (so there is nothing left to attach to): its command exited, it was killed, or
- * the user quit (quitting ends the remote command, as in mosh). A takeover, a network timeout or a local error
- * leave it running on the host.
+ * Whether the session itself ended (so there is nothing left to attach to): its command exited, or it was killed
+ * or timed out on the host. Quitting the client (Ctrl-^ ., or a signal), a takeover, a network timeout or a local
+ * error leave a named session running there.
  */
 export function sessionIsOver(exit: SessionExit | undefined): boolean {
-  if (exit === undefined) return false;
-  if (exit.reason === 'user') return true;
-  if (exit.reason !== 'remote-exit') return false;
+  if (exit === undefined || exit.reason !== 'remote-exit') return false;
   return exit.ending?.kind !== 'taken-over';
 }
 

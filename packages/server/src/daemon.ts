@@ -296,6 +296,8 @@ export class Daemon {
       ...(idleTimeoutMs !== undefined ? { networkTimeoutMs: idleTimeoutMs } : {}),
       noClientTimeoutMs: parseNoClientTimeout(request.env[NO_CLIENT_TIMEOUT_ENV]),
       log: this.log,
+      // A named session outlives its clients, even one that quits; an unnamed one ends with it, as in mosh.
+      endsWhenClientQuits: request.name === undefined,
       onLinkClosed: (linkId) => {
         endpoint.unregister(linkId);
         this.linkIds.delete(linkId);

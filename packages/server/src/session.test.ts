@@ -37,7 +37,7 @@ class ManualTimer implements SessionTimer {
   }
 }
 
-function harness(options: { command?: string[]; networkTimeoutMs?: number } = {}) {
+function harness(options: { command?: string[]; networkTimeoutMs?: number; endsWhenClientQuits?: boolean } = {}) {
   const clock = { now: 1000 };
   const timer = new ManualTimer(clock);
   const key = SessionKey.generate(random);
@@ -58,6 +58,7 @@ function harness(options: { command?: string[]; networkTimeoutMs?: number } = {}
     clock: () => clock.now,
     timer,
     ...(options.networkTimeoutMs !== undefined ? { networkTimeoutMs: options.networkTimeoutMs } : {}),
+    ...(options.endsWhenClientQuits !== undefined ? { endsWhenClientQuits: options.endsWhenClientQuits } : {}),
   });
   let endedWith: SessionEndReason | undefined;
   void session.ended.then((reason) => (endedWith = reason));
@@ -173,6 +174,23 @@ describe('Session', () => {
     await h.runUntil(() => h.client.shutdownAcknowledged, 'the quit to be acknowledged');
     await h.runUntil(() => h.ended() !== undefined, 'the session to end');
     expect(h.ended()).toBe('client-exit');
+  });
+
+  it('outlives a client that quits when it is a named session (endsWhenClientQuits false)', async () => {
+    const h = start({ endsWhenClientQuits: false, networkTimeoutMs: 60_000 });
+    h.type('x');
+    await h.runUntil(() => h.client.remote.echoAck >= 1, 'the first round trip');
+    h.client.startShutdown(h.clock.now);
+    await h.runUntil(() => h.client.shutdownAcknowledged, 'the quit to be acknowledged');
+    const quitAt = h.clock.now;
+    await h.runUntil(() => h.clock.now >= quitAt + 10_000, 'ten seconds after the quit');
+    expect(h.ended()).toBeUndefined();
+    // The idle timeout still applies, counted from the client's last datagram.
+    for (let t = h.clock.now; h.ended() === undefined && t < quitAt + 120_000; t += 1000) {
+      h.timer.advanceTo(t);
+      await Promise.resolve();
+    }
+    expect(h.ended()).toBe('network-timeout');
   });
 
   it('ends when the command exits, after the client has acknowledged the shutdown', async () => {

@@ -84,6 +84,11 @@ export interface SessionInit {
   readonly networkTimeoutMs?: number;
   /** Called when a client key stops routing to this session (retired, expired, or the session ended). */
   readonly onLinkClosed?: (linkId: string) => void;
+  /**
+   * Whether the client quitting (its transport shutdown) ends the session, as in mosh. Default true. Named sessions
+   * pass false: they outlive every client however it leaves (quit, SIGHUP of its terminal, crash).
+   */
+  readonly endsWhenClientQuits?: boolean;
   readonly noClientTimeoutMs?: number;
   readonly log?: (line: string) => void;
   /** Monotonic milliseconds; the only clock the session reads. */
@@ -153,6 +158,8 @@ export class Session {
   private readonly initialSize: { cols: number; rows: number };
   private networkTimeoutMs: number | undefined;
   private readonly noClientTimeoutMs: number;
+  private readonly endsWhenClientQuits: boolean;
+  private detachLogged = false;
   private resolveEnded!: (reason: SessionEndReason) => void;
   private screenDirty = false;
   private lastSnapshotAt = -Infinity;
@@ -178,6 +185,7 @@ export class Session {
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
+    this.endsWhenClientQuits = init.endsWhenClientQuits ?? true;
     this.initialSize = { cols: init.cols ?? DEFAULT_SIZE.cols, rows: init.rows ?? DEFAULT_SIZE.rows };
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
@@ -321,10 +329,11 @@ export class Session {
     const previous = this.current;
     link.role = 'current';
     this.current = link;
+    this.detachLogged = false;
     const where = `${from.host}:${from.port}`;
     this.log(`session ${this.sessionId}: taken over by a client at ${where} (key ${link.id})`);
-    if (previous.transport.connection.remoteAddress === undefined) {
-      // Its client never spoke: nobody to tell.
+    if (previous.transport.connection.remoteAddress === undefined || previous.transport.counterpartyShutdown) {
+      // Its client never spoke, or has already quit: nobody to tell.
       this.dropLink(previous);
     } else {
       previous.role = 'retiring';
@@ -460,7 +469,12 @@ export class Session {
       }
       return false;
     }
-    if (transport.counterpartyShutdown) {
+    if (transport.counterpartyShutdown && !this.endsWhenClientQuits) {
+      // A named session: the client left (its transport acknowledges that by itself); the session waits for the
+      // next attach, or for its idle timeout, which counts from the client's last datagram.
+      if (!this.detachLogged) this.log(`session ${this.sessionId}: the client quit; the session stays for the next attach`);
+      this.detachLogged = true;
+    } else if (transport.counterpartyShutdown) {
       // The current client quit: it ends the session (mosh's Ctrl-^ .). Its acknowledgement has to leave first, or
       // the client waits out its grace period; tick() above sent it if it was due.
       if (!transport.counterpartyShutdownAckSent) return false;
