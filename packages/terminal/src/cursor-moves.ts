@@ -46,13 +46,20 @@ function horizontalMoves(fromX: number | undefined, toX: number): string[] {
   return moves;
 }
 
-function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolean): string[] {
+/** Index: down one line keeping the column, scrolling at the bottom margin, like LF without output post-processing. */
+export const IND = '\x1bD';
+
+function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolean, toColumnZero: boolean): string[] {
   const moves: string[] = [csi(toY + 1, 'd')]; // VPA
   if (fromY === toY) moves.push('');
   if (fromY !== undefined && toY > fromY) {
     const down = toY - fromY;
     moves.push(csi(down, 'B')); // CUD
-    if (down <= 4 && lineFeeds) moves.push('\n'.repeat(down));
+    // IND (ESC D), not LF: the user's tty may turn LF into CR LF on output (Node's raw mode keeps OPOST and ONLCR
+    // on), which would lose the column. IND moves down the same way and is never rewritten.
+    if (down <= 2 && lineFeeds) moves.push(IND.repeat(down));
+    // Into column 0, LF is safe either way (CR LF also ends in column 0) and costs one byte.
+    if (down <= 4 && lineFeeds && toColumnZero) moves.push('\n'.repeat(down));
   }
   if (fromY !== undefined && toY < fromY) {
     const up = fromY - toY;
@@ -64,14 +71,14 @@ function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolea
 
 /**
  * The shortest move from `from` to 0-based (toX, toY). The horizontal part goes first, so an absolute column move
- * (CR, CHA) clears a pending wrap before any vertical step. `lineFeeds: false` forbids LF, which xterm.js treats as
- * a hard line break: it clears the soft-wrap flag of every line it enters.
+ * (CR, CHA) clears a pending wrap before any vertical step. `lineFeeds: false` forbids IND (and LF), which xterm.js
+ * treats as a hard line break: it clears the soft-wrap flag of every line it enters.
  */
 export function cheapestMove(from: CursorBelief, toX: number, toY: number, lineFeeds = true): string {
   if (from.x === toX && from.y === toY) return '';
   const candidates = [absoluteMove(toX, toY)];
   const horizontal = shortest(horizontalMoves(from.x, toX));
-  const vertical = shortest(verticalMoves(from.y, toY, lineFeeds));
+  const vertical = shortest(verticalMoves(from.y, toY, lineFeeds, toX === 0));
   candidates.push(horizontal + vertical);
   return shortest(candidates);
 }

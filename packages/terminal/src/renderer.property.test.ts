@@ -14,8 +14,12 @@ const SIZE = { minCols: 2, maxCols: 14, minRows: 1, maxRows: 7 };
 /** Mouse encodings xterm.js implements (it ignores 1005 and 1015, so those cannot be checked here). */
 const CHECKABLE_ENCODINGS = new Set(['default', 'sgr', 'sgr-pixels']);
 
-/** Draw `frames` in order on one terminal and renderer; after each, the terminal must show exactly that frame. */
-async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: boolean } = {}): Promise<void> {
+/**
+ * Draw `frames` in order on one terminal and renderer; after each, the terminal must show exactly that frame.
+ * `onlcr`: the bytes pass through a tty that turns LF into CR LF on output, as the client's own tty does (Node's raw
+ * mode keeps OPOST and ONLCR on, unlike cfmakeraw): the renderer must be right through either kind of tty.
+ */
+async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: boolean; onlcr?: boolean } = {}): Promise<void> {
   const first = frames[0]!;
   const t: TestTerminal = createTestTerminal(first.cols, first.rows);
   try {
@@ -26,7 +30,7 @@ async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: 
       if (t.term.cols !== next.cols || t.term.rows !== next.rows) t.term.resize(next.cols, next.rows);
       const bellsBefore = t.bells;
       const bytes = renderer.render(options.repaintEach ? undefined : shown, next);
-      await t.write(bytes);
+      await t.write(options.onlcr ? bytes.replace(/\n/g, '\r\n') : bytes);
       const expected = displayedFramebuffer(next);
       const actual = t.read();
       const context = `frame ${frames.indexOf(next)} bytes ${JSON.stringify(bytes)}`;
@@ -48,21 +52,21 @@ async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: 
 describe('Renderer properties (real xterm)', () => {
   it('a full repaint shows any screen exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(arbFramebuffer(SIZE), async (fb) => drawAll([fb])),
+      fc.asyncProperty(arbFramebuffer(SIZE), fc.boolean(), async (fb, onlcr) => drawAll([fb], { onlcr })),
       { numRuns: 300 },
     );
   });
 
   it('render(undefined, A) then render(A, B) shows B exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(arbFramebufferPair(SIZE), async ([a, b]) => drawAll([a, b])),
+      fc.asyncProperty(arbFramebufferPair(SIZE), fc.boolean(), async ([a, b], onlcr) => drawAll([a, b], { onlcr })),
       { numRuns: 400 },
     );
   });
 
   it('a history of plausible frames stays exact at every step', async () => {
     await fc.assert(
-      fc.asyncProperty(arbFramebufferHistory(SIZE, 6), async (frames) => drawAll(frames)),
+      fc.asyncProperty(arbFramebufferHistory(SIZE, 6), fc.boolean(), async (frames, onlcr) => drawAll(frames, { onlcr })),
       { numRuns: 200 },
     );
   });

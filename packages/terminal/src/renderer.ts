@@ -23,7 +23,7 @@ import {
   type TerminalModes,
 } from './framebuffer.js';
 import { charWidth } from './char-width.js';
-import { absoluteMove, cheapestMove } from './cursor-moves.js';
+import { IND, absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sanitizePen, sgrTransition, type Pen } from './sgr.js';
 
 /** Longest text one cell may carry, in UTF-16 units: room for a base and many marks, but bounded output. */
@@ -31,8 +31,9 @@ const MAX_CELL_TEXT_UNITS = 64;
 /** How many scroll shifts to try per frame (each costs one trial render): the two best-voted cover real programs. */
 const SCROLL_CANDIDATES = 2;
 /**
- * Bytes a full-screen scroll by line feeds may cost beyond SU and still be chosen: LF pushes the top line into
- * the local terminal's own scrollback (which native scrollback will use), SU does not.
+ * Bytes a full-screen scroll by index (IND, a line feed that keeps the column) may cost beyond SU and still be
+ * chosen: IND at the bottom pushes the top line into the local terminal's own scrollback (which native scrollback
+ * will use), SU does not.
  */
 const LINE_FEED_SCROLL_BIAS_BYTES = 4;
 /**
@@ -655,7 +656,8 @@ function emitScroll(model: TerminalModel, scroll: Scroll): void {
   const fullScreen = top === 0 && bottom === model.rows - 1;
   if (fullScreen) {
     const edge = shift > 0 ? model.rows - 1 : 0;
-    const step = shift > 0 ? '\n' : '\x1bM';
+    // IND rather than LF to scroll at the bottom: a tty with ONLCR would make LF a CR LF and lose the column.
+    const step = shift > 0 ? IND : '\x1bM';
     const keepX = model.pendingWrap || model.x === undefined ? 0 : model.x;
     const viaEdge = cheapestMove({ x: model.pendingWrap ? undefined : model.x, y: model.y }, keepX, edge) + step.repeat(lines);
     const viaCsi = csiCount(lines, shift > 0 ? 'S' : 'T');

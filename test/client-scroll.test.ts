@@ -1,0 +1,35 @@
+/**
+ * Fast scrolling output through the real client in a real pty: the client's tty keeps output post-processing on
+ * (Node's raw mode leaves OPOST and ONLCR set), so every byte the renderer writes passes through LF → CR LF. A
+ * renderer that moved down or scrolled with a bare LF lost its column there and painted rows two cells off (found
+ * by the benchmark: `seq 1 300000` ended with rows like 997916 where 299979 belonged).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyProgram, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
+
+let workspace: Workspace;
+const programs: PtyProgram[] = [];
+beforeAll(() => {
+  requireBuilt();
+  workspace = new Workspace();
+});
+afterAll(async () => {
+  for (const program of programs) program.kill();
+  await workspace.dispose();
+});
+
+describe('scrolling output through tsmosh --local', () => {
+  it('ends seq 1 300000 with exactly the last screenful, in order', async () => {
+    const t = new PtyProgram({ args: [TSMOSH_BIN, '--local', '--predict=never', '--', 'bash', '--norc', '--noprofile'], env: workspace.env });
+    programs.push(t);
+    await t.waitForText('$');
+    t.type('seq 1 300000; echo seq-done\r');
+    const lines = await t.waitFor('the end of the output and the prompt', (screen) => screen.includes('seq-done') && screen.at(-1) !== undefined && screen.some((line) => line === '300000'));
+    const numbers = lines.filter((line) => /^\d+$/.test(line)).map(Number);
+    expect(numbers.length).toBeGreaterThanOrEqual(20);
+    expect(numbers.at(-1)).toBe(300000);
+    numbers.forEach((value, index) => expect(value).toBe(300000 - (numbers.length - 1) + index));
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  });
+});
