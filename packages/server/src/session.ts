@@ -208,7 +208,6 @@ export class Session {
     return this.pty.pid;
   }
 
-  /** Where the current client was last heard from. */
   /** The screen as the session last snapshotted it: what its current client is being brought to. */
   get screen(): Framebuffer {
     return this.current.transport.local.framebuffer;
@@ -219,6 +218,7 @@ export class Session {
     return this.current.transport.local.echoAck;
   }
 
+  /** Where the current client was last heard from. */
   get clientAddress(): PeerAddress | undefined {
     return this.current.transport.connection.remoteAddress;
   }
