@@ -119,6 +119,15 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const wake = prediction.nextWakeup(now);
     if (Number.isFinite(wake)) predictionTimer = setTimeout(scheduleFrame, Math.max(0, wake - now));
   };
+  /**
+   * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
+   * server, and a person types at most a few tens of keys per second.
+   */
+  const drawNow = (): void => {
+    if (frameTimer !== undefined) clearTimeout(frameTimer);
+    frameTimer = undefined;
+    draw();
+  };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;
     const wait = Math.max(0, lastFrameAt + MIN_FRAME_INTERVAL_MS - performance.now());
@@ -135,7 +144,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
         prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), performance.now());
         session.write(action.bytes);
-        scheduleFrame();
+        drawNow();
       }
       else if (action.kind === 'quit') void session.close();
       else suspend();
