@@ -38,6 +38,7 @@ const HELP = `${USAGE}
   -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
   --bind-server=ssh|any|IP   which host address the UDP port binds to
   -4, -6           use IPv4 / IPv6 only
+  --no-init        accepted for mosh compatibility: tsmosh never switches to the alternate screen anyway
   --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
 
 environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
@@ -117,6 +118,10 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       else if (name === '-p' || name === '--port') remote.serverPort = value;
       else if (name === '--bind-server') remote.bindServer = value;
       else if (name === '--ssh') remote.sshCommand = value;
+    } else if (arg === '--no-init') {
+      // mosh's --no-init keeps the terminal off the alternate screen so its scrollback survives. tsmosh never
+      // switches to the alternate screen, so it always behaves this way; the option is accepted so mosh command
+      // lines work unchanged.
     } else if (arg === '--list') {
       list = true;
     } else if (arg === '--json') {
