@@ -64,6 +64,23 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect(modes.bracketedPaste).toBe(false);
   });
 
+  it('bootstraps through the system OpenSSH client with --ssh and runs the session over UDP', async () => {
+    // OpenSSH finds ~ through the password database, not $HOME: give it a config with absolute paths.
+    const knownHosts = join(home, '.ssh', 'known_hosts_openssh');
+    writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
+    const config = join(home, '.ssh', 'config_openssh');
+    writeFileSync(
+      config,
+      `Host viassh\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${userKey.privatePath}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n  BatchMode yes\n`,
+    );
+    const t = tsmosh(['viassh', `--ssh=ssh -F ${config}`, `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
+    await t.waitForText(/bash-[\d.]+[#$]/);
+    t.type('echo via-openssh-$((40+2))\r');
+    await t.waitForText('via-openssh-42');
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  });
+
   it('refuses a changed host key in one line and starts nothing', async () => {
     const impostor = makeKeyPair(mkdtempSync(join(tmpdir(), 'tsmosh-impostor-')), 'impostor');
     const knownHosts = join(home, '.ssh', 'known_hosts_changed');
