@@ -5,7 +5,7 @@
  * remembered locally, and why it is safe, is in session-state.ts.
  */
 import type { SessionExit } from '@tsmosh/client';
-import { runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
+import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError } from './session-state.js';
 import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand } from './ssh/index.js';
 
@@ -153,14 +153,7 @@ async function runOnHost(options: RemoteOptions, args: string[], dependencies: S
   const env = dependencies.env ?? process.env;
   const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
   try {
-    const { stdout, stderr, code } = await runServerCommand({
-      destination: options.destination,
-      env,
-      prompter,
-      serverArguments: args,
-      ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
-      ...(options.family ? { family: options.family } : {}),
-    });
+    const { stdout, stderr, code } = await runServerCommand({ ...hostOptions(options), env, prompter, serverArguments: args });
     if (code !== 0) {
       const line = stderr.split('\n').find((text) => text.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
       // "no daemon is running" is the empty list, not an error.

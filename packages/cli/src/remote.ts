@@ -28,6 +28,15 @@ export interface RemoteOptions {
   readonly extraServerArguments?: readonly string[];
 }
 
+/** What every SSH use of the host shares: where to log in and how to start the server there. */
+export function hostOptions(options: RemoteOptions): { destination: string; serverCommand?: string; family?: 4 | 6 } {
+  return {
+    destination: options.destination,
+    ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
+    ...(options.family ? { family: options.family } : {}),
+  };
+}
+
 /** The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. */
 export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv): string[] {
   const args = ['new'];
@@ -76,22 +85,8 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   try {
     target =
       options.sshCommand !== undefined
-        ? await bootstrapWithSystemSsh({
-            sshCommand: options.sshCommand,
-            destination: options.destination,
-            ...(options.family ? { family: options.family } : {}),
-            ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
-            serverArguments: args,
-            tell: (line) => prompter.tell(line),
-          })
-        : await bootstrap({
-            destination: options.destination,
-            env,
-            prompter,
-            serverArguments: args,
-            ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
-            ...(options.family ? { family: options.family } : {}),
-          });
+        ? await bootstrapWithSystemSsh({ ...hostOptions(options), sshCommand: options.sshCommand, serverArguments: args, tell: (line) => prompter.tell(line) })
+        : await bootstrap({ ...hostOptions(options), env, prompter, serverArguments: args });
   } catch (error) {
     if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(error.message);
     return fail(`tsmosh: could not start a session on ${options.destination}: ${(error as Error).message}`);

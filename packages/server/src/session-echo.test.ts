@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, Session, type SessionPty, type SessionTimer } from './session.js';
+import { ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, Session, type SessionPty } from './session.js';
+import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -19,26 +20,6 @@ const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
  */
 const SEND_ALLOWANCE_MS = 30;
 
-class ManualTimer implements SessionTimer {
-  pending: { callback: () => void; due: number } | undefined;
-  constructor(private readonly clock: { now: number }) {}
-  set(callback: () => void, delayMs: number): unknown {
-    this.pending = { callback, due: this.clock.now + delayMs };
-    return this.pending;
-  }
-  clear(handle: unknown): void {
-    if (this.pending === handle) this.pending = undefined;
-  }
-  advanceTo(time: number): void {
-    while (this.pending !== undefined && this.pending.due <= time) {
-      const { callback, due } = this.pending;
-      this.pending = undefined;
-      this.clock.now = Math.max(this.clock.now, due);
-      callback();
-    }
-    this.clock.now = Math.max(this.clock.now, time);
-  }
-}
 
 /** A program whose output the test writes: `show(text)` puts text on row 0 and announces a frame. */
 class ScriptedPty implements SessionPty {

@@ -7,35 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
-import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason, type SessionTimer } from './session.js';
+import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason } from './session.js';
+import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 
-class ManualTimer implements SessionTimer {
-  pending: { callback: () => void; due: number; id: number } | undefined;
-  private nextId = 1;
-  constructor(private readonly clock: { now: number }) {}
-  set(callback: () => void, delayMs: number): unknown {
-    if (this.pending !== undefined) throw new Error('the session armed a second timer while one was pending');
-    this.pending = { callback, due: this.clock.now + delayMs, id: this.nextId++ };
-    return this.pending.id;
-  }
-  clear(handle: unknown): void {
-    if (this.pending?.id === handle) this.pending = undefined;
-  }
-  /** Moves the clock to `time`, firing the timer whenever it falls due on the way. */
-  advanceTo(time: number): void {
-    while (this.pending !== undefined && this.pending.due <= time) {
-      const { callback, due } = this.pending;
-      this.pending = undefined;
-      this.clock.now = Math.max(this.clock.now, due);
-      callback();
-    }
-    this.clock.now = Math.max(this.clock.now, time);
-  }
-}
 
 function harness(options: { command?: string[]; networkTimeoutMs?: number; endsWhenClientQuits?: boolean } = {}) {
   const clock = { now: 1000 };
