@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario.js';
 import { keystrokeAck } from './keystroke-ack.js';
 import { lossyLink } from './lossy-link.js';
 import { daemonCost } from './daemon-cost.js';
+import { screenCosts } from './screen-costs.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost, lossyLink];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost, lossyLink, screenCosts];
