@@ -291,8 +291,8 @@ describe('Transport receiver', () => {
     deliver({ oldNum: 1, newNum: 2, ackNum: 1, throwawayNum: 1, diff: c(3).diffFrom(c(0)), chaff: new Uint8Array(0) }, 200);
     expect(transport.nextWakeup(200)).toBe(300);
     expect(tick(300)[0]!.ackNum).toBe(2);
-    // A heartbeat (empty diff): no ack of its own.
-    deliver({ oldNum: 2, newNum: 3, ackNum: 2, throwawayNum: 2, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 400);
+    // A heartbeat (empty diff) that acknowledges our newest state: no ack of its own.
+    deliver({ oldNum: 2, newNum: 3, ackNum: 3, throwawayNum: 2, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 400);
     expect(transport.nextWakeup(400)).toBe(3300);
   });
 });
@@ -376,6 +376,81 @@ describe('Transport timers', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('Transport probes a silent peer', () => {
+  /** Every send time of a transport left alone after first contact at 100 ms, up to `until`. */
+  function sendTimesAfterContact(timing: Partial<TransportTiming> | undefined, until: number): { times: number[]; rto: number } {
+    const { transport, tick, deliver, sent } = facingProbe(timing);
+    tick(0);
+    deliver(ack(1), 100);
+    let now = 100;
+    while (now <= until) {
+      tick(now);
+      now = transport.nextWakeup(now);
+    }
+    return { times: sent.map((s) => s.at).filter((at) => at >= 100), rto: transport.connection.rtt.rto() };
+  }
+
+  it('after a missed heartbeat, probes once per RTO (floored) until activeRetryTimeoutMs of silence, then heartbeats again', () => {
+    const t = TSMOSH_TIMING;
+    const lastHeard = 100;
+    const horizon = lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs;
+    const { times, rto } = sendTimesAfterContact(undefined, horizon);
+    const expected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
+    const interval = Math.max(t.probeIntervalMinMs, rto);
+    for (let at = lastHeard + t.probeAfterSilenceMs; at < lastHeard + t.activeRetryTimeoutMs; at += interval) expected.push(at);
+    for (let at = expected[expected.length - 1]! + t.heartbeatIntervalMs; at <= horizon; at += t.heartbeatIntervalMs) expected.push(at);
+    expect(expected.length).toBeGreaterThan(20);
+    expect(times).toEqual(expected);
+    // Switched off (mosh): heartbeats alone.
+    expect(sendTimesAfterContact({ probeAfterSilenceMs: 0 }, 9100).times).toEqual([100, 3100, 6100, 9100]);
+  });
+
+  it('answers at once a heartbeat that shows the peer missed our newest state, and only that', () => {
+    const { transport, tick, deliver } = facingProbe();
+    tick(0);
+    deliver(ack(1, 1), 100);
+    expect(tick(100)).toHaveLength(1); // first contact answered at once (state 2)
+    // The peer's heartbeat acknowledges our newest state: nothing to answer before our own heartbeat.
+    deliver(ack(2, 2, 1), 1000);
+    expect(transport.nextWakeup(1000)).toBe(3100);
+    expect(tick(3100)).toHaveLength(1); // our heartbeat, state 3, lost on its way
+    // The peer's next heartbeat still acknowledges 2, long after 3 left: answered at once, acknowledging it.
+    deliver(ack(2, 3, 2), 4000);
+    expect(transport.nextWakeup(4000)).toBe(4000);
+    const answer = tick(4000);
+    expect(answer).toHaveLength(1);
+    expect(answer[0]!.ackNum).toBe(3);
+    expect(answer[0]!.newNum).toBe(4);
+    // Switched off: the same evidence waits for the heartbeat.
+    const off = facingProbe({ answerMissedStates: false, probeAfterSilenceMs: 0 });
+    off.tick(0);
+    off.deliver(ack(1, 1), 100);
+    off.tick(100);
+    off.tick(3100);
+    off.deliver(ack(2, 2, 1), 4000);
+    expect(off.transport.nextWakeup(4000)).toBe(6100);
+  });
+
+  /** The longest the client went without hearing from the server over `minutes` of an idle session (ms). */
+  function longestClientSilence(timing: Partial<TransportTiming>, minutes: number): number {
+    const lossy = { up: directionProfile({ delayMs: 50, loss: 0.29 }), down: directionProfile({ delayMs: 50, loss: 0.29 }) };
+    const s = session({ seed: 29, profile: lossy, clientTiming: timing, serverTiming: timing });
+    s.simulation.runUntil(2000, () => s.client.lastHeardFromPeerAt !== undefined);
+    let longest = 0;
+    for (let now = 2000; now <= minutes * 60_000; now += 100) {
+      s.simulation.runUntil(now);
+      longest = Math.max(longest, now - (s.client.lastHeardFromPeerAt ?? 0));
+    }
+    return longest;
+  }
+
+  it('an idle session at 29 % loss each way never leaves the client 6.5 s without news (the status line), as heartbeats alone do', () => {
+    const statusLineAfterMs = 6500; // the client's SERVER_SILENT_AFTER_MS (mosh's threshold)
+    expect(longestClientSilence({}, 30)).toBeLessThan(statusLineAfterMs);
+    expect(longestClientSilence({ probeAfterSilenceMs: 0, answerMissedStates: false }, 30)).toBeGreaterThan(statusLineAfterMs);
   });
 });
 

@@ -306,10 +306,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       return;
     }
     if (instruction.diff.length > 0) this.armAck(now);
+    // A heartbeat or probe that does not acknowledge what we sent a round trip ago: the peer missed it (a lost
+    // heartbeat, typically), so it has not heard from us. Answer now rather than at our next heartbeat.
+    else if (this.timing.answerMissedStates && this.peerMissedNewest(ackNum, now)) this.pendingAckDueAt = now;
     // After a long silence (first contact, or the end of an outage) answer at once, so the peer learns the path
     // works and takes an RTT sample now rather than at our next heartbeat.
     const promptAfter = this.timing.promptAckAfterSilenceMs;
     if (promptAfter > 0 && silentFor > promptAfter) this.pendingAckDueAt = now;
+  }
+
+  /** Whether the peer's acknowledgement `ackNum` is behind our newest state although that left a round trip ago. */
+  private peerMissedNewest(ackNum: number, now: number): boolean {
+    const back = this.back;
+    return ackNum < back.num && back.sentAt !== undefined && now - back.sentAt > this.rttEstimate().srtt;
   }
 
   private armAck(now: number): void {
@@ -490,6 +499,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       // its first packets are lost): repeat it on the backed-off resend timer while retries are worth making.
       const retryAt = this.lastSentAt + clamp(this.rto() * t.resendBackoff ** this.helloTries, t.resendMinMs, t.resendMaxMs);
       if (retryAt < this.activeUntil()) heartbeat = Math.min(heartbeat, retryAt);
+    }
+    if (t.probeAfterSilenceMs > 0 && this.lastHeardAt !== undefined && this.lastSentAt !== undefined) {
+      // The peer has missed its heartbeat: probe (an ack frame like any heartbeat) until it is heard again.
+      const probeAt = Math.max(this.lastHeardAt + t.probeAfterSilenceMs, this.lastSentAt + Math.max(t.probeIntervalMinMs, this.rto()));
+      if (probeAt < this.activeUntil()) heartbeat = Math.min(heartbeat, probeAt);
     }
     ack = Math.min(ack, heartbeat);
     return { data, resend, ack };
