@@ -9,7 +9,10 @@
  * network: the sizes come from the protocol's own codecs and a real server Connection's sealed datagrams.
  */
 import { zlibSync } from 'fflate';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Connection, SessionKey, TSMOSH_TIMING, decodeInstruction, encodeInstruction, type Instruction } from '@tsmosh/protocol';
 import { SeededRandom } from '@tsmosh/netem';
 import { Renderer, ScreenState, framebuffersEqual, type Framebuffer } from '@tsmosh/terminal';
@@ -65,6 +68,35 @@ const MOSH_FRAMING_BYTES = 20;
 function moshStyleEstimate(rendered: Uint8Array): number {
   const compressed = zlibSync(rendered, { level: 6 }).length + MOSH_FRAMING_BYTES + CHAFF_BYTES;
   return compressed + MOSH_DATAGRAM_OVERHEAD_BYTES * Math.max(1, Math.ceil(compressed / MOSH_CHUNK_BYTES));
+}
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Source files of the measured packages newer than their build. `npm run bench` builds bench/ and what it references
+ * (protocol, netem), but this scenario runs @tsmosh/terminal and @tsmosh/server from their dist/, which only
+ * `npm run build` refreshes: stale output would be measured silently.
+ */
+function staleSources(): string[] {
+  const stale: string[] = [];
+  const modifiedAt = (path: string): number => {
+    try {
+      return statSync(path).mtimeMs;
+    } catch {
+      return -Infinity; // never built
+    }
+  };
+  for (const pkg of ['terminal', 'server']) {
+    const sourceDir = join(ROOT, 'packages', pkg, 'src');
+    // tsc -b rewrites .tsbuildinfo on every build that saw a change, but not an output whose text is unchanged.
+    const lastBuild = modifiedAt(join(ROOT, 'packages', pkg, 'dist', '.tsbuildinfo'));
+    for (const file of readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || /\.(test|test-helpers|d)\.ts$/.test(file)) continue; // what the packages' tsconfig excludes
+      const builtAt = Math.max(lastBuild, modifiedAt(join(ROOT, 'packages', pkg, 'dist', file.replace(/\.ts$/, '.js'))));
+      if (modifiedAt(join(sourceDir, file)) > builtAt) stale.push(`packages/${pkg}/src/${file}`);
+    }
+  }
+  return stale;
 }
 
 const utf8 = new TextEncoder();
@@ -239,6 +271,12 @@ export const screenCosts: Scenario = {
   title: 'Screen state costs: diff and renderer bytes per update, CPU to mirror and sync 10 MB',
   async run(context: BenchContext): Promise<ScenarioResult> {
     const notes: string[] = [];
+    const stale = staleSources();
+    if (stale.length > 0) {
+      const warning = `Measured packages/*/dist older than their source (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}): run \`npm run build\` before \`npm run bench\`, or these figures describe the last build, not the source.`;
+      context.log(`screen-costs: ${warning}`);
+      notes.push(warning);
+    }
 
     // Part 1: bytes per typical update.
     const updates: UpdateResult[] = [];
@@ -296,6 +334,10 @@ export const screenCosts: Scenario = {
         cpu.push({ size: label, what, pacing, passes });
         return medianCost(passes);
       };
+      // One unmeasured pass first: V8 keeps optimising xterm's parser and the codecs over the first megabytes, and
+      // without it the first pass kind measured (the mirror's) ran up to 30 % slower than the later ones.
+      context.log(`10 MB mixed output at ${label}, warm-up pass`);
+      await mirrorPass(stream.bytes, size.cols, size.rows, { snapshotEvery: 1, frameEvery: 1 });
       const mirrorOnly = await runs('mirror: parse + snapshot per chunk', { snapshotEvery: 1, frameEvery: undefined });
       const perChunk = await runs('mirror + a frame per chunk', { snapshotEvery: 1, frameEvery: 1 });
       // A session's clock paces a flood: a snapshot at most every 8 ms and a frame at most every 20 ms, while the pty
