@@ -121,6 +121,25 @@ describe('Transport sender', () => {
     expect(tick(1058)).toHaveLength(1);
   });
 
+  it('a change marked complete skips the rest of the collection interval, but not the pacing', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 8 }, 100);
+    tick(0); // hello
+    deliver(ack(1), 50);
+    tick(50);
+    const interval = transport.sendIntervalMs;
+    transport.setLocal(transport.local.append(text('a')), 1000);
+    expect(transport.nextWakeup(1000)).toBe(1008);
+    // The burst is over at 1004 (the server: the echo settled): it goes now, with everything collected so far.
+    transport.setLocal(transport.local.append(text('b')), 1004, { complete: true });
+    expect(transport.nextWakeup(1004)).toBe(1004);
+    const [frame] = tick(1004);
+    expect(decode(ByteLogState.empty().applyDiff(frame!.diff).held)).toBe('ab');
+    // The next complete change still waits for the frame interval (SRTT/2) after that frame.
+    transport.setLocal(transport.local.append(text('c')), 1010, { complete: true });
+    expect(transport.nextWakeup(1010)).toBe(1004 + interval);
+    expect(interval).toBeGreaterThan(6);
+  });
+
   it('mosh timing: cold start (250 ms frames, 1 s RTO) and heartbeats hold frames back', () => {
     const mosh = facingProbe(MOSH_TIMING, 100);
     expect(mosh.transport.sendIntervalMs).toBe(250);

@@ -189,10 +189,16 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return this.current;
   }
 
-  setLocal(state: L, now: number): void {
+  /**
+   * `complete`: the caller knows the burst of changes is over (the server, once a keystroke's echo has settled), so
+   * the rest of the collection interval is skipped; frame pacing still applies.
+   */
+  setLocal(state: L, now: number, options?: { readonly complete?: boolean }): void {
     this.current = state;
     if (state.equals(this.back.state)) {
       this.firstUnsentChangeAt = undefined;
+    } else if (options?.complete === true) {
+      this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? now, now - this.timing.collectionIntervalMs);
     } else {
       this.firstUnsentChangeAt ??= now;
     }

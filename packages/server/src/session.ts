@@ -449,7 +449,9 @@ export class Session {
     // older snapshot.
     if (this.screenDirty) this.takeSnapshot(now, true);
     const transport = link.transport;
-    transport.setLocal(transport.local.withEchoAck(acknowledged), now);
+    // The echo is complete (its output went quiet, or none came): send it now instead of after the rest of the
+    // collection interval, which is for bursts still being written.
+    transport.setLocal(transport.local.withEchoAck(acknowledged), now, { complete: true });
   }
 
   private takeSnapshot(now: number, evenIfThrottled = false): void {
