@@ -12,6 +12,25 @@ import { connect, type ClientSession, type SessionExit } from './session.js';
 /** Frames are drawn at most this often (ms): ~50 per second is smooth to the eye and mosh's own ceiling. */
 export const MIN_FRAME_INTERVAL_MS = 20;
 const CTRL_L = 0x0c;
+
+/**
+ * When the next frame for the server's screen may be drawn: MIN_FRAME_INTERVAL_MS after the previous one. Only
+ * frames drawn for the server's screen count; a keystroke's own draw (its predicted echo) does not, or the real echo
+ * arriving a few ms after it (loopback, LAN) would wait out the interval.
+ */
+export class FramePacer {
+  private lastPacedAt = -Infinity;
+
+  /** A frame was drawn at `now`; `forServerScreen` false for a keystroke's immediate draw. */
+  drawn(now: number, forServerScreen: boolean): void {
+    if (forServerScreen) this.lastPacedAt = now;
+  }
+
+  /** The earliest time (ms) a server-screen frame may be drawn, ≤ now when at once. */
+  nextFrameAt(): number {
+    return this.lastPacedAt + MIN_FRAME_INTERVAL_MS;
+  }
+}
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -53,7 +72,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let predictionTimer: NodeJS.Timeout | undefined;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
-  let lastFrameAt = -Infinity;
+  const pacer = new FramePacer();
   let frameTimer: NodeJS.Timeout | undefined;
   let terminalActive = false;
 
@@ -103,11 +122,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   }
   options.onSession?.(session);
 
-  const draw = (): void => {
+  /** `paced`: a frame for the server's screen, which counts for the pacing; a keystroke's own draw does not. */
+  const draw = (paced = true): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
     const now = performance.now();
-    lastFrameAt = now;
+    pacer.drawn(now, paced);
     let frame = fitToWindow(prediction.apply(session.screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
@@ -121,17 +141,20 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   /**
    * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
-   * server, and a person types at most a few tens of keys per second.
+   * server, and a person types at most a few tens of keys per second. Nor does this draw hold back the next server
+   * frame: the real echo arriving a few ms later (loopback, LAN) would otherwise wait out the 20 ms.
    */
   const drawNow = (): void => {
     if (frameTimer !== undefined) clearTimeout(frameTimer);
     frameTimer = undefined;
-    draw();
+    draw(false);
   };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;
-    const wait = Math.max(0, lastFrameAt + MIN_FRAME_INTERVAL_MS - performance.now());
-    frameTimer = setTimeout(draw, wait);
+    const wait = pacer.nextFrameAt() - performance.now();
+    // Due already (the usual case for an echo): draw now rather than a timer turn later.
+    if (wait <= 0) draw(true);
+    else frameTimer = setTimeout(draw, wait, true);
   };
 
   const onData = (chunk: Buffer | string): void => {
