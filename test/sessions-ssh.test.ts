@@ -4,49 +4,31 @@
  * The client is killed with SIGKILL and replaced; a live client is taken over; --list and --kill; what the client
  * remembers locally. Stale keys and twenty sessions per port are shown at the server level (sessions.test.ts).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
-import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
+import type { PtyProgram } from './client-harness.js';
+import { startSshTestHost, type SshTestHost } from './helpers/ssh-host.js';
+import { sshdAvailable } from './helpers/sshd.js';
 
 /** Keeps printing a numbered tick and answers each typed line with `got:<line>` (see sessions.test.ts). */
 const TICKER = ['bash', '--norc', '--noprofile', '-c', '(i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done) & while read -r line; do echo "got:$line"; done'];
 
 describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
-  let workspace: Workspace;
-  let sshd: Sshd;
+  let host: SshTestHost;
   let home: string;
-  let userKey: KeyPair;
-  const programs: PtyProgram[] = [];
-  const serverCommand = `${process.execPath} ${SERVER_BIN}`;
+  let serverCommand: string;
 
   beforeAll(async () => {
-    requireBuilt();
-    home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-sessions-'));
-    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-    userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
-    workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
-    await workspace.ensureDaemon();
-    sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
-    writeFileSync(
-      join(home, '.ssh', 'config'),
-      `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  StrictHostKeyChecking accept-new\n`,
-    );
+    host = await startSshTestHost({ testhostLines: ['StrictHostKeyChecking accept-new'] });
+    ({ home, serverCommand } = host);
   });
 
   afterAll(async () => {
-    for (const program of programs) program.kill();
-    await sshd?.stop();
-    await workspace?.dispose();
+    await host?.dispose();
   });
 
-  function tsmosh(args: string[]): PtyProgram {
-    const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
-    programs.push(program);
-    return program;
-  }
+  const tsmosh = (args: string[]): PtyProgram => host.tsmosh(args);
 
   /** Runs a tsmosh command that prints and exits (--list, --kill); returns its screen. */
   async function oneShot(args: string[]): Promise<{ exitCode: number; text: string }> {

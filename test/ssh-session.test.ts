@@ -4,47 +4,32 @@
  * repository's tsmosh-server on the "host", closes SSH, and the session runs over UDP until Ctrl-^ . quits.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
-import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
+import type { PtyProgram, Workspace } from './client-harness.js';
+import { startSshTestHost, type SshTestHost } from './helpers/ssh-host.js';
+import { makeKeyPair, sshdAvailable, type KeyPair, type Sshd } from './helpers/sshd.js';
 
 describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
+  let host: SshTestHost;
   let workspace: Workspace;
   let sshd: Sshd;
   let home: string;
   let userKey: KeyPair;
-  const programs: PtyProgram[] = [];
-  // The host runs the server this repository built, with the node running the tests.
-  const serverCommand = `${process.execPath} ${SERVER_BIN}`;
+  let serverCommand: string;
 
   beforeAll(async () => {
-    requireBuilt();
-    home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-home-'));
-    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-    userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
-    workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
-    await workspace.ensureDaemon();
-    sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
-    writeFileSync(
-      join(home, '.ssh', 'config'),
-      `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`,
-    );
+    host = await startSshTestHost();
+    ({ workspace, sshd, home, userKey, serverCommand } = host);
   });
 
   afterAll(async () => {
-    for (const program of programs) program.kill();
-    await sshd?.stop();
-    await workspace?.dispose();
+    await host?.dispose();
   });
 
-  function tsmosh(args: string[]): PtyProgram {
-    const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
-    programs.push(program);
-    return program;
-  }
+  const tsmosh = (args: string[]): PtyProgram => host.tsmosh(args);
 
   it('asks about the new host, records it, runs the session over UDP, and quits with Ctrl-^ .', async () => {
     const t = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
@@ -85,11 +70,7 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     const impostor = makeKeyPair(mkdtempSync(join(tmpdir(), 'tsmosh-impostor-')), 'impostor');
     const knownHosts = join(home, '.ssh', 'known_hosts_changed');
     writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${impostor.publicLine.split(' ').slice(0, 2).join(' ')}\n`);
-    writeFileSync(
-      join(home, '.ssh', 'config'),
-      `Host changed\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  UserKnownHostsFile ${knownHosts}\n` +
-        `Host testhost\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`,
-    );
+    host.writeConfig(`Host changed\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  UserKnownHostsFile ${knownHosts}\n`);
     const before = await workspace.daemonStatus();
     const t = tsmosh(['changed', `--server=${serverCommand}`]);
     const { exitCode } = await t.waitForExit();

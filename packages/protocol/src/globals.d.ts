@@ -1,5 +1,5 @@
 // The pure cores compile without Node or DOM types (tsconfig.pure.json), so the few web-standard globals
-// they use are declared here. Anything not declared (setTimeout, Buffer, process, crypto) fails to compile.
+// they use are declared here. Anything not declared here (timers, Node buffers, the process object, node crypto) fails to compile.
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
 }

@@ -1,0 +1,59 @@
+/**
+ * A throwaway "remote host" for end-to-end tests of `tsmosh host`: a real sshd on 127.0.0.1 whose sessions run
+ * this repository's tsmosh-server (with the test's own daemon, through TSMOSH_RUNTIME_DIR), a private HOME with a
+ * key and an ~/.ssh/config naming the host `testhost`, and the tsmosh bin started in a pty with that HOME.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from '../client-harness.js';
+import { makeKeyPair, startSshd, type KeyPair, type Sshd } from './sshd.js';
+
+export interface SshTestHost {
+  readonly workspace: Workspace;
+  readonly sshd: Sshd;
+  readonly home: string;
+  readonly userKey: KeyPair;
+  /** `--server=` value: the repository's tsmosh-server under the node running the tests. */
+  readonly serverCommand: string;
+  /** The `Host testhost` block of ~/.ssh/config, plus `extra` (more blocks or lines). */
+  writeConfig(extra?: string): void;
+  /** The tsmosh bin in a pty, with this HOME; killed by dispose(). */
+  tsmosh(args: readonly string[]): PtyProgram;
+  dispose(): Promise<void>;
+}
+
+/** `testhostLines`: extra lines inside `Host testhost` (e.g. `StrictHostKeyChecking accept-new`). */
+export async function startSshTestHost(options: { testhostLines?: readonly string[] } = {}): Promise<SshTestHost> {
+  requireBuilt();
+  const home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-home-'));
+  mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+  const userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
+  const workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
+  await workspace.ensureDaemon();
+  const sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+  const programs: PtyProgram[] = [];
+  const host: SshTestHost = {
+    workspace,
+    sshd,
+    home,
+    userKey,
+    serverCommand: `${process.execPath} ${SERVER_BIN}`,
+    writeConfig(extra = '') {
+      const lines = [`HostName 127.0.0.1`, `Port ${sshd.port}`, 'User root', 'IdentityFile ~/.ssh/id_test', ...(options.testhostLines ?? [])];
+      writeFileSync(join(home, '.ssh', 'config'), `Host testhost\n${lines.map((line) => `  ${line}\n`).join('')}${extra}`);
+    },
+    tsmosh(args) {
+      const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
+      programs.push(program);
+      return program;
+    },
+    async dispose() {
+      for (const program of programs) program.kill();
+      await sshd.stop();
+      await workspace.dispose();
+    },
+  };
+  host.writeConfig();
+  return host;
+}
