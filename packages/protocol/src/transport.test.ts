@@ -400,7 +400,7 @@ describe('Transport timers', () => {
 
 describe('Transport probes a silent peer', () => {
   /** Every send time of a transport left alone after first contact at 100 ms, up to `until`. */
-  function sendTimesAfterContact(timing: Partial<TransportTiming> | undefined, until: number): { times: number[]; rto: number } {
+  function sendTimesAfterContact(timing: Partial<TransportTiming> | undefined, until: number): { times: number[]; rto: number; probes: number } {
     const { transport, tick, deliver, sent } = facingProbe(timing);
     tick(0);
     deliver(ack(1), 100);
@@ -409,17 +409,18 @@ describe('Transport probes a silent peer', () => {
       tick(now);
       now = transport.nextWakeup(now);
     }
-    return { times: sent.map((s) => s.at).filter((at) => at >= 100), rto: transport.connection.rtt.rto() };
+    return { times: sent.map((s) => s.at).filter((at) => at >= 100), rto: transport.connection.rtt.rto(), probes: transport.stats.probes };
   }
 
   it('after a missed heartbeat, probes once per RTO (floored) until activeRetryTimeoutMs of silence, then heartbeats again', () => {
     const t = TSMOSH_TIMING;
     const lastHeard = 100;
     const horizon = lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs;
-    const { times, rto } = sendTimesAfterContact(undefined, horizon);
+    const { times, rto, probes } = sendTimesAfterContact(undefined, horizon);
     const expected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
     const interval = Math.max(t.probeIntervalMinMs, rto);
     for (let at = lastHeard + t.probeAfterSilenceMs; at < lastHeard + t.activeRetryTimeoutMs; at += interval) expected.push(at);
+    expect(probes).toBe(expected.length - 2);
     for (let at = expected[expected.length - 1]! + t.heartbeatIntervalMs; at <= horizon; at += t.heartbeatIntervalMs) expected.push(at);
     expect(expected.length).toBeGreaterThan(20);
     expect(times).toEqual(expected);
@@ -443,6 +444,7 @@ describe('Transport probes a silent peer', () => {
     expect(answer).toHaveLength(1);
     expect(answer[0]!.ackNum).toBe(3);
     expect(answer[0]!.newNum).toBe(4);
+    expect(transport.stats.missedStateAnswers).toBe(1);
     // Switched off: the same evidence waits for the heartbeat.
     const off = facingProbe({ answerMissedStates: false, probeAfterSilenceMs: 0 });
     off.tick(0);
@@ -456,7 +458,8 @@ describe('Transport probes a silent peer', () => {
   /** The longest the client went without hearing from the server over `minutes` of an idle session (ms). */
   function longestClientSilence(timing: Partial<TransportTiming>, minutes: number): number {
     const lossy = { up: directionProfile({ delayMs: 50, loss: 0.29 }), down: directionProfile({ delayMs: 50, loss: 0.29 }) };
-    const s = session({ seed: 29, profile: lossy, clientTiming: timing, serverTiming: timing });
+    // As deployed: the client probes, the server only answers (it has no status line to keep quiet).
+    const s = session({ seed: 29, profile: lossy, clientTiming: timing, serverTiming: { ...timing, probeAfterSilenceMs: 0 } });
     s.simulation.runUntil(2000, () => s.client.lastHeardFromPeerAt !== undefined);
     let longest = 0;
     for (let now = 2000; now <= minutes * 60_000; now += 100) {

@@ -65,6 +65,10 @@ export interface TransportStats {
   ackFrames: number;
   /** Shutdown instructions sent. */
   shutdownSends: number;
+  /** Heartbeats sent early because the peer had gone silent (`probeAfterSilenceMs`); also counted in ackFrames. */
+  probes: number;
+  /** Peer heartbeats answered at once because they showed our newest state was missed (`answerMissedStates`). */
+  missedStateAnswers: number;
 }
 
 interface SentState<L> {
@@ -103,6 +107,8 @@ interface Deadlines {
   readonly resend: number;
   /** A delayed ack or a heartbeat is due. */
   readonly ack: number;
+  /** A probe of a silent peer is due (sent as a heartbeat). */
+  readonly probe: number;
 }
 
 const NEVER = Infinity;
@@ -135,6 +141,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     redundantCopies: 0,
     ackFrames: 0,
     shutdownSends: 0,
+    probes: 0,
+    missedStateAnswers: 0,
   };
 
   // Sender.
@@ -314,7 +322,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (instruction.diff.length > 0) this.armAck(now);
     // A heartbeat or probe that does not acknowledge what we sent a round trip ago: the peer missed it (a lost
     // heartbeat, typically), so it has not heard from us. Answer now rather than at our next heartbeat.
-    else if (this.timing.answerMissedStates && this.peerMissedNewest(ackNum, now)) this.pendingAckDueAt = now;
+    else if (this.timing.answerMissedStates && this.peerMissedNewest(ackNum, now)) {
+      this.pendingAckDueAt = now;
+      this.stats.missedStateAnswers++;
+    }
     // After a long silence (first contact, or the end of an outage) answer at once, so the peer learns the path
     // works and takes an RTT sample now rather than at our next heartbeat.
     const promptAfter = this.timing.promptAckAfterSilenceMs;
@@ -429,6 +440,10 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (due.data <= now) return this.sendFrame('data', now);
     if (due.resend <= now) return this.sendFrame('resend', now);
     if (due.ack <= now) return this.sendFrame('ack', now);
+    if (due.probe <= now) {
+      this.stats.probes++;
+      return this.sendFrame('ack', now);
+    }
     return [];
   }
 
@@ -439,7 +454,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       wake = this.shutdownDeadline();
     } else {
       const due = this.deadlines(now);
-      wake = Math.min(due.data, due.resend, due.ack);
+      wake = Math.min(due.data, due.resend, due.ack, due.probe);
     }
     return Math.max(now, wake);
   }
@@ -506,13 +521,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       const retryAt = this.lastSentAt + clamp(this.rto() * t.resendBackoff ** this.helloTries, t.resendMinMs, t.resendMaxMs);
       if (retryAt < this.activeUntil()) heartbeat = Math.min(heartbeat, retryAt);
     }
+    ack = Math.min(ack, heartbeat);
+    let probe = NEVER;
     if (t.probeAfterSilenceMs > 0 && this.lastHeardAt !== undefined && this.lastSentAt !== undefined) {
       // The peer has missed its heartbeat: probe (an ack frame like any heartbeat) until it is heard again.
       const probeAt = Math.max(this.lastHeardAt + t.probeAfterSilenceMs, this.lastSentAt + Math.max(t.probeIntervalMinMs, this.rto()));
-      if (probeAt < this.activeUntil()) heartbeat = Math.min(heartbeat, probeAt);
+      if (probeAt < this.activeUntil() && probeAt < ack) probe = probeAt;
     }
-    ack = Math.min(ack, heartbeat);
-    return { data, resend, ack };
+    return { data, resend, ack, probe };
   }
 
   /** How long a sent state is assumed delivered without an acknowledgment (mosh: RTO + ack delay). */

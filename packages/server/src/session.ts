@@ -318,6 +318,8 @@ export class Session {
       connection,
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
+      // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
+      timing: { probeAfterSilenceMs: 0 },
     });
     const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), pendingEchoes: [], createdAt: this.clock() };
     this.links.set(link.id, link);
