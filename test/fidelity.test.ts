@@ -39,7 +39,10 @@ function programTest(binary: string, title: string, body: (path: string) => Prom
 
 const programEnv: Record<string, string> = (() => {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TMUX') && !k.startsWith('VITEST')) env[k] = v;
+  // The programs stand for what a person runs in a terminal, not a CI job: Ink (like many CLIs) sees CI, CI_* or
+  // CONTINUOUS_INTEGRATION and then draws only its final frame, so under .ci/run (CI=true) it never drew at all.
+  const ciVariable = (k: string) => k === 'CI' || k === 'CONTINUOUS_INTEGRATION' || k.startsWith('CI_');
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TMUX') && !k.startsWith('VITEST') && !ciVariable(k)) env[k] = v;
   return { ...env, HOME: home, LANG: 'C.UTF-8', PS1: '$ ', COLORTERM: 'truecolor', XDG_CONFIG_HOME: join(home, '.config') };
 })();
 
