@@ -51,7 +51,8 @@ function sourceRevision(root: string): string {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  const resultsDir = `${root}bench/results/`;
+  // TSMOSH_BENCH_RESULTS_DIR: another directory for the results files, so runs on chosen links can go side by side.
+  const resultsDir = process.env.TSMOSH_BENCH_RESULTS_DIR !== undefined ? `${process.env.TSMOSH_BENCH_RESULTS_DIR.replace(/\/$/, '')}/` : `${root}bench/results/`;
   const docsPath = `${root}docs/benchmarks.md`;
   await mkdir(resultsDir, { recursive: true });
   const machine = machineInfo();

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { createNamespaces, deleteNamespaces } from '../lossy/link-host.js';
 import type { LinkTraffic } from '../lossy/link-process.js';
 import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
@@ -20,7 +21,7 @@ import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { homedir } from 'node:os';
 
-interface LinkCase {
+export interface LinkCase {
   readonly name: string;
   readonly label: string;
   readonly spec: string;
@@ -60,7 +61,7 @@ const WAIT_TIMEOUT_MS = 60_000;
 const LINK_SEED = 7;
 const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', mosh: '#1f77b4', ssh: '#7f7f7f' };
 
-interface TraceRun {
+export interface TraceRun {
   readonly trace: string;
   readonly keys: KeyTiming[];
   readonly traffic: LinkTraffic;
@@ -69,7 +70,7 @@ interface TraceRun {
   readonly blackoutEndAt?: number;
 }
 
-interface RunResult {
+export interface RunResult {
   readonly link: string;
   readonly system: SystemName;
   readonly error?: string;
@@ -232,7 +233,7 @@ function keysOf(result: RunResult | undefined, trace: string, kinds: readonly st
   return (result?.traces ?? []).filter((t) => t.trace === trace).flatMap((t) => t.keys.filter((k) => kinds.includes(k.kind)));
 }
 
-function buildTables(links: readonly LinkCase[], results: readonly RunResult[], traces: readonly string[]): { tables: Table[]; notes: string[] } {
+export function buildTables(links: readonly LinkCase[], results: readonly RunResult[], traces: readonly string[]): { tables: Table[]; notes: string[] } {
   const find = (link: string, system: SystemName): RunResult | undefined => results.find((r) => r.link === link && r.system === system);
   const notes: string[] = [];
   const tables: Table[] = [];
@@ -413,6 +414,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const sshd = new NamespacedSshd(pair);
   const systemContext: SystemContext = { pair, sshd };
   const results: RunResult[] = [];
+  const partialPath = fileURLToPath(new URL(`../../results/lossy-link.partial${chosen !== undefined ? `-${chosen.join('-')}` : ''}.json`, import.meta.url));
+  mkdirSync(dirname(partialPath), { recursive: true });
   try {
     await sshd.start();
     for (const link of links) {
@@ -443,6 +446,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
           }
         }
         results.push(result);
+        // Each system's figures as soon as they exist: a long full pass stopped early (a time box, a crash) still leaves them.
+        writeFileSync(partialPath, `${JSON.stringify({ partial: true, mode: context.mode, links: links.map((l) => l.name), results }, null, 1)}\n`);
         const typing = summarizeLatency(keysOf(result, 'shell', ['typing']));
         context.log(`  ${link.name} · ${system}: typing median ${formatMs(typing.medianMs)} p95 ${formatMs(typing.p95Ms)}, Ctrl-C ${bound(result.ctrlCMs, FLOOD_TIMEOUT_MS)}, seq ${bound(result.bulkMs, BULK_TIMEOUT_MS)}, connect ${result.connectMs.map((c) => bound(c, CONNECT_TIMEOUT_MS)).join('/')} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
       }
