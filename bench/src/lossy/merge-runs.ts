@@ -40,7 +40,7 @@ for (const { run } of runs) notes.push(...run.notes.filter((note) => note.starts
 
 const provenance = runs.map(
   ({ file, run }) =>
-    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(', ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time`,
+    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time`,
 );
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const body = [
