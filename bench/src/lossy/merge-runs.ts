@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, type MachineInfo } from '../machine.js';
 import { renderTable, spliceSection } from '../markdown.js';
-import { buildTables, lossyLink, type LinkCase, type RunResult } from '../scenarios/lossy-link.js';
+import { buildTables, LINKS, lossyLink, type LinkCase, type RunResult } from '../scenarios/lossy-link.js';
 
 interface SavedRun {
   readonly mode: string;
@@ -31,8 +31,10 @@ const linkSource = new Map<string, { link: LinkCase; results: RunResult[]; file:
 for (const { file, run } of runs) {
   for (const link of run.data.links) linkSource.set(link.name, { link, results: run.data.results.filter((r) => r.link === link.name), file, run });
 }
-const links = [...linkSource.values()].map((s) => s.link);
-const results = [...linkSource.values()].flatMap((s) => s.results);
+// In the scenario's own order of links, whatever the order of the files.
+const order = (link: LinkCase): number => LINKS.findIndex((l) => l.name === link.name);
+const links = [...linkSource.values()].map((s) => s.link).sort((a, b) => order(a) - order(b));
+const results = links.flatMap((link) => linkSource.get(link.name)!.results);
 const traceNames = [...new Set(runs.flatMap(({ run }) => run.data.traces.map((t) => t.name)))];
 const { tables, notes } = buildTables(links, results, traceNames);
 // Each run's own chart note (its links' CDFs).
@@ -40,11 +42,11 @@ for (const { run } of runs) notes.push(...run.notes.filter((note) => note.starts
 
 const provenance = runs.map(
   ({ file, run }) =>
-    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time`,
+    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.map((t) => `${t.name} (${t.keys} keys)`).join(', ')}, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s`,
 );
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const body = [
-  `Merged from ${runs.length} runs on chosen links (\`TSMOSH_BENCH_LINKS\`), on ${describeMachine(runs[0]!.run.machine)}:`,
+  `Merged by \`bench/src/lossy/merge-runs.ts\` from ${runs.length} runs on chosen links (\`TSMOSH_BENCH_LINKS\`); each link's figures come from one run, on ${describeMachine(runs[0]!.run.machine)}:`,
   ...provenance.map((line) => `- ${line}`),
   '',
   ...notes.map((note) => `- ${note}`),
