@@ -42,7 +42,7 @@ for (const { run } of runs) notes.push(...run.notes.filter((note) => note.starts
 
 const provenance = runs.map(
   ({ file, run }) =>
-    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.map((t) => `${t.name} (${t.keys} keys)`).join(', ')}, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s`,
+    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.filter((t) => t.name === 'shell' || run.data.links.some((l) => l.blackout === undefined)).map((t) => `${t.name} (${t.keys} keys)`).join(', ')}, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s`,
 );
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const body = [
