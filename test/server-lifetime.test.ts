@@ -11,12 +11,12 @@ import {
   parseConnectLine,
   runServer,
   serverEnv,
+  SERVER_BIN,
   stopDaemon,
   waitUntil,
 } from './server-helpers.js';
 import { readFileSync } from 'node:fs';
 import pty from 'node-pty';
-import { SERVER_BIN } from './server-helpers.js';
 
 describe('session and daemon lifetime', () => {
   let runtime: ReturnType<typeof makeRuntimeDir>;

@@ -15,13 +15,9 @@ const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 
 
-function harness(options: { command?: string[]; networkTimeoutMs?: number; endsWhenClientQuits?: boolean } = {}) {
-  const clock = { now: 1000 };
-  const timer = new ManualTimer(clock);
-  const key = SessionKey.generate(random);
-  const toClient: OutgoingDatagram[] = [];
-  const command = options.command ?? ['/bin/cat'];
-  const pty = spawnSessionPty({
+/** The program in a real 80×24 pty with a UTF-8 locale, as the daemon would start it. */
+function spawnTestPty(command: readonly string[]) {
+  return spawnSessionPty({
     file: command[0]!,
     args: command.slice(1),
     env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8', TERM: 'xterm-256color' },
@@ -29,6 +25,15 @@ function harness(options: { command?: string[]; networkTimeoutMs?: number; endsW
     cols: 80,
     rows: 24,
   });
+}
+
+function harness(options: { command?: string[]; networkTimeoutMs?: number; endsWhenClientQuits?: boolean } = {}) {
+  const clock = { now: 1000 };
+  const timer = new ManualTimer(clock);
+  const key = SessionKey.generate(random);
+  const toClient: OutgoingDatagram[] = [];
+  const command = options.command ?? ['/bin/cat'];
+  const pty = spawnTestPty(command);
   const session = new Session({
     key,
     pty,
@@ -189,14 +194,7 @@ function takeoverHarness(command: string[]) {
   const secondKey = SessionKey.generate(random);
   const outgoing: OutgoingDatagram[] = [];
   const closedLinks: string[] = [];
-  const pty = spawnSessionPty({
-    file: command[0]!,
-    args: command.slice(1),
-    env: { ...(process.env as Record<string, string>), LANG: 'C.UTF-8', TERM: 'xterm-256color' },
-    cwd: '/',
-    cols: 80,
-    rows: 24,
-  });
+  const pty = spawnTestPty(command);
   const session = new Session({
     key: firstKey,
     pty,
