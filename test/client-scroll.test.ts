@@ -4,24 +4,14 @@
  * renderer that moved down or scrolled with a bare LF lost its column there and painted rows two cells off (found
  * by the benchmark: `seq 1 300000` ended with rows like 997916 where 299979 belonged).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PtyProgram, TSMOSH_BIN, clientTestSuite } from './client-harness.js';
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  await workspace.dispose();
-});
+const suite = clientTestSuite();
 
 describe('scrolling output through tsmosh --local', () => {
   it('ends seq 1 300000 with exactly the last screenful, in order', async () => {
-    const t = new PtyProgram({ args: [TSMOSH_BIN, '--local', '--predict=never', '--', 'bash', '--norc', '--noprofile'], env: workspace.env });
-    programs.push(t);
+    const t = suite.track(new PtyProgram({ args: [TSMOSH_BIN, '--local', '--predict=never', '--', 'bash', '--norc', '--noprofile'], env: suite.workspace().env }));
     await t.waitForText('$');
     t.type('seq 1 300000; echo seq-done\r');
     const lines = await t.waitFor('the end of the output and the prompt', (screen) => screen.includes('seq-done') && screen.at(-1) !== undefined && screen.some((line) => line === '300000'));

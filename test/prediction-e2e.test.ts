@@ -7,8 +7,8 @@
  * prediction engine. The share under 5 ms (the benchmark's figure) is printed for information only; timing goals
  * belong to bench/, not to a shared, noisy test machine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PtyProgram, TSMOSH_BIN, Workspace, requireBuilt } from './client-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PtyProgram, TSMOSH_BIN, clientTestSuite } from './client-harness.js';
 
 /** One-way delay (ms): a 300 ms round trip, the link the issue names. */
 const ONE_WAY_DELAY_MS = 150;
@@ -18,22 +18,10 @@ const BEFORE_ANY_ECHO_MS = ONE_WAY_DELAY_MS;
 const KEY_INTERVAL_MS = 120;
 const COMMAND = 'echo the quick brown fox jumps over the lazy dog';
 
-let workspace: Workspace;
-const programs: PtyProgram[] = [];
-
-beforeAll(() => {
-  requireBuilt();
-  workspace = new Workspace();
-});
-afterAll(async () => {
-  for (const program of programs) program.kill();
-  await workspace.dispose();
-});
+const suite = clientTestSuite();
 
 function tsmoshOver(link: string): PtyProgram {
-  const program = new PtyProgram({ args: [TSMOSH_BIN, '--local', '--link', link, '--predict=adaptive', '--', 'bash', '--norc', '--noprofile'], env: workspace.env });
-  programs.push(program);
-  return program;
+  return suite.track(new PtyProgram({ args: [TSMOSH_BIN, '--local', '--link', link, '--predict=adaptive', '--', 'bash', '--norc', '--noprofile'], env: suite.workspace().env }));
 }
 
 /** Polls the client's screen (every ~2 ms) until `test` holds; returns the elapsed ms, or undefined after `limitMs`. */
