@@ -1,4 +1,4 @@
-import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode } from '@tsmosh/terminal';
+import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
@@ -49,6 +49,8 @@ export interface TerminalClientOptions {
   readonly predict?: PredictionMode;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
   readonly onSession?: (session: ClientSession) => void;
+  /** Called once with the prediction engine's live counters (tsmosh-client's TSMOSH_CLIENT_STATS_FILE reads them). */
+  readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
 }
 
 export interface TerminalClientResult {
@@ -69,6 +71,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const renderer = new Renderer();
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
+  options.onPredictionStats?.(prediction.stats);
   let predictionTimer: NodeJS.Timeout | undefined;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
