@@ -83,6 +83,80 @@ describe('PredictionEngine', () => {
     expect(engine.stats.discardedUnshown).toBeGreaterThan(0);
   });
 
+  describe('known prompts', () => {
+    /** Types `ls` at a fresh `$ ` prompt, confirms it, and runs it: the prompt is known afterwards. */
+    function runFirstCommand(engine: PredictionEngine): { frame: number; prompt: Framebuffer } {
+      let frame = type(engine, screen(['$ '], { x: 2, y: 0 }), 'ls', 1, 0);
+      const echoed = screen(['$ ls'], { x: 4, y: 0 });
+      engine.onServerScreen(echoed, frame - 1, 300);
+      engine.onUserInput(encoder.encode('\r'), echoed, frame++, 400);
+      const prompt = screen(['$ ls', 'a.txt', '$ '], { x: 2, y: 2 });
+      engine.onServerScreen(prompt, frame - 1, 700); // the Enter's output and the next prompt, all input acknowledged
+      return { frame, prompt };
+    }
+
+    it('shows the first key of a command at once at a prompt where typing has echoed before', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      const { frame, prompt } = runFirstCommand(engine);
+      expect(engine.pendingCount).toBe(0);
+      type(engine, prompt, 'p', frame, 800);
+      expect(rowText(engine.apply(prompt, 800), 2)).toBe('$ p');
+      expect(engine.stats.knownPromptEpochs).toBe(1);
+    });
+
+    it('still waits at the first prompt of a session, which nothing has confirmed', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      const fresh = screen(['$ '], { x: 2, y: 0 });
+      type(engine, fresh, 'l', 1, 0);
+      expect(rowText(engine.apply(fresh, 0), 0)).toBe('$');
+      expect(engine.stats.knownPromptEpochs).toBe(0);
+    });
+
+    it('never shows typing at a password prompt, even after the shell prompt is known', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      let { frame } = runFirstCommand(engine);
+      const password = screen(['$ ls', 'a.txt', '$ sudo true', '[sudo] password: '], { x: 17, y: 3 });
+      engine.onServerScreen(password, frame - 1, 900);
+      for (const [index, char] of [...'hunter2'].entries()) {
+        engine.onUserInput(encoder.encode(char), password, frame++, 1000 + index * 100);
+        expect(rowText(engine.apply(password, 1000 + index * 100), 3)).toBe('[sudo] password:');
+        engine.onServerScreen(password, frame - 1, 1050 + index * 100);
+      }
+      expect(engine.stats.knownPromptEpochs).toBe(0);
+      expect(engine.stats.erased).toBe(0);
+    });
+
+    it('waits while earlier input is unacknowledged (typing ahead of a running command)', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      let { frame, prompt } = runFirstCommand(engine);
+      engine.onUserInput(encoder.encode('\r'), prompt, frame++, 800); // Enter at the prompt, not yet acknowledged
+      type(engine, prompt, 'p', frame, 810);
+      expect(engine.stats.knownPromptEpochs).toBe(0);
+      expect(rowText(engine.apply(prompt, 810), 2)).toBe('$');
+    });
+
+    it('does not apply where text follows the cursor (an editor line, a box border)', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      const { frame } = runFirstCommand(engine);
+      const editorLine = screen(['$ ls', 'a.txt', '$ rest of a line'], { x: 2, y: 2 });
+      engine.onServerScreen(editorLine, frame - 1, 900);
+      type(engine, editorLine, 'x', frame, 1000);
+      expect(engine.stats.knownPromptEpochs).toBe(0);
+      expect(rowText(engine.apply(editorLine, 1000), 2)).toBe('$ rest of a line');
+    });
+
+    it('erases a guess at a known prompt that turns out wrong, within the round trip', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      const { frame, prompt } = runFirstCommand(engine);
+      type(engine, prompt, 'q', frame, 800);
+      expect(rowText(engine.apply(prompt, 800), 2)).toBe('$ q');
+      // The program did not echo this time: the key is acknowledged with the screen unchanged.
+      engine.onServerScreen(prompt, frame, 1100);
+      expect(engine.stats.erased).toBe(1);
+      expect(engine.apply(prompt, 1100)).toBe(prompt);
+    });
+  });
+
   it('erases a wrong guess that was shown and underlines for a while', () => {
     const engine = new PredictionEngine({ mode: 'always' });
     const fb = screen(['> '], { x: 2, y: 0 });

@@ -9,6 +9,14 @@
  * predictions has been confirmed by the server. So after Enter, typing at a password prompt or in vim's normal
  * mode is never displayed: nothing of that epoch is ever confirmed.
  *
+ * Known prompts: a new epoch normally waits one round trip for its first confirmation, so the first keys of every
+ * command after Enter appear late (on a 300 ms link, one or two keys per command). When the first printable key of
+ * a new epoch is typed with nothing pending (the screen reflects all earlier input), the engine notes the row to
+ * the left of the cursor; once that epoch is confirmed, that text is a known prompt: a place where this session has
+ * shown that typing echoes. A later new epoch that starts at a known prompt (same text left of the cursor, nothing
+ * to its right) is shown at once. A password prompt never echoed, so it is never known; text right of the cursor
+ * (an editor's line, a box border) rules the rule out, which keeps vim's normal mode out of it.
+ *
  * Where this goes past mosh: wide characters are predicted (with the server's own Unicode 11 widths), typing past
  * the last column wraps onto the next row as the terminal will instead of giving up, backspace at the start of a
  * soft-wrapped row goes back to the previous row, the thresholds compare the measured RTT itself (mosh compares
@@ -49,6 +57,9 @@ export const GLITCH_REPAIR_COUNT = 10;
 export const GLITCH_REPAIR_MIN_INTERVAL_MS = 150;
 /** Underline for this long (ms) after a shown guess turned out wrong. */
 export const WRONG_GUESS_FLAG_MS = 3000;
+/** Known prompts remembered (count, most recent first): enough for a few shells and directories in one session,
+ * few enough that the list cannot grow with what scrolls past. */
+export const KNOWN_PROMPTS_LIMIT = 16;
 /** A single input chunk longer than this (bytes) is a paste, not typing: predict nothing (mosh uses 100). */
 export const PASTE_THRESHOLD_BYTES = 100;
 
@@ -85,6 +96,8 @@ export interface PredictionStats {
   erased: number;
   /** Guesses that were wrong but never shown (tentative epochs). */
   discardedUnshown: number;
+  /** New epochs shown at once because they started at a known prompt. */
+  knownPromptEpochs: number;
 }
 
 export interface PredictionEngineInit {
@@ -98,7 +111,7 @@ type ParserState = 'ground' | 'escape' | 'csi' | 'ss3';
 export class PredictionEngine {
   readonly mode: PredictionMode;
   readonly overwrite: boolean;
-  readonly stats: PredictionStats = { predicted: 0, confirmed: 0, erased: 0, discardedUnshown: 0 };
+  readonly stats: PredictionStats = { predicted: 0, confirmed: 0, erased: 0, discardedUnshown: 0, knownPromptEpochs: 0 };
 
   private cells = new Map<number, CellPrediction>();
   private cursors: CursorPrediction[] = [];
@@ -114,6 +127,10 @@ export class PredictionEngine {
   private parser: ParserState = 'ground';
   private csiParams = '';
   private pendingUtf8: number[] = [];
+  /** Text left of the cursor where echoing was confirmed at the start of an epoch (most recent first). */
+  private knownPrompts: string[] = [];
+  /** The prompt the current tentative epoch started at, learned if the epoch is confirmed. */
+  private candidatePrompt: { epoch: number; text: string } | undefined;
 
   constructor(init: PredictionEngineInit = {}) {
     this.mode = init.mode ?? 'adaptive';
@@ -177,6 +194,7 @@ export class PredictionEngine {
         this.stats.confirmed++;
         this.trust++;
         if (prediction.epoch > this.confirmedEpoch) this.confirmedEpoch = prediction.epoch;
+        if (this.candidatePrompt?.epoch === prediction.epoch) this.learnPrompt(this.candidatePrompt.text);
         if (now - prediction.time < GLITCH_THRESHOLD_MS && this.glitchTrigger > 0 && now - this.lastRepairAt >= GLITCH_REPAIR_MIN_INTERVAL_MS) {
           this.glitchTrigger--;
           this.lastRepairAt = now;
@@ -431,6 +449,7 @@ export class PredictionEngine {
       col = 0;
     }
     this.stats.predicted++;
+    this.considerKnownPrompt(screen, row, col);
     const left = col > 0 ? this.displayedCell(screen, row, col - 1) : this.displayedCell(screen, row, col);
     const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~Attr.Underline };
     if (!this.overwrite) {
@@ -446,6 +465,29 @@ export class PredictionEngine {
     this.putCell(screen, row, col, { text, width, ...rendition }, false, false, frame, now);
     if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, frame, now);
     this.pushCursor(row, col + width, frame, now);
+  }
+
+  /**
+   * At the first printable key of a tentative epoch, with nothing pending: show the epoch at once if it starts at a
+   * known prompt, else remember where it started so that a confirmation can make it known.
+   */
+  private considerKnownPrompt(screen: Framebuffer, row: number, col: number): void {
+    if (!this.isTentative(this.predictionEpoch) || this.cells.size > 0 || this.cursors.length > 0) return;
+    if (this.candidatePrompt?.epoch === this.predictionEpoch) return;
+    const text = promptText(screen, row, col);
+    if (text === undefined) return;
+    if (this.knownPrompts.includes(text)) {
+      this.confirmedEpoch = this.predictionEpoch;
+      this.stats.knownPromptEpochs++;
+      this.learnPrompt(text);
+      return;
+    }
+    this.candidatePrompt = { epoch: this.predictionEpoch, text };
+  }
+
+  private learnPrompt(text: string): void {
+    this.knownPrompts = [text, ...this.knownPrompts.filter((known) => known !== text)].slice(0, KNOWN_PROMPTS_LIMIT);
+    this.candidatePrompt = undefined;
   }
 
   private putCell(screen: Framebuffer, row: number, col: number, replacement: Cell, noCredit: boolean, unknown: boolean, frame: number, now: number): void {
@@ -478,6 +520,25 @@ export class PredictionEngine {
 
 function key(row: number, col: number): number {
   return row * 65536 + col;
+}
+
+/**
+ * The row's text left of the cursor when it can be a prompt: something visible there and nothing from the cursor to
+ * the end of the row. Undefined otherwise.
+ */
+function promptText(screen: Framebuffer, row: number, col: number): string | undefined {
+  const cells = screen.lines[row]?.cells;
+  if (cells === undefined || col <= 0 || col >= cells.length) return undefined;
+  for (let x = col; x < cells.length; x++) if (!isBlank(cells[x]!)) return undefined;
+  let text = '';
+  let visible = false;
+  for (let x = 0; x < col; x++) {
+    const cell = cells[x]!;
+    if (cell.width === 0) continue;
+    text += cell.text === '' ? ' ' : cell.text;
+    if (!isBlank(cell)) visible = true;
+  }
+  return visible ? text : undefined;
 }
 
 function isBlank(cell: Cell): boolean {
