@@ -9,6 +9,7 @@ const status = (fields: Partial<SessionStatus>): SessionStatus => ({
   connected: true,
   lastContactAgoMs: 0,
   srttMs: undefined,
+  estimatedRttMs: undefined,
   localPort: undefined,
   ...fields,
 });

@@ -47,7 +47,7 @@ describe('session environment', () => {
   });
 
   it('refuses with one actionable line when no UTF-8 locale is available', () => {
-    const attempts = [
+    const attempts: Array<{ env: Record<string, string>; locale?: Record<string, string> }> = [
       { env: { LANG: 'C' } },
       { env: { LC_ALL: 'en_US.ISO-8859-1' }, locale: { LANG: 'C' } },
       // Named UTF-8 but not installed: the shell would silently run in the C locale.
