@@ -11,3 +11,4 @@ export type { NewSessionRequest, NewSessionResult, SessionInfo, DaemonStatus, En
 export { ServerError, UsageError } from './errors.js';
 export { resolveRuntimeDir, controlSocketPath } from './runtime-dir.js';
 export * from './pty-host.js';
+export { DAEMON_NODE_OPTIONS } from './server-main.js';

@@ -50,6 +50,16 @@ const DAEMON_POLL_MS = 25;
 /** Deadline for one control request (ms). `new` spawns a pty, which can take a while on a loaded machine. */
 const CONTROL_TIMEOUT_MS = 15_000;
 
+/**
+ * Node options the daemon is started with (by `new`, and by anything else that starts one: the benchmarks, a service
+ * unit). `--max-semi-space-size=2` (MiB per semi-space) caps V8's young generation, which otherwise grows to 16 MiB per
+ * semi-space while output floods through the headless mirror: the flood's garbage is short-lived (the live heap stays
+ * near 10 MiB), so the extra space only raised peak RSS by about 20 MiB (94 -> 73 MiB VmHWM for `seq 1 3000000`)
+ * and bought about 4 % of CPU time on that flood (1.10 -> 1.15 s). 1 MiB saved 3 MiB more for 8 % more CPU; not
+ * worth it. Measured figures: docs/benchmarks.md, daemon-cost.
+ */
+export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+
 export interface NewCommandOptions {
   command: string[];
   name?: string;
@@ -216,7 +226,7 @@ export async function startDaemonProcess(runtimeDir: string): Promise<void> {
   const logFd = openSync(logPath, 'a', 0o600);
   try {
     // The bin, not this module: importing the module alone does not run main().
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url)), 'daemon'], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url)), 'daemon'], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
@@ -258,6 +268,12 @@ async function commandDaemon(): Promise<number> {
       return 0;
     }
     throw error;
+  }
+  // Started by hand (a service unit, `node tsmosh-server.js daemon`) the options may be missing: say what it costs.
+  const nodeOptions = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  const missing = DAEMON_NODE_OPTIONS.filter((option) => !nodeOptions.includes(option));
+  if (missing.length > 0) {
+    log(`node runs without ${missing.join(' ')}: peak memory under output floods will be about 20 MiB higher; start the daemon as \`node ${missing.join(' ')} tsmosh-server.js daemon\` (as \`new\` does)`);
   }
   await running.closed;
   // Sessions are gone; exit now rather than wait for stray handles (a pty's final read) to drain.
