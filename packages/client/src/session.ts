@@ -24,9 +24,11 @@ import { ClientUdpEndpoint } from './udp-endpoint.js';
 
 /**
  * Client-side collection interval (ms): how long the transport waits after a keystroke for more before sending.
- * Keystrokes are tiny and latency is what users feel, so the client waits ~1 ms (the server batches pty output for 8).
+ * None: a keystroke (or a paste) arrives from the terminal whole, in one read, so waiting collects nothing and
+ * costs a timer turn (mosh's 1 ms became 1.5-2 ms per key here). Frame pacing still coalesces keys typed faster than
+ * the link's frame interval; the server batches pty output for 8 ms.
  */
-export const CLIENT_COLLECTION_INTERVAL_MS = 1;
+export const CLIENT_COLLECTION_INTERVAL_MS = 0;
 /** Give up when nothing at all came back from the server within this long of starting (ms); mosh waits 15 s. */
 export const DEFAULT_FIRST_CONTACT_TIMEOUT_MS = 10_000;
 /** The server counts as silent (status line shown) after this long without a datagram (ms); mosh uses 6.5 s. */

@@ -140,6 +140,29 @@ describe('Transport sender', () => {
     expect(interval).toBeGreaterThan(6);
   });
 
+  it('a change that answers the peer’s input is sent without waiting for the pacing, once; later output is paced again', () => {
+    const { transport, tick } = facingProbe({ collectionIntervalMs: 8 }, 100);
+    tick(0); // hello
+    const interval = transport.sendIntervalMs;
+    expect(interval).toBe(50);
+    // A flood frame goes out at 1000; a keystroke's answer settles at 1010, well inside the pacing interval.
+    transport.setLocal(transport.local.append(text('flood')), 992);
+    expect(tick(1000)).toHaveLength(1);
+    transport.setLocal(transport.local.append(text('prompt')), 1010, { complete: true, answersInput: true });
+    expect(transport.nextWakeup(1010)).toBe(1010);
+    const [answer] = tick(1010);
+    expect(answer).toBeDefined();
+    // Without `complete` the collection interval still applies, but not the pacing.
+    transport.setLocal(transport.local.append(text('x')), 1012, { answersInput: true });
+    expect(transport.nextWakeup(1012)).toBe(1020);
+    expect(tick(1020)).toHaveLength(1);
+    // The exemption is spent with the frame that carried it: the next change waits for the interval again.
+    transport.setLocal(transport.local.append(text('more')), 1021);
+    expect(transport.nextWakeup(1021)).toBe(1020 + interval);
+    expect(tick(1069)).toEqual([]);
+    expect(tick(1070)).toHaveLength(1);
+  });
+
   it('mosh timing: cold start (250 ms frames, 1 s RTO) and heartbeats hold frames back', () => {
     const mosh = facingProbe(MOSH_TIMING, 100);
     expect(mosh.transport.sendIntervalMs).toBe(250);

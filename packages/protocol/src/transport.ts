@@ -151,6 +151,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private readonly sent: Array<SentState<L>>;
   /** When the oldest change not yet sent was made (the collection interval runs from here). */
   private firstUnsentChangeAt: number | undefined;
+  /** The unsent change answers the peer's input (`setLocal(…, { answersInput })`): frame pacing does not hold it. */
+  private unpacedChange = false;
   private lastSentAt: number | undefined;
   private lastDataSentAt: number | undefined;
   /** Consecutive resends of the newest sent state: the resend timer backs off with it. */
@@ -199,17 +201,25 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
 
   /**
    * `complete`: the caller knows the burst of changes is over (the server, once a keystroke's echo has settled), so
-   * the rest of the collection interval is skipped; frame pacing still applies.
+   * the rest of the collection interval is skipped.
+   * `answersInput`: the change is the peer's own input answered (a keystroke's echo or the command output it asked
+   * for), so it is not held for frame pacing either. Pacing exists to coalesce output nobody is waiting for (a flood,
+   * a clock); a person types a few keys a second, so frames sent this way are bounded by their typing, and an answer
+   * that lands just after a flood frame (Ctrl-C, Enter) no longer waits out up to a whole interval. Cleared once sent.
    */
-  setLocal(state: L, now: number, options?: { readonly complete?: boolean }): void {
+  setLocal(state: L, now: number, options?: { readonly complete?: boolean; readonly answersInput?: boolean }): void {
     this.current = state;
     if (state.equals(this.back.state)) {
       this.firstUnsentChangeAt = undefined;
-    } else if (options?.complete === true) {
+      this.unpacedChange = false;
+      return;
+    }
+    if (options?.complete === true) {
       this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? now, now - this.timing.collectionIntervalMs);
     } else {
       this.firstUnsentChangeAt ??= now;
     }
+    if (options?.answersInput === true) this.unpacedChange = true;
   }
 
   /** The newest remote state held. */
@@ -500,7 +510,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (hasNewData) {
       const collected = (this.firstUnsentChangeAt ?? now - t.collectionIntervalMs) + t.collectionIntervalMs;
       const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
-      data = Math.max(collected, paceFrom === undefined ? collected : paceFrom + interval);
+      data = this.unpacedChange || paceFrom === undefined ? collected : Math.max(collected, paceFrom + interval);
     } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined && this.peerActive(now)) {
       if (t.resendPolicy === 'ack-timer') {
         resend = (this.lastDataSentAt ?? back.sentAt) + this.resendDelayMs;
@@ -619,6 +629,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.stats.dataFrames++;
         this.resendCount = 0;
         this.firstUnsentChangeAt = undefined;
+        this.unpacedChange = false;
       } else {
         this.stats.ackFrames++;
       }

@@ -50,6 +50,19 @@ export const ECHO_SETTLE_MS = 4;
  * the whole mirror, and the transport sends at most one frame per 20 ms anyway. 8 ms is mosh's collection interval.
  */
 export const SNAPSHOT_MIN_INTERVAL_MS = 8;
+/**
+ * Output that settles within this long (ms) of a keystroke reaching the pty counts as that keystroke's answer (the
+ * command Enter ran and the prompt after it, the prompt Ctrl-C brought back after a flood): each such settled burst is
+ * sent at once instead of waiting for the frame pacing (≈ SRTT/2, 50 ms at 100 ms RTT), so an echo sent on its own a
+ * few ms before the command's output does not make that output wait out an interval. mosh's ECHO_TIMEOUT (50 ms): an
+ * answer slower than that is output like any other.
+ */
+export const RESPONSE_WINDOW_MS = ECHO_TIMEOUT_MS;
+/**
+ * At most this many frames per keystroke skip the pacing: echo, output, prompt. A program that keeps writing in short
+ * bursts after a key (a progress line) is paced again after that, as output nobody is waiting for.
+ */
+export const MAX_RESPONSE_FRAMES = 3;
 export const DEFAULT_TERM = 'xterm-256color';
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -122,6 +135,11 @@ interface ClientLink {
   processedInput: InputStream;
   /** Input written to the pty and not yet echo-acknowledged: the input position reached and when it was written. */
   pendingEchoes: Array<{ readonly position: number; readonly writtenAt: number }>;
+  /**
+   * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
+   * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
+   */
+  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number } | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
 }
@@ -321,7 +339,7 @@ export class Session {
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
       timing: { probeAfterSilenceMs: 0 },
     });
-    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), pendingEchoes: [], createdAt: this.clock() };
+    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), pendingEchoes: [], response: undefined, createdAt: this.clock() };
     this.links.set(link.id, link);
     return link;
   }
@@ -420,6 +438,7 @@ export class Session {
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
+        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity };
       } else if (isValidSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
         this.screenDirty = true;
@@ -446,14 +465,34 @@ export class Session {
       acknowledged = pending.position;
       link.pendingEchoes.shift();
     }
-    if (acknowledged === undefined) return;
+    const response = link.response;
+    const answerSettled = this.responseSettleAt() <= now;
+    if (acknowledged === undefined && !answerSettled) return;
     // The ack promises the screen shows everything the program wrote so far: never pair it with a throttled,
-    // older snapshot.
+    // older snapshot. The same goes for an answer sent unpaced.
     if (this.screenDirty) this.takeSnapshot(now, true);
+    if (answerSettled && response !== undefined) {
+      response.frames++;
+      response.answeredOutputAt = this.lastOutputAt;
+    }
     const transport = link.transport;
-    // The echo is complete (its output went quiet, or none came): send it now instead of after the rest of the
-    // collection interval, which is for bursts still being written.
-    transport.setLocal(transport.local.withEchoAck(acknowledged), now, { complete: true });
+    const state = acknowledged === undefined ? transport.local : transport.local.withEchoAck(acknowledged);
+    // The echo or answer is complete (its output went quiet, or none came): send it now instead of after the rest of
+    // the collection interval (for bursts still being written) or the frame pacing (for output nobody waits for).
+    transport.setLocal(state, now, { complete: true, answersInput: true });
+  }
+
+  /**
+   * When output that answers the newest keystrokes will have settled (ECHO_SETTLE_MS of quiet), so that it is sent
+   * unpaced; Infinity when there is no such output (none since the last answer, the window passed, or the frames
+   * allowed per keystroke are spent).
+   */
+  private responseSettleAt(): number {
+    const response = this.current.response;
+    if (response === undefined || response.frames >= MAX_RESPONSE_FRAMES) return Infinity;
+    if (this.lastOutputAt <= Math.max(response.writtenAt, response.answeredOutputAt)) return Infinity;
+    const settledAt = this.lastOutputAt + ECHO_SETTLE_MS;
+    return settledAt < response.writtenAt + RESPONSE_WINDOW_MS ? settledAt : Infinity;
   }
 
   private takeSnapshot(now: number, evenIfThrottled = false): void {
@@ -514,6 +553,7 @@ export class Session {
       due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
       if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + ECHO_SETTLE_MS);
     }
+    due = Math.min(due, this.responseSettleAt());
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
