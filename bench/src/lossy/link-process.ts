@@ -82,14 +82,22 @@ function runTun(config: LinkProcessConfig): { traffic(): LinkTraffic; setBlackou
         const packet = Buffer.from(buffer.subarray(0, length));
         const now = performance.now() - startedAt;
         for (const at of link[direction].submit(packet.length, now)) {
-          setTimeout(() => {
+          const deliver = (): void => {
             if (closed) return;
+            // Node may fire a timer up to a millisecond early (it counts whole ms): the model's delay is a floor, as
+            // in the UDP proxy, so an echo can never come back sooner than the round-trip delay.
+            const early = at - (performance.now() - startedAt);
+            if (early > 0) {
+              setTimeout(deliver, early);
+              return;
+            }
             try {
               writeSync(toFd, packet);
             } catch {
               // The device went away (the run is ending) or its queue is full: the packet is lost, as on a wire.
             }
-          }, Math.max(0, at - (performance.now() - startedAt)));
+          };
+          setTimeout(deliver, Math.max(0, at - (performance.now() - startedAt)));
         }
         next();
       });

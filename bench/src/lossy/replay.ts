@@ -59,6 +59,8 @@ export interface ReplayOptions {
   readonly waitTimeoutMs: number;
   /** Called with the elapsed time since the first key before each key is typed (for scheduled blackouts). */
   readonly beforeKey?: (index: number) => void;
+  /** Called with every screen that differs from the one before it (as sameScreen compares), until the last key is shown. */
+  readonly onScreen?: (screen: ScreenSnapshot, at: number) => void;
 }
 
 export async function replay(program: ScreenProgram, trace: Trace, reference: Reference, options: ReplayOptions): Promise<KeyTiming[]> {
@@ -69,6 +71,15 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
   let lastSeen = program.snapshot();
   const waiters = new Map<number, () => void>();
 
+  let lastReported = lastSeen;
+  const stopReporting = options.onScreen === undefined
+    ? () => undefined
+    : program.onChange((at) => {
+        const screen = program.snapshot();
+        if (sameScreen(screen, lastReported, trace.ignoreRows)) return;
+        lastReported = screen;
+        options.onScreen!(screen, at);
+      });
   const stop = program.onChange((at) => {
     if (credited >= sentAt.length - 1) return;
     const screen = program.snapshot();
@@ -122,6 +133,7 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
   }
   await waitShown(sentAt.length - 1, options.waitTimeoutMs);
   stop();
+  stopReporting();
   return sentAt.map((at, index) => ({
     index,
     kind: events[index]!.kind,

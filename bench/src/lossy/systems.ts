@@ -41,7 +41,35 @@ export interface Session {
   readonly clientStartedAt: number;
   /** The server-side processes whose CPU and memory count (not the program in the session). */
   serverPids(): number[];
+  /** tsmosh only: its prediction engine's counters now, read through TSMOSH_CLIENT_STATS_FILE; undefined if none came. */
+  predictionStats?(): Promise<PredictionCounters | undefined>;
   stop(): Promise<void>;
+}
+
+/** tsmosh's PredictionStats (@tsmosh/terminal), as tsmosh-client writes them to TSMOSH_CLIENT_STATS_FILE. */
+export interface PredictionCounters {
+  readonly predicted: number;
+  readonly confirmed: number;
+  readonly erased: number;
+  readonly discardedUnshown: number;
+}
+
+/** Bound on the client answering SIGUSR2 with its stats file (ms): a busy machine may take a while; a client that never does is reported. */
+const STATS_FILE_TIMEOUT_MS = 5000;
+
+/** Asks a running tsmosh-client for its counters: SIGUSR2, then the file it renames into place. */
+async function readClientStats(pid: number, path: string): Promise<PredictionCounters | undefined> {
+  rmSync(path, { force: true });
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return undefined; // the client is gone
+  }
+  for (const deadline = performance.now() + STATS_FILE_TIMEOUT_MS; performance.now() < deadline; ) {
+    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { prediction: PredictionCounters }).prediction;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
 }
 
 /** Bound on a server start (ms): `new` spawns a pty; a loaded machine may take seconds. */
@@ -66,12 +94,14 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: SERVER_START_TIMEOUT_MS })).stdout) as { pid: number };
   const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
   const clientStartedAt = performance.now();
-  const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]! } });
+  const statsFile = join(runtimeDir, 'client-stats.json');
+  const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
   return {
     client,
     link,
     clientStartedAt,
     serverPids: () => [status.pid],
+    predictionStats: () => readClientStats(client.pid, statsFile),
     async stop() {
       client.kill();
       killQuietly(status.pid);

@@ -15,7 +15,8 @@ import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
 import { recordReference, replay, type KeyTiming, type Reference } from '../lossy/replay.js';
 import { ScreenProgram, sameScreen } from '../lossy/screen.js';
 import { cdfChart } from '../lossy/svg.js';
-import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
+import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
+import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, type Trace } from '../lossy/trace.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
@@ -68,7 +69,29 @@ export interface TraceRun {
   readonly cpuMs: number;
   readonly wallMs: number;
   readonly blackoutEndAt?: number;
+  /** Wrong guesses on display while typing, read off the screen (wrong-guesses.ts); absent in runs older than it. */
+  readonly wrongGuesses?: WrongGuessSummary;
+  /** tsmosh only: its prediction engine's counters over this trace (TSMOSH_CLIENT_STATS_FILE, before and after). */
+  readonly engine?: PredictionCounters;
 }
+
+/** What the results keep of a WrongGuessReport: the figures, and each episode with its first wrong screen. */
+export interface WrongGuessSummary {
+  readonly judgedKeys: number;
+  readonly unjudgedRuns: number;
+  readonly shownBeforeEcho: number;
+  readonly wrongKeys: number;
+  readonly guessedKeys: number;
+  /** null where the share is not defined (JSON has no NaN). */
+  readonly erasedShare: number | null;
+  /** Wrong-screen episodes, and how many of them had the right text with the cursor elsewhere. */
+  readonly episodeCount: number;
+  readonly cursorOnlyEpisodes: number;
+  readonly episodes: ReadonlyArray<{ readonly atMs: number; readonly durationMs: number | null; readonly keys: readonly number[]; readonly cursorOnly: boolean; readonly screen: readonly string[] }>;
+}
+
+/** Episodes kept with their screen in the results (count): enough to diagnose, small enough for the JSON. */
+const EPISODES_KEPT = 20;
 
 export interface RunResult {
   readonly link: string;
@@ -127,11 +150,14 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
   await sleep(300);
   const traffic0 = await session.link.traffic();
   const cpu0 = tracker.sample().cpuMs;
+  const engineBefore = await session.predictionStats?.();
   const startedAt = performance.now();
   let blackoutEndAt: number | undefined;
   let blackoutOver: Promise<void> = Promise.resolve();
+  const changes: ScreenChange[] = [];
   const keys = await replay(session.client, trace, reference, {
     waitTimeoutMs: WAIT_TIMEOUT_MS + (link.blackout?.durationMs ?? 0),
+    onScreen: (screen, at) => changes.push({ at, screen }),
     beforeKey: (index) => {
       if (link.blackout === undefined || index !== link.blackout.atKey) return;
       session.link.setBlackout(true);
@@ -144,7 +170,50 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
   // A trace shorter than the outage must not leave the link dark for what follows.
   await blackoutOver;
   const traffic = diffTraffic(traffic0, await session.link.traffic());
-  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}) };
+  const engineAfter = await session.predictionStats?.();
+  const engine = engineBefore === undefined || engineAfter === undefined ? undefined : counterDelta(engineBefore, engineAfter);
+  const wrongGuesses = summarizeWrongGuesses(trace, reference, keys, changes, link.rttMs, startedAt);
+  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}), wrongGuesses, ...(engine !== undefined ? { engine } : {}) };
+}
+
+function counterDelta(a: PredictionCounters, b: PredictionCounters): PredictionCounters {
+  return { predicted: b.predicted - a.predicted, confirmed: b.confirmed - a.confirmed, erased: b.erased - a.erased, discardedUnshown: b.discardedUnshown - a.discardedUnshown };
+}
+
+function summarizeWrongGuesses(trace: Trace, reference: Reference, keys: readonly KeyTiming[], changes: readonly ScreenChange[], rttMs: number, startedAt: number): WrongGuessSummary {
+  const report = detectWrongGuesses({
+    kinds: trace.events.map((e) => e.kind),
+    initial: reference.initial,
+    afterKey: reference.afterKey,
+    invisible: reference.invisible,
+    ignoreRows: trace.ignoreRows,
+    sentAt: keys.map((k) => k.sentAt),
+    shownAt: keys.map((k) => (k.latencyMs === undefined ? undefined : k.sentAt + k.latencyMs)),
+    changes,
+    rttMs,
+  });
+  const trimmed = (rows: readonly string[]): string[] => {
+    const out = [...rows];
+    while (out.length > 0 && out[out.length - 1] === '') out.pop();
+    return out;
+  };
+  return {
+    judgedKeys: report.judgedKeys,
+    unjudgedRuns: report.unjudgedRuns,
+    shownBeforeEcho: report.shownBeforeEcho,
+    wrongKeys: report.wrongKeys,
+    guessedKeys: report.guessedKeys,
+    erasedShare: Number.isFinite(report.erasedShare) ? report.erasedShare : null,
+    episodeCount: report.episodes.length,
+    cursorOnlyEpisodes: report.episodes.filter((e) => e.cursorOnly).length,
+    episodes: report.episodes.slice(0, EPISODES_KEPT).map((e) => ({
+      atMs: Math.round(e.startAt - startedAt),
+      durationMs: e.endAt === undefined ? null : Math.round(e.endAt - e.startAt),
+      keys: e.keys,
+      cursorOnly: e.cursorOnly,
+      screen: trimmed(e.screen.rows),
+    })),
+  };
 }
 
 async function runShellSession(system: SystemName, context: SystemContext, trace: Trace, reference: Reference, link: LinkCase, idleMs: number, log: (m: string) => void): Promise<RunResult> {
@@ -256,7 +325,10 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
       }
     }
     tables.push({ caption: `Typing keys (printable and backspace) → on screen, ${trace} trace`, columns: ['link', 'system', 'keys', 'median', 'mean', 'p95', '< 5 ms', 'p95 ÷ mosh', ''], rows });
+    const erased = wrongGuessTable(links, trace, find);
+    if (erased !== undefined) tables.push(erased);
   }
+  notes.push(...wrongGuessNotes(links, traces, find));
 
   for (const trace of traces) {
     const rows: string[][] = [];
@@ -389,6 +461,66 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
   }
   for (const r of results.filter((x) => x.error !== undefined)) notes.push(`${r.system} on ${r.link} failed: ${r.error!.split('\n')[0]}`);
   return { tables, notes };
+}
+
+/** A share as a percentage with one decimal: one wrong key in a few hundred must not read as 0 %. */
+const pct1 = (share: number | null | undefined): string => (share === null || share === undefined || !Number.isFinite(share) ? 'n/a' : `${(share * 100).toFixed(1)} %`);
+const traceRunOf = (result: RunResult | undefined, trace: string): TraceRun | undefined => result?.traces.find((t) => t.trace === trace);
+const engineText = (e: PredictionCounters | undefined): string => (e === undefined ? '' : `${e.predicted} predicted, ${e.confirmed} confirmed, ${e.erased} erased, ${e.discardedUnshown} dropped unshown`);
+
+/** Erased predictions beside the typing latencies: one row per link and system that ran this trace with the detector. */
+function wrongGuessTable(links: readonly LinkCase[], trace: string, find: (link: string, system: SystemName) => RunResult | undefined): Table | undefined {
+  const rows: string[][] = [];
+  for (const link of links) {
+    for (const system of SYSTEMS) {
+      const run = traceRunOf(find(link.name, system), trace);
+      if (run === undefined || run.keys.length === 0) continue;
+      const w = run.wrongGuesses;
+      if (w === undefined) {
+        rows.push([link.label, system, 'n/a (run older than the detector)', '', '', '', '', '']);
+        continue;
+      }
+      const episodes = `${w.episodeCount}${w.cursorOnlyEpisodes > 0 ? ` (${w.cursorOnlyEpisodes} cursor only)` : ''}`;
+      const share = system === 'ssh' ? 'n/a (no prediction)' : link.rttMs === 0 ? 'n/a (no delay)' : `${pct1(w.erasedShare)} (${w.wrongKeys} of ${w.guessedKeys})`;
+      rows.push([link.label, system, `${w.judgedKeys}${w.unjudgedRuns > 0 ? ` (${w.unjudgedRuns} runs unjudged)` : ''}`, link.rttMs === 0 ? 'n/a' : String(w.shownBeforeEcho), episodes, String(w.wrongKeys), share, engineText(run.engine)]);
+    }
+  }
+  if (rows.length === 0 || rows.every((row) => row[2]!.startsWith('n/a'))) return undefined;
+  return {
+    caption: `Predictions that had to be erased, ${trace} trace: typing keys judged; shown before echo (on screen sooner than the link's round-trip delay, so drawn by the client); wrong screens (shown while typing, equal to no reference screen of the run so far: a guess on display that the echo contradicts); keys involved (typed and not yet rightly on screen while one was up); erased share = keys involved ÷ keys guessed on screen (either kind). ssh predicts nothing: its row is the control for the rule. tsmosh's own engine counts over the same keys in the last column`,
+    columns: ['link', 'system', 'typing keys', 'shown before echo', 'wrong screens', 'keys involved', 'erased share', 'tsmosh engine'],
+    rows,
+  };
+}
+
+function wrongGuessNotes(links: readonly LinkCase[], traces: readonly string[], find: (link: string, system: SystemName) => RunResult | undefined): string[] {
+  const notes: string[] = [];
+  const shareText = (run: TraceRun | undefined): string | undefined =>
+    run?.wrongGuesses === undefined ? undefined : `${pct1(run.wrongGuesses.erasedShare)} (${run.wrongGuesses.wrongKeys} of ${run.wrongGuesses.guessedKeys} keys guessed on screen, ${run.wrongGuesses.episodeCount} wrong screens)`;
+  for (const link of links.filter((l) => l.rttMs > 0)) {
+    const parts: string[] = [];
+    for (const trace of traces) {
+      const t = shareText(traceRunOf(find(link.name, 'tsmosh'), trace));
+      const m = shareText(traceRunOf(find(link.name, 'mosh'), trace));
+      if (t === undefined && m === undefined) continue;
+      parts.push(`${trace} trace: tsmosh ${t ?? 'n/a'}, mosh ${m ?? 'n/a'}`);
+    }
+    if (parts.length > 0) notes.push(`Goal "the share of predictions that had to be erased, beside mosh's on the same link and trace in the same run" on ${link.label} (reported; the issue sets no bound): ${parts.join('; ')}.`);
+  }
+  for (const link of links) {
+    for (const trace of traces) {
+      const ssh = traceRunOf(find(link.name, 'ssh'), trace)?.wrongGuesses;
+      if (ssh !== undefined && ssh.episodeCount > 0) {
+        notes.push(`The erased-prediction rule flagged ${ssh.episodeCount} wrong screen(s) for ssh, which predicts nothing, on ${link.label}, ${trace} trace: screens the program itself showed but no reference run did; read the tsmosh and mosh counts there with that margin (the first one's last row with text: "${ssh.episodes[0]?.screen.slice(1).filter((row) => row !== '').at(-1) ?? ''}").`);
+      }
+      const tsmosh = traceRunOf(find(link.name, 'tsmosh'), trace);
+      const w = tsmosh?.wrongGuesses;
+      if (w !== undefined && tsmosh?.engine !== undefined && tsmosh.engine.erased !== w.episodeCount) {
+        notes.push(`tsmosh on ${link.label}, ${trace} trace: its prediction engine counted ${tsmosh.engine.erased} erased guess(es) where the screen showed ${w.episodeCount} wrong screen(s) (${engineText(tsmosh.engine)}). The engine counts a guess judged wrong in a displayed epoch, which may never have been visible (a cell guessed to hold what it already held) or may have been cleared in the same frame; the screen counts what the user could see.`);
+      }
+    }
+  }
+  return notes;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
