@@ -2,13 +2,17 @@
  * What hosting sessions costs the host (issue 8): the real `tsmosh-server daemon` process, real ptys, real clients
  * (`connect()` from @tsmosh/client, in this process) over loopback UDP. Measured from /proc (Linux): the daemon's
  * resident memory with 1 and with 20 idle sessions (each with its client attached), its CPU time while all 20 sit
- * idle (it should sleep between heartbeats, not poll), and its CPU time to push `seq 1 300000` to one client.
+ * idle (it should sleep between heartbeats, not poll), its CPU time to push `seq 1 300000` to one client, and its peak
+ * resident memory (VmHWM) by the end of that flood, the figure the lossy-link benchmark compares with mosh-server's.
+ * The daemon runs with the node options `tsmosh-server new` gives it (DAEMON_NODE_OPTIONS); to measure it with
+ * others, set TSMOSH_BENCH_DAEMON_NODE_OPTIONS (space-separated; empty for node's defaults).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -56,10 +60,24 @@ function cpuMs(pid: number, ticksPerSecond: number): number {
   return ((utime + stime) * 1000) / ticksPerSecond;
 }
 
-/** Resident set size (MiB), from /proc/<pid>/status. */
-function rssMiB(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
+/**
+ * Memory figures (MiB) from /proc/<pid>/status: resident (VmRSS), its anonymous part (RssAnon: the heap and other
+ * private memory; the rest is mostly the node binary's pages, shared with every process running the same binary),
+ * and the peak resident size since start (VmHWM).
+ */
+function memoryMiB(pid: number): { rss: number; anonymous: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return match ? Number(match[1]) / 1024 : NaN;
+  };
+  return { rss: field('VmRSS'), anonymous: field('RssAnon'), peak: field('VmHWM') };
+}
+
+/** The daemon's node options: DAEMON_NODE_OPTIONS unless TSMOSH_BENCH_DAEMON_NODE_OPTIONS says otherwise. */
+function daemonNodeOptions(): string[] {
+  const override = process.env['TSMOSH_BENCH_DAEMON_NODE_OPTIONS'];
+  return override === undefined ? [...DAEMON_NODE_OPTIONS] : override.split(/\s+/).filter((option) => option !== '');
 }
 
 function screenText(client: ClientHandle): string {
@@ -106,7 +124,9 @@ export const daemonCost: Scenario = {
       return client;
     };
     try {
-      daemon = spawn(process.execPath, [SERVER_BIN, 'daemon'], { env, stdio: 'ignore' });
+      const nodeOptions = daemonNodeOptions();
+      context.log(`daemon node options: ${nodeOptions.join(' ') || '(none)'}`);
+      daemon = spawn(process.execPath, [...nodeOptions, SERVER_BIN, 'daemon'], { env, stdio: 'ignore' });
       const pid = daemon.pid!;
       for (let tries = 0; ; tries++) {
         try {
@@ -117,18 +137,18 @@ export const daemonCost: Scenario = {
           await sleep(25);
         }
       }
-      const baseRss = rssMiB(pid);
+      const base = memoryMiB(pid);
       const idleCommand = ['sh', '-c', 'echo idle-ready; exec cat'];
       context.log('one idle session');
       await attachClient(newSession('idle-0', idleCommand), (text) => text.includes('idle-ready'), 'session 0');
       await sleep(SETTLE_MS);
-      const oneRss = rssMiB(pid);
+      const one = memoryMiB(pid);
       context.log(`${MANY_SESSIONS} idle sessions`);
       for (let index = 1; index < MANY_SESSIONS; index++) {
         await attachClient(newSession(`idle-${index}`, idleCommand), (text) => text.includes('idle-ready'), `session ${index}`);
       }
       await sleep(SETTLE_MS);
-      const manyRss = rssMiB(pid);
+      const many = memoryMiB(pid);
 
       const idleMs = IDLE_SAMPLE_MS[context.mode];
       context.log(`idle CPU over ${idleMs / 1000} s`);
@@ -150,8 +170,9 @@ export const daemonCost: Scenario = {
         floods.push({ cpuMs: cpuMs(pid, ticks) - cpuBefore, wallMs: performance.now() - started });
         server(['kill', `flood-${run}`]);
       }
+      const peakRss = memoryMiB(pid).peak;
 
-      const perSession = (manyRss - oneRss) / (MANY_SESSIONS - 1);
+      const perSession = (many.rss - one.rss) / (MANY_SESSIONS - 1);
       const idleCpuPercent = (idleCpuMs / idleMs) * 100;
       const floodCpu = floods.map((flood) => flood.cpuMs).sort((a, b) => a - b)[Math.floor(floods.length / 2)]!;
       const floodWall = floods.map((flood) => flood.wallMs).sort((a, b) => a - b)[Math.floor(floods.length / 2)]!;
@@ -160,16 +181,18 @@ export const daemonCost: Scenario = {
           `Each idle session (a pty, its headless mirror, its transport, an attached client) adds about ${perSession.toFixed(1)} MiB to the daemon's resident memory.`,
           `With ${MANY_SESSIONS} idle sessions attached, the daemon used ${idleCpuMs.toFixed(0)} ms of CPU in ${idleMs / 1000} s (${idleCpuPercent.toFixed(2)} %): heartbeats every 3 s per session, no polling.`,
           `Pushing \`seq 1 ${FLOOD_LINES}\` through to a client cost the daemon ${floodCpu.toFixed(0)} ms of CPU over ${(floodWall / 1000).toFixed(1)} s of wall time (median of ${floods.length}): parsing the output in the headless mirror, snapshots and diffs; intermediate screens are skipped, not sent.`,
+          `Peak resident memory (VmHWM) by the end of the flood${floods.length > 1 ? 's' : ''}: ${peakRss.toFixed(1)} MiB, with the ${MANY_SESSIONS} idle sessions still open. Daemon node options: ${nodeOptions.join(' ') || '(none)'}.`,
           'Linux only (reads /proc). CPU is utime + stime of the daemon process alone: the client runs in the benchmark process.',
         ],
         tables: [
           {
-            caption: 'Daemon resident memory (VmRSS)',
-            columns: ['sessions (idle, client attached)', 'RSS (MiB)', 'per session (MiB)'],
+            caption: 'Daemon resident memory (VmRSS; anonymous = RssAnon, the part not shared with other node processes)',
+            columns: ['sessions (idle, client attached)', 'RSS (MiB)', 'anonymous (MiB)', 'per session (MiB)'],
             rows: [
-              ['0 (just started)', baseRss.toFixed(1), '—'],
-              ['1', oneRss.toFixed(1), '—'],
-              [String(MANY_SESSIONS), manyRss.toFixed(1), perSession.toFixed(1)],
+              ['0 (just started)', base.rss.toFixed(1), base.anonymous.toFixed(1), '—'],
+              ['1', one.rss.toFixed(1), one.anonymous.toFixed(1), '—'],
+              [String(MANY_SESSIONS), many.rss.toFixed(1), many.anonymous.toFixed(1), perSession.toFixed(1)],
+              [`${MANY_SESSIONS}, peak by the end of \`seq 1 ${FLOOD_LINES}\` (VmHWM)`, peakRss.toFixed(1), '—', '—'],
             ],
           },
           {
@@ -181,7 +204,7 @@ export const daemonCost: Scenario = {
             ],
           },
         ],
-        data: { baseRssMiB: baseRss, oneRssMiB: oneRss, manyRssMiB: manyRss, sessions: MANY_SESSIONS, idleMs, idleCpuMs, floods, clockTicksPerSecond: ticks },
+        data: { nodeOptions, baseRssMiB: base.rss, oneRssMiB: one.rss, manyRssMiB: many.rss, baseAnonMiB: base.anonymous, oneAnonMiB: one.anonymous, manyAnonMiB: many.anonymous, peakRssMiB: peakRss, sessions: MANY_SESSIONS, idleMs, idleCpuMs, floods, clockTicksPerSecond: ticks },
       };
     } finally {
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));

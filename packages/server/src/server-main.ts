@@ -52,13 +52,17 @@ const CONTROL_TIMEOUT_MS = 15_000;
 
 /**
  * Node options the daemon is started with (by `new`, and by anything else that starts one: the benchmarks, a service
- * unit). `--max-semi-space-size=2` (MiB per semi-space) caps V8's young generation, which otherwise grows to 16 MiB per
- * semi-space while output floods through the headless mirror: the flood's garbage is short-lived (the live heap stays
- * near 10 MiB), so the extra space only raised peak RSS by about 20 MiB (94 -> 73 MiB VmHWM for `seq 1 3000000`)
- * and bought about 4 % of CPU time on that flood (1.10 -> 1.15 s). 1 MiB saved 3 MiB more for 8 % more CPU; not
- * worth it. Measured figures: docs/benchmarks.md, daemon-cost.
+ * unit). Measured on `seq 1 3000000` through one session (docs/benchmarks.md, daemon-cost, has the figures):
+ * - `--max-semi-space-size=2` (MiB per semi-space) caps V8's young generation, which otherwise grows to 16 MiB per
+ *   semi-space while output floods through the headless mirror. The flood's garbage is short-lived (the live heap
+ *   stays near 10 MiB), so the larger space only raised peak RSS: 94 -> 73 MiB VmHWM, for about 4 % more CPU on the
+ *   flood. 1 MiB saved 3 MiB more for 8 % more CPU; not worth it.
+ * - `--v8-pool-size=1` (threads) gives V8 one background worker instead of one per core (up to 4): each worker's
+ *   malloc arena and stack cost about 4 MiB of peak RSS (73 -> 69 MiB), and the daemon's heap is too small for
+ *   parallel GC or concurrent compilation to pay; no CPU cost showed on the flood.
+ * Rejected: `--lite-mode` (-10 MiB, but 20x the CPU on the flood), `--optimize-for-size` (-3 MiB, +18 % CPU).
  */
-export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2', '--v8-pool-size=1'];
 
 export interface NewCommandOptions {
   command: string[];
@@ -273,7 +277,7 @@ async function commandDaemon(): Promise<number> {
   const nodeOptions = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
   const missing = DAEMON_NODE_OPTIONS.filter((option) => !nodeOptions.includes(option));
   if (missing.length > 0) {
-    log(`node runs without ${missing.join(' ')}: peak memory under output floods will be about 20 MiB higher; start the daemon as \`node ${missing.join(' ')} tsmosh-server.js daemon\` (as \`new\` does)`);
+    log(`node runs without ${missing.join(' ')}: peak memory under output floods will be up to 25 MiB higher; start it as \`node ${DAEMON_NODE_OPTIONS.join(' ')} tsmosh-server.js daemon\` (as \`new\` does)`);
   }
   await running.closed;
   // Sessions are gone; exit now rather than wait for stray handles (a pty's final read) to drain.
