@@ -1,0 +1,93 @@
+/**
+ * How the daemon process is started: `new` gives it DAEMON_NODE_OPTIONS (the memory caps measured in
+ * docs/benchmarks.md, daemon-cost), and a daemon started without them says so in its log. Runs the built bin
+ * (packages/server/dist) under plain node, as a user's shell would, with a private runtime directory.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DAEMON_NODE_OPTIONS } from './server-main.js';
+
+const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
+/** Bound on any wait here (ms): a hang detector on a loaded machine, not a speed requirement. */
+const WAIT_BOUND_MS = 20_000;
+const run = promisify(execFile);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to a daemon this test started, SIGKILL if it outlives the bound. */
+async function stopProcess(pid: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + WAIT_BOUND_MS;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/** A private runtime dir (short path: Unix socket paths are limited to 107 bytes) and an environment using it. */
+function privateRuntime(): { dir: string; env: NodeJS.ProcessEnv } {
+  const parent = mkdtempSync(join(tmpdir(), 'tsm-'));
+  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('TSMOSH_') && !name.startsWith('LC_') && name !== 'LANG' && name !== 'NODE_OPTIONS') env[name] = value;
+  }
+  const dir = join(parent, 'rt');
+  return { dir, env: { ...env, TSMOSH_RUNTIME_DIR: dir, LANG: 'C.UTF-8', SHELL: '/bin/sh' } };
+}
+
+describe.skipIf(process.platform !== 'linux')('starting the daemon process', () => {
+  it('`new` starts the daemon under node with DAEMON_NODE_OPTIONS, and its log has no warning about them', async () => {
+    const { dir, env } = privateRuntime();
+    const created = await run(process.execPath, [SERVER_BIN, 'new', '--', '/bin/sh'], { env, timeout: WAIT_BOUND_MS });
+    expect(created.stdout).toMatch(/^TSMOSH CONNECT \d+ \S+$/m);
+    const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: WAIT_BOUND_MS })).stdout) as { pid: number };
+    cleanups.push(() => stopProcess(status.pid));
+
+    // cmdline is NUL-terminated: drop the empty string after the last NUL.
+    const argv = readFileSync(`/proc/${status.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+    const binAt = argv.indexOf(SERVER_BIN);
+    expect(binAt, argv.join(' ')).toBeGreaterThan(0);
+    // Node options must come before the script, or node hands them to the script as its arguments.
+    expect(argv.slice(1, binAt)).toEqual([...DAEMON_NODE_OPTIONS]);
+    expect(argv.slice(binAt + 1)).toEqual(['daemon']);
+    expect(readFileSync(join(dir, 'daemon.log'), 'utf8')).not.toContain('node runs without');
+  });
+
+  it('a daemon started without them (by hand) says in its log which are missing and how to start it', async () => {
+    expect(DAEMON_NODE_OPTIONS.length).toBeGreaterThan(0);
+    const { env } = privateRuntime();
+    const daemon = spawn(process.execPath, [SERVER_BIN, 'daemon'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(() => stopProcess(daemon.pid!));
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error(`no warning in the daemon's log within ${WAIT_BOUND_MS} ms: ${log}`)), WAIT_BOUND_MS);
+      daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        log += chunk;
+        if (log.includes('node runs without') && log.endsWith('\n')) {
+          clearTimeout(bound);
+          resolve();
+        }
+      });
+    });
+    const warning = log.split('\n').find((line) => line.includes('node runs without'))!;
+    for (const option of DAEMON_NODE_OPTIONS) expect(warning).toContain(option);
+    expect(warning).toContain(`node ${DAEMON_NODE_OPTIONS.join(' ')} tsmosh-server.js daemon`);
+  });
+});
