@@ -59,7 +59,10 @@ export interface ReplayOptions {
   readonly waitTimeoutMs: number;
   /** Called with the elapsed time since the first key before each key is typed (for scheduled blackouts). */
   readonly beforeKey?: (index: number) => void;
-  /** Called with every screen that differs from the one before it (as sameScreen compares), until the last key is shown. */
+  /**
+   * Called with every screen shown that differs from the one before it (as sameScreen compares), until the last key
+   * is shown; screens inside a synchronized-output block are not shown (see ScreenProgram.frameHeld).
+   */
   readonly onScreen?: (screen: ScreenSnapshot, at: number) => void;
 }
 
@@ -75,6 +78,9 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
   const stopReporting = options.onScreen === undefined
     ? () => undefined
     : program.onChange((at) => {
+        // Half a frame inside a synchronized-output block never reaches a real screen (ssh passes an Ink-style
+        // app's redraws through in pieces); the whole frame is reported when the block ends.
+        if (program.frameHeld) return;
         const screen = program.snapshot();
         if (sameScreen(screen, lastReported, trace.ignoreRows)) return;
         lastReported = screen;

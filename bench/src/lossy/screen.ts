@@ -83,6 +83,14 @@ export class ScreenProgram {
     return !this.hasExited;
   }
 
+  /**
+   * The program is inside a synchronized-output block (DEC mode 2026): a real terminal keeps showing the previous
+   * frame until the block ends, so what the buffer holds now is not on the user's screen.
+   */
+  get frameHeld(): boolean {
+    return this.terminal.modes.synchronizedOutputMode;
+  }
+
   get recentOutput(): string {
     return this.tail;
   }

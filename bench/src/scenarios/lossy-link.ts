@@ -328,7 +328,6 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     const erased = wrongGuessTable(links, trace, find);
     if (erased !== undefined) tables.push(erased);
   }
-  notes.push(...wrongGuessNotes(links, traces, find));
 
   for (const trace of traces) {
     const rows: string[][] = [];
@@ -454,6 +453,7 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     const mi = m?.idle === undefined ? NaN : m.idle.traffic.upBytes + m.idle.traffic.downBytes;
     notes.push(`Goal "bytes per keystroke and per idle minute no more than mosh's" on ${link.label}: per key ${kib(tb)} vs ${kib(mb)} (${formatRatio(tb, mb)}), idle ${kib(ti)} vs ${kib(mi)} over ${((t?.idle?.ms ?? 0) / 1000).toFixed(0)} s (${formatRatio(ti, mi)}) — ${tb <= mb && (!(ti > mi)) ? 'met' : 'NOT met'}.`);
   }
+  notes.push(...wrongGuessNotes(links, traces, find));
   for (const r of results.filter((x) => x.bulkWrongScreen !== undefined)) {
     const rows = r.bulkWrongScreen!;
     const y = rows.findIndex((row, i) => i < rows.length - 2 && row !== String(300000 - (rows.length - 2 - i)));
@@ -487,7 +487,7 @@ function wrongGuessTable(links: readonly LinkCase[], trace: string, find: (link:
   }
   if (rows.length === 0 || rows.every((row) => row[2]!.startsWith('n/a'))) return undefined;
   return {
-    caption: `Predictions that had to be erased, ${trace} trace: typing keys judged; shown before echo (on screen sooner than the link's round-trip delay, so drawn by the client); wrong screens (shown while typing, equal to no reference screen of the run so far: a guess on display that the echo contradicts); keys involved (typed and not yet rightly on screen while one was up); erased share = keys involved ÷ keys guessed on screen (either kind). ssh predicts nothing: its row is the control for the rule. tsmosh's own engine counts over the same keys in the last column`,
+    caption: `Predictions that had to be erased while typing, ${trace} trace (read off the screen; ssh predicts nothing, so its row is the rule's control; last column: tsmosh's own engine over the whole trace, navigation keys included)`,
     columns: ['link', 'system', 'typing keys', 'shown before echo', 'wrong screens', 'keys involved', 'erased share', 'tsmosh engine'],
     rows,
   };
@@ -511,12 +511,12 @@ function wrongGuessNotes(links: readonly LinkCase[], traces: readonly string[], 
     for (const trace of traces) {
       const ssh = traceRunOf(find(link.name, 'ssh'), trace)?.wrongGuesses;
       if (ssh !== undefined && ssh.episodeCount > 0) {
-        notes.push(`The erased-prediction rule flagged ${ssh.episodeCount} wrong screen(s) for ssh, which predicts nothing, on ${link.label}, ${trace} trace: screens the program itself showed but no reference run did; read the tsmosh and mosh counts there with that margin (the first one's last row with text: "${ssh.episodes[0]?.screen.slice(1).filter((row) => row !== '').at(-1) ?? ''}").`);
+        notes.push(`The erased-prediction rule flagged ${ssh.episodeCount} wrong screen(s) for ssh, which predicts nothing, on ${link.label}, ${trace} trace: screens the program itself showed but no reference run did (each episode's first screen is in the results file); read the tsmosh and mosh counts there with that margin.`);
       }
       const tsmosh = traceRunOf(find(link.name, 'tsmosh'), trace);
       const w = tsmosh?.wrongGuesses;
       if (w !== undefined && tsmosh?.engine !== undefined && tsmosh.engine.erased !== w.episodeCount) {
-        notes.push(`tsmosh on ${link.label}, ${trace} trace: its prediction engine counted ${tsmosh.engine.erased} erased guess(es) where the screen showed ${w.episodeCount} wrong screen(s) (${engineText(tsmosh.engine)}). The engine counts a guess judged wrong in a displayed epoch, which may never have been visible (a cell guessed to hold what it already held) or may have been cleared in the same frame; the screen counts what the user could see.`);
+        notes.push(`tsmosh on ${link.label}, ${trace} trace: its prediction engine counted ${tsmosh.engine.erased} erased guess(es) where the screen showed ${w.episodeCount} wrong screen(s) (${engineText(tsmosh.engine)}). The two count different things: the engine counts each guess (a cell or the cursor) it judged wrong in a displayed epoch, whether or not it was ever drawn differently from the truth; the screen rule counts what a user could have seen.`);
       }
     }
   }
