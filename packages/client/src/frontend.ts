@@ -9,26 +9,43 @@ import { connect, type ClientSession, type SessionExit } from './session.js';
  * the terminal on every way out (normal exit, remote exit, SIGTERM, SIGHUP, an uncaught error).
  */
 
-/** Frames are drawn at most this often (ms): ~50 per second is smooth to the eye and mosh's own ceiling. */
+/** Frames are drawn at most this often (ms) on average: ~50 per second is smooth to the eye and mosh's own ceiling. */
 export const MIN_FRAME_INTERVAL_MS = 20;
+/**
+ * …but after a quiet spell up to this many server frames are drawn back to back. The server sends a keystroke's
+ * answer as it settles, up to three frames (Enter's echo, the command's output, the prompt: server
+ * MAX_RESPONSE_FRAMES), a few ms apart; drawing only the first at once would hold the output for the interval.
+ */
+export const FRAME_BURST = 3;
 const CTRL_L = 0x0c;
 
 /**
- * When the next frame for the server's screen may be drawn: MIN_FRAME_INTERVAL_MS after the previous one. Only
- * frames drawn for the server's screen count; a keystroke's own draw (its predicted echo) does not, or the real echo
- * arriving a few ms after it (loopback, LAN) would wait out the interval.
+ * When the next frame for the server's screen may be drawn: a token bucket holding up to FRAME_BURST frames, one
+ * added per MIN_FRAME_INTERVAL_MS, so a flood is drawn evenly at ≤ 50 frames per second while a short answer after
+ * a quiet spell is drawn as it arrives. Only frames drawn for the server's screen count; a keystroke's own draw (its
+ * predicted echo) does not, or the real echo arriving a few ms after it (loopback, LAN) would wait for a token.
  */
 export class FramePacer {
-  private lastPacedAt = -Infinity;
+  private tokens = FRAME_BURST;
+  private countedAt = -Infinity;
 
   /** A frame was drawn at `now`; `forServerScreen` false for a keystroke's immediate draw. */
   drawn(now: number, forServerScreen: boolean): void {
-    if (forServerScreen) this.lastPacedAt = now;
+    if (!forServerScreen) return;
+    this.refill(now);
+    this.tokens = Math.max(0, this.tokens - 1);
   }
 
   /** The earliest time (ms) a server-screen frame may be drawn, ≤ now when at once. */
   nextFrameAt(): number {
-    return this.lastPacedAt + MIN_FRAME_INTERVAL_MS;
+    if (this.tokens >= 1) return this.countedAt;
+    return this.countedAt + (1 - this.tokens) * MIN_FRAME_INTERVAL_MS;
+  }
+
+  private refill(now: number): void {
+    const earned = now === this.countedAt ? 0 : (now - this.countedAt) / MIN_FRAME_INTERVAL_MS;
+    this.tokens = Math.min(FRAME_BURST, this.tokens + earned);
+    this.countedAt = now;
   }
 }
 /** Size assumed when the output is not a terminal (a pipe in a script). */

@@ -41,10 +41,13 @@ export const NETWORK_TIMEOUT_ENV = 'TSMOSH_SERVER_NETWORK_TMOUT';
 export const ECHO_TIMEOUT_MS = 50;
 /**
  * A keystroke after which the program did write is acknowledged once its output has been quiet this long (ms), so
- * the ack rides on the echo itself instead of a frame 50 ms later. Programs write an echo in one go; 4 ms (half the
- * snapshot interval) lets a redraw split across a few writes finish without delaying the ack noticeably.
+ * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long every answer waits before it
+ * is sent, so it is kept short: a program writes an echo in one go, and in the shell traces measured the pty
+ * chunks of one burst reached the mirror within ~1.3 ms of each other; 2 ms keeps those together. Output later than
+ * that (a pipeline's fork and exec after Enter's echo) goes as a frame of its own, not held for the pacing
+ * (RESPONSE_WINDOW_MS). 4 ms cost 2 ms on every echo, Enter and Ctrl-C for nothing the window does not cover.
  */
-export const ECHO_SETTLE_MS = 4;
+export const ECHO_SETTLE_MS = 2;
 /**
  * Minimum spacing of screen snapshots (ms). A pty in full flood fires many frames per millisecond; a snapshot walks
  * the whole mirror, and the transport sends at most one frame per 20 ms anyway. 8 ms is mosh's collection interval.
