@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['tsmosh-source'] },
   ssr: { resolve: { conditions: ['tsmosh-source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'bench/src/**/*.test.ts'],
     // Real ptys, sshd and UDP sockets: give slow shared machines room, but no test relies on a timing margin.
     testTimeout: 60_000,
     hookTimeout: 60_000,
