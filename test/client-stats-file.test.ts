@@ -15,7 +15,7 @@ const suite = clientTestSuite();
 interface StatsFile {
   reason: string;
   predictionMode: string;
-  prediction: { predicted: number; confirmed: number; erased: number; discardedUnshown: number };
+  prediction: { predicted: number; confirmed: number; erased: number; discardedUnshown: number; knownPromptEpochs: number };
 }
 
 async function waitForFile(path: string): Promise<StatsFile> {
@@ -76,6 +76,6 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
     await c.waitForText('$');
     c.type('exit\r');
     expect((await c.waitForExit()).exitCode).toBe(0);
-    expect((await c.logicalLines()).join('\n')).toMatch(/tsmosh-client: TSMOSH_CLIENT_STATS_FILE: could not write the stats file \(.*ENOENT.*\); check the path/);
+    expect((await c.logicalLines()).join('\n')).toMatch(/tsmosh: TSMOSH_CLIENT_STATS_FILE: could not write \S+stats\.json \(.*ENOENT.*\); check the path/);
   });
 });

@@ -1,15 +1,13 @@
 import { lookup } from 'node:dns/promises';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { SessionKey } from '@tsmosh/protocol';
-import type { PredictionMode, PredictionStats } from '@tsmosh/terminal';
 import { parseEscapeKey } from './escape-key.js';
 import { predictionModeFromEnv, runTerminalClient } from './frontend.js';
 import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 
 /**
  * `TSMOSH_KEY=<key> tsmosh-client <host> <port>`: the client alone. Returns the process exit status.
- * `TSMOSH_CLIENT_STATS_FILE=<path>` (for benchmarks): the prediction engine's counters go to that file as JSON
- * (ClientStatsFile) when the client exits, and whenever it receives SIGUSR2.
+ * `TSMOSH_CLIENT_STATS_FILE=<path>`: see stats-file.ts.
  */
 
 const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>';
@@ -79,43 +77,8 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     process.stderr.write(`tsmosh-client: cannot resolve host "${host}" (${code}); check the name\n`);
     return EXIT_FAILURE;
   }
-  const statsFile = process.env.TSMOSH_CLIENT_STATS_FILE;
-  let stats: Readonly<PredictionStats> | undefined;
-  let statsError: string | undefined;
-  const writeStats = (reason: 'exit' | 'SIGUSR2'): void => {
-    if (statsFile === undefined || statsFile === '' || stats === undefined) return;
-    try {
-      writeStatsFile(statsFile, { reason, predictionMode: predict, prediction: { ...stats } });
-    } catch (error) {
-      statsError ??= (error as Error).message;
-    }
-  };
-  const onStatsSignal = (): void => writeStats('SIGUSR2');
-  // Only when asked for: without a listener SIGUSR2 keeps its default action (the process ends).
-  if (statsFile !== undefined && statsFile !== '') process.on('SIGUSR2', onStatsSignal);
-  try {
-    const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict, onPredictionStats: (live) => (stats = live) });
-    writeStats('exit');
-    return result.exitCode;
-  } finally {
-    process.off('SIGUSR2', onStatsSignal);
-    // Reported only now: a message while the session ran would have landed on the remote screen's picture.
-    if (statsError !== undefined) process.stderr.write(`tsmosh-client: TSMOSH_CLIENT_STATS_FILE: could not write the stats file (${statsError}); check the path\n`);
-  }
-}
-
-/** What TSMOSH_CLIENT_STATS_FILE receives: the prediction engine's counters (see PredictionStats) and why they were written. */
-export interface ClientStatsFile {
-  readonly reason: 'exit' | 'SIGUSR2';
-  readonly predictionMode: PredictionMode;
-  readonly prediction: PredictionStats;
-}
-
-/** Written beside the target and renamed over it, so a reader polling for the file never sees half of it. */
-function writeStatsFile(path: string, contents: ClientStatsFile): void {
-  const partial = `${path}.${process.pid}.partial`;
-  writeFileSync(partial, `${JSON.stringify(contents)}\n`);
-  renameSync(partial, path);
+  const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict });
+  return result.exitCode;
 }
 
 export function packageVersion(): string {

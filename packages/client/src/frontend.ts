@@ -1,3 +1,4 @@
+import { ClientStatsWriter } from './stats-file.js';
 import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
@@ -66,7 +67,7 @@ export interface TerminalClientOptions {
   readonly predict?: PredictionMode;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
   readonly onSession?: (session: ClientSession) => void;
-  /** Called once with the prediction engine's live counters (tsmosh-client's TSMOSH_CLIENT_STATS_FILE reads them). */
+  /** Called once with the prediction engine's live counters (TSMOSH_CLIENT_STATS_FILE writes the same; stats-file.ts). */
   readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
 }
 
@@ -89,6 +90,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const renderer = new Renderer();
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
   options.onPredictionStats?.(prediction.stats);
+  const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
   let predictionTimer: NodeJS.Timeout | undefined;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
@@ -138,6 +140,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     write(`${message.startsWith('tsmosh') ? '' : 'tsmosh: '}${message}\n`);
+    statsWriter?.finish();
     return { exitCode: 1, message, exit: undefined };
   }
   options.onSession?.(session);
@@ -260,6 +263,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const message = terminationSignal !== undefined ? `tsmosh: exiting on ${terminationSignal}.` : exit.message;
   write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
+  const statsProblem = statsWriter?.finish();
+  if (statsProblem !== undefined) write(`${statsProblem}\r\n`);
   const exitCode = exit.reason === 'remote-exit' || (exit.reason === 'user' && terminationSignal === undefined) ? 0 : 1;
   return { exitCode, message, exit };
 }

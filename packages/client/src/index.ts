@@ -18,3 +18,4 @@ export { parseEscapeKey, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, typ
 export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';
 export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.js';
 export { default as clientMain } from './client-main.js';
+export { ClientStatsWriter, type ClientStatsFile } from './stats-file.js';

@@ -1,0 +1,56 @@
+/**
+ * `TSMOSH_CLIENT_STATS_FILE=<path>` (for benchmarks and diagnosis): the prediction engine's counters as one JSON
+ * object, written when the client exits and whenever it receives SIGUSR2. Every front end that runs
+ * `runTerminalClient` (tsmosh, tsmosh --local, tsmosh-client) honours it.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import type { PredictionMode, PredictionStats } from '@tsmosh/terminal';
+
+/** What the file receives: the prediction engine's counters (see PredictionStats) and why they were written. */
+export interface ClientStatsFile {
+  readonly reason: 'exit' | 'SIGUSR2';
+  readonly predictionMode: PredictionMode;
+  readonly prediction: PredictionStats;
+}
+
+export class ClientStatsWriter {
+  private failure: string | undefined;
+  private readonly onSignal = (): void => this.write('SIGUSR2');
+
+  constructor(
+    private readonly path: string,
+    private readonly predictionMode: PredictionMode,
+    private readonly stats: Readonly<PredictionStats>,
+  ) {
+    // Only when asked for: without a listener SIGUSR2 keeps its default action (the process ends).
+    process.on('SIGUSR2', this.onSignal);
+  }
+
+  /** The writer the environment asks for, if any. */
+  static fromEnv(env: NodeJS.ProcessEnv, predictionMode: PredictionMode, stats: Readonly<PredictionStats>): ClientStatsWriter | undefined {
+    const path = env.TSMOSH_CLIENT_STATS_FILE;
+    return path === undefined || path === '' ? undefined : new ClientStatsWriter(path, predictionMode, stats);
+  }
+
+  /**
+   * Writes the final counters and stops listening. Returns one line to show the user if any write failed; it is
+   * reported only at the end, since a message while the session ran would land on the remote screen's picture.
+   */
+  finish(): string | undefined {
+    process.off('SIGUSR2', this.onSignal);
+    this.write('exit');
+    return this.failure === undefined ? undefined : `tsmosh: TSMOSH_CLIENT_STATS_FILE: could not write ${this.path} (${this.failure}); check the path`;
+  }
+
+  /** Written beside the target and renamed over it, so a reader polling for the file never sees half of it. */
+  private write(reason: ClientStatsFile['reason']): void {
+    const contents: ClientStatsFile = { reason, predictionMode: this.predictionMode, prediction: { ...this.stats } };
+    const partial = `${this.path}.${process.pid}.partial`;
+    try {
+      writeFileSync(partial, `${JSON.stringify(contents)}\n`);
+      renameSync(partial, this.path);
+    } catch (error) {
+      this.failure ??= (error as Error).message;
+    }
+  }
+}
