@@ -174,6 +174,22 @@ describe('PredictionEngine', () => {
     expect(engine.underlined(120 + WRONG_GUESS_FLAG_MS + 1)).toBe(false);
   });
 
+  it('accepts a screen that is ahead of its echo acknowledgement (later keys already echoed)', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    let frame = type(engine, screen(['$ '], { x: 2, y: 0 }), 'ab', 1, 0);
+    const echoedAll = screen(['$ ab'], { x: 4, y: 0 });
+    engine.onServerScreen(echoedAll, 2, 100);
+    frame = type(engine, echoedAll, 'cde', frame, 200);
+    // The server sent a frame with the echo of 'cde' drawn while its acknowledgement still covered only 'c'.
+    const ahead = screen(['$ abcde'], { x: 7, y: 0 });
+    engine.onServerScreen(ahead, 3, 400);
+    expect(engine.stats.erased).toBe(0);
+    expect(rowText(engine.apply(ahead, 400), 0)).toBe('$ abcde');
+    engine.onServerScreen(ahead, frame - 1, 450);
+    expect(engine.stats.erased).toBe(0);
+    expect(engine.pendingCount).toBe(0);
+  });
+
   it('predicts wide characters with the server widths', () => {
     const engine = new PredictionEngine({ mode: 'experimental' });
     const fb = screen(['$ '], { x: 2, y: 0 });

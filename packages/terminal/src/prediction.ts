@@ -204,13 +204,15 @@ export class PredictionEngine {
         this.onWrong(prediction.epoch, now);
       }
     }
-    // The cursor: judge only the newest cursor guess the acknowledged input covers; older ones are superseded.
+    // The cursor: judge only the newest cursor guess the acknowledged input covers; older ones are superseded. The
+    // acknowledgement is a lower bound: a screen sent between two acknowledgements may already show the echo of
+    // later keys, so a cursor where a later guess put it is right too.
     const covered = this.cursors.filter((cursor) => cursor.frame <= echoAck);
     const newestCovered = covered[covered.length - 1];
     this.cursors = this.cursors.filter((cursor) => cursor.frame > echoAck);
     if (newestCovered !== undefined) {
-      const shownCol = Math.min(newestCovered.col, screen.cols - 1);
-      const right = screen.cursor.y === newestCovered.row && screen.cursor.x === shownCol;
+      const at = (guess: CursorPrediction) => screen.cursor.y === guess.row && screen.cursor.x === Math.min(guess.col, screen.cols - 1);
+      const right = at(newestCovered) || this.cursors.some(at);
       if (!right) this.onWrong(newestCovered.epoch, now);
     }
     for (const cursor of this.cursors) this.notePending(cursor.time, now);
