@@ -1,6 +1,30 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './errors.js';
-import { formatSessionTable, parseDuration, parseNewArguments, parsePortSpec } from './server-main.js';
+import { formatSessionTable, parseDuration, parseNewArguments, parsePortSpec, rotateDaemonLog } from './server-main.js';
+
+describe('rotateDaemonLog', () => {
+  it('moves an outgrown log to daemon.log.1, replacing an older one, and leaves a small or missing log alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmosh-log-test-'));
+    try {
+      const log = join(dir, 'daemon.log');
+      rotateDaemonLog(log, 100); // no log yet: nothing to do
+      expect(existsSync(log)).toBe(false);
+      writeFileSync(log, 'small\n');
+      rotateDaemonLog(log, 100);
+      expect(readFileSync(log, 'utf8')).toBe('small\n');
+      writeFileSync(`${log}.1`, 'oldest\n');
+      writeFileSync(log, 'x'.repeat(101));
+      rotateDaemonLog(log, 100);
+      expect(existsSync(log)).toBe(false);
+      expect(readFileSync(`${log}.1`, 'utf8')).toBe('x'.repeat(101));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('parsePortSpec', () => {
   it('takes PORT and LOW:HIGH as mosh-server does', () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
@@ -220,6 +220,24 @@ export async function requestNewSession(runtimeDir: string, request: NewSessionR
 }
 
 /**
+ * daemon.log is started afresh (the old one kept as daemon.log.1) when a daemon starts and finds it larger than
+ * this (bytes). A daemon writes a few lines per session, so this holds months of them; without a bound the log of
+ * a host used for years would only grow.
+ */
+export const DAEMON_LOG_ROTATE_BYTES = 1024 * 1024;
+
+/** Moves the log aside when it has outgrown `limitBytes`; one previous log is kept, older ones are replaced. */
+export function rotateDaemonLog(logPath: string, limitBytes = DAEMON_LOG_ROTATE_BYTES): void {
+  let size: number;
+  try {
+    size = statSync(logPath).size;
+  } catch {
+    return; // no log yet
+  }
+  if (size > limitBytes) renameSync(logPath, `${logPath}.1`);
+}
+
+/**
  * Starts `tsmosh-server daemon` detached (own session, no terminal, stdio to the log) and waits until the control
  * socket answers. Two racing `new`s may both start one; the daemon's start lock lets one win, the other exits, and
  * both callers find the winner on the socket.
@@ -227,6 +245,7 @@ export async function requestNewSession(runtimeDir: string, request: NewSessionR
 export async function startDaemonProcess(runtimeDir: string): Promise<void> {
   const socketPath = controlSocketPath(runtimeDir);
   const logPath = daemonLogPath(runtimeDir);
+  rotateDaemonLog(logPath);
   const logFd = openSync(logPath, 'a', 0o600);
   try {
     // The bin, not this module: importing the module alone does not run main().
