@@ -95,6 +95,25 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     expect(after.text).not.toContain('"cc"');
   });
 
+  it('lists and kills sessions through the system OpenSSH client (--ssh) too', async () => {
+    const ssh = `--ssh=${host.openSshCommand()}`;
+    const first = tsmosh(['viassh', ssh, `--server=${serverCommand}`, '--session', 'via-openssh', '--', ...TICKER]);
+    await first.waitForText(/tick \d+/);
+    first.kill();
+    await first.exited;
+    const listing = await oneShot(['viassh', ssh, `--server=${serverCommand}`, '--list']);
+    expect(listing.exitCode).toBe(0);
+    expect(listing.text).toMatch(/^via-openssh\s+[0-9a-f]{16}\s/m);
+    const unknown = await oneShot(['viassh', ssh, `--server=${serverCommand}`, '--kill', 'nope']);
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.text).toMatch(/^tsmosh: on viassh: no session named or numbered "nope"/m);
+    const killed = await oneShot(['viassh', ssh, `--server=${serverCommand}`, '--kill', 'via-openssh']);
+    expect(killed.exitCode).toBe(0);
+    expect(killed.text).toContain('tsmosh: session via-openssh on viassh ended.');
+    const after = await oneShot(['viassh', ssh, `--server=${serverCommand}`, '--list', '--json']);
+    expect(after.text).not.toContain('"via-openssh"');
+  });
+
   it('reminds a plain run of a named session whose client died, and --kill of an unknown name fails in one line', async () => {
     const first = tsmosh(['testhost', `--server=${serverCommand}`, '--session', 'left-behind', '--', ...TICKER]);
     await first.waitForText(/tick \d+/);

@@ -50,15 +50,7 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
   });
 
   it('bootstraps through the system OpenSSH client with --ssh and runs the session over UDP', async () => {
-    // OpenSSH finds ~ through the password database, not $HOME: give it a config with absolute paths.
-    const knownHosts = join(home, '.ssh', 'known_hosts_openssh');
-    writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
-    const config = join(home, '.ssh', 'config_openssh');
-    writeFileSync(
-      config,
-      `Host viassh\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${userKey.privatePath}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n  BatchMode yes\n`,
-    );
-    const t = tsmosh(['viassh', `--ssh=ssh -F ${config}`, `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
+    const t = tsmosh(['viassh', `--ssh=${host.openSshCommand()}`, `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
     await t.waitForText(/bash-[\d.]+[#$]/);
     t.type('echo via-openssh-$((40+2))\r');
     await t.waitForText('via-openssh-42');

@@ -18,6 +18,11 @@ export interface SshTestHost {
   readonly serverCommand: string;
   /** The `Host testhost` block of ~/.ssh/config, plus `extra` (more blocks or lines). */
   writeConfig(extra?: string): void;
+  /**
+   * `--ssh=` value for the system OpenSSH client, with a config whose `Host viassh` reaches this sshd. OpenSSH finds
+   * ~ through the password database, not $HOME, so the config names every file by its absolute path.
+   */
+  openSshCommand(): string;
   /** The tsmosh bin in a pty, with this HOME; killed by dispose(). */
   tsmosh(args: readonly string[]): PtyProgram;
   dispose(): Promise<void>;
@@ -42,6 +47,14 @@ export async function startSshTestHost(options: { testhostLines?: readonly strin
     writeConfig(extra = '') {
       const lines = [`HostName 127.0.0.1`, `Port ${sshd.port}`, 'User root', 'IdentityFile ~/.ssh/id_test', ...(options.testhostLines ?? [])];
       writeFileSync(join(home, '.ssh', 'config'), `Host testhost\n${lines.map((line) => `  ${line}\n`).join('')}${extra}`);
+    },
+    openSshCommand() {
+      const knownHosts = join(home, '.ssh', 'known_hosts_openssh');
+      writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
+      const config = join(home, '.ssh', 'config_openssh');
+      const lines = ['HostName 127.0.0.1', `Port ${sshd.port}`, 'User root', `IdentityFile ${userKey.privatePath}`, 'IdentitiesOnly yes', `UserKnownHostsFile ${knownHosts}`, 'StrictHostKeyChecking yes', 'BatchMode yes'];
+      writeFileSync(config, `Host viassh\n${lines.map((line) => `  ${line}\n`).join('')}`);
+      return `ssh -F ${config}`;
     },
     tsmosh(args) {
       const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });

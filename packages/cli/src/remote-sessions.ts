@@ -7,7 +7,7 @@
 import type { SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError } from './session-state.js';
-import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand } from './ssh/index.js';
+import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } from './ssh/index.js';
 
 const EXIT_FAILURE = 1;
 
@@ -147,14 +147,20 @@ export async function runRemoteKill(options: RemoteOptions, target: string, depe
 
 /** Runs `tsmosh-server <args>` over SSH; a failure is reported in one line and comes back as the exit code. */
 async function runOnHost(options: RemoteOptions, args: string[], dependencies: SessionsDependencies): Promise<{ stdout: string } | number> {
-  if (options.sshCommand !== undefined) {
-    return fail(dependencies, 'tsmosh: --list and --kill use the built-in SSH client; drop --ssh for them');
-  }
   const env = dependencies.env ?? process.env;
   const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
   try {
-    const { stdout, stderr, code } = await runServerCommand({ ...hostOptions(options), env, prompter, serverArguments: args });
+    const { stdout, stderr, code } =
+      options.sshCommand !== undefined
+        ? await runServerCommandWithSystemSsh({ ...hostOptions(options), sshCommand: options.sshCommand, serverArguments: args }, 'pipe')
+        : await runServerCommand({ ...hostOptions(options), env, prompter, serverArguments: args });
     if (code !== 0) {
+      if (options.sshCommand !== undefined && code === 255) {
+        // OpenSSH's own failure (it reserves 255): its message is the one to show.
+        const sshLine = stderr.split('\n').find((text) => text.trim() !== '') ?? 'exit status 255';
+        return fail(dependencies, `tsmosh: ssh could not log in to ${options.destination}: ${sshLine.trim()}`);
+      }
+      if (code === 127) return fail(dependencies, serverNotFoundMessage(options.serverCommand, options.destination));
       const line = stderr.split('\n').find((text) => text.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
       // "no daemon is running" is the empty list, not an error.
       if (args[0] === 'list' && /no daemon is running/.test(line)) return { stdout: args.includes('--json') ? '[]' : 'no sessions\n' };

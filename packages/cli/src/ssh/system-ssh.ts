@@ -63,7 +63,15 @@ async function effectiveHostName(ssh: string[], destination: string, port: numbe
   });
 }
 
-export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise<Omit<BootstrapResult, 'resolved'> & { resolved: undefined }> {
+/**
+ * Runs `tsmosh-server <serverArguments>` on the host through OpenSSH and returns what it printed. `stderr: 'pipe'`
+ * captures the remote command's and ssh's own messages (for `--list`/`--kill`, which report one line); 'inherit'
+ * shows them to the user as they come (the bootstrap). OpenSSH's questions go to /dev/tty either way.
+ */
+export async function runServerCommandWithSystemSsh(
+  options: Omit<SystemSshOptions, 'tell'>,
+  stderr: 'pipe' | 'inherit',
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const ssh = splitCommandLine(options.sshCommand);
   if (ssh.length === 0) throw new BootstrapError('tsmosh: --ssh= needs a command, e.g. --ssh=ssh or --ssh="ssh -F ~/.ssh/other_config"', 'config');
   const remote = [options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' ');
@@ -77,13 +85,20 @@ export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise
     '--',
     remote,
   ];
-  const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve, reject) => {
-    const child = spawn(ssh[0]!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const child = spawn(ssh[0]!, args, { stdio: ['ignore', 'pipe', stderr] });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.once('error', (error) => reject(new BootstrapError(`tsmosh: cannot run '${ssh[0]}': ${error.message}`, 'config')));
-    child.once('close', (exitCode) => resolve({ stdout: out, code: exitCode }));
+    child.once('close', (exitCode) => resolve({ stdout: out, stderr: err, code: exitCode }));
   });
+}
+
+export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise<Omit<BootstrapResult, 'resolved'> & { resolved: undefined }> {
+  const ssh = splitCommandLine(options.sshCommand);
+  const { stdout, code } = await runServerCommandWithSystemSsh(options, 'inherit');
   const parsed = parseServerOutput(stdout);
   for (const line of parsed.otherLines) options.tell(line);
   if (!('key' in parsed)) {
