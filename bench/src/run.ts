@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     ].join('\n');
     docs = spliceSection(docs, scenario.name, body, scenario.title);
     for (const table of result.tables) log(`\n${renderTable(table)}`);
-    log(`\n${scenario.name}: ${wallMs} ms wall; results in bench/results/${scenario.name}.json`);
+    log(`\n${scenario.name}: ${wallMs} ms wall; results in ${resultsDir}${scenario.name}.json`);
   }
   if (options.writeDocs) {
     await writeFile(docsPath, docs);
