@@ -14,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { PredictionStats } from '@tsmosh/terminal';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ScreenProgram } from './screen.js';
@@ -46,13 +47,8 @@ export interface Session {
   stop(): Promise<void>;
 }
 
-/** tsmosh's PredictionStats (@tsmosh/terminal), as tsmosh-client writes them to TSMOSH_CLIENT_STATS_FILE. */
-export interface PredictionCounters {
-  readonly predicted: number;
-  readonly confirmed: number;
-  readonly erased: number;
-  readonly discardedUnshown: number;
-}
+/** The counters of tsmosh's PredictionStats the benchmark reports, as the client writes them to TSMOSH_CLIENT_STATS_FILE. */
+export type PredictionCounters = Readonly<Pick<PredictionStats, 'predicted' | 'confirmed' | 'erased' | 'discardedUnshown'>>;
 
 /** Bound on the client answering SIGUSR2 with its stats file (ms): a busy machine may take a while; a client that never does is reported. */
 const STATS_FILE_TIMEOUT_MS = 5000;
