@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClientStatsFile } from '@tsmosh/client';
 import { clientTestSuite, startClient, WAIT_MS } from './client-harness.js';
 
 /**
@@ -12,19 +13,14 @@ import { clientTestSuite, startClient, WAIT_MS } from './client-harness.js';
 
 const suite = clientTestSuite();
 
-interface StatsFile {
-  reason: string;
-  predictionMode: string;
-  prediction: { predicted: number; confirmed: number; erased: number; discardedUnshown: number; knownPromptEpochs: number };
-}
 
-async function waitForFile(path: string): Promise<StatsFile> {
+async function waitForFile(path: string): Promise<ClientStatsFile> {
   const deadline = Date.now() + WAIT_MS;
   while (!existsSync(path)) {
     if (Date.now() > deadline) throw new Error(`${path} was not written within ${WAIT_MS} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return JSON.parse(readFileSync(path, 'utf8')) as StatsFile;
+  return JSON.parse(readFileSync(path, 'utf8')) as ClientStatsFile;
 }
 
 describe('TSMOSH_CLIENT_STATS_FILE', () => {
@@ -59,7 +55,7 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
       rmSync(path);
       c.type('\x1e.');
       expect((await c.waitForExit()).exitCode).toBe(0);
-      const atExit = JSON.parse(readFileSync(path, 'utf8')) as StatsFile;
+      const atExit = JSON.parse(readFileSync(path, 'utf8')) as ClientStatsFile;
       expect(atExit.reason).toBe('exit');
       expect(atExit.prediction.predicted).toBeGreaterThanOrEqual(during.prediction.predicted);
       // Every guess of `echo 12345` was the shell's echo: judged right once the echo came back.
