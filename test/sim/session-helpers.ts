@@ -16,6 +16,8 @@ export interface TypingSessionOptions {
   readonly typingMs: number;
   readonly clientTiming?: Partial<TransportTiming>;
   readonly serverTiming?: Partial<TransportTiming>;
+  /** The RTT both ends start from (ms), as the SSH login measures it; default 80. */
+  readonly initialRttMs?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export function typingSession(options: TypingSessionOptions) {
   const s = createSimulatedSession({
     seed: options.seed,
     profile: options.profile,
-    initialRttMs: 80,
+    initialRttMs: options.initialRttMs ?? 80,
     clientInitial: ByteLogState.empty(),
     serverInitial: new CounterState(0),
     // The client collects for 1 ms: a keystroke is complete when typed.

@@ -25,4 +25,4 @@ export { Connection, type ConnectionInit, type ConnectionRole } from './connecti
 export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
 export { SHUTDOWN_STATE_NUM } from './constants.js';
 export { Transport, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
-export { TSMOSH_TIMING, MOSH_TIMING, resolveTiming, type TransportTiming } from './timing.js';
+export { TSMOSH_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';

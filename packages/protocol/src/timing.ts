@@ -61,7 +61,12 @@ export interface TransportTiming {
   readonly resendPolicy: 'ack-timer' | 'mosh-assumed-state';
   /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */
   readonly resendMinMs: number;
-  /** Ceiling of the resend timer, backoff included: a keystroke is never left more than this long without a try. */
+  /**
+   * Ceiling of the resend back-off (ms): however many resends of the same data have gone unanswered, the next one
+   * waits at most max(base, resendMaxMs), where base is the un-backed-off resend delay (the RTO). The ceiling limits
+   * only the back-off, never the base, so a link whose RTO exceeds it (satellite) is never resent to early, while
+   * on an ordinary link the first try after an outage ends comes within resendMaxMs of it (backedOffDelay).
+   */
   readonly resendMaxMs: number;
   /** Each consecutive resend of the same data waits this factor longer (a blackout must not become a flood). */
   readonly resendBackoff: number;
@@ -141,7 +146,10 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   coldStart: false,
   resendPolicy: 'ack-timer',
   resendMinMs: 20,
-  resendMaxMs: 1000,
+  // 250 ms: a 2 s blackout is caught up about 125 ms (half the ceiling) plus a round trip after it ends, against
+  // mosh's ~200 ms (its frame-interval resends); a keystroke resend is a ~60-byte datagram, so four a second during
+  // a long outage costs nothing worth saving. It was 1000 ms: 768 ms to catch up after a 2 s blackout.
+  resendMaxMs: 250,
   resendBackoff: 1.5,
   paceFromDataFramesOnly: true,
   ackDuplicates: true,
@@ -163,6 +171,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   ...TSMOSH_TIMING,
   coldStart: true,
   resendPolicy: 'mosh-assumed-state',
+  resendMaxMs: 1000,
   resendBackoff: 1,
   paceFromDataFramesOnly: false,
   ackDuplicates: false,
@@ -209,4 +218,15 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
     if (!(timing[key] > 0 && timing[key] < 1)) throw new RangeError(`TransportTiming.${key} must be in (0, 1), got ${timing[key]}`);
   }
   return timing;
+}
+
+/**
+ * The resend delay after `attempts` unanswered resends (ms): base·backoff^attempts, but never more than
+ * max(base, resendMaxMs) and never less than resendMinMs. Capping at max(base, cap) rather than clamping to the cap
+ * keeps a long-RTT link's resends at its RTO (a lower ceiling would resend every keystroke spuriously there), while
+ * on an ordinary link the back-off stops at the ceiling so the first try after an outage is never far away.
+ */
+export function backedOffDelay(baseMs: number, attempts: number, timing: Pick<TransportTiming, 'resendMinMs' | 'resendMaxMs' | 'resendBackoff'>): number {
+  const backedOff = baseMs * timing.resendBackoff ** attempts;
+  return Math.max(timing.resendMinMs, Math.min(backedOff, Math.max(baseMs, timing.resendMaxMs)));
 }

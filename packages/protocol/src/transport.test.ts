@@ -5,7 +5,7 @@ import { ByteLogState, CounterState, createSimulatedSession, seededRandom } from
 import { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { SessionKey } from './key.js';
-import { MOSH_TIMING, TSMOSH_TIMING, resolveTiming, type TransportTiming } from './timing.js';
+import { MOSH_TIMING, TSMOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
 import { Transport } from './transport.js';
 import type { Instruction } from './types.js';
 
@@ -88,7 +88,7 @@ describe('Transport sender', () => {
     expect(hello!.diff.length).toBe(0);
     // No answer yet: the hello is repeated on the backed-off RTO, not after a whole heartbeat interval.
     const rto = transport.connection.rtt.rto();
-    expect(transport.nextWakeup(0)).toBe(rto * TSMOSH_TIMING.resendBackoff);
+    expect(transport.nextWakeup(0)).toBe(backedOffDelay(rto, 1, TSMOSH_TIMING));
     // First contact is answered at once; after that an idle transport only wants its heartbeat.
     deliver(ack(1), 50);
     expect(tick(50)).toHaveLength(1);
@@ -189,7 +189,7 @@ describe('Transport sender', () => {
     const [resend] = tick(201 + delay);
     expect(resend).toMatchObject({ oldNum: 1, newNum: 2 }); // same number: idempotent at the receiver
     expect(transport.stats.resends).toBe(1);
-    expect(transport.resendDelayMs).toBe(Math.min(1000, delay * TSMOSH_TIMING.resendBackoff));
+    expect(transport.resendDelayMs).toBe(backedOffDelay(delay, 1, TSMOSH_TIMING));
     deliver(ack(2, 2, 1), 201 + delay + 10);
     expect(transport.nextWakeup(201 + delay + 10)).toBe(201 + delay + 3000); // heartbeat only
   });
@@ -545,5 +545,23 @@ describe('Transport under a lossy link', () => {
     s.simulation.runUntil(60_000, () => s.server.remote.end === 100 && s.clock.now > 4000);
     expect(decode(s.server.remote.held)).toBe(typed);
     expect(s.client.stats.redundantCopies).toBeGreaterThan(0);
+  });
+});
+
+describe('backedOffDelay', () => {
+  const t = { resendMinMs: 20, resendMaxMs: 250, resendBackoff: 1.5 };
+  it('backs off from the base and stops at the ceiling on an ordinary link', () => {
+    expect(backedOffDelay(100, 0, t)).toBe(100);
+    expect(backedOffDelay(100, 1, t)).toBe(150);
+    expect(backedOffDelay(100, 2, t)).toBe(225);
+    expect(backedOffDelay(100, 3, t)).toBe(250);
+    expect(backedOffDelay(100, 40, t)).toBe(250);
+  });
+  it('never goes below the base when the base is above the ceiling (a long-RTT link is not resent to early)', () => {
+    expect(backedOffDelay(700, 0, t)).toBe(700);
+    expect(backedOffDelay(700, 5, t)).toBe(700);
+  });
+  it('never goes below the floor', () => {
+    expect(backedOffDelay(5, 0, t)).toBe(20);
   });
 });

@@ -19,9 +19,17 @@ import {
   COLD_START_RTO_MIN_MS,
   COLD_START_RTTVAR_MS,
   COLD_START_SRTT_MS,
+  backedOffDelay,
   resolveTiming,
   type TransportTiming,
 } from './timing.js';
+
+/**
+ * A transmission still unacknowledged this long (ms) past its resend deadline is counted lost by the loss estimate.
+ * Long enough that a late acknowledgement on a jittery link still counts as kept; it is independent of the resend
+ * back-off ceiling (which once doubled as this horizon, at 1 s).
+ */
+const LOSS_VERDICT_HORIZON_MS = 1000;
 
 /**
  * What the transport needs from the datagram layer. `Connection` satisfies it; tests may pass a simpler one.
@@ -264,7 +272,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     } else {
       base = this.rto() + t.ackDelayMs;
     }
-    return clamp(base * t.resendBackoff ** this.resendCount, t.resendMinMs, t.resendMaxMs);
+    return backedOffDelay(base, this.resendCount, t);
   }
 
   // ---- Incoming -----------------------------------------------------------------------------------------------
@@ -403,7 +411,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         // the peer's ack delay), not lost. Counting it would turn redundancy on over a link that only reorders.
         const lateBy = now - outcome.deadline;
         this.observeOutcome(lateBy > halfRtt, outcome.copies);
-      } else if (now > outcome.deadline + this.timing.resendMaxMs) {
+      } else if (now > outcome.deadline + LOSS_VERDICT_HORIZON_MS) {
         this.observeOutcome(true, outcome.copies); // never acknowledged, even late
       } else {
         open.push(outcome);
@@ -528,7 +536,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (t.helloRetry && this.lastHeardAt === undefined && this.lastSentAt !== undefined) {
       // Before first contact a lost hello would cost a whole heartbeat interval (mosh takes ~6 s to connect when
       // its first packets are lost): repeat it on the backed-off resend timer while retries are worth making.
-      const retryAt = this.lastSentAt + clamp(this.rto() * t.resendBackoff ** this.helloTries, t.resendMinMs, t.resendMaxMs);
+      const retryAt = this.lastSentAt + backedOffDelay(this.rto(), this.helloTries, t);
       if (retryAt < this.activeUntil()) heartbeat = Math.min(heartbeat, retryAt);
     }
     ack = Math.min(ack, heartbeat);
