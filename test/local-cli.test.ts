@@ -20,6 +20,13 @@ describe('tsmosh --local', () => {
     expect(await t.screenText()).toContain('tsmosh: the remote command exited.');
   });
 
+  it("exits with the remote command's status, and 128 + the signal's number when a signal ended it", async () => {
+    const exited = tsmosh(['--local', '--', 'sh', '-c', 'exit 3']);
+    expect((await exited.waitForExit()).exitCode).toBe(3);
+    const interrupted = tsmosh(['--local', '--', 'sh', '-c', 'kill -INT $$']);
+    expect((await interrupted.waitForExit()).exitCode).toBe(130);
+  });
+
   it('runs the session through the lossy link with --link', async () => {
     const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
     await t.waitForText(READY);
@@ -38,11 +45,11 @@ describe('tsmosh --local', () => {
     expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^tsmosh \d+\.\d+\.\d+\n$/) });
 
     const mistakes: Array<[string[], RegExp, number]> = [
-      [['--bogus'], /^tsmosh: unknown option --bogus \(try `tsmosh --help`\)$/, 2],
-      [['--local', '--predict=sometimes'], /^tsmosh: --predict must be one of adaptive, always, never, experimental/, 2],
-      [['--local', '--link', 'loss=lots'], /^tsmosh: bad link spec field "loss=lots"/, 2],
-      [[], /^tsmosh: nothing to do: give a host, or --local/, 2],
-      [['host', '--list', '--kill', 'x'], /^tsmosh: --session, --list and --kill go one at a time/, 2],
+      [['--bogus'], /^tsmosh: unknown option --bogus \(try `tsmosh --help`\)$/, 255],
+      [['--local', '--predict=sometimes'], /^tsmosh: --predict must be one of adaptive, always, never, experimental/, 255],
+      [['--local', '--link', 'loss=lots'], /^tsmosh: bad link spec field "loss=lots"/, 255],
+      [[], /^tsmosh: nothing to do: give a host, or --local/, 255],
+      [['host', '--list', '--kill', 'x'], /^tsmosh: --session, --list and --kill go one at a time/, 255],
     ];
     for (const [args, pattern, code] of mistakes) {
       const result = await runBin([TSMOSH_BIN, ...args], env);
@@ -51,7 +58,7 @@ describe('tsmosh --local', () => {
       expect(result.code).toBe(code);
     }
     const locale = await runBin([TSMOSH_BIN, '--local'], { ...env, LANG: 'C' });
-    expect(locale.code).toBe(1);
+    expect(locale.code).toBe(255);
     expect(locale.stderr.trimEnd()).toMatch(/^tsmosh: needs a UTF-8 locale, but LANG=C is not one/);
   });
 });

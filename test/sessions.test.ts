@@ -136,7 +136,8 @@ describe('named sessions: attach, takeover, list, kill', () => {
     third.type('from-third\r');
     await third.waitForText('got:from-third');
     await server(['kill', 'crash']);
-    expect((await third.waitForExit()).exitCode).toBe(0);
+    // Ended on the server, not by the program: tsmosh's 255, as ssh's when its connection is closed.
+    expect((await third.waitForExit()).exitCode).toBe(255);
   });
 
   it('tells a live client that another one took the session over, from where, and it exits cleanly', async () => {
@@ -216,7 +217,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
 
     const killed = await server(['kill', 'doomed']);
     expect(killed).toMatchObject({ code: 0 });
-    expect((await c.waitForExit()).exitCode).toBe(0);
+    expect((await c.waitForExit()).exitCode).toBe(255);
     expect((await c.logicalLines()).join('\n')).toContain('tsmosh: the session ended: the session was killed on the server (tsmosh-server kill).');
     expect(await named('doomed')).toBeUndefined();
 
@@ -236,7 +237,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await c.waitForText('victim-ready');
     const pid = (await named('oom-victim'))!.pid;
     process.kill(pid, 'SIGKILL'); // what the out-of-memory killer does
-    expect((await c.waitForExit()).exitCode).toBe(0);
+    expect((await c.waitForExit()).exitCode).toBe(128 + 9);
     expect((await c.logicalLines()).join('\n')).toContain("tsmosh: the session's command was killed by SIGKILL");
 
     const failing = await newNamed('exit-3', ['sh', '-c', 'read -r line; exit 3']);

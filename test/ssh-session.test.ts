@@ -58,6 +58,15 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect((await t.waitForExit()).exitCode).toBe(0);
   });
 
+  it("exits with the remote command's status as ssh does, and 255 when tsmosh itself fails", async () => {
+    const exited = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'exit 3']);
+    expect((await exited.waitForExit()).exitCode).toBe(3);
+    const interrupted = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'kill -INT $$']);
+    expect((await interrupted.waitForExit()).exitCode).toBe(130);
+    const missing = tsmosh(['testhost', '--server=/nonexistent/tsmosh-server']);
+    expect((await missing.waitForExit()).exitCode).toBe(255);
+  });
+
   it('refuses a changed host key in one line and starts nothing', async () => {
     const impostor = makeKeyPair(mkdtempSync(join(tmpdir(), 'tsmosh-impostor-')), 'impostor');
     const knownHosts = join(home, '.ssh', 'known_hosts_changed');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { runRemote, type RemoteOptions } from './remote.js';
 import { SESSION_NAME, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
@@ -43,10 +43,9 @@ const HELP = `${USAGE}
 
 environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
   TSMOSH_STATE_DIR (where named sessions are remembered per host; default ~/.local/state/tsmosh)
-Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.`;
+Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.
+Exit status, as ssh's: the remote command's own, 128+N when signal N ended it, 255 when tsmosh itself fails.`;
 
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
 const PREDICTION_MODES = ['adaptive', 'always', 'never', 'experimental'] as const;
 /** The lossy link's seed: fixed, so a demo over a given link shows the same drops run after run. */
 const LINK_SEED = 1;
@@ -191,7 +190,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
       return 0;
     case 'usage-error':
       process.stderr.write(`${parsed.message}\n`);
-      return EXIT_USAGE;
+      return EXIT_TSMOSH_FAILURE;
     case 'remote':
       return runRemoteAction(parsed.options, parsed.sessions);
     case 'local':
@@ -220,7 +219,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
   const locale = checkUtf8Locale(process.env);
   if (!locale.ok) {
     process.stderr.write(`${localeErrorMessage(locale, 'tsmosh')}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   let escapeKey: EscapeKeySetting;
   try {
@@ -228,7 +227,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     if (options.predict === undefined) predictionModeFromEnv(process.env); // a bad value fails here, in one line
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
 
   let connectLine: { port: number; key: string };
@@ -236,7 +235,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     connectLine = await startLocalServer(options.command);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
 
   let target = { host: '127.0.0.1', port: connectLine.port };

@@ -4,12 +4,11 @@
  * machine after a crash, or from another one) takes it over with a fresh key (docs/protocol.md §9). What is
  * remembered locally, and why it is safe, is in session-state.ts.
  */
-import type { SessionExit } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError } from './session-state.js';
 import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } from './ssh/index.js';
 
-const EXIT_FAILURE = 1;
 
 /** Session names the host's `tsmosh-server new --name` accepts (SESSION_NAME_PATTERN there); checked here for a local error. */
 export const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
@@ -175,7 +174,7 @@ async function runOnHost(options: RemoteOptions, args: string[], dependencies: S
 
 function fail(dependencies: SessionsDependencies, message: string): number {
   (dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`)))(message);
-  return EXIT_FAILURE;
+  return EXIT_TSMOSH_FAILURE;
 }
 
 /** Local state is a convenience: reading it must never stop a connection. */

@@ -2,11 +2,10 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type Prompter } from './ssh/index.js';
 
-const EXIT_FAILURE = 1;
 
 /** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
 const LOCALE_VARIABLES = ['LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'LC_COLLATE', 'LC_NUMERIC', 'LC_TIME', 'LC_MONETARY'];
@@ -67,7 +66,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   const env = dependencies.env ?? process.env;
   const fail = (message: string): number => {
     process.stderr.write(`${message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   };
   const locale = checkUtf8Locale(env);
   if (!locale.ok) return fail(localeErrorMessage(locale, 'tsmosh'));

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { SessionKey } from '@tsmosh/protocol';
 import { parseEscapeKey } from './escape-key.js';
+import { EXIT_TSMOSH_FAILURE } from './exit-status.js';
 import { predictionModeFromEnv, runTerminalClient } from './frontend.js';
 import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 
@@ -11,8 +12,6 @@ import { checkUtf8Locale, localeErrorMessage } from './locale.js';
  */
 
 const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>';
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   // The key must not linger where child processes or /proc/<pid>/environ readers could find it.
@@ -31,43 +30,43 @@ export default async function main(argv: readonly string[] = process.argv.slice(
   if (unknownOption !== undefined || argv.length !== 2) {
     const what = unknownOption !== undefined ? `unknown option ${unknownOption}` : `expected a host and a port, got ${argv.length} argument(s)`;
     process.stderr.write(`tsmosh-client: ${what}\n${USAGE}\n`);
-    return EXIT_USAGE;
+    return EXIT_TSMOSH_FAILURE;
   }
   const [host, portText] = argv as [string, string];
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535)) {
     process.stderr.write(`tsmosh-client: bad port "${portText}": expected a UDP port number 1-65535 (from the TSMOSH CONNECT line)\n`);
-    return EXIT_USAGE;
+    return EXIT_TSMOSH_FAILURE;
   }
 
   const locale = checkUtf8Locale(process.env);
   if (!locale.ok) {
     process.stderr.write(`${localeErrorMessage(locale, 'tsmosh-client')}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   if (keyText === undefined || keyText === '') {
     process.stderr.write('tsmosh-client: TSMOSH_KEY is not set; pass the key from the TSMOSH CONNECT line in it\n');
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   try {
     SessionKey.parse(keyText, 'TSMOSH_KEY');
   } catch (error) {
     process.stderr.write(`tsmosh-client: ${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   let escapeKey;
   try {
     escapeKey = parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   let predict;
   try {
     predict = predictionModeFromEnv(process.env);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   // Resolved before the terminal goes raw, so a typo in the host name is a plain one-line error.
   try {
@@ -75,7 +74,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     process.stderr.write(`tsmosh-client: cannot resolve host "${host}" (${code}); check the name\n`);
-    return EXIT_FAILURE;
+    return EXIT_TSMOSH_FAILURE;
   }
   const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict });
   return result.exitCode;

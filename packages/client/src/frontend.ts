@@ -1,5 +1,6 @@
 import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
+import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { ClientStatsWriter } from './stats-file.js';
@@ -72,6 +73,7 @@ export interface TerminalClientOptions {
 }
 
 export interface TerminalClientResult {
+  /** The process exit status, as ssh's (exit-status.ts): the remote program's, 128+signal, or 255 for ours. */
   readonly exitCode: number;
   /** The one line printed after the terminal was restored. */
   readonly message: string;
@@ -141,7 +143,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const message = error instanceof Error ? error.message : String(error);
     write(`${message.startsWith('tsmosh') ? '' : 'tsmosh: '}${message}\n`);
     statsWriter?.finish();
-    return { exitCode: 1, message, exit: undefined };
+    return { exitCode: EXIT_TSMOSH_FAILURE, message, exit: undefined };
   }
   options.onSession?.(session);
 
@@ -225,7 +227,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     restoreTerminal();
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     write(`tsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
-    process.exit(1);
+    process.exit(EXIT_TSMOSH_FAILURE);
   };
 
   const onScreen = (screen: Framebuffer): void => {
@@ -265,7 +267,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const statsProblem = statsWriter?.finish();
   if (statsProblem !== undefined) write(`${statsProblem}\r\n`);
-  const exitCode = exit.reason === 'remote-exit' || (exit.reason === 'user' && terminationSignal === undefined) ? 0 : 1;
+  const exitCode = exitStatusFor(exit, terminationSignal);
   return { exitCode, message, exit };
 }
 

@@ -19,3 +19,4 @@ export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';
 export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.js';
 export { default as clientMain } from './client-main.js';
 export { ClientStatsWriter, type ClientStatsFile } from './stats-file.js';
+export { EXIT_TSMOSH_FAILURE, EXIT_OK, exitStatusFor, exitStatusForSignal } from './exit-status.js';
