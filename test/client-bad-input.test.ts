@@ -57,31 +57,32 @@ describe('tsmosh-client refuses bad input with one clear line', () => {
 
   it('a malformed key, a missing key, a bad port, a bad escape key, a non-UTF-8 locale, an unknown host', async () => {
     const env = suite.workspace().env;
+    // tsmosh-client's own failures exit 255, as ssh's (exit-status.ts).
     const cases: Array<{ args: string[]; env: Record<string, string>; expect: RegExp; code: number }> = [
-      { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: TSMOSH_KEY is 9 characters; expected 32/, code: 1 },
-      { args: ['127.0.0.1', '60001'], env, expect: /^tsmosh-client: TSMOSH_KEY is not set/, code: 1 },
-      { args: ['127.0.0.1', 'sixty'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "sixty"/, code: 2 },
-      { args: ['127.0.0.1', '70000'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "70000"/, code: 2 },
-      { args: ['127.0.0.1'], env, expect: /^tsmosh-client: expected a host and a port/, code: 2 },
-      { args: ['--frobnicate', 'h', '1'], env, expect: /^tsmosh-client: unknown option --frobnicate/, code: 2 },
-      { args: ['127.0.0.1', '60001'], env: { ...env, LANG: 'C', TSMOSH_KEY: tamperedKey('', false) }, expect: /^tsmosh-client: needs a UTF-8 locale, but LANG=C/, code: 1 },
+      { args: ['127.0.0.1', '60001'], env: { ...env, TSMOSH_KEY: 'not-a-key' }, expect: /^tsmosh-client: TSMOSH_KEY is 9 characters; expected 32/, code: 255 },
+      { args: ['127.0.0.1', '60001'], env, expect: /^tsmosh-client: TSMOSH_KEY is not set/, code: 255 },
+      { args: ['127.0.0.1', 'sixty'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "sixty"/, code: 255 },
+      { args: ['127.0.0.1', '70000'], env: { ...env, TSMOSH_KEY: 'x' }, expect: /^tsmosh-client: bad port "70000"/, code: 255 },
+      { args: ['127.0.0.1'], env, expect: /^tsmosh-client: expected a host and a port/, code: 255 },
+      { args: ['--frobnicate', 'h', '1'], env, expect: /^tsmosh-client: unknown option --frobnicate/, code: 255 },
+      { args: ['127.0.0.1', '60001'], env: { ...env, LANG: 'C', TSMOSH_KEY: tamperedKey('', false) }, expect: /^tsmosh-client: needs a UTF-8 locale, but LANG=C/, code: 255 },
       {
         args: ['127.0.0.1', '60001'],
         env: { ...env, TSMOSH_ESCAPE_KEY: 'ab', TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh: TSMOSH_ESCAPE_KEY must be one ASCII character/,
-        code: 1,
+        code: 255,
       },
       {
         args: ['127.0.0.1', '60001'],
         env: { ...env, TSMOSH_PREDICTION_DISPLAY: 'sometimes', TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh: TSMOSH_PREDICTION_DISPLAY: unknown prediction mode 'sometimes'; use one of: adaptive, always, never, experimental/,
-        code: 1,
+        code: 255,
       },
       {
         args: ['no-such-host.invalid', '60001'],
         env: { ...env, TSMOSH_KEY: tamperedKey('', false) },
         expect: /^tsmosh-client: cannot resolve host "no-such-host\.invalid"/,
-        code: 1,
+        code: 255,
       },
     ];
     for (const c of cases) {

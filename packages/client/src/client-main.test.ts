@@ -14,7 +14,7 @@ describe('tsmosh-client main', () => {
       return true;
     });
     process.env.TSMOSH_KEY = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-    expect(await main(['only-a-host'])).toBe(2);
+    expect(await main(['only-a-host'])).toBe(255);
     expect(process.env.TSMOSH_KEY).toBeUndefined();
     expect(stderr.join('')).toMatch(/^tsmosh-client: expected a host and a port, got 1 argument\(s\)\nusage: /);
   });
