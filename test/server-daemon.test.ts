@@ -62,6 +62,23 @@ describe('tsmosh-server new and the daemon', () => {
     expect(listing.stdout.trim().split("\n")).toHaveLength(3); // a header line, then one line per session
   });
 
+  it("drops a program's oversize title and clipboard strings, counts them, and the session and its neighbour go on", async () => {
+    // A 5 MB title and a 3 MB OSC 52 copy, as a `cat` of a binary file can print: each once took the daemon up by
+    // 160 MB or more. The mirror abandons them at their budget (escape-string-budget.ts).
+    const flood = `printf '\\033]2;'; head -c 5000000 /dev/zero | tr '\\0' x; printf '\\007'; printf '\\033]52;c;'; head -c 3000000 /dev/zero | tr '\\0' A; printf '\\007'; echo flood-$((1+1)); exec cat`;
+    const a = parseConnectLine((await runServer(['new', '--', '/bin/sh', '-c', flood], env)).stdout);
+    const b = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
+    daemonPid = (await daemonStatus(env)).pid;
+    const clientA = new TestClient(a);
+    const clientB = new TestClient(b);
+    clients.push(clientA, clientB);
+    await clientA.waitForScreen((text) => /^flood-2$/m.test(text), 'the text after the oversize strings');
+    expect(clientA.screen.title).toBe('');
+    clientB.type('echo B$((5*5))\r');
+    await clientB.waitForScreen((text) => /^B25$/m.test(text), 'B25 on the neighbouring session');
+    expect((await daemonStatus(env)).droppedEscapeStrings).toBe(2);
+  });
+
   it('hosts two independent sessions on one port, and strangers on that port disturb neither', async () => {
     const a = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
     const b = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);

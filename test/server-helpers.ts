@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Connection, SessionKey, Transport, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import type { DaemonStatus } from '@tsmosh/server';
 
 export const SERVER_BIN = resolve(import.meta.dirname, '../packages/server/bin/tsmosh-server.js');
 
@@ -71,11 +72,7 @@ export function parseConnectLine(stdout: string): Connect {
   return { port: Number(match[1]), key: match[2]! };
 }
 
-export async function daemonStatus(env: NodeJS.ProcessEnv): Promise<{
-  pid: number;
-  sessions: number;
-  endpoints: { port: number; sessions: number; datagramsReceived: number; unknownSession: number; malformed: number }[];
-}> {
+export async function daemonStatus(env: NodeJS.ProcessEnv): Promise<DaemonStatus> {
   const result = await runServer(['status'], env);
   if (result.code !== 0) throw new Error(`tsmosh-server status failed: ${result.stderr}`);
   return JSON.parse(result.stdout);

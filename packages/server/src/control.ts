@@ -85,6 +85,8 @@ export interface DaemonStatus {
   readonly version: string;
   readonly sessions: number;
   readonly endpoints: readonly EndpointInfo[];
+  /** Program output turned away across the live sessions: OSC/DCS strings over budget (escape-string-budget.ts). */
+  readonly droppedEscapeStrings: number;
 }
 
 export type ControlRequest =

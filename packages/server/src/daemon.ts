@@ -55,6 +55,7 @@ export interface DaemonInit {
 
 interface HostedSession {
   readonly session: Session;
+  readonly pty: SessionPty;
   readonly endpoint: UdpEndpoint;
   readonly command: readonly string[];
   readonly name: string | undefined;
@@ -229,6 +230,10 @@ export class Daemon {
         unknownSession: endpoint.stats.unknownSession,
         malformed: endpoint.stats.malformed,
       })),
+      droppedEscapeStrings: [...this.sessions.values()].reduce((sum, { pty }) => {
+        const stats = pty.mirror?.stats;
+        return sum + (stats === undefined ? 0 : stats.droppedOscStrings + stats.droppedDcsStrings);
+      }, 0),
     };
   }
 
@@ -304,7 +309,7 @@ export class Daemon {
       },
     });
     const name = request.name;
-    this.sessions.set(sessionId, { session, endpoint, command, name });
+    this.sessions.set(sessionId, { session, pty, endpoint, command, name });
     this.linkIds.add(sessionId);
     endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
     this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);

@@ -9,6 +9,7 @@ import xterm from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer } from '@tsmosh/terminal';
+import { limitEscapeStrings, type EscapeStringDrops } from './escape-string-budget.js';
 import { guardXtermDefects, snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
 
 /**
@@ -57,6 +58,13 @@ export interface HeadlessMirrorInit extends HeadlessTerminalOptions {
   onReply(data: string): void;
 }
 
+export interface MirrorStats {
+  readonly droppedClipboardWrites: number;
+  readonly parseErrors: number;
+  readonly droppedOscStrings: number;
+  readonly droppedDcsStrings: number;
+}
+
 export class HeadlessMirror {
   /** The emulator itself, for tests and diagnostics; write through `write` so pending bytes stay counted. */
   readonly terminal: Terminal;
@@ -66,10 +74,13 @@ export class HeadlessMirror {
   private disposed = false;
   private syncEpoch = 0;
   private parseErrors = 0;
+  private readonly escapeStringDrops: Readonly<EscapeStringDrops>;
 
   constructor(init: HeadlessMirrorInit) {
     this.terminal = createHeadlessTerminal({ ...init, onParseError: () => this.parseErrors++ });
     this.tracker = trackTerminal(this.terminal);
+    // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
+    this.escapeStringDrops = limitEscapeStrings(this.terminal);
     const onReply = init.onReply;
     this.terminal.onData((data) => {
       if (!this.disposed) onReply(data);
@@ -138,9 +149,17 @@ export class HeadlessMirror {
     return this.terminal.rows;
   }
 
-  /** Untrusted-input counters: OSC 52 writes refused, chunks xterm failed to parse (their rest dropped). */
-  get stats(): { droppedClipboardWrites: number; parseErrors: number } {
-    return { droppedClipboardWrites: this.tracker.droppedClipboardWrites, parseErrors: this.parseErrors };
+  /**
+   * Untrusted-input counters: OSC 52 writes refused, chunks xterm failed to parse (their rest dropped), OSC and DCS
+   * strings abandoned for passing their budget (escape-string-budget.ts).
+   */
+  get stats(): MirrorStats {
+    return {
+      droppedClipboardWrites: this.tracker.droppedClipboardWrites,
+      parseErrors: this.parseErrors,
+      droppedOscStrings: this.escapeStringDrops.oscStrings,
+      droppedDcsStrings: this.escapeStringDrops.dcsStrings,
+    };
   }
 
   dispose(): void {

@@ -11,6 +11,7 @@ import {
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
+import type { MirrorStats } from './headless-mirror.js';
 import { PtyHost } from './pty-host.js';
 
 /**
@@ -87,6 +88,8 @@ export interface SessionPty {
   onExit(listener: (exitCode: number, signal: number | undefined) => void): void;
   /** Ends the program (SIGHUP, as a closed terminal would) and frees the pty. Idempotent. */
   dispose(): void;
+  /** The mirror's untrusted-input counters, where there is a mirror (PtyHost has one), for the daemon's status. */
+  readonly mirror?: { readonly stats: MirrorStats };
 }
 
 export interface SessionInit {
