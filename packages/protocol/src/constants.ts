@@ -75,10 +75,17 @@ export const MAX_INSTRUCTION_BYTES = 4 * 1024 * 1024;
  */
 export const MAX_PARTIAL_INSTRUCTIONS = 8;
 /**
- * bytes: total chunk bytes held across all partial instructions. A little over the largest legal instruction, so one
- * maximal instruction can always complete while memory stays under about twice MAX_INSTRUCTION_BYTES.
+ * bytes: what a held fragment costs beyond its chunk, charged against MAX_REASSEMBLY_BYTES. Measured on Node 20: a
+ * Map entry holding an empty Uint8Array costs 213 bytes of heap. Without this charge a keyed peer's empty or tiny
+ * fragments cost nothing against the budget: 8 partials × 32,768 empty fragments held 53 MB.
  */
-export const MAX_REASSEMBLY_BYTES = MAX_INSTRUCTION_BYTES + 64 * 1024;
+export const REASSEMBLY_FRAGMENT_COST_BYTES = 256;
+/**
+ * bytes: what all partial instructions may cost together (chunks plus REASSEMBLY_FRAGMENT_COST_BYTES each). Enough for
+ * one maximal instruction in ~1,200-byte chunks (3,500 fragments: 4 MiB + 0.9 MiB) to complete, so memory stays
+ * near 5 MiB per connection whatever a peer sends.
+ */
+export const MAX_REASSEMBLY_BYTES = MAX_INSTRUCTION_BYTES + 1024 * 1024;
 /** How many completed instruction IDs are remembered so a late duplicate fragment cannot deliver one twice. */
 export const COMPLETED_INSTRUCTION_MEMORY = 64;
 

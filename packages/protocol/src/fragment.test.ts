@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes } from './bytes.js';
-import { FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES } from './constants.js';
+import { FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES, REASSEMBLY_FRAGMENT_COST_BYTES } from './constants.js';
 import { DecodeError } from './errors.js';
 import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments, type Fragment } from './fragment.js';
 
@@ -139,6 +139,27 @@ describe('FragmentReassembler', () => {
       expect(reassembler.partialCount).toBeLessThanOrEqual(MAX_PARTIAL_INSTRUCTIONS);
     }
     expect(maxHeld).toBeLessThanOrEqual(MAX_REASSEMBLY_BYTES);
+    expect(reassembler.evictions).toBeGreaterThan(0);
+  });
+
+  it('charges every held fragment its bookkeeping, so empty and one-byte fragments cannot swell memory', () => {
+    const reassembler = new FragmentReassembler();
+    // Empty chunks: no sender makes one; each is refused and nothing is held (8 × 32,768 of them once held 53 MB).
+    for (let i = 0; i < 10_000; i++) {
+      expect(reassembler.add({ instructionId: BigInt(i % 8), index: i, final: false, chunk: new Uint8Array(0) }).kind).toBe('bad');
+    }
+    expect(reassembler.heldBytes).toBe(0);
+    // One-byte chunks across eight never-finished instructions: held fragments stop at the budget's share.
+    let maxHeld = 0;
+    for (let i = 0; i < 8 * 32_768; i++) {
+      reassembler.add({ instructionId: BigInt(i % 8), index: Math.floor(i / 8), final: false, chunk: Uint8Array.of(1) });
+      maxHeld = Math.max(maxHeld, reassembler.heldBytes);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(MAX_REASSEMBLY_BYTES);
+    // Fragments still held: about 20,400 (≈ 4.4 MB of real heap at 213 B each), where all 262,144 were held before.
+    const heldFragments = reassembler.heldBytes / (1 + REASSEMBLY_FRAGMENT_COST_BYTES);
+    expect(Number.isInteger(heldFragments)).toBe(true);
+    expect(heldFragments).toBeLessThan(21_000);
     expect(reassembler.evictions).toBeGreaterThan(0);
   });
 

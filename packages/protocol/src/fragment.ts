@@ -6,6 +6,7 @@ import {
   MAX_INSTRUCTION_BYTES,
   MAX_PARTIAL_INSTRUCTIONS,
   MAX_REASSEMBLY_BYTES,
+  REASSEMBLY_FRAGMENT_COST_BYTES,
 } from './constants.js';
 import { DecodeError } from './errors.js';
 
@@ -81,7 +82,8 @@ interface Partial {
   readonly id: bigint;
   readonly chunks: Map<number, Uint8Array>;
   total: number | undefined; // known once the final fragment arrived
-  bytes: number;
+  bytes: number; // chunk bytes: the instruction's size so far
+  cost: number; // chunk bytes plus REASSEMBLY_FRAGMENT_COST_BYTES per fragment: what it holds of the budget
 }
 
 /**
@@ -108,12 +110,16 @@ export class FragmentReassembler {
   get partialCount(): number {
     return this.#partials.size;
   }
+  /** What the partials cost against MAX_REASSEMBLY_BYTES: chunk bytes plus a fixed cost per fragment held. */
   get heldBytes(): number {
     return this.#heldBytes;
   }
 
   add(fragment: Fragment): ReassemblyResult {
     const { instructionId: id, index, final, chunk } = fragment;
+    // A sender never makes an empty chunk (every encoded instruction has bytes to carry); a peer that does is only
+    // spending our memory on bookkeeping.
+    if (chunk.length === 0) return { kind: 'bad', reason: `empty fragment ${index}` };
     if (this.#completed.includes(id)) return { kind: 'ignored' };
     if (this.#completed.length === COMPLETED_INSTRUCTION_MEMORY && id < this.#completed.reduce((a, b) => (a < b ? a : b))) {
       return { kind: 'ignored' }; // older than the last COMPLETED_INSTRUCTION_MEMORY delivered instructions: stale
@@ -126,7 +132,7 @@ export class FragmentReassembler {
         if (id < oldest) return { kind: 'ignored' }; // would be the first to go
         this.#drop(oldest, true);
       }
-      partial = { id, chunks: new Map(), total: undefined, bytes: 0 };
+      partial = { id, chunks: new Map(), total: undefined, bytes: 0, cost: 0 };
       this.#partials.set(id, partial);
     }
 
@@ -140,8 +146,9 @@ export class FragmentReassembler {
     }
     if (partial.bytes + chunk.length > MAX_ENCODED_INSTRUCTION_BYTES) return this.#bad(id, `instruction exceeds ${MAX_ENCODED_INSTRUCTION_BYTES} bytes`);
 
-    // Make room under the byte budget, oldest first; if this instruction is itself the oldest, it gives way.
-    while (this.#heldBytes + chunk.length > MAX_REASSEMBLY_BYTES) {
+    // Make room under the budget, oldest first; if this instruction is itself the oldest, it gives way.
+    const cost = chunk.length + REASSEMBLY_FRAGMENT_COST_BYTES;
+    while (this.#heldBytes + cost > MAX_REASSEMBLY_BYTES) {
       const oldest = this.#oldestId();
       this.#drop(oldest, true);
       if (oldest === id) return { kind: 'ignored' };
@@ -149,7 +156,8 @@ export class FragmentReassembler {
 
     partial.chunks.set(index, chunk);
     partial.bytes += chunk.length;
-    this.#heldBytes += chunk.length;
+    partial.cost += cost;
+    this.#heldBytes += cost;
     if (partial.total === undefined || partial.chunks.size < partial.total) return { kind: 'pending' };
 
     const ordered: Uint8Array[] = [];
@@ -169,7 +177,7 @@ export class FragmentReassembler {
   #drop(id: bigint, evicted: boolean): void {
     const partial = this.#partials.get(id);
     if (partial === undefined) return;
-    this.#heldBytes -= partial.bytes;
+    this.#heldBytes -= partial.cost;
     this.#partials.delete(id);
     if (evicted) this.#evictions++;
   }
