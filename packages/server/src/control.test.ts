@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,23 +12,25 @@ import {
   type ControlRequest,
 } from './control.js';
 import { ServerError } from './errors.js';
+import { controlTokenPath } from './control-token.js';
 
 describe('parseControlRequest', () => {
+  const V = CONTROL_PROTOCOL_VERSION;
   it('accepts each op and rejects malformed requests with a control-protocol error', () => {
-    expect(parseControlRequest(JSON.stringify({ v: 1, op: 'list' }))).toEqual({ v: 1, op: 'list' });
-    expect(parseControlRequest(JSON.stringify({ v: 1, op: 'kill', sessionId: 'ab' }))).toMatchObject({ op: 'kill' });
+    expect(parseControlRequest(JSON.stringify({ v: V, op: 'list' }))).toEqual({ v: V, op: 'list' });
+    expect(parseControlRequest(JSON.stringify({ v: V, op: 'kill', sessionId: 'ab' }))).toMatchObject({ op: 'kill' });
     const request = { env: { A: 'b' }, command: ['sh'], ports: { low: 60001, high: 60010 } };
-    expect(parseControlRequest(JSON.stringify({ v: 1, op: 'new', request }))).toMatchObject({ op: 'new', request });
+    expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request }))).toMatchObject({ op: 'new', request });
     for (const bad of [
       'not json',
       '[]',
-      JSON.stringify({ v: 2, op: 'list' }),
-      JSON.stringify({ v: 1, op: 'explode' }),
-      JSON.stringify({ v: 1, op: 'kill' }),
-      JSON.stringify({ v: 1, op: 'new', request: { env: { A: 1 } } }),
-      JSON.stringify({ v: 1, op: 'new', request: { env: {}, command: [1] } }),
-      JSON.stringify({ v: 1, op: 'new', request: { env: {}, ports: { low: 9, high: 3 } } }),
-      JSON.stringify({ v: 1, op: 'new', request: { env: {}, cols: -1 } }),
+      JSON.stringify({ v: V - 1, op: 'list' }),
+      JSON.stringify({ v: V, op: 'explode' }),
+      JSON.stringify({ v: V, op: 'kill' }),
+      JSON.stringify({ v: V, op: 'new', request: { env: { A: 1 } } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, command: [1] } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, ports: { low: 9, high: 3 } } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, cols: -1 } }),
     ]) {
       expect(() => parseControlRequest(bad), bad).toThrow(ServerError);
     }
@@ -77,6 +79,32 @@ describe('control socket', () => {
     });
     const response = JSON.parse(answer);
     expect(response).toMatchObject({ v: CONTROL_PROTOCOL_VERSION, ok: false, error: { code: 'control-protocol' } });
+  });
+
+  it('answers only requests carrying the token it wrote beside the socket, and keeps socket and token 0600 whatever the umask', async () => {
+    const path = join(dir, 'c.sock');
+    const previousUmask = process.umask(0);
+    try {
+      server = await listenControl(path, async () => ({ pid: 1, version: 'x', sessions: 0, endpoints: [] }));
+    } finally {
+      process.umask(previousUmask);
+    }
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(controlTokenPath(path)).mode & 0o777).toBe(0o600);
+    await expect(requestControl(path, { op: 'status' }, 5000)).resolves.toMatchObject({ pid: 1 });
+    const ask = (line: string): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const socket = createConnection(path);
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => (data += chunk));
+        socket.on('end', () => resolve(JSON.parse(data)));
+        socket.on('error', reject);
+        socket.write(line + '\n');
+      });
+    for (const token of [undefined, '', 'f'.repeat(64), 42]) {
+      expect(await ask(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, token, op: 'status' }))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
   });
 
   it('reports a missing daemon as DaemonNotRunningError', async () => {

@@ -1,15 +1,17 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { unlinkSync } from 'node:fs';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { readControlToken, tokenMatches, writeControlToken } from './control-token.js';
 import { ServerError, type ServerErrorCode } from './errors.js';
 
 /**
  * The daemon's control protocol: local requests over a Unix socket in the 0700 runtime directory. One request per
  * connection: the client writes one JSON line, the daemon answers with one JSON line and closes. Every message
  * carries `v`, the protocol version, so a newer `tsmosh-server` meeting an older running daemon can say so instead
- * of misreading it.
+ * of misreading it, and every request carries `token`, the daemon's capability token (control-token.ts).
  */
 
-export const CONTROL_PROTOCOL_VERSION = 1;
+/** 2: requests carry the control token. */
+export const CONTROL_PROTOCOL_VERSION = 2;
 /** A request line longer than this (bytes) is refused: the largest legitimate one carries an environment. */
 export const MAX_CONTROL_LINE_BYTES = 1 << 20;
 
@@ -162,9 +164,13 @@ function validateNewSessionRequest(value: unknown): NewSessionRequest {
   return value as unknown as NewSessionRequest;
 }
 
-/** Listens on `socketPath`, one JSON request line per connection. Removes a stale socket file first. */
+/**
+ * Listens on `socketPath`, one JSON request line per connection, answering only requests that carry the token it
+ * writes beside the socket. The socket is 0600 whatever the umask.
+ */
 export async function listenControl(socketPath: string, handle: ControlHandler): Promise<Server> {
-  const server = createServer((socket) => serveOne(socket, handle));
+  const token = writeControlToken(socketPath);
+  const server = createServer((socket) => serveOne(socket, token, handle));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -172,6 +178,7 @@ export async function listenControl(socketPath: string, handle: ControlHandler):
       resolve();
     });
   });
+  chmodSync(socketPath, 0o600);
   return server;
 }
 
@@ -184,7 +191,7 @@ export function removeStaleSocket(socketPath: string): void {
   }
 }
 
-function serveOne(socket: Socket, handle: ControlHandler): void {
+function serveOne(socket: Socket, token: string, handle: ControlHandler): void {
   let buffered = '';
   let answered = false;
   socket.setEncoding('utf8');
@@ -206,6 +213,9 @@ function serveOne(socket: Socket, handle: ControlHandler): void {
     let request: ControlRequest;
     try {
       request = parseControlRequest(line);
+      if (!tokenMatches(token, (JSON.parse(line) as { token?: unknown }).token)) {
+        throw new ServerError('forbidden', 'tsmosh-server: control request without the daemon\'s token refused; only its own user may use it');
+      }
     } catch (error) {
       reply(errorResponse(error));
       return;
@@ -249,6 +259,13 @@ export function requestControl<K extends keyof ControlResults>(
   timeoutMs: number,
 ): Promise<ControlResults[K]> {
   return new Promise((resolve, reject) => {
+    let token: string;
+    try {
+      token = readControlToken(socketPath);
+    } catch (error) {
+      reject(error);
+      return;
+    }
     const socket = createConnection(socketPath);
     let buffered = '';
     let settled = false;
@@ -272,7 +289,7 @@ export function requestControl<K extends keyof ControlResults>(
       timeoutMs,
     );
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, ...body }) + '\n'));
+    socket.on('connect', () => socket.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, token, ...body }) + '\n'));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         finish(() => reject(new DaemonNotRunningError(socketPath)));

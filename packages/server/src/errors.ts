@@ -35,6 +35,7 @@ export type ServerErrorCode =
   | 'no-such-session'
   | 'spawn'
   | 'shutting-down'
+  | 'forbidden'
   | 'internal';
 
 /** A command-line mistake: printed with a usage hint, exit status 2. */
