@@ -4,13 +4,15 @@
  * repository's tsmosh-server on the "host", closes SSH, and the session runs over UDP until Ctrl-^ . quits.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PtyProgram, Workspace } from './client-harness.js';
 import { startSshTestHost, type SshTestHost } from './helpers/ssh-host.js';
 import { makeKeyPair, sshdAvailable, type KeyPair, type Sshd } from './helpers/sshd.js';
+import { waitUntil } from './server-helpers.js';
 
 describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
   let host: SshTestHost;
@@ -65,6 +67,46 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect((await interrupted.waitForExit()).exitCode).toBe(130);
     const missing = tsmosh(['testhost', '--server=/nonexistent/tsmosh-server']);
     expect((await missing.waitForExit()).exitCode).toBe(255);
+  });
+
+  it('logs in through a ProxyCommand (tokens expanded, run by the shell) and refuses a keyword it would ignore', async () => {
+    const log = join(home, 'proxy.log');
+    const relay = fileURLToPath(new URL('./fixtures/tcp-relay.mjs', import.meta.url));
+    const knownHosts = join(home, '.ssh', 'known_hosts');
+    host.writeConfig(
+      [
+        'Host viaproxy',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        '  User root',
+        '  IdentityFile ~/.ssh/id_test',
+        `  UserKnownHostsFile ${knownHosts}`,
+        '  StrictHostKeyChecking accept-new',
+        `  ProxyCommand ${process.execPath} ${relay} %h %p ${log}`,
+        'Host bound',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        '  BindAddress 127.0.0.2',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const t = tsmosh(['viaproxy', `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
+      await t.waitForText(/bash-[\d.]+[#$]/);
+      t.type('echo via-proxy-$((40+2))\r');
+      await t.waitForText('via-proxy-42');
+      // The relay exits once the login is over, while the session runs: it must not have taken the raw mode away.
+      await waitUntil(() => readFileSync(log, 'utf8').includes('closed'), 'the proxy to exit after the login');
+      t.type('\x1e.');
+      expect((await t.waitForExit()).exitCode).toBe(0);
+      expect(readFileSync(log, 'utf8')).toBe(`relay 127.0.0.1 ${sshd.port}\nclosed\n`);
+
+      const refused = tsmosh(['bound', `--server=${serverCommand}`]);
+      expect((await refused.waitForExit()).exitCode).toBe(255);
+      expect((await refused.logicalLines()).join('\n')).toMatch(/tsmosh: the ssh config sets BindAddress 127\.0\.0\.2 for bound, which tsmosh's built-in SSH client does not honour; use --ssh=ssh/);
+    } finally {
+      host.writeConfig();
+    }
   });
 
   it('refuses a changed host key in one line and starts nothing', async () => {

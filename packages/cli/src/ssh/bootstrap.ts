@@ -10,6 +10,7 @@ import ssh2 from 'ssh2';
 import type { AuthenticationType, ClientChannel, ConnectConfig, KeyboardInteractiveCallback, NextAuthHandler, Prompt } from 'ssh2';
 import { defaultIdentityFiles, parseDestination, resolveHost, type ResolvedHost, type ResolveOptions } from './config.js';
 import { checkHostKey, keyTypeOfBlob, knownHostsName, recordHostKey, sha256Fingerprint, type HostKeyVerdict } from './known-hosts.js';
+import { startProxyCommand } from './proxy-command.js';
 
 const { Client, utils: sshUtils } = ssh2;
 
@@ -142,6 +143,12 @@ async function withHost<T>(
     });
     let tunnel: NodeJS.ReadWriteStream | undefined;
     for (let index = 0; index < hops.length; index++) {
+      if (index > 0 && hops[index]!.proxyCommand !== undefined) {
+        throw new BootstrapError(
+          `tsmosh: jump host ${hops[index]!.alias} has its own ProxyCommand, which tsmosh honours only on the first hop; use --ssh=ssh to log in through OpenSSH`,
+          'network',
+        );
+      }
       const hopClient = await login(hops[index]!, options, deadline, tunnel);
       clients.push(hopClient.client);
       const next = hops[index + 1] ?? resolved;
@@ -177,7 +184,9 @@ interface LoggedIn {
 async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutMs: number, tunnel?: NodeJS.ReadWriteStream): Promise<LoggedIn> {
   let socket: Socket | undefined;
   let connectRttMs: number | undefined;
-  if (tunnel === undefined) {
+  if (tunnel === undefined && resolved.proxyCommand !== undefined) {
+    tunnel = startProxyCommand(resolved.proxyCommand, resolved.alias, options.env ?? process.env);
+  } else if (tunnel === undefined) {
     const address = await resolveAddress(resolved.hostName, options.family);
     socket = await new Promise<Socket>((resolve, reject) => {
       const started = performance.now();
@@ -234,7 +243,9 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
       if (error.level === 'client-timeout') {
         return reject(new BootstrapError(`tsmosh: logging in to ${resolved.alias} timed out after ${Math.round(timeoutMs / 1000)} s`, 'network'));
       }
-      reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${error.message}`, 'network'));
+      // A ProxyCommand's own failure already says what and where (proxy-command.ts).
+      const message = error.message.startsWith('tsmosh: ') ? error.message : `tsmosh: SSH to ${resolved.alias} failed: ${error.message}`;
+      reject(new BootstrapError(message, 'network'));
     });
     try {
       client.connect(config);

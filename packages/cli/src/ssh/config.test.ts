@@ -113,6 +113,40 @@ describe('resolveHost', () => {
     expect(plain.strictHostKeyChecking).toBe('ask');
   });
 
+  it('expands ProxyCommand tokens, honours ProxyCommand none, and lets the first of ProxyJump and ProxyCommand win', () => {
+    const home = configHome({
+      config: [
+        'Host bastioned',
+        '  HostName inner.example',
+        '  Port 2200',
+        '  User alice',
+        '  ProxyCommand ssh -W %h:%p %r@gate -o Tag=%n%% "two words"',
+        'Host direct',
+        '  ProxyCommand none',
+        'Host jumpfirst',
+        '  ProxyJump gate',
+        '  ProxyCommand nc %h %p',
+        'Host commandfirst',
+        '  ProxyCommand nc %h %p',
+        '  ProxyJump gate',
+        '',
+      ].join('\n'),
+    });
+    const bastioned = resolve(home, 'bastioned');
+    expect(bastioned.proxyCommand).toBe('ssh -W inner.example:2200 alice@gate -o Tag=bastioned% "two words"');
+    expect(bastioned.proxyJump).toEqual([]);
+    expect(resolve(home, 'direct').proxyCommand).toBeUndefined();
+    expect(resolve(home, 'jumpfirst')).toMatchObject({ proxyJump: ['gate'], proxyCommand: undefined });
+    expect(resolve(home, 'commandfirst')).toMatchObject({ proxyJump: [], proxyCommand: 'nc commandfirst 22' });
+  });
+
+  it('refuses, naming it, a keyword that changes where or how it would connect and that it does not honour', () => {
+    const home = configHome({ config: 'Host bound\n  BindAddress 10.1.2.3\nHost dns\n  VerifyHostKeyDNS yes\nHost fine\n  VerifyHostKeyDNS no\n  GSSAPIAuthentication yes\n' });
+    expect(() => resolve(home, 'bound')).toThrow(/sets BindAddress 10\.1\.2\.3 for bound, which tsmosh's built-in SSH client does not honour; use --ssh=ssh/);
+    expect(() => resolve(home, 'dns')).toThrow(/VerifyHostKeyDNS yes/);
+    expect(() => resolve(home, 'fine')).not.toThrow();
+  });
+
   it('refuses an unsupported Match criterion with advice', () => {
     const home = configHome({ config: 'Match localnetwork 10.0.0.0/8\n  Port 1\n' });
     expect(() => resolve(home, 'x')).toThrow(/--ssh=ssh/);

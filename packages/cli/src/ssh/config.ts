@@ -42,6 +42,12 @@ export interface ResolvedHost {
   readonly identityAgent: string | undefined;
   /** Jump hosts in order (ProxyJump), each as typed: `[user@]host[:port]`. Empty: connect directly. */
   readonly proxyJump: readonly string[];
+  /**
+   * ProxyCommand with its tokens expanded (%h %p %r %n %%), run through the user's shell with its stdin and stdout as
+   * the SSH transport; undefined for none. ProxyJump and ProxyCommand share one slot, as in OpenSSH: whichever the
+   * configuration gives first wins.
+   */
+  readonly proxyCommand: string | undefined;
   readonly userKnownHostsFiles: readonly string[];
   readonly globalKnownHostsFiles: readonly string[];
   /** 'yes' | 'no' | 'ask' | 'accept-new' (OpenSSH's default is ask). */
@@ -142,6 +148,20 @@ function valueText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map((part: { val: string }) => part.val).join(' ');
   return String(value);
+}
+
+/** Keywords whose value is a shell command line, passed on as written (quotes, `=` and all), as OpenSSH does. */
+const COMMAND_KEYS = new Set(['proxycommand', 'localcommand', 'remotecommand', 'knownhostscommand']);
+
+/** A value as written: the parser's words rejoined with their own separators, quoted words re-quoted. */
+function commandText(value: unknown): string {
+  if (!Array.isArray(value)) return valueText(value);
+  return value
+    .map((part: { val: string; separator?: string; quoted?: boolean }, index) => {
+      const word = part.quoted ? `"${part.val}"` : part.val;
+      return index === 0 ? word : `${part.separator ?? ' '}${word}`;
+    })
+    .join('');
 }
 
 function valueWords(value: unknown): string[] {
@@ -258,7 +278,7 @@ function flatten(file: string, home: string, depth: number, outer: readonly Cond
         }
         continue;
       }
-      out.push({ key, value: valueText(line.value), conditions });
+      out.push({ key, value: COMMAND_KEYS.has(key) ? commandText(line.value) : valueText(line.value), conditions });
     }
   };
   walk(parsed as unknown as readonly ConfigLine[], outer);
@@ -338,6 +358,8 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
 
   for (const directive of directives) {
     if (!directive.conditions.every((condition) => condition.test(state))) continue;
+    if (directive.key === 'proxycommand' && settings.has('proxyjump')) continue;
+    if (directive.key === 'proxyjump' && settings.has('proxycommand')) continue;
     const existing = settings.get(directive.key);
     if (ACCUMULATING_KEYS.has(directive.key)) {
       settings.set(directive.key, [...(existing ?? []), directive.value]);
@@ -374,7 +396,14 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
           ? env[agentSetting.slice(1)] || undefined
           : path(agentSetting);
 
+  refuseUnhonoured(settings, destination.host);
   const jump = first('proxyjump');
+  const proxy = first('proxycommand');
+  // The ProxyCommand tokens OpenSSH expands (ssh_config(5) TOKENS); an unknown one is refused by expandTokens.
+  const proxyCommand =
+    proxy === undefined || proxy.toLowerCase() === 'none'
+      ? undefined
+      : expandTokens(proxy, { h: state.hostName, n: destination.host, p: String(port), r: first('user') ?? localUser, '%': '%' });
   const splitFiles = (values: string[] | undefined, fallback: string[]) =>
     values === undefined ? fallback : values.flatMap((value) => value.split(/\s+/)).filter((v) => v !== '' && v.toLowerCase() !== 'none').map(path);
 
@@ -388,6 +417,7 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
     identitiesOnly: yesNo('identitiesonly', false),
     identityAgent,
     proxyJump: jump === undefined || jump.toLowerCase() === 'none' ? [] : jump.split(',').map((hop) => hop.trim()).filter((hop) => hop !== ''),
+    proxyCommand,
     userKnownHostsFiles: splitFiles(settings.get('userknownhostsfile'), [join(home, '.ssh', 'known_hosts'), join(home, '.ssh', 'known_hosts2')]),
     globalKnownHostsFiles: splitFiles(settings.get('globalknownhostsfile'), ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
     strictHostKeyChecking,
@@ -399,6 +429,34 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
     pubkeyAuthentication: yesNo('pubkeyauthentication', true),
     raw: settings,
   };
+}
+
+/**
+ * ssh_config keywords that change where or how OpenSSH would connect and that the built-in client does not honour,
+ * with the value that is harmless (the default). Ignoring one could route a connection around what the user set up
+ * (a bound source address, a DNS-verified host key, a hardware key), so each is refused in one line instead.
+ * Authentication methods the client lacks (GSSAPIAuthentication, which Debian's ssh_config turns on for every host)
+ * are not here: OpenSSH itself falls through to the next method, and so does tsmosh.
+ */
+const UNHONOURED_KEYWORDS: ReadonlyMap<string, { readonly name: string; readonly harmless: readonly string[] }> = new Map([
+  ['bindaddress', { name: 'BindAddress', harmless: [] }],
+  ['bindinterface', { name: 'BindInterface', harmless: [] }],
+  ['canonicalizehostname', { name: 'CanonicalizeHostname', harmless: ['no'] }],
+  ['proxyusefdpass', { name: 'ProxyUseFdpass', harmless: ['no'] }],
+  ['knownhostscommand', { name: 'KnownHostsCommand', harmless: ['none'] }],
+  ['verifyhostkeydns', { name: 'VerifyHostKeyDNS', harmless: ['no'] }],
+  ['pkcs11provider', { name: 'PKCS11Provider', harmless: ['none'] }],
+  ['securitykeyprovider', { name: 'SecurityKeyProvider', harmless: ['internal'] }],
+  ['remotecommand', { name: 'RemoteCommand', harmless: ['none'] }],
+  ['tunnel', { name: 'Tunnel', harmless: ['no'] }],
+]);
+
+function refuseUnhonoured(settings: ReadonlyMap<string, readonly string[]>, host: string): void {
+  for (const [key, { name, harmless }] of UNHONOURED_KEYWORDS) {
+    const value = settings.get(key)?.[0];
+    if (value === undefined || harmless.includes(value.toLowerCase())) continue;
+    throw new SshConfigError(`tsmosh: the ssh config sets ${name} ${value} for ${host}, which tsmosh's built-in SSH client does not honour; use --ssh=ssh to log in through OpenSSH`);
+  }
 }
 
 /** `%x` tokens (ssh_config(5) TOKENS). An unknown token is an error, as in OpenSSH, rather than a silent guess. */

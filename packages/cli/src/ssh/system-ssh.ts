@@ -1,6 +1,6 @@
 /**
  * `--ssh=COMMAND`: bootstrap through the system's OpenSSH client instead of ssh2, for setups ssh2 cannot serve
- * (hardware keys, GSSAPI, ControlMaster, ProxyCommand, certificates). OpenSSH asks its own questions on /dev/tty,
+ * (hardware keys, GSSAPI, ControlMaster, certificates, the keywords config.ts refuses). OpenSSH asks its own questions on /dev/tty,
  * so this module only captures the server's stdout and lets ssh's stderr through to the user.
  */
 import { execFile, spawn } from 'node:child_process';
