@@ -61,7 +61,8 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
   });
 
   it("exits with the remote command's status as ssh does, and 255 when tsmosh itself fails", async () => {
-    const exited = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'exit 3']);
+    // mosh's way: options before the host, the command without --.
+    const exited = tsmosh(['-n', '--family=inet', '--no-ssh-pty', 'testhost', `--server=${serverCommand}`, 'sh', '-c', 'exit 3']);
     expect((await exited.waitForExit()).exitCode).toBe(3);
     const interrupted = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'kill -INT $$']);
     expect((await interrupted.waitForExit()).exitCode).toBe(130);

@@ -22,6 +22,36 @@ describe('tsmosh argument parsing', () => {
     const parsed = parseArguments(['--local', '--', 'ls', '--help']);
     expect(parsed).toMatchObject({ kind: 'local', options: { command: ['ls', '--help'] } });
   });
+  it("accepts mosh's command line: a command without --, -a, -n, --family, --no-ssh-pty, --experimental-remote-ip", () => {
+    expect(parseArguments(['host', 'echo', 'hi'])).toMatchObject({ kind: 'remote', options: { command: ['echo', 'hi'] } });
+    // After the host, options are still options until the first word of the command; then everything is the command's.
+    expect(parseArguments(['host', '--session', 'cc', 'ls', '-la', '--', 'x'])).toMatchObject({
+      options: { command: ['ls', '-la', '--', 'x'] },
+      sessions: { kind: 'attach', named: { session: 'cc' } },
+    });
+    expect(parseArguments(['-a', 'host'])).toMatchObject({ options: { predict: 'always' } });
+    expect(parseArguments(['-n', 'host'])).toMatchObject({ options: { predict: 'never' } });
+    expect(parseArguments(['--family=inet', 'host'])).toMatchObject({ options: { family: 4 } });
+    expect(parseArguments(['--family', 'inet6', 'host'])).toMatchObject({ options: { family: 6 } });
+    expect(parseArguments(['--family=prefer-inet6', 'host'])).toMatchObject({ options: { family: 'prefer-6' } });
+    expect(parseArguments(['--family=prefer-inet', 'host'])).toMatchObject({ options: { family: 'prefer-4' } });
+    const all = parseArguments(['-4', '--family=all', 'host']);
+    expect(all.kind === 'remote' && all.options.family).toBeUndefined();
+    expect(parseArguments(['--no-ssh-pty', '--no-init', 'host'])).toMatchObject({ kind: 'remote' });
+    expect(parseArguments(['--experimental-remote-ip=local', 'host'])).toMatchObject({ options: { remoteIp: 'local' } });
+  });
+  it('refuses the mosh options it does not offer with why and what to do, in one line', () => {
+    for (const [args, pattern] of [
+      [['-o', 'host'], /^tsmosh: -o: .*no overwrite mode; drop -o$/],
+      [['--predict-overwrite', 'host'], /^tsmosh: --predict-overwrite: .*drop --predict-overwrite$/],
+      [['--client=/usr/bin/mosh-client', 'host'], /^tsmosh: --client: .*drop --client$/],
+      [['--family=ipx', 'host'], /^tsmosh: --family must be one of inet, inet6, prefer-inet, prefer-inet6, auto, all/],
+      [['--experimental-remote-ip=remote', 'host'], /use proxy \(the default\) or local/],
+    ] as const) {
+      const parsed = parseArguments([...args]);
+      expect(parsed).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(pattern) });
+    }
+  });
   it('refuses mistakes with one line and a hint', () => {
     for (const args of [['--frob'], ['--local', 'host'], ['--local', '--link'], ['--local', '--predict=x'], ['--local', '--link', 'delay=fast'], []]) {
       const parsed = parseArguments(args);

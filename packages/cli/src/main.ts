@@ -4,11 +4,34 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
+import { adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
+import type { AddressFamily } from './ssh/index.js';
 import { SESSION_NAME, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
-const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh']);
+const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip']);
+
+/** mosh's --family values (mosh 1.4) and what they ask of address resolution. */
+const FAMILIES: Readonly<Record<string, AddressFamily | undefined>> = {
+  inet: 4,
+  inet6: 6,
+  'prefer-inet': 'prefer-4',
+  'prefer-inet6': 'prefer-6',
+  // auto (single-family hosts) and all (every family) both leave the order to the resolver.
+  auto: undefined,
+  all: undefined,
+};
+
+/**
+ * mosh options tsmosh refuses, each with why and what to use instead: a line, never a silent difference. Every other
+ * option of `mosh --help` (1.4) is accepted with mosh's meaning.
+ */
+const REFUSED_MOSH_OPTIONS: Readonly<Record<string, string>> = {
+  '-o': 'tsmosh predicts insertion as the program would draw it and has no overwrite mode; drop -o',
+  '--predict-overwrite': 'tsmosh predicts insertion as the program would draw it and has no overwrite mode; drop --predict-overwrite',
+  '--client': 'tsmosh runs its client inside this process, so there is no separate client program to name; drop --client',
+};
 
 /**
  * `tsmosh`: the command a user types. `tsmosh [user@]host` logs in over SSH and runs a session there (remote.ts;
@@ -17,7 +40,7 @@ const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--serv
  * lossy link).
  */
 
-const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--json] | --kill NAME] [-- command...]
+const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--json] | --kill NAME] [[--] command...]
        tsmosh --local [--link SPEC] [--predict=adaptive|always|never|experimental] [-- command...]`;
 const HINT = '(try `tsmosh --help`)';
 const HELP = `${USAGE}
@@ -25,8 +48,8 @@ const HELP = `${USAGE}
   --local          run a session on this machine: tsmosh-server and the client over loopback UDP, no SSH
   --link SPEC      send the client's traffic through an emulated link, e.g. --link delay=150ms,loss=10%
                    (see the syntax with --link help)
-  --predict=MODE   local echo: adaptive (default), always, never, experimental
-  -- command...    run this instead of your login shell
+  --predict=MODE   local echo: adaptive (default), always, never, experimental (-a: always, -n: never)
+  -- command...    run this instead of your login shell (after a host, the -- may be left out, as with mosh)
 
   [user@]host      log in over SSH, start a session with tsmosh-server there, then talk to it over UDP
   --session NAME   attach to the host's session NAME if it runs (taking it over from any other client), else
@@ -37,11 +60,15 @@ const HELP = `${USAGE}
   --server=CMD     how to run tsmosh-server on the host (default: tsmosh-server)
   -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
   --bind-server=ssh|any|IP   which host address the UDP port binds to
-  -4, -6           use IPv4 / IPv6 only
+  -4, -6           use IPv4 / IPv6 only (--family=inet|inet6; also prefer-inet, prefer-inet6, auto, all)
+  --experimental-remote-ip=proxy|local   the host's UDP address: the one SSH reached (proxy, default) or the
+                   host name resolved here (local)
+  --no-ssh-pty     accepted for mosh compatibility: the login never asks for a pty
   --no-init        accepted for mosh compatibility: tsmosh never switches to the alternate screen anyway
   --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
 
 environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
+  TSMOSH_PREDICTION_DISPLAY, TSMOSH_SERVER_NETWORK_TMOUT (mosh's MOSH_* names are read too),
   TSMOSH_STATE_DIR (where named sessions are remembered per host; default ~/.local/state/tsmosh)
 Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.
 Exit status, as ssh's: the remote command's own, 128+N when signal N ended it, 255 when tsmosh itself fails.`;
@@ -76,7 +103,7 @@ export type SessionAction =
 
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
-  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: 4 | 6; sshCommand?: string } = {};
+  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local' } = {};
   let session: string | undefined;
   let idleTimeout: string | undefined;
   let list = false;
@@ -93,6 +120,8 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       break;
     }
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    const refusal = REFUSED_MOSH_OPTIONS[arg.split('=')[0]!];
+    if (refusal !== undefined) return { kind: 'usage-error', message: `tsmosh: ${arg.split('=')[0]}: ${refusal}` };
     if (arg === '--version') return { kind: 'version' };
     if (arg === '--local') {
       local = true;
@@ -106,6 +135,8 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         return { kind: 'usage-error', message: `tsmosh: --predict must be one of ${PREDICTION_MODES.join(', ')}, got "${value ?? ''}" ${HINT}` };
       }
       predict = value as LocalOptions['predict'];
+    } else if (arg === '-a' || arg === '-n') {
+      predict = arg === '-a' ? 'always' : 'never'; // mosh's short forms
     } else if (VALUED_OPTIONS.has(arg.split('=')[0]!)) {
       const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
       const value = inline ?? argv[++index];
@@ -117,6 +148,20 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       else if (name === '-p' || name === '--port') remote.serverPort = value;
       else if (name === '--bind-server') remote.bindServer = value;
       else if (name === '--ssh') remote.sshCommand = value;
+      else if (name === '--family') {
+        if (!(value in FAMILIES)) return { kind: 'usage-error', message: `tsmosh: --family must be one of ${Object.keys(FAMILIES).join(', ')}, got "${value}" ${HINT}` };
+        const family = FAMILIES[value];
+        if (family === undefined) delete remote.family;
+        else remote.family = family;
+      } else if (name === '--experimental-remote-ip') {
+        if (value === 'remote') {
+          return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip=remote is not supported: the server does not report the address SSH reached; use proxy (the default) or local ${HINT}` };
+        }
+        if (value !== 'proxy' && value !== 'local') return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip must be proxy or local, got "${value}" ${HINT}` };
+        remote.remoteIp = value;
+      }
+    } else if (arg === '--no-ssh-pty') {
+      // mosh asks ssh for a pty unless told not to; tsmosh's login never does, so this is already its behaviour.
     } else if (arg === '--no-init') {
       // mosh's --no-init keeps the terminal off the alternate screen so its scrollback survives. tsmosh never
       // switches to the alternate screen, so it always behaves this way; the option is accepted so mosh command
@@ -132,7 +177,10 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     } else if (destination === undefined) {
       destination = arg;
     } else {
-      return { kind: 'usage-error', message: `tsmosh: unexpected argument "${arg}"; put the command after -- ${HINT}` };
+      // mosh's `mosh host command args…`: after the host, the first word that is not an option starts the command,
+      // and everything after it is the command's, options included.
+      command = argv.slice(index);
+      break;
     }
   }
   if (local && destination !== undefined) {
@@ -176,6 +224,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  adoptMoshEnvironment(process.env);
   if (argv[0] === '--link' && argv[1] === 'help') {
     process.stdout.write(`${LINK_SPEC_SYNTAX}\n`);
     return 0;

@@ -4,7 +4,7 @@
  */
 import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
 import type { PredictionMode } from '@tsmosh/terminal';
-import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type Prompter } from './ssh/index.js';
+import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type AddressFamily, type Prompter } from './ssh/index.js';
 
 
 /** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
@@ -18,7 +18,9 @@ export interface RemoteOptions {
   readonly serverCommand?: string;
   /** 'ssh' binds the server to the address SSH arrived on, 'any' to all, or an IP (mosh's --bind-server). */
   readonly bindServer?: string;
-  readonly family?: 4 | 6;
+  readonly family?: AddressFamily;
+  /** How the host's UDP address is found (mosh's --experimental-remote-ip): 'proxy' (default) or 'local'. */
+  readonly remoteIp?: 'proxy' | 'local';
   /** Bootstrap through this OpenSSH command instead of ssh2 (mosh's --ssh). */
   readonly sshCommand?: string;
   readonly predict?: PredictionMode;
@@ -28,9 +30,10 @@ export interface RemoteOptions {
 }
 
 /** What every SSH use of the host shares: where to log in and how to start the server there. */
-export function hostOptions(options: RemoteOptions): { destination: string; serverCommand?: string; family?: 4 | 6 } {
+export function hostOptions(options: RemoteOptions): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local' } {
   return {
     destination: options.destination,
+    ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
     ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
     ...(options.family ? { family: options.family } : {}),
   };

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { SessionKey } from '@tsmosh/protocol';
+import { SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { parseEscapeKey } from './escape-key.js';
 import { EXIT_TSMOSH_FAILURE } from './exit-status.js';
 import { predictionModeFromEnv, runTerminalClient } from './frontend.js';
@@ -14,6 +14,7 @@ import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>';
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  adoptMoshEnvironment(process.env);
   // The key must not linger where child processes or /proc/<pid>/environ readers could find it.
   const keyText = process.env.TSMOSH_KEY;
   delete process.env.TSMOSH_KEY;

@@ -26,3 +26,4 @@ export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.
 export { SHUTDOWN_STATE_NUM } from './constants.js';
 export { Transport, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
 export { TSMOSH_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
+export { MOSH_ENVIRONMENT_TWINS, adoptMoshEnvironment } from './mosh-environment.js';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -357,6 +358,7 @@ async function commandKill(args: readonly string[]): Promise<number> {
 
 /** Runs the CLI; resolves with the exit status. Every failure prints one line on stderr. */
 export default async function main(argv: readonly string[]): Promise<number> {
+  adoptMoshEnvironment(process.env);
   const [subcommand, ...rest] = argv;
   try {
     switch (subcommand) {

@@ -20,6 +20,20 @@ const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
 const PROMPT_ATTEMPTS = 3;
 
 /** What the bootstrap needs from the user's terminal. */
+/**
+ * Which addresses to use for the host: IPv4 or IPv6 only (mosh's -4/-6, --family=inet|inet6), either with one tried
+ * first (--family=prefer-inet|prefer-inet6), or undefined for the resolver's own order (--family=auto|all).
+ */
+export type AddressFamily = 4 | 6 | 'prefer-4' | 'prefer-6';
+
+/** dns.lookup options for a family choice. */
+export function lookupOptionsFor(family: AddressFamily | undefined): { family?: 4 | 6; order?: 'ipv4first' | 'ipv6first' } {
+  if (family === 4 || family === 6) return { family };
+  if (family === 'prefer-4') return { order: 'ipv4first' };
+  if (family === 'prefer-6') return { order: 'ipv6first' };
+  return {};
+}
+
 export interface Prompter {
   /** Asks on the terminal and returns the answer; `echo: false` for secrets. Rejects if there is no terminal. */
   ask(question: string, options: { echo: boolean }): Promise<string>;
@@ -45,7 +59,12 @@ export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
   readonly serverCommand?: string;
   /** Arguments for `tsmosh-server new`, quoted for the remote shell here. */
   readonly serverArguments: readonly string[];
-  readonly family?: 4 | 6;
+  readonly family?: AddressFamily;
+  /**
+   * The host's UDP address: 'proxy' (default) the address the SSH connection reached, when it was direct; 'local' the
+   * host name resolved here (mosh's --experimental-remote-ip).
+   */
+  readonly remoteIp?: 'proxy' | 'local';
   readonly loginTimeoutMs?: number;
 }
 
@@ -100,7 +119,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     }
     for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.prompter.tell(line);
 
-    const udpHost = target.remoteAddress ?? (await resolveAddress(resolved.hostName, options.family));
+    const reached = options.remoteIp === 'local' ? undefined : target.remoteAddress;
+    const udpHost = reached ?? (await resolveAddress(resolved.hostName, options.family));
     return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved };
   });
 }
@@ -164,10 +184,10 @@ async function withHost<T>(
   }
 }
 
-async function resolveAddress(host: string, family: 4 | 6 | undefined): Promise<string> {
+async function resolveAddress(host: string, family: AddressFamily | undefined): Promise<string> {
   if (isIP(host)) return host;
   try {
-    const { address } = await lookup(host, family ? { family } : {});
+    const { address } = await lookup(host, lookupOptionsFor(family));
     return address;
   } catch (error) {
     throw new BootstrapError(`tsmosh: cannot resolve ${host}: ${(error as Error).message}`, 'network');

@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { BootstrapError, parseServerOutput, serverNotFoundMessage, shellQuote, type BootstrapResult } from './bootstrap.js';
+import { BootstrapError, lookupOptionsFor, parseServerOutput, serverNotFoundMessage, shellQuote, type AddressFamily, type BootstrapResult } from './bootstrap.js';
 import { parseDestination } from './config.js';
 
 /** Splits a command line the way a shell would for simple quoting ('…', "…", backslash). */
@@ -45,7 +45,7 @@ export interface SystemSshOptions {
   readonly sshCommand: string;
   readonly destination: string;
   readonly port?: number;
-  readonly family?: 4 | 6;
+  readonly family?: AddressFamily;
   readonly serverCommand?: string;
   readonly serverArguments: readonly string[];
   /** Lines the host printed besides the CONNECT line. */
@@ -79,7 +79,7 @@ export async function runServerCommandWithSystemSsh(
     ...ssh.slice(1),
     '-n', // no stdin: the server needs none, and prompts use /dev/tty
     '-T', // no pty: keeps the CONNECT line free of \r and terminal noise
-    ...(options.family ? [`-${options.family}`] : []),
+    ...(options.family === 4 || options.family === 6 ? [`-${options.family}`] : []),
     ...(options.port ? ['-p', String(options.port)] : []),
     options.destination,
     '--',
@@ -112,7 +112,7 @@ export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise
   let udpHost = hostName;
   if (!isIP(hostName)) {
     try {
-      udpHost = (await lookup(hostName, options.family ? { family: options.family } : {})).address;
+      udpHost = (await lookup(hostName, lookupOptionsFor(options.family))).address;
     } catch (error) {
       throw new BootstrapError(`tsmosh: cannot resolve ${hostName}: ${(error as Error).message}`, 'network');
     }
