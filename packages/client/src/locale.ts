@@ -7,18 +7,25 @@ export interface LocaleCheck {
   readonly ok: boolean;
   /** The variable that decided, and its value, for the error line. */
   readonly decidedBy: string;
+  /** The variable to set to fix it: the one in force (LC_ALL beats LC_CTYPE beats LANG), else LANG. */
+  readonly variable: 'LC_ALL' | 'LC_CTYPE' | 'LANG';
 }
 
 export function checkUtf8Locale(env: NodeJS.ProcessEnv): LocaleCheck {
   for (const name of ['LC_ALL', 'LC_CTYPE', 'LANG'] as const) {
     const value = env[name];
     if (value !== undefined && value !== '') {
-      return { ok: /\.utf-?8(@|$)/i.test(value), decidedBy: `${name}=${value}` };
+      return { ok: /\.utf-?8(@|$)/i.test(value), decidedBy: `${name}=${value}`, variable: name };
     }
   }
-  return { ok: false, decidedBy: 'no LC_ALL, LC_CTYPE or LANG set (the C locale)' };
+  return { ok: false, decidedBy: 'no LC_ALL, LC_CTYPE or LANG set (the C locale)', variable: 'LANG' };
 }
 
+/**
+ * The one line for a non-UTF-8 locale. It names the variable actually in force: advising LANG while LC_ALL=C
+ * overrides it cannot work.
+ */
 export function localeErrorMessage(check: LocaleCheck, program: string): string {
-  return `${program}: needs a UTF-8 locale, but ${check.decidedBy} is not one; set LANG=C.UTF-8 (or another *.UTF-8 locale listed by \`locale -a\`).`;
+  const fix = check.variable === 'LANG' ? 'set LANG=C.UTF-8' : `set ${check.variable}=C.UTF-8 or unset ${check.variable}`;
+  return `${program}: needs a UTF-8 locale, but ${check.decidedBy} is not one; ${fix} (or use another *.UTF-8 locale listed by \`locale -a\`).`;
 }

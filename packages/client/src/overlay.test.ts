@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blankFramebuffer } from '@tsmosh/terminal';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { formatDuration, type SessionStatus } from './session.js';
-import { checkUtf8Locale } from './locale.js';
+import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 
 const status = (fields: Partial<SessionStatus>): SessionStatus => ({
   everHeard: true,
@@ -63,7 +63,14 @@ describe('checkUtf8Locale', () => {
     expect(checkUtf8Locale({ LANG: 'en_US.utf8' }).ok).toBe(true);
     expect(checkUtf8Locale({ LANG: 'C' }).ok).toBe(false);
     expect(checkUtf8Locale({}).ok).toBe(false);
-    expect(checkUtf8Locale({ LC_ALL: 'POSIX', LANG: 'C.UTF-8' })).toEqual({ ok: false, decidedBy: 'LC_ALL=POSIX' });
+    expect(checkUtf8Locale({ LC_ALL: 'POSIX', LANG: 'C.UTF-8' })).toEqual({ ok: false, decidedBy: 'LC_ALL=POSIX', variable: 'LC_ALL' });
     expect(checkUtf8Locale({ LC_CTYPE: 'de_DE.UTF-8@euro', LANG: 'C' }).ok).toBe(true);
+  });
+  it('advises setting the variable that is in force, not LANG under an overriding LC_ALL', () => {
+    expect(localeErrorMessage(checkUtf8Locale({ LC_ALL: 'C', LANG: 'C.UTF-8' }), 'tsmosh')).toMatch(
+      /^tsmosh: needs a UTF-8 locale, but LC_ALL=C is not one; set LC_ALL=C\.UTF-8 or unset LC_ALL /,
+    );
+    expect(localeErrorMessage(checkUtf8Locale({ LC_CTYPE: 'C' }), 'tsmosh')).toMatch(/set LC_CTYPE=C\.UTF-8 or unset LC_CTYPE/);
+    expect(localeErrorMessage(checkUtf8Locale({ LANG: 'C' }), 'tsmosh')).toMatch(/; set LANG=C\.UTF-8 /);
   });
 });
