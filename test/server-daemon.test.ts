@@ -79,6 +79,17 @@ describe('tsmosh-server new and the daemon', () => {
     expect((await daemonStatus(env)).droppedEscapeStrings).toBe(2);
   });
 
+  it('gives an unnamed session (which nothing can attach to) a 72 h idle timeout by default, and a named one none', async () => {
+    expect((await runServer(['new', '--', '/bin/sh'], env)).code).toBe(0);
+    expect((await runServer(['new', '--name', 'kept', '--', '/bin/sh'], env)).code).toBe(0);
+    expect((await runServer(['new', '--', '/bin/sh'], { ...env, TSMOSH_SERVER_NETWORK_TMOUT: '90' })).code).toBe(0);
+    daemonPid = (await daemonStatus(env)).pid;
+    const sessions = JSON.parse((await runServer(['list', '--json'], env)).stdout) as Array<{ name?: string; idleTimeoutMs?: number }>;
+    expect(sessions.map((session) => [session.name ?? null, session.idleTimeoutMs ?? null]).sort()).toEqual(
+      [[null, 72 * 3600 * 1000], [null, 90_000], ['kept', null]].sort(),
+    );
+  });
+
   it('hosts two independent sessions on one port, and strangers on that port disturb neither', async () => {
     const a = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
     const b = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);

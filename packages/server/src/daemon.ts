@@ -20,6 +20,7 @@ import { controlSocketPath, ensureRuntimeDir, resolveRuntimeDir } from './runtim
 import {
   NETWORK_TIMEOUT_ENV,
   NO_CLIENT_TIMEOUT_ENV,
+  UNNAMED_SESSION_IDLE_TIMEOUT_MS,
   Session,
   buildSessionEnvironment,
   defaultCommand,
@@ -260,8 +261,14 @@ export class Daemon {
     });
     const networkTimeout = parseNetworkTimeout(request.env[NETWORK_TIMEOUT_ENV]);
     if (networkTimeout.warning !== undefined) this.log(networkTimeout.warning);
-    // --idle-timeout wins over the environment; 0 means never.
-    const idleTimeoutMs = request.idleTimeoutMs !== undefined ? (request.idleTimeoutMs === 0 ? undefined : request.idleTimeoutMs) : networkTimeout.timeoutMs;
+    // --idle-timeout wins over the environment; 0 means never. Without either, an unnamed session (which nothing can
+    // attach to) ends after UNNAMED_SESSION_IDLE_TIMEOUT_MS without its client; a named one waits for its user.
+    const idleTimeoutMs =
+      request.idleTimeoutMs !== undefined
+        ? request.idleTimeoutMs === 0
+          ? undefined
+          : request.idleTimeoutMs
+        : (networkTimeout.timeoutMs ?? (request.name === undefined ? UNNAMED_SESSION_IDLE_TIMEOUT_MS : undefined));
     const command = request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
     // node-pty reports a missing program only as an exit after fork; check first so `new` can refuse in one line.
     if (!isExecutableCommand(command[0]!, env)) {

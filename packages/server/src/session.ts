@@ -29,6 +29,13 @@ import { PtyHost } from './pty-host.js';
  * never used (the bootstrap failed or the user gave up), and an orphan shell should not live forever. mosh's value.
  */
 export const NO_CLIENT_TIMEOUT_MS = 60_000;
+/**
+ * ms of client silence after which an unnamed session ends when nothing else was asked for (72 h). Nothing can
+ * attach to an unnamed session, so once its client is gone for good (SIGKILLed, its machine reinstalled) it would
+ * otherwise hold its program and memory in the shared daemon forever; yet a laptop closed over a weekend must find
+ * its session again on Monday. Named sessions have no default timeout: they exist to be returned to.
+ */
+export const UNNAMED_SESSION_IDLE_TIMEOUT_MS = 72 * 60 * 60 * 1000;
 /** Environment knob (ms) that shortens NO_CLIENT_TIMEOUT_MS, for tests; read from the session's environment. */
 export const NO_CLIENT_TIMEOUT_ENV = 'TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS';
 /** Seconds of client silence after which the session ends (unset = never), as MOSH_SERVER_NETWORK_TMOUT. */
