@@ -27,6 +27,30 @@ describe('tsmosh --local', () => {
     expect((await interrupted.waitForExit()).exitCode).toBe(130);
   });
 
+  it('keeps a named local session for the next --local --session, lists it, and ends it with --kill', async () => {
+    const env = suite.workspace().env;
+    const first = tsmosh(['--local', '--session', 'loc1', '--', 'bash', '--norc', '--noprofile']);
+    await first.waitForText('$');
+    first.type('echo kept-$((40+2))\r');
+    await first.waitForText('kept-42');
+    first.type('\x1e.');
+    expect((await first.waitForExit()).exitCode).toBe(0);
+    expect((await first.logicalLines()).join('\n')).toContain('tsmosh: session loc1 goes on on this machine: `tsmosh --local --session loc1` returns to it');
+    const listing = await runBin([TSMOSH_BIN, '--local', '--list'], env);
+    expect(listing.code).toBe(0);
+    expect(listing.stdout).toMatch(/^loc1\s/m);
+
+    // The same command again attaches: the shell and its screen are the ones left behind.
+    const second = tsmosh(['--local', '--session', 'loc1', '--', 'bash', '--norc', '--noprofile']);
+    await second.waitForText('kept-42');
+    second.type('echo again-$((1+1))\r');
+    await second.waitForText('again-2');
+    const killed = await runBin([TSMOSH_BIN, '--local', '--kill', 'loc1'], env);
+    expect(killed.code).toBe(0);
+    expect((await second.waitForExit()).exitCode).toBe(255);
+    expect((await runBin([TSMOSH_BIN, '--local', '--list', '--json'], env)).stdout).not.toContain('loc1');
+  });
+
   it('runs the session through the lossy link with --link', async () => {
     const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
     await t.waitForText(READY);

@@ -71,7 +71,7 @@ describe('tsmosh argument parsing', () => {
     });
     expect(parseArguments(['host', '--list', '--json'])).toMatchObject({ sessions: { kind: 'list', json: true } });
     expect(parseArguments(['--kill=work', 'host'])).toMatchObject({ sessions: { kind: 'kill', target: 'work' } });
-    for (const args of [['host', '--list', '--kill', 'x'], ['host', '--session', 'a', '--list'], ['--local', '--list'], ['host', '--session', '../x'], ['host', '--idle-timeout', '1h'], ['host', '--json'], ['host', '--session']]) {
+    for (const args of [['host', '--list', '--kill', 'x'], ['host', '--session', 'a', '--list'], ['--local', '--list', '--kill', 'a'], ['host', '--session', '../x'], ['host', '--idle-timeout', '1h'], ['host', '--json'], ['host', '--session']]) {
       const parsed = parseArguments(args);
       expect(parsed.kind, args.join(' ')).toBe('usage-error');
     }

@@ -7,7 +7,8 @@ import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem
 import { adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
 import type { AddressFamily } from './ssh/index.js';
-import { SESSION_NAME, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { runLocalKill, runLocalList } from './local-sessions.js';
+import { SESSION_NAME, namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip']);
@@ -41,7 +42,7 @@ const REFUSED_MOSH_OPTIONS: Readonly<Record<string, string>> = {
  */
 
 const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--json] | --kill NAME] [[--] command...]
-       tsmosh --local [--link SPEC] [--predict=adaptive|always|never|experimental] [-- command...]`;
+       tsmosh --local [--link SPEC] [--predict=adaptive|always|never|experimental] [--session NAME | --list | --kill NAME] [-- command...]`;
 const HINT = '(try `tsmosh --help`)';
 const HELP = `${USAGE}
 
@@ -57,6 +58,7 @@ const HELP = `${USAGE}
   --idle-timeout D with --session: end the session after D without any client (90s, 30m, 12h, 7d; 0 = never)
   --list [--json]  the host's sessions: name, command, age, last contact, attached
   --kill NAME      end the host's session NAME (or ID); its client is told
+                   (--session, --idle-timeout, --list and --kill work with --local too, on this machine's daemon)
   --server=CMD     how to run tsmosh-server on the host (default: tsmosh-server)
   -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
   --bind-server=ssh|any|IP   which host address the UDP port binds to
@@ -85,6 +87,8 @@ export interface LocalOptions {
   /** undefined: the client follows TSMOSH_PREDICTION_DISPLAY (default adaptive), as mosh without --predict. */
   readonly predict: (typeof PREDICTION_MODES)[number] | undefined;
   readonly command: readonly string[];
+  /** Named sessions on this machine's daemon, as on a host's. */
+  readonly sessions: SessionAction;
 }
 
 export type ParsedArguments =
@@ -186,29 +190,26 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   if (local && destination !== undefined) {
     return { kind: 'usage-error', message: `tsmosh: --local takes no host (got "${destination}") ${HINT}` };
   }
+  if ([session !== undefined, list, kill !== undefined].filter(Boolean).length > 1) {
+    return { kind: 'usage-error', message: `tsmosh: --session, --list and --kill go one at a time ${HINT}` };
+  }
+  if (idleTimeout !== undefined && session === undefined) return { kind: 'usage-error', message: `tsmosh: --idle-timeout goes with --session NAME ${HINT}` };
+  if (json && !list) return { kind: 'usage-error', message: `tsmosh: --json goes with --list ${HINT}` };
+  if (session !== undefined && !SESSION_NAME.test(session)) {
+    return { kind: 'usage-error', message: `tsmosh: --session ${JSON.stringify(session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}` };
+  }
+  const sessions: SessionAction =
+    session !== undefined
+      ? { kind: 'attach', named: { session, ...(idleTimeout !== undefined ? { idleTimeout } : {}) } }
+      : list
+        ? { kind: 'list', json }
+        : kill !== undefined
+          ? { kind: 'kill', target: kill }
+          : { kind: 'none' };
   if (!local) {
     if (destination === undefined) return { kind: 'usage-error', message: `tsmosh: nothing to do: give a host, or --local ${HINT}` };
-    if ([session !== undefined, list, kill !== undefined].filter(Boolean).length > 1) {
-      return { kind: 'usage-error', message: `tsmosh: --session, --list and --kill go one at a time ${HINT}` };
-    }
-    if (idleTimeout !== undefined && session === undefined) return { kind: 'usage-error', message: `tsmosh: --idle-timeout goes with --session NAME ${HINT}` };
-    if (json && !list) return { kind: 'usage-error', message: `tsmosh: --json goes with --list ${HINT}` };
-    if (session !== undefined && !SESSION_NAME.test(session)) {
-      return { kind: 'usage-error', message: `tsmosh: --session ${JSON.stringify(session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}` };
-    }
     const options: RemoteOptions = { destination, command, ...remote, ...(predict !== undefined ? { predict } : {}) };
-    const sessions: SessionAction =
-      session !== undefined
-        ? { kind: 'attach', named: { session, ...(idleTimeout !== undefined ? { idleTimeout } : {}) } }
-        : list
-          ? { kind: 'list', json }
-          : kill !== undefined
-            ? { kind: 'kill', target: kill }
-            : { kind: 'none' };
     return { kind: 'remote', destination, options, sessions };
-  }
-  if (session !== undefined || list || kill !== undefined) {
-    return { kind: 'usage-error', message: `tsmosh: --session, --list and --kill need a host, not --local ${HINT}` };
   }
   let link: LinkProfile | undefined;
   if (linkSpec !== undefined) {
@@ -220,7 +221,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       return { kind: 'usage-error', message: `tsmosh: ${firstLine} (see the syntax with \`tsmosh --link help\`)` };
     }
   }
-  return { kind: 'local', options: { link, linkSpec, predict, command } };
+  return { kind: 'local', options: { link, linkSpec, predict, command, sessions } };
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -265,6 +266,9 @@ async function runRemoteAction(options: RemoteOptions, sessions: SessionAction):
 }
 
 async function runLocal(options: LocalOptions): Promise<number> {
+  if (options.sessions.kind === 'list') return runLocalList(serverBinPath(), options.sessions.json);
+  if (options.sessions.kind === 'kill') return runLocalKill(serverBinPath(), options.sessions.target);
+  const named = options.sessions.kind === 'attach' ? options.sessions.named : undefined;
   const locale = checkUtf8Locale(process.env);
   if (!locale.ok) {
     process.stderr.write(`${localeErrorMessage(locale, 'tsmosh')}\n`);
@@ -281,7 +285,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
 
   let connectLine: { port: number; key: string };
   try {
-    connectLine = await startLocalServer(options.command);
+    connectLine = await startLocalServer(options.command, process.env, named === undefined ? [] : namedSessionArguments(named));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_TSMOSH_FAILURE;
@@ -302,6 +306,11 @@ async function runLocal(options: LocalOptions): Promise<number> {
   }
   try {
     const result = await runTerminalClient({ host: target.host, port: target.port, key: connectLine.key, escapeKey, ...(options.predict === undefined ? {} : { predict: options.predict }) });
+    if (named !== undefined && result.exit?.reason === 'user') {
+      process.stderr.write(
+        `tsmosh: session ${named.session} goes on on this machine: \`tsmosh --local --session ${named.session}\` returns to it, \`tsmosh --local --kill ${named.session}\` ends it.\n`,
+      );
+    }
     return result.exitCode;
   } finally {
     await proxy?.close();
@@ -312,9 +321,13 @@ async function runLocal(options: LocalOptions): Promise<number> {
  * Runs this repository's `tsmosh-server new` and returns its CONNECT line. Its other output (warnings, notices) is
  * shown to the user as it is; a failure is one line naming what failed.
  */
-export async function startLocalServer(command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ port: number; key: string }> {
+export async function startLocalServer(
+  command: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  extraArguments: readonly string[] = [],
+): Promise<{ port: number; key: string }> {
   const serverBin = serverBinPath();
-  const args = [serverBin, 'new', ...(command.length > 0 ? ['--', ...command] : [])];
+  const args = [serverBin, 'new', ...extraArguments, ...(command.length > 0 ? ['--', ...command] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
