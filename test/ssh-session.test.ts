@@ -31,7 +31,7 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     await host?.dispose();
   });
 
-  const tsmosh = (args: string[]): PtyProgram => host.tsmosh(args);
+  const tsmosh = (args: string[], env?: Record<string, string | undefined>): PtyProgram => host.tsmosh(args, env);
 
   it('asks about the new host, records it, runs the session over UDP, and quits with Ctrl-^ .', async () => {
     const t = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
@@ -108,6 +108,17 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     } finally {
       host.writeConfig();
     }
+  });
+
+  it("gives the session the local terminal's identity (TERM_PROGRAM and kin), which SSH itself does not carry", async () => {
+    const identity = { TERM_PROGRAM: 'WezTerm', TERM_PROGRAM_VERSION: '20240203', COLORTERM: 'truecolor' };
+    const t = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo "id=$TERM_PROGRAM/$TERM_PROGRAM_VERSION/$COLORTERM/$TERM"'], identity);
+    expect((await t.waitForExit()).exitCode).toBe(0);
+    expect((await t.logicalLines()).join('\n')).toContain('id=WezTerm/20240203/truecolor/xterm-256color');
+    // Without them, none is invented.
+    const bare = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo "id=${TERM_PROGRAM-unset}/${COLORTERM-unset}"'], { TERM_PROGRAM: undefined, TERM_PROGRAM_VERSION: undefined, COLORTERM: undefined });
+    expect((await bare.waitForExit()).exitCode).toBe(0);
+    expect((await bare.logicalLines()).join('\n')).toContain('id=unset/unset');
   });
 
   it('refuses a changed host key in one line and starts nothing', async () => {

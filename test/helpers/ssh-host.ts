@@ -24,7 +24,8 @@ export interface SshTestHost {
    */
   openSshCommand(): string;
   /** The tsmosh bin in a pty, with this HOME; killed by dispose(). */
-  tsmosh(args: readonly string[]): PtyProgram;
+  /** The tsmosh bin in a pty, as the user runs it; `env` adds to (or, undefined, removes from) the workspace's. */
+  tsmosh(args: readonly string[], env?: Readonly<Record<string, string | undefined>>): PtyProgram;
   dispose(): Promise<void>;
 }
 
@@ -56,8 +57,13 @@ export async function startSshTestHost(options: { testhostLines?: readonly strin
       writeFileSync(config, `Host viassh\n${lines.map((line) => `  ${line}\n`).join('')}`);
       return `ssh -F ${config}`;
     },
-    tsmosh(args) {
-      const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: workspace.env });
+    tsmosh(args, env = {}) {
+      const merged: Record<string, string> = { ...workspace.env };
+      for (const [name, value] of Object.entries(env)) {
+        if (value === undefined) delete merged[name];
+        else merged[name] = value;
+      }
+      const program = new PtyProgram({ args: [TSMOSH_BIN, ...args], env: merged });
       programs.push(program);
       return program;
     },

@@ -3,6 +3,7 @@
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
 import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
+import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type AddressFamily, type Prompter } from './ssh/index.js';
 
@@ -49,6 +50,7 @@ export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv):
     const value = env[name];
     if (value !== undefined && value !== '') args.push('-l', `${name}=${value}`);
   }
+  for (const assignment of terminalIdentityAssignments(env)) args.push('-e', assignment);
   args.push(...(options.extraServerArguments ?? []));
   if (options.command.length > 0) args.push('--', ...options.command);
   return args;

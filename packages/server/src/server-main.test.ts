@@ -45,8 +45,19 @@ describe('parseNewArguments', () => {
       ports: { low: 60005, high: 60005 },
       bindAddress: '127.0.0.1',
       locale: { LANG: 'C.UTF-8', LC_ALL: '' },
+      terminal: {},
       command: ['vim', '-x'],
     });
+  });
+
+  it("takes the client's terminal identity with -e, and nothing else that way", () => {
+    expect(parseNewArguments(['-e', 'TERM_PROGRAM=WezTerm', '-e', 'COLORTERM=truecolor', '--', 'sh'], {}).terminal).toEqual({
+      TERM_PROGRAM: 'WezTerm',
+      COLORTERM: 'truecolor',
+    });
+    for (const bad of ['PATH=/tmp/evil', 'LD_PRELOAD=/x.so', 'TERM=dumb', 'TERM_PROGRAM', `TERM_PROGRAM=${'x'.repeat(300)}`, 'TERM_PROGRAM=a\x1bb']) {
+      expect(() => parseNewArguments(['-e', bad], {}), bad).toThrow(UsageError);
+    }
   });
 
   it('binds to the SSH server address with -s', () => {

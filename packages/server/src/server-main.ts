@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { adoptMoshEnvironment } from '@tsmosh/protocol';
+import { TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -21,7 +21,7 @@ import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNe
  */
 
 const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [-s] [-p PORT[:PORT2]] [-i ADDR]
-                         [-l NAME=VALUE]... [-- command...]
+                         [-l NAME=VALUE]... [-e NAME=VALUE]... [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
        tsmosh-server --version | --help
 
@@ -35,6 +35,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   -i       local address to bind the UDP port to (default: all)
   -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)
   -l       locale variable from the client, used if this host's locale is not UTF-8
+  -e       the client's terminal identity for the session (TERM_PROGRAM, TERM_PROGRAM_VERSION,
+           COLORTERM, LC_TERMINAL, LC_TERMINAL_VERSION; nothing else)
   list     sessions of the running daemon: name, command, age, last contact, attached
   status   the daemon's counters, as JSON
   kill     end a session (its client is told and exits)
@@ -72,11 +74,13 @@ export interface NewCommandOptions {
   ports?: { low: number; high: number };
   bindAddress?: string;
   locale: Record<string, string>;
+  /** `-e`: the client's terminal identity (TERMINAL_IDENTITY_VARIABLES), set in the session's environment. */
+  terminal: Record<string, string>;
 }
 
 /** Parses the arguments after `new`. Throws UsageError with a one-line reason. */
 export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEnv = process.env): NewCommandOptions {
-  const options: NewCommandOptions = { command: [], locale: {} };
+  const options: NewCommandOptions = { command: [], locale: {}, terminal: {} };
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     const value = (): string => {
@@ -126,6 +130,20 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         options.locale[assignment.slice(0, equals)] = assignment.slice(equals + 1);
         break;
       }
+      case '-e': {
+        const assignment = value();
+        const equals = assignment.indexOf('=');
+        const name = assignment.slice(0, equals);
+        const setting = assignment.slice(equals + 1);
+        if (equals <= 0 || !TERMINAL_IDENTITY_VARIABLES.includes(name)) {
+          throw new UsageError(`tsmosh-server: -e ${assignment.slice(0, 40)}: expected NAME=VALUE with NAME one of ${TERMINAL_IDENTITY_VARIABLES.join(', ')} ${HINT}`);
+        }
+        if (setting.length > TERMINAL_IDENTITY_VALUE_MAX || /[\0-\x1f\x7f]/.test(setting)) {
+          throw new UsageError(`tsmosh-server: -e ${name}: the value must be at most ${TERMINAL_IDENTITY_VALUE_MAX} printable characters ${HINT}`);
+        }
+        options.terminal[name] = setting;
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`tsmosh-server: unknown option ${arg} ${HINT}`);
         throw new UsageError(`tsmosh-server: unexpected argument ${arg}; put the command after -- ${HINT}`);
@@ -170,7 +188,8 @@ function stringEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 
 async function commandNew(args: readonly string[]): Promise<number> {
   const options = parseNewArguments(args);
-  const env = stringEnvironment(process.env);
+  // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
+  const env = { ...stringEnvironment(process.env), ...options.terminal };
   // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
   buildSessionEnvironment({ env, locale: options.locale, installedLocales: installedLocales() });
   const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
