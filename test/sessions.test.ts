@@ -99,6 +99,35 @@ describe('named sessions: attach, takeover, list, kill', () => {
     return highest;
   }
 
+  it('delivers each notification once as the program sent it, never again to a client that attaches later; progress is state', async () => {
+    // On each line read: an OSC 9 and an OSC 777 notification, then an OSC 9;4 progress report.
+    const notifier = [
+      'bash', '--norc', '--noprofile', '-c',
+      `while read -r line; do printf '\\033]9;done %s\\a\\033]777;notify;tsmosh;body %s\\a\\033]9;4;1;42\\a' "$line" "$line"; echo "sent:$line"; done`,
+    ];
+    const first = client(await newNamed('notify', notifier));
+    await waitUntil(async () => (await named('notify'))?.attached === true, 'the first client to attach');
+    first.type('one\r');
+    await first.waitForText('sent:one');
+    await waitUntil(() => first.raw.includes('\x1b]9;4;1;42'), 'the progress report');
+    const count = (raw: string, text: string): number => raw.split(text).length - 1;
+    expect(count(first.raw, '\x1b]9;done one\x1b\\')).toBe(1);
+    expect(count(first.raw, '\x1b]777;notify;tsmosh;body one\x1b\\')).toBe(1);
+    // A second client takes the session over: it shows the progress state, but the old notifications are history.
+    const second = client(await newNamed('notify'));
+    await second.waitForText('sent:one');
+    await waitUntil(() => second.raw.includes('\x1b]9;4;1;42'), 'the progress state on the new client');
+    expect(second.raw).not.toContain('done one');
+    second.type('two\r');
+    await second.waitForText('sent:two');
+    await waitUntil(() => second.raw.includes('\x1b]9;done two\x1b\\'), 'the new notification');
+    expect(count(second.raw, '\x1b]9;done two\x1b\\')).toBe(1);
+    await server(['kill', 'notify']);
+    await second.waitForExit();
+    // The progress bar is taken down when the client leaves.
+    expect(second.raw.endsWith('\x1b]9;4;0;0\x1b\\') || second.raw.includes('\x1b]9;4;0;0\x1b\\')).toBe(true);
+  });
+
   it('survives its client being killed with SIGKILL; a new client attaches to the same program and screen, and typing works', async () => {
     const first = await newNamed('crash');
     const before = await named('crash');

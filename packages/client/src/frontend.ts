@@ -148,12 +148,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   options.onSession?.(session);
 
   /** `paced`: a frame for the server's screen, which counts for the pacing; a keystroke's own draw does not. */
+  let historyAdopted = false;
   const draw = (paced = true): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
     const now = performance.now();
     pacer.drawn(now, paced);
-    let frame = fitToWindow(prediction.apply(session.screen, now), size.cols, size.rows);
+    const screen = session.screen;
+    let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
     write(renderer.render(lastDrawn, frame));
@@ -230,7 +232,13 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     process.exit(EXIT_TSMOSH_FAILURE);
   };
 
-  const onScreen = (screen: Framebuffer): void => {
+  const onScreen = (screen: Framebuffer, stateNum: number): void => {
+    // The server's first state (any number but the initial 0) is the past: the bells, copies and notifications in it
+    // happened before this client attached.
+    if (!historyAdopted && stateNum > 0) {
+      historyAdopted = true;
+      renderer.adoptHistory(screen);
+    }
     const now = performance.now();
     const srtt = session.status.estimatedRttMs;
     if (srtt !== undefined) prediction.setRtt(srtt);

@@ -101,7 +101,8 @@ export interface ConnectOptions {
 }
 
 export interface ClientSessionEvents {
-  screen: [framebuffer: Framebuffer];
+  /** A new remote state; `stateNum` 0 is the blank initial state, anything else came from the server. */
+  screen: [framebuffer: Framebuffer, stateNum: number];
   status: [status: SessionStatus];
   exit: [exit: SessionExit];
 }
@@ -264,7 +265,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     transport.receive(bytes, from, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
       this.lastRemoteNum = transport.remoteNum;
-      this.emit('screen', transport.remote.framebuffer);
+      // The state number lets a front end tell the blank initial state (0) from the server's first real one.
+      this.emit('screen', transport.remote.framebuffer, transport.remoteNum);
     }
     this.pump(now);
   }

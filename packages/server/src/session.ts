@@ -9,7 +9,7 @@ import {
   type OutgoingDatagram,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import type { MirrorStats } from './headless-mirror.js';
 import { PtyHost } from './pty-host.js';
@@ -155,6 +155,13 @@ interface ClientLink {
   response: { readonly writtenAt: number; frames: number; answeredOutputAt: number } | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
+  /**
+   * The newest notification generation when the link was made: older notifications were delivered to an earlier
+   * client (or to nobody) and are never sent on this link, so attaching never replays them.
+   */
+  readonly notificationFloor: number;
+  /** The last snapshot's notifications and this link's view of them, so filtering allocates only when they change. */
+  notificationsSeen: { readonly from: readonly Notification[]; readonly shown: readonly Notification[] } | undefined;
 }
 
 /**
@@ -352,7 +359,19 @@ export class Session {
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
       timing: { probeAfterSilenceMs: 0 },
     });
-    const link: ClientLink = { id: key.sessionIdHex, key, transport, role, processedInput: InputStream.empty(), pendingEchoes: [], response: undefined, createdAt: this.clock() };
+    const link: ClientLink = {
+      id: key.sessionIdHex,
+      key,
+      transport,
+      role,
+      processedInput: InputStream.empty(),
+      pendingEchoes: [],
+      response: undefined,
+      createdAt: this.clock(),
+      // The first link is made before the program has printed anything: its floor is 0.
+      notificationFloor: this.links.size === 0 ? 0 : latestNotificationGeneration(this.pty.snapshot().notifications),
+      notificationsSeen: undefined,
+    };
     this.links.set(link.id, link);
     return link;
   }
@@ -513,7 +532,19 @@ export class Session {
     this.screenDirty = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
-    transport.setLocal(transport.local.withFramebuffer(this.pty.snapshot()), now);
+    transport.setLocal(transport.local.withFramebuffer(this.forLink(this.current, this.pty.snapshot())), now);
+  }
+
+  /** `fb` as `link` may send it: without the notifications from before the link was made (ClientLink.notificationFloor). */
+  private forLink(link: ClientLink, fb: Framebuffer): Framebuffer {
+    const floor = link.notificationFloor;
+    if (floor === 0 || fb.notifications.length === 0 || fb.notifications[0]!.generation > floor) return fb;
+    let seen = link.notificationsSeen;
+    if (seen === undefined || seen.from !== fb.notifications) {
+      seen = { from: fb.notifications, shown: Object.freeze(fb.notifications.filter((n) => n.generation > floor)) };
+      link.notificationsSeen = seen;
+    }
+    return Object.freeze({ ...fb, notifications: seen.shown });
   }
 
   private checkEnd(now: number): boolean {

@@ -317,3 +317,23 @@ describe('snapshotTerminal', () => {
     expect(() => guardXtermDefects(fake, () => {})).toThrow(/internals changed.*_inputHandler/);
   });
 });
+
+describe('notifications and progress in the snapshot', () => {
+  it('records OSC 9, OSC 777 notify and OSC 99 as numbered notifications, and OSC 9;4 as progress', async () => {
+    const { fb } = await screen('\x1b]9;done\x07\x1b]777;notify;t;b\x07\x1b]777;preexec\x07\x1b]99;i=1;hi\x1b\\\x1b]9;4;1;42\x07');
+    expect(fb.notifications).toEqual([
+      { generation: 1, code: 9, payload: 'done' },
+      { generation: 2, code: 777, payload: 'notify;t;b' },
+      { generation: 3, code: 99, payload: 'i=1;hi' },
+    ]);
+    expect(fb.progress).toEqual({ state: 1, value: 42 });
+    const cleared = await screen('\x1b]9;4;1;42\x07\x1b]9;4;0\x07');
+    expect(cleared.fb.progress).toEqual({ state: 0, value: 0 });
+  });
+
+  it('keeps only the most recent notifications, and refuses ones it could not deliver intact', async () => {
+    const { fb } = await screen([1, 2, 3, 4, 5, 6].map((n) => `\x1b]9;n${n}\x07`).join('') + `\x1b]9;${'x'.repeat(5000)}\x07`);
+    expect(fb.notifications.map((n) => n.payload)).toEqual(['n3', 'n4', 'n5', 'n6']);
+  });
+});
+

@@ -15,10 +15,13 @@ import {
   BLANK_CELL,
   COLOR_DEFAULT,
   COLOR_VALUE_MASK,
+  NO_PROGRESS,
   blankRow,
   cursorsEqual,
+  isDeliverablePayload,
   modesEqual,
   rowsEqual,
+  withNotification,
   type Cell,
   type ClipboardWrite,
   type Color,
@@ -27,6 +30,9 @@ import {
   type Framebuffer,
   type MouseEncoding,
   type MouseTracking,
+  type Notification,
+  type NotificationCode,
+  type Progress,
   type Row,
   type TerminalModes,
 } from '@tsmosh/terminal';
@@ -68,6 +74,11 @@ export interface TerminalTracker {
   readonly title: string;
   readonly bellCount: number;
   readonly clipboard: ClipboardWrite | undefined;
+  /** Recent desktop notifications (OSC 9, 777, 99), and the latest progress report (OSC 9;4). */
+  readonly notifications: readonly Notification[];
+  readonly progress: Progress;
+  /** Notifications refused (control characters, too long, an unknown OSC 777 verb). */
+  readonly droppedNotifications: number;
   readonly kittyKeyboardFlags: number;
   readonly modifyOtherKeys: 0 | 1 | 2;
   readonly reverseVideo: boolean;
@@ -80,6 +91,10 @@ class Tracker implements TerminalTracker {
   title = '';
   bellCount = 0;
   clipboard: ClipboardWrite | undefined = undefined;
+  notifications: readonly Notification[] = Object.freeze([]);
+  progress: Progress = NO_PROGRESS;
+  droppedNotifications = 0;
+  private notificationGeneration = 0;
   modifyOtherKeys: 0 | 1 | 2 = 0;
   reverseVideo = false;
   droppedClipboardWrites = 0;
@@ -99,6 +114,22 @@ class Tracker implements TerminalTracker {
       }),
       parser.registerOscHandler(52, (data) => {
         this.recordClipboard(data);
+        return true;
+      }),
+      // xterm.js handles none of these; as events they travel in the screen state (notifications.ts).
+      parser.registerOscHandler(9, (data) => {
+        if (data.startsWith('4;') || data === '4') this.recordProgress(data);
+        else this.recordNotification(9, data);
+        return true;
+      }),
+      parser.registerOscHandler(777, (data) => {
+        // urxvt's extension OSC carries other verbs too; only `notify` is a notification.
+        if (data.startsWith('notify;')) this.recordNotification(777, data);
+        else this.droppedNotifications++;
+        return true;
+      }),
+      parser.registerOscHandler(99, (data) => {
+        this.recordNotification(99, data);
         return true;
       }),
       parser.registerCsiHandler({ prefix: '>', final: 'u' }, (params) => {
@@ -195,6 +226,24 @@ class Tracker implements TerminalTracker {
     if (firstParam(params, -1) !== 4) return;
     const level = paramAt(params, 1, 0);
     if (level === 0 || level === 1 || level === 2) this.modifyOtherKeys = level;
+  }
+
+  private recordNotification(code: NotificationCode, payload: string): void {
+    if (!isDeliverablePayload(payload)) {
+      this.droppedNotifications++;
+      return;
+    }
+    this.notifications = withNotification(this.notifications, { generation: ++this.notificationGeneration, code, payload });
+  }
+
+  /** OSC 9 ; 4 ; state [; value]: state 0 hides, 1 sets the value, 2 error, 3 indeterminate, 4 paused. */
+  private recordProgress(data: string): void {
+    const [, stateText = '0', valueText = '0'] = data.split(';');
+    const state = /^[0-4]$/.test(stateText) ? (Number(stateText) as Progress['state']) : undefined;
+    const value = /^\d{1,3}$/.test(valueText) ? Math.min(100, Number(valueText)) : 0;
+    if (state === undefined) return;
+    const next = state === 0 ? NO_PROGRESS : Object.freeze({ state, value });
+    if (next.state !== this.progress.state || next.value !== this.progress.value) this.progress = next;
   }
 
   private recordClipboard(data: string): void {
@@ -564,6 +613,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
       previous.title === tracker.title &&
       previous.bellCount === tracker.bellCount &&
       previous.clipboard === tracker.clipboard &&
+      previous.notifications === tracker.notifications &&
+      previous.progress === tracker.progress &&
       previous.alternateScreen === alternateScreen
     ) {
       return previous;
@@ -577,6 +628,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
       title: tracker.title,
       bellCount: tracker.bellCount,
       clipboard: tracker.clipboard,
+      notifications: tracker.notifications,
+      progress: tracker.progress,
       alternateScreen,
     });
   }
@@ -589,6 +642,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     title: tracker.title,
     bellCount: tracker.bellCount,
     clipboard: tracker.clipboard,
+    notifications: tracker.notifications,
+    progress: tracker.progress,
     alternateScreen,
   });
 }

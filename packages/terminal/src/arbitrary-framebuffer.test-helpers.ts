@@ -35,6 +35,7 @@ import {
   type Row,
   type TerminalModes,
 } from './framebuffer.js';
+import { NOTIFICATION_CODES, NOTIFICATION_PAYLOAD_MAX, RECENT_NOTIFICATIONS_MAX, latestNotificationGeneration, type Notification, type Progress } from './notifications.js';
 
 export interface Rendition {
   readonly fg: Color;
@@ -221,6 +222,19 @@ export const arbModes: fc.Arbitrary<TerminalModes> = fc.oneof(
   },
 );
 
+/** Up to RECENT_NOTIFICATIONS_MAX notifications numbered after `after`, with deliverable payloads (any printable text). */
+export function arbNotifications(after: number): fc.Arbitrary<readonly Notification[]> {
+  const payload = fc.string({ unit: 'grapheme', maxLength: 40 }).map((text) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, NOTIFICATION_PAYLOAD_MAX));
+  return fc
+    .array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom(...NOTIFICATION_CODES), payload), { maxLength: RECENT_NOTIFICATIONS_MAX })
+    .map((items) => {
+      let generation = after;
+      return items.map(([gap, code, text]) => ({ generation: (generation += gap), code, payload: text }));
+    });
+}
+
+export const arbProgress: fc.Arbitrary<Progress> = fc.record({ state: fc.constantFrom(0, 1, 2, 3, 4), value: fc.integer({ min: 0, max: 100 }) });
+
 export const arbClipboard: fc.Arbitrary<ClipboardWrite | undefined> = fc.option(
   fc.record({
     generation: fc.nat(),
@@ -255,6 +269,8 @@ export function arbFramebufferOfSize(cols: number, rows: number): fc.Arbitrary<F
       title: arbTitle,
       bellCount: fc.nat({ max: 1000 }),
       clipboard: arbClipboard,
+      notifications: arbNotifications(0),
+      progress: arbProgress,
       alternateScreen: fc.boolean(),
     })
     .map((parts) => ({ ...blankFramebuffer(cols, rows), ...parts }));
@@ -305,6 +321,8 @@ export function arbEditOfKind(fb: Framebuffer, kind: EditKind, size: SizeRange =
             title: arbTitle,
             bellCount: fc.constant(fb.bellCount + 1),
             clipboard: arbClipboard,
+            notifications: arbNotifications(latestNotificationGeneration(fb.notifications)),
+            progress: arbProgress,
             alternateScreen: fc.boolean(),
           },
           { requiredKeys: [] },

@@ -1,3 +1,5 @@
+import { NO_PROGRESS, notificationsEqual, progressEqual, type Notification, type Progress } from './notifications.js';
+
 /**
  * The Framebuffer: an immutable picture of a terminal screen, what the server's headless emulator shows and what
  * the client must reproduce on the user's terminal, cell for cell.
@@ -132,6 +134,10 @@ export interface Framebuffer {
   readonly bellCount: number;
   /** The latest clipboard write, if any. */
   readonly clipboard: ClipboardWrite | undefined;
+  /** The most recent desktop notifications (OSC 9, 777, 99), oldest first; events, delivered once (notifications.ts). */
+  readonly notifications: readonly Notification[];
+  /** The program's progress report (OSC 9;4), NO_PROGRESS when none. */
+  readonly progress: Progress;
   /** Whether the program is on the alternate screen (informational: the client draws on the normal screen). */
   readonly alternateScreen: boolean;
 }
@@ -166,9 +172,13 @@ export function blankFramebuffer(cols: number, rows: number): Framebuffer {
     title: '',
     bellCount: 0,
     clipboard: undefined,
+    notifications: NO_NOTIFICATIONS,
+    progress: NO_PROGRESS,
     alternateScreen: false,
   });
 }
+
+const NO_NOTIFICATIONS: readonly Notification[] = Object.freeze([]);
 
 export function cellsEqual(a: Cell, b: Cell): boolean {
   return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs);
@@ -204,13 +214,14 @@ function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | unde
   return a.generation === b.generation && a.selection === b.selection && a.data === b.data;
 }
 
-/** Whole-state equality: every cell, the cursor, the modes, title, bell count, clipboard and screen kind. */
+/** Whole-state equality: every cell, the cursor, the modes, title, bell count, clipboard, notifications, progress and screen kind. */
 export function framebuffersEqual(a: Framebuffer, b: Framebuffer): boolean {
   if (a === b) return true;
   if (a.cols !== b.cols || a.rows !== b.rows) return false;
   if (!cursorsEqual(a.cursor, b.cursor) || !modesEqual(a.modes, b.modes)) return false;
   if (a.title !== b.title || a.bellCount !== b.bellCount || a.alternateScreen !== b.alternateScreen) return false;
   if (!clipboardsEqual(a.clipboard, b.clipboard)) return false;
+  if (!notificationsEqual(a.notifications, b.notifications) || !progressEqual(a.progress, b.progress)) return false;
   for (let y = 0; y < a.rows; y++) if (!rowsEqual(a.lines[y]!, b.lines[y]!)) return false;
   return true;
 }

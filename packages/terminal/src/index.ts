@@ -1,5 +1,6 @@
 export * from './framebuffer.js';
 export * from './char-width.js';
+export * from './notifications.js';
 export * from './prediction.js';
 export { ScreenState } from './screen-state.js';
 export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, SCREEN_DIFF_VERSION, type DecodedScreen, type SessionEnding } from './screen-diff.js';

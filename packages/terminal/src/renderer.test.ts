@@ -403,3 +403,39 @@ describe('Renderer: everything besides cells', () => {
     expect(after.lines.map((l) => l.cells[0]!.text)).toEqual(['b', 'c', '']);
   });
 });
+
+describe('Renderer: notifications and progress', () => {
+  const blank = framebuffer(20, 3, []);
+  const note = (generation: number, payload: string, code: 9 | 777 | 99 = 9) => ({ generation, code, payload });
+
+  it('delivers each notification once, as the program sent it, and never on a repaint', () => {
+    const renderer = new Renderer();
+    renderer.render(undefined, blank);
+    const one = { ...blank, notifications: [note(1, 'build done')] };
+    expect(renderer.render(blank, one)).toContain('\x1b]9;build done\x1b\\');
+    const two = { ...one, notifications: [note(1, 'build done'), note(2, 'notify;Claude;waiting for you', 777)] };
+    const out = renderer.render(one, two);
+    expect(out).toContain('\x1b]777;notify;Claude;waiting for you\x1b\\');
+    expect(out).not.toContain('build done');
+    expect(renderer.render(undefined, two)).not.toContain('\x1b]'); // a repaint replays nothing
+  });
+
+  it("treats a fresh renderer's first sight, or what adoptHistory was given, as history", () => {
+    const history = { ...blank, notifications: [note(7, 'old')] };
+    expect(new Renderer().render(undefined, history)).not.toContain('old');
+    const attaching = new Renderer();
+    attaching.render(undefined, blank); // the client draws before the session's first screen arrives
+    attaching.adoptHistory(history);
+    expect(attaching.render(blank, history)).not.toContain('old');
+    expect(attaching.render(history, { ...history, notifications: [note(7, 'old'), note(8, 'new')] })).toContain('\x1b]9;new\x1b\\');
+  });
+
+  it('shows progress as state, replays it to a fresh renderer, and takes it down on exit', () => {
+    const renderer = new Renderer();
+    const busy = { ...blank, progress: { state: 1 as const, value: 42 } };
+    expect(renderer.render(undefined, busy)).toContain('\x1b]9;4;1;42\x1b\\');
+    expect(renderer.render(busy, { ...busy })).not.toContain('9;4');
+    expect(renderer.exit(busy)).toContain('\x1b]9;4;0;0\x1b\\');
+    expect(new Renderer().exit(blank)).not.toContain('9;4');
+  });
+});

@@ -22,6 +22,7 @@ import {
   type Row,
   type TerminalModes,
 } from './framebuffer.js';
+import { NO_PROGRESS, isDeliverablePayload, latestNotificationGeneration, type Progress } from './notifications.js';
 import { charWidth } from './char-width.js';
 import { IND, absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sanitizePen, sgrTransition, type Pen } from './sgr.js';
@@ -757,6 +758,13 @@ function sanitizeTitle(title: unknown): string {
   return out;
 }
 
+/** OSC 9;4 with the state and a value in 0–100 (ConEmu's form, which Windows Terminal and ghostty follow). */
+function progressSequence(progress: Progress): string {
+  const state = Math.min(4, Math.max(0, Math.trunc(progress.state) || 0));
+  const value = Math.min(100, Math.max(0, Math.trunc(progress.value) || 0));
+  return `\x1b]9;4;${state};${value}\x1b\\`;
+}
+
 /** OSC 52 copy only (never a query, which would read the user's clipboard), with a strictly base64 payload. */
 function clipboardSequence(write: ClipboardWrite): string {
   if (typeof write.selection !== 'string' || !/^[cpqs0-7]*$/.test(write.selection)) return '';
@@ -787,12 +795,26 @@ export class Renderer {
   private lastTopContinues: boolean | undefined;
   private bellCount: number | undefined;
   private clipboardGeneration: number | undefined;
+  private notificationGeneration: number | undefined;
+  /** The progress report the terminal shows (undefined: none was ever sent). */
+  private progress: Progress | undefined;
   private title: string | undefined;
   private titlePushed = false;
   private kittyFlags = 0;
   private kittyPushed = false;
   private modifyOtherKeys: 0 | 1 | 2 | undefined;
   private cursorShape: number | undefined;
+
+  /**
+   * Takes the events in `fb` (bells rung, the clipboard write, notifications) as already delivered, without drawing:
+   * a client calls it with the first screen it receives from a session, so attaching to a running session does not
+   * replay its past bells, copies and notifications, however many frames (a blank one, a status line) came before.
+   */
+  adoptHistory(fb: Framebuffer): void {
+    this.bellCount = Math.max(this.bellCount ?? 0, Number.isFinite(fb.bellCount) ? fb.bellCount : 0);
+    this.clipboardGeneration = Math.max(this.clipboardGeneration ?? 0, fb.clipboard?.generation ?? 0);
+    this.notificationGeneration = Math.max(this.notificationGeneration ?? 0, latestNotificationGeneration(fb.notifications ?? []));
+  }
 
   /** What a client writes once before the first frame: a clean pen, whole-screen scrolling, autowrap, clear. */
   enter(): string {
@@ -815,6 +837,8 @@ export class Renderer {
     out += this.renderBell(previous, next);
     out += this.renderTitle(next);
     out += this.renderClipboard(previous, next);
+    out += this.renderNotifications(previous, next);
+    out += this.renderProgress(next);
     const modes = sanitizeModes(next.modes);
     out += modeChanges(repaint ? undefined : sanitizeModes(previous!.modes), modes);
     out += this.renderKeyboardProtocols(modes);
@@ -878,6 +902,8 @@ export class Renderer {
     if (this.kittyPushed) out += '\x1b[<u';
     else if (this.kittyFlags !== 0) out += '\x1b[=0;1u';
     if (this.titlePushed) out += '\x1b[23;2t';
+    // A progress bar left in the tab or taskbar would outlive the session it reported on.
+    if (this.progress !== undefined && this.progress.state !== 0) out += progressSequence(NO_PROGRESS);
     out += '\x1b[0 q\x1b[?25h';
     if (lastDrawn === undefined || !(lastDrawn.rows >= 1)) {
       out += '\r\n';
@@ -899,6 +925,7 @@ export class Renderer {
     this.kittyFlags = 0;
     this.titlePushed = false;
     this.title = undefined;
+    this.progress = undefined;
     this.modifyOtherKeys = undefined;
     this.cursorShape = undefined;
     return out;
@@ -906,8 +933,9 @@ export class Renderer {
 
   private renderBell(previous: Framebuffer | undefined, next: Framebuffer): string {
     const count = Number.isFinite(next.bellCount) ? next.bellCount : 0;
-    const before = previous !== undefined && Number.isFinite(previous.bellCount) ? previous.bellCount : this.bellCount;
-    this.bellCount = count;
+    // What this renderer rang (or adopted) wins over the previous frame, as for notifications.
+    const before = this.bellCount ?? (previous !== undefined && Number.isFinite(previous.bellCount) ? previous.bellCount : undefined);
+    this.bellCount = Math.max(count, this.bellCount ?? 0);
     // One BEL however many rang since the last frame: a burst of bells is one alert, not a stutter.
     return before !== undefined && count > before ? '\x07' : '';
   }
@@ -926,15 +954,43 @@ export class Renderer {
   }
 
   private renderClipboard(previous: Framebuffer | undefined, next: Framebuffer): string {
-    const write = next.clipboard;
-    if (write === undefined || write === null) return '';
-    // A known previous frame without a clipboard means no copy had been made yet (generation 0); only an unknown
-    // previous frame (fresh client, repaint) falls back to what this renderer last delivered.
-    const before = previous !== undefined ? (previous.clipboard?.generation ?? 0) : this.clipboardGeneration;
-    this.clipboardGeneration = write.generation;
+    const write = next.clipboard ?? undefined;
+    const generation = write?.generation ?? 0;
+    // What this renderer delivered (or adopted) wins; a renderer that has drawn nothing yet trusts a previous frame it
+    // is handed (no clipboard there: no copy made yet, generation 0); with neither, this is a first sight.
+    const before = this.clipboardGeneration ?? (previous !== undefined ? (previous.clipboard?.generation ?? 0) : undefined);
+    this.clipboardGeneration = Math.max(generation, this.clipboardGeneration ?? 0);
     // A first sight of a write (fresh client, repaint) is history, not a new copy: do not clobber the clipboard.
-    if (before === undefined || before === write.generation) return '';
+    if (write === undefined || before === undefined || generation <= before) return '';
     return clipboardSequence(write);
+  }
+
+  /**
+   * Each notification once: those newer than the previous frame's (or, after a repaint, than the last this renderer
+   * delivered). A fresh renderer (a new client attaching) delivers none of what it first sees: that is history.
+   */
+  private renderNotifications(previous: Framebuffer | undefined, next: Framebuffer): string {
+    const notifications = next.notifications ?? [];
+    const latest = latestNotificationGeneration(notifications);
+    // What this renderer delivered (or adopted) wins over the previous frame: a frame drawn before the session's
+    // first screen (blank, or a status line) says nothing about what the user has seen.
+    const before = this.notificationGeneration ?? (previous !== undefined ? latestNotificationGeneration(previous.notifications ?? []) : undefined);
+    this.notificationGeneration = Math.max(latest, this.notificationGeneration ?? 0);
+    if (before === undefined) return '';
+    let out = '';
+    for (const notification of notifications) {
+      if (notification.generation > before && isDeliverablePayload(notification.payload)) out += `\x1b]${notification.code};${notification.payload}\x1b\\`;
+    }
+    return out;
+  }
+
+  /** Progress is state: sent when it differs from what the terminal shows, a fresh renderer included. */
+  private renderProgress(next: Framebuffer): string {
+    const progress = next.progress ?? NO_PROGRESS;
+    const shown = this.progress ?? NO_PROGRESS;
+    if (progress.state === shown.state && progress.value === shown.value) return '';
+    this.progress = progress;
+    return progressSequence(progress);
   }
 
   private renderKeyboardProtocols(modes: TerminalModes): string {

@@ -11,6 +11,8 @@
  *               6 alternate screen (u8)   7 echo ack             8 rows: row ops follow, filling every new row in order
  *               9 session ending (u8 kind: 0 none | 1 command exited: varint exit code, string signal name ('' = none)
  *                 | 2 taken over: string where the new client came from | 3 ended by the server: string reason)
+ *               10 notifications (varint count ≤ 4, then each: varint generation (increasing), varint code 9|777|99,
+ *                 string payload)      11 progress (u8 state 0–4, u8 value 0–100)
  *               (only fields that changed are sent, in bit order; an absent field keeps the base's value)
  *   row op      = u8 kind | wrapped<<3, then
  *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
@@ -55,6 +57,16 @@ import {
   type Row,
   type TerminalModes,
 } from './framebuffer.js';
+import {
+  NOTIFICATION_CODES,
+  RECENT_NOTIFICATIONS_MAX,
+  isDeliverablePayload,
+  notificationsEqual,
+  progressEqual,
+  type Notification,
+  type NotificationCode,
+  type Progress,
+} from './notifications.js';
 
 export const SCREEN_DIFF_VERSION = 1;
 
@@ -206,8 +218,10 @@ const enum Field {
   EchoAck = 1 << 7,
   Rows = 1 << 8,
   Ending = 1 << 9,
+  Notifications = 1 << 10,
+  Progress = 1 << 11,
 }
-const FIELD_ALL = (1 << 10) - 1;
+const FIELD_ALL = (1 << 12) - 1;
 
 /**
  * Why the session is over, sent in the server's final state (ahead of the transport shutdown) so the client can say
@@ -306,6 +320,8 @@ export function encodeScreenDiff(
   if (base.alternateScreen !== next.alternateScreen) fields |= Field.AlternateScreen;
   if (baseEchoAck !== nextEchoAck) fields |= Field.EchoAck;
   if (!sessionEndingsEqual(baseEnding, nextEnding)) fields |= Field.Ending;
+  if (!notificationsEqual(base.notifications, next.notifications)) fields |= Field.Notifications;
+  if (!progressEqual(base.progress, next.progress)) fields |= Field.Progress;
   const rows = new ByteWriter();
   if (sizeChanged || base.lines !== next.lines) {
     if (encodeRows(base, next, rows)) fields |= Field.Rows;
@@ -354,6 +370,18 @@ export function encodeScreenDiff(
   if (fields & Field.EchoAck) out.varint(nextEchoAck);
   if (fields & Field.Rows) out.append(rows);
   if (fields & Field.Ending) encodeEnding(out, nextEnding);
+  if (fields & Field.Notifications) {
+    out.varint(next.notifications.length);
+    for (const notification of next.notifications) {
+      out.varint(notification.generation);
+      out.varint(notification.code);
+      out.string(notification.payload);
+    }
+  }
+  if (fields & Field.Progress) {
+    out.u8(next.progress.state);
+    out.u8(next.progress.value);
+  }
   return out.finish();
 }
 
@@ -420,6 +448,15 @@ function checkEncodable(fb: Framebuffer): void {
   if (m.modifyOtherKeys !== 0 && m.modifyOtherKeys !== 1 && m.modifyOtherKeys !== 2) fail(`modifyOtherKeys ${String(m.modifyOtherKeys)} is not 0, 1 or 2`);
   if (!Number.isSafeInteger(fb.bellCount) || fb.bellCount < 0) fail(`bell count ${fb.bellCount} is not a non-negative integer`);
   if (fb.clipboard !== undefined && (!Number.isSafeInteger(fb.clipboard.generation) || fb.clipboard.generation < 0)) fail(`clipboard generation ${fb.clipboard.generation} is not a non-negative integer`);
+  if (fb.notifications.length > RECENT_NOTIFICATIONS_MAX) fail(`it carries ${fb.notifications.length} notifications`);
+  let previous = 0;
+  for (const n of fb.notifications) {
+    if (!Number.isSafeInteger(n.generation) || n.generation <= previous) fail(`notification generation ${n.generation} does not follow ${previous}`);
+    if (!NOTIFICATION_CODES.includes(n.code) || !isDeliverablePayload(n.payload)) fail(`notification ${n.generation} cannot be delivered`);
+    previous = n.generation;
+  }
+  const { state, value } = fb.progress;
+  if (![0, 1, 2, 3, 4].includes(state) || !Number.isInteger(value) || value < 0 || value > 100) fail(`progress ${state};${value} is out of range`);
 }
 
 function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | undefined): boolean {
@@ -690,11 +727,36 @@ export function decodeScreenDiff(
   if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows);
   else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
   const ending = fields & Field.Ending ? decodeEnding(reader) : baseEnding;
+  const notifications = fields & Field.Notifications ? decodeNotifications(reader) : base.notifications;
+  let progress = base.progress;
+  if (fields & Field.Progress) {
+    const state = reader.u8('progress state');
+    const value = reader.u8('progress value');
+    if (state > 4 || value > 100) reader.fail(`progress ${state};${value} is outside state 0–4, value 0–100`);
+    progress = Object.freeze({ state: state as Progress['state'], value });
+  }
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);
 
-  const framebuffer: Framebuffer = Object.freeze({ cols, rows, lines, cursor, modes, title, bellCount, clipboard, alternateScreen });
+  const framebuffer: Framebuffer = Object.freeze({ cols, rows, lines, cursor, modes, title, bellCount, clipboard, notifications, progress, alternateScreen });
   return { framebuffer, echoAck, ending };
+}
+
+function decodeNotifications(reader: ByteReader): readonly Notification[] {
+  const count = reader.varint('notification count', RECENT_NOTIFICATIONS_MAX);
+  const notifications: Notification[] = [];
+  let previous = 0;
+  for (let i = 0; i < count; i++) {
+    const generation = reader.varint('notification generation');
+    if (generation <= previous) reader.fail(`notification generation ${generation} does not follow ${previous}`);
+    previous = generation;
+    const code = reader.varint('notification code');
+    if (!(NOTIFICATION_CODES as readonly number[]).includes(code)) reader.fail(`notification code ${code} is not 9, 777 or 99`);
+    const payload = reader.string('notification payload');
+    if (!isDeliverablePayload(payload)) reader.fail('a notification payload holds control characters or is too long');
+    notifications.push(Object.freeze({ generation, code: code as NotificationCode, payload }));
+  }
+  return Object.freeze(notifications);
 }
 
 function decodeModes(reader: ByteReader): TerminalModes {

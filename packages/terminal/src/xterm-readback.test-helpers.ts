@@ -21,6 +21,7 @@ import {
   type MouseEncoding,
   type Row,
 } from './framebuffer.js';
+import { NO_PROGRESS } from './notifications.js';
 
 const { Terminal } = xterm;
 
@@ -143,6 +144,8 @@ export function readFramebuffer(term: XTerm, title: string, bellCount: number): 
     title,
     bellCount,
     clipboard: undefined,
+    notifications: [],
+    progress: NO_PROGRESS,
     alternateScreen: buffer.type === 'alternate',
   };
 }
@@ -203,6 +206,8 @@ export function framebuffer(cols: number, rows: number, text: readonly (string |
     title: '',
     bellCount: 0,
     clipboard: undefined,
+    notifications: [],
+    progress: NO_PROGRESS,
     alternateScreen: false,
     ...overrides,
   };
