@@ -114,6 +114,11 @@ export interface PtyProgramOptions {
   readonly env: Record<string, string>;
   readonly cols?: number;
   readonly rows?: number;
+  /**
+   * Let the headless terminal answer the program's queries (DA, DECRQM…) back into the pty, as a real terminal does.
+   * Off by default: most tests stand for a terminal that stays silent.
+   */
+  readonly answerQueries?: boolean;
 }
 
 /** A program (one of our bins under plain node) in a real pty, with a headless terminal reading its output. */
@@ -131,6 +136,7 @@ export class PtyProgram {
     const rows = options.rows ?? 24;
     this.terminal = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
     this.process = pty.spawn(process.execPath, [...options.args], { cols, rows, env: options.env, name: 'xterm-256color', cwd: ROOT });
+    if (options.answerQueries === true) this.terminal.onData((reply) => this.process.write(reply));
     this.process.onData((data) => {
       this.raw += data;
       this.pendingWrites = this.pendingWrites.then(() => new Promise<void>((done) => this.terminal.write(data, done)));
@@ -261,10 +267,15 @@ export function catWhenReady(...catArgs: string[]): string[] {
 }
 
 /** `TSMOSH_KEY=<key> tsmosh-client <host> <port>` in a pty. */
-export function startClient(workspace: Workspace, target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
+export function startClient(
+  workspace: Workspace,
+  target: { host?: string; port: number; key: string },
+  options: { cols?: number; rows?: number; env?: Record<string, string>; answerQueries?: boolean } = {},
+): PtyProgram {
   return new PtyProgram({
     args: [CLIENT_BIN, target.host ?? '127.0.0.1', String(target.port)],
     env: { ...workspace.env, TSMOSH_KEY: target.key, ...options.env },
+    ...(options.answerQueries === undefined ? {} : { answerQueries: options.answerQueries }),
     ...(options.cols === undefined ? {} : { cols: options.cols }),
     ...(options.rows === undefined ? {} : { rows: options.rows }),
   });

@@ -9,7 +9,7 @@ import { PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from '.
 
 const suite = clientTestSuite();
 
-function client(target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string> } = {}): PtyProgram {
+function client(target: { host?: string; port: number; key: string }, options: { cols?: number; rows?: number; env?: Record<string, string>; answerQueries?: boolean } = {}): PtyProgram {
   return suite.track(startClient(suite.workspace(), target, options));
 }
 
@@ -173,6 +173,30 @@ describe('tsmosh-client with a real server', () => {
     await waitUntil('the clipboard write', () => c.raw.includes('\x1b]52;c;aGVsbG8='));
     c.type('exit\r');
     expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('wraps repaints in synchronized output (DEC 2026) only when the terminal answered that it supports it', async () => {
+    // A terminal that answers DECRQM (xterm.js reports 2026 as known, currently reset).
+    const answering = client(await suite.workspace().newSession(), { answerQueries: true });
+    await answering.waitForText('$');
+    answering.type('echo synced-$((2+3))\r');
+    await answering.waitForText('synced-5');
+    expect(answering.raw).toContain('\x1b[?2026$p');
+    expect(answering.raw).toMatch(/\x1b\[\?2026h[^]*synced-5[^]*\x1b\[\?2026l/);
+    // The answer was the terminal's, not typing: nothing of it reached the shell.
+    expect((await answering.logicalLines()).join('\n')).not.toContain('2026');
+    answering.type('exit\r');
+    expect((await answering.waitForExit()).exitCode).toBe(0);
+
+    // A terminal that stays silent gets the question once and never a wrapped frame.
+    const silent = client(await suite.workspace().newSession());
+    await silent.waitForText('$');
+    silent.type('echo plain-$((2+3))\r');
+    await silent.waitForText('plain-5');
+    expect(silent.raw).toContain('\x1b[?2026$p');
+    expect(silent.raw).not.toContain('\x1b[?2026h');
+    silent.type('exit\r');
+    expect((await silent.waitForExit()).exitCode).toBe(0);
   });
 
   it('connects over IPv6 loopback too (the socket family follows the server address)', async () => {

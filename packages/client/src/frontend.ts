@@ -4,6 +4,7 @@ import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { ClientStatsWriter } from './stats-file.js';
+import { SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS, SYNCHRONIZED_OUTPUT_QUERY, SynchronizedOutputProbe } from './synchronized-output.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -108,12 +109,22 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       // The terminal is gone (SIGHUP, closed pty): nothing left to draw on.
     }
   };
+  const syncOutput = new SynchronizedOutputProbe();
+  let syncAnswerTimer: NodeJS.Timeout | undefined;
   const enterTerminal = (): void => {
     if (terminalActive) return;
     terminalActive = true;
     if (input.isTTY) input.setRawMode(true);
     input.resume();
     write(renderer.enter());
+    if (syncOutput.supported === undefined && output.isTTY) {
+      // Ask once whether the terminal draws a wrapped repaint atomically (DEC 2026); the answer comes in on stdin.
+      write(SYNCHRONIZED_OUTPUT_QUERY);
+      syncAnswerTimer = setTimeout(() => {
+        const held = syncOutput.settle();
+        if (held !== '') onData(Buffer.from(held, 'latin1'));
+      }, SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS);
+    }
     lastDrawn = undefined; // whatever the terminal shows now is not ours: repaint everything
   };
   /** Synchronous and idempotent: runs from signal and exception handlers too. */
@@ -158,7 +169,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
-    write(renderer.render(lastDrawn, frame));
+    write(syncOutput.wrap(renderer.render(lastDrawn, frame)));
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
     if (predictionTimer !== undefined) clearTimeout(predictionTimer);
@@ -185,7 +196,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
 
   const onData = (chunk: Buffer | string): void => {
-    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+    let bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+    if (syncOutput.supported === undefined) {
+      // Until the terminal has answered the DEC 2026 query, its answer is taken out of what goes to the program.
+      // latin1 maps each byte to one character and back, so keys pass through byte for byte.
+      bytes = new Uint8Array(Buffer.from(syncOutput.filter(Buffer.from(bytes).toString('latin1')), 'latin1'));
+      if (syncOutput.supported !== undefined && syncAnswerTimer !== undefined) clearTimeout(syncAnswerTimer);
+      if (bytes.length === 0) return;
+    }
     const wasAwaiting = escapeFilter.awaitingCommand;
     for (const action of escapeFilter.feed(bytes)) {
       if (action.kind === 'send') {
@@ -266,6 +284,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const exit = await session.done;
   if (frameTimer !== undefined) clearTimeout(frameTimer);
   if (predictionTimer !== undefined) clearTimeout(predictionTimer);
+  if (syncAnswerTimer !== undefined) clearTimeout(syncAnswerTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
