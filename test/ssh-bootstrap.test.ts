@@ -144,7 +144,58 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
     const config = writeConfig('config-stranger', `Host *\n  UserKnownHostsFile ${kh}\n  IdentityFile ${stranger.privatePath}\n`);
     const attempt = bootstrap({ ...base({ configFiles: [config] }), destination: `root@127.0.0.1:${target.port}`, prompter: new ScriptedPrompter() });
     await expect(attempt).rejects.toMatchObject({ reason: 'auth' });
-    await expect(attempt).rejects.toThrow(/^tsmosh: authentication to root@127\.0\.0\.1 failed/);
+    // ssh's words, what was tried, and no password asked of a server that takes none.
+    await expect(attempt).rejects.toThrow(new RegExp(`^tsmosh: root@127\\.0\\.0\\.1: Permission denied \\(publickey\\)\\. Tried: ${stranger.privatePath}\\. `));
+  });
+
+  describe('on a server that also offers passwords', () => {
+    let withPasswords: Sshd;
+    beforeAll(async () => {
+      withPasswords = await startSshd({ authorizedKeys: [plainKey.publicLine], passwordAuthentication: true });
+    });
+    afterAll(async () => {
+      await withPasswords?.stop();
+    });
+
+    function strangerConfig(name: string): string {
+      const stranger = makeKeyPair(directory, `stranger-${name}-${Date.now()}`);
+      const kh = knownHosts(withPasswords.knownHostsLine());
+      return writeConfig(`config-${name}`, `Host *\n  UserKnownHostsFile ${kh}\n  IdentityFile ${stranger.privatePath}\n`);
+    }
+
+    it('asks for the password three times, as ssh, then fails in one line', async () => {
+      const prompter = new ScriptedPrompter(['wrong-1', 'wrong-2', 'wrong-3']);
+      const attempt = bootstrap({ ...base({ configFiles: [strangerConfig('pw')] }), destination: `root@127.0.0.1:${withPasswords.port}`, prompter });
+      await expect(attempt).rejects.toThrow(/^tsmosh: root@127\.0\.0\.1: Permission denied \(publickey,password\)\. Tried: .*stranger-pw.*, password ×3\./);
+      expect(prompter.questions).toEqual(Array(3).fill("root@127.0.0.1's password: "));
+      expect(prompter.told.filter((line) => line === 'Permission denied, please try again.')).toHaveLength(2);
+    });
+
+    it('ends the login when the user interrupts the password question, asking nothing more', async () => {
+      const questions: string[] = [];
+      const interrupting: Prompter = {
+        ask: async (question) => {
+          questions.push(question);
+          throw new BootstrapError('tsmosh: interrupted.', 'auth');
+        },
+        tell: () => {},
+      };
+      const attempt = bootstrap({ ...base({ configFiles: [strangerConfig('ctrl-c')] }), destination: `root@127.0.0.1:${withPasswords.port}`, prompter: interrupting });
+      await expect(attempt).rejects.toThrow(/^tsmosh: interrupted\.$/);
+      expect(questions).toHaveLength(1);
+    });
+
+    it('does not time out while the user is answering', async () => {
+      let answered = 0;
+      const slow: Prompter = {
+        // Answers after the whole login deadline has passed: the clock must be stopped while a question is open.
+        ask: () => new Promise((resolve) => setTimeout(() => resolve(`wrong-${++answered}`), 1_500)),
+        tell: () => {},
+      };
+      const attempt = bootstrap({ ...base({ configFiles: [strangerConfig('slow')], loginTimeoutMs: 1_000 }), destination: `root@127.0.0.1:${withPasswords.port}`, prompter: slow });
+      await expect(attempt).rejects.toThrow(/Permission denied \(publickey,password\)\. Tried: .*password ×3/);
+      expect(answered).toBe(3);
+    }, 30_000);
   });
 
   it('follows Host and Include to a ProxyJump through a second sshd', async () => {

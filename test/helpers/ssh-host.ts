@@ -29,15 +29,15 @@ export interface SshTestHost {
   dispose(): Promise<void>;
 }
 
-/** `testhostLines`: extra lines inside `Host testhost` (e.g. `StrictHostKeyChecking accept-new`). */
-export async function startSshTestHost(options: { testhostLines?: readonly string[] } = {}): Promise<SshTestHost> {
+/** `testhostLines`: extra lines inside `Host testhost` (e.g. `StrictHostKeyChecking accept-new`); `passwordAuthentication`: see startSshd. */
+export async function startSshTestHost(options: { testhostLines?: readonly string[]; passwordAuthentication?: boolean } = {}): Promise<SshTestHost> {
   requireBuilt();
   const home = mkdtempSync(join(tmpdir(), 'tsmosh-ssh-home-'));
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
   const userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
   const workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
   await workspace.ensureDaemon();
-  const sshd = await startSshd({ authorizedKeys: [userKey.publicLine], extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+  const sshd = await startSshd({ authorizedKeys: [userKey.publicLine], passwordAuthentication: options.passwordAuthentication ?? false, extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
   const programs: PtyProgram[] = [];
   const host: SshTestHost = {
     workspace,

@@ -46,7 +46,11 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-export async function startSshd(options: { authorizedKeys: readonly string[]; allowTcpForwarding?: boolean; setEnvPath?: string; logLevel?: 'VERBOSE' | 'DEBUG1'; extraEnv?: Record<string, string> }): Promise<Sshd> {
+/**
+ * `passwordAuthentication`: the server offers passwords (root may not use one, PermitRootLogin prohibit-password,
+ * so every password is refused: what a wrong-password test needs, without creating a user on this machine).
+ */
+export async function startSshd(options: { authorizedKeys: readonly string[]; passwordAuthentication?: boolean; allowTcpForwarding?: boolean; setEnvPath?: string; logLevel?: 'VERBOSE' | 'DEBUG1'; extraEnv?: Record<string, string> }): Promise<Sshd> {
   const directory = mkdtempSync(join(tmpdir(), 'tsmosh-sshd-'));
   const hostKey = makeKeyPair(directory, 'host_ed25519');
   writeFileSync(join(directory, 'authorized_keys'), options.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
@@ -58,7 +62,7 @@ export async function startSshd(options: { authorizedKeys: readonly string[]; al
     `PidFile ${join(directory, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(directory, 'authorized_keys')}`,
     'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
+    `PasswordAuthentication ${options.passwordAuthentication ? 'yes' : 'no'}`,
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'StrictModes no',

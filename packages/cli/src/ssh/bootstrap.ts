@@ -4,20 +4,21 @@
  * depends on the TCP connection.
  */
 import { lookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { AuthenticationType, ClientChannel, ConnectConfig, KeyboardInteractiveCallback, NextAuthHandler, Prompt } from 'ssh2';
-import { defaultIdentityFiles, parseDestination, resolveHost, type ResolvedHost, type ResolveOptions } from './config.js';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
+import { parseDestination, resolveHost, type ResolvedHost, type ResolveOptions } from './config.js';
 import { checkHostKey, keyTypeOfBlob, knownHostsName, recordHostKey, sha256Fingerprint, type HostKeyVerdict } from './known-hosts.js';
 import { startProxyCommand } from './proxy-command.js';
+import { Authentication } from './auth.js';
+import { BootstrapError } from './errors.js';
 
-const { Client, utils: sshUtils } = ssh2;
+export { BootstrapError } from './errors.js';
+
+const { Client } = ssh2;
 
 /** How long the whole login may take before we give up (ms): OpenSSH has no default; ssh2's is 20 s. */
 const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
-/** Passphrase and password attempts before giving up, as OpenSSH's NumberOfPasswordPrompts default (3). */
-const PROMPT_ATTEMPTS = 3;
 
 /** What the bootstrap needs from the user's terminal. */
 /**
@@ -35,21 +36,14 @@ export function lookupOptionsFor(family: AddressFamily | undefined): { family?: 
 }
 
 export interface Prompter {
-  /** Asks on the terminal and returns the answer; `echo: false` for secrets. Rejects if there is no terminal. */
-  ask(question: string, options: { echo: boolean }): Promise<string>;
+  /**
+   * Asks on the terminal and returns the answer; `echo: false` for secrets. Rejects if there is no terminal
+   * (PromptUnavailableError), if the user interrupts, or when `signal` aborts (the login failed meanwhile); the
+   * terminal is restored in every case.
+   */
+  ask(question: string, options: { echo: boolean; signal?: AbortSignal }): Promise<string>;
   /** Shows a message (stderr). */
   tell(message: string): void;
-}
-
-export class BootstrapError extends Error {
-  static override name = 'BootstrapError';
-  override name = 'BootstrapError';
-  constructor(
-    message: string,
-    readonly reason: 'auth' | 'host-key-changed' | 'host-key-revoked' | 'host-key-refused' | 'server-not-found' | 'server-failed' | 'network' | 'config',
-  ) {
-    super(message);
-  }
 }
 
 export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
@@ -227,6 +221,34 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
     });
   }
 
+  // The login's deadline counts the network's time, not the user's: it stops while a question waits for an answer
+  // (ssh2's own readyTimeout would fire under a password prompt and leave the question on a raw terminal).
+  const cancelPrompts = new AbortController();
+  let promptsOpen = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let remainingMs = timeoutMs;
+  let runningSince = performance.now();
+  let onTimeout: () => void = () => {};
+  const startClock = (): void => {
+    runningSince = performance.now();
+    timer = setTimeout(() => onTimeout(), Math.max(0, remainingMs));
+  };
+  const stopClock = (): void => {
+    clearTimeout(timer);
+    remainingMs -= performance.now() - runningSince;
+  };
+  const prompter: Prompter = {
+    tell: (message) => options.prompter.tell(message),
+    ask: async (question, askOptions) => {
+      if (promptsOpen++ === 0) stopClock();
+      try {
+        return await options.prompter.ask(question, { ...askOptions, signal: cancelPrompts.signal });
+      } finally {
+        if (--promptsOpen === 0 && !cancelPrompts.signal.aborted) startClock();
+      }
+    },
+  };
+
   const client = new Client();
   let verdict: HostKeyVerdict | undefined;
   let hostKeyError: BootstrapError | undefined;
@@ -235,7 +257,7 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
 
   const hostVerifier = (key: Buffer, callback: (accept: boolean) => void): void => {
     verdict = checkHostKey(files, [lookupName], key);
-    verifyHostKey(verdict, key, resolved, lookupName, options.prompter).then(
+    verifyHostKey(verdict, key, resolved, lookupName, prompter).then(
       (accept) => callback(accept),
       (error: unknown) => {
         hostKeyError = error instanceof BootstrapError ? error : new BootstrapError(String(error), 'host-key-refused');
@@ -244,35 +266,50 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
     );
   };
 
+  const authentication = new Authentication({ resolved, prompter, home: options.env?.HOME ?? process.env.HOME ?? '' });
   const config: ConnectConfig = {
     ...(socket ? { sock: socket } : { sock: tunnel as unknown as Socket }),
     username: resolved.user,
     hostVerifier: hostVerifier as unknown as ConnectConfig['hostVerifier'],
-    authHandler: makeAuthHandler(resolved, options.prompter) as unknown as ConnectConfig['authHandler'],
-    readyTimeout: timeoutMs,
-    tryKeyboard: resolved.kbdInteractiveAuthentication,
+    authHandler: authentication.handler as unknown as ConnectConfig['authHandler'],
+    readyTimeout: 0, // our own clock above, which pauses for the user
   };
 
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve());
-    client.once('error', (error: Error & { level?: string }) => {
-      if (hostKeyError) return reject(hostKeyError);
-      if (error.level === 'client-authentication') {
-        return reject(new BootstrapError(`tsmosh: authentication to ${resolved.user}@${resolved.alias} failed (tried: agent, keys, and prompts the server allowed). Check your key with 'ssh ${resolved.alias}'.`, 'auth'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onTimeout = () => {
+        reject(new BootstrapError(`tsmosh: logging in to ${resolved.alias} timed out after ${Math.round(timeoutMs / 1000)} s`, 'network'));
+        client.end();
+        (config.sock as Socket | undefined)?.destroy();
+      };
+      startClock();
+      client.once('ready', () => resolve());
+      client.on('error', (error: Error & { level?: string }) => {
+        if (hostKeyError) return reject(hostKeyError);
+        if (authentication.interrupted) {
+          const interrupted = authentication.interrupted;
+          return reject(interrupted instanceof BootstrapError ? interrupted : new BootstrapError(`tsmosh: ${interrupted.message.replace(/^tsmosh: /, '')}`, 'auth'));
+        }
+        if (error.level === 'client-authentication') return reject(new BootstrapError(authentication.failure(), 'auth'));
+        // A ProxyCommand's own failure already says what and where (proxy-command.ts).
+        const message = error.message.startsWith('tsmosh: ') ? error.message : `tsmosh: SSH to ${resolved.alias} failed: ${error.message}`;
+        reject(new BootstrapError(message, 'network'));
+      });
+      try {
+        client.connect(config);
+      } catch (error) {
+        reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${(error as Error).message}`, 'config'));
       }
-      if (error.level === 'client-timeout') {
-        return reject(new BootstrapError(`tsmosh: logging in to ${resolved.alias} timed out after ${Math.round(timeoutMs / 1000)} s`, 'network'));
-      }
-      // A ProxyCommand's own failure already says what and where (proxy-command.ts).
-      const message = error.message.startsWith('tsmosh: ') ? error.message : `tsmosh: SSH to ${resolved.alias} failed: ${error.message}`;
-      reject(new BootstrapError(message, 'network'));
     });
-    try {
-      client.connect(config);
-    } catch (error) {
-      reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${(error as Error).message}`, 'config'));
-    }
-  });
+  } catch (error) {
+    // Whatever ended the login, no question stays on the terminal and no connection stays open.
+    cancelPrompts.abort();
+    client.end();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    onTimeout = () => {};
+  }
   return { client, remoteAddress: socket?.remoteAddress, rttMs: connectRttMs };
 }
 
@@ -327,91 +364,6 @@ async function verifyHostKey(verdict: HostKeyVerdict, key: Buffer, resolved: Res
       }
     }
   }
-}
-
-type AuthAttempt = Exclude<Parameters<NextAuthHandler>[0], string>;
-
-/**
- * The order OpenSSH uses: public keys (agent first, then identity files, asking for passphrases), then
- * keyboard-interactive, then password, each only when the server still allows it.
- */
-function makeAuthHandler(resolved: ResolvedHost, prompter: Prompter) {
-  const home = process.env.HOME ?? '';
-  const identityFiles = resolved.identityFiles.length > 0 ? resolved.identityFiles : defaultIdentityFiles(home);
-  const attempts: Array<() => Promise<AuthAttempt | undefined>> = [];
-  const username = resolved.user;
-  const remote = `${resolved.user}@${resolved.alias}`;
-
-  if (resolved.pubkeyAuthentication && resolved.identityAgent !== undefined && !resolved.identitiesOnly) {
-    attempts.push(async () => ({ type: 'agent', username, agent: resolved.identityAgent! }));
-  }
-  if (resolved.pubkeyAuthentication) {
-    for (const file of identityFiles) {
-      attempts.push(async () => {
-        let text: Buffer;
-        try {
-          text = readFileSync(file);
-        } catch {
-          return undefined; // default identity files that do not exist are skipped silently, as ssh does
-        }
-        const plain = sshUtils.parseKey(text);
-        if (!(plain instanceof Error)) return { type: 'publickey', username, key: text };
-        if (!/passphrase|encrypted/i.test(plain.message)) {
-          prompter.tell(`tsmosh: skipping identity file ${file}: ${plain.message}`);
-          return undefined;
-        }
-        for (let attempt = 0; attempt < PROMPT_ATTEMPTS; attempt++) {
-          const passphrase = await prompter.ask(`Enter passphrase for key '${file}': `, { echo: false });
-          if (passphrase === '') return undefined;
-          const parsed = sshUtils.parseKey(text, passphrase);
-          if (!(parsed instanceof Error)) return { type: 'publickey', username, key: text, passphrase };
-          prompter.tell('Bad passphrase, try again.');
-        }
-        return undefined;
-      });
-    }
-  }
-  if (resolved.kbdInteractiveAuthentication) {
-    attempts.push(async () => ({
-      type: 'keyboard-interactive',
-      username,
-      prompt: (_name: string, instructions: string, _lang: string, prompts: Prompt[], finish: KeyboardInteractiveCallback) => {
-        if (instructions) prompter.tell(instructions);
-        (async () => {
-          const answers: string[] = [];
-          for (const item of prompts) answers.push(await prompter.ask(item.prompt, { echo: item.echo ?? false }));
-          finish(answers);
-        })().catch(() => finish([]));
-      },
-    }));
-  }
-  if (resolved.passwordAuthentication) {
-    for (let attempt = 0; attempt < PROMPT_ATTEMPTS; attempt++) {
-      attempts.push(async () => {
-        const password = await prompter.ask(`${remote}'s password: `, { echo: false });
-        return { type: 'password', username, password };
-      });
-    }
-  }
-
-  let next = 0;
-  return (methodsLeft: AuthenticationType[] | null, _partialSuccess: boolean | null, callback: NextAuthHandler) => {
-    // ssh2 accepts `false` for "no more methods" although its typings omit it.
-    const finish = callback as unknown as (next: AuthAttempt | false) => void;
-    (async () => {
-      while (next < attempts.length) {
-        const attempt = await attempts[next++]!().catch(() => undefined);
-        if (attempt === undefined) continue;
-        const method = attempt.type === 'agent' ? 'publickey' : attempt.type;
-        if (methodsLeft !== null && !methodsLeft.includes(method as AuthenticationType)) continue;
-        return attempt;
-      }
-      return false as const;
-    })().then(
-      (attempt) => finish(attempt),
-      () => finish(false),
-    );
-  };
 }
 
 function forwardTo(client: InstanceType<typeof Client>, host: string, port: number): Promise<ClientChannel> {

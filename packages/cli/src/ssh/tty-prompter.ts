@@ -3,7 +3,7 @@
  * passwords (not echoed). Raw mode is always switched back off, whatever happens.
  */
 import type { Prompter } from './bootstrap.js';
-import { BootstrapError } from './bootstrap.js';
+import { BootstrapError, PromptUnavailableError } from './errors.js';
 
 export class TtyPrompter implements Prompter {
   constructor(
@@ -15,10 +15,11 @@ export class TtyPrompter implements Prompter {
     this.output.write(message.endsWith('\n') ? message : `${message}\n`);
   }
 
-  ask(question: string, options: { echo: boolean }): Promise<string> {
+  ask(question: string, options: { echo: boolean; signal?: AbortSignal }): Promise<string> {
+    if (options.signal?.aborted) return Promise.reject(new BootstrapError('tsmosh: the login ended before this question.', 'auth'));
     if (!this.input.isTTY) {
       const what = question.trim().replace(/:$/, '');
-      return Promise.reject(new BootstrapError(`tsmosh: cannot ask "${what}" without a terminal; use ssh-agent or an unencrypted key for non-interactive use.`, 'auth'));
+      return Promise.reject(new PromptUnavailableError(`tsmosh: cannot ask "${what}" without a terminal; use ssh-agent or an unencrypted key for non-interactive use.`));
     }
     this.output.write(question);
     const input = this.input;
@@ -27,7 +28,9 @@ export class TtyPrompter implements Prompter {
     input.resume();
     return new Promise<string>((resolve, reject) => {
       let answer = '';
+      const onAbort = (): void => finish(new BootstrapError('tsmosh: the login ended while a question was open.', 'auth'));
       const finish = (error?: Error) => {
+        options.signal?.removeEventListener('abort', onAbort);
         input.off('data', onData);
         input.setRawMode(wasRaw);
         input.pause();
@@ -59,6 +62,7 @@ export class TtyPrompter implements Prompter {
         }
       };
       input.on('data', onData);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
