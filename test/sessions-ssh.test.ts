@@ -88,7 +88,8 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     const killed = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'cc']);
     expect(killed.exitCode).toBe(0);
     expect(killed.text).toContain('tsmosh: session cc on testhost ended.');
-    expect((await fourth.waitForExit()).exitCode).toBe(0);
+    // Ended on the server, not by its program: 255, as ssh's when its connection is closed (exit-status.ts).
+    expect((await fourth.waitForExit()).exitCode).toBe(255);
     expect((await fourth.logicalLines()).join('\n')).toContain('tsmosh: the session ended: the session was killed on the server (tsmosh-server kill).');
     const after = await oneShot(['testhost', `--server=${serverCommand}`, '--list', '--json']);
     expect(after.exitCode).toBe(0);
