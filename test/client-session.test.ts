@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
+import { CLIENT_BIN, PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
 
 /**
  * tsmosh-client against a real tsmosh-server daemon over loopback UDP, driven in a real pty and read back through a
@@ -197,6 +198,26 @@ describe('tsmosh-client with a real server', () => {
     expect(silent.raw).not.toContain('\x1b[?2026h');
     silent.type('exit\r');
     expect((await silent.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('takes the key on a file descriptor (TSMOSH_KEY_FD), so it is never in its /proc environment', async () => {
+    const target = await suite.workspace().newSession(['sh', '-c', 'echo key-fd-$((3*4)); exec cat']);
+    const child = spawn(process.execPath, [CLIENT_BIN, '127.0.0.1', String(target.port)], {
+      env: { ...suite.workspace().env, TSMOSH_KEY_FD: '3' },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    try {
+      const keyPipe = child.stdio[3] as import('node:stream').Writable;
+      keyPipe.end(`${target.key}\n`);
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      await waitUntil('the session over the key from the descriptor', () => output.includes('key-fd-12'));
+      const environ = readFileSync(`/proc/${child.pid}/environ`, 'latin1');
+      expect(environ).toContain('TSMOSH_KEY_FD=3');
+      expect(environ).not.toContain(target.key);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('connects over IPv6 loopback too (the socket family follows the server address)', async () => {

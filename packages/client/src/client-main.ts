@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { parseEscapeKey } from './escape-key.js';
 import { EXIT_TSMOSH_FAILURE } from './exit-status.js';
+import { readClientKey } from './key-source.js';
 import { predictionModeFromEnv, runTerminalClient } from './frontend.js';
 import { checkUtf8Locale, localeErrorMessage } from './locale.js';
 
@@ -11,13 +12,13 @@ import { checkUtf8Locale, localeErrorMessage } from './locale.js';
  * `TSMOSH_CLIENT_STATS_FILE=<path>`: see stats-file.ts.
  */
 
-const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>';
+const USAGE = 'usage: TSMOSH_KEY=<key> tsmosh-client <host> <port>   (or TSMOSH_KEY_FD=<fd> with the key on that descriptor)';
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   adoptMoshEnvironment(process.env);
-  // The key must not linger where child processes or /proc/<pid>/environ readers could find it.
-  const keyText = process.env.TSMOSH_KEY;
-  delete process.env.TSMOSH_KEY;
+  // Read (and removed from process.env, so no child inherits it) before anything else; key-source.ts says why
+  // TSMOSH_KEY_FD is the way to keep it out of /proc/<pid>/environ too.
+  const clientKey = readClientKey(process.env);
 
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\nConnects to a session started with \`tsmosh-server new\` (which prints TSMOSH CONNECT <port> <key>).\n`);
@@ -45,12 +46,13 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     process.stderr.write(`${localeErrorMessage(locale, 'tsmosh-client')}\n`);
     return EXIT_TSMOSH_FAILURE;
   }
-  if (keyText === undefined || keyText === '') {
-    process.stderr.write('tsmosh-client: TSMOSH_KEY is not set; pass the key from the TSMOSH CONNECT line in it\n');
+  if ('error' in clientKey) {
+    process.stderr.write(`${clientKey.error}\n`);
     return EXIT_TSMOSH_FAILURE;
   }
+  const keyText = clientKey.key;
   try {
-    SessionKey.parse(keyText, 'TSMOSH_KEY');
+    SessionKey.parse(keyText, clientKey.source);
   } catch (error) {
     process.stderr.write(`tsmosh-client: ${(error as Error).message}\n`);
     return EXIT_TSMOSH_FAILURE;
