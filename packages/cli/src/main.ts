@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
@@ -11,7 +11,7 @@ import { runLocalKill, runLocalList } from './local-sessions.js';
 import { SESSION_NAME, namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
-const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip']);
+const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
 
 /** mosh's --family values (mosh 1.4) and what they ask of address resolution. */
 const FAMILIES: Readonly<Record<string, AddressFamily | undefined>> = {
@@ -62,6 +62,9 @@ const HELP = `${USAGE}
   --server=CMD     how to run tsmosh-server on the host (default: tsmosh-server)
   -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
   --bind-server=ssh|any|IP   which host address the UDP port binds to
+  --transport=udp|tcp|auto   how the session travels: auto (default) uses UDP and moves to TCP while UDP is
+                   blocked, back when it works; udp or tcp forces one (works with --local too)
+  --tcp-port=PORT  the host's TCP port for that (default: the UDP port's number, where tsmosh-server listens)
   -4, -6           use IPv4 / IPv6 only (--family=inet|inet6; also prefer-inet, prefer-inet6, auto, all)
   --experimental-remote-ip=proxy|local   the host's UDP address: the one SSH reached (proxy, default) or the
                    host name resolved here (local)
@@ -89,6 +92,8 @@ export interface LocalOptions {
   readonly command: readonly string[];
   /** Named sessions on this machine's daemon, as on a host's. */
   readonly sessions: SessionAction;
+  readonly transport?: CarrierMode;
+  readonly tcpPort?: number;
 }
 
 export type ParsedArguments =
@@ -115,6 +120,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   let kill: string | undefined;
   let linkSpec: string | undefined;
   let predict: LocalOptions['predict'];
+  const carrier: { transport?: CarrierMode; tcpPort?: number } = {};
   let destination: string | undefined;
   let command: string[] = [];
   for (let index = 0; index < argv.length; index++) {
@@ -152,6 +158,14 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       else if (name === '-p' || name === '--port') remote.serverPort = value;
       else if (name === '--bind-server') remote.bindServer = value;
       else if (name === '--ssh') remote.sshCommand = value;
+      else if (name === '--transport' || name === '--tcp-port') {
+        try {
+          if (name === '--transport') carrier.transport = parseCarrierMode(value);
+          else carrier.tcpPort = parseTcpPort(value);
+        } catch (error) {
+          return { kind: 'usage-error', message: `${(error as Error).message} ${HINT}` };
+        }
+      }
       else if (name === '--family') {
         if (!(value in FAMILIES)) return { kind: 'usage-error', message: `tsmosh: --family must be one of ${Object.keys(FAMILIES).join(', ')}, got "${value}" ${HINT}` };
         const family = FAMILIES[value];
@@ -208,7 +222,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
           : { kind: 'none' };
   if (!local) {
     if (destination === undefined) return { kind: 'usage-error', message: `tsmosh: nothing to do: give a host, or --local ${HINT}` };
-    const options: RemoteOptions = { destination, command, ...remote, ...(predict !== undefined ? { predict } : {}) };
+    const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}) };
     return { kind: 'remote', destination, options, sessions };
   }
   let link: LinkProfile | undefined;
@@ -221,7 +235,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       return { kind: 'usage-error', message: `tsmosh: ${firstLine} (see the syntax with \`tsmosh --link help\`)` };
     }
   }
-  return { kind: 'local', options: { link, linkSpec, predict, command, sessions } };
+  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier } };
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -305,7 +319,16 @@ async function runLocal(options: LocalOptions): Promise<number> {
     target = { host: started.address.host, port: started.address.port };
   }
   try {
-    const result = await runTerminalClient({ host: target.host, port: target.port, key: connectLine.key, escapeKey, ...(options.predict === undefined ? {} : { predict: options.predict }) });
+    const result = await runTerminalClient({
+      host: target.host,
+      port: target.port,
+      key: connectLine.key,
+      escapeKey,
+      ...(options.predict === undefined ? {} : { predict: options.predict }),
+      ...(options.transport === undefined ? {} : { transport: options.transport }),
+      // Through the lossy link the UDP port is the proxy's; TCP goes straight to the daemon's port.
+      tcpPort: options.tcpPort ?? connectLine.port,
+    });
     if (named !== undefined && result.exit?.reason === 'user') {
       process.stderr.write(
         `tsmosh: session ${named.session} goes on on this machine: \`tsmosh --local --session ${named.session}\` returns to it, \`tsmosh --local --kill ${named.session}\` ends it.\n`,

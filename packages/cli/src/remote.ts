@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type AddressFamily, type Prompter } from './ssh/index.js';
@@ -25,6 +25,10 @@ export interface RemoteOptions {
   /** Bootstrap through this OpenSSH command instead of ssh2 (mosh's --ssh). */
   readonly sshCommand?: string;
   readonly predict?: PredictionMode;
+  /** udp, tcp or auto (default): how the session travels (client carrier.ts). */
+  readonly transport?: CarrierMode;
+  /** The host's TCP port for the fallback; default the UDP port's number. */
+  readonly tcpPort?: number;
   readonly command: readonly string[];
   /** Extra `tsmosh-server new` arguments (named sessions add theirs here). */
   readonly extraServerArguments?: readonly string[];
@@ -105,6 +109,8 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(dependencies.input ? { input: dependencies.input } : {}),
     ...(dependencies.output ? { output: dependencies.output } : {}),
     ...(options.predict === undefined ? {} : { predict: options.predict }),
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),
   });
   dependencies.onExit?.(result.exit);

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { carrierSettingsFromEnv } from './carrier.js';
 import { parseEscapeKey } from './escape-key.js';
 import { EXIT_TSMOSH_FAILURE } from './exit-status.js';
 import { readClientKey } from './key-source.js';
@@ -65,8 +66,10 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     return EXIT_TSMOSH_FAILURE;
   }
   let predict;
+  let carrier;
   try {
     predict = predictionModeFromEnv(process.env);
+    carrier = carrierSettingsFromEnv(process.env);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_TSMOSH_FAILURE;
@@ -79,7 +82,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
     process.stderr.write(`tsmosh-client: cannot resolve host "${host}" (${code}); check the name\n`);
     return EXIT_TSMOSH_FAILURE;
   }
-  const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict });
+  const result = await runTerminalClient({ host, port, key: keyText, escapeKey, predict, ...carrier });
   return result.exitCode;
 }
 

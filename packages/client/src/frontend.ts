@@ -1,5 +1,6 @@
 import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
+import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
@@ -67,6 +68,10 @@ export interface TerminalClientOptions {
   readonly initialRttMs?: number;
   /** Predictive local echo; default from TSMOSH_PREDICTION_DISPLAY (check it first with predictionModeFromEnv). */
   readonly predict?: PredictionMode;
+  /** UDP, TCP, or auto (default): see carrier.ts. */
+  readonly transport?: CarrierMode;
+  /** The daemon's TCP port when it is not the UDP port's number. */
+  readonly tcpPort?: number;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
   readonly onSession?: (session: ClientSession) => void;
   /** Called once with the prediction engine's live counters (TSMOSH_CLIENT_STATS_FILE writes the same; stats-file.ts). */
@@ -149,6 +154,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       rows: size.rows,
       ...(options.firstContactTimeoutMs === undefined ? {} : { firstContactTimeoutMs: options.firstContactTimeoutMs }),
       ...(options.initialRttMs === undefined ? {} : { initialRttMs: options.initialRttMs }),
+      ...(options.transport === undefined ? {} : { transport: options.transport }),
+      ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

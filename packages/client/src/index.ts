@@ -6,6 +6,7 @@ export {
   CLIENT_COLLECTION_INTERVAL_MS,
   DEFAULT_FIRST_CONTACT_TIMEOUT_MS,
   SERVER_SILENT_AFTER_MS,
+  CARRIER_NOTICE_MS,
   type ConnectOptions,
   type ClientSessionEvents,
   type ExitReason,
@@ -20,3 +21,4 @@ export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.
 export { default as clientMain } from './client-main.js';
 export { ClientStatsWriter, type ClientStatsFile } from './stats-file.js';
 export { EXIT_TSMOSH_FAILURE, EXIT_OK, exitStatusFor, exitStatusForSignal } from './exit-status.js';
+export { DatagramCarrier, parseCarrierMode, parseTcpPort, carrierSettingsFromEnv, UDP_FIRST_REPLY_MS, UDP_STOPPED_AFTER_MS, UDP_PROBE_INTERVAL_MS, type CarrierMode, type CarrierKind } from './carrier.js';

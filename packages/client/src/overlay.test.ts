@@ -11,6 +11,9 @@ const status = (fields: Partial<SessionStatus>): SessionStatus => ({
   srttMs: undefined,
   estimatedRttMs: undefined,
   localPort: undefined,
+  carrier: 'udp',
+  carrierSinceMs: undefined,
+  tcpPort: 60001,
   ...fields,
 });
 
@@ -72,5 +75,19 @@ describe('checkUtf8Locale', () => {
     );
     expect(localeErrorMessage(checkUtf8Locale({ LC_CTYPE: 'C' }), 'tsmosh')).toMatch(/set LC_CTYPE=C\.UTF-8 or unset LC_CTYPE/);
     expect(localeErrorMessage(checkUtf8Locale({ LANG: 'C' }), 'tsmosh')).toMatch(/; set LANG=C\.UTF-8 /);
+  });
+});
+
+describe('status line for the TCP carrier', () => {
+  it('says for a few seconds that UDP is blocked and the session went to TCP, then gives the screen back', () => {
+    expect(statusMessage(status({ carrier: 'tcp', carrierSinceMs: 100 }), 'Ctrl-^', false)).toBe('tsmosh: UDP is blocked; the session goes on over TCP port 60001.');
+    expect(statusMessage(status({ carrier: 'tcp', carrierSinceMs: 10_000 }), 'Ctrl-^', false)).toBeUndefined();
+    expect(statusMessage(status({ carrier: 'udp', carrierSinceMs: 100 }), 'Ctrl-^', false)).toBe('tsmosh: UDP works again; the session is back on UDP.');
+  });
+
+  it('names TCP in the silence line while on it', () => {
+    expect(statusMessage(status({ carrier: 'tcp', carrierSinceMs: 60_000, connected: false, lastContactAgoMs: 7_000 }), 'Ctrl-^', false)).toBe(
+      'tsmosh: Last contact 7 seconds ago (over TCP port 60001). [To quit: Ctrl-^ .]',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { BLANK_CELL, blankRow, type Cell, type Framebuffer, type Row } from '@tsmosh/terminal';
-import { NOTHING_RECEIVED_NOTICE_MS, formatDuration, type SessionStatus } from './session.js';
+import { CARRIER_NOTICE_MS, NOTHING_RECEIVED_NOTICE_MS, formatDuration, type SessionStatus } from './session.js';
 
 /**
  * What the client draws over the remote screen: the status line when the server has gone quiet, and the fit of the
@@ -15,13 +15,20 @@ export function statusMessage(status: SessionStatus, escapeHint: string | undefi
   if (awaitingEscapeCommand && escapeHint !== undefined) {
     return `tsmosh: Commands: Ctrl-Z suspends, "." quits, "^" gives literal ${escapeHint}`;
   }
-  if (status.connected) return undefined;
+  const overTcp = status.carrier === 'tcp' ? ` (over TCP port ${status.tcpPort})` : '';
+  if (status.connected) {
+    // A move between UDP and TCP is said for a few seconds, then the screen is the session's again.
+    if (status.carrierSinceMs === undefined || status.carrierSinceMs >= CARRIER_NOTICE_MS) return undefined;
+    return status.carrier === 'tcp'
+      ? `tsmosh: UDP is blocked; the session goes on over TCP port ${status.tcpPort}.`
+      : 'tsmosh: UDP works again; the session is back on UDP.';
+  }
   if (!status.everHeard && status.lastContactAgoMs < NOTHING_RECEIVED_NOTICE_MS) return undefined; // replies are normally instant
   const quit = escapeHint === undefined ? '' : ` [To quit: ${escapeHint} .]`;
   if (!status.everHeard) {
-    return `tsmosh: Nothing received from server yet (${formatDuration(status.lastContactAgoMs)}).${quit}`;
+    return `tsmosh: Nothing received from server yet (${formatDuration(status.lastContactAgoMs)})${overTcp}.${quit}`;
   }
-  return `tsmosh: Last contact ${formatDuration(status.lastContactAgoMs)} ago.${quit}`;
+  return `tsmosh: Last contact ${formatDuration(status.lastContactAgoMs)} ago${overTcp}.${quit}`;
 }
 
 /** `fb` with its top row replaced by `message` in bold inverse, padded to the full width (as mosh's bar). */

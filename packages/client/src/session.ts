@@ -14,7 +14,7 @@ import {
   type TransportConnection,
 } from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
-import { ClientUdpEndpoint } from './udp-endpoint.js';
+import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
 /**
  * `connect()`: the embeddable client. It owns the one clock, timer and set of sockets that drive the pure protocol
@@ -77,6 +77,12 @@ export interface SessionStatus {
   readonly estimatedRttMs: number | undefined;
   /** The UDP source port datagrams currently leave from (changes when the client hops). */
   readonly localPort: number | undefined;
+  /** Which way datagrams travel now: 'tcp' when UDP is blocked (carrier.ts). */
+  readonly carrier: CarrierKind;
+  /** ms since the session last moved between UDP and TCP; undefined when it never moved. */
+  readonly carrierSinceMs: number | undefined;
+  /** The daemon's TCP port, for a line that names it. */
+  readonly tcpPort: number;
 }
 
 export interface ConnectOptions {
@@ -98,7 +104,14 @@ export interface ConnectOptions {
    * instead of at a guess, so the first frames are paced and resent for the real link.
    */
   readonly initialRttMs?: number;
+  /** 'udp' only, 'tcp' only, or 'auto' (default): UDP, and TCP while UDP is blocked (carrier.ts). */
+  readonly transport?: CarrierMode;
+  /** The daemon's TCP port for the fallback; default the UDP port's number (the daemon listens on both). */
+  readonly tcpPort?: number;
 }
+
+/** After a move between UDP and TCP, the status line says so for this long (ms). */
+export const CARRIER_NOTICE_MS = 4_000;
 
 export interface ClientSessionEvents {
   /** A new remote state; `stateNum` 0 is the blank initial state, anything else came from the server. */
@@ -110,7 +123,7 @@ export interface ClientSessionEvents {
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private transport: Transport<InputStream, ScreenState> | undefined;
   private connection: Connection | undefined;
-  private endpoint: ClientUdpEndpoint | undefined;
+  private endpoint: DatagramCarrier | undefined;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
   private timer: NodeJS.Timeout | undefined;
@@ -239,7 +252,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
     });
-    this.endpoint = await ClientUdpEndpoint.open(address, (bytes, from) => this.onDatagram(bytes, from), performance.now());
+    this.endpoint = await DatagramCarrier.open({
+      mode: this.options.transport ?? 'auto',
+      serverAddress,
+      tcpPort: this.options.tcpPort ?? port,
+      listener: (bytes, from) => this.onDatagram(bytes, from),
+      now: performance.now(),
+    });
     if (this.exitInfo !== undefined) {
       await this.endpoint.close();
       return;
@@ -277,7 +296,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const endpoint = this.endpoint;
     if (transport === undefined || endpoint === undefined || this.exitInfo !== undefined) return;
     const datagrams = transport.tick(now);
-    for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to);
+    for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to, now);
+    // Before the status: a move to TCP decided here shows in this turn's status.
+    void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
 
     if (transport.counterpartyShutdown && this.closingSince === undefined) {
       this.remoteShutdownSeenAt ??= now;
@@ -302,7 +323,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (heardAt === undefined && now - this.startedAt >= this.firstContactTimeoutMs) {
       this.finish(
         'network-timeout',
-        `tsmosh: no reply from the server at ${this.options.host} on UDP port ${this.options.port}; check the key, and that UDP port ${this.options.port} is open on the server's firewall.`,
+        this.options.transport === 'tcp'
+          ? `tsmosh: no reply from the server at ${this.options.host} on TCP port ${this.endpoint?.tcpPort}; check the key, and that TCP port ${this.endpoint?.tcpPort} is open on the server's firewall.`
+          : endpoint.triedTcp
+            ? `tsmosh: no reply from the server at ${this.options.host} on UDP port ${this.options.port} nor TCP port ${endpoint.tcpPort}; check the key, and that one of them is open on the server's firewall.`
+            : `tsmosh: no reply from the server at ${this.options.host} on UDP port ${this.options.port}; check the key, and that UDP port ${this.options.port} is open on the server's firewall (or TCP port ${endpoint.tcpPort}, with --transport=auto or tcp).`,
       );
       return;
     }
@@ -311,13 +336,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       return;
     }
     this.emitStatusIfChanged(now);
-
-    void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
     this.arm(now, transport, endpoint);
   }
 
-  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: ClientUdpEndpoint): void {
-    let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(transport.lastRoundTripSuccessAt));
+  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: DatagramCarrier): void {
+    let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(now, transport.lastRoundTripSuccessAt));
+    const noticeEndsAt = endpoint.current.since + CARRIER_NOTICE_MS;
+    if (endpoint.stats.switches > 0 && noticeEndsAt > now) wake = Math.min(wake, noticeEndsAt);
     const heardAt = this.connection!.lastHeardAt;
     if (heardAt === undefined) wake = Math.min(wake, this.startedAt + this.firstContactTimeoutMs);
     else if (this.networkTimeoutMs !== undefined) wake = Math.min(wake, heardAt + this.networkTimeoutMs);
@@ -346,13 +371,17 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       srttMs: rtt?.hasSample ? rtt.srtt : undefined,
       estimatedRttMs: rtt?.hasSample || this.options.initialRttMs !== undefined ? rtt?.srtt : undefined,
       localPort: this.endpoint?.localPort,
+      carrier: this.endpoint?.current.kind ?? (this.options.transport === 'tcp' ? 'tcp' : 'udp'),
+      carrierSinceMs: this.endpoint?.stats.switches ? now - this.endpoint.current.since : undefined,
+      tcpPort: this.options.tcpPort ?? this.options.port,
     };
   }
 
   private emitStatusIfChanged(now: number): void {
     const status = this.computeStatus(now);
     // Whole seconds are all a person reads, so the event fires on a change of state or of the shown second.
-    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}`;
+    const noticeShown = status.carrierSinceMs !== undefined && status.carrierSinceMs < CARRIER_NOTICE_MS;
+    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}/${status.carrier}/${noticeShown}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     this.emit('status', status);

@@ -344,7 +344,7 @@ export class Daemon {
     }
     const endpoint = await UdpEndpoint.bind({ ...(address !== undefined ? { address } : {}), ports });
     this.endpoints.add(endpoint);
-    this.log(`listening on UDP ${endpoint.address} port ${endpoint.port}`);
+    this.log(`listening on UDP ${endpoint.address} port ${endpoint.port}${endpoint.tcpStats !== undefined ? ' and on TCP port ' + endpoint.port + ' for clients whose UDP is blocked' : ' (TCP port taken: no fallback for clients whose UDP is blocked)'}`);
     return endpoint;
   }
 

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { ServerError } from './errors.js';
+import { TcpCarrierListener } from './tcp-carrier.js';
 
 /**
  * One UDP socket shared by every session on its port. A datagram is routed by the session ID its header carries in
@@ -37,6 +38,8 @@ export interface BindOptions {
   readonly address?: string;
   /** Inclusive range tried in order; `{low: 0, high: 0}` asks the kernel for any free port. */
   readonly ports: { readonly low: number; readonly high: number };
+  /** Also listen on TCP on the same port number for clients whose UDP is blocked (default true). */
+  readonly tcp?: boolean;
 }
 
 export class UdpEndpoint {
@@ -51,6 +54,8 @@ export class UdpEndpoint {
   };
   private readonly handlers = new Map<string, DatagramHandler>();
   private closed = false;
+  /** The TCP listener on the same port number for clients whose UDP is blocked (tcp-carrier.ts); undefined if taken. */
+  private tcp: TcpCarrierListener | undefined;
 
   /** A dual-stack IPv6 socket: IPv4 peers are shown to sessions as plain IPv4 and mapped back on send. */
   private readonly mapsIpv4: boolean;
@@ -78,7 +83,14 @@ export class UdpEndpoint {
     const { low, high } = options.ports;
     for (let port = low; port <= high; port++) {
       const attempt = await tryBind(options.address, port);
-      if (attempt.ok) return new UdpEndpoint(attempt.socket, options.address ?? attempt.boundAddress, attempt.port);
+      if (attempt.ok) {
+        const endpoint = new UdpEndpoint(attempt.socket, options.address ?? attempt.boundAddress, attempt.port);
+        if (options.tcp !== false) {
+          // Best effort: the TCP port of the same number may belong to someone else; UDP alone still works then.
+          endpoint.tcp = await TcpCarrierListener.listen(options.address, attempt.port, (bytes, from) => endpoint.dispatch(bytes, from));
+        }
+        return endpoint;
+      }
       if (attempt.code === 'EADDRINUSE' || attempt.code === 'EACCES') continue;
       throw new ServerError(
         'bad-address',
@@ -97,6 +109,11 @@ export class UdpEndpoint {
     );
   }
 
+  /** The TCP carrier's counters, when it listens. */
+  get tcpStats(): TcpCarrierListener['stats'] | undefined {
+    return this.tcp?.stats;
+  }
+
   get sessionCount(): number {
     return this.handlers.size;
   }
@@ -112,6 +129,10 @@ export class UdpEndpoint {
 
   send(datagram: OutgoingDatagram): void {
     if (this.closed) return;
+    if (TcpCarrierListener.isTcpPeer(datagram.to)) {
+      this.tcp?.send(datagram.to, datagram.bytes);
+      return;
+    }
     const host = this.mapsIpv4 && isIPv4(datagram.to.host) ? `::ffff:${datagram.to.host}` : datagram.to.host;
     this.socket.send(datagram.bytes, datagram.to.port, host, (error) => {
       if (error) this.stats.sendErrors++;
@@ -122,10 +143,11 @@ export class UdpEndpoint {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.handlers.clear();
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    const tcpClosed = this.tcp?.close() ?? Promise.resolve();
+    return Promise.all([tcpClosed, new Promise<void>((resolve) => this.socket.close(() => resolve()))]).then(() => undefined);
   }
 
-  private dispatch(message: Buffer, from: PeerAddress): void {
+  private dispatch(message: Uint8Array, from: PeerAddress): void {
     this.stats.datagramsReceived++;
     const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
     const sessionId = peekSessionId(bytes);

@@ -1,0 +1,238 @@
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { ClientUdpEndpoint } from './udp-endpoint.js';
+
+/**
+ * Which way the session's sealed datagrams travel: UDP (the ClientUdpEndpoint, with its port hopping) or, when UDP
+ * is blocked, one TCP connection to the daemon carrying the same datagrams behind a 2-byte length (protocol's
+ * stream-frames.ts). The datagrams are the same either way, so keys, replay protection, roaming, prediction and
+ * reattach do not know which carried them; the daemon roams to whichever address the newest datagram came from.
+ *
+ * 'auto' starts on UDP, moves to TCP when no UDP reply came within UDP_FIRST_REPLY_MS of starting or UDP went quiet
+ * for UDP_STOPPED_AFTER_MS mid-session, and while on TCP sends one datagram in UDP_PROBE_INTERVAL_MS by UDP instead:
+ * when UDP answers, the session is back on UDP. A lost probe costs one resend, by TCP.
+ */
+
+export type CarrierMode = 'udp' | 'tcp' | 'auto';
+export type CarrierKind = 'udp' | 'tcp';
+
+/** Before any reply, UDP counts as blocked after this long (ms): a reply normally takes one round trip. */
+export const UDP_FIRST_REPLY_MS = 2_500;
+/** Mid-session, UDP counts as stopped after this long without a UDP datagram (ms): the server's heartbeat is 3 s. */
+export const UDP_STOPPED_AFTER_MS = 5_000;
+/** On TCP, one datagram goes by UDP this often (ms), to notice UDP working again. */
+export const UDP_PROBE_INTERVAL_MS = 10_000;
+/** A TCP connection that failed or closed is tried again after this long (ms), not in a tight loop. */
+export const TCP_RETRY_MS = 2_000;
+/** A connected TCP carrier that brought nothing for this long (ms) is replaced: after roaming it may be dead. */
+export const TCP_STALE_AFTER_MS = 10_000;
+
+const CARRIER_MODES: readonly CarrierMode[] = ['udp', 'tcp', 'auto'];
+
+/** Reads `--transport`'s value; throws one line naming the accepted values. */
+export function parseCarrierMode(value: string, where = '--transport'): CarrierMode {
+  if ((CARRIER_MODES as readonly string[]).includes(value)) return value as CarrierMode;
+  throw new Error(`tsmosh: ${where} must be udp, tcp or auto, got "${value}"`);
+}
+
+/** Reads a TCP port (1-65535); throws one line saying what was wrong. */
+export function parseTcpPort(value: string, where = '--tcp-port'): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new Error(`tsmosh: ${where} must be a TCP port number 1-65535, got "${value}"`);
+  return port;
+}
+
+/** TSMOSH_TRANSPORT and TSMOSH_TCP_PORT, for tsmosh-client (the tsmosh command has --transport and --tcp-port). */
+export function carrierSettingsFromEnv(env: NodeJS.ProcessEnv): { transport?: CarrierMode; tcpPort?: number } {
+  const transport = env.TSMOSH_TRANSPORT;
+  const tcpPort = env.TSMOSH_TCP_PORT;
+  return {
+    ...(transport !== undefined && transport !== '' ? { transport: parseCarrierMode(transport, 'TSMOSH_TRANSPORT') } : {}),
+    ...(tcpPort !== undefined && tcpPort !== '' ? { tcpPort: parseTcpPort(tcpPort, 'TSMOSH_TCP_PORT') } : {}),
+  };
+}
+
+export type CarrierListener = (bytes: Uint8Array, from: PeerAddress) => void;
+
+export interface CarrierStats {
+  /** Datagrams sent and received over TCP (UDP's are in the UDP endpoint's stats). */
+  tcpDatagramsSent: number;
+  tcpDatagramsReceived: number;
+  /** Moves between UDP and TCP. */
+  switches: number;
+  tcpConnects: number;
+}
+
+export class DatagramCarrier {
+  readonly stats: CarrierStats = { tcpDatagramsSent: 0, tcpDatagramsReceived: 0, switches: 0, tcpConnects: 0 };
+  private active: CarrierKind;
+  private activeSince: number;
+  private tcp: Socket | undefined;
+  private tcpConnected = false;
+  private tcpTriedAt: number | undefined;
+  private tcpHeardAt: number | undefined;
+  private udpHeardAt: number | undefined;
+  private lastProbeAt: number;
+  private closed = false;
+
+  private constructor(
+    readonly mode: CarrierMode,
+    private readonly udp: ClientUdpEndpoint,
+    /** Where TCP connects: the server's address and the daemon's TCP port (the UDP port's number unless told). */
+    private readonly tcpTarget: PeerAddress,
+    /** The server's UDP address, given as the source of datagrams that came by TCP (the core knows only that one). */
+    private readonly serverAddress: PeerAddress,
+    private readonly listener: CarrierListener,
+    private readonly startedAt: number,
+  ) {
+    this.active = mode === 'tcp' ? 'tcp' : 'udp';
+    this.activeSince = startedAt;
+    this.lastProbeAt = startedAt;
+  }
+
+  static async open(options: {
+    mode: CarrierMode;
+    serverAddress: PeerAddress;
+    tcpPort: number;
+    listener: CarrierListener;
+    now: number;
+  }): Promise<DatagramCarrier> {
+    let carrier: DatagramCarrier | undefined;
+    const udp = await ClientUdpEndpoint.open(options.serverAddress.host, (bytes, from) => carrier?.onUdp(bytes, from), options.now);
+    carrier = new DatagramCarrier(options.mode, udp, { host: options.serverAddress.host, port: options.tcpPort }, options.serverAddress, options.listener, options.now);
+    if (options.mode === 'tcp') carrier.connectTcp(options.now);
+    return carrier;
+  }
+
+  /** Which carrier datagrams leave by now, and since when (ms, the caller's clock). */
+  get current(): { readonly kind: CarrierKind; readonly since: number } {
+    return { kind: this.active, since: this.activeSince };
+  }
+
+  get tcpPort(): number {
+    return this.tcpTarget.port;
+  }
+
+  /** Whether TCP was ever tried (for the one-line failure: which ways were tried). */
+  get triedTcp(): boolean {
+    return this.tcpTriedAt !== undefined;
+  }
+
+  get localPort(): number {
+    return this.udp.localPort;
+  }
+
+  get udpStats(): ClientUdpEndpoint['stats'] {
+    return this.udp.stats;
+  }
+
+  hopPort(now: number): Promise<void> {
+    return this.udp.hopPort(now);
+  }
+
+  send(bytes: Uint8Array, to: PeerAddress, now: number): void {
+    if (this.closed) return;
+    if (this.active === 'tcp' && this.tcp !== undefined && this.tcpConnected) {
+      if (this.mode === 'auto' && now - this.lastProbeAt >= UDP_PROBE_INTERVAL_MS) {
+        // This one goes by UDP: if UDP works again, the server roams to it and answers by UDP.
+        this.lastProbeAt = now;
+        this.udp.send(bytes, to);
+        return;
+      }
+      this.stats.tcpDatagramsSent++;
+      this.tcp.write(encodeStreamFrame(bytes));
+      return;
+    }
+    // UDP, or TCP not (yet) connected: nothing is held back waiting for a connection.
+    this.udp.send(bytes, to);
+  }
+
+  /** Called on every loop turn: UDP's port hopping, and the move to TCP (or a TCP reconnect) when it is due. */
+  async maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void> {
+    if (this.closed) return;
+    if (this.mode === 'auto' && this.active === 'udp') {
+      const quietFor = now - (this.udpHeardAt ?? this.startedAt);
+      if (quietFor >= (this.udpHeardAt === undefined ? UDP_FIRST_REPLY_MS : UDP_STOPPED_AFTER_MS)) this.switchTo('tcp', now);
+    }
+    if (this.active === 'tcp') {
+      if (this.tcp !== undefined && this.tcpConnected && now - (this.tcpHeardAt ?? this.tcpTriedAt ?? now) >= TCP_STALE_AFTER_MS) this.dropTcp();
+      if (this.tcp === undefined && (this.tcpTriedAt === undefined || now - this.tcpTriedAt >= TCP_RETRY_MS)) this.connectTcp(now);
+    }
+    if (this.active === 'udp' || this.mode === 'auto') await this.udp.maintain(now, lastRoundTripSuccessAt);
+  }
+
+  /** When maintain() next wants to run (absolute ms). */
+  nextMaintenanceAt(now: number, lastRoundTripSuccessAt: number | undefined): number {
+    let at = this.udp.nextMaintenanceAt(lastRoundTripSuccessAt);
+    if (this.mode === 'auto' && this.active === 'udp') {
+      at = Math.min(at, (this.udpHeardAt ?? this.startedAt) + (this.udpHeardAt === undefined ? UDP_FIRST_REPLY_MS : UDP_STOPPED_AFTER_MS));
+    }
+    if (this.active === 'tcp') {
+      if (this.tcp === undefined) at = Math.min(at, (this.tcpTriedAt ?? now) + TCP_RETRY_MS);
+      else if (this.tcpConnected) at = Math.min(at, (this.tcpHeardAt ?? this.tcpTriedAt ?? now) + TCP_STALE_AFTER_MS);
+    }
+    return at;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.dropTcp();
+    return this.udp.close();
+  }
+
+  private onUdp(bytes: Uint8Array, from: PeerAddress): void {
+    const now = performance.now();
+    this.udpHeardAt = now;
+    if (this.active === 'tcp' && this.mode === 'auto') {
+      this.switchTo('udp', now);
+      this.dropTcp();
+    }
+    this.listener(bytes, from);
+  }
+
+  private switchTo(kind: CarrierKind, now: number): void {
+    if (this.active === kind) return;
+    this.active = kind;
+    this.activeSince = now;
+    this.lastProbeAt = now;
+    this.stats.switches++;
+    if (kind === 'udp') this.udpHeardAt = now;
+  }
+
+  private connectTcp(now: number): void {
+    if (this.closed) return;
+    this.tcpTriedAt = now;
+    this.tcpHeardAt = undefined;
+    const socket = tcpConnect({ host: this.tcpTarget.host, port: this.tcpTarget.port });
+    this.tcp = socket;
+    this.tcpConnected = false;
+    socket.setNoDelay(true); // one small frame per keystroke: Nagle would hold each for a round trip
+    const reader = new StreamFrameReader();
+    socket.once('connect', () => {
+      this.tcpConnected = true;
+      this.stats.tcpConnects++;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const datagrams = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (datagrams === 'bad-length') return void socket.destroy();
+      this.tcpHeardAt = performance.now();
+      for (const datagram of datagrams) {
+        this.stats.tcpDatagramsReceived++;
+        this.listener(datagram, this.serverAddress);
+      }
+    });
+    socket.on('error', () => undefined); // refused or reset: 'close' follows, and maintain() tries again later
+    socket.on('close', () => {
+      if (this.tcp === socket) {
+        this.tcp = undefined;
+        this.tcpConnected = false;
+      }
+    });
+  }
+
+  private dropTcp(): void {
+    this.tcp?.destroy();
+    this.tcp = undefined;
+    this.tcpConnected = false;
+  }
+}
