@@ -11,13 +11,13 @@ import { clientTestSuite, startClient } from './client-harness.js';
 
 const suite = clientTestSuite();
 
-async function sessionWithBlockableUdp(blockedAtStart: boolean): Promise<{ client: ReturnType<typeof startClient>; proxy: UdpProxy }> {
+async function sessionWithBlockableUdp(blockedAtStart: boolean, transport = 'auto'): Promise<{ client: ReturnType<typeof startClient>; proxy: UdpProxy }> {
   const session = await suite.workspace().newSession();
   const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: session.port }, profile: '', seed: 1 });
   suite.track({ kill: () => void proxy.close() });
   proxy.setBlackout(blockedAtStart);
   const client = suite.track(
-    startClient(suite.workspace(), { host: proxy.address.host, port: proxy.address.port, key: session.key }, { env: { TSMOSH_TRANSPORT: 'auto', TSMOSH_TCP_PORT: String(session.port) } }),
+    startClient(suite.workspace(), { host: proxy.address.host, port: proxy.address.port, key: session.key }, { env: { TSMOSH_TRANSPORT: transport, TSMOSH_TCP_PORT: String(session.port) } }),
   );
   return { client, proxy };
 }
@@ -40,6 +40,17 @@ describe('tsmosh-client when UDP is blocked', () => {
     client.type('echo over-udp-$((50+5))\r');
     await client.waitForText('over-udp-55');
     expect(proxy.stats.down.forwarded).toBeGreaterThan(forwardedBefore);
+    client.type('exit\r');
+    expect((await client.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('runs over TCP alone with --transport=tcp (TSMOSH_TRANSPORT=tcp), never trying UDP', async () => {
+    const { client, proxy } = await sessionWithBlockableUdp(true, 'tcp');
+    await client.waitForText('$');
+    client.type('echo forced-tcp-$((7*6))\r');
+    await client.waitForText('forced-tcp-42');
+    expect(proxy.stats.up.dropped.blackout + proxy.stats.up.forwarded).toBe(0);
+    expect((await client.screenText()).includes('UDP is blocked')).toBe(false);
     client.type('exit\r');
     expect((await client.waitForExit()).exitCode).toBe(0);
   });

@@ -65,8 +65,11 @@ export interface CarrierStats {
 
 export class DatagramCarrier {
   readonly stats: CarrierStats = { tcpDatagramsSent: 0, tcpDatagramsReceived: 0, switches: 0, tcpConnects: 0 };
+  /** The carrier chosen; TCP is only used once connected, UDP meanwhile. */
   private active: CarrierKind;
-  private activeSince: number;
+  /** What datagrams really leave by (TCP only while connected), and since when. */
+  private effective: CarrierKind;
+  private effectiveSince: number;
   private tcp: Socket | undefined;
   private tcpConnected = false;
   private tcpTriedAt: number | undefined;
@@ -86,7 +89,8 @@ export class DatagramCarrier {
     private readonly startedAt: number,
   ) {
     this.active = mode === 'tcp' ? 'tcp' : 'udp';
-    this.activeSince = startedAt;
+    this.effective = 'udp';
+    this.effectiveSince = startedAt;
     this.lastProbeAt = startedAt;
   }
 
@@ -104,9 +108,14 @@ export class DatagramCarrier {
     return carrier;
   }
 
-  /** Which carrier datagrams leave by now, and since when (ms, the caller's clock). */
+  /** Which carrier datagrams leave by now (TCP only once connected), and since when (ms, the caller's clock). */
   get current(): { readonly kind: CarrierKind; readonly since: number } {
-    return { kind: this.active, since: this.activeSince };
+    return { kind: this.effective, since: this.effectiveSince };
+  }
+
+  /** Moves between UDP and TCP that really happened (TCP connected), as the status line reports them. */
+  get switches(): number {
+    return this.stats.switches;
   }
 
   get tcpPort(): number {
@@ -143,7 +152,9 @@ export class DatagramCarrier {
       this.tcp.write(encodeStreamFrame(bytes));
       return;
     }
-    // UDP, or TCP not (yet) connected: nothing is held back waiting for a connection.
+    // --transport=tcp never uses UDP: until the connection is up the datagram is lost, and the transport resends.
+    if (this.mode === 'tcp') return;
+    // UDP, or TCP not (yet) connected in auto mode: nothing is held back waiting for a connection.
     this.udp.send(bytes, to);
   }
 
@@ -193,10 +204,18 @@ export class DatagramCarrier {
   private switchTo(kind: CarrierKind, now: number): void {
     if (this.active === kind) return;
     this.active = kind;
-    this.activeSince = now;
     this.lastProbeAt = now;
-    this.stats.switches++;
     if (kind === 'udp') this.udpHeardAt = now;
+    this.noteEffective(now);
+  }
+
+  /** Records a change of the carrier really in use; with --transport=tcp nothing is a move worth telling. */
+  private noteEffective(now: number): void {
+    const kind: CarrierKind = this.active === 'tcp' && this.tcpConnected ? 'tcp' : 'udp';
+    if (kind === this.effective) return;
+    this.effective = kind;
+    this.effectiveSince = now;
+    if (this.mode === 'auto') this.stats.switches++;
   }
 
   private connectTcp(now: number): void {
@@ -211,6 +230,8 @@ export class DatagramCarrier {
     socket.once('connect', () => {
       this.tcpConnected = true;
       this.stats.tcpConnects++;
+      this.lastProbeAt = performance.now();
+      this.noteEffective(performance.now());
     });
     socket.on('data', (chunk: Buffer) => {
       const datagrams = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -226,6 +247,7 @@ export class DatagramCarrier {
       if (this.tcp === socket) {
         this.tcp = undefined;
         this.tcpConnected = false;
+        this.noteEffective(performance.now());
       }
     });
   }
@@ -234,5 +256,6 @@ export class DatagramCarrier {
     this.tcp?.destroy();
     this.tcp = undefined;
     this.tcpConnected = false;
+    if (!this.closed) this.noteEffective(performance.now());
   }
 }
