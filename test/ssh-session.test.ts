@@ -79,6 +79,33 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect((await missing.waitForExit()).exitCode).toBe(255);
   });
 
+  it('shows a progress line naming the host and the step on a slow login, and erases it when the session draws', async () => {
+    const log = join(home, 'slow-proxy.log');
+    const relay = fileURLToPath(new URL('./fixtures/tcp-relay.mjs', import.meta.url));
+    host.writeConfig(
+      [
+        'Host slowlink',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        '  User root',
+        '  IdentityFile ~/.ssh/id_test',
+        `  UserKnownHostsFile ${join(home, '.ssh', 'known_hosts_slow')}`,
+        '  StrictHostKeyChecking accept-new',
+        // 300 ms each way: a 600 ms round trip, so SSH's handful of round trips takes seconds.
+        `  ProxyCommand ${process.execPath} ${relay} %h %p ${log} 300`,
+        '',
+      ].join('\n'),
+    );
+    const t = tsmosh(['slowlink', `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
+    await t.waitForText(/tsmosh: slowlink: (SSH handshake|authenticating as root|starting the server there)/, 20_000);
+    await t.waitForText(/bash-[\d.]+[#$]/, 30_000);
+    t.type('echo after-slow-login\r');
+    await t.waitForText('after-slow-login');
+    expect((await t.screenText()).includes('tsmosh: slowlink:')).toBe(false);
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  }, 60_000);
+
   it('logs in through a ProxyCommand (tokens expanded, run by the shell) and refuses a keyword it would ignore', async () => {
     const log = join(home, 'proxy.log');
     const relay = fileURLToPath(new URL('./fixtures/tcp-relay.mjs', import.meta.url));

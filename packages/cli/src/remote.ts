@@ -5,6 +5,7 @@
 import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
+import { ProgressLine } from './progress-line.js';
 import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type AddressFamily, type Prompter } from './ssh/index.js';
 
 
@@ -87,19 +88,34 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     return fail((error as Error).message);
   }
 
-  const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
+  const progress = new ProgressLine(options.destination, process.stderr);
+  const promptOn = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
+  // Questions and messages erase the progress line first; it comes back after the next quiet second.
+  const prompter: Prompter = {
+    ask: (question, askOptions) => {
+      progress.clear();
+      return promptOn.ask(question, askOptions);
+    },
+    tell: (message) => {
+      progress.clear();
+      promptOn.tell(message);
+    },
+  };
   const args = serverArguments(options, env);
   let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
   try {
     target =
       options.sshCommand !== undefined
         ? await bootstrapWithSystemSsh({ ...hostOptions(options), sshCommand: options.sshCommand, serverArguments: args, tell: (line) => prompter.tell(line) })
-        : await bootstrap({ ...hostOptions(options), env, prompter, serverArguments: args });
+        : await bootstrap({ ...hostOptions(options), env, prompter, serverArguments: args, onProgress: (step) => progress.update(step) });
   } catch (error) {
+    progress.stop();
     if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(error.message);
     return fail(`tsmosh: could not start a session on ${options.destination}: ${(error as Error).message}`);
   }
 
+  // The session draws from here; until its first frame the client's own status line says what it waits for.
+  progress.stop();
   dependencies.onConnected?.({ udpHost: target.udpHost, port: target.port });
   const result = await runTerminalClient({
     host: target.udpHost,

@@ -60,6 +60,8 @@ export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
    */
   readonly remoteIp?: 'proxy' | 'local';
   readonly loginTimeoutMs?: number;
+  /** Told each step of the login as it begins (for the progress line): connecting, handshake, authenticating… */
+  readonly onProgress?: (step: string) => void;
 }
 
 export interface BootstrapResult {
@@ -170,6 +172,7 @@ async function withHost<T>(
     }
     const target = await login(resolved, options, deadline, tunnel);
     clients.push(target.client);
+    options.onProgress?.(`starting ${options.serverCommand === undefined ? 'tsmosh-server' : 'the server'} there`);
     const run = (args: readonly string[]): ReturnType<typeof execute> =>
       execute(target.client, [options.serverCommand ?? 'tsmosh-server', ...args.map(shellQuote)].join(' '));
     return await action({ target, resolved, run });
@@ -198,10 +201,14 @@ interface LoggedIn {
 async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutMs: number, tunnel?: NodeJS.ReadWriteStream): Promise<LoggedIn> {
   let socket: Socket | undefined;
   let connectRttMs: number | undefined;
+  const viaJump = tunnel !== undefined;
   if (tunnel === undefined && resolved.proxyCommand !== undefined) {
+    options.onProgress?.(`running ProxyCommand for ${resolved.alias}`);
     tunnel = startProxyCommand(resolved.proxyCommand, resolved.alias, options.env ?? process.env);
   } else if (tunnel === undefined) {
+    options.onProgress?.(`resolving ${resolved.hostName}`);
     const address = await resolveAddress(resolved.hostName, options.family);
+    options.onProgress?.(`connecting to ${address} port ${resolved.port}`);
     socket = await new Promise<Socket>((resolve, reject) => {
       const started = performance.now();
       const tcp = tcpConnect({ host: address, port: resolved.port });
@@ -283,6 +290,8 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
         (config.sock as Socket | undefined)?.destroy();
       };
       startClock();
+      options.onProgress?.(`SSH handshake with ${resolved.alias}${viaJump ? ' through the jump host' : ''}`);
+      client.once('handshake', () => options.onProgress?.(`authenticating as ${resolved.user}`));
       client.once('ready', () => resolve());
       client.on('error', (error: Error & { level?: string }) => {
         if (hostKeyError) return reject(hostKeyError);
