@@ -13,6 +13,7 @@
  *                 | 2 taken over: string where the new client came from | 3 ended by the server: string reason)
  *               10 notifications (varint count ≤ 4, then each: varint generation (increasing), varint code 9|777|99,
  *                 string payload)      11 progress (u8 state 0–4, u8 value 0–100)
+ *               12 scrollback log (scrollback-log.ts: lines that left the top of the screen)
  *               (only fields that changed are sent, in bit order; an absent field keeps the base's value)
  *   row op      = u8 kind | wrapped<<3, then
  *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
@@ -220,8 +221,21 @@ const enum Field {
   Ending = 1 << 9,
   Notifications = 1 << 10,
   Progress = 1 << 11,
+  Scrollback = 1 << 12,
 }
-const FIELD_ALL = (1 << 12) - 1;
+const FIELD_ALL = (1 << 13) - 1;
+
+/**
+ * Field 12 belongs to the scrollback log (scrollback-log.ts), which the screen diff carries without knowing its
+ * shape: the encoder asks `write` for the field's bytes (false: the log did not change), and the decoder hands the
+ * reader to `read` when the bit is set.
+ */
+export interface ScrollbackField {
+  write(out: ByteWriter): boolean;
+}
+export interface ScrollbackFieldReader {
+  read(reader: ByteReader): void;
+}
 
 /**
  * Why the session is over, sent in the server's final state (ahead of the transport shutdown) so the client can say
@@ -303,6 +317,7 @@ export function encodeScreenDiff(
   nextEchoAck: number,
   baseEnding?: SessionEnding,
   nextEnding?: SessionEnding,
+  scrollback?: ScrollbackField,
 ): Uint8Array {
   checkEncodable(next);
   if (nextEnding?.kind === 'command-exited' && !(Number.isSafeInteger(nextEnding.exitCode) && nextEnding.exitCode >= 0)) {
@@ -322,6 +337,8 @@ export function encodeScreenDiff(
   if (!sessionEndingsEqual(baseEnding, nextEnding)) fields |= Field.Ending;
   if (!notificationsEqual(base.notifications, next.notifications)) fields |= Field.Notifications;
   if (!progressEqual(base.progress, next.progress)) fields |= Field.Progress;
+  const scrollbackBytes = new ByteWriter();
+  if (scrollback?.write(scrollbackBytes) === true) fields |= Field.Scrollback;
   const rows = new ByteWriter();
   if (sizeChanged || base.lines !== next.lines) {
     if (encodeRows(base, next, rows)) fields |= Field.Rows;
@@ -382,6 +399,7 @@ export function encodeScreenDiff(
     out.u8(next.progress.state);
     out.u8(next.progress.value);
   }
+  if (fields & Field.Scrollback) out.append(scrollbackBytes);
   return out.finish();
 }
 
@@ -596,7 +614,7 @@ function segmentKindAt(cells: readonly Cell[], x: number, end: number): Segment 
 }
 
 /** Encodes cells [start, end) as segments of one kind and one rendition. */
-function encodeCells(cells: readonly Cell[], start: number, end: number, out: ByteWriter): void {
+export function encodeCells(cells: readonly Cell[], start: number, end: number, out: ByteWriter): void {
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
   let attrs = 0;
@@ -676,6 +694,7 @@ export function decodeScreenDiff(
   baseEchoAck: number,
   diff: Uint8Array,
   baseEnding?: SessionEnding,
+  scrollback?: ScrollbackFieldReader,
 ): DecodedScreen {
   if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding };
   const reader = new ByteReader(diff, 'screen diff');
@@ -734,6 +753,10 @@ export function decodeScreenDiff(
     const value = reader.u8('progress value');
     if (state > 4 || value > 100) reader.fail(`progress ${state};${value} is outside state 0–4, value 0–100`);
     progress = Object.freeze({ state: state as Progress['state'], value });
+  }
+  if (fields & Field.Scrollback) {
+    if (scrollback === undefined) reader.fail('it carries scrollback lines, which this state cannot hold');
+    scrollback.read(reader);
   }
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);
@@ -873,7 +896,7 @@ function decodeColor(reader: ByteReader, field: string): Color {
 }
 
 /** Reads segments until exactly `count` cells have been appended to `cells`. */
-function decodeCells(reader: ByteReader, count: number, cells: Cell[]): void {
+export function decodeCells(reader: ByteReader, count: number, cells: Cell[]): void {
   const target = cells.length + count;
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;

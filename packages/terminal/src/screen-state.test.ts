@@ -246,7 +246,7 @@ describe('ScreenState decoding of hostile bytes', () => {
     const cases: [number[], RegExp][] = [
       [[2, 0], /version 2 is not the version this build speaks/],
       [[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
-      [[1, 0x80, 0x20], /unknown field flags/],
+      [[1, 0x80, 0x40], /unknown field flags/],
       [[1, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
       [[1, 1, 4, 3], /size changed but no rows/],
       [[1, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],

@@ -8,6 +8,7 @@
 import type { SyncState } from '@tsmosh/protocol';
 import { blankFramebuffer, framebuffersEqual, type Framebuffer } from './framebuffer.js';
 import { decodeScreenDiff, encodeScreenDiff, sessionEndingsEqual, type SessionEnding } from './screen-diff.js';
+import { ScrollbackLog } from './scrollback-log.js';
 
 export type { SessionEnding } from './screen-diff.js';
 
@@ -22,6 +23,8 @@ export class ScreenState implements SyncState<ScreenState> {
     readonly echoAck: number = 0,
     /** Set only in a session's final states: why it ended. */
     readonly ending: SessionEnding | undefined = undefined,
+    /** The lines that left the top of the screen (scrollback-log.ts). */
+    readonly scrollback: ScrollbackLog = ScrollbackLog.empty,
   ) {
     if (!Number.isSafeInteger(echoAck) || echoAck < 0) {
       throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input state number), got ${echoAck}`);
@@ -29,27 +32,37 @@ export class ScreenState implements SyncState<ScreenState> {
   }
 
   withFramebuffer(framebuffer: Framebuffer): ScreenState {
-    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck, this.ending);
+    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck, this.ending, this.scrollback);
   }
 
   withEchoAck(echoAck: number): ScreenState {
-    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck, this.ending);
+    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck, this.ending, this.scrollback);
   }
 
   withEnding(ending: SessionEnding | undefined): ScreenState {
-    return sessionEndingsEqual(ending, this.ending) ? this : new ScreenState(this.framebuffer, this.echoAck, ending);
+    return sessionEndingsEqual(ending, this.ending) ? this : new ScreenState(this.framebuffer, this.echoAck, ending, this.scrollback);
+  }
+
+  withScrollback(scrollback: ScrollbackLog): ScreenState {
+    return scrollback === this.scrollback ? this : new ScreenState(this.framebuffer, this.echoAck, this.ending, scrollback);
   }
 
   /** A screen diff (see screen-diff.ts); empty when the states are equal. */
   diffFrom(existing: ScreenState): Uint8Array {
-    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck, existing.ending, this.ending);
+    const scrollback = { write: (out: Parameters<ScrollbackLog['writeDiff']>[1]) => this.scrollback.writeDiff(existing.scrollback, out) };
+    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck, existing.ending, this.ending, scrollback);
   }
 
   /** Throws RangeError when `diff` is malformed; rows the diff leaves alone are this state's Row objects. */
   applyDiff(diff: Uint8Array): ScreenState {
     if (diff.length === 0) return this;
-    const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff, this.ending);
-    return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending);
+    let scrollback = this.scrollback;
+    const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff, this.ending, {
+      read: (reader) => {
+        scrollback = this.scrollback.readDiff(reader);
+      },
+    });
+    return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending, scrollback);
   }
 
   /** A screen is an absolute state: nothing to drop. */
@@ -62,6 +75,7 @@ export class ScreenState implements SyncState<ScreenState> {
       this === other ||
       (this.echoAck === other.echoAck &&
         sessionEndingsEqual(this.ending, other.ending) &&
+        this.scrollback.equals(other.scrollback) &&
         framebuffersEqual(this.framebuffer, other.framebuffer))
     );
   }

@@ -1,19 +1,30 @@
 // The testkit's SyncState conformance suite (the properties the transport relies on), run for both terminal states.
 import fc from 'fast-check';
 import { syncStateConformance } from '@tsmosh/testkit';
-import { arbFramebuffer, arbSuccessor } from './arbitrary-framebuffer.test-helpers.js';
+import { arbFramebuffer, arbRow, arbSuccessor } from './arbitrary-framebuffer.test-helpers.js';
 import { InputStream, type InputEvent } from './input-stream.js';
 import { ScreenState } from './screen-state.js';
+import { ScrollbackLog } from './scrollback-log.js';
 
-const arbScreenState = fc.tuple(arbFramebuffer(), fc.nat({ max: 1000 })).map(([fb, ack]) => new ScreenState(fb, ack));
+/** Lines appended to a log, kept to a small random window so the drop of old lines is exercised too. */
+const arbLogGrowth = (log: ScrollbackLog): fc.Arbitrary<ScrollbackLog> =>
+  fc
+    .tuple(fc.array(fc.integer({ min: 0, max: 12 }).chain((cols) => arbRow(cols)), { maxLength: 6 }), fc.integer({ min: 1, max: 8 }))
+    .map(([lines, retain]) => log.append(lines, retain));
+
+const arbScreenState = fc
+  .tuple(arbFramebuffer(), fc.nat({ max: 1000 }), arbLogGrowth(ScrollbackLog.empty))
+  .map(([fb, ack, log]) => new ScreenState(fb, ack, undefined, log));
 
 syncStateConformance('ScreenState', {
   state: arbScreenState,
   // Any screen may follow any other; plausible successors exercise the scroll and patch paths too.
   next: (s) =>
     fc.oneof(
-      arbScreenState,
-      fc.tuple(arbSuccessor(s.framebuffer), fc.nat({ max: 3 })).map(([fb, more]) => new ScreenState(fb, s.echoAck + more)),
+      arbScreenState.chain((t) => arbLogGrowth(s.scrollback).map((log) => t.withScrollback(log))),
+      fc
+        .tuple(arbSuccessor(s.framebuffer), fc.nat({ max: 3 }), arbLogGrowth(s.scrollback))
+        .map(([fb, more, log]) => new ScreenState(fb, s.echoAck + more, undefined, log)),
     ),
 });
 

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { arbRow } from './arbitrary-framebuffer.test-helpers.js';
+import { blankRow, rowsEqual, type Row } from './framebuffer.js';
+import { ByteReader, ByteWriter } from './screen-diff.js';
+import { ScrollbackLog, trimmedLogLine } from './scrollback-log.js';
+
+const arbLines = (max: number): fc.Arbitrary<Row[]> => fc.array(fc.integer({ min: 0, max: 10 }).chain((cols) => arbRow(cols)), { maxLength: max });
+
+function roundTrip(base: ScrollbackLog, next: ScrollbackLog): ScrollbackLog {
+  const out = new ByteWriter();
+  if (!next.writeDiff(base, out)) return base;
+  const reader = new ByteReader(out.finish(), 'test');
+  const rebuilt = base.readDiff(reader);
+  reader.expectEnd();
+  return rebuilt;
+}
+
+describe('ScrollbackLog', () => {
+  it('numbers lines absolutely and keeps only the last `retain`', () => {
+    const rows = Array.from({ length: 7 }, (_, i) => Object.freeze({ cells: blankRow(i).cells, wrapped: false }));
+    const log = ScrollbackLog.empty.append(rows.slice(0, 4), 5).append(rows.slice(4), 5);
+    expect([log.start, log.end, log.length]).toEqual([2, 7, 5]);
+    expect(log.line(6)).toBe(rows[6]);
+    expect(log.linesFrom(0)).toEqual(rows.slice(2));
+    expect(() => log.line(1)).toThrow(/outside the kept window \[2, 7\)/);
+  });
+
+  it('an older value keeps its own lines after a newer one grew from it (values share one array safely)', () => {
+    fc.assert(
+      fc.property(arbLines(5), arbLines(5), arbLines(5), fc.integer({ min: 1, max: 6 }), (a, b, c, retain) => {
+        const base = ScrollbackLog.empty.append(a, retain);
+        const first = base.append(b, retain);
+        const second = base.append(c, retain); // a branch from a value that is no longer the tip
+        expect(first.linesFrom(0)).toEqual([...a, ...b].slice(-Math.min(retain, a.length + b.length) || a.length + b.length));
+        expect(second.linesFrom(0).every((row, i, all) => rowsEqual(row, [...a, ...c].slice(-all.length)[i]!))).toBe(true);
+        expect(base.linesFrom(0)).toEqual(a.slice(Math.max(0, a.length - retain)));
+      }),
+    );
+  });
+
+  it('a diff carries exactly the missing lines, whatever the gap (property)', () => {
+    fc.assert(
+      fc.property(arbLines(8), fc.array(arbLines(6), { maxLength: 5 }), fc.integer({ min: 1, max: 10 }), (first, later, retain) => {
+        const base = ScrollbackLog.empty.append(first, retain);
+        const next = later.reduce((log, lines) => log.append(lines, retain), base);
+        const rebuilt = roundTrip(base, next);
+        expect(rebuilt.equals(next)).toBe(true);
+        expect([rebuilt.start, rebuilt.end]).toEqual([next.start, next.end]);
+      }),
+    );
+  });
+
+  it('an unchanged log writes nothing and a log cannot go backwards', () => {
+    const log = ScrollbackLog.empty.append([blankRow(3)]);
+    expect(log.writeDiff(log, new ByteWriter())).toBe(false);
+    expect(() => ScrollbackLog.empty.writeDiff(log, new ByteWriter())).toThrow(/only grows/);
+  });
+
+  it('rejects malformed field bytes with a RangeError, never anything else (property)', () => {
+    fc.assert(
+      fc.property(arbLines(4), fc.uint8Array({ maxLength: 40 }), (lines, bytes) => {
+        const base = ScrollbackLog.empty.append(lines);
+        try {
+          base.readDiff(new ByteReader(bytes, 'test'));
+        } catch (error) {
+          expect(error).toBeInstanceOf(RangeError);
+        }
+      }),
+    );
+  });
+
+  it('rejects a window that starts before the lines the receiver kept', () => {
+    const base = ScrollbackLog.empty.append([blankRow(1), blankRow(1), blankRow(1)], 2); // keeps [1, 3)
+    const out = new ByteWriter();
+    out.varint(0);
+    out.varint(0);
+    expect(() => base.readDiff(new ByteReader(out.finish(), 'test'))).toThrow(/precedes the lines kept/);
+  });
+
+  it('trims trailing erased cells, keeping coloured or written ones', () => {
+    const text = { text: 'a', width: 1 as const, fg: 0, bg: 0, attrs: 0 };
+    const blank = blankRow(4).cells[0]!;
+    const coloured = { ...blank, bg: 0x1000001 };
+    expect(trimmedLogLine({ cells: [text, blank, blank], wrapped: false }).cells).toEqual([text]);
+    expect(trimmedLogLine({ cells: [text, coloured, blank], wrapped: false }).cells).toEqual([text, coloured]);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The scrollback log: every line that left the top of the remote screen (normal screen only), in order, numbered
+ * by absolute position since the session began. It is synchronized data, not a by-product of frames: a screen state
+ * carries a window [start, end) of the log, and a diff from an older state carries exactly the lines the receiver
+ * lacks, so loss, outages, floods and reattach neither drop nor duplicate a line. The window is bounded (the server
+ * keeps the last SCROLLBACK_RETAINED_LINES); a client that fell further behind learns how many lines it missed from
+ * the jump in `start`, and says so with a marker line.
+ *
+ * Wire form (screen diff field 12), all varints:
+ *   start  end-base.end  then the lines [max(start, base.end), end), each: u8 wrapped, varint cell count, cells
+ *   (the cell segments of screen-diff.ts). A receiver keeps base lines [start, base.end) and appends the rest.
+ *
+ * A log value is immutable. Appending shares one backing array among successive values (a value only reads its
+ * own window), so each frame's state costs a few words, not a copy of 10,000 rows.
+ */
+import { blankRow, rowsEqual, type Cell, type Row } from './framebuffer.js';
+import { ByteReader, ByteWriter, decodeCells, encodeCells } from './screen-diff.js';
+
+/** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the issue's "last 10,000 lines". */
+export const SCROLLBACK_RETAINED_LINES = 10_000;
+
+/** Cells one logged line may hold: the widest screen the diff accepts (framebuffer MAX_SCREEN_COLS) is far less. */
+const LOG_LINE_CELLS_MAX = 4096;
+
+export class ScrollbackLog {
+  static readonly empty = new ScrollbackLog([], 0, 0, 0);
+
+  private constructor(
+    /** Backing rows; store[i] is line storeBase + i. Shared between values; never changed below a value's end. */
+    private readonly store: Row[],
+    private readonly storeBase: number,
+    /** First line this value still holds. */
+    readonly start: number,
+    /** One past the last line ever logged. */
+    readonly end: number,
+  ) {}
+
+  /** How many lines the window holds. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Line `position` (start ≤ position < end). */
+  line(position: number): Row {
+    if (!(position >= this.start && position < this.end)) {
+      throw new RangeError(`ScrollbackLog.line: line ${position} is outside the kept window [${this.start}, ${this.end})`);
+    }
+    return this.store[position - this.storeBase]!;
+  }
+
+  /** The lines [from, end) of the window (from is clamped to start). */
+  linesFrom(from: number): Row[] {
+    const first = Math.max(from, this.start);
+    return this.store.slice(first - this.storeBase, this.end - this.storeBase);
+  }
+
+  /** This log plus `lines`, keeping the last `retain` lines. */
+  append(lines: readonly Row[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
+    if (lines.length === 0 && this.length <= retain) return this;
+    const end = this.end + lines.length;
+    const start = Math.max(this.start, end - retain);
+    let store = this.store;
+    let storeBase = this.storeBase;
+    // Reuse the backing array when this value is its tip; otherwise (an older value grows a branch) copy the window.
+    if (storeBase + store.length !== this.end) {
+      const from = Math.min(Math.max(start, this.start), this.end);
+      store = this.store.slice(from - storeBase, this.end - storeBase);
+      storeBase = from;
+    }
+    for (const line of lines) store.push(line);
+    // Compact once the dropped head outweighs the window, so memory stays within twice the retention.
+    if (start - storeBase > Math.max(retain, 64)) {
+      store = store.slice(start - storeBase);
+      storeBase = start;
+    }
+    return new ScrollbackLog(store, storeBase, start, end);
+  }
+
+  equals(other: ScrollbackLog): boolean {
+    if (this === other) return true;
+    if (this.start !== other.start || this.end !== other.end) return false;
+    for (let position = this.start; position < this.end; position++) {
+      const a = this.line(position);
+      const b = other.line(position);
+      if (a !== b && !rowsEqual(a, b)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Field 12 bytes turning `base` into this log; false (nothing written) when they hold the same window. A diff can
+   * only move forward: the end never decreases.
+   */
+  writeDiff(base: ScrollbackLog, out: ByteWriter): boolean {
+    if (this.start === base.start && this.end === base.end) return false;
+    if (this.end < base.end) throw new RangeError(`ScrollbackLog: cannot diff back from line ${base.end} to ${this.end}: the log only grows`);
+    out.varint(this.start);
+    out.varint(this.end - base.end);
+    for (let position = Math.max(this.start, base.end); position < this.end; position++) {
+      const line = this.line(position);
+      out.u8(line.wrapped ? 1 : 0);
+      out.varint(line.cells.length);
+      encodeCells(line.cells, 0, line.cells.length, out);
+    }
+    return true;
+  }
+
+  /** The inverse of writeDiff on this (the base); throws RangeError on anything inconsistent. */
+  readDiff(reader: ByteReader, retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
+    const start = reader.varint('scrollback start');
+    const added = reader.varint('scrollback line count');
+    const end = this.end + added;
+    if (start > end) reader.fail(`scrollback window [${start}, ${end}) is inverted`);
+    if (start < this.start && start < this.end) reader.fail(`scrollback start ${start} precedes the lines kept (${this.start})`);
+    if (end - start > retain) reader.fail(`scrollback window of ${end - start} lines exceeds the ${retain} kept`);
+    const lines: Row[] = [];
+    for (let position = Math.max(start, this.end); position < end; position++) {
+      const wrapped = reader.u8('scrollback line flags');
+      if (wrapped > 1) reader.fail(`scrollback line flags ${wrapped} are neither 0 nor 1`);
+      const count = reader.varint('scrollback line width', LOG_LINE_CELLS_MAX);
+      const cells: Cell[] = [];
+      decodeCells(reader, count, cells);
+      lines.push(count === 0 && wrapped === 0 ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped: wrapped === 1 }));
+    }
+    if (start >= this.end) return new ScrollbackLog(lines, start, start, end);
+    return new ScrollbackLog(this.linesFrom(start).concat(lines), start, start, end);
+  }
+}
+
+/** A logged line without its trailing erased default cells (a short line need not carry a screen's width of blanks). */
+export function trimmedLogLine(row: Row): Row {
+  let width = row.cells.length;
+  while (width > 0) {
+    const cell = row.cells[width - 1]!;
+    if (cell.text !== '' || cell.width !== 1 || cell.fg !== 0 || cell.bg !== 0 || cell.attrs !== 0) break;
+    width--;
+  }
+  if (width === row.cells.length) return row;
+  return Object.freeze({ cells: Object.freeze(row.cells.slice(0, width)), wrapped: row.wrapped });
+}
+
+export { ByteReader, ByteWriter };
