@@ -8,9 +8,10 @@
 import xterm from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
-import type { Framebuffer } from '@tsmosh/terminal';
+import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
 import { limitEscapeStrings, type EscapeStringDrops } from './escape-string-budget.js';
 import { guardXtermDefects, snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
+import { ScrollbackCapture } from './scrollback-capture.js';
 
 /**
  * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
@@ -54,6 +55,8 @@ export function createHeadlessTerminal(options: HeadlessTerminalOptions): Termin
 }
 
 export interface HeadlessMirrorInit extends HeadlessTerminalOptions {
+  /** Lines of the scrollback log kept (default SCROLLBACK_RETAINED_LINES). */
+  logLines?: number;
   /** Bytes the terminal sends back to the program (query replies); write them into the pty. */
   onReply(data: string): void;
 }
@@ -75,10 +78,12 @@ export class HeadlessMirror {
   private syncEpoch = 0;
   private parseErrors = 0;
   private readonly escapeStringDrops: Readonly<EscapeStringDrops>;
+  private readonly capture: ScrollbackCapture;
 
   constructor(init: HeadlessMirrorInit) {
     this.terminal = createHeadlessTerminal({ ...init, onParseError: () => this.parseErrors++ });
     this.tracker = trackTerminal(this.terminal);
+    this.capture = new ScrollbackCapture(this.terminal, init.logLines);
     // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
     const onReply = init.onReply;
@@ -122,13 +127,18 @@ export class HeadlessMirror {
       throw new RangeError(`HeadlessMirror.resize: size must be positive integers, got ${cols}x${rows}`);
     }
     if (cols === this.terminal.cols && rows === this.terminal.rows) return;
-    this.terminal.resize(cols, rows);
+    this.capture.resize(cols, rows);
   }
 
   /** The screen now; unchanged rows (and the whole object when nothing changed) are shared with the last snapshot. */
   snapshot(): Framebuffer {
     this.lastSnapshot = snapshotTerminal(this.terminal, this.lastSnapshot);
     return this.lastSnapshot;
+  }
+
+  /** Every line that has left the top of the normal screen so far (scrollback-capture.ts). */
+  scrollback(): ScrollbackLog {
+    return this.capture.current();
   }
 
   /** True while the program holds synchronized output (DEC 2026): the screen may be half drawn. */
@@ -166,6 +176,7 @@ export class HeadlessMirror {
     if (this.disposed) return;
     this.disposed = true;
     this.tracker.dispose();
+    this.capture.dispose();
     this.terminal.dispose();
   }
 }

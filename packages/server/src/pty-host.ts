@@ -12,7 +12,7 @@
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import type { Framebuffer } from '@tsmosh/terminal';
+import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
 
 /**
@@ -210,6 +210,11 @@ export class PtyHost {
     this.observeSynchronizedOutput();
     if (!this.holdingFrame) this.offered = this.mirror.snapshot();
     return this.offered;
+  }
+
+  /** Every line that has left the top of the program's normal screen (the session's scrollback log). */
+  scrollback(): ScrollbackLog {
+    return this.mirror.scrollback();
   }
 
   /** Calls `listener` whenever a new screen may be offered. Returns a function that unsubscribes. */

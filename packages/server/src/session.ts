@@ -9,7 +9,7 @@ import {
   type OutgoingDatagram,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import type { MirrorStats } from './headless-mirror.js';
 import { PtyHost } from './pty-host.js';
@@ -90,6 +90,8 @@ export interface SessionPty {
   resize(cols: number, rows: number): void;
   /** The mirror's screen now. Called only when the screen may have changed. */
   snapshot(): Framebuffer;
+  /** The lines that have left the top of the screen (absent: the stand-in keeps no history). */
+  scrollback?(): ScrollbackLog;
   /** Called when the mirrored screen may have changed (a frame the pty host judged complete). */
   onFrame(listener: () => void): void;
   onExit(listener: (exitCode: number, signal: number | undefined) => void): void;
@@ -532,7 +534,9 @@ export class Session {
     this.screenDirty = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
-    transport.setLocal(transport.local.withFramebuffer(this.forLink(this.current, this.pty.snapshot())), now);
+    let state = transport.local.withFramebuffer(this.forLink(this.current, this.pty.snapshot()));
+    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.pty.scrollback());
+    transport.setLocal(state, now);
   }
 
   /** `fb` as `link` may send it: without the notifications from before the link was made (ClientLink.notificationFloor). */

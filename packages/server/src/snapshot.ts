@@ -463,7 +463,7 @@ function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: numb
  * Reads one buffer line. When `candidate` holds the same cells, returns it (no allocation for unchanged rows);
  * otherwise builds a new frozen Row.
  */
-function readRow(
+export function readRow(
   line: IBufferLine | undefined,
   cols: number,
   wrapped: boolean,

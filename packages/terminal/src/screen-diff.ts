@@ -756,7 +756,7 @@ export function decodeScreenDiff(
   }
   if (fields & Field.Scrollback) {
     if (scrollback === undefined) reader.fail('it carries scrollback lines, which this state cannot hold');
-    scrollback.read(reader);
+    else scrollback.read(reader);
   }
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);

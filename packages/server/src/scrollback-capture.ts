@@ -1,0 +1,125 @@
+/**
+ * ScrollbackCapture: turns the lines that leave the top of a headless xterm's normal screen into the session's
+ * scrollback log (@tsmosh/terminal's ScrollbackLog), exactly once each and in order.
+ *
+ * xterm fires onScroll for every line a scroll moves (synchronously, while it parses), so each line is read the
+ * moment it enters xterm's own scrollback, however much output a chunk holds and however small that scrollback is.
+ * Lines are numbered absolutely: a line's position is the count of lines xterm trimmed from the head of its buffer
+ * (`_core.buffers.normal.lines.onTrim`, which the public API does not expose) plus its index. The alternate screen
+ * has no scrollback, so full-screen programs leave nothing in the log, as in a local terminal.
+ *
+ * Resizes: a height change moves whole lines between screen and scrollback and is logged as such (lines pulled back
+ * onto a taller screen are not logged twice). A width change makes xterm reflow the whole buffer, renumbering
+ * every line; the capture then takes the reflowed buffer as its new origin, so nothing already logged is logged
+ * again (the rows a narrower screen pushes up at that moment are not logged: docs/sessions.md).
+ */
+import type { IBufferLine, Terminal } from '@xterm/headless';
+import { ScrollbackLog, trimmedLogLine, type Row } from '@tsmosh/terminal';
+import { readRow } from './snapshot.js';
+
+interface XtermLinesShape {
+  onTrim(listener: (count: number) => void): { dispose(): void };
+}
+
+function normalLines(term: Terminal): XtermLinesShape {
+  const core = (term as unknown as { _core?: { buffers?: { normal?: { lines?: XtermLinesShape } } } })._core;
+  const lines = core?.buffers?.normal?.lines;
+  if (lines === undefined || typeof lines.onTrim !== 'function') {
+    throw new Error('@xterm/headless internals changed: _core.buffers.normal.lines.onTrim is missing; the scrollback capture needs it (pin the version in package.json)');
+  }
+  return lines;
+}
+
+export class ScrollbackCapture {
+  private log: ScrollbackLog = ScrollbackLog.empty;
+  /** Absolute position of the normal buffer's line 0. */
+  private origin = 0;
+  /** Absolute position of the first line not yet logged. */
+  private logged = 0;
+  private lines: XtermLinesShape | undefined;
+  private trimSubscription: { dispose(): void } | undefined;
+  private readonly scrollSubscription: { dispose(): void };
+  private cols: number;
+  private resizing = false;
+
+  constructor(
+    private readonly term: Terminal,
+    private readonly retain?: number,
+  ) {
+    this.cols = term.cols;
+    this.follow();
+    this.scrollSubscription = term.onScroll(() => this.catchUp());
+  }
+
+  /** The log with every line that has left the screen so far. */
+  current(): ScrollbackLog {
+    this.catchUp();
+    return this.log;
+  }
+
+  /** Subscribes to the normal buffer's trims; a full reset (RIS) replaces xterm's buffers, and with them the lines. */
+  private follow(): void {
+    const lines = normalLines(this.term);
+    if (lines === this.lines) return;
+    this.trimSubscription?.dispose();
+    this.lines = lines;
+    this.trimSubscription = lines.onTrim((count) => {
+      this.origin += count;
+    });
+    // A new buffer starts where the old one's logging ended.
+    this.origin = this.logged - this.term.buffer.normal.baseY;
+  }
+
+  /** Resizes the terminal, logging what a height change pushes up and ignoring what a reflow renumbers. */
+  resize(cols: number, rows: number): void {
+    this.catchUp();
+    this.resizing = true;
+    try {
+      this.term.resize(cols, rows);
+    } finally {
+      this.resizing = false;
+    }
+    this.follow();
+    if (this.term.cols !== this.cols) {
+      // Reflow renumbered the buffer: continue from its present top (see the header).
+      this.cols = this.term.cols;
+      this.origin = this.logged - this.term.buffer.normal.baseY;
+    }
+    this.catchUp();
+  }
+
+  private catchUp(): void {
+    if (this.resizing) return;
+    this.follow();
+    const normal = this.term.buffer.normal;
+    const top = this.origin + normal.baseY;
+    if (top <= this.logged) return;
+    const first = this.logged - this.origin;
+    const added: Row[] = [];
+    if (first < 0) added.push(lostLinesMarker(-first, this.cols));
+    const scratch = normal.getNullCell();
+    const lookahead = normal.getNullCell();
+    let next: IBufferLine | undefined = normal.getLine(Math.max(0, first));
+    for (let index = Math.max(0, first); index < normal.baseY; index++) {
+      const line = next;
+      next = normal.getLine(index + 1);
+      added.push(trimmedLogLine(readRow(line, this.cols, next?.isWrapped === true, scratch, lookahead, undefined)));
+    }
+    this.logged = top;
+    this.log = this.log.append(added, this.retain);
+  }
+
+  dispose(): void {
+    this.scrollSubscription.dispose();
+    this.trimSubscription?.dispose();
+  }
+}
+
+/** Only if xterm trimmed lines before they were read (it should not: every scroll is read at once). */
+function lostLinesMarker(count: number, cols: number): Row {
+  const text = `[tsmosh: ${count} lines of history were lost here]`.slice(0, Math.max(1, cols));
+  return Object.freeze({
+    cells: Object.freeze([...text].map((ch) => Object.freeze({ text: ch, width: 1 as const, fg: 0, bg: 0, attrs: 0 }))),
+    wrapped: false,
+  });
+}
