@@ -7,3 +7,4 @@ export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, SCREEN_DIFF_VE
 export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine } from './scrollback-log.js';
+export { ScrollbackWriter } from './scrollback-writer.js';

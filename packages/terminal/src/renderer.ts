@@ -33,8 +33,7 @@ const MAX_CELL_TEXT_UNITS = 64;
 const SCROLL_CANDIDATES = 2;
 /**
  * Bytes a full-screen scroll by index (IND, a line feed that keeps the column) may cost beyond SU and still be
- * chosen: IND at the bottom pushes the top line into the local terminal's own scrollback (which native scrollback
- * will use), SU does not.
+ * chosen. (Up-scrolls never include row 0 any more, see scrollCandidates, so this applies to reverse index.)
  */
 const LINE_FEED_SCROLL_BIAS_BYTES = 4;
 /**
@@ -640,13 +639,27 @@ function scrollCandidates(model: TerminalModel, target: Target): Scroll[] {
     }
     if (bestLength === 0) continue;
     const lastRow = bestStart + bestLength - 1;
-    scrolls.push(shift > 0 ? { top: bestStart, bottom: lastRow + shift, shift } : { top: bestStart + shift, bottom: lastRow, shift });
+    const scroll: { top: number; bottom: number; shift: number } =
+      shift > 0 ? { top: bestStart, bottom: lastRow + shift, shift } : { top: bestStart + shift, bottom: lastRow, shift };
+    // A scroll up from the top row would push that row into the local terminal's history (xterm does for any
+    // region starting at row 0, tmux for the whole screen), where only the scrollback writer may put lines
+    // (scrollback-writer.ts). Keep row 0 out of the region and let it be drawn.
+    if (scroll.shift > 0 && scroll.top === 0) scroll.top = 1;
+    if (scroll.bottom - scroll.top + 1 <= Math.abs(scroll.shift)) continue;
+    scrolls.push(scroll);
   }
   return scrolls;
 }
 
 function csiCount(n: number, final: string): string {
   return n === 1 ? `\x1b[${final}` : `\x1b[${n}${final}`;
+}
+
+/** Erases every row, leaving the cursor home: the same screen as ED 2, without a terminal saving it to history. */
+function eraseEveryRow(rows: number): string {
+  let out = '\x1b[H\x1b[2K';
+  for (let y = 1; y < rows; y++) out += '\n\x1b[2K';
+  return out + '\x1b[H';
 }
 
 function emitScroll(model: TerminalModel, scroll: Scroll): void {
@@ -816,10 +829,11 @@ export class Renderer {
     this.notificationGeneration = Math.max(this.notificationGeneration ?? 0, latestNotificationGeneration(fb.notifications ?? []));
   }
 
-  /** What a client writes once before the first frame: a clean pen, whole-screen scrolling, autowrap, clear. */
+  /** What a client writes once before the first frame: a clean pen, whole-screen scrolling, autowrap. */
   enter(): string {
-    // SGR reset; DECSTBM reset (homes); origin mode off; autowrap on; insert mode and LNM off; clear.
-    return '\x1b[m\x1b[r\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l\x1b[H\x1b[2J';
+    // SGR reset; DECSTBM reset (homes); origin mode off; autowrap on; insert mode and LNM off.
+    // No clear here: the first frame is a repaint, which erases row by row (an ED 2 would reach tmux's history).
+    return '\x1b[m\x1b[r\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l';
   }
 
   /**
@@ -848,7 +862,8 @@ export class Renderer {
     let prefix = '';
     if (repaint) {
       // DECSTBM homes the cursor, except on a one-row screen where xterm ignores it: the position stays unknown.
-      prefix = '\x1b[r\x1b[m\x1b[2J';
+      // Each row erased on its own: a terminal such as tmux pushes a whole-screen erase (ED 2) into its history.
+      prefix = '\x1b[r\x1b[m' + eraseEveryRow(rows);
       const home = rows > 1 ? 0 : undefined;
       model = new TerminalModel(cols, rows, new Array(rows).fill(erasedLine(cols, COLOR_DEFAULT)), new Array<boolean>(rows).fill(false), home, home, false, DEFAULT_PEN);
     } else {

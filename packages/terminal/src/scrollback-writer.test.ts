@@ -1,0 +1,136 @@
+// The writer against a real terminal: @xterm/headless stands in for the user's terminal, and its own history
+// (buffer lines above the screen) must hold the log's lines exactly once, in order, whatever the frames did.
+import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Renderer } from './renderer.js';
+import { ScrollbackLog } from './scrollback-log.js';
+import { ScrollbackWriter } from './scrollback-writer.js';
+import { createTestTerminal, framebuffer, screenDifference, textRow, type TestTerminal } from './xterm-readback.test-helpers.js';
+import type { Framebuffer, Row } from './framebuffer.js';
+
+const terminals: TestTerminal[] = [];
+afterEach(() => {
+  for (const t of terminals.splice(0)) t.dispose();
+});
+
+function localTerminal(cols: number, rows: number): TestTerminal {
+  const t = createTestTerminal(cols, rows);
+  t.term.options.scrollback = 100_000;
+  terminals.push(t);
+  return t;
+}
+
+/** The local terminal's history: the lines above the screen, as text; soft-wrapped rows joined as a terminal would. */
+function history(t: TestTerminal): string[] {
+  const buffer = t.term.buffer.active;
+  const lines: string[] = [];
+  for (let y = 0; y < buffer.baseY; y++) {
+    const line = buffer.getLine(y)!;
+    const text = line.translateToString(true);
+    if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+    else lines.push(text);
+  }
+  return lines;
+}
+
+const logLine = (text: string, cols: number, wrapped = false): Row => {
+  const row = textRow(text, cols, {}, wrapped);
+  return { cells: row.cells.slice(0, [...text].length), wrapped };
+};
+
+/** A client's paint: the writer's lines first, then the screen (repainted whole when lines went to the history). */
+function paint(writer: ScrollbackWriter, renderer: Renderer, log: ScrollbackLog, previous: Framebuffer | undefined, next: Framebuffer): string {
+  const lines = writer.write(log, next.cols, next.rows);
+  return lines + renderer.render(lines === '' ? previous : undefined, next);
+}
+
+describe('ScrollbackWriter', () => {
+  it('puts every log line into the history once, in order, and leaves the screen as the frame says', async () => {
+    const cols = 20;
+    const rows = 5;
+    const t = localTerminal(cols, rows);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    let log = ScrollbackLog.empty;
+    let shown: Framebuffer | undefined;
+    let next = 1;
+    for (const batch of [0, 3, 1, 12, 0, 7]) {
+      const lines = Array.from({ length: batch }, () => logLine(`line ${next++}`, cols));
+      log = log.append(lines);
+      // The screen shows the five lines after the logged ones, as the remote screen would.
+      const frame = framebuffer(cols, rows, Array.from({ length: rows }, (_, i) => `line ${next + i}`));
+      await t.write(paint(writer, renderer, log, shown, frame));
+      shown = frame;
+      expect(screenDifference(t.read(), frame)).toBe('');
+      expect(history(t)).toEqual(Array.from({ length: next - 1 }, (_, i) => `line ${i + 1}`));
+    }
+  });
+
+  it('a frame that scrolls the screen pushes nothing into the history by itself', async () => {
+    const t = localTerminal(30, 6);
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    let shown: Framebuffer | undefined;
+    for (let first = 0; first < 20; first += 1 + (first % 3)) {
+      const frame = framebuffer(30, 6, Array.from({ length: 6 }, (_, i) => `row ${first + i}`));
+      await t.write(renderer.render(shown, frame));
+      shown = frame;
+      expect(screenDifference(t.read(), frame)).toBe('');
+    }
+    expect(history(t)).toEqual([]);
+    // A resize repaints without a whole-screen erase either.
+    t.term.resize(24, 4);
+    await t.write(renderer.render(undefined, framebuffer(24, 4, ['a', 'b'])));
+    expect(history(t)).toEqual([]);
+  });
+
+  it('joins soft-wrapped lines in the history as the remote terminal had them', async () => {
+    const cols = 8;
+    const t = localTerminal(cols, 3);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    const log = ScrollbackLog.empty.append([logLine('abcdefgh', cols, true), logLine('ij', cols), logLine('k', cols)]);
+    await t.write(paint(writer, renderer, log, undefined, framebuffer(cols, 3, ['x'])));
+    expect(history(t)).toEqual(['abcdefghij', 'k']);
+    expect(t.term.buffer.active.getLine(1)!.isWrapped).toBe(true);
+  });
+
+  it('says how many lines it cannot show when the log moved on further than it keeps', async () => {
+    const t = localTerminal(60, 3);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    const all = Array.from({ length: 10 }, (_, i) => logLine(`n${i}`, 60));
+    const log = ScrollbackLog.empty.append(all, 4); // keeps n6–n9
+    await t.write(paint(writer, renderer, log, undefined, framebuffer(60, 3, [])));
+    expect(history(t)).toEqual(['[tsmosh: 6 earlier lines of history not kept]', 'n6', 'n7', 'n8', 'n9']);
+    expect(writer.write(log, 60, 3)).toBe('');
+  });
+
+  it('any sequence of log growth and screens leaves each line in the history exactly once (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 2, max: 7 })), { minLength: 1, maxLength: 8 }),
+        async (steps) => {
+          const cols = 12;
+          const t = localTerminal(cols, 4);
+          const writer = new ScrollbackWriter();
+          const renderer = new Renderer();
+          await t.write(renderer.enter());
+          let log = ScrollbackLog.empty;
+          let shown: Framebuffer | undefined;
+          let count = 0;
+          for (const [added, shift] of steps) {
+            log = log.append(Array.from({ length: added }, () => logLine(`L${++count}`, cols)));
+            const frame = framebuffer(cols, 4, Array.from({ length: 4 }, (_, i) => `s${count * shift + i}`));
+            await t.write(paint(writer, renderer, log, shown, frame));
+            shown = frame;
+          }
+          expect(history(t)).toEqual(Array.from({ length: count }, (_, i) => `L${i + 1}`));
+          expect(screenDifference(t.read(), shown!)).toBe('');
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
