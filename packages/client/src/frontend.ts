@@ -1,4 +1,4 @@
-import { PredictionEngine, Renderer, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
+import { PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -96,6 +96,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     output.isTTY && output.columns > 0 && output.rows > 0 ? { cols: output.columns, rows: output.rows } : FALLBACK_SIZE;
 
   const renderer = new Renderer();
+  // Lines that left the remote screen go to the local terminal's history before each paint (scrollback-writer.ts).
+  const scrollbackWriter = new ScrollbackWriter();
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
   options.onPredictionStats?.(prediction.stats);
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
@@ -176,7 +178,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
-    write(syncOutput.wrap(renderer.render(lastDrawn, frame)));
+    const history = scrollbackWriter.write(session.scrollback, size.cols, size.rows);
+    // The writer drew over the screen to push its lines up: repaint the frame whole.
+    if (history !== '') lastDrawn = undefined;
+    write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
     if (predictionTimer !== undefined) clearTimeout(predictionTimer);

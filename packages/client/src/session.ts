@@ -13,7 +13,7 @@ import {
   type RandomSource,
   type TransportConnection,
 } from '@tsmosh/protocol';
-import { InputStream, ScreenState, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
 /**
@@ -165,6 +165,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   /** The newest screen received (blank until the first update). */
   get screen(): Framebuffer {
     return this.transport?.remote.framebuffer ?? ScreenState.initial(this.size.cols, this.size.rows).framebuffer;
+  }
+
+  /** The lines that have left the top of the remote screen, as far as received (scrollback-log.ts). */
+  get scrollback(): ScrollbackLog {
+    return this.transport?.remote.scrollback ?? ScrollbackLog.empty;
   }
 
   /**
