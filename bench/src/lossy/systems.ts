@@ -5,6 +5,8 @@
  * - tsmosh: `tsmosh-server new` in a private runtime directory (so the daemon serves this session alone and its
  *   /proc figures are the session's), `tsmosh-client` to the UDP proxy.
  * - mosh: `mosh-server new` (Debian's mosh 1.4), `mosh-client` to the UDP proxy.
+ * - tsmosh-tcp: tsmosh with --transport=tcp (the carrier for blocked UDP): the daemon in the server namespace, the
+ *   client in the client namespace, its TCP connection through the TUN link (real kernel TCP under the same model).
  * - ssh: a throwaway sshd in the server namespace, `ssh -tt` from the client namespace over the TUN link.
  * mosh and tsmosh are started without their SSH bootstrap: connect time is client start → first prompt.
  */
@@ -24,8 +26,19 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
 const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
 
-export type SystemName = 'tsmosh' | 'mosh' | 'ssh';
-export const SYSTEMS: readonly SystemName[] = ['tsmosh', 'mosh', 'ssh'];
+export type SystemName = 'tsmosh' | 'tsmosh-tcp' | 'mosh' | 'ssh';
+const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-tcp', 'mosh', 'ssh'];
+/**
+ * The systems a run compares: tsmosh, mosh and ssh, unless TSMOSH_BENCH_SYSTEMS names others (e.g.
+ * `tsmosh,tsmosh-tcp,mosh` for the TCP carrier's figures beside UDP's).
+ */
+export const SYSTEMS: readonly SystemName[] = (() => {
+  const chosen = process.env.TSMOSH_BENCH_SYSTEMS?.split(',').filter((name) => name !== '');
+  if (chosen === undefined || chosen.length === 0) return ['tsmosh', 'mosh', 'ssh'];
+  const unknown = chosen.filter((name) => !(ALL_SYSTEMS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`TSMOSH_BENCH_SYSTEMS: unknown system(s) ${unknown.join(', ')}; choose from ${ALL_SYSTEMS.join(', ')}`);
+  return chosen as SystemName[];
+})();
 
 /** Every program, local or remote, sees the same locale, terminal type and prompt, so screens compare. */
 export function sessionEnvironment(extra: Record<string, string> = {}): Record<string, string> {
@@ -92,6 +105,39 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
   const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
+  return {
+    client,
+    link,
+    clientStartedAt,
+    serverPids: () => [status.pid],
+    predictionStats: () => readClientStats(client.pid, statsFile),
+    async stop() {
+      client.kill();
+      killQuietly(status.pid);
+      await link.close();
+      rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startTsmoshTcp(pair: NamespacePair, command: readonly string[], spec: string, seed: number): Promise<Session> {
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-'));
+  chmodSync(runtimeDir, 0o700);
+  const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
+  // The daemon starts inside the server namespace, its UDP socket and TCP listener on every address there (the TUN
+  // address exists only once the link runs, so it cannot be named here).
+  const { stdout } = await run('ip', ['netns', 'exec', pair.server, process.execPath, SERVER_BIN, 'new', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
+  if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not a CONNECT line`);
+  const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: SERVER_START_TIMEOUT_MS })).stdout) as { pid: number };
+  const link = await startTunLink(pair, spec, seed);
+  const clientStartedAt = performance.now();
+  const statsFile = join(runtimeDir, 'client-stats.json');
+  const client = new ScreenProgram({
+    file: 'ip',
+    args: ['netns', 'exec', pair.client, process.execPath, CLIENT_BIN, pair.serverAddress, match[1]!],
+    env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_TRANSPORT: 'tcp', TSMOSH_CLIENT_STATS_FILE: statsFile },
+  });
   return {
     client,
     link,
@@ -234,6 +280,8 @@ export function startSession(system: SystemName, context: SystemContext, command
   switch (system) {
     case 'tsmosh':
       return startTsmosh(command, spec, seed);
+    case 'tsmosh-tcp':
+      return startTsmoshTcp(context.pair, command, spec, seed);
     case 'mosh':
       return startMosh(command, spec, seed);
     case 'ssh':

@@ -37,6 +37,8 @@ export const LINKS: readonly LinkCase[] = [
   { name: 'loopback', label: 'loopback', spec: '', rttMs: 0, quick: false, full: true },
   { name: 'rtt100', label: '100 ms RTT', spec: 'delay=50ms', rttMs: 100, quick: false, full: true },
   { name: 'rtt300-loss10', label: '300 ms RTT, 10 % loss', spec: 'delay=150ms,loss=10%', rttMs: 300, quick: true, full: true },
+  // Run on request only (TSMOSH_BENCH_LINKS), for the TCP carrier beside UDP (issue 15).
+  { name: 'rtt100-loss10', label: '100 ms RTT, 10 % loss', spec: 'delay=50ms,loss=10%', rttMs: 100, quick: false, full: false },
   { name: 'rtt100-loss29', label: '100 ms RTT, 29 % loss each way', spec: 'delay=50ms,loss=29%', rttMs: 100, quick: true, full: true },
   { name: 'blackout2s', label: '100 ms RTT, 2 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 2000 }, quick: false, full: true },
   { name: 'blackout60s', label: '100 ms RTT, 60 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 60_000 }, quick: false, full: true },
@@ -64,7 +66,7 @@ const FLOOD_RUN_MS = 1500;
 const WAIT_TIMEOUT_MS = 60_000;
 /** Link seed of each run: the same for every system on a link, so a rerun reproduces the same link decisions. */
 const LINK_SEED = 7;
-const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', mosh: '#1f77b4', ssh: '#7f7f7f' };
+const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f' };
 
 export interface TraceRun {
   readonly trace: string;

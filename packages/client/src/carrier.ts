@@ -52,6 +52,9 @@ export function carrierSettingsFromEnv(env: NodeJS.ProcessEnv): { transport?: Ca
   };
 }
 
+/** With --transport=tcp, datagrams sent before the connection is up wait for it, at most this many (the newest kept). */
+export const TCP_PENDING_MAX_DATAGRAMS = 64;
+
 export type CarrierListener = (bytes: Uint8Array, from: PeerAddress) => void;
 
 export interface CarrierStats {
@@ -77,6 +80,8 @@ export class DatagramCarrier {
   private udpHeardAt: number | undefined;
   private lastProbeAt: number;
   private closed = false;
+  /** --transport=tcp only: what was sent while connecting, written once connected (saves a resend timeout). */
+  private pending: Uint8Array[] = [];
 
   private constructor(
     readonly mode: CarrierMode,
@@ -152,8 +157,12 @@ export class DatagramCarrier {
       this.tcp.write(encodeStreamFrame(bytes));
       return;
     }
-    // --transport=tcp never uses UDP: until the connection is up the datagram is lost, and the transport resends.
-    if (this.mode === 'tcp') return;
+    // --transport=tcp never uses UDP: until the connection is up datagrams wait for it.
+    if (this.mode === 'tcp') {
+      this.pending.push(bytes);
+      if (this.pending.length > TCP_PENDING_MAX_DATAGRAMS) this.pending.shift(); // the transport resends what matters
+      return;
+    }
     // UDP, or TCP not (yet) connected in auto mode: nothing is held back waiting for a connection.
     this.udp.send(bytes, to);
   }
@@ -232,6 +241,10 @@ export class DatagramCarrier {
       this.stats.tcpConnects++;
       this.lastProbeAt = performance.now();
       this.noteEffective(performance.now());
+      for (const bytes of this.pending.splice(0)) {
+        this.stats.tcpDatagramsSent++;
+        socket.write(encodeStreamFrame(bytes));
+      }
     });
     socket.on('data', (chunk: Buffer) => {
       const datagrams = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));

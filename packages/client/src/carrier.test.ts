@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:net';
+import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DatagramCarrier, UDP_FIRST_REPLY_MS, parseCarrierMode, parseTcpPort } from './carrier.js';
+
+/** A loopback TCP peer that answers every frame with the same datagram reversed, as a stand-in for the daemon. */
+async function reversingTcpPeer(): Promise<{ server: Server; port: number; frames: Uint8Array[] }> {
+  const frames: Uint8Array[] = [];
+  const server = createServer((socket) => {
+    const reader = new StreamFrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      const datagrams = reader.push(new Uint8Array(chunk));
+      if (datagrams === 'bad-length') return void socket.destroy();
+      for (const datagram of datagrams) {
+        frames.push(datagram);
+        socket.write(encodeStreamFrame(datagram.slice().reverse()));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, frames };
+}
+
+async function until(what: string, test: () => boolean): Promise<void> {
+  for (let attempt = 0; !test(); attempt++) {
+    if (attempt > 200) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('DatagramCarrier', () => {
+  const cleanups: Array<() => Promise<unknown> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('with tcp: holds what is sent while connecting, then carries datagrams both ways as from the server address', async () => {
+    const peer = await reversingTcpPeer();
+    cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
+    const received: Array<{ bytes: number[]; from: PeerAddress }> = [];
+    const serverAddress = { host: '127.0.0.1', port: 9 }; // the discard port: nothing may go there by UDP
+    const now = performance.now();
+    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => received.push({ bytes: [...bytes], from }), now });
+    cleanups.push(() => carrier.close());
+    carrier.send(Uint8Array.of(1, 2, 3), serverAddress, now);
+    await until('the echo', () => received.length === 1);
+    expect(received[0]).toEqual({ bytes: [3, 2, 1], from: serverAddress });
+    expect(carrier.current.kind).toBe('tcp');
+    expect(carrier.udpStats.datagramsSent).toBe(0);
+    expect(carrier.stats.switches).toBe(0); // forced TCP is no move to report
+  });
+
+  it('with auto: stays on UDP until the first reply is overdue, then moves to TCP once it connects', async () => {
+    const peer = await reversingTcpPeer();
+    cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
+    const serverAddress = { host: '127.0.0.1', port: 9 };
+    const start = performance.now();
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => undefined, now: start });
+    cleanups.push(() => carrier.close());
+    carrier.send(Uint8Array.of(7), serverAddress, start);
+    expect(carrier.udpStats.datagramsSent).toBe(1);
+    await carrier.maintain(start + UDP_FIRST_REPLY_MS - 1, undefined);
+    expect(carrier.current.kind).toBe('udp');
+    await carrier.maintain(start + UDP_FIRST_REPLY_MS, undefined);
+    await until('the TCP connection', () => carrier.current.kind === 'tcp');
+    expect(carrier.stats.switches).toBe(1);
+    carrier.send(Uint8Array.of(8), serverAddress, start + UDP_FIRST_REPLY_MS + 1);
+    await until('the datagram by TCP', () => peer.frames.length === 1);
+    expect([...peer.frames[0]!]).toEqual([8]);
+  });
+
+  it('reads --transport and --tcp-port, refusing bad values in one line', () => {
+    expect(parseCarrierMode('auto')).toBe('auto');
+    expect(() => parseCarrierMode('quic')).toThrow('tsmosh: --transport must be udp, tcp or auto, got "quic"');
+    expect(parseTcpPort('443')).toBe(443);
+    expect(() => parseTcpPort('70000')).toThrow(/1-65535/);
+  });
+});
