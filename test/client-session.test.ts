@@ -41,10 +41,12 @@ describe('tsmosh-client with a real server', () => {
     c.type('stty size\r');
     await c.waitForText('24 80');
     c.resize(100, 30);
-    c.type('clear; stty size\r');
+    c.type('clear; until [ "$(stty size)" = "30 100" ]; do sleep 0.1; done; stty size\r');
     await c.waitForText('30 100');
     c.resize(60, 20);
-    c.type('clear; tput cols; tput lines\r');
+    // Keys typed at once can reach the client before the SIGWINCH of the resize (as in any terminal), so the command
+    // waits for the size to arrive; it must arrive for the wait below to succeed.
+    c.type('clear; until [ "$(tput cols)" = 60 ]; do sleep 0.1; done; tput cols; tput lines\r');
     await c.waitFor('60 columns and 20 lines', (lines) => lines.some((l) => l.trim() === '60') && lines.some((l) => l.trim() === '20'));
     c.type('exit\r');
     expect((await c.waitForExit()).exitCode).toBe(0);
