@@ -8,10 +8,10 @@
  * (`_core.buffers.normal.lines.onTrim`, which the public API does not expose) plus its index. The alternate screen
  * has no scrollback, so full-screen programs leave nothing in the log, as in a local terminal.
  *
- * Resizes: a height change moves whole lines between screen and scrollback and is logged as such (lines pulled back
- * onto a taller screen are not logged twice). A width change makes xterm reflow the whole buffer, renumbering
- * every line; the capture then takes the reflowed buffer as its new origin, so nothing already logged is logged
- * again (the rows a narrower screen pushes up at that moment are not logged: docs/sessions.md).
+ * Resizes log nothing: the lines a resize moves between screen and scrollback (a shorter screen pushes its top
+ * lines up, a taller one pulls them back, a width change reflows everything) are moved the same way by the user's
+ * own terminal when its window changes (xterm, tmux, VTE and kitty push and pull alike), so logging them would put
+ * them into its history twice. The capture takes the resized buffer as its new origin and goes on from there.
  */
 import type { IBufferLine, Terminal } from '@xterm/headless';
 import { ScrollbackLog, trimmedLogLine, type Row } from '@tsmosh/terminal';
@@ -70,7 +70,7 @@ export class ScrollbackCapture {
     this.origin = this.logged - this.term.buffer.normal.baseY;
   }
 
-  /** Resizes the terminal, logging what a height change pushes up and ignoring what a reflow renumbers. */
+  /** Resizes the terminal; whatever the resize itself moves is not logged (see the header). */
   resize(cols: number, rows: number): void {
     this.catchUp();
     this.resizing = true;
@@ -80,12 +80,8 @@ export class ScrollbackCapture {
       this.resizing = false;
     }
     this.follow();
-    if (this.term.cols !== this.cols) {
-      // Reflow renumbered the buffer: continue from its present top (see the header).
-      this.cols = this.term.cols;
-      this.origin = this.logged - this.term.buffer.normal.baseY;
-    }
-    this.catchUp();
+    this.cols = this.term.cols;
+    this.origin = this.logged - this.term.buffer.normal.baseY;
   }
 
   private catchUp(): void {
