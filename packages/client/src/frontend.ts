@@ -178,7 +178,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
-    const history = scrollbackWriter.write(session.scrollback, size.cols, size.rows);
+    const history = scrollbackWriter.write(session.scrollback, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
     write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));

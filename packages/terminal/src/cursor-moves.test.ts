@@ -48,7 +48,8 @@ describe('cheapestMove', () => {
 
   it('picks the short forms', () => {
     expect(cheapestMove({ x: 5, y: 3 }, 5, 3)).toBe('');
-    expect(cheapestMove({ x: 5, y: 3 }, 0, 4)).toBe('\r\n');
+    // Down by CUP or CUD, never a line feed (which would scroll at a bottom row that moved up unannounced).
+    expect(cheapestMove({ x: 5, y: 3 }, 0, 4)).toBe('\x1b[5H');
     expect(cheapestMove({ x: 5, y: 3 }, 4, 3)).toBe('\b');
     expect(cheapestMove({ x: 5, y: 3 }, 15, 3)).toHaveLength(5); // CUF 10 or CHA 16
     expect(cheapestMove({ x: 5, y: 3 }, 5, 2)).toBe('\x1bM');

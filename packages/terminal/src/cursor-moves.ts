@@ -55,11 +55,12 @@ function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolea
   if (fromY !== undefined && toY > fromY) {
     const down = toY - fromY;
     moves.push(csi(down, 'B')); // CUD
-    // IND (ESC D), not LF: the user's tty may turn LF into CR LF on output (Node's raw mode keeps OPOST and ONLCR
-    // on), which would lose the column. IND moves down the same way and is never rewritten.
-    if (down <= 2 && lineFeeds) moves.push(IND.repeat(down));
-    // Into column 0, LF is safe either way (CR LF also ends in column 0) and costs one byte.
-    if (down <= 4 && lineFeeds && toColumnZero) moves.push('\n'.repeat(down));
+    // Never IND or LF, though cheaper: at the bottom row they scroll, and a line scrolled off reaches the local
+    // terminal's history, where only the scrollback writer may put lines. The bottom row is not always where the
+    // renderer believes: a window that shrank before its SIGWINCH reached the client is shorter than the frame.
+    // CUD stops at the bottom instead.
+    void lineFeeds;
+    void toColumnZero;
   }
   if (fromY !== undefined && toY < fromY) {
     const up = fromY - toY;

@@ -33,7 +33,7 @@ const MAX_CELL_TEXT_UNITS = 64;
 const SCROLL_CANDIDATES = 2;
 /**
  * Bytes a full-screen scroll by index (IND, a line feed that keeps the column) may cost beyond SU and still be
- * chosen. (Up-scrolls never include row 0 any more, see scrollCandidates, so this applies to reverse index.)
+ * chosen. (The renderer only scrolls down now, see scrollCandidates, so this applies to reverse index.)
  */
 const LINE_FEED_SCROLL_BIAS_BYTES = 4;
 /**
@@ -641,11 +641,10 @@ function scrollCandidates(model: TerminalModel, target: Target): Scroll[] {
     const lastRow = bestStart + bestLength - 1;
     const scroll: { top: number; bottom: number; shift: number } =
       shift > 0 ? { top: bestStart, bottom: lastRow + shift, shift } : { top: bestStart + shift, bottom: lastRow, shift };
-    // A scroll up from the top row would push that row into the local terminal's history (xterm does for any
-    // region starting at row 0, tmux for the whole screen), where only the scrollback writer may put lines
-    // (scrollback-writer.ts). Keep row 0 out of the region and let it be drawn.
-    if (scroll.shift > 0 && scroll.top === 0) scroll.top = 1;
-    if (scroll.bottom - scroll.top + 1 <= Math.abs(scroll.shift)) continue;
+    // Never scroll up: a line scrolled up and out reaches the local terminal's history (xterm for any region at row
+    // 0, tmux 3.3 for any region at all), where only the scrollback writer may put lines (scrollback-writer.ts),
+    // each exactly once. Moving rows up costs a redraw of them instead, bytes to the local terminal only.
+    if (scroll.shift > 0) continue;
     scrolls.push(scroll);
   }
   return scrolls;
@@ -655,10 +654,14 @@ function csiCount(n: number, final: string): string {
   return n === 1 ? `\x1b[${final}` : `\x1b[${n}${final}`;
 }
 
-/** Erases every row, leaving the cursor home: the same screen as ED 2, without a terminal saving it to history. */
+/**
+ * Erases every row, leaving the cursor home: the same screen as ED 2, without a terminal saving it to history. Each
+ * row is reached by CUP, which a terminal clamps, never by a line feed: a window that shrank before its SIGWINCH
+ * reached us is shorter than `rows`, and a line feed at its bottom would push a row into its history.
+ */
 function eraseEveryRow(rows: number): string {
-  let out = '\x1b[H\x1b[2K';
-  for (let y = 1; y < rows; y++) out += '\n\x1b[2K';
+  let out = '';
+  for (let y = 0; y < rows; y++) out += `\x1b[${y + 1}H\x1b[2K`;
   return out + '\x1b[H';
 }
 

@@ -40,7 +40,7 @@ const logLine = (text: string, cols: number, wrapped = false): Row => {
 
 /** A client's paint: the writer's lines first, then the screen (repainted whole when lines went to the history). */
 function paint(writer: ScrollbackWriter, renderer: Renderer, log: ScrollbackLog, previous: Framebuffer | undefined, next: Framebuffer): string {
-  const lines = writer.write(log, next.cols, next.rows);
+  const lines = writer.write(log, next.cols);
   return lines + renderer.render(lines === '' ? previous : undefined, next);
 }
 
@@ -104,7 +104,7 @@ describe('ScrollbackWriter', () => {
     const log = ScrollbackLog.empty.append(all, 4); // keeps n6–n9
     await t.write(paint(writer, renderer, log, undefined, framebuffer(60, 3, [])));
     expect(history(t)).toEqual(['[tsmosh: 6 earlier lines of history not kept]', 'n6', 'n7', 'n8', 'n9']);
-    expect(writer.write(log, 60, 3)).toBe('');
+    expect(writer.write(log, 60)).toBe('');
   });
 
   it('any sequence of log growth and screens leaves each line in the history exactly once (property)', async () => {

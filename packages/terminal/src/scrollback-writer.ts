@@ -3,8 +3,10 @@
  * exactly once and in order, before the screen is painted.
  *
  * A terminal puts a line into its history only when a scroll pushes it off the top of the screen. So the writer
- * draws up to a screenful of log lines into the top rows and then scrolls them off with line feeds at the bottom
- * row, repeating until every new line is in the history. What the screen showed is overwritten: the caller
+ * draws one line (or one run of soft-wrapped rows) into the top rows and scrolls it off with line feeds at the
+ * bottom row, line after line. It never relies on knowing the terminal's height: the bottom is reached with a
+ * cursor move the terminal clamps (a window being resized may not have told us its new size yet, and a batch
+ * sized for the old height would push blank or half-drawn rows). What the screen showed is overwritten: the caller
  * repaints the whole screen afterwards (Renderer.render with no previous frame), and the renderer never scrolls the
  * whole screen up itself (renderer.ts), so no other line reaches the history and none twice.
  *
@@ -32,10 +34,10 @@ export class ScrollbackWriter {
   }
 
   /**
-   * Bytes that push the lines of `log` the history lacks into it, on a `cols`×`rows` terminal; '' when there are
+   * Bytes that push the lines of `log` the history lacks into it, on a terminal `cols` wide; '' when there are
    * none. Afterwards the screen content and cursor position are unknown and the pen is the default.
    */
-  write(log: ScrollbackLog, cols: number, rows: number): string {
+  write(log: ScrollbackLog, cols: number): string {
     if (!this.hasNewLines(log)) return '';
     const lines: Row[] = [];
     if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
@@ -43,26 +45,34 @@ export class ScrollbackWriter {
     this.writtenUpTo = log.end;
     // The whole screen scrolls (no margins), the pen is clean, the cursor hidden while it jumps about.
     let out = '\x1b[?25l\x1b[r\x1b[m';
-    const chunk = Math.max(1, rows);
-    for (let first = 0; first < lines.length; first += chunk) {
-      const batch = lines.slice(first, first + chunk);
-      out += drawBatch(batch, cols);
-      // Line feeds at the bottom row push the top `batch.length` rows, the lines just drawn, into the history.
-      out += `\x1b[${rows};1H` + IND.repeat(batch.length);
+    let first = 0;
+    while (first < lines.length) {
+      // A run of soft-wrapped rows goes up together so the history joins them; a longer run is split.
+      let end = first + 1;
+      while (end < lines.length && end - first < WRAPPED_RUN_MAX && lines[end - 1]!.wrapped) end++;
+      out += drawRun(lines.slice(first, end), cols);
+      // Line feeds at the bottom row (a row number the terminal clamps) push the rows just drawn into the history.
+      out += BOTTOM_ROW + IND.repeat(end - first);
+      first = end;
     }
     return out;
   }
 }
 
-/** Draws `batch` into the top rows; a soft-wrapped line runs on into the next, so the history joins them too. */
-function drawBatch(batch: readonly Row[], cols: number): string {
+/** Rows of one soft-wrapped line pushed as one run; the screen is assumed at least this tall. */
+const WRAPPED_RUN_MAX = 4;
+/** CUP to a row beyond any screen: terminals clamp it to the last row. */
+const BOTTOM_ROW = '\x1b[9999;1H';
+
+/** Draws `run` into the top rows; a soft-wrapped row runs on into the next by autowrap, so the history joins them. */
+function drawRun(run: readonly Row[], cols: number): string {
   let out = '';
-  // Erase first: a wrapped line continues by autowrap, and erasing after it could take the cell it ended on.
-  for (let y = 0; y < batch.length; y++) out += `\x1b[${y + 1}H\x1b[2K`;
+  // Erase first: a wrapped row continues by autowrap, and erasing after it could take the cell it ended on.
+  for (let y = 0; y < run.length; y++) out += `\x1b[${y + 1}H\x1b[2K`;
   let pen: Pen = DEFAULT_PEN;
   let continues = false;
-  for (let y = 0; y < batch.length; y++) {
-    const row = batch[y]!;
+  for (let y = 0; y < run.length; y++) {
+    const row = run[y]!;
     const cells = sanitizeRow(row, cols);
     const used = usedWidth(cells);
     if (!continues) out += `\x1b[${y + 1}H`;
@@ -74,8 +84,8 @@ function drawBatch(batch: readonly Row[], cols: number): string {
       pen = cellPen;
       out += cell.text === '' ? ' ' : cell.text;
     }
-    // Only a line that filled the width continues by autowrap; anything shorter starts the next at its own row.
-    continues = row.wrapped && used === cols && y + 1 < batch.length;
+    // Only a row that filled the width continues by autowrap; anything shorter starts the next at its own row.
+    continues = row.wrapped && used === cols && y + 1 < run.length;
   }
   return out + sgrTransition(pen, DEFAULT_PEN);
 }
