@@ -60,6 +60,22 @@ describe('tsmosh --local', () => {
     expect((await t.waitForExit()).exitCode).toBe(0);
   });
 
+  it('goes on over TCP when the link drops every UDP datagram, and --transport=tcp never needs UDP', async () => {
+    // --link applies to UDP only; TCP reaches the daemon's port directly, as through a firewall that blocks UDP.
+    const auto = tsmosh(['--local', '--link', 'loss=100%', '--', 'bash', '--norc', '--noprofile']);
+    await auto.waitForText('UDP is blocked; the session goes on over TCP port');
+    await auto.waitForText('$');
+    auto.type('echo local-tcp-$((20+1))\r');
+    await auto.waitForText('local-tcp-21');
+    auto.type('exit\r');
+    expect((await auto.waitForExit()).exitCode).toBe(0);
+    const forced = tsmosh(['--local', '--transport=tcp', '--link', 'loss=100%', '--', 'bash', '--norc', '--noprofile']);
+    await forced.waitForText('$');
+    forced.type('exit 4\r');
+    const { exitCode } = await forced.waitForExit();
+    expect({ exitCode, screen: await forced.screenText() }).toMatchObject({ exitCode: 4 });
+  });
+
   it('answers --help, --version and mistakes with one line', async () => {
     const env = suite.workspace().env;
     const help = await runBin([TSMOSH_BIN, '--help'], env);
@@ -73,6 +89,8 @@ describe('tsmosh --local', () => {
       [['--local', '--predict=sometimes'], /^tsmosh: --predict must be one of adaptive, always, never, experimental/, 255],
       [['--local', '--link', 'loss=lots'], /^tsmosh: bad link spec field "loss=lots"/, 255],
       [[], /^tsmosh: nothing to do: give a host, or --local/, 255],
+      [['--local', '--transport=quic'], /^tsmosh: --transport must be udp, tcp or auto, got "quic"/, 255],
+      [['host', '--tcp-port=0'], /^tsmosh: --tcp-port must be a TCP port number 1-65535, got "0"/, 255],
       [['host', '--list', '--kill', 'x'], /^tsmosh: --session, --list and --kill go one at a time/, 255],
     ];
     for (const [args, pattern, code] of mistakes) {
