@@ -231,6 +231,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   }
 
   /** The newest remote state held. */
+  /** The newest local state the peer has acknowledged (the base a sender may bound its next diff by). */
+  get acknowledgedLocal(): L {
+    return this.sent[0]!.state;
+  }
+
   get remote(): R {
     return this.received[this.received.length - 1]!.state;
   }

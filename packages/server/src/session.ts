@@ -62,6 +62,12 @@ export const ECHO_SETTLE_MS = 2;
  */
 export const SNAPSHOT_MIN_INTERVAL_MS = 8;
 /**
+ * Scrollback lines one screen state may add beyond the client's acknowledged state: about 2–20 KB of lines, a few
+ * fragments, so a diff still gets through under heavy loss; at the frame rate that is still thousands of lines a
+ * second for a client catching up.
+ */
+export const LOG_LINES_PER_STATE = 256;
+/**
  * Output that settles within this long (ms) of a keystroke reaching the pty counts as that keystroke's answer (the
  * command Enter ran and the prompt after it, the prompt Ctrl-C brought back after a flood): each such settled burst is
  * sent at once instead of waiting for the frame pacing (≈ SRTT/2, 50 ms at 100 ms RTT), so an echo sent on its own a
@@ -535,8 +541,21 @@ export class Session {
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
     let state = transport.local.withFramebuffer(this.forLink(this.current, this.pty.snapshot()));
-    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.pty.scrollback());
+    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback()));
     transport.setLocal(state, now);
+  }
+
+  /**
+   * `log` as one state may carry it: at most LOG_LINES_PER_STATE beyond what the client acknowledged, so a reattach
+   * to a long history or a flood under loss never needs one huge diff (every fragment of it must arrive). The rest
+   * follows in later states: the screen stays marked dirty until the client holds the whole log.
+   */
+  private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog): ScrollbackLog {
+    const acked = transport.acknowledgedLocal.scrollback.end;
+    const limit = Math.max(acked, log.start) + LOG_LINES_PER_STATE;
+    if (log.end <= limit) return log;
+    this.screenDirty = true;
+    return log.upTo(limit);
   }
 
   /** `fb` as `link` may send it: without the notifications from before the link was made (ClientLink.notificationFloor). */

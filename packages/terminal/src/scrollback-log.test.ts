@@ -51,6 +51,22 @@ describe('ScrollbackLog', () => {
     );
   });
 
+  it('upTo offers an earlier end of the same window, and the rest follows in a later diff (property)', () => {
+    fc.assert(
+      fc.property(arbLines(6), arbLines(12), fc.nat(), (first, more, cut) => {
+        const base = ScrollbackLog.empty.append(first, 10);
+        const full = base.append(more, 10);
+        const partial = full.upTo(full.start + (cut % (full.length + 1)));
+        const step = roundTrip(base.end <= partial.end ? base : ScrollbackLog.empty, partial);
+        expect(step.equals(partial)).toBe(true);
+        expect(roundTrip(step, full).equals(full)).toBe(true);
+        // Growing a shortened value copies instead of writing into the array the full one shares.
+        partial.append([blankRow(2)], 10);
+        expect(full.linesFrom(0)).toEqual(base.append(more, 10).linesFrom(0));
+      }),
+    );
+  });
+
   it('an unchanged log writes nothing and a log cannot go backwards', () => {
     const log = ScrollbackLog.empty.append([blankRow(3)]);
     expect(log.writeDiff(log, new ByteWriter())).toBe(false);

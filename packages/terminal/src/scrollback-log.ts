@@ -54,6 +54,15 @@ export class ScrollbackLog {
     return this.store.slice(first - this.storeBase, this.end - this.storeBase);
   }
 
+  /**
+   * The log as it was when it ended at `end` (start ≤ end ≤ this.end), keeping this window's start: what a sender
+   * offers when it holds back lines so one diff stays small (the rest follow in later states).
+   */
+  upTo(end: number): ScrollbackLog {
+    if (!(end >= this.start && end <= this.end)) throw new RangeError(`ScrollbackLog.upTo: ${end} is outside [${this.start}, ${this.end}]`);
+    return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end);
+  }
+
   /** This log plus `lines`, keeping the last `retain` lines. */
   append(lines: readonly Row[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
     if (lines.length === 0 && this.length <= retain) return this;
