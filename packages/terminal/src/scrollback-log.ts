@@ -11,9 +11,11 @@
  *   (the cell segments of screen-diff.ts). A receiver keeps base lines [start, base.end) and appends the rest.
  *
  * A log value is immutable. Appending shares one backing array among successive values (a value only reads its
- * own window), so each frame's state costs a few words, not a copy of 10,000 rows.
+ * own window), so each frame's state costs a few words, not a copy of 10,000 rows. Lines are kept in their wire
+ * form (about 100 bytes for a full 80-column line, against about 2.4 KB as cell objects), encoded once when logged:
+ * the daemon keeps 10,000 lines per session, and a diff then copies bytes.
  */
-import { blankRow, rowsEqual, type Cell, type Row } from './framebuffer.js';
+import { blankRow, type Cell, type Row } from './framebuffer.js';
 import { ByteReader, ByteWriter, decodeCells, encodeCells } from './screen-diff.js';
 
 /** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the issue's "last 10,000 lines". */
@@ -26,8 +28,8 @@ export class ScrollbackLog {
   static readonly empty = new ScrollbackLog([], 0, 0, 0);
 
   private constructor(
-    /** Backing rows; store[i] is line storeBase + i. Shared between values; never changed below a value's end. */
-    private readonly store: Row[],
+    /** Backing lines in wire form; store[i] is line storeBase + i. Shared between values; never changed below a value's end. */
+    private readonly store: Uint8Array[],
     private readonly storeBase: number,
     /** First line this value still holds. */
     readonly start: number,
@@ -45,13 +47,13 @@ export class ScrollbackLog {
     if (!(position >= this.start && position < this.end)) {
       throw new RangeError(`ScrollbackLog.line: line ${position} is outside the kept window [${this.start}, ${this.end})`);
     }
-    return this.store[position - this.storeBase]!;
+    return decodeLine(this.store[position - this.storeBase]!);
   }
 
   /** The lines [from, end) of the window (from is clamped to start). */
   linesFrom(from: number): Row[] {
     const first = Math.max(from, this.start);
-    return this.store.slice(first - this.storeBase, this.end - this.storeBase);
+    return this.store.slice(first - this.storeBase, this.end - this.storeBase).map(decodeLine);
   }
 
   /**
@@ -76,7 +78,7 @@ export class ScrollbackLog {
       store = this.store.slice(from - storeBase, this.end - storeBase);
       storeBase = from;
     }
-    for (const line of lines) store.push(line);
+    for (const line of lines) store.push(encodeLine(line));
     // Compact once the dropped head outweighs the window, so memory stays within twice the retention.
     if (start - storeBase > Math.max(retain, 64)) {
       store = store.slice(start - storeBase);
@@ -89,9 +91,9 @@ export class ScrollbackLog {
     if (this === other) return true;
     if (this.start !== other.start || this.end !== other.end) return false;
     for (let position = this.start; position < this.end; position++) {
-      const a = this.line(position);
-      const b = other.line(position);
-      if (a !== b && !rowsEqual(a, b)) return false;
+      const a = this.store[position - this.storeBase]!;
+      const b = other.store[position - other.storeBase]!;
+      if (a !== b && !bytesEqual(a, b)) return false;
     }
     return true;
   }
@@ -105,12 +107,7 @@ export class ScrollbackLog {
     if (this.end < base.end) throw new RangeError(`ScrollbackLog: cannot diff back from line ${base.end} to ${this.end}: the log only grows`);
     out.varint(this.start);
     out.varint(this.end - base.end);
-    for (let position = Math.max(this.start, base.end); position < this.end; position++) {
-      const line = this.line(position);
-      out.u8(line.wrapped ? 1 : 0);
-      out.varint(line.cells.length);
-      encodeCells(line.cells, 0, line.cells.length, out);
-    }
+    for (let position = Math.max(this.start, base.end); position < this.end; position++) out.bytes(this.store[position - this.storeBase]!);
     return true;
   }
 
@@ -122,18 +119,42 @@ export class ScrollbackLog {
     if (start > end) reader.fail(`scrollback window [${start}, ${end}) is inverted`);
     if (start < this.start && start < this.end) reader.fail(`scrollback start ${start} precedes the lines kept (${this.start})`);
     if (end - start > retain) reader.fail(`scrollback window of ${end - start} lines exceeds the ${retain} kept`);
-    const lines: Row[] = [];
-    for (let position = Math.max(start, this.end); position < end; position++) {
-      const wrapped = reader.u8('scrollback line flags');
-      if (wrapped > 1) reader.fail(`scrollback line flags ${wrapped} are neither 0 nor 1`);
-      const count = reader.varint('scrollback line width', LOG_LINE_CELLS_MAX);
-      const cells: Cell[] = [];
-      decodeCells(reader, count, cells);
-      lines.push(count === 0 && wrapped === 0 ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped: wrapped === 1 }));
-    }
+    const lines: Uint8Array[] = [];
+    // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes.
+    for (let position = Math.max(start, this.end); position < end; position++) lines.push(encodeLine(readLine(reader)));
     if (start >= this.end) return new ScrollbackLog(lines, start, start, end);
-    return new ScrollbackLog(this.linesFrom(start).concat(lines), start, start, end);
+    return new ScrollbackLog(this.store.slice(start - this.storeBase, this.end - this.storeBase).concat(lines), start, start, end);
   }
+}
+
+function readLine(reader: ByteReader): Row {
+  const wrapped = reader.u8('scrollback line flags');
+  if (wrapped > 1) reader.fail(`scrollback line flags ${wrapped} are neither 0 nor 1`);
+  const count = reader.varint('scrollback line width', LOG_LINE_CELLS_MAX);
+  const cells: Cell[] = [];
+  decodeCells(reader, count, cells);
+  return count === 0 && wrapped === 0 ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped: wrapped === 1 });
+}
+
+function encodeLine(row: Row): Uint8Array {
+  const out = new ByteWriter();
+  out.u8(row.wrapped ? 1 : 0);
+  out.varint(row.cells.length);
+  encodeCells(row.cells, 0, row.cells.length, out);
+  return out.finish();
+}
+
+function decodeLine(bytes: Uint8Array): Row {
+  const reader = new ByteReader(bytes, 'scrollback line');
+  const row = readLine(reader);
+  reader.expectEnd();
+  return row;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A logged line without its trailing erased default cells (a short line need not carry a screen's width of blanks). */
