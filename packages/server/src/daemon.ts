@@ -22,9 +22,6 @@ import {
   NO_CLIENT_TIMEOUT_ENV,
   UNNAMED_SESSION_IDLE_TIMEOUT_MS,
   Session,
-  buildSessionEnvironment,
-  defaultCommand,
-  installedLocales,
   parseNetworkTimeout,
   parseNoClientTimeout,
   spawnSessionPty,
@@ -32,6 +29,7 @@ import {
   type SessionEndReason,
   type SessionPty,
 } from './session.js';
+import { buildSessionEnvironment, defaultCommand, installedLocales } from './session-environment.js';
 import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
 
 /**

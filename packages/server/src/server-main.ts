@@ -13,7 +13,8 @@ import {
 import { SERVER_VERSION, SESSION_NAME_PATTERN, startDaemon } from './daemon.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
-import { NETWORK_TIMEOUT_ENV, buildSessionEnvironment, installedLocales, parseNetworkTimeout } from './session.js';
+import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session.js';
+import { buildSessionEnvironment, installedLocales } from './session-environment.js';
 
 /**
  * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session

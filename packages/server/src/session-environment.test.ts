@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServerError } from './errors.js';
-import {
-  buildSessionEnvironment,
-  defaultCommand,
-  effectiveCtype,
-  isUtf8LocaleName,
-  normalizeLocaleName,
-  parseNetworkTimeout,
-  parseNoClientTimeout,
-  NO_CLIENT_TIMEOUT_MS,
-} from './session.js';
+import { buildSessionEnvironment, defaultCommand, effectiveCtype, isUtf8LocaleName, normalizeLocaleName } from './session-environment.js';
+import { parseNetworkTimeout, parseNoClientTimeout, NO_CLIENT_TIMEOUT_MS } from './session.js';
 
 const installed = new Set(['C', 'POSIX', 'C.utf8', 'en_US.utf8']);
 
