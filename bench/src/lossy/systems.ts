@@ -105,15 +105,20 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
   const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
+  return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
+}
+
+/** A tsmosh run's Session: the client, its link and daemon, and the stats file and runtime folder to clean up. */
+function tsmoshSession(client: ScreenProgram, link: Session['link'], clientStartedAt: number, daemonPid: number, statsFile: string, runtimeDir: string): Session {
   return {
     client,
     link,
     clientStartedAt,
-    serverPids: () => [status.pid],
+    serverPids: () => [daemonPid],
     predictionStats: () => readClientStats(client.pid, statsFile),
     async stop() {
       client.kill();
-      killQuietly(status.pid);
+      killQuietly(daemonPid);
       await link.close();
       rmSync(runtimeDir, { recursive: true, force: true });
     },
@@ -138,19 +143,7 @@ async function startTsmoshTcp(pair: NamespacePair, command: readonly string[], s
     args: ['netns', 'exec', pair.client, process.execPath, CLIENT_BIN, pair.serverAddress, match[1]!],
     env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_TRANSPORT: 'tcp', TSMOSH_CLIENT_STATS_FILE: statsFile },
   });
-  return {
-    client,
-    link,
-    clientStartedAt,
-    serverPids: () => [status.pid],
-    predictionStats: () => readClientStats(client.pid, statsFile),
-    async stop() {
-      client.kill();
-      killQuietly(status.pid);
-      await link.close();
-      rmSync(runtimeDir, { recursive: true, force: true });
-    },
-  };
+  return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
 }
 
 async function startMosh(command: readonly string[], spec: string, seed: number): Promise<Session> {

@@ -9,7 +9,7 @@ export const MOSH_ENVIRONMENT_TWINS: readonly (readonly [moshName: string, tsmos
   ['MOSH_SERVER_NETWORK_TMOUT', 'TSMOSH_SERVER_NETWORK_TMOUT'],
 ];
 
-/** Copies each set MOSH_ twin into its unset TSMOSH_ name, in place (a program calls it once, on process.env). */
+/** Copies each set MOSH_ twin into its unset TSMOSH_ name, in place (a program calls it once, on its environment). */
 export function adoptMoshEnvironment(env: Record<string, string | undefined>): void {
   for (const [moshName, tsmoshName] of MOSH_ENVIRONMENT_TWINS) {
     const value = env[moshName];
