@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_BURST, FramePacer, MIN_FRAME_INTERVAL_MS } from './frontend.js';
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState } from '@tsmosh/terminal';
+import { FRAME_BURST, FramePacer, MIN_FRAME_INTERVAL_MS, remoteSize } from './frontend.js';
+import { fitToWindow } from './overlay.js';
+import { connect } from './session.js';
+import { SessionKey } from '@tsmosh/protocol';
 
 describe('FramePacer', () => {
   it("draws a short answer as it arrives, paces a flood at MIN_FRAME_INTERVAL_MS, and a keystroke's own draw costs nothing", () => {
@@ -32,5 +36,23 @@ describe('FramePacer', () => {
       pacer.drawn(quiet, true);
     }
     expect(pacer.nextFrameAt()).toBe(quiet + MIN_FRAME_INTERVAL_MS);
+  });
+});
+
+describe('a window larger than the wire carries', () => {
+  it('gets a remote screen clamped to MAX_SCREEN_COLS x MAX_SCREEN_ROWS, shown in its top-left corner', () => {
+    expect(remoteSize({ cols: 80, rows: 24 })).toEqual({ cols: 80, rows: 24 });
+    expect(remoteSize({ cols: MAX_SCREEN_COLS + 200, rows: MAX_SCREEN_ROWS + 1 })).toEqual({ cols: MAX_SCREEN_COLS, rows: MAX_SCREEN_ROWS });
+    // The renderer's frame still covers the whole window: the clamped screen, padded with blank cells.
+    const wide = remoteSize({ cols: MAX_SCREEN_COLS + 200, rows: 30 });
+    const frame = fitToWindow(ScreenState.initial(wide.cols, wide.rows).framebuffer, MAX_SCREEN_COLS + 200, 30);
+    expect(frame.cols).toBe(MAX_SCREEN_COLS + 200);
+    expect(frame.lines[0]?.cells.length).toBe(MAX_SCREEN_COLS + 200);
+  });
+
+  it('is refused by ClientSession with one line naming the limit, before anything is sent', () => {
+    expect(() =>
+      connect({ host: '127.0.0.1', port: 9, key: SessionKey.generate((n) => new Uint8Array(n).fill(7)).toString(), cols: MAX_SCREEN_COLS + 1, rows: 24 }),
+    ).toThrow(`tsmosh: window size must be integers from 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS} (the wire's limit), got ${MAX_SCREEN_COLS + 1}x24`);
   });
 });

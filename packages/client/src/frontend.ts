@@ -1,4 +1,4 @@
-import { PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -54,6 +54,15 @@ export class FramePacer {
 }
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
+
+/**
+ * The size the remote screen gets for a local window: the window, clamped to the widest and tallest screen the wire
+ * carries (MAX_SCREEN_COLS x MAX_SCREEN_ROWS). A larger window shows the remote screen in its top-left corner
+ * instead of ending the session.
+ */
+export function remoteSize(window: { readonly cols: number; readonly rows: number }): { cols: number; rows: number } {
+  return { cols: Math.min(window.cols, MAX_SCREEN_COLS), rows: Math.min(window.rows, MAX_SCREEN_ROWS) };
+}
 
 export interface TerminalClientOptions {
   readonly host: string;
@@ -152,8 +161,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       host: options.host,
       port: options.port,
       key: options.key,
-      cols: size.cols,
-      rows: size.rows,
+      ...remoteSize(size),
       ...(options.firstContactTimeoutMs === undefined ? {} : { firstContactTimeoutMs: options.firstContactTimeoutMs }),
       ...(options.initialRttMs === undefined ? {} : { initialRttMs: options.initialRttMs }),
       ...(options.transport === undefined ? {} : { transport: options.transport }),
@@ -233,7 +241,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   const onResize = (): void => {
     size = windowSize();
-    session.resize(size.cols, size.rows);
+    session.resize(remoteSize(size).cols, remoteSize(size).rows);
     lastDrawn = undefined; // the terminal reflowed its contents: nothing we drew can be trusted
     prediction.reset();
     scheduleFrame();
@@ -246,7 +254,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const onContinue = (): void => {
     enterTerminal();
     size = windowSize();
-    session.resize(size.cols, size.rows);
+    session.resize(remoteSize(size).cols, remoteSize(size).rows);
     scheduleFrame();
   };
   const onTerminate = (signal: NodeJS.Signals): void => {

@@ -13,7 +13,7 @@ import {
   type RandomSource,
   type TransportConnection,
 } from '@tsmosh/protocol';
-import { InputStream, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
 /**
@@ -449,8 +449,10 @@ async function resolveHost(host: string): Promise<string> {
 }
 
 function checkSize(cols: number, rows: number): void {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > 65535 || rows > 65535) {
-    throw new RangeError(`tsmosh: window size must be positive integers, got ${String(cols)}x${String(rows)}`);
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > MAX_SCREEN_COLS || rows > MAX_SCREEN_ROWS) {
+    throw new RangeError(
+      `tsmosh: window size must be integers from 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS} (the wire's limit), got ${String(cols)}x${String(rows)}`,
+    );
   }
 }
 
