@@ -29,3 +29,4 @@ export { TSMOSH_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type Transpo
 export { MOSH_ENVIRONMENT_TWINS, adoptMoshEnvironment } from './mosh-environment.js';
 export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdentityAssignments } from './terminal-identity.js';
 export { StreamFrameReader, encodeStreamFrame, STREAM_FRAME_HEADER_BYTES } from './stream-frames.js';
+export { ByteReader, ByteWriter } from './byte-codec.js';
