@@ -3,7 +3,7 @@
  * else. `KeyLog` behaves like the input stream (append-only, cumulative diffs, acknowledged prefix dropped);
  * `EchoCount` like a screen that shows how many keys the application has echoed (an absolute state).
  */
-import type { SyncState } from '@tsmosh/protocol';
+import { ByteReader, ByteWriter, type SyncState } from '@tsmosh/protocol';
 
 /** The keys typed so far: only their count matters here; the diff carries the new key bytes. */
 export class KeyLog implements SyncState<KeyLog> {
@@ -59,25 +59,14 @@ export class EchoCount implements SyncState<EchoCount> {
 
   diffFrom(existing: EchoCount): Uint8Array {
     if (existing.count === this.count) return new Uint8Array(0);
-    const bytes: number[] = [];
-    let n = this.count;
-    do {
-      bytes.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-      n = Math.floor(n / 0x80);
-    } while (n > 0);
-    return Uint8Array.from(bytes);
+    const out = new ByteWriter();
+    out.varint(this.count);
+    return out.finish();
   }
 
   applyDiff(diff: Uint8Array): EchoCount {
     if (diff.length === 0) return this;
-    let n = 0;
-    let scale = 1;
-    for (const byte of diff) {
-      n += (byte & 0x7f) * scale;
-      scale *= 0x80;
-      if ((byte & 0x80) === 0) return new EchoCount(n);
-    }
-    throw new RangeError('EchoCount.applyDiff: truncated varint');
+    return new EchoCount(new ByteReader(diff, 'EchoCount.applyDiff').varint('count'));
   }
 
   subtract(): EchoCount {

@@ -1,4 +1,4 @@
-import type { SyncState } from '@tsmosh/protocol';
+import { ByteReader, ByteWriter, type SyncState } from '@tsmosh/protocol';
 
 /**
  * Toy SyncStates for transport tests. They follow the contract strictly (a diff names its base, so a diff applied to
@@ -116,34 +116,19 @@ export class CounterState implements SyncState<CounterState> {
   }
 }
 
-/** Unsigned LEB128 up to 2^53 − 1. */
+/** Unsigned LEB128 up to 2^53 − 1: protocol's ByteWriter varint, the one varint of the wire. */
 export function encodeVarint(value: number): Uint8Array {
-  if (!(Number.isSafeInteger(value) && value >= 0)) throw new RangeError(`encodeVarint: ${value} is not a safe integer ≥ 0`);
-  const out: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    out.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  out.push(rest);
-  return Uint8Array.from(out);
+  const out = new ByteWriter();
+  out.varint(value);
+  return out.finish();
 }
 
-/** Returns [value, offset after it]. Throws RangeError on truncated, overlong or too-large input. */
+/** Returns [value, offset after it]. Throws RangeError on truncated, overlong or too-large input (ByteReader's rule). */
 export function decodeVarint(bytes: Uint8Array, offset: number): [number, number] {
-  let value = 0;
-  let scale = 1;
-  for (let i = offset; i < bytes.length && i < offset + 8; i++) {
-    const byte = bytes[i]!;
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) {
-      if (byte === 0 && i > offset) throw new RangeError('decodeVarint: overlong encoding');
-      if (!Number.isSafeInteger(value)) throw new RangeError('decodeVarint: value exceeds 2^53 − 1');
-      return [value, i + 1];
-    }
-    scale *= 0x80;
-  }
-  throw new RangeError('decodeVarint: truncated or longer than 8 bytes');
+  const rest = bytes.subarray(offset);
+  const reader = new ByteReader(rest, 'decodeVarint');
+  const value = reader.varint('varint');
+  return [value, offset + rest.length - reader.remaining];
 }
 
 /**
