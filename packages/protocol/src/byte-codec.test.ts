@@ -29,9 +29,10 @@ describe('byte codec', () => {
       fc.property(safe, (n) => {
         const w = new ByteWriter();
         w.varint(n);
-        const legacy: number[] = [];
-        encodeVarint(n, legacy);
-        expect(w.finish()).toEqual(Uint8Array.from(legacy));
+        const list: number[] = [];
+        encodeVarint(n, list);
+        expect(w.finish()).toEqual(Uint8Array.from(list));
+        expect(decodeVarint(Uint8Array.from([0xff, ...list]), 1)).toEqual({ value: n, next: list.length + 1 });
       }),
     );
   });
@@ -52,6 +53,19 @@ describe('byte codec', () => {
         expect(() => new ByteReader(bytes, 'test').varint('n')).toThrow(/n is an overlong varint/);
       }),
     );
+  });
+
+  it('writes LEB128, low group first', () => {
+    const bytes = (n: number): number[] => {
+      const w = new ByteWriter();
+      w.varint(n);
+      return [...w.finish()];
+    };
+    expect(bytes(0)).toEqual([0]);
+    expect(bytes(127)).toEqual([0x7f]);
+    expect(bytes(128)).toEqual([0x80, 0x01]);
+    expect(bytes(300)).toEqual([0xac, 0x02]);
+    expect(bytes(Number.MAX_SAFE_INTEGER)).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
   });
 
   it('refuses truncation, more than 8 bytes, values above the limit and above the largest safe integer, naming the field', () => {

@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter } from './byte-codec.js';
 /** Byte helpers for the pure core: Uint8Array only, no Buffer. */
 
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
@@ -86,32 +87,25 @@ export function fromBase64Url(text: string): Uint8Array | { badCharacterAt: numb
   return out;
 }
 
-/** Unsigned LEB128 for non-negative safe integers (arithmetic, not bit operators: values exceed 32 bits). */
+/** Unsigned LEB128 for non-negative safe integers: byte-codec.ts's ByteWriter varint, appended to `out`. */
 export function encodeVarint(value: number, out: number[]): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint: ${value} is not a non-negative safe integer`);
-  while (value >= 0x80) {
-    out.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  out.push(value);
+  const writer = new ByteWriter();
+  writer.varint(value);
+  for (const byte of writer.finish()) out.push(byte);
 }
 
 /**
- * Reads one varint at `offset`. Returns undefined on truncation, on an overlong (non-canonical) encoding, or on a
- * value above Number.MAX_SAFE_INTEGER, so every accepted byte string has exactly one meaning.
+ * Reads one varint at `offset` by ByteReader's rule. Returns undefined on truncation, on an overlong (non-canonical)
+ * encoding, or on a value above Number.MAX_SAFE_INTEGER, so every accepted byte string has exactly one meaning.
  */
 export function decodeVarint(source: Uint8Array, offset: number): { value: number; next: number } | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = offset; i < source.length && i < offset + 8; i++) {
-    const byte = source[i]!;
-    value += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) {
-      if (byte === 0 && i > offset) return undefined; // overlong: a trailing zero group
-      if (!Number.isSafeInteger(value)) return undefined;
-      return { value, next: i + 1 };
-    }
-    scale *= 0x80;
+  const rest = source.subarray(offset);
+  const reader = new ByteReader(rest, 'varint');
+  try {
+    const value = reader.varint('varint');
+    return { value, next: offset + rest.length - reader.remaining };
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
   }
-  return undefined; // truncated, or longer than 8 bytes (56 bits > 2^53)
 }
