@@ -1,4 +1,4 @@
-import { BLANK_CELL, blankRow, type Cell, type Framebuffer, type Row } from '@tsmosh/terminal';
+import { Attr, BLANK_CELL, blankRow, type Cell, type Framebuffer, type Row } from '@tsmosh/terminal';
 import { CARRIER_NOTICE_MS, NOTHING_RECEIVED_NOTICE_MS, formatDuration, type SessionStatus } from './session.js';
 
 /**
@@ -6,9 +6,6 @@ import { CARRIER_NOTICE_MS, NOTHING_RECEIVED_NOTICE_MS, formatDuration, type Ses
  * remote screen into the local window while a resize is still on its way. Pure functions of their inputs.
  */
 
-// Attr bit values from @tsmosh/terminal's `Attr` (a const enum, which isolatedModules cannot inline across packages).
-const ATTR_BOLD = 1 << 0;
-const ATTR_INVERSE = 1 << 5;
 
 /** The status line, or undefined when the server is in touch. */
 export function statusMessage(status: SessionStatus, escapeHint: string | undefined, awaitingEscapeCommand: boolean): string | undefined {
@@ -37,7 +34,7 @@ export function withStatusLine(fb: Framebuffer, message: string): Framebuffer {
   const chars = Array.from(message);
   for (let x = 0; x < fb.cols; x++) {
     const ch = chars[x] ?? ' ';
-    cells.push({ text: ch, width: 1, fg: BLANK_CELL.fg, bg: BLANK_CELL.bg, attrs: ATTR_BOLD | ATTR_INVERSE });
+    cells.push({ text: ch, width: 1, fg: BLANK_CELL.fg, bg: BLANK_CELL.bg, attrs: Attr.Bold | Attr.Inverse });
   }
   const lines = fb.lines.slice();
   lines[0] = { cells, wrapped: false };

@@ -15,15 +15,6 @@ import {
   type Framebuffer,
 } from '@tsmosh/terminal';
 import {
-  ATTR_BLINK,
-  ATTR_BOLD,
-  ATTR_DIM,
-  ATTR_INVERSE,
-  ATTR_INVISIBLE,
-  ATTR_ITALIC,
-  ATTR_OVERLINE,
-  ATTR_STRIKETHROUGH,
-  ATTR_UNDERLINE,
   CLIPBOARD_PAYLOAD_LIMIT,
   KITTY_KEYBOARD_STACK_LIMIT,
   TITLE_LENGTH_LIMIT,
@@ -33,6 +24,18 @@ import {
   trackTerminal,
 } from './snapshot.js';
 import { createHeadlessTerminal } from './headless-mirror.js';
+
+const {
+  Blink: ATTR_BLINK,
+  Bold: ATTR_BOLD,
+  Dim: ATTR_DIM,
+  Inverse: ATTR_INVERSE,
+  Invisible: ATTR_INVISIBLE,
+  Italic: ATTR_ITALIC,
+  Overline: ATTR_OVERLINE,
+  Strikethrough: ATTR_STRIKETHROUGH,
+  Underline: ATTR_UNDERLINE,
+} = Attr;
 
 function write(term: Terminal, data: string | Uint8Array): Promise<void> {
   return new Promise((resolve) => term.write(data, resolve));

@@ -12,6 +12,7 @@
  */
 import type { Terminal, IBufferCell, IBufferLine, IDisposable } from '@xterm/headless';
 import {
+  Attr,
   BLANK_CELL,
   COLOR_DEFAULT,
   COLOR_VALUE_MASK,
@@ -37,17 +38,6 @@ import {
   type TerminalModes,
 } from '@tsmosh/terminal';
 
-// Attribute bits of the Framebuffer model (Attr in @tsmosh/terminal is a const enum, which isolatedModules cannot
-// inline across a package boundary, so the values are restated here and checked against it in the unit test).
-export const ATTR_BOLD = 1 << 0;
-export const ATTR_DIM = 1 << 1;
-export const ATTR_ITALIC = 1 << 2;
-export const ATTR_UNDERLINE = 1 << 3;
-export const ATTR_BLINK = 1 << 4;
-export const ATTR_INVERSE = 1 << 5;
-export const ATTR_INVISIBLE = 1 << 6;
-export const ATTR_STRIKETHROUGH = 1 << 7;
-export const ATTR_OVERLINE = 1 << 8;
 
 /**
  * Kitty keyboard protocol: how many pushed flag sets one screen keeps (count). The protocol asks terminals to
@@ -432,15 +422,15 @@ function colorOf(mode: number, value: number): Color {
 function attrsOf(cell: IBufferCell): number {
   // xterm returns bit masks (not booleans) from these getters, hence the `!== 0`.
   let attrs = 0;
-  if (cell.isBold() !== 0) attrs |= ATTR_BOLD;
-  if (cell.isDim() !== 0) attrs |= ATTR_DIM;
-  if (cell.isItalic() !== 0) attrs |= ATTR_ITALIC;
-  if (cell.isUnderline() !== 0) attrs |= ATTR_UNDERLINE;
-  if (cell.isBlink() !== 0) attrs |= ATTR_BLINK;
-  if (cell.isInverse() !== 0) attrs |= ATTR_INVERSE;
-  if (cell.isInvisible() !== 0) attrs |= ATTR_INVISIBLE;
-  if (cell.isStrikethrough() !== 0) attrs |= ATTR_STRIKETHROUGH;
-  if (cell.isOverline() !== 0) attrs |= ATTR_OVERLINE;
+  if (cell.isBold() !== 0) attrs |= Attr.Bold;
+  if (cell.isDim() !== 0) attrs |= Attr.Dim;
+  if (cell.isItalic() !== 0) attrs |= Attr.Italic;
+  if (cell.isUnderline() !== 0) attrs |= Attr.Underline;
+  if (cell.isBlink() !== 0) attrs |= Attr.Blink;
+  if (cell.isInverse() !== 0) attrs |= Attr.Inverse;
+  if (cell.isInvisible() !== 0) attrs |= Attr.Invisible;
+  if (cell.isStrikethrough() !== 0) attrs |= Attr.Strikethrough;
+  if (cell.isOverline() !== 0) attrs |= Attr.Overline;
   return attrs;
 }
 

@@ -22,19 +22,24 @@ export const COLOR_RGB = 0x3000000;
 export const COLOR_MODE_MASK = 0x3000000;
 export const COLOR_VALUE_MASK = 0xffffff;
 
-/** Cell attribute flags (a bit set). */
-export const enum Attr {
-  None = 0,
-  Bold = 1 << 0,
-  Dim = 1 << 1,
-  Italic = 1 << 2,
-  Underline = 1 << 3,
-  Blink = 1 << 4,
-  Inverse = 1 << 5,
-  Invisible = 1 << 6,
-  Strikethrough = 1 << 7,
-  Overline = 1 << 8,
-}
+/**
+ * Cell attribute flags (a bit set). A plain frozen object rather than a const enum, so that every package (compiled
+ * with isolatedModules, which cannot inline a const enum across packages) reads the bits from here.
+ */
+export const Attr = Object.freeze({
+  None: 0,
+  Bold: 1 << 0,
+  Dim: 1 << 1,
+  Italic: 1 << 2,
+  Underline: 1 << 3,
+  Blink: 1 << 4,
+  Inverse: 1 << 5,
+  Invisible: 1 << 6,
+  Strikethrough: 1 << 7,
+  Overline: 1 << 8,
+} as const);
+/** One attribute bit (or None). */
+export type Attr = (typeof Attr)[keyof typeof Attr];
 /** Every defined attribute bit; anything outside this mask is invalid. */
 export const ATTR_ALL = (1 << 9) - 1;
 
