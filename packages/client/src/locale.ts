@@ -3,6 +3,7 @@
  * start under a locale whose character set is not UTF-8 (the terminal would show mojibake for every non-ASCII cell).
  * Without libc's nl_langinfo we read the variables setlocale(LC_CTYPE, "") consults, in its order of precedence.
  */
+import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
 export interface LocaleCheck {
   readonly ok: boolean;
   /** The variable that decided, and its value, for the error line. */
@@ -12,12 +13,8 @@ export interface LocaleCheck {
 }
 
 export function checkUtf8Locale(env: NodeJS.ProcessEnv): LocaleCheck {
-  for (const name of ['LC_ALL', 'LC_CTYPE', 'LANG'] as const) {
-    const value = env[name];
-    if (value !== undefined && value !== '') {
-      return { ok: /\.utf-?8(@|$)/i.test(value), decidedBy: `${name}=${value}`, variable: name };
-    }
-  }
+  const setting = ctypeSetting(env);
+  if (setting !== undefined) return { ok: isUtf8LocaleName(setting.value), decidedBy: `${setting.name}=${setting.value}`, variable: setting.name };
   return { ok: false, decidedBy: 'no LC_ALL, LC_CTYPE or LANG set (the C locale)', variable: 'LANG' };
 }
 

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
+import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 
 /** The TERM the session's program sees: what the headless mirror emulates. */
@@ -28,18 +29,12 @@ const LOCALE_VARIABLES = [
   'LC_IDENTIFICATION',
 ];
 
-/** The locale that decides the character set, by POSIX precedence. */
+/** The locale that decides the character set, by POSIX precedence (terminal's locale rule); 'C' when unset. */
 export function effectiveCtype(env: Readonly<Record<string, string | undefined>>): string {
-  for (const name of ['LC_ALL', 'LC_CTYPE', 'LANG']) {
-    const value = env[name];
-    if (value !== undefined && value !== '') return value;
-  }
-  return 'C';
+  return ctypeSetting(env)?.value ?? 'C';
 }
 
-export function isUtf8LocaleName(name: string): boolean {
-  return /\.utf-?8(@|$)/i.test(name);
-}
+export { isUtf8LocaleName };
 
 /**
  * The session's environment: the caller's, with a UTF-8 locale (the caller's own if it has one, else the client's

@@ -8,3 +8,4 @@ export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine } from './scrollback-log.js';
 export { ScrollbackWriter } from './scrollback-writer.js';
+export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.js';
