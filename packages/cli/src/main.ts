@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EXIT_TSMOSH_FAILURE, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
-import { adoptMoshEnvironment } from '@tsmosh/protocol';
+import { SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
-import { SESSION_NAME, namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -209,7 +209,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   }
   if (idleTimeout !== undefined && session === undefined) return { kind: 'usage-error', message: `tsmosh: --idle-timeout goes with --session NAME ${HINT}` };
   if (json && !list) return { kind: 'usage-error', message: `tsmosh: --json goes with --list ${HINT}` };
-  if (session !== undefined && !SESSION_NAME.test(session)) {
+  if (session !== undefined && !SESSION_NAME_PATTERN.test(session)) {
     return { kind: 'usage-error', message: `tsmosh: --session ${JSON.stringify(session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}` };
   }
   const sessions: SessionAction =

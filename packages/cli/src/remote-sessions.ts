@@ -4,14 +4,13 @@
  * machine after a crash, or from another one) takes it over with a fresh key (docs/protocol.md §9). What is
  * remembered locally, and why it is safe, is in session-state.ts.
  */
+import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
 import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError } from './session-state.js';
 import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } from './ssh/index.js';
 
 
-/** Session names the host's `tsmosh-server new --name` accepts (SESSION_NAME_PATTERN there); checked here for a local error. */
-export const SESSION_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 export interface NamedSessionOptions {
   /** Attach to, or create, the session of this name. */
@@ -38,7 +37,7 @@ export function namedSessionArguments(named: NamedSessionOptions): string[] {
  */
 export async function runNamedSession(options: RemoteOptions, named: NamedSessionOptions, dependencies: SessionsDependencies = {}): Promise<number> {
   const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  if (!SESSION_NAME.test(named.session)) {
+  if (!SESSION_NAME_PATTERN.test(named.session)) {
     tell(`tsmosh: --session ${JSON.stringify(named.session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-')`);
     return 2;
   }

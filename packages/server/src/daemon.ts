@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { SessionKey, type ConnectionStats } from '@tsmosh/protocol';
+import { SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   listenControl,
@@ -60,11 +60,8 @@ interface HostedSession {
   readonly name: string | undefined;
 }
 
-/**
- * A session name: what `new --name` and `kill` take. Letters, digits, `.`, `_`, `-`, at most 64: safe unquoted on
- * every shell and in a file name (the client's per-host state), and never mistaken for an option.
- */
-export const SESSION_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+/** A session name's rule lives in @tsmosh/protocol (session-name.ts), shared with the tsmosh command. */
+export { SESSION_NAME_PATTERN };
 
 export class Daemon {
   private readonly sessions = new Map<string, HostedSession>();
