@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { EXIT_TSMOSH_FAILURE, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
@@ -78,7 +78,6 @@ environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon'
 Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.
 Exit status, as ssh's: the remote command's own, 128+N when signal N ended it, 255 when tsmosh itself fails.`;
 
-const PREDICTION_MODES = ['adaptive', 'always', 'never', 'experimental'] as const;
 /** The lossy link's seed: fixed, so a demo over a given link shows the same drops run after run. */
 const LINK_SEED = 1;
 /** `tsmosh-server new` normally answers in well under a second; a loaded machine may take a few (ms). */
@@ -88,7 +87,7 @@ export interface LocalOptions {
   readonly link: LinkProfile | undefined;
   readonly linkSpec: string | undefined;
   /** undefined: the client follows TSMOSH_PREDICTION_DISPLAY (default adaptive), as mosh without --predict. */
-  readonly predict: (typeof PREDICTION_MODES)[number] | undefined;
+  readonly predict: PredictionMode | undefined;
   readonly command: readonly string[];
   /** Named sessions on this machine's daemon, as on a host's. */
   readonly sessions: SessionAction;
