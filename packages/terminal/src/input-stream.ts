@@ -14,7 +14,7 @@
  */
 import type { SyncState } from '@tsmosh/protocol';
 import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
-import { ByteReader, ByteWriter } from './screen-diff.js';
+import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 
 export type InputEvent = { readonly kind: 'keys'; readonly bytes: Uint8Array } | { readonly kind: 'resize'; readonly cols: number; readonly rows: number };
 

@@ -16,7 +16,8 @@
  * the daemon keeps 10,000 lines per session, and a diff then copies bytes.
  */
 import { blankRow, type Cell, type Row } from './framebuffer.js';
-import { ByteReader, ByteWriter, decodeCells, encodeCells } from './screen-diff.js';
+import { ByteReader, ByteWriter } from '@tsmosh/protocol';
+import { decodeCells, encodeCells } from './screen-diff.js';
 
 /** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the "last 10,000 lines". */
 export const SCROLLBACK_RETAINED_LINES = 10_000;
