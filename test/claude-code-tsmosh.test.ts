@@ -4,14 +4,14 @@
  * over a lossy UDP link (netem proxy, seeded). Typing a prompt shows it; the streamed answer arrives whole.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startUdpProxy, type UdpProxy } from '@tsmosh/netem/udp';
 import { CLIENT_BIN, SERVER_BIN, WAIT_MS, clientTestSuite } from './client-harness.js';
-import { claudeCodeEnvironment, ensureClaudeCode, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
+import { claudeCodeEnvironment, ensureClaudeCode, removeClaudeCodeDirectories, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
 
 const run = promisify(execFile);
 const suite = clientTestSuite();
@@ -25,7 +25,7 @@ describe('the real Claude Code through tsmosh', () => {
     for (const socket of sockets) { try { execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' }); } catch { /* gone */ } }
     await proxy?.close();
     await api?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    await removeClaudeCodeDirectories(dirs);
   });
 
   it('types a prompt and shows the streamed answer over a lossy link, in tmux new -A -s cc', async () => {

@@ -4,12 +4,12 @@
  * .ci/run installs it; when it is missing the suite fails here loudly rather than skipping.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeCodeEnvironment, ensureClaudeCode, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
+import { claudeCodeEnvironment, ensureClaudeCode, removeClaudeCodeDirectories, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
 
 const run = promisify(execFile);
 
@@ -23,7 +23,7 @@ describe('the real Claude Code against the Messages API stand-in', () => {
   }, 600_000);
   afterAll(async () => {
     await api?.close();
-    for (const dir of cleanup) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); // Claude Code may still be writing its session files as tmux ends it
+    await removeClaudeCodeDirectories(cleanup);
   });
 
   it('prints the streamed answer in print mode', async () => {

@@ -6,7 +6,7 @@
  * Only the npm registry is needed, and only for the first install; .ci/run installs it before the suite.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +156,26 @@ export function claudeCodeEnvironment(baseUrl: string, projectDir: string): { ho
       DISABLE_ERROR_REPORTING: '1',
     },
   };
+}
+
+/**
+ * Removes a test's Claude Code homes and projects once Claude Code has let go of them. Ended by tmux's SIGHUP, it
+ * goes on writing its session files for a moment, so a removal can meet a folder refilled under it: try again for up
+ * to 10 s (a machine under load), then give up with a warning rather than fail a suite whose tests passed.
+ */
+export async function removeClaudeCodeDirectories(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+        break;
+      } catch (error) {
+        if (attempt >= 50) {
+          console.warn(`claude-code fixture: could not remove ${dir}: ${(error as Error).message}`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
 }
