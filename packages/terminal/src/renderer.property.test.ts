@@ -29,6 +29,7 @@ async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: 
     for (const next of frames) {
       if (t.term.cols !== next.cols || t.term.rows !== next.rows) t.term.resize(next.cols, next.rows);
       const bellsBefore = t.bells;
+      const historyBefore = t.term.buffer.normal.baseY;
       const bytes = renderer.render(options.repaintEach ? undefined : shown, next);
       await t.write(options.onlcr ? bytes.replace(/\n/g, '\r\n') : bytes);
       const expected = displayedFramebuffer(next);
@@ -42,6 +43,9 @@ async function drawAll(frames: readonly Framebuffer[], options: { repaintEach?: 
       expect(t.titles.at(-1) ?? '', context).toBe(expected.title);
       const rang = shown !== undefined && next.bellCount > shown.bellCount;
       expect(t.bells - bellsBefore, context).toBe(rang ? 1 : 0);
+      // Nothing reaches the terminal's history: no scroll up, no whole-screen erase (tmux keeps what those remove).
+      expect(t.term.buffer.normal.baseY, context).toBe(historyBefore);
+      expect(t.wholeScreenErases, context).toBe(0);
       shown = next;
     }
   } finally {

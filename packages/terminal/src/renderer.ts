@@ -362,11 +362,16 @@ class TerminalModel {
     if (x === 0) this.continues[y] = false;
   }
 
-  /** ED 0: erase to the end of the screen. Lines below lose their wrap flags. */
+  /**
+   * ED 0: erase to the end of the screen. Lines below lose their wrap flags. From the home position that is a
+   * whole-screen erase, which tmux (scroll-on-clear, on by default) pushes into its history: there the first row
+   * is erased on its own (EL) and the rest from the row below (CUD, ED 0, CUU), and the cursor ends home as before.
+   */
   eraseBelow(): void {
-    this.out += '\x1b[J';
     const x = this.x!;
     const y = this.y!;
+    if (x !== 0 || y !== 0) this.out += '\x1b[J';
+    else this.out += this.rows > 1 ? '\x1b[K\x1b[B\x1b[J\x1b[A' : '\x1b[K';
     this.store(y, x, new Array<Cell>(this.cols - x).fill(erasedCell(this.pen!.bg)));
     if (x === 0) this.continues[y] = false;
     const blank = erasedLine(this.cols, this.pen!.bg);

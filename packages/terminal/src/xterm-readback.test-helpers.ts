@@ -31,6 +31,11 @@ export interface TestTerminal {
   readonly titles: string[];
   /** Bells rung. */
   bells: number;
+  /**
+   * Erases of the whole screen: ED 2 or 3 anywhere, or ED 0 with the cursor home. tmux (scroll-on-clear, on by
+   * default) pushes the screen into its history on each, so the renderer must never send one.
+   */
+  wholeScreenErases: number;
   write(data: string): Promise<void>;
   read(): Framebuffer;
   dispose(): void;
@@ -46,12 +51,19 @@ export function createTestTerminal(cols: number, rows: number): TestTerminal {
     term,
     titles: [],
     bells: 0,
+    wholeScreenErases: 0,
     write: (data) => new Promise((resolve) => term.write(data, resolve)),
     read: () => readFramebuffer(term, t.titles.at(-1) ?? '', t.bells),
     dispose: () => term.dispose(),
   };
   term.onTitleChange((title) => t.titles.push(title));
   term.onBell(() => t.bells++);
+  term.parser.registerCsiHandler({ final: 'J' }, (params) => {
+    const mode = typeof params[0] === 'number' ? params[0] : 0;
+    const cursor = term.buffer.active;
+    if (mode === 2 || mode === 3 || (mode === 0 && cursor.cursorX === 0 && cursor.cursorY === 0)) t.wholeScreenErases++;
+    return false; // xterm still erases
+  });
   return t;
 }
 
