@@ -48,6 +48,8 @@ export interface NewSessionResult {
   readonly name?: string;
   /** True when this joined a running session (named) rather than starting one. */
   readonly attached: boolean;
+  /** One line for the user (`new` prints it on stderr): e.g. a named session that was lost and started again. */
+  readonly notice?: string;
 }
 
 export interface SessionInfo {

@@ -30,6 +30,9 @@ import {
   type SessionPty,
 } from './session.js';
 import { buildSessionEnvironment, defaultCommand, installedLocales } from './session-environment.js';
+import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
+import { describeEnding, planRestart, restoredScreen, type RestoredScreen } from './session-restart.js';
+import { ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
 
 /**
@@ -50,6 +53,13 @@ export interface DaemonInit {
   readonly log?: (line: string) => void;
   /** Starts a session's program; defaults to the PtyHost (node-pty + HeadlessMirror). */
   readonly spawnPty?: (options: PtySpawnOptions) => SessionPty;
+  /**
+   * Where named sessions are recorded so they can be started again after this daemon is gone
+   * (session-records.ts); no records without it.
+   */
+  readonly stateDir?: string;
+  /** How often (ms) changed named sessions are saved; default SESSION_SAVE_INTERVAL_MS. */
+  readonly saveIntervalMs?: number;
 }
 
 interface HostedSession {
@@ -58,6 +68,20 @@ interface HostedSession {
   readonly endpoint: UdpEndpoint;
   readonly command: readonly string[];
   readonly name: string | undefined;
+  /** Named sessions with records: the record as started, and what the last save held. */
+  record?: SessionRecord;
+  saved?: { framebuffer: Framebuffer; scrollbackEnd: number; directory: string | undefined };
+}
+
+/** How a named session is started again from its record (session-restart.ts). */
+interface Restart {
+  /** The command the session was first started with (what the record keeps). */
+  readonly recordedCommand: readonly string[];
+  /** What runs now: the recorded command, with `--continue` for Claude Code. */
+  readonly command: readonly string[];
+  readonly directory: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly restored: RestoredScreen;
 }
 
 /** A session name's rule lives in @tsmosh/protocol (session-name.ts), shared with the tsmosh command. */
@@ -76,10 +100,18 @@ export class Daemon {
   private pendingRequests = 0;
   private closing = false;
   private readonly emptyListeners: Array<() => void> = [];
+  private readonly records: SessionRecordStore | undefined;
+  private readonly saveIntervalMs: number;
+  private saveTimer: NodeJS.Timeout | undefined;
+  /** Sessions ended by `kill` (the user's own decision): their records go with them. */
+  private readonly killedByUser = new Set<string>();
+  private readonly bootId = currentBootId();
 
   constructor(init: DaemonInit = {}) {
     this.log = init.log ?? (() => {});
     this.spawnPty = init.spawnPty ?? spawnSessionPty;
+    this.records = init.stateDir === undefined ? undefined : new SessionRecordStore(init.stateDir);
+    this.saveIntervalMs = init.saveIntervalMs ?? SESSION_SAVE_INTERVAL_MS;
   }
 
   get sessionCount(): number {
@@ -122,7 +154,7 @@ export class Daemon {
       }
       const existing = this.findByName(name);
       if (existing !== undefined) return this.attach(existing, request);
-      const creating = this.createHostedSession(request);
+      const creating = this.createNamedSession(request, name);
       this.creatingByName.set(name, creating);
       try {
         return await creating;
@@ -153,6 +185,33 @@ export class Daemon {
         drops: dropCounters(session.connectionStats),
       };
     });
+  }
+
+  /**
+   * A named session that does not run: started fresh, or, when its record says it ran before and this daemon did
+   * not see it end by `kill`, started again as the record says (session-restart.ts), with a notice for the user.
+   */
+  private async createNamedSession(request: NewSessionRequest, name: string): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
+    const found = this.records?.load(name);
+    if (found === undefined) return this.createHostedSession(request);
+    if ('problem' in found) {
+      this.log(`session ${name}: its record is unreadable (${found.problem}); starting it fresh`);
+      const result = await this.createHostedSession(request);
+      return { ...result, notice: `tsmosh: the saved record of session ${JSON.stringify(name)} could not be read (${found.problem}); started it fresh.` };
+    }
+    const { record, screen } = found.loaded;
+    const plan = planRestart(record, { bootId: this.bootId }, new Date(), (dir) => existingDirectory(dir) !== undefined);
+    const restart: Restart = {
+      recordedCommand: record.command,
+      command: plan.command,
+      directory: plan.directory,
+      // The new login's variables win; the record fills in what the session had that this login lacks.
+      env: { ...record.env, ...stringValues(request.env) },
+      restored: restoredScreen(screen, plan.marker),
+    };
+    this.log(`session ${name}: ${plan.notice.replace(/^tsmosh: /, '')}`);
+    const result = await this.createHostedSession(request, restart);
+    return { ...result, notice: plan.notice };
   }
 
   /** The live session with this name, if any. */
@@ -209,6 +268,7 @@ export class Daemon {
         `tsmosh-server: no session named or numbered ${JSON.stringify(idOrName)}; \`tsmosh-server list\` shows the running ones`,
       );
     }
+    this.killedByUser.add(hosted.session.sessionId);
     hosted.session.kill();
     return hosted.session.ended;
   }
@@ -236,6 +296,8 @@ export class Daemon {
   /** Ends every session cleanly, refuses new ones, and closes every socket. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.saveTimer !== undefined) clearInterval(this.saveTimer);
+    this.saveTimer = undefined;
     const ending = [...this.sessions.values()].map(({ session }) => {
       session.kill('the tsmosh server daemon was shut down');
       return session.ended;
@@ -247,10 +309,11 @@ export class Daemon {
 
   private async createHostedSession(
     request: NewSessionRequest,
+    restart?: Restart,
   ): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
     if (this.locales === null) this.locales = installedLocales();
     const env = buildSessionEnvironment({
-      env: request.env,
+      env: restart?.env ?? request.env,
       ...(request.locale !== undefined ? { locale: request.locale } : {}),
       installedLocales: this.locales,
     });
@@ -264,7 +327,8 @@ export class Daemon {
           ? undefined
           : request.idleTimeoutMs
         : (networkTimeout.timeoutMs ?? (request.name === undefined ? UNNAMED_SESSION_IDLE_TIMEOUT_MS : undefined));
-    const command = request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
+    const command =
+      restart !== undefined ? [...restart.command] : request.command !== undefined && request.command.length > 0 ? [...request.command] : defaultCommand(env);
     // node-pty reports a missing program only as an exit after fork; check first so `new` can refuse in one line.
     if (!isExecutableCommand(command[0]!, env)) {
       throw new ServerError(
@@ -276,15 +340,17 @@ export class Daemon {
     const key = this.freshKey();
     const cols = request.cols ?? 80;
     const rows = request.rows ?? 24;
+    const cwd = restart?.directory ?? existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/';
     let pty: SessionPty;
     try {
       pty = this.spawnPty({
         file: command[0]!,
         args: command.slice(1),
         env,
-        cwd: existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/',
+        cwd,
         cols,
         rows,
+        ...(restart !== undefined ? { restored: restart.restored } : {}),
       });
     } catch (error) {
       this.releaseEndpointIfUnused(endpoint);
@@ -311,11 +377,30 @@ export class Daemon {
       },
     });
     const name = request.name;
-    this.sessions.set(sessionId, { session, pty, endpoint, command, name });
+    const hosted: HostedSession = { session, pty, endpoint, command, name };
+    this.sessions.set(sessionId, hosted);
+    if (name !== undefined && this.records !== undefined) {
+      hosted.record = {
+        format: SESSION_RECORD_FORMAT,
+        name,
+        // What the user asked for, not the `--continue` a restart added: the next restart decides afresh.
+        command: restart?.recordedCommand ?? command,
+        env,
+        startDirectory: cwd,
+        lastDirectory: undefined,
+        startedAt: session.startedAt.toISOString(),
+        daemonPid: process.pid,
+        bootId: this.bootId,
+        savedAt: session.startedAt.toISOString(),
+      };
+      this.saveRecord(hosted);
+      this.startSaving();
+    }
     this.linkIds.add(sessionId);
     endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
     this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
     void session.ended.then(() => {
+      this.recordEnd(hosted);
       for (const linkId of session.linkIds) {
         endpoint.unregister(linkId);
         this.linkIds.delete(linkId);
@@ -325,6 +410,64 @@ export class Daemon {
       this.notifyIfEmpty();
     });
     return { sessionId, port: endpoint.port, key: key.toString(), ...(name !== undefined ? { name } : {}), attached: false, ended: session.ended };
+  }
+
+  /** Saves named sessions whose screen, history or folder changed, every saveIntervalMs while any runs. */
+  private startSaving(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setInterval(() => {
+      let named = 0;
+      for (const hosted of this.sessions.values()) {
+        if (hosted.record === undefined) continue;
+        named++;
+        this.saveRecord(hosted);
+      }
+      if (named === 0) {
+        clearInterval(this.saveTimer);
+        this.saveTimer = undefined;
+      }
+    }, this.saveIntervalMs);
+    // Saving never keeps the daemon alive by itself.
+    this.saveTimer.unref();
+  }
+
+  /** Writes the record and screen of a named session if anything in them changed since the last save. */
+  private saveRecord(hosted: HostedSession, ended?: { at: string; description: string }): void {
+    const records = this.records;
+    const base = hosted.record;
+    if (records === undefined || base === undefined) return;
+    const framebuffer = hosted.session.screen;
+    const scrollback = hosted.pty.scrollback?.();
+    const directory = ended === undefined ? (foregroundDirectory(hosted.session.pid) ?? hosted.saved?.directory) : hosted.saved?.directory;
+    const saved = hosted.saved;
+    const unchanged =
+      saved !== undefined && saved.framebuffer === framebuffer && saved.scrollbackEnd === (scrollback?.end ?? 0) && saved.directory === directory;
+    if (unchanged && ended === undefined) return;
+    const record: SessionRecord = { ...base, lastDirectory: directory, savedAt: new Date().toISOString(), ...(ended !== undefined ? { ended } : {}) };
+    try {
+      records.save(record, unchanged && saved !== undefined ? undefined : new ScreenState(framebuffer, 0, undefined, scrollback));
+      hosted.saved = { framebuffer, scrollbackEnd: scrollback?.end ?? 0, directory };
+    } catch (error) {
+      // A full disk or a broken state folder must not take the session down: it only loses its restart.
+      this.log(`session ${base.name}: cannot save its record in ${records.dir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** A named session ended: a `kill` removes its record; any other end is written down for the next attach. */
+  private recordEnd(hosted: HostedSession): void {
+    const records = this.records;
+    const base = hosted.record;
+    if (records === undefined || base === undefined) return;
+    if (this.killedByUser.delete(hosted.session.sessionId)) {
+      try {
+        records.remove(base.name);
+      } catch (error) {
+        this.log(`session ${base.name}: cannot remove its record from ${records.dir}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return;
+    }
+    const ending = hosted.session.ending;
+    this.saveRecord(hosted, { at: new Date().toISOString(), description: ending === undefined ? 'for an unknown reason' : describeEnding(ending) });
   }
 
   /** An endpoint this daemon already has on a port in range (same bind address), else a newly bound one. */
@@ -380,6 +523,12 @@ function isExecutableCommand(file: string, env: Readonly<Record<string, string>>
       return false;
     }
   });
+}
+
+function stringValues(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
+  return result;
 }
 
 function existingDirectory(path: string | undefined): string | undefined {
@@ -477,7 +626,9 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   const runtimeDir = ensureRuntimeDir(options.runtimeDir ?? resolveRuntimeDir());
   const socketPath = controlSocketPath(runtimeDir);
   const log = options.log ?? (() => {});
-  const daemon = new Daemon(options);
+  // Named sessions are recorded beside this daemon's own runtime folder when it was given one (session-records.ts).
+  const stateDir = options.stateDir ?? resolveStateDir(options.runtimeDir !== undefined ? { ...process.env, TSMOSH_RUNTIME_DIR: options.runtimeDir } : process.env);
+  const daemon = new Daemon({ ...options, stateDir });
   const server = await withStartLock(runtimeDir, async () => {
     try {
       await requestControl(socketPath, { op: 'status' }, PROBE_TIMEOUT_MS);

@@ -29,6 +29,7 @@ export type ServerErrorCode =
   | 'bad-address'
   | 'locale'
   | 'runtime-dir'
+  | 'state-dir'
   | 'daemon-unreachable'
   | 'daemon-start'
   | 'control-protocol'

@@ -59,6 +59,8 @@ export interface HeadlessMirrorInit extends HeadlessTerminalOptions {
   logLines?: number;
   /** Bytes the terminal sends back to the program (query replies); write them into the pty. */
   onReply(data: string): void;
+  /** A restarted session's saved history and first output (session-restart.ts), taken in before any program output. */
+  restored?: { readonly history: ScrollbackLog; readonly prelude: string };
 }
 
 export interface MirrorStats {
@@ -83,7 +85,7 @@ export class HeadlessMirror {
   constructor(init: HeadlessMirrorInit) {
     this.terminal = createHeadlessTerminal({ ...init, onParseError: () => this.parseErrors++ });
     this.tracker = trackTerminal(this.terminal);
-    this.capture = new ScrollbackCapture(this.terminal, init.logLines);
+    this.capture = new ScrollbackCapture(this.terminal, init.logLines, init.restored?.history);
     // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
     const onReply = init.onReply;
@@ -96,6 +98,8 @@ export class HeadlessMirror {
       if (params.some((p) => (Array.isArray(p) ? p[0] : p) === 2026)) this.syncEpoch++;
       return false;
     });
+    // xterm parses writes in order, so this comes before anything the program prints.
+    if (init.restored !== undefined && init.restored.prelude !== '') this.terminal.write(init.restored.prelude);
   }
 
   /** Feeds program output (UTF-8 split anywhere is fine); resolves once xterm has parsed it. */

@@ -12,3 +12,5 @@ export { ServerError, UsageError } from './errors.js';
 export { resolveRuntimeDir, controlSocketPath } from './runtime-dir.js';
 export * from './pty-host.js';
 export { DAEMON_NODE_OPTIONS } from './server-main.js';
+export { SessionRecordStore, resolveStateDir, SESSION_SAVE_INTERVAL_MS } from './session-records.js';
+export type { SessionRecord, LoadedSession } from './session-records.js';

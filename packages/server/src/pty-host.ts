@@ -13,7 +13,7 @@ import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
-import { HeadlessMirror } from './headless-mirror.js';
+import { HeadlessMirror, type HeadlessMirrorInit } from './headless-mirror.js';
 
 /**
  * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
@@ -50,6 +50,8 @@ export interface PtyHostInit {
   synchronizedOutputMaxHoldMs?: number;
   /** Backlog marks (bytes); default PENDING_HIGH_WATER_BYTES / PENDING_LOW_WATER_BYTES. */
   flowControl?: { highWaterBytes: number; lowWaterBytes: number };
+  /** A restarted session's saved history and first output (HeadlessMirrorInit.restored). */
+  restored?: HeadlessMirrorInit['restored'];
 }
 
 export interface PtyHostStats {
@@ -138,6 +140,7 @@ export class PtyHost {
       cols: init.cols,
       rows: init.rows,
       scrollback: init.scrollback,
+      ...(init.restored !== undefined ? { restored: init.restored } : {}),
       onReply: (data) => this.writeReply(data),
     });
     this.offered = this.mirror.snapshot();

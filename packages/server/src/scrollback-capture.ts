@@ -45,7 +45,11 @@ export class ScrollbackCapture {
   constructor(
     private readonly term: Terminal,
     private readonly retain?: number,
+    /** History from before this terminal (a restarted session's saved log): new lines are numbered on from its end. */
+    initial: ScrollbackLog = ScrollbackLog.empty,
   ) {
+    this.log = initial;
+    this.logged = initial.end;
     this.cols = term.cols;
     this.follow();
     this.scrollSubscription = term.onScroll(() => this.catchUp());

@@ -215,6 +215,7 @@ async function commandNew(args: readonly string[]): Promise<number> {
       'tsmosh-server: the running daemon predates named sessions; end it (`tsmosh-server status` shows its pid) and retry',
     );
   }
+  if (result.notice !== undefined) process.stderr.write(`${result.notice}\n`);
   process.stdout.write(`TSMOSH CONNECT ${result.port} ${result.key}\n`);
   return 0;
 }

@@ -11,7 +11,7 @@ import {
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import type { MirrorStats } from './headless-mirror.js';
-import { PtyHost } from './pty-host.js';
+import { PtyHost, type PtyHostInit } from './pty-host.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -250,6 +250,11 @@ export class Session {
 
   get pid(): number {
     return this.pty.pid;
+  }
+
+  /** Why the session ended (what its clients were told); undefined while it runs. */
+  get ending(): SessionEnding | undefined {
+    return this.endReason === undefined ? undefined : this.endingFor(this.endReason);
   }
 
   /** The screen as the session last snapshotted it: what its current client is being brought to. */
@@ -697,6 +702,8 @@ export interface PtySpawnOptions {
   readonly cwd: string;
   readonly cols: number;
   readonly rows: number;
+  /** A restarted session's saved history and first output (session-restart.ts). */
+  readonly restored?: PtyHostInit['restored'];
 }
 
 /** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
@@ -709,5 +716,6 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
     cols: options.cols,
     rows: options.rows,
     ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
+    ...(options.restored !== undefined ? { restored: options.restored } : {}),
   });
 }

@@ -9,3 +9,5 @@ export { Renderer, displayedFramebuffer } from './renderer.js';
 export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine } from './scrollback-log.js';
 export { ScrollbackWriter } from './scrollback-writer.js';
 export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.js';
+export { replayRows } from './row-replay.js';
+export { encodeSavedScreen, decodeSavedScreen, SAVED_SCREEN_MAX_BYTES } from './saved-screen.js';

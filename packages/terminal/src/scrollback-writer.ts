@@ -14,8 +14,8 @@
  * beyond that (the client fell further behind than the server keeps, or attached to a long session) gets one
  * marker line saying how many lines are not shown.
  */
-import { COLOR_DEFAULT, type Cell, type Row } from './framebuffer.js';
-import { sanitizeRow } from './renderer.js';
+import { COLOR_DEFAULT, type Row } from './framebuffer.js';
+import { printRowCells } from './row-replay.js';
 import type { ScrollbackLog } from './scrollback-log.js';
 import { IND } from './cursor-moves.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
@@ -73,32 +73,14 @@ function drawRun(run: readonly Row[], cols: number): string {
   let continues = false;
   for (let y = 0; y < run.length; y++) {
     const row = run[y]!;
-    const cells = sanitizeRow(row, cols);
-    const used = usedWidth(cells);
     if (!continues) out += `\x1b[${y + 1}H`;
-    for (let x = 0; x < used; x++) {
-      const cell = cells[x]!;
-      if (cell.width === 0) continue;
-      const cellPen: Pen = { fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
-      out += sgrTransition(pen, cellPen);
-      pen = cellPen;
-      out += cell.text === '' ? ' ' : cell.text;
-    }
+    const printed = printRowCells(row, cols, pen);
+    out += printed.text;
+    pen = printed.pen;
     // Only a row that filled the width continues by autowrap; anything shorter starts the next at its own row.
-    continues = row.wrapped && used === cols && y + 1 < run.length;
+    continues = row.wrapped && printed.used === cols && y + 1 < run.length;
   }
   return out + sgrTransition(pen, DEFAULT_PEN);
-}
-
-/** Columns up to the last cell that is not an erased default blank. */
-function usedWidth(cells: readonly Cell[]): number {
-  let used = cells.length;
-  while (used > 0) {
-    const cell = cells[used - 1]!;
-    if (cell.text !== '' || cell.bg !== COLOR_DEFAULT || cell.attrs !== 0 || cell.width !== 1) break;
-    used--;
-  }
-  return used;
 }
 
 function markerLine(dropped: number): Row {

@@ -1,0 +1,96 @@
+/**
+ * A named session outlives its daemon (issue 14): the daemon is SIGKILLed, as a reboot or the OOM killer would end
+ * it, and the next `tsmosh --local --session NAME` says what happened, shows the screen the session had, and starts
+ * its command again in the folder its program was last in; Claude Code (a stand-in `claude` on PATH) is started
+ * with `--continue`. `tsmosh --local --kill` then removes what was kept.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SessionRecordStore, resolveStateDir } from '@tsmosh/server';
+import { PtyProgram, TSMOSH_BIN, WAIT_MS, clientTestSuite, runBin } from './client-harness.js';
+
+const suite = clientTestSuite();
+const scratch = mkdtempSync(join(tmpdir(), 'tsmosh-restart-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function tsmosh(args: string[], env: Record<string, string> = suite.workspace().env): PtyProgram {
+  return suite.track(new PtyProgram({ args: [TSMOSH_BIN, ...args], env }));
+}
+
+/** Waits until the daemon's saved copy of `name` satisfies `test` (it saves every few seconds). */
+async function waitForSave(env: Record<string, string>, name: string, what: string, test: (text: string, lastDirectory: string | undefined) => boolean): Promise<void> {
+  const store = new SessionRecordStore(resolveStateDir(env));
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const found = store.load(name);
+    if (found !== undefined && 'loaded' in found) {
+      const { record, screen } = found.loaded;
+      const text = screen?.framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('').trimEnd()).join('\n') ?? '';
+      if (test(text, record.lastDirectory)) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the daemon never saved ${what} for session ${name}`);
+}
+
+async function killDaemon(env: Record<string, string>): Promise<number> {
+  const status = await runBin([TSMOSH_BIN.replace(/cli\/bin\/tsmosh\.js$/, 'server/bin/tsmosh-server.js'), 'status'], env);
+  const pid = (JSON.parse(status.stdout) as { pid: number }).pid;
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+describe('a named session after its daemon was killed', () => {
+  it('says so, shows the saved screen and starts its command again in the same folder', async () => {
+    const env = suite.workspace().env;
+    const project = join(scratch, 'project');
+    mkdirSync(project);
+    const first = tsmosh(['--local', '--session', 'work', '--', 'bash', '--norc', '--noprofile']);
+    await first.waitForText('$');
+    first.type(`cd ${project}; echo before-$((6*7))\r`);
+    await first.waitForText('before-42');
+    await waitForSave(env, 'work', 'the screen and folder', (text, dir) => text.includes('before-42') && dir === project);
+    const pid = await killDaemon(env);
+    first.kill();
+
+    const second = tsmosh(['--local', '--session', 'work', '--', 'bash', '--norc', '--noprofile']);
+    const shown = await second.waitForText(/again in/);
+    const text = shown.join('\n');
+    expect(text).toContain('before-42'); // the saved screen
+    expect(text.replace(/\n/g, '')).toContain(`session "work" ended when its tsmosh daemon (pid ${pid}) stopped without ending it`);
+    expect(text.replace(/\n/g, '')).toContain(`starting \`bash --norc --noprofile\` again in ${project}`);
+    second.type('echo now-in-$(pwd)\r');
+    await second.waitForText(`now-in-${project}`);
+
+    // --kill is the user's own end: the record goes, and the next attach is a fresh session with no notice.
+    expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'work'], env)).code).toBe(0);
+    await second.waitForExit();
+    expect(existsSync(join(resolveStateDir(env), 'sessions', 'work.json'))).toBe(false);
+  }, 120_000);
+
+  it('starts Claude Code again with --continue', async () => {
+    const env = suite.workspace().env;
+    const bin = join(scratch, 'bin');
+    const conversation = join(scratch, 'conversation');
+    mkdirSync(bin);
+    mkdirSync(conversation);
+    // A stand-in for Claude Code: says how it was started, then stays in the foreground in its project folder.
+    writeFileSync(join(bin, 'claude'), `#!/bin/sh\necho "claude-args:[$*]"\ncd ${conversation} && echo "claude-ready" && exec cat\n`);
+    chmodSync(join(bin, 'claude'), 0o755);
+    const withClaude = { ...env, PATH: `${bin}:${env.PATH}` };
+    const first = tsmosh(['--local', '--session', 'cc', '--', 'claude'], withClaude);
+    await first.waitForText('claude-ready');
+    expect((await first.screenText())).toContain('claude-args:[]');
+    await waitForSave(withClaude, 'cc', 'the folder', (text, dir) => text.includes('claude-ready') && dir === conversation);
+    await killDaemon(withClaude);
+    first.kill();
+
+    const second = tsmosh(['--local', '--session', 'cc', '--', 'claude'], withClaude);
+    await second.waitFor('claude started again', (lines) => lines.includes('claude-args:[--continue]') && lines.filter((l) => l === 'claude-ready').length === 2);
+    expect((await second.screenText()).replace(/\n/g, '')).toContain(`starting \`claude --continue\` again in ${conversation}`);
+    expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'cc'], withClaude)).code).toBe(0);
+    await second.waitForExit();
+  }, 120_000);
+});
