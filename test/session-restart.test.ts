@@ -1,7 +1,8 @@
 /**
  * A named session outlives its daemon (issue 14): the daemon is SIGKILLed, as a reboot or the OOM killer would end
  * it, and the next `tsmosh --local --session NAME` says what happened, shows the screen the session had, and starts
- * its command again in the folder its program was last in; Claude Code (a stand-in `claude` on PATH) is started
+ * its command again in the folder its program was last in (the client that was attached notices the daemon is gone
+ * by itself and says so); Claude Code (a stand-in `claude` on PATH) is started
  * with `--continue`. `tsmosh --local --kill` then removes what was kept.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,14 +54,19 @@ describe('a named session after its daemon was killed', () => {
     await first.waitForText('before-42');
     await waitForSave(env, 'work', 'the screen and folder', (text, dir) => text.includes('before-42') && dir === project);
     const pid = await killDaemon(env);
-    first.kill();
+    // The client notices by itself (after 15 s of silence it asks the control socket) instead of waiting forever.
+    expect((await first.waitForExit(60_000)).exitCode).toBe(255);
+    expect((await first.logicalLines()).join('\n')).toContain(
+      'tsmosh: session work no longer runs on this machine: its tsmosh daemon stopped (the host restarted, or it was killed); `tsmosh --local --session work` starts it again where it was.',
+    );
 
     const second = tsmosh(['--local', '--session', 'work', '--', 'bash', '--norc', '--noprofile']);
-    const shown = await second.waitForText(/again in/);
-    const text = shown.join('\n');
+    await second.waitForText(/again in/);
+    // Logical lines: the notice is longer than the screen is wide.
+    const text = (await second.logicalLines()).join('\n');
     expect(text).toContain('before-42'); // the saved screen
-    expect(text.replace(/\n/g, '')).toContain(`session "work" ended when its tsmosh daemon (pid ${pid}) stopped without ending it`);
-    expect(text.replace(/\n/g, '')).toContain(`starting \`bash --norc --noprofile\` again in ${project}`);
+    expect(text).toContain(`session "work" ended when its tsmosh daemon (pid ${pid}) stopped without ending it`);
+    expect(text).toContain(`starting \`bash --norc --noprofile\` again in ${project}`);
     second.type('echo now-in-$(pwd)\r');
     await second.waitForText(`now-in-${project}`);
 
@@ -89,7 +95,7 @@ describe('a named session after its daemon was killed', () => {
 
     const second = tsmosh(['--local', '--session', 'cc', '--', 'claude'], withClaude);
     await second.waitFor('claude started again', (lines) => lines.includes('claude-args:[--continue]') && lines.filter((l) => l === 'claude-ready').length === 2);
-    expect((await second.screenText()).replace(/\n/g, '')).toContain(`starting \`claude --continue\` again in ${conversation}`);
+    expect((await second.logicalLines()).join('\n')).toContain(`starting \`claude --continue\` again in ${conversation}`);
     expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'cc'], withClaude)).code).toBe(0);
     await second.waitForExit();
   }, 120_000);

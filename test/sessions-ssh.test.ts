@@ -129,4 +129,15 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     expect(unknown.text).toMatch(/^tsmosh: on testhost: no session named or numbered "nope"/m);
     await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind']);
   });
+  it('notices that the daemon on the host is gone (a new SSH login finds no session) and says how to start it again', async () => {
+    const attached = tsmosh(['testhost', `--server=${serverCommand}`, '--session', 'vanishing', '--', 'bash', '--norc', '--noprofile']);
+    await attached.waitForText(/[$#] ?$/m); // the shell's prompt (root's '#' over SSH)
+    const status = await host.workspace.daemonStatus();
+    if (status === undefined) throw new Error('no daemon runs for the session');
+    process.kill(status.pid, 'SIGKILL'); // as the OOM killer would
+    expect((await attached.waitForExit(60_000)).exitCode).toBe(255);
+    expect((await attached.logicalLines()).join('\n')).toContain(
+      'tsmosh: session vanishing no longer runs on testhost: its tsmosh daemon stopped (the host restarted, or it was killed); `tsmosh testhost --session vanishing` starts it again where it was.',
+    );
+  }, 90_000);
 });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
@@ -327,6 +328,12 @@ async function runLocal(options: LocalOptions): Promise<number> {
       ...(options.transport === undefined ? {} : { transport: options.transport }),
       // Through the lossy link the UDP port is the proxy's; TCP goes straight to the daemon's port.
       tcpPort: options.tcpPort ?? connectLine.port,
+      // A daemon that died (killed, or this machine's reboot on the way) is noticed through its control socket.
+      checkSession: localSessionCheck(serverBinPath(), process.env, {
+        ...(named !== undefined ? { name: named.session } : {}),
+        key: connectLine.key,
+        connectedAt: Date.now(),
+      }),
     });
     if (named !== undefined && result.exit?.reason === 'user') {
       process.stderr.write(

@@ -53,6 +53,7 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
   const warn = (error: unknown): void => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`);
   return runRemote(effective, {
     ...dependencies,
+    sessionName: named.session,
     onConnected: (target) => {
       try {
         state.recordAttach(options.destination, {

@@ -3,6 +3,7 @@
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
 import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
+import { remoteSessionCheck } from './session-check.js';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { ProgressLine } from './progress-line.js';
@@ -70,6 +71,8 @@ export interface RemoteDependencies {
   readonly onConnected?: (target: { readonly udpHost: string; readonly port: number }) => void;
   /** The client has exited, with why (undefined: it could not start). */
   readonly onExit?: (exit: SessionExit | undefined) => void;
+  /** The named session's name (remote-sessions.ts), so a check for a vanished daemon looks for it by name. */
+  readonly sessionName?: string;
 }
 
 export async function runRemote(options: RemoteOptions, dependencies: RemoteDependencies = {}): Promise<number> {
@@ -128,6 +131,12 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),
+    // After a long silence, a new login asks whether the session still runs (its daemon may have died with the host).
+    checkSession: remoteSessionCheck(options, env, {
+      ...(dependencies.sessionName !== undefined ? { name: dependencies.sessionName } : {}),
+      key: target.key,
+      connectedAt: Date.now(),
+    }),
   });
   dependencies.onExit?.(result.exit);
   return result.exitCode;

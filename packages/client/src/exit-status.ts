@@ -42,6 +42,7 @@ export function exitStatusFor(exit: SessionExit | undefined, terminationSignal?:
     }
     case 'network-timeout':
     case 'error':
+    case 'server-gone':
       return EXIT_TSMOSH_FAILURE;
   }
 }

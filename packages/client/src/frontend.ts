@@ -3,6 +3,7 @@ import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting }
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
+import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { ClientStatsWriter } from './stats-file.js';
 import { SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS, SYNCHRONIZED_OUTPUT_QUERY, SynchronizedOutputProbe } from './synchronized-output.js';
@@ -83,6 +84,12 @@ export interface TerminalClientOptions {
   readonly tcpPort?: number;
   /** Called with the session as soon as it exists (tests use it to force a port change). */
   readonly onSession?: (session: ClientSession) => void;
+  /**
+   * Asks the host by another path whether the session still runs (session-watch.ts), once the server has been
+   * silent a while; a 'gone' answer ends the client with its message. Without it the client waits for as long as
+   * the silence lasts.
+   */
+  readonly checkSession?: () => Promise<SessionCheck>;
   /** Called once with the prediction engine's live counters (TSMOSH_CLIENT_STATS_FILE writes the same; stats-file.ts). */
   readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
 }
@@ -270,6 +277,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     process.exit(EXIT_TSMOSH_FAILURE);
   };
 
+  const watch = options.checkSession === undefined ? undefined : new SessionWatch(options.checkSession, (message) => session.abandon(message));
+  const onStatus = (): void => {
+    watch?.onStatus(session.status, performance.now());
+    scheduleFrame();
+  };
+
   const onScreen = (screen: Framebuffer, stateNum: number): void => {
     // The server's first state (any number but the initial 0) is the past: the bells, copies and notifications in it
     // happened before this client attached.
@@ -286,7 +299,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   // Everything this front end listens to, attached now and detached on the way out.
   const listeners: Array<[NodeJS.EventEmitter, string, (...args: any[]) => void]> = [
     [session, 'screen', onScreen],
-    [session, 'status', scheduleFrame],
+    [session, 'status', onStatus],
     [input, 'data', onData],
     [output, 'resize', onResize],
     [process, 'SIGCONT', onContinue],
@@ -302,6 +315,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   scheduleFrame();
 
   const exit = await session.done;
+  watch?.stop();
   if (frameTimer !== undefined) clearTimeout(frameTimer);
   if (predictionTimer !== undefined) clearTimeout(predictionTimer);
   if (syncAnswerTimer !== undefined) clearTimeout(syncAnswerTimer);

@@ -51,7 +51,9 @@ export type ExitReason =
   /** No reply from the server within the first-contact timeout, or silence beyond `networkTimeoutMs`. */
   | 'network-timeout'
   /** Name resolution or socket failure. */
-  | 'error';
+  | 'error'
+  /** A check by another path (session-watch.ts) found the session gone from the server: its daemon died. */
+  | 'server-gone';
 
 export interface SessionExit {
   readonly reason: ExitReason;
@@ -230,6 +232,14 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       }
     }
     return this.exited;
+  }
+
+  /**
+   * Ends the session at once without a word to the server, which is known to be gone (session-watch.ts): exits with
+   * reason 'server-gone' and `message`.
+   */
+  abandon(message: string): void {
+    this.finish('server-gone', message);
   }
 
   private async start(): Promise<void> {
