@@ -29,10 +29,23 @@ describe('HeadlessMirror', () => {
   it('counts pending bytes until xterm has parsed them', async () => {
     const { m } = mirror();
     const chunk = utf8.encode('x'.repeat(5000));
-    const done = m.write(chunk);
+    void m.write(chunk); // after a quiet spell: parsed at once (below)
+    const done = m.write(chunk); // right behind it, as in a flood: parsed later
     expect(m.pendingBytes).toBe(5000);
     await done;
     expect(m.pendingBytes).toBe(0);
+    m.dispose();
+  });
+
+  it('parses output after a quiet spell in the same turn (an echo does not wait for a timer), and sends no reply for it', async () => {
+    const replies: string[] = [];
+    const m = new HeadlessMirror({ cols: 20, rows: 3, onReply: (data) => replies.push(data) });
+    let parsed = false;
+    m.writeThen(utf8.encode('echo'), () => (parsed = true));
+    expect(parsed).toBe(true);
+    expect(m.pendingBytes).toBe(0);
+    expect(m.snapshot().lines[0]!.cells.slice(0, 4).map((cell) => cell.text).join('')).toBe('echo');
+    expect(replies).toEqual([]);
     m.dispose();
   });
 

@@ -19,6 +19,12 @@ import { ScrollbackCapture } from './scrollback-capture.js';
  */
 export const DEFAULT_SCROLLBACK_LINES = 1000;
 
+/**
+ * Output arriving after this long (ms) without any is parsed at once rather than on xterm's setTimeout(0): long
+ * enough that a flood's back-to-back reads never qualify, far shorter than the gap between two keystrokes.
+ */
+export const QUIET_BEFORE_IMMEDIATE_PARSE_MS = 5;
+
 /** Width table both ends must share (deps.md §3: the default '6' table draws emoji one cell wide). */
 export const UNICODE_VERSION = '11';
 
@@ -79,6 +85,8 @@ export class HeadlessMirror {
   private disposed = false;
   private syncEpoch = 0;
   private parseErrors = 0;
+  /** performance.now() when xterm last finished parsing a write. */
+  private lastParsedAt = -Infinity;
   private readonly escapeStringDrops: Readonly<EscapeStringDrops>;
   private readonly capture: ScrollbackCapture;
 
@@ -90,7 +98,8 @@ export class HeadlessMirror {
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
     const onReply = init.onReply;
     this.terminal.onData((data) => {
-      if (!this.disposed) onReply(data);
+      // '' comes from writeThen's user-input mark (below), not from the program: nothing to send.
+      if (!this.disposed && data !== '') onReply(data);
     });
     // Count DEC 2026 entries so a host can tell a new synchronized block from one it already waited on, even when
     // the mode went off and on again inside one chunk. Returning false leaves the mode itself to xterm.
@@ -113,9 +122,16 @@ export class HeadlessMirror {
       parsed();
       return;
     }
+    // xterm parks the first write after a quiet spell on setTimeout(0) (about 1 ms) unless user input just came.
+    // Output after a quiet spell usually answers a keystroke (an echo), so mark it as such and it is parsed in this
+    // same turn. A flood is never quiet: its chunks keep xterm's deferred, time-sliced parsing and the pty's flow
+    // control (pty-host.ts).
+    const now = performance.now();
+    if (this.pending === 0 && now - this.lastParsedAt >= QUIET_BEFORE_IMMEDIATE_PARSE_MS) this.terminal.input('', true);
     this.pending += data.length;
     this.terminal.write(data, () => {
       this.pending -= data.length;
+      this.lastParsedAt = performance.now();
       parsed();
     });
   }
