@@ -37,6 +37,12 @@ export const SERVER_SILENT_AFTER_MS = 6_500;
 export const NOTHING_RECEIVED_NOTICE_MS = 1_000;
 /** While the server is silent, 'status' fires this often (ms) so a "Last contact N seconds ago" line can count. */
 export const STATUS_REFRESH_MS = 1_000;
+/**
+ * A state adding at least this many scrollback lines is acknowledged at once (lines): the server sends a long
+ * history one window per acknowledged state (its smallest window is 256 lines), while an echo's line or two need no
+ * datagram of their own.
+ */
+export const HISTORY_CATCH_UP_LINES = 128;
 /** close() waits at most this long (ms) for the server to acknowledge the shutdown before giving up on it. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 /** After the server announced its shutdown, keep running at most this long (ms) to get our acknowledgement out. */
@@ -296,9 +302,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const transport = this.transport;
     if (transport === undefined || this.exitInfo !== undefined) return;
     const now = performance.now();
+    const historyBefore = transport.remote.scrollback.end;
     transport.receive(bytes, from, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
       this.lastRemoteNum = transport.remoteNum;
+      // A state that brought a window's worth of history means more is held back until the server hears our ack
+      // (server session.ts, logLinesPerState): acknowledge now rather than after the ack delay.
+      if (transport.remote.scrollback.end - historyBefore >= HISTORY_CATCH_UP_LINES) transport.acknowledgeNow(now);
       // The state number lets a front end tell the blank initial state (0) from the server's first real one.
       this.emit('screen', transport.remote.framebuffer, transport.remoteNum);
     }

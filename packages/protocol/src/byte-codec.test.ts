@@ -37,6 +37,19 @@ describe('byte codec', () => {
     );
   });
 
+  it('writes a string as its UTF-8 bytes behind their length, whether ASCII or not', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), (text) => {
+        const w = new ByteWriter();
+        w.string(text);
+        const utf8 = new TextEncoder().encode(text);
+        const length: number[] = [];
+        encodeVarint(utf8.length, length);
+        expect(w.finish()).toEqual(Uint8Array.from([...length, ...utf8]));
+      }),
+    );
+  });
+
   it('refuses every overlong encoding of a value, as decodeVarint does', () => {
     fc.assert(
       fc.property(safe, fc.integer({ min: 1, max: 3 }), (n, extra) => {

@@ -56,7 +56,23 @@ export class ByteWriter {
   }
 
   string(text: string): void {
-    this.lengthPrefixed(utf8Encoder.encode(text));
+    // ASCII (nearly every cell of program output) is its own UTF-8: write it without a TextEncoder call, which costs
+    // more than the copy for short strings. The bytes are the same either way.
+    const length = text.length;
+    let ascii = true;
+    for (let i = 0; i < length; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) {
+      this.lengthPrefixed(utf8Encoder.encode(text));
+      return;
+    }
+    this.varint(length);
+    this.reserve(length);
+    for (let i = 0; i < length; i++) this.buffer[this.used++] = text.charCodeAt(i);
   }
 
   append(other: ByteWriter): void {

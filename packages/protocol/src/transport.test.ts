@@ -337,6 +337,21 @@ describe('Transport receiver', () => {
     deliver({ oldNum: 2, newNum: 3, ackNum: 3, throwawayNum: 2, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 400);
     expect(transport.nextWakeup(400)).toBe(3300);
   });
+
+  it('acknowledges at once when asked (a receiver catching up on a long history), and does nothing with no ack due', () => {
+    const { transport, tick, deliver } = facingProbe();
+    tick(0);
+    const c = (n: number) => new CounterState(n);
+    deliver({ oldNum: 0, newNum: 1, ackNum: 1, throwawayNum: 0, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 100);
+    tick(100);
+    transport.acknowledgeNow(150); // nothing received since the last ack: nothing to send
+    expect(transport.nextWakeup(150)).toBeGreaterThan(150);
+    deliver({ oldNum: 1, newNum: 2, ackNum: 1, throwawayNum: 1, diff: c(3).diffFrom(c(0)), chaff: new Uint8Array(0) }, 200);
+    expect(transport.nextWakeup(200)).toBe(300);
+    transport.acknowledgeNow(210);
+    expect(transport.nextWakeup(210)).toBe(210);
+    expect(tick(210)[0]!.ackNum).toBe(2);
+  });
 });
 
 describe('Transport bounds and mosh parity', () => {

@@ -361,6 +361,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return ackNum < back.num && back.sentAt !== undefined && now - back.sentAt > this.rttEstimate().srtt;
   }
 
+  /**
+   * Sends the acknowledgement of what was received at the next tick instead of after the ack delay: for a receiver
+   * that knows the sender is waiting on it (a long history that comes a window per acknowledged state).
+   */
+  acknowledgeNow(now: number): void {
+    if (this.pendingAckDueAt !== undefined && this.pendingAckDueAt > now) this.pendingAckDueAt = now;
+  }
+
   private armAck(now: number): void {
     const due = now + this.timing.ackDelayMs;
     if (this.pendingAckDueAt === undefined || due < this.pendingAckDueAt) this.pendingAckDueAt = due;

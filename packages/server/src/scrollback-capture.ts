@@ -14,8 +14,8 @@
  * them into its history twice. The capture takes the resized buffer as its new origin and goes on from there.
  */
 import type { IBufferLine, Terminal } from '@xterm/headless';
-import { ScrollbackLog, trimmedLogLine, type Row } from '@tsmosh/terminal';
-import { readRow } from './snapshot.js';
+import { ScrollbackLog, type Row } from '@tsmosh/terminal';
+import { readLogRow } from './snapshot.js';
 
 interface XtermLinesShape {
   onTrim(listener: (count: number) => void): { dispose(): void };
@@ -103,7 +103,7 @@ export class ScrollbackCapture {
     for (let index = Math.max(0, first); index < normal.baseY; index++) {
       const line = next;
       next = normal.getLine(index + 1);
-      added.push(trimmedLogLine(readRow(line, this.cols, next?.isWrapped === true, scratch, lookahead, undefined)));
+      added.push(readLogRow(line, this.cols, next?.isWrapped === true, scratch, lookahead));
     }
     this.logged = top;
     this.log = this.log.append(added, this.retain);

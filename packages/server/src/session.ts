@@ -66,6 +66,7 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 8;
  * second for a client catching up.
  */
 export const LOG_LINES_PER_STATE = 256;
+
 /**
  * Output that settles within this long (ms) of a keystroke reaching the pty counts as that keystroke's answer (the
  * command Enter ran and the prompt after it, the prompt Ctrl-C brought back after a flood): each such settled burst is

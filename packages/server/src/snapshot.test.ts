@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import xterm from '@xterm/headless';
 import type { Terminal } from '@xterm/headless';
@@ -12,6 +13,7 @@ import {
   DEFAULT_MODES,
   blankFramebuffer,
   framebuffersEqual,
+  trimmedLogLine,
   type Framebuffer,
 } from '@tsmosh/terminal';
 import {
@@ -19,6 +21,8 @@ import {
   KITTY_KEYBOARD_STACK_LIMIT,
   TITLE_LENGTH_LIMIT,
   guardXtermDefects,
+  readLogRow,
+  readRow,
   readXtermInternals,
   snapshotTerminal,
   trackTerminal,
@@ -340,3 +344,30 @@ describe('notifications and progress in the snapshot', () => {
   });
 });
 
+describe('readLogRow', () => {
+  it('reads every line as trimmedLogLine(readRow(...)) would, whatever was printed', async () => {
+    const pieces = fc.oneof(
+      fc.constantFrom('a', 'word ', '中', '😀', 'e\u0301', '\t', '\r\n', '\n', ' ', '\x1b[31m', '\x1b[44m', '\x1b[1;4m', '\x1b[m', '\x1b[K', '\x1b[2;5H', '\x1b[3X'),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 60 }), fc.integer({ min: 2, max: 30 }), async (parts, cols) => {
+        const term = createHeadlessTerminal({ cols, rows: 6 });
+        try {
+          await write(term, parts.join(''));
+          const buffer = term.buffer.normal;
+          const scratch = buffer.getNullCell();
+          const lookahead = buffer.getNullCell();
+          for (let y = 0; y < buffer.length; y++) {
+            const line = buffer.getLine(y);
+            const wrapped = buffer.getLine(y + 1)?.isWrapped === true;
+            expect(readLogRow(line, cols, wrapped, scratch, lookahead)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined)));
+          }
+        } finally {
+          term.dispose();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -12,6 +12,7 @@
  */
 import type { Terminal, IBufferCell, IBufferLine, IDisposable } from '@xterm/headless';
 import {
+  trimmedLogLine,
   Attr,
   BLANK_CELL,
   COLOR_DEFAULT,
@@ -509,6 +510,47 @@ export function readRow(
   }
   if (cells === undefined) return candidate!;
   return Object.freeze({ cells: Object.freeze(cells), wrapped });
+}
+
+/**
+ * A line for the scrollback log: readRow up to the last cell that is not an erased default blank (what
+ * trimmedLogLine would keep), without reading the rest. A scrolled-off line is read once and most are short (a
+ * shell's output, a numbered list), so skipping the blank tail with cheap checks is most of the capture's cost in a
+ * flood. Equal to trimmedLogLine(readRow(...)) for every line (snapshot.test.ts).
+ */
+export function readLogRow(line: IBufferLine | undefined, cols: number, wrapped: boolean, scratch: IBufferCell, lookahead: IBufferCell): Row {
+  if (line === undefined) return readRow(line, cols, wrapped, scratch, lookahead, undefined);
+  let used = Math.min(cols, line.length);
+  const data = rawCellData(line);
+  if (data !== undefined) {
+    // xterm keeps three words per cell (content, fg, bg); an erased cell in the default pen is no code point with
+    // width 1, and fg and bg both 0 (default colours, no attributes, no extended attributes). Stopping early is
+    // always safe (the final trim removes what is left), so anything else ends the scan, wide halves included.
+    while (used > 0) {
+      const at = (used - 1) * 3;
+      if (data[at] !== ERASED_CELL_CONTENT || data[at + 1] !== 0 || data[at + 2] !== 0) break;
+      used--;
+    }
+  } else {
+    while (used > 0) {
+      const cell = line.getCell(used - 1, scratch);
+      // Anything but an erased cell in the default pen ends the tail; so does the second half of a wide character.
+      if (cell === undefined || cell.getWidth() !== 1 || cell.getChars() !== '' || !cell.isBgDefault() || !cell.isFgDefault() || !cell.isAttributeDefault()) break;
+      used--;
+    }
+  }
+  // A wide character in the last used column is judged against the real width (it may have been cut there).
+  const read = readRow(line, used === cols ? cols : used + 1, wrapped, scratch, lookahead, undefined);
+  return trimmedLogLine(used === cols ? read : Object.freeze({ cells: Object.freeze(read.cells.slice(0, used)), wrapped }));
+}
+
+/** xterm's content word of an erased cell: no code point, width 1 (bits 22–23). */
+const ERASED_CELL_CONTENT = 1 << 22;
+
+/** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */
+function rawCellData(line: IBufferLine): Uint32Array | undefined {
+  const data = (line as unknown as { _line?: { _data?: unknown } })._line?._data;
+  return data instanceof Uint32Array ? data : undefined;
 }
 
 function rowKey(row: Row): string {
