@@ -184,6 +184,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   /** `paced`: a frame for the server's screen, which counts for the pacing; a keystroke's own draw does not. */
   let historyAdopted = false;
+  /** The log's resizeShift when last looked at (undefined before the first state). */
+  let seenResizeShift: number | undefined;
+  /** This window changed size and the server's answering shift has not been seen yet. */
+  let ownResizePending = false;
   const draw = (paced = true): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
@@ -193,7 +197,16 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
-    const history = scrollbackWriter.write(session.scrollback, size.cols);
+    const log = session.scrollback;
+    // A change in the log's resize shift that our own window's resize caused: the local terminal pushed (or pulled)
+    // those lines itself when its window changed. Any other (a new session size at attach) is the server's alone.
+    if (seenResizeShift === undefined || !ownResizePending) seenResizeShift = log.resizeShift;
+    else if (log.resizeShift !== seenResizeShift) {
+      scrollbackWriter.terminalMoved(log.resizeShift - seenResizeShift);
+      seenResizeShift = log.resizeShift;
+      ownResizePending = false;
+    }
+    const history = scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
     write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));
@@ -248,6 +261,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   const onResize = (): void => {
     size = windowSize();
+    ownResizePending = true;
     session.resize(remoteSize(size).cols, remoteSize(size).rows);
     lastDrawn = undefined; // the terminal reflowed its contents: nothing we drew can be trusted
     prediction.reset();

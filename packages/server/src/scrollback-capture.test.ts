@@ -63,19 +63,23 @@ describe('ScrollbackCapture', () => {
     mirror.dispose();
   });
 
-  it('a resize logs nothing (the user\'s terminal moves those lines itself) and logging goes on after it', async () => {
+  it('a shorter screen logs the lines it pushes up, a taller one pulls lines back without logging them twice, and the shift says how far resizes moved the screen', async () => {
     const mirror = mirrorOf(20, 6);
     const enc = new TextEncoder();
     await mirror.write(enc.encode(numbers(1, 6).join('\r\n'))); // 1–6 on screen, cursor on 6
+    expect([mirror.scrollback().screenTop, mirror.scrollback().resizeShift]).toEqual([0, 0]);
     mirror.resize(20, 3); // xterm pushes 1–3 up
-    expect(logText(mirror)).toEqual([]);
+    expect(logText(mirror)).toEqual(['1', '2', '3']);
+    expect([mirror.scrollback().screenTop, mirror.scrollback().resizeShift]).toEqual([3, 3]);
     await mirror.write(enc.encode('\r\n7'));
-    expect(logText(mirror)).toEqual(['4']);
-    mirror.resize(20, 6); // xterm pulls lines back onto the screen
+    expect(logText(mirror)).toEqual(['1', '2', '3', '4']);
+    expect([mirror.scrollback().screenTop, mirror.scrollback().resizeShift]).toEqual([4, 3]);
+    mirror.resize(20, 6); // xterm pulls 2–4 back onto the screen
+    expect([mirror.scrollback().end, mirror.scrollback().screenTop, mirror.scrollback().resizeShift]).toEqual([4, 1, 0]);
     await mirror.write(enc.encode('\r\n8\r\n9\r\n10\r\n11\r\n12\r\n13'));
-    // xterm pulled 2–4 back onto the screen (as the user's terminal pulls them out of its history): when they
-    // leave the screen again they are logged again, in the order a local terminal would see them.
-    expect(logText(mirror)).toEqual(['4', '2', '3', '4', '5', '6', '7']);
+    // 2–4 left the screen a second time: the log holds them once, in order.
+    expect(logText(mirror)).toEqual(numbers(1, 7));
+    expect([mirror.scrollback().screenTop, mirror.scrollback().resizeShift]).toEqual([7, 0]);
     mirror.dispose();
   });
 

@@ -8,10 +8,14 @@
  * (`_core.buffers.normal.lines.onTrim`, which the public API does not expose) plus its index. The alternate screen
  * has no scrollback, so full-screen programs leave nothing in the log, as in a local terminal.
  *
- * Resizes log nothing: the lines a resize moves between screen and scrollback (a shorter screen pushes its top
- * lines up, a taller one pulls them back, a width change reflows everything) are moved the same way by the user's
- * own terminal when its window changes (xterm, tmux, VTE and kitty push and pull alike), so logging them would put
- * them into its history twice. The capture takes the resized buffer as its new origin and goes on from there.
+ * Resizes. A shorter screen pushes its top lines up into the scrollback: they are logged like any other line (a
+ * client attaching later needs them), and the log's `resizeShift` grows by their count, so the client whose own
+ * window shrank (its terminal pushed the same lines itself) skips them. A taller screen pulls the last lines of the
+ * scrollback back onto the screen: they stay logged once, the log's `screenTop` says they are on the screen again
+ * (no client writes them to its history while they show), and `resizeShift` shrinks by their count, so the client
+ * whose terminal pulled them out of its history writes them again when they scroll away. A width change reflows
+ * everything, in the mirror and in the user's terminal alike, and is not tracked: the capture takes the reflowed
+ * buffer as its new origin and goes on from there (docs/sessions.md).
  */
 import type { IBufferLine, Terminal } from '@xterm/headless';
 import { ScrollbackLog, type Row } from '@tsmosh/terminal';
@@ -41,6 +45,8 @@ export class ScrollbackCapture {
   private readonly scrollSubscription: { dispose(): void };
   private cols: number;
   private resizing = false;
+  /** The sum of the changes in the screen's top position that row-only resizes made (ScrollbackLog.resizeShift). */
+  private resizeShift: number;
 
   constructor(
     private readonly term: Terminal,
@@ -50,15 +56,22 @@ export class ScrollbackCapture {
   ) {
     this.log = initial;
     this.logged = initial.end;
+    this.resizeShift = initial.resizeShift;
     this.cols = term.cols;
     this.follow();
     this.scrollSubscription = term.onScroll(() => this.catchUp());
   }
 
-  /** The log with every line that has left the screen so far. */
+  /** The log with every line that has left the screen so far, and where the screen stands below it. */
   current(): ScrollbackLog {
     this.catchUp();
+    this.log = this.log.withScreen(this.screenTop(), this.resizeShift);
     return this.log;
+  }
+
+  /** The log position of the normal screen's first row. */
+  private screenTop(): number {
+    return this.origin + this.term.buffer.normal.baseY;
   }
 
   /** Subscribes to the normal buffer's trims; a full reset (RIS) replaces xterm's buffers, and with them the lines. */
@@ -77,6 +90,8 @@ export class ScrollbackCapture {
   /** Resizes the terminal; whatever the resize itself moves is not logged (see the header). */
   resize(cols: number, rows: number): void {
     this.catchUp();
+    const topBefore = this.screenTop();
+    const widthChanges = cols !== this.term.cols;
     this.resizing = true;
     try {
       this.term.resize(cols, rows);
@@ -85,7 +100,15 @@ export class ScrollbackCapture {
     }
     this.follow();
     this.cols = this.term.cols;
-    this.origin = this.logged - this.term.buffer.normal.baseY;
+    if (widthChanges) {
+      // A reflow: the buffer is renumbered from where logging stands (see the header).
+      this.origin = this.logged - this.term.buffer.normal.baseY;
+      return;
+    }
+    // Rows only: numbering holds (trims during the resize moved the origin already). Lines pushed up are logged
+    // now; lines pulled back stay logged and are not logged again when they scroll away (catchUp starts at logged).
+    this.resizeShift += this.screenTop() - topBefore;
+    this.catchUp();
   }
 
   private catchUp(): void {

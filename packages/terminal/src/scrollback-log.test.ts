@@ -51,6 +51,23 @@ describe('ScrollbackLog', () => {
     );
   });
 
+  it('carries where the screen stands and the resize shift, alone or with lines (property)', () => {
+    fc.assert(
+      fc.property(arbLines(8), arbLines(4), fc.nat(20), fc.integer({ min: -1000, max: 1000 }), (first, more, pulled, shift) => {
+        const base = ScrollbackLog.empty.append(first, 10);
+        for (const next of [base.withScreen(base.end - Math.min(pulled, base.end), shift), base.append(more, 10).withScreen(0, -shift || 0)]) {
+          const rebuilt = roundTrip(base, next);
+          expect(rebuilt.equals(next)).toBe(true);
+          expect([rebuilt.screenTop, rebuilt.resizeShift]).toEqual([next.screenTop, next.resizeShift]);
+        }
+        // The top never passes the end, and lines appended move it down with them.
+        expect(base.withScreen(base.end + 5, 0).screenTop).toBe(base.end);
+        const pulledBack = base.withScreen(Math.max(0, base.end - 2), shift);
+        expect(pulledBack.append(more, 10).screenTop).toBe(pulledBack.screenTop + more.length);
+      }),
+    );
+  });
+
   it('upTo offers an earlier end of the same window, and the rest follows in a later diff (property)', () => {
     fc.assert(
       fc.property(arbLines(6), arbLines(12), fc.nat(), (first, more, cut) => {

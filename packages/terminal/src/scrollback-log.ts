@@ -6,9 +6,20 @@
  * keeps the last SCROLLBACK_RETAINED_LINES); a client that fell further behind learns how many lines it missed from
  * the jump in `start`, and says so with a marker line.
  *
+ * Beside the lines, two numbers about the screen below them, both moved by resizes (scrollback-capture.ts on the
+ * server, scrollback-writer.ts on the client):
+ * - `screenTop`: the position the screen's first row would have in the log (≤ end). Normally equal to `end`; after
+ *   the window grew taller, the last lines of the log were pulled back onto the screen, and `screenTop` is below
+ *   `end` until output scrolls them away again. A client writes history only up to here, so a line is never both in
+ *   the local history and on the screen.
+ * - `resizeShift`: the sum of every change in `screenTop` a resize made (+k when a shorter window pushed k lines up,
+ *   −j when a taller one pulled j back). The client whose own window changed (its terminal pushed or pulled the same
+ *   lines itself) moves its written mark by the shift's change; a client attaching later writes what the log holds.
+ *
  * Wire form (screen diff field 12), all varints:
  *   start  end-base.end  then the lines [max(start, base.end), end), each: u8 wrapped, varint cell count, cells
- *   (the cell segments of screen-diff.ts). A receiver keeps base lines [start, base.end) and appends the rest.
+ *   (the cell segments of screen-diff.ts), then end-screenTop and zigzag(resizeShift). A receiver keeps base lines
+ *   [start, base.end) and appends the rest.
  *
  * A log value is immutable. Appending shares one backing array among successive values (a value only reads its
  * own window), so each frame's state costs a few words, not a copy of 10,000 rows. Lines are kept in their wire
@@ -26,7 +37,7 @@ export const SCROLLBACK_RETAINED_LINES = 10_000;
 const LOG_LINE_CELLS_MAX = 4096;
 
 export class ScrollbackLog {
-  static readonly empty = new ScrollbackLog([], 0, 0, 0);
+  static readonly empty = new ScrollbackLog([], 0, 0, 0, 0, 0);
 
   private constructor(
     /** Backing lines in wire form; store[i] is line storeBase + i. Shared between values; never changed below a value's end. */
@@ -36,7 +47,18 @@ export class ScrollbackLog {
     readonly start: number,
     /** One past the last line ever logged. */
     readonly end: number,
+    /** Where the screen's first row stands in the log (≤ end); see the header. */
+    readonly screenTop: number,
+    /** The sum of the changes in screenTop that resizes made; see the header. */
+    readonly resizeShift: number,
   ) {}
+
+  /** This log with the screen standing at `screenTop` (clamped to end) after resizes that shifted it `resizeShift` in all. */
+  withScreen(screenTop: number, resizeShift: number): ScrollbackLog {
+    const top = Math.min(screenTop, this.end);
+    if (top === this.screenTop && resizeShift === this.resizeShift) return this;
+    return new ScrollbackLog(this.store, this.storeBase, this.start, this.end, top, resizeShift);
+  }
 
   /** How many lines the window holds. */
   get length(): number {
@@ -63,10 +85,11 @@ export class ScrollbackLog {
    */
   upTo(end: number): ScrollbackLog {
     if (!(end >= this.start && end <= this.end)) throw new RangeError(`ScrollbackLog.upTo: ${end} is outside [${this.start}, ${this.end}]`);
-    return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end);
+    return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end, Math.min(this.screenTop, end), this.resizeShift);
   }
 
   /** This log plus `lines`, keeping the last `retain` lines. */
+  /** This log plus `lines`, keeping the last `retain` lines; the screen's top moves down with them. */
   append(lines: readonly Row[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
     if (lines.length === 0 && this.length <= retain) return this;
     const end = this.end + lines.length;
@@ -85,12 +108,13 @@ export class ScrollbackLog {
       store = store.slice(start - storeBase);
       storeBase = start;
     }
-    return new ScrollbackLog(store, storeBase, start, end);
+    return new ScrollbackLog(store, storeBase, start, end, this.screenTop + (end - this.end), this.resizeShift);
   }
 
   equals(other: ScrollbackLog): boolean {
     if (this === other) return true;
     if (this.start !== other.start || this.end !== other.end) return false;
+    if (this.screenTop !== other.screenTop || this.resizeShift !== other.resizeShift) return false;
     for (let position = this.start; position < this.end; position++) {
       const a = this.store[position - this.storeBase]!;
       const b = other.store[position - other.storeBase]!;
@@ -104,11 +128,13 @@ export class ScrollbackLog {
    * only move forward: the end never decreases.
    */
   writeDiff(base: ScrollbackLog, out: ByteWriter): boolean {
-    if (this.start === base.start && this.end === base.end) return false;
+    if (this.start === base.start && this.end === base.end && this.screenTop === base.screenTop && this.resizeShift === base.resizeShift) return false;
     if (this.end < base.end) throw new RangeError(`ScrollbackLog: cannot diff back from line ${base.end} to ${this.end}: the log only grows`);
     out.varint(this.start);
     out.varint(this.end - base.end);
     for (let position = Math.max(this.start, base.end); position < this.end; position++) out.bytes(this.store[position - this.storeBase]!);
+    out.varint(this.end - this.screenTop);
+    out.varint(zigzag(this.resizeShift));
     return true;
   }
 
@@ -123,9 +149,21 @@ export class ScrollbackLog {
     const lines: Uint8Array[] = [];
     // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes.
     for (let position = Math.max(start, this.end); position < end; position++) lines.push(encodeLine(readLine(reader)));
-    if (start >= this.end) return new ScrollbackLog(lines, start, start, end);
-    return new ScrollbackLog(this.store.slice(start - this.storeBase, this.end - this.storeBase).concat(lines), start, start, end);
+    const below = reader.varint('scrollback screen top');
+    if (below > end) reader.fail(`scrollback screen top ${below} lines above the end ${end} is before line 0`);
+    const shift = unzigzag(reader.varint('scrollback resize shift'));
+    if (start >= this.end) return new ScrollbackLog(lines, start, start, end, end - below, shift);
+    return new ScrollbackLog(this.store.slice(start - this.storeBase, this.end - this.storeBase).concat(lines), start, start, end, end - below, shift);
   }
+}
+
+/** Signed to unsigned, small magnitudes small: 0, -1, 1, -2, 2 … → 0, 1, 2, 3, 4 … */
+function zigzag(value: number): number {
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
+function unzigzag(value: number): number {
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
 }
 
 function readLine(reader: ByteReader): Row {

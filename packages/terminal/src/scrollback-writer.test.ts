@@ -45,6 +45,31 @@ function paint(writer: ScrollbackWriter, renderer: Renderer, log: ScrollbackLog,
 }
 
 describe('ScrollbackWriter', () => {
+  it('writes only lines above the screen, skips lines the terminal pushed itself, and writes again lines it pulled back', async () => {
+    const cols = 10;
+    const t = localTerminal(cols, 4);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    const line = (n: number) => logLine(`line ${n}`, cols);
+    let log = ScrollbackLog.empty.append([1, 2, 3].map(line));
+    // Lines 2 and 3 were pulled back onto the screen by a taller window: only line 1 goes to the history now.
+    await t.write(writer.write(log.withScreen(1, 0), cols));
+    expect(history(t)).toEqual(['line 1']);
+    // Our own window grew and our terminal pulled line 1 out of its history (as the server's mirror did): the
+    // writer rewinds, and line 1 is written again once it leaves the screen.
+    writer.terminalMoved(-1);
+    expect(writer.written).toBe(0);
+    t.term.clear(); // stands in for the terminal's own pull (the history no longer holds line 1)
+    await t.write(writer.write(log, cols));
+    expect(history(t)).toEqual(['line 1', 'line 2', 'line 3']);
+    // Our window shrank and our terminal pushed two lines up itself: the writer skips them.
+    log = log.append([4, 5, 6].map(line));
+    writer.terminalMoved(2);
+    await t.write(writer.write(log, cols));
+    expect(history(t)).toEqual(['line 1', 'line 2', 'line 3', 'line 6']);
+  });
+
   it('puts every log line into the history once, in order, and leaves the screen as the frame says', async () => {
     const cols = 20;
     const rows = 5;

@@ -10,7 +10,8 @@
  * repaints the whole screen afterwards (Renderer.render with no previous frame), and the renderer never scrolls the
  * whole screen up itself (renderer.ts), so no other line reaches the history and none twice.
  *
- * The writer remembers how far the local history goes (`written`, a log position). A log whose window starts
+ * The writer remembers how far the local history goes (`written`, a log position), and writes only lines above
+ * the screen (the log's `screenTop`). A log whose window starts
  * beyond that (the client fell further behind than the server keeps, or attached to a long session) gets one
  * marker line saying how many lines are not shown.
  */
@@ -28,9 +29,18 @@ export class ScrollbackWriter {
     return this.writtenUpTo;
   }
 
-  /** Whether `log` holds lines the local history lacks. */
+  /** Whether `log` holds lines the local history lacks and the screen no longer shows. */
   hasNewLines(log: ScrollbackLog): boolean {
-    return log.end > this.writtenUpTo;
+    return log.screenTop > this.writtenUpTo;
+  }
+
+  /**
+   * The local terminal moved lines between its screen and its history itself, as a resize of its window does:
+   * `lines` > 0 pushed that many up into its history (they are not written again), < 0 pulled that many back out
+   * (they are written again once they leave the screen). The caller takes the amount from the log's resizeShift.
+   */
+  terminalMoved(lines: number): void {
+    this.writtenUpTo = Math.max(0, this.writtenUpTo + lines);
   }
 
   /**
@@ -41,8 +51,11 @@ export class ScrollbackWriter {
     if (!this.hasNewLines(log)) return '';
     const lines: Row[] = [];
     if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
-    lines.push(...log.linesFrom(this.writtenUpTo));
-    this.writtenUpTo = log.end;
+    // Only lines above the screen: after a taller window pulled some back, they show on the screen until they
+    // scroll away again (ScrollbackLog.screenTop).
+    const upTo = log.screenTop;
+    lines.push(...log.linesFrom(this.writtenUpTo).slice(0, Math.max(0, upTo - Math.max(this.writtenUpTo, log.start))));
+    this.writtenUpTo = upTo;
     // The whole screen scrolls (no margins), the pen is clean, the cursor hidden while it jumps about.
     let out = '\x1b[?25l\x1b[r\x1b[m';
     let first = 0;
