@@ -8,7 +8,6 @@ import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
 import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError } from './session-state.js';
-import { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } from './ssh/index.js';
 
 
 
@@ -147,6 +146,7 @@ export async function runRemoteKill(options: RemoteOptions, target: string, depe
 /** Runs `tsmosh-server <args>` over SSH; a failure is reported in one line and comes back as the exit code. */
 async function runOnHost(options: RemoteOptions, args: string[], dependencies: SessionsDependencies): Promise<{ stdout: string } | number> {
   const env = dependencies.env ?? process.env;
+  const { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } = await import('./ssh/index.js');
   const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
   try {
     const { stdout, stderr, code } =

@@ -7,7 +7,7 @@ import { remoteSessionCheck } from './session-check.js';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { ProgressLine } from './progress-line.js';
-import { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh, type AddressFamily, type Prompter } from './ssh/index.js';
+import type { AddressFamily, Prompter } from './ssh/index.js';
 
 
 /** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
@@ -91,6 +91,8 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     return fail((error as Error).message);
   }
 
+  // The SSH side (ssh2 and its crypto: about 12 MB and a quarter second) is loaded only for a host; --local never does.
+  const { bootstrap, BootstrapError, SshConfigError, TtyPrompter, bootstrapWithSystemSsh } = await import('./ssh/index.js');
   const progress = new ProgressLine(options.destination, process.stderr);
   const promptOn = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
   // Questions and messages erase the progress line first; it comes back after the next quiet second.

@@ -30,6 +30,7 @@ import {
   type SessionPty,
 } from './session.js';
 import { buildSessionEnvironment, defaultCommand, installedLocales } from './session-environment.js';
+import { SERVER_VERSION } from './version.js';
 import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
 import { describeEnding, planRestart, restoredScreen, type RestoredScreen } from './session-restart.js';
 import { ScreenState, type Framebuffer } from '@tsmosh/terminal';
@@ -41,7 +42,7 @@ import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
  * signal handling and exit-when-empty, and is what `tsmosh-server daemon` runs.
  */
 
-export const SERVER_VERSION = '0.1.0';
+export { SERVER_VERSION } from './version.js';
 
 /**
  * A daemon that has hosted no session this long after it started (ms) exits. The `new` that started it sends its

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -10,10 +10,10 @@ import {
   type NewSessionResult,
   type SessionInfo,
 } from './control.js';
-import { SERVER_VERSION, SESSION_NAME_PATTERN, startDaemon } from './daemon.js';
+import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
-import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session.js';
+import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
 import { buildSessionEnvironment, installedLocales } from './session-environment.js';
 
 /**
@@ -306,6 +306,8 @@ async function commandDaemon(): Promise<number> {
   };
   let running;
   try {
+    // Only the daemon loads the pty, the mirror and the transport: `new`, `list` and `kill` are control requests.
+    const { startDaemon } = await import('./daemon.js');
     running = await startDaemon({ handleSignals: true, exitProcessWhenEmpty: true, log });
   } catch (error) {
     if (error instanceof ServerError && error.code === 'daemon-start') {

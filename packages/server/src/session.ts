@@ -11,6 +11,9 @@ import {
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 import type { MirrorStats } from './headless-mirror.js';
+import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
+// How long a session lives without a client has its own module; re-exported for the code that imports it from here.
+export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { PtyHost, type PtyHostInit } from './pty-host.js';
 
 /**
@@ -23,22 +26,6 @@ import { PtyHost, type PtyHostInit } from './pty-host.js';
  * (the transport's heartbeat) and does no other work.
  */
 
-/**
- * If no client has sent one authentic datagram by then (ms after start), the session ends: the CONNECT line was
- * never used (the bootstrap failed or the user gave up), and an orphan shell should not live forever. mosh's value.
- */
-export const NO_CLIENT_TIMEOUT_MS = 60_000;
-/**
- * ms of client silence after which an unnamed session ends when nothing else was asked for (72 h). Nothing can
- * attach to an unnamed session, so once its client is gone for good (SIGKILLed, its machine reinstalled) it would
- * otherwise hold its program and memory in the shared daemon forever; yet a laptop closed over a weekend must find
- * its session again on Monday. Named sessions have no default timeout: they exist to be returned to.
- */
-export const UNNAMED_SESSION_IDLE_TIMEOUT_MS = 72 * 60 * 60 * 1000;
-/** Environment knob (ms) that shortens NO_CLIENT_TIMEOUT_MS, for tests; read from the session's environment. */
-export const NO_CLIENT_TIMEOUT_ENV = 'TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS';
-/** Seconds of client silence after which the session ends (unset = never), as MOSH_SERVER_NETWORK_TMOUT. */
-export const NETWORK_TIMEOUT_ENV = 'TSMOSH_SERVER_NETWORK_TMOUT';
 /**
  * The echo acknowledgement tells the client's prediction engine "this screen shows the program's response to your
  * input up to here". A keystroke that produces no output at all (a password prompt, vim's normal mode) is
@@ -676,23 +663,6 @@ function isValidSize(cols: number, rows: number): boolean {
  */
 export function initialSequenceFromWallClock(): bigint {
   return BigInt(Date.now()) << 20n;
-}
-
-/** Parses TSMOSH_SERVER_NETWORK_TMOUT: positive integer seconds. Invalid values come back with a warning line. */
-export function parseNetworkTimeout(value: string | undefined): { timeoutMs?: number; warning?: string } {
-  if (value === undefined || value === '') return {};
-  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
-    return {
-      warning: `tsmosh-server: ignoring ${NETWORK_TIMEOUT_ENV}=${JSON.stringify(value)}: it must be a positive whole number of seconds`,
-    };
-  }
-  return { timeoutMs: Number(value) * 1000 };
-}
-
-/** Reads the test knob that shortens the no-client timeout; anything but a positive integer is ignored. */
-export function parseNoClientTimeout(value: string | undefined): number {
-  if (value === undefined || !/^\d+$/.test(value.trim()) || Number(value) <= 0) return NO_CLIENT_TIMEOUT_MS;
-  return Number(value);
 }
 
 /** How a session's program is started. */
