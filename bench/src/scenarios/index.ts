@@ -3,6 +3,7 @@ import { keystrokeAck } from './keystroke-ack.js';
 import { lossyLink } from './lossy-link.js';
 import { daemonCost } from './daemon-cost.js';
 import { screenCosts } from './screen-costs.js';
+import { latencyTrace } from './latency-trace.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, daemonCost, lossyLink, screenCosts];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, lossyLink, screenCosts];

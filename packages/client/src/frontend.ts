@@ -6,6 +6,7 @@ import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { ClientStatsWriter } from './stats-file.js';
+import { clientTrace } from './latency-trace.js';
 import { SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS, SYNCHRONIZED_OUTPUT_QUERY, SynchronizedOutputProbe } from './synchronized-output.js';
 
 /**
@@ -210,6 +211,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
     write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));
+    clientTrace?.mark('drawn');
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
     if (predictionTimer !== undefined) clearTimeout(predictionTimer);
@@ -250,6 +252,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Ctrl-L: the user thinks the screen is garbled. Repaint it all locally (as mosh does); it still goes to the
         // program, which redraws its own screen.
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
+        clientTrace?.mark('key');
         prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), performance.now());
         session.write(action.bytes);
         drawNow();

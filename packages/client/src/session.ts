@@ -14,6 +14,7 @@ import {
   type TransportConnection,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { clientTrace } from './latency-trace.js';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
 /**
@@ -303,8 +304,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (transport === undefined || this.exitInfo !== undefined) return;
     const now = performance.now();
     const historyBefore = transport.remote.scrollback.end;
+    clientTrace?.mark('received');
     transport.receive(bytes, from, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
+      clientTrace?.mark('state');
       this.lastRemoteNum = transport.remoteNum;
       // A state that brought a window's worth of history means more is held back until the server hears our ack
       // (server session.ts, logLinesPerState): acknowledge now rather than after the ack delay.
@@ -322,6 +325,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (transport === undefined || endpoint === undefined || this.exitInfo !== undefined) return;
     const datagrams = transport.tick(now);
     for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to, now);
+    if (datagrams.length > 0) clientTrace?.mark('sent');
     // Before the status: a move to TCP decided here shows in this turn's status.
     void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
 

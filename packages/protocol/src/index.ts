@@ -31,3 +31,4 @@ export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdent
 export { StreamFrameReader, encodeStreamFrame, STREAM_FRAME_HEADER_BYTES } from './stream-frames.js';
 export { ByteReader, ByteWriter } from './byte-codec.js';
 export { SESSION_NAME_PATTERN } from './session-name.js';
+export { LatencyTrace, LATENCY_TRACE_ENV, parseTraceLine } from './latency-trace.js';

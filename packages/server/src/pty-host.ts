@@ -13,6 +13,7 @@ import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
+import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type HeadlessMirrorInit } from './headless-mirror.js';
 
 /**
@@ -297,7 +298,11 @@ export class PtyHost {
   private onOutput(data: Uint8Array): void {
     if (this.disposed) return;
     this.stats.bytesRead += data.byteLength;
-    this.mirror.writeThen(data, () => this.afterParse());
+    serverTrace?.mark('pty-output');
+    this.mirror.writeThen(data, () => {
+      serverTrace?.mark('parsed');
+      this.afterParse();
+    });
     const pending = this.mirror.pendingBytes;
     if (pending > this.stats.maxPendingBytes) this.stats.maxPendingBytes = pending;
     if (!this.paused && pending > this.highWaterBytes && !this.ptyGone) {

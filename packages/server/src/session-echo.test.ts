@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, Session, type SessionPty } from './session.js';
+import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
@@ -106,6 +106,34 @@ describe('Session echo acknowledgement', () => {
     expect(h.clock.now - writtenAt).toBeLessThan(ECHO_TIMEOUT_MS);
   });
 
+  it('sends the echo of one typed character as soon as it is parsed, with its acknowledgement', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.type('w'); // the first input also carries the window size: that batch settles as any other
+    h.at(1001);
+    h.pty.show('w');
+    h.at(1100);
+    expect(h.client.remote.echoAck).toBe(1);
+    h.type('x');
+    h.at(1101);
+    h.pty.show('wx');
+    expect(h.session.echoAck).toBe(2); // no settle: a typed character is echoed in one write
+    h.at(1101 + SEND_ALLOWANCE_MS);
+    expect(h.row0()).toBe('wx');
+    expect(h.client.remote.echoAck).toBe(2);
+  });
+
+  it('tells a typed character from everything else', () => {
+    const bytes = (...values: number[]) => Uint8Array.from(values);
+    for (const typed of [bytes(0x61), bytes(0x20), bytes(0x7f), bytes(0xc3, 0xa9), bytes(0xe4, 0xb8, 0xad), bytes(0xf0, 0x9f, 0x98, 0x80)]) {
+      expect(isTypedCharacter(typed)).toBe(true);
+    }
+    for (const other of [bytes(), bytes(0x0d), bytes(0x03), bytes(0x1b), bytes(0x1b, 0x5b, 0x41), bytes(0x61, 0x62), bytes(0xc3), bytes(0xc3, 0x41), bytes(0x80)]) {
+      expect(isTypedCharacter(other)).toBe(false);
+    }
+  });
+
   it('acknowledges a key the program does not echo only after ECHO_TIMEOUT_MS', () => {
     const h = harness();
     sessions.push(h.session);
@@ -154,9 +182,7 @@ describe('Session echo acknowledgement', () => {
     h.at(1120);
     expect(h.session.echoAck).toBe(1);
     h.pty.show('ab');
-    h.at(1120 + ECHO_SETTLE_MS - 1);
-    expect(h.session.echoAck).toBe(1);
-    h.at(1120 + ECHO_SETTLE_MS); // well before b's own timeout at 1150
+    h.at(1120 + TYPED_ECHO_SETTLE_MS); // a typed character's echo needs no settle; well before b's own timeout at 1150
     expect(h.session.echoAck).toBe(2);
   });
 

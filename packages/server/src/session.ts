@@ -14,6 +14,7 @@ import type { MirrorStats } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
+import { serverTrace } from './latency-trace.js';
 import { PtyHost, type PtyHostInit } from './pty-host.js';
 
 /**
@@ -42,6 +43,13 @@ export const ECHO_TIMEOUT_MS = 50;
  * (RESPONSE_WINDOW_MS). 4 ms cost 2 ms on every echo, Enter and Ctrl-C for nothing the window does not cover.
  */
 export const ECHO_SETTLE_MS = 2;
+/**
+ * The settle (ms) after a typed character (printable, or backspace): a shell, an editor or a prompt echoes it in one
+ * write, so there is no burst to wait for, and the 2 ms (3 with the timer's lateness) were half of a loopback
+ * keystroke (docs/benchmarks.md, latency-trace). Should a program echo in two writes, the second follows in a frame
+ * of its own (MAX_RESPONSE_FRAMES).
+ */
+export const TYPED_ECHO_SETTLE_MS = 0;
 /**
  * Minimum spacing of screen snapshots (ms). A pty in full flood fires many frames per millisecond; a snapshot walks
  * the whole mirror, and the transport sends at most one frame per 20 ms anyway. 8 ms is mosh's collection interval.
@@ -141,12 +149,12 @@ interface ClientLink {
   /** The input state whose events have all been fed to the pty (current link only). */
   processedInput: InputStream;
   /** Input written to the pty and not yet echo-acknowledged: the input position reached and when it was written. */
-  pendingEchoes: Array<{ readonly position: number; readonly writtenAt: number }>;
+  pendingEchoes: Array<{ readonly position: number; readonly writtenAt: number; readonly settleMs: number }>;
   /**
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
    * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
    */
-  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number } | undefined;
+  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number; readonly settleMs: number } | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -323,6 +331,7 @@ export class Session {
     const link = this.links.get(linkId);
     if (link === undefined) return;
     const now = this.clock();
+    serverTrace?.mark('received');
     const connection = link.transport.connection;
     const before = connection.remoteAddress;
     link.transport.receive(bytes, from, now);
@@ -438,7 +447,10 @@ export class Session {
       this.takeSnapshot(now);
       this.advanceEchoAck(now);
       for (const link of [...this.links.values()]) {
-        for (const datagram of link.transport.tick(now)) this.send(datagram);
+        for (const datagram of link.transport.tick(now)) {
+          this.send(datagram);
+          serverTrace?.mark('sent');
+        }
         if (link.role === 'retiring' && (link.transport.shutdownAcknowledged || link.transport.shutdownTimedOut)) {
           this.log(`session ${this.sessionId}: retired key ${link.id} (${link.transport.shutdownAcknowledged ? 'its client was told' : 'its client did not answer'})`);
           this.dropLink(link);
@@ -466,10 +478,15 @@ export class Session {
     const remote = transport.remote;
     if (remote === link.processedInput) return;
     const events = remote.eventsSince(link.processedInput);
+    // Typed characters are echoed in one write: their answer is sent as soon as it is parsed. Anything else (Enter,
+    // a control key, a paste) may be answered in bursts, which the settle keeps in one frame.
+    const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
+    const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
-        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity };
+        serverTrace?.mark('pty-write');
+        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, settleMs };
       } else if (isValidSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
         this.screenDirty = true;
@@ -479,7 +496,7 @@ export class Session {
       }
     }
     link.processedInput = remote;
-    link.pendingEchoes.push({ position: remote.end, writtenAt: now });
+    link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs });
   }
 
   /**
@@ -491,7 +508,7 @@ export class Session {
     let acknowledged: number | undefined;
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
-      const answered = this.lastOutputAt > pending.writtenAt && now - this.lastOutputAt >= ECHO_SETTLE_MS;
+      const answered = this.lastOutputAt > pending.writtenAt && now - this.lastOutputAt >= pending.settleMs;
       if (!answered && now - pending.writtenAt < ECHO_TIMEOUT_MS) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
@@ -522,7 +539,7 @@ export class Session {
     const response = this.current.response;
     if (response === undefined || response.frames >= MAX_RESPONSE_FRAMES) return Infinity;
     if (this.lastOutputAt <= Math.max(response.writtenAt, response.answeredOutputAt)) return Infinity;
-    const settledAt = this.lastOutputAt + ECHO_SETTLE_MS;
+    const settledAt = this.lastOutputAt + response.settleMs;
     return settledAt < response.writtenAt + RESPONSE_WINDOW_MS ? settledAt : Infinity;
   }
 
@@ -609,7 +626,7 @@ export class Session {
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
       due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
-      if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + ECHO_SETTLE_MS);
+      if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + pendingEcho.settleMs);
     }
     due = Math.min(due, this.responseSettleAt());
     if (this.endReason === undefined) {
@@ -689,4 +706,16 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
     ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
     ...(options.restored !== undefined ? { restored: options.restored } : {}),
   });
+}
+
+/** One typed character: a single printable code point in UTF-8, or backspace (DEL). Not Enter, not an escape. */
+export function isTypedCharacter(bytes: Uint8Array): boolean {
+  if (bytes.length === 0 || bytes.length > 4) return false;
+  const first = bytes[0]!;
+  if (bytes.length === 1) return (first >= 0x20 && first < 0x7f) || first === 0x7f;
+  // A multi-byte UTF-8 sequence of exactly one code point.
+  const expected = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc2 ? 2 : 0;
+  if (expected !== bytes.length) return false;
+  for (let i = 1; i < bytes.length; i++) if ((bytes[i]! & 0xc0) !== 0x80) return false;
+  return true;
 }

@@ -1,0 +1,33 @@
+/**
+ * Latency trace: one line per step a keystroke and its echo take through tsmosh (client key read, datagram sent,
+ * server receive, pty write, pty output, mirror parse, state sent, client receive, frame drawn), each with a
+ * wall-clock timestamp, so that the loopback path can be taken apart millisecond by millisecond
+ * (bench/src/trace-report.ts reads it). Off unless TSMOSH_TRACE names a file in the environment of the client or
+ * the daemon; when off, callers hold `undefined` and pay one optional call per step.
+ *
+ * Line format: `<epoch ms, 3 decimals> <side> <step>`. Both ends append to the same file when given the same path
+ * (each line is one write, smaller than PIPE_BUF, so lines from two processes never interleave).
+ */
+
+/** The environment variable naming the trace file. */
+export const LATENCY_TRACE_ENV = 'TSMOSH_TRACE';
+
+export class LatencyTrace {
+  constructor(
+    private readonly side: 'client' | 'server',
+    /** Wall-clock milliseconds with sub-millisecond precision, comparable between processes on one machine. */
+    private readonly clock: () => number,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  mark(step: string): void {
+    this.write(`${this.clock().toFixed(3)} ${this.side} ${step}\n`);
+  }
+}
+
+/** Parses one trace line; undefined for anything else. */
+export function parseTraceLine(line: string): { at: number; side: 'client' | 'server'; step: string } | undefined {
+  const match = /^(\d+(?:\.\d+)?) (client|server) (\S+)$/.exec(line.trim());
+  if (match === null) return undefined;
+  return { at: Number(match[1]), side: match[2] as 'client' | 'server', step: match[3]! };
+}
