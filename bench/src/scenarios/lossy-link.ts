@@ -611,10 +611,11 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       if (series.every((s) => s.values.length + s.missing === 0)) continue;
       const file = `lossy-link-${link.name}-${trace}.svg`;
       writeFileSync(`${chartsDir}${file}`, cdfChart(`${trace} trace, every key: ${link.label}`, series, link.rttMs));
-      charts.push(`[${link.label}, ${trace}](charts/${file})`);
+      // Drawn in the page (an image), not only linked.
+      charts.push(`![${link.label}, ${trace}](charts/${file})`);
     }
   }
-  notes.push(`Latency distributions (share of keys on screen by time, all keys of the trace): ${charts.join(' · ')}`);
+  notes.push(`Latency distributions (share of keys on screen by time, all keys of the trace):\n\n${charts.join('\n')}`);
   return {
     tables,
     notes,
