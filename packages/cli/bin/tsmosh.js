@@ -1,3 +1,3 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
 import main from '../dist/main.js';
 process.exitCode = await main();
