@@ -82,6 +82,16 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buffer.slice(0, this.used);
   }
+
+  /** The bytes written so far, without a copy: valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.buffer.subarray(0, this.used);
+  }
+
+  /** Forgets what was written, keeping the buffer, so one writer can serve many small encodings. */
+  reset(): void {
+    this.used = 0;
+  }
 }
 
 /** A bounds-checked reader for decoders: every failure is a RangeError naming the field and the byte offset. */

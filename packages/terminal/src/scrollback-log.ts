@@ -175,12 +175,39 @@ function readLine(reader: ByteReader): Row {
   return count === 0 && wrapped === 0 ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped: wrapped === 1 });
 }
 
+/** One writer for every line: a line's encoding is copied out of it at once. */
+const lineWriter = new ByteWriter();
+
 function encodeLine(row: Row): Uint8Array {
-  const out = new ByteWriter();
-  out.u8(row.wrapped ? 1 : 0);
-  out.varint(row.cells.length);
-  encodeCells(row.cells, 0, row.cells.length, out);
-  return out.finish();
+  lineWriter.reset();
+  lineWriter.u8(row.wrapped ? 1 : 0);
+  lineWriter.varint(row.cells.length);
+  encodeCells(row.cells, 0, row.cells.length, lineWriter);
+  return slabCopy(lineWriter.view());
+}
+
+/**
+ * Lines are kept as views into shared 64 KiB slabs rather than an ArrayBuffer each: a flood logs hundreds of
+ * thousands of lines and drops all but the last 10,000, and one small malloc'd buffer per line (plus the writer's
+ * own) fragmented the daemon's heap to twice its peak RSS. A slab lives while any line in it does; the log's lines
+ * are contiguous, so at most the slabs at its two ends are partly dead.
+ */
+const SLAB_BYTES = 64 * 1024;
+/** A line larger than this (bytes) gets a buffer of its own rather than most of a slab. */
+const SLAB_LINE_MAX_BYTES = SLAB_BYTES / 8;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+function slabCopy(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > SLAB_LINE_MAX_BYTES) return bytes.slice();
+  if (slabUsed + bytes.length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const view = slab.subarray(slabUsed, slabUsed + bytes.length);
+  view.set(bytes);
+  slabUsed += bytes.length;
+  return view;
 }
 
 function decodeLine(bytes: Uint8Array): Row {
