@@ -69,6 +69,8 @@ function runTun(config: LinkProcessConfig): { traffic(): LinkTraffic; setBlackou
   const startedAt = performance.now();
   const link = new Link(parseLinkSpec(config.spec), { seed: config.seed, originMs: 0 });
   let closed = false;
+  /** Packets scheduled on a timer and not yet written, per direction: a due packet may skip the timer only if none. */
+  const waiting = { up: 0, down: 0 };
   // Client-side device → model's up direction → written into the server-side device, and the reverse.
   const pump = (fromFd: number, toFd: number, direction: 'up' | 'down'): void => {
     const buffer = Buffer.alloc(TUN_READ_BYTES);
@@ -82,6 +84,17 @@ function runTun(config: LinkProcessConfig): { traffic(): LinkTraffic; setBlackou
         const packet = Buffer.from(buffer.subarray(0, length));
         const now = performance.now() - startedAt;
         for (const at of link[direction].submit(packet.length, now)) {
+          // Due now with nothing still waiting ahead of it: forward in this turn (a timer fires a millisecond later
+          // at best), as the UDP proxy does, so neither kind of path pays a timer on a link without delay.
+          if (at <= now && waiting[direction] === 0) {
+            try {
+              writeSync(toFd, packet);
+            } catch {
+              // as below: the packet is lost
+            }
+            continue;
+          }
+          waiting[direction]++;
           const deliver = (): void => {
             if (closed) return;
             // Node may fire a timer up to a millisecond early (it counts whole ms): the model's delay is a floor, as
@@ -91,6 +104,7 @@ function runTun(config: LinkProcessConfig): { traffic(): LinkTraffic; setBlackou
               setTimeout(deliver, early);
               return;
             }
+            waiting[direction]--;
             try {
               writeSync(toFd, packet);
             } catch {

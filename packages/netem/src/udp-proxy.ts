@@ -257,7 +257,11 @@ export async function startUdpProxy(options: UdpProxyOptions): Promise<UdpProxy>
       pending.bytes += bytes.length;
       heap.push({ at, order: order++, bytes, direction });
     }
-    armTimer();
+    // Due now (a link with no delay, or nothing ahead of it): forward in this turn rather than on a timer, which
+    // fires a millisecond later at best and would add that to every hop of a loopback measurement.
+    const next = heap.peek();
+    if (next !== undefined && next.at <= clock()) deliverDue();
+    else armTimer();
   };
 
   const onUpstreamMessage = (message: Buffer, from: dgram.RemoteInfo): void => {
