@@ -9,6 +9,7 @@ import { SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
+import { parseServerOutput } from './server-output.js';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -375,7 +376,6 @@ export async function startLocalServer(
     });
   });
   // The same reading of `new`'s output as the SSH bootstrap's: whatever else it printed is shown to the user.
-  const { parseServerOutput } = await import('./ssh/bootstrap.js');
   const parsed = parseServerOutput(stdout);
   for (const line of parsed.otherLines) process.stderr.write(`${line}\n`);
   if (outcome.failure !== undefined) throw new Error(outcome.failure);

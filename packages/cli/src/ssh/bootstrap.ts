@@ -11,6 +11,9 @@ import { parseDestination, resolveHost, type ResolvedHost, type ResolveOptions }
 import { checkHostKey, keyTypeOfBlob, knownHostsName, recordHostKey, sha256Fingerprint, type HostKeyVerdict } from './known-hosts.js';
 import { startProxyCommand } from './proxy-command.js';
 import { Authentication } from './auth.js';
+import { parseServerOutput } from '../server-output.js';
+// Re-exported: the SSH side reads `new`'s output the same way (system-ssh.ts and the public ssh index use it from here).
+export { parseServerOutput };
 import { BootstrapError } from './errors.js';
 
 export { BootstrapError } from './errors.js';
@@ -82,20 +85,6 @@ export function shellQuote(word: string): string {
 /** The one line for a host without tsmosh-server, shared by the ssh2 and --ssh paths. */
 export function serverNotFoundMessage(serverCommand: string | undefined, host: string): string {
   return `tsmosh: '${serverCommand ?? 'tsmosh-server'}' was not found on ${host}. Install tsmosh there (see "Install on a host" in tsmosh's README) or name it with --server=PATH.`;
-}
-
-const CONNECT_LINE = /^TSMOSH CONNECT (\d{1,5}) ([A-Za-z0-9_-]+)\s*$/;
-
-/** Splits `tsmosh-server new` output into the CONNECT line and whatever else the host printed (motd, warnings). */
-export function parseServerOutput(stdout: string): { port: number; key: string; otherLines: string[] } | { otherLines: string[] } {
-  const otherLines: string[] = [];
-  let found: { port: number; key: string } | undefined;
-  for (const line of stdout.split(/\r?\n/)) {
-    const match = CONNECT_LINE.exec(line);
-    if (match && found === undefined) found = { port: Number(match[1]), key: match[2]! };
-    else if (line.trim() !== '') otherLines.push(line);
-  }
-  return found ? { ...found, otherLines } : { otherLines };
 }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
