@@ -69,6 +69,11 @@ export interface PtyHostStats {
 }
 
 const UTF8_LOCALE = /utf-?8/i;
+/**
+ * Quiet output (ms) after the program's exit by which its last output counts as read: the master is read as fast as
+ * the event loop turns, so a few ms of nothing means the kernel buffer is empty; 20 ms leaves room for a busy loop.
+ */
+export const EXIT_DRAIN_QUIET_MS = 20;
 
 /**
  * Opens our own descriptor on the pty's slave side, or returns undefined.
@@ -118,6 +123,9 @@ export class PtyHost {
   private readonly highWaterBytes: number;
   private readonly lowWaterBytes: number;
   private readonly frameListeners = new Set<() => void>();
+  /** node-pty has seen the program exit (its exit event comes once the master closes). */
+  private childExited = false;
+  private drainTimer: NodeJS.Timeout | undefined;
   private readonly exitListeners = new Set<(exitCode: number, signal: number | undefined) => void>();
   private offered: Framebuffer;
   private slaveFd: number | undefined;
@@ -156,6 +164,7 @@ export class PtyHost {
       encoding: null,
     });
     this.slaveFd = holdSlaveOpen(this.pty);
+    this.watchForChildExit();
     // With `encoding: null` node-pty delivers Buffers, although its typings still say string.
     this.pty.onData((data: string | Uint8Array) => this.onOutput(data as Uint8Array));
     let resolveExited!: (exit: PtyExit) => void;
@@ -279,7 +288,34 @@ export class PtyHost {
     this.mirror.dispose();
   }
 
+  /**
+   * Our hold on the slave (holdSlaveOpen) keeps the master open after the program exits, so node-pty announces the
+   * exit only when its 200 ms socket timeout fires: 200 ms on every program's end, and on `tsmosh host -- cmd`.
+   * node-pty registers its 'close' listener the moment it learns of the exit; from then on, once the output has been
+   * quiet for EXIT_DRAIN_QUIET_MS the tail is read, and letting go of the slave ends the master at once.
+   */
+  private watchForChildExit(): void {
+    const emitter = this.pty as unknown as { on?: (event: string, listener: (name: string | symbol) => void) => void };
+    if (typeof emitter.on !== 'function' || this.slaveFd === undefined) return;
+    emitter.on('newListener', (name) => {
+      if (name !== 'close' || this.childExited) return;
+      this.childExited = true;
+      this.armDrainTimer();
+    });
+  }
+
+  /** After the program's exit, each read restarts the wait; quiet output means the tail is in. */
+  private armDrainTimer(): void {
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      this.releaseSlave();
+    }, EXIT_DRAIN_QUIET_MS);
+  }
+
   private releaseSlave(): void {
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
     if (this.slaveFd === undefined) return;
     try {
       closeSync(this.slaveFd);
@@ -297,6 +333,7 @@ export class PtyHost {
 
   private onOutput(data: Uint8Array): void {
     if (this.disposed) return;
+    if (this.childExited) this.armDrainTimer();
     this.stats.bytesRead += data.byteLength;
     serverTrace?.mark('pty-output');
     this.mirror.writeThen(data, () => {

@@ -176,6 +176,26 @@ describe('Session', () => {
     expect(h.ended()).toBe('network-timeout');
   });
 
+  it('tells a client that arrives after the program already ended how it ended, and ends without one after the no-client timeout', async () => {
+    const h = start({ command: ['/bin/sh', '-c', 'echo quick; exit 7'] });
+    await (h.pty as unknown as { exited: Promise<unknown> }).exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.ended()).toBeUndefined(); // waiting for the client on its way
+    h.type(''); // the client's first datagram
+    await h.runUntil(() => h.client.counterpartyShutdown, 'the shutdown announcement');
+    expect(h.client.remote.ending).toMatchObject({ kind: 'command-exited', exitCode: 7 });
+    expect(text(h.client.remote)).toMatch(/^quick$/m);
+    await h.runUntil(() => h.ended() !== undefined, 'the session to end');
+
+    const alone = start({ command: ['/bin/sh', '-c', 'exit 0'] });
+    await (alone.pty as unknown as { exited: Promise<unknown> }).exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alone.ended()).toBeUndefined();
+    alone.timer.advanceTo(1000 + NO_CLIENT_TIMEOUT_MS);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alone.ended()).toBe('command-exited');
+  });
+
   it('ends when the command exits, after the client has acknowledged the shutdown', async () => {
     const h = start({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
     h.type('now\r');

@@ -202,6 +202,8 @@ export class Session {
   private detachLogged = false;
   private resolveEnded!: (reason: SessionEndReason) => void;
   private screenDirty = false;
+  /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
+  private shutdownDeferred = false;
   private lastSnapshotAt = -Infinity;
   /** Session clock (ms) of the newest pty output the mirror has taken in. */
   private lastOutputAt = -Infinity;
@@ -336,6 +338,11 @@ export class Session {
     const before = connection.remoteAddress;
     link.transport.receive(bytes, from, now);
     const after = connection.remoteAddress;
+    if (this.shutdownDeferred && link === this.current && after !== undefined) {
+      // The client of a session whose program already ended: tell it now.
+      this.shutdownDeferred = false;
+      link.transport.startShutdown(now);
+    }
     if (link.role === 'pending' && connection.lastHeardAt !== undefined && this.endReason === undefined) {
       this.promote(link, after ?? from, now);
     } else if (link.role === 'current' && after !== undefined && (before === undefined || before.host !== after.host || before.port !== after.port)) {
@@ -417,8 +424,17 @@ export class Session {
     for (const link of [...this.links.values()]) if (link.role === 'pending') this.dropLink(link);
     const transport = this.current.transport;
     if (transport.connection.remoteAddress === undefined) {
-      // No client ever heard from: nobody to tell, so there is nothing to wait for.
-      this.finish();
+      if (reason !== 'command-exited') {
+        // No client ever heard from, and the session ended on the server's side: nobody to tell.
+        this.finish();
+        return;
+      }
+      // The program ended before its client's first datagram (`tsmosh host -- true`, or any quick command): the
+      // client on its way must still learn the exit status. Hold the final state until it is heard, up to the
+      // no-client timeout.
+      transport.setLocal(transport.local.withEnding(this.endingFor(reason)), now);
+      this.shutdownDeferred = true;
+      this.step(now);
       return;
     }
     transport.setLocal(transport.local.withEnding(this.endingFor(reason)), now);
@@ -581,6 +597,12 @@ export class Session {
   private checkEnd(now: number): boolean {
     const transport = this.current.transport;
     if (this.endReason !== undefined) {
+      if (this.shutdownDeferred) {
+        if (now - this.startedAtMs < this.noClientTimeoutMs) return false;
+        this.log(`session ${this.sessionId}: no client connected within ${this.noClientTimeoutMs} ms to learn how it ended; ending`);
+        this.finish();
+        return true;
+      }
       if (transport.shutdownAcknowledged || transport.shutdownTimedOut) {
         this.finish();
         return true;
@@ -629,6 +651,7 @@ export class Session {
       if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + pendingEcho.settleMs);
     }
     due = Math.min(due, this.responseSettleAt());
+    if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
