@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Connection, SessionKey, Transport } from '@tsmosh/protocol';
+import { Connection, PROTOCOL_VERSION, SessionKey, Transport } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
 import {
   TestClient,
@@ -201,7 +201,7 @@ describe('tsmosh-server new and the daemon', () => {
     }
     const version = await runServer(['--version'], env);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(/^tsmosh-server \d+\.\d+\.\d+\n$/);
+    expect(version.stdout).toMatch(new RegExp(`^tsmosh-server \\d+\\.\\d+\\.\\d+ \\(protocol ${PROTOCOL_VERSION}\\)\\n$`));
     expect((await runServer(['--help'], env)).stdout).toContain('TSMOSH CONNECT');
   });
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
-import { SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
@@ -251,7 +251,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
       process.stdout.write(`${HELP}\n`);
       return 0;
     case 'version':
-      process.stdout.write(`tsmosh ${packageVersion()}\n`);
+      process.stdout.write(`tsmosh ${packageVersion()} (protocol ${PROTOCOL_VERSION})\n`);
       return 0;
     case 'usage-error':
       process.stderr.write(`${parsed.message}\n`);

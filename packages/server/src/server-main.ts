@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -397,7 +397,7 @@ export default async function main(argv: readonly string[]): Promise<number> {
         return await commandKill(rest);
       case '--version':
       case '-V':
-        process.stdout.write(`tsmosh-server ${SERVER_VERSION}\n`);
+        process.stdout.write(`tsmosh-server ${SERVER_VERSION} (protocol ${PROTOCOL_VERSION})\n`);
         return 0;
       case '--help':
       case '-h':

@@ -70,7 +70,8 @@ import {
   type Progress,
 } from './notifications.js';
 
-export const SCREEN_DIFF_VERSION = 1;
+/** Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift; PROTOCOL_VERSION gathers it. */
+export const SCREEN_DIFF_VERSION = 2;
 
 // The byte codec lives in @tsmosh/protocol (byte-codec.ts); re-exported for the terminal's other codecs.
 export { ByteReader, ByteWriter };

@@ -243,20 +243,21 @@ describe('ScreenState decoding of hostile bytes', () => {
 
   it('names what was wrong', () => {
     const base = ScreenState.initial(4, 2);
+    const V = SCREEN_DIFF_VERSION;
     const cases: [number[], RegExp][] = [
-      [[2, 0], /version 2 is not the version this build speaks/],
-      [[1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
-      [[1, 0x80, 0x40], /unknown field flags/],
-      [[1, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
-      [[1, 1, 4, 3], /size changed but no rows/],
-      [[1, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],
-      [[1, 0x80, 0x02, 0, 3], /row run length is 3, more than the maximum 2/],
-      [[1, 0x80, 0x02, 3, 0x21, 2, 0xff, 0xfe, 0, 1], /cell text is not valid UTF-8/],
-      [[1, 0x80, 0x02, 3, 0x41, 1, 0x41, 2, 2], /cell text holds 1 code points where the segment needs 2/],
-      [[1, 0x80, 0x02, 2, 2, 0], /unexpected trailing bytes/],
-      [[1, 2, 9, 0, 0], /cursor \(9, 0\) lies outside/],
-      [[1, 0x80, 0x02, 3, 0x90, 0x01, 0x04], /foreground 4 \(mode 0, value 1\) is not a valid colour/],
-      [[1, 0x80, 0x02, 3, 0x90, 0x01, 0x41], /foreground 65 \(mode 1, value 16\) is not a valid colour/],
+      [[9, 0], /version 9 is not the version this build speaks/],
+      [[V, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
+      [[V, 0x80, 0x40], /unknown field flags/],
+      [[V, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
+      [[V, 1, 4, 3], /size changed but no rows/],
+      [[V, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],
+      [[V, 0x80, 0x02, 0, 3], /row run length is 3, more than the maximum 2/],
+      [[V, 0x80, 0x02, 3, 0x21, 2, 0xff, 0xfe, 0, 1], /cell text is not valid UTF-8/],
+      [[V, 0x80, 0x02, 3, 0x41, 1, 0x41, 2, 2], /cell text holds 1 code points where the segment needs 2/],
+      [[V, 0x80, 0x02, 2, 2, 0], /unexpected trailing bytes/],
+      [[V, 2, 9, 0, 0], /cursor \(9, 0\) lies outside/],
+      [[V, 0x80, 0x02, 3, 0x90, 0x01, 0x04], /foreground 4 \(mode 0, value 1\) is not a valid colour/],
+      [[V, 0x80, 0x02, 3, 0x90, 0x01, 0x41], /foreground 65 \(mode 1, value 16\) is not a valid colour/],
     ];
     for (const [bytes, message] of cases) {
       expect(() => base.applyDiff(Uint8Array.from(bytes)), message.source).toThrow(message);
