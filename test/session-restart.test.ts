@@ -60,6 +60,12 @@ describe('a named session after its daemon was killed', () => {
       'tsmosh: session work no longer runs on this machine: its tsmosh daemon stopped (the host restarted, or it was killed); `tsmosh --local --session work` starts it again where it was.',
     );
 
+    // Before anyone reattaches, --list shows what was lost and how to get it back (no daemon runs now).
+    const listing = await runBin([TSMOSH_BIN, '--local', '--list'], env);
+    expect(listing.code).toBe(0);
+    expect(listing.stdout).toMatch(/^Not running, kept to start again/m);
+    expect(listing.stdout).toMatch(new RegExp(`^  work  ended when its tsmosh daemon \\(pid ${pid}\\) stopped without ending it.*: bash --norc --noprofile$`, 'm'));
+
     const second = tsmosh(['--local', '--session', 'work', '--', 'bash', '--norc', '--noprofile']);
     await second.waitForText(/again in/);
     // Logical lines: the notice is longer than the screen is wide.
@@ -98,5 +104,15 @@ describe('a named session after its daemon was killed', () => {
     expect((await second.logicalLines()).join('\n')).toContain(`starting \`claude --continue\` again in ${conversation}`);
     expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'cc'], withClaude)).code).toBe(0);
     await second.waitForExit();
+
+    // A lost session can be forgotten without starting it: after another daemon death, --kill removes its record.
+    const third = tsmosh(['--local', '--session', 'forget-me', '--', 'bash', '--norc', '--noprofile']);
+    await third.waitForText('$');
+    await waitForSave(env, 'forget-me', 'the record', () => true);
+    await killDaemon(env);
+    third.kill();
+    expect((await runBin([TSMOSH_BIN, '--local', '--list'], env)).stdout).toMatch(/^  forget-me  ended/m);
+    expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'forget-me'], env)).code).toBe(0);
+    expect((await runBin([TSMOSH_BIN, '--local', '--list'], env)).stdout).not.toContain('forget-me');
   }, 120_000);
 });

@@ -263,6 +263,11 @@ export class Daemon {
   /** Ends one session, by ID or name (client told through the transport shutdown); resolves when it has ended. */
   async kill(idOrName: string): Promise<SessionEndReason> {
     const hosted = this.resolve(idOrName);
+    if (hosted === undefined && this.records?.load(idOrName) !== undefined) {
+      // A named session that no longer runs but is kept for a restart (lost-sessions.ts): forgetting it is its end.
+      this.records.remove(idOrName);
+      return 'killed';
+    }
     if (hosted === undefined) {
       throw new ServerError(
         'no-such-session',

@@ -328,12 +328,27 @@ async function commandDaemon(): Promise<number> {
 }
 
 async function commandList(args: readonly string[]): Promise<number> {
-  const sessions = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'list' }, CONTROL_TIMEOUT_MS);
+  let sessions: readonly SessionInfo[];
+  try {
+    sessions = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'list' }, CONTROL_TIMEOUT_MS);
+  } catch (error) {
+    // No daemon (after a reboot, typically): for a person, still say what was lost; --json keeps its error.
+    if (!(error instanceof DaemonNotRunningError) || args.includes('--json')) throw error;
+    const { lostSessionLines } = await import('./lost-sessions.js');
+    const lost = lostSessionLines([], process.env, new Date());
+    if (lost.length === 0) throw error;
+    process.stdout.write(`no daemon is running (no sessions)\n${lost.join('\n')}\n`);
+    return 0;
+  }
   if (args.includes('--json')) {
     process.stdout.write(JSON.stringify(sessions) + '\n');
     return 0;
   }
   process.stdout.write(formatSessionTable(sessions, Date.now()));
+  // Named sessions the daemon no longer runs but keeps a record of (session-records.ts): after a reboot, these are
+  // what `--session NAME` will start again, and nothing else would show them.
+  const { lostSessionLines } = await import('./lost-sessions.js');
+  for (const line of lostSessionLines(sessions, process.env, new Date())) process.stdout.write(`${line}\n`);
   return 0;
 }
 
@@ -375,7 +390,16 @@ async function commandStatus(): Promise<number> {
 
 async function commandKill(args: readonly string[]): Promise<number> {
   if (args.length !== 1) throw new UsageError(`tsmosh-server: kill takes one session name or ID ${HINT}`);
-  await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
+  try {
+    await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
+  } catch (error) {
+    // No daemon, but a record kept for a restart (after a reboot): killing that session is forgetting it.
+    if (!(error instanceof DaemonNotRunningError)) throw error;
+    const { SessionRecordStore, resolveStateDir } = await import('./session-records.js');
+    const store = new SessionRecordStore(resolveStateDir(process.env));
+    if (store.load(args[0]!) === undefined) throw error;
+    store.remove(args[0]!);
+  }
   return 0;
 }
 
