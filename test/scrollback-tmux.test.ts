@@ -114,7 +114,7 @@ describe('native scrollback in tmux', () => {
     await tmux.type('one', 'seq 2641 2700; echo done-4');
     await tmux.waitFor('one', 'the output in the shorter window', hasLine('done-4'));
     await tmux.run('resize-window', '-t', 'one', '-x', '80', '-y', '30');
-    // A person looks at the taller window before typing; a key typed in the same instant can race the resize
+    // A person looks at the taller window before typing; output in the same instant as the resize can race it
     // (docs/sessions.md, known limits).
     await new Promise((r) => setTimeout(r, 1000));
     await tmux.type('one', 'echo taller');

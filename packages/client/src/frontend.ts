@@ -109,8 +109,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const escapeSetting = options.escapeKey ?? parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
   const escapeHint = escapeSetting.enabled ? escapeKeyName(escapeSetting.byte) : undefined;
   const escapeFilter = new EscapeKeyFilter(escapeSetting);
-  const windowSize = (): { cols: number; rows: number } =>
-    output.isTTY && output.columns > 0 && output.rows > 0 ? { cols: output.columns, rows: output.rows } : FALLBACK_SIZE;
+  /** The window's size now: asked of the tty (one ioctl), not Node's columns/rows, which follow SIGWINCH later. */
+  const windowSize = (): { cols: number; rows: number } => {
+    if (!output.isTTY) return FALLBACK_SIZE;
+    const [cols, rows] = typeof output.getWindowSize === 'function' ? output.getWindowSize() : [output.columns, output.rows];
+    return cols > 0 && rows > 0 ? { cols, rows } : FALLBACK_SIZE;
+  };
 
   const renderer = new Renderer();
   // Lines that left the remote screen go to the local terminal's history before each paint (scrollback-writer.ts).
@@ -199,15 +203,20 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
     const log = session.scrollback;
-    // A change in the log's resize shift that our own window's resize caused: the local terminal pushed (or pulled)
-    // those lines itself when its window changed. Any other (a new session size at attach) is the server's alone.
-    if (seenResizeShift === undefined || !ownResizePending) seenResizeShift = log.resizeShift;
-    else if (log.resizeShift !== seenResizeShift) {
-      scrollbackWriter.terminalMoved(log.resizeShift - seenResizeShift);
-      seenResizeShift = log.resizeShift;
-      ownResizePending = false;
+    seenResizeShift ??= log.resizeShift;
+    if (ownResizePending) {
+      // Our window changed size, and our terminal pushed (or pulled) lines itself. Once the server's screen has our
+      // new size, the log's resize shift since we last looked says how many: the same lines, moved by its mirror.
+      const wanted = remoteSize(size);
+      if (screen.cols === wanted.cols && screen.rows === wanted.rows) {
+        scrollbackWriter.terminalMoved(log.resizeShift - seenResizeShift);
+        ownResizePending = false;
+      }
     }
-    const history = scrollbackWriter.write(log, size.cols);
+    // Any other shift (a new session size at attach) is the server's alone: nothing moved here.
+    if (!ownResizePending) seenResizeShift = log.resizeShift;
+    // Until then, no history: lines written against the old positions could land twice or out of place.
+    const history = ownResizePending ? '' : scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
     write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));
@@ -238,6 +247,13 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
 
   const onData = (chunk: Buffer | string): void => {
+    // A key typed just after the window changed must reach the server after the resize, as it reached the local
+    // terminal: Node may deliver the key before its 'resize' event, and output answering the key would then scroll
+    // the server's screen before its resize, moving other lines than the terminal did (the scrollback would differ).
+    if (output.isTTY) {
+      const now = windowSize();
+      if (now.cols !== size.cols || now.rows !== size.rows) onResize();
+    }
     let bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
     if (syncOutput.supported === undefined) {
       // Until the terminal has answered the DEC 2026 query, its answer is taken out of what goes to the program.
