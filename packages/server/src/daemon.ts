@@ -29,10 +29,11 @@ import {
   type SessionEndReason,
   type SessionPty,
 } from './session.js';
-import { buildSessionEnvironment, defaultCommand, installedLocales } from './session-environment.js';
+import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
 import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
-import { describeEnding, planRestart, restoredScreen, type RestoredScreen } from './session-restart.js';
+import { describeEnding, planRestart, restoredScreen } from './session-restart.js';
+import type { RestoredScreen } from './headless-mirror.js';
 import { ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
 
@@ -207,7 +208,7 @@ export class Daemon {
       command: plan.command,
       directory: plan.directory,
       // The new login's variables win; the record fills in what the session had that this login lacks.
-      env: { ...record.env, ...stringValues(request.env) },
+      env: { ...record.env, ...definedVariables(request.env) },
       restored: restoredScreen(screen, plan.marker),
     };
     this.log(`session ${name}: ${plan.notice.replace(/^tsmosh: /, '')}`);
@@ -263,11 +264,8 @@ export class Daemon {
   /** Ends one session, by ID or name (client told through the transport shutdown); resolves when it has ended. */
   async kill(idOrName: string): Promise<SessionEndReason> {
     const hosted = this.resolve(idOrName);
-    if (hosted === undefined && this.records?.load(idOrName) !== undefined) {
-      // A named session that no longer runs but is kept for a restart (lost-sessions.ts): forgetting it is its end.
-      this.records.remove(idOrName);
-      return 'killed';
-    }
+    // A named session that no longer runs but is kept for a restart (lost-sessions.ts): forgetting it is its end.
+    if (hosted === undefined && this.records?.forget(idOrName) === true) return 'killed';
     if (hosted === undefined) {
       throw new ServerError(
         'no-such-session',
@@ -451,7 +449,7 @@ export class Daemon {
     if (unchanged && ended === undefined) return;
     const record: SessionRecord = { ...base, lastDirectory: directory, savedAt: new Date().toISOString(), ...(ended !== undefined ? { ended } : {}) };
     try {
-      records.save(record, unchanged && saved !== undefined ? undefined : new ScreenState(framebuffer, 0, undefined, scrollback));
+      records.save(record, unchanged ? undefined : new ScreenState(framebuffer, 0, undefined, scrollback));
       hosted.saved = { framebuffer, scrollbackEnd: scrollback?.end ?? 0, directory };
     } catch (error) {
       // A full disk or a broken state folder must not take the session down: it only loses its restart.
@@ -531,12 +529,6 @@ function isExecutableCommand(file: string, env: Readonly<Record<string, string>>
   });
 }
 
-function stringValues(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
-  return result;
-}
-
 function existingDirectory(path: string | undefined): string | undefined {
   if (path === undefined || path === '') return undefined;
   try {
@@ -577,8 +569,7 @@ export interface EmbeddedSession {
  */
 export async function createSession(options: CreateSessionOptions = {}): Promise<EmbeddedSession> {
   const daemon = new Daemon(options);
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.env ?? process.env)) if (value !== undefined) env[name] = value;
+  const env = definedVariables(options.env ?? process.env);
   const opened = await daemon.openSession({
     env,
     ...(options.command !== undefined ? { command: options.command } : {}),

@@ -66,7 +66,13 @@ export interface HeadlessMirrorInit extends HeadlessTerminalOptions {
   /** Bytes the terminal sends back to the program (query replies); write them into the pty. */
   onReply(data: string): void;
   /** A restarted session's saved history and first output (session-restart.ts), taken in before any program output. */
-  restored?: { readonly history: ScrollbackLog; readonly prelude: string };
+  restored?: RestoredScreen;
+}
+
+/** What a restarted session's mirror starts from: the saved history as its log, and bytes it takes in first. */
+export interface RestoredScreen {
+  readonly history: ScrollbackLog;
+  readonly prelude: string;
 }
 
 export interface MirrorStats {

@@ -13,13 +13,13 @@ export function lostSessionLines(running: readonly SessionInfo[], env: NodeJS.Pr
   const lines: string[] = [];
   for (const name of store.names()) {
     if (live.has(name)) continue;
-    const found = store.load(name);
+    const found = store.readRecord(name);
     if (found === undefined) continue;
     if ('problem' in found) {
       lines.push(`  ${name}  (its record cannot be read: ${found.problem})`);
       continue;
     }
-    const { record } = found.loaded;
+    const { record } = found;
     const ended = howItEnded(record, { bootId: currentBootId() });
     lines.push(`  ${name}  ended ${ended}, last seen ${agoText(record.ended?.at ?? record.savedAt, now)}: ${record.command.join(' ')}`);
   }

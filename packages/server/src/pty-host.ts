@@ -14,7 +14,7 @@ import pty from 'node-pty';
 import type { IPty } from 'node-pty';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
-import { HeadlessMirror, type HeadlessMirrorInit } from './headless-mirror.js';
+import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 
 /**
  * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
@@ -52,7 +52,7 @@ export interface PtyHostInit {
   /** Backlog marks (bytes); default PENDING_HIGH_WATER_BYTES / PENDING_LOW_WATER_BYTES. */
   flowControl?: { highWaterBytes: number; lowWaterBytes: number };
   /** A restarted session's saved history and first output (HeadlessMirrorInit.restored). */
-  restored?: HeadlessMirrorInit['restored'];
+  restored?: RestoredScreen;
 }
 
 export interface PtyHostStats {

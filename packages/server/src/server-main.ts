@@ -14,7 +14,7 @@ import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
-import { buildSessionEnvironment, installedLocales } from './session-environment.js';
+import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
 
 /**
  * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session
@@ -181,16 +181,10 @@ function sshLocalAddress(env: NodeJS.ProcessEnv): string | undefined {
   return address !== undefined && isIP(address) !== 0 ? address : undefined;
 }
 
-function stringEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
-  return result;
-}
-
 async function commandNew(args: readonly string[]): Promise<number> {
   const options = parseNewArguments(args);
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
-  const env = { ...stringEnvironment(process.env), ...options.terminal };
+  const env = { ...definedVariables(process.env), ...options.terminal };
   // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
   buildSessionEnvironment({ env, locale: options.locale, installedLocales: installedLocales() });
   const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
@@ -396,9 +390,7 @@ async function commandKill(args: readonly string[]): Promise<number> {
     // No daemon, but a record kept for a restart (after a reboot): killing that session is forgetting it.
     if (!(error instanceof DaemonNotRunningError)) throw error;
     const { SessionRecordStore, resolveStateDir } = await import('./session-records.js');
-    const store = new SessionRecordStore(resolveStateDir(process.env));
-    if (store.load(args[0]!) === undefined) throw error;
-    store.remove(args[0]!);
+    if (!new SessionRecordStore(resolveStateDir(process.env)).forget(args[0]!)) throw error;
   }
   return 0;
 }

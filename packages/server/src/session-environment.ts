@@ -118,3 +118,10 @@ export function defaultCommand(env: Readonly<Record<string, string>>): string[] 
   }
   return [shell !== undefined && shell !== '' ? shell : '/bin/sh', '-l'];
 }
+
+/** An environment with its unset variables left out: what a program's environment (and the control protocol) holds. */
+export function definedVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
+  return result;
+}

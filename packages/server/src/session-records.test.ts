@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
-import { SESSION_RECORD_FORMAT, SessionRecordStore, parseRecord, resolveStateDir, type SessionRecord } from './session-records.js';
+import { SessionRecordStore, parseRecord, resolveStateDir, type SessionRecord } from './session-records.js';
+import { sessionRecord } from './session-records.test-helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -15,19 +16,7 @@ function scratch(): string {
   return dir;
 }
 
-const record = (name: string, extra: Partial<SessionRecord> = {}): SessionRecord => ({
-  format: SESSION_RECORD_FORMAT,
-  name,
-  command: ['claude'],
-  env: { HOME: '/home/u', LANG: 'C.UTF-8' },
-  startDirectory: '/home/u',
-  lastDirectory: '/home/u/project',
-  startedAt: '2026-12-05T04:00:00.000Z',
-  daemonPid: 4242,
-  bootId: 'boot-1',
-  savedAt: '2026-12-05T04:05:00.000Z',
-  ...extra,
-});
+const record = (name: string, extra: Partial<SessionRecord> = {}): SessionRecord => sessionRecord({ name, ...extra });
 
 const row = (text: string): Row => ({ cells: [...text].map((ch) => ({ text: ch, width: 1 as const, fg: 0, bg: 0, attrs: 0 })), wrapped: false });
 
@@ -47,7 +36,9 @@ describe('SessionRecordStore', () => {
     expect(statSync(join(store.dir, 'cc.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(store.dir, 'cc.screen')).mode & 0o777).toBe(0o600);
     expect(store.names()).toEqual(['cc']);
-    store.remove('cc');
+    expect(store.readRecord('cc')).toEqual({ record: record('cc') });
+    expect(store.forget('cc')).toBe(true);
+    expect(store.forget('cc')).toBe(false);
     expect(store.load('cc')).toBeUndefined();
     expect(store.names()).toEqual([]);
   });

@@ -15,7 +15,7 @@
  * `$XDG_STATE_HOME/tsmosh`, else `~/.local/state/tsmosh`. Not the runtime folder: `$XDG_RUNTIME_DIR` is emptied
  * at every reboot, which is the very event the records must survive.
  */
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
@@ -95,7 +95,7 @@ export function foregroundDirectory(pid: number): string | undefined {
     const foregroundGroup = Number(fields[5]);
     for (const candidate of foregroundGroup > 0 ? [foregroundGroup, pid] : [pid]) {
       try {
-        return readlinkProc(candidate);
+        return readlinkSync(`/proc/${candidate}/cwd`, 'utf8');
       } catch {
         // the foreground group's leader may have exited already: fall back to the session leader
       }
@@ -104,10 +104,6 @@ export function foregroundDirectory(pid: number): string | undefined {
     // not Linux, or the process is gone
   }
   return undefined;
-}
-
-function readlinkProc(pid: number): string {
-  return readlinkSync(`/proc/${pid}/cwd`, 'utf8');
 }
 
 /** The records of one state folder. Every method is synchronous: it runs between a session's frames, rarely. */
@@ -128,8 +124,8 @@ export class SessionRecordStore {
     writeAtomically(this.path(record.name, 'json'), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
   }
 
-  /** The record of `name` and its screen; undefined when there is none, or it is unreadable (the error is returned). */
-  load(name: string): { loaded: LoadedSession } | { problem: string } | undefined {
+  /** The record of `name` alone; undefined when there is none, or it is unreadable (the error is returned). */
+  readRecord(name: string): { record: SessionRecord } | { problem: string } | undefined {
     if (!SESSION_NAME_PATTERN.test(name)) return undefined;
     let text: string;
     try {
@@ -139,7 +135,14 @@ export class SessionRecordStore {
       return { problem: `cannot read ${this.path(name, 'json')}: ${(error as Error).message}` };
     }
     const record = parseRecord(text, name);
-    if (typeof record === 'string') return { problem: `${this.path(name, 'json')}: ${record}` };
+    return typeof record === 'string' ? { problem: `${this.path(name, 'json')}: ${record}` } : { record };
+  }
+
+  /** The record of `name` and its screen; undefined when there is none, or it is unreadable (the error is returned). */
+  load(name: string): { loaded: LoadedSession } | { problem: string } | undefined {
+    const found = this.readRecord(name);
+    if (found === undefined || 'problem' in found) return found;
+    const { record } = found;
     let screen: ScreenState | undefined;
     try {
       screen = decodeSavedScreen(readFileSync(this.path(name, 'screen')));
@@ -148,6 +151,13 @@ export class SessionRecordStore {
       screen = undefined;
     }
     return { loaded: { record, screen } };
+  }
+
+  /** Removes the record and screen of `name`; whether it had a record. */
+  forget(name: string): boolean {
+    if (!SESSION_NAME_PATTERN.test(name) || !existsSync(this.path(name, 'json'))) return false;
+    this.remove(name);
+    return true;
   }
 
   /** Removes the record and screen of `name` (nothing if absent). */

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
-import { SESSION_RECORD_FORMAT, type SessionRecord } from './session-records.js';
+import { sessionRecord } from './session-records.test-helpers.js';
 import { agoText, commandToRestart, describeEnding, howItEnded, planRestart, restoredScreen } from './session-restart.js';
 
-const record = (extra: Partial<SessionRecord> = {}): SessionRecord => ({
-  format: SESSION_RECORD_FORMAT,
-  name: 'cc',
-  command: ['claude'],
-  env: {},
-  startDirectory: '/home/u',
-  lastDirectory: '/home/u/project',
-  startedAt: '2026-12-05T04:00:00.000Z',
-  daemonPid: 4242,
-  bootId: 'boot-1',
-  savedAt: '2026-12-05T04:05:00.000Z',
-  ...extra,
-});
+const record = sessionRecord;
 
 const row = (text: string): Row => ({ cells: [...text].map((ch) => ({ text: ch, width: 1 as const, fg: 0, bg: 0, attrs: 0 })), wrapped: false });
 const text = (r: Row) => r.cells.map((c) => c.text || ' ').join('').trimEnd();

@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import { replayRows, ScrollbackLog, type Framebuffer, type Row, type ScreenState, type SessionEnding } from '@tsmosh/terminal';
+import type { RestoredScreen } from './headless-mirror.js';
 import type { SessionRecord } from './session-records.js';
 
 /** Claude Code's own ways of choosing a conversation: when the user gave one, `--continue` is not added. */
@@ -92,12 +93,6 @@ export function planRestart(record: SessionRecord, host: HostFacts, now: Date, d
   // leaves nothing of it on the screen, while the marker stays in the session, under the screen it explains.
   const marker = `[${notice}]`;
   return { command, directory, notice, marker };
-}
-
-/** The history the restarted session starts with, and the bytes its mirror takes in before the program's output. */
-export interface RestoredScreen {
-  readonly history: ScrollbackLog;
-  readonly prelude: string;
 }
 
 /**

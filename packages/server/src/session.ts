@@ -10,12 +10,12 @@ import {
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
-import type { MirrorStats } from './headless-mirror.js';
+import type { MirrorStats, RestoredScreen } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
-import { PtyHost, type PtyHostInit } from './pty-host.js';
+import { PtyHost } from './pty-host.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -714,7 +714,7 @@ export interface PtySpawnOptions {
   readonly cols: number;
   readonly rows: number;
   /** A restarted session's saved history and first output (session-restart.ts). */
-  readonly restored?: PtyHostInit['restored'];
+  readonly restored?: RestoredScreen;
 }
 
 /** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
@@ -735,7 +735,7 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
 export function isTypedCharacter(bytes: Uint8Array): boolean {
   if (bytes.length === 0 || bytes.length > 4) return false;
   const first = bytes[0]!;
-  if (bytes.length === 1) return (first >= 0x20 && first < 0x7f) || first === 0x7f;
+  if (bytes.length === 1) return first >= 0x20 && first <= 0x7f;
   // A multi-byte UTF-8 sequence of exactly one code point.
   const expected = first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc2 ? 2 : 0;
   if (expected !== bytes.length) return false;
