@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseArguments, serverBinPath } from './main.js';
+import { parseArguments } from './main.js';
+import { serverBinPath } from './server-location.js';
 
 describe('tsmosh argument parsing', () => {
   it('reads --local, --link (both forms), --predict and the command after --', () => {

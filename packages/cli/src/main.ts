@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
@@ -9,6 +7,7 @@ import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@t
 import { runRemote, type RemoteOptions } from './remote.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
+import { serverBinPath } from './server-location.js';
 import { parseServerOutput } from './server-output.js';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
@@ -61,7 +60,9 @@ const HELP = `${USAGE}
   --list [--json]  the host's sessions: name, command, age, last contact, attached
   --kill NAME      end the host's session NAME (or ID); its client is told
                    (--session, --idle-timeout, --list and --kill work with --local too, on this machine's daemon)
-  --server=CMD     how to run tsmosh-server on the host (default: tsmosh-server)
+  --server=CMD     how to run tsmosh-server on the host (default: an installed tsmosh-server of
+                   this protocol, else this tsmosh's own, installed over the login if missing)
+  --no-install     never install tsmosh-server on the host; run the tsmosh-server on its PATH
   -p PORT[:PORT2]  the host's UDP port or range (default 60001:60999)
   --bind-server=ssh|any|IP   which host address the UDP port binds to
   --transport=udp|tcp|auto   how the session travels: auto (default) uses UDP and moves to TCP while UDP is
@@ -113,7 +114,7 @@ export type SessionAction =
 
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
-  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local' } = {};
+  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean } = {};
   let session: string | undefined;
   let idleTimeout: string | undefined;
   let list = false;
@@ -185,6 +186,8 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       // mosh's --no-init keeps the terminal off the alternate screen so its scrollback survives. tsmosh never
       // switches to the alternate screen, so it always behaves this way; the option is accepted so mosh command
       // lines work unchanged.
+    } else if (arg === '--no-install') {
+      remote.noInstall = true;
     } else if (arg === '--list') {
       list = true;
     } else if (arg === '--json') {
@@ -382,27 +385,6 @@ export async function startLocalServer(
   if (outcome.code !== 0) throw new Error(`tsmosh: tsmosh-server new failed (exit status ${outcome.code}); see its message above`);
   if (!('key' in parsed)) throw new Error('tsmosh: tsmosh-server new exited without printing a TSMOSH CONNECT line');
   return { port: parsed.port, key: parsed.key };
-}
-
-/** The `tsmosh-server` bin of the @tsmosh/server package this CLI was installed with. */
-export function serverBinPath(): string {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve('@tsmosh/server'));
-  // Walk up from the package's entry point to its package.json, then follow its "bin" field.
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; bin?: string | Record<string, string> };
-      if (pkg.name === '@tsmosh/server') {
-        const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.['tsmosh-server'];
-        if (bin === undefined) throw new Error(`tsmosh: ${manifest} declares no tsmosh-server bin`);
-        return join(dir, bin);
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('tsmosh: cannot find the @tsmosh/server package; reinstall tsmosh');
-    dir = parent;
-  }
 }
 
 function packageVersion(): string {

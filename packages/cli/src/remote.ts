@@ -7,6 +7,8 @@ import { remoteSessionCheck } from './session-check.js';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { ProgressLine } from './progress-line.js';
+import { ServerBundle } from './install/server-bundle.js';
+import { serverBundleDir } from './server-location.js';
 import type { AddressFamily, Prompter } from './ssh/index.js';
 
 
@@ -19,6 +21,8 @@ export interface RemoteOptions {
   readonly serverPort?: string;
   /** The command that starts the server on the host (mosh's --server); default `tsmosh-server`. */
   readonly serverCommand?: string;
+  /** --no-install: never put this client's server bundle on the host (install/). */
+  readonly noInstall?: boolean;
   /** 'ssh' binds the server to the address SSH arrived on, 'any' to all, or an IP (mosh's --bind-server). */
   readonly bindServer?: string;
   readonly family?: AddressFamily;
@@ -36,10 +40,26 @@ export interface RemoteOptions {
   readonly extraServerArguments?: readonly string[];
 }
 
-/** What every SSH use of the host shares: where to log in and how to start the server there. */
-export function hostOptions(options: RemoteOptions): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local' } {
+/**
+ * What every SSH use of the host shares: where to log in and how to start the server there. The server bundle is
+ * offered unless --server= names the server or --no-install forbids it; a tsmosh without its bundle (a checkout
+ * that was never built) runs the host's `tsmosh-server` as it is.
+ */
+export function hostOptions(
+  options: RemoteOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local'; bundle?: ServerBundle } {
+  let bundle: ServerBundle | undefined;
+  if (options.serverCommand === undefined && options.noInstall !== true) {
+    try {
+      bundle = ServerBundle.read(serverBundleDir(env));
+    } catch {
+      bundle = undefined;
+    }
+  }
   return {
     destination: options.destination,
+    ...(bundle !== undefined ? { bundle } : {}),
     ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
     ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
     ...(options.family ? { family: options.family } : {}),
@@ -111,8 +131,14 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   try {
     target =
       options.sshCommand !== undefined
-        ? await bootstrapWithSystemSsh({ ...hostOptions(options), sshCommand: options.sshCommand, serverArguments: args, tell: (line) => prompter.tell(line) })
-        : await bootstrap({ ...hostOptions(options), env, prompter, serverArguments: args, onProgress: (step) => progress.update(step) });
+        ? await bootstrapWithSystemSsh({
+            ...hostOptions(options, env),
+            sshCommand: options.sshCommand,
+            serverArguments: args,
+            tell: (line) => prompter.tell(line),
+            onStep: (step) => progress.update(step),
+          })
+        : await bootstrap({ ...hostOptions(options, env), env, prompter, serverArguments: args, onProgress: (step) => progress.update(step) });
   } catch (error) {
     progress.stop();
     if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(error.message);

@@ -32,4 +32,4 @@ export { StreamFrameReader, encodeStreamFrame, STREAM_FRAME_HEADER_BYTES } from 
 export { ByteReader, ByteWriter } from './byte-codec.js';
 export { SESSION_NAME_PATTERN } from './session-name.js';
 export { LatencyTrace, LATENCY_TRACE_ENV, parseTraceLine } from './latency-trace.js';
-export { PROTOCOL_VERSION } from './protocol-version.js';
+export { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV } from './protocol-version.js';

@@ -8,3 +8,17 @@
  * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token).
  */
 export const PROTOCOL_VERSION = 2;
+
+/**
+ * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of
+ * another protocol exits with PROTOCOL_MISMATCH_EXIT_STATUS instead of acting, and the client installs its own
+ * version (an unset variable, as from a person at a shell, asks for nothing).
+ */
+export const REQUIRE_PROTOCOL_ENV = 'TSMOSH_REQUIRE_PROTOCOL';
+
+/**
+ * `tsmosh-server`'s exit status when it speaks another protocol than REQUIRE_PROTOCOL_ENV asks for. Any value the
+ * server does not otherwise use would do; 86 is outside the shell's 126-127 (not runnable, not found) and the
+ * 128+N of a signal.
+ */
+export const PROTOCOL_MISMATCH_EXIT_STATUS = 86;

@@ -1,9 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV } from '@tsmosh/protocol';
 import { UsageError } from './errors.js';
-import { formatSessionTable, parseDuration, parseNewArguments, parsePortSpec, rotateDaemonLog } from './server-main.js';
+import { formatSessionTable, parseDuration, parseNewArguments, parsePortSpec, protocolMismatch, rotateDaemonLog } from './server-main.js';
+import { SERVER_VERSION } from './version.js';
 
 describe('rotateDaemonLog', () => {
   it('moves an outgrown log to daemon.log.1, replacing an older one, and leaves a small or missing log alone', () => {
@@ -117,5 +121,28 @@ describe('named sessions on the command line', () => {
     expect(table[1]).toBe('work  0123456789abcdef  2h05m  1s ago        yes (10.0.0.5:5000)  60001  claude');
     expect(table[2]).toBe('-     fedcba9876543210  45s    never         no (attach pending)  60001  bash -l');
     expect(formatSessionTable([], now)).toBe('no sessions\n');
+  });
+});
+
+describe('a client that requires a protocol', () => {
+  const bin = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
+
+  it('is refused by a server of another protocol, for the commands that act on sessions only', () => {
+    const other = { [REQUIRE_PROTOCOL_ENV]: String(PROTOCOL_VERSION + 1) };
+    expect(protocolMismatch(other, 'new')).toBe(`tsmosh-server ${SERVER_VERSION} speaks protocol ${PROTOCOL_VERSION}, the client needs ${PROTOCOL_VERSION + 1}`);
+    for (const subcommand of ['list', 'kill', 'status']) expect(protocolMismatch(other, subcommand)).toBeDefined();
+    for (const subcommand of ['daemon', '--version', undefined]) expect(protocolMismatch(other, subcommand)).toBeUndefined();
+    expect(protocolMismatch({ [REQUIRE_PROTOCOL_ENV]: String(PROTOCOL_VERSION) }, 'new')).toBeUndefined();
+    expect(protocolMismatch({}, 'new')).toBeUndefined();
+  });
+
+  it(`exits ${PROTOCOL_MISMATCH_EXIT_STATUS} with one line, before touching any daemon`, () => {
+    const result = spawnSync(process.execPath, [bin, 'new', '--', 'true'], {
+      env: { ...process.env, [REQUIRE_PROTOCOL_ENV]: '999', TSMOSH_RUNTIME_DIR: '/nonexistent/tsmosh-test' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(PROTOCOL_MISMATCH_EXIT_STATUS);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`tsmosh-server ${SERVER_VERSION} speaks protocol ${PROTOCOL_VERSION}, the client needs 999\n`);
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -181,7 +181,7 @@ function sshLocalAddress(env: NodeJS.ProcessEnv): string | undefined {
   return address !== undefined && isIP(address) !== 0 ? address : undefined;
 }
 
-async function commandNew(args: readonly string[]): Promise<number> {
+async function commandNew(args: readonly string[], entryScript: string): Promise<number> {
   const options = parseNewArguments(args);
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
   const env = { ...definedVariables(process.env), ...options.terminal };
@@ -200,7 +200,7 @@ async function commandNew(args: readonly string[]): Promise<number> {
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   };
-  const result = await requestNewSession(runtimeDir, request);
+  const result = await requestNewSession(runtimeDir, request, entryScript);
   if (options.name !== undefined && result.name !== options.name) {
     // A daemon from before named sessions ignores the name and starts an unnamed session (no client will use it,
     // so it ends after the no-client timeout).
@@ -214,8 +214,14 @@ async function commandNew(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** Asks the daemon for a session, starting the daemon first if none answers. */
-export async function requestNewSession(runtimeDir: string, request: NewSessionRequest): Promise<NewSessionResult> {
+/**
+ * The script that runs `main` as a program: the package's bin, or the self-contained bundle (which passes its own
+ * file to main, since this module's place says nothing about where the bundle lies).
+ */
+export const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
+
+/** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
+export async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   for (;;) {
@@ -224,7 +230,7 @@ export async function requestNewSession(runtimeDir: string, request: NewSessionR
     } catch (error) {
       const retry = Date.now() < deadline;
       if (error instanceof DaemonNotRunningError && retry) {
-        await startDaemonProcess(runtimeDir);
+        await startDaemonProcess(runtimeDir, entryScript);
       } else if (error instanceof ServerError && error.code === 'shutting-down' && retry) {
         // The daemon is exiting after its last session; once its socket is gone the next try starts a new one.
         await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
@@ -258,14 +264,14 @@ export function rotateDaemonLog(logPath: string, limitBytes = DAEMON_LOG_ROTATE_
  * socket answers. Two racing `new`s may both start one; the daemon's start lock lets one win, the other exits, and
  * both callers find the winner on the socket.
  */
-export async function startDaemonProcess(runtimeDir: string): Promise<void> {
+export async function startDaemonProcess(runtimeDir: string, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<void> {
   const socketPath = controlSocketPath(runtimeDir);
   const logPath = daemonLogPath(runtimeDir);
   rotateDaemonLog(logPath);
   const logFd = openSync(logPath, 'a', 0o600);
   try {
-    // The bin, not this module: importing the module alone does not run main().
-    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url)), 'daemon'], {
+    // The entry script, not this module: importing the module alone does not run main().
+    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, entryScript, 'daemon'], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
@@ -396,13 +402,35 @@ async function commandKill(args: readonly string[]): Promise<number> {
 }
 
 /** Runs the CLI; resolves with the exit status. Every failure prints one line on stderr. */
-export default async function main(argv: readonly string[]): Promise<number> {
+export interface MainOptions {
+  /** The file that runs main as a program, used to start the daemon: default the package's bin. */
+  readonly entryScript?: string;
+}
+
+/**
+ * A client that needs a certain protocol says so in REQUIRE_PROTOCOL_ENV; this server refuses, with
+ * PROTOCOL_MISMATCH_EXIT_STATUS, to start or manage sessions for a client it could not talk to, so the client can
+ * install a matching server instead (packages/cli/src/install/). `--version`, `--help` and `daemon` ignore it.
+ */
+export function protocolMismatch(env: NodeJS.ProcessEnv, subcommand: string | undefined): string | undefined {
+  const wanted = env[REQUIRE_PROTOCOL_ENV];
+  if (wanted === undefined || wanted === '' || !['new', 'list', 'kill', 'status'].includes(subcommand ?? '')) return undefined;
+  if (wanted === String(PROTOCOL_VERSION)) return undefined;
+  return `tsmosh-server ${SERVER_VERSION} speaks protocol ${PROTOCOL_VERSION}, the client needs ${wanted}`;
+}
+
+export default async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   adoptMoshEnvironment(process.env);
   const [subcommand, ...rest] = argv;
   try {
+    const mismatch = protocolMismatch(process.env, subcommand);
+    if (mismatch !== undefined) {
+      process.stderr.write(mismatch + '\n');
+      return PROTOCOL_MISMATCH_EXIT_STATUS;
+    }
     switch (subcommand) {
       case 'new':
-        return await commandNew(rest);
+        return await commandNew(rest, options.entryScript ?? DEFAULT_ENTRY_SCRIPT);
       case 'daemon':
         return await commandDaemon();
       case 'list':

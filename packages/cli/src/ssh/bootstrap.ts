@@ -15,6 +15,10 @@ import { parseServerOutput } from '../server-output.js';
 // Re-exported: the SSH side reads `new`'s output the same way (system-ssh.ts and the public ssh index use it from here).
 export { parseServerOutput };
 import { BootstrapError } from './errors.js';
+import { shellQuote } from '../shell-quote.js';
+import { runServerOnHost, type Upload } from '../install/host-install.js';
+import type { ServerBundle } from '../install/server-bundle.js';
+export { shellQuote };
 
 export { BootstrapError } from './errors.js';
 
@@ -56,6 +60,11 @@ export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
   readonly serverCommand?: string;
   /** Arguments for `tsmosh-server new`, quoted for the remote shell here. */
   readonly serverArguments: readonly string[];
+  /**
+   * The server bundle to install when the host has no tsmosh-server of our protocol (install/); undefined with
+   * --server=PATH or --no-install, which run `serverCommand` as it is.
+   */
+  readonly bundle?: ServerBundle;
   readonly family?: AddressFamily;
   /**
    * The host's UDP address: 'proxy' (default) the address the SSH connection reached, when it was direct; 'local' the
@@ -77,10 +86,6 @@ export interface BootstrapResult {
   readonly resolved: ResolvedHost;
 }
 
-/** Single-quotes a word for a POSIX shell on the host. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The one line for a host without tsmosh-server, shared by the ssh2 and --ssh paths. */
 export function serverNotFoundMessage(serverCommand: string | undefined, host: string): string {
@@ -162,8 +167,16 @@ async function withHost<T>(
     const target = await login(resolved, options, deadline, tunnel);
     clients.push(target.client);
     options.onProgress?.(`starting ${options.serverCommand === undefined ? 'tsmosh-server' : 'the server'} there`);
+    const bundle = options.serverCommand === undefined ? options.bundle : undefined;
     const run = (args: readonly string[]): ReturnType<typeof execute> =>
-      execute(target.client, [options.serverCommand ?? 'tsmosh-server', ...args.map(shellQuote)].join(' '));
+      bundle !== undefined
+        ? runServerOnHost((command, upload) => execute(target.client, command, upload), args, {
+            host: resolved.alias,
+            bundle,
+            mayInstall: args[0] === 'new',
+            ...(options.onProgress ? { onStep: options.onProgress } : {}),
+          })
+        : execute(target.client, [options.serverCommand ?? 'tsmosh-server', ...args.map(shellQuote)].join(' '));
     return await action({ target, resolved, run });
   } finally {
     for (const client of clients.reverse()) client.end();
@@ -373,7 +386,12 @@ function forwardTo(client: InstanceType<typeof Client>, host: string, port: numb
   });
 }
 
-function execute(client: InstanceType<typeof Client>, command: string): Promise<{ stdout: string; stderr: string; code: number | undefined; channelOpenedAt: number | undefined }> {
+/** Runs `command` on the host; `upload`'s bytes go to its stdin, which is then closed (ssh2 keeps to the window). */
+function execute(
+  client: InstanceType<typeof Client>,
+  command: string,
+  upload?: Upload,
+): Promise<{ stdout: string; stderr: string; code: number | undefined; channelOpenedAt: number | undefined }> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, channel) => {
       if (error) return reject(new BootstrapError(`tsmosh: could not run tsmosh-server on the host: ${error.message}`, 'server-failed'));
@@ -382,7 +400,12 @@ function execute(client: InstanceType<typeof Client>, command: string): Promise<
       let stderr = '';
       let code: number | undefined;
       channel.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      channel.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      channel.stderr.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        stderr += text;
+        upload?.onStderr(text);
+      });
+      if (upload !== undefined) channel.end(Buffer.from(upload.bytes.buffer, upload.bytes.byteOffset, upload.bytes.byteLength));
       channel.on('exit', (exitCode: number | null) => (code = exitCode ?? undefined));
       channel.on('close', () => resolve({ stdout, stderr, code, channelOpenedAt }));
     });

@@ -8,6 +8,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { BootstrapError, lookupOptionsFor, parseServerOutput, serverNotFoundMessage, shellQuote, type AddressFamily, type BootstrapResult } from './bootstrap.js';
 import { parseDestination } from './config.js';
+import { runServerOnHost, type Upload } from '../install/host-install.js';
+import type { ServerBundle } from '../install/server-bundle.js';
 
 /** Splits a command line the way a shell would for simple quoting ('…', "…", backslash). */
 export function splitCommandLine(text: string): string[] {
@@ -48,6 +50,10 @@ export interface SystemSshOptions {
   readonly family?: AddressFamily;
   readonly serverCommand?: string;
   readonly serverArguments: readonly string[];
+  /** The server bundle to install when the host has none of our protocol (install/); see BootstrapOptions.bundle. */
+  readonly bundle?: ServerBundle;
+  /** Told each install step as it begins (the progress line). */
+  readonly onStep?: (step: string) => void;
   /** Lines the host printed besides the CONNECT line. */
   readonly tell: (line: string) => void;
 }
@@ -66,7 +72,9 @@ async function effectiveHostName(ssh: string[], destination: string, port: numbe
 /**
  * Runs `tsmosh-server <serverArguments>` on the host through OpenSSH and returns what it printed. `stderr: 'pipe'`
  * captures the remote command's and ssh's own messages (for `--list`/`--kill`, which report one line); 'inherit'
- * shows them to the user as they come (the bootstrap). OpenSSH's questions go to /dev/tty either way.
+ * shows them to the user as they come (the bootstrap). OpenSSH's questions go to /dev/tty either way. With a
+ * bundle (and no --server=), an installed server of our protocol is used, else the bundle is installed first
+ * (install/host-install.ts); the install's own command always captures stderr, since it carries progress lines.
  */
 export async function runServerCommandWithSystemSsh(
   options: Omit<SystemSshOptions, 'tell'>,
@@ -74,33 +82,54 @@ export async function runServerCommandWithSystemSsh(
 ): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const ssh = splitCommandLine(options.sshCommand);
   if (ssh.length === 0) throw new BootstrapError('tsmosh: --ssh= needs a command, e.g. --ssh=ssh or --ssh="ssh -F ~/.ssh/other_config"', 'config');
-  const remote = [options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' ');
-  const args = [
-    ...ssh.slice(1),
-    '-n', // no stdin: the server needs none, and prompts use /dev/tty
-    '-T', // no pty: keeps the CONNECT line free of \r and terminal noise
-    ...(options.family === 4 || options.family === 6 ? [`-${options.family}`] : []),
-    ...(options.port ? ['-p', String(options.port)] : []),
-    options.destination,
-    '--',
-    remote,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(ssh[0]!, args, { stdio: ['ignore', 'pipe', stderr] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.once('error', (error) => reject(new BootstrapError(`tsmosh: cannot run '${ssh[0]}': ${error.message}`, 'config')));
-    child.once('close', (exitCode) => resolve({ stdout: out, stderr: err, code: exitCode }));
-  });
+  const runRemote = (remote: string, upload?: Upload): Promise<{ stdout: string; stderr: string; code: number | undefined }> => {
+    const args = [
+      ...ssh.slice(1),
+      ...(upload === undefined ? ['-n'] : []), // no stdin unless uploading: prompts use /dev/tty
+      '-T', // no pty: keeps the CONNECT line free of \r and terminal noise
+      ...(options.family === 4 || options.family === 6 ? [`-${options.family}`] : []),
+      ...(options.port ? ['-p', String(options.port)] : []),
+      options.destination,
+      '--',
+      remote,
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(ssh[0]!, args, { stdio: [upload === undefined ? 'ignore' : 'pipe', 'pipe', upload === undefined ? stderr : 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.stderr?.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        err += text;
+        upload?.onStderr(text);
+      });
+      if (upload !== undefined) {
+        child.stdin!.on('error', () => {}); // ssh that exits early (refused login) closes the pipe; its status says why
+        child.stdin!.end(upload.bytes);
+      }
+      child.once('error', (error) => reject(new BootstrapError(`tsmosh: cannot run '${ssh[0]}': ${error.message}`, 'config')));
+      child.once('close', (exitCode) => resolve({ stdout: out, stderr: err, code: exitCode ?? undefined }));
+    });
+  };
+  const result =
+    options.bundle !== undefined && options.serverCommand === undefined
+      ? await runServerOnHost(runRemote, options.serverArguments, {
+          host: options.destination,
+          bundle: options.bundle,
+          mayInstall: options.serverArguments[0] === 'new',
+          ...(options.onStep ? { onStep: options.onStep } : {}),
+        })
+      : await runRemote([options.serverCommand ?? 'tsmosh-server', ...options.serverArguments.map(shellQuote)].join(' '));
+  return { ...result, code: result.code ?? null };
 }
 
 export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise<Omit<BootstrapResult, 'resolved'> & { resolved: undefined }> {
   const ssh = splitCommandLine(options.sshCommand);
-  const { stdout, code } = await runServerCommandWithSystemSsh(options, 'inherit');
+  const { stdout, stderr, code } = await runServerCommandWithSystemSsh(options, 'inherit');
   const parsed = parseServerOutput(stdout);
   for (const line of parsed.otherLines) options.tell(line);
+  // Only an install's command captures stderr (the rest went to the terminal as it came).
+  for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.tell(line);
   if (!('key' in parsed)) {
     if (code === 127) {
       throw new BootstrapError(serverNotFoundMessage(options.serverCommand, options.destination), 'server-not-found');
