@@ -175,7 +175,11 @@ export class NamespacedSshd {
   readonly clientKey = join(this.directory, 'client_ed25519');
   private child: ChildProcess | undefined;
 
-  constructor(private readonly pair: NamespacePair) {}
+  /** `sessionEnv`: what sessions get through SetEnv; default this process's PATH (so `node` and our bins resolve). */
+  constructor(
+    private readonly pair: NamespacePair,
+    private readonly sessionEnv: Readonly<Record<string, string>> = { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  ) {}
 
   async start(): Promise<void> {
     const hostKey = join(this.directory, 'host_ed25519');
@@ -193,7 +197,7 @@ export class NamespacedSshd {
       'UsePAM no',
       'StrictModes no',
       // The prompt and locale come with the command (see startSsh); no DNS lookups of the client (there is no resolver in the namespace).
-      `SetEnv PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+      `SetEnv ${Object.entries(this.sessionEnv).map(([name, value]) => `${name}=${value}`).join(' ')}`,
       'UseDNS no',
       'PrintMotd no',
       'PrintLastLog no',

@@ -40,6 +40,9 @@ describe('tsmosh argument parsing', () => {
     expect(all.kind === 'remote' && all.options.family).toBeUndefined();
     expect(parseArguments(['--no-ssh-pty', '--no-init', 'host'])).toMatchObject({ kind: 'remote' });
     expect(parseArguments(['--experimental-remote-ip=local', 'host'])).toMatchObject({ options: { remoteIp: 'local' } });
+    expect(parseArguments(['--no-install', 'host'])).toMatchObject({ options: { noInstall: true } });
+    const installing = parseArguments(['host']);
+    expect(installing.kind === 'remote' && installing.options.noInstall).toBeFalsy();
   });
   it('refuses the mosh options it does not offer with why and what to do, in one line', () => {
     for (const [args, pattern] of [

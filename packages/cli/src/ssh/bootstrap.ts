@@ -89,7 +89,8 @@ export interface BootstrapResult {
 
 /** The one line for a host without tsmosh-server, shared by the ssh2 and --ssh paths. */
 export function serverNotFoundMessage(serverCommand: string | undefined, host: string): string {
-  return `tsmosh: '${serverCommand ?? 'tsmosh-server'}' was not found on ${host}. Install tsmosh there (see "Install on a host" in tsmosh's README) or name it with --server=PATH.`;
+  // Only --server= and --no-install get here: without them, a host without a server gets tsmosh's own install.
+  return `tsmosh: '${serverCommand ?? 'tsmosh-server'}' was not found on ${host}. Install tsmosh there (README, "Install on a host by hand"), name it with --server=PATH, or drop --no-install and --server= to let tsmosh install its own.`;
 }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
@@ -129,10 +130,7 @@ export async function runServerCommand(options: BootstrapOptions): Promise<{ std
 
 function serverNotFound(options: BootstrapOptions, resolved: ResolvedHost, code: number | undefined, stderr: string): void {
   if (code === 127 || /command not found|No such file or directory|not found/i.test(stderr.trim())) {
-    throw new BootstrapError(
-      `tsmosh: '${options.serverCommand ?? 'tsmosh-server'}' was not found on ${resolved.alias}. Install tsmosh there (npm install -g tsmosh) or name it with --server=PATH.`,
-      'server-not-found',
-    );
+    throw new BootstrapError(serverNotFoundMessage(options.serverCommand, resolved.alias), 'server-not-found');
   }
 }
 
