@@ -68,6 +68,7 @@ export class Connection {
   #clientAddress: PeerAddress | undefined;
   #lastHeardAt: number | undefined;
   #heldTimestamp: HeldTimestamp | undefined;
+  #lastReceivedWasNewest = false;
 
   constructor(init: ConnectionInit) {
     if (init.initialSeq < 0n || init.initialSeq > MAX_SEQUENCE) {
@@ -110,6 +111,11 @@ export class Connection {
     return this.#lastHeardAt;
   }
 
+  /** Whether the datagram `receive` last accepted had the highest sequence number seen so far. */
+  get lastReceivedWasNewest(): boolean {
+    return this.#lastReceivedWasNewest;
+  }
+
   /** The sequence number the next datagram will carry. */
   get nextSequence(): bigint {
     return this.#nextSeq;
@@ -132,6 +138,14 @@ export class Connection {
   send(instruction: Instruction, now: number): OutgoingDatagram[] {
     const to = this.remoteAddress;
     if (to === undefined) return [];
+    return this.sendTo(instruction, to, now);
+  }
+
+  /**
+   * `send`, to an address other than the peer's current one: for a last word to a peer process that was replaced
+   * (the same sequence counter, so no nonce is ever reused).
+   */
+  sendTo(instruction: Instruction, to: PeerAddress, now: number): OutgoingDatagram[] {
     const encoded = encodeInstruction(instruction);
     const fragments = splitIntoFragments(this.#nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
     if (this.#nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
@@ -181,6 +195,7 @@ export class Connection {
     const fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
     const newest = this.#replayWindow.highest === undefined || header.seq > this.#replayWindow.highest;
     this.#replayWindow.accept(header.seq);
+    this.#lastReceivedWasNewest = newest;
     stats.datagramsAccepted++;
     this.#lastHeardAt = now;
     if (newest) {

@@ -24,7 +24,7 @@ export { encodeFragment, decodeFragment, splitIntoFragments, FragmentReassembler
 export { Connection, type ConnectionInit, type ConnectionRole } from './connection.js';
 export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
 export { SHUTDOWN_STATE_NUM } from './constants.js';
-export { Transport, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
+export { Transport, type PeerRestart, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
 export { TSMOSH_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
 export { MOSH_ENVIRONMENT_TWINS, adoptMoshEnvironment } from './mosh-environment.js';
 export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdentityAssignments } from './terminal-identity.js';

@@ -41,6 +41,22 @@ export interface TransportConnection {
   readonly rtt: { readonly srtt: number; readonly rttvar: number; readonly hasSample: boolean; rto(): number };
   /** When present, chaff (random padding that disguises lengths) is drawn from it. */
   readonly random?: RandomSource;
+  /**
+   * Whether the instruction `receive` just returned came in the newest datagram yet (the highest sequence number).
+   * A restarted peer is recognised only from its newest datagrams, never from a late copy of an old one.
+   */
+  readonly lastReceivedWasNewest?: boolean;
+}
+
+/**
+ * The peer process was replaced under the same key (a client restarted with its session's key, or a second one
+ * started with it): what the previous process held, so the application can tell it it was replaced.
+ */
+export interface PeerRestart<L> {
+  /** The newest of our states the previous process acknowledged: the base it surely holds. */
+  readonly previousAcknowledged: { readonly num: number; readonly state: L };
+  /** The newest of its states we had acknowledged to it. */
+  readonly previousRemoteNum: number;
 }
 
 /** Counters for the daemon's report and for tests. Drops are counted, never thrown. */
@@ -75,6 +91,8 @@ export interface TransportStats {
   shutdownSends: number;
   /** Heartbeats sent early because the peer had gone silent (`probeAfterSilenceMs`); also counted in ackFrames. */
   probes: number;
+  /** Times the peer turned out to be a new process under the same key, holding only the initial states. */
+  peerRestarts: number;
   /** Peer heartbeats answered at once because they showed our newest state was missed (`answerMissedStates`). */
   missedStateAnswers: number;
 }
@@ -150,6 +168,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     ackFrames: 0,
     shutdownSends: 0,
     probes: 0,
+    peerRestarts: 0,
     missedStateAnswers: 0,
   };
 
@@ -192,9 +211,17 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private peerShutdown = false;
   private peerShutdownAckSent = false;
 
+  private readonly initialLocal: L;
+  private readonly initialRemote: R;
+  /** State numbers already used before a peer restart: new numbers continue above them (see receiveInstruction). */
+  private numberFloor = 0;
+  private peerRestart: PeerRestart<L> | undefined;
+
   constructor(init: TransportInit<L, R, C>) {
     this.connection = init.connection;
     this.timing = resolveTiming(init.timing);
+    this.initialLocal = init.initialLocal;
+    this.initialRemote = init.initialRemote;
     this.current = init.initialLocal;
     this.sent = [{ num: 0, state: init.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false }];
     this.received = [{ num: 0, state: init.initialRemote }];
@@ -296,6 +323,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       return;
     }
     this.stats.instructionsReceived++;
+    if (this.isRestartedPeer(instruction)) this.restartPeer(now);
     const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
     this.lastHeardAt = now;
     this.processAck(ackNum, now);
@@ -353,6 +381,56 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     // works and takes an RTT sample now rather than at our next heartbeat.
     const promptAfter = this.timing.promptAckAfterSilenceMs;
     if (promptAfter > 0 && silentFor > promptAfter) this.pendingAckDueAt = now;
+  }
+
+  /**
+   * A peer process that holds only the initial states: it builds on state 0, keeps state 0, and has acknowledged
+   * nothing, while we know the peer had gone past that (it acknowledged one of our states, or we no longer hold its
+   * state 0). The process that did so never goes back, and a late copy of its early datagrams is not the newest, so
+   * only a new process under the same key looks like this. Without this it could never be served: its diffs build
+   * on a state we have dropped, ours on states it never had.
+   */
+  private isRestartedPeer(instruction: Instruction): boolean {
+    if (instruction.oldNum !== 0 || instruction.throwawayNum !== 0 || instruction.ackNum !== 0) return false;
+    if (this.connection.lastReceivedWasNewest === false || this.peerShutdown || this.shutdownStartedAt !== undefined) return false;
+    return this.front.num !== 0 || this.findReceived(0) < 0;
+  }
+
+  /**
+   * Serves the new peer process from scratch: it holds our initial state and its own, so both lists start over from
+   * those, and the next frame carries the whole current state. State numbers continue above those already used, so
+   * a replayed frame of the old exchange can never be taken for a new one.
+   */
+  private restartPeer(now: number): void {
+    const front = this.front;
+    this.peerRestart = { previousAcknowledged: { num: front.num, state: front.state }, previousRemoteNum: this.remoteNum };
+    this.stats.peerRestarts++;
+    this.numberFloor = Math.max(this.numberFloor, this.back.num);
+    this.sent.splice(0, this.sent.length, { num: 0, state: this.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false });
+    this.received.splice(0, this.received.length, { num: 0, state: this.initialRemote });
+    this.resendCount = 0;
+    this.pendingOutcomes = [];
+    this.firstUnsentChangeAt = now;
+    this.unpacedChange = true;
+    this.pendingAckDueAt = now;
+  }
+
+  /**
+   * The last frame for the replaced peer process: `state` (ours, typically with why it was replaced) as a shutdown,
+   * built on the state that process acknowledged, so it can apply it and go. The caller seals it for that
+   * process's address (Connection.sendTo).
+   */
+  farewellFor(restart: PeerRestart<L>, state: L): Instruction {
+    const base = restart.previousAcknowledged;
+    const diff = state.subtract(base.state).diffFrom(base.state.subtract(base.state));
+    return { oldNum: base.num, newNum: SHUTDOWN_STATE_NUM, throwawayNum: base.num, ackNum: restart.previousRemoteNum, diff, chaff: EMPTY };
+  }
+
+  /** The restart found since the last call (see PeerRestart), once; undefined if none. */
+  takePeerRestart(): PeerRestart<L> | undefined {
+    const restart = this.peerRestart;
+    this.peerRestart = undefined;
+    return restart;
   }
 
   /** Whether the peer's acknowledgement `ackNum` is behind our newest state although that left a round trip ago. */
@@ -637,7 +715,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       this.resendCount++;
       this.stats.resends++;
     } else {
-      num = this.back.num + 1;
+      num = Math.max(this.back.num, this.numberFloor) + 1;
       this.pushSent({
         num,
         state: target,

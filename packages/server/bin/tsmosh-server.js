@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-import { fileURLToPath } from 'node:url';
-import main from '../dist/server-main.js';
-// This file is also the entry of the self-contained bundle (scripts/build-bundles.mjs), where it names the bundle.
-process.exitCode = await main(process.argv.slice(2), { entryScript: fileURLToPath(import.meta.url) });
+// The Node.js check comes first and in syntax old versions parse (no top-level await, no node: imports), so a host
+// with an old Node.js gets one line instead of a stack trace. This file is also the entry of the self-contained
+// bundle (scripts/build-bundles.mjs), where it names the bundle as the file that starts the daemon.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`tsmosh-server: Node.js ${process.versions.node} is too old; tsmosh needs 20.19 or later\n`);
+  process.exit(1);
+}
+Promise.all([import('url'), import('../dist/server-main.js')])
+  .then(([url, server]) => server.default(process.argv.slice(2), { entryScript: url.fileURLToPath(import.meta.url) }))
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -82,6 +82,12 @@ export interface EndpointInfo {
   readonly unknownSession: number;
   /** Datagrams too short or malformed to carry a session ID at all. */
   readonly malformed: number;
+  /** Datagrams the socket failed to send (unreachable networks, a full buffer). */
+  readonly sendErrors: number;
+  /** Datagrams whose handling threw (a bug, counted instead of ending the daemon). */
+  readonly handlerErrors: number;
+  /** Datagrams the kernel dropped for a full receive buffer before the daemon read them; null off Linux. */
+  readonly kernelReceiveDrops: number | null;
 }
 
 export interface DaemonStatus {
@@ -91,6 +97,8 @@ export interface DaemonStatus {
   readonly endpoints: readonly EndpointInfo[];
   /** Program output turned away across the live sessions: OSC/DCS strings over budget (escape-string-budget.ts). */
   readonly droppedEscapeStrings: number;
+  /** Answers to terminal queries not written back to programs for not being of a safe shape (reply-filter.ts). */
+  readonly unsafeRepliesDropped: number;
 }
 
 export type ControlRequest =

@@ -31,6 +31,7 @@ import {
 } from './session.js';
 import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
+import { kernelReceiveDrops } from './kernel-drops.js';
 import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
 import { describeEnding, planRestart, restoredScreen } from './session-restart.js';
 import type { RestoredScreen } from './headless-mirror.js';
@@ -289,11 +290,16 @@ export class Daemon {
         datagramsReceived: endpoint.stats.datagramsReceived,
         unknownSession: endpoint.stats.unknownSession,
         malformed: endpoint.stats.malformed,
+        sendErrors: endpoint.stats.sendErrors,
+        handlerErrors: endpoint.stats.handlerErrors,
+        // Datagrams the kernel dropped before we read them (a full receive buffer); undefined off Linux.
+        kernelReceiveDrops: kernelReceiveDrops(endpoint.port) ?? null,
       })),
       droppedEscapeStrings: [...this.sessions.values()].reduce((sum, { pty }) => {
         const stats = pty.mirror?.stats;
         return sum + (stats === undefined ? 0 : stats.droppedOscStrings + stats.droppedDcsStrings);
       }, 0),
+      unsafeRepliesDropped: [...this.sessions.values()].reduce((sum, { pty }) => sum + (pty.mirror?.stats.unsafeRepliesDropped ?? 0), 0),
     };
   }
 

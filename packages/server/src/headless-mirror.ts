@@ -6,6 +6,7 @@
  * does not keep (title, bell count, OSC 52, keyboard protocol modes) through the snapshot tracker.
  */
 import xterm from '@xterm/headless';
+import { isSafeReply } from './reply-filter.js';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
@@ -80,6 +81,8 @@ export interface MirrorStats {
   readonly parseErrors: number;
   readonly droppedOscStrings: number;
   readonly droppedDcsStrings: number;
+  /** Answers to queries not written back into the program's input, because they were not of a known safe shape. */
+  readonly unsafeRepliesDropped: number;
 }
 
 export class HeadlessMirror {
@@ -91,6 +94,7 @@ export class HeadlessMirror {
   private disposed = false;
   private syncEpoch = 0;
   private parseErrors = 0;
+  private unsafeRepliesDropped = 0;
   /** performance.now() when xterm last finished parsing a write. */
   private lastParsedAt = -Infinity;
   private readonly escapeStringDrops: Readonly<EscapeStringDrops>;
@@ -105,7 +109,10 @@ export class HeadlessMirror {
     const onReply = init.onReply;
     this.terminal.onData((data) => {
       // '' comes from writeThen's user-input mark (below), not from the program: nothing to send.
-      if (!this.disposed && data !== '') onReply(data);
+      if (this.disposed || data === '') return;
+      // The answer goes into the program's input as if typed: only answers that cannot carry printed bytes.
+      if (isSafeReply(data)) onReply(data);
+      else this.unsafeRepliesDropped++;
     });
     // Count DEC 2026 entries so a host can tell a new synchronized block from one it already waited on, even when
     // the mode went off and on again inside one chunk. Returning false leaves the mode itself to xterm.
@@ -195,6 +202,7 @@ export class HeadlessMirror {
       parseErrors: this.parseErrors,
       droppedOscStrings: this.escapeStringDrops.oscStrings,
       droppedDcsStrings: this.escapeStringDrops.dcsStrings,
+      unsafeRepliesDropped: this.unsafeRepliesDropped,
     };
   }
 

@@ -6,6 +6,7 @@ import {
   Transport,
   type ConnectionStats,
   type OutgoingDatagram,
+  type PeerRestart,
   type PeerAddress,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
@@ -161,7 +162,7 @@ interface ClientLink {
    * The newest notification generation when the link was made: older notifications were delivered to an earlier
    * client (or to nobody) and are never sent on this link, so attaching never replays them.
    */
-  readonly notificationFloor: number;
+  notificationFloor: number;
   /** The last snapshot's notifications and this link's view of them, so filtering allocates only when they change. */
   notificationsSeen: { readonly from: readonly Notification[]; readonly shown: readonly Notification[] } | undefined;
 }
@@ -171,6 +172,13 @@ interface ClientLink {
  * untouched. The same 60 s as a new session's no-client timeout: the bootstrap is the same.
  */
 export const PENDING_ATTACH_TIMEOUT_MS = NO_CLIENT_TIMEOUT_MS;
+
+/**
+ * Copies of the last frame to a client process replaced under the same key. Nothing resends it (the link now
+ * serves the new process), so a few copies at once make it arrive on a lossy link: at 10 % loss, 3 copies all fail
+ * one time in a thousand, and then the old client says so itself once its silence check runs.
+ */
+const REPLACED_CLIENT_FAREWELL_COPIES = 3;
 /**
  * At most this many attaches may wait for their client at once (each holds a key and a transport). A ninth drops the
  * oldest; real use has one, from the login just made.
@@ -337,6 +345,8 @@ export class Session {
     const connection = link.transport.connection;
     const before = connection.remoteAddress;
     link.transport.receive(bytes, from, now);
+    const restart = link.transport.takePeerRestart();
+    if (restart !== undefined) this.serveRestartedClient(link, restart, before, now);
     const after = connection.remoteAddress;
     if (this.shutdownDeferred && link === this.current && after !== undefined) {
       // The client of a session whose program already ended: tell it now.
@@ -410,6 +420,33 @@ export class Session {
     // The new client holds a blank screen: send it the whole current one at once, not at the next pty frame.
     this.screenDirty = true;
     this.lastSnapshotAt = -Infinity;
+  }
+
+  /**
+   * A client process started anew under this link's key (tsmosh-client re-run with the session's key, or a second
+   * one started with it): the transport already serves it from scratch; here its input stream starts again at 0,
+   * and the process it replaced, if it had another address, is told so in a last frame sealed with the same
+   * sequence counter (no nonce is reused) and sent a few times, since nothing will resend it.
+   */
+  private serveRestartedClient(link: ClientLink, restart: PeerRestart<ScreenState>, previousAddress: PeerAddress | undefined, now: number): void {
+    const connection = link.transport.connection;
+    const current = connection.remoteAddress ?? previousAddress;
+    const where = current === undefined ? 'an unknown address' : `${current.host}:${current.port}`;
+    link.processedInput = InputStream.empty();
+    link.pendingEchoes = [];
+    link.response = undefined;
+    link.notificationFloor = latestNotificationGeneration(this.pty.snapshot().notifications);
+    link.notificationsSeen = undefined;
+    link.transport.setLocal(link.transport.local.withEchoAck(0), now);
+    this.screenDirty = true;
+    this.lastSnapshotAt = -Infinity;
+    const moved = previousAddress !== undefined && current !== undefined && (previousAddress.host !== current.host || previousAddress.port !== current.port);
+    this.log(`session ${this.sessionId}: a new client process under the same key at ${where}${moved ? `; the one at ${previousAddress.host}:${previousAddress.port} was told it was replaced` : ''}`);
+    if (!moved) return;
+    const farewell = link.transport.farewellFor(restart, link.transport.local.withEnding({ kind: 'taken-over', by: where }));
+    for (let copy = 0; copy < REPLACED_CLIENT_FAREWELL_COPIES; copy++) {
+      for (const datagram of connection.sendTo(farewell, previousAddress, now)) this.send(datagram);
+    }
   }
 
   private dropLink(link: ClientLink): void {
