@@ -99,6 +99,8 @@ export interface DaemonStatus {
   readonly droppedEscapeStrings: number;
   /** Answers to terminal queries not written back to programs for not being of a safe shape (reply-filter.ts). */
   readonly unsafeRepliesDropped: number;
+  /** Combining marks not kept because their cell held its budget already (cell-budget.ts), since the daemon started. */
+  readonly droppedCombiningMarks: number;
 }
 
 export type ControlRequest =

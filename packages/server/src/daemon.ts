@@ -32,6 +32,7 @@ import {
 import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
 import { kernelReceiveDrops } from './kernel-drops.js';
+import { droppedCombiningMarks } from './cell-budget.js';
 import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
 import { describeEnding, planRestart, restoredScreen } from './session-restart.js';
 import type { RestoredScreen } from './headless-mirror.js';
@@ -300,6 +301,7 @@ export class Daemon {
         return sum + (stats === undefined ? 0 : stats.droppedOscStrings + stats.droppedDcsStrings);
       }, 0),
       unsafeRepliesDropped: [...this.sessions.values()].reduce((sum, { pty }) => sum + (pty.mirror?.stats.unsafeRepliesDropped ?? 0), 0),
+      droppedCombiningMarks: droppedCombiningMarks(),
     };
   }
 

@@ -7,6 +7,7 @@
  */
 import xterm from '@xterm/headless';
 import { isSafeReply } from './reply-filter.js';
+import { limitCellContents } from './cell-budget.js';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
@@ -106,6 +107,8 @@ export class HeadlessMirror {
     this.capture = new ScrollbackCapture(this.terminal, init.logLines, init.restored?.history);
     // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
+    // Nor may a run of combining marks grow one cell without end.
+    limitCellContents(this.terminal);
     const onReply = init.onReply;
     this.terminal.onData((data) => {
       // '' comes from writeThen's user-input mark (below), not from the program: nothing to send.
