@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sealDatagram } from './aead.js';
 import { writeU16 } from './bytes.js';
-import { DATAGRAM_OVERHEAD_BYTES, DEFAULT_IPV4_MTU, DEFAULT_IPV6_MTU, HEADER_BYTES, MAX_DATAGRAM_BYTES, REPLAY_WINDOW_BITS, TIMESTAMP_NONE } from './constants.js';
+import { DATAGRAM_OVERHEAD_BYTES, DEFAULT_IPV4_MTU, DEFAULT_IPV6_MTU, HEADER_BYTES, INFLATE_BURST_BYTES, INFLATE_BYTES_PER_SECOND, MAX_DATAGRAM_BYTES, REPLAY_WINDOW_BITS, TIMESTAMP_NONE } from './constants.js';
 import { Connection } from './connection.js';
 import { encodeFragment } from './fragment.js';
 import { SessionKey } from './key.js';
@@ -260,6 +260,42 @@ describe('Connection: hostile input never throws, is never accepted, and moves t
     server.receive(sealed(encodeFragment({ instructionId: 2n, index: 1, final: true, chunk: Uint8Array.of(1) })), CLIENT_A, 1);
     expect(server.stats.dropBadFragment).toBe(1);
     expectBalanced(server.stats);
+  });
+});
+
+describe('Connection: the inflate budget (a keyed peer cannot make us inflate without end)', () => {
+  /** An instruction whose diff is all zeros: a few KiB deflated, `inflated` bytes once inflated. */
+  const bomb = (inflated: number): Instruction => instruction({ diff: new Uint8Array(inflated - 64), chaff: new Uint8Array(0) });
+
+  it(`inflates at most ${INFLATE_BURST_BYTES / 1048576} MiB at once and ${INFLATE_BYTES_PER_SECOND / 1048576} MiB a second, dropping and counting the rest`, () => {
+    const { client, server } = pair();
+    const oneMiB = 1024 * 1024;
+    const deliver = (now: number): number => {
+      let accepted = 0;
+      for (const datagram of client.send(bomb(4 * oneMiB), now)) if (server.receive(datagram.bytes, CLIENT_A, now) !== undefined) accepted++;
+      return accepted;
+    };
+    const wire = client.send(bomb(4 * oneMiB), 0).reduce((sum, datagram) => sum + datagram.bytes.length, 0);
+    expect(wire).toBeLessThan(8 * 1024); // the attack: a few KB on the wire
+    let accepted = 0;
+    for (let i = 0; i < 10; i++) accepted += deliver(0);
+    expect(accepted).toBe(INFLATE_BURST_BYTES / (4 * oneMiB));
+    expect(server.stats.dropInflateBudget).toBe(10 - accepted);
+    // A second later the budget has refilled by a second's worth, never beyond the burst.
+    let later = 0;
+    for (let i = 0; i < 10; i++) later += deliver(1000);
+    expect(later).toBe(Math.min(INFLATE_BURST_BYTES, INFLATE_BYTES_PER_SECOND) / (4 * oneMiB));
+  });
+
+  it('never touches honest traffic: keystrokes, and a 1 MiB paste every 100 ms', () => {
+    const { client, server } = pair();
+    const paste = new Uint8Array(1024 * 1024).map((_, i) => 32 + ((i * 7) % 90));
+    for (let now = 0; now < 5000; now += 100) {
+      for (const datagram of client.send(instruction({ diff: paste }), now)) server.receive(datagram.bytes, CLIENT_A, now);
+      for (const datagram of client.send(instruction(), now + 50)) server.receive(datagram.bytes, CLIENT_A, now + 50);
+    }
+    expect(server.stats.dropInflateBudget).toBe(0);
+    expect(server.stats.instructionsIn).toBe(100);
   });
 });
 

@@ -4,6 +4,8 @@ import {
   DATAGRAM_OVERHEAD_BYTES,
   DEFAULT_IPV4_MTU,
   DEFAULT_IPV6_MTU,
+  INFLATE_BURST_BYTES,
+  INFLATE_BYTES_PER_SECOND,
   MAX_DATAGRAM_BYTES,
   MAX_SEQUENCE,
   MIN_MTU,
@@ -14,7 +16,7 @@ import {
 } from './constants.js';
 import { DecodeError } from './errors.js';
 import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments } from './fragment.js';
-import { decodeInstruction, encodeInstruction } from './instruction-codec.js';
+import { decodeInstruction, encodeInstruction, inflatedLength } from './instruction-codec.js';
 import type { Direction, SessionKey } from './key.js';
 import { ReplayWindow } from './replay-window.js';
 import { RttEstimator, timestamp16, timestampDiff } from './rtt.js';
@@ -69,6 +71,9 @@ export class Connection {
   #lastHeardAt: number | undefined;
   #heldTimestamp: HeldTimestamp | undefined;
   #lastReceivedWasNewest = false;
+  /** Inflate budget (bytes) left, and when (caller's ms) it was last topped up. */
+  #inflateTokens = INFLATE_BURST_BYTES;
+  #inflateRefilledAt: number | undefined;
 
   constructor(init: ConnectionInit) {
     if (init.initialSeq < 0n || init.initialSeq > MAX_SEQUENCE) {
@@ -220,6 +225,10 @@ export class Connection {
         stats.datagramsAccepted--; // counted as a drop instead, so every datagram lands in exactly one bucket
         return undefined;
       case 'complete':
+        if (!this.#spendInflateBudget(inflatedLength(result.bytes), now)) {
+          stats.dropInflateBudget++;
+          return undefined;
+        }
         try {
           const instruction = decodeInstruction(result.bytes);
           stats.instructionsIn++;
@@ -230,6 +239,18 @@ export class Connection {
           return undefined;
         }
     }
+  }
+
+  /** Takes `bytes` from the inflate budget (a token bucket refilled with the caller's clock); false if short. */
+  #spendInflateBudget(bytes: number, now: number): boolean {
+    if (bytes === 0) return true;
+    if (this.#inflateRefilledAt !== undefined && now > this.#inflateRefilledAt) {
+      this.#inflateTokens = Math.min(INFLATE_BURST_BYTES, this.#inflateTokens + ((now - this.#inflateRefilledAt) * INFLATE_BYTES_PER_SECOND) / 1000);
+    }
+    if (this.#inflateRefilledAt === undefined || now > this.#inflateRefilledAt) this.#inflateRefilledAt = now;
+    if (bytes > this.#inflateTokens) return false;
+    this.#inflateTokens -= bytes;
+    return true;
   }
 
   /** The peer's newest timestamp advanced by how long we held it (so a delayed reply does not inflate the RTT), once. */

@@ -64,6 +64,16 @@ export function encodeInstruction(instruction: Instruction): Uint8Array {
   return out;
 }
 
+/**
+ * Bytes `decodeInstruction` would inflate for this encoding: the declared length of a deflated body, 0 for a raw
+ * one (or for an encoding too malformed to say, which decodeInstruction refuses anyway). Lets a receiver charge the
+ * work against a budget before doing it.
+ */
+export function inflatedLength(bytes: Uint8Array): number {
+  if (bytes.length < 2 || (bytes[1]! & FLAG_DEFLATED) === 0) return 0;
+  return decodeVarint(bytes, 2)?.value ?? 0;
+}
+
 /** Parses an instruction. Throws DecodeError('badInstruction') on anything malformed; never allocates more than the cap. */
 export function decodeInstruction(bytes: Uint8Array): Instruction {
   const fail = (what: string): never => {

@@ -31,6 +31,8 @@ export interface ConnectionStats {
   dropBadFragment: number;
   /** Authentic and reassembled, but the instruction did not decode. */
   dropBadInstruction: number;
+  /** Authentic instructions dropped unread because inflating them would pass INFLATE_BYTES_PER_SECOND. */
+  dropInflateBudget: number;
   /** Authentic fragments ignored as duplicates of held or delivered ones, or stale. */
   fragmentsIgnored: number;
   /** Partial instructions evicted from reassembly to stay within bounds. */
@@ -56,6 +58,7 @@ export function emptyConnectionStats(): ConnectionStats {
     dropTooOld: 0,
     dropBadFragment: 0,
     dropBadInstruction: 0,
+    dropInflateBudget: 0,
     fragmentsIgnored: 0,
     partialsEvicted: 0,
   };
