@@ -70,16 +70,17 @@ export const INSTRUCTION_FORMAT_VERSION = 1;
 export const MAX_INSTRUCTION_BYTES = 4 * 1024 * 1024;
 
 /**
- * bytes per second: what one connection may make us inflate. Inflating costs about 4 ms per MiB here, so a keyed
- * peer sending small instructions that inflate to MAX_INSTRUCTION_BYTES each (4 KB on the wire, 4 MiB inflated)
- * could take a whole core and delay every other session of the daemon (a 596 ms typing median was measured in one
- * beside it). 16 MiB/s holds such a peer to about 64 ms of CPU a second, far above honest use: a screen diff is tens
- * of KiB, and a 1 MiB paste resent every 100 ms on a lossy link is 10 MiB/s. An instruction over the budget is
- * dropped and counted (`dropInflateBudget`); an honest sender resends it.
+ * bytes per second: what one connection may make us inflate. Inflating costs 10–20 ms per 4 MiB here (50 ms while
+ * the JIT is cold), so a keyed peer sending small instructions that inflate to MAX_INSTRUCTION_BYTES each (4 KB on
+ * the wire, 4 MiB inflated) could take a whole core and delay every other session of the daemon (a 596 ms typing
+ * median was measured in one beside it). 8 MiB/s holds such a peer to two maximal instructions a second, far above
+ * honest use: a screen diff is tens of KiB, a history catch-up a few hundred, and a 1 MiB paste resent every 250 ms on
+ * a lossy link is 4 MiB/s. An instruction over the budget is dropped and counted (`dropInflateBudget`); an honest
+ * sender resends it.
  */
-export const INFLATE_BYTES_PER_SECOND = 16 * 1024 * 1024;
-/** bytes: the inflate budget's burst, two maximal instructions, so one large paste or screen never waits on it. */
-export const INFLATE_BURST_BYTES = 2 * MAX_INSTRUCTION_BYTES;
+export const INFLATE_BYTES_PER_SECOND = 8 * 1024 * 1024;
+/** bytes: the inflate budget's burst, one maximal instruction, so one large paste or screen never waits on it. */
+export const INFLATE_BURST_BYTES = MAX_INSTRUCTION_BYTES;
 
 /**
  * Reassembly bounds. Several partial instructions may be in flight at once (mosh keeps one and loses a large frame

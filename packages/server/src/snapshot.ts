@@ -10,6 +10,7 @@
  *   with `trackTerminal(term)` before writing to the terminal; `snapshotTerminal` installs it lazily otherwise,
  *   and then only sees what happens from that moment on.
  */
+import { registerAsciiOscHandler } from './ascii-osc-handler.js';
 import type { Terminal, IBufferCell, IBufferLine, IDisposable } from '@xterm/headless';
 import {
   trimmedLogLine,
@@ -103,8 +104,10 @@ class Tracker implements TerminalTracker {
       term.onBell(() => {
         this.bellCount++;
       }),
-      parser.registerOscHandler(52, (data) => {
-        this.recordClipboard(data);
+      // Collected as bytes, not xterm's character-by-character string (ascii-osc-handler.ts says why).
+      registerAsciiOscHandler(term, 52, (data) => {
+        if (data === undefined) this.droppedClipboardWrites++;
+        else this.recordClipboard(data);
         return true;
       }),
       // xterm.js handles none of these; as events they travel in the screen state (notifications.ts).
