@@ -40,6 +40,7 @@ const ATTACKS: readonly Attack[] = [
   { name: 'flood', what: 'seq 1 1000000 (honest output, for scale)', command: ['sh', '-c', 'echo neighbour-ready; read x; seq 1 1000000; exec cat'] },
   { name: 'titles', what: 'ten 5 MB window titles', command: printer('const t = "\\x1b]2;" + "x".repeat(5e6) + "\\x07"; for (let i = 0; i < 10; i++) process.stdout.write(t)') },
   { name: 'clipboard', what: 'four 3 MB OSC 52 clipboard writes', command: printer('const c = "\\x1b]52;c;" + "QUFB".repeat(75e4) + "\\x07"; for (let i = 0; i < 4; i++) process.stdout.write(c)') },
+  { name: 'counts', what: 'huge counts: REP, IL, SU and CBT of a billion, 100 times', command: printer('for (let i = 0; i < 100; i++) process.stdout.write("x\\x1b[999999999b\\x1b[999999999L\\x1b[999999999S\\x1b[999999999Z")') },
   { name: 'combining', what: 'e and two million U+0301 (one cell)', command: printer('process.stdout.write("e" + "\\u0301".repeat(2e6))') },
   { name: 'inflate', what: 'a keyed peer: 4 MiB-inflating instructions, up to 500 a second for 3 s', command: ['sh', '-c', 'echo neighbour-ready; exec cat'], peer: inflateBombs },
 ];
@@ -166,7 +167,7 @@ export const hostileNeighbour: Scenario = {
     });
     return {
       notes: [
-        'Each attack runs against a fresh daemon holding two sessions; the victim types into `cat` while the neighbour attacks. Budgets (docs/architecture.md): titles 4 Ki code points, clipboard writes 1 Mi, other strings 64 Ki, 64 UTF-16 units per cell, 8 MiB/s inflated per connection.',
+        'Each attack runs against a fresh daemon holding two sessions; the victim types into `cat` while the neighbour attacks. Budgets (docs/architecture.md): titles 4 Ki code points, clipboard writes 1 Mi, other strings 64 Ki, 64 UTF-16 units per cell, counts cut to the size of the screen, 8 MiB/s inflated per connection.',
         'Loopback, one machine: the victim\'s latency is the daemon\'s own delay (the victim\'s client runs in the benchmark process, which also sends the rogue peer\'s datagrams).',
       ],
       tables: [

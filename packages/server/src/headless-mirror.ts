@@ -8,6 +8,7 @@
 import xterm from '@xterm/headless';
 import { isSafeReply } from './reply-filter.js';
 import { limitCellContents } from './cell-budget.js';
+import { limitSequenceCounts } from './count-budget.js';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
@@ -109,6 +110,8 @@ export class HeadlessMirror {
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
     // Nor may a run of combining marks grow one cell without end.
     limitCellContents(this.terminal);
+    // Nor may one count (a repeat, a scroll, a tab) make it loop far beyond what the screen can show.
+    limitSequenceCounts(this.terminal);
     const onReply = init.onReply;
     this.terminal.onData((data) => {
       // '' comes from writeThen's user-input mark (below), not from the program: nothing to send.
