@@ -41,6 +41,7 @@ describe('tsmosh argument parsing', () => {
     expect(parseArguments(['--no-ssh-pty', '--no-init', 'host'])).toMatchObject({ kind: 'remote' });
     expect(parseArguments(['--experimental-remote-ip=local', 'host'])).toMatchObject({ options: { remoteIp: 'local' } });
     expect(parseArguments(['--no-install', 'host'])).toMatchObject({ options: { noInstall: true } });
+    expect(parseArguments(['host', '--link', 'loss=10%'])).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/^tsmosh: --link emulates a bad link for --local only; to feel one, run tsmosh --local --link loss=10%/) });
     const installing = parseArguments(['host']);
     expect(installing.kind === 'remote' && installing.options.noInstall).toBeFalsy();
   });

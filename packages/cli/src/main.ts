@@ -226,6 +226,9 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
           : { kind: 'none' };
   if (!local) {
     if (destination === undefined) return { kind: 'usage-error', message: `tsmosh: nothing to do: give a host, or --local ${HINT}` };
+    if (linkSpec !== undefined) {
+      return { kind: 'usage-error', message: `tsmosh: --link emulates a bad link for --local only; to feel one, run tsmosh --local --link ${linkSpec} ${HINT}` };
+    }
     const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}) };
     return { kind: 'remote', destination, options, sessions };
   }

@@ -117,7 +117,7 @@ describe('Session', () => {
     return h.session.ended.then((reason) => expect(reason).toBe('no-client'));
   });
 
-  it('feeds keys to the program, shows its echo, and acknowledges the echo with the input state number', async () => {
+  it('feeds keys to the program, shows its echo, and acknowledges the echo with the input stream position', async () => {
     const h = start();
     h.type('hello tsmosh\r');
     await h.runUntil(() => /^hello tsmosh$/m.test(text(h.client.remote)), 'the echo on the client screen');

@@ -74,7 +74,8 @@ interface CellPrediction {
   /** The cell's true content is unknowable (what comes in at the edge during insert/delete): underline only. */
   readonly unknown: boolean;
   readonly epoch: number;
-  readonly frame: number;
+  /** The input stream position just past the keystroke that made this guess: confirmed once echoAck reaches it. */
+  readonly inputEnd: number;
   readonly time: number;
 }
 
@@ -83,7 +84,7 @@ interface CursorPrediction {
   /** May equal cols: the terminal's pending-wrap state after writing the last column (shown at cols - 1). */
   readonly col: number;
   readonly epoch: number;
-  readonly frame: number;
+  readonly inputEnd: number;
   readonly time: number;
 }
 
@@ -165,10 +166,10 @@ export class PredictionEngine {
   }
 
   /**
-   * The user typed `bytes`, which will reach the server in the input state numbered `frame` (or later). `screen`
-   * is the newest screen from the server.
+   * The user typed `bytes`, which end at input stream position `inputEnd` (the server acknowledges their echo by
+   * moving `echoAck` there). `screen` is the newest screen from the server.
    */
-  onUserInput(bytes: Uint8Array, screen: Framebuffer, frame: number, now: number): void {
+  onUserInput(bytes: Uint8Array, screen: Framebuffer, inputEnd: number, now: number): void {
     if (this.mode === 'never') return;
     if (bytes.length > PASTE_THRESHOLD_BYTES) {
       this.reset();
@@ -176,7 +177,7 @@ export class PredictionEngine {
       this.pendingUtf8 = [];
       return;
     }
-    for (const byte of bytes) this.onByte(byte, screen, frame, now);
+    for (const byte of bytes) this.onByte(byte, screen, inputEnd, now);
   }
 
   /** A new screen from the server, reflecting the user's input up to input state `echoAck`: judge predictions. */
@@ -184,7 +185,7 @@ export class PredictionEngine {
     if (this.mode === 'never') return;
     for (const prediction of [...this.cells.values()]) {
       if (!this.cells.has(key(prediction.row, prediction.col))) continue; // removed by an epoch kill below
-      if (echoAck < prediction.frame) {
+      if (echoAck < prediction.inputEnd) {
         this.notePending(prediction.time, now);
         continue;
       }
@@ -207,9 +208,9 @@ export class PredictionEngine {
     // The cursor: judge only the newest cursor guess the acknowledged input covers; older ones are superseded. The
     // acknowledgement is a lower bound: a screen sent between two acknowledgements may already show the echo of
     // later keys, so a cursor where a later guess put it is right too.
-    const covered = this.cursors.filter((cursor) => cursor.frame <= echoAck);
+    const covered = this.cursors.filter((cursor) => cursor.inputEnd <= echoAck);
     const newestCovered = covered[covered.length - 1];
-    this.cursors = this.cursors.filter((cursor) => cursor.frame > echoAck);
+    this.cursors = this.cursors.filter((cursor) => cursor.inputEnd > echoAck);
     if (newestCovered !== undefined) {
       const at = (guess: CursorPrediction) => screen.cursor.y === guess.row && screen.cursor.x === Math.min(guess.col, screen.cols - 1);
       const right = at(newestCovered) || this.cursors.some(at);
@@ -314,7 +315,7 @@ export class PredictionEngine {
     this.predictionEpoch++;
   }
 
-  private onByte(byte: number, screen: Framebuffer, frame: number, now: number): void {
+  private onByte(byte: number, screen: Framebuffer, inputEnd: number, now: number): void {
     if (this.mode === 'experimental') this.predictionEpoch = this.confirmedEpoch;
     switch (this.parser) {
       case 'escape':
@@ -331,33 +332,33 @@ export class PredictionEngine {
       case 'csi':
         if (byte >= 0x40 && byte <= 0x7e) {
           this.parser = 'ground';
-          this.onCsi(String.fromCharCode(byte), this.csiParams, screen, frame, now);
+          this.onCsi(String.fromCharCode(byte), this.csiParams, screen, inputEnd, now);
         } else if (this.csiParams.length < 32) {
           this.csiParams += String.fromCharCode(byte);
         }
         return;
       case 'ss3':
         this.parser = 'ground';
-        this.onCsi(String.fromCharCode(byte), '', screen, frame, now);
+        this.onCsi(String.fromCharCode(byte), '', screen, inputEnd, now);
         return;
       case 'ground':
         break;
     }
     if (this.pendingUtf8.length > 0 || byte >= 0x80) {
-      this.onUtf8Byte(byte, screen, frame, now);
+      this.onUtf8Byte(byte, screen, inputEnd, now);
       return;
     }
     if (byte === 0x1b) {
       this.parser = 'escape';
       return;
     }
-    if (byte === 0x7f || byte === 0x08) return this.onBackspace(screen, frame, now);
-    if (byte === 0x0d) return this.onCarriageReturn(screen, frame, now);
+    if (byte === 0x7f || byte === 0x08) return this.onBackspace(screen, inputEnd, now);
+    if (byte === 0x0d) return this.onCarriageReturn(screen, inputEnd, now);
     if (byte < 0x20) return this.becomeTentative();
-    this.onPrintable(String.fromCharCode(byte), 1, screen, frame, now);
+    this.onPrintable(String.fromCharCode(byte), 1, screen, inputEnd, now);
   }
 
-  private onUtf8Byte(byte: number, screen: Framebuffer, frame: number, now: number): void {
+  private onUtf8Byte(byte: number, screen: Framebuffer, inputEnd: number, now: number): void {
     if (this.pendingUtf8.length === 0) {
       if (byte >= 0xc2 && byte <= 0xf4) this.pendingUtf8.push(byte);
       else this.becomeTentative(); // a stray continuation or invalid lead byte: the app will show something odd
@@ -366,7 +367,7 @@ export class PredictionEngine {
     if ((byte & 0xc0) !== 0x80) {
       this.pendingUtf8 = [];
       this.becomeTentative();
-      this.onByte(byte, screen, frame, now);
+      this.onByte(byte, screen, inputEnd, now);
       return;
     }
     this.pendingUtf8.push(byte);
@@ -378,10 +379,10 @@ export class PredictionEngine {
     const codePoint = text.codePointAt(0)!;
     const width = charWidth(codePoint);
     if (width === 0) return this.becomeTentative(); // combining marks attach to a cell we cannot be sure of
-    this.onPrintable(text, width, screen, frame, now);
+    this.onPrintable(text, width, screen, inputEnd, now);
   }
 
-  private onCsi(final: string, params: string, screen: Framebuffer, frame: number, now: number): void {
+  private onCsi(final: string, params: string, screen: Framebuffer, inputEnd: number, now: number): void {
     const simple = params === '' || params === '1';
     if ((final === 'C' || final === 'D') && simple) {
       const cursor = this.currentCursor(screen);
@@ -394,28 +395,28 @@ export class PredictionEngine {
         col -= 1;
         if (col > 0 && this.displayedCell(screen, cursor.row, col).width === 0) col -= 1;
       }
-      this.pushCursor(cursor.row, col, frame, now);
+      this.pushCursor(cursor.row, col, inputEnd, now);
       return;
     }
     this.becomeTentative();
   }
 
-  private onCarriageReturn(screen: Framebuffer, frame: number, now: number): void {
+  private onCarriageReturn(screen: Framebuffer, inputEnd: number, now: number): void {
     this.becomeTentative();
     const cursor = this.currentCursor(screen);
     // At the bottom row the terminal would scroll; scrolling is not predicted.
-    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, frame, now);
+    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, inputEnd, now);
   }
 
-  private onBackspace(screen: Framebuffer, frame: number, now: number): void {
+  private onBackspace(screen: Framebuffer, inputEnd: number, now: number): void {
     const cursor = this.currentCursor(screen);
     if (cursor.col >= screen.cols) return this.becomeTentative(); // pending-wrap: terminals disagree on where BS goes
     if (cursor.col === 0) {
       // Line editors move back onto a soft-wrapped previous row; anything else at column 0 is unpredictable.
       if (cursor.row > 0 && screen.lines[cursor.row - 1]!.wrapped) {
         this.becomeTentative();
-        this.putCell(screen, cursor.row - 1, screen.cols - 1, BLANK_CELL, false, false, frame, now);
-        this.pushCursor(cursor.row - 1, screen.cols - 1, frame, now);
+        this.putCell(screen, cursor.row - 1, screen.cols - 1, BLANK_CELL, false, false, inputEnd, now);
+        this.pushCursor(cursor.row - 1, screen.cols - 1, inputEnd, now);
       } else {
         this.becomeTentative();
       }
@@ -428,20 +429,20 @@ export class PredictionEngine {
       width = 2;
     }
     if (this.overwrite) {
-      for (let x = target; x < target + width; x++) this.putCell(screen, cursor.row, x, BLANK_CELL, false, false, frame, now);
+      for (let x = target; x < target + width; x++) this.putCell(screen, cursor.row, x, BLANK_CELL, false, false, inputEnd, now);
     } else {
       const row = this.displayedRow(screen, cursor.row);
       for (let x = target; x < screen.cols; x++) {
         const source = x + width < screen.cols ? row[x + width]! : undefined;
         // The cells that come in from beyond the right edge are unknowable (the app may have more text).
-        if (source === undefined) this.putCell(screen, cursor.row, x, BLANK_CELL, true, true, frame, now);
-        else this.putCell(screen, cursor.row, x, source, true, false, frame, now);
+        if (source === undefined) this.putCell(screen, cursor.row, x, BLANK_CELL, true, true, inputEnd, now);
+        else this.putCell(screen, cursor.row, x, source, true, false, inputEnd, now);
       }
     }
-    this.pushCursor(cursor.row, target, frame, now);
+    this.pushCursor(cursor.row, target, inputEnd, now);
   }
 
-  private onPrintable(text: string, width: 1 | 2, screen: Framebuffer, frame: number, now: number): void {
+  private onPrintable(text: string, width: 1 | 2, screen: Framebuffer, inputEnd: number, now: number): void {
     let { row, col } = this.currentCursor(screen);
     if (col >= screen.cols || (width === 2 && col === screen.cols - 1)) {
       // The character goes to the start of the next row, as the terminal will wrap it; at the bottom row the
@@ -461,12 +462,12 @@ export class PredictionEngine {
       for (let x = screen.cols - 1; x >= col + width; x--) {
         const source = rowCells[x - width]!;
         const unknown = x >= screen.cols - width;
-        this.putCell(screen, row, x, source, true, unknown, frame, now);
+        this.putCell(screen, row, x, source, true, unknown, inputEnd, now);
       }
     }
-    this.putCell(screen, row, col, { text, width, ...rendition }, false, false, frame, now);
-    if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, frame, now);
-    this.pushCursor(row, col + width, frame, now);
+    this.putCell(screen, row, col, { text, width, ...rendition }, false, false, inputEnd, now);
+    if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, inputEnd, now);
+    this.pushCursor(row, col + width, inputEnd, now);
   }
 
   /**
@@ -492,15 +493,15 @@ export class PredictionEngine {
     this.candidatePrompt = undefined;
   }
 
-  private putCell(screen: Framebuffer, row: number, col: number, replacement: Cell, noCredit: boolean, unknown: boolean, frame: number, now: number): void {
+  private putCell(screen: Framebuffer, row: number, col: number, replacement: Cell, noCredit: boolean, unknown: boolean, inputEnd: number, now: number): void {
     if (row >= screen.rows || col >= screen.cols) return;
     const cellKey = key(row, col);
     const original = this.displayedCell(screen, row, col);
-    this.cells.set(cellKey, { row, col, replacement, original, noCredit, unknown, epoch: this.predictionEpoch, frame, time: now });
+    this.cells.set(cellKey, { row, col, replacement, original, noCredit, unknown, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
-  private pushCursor(row: number, col: number, frame: number, now: number): void {
-    this.cursors.push({ row, col, epoch: this.predictionEpoch, frame, time: now });
+  private pushCursor(row: number, col: number, inputEnd: number, now: number): void {
+    this.cursors.push({ row, col, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
   private currentCursor(screen: Framebuffer): { row: number; col: number } {

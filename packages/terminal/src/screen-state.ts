@@ -1,6 +1,6 @@
 /**
  * ScreenState: what the server synchronizes to the client. The screen itself (an immutable Framebuffer) plus the
- * echo acknowledgement, the newest input state number whose keystrokes the screen already reflects; the client's
+ * echo acknowledgement, the input stream position up to which the screen already reflects the keystrokes; the client's
  * prediction engine uses it to tell a confirmed echo from one still in flight. A final state also says why the
  * session is over (`ending`: the command's exit status, a takeover by another client, a kill), so the client can
  * tell its user in one line.
@@ -27,7 +27,7 @@ export class ScreenState implements SyncState<ScreenState> {
     readonly scrollback: ScrollbackLog = ScrollbackLog.empty,
   ) {
     if (!Number.isSafeInteger(echoAck) || echoAck < 0) {
-      throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input state number), got ${echoAck}`);
+      throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input stream position), got ${echoAck}`);
     }
   }
 
