@@ -46,22 +46,22 @@ const CHAFF_BYTES = TSMOSH_TIMING.chaffMaxBytes / 2;
  */
 const SNAPSHOT_INTERVAL_MS = 8;
 const FRAME_INTERVAL_MS = TSMOSH_TIMING.sendIntervalMinMs;
-/** bytes of UDP payload around each compressed chunk in mosh (reference/mosh.md §2.1: seq 8, timestamps 4, tag 16, fragment 10). */
+/** bytes of UDP payload around each compressed chunk in mosh (mosh's datagram: seq 8, timestamps 4, tag 16, fragment 10). */
 const MOSH_DATAGRAM_OVERHEAD_BYTES = 38;
-/** bytes of compressed instruction per mosh datagram (reference/mosh.md §2.1: a full fragment carries 1214). */
+/** bytes of compressed instruction per mosh datagram (a full mosh fragment carries 1214). */
 const MOSH_CHUNK_BYTES = 1214;
 
 /**
  * bytes: mosh's protobuf framing of a screen instruction (protocol version, four state numbers, field tags and
  * lengths of the diff, chaff and HostMessage wrappers), which barely compresses. Calibrated on the observed one-key
- * datagram (reference/mosh.md §2.1: 67–84 B, mean 75.5): 75.5 − 38 overhead − 8 mean chaff − ~9 of zlib for the key.
+ * datagram (measured on mosh: 67–84 B, mean 75.5): 75.5 − 38 overhead − 8 mean chaff − ~9 of zlib for the key.
  */
 const MOSH_FRAMING_BYTES = 20;
 
 /**
  * What mosh would put on the wire for the same change, estimated: mosh's screen diff is terminal bytes made by its
- * Display from a framebuffer pair (mosh.md §7.1), as tsmosh's renderer makes them, zlib-compressed with the rest of
- * the instruction (§2.3). The estimate is zlib(renderer bytes) + framing + mean chaff + 38 bytes per datagram.
+ * Display from a framebuffer pair , as tsmosh's renderer makes them, zlib-compressed with the rest of
+ * the instruction. The estimate is zlib(renderer bytes) + framing + mean chaff + 38 bytes per datagram.
  * mosh's Display is not tsmosh's renderer (it also detects scrolls, but its choices differ), so this is a yardstick,
  * not a measurement of mosh.
  */
@@ -313,7 +313,7 @@ export const screenCosts: Scenario = {
     }
     const typing = updates.find((u) => u.update.startsWith('typing'));
     if (typing !== undefined) {
-      notes.push(`An echoed keystroke costs ${median(typing.frames.map((f) => f.wireBytes))} B on the wire (diff ${median(typing.frames.map((f) => f.diffBytes))} B: the cell, the cursor and the echo acknowledgement); mosh's were observed at 67–84 B (reference/mosh.md §2.1).`);
+      notes.push(`An echoed keystroke costs ${median(typing.frames.map((f) => f.wireBytes))} B on the wire (diff ${median(typing.frames.map((f) => f.diffBytes))} B: the cell, the cursor and the echo acknowledgement); mosh's were observed at 67–84 B (measured on mosh).`);
     }
 
     // Part 2: CPU to mirror and to sync 10 MB of mixed output.

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { PeerAddress } from '@tsmosh/protocol';
 
 /**
- * The client's UDP sockets, with mosh-style port hopping (reference/mosh.md §4). The client never learns its own
+ * The client's UDP sockets, with mosh-style port hopping (docs/architecture.md, the client endpoint). The client never learns its own
  * address; it roams implicitly. When no round trip has succeeded for a while, a NAT binding or a middlebox may have
  * dropped our flow, so we open a fresh socket (a new source port) and send only from it. Replies to the old port may
  * still be in flight, so old sockets keep receiving for a while before they are closed.

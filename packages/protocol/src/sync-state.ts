@@ -1,5 +1,5 @@
 /**
- * The contract every synchronized object satisfies (design.md §3). Both directions of a tsmosh session use one
+ * The contract every synchronized object satisfies (docs/protocol.md §8). Both directions of a tsmosh session use one
  * generic transport over a state type: the screen (server → client) and the user's input stream (client → server).
  *
  * States are immutable values. A state never changes after it is built; `applyDiff` and `subtract` return new

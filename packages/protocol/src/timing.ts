@@ -3,8 +3,7 @@
  * tsmosh's policy and mosh's policy over the same emulated link and compare them. Units are in the names.
  *
  * `TSMOSH_TIMING` is the default. `MOSH_TIMING` reproduces mosh 1.4's sender (src/network/transportsender.h and
- * transportsender-impl.h) as closely as this transport's structure allows, including its weaknesses (reference
- * mosh.md §11): a cold start until the first RTT sample, resends that happen only as a side effect of the
+ * transportsender-impl.h) as closely as this transport's structure allows, including its weaknesses: a cold start until the first RTT sample, resends that happen only as a side effect of the
  * assumed-receiver-state walk, frame pacing that counts heartbeats, and no redundancy under loss.
  */
 export interface TransportTiming {
@@ -123,7 +122,7 @@ export interface TransportTiming {
   readonly redundancyMaxExtraBytes: number;
 }
 
-/** mosh's RTT estimate before the first sample (mosh.md §3.2), used when `coldStart` is set. */
+/** mosh's RTT estimate before the first sample (1 s, mosh's network.h), used when `coldStart` is set. */
 export const COLD_START_SRTT_MS = 1000;
 export const COLD_START_RTTVAR_MS = 500;
 /** mosh's RTO clamp (network.h MIN_RTO / MAX_RTO), used for the cold-start RTO. */

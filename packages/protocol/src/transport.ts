@@ -1,5 +1,5 @@
 /**
- * The state-synchronization transport (mosh's SSP sender + receiver, design.md §3 and §5), pure: time comes in as
+ * The state-synchronization transport (mosh's SSP sender + receiver; docs/protocol.md §8), pure: time comes in as
  * `now`, datagrams go out as return values, and `nextWakeup` says when to call `tick` again.
  *
  * Sender: keeps the states it sent (oldest = the one the peer acknowledged), numbers every state it sends and every

@@ -18,7 +18,7 @@ import { ScrollbackCapture } from './scrollback-capture.js';
 
 /**
  * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
- * the planned native-scrollback hand-off, at about 1.4 MiB per 80-column session (deps.md §3: 13.5 MiB per 10k lines).
+ * the planned native-scrollback hand-off, at about 1.4 MiB per 80-column session (measured: 13.5 MiB per 10k lines).
  */
 export const DEFAULT_SCROLLBACK_LINES = 1000;
 
@@ -28,7 +28,7 @@ export const DEFAULT_SCROLLBACK_LINES = 1000;
  */
 export const QUIET_BEFORE_IMMEDIATE_PARSE_MS = 5;
 
-/** Width table both ends must share (deps.md §3: the default '6' table draws emoji one cell wide). */
+/** Width table both ends must share (xterm's default '6' table draws emoji one cell wide). */
 export const UNICODE_VERSION = '11';
 
 export interface HeadlessTerminalOptions {

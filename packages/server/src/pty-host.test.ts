@@ -158,7 +158,7 @@ describe('PtyHost', () => {
   });
 
   it('pauses the pty while the mirror is behind and resumes it, losing nothing', async () => {
-    // Here xterm parses faster than the pty delivers (deps.md §3/§4), so small marks make the mechanism engage.
+    // Here xterm parses faster than the pty delivers (50–85 MiB/s measured, faster than a pty delivers), so small marks make the mechanism engage.
     const flowControl = { highWaterBytes: 2048, lowWaterBytes: 512 };
     const count = 200_000;
     const host = start({ command: 'seq', args: ['1', String(count)], flowControl });

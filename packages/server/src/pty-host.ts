@@ -22,7 +22,7 @@ import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
  */
 export const SYNCHRONIZED_OUTPUT_MAX_HOLD_MS = 200;
 /**
- * Pause the pty when this many output bytes wait for the mirror (bytes). At xterm's 50–85 MiB/s (deps.md §3) it is
+ * Pause the pty when this many output bytes wait for the mirror (bytes). At xterm's 50–85 MiB/s (measured here) it is
  * a few ms of parsing: enough to keep the parser busy, small enough to bound memory per session.
  */
 export const PENDING_HIGH_WATER_BYTES = 256 * 1024;

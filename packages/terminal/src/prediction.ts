@@ -2,8 +2,8 @@
  * Predictive local echo: show the likely effect of a keystroke at once, confirm it against the server's screen,
  * and erase a wrong guess within one round trip.
  *
- * The model is mosh's (reference/mosh.md §6): every prediction carries the number of the input state that carries
- * its keystroke; once the server's echo acknowledgement reaches that number, the server's screen is the truth and
+ * The model is mosh's: every prediction carries the input stream position just past its keystroke; once the
+ * server's echo acknowledgement reaches that position, the server's screen is the truth and
  * the prediction is judged. Predictions are grouped in epochs. A new epoch starts after anything the engine cannot
  * model (a control character, an escape sequence, a wrong guess), and an epoch is shown only after one of its
  * predictions has been confirmed by the server. So after Enter, typing at a password prompt or in vim's normal

@@ -17,7 +17,7 @@ export interface SyncStateArbitraries<S> {
 }
 
 /**
- * The properties every SyncState must have for the transport to be correct (design.md §3). Call it at the top
+ * The properties every SyncState must have for the transport to be correct (sync-state.ts). Call it at the top
  * level of a test file: it declares a `describe` block of vitest tests. See packages/testkit/README.md.
  */
 export function syncStateConformance<S extends SyncState<S>>(name: string, arbitraries: SyncStateArbitraries<S>): void {
