@@ -72,16 +72,31 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     programs.push(program);
     return program;
   };
+  /** A bash session through tsmosh, shown to work: `line` typed there prints `expected`. */
+  const shellWorks = async (args: readonly string[], line: string, expected: string): Promise<PtyProgram> => {
+    const t = tsmosh([...args, '--', 'bash', '--norc', '--noprofile']);
+    await t.waitForText(/bash-[\d.]+\$/);
+    t.type(`${line}\r`);
+    await t.waitForText(expected);
+    return t;
+  };
+  /** Quits a session with Ctrl-^ . and expects a clean exit. */
+  const quit = async (t: PtyProgram): Promise<void> => {
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  };
+  /** Ends the host user's processes and removes what tsmosh installed there, so the next connect starts bare. */
+  const forgetHostInstall = (): void => {
+    spawnSync('pkill', ['-KILL', '-u', user]);
+    rmSync(join(hostHome, '.local/share/tsmosh'), { recursive: true, force: true });
+  };
   /** How many commands the host's sshd has been asked to run so far. */
   const execRequests = (): number => sshd.log().split('\n').filter((line) => /request exec/.test(line)).length;
 
   it('installs its server over the login and reaches a working shell', async () => {
     expect(spawnSync('/bin/bash', ['-c', 'command -v git gcc g++ cc make npm tsmosh-server'], { env: { PATH: hostBin } }).stdout.toString()).toBe('');
     const before = execRequests();
-    const t = tsmosh(['bare', '--', 'bash', '--norc', '--noprofile']);
-    await t.waitForText(/bash-[\d.]+\$/);
-    t.type('echo on-a-bare-host-$((6*7)) $PATH\r');
-    await t.waitForText(`on-a-bare-host-42 ${hostBin}`);
+    const t = await shellWorks(['bare'], 'echo on-a-bare-host-$((6*7)) $PATH', `on-a-bare-host-42 ${hostBin}`);
     // Two commands: the start command (which found no server and described the host), then the install.
     expect(execRequests() - before).toBe(2);
     const manifest = JSON.parse(readFileSync(join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { version: string };
@@ -99,28 +114,22 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     // The session's daemon runs from the install, as the user.
     const daemons = execFileSync('ps', ['-u', user, '-o', 'args='], { encoding: 'utf8' });
     expect(daemons).toContain(`${join(dir, 'tsmosh-server.mjs')} daemon`);
-    t.type('\x1e.');
-    expect((await t.waitForExit()).exitCode).toBe(0);
+    await quit(t);
   });
 
   it('reuses the install on the next connect: one command, no upload', async () => {
     const dir = join(installBase, installId);
     const stamp = statSync(join(dir, 'tsmosh-server.mjs')).mtimeMs;
     const before = execRequests();
-    const t = tsmosh(['bare', '--', 'bash', '--norc', '--noprofile']);
-    await t.waitForText(/bash-[\d.]+\$/);
-    t.type('echo again-$((6*7))\r');
-    await t.waitForText('again-42');
+    const t = await shellWorks(['bare'], 'echo again-$((6*7))', 'again-42');
     expect(execRequests() - before).toBe(1);
     expect(statSync(join(dir, 'tsmosh-server.mjs')).mtimeMs).toBe(stamp);
     expect(readdirSync(installBase)).toEqual([installId]);
-    t.type('\x1e.');
-    expect((await t.waitForExit()).exitCode).toBe(0);
+    await quit(t);
   });
 
   it('installs the same way through OpenSSH (--ssh=ssh), and --no-install never does', async () => {
-    spawnSync('pkill', ['-KILL', '-u', user]);
-    rmSync(join(hostHome, '.local/share/tsmosh'), { recursive: true, force: true });
+    forgetHostInstall();
     // OpenSSH finds ~ through the password database, so its config names every file by its absolute path.
     const config = join(clientHome, '.ssh', 'config_openssh');
     writeFileSync(
@@ -133,18 +142,13 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     expect((await refused.logicalLines()).join('\n')).toMatch(/tsmosh: 'tsmosh-server' was not found on bare\. Install tsmosh there/);
     expect(existsSync(installBase)).toBe(false);
 
-    const t = tsmosh(['bare', `--ssh=ssh -F ${config}`, '--', 'bash', '--norc', '--noprofile']);
-    await t.waitForText(/bash-[\d.]+\$/);
-    t.type('echo through-openssh-$((6*7))\r');
-    await t.waitForText('through-openssh-42');
+    const t = await shellWorks(['bare', `--ssh=ssh -F ${config}`], 'echo through-openssh-$((6*7))', 'through-openssh-42');
     expect(readdirSync(installBase)).toEqual([installId]);
-    t.type('\x1e.');
-    expect((await t.waitForExit()).exitCode).toBe(0);
+    await quit(t);
   });
 
   it('refuses a bundle altered on the client with one line, and leaves nothing on the host', async () => {
-    spawnSync('pkill', ['-KILL', '-u', user]);
-    rmSync(join(hostHome, '.local/share/tsmosh'), { recursive: true, force: true });
+    forgetHostInstall();
     const altered = join(root, 'altered-bundle');
     cpSync(BUNDLE_DIR, altered, { recursive: true });
     const entry = join(altered, 'tsmosh-server.mjs');

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_ENTRY } from './install/host-scripts.js';
 
 /** Defined as `true` by the packed build (esbuild's define); absent in the workspace. */
 declare const TSMOSH_PACKED_LAYOUT: boolean | undefined;
@@ -21,14 +22,27 @@ function packed(): boolean {
   return typeof TSMOSH_PACKED_LAYOUT !== 'undefined' && TSMOSH_PACKED_LAYOUT;
 }
 
-/** The root folder of the @tsmosh/server package this CLI runs with (workspace shape only). */
-function serverPackageDir(): string {
+/** Packed shape: the server bundle beside the CLI's one file. */
+function packedServerDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'server');
+}
+
+interface ServerPackage {
+  readonly dir: string;
+  readonly manifest: { readonly name?: string; readonly bin?: string | Record<string, string> };
+}
+
+/** The @tsmosh/server package this CLI runs with, and its package.json (workspace shape only). */
+function serverPackage(): ServerPackage {
   const require = createRequire(import.meta.url);
   let dir = dirname(require.resolve('@tsmosh/server'));
   // Walk up from the package's entry point to its package.json.
   for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@tsmosh/server') return dir;
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as ServerPackage['manifest'];
+      if (manifest.name === '@tsmosh/server') return { dir, manifest };
+    }
     const parent = dirname(dir);
     if (parent === dir) throw new Error('tsmosh: cannot find the @tsmosh/server package; reinstall tsmosh');
     dir = parent;
@@ -37,12 +51,10 @@ function serverPackageDir(): string {
 
 /** The file that runs `tsmosh-server` on this machine (for --local and its --list/--kill). */
 export function serverBinPath(): string {
-  if (packed()) return join(dirname(fileURLToPath(import.meta.url)), 'server', 'tsmosh-server.mjs');
-  const dir = serverPackageDir();
-  const manifest = join(dir, 'package.json');
-  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: string | Record<string, string> };
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.['tsmosh-server'];
-  if (bin === undefined) throw new Error(`tsmosh: ${manifest} declares no tsmosh-server bin`);
+  if (packed()) return join(packedServerDir(), BUNDLE_ENTRY);
+  const { dir, manifest } = serverPackage();
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.['tsmosh-server'];
+  if (bin === undefined) throw new Error(`tsmosh: ${join(dir, 'package.json')} declares no tsmosh-server bin`);
   return join(dir, bin);
 }
 
@@ -50,6 +62,6 @@ export function serverBinPath(): string {
 export function serverBundleDir(env: NodeJS.ProcessEnv = process.env): string {
   const chosen = env[SERVER_BUNDLE_ENV];
   if (chosen !== undefined && chosen !== '') return chosen;
-  if (packed()) return join(dirname(fileURLToPath(import.meta.url)), 'server');
-  return join(serverPackageDir(), 'bundle');
+  if (packed()) return packedServerDir();
+  return join(serverPackage().dir, 'bundle');
 }

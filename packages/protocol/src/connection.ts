@@ -244,10 +244,10 @@ export class Connection {
   /** Takes `bytes` from the inflate budget (a token bucket refilled with the caller's clock); false if short. */
   #spendInflateBudget(bytes: number, now: number): boolean {
     if (bytes === 0) return true;
-    if (this.#inflateRefilledAt !== undefined && now > this.#inflateRefilledAt) {
-      this.#inflateTokens = Math.min(INFLATE_BURST_BYTES, this.#inflateTokens + ((now - this.#inflateRefilledAt) * INFLATE_BYTES_PER_SECOND) / 1000);
-    }
-    if (this.#inflateRefilledAt === undefined || now > this.#inflateRefilledAt) this.#inflateRefilledAt = now;
+    // A clock that steps back refills nothing, and the next refill counts from the later time.
+    const elapsedMs = Math.max(0, now - (this.#inflateRefilledAt ?? now));
+    this.#inflateTokens = Math.min(INFLATE_BURST_BYTES, this.#inflateTokens + (elapsedMs * INFLATE_BYTES_PER_SECOND) / 1000);
+    this.#inflateRefilledAt = Math.max(now, this.#inflateRefilledAt ?? now);
     if (bytes > this.#inflateTokens) return false;
     this.#inflateTokens -= bytes;
     return true;

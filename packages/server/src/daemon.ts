@@ -280,6 +280,7 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
+    const kernelDrops = kernelReceiveDrops();
     return {
       pid: process.pid,
       version: SERVER_VERSION,
@@ -294,7 +295,7 @@ export class Daemon {
         sendErrors: endpoint.stats.sendErrors,
         handlerErrors: endpoint.stats.handlerErrors,
         // Datagrams the kernel dropped before we read them (a full receive buffer); undefined off Linux.
-        kernelReceiveDrops: kernelReceiveDrops(endpoint.port) ?? null,
+        kernelReceiveDrops: kernelDrops(endpoint.port) ?? null,
       })),
       droppedEscapeStrings: [...this.sessions.values()].reduce((sum, { pty }) => {
         const stats = pty.mirror?.stats;

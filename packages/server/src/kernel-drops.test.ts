@@ -20,7 +20,7 @@ describe('kernel receive drops', () => {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     try {
-      expect(kernelReceiveDrops(socket.address().port)).toBe(0);
+      expect(kernelReceiveDrops()(socket.address().port)).toBe(0);
     } finally {
       socket.close();
     }

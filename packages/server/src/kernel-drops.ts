@@ -22,18 +22,18 @@ export function parseUdpDrops(table: string, port: number, uid: number): number 
   return drops;
 }
 
-export function kernelReceiveDrops(port: number, uid: number = process.getuid?.() ?? -1): number | undefined {
-  let found = false;
-  let drops = 0;
+/**
+ * The kernel's UDP tables as they are now, read once: then the drops of each port (undefined when neither table could
+ * be read).
+ */
+export function kernelReceiveDrops(uid: number = process.getuid?.() ?? -1): (port: number) => number | undefined {
+  const tables: string[] = [];
   for (const path of TABLES) {
-    let table: string;
     try {
-      table = readFileSync(path, 'utf8');
+      tables.push(readFileSync(path, 'utf8'));
     } catch {
-      continue;
+      // Not Linux, or /proc not mounted: nothing to count from this table.
     }
-    found = true;
-    drops += parseUdpDrops(table, port, uid);
   }
-  return found ? drops : undefined;
+  return (port) => (tables.length === 0 ? undefined : tables.reduce((sum, table) => sum + parseUdpDrops(table, port, uid), 0));
 }

@@ -7,6 +7,7 @@ import {
   type ConnectionStats,
   type OutgoingDatagram,
   type PeerRestart,
+  samePeerAddress,
   type PeerAddress,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
@@ -355,7 +356,7 @@ export class Session {
     }
     if (link.role === 'pending' && connection.lastHeardAt !== undefined && this.endReason === undefined) {
       this.promote(link, after ?? from, now);
-    } else if (link.role === 'current' && after !== undefined && (before === undefined || before.host !== after.host || before.port !== after.port)) {
+    } else if (link.role === 'current' && after !== undefined && !samePeerAddress(before, after)) {
       this.log(`session ${this.sessionId}: attached to client at ${after.host}:${after.port}`);
     }
     this.step(now);
@@ -394,7 +395,7 @@ export class Session {
       response: undefined,
       createdAt: this.clock(),
       // The first link is made before the program has printed anything: its floor is 0.
-      notificationFloor: this.links.size === 0 ? 0 : latestNotificationGeneration(this.pty.snapshot().notifications),
+      notificationFloor: this.links.size === 0 ? 0 : this.currentNotificationGeneration(),
       notificationsSeen: undefined,
     };
     this.links.set(link.id, link);
@@ -417,9 +418,18 @@ export class Session {
       previous.transport.setLocal(previous.transport.local.withEnding({ kind: 'taken-over', by: where }), now);
       previous.transport.startShutdown(now);
     }
-    // The new client holds a blank screen: send it the whole current one at once, not at the next pty frame.
+    this.snapshotNow();
+  }
+
+  /** A client that holds a blank screen: take the snapshot at once, so it gets the whole screen now, not at the next pty frame. */
+  private snapshotNow(): void {
     this.screenDirty = true;
     this.lastSnapshotAt = -Infinity;
+  }
+
+  /** Notifications up to this generation were for earlier clients (or nobody): a client arriving now never gets them. */
+  private currentNotificationGeneration(): number {
+    return latestNotificationGeneration(this.pty.snapshot().notifications);
   }
 
   /**
@@ -435,12 +445,11 @@ export class Session {
     link.processedInput = InputStream.empty();
     link.pendingEchoes = [];
     link.response = undefined;
-    link.notificationFloor = latestNotificationGeneration(this.pty.snapshot().notifications);
+    link.notificationFloor = this.currentNotificationGeneration();
     link.notificationsSeen = undefined;
     link.transport.setLocal(link.transport.local.withEchoAck(0), now);
-    this.screenDirty = true;
-    this.lastSnapshotAt = -Infinity;
-    const moved = previousAddress !== undefined && current !== undefined && (previousAddress.host !== current.host || previousAddress.port !== current.port);
+    this.snapshotNow();
+    const moved = previousAddress !== undefined && current !== undefined && !samePeerAddress(previousAddress, current);
     this.log(`session ${this.sessionId}: a new client process under the same key at ${where}${moved ? `; the one at ${previousAddress.host}:${previousAddress.port} was told it was replaced` : ''}`);
     if (!moved) return;
     const farewell = link.transport.farewellFor(restart, link.transport.local.withEnding({ kind: 'taken-over', by: where }));

@@ -39,7 +39,7 @@ describe('ServerBundle', () => {
           });
           writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: 'tsmosh-server', version: '1.0.0', protocol: 2, node: '>=20.19', platforms: ['linux-x64'], files }));
           const payload = ServerBundle.read(dir).payload('linux-x64');
-          expect(payload.size).toBe(contents.reduce((sum, bytes) => sum + bytes.length, 0));
+          expect(payload.files.reduce((sum, file) => sum + file.size, 0)).toBe(contents.reduce((sum, bytes) => sum + bytes.length, 0));
           expect(Buffer.from(gunzipSync(payload.compressed)).equals(Buffer.concat(contents))).toBe(true);
         } finally {
           rmSync(dir, { recursive: true, force: true });

@@ -32,8 +32,6 @@ export interface UploadPayload {
   readonly files: readonly BundleFile[];
   /** gzip of the files' bytes, concatenated in `files` order. */
   readonly compressed: Uint8Array;
-  /** Sum of the files' sizes (bytes), the most the host accepts after inflating. */
-  readonly size: number;
 }
 
 export class ServerBundle {
@@ -75,10 +73,6 @@ export class ServerBundle {
   payload(platform: string): UploadPayload {
     const files = this.filesFor(platform);
     const contents = files.map((file) => readFileSync(join(this.dir, ...file.path.split('/'))));
-    return {
-      files,
-      compressed: gzipSync(Buffer.concat(contents), { level: 9 }),
-      size: files.reduce((sum, file) => sum + file.size, 0),
-    };
+    return { files, compressed: gzipSync(Buffer.concat(contents), { level: 9 }) };
   }
 }
