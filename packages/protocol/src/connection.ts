@@ -1,6 +1,7 @@
 import { openDatagram, sealDatagram, decodeHeader } from './aead.js';
 import { bytesEqual, readU16, writeU16 } from './bytes.js';
 import {
+  CHANNEL_PACKET_FORMAT,
   DATAGRAM_OVERHEAD_BYTES,
   DEFAULT_IPV4_MTU,
   DEFAULT_IPV6_MTU,
@@ -74,6 +75,11 @@ export class Connection {
   /** Inflate budget (bytes) left, and when (caller's ms) it was last topped up. */
   #inflateTokens = INFLATE_BURST_BYTES;
   #inflateRefilledAt: number | undefined;
+  /**
+   * Where channel packets (forwarded streams) go: they share this connection's keys, numbering, roaming and RTT
+   * with the instructions but bypass the transport. Without a sink they are dropped as bad instructions.
+   */
+  channelSink: ((payload: Uint8Array, now: number) => void) | undefined;
 
   constructor(init: ConnectionInit) {
     if (init.initialSeq < 0n || init.initialSeq > MAX_SEQUENCE) {
@@ -151,7 +157,32 @@ export class Connection {
    * (the same sequence counter, so no nonce is ever reused).
    */
   sendTo(instruction: Instruction, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const encoded = encodeInstruction(instruction);
+    const datagrams = this.#seal(encodeInstruction(instruction), to, now);
+    this.stats.instructionsOut++;
+    return datagrams;
+  }
+
+  /** bytes: the largest channel packet that fits one datagram to the peer (packets are never fragmented). */
+  channelPacketBytes(): number {
+    const to = this.remoteAddress;
+    return (to === undefined ? this.#mtu ?? DEFAULT_IPV6_MTU : this.mtuFor(to)) - DATAGRAM_OVERHEAD_BYTES - 1;
+  }
+
+  /** Seals one channel packet as one datagram to the peer; undefined when there is nowhere to send yet. */
+  sendChannelPacket(payload: Uint8Array, now: number): OutgoingDatagram | undefined {
+    const to = this.remoteAddress;
+    if (to === undefined) return undefined;
+    if (payload.length + 1 > this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES) {
+      throw new RangeError(`Connection.sendChannelPacket: ${payload.length} bytes do not fit one datagram to ${to.host}`);
+    }
+    const encoded = new Uint8Array(payload.length + 1);
+    encoded[0] = CHANNEL_PACKET_FORMAT;
+    encoded.set(payload, 1);
+    this.stats.channelPacketsOut++;
+    return this.#seal(encoded, to, now)[0];
+  }
+
+  #seal(encoded: Uint8Array, to: PeerAddress, now: number): OutgoingDatagram[] {
     const fragments = splitIntoFragments(this.#nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
     if (this.#nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
       // Unreachable with a clock-derived start (2^63 / 2^20 ms is year 2248), but a wrapped nonce would be fatal.
@@ -170,7 +201,6 @@ export class Connection {
       this.stats.datagramsOut++;
       this.stats.bytesOut += bytes.length;
     }
-    this.stats.instructionsOut++;
     return datagrams;
   }
 
@@ -225,6 +255,11 @@ export class Connection {
         stats.datagramsAccepted--; // counted as a drop instead, so every datagram lands in exactly one bucket
         return undefined;
       case 'complete':
+        if (result.bytes[0] === CHANNEL_PACKET_FORMAT && this.channelSink !== undefined) {
+          stats.channelPacketsIn++;
+          this.channelSink(result.bytes.subarray(1), now);
+          return undefined;
+        }
         if (!this.#spendInflateBudget(inflatedLength(result.bytes), now)) {
           stats.dropInflateBudget++;
           return undefined;

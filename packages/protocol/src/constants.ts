@@ -64,6 +64,11 @@ export const SHUTDOWN_STATE_NUM = Number.MAX_SAFE_INTEGER;
 /** Instruction codec format, the first byte of every encoded instruction. */
 export const INSTRUCTION_FORMAT_VERSION = 1;
 /**
+ * First byte of a channel packet (forwarded streams, docs/protocol.md §11) where an instruction's format byte would
+ * be: the two share the fragment layer, and this byte tells them apart.
+ */
+export const CHANNEL_PACKET_FORMAT = 2;
+/**
  * bytes: the largest instruction body a receiver will inflate. Bounds the memory a hostile-but-authentic peer (or a
  * bug) can make us allocate per instruction; a 4 MiB diff is far above any screen (mosh uses the same cap).
  */

@@ -11,6 +11,9 @@ export interface ConnectionStats {
   datagramsAccepted: number;
   instructionsIn: number;
   instructionsOut: number;
+  /** Channel packets (forwarded streams, docs/protocol.md §11) handed to the channel sink, and sealed. */
+  channelPacketsIn: number;
+  channelPacketsOut: number;
   /** Shorter than a header, tag, timestamps and fragment header. */
   dropTruncated: number;
   /** Longer than MAX_DATAGRAM_BYTES. */
@@ -48,6 +51,8 @@ export function emptyConnectionStats(): ConnectionStats {
     datagramsAccepted: 0,
     instructionsIn: 0,
     instructionsOut: 0,
+    channelPacketsIn: 0,
+    channelPacketsOut: 0,
     dropTruncated: 0,
     dropOversize: 0,
     dropUnknownVersion: 0,
