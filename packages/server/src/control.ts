@@ -37,6 +37,8 @@ export interface NewSessionRequest {
   /** Idle timeout (ms): the session ends after this long without hearing any client. 0 = never. Absent = the
    * caller's TSMOSH_SERVER_NETWORK_TMOUT, else never. On attach, a given value replaces the session's. */
   readonly idleTimeoutMs?: number;
+  /** Give the session an agent socket and point SSH_AUTH_SOCK at it (-A); ignored on attach. */
+  readonly forwardAgent?: boolean;
 }
 
 export interface NewSessionResult {
@@ -152,8 +154,9 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent } = value;
   if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
+  if (forwardAgent !== undefined && typeof forwardAgent !== 'boolean') throw protocolError('forwardAgent must be a boolean');
   if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
     throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');
   }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { AgentSocket } from '@tsmosh/forward';
 import { SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
@@ -64,6 +65,11 @@ export interface DaemonInit {
   readonly stateDir?: string;
   /** How often (ms) changed named sessions are saved; default SESSION_SAVE_INTERVAL_MS. */
   readonly saveIntervalMs?: number;
+  /**
+   * Where sessions with agent forwarding keep their agent socket, one 0700 folder each (by name for a named session,
+   * so the path survives a restart); default `<runtime dir>/agent`.
+   */
+  readonly agentDir?: string;
 }
 
 interface HostedSession {
@@ -100,6 +106,7 @@ export class Daemon {
   private readonly endpoints = new Set<UdpEndpoint>();
   private readonly log: (line: string) => void;
   private readonly spawnPty: (options: PtySpawnOptions) => SessionPty;
+  private readonly agentDir: string | undefined;
   private locales: ReadonlySet<string> | undefined | null = null;
   private pendingRequests = 0;
   private closing = false;
@@ -114,6 +121,7 @@ export class Daemon {
   constructor(init: DaemonInit = {}) {
     this.log = init.log ?? (() => {});
     this.spawnPty = init.spawnPty ?? spawnSessionPty;
+    this.agentDir = init.agentDir;
     this.records = init.stateDir === undefined ? undefined : new SessionRecordStore(init.stateDir);
     this.saveIntervalMs = init.saveIntervalMs ?? SESSION_SAVE_INTERVAL_MS;
   }
@@ -351,6 +359,21 @@ export class Daemon {
     }
     const endpoint = await this.endpointFor(request.bindAddress, request.ports ?? DEFAULT_PORT_RANGE);
     const key = this.freshKey();
+    // Agent forwarding (-A): the socket exists before the program starts, so SSH_AUTH_SOCK is in its environment.
+    const agentFolder = (): string => join(this.agentDir ?? join(ensureRuntimeDir(resolveRuntimeDir()), 'agent'), request.name ?? key.sessionIdHex);
+    // A named session restarted after a reboot had one if its recorded SSH_AUTH_SOCK is its agent socket.
+    const wantsAgent = request.forwardAgent === true || (restart !== undefined && restart.env.SSH_AUTH_SOCK?.startsWith(`${agentFolder()}/`) === true);
+    let agentSocket: AgentSocket | undefined;
+    let agentConnection: ((socket: Socket) => void) | undefined;
+    if (wantsAgent) {
+      try {
+        agentSocket = await AgentSocket.create(agentFolder(), (socket) => (agentConnection === undefined ? socket.destroy() : agentConnection(socket)));
+      } catch (error) {
+        this.releaseEndpointIfUnused(endpoint);
+        throw new ServerError('spawn', error instanceof Error ? error.message : String(error));
+      }
+      env.SSH_AUTH_SOCK = agentSocket.path;
+    }
     const cols = request.cols ?? 80;
     const rows = request.rows ?? 24;
     const cwd = restart?.directory ?? existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/';
@@ -366,6 +389,7 @@ export class Daemon {
         ...(restart !== undefined ? { restored: restart.restored } : {}),
       });
     } catch (error) {
+      agentSocket?.close();
       this.releaseEndpointIfUnused(endpoint);
       throw new ServerError(
         'spawn',
@@ -388,7 +412,9 @@ export class Daemon {
         endpoint.unregister(linkId);
         this.linkIds.delete(linkId);
       },
+      agentSocket: agentSocket !== undefined,
     });
+    agentConnection = (socket) => session.forwarding.onAgentConnection(socket);
     const name = request.name;
     const hosted: HostedSession = { session, pty, endpoint, command, name };
     this.sessions.set(sessionId, hosted);
@@ -413,6 +439,7 @@ export class Daemon {
     endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
     this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
     void session.ended.then(() => {
+      agentSocket?.close();
       this.recordEnd(hosted);
       for (const linkId of session.linkIds) {
         endpoint.unregister(linkId);
@@ -634,7 +661,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   const log = options.log ?? (() => {});
   // Named sessions are recorded beside this daemon's own runtime folder when it was given one (session-records.ts).
   const stateDir = options.stateDir ?? resolveStateDir(options.runtimeDir !== undefined ? { ...process.env, TSMOSH_RUNTIME_DIR: options.runtimeDir } : process.env);
-  const daemon = new Daemon({ ...options, stateDir });
+  const daemon = new Daemon({ ...options, stateDir, agentDir: options.agentDir ?? join(runtimeDir, 'agent') });
   const server = await withStartLock(runtimeDir, async () => {
     try {
       await requestControl(socketPath, { op: 'status' }, PROBE_TIMEOUT_MS);

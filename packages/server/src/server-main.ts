@@ -21,7 +21,7 @@ import { buildSessionEnvironment, definedVariables, installedLocales } from './s
  * (starting the daemon if none answers) and prints the one CONNECT line the client side parses.
  */
 
-const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [-s] [-p PORT[:PORT2]] [-i ADDR]
+const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [-s] [-p PORT[:PORT2]] [-i ADDR]
                          [-l NAME=VALUE]... [-e NAME=VALUE]... [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
        tsmosh-server --version | --help
@@ -32,6 +32,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
            current client is told it was taken over), else start it under this name
   --idle-timeout  end the session after this long without any client: 90s, 30m,
            12h, 7d, or 0 = never (the default; also TSMOSH_SERVER_NETWORK_TMOUT)
+  --forward-agent  give the session an ssh-agent socket (SSH_AUTH_SOCK) whose connections
+           go to the attached client's agent (tsmosh -A); ignored when attaching
   -p       UDP port or inclusive range (default: first free in 60001:60999)
   -i       local address to bind the UDP port to (default: all)
   -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)
@@ -72,6 +74,7 @@ export interface NewCommandOptions {
   command: string[];
   name?: string;
   idleTimeoutMs?: number;
+  forwardAgent?: boolean;
   ports?: { low: number; high: number };
   bindAddress?: string;
   locale: Record<string, string>;
@@ -109,6 +112,9 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         break;
       case '--idle-timeout':
         options.idleTimeoutMs = parseDuration(value(), '--idle-timeout');
+        break;
+      case '--forward-agent':
+        options.forwardAgent = true;
         break;
       case '-i': {
         const address = value();
@@ -199,6 +205,7 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
     ...(process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript);
   if (options.name !== undefined && result.name !== options.name) {

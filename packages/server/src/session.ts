@@ -11,6 +11,7 @@ import {
   type PeerAddress,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
+import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import type { MirrorStats, RestoredScreen } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
@@ -125,6 +126,8 @@ export interface SessionInit {
   readonly clock?: () => number;
   /** The one timer the session keeps; tests pass a manual one alongside a manual clock. */
   readonly timer?: SessionTimer;
+  /** Whether the session has an agent socket (its SSH_AUTH_SOCK) for clients with -A to serve. */
+  readonly agentSocket?: boolean;
 }
 
 export interface SessionTimer {
@@ -147,6 +150,8 @@ interface ClientLink {
   readonly id: string;
   readonly key: SessionKey;
   readonly transport: Transport<ScreenState, InputStream>;
+  /** Forwarded streams (agent, -L, -R) of this link's client, beside the screen on the same Connection. */
+  readonly channels: ChannelEndpoint;
   role: 'current' | 'pending' | 'retiring';
   /** The input state whose events have all been fed to the pty (current link only). */
   processedInput: InputStream;
@@ -224,6 +229,8 @@ export class Session {
   private killedBecause = '';
   private finished = false;
   private stepping = false;
+  /** Agent and port forwarding: the channels of each link, the -R listeners, the agent socket's connections. */
+  readonly forwarding: ServerForwarding;
 
   constructor(init: SessionInit) {
     this.key = init.key;
@@ -240,7 +247,13 @@ export class Session {
     this.initialSize = { cols: init.cols ?? DEFAULT_SIZE.cols, rows: init.rows ?? DEFAULT_SIZE.rows };
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
+    this.forwarding = new ServerForwarding({
+      attached: () => this.attached,
+      log: (line) => this.log(`session ${this.sessionId}: ${line}`),
+      agentSocket: init.agentSocket ?? false,
+    });
     this.current = this.makeLink(init.key, 'current');
+    this.forwarding.setCurrent(this.current.id);
     this.pty.onFrame(() => {
       this.screenDirty = true;
       this.lastOutputAt = this.clock();
@@ -385,10 +398,16 @@ export class Session {
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
       timing: { probeAfterSilenceMs: 0 },
     });
+    const channels = this.forwarding.endpointFor(key.sessionIdHex, {
+      maxPacketBytes: connection.channelPacketBytes(),
+      wake: () => this.step(),
+    });
+    connection.channelSink = (payload, now) => channels.receive(payload, now);
     const link: ClientLink = {
       id: key.sessionIdHex,
       key,
       transport,
+      channels,
       role,
       processedInput: InputStream.empty(),
       pendingEchoes: [],
@@ -407,6 +426,7 @@ export class Session {
     const previous = this.current;
     link.role = 'current';
     this.current = link;
+    this.forwarding.setCurrent(link.id);
     this.detachLogged = false;
     const where = `${from.host}:${from.port}`;
     this.log(`session ${this.sessionId}: taken over by a client at ${where} (key ${link.id})`);
@@ -460,6 +480,7 @@ export class Session {
 
   private dropLink(link: ClientLink): void {
     if (!this.links.delete(link.id)) return;
+    this.forwarding.dropLink(link.id, 'the client left');
     this.onLinkClosed(link.id);
   }
 
@@ -512,6 +533,11 @@ export class Session {
         for (const datagram of link.transport.tick(now)) {
           this.send(datagram);
           serverTrace?.mark('sent');
+        }
+        // Forwarded streams take what is left after the screen and the echo.
+        for (const packet of link.channels.poll(now)) {
+          const datagram = link.transport.connection.sendChannelPacket(packet, now);
+          if (datagram !== undefined) this.send(datagram);
         }
         if (link.role === 'retiring' && (link.transport.shutdownAcknowledged || link.transport.shutdownTimedOut)) {
           this.log(`session ${this.sessionId}: retired key ${link.id} (${link.transport.shutdownAcknowledged ? 'its client was told' : 'its client did not answer'})`);
@@ -687,7 +713,7 @@ export class Session {
   private nextWakeup(now: number): number {
     let due = Infinity;
     for (const link of this.links.values()) {
-      due = Math.min(due, link.transport.nextWakeup(now));
+      due = Math.min(due, link.transport.nextWakeup(now), link.channels.nextWakeup(now) ?? Infinity);
       if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
     }
     if (this.screenDirty) due = Math.min(due, this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS);
@@ -726,6 +752,7 @@ export class Session {
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
     this.pty.dispose();
+    this.forwarding.close(`the session ended (${this.endReason ?? 'killed'})`);
     for (const link of [...this.links.values()]) this.dropLink(link);
     const reason = this.endReason ?? 'killed';
     this.log(`session ${this.sessionId}: ended (${reason})`);

@@ -1,0 +1,193 @@
+import type { Server, Socket } from 'node:net';
+import type { ChannelTarget } from '@tsmosh/protocol';
+import { ChannelEndpoint } from './channel-endpoint.js';
+import { connectTo } from './connect.js';
+import { listenAddress } from './forward-spec.js';
+import { decodeForwardMessage, encodeForwardMessage, type ForwardingRequest } from './forward-messages.js';
+import { listenTcp } from './listen.js';
+
+/**
+ * A session's forwarding on the server: one ChannelEndpoint per client link, the -R listeners (which belong to the
+ * session, so a reattaching client that asks for the same forward gets the same listener), and the agent socket's
+ * connections. Only the current link's client is served: a connection to the agent socket or to a -R listener
+ * while no client is attached, or while the attached client did not ask for it, is closed at once rather than left
+ * hanging.
+ */
+export interface ServerForwardingInit {
+  /** Whether the current client is attached (heard from recently). */
+  readonly attached: () => boolean;
+  readonly log: (line: string) => void;
+  /** Whether the session has an agent socket (SSH_AUTH_SOCK) to relay. */
+  readonly agentSocket: boolean;
+}
+
+interface LinkForwarding {
+  readonly endpoint: ChannelEndpoint;
+  request: ForwardingRequest | undefined;
+}
+
+interface RemoteListener {
+  readonly bindHost: string;
+  readonly bindPort: number;
+  server: Server | undefined;
+  /** The listen in progress, so a repeated request waits for it instead of binding twice. */
+  pending: Promise<string | undefined> | undefined;
+}
+
+export class ServerForwarding {
+  readonly #links = new Map<string, LinkForwarding>();
+  readonly #listeners = new Map<string, RemoteListener>();
+  readonly #init: ServerForwardingInit;
+  #currentLinkId: string | undefined;
+  #closed = false;
+  /** Connections closed at once because no client (or no client that asked) was there: for status and tests. */
+  refusedConnections = 0;
+
+  constructor(init: ServerForwardingInit) {
+    this.#init = init;
+  }
+
+  /** Makes the endpoint of a new link. */
+  endpointFor(linkId: string, options: { maxPacketBytes: number; initialRttMs?: number; wake: () => void }): ChannelEndpoint {
+    const link: LinkForwarding = {
+      request: undefined,
+      endpoint: new ChannelEndpoint({
+        role: 'server',
+        maxPacketBytes: options.maxPacketBytes,
+        ...(options.initialRttMs !== undefined ? { initialRttMs: options.initialRttMs } : {}),
+        wake: options.wake,
+        onOpen: (channel, target) => this.#onOpen(link, channel, target),
+        onMessage: (text) => this.#onMessage(linkId, link, text),
+      }),
+    };
+    this.#links.set(linkId, link);
+    return link.endpoint;
+  }
+
+  /** The link whose client is now served (an attach took over). Earlier links' channels end. */
+  setCurrent(linkId: string): void {
+    this.#currentLinkId = linkId;
+    for (const [id, link] of this.#links) if (id !== linkId) link.endpoint.closeAll('the session was taken over by another client');
+    // Its client may have asked before it became current (its first datagrams promote it).
+    const request = this.#links.get(linkId)?.request;
+    if (request !== undefined) void this.#reconcile(this.#links.get(linkId)!, request);
+  }
+
+  dropLink(linkId: string, reason: string): void {
+    this.#links.get(linkId)?.endpoint.closeAll(reason);
+    this.#links.delete(linkId);
+  }
+
+  /** A process on the host connected to the session's agent socket. */
+  onAgentConnection(socket: Socket): void {
+    socket.on('error', () => {});
+    const link = this.#servedLink();
+    if (link === undefined || link.request?.agent !== true) {
+      this.refusedConnections++;
+      this.#init.log(`agent socket: ${link === undefined ? 'no client is attached' : 'the attached client did not ask for agent forwarding (-A)'}; connection closed`);
+      socket.destroy();
+      return;
+    }
+    link.endpoint.openFor(socket, { kind: 'agent' });
+  }
+
+  /** Ends everything: listeners close, links' channels end with `reason`. */
+  close(reason: string): void {
+    this.#closed = true;
+    for (const link of this.#links.values()) link.endpoint.closeAll(reason);
+    this.#links.clear();
+    for (const listener of this.#listeners.values()) listener.server?.close();
+    this.#listeners.clear();
+  }
+
+  /** The current link, when its client is attached. */
+  #servedLink(): LinkForwarding | undefined {
+    if (this.#closed || this.#currentLinkId === undefined || !this.#init.attached()) return undefined;
+    const link = this.#links.get(this.#currentLinkId);
+    return link === undefined || link.endpoint.closed ? undefined : link;
+  }
+
+  #onOpen(link: LinkForwarding, channel: number, target: ChannelTarget): void {
+    if (target.kind !== 'direct-tcp') {
+      link.endpoint.refuse(channel, `tsmosh-server: a client may not open a ${target.kind} channel`);
+      return;
+    }
+    connectTo(target.host, target.port).then(
+      (socket) => link.endpoint.accept(channel, socket),
+      (error: Error) => link.endpoint.refuse(channel, `tsmosh-server: ${error.message}`),
+    );
+  }
+
+  #onMessage(linkId: string, link: LinkForwarding, text: string): void {
+    const message = decodeForwardMessage(text);
+    if (message?.type !== 'forwarding') return;
+    link.request = message;
+    if (message.agent) link.endpoint.sendMessage(encodeForwardMessage({ type: 'agent', available: this.#init.agentSocket }));
+    // Listeners follow the newest client's request; the current link is the one that counts.
+    if (linkId === this.#currentLinkId || this.#currentLinkId === undefined) void this.#reconcile(link, message);
+  }
+
+  async #reconcile(link: LinkForwarding, request: ForwardingRequest): Promise<void> {
+    const wanted = new Set(request.remote.map((entry) => listenerKey(entry.bindHost, entry.bindPort)));
+    for (const [key, listener] of this.#listeners) {
+      if (wanted.has(key)) continue;
+      listener.server?.close();
+      this.#listeners.delete(key);
+      this.#init.log(`remote forward ${key}: closed (the client no longer asks for it)`);
+    }
+    for (const entry of request.remote) {
+      const error = await this.#listen(entry.bindHost, entry.bindPort);
+      link.endpoint.sendMessage(encodeForwardMessage({ type: 'remote-forward', bindHost: entry.bindHost, bindPort: entry.bindPort, ...(error !== undefined ? { error } : {}) }));
+    }
+  }
+
+  /** Makes sure a listener exists; resolves to undefined when listening, else the reason. */
+  #listen(bindHost: string, bindPort: number): Promise<string | undefined> {
+    const key = listenerKey(bindHost, bindPort);
+    const existing = this.#listeners.get(key);
+    if (existing?.server !== undefined) return Promise.resolve(undefined);
+    if (existing?.pending !== undefined) return existing.pending;
+    const listener: RemoteListener = { bindHost, bindPort, server: undefined, pending: undefined };
+    this.#listeners.set(key, listener);
+    listener.pending = listenTcp(listenAddress(bindHost), bindPort, (socket) => this.#onRemoteConnection(listener, socket)).then(
+      (server) => {
+        listener.pending = undefined;
+        if (this.#closed || this.#listeners.get(key) !== listener) {
+          server.close();
+          return 'the forward was cancelled';
+        }
+        listener.server = server;
+        this.#init.log(`remote forward ${key}: listening`);
+        return undefined;
+      },
+      (error: Error) => {
+        this.#listeners.delete(key);
+        this.#init.log(`remote forward ${key}: ${error.message}`);
+        return error.message;
+      },
+    );
+    return listener.pending;
+  }
+
+  #onRemoteConnection(listener: RemoteListener, socket: Socket): void {
+    socket.on('error', () => {});
+    const link = this.#servedLink();
+    const asked = link?.request?.remote.some((entry) => entry.bindHost === listener.bindHost && entry.bindPort === listener.bindPort) ?? false;
+    if (link === undefined || !asked) {
+      this.refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    link.endpoint.openFor(socket, {
+      kind: 'forwarded-tcp',
+      host: listener.bindHost,
+      port: listener.bindPort,
+      originHost: socket.remoteAddress ?? '',
+      originPort: socket.remotePort ?? 0,
+    });
+  }
+}
+
+function listenerKey(bindHost: string, bindPort: number): string {
+  return `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${bindPort}`;
+}
