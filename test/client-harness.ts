@@ -75,10 +75,10 @@ export class Workspace {
     });
   }
 
-  /** `tsmosh-server new [-- command...]` → the CONNECT line's port and key. */
-  async newSession(command: readonly string[] = ['bash', '--norc', '--noprofile']): Promise<{ port: number; key: string }> {
+  /** `tsmosh-server new [options...] [-- command...]` → the CONNECT line's port and key. */
+  async newSession(command: readonly string[] = ['bash', '--norc', '--noprofile'], options: readonly string[] = []): Promise<{ port: number; key: string }> {
     await this.ensureDaemon();
-    const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', ...command], { env: this.env, timeout: WAIT_MS });
+    const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', ...options, ...(command.length > 0 ? ['--', ...command] : [])], { env: this.env, timeout: WAIT_MS });
     const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
     if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not one CONNECT line`);
     return { port: Number(match[1]), key: match[2]! };

@@ -5,6 +5,8 @@ import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
+import { ForwardSpecError, parseForwardSpec, type ForwardSpec } from '@tsmosh/forward';
+import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './forwarding-options.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
@@ -74,6 +76,11 @@ const HELP = `${USAGE}
   --no-ssh-pty     accepted for mosh compatibility: the login never asks for a pty
   --no-init        accepted for mosh compatibility: tsmosh never switches to the alternate screen anyway
   --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
+  -A               forward your ssh-agent (as ssh -A, also ForwardAgent in ~/.ssh/config): the session's
+                   SSH_AUTH_SOCK reaches the agent of whichever client is attached, across roaming and reattach
+  -L [bind:]port:host:hostport   forward a local port to host:hostport as seen from the server (LocalForward)
+  -R [bind:]port:host:hostport   forward a server port to host:hostport as seen from here (RemoteForward);
+                   forwards survive roaming, outages and reattach (-L, -R and -A work with --local too)
 
 environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
   TSMOSH_PREDICTION_DISPLAY, TSMOSH_SERVER_NETWORK_TMOUT (mosh's MOSH_* names are read too),
@@ -96,6 +103,7 @@ export interface LocalOptions {
   readonly sessions: SessionAction;
   readonly transport?: CarrierMode;
   readonly tcpPort?: number;
+  readonly forwarding?: ForwardingArguments;
 }
 
 export type ParsedArguments =
@@ -123,6 +131,9 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   let linkSpec: string | undefined;
   let predict: LocalOptions['predict'];
   const carrier: { transport?: CarrierMode; tcpPort?: number } = {};
+  let forwardAgent: boolean | undefined;
+  const localForwards: ForwardSpec[] = [];
+  const remoteForwards: ForwardSpec[] = [];
   let destination: string | undefined;
   let command: string[] = [];
   for (let index = 0; index < argv.length; index++) {
@@ -149,6 +160,18 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       predict = value as LocalOptions['predict'];
     } else if (arg === '-a' || arg === '-n') {
       predict = arg === '-a' ? 'always' : 'never'; // mosh's short forms
+    } else if (arg === '-A') {
+      forwardAgent = true; // ssh's -A (ssh's -a, no agent, is mosh's predict-always here, and off is the default)
+    } else if (arg.startsWith('-L') || arg.startsWith('-R')) {
+      // ssh's forms: -L SPEC and -LSPEC.
+      const value = arg.length > 2 ? arg.slice(2) : argv[++index];
+      if (value === undefined) return { kind: 'usage-error', message: `tsmosh: ${arg} needs [bind_address:]port:host:hostport ${HINT}` };
+      try {
+        (arg.startsWith('-L') ? localForwards : remoteForwards).push(parseForwardSpec(arg.startsWith('-L') ? 'local' : 'remote', value));
+      } catch (error) {
+        if (!(error instanceof ForwardSpecError)) throw error;
+        return { kind: 'usage-error', message: error.message };
+      }
     } else if (VALUED_OPTIONS.has(arg.split('=')[0]!)) {
       const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
       const value = inline ?? argv[++index];
@@ -216,6 +239,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   if (session !== undefined && !SESSION_NAME_PATTERN.test(session)) {
     return { kind: 'usage-error', message: `tsmosh: --session ${JSON.stringify(session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}` };
   }
+  const forwarding: ForwardingArguments = { ...(forwardAgent !== undefined ? { agent: forwardAgent } : {}), local: localForwards, remote: remoteForwards };
   const sessions: SessionAction =
     session !== undefined
       ? { kind: 'attach', named: { session, ...(idleTimeout !== undefined ? { idleTimeout } : {}) } }
@@ -229,7 +253,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     if (linkSpec !== undefined) {
       return { kind: 'usage-error', message: `tsmosh: --link emulates a bad link for --local only; to feel one, run tsmosh --local --link ${linkSpec} ${HINT}` };
     }
-    const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}) };
+    const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}), forwarding };
     return { kind: 'remote', destination, options, sessions };
   }
   let link: LinkProfile | undefined;
@@ -242,7 +266,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       return { kind: 'usage-error', message: `tsmosh: ${firstLine} (see the syntax with \`tsmosh --link help\`)` };
     }
   }
-  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier } };
+  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier, forwarding } };
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -304,9 +328,12 @@ async function runLocal(options: LocalOptions): Promise<number> {
     return EXIT_TSMOSH_FAILURE;
   }
 
+  // On this machine there is no ssh_config host to read: the command line alone says what is forwarded.
+  const forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, undefined, process.env);
+  for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
   let connectLine: { port: number; key: string };
   try {
-    connectLine = await startLocalServer(options.command, process.env, named === undefined ? [] : namedSessionArguments(named));
+    connectLine = await startLocalServer(options.command, process.env, [...(forwarding.agent ? ['--forward-agent'] : []), ...(named === undefined ? [] : namedSessionArguments(named))]);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_TSMOSH_FAILURE;
@@ -335,6 +362,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
       ...(options.transport === undefined ? {} : { transport: options.transport }),
       // Through the lossy link the UDP port is the proxy's; TCP goes straight to the daemon's port.
       tcpPort: options.tcpPort ?? connectLine.port,
+      ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
       // A daemon that died (killed, or this machine's reboot on the way) is noticed through its control socket.
       checkSession: localSessionCheck(serverBinPath(), process.env, {
         ...(named !== undefined ? { name: named.session } : {}),

@@ -10,6 +10,7 @@ import { ProgressLine } from './progress-line.js';
 import { ServerBundle } from './install/server-bundle.js';
 import { serverBundleDir } from './server-location.js';
 import type { AddressFamily, Prompter } from './ssh/index.js';
+import { NO_FORWARDING, resolveForwarding, type ForwardingArguments, type ResolvedForwarding } from './forwarding-options.js';
 
 
 /** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
@@ -38,6 +39,8 @@ export interface RemoteOptions {
   readonly command: readonly string[];
   /** Extra `tsmosh-server new` arguments (named sessions add theirs here). */
   readonly extraServerArguments?: readonly string[];
+  /** -A, -L and -R from the command line (merged with the host's ssh_config in runRemote). */
+  readonly forwarding?: ForwardingArguments;
 }
 
 /**
@@ -67,8 +70,9 @@ export function hostOptions(
 }
 
 /** The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. */
-export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv): string[] {
+export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, forwardAgent = false): string[] {
   const args = ['new'];
+  if (forwardAgent) args.push('--forward-agent');
   if (options.bindServer === 'ssh') args.push('-s');
   else if (options.bindServer !== undefined && options.bindServer !== 'any') args.push('-i', options.bindServer);
   if (options.serverPort !== undefined) args.push('-p', options.serverPort);
@@ -126,7 +130,15 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
       promptOn.tell(message);
     },
   };
-  const args = serverArguments(options, env);
+  let forwarding: ResolvedForwarding;
+  try {
+    const { resolveHost } = await import('./ssh/config.js');
+    forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, resolveHost({ destination: options.destination, env }).raw, env);
+  } catch (error) {
+    return fail((error as Error).message.startsWith('tsmosh') ? (error as Error).message : `tsmosh: ${(error as Error).message}`);
+  }
+  for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
+  const args = serverArguments(options, env, forwarding.agent);
   let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
   try {
     target =
@@ -159,6 +171,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),
+    ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
     // After a long silence, a new login asks whether the session still runs (its daemon may have died with the host).
     checkSession: remoteSessionCheck(options, env, {
       ...(dependencies.sessionName !== undefined ? { name: dependencies.sessionName } : {}),

@@ -6,6 +6,7 @@ import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { ClientStatsWriter } from './stats-file.js';
+import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS, SYNCHRONIZED_OUTPUT_QUERY, SynchronizedOutputProbe } from './synchronized-output.js';
 
@@ -93,6 +94,8 @@ export interface TerminalClientOptions {
   readonly checkSession?: () => Promise<SessionCheck>;
   /** Called once with the prediction engine's live counters (TSMOSH_CLIENT_STATS_FILE writes the same; stats-file.ts). */
   readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
+  /** Agent and port forwarding (-A, -L, -R). */
+  readonly forwarding?: ForwardingOptions;
 }
 
 export interface TerminalClientResult {
@@ -178,6 +181,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       ...(options.initialRttMs === undefined ? {} : { initialRttMs: options.initialRttMs }),
       ...(options.transport === undefined ? {} : { transport: options.transport }),
       ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
+      ...(options.forwarding === undefined ? {} : { forwarding: options.forwarding }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -13,6 +13,7 @@ export function statusMessage(status: SessionStatus, escapeHint: string | undefi
     return `tsmosh: Commands: Ctrl-Z suspends, "." quits, "^" gives literal ${escapeHint}`;
   }
   const overTcp = status.carrier === 'tcp' ? ` (over TCP port ${status.tcpPort})` : '';
+  if (status.connected && status.notice !== undefined) return status.notice;
   if (status.connected) {
     // A move between UDP and TCP is said for a few seconds, then the screen is the session's again.
     if (status.carrierSinceMs === undefined || status.carrierSinceMs >= CARRIER_NOTICE_MS) return undefined;

@@ -14,6 +14,7 @@ import {
   type TransportConnection,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { ClientForwarding, hasForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
@@ -92,6 +93,8 @@ export interface SessionStatus {
   readonly carrierSinceMs: number | undefined;
   /** The daemon's TCP port, for a line that names it. */
   readonly tcpPort: number;
+  /** A recent forwarding problem, one line, for the status line (FORWARD_NOTICE_MS). */
+  readonly notice?: string | undefined;
 }
 
 export interface ConnectOptions {
@@ -117,7 +120,12 @@ export interface ConnectOptions {
   readonly transport?: CarrierMode;
   /** The daemon's TCP port for the fallback; default the UDP port's number (the daemon listens on both). */
   readonly tcpPort?: number;
+  /** Agent and port forwarding (-A, -L, -R); none by default. */
+  readonly forwarding?: ForwardingOptions;
 }
+
+/** A forwarding notice (a -L port that cannot be bound, a refused -R) stays on the status line this long (ms). */
+export const FORWARD_NOTICE_MS = 6_000;
 
 /** After a move between UDP and TCP, the status line says so for this long (ms). */
 export const CARRIER_NOTICE_MS = 4_000;
@@ -127,12 +135,18 @@ export interface ClientSessionEvents {
   screen: [framebuffer: Framebuffer, stateNum: number];
   status: [status: SessionStatus];
   exit: [exit: SessionExit];
+  /** One line about forwarding for the user (also shown on the status line for FORWARD_NOTICE_MS). */
+  notice: [text: string];
 }
 
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private transport: Transport<InputStream, ScreenState> | undefined;
   private connection: Connection | undefined;
   private endpoint: DatagramCarrier | undefined;
+  private forwarding: ClientForwarding | undefined;
+  private channels: ChannelEndpoint | undefined;
+  private notice: { readonly text: string; readonly at: number } | undefined;
+  private pumpQueued = false;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
   private timer: NodeJS.Timeout | undefined;
@@ -274,6 +288,18 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
     });
+    if (hasForwarding(this.options.forwarding)) {
+      const forwarding = new ClientForwarding(this.options.forwarding!, (text) => this.showNotice(text));
+      this.forwarding = forwarding;
+      await forwarding.listen();
+      const channels = forwarding.endpointFor({
+        maxPacketBytes: connection.channelPacketBytes(),
+        ...(this.options.initialRttMs !== undefined && this.options.initialRttMs > 0 ? { initialRttMs: this.options.initialRttMs } : {}),
+        wake: () => this.pumpSoon(),
+      });
+      this.channels = channels;
+      connection.channelSink = (payload, now) => channels.receive(payload, now);
+    }
     this.endpoint = await DatagramCarrier.open({
       mode: this.options.transport ?? 'auto',
       serverAddress,
@@ -326,6 +352,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const datagrams = transport.tick(now);
     for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to, now);
     if (datagrams.length > 0) clientTrace?.mark('sent');
+    // Forwarded streams take what is left after the keystrokes.
+    if (this.channels !== undefined) {
+      for (const packet of this.channels.poll(now)) {
+        const datagram = this.connection!.sendChannelPacket(packet, now);
+        if (datagram !== undefined) endpoint.send(datagram.bytes, datagram.to, now);
+      }
+    }
     // Before the status: a move to TCP decided here shows in this turn's status.
     void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
 
@@ -369,7 +402,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: DatagramCarrier): void {
-    let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(now, transport.lastRoundTripSuccessAt));
+    let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(now, transport.lastRoundTripSuccessAt), this.channels?.nextWakeup(now) ?? Infinity);
+    if (this.notice !== undefined && this.notice.at + FORWARD_NOTICE_MS > now) wake = Math.min(wake, this.notice.at + FORWARD_NOTICE_MS);
     const noticeEndsAt = endpoint.current.since + CARRIER_NOTICE_MS;
     if (endpoint.stats.switches > 0 && noticeEndsAt > now) wake = Math.min(wake, noticeEndsAt);
     const heardAt = this.connection!.lastHeardAt;
@@ -389,6 +423,27 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     }, Math.max(0, Math.ceil(wake - now)));
   }
 
+  /** A pump on the next turn of the event loop, once however often asked (socket events of forwarded streams). */
+  private pumpSoon(): void {
+    if (this.pumpQueued || this.exitInfo !== undefined) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump(performance.now());
+    });
+  }
+
+  private showNotice(text: string): void {
+    this.notice = { text, at: performance.now() };
+    this.emit('notice', text);
+    if (this.transport !== undefined && this.endpoint !== undefined) this.emitStatusIfChanged(this.notice.at);
+  }
+
+  /** -L ports this client listens on (ssh's -L; for tests and embedders that asked for port 0). */
+  get forwardedLocalPorts(): number[] {
+    return this.forwarding?.localPorts ?? [];
+  }
+
   private computeStatus(now: number): SessionStatus {
     const heardAt = this.connection?.lastHeardAt;
     const lastContactAgoMs = Math.max(0, now - (heardAt ?? this.startedAt));
@@ -403,6 +458,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       carrier: this.endpoint?.current.kind ?? (this.options.transport === 'tcp' ? 'tcp' : 'udp'),
       carrierSinceMs: this.endpoint?.stats.switches ? now - this.endpoint.current.since : undefined,
       tcpPort: this.options.tcpPort ?? this.options.port,
+      notice: this.notice !== undefined && now - this.notice.at < FORWARD_NOTICE_MS ? this.notice.text : undefined,
     };
   }
 
@@ -410,7 +466,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const status = this.computeStatus(now);
     // Whole seconds are all a person reads, so the event fires on a change of state or of the shown second.
     const noticeShown = status.carrierSinceMs !== undefined && status.carrierSinceMs < CARRIER_NOTICE_MS;
-    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}/${status.carrier}/${noticeShown}`;
+    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}/${status.carrier}/${noticeShown}/${status.notice ?? ''}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     this.emit('status', status);
@@ -420,6 +476,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (this.exitInfo !== undefined) return;
     const exit: SessionExit = ending === undefined ? { reason, message } : { reason, message, ending };
     this.exitInfo = exit;
+    this.forwarding?.close(message);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const endpoint = this.endpoint;

@@ -52,6 +52,11 @@ export class ChannelEndpoint {
     return this.#bridges.size;
   }
 
+  /** Whether a channel we opened still waits for the peer's answer. */
+  isOpening(channel: number): boolean {
+    return this.#opening.has(channel);
+  }
+
   /** Opens a channel for a local socket (a listener's connection): the socket's bytes wait until the peer accepts. */
   openFor(socket: Socket, target: ChannelTarget): number | undefined {
     if (this.#closed || this.mux.channelCount >= this.mux.limits.maxChannels) {

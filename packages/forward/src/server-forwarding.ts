@@ -14,12 +14,18 @@ import { listenTcp } from './listen.js';
  * hanging.
  */
 export interface ServerForwardingInit {
-  /** Whether the current client is attached (heard from recently). */
-  readonly attached: () => boolean;
+  /**
+   * Whether the current client is there to serve a new connection: heard from within a couple of its heartbeats, and
+   * not gone (quit or detached). A connection opened while it is not is closed at once.
+   */
+  readonly clientPresent: () => boolean;
   readonly log: (line: string) => void;
   /** Whether the session has an agent socket (SSH_AUTH_SOCK) to relay. */
   readonly agentSocket: boolean;
 }
+
+/** ms: a connection on the host waits at most this long for the client to take it (a few round trips, with loss). */
+export const OPEN_TIMEOUT_MS = 10_000;
 
 interface LinkForwarding {
   readonly endpoint: ChannelEndpoint;
@@ -88,7 +94,23 @@ export class ServerForwarding {
       socket.destroy();
       return;
     }
-    link.endpoint.openFor(socket, { kind: 'agent' });
+    this.#openWithTimeout(link, socket, { kind: 'agent' });
+  }
+
+  /**
+   * Opens a channel for a host-side connection; if the client has not accepted it within OPEN_TIMEOUT_MS (it went
+   * silent just after it was last heard), the connection is closed rather than left hanging.
+   */
+  #openWithTimeout(link: LinkForwarding, socket: Socket, target: ChannelTarget): void {
+    const channel = link.endpoint.openFor(socket, target);
+    if (channel === undefined) return;
+    const timer = setTimeout(() => {
+      if (!link.endpoint.isOpening(channel)) return;
+      this.#init.log(`${target.kind === 'agent' ? 'agent socket' : 'remote forward'}: the client did not answer within ${OPEN_TIMEOUT_MS / 1000} s; connection closed`);
+      link.endpoint.refuse(channel, 'tsmosh-server: the connection timed out waiting for the client');
+      socket.destroy();
+    }, OPEN_TIMEOUT_MS);
+    timer.unref();
   }
 
   /** Ends everything: listeners close, links' channels end with `reason`. */
@@ -102,7 +124,7 @@ export class ServerForwarding {
 
   /** The current link, when its client is attached. */
   #servedLink(): LinkForwarding | undefined {
-    if (this.#closed || this.#currentLinkId === undefined || !this.#init.attached()) return undefined;
+    if (this.#closed || this.#currentLinkId === undefined || !this.#init.clientPresent()) return undefined;
     const link = this.#links.get(this.#currentLinkId);
     return link === undefined || link.endpoint.closed ? undefined : link;
   }
@@ -178,7 +200,7 @@ export class ServerForwarding {
       socket.destroy();
       return;
     }
-    link.endpoint.openFor(socket, {
+    this.#openWithTimeout(link, socket, {
       kind: 'forwarded-tcp',
       host: listener.bindHost,
       port: listener.bindPort,

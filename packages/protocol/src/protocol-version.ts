@@ -5,9 +5,10 @@
  * versions. Bump it whenever any of the versions it gathers changes (docs/protocol.md).
  *
  * Generations: 1, the first wave (screen diff fields 0–9); 2, screen diff version 2 (notifications, progress, and the
- * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token).
+ * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token); 3, channel
+ * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -193,6 +193,11 @@ export const MAX_PENDING_ATTACHES = 8;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
  * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
 export const ATTACHED_WITHIN_MS = 15_000;
+/**
+ * ms: a forwarded connection (agent, -R) is offered to the client only if it was heard within this long: two of its
+ * 3 s heartbeats and a little. A client that vanished makes such connections fail within seconds, not hang.
+ */
+export const FORWARD_PRESENT_WITHIN_MS = 7_000;
 
 export class Session {
   /** The key the session was created with; attaches add others (see `linkIds`). */
@@ -229,6 +234,7 @@ export class Session {
   private killedBecause = '';
   private finished = false;
   private stepping = false;
+  private stepQueued = false;
   /** Agent and port forwarding: the channels of each link, the -R listeners, the agent socket's connections. */
   readonly forwarding: ServerForwarding;
 
@@ -248,7 +254,7 @@ export class Session {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
     this.forwarding = new ServerForwarding({
-      attached: () => this.attached,
+      clientPresent: () => this.clientPresent,
       log: (line) => this.log(`session ${this.sessionId}: ${line}`),
       agentSocket: init.agentSocket ?? false,
     });
@@ -301,6 +307,15 @@ export class Session {
   get attached(): boolean {
     const ago = this.lastHeardMsAgo;
     return !this.finished && ago !== undefined && ago < ATTACHED_WITHIN_MS;
+  }
+
+  /**
+   * Whether the current client can serve a forwarded connection now: heard within FORWARD_PRESENT_WITHIN_MS and not
+   * quit. Stricter than `attached`, so a connection to the agent socket after the client vanished fails in seconds.
+   */
+  get clientPresent(): boolean {
+    const ago = this.lastHeardMsAgo;
+    return !this.finished && this.endReason === undefined && ago !== undefined && ago < FORWARD_PRESENT_WITHIN_MS && !this.current.transport.counterpartyShutdown;
   }
 
   /** The ID of every key that currently routes to this session (current, pending and retiring links). */
@@ -400,7 +415,7 @@ export class Session {
     });
     const channels = this.forwarding.endpointFor(key.sessionIdHex, {
       maxPacketBytes: connection.channelPacketBytes(),
-      wake: () => this.step(),
+      wake: () => this.stepSoon(),
     });
     connection.channelSink = (payload, now) => channels.receive(payload, now);
     const link: ClientLink = {
@@ -520,6 +535,19 @@ export class Session {
       default:
         return { kind: 'ended', reason: 'the session failed on the server (see its daemon.log)' };
     }
+  }
+
+  /**
+   * A step on the next turn of the event loop, once however often asked: for socket events of forwarded streams,
+   * which may come from inside a step (a channel accepted while a datagram is handled) and arrive in bursts.
+   */
+  private stepSoon(): void {
+    if (this.stepQueued || this.finished) return;
+    this.stepQueued = true;
+    setImmediate(() => {
+      this.stepQueued = false;
+      this.step();
+    });
   }
 
   private step(now: number = this.clock()): void {
