@@ -91,3 +91,27 @@ describe('tsmosh argument parsing', () => {
     expect(serverBinPath()).toMatch(/packages\/server\/bin\/tsmosh-server\.js$/);
   });
 });
+
+describe('forwarding options (-A, -L, -R)', () => {
+  it('reads -A, -L SPEC, -LSPEC and -R into the remote options, keeping -a as mosh’s predict-always', () => {
+    const parsed = parseArguments(['-A', '-L', '8080:localhost:80', '-L9090:db:5432', '-R', '127.0.0.1:2222:localhost:22', '-a', 'host']);
+    expect(parsed.kind).toBe('remote');
+    if (parsed.kind !== 'remote') return;
+    expect(parsed.options.predict).toBe('always');
+    expect(parsed.options.forwarding).toEqual({
+      agent: true,
+      local: [
+        { direction: 'local', bindHost: 'localhost', bindPort: 8080, host: 'localhost', hostPort: 80 },
+        { direction: 'local', bindHost: 'localhost', bindPort: 9090, host: 'db', hostPort: 5432 },
+      ],
+      remote: [{ direction: 'remote', bindHost: '127.0.0.1', bindPort: 2222, host: 'localhost', hostPort: 22 }],
+    });
+  });
+
+  it('works with --local, and a bad spec is one usage line', () => {
+    const local = parseArguments(['--local', '-L', '8080:localhost:80']);
+    expect(local.kind === 'local' && local.options.forwarding?.local).toHaveLength(1);
+    expect(parseArguments(['-L', 'host'])).toEqual({ kind: 'usage-error', message: expect.stringMatching(/^tsmosh: -L host: expected three or four fields; write -L/) });
+    expect(parseArguments(['host', '-R'])).toEqual({ kind: 'usage-error', message: expect.stringMatching(/^tsmosh: -R needs/) });
+  });
+});

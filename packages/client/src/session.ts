@@ -14,7 +14,7 @@ import {
   type TransportConnection,
 } from '@tsmosh/protocol';
 import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
-import { ClientForwarding, hasForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
+import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
 
@@ -288,8 +288,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
     });
-    if (hasForwarding(this.options.forwarding)) {
-      const forwarding = new ClientForwarding(this.options.forwarding!, (text) => this.showNotice(text));
+    {
+      // Always, even with nothing to forward: the server learns at once that this client serves no agent or -R
+      // connections, so such connections on the host fail at once instead of waiting for it.
+      const forwarding = new ClientForwarding(this.options.forwarding ?? {}, (text) => this.showNotice(text));
       this.forwarding = forwarding;
       await forwarding.listen();
       const channels = forwarding.endpointFor({

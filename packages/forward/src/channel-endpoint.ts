@@ -181,9 +181,9 @@ export class ChannelEndpoint {
           const bridge = this.#bridges.get(event.channel);
           this.#bridges.delete(event.channel);
           if (bridge === undefined) break;
-          // A clean finish (both halves ended) lets the socket flush and close; a reset ends it now.
+          // A clean finish (both halves ended) lets the socket flush and close; a reset is passed on as a reset.
           if (event.reason === '') bridge.socket.end();
-          else bridge.socket.destroy();
+          else resetSocket(bridge.socket);
           break;
         }
         case 'message':
@@ -191,5 +191,14 @@ export class ChannelEndpoint {
           break;
       }
     }
+  }
+}
+
+/** Ends a socket with a TCP reset, so its peer sees the connection fail rather than end; a UNIX socket just closes. */
+function resetSocket(socket: Socket): void {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
   }
 }

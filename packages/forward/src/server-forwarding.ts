@@ -19,6 +19,11 @@ export interface ServerForwardingInit {
    * not gone (quit or detached). A connection opened while it is not is closed at once.
    */
   readonly clientPresent: () => boolean;
+  /**
+   * Whether the current client is on its way but has not said what it forwards yet: never heard from (the session
+   * was just made), or heard just now. Connections wait for it (OPEN_TIMEOUT_MS at most) instead of failing.
+   */
+  readonly clientExpected: () => boolean;
   readonly log: (line: string) => void;
   /** Whether the session has an agent socket (SSH_AUTH_SOCK) to relay. */
   readonly agentSocket: boolean;
@@ -48,6 +53,12 @@ export class ServerForwarding {
   #closed = false;
   /** Connections closed at once because no client (or no client that asked) was there: for status and tests. */
   refusedConnections = 0;
+  /**
+   * Host-side connections that came before the current client said what it forwards (a program that uses the agent
+   * as soon as the session starts, before the client's first datagram): served once it says, or closed after
+   * OPEN_TIMEOUT_MS.
+   */
+  readonly #waiting: Array<{ readonly socket: Socket; readonly serve: () => void; readonly timer: NodeJS.Timeout }> = [];
 
   constructor(init: ServerForwardingInit) {
     this.#init = init;
@@ -76,7 +87,10 @@ export class ServerForwarding {
     for (const [id, link] of this.#links) if (id !== linkId) link.endpoint.closeAll('the session was taken over by another client');
     // Its client may have asked before it became current (its first datagrams promote it).
     const request = this.#links.get(linkId)?.request;
-    if (request !== undefined) void this.#reconcile(this.#links.get(linkId)!, request);
+    if (request !== undefined) {
+      this.#releaseWaiting();
+      void this.#reconcile(this.#links.get(linkId)!, request);
+    }
   }
 
   dropLink(linkId: string, reason: string): void {
@@ -87,11 +101,12 @@ export class ServerForwarding {
   /** A process on the host connected to the session's agent socket. */
   onAgentConnection(socket: Socket): void {
     socket.on('error', () => {});
+    if (this.#waitForRequest(socket, () => this.onAgentConnection(socket))) return;
     const link = this.#servedLink();
     if (link === undefined || link.request?.agent !== true) {
       this.refusedConnections++;
       this.#init.log(`agent socket: ${link === undefined ? 'no client is attached' : 'the attached client did not ask for agent forwarding (-A)'}; connection closed`);
-      socket.destroy();
+      closeGently(socket);
       return;
     }
     this.#openWithTimeout(link, socket, { kind: 'agent' });
@@ -118,8 +133,40 @@ export class ServerForwarding {
     this.#closed = true;
     for (const link of this.#links.values()) link.endpoint.closeAll(reason);
     this.#links.clear();
+    for (const entry of this.#waiting.splice(0)) {
+      clearTimeout(entry.timer);
+      entry.socket.destroy();
+    }
     for (const listener of this.#listeners.values()) listener.server?.close();
     this.#listeners.clear();
+  }
+
+  /**
+   * Holds a connection while the current link's client has not yet said what it forwards but is on its way (never
+   * heard yet, or heard just now); true if held.
+   */
+  #waitForRequest(socket: Socket, serve: () => void): boolean {
+    const link = this.#currentLinkId === undefined ? undefined : this.#links.get(this.#currentLinkId);
+    if (this.#closed || link === undefined || link.request !== undefined || link.endpoint.closed || !this.#init.clientExpected()) return false;
+    const timer = setTimeout(() => {
+      const index = this.#waiting.findIndex((entry) => entry.socket === socket);
+      if (index < 0) return;
+      this.#waiting.splice(index, 1);
+      this.refusedConnections++;
+      this.#init.log(`a forwarded connection waited ${OPEN_TIMEOUT_MS / 1000} s for the client to say what it forwards; closed`);
+      closeGently(socket);
+    }, OPEN_TIMEOUT_MS);
+    timer.unref();
+    this.#waiting.push({ socket, serve, timer });
+    return true;
+  }
+
+  /** The current client said what it forwards: what waited for that is served (or refused) now. */
+  #releaseWaiting(): void {
+    for (const entry of this.#waiting.splice(0)) {
+      clearTimeout(entry.timer);
+      entry.serve();
+    }
   }
 
   /** The current link, when its client is attached. */
@@ -146,7 +193,10 @@ export class ServerForwarding {
     link.request = message;
     if (message.agent) link.endpoint.sendMessage(encodeForwardMessage({ type: 'agent', available: this.#init.agentSocket }));
     // Listeners follow the newest client's request; the current link is the one that counts.
-    if (linkId === this.#currentLinkId || this.#currentLinkId === undefined) void this.#reconcile(link, message);
+    if (linkId === this.#currentLinkId || this.#currentLinkId === undefined) {
+      this.#releaseWaiting();
+      void this.#reconcile(link, message);
+    }
   }
 
   async #reconcile(link: LinkForwarding, request: ForwardingRequest): Promise<void> {
@@ -193,11 +243,12 @@ export class ServerForwarding {
 
   #onRemoteConnection(listener: RemoteListener, socket: Socket): void {
     socket.on('error', () => {});
+    if (this.#waitForRequest(socket, () => this.#onRemoteConnection(listener, socket))) return;
     const link = this.#servedLink();
     const asked = link?.request?.remote.some((entry) => entry.bindHost === listener.bindHost && entry.bindPort === listener.bindPort) ?? false;
     if (link === undefined || !asked) {
       this.refusedConnections++;
-      socket.destroy();
+      closeGently(socket);
       return;
     }
     this.#openWithTimeout(link, socket, {
@@ -208,6 +259,17 @@ export class ServerForwarding {
       originPort: socket.remotePort ?? 0,
     });
   }
+}
+
+/**
+ * Ends a connection nobody will serve with an orderly close, reading and dropping what it sent: its program sees the
+ * end of the stream (ssh-add: "communication with agent failed") rather than a reset or a SIGPIPE mid-write.
+ */
+function closeGently(socket: Socket): void {
+  socket.resume();
+  socket.end();
+  socket.once('end', () => socket.destroy());
+  setTimeout(() => socket.destroy(), OPEN_TIMEOUT_MS).unref();
 }
 
 function listenerKey(bindHost: string, bindPort: number): string {

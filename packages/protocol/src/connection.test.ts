@@ -388,3 +388,33 @@ describe('Connection: timestamps and RTT (manual clock)', () => {
     expect(client.rtt.srtt).toBe(21);
   });
 });
+
+describe('Connection: channel packets beside instructions', () => {
+  it('seals a channel packet into one datagram that reaches the sink, not the transport, and follows a roam', () => {
+    const { client, server } = establish();
+    const received: Array<{ payload: number[]; now: number }> = [];
+    server.channelSink = (payload, now) => received.push({ payload: [...payload], now });
+    const datagram = client.sendChannelPacket(Uint8Array.of(9, 8, 7), 20)!;
+    expect(datagram.to).toEqual(SERVER);
+    expect(datagram.bytes.length).toBe(DATAGRAM_OVERHEAD_BYTES + 1 + 3);
+    // From a new address: authentic and newest, so it moves the server's target as an instruction would.
+    expect(server.receive(datagram.bytes, CLIENT_B, 30)).toBeUndefined();
+    expect(received).toEqual([{ payload: [9, 8, 7], now: 30 }]);
+    expect(server.remoteAddress).toEqual(CLIENT_B);
+    expect(server.stats).toMatchObject({ channelPacketsIn: 1, instructionsIn: 1, dropBadInstruction: 0 });
+    expect(client.stats.channelPacketsOut).toBe(1);
+    expect(server.sendChannelPacket(Uint8Array.of(1), 40)!.to).toEqual(CLIENT_B);
+  });
+
+  it('drops a channel packet as a bad instruction where nothing takes channels, and refuses one too big for a datagram', () => {
+    const { client, server } = establish();
+    server.receive(client.sendChannelPacket(Uint8Array.of(1), 20)!.bytes, CLIENT_A, 30);
+    expect(server.stats.dropBadInstruction).toBe(1);
+    expect(client.channelPacketBytes()).toBe(DEFAULT_IPV4_MTU - DATAGRAM_OVERHEAD_BYTES - 1);
+    expect(() => client.sendChannelPacket(new Uint8Array(client.channelPacketBytes() + 1), 40)).toThrow(/do not fit one datagram/);
+    // A server that has not heard from anyone has nowhere to send.
+    const fresh = pair().server;
+    expect(fresh.sendChannelPacket(Uint8Array.of(1), 0)).toBeUndefined();
+    expect(fresh.channelPacketBytes()).toBe(DEFAULT_IPV6_MTU - DATAGRAM_OVERHEAD_BYTES - 1);
+  });
+});

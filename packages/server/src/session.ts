@@ -255,6 +255,9 @@ export class Session {
     this.startedAtMs = this.clock();
     this.forwarding = new ServerForwarding({
       clientPresent: () => this.clientPresent,
+      // A client that was never heard may still be on its way (the bootstrap just printed its key); one heard from
+      // says what it forwards in its first packets.
+      clientExpected: () => this.endReason === undefined && (this.current.transport.connection.lastHeardAt === undefined || this.clientPresent),
       log: (line) => this.log(`session ${this.sessionId}: ${line}`),
       agentSocket: init.agentSocket ?? false,
     });
