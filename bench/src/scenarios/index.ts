@@ -6,6 +6,7 @@ import { screenCosts } from './screen-costs.js';
 import { latencyTrace } from './latency-trace.js';
 import { firstConnect } from './first-connect.js';
 import { hostileNeighbour } from './hostile-neighbour.js';
+import { forwarding } from './forwarding.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, lossyLink, firstConnect, screenCosts];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, screenCosts];

@@ -14,10 +14,6 @@ export interface ForwardingOptions {
   readonly remote?: readonly ForwardSpec[];
 }
 
-export function hasForwarding(options: ForwardingOptions | undefined): boolean {
-  return options !== undefined && (options.agentSocketPath !== undefined || (options.local?.length ?? 0) > 0 || (options.remote?.length ?? 0) > 0);
-}
-
 /**
  * A client's forwarding: the -L listeners (local, for the life of the client), and the client end of the session's
  * channels: the agent and -R connections the server opens are relayed to the local agent and to -R's destinations.

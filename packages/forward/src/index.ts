@@ -1,5 +1,5 @@
 export { ChannelEndpoint, type ChannelEndpointInit } from './channel-endpoint.js';
-export { ClientForwarding, hasForwarding, type ForwardingOptions } from './client-forwarding.js';
+export { ClientForwarding, type ForwardingOptions } from './client-forwarding.js';
 export { ServerForwarding, type ServerForwardingInit } from './server-forwarding.js';
 export { AgentSocket, AGENT_SOCKET_NAME } from './agent-socket.js';
 export { DEFAULT_BIND_HOST, ForwardSpecError, formatForwardSpec, parseConfigForward, parseForwardSpec, type ForwardDirection, type ForwardSpec } from './forward-spec.js';
