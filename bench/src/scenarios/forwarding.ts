@@ -58,7 +58,7 @@ export const forwarding: Scenario = {
     const cells: Cell[] = [];
     for (const loss of LOSSES) {
       for (const seed of plan.seeds) {
-        context.log(`forwarding: ${loss * 100} % loss each way, seed ${seed}`);
+        context.log(`forwarding: ${Math.round(loss * 100)} % loss each way, seed ${seed}`);
         cells.push(await runCell(loss, seed, plan.megabytes, plan.keys));
       }
     }
@@ -68,7 +68,7 @@ export const forwarding: Scenario = {
       const idle = mine.flatMap((cell) => cell.idleKeyMs);
       const busy = mine.flatMap((cell) => cell.busyKeyMs);
       return [
-        `${loss * 100} %`,
+        `${Math.round(loss * 100)} %`,
         mine.every((cell) => cell.intact) ? 'yes' : 'NO',
         `${median(rates).toFixed(2)} MB/s`,
         formatMs(median(idle)),
@@ -100,7 +100,7 @@ async function runCell(loss: number, seed: number, megabytes: number, keys: numb
   const daemon = await startBenchDaemon();
   const sink = await hashSink();
   const target = daemon.newSession(`fwd-${seed}`, ['cat']);
-  const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: target.port }, profile: `delay=${ONE_WAY_DELAY_MS}ms,loss=${loss * 100}%`, seed });
+  const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: target.port }, profile: `delay=${ONE_WAY_DELAY_MS}ms,loss=${Math.round(loss * 100)}%`, seed });
   try {
     const localPort = await freePort();
     const client = connect({
