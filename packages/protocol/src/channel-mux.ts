@@ -518,6 +518,14 @@ export class ChannelMux {
 
   /** The pending piece that covers receiveNext (possibly starting before it), trimmed; pieces wholly behind are dropped. */
   #takePendingAt(state: Channel): Uint8Array | undefined {
+    if (state.pending.size === 0) return undefined;
+    // Pieces are usually the sender's own frames, so the next one starts exactly where delivery stands.
+    const exact = state.pending.get(state.receiveNext);
+    if (exact !== undefined) {
+      state.pending.delete(state.receiveNext);
+      state.pendingBytes -= exact.length;
+      return exact;
+    }
     for (const [offset, bytes] of state.pending) {
       const end = offset + bytes.length;
       if (end <= state.receiveNext) {

@@ -151,7 +151,7 @@ interface ClientLink {
   readonly key: SessionKey;
   readonly transport: Transport<ScreenState, InputStream>;
   /** Forwarded streams (agent, -L, -R) of this link's client, beside the screen on the same Connection. */
-  readonly channels: ChannelEndpoint;
+  channels: ChannelEndpoint;
   role: 'current' | 'pending' | 'retiring';
   /** The input state whose events have all been fed to the pty (current link only). */
   processedInput: InputStream;
@@ -416,16 +416,11 @@ export class Session {
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
       timing: { probeAfterSilenceMs: 0 },
     });
-    const channels = this.forwarding.endpointFor(key.sessionIdHex, {
-      maxPacketBytes: connection.channelPacketBytes(),
-      wake: () => this.stepSoon(),
-    });
-    connection.channelSink = (payload, now) => channels.receive(payload, now);
     const link: ClientLink = {
       id: key.sessionIdHex,
       key,
       transport,
-      channels,
+      channels: this.channelsFor(key.sessionIdHex, connection),
       role,
       processedInput: InputStream.empty(),
       pendingEchoes: [],
@@ -437,6 +432,13 @@ export class Session {
     };
     this.links.set(link.id, link);
     return link;
+  }
+
+  /** A fresh channel endpoint for a link, fed by its connection (its client process started anew: a new one too). */
+  private channelsFor(linkId: string, connection: Connection): ChannelEndpoint {
+    const channels = this.forwarding.endpointFor(linkId, { maxPacketBytes: connection.channelPacketBytes(), wake: () => this.stepSoon() });
+    connection.channelSink = (payload, now) => channels.receive(payload, now);
+    return channels;
   }
 
   /** A pending link's client spoke: it becomes current, and the one it replaces is told and retired. */
@@ -483,6 +485,9 @@ export class Session {
     link.processedInput = InputStream.empty();
     link.pendingEchoes = [];
     link.response = undefined;
+    // The new process numbers its channel packets and channels from the start: its forwards start afresh too.
+    this.forwarding.dropLink(link.id, 'the client process was replaced');
+    link.channels = this.channelsFor(link.id, connection);
     link.notificationFloor = this.currentNotificationGeneration();
     link.notificationsSeen = undefined;
     link.transport.setLocal(link.transport.local.withEchoAck(0), now);
