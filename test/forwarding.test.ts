@@ -140,6 +140,17 @@ describe('port forwarding (-L, -R) through 10 % loss each way at 100 ms RTT', ()
     expect(await eventually(() => streamThrough(remotePort, payload), 60_000)).toBe(sha256Line(payload));
   });
 
+  it('carries a forwarded stream through a 3 s outage: it stalls, then finishes intact', async () => {
+    const payload = randomBytes(3 * 1024 * 1024);
+    const transfer = eventually(() => streamThrough(localPort, payload), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.setBlackout(true);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    proxy.setBlackout(false);
+    expect(await transfer).toBe(sha256Line(payload));
+    expect(proxy.stats.up.dropped.blackout + proxy.stats.down.dropped.blackout).toBeGreaterThan(0);
+  });
+
   it('keeps typing going while a forward moves bulk data', async () => {
     const payload = randomBytes(4 * 1024 * 1024);
     const transfer = streamThrough(localPort, payload);
