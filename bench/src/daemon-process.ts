@@ -24,6 +24,7 @@ export interface ClientModule {
 export interface ClientHandle {
   readonly screen: { lines: ReadonlyArray<{ cells: ReadonlyArray<{ text: string }> }> };
   on(event: 'screen', listener: () => void): void;
+  off(event: 'screen', listener: () => void): void;
   write(bytes: string): void;
   close(): Promise<unknown>;
 }
@@ -72,14 +73,18 @@ export function screenText(client: ClientHandle): string {
 
 export function waitForScreen(client: ClientHandle, test: (text: string) => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (test(screenText(client))) return resolve();
-    const bound = setTimeout(() => reject(new Error(`bench: timed out waiting for ${what}`)), WAIT_BOUND_MS);
-    client.on('screen', () => {
-      if (test(screenText(client))) {
-        clearTimeout(bound);
-        resolve();
-      }
-    });
+    const check = (): void => {
+      if (!test(screenText(client))) return;
+      client.off('screen', check);
+      clearTimeout(bound);
+      resolve();
+    };
+    const bound = setTimeout(() => {
+      client.off('screen', check);
+      reject(new Error(`bench: timed out waiting for ${what}`));
+    }, WAIT_BOUND_MS);
+    client.on('screen', check);
+    check();
   });
 }
 

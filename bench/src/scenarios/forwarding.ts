@@ -5,12 +5,12 @@
  * idle and while the bulk stream runs. mosh has no forwarding to compare with; the comparison that matters is the
  * session against itself, idle and busy (the issue's bound: within 1.2×).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { connect as tcpConnect, createServer, type Server } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { startUdpProxy } from '@tsmosh/netem/udp';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
-import { startBenchDaemon, sleep, WAIT_BOUND_MS } from '../daemon-process.js';
+import { startBenchDaemon, sleep, waitForScreen, WAIT_BOUND_MS, type ClientHandle } from '../daemon-process.js';
 import { formatMs, formatRatio, median, percentile } from '../stats.js';
+import { eventually, freePort, sha256Line, startHashSink, streamThrough } from '../tcp-tools.js';
 
 const LOSSES = [0, 0.1, 0.29];
 /** ms each way: 100 ms RTT, the issue's link. */
@@ -22,13 +22,6 @@ const PLAN = {
 /** ms between typed keys: a brisk typist, and far enough apart that each key's echo is its own round trip. */
 const KEY_GAP_MS = 200;
 
-interface ForwardClient {
-  readonly screen: { lines: ReadonlyArray<{ cells: ReadonlyArray<{ text: string }> }> };
-  on(event: 'screen', listener: () => void): void;
-  off(event: 'screen', listener: () => void): void;
-  write(bytes: string): void;
-  close(): Promise<unknown>;
-}
 interface ForwardClientModule {
   connect(init: {
     host: string;
@@ -37,7 +30,7 @@ interface ForwardClientModule {
     cols: number;
     rows: number;
     forwarding: { local: Array<{ direction: 'local'; bindHost: string; bindPort: number; host: string; hostPort: number }> };
-  }): ForwardClient;
+  }): ClientHandle;
 }
 
 interface Cell {
@@ -98,7 +91,7 @@ export const forwarding: Scenario = {
 async function runCell(loss: number, seed: number, megabytes: number, keys: number): Promise<Cell> {
   const { connect } = (await import('@tsmosh/' + 'client')) as ForwardClientModule;
   const daemon = await startBenchDaemon();
-  const sink = await hashSink();
+  const sink = await startHashSink();
   const target = daemon.newSession(`fwd-${seed}`, ['cat']);
   const proxy = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: target.port }, profile: `delay=${ONE_WAY_DELAY_MS}ms,loss=${Math.round(loss * 100)}%`, seed });
   try {
@@ -112,13 +105,13 @@ async function runCell(loss: number, seed: number, megabytes: number, keys: numb
       forwarding: { local: [{ direction: 'local', bindHost: '127.0.0.1', bindPort: localPort, host: '127.0.0.1', hostPort: sink.port }] },
     });
     try {
-      await waitFor(client, () => true, 'the first screen');
+      await waitForScreen(client, () => true, 'the first screen');
       await sleep(500);
       const payload = randomBytes(megabytes * 1_000_000);
       const started = performance.now();
-      const answer = await retry(() => streamThrough(localPort, payload));
+      const answer = await eventually(() => streamThrough(localPort, payload), WAIT_BOUND_MS);
       const transferMs = performance.now() - started;
-      const intact = answer === `${createHash('sha256').update(payload).digest('hex')} ${payload.length}`;
+      const intact = answer === sha256Line(payload);
 
       let typed = '';
       const typeKeys = async (): Promise<number[]> => {
@@ -136,7 +129,7 @@ async function runCell(loss: number, seed: number, megabytes: number, keys: numb
           const expected = typed;
           const sent = performance.now();
           client.write(key);
-          await waitFor(client, (text) => text.split('\n').some((line) => line.trimEnd().endsWith(expected)), `the echo of key ${i}`);
+          await waitForScreen(client, (text) => text.split('\n').some((line) => line.trimEnd().endsWith(expected)), `the echo of key ${i}`);
           samples.push(performance.now() - sent);
           await sleep(KEY_GAP_MS);
         }
@@ -146,7 +139,7 @@ async function runCell(loss: number, seed: number, megabytes: number, keys: numb
       // The bulk stream runs for the whole typing phase: repeated transfers until the keys are done.
       let typing = true;
       const bulk = (async () => {
-        while (typing) await retry(() => streamThrough(localPort, payload));
+        while (typing) await eventually(() => streamThrough(localPort, payload), WAIT_BOUND_MS);
       })();
       await sleep(300);
       const busyKeyMs = await typeKeys();
@@ -158,78 +151,7 @@ async function runCell(loss: number, seed: number, megabytes: number, keys: numb
     }
   } finally {
     await proxy.close();
-    sink.close();
+    sink.server.close();
     await daemon.stop();
-  }
-}
-
-function screenText(client: ForwardClient): string {
-  return client.screen.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('')).join('\n');
-}
-
-function waitFor(client: ForwardClient, test: (text: string) => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!test(screenText(client))) return;
-      client.off('screen', check);
-      clearTimeout(bound);
-      resolve();
-    };
-    const bound = setTimeout(() => {
-      client.off('screen', check);
-      reject(new Error(`bench: timed out waiting for ${what}`));
-    }, WAIT_BOUND_MS);
-    client.on('screen', check);
-    check();
-  });
-}
-
-async function hashSink(): Promise<{ port: number; close(): void }> {
-  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    socket.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      bytes += chunk.length;
-    });
-    socket.on('end', () => socket.end(`${hash.digest('hex')} ${bytes}\n`));
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, close: () => server.close() };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function streamThrough(port: number, payload: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    let answer = '';
-    socket.on('connect', () => socket.end(payload));
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    socket.on('end', () => {
-      socket.destroy();
-      resolve(answer.trim());
-    });
-    socket.on('error', reject);
-  });
-}
-
-/** The -L listener appears once the client has started; a connection before that is refused and tried again. */
-async function retry<T>(attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + WAIT_BOUND_MS;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
   }
 }
