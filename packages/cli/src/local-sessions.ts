@@ -9,7 +9,7 @@ import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client';
 const LOCAL_SERVER_COMMAND_TIMEOUT_MS = 20_000;
 
 /** Runs `tsmosh-server <args>` and returns what it printed and its status (null: it did not run or finish). */
-export function runLocalServerCommand(serverBin: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function runLocalServerCommand(serverBin: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [serverBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';

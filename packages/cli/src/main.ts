@@ -385,7 +385,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
  * Runs this repository's `tsmosh-server new` and returns its CONNECT line. Its other output (warnings, notices) is
  * shown to the user as it is; a failure is one line naming what failed.
  */
-export async function startLocalServer(
+async function startLocalServer(
   command: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   extraArguments: readonly string[] = [],

@@ -6,7 +6,7 @@
  */
 
 /** A step that takes longer than this (ms) gets the line; a fast login never shows it. */
-export const PROGRESS_QUIET_MS = 1_000;
+const PROGRESS_QUIET_MS = 1_000;
 
 export interface ProgressOutput {
   readonly isTTY?: boolean;

@@ -89,7 +89,7 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
  * or timed out on the host. Quitting the client (Ctrl-^ ., or a signal), a takeover, a network timeout or a local
  * error leave a named session running there.
  */
-export function sessionIsOver(exit: SessionExit | undefined): boolean {
+function sessionIsOver(exit: SessionExit | undefined): boolean {
   if (exit === undefined || exit.reason !== 'remote-exit') return false;
   return exit.ending?.kind !== 'taken-over';
 }

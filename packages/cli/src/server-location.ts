@@ -16,7 +16,7 @@ import { BUNDLE_ENTRY } from './install/host-scripts.js';
 declare const TSMOSH_PACKED_LAYOUT: boolean | undefined;
 
 /** Names a bundle folder to use instead of this installation's (tests, and people who build their own). */
-export const SERVER_BUNDLE_ENV = 'TSMOSH_SERVER_BUNDLE';
+const SERVER_BUNDLE_ENV = 'TSMOSH_SERVER_BUNDLE';
 
 function packed(): boolean {
   return typeof TSMOSH_PACKED_LAYOUT !== 'undefined' && TSMOSH_PACKED_LAYOUT;

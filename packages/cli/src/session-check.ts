@@ -10,7 +10,7 @@ import type { SessionCheck } from '@tsmosh/client';
 import { hostOptions, type RemoteOptions } from './remote.js';
 
 /** A login for the check that takes longer than this (ms) counts as no answer: the link is likely down too. */
-export const CHECK_LOGIN_TIMEOUT_MS = 10_000;
+const CHECK_LOGIN_TIMEOUT_MS = 10_000;
 
 export interface CheckedSession {
   /** The named session's name, if it has one. */

@@ -20,7 +20,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync,
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const SESSION_STATE_VERSION = 1;
+const SESSION_STATE_VERSION = 1;
 
 export interface RememberedSession {
   readonly name: string;

@@ -23,9 +23,9 @@ export const UDP_STOPPED_AFTER_MS = 5_000;
 /** On TCP, one datagram goes by UDP this often (ms), to notice UDP working again. */
 export const UDP_PROBE_INTERVAL_MS = 10_000;
 /** A TCP connection that failed or closed is tried again after this long (ms), not in a tight loop. */
-export const TCP_RETRY_MS = 2_000;
+const TCP_RETRY_MS = 2_000;
 /** A connected TCP carrier that brought nothing for this long (ms) is replaced: after roaming it may be dead. */
-export const TCP_STALE_AFTER_MS = 10_000;
+const TCP_STALE_AFTER_MS = 10_000;
 
 const CARRIER_MODES: readonly CarrierMode[] = ['udp', 'tcp', 'auto'];
 
@@ -53,7 +53,7 @@ export function carrierSettingsFromEnv(env: NodeJS.ProcessEnv): { transport?: Ca
 }
 
 /** With --transport=tcp, datagrams sent before the connection is up wait for it, at most this many (the newest kept). */
-export const TCP_PENDING_MAX_DATAGRAMS = 64;
+const TCP_PENDING_MAX_DATAGRAMS = 64;
 
 export type CarrierListener = (bytes: Uint8Array, from: PeerAddress) => void;
 

@@ -13,7 +13,7 @@ import {
   type RandomSource,
   type TransportConnection,
 } from '@tsmosh/protocol';
-import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
@@ -38,17 +38,17 @@ export const SERVER_SILENT_AFTER_MS = 6_500;
 /** Before any reply, the "nothing received yet" notice may show after this long (ms): a loopback reply takes ~1 ms. */
 export const NOTHING_RECEIVED_NOTICE_MS = 1_000;
 /** While the server is silent, 'status' fires this often (ms) so a "Last contact N seconds ago" line can count. */
-export const STATUS_REFRESH_MS = 1_000;
+const STATUS_REFRESH_MS = 1_000;
 /**
  * A state adding at least this many scrollback lines is acknowledged at once (lines): the server sends a long
  * history one window per acknowledged state (its smallest window is 256 lines), while an echo's line or two need no
  * datagram of their own.
  */
-export const HISTORY_CATCH_UP_LINES = 128;
+const HISTORY_CATCH_UP_LINES = 128;
 /** close() waits at most this long (ms) for the server to acknowledge the shutdown before giving up on it. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+const SHUTDOWN_GRACE_MS = 3_000;
 /** After the server announced its shutdown, keep running at most this long (ms) to get our acknowledgement out. */
-export const REMOTE_SHUTDOWN_ACK_GRACE_MS = 500;
+const REMOTE_SHUTDOWN_ACK_GRACE_MS = 500;
 
 export type ExitReason =
   /** The server shut the session down: its command exited, another client took it over, or it was killed
@@ -125,7 +125,7 @@ export interface ConnectOptions {
 }
 
 /** A forwarding notice (a -L port that cannot be bound, a refused -R) stays on the status line this long (ms). */
-export const FORWARD_NOTICE_MS = 6_000;
+const FORWARD_NOTICE_MS = 6_000;
 
 /** After a move between UDP and TCP, the status line says so for this long (ms). */
 export const CARRIER_NOTICE_MS = 4_000;
@@ -532,7 +532,7 @@ async function resolveHost(host: string): Promise<string> {
 }
 
 function checkSize(cols: number, rows: number): void {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > MAX_SCREEN_COLS || rows > MAX_SCREEN_ROWS) {
+  if (!isScreenSize(cols, rows)) {
     throw new RangeError(
       `tsmosh: window size must be integers from 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS} (the wire's limit), got ${String(cols)}x${String(rows)}`,
     );

@@ -7,8 +7,8 @@
 
 /** DECRQM for mode 2026: "is synchronized output supported?" */
 export const SYNCHRONIZED_OUTPUT_QUERY = '\x1b[?2026$p';
-export const BEGIN_SYNCHRONIZED_UPDATE = '\x1b[?2026h';
-export const END_SYNCHRONIZED_UPDATE = '\x1b[?2026l';
+const BEGIN_SYNCHRONIZED_UPDATE = '\x1b[?2026h';
+const END_SYNCHRONIZED_UPDATE = '\x1b[?2026l';
 
 /** ms: a terminal answers at once; one that has not answered by then does not know DECRQM, and keys go on through. */
 export const SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS = 1000;

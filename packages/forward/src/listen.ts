@@ -18,7 +18,7 @@ export function listenTcp(host: string | undefined, port: number, onConnection: 
   });
 }
 
-export function listenFailure(error: NodeJS.ErrnoException, host: string | undefined, port: number): string {
+function listenFailure(error: NodeJS.ErrnoException, host: string | undefined, port: number): string {
   const where = `${host === undefined ? '*' : host.includes(':') ? `[${host}]` : host}:${port}`;
   switch (error.code) {
     case 'EADDRINUSE':

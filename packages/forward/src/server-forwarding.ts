@@ -30,7 +30,7 @@ export interface ServerForwardingInit {
 }
 
 /** ms: a connection on the host waits at most this long for the client to take it (a few round trips, with loss). */
-export const OPEN_TIMEOUT_MS = 10_000;
+const OPEN_TIMEOUT_MS = 10_000;
 
 interface LinkForwarding {
   readonly endpoint: ChannelEndpoint;

@@ -76,8 +76,8 @@ export interface UdpProxy {
  * At most 4096 datagrams or 8 MiB may wait inside the proxy per direction. A terminal session has a few dozen
  * datagrams in flight; the bound only stops a flood through a slow emulated link from growing without limit.
  */
-export const MAX_IN_FLIGHT_DATAGRAMS = 4096;
-export const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+const MAX_IN_FLIGHT_DATAGRAMS = 4096;
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
 interface Scheduled {
   readonly at: number;

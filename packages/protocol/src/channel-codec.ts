@@ -59,7 +59,7 @@ const TARGET_DIRECT_TCP = 2;
 const TARGET_FORWARDED_TCP = 3;
 
 /** bytes: a host name (DNS allows 253) or a textual address, with room to spare. */
-export const MAX_CHANNEL_HOST_BYTES = 255;
+const MAX_CHANNEL_HOST_BYTES = 255;
 /** bytes of a CLOSE reason: one line for the user, not a log. */
 export const MAX_CLOSE_REASON_BYTES = 300;
 /** bytes of a MESSAGE: the forwarding requests and their answers, a few hundred bytes each. */

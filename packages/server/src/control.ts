@@ -1,3 +1,4 @@
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from '@tsmosh/terminal';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { readControlToken, tokenMatches, writeControlToken } from './control-token.js';
@@ -13,7 +14,7 @@ import { ServerError, type ServerErrorCode } from './errors.js';
 /** 2: requests carry the control token. */
 export const CONTROL_PROTOCOL_VERSION = 2;
 /** A request line longer than this (bytes) is refused: the largest legitimate one carries an environment. */
-export const MAX_CONTROL_LINE_BYTES = 1 << 20;
+const MAX_CONTROL_LINE_BYTES = 1 << 20;
 
 /** What a `new` request asks for. Everything the session needs from the caller travels in it. */
 export interface NewSessionRequest {
@@ -172,8 +173,8 @@ function validateNewSessionRequest(value: unknown): NewSessionRequest {
   }
   if (bindAddress !== undefined && typeof bindAddress !== 'string') throw protocolError('bindAddress must be a string');
   for (const [name, size] of [['cols', cols], ['rows', rows]] as const) {
-    if (size !== undefined && !(Number.isInteger(size) && (size as number) > 0 && (size as number) <= 10_000)) {
-      throw protocolError(`${name} must be a positive integer`);
+    if (size !== undefined && !(Number.isInteger(size) && (size as number) > 0 && (size as number) <= (name === 'cols' ? MAX_SCREEN_COLS : MAX_SCREEN_ROWS))) {
+      throw protocolError(`${name} must be an integer from 1 to ${name === 'cols' ? MAX_SCREEN_COLS : MAX_SCREEN_ROWS}`);
     }
   }
   return value as unknown as NewSessionRequest;

@@ -52,7 +52,7 @@ export { SERVER_VERSION } from './version.js';
  * A daemon that has hosted no session this long after it started (ms) exits. The `new` that started it sends its
  * request within milliseconds; this only reaps a daemon whose starter died, or the loser of a start race.
  */
-export const DAEMON_UNUSED_EXIT_MS = 30_000;
+const DAEMON_UNUSED_EXIT_MS = 30_000;
 
 export interface DaemonInit {
   readonly log?: (line: string) => void;

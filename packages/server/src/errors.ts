@@ -6,7 +6,7 @@
 /** Exit status for a refused request (port taken, bad locale, unsafe runtime dir, daemon unreachable). */
 export const EXIT_FAILURE = 1;
 /** Exit status for a malformed command line, as getopt-style tools use. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 
 export class ServerError extends Error {
   static override readonly name = 'ServerError';
@@ -45,10 +45,6 @@ export class UsageError extends ServerError {
     super('usage', message, EXIT_USAGE);
     this.name = 'UsageError';
   }
-}
-
-export function isServerError(error: unknown): error is ServerError {
-  return error instanceof ServerError;
 }
 
 /** One line for any error: a ServerError's own message, or the `what: detail` of an unexpected one. */

@@ -12,7 +12,7 @@
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
+import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 
@@ -68,7 +68,6 @@ export interface PtyHostStats {
   maxPendingBytes: number;
 }
 
-const UTF8_LOCALE = /utf-?8/i;
 /**
  * Quiet output (ms) after the program's exit by which its last output counts as read: the master is read as fast as
  * the event loop turns, so a few ms of nothing means the kernel buffer is empty; 20 ms leaves room for a busy loop.
@@ -100,8 +99,8 @@ export function ptyEnvironment(base: Readonly<Record<string, string | undefined>
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
   env.TERM = termName;
-  const ctype = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
-  if (!UTF8_LOCALE.test(ctype)) {
+  const ctype = ctypeSetting(env);
+  if (ctype === undefined || !isUtf8LocaleName(ctype.value)) {
     // LC_ALL would override LC_CTYPE; keep its other categories by moving it to LANG, the lowest-priority variable.
     if (env.LC_ALL) {
       env.LANG = env.LC_ALL;

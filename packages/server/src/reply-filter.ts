@@ -19,7 +19,7 @@ const OSC_REPLY = '\\x1b\\](?:4;[0-9]{1,3}|1[0-9]);rgb:[0-9a-fA-F]{1,4}/[0-9a-fA
 const SAFE_REPLY = new RegExp(`^(?:${CSI_REPLY}|${DCS_REPLY}|${OSC_REPLY})+$`);
 
 /** bytes: longer than any run of answers a query burst produces (a DA1 is 7 bytes, a colour report 30). */
-export const MAX_REPLY_CHARS = 1024;
+const MAX_REPLY_CHARS = 1024;
 
 /** Whether `reply` may go into the program's input. */
 export function isSafeReply(reply: string): boolean {

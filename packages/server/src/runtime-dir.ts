@@ -10,9 +10,9 @@ import { ServerError } from './errors.js';
  */
 
 /** Owner read/write/search only. */
-export const RUNTIME_DIR_MODE = 0o700;
-export const CONTROL_SOCKET_NAME = 'control.sock';
-export const DAEMON_LOG_NAME = 'daemon.log';
+const RUNTIME_DIR_MODE = 0o700;
+const CONTROL_SOCKET_NAME = 'control.sock';
+const DAEMON_LOG_NAME = 'daemon.log';
 
 /** `$TSMOSH_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/tsmosh`, else `/tmp/tsmosh-<uid>`. */
 export function resolveRuntimeDir(env: NodeJS.ProcessEnv = process.env, uid: number = currentUid()): string {
@@ -40,7 +40,7 @@ export function ensureRuntimeDir(dir: string, uid: number = currentUid()): strin
   return dir;
 }
 
-export function checkRuntimeDir(dir: string, uid: number = currentUid()): void {
+function checkRuntimeDir(dir: string, uid: number = currentUid()): void {
   const stat = lstatSync(dir);
   if (!stat.isDirectory()) {
     throw new ServerError(

@@ -50,7 +50,7 @@ silence that end a session), TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS (tests: shorter 
 
 const HINT = '(try `tsmosh-server --help`)';
 /** How long `new` waits for a daemon it started to answer (ms): a start takes tens of ms; a loaded host more. */
-export const DAEMON_START_TIMEOUT_MS = 10_000;
+const DAEMON_START_TIMEOUT_MS = 10_000;
 /** Poll step while waiting for the daemon's socket (ms). */
 const DAEMON_POLL_MS = 25;
 /** Deadline for one control request (ms). `new` spawns a pty, which can take a while on a loaded machine. */
@@ -225,10 +225,10 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
  * The script that runs `main` as a program: the package's bin, or the self-contained bundle (which passes its own
  * file to main, since this module's place says nothing about where the bundle lies).
  */
-export const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
+const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
 
 /** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
-export async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<NewSessionResult> {
+async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   for (;;) {
@@ -253,7 +253,7 @@ export async function requestNewSession(runtimeDir: string, request: NewSessionR
  * this (bytes). A daemon writes a few lines per session, so this holds months of them; without a bound the log of
  * a host used for years would only grow.
  */
-export const DAEMON_LOG_ROTATE_BYTES = 1024 * 1024;
+const DAEMON_LOG_ROTATE_BYTES = 1024 * 1024;
 
 /** Moves the log aside when it has outgrown `limitBytes`; one previous log is kept, older ones are replaced. */
 export function rotateDaemonLog(logPath: string, limitBytes = DAEMON_LOG_ROTATE_BYTES): void {
@@ -271,7 +271,7 @@ export function rotateDaemonLog(logPath: string, limitBytes = DAEMON_LOG_ROTATE_
  * socket answers. Two racing `new`s may both start one; the daemon's start lock lets one win, the other exits, and
  * both callers find the winner on the socket.
  */
-export async function startDaemonProcess(runtimeDir: string, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<void> {
+async function startDaemonProcess(runtimeDir: string, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<void> {
   const socketPath = controlSocketPath(runtimeDir);
   const logPath = daemonLogPath(runtimeDir);
   rotateDaemonLog(logPath);
@@ -379,7 +379,7 @@ export function formatSessionTable(sessions: readonly SessionInfo[], nowMs: numb
 }
 
 /** 45s, 12m, 3h05m, 2d04h: coarse, as a person reads an age. */
-export function formatAge(ms: number): string {
+function formatAge(ms: number): string {
   const seconds = Math.max(0, Math.floor(ms / 1000));
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);

@@ -9,7 +9,7 @@ import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 
 /** The TERM the session's program sees: what the headless mirror emulates. */
-export const DEFAULT_TERM = 'xterm-256color';
+const DEFAULT_TERM = 'xterm-256color';
 
 const LOCALE_VARIABLES = [
   'LANG',

@@ -25,9 +25,9 @@ import { ServerError } from './errors.js';
 /** How often (ms) the daemon saves a named session whose screen, history or folder changed: "every few seconds". */
 export const SESSION_SAVE_INTERVAL_MS = 3000;
 /** Folders: owner only (the records hold the sessions' environments and screens). */
-export const STATE_DIR_MODE = 0o700;
+const STATE_DIR_MODE = 0o700;
 /** Files: owner read/write only. */
-export const RECORD_FILE_MODE = 0o600;
+const RECORD_FILE_MODE = 0o600;
 /** The JSON record's format number; a record of another format is ignored (and replaced by the next save). */
 export const SESSION_RECORD_FORMAT = 1;
 

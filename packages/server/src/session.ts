@@ -10,7 +10,7 @@ import {
   samePeerAddress,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import type { MirrorStats, RestoredScreen } from './headless-mirror.js';
@@ -189,7 +189,7 @@ const REPLACED_CLIENT_FAREWELL_COPIES = 3;
  * At most this many attaches may wait for their client at once (each holds a key and a transport). A ninth drops the
  * oldest; real use has one, from the login just made.
  */
-export const MAX_PENDING_ATTACHES = 8;
+const MAX_PENDING_ATTACHES = 8;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
  * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
 export const ATTACHED_WITHIN_MS = 15_000;
@@ -197,7 +197,7 @@ export const ATTACHED_WITHIN_MS = 15_000;
  * ms: a forwarded connection (agent, -R) is offered to the client only if it was heard within this long: two of its
  * 3 s heartbeats and a little. A client that vanished makes such connections fail within seconds, not hang.
  */
-export const FORWARD_PRESENT_WITHIN_MS = 7_000;
+const FORWARD_PRESENT_WITHIN_MS = 7_000;
 
 export class Session {
   /** The key the session was created with; attaches add others (see `linkIds`). */
@@ -611,7 +611,7 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         serverTrace?.mark('pty-write');
         link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, settleMs };
-      } else if (isValidSize(event.cols, event.rows)) {
+      } else if (isScreenSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
         this.screenDirty = true;
       } else {
@@ -802,15 +802,12 @@ export function signalNameOf(signal: number): string {
   return `signal ${signal}`;
 }
 
-function isValidSize(cols: number, rows: number): boolean {
-  return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 1 && rows >= 1 && cols <= MAX_SCREEN_COLS && rows <= MAX_SCREEN_ROWS;
-}
 
 /**
  * The starting sequence number docs/protocol.md asks for: wall-clock ms × 2^20, so a key reused after a restart
  * never repeats a nonce and the peer's forward-only replay window accepts the new numbers.
  */
-export function initialSequenceFromWallClock(): bigint {
+function initialSequenceFromWallClock(): bigint {
   return BigInt(Date.now()) << 20n;
 }
 

@@ -13,12 +13,12 @@ import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/
 /** Pseudo-addresses of TCP peers start with this, which no IP address does. */
 export const TCP_PEER_PREFIX = 'tcp:';
 /** At most this many connections stay open per port; the oldest is closed for a new one (a client reconnecting). */
-export const MAX_TCP_CONNECTIONS = 64;
+const MAX_TCP_CONNECTIONS = 64;
 /**
  * A connection that carried nothing for this long is closed (ms). A live session's client sends a heartbeat every
  * few seconds, so only abandoned connections (a client that roamed away or died) reach it.
  */
-export const TCP_IDLE_CLOSE_MS = 120_000;
+const TCP_IDLE_CLOSE_MS = 120_000;
 
 export interface TcpCarrierStats {
   connectionsAccepted: number;

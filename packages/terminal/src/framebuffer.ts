@@ -238,3 +238,8 @@ export function framebuffersEqual(a: Framebuffer, b: Framebuffer): boolean {
  */
 export const MAX_SCREEN_COLS = 1000;
 export const MAX_SCREEN_ROWS = 1000;
+
+/** Whether cols × rows is a screen the wire carries: whole numbers from 1x1 to MAX_SCREEN_COLS x MAX_SCREEN_ROWS. */
+export function isScreenSize(cols: number, rows: number): boolean {
+  return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 1 && rows >= 1 && cols <= MAX_SCREEN_COLS && rows <= MAX_SCREEN_ROWS;
+}

@@ -13,7 +13,7 @@
  *   u8 0 (keys)   varint length (≥ 1), the bytes            u8 1 (resize)   varint cols, varint rows
  */
 import type { SyncState } from '@tsmosh/protocol';
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
+import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 
 export type InputEvent = { readonly kind: 'keys'; readonly bytes: Uint8Array } | { readonly kind: 'resize'; readonly cols: number; readonly rows: number };
@@ -47,7 +47,7 @@ function units(event: InputEvent): number {
 }
 
 function checkResize(cols: number, rows: number, where: string): void {
-  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1 || cols > MAX_SCREEN_COLS || rows > MAX_SCREEN_ROWS) {
+  if (!isScreenSize(cols, rows)) {
     throw new RangeError(`${where}: resize to ${cols}x${rows} is outside 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS}`);
   }
 }

@@ -44,6 +44,7 @@ import {
   COLOR_VALUE_MASK,
   MAX_SCREEN_COLS,
   MAX_SCREEN_ROWS,
+  isScreenSize,
   blankRow,
   cursorsEqual,
   modesEqual,
@@ -325,7 +326,7 @@ function checkEncodable(fb: Framebuffer): void {
   const fail = (problem: string): never => {
     throw new RangeError(`encodeScreenDiff: the ${fb.cols}x${fb.rows} framebuffer cannot be sent: ${problem}; fix the snapshot that built it`);
   };
-  if (!Number.isInteger(fb.cols) || !Number.isInteger(fb.rows) || fb.cols < 1 || fb.rows < 1 || fb.cols > MAX_SCREEN_COLS || fb.rows > MAX_SCREEN_ROWS) {
+  if (!isScreenSize(fb.cols, fb.rows)) {
     fail(`the size is outside 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS}`);
   }
   if (fb.lines.length !== fb.rows) fail(`it has ${fb.lines.length} lines`);

@@ -19,15 +19,15 @@ export const BUNDLE_ENTRY = 'tsmosh-server.mjs';
  * Where installs live on the host, relative to its data home (XDG_DATA_HOME, else ~/.local/share): one folder per
  * install ID, so versions live side by side.
  */
-export const HOST_INSTALL_SUBDIR = 'tsmosh/server';
+const HOST_INSTALL_SUBDIR = 'tsmosh/server';
 
 /** How many other installs the installer keeps besides the one it just made (the newest by time). */
 export const INSTALLS_KEPT = 2;
 
 /** A line the start command prints when it found no server and Node.js ran the probe: JSON facts follow. */
-export const HOST_REPORT_PREFIX = 'TSMOSH HOST ';
+const HOST_REPORT_PREFIX = 'TSMOSH HOST ';
 /** A line the start command prints when the host has no `node` on the PATH: `uname -s -m` follows. */
-export const HOST_WITHOUT_NODE_PREFIX = 'TSMOSH HOST-WITHOUT-NODE ';
+const HOST_WITHOUT_NODE_PREFIX = 'TSMOSH HOST-WITHOUT-NODE ';
 /**
  * A line the installer prints on stderr as the upload arrives: the bytes received so far. The client's progress line
  * shows these, so it counts what reached the host, not what sits in a send buffer.
@@ -36,7 +36,7 @@ export const RECEIVED_PREFIX = 'TSMOSH RECEIVED ';
 /** Bytes between two RECEIVED_PREFIX lines: a few lines for a typical upload, each a visible step. */
 const RECEIVED_REPORT_STEP_BYTES = 32 * 1024;
 /** A line the installer prints when it refuses or fails: the reason follows, one line. */
-export const INSTALL_FAILED_PREFIX = 'TSMOSH INSTALL-FAILED ';
+const INSTALL_FAILED_PREFIX = 'TSMOSH INSTALL-FAILED ';
 
 /**
  * Node.js on the host reports what the client needs to choose a bundle. Old Node versions must be able to run it

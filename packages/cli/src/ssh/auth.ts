@@ -15,7 +15,7 @@ import { PromptUnavailableError } from './errors.js';
 const { utils: sshUtils } = ssh2;
 
 /** Passphrase, password and keyboard-interactive attempts, as OpenSSH's NumberOfPasswordPrompts default (3). */
-export const PROMPT_ATTEMPTS = 3;
+const PROMPT_ATTEMPTS = 3;
 
 
 type AuthAttempt = Exclude<Parameters<NextAuthHandler>[0], string>;
