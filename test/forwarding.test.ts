@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUdpProxy, type UdpProxy } from '@tsmosh/netem/udp';
 import { connect, type ClientSession } from '@tsmosh/client';
 import { parseForwardSpec, type ForwardingOptions } from '@tsmosh/forward';
-import { clientTestSuite } from './client-harness.js';
+import { SERVER_BIN, clientTestSuite } from './client-harness.js';
 import { screenText } from './server-helpers.js';
 import { eventually, freePort, sha256Line, startHashSink, startTestAgent, streamThrough, type TestAgent } from './helpers/forwarding.js';
 
@@ -83,6 +83,9 @@ describe('agent forwarding (-A)', () => {
     const detached = await sshAddOnHost(socketPath);
     expect(detached.code).not.toBe(0);
     expect(detached.ms).toBeLessThan(5_000);
+    // The daemon counts what it turned away.
+    const { stdout } = await run(process.execPath, [SERVER_BIN, 'status'], { env: workspace.env });
+    expect((JSON.parse(stdout) as { forwarding: { refusedConnections: number } }).forwarding.refusedConnections).toBeGreaterThanOrEqual(1);
 
     // Another client attaches with its agent: the program's unchanged SSH_AUTH_SOCK reaches it.
     const second = await workspace.newSession([], ['--name', name]);

@@ -1,6 +1,6 @@
 export { ChannelEndpoint, type ChannelEndpointInit } from './channel-endpoint.js';
 export { ClientForwarding, type ForwardingOptions } from './client-forwarding.js';
-export { ServerForwarding, type ServerForwardingInit } from './server-forwarding.js';
+export { ServerForwarding, type ForwardingStats, type ServerForwardingInit } from './server-forwarding.js';
 export { AgentSocket, AGENT_SOCKET_NAME } from './agent-socket.js';
 export { DEFAULT_BIND_HOST, ForwardSpecError, formatForwardSpec, parseConfigForward, parseForwardSpec, type ForwardDirection, type ForwardSpec } from './forward-spec.js';
 export { decodeForwardMessage, encodeForwardMessage, MAX_REMOTE_FORWARDS, type ForwardMessage } from './forward-messages.js';

@@ -29,6 +29,17 @@ export interface ServerForwardingInit {
   readonly agentSocket: boolean;
 }
 
+export interface ForwardingStats {
+  readonly openChannels: number;
+  /** Host-side connections (agent socket, -R ports) closed because no client that asked for them was there. */
+  readonly refusedConnections: number;
+  /** Channel frames that broke the rules (data beyond credit, too many channels): the channel was reset. */
+  readonly protocolViolations: number;
+  /** Channel packets that did not decode. */
+  readonly malformedPackets: number;
+  readonly remoteListeners: number;
+}
+
 /** ms: a connection on the host waits at most this long for the client to take it (a few round trips, with loss). */
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -62,6 +73,19 @@ export class ServerForwarding {
 
   constructor(init: ServerForwardingInit) {
     this.#init = init;
+  }
+
+  /** What the daemon's status reports: channels open now, and what was turned away (counted over live links). */
+  get stats(): ForwardingStats {
+    let openChannels = 0;
+    let protocolViolations = 0;
+    let malformedPackets = 0;
+    for (const link of this.#links.values()) {
+      openChannels += link.endpoint.mux.channelCount;
+      protocolViolations += link.endpoint.mux.stats.protocolViolations;
+      malformedPackets += link.endpoint.mux.stats.malformedPackets;
+    }
+    return { openChannels, refusedConnections: this.refusedConnections, protocolViolations, malformedPackets, remoteListeners: this.#listeners.size };
   }
 
   /** Makes the endpoint of a new link. */

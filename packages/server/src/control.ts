@@ -1,3 +1,4 @@
+import type { ForwardingStats } from '@tsmosh/forward';
 import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from '@tsmosh/terminal';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -104,6 +105,8 @@ export interface DaemonStatus {
   readonly unsafeRepliesDropped: number;
   /** Combining marks not kept because their cell held its budget already (cell-budget.ts), since the daemon started. */
   readonly droppedCombiningMarks: number;
+  /** Agent and port forwarding across the live sessions (docs/forwarding.md). */
+  readonly forwarding: ForwardingStats;
 }
 
 export type ControlRequest =

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
-import { AgentSocket } from '@tsmosh/forward';
+import { AgentSocket, type ForwardingStats } from '@tsmosh/forward';
 import { SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
@@ -311,6 +311,7 @@ export class Daemon {
       }, 0),
       unsafeRepliesDropped: [...this.sessions.values()].reduce((sum, { pty }) => sum + (pty.mirror?.stats.unsafeRepliesDropped ?? 0), 0),
       droppedCombiningMarks: droppedCombiningMarks(),
+      forwarding: sumForwardingStats([...this.sessions.values()].map(({ session }) => session.forwarding.stats)),
     };
   }
 
@@ -774,4 +775,10 @@ async function withStartLock<T>(runtimeDir: string, action: () => Promise<T>): P
       // Already gone (treated as stale by someone else): nothing to release.
     }
   }
+}
+
+function sumForwardingStats(all: readonly ForwardingStats[]): ForwardingStats {
+  const total = { openChannels: 0, refusedConnections: 0, protocolViolations: 0, malformedPackets: 0, remoteListeners: 0 };
+  for (const stats of all) for (const key of Object.keys(total) as Array<keyof ForwardingStats>) total[key] += stats[key];
+  return total;
 }
