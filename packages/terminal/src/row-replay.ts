@@ -4,7 +4,7 @@
  * local terminal, and a restarted session showing the screen its predecessor left (server session-restart.ts).
  */
 import { COLOR_DEFAULT, type Cell, type Row } from './framebuffer.js';
-import { sanitizeRow } from './renderer.js';
+import { sanitizeRow } from './cell-sanitizer.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 
 /** Columns up to the last cell that is not an erased default blank. */

@@ -1,0 +1,116 @@
+/**
+ * Cells as a terminal can show them. Screens come from the network, so before the renderer draws a row it is made
+ * safe and regular here: text that is one printable character (by the same Unicode 11 width table as the server's
+ * emulator) plus zero-width ones, wide characters as a width-2 cell and its width-0 half, colours and attributes
+ * the local terminal understands. Nothing here throws on malformed input, and nothing lets an escape sequence through.
+ */
+import { COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
+import { charWidth } from './char-width.js';
+import { DEFAULT_PEN, sanitizePen } from './sgr.js';
+
+/** Longest text one cell may carry, in UTF-16 units: room for a base and many marks, but bounded output. */
+const MAX_CELL_TEXT_UNITS = 64;
+
+const erasedCells = new Map<Color, Cell>();
+/** What ECH/EL/ED/scrolling leave behind: no text, default foreground, no attributes, the pen's background. */
+export function erasedCell(bg: Color): Cell {
+  let cell = erasedCells.get(bg);
+  if (cell === undefined) {
+    cell = Object.freeze({ text: '', width: 1, fg: COLOR_DEFAULT, bg, attrs: 0 });
+    if (erasedCells.size < 1024) erasedCells.set(bg, cell);
+  }
+  return cell;
+}
+
+/** Never printed: controls (C0, DEL, C1; they would be commands to the local terminal) and lone surrogates. */
+const UNPRINTABLE = /^[\p{Cc}\p{Cs}]$/u;
+
+/**
+ * What one cell can hold, as the server's emulator stores it: one printable character that takes columns (by the
+ * same Unicode 11 width table) followed only by zero-width ones (combining marks, joiners, variation selectors).
+ * Anything else goes: controls, a second column-taking character (it would take a column behind the renderer's
+ * back), zero-width characters in front (they would join the neighbour), excess length. Returns the text and the
+ * columns the terminal will give it (0 when nothing printable is left).
+ */
+function sanitizeText(text: unknown): { text: string; columns: 0 | 1 | 2 } {
+  if (typeof text !== 'string') return { text: '', columns: 0 };
+  if (text.length === 1) {
+    const code = text.charCodeAt(0);
+    if (code >= 0x20 && code < 0x7f) return { text, columns: 1 };
+  }
+  let out = '';
+  let columns: 0 | 1 | 2 = 0;
+  for (const ch of text) {
+    if (UNPRINTABLE.test(ch)) continue;
+    const width = charWidth(ch.codePointAt(0)!);
+    if (out === '') {
+      if (width === 0) continue;
+      columns = width;
+    } else if (width !== 0) {
+      break;
+    }
+    if (out.length + ch.length > MAX_CELL_TEXT_UNITS) break;
+    out += ch;
+  }
+  return { text: out, columns };
+}
+
+function normalisedCell(raw: Cell | undefined, width: 0 | 1 | 2, text: string): Cell {
+  const pen = sanitizePen(raw ?? DEFAULT_PEN);
+  if (width === 1 && text === '') {
+    // An empty cell is made by erasing, which cannot give it a foreground or attributes: show those as a space.
+    if (pen.fg === COLOR_DEFAULT && pen.attrs === 0) return erasedCell(pen.bg);
+    text = ' ';
+  }
+  if (raw !== undefined && raw.text === text && raw.width === width && raw.fg === pen.fg && raw.bg === pen.bg && raw.attrs === pen.attrs) {
+    return raw;
+  }
+  return { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs };
+}
+
+interface SanitizedRow {
+  readonly cols: number;
+  readonly cells: readonly Cell[];
+}
+const sanitizedRows = new WeakMap<Row, SanitizedRow>();
+
+/**
+ * The row as the terminal can show it, exactly `cols` cells: every wide character is a width-2 cell followed by
+ * its width-0 half (same rendition), orphaned halves and wide characters that do not fit become blanks, and text
+ * is safe to print. Cached per Row object: snapshots share unchanged rows, so this runs once per row change.
+ */
+export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
+  const cached = sanitizedRows.get(row);
+  if (cached !== undefined && cached.cols === cols) return cached.cells;
+  const source = Array.isArray(row.cells) ? row.cells : [];
+  const cells: Cell[] = new Array<Cell>(cols);
+  let changed = source.length !== cols;
+  for (let x = 0; x < cols; x++) {
+    const raw = source[x] as Cell | undefined;
+    const { text, columns } = sanitizeText(raw?.text);
+    let cell: Cell;
+    if (raw?.width === 2 && columns === 2 && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
+      cell = normalisedCell(raw, 2, text);
+      const half: Cell = { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
+      const rawHalf = source[x + 1]!;
+      cells[x + 1] =
+        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs
+          ? rawHalf
+          : half;
+      if (cells[x + 1] !== rawHalf) changed = true;
+      cells[x] = cell;
+      if (cell !== raw) changed = true;
+      x++;
+      continue;
+    }
+    // Width 1, or a malformed cell (wide without its half, orphaned half, unknown width): one column, holding
+    // its text only if the terminal will give that text exactly one column (a narrow character marked wide
+    // keeps its character; its half, if any, becomes a blank of its own).
+    cell = normalisedCell(raw, 1, columns === 1 && (raw?.width === 1 || raw?.width === 2) ? text : '');
+    cells[x] = cell;
+    if (cell !== raw) changed = true;
+  }
+  const result = changed ? cells : (source as readonly Cell[]);
+  sanitizedRows.set(row, { cols, cells: result });
+  return result;
+}
