@@ -13,7 +13,9 @@ import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
 import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
 import { limitEscapeStrings, type EscapeStringDrops } from './escape-string-budget.js';
-import { guardXtermDefects, snapshotTerminal, trackTerminal, type TerminalTracker } from './snapshot.js';
+import { snapshotTerminal } from './snapshot.js';
+import { trackTerminal, type TerminalTracker } from './terminal-tracker.js';
+import { guardXtermDefects } from './xterm-internals.js';
 import { ScrollbackCapture } from './scrollback-capture.js';
 
 /**

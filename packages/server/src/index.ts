@@ -1,4 +1,6 @@
 export * from './snapshot.js';
+export * from './terminal-tracker.js';
+export * from './xterm-internals.js';
 export * from './headless-mirror.js';
 export { Daemon, startDaemon, createSession, SERVER_VERSION, SESSION_NAME_PATTERN } from './daemon.js';
 export type { DaemonInit, StartDaemonOptions, RunningDaemon, CreateSessionOptions, EmbeddedSession } from './daemon.js';

@@ -16,17 +16,9 @@ import {
   trimmedLogLine,
   type Framebuffer,
 } from '@tsmosh/terminal';
-import {
-  CLIPBOARD_PAYLOAD_LIMIT,
-  KITTY_KEYBOARD_STACK_LIMIT,
-  TITLE_LENGTH_LIMIT,
-  guardXtermDefects,
-  readLogRow,
-  readRow,
-  readXtermInternals,
-  snapshotTerminal,
-  trackTerminal,
-} from './snapshot.js';
+import { readLogRow, readRow, snapshotTerminal } from './snapshot.js';
+import { CLIPBOARD_PAYLOAD_LIMIT, KITTY_KEYBOARD_STACK_LIMIT, TITLE_LENGTH_LIMIT, trackTerminal } from './terminal-tracker.js';
+import { guardXtermDefects, readXtermInternals } from './xterm-internals.js';
 import { createHeadlessTerminal } from './headless-mirror.js';
 
 const {
