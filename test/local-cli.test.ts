@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@tsmosh/protocol';
 import { PtyProgram, READY, ROOT, TSMOSH_BIN, catWhenReady, clientTestSuite, runBin } from './client-harness.js';
+import { eventually, freePort, sha256Line, startHashSink, streamThrough } from './helpers/forwarding.js';
 
 /** `tsmosh --local`: this repository's server and client on this machine over loopback UDP, as a user runs it. */
 
@@ -21,6 +22,27 @@ describe('tsmosh --local', () => {
     t.type('exit\r');
     expect((await t.waitForExit()).exitCode).toBe(0);
     expect(await t.screenText()).toContain('tsmosh: the remote command exited.');
+  });
+
+  it('forwards a port with -L and an agent socket with -A on this machine too', async () => {
+    const sink = await startHashSink();
+    suite.track({ kill: () => sink.server.close() });
+    const port = await freePort();
+    // No agent here (SSH_AUTH_SOCK unset): -A says so in one line, and the session still gets its socket.
+    const t = suite.track(
+      new PtyProgram({
+        args: [TSMOSH_BIN, '--local', '-A', '-L', `${port}:127.0.0.1:${sink.port}`, '--', 'bash', '--norc', '--noprofile'],
+        env: { ...suite.workspace().env, SSH_AUTH_SOCK: '' },
+      }),
+    );
+    await t.waitForText('SSH_AUTH_SOCK is not set here');
+    await t.waitForText('$');
+    t.type('echo "agent=[$SSH_AUTH_SOCK]"\r');
+    await t.waitForText(/agent=\[\/\S+\/agent\.sock\]/);
+    const payload = Buffer.from('local forward '.repeat(5000));
+    expect(await eventually(() => streamThrough(port, payload))).toBe(sha256Line(payload));
+    t.type('exit\r');
+    expect((await t.waitForExit()).exitCode).toBe(0);
   });
 
   it("exits with the remote command's status, and 128 + the signal's number when a signal ended it", async () => {
