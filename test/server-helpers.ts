@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Connection, SessionKey, Transport, type PeerAddress } from '@tsmosh/protocol';
+import { Connection, SessionKey, Transport, clockDerivedInitialSeq, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import type { DaemonStatus } from '@tsmosh/server';
 
@@ -124,7 +124,7 @@ export class TestClient {
       role: 'client',
       key: SessionKey.parse(connect.key),
       random: (length: number) => new Uint8Array(randomBytes(length)),
-      initialSeq: BigInt(Date.now()) << 20n,
+      initialSeq: clockDerivedInitialSeq(Date.now()),
       serverAddress: server,
     });
     this.transport = new Transport<InputStream, ScreenState>({

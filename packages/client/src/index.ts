@@ -23,4 +23,5 @@ export { ClientStatsWriter, type ClientStatsFile } from './stats-file.js';
 export { EXIT_TSMOSH_FAILURE, EXIT_OK, exitStatusFor, exitStatusForSignal } from './exit-status.js';
 export { DatagramCarrier, parseCarrierMode, parseTcpPort, carrierSettingsFromEnv, UDP_FIRST_REPLY_MS, UDP_STOPPED_AFTER_MS, UDP_PROBE_INTERVAL_MS, type CarrierMode, type CarrierKind } from './carrier.js';
 export { PREDICTION_MODES, type PredictionMode } from '@tsmosh/terminal';
+export { NODE_CLIENT_RUNTIME, type ClientRuntime, type ClientCarrier, type CarrierOpenOptions } from './client-runtime.js';
 export { SessionWatch, SILENCE_BEFORE_CHECK_MS, CHECK_INTERVAL_MS, type SessionCheck } from './session-watch.js';

@@ -1,9 +1,7 @@
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import {
   Connection,
+  clockDerivedInitialSeq,
   SHUTDOWN_STATE_NUM,
   SessionKey,
   Transport,
@@ -16,7 +14,8 @@ import {
 import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
-import { DatagramCarrier, type CarrierKind, type CarrierMode } from './carrier.js';
+import type { CarrierKind, CarrierMode } from './carrier.js';
+import { NODE_CLIENT_RUNTIME, type ClientCarrier, type ClientRuntime } from './client-runtime.js';
 
 /**
  * `connect()`: the embeddable client. It owns the one clock, timer and set of sockets that drive the pure protocol
@@ -122,6 +121,8 @@ export interface ConnectOptions {
   readonly tcpPort?: number;
   /** Agent and port forwarding (-A, -L, -R); none by default. */
   readonly forwarding?: ForwardingOptions;
+  /** Clock, timer, randomness, name resolution and carrier; the Node ones by default (client-runtime.ts). */
+  readonly runtime?: Partial<ClientRuntime>;
 }
 
 /** A forwarding notice (a -L port that cannot be bound, a refused -R) stays on the status line this long (ms). */
@@ -142,15 +143,16 @@ export interface ClientSessionEvents {
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private transport: Transport<InputStream, ScreenState> | undefined;
   private connection: Connection | undefined;
-  private endpoint: DatagramCarrier | undefined;
+  private endpoint: ClientCarrier | undefined;
   private forwarding: ClientForwarding | undefined;
   private channels: ChannelEndpoint | undefined;
   private notice: { readonly text: string; readonly at: number } | undefined;
   private pumpQueued = false;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly startedAt = performance.now();
+  private timer: unknown;
+  private readonly runtime: ClientRuntime;
+  private readonly startedAt: number;
   private lastStatusKey = '';
   private exitInfo: SessionExit | undefined;
   /** Set by close(): when the shutdown handshake began. */
@@ -166,6 +168,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   /** Use connect(). */
   constructor(private readonly options: ConnectOptions) {
     super();
+    this.runtime = { ...NODE_CLIENT_RUNTIME, ...options.runtime };
+    this.startedAt = this.runtime.now();
     this.key = typeof options.key === 'string' ? SessionKey.parse(options.key) : options.key;
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
       throw new RangeError(`tsmosh: port must be an integer 1-65535, got ${String(options.port)}`);
@@ -212,7 +216,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   get status(): SessionStatus {
-    return this.computeStatus(performance.now());
+    return this.computeStatus(this.runtime.now());
   }
 
   /** Sends keystrokes (raw bytes as the terminal produced them). Reliable and in order. */
@@ -233,7 +237,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   /** Forces a fresh UDP source port now, as if the network had changed. */
   async changeSourcePort(): Promise<void> {
-    await this.endpoint?.hopPort(performance.now());
+    await this.endpoint?.hopPort(this.runtime.now());
   }
 
   /**
@@ -243,7 +247,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   close(): Promise<SessionExit> {
     if (this.exitInfo !== undefined) return this.exited;
     if (this.closingSince === undefined) {
-      const now = performance.now();
+      const now = this.runtime.now();
       this.closingSince = now;
       if (this.transport === undefined) {
         this.finish('user', 'tsmosh: exiting on user request.');
@@ -265,17 +269,17 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   private async start(): Promise<void> {
     const { host, port } = this.options;
-    const address = await resolveHost(host);
+    const address = await this.runtime.resolveHost(host);
     if (this.exitInfo !== undefined) return;
     const serverAddress: PeerAddress = { host: address, port };
-    const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
+    const random = (length: number): Uint8Array => this.runtime.random(length);
     const connection = new Connection({
       role: 'client',
       key: this.key,
       random,
       // Clock-derived, so a client restarted with the same key never reuses a nonce (and the server's replay
-      // window accepts it): wall-clock ms × 2^20 leaves room for a million datagrams per millisecond.
-      initialSeq: BigInt(Date.now()) * 1_048_576n,
+      // window accepts it).
+      initialSeq: clockDerivedInitialSeq(this.runtime.wallClockMs()),
       ...(this.options.initialRttMs !== undefined && Number.isFinite(this.options.initialRttMs) && this.options.initialRttMs > 0
         ? { initialRttMs: this.options.initialRttMs }
         : {}),
@@ -302,18 +306,18 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       this.channels = channels;
       connection.channelSink = (payload, now) => channels.receive(payload, now);
     }
-    this.endpoint = await DatagramCarrier.open({
+    this.endpoint = await this.runtime.openCarrier({
       mode: this.options.transport ?? 'auto',
       serverAddress,
       tcpPort: this.options.tcpPort ?? port,
       listener: (bytes, from) => this.onDatagram(bytes, from),
-      now: performance.now(),
+      now: this.runtime.now(),
     });
     if (this.exitInfo !== undefined) {
       await this.endpoint.close();
       return;
     }
-    const now = performance.now();
+    const now = this.runtime.now();
     this.transport.setLocal(this.input, now);
     if (this.closingSince !== undefined) this.transport.startShutdown(now);
     this.pump(now);
@@ -322,7 +326,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private pushInput(event: Parameters<InputStream['append']>[0]): void {
     this.input = this.input.append(event);
     if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
-    const now = performance.now();
+    const now = this.runtime.now();
     this.transport.setLocal(this.input, now);
     this.pump(now);
   }
@@ -330,7 +334,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private onDatagram(bytes: Uint8Array, from: PeerAddress): void {
     const transport = this.transport;
     if (transport === undefined || this.exitInfo !== undefined) return;
-    const now = performance.now();
+    const now = this.runtime.now();
     const historyBefore = transport.remote.scrollback.end;
     clientTrace?.mark('received');
     transport.receive(bytes, from, now);
@@ -403,7 +407,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.arm(now, transport, endpoint);
   }
 
-  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: DatagramCarrier): void {
+  private arm(now: number, transport: Transport<InputStream, ScreenState>, endpoint: ClientCarrier): void {
     let wake = Math.min(transport.nextWakeup(now), endpoint.nextMaintenanceAt(now, transport.lastRoundTripSuccessAt), this.channels?.nextWakeup(now) ?? Infinity);
     if (this.notice !== undefined && this.notice.at + FORWARD_NOTICE_MS > now) wake = Math.min(wake, this.notice.at + FORWARD_NOTICE_MS);
     const noticeEndsAt = endpoint.current.since + CARRIER_NOTICE_MS;
@@ -418,10 +422,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
     if (this.closingSince !== undefined) wake = Math.min(wake, this.closingSince + SHUTDOWN_GRACE_MS);
     if (this.remoteShutdownSeenAt !== undefined) wake = Math.min(wake, this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS);
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    if (this.timer !== undefined) this.runtime.clearTimer(this.timer);
+    this.timer = this.runtime.setTimer(() => {
       this.timer = undefined;
-      this.pump(performance.now());
+      this.pump(this.runtime.now());
     }, Math.max(0, Math.ceil(wake - now)));
   }
 
@@ -429,14 +433,14 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private pumpSoon(): void {
     if (this.pumpQueued || this.exitInfo !== undefined) return;
     this.pumpQueued = true;
-    setImmediate(() => {
+    this.runtime.soon(() => {
       this.pumpQueued = false;
-      this.pump(performance.now());
+      this.pump(this.runtime.now());
     });
   }
 
   private showNotice(text: string): void {
-    this.notice = { text, at: performance.now() };
+    this.notice = { text, at: this.runtime.now() };
     this.emit('notice', text);
     if (this.transport !== undefined && this.endpoint !== undefined) this.emitStatusIfChanged(this.notice.at);
   }
@@ -479,7 +483,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const exit: SessionExit = ending === undefined ? { reason, message } : { reason, message, ending };
     this.exitInfo = exit;
     this.forwarding?.close(message);
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.runtime.clearTimer(this.timer);
     this.timer = undefined;
     const endpoint = this.endpoint;
     void (endpoint ? endpoint.close() : Promise.resolve()).then(() => {
@@ -520,15 +524,6 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = String(total % 60).padStart(2, '0');
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
-}
-
-async function resolveHost(host: string): Promise<string> {
-  try {
-    return (await lookup(host)).address;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot resolve host "${host}" (${code ?? describe(error)}); check the name`);
-  }
 }
 
 function checkSize(cols: number, rows: number): void {

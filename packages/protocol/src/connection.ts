@@ -26,6 +26,15 @@ import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from '.
 
 export type ConnectionRole = 'client' | 'server';
 
+/**
+ * The first sequence number for a Connection started at `wallClockMs`: ms × 2^20, so a process restarted with the
+ * same key starts above anything its predecessor could have sent (unless it sent a million datagrams per ms), never
+ * reuses a nonce, and is accepted by the peer's forward-only replay window (docs/protocol.md §3).
+ */
+export function clockDerivedInitialSeq(wallClockMs: number): bigint {
+  return BigInt(Math.floor(wallClockMs)) << 20n;
+}
+
 export interface ConnectionInit {
   readonly role: ConnectionRole;
   readonly key: SessionKey;

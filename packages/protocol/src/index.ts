@@ -21,7 +21,7 @@ export { ReplayWindow, type ReplayVerdict } from './replay-window.js';
 export { RttEstimator, MIN_RTO_MS, MAX_RTO_MS, DEFAULT_INITIAL_RTT_MS, MAX_RTT_SAMPLE_MS } from './rtt.js';
 export { encodeInstruction, decodeInstruction } from './instruction-codec.js';
 export { encodeFragment, decodeFragment, splitIntoFragments, FragmentReassembler, type Fragment, type ReassemblyResult } from './fragment.js';
-export { Connection, type ConnectionInit, type ConnectionRole } from './connection.js';
+export { Connection, clockDerivedInitialSeq, type ConnectionInit, type ConnectionRole } from './connection.js';
 export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
 export { SHUTDOWN_STATE_NUM } from './constants.js';
 export { Transport, type PeerRestart, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';

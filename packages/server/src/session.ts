@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import {
   Connection,
+  clockDerivedInitialSeq,
   SessionKey,
   Transport,
   type ConnectionStats,
@@ -128,6 +129,10 @@ export interface SessionInit {
   readonly timer?: SessionTimer;
   /** Whether the session has an agent socket (its SSH_AUTH_SOCK) for clients with -A to serve. */
   readonly agentSocket?: boolean;
+  /** Randomness for the links' chaff; node:crypto's by default. */
+  readonly random?: (length: number) => Uint8Array;
+  /** Wall-clock ms, for the links' clock-derived first sequence numbers (docs/protocol.md §3); Date.now by default. */
+  readonly wallClockMs?: () => number;
 }
 
 export interface SessionTimer {
@@ -211,6 +216,8 @@ export class Session {
   private readonly pty: SessionPty;
   private readonly send: (datagram: OutgoingDatagram) => void;
   private readonly clock: () => number;
+  private readonly random: (length: number) => Uint8Array;
+  private readonly wallClockMs: () => number;
   private readonly log: (line: string) => void;
   private readonly onLinkClosed: (linkId: string) => void;
   private readonly startedAtMs: number;
@@ -244,6 +251,8 @@ export class Session {
     this.pty = init.pty;
     this.send = init.send;
     this.clock = init.clock ?? (() => performance.now());
+    this.random = init.random ?? ((length: number) => new Uint8Array(randomBytes(length)));
+    this.wallClockMs = init.wallClockMs ?? (() => Date.now());
     this.timers = init.timer ?? realTimer;
     this.log = init.log ?? (() => {});
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
@@ -406,8 +415,8 @@ export class Session {
     const connection = new Connection({
       role: 'server',
       key,
-      random: (length: number) => new Uint8Array(randomBytes(length)),
-      initialSeq: initialSequenceFromWallClock(),
+      random: this.random,
+      initialSeq: clockDerivedInitialSeq(this.wallClockMs()),
     });
     const transport = new Transport<ScreenState, InputStream>({
       connection,
@@ -802,14 +811,6 @@ export function signalNameOf(signal: number): string {
   return `signal ${signal}`;
 }
 
-
-/**
- * The starting sequence number docs/protocol.md asks for: wall-clock ms × 2^20, so a key reused after a restart
- * never repeats a nonce and the peer's forward-only replay window accepts the new numbers.
- */
-function initialSequenceFromWallClock(): bigint {
-  return BigInt(Date.now()) << 20n;
-}
 
 /** How a session's program is started. */
 export interface PtySpawnOptions {

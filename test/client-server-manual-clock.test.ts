@@ -1,0 +1,176 @@
+/**
+ * The client and the server session together, under one manual clock: the real ClientSession (its runtime
+ * injected: clock, timer, randomness, carrier) and the real server Session (clock, timer, randomness injected), over
+ * an in-memory link with a fixed one-way delay, with a program that echoes what it is sent. No socket, no sleep:
+ * time moves only when the test moves it, so every figure below is exact.
+ */
+import { describe, expect, it } from 'vitest';
+import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
+import { BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
+import { SeededRandom } from '@tsmosh/netem';
+import { connect, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
+import { Session, type SessionPty } from '@tsmosh/server';
+
+const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
+const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
+const ONE_WAY_MS = 50;
+const WALL_CLOCK_ORIGIN_MS = 1_700_000_000_000;
+
+/** Every timer of both ends, in due order; `soon` is a timer of 0 ms. Advancing fires them as the clock passes. */
+class Scheduler {
+  now = 0;
+  private nextId = 1;
+  private readonly queue: Array<{ id: number; due: number; callback: () => void }> = [];
+  set(callback: () => void, delayMs: number): number {
+    const id = this.nextId++;
+    this.queue.push({ id, due: this.now + Math.max(0, delayMs), callback });
+    return id;
+  }
+  clear(handle: unknown): void {
+    const index = this.queue.findIndex((entry) => entry.id === handle);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+  /** Runs everything due up to `time`, earliest first (ties in the order set), and leaves the clock there. */
+  async advanceTo(time: number): Promise<void> {
+    for (let steps = 0; steps < 100_000; steps++) {
+      // Promise callbacks (the carrier's open, a resolved host) run before the next timer, as in Node.
+      await Promise.resolve();
+      let next: (typeof this.queue)[number] | undefined;
+      for (const entry of this.queue) if (entry.due <= time && (next === undefined || entry.due < next.due || (entry.due === next.due && entry.id < next.id))) next = entry;
+      if (next === undefined) break;
+      this.queue.splice(this.queue.indexOf(next), 1);
+      this.now = Math.max(this.now, next.due);
+      next.callback();
+    }
+    this.now = Math.max(this.now, time);
+  }
+}
+
+/** ms a program takes to echo what it read (a real pty's output always comes on a later turn of the loop). */
+const ECHO_TURNAROUND_MS = 1;
+
+/** A program like `cat` with echo on: printable text it is sent appears on its first row ECHO_TURNAROUND_MS later. */
+class EchoPty implements SessionPty {
+  readonly pid = 4242;
+  private screen: Framebuffer = blankFramebuffer(80, 24);
+  private text = '';
+  private frame: () => void = () => {};
+  constructor(private readonly scheduler: Scheduler) {}
+  write(bytes: Uint8Array): void {
+    let text = '';
+    for (const byte of bytes) if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
+    this.scheduler.set(() => {
+      this.text += text;
+      const cells = [...this.screen.lines[0]!.cells];
+      [...this.text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
+      this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: this.text.length } };
+      this.frame();
+    }, ECHO_TURNAROUND_MS);
+  }
+  resize(): void {}
+  snapshot(): Framebuffer {
+    return this.screen;
+  }
+  onFrame(listener: () => void): void {
+    this.frame = listener;
+  }
+  onExit(): void {}
+  dispose(): void {}
+}
+
+function firstRow(screen: Framebuffer): string {
+  return screen.lines[0]!.cells.map((cell) => cell.text || ' ').join('').trimEnd();
+}
+
+function setUp() {
+  const scheduler = new Scheduler();
+  const random = new SeededRandom(7);
+  const key = SessionKey.generate((length) => random.nextBytes(length));
+  const pty = new EchoPty(scheduler);
+  let deliverToClient: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
+  const datagrams = { up: 0, down: 0 };
+  const session = new Session({
+    key,
+    pty,
+    send: (datagram) => {
+      datagrams.down++;
+      scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), ONE_WAY_MS);
+    },
+    clock: () => scheduler.now,
+    timer: { set: (callback, delayMs) => scheduler.set(callback, delayMs), clear: (handle) => scheduler.clear(handle) },
+    random: (length) => random.nextBytes(length),
+    wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
+  });
+  const carrier: ClientCarrier = {
+    send: (bytes) => {
+      datagrams.up++;
+      scheduler.set(() => session.receive(bytes, CLIENT), ONE_WAY_MS);
+    },
+    maintain: async () => {},
+    nextMaintenanceAt: () => Infinity,
+    current: { kind: 'udp', since: 0 },
+    stats: { switches: 0 },
+    tcpPort: SERVER.port,
+    triedTcp: false,
+    localPort: CLIENT.port,
+    hopPort: async () => {},
+    close: async () => {},
+  };
+  const runtime: ClientRuntime = {
+    now: () => scheduler.now,
+    wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
+    random: (length) => random.nextBytes(length),
+    setTimer: (callback, delayMs) => scheduler.set(callback, delayMs),
+    clearTimer: (handle) => scheduler.clear(handle),
+    soon: (callback) => void scheduler.set(callback, 0),
+    resolveHost: async (host) => host,
+    openCarrier: async (options) => {
+      deliverToClient = options.listener;
+      return carrier;
+    },
+  };
+  const client = connect({ host: SERVER.host, port: SERVER.port, key: key.toString(), cols: 80, rows: 24, initialRttMs: 2 * ONE_WAY_MS, runtime });
+  return { scheduler, session, client, datagrams };
+}
+
+describe('a client and a server session under one manual clock', () => {
+  it('brings a typed key to the screen one round trip after it is typed, and a paste 2 ms later, to the millisecond', async () => {
+    const { scheduler, client, session } = setUp();
+    await scheduler.advanceTo(1000);
+    expect(client.status.connected).toBe(true);
+    expect(client.status.srttMs).toBe(2 * ONE_WAY_MS);
+
+    const shownAt = new Map<string, number>();
+    client.on('screen', (screen) => {
+      const row = firstRow(screen);
+      if (!shownAt.has(row)) shownAt.set(row, scheduler.now);
+    });
+    const typedAt = scheduler.now;
+    client.write('h');
+    await scheduler.advanceTo(typedAt + 1000);
+    // One way up, the program's turnaround, the echo sent at once (a typed character waits for no settle), one way
+    // down: nothing of tsmosh's own on the path.
+    expect(shownAt.get('h')! - typedAt).toBe(2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    expect(session.echoAck).toBe(client.inputPositionAfter(0));
+
+    // A paste may be answered in several writes, so its echo waits ECHO_SETTLE_MS (2 ms) of quiet first.
+    const pastedAt = scheduler.now;
+    client.write('ello');
+    await scheduler.advanceTo(pastedAt + 1000);
+    expect(shownAt.get('hello')! - pastedAt).toBe(2 * ONE_WAY_MS + ECHO_TURNAROUND_MS + 2);
+  });
+
+  it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
+    const { scheduler, client, datagrams } = setUp();
+    await scheduler.advanceTo(2000);
+    const before = { ...datagrams };
+    await scheduler.advanceTo(32_000);
+    // 30 s idle: about ten heartbeats each way, each answered by the other side's acknowledgement at most.
+    expect(datagrams.up - before.up).toBeLessThanOrEqual(22);
+    expect(datagrams.down - before.down).toBeLessThanOrEqual(22);
+    expect(datagrams.up - before.up).toBeGreaterThanOrEqual(9);
+    const closing = client.close();
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect((await closing).reason).toBe('user');
+  });
+});
