@@ -22,16 +22,16 @@ import { ScrollbackCapture } from './scrollback-capture.js';
  * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
  * the planned native-scrollback hand-off, at about 1.4 MiB per 80-column session (measured: 13.5 MiB per 10k lines).
  */
-export const DEFAULT_SCROLLBACK_LINES = 1000;
+const DEFAULT_SCROLLBACK_LINES = 1000;
 
 /**
  * Output arriving after this long (ms) without any is parsed at once rather than on xterm's setTimeout(0): long
  * enough that a flood's back-to-back reads never qualify, far shorter than the gap between two keystrokes.
  */
-export const QUIET_BEFORE_IMMEDIATE_PARSE_MS = 5;
+const QUIET_BEFORE_IMMEDIATE_PARSE_MS = 5;
 
 /** Width table both ends must share (xterm's default '6' table draws emoji one cell wide). */
-export const UNICODE_VERSION = '11';
+const UNICODE_VERSION = '11';
 
 export interface HeadlessTerminalOptions {
   cols: number;

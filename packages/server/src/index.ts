@@ -1,7 +1,8 @@
-export * from './snapshot.js';
-export * from './terminal-tracker.js';
-export * from './xterm-internals.js';
-export * from './headless-mirror.js';
+// The mirror: an @xterm/headless terminal read into Framebuffers (docs/architecture.md, @tsmosh/server).
+export { snapshotTerminal } from './snapshot.js';
+export { trackTerminal, type TerminalTracker } from './terminal-tracker.js';
+export { readXtermInternals, guardXtermDefects, type XtermInternals } from './xterm-internals.js';
+export { HeadlessMirror, createHeadlessTerminal, type HeadlessMirrorInit, type MirrorStats, type RestoredScreen } from './headless-mirror.js';
 export { Daemon, startDaemon, createSession, SERVER_VERSION, SESSION_NAME_PATTERN } from './daemon.js';
 export type { DaemonInit, StartDaemonOptions, RunningDaemon, CreateSessionOptions, EmbeddedSession } from './daemon.js';
 export { Session, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, PENDING_ATTACH_TIMEOUT_MS, ATTACHED_WITHIN_MS, spawnSessionPty, signalNameOf } from './session.js';
@@ -12,7 +13,7 @@ export { requestControl, CONTROL_PROTOCOL_VERSION } from './control.js';
 export type { NewSessionRequest, NewSessionResult, SessionInfo, DaemonStatus, EndpointInfo } from './control.js';
 export { ServerError, UsageError } from './errors.js';
 export { resolveRuntimeDir, controlSocketPath } from './runtime-dir.js';
-export * from './pty-host.js';
+export { PtyHost, ptyEnvironment, type PtyExit, type PtyHostInit, type PtyHostStats } from './pty-host.js';
 export { DAEMON_NODE_OPTIONS } from './server-main.js';
 export { SessionRecordStore, resolveStateDir, SESSION_SAVE_INTERVAL_MS } from './session-records.js';
 export type { SessionRecord, LoadedSession } from './session-records.js';

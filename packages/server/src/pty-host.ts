@@ -20,16 +20,16 @@ import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
  * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
  * any real frame yet short enough that a stuck app still shows its output promptly.
  */
-export const SYNCHRONIZED_OUTPUT_MAX_HOLD_MS = 200;
+const SYNCHRONIZED_OUTPUT_MAX_HOLD_MS = 200;
 /**
  * Pause the pty when this many output bytes wait for the mirror (bytes). At xterm's 50–85 MiB/s (measured here) it is
  * a few ms of parsing: enough to keep the parser busy, small enough to bound memory per session.
  */
 export const PENDING_HIGH_WATER_BYTES = 256 * 1024;
 /** Resume the pty once the backlog drains below this (bytes); the gap avoids pausing on every read. */
-export const PENDING_LOW_WATER_BYTES = 32 * 1024;
+const PENDING_LOW_WATER_BYTES = 32 * 1024;
 /** TERM for the program: what @xterm/headless emulates, and what tmux, vim and Ink expect for 256 colours. */
-export const DEFAULT_TERM_NAME = 'xterm-256color';
+const DEFAULT_TERM_NAME = 'xterm-256color';
 
 export interface PtyExit {
   exitCode: number;
@@ -72,7 +72,7 @@ export interface PtyHostStats {
  * Quiet output (ms) after the program's exit by which its last output counts as read: the master is read as fast as
  * the event loop turns, so a few ms of nothing means the kernel buffer is empty; 20 ms leaves room for a busy loop.
  */
-export const EXIT_DRAIN_QUIET_MS = 20;
+const EXIT_DRAIN_QUIET_MS = 20;
 
 /**
  * Opens our own descriptor on the pty's slave side, or returns undefined.
