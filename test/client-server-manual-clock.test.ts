@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
-import { BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
+import { rowText, BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { connect, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
 import { Session, type SessionPty } from '@tsmosh/server';
@@ -79,7 +79,7 @@ class EchoPty implements SessionPty {
 }
 
 function firstRow(screen: Framebuffer): string {
-  return screen.lines[0]!.cells.map((cell) => cell.text || ' ').join('').trimEnd();
+  return rowText(screen.lines[0]!);
 }
 
 function setUp() {

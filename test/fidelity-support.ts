@@ -1,6 +1,8 @@
 // Shared by the fidelity tests: reading Framebuffers as text and describing colours/attributes by name, so
 // expectations and failure messages stay readable.
 import {
+  rowText as rowTextOf,
+  screenLines,
   COLOR_DEFAULT,
   COLOR_MODE_MASK,
   COLOR_PALETTE_16,
@@ -39,11 +41,11 @@ export function attrNames(attrs: number): string[] {
 
 /** One row as text: empty cells as spaces, second halves of wide characters omitted, right-trimmed. */
 export function rowText(fb: Framebuffer, y: number): string {
-  return fb.lines[y]!.cells.map((c) => (c.width === 0 ? '' : c.text === '' ? ' ' : c.text)).join('').trimEnd();
+  return rowTextOf(fb.lines[y]!);
 }
 
 export function screenText(fb: Framebuffer): string[] {
-  return fb.lines.map((_, y) => rowText(fb, y));
+  return screenLines(fb);
 }
 
 export function describeCell(cell: Cell): string {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Connection, SessionKey, Transport, clockDerivedInitialSeq, type PeerAddress } from '@tsmosh/protocol';
-import { InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { screenLines, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import type { DaemonStatus } from '@tsmosh/server';
 
 export const SERVER_BIN = resolve(import.meta.dirname, '../packages/server/bin/tsmosh-server.js');
@@ -106,7 +106,7 @@ export async function stopDaemon(pid: number | undefined): Promise<void> {
 }
 
 export function screenText(framebuffer: Framebuffer): string {
-  return framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || (cell.width === 0 ? '' : ' ')).join('').trimEnd()).join('\n');
+  return screenLines(framebuffer).join('\n');
 }
 
 /** A bare-bones tsmosh client over real UDP, driven like the real one: one loop, one timer. */

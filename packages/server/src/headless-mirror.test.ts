@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rowText } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
 
 const utf8 = new TextEncoder();
@@ -97,7 +98,7 @@ describe('HeadlessMirror', () => {
     await m.write(utf8.encode('ok\x1b[zlost'));
     expect(m.stats.parseErrors).toBe(1);
     await m.write(utf8.encode(' more'));
-    const row = m.snapshot().lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+    const row = rowText(m.snapshot().lines[0]!);
     expect(row).toBe('ok more');
     m.dispose();
   });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Framebuffer } from '@tsmosh/terminal';
+import { screenLines } from '@tsmosh/terminal';
 import { PENDING_HIGH_WATER_BYTES, PtyHost, ptyEnvironment, type PtyHostInit } from './pty-host.js';
 
 const hosts: PtyHost[] = [];
@@ -23,7 +24,7 @@ function nodeScript(source: string, overrides: Partial<PtyHostInit> = {}): PtyHo
 }
 
 function text(fb: Framebuffer): string {
-  return fb.lines.map((row) => row.cells.map((c) => (c.width === 0 ? '' : c.text || ' ')).join('').trimEnd()).join('\n');
+  return screenLines(fb).join('\n');
 }
 
 /** Resolves once the mirror (not the offered snapshot) shows `needle`; checks after every parsed write. */

@@ -1,9 +1,9 @@
 // The capture against xterm's real behaviour: a real @xterm/headless mirror fed real output.
 import { describe, expect, it } from 'vitest';
-import type { Row } from '@tsmosh/terminal';
+import { rowText } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
 
-const text = (row: Row): string => row.cells.map((c) => c.text || ' ').join('').trimEnd();
+const text = rowText;
 const logText = (mirror: HeadlessMirror): string[] => mirror.scrollback().linesFrom(0).map(text);
 const numbers = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 

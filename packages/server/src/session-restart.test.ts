@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
+import { rowText, ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
 import { sessionRecord } from './session-records.test-helpers.js';
 import { agoText, commandToRestart, describeEnding, howItEnded, planRestart, restoredScreen } from './session-restart.js';
@@ -7,7 +7,7 @@ import { agoText, commandToRestart, describeEnding, howItEnded, planRestart, res
 const record = sessionRecord;
 
 const row = (text: string): Row => ({ cells: [...text].map((ch) => ({ text: ch, width: 1 as const, fg: 0, bg: 0, attrs: 0 })), wrapped: false });
-const text = (r: Row) => r.cells.map((c) => c.text || ' ').join('').trimEnd();
+const text = rowText;
 
 describe('commandToRestart', () => {
   it('adds --continue to Claude Code, wherever a wrapper runs it, unless a conversation is already chosen', () => {

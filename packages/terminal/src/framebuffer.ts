@@ -239,6 +239,21 @@ export function framebuffersEqual(a: Framebuffer, b: Framebuffer): boolean {
 export const MAX_SCREEN_COLS = 1000;
 export const MAX_SCREEN_ROWS = 1000;
 
+/**
+ * A row as plain text, as a person reads it off the screen: each cell's text, a blank for an empty cell, nothing for
+ * the right half of a wide character, without trailing blanks. For tests, logs and benchmarks, not for drawing.
+ */
+export function rowText(row: Row): string {
+  let text = '';
+  for (const cell of row.cells) text += cell.width === 0 ? '' : cell.text || ' ';
+  return text.trimEnd();
+}
+
+/** Every row of a screen as plain text (rowText), top to bottom. */
+export function screenLines(fb: Framebuffer): string[] {
+  return fb.lines.map(rowText);
+}
+
 /** Whether cols × rows is a screen the wire carries: whole numbers from 1x1 to MAX_SCREEN_COLS x MAX_SCREEN_ROWS. */
 export function isScreenSize(cols: number, rows: number): boolean {
   return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 1 && rows >= 1 && cols <= MAX_SCREEN_COLS && rows <= MAX_SCREEN_ROWS;
