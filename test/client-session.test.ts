@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CLIENT_BIN, PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
+import { waitUntil } from './server-helpers.js';
 
 /**
  * tsmosh-client against a real tsmosh-server daemon over loopback UDP, driven in a real pty and read back through a
@@ -150,7 +151,7 @@ describe('tsmosh-client with a real server', () => {
     await c.waitForText('before-suspend');
     c.type('\x1e\x1a');
     await c.waitForText('[tsmosh is suspended.]');
-    await waitUntil('the client to be stopped', () => processState(c.pid) === 'T');
+    await waitUntil(() => processState(c.pid) === 'T', 'the client to be stopped');
     expect(c.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false });
     process.kill(c.pid, 'SIGCONT');
     c.type('clear; echo after-resume-$((5*5))\r');
@@ -169,11 +170,11 @@ describe('tsmosh-client with a real server', () => {
     await c.waitForText('$');
     c.type("printf '\\033]0;tsmosh title test\\007'; printf '\\a'; printf '\\033]52;c;aGVsbG8=\\007'; echo done-$((1+1))\r");
     await c.waitForText('done-2');
-    await waitUntil('the title', () => titles.includes('tsmosh title test'));
-    await waitUntil('the bell', () => bells > 0);
+    await waitUntil(() => titles.includes('tsmosh title test'), 'the title');
+    await waitUntil(() => bells > 0, 'the bell');
     // The client holds this write (connect().screen.clipboard has it); if this wait fails, check that the Renderer
     // emits a session's first write, i.e. treats "no clipboard yet" in the previous frame as generation 0.
-    await waitUntil('the clipboard write', () => c.raw.includes('\x1b]52;c;aGVsbG8='));
+    await waitUntil(() => c.raw.includes('\x1b]52;c;aGVsbG8='), 'the clipboard write');
     c.type('exit\r');
     expect((await c.waitForExit()).exitCode).toBe(0);
   });
@@ -213,7 +214,7 @@ describe('tsmosh-client with a real server', () => {
       keyPipe.end(`${target.key}\n`);
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      await waitUntil('the session over the key from the descriptor', () => output.includes('key-fd-12'));
+      await waitUntil(() => output.includes('key-fd-12'), 'the session over the key from the descriptor');
       const environ = readFileSync(`/proc/${child.pid}/environ`, 'latin1');
       expect(environ).toContain('TSMOSH_KEY_FD=3');
       expect(environ).not.toContain(target.key);
@@ -237,7 +238,7 @@ describe('tsmosh-client with a real server', () => {
       const c = client(await suite.workspace().newSession(['vim', '-u', 'NONE', '-N', '-n', '-i', 'NONE']));
       await c.waitFor('vim ready', (lines) => lines.slice(1, 10).every((l) => l.startsWith('~')));
       // vim's keypad-transmit mode reached the local terminal (application cursor keys), so there is a mode to undo.
-      await waitUntil('application cursor keys on', () => c.terminalModes().applicationCursorKeys);
+      await waitUntil(() => c.terminalModes().applicationCursorKeys, 'application cursor keys on');
       process.kill(c.pid, signal);
       const { exitCode } = await c.waitForExit();
       expect(exitCode).not.toBe(0);
@@ -253,10 +254,3 @@ function processState(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
 }
 
-async function waitUntil(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
