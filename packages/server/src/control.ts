@@ -278,13 +278,6 @@ export function requestControl<K extends keyof ControlResults>(
   timeoutMs: number,
 ): Promise<ControlResults[K]> {
   return new Promise((resolve, reject) => {
-    let token: string;
-    try {
-      token = readControlToken(socketPath);
-    } catch (error) {
-      reject(error);
-      return;
-    }
     const socket = createConnection(socketPath);
     let buffered = '';
     let settled = false;
@@ -308,7 +301,18 @@ export function requestControl<K extends keyof ControlResults>(
       timeoutMs,
     );
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, token, ...body }) + '\n'));
+    socket.on('connect', () => {
+      // The token is read once connected, not before: a daemon writes its token before it listens, so this is the
+      // listener's. Read before connecting, it could be missing (a daemon just starting) when the connect succeeds.
+      let token: string;
+      try {
+        token = readControlToken(socketPath);
+      } catch (error) {
+        finish(() => reject(error));
+        return;
+      }
+      socket.write(JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, token, ...body }) + '\n');
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         finish(() => reject(new DaemonNotRunningError(socketPath)));
