@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteReader, ByteWriter } from './byte-codec.js';
+import { ByteReader, ByteWriter, varintLength } from './byte-codec.js';
 import { decodeVarint, encodeVarint } from './bytes.js';
 
 const safe = fc.oneof(fc.nat(0x7f), fc.nat(0x3fff), fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
@@ -88,5 +88,17 @@ describe('byte codec', () => {
     expect(() => new ByteReader(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), 'test').varint('n')).toThrow(/above the largest safe integer/);
     expect(() => new ByteWriter().varint(-1)).toThrow(RangeError);
     expect(() => new ByteReader(Uint8Array.of(1, 0xff), 'test').string('s')).toThrow(/s is not valid UTF-8/);
+  });
+});
+
+describe('varintLength', () => {
+  it('is the number of bytes the writer writes', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })), (value) => {
+        const writer = new ByteWriter();
+        writer.varint(value);
+        expect(varintLength(value)).toBe(writer.length);
+      }),
+    );
   });
 });

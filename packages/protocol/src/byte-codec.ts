@@ -9,6 +9,16 @@ const utf8Encoder = new TextEncoder();
 // fatal: malformed UTF-8 must be rejected, not silently turned into U+FFFD; ignoreBOM: a leading U+FEFF is content.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Bytes `ByteWriter.varint(value)` writes: a size computed without writing (7 bits a byte). */
+export function varintLength(value: number): number {
+  let length = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    length++;
+  }
+  return length;
+}
+
 /** A growable byte buffer for encoders. */
 export class ByteWriter {
   private buffer = new Uint8Array(64);

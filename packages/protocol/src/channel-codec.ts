@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from './byte-codec.js';
+import { ByteReader, ByteWriter, varintLength } from './byte-codec.js';
 
 /**
  * Channel packets: the byte streams (agent and port forwarding) that share a session's Connection with the screen
@@ -78,6 +78,10 @@ export function encodeChannelPacket(packet: ChannelPacket, writer: ByteWriter = 
 
 /** Bytes `frame` takes in a packet: the sender's budget for filling one datagram. */
 export function encodedFrameLength(frame: ChannelFrame): number {
+  // A DATA frame is measured, not written: the sender sizes every one it sends, and writing would copy its bytes.
+  if (frame.type === 'data') {
+    return 1 + varintLength(frame.channel) + varintLength(frame.offset) + 1 + varintLength(frame.data.length) + frame.data.length;
+  }
   const writer = new ByteWriter();
   writeFrame(writer, frame);
   return writer.length;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Link, SeededRandom, symmetricLink, type DirectionProfile } from '@tsmosh/netem';
-import { decodeChannelPacket, encodeChannelPacket, MAX_ACK_RANGES, type ChannelFrame, type ChannelPacket, type ChannelTarget } from './channel-codec.js';
+import { decodeChannelPacket, encodeChannelPacket, encodedFrameLength, MAX_ACK_RANGES, type ChannelFrame, type ChannelPacket, type ChannelTarget } from './channel-codec.js';
 import { ChannelMux, DEFAULT_CHANNEL_LIMITS, MAX_PACKETS_PER_POLL, type ChannelLimits, type MuxEvent } from './channel-mux.js';
 
 const PACKET_BYTES = 1200;
@@ -338,5 +338,15 @@ describe('ChannelMux', () => {
     expect(first.length).toBeGreaterThan(5);
     expect(first.length).toBeLessThanOrEqual(MAX_PACKETS_PER_POLL);
     expect(client.bytesInFlight).toBeLessThanOrEqual(client.congestionWindow);
+  });
+});
+
+describe('encodedFrameLength', () => {
+  it('measures every frame as the encoder writes it (DATA frames without writing their bytes)', () => {
+    fc.assert(
+      fc.property(frame, (f) => {
+        expect(encodedFrameLength(f)).toBe(encodeChannelPacket({ packetNumber: 0, frames: [f] }).length - 1);
+      }),
+    );
   });
 });

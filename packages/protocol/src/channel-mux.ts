@@ -12,6 +12,7 @@ import {
   type PacketRange,
 } from './channel-codec.js';
 import { DeliveryRateEstimator } from './delivery-rate.js';
+import { RttEstimator } from './rtt.js';
 
 /**
  * Reliable, ordered, flow-controlled byte streams ("channels": a forwarded agent or TCP connection) multiplexed over
@@ -148,9 +149,8 @@ interface Channel {
   // Receiving half.
   /** Next offset to deliver. */
   receiveNext: number;
-  /** Out-of-order data by offset. */
+  /** Out-of-order data by offset (bounded by the credit granted). */
   pending: Map<number, Uint8Array>;
-  pendingBytes: number;
   finalOffset: number | undefined;
   endDelivered: boolean;
   /** Delivered and passed on by the application. */
@@ -190,9 +190,8 @@ export class ChannelMux {
   #largestAcked = -1;
   #probeCount = 0;
   #afterProbeTimeout = false;
-  #srtt: number;
-  #rttvar: number;
-  #hasRttSample = false;
+  /** Round trips of acknowledged packets, the peer's ack delay taken off. */
+  readonly #rtt: RttEstimator;
   #minRtt = Infinity;
   #minRttAt = -Infinity;
   readonly #rate = new DeliveryRateEstimator();
@@ -213,8 +212,7 @@ export class ChannelMux {
     this.#maxPacketBytes = init.maxPacketBytes;
     this.limits = { ...DEFAULT_CHANNEL_LIMITS, ...init.limits };
     this.#nextLocalId = init.role === 'client' ? 0 : 1;
-    this.#srtt = init.initialRttMs ?? 100;
-    this.#rttvar = this.#srtt / 2;
+    this.#rtt = new RttEstimator(init.initialRttMs);
     this.#pacingTokens = PACING_BURST_PACKETS * init.maxPacketBytes;
   }
 
@@ -237,7 +235,7 @@ export class ChannelMux {
   }
 
   get smoothedRttMs(): number {
-    return this.#srtt;
+    return this.#rtt.srtt;
   }
 
   /** Opens a channel to the peer; its answer comes as `accepted` or `closed`. */
@@ -261,7 +259,7 @@ export class ChannelMux {
   /** Refuses or resets a channel; the peer gets `closed` with `reason`. Unknown channels are ignored. */
   close(channel: number, reason: string): void {
     if (!this.#channels.has(channel)) return;
-    this.#forget(channel);
+    this.#channels.delete(channel);
     this.#control.push({ type: 'close', channel, reason: truncateUtf8(reason, MAX_CLOSE_REASON_BYTES) });
   }
 
@@ -316,7 +314,7 @@ export class ChannelMux {
   closeAll(reason: string): MuxEvent[] {
     const events: MuxEvent[] = [];
     for (const id of [...this.#channels.keys()]) {
-      this.#forget(id);
+      this.#channels.delete(id);
       events.push({ type: 'closed', channel: id, reason });
     }
     this.#closedReason = reason;
@@ -407,17 +405,12 @@ export class ChannelMux {
       pausedSource: false,
       receiveNext: 0,
       pending: new Map(),
-      pendingBytes: 0,
       finalOffset: undefined,
       endDelivered: false,
       consumed: 0,
       granted: this.limits.initialWindowBytes,
       creditDirty: false,
     };
-  }
-
-  #forget(channel: number): void {
-    this.#channels.delete(channel);
   }
 
   /** Records a peer-opened ID; false if it was seen before (a resent OPEN whose first copy arrived). */
@@ -468,7 +461,7 @@ export class ChannelMux {
       }
       case 'close':
         if (this.#channels.has(frame.channel)) {
-          this.#forget(frame.channel);
+          this.#channels.delete(frame.channel);
           events.push({ type: 'closed', channel: frame.channel, reason: frame.reason });
         }
         return;
@@ -503,9 +496,7 @@ export class ChannelMux {
           if (next === undefined) break;
           this.#deliver(state, next, events);
         }
-      } else if (!state.pending.has(offset) || state.pending.get(offset)!.length < data.length) {
-        const previous = state.pending.get(offset);
-        state.pendingBytes += data.length - (previous?.length ?? 0);
+      } else if ((state.pending.get(offset)?.length ?? -1) < data.length) {
         state.pending.set(offset, data);
       }
     }
@@ -523,19 +514,12 @@ export class ChannelMux {
     const exact = state.pending.get(state.receiveNext);
     if (exact !== undefined) {
       state.pending.delete(state.receiveNext);
-      state.pendingBytes -= exact.length;
       return exact;
     }
     for (const [offset, bytes] of state.pending) {
-      const end = offset + bytes.length;
-      if (end <= state.receiveNext) {
-        state.pending.delete(offset);
-        state.pendingBytes -= bytes.length;
-      } else if (offset <= state.receiveNext) {
-        state.pending.delete(offset);
-        state.pendingBytes -= bytes.length;
-        return bytes.subarray(state.receiveNext - offset);
-      }
+      if (offset > state.receiveNext) continue;
+      state.pending.delete(offset);
+      if (offset + bytes.length > state.receiveNext) return bytes.subarray(state.receiveNext - offset);
     }
     return undefined;
   }
@@ -550,7 +534,7 @@ export class ChannelMux {
   /** A channel whose both halves are finished (ours acknowledged, theirs delivered) is forgotten quietly. */
   #maybeRetire(state: Channel, events: MuxEvent[]): void {
     if (state.finAcked && state.sendBase === state.sendEnd && state.endDelivered && this.#channels.get(state.id) === state) {
-      this.#forget(state.id);
+      this.#channels.delete(state.id);
       events.push({ type: 'closed', channel: state.id, reason: '' });
     }
   }
@@ -589,13 +573,12 @@ export class ChannelMux {
       while (r < ascending.length && ascending[r]!.last < number) r++;
       if (r === ascending.length) break;
       if (number < ascending[r]!.first) continue;
-      {
-        this.#sent.delete(number);
-        this.#bytesInFlight -= packet.size;
-        this.#rate.onAcked(packet.size);
-        if (newestAcked === undefined || packet.packetNumber > newestAcked.packetNumber) newestAcked = packet;
-        this.#onFramesAcked(packet.frames, events);
-      }
+      this.#sent.delete(number);
+      this.#bytesInFlight -= packet.size;
+      this.#rate.onAcked(packet.size);
+      // The walk is in ascending order: the last packet acknowledged is the newest.
+      newestAcked = packet;
+      this.#onFramesAcked(packet.frames, events);
     }
     if (newestAcked === undefined) return;
     this.#probeCount = 0;
@@ -603,28 +586,18 @@ export class ChannelMux {
     if (largest > this.#largestAcked) this.#largestAcked = largest;
     if (newestAcked.packetNumber === largest) {
       const sample = now - newestAcked.sentAt;
-      const adjusted = sample - Math.min(ackDelayMs, MAX_ACK_DELAY_MS) >= this.#minRtt ? sample - Math.min(ackDelayMs, MAX_ACK_DELAY_MS) : sample;
-      this.#sampleRtt(adjusted, sample, now);
+      if (sample < this.#minRtt || now - this.#minRttAt > MIN_RTT_WINDOW_MS) {
+        this.#minRtt = sample;
+        this.#minRttAt = now;
+      }
+      // The peer's ack delay is not path: take it off, but never below the path's own minimum (QUIC's rule).
+      const withoutDelay = sample - Math.min(ackDelayMs, MAX_ACK_DELAY_MS);
+      this.#rtt.sample(withoutDelay >= this.#minRtt ? withoutDelay : sample);
     }
     const sendingInterval = newestAcked.sentAt - newestAcked.intervalSentAt;
-    this.#rate.onPacketAcked(now, newestAcked.delivered, Math.min(newestAcked.deliveredAt, now - sendingInterval), Math.max(1000, 10 * this.#srtt));
+    this.#rate.onPacketAcked(now, newestAcked.delivered, Math.min(newestAcked.deliveredAt, now - sendingInterval), Math.max(1000, 10 * this.#rtt.srtt));
     this.#lastAckedSentAt = Math.max(this.#lastAckedSentAt, newestAcked.sentAt);
     this.#detectLosses(now);
-  }
-
-  #sampleRtt(adjusted: number, raw: number, now: number): void {
-    if (raw < this.#minRtt || now - this.#minRttAt > MIN_RTT_WINDOW_MS) {
-      this.#minRtt = raw;
-      this.#minRttAt = now;
-    }
-    if (!this.#hasRttSample) {
-      this.#srtt = adjusted;
-      this.#rttvar = adjusted / 2;
-      this.#hasRttSample = true;
-      return;
-    }
-    this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - adjusted);
-    this.#srtt = 0.875 * this.#srtt + 0.125 * adjusted;
   }
 
   #onFramesAcked(frames: readonly ChannelFrame[], events: MuxEvent[]): void {
@@ -664,7 +637,7 @@ export class ChannelMux {
   }
 
   #detectLosses(now: number): void {
-    const timeThreshold = TIME_REORDER_FACTOR * this.#srtt + 1;
+    const timeThreshold = TIME_REORDER_FACTOR * this.#rtt.srtt + 1;
     for (const [number, packet] of this.#sent) {
       if (number > this.#largestAcked) break;
       if (number <= this.#largestAcked - PACKET_REORDER_THRESHOLD || now - packet.sentAt >= timeThreshold) this.#declareLost(packet);
@@ -705,7 +678,7 @@ export class ChannelMux {
   }
 
   #probeTimeout(): number {
-    const base = this.#srtt + Math.max(4 * this.#rttvar, 1) + MAX_ACK_DELAY_MS;
+    const base = this.#rtt.srtt + Math.max(4 * this.#rtt.rttvar, 1) + MAX_ACK_DELAY_MS;
     return Math.min(base * 2 ** this.#probeCount, Math.max(base, MAX_PROBE_TIMEOUT_MS));
   }
 
@@ -716,10 +689,10 @@ export class ChannelMux {
 
   #checkProbeTimeout(now: number): void {
     const oldest = this.#oldestInFlight();
-    if (oldest === undefined || now < oldest.sentAt + this.#probeTimeout()) return;
+    const timeout = this.#probeTimeout();
+    if (oldest === undefined || now < oldest.sentAt + timeout) return;
     // Nothing came back for a whole probe timeout: what was sent that long ago is presumed lost, and only a small
     // probe goes until the peer answers (an outage must not be met with a full window every second).
-    const timeout = this.#probeTimeout();
     this.stats.probeTimeouts++;
     this.#probeCount++;
     this.#afterProbeTimeout = true;
@@ -731,7 +704,7 @@ export class ChannelMux {
 
   #pacingRate(): number {
     // bytes per ms.
-    return Math.max(1, (PACING_GAIN * this.congestionWindow) / Math.max(1, this.#srtt));
+    return Math.max(1, (PACING_GAIN * this.congestionWindow) / Math.max(1, this.#rtt.srtt));
   }
 
   #refillPacing(now: number): void {
