@@ -292,20 +292,15 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
       timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
     });
-    {
-      // Always, even with nothing to forward: the server learns at once that this client serves no agent or -R
-      // connections, so such connections on the host fail at once instead of waiting for it.
-      const forwarding = new ClientForwarding(this.options.forwarding ?? {}, (text) => this.showNotice(text));
-      this.forwarding = forwarding;
-      await forwarding.listen();
-      const channels = forwarding.endpointFor({
-        maxPacketBytes: connection.channelPacketBytes(),
-        ...(this.options.initialRttMs !== undefined && this.options.initialRttMs > 0 ? { initialRttMs: this.options.initialRttMs } : {}),
-        wake: () => this.pumpSoon(),
-      });
-      this.channels = channels;
-      connection.channelSink = (payload, now) => channels.receive(payload, now);
-    }
+    // Always, even with nothing to forward: the server learns at once that this client serves no agent or -R
+    // connections, so such connections on the host fail at once instead of waiting for it.
+    const forwarding = new ClientForwarding(this.options.forwarding ?? {}, (text) => this.showNotice(text));
+    this.forwarding = forwarding;
+    await forwarding.listen();
+    // The channels start from the connection's round-trip guess (the SSH login's, already checked there).
+    const channels = forwarding.endpointFor({ maxPacketBytes: connection.channelPacketBytes(), initialRttMs: connection.rtt.srtt, wake: () => this.pumpSoon() });
+    this.channels = channels;
+    connection.channelSink = (payload, now) => channels.receive(payload, now);
     this.endpoint = await this.runtime.openCarrier({
       mode: this.options.transport ?? 'auto',
       serverAddress,

@@ -2,7 +2,7 @@ import type { Server, Socket } from 'node:net';
 import type { ChannelTarget } from '@tsmosh/protocol';
 import { ChannelEndpoint } from './channel-endpoint.js';
 import { connectTo } from './connect.js';
-import { formatForwardSpec, listenAddress, type ForwardSpec } from './forward-spec.js';
+import { formatForwardSpec, formatHostPort, listenAddress, type ForwardSpec } from './forward-spec.js';
 import { decodeForwardMessage, encodeForwardMessage } from './forward-messages.js';
 import { listenTcp } from './listen.js';
 
@@ -58,7 +58,7 @@ export class ClientForwarding {
       onOpen: (channel, target) => this.#onOpen(endpoint, channel, target),
       onMessage: (text) => this.#onMessage(text),
       onRefused: (_channel, target, reason) => {
-        if (target.kind === 'direct-tcp') this.#notice(`tsmosh: -L to ${target.host}:${target.port}: ${reason.replace(/^tsmosh-server: /, '')}.`);
+        if (target.kind === 'direct-tcp') this.#notice(`tsmosh: -L to ${formatHostPort(target.host, target.port)}: ${reason.replace(/^tsmosh-server: /, '')}.`);
       },
     });
     this.#endpoint = endpoint;
@@ -106,7 +106,7 @@ export class ClientForwarding {
       else destination = { host: path, port: undefined };
     } else if (target.kind === 'forwarded-tcp') {
       const spec = (this.#options.remote ?? []).find((entry) => entry.bindHost === target.host && entry.bindPort === target.port);
-      if (spec === undefined) refusal = `this client has no -R forward for ${target.host}:${target.port}`;
+      if (spec === undefined) refusal = `this client has no -R forward for ${formatHostPort(target.host, target.port)}`;
       else destination = { host: spec.host, port: spec.hostPort };
     } else {
       refusal = 'the server may not open direct connections from the client';
@@ -119,7 +119,7 @@ export class ClientForwarding {
       (socket) => endpoint.accept(channel, socket),
       (error: Error) => {
         endpoint.refuse(channel, `tsmosh: ${error.message}`);
-        this.#notice(target.kind === 'agent' ? `tsmosh: -A: the local agent: ${error.message}.` : `tsmosh: -R ${target.host}:${target.port}: ${error.message}.`);
+        this.#notice(target.kind === 'agent' ? `tsmosh: -A: the local agent: ${error.message}.` : `tsmosh: -R ${formatHostPort(target.host, target.port)}: ${error.message}.`);
       },
     );
   }
@@ -128,7 +128,7 @@ export class ClientForwarding {
     const message = decodeForwardMessage(text);
     if (message === undefined) return;
     if (message.type === 'remote-forward' && message.error !== undefined) {
-      this.#notice(`tsmosh: -R ${message.bindHost}:${message.bindPort}: the server ${message.error.replace(/^cannot/, 'cannot')}.`);
+      this.#notice(`tsmosh: -R ${formatHostPort(message.bindHost, message.bindPort)}: the server ${message.error}.`);
     } else if (message.type === 'agent' && !message.available) {
       this.#notice('tsmosh: -A: this session was started without agent forwarding, so it has no SSH_AUTH_SOCK; start a new session with -A.');
     }

@@ -55,10 +55,14 @@ export function parseConfigForward(direction: ForwardDirection, value: string): 
   return parseForwardSpec(direction, `${words[0]}:${words[1]}`);
 }
 
+/** `host:port` as ssh writes it, an IPv6 address in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** The spec as ssh would print it, for messages. */
 export function formatForwardSpec(spec: ForwardSpec): string {
-  const bracket = (host: string): string => (host.includes(':') ? `[${host}]` : host);
-  return `${spec.direction === 'local' ? '-L' : '-R'} ${bracket(spec.bindHost)}:${spec.bindPort}:${bracket(spec.host)}:${spec.hostPort}`;
+  return `${spec.direction === 'local' ? '-L' : '-R'} ${formatHostPort(spec.bindHost, spec.bindPort)}:${formatHostPort(spec.host, spec.hostPort)}`;
 }
 
 /** The address to hand to `listen`: localhost is the IPv4 loopback, `*` every address. */

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { formatHostPort } from './forward-spec.js';
 
 /**
  * Listens for TCP connections at host:port (host undefined = every address). Resolves once listening; rejects with
@@ -19,7 +20,7 @@ export function listenTcp(host: string | undefined, port: number, onConnection: 
 }
 
 function listenFailure(error: NodeJS.ErrnoException, host: string | undefined, port: number): string {
-  const where = `${host === undefined ? '*' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  const where = formatHostPort(host ?? '*', port);
   switch (error.code) {
     case 'EADDRINUSE':
       return `cannot listen on ${where}: the address is already in use`;
@@ -34,7 +35,7 @@ function listenFailure(error: NodeJS.ErrnoException, host: string | undefined, p
 
 /** One line for a failed outgoing connection. */
 export function connectFailure(error: NodeJS.ErrnoException, host: string, port: number): string {
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const where = formatHostPort(host, port);
   switch (error.code) {
     case 'ECONNREFUSED':
       return `connect to ${where} failed: connection refused`;

@@ -2,7 +2,7 @@ import type { Server, Socket } from 'node:net';
 import type { ChannelTarget } from '@tsmosh/protocol';
 import { ChannelEndpoint } from './channel-endpoint.js';
 import { connectTo } from './connect.js';
-import { listenAddress } from './forward-spec.js';
+import { formatHostPort, listenAddress } from './forward-spec.js';
 import { decodeForwardMessage, encodeForwardMessage, type ForwardingRequest } from './forward-messages.js';
 import { listenTcp } from './listen.js';
 
@@ -224,7 +224,7 @@ export class ServerForwarding {
   }
 
   async #reconcile(link: LinkForwarding, request: ForwardingRequest): Promise<void> {
-    const wanted = new Set(request.remote.map((entry) => listenerKey(entry.bindHost, entry.bindPort)));
+    const wanted = new Set(request.remote.map((entry) => formatHostPort(entry.bindHost, entry.bindPort)));
     for (const [key, listener] of this.#listeners) {
       if (wanted.has(key)) continue;
       listener.server?.close();
@@ -239,7 +239,7 @@ export class ServerForwarding {
 
   /** Makes sure a listener exists; resolves to undefined when listening, else the reason. */
   #listen(bindHost: string, bindPort: number): Promise<string | undefined> {
-    const key = listenerKey(bindHost, bindPort);
+    const key = formatHostPort(bindHost, bindPort);
     const existing = this.#listeners.get(key);
     if (existing?.server !== undefined) return Promise.resolve(undefined);
     if (existing?.pending !== undefined) return existing.pending;
@@ -296,6 +296,3 @@ function closeGently(socket: Socket): void {
   setTimeout(() => socket.destroy(), OPEN_TIMEOUT_MS).unref();
 }
 
-function listenerKey(bindHost: string, bindPort: number): string {
-  return `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${bindPort}`;
-}
