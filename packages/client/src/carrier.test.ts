@@ -40,7 +40,7 @@ describe('DatagramCarrier', () => {
     const received: Array<{ bytes: number[]; from: PeerAddress }> = [];
     const serverAddress = { host: '127.0.0.1', port: 9 }; // the discard port: nothing may go there by UDP
     const now = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => received.push({ bytes: [...bytes], from }), now });
+    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => received.push({ bytes: [...bytes], from }), now, clock: () => performance.now() });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(1, 2, 3), serverAddress, now);
     await until('the echo', () => received.length === 1);
@@ -55,7 +55,7 @@ describe('DatagramCarrier', () => {
     cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
     const serverAddress = { host: '127.0.0.1', port: 9 };
     const start = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => undefined, now: start });
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => undefined, now: start, clock: () => performance.now() });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(7), serverAddress, start);
     expect(carrier.udpStats.datagramsSent).toBe(1);

@@ -92,6 +92,8 @@ export class DatagramCarrier {
     private readonly serverAddress: PeerAddress,
     private readonly listener: CarrierListener,
     private readonly startedAt: number,
+    /** Monotonic ms, the session's clock: datagrams and TCP events arrive between the session's turns. */
+    private readonly clock: () => number,
   ) {
     this.active = mode === 'tcp' ? 'tcp' : 'udp';
     this.effective = 'udp';
@@ -105,10 +107,11 @@ export class DatagramCarrier {
     tcpPort: number;
     listener: CarrierListener;
     now: number;
+    clock: () => number;
   }): Promise<DatagramCarrier> {
     let carrier: DatagramCarrier | undefined;
     const udp = await ClientUdpEndpoint.open(options.serverAddress.host, (bytes, from) => carrier?.onUdp(bytes, from), options.now);
-    carrier = new DatagramCarrier(options.mode, udp, { host: options.serverAddress.host, port: options.tcpPort }, options.serverAddress, options.listener, options.now);
+    carrier = new DatagramCarrier(options.mode, udp, { host: options.serverAddress.host, port: options.tcpPort }, options.serverAddress, options.listener, options.now, options.clock);
     if (options.mode === 'tcp') carrier.connectTcp(options.now);
     return carrier;
   }
@@ -201,7 +204,7 @@ export class DatagramCarrier {
   }
 
   private onUdp(bytes: Uint8Array, from: PeerAddress): void {
-    const now = performance.now();
+    const now = this.clock();
     this.udpHeardAt = now;
     if (this.active === 'tcp' && this.mode === 'auto') {
       this.switchTo('udp', now);
@@ -239,8 +242,8 @@ export class DatagramCarrier {
     socket.once('connect', () => {
       this.tcpConnected = true;
       this.stats.tcpConnects++;
-      this.lastProbeAt = performance.now();
-      this.noteEffective(performance.now());
+      this.lastProbeAt = this.clock();
+      this.noteEffective(this.clock());
       for (const bytes of this.pending.splice(0)) {
         this.stats.tcpDatagramsSent++;
         socket.write(encodeStreamFrame(bytes));
@@ -249,7 +252,7 @@ export class DatagramCarrier {
     socket.on('data', (chunk: Buffer) => {
       const datagrams = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       if (datagrams === 'bad-length') return void socket.destroy();
-      this.tcpHeardAt = performance.now();
+      this.tcpHeardAt = this.clock();
       for (const datagram of datagrams) {
         this.stats.tcpDatagramsReceived++;
         this.listener(datagram, this.serverAddress);
@@ -260,7 +263,7 @@ export class DatagramCarrier {
       if (this.tcp === socket) {
         this.tcp = undefined;
         this.tcpConnected = false;
-        this.noteEffective(performance.now());
+        this.noteEffective(this.clock());
       }
     });
   }
@@ -269,6 +272,6 @@ export class DatagramCarrier {
     this.tcp?.destroy();
     this.tcp = undefined;
     this.tcpConnected = false;
-    if (!this.closed) this.noteEffective(performance.now());
+    if (!this.closed) this.noteEffective(this.clock());
   }
 }

@@ -30,6 +30,8 @@ export interface CarrierOpenOptions {
   readonly tcpPort: number;
   readonly listener: CarrierListener;
   readonly now: number;
+  /** The session's monotonic clock (ms), for what the carrier notices between the session's turns. */
+  readonly clock: () => number;
 }
 
 /** What the session needs of its carrier (carrier.ts's DatagramCarrier, or a test's in-memory one). */

@@ -5,6 +5,7 @@ import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
+import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
 import { ClientStatsWriter } from './stats-file.js';
 import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
@@ -96,6 +97,8 @@ export interface TerminalClientOptions {
   readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
   /** Agent and port forwarding (-A, -L, -R). */
   readonly forwarding?: ForwardingOptions;
+  /** Clock, timers and the rest the session reads from the world; the Node ones by default (client-runtime.ts). */
+  readonly runtime?: Partial<ClientRuntime>;
 }
 
 export interface TerminalClientResult {
@@ -112,6 +115,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const escapeSetting = options.escapeKey ?? parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
   const escapeHint = escapeSetting.enabled ? escapeKeyName(escapeSetting.byte) : undefined;
   const escapeFilter = new EscapeKeyFilter(escapeSetting);
+  // The front end's frames, prediction wake-ups and query wait run on the session's clock and timer.
+  const runtime: ClientRuntime = { ...NODE_CLIENT_RUNTIME, ...options.runtime };
   /** The window's size now: asked of the tty (one ioctl), not Node's columns/rows, which follow SIGWINCH later. */
   const windowSize = (): { cols: number; rows: number } => {
     if (!output.isTTY) return FALLBACK_SIZE;
@@ -125,11 +130,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
   options.onPredictionStats?.(prediction.stats);
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
-  let predictionTimer: NodeJS.Timeout | undefined;
+  let predictionTimer: unknown;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
   const pacer = new FramePacer();
-  let frameTimer: NodeJS.Timeout | undefined;
+  let frameTimer: unknown;
   let terminalActive = false;
 
   const write = (text: string): void => {
@@ -141,7 +146,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     }
   };
   const syncOutput = new SynchronizedOutputProbe();
-  let syncAnswerTimer: NodeJS.Timeout | undefined;
+  let syncAnswerTimer: unknown;
   const enterTerminal = (): void => {
     if (terminalActive) return;
     terminalActive = true;
@@ -151,7 +156,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (syncOutput.supported === undefined && output.isTTY) {
       // Ask once whether the terminal draws a wrapped repaint atomically (DEC 2026); the answer comes in on stdin.
       write(SYNCHRONIZED_OUTPUT_QUERY);
-      syncAnswerTimer = setTimeout(() => {
+      syncAnswerTimer = runtime.setTimer(() => {
         const held = syncOutput.settle();
         if (held !== '') onData(Buffer.from(held, 'latin1'));
       }, SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS);
@@ -182,6 +187,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       ...(options.transport === undefined ? {} : { transport: options.transport }),
       ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
       ...(options.forwarding === undefined ? {} : { forwarding: options.forwarding }),
+      runtime,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -200,7 +206,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const draw = (paced = true): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
-    const now = performance.now();
+    const now = runtime.now();
     pacer.drawn(now, paced);
     const screen = session.screen;
     let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
@@ -227,10 +233,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     clientTrace?.mark('drawn');
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
-    if (predictionTimer !== undefined) clearTimeout(predictionTimer);
+    if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
     predictionTimer = undefined;
     const wake = prediction.nextWakeup(now);
-    if (Number.isFinite(wake)) predictionTimer = setTimeout(scheduleFrame, Math.max(0, wake - now));
+    if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(scheduleFrame, Math.max(0, wake - now));
   };
   /**
    * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
@@ -238,16 +244,16 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
    * frame: the real echo arriving a few ms later (loopback, LAN) would otherwise wait out the 20 ms.
    */
   const drawNow = (): void => {
-    if (frameTimer !== undefined) clearTimeout(frameTimer);
+    if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
     frameTimer = undefined;
     draw(false);
   };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;
-    const wait = pacer.nextFrameAt() - performance.now();
+    const wait = pacer.nextFrameAt() - runtime.now();
     // Due already (the usual case for an echo): draw now rather than a timer turn later.
     if (wait <= 0) draw(true);
-    else frameTimer = setTimeout(draw, wait, true);
+    else frameTimer = runtime.setTimer(() => draw(true), wait);
   };
 
   const onData = (chunk: Buffer | string): void => {
@@ -263,7 +269,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       // Until the terminal has answered the DEC 2026 query, its answer is taken out of what goes to the program.
       // latin1 maps each byte to one character and back, so keys pass through byte for byte.
       bytes = new Uint8Array(Buffer.from(syncOutput.filter(Buffer.from(bytes).toString('latin1')), 'latin1'));
-      if (syncOutput.supported !== undefined && syncAnswerTimer !== undefined) clearTimeout(syncAnswerTimer);
+      if (syncOutput.supported !== undefined && syncAnswerTimer !== undefined) runtime.clearTimer(syncAnswerTimer);
       if (bytes.length === 0) return;
     }
     const wasAwaiting = escapeFilter.awaitingCommand;
@@ -273,7 +279,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // program, which redraws its own screen.
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
         clientTrace?.mark('key');
-        prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), performance.now());
+        prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), runtime.now());
         session.write(action.bytes);
         drawNow();
       }
@@ -316,7 +322,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const watch = options.checkSession === undefined ? undefined : new SessionWatch(options.checkSession, (message) => session.abandon(message));
   const onStatus = (): void => {
-    watch?.onStatus(session.status, performance.now());
+    watch?.onStatus(session.status, runtime.now());
     scheduleFrame();
   };
 
@@ -327,7 +333,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       historyAdopted = true;
       renderer.adoptHistory(screen);
     }
-    const now = performance.now();
+    const now = runtime.now();
     const srtt = session.status.estimatedRttMs;
     if (srtt !== undefined) prediction.setRtt(srtt);
     prediction.onServerScreen(screen, session.echoAck, now);
@@ -353,9 +359,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const exit = await session.done;
   watch?.stop();
-  if (frameTimer !== undefined) clearTimeout(frameTimer);
-  if (predictionTimer !== undefined) clearTimeout(predictionTimer);
-  if (syncAnswerTimer !== undefined) clearTimeout(syncAnswerTimer);
+  if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
+  if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
+  if (syncAnswerTimer !== undefined) runtime.clearTimer(syncAnswerTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);

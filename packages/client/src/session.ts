@@ -307,6 +307,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       tcpPort: this.options.tcpPort ?? port,
       listener: (bytes, from) => this.onDatagram(bytes, from),
       now: this.runtime.now(),
+      clock: () => this.runtime.now(),
     });
     if (this.exitInfo !== undefined) {
       await this.endpoint.close();
