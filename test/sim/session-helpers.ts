@@ -1,5 +1,5 @@
 import { directionProfile, type LinkProfile } from '@tsmosh/netem';
-import { ByteLogState, CounterState, Simulation, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
+import { ByteLogState, CounterState, EchoingServer, Simulation, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
 import type { TransportTiming } from '@tsmosh/protocol';
 
 /** One direction of a bad path: the given loss with delay, jitter, reordering and duplication on top. */
@@ -39,27 +39,8 @@ export function typingSession(options: TypingSessionOptions) {
   const random = seededRandom(options.seed + 1000);
   let typed = '';
   const consumed: number[] = [];
-  let consumedEnd = 0;
-  let inputWentBack = false;
-  let lastRemote = s.server.remote;
-
   // The server's side of the shell loop: feed new input to the "pty", show the count on the screen.
-  const serverEndpoint = {
-    tick: (now: number) => s.server.tick(now),
-    nextWakeup: (now: number) => s.server.nextWakeup(now),
-    receive: (bytes: Uint8Array, from: { host: string; port: number }, now: number) => {
-      s.server.receive(bytes, from, now);
-      const remote = s.server.remote;
-      if (remote === lastRemote) return;
-      lastRemote = remote;
-      if (remote.end < consumedEnd) inputWentBack = true;
-      if (remote.end > consumedEnd) {
-        consumed.push(...remote.since(consumedEnd));
-        consumedEnd = remote.end;
-        s.server.setLocal(new CounterState(consumedEnd), now);
-      }
-    },
-  };
+  const serverEndpoint = new EchoingServer(s.server, (bytes) => consumed.push(...bytes));
   // Drive the server through the consumer rather than the bare transport.
   const simulation = new Simulation({
     clock: s.clock,
@@ -85,7 +66,7 @@ export function typingSession(options: TypingSessionOptions) {
       return new TextDecoder().decode(Uint8Array.from(consumed));
     },
     get inputWentBack() {
-      return inputWentBack;
+      return serverEndpoint.inputWentBack;
     },
     lastKeystrokeAt: at,
     /** Both sides hold the other's newest state. */

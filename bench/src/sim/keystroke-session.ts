@@ -3,14 +3,15 @@
  * sleeping. The clock jumps from one event (a key, a datagram arriving, a transport's wake-up) to the next, so a
  * minute of typing over a 300 ms, 50 %-loss link takes milliseconds and gives the same answer every run.
  *
- * The client types a trace of single-byte keys (its local state, a `KeyLog`); the server "application" echoes
- * each key the moment its transport delivers it (its local state, an `EchoCount`). Measured per key: when the
+ * It is @tsmosh/testkit's simulated session (real Connections and Transports, netem's link model, its Simulation
+ * loop): the client types a trace of single-byte keys into its input log (a `ByteLogState`); the server's
+ * `EchoingServer` echoes each key the moment its transport delivers it (a `CounterState` screen). Measured per key: when the
  * server first holds it, and when the client first sees its echo (the acknowledgement the user sees: the echo
  * carries the server's ack of the key, and it is what a keystroke without prediction waits for).
  */
-import { Connection, SessionKey, Transport, type PeerAddress, type TransportTiming } from '@tsmosh/protocol';
-import { Link, SeededRandom, deriveSeed, type LinkCounters, type LinkProfile } from '@tsmosh/netem';
-import { EchoCount, KeyLog } from './states.js';
+import type { PeerAddress, TransportTiming } from '@tsmosh/protocol';
+import type { LinkCounters, LinkProfile } from '@tsmosh/netem';
+import { ByteLogState, CounterState, EchoingServer, Simulation, createSimulatedSession } from '@tsmosh/testkit';
 
 export interface KeystrokeRunOptions {
   readonly profile: LinkProfile;
@@ -44,142 +45,62 @@ export interface KeystrokeRunResult {
   readonly durationMs: number;
 }
 
-const CLIENT: PeerAddress = { host: 'client.sim', port: 40_000 };
-const SERVER: PeerAddress = { host: 'server.sim', port: 60_001 };
-
-interface InFlight {
-  readonly at: number;
-  readonly order: number;
-  readonly toServer: boolean;
-  readonly bytes: Uint8Array;
-}
-
-/**
- * A guard against a transport that keeps asking to be woken at a time that has already passed without doing
- * anything: past this many loop turns in one run the benchmark stops with an error instead of spinning. A run
- * of 2000 keys needs well under a million turns.
- */
-const MAX_LOOP_TURNS = 20_000_000;
-
 export function runKeystrokeSession(options: KeystrokeRunOptions): KeystrokeRunResult {
-  const random = new SeededRandom(deriveSeed(options.seed, 100));
-  const randomSource = (n: number): Uint8Array => random.nextBytes(n);
-  const key = SessionKey.generate(randomSource);
-  const link = new Link(options.profile, { seed: options.seed, originMs: 0 });
-
-  const client = new Transport<KeyLog, EchoCount>({
-    connection: new Connection({
-      role: 'client',
-      key,
-      random: randomSource,
-      initialSeq: 0n,
-      serverAddress: SERVER,
-      initialRttMs: options.initialRttMs,
-    }),
-    initialLocal: KeyLog.empty(),
-    initialRemote: new EchoCount(0),
-    timing: options.clientTiming,
-  });
-  const server = new Transport<EchoCount, KeyLog>({
-    connection: new Connection({ role: 'server', key, random: randomSource, initialSeq: 0n }),
-    initialLocal: new EchoCount(0),
-    initialRemote: KeyLog.empty(),
-    timing: options.serverTiming,
-  });
-
   const keyTimes = options.keyTimes;
+  const session = createSimulatedSession({
+    seed: options.seed,
+    profile: options.profile,
+    initialRttMs: options.initialRttMs,
+    clientInitial: ByteLogState.empty(),
+    serverInitial: new CounterState(0),
+    clientTiming: options.clientTiming,
+    serverTiming: options.serverTiming,
+  });
   const toServerMs: Array<number | undefined> = new Array(keyTimes.length).fill(undefined);
   const toEchoMs: Array<number | undefined> = new Array(keyTimes.length).fill(undefined);
-  const datagrams = { up: 0, down: 0 };
-  const bytes = { up: 0, down: 0 };
-  const inFlight: InFlight[] = [];
-  let order = 0;
-  let typed = 0;
   let serverHeld = 0;
   let echoSeen = 0;
-  let now = 0;
-
-  const firstKeyAt = keyTimes[0] ?? 0;
-  let endAt = (keyTimes.at(-1) ?? 0) + options.drainMs;
-  let settling = false;
-
-  const send = (fromClient: boolean, outgoing: ReadonlyArray<{ bytes: Uint8Array }>): void => {
-    for (const datagram of outgoing) {
-      const direction = fromClient ? link.up : link.down;
-      // The connection set-up before the first key is not part of any key's cost.
-      if (now < firstKeyAt) {
-        // not counted
-      } else if (fromClient) {
-        datagrams.up++;
-        bytes.up += datagram.bytes.length;
-      } else {
-        datagrams.down++;
-        bytes.down += datagram.bytes.length;
-      }
-      for (const at of direction.submit(datagram.bytes.length, now)) {
-        insertSorted(inFlight, { at, order: order++, toServer: fromClient, bytes: datagram.bytes });
-      }
-    }
+  // The "program" echoes each key the moment the server's transport delivers it (EchoingServer).
+  const server = new EchoingServer(session.server, (_bytes, now) => {
+    for (; serverHeld < session.server.remote.end && serverHeld < keyTimes.length; serverHeld++) toServerMs[serverHeld] = now - keyTimes[serverHeld]!;
+  });
+  const client = {
+    tick: (now: number) => session.client.tick(now),
+    nextWakeup: (now: number) => session.client.nextWakeup(now),
+    receive: (bytes: Uint8Array, from: PeerAddress, now: number) => {
+      session.client.receive(bytes, from, now);
+      for (; echoSeen < session.client.remote.value && echoSeen < keyTimes.length; echoSeen++) toEchoMs[echoSeen] = now - keyTimes[echoSeen]!;
+    },
   };
+  const simulation = new Simulation({ clock: session.clock, link: session.link, client, server });
 
-  for (let turn = 0; ; turn++) {
-    if (turn > MAX_LOOP_TURNS) {
-      throw new Error(
-        `keystroke benchmark: the simulation did not advance past ${now} ms after ${MAX_LOOP_TURNS} turns; ` +
-          'a transport keeps asking to be woken without doing anything (check nextWakeup)',
-      );
-    }
-    // 1. Everything due now: arrivals, then the key, then each side's timers.
-    while (inFlight.length > 0 && inFlight[0]!.at <= now) {
-      const datagram = inFlight.shift()!;
-      if (datagram.toServer) {
-        server.receive(datagram.bytes, CLIENT, now);
-        const held = server.remote.length;
-        for (; serverHeld < held && serverHeld < keyTimes.length; serverHeld++) toServerMs[serverHeld] = now - keyTimes[serverHeld]!;
-        // The application echoes at once; the transport's collection interval decides when the echo leaves.
-        if (server.local.count !== held) server.setLocal(new EchoCount(held), now);
-      } else {
-        client.receive(datagram.bytes, SERVER, now);
-        const echoed = client.remote.count;
-        for (; echoSeen < echoed && echoSeen < keyTimes.length; echoSeen++) toEchoMs[echoSeen] = now - keyTimes[echoSeen]!;
+  // The connection set-up before the first key is not part of any key's cost: counted from the first key's step on.
+  const sentBeforeFirstKey = { up: 0, down: 0, upBytes: 0, downBytes: 0 };
+  // Keys are scheduled one at a time (each schedules the next), so the simulation holds one pending key, not all.
+  const typeKey = (index: number): void => {
+    simulation.at(keyTimes[index]!, (now) => {
+      if (index === 0) {
+        const { client: up, server: down } = simulation.counters;
+        Object.assign(sentBeforeFirstKey, { up: up.datagramsSent, down: down.datagramsSent, upBytes: up.bytesSent, downBytes: down.bytesSent });
       }
-    }
-    while (typed < keyTimes.length && keyTimes[typed]! <= now) {
-      client.setLocal(client.local.append(0x61 + (typed % 26)), now);
-      typed++;
-    }
-    send(true, client.tick(now));
-    send(false, server.tick(now));
+      session.client.setLocal(session.client.local.append(Uint8Array.of(0x61 + (index % 26))), now);
+      if (index + 1 < keyTimes.length) typeKey(index + 1);
+    });
+  };
+  if (keyTimes.length > 0) typeKey(0);
 
-    // 2. Jump to the next event.
-    const next = Math.min(
-      inFlight[0]?.at ?? Infinity,
-      keyTimes[typed] ?? Infinity,
-      client.nextWakeup(now),
-      server.nextWakeup(now),
-    );
-    if (!settling && echoSeen === keyTimes.length) {
-      settling = true;
-      endAt = Math.min(endAt, now + options.settleMs);
-    }
-    if (next > endAt) break;
-    // A wake-up in the past means "now": tick again at the same instant only if something is still due.
-    now = Math.max(now, next);
-  }
+  const lastKeyAt = keyTimes.at(-1) ?? 0;
+  let end = simulation.runUntil(lastKeyAt + options.drainMs, () => echoSeen === keyTimes.length);
+  // Every echo seen: keep going a while so the acks the last echo causes are counted too.
+  if (echoSeen === keyTimes.length) end = simulation.runUntil(Math.min(end + options.settleMs, lastKeyAt + options.drainMs));
 
+  const { client: up, server: down } = simulation.counters;
   return {
     toServerMs,
     toEchoMs,
-    datagrams,
-    bytes,
-    link: { up: structuredClone(link.up.counters), down: structuredClone(link.down.counters) },
-    durationMs: now,
+    datagrams: { up: up.datagramsSent - sentBeforeFirstKey.up, down: down.datagramsSent - sentBeforeFirstKey.down },
+    bytes: { up: up.bytesSent - sentBeforeFirstKey.upBytes, down: down.bytesSent - sentBeforeFirstKey.downBytes },
+    link: { up: structuredClone(session.link.upCounters), down: structuredClone(session.link.downCounters) },
+    durationMs: end,
   };
-}
-
-/** Keeps arrivals sorted by time (ties in send order); arrivals are nearly in order, so insert from the back. */
-function insertSorted(queue: InFlight[], item: InFlight): void {
-  let i = queue.length;
-  while (i > 0 && (queue[i - 1]!.at > item.at || (queue[i - 1]!.at === item.at && queue[i - 1]!.order > item.order))) i--;
-  queue.splice(i, 0, item);
 }

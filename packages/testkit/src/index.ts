@@ -4,4 +4,5 @@ export { InMemoryLink, type InMemoryLinkInit, type InMemoryLinkCounters, type De
 export { BlobState, ByteLogState, CounterState, encodeVarint, decodeVarint } from './states.js';
 export { syncStateConformance, type SyncStateArbitraries } from './conformance.js';
 export { Simulation, type SimulatedEndpoint, type SimulationInit, type SideCounters } from './simulation.js';
+export { EchoingServer } from './echoing-server.js';
 export { createSimulatedSession, type SimulatedSession, type SimulatedSessionInit } from './session.js';
