@@ -8,7 +8,7 @@
  *                                    the same Row objects, as a real snapshot shares them.
  *   arbFramebufferPair(size?)        [earlier, later] where later is a successor of earlier
  *   arbFramebufferHistory(size?, n)  n successive frames
- *   arbRow(cols), arbCell…, arbColor, arbAttrs, arbCursor(cols, rows), arbModes, arbClipboard
+ *   arbRow(cols), arbCell…, arbColor, arbAttrs, arbLink, arbCursor(cols, rows), arbModes, arbClipboard
  *
  * And the plain edits they are built from, for hand-written cases: writeText, scrollRegion, resizeFramebuffer,
  * replaceRow, textRow.
@@ -35,12 +35,15 @@ import {
   type Row,
   type TerminalModes,
 } from './framebuffer.js';
+import type { Hyperlink } from './hyperlinks.js';
 import { NOTIFICATION_CODES, NOTIFICATION_PAYLOAD_MAX, RECENT_NOTIFICATIONS_MAX, latestNotificationGeneration, type Notification, type Progress } from './notifications.js';
 
 export interface Rendition {
   readonly fg: Color;
   readonly bg: Color;
   readonly attrs: number;
+  /** The OSC 8 link the cells belong to; absent for none. */
+  readonly link?: Hyperlink;
 }
 export const DEFAULT_RENDITION: Rendition = Object.freeze({ fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 });
 
@@ -154,9 +157,34 @@ export const arbColor: fc.Arbitrary<Color> = fc.oneof(
 
 export const arbAttrs: fc.Arbitrary<number> = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: ATTR_ALL }) });
 
+/**
+ * Links from a small pool, so frames share links and the table's changes are exercised: ids and none, the same URI
+ * with two ids, non-ASCII and a ';' in the URI; sometimes a fresh object of a pooled value (cells must compare
+ * links by value), sometimes a random URL.
+ */
+const LINK_POOL: readonly Hyperlink[] = [
+  { uri: 'https://example.com/', id: '' },
+  { uri: 'https://example.com/', id: 'a1' },
+  { uri: 'https://example.com/', id: 'b2' },
+  { uri: 'file:///home/user/src/main.ts', id: '' },
+  { uri: 'https://例え.jp/ü?q=1;x=2', id: 'x' },
+  { uri: 'http://localhost:8080/a%20b', id: 'long-id-0123456789' },
+].map((link) => Object.freeze(link));
+
+export const arbLink: fc.Arbitrary<Hyperlink> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...LINK_POOL) },
+  { weight: 1, arbitrary: fc.constantFrom(...LINK_POOL).map((link) => Object.freeze({ ...link })) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ uri: fc.webUrl(), id: fc.constantFrom('', 'k', 'z9') }).map((link) => Object.freeze(link)),
+  },
+);
+
 export const arbRendition: fc.Arbitrary<Rendition> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(DEFAULT_RENDITION) },
   { weight: 2, arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs }) },
+  // Linked text, as a program prints it: mostly plain, sometimes coloured or underlined by the program itself.
+  { weight: 1, arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs, link: arbLink }) },
 );
 
 /** The text of a narrow cell: mostly ASCII, some Latin and symbols, a few combining sequences and odd code points. */

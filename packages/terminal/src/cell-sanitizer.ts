@@ -2,9 +2,11 @@
  * Cells as a terminal can show them. Screens come from the network, so before the renderer draws a row it is made
  * safe and regular here: text that is one printable character (by the same Unicode 11 width table as the server's
  * emulator) plus zero-width ones, wide characters as a width-2 cell and its width-0 half, colours and attributes
- * the local terminal understands. Nothing here throws on malformed input, and nothing lets an escape sequence through.
+ * the local terminal understands, links whose URI and id are safe inside an OSC 8 (no controls, within the limits of
+ * hyperlinks.ts). Nothing here throws on malformed input, and nothing lets an escape sequence through.
  */
 import { COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
+import { linkProblem, type Hyperlink } from './hyperlinks.js';
 import { charWidth } from './char-width.js';
 import { DEFAULT_PEN, sanitizePen } from './sgr.js';
 
@@ -55,17 +57,33 @@ function sanitizeText(text: unknown): { text: string; columns: 0 | 1 | 2 } {
   return { text: out, columns };
 }
 
+const safeLinks = new WeakSet<object>();
+
+/**
+ * The link as the local terminal can be given it inside an OSC 8, or undefined (the cell shows plain text) when
+ * it is not a Hyperlink or linkProblem refuses it: a control character would end the OSC and become a command.
+ */
+export function sanitizeLink(link: unknown): Hyperlink | undefined {
+  if (typeof link !== 'object' || link === null) return undefined;
+  if (safeLinks.has(link)) return link as Hyperlink;
+  const { uri, id } = link as { uri?: unknown; id?: unknown };
+  if (typeof uri !== 'string' || typeof id !== 'string' || linkProblem(uri, id) !== undefined) return undefined;
+  safeLinks.add(link);
+  return link as Hyperlink;
+}
+
 function normalisedCell(raw: Cell | undefined, width: 0 | 1 | 2, text: string): Cell {
   const pen = sanitizePen(raw ?? DEFAULT_PEN);
+  const link = sanitizeLink(raw?.link);
   if (width === 1 && text === '') {
-    // An empty cell is made by erasing, which cannot give it a foreground or attributes: show those as a space.
-    if (pen.fg === COLOR_DEFAULT && pen.attrs === 0) return erasedCell(pen.bg);
+    // An empty cell is made by erasing, which cannot give it a foreground, attributes or a link: show those as a space.
+    if (pen.fg === COLOR_DEFAULT && pen.attrs === 0 && link === undefined) return erasedCell(pen.bg);
     text = ' ';
   }
-  if (raw !== undefined && raw.text === text && raw.width === width && raw.fg === pen.fg && raw.bg === pen.bg && raw.attrs === pen.attrs) {
+  if (raw !== undefined && raw.text === text && raw.width === width && raw.fg === pen.fg && raw.bg === pen.bg && raw.attrs === pen.attrs && raw.link === link) {
     return raw;
   }
-  return { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs };
+  return link === undefined ? { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs } : { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs, link };
 }
 
 interface SanitizedRow {
@@ -91,10 +109,13 @@ export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
     let cell: Cell;
     if (raw?.width === 2 && columns === 2 && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
       cell = normalisedCell(raw, 2, text);
-      const half: Cell = { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
+      const half: Cell =
+        cell.link === undefined
+          ? { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs }
+          : { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs, link: cell.link };
       const rawHalf = source[x + 1]!;
       cells[x + 1] =
-        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs
+        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs && rawHalf.link === half.link
           ? rawHalf
           : half;
       if (cells[x + 1] !== rawHalf) changed = true;

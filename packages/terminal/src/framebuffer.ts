@@ -1,4 +1,5 @@
 import { NO_PROGRESS, notificationsEqual, progressEqual, type Notification, type Progress } from './notifications.js';
+import { linksEqual, type Hyperlink } from './hyperlinks.js';
 
 /**
  * The Framebuffer: an immutable picture of a terminal screen, what the server's headless emulator shows and what
@@ -54,6 +55,11 @@ export interface Cell {
   readonly fg: Color;
   readonly bg: Color;
   readonly attrs: number;
+  /**
+   * The OSC 8 hyperlink the cell belongs to, absent when none (hyperlinks.ts). Cells of one link share the object.
+   * Part of the cell's identity: two cells differing only in their link are different cells.
+   */
+  readonly link?: Hyperlink;
 }
 
 export interface Row {
@@ -186,7 +192,7 @@ export function blankFramebuffer(cols: number, rows: number): Framebuffer {
 const NO_NOTIFICATIONS: readonly Notification[] = Object.freeze([]);
 
 export function cellsEqual(a: Cell, b: Cell): boolean {
-  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs);
+  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && linksEqual(a.link, b.link));
 }
 
 export function rowsEqual(a: Row, b: Row): boolean {

@@ -1,4 +1,14 @@
 export * from './framebuffer.js';
+export {
+  MAX_LINK_ID_BYTES,
+  MAX_LINK_URI_BYTES,
+  MAX_SCREEN_LINKS,
+  capScreenLinks,
+  hyperlink,
+  linksEqual,
+  screenLinkTable,
+  type Hyperlink,
+} from './hyperlinks.js';
 export * from './char-width.js';
 export * from './notifications.js';
 export * from './prediction.js';

@@ -27,6 +27,7 @@ import { NO_PROGRESS, isDeliverablePayload, latestNotificationGeneration, type P
 import { IND, absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
+import { linkSequence, linksEqual, type Hyperlink } from './hyperlinks.js';
 
 /** How many scroll shifts to try per frame (each costs one trial render): the two best-voted cover real programs. */
 const SCROLL_CANDIDATES = 2;
@@ -48,7 +49,12 @@ const HIDE_CURSOR_MIN_BYTES = 48;
 const UNKNOWN_CELL: Cell = Object.freeze({ text: '\u{10FFFF}', width: 1, fg: -1, bg: -1, attrs: -1 });
 
 function isErased(cell: Cell): boolean {
-  return cell.text === '' && cell.width === 1 && cell.fg === COLOR_DEFAULT && cell.attrs === 0;
+  return cell.text === '' && cell.width === 1 && cell.fg === COLOR_DEFAULT && cell.attrs === 0 && cell.link === undefined;
+}
+
+/** Bytes to go from printing with link `from` to printing with `to`. */
+function linkTransition(from: Hyperlink | undefined, to: Hyperlink | undefined): string {
+  return linksEqual(from, to) ? '' : linkSequence(to);
 }
 
 function erasePen(bg: Color): Pen {
@@ -75,7 +81,7 @@ function rowKey(cells: readonly Cell[]): string {
   let key = rowKeys.get(cells);
   if (key === undefined) {
     key = '';
-    for (const c of cells) key += `${c.text}\u0000${c.width},${c.fg},${c.bg},${c.attrs}\u0001`;
+    for (const c of cells) key += `${c.text}\u0000${c.width},${c.fg},${c.bg},${c.attrs}${c.link === undefined ? '' : `\u0002${c.link.id}\u0002${c.link.uri}`}\u0001`;
     rowKeys.set(cells, key);
   }
   return key;
@@ -86,7 +92,7 @@ function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
   for (let x = 0; x < a.length; x++) {
     const p = a[x]!;
     const q = b[x]!;
-    if (p !== q && !(p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs)) {
+    if (p !== q && !(p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs && linksEqual(p.link, q.link))) {
       return false;
     }
   }
@@ -94,7 +100,7 @@ function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
 }
 
 function cellsSame(p: Cell, q: Cell): boolean {
-  return p === q || (p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs);
+  return p === q || (p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs && linksEqual(p.link, q.link));
 }
 
 const blankLines = new Map<string, readonly Cell[]>();
@@ -154,13 +160,24 @@ class TerminalModel {
     /** After writing the last column: the next printable character wraps. `x` is undefined meanwhile. */
     public pendingWrap: boolean,
     public pen: Pen | undefined,
+    /**
+     * The OSC 8 link the terminal applies to what it prints. Every frame ends with none open (drawPlan), so a
+     * frame starts with none.
+     */
+    public link: Hyperlink | undefined = undefined,
   ) {}
 
   clone(): TerminalModel {
-    const copy = new TerminalModel(this.cols, this.rows, this.lines.slice(), this.continues.slice(), this.x, this.y, this.pendingWrap, this.pen);
+    const copy = new TerminalModel(this.cols, this.rows, this.lines.slice(), this.continues.slice(), this.x, this.y, this.pendingWrap, this.pen, this.link);
     copy.out = this.out;
     copy.moved = this.moved;
     return copy;
+  }
+
+  /** Open `link` (or close the open one) for what is printed next; a link stays open across cursor moves. */
+  setLink(link: Hyperlink | undefined): void {
+    this.out += linkTransition(this.link, link);
+    this.link = link;
   }
 
   private writable(y: number): Cell[] {
@@ -214,6 +231,7 @@ class TerminalModel {
     }
     const x = this.x!;
     const y = this.y!;
+    this.setLink(cell.link);
     this.out += cell.text;
     this.store(y, x, half === undefined ? [cell] : [cell, half]);
     const next = x + cell.width;
@@ -233,8 +251,11 @@ class TerminalModel {
   printWideAtLastColumn(cell: Cell, half: Cell): void {
     const y = this.y!;
     const pen = this.pen!;
+    this.setLink(cell.link);
     this.out += cell.text;
-    this.store(y, this.cols - 1, [{ text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs }]);
+    // The terminal may give the padding column the open link too: the model says so, and the column is redrawn.
+    const padding: Cell = this.link === undefined ? { text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs } : { text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs, link: this.link };
+    this.store(y, this.cols - 1, [padding]);
     this.continues[y + 1] = true;
     this.store(y + 1, 0, [cell, half]);
     this.y = y + 1;
@@ -245,12 +266,15 @@ class TerminalModel {
 
   /** ECH: erase n cells from the cursor, which stays. */
   eraseChars(n: number): void {
+    // Erased cells must not join a link in any terminal: close it first (a no-op when none is open).
+    this.setLink(undefined);
     this.out += n === 1 ? '\x1b[X' : `\x1b[${n}X`;
     this.store(this.y!, this.x!, new Array<Cell>(n).fill(erasedCell(this.pen!.bg)));
   }
 
   /** EL 0: erase to the end of the line. At column 0 the terminal also forgets that the line continued another. */
   eraseLine(): void {
+    this.setLink(undefined);
     this.out += '\x1b[K';
     const x = this.x!;
     const y = this.y!;
@@ -266,6 +290,7 @@ class TerminalModel {
   eraseBelow(): void {
     const x = this.x!;
     const y = this.y!;
+    this.setLink(undefined);
     if (x !== 0 || y !== 0) this.out += '\x1b[J';
     else this.out += this.rows > 1 ? '\x1b[K\x1b[B\x1b[J\x1b[A' : '\x1b[K';
     this.store(y, x, new Array<Cell>(this.cols - x).fill(erasedCell(this.pen!.bg)));
@@ -279,6 +304,7 @@ class TerminalModel {
 
   /** Shift lines [top, bottom] up by n (n > 0) or down by -n, as SU/SD/LF/RI do, bringing in erased lines. */
   shiftLines(top: number, bottom: number, n: number): void {
+    this.setLink(undefined);
     const blank = erasedLine(this.cols, this.pen!.bg);
     const lines = this.lines.slice(top, bottom + 1);
     const continues = this.continues.slice(top, bottom + 1);
@@ -408,7 +434,7 @@ function drawCells(model: TerminalModel, target: Target, y: number, forceLastUni
  * Bring the cursor to (x, y) before printing `next`: by a cursor move, by reprinting the unchanged cells in
  * between when that is shorter, or by nothing when a pending wrap lands exactly there and a wrap is wanted.
  */
-function reach(model: TerminalModel, target: Target, x: number, y: number, next: Pen): void {
+function reach(model: TerminalModel, target: Target, x: number, y: number, next: Cell): void {
   if (model.pendingWrap) {
     if (x === 0 && model.y === y - 1 && target.wantContinues[y]) return;
     model.moveTo(x, y);
@@ -419,8 +445,8 @@ function reach(model: TerminalModel, target: Target, x: number, y: number, next:
   if (fromX !== undefined && model.y === y && fromX < x) {
     const gap = reprintCost(model, target.lines[y]!, fromX, x);
     if (gap !== undefined) {
-      const viaMove = cheapestMove({ x: fromX, y }, x, y).length + sgrTransition(model.pen, next).length;
-      const viaGap = gap.text.length + sgrTransition(gap.pen, next).length;
+      const viaMove = cheapestMove({ x: fromX, y }, x, y).length + sgrTransition(model.pen, next).length + linkTransition(model.link, next.link).length;
+      const viaGap = gap.text.length + sgrTransition(gap.pen, next).length + linkTransition(gap.link, next.link).length;
       if (viaGap <= viaMove) {
         const want = target.lines[y]!;
         for (let i = fromX; i < x; ) {
@@ -439,18 +465,25 @@ function reach(model: TerminalModel, target: Target, x: number, y: number, next:
 }
 
 /** Bytes to reprint cells [from, to) of an unchanged stretch, or undefined if it holds cells printing cannot make. */
-function reprintCost(model: TerminalModel, cells: readonly Cell[], from: number, to: number): { text: string; pen: Pen | undefined } | undefined {
+function reprintCost(
+  model: TerminalModel,
+  cells: readonly Cell[],
+  from: number,
+  to: number,
+): { text: string; pen: Pen | undefined; link: Hyperlink | undefined } | undefined {
   if (to - from > 8) return undefined; // a longer gap is never cheaper than a 4–5 byte move
   let text = '';
   let pen = model.pen;
+  let link = model.link;
   for (let i = from; i < to; ) {
     const cell = cells[i]!;
     if (cell.width === 0 || isErased(cell)) return undefined;
-    text += sgrTransition(pen, cell) + cell.text;
+    text += sgrTransition(pen, cell) + linkTransition(link, cell.link) + cell.text;
     pen = cell;
+    link = cell.link;
     i += cell.width;
   }
-  return { text, pen };
+  return { text, pen, link };
 }
 
 /**
@@ -815,7 +848,8 @@ export class Renderer {
 
   /** Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content. */
   exit(lastDrawn: Framebuffer | undefined): string {
-    let out = '\x1b[r\x1b[m';
+    // Frames close their links; closing once more costs 7 bytes and holds whatever wrote last.
+    let out = '\x1b]8;;\x1b\\\x1b[r\x1b[m';
     out += `\x1b[?${ALL_PRIVATE_MODES.join(';')}l\x1b>`;
     out += '\x1b[>4m'; // modifyOtherKeys back to the terminal's configured default
     if (this.kittyPushed) out += '\x1b[<u';
@@ -984,6 +1018,9 @@ function buildTarget(next: Framebuffer): Target {
 function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }): TerminalModel {
   if (scroll !== undefined) emitScroll(model, scroll);
   for (let y = 0; y < target.rows; y++) drawRow(model, target, y);
+  // Never leave a link open past a frame: whatever prints next (the user's shell after exit, the scrollback
+  // writer, a notice) would become part of it.
+  model.setLink(undefined);
   model.bodyLength = model.out.length;
   // A pending wrap means the column is not what it seems: always land the cursor explicitly.
   if (model.pendingWrap || model.x !== cursor.x || model.y !== cursor.y) {

@@ -6,6 +6,7 @@
 import { COLOR_DEFAULT, type Cell, type Row } from './framebuffer.js';
 import { sanitizeRow } from './cell-sanitizer.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
+import { linkSequence, linksEqual, type Hyperlink } from './hyperlinks.js';
 
 /** Columns up to the last cell that is not an erased default blank. */
 export function usedWidth(cells: readonly Cell[]): number {
@@ -26,14 +27,18 @@ export function printRowCells(row: Row, cols: number, pen: Pen): { text: string;
   const cells = sanitizeRow(row, cols);
   const used = usedWidth(cells);
   let text = '';
+  let link: Hyperlink | undefined;
   for (let x = 0; x < used; x++) {
     const cell = cells[x]!;
     if (cell.width === 0) continue;
     const cellPen: Pen = { fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
     text += sgrTransition(pen, cellPen);
     pen = cellPen;
+    if (!linksEqual(link, cell.link)) text += linkSequence((link = cell.link));
     text += cell.text === '' ? ' ' : cell.text;
   }
+  // Each row closes its link: what follows (a line break, the next frame) must not join it.
+  if (link !== undefined) text += linkSequence(undefined);
   return { text, pen, used };
 }
 

@@ -4,7 +4,7 @@
  * Layout (all integers unsigned LEB128 varints unless marked u8; strings are a varint byte length + UTF-8):
  *
  *   diff        = ''                                   (the states are equal)
- *               | u8 version(=1)  varint fields  [field…]  [row ops]
+ *               | u8 version(=3)  varint fields  [field…]  [row ops]
  *   fields bit  0 size (cols, rows)       1 cursor (x, y, u8 visible|style<<1|blink<<3)
  *               2 modes (u8 bool flags, u8 mouse tracking, u8 mouse encoding, u8 modifyOtherKeys, kitty flags)
  *               3 title (string)          4 bell count           5 clipboard (u8 present [generation, selection, data])
@@ -14,7 +14,13 @@
  *               10 notifications (varint count ≤ 4, then each: varint generation (increasing), varint code 9|777|99,
  *                 string payload)      11 progress (u8 state 0–4, u8 value 0–100)
  *               12 scrollback log (scrollback-log.ts: lines that left the top of the screen)
- *               (only fields that changed are sent, in bit order; an absent field keeps the base's value)
+ *               13 links: how the screen's link table (hyperlinks.ts: its distinct OSC 8 links, sorted by URI then
+ *                 id) changed: varint removed count, removed base indices (the first, then each as the gap minus one
+ *                 from the one before), varint added count, added links (string URI, string id ('' = none)) in
+ *                 table order. The new table is the kept base entries and the added ones, sorted; it may hold at
+ *                 most MAX_SCREEN_LINKS links and MAX_SCREEN_LINK_BYTES bytes, each link valid by linkProblem.
+ *               (only fields that changed are sent, in bit order, except 13, which comes right before 8 because the
+ *               rows refer to the new table; an absent field keeps the base's value)
  *   row op      = u8 kind | wrapped<<3, then
  *               KEEP  count              rows y… taken from the base at the same index (same Row objects)
  *               MOVE  count src          rows y… taken from base rows src…  (a scroll of any region costs ~4 bytes)
@@ -25,7 +31,8 @@
  *   cells       = segments until the cell count is reached; a segment is
  *                 varint count<<5 | fgChanged<<4 | bgChanged<<3 | attrsChanged<<2 | kind, [fg] [bg] [attrs], payload
  *                 (the rendition carries over from the previous segment of the row, starting at the default; a colour
- *                 is value<<2 | mode, mode 0 default, 1 palette 16, 2 palette 256, 3 RGB), kind:
+ *                 is value<<2 | mode, mode 0 default, 1 palette 16, 2 palette 256, 3 RGB; attrs is the attribute
+ *                 bits + 512 × link, link 0 for none or 1 + the link's index in the new table), kind:
  *               EMPTY  count cells of text '' width 1: no payload
  *               NARROW count cells of width 1 holding one code point each: string of exactly count code points
  *               WIDE   count pairs (a width-2 cell with one code point, then its width-0 '' half): string
@@ -61,6 +68,16 @@ import {
   type TerminalModes,
 } from './framebuffer.js';
 import {
+  MAX_SCREEN_LINKS,
+  MAX_SCREEN_LINK_BYTES,
+  compareLinks,
+  linkBytes,
+  linkProblem,
+  linksEqual,
+  screenLinkTable,
+  type Hyperlink,
+} from './hyperlinks.js';
+import {
   NOTIFICATION_CODES,
   RECENT_NOTIFICATIONS_MAX,
   isDeliverablePayload,
@@ -71,8 +88,11 @@ import {
   type Progress,
 } from './notifications.js';
 
-/** Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift; PROTOCOL_VERSION gathers it. */
-export const SCREEN_DIFF_VERSION = 2;
+/**
+ * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
+ * their OSC 8 link (field 13 and the link part of a segment's attrs); PROTOCOL_VERSION gathers it.
+ */
+export const SCREEN_DIFF_VERSION = 3;
 
 // The byte codec lives in @tsmosh/protocol (byte-codec.ts); re-exported for the terminal's other codecs.
 export { ByteReader, ByteWriter };
@@ -95,8 +115,13 @@ const enum Field {
   Notifications = 1 << 10,
   Progress = 1 << 11,
   Scrollback = 1 << 12,
+  Links = 1 << 13,
 }
-const FIELD_ALL = (1 << 13) - 1;
+const FIELD_ALL = (1 << 14) - 1;
+
+/** A segment's attrs on the wire: the attribute bits plus this many times the link number (0 none, 1 + index). */
+const LINK_SLOT_UNIT = ATTR_ALL + 1;
+const NO_TABLE: readonly Hyperlink[] = Object.freeze([]);
 
 /**
  * Field 12 belongs to the scrollback log (scrollback-log.ts), which the screen diff carries without knowing its
@@ -213,8 +238,12 @@ export function encodeScreenDiff(
   const scrollbackBytes = new ByteWriter();
   if (scrollback?.write(scrollbackBytes) === true) fields |= Field.Scrollback;
   const rows = new ByteWriter();
+  const links = new ByteWriter();
   if (sizeChanged || base.lines !== next.lines) {
-    if (encodeRows(base, next, rows)) fields |= Field.Rows;
+    const nextTable = screenLinkTable(next.lines);
+    checkLinkTable(next, nextTable);
+    if (encodeLinkTableChange(screenLinkTable(base.lines), nextTable, links)) fields |= Field.Links;
+    if (encodeRows(base, next, rows, linkSlots(nextTable))) fields |= Field.Rows;
   }
   if (fields === 0) return new Uint8Array(0);
 
@@ -258,6 +287,8 @@ export function encodeScreenDiff(
   }
   if (fields & Field.AlternateScreen) out.u8(next.alternateScreen ? 1 : 0);
   if (fields & Field.EchoAck) out.varint(nextEchoAck);
+  // The link table before the rows, which refer to it.
+  if (fields & Field.Links) out.append(links);
   if (fields & Field.Rows) out.append(rows);
   if (fields & Field.Ending) encodeEnding(out, nextEnding);
   if (fields & Field.Notifications) {
@@ -355,8 +386,149 @@ function clipboardsEqual(a: ClipboardWrite | undefined, b: ClipboardWrite | unde
   return a.generation === b.generation && a.selection === b.selection && a.data === b.data;
 }
 
+const checkedTables = new WeakSet<readonly Hyperlink[]>();
+
+/** Refuses (RangeError, like checkEncodable) a link table the decoder would reject. Each table is checked once. */
+function checkLinkTable(fb: Framebuffer, table: readonly Hyperlink[]): void {
+  if (table.length === 0 || checkedTables.has(table)) return;
+  const fail = (problem: string): never => {
+    throw new RangeError(`encodeScreenDiff: the ${fb.cols}x${fb.rows} framebuffer cannot be sent: ${problem}; fix the snapshot that built it (capScreenLinks, hyperlink())`);
+  };
+  if (table.length > MAX_SCREEN_LINKS) fail(`it holds ${table.length} distinct links, more than ${MAX_SCREEN_LINKS}`);
+  let bytes = 0;
+  for (const link of table) {
+    const problem = linkProblem(link.uri, link.id);
+    if (problem !== undefined) fail(`a link cannot be sent: ${problem}`);
+    bytes += linkBytes(link);
+  }
+  if (bytes > MAX_SCREEN_LINK_BYTES) fail(`its links take ${bytes} bytes, more than ${MAX_SCREEN_LINK_BYTES}`);
+  checkedTables.add(table);
+}
+
+/** Writes how `base` became `next` (both sorted tables); false when they hold the same links. */
+function encodeLinkTableChange(base: readonly Hyperlink[], next: readonly Hyperlink[], out: ByteWriter): boolean {
+  if (base === next || (base.length === 0 && next.length === 0)) return false;
+  const removed: number[] = [];
+  const added: Hyperlink[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < base.length || j < next.length) {
+    const order = i >= base.length ? 1 : j >= next.length ? -1 : compareLinks(base[i]!, next[j]!);
+    if (order === 0) {
+      i++;
+      j++;
+    } else if (order < 0) removed.push(i++);
+    else added.push(next[j++]!);
+  }
+  if (removed.length === 0 && added.length === 0) return false;
+  out.varint(removed.length);
+  let previous = -1;
+  for (const index of removed) {
+    out.varint(index - previous - 1);
+    previous = index;
+  }
+  out.varint(added.length);
+  for (const link of added) {
+    out.string(link.uri);
+    out.string(link.id);
+  }
+  return true;
+}
+
+/**
+ * The new table from the base's and a field 13, validated: RangeError naming what was wrong. `removals` 0 reads a
+ * whole table (encodeLinkTable): no removal count, only the added links.
+ */
+function decodeLinkTableChange(reader: ByteReader, base: readonly Hyperlink[], removals: 0 | 1 = 1): readonly Hyperlink[] {
+  const removedCount = removals === 0 ? 0 : reader.varint('removed link count', base.length);
+  const removed = new Set<number>();
+  let previous = -1;
+  for (let n = 0; n < removedCount; n++) {
+    const index = previous + 1 + reader.varint('removed link index gap', base.length);
+    if (index >= base.length) reader.fail(`removed link ${index} is not in the base's table of ${base.length} links`);
+    removed.add(index);
+    previous = index;
+  }
+  const addedCount = reader.varint('added link count', MAX_SCREEN_LINKS);
+  const added: Hyperlink[] = [];
+  for (let n = 0; n < addedCount; n++) {
+    const uri = reader.string('link URI');
+    const id = reader.string('link id');
+    const problem = linkProblem(uri, id);
+    if (problem !== undefined) reader.fail(`added link ${n} is invalid: ${problem}`);
+    const link: Hyperlink = Object.freeze({ uri, id });
+    if (n > 0 && compareLinks(added[n - 1]!, link) >= 0) reader.fail(`added link ${n} is not after the one before it in table order`);
+    added.push(link);
+  }
+  const table: Hyperlink[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < base.length || j < added.length) {
+    if (i < base.length && removed.has(i)) {
+      i++;
+      continue;
+    }
+    const order = i >= base.length ? 1 : j >= added.length ? -1 : compareLinks(base[i]!, added[j]!);
+    if (order === 0) reader.fail(`added link ${j} is already in the table`);
+    table.push(order < 0 ? base[i++]! : added[j++]!);
+  }
+  if (table.length > MAX_SCREEN_LINKS) reader.fail(`the link table holds ${table.length} links, more than ${MAX_SCREEN_LINKS}`);
+  let bytes = 0;
+  for (const link of table) bytes += linkBytes(link);
+  if (bytes > MAX_SCREEN_LINK_BYTES) reader.fail(`the link table takes ${bytes} bytes, more than ${MAX_SCREEN_LINK_BYTES}`);
+  return Object.freeze(table);
+}
+
+/**
+ * A whole link table (for one scrollback line): varint count, then each link's URI and id, in table order. Links
+ * past the screen's bounds are the caller's to drop first (capScreenLinks).
+ */
+export function encodeLinkTable(table: readonly Hyperlink[], out: ByteWriter): void {
+  out.varint(table.length);
+  for (const link of table) {
+    out.string(link.uri);
+    out.string(link.id);
+  }
+}
+
+/** The inverse of encodeLinkTable, validated as field 13's table is: RangeError naming what was wrong. */
+export function decodeLinkTable(reader: ByteReader): readonly Hyperlink[] {
+  return decodeLinkTableChange(reader, NO_TABLE, 0);
+}
+
+/** A cell's link number on the wire (0: none, else 1 + its index in `table`); the encoder's lookup for one table. */
+export type LinkSlots = (link: Hyperlink | undefined) => number;
+
+/** Links dropped: the scrollback log's lines travel without a table. */
+const NO_LINK_SLOTS: LinkSlots = () => 0;
+
+export function linkSlots(table: readonly Hyperlink[]): LinkSlots {
+  if (table.length === 0) return NO_LINK_SLOTS;
+  const byObject = new Map<Hyperlink, number>();
+  table.forEach((link, index) => byObject.set(link, index + 1));
+  return (link) => {
+    if (link === undefined) return 0;
+    const slot = byObject.get(link);
+    if (slot !== undefined) return slot;
+    // Another object of the same value: find it by binary search in the sorted table, and remember it.
+    let low = 0;
+    let high = table.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const order = compareLinks(table[middle]!, link);
+      if (order === 0) {
+        byObject.set(link, middle + 1);
+        return middle + 1;
+      }
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    throw new RangeError(`encodeScreenDiff: a cell's link ${JSON.stringify(link.uri)} is not in its screen's link table; build cells with hyperlink()`);
+  };
+}
+
 /** Writes the row ops that build `next.lines` from `base.lines`; false when every row is unchanged. */
-function encodeRows(base: Framebuffer, next: Framebuffer, out: ByteWriter): boolean {
+function encodeRows(base: Framebuffer, next: Framebuffer, out: ByteWriter, slots: LinkSlots): boolean {
   const sameWidth = base.cols === next.cols;
   const blank = blankRow(next.cols);
   // Base rows by content hash, for finding rows that moved (scrolling). Only rows of the new width can move.
@@ -419,7 +591,7 @@ function encodeRows(base: Framebuffer, next: Framebuffer, out: ByteWriter): bool
       followingSource = moveSource + move;
       continue;
     }
-    out.append(encodeChangedRow(base, next.cols, y, row, followingSource));
+    out.append(encodeChangedRow(base, next.cols, y, row, followingSource, slots));
     followingSource = followingSource >= 0 ? followingSource + 1 : -1;
     y++;
   }
@@ -427,11 +599,11 @@ function encodeRows(base: Framebuffer, next: Framebuffer, out: ByteWriter): bool
 }
 
 /** The cheapest of a full row and a patch of a plausible base row. */
-function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, followingSource: number): ByteWriter {
+function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, followingSource: number, slots: LinkSlots): ByteWriter {
   const wrapped = row.wrapped ? OP_WRAPPED : 0;
   let best = new ByteWriter();
   best.u8(Op.Full | wrapped);
-  encodeCells(row.cells, 0, cols, best);
+  encodeCells(row.cells, 0, cols, best, slots);
   const tryPatch = (src: number, op: Op): void => {
     if (src < 0 || src >= base.rows) return;
     const from = base.lines[src]!.cells;
@@ -445,7 +617,7 @@ function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, 
     if (op === Op.PatchFrom) patch.varint(src);
     patch.varint(start);
     patch.varint(end - start);
-    encodeCells(row.cells, start, end, patch);
+    encodeCells(row.cells, start, end, patch, slots);
     if (patch.length < best.length) best = patch;
   };
   tryPatch(y, Op.Patch);
@@ -458,7 +630,7 @@ function fittedCell(cells: readonly Cell[], x: number): Cell {
 }
 
 function cellsSame(a: Cell, b: Cell): boolean {
-  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs);
+  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && linksEqual(a.link, b.link));
 }
 
 function isSingleCodePoint(text: string): boolean {
@@ -481,19 +653,25 @@ function segmentKindAt(cells: readonly Cell[], x: number, end: number): Segment 
     if (isSingleCodePoint(cell.text)) return Segment.Narrow;
   } else if (cell.width === 2 && x + 1 < end && isSingleCodePoint(cell.text)) {
     const half = cells[x + 1]!;
-    if (half.width === 0 && half.text === '' && half.fg === cell.fg && half.bg === cell.bg && half.attrs === cell.attrs) return Segment.Wide;
+    if (half.width === 0 && half.text === '' && half.fg === cell.fg && half.bg === cell.bg && half.attrs === cell.attrs && linksEqual(half.link, cell.link)) {
+      return Segment.Wide;
+    }
   }
   return Segment.Any;
 }
 
-/** Encodes cells [start, end) as segments of one kind and one rendition. */
-export function encodeCells(cells: readonly Cell[], start: number, end: number, out: ByteWriter): void {
+/**
+ * Encodes cells [start, end) as segments of one kind and one rendition; `slots` numbers the links (by default none
+ * is sent: the scrollback log's lines travel without their links).
+ */
+export function encodeCells(cells: readonly Cell[], start: number, end: number, out: ByteWriter, slots: LinkSlots = NO_LINK_SLOTS): void {
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
   let attrs = 0;
   let x = start;
   while (x < end) {
     const first = cells[x]!;
+    const firstAttrs = first.attrs + LINK_SLOT_UNIT * slots(first.link);
     const kind = segmentKindAt(cells, x, end);
     const step = kind === Segment.Wide ? 2 : 1;
     let count = 0;
@@ -501,6 +679,7 @@ export function encodeCells(cells: readonly Cell[], start: number, end: number, 
     while (next < end) {
       const cell = cells[next]!;
       if (cell.fg !== first.fg || cell.bg !== first.bg || cell.attrs !== first.attrs) break;
+      if (cell.link !== first.link && slots(cell.link) !== slots(first.link)) break;
       if (segmentKindAt(cells, next, end) !== kind) break;
       count++;
       next += step;
@@ -508,11 +687,11 @@ export function encodeCells(cells: readonly Cell[], start: number, end: number, 
     let header = count * (1 << SEGMENT_COUNT_SHIFT) + kind;
     if (first.fg !== fg) header += SEGMENT_FG;
     if (first.bg !== bg) header += SEGMENT_BG;
-    if (first.attrs !== attrs) header += SEGMENT_ATTRS;
+    if (firstAttrs !== attrs) header += SEGMENT_ATTRS;
     out.varint(header);
     if (first.fg !== fg) out.varint(colorToWire((fg = first.fg)));
     if (first.bg !== bg) out.varint(colorToWire((bg = first.bg)));
-    if (first.attrs !== attrs) out.varint((attrs = first.attrs));
+    if (firstAttrs !== attrs) out.varint((attrs = firstAttrs));
     if (kind === Segment.Narrow || kind === Segment.Wide) {
       let text = '';
       for (let i = x; i < next; i += step) text += cells[i]!.text;
@@ -615,8 +794,13 @@ export function decodeScreenDiff(
   }
   const echoAck = fields & Field.EchoAck ? reader.varint('echo ack') : baseEchoAck;
 
+  let table: readonly Hyperlink[] = NO_TABLE;
+  if (fields & Field.Links) {
+    if (!(fields & Field.Rows)) reader.fail('the link table changed but no rows were sent');
+    table = decodeLinkTableChange(reader, screenLinkTable(base.lines));
+  } else if (fields & Field.Rows) table = screenLinkTable(base.lines);
   let lines = base.lines;
-  if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows);
+  if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows, table);
   else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
   const ending = fields & Field.Ending ? decodeEnding(reader) : baseEnding;
   const notifications = fields & Field.Notifications ? decodeNotifications(reader) : base.notifications;
@@ -680,7 +864,7 @@ function decodeModes(reader: ByteReader): TerminalModes {
   });
 }
 
-function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number): readonly Row[] {
+function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number, table: readonly Hyperlink[]): readonly Row[] {
   const sameWidth = base.cols === cols;
   const lines: Row[] = [];
   const baseRowIndex = (field: string): number => reader.varint(field, base.rows - 1);
@@ -722,7 +906,7 @@ function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: n
       }
       case Op.Full: {
         const cells: Cell[] = [];
-        decodeCells(reader, cols, cells);
+        decodeCells(reader, cols, cells, table);
         lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
         break;
       }
@@ -737,7 +921,7 @@ function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: n
         const cells: Cell[] = new Array<Cell>(cols);
         for (let x = 0; x < start; x++) cells[x] = fittedCell(from, x);
         const replaced: Cell[] = [];
-        decodeCells(reader, length, replaced);
+        decodeCells(reader, length, replaced, table);
         for (let i = 0; i < length; i++) cells[start + i] = replaced[i]!;
         for (let x = start + length; x < cols; x++) cells[x] = fittedCell(from, x);
         lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
@@ -768,13 +952,20 @@ function decodeColor(reader: ByteReader, field: string): Color {
   return mode | value;
 }
 
-/** Reads segments until exactly `count` cells have been appended to `cells`. */
-export function decodeCells(reader: ByteReader, count: number, cells: Cell[]): void {
+/**
+ * Reads segments until exactly `count` cells have been appended to `cells`; a cell's link is an entry of `table`
+ * (none by default: then a segment naming a link is refused).
+ */
+export function decodeCells(reader: ByteReader, count: number, cells: Cell[], table: readonly Hyperlink[] = NO_TABLE): void {
   const target = cells.length + count;
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
   let attrs = 0;
-  const blankOf = (): Cell => (fg === 0 && bg === 0 && attrs === 0 ? BLANK_CELL : Object.freeze({ text: '', width: 1, fg, bg, attrs }));
+  let link: Hyperlink | undefined;
+  // Cells are built with their link only when there is one, so unlinked cells keep the shape they always had.
+  const cellOf = (text: string, width: 0 | 1 | 2): Cell =>
+    Object.freeze(link === undefined ? { text, width, fg, bg, attrs } : { text, width, fg, bg, attrs, link });
+  const blankOf = (): Cell => (fg === 0 && bg === 0 && attrs === 0 && link === undefined ? BLANK_CELL : cellOf('', 1));
   while (cells.length < target) {
     const header = reader.varint('cell segment header');
     const kind = header & 3;
@@ -784,7 +975,12 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[]): v
     if (cells.length + cellCount > target) reader.fail(`cell segment of ${cellCount} cells overruns the ${count} cells expected`);
     if (header & SEGMENT_FG) fg = decodeColor(reader, 'foreground');
     if (header & SEGMENT_BG) bg = decodeColor(reader, 'background');
-    if (header & SEGMENT_ATTRS) attrs = reader.varint('attributes', ATTR_ALL);
+    if (header & SEGMENT_ATTRS) {
+      const wire = reader.varint('attributes', ATTR_ALL + LINK_SLOT_UNIT * table.length);
+      attrs = wire % LINK_SLOT_UNIT;
+      const slot = Math.floor(wire / LINK_SLOT_UNIT);
+      link = slot === 0 ? undefined : table[slot - 1];
+    }
     switch (kind as Segment) {
       case Segment.Empty: {
         const cell = blankOf();
@@ -797,8 +993,8 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[]): v
         let seen = 0;
         for (const codePoint of text) {
           if (++seen > segmentCount) break;
-          if (kind === Segment.Narrow) cells.push(Object.freeze({ text: codePoint, width: 1, fg, bg, attrs }));
-          else cells.push(Object.freeze({ text: codePoint, width: 2, fg, bg, attrs }), Object.freeze({ text: '', width: 0, fg, bg, attrs }));
+          if (kind === Segment.Narrow) cells.push(cellOf(codePoint, 1));
+          else cells.push(cellOf(codePoint, 2), cellOf('', 0));
         }
         if (seen !== segmentCount) reader.fail(`cell text holds ${seen} code points where the segment needs ${segmentCount}`);
         break;
@@ -809,7 +1005,7 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[]): v
           const width = cellHeader & 3;
           if (width === 3) reader.fail('cell width 3 is invalid');
           const text = reader.utf8(Math.floor(cellHeader / 4), 'cell text');
-          cells.push(Object.freeze({ text, width: width as 0 | 1 | 2, fg, bg, attrs }));
+          cells.push(cellOf(text, width as 0 | 1 | 2));
         }
         break;
       }

@@ -247,7 +247,7 @@ describe('ScreenState decoding of hostile bytes', () => {
     const cases: [number[], RegExp][] = [
       [[9, 0], /version 9 is not the version this build speaks/],
       [[V, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
-      [[V, 0x80, 0x40], /unknown field flags/],
+      [[V, 0x80, 0x80, 0x01], /unknown field flags/],
       [[V, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
       [[V, 1, 4, 3], /size changed but no rows/],
       [[V, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],

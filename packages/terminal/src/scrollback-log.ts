@@ -17,9 +17,10 @@
  *   lines itself) moves its written mark by the shift's change; a client attaching later writes what the log holds.
  *
  * Wire form (screen diff field 12), all varints:
- *   start  end-base.end  then the lines [max(start, base.end), end), each: u8 wrapped, varint cell count, cells
- *   (the cell segments of screen-diff.ts), then end-screenTop and zigzag(resizeShift). A receiver keeps base lines
- *   [start, base.end) and appends the rest.
+ *   start  end-base.end  then the lines [max(start, base.end), end), each: u8 wrapped | linked<<1, varint cell
+ *   count, [when linked: the line's own link table (encodeLinkTable: its distinct links, sorted, within the screen's
+ *   bounds)], cells (the cell segments of screen-diff.ts, links numbered in the line's table), then end-screenTop
+ *   and zigzag(resizeShift). A receiver keeps base lines [start, base.end) and appends the rest.
  *
  * A log value is immutable. Appending shares one backing array among successive values (a value only reads its
  * own window), so each frame's state costs a few words, not a copy of 10,000 rows. Lines are kept in their wire
@@ -28,7 +29,8 @@
  */
 import { blankRow, type Cell, type Row } from './framebuffer.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
-import { decodeCells, encodeCells } from './screen-diff.js';
+import { decodeCells, decodeLinkTable, encodeCells, encodeLinkTable, linkSlots } from './screen-diff.js';
+import { capScreenLinks, rowLinks } from './hyperlinks.js';
 
 /** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the issue's "last 10,000 lines". */
 export const SCROLLBACK_RETAINED_LINES = 10_000;
@@ -166,13 +168,19 @@ function unzigzag(value: number): number {
   return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
 }
 
+const LINE_WRAPPED = 1;
+/** The line carries its own link table (OSC 8 links in its cells). */
+const LINE_LINKED = 2;
+
 function readLine(reader: ByteReader): Row {
-  const wrapped = reader.u8('scrollback line flags');
-  if (wrapped > 1) reader.fail(`scrollback line flags ${wrapped} are neither 0 nor 1`);
+  const flags = reader.u8('scrollback line flags');
+  if (flags > (LINE_WRAPPED | LINE_LINKED)) reader.fail(`scrollback line flags ${flags} have unknown bits`);
+  const wrapped = (flags & LINE_WRAPPED) !== 0;
   const count = reader.varint('scrollback line width', LOG_LINE_CELLS_MAX);
+  const table = flags & LINE_LINKED ? decodeLinkTable(reader) : undefined;
   const cells: Cell[] = [];
-  decodeCells(reader, count, cells);
-  return count === 0 && wrapped === 0 ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped: wrapped === 1 });
+  decodeCells(reader, count, cells, table);
+  return count === 0 && !wrapped ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped });
 }
 
 /** One writer for every line: a line's encoding is copied out of it at once. */
@@ -180,9 +188,13 @@ const lineWriter = new ByteWriter();
 
 function encodeLine(row: Row): Uint8Array {
   lineWriter.reset();
-  lineWriter.u8(row.wrapped ? 1 : 0);
-  lineWriter.varint(row.cells.length);
-  encodeCells(row.cells, 0, row.cells.length, lineWriter);
+  // A line is a small screen: links past a screen's bounds show as plain text, as on the screen itself.
+  const line = rowLinks(row).length === 0 ? row : capScreenLinks([row])[0]!;
+  const table = rowLinks(line);
+  lineWriter.u8((line.wrapped ? LINE_WRAPPED : 0) | (table.length > 0 ? LINE_LINKED : 0));
+  lineWriter.varint(line.cells.length);
+  if (table.length > 0) encodeLinkTable(table, lineWriter);
+  encodeCells(line.cells, 0, line.cells.length, lineWriter, linkSlots(table));
   return slabCopy(lineWriter.view());
 }
 

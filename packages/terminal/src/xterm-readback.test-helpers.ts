@@ -22,6 +22,7 @@ import {
   type Row,
 } from './framebuffer.js';
 import { NO_PROGRESS } from './notifications.js';
+import { linksEqual, type Hyperlink } from './hyperlinks.js';
 
 const { Terminal } = xterm;
 
@@ -85,12 +86,24 @@ function cellColor(cell: BufferCell, layer: 'fg' | 'bg'): number {
   return color(mode === 0x1000000 ? 'p16' : 'p256', value);
 }
 
+/** xterm's private cell words: the link number in the extended attributes, the underline flag in fg (bit 28). */
+interface XtermCellInternals {
+  fg: number;
+  extended?: { urlId?: number };
+}
+const XTERM_FG_UNDERLINE = 0x10000000;
+
+function urlIdOf(cell: BufferCell): number {
+  return (cell as unknown as XtermCellInternals).extended?.urlId ?? 0;
+}
+
 function attrsOf(cell: BufferCell): number {
   let attrs = 0;
   if (cell.isBold()) attrs |= Attr.Bold;
   if (cell.isDim()) attrs |= Attr.Dim;
   if (cell.isItalic()) attrs |= Attr.Italic;
-  if (cell.isUnderline()) attrs |= Attr.Underline;
+  // xterm reports every linked cell as underlined (its hover style); the program's own underline is the fg flag.
+  if (urlIdOf(cell) !== 0 ? ((cell as unknown as XtermCellInternals).fg & XTERM_FG_UNDERLINE) !== 0 : cell.isUnderline()) attrs |= Attr.Underline;
   if (cell.isBlink()) attrs |= Attr.Blink;
   if (cell.isInverse()) attrs |= Attr.Inverse;
   if (cell.isInvisible()) attrs |= Attr.Invisible;
@@ -107,6 +120,14 @@ const ENCODINGS: Record<string, MouseEncoding> = {
   SGR_PIXELS: 'sgr-pixels',
 };
 
+/** The link xterm's OSC link service holds under `urlId` (private: `_core._oscLinkService`). */
+function linkOf(term: XTerm, urlId: number): Hyperlink | undefined {
+  if (urlId === 0) return undefined;
+  const service = (term as unknown as { _core: { _oscLinkService: { getLinkData(id: number): { uri: string; id?: string } | undefined } } })._core._oscLinkService;
+  const data = service.getLinkData(urlId);
+  return data === undefined ? undefined : { uri: data.uri, id: data.id ?? '' };
+}
+
 export function readFramebuffer(term: XTerm, title: string, bellCount: number): Framebuffer {
   const buffer = term.buffer.active;
   const lines: Row[] = [];
@@ -116,13 +137,15 @@ export function readFramebuffer(term: XTerm, title: string, bellCount: number): 
     const cells: Cell[] = [];
     for (let x = 0; x < term.cols; x++) {
       const c = line.getCell(x)!;
-      cells.push({
+      const read: Cell = {
         text: c.getChars(),
         width: c.getWidth() as 0 | 1 | 2,
         fg: cellColor(c, 'fg'),
         bg: cellColor(c, 'bg'),
         attrs: attrsOf(c),
-      });
+      };
+      const link = linkOf(term, urlIdOf(c));
+      cells.push(link === undefined ? read : { ...read, link });
     }
     // xterm flags the continuation line; the Framebuffer flags the line that continues.
     lines.push({ cells, wrapped: below?.isWrapped === true });
@@ -171,7 +194,7 @@ export function screenDifference(actual: Framebuffer, expected: Framebuffer): st
     for (let x = 0; x < expected.cols; x++) {
       const a = actual.lines[y]!.cells[x]!;
       const e = expected.lines[y]!.cells[x]!;
-      if (a.text !== e.text || a.width !== e.width || a.fg !== e.fg || a.bg !== e.bg || a.attrs !== e.attrs) {
+      if (a.text !== e.text || a.width !== e.width || a.fg !== e.fg || a.bg !== e.bg || a.attrs !== e.attrs || !linksEqual(a.link, e.link)) {
         return `cell (${x},${y}): got ${JSON.stringify(a)}, want ${JSON.stringify(e)}`;
       }
     }
@@ -191,7 +214,8 @@ export function screenDifference(actual: Framebuffer, expected: Framebuffer): st
 // Builders for hand-written framebuffers
 
 export function cell(text: string, pen: Partial<Omit<Cell, 'text'>> = {}): Cell {
-  return { text, width: pen.width ?? 1, fg: pen.fg ?? 0, bg: pen.bg ?? 0, attrs: pen.attrs ?? 0 };
+  const plain: Cell = { text, width: pen.width ?? 1, fg: pen.fg ?? 0, bg: pen.bg ?? 0, attrs: pen.attrs ?? 0 };
+  return pen.link === undefined ? plain : { ...plain, link: pen.link };
 }
 
 /** A row from plain text (one cell per code point, '' padding), optionally with one pen for the text. */
