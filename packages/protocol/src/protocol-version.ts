@@ -6,9 +6,10 @@
  *
  * Generations: 1, the first wave (screen diff fields 0–9); 2, screen diff version 2 (notifications, progress, and the
  * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token); 3, channel
- * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`.
+ * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`; 4, screen diff version 3
+ * (OSC 8 hyperlinks: cells carry their link).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -20,6 +20,7 @@
 import type { IBufferLine, Terminal } from '@xterm/headless';
 import { ScrollbackLog, type Row } from '@tsmosh/terminal';
 import { readLogRow } from './snapshot.js';
+import { xtermLinks } from './xterm-internals.js';
 
 interface XtermLinesShape {
   onTrim(listener: (count: number) => void): { dispose(): void };
@@ -122,11 +123,12 @@ export class ScrollbackCapture {
     if (first < 0) added.push(lostLinesMarker(-first, this.cols));
     const scratch = normal.getNullCell();
     const lookahead = normal.getNullCell();
+    const links = xtermLinks(this.term);
     let next: IBufferLine | undefined = normal.getLine(Math.max(0, first));
     for (let index = Math.max(0, first); index < normal.baseY; index++) {
       const line = next;
       next = normal.getLine(index + 1);
-      added.push(readLogRow(line, this.cols, next?.isWrapped === true, scratch, lookahead));
+      added.push(readLogRow(line, this.cols, next?.isWrapped === true, scratch, lookahead, links));
     }
     this.logged = top;
     this.log = this.log.append(added, this.retain);

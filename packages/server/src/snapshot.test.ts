@@ -14,11 +14,13 @@ import {
   blankFramebuffer,
   framebuffersEqual,
   trimmedLogLine,
+  MAX_SCREEN_LINKS,
+  screenLinkTable,
   type Framebuffer,
 } from '@tsmosh/terminal';
 import { readLogRow, readRow, snapshotTerminal } from './snapshot.js';
 import { CLIPBOARD_PAYLOAD_LIMIT, KITTY_KEYBOARD_STACK_LIMIT, TITLE_LENGTH_LIMIT, trackTerminal } from './terminal-tracker.js';
-import { guardXtermDefects, readXtermInternals } from './xterm-internals.js';
+import { guardXtermDefects, readXtermInternals, xtermLinks } from './xterm-internals.js';
 import { createHeadlessTerminal } from './headless-mirror.js';
 
 const {
@@ -312,7 +314,8 @@ describe('snapshotTerminal', () => {
     core.coreService.isCursorHidden = 'no';
     expect(() => readXtermInternals(term)).toThrow(/internals changed.*isCursorHidden/);
     const fake = { _core: {} } as unknown as Terminal;
-    expect(() => readXtermInternals(fake)).toThrow(/update readXtermInternals/);
+    expect(() => readXtermInternals(fake)).toThrow(/update packages\/server\/src\/xterm-internals\.ts/);
+    expect(() => xtermLinks(fake)).toThrow(/internals changed: _core._oscLinkService.getLinkData is missing/);
     expect(() => guardXtermDefects(fake, () => {})).toThrow(/internals changed.*_inputHandler/);
   });
 });
@@ -340,6 +343,7 @@ describe('readLogRow', () => {
   it('reads every line as trimmedLogLine(readRow(...)) would, whatever was printed', async () => {
     const pieces = fc.oneof(
       fc.constantFrom('a', 'word ', '中', '😀', 'e\u0301', '\t', '\r\n', '\n', ' ', '\x1b[31m', '\x1b[44m', '\x1b[1;4m', '\x1b[m', '\x1b[K', '\x1b[2;5H', '\x1b[3X'),
+      fc.constantFrom('\x1b]8;;https://example.com/\x1b\\', '\x1b]8;id=x;file:///tmp/a\x07', '\x1b]8;;\x1b\\'),
       fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
     );
     await fc.assert(
@@ -354,6 +358,8 @@ describe('readLogRow', () => {
             const line = buffer.getLine(y);
             const wrapped = buffer.getLine(y + 1)?.isWrapped === true;
             expect(readLogRow(line, cols, wrapped, scratch, lookahead)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined)));
+            const links = xtermLinks(term);
+            expect(readLogRow(line, cols, wrapped, scratch, lookahead, links)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined, links)));
           }
         } finally {
           term.dispose();
@@ -361,5 +367,100 @@ describe('readLogRow', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('OSC 8 hyperlinks in the snapshot', () => {
+  const OPEN = (uri: string, params = '') => `\x1b]8;${params};${uri}\x1b\\`;
+  const CLOSE = '\x1b]8;;\x1b\\';
+
+  it("keeps each linked cell's URL and id, and does not underline it", async () => {
+    const { term, fb } = await screen(`see ${OPEN('https://example.com/docs', 'id=d1')}docs${CLOSE} or ${OPEN('file:///tmp/a b')}this${CLOSE}.`);
+    try {
+      const cells = fb.lines[0]!.cells;
+      expect(rowText(fb, 0)).toBe('see docs or this.');
+      expect(cells[3]!.link).toBeUndefined();
+      for (let x = 4; x < 8; x++) {
+        expect(cells[x]!.link).toEqual({ uri: 'https://example.com/docs', id: 'd1' });
+        expect(cells[x]!.attrs & ATTR_UNDERLINE).toBe(0);
+      }
+      expect(cells[4]!.link).toBe(cells[7]!.link);
+      expect(cells[8]!.link).toBeUndefined();
+      expect(cells[12]!.link).toEqual({ uri: 'file:///tmp/a b', id: '' });
+      expect(cells[16]!.link).toBeUndefined();
+      expect(cells[16]!.attrs).toBe(0);
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('keeps the underline a program drew inside a link, and only there', async () => {
+    const { term, fb } = await screen(`${OPEN('https://a.example/')}ab\x1b[4mcd\x1b[4:3me\x1b[24mf${CLOSE}\x1b[4mg\x1b[m`);
+    try {
+      const underlined = fb.lines[0]!.cells.slice(0, 7).map((c) => (c.attrs & ATTR_UNDERLINE) !== 0);
+      expect(underlined).toEqual([false, false, true, true, true, false, true]);
+      expect(fb.lines[0]!.cells.slice(0, 6).every((c) => c.link?.uri === 'https://a.example/')).toBe(true);
+      expect(fb.lines[0]!.cells[6]!.link).toBeUndefined();
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('follows a link across a wrapped line and into a wide character', async () => {
+    const { term, fb } = await screen(`${OPEN('https://wide.example/')}abcdef中${CLOSE}x`, 5, 3);
+    try {
+      const link = fb.lines[0]!.cells[0]!.link;
+      expect(link).toEqual({ uri: 'https://wide.example/', id: '' });
+      expect(fb.lines[0]!.wrapped).toBe(true);
+      expect(fb.lines[1]!.cells[0]!.link).toBe(link);
+      expect(fb.lines[1]!.cells[1]!).toMatchObject({ text: '中', width: 2 });
+      expect(fb.lines[1]!.cells[1]!.link).toBe(link);
+      expect(fb.lines[1]!.cells[2]!.link).toBe(link);
+      expect(fb.lines[1]!.cells[3]!.link).toBeUndefined();
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('shows a link it cannot send as plain text, not as an underline', async () => {
+    const long = `https://example.com/${'p'.repeat(5000)}`;
+    const { term, fb } = await screen(`${OPEN(long)}ab${CLOSE}`);
+    try {
+      expect(fb.lines[0]!.cells[0]!).toMatchObject({ text: 'a', attrs: 0 });
+      expect(fb.lines[0]!.cells[0]!.link).toBeUndefined();
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('reuses unchanged rows with their links, and sees a link change as a change', async () => {
+    const term = createHeadlessTerminal({ cols: 10, rows: 3 });
+    try {
+      await write(term, `${OPEN('https://a/')}link${CLOSE}\r\n`);
+      const first = snapshotTerminal(term);
+      await write(term, 'x');
+      const second = snapshotTerminal(term, first);
+      expect(second.lines[0]).toBe(first.lines[0]);
+      await write(term, `\x1b[H${OPEN('https://b/')}link${CLOSE}`);
+      const third = snapshotTerminal(term, second);
+      expect(third.lines[0]!.cells[0]!.link).toEqual({ uri: 'https://b/', id: '' });
+      expect(framebuffersEqual(third, second)).toBe(false);
+    } finally {
+      term.dispose();
+    }
+  });
+
+  it('holds at most MAX_SCREEN_LINKS distinct links; later ones are plain text', async () => {
+    let data = '';
+    for (let i = 0; i < 1100; i++) data += `${OPEN(`https://e/${i}`)}x${CLOSE}`;
+    const { term, fb } = await screen(data, 100, 12);
+    try {
+      const table = screenLinkTable(fb.lines);
+      expect(table.length).toBe(MAX_SCREEN_LINKS);
+      expect(fb.lines[11]!.cells[99]!.link).toBeUndefined();
+      expect(fb.lines[0]!.cells[0]!.link).toEqual({ uri: 'https://e/0', id: '' });
+    } finally {
+      term.dispose();
+    }
   });
 });

@@ -18,6 +18,8 @@ import {
   COLOR_DEFAULT,
   COLOR_VALUE_MASK,
   blankRow,
+  capScreenLinks,
+  linksEqual,
   cursorsEqual,
   modesEqual,
   rowsEqual,
@@ -25,12 +27,13 @@ import {
   type Color,
   type Cursor,
   type Framebuffer,
+  type Hyperlink,
   type MouseTracking,
   type Row,
   type TerminalModes,
 } from '@tsmosh/terminal';
 import { trackTerminal } from './terminal-tracker.js';
-import { readXtermInternals } from './xterm-internals.js';
+import { readXtermInternals, xtermLinks, type XtermLinks } from './xterm-internals.js';
 
 /** A zero-width mark (nonspacing or enclosing, or ZWJ) first: a cell text with no base character. Spacing marks (Mc) are one column wide to xterm and stand alone. */
 const STARTS_WITH_MARK = /^[\p{Mn}\p{Me}\u200d]/u;
@@ -61,11 +64,12 @@ function attrsOf(cell: IBufferCell): number {
   return attrs;
 }
 
-function cellMatches(cell: Cell, text: string, width: number, fg: Color, bg: Color, attrs: number): boolean {
-  return cell.text === text && cell.width === width && cell.fg === fg && cell.bg === bg && cell.attrs === attrs;
+function cellMatches(cell: Cell, text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined): boolean {
+  return cell.text === text && cell.width === width && cell.fg === fg && cell.bg === bg && cell.attrs === attrs && linksEqual(cell.link, link);
 }
 
-function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: number): Cell {
+function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined): Cell {
+  if (link !== undefined) return { text, width: width as 0 | 1 | 2, fg, bg, attrs, link };
   if (fg === COLOR_DEFAULT && bg === COLOR_DEFAULT && attrs === 0 && width === 1) {
     if (text === '') return BLANK_CELL;
     if (text.length === 1) {
@@ -78,7 +82,8 @@ function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: numb
 
 /**
  * Reads one buffer line. When `candidate` holds the same cells, returns it (no allocation for unchanged rows);
- * otherwise builds a new frozen Row.
+ * otherwise builds a new frozen Row. With `links` (xtermLinks of the line's terminal), cells keep their OSC 8 link
+ * and only the program's own underline; without, links are not read (and xterm's link underline is not removed).
  */
 export function readRow(
   line: IBufferLine | undefined,
@@ -87,6 +92,7 @@ export function readRow(
   scratch: IBufferCell,
   lookahead: IBufferCell,
   candidate: Row | undefined,
+  links?: XtermLinks,
 ): Row {
   if (line === undefined) return wrapped ? Object.freeze({ cells: blankRow(cols).cells, wrapped }) : blankRow(cols);
   const same = candidate !== undefined && candidate.wrapped === wrapped && candidate.cells.length === cols;
@@ -99,12 +105,19 @@ export function readRow(
     let fg = COLOR_DEFAULT;
     let bg = COLOR_DEFAULT;
     let attrs = 0;
+    let link: Hyperlink | undefined;
     if (cell !== undefined) {
       text = cell.getChars();
       width = cell.getWidth();
       fg = colorOf(cell.getFgColorMode(), cell.getFgColor());
       bg = colorOf(cell.getBgColorMode(), cell.getBgColor());
       attrs = attrsOf(cell);
+      const urlId = links?.urlIdOf(cell) ?? 0;
+      if (urlId !== 0) {
+        // xterm reports every linked cell as underlined (how it draws links); the cell's underline is the program's.
+        attrs = links!.programUnderlined(cell) ? attrs | Attr.Underline : attrs & ~Attr.Underline;
+        link = links!.linkOf(urlId);
+      }
       // The model's promise: a width-2 cell is always followed by its width-0 second half, and a width-0 cell only
       // follows a width-2 one. xterm's buffer can break it: a wide character cut by a narrowing resize keeps width 2
       // in the last column, and a combining mark with nothing to combine with (column 0) becomes a lone width-0
@@ -123,16 +136,17 @@ export function readRow(
       // those are ''. xterm also pads with empty cells in the current pen (a wide character that does not fit in
       // the last column), which no erase can reproduce on the user's terminal; they look exactly like spaces in
       // that pen, so they are reported as spaces and the renderer can draw every snapshot exactly.
-      if (text === '' && width === 1 && (fg !== COLOR_DEFAULT || attrs !== 0)) text = ' ';
+      // A link is drawn by printing too, so an empty linked cell is a linked space.
+      if (text === '' && width === 1 && (fg !== COLOR_DEFAULT || attrs !== 0 || link !== undefined)) text = ' ';
     }
     previousWidth = width;
     if (cells === undefined) {
       const old = candidate!.cells[x]!;
-      if (cellMatches(old, text, width, fg, bg, attrs)) continue;
+      if (cellMatches(old, text, width, fg, bg, attrs, link)) continue;
       cells = candidate!.cells.slice(0, x) as Cell[];
       cells.length = cols;
     }
-    cells[x] = makeCell(text, width, fg, bg, attrs);
+    cells[x] = makeCell(text, width, fg, bg, attrs, link);
   }
   if (cells === undefined) return candidate!;
   return Object.freeze({ cells: Object.freeze(cells), wrapped });
@@ -144,8 +158,15 @@ export function readRow(
  * shell's output, a numbered list), so skipping the blank tail with cheap checks is most of the capture's cost in a
  * flood. Equal to trimmedLogLine(readRow(...)) for every line (snapshot.test.ts).
  */
-export function readLogRow(line: IBufferLine | undefined, cols: number, wrapped: boolean, scratch: IBufferCell, lookahead: IBufferCell): Row {
-  if (line === undefined) return readRow(line, cols, wrapped, scratch, lookahead, undefined);
+export function readLogRow(
+  line: IBufferLine | undefined,
+  cols: number,
+  wrapped: boolean,
+  scratch: IBufferCell,
+  lookahead: IBufferCell,
+  links?: XtermLinks,
+): Row {
+  if (line === undefined) return readRow(line, cols, wrapped, scratch, lookahead, undefined, links);
   let used = Math.min(cols, line.length);
   const data = rawCellData(line);
   if (data !== undefined) {
@@ -166,7 +187,7 @@ export function readLogRow(line: IBufferLine | undefined, cols: number, wrapped:
     }
   }
   // A wide character in the last used column is judged against the real width (it may have been cut there).
-  const read = readRow(line, used === cols ? cols : used + 1, wrapped, scratch, lookahead, undefined);
+  const read = readRow(line, used === cols ? cols : used + 1, wrapped, scratch, lookahead, undefined, links);
   return trimmedLogLine(used === cols ? read : Object.freeze({ cells: Object.freeze(read.cells.slice(0, used)), wrapped }));
 }
 
@@ -215,6 +236,7 @@ class PreviousRows {
 export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Framebuffer {
   const tracker = trackTerminal(term);
   const internals = readXtermInternals(term);
+  const links = xtermLinks(term);
   const buffer = term.buffer.active;
   const { cols, rows } = term;
   const top = buffer.baseY;
@@ -232,11 +254,14 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     // xterm marks the *continuation* line as wrapped; the model marks the row that continues.
     const wrapped = nextLine?.isWrapped === true;
     const candidate = sameSize ? previous.lines[y] : undefined;
-    let row = readRow(line, cols, wrapped, scratch, lookahead, candidate);
+    let row = readRow(line, cols, wrapped, scratch, lookahead, candidate, links);
     if (row !== candidate && previousRows !== undefined) row = previousRows.find(row) ?? row;
     if (row !== candidate) allRowsShared = false;
     lines[y] = row;
   }
+  // A screen holds a bounded number of links (hyperlinks.ts); past it, later links show as plain text.
+  const cappedLines = capScreenLinks(lines);
+  if (cappedLines !== lines) allRowsShared = false;
 
   const options = term.options;
   const cursor: Cursor = {
@@ -280,7 +305,7 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     return Object.freeze({
       cols,
       rows,
-      lines: Object.freeze(lines),
+      lines: Object.freeze(cappedLines),
       cursor: cursorSame ? previous.cursor : Object.freeze(cursor),
       modes: modesSame ? previous.modes : Object.freeze(modes),
       title: tracker.title,
@@ -294,7 +319,7 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
   return Object.freeze({
     cols,
     rows,
-    lines: Object.freeze(lines),
+    lines: Object.freeze(cappedLines),
     cursor: Object.freeze(cursor),
     modes: Object.freeze(modes),
     title: tracker.title,

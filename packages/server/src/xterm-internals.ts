@@ -1,10 +1,10 @@
 /**
- * What xterm.js keeps only in private fields (cursor visibility, DECSCUSR shape and blink, the mouse encoding), and
- * patches for its parser's defects. Every access to its private state lives here, so an xterm upgrade breaks one
- * module and its test, loudly.
+ * What xterm.js keeps only in private fields (cursor visibility, DECSCUSR shape and blink, the mouse encoding, the
+ * OSC 8 link of a cell), and patches for its parser's defects. Every access to its private state lives here, so an
+ * xterm upgrade breaks one module and its test, loudly.
  */
-import type { Terminal } from '@xterm/headless';
-import type { CursorStyle, MouseEncoding } from '@tsmosh/terminal';
+import type { IBufferCell, Terminal } from '@xterm/headless';
+import { hyperlink, type CursorStyle, type Hyperlink, type MouseEncoding } from '@tsmosh/terminal';
 import { firstParam } from './xterm-params.js';
 
 /** What xterm.js keeps only in private fields. */
@@ -25,7 +25,7 @@ interface XtermCoreShape {
 function internalsChanged(what: string): Error {
   return new Error(
     `@xterm/headless internals changed: ${what}. tsmosh reads cursor visibility, DECSCUSR and the mouse encoding ` +
-      `from xterm's private fields (public API lacks them); update readXtermInternals in packages/server/src/snapshot.ts ` +
+      `and OSC 8 links from xterm's private fields (public API lacks them); update packages/server/src/xterm-internals.ts ` +
       `for the installed @xterm/headless version.`,
   );
 }
@@ -120,4 +120,80 @@ interface XtermInputHandlerShape {
   parse: (data: unknown, promiseResult?: unknown) => unknown;
   _parser?: { reset: () => void };
   eraseInDisplay?: (params: { params: number[]; length: number }, respectProtect: boolean) => boolean;
+}
+
+/**
+ * A terminal's OSC 8 links, read cell by cell. xterm keeps a cell's link as a number (`urlId`) in the cell's
+ * extended attributes, and the link itself (URI and `id=`) in its OSC link service (`_core._oscLinkService`,
+ * `getLinkData(urlId)`). xterm also reports every linked cell as underlined (its style for links, not the
+ * program's): the program's own underline is the underline flag of the cell's foreground word (bit 28).
+ */
+export interface XtermLinks {
+  /** The cell's link number, 0 for none. */
+  urlIdOf(cell: IBufferCell): number;
+  /** The link under `urlId` as a shared Hyperlink; undefined when xterm forgot it or it cannot be sent (hyperlink()). */
+  linkOf(urlId: number): Hyperlink | undefined;
+  /** Whether the program underlined a cell that xterm holds with a link (SGR 4 and its styles). */
+  programUnderlined(cell: IBufferCell): boolean;
+}
+
+interface XtermCellShape {
+  fg?: unknown;
+  bg?: unknown;
+  extended?: { urlId?: unknown };
+}
+interface XtermLinkServiceShape {
+  getLinkData?: (urlId: number) => { uri?: unknown; id?: unknown } | undefined;
+}
+
+/** xterm's FgFlags.UNDERLINE: the program's SGR 4, kept apart from the link's own underline style. */
+const XTERM_FG_UNDERLINE = 0x10000000;
+/** xterm's BgFlags.HAS_EXTENDED: the cell's extended attributes (underline style, link) are its own. */
+const XTERM_BG_HAS_EXTENDED = 0x10000000;
+/**
+ * Links remembered per terminal (their Hyperlink objects, so cells of one link share one). xterm never reuses a
+ * link number, so an entry never goes stale; the map is emptied past this many entries (a program printing
+ * thousands of links), after which links are looked up again.
+ */
+const LINK_CACHE_ENTRIES_MAX = 4096;
+
+const linkReaders = new WeakMap<Terminal, XtermLinks>();
+
+/**
+ * The link reader of `term` (verified against @xterm/headless 6.0.0 once per terminal): throws, naming what to
+ * update, when xterm's private shape differs.
+ */
+export function xtermLinks(term: Terminal): XtermLinks {
+  let reader = linkReaders.get(term);
+  if (reader !== undefined) return reader;
+  const service = (term as unknown as { _core?: { _oscLinkService?: XtermLinkServiceShape } })._core?._oscLinkService;
+  const getLinkData = service?.getLinkData;
+  if (typeof getLinkData !== 'function') throw internalsChanged('_core._oscLinkService.getLinkData is missing');
+  const probe = term.buffer.active.getNullCell() as unknown as XtermCellShape;
+  if (typeof probe.fg !== 'number' || typeof probe.bg !== 'number' || typeof probe.extended?.urlId !== 'number') {
+    throw internalsChanged('a buffer cell lacks the number fields fg, bg and extended.urlId');
+  }
+  const cache = new Map<number, Hyperlink | null>();
+  reader = {
+    // A reused cell keeps the extended attributes of the last cell that had some: read them only when this one does.
+    urlIdOf: (cell) => {
+      const words = cell as unknown as { bg: number; extended: { urlId: number } };
+      return (words.bg & XTERM_BG_HAS_EXTENDED) === 0 ? 0 : words.extended.urlId;
+    },
+    linkOf: (urlId) => {
+      let link = cache.get(urlId);
+      if (link === undefined) {
+        const data = getLinkData.call(service, urlId);
+        const uri = data?.uri;
+        const id = data?.id;
+        link = (typeof uri === 'string' && (id === undefined || typeof id === 'string') ? hyperlink(uri, id ?? '') : undefined) ?? null;
+        if (cache.size >= LINK_CACHE_ENTRIES_MAX) cache.clear();
+        cache.set(urlId, link);
+      }
+      return link ?? undefined;
+    },
+    programUnderlined: (cell) => ((cell as unknown as { fg: number }).fg & XTERM_FG_UNDERLINE) !== 0,
+  };
+  linkReaders.set(term, reader);
+  return reader;
 }

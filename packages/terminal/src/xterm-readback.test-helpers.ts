@@ -94,7 +94,9 @@ interface XtermCellInternals {
 const XTERM_FG_UNDERLINE = 0x10000000;
 
 function urlIdOf(cell: BufferCell): number {
-  return (cell as unknown as XtermCellInternals).extended?.urlId ?? 0;
+  // bg bit 28 (HAS_EXTENDED): otherwise a reused cell object still holds another cell's extended attributes.
+  const words = cell as unknown as XtermCellInternals & { bg: number };
+  return (words.bg & 0x10000000) === 0 ? 0 : (words.extended?.urlId ?? 0);
 }
 
 function attrsOf(cell: BufferCell): number {
