@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blankFramebuffer } from '@tsmosh/terminal';
+import { Renderer, blankFramebuffer, hyperlink, type Cell, type Framebuffer } from '@tsmosh/terminal';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { formatDuration, type SessionStatus } from './session.js';
 import { checkUtf8Locale, localeErrorMessage } from './locale.js';
@@ -89,5 +89,31 @@ describe('status line for the TCP carrier', () => {
     expect(statusMessage(status({ carrier: 'tcp', carrierSinceMs: 60_000, connected: false, lastContactAgoMs: 7_000 }), 'Ctrl-^', false)).toBe(
       'tsmosh: Last contact 7 seconds ago (over TCP port 60001). [To quit: Ctrl-^ .]',
     );
+  });
+});
+
+describe('overlays over linked cells', () => {
+  const link = hyperlink('https://example.com/docs', 'd')!;
+  function linkedScreen(): Framebuffer {
+    const fb = blankFramebuffer(10, 3);
+    const cells: Cell[] = [...'docs here!'].map((text, x) => (x < 4 ? { text, width: 1, fg: 0, bg: 0, attrs: 0, link } : { text, width: 1, fg: 0, bg: 0, attrs: 0 }));
+    return { ...fb, lines: [{ cells, wrapped: false }, { cells, wrapped: false }, fb.lines[2]!] };
+  }
+
+  it('the status line hides the links under it and only those; the link comes back with the row', () => {
+    const screen = linkedScreen();
+    const covered = withStatusLine(screen, 'tsmosh: Last contact 7 seconds ago.');
+    expect(covered.lines[0]!.cells.every((cell) => cell.link === undefined)).toBe(true);
+    expect(covered.lines[1]!.cells[0]!.link).toBe(link);
+    const renderer = new Renderer();
+    const first = renderer.render(undefined, covered);
+    expect(first.match(/\x1b\]8;id=d;https:\/\/example\.com\/docs\x1b\\/g)).toHaveLength(1);
+    const back = renderer.render(covered, screen);
+    expect(back).toContain('\x1b]8;id=d;https://example.com/docs\x1b\\docs\x1b]8;;\x1b\\');
+  });
+
+  it('fitting to a smaller window keeps the links of the cells that stay', () => {
+    const fitted = fitToWindow(linkedScreen(), 3, 2);
+    expect(fitted.lines[0]!.cells.map((cell) => cell.link)).toEqual([link, link, link]);
   });
 });

@@ -63,7 +63,7 @@ const safeLinks = new WeakSet<object>();
  * The link as the local terminal can be given it inside an OSC 8, or undefined (the cell shows plain text) when
  * it is not a Hyperlink or linkProblem refuses it: a control character would end the OSC and become a command.
  */
-export function sanitizeLink(link: unknown): Hyperlink | undefined {
+function sanitizeLink(link: unknown): Hyperlink | undefined {
   if (typeof link !== 'object' || link === null) return undefined;
   if (safeLinks.has(link)) return link as Hyperlink;
   const { uri, id } = link as { uri?: unknown; id?: unknown };

@@ -157,7 +157,7 @@ export function screenLinkTable(lines: readonly Row[]): readonly Hyperlink[] {
 }
 
 /** Whether a table is within MAX_SCREEN_LINKS and MAX_SCREEN_LINK_BYTES. */
-export function linkTableFits(table: readonly Hyperlink[]): boolean {
+function linkTableFits(table: readonly Hyperlink[]): boolean {
   if (table.length > MAX_SCREEN_LINKS) return false;
   let bytes = 0;
   for (const link of table) bytes += linkBytes(link);
@@ -198,7 +198,7 @@ export function capScreenLinks(lines: readonly Row[]): readonly Row[] {
 }
 
 /** The cell without its link (a new object; every other field kept). */
-export function withoutLink(cell: Cell): Cell {
+function withoutLink(cell: Cell): Cell {
   const { link: _link, ...rest } = cell;
   return Object.freeze(rest);
 }
