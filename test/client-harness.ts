@@ -9,10 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
-
-const { Terminal } = xterm;
+import { PtyTerminal, type PtyExit } from '../bench/src/pty-terminal.js';
 const run = promisify(execFile);
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -123,57 +120,48 @@ export interface PtyProgramOptions {
 
 /** A program (one of our bins under plain node) in a real pty, with a headless terminal reading its output. */
 export class PtyProgram {
-  readonly terminal: InstanceType<typeof Terminal>;
+  readonly terminal: PtyTerminal['terminal'];
   /** Everything the program wrote, raw. */
   raw = '';
-  readonly exited: Promise<{ exitCode: number; signal: number | undefined }>;
-  private readonly process: pty.IPty;
-  private pendingWrites: Promise<void> = Promise.resolve();
-  private hasExited = false;
+  readonly exited: Promise<PtyExit>;
+  private readonly pty: PtyTerminal;
 
   constructor(options: PtyProgramOptions) {
-    const cols = options.cols ?? 80;
-    const rows = options.rows ?? 24;
-    this.terminal = new Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
-    this.process = pty.spawn(process.execPath, [...options.args], { cols, rows, env: options.env, name: 'xterm-256color', cwd: ROOT });
-    if (options.answerQueries === true) this.terminal.onData((reply) => this.process.write(reply));
-    this.process.onData((data) => {
-      this.raw += data;
-      this.pendingWrites = this.pendingWrites.then(() => new Promise<void>((done) => this.terminal.write(data, done)));
+    this.pty = new PtyTerminal({
+      file: process.execPath,
+      args: options.args,
+      env: options.env,
+      cwd: ROOT,
+      cols: options.cols ?? 80,
+      rows: options.rows ?? 24,
+      answerQueries: options.answerQueries === true,
     });
-    this.exited = new Promise((resolveExit) =>
-      this.process.onExit(({ exitCode, signal }) => {
-        this.hasExited = true;
-        resolveExit({ exitCode, signal });
-      }),
-    );
+    this.terminal = this.pty.terminal;
+    this.pty.onOutput((data) => (this.raw += data));
+    this.exited = this.pty.exited;
   }
 
   get pid(): number {
-    return this.process.pid;
+    return this.pty.pid;
   }
 
   type(text: string): void {
-    this.process.write(text);
+    this.pty.write(text);
   }
 
   resize(cols: number, rows: number): void {
-    this.process.resize(cols, rows);
-    this.terminal.resize(cols, rows);
+    this.pty.resize(cols, rows);
   }
 
   /** The visible screen as lines of text (trailing spaces trimmed). */
   async screen(): Promise<string[]> {
-    await this.pendingWrites;
-    const buffer = this.terminal.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < this.terminal.rows; y++) lines.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? "").trimEnd());
-    return lines;
+    await this.pty.parsed();
+    return this.pty.visibleRows();
   }
 
   /** The screen's lines with soft-wrapped rows joined, so a long message reads as the one line it is. */
   async logicalLines(): Promise<string[]> {
-    await this.pendingWrites;
+    await this.pty.parsed();
     const buffer = this.terminal.buffer.active;
     const lines: string[] = [];
     for (let y = 0; y < this.terminal.rows; y++) {
@@ -198,7 +186,7 @@ export class PtyProgram {
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${what}; screen:\n${lines.join('\n')}\n(raw tail: ${JSON.stringify(this.raw.slice(-400))})`);
       }
-      if (this.hasExited && !test(lines)) {
+      if (!this.pty.running && !test(lines)) {
         await new Promise((r) => setTimeout(r, 50));
         const final = await this.screen();
         if (test(final)) return final;
@@ -228,7 +216,7 @@ export class PtyProgram {
     });
     try {
       const result = await Promise.race([this.exited, timeout]);
-      await this.pendingWrites;
+      await this.pty.parsed();
       return result;
     } finally {
       clearTimeout(timer);
@@ -236,12 +224,7 @@ export class PtyProgram {
   }
 
   kill(): void {
-    if (this.hasExited) return;
-    try {
-      this.process.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
+    this.pty.kill();
   }
 
   /** Modes a well-behaved client leaves the terminal in: cursor shown, normal screen, no mouse or paste modes. */

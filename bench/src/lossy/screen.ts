@@ -4,11 +4,7 @@
  * parsed, listeners get the moment (performance.now(), ms) and can look at the screen.
  */
 import { performance } from 'node:perf_hooks';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
-import unicode11 from '@xterm/addon-unicode11';
-
-const { Terminal } = xterm;
+import { PtyTerminal } from '../pty-terminal.js';
 
 /** The user's terminal in every run: 80×24 as in the mosh paper's traces and most defaults. */
 export const COLS = 80;
@@ -44,43 +40,28 @@ export interface ScreenProgramOptions {
 export class ScreenProgram {
   readonly startedAt = performance.now();
   readonly exited: Promise<number>;
-  private readonly terminal: InstanceType<typeof Terminal>;
-  private readonly process: pty.IPty;
+  private readonly pty: PtyTerminal;
   private readonly listeners = new Set<(at: number) => void>();
-  private hasExited = false;
   /** Bytes the program wrote to its terminal, for the report when something goes wrong. */
   private tail = '';
 
   constructor(options: ScreenProgramOptions) {
-    this.terminal = new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true, scrollback: 0 });
-    this.terminal.loadAddon(new unicode11.Unicode11Addon());
-    this.terminal.unicode.activeVersion = '11';
     // The terminal's answers to queries (DA, DSR) go back to the program, as a real terminal's would.
-    this.terminal.onData((data) => {
-      if (!this.hasExited) this.process.write(data);
+    this.pty = new PtyTerminal({ ...options, cols: COLS, rows: ROWS, answerQueries: true, unicode11: true });
+    this.pty.onOutput((data) => (this.tail = (this.tail + data).slice(-2000)));
+    this.pty.onParsed(() => {
+      const at = performance.now();
+      for (const listener of this.listeners) listener(at);
     });
-    this.process = pty.spawn(options.file, [...options.args], { cols: COLS, rows: ROWS, env: options.env, name: 'xterm-256color', cwd: options.cwd });
-    this.process.onData((data) => {
-      this.tail = (this.tail + data).slice(-2000);
-      this.terminal.write(data, () => {
-        const at = performance.now();
-        for (const listener of this.listeners) listener(at);
-      });
-    });
-    this.exited = new Promise((resolve) =>
-      this.process.onExit(({ exitCode }) => {
-        this.hasExited = true;
-        resolve(exitCode);
-      }),
-    );
+    this.exited = this.pty.exited.then(({ exitCode }) => exitCode);
   }
 
   get pid(): number {
-    return this.process.pid;
+    return this.pty.pid;
   }
 
   get running(): boolean {
-    return !this.hasExited;
+    return this.pty.running;
   }
 
   /**
@@ -88,7 +69,7 @@ export class ScreenProgram {
    * frame until the block ends, so what the buffer holds now is not on the user's screen.
    */
   get frameHeld(): boolean {
-    return this.terminal.modes.synchronizedOutputMode;
+    return this.pty.terminal.modes.synchronizedOutputMode;
   }
 
   get recentOutput(): string {
@@ -98,15 +79,13 @@ export class ScreenProgram {
   /** Types `bytes` now; returns the moment they were handed to the pty. */
   type(bytes: string): number {
     const at = performance.now();
-    if (!this.hasExited) this.process.write(bytes);
+    if (this.pty.running) this.pty.write(bytes);
     return at;
   }
 
   snapshot(): ScreenSnapshot {
-    const buffer = this.terminal.buffer.active;
-    const rows: string[] = [];
-    for (let y = 0; y < ROWS; y++) rows.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '').trimEnd());
-    return { rows, cursorX: buffer.cursorX, cursorY: buffer.cursorY };
+    const buffer = this.pty.terminal.buffer.active;
+    return { rows: this.pty.visibleRows(), cursorX: buffer.cursorX, cursorY: buffer.cursorY };
   }
 
   /** Calls `listener(at)` after each parsed chunk of output until the returned function is called. */
@@ -153,11 +132,6 @@ export class ScreenProgram {
   }
 
   kill(): void {
-    if (this.hasExited) return;
-    try {
-      this.process.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
+    this.pty.kill();
   }
 }
