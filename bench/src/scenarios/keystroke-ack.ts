@@ -158,6 +158,11 @@ function pct(fraction: number): string {
   return `${Math.round(fraction * 100)} %`;
 }
 
+/** One figure's three columns: tsmosh's, mosh's and their ratio. */
+function latencyColumns(tsmosh: CellSummary, mosh: CellSummary, figure: (cell: CellSummary) => number): string[] {
+  return [formatMs(figure(tsmosh)), formatMs(figure(mosh)), formatRatio(figure(tsmosh), figure(mosh))];
+}
+
 function tables(cells: Array<{ tsmosh: CellSummary; mosh: CellSummary }>, keys: number, seeds: number): Table[] {
   const scope = `${keys} keys × ${seeds} seed${seeds === 1 ? '' : 's'} per cell; ratio = tsmosh ÷ mosh (below 1: tsmosh better)`;
   return [
@@ -167,12 +172,8 @@ function tables(cells: Array<{ tsmosh: CellSummary; mosh: CellSummary }>, keys: 
       rows: cells.map(({ tsmosh, mosh }) => [
         pct(tsmosh.lossPerDirection),
         `${tsmosh.rttMs} ms`,
-        formatMs(tsmosh.echoMedianMs),
-        formatMs(mosh.echoMedianMs),
-        formatRatio(tsmosh.echoMedianMs, mosh.echoMedianMs),
-        formatMs(tsmosh.echoP95Ms),
-        formatMs(mosh.echoP95Ms),
-        formatRatio(tsmosh.echoP95Ms, mosh.echoP95Ms),
+        ...latencyColumns(tsmosh, mosh, (cell) => cell.echoMedianMs),
+        ...latencyColumns(tsmosh, mosh, (cell) => cell.echoP95Ms),
         `${tsmosh.unfinished}/${mosh.unfinished}`,
       ]),
     },
@@ -182,12 +183,8 @@ function tables(cells: Array<{ tsmosh: CellSummary; mosh: CellSummary }>, keys: 
       rows: cells.map(({ tsmosh, mosh }) => [
         pct(tsmosh.lossPerDirection),
         `${tsmosh.rttMs} ms`,
-        formatMs(tsmosh.serverMedianMs),
-        formatMs(mosh.serverMedianMs),
-        formatRatio(tsmosh.serverMedianMs, mosh.serverMedianMs),
-        formatMs(tsmosh.serverP95Ms),
-        formatMs(mosh.serverP95Ms),
-        formatRatio(tsmosh.serverP95Ms, mosh.serverP95Ms),
+        ...latencyColumns(tsmosh, mosh, (cell) => cell.serverMedianMs),
+        ...latencyColumns(tsmosh, mosh, (cell) => cell.serverP95Ms),
       ]),
     },
     {

@@ -27,6 +27,18 @@ function spawnTestPty(command: readonly string[]) {
   });
 }
 
+/** Steps time 10 ms at a time, exchanging datagrams, until `condition` holds (bounded in simulated and real time). */
+async function stepUntil(clock: { now: number }, timer: ManualTimer, exchange: () => void, condition: () => boolean, what: string): Promise<void> {
+  for (let step = 0; step < 5000 && !condition(); step++) {
+    timer.advanceTo(clock.now + 10);
+    exchange();
+    // Let the pty's real output reach the mirror.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (step % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (!condition()) throw new Error(`never reached: ${what}`);
+}
+
 function harness(options: { command?: string[]; networkTimeoutMs?: number; endsWhenClientQuits?: boolean } = {}) {
   const clock = { now: 1000 };
   const timer = new ManualTimer(clock);
@@ -72,17 +84,7 @@ function harness(options: { command?: string[]; networkTimeoutMs?: number; endsW
       input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
       client.setLocal(input, clock.now);
     },
-    /** Steps time 10 ms at a time, exchanging datagrams, until `condition` holds (bounded in simulated and real time). */
-    async runUntil(condition: () => boolean, what: string): Promise<void> {
-      for (let step = 0; step < 5000 && !condition(); step++) {
-        timer.advanceTo(clock.now + 10);
-        exchange();
-        // Let the pty's real output reach the mirror.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (step % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      if (!condition()) throw new Error(`never reached: ${what}`);
-    },
+    runUntil: (condition: () => boolean, what: string): Promise<void> => stepUntil(clock, timer, exchange, condition, what),
   };
 }
 
@@ -257,15 +259,7 @@ function takeoverHarness(command: string[]) {
       to?.transport.receive(datagram.bytes, SERVER, clock.now);
     }
   };
-  const runUntil = async (condition: () => boolean, what: string): Promise<void> => {
-    for (let step = 0; step < 5000 && !condition(); step++) {
-      timer.advanceTo(clock.now + 10);
-      exchange();
-      await new Promise((resolve) => setImmediate(resolve));
-      if (step % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    if (!condition()) throw new Error(`never reached: ${what}`);
-  };
+  const runUntil = (condition: () => boolean, what: string): Promise<void> => stepUntil(clock, timer, exchange, condition, what);
   return { clock, timer, session, pty, first, second, secondKey, firstKey, closedLinks, runUntil, exchange, SECOND };
 }
 

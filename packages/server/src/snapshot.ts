@@ -286,42 +286,29 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
   };
   const alternateScreen = buffer.type === 'alternate';
 
-  if (previous !== undefined) {
-    const cursorSame = cursorsEqual(previous.cursor, cursor);
-    const modesSame = modesEqual(previous.modes, modes);
-    if (
-      allRowsShared &&
-      cursorSame &&
-      modesSame &&
-      previous.title === tracker.title &&
-      previous.bellCount === tracker.bellCount &&
-      previous.clipboard === tracker.clipboard &&
-      previous.notifications === tracker.notifications &&
-      previous.progress === tracker.progress &&
-      previous.alternateScreen === alternateScreen
-    ) {
-      return previous;
-    }
-    return Object.freeze({
-      cols,
-      rows,
-      lines: Object.freeze(cappedLines),
-      cursor: cursorSame ? previous.cursor : Object.freeze(cursor),
-      modes: modesSame ? previous.modes : Object.freeze(modes),
-      title: tracker.title,
-      bellCount: tracker.bellCount,
-      clipboard: tracker.clipboard,
-      notifications: tracker.notifications,
-      progress: tracker.progress,
-      alternateScreen,
-    });
+  // Unchanged parts stay the previous screen's objects (nothing new to keep), and an unchanged screen is the previous one.
+  const cursorSame = previous !== undefined && cursorsEqual(previous.cursor, cursor);
+  const modesSame = previous !== undefined && modesEqual(previous.modes, modes);
+  if (
+    previous !== undefined &&
+    allRowsShared &&
+    cursorSame &&
+    modesSame &&
+    previous.title === tracker.title &&
+    previous.bellCount === tracker.bellCount &&
+    previous.clipboard === tracker.clipboard &&
+    previous.notifications === tracker.notifications &&
+    previous.progress === tracker.progress &&
+    previous.alternateScreen === alternateScreen
+  ) {
+    return previous;
   }
   return Object.freeze({
     cols,
     rows,
     lines: Object.freeze(cappedLines),
-    cursor: Object.freeze(cursor),
-    modes: Object.freeze(modes),
+    cursor: previous !== undefined && cursorSame ? previous.cursor : Object.freeze(cursor),
+    modes: previous !== undefined && modesSame ? previous.modes : Object.freeze(modes),
     title: tracker.title,
     bellCount: tracker.bellCount,
     clipboard: tracker.clipboard,

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { encodeVarint } from '@tsmosh/testkit';
 import { describe, expect, it } from 'vitest';
 import { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
 
@@ -235,13 +236,3 @@ describe('InputStream', () => {
     }
   });
 });
-
-function encodeVarint(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  out.push(value);
-  return out;
-}

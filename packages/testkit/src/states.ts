@@ -47,12 +47,10 @@ export class ByteLogState implements SyncState<ByteLogState> {
     if (existing.end > this.end || existing.end < this.start) {
       throw new Error(`ByteLogState.diffFrom: base ends at ${existing.end}, this log holds ${this.start}..${this.end}`);
     }
-    const tail = this.since(existing.end);
-    const head = encodeVarint(existing.end);
-    const diff = new Uint8Array(head.length + tail.length);
-    diff.set(head);
-    diff.set(tail, head.length);
-    return diff;
+    const diff = new ByteWriter();
+    diff.varint(existing.end);
+    diff.bytes(this.since(existing.end));
+    return diff.finish();
   }
 
   applyDiff(diff: Uint8Array): ByteLogState {
@@ -90,12 +88,10 @@ export class CounterState implements SyncState<CounterState> {
 
   diffFrom(existing: CounterState): Uint8Array {
     if (existing.value === this.value) return new Uint8Array(0);
-    const base = encodeVarint(existing.value);
-    const next = encodeVarint(this.value);
-    const diff = new Uint8Array(base.length + next.length);
-    diff.set(base);
-    diff.set(next, base.length);
-    return diff;
+    const diff = new ByteWriter();
+    diff.varint(existing.value);
+    diff.varint(this.value);
+    return diff.finish();
   }
 
   applyDiff(diff: Uint8Array): CounterState {
@@ -144,12 +140,11 @@ export class BlobState implements SyncState<BlobState> {
 
   diffFrom(existing: BlobState): Uint8Array {
     if (this.equals(existing)) return new Uint8Array(0);
-    const head = encodeVarint(existing.checksum);
-    const diff = new Uint8Array(head.length + this.content.length + 1);
-    diff.set(head);
-    diff[head.length] = 1; // marks a replacement, so an empty new content is still a non-empty diff
-    diff.set(this.content, head.length + 1);
-    return diff;
+    const diff = new ByteWriter();
+    diff.varint(existing.checksum);
+    diff.u8(1); // marks a replacement, so an empty new content is still a non-empty diff
+    diff.bytes(this.content);
+    return diff.finish();
   }
 
   applyDiff(diff: Uint8Array): BlobState {
