@@ -20,6 +20,7 @@ import { Renderer, displayedFramebuffer } from './renderer.js';
 import { sanitizeRow } from './cell-sanitizer.js';
 import { replayRows } from './row-replay.js';
 import { ScrollbackLog } from './scrollback-log.js';
+import { PredictionEngine } from './prediction.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { createTestTerminal, screenDifference, type TestTerminal } from './xterm-readback.test-helpers.js';
 
@@ -288,5 +289,36 @@ describe('links on the local terminal', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('links under predictions', () => {
+  it('typed text predicted in front of a link moves the linked cells with their link, and is not linked itself', async () => {
+    const target = link('https://example.com/', 'e');
+    const prompt = (typed: string): Framebuffer => ({
+      ...screen(20, [rowOf([...cellsOfText(`$ ${typed}`), ...linkedRow('url', 3, target).cells], 20), linkedRow('', 20, undefined)]),
+      cursor: { x: 2 + typed.length, y: 0, visible: true, style: 'block', blink: true },
+    });
+    const engine = new PredictionEngine({ mode: 'always' });
+    const before = prompt('');
+    engine.onUserInput(new TextEncoder().encode('a'), before, 1, 0);
+    // The server echoes 'a' (the link moves right): the epoch is confirmed, and 'b' shows at once.
+    const echoed = prompt('a');
+    engine.onServerScreen(echoed, 1, 100);
+    engine.onUserInput(new TextEncoder().encode('b'), echoed, 2, 110);
+    const shownFrame = engine.apply(echoed, 110);
+    const cells = shownFrame.lines[0]!.cells;
+    expect(cells.slice(0, 7).map((cell) => cell.text).join('')).toBe('$ aburl');
+    expect(cells[3]!.link).toBeUndefined();
+    expect(cells.slice(4, 7).map((cell) => cell.link)).toEqual([target, target, target]);
+    // Drawn on a real terminal: the link is where the overlay put it, and closed after.
+    const t = createTestTerminal(20, 2);
+    try {
+      const renderer = new Renderer();
+      await t.write(renderer.enter() + renderer.render(undefined, echoed) + renderer.render(echoed, shownFrame));
+      expect(screenDifference(t.read(), displayedFramebuffer(shownFrame))).toBe('');
+    } finally {
+      t.dispose();
+    }
   });
 });
