@@ -49,7 +49,8 @@ export function screenText(fb: Framebuffer): string[] {
 }
 
 export function describeCell(cell: Cell): string {
-  return `${JSON.stringify(cell.text)} w${cell.width} fg=${colorName(cell.fg)} bg=${colorName(cell.bg)} [${attrNames(cell.attrs).join(',')}]`;
+  const link = cell.link === undefined ? '' : ` link=${JSON.stringify(cell.link)}`;
+  return `${JSON.stringify(cell.text)} w${cell.width} fg=${colorName(cell.fg)} bg=${colorName(cell.bg)} [${attrNames(cell.attrs).join(',')}]${link}`;
 }
 
 /** Checks the Framebuffer's structural promises: exact size, wide cells followed by their second halves. */

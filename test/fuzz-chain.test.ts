@@ -52,6 +52,11 @@ const control = fc.oneof(
   int(0, 2).map((n) => `${CSI}>4;${n}m`),
   fc.stringMatching(/^[a-zA-Z0-9 ]{0,12}$/).map((t) => `${ESC}]${t.length % 2 ? 0 : 2};${t}\x07`),
   pick('aGVsbG8=', 'd29ybGQ=', '?').map((d) => `${ESC}]52;c;${d}${ESC}\\`),
+  // OSC 8 hyperlinks: opened with and without an id, ended by ST or BEL, closed, and reopened mid-run.
+  fc.tuple(pick('', 'id=a', 'id=b', 'foo=1:id=a'), pick('https://example.com/', 'https://example.com/x?y=1;z', 'file:///tmp/f', 'https://例え.jp/'), pick('\x07', `${ESC}\\`)).map(
+    ([params, uri, end]) => `${ESC}]8;${params};${uri}${end}`,
+  ),
+  pick(`${ESC}]8;;${ESC}\\`, `${ESC}]8;;\x07`),
   pick(`${CSI}c`, `${CSI}>c`, `${CSI}6n`, `${CSI}5n`, `${CSI}?2026$p`, `${CSI}?u`, `${CSI}3g`, `${ESC}H`, `${CSI}!p`),
 );
 
