@@ -1,12 +1,12 @@
 /**
  * OSC 8 hyperlinks end to end: a program in a real pty on the real daemon prints links, and the real tsmosh-client,
  * in a real pty, draws them on a terminal (@xterm/headless standing in for the user's) as links that keep their URL
- * and id, underlined only where the program underlined them; the same for the real Claude Code's start-up banner,
- * over a lossy link. Before, links arrived as underlined text without their URL.
+ * and id, underlined only where the program underlined them; the same for `ls --hyperlink` scrolling a screen of
+ * file links, and for the real Claude Code's start-up banner over a lossy link. Before, links arrived as underlined text without their URL.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Attr, screenLines, type Framebuffer } from '@tsmosh/terminal';
@@ -80,6 +80,36 @@ describe('OSC 8 hyperlinks through tsmosh', () => {
     client.type('\x1e.');
     await client.waitForExit();
     expect(osc8s(client.raw).at(-1)).toEqual(['', '']);
+  });
+
+  it('ls --hyperlink: every name on a scrolling screen links to its file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmosh-links-'));
+    try {
+      // Names ls does not quote (it puts the quotes of a quoted name inside the link).
+      const names = Array.from({ length: 40 }, (_, i) => `file-${String(i).padStart(2, '0')}.txt`);
+      for (const name of names) writeFileSync(join(dir, name), '');
+      const workspace = suite.workspace();
+      // One name per line, more lines than rows: the screen scrolls (the lines that leave it reach the local history
+      // with their links, scrollback-writer.ts), and each new line brings its link.
+      const script = `ls --hyperlink=always -1 '${dir}'; echo ${READY}; exec cat`;
+      const client = suite.track(startClient(workspace, await workspace.newSession(['sh', '-c', script]), { cols: 50, rows: 10 }));
+      await client.waitForText(READY);
+      const fb = await shown(client);
+      const host = hostname();
+      let checked = 0;
+      for (const name of names.slice(-8)) {
+        const [x, y] = find(fb, name);
+        const link = fb.lines[y]!.cells[x]!.link;
+        expect(link?.uri).toBe(`file://${host}${dir}/${name}`);
+        expect(fb.lines[y]!.cells[x + name.length - 1]!.link).toEqual(link);
+        expect(fb.lines[y]!.cells[x + name.length]!.link).toBeUndefined();
+        checked++;
+      }
+      expect(checked).toBe(8);
+      expect(osc8s(client.raw).at(-1)).toEqual(['', '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('the real Claude Code', () => {
