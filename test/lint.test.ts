@@ -3,7 +3,9 @@
  * - the pure cores (@tsmosh/protocol, @tsmosh/terminal) take time, randomness and I/O as arguments: their sources
  *   import no `node:*` module and read no clock, timer, global randomness or `process`;
  * - nothing is exported that nobody imports: a module's export is used by another file of the tree, or is part of
- *   its package's public API (named in the package's index.ts).
+ *   its package's public API (named in the package's index.ts);
+ * - one style: private class members are TypeScript's `private` (most of the code), never `#name`, save where
+ *   privacy at run time is the point; an Error subclass names itself with `override readonly name = '…'`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -88,6 +90,37 @@ describe('no export without an importer', () => {
           const elsewhere = [...texts].some(([other, text]) => other !== path && word.test(text));
           if (!elsewhere) problems.push(`${relative(ROOT, path)}: ${name}`);
         }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('one style for private members and error classes', () => {
+  const tree = (): string[] =>
+    [...sourceFiles(join(ROOT, 'packages')), ...sourceFiles(join(ROOT, 'test')), ...sourceFiles(join(ROOT, 'bench', 'src'))].filter((path) => path.endsWith('.ts'));
+
+  it('private members use `private`, not `#name`', () => {
+    // SessionKey's secret stays `#`: a key printed by util.inspect, console.log or JSON.stringify must not show it.
+    const runtimePrivate = new Set(['packages/protocol/src/key.ts']);
+    const problems: string[] = [];
+    for (const path of tree()) {
+      const name = relative(ROOT, path);
+      if (runtimePrivate.has(name)) continue;
+      const code = codeOnly(readFileSync(path, 'utf8'));
+      const hit = /\.#[A-Za-z_]\w*|^\s+(?:static |readonly |async |get |set )*#[A-Za-z_]\w*/m.exec(code);
+      if (hit !== null) problems.push(`${name}: ${hit[0].trim()}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("an Error subclass names itself: override readonly name = 'ItsClassName'", () => {
+    const problems: string[] = [];
+    for (const path of tree()) {
+      const code = readFileSync(path, 'utf8');
+      for (const match of code.matchAll(/^export class (\w+) extends \w*Error\b[^{]*\{([\s\S]*?)^\}/gm)) {
+        const [, className, body] = match;
+        if (!body!.includes(`override readonly name`) || !body!.includes(`'${className}'`)) problems.push(`${relative(ROOT, path)}: ${className}`);
       }
     }
     expect(problems).toEqual([]);

@@ -59,7 +59,10 @@ export function hostFileName(destination: string): string {
   return `host-${createHash('sha256').update(destination).digest('hex').slice(0, 20)}.json`;
 }
 
-export class SessionStateError extends Error {}
+/** The state folder cannot be used (not a folder, another user's); the message says what to do. */
+export class SessionStateError extends Error {
+  override readonly name = 'SessionStateError';
+}
 
 /**
  * The remembered sessions of every host, in a private directory. Every failure to read is treated as "nothing

@@ -32,154 +32,154 @@ interface Bridge {
 
 export class ChannelEndpoint {
   readonly mux: ChannelMux;
-  readonly #bridges = new Map<number, Bridge>();
+  private readonly bridges = new Map<number, Bridge>();
   /** Targets of channels we opened and are waiting on, for the refusal notice. */
-  readonly #opening = new Map<number, ChannelTarget>();
-  readonly #init: ChannelEndpointInit;
-  #closed = false;
+  private readonly opening = new Map<number, ChannelTarget>();
+  private readonly init: ChannelEndpointInit;
+  private isClosed = false;
 
   constructor(init: ChannelEndpointInit) {
-    this.#init = init;
+    this.init = init;
     this.mux = new ChannelMux({ role: init.role, maxPacketBytes: init.maxPacketBytes, ...(init.initialRttMs !== undefined ? { initialRttMs: init.initialRttMs } : {}) });
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.isClosed;
   }
 
   /** Sockets bridged now. */
   get socketCount(): number {
-    return this.#bridges.size;
+    return this.bridges.size;
   }
 
   /** Whether a channel we opened still waits for the peer's answer. */
   isOpening(channel: number): boolean {
-    return this.#opening.has(channel);
+    return this.opening.has(channel);
   }
 
   /** Opens a channel for a local socket (a listener's connection): the socket's bytes wait until the peer accepts. */
   openFor(socket: Socket, target: ChannelTarget): number | undefined {
-    if (this.#closed || this.mux.channelCount >= this.mux.limits.maxChannels) {
+    if (this.isClosed || this.mux.channelCount >= this.mux.limits.maxChannels) {
       socket.destroy();
       return undefined;
     }
     const channel = this.mux.open(target);
-    this.#opening.set(channel, target);
-    this.#bridge(channel, socket, target);
-    this.#init.wake();
+    this.opening.set(channel, target);
+    this.bridge(channel, socket, target);
+    this.init.wake();
     return channel;
   }
 
   /** Accepts a channel the peer opened, bridging it to `socket` (already connected). */
   accept(channel: number, socket: Socket): void {
-    if (this.#closed) {
+    if (this.isClosed) {
       socket.destroy();
       return;
     }
     this.mux.accept(channel);
-    this.#bridge(channel, socket, undefined);
-    this.#init.wake();
+    this.bridge(channel, socket, undefined);
+    this.init.wake();
   }
 
   /** Refuses a channel the peer opened; `reason` reaches the peer's user. */
   refuse(channel: number, reason: string): void {
-    if (this.#closed) return;
+    if (this.isClosed) return;
     this.mux.close(channel, reason);
-    this.#init.wake();
+    this.init.wake();
   }
 
   sendMessage(text: string): void {
-    if (this.#closed) return;
+    if (this.isClosed) return;
     this.mux.sendMessage(text);
-    this.#init.wake();
+    this.init.wake();
   }
 
   /** A channel packet from the Connection. */
   receive(payload: Uint8Array, now: number): void {
-    if (this.#closed) return;
-    this.#dispatch(this.mux.receive(payload, now));
+    if (this.isClosed) return;
+    this.dispatch(this.mux.receive(payload, now));
   }
 
   poll(now: number): Uint8Array[] {
-    return this.#closed ? [] : this.mux.poll(now);
+    return this.isClosed ? [] : this.mux.poll(now);
   }
 
   nextWakeup(now: number): number | undefined {
-    return this.#closed ? undefined : this.mux.nextWakeup(now);
+    return this.isClosed ? undefined : this.mux.nextWakeup(now);
   }
 
   /** The link is gone: every socket is destroyed, and nothing more is sent. */
   closeAll(reason: string): void {
-    if (this.#closed) return;
-    this.#dispatch(this.mux.closeAll(reason));
-    this.#closed = true;
+    if (this.isClosed) return;
+    this.dispatch(this.mux.closeAll(reason));
+    this.isClosed = true;
   }
 
-  #bridge(channel: number, socket: Socket, target: ChannelTarget | undefined): void {
+  private bridge(channel: number, socket: Socket, target: ChannelTarget | undefined): void {
     const bridge: Bridge = { socket, target, ended: false };
-    this.#bridges.set(channel, bridge);
+    this.bridges.set(channel, bridge);
     socket.setNoDelay?.(true);
     socket.on('data', (data: Buffer) => {
-      if (this.#bridges.get(channel) !== bridge) return;
+      if (this.bridges.get(channel) !== bridge) return;
       // A copy: node may reuse the buffer, and the mux keeps bytes until they are acknowledged.
       if (!this.mux.write(channel, new Uint8Array(data))) socket.pause();
-      this.#init.wake();
+      this.init.wake();
     });
     socket.on('end', () => {
-      if (this.#bridges.get(channel) !== bridge) return;
+      if (this.bridges.get(channel) !== bridge) return;
       this.mux.end(channel);
-      this.#init.wake();
+      this.init.wake();
     });
     socket.on('error', () => {
       // 'close' follows and says the rest.
     });
     socket.on('close', (hadError: boolean) => {
-      if (this.#bridges.get(channel) !== bridge) return;
-      this.#bridges.delete(channel);
+      if (this.bridges.get(channel) !== bridge) return;
+      this.bridges.delete(channel);
       // Closed without a clean end on both sides: the peer's socket must not wait for more.
       if (hadError || !bridge.ended || socket.readableEnded === false) {
         this.mux.close(channel, hadError ? 'the connection was reset' : 'the connection was closed');
-        this.#init.wake();
+        this.init.wake();
       }
     });
   }
 
-  #dispatch(events: MuxEvent[]): void {
+  private dispatch(events: MuxEvent[]): void {
     for (const event of events) {
       switch (event.type) {
         case 'open':
-          this.#init.onOpen(event.channel, event.target);
+          this.init.onOpen(event.channel, event.target);
           break;
         case 'accepted':
-          this.#opening.delete(event.channel);
+          this.opening.delete(event.channel);
           break;
         case 'data': {
-          const bridge = this.#bridges.get(event.channel);
+          const bridge = this.bridges.get(event.channel);
           if (bridge === undefined) break;
           const length = event.data.length;
           bridge.socket.write(event.data, () => {
             // The socket took them: the peer may send that much more.
             this.mux.consumed(event.channel, length);
-            this.#init.wake();
+            this.init.wake();
           });
           break;
         }
         case 'end': {
-          const bridge = this.#bridges.get(event.channel);
+          const bridge = this.bridges.get(event.channel);
           if (bridge === undefined) break;
           bridge.ended = true;
           bridge.socket.end();
           break;
         }
         case 'writable':
-          this.#bridges.get(event.channel)?.socket.resume();
+          this.bridges.get(event.channel)?.socket.resume();
           break;
         case 'closed': {
-          const target = this.#opening.get(event.channel);
-          this.#opening.delete(event.channel);
-          if (target !== undefined && event.reason !== '') this.#init.onRefused?.(event.channel, target, event.reason);
-          const bridge = this.#bridges.get(event.channel);
-          this.#bridges.delete(event.channel);
+          const target = this.opening.get(event.channel);
+          this.opening.delete(event.channel);
+          if (target !== undefined && event.reason !== '') this.init.onRefused?.(event.channel, target, event.reason);
+          const bridge = this.bridges.get(event.channel);
+          this.bridges.delete(event.channel);
           if (bridge === undefined) break;
           // A clean finish (both halves ended) lets the socket flush and close; a reset is passed on as a reset.
           if (event.reason === '') bridge.socket.end();
@@ -187,7 +187,7 @@ export class ChannelEndpoint {
           break;
         }
         case 'message':
-          this.#init.onMessage?.(event.text);
+          this.init.onMessage?.(event.text);
           break;
       }
     }

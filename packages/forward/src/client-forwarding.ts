@@ -21,27 +21,27 @@ export interface ForwardingOptions {
  * side follows whoever is attached. Problems become one-line notices for the status line.
  */
 export class ClientForwarding {
-  readonly #options: ForwardingOptions;
-  readonly #notice: (text: string) => void;
-  readonly #listeners: Server[] = [];
-  #endpoint: ChannelEndpoint | undefined;
-  #closed = false;
+  private readonly options: ForwardingOptions;
+  private readonly notice: (text: string) => void;
+  private readonly listeners: Server[] = [];
+  private endpoint: ChannelEndpoint | undefined;
+  private closed = false;
 
   constructor(options: ForwardingOptions, notice: (text: string) => void) {
-    this.#options = options;
-    this.#notice = notice;
+    this.options = options;
+    this.notice = notice;
   }
 
   /** Starts the -L listeners. A listener that cannot bind is reported and skipped, as ssh does. */
   async listen(): Promise<void> {
     await Promise.all(
-      (this.#options.local ?? []).map(async (spec) => {
+      (this.options.local ?? []).map(async (spec) => {
         try {
-          const server = await listenTcp(listenAddress(spec.bindHost), spec.bindPort, (socket) => this.#onLocalConnection(spec, socket));
-          if (this.#closed) server.close();
-          else this.#listeners.push(server);
+          const server = await listenTcp(listenAddress(spec.bindHost), spec.bindPort, (socket) => this.onLocalConnection(spec, socket));
+          if (this.closed) server.close();
+          else this.listeners.push(server);
         } catch (error) {
-          this.#notice(`tsmosh: ${formatForwardSpec(spec)}: ${(error as Error).message}.`);
+          this.notice(`tsmosh: ${formatForwardSpec(spec)}: ${(error as Error).message}.`);
         }
       }),
     );
@@ -49,24 +49,24 @@ export class ClientForwarding {
 
   /** The endpoint for a new link to the server; the forwarding request goes out on it at once. */
   endpointFor(options: { maxPacketBytes: number; initialRttMs?: number; wake: () => void }): ChannelEndpoint {
-    this.#endpoint?.closeAll('the client made a new connection');
+    this.endpoint?.closeAll('the client made a new connection');
     const endpoint = new ChannelEndpoint({
       role: 'client',
       maxPacketBytes: options.maxPacketBytes,
       ...(options.initialRttMs !== undefined ? { initialRttMs: options.initialRttMs } : {}),
       wake: options.wake,
-      onOpen: (channel, target) => this.#onOpen(endpoint, channel, target),
-      onMessage: (text) => this.#onMessage(text),
+      onOpen: (channel, target) => this.onOpen(endpoint, channel, target),
+      onMessage: (text) => this.onMessage(text),
       onRefused: (_channel, target, reason) => {
-        if (target.kind === 'direct-tcp') this.#notice(`tsmosh: -L to ${formatHostPort(target.host, target.port)}: ${reason.replace(/^tsmosh-server: /, '')}.`);
+        if (target.kind === 'direct-tcp') this.notice(`tsmosh: -L to ${formatHostPort(target.host, target.port)}: ${reason.replace(/^tsmosh-server: /, '')}.`);
       },
     });
-    this.#endpoint = endpoint;
+    this.endpoint = endpoint;
     endpoint.sendMessage(
       encodeForwardMessage({
         type: 'forwarding',
-        agent: this.#options.agentSocketPath !== undefined,
-        remote: (this.#options.remote ?? []).map((spec) => ({ bindHost: spec.bindHost, bindPort: spec.bindPort })),
+        agent: this.options.agentSocketPath !== undefined,
+        remote: (this.options.remote ?? []).map((spec) => ({ bindHost: spec.bindHost, bindPort: spec.bindPort })),
       }),
     );
     return endpoint;
@@ -74,38 +74,38 @@ export class ClientForwarding {
 
   /** Listening ports of the -L forwards (for tests and `--verbose`). */
   get localPorts(): number[] {
-    return this.#listeners.map((server) => {
+    return this.listeners.map((server) => {
       const address = server.address();
       return typeof address === 'object' && address !== null ? address.port : 0;
     });
   }
 
   close(reason: string): void {
-    this.#closed = true;
-    for (const server of this.#listeners) server.close();
-    this.#listeners.length = 0;
-    this.#endpoint?.closeAll(reason);
+    this.closed = true;
+    for (const server of this.listeners) server.close();
+    this.listeners.length = 0;
+    this.endpoint?.closeAll(reason);
   }
 
-  #onLocalConnection(spec: ForwardSpec, socket: Socket): void {
+  private onLocalConnection(spec: ForwardSpec, socket: Socket): void {
     socket.on('error', () => {});
-    const endpoint = this.#endpoint;
-    if (endpoint === undefined || this.#closed) {
+    const endpoint = this.endpoint;
+    if (endpoint === undefined || this.closed) {
       socket.destroy();
       return;
     }
     endpoint.openFor(socket, { kind: 'direct-tcp', host: spec.host, port: spec.hostPort, originHost: socket.remoteAddress ?? '', originPort: socket.remotePort ?? 0 });
   }
 
-  #onOpen(endpoint: ChannelEndpoint, channel: number, target: ChannelTarget): void {
+  private onOpen(endpoint: ChannelEndpoint, channel: number, target: ChannelTarget): void {
     let destination: { host: string; port: number | undefined } | undefined;
     let refusal = '';
     if (target.kind === 'agent') {
-      const path = this.#options.agentSocketPath;
+      const path = this.options.agentSocketPath;
       if (path === undefined) refusal = 'agent forwarding is off in this client (connect with -A)';
       else destination = { host: path, port: undefined };
     } else if (target.kind === 'forwarded-tcp') {
-      const spec = (this.#options.remote ?? []).find((entry) => entry.bindHost === target.host && entry.bindPort === target.port);
+      const spec = (this.options.remote ?? []).find((entry) => entry.bindHost === target.host && entry.bindPort === target.port);
       if (spec === undefined) refusal = `this client has no -R forward for ${formatHostPort(target.host, target.port)}`;
       else destination = { host: spec.host, port: spec.hostPort };
     } else {
@@ -119,18 +119,18 @@ export class ClientForwarding {
       (socket) => endpoint.accept(channel, socket),
       (error: Error) => {
         endpoint.refuse(channel, `tsmosh: ${error.message}`);
-        this.#notice(target.kind === 'agent' ? `tsmosh: -A: the local agent: ${error.message}.` : `tsmosh: -R ${formatHostPort(target.host, target.port)}: ${error.message}.`);
+        this.notice(target.kind === 'agent' ? `tsmosh: -A: the local agent: ${error.message}.` : `tsmosh: -R ${formatHostPort(target.host, target.port)}: ${error.message}.`);
       },
     );
   }
 
-  #onMessage(text: string): void {
+  private onMessage(text: string): void {
     const message = decodeForwardMessage(text);
     if (message === undefined) return;
     if (message.type === 'remote-forward' && message.error !== undefined) {
-      this.#notice(`tsmosh: -R ${formatHostPort(message.bindHost, message.bindPort)}: the server ${message.error}.`);
+      this.notice(`tsmosh: -R ${formatHostPort(message.bindHost, message.bindPort)}: the server ${message.error}.`);
     } else if (message.type === 'agent' && !message.available) {
-      this.#notice('tsmosh: -A: this session was started without agent forwarding, so it has no SSH_AUTH_SOCK; start a new session with -A.');
+      this.notice('tsmosh: -A: this session was started without agent forwarding, so it has no SSH_AUTH_SOCK; start a new session with -A.');
     }
   }
 }

@@ -57,11 +57,11 @@ interface RemoteListener {
 }
 
 export class ServerForwarding {
-  readonly #links = new Map<string, LinkForwarding>();
-  readonly #listeners = new Map<string, RemoteListener>();
-  readonly #init: ServerForwardingInit;
-  #currentLinkId: string | undefined;
-  #closed = false;
+  private readonly links = new Map<string, LinkForwarding>();
+  private readonly listeners = new Map<string, RemoteListener>();
+  private readonly init: ServerForwardingInit;
+  private currentLinkId: string | undefined;
+  private closed = false;
   /** Connections closed at once because no client (or no client that asked) was there: for status and tests. */
   refusedConnections = 0;
   /**
@@ -69,10 +69,10 @@ export class ServerForwarding {
    * as soon as the session starts, before the client's first datagram): served once it says, or closed after
    * OPEN_TIMEOUT_MS.
    */
-  readonly #waiting: Array<{ readonly socket: Socket; readonly serve: () => void; readonly timer: NodeJS.Timeout }> = [];
+  private readonly waiting: Array<{ readonly socket: Socket; readonly serve: () => void; readonly timer: NodeJS.Timeout }> = [];
 
   constructor(init: ServerForwardingInit) {
-    this.#init = init;
+    this.init = init;
   }
 
   /** What the daemon's status reports: channels open now, and what was turned away (counted over live links). */
@@ -80,12 +80,12 @@ export class ServerForwarding {
     let openChannels = 0;
     let protocolViolations = 0;
     let malformedPackets = 0;
-    for (const link of this.#links.values()) {
+    for (const link of this.links.values()) {
       openChannels += link.endpoint.mux.channelCount;
       protocolViolations += link.endpoint.mux.stats.protocolViolations;
       malformedPackets += link.endpoint.mux.stats.malformedPackets;
     }
-    return { openChannels, refusedConnections: this.refusedConnections, protocolViolations, malformedPackets, remoteListeners: this.#listeners.size };
+    return { openChannels, refusedConnections: this.refusedConnections, protocolViolations, malformedPackets, remoteListeners: this.listeners.size };
   }
 
   /** Makes the endpoint of a new link. */
@@ -97,55 +97,55 @@ export class ServerForwarding {
         maxPacketBytes: options.maxPacketBytes,
         ...(options.initialRttMs !== undefined ? { initialRttMs: options.initialRttMs } : {}),
         wake: options.wake,
-        onOpen: (channel, target) => this.#onOpen(link, channel, target),
-        onMessage: (text) => this.#onMessage(linkId, link, text),
+        onOpen: (channel, target) => this.onOpen(link, channel, target),
+        onMessage: (text) => this.onMessage(linkId, link, text),
       }),
     };
-    this.#links.set(linkId, link);
+    this.links.set(linkId, link);
     return link.endpoint;
   }
 
   /** The link whose client is now served (an attach took over). Earlier links' channels end. */
   setCurrent(linkId: string): void {
-    this.#currentLinkId = linkId;
-    for (const [id, link] of this.#links) if (id !== linkId) link.endpoint.closeAll('the session was taken over by another client');
+    this.currentLinkId = linkId;
+    for (const [id, link] of this.links) if (id !== linkId) link.endpoint.closeAll('the session was taken over by another client');
     // Its client may have asked before it became current (its first datagrams promote it).
-    const request = this.#links.get(linkId)?.request;
+    const request = this.links.get(linkId)?.request;
     if (request !== undefined) {
-      this.#releaseWaiting();
-      void this.#reconcile(this.#links.get(linkId)!, request);
+      this.releaseWaiting();
+      void this.reconcile(this.links.get(linkId)!, request);
     }
   }
 
   dropLink(linkId: string, reason: string): void {
-    this.#links.get(linkId)?.endpoint.closeAll(reason);
-    this.#links.delete(linkId);
+    this.links.get(linkId)?.endpoint.closeAll(reason);
+    this.links.delete(linkId);
   }
 
   /** A process on the host connected to the session's agent socket. */
   onAgentConnection(socket: Socket): void {
     socket.on('error', () => {});
-    if (this.#waitForRequest(socket, () => this.onAgentConnection(socket))) return;
-    const link = this.#servedLink();
+    if (this.waitForRequest(socket, () => this.onAgentConnection(socket))) return;
+    const link = this.servedLink();
     if (link === undefined || link.request?.agent !== true) {
       this.refusedConnections++;
-      this.#init.log(`agent socket: ${link === undefined ? 'no client is attached' : 'the attached client did not ask for agent forwarding (-A)'}; connection closed`);
+      this.init.log(`agent socket: ${link === undefined ? 'no client is attached' : 'the attached client did not ask for agent forwarding (-A)'}; connection closed`);
       closeGently(socket);
       return;
     }
-    this.#openWithTimeout(link, socket, { kind: 'agent' });
+    this.openWithTimeout(link, socket, { kind: 'agent' });
   }
 
   /**
    * Opens a channel for a host-side connection; if the client has not accepted it within OPEN_TIMEOUT_MS (it went
    * silent just after it was last heard), the connection is closed rather than left hanging.
    */
-  #openWithTimeout(link: LinkForwarding, socket: Socket, target: ChannelTarget): void {
+  private openWithTimeout(link: LinkForwarding, socket: Socket, target: ChannelTarget): void {
     const channel = link.endpoint.openFor(socket, target);
     if (channel === undefined) return;
     const timer = setTimeout(() => {
       if (!link.endpoint.isOpening(channel)) return;
-      this.#init.log(`${target.kind === 'agent' ? 'agent socket' : 'remote forward'}: the client did not answer within ${OPEN_TIMEOUT_MS / 1000} s; connection closed`);
+      this.init.log(`${target.kind === 'agent' ? 'agent socket' : 'remote forward'}: the client did not answer within ${OPEN_TIMEOUT_MS / 1000} s; connection closed`);
       link.endpoint.refuse(channel, 'tsmosh-server: the connection timed out waiting for the client');
       socket.destroy();
     }, OPEN_TIMEOUT_MS);
@@ -154,53 +154,53 @@ export class ServerForwarding {
 
   /** Ends everything: listeners close, links' channels end with `reason`. */
   close(reason: string): void {
-    this.#closed = true;
-    for (const link of this.#links.values()) link.endpoint.closeAll(reason);
-    this.#links.clear();
-    for (const entry of this.#waiting.splice(0)) {
+    this.closed = true;
+    for (const link of this.links.values()) link.endpoint.closeAll(reason);
+    this.links.clear();
+    for (const entry of this.waiting.splice(0)) {
       clearTimeout(entry.timer);
       entry.socket.destroy();
     }
-    for (const listener of this.#listeners.values()) listener.server?.close();
-    this.#listeners.clear();
+    for (const listener of this.listeners.values()) listener.server?.close();
+    this.listeners.clear();
   }
 
   /**
    * Holds a connection while the current link's client has not yet said what it forwards but is on its way (never
    * heard yet, or heard just now); true if held.
    */
-  #waitForRequest(socket: Socket, serve: () => void): boolean {
-    const link = this.#currentLinkId === undefined ? undefined : this.#links.get(this.#currentLinkId);
-    if (this.#closed || link === undefined || link.request !== undefined || link.endpoint.closed || !this.#init.clientExpected()) return false;
+  private waitForRequest(socket: Socket, serve: () => void): boolean {
+    const link = this.currentLinkId === undefined ? undefined : this.links.get(this.currentLinkId);
+    if (this.closed || link === undefined || link.request !== undefined || link.endpoint.closed || !this.init.clientExpected()) return false;
     const timer = setTimeout(() => {
-      const index = this.#waiting.findIndex((entry) => entry.socket === socket);
+      const index = this.waiting.findIndex((entry) => entry.socket === socket);
       if (index < 0) return;
-      this.#waiting.splice(index, 1);
+      this.waiting.splice(index, 1);
       this.refusedConnections++;
-      this.#init.log(`a forwarded connection waited ${OPEN_TIMEOUT_MS / 1000} s for the client to say what it forwards; closed`);
+      this.init.log(`a forwarded connection waited ${OPEN_TIMEOUT_MS / 1000} s for the client to say what it forwards; closed`);
       closeGently(socket);
     }, OPEN_TIMEOUT_MS);
     timer.unref();
-    this.#waiting.push({ socket, serve, timer });
+    this.waiting.push({ socket, serve, timer });
     return true;
   }
 
   /** The current client said what it forwards: what waited for that is served (or refused) now. */
-  #releaseWaiting(): void {
-    for (const entry of this.#waiting.splice(0)) {
+  private releaseWaiting(): void {
+    for (const entry of this.waiting.splice(0)) {
       clearTimeout(entry.timer);
       entry.serve();
     }
   }
 
   /** The current link, when its client is attached. */
-  #servedLink(): LinkForwarding | undefined {
-    if (this.#closed || this.#currentLinkId === undefined || !this.#init.clientPresent()) return undefined;
-    const link = this.#links.get(this.#currentLinkId);
+  private servedLink(): LinkForwarding | undefined {
+    if (this.closed || this.currentLinkId === undefined || !this.init.clientPresent()) return undefined;
+    const link = this.links.get(this.currentLinkId);
     return link === undefined || link.endpoint.closed ? undefined : link;
   }
 
-  #onOpen(link: LinkForwarding, channel: number, target: ChannelTarget): void {
+  private onOpen(link: LinkForwarding, channel: number, target: ChannelTarget): void {
     if (target.kind !== 'direct-tcp') {
       link.endpoint.refuse(channel, `tsmosh-server: a client may not open a ${target.kind} channel`);
       return;
@@ -211,71 +211,71 @@ export class ServerForwarding {
     );
   }
 
-  #onMessage(linkId: string, link: LinkForwarding, text: string): void {
+  private onMessage(linkId: string, link: LinkForwarding, text: string): void {
     const message = decodeForwardMessage(text);
     if (message?.type !== 'forwarding') return;
     link.request = message;
-    if (message.agent) link.endpoint.sendMessage(encodeForwardMessage({ type: 'agent', available: this.#init.agentSocket }));
+    if (message.agent) link.endpoint.sendMessage(encodeForwardMessage({ type: 'agent', available: this.init.agentSocket }));
     // Listeners follow the newest client's request; the current link is the one that counts.
-    if (linkId === this.#currentLinkId || this.#currentLinkId === undefined) {
-      this.#releaseWaiting();
-      void this.#reconcile(link, message);
+    if (linkId === this.currentLinkId || this.currentLinkId === undefined) {
+      this.releaseWaiting();
+      void this.reconcile(link, message);
     }
   }
 
-  async #reconcile(link: LinkForwarding, request: ForwardingRequest): Promise<void> {
+  private async reconcile(link: LinkForwarding, request: ForwardingRequest): Promise<void> {
     const wanted = new Set(request.remote.map((entry) => formatHostPort(entry.bindHost, entry.bindPort)));
-    for (const [key, listener] of this.#listeners) {
+    for (const [key, listener] of this.listeners) {
       if (wanted.has(key)) continue;
       listener.server?.close();
-      this.#listeners.delete(key);
-      this.#init.log(`remote forward ${key}: closed (the client no longer asks for it)`);
+      this.listeners.delete(key);
+      this.init.log(`remote forward ${key}: closed (the client no longer asks for it)`);
     }
     for (const entry of request.remote) {
-      const error = await this.#listen(entry.bindHost, entry.bindPort);
+      const error = await this.listen(entry.bindHost, entry.bindPort);
       link.endpoint.sendMessage(encodeForwardMessage({ type: 'remote-forward', bindHost: entry.bindHost, bindPort: entry.bindPort, ...(error !== undefined ? { error } : {}) }));
     }
   }
 
   /** Makes sure a listener exists; resolves to undefined when listening, else the reason. */
-  #listen(bindHost: string, bindPort: number): Promise<string | undefined> {
+  private listen(bindHost: string, bindPort: number): Promise<string | undefined> {
     const key = formatHostPort(bindHost, bindPort);
-    const existing = this.#listeners.get(key);
+    const existing = this.listeners.get(key);
     if (existing?.server !== undefined) return Promise.resolve(undefined);
     if (existing?.pending !== undefined) return existing.pending;
     const listener: RemoteListener = { bindHost, bindPort, server: undefined, pending: undefined };
-    this.#listeners.set(key, listener);
-    listener.pending = listenTcp(listenAddress(bindHost), bindPort, (socket) => this.#onRemoteConnection(listener, socket)).then(
+    this.listeners.set(key, listener);
+    listener.pending = listenTcp(listenAddress(bindHost), bindPort, (socket) => this.onRemoteConnection(listener, socket)).then(
       (server) => {
         listener.pending = undefined;
-        if (this.#closed || this.#listeners.get(key) !== listener) {
+        if (this.closed || this.listeners.get(key) !== listener) {
           server.close();
           return 'the forward was cancelled';
         }
         listener.server = server;
-        this.#init.log(`remote forward ${key}: listening`);
+        this.init.log(`remote forward ${key}: listening`);
         return undefined;
       },
       (error: Error) => {
-        this.#listeners.delete(key);
-        this.#init.log(`remote forward ${key}: ${error.message}`);
+        this.listeners.delete(key);
+        this.init.log(`remote forward ${key}: ${error.message}`);
         return error.message;
       },
     );
     return listener.pending;
   }
 
-  #onRemoteConnection(listener: RemoteListener, socket: Socket): void {
+  private onRemoteConnection(listener: RemoteListener, socket: Socket): void {
     socket.on('error', () => {});
-    if (this.#waitForRequest(socket, () => this.#onRemoteConnection(listener, socket))) return;
-    const link = this.#servedLink();
+    if (this.waitForRequest(socket, () => this.onRemoteConnection(listener, socket))) return;
+    const link = this.servedLink();
     const asked = link?.request?.remote.some((entry) => entry.bindHost === listener.bindHost && entry.bindPort === listener.bindPort) ?? false;
     if (link === undefined || !asked) {
       this.refusedConnections++;
       closeGently(socket);
       return;
     }
-    this.#openWithTimeout(link, socket, {
+    this.openWithTimeout(link, socket, {
       kind: 'forwarded-tcp',
       host: listener.bindHost,
       port: listener.bindPort,

@@ -173,94 +173,94 @@ export class ChannelMux {
     malformedPackets: 0,
   };
   readonly limits: ChannelLimits;
-  readonly #maxPacketBytes: number;
-  readonly #channels = new Map<number, Channel>();
-  readonly #control: ChannelFrame[] = [];
+  private readonly maxPacketBytes: number;
+  private readonly channels = new Map<number, Channel>();
+  private readonly control: ChannelFrame[] = [];
   /** Channels opened by us get ids of our parity (client even, server odd), increasing. */
-  #nextLocalId: number;
-  readonly #peerIdsSeen = new Set<number>();
+  private nextLocalId: number;
+  private readonly peerIdsSeen = new Set<number>();
   /** Peer IDs below this were seen (forgotten from the set to bound it). */
-  #peerIdFloor = 0;
-  #closedReason: string | undefined;
-  readonly #writer = new ByteWriter();
+  private peerIdFloor = 0;
+  private closedReason: string | undefined;
+  private readonly writer = new ByteWriter();
   // Sender's packet state.
-  #nextPacketNumber = 0;
-  readonly #sent = new Map<number, SentPacket>();
-  #bytesInFlight = 0;
-  #largestAcked = -1;
-  #probeCount = 0;
-  #afterProbeTimeout = false;
+  private nextPacketNumber = 0;
+  private readonly sent = new Map<number, SentPacket>();
+  private inFlightBytes = 0;
+  private largestAcked = -1;
+  private probeCount = 0;
+  private afterProbeTimeout = false;
   /** Round trips of acknowledged packets, the peer's ack delay taken off. */
-  readonly #rtt: RttEstimator;
-  #minRtt = Infinity;
-  #minRttAt = -Infinity;
-  readonly #rate = new DeliveryRateEstimator();
-  #pacingTokens: number;
-  #pacingAt: number | undefined;
-  #roundRobin = 0;
+  private readonly rtt: RttEstimator;
+  private minRtt = Infinity;
+  private minRttAt = -Infinity;
+  private readonly rate = new DeliveryRateEstimator();
+  private pacingTokens: number;
+  private pacingAt: number | undefined;
+  private roundRobin = 0;
   /** When the newest acknowledged packet was sent (the start of the next packets' sending intervals). */
-  #lastAckedSentAt = 0;
+  private lastAckedSentAt = 0;
   // Receiver's packet state.
   /** Received packet numbers, newest range first. */
-  #received: PacketRange[] = [];
-  #largestReceivedAt = 0;
-  #ackElicitingUnacked = 0;
-  #ackDueAt: number | undefined;
+  private received: PacketRange[] = [];
+  private largestReceivedAt = 0;
+  private ackElicitingUnacked = 0;
+  private ackDueAt: number | undefined;
 
   constructor(init: { readonly role: MuxRole; readonly maxPacketBytes: number; readonly initialRttMs?: number; readonly limits?: Partial<ChannelLimits> }) {
     if (!(init.maxPacketBytes >= 200)) throw new RangeError(`ChannelMux: maxPacketBytes ${init.maxPacketBytes} is below the 200 bytes a packet needs`);
-    this.#maxPacketBytes = init.maxPacketBytes;
+    this.maxPacketBytes = init.maxPacketBytes;
     this.limits = { ...DEFAULT_CHANNEL_LIMITS, ...init.limits };
-    this.#nextLocalId = init.role === 'client' ? 0 : 1;
-    this.#rtt = new RttEstimator(init.initialRttMs);
-    this.#pacingTokens = PACING_BURST_PACKETS * init.maxPacketBytes;
+    this.nextLocalId = init.role === 'client' ? 0 : 1;
+    this.rtt = new RttEstimator(init.initialRttMs);
+    this.pacingTokens = PACING_BURST_PACKETS * init.maxPacketBytes;
   }
 
   /** Channels open now (both directions). */
   get channelCount(): number {
-    return this.#channels.size;
+    return this.channels.size;
   }
 
   get bytesInFlight(): number {
-    return this.#bytesInFlight;
+    return this.inFlightBytes;
   }
 
   /** bytes: what may be in flight now. */
   get congestionWindow(): number {
-    const floor = MIN_CWND_PACKETS * this.#maxPacketBytes;
-    if (this.#afterProbeTimeout) return floor;
-    const rate = this.#rate.maxBytesPerMs;
-    if (rate === undefined || !Number.isFinite(this.#minRtt)) return Math.max(floor, INITIAL_CWND_BYTES);
-    return Math.max(floor, INITIAL_CWND_BYTES / 2, CWND_GAIN * rate * this.#minRtt);
+    const floor = MIN_CWND_PACKETS * this.maxPacketBytes;
+    if (this.afterProbeTimeout) return floor;
+    const rate = this.rate.maxBytesPerMs;
+    if (rate === undefined || !Number.isFinite(this.minRtt)) return Math.max(floor, INITIAL_CWND_BYTES);
+    return Math.max(floor, INITIAL_CWND_BYTES / 2, CWND_GAIN * rate * this.minRtt);
   }
 
   get smoothedRttMs(): number {
-    return this.#rtt.srtt;
+    return this.rtt.srtt;
   }
 
   /** Opens a channel to the peer; its answer comes as `accepted` or `closed`. */
   open(target: ChannelTarget): number {
-    this.#assertLive();
-    if (this.#channels.size >= this.limits.maxChannels) throw new RangeError(`ChannelMux.open: already ${this.#channels.size} channels open (the limit)`);
-    const id = this.#nextLocalId;
-    this.#nextLocalId += 2;
-    this.#channels.set(id, this.#newChannel(id, 'opening'));
-    this.#control.push({ type: 'open', channel: id, target });
+    this.assertLive();
+    if (this.channels.size >= this.limits.maxChannels) throw new RangeError(`ChannelMux.open: already ${this.channels.size} channels open (the limit)`);
+    const id = this.nextLocalId;
+    this.nextLocalId += 2;
+    this.channels.set(id, this.newChannel(id, 'opening'));
+    this.control.push({ type: 'open', channel: id, target });
     return id;
   }
 
   accept(channel: number): void {
-    const state = this.#channels.get(channel);
-    if (state === undefined || state.state !== 'opening' || this.#isLocal(channel)) throw new Error(`ChannelMux.accept: channel ${channel} is not awaiting an answer`);
+    const state = this.channels.get(channel);
+    if (state === undefined || state.state !== 'opening' || this.isLocal(channel)) throw new Error(`ChannelMux.accept: channel ${channel} is not awaiting an answer`);
     state.state = 'open';
-    this.#control.push({ type: 'accept', channel });
+    this.control.push({ type: 'accept', channel });
   }
 
   /** Refuses or resets a channel; the peer gets `closed` with `reason`. Unknown channels are ignored. */
   close(channel: number, reason: string): void {
-    if (!this.#channels.has(channel)) return;
-    this.#channels.delete(channel);
-    this.#control.push({ type: 'close', channel, reason: truncateUtf8(reason, MAX_CLOSE_REASON_BYTES) });
+    if (!this.channels.has(channel)) return;
+    this.channels.delete(channel);
+    this.control.push({ type: 'close', channel, reason: truncateUtf8(reason, MAX_CLOSE_REASON_BYTES) });
   }
 
   /**
@@ -268,7 +268,7 @@ export class ChannelMux {
    * pause the source until `writable`. The bytes are kept either way.
    */
   write(channel: number, data: Uint8Array): boolean {
-    const state = this.#channels.get(channel);
+    const state = this.channels.get(channel);
     if (state === undefined) return false;
     if (state.finWritten) throw new Error(`ChannelMux.write: channel ${channel} was already ended`);
     if (data.length > 0) {
@@ -283,19 +283,19 @@ export class ChannelMux {
 
   /** No more bytes will be written: the peer gets `end` after the last one. */
   end(channel: number): void {
-    const state = this.#channels.get(channel);
+    const state = this.channels.get(channel);
     if (state === undefined || state.finWritten) return;
     state.finWritten = true;
   }
 
   /** The application passed `bytes` of delivered data on (a socket accepted them): the peer may send that much more. */
   consumed(channel: number, bytes: number): void {
-    const state = this.#channels.get(channel);
+    const state = this.channels.get(channel);
     if (state === undefined) return;
     state.consumed = Math.min(state.receiveNext, state.consumed + bytes);
     // Announce credit once half the window was used: fewer CREDIT frames, and never a stall while one is in flight.
     if (state.granted - state.consumed <= this.limits.windowBytes / 2) {
-      const next = this.#creditFor(state);
+      const next = this.creditFor(state);
       if (next > state.granted) {
         state.granted = next;
         state.creditDirty = true;
@@ -305,29 +305,29 @@ export class ChannelMux {
 
   /** Sends a control message (forwarding requests and answers), reliably and in no particular order. */
   sendMessage(text: string): void {
-    this.#assertLive();
+    this.assertLive();
     if (new TextEncoder().encode(text).length > MAX_CHANNEL_MESSAGE_BYTES) throw new RangeError(`ChannelMux.sendMessage: over ${MAX_CHANNEL_MESSAGE_BYTES} bytes`);
-    this.#control.push({ type: 'message', text });
+    this.control.push({ type: 'message', text });
   }
 
   /** Ends every channel (the link is gone): each gets `closed` with `reason`. The mux sends nothing afterwards. */
   closeAll(reason: string): MuxEvent[] {
     const events: MuxEvent[] = [];
-    for (const id of [...this.#channels.keys()]) {
-      this.#channels.delete(id);
+    for (const id of [...this.channels.keys()]) {
+      this.channels.delete(id);
       events.push({ type: 'closed', channel: id, reason });
     }
-    this.#closedReason = reason;
-    this.#control.length = 0;
-    this.#sent.clear();
-    this.#bytesInFlight = 0;
-    this.#ackDueAt = undefined;
+    this.closedReason = reason;
+    this.control.length = 0;
+    this.sent.clear();
+    this.inFlightBytes = 0;
+    this.ackDueAt = undefined;
     return events;
   }
 
   /** One packet from the peer (the Connection already authenticated it). Never throws on its content. */
   receive(payload: Uint8Array, now: number): MuxEvent[] {
-    if (this.#closedReason !== undefined) return [];
+    if (this.closedReason !== undefined) return [];
     let packet;
     try {
       packet = decodeChannelPacket(payload);
@@ -340,20 +340,20 @@ export class ChannelMux {
     let ackEliciting = false;
     for (const frame of packet.frames) {
       if (frame.type !== 'ack') ackEliciting = true;
-      this.#onFrame(frame, now, events);
+      this.onFrame(frame, now, events);
     }
-    this.#noteReceived(packet.packetNumber, ackEliciting, now);
+    this.noteReceived(packet.packetNumber, ackEliciting, now);
     return events;
   }
 
   /** Packets to send now, each one datagram. At most MAX_PACKETS_PER_POLL; `nextWakeup` is `now` when more wait. */
   poll(now: number): Uint8Array[] {
-    if (this.#closedReason !== undefined) return [];
-    this.#checkProbeTimeout(now);
-    this.#refillPacing(now);
+    if (this.closedReason !== undefined) return [];
+    this.checkProbeTimeout(now);
+    this.refillPacing(now);
     const packets: Uint8Array[] = [];
     while (packets.length < MAX_PACKETS_PER_POLL) {
-      const packet = this.#buildPacket(now);
+      const packet = this.buildPacket(now);
       if (packet === undefined) break;
       packets.push(packet);
     }
@@ -362,32 +362,32 @@ export class ChannelMux {
 
   /** ms (the caller's clock) when `poll` has something to do, or undefined for nothing at all. */
   nextWakeup(now: number): number | undefined {
-    if (this.#closedReason !== undefined) return undefined;
+    if (this.closedReason !== undefined) return undefined;
     let due = Infinity;
-    if (this.#ackDueAt !== undefined) due = Math.min(due, this.#ackDueAt);
-    if (this.#control.length > 0) return now;
-    for (const state of this.#channels.values()) if (state.creditDirty) return now;
-    if (this.#hasDataToSend()) {
-      if (this.#bytesInFlight + this.#maxPacketBytes <= this.congestionWindow) {
-        const rate = this.#pacingRate();
-        const missing = this.#maxPacketBytes - this.#pacingTokens;
+    if (this.ackDueAt !== undefined) due = Math.min(due, this.ackDueAt);
+    if (this.control.length > 0) return now;
+    for (const state of this.channels.values()) if (state.creditDirty) return now;
+    if (this.hasDataToSend()) {
+      if (this.inFlightBytes + this.maxPacketBytes <= this.congestionWindow) {
+        const rate = this.pacingRate();
+        const missing = this.maxPacketBytes - this.pacingTokens;
         due = Math.min(due, missing <= 0 ? now : now + Math.ceil(missing / rate));
       }
     }
-    const oldest = this.#oldestInFlight();
-    if (oldest !== undefined) due = Math.min(due, oldest.sentAt + this.#probeTimeout());
+    const oldest = this.oldestInFlight();
+    if (oldest !== undefined) due = Math.min(due, oldest.sentAt + this.probeTimeout());
     return due === Infinity ? undefined : Math.max(now, due);
   }
 
-  #assertLive(): void {
-    if (this.#closedReason !== undefined) throw new Error(`ChannelMux: closed (${this.#closedReason})`);
+  private assertLive(): void {
+    if (this.closedReason !== undefined) throw new Error(`ChannelMux: closed (${this.closedReason})`);
   }
 
-  #isLocal(channel: number): boolean {
-    return channel % 2 === this.#nextLocalId % 2;
+  private isLocal(channel: number): boolean {
+    return channel % 2 === this.nextLocalId % 2;
   }
 
-  #newChannel(id: number, state: Channel['state']): Channel {
+  private newChannel(id: number, state: Channel['state']): Channel {
     return {
       id,
       state,
@@ -414,70 +414,70 @@ export class ChannelMux {
   }
 
   /** Records a peer-opened ID; false if it was seen before (a resent OPEN whose first copy arrived). */
-  #firstSightOfPeerId(channel: number): boolean {
-    if (channel < this.#peerIdFloor || this.#peerIdsSeen.has(channel)) return false;
-    this.#peerIdsSeen.add(channel);
-    if (this.#peerIdsSeen.size > PEER_IDS_REMEMBERED) {
-      const oldest = Math.min(...this.#peerIdsSeen);
-      this.#peerIdsSeen.delete(oldest);
-      this.#peerIdFloor = oldest + 1;
+  private firstSightOfPeerId(channel: number): boolean {
+    if (channel < this.peerIdFloor || this.peerIdsSeen.has(channel)) return false;
+    this.peerIdsSeen.add(channel);
+    if (this.peerIdsSeen.size > PEER_IDS_REMEMBERED) {
+      const oldest = Math.min(...this.peerIdsSeen);
+      this.peerIdsSeen.delete(oldest);
+      this.peerIdFloor = oldest + 1;
     }
     return true;
   }
 
   /** The highest offset to grant: a window past consumption, within what the session budget has left. */
-  #creditFor(state: Channel): number {
+  private creditFor(state: Channel): number {
     let held = 0;
-    for (const other of this.#channels.values()) if (other !== state) held += other.granted - other.consumed;
+    for (const other of this.channels.values()) if (other !== state) held += other.granted - other.consumed;
     const room = Math.max(0, this.limits.sessionWindowBytes - held);
     return state.consumed + Math.min(this.limits.windowBytes, room);
   }
 
-  #onFrame(frame: ChannelFrame, now: number, events: MuxEvent[]): void {
+  private onFrame(frame: ChannelFrame, now: number, events: MuxEvent[]): void {
     switch (frame.type) {
       case 'ack':
-        this.#onAck(frame.largest, frame.ackDelayMs, frame.ranges, now, events);
+        this.onAck(frame.largest, frame.ackDelayMs, frame.ranges, now, events);
         return;
       case 'message':
         events.push({ type: 'message', text: frame.text });
         return;
       case 'open': {
-        if (this.#isLocal(frame.channel) || !this.#firstSightOfPeerId(frame.channel)) return; // a stray, or a resent copy
-        if (this.#channels.size >= this.limits.maxChannels) {
+        if (this.isLocal(frame.channel) || !this.firstSightOfPeerId(frame.channel)) return; // a stray, or a resent copy
+        if (this.channels.size >= this.limits.maxChannels) {
           this.stats.protocolViolations++;
-          this.#control.push({ type: 'close', channel: frame.channel, reason: `too many forwarded connections (${this.limits.maxChannels}) are open` });
+          this.control.push({ type: 'close', channel: frame.channel, reason: `too many forwarded connections (${this.limits.maxChannels}) are open` });
           return;
         }
-        this.#channels.set(frame.channel, this.#newChannel(frame.channel, 'opening'));
+        this.channels.set(frame.channel, this.newChannel(frame.channel, 'opening'));
         events.push({ type: 'open', channel: frame.channel, target: frame.target });
         return;
       }
       case 'accept': {
-        const state = this.#channels.get(frame.channel);
-        if (state === undefined || state.state !== 'opening' || !this.#isLocal(frame.channel)) return;
+        const state = this.channels.get(frame.channel);
+        if (state === undefined || state.state !== 'opening' || !this.isLocal(frame.channel)) return;
         state.state = 'open';
         events.push({ type: 'accepted', channel: frame.channel });
         return;
       }
       case 'close':
-        if (this.#channels.has(frame.channel)) {
-          this.#channels.delete(frame.channel);
+        if (this.channels.has(frame.channel)) {
+          this.channels.delete(frame.channel);
           events.push({ type: 'closed', channel: frame.channel, reason: frame.reason });
         }
         return;
       case 'credit': {
-        const state = this.#channels.get(frame.channel);
+        const state = this.channels.get(frame.channel);
         if (state !== undefined && frame.maxOffset > state.peerMaxOffset) state.peerMaxOffset = frame.maxOffset;
         return;
       }
       case 'data':
-        this.#onData(frame.channel, frame.offset, frame.fin, frame.data, events);
+        this.onData(frame.channel, frame.offset, frame.fin, frame.data, events);
         return;
     }
   }
 
-  #onData(channel: number, offset: number, fin: boolean, data: Uint8Array, events: MuxEvent[]): void {
-    const state = this.#channels.get(channel);
+  private onData(channel: number, offset: number, fin: boolean, data: Uint8Array, events: MuxEvent[]): void {
+    const state = this.channels.get(channel);
     if (state === undefined) return; // closed meanwhile, or never ours: late frames are harmless
     const end = offset + data.length;
     if (end > state.granted || (state.finalOffset !== undefined && end > state.finalOffset) || (fin && end < state.receiveNext)) {
@@ -489,12 +489,12 @@ export class ChannelMux {
     if (fin) state.finalOffset = end;
     if (end > state.receiveNext && data.length > 0) {
       if (offset <= state.receiveNext) {
-        this.#deliver(state, data.subarray(state.receiveNext - offset), events);
+        this.deliver(state, data.subarray(state.receiveNext - offset), events);
         // Whatever waited for this now follows in order.
         for (;;) {
-          const next = this.#takePendingAt(state);
+          const next = this.takePendingAt(state);
           if (next === undefined) break;
-          this.#deliver(state, next, events);
+          this.deliver(state, next, events);
         }
       } else if ((state.pending.get(offset)?.length ?? -1) < data.length) {
         state.pending.set(offset, data);
@@ -503,12 +503,12 @@ export class ChannelMux {
     if (state.finalOffset !== undefined && state.receiveNext === state.finalOffset && !state.endDelivered) {
       state.endDelivered = true;
       events.push({ type: 'end', channel });
-      this.#maybeRetire(state, events);
+      this.maybeRetire(state, events);
     }
   }
 
   /** The pending piece that covers receiveNext (possibly starting before it), trimmed; pieces wholly behind are dropped. */
-  #takePendingAt(state: Channel): Uint8Array | undefined {
+  private takePendingAt(state: Channel): Uint8Array | undefined {
     if (state.pending.size === 0) return undefined;
     // Pieces are usually the sender's own frames, so the next one starts exactly where delivery stands.
     const exact = state.pending.get(state.receiveNext);
@@ -524,7 +524,7 @@ export class ChannelMux {
     return undefined;
   }
 
-  #deliver(state: Channel, data: Uint8Array, events: MuxEvent[]): void {
+  private deliver(state: Channel, data: Uint8Array, events: MuxEvent[]): void {
     if (data.length === 0) return;
     state.receiveNext += data.length;
     this.stats.dataBytesDelivered += data.length;
@@ -532,35 +532,35 @@ export class ChannelMux {
   }
 
   /** A channel whose both halves are finished (ours acknowledged, theirs delivered) is forgotten quietly. */
-  #maybeRetire(state: Channel, events: MuxEvent[]): void {
-    if (state.finAcked && state.sendBase === state.sendEnd && state.endDelivered && this.#channels.get(state.id) === state) {
-      this.#channels.delete(state.id);
+  private maybeRetire(state: Channel, events: MuxEvent[]): void {
+    if (state.finAcked && state.sendBase === state.sendEnd && state.endDelivered && this.channels.get(state.id) === state) {
+      this.channels.delete(state.id);
       events.push({ type: 'closed', channel: state.id, reason: '' });
     }
   }
 
-  #noteReceived(packetNumber: number, ackEliciting: boolean, now: number): void {
-    const ranges = this.#received;
+  private noteReceived(packetNumber: number, ackEliciting: boolean, now: number): void {
+    const ranges = this.received;
     const newest = ranges[0];
     const outOfOrder = newest !== undefined && packetNumber !== newest.last + 1;
     if (newest === undefined || packetNumber > newest.last) {
       if (newest !== undefined && packetNumber === newest.last + 1) ranges[0] = { first: newest.first, last: packetNumber };
       else ranges.unshift({ first: packetNumber, last: packetNumber });
-      this.#largestReceivedAt = now;
+      this.largestReceivedAt = now;
     } else {
       insertIntoRanges(ranges, packetNumber);
     }
     if (ranges.length > MAX_ACK_RANGES + 1) ranges.length = MAX_ACK_RANGES + 1;
     if (!ackEliciting) return;
-    this.#ackElicitingUnacked++;
+    this.ackElicitingUnacked++;
     // Two packets, or a gap (the sender should learn of a loss at once): acknowledge now. One alone waits a little
     // for a reply to ride on.
-    const due = this.#ackElicitingUnacked >= 2 || outOfOrder ? now : now + MAX_ACK_DELAY_MS;
-    this.#ackDueAt = Math.min(this.#ackDueAt ?? Infinity, due);
+    const due = this.ackElicitingUnacked >= 2 || outOfOrder ? now : now + MAX_ACK_DELAY_MS;
+    this.ackDueAt = Math.min(this.ackDueAt ?? Infinity, due);
   }
 
-  #onAck(largest: number, ackDelayMs: number, ranges: readonly PacketRange[], now: number, events: MuxEvent[]): void {
-    if (largest >= this.#nextPacketNumber) {
+  private onAck(largest: number, ackDelayMs: number, ranges: readonly PacketRange[], now: number, events: MuxEvent[]): void {
+    if (largest >= this.nextPacketNumber) {
       this.stats.protocolViolations++;
       return; // acknowledges a packet never sent
     }
@@ -568,42 +568,42 @@ export class ChannelMux {
     // Both in ascending order: one walk over what is in flight (the map keeps packet-number order).
     const ascending = [...ranges].reverse();
     let r = 0;
-    for (const [number, packet] of this.#sent) {
+    for (const [number, packet] of this.sent) {
       if (number > largest) break;
       while (r < ascending.length && ascending[r]!.last < number) r++;
       if (r === ascending.length) break;
       if (number < ascending[r]!.first) continue;
-      this.#sent.delete(number);
-      this.#bytesInFlight -= packet.size;
-      this.#rate.onAcked(packet.size);
+      this.sent.delete(number);
+      this.inFlightBytes -= packet.size;
+      this.rate.onAcked(packet.size);
       // The walk is in ascending order: the last packet acknowledged is the newest.
       newestAcked = packet;
-      this.#onFramesAcked(packet.frames, events);
+      this.onFramesAcked(packet.frames, events);
     }
     if (newestAcked === undefined) return;
-    this.#probeCount = 0;
-    this.#afterProbeTimeout = false;
-    if (largest > this.#largestAcked) this.#largestAcked = largest;
+    this.probeCount = 0;
+    this.afterProbeTimeout = false;
+    if (largest > this.largestAcked) this.largestAcked = largest;
     if (newestAcked.packetNumber === largest) {
       const sample = now - newestAcked.sentAt;
-      if (sample < this.#minRtt || now - this.#minRttAt > MIN_RTT_WINDOW_MS) {
-        this.#minRtt = sample;
-        this.#minRttAt = now;
+      if (sample < this.minRtt || now - this.minRttAt > MIN_RTT_WINDOW_MS) {
+        this.minRtt = sample;
+        this.minRttAt = now;
       }
       // The peer's ack delay is not path: take it off, but never below the path's own minimum (QUIC's rule).
       const withoutDelay = sample - Math.min(ackDelayMs, MAX_ACK_DELAY_MS);
-      this.#rtt.sample(withoutDelay >= this.#minRtt ? withoutDelay : sample);
+      this.rtt.sample(withoutDelay >= this.minRtt ? withoutDelay : sample);
     }
     const sendingInterval = newestAcked.sentAt - newestAcked.intervalSentAt;
-    this.#rate.onPacketAcked(now, newestAcked.delivered, Math.min(newestAcked.deliveredAt, now - sendingInterval), Math.max(1000, 10 * this.#rtt.srtt));
-    this.#lastAckedSentAt = Math.max(this.#lastAckedSentAt, newestAcked.sentAt);
-    this.#detectLosses(now);
+    this.rate.onPacketAcked(now, newestAcked.delivered, Math.min(newestAcked.deliveredAt, now - sendingInterval), Math.max(1000, 10 * this.rtt.srtt));
+    this.lastAckedSentAt = Math.max(this.lastAckedSentAt, newestAcked.sentAt);
+    this.detectLosses(now);
   }
 
-  #onFramesAcked(frames: readonly ChannelFrame[], events: MuxEvent[]): void {
+  private onFramesAcked(frames: readonly ChannelFrame[], events: MuxEvent[]): void {
     for (const frame of frames) {
       if (frame.type !== 'data') continue;
-      const state = this.#channels.get(frame.channel);
+      const state = this.channels.get(frame.channel);
       if (state === undefined) continue;
       const end = frame.offset + frame.data.length;
       if (frame.data.length > 0) addRange(state.acked, frame.offset, end);
@@ -611,17 +611,17 @@ export class ChannelMux {
       // Bytes acknowledged from the front leave the buffer (a range wholly behind it was a duplicate's).
       while (state.acked.length > 0 && state.acked[0]![0] <= state.sendBase) {
         const [, ackedEnd] = state.acked.shift()!;
-        if (ackedEnd > state.sendBase) this.#dropFront(state, ackedEnd - state.sendBase);
+        if (ackedEnd > state.sendBase) this.dropFront(state, ackedEnd - state.sendBase);
       }
       if (state.pausedSource && state.sendBufferedBytes < this.limits.sendBufferBytes / 2) {
         state.pausedSource = false;
         events.push({ type: 'writable', channel: state.id });
       }
-      if (state.finAcked) this.#maybeRetire(state, events);
+      if (state.finAcked) this.maybeRetire(state, events);
     }
   }
 
-  #dropFront(state: Channel, bytes: number): void {
+  private dropFront(state: Channel, bytes: number): void {
     state.sendBase += bytes;
     state.sendBufferedBytes -= bytes;
     while (bytes > 0) {
@@ -636,40 +636,40 @@ export class ChannelMux {
     }
   }
 
-  #detectLosses(now: number): void {
-    const timeThreshold = TIME_REORDER_FACTOR * this.#rtt.srtt + 1;
-    for (const [number, packet] of this.#sent) {
-      if (number > this.#largestAcked) break;
-      if (number <= this.#largestAcked - PACKET_REORDER_THRESHOLD || now - packet.sentAt >= timeThreshold) this.#declareLost(packet);
+  private detectLosses(now: number): void {
+    const timeThreshold = TIME_REORDER_FACTOR * this.rtt.srtt + 1;
+    for (const [number, packet] of this.sent) {
+      if (number > this.largestAcked) break;
+      if (number <= this.largestAcked - PACKET_REORDER_THRESHOLD || now - packet.sentAt >= timeThreshold) this.declareLost(packet);
     }
   }
 
-  #declareLost(packet: SentPacket): void {
-    this.#sent.delete(packet.packetNumber);
-    this.#bytesInFlight -= packet.size;
+  private declareLost(packet: SentPacket): void {
+    this.sent.delete(packet.packetNumber);
+    this.inFlightBytes -= packet.size;
     this.stats.packetsLost++;
     for (const frame of packet.frames) {
       switch (frame.type) {
         case 'data': {
-          const state = this.#channels.get(frame.channel);
+          const state = this.channels.get(frame.channel);
           if (state === undefined) break;
           if (frame.data.length > 0) state.retransmit.push([frame.offset, frame.offset + frame.data.length]);
           if (frame.fin && !state.finAcked) state.finSent = false;
           break;
         }
         case 'credit': {
-          const state = this.#channels.get(frame.channel);
+          const state = this.channels.get(frame.channel);
           if (state !== undefined) state.creditDirty = true;
           break;
         }
         case 'open':
         case 'accept':
           // Only while the channel still exists: a closed one's CLOSE is queued on its own.
-          if (this.#channels.has(frame.channel)) this.#control.push(frame);
+          if (this.channels.has(frame.channel)) this.control.push(frame);
           break;
         case 'close':
         case 'message':
-          this.#control.push(frame);
+          this.control.push(frame);
           break;
         case 'ack':
           break;
@@ -677,76 +677,76 @@ export class ChannelMux {
     }
   }
 
-  #probeTimeout(): number {
-    const base = this.#rtt.srtt + Math.max(4 * this.#rtt.rttvar, 1) + MAX_ACK_DELAY_MS;
-    return Math.min(base * 2 ** this.#probeCount, Math.max(base, MAX_PROBE_TIMEOUT_MS));
+  private probeTimeout(): number {
+    const base = this.rtt.srtt + Math.max(4 * this.rtt.rttvar, 1) + MAX_ACK_DELAY_MS;
+    return Math.min(base * 2 ** this.probeCount, Math.max(base, MAX_PROBE_TIMEOUT_MS));
   }
 
-  #oldestInFlight(): SentPacket | undefined {
-    for (const packet of this.#sent.values()) return packet;
+  private oldestInFlight(): SentPacket | undefined {
+    for (const packet of this.sent.values()) return packet;
     return undefined;
   }
 
-  #checkProbeTimeout(now: number): void {
-    const oldest = this.#oldestInFlight();
-    const timeout = this.#probeTimeout();
+  private checkProbeTimeout(now: number): void {
+    const oldest = this.oldestInFlight();
+    const timeout = this.probeTimeout();
     if (oldest === undefined || now < oldest.sentAt + timeout) return;
     // Nothing came back for a whole probe timeout: what was sent that long ago is presumed lost, and only a small
     // probe goes until the peer answers (an outage must not be met with a full window every second).
     this.stats.probeTimeouts++;
-    this.#probeCount++;
-    this.#afterProbeTimeout = true;
-    for (const packet of [...this.#sent.values()]) {
+    this.probeCount++;
+    this.afterProbeTimeout = true;
+    for (const packet of [...this.sent.values()]) {
       if (now < packet.sentAt + timeout) break;
-      this.#declareLost(packet);
+      this.declareLost(packet);
     }
   }
 
-  #pacingRate(): number {
+  private pacingRate(): number {
     // bytes per ms.
-    return Math.max(1, (PACING_GAIN * this.congestionWindow) / Math.max(1, this.#rtt.srtt));
+    return Math.max(1, (PACING_GAIN * this.congestionWindow) / Math.max(1, this.rtt.srtt));
   }
 
-  #refillPacing(now: number): void {
-    const burst = PACING_BURST_PACKETS * this.#maxPacketBytes;
-    if (this.#pacingAt !== undefined) this.#pacingTokens = Math.min(burst, this.#pacingTokens + (now - this.#pacingAt) * this.#pacingRate());
-    this.#pacingAt = now;
+  private refillPacing(now: number): void {
+    const burst = PACING_BURST_PACKETS * this.maxPacketBytes;
+    if (this.pacingAt !== undefined) this.pacingTokens = Math.min(burst, this.pacingTokens + (now - this.pacingAt) * this.pacingRate());
+    this.pacingAt = now;
   }
 
-  #hasDataToSend(): boolean {
-    for (const state of this.#channels.values()) if (this.#sendableData(state)) return true;
+  private hasDataToSend(): boolean {
+    for (const state of this.channels.values()) if (this.sendableData(state)) return true;
     return false;
   }
 
-  #sendableData(state: Channel): boolean {
+  private sendableData(state: Channel): boolean {
     if (state.state !== 'open') return false;
     if (state.retransmit.length > 0) return true;
     if (state.sendNext < state.sendEnd && state.sendNext < state.peerMaxOffset) return true;
     return state.finWritten && !state.finSent && state.sendNext === state.sendEnd;
   }
 
-  #buildPacket(now: number): Uint8Array | undefined {
+  private buildPacket(now: number): Uint8Array | undefined {
     const frames: ChannelFrame[] = [];
-    const packetNumber = this.#nextPacketNumber;
-    let room = this.#maxPacketBytes - 8;
+    const packetNumber = this.nextPacketNumber;
+    let room = this.maxPacketBytes - 8;
     let retransmittable = false;
-    const ackDue = this.#ackDueAt !== undefined && this.#ackDueAt <= now;
-    if (this.#ackDueAt !== undefined && this.#received.length > 0) {
-      const ack: ChannelFrame = { type: 'ack', largest: this.#received[0]!.last, ackDelayMs: Math.max(0, Math.round(now - this.#largestReceivedAt)), ranges: this.#received.slice(0, MAX_ACK_RANGES + 1) };
+    const ackDue = this.ackDueAt !== undefined && this.ackDueAt <= now;
+    if (this.ackDueAt !== undefined && this.received.length > 0) {
+      const ack: ChannelFrame = { type: 'ack', largest: this.received[0]!.last, ackDelayMs: Math.max(0, Math.round(now - this.largestReceivedAt)), ranges: this.received.slice(0, MAX_ACK_RANGES + 1) };
       const cost = encodedFrameLength(ack);
       if (cost <= room) {
         frames.push(ack);
         room -= cost;
       }
     }
-    while (this.#control.length > 0) {
-      const cost = encodedFrameLength(this.#control[0]!);
+    while (this.control.length > 0) {
+      const cost = encodedFrameLength(this.control[0]!);
       if (cost > room) break;
-      frames.push(this.#control.shift()!);
+      frames.push(this.control.shift()!);
       room -= cost;
       retransmittable = true;
     }
-    for (const state of this.#channels.values()) {
+    for (const state of this.channels.values()) {
       if (!state.creditDirty) continue;
       const credit: ChannelFrame = { type: 'credit', channel: state.id, maxOffset: state.granted };
       const cost = encodedFrameLength(credit);
@@ -756,58 +756,58 @@ export class ChannelMux {
       state.creditDirty = false;
       retransmittable = true;
     }
-    const congestionAllows = this.#bytesInFlight + this.#maxPacketBytes <= this.congestionWindow && this.#pacingTokens >= this.#maxPacketBytes;
+    const congestionAllows = this.inFlightBytes + this.maxPacketBytes <= this.congestionWindow && this.pacingTokens >= this.maxPacketBytes;
     if (congestionAllows) {
       const dataStart = frames.length;
-      this.#addDataFrames(frames, room);
+      this.addDataFrames(frames, room);
       if (frames.length > dataStart) retransmittable = true;
     }
     if (!retransmittable && !ackDue) return undefined;
-    const bytes = encodeChannelPacket({ packetNumber, frames }, this.#writer);
-    this.#nextPacketNumber++;
+    const bytes = encodeChannelPacket({ packetNumber, frames }, this.writer);
+    this.nextPacketNumber++;
     this.stats.packetsSent++;
     if (frames.some((frame) => frame.type === 'ack')) {
-      this.#ackDueAt = undefined;
-      this.#ackElicitingUnacked = 0;
+      this.ackDueAt = undefined;
+      this.ackElicitingUnacked = 0;
     }
     if (retransmittable) {
-      if (this.#sent.size === 0) {
-        this.#rate.restartFromIdle(now);
-        this.#lastAckedSentAt = now;
+      if (this.sent.size === 0) {
+        this.rate.restartFromIdle(now);
+        this.lastAckedSentAt = now;
       }
-      this.#sent.set(packetNumber, {
+      this.sent.set(packetNumber, {
         packetNumber,
         sentAt: now,
         size: bytes.length,
         frames: frames.filter((frame) => frame.type !== 'ack'),
-        delivered: this.#rate.delivered,
-        deliveredAt: this.#rate.deliveredAt,
-        intervalSentAt: this.#sent.size === 0 ? now : this.#lastAckedSentAt,
+        delivered: this.rate.delivered,
+        deliveredAt: this.rate.deliveredAt,
+        intervalSentAt: this.sent.size === 0 ? now : this.lastAckedSentAt,
       });
-      this.#bytesInFlight += bytes.length;
-      this.#pacingTokens -= bytes.length;
+      this.inFlightBytes += bytes.length;
+      this.pacingTokens -= bytes.length;
     }
     return bytes;
   }
 
   /** Fills `room` bytes with data frames: lost ranges first, then new data, taking channels in turn. */
-  #addDataFrames(frames: ChannelFrame[], room: number): void {
-    const channels = [...this.#channels.values()];
+  private addDataFrames(frames: ChannelFrame[], room: number): void {
+    const channels = [...this.channels.values()];
     if (channels.length === 0) return;
     for (let turn = 0; turn < channels.length && room > DATA_FRAME_OVERHEAD_BYTES; turn++) {
-      const state = channels[(this.#roundRobin + turn) % channels.length]!;
-      if (!this.#sendableData(state)) continue;
+      const state = channels[(this.roundRobin + turn) % channels.length]!;
+      if (!this.sendableData(state)) continue;
       while (room > DATA_FRAME_OVERHEAD_BYTES) {
-        const frame = this.#nextDataFrame(state, room - DATA_FRAME_OVERHEAD_BYTES);
+        const frame = this.nextDataFrame(state, room - DATA_FRAME_OVERHEAD_BYTES);
         if (frame === undefined) break;
         frames.push(frame);
         room -= encodedFrameLength(frame);
       }
     }
-    this.#roundRobin = (this.#roundRobin + 1) % Math.max(1, channels.length);
+    this.roundRobin = (this.roundRobin + 1) % Math.max(1, channels.length);
   }
 
-  #nextDataFrame(state: Channel, maxData: number): ChannelFrame | undefined {
+  private nextDataFrame(state: Channel, maxData: number): ChannelFrame | undefined {
     if (state.state !== 'open' || maxData <= 0) return undefined;
     while (state.retransmit.length > 0) {
       const range = state.retransmit[0]!;
@@ -821,13 +821,13 @@ export class ChannelMux {
       const end = Math.min(range[1], start + maxData);
       if (end >= range[1]) state.retransmit.shift();
       else range[0] = end;
-      const data = this.#slice(state, start, end);
+      const data = this.slice(state, start, end);
       this.stats.dataBytesRetransmitted += data.length;
       return { type: 'data', channel: state.id, offset: start, fin: state.finWritten && state.finSent && end === state.sendEnd, data };
     }
     const limit = Math.min(state.sendEnd, state.peerMaxOffset, state.sendNext + maxData);
     if (limit > state.sendNext) {
-      const data = this.#slice(state, state.sendNext, limit);
+      const data = this.slice(state, state.sendNext, limit);
       const offset = state.sendNext;
       state.sendNext = limit;
       const fin = state.finWritten && limit === state.sendEnd;
@@ -843,7 +843,7 @@ export class ChannelMux {
   }
 
   /** Bytes [start, end) of the send buffer (start ≥ sendBase), copied into one array. */
-  #slice(state: Channel, start: number, end: number): Uint8Array {
+  private slice(state: Channel, start: number, end: number): Uint8Array {
     const out = new Uint8Array(end - start);
     let position = state.sendBase;
     let written = 0;

@@ -69,21 +69,21 @@ export class Connection {
   readonly key: SessionKey;
   readonly rtt: RttEstimator;
   readonly stats: ConnectionStats = emptyConnectionStats();
-  readonly #random: RandomSource;
-  readonly #mtu: number | undefined;
-  readonly #sendDirection: Direction;
-  readonly #receiveDirection: Direction;
-  readonly #replayWindow = new ReplayWindow();
-  readonly #reassembler = new FragmentReassembler();
-  #nextSeq: bigint;
-  #serverAddress: PeerAddress | undefined;
-  #clientAddress: PeerAddress | undefined;
-  #lastHeardAt: number | undefined;
-  #heldTimestamp: HeldTimestamp | undefined;
-  #lastReceivedWasNewest = false;
+  private readonly randomSource: RandomSource;
+  private readonly mtu: number | undefined;
+  private readonly sendDirection: Direction;
+  private readonly receiveDirection: Direction;
+  private readonly replayWindow = new ReplayWindow();
+  private readonly reassembler = new FragmentReassembler();
+  private nextSeq: bigint;
+  private knownServerAddress: PeerAddress | undefined;
+  private clientAddress: PeerAddress | undefined;
+  private peerHeardAt: number | undefined;
+  private heldTimestamp: HeldTimestamp | undefined;
+  private lastAcceptedWasNewest = false;
   /** Inflate budget (bytes) left, and when (caller's ms) it was last topped up. */
-  #inflateTokens = INFLATE_BURST_BYTES;
-  #inflateRefilledAt: number | undefined;
+  private inflateTokens = INFLATE_BURST_BYTES;
+  private inflateRefilledAt: number | undefined;
   /**
    * Where channel packets (forwarded streams) go: they share this connection's keys, numbering, roaming and RTT
    * with the instructions but bypass the transport. Without a sink they are dropped as bad instructions.
@@ -102,53 +102,53 @@ export class Connection {
     }
     this.role = init.role;
     this.key = init.key;
-    this.#random = init.random;
-    this.#mtu = init.mtu;
-    this.#nextSeq = init.initialSeq;
-    this.#serverAddress = init.serverAddress;
-    this.#sendDirection = init.role === 'client' ? 'to-server' : 'to-client';
-    this.#receiveDirection = init.role === 'client' ? 'to-client' : 'to-server';
+    this.randomSource = init.random;
+    this.mtu = init.mtu;
+    this.nextSeq = init.initialSeq;
+    this.knownServerAddress = init.serverAddress;
+    this.sendDirection = init.role === 'client' ? 'to-server' : 'to-client';
+    this.receiveDirection = init.role === 'client' ? 'to-client' : 'to-server';
     this.rtt = new RttEstimator(init.initialRttMs);
   }
 
   /** Client: the server address. Server: the source of the newest authentic datagram, undefined until one arrives. */
   get remoteAddress(): PeerAddress | undefined {
-    return this.role === 'client' ? this.#serverAddress : this.#clientAddress;
+    return this.role === 'client' ? this.knownServerAddress : this.clientAddress;
   }
 
   get serverAddress(): PeerAddress | undefined {
-    return this.#serverAddress;
+    return this.knownServerAddress;
   }
 
   /** Client only: the shell changes it when the server's address is re-resolved. */
   set serverAddress(address: PeerAddress | undefined) {
     if (this.role !== 'client') throw new Error('Connection.serverAddress: only a client sets the address it sends to');
-    this.#serverAddress = address;
+    this.knownServerAddress = address;
   }
 
   /** ms (the caller's clock): when the last authentic, fresh datagram arrived. */
   get lastHeardAt(): number | undefined {
-    return this.#lastHeardAt;
+    return this.peerHeardAt;
   }
 
   /** Whether the datagram `receive` last accepted had the highest sequence number seen so far. */
   get lastReceivedWasNewest(): boolean {
-    return this.#lastReceivedWasNewest;
+    return this.lastAcceptedWasNewest;
   }
 
   /** The sequence number the next datagram will carry. */
   get nextSequence(): bigint {
-    return this.#nextSeq;
+    return this.nextSeq;
   }
 
   /** The random source, shared with the transport (chaff). */
   get random(): RandomSource {
-    return this.#random;
+    return this.randomSource;
   }
 
   /** bytes of UDP payload per datagram towards `to`. */
   mtuFor(to: PeerAddress): number {
-    return this.#mtu ?? (to.host.includes(':') ? DEFAULT_IPV6_MTU : DEFAULT_IPV4_MTU);
+    return this.mtu ?? (to.host.includes(':') ? DEFAULT_IPV6_MTU : DEFAULT_IPV4_MTU);
   }
 
   /**
@@ -166,7 +166,7 @@ export class Connection {
    * (the same sequence counter, so no nonce is ever reused).
    */
   sendTo(instruction: Instruction, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const datagrams = this.#seal(encodeInstruction(instruction), to, now);
+    const datagrams = this.seal(encodeInstruction(instruction), to, now);
     this.stats.instructionsOut++;
     return datagrams;
   }
@@ -174,7 +174,7 @@ export class Connection {
   /** bytes: the largest channel packet that fits one datagram to the peer (packets are never fragmented). */
   channelPacketBytes(): number {
     const to = this.remoteAddress;
-    return (to === undefined ? this.#mtu ?? DEFAULT_IPV6_MTU : this.mtuFor(to)) - DATAGRAM_OVERHEAD_BYTES - 1;
+    return (to === undefined ? this.mtu ?? DEFAULT_IPV6_MTU : this.mtuFor(to)) - DATAGRAM_OVERHEAD_BYTES - 1;
   }
 
   /** Seals one channel packet as one datagram to the peer; undefined when there is nowhere to send yet. */
@@ -188,12 +188,12 @@ export class Connection {
     encoded[0] = CHANNEL_PACKET_FORMAT;
     encoded.set(payload, 1);
     this.stats.channelPacketsOut++;
-    return this.#seal(encoded, to, now)[0];
+    return this.seal(encoded, to, now)[0];
   }
 
-  #seal(encoded: Uint8Array, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const fragments = splitIntoFragments(this.#nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
-    if (this.#nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
+  private seal(encoded: Uint8Array, to: PeerAddress, now: number): OutgoingDatagram[] {
+    const fragments = splitIntoFragments(this.nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
+    if (this.nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
       // Unreachable with a clock-derived start (2^63 / 2^20 ms is year 2248), but a wrapped nonce would be fatal.
       throw new Error('Connection.send: sequence numbers exhausted; start a new session');
     }
@@ -202,10 +202,10 @@ export class Connection {
       const fragmentBytes = encodeFragment(fragment);
       const plaintext = new Uint8Array(TIMESTAMP_BYTES + fragmentBytes.length);
       writeU16(plaintext, 0, timestamp16(now));
-      writeU16(plaintext, 2, this.#takeTimestampEcho(now));
+      writeU16(plaintext, 2, this.takeTimestampEcho(now));
       plaintext.set(fragmentBytes, TIMESTAMP_BYTES);
-      const bytes = sealDatagram(this.key, this.#sendDirection, this.#nextSeq, plaintext);
-      this.#nextSeq++;
+      const bytes = sealDatagram(this.key, this.sendDirection, this.nextSeq, plaintext);
+      this.nextSeq++;
       datagrams.push({ to, bytes });
       this.stats.datagramsOut++;
       this.stats.bytesOut += bytes.length;
@@ -227,8 +227,8 @@ export class Connection {
     const header = decodeHeader(bytes);
     if (header === undefined || bytes.length < DATAGRAM_OVERHEAD_BYTES) return void stats.dropTruncated++;
     if (!bytesEqual(header.sessionId, this.key.sessionId)) return void stats.dropWrongSession++;
-    if (header.direction !== this.#receiveDirection) return void stats.dropWrongDirection++;
-    const verdict = this.#replayWindow.check(header.seq);
+    if (header.direction !== this.receiveDirection) return void stats.dropWrongDirection++;
+    const verdict = this.replayWindow.check(header.seq);
     if (verdict === 'replay') return void stats.dropReplay++;
     if (verdict === 'too-old') return void stats.dropTooOld++;
     const plaintext = openDatagram(this.key, header.direction, bytes);
@@ -237,22 +237,22 @@ export class Connection {
     // Authentic and fresh from here on.
     // Cannot throw: the length check above guarantees timestamps and a whole fragment header.
     const fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
-    const newest = this.#replayWindow.highest === undefined || header.seq > this.#replayWindow.highest;
-    this.#replayWindow.accept(header.seq);
-    this.#lastReceivedWasNewest = newest;
+    const newest = this.replayWindow.highest === undefined || header.seq > this.replayWindow.highest;
+    this.replayWindow.accept(header.seq);
+    this.lastAcceptedWasNewest = newest;
     stats.datagramsAccepted++;
-    this.#lastHeardAt = now;
+    this.peerHeardAt = now;
     if (newest) {
       // Only the newest datagram may move the server's target (mosh §4): a replay is already refused above, and an
       // older authentic datagram arriving late from an old address must not pull the server back to it.
-      if (this.role === 'server') this.#clientAddress = { host: from.host, port: from.port };
-      this.#heldTimestamp = { value: readU16(plaintext, 0), receivedAt: now };
+      if (this.role === 'server') this.clientAddress = { host: from.host, port: from.port };
+      this.heldTimestamp = { value: readU16(plaintext, 0), receivedAt: now };
       const echoed = readU16(plaintext, 2);
       if (echoed !== TIMESTAMP_NONE) this.rtt.sample(timestampDiff(now, echoed));
     }
 
-    const result = this.#reassembler.add(fragment);
-    stats.partialsEvicted = this.#reassembler.evictions;
+    const result = this.reassembler.add(fragment);
+    stats.partialsEvicted = this.reassembler.evictions;
     switch (result.kind) {
       case 'pending':
         return undefined;
@@ -269,7 +269,7 @@ export class Connection {
           this.channelSink(result.bytes.subarray(1), now);
           return undefined;
         }
-        if (!this.#spendInflateBudget(inflatedLength(result.bytes), now)) {
+        if (!this.spendInflateBudget(inflatedLength(result.bytes), now)) {
           stats.dropInflateBudget++;
           return undefined;
         }
@@ -286,22 +286,22 @@ export class Connection {
   }
 
   /** Takes `bytes` from the inflate budget (a token bucket refilled with the caller's clock); false if short. */
-  #spendInflateBudget(bytes: number, now: number): boolean {
+  private spendInflateBudget(bytes: number, now: number): boolean {
     if (bytes === 0) return true;
     // A clock that steps back refills nothing, and the next refill counts from the later time.
-    const elapsedMs = Math.max(0, now - (this.#inflateRefilledAt ?? now));
-    this.#inflateTokens = Math.min(INFLATE_BURST_BYTES, this.#inflateTokens + (elapsedMs * INFLATE_BYTES_PER_SECOND) / 1000);
-    this.#inflateRefilledAt = Math.max(now, this.#inflateRefilledAt ?? now);
-    if (bytes > this.#inflateTokens) return false;
-    this.#inflateTokens -= bytes;
+    const elapsedMs = Math.max(0, now - (this.inflateRefilledAt ?? now));
+    this.inflateTokens = Math.min(INFLATE_BURST_BYTES, this.inflateTokens + (elapsedMs * INFLATE_BYTES_PER_SECOND) / 1000);
+    this.inflateRefilledAt = Math.max(now, this.inflateRefilledAt ?? now);
+    if (bytes > this.inflateTokens) return false;
+    this.inflateTokens -= bytes;
     return true;
   }
 
   /** The peer's newest timestamp advanced by how long we held it (so a delayed reply does not inflate the RTT), once. */
-  #takeTimestampEcho(now: number): number {
-    const held = this.#heldTimestamp;
+  private takeTimestampEcho(now: number): number {
+    const held = this.heldTimestamp;
     if (held === undefined) return TIMESTAMP_NONE;
-    this.#heldTimestamp = undefined;
+    this.heldTimestamp = undefined;
     const holdMs = now - held.receivedAt;
     if (!(holdMs >= 0 && holdMs < TIMESTAMP_ECHO_MAX_HOLD_MS)) return TIMESTAMP_NONE;
     const value = (held.value + Math.floor(holdMs)) % 65536;

@@ -11,11 +11,11 @@ export class DeliveryRateEstimator {
   /** ms (the caller's clock) of the latest acknowledgement, or of the restart after idle. */
   deliveredAt = 0;
   /** Samples in time order whose rates decrease: the front is the window's maximum (a monotonic queue). */
-  readonly #samples: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
+  private readonly samples: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
 
   /** bytes per ms: the largest sample within the window, or undefined before any. */
   get maxBytesPerMs(): number | undefined {
-    return this.#samples[0]?.bytesPerMs;
+    return this.samples[0]?.bytesPerMs;
   }
 
   onAcked(bytes: number): void {
@@ -32,9 +32,9 @@ export class DeliveryRateEstimator {
     // Under 1 ms the clock cannot tell the rate (loopback): such samples would claim anything.
     if (interval < 1) return;
     const bytesPerMs = (this.delivered - deliveredThen) / interval;
-    while (this.#samples.length > 0 && this.#samples[this.#samples.length - 1]!.bytesPerMs <= bytesPerMs) this.#samples.pop();
-    this.#samples.push({ at: now, bytesPerMs });
-    while (this.#samples.length > 1 && now - this.#samples[0]!.at > windowMs) this.#samples.shift();
+    while (this.samples.length > 0 && this.samples[this.samples.length - 1]!.bytesPerMs <= bytesPerMs) this.samples.pop();
+    this.samples.push({ at: now, bytesPerMs });
+    while (this.samples.length > 1 && now - this.samples[0]!.at > windowMs) this.samples.shift();
   }
 
   /** Sending starts after nothing was in flight: the time idle is not the path's delay. */

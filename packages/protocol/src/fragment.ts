@@ -97,22 +97,22 @@ interface Partial {
  * least likely to complete and the least useful if it does, so under pressure the lowest ID goes first.
  */
 export class FragmentReassembler {
-  readonly #partials = new Map<bigint, Partial>();
-  #heldBytes = 0;
+  private readonly partials = new Map<bigint, Partial>();
+  private heldByteCount = 0;
   // IDs delivered recently, oldest first, so late duplicates are ignored and IDs older than all of them are stale.
-  readonly #completed: bigint[] = [];
-  #evictions = 0;
+  private readonly completed: bigint[] = [];
+  private evictionCount = 0;
 
   /** Partial instructions dropped to make room (a sign of loss plus heavy interleaving, or a flood). */
   get evictions(): number {
-    return this.#evictions;
+    return this.evictionCount;
   }
   get partialCount(): number {
-    return this.#partials.size;
+    return this.partials.size;
   }
   /** What the partials cost against MAX_REASSEMBLY_BYTES: chunk bytes plus a fixed cost per fragment held. */
   get heldBytes(): number {
-    return this.#heldBytes;
+    return this.heldByteCount;
   }
 
   add(fragment: Fragment): ReassemblyResult {
@@ -120,70 +120,70 @@ export class FragmentReassembler {
     // A sender never makes an empty chunk (every encoded instruction has bytes to carry); a peer that does is only
     // spending our memory on bookkeeping.
     if (chunk.length === 0) return { kind: 'bad', reason: `empty fragment ${index}` };
-    if (this.#completed.includes(id)) return { kind: 'ignored' };
-    if (this.#completed.length === COMPLETED_INSTRUCTION_MEMORY && id < this.#completed.reduce((a, b) => (a < b ? a : b))) {
+    if (this.completed.includes(id)) return { kind: 'ignored' };
+    if (this.completed.length === COMPLETED_INSTRUCTION_MEMORY && id < this.completed.reduce((a, b) => (a < b ? a : b))) {
       return { kind: 'ignored' }; // older than the last COMPLETED_INSTRUCTION_MEMORY delivered instructions: stale
     }
 
-    let partial = this.#partials.get(id);
+    let partial = this.partials.get(id);
     if (partial === undefined) {
-      if (this.#partials.size >= MAX_PARTIAL_INSTRUCTIONS) {
-        const oldest = this.#oldestId();
+      if (this.partials.size >= MAX_PARTIAL_INSTRUCTIONS) {
+        const oldest = this.oldestId();
         if (id < oldest) return { kind: 'ignored' }; // would be the first to go
-        this.#drop(oldest, true);
+        this.drop(oldest, true);
       }
       partial = { id, chunks: new Map(), total: undefined, bytes: 0, cost: 0 };
-      this.#partials.set(id, partial);
+      this.partials.set(id, partial);
     }
 
     if (partial.chunks.has(index)) return { kind: 'ignored' };
     if (final) {
-      if (partial.total !== undefined && partial.total !== index + 1) return this.#bad(id, `two final fragments (${partial.total - 1} and ${index})`);
-      for (const held of partial.chunks.keys()) if (held > index) return this.#bad(id, `fragment ${held} lies past final fragment ${index}`);
+      if (partial.total !== undefined && partial.total !== index + 1) return this.bad(id, `two final fragments (${partial.total - 1} and ${index})`);
+      for (const held of partial.chunks.keys()) if (held > index) return this.bad(id, `fragment ${held} lies past final fragment ${index}`);
       partial.total = index + 1;
     } else if (partial.total !== undefined && index >= partial.total) {
-      return this.#bad(id, `fragment ${index} lies past final fragment ${partial.total - 1}`);
+      return this.bad(id, `fragment ${index} lies past final fragment ${partial.total - 1}`);
     }
-    if (partial.bytes + chunk.length > MAX_ENCODED_INSTRUCTION_BYTES) return this.#bad(id, `instruction exceeds ${MAX_ENCODED_INSTRUCTION_BYTES} bytes`);
+    if (partial.bytes + chunk.length > MAX_ENCODED_INSTRUCTION_BYTES) return this.bad(id, `instruction exceeds ${MAX_ENCODED_INSTRUCTION_BYTES} bytes`);
 
     // Make room under the budget, oldest first; if this instruction is itself the oldest, it gives way.
     const cost = chunk.length + REASSEMBLY_FRAGMENT_COST_BYTES;
-    while (this.#heldBytes + cost > MAX_REASSEMBLY_BYTES) {
-      const oldest = this.#oldestId();
-      this.#drop(oldest, true);
+    while (this.heldByteCount + cost > MAX_REASSEMBLY_BYTES) {
+      const oldest = this.oldestId();
+      this.drop(oldest, true);
       if (oldest === id) return { kind: 'ignored' };
     }
 
     partial.chunks.set(index, chunk);
     partial.bytes += chunk.length;
     partial.cost += cost;
-    this.#heldBytes += cost;
+    this.heldByteCount += cost;
     if (partial.total === undefined || partial.chunks.size < partial.total) return { kind: 'pending' };
 
     const ordered: Uint8Array[] = [];
     for (let i = 0; i < partial.total; i++) ordered.push(partial.chunks.get(i)!);
-    this.#drop(id, false);
-    this.#completed.push(id);
-    if (this.#completed.length > COMPLETED_INSTRUCTION_MEMORY) this.#completed.shift();
+    this.drop(id, false);
+    this.completed.push(id);
+    if (this.completed.length > COMPLETED_INSTRUCTION_MEMORY) this.completed.shift();
     return { kind: 'complete', bytes: ordered.length === 1 ? ordered[0]! : concatBytes(...ordered) };
   }
 
-  #oldestId(): bigint {
+  private oldestId(): bigint {
     let oldest: bigint | undefined;
-    for (const id of this.#partials.keys()) if (oldest === undefined || id < oldest) oldest = id;
+    for (const id of this.partials.keys()) if (oldest === undefined || id < oldest) oldest = id;
     return oldest!;
   }
 
-  #drop(id: bigint, evicted: boolean): void {
-    const partial = this.#partials.get(id);
+  private drop(id: bigint, evicted: boolean): void {
+    const partial = this.partials.get(id);
     if (partial === undefined) return;
-    this.#heldBytes -= partial.cost;
-    this.#partials.delete(id);
-    if (evicted) this.#evictions++;
+    this.heldByteCount -= partial.cost;
+    this.partials.delete(id);
+    if (evicted) this.evictionCount++;
   }
 
-  #bad(id: bigint, reason: string): ReassemblyResult {
-    this.#drop(id, false);
+  private bad(id: bigint, reason: string): ReassemblyResult {
+    this.drop(id, false);
     return { kind: 'bad', reason };
   }
 }

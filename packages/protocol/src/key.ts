@@ -25,6 +25,8 @@ const DIRECTION_INFO: Record<Direction, Uint8Array> = {
 export class SessionKey {
   readonly sessionId: Uint8Array;
   readonly sessionIdHex: string;
+  // ECMAScript-private, unlike the rest of the code's `private`: a key printed by util.inspect, console.log or
+  // JSON.stringify must not show its secret or the keys derived from it.
   readonly #secret: Uint8Array;
   readonly #directionKeys = new Map<Direction, Uint8Array>();
 

@@ -13,53 +13,53 @@ export type ReplayVerdict = 'fresh' | 'replay' | 'too-old';
  */
 export class ReplayWindow {
   readonly width: number;
-  #highest: bigint | undefined;
+  private highestSeen: bigint | undefined;
   // Bit (seq mod width) says "seen", for seq in (highest - width, highest].
-  readonly #seen: Uint32Array;
+  private readonly seen: Uint32Array;
 
   constructor(width = REPLAY_WINDOW_BITS) {
     if (!Number.isInteger(width) || width < 64 || width % 32 !== 0) throw new RangeError(`ReplayWindow: width ${width} must be a multiple of 32, at least 64`);
     this.width = width;
-    this.#seen = new Uint32Array(width / 32);
+    this.seen = new Uint32Array(width / 32);
   }
 
   get highest(): bigint | undefined {
-    return this.#highest;
+    return this.highestSeen;
   }
 
   check(seq: bigint): ReplayVerdict {
-    const highest = this.#highest;
+    const highest = this.highestSeen;
     if (highest === undefined || seq > highest) return 'fresh';
     if (highest - seq >= BigInt(this.width)) return 'too-old';
-    return this.#bit(seq) ? 'replay' : 'fresh';
+    return this.bit(seq) ? 'replay' : 'fresh';
   }
 
   /** Records `seq` as seen. Call only for an authentic datagram whose check() was 'fresh'. */
   accept(seq: bigint): void {
-    const highest = this.#highest;
+    const highest = this.highestSeen;
     if (highest === undefined || seq - highest >= BigInt(this.width)) {
-      this.#seen.fill(0);
-      this.#highest = seq;
+      this.seen.fill(0);
+      this.highestSeen = seq;
     } else if (seq > highest) {
       // Clear the slots of the numbers skipped over, which now fall inside the window unseen.
-      for (let s = highest + 1n; s < seq; s++) this.#setBit(s, false);
-      this.#highest = seq;
+      for (let s = highest + 1n; s < seq; s++) this.setBit(s, false);
+      this.highestSeen = seq;
     }
-    this.#setBit(seq, true);
+    this.setBit(seq, true);
   }
 
-  #slot(seq: bigint): number {
+  private slot(seq: bigint): number {
     return Number(seq % BigInt(this.width));
   }
 
-  #bit(seq: bigint): boolean {
-    const slot = this.#slot(seq);
-    return (this.#seen[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+  private bit(seq: bigint): boolean {
+    const slot = this.slot(seq);
+    return (this.seen[slot >>> 5]! & (1 << (slot & 31))) !== 0;
   }
 
-  #setBit(seq: bigint, on: boolean): void {
-    const slot = this.#slot(seq);
-    if (on) this.#seen[slot >>> 5] |= 1 << (slot & 31);
-    else this.#seen[slot >>> 5] &= ~(1 << (slot & 31));
+  private setBit(seq: bigint, on: boolean): void {
+    const slot = this.slot(seq);
+    if (on) this.seen[slot >>> 5] |= 1 << (slot & 31);
+    else this.seen[slot >>> 5] &= ~(1 << (slot & 31));
   }
 }

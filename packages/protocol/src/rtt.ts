@@ -21,43 +21,43 @@ export const MAX_RTT_SAMPLE_MS = 5000;
  * measurement, so one exchange is enough to leave the guess behind. Later samples use α = 1/8, β = 1/4.
  */
 export class RttEstimator {
-  #srtt: number;
-  #rttvar: number;
-  #hasSample = false;
+  private smoothedRtt: number;
+  private rttVariation: number;
+  private sampled = false;
 
   constructor(initialRttMs?: number) {
     const seed = initialRttMs !== undefined && Number.isFinite(initialRttMs) && initialRttMs > 0 ? initialRttMs : DEFAULT_INITIAL_RTT_MS;
-    this.#srtt = seed;
-    this.#rttvar = seed / 2;
+    this.smoothedRtt = seed;
+    this.rttVariation = seed / 2;
   }
 
   get srtt(): number {
-    return this.#srtt;
+    return this.smoothedRtt;
   }
   get rttvar(): number {
-    return this.#rttvar;
+    return this.rttVariation;
   }
   get hasSample(): boolean {
-    return this.#hasSample;
+    return this.sampled;
   }
 
   /** Feeds one measured round trip in ms. Returns false (and changes nothing) for absurd samples. */
   sample(rttMs: number): boolean {
     if (!Number.isFinite(rttMs) || rttMs < 0 || rttMs >= MAX_RTT_SAMPLE_MS) return false;
-    if (!this.#hasSample) {
-      this.#srtt = rttMs;
-      this.#rttvar = rttMs / 2;
-      this.#hasSample = true;
+    if (!this.sampled) {
+      this.smoothedRtt = rttMs;
+      this.rttVariation = rttMs / 2;
+      this.sampled = true;
     } else {
-      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rttMs);
-      this.#srtt = 0.875 * this.#srtt + 0.125 * rttMs;
+      this.rttVariation = 0.75 * this.rttVariation + 0.25 * Math.abs(this.smoothedRtt - rttMs);
+      this.smoothedRtt = 0.875 * this.smoothedRtt + 0.125 * rttMs;
     }
     return true;
   }
 
   /** ms: SRTT + 4·RTTVAR, rounded up, clamped to [MIN_RTO_MS, MAX_RTO_MS]. */
   rto(): number {
-    return Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, Math.ceil(this.#srtt + 4 * this.#rttvar)));
+    return Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, Math.ceil(this.smoothedRtt + 4 * this.rttVariation)));
   }
 }
 

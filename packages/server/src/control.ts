@@ -256,9 +256,9 @@ function errorResponse(error: unknown): ControlResponse {
 
 /** Thrown by `requestControl` when no daemon listens on the socket (absent file, refused, or stale). */
 export class DaemonNotRunningError extends ServerError {
+  override readonly name = 'DaemonNotRunningError';
   constructor(socketPath: string) {
     super('daemon-unreachable', `tsmosh-server: no daemon answers on ${socketPath}`);
-    this.name = 'DaemonNotRunningError';
   }
 }
 

@@ -9,14 +9,13 @@ export const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 export class ServerError extends Error {
-  static override readonly name = 'ServerError';
+  override readonly name: string = 'ServerError';
   /** Machine-readable kind, carried across the control socket so the CLI can reproduce the same error. */
   readonly code: ServerErrorCode;
   readonly exitCode: number;
 
   constructor(code: ServerErrorCode, message: string, exitCode: number = EXIT_FAILURE) {
     super(message);
-    this.name = 'ServerError';
     this.code = code;
     this.exitCode = exitCode;
   }
@@ -41,9 +40,9 @@ export type ServerErrorCode =
 
 /** A command-line mistake: printed with a usage hint, exit status 2. */
 export class UsageError extends ServerError {
+  override readonly name = 'UsageError';
   constructor(message: string) {
     super('usage', message, EXIT_USAGE);
-    this.name = 'UsageError';
   }
 }
 

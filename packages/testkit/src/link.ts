@@ -55,33 +55,33 @@ export class InMemoryLink {
   readonly netem: Link;
   readonly counters: InMemoryLinkCounters = { oversize: 0, misaddressed: 0, unroutable: 0 };
   readonly mtu: number;
-  #clientAddress: PeerAddress;
-  #serverAddress: PeerAddress;
-  #inFlight: InFlight[] = [];
-  #order = 0;
+  private currentClientAddress: PeerAddress;
+  private currentServerAddress: PeerAddress;
+  private inFlight: InFlight[] = [];
+  private order = 0;
 
   constructor(init: InMemoryLinkInit) {
     this.netem = new Link(init.profile ?? PERFECT_LINK, { seed: init.seed, originMs: init.originMs ?? 0 });
     this.mtu = init.mtu ?? DEFAULT_MTU;
-    this.#clientAddress = init.clientAddress ?? { host: '127.0.0.1', port: 50_000 };
-    this.#serverAddress = init.serverAddress ?? { host: '127.0.0.1', port: 60_001 };
-    if (samePeerAddress(this.#clientAddress, this.#serverAddress)) {
+    this.currentClientAddress = init.clientAddress ?? { host: '127.0.0.1', port: 50_000 };
+    this.currentServerAddress = init.serverAddress ?? { host: '127.0.0.1', port: 60_001 };
+    if (samePeerAddress(this.currentClientAddress, this.currentServerAddress)) {
       throw new RangeError('InMemoryLink: the client and server addresses must differ');
     }
   }
 
   get clientAddress(): PeerAddress {
-    return this.#clientAddress;
+    return this.currentClientAddress;
   }
 
   get serverAddress(): PeerAddress {
-    return this.#serverAddress;
+    return this.currentServerAddress;
   }
 
   /** The client moves (new network, new NAT mapping, port hop): its later datagrams come from `address`. */
   rebindClient(address: PeerAddress): void {
-    if (samePeerAddress(address, this.#serverAddress)) throw new RangeError('InMemoryLink.rebindClient: that is the server address');
-    this.#clientAddress = address;
+    if (samePeerAddress(address, this.currentServerAddress)) throw new RangeError('InMemoryLink.rebindClient: that is the server address');
+    this.currentClientAddress = address;
   }
 
   /** Per-direction counters from netem (`up` = client → server). */
@@ -95,8 +95,8 @@ export class InMemoryLink {
 
   /** `side` sends `datagrams` at `now`. */
   send(side: LinkSide, datagrams: readonly OutgoingDatagram[], now: number): void {
-    const from = side === 'client' ? this.#clientAddress : this.#serverAddress;
-    const expectedTo = side === 'client' ? this.#serverAddress : undefined;
+    const from = side === 'client' ? this.currentClientAddress : this.currentServerAddress;
+    const expectedTo = side === 'client' ? this.currentServerAddress : undefined;
     for (const datagram of datagrams) {
       if (datagram.bytes.length > this.mtu) {
         this.counters.oversize++;
@@ -111,7 +111,7 @@ export class InMemoryLink {
       // Copy: the sender may reuse its buffer, and the receiver must not see later changes.
       const bytes = datagram.bytes.slice();
       for (const at of direction.submit(bytes.length, now)) {
-        this.#inFlight.push({ at, order: this.#order++, toAddress: datagram.to, from, bytes });
+        this.inFlight.push({ at, order: this.order++, toAddress: datagram.to, from, bytes });
       }
     }
   }
@@ -119,25 +119,25 @@ export class InMemoryLink {
   /** When the next datagram arrives (ms), or Infinity. */
   nextDeliveryAt(): number {
     let next = Infinity;
-    for (const entry of this.#inFlight) next = Math.min(next, entry.at);
+    for (const entry of this.inFlight) next = Math.min(next, entry.at);
     return next;
   }
 
   /** Datagrams in flight. */
   get inFlightCount(): number {
-    return this.#inFlight.length;
+    return this.inFlight.length;
   }
 
   /** Remove and return every datagram that has arrived by `now`, in arrival order. */
   deliverDue(now: number): Delivery[] {
-    const due = this.#inFlight.filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at || a.order - b.order);
+    const due = this.inFlight.filter((entry) => entry.at <= now).sort((a, b) => a.at - b.at || a.order - b.order);
     if (due.length === 0) return [];
-    this.#inFlight = this.#inFlight.filter((entry) => entry.at > now);
+    this.inFlight = this.inFlight.filter((entry) => entry.at > now);
     const deliveries: Delivery[] = [];
     for (const entry of due) {
       let to: LinkSide;
-      if (samePeerAddress(entry.toAddress, this.#serverAddress)) to = 'server';
-      else if (samePeerAddress(entry.toAddress, this.#clientAddress)) to = 'client';
+      if (samePeerAddress(entry.toAddress, this.currentServerAddress)) to = 'server';
+      else if (samePeerAddress(entry.toAddress, this.currentClientAddress)) to = 'client';
       else {
         this.counters.misaddressed++;
         continue;

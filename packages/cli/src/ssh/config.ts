@@ -23,8 +23,7 @@ const MAX_INCLUDE_DEPTH = 16;
 const ACCUMULATING_KEYS = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'dynamicforward', 'sendenv', 'setenv']);
 
 export class SshConfigError extends Error {
-  static override name = 'SshConfigError';
-  override name = 'SshConfigError';
+  override readonly name = 'SshConfigError';
 }
 
 /** The effective settings for one destination, with tokens and `~` expanded where OpenSSH expands them. */

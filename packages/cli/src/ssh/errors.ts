@@ -1,8 +1,7 @@
 /** The SSH login's errors, in a module of their own so the prompter, the authentication and the bootstrap share them. */
 
 export class BootstrapError extends Error {
-  static override name = 'BootstrapError';
-  override name = 'BootstrapError';
+  override readonly name: string = 'BootstrapError';
   constructor(
     message: string,
     readonly reason: 'auth' | 'host-key-changed' | 'host-key-revoked' | 'host-key-refused' | 'server-not-found' | 'server-failed' | 'network' | 'config',
@@ -13,7 +12,7 @@ export class BootstrapError extends Error {
 
 /** A question that could not be asked because there is no terminal: an authentication method is skipped, not the login. */
 export class PromptUnavailableError extends BootstrapError {
-  override name = 'PromptUnavailableError';
+  override readonly name = 'PromptUnavailableError';
   constructor(message: string) {
     super(message, 'auth');
   }
