@@ -9,7 +9,8 @@ import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
 import { ClientStatsWriter } from './stats-file.js';
 import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
-import { SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS, SYNCHRONIZED_OUTPUT_QUERY, SynchronizedOutputProbe } from './synchronized-output.js';
+import { wrapSynchronized } from './synchronized-output.js';
+import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './terminal-probe.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -145,21 +146,25 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       // The terminal is gone (SIGHUP, closed pty): nothing left to draw on.
     }
   };
-  const syncOutput = new SynchronizedOutputProbe();
-  let syncAnswerTimer: unknown;
+  // What the terminal supports (terminal-probe.ts): asked once, when the terminal first becomes ours.
+  const probe = new TerminalProbe();
+  let probeAsked = false;
+  let probeTimer: unknown;
   const enterTerminal = (): void => {
     if (terminalActive) return;
     terminalActive = true;
     if (input.isTTY) input.setRawMode(true);
     input.resume();
     write(renderer.enter());
-    if (syncOutput.supported === undefined && output.isTTY) {
-      // Ask once whether the terminal draws a wrapped repaint atomically (DEC 2026); the answer comes in on stdin.
-      write(SYNCHRONIZED_OUTPUT_QUERY);
-      syncAnswerTimer = runtime.setTimer(() => {
-        const held = syncOutput.settle();
+    if (!probeAsked && output.isTTY) {
+      probeAsked = true;
+      // The answers come in on stdin; onData takes them out and reports them once the probe settles.
+      write(TERMINAL_PROBE_QUERIES);
+      probeTimer = runtime.setTimer(() => {
+        const held = probe.settle();
+        onProbeSettled();
         if (held !== '') onData(Buffer.from(held, 'latin1'));
-      }, SYNCHRONIZED_OUTPUT_ANSWER_WAIT_MS);
+      }, PROBE_ANSWER_WAIT_MS);
     }
     lastDrawn = undefined; // whatever the terminal shows now is not ours: repaint everything
   };
@@ -229,7 +234,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const history = ownResizePending ? '' : scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
-    write(syncOutput.wrap(history + renderer.render(lastDrawn, frame)));
+    write(wrapSynchronized(history + renderer.render(lastDrawn, frame), probe.capabilities?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
@@ -265,11 +270,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       if (now.cols !== size.cols || now.rows !== size.rows) onResize();
     }
     let bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
-    if (syncOutput.supported === undefined) {
-      // Until the terminal has answered the DEC 2026 query, its answer is taken out of what goes to the program.
+    if (probeAsked && probe.capabilities === undefined) {
+      // Until the terminal has answered the probe, its answers are taken out of what goes to the program.
       // latin1 maps each byte to one character and back, so keys pass through byte for byte.
-      bytes = new Uint8Array(Buffer.from(syncOutput.filter(Buffer.from(bytes).toString('latin1')), 'latin1'));
-      if (syncOutput.supported !== undefined && syncAnswerTimer !== undefined) runtime.clearTimer(syncAnswerTimer);
+      bytes = new Uint8Array(Buffer.from(probe.filter(Buffer.from(bytes).toString('latin1')), 'latin1'));
+      if (probe.capabilities !== undefined) onProbeSettled();
       if (bytes.length === 0) return;
     }
     const wasAwaiting = escapeFilter.awaitingCommand;
@@ -287,6 +292,13 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       else suspend();
     }
     if (wasAwaiting !== escapeFilter.awaitingCommand) scheduleFrame();
+  };
+  /** The terminal has answered (or the wait ran out): the server answers the program's queries from this. */
+  const onProbeSettled = (): void => {
+    if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
+    probeTimer = undefined;
+    const capabilities = probe.capabilities;
+    if (capabilities !== undefined) session.reportTerminal(capabilities);
   };
   const onResize = (): void => {
     size = windowSize();
@@ -359,9 +371,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const exit = await session.done;
   watch?.stop();
-  if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
-  if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
-  if (syncAnswerTimer !== undefined) runtime.clearTimer(syncAnswerTimer);
+  if (frameTimer !== undefined) clearTimeout(frameTimer);
+  if (predictionTimer !== undefined) clearTimeout(predictionTimer);
+  if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);

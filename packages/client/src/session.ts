@@ -11,7 +11,7 @@ import {
   type RandomSource,
   type TransportConnection,
 } from '@tsmosh/protocol';
-import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import type { CarrierKind, CarrierMode } from './carrier.js';
@@ -225,6 +225,15 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
     if (data.length === 0) return;
     this.pushInput({ kind: 'keys', bytes: data });
+  }
+
+  /**
+   * Tells the server what the user's terminal answered at start-up (terminal-probe.ts), so it answers the program's
+   * capability queries as that terminal would. Reliable and in order with the keys, like them.
+   */
+  reportTerminal(capabilities: TerminalCapabilities): void {
+    if (this.exitInfo !== undefined || this.closingSince !== undefined) return;
+    this.pushInput({ kind: 'terminal', capabilities });
   }
 
   resize(cols: number, rows: number): void {

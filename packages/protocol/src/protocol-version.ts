@@ -7,9 +7,10 @@
  * Generations: 1, the first wave (screen diff fields 0–9); 2, screen diff version 2 (notifications, progress, and the
  * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token); 3, channel
  * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`; 4, screen diff version 3
- * (OSC 8 hyperlinks: cells carry their link).
+ * (OSC 8 hyperlinks: cells carry their link); 5, input diff version 2 (the `terminal` event: what the user's
+ * terminal answered at start-up).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

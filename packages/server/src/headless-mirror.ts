@@ -1,9 +1,10 @@
 /**
  * HeadlessMirror: an @xterm/headless terminal fed with a program's output, read as Framebuffer snapshots.
  *
- * It answers the program's terminal queries (DA, DSR, DECRQM, the kitty keyboard query) through `onReply`, so the
- * pty host can write them back into the pty exactly as a local terminal would, and it records what xterm itself
- * does not keep (title, bell count, OSC 52, keyboard protocol modes) through the snapshot tracker.
+ * It answers the program's terminal queries (DA, DSR, DECRQM, XTVERSION, the kitty keyboard query) through
+ * `onReply`, so the pty host can write them back into the pty exactly as a local terminal would, the identity ones
+ * as the user's own terminal answered them (capability-answers.ts), and it records what xterm itself does not keep
+ * (title, bell count, OSC 52, keyboard protocol modes) through the snapshot tracker.
  */
 import xterm from '@xterm/headless';
 import { isSafeReply } from './reply-filter.js';
@@ -11,10 +12,11 @@ import { limitCellContents } from './cell-budget.js';
 import { limitSequenceCounts } from './count-budget.js';
 import type { Terminal } from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
-import type { Framebuffer, ScrollbackLog } from '@tsmosh/terminal';
+import type { Framebuffer, ScrollbackLog, TerminalCapabilities } from '@tsmosh/terminal';
 import { limitEscapeStrings, type EscapeStringDrops } from './escape-string-budget.js';
 import { snapshotTerminal } from './snapshot.js';
 import { trackTerminal, type TerminalTracker } from './terminal-tracker.js';
+import { answerCapabilityQueries, type CapabilityAnswers } from './capability-answers.js';
 import { guardXtermDefects } from './xterm-internals.js';
 import { ScrollbackCapture } from './scrollback-capture.js';
 
@@ -93,6 +95,7 @@ export class HeadlessMirror {
   /** The emulator itself, for tests and diagnostics; write through `write` so pending bytes stay counted. */
   readonly terminal: Terminal;
   private readonly tracker: TerminalTracker;
+  private readonly answers: CapabilityAnswers;
   private lastSnapshot: Framebuffer | undefined;
   private pending = 0;
   private disposed = false;
@@ -107,6 +110,7 @@ export class HeadlessMirror {
   constructor(init: HeadlessMirrorInit) {
     this.terminal = createHeadlessTerminal({ ...init, onParseError: () => this.parseErrors++ });
     this.tracker = trackTerminal(this.terminal);
+    this.answers = answerCapabilityQueries(this.terminal);
     this.capture = new ScrollbackCapture(this.terminal, init.logLines, init.restored?.history);
     // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
@@ -130,6 +134,14 @@ export class HeadlessMirror {
     });
     // xterm parses writes in order, so this comes before anything the program prints.
     if (init.restored !== undefined && init.restored.prelude !== '') this.terminal.write(init.restored.prelude);
+  }
+
+  /**
+   * What the user's terminal answered at start-up, as its client reported it: the program's XTVERSION and kitty
+   * keyboard queries are answered from it from now on (capability-answers.ts).
+   */
+  setClientTerminal(capabilities: TerminalCapabilities): void {
+    this.answers.clientTerminal = capabilities;
   }
 
   /** Feeds program output (UTF-8 split anywhere is fine); resolves once xterm has parsed it. */
@@ -218,6 +230,7 @@ export class HeadlessMirror {
     if (this.disposed) return;
     this.disposed = true;
     this.tracker.dispose();
+    this.answers.dispose();
     this.capture.dispose();
     this.terminal.dispose();
   }

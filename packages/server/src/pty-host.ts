@@ -1,7 +1,7 @@
 /**
  * PtyHost: one program in a pseudo-terminal (node-pty), its output mirrored by a HeadlessMirror.
  *
- * - Replies the mirror produces (DA, DSR, DECRQM, kitty keyboard query) are written back into the pty.
+ * - Replies the mirror produces (DA, DSR, DECRQM, XTVERSION, kitty keyboard query) are written back into the pty.
  * - Flow control: when the mirror falls behind by more than PENDING_HIGH_WATER_BYTES the pty is paused, so the
  *   kernel's pty buffer fills and a flooding program blocks instead of growing our memory; it resumes below
  *   PENDING_LOW_WATER_BYTES.
@@ -12,7 +12,7 @@
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog } from '@tsmosh/terminal';
+import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, type TerminalCapabilities } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 
@@ -248,6 +248,11 @@ export class PtyHost {
   write(data: Uint8Array | string): void {
     if (this.ptyGone || this.disposed) return;
     this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** What the client's terminal answered at start-up (HeadlessMirror.setClientTerminal). */
+  setClientTerminal(capabilities: TerminalCapabilities): void {
+    if (!this.disposed) this.mirror.setClientTerminal(capabilities);
   }
 
   /** Resizes the pty (the program gets SIGWINCH) and the mirror; a no-op after exit, where node-pty would throw EBADF. */

@@ -9,14 +9,21 @@
  * and separators, and anything else is dropped and counted.
  */
 
+import { TERMINAL_VERSION_MAX } from '@tsmosh/terminal';
+
 /** A CSI answer: DA1/DA2/DA3-like reports, DSR (cursor position, status), DECRQM, the kitty keyboard flags. */
 const CSI_REPLY = '\\x1b\\[[?>=]?[0-9;:]*\\$?[A-Za-z]';
 /** A DECRQSS answer (DCS 0|1 $ r … ST): a setting's value in digits and its final bytes. */
 const DCS_REPLY = '\\x1bP[01]\\$r[0-9;:]*[ "]?[A-Za-z]?(?:\\x1b\\\\)';
+/**
+ * XTVERSION's answer (DCS > | text ST): the user's own terminal's name as its client reported it, never bytes the
+ * program chose; printable ASCII only and bounded (TERMINAL_VERSION_MAX), as the input stream already checked.
+ */
+const XTVERSION_REPLY = `\\x1bP>\\|[\\x20-\\x7e]{0,${TERMINAL_VERSION_MAX}}\\x1b\\\\`;
 /** A colour report (OSC 4, 10–19): rgb:RRRR/GGGG/BBBB, ended by BEL or ST. */
 const OSC_REPLY = '\\x1b\\](?:4;[0-9]{1,3}|1[0-9]);rgb:[0-9a-fA-F]{1,4}/[0-9a-fA-F]{1,4}/[0-9a-fA-F]{1,4}(?:\\x07|\\x1b\\\\)';
 
-const SAFE_REPLY = new RegExp(`^(?:${CSI_REPLY}|${DCS_REPLY}|${OSC_REPLY})+$`);
+const SAFE_REPLY = new RegExp(`^(?:${CSI_REPLY}|${DCS_REPLY}|${XTVERSION_REPLY}|${OSC_REPLY})+$`);
 
 /** bytes: longer than any run of answers a query burst produces (a DA1 is 7 bytes, a colour report 30). */
 const MAX_REPLY_CHARS = 1024;

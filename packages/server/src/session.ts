@@ -11,7 +11,7 @@ import {
   samePeerAddress,
   type PeerAddress,
 } from '@tsmosh/protocol';
-import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding } from '@tsmosh/terminal';
+import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import type { MirrorStats, RestoredScreen } from './headless-mirror.js';
@@ -103,6 +103,8 @@ export interface SessionPty {
   dispose(): void;
   /** The mirror's untrusted-input counters, where there is a mirror (PtyHost has one), for the daemon's status. */
   readonly mirror?: { readonly stats: MirrorStats };
+  /** What the client's terminal answered at start-up; the mirror answers the program's queries from it. */
+  setClientTerminal?(capabilities: TerminalCapabilities): void;
 }
 
 export interface SessionInit {
@@ -620,6 +622,8 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         serverTrace?.mark('pty-write');
         link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, settleMs };
+      } else if (event.kind === 'terminal') {
+        this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
         this.screenDirty = true;

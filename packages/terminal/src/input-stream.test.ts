@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { encodeVarint } from '@tsmosh/testkit';
 import { describe, expect, it } from 'vitest';
 import { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
+import { TERMINAL_VERSION_MAX } from './terminal-capabilities.js';
 
 const arbKeys: fc.Arbitrary<InputEvent> = fc.oneof(
   // Typed keys, escape sequences, raw bytes that are not UTF-8, and the occasional paste.
@@ -10,7 +11,14 @@ const arbKeys: fc.Arbitrary<InputEvent> = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 300 }) },
 ).map((bytes) => ({ kind: 'keys', bytes }));
 const arbResize: fc.Arbitrary<InputEvent> = fc.record({ kind: fc.constant('resize' as const), cols: fc.integer({ min: 1, max: 1000 }), rows: fc.integer({ min: 1, max: 1000 }) });
-const arbEvent = fc.oneof({ weight: 5, arbitrary: arbKeys }, { weight: 1, arbitrary: arbResize });
+const arbTerminal: fc.Arbitrary<InputEvent> = fc
+  .record({
+    kittyKeyboard: fc.boolean(),
+    synchronizedOutput: fc.boolean(),
+    version: fc.oneof(fc.constantFrom('', 'kitty(0.39.1)', 'WezTerm 20240203-110809-5046fc22', 'XTerm(390)'), fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: TERMINAL_VERSION_MAX })),
+  })
+  .map((capabilities) => ({ kind: 'terminal' as const, capabilities }));
+const arbEvent = fc.oneof({ weight: 5, arbitrary: arbKeys }, { weight: 1, arbitrary: arbResize }, { weight: 1, arbitrary: arbTerminal });
 
 function build(events: readonly InputEvent[], from = InputStream.empty()): InputStream {
   return events.reduce((stream, event) => stream.append(event), from);
@@ -24,9 +32,13 @@ function flatten(events: readonly InputEvent[]): (string | number[])[] {
     if (event.kind === 'keys') {
       if (keys === undefined) out.push((keys = []));
       keys.push(...event.bytes);
-    } else {
+    } else if (event.kind === 'resize') {
       keys = undefined;
       out.push(`resize ${event.cols}x${event.rows}`);
+    } else {
+      keys = undefined;
+      const { kittyKeyboard, synchronizedOutput, version } = event.capabilities;
+      out.push(`terminal ${kittyKeyboard ? 'kitty' : '-'} ${synchronizedOutput ? '2026' : '-'} ${JSON.stringify(version)}`);
     }
   }
   return out;
@@ -195,6 +207,21 @@ describe('InputStream', () => {
     expect(empty.append({ kind: 'keys', bytes: new Uint8Array(0) })).toBe(empty);
     expect(() => empty.append({ kind: 'resize', cols: 0, rows: 24 })).toThrow(RangeError);
     expect(() => empty.append({ kind: 'resize', cols: 80, rows: 1001 })).toThrow(/outside 1x1 to 1000x1000/);
+    const terminal = (version: string): InputEvent => ({ kind: 'terminal', capabilities: { kittyKeyboard: true, synchronizedOutput: false, version } });
+    expect(() => empty.append(terminal('evil\x1b\\typed'))).toThrow(/not printable ASCII/);
+    expect(() => empty.append(terminal('x'.repeat(TERMINAL_VERSION_MAX + 1)))).toThrow(RangeError);
+    expect(empty.append(terminal('kitty(0.39.1)')).end).toBe(1);
+  });
+
+  it('carries what the terminal answered as one event of one position', () => {
+    const base = InputStream.empty().append({ kind: 'keys', bytes: Uint8Array.of(0x61) });
+    const next = base.append({ kind: 'terminal', capabilities: { kittyKeyboard: true, synchronizedOutput: true, version: 'kitty(0.39.1)' } });
+    const diff = next.diffFrom(base);
+    // version 2, from 1, one event: tag 2, flags kitty|2026, the version as a string.
+    expect([...diff.subarray(0, 5)]).toEqual([INPUT_DIFF_VERSION, 1, 1, 2, 3]);
+    const received = base.applyDiff(diff);
+    expect(received.end).toBe(2);
+    expect(received.eventsSince(base)).toEqual([{ kind: 'terminal', capabilities: { kittyKeyboard: true, synchronizedOutput: true, version: 'kitty(0.39.1)' } }]);
   });
 
   it('throws RangeError, and only RangeError, on random bytes and on every truncation of a valid diff', () => {
@@ -219,16 +246,19 @@ describe('InputStream', () => {
   it('names what was wrong', () => {
     const base = InputStream.empty().append({ kind: 'keys', bytes: Uint8Array.of(1, 2) });
     const cases: [number[], RegExp][] = [
-      [[2, 2, 1, 0, 1, 9], /version 2 is not the version this build speaks/],
-      [[1, 5, 1, 0, 1, 9], /starts at position 5 but this stream ends at 2/],
-      [[1, 2, 0], /holds no events/],
-      [[1, 2, 2, 0, 1, 9], /truncated before event tag/],
-      [[1, 2, 1, 0, 1, 9, 9], /1 unexpected trailing bytes/],
-      [[1, 2, 1, 0, 0], /keys event holds no bytes/],
-      [[1, 2, 1, 0, 3, 9], /key bytes needs 3 bytes but only 1 remain/],
-      [[1, 2, 1, 1, 0, 5], /resize to 0x5 is not positive/],
-      [[1, 2, 1, 1, 0xe9, 0x07, 5], /resize cols is 1001/],
-      [[1, 2, 1, 7], /event tag 7 is unknown/],
+      [[1, 2, 1, 0, 1, 9], /version 1 is not the version this build speaks/],
+      [[2, 5, 1, 0, 1, 9], /starts at position 5 but this stream ends at 2/],
+      [[2, 2, 0], /holds no events/],
+      [[2, 2, 2, 0, 1, 9], /truncated before event tag/],
+      [[2, 2, 1, 0, 1, 9, 9], /1 unexpected trailing bytes/],
+      [[2, 2, 1, 0, 0], /keys event holds no bytes/],
+      [[2, 2, 1, 0, 3, 9], /key bytes needs 3 bytes but only 1 remain/],
+      [[2, 2, 1, 1, 0, 5], /resize to 0x5 is not positive/],
+      [[2, 2, 1, 1, 0xe9, 0x07, 5], /resize cols is 1001/],
+      [[2, 2, 1, 7], /event tag 7 is unknown/],
+      [[2, 2, 1, 2, 4, 0], /terminal flags 4 hold unknown bits/],
+      [[2, 2, 1, 2, 1, 2, 0x1b, 0x5c], /terminal version is not printable ASCII/],
+      [[2, 2, 1, 2, 1, 5, 0x61], /truncated|needs 5 bytes/],
     ];
     for (const [bytes, message] of cases) {
       expect(() => base.applyDiff(Uint8Array.from(bytes)), message.source).toThrow(message);

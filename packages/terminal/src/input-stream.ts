@@ -7,22 +7,30 @@
  * (one keystroke per event on the client, one run of bytes on the wire) without the two ends disagreeing on where
  * the stream ends.
  *
- * Diff layout: '' when nothing is new, else u8 version(=1), varint from (the position the diff starts at, which
+ * Diff layout: '' when nothing is new, else u8 version(=2), varint from (the position the diff starts at, which
  * must be the end of the state it is applied to), varint count (≥ 1; so a truncated diff cannot pass for a shorter
  * one), then `count` events:
  *   u8 0 (keys)   varint length (≥ 1), the bytes            u8 1 (resize)   varint cols, varint rows
+ *   u8 2 (terminal)   u8 flags, string version: what the user's terminal answered at start-up (terminal-capabilities.ts)
  */
 import type { SyncState } from '@tsmosh/protocol';
 import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
+import { isCarriableTerminalVersion, terminalFlags, TERMINAL_FLAG_KITTY_KEYBOARD, TERMINAL_FLAG_SYNCHRONIZED_OUTPUT, TERMINAL_FLAGS_KNOWN, TERMINAL_VERSION_MAX, type TerminalCapabilities } from './terminal-capabilities.js';
 
-export type InputEvent = { readonly kind: 'keys'; readonly bytes: Uint8Array } | { readonly kind: 'resize'; readonly cols: number; readonly rows: number };
+export type InputEvent =
+  | { readonly kind: 'keys'; readonly bytes: Uint8Array }
+  | { readonly kind: 'resize'; readonly cols: number; readonly rows: number }
+  /** What the user's terminal answered at start-up; the server answers the program's queries from it. */
+  | { readonly kind: 'terminal'; readonly capabilities: TerminalCapabilities };
 
-export const INPUT_DIFF_VERSION = 1;
+/** 2 since the `terminal` event. */
+export const INPUT_DIFF_VERSION = 2;
 
 const enum Tag {
   Keys = 0,
   Resize = 1,
+  Terminal = 2,
 }
 
 /**
@@ -78,6 +86,12 @@ export class InputStream implements SyncState<InputStream> {
     } else if (event.kind === 'resize') {
       checkResize(event.cols, event.rows, 'InputStream.append');
       copy = Object.freeze({ kind: 'resize', cols: event.cols, rows: event.rows });
+    } else if (event.kind === 'terminal') {
+      const { kittyKeyboard, synchronizedOutput, version } = event.capabilities;
+      if (!isCarriableTerminalVersion(version)) {
+        throw new RangeError(`InputStream.append: terminal version ${JSON.stringify(version.slice(0, 40))} is not printable ASCII of at most ${TERMINAL_VERSION_MAX} characters`);
+      }
+      copy = Object.freeze({ kind: 'terminal', capabilities: Object.freeze({ kittyKeyboard, synchronizedOutput, version }) });
     } else {
       throw new RangeError(`InputStream.append: unknown event kind ${(event as { kind: unknown }).kind}`);
     }
@@ -194,6 +208,17 @@ export class InputStream implements SyncState<InputStream> {
         const rows = reader.varint('resize rows', MAX_SCREEN_ROWS);
         if (cols === 0 || rows === 0) reader.fail(`resize to ${cols}x${rows} is not positive`);
         state = state.appendOwned(Object.freeze({ kind: 'resize', cols, rows }));
+      } else if (tag === Tag.Terminal) {
+        const flags = reader.u8('terminal flags');
+        if ((flags & ~TERMINAL_FLAGS_KNOWN) !== 0) reader.fail(`terminal flags ${flags} hold unknown bits`);
+        const version = reader.string('terminal version');
+        if (!isCarriableTerminalVersion(version)) reader.fail(`terminal version is not printable ASCII of at most ${TERMINAL_VERSION_MAX} characters`);
+        const capabilities = Object.freeze({
+          kittyKeyboard: (flags & TERMINAL_FLAG_KITTY_KEYBOARD) !== 0,
+          synchronizedOutput: (flags & TERMINAL_FLAG_SYNCHRONIZED_OUTPUT) !== 0,
+          version,
+        });
+        state = state.appendOwned(Object.freeze({ kind: 'terminal', capabilities }));
       } else {
         reader.fail(`event tag ${tag} is unknown`);
       }
@@ -231,6 +256,13 @@ function encodeEvents(events: readonly InputEvent[], out: ByteWriter): number {
       out.u8(Tag.Resize);
       out.varint(event.cols);
       out.varint(event.rows);
+      i++;
+      continue;
+    }
+    if (event.kind === 'terminal') {
+      out.u8(Tag.Terminal);
+      out.u8(terminalFlags(event.capabilities));
+      out.string(event.capabilities.version);
       i++;
       continue;
     }
