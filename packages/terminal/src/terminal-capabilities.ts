@@ -15,9 +15,6 @@ export interface TerminalCapabilities {
   readonly version: string;
 }
 
-/** What a terminal that answered nothing supports, as far as anyone can tell. */
-export const UNKNOWN_TERMINAL: TerminalCapabilities = Object.freeze({ kittyKeyboard: false, synchronizedOutput: false, version: '' });
-
 /**
  * Longest XTVERSION text carried (characters). Real answers are short ("kitty(0.39.1)", "WezTerm 20240203-110809-
  * 5046fc22", "XTerm(390)", "tmux 3.5a"); the text goes into a program's input as part of an answer, so it is bounded.
@@ -39,8 +36,4 @@ export const TERMINAL_FLAGS_KNOWN = TERMINAL_FLAG_KITTY_KEYBOARD | TERMINAL_FLAG
 
 export function terminalFlags(capabilities: TerminalCapabilities): number {
   return (capabilities.kittyKeyboard ? TERMINAL_FLAG_KITTY_KEYBOARD : 0) | (capabilities.synchronizedOutput ? TERMINAL_FLAG_SYNCHRONIZED_OUTPUT : 0);
-}
-
-export function terminalCapabilitiesEqual(a: TerminalCapabilities, b: TerminalCapabilities): boolean {
-  return a.kittyKeyboard === b.kittyKeyboard && a.synchronizedOutput === b.synchronizedOutput && a.version === b.version;
 }
