@@ -371,8 +371,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const exit = await session.done;
   watch?.stop();
-  if (frameTimer !== undefined) clearTimeout(frameTimer);
-  if (predictionTimer !== undefined) clearTimeout(predictionTimer);
+  if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
+  if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
