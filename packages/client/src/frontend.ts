@@ -388,7 +388,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 }
 
 /**
- * TSMOSH_PREDICTION_DISPLAY (set by `tsmosh --predict=`): adaptive (default), always, never or experimental.
+ * TSMOSH_PREDICTION_DISPLAY (the bins copy mosh's MOSH_PREDICTION_DISPLAY into it when unset): adaptive (default),
+ * always, never or experimental; read when no `predict` option is given (`tsmosh --predict=` passes that option).
  * Throws an Error with one line naming the variable and the accepted values.
  */
 export function predictionModeFromEnv(env: NodeJS.ProcessEnv): PredictionMode {
