@@ -16,6 +16,7 @@ import {
   trimmedLogLine,
   MAX_SCREEN_LINKS,
   screenLinkTable,
+  rowText as textOfRow,
   type Framebuffer,
 } from '@tsmosh/terminal';
 import { readLogRow, readRow, snapshotTerminal } from './snapshot.js';
@@ -47,8 +48,9 @@ async function screen(data: string, cols = 20, rows = 5): Promise<{ term: Termin
   return { term, fb: snapshotTerminal(term), replies };
 }
 
+/** Row `y` of `fb` as text (the terminal package's one reading of a row). */
 function rowText(fb: Framebuffer, y: number): string {
-  return fb.lines[y]!.cells.map((c) => (c.width === 0 ? '' : c.text === '' ? ' ' : c.text)).join('').trimEnd();
+  return textOfRow(fb.lines[y]!);
 }
 
 describe('snapshotTerminal', () => {
