@@ -25,11 +25,10 @@ import {
   Session,
   parseNetworkTimeout,
   parseNoClientTimeout,
-  spawnSessionPty,
-  type PtySpawnOptions,
   type SessionEndReason,
   type SessionPty,
 } from './session.js';
+import { spawnSessionPty, type PtySpawnOptions } from './pty-host.js';
 import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
 import { kernelReceiveDrops } from './kernel-drops.js';

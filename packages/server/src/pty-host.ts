@@ -15,6 +15,7 @@ import type { IPty } from 'node-pty';
 import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, type TerminalCapabilities } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
+import type { SessionPty } from './session.js';
 
 /**
  * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
@@ -397,4 +398,29 @@ export class PtyHost {
   private announceFrame(): void {
     for (const listener of this.frameListeners) listener();
   }
+}
+
+export interface PtySpawnOptions {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  readonly cols: number;
+  readonly rows: number;
+  /** A restarted session's saved history and first output (session-restart.ts). */
+  readonly restored?: RestoredScreen;
+}
+
+/** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
+export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
+  return new PtyHost({
+    command: options.file,
+    args: options.args,
+    env: options.env,
+    cwd: options.cwd,
+    cols: options.cols,
+    rows: options.rows,
+    ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
+    ...(options.restored !== undefined ? { restored: options.restored } : {}),
+  });
 }

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
-import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, spawnSessionPty, type SessionEndReason } from './session.js';
+import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, type SessionEndReason } from './session.js';
+import { spawnSessionPty } from './pty-host.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));

@@ -14,12 +14,11 @@ import {
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
-import type { MirrorStats, RestoredScreen } from './headless-mirror.js';
+import type { MirrorStats } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
-import { PtyHost } from './pty-host.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -817,31 +816,6 @@ export function signalNameOf(signal: number): string {
 
 
 /** How a session's program is started. */
-export interface PtySpawnOptions {
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly cwd: string;
-  readonly cols: number;
-  readonly rows: number;
-  /** A restarted session's saved history and first output (session-restart.ts). */
-  readonly restored?: RestoredScreen;
-}
-
-/** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
-export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
-  return new PtyHost({
-    command: options.file,
-    args: options.args,
-    env: options.env,
-    cwd: options.cwd,
-    cols: options.cols,
-    rows: options.rows,
-    ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
-    ...(options.restored !== undefined ? { restored: options.restored } : {}),
-  });
-}
-
 /** One typed character: a single printable code point in UTF-8, or backspace (DEL). Not Enter, not an escape. */
 export function isTypedCharacter(bytes: Uint8Array): boolean {
   if (bytes.length === 0 || bytes.length > 4) return false;
