@@ -12,11 +12,12 @@ import { join, resolve } from 'node:path';
 import { Connection, SessionKey, Transport, clockDerivedInitialSeq, type PeerAddress } from '@tsmosh/protocol';
 import { screenLines, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import type { DaemonStatus } from '@tsmosh/server';
+import { WAIT_BOUND_MS, isAlive, stopProcess, waitUntil } from '@tsmosh/testkit';
 
 export const SERVER_BIN = resolve(import.meta.dirname, '../packages/server/bin/tsmosh-server.js');
 
-/** Upper bound for any wait in these tests (ms): a bound on a hang, not a speed requirement. */
-export const WAIT_BOUND_MS = 20_000;
+// Waits and process ends are testkit's (one rule for every test); a daemon ends as any process a test started.
+export { WAIT_BOUND_MS, isAlive, waitUntil, stopProcess as stopDaemon };
 
 export interface RunResult {
   code: number | null;
@@ -76,33 +77,6 @@ export async function daemonStatus(env: NodeJS.ProcessEnv): Promise<DaemonStatus
   const result = await runServer(['status'], env);
   if (result.code !== 0) throw new Error(`tsmosh-server status failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `condition` every 20 ms until it holds; fails after WAIT_BOUND_MS with `what`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_BOUND_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Ends a daemon this test started (by pid), SIGKILL if it ignores SIGTERM. */
-export async function stopDaemon(pid: number | undefined): Promise<void> {
-  if (pid === undefined || !isAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + WAIT_BOUND_MS;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export function screenText(framebuffer: Framebuffer): string {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { waitUntil } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatagramCarrier, UDP_FIRST_REPLY_MS, parseCarrierMode, parseTcpPort } from './carrier.js';
 
@@ -21,12 +22,6 @@ async function reversingTcpPeer(): Promise<{ server: Server; port: number; frame
   return { server, port: (server.address() as { port: number }).port, frames };
 }
 
-async function until(what: string, test: () => boolean): Promise<void> {
-  for (let attempt = 0; !test(); attempt++) {
-    if (attempt > 200) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('DatagramCarrier', () => {
   const cleanups: Array<() => Promise<unknown> | void> = [];
@@ -43,7 +38,7 @@ describe('DatagramCarrier', () => {
     const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => received.push({ bytes: [...bytes], from }), now, clock: () => performance.now() });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(1, 2, 3), serverAddress, now);
-    await until('the echo', () => received.length === 1);
+    await waitUntil(() => received.length === 1, 'the echo');
     expect(received[0]).toEqual({ bytes: [3, 2, 1], from: serverAddress });
     expect(carrier.current.kind).toBe('tcp');
     expect(carrier.udpStats.datagramsSent).toBe(0);
@@ -62,10 +57,10 @@ describe('DatagramCarrier', () => {
     await carrier.maintain(start + UDP_FIRST_REPLY_MS - 1, undefined);
     expect(carrier.current.kind).toBe('udp');
     await carrier.maintain(start + UDP_FIRST_REPLY_MS, undefined);
-    await until('the TCP connection', () => carrier.current.kind === 'tcp');
+    await waitUntil(() => carrier.current.kind === 'tcp', 'the TCP connection');
     expect(carrier.stats.switches).toBe(1);
     carrier.send(Uint8Array.of(8), serverAddress, start + UDP_FIRST_REPLY_MS + 1);
-    await until('the datagram by TCP', () => peer.frames.length === 1);
+    await waitUntil(() => peer.frames.length === 1, 'the datagram by TCP');
     expect([...peer.frames[0]!]).toEqual([8]);
   });
 

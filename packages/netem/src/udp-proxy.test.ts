@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import { waitUntil } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkDirection, deriveSeed, parseLinkSpec } from './index.js';
 import { startUdpProxy, type UdpEndpoint, type UdpProxy } from './udp-proxy.js';
@@ -96,7 +97,7 @@ describe('startUdpProxy', () => {
     // drop would be a loss the model did not decide.
     for (let batch = 0; batch < n; batch += 50) {
       for (let i = batch; i < batch + 50; i++) client.send(`d${i}`, proxy.address);
-      await waitUntil(() => proxy.stats.up.submitted === batch + 50);
+      await waitUntil(() => proxy.stats.up.submitted === batch + 50, 'the batch at the proxy');
     }
     // A marker after a lossless switch: once it arrives, every datagram before it has been forwarded or dropped.
     proxy.setProfile('');
@@ -144,7 +145,7 @@ describe('startUdpProxy', () => {
     const client = await openPeer();
     proxy.setBlackout(true);
     for (let i = 0; i < 20; i++) client.send(`dark${i}`, proxy.address);
-    await waitUntil(() => proxy.stats.up.submitted === 20);
+    await waitUntil(() => proxy.stats.up.submitted === 20, 'twenty datagrams at the proxy');
     proxy.setBlackout(false);
     for (let i = 0; i < 5; i++) client.send(`light${i}`, proxy.address);
     await server.waitFor(5);
@@ -173,7 +174,7 @@ describe('startUdpProxy', () => {
     const stranger = await openPeer();
     stranger.send('intruder', proxy.upstreamAddress);
     server.send('too-early', proxy.upstreamAddress);
-    await waitUntil(() => proxy.stats.foreign === 1 && proxy.stats.noClientYet === 1);
+    await waitUntil(() => proxy.stats.foreign === 1 && proxy.stats.noClientYet === 1, 'the foreign and the early datagram counted');
     expect(proxy.stats.down.submitted).toBe(0);
   });
 
@@ -183,11 +184,3 @@ describe('startUdpProxy', () => {
   });
 });
 
-/** Polls a condition on the event loop (no fixed sleep); fails after 10 s so a broken proxy cannot hang the run. */
-async function waitUntil(condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

@@ -9,36 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { WAIT_BOUND_MS, stopProcess } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_OPTIONS } from './server-main.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
-/** Bound on any wait here (ms): a hang detector on a loaded machine, not a speed requirement. */
-const WAIT_BOUND_MS = 20_000;
 const run = promisify(execFile);
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM to a daemon this test started, SIGKILL if it outlives the bound. */
-async function stopProcess(pid: number): Promise<void> {
-  if (!isAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + WAIT_BOUND_MS;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
 
 /** A private runtime dir (short path: Unix socket paths are limited to 107 bytes) and an environment using it. */
 function privateRuntime(): { dir: string; env: NodeJS.ProcessEnv } {

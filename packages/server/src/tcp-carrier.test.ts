@@ -1,14 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { waitUntil } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TCP_PEER_PREFIX, TcpCarrierListener } from './tcp-carrier.js';
 
-async function until(what: string, test: () => boolean): Promise<void> {
-  for (let attempt = 0; !test(); attempt++) {
-    if (attempt > 200) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function dial(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -45,14 +40,14 @@ describe('TcpCarrierListener', () => {
     const second = encodeStreamFrame(Uint8Array.of(3, 4, 5));
     socket.write(Buffer.concat([first, second.subarray(0, 2)]));
     socket.write(second.subarray(2));
-    await until('two datagrams', () => delivered.length === 2);
+    await waitUntil(() => delivered.length === 2, 'two datagrams');
     expect(delivered.map((d) => d.bytes)).toEqual([[1, 2], [3, 4, 5]]);
     const from = delivered[0]!.from;
     expect(from).toEqual({ host: `${TCP_PEER_PREFIX}127.0.0.1`, port: socket.localPort });
     expect(TcpCarrierListener.isTcpPeer(from)).toBe(true);
     expect(TcpCarrierListener.isTcpPeer({ host: '127.0.0.1', port: 1 })).toBe(false);
     listener.send(from, Uint8Array.of(9, 8));
-    await until('the reply', () => replies.length === 1);
+    await waitUntil(() => replies.length === 1, 'the reply');
     expect(replies[0]).toEqual([9, 8]);
   });
 

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { waitUntil } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerAddress } from '@tsmosh/protocol';
 import { ServerError } from './errors.js';
@@ -46,7 +47,7 @@ describe('UdpEndpoint', () => {
     wrongVersion[0] = 9;
     send(wrongVersion);
     send(datagram('aaaaaaaaaaaaaaaa', 'three'));
-    await waitFor(() => endpoint.stats.datagramsReceived === 6);
+    await waitUntil(() => endpoint.stats.datagramsReceived === 6, 'six datagrams at the endpoint');
     expect(received).toEqual({ a: ['one', 'three'], b: ['two'] });
     expect(endpoint.stats).toMatchObject({ unknownSession: 1, malformed: 2 });
     // IPv4 clients of the dual-stack socket appear as plain IPv4; sending back to them works.
@@ -80,8 +81,3 @@ describe('UdpEndpoint', () => {
   });
 });
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  // Bounded: loopback delivery is immediate; the bound only turns a hang into a failure.
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(condition()).toBe(true);
-}

@@ -6,3 +6,4 @@ export { syncStateConformance, type SyncStateArbitraries } from './conformance.j
 export { Simulation, type SimulatedEndpoint, type SimulationInit, type SideCounters } from './simulation.js';
 export { EchoingServer } from './echoing-server.js';
 export { createSimulatedSession, type SimulatedSession, type SimulatedSessionInit } from './session.js';
+export { WAIT_BOUND_MS, isAlive, stopProcess, waitUntil } from './wait.js';
