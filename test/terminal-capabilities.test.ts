@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, clientTestSuite, startClient } from './client-harness.js';
+import { PtyProgram, ROOT, TSMOSH_BIN, clientTestSuite, startClient } from './client-harness.js';
 import { LocalTerminal } from './helpers/local-terminal.js';
 
 const suite = clientTestSuite();
@@ -44,6 +44,37 @@ describe('capabilities as if local', () => {
     await c.waitForText('MODKEYS');
     expect(local.pressShiftEnter()).toBe('\r');
     await c.waitForText('KEY:^M');
+    c.type('q');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it("tsmosh asks the terminal before the session starts: the session's own command gets the answers from its first query", async () => {
+    const c = suite.track(new PtyProgram({ args: [TSMOSH_BIN, '--local', '--', ...QUERY_APP, '--ask-at-start'], env: suite.workspace().env, answerQueries: true }));
+    new LocalTerminal(c, { version: 'WezTerm 20240203-110809-5046fc22', kitty: true });
+    const lines = (await c.waitForText('ANSWERS:')).join('\n');
+    expect(lines).toContain('ANSWERS:^[P>|WezTerm 20240203-110809-5046fc22^[\\^[[?0u^[[?1;2c');
+    c.type('q');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+
+    // The same start from a terminal that knows neither: DA1 only.
+    const plain = suite.track(new PtyProgram({ args: [TSMOSH_BIN, '--local', '--', ...QUERY_APP, '--ask-at-start'], env: suite.workspace().env, answerQueries: true }));
+    new LocalTerminal(plain, { kitty: false });
+    expect((await plain.waitForText('ANSWERS:')).join('\n')).toMatch(/ANSWERS:\^\[\[\?1;2c$/m);
+    plain.type('q');
+    expect((await plain.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('tsmosh-server new --terminal-answers: a command that asks before any client attached gets those answers', async () => {
+    const target = await suite.workspace().newSession([...QUERY_APP, '--ask-at-start'], ['--terminal-answers', '3:kitty(0.39.1)']);
+    // No client for a while: the command asked at once, and its answers came from the option alone.
+    await new Promise((r) => setTimeout(r, 1000));
+    const c = suite.track(startClient(suite.workspace(), target, { answerQueries: true }));
+    new LocalTerminal(c, { kitty: false });
+    expect((await c.waitForText('ANSWERS:')).join('\n')).toContain('ANSWERS:^[P>|kitty(0.39.1)^[\\^[[?0u^[[?1;2c');
+    // The client that attached reported its own terminal (neither kitty nor a name): later queries get its answers.
+    c.type('a');
+    await c.waitFor('the second answers', (lines) => lines.filter((l) => l.startsWith('ANSWERS:')).length === 2);
+    expect((await c.screen()).filter((l) => l.startsWith('ANSWERS:'))[1]).toBe('ANSWERS:^[[?1;2c');
     c.type('q');
     expect((await c.waitForExit()).exitCode).toBe(0);
   });

@@ -6,10 +6,12 @@
 //   m  sets modifyOtherKeys 2, shows MODKEYS
 //   q  quits (popping what it pushed)
 //   anything else is shown as KEY: <bytes, ESC written as ^[>, one line per read
+// With --ask-at-start it asks first thing, before READY, as a session's own command does (tmux at its start).
 const show = (text) => text.replace(/\x1b/g, '^[').replace(/\r/g, '^M').replace(/\n/g, '^J');
 process.stdin.setRawMode(true);
+let asking = process.argv.includes('--ask-at-start');
+if (asking) process.stdout.write('\x1b[>0q\x1b[?u\x1b[c');
 process.stdout.write('READY\r\n');
-let asking = false;
 let reply = '';
 let pushed = false;
 process.stdin.on('data', (data) => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
@@ -332,8 +332,14 @@ async function runLocal(options: LocalOptions): Promise<number> {
   const forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, undefined, process.env);
   for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
   let connectLine: { port: number; key: string };
+  // As for a host (remote.ts): the local terminal's answers reach the session before its command starts.
+  const terminal = await probeTerminal(process.stdin, process.stdout);
   try {
-    connectLine = await startLocalServer(options.command, process.env, [...(forwarding.agent ? ['--forward-agent'] : []), ...(named === undefined ? [] : namedSessionArguments(named))]);
+    connectLine = await startLocalServer(options.command, process.env, [
+      ...(forwarding.agent ? ['--forward-agent'] : []),
+      ...(terminal === undefined ? [] : ['--terminal-answers', formatTerminalAnswers(terminal)]),
+      ...(named === undefined ? [] : namedSessionArguments(named)),
+    ]);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return EXIT_TSMOSH_FAILURE;
@@ -363,6 +369,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
       // Through the lossy link the UDP port is the proxy's; TCP goes straight to the daemon's port.
       tcpPort: options.tcpPort ?? connectLine.port,
       ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
+      ...(terminal === undefined ? {} : { terminal }),
       // A daemon that died (killed, or this machine's reboot on the way) is noticed through its control socket.
       checkSession: localSessionCheck(serverBinPath(), process.env, {
         ...(named !== undefined ? { name: named.session } : {}),

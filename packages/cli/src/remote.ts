@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, runTerminalClient, type EscapeKeySetting, type SessionExit } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting, type SessionExit, type TerminalCapabilities } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
 import { terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
@@ -69,8 +69,11 @@ export function hostOptions(
   };
 }
 
-/** The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. */
-export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, forwardAgent = false): string[] {
+/**
+ * The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. `terminal`: what
+ * the local terminal answered (probeTerminal), so the session's command gets its answers from its first query.
+ */
+export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, forwardAgent = false, terminal?: TerminalCapabilities): string[] {
   const args = ['new'];
   if (forwardAgent) args.push('--forward-agent');
   if (options.bindServer === 'ssh') args.push('-s');
@@ -81,6 +84,7 @@ export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, 
     if (value !== undefined && value !== '') args.push('-l', `${name}=${value}`);
   }
   for (const assignment of terminalIdentityAssignments(env)) args.push('-e', assignment);
+  if (terminal !== undefined) args.push('--terminal-answers', formatTerminalAnswers(terminal));
   args.push(...(options.extraServerArguments ?? []));
   if (options.command.length > 0) args.push('--', ...options.command);
   return args;
@@ -138,7 +142,10 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     return fail((error as Error).message.startsWith('tsmosh') ? (error as Error).message : `tsmosh: ${(error as Error).message}`);
   }
   for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
-  const args = serverArguments(options, env, forwarding.agent);
+  // Ask the local terminal before the session exists, so its command's first queries get this terminal's answers
+  // (a few ms: the DA1 answer ends the probe). Not under a test's stand-in input, which is not a terminal.
+  const terminal = await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
+  const args = serverArguments(options, env, forwarding.agent, terminal);
   let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
   try {
     target =
@@ -172,6 +179,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),
     ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
+    ...(terminal === undefined ? {} : { terminal }),
     // After a long silence, a new login asks whether the session still runs (its daemon may have died with the host).
     checkSession: remoteSessionCheck(options, env, {
       ...(dependencies.sessionName !== undefined ? { name: dependencies.sessionName } : {}),

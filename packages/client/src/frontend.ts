@@ -1,4 +1,4 @@
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats } from '@tsmosh/terminal';
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -96,6 +96,11 @@ export interface TerminalClientOptions {
   readonly checkSession?: () => Promise<SessionCheck>;
   /** Called once with the prediction engine's live counters (TSMOSH_CLIENT_STATS_FILE writes the same; stats-file.ts). */
   readonly onPredictionStats?: (stats: Readonly<PredictionStats>) => void;
+  /**
+   * What the terminal answered when the caller already asked it (probeTerminal, before starting the session): the
+   * client then does not ask again, and reports these at once.
+   */
+  readonly terminal?: TerminalCapabilities;
   /** Agent and port forwarding (-A, -L, -R). */
   readonly forwarding?: ForwardingOptions;
   /** Clock, timers and the rest the session reads from the world; the Node ones by default (client-runtime.ts). */
@@ -149,6 +154,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   // What the terminal supports (terminal-probe.ts): asked once, when the terminal first becomes ours.
   const probe = new TerminalProbe();
   let probeAsked = false;
+  /** What the terminal answered: given by the caller, or once the probe settles. */
+  let terminal = options.terminal;
   let probeTimer: unknown;
   const enterTerminal = (): void => {
     if (terminalActive) return;
@@ -156,7 +163,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (input.isTTY) input.setRawMode(true);
     input.resume();
     write(renderer.enter());
-    if (!probeAsked && output.isTTY) {
+    if (!probeAsked && output.isTTY && options.terminal === undefined) {
       probeAsked = true;
       // The answers come in on stdin; onData takes them out and reports them once the probe settles.
       write(TERMINAL_PROBE_QUERIES);
@@ -201,6 +208,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     return { exitCode: EXIT_TSMOSH_FAILURE, message, exit: undefined };
   }
   options.onSession?.(session);
+  if (terminal !== undefined) session.reportTerminal(terminal);
 
   /** `paced`: a frame for the server's screen, which counts for the pacing; a keystroke's own draw does not. */
   let historyAdopted = false;
@@ -234,7 +242,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const history = ownResizePending ? '' : scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
-    write(wrapSynchronized(history + renderer.render(lastDrawn, frame), probe.capabilities?.synchronizedOutput));
+    write(wrapSynchronized(history + renderer.render(lastDrawn, frame), terminal?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = frame;
     // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
@@ -297,8 +305,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const onProbeSettled = (): void => {
     if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
     probeTimer = undefined;
-    const capabilities = probe.capabilities;
-    if (capabilities !== undefined) session.reportTerminal(capabilities);
+    terminal = probe.capabilities;
+    if (terminal !== undefined) session.reportTerminal(terminal);
   };
   const onResize = (): void => {
     size = windowSize();

@@ -129,3 +129,39 @@ export class TerminalProbe {
     this.settledWith ??= Object.freeze({ kittyKeyboard: this.kittyKeyboard, synchronizedOutput: this.synchronizedOutput, version: this.version });
   }
 }
+
+/**
+ * Asks the terminal on `input`/`output` before a session exists (the CLI, before it starts the session, so the
+ * session's own command gets the answers from its first query): raw mode for the probe, then the mode it found.
+ * Keys typed meanwhile are put back on `input` for whoever reads next. undefined when either end is not a terminal.
+ */
+export function probeTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStream, waitMs = PROBE_ANSWER_WAIT_MS): Promise<TerminalCapabilities | undefined> {
+  if (!input.isTTY || !output.isTTY) return Promise.resolve(undefined);
+  const wasRaw = input.isRaw;
+  const probe = new TerminalProbe();
+  let typed = '';
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      input.off('data', onData);
+      input.pause();
+      typed += probe.settle();
+      try {
+        if (!wasRaw) input.setRawMode(false);
+      } catch {
+        // stdin closed under us: nothing to restore.
+      }
+      if (typed !== '') input.unshift(Buffer.from(typed, 'latin1'));
+      resolve(probe.capabilities);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      typed += probe.filter(typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+      if (probe.capabilities !== undefined) finish();
+    };
+    const timer = setTimeout(finish, waitMs);
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+    output.write(TERMINAL_PROBE_QUERIES);
+  });
+}

@@ -21,6 +21,8 @@ describe('parseControlRequest', () => {
     expect(parseControlRequest(JSON.stringify({ v: V, op: 'kill', sessionId: 'ab' }))).toMatchObject({ op: 'kill' });
     const request = { env: { A: 'b' }, command: ['sh'], ports: { low: 60001, high: 60010 } };
     expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request }))).toMatchObject({ op: 'new', request });
+    const answered = { ...request, terminalAnswers: { kittyKeyboard: true, synchronizedOutput: false, version: 'kitty(0.39.1)' } };
+    expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request: answered }))).toMatchObject({ op: 'new', request: answered });
     for (const bad of [
       'not json',
       '[]',
@@ -31,6 +33,8 @@ describe('parseControlRequest', () => {
       JSON.stringify({ v: V, op: 'new', request: { env: {}, command: [1] } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, ports: { low: 9, high: 3 } } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, cols: -1 } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, terminalAnswers: { kittyKeyboard: 1, synchronizedOutput: false, version: '' } } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, terminalAnswers: { kittyKeyboard: true, synchronizedOutput: false, version: 'a\u001bb' } } }),
     ]) {
       expect(() => parseControlRequest(bad), bad).toThrow(ServerError);
     }

@@ -1,5 +1,5 @@
 import type { ForwardingStats } from '@tsmosh/forward';
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from '@tsmosh/terminal';
+import { isCarriableTerminalVersion, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, type TerminalCapabilities } from '@tsmosh/terminal';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { readControlToken, tokenMatches, writeControlToken } from './control-token.js';
@@ -41,6 +41,11 @@ export interface NewSessionRequest {
   readonly idleTimeoutMs?: number;
   /** Give the session an agent socket and point SSH_AUTH_SOCK at it (-A); ignored on attach. */
   readonly forwardAgent?: boolean;
+  /**
+   * What the client's terminal answered its start-up probe (`--terminal-answers`): the new session's mirror answers
+   * the program's first queries from it; on attach, the running session's mirror answers from it from now on.
+   */
+  readonly terminalAnswers?: TerminalCapabilities;
 }
 
 export interface NewSessionResult {
@@ -158,8 +163,11 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, terminalAnswers } = value;
   if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
+  if (terminalAnswers !== undefined && !isTerminalCapabilities(terminalAnswers)) {
+    throw protocolError('terminalAnswers must be {kittyKeyboard: boolean, synchronizedOutput: boolean, version: printable ASCII}');
+  }
   if (forwardAgent !== undefined && typeof forwardAgent !== 'boolean') throw protocolError('forwardAgent must be a boolean');
   if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
     throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');
@@ -181,6 +189,16 @@ function validateNewSessionRequest(value: unknown): NewSessionRequest {
     }
   }
   return value as unknown as NewSessionRequest;
+}
+
+function isTerminalCapabilities(value: unknown): value is TerminalCapabilities {
+  return (
+    isRecord(value) &&
+    typeof value.kittyKeyboard === 'boolean' &&
+    typeof value.synchronizedOutput === 'boolean' &&
+    typeof value.version === 'string' &&
+    isCarriableTerminalVersion(value.version)
+  );
 }
 
 /**

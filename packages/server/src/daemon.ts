@@ -247,6 +247,7 @@ export class Daemon {
     this.linkIds.add(key.sessionIdHex);
     endpoint.register(key.sessionIdHex, (bytes, from) => session.receive(bytes, from, key.sessionIdHex));
     if (request.idleTimeoutMs !== undefined) session.setIdleTimeout(request.idleTimeoutMs === 0 ? undefined : request.idleTimeoutMs);
+    if (request.terminalAnswers !== undefined) hosted.pty.setClientTerminal?.(request.terminalAnswers);
     this.log(`session ${session.sessionId} (${hosted.name}): attach requested; new key ${key.sessionIdHex}`);
     return {
       sessionId: session.sessionId,
@@ -387,6 +388,7 @@ export class Daemon {
         cols,
         rows,
         ...(restart !== undefined ? { restored: restart.restored } : {}),
+        ...(request.terminalAnswers !== undefined ? { clientTerminal: request.terminalAnswers } : {}),
       });
     } catch (error) {
       agentSocket?.close();

@@ -54,6 +54,8 @@ export interface PtyHostInit {
   flowControl?: { highWaterBytes: number; lowWaterBytes: number };
   /** A restarted session's saved history and first output (HeadlessMirrorInit.restored). */
   restored?: RestoredScreen;
+  /** What the client's terminal answered at start-up (`new --terminal-answers`), in force before the program starts. */
+  clientTerminal?: TerminalCapabilities;
 }
 
 export interface PtyHostStats {
@@ -152,6 +154,7 @@ export class PtyHost {
       ...(init.restored !== undefined ? { restored: init.restored } : {}),
       onReply: (data) => this.writeReply(data),
     });
+    if (init.clientTerminal !== undefined) this.mirror.setClientTerminal(init.clientTerminal);
     this.offered = this.mirror.snapshot();
     const termName = init.termName ?? DEFAULT_TERM_NAME;
     this.pty = pty.spawn(init.command, [...(init.args ?? [])], {
@@ -409,6 +412,8 @@ export interface PtySpawnOptions {
   readonly rows: number;
   /** A restarted session's saved history and first output (session-restart.ts). */
   readonly restored?: RestoredScreen;
+  /** What the client's terminal answered at start-up, known before the program's first query (PtyHostInit). */
+  readonly clientTerminal?: TerminalCapabilities;
 }
 
 /** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
@@ -422,5 +427,6 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
     rows: options.rows,
     ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
     ...(options.restored !== undefined ? { restored: options.restored } : {}),
+    ...(options.clientTerminal !== undefined ? { clientTerminal: options.clientTerminal } : {}),
   });
 }

@@ -64,6 +64,18 @@ describe('parseNewArguments', () => {
     }
   });
 
+  it("takes what the client's terminal answered with --terminal-answers, refusing what no client writes", () => {
+    expect(parseNewArguments(['--terminal-answers', '3:kitty(0.39.1)', '--', 'sh'], {}).terminalAnswers).toEqual({
+      kittyKeyboard: true,
+      synchronizedOutput: true,
+      version: 'kitty(0.39.1)',
+    });
+    expect(parseNewArguments(['--terminal-answers', '0:'], {}).terminalAnswers).toEqual({ kittyKeyboard: false, synchronizedOutput: false, version: '' });
+    for (const bad of ['kitty', '8:x', '1:a\x1bb']) {
+      expect(() => parseNewArguments(['--terminal-answers', bad], {}), bad).toThrow(/--terminal-answers/);
+    }
+  });
+
   it('binds to the SSH server address with -s', () => {
     const env = { SSH_CONNECTION: '10.0.0.2 50000 ::ffff:10.0.0.1 22' };
     expect(parseNewArguments(['-s'], env).bindAddress).toBe('10.0.0.1');

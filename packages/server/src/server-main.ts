@@ -10,6 +10,7 @@ import {
   type NewSessionResult,
   type SessionInfo,
 } from './control.js';
+import { parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
@@ -22,7 +23,7 @@ import { buildSessionEnvironment, definedVariables, installedLocales } from './s
  */
 
 const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [-s] [-p PORT[:PORT2]] [-i ADDR]
-                         [-l NAME=VALUE]... [-e NAME=VALUE]... [-- command...]
+                         [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
        tsmosh-server --version | --help
 
@@ -40,6 +41,9 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   -l       locale variable from the client, used if this host's locale is not UTF-8
   -e       the client's terminal identity for the session (TERM_PROGRAM, TERM_PROGRAM_VERSION,
            COLORTERM, LC_TERMINAL, LC_TERMINAL_VERSION; nothing else)
+  --terminal-answers  what the client's terminal answered at start-up, so the program's first
+           queries get its answers: FLAGS (1 kitty keyboard, 2 synchronized output, summed)
+           ':' its XTVERSION text (may be empty), e.g. 3:kitty(0.39.1)
   list     sessions of the running daemon: name, command, age, last contact, attached
   status   the daemon's counters, as JSON
   kill     end a session (its client is told and exits)
@@ -80,6 +84,8 @@ export interface NewCommandOptions {
   locale: Record<string, string>;
   /** `-e`: the client's terminal identity (TERMINAL_IDENTITY_VARIABLES), set in the session's environment. */
   terminal: Record<string, string>;
+  /** `--terminal-answers`: what the client's terminal answered its start-up probe. */
+  terminalAnswers?: TerminalCapabilities;
 }
 
 /** Parses the arguments after `new`. Throws UsageError with a one-line reason. */
@@ -151,6 +157,15 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         options.terminal[name] = setting;
         break;
       }
+      case '--terminal-answers': {
+        const text = value();
+        try {
+          options.terminalAnswers = parseTerminalAnswers(text);
+        } catch (error) {
+          throw new UsageError(`tsmosh-server: --terminal-answers: ${(error as Error).message} ${HINT}`);
+        }
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`tsmosh-server: unknown option ${arg} ${HINT}`);
         throw new UsageError(`tsmosh-server: unexpected argument ${arg}; put the command after -- ${HINT}`);
@@ -206,6 +221,7 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
+    ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript);
   if (options.name !== undefined && result.name !== options.name) {

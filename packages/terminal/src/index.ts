@@ -15,7 +15,7 @@ export * from './prediction.js';
 export { ScreenState } from './screen-state.js';
 export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, SCREEN_DIFF_VERSION, type DecodedScreen, type SessionEnding } from './screen-diff.js';
 export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
-export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, type TerminalCapabilities } from './terminal-capabilities.js';
+export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, formatTerminalAnswers, parseTerminalAnswers, type TerminalCapabilities } from './terminal-capabilities.js';
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine } from './scrollback-log.js';
 export { ScrollbackWriter } from './scrollback-writer.js';

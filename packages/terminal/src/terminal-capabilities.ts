@@ -37,3 +37,22 @@ export const TERMINAL_FLAGS_KNOWN = TERMINAL_FLAG_KITTY_KEYBOARD | TERMINAL_FLAG
 export function terminalFlags(capabilities: TerminalCapabilities): number {
   return (capabilities.kittyKeyboard ? TERMINAL_FLAG_KITTY_KEYBOARD : 0) | (capabilities.synchronizedOutput ? TERMINAL_FLAG_SYNCHRONIZED_OUTPUT : 0);
 }
+
+/**
+ * The command-line form (`tsmosh-server new --terminal-answers`): the wire flags in decimal, ':', the XTVERSION text.
+ * `3:kitty(0.39.1)`, `0:` for a terminal that answered none of them.
+ */
+export function formatTerminalAnswers(capabilities: TerminalCapabilities): string {
+  return `${terminalFlags(capabilities)}:${capabilities.version}`;
+}
+
+/** Reads formatTerminalAnswers' form; throws RangeError saying what is wrong. */
+export function parseTerminalAnswers(text: string): TerminalCapabilities {
+  const match = /^(\d{1,2}):(.*)$/s.exec(text);
+  if (match === null) throw new RangeError(`expected FLAGS:VERSION (flags a number), got ${JSON.stringify(text.slice(0, 40))}`);
+  const flags = Number(match[1]);
+  if ((flags & ~TERMINAL_FLAGS_KNOWN) !== 0) throw new RangeError(`flags ${flags} hold unknown bits (known: ${TERMINAL_FLAGS_KNOWN})`);
+  const version = match[2]!;
+  if (!isCarriableTerminalVersion(version)) throw new RangeError(`the version must be printable ASCII of at most ${TERMINAL_VERSION_MAX} characters`);
+  return Object.freeze({ kittyKeyboard: (flags & TERMINAL_FLAG_KITTY_KEYBOARD) !== 0, synchronizedOutput: (flags & TERMINAL_FLAG_SYNCHRONIZED_OUTPUT) !== 0, version });
+}
