@@ -8,9 +8,9 @@
  * - a terminal that knows neither: Shift+Enter is a plain Enter, and the prompt is submitted (the control case).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clientTestSuite, startClient, type PtyProgram } from './client-harness.js';
 import { claudeCodeEnvironment, ensureClaudeCode, removeClaudeCodeDirectories, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
@@ -41,28 +41,32 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
   });
 
   /** Starts Claude Code in a session (in tmux or not) and a client on a local terminal of `profile`. */
-  async function start(profile: LocalTerminalProfile, options: { tmux: boolean; clientEnv?: Record<string, string>; serverArgs?: string[] }): Promise<{ client: PtyProgram; local: LocalTerminal; requestsBefore: number }> {
+  async function start(
+    profile: LocalTerminalProfile,
+    options: { tmux: boolean; clientEnv?: Record<string, string>; serverArgs?: string[]; claudeArgs?: string[] },
+  ): Promise<{ client: PtyProgram; local: LocalTerminal; requestsBefore: number; home: string }> {
     const bin = ensureClaudeCode();
     api ??= await startMessagesStandIn({ chunkDelayMs: 5 });
     const project = mkdtempSync(join(tmpdir(), 'tsmosh-cc-project-'));
     const { home, env } = claudeCodeEnvironment(api.baseUrl, project);
     dirs.push(project, home);
     const envWords = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const claude = [bin, ...(options.claudeArgs ?? [])].map((word) => `'${word}'`).join(' ');
     let command: string;
     if (options.tmux) {
       const socket = join(home, 'tmux.sock');
       const conf = join(home, 'tmux.conf');
       writeFileSync(conf, TMUX_CONF);
       sockets.push(socket);
-      command = `cd '${project}' && exec tmux -S '${socket}' -f '${conf}' new -A -s cc '${bin}'`;
+      command = `cd '${project}' && exec tmux -S '${socket}' -f '${conf}' new -A -s cc "${claude}"`;
     } else {
-      command = `cd '${project}' && exec '${bin}'`;
+      command = `cd '${project}' && exec ${claude}`;
     }
     const target = await suite.workspace().newSession(['env', ...envWords, 'sh', '-c', command], options.serverArgs ?? []);
     const client = suite.track(startClient(suite.workspace(), target, { answerQueries: true, cols: 100, rows: 30, ...(options.clientEnv ? { env: options.clientEnv } : {}) }));
     const local = new LocalTerminal(client, profile);
     await client.waitFor("Claude Code's prompt box", (lines) => lines.some((l) => /^\s*[>❯](\s|$)/.test(l)) && !lines.join('\n').match(/trust/i), CLAUDE_WAIT_MS);
-    return { client, local, requestsBefore: api.requests.length };
+    return { client, local, requestsBefore: api.requests.length, home };
   }
 
   /** Types two lines joined by Shift+Enter; returns the bytes the local terminal sent for it. */
@@ -102,6 +106,26 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
     const lines = await client.screen();
     expect(rowOf(lines, 'second line'), lines.join('\n')).toBe(rowOf(lines, 'first line') + 1);
     expect(api!.requests.length).toBe(requestsBefore);
+  }, 240_000);
+
+  it("through tmux started with the session, Claude Code names the local terminal from its XTVERSION (tsmosh-server new --terminal-answers, as tsmosh passes it)", async () => {
+    const named = async (serverArgs: string[]): Promise<string> => {
+      const log = join(mkdtempSync(join(tmpdir(), 'tsmosh-cc-log-')), 'debug.txt');
+      dirs.push(dirname(log));
+      await start(KITTY, { tmux: true, serverArgs, claudeArgs: ['--debug-file', log] });
+      const deadline = Date.now() + CLAUDE_WAIT_MS;
+      for (;;) {
+        const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        const match = /XTVERSION: terminal identified as "([^"]*)"/.exec(text);
+        if (match !== null) return match[1]!;
+        if (Date.now() > deadline) throw new Error(`Claude Code's debug log never named the terminal:\n${text.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    // tmux asked its terminal (the mirror) at its start, before any client: the option's answer reached it.
+    expect(await named(['--terminal-answers', '3:kitty(0.39.1)'])).toBe('kitty(0.39.1)');
+    // Without it, nothing is invented: tmux knows no name for its terminal, and Claude Code is left with tmux's own.
+    expect(await named([])).toMatch(/^tmux /);
   }, 240_000);
 
   it('through tmux, a terminal that knows neither: Shift+Enter is Enter and submits (the control case)', async () => {
