@@ -50,7 +50,8 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
     const project = mkdtempSync(join(tmpdir(), 'tsmosh-cc-project-'));
     const { home, env } = claudeCodeEnvironment(api.baseUrl, project);
     dirs.push(project, home);
-    const envWords = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    // The machine's own terminal identity must not leak into the session; only serverArgs' -e says who the terminal is.
+    const envWords = ['-u', 'TERM_PROGRAM', '-u', 'TERM_PROGRAM_VERSION', '-u', 'LC_TERMINAL', '-u', 'LC_TERMINAL_VERSION', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
     const claude = [bin, ...(options.claudeArgs ?? [])].map((word) => `'${word}'`).join(' ');
     let command: string;
     if (options.tmux) {
@@ -126,6 +127,28 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
     expect(await named(['--terminal-answers', '3:kitty(0.39.1)'])).toBe('kitty(0.39.1)');
     // Without it, nothing is invented: tmux knows no name for its terminal, and Claude Code is left with tmux's own.
     expect(await named([])).toMatch(/^tmux /);
+  }, 240_000);
+
+  it('without tmux, a terminal that knows neither: Claude Code is not told of a kitty protocol it lacks, pushes nothing, and Shift+Enter submits', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'tsmosh-cc-log-')), 'debug.txt');
+    dirs.push(dirname(log));
+    // What tsmosh passes for an xterm.js-like terminal: DEC 2026 known, no kitty answer, no XTVERSION.
+    const { client, local, requestsBefore } = await start(PLAIN, { tmux: false, serverArgs: ['--terminal-answers', '2:'], claudeArgs: ['--debug-file', log] });
+    const deadline = Date.now() + CLAUDE_WAIT_MS;
+    let text = '';
+    // Its probe is over once it logs the XTVERSION outcome (it waits for the kitty query's answer before that).
+    while (!/XTVERSION: (no reply|terminal identified)/.test(text)) {
+      if (Date.now() > deadline) throw new Error(`Claude Code's debug log never showed its probe's end:\n${text.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    }
+    expect(text).toContain('XTVERSION: no reply');
+    client.type('first line');
+    await client.waitForText('first line', CLAUDE_WAIT_MS);
+    expect(local.modeLog.filter((mode) => mode.startsWith('push'))).toEqual([]);
+    expect(local.pressShiftEnter()).toBe('\r');
+    await client.waitForText('paragraph 12 of a long answer', CLAUDE_WAIT_MS);
+    expect(api!.requests.length).toBeGreaterThan(requestsBefore);
   }, 240_000);
 
   it('through tmux, a terminal that knows neither: Shift+Enter is Enter and submits (the control case)', async () => {

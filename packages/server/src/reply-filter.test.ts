@@ -4,8 +4,8 @@ import { HeadlessMirror } from './headless-mirror.js';
 import { isSafeReply } from './reply-filter.js';
 
 describe('isSafeReply', () => {
-  it("passes the answers @xterm/headless gives to a program's queries", () => {
-    for (const reply of ['\x1b[?1;2c', '\x1b[>0;276;0c', '\x1b[2;5R', '\x1b[0n', '\x1b[?2026;2$y', '\x1b[?0u', '\x1bP1$r0m\x1b\\', '\x1bP1$r2 q\x1b\\', '\x1bP0$r\x1b\\', '\x1b]10;rgb:ffff/ffff/ffff\x1b\\', '\x1b[?1;2c\x1b[0n']) {
+  it("passes the answers @xterm/headless gives to a program's queries, and XTVERSION's passed-through name", () => {
+    for (const reply of ['\x1b[?1;2c', '\x1b[>0;276;0c', '\x1b[2;5R', '\x1b[0n', '\x1b[?2026;2$y', '\x1b[?0u', '\x1bP1$r0m\x1b\\', '\x1bP1$r2 q\x1b\\', '\x1bP0$r\x1b\\', '\x1b]10;rgb:ffff/ffff/ffff\x1b\\', '\x1b[?1;2c\x1b[0n', '\x1bP>|kitty(0.39.1)\x1b\\\x1b[?0u\x1b[?1;2c']) {
       expect(isSafeReply(reply), JSON.stringify(reply)).toBe(true);
     }
   });
