@@ -5,14 +5,17 @@
  *   prompt and nothing is submitted; through tmux the key travels as modifyOtherKeys (tmux 3.3 asks its outer
  *   terminal, the mirror, for it with `extended-keys on` and the `extkeys` terminal feature), without tmux as kitty
  *   flags that Claude Code pushes itself because the client passed on TERM_PROGRAM=kitty;
- * - a terminal that knows neither: Shift+Enter is a plain Enter, and the prompt is submitted (the control case).
+ * - a terminal that knows neither: Shift+Enter is a plain Enter, and the prompt is submitted (the control case), and
+ *   Claude Code is not told of a kitty protocol the terminal lacks;
+ * - the terminal's XTVERSION reaches Claude Code inside a tmux started with the session (tmux asks its terminal once,
+ *   at its start, before any client: `tsmosh-server new --terminal-answers`, which tsmosh passes after asking).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clientTestSuite, startClient, type PtyProgram } from './client-harness.js';
+import { PtyProgram, TSMOSH_BIN, clientTestSuite, startClient } from './client-harness.js';
 import { claudeCodeEnvironment, ensureClaudeCode, removeClaudeCodeDirectories, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
 import { LocalTerminal, type LocalTerminalProfile } from './helpers/local-terminal.js';
 
@@ -24,7 +27,7 @@ const CLAUDE_WAIT_MS = 90_000;
 const KITTY: LocalTerminalProfile = { version: 'kitty(0.39.1)', kitty: true };
 const PLAIN: LocalTerminalProfile = { kitty: false };
 
-describe('Shift+Enter in the real Claude Code through tsmosh', () => {
+describe('Shift+Enter and the terminal\'s name in the real Claude Code through tsmosh', () => {
   let api: MessagesStandIn | undefined;
   const dirs: string[] = [];
   const sockets: string[] = [];
@@ -43,7 +46,7 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
   /** Starts Claude Code in a session (in tmux or not) and a client on a local terminal of `profile`. */
   async function start(
     profile: LocalTerminalProfile,
-    options: { tmux: boolean; clientEnv?: Record<string, string>; serverArgs?: string[]; claudeArgs?: string[] },
+    options: { tmux: boolean; clientEnv?: Record<string, string>; serverArgs?: string[]; claudeArgs?: string[]; viaCli?: boolean },
   ): Promise<{ client: PtyProgram; local: LocalTerminal; requestsBefore: number; home: string }> {
     const bin = ensureClaudeCode();
     api ??= await startMessagesStandIn({ chunkDelayMs: 5 });
@@ -63,8 +66,15 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
     } else {
       command = `cd '${project}' && exec ${claude}`;
     }
-    const target = await suite.workspace().newSession(['env', ...envWords, 'sh', '-c', command], options.serverArgs ?? []);
-    const client = suite.track(startClient(suite.workspace(), target, { answerQueries: true, cols: 100, rows: 30, ...(options.clientEnv ? { env: options.clientEnv } : {}) }));
+    let client: PtyProgram;
+    if (options.viaCli === true) {
+      // As a user runs it: `tsmosh --local -- …`, which asks the terminal, starts the session and draws it.
+      const args = [TSMOSH_BIN, '--local', '--', 'env', ...envWords, 'sh', '-c', command];
+      client = suite.track(new PtyProgram({ args, env: { ...suite.workspace().env, ...options.clientEnv }, answerQueries: true, cols: 100, rows: 30 }));
+    } else {
+      const target = await suite.workspace().newSession(['env', ...envWords, 'sh', '-c', command], options.serverArgs ?? []);
+      client = suite.track(startClient(suite.workspace(), target, { answerQueries: true, cols: 100, rows: 30, ...(options.clientEnv ? { env: options.clientEnv } : {}) }));
+    }
     const local = new LocalTerminal(client, profile);
     await client.waitFor("Claude Code's prompt box", (lines) => lines.some((l) => /^\s*[>❯](\s|$)/.test(l)) && !lines.join('\n').match(/trust/i), CLAUDE_WAIT_MS);
     return { client, local, requestsBefore: api.requests.length, home };
@@ -127,6 +137,25 @@ describe('Shift+Enter in the real Claude Code through tsmosh', () => {
     expect(await named(['--terminal-answers', '3:kitty(0.39.1)'])).toBe('kitty(0.39.1)');
     // Without it, nothing is invented: tmux knows no name for its terminal, and Claude Code is left with tmux's own.
     expect(await named([])).toMatch(/^tmux /);
+  }, 240_000);
+
+  it('as a user runs it, tsmosh --local -- tmux new -A -s cc claude on a kitty-like terminal: Claude Code names kitty, Shift+Enter inserts a newline', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'tsmosh-cc-log-')), 'debug.txt');
+    dirs.push(dirname(log));
+    const { client, local, requestsBefore } = await start(KITTY, { tmux: true, viaCli: true, clientEnv: { TERM_PROGRAM: 'kitty' }, claudeArgs: ['--debug-file', log] });
+    const deadline = Date.now() + CLAUDE_WAIT_MS;
+    let text = '';
+    while (!/XTVERSION: (no reply|terminal identified)/.test(text)) {
+      if (Date.now() > deadline) throw new Error(`Claude Code's debug log never showed its probe's end:\n${text.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    }
+    expect(text).toContain('XTVERSION: terminal identified as "kitty(0.39.1)"');
+    while (local.modifyOtherKeys === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await typeTwoLines(client, local)).toBe('\x1b[27;2;13~');
+    const lines = await client.screen();
+    expect(rowOf(lines, 'second line'), lines.join('\n')).toBe(rowOf(lines, 'first line') + 1);
+    expect(api!.requests.length).toBe(requestsBefore);
   }, 240_000);
 
   it('without tmux, a terminal that knows neither: Claude Code is not told of a kitty protocol it lacks, pushes nothing, and Shift+Enter submits', async () => {
