@@ -2,13 +2,15 @@
  * The client and the server session together, under one manual clock: the real ClientSession (its runtime
  * injected: clock, timer, randomness, carrier) and the real server Session (clock, timer, randomness injected), over
  * an in-memory link with a fixed one-way delay, with a program that echoes what it is sent. No socket, no sleep:
- * time moves only when the test moves it, so every figure below is exact.
+ * time moves only when the test moves it, so every figure below is exact. The terminal front end
+ * (runTerminalClient) runs on the same runtime.
  */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
-import { connect, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
+import { MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
 import { Session, type SessionPty } from '@tsmosh/server';
 
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -49,23 +51,18 @@ class Scheduler {
 /** ms a program takes to echo what it read (a real pty's output always comes on a later turn of the loop). */
 const ECHO_TURNAROUND_MS = 1;
 
-/** A program like `cat` with echo on: printable text it is sent appears on its first row ECHO_TURNAROUND_MS later. */
-class EchoPty implements SessionPty {
+/** A program whose only output is its first row, rewritten: the pty side of these tests. */
+abstract class FirstRowPty implements SessionPty {
   readonly pid = 4242;
   private screen: Framebuffer = blankFramebuffer(80, 24);
-  private text = '';
   private frame: () => void = () => {};
-  constructor(private readonly scheduler: Scheduler) {}
-  write(bytes: Uint8Array): void {
-    let text = '';
-    for (const byte of bytes) if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
-    this.scheduler.set(() => {
-      this.text += text;
-      const cells = [...this.screen.lines[0]!.cells];
-      [...this.text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-      this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: this.text.length } };
-      this.frame();
-    }, ECHO_TURNAROUND_MS);
+  abstract write(bytes: Uint8Array): void;
+  /** The first row now reads `text`, with the cursor after it; the session hears of a new frame. */
+  protected show(text: string): void {
+    const cells = [...this.screen.lines[0]!.cells];
+    [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
+    this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
+    this.frame();
   }
   resize(): void {}
   snapshot(): Framebuffer {
@@ -78,23 +75,43 @@ class EchoPty implements SessionPty {
   dispose(): void {}
 }
 
+/** A program like `cat` with echo on: printable text it is sent appears on its first row ECHO_TURNAROUND_MS later. */
+class EchoPty extends FirstRowPty {
+  private text = '';
+  constructor(private readonly scheduler: Scheduler) {
+    super();
+  }
+  write(bytes: Uint8Array): void {
+    let text = '';
+    for (const byte of bytes) if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
+    this.scheduler.set(() => this.show((this.text += text)), ECHO_TURNAROUND_MS);
+  }
+}
+
 function firstRow(screen: Framebuffer): string {
   return rowText(screen.lines[0]!);
 }
 
-function setUp() {
+/**
+ * `holdDownUntil(t)`: the link holds what the server sends until t and then delivers it all at once, in order (a
+ * stalled radio link letting go).
+ */
+function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => new EchoPty(scheduler)) {
   const scheduler = new Scheduler();
   const random = new SeededRandom(7);
   const key = SessionKey.generate((length) => random.nextBytes(length));
-  const pty = new EchoPty(scheduler);
+  const pty = makePty(scheduler);
   let deliverToClient: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
   const datagrams = { up: 0, down: 0 };
+  let heldUntil = -Infinity;
+  const holdDownUntil = (time: number): void => void (heldUntil = time);
   const session = new Session({
     key,
     pty,
     send: (datagram) => {
       datagrams.down++;
-      scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), ONE_WAY_MS);
+      const arrival = Math.max(scheduler.now + ONE_WAY_MS, heldUntil);
+      scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), arrival - scheduler.now);
     },
     clock: () => scheduler.now,
     timer: { set: (callback, delayMs) => scheduler.set(callback, delayMs), clear: (handle) => scheduler.clear(handle) },
@@ -129,13 +146,18 @@ function setUp() {
       return carrier;
     },
   };
-  const client = connect({ host: SERVER.host, port: SERVER.port, key: key.toString(), cols: 80, rows: 24, initialRttMs: 2 * ONE_WAY_MS, runtime });
-  return { scheduler, session, client, datagrams };
+  return { scheduler, session, datagrams, runtime, key, holdDownUntil };
+}
+
+function setUpSession() {
+  const world = setUp();
+  const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 2 * ONE_WAY_MS, runtime: world.runtime });
+  return { ...world, client };
 }
 
 describe('a client and a server session under one manual clock', () => {
   it('brings a typed key to the screen one round trip after it is typed, and a paste 2 ms later, to the millisecond', async () => {
-    const { scheduler, client, session } = setUp();
+    const { scheduler, client, session } = setUpSession();
     await scheduler.advanceTo(1000);
     expect(client.status.connected).toBe(true);
     expect(client.status.srttMs).toBe(2 * ONE_WAY_MS);
@@ -161,7 +183,7 @@ describe('a client and a server session under one manual clock', () => {
   });
 
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
-    const { scheduler, client, datagrams } = setUp();
+    const { scheduler, client, datagrams } = setUpSession();
     await scheduler.advanceTo(2000);
     const before = { ...datagrams };
     await scheduler.advanceTo(32_000);
@@ -172,5 +194,70 @@ describe('a client and a server session under one manual clock', () => {
     const closing = client.close();
     await scheduler.advanceTo(scheduler.now + 1000);
     expect((await closing).reason).toBe('user');
+  });
+});
+
+/** What the front end wrote to its terminal (not a tty: 80x24, no raw mode), each write with the manual time it came. */
+class RecordedTerminal extends EventEmitter {
+  readonly isTTY = false;
+  readonly writes: Array<{ at: number; text: string }> = [];
+  constructor(private readonly scheduler: Scheduler) {
+    super();
+  }
+  write(text: string): boolean {
+    this.writes.push({ at: this.scheduler.now, text });
+    return true;
+  }
+}
+
+/** A program that redraws its first row every TICK_MS (a progress counter), TICKS times. */
+const TICK_MS = 5;
+const TICKS = 600;
+class TickerPty extends FirstRowPty {
+  private ticks = 0;
+  constructor(scheduler: Scheduler) {
+    super();
+    const tick = (): void => {
+      this.show(`tick ${++this.ticks}`);
+      if (this.ticks < TICKS) scheduler.set(tick, TICK_MS);
+    };
+    scheduler.set(tick, TICK_MS);
+  }
+  write(): void {}
+}
+
+describe('the terminal front end under the same manual clock', () => {
+  it('draws a burst of screens three at once and then one per frame interval on its own timer, and quits with the escape key', async () => {
+    const { scheduler, runtime, key, holdDownUntil } = setUp((clock) => new TickerPty(clock));
+    // Keys arrive as a tty's 'data' events, at the manual time they are typed.
+    const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
+    const output = new RecordedTerminal(scheduler);
+    const finished = runTerminalClient({
+      host: SERVER.host,
+      port: SERVER.port,
+      key: key.toString(),
+      input: input as unknown as NodeJS.ReadStream,
+      output: output as unknown as NodeJS.WriteStream,
+      escapeKey: parseEscapeKey(undefined),
+      initialRttMs: 2 * ONE_WAY_MS,
+      runtime,
+    });
+    await scheduler.advanceTo(1000);
+    // The link holds the server's screens for half a second, then hands them over in one instant.
+    const releasedAt = 1500;
+    holdDownUntil(releasedAt);
+    await scheduler.advanceTo(releasedAt - 1);
+    const before = output.writes.length;
+    await scheduler.advanceTo(releasedAt + 3 * MIN_FRAME_INTERVAL_MS);
+    const draws = output.writes.slice(before).map((write) => write.at - releasedAt);
+    // Three frames back to back as the screens arrive, then the frame pacing's timer: the injected one (under
+    // Node's, nothing more would be drawn while the manual clock stands still).
+    expect(draws.slice(0, 4)).toEqual([0, 0, 0, MIN_FRAME_INTERVAL_MS]);
+
+    input.emit('data', Buffer.from('\x1e.')); // Ctrl-^ . : quit, with the shutdown handshake on the manual clock
+    await scheduler.advanceTo(scheduler.now + 1000);
+    const result = await finished;
+    expect(result.exit?.reason).toBe('user');
+    expect(result.exitCode).toBe(0);
   });
 });
