@@ -12,6 +12,7 @@
  * all is given PROBE_ANSWER_WAIT_MS. Nothing is guessed: a capability is claimed only when the terminal answered.
  */
 import { TERMINAL_VERSION_MAX, type TerminalCapabilities } from '@tsmosh/terminal';
+import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
 
 /** The queries, in the order the answers are expected; DA1 last (see above). */
 export const TERMINAL_PROBE_QUERIES = '\x1b[>0q' + '\x1b[?u' + '\x1b[?2026$p' + '\x1b[c';
@@ -135,14 +136,19 @@ export class TerminalProbe {
  * session's own command gets the answers from its first query): raw mode for the probe, then the mode it found.
  * Keys typed meanwhile are put back on `input` for whoever reads next. undefined when either end is not a terminal.
  */
-export function probeTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStream, waitMs = PROBE_ANSWER_WAIT_MS): Promise<TerminalCapabilities | undefined> {
+export function probeTerminal(
+  input: NodeJS.ReadStream,
+  output: NodeJS.WriteStream,
+  waitMs = PROBE_ANSWER_WAIT_MS,
+  timer: Pick<ClientRuntime, 'setTimer' | 'clearTimer'> = NODE_CLIENT_RUNTIME,
+): Promise<TerminalCapabilities | undefined> {
   if (!input.isTTY || !output.isTTY) return Promise.resolve(undefined);
   const wasRaw = input.isRaw;
   const probe = new TerminalProbe();
   let typed = '';
   return new Promise((resolve) => {
     const finish = (): void => {
-      clearTimeout(timer);
+      timer.clearTimer(wait);
       input.off('data', onData);
       input.pause();
       typed += probe.settle();
@@ -158,7 +164,7 @@ export function probeTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStre
       typed += probe.filter(typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
       if (probe.capabilities !== undefined) finish();
     };
-    const timer = setTimeout(finish, waitMs);
+    const wait = timer.setTimer(finish, waitMs);
     input.setRawMode(true);
     input.on('data', onData);
     input.resume();
