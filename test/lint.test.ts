@@ -4,6 +4,7 @@
  *   import no `node:*` module and read no clock, timer, global randomness or `process`;
  * - nothing is exported that nobody imports: a module's export is used by another file of the tree, or is part of
  *   its package's public API (named in the package's index.ts);
+ * - the client reads clock, timers and randomness only through its ClientRuntime (client-runtime.ts);
  * - one style: private class members are TypeScript's `private` (most of the code), never `#name`, save where
  *   privacy at run time is the point; an Error subclass names itself with `override readonly name = '…'`.
  */
@@ -57,6 +58,27 @@ describe('the pure cores stay pure', () => {
       expect(problems).toEqual([]);
     });
   }
+});
+
+describe('the client reads the world through its runtime', () => {
+  it('@tsmosh/client reads a clock, a timer or randomness only in client-runtime.ts (and the latency trace, a diagnostic in epoch time)', () => {
+    const edges = new Set(['client-runtime.ts', 'latency-trace.ts']);
+    const hidden: Array<[RegExp, string]> = [
+      [/\bDate\.now\s*\(/, 'Date.now()'],
+      [/\bperformance\.now\s*\(/, 'performance.now()'],
+      [/\bMath\.random\s*\(/, 'Math.random()'],
+      [/\brandomBytes\s*\(/, 'randomBytes()'],
+      [/(?<![.\w])(?:setTimeout|setInterval|setImmediate|clearTimeout|clearInterval)\s*\(/, 'a timer'],
+    ];
+    const problems: string[] = [];
+    const src = join(ROOT, 'packages', 'client', 'src');
+    for (const path of sourceFiles(src).filter((file) => file.endsWith('.ts') && !isTest(file))) {
+      if (edges.has(relative(src, path))) continue;
+      const code = codeOnly(readFileSync(path, 'utf8'));
+      for (const [pattern, what] of hidden) if (pattern.test(code)) problems.push(`${relative(ROOT, path)}: uses ${what}; take it from the ClientRuntime`);
+    }
+    expect(problems).toEqual([]);
+  });
 });
 
 describe('no export without an importer', () => {
