@@ -3,6 +3,9 @@
  * DECRQM 2026, DA1), tells the server in the input stream, and the program in the session gets the answers the
  * user's own terminal would give; the keyboard modes the program sets reach that terminal, and its keys come back.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PtyProgram, ROOT, TSMOSH_BIN, clientTestSuite, startClient } from './client-harness.js';
@@ -77,6 +80,36 @@ describe('capabilities as if local', () => {
     expect((await c.screen()).filter((l) => l.startsWith('ANSWERS:'))[1]).toBe('ANSWERS:^[[?1;2c');
     c.type('q');
     expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it("an iTerm2 name is not passed to tmux, whose left/right margins for it the mirror cannot draw: a split pane's scrolling stays right", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmosh-caps-tmux-'));
+    const socket = join(dir, 'tmux.sock');
+    const conf = join(dir, 'tmux.conf');
+    writeFileSync(conf, 'set -g status off\n');
+    const tmux = (...args: string[]): string => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+    try {
+      const target = await suite.workspace().newSession(
+        ['tmux', '-S', socket, '-f', conf, 'new', '-s', 'x', 'sh -c "seq -f L%g 1 30; exec sleep 60"'],
+        ['--terminal-answers', '3:iTerm2 3.5.0'],
+      );
+      const c = suite.track(startClient(suite.workspace(), target, { answerQueries: true }));
+      await c.waitForText('L30');
+      tmux('split-window', '-h', 'sh -c "seq -f R%g 1 60; exec sleep 60"');
+      await c.waitForText('R60');
+      const left = (lines: string[]): string[] => lines.slice(0, 23).map((line) => line.slice(0, 39).trimEnd());
+      const own = tmux('capture-pane', '-p', '-t', '0').split('\n');
+      // With the name passed on, tmux scrolled the right pane with DECSLRM margins the mirror ignores, and 22 of
+      // these rows differed; without it tmux scrolls the way the mirror draws.
+      expect(left(await c.screen())).toEqual(left(own));
+    } finally {
+      try {
+        tmux('kill-server');
+      } catch {
+        /* gone */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('modifyOtherKeys set by the program reaches the local terminal, and Shift+Enter arrives as CSI 27;2;13~', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeadlessMirror } from './headless-mirror.js';
 import { isSafeReply } from './reply-filter.js';
-import { xtversionAnswer } from './capability-answers.js';
+import { passedThroughVersion, xtversionAnswer } from './capability-answers.js';
 
 const utf8 = new TextEncoder();
 const KITTY = { kittyKeyboard: true, synchronizedOutput: true, version: 'kitty(0.39.1)' };
@@ -28,6 +28,14 @@ describe("the mirror's answers to capability queries", () => {
     // tmux asks with no parameter; another Ps asks something else, unanswered as xterm.js does.
     expect(await answers('\x1b[>q', KITTY)).toBe(xtversionAnswer('kitty(0.39.1)'));
     expect(await answers('\x1b[>1q', KITTY)).toBe('');
+  });
+
+  it('passes no name that makes programs use what the mirror lacks (iTerm2 and mintty: tmux turns on left/right margins)', async () => {
+    expect(await answers('\x1b[>0q\x1b[c', { ...KITTY, version: 'iTerm2 3.5.0' })).toBe('\x1b[?1;2c');
+    expect(await answers('\x1b[>q', { ...KITTY, version: 'mintty 3.7.0' })).toBe('');
+    for (const version of ['kitty(0.39.1)', 'WezTerm 20240203-110809-5046fc22', 'ghostty 1.2.0', 'foot(1.16.2)', 'XTerm(390)', 'tmux 3.4']) {
+      expect(passedThroughVersion(version), version).toBe(version);
+    }
   });
 
   it('answers the kitty flags the program pushed only when the local terminal speaks the protocol', async () => {

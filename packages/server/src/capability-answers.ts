@@ -4,7 +4,8 @@
  *
  * - XTVERSION (`CSI > 0 q`): the local terminal's own answer, passed through (`DCS > | text ST`), so a program that
  *   recognises terminals by name (Claude Code, tmux's client_termtype) sees kitty, WezTerm or ghostty over tsmosh as
- *   it would locally. No answer while no client has reported one, as before: a name is never invented.
+ *   it would locally. No answer while no client has reported one, as before: a name is never invented; nor for a
+ *   name that makes programs use what the mirror cannot draw (NAMES_THE_MIRROR_CANNOT_HONOUR).
  * - kitty keyboard flags (`CSI ? u`): answered (with the flags the program pushed, terminal-tracker.ts) unless the
  *   client reported a terminal that does not speak the protocol; then not at all, which is how a program learns a
  *   terminal lacks it. Before any report it is answered, as it always was.
@@ -20,6 +21,20 @@ export interface CapabilityAnswers {
   /** What the user's terminal answered, as its client reported it; undefined while no client has. */
   clientTerminal: TerminalCapabilities | undefined;
   dispose(): void;
+}
+
+/**
+ * Terminal names not passed on, because programs that read them then use what the mirror (xterm.js) lacks: tmux 3.3a
+ * turns on left/right margins (DECLRMM, DECSLRM) for iTerm2 and mintty, which xterm.js does not implement, so a
+ * split pane's scrolling leaves the mirror's screen wrong (measured: 22 of 23 rows of the other pane differed from
+ * tmux's own; kitty, WezTerm, ghostty, foot, XTerm, Konsole and tmux left none); and Claude Code sends iTerm2 inline
+ * images for an iTerm2 3.5 name, which the screen state cannot carry. Such a terminal gets no answer, as before.
+ */
+const NAMES_THE_MIRROR_CANNOT_HONOUR: readonly RegExp[] = [/^iTerm2\b/i, /^mintty\b/i];
+
+/** The XTVERSION text the mirror answers for a client terminal that gave `version`; '' for none. */
+export function passedThroughVersion(version: string): string {
+  return NAMES_THE_MIRROR_CANNOT_HONOUR.some((name) => name.test(version)) ? '' : version;
 }
 
 /** The answer to XTVERSION for a terminal that gave `version`. */
@@ -44,7 +59,7 @@ export function answerCapabilityQueries(term: Terminal): CapabilityAnswers {
     parser.registerCsiHandler({ prefix: '>', final: 'q' }, (params) => {
       // Only Ps 0 (or none) asks for the version; xterm.js itself does not answer XTVERSION.
       if (firstParam(params, 0) !== 0) return true;
-      const version = answers.clientTerminal?.version ?? '';
+      const version = passedThroughVersion(answers.clientTerminal?.version ?? '');
       // The reply goes through xterm's own channel (onData), in order with the other answers, and the reply filter.
       if (version !== '') term.input(xtversionAnswer(version), false);
       return true;
