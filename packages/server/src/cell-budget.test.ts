@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CELL_CODE_UNITS, droppedCombiningMarks } from './cell-budget.js';
+import { MAX_CELL_TEXT_UNITS } from '@tsmosh/terminal';
+import { droppedCombiningMarks } from './cell-budget.js';
 import { HeadlessMirror } from './headless-mirror.js';
 
 function cellText(mirror: HeadlessMirror, x: number): string {
@@ -11,11 +12,11 @@ describe('the cell budget', () => {
     const mirror = new HeadlessMirror({ cols: 20, rows: 3, onReply: () => {} });
     const before = droppedCombiningMarks();
     await mirror.write(new TextEncoder().encode(`e${'\u0301'.repeat(100_000)}x`));
-    expect(cellText(mirror, 0)).toBe(`e${'\u0301'.repeat(MAX_CELL_CODE_UNITS - 1)}`);
+    expect(cellText(mirror, 0)).toBe(`e${'\u0301'.repeat(MAX_CELL_TEXT_UNITS - 1)}`);
     expect(cellText(mirror, 1)).toBe('x');
-    expect(droppedCombiningMarks() - before).toBe(100_000 - (MAX_CELL_CODE_UNITS - 1));
+    expect(droppedCombiningMarks() - before).toBe(100_000 - (MAX_CELL_TEXT_UNITS - 1));
     // The snapshot a client receives holds the bounded cell.
-    expect(mirror.snapshot().lines[0]!.cells[0]!.text.length).toBe(MAX_CELL_CODE_UNITS);
+    expect(mirror.snapshot().lines[0]!.cells[0]!.text.length).toBe(MAX_CELL_TEXT_UNITS);
     mirror.dispose();
   });
 

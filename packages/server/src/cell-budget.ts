@@ -5,17 +5,15 @@
  * `e` followed by two million U+0301 took 1 s of the shared daemon's CPU, 119 MB of its heap, and would have put a
  * two-million-character cell on every client's wire. A `cat` of a binary file prints such runs by accident. Unicode's
  * own Stream-Safe Text Format (UAX #15) caps a run of non-starters at 30; real text (Zalgo aside, emoji ZWJ
- * sequences included) stays far below that. So a cell keeps at most MAX_CELL_CODE_UNITS UTF-16 code units and drops
- * further marks, counted.
+ * sequences included) stays far below that. So a cell keeps at most MAX_CELL_TEXT_UNITS UTF-16 code units (the
+ * terminal package's rule, which clients apply too) and drops further marks, counted.
  *
  * The cap sits on xterm's BufferLine.addCodepointToCell, the one place a cell's string grows, reached through a
  * live line's prototype (private API, checked; the shape is @xterm/headless 6.0's). The prototype is shared by all
  * terminals in the process, so the patch is made once and the count is the daemon's.
  */
 import type { Terminal } from '@xterm/headless';
-
-/** UTF-16 code units one cell may hold: 30 non-starters plus a base, as UAX #15, with room for surrogate pairs. */
-export const MAX_CELL_CODE_UNITS = 64;
+import { MAX_CELL_TEXT_UNITS } from '@tsmosh/terminal';
 
 interface BufferLineShape {
   addCodepointToCell(index: number, codePoint: number, width: number): void;
@@ -43,7 +41,7 @@ export function limitCellContents(term: Terminal): void {
   const add = proto.addCodepointToCell;
   proto.addCodepointToCell = function (this: BufferLineShape, index: number, codePoint: number, width: number): void {
     const held = this._combined?.[index];
-    if (held !== undefined && held.length >= MAX_CELL_CODE_UNITS) {
+    if (held !== undefined && held.length >= MAX_CELL_TEXT_UNITS) {
       droppedMarks++;
       return;
     }

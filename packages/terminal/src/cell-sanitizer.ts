@@ -10,8 +10,12 @@ import { linkProblem, type Hyperlink } from './hyperlinks.js';
 import { charWidth } from './char-width.js';
 import { DEFAULT_PEN, sanitizePen } from './sgr.js';
 
-/** Longest text one cell may carry, in UTF-16 units: room for a base and many marks, but bounded output. */
-const MAX_CELL_TEXT_UNITS = 64;
+/**
+ * Longest text one cell may carry, in UTF-16 code units: 30 non-starters plus a base (Unicode's Stream-Safe Text
+ * Format, UAX #15), with room for surrogate pairs. The one rule for both ends: the server's mirror keeps no more
+ * (server cell-budget.ts), and a row from the network is cut to it here.
+ */
+export const MAX_CELL_TEXT_UNITS = 64;
 
 const erasedCells = new Map<Color, Cell>();
 /** What ECH/EL/ED/scrolling leave behind: no text, default foreground, no attributes, the pen's background. */

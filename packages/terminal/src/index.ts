@@ -21,4 +21,5 @@ export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine } from './scro
 export { ScrollbackWriter } from './scrollback-writer.js';
 export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.js';
 export { replayRows } from './row-replay.js';
+export { MAX_CELL_TEXT_UNITS } from './cell-sanitizer.js';
 export { encodeSavedScreen, decodeSavedScreen, SAVED_SCREEN_MAX_BYTES } from './saved-screen.js';
