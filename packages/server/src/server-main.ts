@@ -16,6 +16,7 @@ import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.j
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
 import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
+import { plainIpv4 } from './ipv4-mapped.js';
 
 /**
  * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session
@@ -198,7 +199,7 @@ export function parsePortSpec(spec: string): { low: number; high: number } {
 /** The server side of $SSH_CONNECTION (`client_ip client_port server_ip server_port`), IPv4-mapped form unwrapped. */
 function sshLocalAddress(env: NodeJS.ProcessEnv): string | undefined {
   const fields = (env.SSH_CONNECTION ?? '').trim().split(/\s+/);
-  const address = fields[2]?.replace(/^::ffff:/i, '');
+  const address = fields[2] === undefined ? undefined : plainIpv4(fields[2]);
   return address !== undefined && isIP(address) !== 0 ? address : undefined;
 }
 

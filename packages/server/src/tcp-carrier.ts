@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { plainIpv4 } from './ipv4-mapped.js';
 
 /**
  * The daemon's way in when UDP is blocked: a TCP listener on the same port number as the UDP socket, carrying the
@@ -30,8 +31,6 @@ export interface TcpCarrierStats {
   /** Replies addressed to a connection that has gone (the client reconnects and the session roams). */
   sendsToClosed: number;
 }
-
-const IPV4_MAPPED_PREFIX = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i;
 
 export class TcpCarrierListener {
   readonly stats: TcpCarrierStats = { connectionsAccepted: 0, connectionsShed: 0, framesReceived: 0, badStreams: 0, sendsToClosed: 0 };
@@ -87,7 +86,7 @@ export class TcpCarrierListener {
 
   private accept(socket: Socket, deliver: (bytes: Uint8Array, from: PeerAddress) => void): void {
     this.stats.connectionsAccepted++;
-    const from: PeerAddress = { host: `${TCP_PEER_PREFIX}${(socket.remoteAddress ?? 'unknown').replace(IPV4_MAPPED_PREFIX, '')}`, port: socket.remotePort ?? 0 };
+    const from: PeerAddress = { host: `${TCP_PEER_PREFIX}${plainIpv4(socket.remoteAddress ?? 'unknown')}`, port: socket.remotePort ?? 0 };
     const key = `${from.host}:${from.port}`;
     while (this.connections.size >= MAX_TCP_CONNECTIONS) {
       const [oldestKey, oldest] = this.connections.entries().next().value as [string, Socket];

@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { ServerError } from './errors.js';
 import { TcpCarrierListener } from './tcp-carrier.js';
+import { plainIpv4 } from './ipv4-mapped.js';
 
 /**
  * One UDP socket shared by every session on its port. A datagram is routed by the session ID its header carries in
@@ -16,8 +17,6 @@ import { TcpCarrierListener } from './tcp-carrier.js';
  * switch to tsmosh without a new firewall rule.
  */
 export const DEFAULT_PORT_RANGE = { low: 60001, high: 60999 } as const;
-
-const IPV4_MAPPED_PREFIX = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i;
 
 export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress) => void;
 
@@ -70,7 +69,7 @@ export class UdpEndpoint {
     this.mapsIpv4 = socket.address().family === 'IPv6';
     socket.on('message', (message, remote) =>
       // Plain IPv4 for sessions: it gives the IPv4 MTU and readable addresses in logs and `list`.
-      this.dispatch(message, { host: remote.address.replace(IPV4_MAPPED_PREFIX, ''), port: remote.port }),
+      this.dispatch(message, { host: plainIpv4(remote.address), port: remote.port }),
     );
     // After bind, socket errors are per-datagram (ICMP unreachable surfaced on Linux); they must not end sessions.
     socket.on('error', () => {

@@ -1,5 +1,5 @@
 import { Link, PERFECT_LINK, type LinkCounters, type LinkProfile } from '@tsmosh/netem';
-import { samePeerAddress, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { DEFAULT_IPV4_MTU, samePeerAddress, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 
 export type LinkSide = 'client' | 'server';
 
@@ -18,7 +18,7 @@ export interface InMemoryLinkInit {
   readonly seed: number;
   readonly clientAddress?: PeerAddress;
   readonly serverAddress?: PeerAddress;
-  /** bytes of UDP payload; longer datagrams are dropped and counted (`oversize`). Default 1252 (IPv4, as mosh). */
+  /** bytes of UDP payload; longer datagrams are dropped and counted (`oversize`). Default DEFAULT_IPV4_MTU (1252, as mosh). */
   readonly mtu?: number;
   /** The time (ms) netem's blackout windows are measured from. Default 0. */
   readonly originMs?: number;
@@ -43,8 +43,6 @@ interface InFlight {
   readonly bytes: Uint8Array;
 }
 
-const DEFAULT_MTU = 1252;
-
 /**
  * Two endpoints joined by an emulated path whose impairments come from @tsmosh/netem's model (one model for the
  * simulated tests, the UDP proxy and the benchmarks). Time is whatever the caller says: pair it with a ManualClock.
@@ -62,7 +60,7 @@ export class InMemoryLink {
 
   constructor(init: InMemoryLinkInit) {
     this.netem = new Link(init.profile ?? PERFECT_LINK, { seed: init.seed, originMs: init.originMs ?? 0 });
-    this.mtu = init.mtu ?? DEFAULT_MTU;
+    this.mtu = init.mtu ?? DEFAULT_IPV4_MTU;
     this.currentClientAddress = init.clientAddress ?? { host: '127.0.0.1', port: 50_000 };
     this.currentServerAddress = init.serverAddress ?? { host: '127.0.0.1', port: 60_001 };
     if (samePeerAddress(this.currentClientAddress, this.currentServerAddress)) {
