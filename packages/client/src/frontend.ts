@@ -245,11 +245,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     write(wrapSynchronized(history + renderer.render(lastDrawn, frame), terminal?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = frame;
-    // The engine's underline and glitch triggers change with time alone: redraw when it says they next may.
+    // The engine's underline and glitch triggers change with time alone, and a guess waiting for its echo runs out
+    // of patience with no new screen: judge again and redraw when it says they next may.
     if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
     predictionTimer = undefined;
     const wake = prediction.nextWakeup(now);
-    if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(scheduleFrame, Math.max(0, wake - now));
+    if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(onPredictionWakeup, Math.max(0, wake - now));
   };
   /**
    * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
@@ -260,6 +261,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
     frameTimer = undefined;
     draw(false);
+  };
+  const onPredictionWakeup = (): void => {
+    prediction.onServerScreen(session.screen, session.echoAck, runtime.now());
+    scheduleFrame();
   };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;

@@ -45,6 +45,13 @@ class ScriptedPty implements SessionPty {
     this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
     this.frameListener();
   }
+  /** Output that leaves the cursor where it is (an answer streaming above a prompt, a clock). */
+  showElsewhere(text: string): void {
+    const cells = [...this.screen.lines[10]!.cells];
+    [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
+    this.screen = { ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) };
+    this.frameListener();
+  }
 }
 
 function harness() {
@@ -132,6 +139,31 @@ describe('Session echo acknowledgement', () => {
     for (const other of [bytes(), bytes(0x0d), bytes(0x03), bytes(0x1b), bytes(0x1b, 0x5b, 0x41), bytes(0x61, 0x62), bytes(0xc3), bytes(0xc3, 0x41), bytes(0x80)]) {
       expect(isTypedCharacter(other)).toBe(false);
     }
+  });
+
+  it('does not take output elsewhere for a typed key\'s echo (a program streaming while the user types)', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.type('a');
+    h.at(1005);
+    h.pty.show('a');
+    h.at(1100);
+    expect(h.client.remote.echoAck).toBe(1);
+    h.type('b');
+    const writtenAt = h.clock.now;
+    h.at(writtenAt + 3);
+    h.pty.showElsewhere('streamed line 1');
+    h.at(writtenAt + 10);
+    h.pty.showElsewhere('streamed line 2');
+    h.at(writtenAt + 20);
+    expect(h.session.echoAck).toBe(1); // the cursor and the cell under it never moved: no answer yet
+    h.pty.show('ab');
+    h.at(writtenAt + 21);
+    expect(h.session.echoAck).toBe(2); // the echo itself, well before the timeout
+    h.at(writtenAt + 21 + SEND_ALLOWANCE_MS);
+    expect(h.client.remote.echoAck).toBe(2);
+    expect(h.row0()).toBe('ab');
   });
 
   it('acknowledges a key the program does not echo only after ECHO_TIMEOUT_MS', () => {

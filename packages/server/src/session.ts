@@ -106,6 +106,29 @@ export interface SessionPty {
   setClientTerminal?(capabilities: TerminalCapabilities): void;
 }
 
+/** Input written to the pty whose echo is not acknowledged yet. */
+interface PendingEcho {
+  /** The input-stream position just past it. */
+  readonly position: number;
+  readonly writtenAt: number;
+  readonly settleMs: number;
+  /**
+   * Typed characters only: the cursor and the character under it (echoMark) when the key was written, or when the
+   * echo before it was acknowledged. Output counts as this key's answer only once the mark has changed: a program
+   * that is writing anyway (Claude Code streaming an answer while the user types its next prompt) was acknowledged
+   * on its unrelated output, before the echo, and the client judged every guess of the prompt wrong.
+   */
+  mark?: string;
+  /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
+  answerAfter: number;
+}
+
+/** Where a typed key's echo shows: the cursor moves, or the character under it changes (an overwrite, vim's x). */
+function echoMark(screen: Framebuffer): string {
+  const { x, y } = screen.cursor;
+  return `${x},${y},${screen.lines[y]?.cells[x]?.text ?? ''}`;
+}
+
 export interface SessionInit {
   readonly key: SessionKey;
   readonly pty: SessionPty;
@@ -161,8 +184,8 @@ interface ClientLink {
   role: 'current' | 'pending' | 'retiring';
   /** The input state whose events have all been fed to the pty (current link only). */
   processedInput: InputStream;
-  /** Input written to the pty and not yet echo-acknowledged: the input position reached and when it was written. */
-  pendingEchoes: Array<{ readonly position: number; readonly writtenAt: number; readonly settleMs: number }>;
+  /** Input written to the pty and not yet echo-acknowledged, oldest first. */
+  pendingEchoes: PendingEcho[];
   /**
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
    * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
@@ -616,9 +639,12 @@ export class Session {
     // a control key, a paste) may be answered in bursts, which the settle keeps in one frame.
     const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
+    const mark = typing ? echoMark(this.pty.snapshot()) : undefined;
+    let wroteKeys = false;
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
+        wroteKeys = true;
         serverTrace?.mark('pty-write');
         link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, settleMs };
       } else if (event.kind === 'terminal') {
@@ -632,7 +658,8 @@ export class Session {
       }
     }
     link.processedInput = remote;
-    link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs });
+    // A state that only carries resizes (or nothing new) has no echo to wait for.
+    if (wroteKeys) link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, answerAfter: now });
   }
 
   /**
@@ -644,10 +671,19 @@ export class Session {
     let acknowledged: number | undefined;
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
-      const answered = this.lastOutputAt > pending.writtenAt && now - this.lastOutputAt >= pending.settleMs;
+      let answered = this.lastOutputAt > pending.answerAfter && now - this.lastOutputAt >= pending.settleMs;
+      const markNow = answered && pending.mark !== undefined ? echoMark(this.pty.snapshot()) : undefined;
+      if (markNow !== undefined && markNow === pending.mark) answered = false;
       if (!answered && now - pending.writtenAt < ECHO_TIMEOUT_MS) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
+      // The next key's echo is a change from what this one's answer left (both may already show: it then waits out
+      // the timeout, with its echo on the screen the client already has).
+      const next = link.pendingEchoes[0];
+      if (answered && next?.mark !== undefined) {
+        next.mark = markNow ?? echoMark(this.pty.snapshot());
+        next.answerAfter = now;
+      }
     }
     const response = link.response;
     const answerSettled = this.responseSettleAt() <= now;
@@ -768,7 +804,10 @@ export class Session {
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
       due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
-      if (this.lastOutputAt > pendingEcho.writtenAt) due = Math.min(due, this.lastOutputAt + pendingEcho.settleMs);
+      // Only a settle still ahead: output that did not change a typed key's mark is not its answer, and the next
+      // frame (or the timeout) wakes the session again, not a timer in the past.
+      const settledAt = this.lastOutputAt + pendingEcho.settleMs;
+      if (this.lastOutputAt > pendingEcho.answerAfter && settledAt > now) due = Math.min(due, settledAt);
     }
     due = Math.min(due, this.responseSettleAt());
     if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);

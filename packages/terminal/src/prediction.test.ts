@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { charWidth } from './char-width.js';
 import { Attr, BLANK_CELL, blankFramebuffer, type Cell, type Framebuffer } from './framebuffer.js';
-import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, WRONG_GUESS_FLAG_MS } from './prediction.js';
+import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, UNECHOED_PATIENCE_MS, WRONG_GUESS_FLAG_MS } from './prediction.js';
 
 const encoder = new TextEncoder();
 
@@ -145,15 +145,17 @@ describe('PredictionEngine', () => {
       expect(rowText(engine.apply(editorLine, 1000), 2)).toBe('$ rest of a line');
     });
 
-    it('erases a guess at a known prompt that turns out wrong, within the round trip', () => {
+    it('takes down a guess at a known prompt that the program does not answer, soon after its acknowledgement', () => {
       const engine = new PredictionEngine({ mode: 'always' });
       const { frame, prompt } = runFirstCommand(engine);
       type(engine, prompt, 'q', frame, 800);
       expect(rowText(engine.apply(prompt, 800), 2)).toBe('$ q');
-      // The program did not echo this time: the key is acknowledged with the screen unchanged.
+      // The program did not echo this time: the key is acknowledged with the screen unchanged. It may be slow.
       engine.onServerScreen(prompt, frame, 1100);
+      expect(engine.stats.erased).toBe(0);
+      engine.onServerScreen(prompt, frame, 1100 + UNECHOED_PATIENCE_MS);
       expect(engine.stats.erased).toBe(1);
-      expect(engine.apply(prompt, 1100)).toBe(prompt);
+      expect(engine.apply(prompt, 1100 + UNECHOED_PATIENCE_MS)).toBe(prompt);
     });
   });
 
@@ -188,6 +190,100 @@ describe('PredictionEngine', () => {
     engine.onServerScreen(ahead, frame - 1, 450);
     expect(engine.stats.erased).toBe(0);
     expect(engine.pendingCount).toBe(0);
+  });
+
+  describe('a slow program, and typing ahead of the round trip', () => {
+    /**
+     * A link of `rttMs` and a program at `$ ` that echoes each key `echoDelayMs` after it arrives (upper-casing the
+     * keys listed in `shout`), acknowledged by the server `ackDelayMs` after arrival whether echoed or not (its echo
+     * timeout). Keys are typed every `gapMs`; returns, per key, whether its guess was on screen right after typing.
+     */
+    function typeAhead(options: { keys: string; gapMs: number; rttMs: number; echoDelayMs: number; ackDelayMs: number; shout?: number[] }) {
+      const engine = new PredictionEngine({ mode: 'always' });
+      engine.setRtt(options.rttMs);
+      const half = options.rttMs / 2;
+      const typedAt = [...options.keys].map((_, i) => 1000 + i * options.gapMs);
+      const echoedText = (serverTime: number): string =>
+        [...options.keys].filter((_, i) => typedAt[i]! + half + options.echoDelayMs <= serverTime).map((k, i) => (options.shout?.includes(i) ? k.toUpperCase() : k)).join('');
+      const ackAt = (serverTime: number): number => typedAt.filter((t) => t + half + options.ackDelayMs <= serverTime).length;
+      /** The server's screen as the client has it at `now`: sent half a round trip earlier. */
+      const serverScreen = (now: number) => {
+        const text = echoedText(now - half);
+        return { fb: screen([`$ ${text}`], { x: 2 + text.length, y: 0 }, { cols: 60, rows: 3 }), ack: ackAt(now - half) };
+      };
+      const shownAtOnce: boolean[] = [];
+      let lastScreenAt = 0;
+      for (let i = 0; i < options.keys.length; i++) {
+        const now = typedAt[i]!;
+        // Screens arrive every 10 ms between keys.
+        for (let t = lastScreenAt + 10; t < now; t += 10) {
+          const { fb, ack } = serverScreen(t);
+          engine.onServerScreen(fb, ack, t);
+          lastScreenAt = t;
+        }
+        const { fb } = serverScreen(now);
+        engine.onUserInput(encoder.encode(options.keys[i]!), fb, i + 1, now);
+        const shown = engine.apply(fb, now);
+        const echoed = echoedText(now - half);
+        shownAtOnce.push(rowText(shown, 0) === `$ ${echoed}${options.keys.slice(echoed.length, i + 1)}`.trimEnd());
+      }
+      return { engine, shownAtOnce };
+    }
+
+    it('keeps a hidden guess acknowledged before its echo (a program slower than the echo timeout), and is confirmed by it', () => {
+      const { engine, shownAtOnce } = typeAhead({ keys: 'explain the ring buffer please', gapMs: 120, rttMs: 300, echoDelayMs: 90, ackDelayMs: 50 });
+      expect(engine.stats.discardedUnshown).toBe(0);
+      expect(engine.stats.erased).toBeLessThanOrEqual(1);
+      // After the first round trip (the first epoch must be confirmed), every key is drawn as it is typed.
+      expect(shownAtOnce.slice(6).map(Number).join('')).toBe('1'.repeat(shownAtOnce.length - 6));
+    });
+
+    it('after a wrong guess, predicts the keys still in flight from the newer screen instead of losing them all', () => {
+      // The program upper-cases key 8: that guess is wrong. Keys come every 100 ms on a 300 ms link, so three or
+      // four are always in flight; guessing them on a screen one round trip old was wrong in turn, for good.
+      const { engine, shownAtOnce } = typeAhead({ keys: 'explain the ring buffer in this repo please', gapMs: 100, rttMs: 300, echoDelayMs: 5, ackDelayMs: 5, shout: [8] });
+      expect(engine.stats.erased).toBe(1);
+      expect(engine.stats.discardedUnshown).toBeLessThanOrEqual(1);
+      expect(shownAtOnce.slice(16).map(Number).join('')).toBe('1'.repeat(shownAtOnce.length - 16));
+    });
+
+    it('takes down a shown guess long unanswered after its acknowledgement, and shows it again when the echo comes', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      engine.setRtt(300);
+      let fb = screen(['$ '], { x: 2, y: 0 });
+      type(engine, fb, 'a', 1, 0);
+      fb = screen(['$ a'], { x: 3, y: 0 });
+      engine.onServerScreen(fb, 1, 300); // confirmed: shown from now on
+      type(engine, fb, 'b', 2, 310);
+      expect(rowText(engine.apply(fb, 310), 0)).toBe('$ ab');
+      engine.onServerScreen(fb, 2, 620); // acknowledged, not echoed yet: a slow program, or none
+      expect(rowText(engine.apply(fb, 620), 0)).toBe('$ ab');
+      engine.onServerScreen(fb, 2, 620 + UNECHOED_PATIENCE_MS);
+      expect(rowText(engine.apply(fb, 870), 0)).toBe('$ a'); // taken down, kept
+      type(engine, fb, 'c', 3, 880);
+      expect(rowText(engine.apply(fb, 880), 0)).toBe('$ a'); // hidden with it until the echo proves the place
+      const echoed = screen(['$ ab'], { x: 4, y: 0 });
+      engine.onServerScreen(echoed, 2, 950);
+      expect(rowText(engine.apply(echoed, 950), 0)).toBe('$ abc');
+      expect(engine.stats.erased).toBe(1);
+      expect(engine.stats.discardedUnshown).toBe(0);
+    });
+
+    it('gives up on a guess that is never answered once its patience runs out (a prompt that does not echo)', () => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      engine.setRtt(300);
+      const fb = screen(['Password: '], { x: 10, y: 0 });
+      type(engine, fb, 'x', 1, 0);
+      engine.onServerScreen(fb, 1, 350);
+      expect(engine.pendingCount).toBeGreaterThan(0);
+      expect(engine.nextWakeup(351)).toBe(350 + UNECHOED_PATIENCE_MS); // hidden already: nothing to take down then
+      const deadline = engine.nextWakeup(350 + UNECHOED_PATIENCE_MS);
+      expect(deadline).toBe(350 + 300 + UNECHOED_PATIENCE_MS);
+      engine.onServerScreen(fb, 1, deadline);
+      expect(engine.pendingCount).toBe(0);
+      expect(engine.stats.discardedUnshown).toBe(1);
+      expect(engine.apply(fb, deadline)).toBe(fb);
+    });
   });
 
   it('predicts wide characters with the server widths', () => {
@@ -328,8 +424,13 @@ describe('PredictionEngine', () => {
             engine.apply(fb, i * 10);
             if (i % 3 === 0) engine.onServerScreen(fb, Math.max(0, frame - 3), i * 10 + 5);
           });
+          // Everything acknowledged: nothing is drawn at once, and the hidden guesses that still wait for an echo
+          // (an unchanged screen may be a slow program) are given up once their patience has run out.
           engine.onServerScreen(fb, frame, 10_000);
-          return engine.pendingCount === 0 && engine.apply(fb, 10_000) === fb;
+          const nothingDrawn = engine.apply(fb, 10_000) === fb;
+          const patienceOver = 10_000 + 200 + UNECHOED_PATIENCE_MS;
+          engine.onServerScreen(fb, frame, patienceOver);
+          return nothingDrawn && engine.pendingCount === 0 && engine.apply(fb, patienceOver) === fb;
         },
       ),
     );

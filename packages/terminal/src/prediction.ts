@@ -62,6 +62,22 @@ export const WRONG_GUESS_FLAG_MS = 3000;
 export const KNOWN_PROMPTS_LIMIT = 16;
 /** A single input chunk longer than this (bytes) is a paste, not typing: predict nothing (mosh uses 100). */
 export const PASTE_THRESHOLD_BYTES = 100;
+/**
+ * How long (ms) a guess may wait for its echo after the server acknowledged its keystroke with the guessed cell
+ * still unchanged: a shown guess stays up this long, a hidden one this long plus the smoothed RTT. The server
+ * acknowledges a keystroke that got no answer within its echo timeout (50 ms, as mosh), and a program slower than
+ * that (Claude Code redrawing its prompt on a busy machine) answers in a later frame, paced at most SRTT/2 behind.
+ * Judging the guess wrong at the acknowledgement threw away a right guess, and with it the epoch it was to confirm;
+ * taking a shown one down at once made every key of a slow program flicker. A program that never answers (a prompt
+ * that stopped echoing) has its shown guess up for at most this long after the acknowledgement.
+ */
+export const UNECHOED_PATIENCE_MS = 250;
+/**
+ * Unacknowledged input chunks kept to re-predict from a newer screen (count): far more than the keys a person types
+ * in one round trip, few enough that an outage cannot grow it without bound. Past it, nothing is re-predicted until
+ * the server has acknowledged what was dropped.
+ */
+export const INPUT_LOG_LIMIT = 256;
 
 interface CellPrediction {
   readonly row: number;
@@ -73,19 +89,45 @@ interface CellPrediction {
   readonly noCredit: boolean;
   /** The cell's true content is unknowable (what comes in at the edge during insert/delete): underline only. */
   readonly unknown: boolean;
-  readonly epoch: number;
+  /** Changes only when a shown guess is hidden again to wait for its echo (hideUnechoed). */
+  epoch: number;
   /** The input stream position just past the keystroke that made this guess: confirmed once echoAck reaches it. */
   readonly inputEnd: number;
   readonly time: number;
+  /** When an acknowledgement first covered this guess while its cell still showed the original (ms). */
+  unechoedSince?: number;
 }
 
 interface CursorPrediction {
   readonly row: number;
   /** May equal cols: the terminal's pending-wrap state after writing the last column (shown at cols - 1). */
   readonly col: number;
-  readonly epoch: number;
+  /** Where the cursor was before this keystroke: a screen with the cursor still there has not answered it yet. */
+  readonly fromRow: number;
+  readonly fromCol: number;
+  /** Changes only when a shown guess is hidden again to wait for its echo (hideUnechoed). */
+  epoch: number;
   readonly inputEnd: number;
   readonly time: number;
+  /** As for cells: covered by an acknowledgement while the cursor had not moved yet (ms). */
+  unechoedSince?: number;
+}
+
+/** What the escape-sequence and UTF-8 parser was in the middle of, so input can be predicted again from a point. */
+interface ParserSnapshot {
+  readonly parser: ParserState;
+  readonly csiParams: string;
+  readonly pendingUtf8: readonly number[];
+}
+
+/** A chunk of the user's input the server has not acknowledged yet, kept to predict it again on a newer screen. */
+interface LoggedInput {
+  readonly bytes: Uint8Array;
+  readonly inputEnd: number;
+  readonly time: number;
+  readonly parserBefore: ParserSnapshot;
+  /** A paste: never predicted, and nothing after it can be until the server has acknowledged it. */
+  readonly paste: boolean;
 }
 
 export interface PredictionStats {
@@ -132,6 +174,14 @@ export class PredictionEngine {
   private knownPrompts: string[] = [];
   /** The prompt the current tentative epoch started at, learned if the epoch is confirmed. */
   private candidatePrompt: { epoch: number; text: string } | undefined;
+  private srttMs = 0;
+  /** The input the server has not acknowledged yet, oldest first (see repredict). */
+  private inputLog: LoggedInput[] = [];
+  /** Input up to this position was dropped from the log unacknowledged: no re-prediction until it is acknowledged. */
+  private inputLogGapEnd = 0;
+  /** Guesses were thrown away while later input was still unacknowledged: predict that input again. */
+  private repredictWanted = false;
+  private repredicting = false;
 
   constructor(init: PredictionEngineInit = {}) {
     this.mode = init.mode ?? 'adaptive';
@@ -140,6 +190,7 @@ export class PredictionEngine {
 
   /** Feed the latest smoothed RTT (ms) so the adaptive triggers follow the link. */
   setRtt(srttMs: number): void {
+    this.srttMs = srttMs;
     if (srttMs > SHOW_SRTT_HIGH_MS) this.srttTrigger = true;
     else if (srttMs <= SHOW_SRTT_LOW_MS && this.cells.size === 0 && this.cursors.length === 0) this.srttTrigger = false;
     if (srttMs > FLAG_SRTT_HIGH_MS) this.srttFlag = true;
@@ -158,11 +209,10 @@ export class PredictionEngine {
     return (this.srttFlag && this.trust < TRUST_TO_HIDE_UNDERLINE) || this.glitchFlag || now - this.lastWrongAt < WRONG_GUESS_FLAG_MS;
   }
 
-  /** Forget every prediction (a resize, a repaint, a change of screen size). */
+  /** Forget every prediction and the input behind them (a resize, a repaint, a change of screen size). */
   reset(): void {
-    this.cells.clear();
-    this.cursors = [];
-    this.becomeTentative();
+    this.dropGuesses();
+    this.inputLog = [];
   }
 
   /**
@@ -171,9 +221,12 @@ export class PredictionEngine {
    */
   onUserInput(bytes: Uint8Array, screen: Framebuffer, inputEnd: number, now: number): void {
     if (this.mode === 'never') return;
-    if (bytes.length > PASTE_THRESHOLD_BYTES) {
+    const paste = bytes.length > PASTE_THRESHOLD_BYTES;
+    this.logInput({ bytes, inputEnd, time: now, parserBefore: this.parserSnapshot(), paste });
+    if (paste) {
       this.reset();
       this.parser = 'ground';
+      this.csiParams = '';
       this.pendingUtf8 = [];
       return;
     }
@@ -189,7 +242,19 @@ export class PredictionEngine {
         this.notePending(prediction.time, now);
         continue;
       }
-      const verdict = judgeCell(prediction, screen);
+      let verdict = judgeCell(prediction, screen);
+      if (verdict === 'unechoed') {
+        // Not contradicted, just not answered yet: the guess waits for a later frame, hidden (a shown one is taken
+        // down, not left up on a promise). Thrown away, its place would be lost: the keys after it would be guessed
+        // on a screen that lacks its echo, and so be wrong in turn.
+        prediction.unechoedSince ??= now;
+        const waited = now - prediction.unechoedSince;
+        if (this.mode !== 'experimental' && waited < this.unechoedPatience()) {
+          if (!this.isTentative(prediction.epoch) && waited >= UNECHOED_PATIENCE_MS) this.hideUnechoed(prediction.epoch, now);
+          continue;
+        }
+        verdict = 'wrong';
+      }
       this.cells.delete(key(prediction.row, prediction.col));
       if (verdict === 'correct') {
         this.stats.confirmed++;
@@ -212,11 +277,23 @@ export class PredictionEngine {
     const newestCovered = covered[covered.length - 1];
     this.cursors = this.cursors.filter((cursor) => cursor.inputEnd > echoAck);
     if (newestCovered !== undefined) {
-      const at = (guess: CursorPrediction) => screen.cursor.y === guess.row && screen.cursor.x === Math.min(guess.col, screen.cols - 1);
-      const right = at(newestCovered) || this.cursors.some(at);
-      if (!right) this.onWrong(newestCovered.epoch, now);
+      const at = (row: number, col: number) => screen.cursor.y === row && screen.cursor.x === Math.min(col, screen.cols - 1);
+      const right = at(newestCovered.row, newestCovered.col) || this.cursors.some((guess) => at(guess.row, guess.col));
+      if (!right) {
+        const unmoved = at(newestCovered.fromRow, newestCovered.fromCol);
+        if (unmoved) newestCovered.unechoedSince ??= now;
+        const waited = unmoved ? now - newestCovered.unechoedSince! : Infinity;
+        if (this.mode !== 'experimental' && waited < this.unechoedPatience()) {
+          this.cursors.unshift(newestCovered);
+          if (!this.isTentative(newestCovered.epoch) && waited >= UNECHOED_PATIENCE_MS) this.hideUnechoed(newestCovered.epoch, now);
+        } else {
+          this.onWrong(newestCovered.epoch, now);
+        }
+      }
     }
     for (const cursor of this.cursors) this.notePending(cursor.time, now);
+    this.inputLog = this.inputLog.filter((entry) => entry.inputEnd > echoAck);
+    if (this.repredictWanted) this.repredict(screen, echoAck);
   }
 
   /** The screen to draw: the server's screen with the displayable predictions on top. */
@@ -252,16 +329,25 @@ export class PredictionEngine {
     return { ...screen, lines, cursor };
   }
 
-  /** When the engine next needs a call to `apply`/`onServerScreen` to update its triggers (absolute ms). */
+  /**
+   * When the engine next needs a call to `apply`/`onServerScreen` to update its triggers, or to give up on a guess
+   * that waits for its echo (absolute ms).
+   */
   nextWakeup(now: number): number {
     let earliest = Infinity;
-    const consider = (time: number) => {
+    const consider = (guess: CellPrediction | CursorPrediction) => {
       for (const threshold of [GLITCH_THRESHOLD_MS, GLITCH_FLAG_THRESHOLD_MS]) {
-        if (time + threshold > now) earliest = Math.min(earliest, time + threshold);
+        if (guess.time + threshold > now) earliest = Math.min(earliest, guess.time + threshold);
+      }
+      // Only deadlines still ahead: a guess no acknowledgement covers now (a reattach starts the count again) waits.
+      if (guess.unechoedSince !== undefined) {
+        for (const deadline of [guess.unechoedSince + UNECHOED_PATIENCE_MS, guess.unechoedSince + this.unechoedPatience()]) {
+          if (deadline > now) earliest = Math.min(earliest, deadline);
+        }
       }
     };
-    for (const prediction of this.cells.values()) consider(prediction.time);
-    for (const cursor of this.cursors) consider(cursor.time);
+    for (const prediction of this.cells.values()) consider(prediction);
+    for (const cursor of this.cursors) consider(cursor);
     if (now - this.lastWrongAt < WRONG_GUESS_FLAG_MS) earliest = Math.min(earliest, this.lastWrongAt + WRONG_GUESS_FLAG_MS);
     return earliest;
   }
@@ -289,6 +375,9 @@ export class PredictionEngine {
       this.trust = 0;
       return;
     }
+    // Either way the input after the wrong guess is predicted again from the screen that showed it wrong (see
+    // repredict), in a new tentative epoch that must prove itself before it is shown.
+    this.repredictWanted = true;
     if (this.isTentative(epoch)) {
       // Never shown: drop this epoch and everything after it, and make the next guesses prove themselves.
       this.stats.discardedUnshown++;
@@ -300,7 +389,75 @@ export class PredictionEngine {
     this.stats.erased++;
     this.lastWrongAt = now;
     this.trust = 0;
-    this.reset();
+    this.dropGuesses();
+  }
+
+  /**
+   * A shown guess is still unanswered UNECHOED_PATIENCE_MS after its keystroke was acknowledged: take it and every
+   * later guess off the screen (the user sees what mosh shows for a wrong guess), but keep them in a new tentative
+   * epoch, to be shown again once the echo confirms one, or judged wrong when the rest of the patience runs out.
+   */
+  private hideUnechoed(epoch: number, now: number): void {
+    this.stats.erased++;
+    this.lastWrongAt = now;
+    this.trust = 0;
+    this.becomeTentative();
+    for (const prediction of this.cells.values()) if (prediction.epoch >= epoch) prediction.epoch = this.predictionEpoch;
+    for (const cursor of this.cursors) if (cursor.epoch >= epoch) cursor.epoch = this.predictionEpoch;
+  }
+
+  private dropGuesses(): void {
+    this.cells.clear();
+    this.cursors = [];
+    this.becomeTentative();
+  }
+
+  private unechoedPatience(): number {
+    return this.srttMs + UNECHOED_PATIENCE_MS;
+  }
+
+  private logInput(entry: LoggedInput): void {
+    this.inputLog.push(entry);
+    if (this.inputLog.length > INPUT_LOG_LIMIT) this.inputLogGapEnd = this.inputLog.shift()!.inputEnd;
+  }
+
+  private parserSnapshot(): ParserSnapshot {
+    return { parser: this.parser, csiParams: this.csiParams, pendingUtf8: [...this.pendingUtf8] };
+  }
+
+  /**
+   * Predicts the unacknowledged input that has no guess left, from `screen` (which reflects the input up to
+   * `echoAck`). A wrong guess throws away the guesses typed after it, and keys typed before the next screen would
+   * otherwise be placed on a screen one round trip old, missing the keys still in flight: every such guess is wrong
+   * in turn, and on a long link a steady typist never saw a prediction again (issue 12: whole Claude Code sessions
+   * without one). This is a game client's reconciliation: the server's state, plus the inputs it has not seen.
+   */
+  private repredict(screen: Framebuffer, echoAck: number): void {
+    this.repredictWanted = false;
+    if (this.mode === 'experimental' || echoAck < this.inputLogGapEnd) return;
+    let predictedUpTo = echoAck;
+    for (const prediction of this.cells.values()) predictedUpTo = Math.max(predictedUpTo, prediction.inputEnd);
+    for (const cursor of this.cursors) predictedUpTo = Math.max(predictedUpTo, cursor.inputEnd);
+    const todo = this.inputLog.filter((entry) => entry.inputEnd > predictedUpTo);
+    if (todo.length === 0) return;
+    const live = this.parserSnapshot();
+    this.restoreParser(todo[0]!.parserBefore);
+    this.repredicting = true;
+    try {
+      for (const entry of todo) {
+        if (entry.paste) break;
+        for (const byte of entry.bytes) this.onByte(byte, screen, entry.inputEnd, entry.time);
+      }
+    } finally {
+      this.repredicting = false;
+      this.restoreParser(live);
+    }
+  }
+
+  private restoreParser(snapshot: ParserSnapshot): void {
+    this.parser = snapshot.parser;
+    this.csiParams = snapshot.csiParams;
+    this.pendingUtf8 = [...snapshot.pendingUtf8];
   }
 
   private isTentative(epoch: number): boolean {
@@ -395,7 +552,7 @@ export class PredictionEngine {
         col -= 1;
         if (col > 0 && this.displayedCell(screen, cursor.row, col).width === 0) col -= 1;
       }
-      this.pushCursor(cursor.row, col, inputEnd, now);
+      this.pushCursor(cursor.row, col, inputEnd, now, cursor);
       return;
     }
     this.becomeTentative();
@@ -405,7 +562,7 @@ export class PredictionEngine {
     this.becomeTentative();
     const cursor = this.currentCursor(screen);
     // At the bottom row the terminal would scroll; scrolling is not predicted.
-    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, inputEnd, now);
+    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, inputEnd, now, cursor);
   }
 
   private onBackspace(screen: Framebuffer, inputEnd: number, now: number): void {
@@ -416,7 +573,7 @@ export class PredictionEngine {
       if (cursor.row > 0 && screen.lines[cursor.row - 1]!.wrapped) {
         this.becomeTentative();
         this.putCell(screen, cursor.row - 1, screen.cols - 1, BLANK_CELL, false, false, inputEnd, now);
-        this.pushCursor(cursor.row - 1, screen.cols - 1, inputEnd, now);
+        this.pushCursor(cursor.row - 1, screen.cols - 1, inputEnd, now, cursor);
       } else {
         this.becomeTentative();
       }
@@ -439,11 +596,12 @@ export class PredictionEngine {
         else this.putCell(screen, cursor.row, x, source, true, false, inputEnd, now);
       }
     }
-    this.pushCursor(cursor.row, target, inputEnd, now);
+    this.pushCursor(cursor.row, target, inputEnd, now, cursor);
   }
 
   private onPrintable(text: string, width: 1 | 2, screen: Framebuffer, inputEnd: number, now: number): void {
-    let { row, col } = this.currentCursor(screen);
+    const from = this.currentCursor(screen);
+    let { row, col } = from;
     if (col >= screen.cols || (width === 2 && col === screen.cols - 1)) {
       // The character goes to the start of the next row, as the terminal will wrap it; at the bottom row the
       // screen would scroll, which is not predicted.
@@ -451,7 +609,7 @@ export class PredictionEngine {
       row += 1;
       col = 0;
     }
-    this.stats.predicted++;
+    if (!this.repredicting) this.stats.predicted++;
     this.considerKnownPrompt(screen, row, col);
     const left = col > 0 ? this.displayedCell(screen, row, col - 1) : this.displayedCell(screen, row, col);
     const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~Attr.Underline };
@@ -467,7 +625,7 @@ export class PredictionEngine {
     }
     this.putCell(screen, row, col, { text, width, ...rendition }, false, false, inputEnd, now);
     if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, inputEnd, now);
-    this.pushCursor(row, col + width, inputEnd, now);
+    this.pushCursor(row, col + width, inputEnd, now, from);
   }
 
   /**
@@ -500,8 +658,8 @@ export class PredictionEngine {
     this.cells.set(cellKey, { row, col, replacement, original, noCredit, unknown, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
-  private pushCursor(row: number, col: number, inputEnd: number, now: number): void {
-    this.cursors.push({ row, col, epoch: this.predictionEpoch, inputEnd, time: now });
+  private pushCursor(row: number, col: number, inputEnd: number, now: number, from: { row: number; col: number }): void {
+    this.cursors.push({ row, col, fromRow: from.row, fromCol: from.col, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
   private currentCursor(screen: Framebuffer): { row: number; col: number } {
@@ -554,7 +712,11 @@ function sameContents(a: Cell, b: Cell): boolean {
   return textA === textB && a.width === b.width;
 }
 
-function judgeCell(prediction: CellPrediction, screen: Framebuffer): 'correct' | 'no-credit' | 'wrong' {
+/**
+ * correct: the cell shows the guess (and did not before); unechoed: it still shows what it did before the key, the
+ * program has not drawn its answer; wrong: it shows something else.
+ */
+function judgeCell(prediction: CellPrediction, screen: Framebuffer): 'correct' | 'no-credit' | 'unechoed' | 'wrong' {
   if (prediction.row >= screen.rows || prediction.col >= screen.cols) return 'wrong';
   if (prediction.unknown) return 'no-credit';
   const actual = screen.lines[prediction.row]!.cells[prediction.col]!;
@@ -562,7 +724,7 @@ function judgeCell(prediction: CellPrediction, screen: Framebuffer): 'correct' |
   // cells guessed by shifting the rest of the row are dropped quietly when wrong: only the typed character itself
   // can be a wrong guess that costs the epoch.
   if (isBlank(prediction.replacement) || prediction.noCredit) return 'no-credit';
-  if (!sameContents(actual, prediction.replacement)) return 'wrong';
+  if (!sameContents(actual, prediction.replacement)) return sameContents(actual, prediction.original) ? 'unechoed' : 'wrong';
   if (sameContents(actual, prediction.original)) return 'no-credit';
   return 'correct';
 }
