@@ -1,5 +1,5 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
+import { StreamFrameReader, encodeStreamFrame, isPortNumber, type PeerAddress } from '@tsmosh/protocol';
 import { ClientUdpEndpoint } from './udp-endpoint.js';
 
 /**
@@ -38,7 +38,7 @@ export function parseCarrierMode(value: string, where = '--transport'): CarrierM
 /** Reads a TCP port (1-65535); throws one line saying what was wrong. */
 export function parseTcpPort(value: string, where = '--tcp-port'): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new Error(`tsmosh: ${where} must be a TCP port number 1-65535, got "${value}"`);
+  if (!isPortNumber(port)) throw new Error(`tsmosh: ${where} must be a TCP port number 1-65535, got "${value}"`);
   return port;
 }
 

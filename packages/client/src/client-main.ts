@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { SessionKey, adoptMoshEnvironment, isPortNumber } from '@tsmosh/protocol';
 import { carrierSettingsFromEnv } from './carrier.js';
 import { parseEscapeKey } from './escape-key.js';
 import { EXIT_TSMOSH_FAILURE } from './exit-status.js';
@@ -37,7 +37,7 @@ export default async function main(argv: readonly string[] = process.argv.slice(
   }
   const [host, portText] = argv as [string, string];
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
+  if (!isPortNumber(port)) {
     process.stderr.write(`tsmosh-client: bad port "${portText}": expected a UDP port number 1-65535 (from the TSMOSH CONNECT line)\n`);
     return EXIT_TSMOSH_FAILURE;
   }

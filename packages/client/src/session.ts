@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   Connection,
   clockDerivedInitialSeq,
+  isPortNumber,
   SHUTDOWN_STATE_NUM,
   SessionKey,
   Transport,
@@ -171,7 +172,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.runtime = { ...NODE_CLIENT_RUNTIME, ...options.runtime };
     this.startedAt = this.runtime.now();
     this.key = typeof options.key === 'string' ? SessionKey.parse(options.key) : options.key;
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    if (!isPortNumber(options.port)) {
       throw new RangeError(`tsmosh: port must be an integer 1-65535, got ${String(options.port)}`);
     }
     checkSize(options.cols, options.rows);

@@ -2,6 +2,7 @@
  * The control messages the two ends exchange over the channel mux (MESSAGE frames, JSON), validated on receipt: a
  * message that does not match is ignored (an authentic but newer or buggy peer), never trusted in part.
  */
+import { isPortNumber } from '@tsmosh/protocol';
 
 /** Client → server, on every new link: what this client forwards. Replaces whatever an earlier client asked. */
 export interface ForwardingRequest {
@@ -45,7 +46,6 @@ export function decodeForwardMessage(text: string): ForwardMessage | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  const isPort = (port: unknown): port is number => Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
   const isHost = (host: unknown): host is string => typeof host === 'string' && host.length > 0 && host.length <= 255;
   switch (record.type) {
     case 'forwarding': {
@@ -54,13 +54,13 @@ export function decodeForwardMessage(text: string): ForwardMessage | undefined {
       for (const entry of record.remote as unknown[]) {
         if (typeof entry !== 'object' || entry === null) return undefined;
         const { bindHost, bindPort } = entry as Record<string, unknown>;
-        if (!isHost(bindHost) || !isPort(bindPort)) return undefined;
+        if (!isHost(bindHost) || !isPortNumber(bindPort)) return undefined;
         remote.push({ bindHost, bindPort });
       }
       return { type: 'forwarding', agent: record.agent, remote };
     }
     case 'remote-forward': {
-      if (!isHost(record.bindHost) || !isPort(record.bindPort)) return undefined;
+      if (!isHost(record.bindHost) || !isPortNumber(record.bindPort)) return undefined;
       if (record.error !== undefined && typeof record.error !== 'string') return undefined;
       return { type: 'remote-forward', bindHost: record.bindHost, bindPort: record.bindPort, ...(typeof record.error === 'string' ? { error: record.error.slice(0, 300) } : {}) };
     }

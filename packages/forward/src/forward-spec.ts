@@ -3,6 +3,7 @@
  * the `LocalForward`/`RemoteForward` keywords of ~/.ssh/config (`[bind_address:]port host:hostport`). IPv6
  * addresses go in brackets. Only TCP ports: ssh's UNIX-socket forms are refused with a line saying so.
  */
+import { isPortNumber } from '@tsmosh/protocol';
 
 export type ForwardDirection = 'local' | 'remote';
 
@@ -99,6 +100,6 @@ function splitFields(text: string, fail: (problem: string) => never): string[] {
 function parsePort(text: string, what: string, fail: (problem: string) => never): number {
   if (!/^\d{1,5}$/.test(text)) fail(`${what} "${text}" is not a port number`);
   const port = Number(text);
-  if (port < 1 || port > 65535) fail(`${what} ${port} is outside 1..65535`);
+  if (!isPortNumber(port)) fail(`${what} ${port} is outside 1..65535`);
   return port;
 }

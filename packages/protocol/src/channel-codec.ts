@@ -1,4 +1,5 @@
 import { ByteReader, ByteWriter, varintLength } from './byte-codec.js';
+import { MAX_PORT_NUMBER } from './types.js';
 
 /**
  * Channel packets: the byte streams (agent and port forwarding) that share a session's Connection with the screen
@@ -66,8 +67,6 @@ export const MAX_CLOSE_REASON_BYTES = 300;
 export const MAX_CHANNEL_MESSAGE_BYTES = 4096;
 /** Ranges one ACK frame may list: enough for 10 % loss over a window of a thousand packets. */
 export const MAX_ACK_RANGES = 64;
-/** A TCP port. */
-const MAX_PORT = 65535;
 
 export function encodeChannelPacket(packet: ChannelPacket, writer: ByteWriter = new ByteWriter()): Uint8Array {
   writer.reset();
@@ -193,9 +192,9 @@ function readFrame(reader: ByteReader): ChannelFrame {
       const channel = reader.varint('OPEN channel');
       const kind = reader.u8('OPEN kind');
       const host = boundedString(reader, 'OPEN host', MAX_CHANNEL_HOST_BYTES);
-      const port = reader.varint('OPEN port', MAX_PORT);
+      const port = reader.varint('OPEN port', MAX_PORT_NUMBER);
       const originHost = boundedString(reader, 'OPEN origin host', MAX_CHANNEL_HOST_BYTES);
-      const originPort = reader.varint('OPEN origin port', MAX_PORT);
+      const originPort = reader.varint('OPEN origin port', MAX_PORT_NUMBER);
       switch (kind) {
         case TARGET_AGENT:
           if (host !== '' || port !== 0 || originHost !== '' || originPort !== 0) reader.fail('an agent OPEN carries no address');

@@ -10,6 +10,14 @@ export interface PeerAddress {
   readonly port: number;
 }
 
+/** The largest TCP or UDP port number. */
+export const MAX_PORT_NUMBER = 65535;
+
+/** Whether `value` is a port one can connect or send to: a whole number from 1 to MAX_PORT_NUMBER. */
+export function isPortNumber(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_PORT_NUMBER;
+}
+
 export function samePeerAddress(a: PeerAddress | undefined, b: PeerAddress | undefined): boolean {
   return a !== undefined && b !== undefined && a.host === b.host && a.port === b.port;
 }

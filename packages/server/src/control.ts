@@ -4,6 +4,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { chmodSync, unlinkSync } from 'node:fs';
 import { readControlToken, tokenMatches, writeControlToken } from './control-token.js';
 import { ServerError, type ServerErrorCode } from './errors.js';
+import { isPortNumber } from '@tsmosh/protocol';
 
 /**
  * The daemon's control protocol: local requests over a Unix socket in the 0700 runtime directory. One request per
@@ -178,7 +179,7 @@ function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isStringRecord(env)) throw protocolError('env must be an object of strings');
   if (locale !== undefined && !isStringRecord(locale)) throw protocolError('locale must be an object of strings');
   if (ports !== undefined) {
-    if (!isRecord(ports) || !isPort(ports.low) || !isPort(ports.high) || ports.low > ports.high) {
+    if (!isRecord(ports) || !isPortOrZero(ports.low) || !isPortOrZero(ports.high) || ports.low > ports.high) {
       throw protocolError('ports must be {low, high} with 0 <= low <= high <= 65535');
     }
   }
@@ -393,6 +394,7 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return isRecord(value) && Object.values(value).every((entry) => typeof entry === 'string');
 }
 
-function isPort(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+/** A port in a range request: 0 (with 0 as the other end: any free port) up to MAX_PORT_NUMBER. */
+function isPortOrZero(value: unknown): value is number {
+  return value === 0 || isPortNumber(value);
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { MAX_PORT_NUMBER, PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   requestControl,
@@ -190,7 +190,7 @@ export function parsePortSpec(spec: string): { low: number; high: number } {
   const match = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(spec);
   const low = match ? Number(match[1]) : NaN;
   const high = match?.[2] !== undefined ? Number(match[2]) : low;
-  if (!match || low > 65535 || high > 65535 || high < low || (match[2] !== undefined && low === 0)) {
+  if (!match || low > MAX_PORT_NUMBER || high > MAX_PORT_NUMBER || high < low || (match[2] !== undefined && low === 0)) {
     throw new UsageError(`tsmosh-server: -p ${spec}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}`);
   }
   return { low, high };

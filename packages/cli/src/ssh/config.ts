@@ -15,6 +15,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
+import { isPortNumber } from '@tsmosh/protocol';
 
 /** OpenSSH refuses to nest Include deeper than this (readconf.c READCONF_MAX_DEPTH); so do we, to stop loops. */
 const MAX_INCLUDE_DEPTH = 16;
@@ -100,7 +101,7 @@ export function parseDestination(text: string): { user?: string; host: string; p
     }
   }
   if (host === '' || /\s/.test(host)) throw new SshConfigError(`tsmosh: '${text}' is not a destination; expected [user@]host[:port]`);
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+  if (port !== undefined && !isPortNumber(port)) {
     throw new SshConfigError(`tsmosh: port in '${text}' must be 1–65535`);
   }
   return { ...(user !== undefined && user !== '' ? { user } : {}), host, ...(port !== undefined ? { port } : {}) };
@@ -379,7 +380,7 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
 
   const portText = first('port') ?? '22';
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SshConfigError(`tsmosh: Port '${portText}' for ${destination.host} must be 1–65535`);
+  if (!isPortNumber(port)) throw new SshConfigError(`tsmosh: Port '${portText}' for ${destination.host} must be 1–65535`);
 
   const strict = (first('stricthostkeychecking') ?? 'ask').toLowerCase();
   const strictHostKeyChecking =
