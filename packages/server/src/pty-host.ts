@@ -16,6 +16,7 @@ import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, t
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 import type { SessionPty } from './session.js';
+import { DEFAULT_TERM } from './session-environment.js';
 
 /**
  * Longest a DEC 2026 hold may hide the screen (ms). Apps release it within one frame (a few ms); 200 ms is well past
@@ -29,8 +30,6 @@ const SYNCHRONIZED_OUTPUT_MAX_HOLD_MS = 200;
 export const PENDING_HIGH_WATER_BYTES = 256 * 1024;
 /** Resume the pty once the backlog drains below this (bytes); the gap avoids pausing on every read. */
 const PENDING_LOW_WATER_BYTES = 32 * 1024;
-/** TERM for the program: what @xterm/headless emulates, and what tmux, vim and Ink expect for 256 colours. */
-const DEFAULT_TERM_NAME = 'xterm-256color';
 
 export interface PtyExit {
   exitCode: number;
@@ -46,7 +45,7 @@ export interface PtyHostInit {
   env?: Readonly<Record<string, string | undefined>>;
   cols: number;
   rows: number;
-  /** TERM value (default DEFAULT_TERM_NAME). */
+  /** TERM value (default DEFAULT_TERM, session-environment.ts). */
   termName?: string;
   scrollback?: number;
   synchronizedOutputMaxHoldMs?: number;
@@ -156,7 +155,7 @@ export class PtyHost {
     });
     if (init.clientTerminal !== undefined) this.mirror.setClientTerminal(init.clientTerminal);
     this.offered = this.mirror.snapshot();
-    const termName = init.termName ?? DEFAULT_TERM_NAME;
+    const termName = init.termName ?? DEFAULT_TERM;
     this.pty = pty.spawn(init.command, [...(init.args ?? [])], {
       name: termName,
       cols: init.cols,

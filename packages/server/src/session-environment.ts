@@ -8,8 +8,8 @@ import { userInfo } from 'node:os';
 import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 
-/** The TERM the session's program sees: what the headless mirror emulates. */
-const DEFAULT_TERM = 'xterm-256color';
+/** The TERM the session's program sees: what @xterm/headless emulates, and what tmux, vim and Ink expect for 256 colours. */
+export const DEFAULT_TERM = 'xterm-256color';
 
 const LOCALE_VARIABLES = [
   'LANG',
