@@ -128,7 +128,45 @@ function inkTrace(): Trace {
   };
 }
 
-for (const trace of [shellTrace(), vimTrace(), inkTrace()]) {
+/**
+ * The real Claude Code in `tmux new -A -s cc` (claude-session.ts), each answer streamed by the stand-in for about
+ * 15 s: a prompt typed while nothing streams and submitted (Enter waits until the prompt box is cleared, the answer
+ * starting); the next prompt typed while that answer streams and submitted once it has ended; Ctrl-C on the empty
+ * prompt while the second answer streams (it interrupts); a prompt typed after the interruption and submitted; a
+ * last prompt typed while the third answer streams, left unsent. Every Enter reaches Claude Code after the previous
+ * answer has ended or was interrupted, whatever the link's delay: Claude Code queues a prompt submitted while an
+ * answer streams, and interrupts and then submits when Ctrl-C and Enter come close together, so those would change
+ * its screens with the link. Prompts stay under 70 characters (one row of the box).
+ */
+function claudeTrace(): Trace {
+  const typist = new Typist(new SeededRandom(7004));
+  typist.text('explain how mosh predicts local echo', 1500);
+  typist.key('\r', 'enter', true, 600);
+  typist.text('and what happens when packets are lost', 2500);
+  // The answer streams for 15 s from its Enter; the typing above ends about 11 s in: read the rest, then send.
+  typist.key('\r', 'enter', true, 8000);
+  typist.key('\x03', 'navigation', false, 2000);
+  typist.text('give me a shorter answer please', 1500);
+  typist.key('\r', 'enter', true, 700);
+  typist.text('now compare it with ssh over the same link', 3000);
+  return {
+    name: 'claude',
+    description: 'the real Claude Code in tmux new -A -s cc: prompts typed at human pace (while an answer streams, and while none does), submitted, answers interrupted with Ctrl-C',
+    command: ['node', '{claude}'],
+    ignoreRows: [],
+    compare: {
+      // The prompt box: from the rule above the last prompt row ("❯ …") to the bottom of the screen.
+      region: { anchor: '^❯', offset: -1 },
+      // The status line under the box: its hints come and go as typing starts and answers stream.
+      ignorePatterns: ['^  ⏵⏵ auto mode on \\(shift\\+tab to cycle\\)( · [^·]+)*$'],
+    },
+    referenceKeepsPace: true,
+    setup: '',
+    events: typist.events,
+  };
+}
+
+for (const trace of [shellTrace(), vimTrace(), inkTrace(), claudeTrace()]) {
   writeFileSync(`${TRACES_DIR}${trace.name}.json`, `${JSON.stringify(trace, null, 1)}\n`);
   process.stdout.write(`bench/traces/${trace.name}.json: ${trace.events.length} keys\n`);
 }

@@ -3,7 +3,8 @@
  * another name) into one results file and one generated block in docs/benchmarks.md, saying which run each link
  * came from. For a full pass split into runs of a few links (it takes about an hour in one go):
  *   node bench/dist/lossy/merge-runs.js run-a.json run-b.json …
- * A link present in several runs is taken from the last file named.
+ * Results are kept per link, link seed (TSMOSH_BENCH_SEED) and system; where several runs hold the same trace for
+ * the same link, seed and system, the last file named wins, and traces from different runs are put together.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ interface SavedRun {
   readonly wallMs: number;
   readonly machine: MachineInfo;
   readonly notes: readonly string[];
-  readonly data: { readonly links: readonly LinkCase[]; readonly results: readonly RunResult[]; readonly traces: ReadonlyArray<{ name: string; keys: number }>; readonly plan: unknown };
+  readonly data: { readonly links: readonly LinkCase[]; readonly results: readonly RunResult[]; readonly traces: ReadonlyArray<{ name: string; keys: number }>; readonly plan: unknown; readonly seed?: number };
 }
 
 const files = process.argv.slice(2);
@@ -27,26 +28,46 @@ if (files.length === 0) {
   process.exit(2);
 }
 const runs = files.map((file) => ({ file, run: JSON.parse(readFileSync(file, 'utf8')) as SavedRun }));
-const linkSource = new Map<string, { link: LinkCase; results: RunResult[]; file: string; run: SavedRun }>();
+const seedOf = (run: SavedRun, result: RunResult): number => result.seed ?? run.data.seed ?? 7;
+// One result per link, seed and system; a later run's traces replace an earlier one's of the same name and add the
+// others (a claude-only run on a link adds its trace to the full pass's shell, vim and ink of the same seed).
+const merged = new Map<string, { result: RunResult; files: Set<string> }>();
+const linkCases = new Map<string, LinkCase>();
 for (const { file, run } of runs) {
-  for (const link of run.data.links) linkSource.set(link.name, { link, results: run.data.results.filter((r) => r.link === link.name), file, run });
+  for (const link of run.data.links) linkCases.set(link.name, link);
+  for (const result of run.data.results) {
+    const key = `${result.link}|${seedOf(run, result)}|${result.system}`;
+    const earlier = merged.get(key);
+    const withSeed: RunResult = { ...result, seed: seedOf(run, result) };
+    if (earlier === undefined) {
+      merged.set(key, { result: withSeed, files: new Set([file]) });
+      continue;
+    }
+    const names = new Set(result.traces.map((t) => t.trace));
+    // The shell trace's session carries Ctrl-C, bulk, connect and idle: keep them from the run that has it.
+    const base = result.traces.some((t) => t.trace === 'shell') || result.error !== undefined ? withSeed : earlier.result;
+    merged.set(key, {
+      result: { ...base, traces: [...earlier.result.traces.filter((t) => !names.has(t.trace)), ...result.traces], traceErrors: [...(earlier.result.traceErrors ?? []).filter((e) => !names.has(e.trace)), ...(result.traceErrors ?? [])] },
+      files: new Set([...earlier.files, file]),
+    });
+  }
 }
 // In the scenario's own order of links, whatever the order of the files.
 const order = (link: LinkCase): number => LINKS.findIndex((l) => l.name === link.name);
-const links = [...linkSource.values()].map((s) => s.link).sort((a, b) => order(a) - order(b));
-const results = links.flatMap((link) => linkSource.get(link.name)!.results);
+const links = [...linkCases.values()].sort((a, b) => order(a) - order(b));
+const results = links.flatMap((link) => [...merged.values()].map((m) => m.result).filter((r) => r.link === link.name));
 const traceNames = [...new Set(runs.flatMap(({ run }) => run.data.traces.map((t) => t.name)))];
 const { tables, notes } = buildTables(links, results, traceNames);
 // Each run's own chart note (its links' CDFs).
 for (const { run } of runs) notes.push(...run.notes.filter((note) => note.startsWith('Latency distributions')));
 
 const provenance = runs.map(
-  ({ file, run }) =>
-    `${run.data.links.filter((l) => linkSource.get(l.name)?.file === file).map((l) => l.label).join(' · ')}: \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.filter((t) => t.name === 'shell' || run.data.links.some((l) => l.blackout === undefined)).map((t) => `${t.name} (${t.keys} keys)`).join(', ')}, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s`,
+  ({ run }) =>
+    `${run.data.links.map((l) => l.label).join(' · ')} (link seed ${run.data.seed ?? 7}): \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.filter((t) => t.name === 'shell' || run.data.links.some((l) => l.blackout === undefined)).map((t) => `${t.name} (${t.keys} keys)`).join(', ')}${run.data.traces.some((t) => t.name === 'shell') ? `, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s` : ''}`,
 );
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const body = [
-  `Merged by \`bench/src/lossy/merge-runs.ts\` from ${runs.length} runs on chosen links (\`TSMOSH_BENCH_LINKS\`); each link's figures come from one run, on ${describeMachine(runs[0]!.run.machine)}:`,
+  `Merged by \`bench/src/lossy/merge-runs.ts\` from ${runs.length} runs on chosen links (\`TSMOSH_BENCH_LINKS\`), traces (\`TSMOSH_BENCH_TRACES\`) and link seeds (\`TSMOSH_BENCH_SEED\`), on ${describeMachine(runs[0]!.run.machine)}, a machine shared with other jobs (figures are comparable within a run, between systems):`,
   ...provenance.map((line) => `- ${line}`),
   '',
   ...notes.map((note) => `- ${note}`),
@@ -59,4 +80,4 @@ writeFileSync(
   `${root}bench/results/lossy-link.json`,
   `${JSON.stringify({ scenario: lossyLink.name, title: lossyLink.title, mode: 'merged', runs: runs.map(({ file, run }) => ({ file, mode: run.mode, finishedAt: run.finishedAt, revision: run.revision, wallMs: run.wallMs, links: run.data.links.map((l) => l.name) })), machine: runs[0]!.run.machine, notes, tables, data: { links, traces: traceNames, results } }, null, 2)}\n`,
 );
-process.stderr.write(`merged ${links.length} links from ${runs.length} runs into bench/results/lossy-link.json and docs/benchmarks.md\n`);
+process.stderr.write(`merged ${results.length} results on ${links.length} links from ${runs.length} runs into bench/results/lossy-link.json and docs/benchmarks.md\n`);

@@ -10,12 +10,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { sameScreen, type ScreenProgram, type ScreenSnapshot } from './screen.js';
-import type { Trace } from './trace.js';
+import { screenRuleOf, type Trace } from './trace.js';
 
 /** Quiet time that ends a reference key (ms): a local program answers in well under this. */
 const REFERENCE_QUIET_MS = 150;
 /** Bound on one reference key (ms): only a broken program takes this long locally. */
 const REFERENCE_KEY_TIMEOUT_MS = 5000;
+/** Bound on an app drawing its first screen in the reference run (ms): Claude Code starts in 2–6 s on a busy machine. */
+const APP_START_TIMEOUT_MS = 60_000;
 
 export interface Reference {
   /** The screen once the program has started and the trace's set-up keys have been typed. */
@@ -27,17 +29,27 @@ export interface Reference {
 }
 
 export async function recordReference(program: ScreenProgram, trace: Trace): Promise<Reference> {
-  await program.settle(500, 15_000, trace.ignoreRows);
+  const rule = screenRuleOf(trace);
+  // An app with a region starts drawing it only once it is up (Claude Code takes seconds): quiet before it proves nothing.
+  const anchor = rule.region === undefined ? undefined : new RegExp(rule.region.anchor, 'u');
+  if (anchor !== undefined && (await program.waitFor((screen) => screen.rows.some((row, y) => y > 0 && anchor.test(row)), APP_START_TIMEOUT_MS)) === undefined) {
+    throw new Error(`reference run of trace "${trace.name}": no row matching ${anchor} within ${APP_START_TIMEOUT_MS / 1000} s; output: ${JSON.stringify(program.recentOutput.slice(-300))}`);
+  }
+  await program.settle(500, 15_000, rule);
   if (trace.setup !== '') program.type(trace.setup);
-  const initial = await program.settle(300, 15_000, trace.ignoreRows);
+  const initial = await program.settle(300, 15_000, rule);
   const afterKey: ScreenSnapshot[] = [];
   const invisible: boolean[] = [];
   let previous = initial;
   for (const event of trace.events) {
+    if (trace.referenceKeepsPace === true) await new Promise((r) => setTimeout(r, event.gapMs));
     program.type(event.key);
-    const screen = await program.settle(REFERENCE_QUIET_MS, REFERENCE_KEY_TIMEOUT_MS, trace.ignoreRows);
+    // Such an app may answer a key later than the quiet time (Claude Code's Enter; a typed key while it renders a
+    // streaming answer on a busy machine): wait for the effect of a typed key or one the user waits for.
+    if (trace.referenceKeepsPace === true && (event.wait === true || event.kind === 'typing')) await program.waitFor((screen) => !sameScreen(screen, previous, rule), REFERENCE_KEY_TIMEOUT_MS);
+    const screen = await program.settle(REFERENCE_QUIET_MS, REFERENCE_KEY_TIMEOUT_MS, rule);
     afterKey.push(screen);
-    invisible.push(sameScreen(screen, previous, trace.ignoreRows));
+    invisible.push(sameScreen(screen, previous, rule));
     previous = screen;
   }
   if (!program.running) throw new Error(`reference run of trace "${trace.name}": the program exited early; output: ${JSON.stringify(program.recentOutput.slice(-300))}`);
@@ -68,6 +80,7 @@ export interface ReplayOptions {
 
 export async function replay(program: ScreenProgram, trace: Trace, reference: Reference, options: ReplayOptions): Promise<KeyTiming[]> {
   const events = trace.events;
+  const rule = screenRuleOf(trace);
   const sentAt: number[] = [];
   const shownAt: Array<number | undefined> = events.map(() => undefined);
   let credited = -1;
@@ -82,17 +95,17 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
         // app's redraws through in pieces); the whole frame is reported when the block ends.
         if (program.frameHeld) return;
         const screen = program.snapshot();
-        if (sameScreen(screen, lastReported, trace.ignoreRows)) return;
+        if (sameScreen(screen, lastReported, rule)) return;
         lastReported = screen;
         options.onScreen!(screen, at);
       });
   const stop = program.onChange((at) => {
     if (credited >= sentAt.length - 1) return;
     const screen = program.snapshot();
-    if (sameScreen(screen, lastSeen, trace.ignoreRows)) return;
+    if (sameScreen(screen, lastSeen, rule)) return;
     lastSeen = screen;
     for (let j = credited + 1; j < sentAt.length; j++) {
-      if (!sameScreen(screen, reference.afterKey[j]!, trace.ignoreRows)) continue;
+      if (!sameScreen(screen, reference.afterKey[j]!, rule)) continue;
       for (let k = credited + 1; k <= j; k++) {
         shownAt[k] = at;
         waiters.get(k)?.();

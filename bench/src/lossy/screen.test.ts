@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScreenProgram } from './screen.js';
+import { ScreenProgram, sameScreen, sameText, type ScreenRule, type ScreenSnapshot } from './screen.js';
 
 describe('ScreenProgram.frameHeld', () => {
   it('is true while the program is inside a synchronized-output block, and false once the block ends', async () => {
@@ -17,5 +17,41 @@ describe('ScreenProgram.frameHeld', () => {
     } finally {
       program.kill();
     }
+  });
+});
+
+describe('sameScreen with a region and ignored row forms (the claude trace\'s rule)', () => {
+  const rule: ScreenRule = { region: { anchor: '^❯', offset: -1 }, ignorePatterns: ['^  status( · [^·]+)*$'] };
+  const line = '─'.repeat(80);
+  /** `above` rows of transcript, then the box holding `text` (cursor after it) and a status line. */
+  const box = (above: readonly string[], text: string, status = '  status'): ScreenSnapshot => {
+    const rows = ['row 0', ...above, line, `❯ ${text}`, line, status];
+    while (rows.length < 24) rows.push('');
+    return { rows, cursorX: 2 + text.length, cursorY: above.length + 2 };
+  };
+
+  it('compares the box wherever it sits, not the rows above it, and the status line only in its known forms', () => {
+    expect(sameScreen(box(['old answer'], 'hello'), box(['a', 'longer', 'answer', 'streamed'], 'hello', '  status · esc to interrupt'), rule)).toBe(true);
+    expect(sameScreen(box([], 'hello'), box([], 'hellp'), rule)).toBe(false);
+    expect(sameScreen(box([], 'hello'), box([], 'hello', '  statush'), rule)).toBe(false);
+    // The cursor counts relative to the box: one cell off is a difference, the text alone is not.
+    const off = { ...box([], 'hello'), cursorX: 6 };
+    expect(sameScreen(box(['x'], 'hello'), off, rule)).toBe(false);
+    expect(sameText(box(['x'], 'hello'), off, rule)).toBe(true);
+  });
+
+  it('takes the last anchor row (the transcript repeats earlier prompts) and needs the anchor on both screens', () => {
+    expect(sameScreen(box(['❯ earlier prompt', ''], 'next'), box([], 'next'), rule)).toBe(true);
+    const noBox: ScreenSnapshot = { rows: ['row 0', 'starting…', ...Array<string>(22).fill('')], cursorX: 0, cursorY: 1 };
+    expect(sameScreen(noBox, box([], ''), rule)).toBe(false);
+    expect(sameScreen(noBox, { ...noBox }, rule)).toBe(true);
+  });
+
+  it('keeps the old behaviour for a list of ignored rows', () => {
+    const a = box([], 'x');
+    const b = { ...a, rows: a.rows.map((row, y) => (y === 5 ? 'spinner' : row)) };
+    expect(sameScreen(a, b)).toBe(false);
+    expect(sameScreen(a, b, [5])).toBe(true);
+    expect(sameScreen(a, b, { ignoreRows: [5] })).toBe(true);
   });
 });

@@ -18,14 +18,80 @@ export interface ScreenSnapshot {
 }
 
 /**
+ * What of a screen a trace's keys determine, as data (Trace.compare): everything but row 0 by default. An app that
+ * draws things no key decides (Claude Code: a streamed answer scrolling above its prompt box, a status line that
+ * changes when typing starts or an answer streams) declares the part its keys own:
+ * - `region`: only the rows from the last row matching `anchor` (shifted by `offset` rows) to the bottom are
+ *   compared, row by row from that start, and the cursor relative to it. A screen where the anchor is missing
+ *   equals only another screen without it (then the whole screens are compared);
+ * - `ignorePatterns`: a pair of rows (same place) is skipped when both rows match one of these (the whole row, as a
+ *   regular expression): a status line may change between its known forms, but anything else drawn there (a guess
+ *   in the wrong place) is still a difference.
+ * `ignoreRows` (absolute rows never compared, besides row 0) applies when there is no region.
+ */
+export interface ScreenRule {
+  readonly ignoreRows?: readonly number[];
+  readonly region?: { readonly anchor: string; readonly offset: number };
+  readonly ignorePatterns?: readonly string[];
+}
+
+const compiled = new Map<string, RegExp>();
+function pattern(source: string): RegExp {
+  let regex = compiled.get(source);
+  if (regex === undefined) {
+    regex = new RegExp(source, 'u');
+    compiled.set(source, regex);
+  }
+  return regex;
+}
+
+/** The first row a region compares: the last row (below row 0) matching the anchor, shifted; undefined without one. */
+function regionStart(screen: ScreenSnapshot, region: NonNullable<ScreenRule['region']>): number | undefined {
+  const anchor = pattern(region.anchor);
+  for (let y = screen.rows.length - 1; y >= 1; y--) if (anchor.test(screen.rows[y]!)) return Math.max(1, y + region.offset);
+  return undefined;
+}
+
+function bothIgnored(a: string, b: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => pattern(p).test(a)) && patterns.some((p) => pattern(p).test(b));
+}
+
+/**
  * Equal as far as a trace cares. Row 0 is never compared: mosh and tsmosh draw their "last contact" notices there
  * during outages, and the traces start their work below a banner line so nothing they measure lives on row 0.
+ * `rule`: the trace's ScreenRule, or (older callers) the rows to ignore.
  */
-export function sameScreen(a: ScreenSnapshot, b: ScreenSnapshot, ignoreRows: readonly number[] = []): boolean {
-  if (a.cursorX !== b.cursorX || a.cursorY !== b.cursorY) return false;
-  for (let y = 1; y < a.rows.length; y++) {
-    if (ignoreRows.includes(y)) continue;
-    if (a.rows[y] !== b.rows[y]) return false;
+export function sameScreen(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule | readonly number[] = []): boolean {
+  return compareScreens(a, b, rule, true);
+}
+
+/** The compared rows equal, wherever the cursor is (a wrong screen whose only fault is the cursor). */
+export function sameText(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule | readonly number[] = []): boolean {
+  return compareScreens(a, b, rule, false);
+}
+
+function compareScreens(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule | readonly number[], withCursor: boolean): boolean {
+  const { ignoreRows = [], region, ignorePatterns = [] } = Array.isArray(rule) ? { ignoreRows: rule as readonly number[] } : (rule as ScreenRule);
+  let startA = 1;
+  let startB = 1;
+  if (region !== undefined) {
+    const ra = regionStart(a, region);
+    const rb = regionStart(b, region);
+    if ((ra === undefined) !== (rb === undefined)) return false;
+    if (ra !== undefined && rb !== undefined) {
+      startA = ra;
+      startB = rb;
+    }
+  }
+  if (withCursor && (a.cursorX !== b.cursorX || a.cursorY - startA !== b.cursorY - startB)) return false;
+  const count = Math.max(a.rows.length - startA, b.rows.length - startB);
+  for (let i = 0; i < count; i++) {
+    if (region === undefined && ignoreRows.includes(startA + i)) continue;
+    const rowA = a.rows[startA + i] ?? '';
+    const rowB = b.rows[startB + i] ?? '';
+    if (rowA === rowB) continue;
+    if (ignorePatterns.length > 0 && bothIgnored(rowA, rowB, ignorePatterns)) continue;
+    return false;
   }
   return true;
 }
@@ -114,16 +180,16 @@ export class ScreenProgram {
     });
   }
 
-  /** Resolves once no output has come for `quietMs` (or after `timeoutMs`), ignoring changes confined to `ignoreRows`. */
-  async settle(quietMs: number, timeoutMs: number, ignoreRows: readonly number[] = []): Promise<ScreenSnapshot> {
+  /** Resolves once no output has come for `quietMs` (or after `timeoutMs`), ignoring changes `rule` does not compare. */
+  async settle(quietMs: number, timeoutMs: number, rule: ScreenRule | readonly number[] = []): Promise<ScreenSnapshot> {
     const deadline = performance.now() + timeoutMs;
     let last = this.snapshot();
     let lastChange = performance.now();
     while (performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, Math.min(25, quietMs)));
       const now = this.snapshot();
-      if (!sameScreen(now, last, ignoreRows) || now.rows[0] !== last.rows[0]) {
-        if (!sameScreen(now, last, ignoreRows)) lastChange = performance.now();
+      if (!sameScreen(now, last, rule) || now.rows[0] !== last.rows[0]) {
+        if (!sameScreen(now, last, rule)) lastChange = performance.now();
         last = now;
       }
       if (performance.now() - lastChange >= quietMs) return now;

@@ -61,7 +61,7 @@ export interface Session {
 }
 
 /** The counters of tsmosh's PredictionStats the benchmark reports, as the client writes them to TSMOSH_CLIENT_STATS_FILE. */
-export type PredictionCounters = Readonly<Pick<PredictionStats, 'predicted' | 'confirmed' | 'erased' | 'discardedUnshown'>>;
+export type PredictionCounters = Readonly<Pick<PredictionStats, 'predicted' | 'confirmed' | 'erased' | 'discardedUnshown'> & Partial<Pick<PredictionStats, 'knownPromptEpochs'>>>;
 
 /** Bound on the client answering SIGUSR2 with its stats file (ms): a busy machine may take a while; a client that never does is reported. */
 const STATS_FILE_TIMEOUT_MS = 5000;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ScreenRule } from './screen.js';
 
 /**
  * typing: a printable key or a backspace (prediction can show it at once);
@@ -24,10 +25,23 @@ export interface TraceEvent {
 export interface Trace {
   readonly name: string;
   readonly description: string;
-  /** The program the session runs; `{ink}` is replaced with the path of the Ink-style app. */
+  /** The program the session runs; `{ink}` and `{claude}` are replaced with the paths of the Ink-style app and the Claude Code launcher. */
   readonly command: readonly string[];
   /** Rows whose content is not part of any key's effect (a spinner), besides row 0 (see sameScreen). */
   readonly ignoreRows: readonly number[];
+  /**
+   * For an app whose screen holds parts no key determines: the region its keys own and the row forms not compared
+   * (ScreenRule in screen.ts); the same rule for the latencies, the wrong-guess rule and every system.
+   */
+  readonly compare?: Pick<ScreenRule, 'region' | 'ignorePatterns'>;
+  /**
+   * The reference run waits at least each key's gap before typing it (then for quiet, as always), so a program
+   * whose state moves with time (an answer streaming for seconds) is at the same point of it as in a measured run;
+   * and after a typing key or a key the user waits for, it waits for the key's visible effect before the quiet
+   * (bounded), since such an app may answer later than the quiet time (Claude Code's Enter, or a typed key while it
+   * renders a streaming answer on a busy machine).
+   */
+  readonly referenceKeepsPace?: boolean;
   /**
    * Typed once the program is up, untimed, so every system starts from the same screen (mosh's first frame, for
    * one, leaves the shell's first line one row lower than a plain terminal does).
@@ -36,12 +50,18 @@ export interface Trace {
   readonly events: readonly TraceEvent[];
 }
 
+/** What of a screen the trace's keys determine, for sameScreen. */
+export function screenRuleOf(trace: Trace): ScreenRule {
+  return { ignoreRows: trace.ignoreRows, ...trace.compare };
+}
+
 export const TRACES_DIR = fileURLToPath(new URL('../../traces/', import.meta.url));
 export const INK_APP = fileURLToPath(new URL('./ink-style-app.js', import.meta.url));
+export const CLAUDE_SESSION = fileURLToPath(new URL('./claude-session.js', import.meta.url));
 
 export function loadTrace(name: string): Trace {
   const trace = JSON.parse(readFileSync(`${TRACES_DIR}${name}.json`, 'utf8')) as Trace;
-  return { ...trace, command: trace.command.map((part) => part.replace('{ink}', INK_APP)) };
+  return { ...trace, command: trace.command.map((part) => part.replace('{ink}', INK_APP).replace('{claude}', CLAUDE_SESSION)) };
 }
 
 /** The first `keys` events, cut after a waited-for key so the session is left at a prompt. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { ScreenSnapshot } from './screen.js';
+import type { ScreenRule, ScreenSnapshot } from './screen.js';
 import type { KeyKind } from './trace.js';
 import { detectWrongGuesses, type ScreenChange, type WrongGuessInput } from './wrong-guesses.js';
 
@@ -20,6 +20,7 @@ function run(options: {
   changes: ReadonlyArray<[number, ScreenSnapshot]>;
   rttMs?: number;
   ignoreRows?: number[];
+  screenRule?: ScreenRule;
 }): ReturnType<typeof detectWrongGuesses> {
   let previous = options.initial;
   const invisible = options.keys.map((k) => {
@@ -32,7 +33,7 @@ function run(options: {
     initial: options.initial,
     afterKey: options.keys.map((k) => k.after),
     invisible,
-    ignoreRows: options.ignoreRows ?? [],
+    screenRule: options.screenRule ?? { ignoreRows: options.ignoreRows ?? [] },
     sentAt: options.keys.map((k) => k.sentAt),
     shownAt: options.keys.map((k) => k.shownAt),
     changes: options.changes.map(([at, s]): ScreenChange => ({ at, screen: s })),
@@ -228,5 +229,70 @@ describe('detectWrongGuesses', () => {
         expect(report.episodes.every((e) => !e.cursorOnly)).toBe(true);
       }),
     );
+  });
+
+  describe('with a prompt-box rule (the claude trace: only the box is compared, the status line in its known forms)', () => {
+    const rule: ScreenRule = { region: { anchor: '^❯', offset: -1 }, ignorePatterns: ['^  ⏵⏵ auto mode on \\(shift\\+tab to cycle\\)( · [^·]+)*$'] };
+    const rule80 = '─'.repeat(80);
+    /** Claude Code's screen: `answer` lines streaming above the box, the prompt holding `text`, a status line. */
+    const claude = (answer: readonly string[], text: string, status = '  ⏵⏵ auto mode on (shift+tab to cycle)'): ScreenSnapshot => {
+      const rows = ['', ...answer];
+      while (rows.length < 20) rows.push('');
+      rows.push(rule80, `❯ ${text}`, rule80, status);
+      return { rows: rows.slice(-24), cursorX: 2 + text.length, cursorY: 21 };
+    };
+    const streaming = (n: number): string[] => Array.from({ length: n }, (_, i) => `  line ${i} of the answer`);
+
+    it('passes the answer streaming above the box and the status line changing while the prompt is typed', () => {
+      const report = run({
+        screenRule: rule,
+        initial: claude([], '', '  ⏵⏵ auto mode on (shift+tab to cycle) · ← for agents'),
+        keys: [
+          { after: claude(streaming(2), 'h'), sentAt: 1000, shownAt: 1001 },
+          { after: claude(streaming(5), 'hi'), sentAt: 1150, shownAt: 1151 },
+        ],
+        // The client shows each key at once, over screens whose answer and status line are at another point.
+        changes: [
+          [1001, claude(streaming(9), 'h', '  ⏵⏵ auto mode on (shift+tab to cycle) · esc to interrupt · ← for agents')],
+          [1080, claude(streaming(12), 'h', '  ⏵⏵ auto mode on (shift+tab to cycle) · esc to interrupt')],
+          [1151, claude(streaming(14), 'hi')],
+          [1300, claude(streaming(30), 'hi', '  ⏵⏵ auto mode on (shift+tab to cycle) · esc to interrupt')],
+        ],
+      });
+      expect(report).toMatchObject({ judgedKeys: 2, shownBeforeEcho: 2, episodes: [], wrongKeys: 0 });
+    });
+
+    it('still catches a wrong character in the prompt, and a guess drawn over the status line', () => {
+      const report = run({
+        screenRule: rule,
+        initial: claude([], 'a'),
+        keys: [
+          { after: claude(streaming(3), 'ab'), sentAt: 1000, shownAt: 1001 },
+          { after: claude(streaming(4), 'abX'), sentAt: 1100, shownAt: 1402 },
+          { after: claude(streaming(6), 'abXc'), sentAt: 1500, shownAt: 1501 },
+        ],
+        changes: [
+          [1001, claude(streaming(8), 'ab')],
+          // Guessed "x" where Claude Code shows "X": wrong, though everything above the box moved too.
+          [1101, claude(streaming(9), 'abx')],
+          [1402, claude(streaming(10), 'abX')],
+          // A guess drawn on the status row instead of at the prompt: no known form of that row.
+          [1501, claude(streaming(11), 'abX', '  ⏵⏵ auto mode on (shift+tab to cycle)c')],
+          [1700, claude(streaming(12), 'abXc')],
+        ],
+      });
+      expect(report.episodes).toHaveLength(2);
+      expect(report.episodes[0]).toMatchObject({ startAt: 1101, endAt: 1402, keys: [1], cursorOnly: false });
+      expect(report.episodes[0]!.screen.rows[21]).toBe('❯ abx');
+      expect(report.episodes[1]).toMatchObject({ startAt: 1501, endAt: 1700, keys: [2] });
+    });
+
+    it('catches a prompt box drawn on the wrong row (the anchor moved, the rows below it differ)', () => {
+      const moved = claude(streaming(3), 'ab');
+      // The same box one row lower, its bottom rule pushed off the screen: the box's own rows differ.
+      const wrong: ScreenSnapshot = { rows: ['', ...moved.rows.slice(1, 20), '', rule80, '❯ ab', rule80], cursorX: 4, cursorY: 22 };
+      const report = run({ screenRule: rule, initial: claude([], 'a'), keys: [{ after: moved, sentAt: 1000, shownAt: 1300 }], changes: [[1001, wrong], [1300, moved]] });
+      expect(report.episodes).toHaveLength(1);
+    });
   });
 });

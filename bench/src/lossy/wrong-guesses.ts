@@ -14,8 +14,9 @@
  *   first typing key and the next other key are judged;
  * - a run is judged only if the key before it (an Enter, a mode change) was already on screen when the run began,
  *   so late output of that key cannot fall into the run (runs after a key that never appeared are left unjudged);
- * - a spinner, the outage notice of mosh and tsmosh (row 0) and any row the trace ignores are not compared (the
- *   same sameScreen as the latency measurement);
+ * - a spinner, the outage notice of mosh and tsmosh (row 0) and whatever the trace's screen rule leaves out (rows,
+ *   a status line in its known forms, everything outside an app's prompt box: ScreenRule in screen.ts) are not
+ *   compared (the same sameScreen as the latency measurement);
  * - text attributes (the underline of a flagged prediction) are not compared: snapshots are text and cursor only.
  * ssh predicts nothing, so its count is the control: anything found there is a screen the rule mistook.
  *
@@ -25,7 +26,7 @@
  * wrong guess involving it). erased share = keys involved in wrong screens ÷ keys guessed on screen. On a link
  * without delay (loopback) the two cannot be told apart and the share is not defined; the episodes still count.
  */
-import { sameScreen, type ScreenSnapshot } from './screen.js';
+import { sameScreen, sameText, type ScreenRule, type ScreenSnapshot } from './screen.js';
 import type { KeyKind } from './trace.js';
 
 /** A distinct screen the client showed, and when (ms, the same clock as the keys' send times). */
@@ -42,7 +43,8 @@ export interface WrongGuessInput {
   readonly afterKey: readonly ScreenSnapshot[];
   /** Keys whose reference screen equals the one before (a password prompt): nothing to show, nothing to time. */
   readonly invisible: readonly boolean[];
-  readonly ignoreRows: readonly number[];
+  /** What of a screen is compared (the trace's rule, the same as the latency measurement's: see ScreenRule). */
+  readonly screenRule: ScreenRule;
   /** When each key was typed; keys not typed (a run cut short) are absent. */
   readonly sentAt: readonly number[];
   /** When each key counted as correctly on screen (replay.ts), undefined if never. */
@@ -82,13 +84,8 @@ export interface WrongGuessReport {
   readonly erasedShare: number;
 }
 
-/** Texts equal (rows as sameScreen compares them), cursor ignored. */
-function sameText(a: ScreenSnapshot, b: ScreenSnapshot, ignoreRows: readonly number[]): boolean {
-  return sameScreen({ ...a, cursorX: 0, cursorY: 0 }, { ...b, cursorX: 0, cursorY: 0 }, ignoreRows);
-}
-
 export function detectWrongGuesses(input: WrongGuessInput): WrongGuessReport {
-  const { kinds, sentAt, shownAt, changes, ignoreRows } = input;
+  const { kinds, sentAt, shownAt, changes, screenRule } = input;
   const typed = sentAt.length;
   const episodes: WrongGuessEpisode[] = [];
   const wrong = new Set<number>();
@@ -138,12 +135,12 @@ export function detectWrongGuesses(input: WrongGuessInput): WrongGuessReport {
       // Allowed: the screen before the run, or after any key of the run typed by now.
       const candidates = [before];
       for (let k = first; k <= last && sentAt[k]! <= change.at; k++) candidates.push(input.afterKey[k]!);
-      if (candidates.some((screen) => sameScreen(change.screen, screen, ignoreRows))) {
+      if (candidates.some((screen) => sameScreen(change.screen, screen, screenRule))) {
         close(change.at);
         lastRightAt = change.at;
         continue;
       }
-      const cursorOnly = candidates.some((screen) => sameText(change.screen, screen, ignoreRows));
+      const cursorOnly = candidates.some((screen) => sameText(change.screen, screen, screenRule));
       if (open === undefined) open = { startAt: change.at, cursorOnly, screen: change.screen };
       else open.cursorOnly &&= cursorOnly;
     }

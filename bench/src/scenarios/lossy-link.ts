@@ -17,7 +17,7 @@ import { ScreenProgram, sameScreen } from '../lossy/screen.js';
 import { cdfChart } from '../lossy/svg.js';
 import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
-import { loadTrace, prefixOf, type Trace } from '../lossy/trace.js';
+import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { homedir } from 'node:os';
@@ -55,8 +55,24 @@ export const LINKS: readonly LinkCase[] = [
  */
 const PLAN = {
   quick: { shellKeys: 20, otherTraces: [] as string[], idleMs: 5_000, extraConnects: 1, extraConnectLinks: ['rtt100-loss29'] },
-  full: { shellKeys: Infinity, otherTraces: ['vim', 'ink'], idleMs: 60_000, extraConnects: 6, extraConnectLinks: ['rtt300-loss10', 'rtt100-loss29'] },
+  // claude: the real Claude Code, about 50 s of trace and a 80 s reference run; full pass only (or TSMOSH_BENCH_TRACES).
+  full: { shellKeys: Infinity, otherTraces: ['vim', 'ink', 'claude'], idleMs: 60_000, extraConnects: 6, extraConnectLinks: ['rtt300-loss10', 'rtt100-loss29'] },
 } as const;
+
+/**
+ * TSMOSH_BENCH_TRACES=name,name…: the traces to replay instead of the pass's own (e.g. `claude` for the Claude Code
+ * trace alone, in the quick pass too). Without `shell`, the shell session and what rides on it (Ctrl-C in a flood,
+ * bulk output, connects, idle cost) are left out.
+ */
+function chosenTraces(mode: 'quick' | 'full'): { shell: boolean; others: string[] } {
+  const text = process.env.TSMOSH_BENCH_TRACES;
+  if (text === undefined || text === '') return { shell: true, others: [...PLAN[mode].otherTraces] };
+  const names = text.split(',').filter((name) => name !== '');
+  const known = ['shell', 'vim', 'ink', 'claude'];
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`TSMOSH_BENCH_TRACES: unknown trace(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
+  return { shell: names.includes('shell'), others: names.filter((name) => name !== 'shell') };
+}
 
 /** Bounds for a stuck run (ms), far beyond any sane figure; a run that hits one is reported as "> bound". */
 const CONNECT_TIMEOUT_MS = 60_000;
@@ -69,7 +85,18 @@ const FLOOD_RUN_MS = 1500;
 /** A key a user waits for (a command's output) may take this long before the run types on anyway (ms). */
 const WAIT_TIMEOUT_MS = 60_000;
 /** Link seed of each run: the same for every system on a link, so a rerun reproduces the same link decisions. */
-const LINK_SEED = 7;
+const DEFAULT_LINK_SEED = 7;
+/**
+ * TSMOSH_BENCH_SEED=N: another link seed for the whole run (every link, every system), so several runs show how much
+ * a figure owes to one set of link decisions; merge-runs.ts keeps each seed's results side by side.
+ */
+const LINK_SEED = (() => {
+  const text = process.env.TSMOSH_BENCH_SEED;
+  if (text === undefined || text === '') return DEFAULT_LINK_SEED;
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`TSMOSH_BENCH_SEED=${text}: not a link seed; give a whole number, e.g. TSMOSH_BENCH_SEED=8`);
+  return seed;
+})();
 const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f' };
 
 export interface TraceRun {
@@ -106,6 +133,8 @@ const EPISODES_KEPT = 20;
 export interface RunResult {
   readonly link: string;
   readonly system: SystemName;
+  /** The link seed (TSMOSH_BENCH_SEED); absent in runs older than the option, which all used the default. */
+  readonly seed?: number;
   readonly error?: string;
   readonly connectMs: Array<number | undefined>;
   readonly traces: TraceRun[];
@@ -115,6 +144,8 @@ export interface RunResult {
   readonly bulkWrongScreen?: readonly string[];
   readonly idle?: { readonly ms: number; readonly traffic: LinkTraffic; readonly cpuMs: number };
   readonly server?: ProcessUsage;
+  /** Traces after the shell trace that failed (the error's message), so the tables say so instead of leaving them out. */
+  traceErrors?: Array<{ readonly trace: string; readonly error: string }>;
 }
 
 function diffTraffic(a: LinkTraffic, b: LinkTraffic): LinkTraffic {
@@ -153,7 +184,7 @@ async function connect(system: SystemName, context: SystemContext, trace: Trace,
 
 async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, reference: Reference, link: LinkCase): Promise<TraceRun> {
   if (trace.setup !== '') session.client.type(trace.setup);
-  const ready = await session.client.waitFor((screen) => sameScreen(screen, reference.initial, trace.ignoreRows), CONNECT_TIMEOUT_MS);
+  const ready = await session.client.waitFor((screen) => sameScreen(screen, reference.initial, screenRuleOf(trace)), CONNECT_TIMEOUT_MS);
   if (ready === undefined) {
     throw new Error(`the screen never matched the reference start of trace "${trace.name}"; it shows:\n${session.client.snapshot().rows.join('\n')}`);
   }
@@ -187,7 +218,8 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
 }
 
 function counterDelta(a: PredictionCounters, b: PredictionCounters): PredictionCounters {
-  return { predicted: b.predicted - a.predicted, confirmed: b.confirmed - a.confirmed, erased: b.erased - a.erased, discardedUnshown: b.discardedUnshown - a.discardedUnshown };
+  const known = b.knownPromptEpochs === undefined ? {} : { knownPromptEpochs: b.knownPromptEpochs - (a.knownPromptEpochs ?? 0) };
+  return { predicted: b.predicted - a.predicted, confirmed: b.confirmed - a.confirmed, erased: b.erased - a.erased, discardedUnshown: b.discardedUnshown - a.discardedUnshown, ...known };
 }
 
 function summarizeWrongGuesses(trace: Trace, reference: Reference, keys: readonly KeyTiming[], changes: readonly ScreenChange[], rttMs: number, startedAt: number): WrongGuessSummary {
@@ -196,7 +228,7 @@ function summarizeWrongGuesses(trace: Trace, reference: Reference, keys: readonl
     initial: reference.initial,
     afterKey: reference.afterKey,
     invisible: reference.invisible,
-    ignoreRows: trace.ignoreRows,
+    screenRule: screenRuleOf(trace),
     sentAt: keys.map((k) => k.sentAt),
     shownAt: keys.map((k) => (k.latencyMs === undefined ? undefined : k.sentAt + k.latencyMs)),
     changes,
@@ -312,10 +344,19 @@ function keysOf(result: RunResult | undefined, trace: string, kinds: readonly st
   return (result?.traces ?? []).filter((t) => t.trace === trace).flatMap((t) => t.keys.filter((k) => kinds.includes(k.kind)));
 }
 
-export function buildTables(links: readonly LinkCase[], results: readonly RunResult[], traces: readonly string[]): { tables: Table[]; notes: string[] } {
-  const find = (link: string, system: SystemName): RunResult | undefined => results.find((r) => r.link === link && r.system === system);
+export function buildTables(links: readonly LinkCase[], results: readonly RunResult[], allTraces: readonly string[]): { tables: Table[]; notes: string[] } {
+  // The claude trace has its own table and goals (one row per seed); the other tables read one run per link and
+  // system: the first with a trace other than claude's (a claude-only run has no shell figures).
+  const find = (link: string, system: SystemName): RunResult | undefined =>
+    results.find((r) => r.link === link && r.system === system && (r.error !== undefined || r.traces.some((t) => t.trace !== CLAUDE_TRACE)));
+  const traces = allTraces.filter((trace) => trace !== CLAUDE_TRACE);
   const notes: string[] = [];
   const tables: Table[] = [];
+  if (allTraces.includes(CLAUDE_TRACE)) {
+    const claude = claudeTables(links, results);
+    tables.push(...claude.tables);
+    notes.push(...claude.notes);
+  }
 
   for (const trace of traces) {
     const rows: string[][] = [];
@@ -473,10 +514,111 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
   return { tables, notes };
 }
 
+const CLAUDE_TRACE = 'claude';
+/** The issue's figure for the claude trace (issue 12), checked in every run (every seed) on its links. */
+const CLAUDE_GOAL = '≥ 95 % of typed keys on screen before any echo could return, p95 ≤ a quarter of mosh\'s, no wrong guess left on screen';
+const CLAUDE_GOAL_SHARE = 0.95;
+const CLAUDE_GOAL_P95_OF_MOSH = 0.25;
+
+/** What issue 12 asks of one run of the claude trace (one link, seed and system). */
+interface ClaudeFigures {
+  /** Typing keys with a visible effect. */
+  readonly typed: number;
+  /** Of those, on screen sooner than the link's round-trip delay: drawn before any echo could have returned. */
+  readonly beforeEcho: number;
+  readonly medianMs: number;
+  readonly p95Ms: number;
+  readonly missing: number;
+  readonly episodes: number;
+  readonly keysInvolved: number;
+  /** Wrong screens still up one round trip after they appeared, or when their run of typing ended: left on screen. */
+  readonly leftOnScreen: number;
+}
+
+function claudeFigures(run: TraceRun, rttMs: number): ClaudeFigures {
+  const typing = run.keys.filter((k) => k.kind === 'typing' && !k.invisible);
+  const latency = summarizeLatency(typing);
+  const w = run.wrongGuesses;
+  return {
+    typed: typing.length,
+    beforeEcho: typing.filter((k) => k.latencyMs !== undefined && k.latencyMs < rttMs).length,
+    medianMs: latency.medianMs,
+    p95Ms: latency.p95Ms,
+    missing: latency.missing,
+    episodes: w?.episodeCount ?? 0,
+    keysInvolved: w?.wrongKeys ?? 0,
+    leftOnScreen: (w?.episodes ?? []).filter((e) => e.durationMs === null || e.durationMs > rttMs).length,
+  };
+}
+
+/** The claude trace: one row per link, seed and system, and the issue's goal per link over every seed. */
+function claudeTables(links: readonly LinkCase[], results: readonly RunResult[]): { tables: Table[]; notes: string[] } {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const seedOf = (r: RunResult): number => r.seed ?? DEFAULT_LINK_SEED;
+  for (const link of links) {
+    const runs = results.filter((r) => r.link === link.name && (traceRunOf(r, CLAUDE_TRACE) !== undefined || r.traceErrors?.some((e) => e.trace === CLAUDE_TRACE)));
+    const seeds = [...new Set(runs.map(seedOf))].sort((a, b) => a - b);
+    const verdicts: string[] = [];
+    let met = seeds.length > 0;
+    for (const seed of seeds) {
+      const of = (system: SystemName): TraceRun | undefined => traceRunOf(runs.find((r) => r.system === system && seedOf(r) === seed), CLAUDE_TRACE);
+      const mosh = of('mosh');
+      const moshFigures = mosh === undefined ? undefined : claudeFigures(mosh, link.rttMs);
+      for (const system of SYSTEMS) {
+        const result = runs.find((r) => r.system === system && seedOf(r) === seed);
+        if (result === undefined) continue;
+        const run = traceRunOf(result, CLAUDE_TRACE);
+        if (run === undefined) {
+          const error = result.traceErrors?.find((e) => e.trace === CLAUDE_TRACE)?.error ?? 'no run';
+          rows.push([link.label, String(seed), system, 'failed', '', '', '', '', '', '', error.split('\n')[0]!.slice(0, 80)]);
+          continue;
+        }
+        const f = claudeFigures(run, link.rttMs);
+        rows.push([
+          link.label,
+          String(seed),
+          system,
+          String(f.typed),
+          link.rttMs === 0 ? 'n/a' : `${pct(f.beforeEcho / f.typed)} (${f.beforeEcho})`,
+          formatMs(f.medianMs),
+          formatMs(f.p95Ms),
+          moshFigures === undefined ? 'n/a' : formatRatio(f.p95Ms, moshFigures.p95Ms),
+          `${f.episodes} (${f.keysInvolved} keys)`,
+          String(f.leftOnScreen),
+          `${engineText(run.engine)}${f.missing > 0 ? `${run.engine !== undefined ? '; ' : ''}${f.missing} never shown` : ''}`,
+        ]);
+      }
+      const t = of('tsmosh');
+      if (t === undefined || moshFigures === undefined || link.rttMs === 0) {
+        met = false;
+        verdicts.push(`seed ${seed}: ${t === undefined ? 'no tsmosh run' : 'no mosh run'}`);
+        continue;
+      }
+      const f = claudeFigures(t, link.rttMs);
+      const ok = f.beforeEcho / f.typed >= CLAUDE_GOAL_SHARE && f.p95Ms <= CLAUDE_GOAL_P95_OF_MOSH * moshFigures.p95Ms && f.leftOnScreen === 0;
+      met &&= ok;
+      verdicts.push(`seed ${seed}: tsmosh ${pct(f.beforeEcho / f.typed)} before echo, p95 ${formatMs(f.p95Ms)} vs mosh's ${formatMs(moshFigures.p95Ms)} (mosh ${pct(moshFigures.beforeEcho / moshFigures.typed)} before echo), ${f.leftOnScreen} wrong screen(s) left on screen of ${f.episodes}`);
+    }
+    if (seeds.length > 0 && link.rttMs > 0) notes.push(`Goal "${CLAUDE_GOAL}" in every run, the real Claude Code (claude trace) on ${link.label}: ${verdicts.join('; ')} — ${met ? 'met' : 'NOT met'}.`);
+  }
+  if (rows.length === 0) return { tables: [], notes };
+  return {
+    tables: [
+      {
+        caption: 'The real Claude Code (claude trace): typing keys on screen before any echo could return (sooner than the RTT), latency, wrong screens read off the screen (episodes, keys involved, left on screen past one RTT) and tsmosh\'s own engine, per link seed',
+        columns: ['link', 'seed', 'system', 'typing keys', 'before echo', 'median', 'p95', 'p95 ÷ mosh', 'wrong screens', 'left on screen', 'tsmosh engine'],
+        rows,
+      },
+    ],
+    notes,
+  };
+}
+
 /** A share as a percentage with one decimal: one wrong key in a few hundred must not read as 0 %. */
 const pct1 = (share: number | null | undefined): string => (share === null || share === undefined || !Number.isFinite(share) ? 'n/a' : `${(share * 100).toFixed(1)} %`);
 const traceRunOf = (result: RunResult | undefined, trace: string): TraceRun | undefined => result?.traces.find((t) => t.trace === trace);
-const engineText = (e: PredictionCounters | undefined): string => (e === undefined ? '' : `${e.predicted} predicted, ${e.confirmed} confirmed, ${e.erased} erased, ${e.discardedUnshown} dropped unshown`);
+const engineText = (e: PredictionCounters | undefined): string => (e === undefined ? '' : `${e.predicted} predicted, ${e.confirmed} confirmed, ${e.erased} erased, ${e.discardedUnshown} dropped unshown${e.knownPromptEpochs !== undefined ? `, ${e.knownPromptEpochs} known-prompt epochs` : ''}`);
 
 /** Erased predictions beside the typing latencies: one row per link and system that ran this trace with the detector. */
 function wrongGuessTable(links: readonly LinkCase[], trace: string, find: (link: string, system: SystemName) => RunResult | undefined): Table | undefined {
@@ -549,25 +691,28 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   const chosen = process.env.TSMOSH_BENCH_LINKS?.split(',');
   const links = LINKS.filter((l) => (chosen !== undefined ? chosen.includes(l.name) : context.mode === 'quick' ? l.quick : l.full));
   const shell = prefixOf(loadTrace('shell'), plan.shellKeys);
-  const otherTraces = plan.otherTraces.map(loadTrace);
+  const chosenNames = chosenTraces(context.mode);
+  const otherTraces = chosenNames.others.map(loadTrace);
   const references = new Map<string, Reference>();
-  for (const trace of [shell, ...otherTraces]) references.set(trace.name, await referenceFor(trace, context.log));
+  for (const trace of [...(chosenNames.shell ? [shell] : []), ...otherTraces]) references.set(trace.name, await referenceFor(trace, context.log));
 
   ensureInstalled(context.log);
   const pair = createNamespaces();
   const sshd = new NamespacedSshd(pair);
   const systemContext: SystemContext = { pair, sshd };
   const results: RunResult[] = [];
-  const partialPath = fileURLToPath(new URL(`../../results/lossy-link.partial${chosen !== undefined ? `-${chosen.join('-')}` : ''}.json`, import.meta.url));
+  const partialPath = fileURLToPath(new URL(`../../results/lossy-link.partial${chosen !== undefined ? `-${chosen.join('-')}` : ''}${LINK_SEED !== DEFAULT_LINK_SEED ? `-seed${LINK_SEED}` : ''}.json`, import.meta.url));
   mkdirSync(dirname(partialPath), { recursive: true });
   try {
     await sshd.start();
     for (const link of links) {
       for (const system of SYSTEMS) {
         const startedAt = performance.now();
-        const result = await runShellSession(system, systemContext, shell, references.get('shell')!, link, plan.idleMs, context.log);
+        const result: RunResult = chosenNames.shell
+          ? { ...(await runShellSession(system, systemContext, shell, references.get('shell')!, link, plan.idleMs, context.log)), seed: LINK_SEED }
+          : { link: link.name, system, seed: LINK_SEED, connectMs: [], traces: [] };
         // Extra connects on the lossy links: one try says little when the first datagrams may be lost.
-        if ((plan.extraConnectLinks as readonly string[]).includes(link.name) && result.error === undefined) {
+        if (chosenNames.shell && (plan.extraConnectLinks as readonly string[]).includes(link.name) && result.error === undefined) {
           for (let i = 0; i < plan.extraConnects; i++) {
             // Another seed per try: the same seed and the same first datagrams would drop the same ones every time.
             const { session, connectMs } = await connect(system, systemContext, shell, link, promptRow, LINK_SEED + 1 + i);
@@ -577,12 +722,13 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         }
         if (link.blackout === undefined) {
           for (const trace of otherTraces) {
-            const { session } = await connect(system, systemContext, trace, link, () => true);
+            const { session } = await connect(system, systemContext, trace, link, () => true, LINK_SEED);
             const tracker = new UsageTracker(() => session.serverPids());
             try {
               result.traces.push(await runTrace(session, tracker, trace, references.get(trace.name)!, link));
             } catch (error) {
               context.log(`  ${system} on ${link.name}, ${trace.name}: ${(error as Error).message}`);
+              (result.traceErrors ??= []).push({ trace: trace.name, error: (error as Error).message });
             } finally {
               tracker.stop();
               await session.stop();
@@ -591,9 +737,13 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
         }
         results.push(result);
         // Each system's figures as soon as they exist: a long full pass stopped early (a time box, a crash) still leaves them.
-        writeFileSync(partialPath, `${JSON.stringify({ partial: true, mode: context.mode, links: links.map((l) => l.name), results }, null, 1)}\n`);
-        const typing = summarizeLatency(keysOf(result, 'shell', ['typing']));
-        context.log(`  ${link.name} · ${system}: typing median ${formatMs(typing.medianMs)} p95 ${formatMs(typing.p95Ms)}, Ctrl-C ${bound(result.ctrlCMs, FLOOD_TIMEOUT_MS)}, seq ${bound(result.bulkMs, BULK_TIMEOUT_MS)}, connect ${result.connectMs.map((c) => bound(c, CONNECT_TIMEOUT_MS)).join('/')} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
+        writeFileSync(partialPath, `${JSON.stringify({ partial: true, mode: context.mode, seed: LINK_SEED, links: links.map((l) => l.name), results }, null, 1)}\n`);
+        const typingText = result.traces.map((t) => {
+          const typing = summarizeLatency(keysOf(result, t.trace, ['typing']));
+          return `${t.trace} typing median ${formatMs(typing.medianMs)} p95 ${formatMs(typing.p95Ms)}`;
+        });
+        const shellText = chosenNames.shell ? `, Ctrl-C ${bound(result.ctrlCMs, FLOOD_TIMEOUT_MS)}, seq ${bound(result.bulkMs, BULK_TIMEOUT_MS)}, connect ${result.connectMs.map((c) => bound(c, CONNECT_TIMEOUT_MS)).join('/')}` : '';
+        context.log(`  ${link.name} · seed ${LINK_SEED} · ${system}: ${typingText.join('; ')}${shellText} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
       }
     }
   } finally {
@@ -601,7 +751,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     deleteNamespaces(pair);
   }
 
-  const traceNames = [shell.name, ...otherTraces.map((t) => t.name)];
+  const traceNames = [...(chosenNames.shell ? [shell.name] : []), ...otherTraces.map((t) => t.name)];
   const { tables, notes } = buildTables(links, results, traceNames);
   const chartsDir = fileURLToPath(new URL('../../../docs/charts/', import.meta.url));
   mkdirSync(chartsDir, { recursive: true });
@@ -623,7 +773,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   return {
     tables,
     notes,
-    data: { links, plan, traces: traceNames.map((name) => ({ name, keys: name === 'shell' ? shell.events.length : otherTraces.find((t) => t.name === name)!.events.length })), results },
+    data: { links, plan, seed: LINK_SEED, traces: traceNames.map((name) => ({ name, keys: name === 'shell' ? shell.events.length : otherTraces.find((t) => t.name === name)!.events.length })), results },
   };
 }
 
