@@ -33,8 +33,9 @@ const { home, env } = claudeCodeEnvironment(api.baseUrl, project);
 const socket = join(home, 'tmux.sock');
 const config = join(home, 'tmux.conf');
 // A user's tmux, minus the status line (its clock) and window renaming (the title Claude Code sets); focus events on,
-// as Claude Code asks (else it shows a tip about them at a moment of its choosing).
-writeFileSync(config, ['set -g status off', 'set -g focus-events on', 'set -g allow-rename off', 'set -g automatic-rename off', ''].join('\n'));
+// as Claude Code asks (else it shows a tip about them at a moment of its choosing). exit-unattached: should this
+// process be killed outright (no chance to clean up), its tmux client goes with the pty and the server follows.
+writeFileSync(config, ['set -g status off', 'set -g focus-events on', 'set -g allow-rename off', 'set -g automatic-rename off', 'set -g exit-unattached on', ''].join('\n'));
 
 const tmuxEnv: Record<string, string> = {};
 for (const [name, value] of Object.entries(process.env)) if (value !== undefined && name !== 'TMUX') tmuxEnv[name] = value;

@@ -3,10 +3,12 @@
  * another name) into one results file and one generated block in docs/benchmarks.md, saying which run each link
  * came from. For a full pass split into runs of a few links (it takes about an hour in one go):
  *   node bench/dist/lossy/merge-runs.js run-a.json run-b.json …
+ * A file may also be a results file this tool wrote before (bench/results/lossy-link.json after a merge): its runs
+ * are taken as they were, so a new run (the claude trace with several seeds) adds to the published figures.
  * Results are kept per link, link seed (TSMOSH_BENCH_SEED) and system; where several runs hold the same trace for
  * the same link, seed and system, the last file named wins, and traces from different runs are put together.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, type MachineInfo } from '../machine.js';
 import { renderTable, spliceSection } from '../markdown.js';
@@ -27,7 +29,40 @@ if (files.length === 0) {
   process.stderr.write('usage: node bench/dist/lossy/merge-runs.js RUN.json [RUN.json …] (saved bench/results/lossy-link.json files)\n');
   process.exit(2);
 }
-const runs = files.map((file) => ({ file, run: JSON.parse(readFileSync(file, 'utf8')) as SavedRun }));
+/** A results file merge-runs wrote before: its runs, as far as it kept them (links, results, provenance). */
+interface MergedFile {
+  readonly mode: 'merged';
+  readonly runs: ReadonlyArray<{ readonly mode: string; readonly finishedAt: string; readonly revision: string; readonly wallMs: number; readonly links: readonly string[] }>;
+  readonly machine: MachineInfo;
+  readonly notes: readonly string[];
+  readonly data: { readonly links: readonly LinkCase[]; readonly traces: readonly string[]; readonly results: readonly RunResult[] };
+}
+
+/**
+ * The runs of one file: a run's own results file, or a merged one (the block in docs/benchmarks.md comes from one),
+ * so new runs (the claude trace's seeds) can be added to the figures already published without rerunning them.
+ */
+function runsOf(file: string): SavedRun[] {
+  const content = JSON.parse(readFileSync(file, 'utf8')) as SavedRun | MergedFile;
+  if (content.mode !== 'merged') return [content as SavedRun];
+  const merged = content as MergedFile;
+  return merged.runs.map((run) => {
+    const results = merged.data.results.filter((r) => run.links.includes(r.link));
+    // Keys per trace, from the results (a merged file keeps the trace names only).
+    const traces = merged.data.traces.map((name) => ({ name, keys: Math.max(0, ...results.flatMap((r) => r.traces.filter((t) => t.trace === name).map((t) => t.keys.length))) }));
+    return {
+      mode: run.mode,
+      finishedAt: run.finishedAt,
+      revision: run.revision,
+      wallMs: run.wallMs,
+      machine: merged.machine,
+      notes: [],
+      data: { links: merged.data.links.filter((l) => run.links.includes(l.name)), results, traces: traces.filter((t) => t.keys > 0), plan: { idleMs: results.find((r) => r.idle !== undefined)?.idle?.ms ?? NaN } },
+    };
+  });
+}
+
+const runs = files.flatMap((file) => runsOf(file).map((run) => ({ file, run })));
 const seedOf = (run: SavedRun, result: RunResult): number => result.seed ?? run.data.seed ?? 7;
 // One result per link, seed and system; a later run's traces replace an earlier one's of the same name and add the
 // others (a claude-only run on a link adds its trace to the full pass's shell, vim and ink of the same seed).
@@ -58,12 +93,14 @@ const links = [...linkCases.values()].sort((a, b) => order(a) - order(b));
 const results = links.flatMap((link) => [...merged.values()].map((m) => m.result).filter((r) => r.link === link.name));
 const traceNames = [...new Set(runs.flatMap(({ run }) => run.data.traces.map((t) => t.name)))];
 const { tables, notes } = buildTables(links, results, traceNames);
-// Each run's own chart note (its links' CDFs).
-for (const { run } of runs) notes.push(...run.notes.filter((note) => note.startsWith('Latency distributions')));
+// The charts (each run drew its links' CDFs into docs/charts/): every one there for a merged link and trace.
+const chartsDir = fileURLToPath(new URL('../../../docs/charts/', import.meta.url));
+const charts = links.flatMap((link) => traceNames.filter((trace) => existsSync(`${chartsDir}lossy-link-${link.name}-${trace}.svg`)).map((trace) => `![${link.label}, ${trace}](charts/lossy-link-${link.name}-${trace}.svg)`));
+if (charts.length > 0) notes.push(`Latency distributions (share of keys on screen by time, all keys of the trace):\n\n${charts.map((chart) => `  ${chart}`).join('\n')}`);
 
 const provenance = runs.map(
   ({ run }) =>
-    `${run.data.links.map((l) => l.label).join(' · ')} (link seed ${run.data.seed ?? 7}): \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.filter((t) => t.name === 'shell' || run.data.links.some((l) => l.blackout === undefined)).map((t) => `${t.name} (${t.keys} keys)`).join(', ')}${run.data.traces.some((t) => t.name === 'shell') ? `, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s` : ''}`,
+    `${run.data.links.map((l) => l.label).join(' · ')} (link seed ${run.data.seed ?? 7}): \`${run.mode}\` pass finished ${run.finishedAt.replace('T', ' ').slice(0, 16)} UTC, source ${run.revision}, ${(run.wallMs / 1000).toFixed(0)} s wall time; traces ${run.data.traces.filter((t) => t.name === 'shell' || run.data.links.some((l) => l.blackout === undefined)).map((t) => `${t.name} (${t.keys} keys)`).join(', ')}${run.data.traces.some((t) => t.name === 'shell') && Number.isFinite((run.data.plan as { idleMs: number }).idleMs) ? `, idle spell ${((run.data.plan as { idleMs: number }).idleMs / 1000).toFixed(0)} s` : ''}`,
 );
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const body = [

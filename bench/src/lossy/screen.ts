@@ -197,6 +197,21 @@ export class ScreenProgram {
     return this.snapshot();
   }
 
+  /**
+   * Hangs the program up as a closed terminal would (SIGHUP, so it can clean up what it started), then kills it if
+   * it is still there after `graceMs`.
+   */
+  async hangUp(graceMs = 5000): Promise<void> {
+    if (this.hasExited) return;
+    try {
+      this.process.kill('SIGHUP');
+    } catch {
+      return; // already gone
+    }
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, graceMs))]);
+    this.kill();
+  }
+
   kill(): void {
     this.pty.kill();
   }

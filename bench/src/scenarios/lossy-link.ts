@@ -171,7 +171,8 @@ async function referenceFor(trace: Trace, log: (m: string) => void): Promise<Ref
     log(`  reference for ${trace.name}: ${trace.events.length} keys, ${reference.invisible.filter(Boolean).length} without a visible effect`);
     return reference;
   } finally {
-    program.kill();
+    // Hung up rather than killed: the claude trace's launcher then stops its tmux server and removes its folders.
+    await program.hangUp();
   }
 }
 
@@ -444,8 +445,9 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
       ]);
     }
   }
-  tables.push({ caption: 'Ctrl-C during a flood (`seq 1 1000000000`) until the prompt is back; `seq 1 300000` until its last line and the prompt are on screen; connect (client start → first prompt, median of tries)', columns: ['link', 'system', 'Ctrl-C → prompt', '÷ mosh', 'seq 1 300000', '÷ mosh', 'connect', '÷ mosh'], rows });
-  tables.push({
+  // A run of chosen traces without the shell trace has no shell session: no rows, no table.
+  if (rows.length > 0) tables.push({ caption: 'Ctrl-C during a flood (`seq 1 1000000000`) until the prompt is back; `seq 1 300000` until its last line and the prompt are on screen; connect (client start → first prompt, median of tries)', columns: ['link', 'system', 'Ctrl-C → prompt', '÷ mosh', 'seq 1 300000', '÷ mosh', 'connect', '÷ mosh'], rows });
+  if (costRows.length > 0) tables.push({
     caption: 'Cost: bytes (IP packets, headers included) and packets on the link per keystroke of the shell trace (echo and output included), per idle second; server CPU over the whole run, while idle, and peak RSS (tsmosh: the daemon; mosh: mosh-server; ssh: its sshd processes)',
     columns: ['link', 'system', 'bytes/key', 'packets/key', '÷ mosh', 'idle bytes/s', 'idle packets/s', '÷ mosh', 'server CPU', 'idle CPU', 'peak RSS', '÷ mosh'],
     rows: costRows,
