@@ -202,9 +202,9 @@ export class ScreenProgram {
    * it is still there after `graceMs`.
    */
   async hangUp(graceMs = 5000): Promise<void> {
-    if (this.hasExited) return;
+    if (!this.pty.running) return;
     try {
-      this.process.kill('SIGHUP');
+      process.kill(this.pty.pid, 'SIGHUP');
     } catch {
       return; // already gone
     }
