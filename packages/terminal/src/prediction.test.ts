@@ -286,6 +286,37 @@ describe('PredictionEngine', () => {
     });
   });
 
+  it('finds where typing goes in a program that hides its cursor elsewhere (an Ink app), and leaves the cursor there', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    engine.setRtt(100);
+    const hidden = (typed: string) => {
+      const fb = screen(['spinner', `| > ${typed}`.padEnd(18) + '|', `${typed.length} chars`], { x: 0, y: 3 });
+      return { ...fb, cursor: { ...fb.cursor, visible: false } };
+    };
+    const text = 'deploy staging';
+    const typedAt = (i: number) => 1000 + i * 150;
+    const echoed = (now: number) => text.slice(0, [...text].filter((_, i) => typedAt(i) + 100 <= now).length);
+    let shownAtOnce = '';
+    for (let i = 0; i < text.length; i++) {
+      const now = typedAt(i);
+      for (let t = now - 140; t < now; t += 20) {
+        const typed = echoed(t);
+        engine.onServerScreen(hidden(typed), typed.length, t);
+      }
+      const fb = hidden(echoed(now));
+      engine.onUserInput(encoder.encode(text[i]!), fb, i + 1, now);
+      const drawn = engine.apply(fb, now);
+      const right = rowText(drawn, 1) === `| > ${text.slice(0, i + 1)}`.padEnd(18) + '|';
+      shownAtOnce += right ? '1' : '0';
+      if (right) expect(drawn.cursor).toMatchObject({ x: 0, y: 3 }); // the program's hidden cursor stays where it keeps it
+    }
+    // The first guesses go to the hidden cursor and are never shown; once the echoes showed where typing goes,
+    // every key is drawn there as it is typed.
+    expect(shownAtOnce).toMatch(/^0+1+$/);
+    expect(shownAtOnce.slice(-6)).toBe('111111');
+    expect(engine.stats.erased).toBe(0);
+  });
+
   it('predicts wide characters with the server widths', () => {
     const engine = new PredictionEngine({ mode: 'experimental' });
     const fb = screen(['$ '], { x: 2, y: 0 });

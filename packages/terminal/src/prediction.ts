@@ -85,6 +85,10 @@ interface CellPrediction {
   readonly replacement: Cell;
   /** What the cell showed before (server truth or an earlier guess): matching it proves nothing. */
   readonly original: Cell;
+  /** The screen the guess was made on: where the echo went is what changed since. */
+  readonly base: Framebuffer;
+  /** Guessed from a located insertion point (see CursorPrediction.detached). */
+  readonly detached: boolean;
   /** Guessed by shifting (insert mode) or unknowable: judged, but earns no credit. */
   readonly noCredit: boolean;
   /** The cell's true content is unknowable (what comes in at the edge during insert/delete): underline only. */
@@ -105,6 +109,14 @@ interface CursorPrediction {
   /** Where the cursor was before this keystroke: a screen with the cursor still there has not answered it yet. */
   readonly fromRow: number;
   readonly fromCol: number;
+  /** Where the server's screen had the cursor when the key was typed. */
+  readonly screenRow: number;
+  readonly screenCol: number;
+  /**
+   * Guessed from a located insertion point, not from the terminal's cursor, which the program keeps elsewhere: never
+   * drawn, and judged by the cells, not by where the cursor is.
+   */
+  readonly detached: boolean;
   /** Changes only when a shown guess is hidden again to wait for its echo (hideUnechoed). */
   epoch: number;
   readonly inputEnd: number;
@@ -175,6 +187,16 @@ export class PredictionEngine {
   /** The prompt the current tentative epoch started at, learned if the epoch is confirmed. */
   private candidatePrompt: { epoch: number; text: string } | undefined;
   private srttMs = 0;
+  /**
+   * Where typing goes in a program that hides the cursor away from its input line (an Ink app leaves it below its
+   * last line), learned from where a typed character's echo appeared, and valid while the hidden cursor stays where
+   * it was then.
+   */
+  private located: { row: number; col: number; cursorX: number; cursorY: number } | undefined;
+  /** The last typed character guessed at the terminal's cursor was right there (see locateEcho). */
+  private cursorProven = true;
+  /** The guesses being made now come from a located insertion point (see CellPrediction.detached). */
+  private guessingDetached = false;
   /** The input the server has not acknowledged yet, oldest first (see repredict). */
   private inputLog: LoggedInput[] = [];
   /** Input up to this position was dropped from the log unacknowledged: no re-prediction until it is acknowledged. */
@@ -243,6 +265,9 @@ export class PredictionEngine {
         continue;
       }
       let verdict = judgeCell(prediction, screen);
+      const typedHere = !prediction.noCredit && !isBlank(prediction.replacement);
+      // Unanswered at the cursor, which has failed before, and the character showed up elsewhere: no need to wait.
+      if (verdict === 'unechoed' && typedHere && (prediction.detached || !this.cursorProven) && this.locateEcho(prediction, screen)) verdict = 'wrong';
       if (verdict === 'unechoed') {
         // Not contradicted, just not answered yet: the guess waits for a later frame, hidden (a shown one is taken
         // down, not left up on a promise). Thrown away, its place would be lost: the keys after it would be guessed
@@ -254,6 +279,13 @@ export class PredictionEngine {
           continue;
         }
         verdict = 'wrong';
+      }
+      if (typedHere) {
+        // Twice wrong at the terminal's cursor (or wrong at a located place, an Ink app's line cleared by Enter):
+        // look for where the echo went. Once is not enough: a real wrong guess in a program streaming output
+        // beside its prompt could match a character of the stream.
+        if (verdict === 'wrong' && (prediction.detached || !this.cursorProven)) this.locateEcho(prediction, screen);
+        if (!prediction.detached && verdict !== 'no-credit') this.cursorProven = verdict === 'correct';
       }
       this.cells.delete(key(prediction.row, prediction.col));
       if (verdict === 'correct') {
@@ -276,11 +308,16 @@ export class PredictionEngine {
     const covered = this.cursors.filter((cursor) => cursor.inputEnd <= echoAck);
     const newestCovered = covered[covered.length - 1];
     this.cursors = this.cursors.filter((cursor) => cursor.inputEnd > echoAck);
-    if (newestCovered !== undefined) {
+    if (newestCovered?.detached === true) {
+      // The cells were the test; the terminal's cursor says nothing here. Typing goes on from the guess.
+      if (!screen.cursor.visible) this.located = { row: newestCovered.row, col: newestCovered.col, cursorX: screen.cursor.x, cursorY: screen.cursor.y };
+    } else if (newestCovered !== undefined) {
       const at = (row: number, col: number) => screen.cursor.y === row && screen.cursor.x === Math.min(col, screen.cols - 1);
       const right = at(newestCovered.row, newestCovered.col) || this.cursors.some((guess) => at(guess.row, guess.col));
       if (!right) {
-        const unmoved = at(newestCovered.fromRow, newestCovered.fromCol);
+        // Not answered yet: the cursor is still where it was before one of the keys not yet answered, as guessed
+        // or as the server's screen had it when the key was typed.
+        const unmoved = [...covered, ...this.cursors].some((guess) => at(guess.fromRow, guess.fromCol) || at(guess.screenRow, guess.screenCol));
         if (unmoved) newestCovered.unechoedSince ??= now;
         const waited = unmoved ? now - newestCovered.unechoedSince! : Infinity;
         if (this.mode !== 'experimental' && waited < this.unechoedPatience()) {
@@ -318,6 +355,7 @@ export class PredictionEngine {
     for (let i = this.cursors.length - 1; i >= 0; i--) {
       const guess = this.cursors[i]!;
       if (this.isTentative(guess.epoch)) continue;
+      if (guess.detached) break; // the program keeps its cursor elsewhere, hidden: leave it there
       if (guess.row < screen.rows) cursor = { ...cursor, y: guess.row, x: Math.min(guess.col, screen.cols - 1) };
       break;
     }
@@ -552,7 +590,7 @@ export class PredictionEngine {
         col -= 1;
         if (col > 0 && this.displayedCell(screen, cursor.row, col).width === 0) col -= 1;
       }
-      this.pushCursor(cursor.row, col, inputEnd, now, cursor);
+      this.pushCursor(screen, cursor.row, col, inputEnd, now, cursor);
       return;
     }
     this.becomeTentative();
@@ -561,19 +599,21 @@ export class PredictionEngine {
   private onCarriageReturn(screen: Framebuffer, inputEnd: number, now: number): void {
     this.becomeTentative();
     const cursor = this.currentCursor(screen);
-    // At the bottom row the terminal would scroll; scrolling is not predicted.
-    if (cursor.row + 1 < screen.rows) this.pushCursor(cursor.row + 1, 0, inputEnd, now, cursor);
+    // At the bottom row the terminal would scroll; scrolling is not predicted. Nor is where a program that keeps
+    // its own insertion point goes on Enter.
+    if (cursor.row + 1 < screen.rows && !cursor.detached) this.pushCursor(screen, cursor.row + 1, 0, inputEnd, now, cursor);
   }
 
   private onBackspace(screen: Framebuffer, inputEnd: number, now: number): void {
     const cursor = this.currentCursor(screen);
+    this.guessingDetached = cursor.detached;
     if (cursor.col >= screen.cols) return this.becomeTentative(); // pending-wrap: terminals disagree on where BS goes
     if (cursor.col === 0) {
       // Line editors move back onto a soft-wrapped previous row; anything else at column 0 is unpredictable.
       if (cursor.row > 0 && screen.lines[cursor.row - 1]!.wrapped) {
         this.becomeTentative();
         this.putCell(screen, cursor.row - 1, screen.cols - 1, BLANK_CELL, false, false, inputEnd, now);
-        this.pushCursor(cursor.row - 1, screen.cols - 1, inputEnd, now, cursor);
+        this.pushCursor(screen, cursor.row - 1, screen.cols - 1, inputEnd, now, cursor);
       } else {
         this.becomeTentative();
       }
@@ -596,11 +636,12 @@ export class PredictionEngine {
         else this.putCell(screen, cursor.row, x, source, true, false, inputEnd, now);
       }
     }
-    this.pushCursor(cursor.row, target, inputEnd, now, cursor);
+    this.pushCursor(screen, cursor.row, target, inputEnd, now, cursor);
   }
 
   private onPrintable(text: string, width: 1 | 2, screen: Framebuffer, inputEnd: number, now: number): void {
     const from = this.currentCursor(screen);
+    this.guessingDetached = from.detached;
     let { row, col } = from;
     if (col >= screen.cols || (width === 2 && col === screen.cols - 1)) {
       // The character goes to the start of the next row, as the terminal will wrap it; at the bottom row the
@@ -613,9 +654,10 @@ export class PredictionEngine {
     this.considerKnownPrompt(screen, row, col);
     const left = col > 0 ? this.displayedCell(screen, row, col - 1) : this.displayedCell(screen, row, col);
     const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~Attr.Underline };
-    if (!this.overwrite) {
+    if (!this.overwrite && !isBlank(this.displayedCell(screen, row, col))) {
       // Insert semantics: the rest of the row moves right by the character's width; what falls off the edge
-      // and what the last cells become is unknowable.
+      // and what the last cells become is unknowable. Typing at the end of the text (a blank under the cursor)
+      // moves nothing: a box's right border or a status column stays where the program keeps it.
       const rowCells = this.displayedRow(screen, row);
       for (let x = screen.cols - 1; x >= col + width; x--) {
         const source = rowCells[x - width]!;
@@ -625,7 +667,7 @@ export class PredictionEngine {
     }
     this.putCell(screen, row, col, { text, width, ...rendition }, false, false, inputEnd, now);
     if (width === 2 && col + 1 < screen.cols) this.putCell(screen, row, col + 1, { text: '', width: 0, ...rendition }, true, false, inputEnd, now);
-    this.pushCursor(row, col + width, inputEnd, now, from);
+    this.pushCursor(screen, row, col + width, inputEnd, now, from);
   }
 
   /**
@@ -655,17 +697,47 @@ export class PredictionEngine {
     if (row >= screen.rows || col >= screen.cols) return;
     const cellKey = key(row, col);
     const original = this.displayedCell(screen, row, col);
-    this.cells.set(cellKey, { row, col, replacement, original, noCredit, unknown, epoch: this.predictionEpoch, inputEnd, time: now });
+    this.cells.set(cellKey, { row, col, replacement, original, base: screen, detached: this.guessingDetached, noCredit, unknown, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
-  private pushCursor(row: number, col: number, inputEnd: number, now: number, from: { row: number; col: number }): void {
-    this.cursors.push({ row, col, fromRow: from.row, fromCol: from.col, epoch: this.predictionEpoch, inputEnd, time: now });
+  private pushCursor(screen: Framebuffer, row: number, col: number, inputEnd: number, now: number, from: { row: number; col: number; detached: boolean }): void {
+    this.cursors.push({ row, col, fromRow: from.row, fromCol: from.col, screenRow: screen.cursor.y, screenCol: screen.cursor.x, detached: from.detached, epoch: this.predictionEpoch, inputEnd, time: now });
   }
 
-  private currentCursor(screen: Framebuffer): { row: number; col: number } {
+  private currentCursor(screen: Framebuffer): { row: number; col: number; detached: boolean } {
     const last = this.cursors[this.cursors.length - 1];
-    if (last !== undefined) return { row: last.row, col: last.col };
-    return { row: Math.min(screen.cursor.y, screen.rows - 1), col: Math.min(screen.cursor.x, screen.cols - 1) };
+    if (last !== undefined) return { row: last.row, col: last.col, detached: last.detached };
+    const located = this.located;
+    if (located !== undefined && !screen.cursor.visible && screen.cursor.x === located.cursorX && screen.cursor.y === located.cursorY && located.row < screen.rows && located.col <= screen.cols) {
+      return { row: located.row, col: located.col, detached: true };
+    }
+    return { row: Math.min(screen.cursor.y, screen.rows - 1), col: Math.min(screen.cursor.x, screen.cols - 1), detached: false };
+  }
+
+  /**
+   * A typed character's guess was not answered where it was made: if the cursor is hidden and the character appeared
+   * elsewhere since the guess was made, typing goes there, while the hidden cursor stays where it is now. Claude
+   * Code keeps its hidden cursor at the insertion point, so its guesses are right where they are and do not come
+   * here; an Ink app leaves it below its last line.
+   */
+  private locateEcho(prediction: CellPrediction, screen: Framebuffer): boolean {
+    if (screen.cursor.visible) return false;
+    const { x: cursorX, y: cursorY } = screen.cursor;
+    const base = prediction.base;
+    if (base.rows !== screen.rows || base.cols !== screen.cols) return false;
+    let found: { row: number; col: number } | undefined;
+    for (let y = 0; y < screen.rows; y++) {
+      const before = base.lines[y]!.cells;
+      const after = screen.lines[y]!.cells;
+      if (before === after) continue;
+      for (let x = 0; x < screen.cols; x++) {
+        // The last such cell in reading order: typing moves right and down.
+        if (!sameContents(before[x]!, after[x]!) && sameContents(after[x]!, prediction.replacement)) found = { row: y, col: x };
+      }
+    }
+    if (found === undefined) return false;
+    this.located = { row: found.row, col: found.col + prediction.replacement.width, cursorX, cursorY };
+    return true;
   }
 
   private displayedCell(screen: Framebuffer, row: number, col: number): Cell {
