@@ -317,6 +317,44 @@ describe('PredictionEngine', () => {
     expect(engine.stats.erased).toBe(0);
   });
 
+  it('in such an app, draws each prompt as it is typed after about one round trip, also after Enter moved the hidden cursor', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    engine.setRtt(300);
+    const keys = 'deploy it\rrun the tests';
+    const typedAt = (i: number) => 1000 + i * 120;
+    /** The app after the keys that reached it by `now`: the box holds the current line, each Enter adds an answer. */
+    const app = (now: number) => {
+      const arrived = [...keys].filter((_, i) => typedAt(i) + 300 <= now).join('');
+      const lines = arrived.split('\r');
+      const input = lines[lines.length - 1]!;
+      const answers = lines.slice(0, -1).map((line) => `ok ${line}`);
+      const fb = screen(['spinner', `| > ${input}`.padEnd(18) + '|', ...answers], { x: 0, y: 2 + answers.length }, { cols: 20, rows: 6 });
+      return { fb: { ...fb, cursor: { ...fb.cursor, visible: false } }, ack: arrived.length };
+    };
+    let shownAtOnce = '';
+    for (let i = 0; i < keys.length; i++) {
+      const now = typedAt(i);
+      for (let t = now - 110; t < now; t += 20) {
+        const { fb, ack } = app(t);
+        engine.onServerScreen(fb, ack, t);
+      }
+      const { fb } = app(now);
+      engine.onUserInput(encoder.encode(keys[i]!), fb, i + 1, now);
+      if (keys[i] === '\r') {
+        shownAtOnce += '|';
+        continue;
+      }
+      const typedLine = keys.slice(0, i + 1).split('\r').pop()!;
+      shownAtOnce += rowText(engine.apply(fb, now), 1) === `| > ${typedLine}`.padEnd(18) + '|' ? '1' : '0';
+    }
+    const [first, second] = shownAtOnce.split('|');
+    // Each prompt's first keys wait about one round trip (300 ms, keys 120 ms apart) for their echo to show where
+    // typing goes, and after Enter for the cleared line; from then on every key is drawn as it is typed.
+    expect(first).toMatch(/^0{1,4}1+$/);
+    expect(second).toMatch(/^0{1,4}1+$/);
+    expect(engine.stats.erased).toBe(0);
+  });
+
   it('predicts wide characters with the server widths', () => {
     const engine = new PredictionEngine({ mode: 'experimental' });
     const fb = screen(['$ '], { x: 2, y: 0 });

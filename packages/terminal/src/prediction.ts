@@ -266,8 +266,10 @@ export class PredictionEngine {
       }
       let verdict = judgeCell(prediction, screen);
       const typedHere = !prediction.noCredit && !isBlank(prediction.replacement);
-      // Unanswered at the cursor, which has failed before, and the character showed up elsewhere: no need to wait.
-      if (verdict === 'unechoed' && typedHere && (prediction.detached || !this.cursorProven) && this.locateEcho(prediction, screen)) verdict = 'wrong';
+      // Unanswered at a cursor that failed before, or that sits on an empty row where nothing is being typed (an Ink
+      // app's, below its last line), and the character showed up elsewhere: no need to wait for the timeout.
+      const cursorDoubtful = prediction.detached || !this.cursorProven || cursorOnEmptyRow(screen);
+      if (verdict === 'unechoed' && typedHere && cursorDoubtful && this.locateEcho(prediction, screen)) verdict = 'wrong';
       if (verdict === 'unechoed') {
         // Not contradicted, just not answered yet: the guess waits for a later frame, hidden (a shown one is taken
         // down, not left up on a promise). Thrown away, its place would be lost: the keys after it would be guessed
@@ -284,7 +286,7 @@ export class PredictionEngine {
         // Twice wrong at the terminal's cursor (or wrong at a located place, an Ink app's line cleared by Enter):
         // look for where the echo went. Once is not enough: a real wrong guess in a program streaming output
         // beside its prompt could match a character of the stream.
-        if (verdict === 'wrong' && (prediction.detached || !this.cursorProven)) this.locateEcho(prediction, screen);
+        if (verdict === 'wrong' && cursorDoubtful) this.locateEcho(prediction, screen);
         if (!prediction.detached && verdict !== 'no-credit') this.cursorProven = verdict === 'correct';
       }
       this.cells.delete(key(prediction.row, prediction.col));
@@ -772,6 +774,13 @@ function promptText(screen: Framebuffer, row: number, col: number): string | und
     if (!isBlank(cell)) visible = true;
   }
   return visible ? text : undefined;
+}
+
+/** The hidden cursor is on a row with nothing on it: no one is typing there. */
+function cursorOnEmptyRow(screen: Framebuffer): boolean {
+  if (screen.cursor.visible) return false;
+  const cells = screen.lines[screen.cursor.y]?.cells;
+  return cells !== undefined && cells.every(isBlank);
 }
 
 function isBlank(cell: Cell): boolean {
