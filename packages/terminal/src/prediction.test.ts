@@ -355,6 +355,18 @@ describe('PredictionEngine', () => {
     expect(engine.stats.erased).toBe(0);
   });
 
+  it('keeps a box\'s right border in place when typing or erasing at the end of the text', () => {
+    const engine = new PredictionEngine({ mode: 'always' });
+    const box = (text: string) => screen([`| > ${text}`.padEnd(12) + '|'], { x: 4 + text.length, y: 0 });
+    type(engine, box('ab'), 'c', 1, 0);
+    engine.onServerScreen(box('abc'), 1, 100); // confirmed: shown from now on
+    type(engine, box('abc'), 'd', 2, 110);
+    expect(rowText(engine.apply(box('abc'), 110), 0)).toBe('| > abcd    |');
+    engine.onUserInput(encoder.encode('\x7f'), box('abc'), 3, 120);
+    engine.onUserInput(encoder.encode('\x7f'), box('abc'), 4, 130);
+    expect(rowText(engine.apply(box('abc'), 130), 0)).toBe('| > ab      |');
+  });
+
   it('predicts wide characters with the server widths', () => {
     const engine = new PredictionEngine({ mode: 'experimental' });
     const fb = screen(['$ '], { x: 2, y: 0 });

@@ -627,7 +627,9 @@ export class PredictionEngine {
       target -= 1;
       width = 2;
     }
-    if (this.overwrite) {
+    // At the end of the text (a blank under the cursor) the deleted character just goes: shifting the rest of the row
+    // left would pull a box's right border in with it.
+    if (this.overwrite || isBlank(this.displayedCell(screen, cursor.row, cursor.col))) {
       for (let x = target; x < target + width; x++) this.putCell(screen, cursor.row, x, BLANK_CELL, false, false, inputEnd, now);
     } else {
       const row = this.displayedRow(screen, cursor.row);
