@@ -679,7 +679,8 @@ export class PredictionEngine {
    * known prompt, else remember where it started so that a confirmation can make it known.
    */
   private considerKnownPrompt(screen: Framebuffer, row: number, col: number): void {
-    if (!this.isTentative(this.predictionEpoch) || this.cells.size > 0 || this.cursors.length > 0) return;
+    // Not for input predicted again after a wrong guess: that guess just showed the place cannot be trusted.
+    if (this.repredicting || !this.isTentative(this.predictionEpoch) || this.cells.size > 0 || this.cursors.length > 0) return;
     if (this.candidatePrompt?.epoch === this.predictionEpoch) return;
     const text = promptText(screen, row, col);
     if (text === undefined) return;
