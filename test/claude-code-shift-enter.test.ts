@@ -27,6 +27,20 @@ const CLAUDE_WAIT_MS = 90_000;
 const KITTY: LocalTerminalProfile = { version: 'kitty(0.39.1)', kitty: true };
 const PLAIN: LocalTerminalProfile = { kitty: false };
 
+/**
+ * Claude Code's debug log once it shows `pattern`: its probe of the terminal ends with a line about XTVERSION (it
+ * waits for the kitty query's answer before that). Throws with the log's tail after CLAUDE_WAIT_MS.
+ */
+async function debugLogShowing(log: string, pattern: RegExp, what: string): Promise<string> {
+  const deadline = Date.now() + CLAUDE_WAIT_MS;
+  for (;;) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`Claude Code's debug log never showed ${what}:\n${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('Shift+Enter and the terminal\'s name in the real Claude Code through tsmosh', () => {
   let api: MessagesStandIn | undefined;
   const dirs: string[] = [];
@@ -124,14 +138,8 @@ describe('Shift+Enter and the terminal\'s name in the real Claude Code through t
       const log = join(mkdtempSync(join(tmpdir(), 'tsmosh-cc-log-')), 'debug.txt');
       dirs.push(dirname(log));
       await start(KITTY, { tmux: true, serverArgs, claudeArgs: ['--debug-file', log] });
-      const deadline = Date.now() + CLAUDE_WAIT_MS;
-      for (;;) {
-        const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-        const match = /XTVERSION: terminal identified as "([^"]*)"/.exec(text);
-        if (match !== null) return match[1]!;
-        if (Date.now() > deadline) throw new Error(`Claude Code's debug log never named the terminal:\n${text.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const identified = /XTVERSION: terminal identified as "([^"]*)"/;
+      return identified.exec(await debugLogShowing(log, identified, 'the terminal named'))![1]!;
     };
     // tmux asked its terminal (the mirror) at its start, before any client: the option's answer reached it.
     expect(await named(['--terminal-answers', '3:kitty(0.39.1)'])).toBe('kitty(0.39.1)');
@@ -144,12 +152,7 @@ describe('Shift+Enter and the terminal\'s name in the real Claude Code through t
     dirs.push(dirname(log));
     const { client, local, requestsBefore } = await start(KITTY, { tmux: true, viaCli: true, clientEnv: { TERM_PROGRAM: 'kitty' }, claudeArgs: ['--debug-file', log] });
     const deadline = Date.now() + CLAUDE_WAIT_MS;
-    let text = '';
-    while (!/XTVERSION: (no reply|terminal identified)/.test(text)) {
-      if (Date.now() > deadline) throw new Error(`Claude Code's debug log never showed its probe's end:\n${text.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-      text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    }
+    const text = await debugLogShowing(log, /XTVERSION: (no reply|terminal identified)/, "its probe's end");
     expect(text).toContain('XTVERSION: terminal identified as "kitty(0.39.1)"');
     while (local.modifyOtherKeys === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await typeTwoLines(client, local)).toBe('\x1b[27;2;13~');
@@ -163,14 +166,7 @@ describe('Shift+Enter and the terminal\'s name in the real Claude Code through t
     dirs.push(dirname(log));
     // What tsmosh passes for an xterm.js-like terminal: DEC 2026 known, no kitty answer, no XTVERSION.
     const { client, local, requestsBefore } = await start(PLAIN, { tmux: false, serverArgs: ['--terminal-answers', '2:'], claudeArgs: ['--debug-file', log] });
-    const deadline = Date.now() + CLAUDE_WAIT_MS;
-    let text = '';
-    // Its probe is over once it logs the XTVERSION outcome (it waits for the kitty query's answer before that).
-    while (!/XTVERSION: (no reply|terminal identified)/.test(text)) {
-      if (Date.now() > deadline) throw new Error(`Claude Code's debug log never showed its probe's end:\n${text.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-      text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    }
+    const text = await debugLogShowing(log, /XTVERSION: (no reply|terminal identified)/, "its probe's end");
     expect(text).toContain('XTVERSION: no reply');
     client.type('first line');
     await client.waitForText('first line', CLAUDE_WAIT_MS);
