@@ -258,6 +258,7 @@ export class PredictionEngine {
   /** A new screen from the server, reflecting the user's input up to input state `echoAck`: judge predictions. */
   onServerScreen(screen: Framebuffer, echoAck: number, now: number): void {
     if (this.mode === 'never') return;
+    let cursorRowEmpty: boolean | undefined;
     for (const prediction of [...this.cells.values()]) {
       if (!this.cells.has(key(prediction.row, prediction.col))) continue; // removed by an epoch kill below
       if (echoAck < prediction.inputEnd) {
@@ -268,18 +269,10 @@ export class PredictionEngine {
       const typedHere = !prediction.noCredit && !isBlank(prediction.replacement);
       // Unanswered at a cursor that failed before, or that sits on an empty row where nothing is being typed (an Ink
       // app's, below its last line), and the character showed up elsewhere: no need to wait for the timeout.
-      const cursorDoubtful = prediction.detached || !this.cursorProven || cursorOnEmptyRow(screen);
-      if (verdict === 'unechoed' && typedHere && cursorDoubtful && this.locateEcho(prediction, screen)) verdict = 'wrong';
+      const cursorDoubtful = typedHere && (prediction.detached || !this.cursorProven || (cursorRowEmpty ??= cursorOnEmptyRow(screen)));
+      if (verdict === 'unechoed' && cursorDoubtful && this.locateEcho(prediction, screen)) verdict = 'wrong';
       if (verdict === 'unechoed') {
-        // Not contradicted, just not answered yet: the guess waits for a later frame, hidden (a shown one is taken
-        // down, not left up on a promise). Thrown away, its place would be lost: the keys after it would be guessed
-        // on a screen that lacks its echo, and so be wrong in turn.
-        prediction.unechoedSince ??= now;
-        const waited = now - prediction.unechoedSince;
-        if (this.mode !== 'experimental' && waited < this.unechoedPatience()) {
-          if (!this.isTentative(prediction.epoch) && waited >= UNECHOED_PATIENCE_MS) this.hideUnechoed(prediction.epoch, now);
-          continue;
-        }
+        if (this.awaitEcho(prediction, now)) continue;
         verdict = 'wrong';
       }
       if (typedHere) {
@@ -320,18 +313,12 @@ export class PredictionEngine {
         // Not answered yet: the cursor is still where it was before one of the keys not yet answered, as guessed
         // or as the server's screen had it when the key was typed.
         const unmoved = [...covered, ...this.cursors].some((guess) => at(guess.fromRow, guess.fromCol) || at(guess.screenRow, guess.screenCol));
-        if (unmoved) newestCovered.unechoedSince ??= now;
-        const waited = unmoved ? now - newestCovered.unechoedSince! : Infinity;
-        if (this.mode !== 'experimental' && waited < this.unechoedPatience()) {
-          this.cursors.unshift(newestCovered);
-          if (!this.isTentative(newestCovered.epoch) && waited >= UNECHOED_PATIENCE_MS) this.hideUnechoed(newestCovered.epoch, now);
-        } else {
-          this.onWrong(newestCovered.epoch, now);
-        }
+        if (unmoved && this.awaitEcho(newestCovered, now)) this.cursors.unshift(newestCovered);
+        else this.onWrong(newestCovered.epoch, now);
       }
     }
     for (const cursor of this.cursors) this.notePending(cursor.time, now);
-    this.inputLog = this.inputLog.filter((entry) => entry.inputEnd > echoAck);
+    while (this.inputLog.length > 0 && this.inputLog[0]!.inputEnd <= echoAck) this.inputLog.shift();
     if (this.repredictWanted) this.repredict(screen, echoAck);
   }
 
@@ -430,6 +417,23 @@ export class PredictionEngine {
     this.lastWrongAt = now;
     this.trust = 0;
     this.dropGuesses();
+  }
+
+  /**
+   * An acknowledged guess the program has not answered yet (its cell, or the cursor, unchanged): whether it may go on
+   * waiting for a later frame. Not contradicted, it waits hidden (a shown one is taken down after
+   * UNECHOED_PATIENCE_MS, not left up on a promise). Thrown away, its place would be lost: the keys after it would be
+   * guessed on a screen that lacks its echo, and so be wrong in turn. False once its patience has run out.
+   */
+  private awaitEcho(guess: CellPrediction | CursorPrediction, now: number): boolean {
+    guess.unechoedSince ??= now;
+    const waited = now - guess.unechoedSince;
+    if (this.mode === 'experimental' || waited >= this.unechoedPatience()) return false;
+    if (!this.isTentative(guess.epoch) && waited >= UNECHOED_PATIENCE_MS) {
+      this.hideUnechoed(guess.epoch, now);
+      guess.epoch = this.predictionEpoch; // a cursor guess is out of the list while it is judged
+    }
+    return true;
   }
 
   /**
