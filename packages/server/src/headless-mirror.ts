@@ -97,6 +97,12 @@ export class HeadlessMirror {
   private readonly tracker: TerminalTracker;
   private readonly answers: CapabilityAnswers;
   private lastSnapshot: Framebuffer | undefined;
+  /**
+   * Something may have changed the terminal since `lastSnapshot` was taken (a write parsed, in whole or in slices,
+   * or a resize). The server asks for the screen several times per keystroke (the echo's mark before the key is
+   * written, the frame, the mark again when judging the echo): only the first after a change reads the cells.
+   */
+  private changedSinceSnapshot = true;
   private pending = 0;
   private disposed = false;
   private syncEpoch = 0;
@@ -112,6 +118,9 @@ export class HeadlessMirror {
     this.tracker = trackTerminal(this.terminal);
     this.answers = answerCapabilityQueries(this.terminal);
     this.capture = new ScrollbackCapture(this.terminal, init.logLines, init.restored?.history);
+    // xterm parses a large write in time slices, each of which may change the screen; a resize reflows it.
+    this.terminal.onWriteParsed(() => (this.changedSinceSnapshot = true));
+    this.terminal.onResize(() => (this.changedSinceSnapshot = true));
     // Program output is untrusted and the daemon is shared: no title or clipboard string may swell it.
     this.escapeStringDrops = limitEscapeStrings(this.terminal);
     // Nor may a run of combining marks grow one cell without end.
@@ -162,8 +171,10 @@ export class HeadlessMirror {
     const now = performance.now();
     if (this.pending === 0 && now - this.lastParsedAt >= QUIET_BEFORE_IMMEDIATE_PARSE_MS) this.terminal.input('', true);
     this.pending += data.length;
+    this.changedSinceSnapshot = true;
     this.terminal.write(data, () => {
       this.pending -= data.length;
+      this.changedSinceSnapshot = true;
       this.lastParsedAt = performance.now();
       parsed();
     });
@@ -185,7 +196,10 @@ export class HeadlessMirror {
 
   /** The screen now; unchanged rows (and the whole object when nothing changed) are shared with the last snapshot. */
   snapshot(): Framebuffer {
+    if (this.lastSnapshot !== undefined && !this.changedSinceSnapshot) return this.lastSnapshot;
     this.lastSnapshot = snapshotTerminal(this.terminal, this.lastSnapshot);
+    // Bytes still queued in xterm may be parsed in a later slice without another write call.
+    this.changedSinceSnapshot = this.pending > 0;
     return this.lastSnapshot;
   }
 

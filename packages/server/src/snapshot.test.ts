@@ -341,6 +341,35 @@ describe('notifications and progress in the snapshot', () => {
   });
 });
 
+describe('snapshotTerminal from a previous snapshot', () => {
+  it('equals a snapshot taken from scratch after any sequence of writes and resizes (the cell-word shortcut is exact)', async () => {
+    const pieces = fc.oneof(
+      fc.constantFrom('a', 'word ', '中', '😀', 'e\u0301', '\t', '\r\n', '\n', ' ', '\x1b[31m', '\x1b[44m', '\x1b[1;4m', '\x1b[4:3m', '\x1b[4:2m', '\x1b[58:5:2m', '\x1b[m'),
+      fc.constantFrom('\x1b[H', '\x1b[H', '\x1b[K', '\x1b[2;5H', '\x1b[3X', '\x1b[2J', '\x1b[L', '\x1b[M', '\x1b[2P', '\x1b[3@', '\x1b[?1049h', '\x1b[?1049l', '\x1b[S', '\x1b[T', '\b', '\x1b[1;3r'),
+      fc.constantFrom('\x1b]8;;https://example.com/\x1b\\', '\x1b]8;;https://example.org/\x1b\\', '\x1b]8;;\x1b\\'),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
+    );
+    const step = fc.oneof(fc.array(pieces, { minLength: 1, maxLength: 8 }).map((parts) => parts.join('')), fc.record({ cols: fc.integer({ min: 2, max: 20 }), rows: fc.integer({ min: 1, max: 6 }) }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const term = createHeadlessTerminal({ cols: 12, rows: 4 });
+        try {
+          let previous = snapshotTerminal(term);
+          for (const s of steps) {
+            if (typeof s === 'string') await write(term, s);
+            else term.resize(s.cols, s.rows);
+            previous = snapshotTerminal(term, previous);
+            expect(framebuffersEqual(previous, snapshotTerminal(term))).toBe(true);
+          }
+        } finally {
+          term.dispose();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('readLogRow', () => {
   it('reads every line as trimmedLogLine(readRow(...)) would, whatever was printed', async () => {
     const pieces = fc.oneof(

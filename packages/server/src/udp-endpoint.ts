@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { ipLiteralLookup } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import { TcpCarrierListener } from './tcp-carrier.js';
 import { plainIpv4 } from './ipv4-mapped.js';
@@ -182,7 +183,7 @@ async function tryBind(address: string | undefined, port: number): Promise<BindA
 
 function bindOnce(type: 'udp4' | 'udp6', address: string, port: number): Promise<BindAttempt> {
   return new Promise((resolve) => {
-    const socket = createSocket({ type, ipv6Only: false });
+    const socket = createSocket({ type, ipv6Only: false, lookup: ipLiteralLookup });
     const onError = (error: NodeJS.ErrnoException): void => {
       socket.close();
       resolve({ ok: false, code: error.code, message: error.message });
