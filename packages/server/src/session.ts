@@ -39,10 +39,10 @@ import { serverTrace } from './latency-trace.js';
 export const ECHO_TIMEOUT_MS = 50;
 /**
  * A keystroke after which the program did write is acknowledged once its output has been quiet this long (ms), so
- * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long every answer waits before it
- * is sent, so it is kept short: a program writes an echo in one go, and in the shell traces measured the pty
- * chunks of one burst reached the mirror within ~1.3 ms of each other; 2 ms keeps those together. Output later than
- * that (a pipeline's fork and exec after Enter's echo) goes as a frame of its own, not held for the pacing
+ * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long an answer's later bursts wait
+ * before they are sent (the first goes at once: responseSettleAt), so it is kept short: in the shell traces measured
+ * the pty chunks of one burst reached the mirror within ~1.3 ms of each other; 2 ms keeps those together. Output later
+ * than that (a pipeline's fork and exec after Enter's echo) goes as a frame of its own, not held for the pacing
  * (RESPONSE_WINDOW_MS). 4 ms cost 2 ms on every echo, Enter and Ctrl-C for nothing the window does not cover.
  */
 export const ECHO_SETTLE_MS = 2;
@@ -78,6 +78,13 @@ export const RESPONSE_WINDOW_MS = ECHO_TIMEOUT_MS;
  * bursts after a key (a progress line) is paced again after that, as output nobody is waiting for.
  */
 export const MAX_RESPONSE_FRAMES = 3;
+/**
+ * Least spacing (ms) of one keystroke's answer frames after the first. It was a settle (every answer waited for 2 ms
+ * of quiet), which kept a burst of pty chunks in one frame but made every answer wait 2–3 ms and, when bash wrote
+ * the newline and the prompt apart, made each part wait. Chunks of one burst reach the mirror within ~1.3 ms of each
+ * other (shell traces), so 2 ms still gathers them.
+ */
+export const RESPONSE_FRAME_SPACING_MS = ECHO_SETTLE_MS;
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
@@ -190,7 +197,7 @@ interface ClientLink {
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
    * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
    */
-  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number; readonly settleMs: number } | undefined;
+  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number; sentAt: number } | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -635,8 +642,9 @@ export class Session {
     const remote = transport.remote;
     if (remote === link.processedInput) return;
     const events = remote.eventsSince(link.processedInput);
-    // Typed characters are echoed in one write: their answer is sent as soon as it is parsed. Anything else (Enter,
-    // a control key, a paste) may be answered in bursts, which the settle keeps in one frame.
+    // Every answer is sent as soon as it is parsed (responseSettleAt). A typed character is echoed in one write, so
+    // that is also its acknowledgement; anything else (Enter, a control key, a paste) may be answered in bursts, and
+    // is acknowledged (its guesses judged) once the output has settled.
     const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     const mark = typing ? echoMark(this.pty.snapshot()) : undefined;
@@ -646,7 +654,7 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         wroteKeys = true;
         serverTrace?.mark('pty-write');
-        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, settleMs };
+        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, sentAt: -Infinity };
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
@@ -694,6 +702,7 @@ export class Session {
     if (answerSettled && response !== undefined) {
       response.frames++;
       response.answeredOutputAt = this.lastOutputAt;
+      response.sentAt = now;
     }
     const transport = link.transport;
     const state = acknowledged === undefined ? transport.local : transport.local.withEchoAck(acknowledged);
@@ -711,8 +720,11 @@ export class Session {
     const response = this.current.response;
     if (response === undefined || response.frames >= MAX_RESPONSE_FRAMES) return Infinity;
     if (this.lastOutputAt <= Math.max(response.writtenAt, response.answeredOutputAt)) return Infinity;
-    const settledAt = this.lastOutputAt + response.settleMs;
-    return settledAt < response.writtenAt + RESPONSE_WINDOW_MS ? settledAt : Infinity;
+    // Each answer goes as soon as it is parsed, as ssh forwards each write: the first is the echo (after Enter often
+    // the whole answer), a later one the command's output or the prompt. Only their spacing is bounded, so that
+    // output arriving in many pty chunks fills a few frames, not one per chunk.
+    const dueAt = Math.max(this.lastOutputAt, response.sentAt + RESPONSE_FRAME_SPACING_MS);
+    return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
   }
 
   private takeSnapshot(now: number, evenIfThrottled = false): void {
