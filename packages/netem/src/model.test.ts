@@ -234,6 +234,10 @@ describe('LinkDirection', () => {
     const arrivals = [0, 1, 2, 3].map(() => direction.submit(1000, 0));
     expect(arrivals).toEqual([[150], [250], [350], []]);
     expect(direction.counters.dropped.queue).toBe(1);
+    // What waits in the buffer: the three, draining at 10 bytes a ms.
+    expect(direction.queuedBytes(0)).toBe(3000);
+    expect(direction.queuedBytes(150)).toBe(1500);
+    expect(direction.queuedBytes(400)).toBe(0);
     // Once the queue drains, datagrams go straight through again.
     expect(direction.submit(1000, 1000)).toEqual([1150]);
   });

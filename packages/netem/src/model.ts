@@ -285,6 +285,13 @@ export class LinkDirection {
     return this.manualBlackout;
   }
 
+  /** bytes waiting in the bottleneck's buffer at `now` (ms): 0 without a rate limit. */
+  queuedBytes(now: number): number {
+    const rate = this.profileValue.rateBytesPerSecond;
+    if (rate === undefined) return 0;
+    return (Math.max(0, this.bottleneckBusyUntil - now) * rate) / 1000;
+  }
+
   /**
    * A datagram of `bytesLength` bytes is sent at `now` (ms). Returns the times it arrives: [] when dropped, two
    * entries when duplicated. Every time is ≥ now + delayMs.

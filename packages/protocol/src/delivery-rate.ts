@@ -18,6 +18,15 @@ export class DeliveryRateEstimator {
     return this.samples[0]?.bytesPerMs;
   }
 
+  /**
+   * bytes per ms: the largest sample taken within `windowMs` before `now`, or undefined when none is that recent (the
+   * queue holds samples in time order with decreasing rates, so the first recent one is the largest of them).
+   */
+  maxWithin(now: number, windowMs: number): number | undefined {
+    for (const sample of this.samples) if (now - sample.at <= windowMs) return sample.bytesPerMs;
+    return undefined;
+  }
+
   onAcked(bytes: number): void {
     this.delivered += bytes;
   }

@@ -36,3 +36,4 @@ export { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV }
 export { ChannelMux, DEFAULT_CHANNEL_LIMITS, MAX_ACK_DELAY_MS, MAX_PACKETS_PER_POLL, type ChannelLimits, type MuxEvent, type MuxRole, type MuxStats } from './channel-mux.js';
 export { decodeChannelPacket, encodeChannelPacket, type ChannelFrame, type ChannelPacket, type ChannelTarget } from './channel-codec.js';
 export { DeliveryRateEstimator } from './delivery-rate.js';
+export { CongestionController, INITIAL_BUDGET_BYTES, BUDGET_GAIN, PROBE_GAIN, DRAIN_GAIN, QUEUE_SIGNAL_MIN_MS, MIN_RTT_WINDOW_MS, MEMORY_MIN_MS, MEMORY_ROUND_TRIPS, type CongestionInit } from './congestion.js';

@@ -42,6 +42,17 @@ describe('RttEstimator (RFC 6298)', () => {
     expect(rtt.sample(4999)).toBe(true);
   });
 
+  it('keeps the latest accepted sample itself and counts them (for the congestion controller)', () => {
+    const rtt = new RttEstimator(100);
+    expect(rtt.sampleCount).toBe(0);
+    expect(rtt.latestSample).toBeUndefined();
+    rtt.sample(40);
+    rtt.sample(90);
+    rtt.sample(Number.NaN);
+    expect(rtt.sampleCount).toBe(2);
+    expect(rtt.latestSample).toBe(90);
+  });
+
   it('clamps the RTO to 50..1000 ms', () => {
     const fast = new RttEstimator();
     for (let i = 0; i < 50; i++) fast.sample(1);

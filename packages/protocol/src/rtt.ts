@@ -24,6 +24,8 @@ export class RttEstimator {
   private smoothedRtt: number;
   private rttVariation: number;
   private sampled = false;
+  private samplesTaken = 0;
+  private latest: number | undefined;
 
   constructor(initialRttMs?: number) {
     const seed = initialRttMs !== undefined && Number.isFinite(initialRttMs) && initialRttMs > 0 ? initialRttMs : DEFAULT_INITIAL_RTT_MS;
@@ -40,10 +42,20 @@ export class RttEstimator {
   get hasSample(): boolean {
     return this.sampled;
   }
+  /** How many samples were taken so far: a reader that saw n knows a new one came when this passes n. */
+  get sampleCount(): number {
+    return this.samplesTaken;
+  }
+  /** ms: the latest sample itself, unsmoothed (a congestion controller reads the queue from it), or undefined. */
+  get latestSample(): number | undefined {
+    return this.latest;
+  }
 
   /** Feeds one measured round trip in ms. Returns false (and changes nothing) for absurd samples. */
   sample(rttMs: number): boolean {
     if (!Number.isFinite(rttMs) || rttMs < 0 || rttMs >= MAX_RTT_SAMPLE_MS) return false;
+    this.samplesTaken++;
+    this.latest = rttMs;
     if (!this.sampled) {
       this.smoothedRtt = rttMs;
       this.rttVariation = rttMs / 2;

@@ -4,8 +4,10 @@
  *
  * `TSMOSH_TIMING` is the default. `MOSH_TIMING` reproduces mosh 1.4's sender (src/network/transportsender.h and
  * transportsender-impl.h) as closely as this transport's structure allows, including its weaknesses: a cold start until the first RTT sample, resends that happen only as a side effect of the
- * assumed-receiver-state walk, frame pacing that counts heartbeats, and no redundancy under loss.
+ * assumed-receiver-state walk, frame pacing that counts heartbeats, no redundancy under loss, and no congestion control.
  */
+import { DEFAULT_IPV4_MTU } from './constants.js';
+
 export interface TransportTiming {
   /** Frames are paced at ≈ SRTT/2 (about one instruction in flight), never closer than this: a 50 Hz cap. */
   readonly sendIntervalMinMs: number;
@@ -120,6 +122,20 @@ export interface TransportTiming {
   readonly redundancyMaxCopies: number;
   /** Most bytes of diff spent on extra copies of one frame: only small frames (keystrokes, echoes) get copies. */
   readonly redundancyMaxExtraBytes: number;
+  /**
+   * true (tsmosh): frames nobody waits for (output paced by the frame interval) are held while the bytes in flight
+   * exceed the path's measured bandwidth-delay product (congestion.ts), on a path that showed a queue; answers to
+   * the peer's input never wait for it. false (mosh): frames go at the frame interval whatever the path takes.
+   */
+  readonly congestionControl: boolean;
+  /**
+   * A receiver that has taken in this many bytes of datagrams since it last sent anything acknowledges at once instead
+   * of after `ackDelayMs` (TCP acknowledges every second full segment): the sender's congestion control needs its
+   * acknowledgements within about a round trip of the data, or it counts delivered bytes as still in flight. Two
+   * full datagrams: a flood's frames are acknowledged every frame or two, keystrokes and echoes not at all sooner.
+   * 0 switches it off (mosh).
+   */
+  readonly ackAfterBytes: number;
 }
 
 /** mosh's RTT estimate before the first sample (1 s, mosh's network.h), used when `coldStart` is set. */
@@ -165,6 +181,8 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   redundancyTargetFailure: 0.02,
   redundancyMaxCopies: 3,
   redundancyMaxExtraBytes: 512,
+  congestionControl: true,
+  ackAfterBytes: 2 * DEFAULT_IPV4_MTU,
 } satisfies TransportTiming);
 
 /** mosh 1.4's sender policy, for side-by-side benchmarks on the same link. */
@@ -181,6 +199,8 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   answerMissedStates: false,
   helloRetry: false,
   redundancyMaxCopies: 1,
+  congestionControl: false,
+  ackAfterBytes: 0,
 } satisfies TransportTiming);
 
 /** Fill in defaults and refuse values that would make the transport spin or stall, with a message naming the knob. */
@@ -203,7 +223,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
       throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
     }
   }
-  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes'] as const) {
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
     if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
       throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
     }

@@ -338,6 +338,23 @@ describe('Transport receiver', () => {
     expect(transport.nextWakeup(400)).toBe(3300);
   });
 
+  it('acknowledges at once once ackAfterBytes of datagrams arrived since it last sent (a flood), after the delay below that', () => {
+    for (const ackAfterBytes of [TSMOSH_TIMING.ackAfterBytes, 0]) {
+      const { transport, tick, deliver } = facingProbe({ ackAfterBytes });
+      tick(0);
+      const c = (n: number) => new CounterState(n);
+      deliver({ oldNum: 0, newNum: 1, ackNum: 1, throwawayNum: 0, diff: new Uint8Array(0), chaff: new Uint8Array(0) }, 100);
+      tick(100);
+      // A small frame: the ack waits for the delay (a reply may carry it).
+      deliver({ oldNum: 1, newNum: 2, ackNum: 1, throwawayNum: 1, diff: c(3).diffFrom(c(0)), chaff: new Uint8Array(0) }, 200);
+      expect(transport.nextWakeup(200)).toBe(300);
+      // A frame of three datagrams (incompressible padding stands in for a screen): over two datagrams' worth since we sent.
+      deliver({ oldNum: 2, newNum: 3, ackNum: 1, throwawayNum: 2, diff: c(4).diffFrom(c(3)), chaff: seededRandom(3).bytes(3000) }, 210);
+      expect(transport.nextWakeup(210)).toBe(ackAfterBytes > 0 ? 210 : 300);
+      expect(transport.stats.acksForBytes).toBe(ackAfterBytes > 0 ? 1 : 0);
+    }
+  });
+
   it('acknowledges at once when asked (a receiver catching up on a long history), and does nothing with no ack due', () => {
     const { transport, tick, deliver } = facingProbe();
     tick(0);

@@ -13,6 +13,7 @@
 import type { SyncState } from './sync-state.js';
 import type { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
+import { CongestionController } from './congestion.js';
 import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
 import {
   COLD_START_RTO_MAX_MS,
@@ -38,7 +39,15 @@ const LOSS_VERDICT_HORIZON_MS = 1000;
 export interface TransportConnection {
   send(instruction: Instruction, now: number): OutgoingDatagram[];
   receive(bytes: Uint8Array, from: PeerAddress, now: number): Instruction | undefined;
-  readonly rtt: { readonly srtt: number; readonly rttvar: number; readonly hasSample: boolean; rto(): number };
+  readonly rtt: {
+    readonly srtt: number;
+    readonly rttvar: number;
+    readonly hasSample: boolean;
+    rto(): number;
+    /** Samples taken so far and the latest one (ms): the congestion controller reads the path's queue from them. */
+    readonly sampleCount?: number;
+    readonly latestSample?: number | undefined;
+  };
   /** When present, chaff (random padding that disguises lengths) is drawn from it. */
   readonly random?: RandomSource;
   /**
@@ -95,6 +104,10 @@ export interface TransportStats {
   peerRestarts: number;
   /** Peer heartbeats answered at once because they showed our newest state was missed (`answerMissedStates`). */
   missedStateAnswers: number;
+  /** Data frames that waited for the congestion budget before they went (congestion.ts). */
+  framesHeldForBudget: number;
+  /** Acknowledgements sent at once because `ackAfterBytes` had arrived since we last sent anything. */
+  acksForBytes: number;
 }
 
 interface SentState<L> {
@@ -170,6 +183,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     probes: 0,
     peerRestarts: 0,
     missedStateAnswers: 0,
+    framesHeldForBudget: 0,
+    acksForBytes: 0,
   };
 
   // Sender.
@@ -195,6 +210,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private lastRoundTripSuccess: number | undefined;
   /** Frames sent before anything was heard from the peer (backs off the hello retry). */
   private helloTries = 0;
+  /** Holds paced frames to the path's bandwidth-delay product (timing.congestionControl), else undefined. */
+  private readonly congestion: CongestionController | undefined;
+  /** The pending data frame has waited for the congestion budget (counted once it goes). */
+  private heldForBudget = false;
+  /** The connection's RTT samples already passed to the congestion controller. */
+  private pathRttSamplesSeen = 0;
+  /** bytes of datagrams received since we last sent anything (timing.ackAfterBytes). */
+  private bytesSinceLastSend = 0;
 
   // Receiver.
   private readonly received: Array<ReceivedState<R>>;
@@ -225,6 +248,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.current = init.initialLocal;
     this.sent = [{ num: 0, state: init.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false }];
     this.received = [{ num: 0, state: init.initialRemote }];
+    this.congestion = this.timing.congestionControl ? new CongestionController({ ackAllowanceBytes: this.timing.ackAfterBytes }) : undefined;
   }
 
   // ---- The application's side ---------------------------------------------------------------------------------
@@ -293,6 +317,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return clamp(Math.ceil(srtt / 2), this.timing.sendIntervalMinMs, this.timing.sendIntervalMaxMs);
   }
 
+  /**
+   * bytes the congestion controller lets be in flight now: Infinity unless the path has shown itself the bottleneck
+   * (or congestion control is off). A sender of optional data (the server's scrollback history) sizes it by this.
+   */
+  congestionBudget(now: number): number {
+    return this.congestion?.budgetBytes(now) ?? Infinity;
+  }
+
+  /** bytes sent and not yet acknowledged (nor presumed lost), as the congestion controller counts them; 0 without it. */
+  bytesInFlight(now: number): number {
+    return this.congestion?.bytesInFlight(now, this.resendDelayMs) ?? 0;
+  }
+
   /** The delay before unacknowledged data is resent, backoff included (ms). */
   get resendDelayMs(): number {
     const t = this.timing;
@@ -312,7 +349,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** A datagram from the network. Never throws: anything unusable is dropped and counted (here or in the connection). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
     const instruction = this.connection.receive(bytes, from, now);
+    const rtt = this.connection.rtt;
+    if (this.congestion !== undefined && rtt.sampleCount !== undefined && rtt.sampleCount > this.pathRttSamplesSeen) {
+      this.pathRttSamplesSeen = rtt.sampleCount;
+      if (rtt.latestSample !== undefined) this.congestion.onPathRtt(rtt.latestSample, now);
+    }
+    this.bytesSinceLastSend += bytes.length;
     if (instruction !== undefined) this.receiveInstruction(instruction, now);
+    const ackAfter = this.timing.ackAfterBytes;
+    if (ackAfter > 0 && this.bytesSinceLastSend >= ackAfter && this.pendingAckDueAt !== undefined && this.pendingAckDueAt > now) {
+      // A sender in a flood: acknowledge now, so that its congestion budget sees the bytes arrive.
+      this.pendingAckDueAt = now;
+      this.stats.acksForBytes++;
+    }
   }
 
   /** The receiver proper; exposed for tests that drive the transport with instructions directly. */
@@ -479,6 +528,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       }
     }
     this.settleOutcomes(now, ackNum);
+    this.congestion?.onAcknowledged(ackNum, now);
     if (index <= 0) return; // Stale (already acknowledged) or a state we no longer track.
     const acked = this.sent[index]!;
     this.sent.splice(0, index);
@@ -610,6 +660,16 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       const collected = (this.firstUnsentChangeAt ?? now - t.collectionIntervalMs) + t.collectionIntervalMs;
       const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
       data = this.unpacedChange || paceFrom === undefined ? collected : Math.max(collected, paceFrom + interval);
+      if (this.congestion !== undefined && !this.unpacedChange) {
+        // Output nobody waits for waits for the budget too; an answer to the peer's input never does (it is bounded
+        // by the peer's typing, and the budget keeps the queue it joins short).
+        const allowed = this.congestion.sendAllowedAt(now, this.resendDelayMs);
+        if (data <= now && allowed > now) {
+          this.congestion.noteHeld(now);
+          this.heldForBudget = true;
+        }
+        data = Math.max(data, allowed);
+      }
     } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined && this.peerActive(now)) {
       if (t.resendPolicy === 'ack-timer') {
         resend = (this.lastDataSentAt ?? back.sentAt) + this.resendDelayMs;
@@ -726,6 +786,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       });
       if (kind === 'data') {
         this.stats.dataFrames++;
+        if (this.heldForBudget) this.stats.framesHeldForBudget++;
+        this.heldForBudget = false;
         this.resendCount = 0;
         this.firstUnsentChangeAt = undefined;
         this.unpacedChange = false;
@@ -745,7 +807,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       }
     }
     if (this.lastHeardAt === undefined) this.helloTries++;
-    return this.transmit({ oldNum: base.num, newNum: num, throwawayNum: this.front.num, diff }, copies, now);
+    const out = this.transmit({ oldNum: base.num, newNum: num, throwawayNum: this.front.num, diff }, copies, now);
+    if (this.congestion !== undefined) {
+      let bytes = 0;
+      for (const datagram of out) bytes += datagram.bytes.length;
+      this.congestion.onSent(num, bytes, now);
+    }
+    return out;
   }
 
   private transmit(
@@ -766,6 +834,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.stats.datagramsSent += out.length;
     this.lastSentAt = now;
     this.pendingAckDueAt = undefined;
+    this.bytesSinceLastSend = 0;
     if (ackNum === SHUTDOWN_STATE_NUM) this.peerShutdownAckSent = true;
     return out;
   }
