@@ -126,7 +126,7 @@ describe('native scrollback in tmux', () => {
     // A new client attaches (the first is taken over): the session's history comes before its screen.
     const second = await newNamed();
     await tmux.startClient('two', { host: '127.0.0.1', port: second.port, key: second.key }, 80, 24);
-    // The history follows a few hundred lines a state (session.ts LOG_LINES_PER_STATE): wait until it is all there.
+    // The history follows a few hundred lines a state (history-window.ts LOG_LINES_PER_STATE): wait until it is all there.
     const secondPane = await tmux.waitFor('two', 'the session with its history', (lines) => hasLine('done-5')(lines) && numbersIn(lines).length >= 2800);
     expect(numbersIn(secondPane)).toEqual(oneTo(2800));
 

@@ -18,6 +18,7 @@ import { cdfChart } from '../lossy/svg.js';
 import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
+import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { homedir } from 'node:os';
@@ -146,6 +147,9 @@ export interface RunResult {
   readonly server?: ProcessUsage;
   /** Traces after the shell trace that failed (the error's message), so the tables say so instead of leaving them out. */
   traceErrors?: Array<{ readonly trace: string; readonly error: string }>;
+  /** The thin link only: keys typed beside `seq 1 10000000` and Ctrl-C in it (thin-link.ts), or why that failed. */
+  thinFlood?: ThinFloodRun;
+  thinFloodError?: string;
 }
 
 function diffTraffic(a: LinkTraffic, b: LinkTraffic): LinkTraffic {
@@ -507,6 +511,9 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     notes.push(`Goal "bytes per keystroke and per idle minute no more than mosh's" on ${link.label}: per key ${kib(tb)} vs ${kib(mb)} (${formatRatio(tb, mb)}), idle ${kib(ti)} vs ${kib(mi)} over ${((t?.idle?.ms ?? 0) / 1000).toFixed(0)} s (${formatRatio(ti, mi)}) — ${tb <= mb && (!(ti > mi)) ? 'met' : 'NOT met'}.`);
   }
   notes.push(...wrongGuessNotes(links, traces, find));
+  const thin = thinFloodTable(links, find);
+  tables.push(...thin.tables);
+  notes.push(...thin.notes);
   for (const r of results.filter((x) => x.bulkWrongScreen !== undefined)) {
     const rows = r.bulkWrongScreen!;
     const y = rows.findIndex((row, i) => i < rows.length - 2 && row !== String(300000 - (rows.length - 2 - i)));
@@ -722,6 +729,14 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
             result.connectMs.push(connectMs);
           }
         }
+        if (chosenNames.shell && link.name === THIN_LINK && result.error === undefined) {
+          try {
+            result.thinFlood = await runThinFlood(system, systemContext, link, LINK_SEED, context.log);
+          } catch (error) {
+            context.log(`  ${system} on ${link.name}, beside the flood: ${(error as Error).message}`);
+            result.thinFloodError = (error as Error).message;
+          }
+        }
         if (link.blackout === undefined) {
           for (const trace of otherTraces) {
             const { session } = await connect(system, systemContext, trace, link, () => true, LINK_SEED);
@@ -745,7 +760,8 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
           return `${t.trace} typing median ${formatMs(typing.medianMs)} p95 ${formatMs(typing.p95Ms)}`;
         });
         const shellText = chosenNames.shell ? `, Ctrl-C ${bound(result.ctrlCMs, FLOOD_TIMEOUT_MS)}, seq ${bound(result.bulkMs, BULK_TIMEOUT_MS)}, connect ${result.connectMs.map((c) => bound(c, CONNECT_TIMEOUT_MS)).join('/')}` : '';
-        context.log(`  ${link.name} · seed ${LINK_SEED} · ${system}: ${typingText.join('; ')}${shellText} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
+        const thinText = result.thinFlood === undefined ? '' : `; beside the flood: echo ${result.thinFlood.echoMs.map((ms) => (ms === null ? '∞' : Math.round(ms))).join(' ')} ms, Ctrl-C ${result.thinFlood.ctrlCMs === null ? '∞' : Math.round(result.thinFlood.ctrlCMs)} ms`;
+        context.log(`  ${link.name} · seed ${LINK_SEED} · ${system}: ${typingText.join('; ')}${shellText}${thinText} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
       }
     }
   } finally {

@@ -325,6 +325,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return this.congestion?.budgetBytes(now) ?? Infinity;
   }
 
+  /**
+   * Whether the congestion controller found the path to be the bottleneck and paces frames now (congestion.ts): a
+   * sender of optional data (the server's scrollback history) then holds it back while its screen changes.
+   */
+  congestionLimited(now: number): boolean {
+    return this.congestion?.limited(now) ?? false;
+  }
+
   /** bytes sent and not yet acknowledged (nor presumed lost), as the congestion controller counts them; 0 without it. */
   bytesInFlight(now: number): number {
     return this.congestion?.bytesInFlight(now, this.resendDelayMs) ?? 0;

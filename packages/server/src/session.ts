@@ -14,6 +14,7 @@ import {
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
+import { historyWindowEnd } from './history-window.js';
 import type { MirrorStats } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
@@ -58,12 +59,6 @@ export const TYPED_ECHO_SETTLE_MS = 0;
  * the whole mirror, and the transport sends at most one frame per 20 ms anyway. 8 ms is mosh's collection interval.
  */
 export const SNAPSHOT_MIN_INTERVAL_MS = 8;
-/**
- * Scrollback lines one screen state may add beyond the client's acknowledged state: about 2–20 KB of lines, a few
- * fragments, so a diff still gets through under heavy loss; at the frame rate that is still thousands of lines a
- * second for a client catching up.
- */
-export const LOG_LINES_PER_STATE = 256;
 
 /**
  * Output that settles within this long (ms) of a keystroke reaching the pty counts as that keystroke's answer (the
@@ -732,19 +727,27 @@ export class Session {
     this.screenDirty = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
-    let state = transport.local.withFramebuffer(this.forLink(this.current, this.pty.snapshot()));
-    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback()));
+    const framebuffer = this.forLink(this.current, this.pty.snapshot());
+    const screenChanged = framebuffer !== transport.local.framebuffer;
+    let state = transport.local.withFramebuffer(framebuffer);
+    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback(), screenChanged, now));
     transport.setLocal(state, now);
   }
 
   /**
-   * `log` as one state may carry it: at most LOG_LINES_PER_STATE beyond what the client acknowledged, so a reattach
-   * to a long history or a flood under loss never needs one huge diff (every fragment of it must arrive). The rest
-   * follows in later states: the screen stays marked dirty until the client holds the whole log.
+   * `log` as one state may carry it (history-window.ts): a window beyond what the client acknowledged, and nothing new
+   * while the screen changes on a path that is the bottleneck. The rest follows in later states: the screen stays
+   * marked dirty until the client holds the whole log.
    */
-  private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog): ScrollbackLog {
-    const acked = transport.acknowledgedLocal.scrollback.end;
-    const limit = Math.max(acked, log.start) + LOG_LINES_PER_STATE;
+  private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog, screenChanged: boolean, now: number): ScrollbackLog {
+    const limit = historyWindowEnd({
+      acknowledgedEnd: transport.acknowledgedLocal.scrollback.end,
+      offeredEnd: transport.local.scrollback.end,
+      logStart: log.start,
+      logEnd: log.end,
+      screenChanged,
+      pathIsBottleneck: transport.congestionLimited(now),
+    });
     if (log.end <= limit) return log;
     this.screenDirty = true;
     return log.upTo(limit);

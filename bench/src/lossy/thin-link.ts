@@ -1,0 +1,149 @@
+/**
+ * The thin link's own figure (issue 18): on 1 Mbit/s with a 64 KB buffer, 40 ms RTT and 1 % loss, while
+ * `seq 1 10000000` runs in the session, how long a typed key takes to show and how long Ctrl-C takes to bring the
+ * prompt back, in multiples of the RTT, for tsmosh, mosh and ssh in one run. The goal: both ≤ 2 × RTT.
+ *
+ * The session runs tmux with two panes (thin-session.ts): the flood in the top one, a shell in the bottom one, as a
+ * user types beside a long command. In a single pane a key's echo is written into the flood and scrolls away within
+ * a millisecond, so no screen could show it; in its own pane it stays, and every system has to carry the flood's
+ * screens and the echo over the same thin path. tmux's prefix (Ctrl-B) and `o` move between the panes.
+ */
+import { fileURLToPath } from 'node:url';
+import type { LinkCase, RunResult } from '../scenarios/lossy-link.js';
+import type { Table } from '../scenario.js';
+import { formatMs, median, percentile } from '../stats.js';
+import type { ScreenSnapshot } from './screen.js';
+import { ROWS } from './screen.js';
+import { SYSTEMS, startSession, type SystemContext, type SystemName } from './systems.js';
+
+/** The link this figure is measured on (lossy-link.ts's LINKS). */
+export const THIN_LINK = 'thin';
+export const THIN_FLOOD_COMMAND = 'seq 1 10000000';
+/** The issue's goal, in multiples of the link's RTT, for the keystroke echo's p95 and for Ctrl-C → prompt. */
+export const THIN_GOAL_RTTS = 2;
+const THIN_SESSION = fileURLToPath(new URL('./thin-session.js', import.meta.url));
+/** The bottom pane's height (rows): a prompt and a few lines; the flood gets the rest. */
+const INPUT_PANE_ROWS = 4;
+/** The first row of the bottom pane (tmux draws a border row between the panes). */
+const INPUT_TOP = ROWS - INPUT_PANE_ROWS;
+/** Keys typed beside the flood: letters (the flood prints only digits), one every KEY_GAP_MS, as a person types. */
+const KEYS = 'typingbesideflood';
+const KEY_GAP_MS = 150;
+/** How long the flood runs before the first key (ms): every system is deep in it. */
+const FLOOD_LEAD_MS = 500;
+/** Bounds for a stuck run (ms), far beyond any sane figure: a key not shown by then counts as never shown. */
+const READY_TIMEOUT_MS = 60_000;
+const ECHO_TIMEOUT_MS = 15_000;
+const PROMPT_TIMEOUT_MS = 30_000;
+
+export interface ThinFloodRun {
+  /** ms from each typed key to its echo in the bottom pane; null: not shown within ECHO_TIMEOUT_MS. */
+  readonly echoMs: Array<number | null>;
+  /** ms from Ctrl-C in the top pane to its prompt; null: not within PROMPT_TIMEOUT_MS. */
+  readonly ctrlCMs: number | null;
+  /** The flood had already ended on screen before Ctrl-C (then Ctrl-C measured nothing of it). */
+  readonly floodEndedFirst: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const inTopPane = (screen: ScreenSnapshot): boolean => screen.cursorY < INPUT_TOP - 1;
+const inputRows = (screen: ScreenSnapshot): readonly string[] => screen.rows.slice(INPUT_TOP);
+const topPrompt = (screen: ScreenSnapshot): boolean => inTopPane(screen) && screen.rows[screen.cursorY] === '$' && screen.cursorX === 2;
+const floodShowing = (screen: ScreenSnapshot): boolean => screen.rows.slice(0, INPUT_TOP).some((row) => /^\d{4,}$/.test(row));
+
+/** One system's run: a session of its own on the thin link, the flood, the keys beside it, Ctrl-C. */
+export async function runThinFlood(system: SystemName, context: SystemContext, link: LinkCase, seed: number, log: (m: string) => void): Promise<ThinFloodRun> {
+  const session = await startSession(system, context, ['node', THIN_SESSION, String(INPUT_PANE_ROWS)], link.spec, seed);
+  try {
+    const client = session.client;
+    const ready = await client.waitFor((s) => s.rows[0] === '$' && inputRows(s).includes('$') && topPrompt(s), READY_TIMEOUT_MS);
+    if (ready === undefined) throw new Error(`the two panes' prompts never showed; the screen shows:\n${client.snapshot().rows.join('\n')}`);
+    client.type(`${THIN_FLOOD_COMMAND}\r`);
+    if ((await client.waitFor(floodShowing, PROMPT_TIMEOUT_MS)) === undefined) throw new Error(`${THIN_FLOOD_COMMAND} never showed its numbers`);
+    await sleep(FLOOD_LEAD_MS);
+    // To the bottom pane.
+    client.type('\x02o');
+    if ((await client.waitFor((s) => s.cursorY >= INPUT_TOP, ECHO_TIMEOUT_MS)) === undefined) throw new Error('the bottom pane never took the cursor');
+    const echoes: Array<Promise<number | null>> = [];
+    for (let i = 0; i < KEYS.length; i++) {
+      const shown = `$ ${KEYS.slice(0, i + 1)}`;
+      const sentAt = client.type(KEYS[i]!);
+      echoes.push(client.waitFor((s) => inputRows(s).some((row) => row.startsWith(shown)), ECHO_TIMEOUT_MS).then((at) => (at === undefined ? null : at - sentAt)));
+      await sleep(KEY_GAP_MS);
+    }
+    const echoMs = await Promise.all(echoes);
+    // Back to the top pane, and Ctrl-C there.
+    client.type('\x02o');
+    if ((await client.waitFor(inTopPane, PROMPT_TIMEOUT_MS)) === undefined) throw new Error('the top pane never took the cursor back');
+    const floodEndedFirst = client.snapshot().rows.some((row) => row === '10000000');
+    const ctrlCAt = client.type('\x03');
+    const promptAt = await client.waitFor(topPrompt, PROMPT_TIMEOUT_MS);
+    if (floodEndedFirst) log(`  ${system} on ${link.name}: ${THIN_FLOOD_COMMAND} had ended before Ctrl-C`);
+    return { echoMs, ctrlCMs: promptAt === undefined ? null : promptAt - ctrlCAt, floodEndedFirst };
+  } finally {
+    await session.stop();
+  }
+}
+
+interface ThinFigures {
+  readonly keys: number;
+  readonly missing: number;
+  readonly medianMs: number;
+  readonly p95Ms: number;
+  readonly ctrlCMs: number;
+}
+
+function figuresOf(run: ThinFloodRun): ThinFigures {
+  // A key never shown ranks after every shown one, so the percentiles see it.
+  const ranked = run.echoMs.map((ms) => ms ?? Infinity);
+  return { keys: ranked.length, missing: run.echoMs.filter((ms) => ms === null).length, medianMs: median(ranked), p95Ms: percentile(ranked, 95), ctrlCMs: run.ctrlCMs ?? Infinity };
+}
+
+const times = (ms: number, rttMs: number): string => (Number.isFinite(ms) ? `${(ms / rttMs).toFixed(2)}×` : '∞');
+const msOrBound = (ms: number, bound: number): string => (Number.isFinite(ms) ? formatMs(ms) : `> ${formatMs(bound)}`);
+
+/** The thin link's table (one row per system) and the issue's goal line, from the runs that have the figure. */
+export function thinFloodTable(links: readonly LinkCase[], find: (link: string, system: SystemName) => RunResult | undefined): { tables: Table[]; notes: string[] } {
+  const link = links.find((l) => l.name === THIN_LINK);
+  if (link === undefined) return { tables: [], notes: [] };
+  const figures = new Map<SystemName, ThinFigures>();
+  const rows: string[][] = [];
+  for (const system of SYSTEMS) {
+    const result = find(link.name, system);
+    const run = result?.thinFlood;
+    if (run === undefined) {
+      if (result?.thinFloodError !== undefined) rows.push([system, 'failed', '', '', '', '', '', result.thinFloodError.split('\n')[0]!.slice(0, 80)]);
+      continue;
+    }
+    const f = figuresOf(run);
+    figures.set(system, f);
+    rows.push([
+      system,
+      String(f.keys),
+      msOrBound(f.medianMs, ECHO_TIMEOUT_MS),
+      msOrBound(f.p95Ms, ECHO_TIMEOUT_MS),
+      times(f.p95Ms, link.rttMs),
+      msOrBound(f.ctrlCMs, PROMPT_TIMEOUT_MS),
+      times(f.ctrlCMs, link.rttMs),
+      [f.missing > 0 ? `${f.missing} never shown` : '', run.floodEndedFirst ? 'the flood had ended before Ctrl-C' : ''].filter((x) => x !== '').join('; '),
+    ]);
+  }
+  if (rows.length === 0) return { tables: [], notes: [] };
+  const notes: string[] = [];
+  const t = figures.get('tsmosh');
+  const m = figures.get('mosh');
+  if (t !== undefined) {
+    const goal = THIN_GOAL_RTTS * link.rttMs;
+    const met = t.p95Ms <= goal && t.ctrlCMs <= goal;
+    const mosh = m === undefined ? '' : ` (mosh: p95 ${times(m.p95Ms, link.rttMs)}, Ctrl-C ${times(m.ctrlCMs, link.rttMs)})`;
+    notes.push(`Goal "thin link while \`${THIN_FLOOD_COMMAND}\` runs: keystroke echo p95 and Ctrl-C → prompt ≤ ${THIN_GOAL_RTTS} × RTT" (${formatMs(goal)}) on ${link.label}: tsmosh p95 ${times(t.p95Ms, link.rttMs)}, Ctrl-C ${times(t.ctrlCMs, link.rttMs)}${mosh} — ${met ? 'met' : 'NOT met'} (one flood per run).`);
+  }
+  return {
+    tables: [{
+      caption: `${link.label}, while \`${THIN_FLOOD_COMMAND}\` runs in tmux's top pane: letters typed in the bottom pane (one every ${KEY_GAP_MS} ms) until shown, and Ctrl-C in the top pane until its prompt is back`,
+      columns: ['system', 'keys', 'echo median', 'echo p95', 'p95 ÷ RTT', 'Ctrl-C → prompt', '÷ RTT', ''],
+      rows,
+    }],
+    notes,
+  };
+}

@@ -1,0 +1,52 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LOG_LINES_PER_STATE, historyWindowEnd, type HistoryWindow } from './history-window.js';
+
+const window = (fields: Partial<HistoryWindow>): HistoryWindow => ({
+  acknowledgedEnd: 0,
+  offeredEnd: 0,
+  logStart: 0,
+  logEnd: 0,
+  screenChanged: false,
+  pathIsBottleneck: false,
+  ...fields,
+});
+
+describe('historyWindowEnd', () => {
+  it('offers LOG_LINES_PER_STATE lines beyond what the client acknowledged, and no more than the log holds', () => {
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, offeredEnd: 356, logEnd: 5000 }))).toBe(100 + LOG_LINES_PER_STATE);
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, offeredEnd: 120, logEnd: 130 }))).toBe(130);
+    // Lines the log dropped before the client had them: the window starts at the log's start.
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, logStart: 4000, logEnd: 20_000 }))).toBe(4000 + LOG_LINES_PER_STATE);
+  });
+
+  it('on a path that is the bottleneck, a state whose screen changed adds no history; a still screen lets it follow', () => {
+    const flood = window({ acknowledgedEnd: 1000, offeredEnd: 1100, logEnd: 9000, pathIsBottleneck: true, screenChanged: true });
+    expect(historyWindowEnd(flood)).toBe(1100);
+    expect(historyWindowEnd({ ...flood, screenChanged: false })).toBe(1000 + LOG_LINES_PER_STATE);
+    // An unconstrained path: the flood's history goes with the screen, as before.
+    expect(historyWindowEnd({ ...flood, pathIsBottleneck: false })).toBe(1000 + LOG_LINES_PER_STATE);
+    // What was offered but has left the log since: from the log's start, nothing new.
+    expect(historyWindowEnd({ ...flood, offeredEnd: 1100, logStart: 2000 })).toBe(2000);
+  });
+
+  it('always lies within the log and never beyond a window past the acknowledged end', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(50_000),
+        fc.nat(50_000),
+        fc.nat(50_000),
+        fc.nat(20_000),
+        fc.boolean(),
+        fc.boolean(),
+        (acknowledgedEnd, offeredExtra, logStart, logLength, screenChanged, pathIsBottleneck) => {
+          const w = window({ acknowledgedEnd, offeredEnd: acknowledgedEnd + offeredExtra, logStart, logEnd: logStart + logLength, screenChanged, pathIsBottleneck });
+          const end = historyWindowEnd(w);
+          expect(end).toBeGreaterThanOrEqual(w.logStart);
+          expect(end).toBeLessThanOrEqual(w.logEnd);
+          expect(end).toBeLessThanOrEqual(Math.max(acknowledgedEnd, logStart) + LOG_LINES_PER_STATE);
+        },
+      ),
+    );
+  });
+});

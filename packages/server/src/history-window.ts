@@ -1,0 +1,39 @@
+/**
+ * How much of the scrollback log one screen state carries (protocol.md §10.4): the history follows the screen in
+ * windows, so that a reattach to a long history or a flood under loss never needs one huge diff, and on a path that
+ * is the bottleneck it waits for the screen to be still, so it never slows the screen down.
+ */
+
+/**
+ * Scrollback lines one screen state may add beyond the client's acknowledged state: about 2–20 KB of lines, a few
+ * fragments, so a diff still gets through under heavy loss; at the frame rate that is still thousands of lines a
+ * second for a client catching up.
+ */
+export const LOG_LINES_PER_STATE = 256;
+
+export interface HistoryWindow {
+  /** Log end the client acknowledged (the base the next diff may assume). */
+  readonly acknowledgedEnd: number;
+  /** Log end of the newest state already offered to the transport (sent, or waiting to be). */
+  readonly offeredEnd: number;
+  /** The log's window now: lines [start, end). */
+  readonly logStart: number;
+  readonly logEnd: number;
+  /** The screen in this state differs from the one offered before it (the program is still writing). */
+  readonly screenChanged: boolean;
+  /**
+   * The transport found the path to be the bottleneck (it paces its frames: Transport.congestionLimited). Then a
+   * state whose screen changed adds no history beyond what was offered already: every byte of history in that frame
+   * would delay the screen (an echo, the prompt after Ctrl-C) on a path that has none to spare. The history follows
+   * once the screen is still, in LOG_LINES_PER_STATE windows. During a flood that also saves the lines the log's
+   * 10,000-line window would drop before the client could use them.
+   */
+  readonly pathIsBottleneck: boolean;
+}
+
+/** The log end (a position in [logStart, logEnd]) the next state carries. */
+export function historyWindowEnd(w: HistoryWindow): number {
+  let end = Math.max(w.acknowledgedEnd, w.logStart) + LOG_LINES_PER_STATE;
+  if (w.pathIsBottleneck && w.screenChanged) end = Math.min(end, Math.max(w.offeredEnd, w.logStart));
+  return Math.min(w.logEnd, end);
+}
