@@ -115,22 +115,23 @@ describe('CongestionController', () => {
 
   it('once limited, paces a frame after the last one\'s bytes at 1.25 × the rate, or at 0.75 × while a queue is in flight', () => {
     const cc = new CongestionController({ ackAllowanceBytes: 0 });
-    // A path of 10 bytes/ms and 100 ms, a queue seen.
+    // A path of 10 bytes/ms and 100 ms; a queue seen while a frame is in flight.
     cc.onPathRtt(100, 0);
     cc.onSent(1, 1000, 0);
     cc.onAcknowledged(1, 100);
+    cc.onSent(2, 2000, 100);
     cc.onPathRtt(300, 100);
     expect(cc.deliveryRate(100)).toBe(10);
     expect(cc.limited(100)).toBe(true);
-    cc.onSent(2, 1000, 100);
-    // In flight 1000 ≤ the BDP (1000) and one frame: probe.
+    // In flight 2000 ≤ the BDP (1000) and one frame (2000): probe.
     expect(cc.pacingRate(100, LOSS_TIMEOUT_MS)).toBe(PROBE_GAIN * 10);
-    expect(cc.sendAllowedAt(100, LOSS_TIMEOUT_MS)).toBe(100 + 1000 / (PROBE_GAIN * 10));
-    cc.onSent(3, 1000, 180);
-    cc.onSent(4, 1000, 260);
-    // 3000 in flight > 1000 + 1000: drain.
-    expect(cc.pacingRate(260, LOSS_TIMEOUT_MS)).toBe(DRAIN_GAIN * 10);
-    expect(cc.sendAllowedAt(260, LOSS_TIMEOUT_MS)).toBe(260 + 1000 / (DRAIN_GAIN * 10));
+    expect(cc.sendAllowedAt(100, LOSS_TIMEOUT_MS)).toBe(100 + 2000 / (PROBE_GAIN * 10));
+    // (An answer goes unpaced; then a frame at its time.)
+    cc.onSent(3, 1000, 150);
+    cc.onSent(4, 1000, 180);
+    // 4000 in flight > 1000 + 2000: drain.
+    expect(cc.pacingRate(180, LOSS_TIMEOUT_MS)).toBe(DRAIN_GAIN * 10);
+    expect(cc.sendAllowedAt(180, LOSS_TIMEOUT_MS)).toBe(180 + 1000 / (DRAIN_GAIN * 10));
   });
 
   it('over the budget, a frame may go when an acknowledgement comes or when enough frames in flight count as lost', () => {
@@ -162,6 +163,23 @@ describe('CongestionController', () => {
     cc.noteHeld(3000 + MEMORY_MIN_MS + 200);
     expect(cc.limited(3000 + MEMORY_MIN_MS + 200)).toBe(false);
     expect(cc.pacingRate(3000 + MEMORY_MIN_MS + 200, LOSS_TIMEOUT_MS)).toBe(Infinity);
+  });
+
+  it('a long round trip while little is in flight (a busy host, someone else\'s traffic) is no queue of ours: no pacing', () => {
+    const cc = new CongestionController({ ackAllowanceBytes: ALLOWANCE });
+    cc.onPathRtt(1, 0);
+    // Typing: small frames, a low delivery rate.
+    for (let num = 1; num <= 10; num++) {
+      cc.onSent(num, 200, num * 100);
+      cc.onAcknowledged(num, num * 100 + 1);
+    }
+    cc.onSent(11, 200, 1100);
+    cc.onPathRtt(80, 1101);
+    expect(cc.limited(1101)).toBe(false);
+    // The same round trip with a flood's frames in flight is a queue.
+    cc.onSent(12, 8000, 1102);
+    cc.onPathRtt(80, 1103);
+    expect(cc.limited(1103)).toBe(true);
   });
 
   it('a frame held by the budget alone, on a path that showed no queue, does not start the pacing', () => {

@@ -140,7 +140,12 @@ export class CongestionController {
         this.windowMinRtt = Infinity;
       }
     }
-    if (sampleMs > this.minRtt + Math.max(QUEUE_SIGNAL_MIN_MS, this.minRtt)) this.queueSeenAt = now;
+    // A queue counts only if ours could have made it: more in flight than the path holds by our own estimate. A long
+    // round trip while we send little (a busy host's timer, someone else's traffic) says nothing about our pace, and
+    // pacing at the little we sent would starve the next flood.
+    if (sampleMs > this.minRtt + Math.max(QUEUE_SIGNAL_MIN_MS, this.minRtt) && this.unacknowledgedBytes() > this.bandwidthDelayProduct(now) + this.ackAllowanceBytes) {
+      this.queueSeenAt = now;
+    }
   }
 
   /** A frame with state number `num` left as `bytes` bytes of datagrams (a resend of a number replaces its record). */
@@ -219,6 +224,12 @@ export class CongestionController {
       if (inFlight < budget) return expiresAt;
     }
     return now;
+  }
+
+  private unacknowledgedBytes(): number {
+    let bytes = 0;
+    for (const frame of this.frames) bytes += frame.bytes;
+    return bytes;
   }
 
   /** bytes of the largest frame in flight or last sent. */
