@@ -1,4 +1,4 @@
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, parsePredictionMode, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, parsePredictionMode, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -139,6 +139,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let predictionTimer: unknown;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
+  /**
+   * The server screen and guesses behind lastDrawn, while lastDrawn is exactly those (no status line, the screen
+   * the window's size): a keystroke then draws only what its guesses change (keystroke-draw.ts).
+   */
+  let drawnGuesses: DrawnGuesses | undefined;
   const pacer = new FramePacer();
   let frameTimer: unknown;
   let terminalActive = false;
@@ -222,7 +227,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const now = runtime.now();
     pacer.drawn(now, paced);
     const screen = session.screen;
-    let frame = fitToWindow(prediction.apply(screen, now), size.cols, size.rows);
+    const overlay = prediction.overlay(screen, now);
+    const predicted = withOverlay(screen, overlay);
+    let frame = fitToWindow(predicted, size.cols, size.rows);
     const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
     const log = session.scrollback;
@@ -245,12 +252,48 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     write(wrapSynchronized(history + renderer.render(lastDrawn, frame), terminal?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = frame;
-    // The engine's underline and glitch triggers change with time alone, and a guess waiting for its echo runs out
-    // of patience with no new screen: judge again and redraw when it says they next may.
+    drawnGuesses = frame === predicted ? { screen, overlay, frame } : undefined;
+    wakeForPrediction(now);
+  };
+  /**
+   * The engine's underline and glitch triggers change with time alone, and a guess waiting for its echo runs out of
+   * patience with no new screen: judge again and redraw when it says they next may.
+   */
+  const wakeForPrediction = (now: number): void => {
     if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
     predictionTimer = undefined;
     const wake = prediction.nextWakeup(now);
     if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(onPredictionWakeup, Math.max(0, wake - now));
+  };
+  /**
+   * A keystroke's draw: when the terminal shows the newest server screen with the guesses over it and nothing else
+   * waits to be drawn, only the cells the key's guesses change are written (issue 18: no whole-screen build or diff
+   * per key); otherwise the whole frame, at once (drawNow). The terminal ends the same either way.
+   */
+  const drawKey = (): void => {
+    const drawn = drawnGuesses;
+    const log = session.scrollback;
+    const onlyGuessesChanged =
+      drawn !== undefined &&
+      terminalActive &&
+      lastDrawn === drawn.frame &&
+      frameTimer === undefined &&
+      session.screen === drawn.screen &&
+      !ownResizePending &&
+      log.resizeShift === seenResizeShift &&
+      !scrollbackWriter.hasNewLines(log) &&
+      statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand) === undefined;
+    if (!onlyGuessesChanged) {
+      drawNow();
+      return;
+    }
+    const now = runtime.now();
+    const change = drawGuessChange(renderer, drawn, prediction.overlay(drawn.screen, now));
+    write(wrapSynchronized(change.out, terminal?.synchronizedOutput));
+    clientTrace?.mark('drawn');
+    lastDrawn = change.drawn.frame;
+    drawnGuesses = change.drawn;
+    wakeForPrediction(now);
   };
   /**
    * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
@@ -299,7 +342,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         clientTrace?.mark('key');
         prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), runtime.now());
         session.write(action.bytes);
-        drawNow();
+        drawKey();
       }
       else if (action.kind === 'quit') void session.close();
       else suspend();

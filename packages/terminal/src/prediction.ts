@@ -24,7 +24,7 @@
  * once guesses have proven right on this link.
  */
 import { charWidth } from './char-width.js';
-import { Attr, BLANK_CELL, type Cell, type Framebuffer, type Row } from './framebuffer.js';
+import { Attr, BLANK_CELL, type Cell, type Cursor, type Framebuffer, type Row } from './framebuffer.js';
 
 export type PredictionMode = 'adaptive' | 'always' | 'never' | 'experimental';
 export const PREDICTION_MODES: readonly PredictionMode[] = ['adaptive', 'always', 'never', 'experimental'];
@@ -159,6 +159,39 @@ export interface PredictionEngineInit {
   readonly mode?: PredictionMode;
   /** Overwrite instead of insert semantics (mosh's --predict-overwrite). */
   readonly overwrite?: boolean;
+}
+
+/** A cell a displayed guess draws over the server's screen. */
+export interface OverlayCell {
+  readonly row: number;
+  readonly col: number;
+  readonly cell: Cell;
+}
+
+/** What the displayed guesses draw over a screen (PredictionEngine.overlay): at most one cell per position. */
+export interface PredictionOverlay {
+  readonly cells: readonly OverlayCell[];
+  /** The cursor to draw: the screen's own object when no guess moves it. */
+  readonly cursor: Cursor;
+}
+
+/** `screen` with `overlay` drawn on top; `screen` itself when the overlay changes nothing. */
+export function withOverlay(screen: Framebuffer, overlay: PredictionOverlay): Framebuffer {
+  if (overlay.cells.length === 0 && overlay.cursor === screen.cursor) return screen;
+  const changedRows = new Map<number, Cell[]>();
+  for (const { row, col, cell } of overlay.cells) {
+    let cells = changedRows.get(row);
+    if (cells === undefined) {
+      cells = [...screen.lines[row]!.cells];
+      changedRows.set(row, cells);
+    }
+    cells[col] = cell;
+  }
+  const lines = changedRows.size === 0 ? screen.lines : screen.lines.map((row, y): Row => {
+    const cells = changedRows.get(y);
+    return cells === undefined ? row : { cells, wrapped: row.wrapped };
+  });
+  return { ...screen, lines, cursor: overlay.cursor };
 }
 
 type ParserState = 'ground' | 'escape' | 'csi' | 'ss3';
@@ -324,21 +357,27 @@ export class PredictionEngine {
 
   /** The screen to draw: the server's screen with the displayable predictions on top. */
   apply(screen: Framebuffer, now: number): Framebuffer {
-    if (!this.displaying || (this.cells.size === 0 && this.cursors.length === 0)) return screen;
+    return withOverlay(screen, this.overlay(screen, now));
+  }
+
+  /**
+   * What `apply` draws over `screen`, without building a screen: the cells the displayable guesses show and the
+   * cursor. Its cost follows the number of guesses, not the screen's size, so a keystroke's draw can write just
+   * these cells (keystroke-draw.ts) while whole screens are built for the server's frames only.
+   */
+  overlay(screen: Framebuffer, now: number): PredictionOverlay {
+    if (!this.displaying || (this.cells.size === 0 && this.cursors.length === 0)) return { cells: [], cursor: screen.cursor };
     const underline = this.underlined(now);
-    const changedRows = new Map<number, Cell[]>();
+    const cells: OverlayCell[] = [];
     for (const prediction of this.cells.values()) {
       if (this.isTentative(prediction.epoch)) continue;
       if (prediction.row >= screen.rows || prediction.col >= screen.cols) continue;
-      let cells = changedRows.get(prediction.row);
-      if (cells === undefined) {
-        cells = [...screen.lines[prediction.row]!.cells];
-        changedRows.set(prediction.row, cells);
-      }
-      let cell = prediction.unknown ? cells[prediction.col]! : prediction.replacement;
-      const blankOverBlank = isBlank(cell) && isBlank(cells[prediction.col]!);
+      // One guess per position (the map's key), so the screen's cell here is still the screen's own.
+      const under = screen.lines[prediction.row]!.cells[prediction.col]!;
+      let cell = prediction.unknown ? under : prediction.replacement;
+      const blankOverBlank = isBlank(cell) && isBlank(under);
       if ((underline || prediction.unknown) && !blankOverBlank) cell = { ...cell, attrs: cell.attrs | Attr.Underline };
-      cells[prediction.col] = cell;
+      cells.push({ row: prediction.row, col: prediction.col, cell });
     }
     let cursor = screen.cursor;
     for (let i = this.cursors.length - 1; i >= 0; i--) {
@@ -348,12 +387,7 @@ export class PredictionEngine {
       if (guess.row < screen.rows) cursor = { ...cursor, y: guess.row, x: Math.min(guess.col, screen.cols - 1) };
       break;
     }
-    if (changedRows.size === 0 && cursor === screen.cursor) return screen;
-    const lines = screen.lines.map((row, y): Row => {
-      const cells = changedRows.get(y);
-      return cells === undefined ? row : { cells, wrapped: row.wrapped };
-    });
-    return { ...screen, lines, cursor };
+    return { cells, cursor };
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   type Cell,
   type ClipboardWrite,
   type Color,
+  type Cursor,
   type CursorStyle,
   type Framebuffer,
   type MouseEncoding,
@@ -28,6 +29,7 @@ import { IND, absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
 import { linkSequence, linksEqual, type Hyperlink } from './hyperlinks.js';
+import { frameRow, patchedFrame } from './patched-frame.js';
 
 /** How many scroll shifts to try per frame (each costs one trial render): the two best-voted cover real programs. */
 const SCROLL_CANDIDATES = 2;
@@ -846,6 +848,57 @@ export class Renderer {
     return out;
   }
 
+  /**
+   * Bytes that turn the terminal showing `previous` into one showing `previous` with `rows` (row index → row) and
+   * `cursor` in place of its own, and that frame (patched-frame.ts, its lines built only when read). For a
+   * keystroke's guesses drawn over the frame last drawn: the work follows the rows given, not the screen, and the
+   * terminal ends as `render(previous, that frame)` would leave it. Nothing else may differ from `previous` (modes,
+   * title, bell and the rest, and each row's soft-wrap flag, which the given rows keep): those are `render`'s.
+   */
+  renderRows(previous: Framebuffer, rows: ReadonlyMap<number, Row>, cursor: Cursor): { out: string; drawn: Framebuffer } {
+    const drawn = patchedFrame(previous, rows, cursor);
+    const cols = previous.cols;
+    const height = previous.rows;
+    for (const [y, row] of rows) {
+      // A row that changes its wrap flag changes what its neighbours need: that takes the whole-screen render.
+      if (row.wrapped !== (frameRow(previous, y)?.wrapped ?? false)) return { out: this.render(previous, drawn), drawn };
+    }
+    const continuity = previous === this.lastDrawn;
+    // Sparse: only the given rows (and the wrap flags they read) are filled. Every row keeps its wrap flag, so the
+    // flag-repairing steps of drawRow have nothing to do and drawCells is the whole of it; no bulk erase below.
+    const have: (readonly Cell[])[] = [];
+    const want: (readonly Cell[])[] = [];
+    const continues: (boolean | undefined)[] = [];
+    const wantContinues: boolean[] = [];
+    continues[0] = continuity ? this.lastTopContinues : undefined;
+    const order = [...rows.keys()].filter((y) => Number.isInteger(y) && y >= 0 && y < height).sort((a, b) => a - b);
+    for (const y of order) {
+      const before = frameRow(previous, y) ?? { cells: [], wrapped: false };
+      have[y] = sanitizeRow(before, cols);
+      want[y] = sanitizeRow(rows.get(y)!, cols);
+      if (y > 0) continues[y] = wantContinues[y] = frameRow(previous, y - 1)?.wrapped === true;
+    }
+    const from = clampCursor(previous, cols, height);
+    const model = new TerminalModel(cols, height, have, continues, from.x, from.y, false, continuity ? this.lastPen : undefined);
+    const target: Target = { cols, rows: height, lines: want, wantContinues, blankFrom: height, blankFromBg: COLOR_DEFAULT };
+    for (const y of order) drawCells(model, target, y, false);
+    const plan = finishPlan(model, clampCursor(drawn, cols, height));
+
+    const wasVisible = previous.cursor.visible === true;
+    const wantVisible = cursor.visible !== false;
+    const travels = plan.moved || (plan.finalMove !== '' && plan.bodyLength > 0);
+    const hide = wasVisible && travels && plan.out.length >= HIDE_CURSOR_MIN_BYTES;
+    let visibility = '';
+    if (hide) visibility = wantVisible ? '\x1b[?25h' : '';
+    else if (wasVisible !== wantVisible) visibility = wantVisible ? '\x1b[?25h' : '\x1b[?25l';
+    const out = (hide ? '\x1b[?25l' : '') + plan.out + visibility + this.renderCursorShape(drawn);
+
+    this.lastDrawn = drawn;
+    this.lastPen = plan.pen;
+    this.lastTopContinues = plan.continues[0];
+    return { out, drawn };
+  }
+
   /** Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content. */
   exit(lastDrawn: Framebuffer | undefined): string {
     // Frames close their links; closing once more costs 7 bytes and holds whatever wrote last.
@@ -1018,6 +1071,11 @@ function buildTarget(next: Framebuffer): Target {
 function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }): TerminalModel {
   if (scroll !== undefined) emitScroll(model, scroll);
   for (let y = 0; y < target.rows; y++) drawRow(model, target, y);
+  return finishPlan(model, cursor);
+}
+
+/** End a plan: close any open link and place the cursor, noting where the body ended (see Renderer.render). */
+function finishPlan(model: TerminalModel, cursor: { x: number; y: number }): TerminalModel {
   // Never leave a link open past a frame: whatever prints next (the user's shell after exit, the scrollback
   // writer, a notice) would become part of it.
   model.setLink(undefined);
