@@ -21,6 +21,7 @@ import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js
 import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
+import { predictedKeyTable } from '../lossy/predicted-keys.js';
 import { homedir } from 'node:os';
 
 export interface LinkCase {
@@ -381,6 +382,8 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
       }
     }
     tables.push({ caption: `Typing keys (printable and backspace) → on screen, ${trace} trace`, columns: ['link', 'system', 'keys', 'median', 'mean', 'p95', '< 5 ms', 'p95 ÷ mosh', ''], rows });
+    const predicted = predictedKeyTable(links, trace, (link, system) => keysOf(find(link, system), trace, ['typing']));
+    if (predicted !== undefined) tables.push(predicted);
     const erased = wrongGuessTable(links, trace, find);
     if (erased !== undefined) tables.push(erased);
   }
