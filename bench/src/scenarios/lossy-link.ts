@@ -19,6 +19,7 @@ import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type Predict
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
 import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
+import { latencyGoalNotes } from '../lossy/latency-goals.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { predictedKeyTable } from '../lossy/predicted-keys.js';
@@ -45,6 +46,8 @@ export const LINKS: readonly LinkCase[] = [
   // A LAN (issue 18: Enter → output within 1.05 × RTT + 1 ms); on request only.
   { name: 'lan20', label: '20 ms RTT (LAN)', spec: 'delay=10ms', rttMs: 20, quick: false, full: false },
   // A thin path (issue 18): 1 Mbit/s each way behind a 64 KB buffer, 40 ms RTT, 1 % loss; on request only.
+  // Issue 18's satellite link: an RTO above the resend back-off ceiling must not resend every keystroke.
+  { name: 'rtt600', label: '600 ms RTT (satellite)', spec: 'delay=300ms', rttMs: 600, quick: false, full: false },
   { name: 'thin', label: '1 Mbit/s, 64 KB queue, 40 ms RTT, 1 % loss', spec: 'delay=20ms,loss=1%,rate=1mbit,queue=64kB', rttMs: 40, quick: false, full: false },
   { name: 'blackout2s', label: '100 ms RTT, 2 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 2000 }, quick: false, full: true },
   { name: 'blackout60s', label: '100 ms RTT, 60 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 60_000 }, quick: false, full: true },
@@ -513,6 +516,7 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     const mi = m?.idle === undefined ? NaN : m.idle.traffic.upBytes + m.idle.traffic.downBytes;
     notes.push(`Goal "bytes per keystroke and per idle minute no more than mosh's" on ${link.label}: per key ${kib(tb)} vs ${kib(mb)} (${formatRatio(tb, mb)}), idle ${kib(ti)} vs ${kib(mi)} over ${((t?.idle?.ms ?? 0) / 1000).toFixed(0)} s (${formatRatio(ti, mi)}) — ${tb <= mb && (!(ti > mi)) ? 'met' : 'NOT met'}.`);
   }
+  notes.push(...latencyGoalNotes(links, find));
   notes.push(...wrongGuessNotes(links, traces, find));
   const thin = thinFloodTable(links, find);
   tables.push(...thin.tables);

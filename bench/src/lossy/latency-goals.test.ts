@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { latencyGoalNotes, type GoalRun } from './latency-goals.js';
+import type { KeyTiming } from './replay.js';
+
+const key = (index: number, kind: KeyTiming['kind'], latencyMs: number | undefined, sentAt = index * 100): KeyTiming => ({ index, kind, sentAt, latencyMs, invisible: false });
+const run = (keys: KeyTiming[], blackoutEndAt?: number): GoalRun => ({ traces: [{ trace: 'shell', keys, traffic: { upPackets: keys.length, downPackets: keys.length }, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}) }] });
+
+describe('latencyGoalNotes', () => {
+  const links = [
+    { name: 'loopback', label: 'loopback', rttMs: 0 },
+    { name: 'rtt300-loss10', label: '300 ms RTT, 10 % loss', rttMs: 300 },
+    { name: 'blackout2s', label: '100 ms RTT, 2 s blackout', rttMs: 100 },
+  ];
+
+  it('compares key → screen with ssh and Enter with 1.05 × RTT + 1 ms, and says which way it went', () => {
+    const runs: Record<string, GoalRun> = {
+      'loopback/tsmosh': run([key(0, 'typing', 2.5), key(1, 'typing', 3), key(3, 'typing', 2), key(2, 'enter', 4)]),
+      'loopback/ssh': run([key(0, 'typing', 3), key(1, 'typing', 3), key(2, 'enter', 3)]),
+    };
+    const notes = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]);
+    expect(notes.find((n) => n.includes('key → screen'))).toMatch(/tsmosh 2\.5 ms, ssh 3\.0 ms, mosh n\/a — met\.$/);
+    expect(notes.find((n) => n.includes('Enter → output'))).toMatch(/\(1\.0 ms\).*tsmosh 4\.0 ms, ssh 3\.0 ms.*NOT met \(nor by ssh\)\.$/);
+  });
+
+  it('judges only the keys drawn before any echo could return, and counts a key that never appeared as slow', () => {
+    const keys = [...Array.from({ length: 98 }, (_, i) => key(i, 'typing', 3)), key(98, 'typing', 301), key(99, 'typing', 9)];
+    const runs: Record<string, GoalRun> = { 'rtt300-loss10/tsmosh': run(keys) };
+    const note = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('predicted keys'))!;
+    // 99 keys drawn before the echo (301 ms was the echo itself); one of them took 9 ms: 99.0 % within, p99 9 ms.
+    expect(note).toContain('tsmosh 99.0 % of 99 drawn within 5 ms, p99 9.0 ms');
+    expect(note).toMatch(/NOT met\.$/);
+  });
+
+  it('measures the blackout catch-up from the moment the link came back to the last key typed in the dark', () => {
+    const runs: Record<string, GoalRun> = {
+      'blackout2s/tsmosh': run([key(0, 'typing', 2, 0), key(1, 'typing', 2150, 1000), key(2, 'typing', 3, 4000)], 3000),
+      'blackout2s/mosh': run([key(0, 'typing', 2, 0), key(1, 'typing', 2300, 1000), key(2, 'typing', 3, 4000)], 3000),
+    };
+    const note = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('blackout'))!;
+    expect(note).toContain('tsmosh 150 ms after the link came back, mosh 300 ms — met.');
+  });
+});
