@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { charWidth } from './char-width.js';
 import { Attr, BLANK_CELL, blankFramebuffer, type Cell, type Framebuffer } from './framebuffer.js';
-import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, UNECHOED_PATIENCE_MS, WRONG_GUESS_FLAG_MS } from './prediction.js';
+import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, TRUST_TO_SHOW_ON_FAST_LINK, UNECHOED_PATIENCE_MS, WRONG_GUESS_FLAG_MS } from './prediction.js';
 
 const encoder = new TextEncoder();
 
@@ -445,7 +445,7 @@ describe('PredictionEngine', () => {
     expect(engine.stats.predicted).toBe(0);
   });
 
-  it('shows predictions on a fast link only after a glitch, and says when to wake for it', () => {
+  it('shows predictions on a fast link after a glitch (or once trusted: below), and says when to wake for it', () => {
     const engine = new PredictionEngine({ mode: 'adaptive' });
     engine.setRtt(5);
     const fb = screen(['$ '], { x: 2, y: 0 });
@@ -456,6 +456,30 @@ describe('PredictionEngine', () => {
     expect(engine.displaying).toBe(true);
     engine.setRtt(300);
     expect(engine.displaying).toBe(true);
+  });
+
+  it('shows guesses on a fast link once enough in a row were right, and stops after a wrong one', () => {
+    const engine = new PredictionEngine({ mode: 'adaptive' });
+    engine.setRtt(2);
+    let text = '$ ';
+    let fb = screen([text], { x: text.length, y: 0 });
+    let frame = 1;
+    for (let i = 0; i < TRUST_TO_SHOW_ON_FAST_LINK; i++) {
+      expect(engine.displaying).toBe(false);
+      frame = type(engine, fb, 'x', frame, i * 100);
+      text += 'x';
+      fb = screen([text], { x: text.length, y: 0 });
+      engine.onServerScreen(fb, frame - 1, i * 100 + 3);
+    }
+    expect(engine.displaying).toBe(true);
+    expect(engine.underlined(10_000)).toBe(false); // a fast link: no underline
+    // Shown at once: the next key is on the screen before its echo.
+    frame = type(engine, fb, 'y', frame, 5000);
+    expect(rowText(engine.apply(fb, 5000), 0).trimEnd()).toBe(`${text}y`);
+    // The program did not echo it as guessed (it drew 'Y'): erased, and the fast link waits for echoes again.
+    engine.onServerScreen(screen([`${text}Y`], { x: text.length + 1, y: 0 }), frame - 1, 5003);
+    expect(engine.stats.erased).toBe(1);
+    expect(engine.displaying).toBe(false);
   });
 
   it('underlines on a slow link until guesses have proven right', () => {

@@ -35,8 +35,8 @@ export function parsePredictionMode(text: string): PredictionMode {
   throw new RangeError(`unknown prediction mode '${text}'; use one of: ${PREDICTION_MODES.join(', ')}`);
 }
 
-/** Adaptive display: predictions start showing when SRTT exceeds this (ms). Below ~30 ms the real echo arrives
- * before most people perceive a delay, and a shown wrong guess would only add flicker. */
+/** Adaptive display: predictions start showing when SRTT exceeds this (ms), as in mosh. Below it they are shown once
+ * they have earned trust (TRUST_TO_SHOW_ON_FAST_LINK). */
 export const SHOW_SRTT_HIGH_MS = 30;
 /** …and stop showing when SRTT falls to this (ms) with nothing pending (hysteresis, so a jittery link does not flap). */
 export const SHOW_SRTT_LOW_MS = 20;
@@ -47,6 +47,15 @@ export const FLAG_SRTT_LOW_MS = 100;
 /** Correct, credited guesses in a row after which a slow link alone no longer underlines (count): the guesses
  * have proven themselves on this link. A wrong guess resets the count. */
 export const TRUST_TO_HIDE_UNDERLINE = 10;
+/**
+ * Correct, credited guesses in a row after which confirmed guesses are shown on a fast link too (count). mosh shows
+ * nothing below 30 ms SRTT, so on loopback, a LAN or good Wi-Fi a key waits for its echo (a few ms here, more for
+ * every lag spike of a wireless link before the glitch trigger). A guess that has been right this often in a row
+ * costs nothing to show at once: if it is ever wrong, a fast link corrects it within a few ms (often inside one
+ * refresh of the user's display), and the count starts again, so a program that breaks guesses goes back to
+ * mosh's behaviour. Tentative epochs (after Enter, at a password prompt) are never shown, as on any link.
+ */
+export const TRUST_TO_SHOW_ON_FAST_LINK = 10;
 /** A prediction unconfirmed for this long (ms) is a glitch: show predictions even on a fast link. */
 export const GLITCH_THRESHOLD_MS = 250;
 /** A prediction unconfirmed for this long (ms) means the link is in trouble: underline. */
@@ -256,7 +265,7 @@ export class PredictionEngine {
   get displaying(): boolean {
     if (this.mode === 'never') return false;
     if (this.mode === 'always' || this.mode === 'experimental') return true;
-    return this.srttTrigger || this.glitchTrigger > 0;
+    return this.srttTrigger || this.glitchTrigger > 0 || this.trust >= TRUST_TO_SHOW_ON_FAST_LINK;
   }
 
   /** Whether drawn predictions are underlined now. */
