@@ -48,6 +48,10 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
       expect(during.predictionMode).toBe('always');
       expect(during.prediction.predicted).toBeGreaterThanOrEqual(typed.length + 'true'.length);
       expect(during.prediction.erased).toBe(0);
+      // The transport's counters come along: every key went out in a data frame, and a clean loopback resends none.
+      expect(during.transport?.dataFrames).toBeGreaterThanOrEqual(typed.length);
+      expect(during.transport?.datagramsSent).toBeGreaterThanOrEqual(during.transport!.dataFrames);
+      expect(during.transport?.resends).toBe(0);
       // The client is still running: the signal only wrote the file.
       c.type('\r');
       await c.waitForText(/^12345$/m);

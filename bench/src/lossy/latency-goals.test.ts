@@ -39,4 +39,16 @@ describe('latencyGoalNotes', () => {
     const note = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('blackout'))!;
     expect(note).toContain('tsmosh 150 ms after the link came back, mosh 300 ms — met.');
   });
+
+  it('says whether the client resent anything on the lossless 600 ms link, with packets per key beside mosh', () => {
+    const satellite = [{ name: 'rtt600', label: '600 ms RTT (satellite)', rttMs: 600 }];
+    const keys = [key(0, 'typing', 2), key(1, 'typing', 3)];
+    const quiet: GoalRun = { traces: [{ trace: 'shell', keys, traffic: { upPackets: 6, downPackets: 8 }, engine: { clientResends: 0 } }] };
+    const resent: GoalRun = { traces: [{ trace: 'shell', keys, traffic: { upPackets: 8, downPackets: 8 }, engine: { clientResends: 2 } }] };
+    const mosh: GoalRun = { traces: [{ trace: 'shell', keys, traffic: { upPackets: 7, downPackets: 9 } }] };
+    const noteFor = (tsmosh: GoalRun) => latencyGoalNotes(satellite, (link, system) => (system === 'tsmosh' ? tsmosh : system === 'mosh' ? mosh : undefined))[0]!;
+    expect(noteFor(quiet)).toContain('tsmosh 3.00 up / 4.00 down; mosh 3.50 up / 4.50 down');
+    expect(noteFor(quiet)).toMatch(/resent 0 keystroke frame\(s\) — met\.$/);
+    expect(noteFor(resent)).toMatch(/resent 2 keystroke frame\(s\) — NOT met\.$/);
+  });
 });

@@ -61,7 +61,13 @@ export interface Session {
 }
 
 /** The counters of tsmosh's PredictionStats the benchmark reports, as the client writes them to TSMOSH_CLIENT_STATS_FILE. */
-export type PredictionCounters = Readonly<Pick<PredictionStats, 'predicted' | 'confirmed' | 'erased' | 'discardedUnshown'> & Partial<Pick<PredictionStats, 'knownPromptEpochs'>>>;
+export type PredictionCounters = Readonly<
+  Pick<PredictionStats, 'predicted' | 'confirmed' | 'erased' | 'discardedUnshown'> &
+    Partial<Pick<PredictionStats, 'knownPromptEpochs'>> & {
+      /** The client transport's resends of unacknowledged keystrokes (absent from clients older than the counter). */
+      readonly clientResends?: number;
+    }
+>;
 
 /** Bound on the client answering SIGUSR2 with its stats file (ms): a busy machine may take a while; a client that never does is reported. */
 const STATS_FILE_TIMEOUT_MS = 5000;
@@ -75,7 +81,10 @@ async function readClientStats(pid: number, path: string): Promise<PredictionCou
     return undefined; // the client is gone
   }
   for (const deadline = performance.now() + STATS_FILE_TIMEOUT_MS; performance.now() < deadline; ) {
-    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { prediction: PredictionCounters }).prediction;
+    if (existsSync(path)) {
+      const file = JSON.parse(readFileSync(path, 'utf8')) as { prediction: PredictionCounters; transport?: { resends: number } };
+      return { ...file.prediction, ...(file.transport === undefined ? {} : { clientResends: file.transport.resends }) };
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   return undefined;

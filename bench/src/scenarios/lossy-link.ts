@@ -228,7 +228,8 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
 
 function counterDelta(a: PredictionCounters, b: PredictionCounters): PredictionCounters {
   const known = b.knownPromptEpochs === undefined ? {} : { knownPromptEpochs: b.knownPromptEpochs - (a.knownPromptEpochs ?? 0) };
-  return { predicted: b.predicted - a.predicted, confirmed: b.confirmed - a.confirmed, erased: b.erased - a.erased, discardedUnshown: b.discardedUnshown - a.discardedUnshown, ...known };
+  const resends = b.clientResends === undefined ? {} : { clientResends: b.clientResends - (a.clientResends ?? 0) };
+  return { predicted: b.predicted - a.predicted, confirmed: b.confirmed - a.confirmed, erased: b.erased - a.erased, discardedUnshown: b.discardedUnshown - a.discardedUnshown, ...known, ...resends };
 }
 
 function summarizeWrongGuesses(trace: Trace, reference: Reference, keys: readonly KeyTiming[], changes: readonly ScreenChange[], rttMs: number, startedAt: number): WrongGuessSummary {

@@ -213,6 +213,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     return { exitCode: EXIT_TSMOSH_FAILURE, message, exit: undefined };
   }
   options.onSession?.(session);
+  statsWriter?.attachTransport(() => session.transportStats);
   if (terminal !== undefined) session.reportTerminal(terminal);
 
   /** `paced`: a frame for the server's screen, which counts for the pacing; a keystroke's own draw does not. */

@@ -11,6 +11,7 @@ import {
   type PeerAddress,
   type RandomSource,
   type TransportConnection,
+  type TransportStats,
 } from '@tsmosh/protocol';
 import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
@@ -206,6 +207,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
    */
   get echoAck(): number {
     return this.transport?.remote.echoAck ?? 0;
+  }
+
+  /** The transport's counters (resends, datagrams...), for TSMOSH_CLIENT_STATS_FILE; undefined before the socket opened. */
+  get transportStats(): Readonly<TransportStats> | undefined {
+    return this.transport?.stats;
   }
 
   /**

@@ -4,6 +4,7 @@
  * `runTerminalClient` (tsmosh, tsmosh --local, tsmosh-client) honours it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import type { TransportStats } from '@tsmosh/protocol';
 import type { PredictionMode, PredictionStats } from '@tsmosh/terminal';
 
 /** What the file receives: the prediction engine's counters (see PredictionStats) and why they were written. */
@@ -11,11 +12,14 @@ export interface ClientStatsFile {
   readonly reason: 'exit' | 'SIGUSR2';
   readonly predictionMode: PredictionMode;
   readonly prediction: PredictionStats;
+  /** The transport's sending counters once the session has a socket (a benchmark counts resends on a clean link). */
+  readonly transport?: Pick<TransportStats, 'datagramsSent' | 'dataFrames' | 'resends' | 'redundantCopies' | 'ackFrames'>;
 }
 
 export class ClientStatsWriter {
   private failure: string | undefined;
   private readonly onSignal = (): void => this.write('SIGUSR2');
+  private transport: (() => Readonly<TransportStats> | undefined) | undefined;
 
   constructor(
     private readonly path: string,
@@ -32,6 +36,11 @@ export class ClientStatsWriter {
     return path === undefined || path === '' ? undefined : new ClientStatsWriter(path, predictionMode, stats);
   }
 
+  /** Where the transport's counters come from, once the session exists. */
+  attachTransport(source: () => Readonly<TransportStats> | undefined): void {
+    this.transport = source;
+  }
+
   /**
    * Writes the final counters and stops listening. Returns one line to show the user if any write failed; it is
    * reported only at the end, since a message while the session ran would land on the remote screen's picture.
@@ -44,7 +53,9 @@ export class ClientStatsWriter {
 
   /** Written beside the target and renamed over it, so a reader polling for the file never sees half of it. */
   private write(reason: ClientStatsFile['reason']): void {
-    const contents: ClientStatsFile = { reason, predictionMode: this.predictionMode, prediction: { ...this.stats } };
+    const t = this.transport?.();
+    const transport = t === undefined ? undefined : { datagramsSent: t.datagramsSent, dataFrames: t.dataFrames, resends: t.resends, redundantCopies: t.redundantCopies, ackFrames: t.ackFrames };
+    const contents: ClientStatsFile = { reason, predictionMode: this.predictionMode, prediction: { ...this.stats }, ...(transport === undefined ? {} : { transport }) };
     const partial = `${this.path}.${process.pid}.partial`;
     try {
       writeFileSync(partial, `${JSON.stringify(contents)}\n`);
