@@ -103,6 +103,8 @@ export interface EndpointInfo {
 export interface DaemonStatus {
   readonly pid: number;
   readonly version: string;
+  /** The wire generation (PROTOCOL_VERSION) its sessions speak; absent from daemons older than the field. */
+  readonly protocol?: number;
   readonly sessions: number;
   readonly endpoints: readonly EndpointInfo[];
   /** Program output turned away across the live sessions: OSC/DCS strings over budget (escape-string-budget.ts). */

@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
 import { AgentSocket, type ForwardingStats } from '@tsmosh/forward';
-import { SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   listenControl,
@@ -292,6 +292,7 @@ export class Daemon {
     return {
       pid: process.pid,
       version: SERVER_VERSION,
+      protocol: PROTOCOL_VERSION,
       sessions: this.sessions.size,
       endpoints: [...this.endpoints].map((endpoint) => ({
         address: endpoint.address,

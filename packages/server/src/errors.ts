@@ -31,6 +31,7 @@ export type ServerErrorCode =
   | 'state-dir'
   | 'daemon-unreachable'
   | 'daemon-start'
+  | 'daemon-generation'
   | 'control-protocol'
   | 'no-such-session'
   | 'spawn'

@@ -17,6 +17,7 @@ import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir }
 import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
 import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
 import { plainIpv4 } from './ipv4-mapped.js';
+import { clearOtherGeneration } from './daemon-generation.js';
 
 /**
  * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session
@@ -247,6 +248,7 @@ const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', im
 /** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
 async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
+  await clearOtherGeneration(socketPath);
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   for (;;) {
     try {
