@@ -368,8 +368,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const endpoint = this.endpoint;
     if (transport === undefined || endpoint === undefined || this.exitInfo !== undefined) return;
     const datagrams = transport.tick(now);
-    for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to, now);
+    // Marked before the send: a datagram to an IP literal leaves inside it, and the server may log its arrival first.
     if (datagrams.length > 0) clientTrace?.mark('sent');
+    for (const datagram of datagrams) endpoint.send(datagram.bytes, datagram.to, now);
     // Forwarded streams take what is left after the keystrokes.
     if (this.channels !== undefined) {
       for (const packet of this.channels.poll(now)) {

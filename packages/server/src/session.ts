@@ -602,8 +602,9 @@ export class Session {
       this.advanceEchoAck(now);
       for (const link of [...this.links.values()]) {
         for (const datagram of link.transport.tick(now)) {
-          this.send(datagram);
+          // Marked before the send: the datagram leaves inside it, and the client may log its arrival first.
           serverTrace?.mark('sent');
+          this.send(datagram);
         }
         // Forwarded streams take what is left after the screen and the echo.
         for (const packet of link.channels.poll(now)) {
