@@ -6,7 +6,8 @@
  */
 import type { KeyTiming } from './replay.js';
 import type { SystemName } from './systems.js';
-import { formatMs, median, percentile } from '../stats.js';
+import { formatMs, median } from '../stats.js';
+import { PREDICTED_KEY_BOUND_MS, predictedKeyFigures } from './predicted-keys.js';
 
 /** What the goals need of a link and of a run: the figures, not the scenario's types. */
 export interface GoalLink {
@@ -29,8 +30,6 @@ export type FindRun = (link: string, system: SystemName) => GoalRun | undefined;
 
 /** The links the key → screen and Enter goals are read on: a good link, as ssh users have it. */
 const FAST_LINKS = ['loopback', 'lan20'] as const;
-/** A drawn guess is "at once" within this (ms): the issue's figure. */
-const DRAWN_AT_ONCE_MS = 5;
 
 /** Milliseconds with a decimal below 10 ms, where loopback figures differ by fractions. */
 function ms(value: number): string {
@@ -66,13 +65,11 @@ export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): str
     const parts: string[] = [];
     let verdict: boolean | undefined;
     for (const system of ['tsmosh', 'mosh'] as const) {
-      // Drawn by the client itself: on screen sooner than any echo could return (the link never delivers early).
-      const drawn = ranked(shellKeys(find(slow.name, system), ['typing'])).filter((ms) => ms < slow.rttMs);
-      if (drawn.length === 0) continue;
-      const within = drawn.filter((ms) => ms <= DRAWN_AT_ONCE_MS).length / drawn.length;
-      const p99 = percentile(drawn, 99);
-      parts.push(`${system} ${(within * 100).toFixed(1)} % of ${drawn.length} drawn within ${DRAWN_AT_ONCE_MS} ms, p99 ${ms(p99)}`);
-      if (system === 'tsmosh') verdict = within >= 0.98 && p99 <= DRAWN_AT_ONCE_MS;
+      // Drawn by the client itself: on screen sooner than any echo could return (predicted-keys.ts).
+      const f = predictedKeyFigures(shellKeys(find(slow.name, system), ['typing']), slow.rttMs);
+      if (f.predicted === 0) continue;
+      parts.push(`${system} ${(f.withinBound * 100).toFixed(1)} % of ${f.predicted} drawn within ${PREDICTED_KEY_BOUND_MS} ms, p99 ${ms(f.p99Ms)}`);
+      if (system === 'tsmosh') verdict = f.withinBound >= 0.98 && f.p99Ms <= PREDICTED_KEY_BOUND_MS;
     }
     if (verdict !== undefined) notes.push(`Goal (issue 18) "≥ 98 % of predicted keys drawn within 5 ms of the keystroke, p99 ≤ 5 ms" on ${slow.label}, shell trace: ${parts.join('; ')} — ${verdict ? 'met' : 'NOT met'}.`);
   }

@@ -45,9 +45,9 @@ export const LINKS: readonly LinkCase[] = [
   { name: 'rtt100-loss29', label: '100 ms RTT, 29 % loss each way', spec: 'delay=50ms,loss=29%', rttMs: 100, quick: true, full: true },
   // A LAN (issue 18: Enter → output within 1.05 × RTT + 1 ms); on request only.
   { name: 'lan20', label: '20 ms RTT (LAN)', spec: 'delay=10ms', rttMs: 20, quick: false, full: false },
-  // A thin path (issue 18): 1 Mbit/s each way behind a 64 KB buffer, 40 ms RTT, 1 % loss; on request only.
   // Issue 18's satellite link: an RTO above the resend back-off ceiling must not resend every keystroke.
   { name: 'rtt600', label: '600 ms RTT (satellite)', spec: 'delay=300ms', rttMs: 600, quick: false, full: false },
+  // A thin path (issue 18): 1 Mbit/s each way behind a 64 KB buffer, 40 ms RTT, 1 % loss; on request only.
   { name: 'thin', label: '1 Mbit/s, 64 KB queue, 40 ms RTT, 1 % loss', spec: 'delay=20ms,loss=1%,rate=1mbit,queue=64kB', rttMs: 40, quick: false, full: false },
   { name: 'blackout2s', label: '100 ms RTT, 2 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 2000 }, quick: false, full: true },
   { name: 'blackout60s', label: '100 ms RTT, 60 s blackout', spec: 'delay=50ms', rttMs: 100, blackout: { atKey: 8, durationMs: 60_000 }, quick: false, full: true },
