@@ -83,6 +83,11 @@ describe.each([
     const stats = (JSON.parse(readFileSync(statsFile, 'utf8')) as ClientStatsFile).prediction;
     console.log(`loss ${loss}: engine ${JSON.stringify(stats)}`);
     expect(stats.knownPromptEpochs).toBeGreaterThanOrEqual(1);
+    // Issue 18: a typed key is drawn by the rows its guesses touch, not by a whole-screen build and diff; the whole
+    // frame only when a server screen or a status line was waiting to be drawn with it.
+    const keyDraws = (JSON.parse(readFileSync(statsFile, 'utf8')) as ClientStatsFile).keyDraws!;
+    console.log(`loss ${loss}: keys drawn by their rows ${keyDraws.rows}, whole ${keyDraws.whole}`);
+    expect(keyDraws.rows).toBeGreaterThanOrEqual(COMMAND.length / 2);
   });
 });
 

@@ -6,7 +6,7 @@ import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
-import { ClientStatsWriter } from './stats-file.js';
+import { ClientStatsWriter, type KeyDrawCounts } from './stats-file.js';
 import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { wrapSynchronized } from './synchronized-output.js';
@@ -136,6 +136,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
   options.onPredictionStats?.(prediction.stats);
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
+  const keyDraws: KeyDrawCounts = { rows: 0, whole: 0 };
+  statsWriter?.attachKeyDraws(keyDraws);
   let predictionTimer: unknown;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
@@ -285,9 +287,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       !scrollbackWriter.hasNewLines(log) &&
       statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand) === undefined;
     if (!onlyGuessesChanged) {
+      keyDraws.whole++;
       drawNow();
       return;
     }
+    keyDraws.rows++;
     const now = runtime.now();
     const change = drawGuessChange(renderer, drawn, prediction.overlay(drawn.screen, now));
     write(wrapSynchronized(change.out, terminal?.synchronizedOutput));

@@ -22,7 +22,7 @@ export { parseEscapeKey, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, typ
 export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';
 export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.js';
 export { default as clientMain } from './client-main.js';
-export { ClientStatsWriter, type ClientStatsFile } from './stats-file.js';
+export { ClientStatsWriter, type ClientStatsFile, type KeyDrawCounts } from './stats-file.js';
 export { EXIT_TSMOSH_FAILURE, EXIT_OK, exitStatusFor, exitStatusForSignal } from './exit-status.js';
 export { DatagramCarrier, parseCarrierMode, parseTcpPort, carrierSettingsFromEnv, UDP_FIRST_REPLY_MS, UDP_STOPPED_AFTER_MS, UDP_PROBE_INTERVAL_MS, type CarrierMode, type CarrierKind } from './carrier.js';
 export { PREDICTION_MODES, type PredictionMode } from '@tsmosh/terminal';

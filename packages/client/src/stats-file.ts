@@ -14,6 +14,17 @@ export interface ClientStatsFile {
   readonly prediction: PredictionStats;
   /** The transport's sending counters once the session has a socket (a benchmark counts resends on a clean link). */
   readonly transport?: Pick<TransportStats, 'datagramsSent' | 'dataFrames' | 'resends' | 'redundantCopies' | 'ackFrames'>;
+  /** How the keystrokes were drawn (KeyDrawCounts), once the front end runs. */
+  readonly keyDraws?: KeyDrawCounts;
+}
+
+/**
+ * How the front end drew keystrokes: `rows`, only the rows their guesses touched (keystroke-draw.ts), or `whole`,
+ * the whole frame (a server screen or a status line was waiting, or the terminal needed a repaint).
+ */
+export interface KeyDrawCounts {
+  rows: number;
+  whole: number;
 }
 
 export class ClientStatsWriter {
@@ -36,6 +47,13 @@ export class ClientStatsWriter {
     return path === undefined || path === '' ? undefined : new ClientStatsWriter(path, predictionMode, stats);
   }
 
+  private keyDraws: Readonly<KeyDrawCounts> | undefined;
+
+  /** The front end's live key-draw counters. */
+  attachKeyDraws(counts: Readonly<KeyDrawCounts>): void {
+    this.keyDraws = counts;
+  }
+
   /** Where the transport's counters come from, once the session exists. */
   attachTransport(source: () => Readonly<TransportStats> | undefined): void {
     this.transport = source;
@@ -55,7 +73,13 @@ export class ClientStatsWriter {
   private write(reason: ClientStatsFile['reason']): void {
     const t = this.transport?.();
     const transport = t === undefined ? undefined : { datagramsSent: t.datagramsSent, dataFrames: t.dataFrames, resends: t.resends, redundantCopies: t.redundantCopies, ackFrames: t.ackFrames };
-    const contents: ClientStatsFile = { reason, predictionMode: this.predictionMode, prediction: { ...this.stats }, ...(transport === undefined ? {} : { transport }) };
+    const contents: ClientStatsFile = {
+      reason,
+      predictionMode: this.predictionMode,
+      prediction: { ...this.stats },
+      ...(transport === undefined ? {} : { transport }),
+      ...(this.keyDraws === undefined ? {} : { keyDraws: { ...this.keyDraws } }),
+    };
     const partial = `${this.path}.${process.pid}.partial`;
     try {
       writeFileSync(partial, `${JSON.stringify(contents)}\n`);
