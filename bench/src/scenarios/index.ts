@@ -7,6 +7,7 @@ import { latencyTrace } from './latency-trace.js';
 import { firstConnect } from './first-connect.js';
 import { hostileNeighbour } from './hostile-neighbour.js';
 import { forwarding } from './forwarding.js';
+import { startup } from './startup.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, screenCosts];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, startup, screenCosts];
