@@ -1,6 +1,6 @@
 /**
- * How sessions and the daemon end: the no-client timeout, TSMOSH_SERVER_NETWORK_TMOUT, the command exiting, SIGTERM
- * (clients told) and SIGHUP (ignored). Real bin, real ptys, real UDP on 127.0.0.1. Build first.
+ * How sessions and the daemon end: the no-client timeout, TSMOSH_SERVER_NETWORK_TMOUT, the command exiting, the
+ * empty daemon's linger (TSMOSH_SERVER_IDLE_LINGER_MS), SIGTERM (clients told) and SIGHUP (ignored). Real bin, real ptys, real UDP on 127.0.0.1. Build first.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -35,18 +35,41 @@ describe('session and daemon lifetime', () => {
 
   const log = (): string => readFileSync(`${runtime.dir}/daemon.log`, 'utf8');
 
-  it('ends a session no client ever connects to, and the daemon exits after its last session', async () => {
-    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '300' });
+  it('ends a session no client ever connects to, and the daemon exits once no session came for the linger', async () => {
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '300', TSMOSH_SERVER_IDLE_LINGER_MS: '400' });
     const result = await runServer(['new', '--', '/bin/sh'], env);
     expect(result.code).toBe(0);
     daemonPid = (await daemonStatus(env).catch(() => ({ pid: undefined }))).pid;
     await waitUntil(() => /no client connected within 300 ms/.test(log()), 'the no-client timeout');
-    await waitUntil(() => /exiting/.test(log()), 'the daemon to exit');
+    await waitUntil(() => /no sessions left; exiting in 400 ms unless a session starts/.test(log()), 'the daemon to linger');
+    await waitUntil(() => /no session for 400 ms; exiting/.test(log()), 'the daemon to exit after the linger');
     if (daemonPid !== undefined) await waitUntil(() => !isAlive(daemonPid!), 'the daemon process to end');
   });
 
+  it('keeps an empty daemon for the next session during the linger, and exits after the linger that follows it', async () => {
+    // The first session ends at once (its command exits and no client will ever come for it).
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '200', TSMOSH_SERVER_IDLE_LINGER_MS: '60000' });
+    expect((await runServer(['new', '--', 'true'], env)).code).toBe(0);
+    daemonPid = (await daemonStatus(env)).pid;
+    await waitUntil(() => /no sessions left; exiting in 60000 ms/.test(log()), 'the first session to end');
+    // The next session finds the same daemon running, with nothing to start.
+    // (Its own no-client timeout is the default: the short one is read from the first session's environment only.)
+    const nextEnv = serverEnv(runtime.dir, { TSMOSH_SERVER_IDLE_LINGER_MS: '60000' });
+    const connect = parseConnectLine((await runServer(['new', '--', '/bin/sh', '-c', 'read answer; echo got-$answer'], nextEnv)).stdout);
+    expect((await daemonStatus(nextEnv)).pid).toBe(daemonPid);
+    const client = new TestClient(connect);
+    clients.push(client);
+    client.type('yes\r');
+    await client.waitForShutdown();
+    expect(client.text).toMatch(/^got-yes$/m);
+    // Emptied again: it lingers again (the first linger's timer did not end it meanwhile), until SIGTERM in afterEach.
+    await waitUntil(() => (log().match(/no sessions left; exiting in 60000 ms/g) ?? []).length === 2, 'the second linger');
+    expect(isAlive(daemonPid)).toBe(true);
+    expect(log()).not.toMatch(/no session for \d+ ms; exiting/);
+  });
+
   it('ends a session whose client falls silent for TSMOSH_SERVER_NETWORK_TMOUT seconds', async () => {
-    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NETWORK_TMOUT: '1' });
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_NETWORK_TMOUT: '1', TSMOSH_SERVER_IDLE_LINGER_MS: '0' });
     const connect = parseConnectLine((await runServer(['new', '--', '/bin/sh'], env)).stdout);
     daemonPid = (await daemonStatus(env)).pid;
     const client = new TestClient(connect);
@@ -55,6 +78,7 @@ describe('session and daemon lifetime', () => {
     await client.waitForScreen((text) => /^up2$/m.test(text), 'the session to answer');
     client.close();
     await waitUntil(() => /client silent for 1000 ms/.test(log()), 'the network timeout');
+    // TSMOSH_SERVER_IDLE_LINGER_MS=0: the daemon exits with its last session, as it did before the linger.
     await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit after its last session');
   });
 
@@ -67,8 +91,8 @@ describe('session and daemon lifetime', () => {
     daemonPid = (await daemonStatus(env)).pid;
   });
 
-  it('tells the client when the command exits, then ends the session and the daemon', async () => {
-    const env = serverEnv(runtime.dir);
+  it('tells the client when the command exits, then ends the session and (after the linger) the daemon', async () => {
+    const env = serverEnv(runtime.dir, { TSMOSH_SERVER_IDLE_LINGER_MS: '300' });
     const connect = parseConnectLine(
       (await runServer(['new', '--', '/bin/sh', '-c', 'read answer; echo got-$answer; exit 3'], env)).stdout,
     );
@@ -78,7 +102,7 @@ describe('session and daemon lifetime', () => {
     client.type('yes\r');
     await client.waitForShutdown();
     expect(client.text).toMatch(/^got-yes$/m);
-    await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit after the command did');
+    await waitUntil(() => !isAlive(daemonPid!), 'the daemon to exit after the command did and the linger passed');
     expect(log()).toMatch(/command exited \(code 3\)/);
   });
 

@@ -65,7 +65,7 @@ const SYSTEM_LABELS: Readonly<Record<SystemId, string>> = {
   'tsmosh-local-warm': 'tsmosh --local, daemon already running',
   'tsmosh-local-workspace': 'tsmosh --local from the workspace bins, no daemon',
   'mosh-local': 'mosh-server new + mosh-client (mosh\'s --local peer)',
-  'tsmosh-ssh': 'tsmosh 127.0.0.1 (server installed there)',
+  'tsmosh-ssh': 'tsmosh 127.0.0.1 (server installed there, no daemon running)',
   'mosh-ssh': 'mosh 127.0.0.1',
   ssh: 'ssh 127.0.0.1',
 };
@@ -137,7 +137,8 @@ export const startup: Scenario = {
     const hostBin = join(scratch, 'host-bin');
     mkdirSync(hostBin);
     symlinkSync(process.execPath, join(hostBin, 'node'));
-    const sshd = new LoopbackSshd({ PATH: `${hostBin}:/usr/bin:/bin`, XDG_DATA_HOME: join(scratch, 'host-data'), TSMOSH_RUNTIME_DIR: join(scratch, 'host-run') });
+    const hostRun = join(scratch, 'host-run');
+    const sshd = new LoopbackSshd({ PATH: `${hostBin}:/usr/bin:/bin`, XDG_DATA_HOME: join(scratch, 'host-data'), TSMOSH_RUNTIME_DIR: hostRun });
     const localRuns: string[] = [];
     const localRun = (name: string): string => {
       const dir = join(scratch, name);
@@ -178,6 +179,8 @@ export const startup: Scenario = {
           case 'mosh-local':
             return moshLocal(command, env(warmRun), watchMark);
           case 'tsmosh-ssh':
+            // The host's first session in a while: no daemon of an earlier try still lingers there.
+            await stopDaemon(PACKED_SERVER, hostRun, env(hostRun));
             return timeProgram(PACKED_CLI, ['127.0.0.1', '--', ...command], hostEnv, performance.now(), watchMark);
           case 'mosh-ssh':
             return timeProgram('mosh', [`--ssh=${sshCommand}`, '127.0.0.1', '--', ...command], hostEnv, performance.now(), watchMark);
@@ -215,7 +218,7 @@ export const startup: Scenario = {
       }
     } finally {
       for (const dir of localRuns) await stopDaemon(PACKED_SERVER, dir, env(dir));
-      await stopDaemon(PACKED_SERVER, join(scratch, 'host-run'), env(join(scratch, 'host-run')));
+      await stopDaemon(PACKED_SERVER, hostRun, env(hostRun));
       await sshd.stop();
       rmSync(scratch, { recursive: true, force: true });
     }

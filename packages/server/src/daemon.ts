@@ -38,6 +38,7 @@ import { describeEnding, planRestart, restoredScreen } from './session-restart.j
 import type { RestoredScreen } from './headless-mirror.js';
 import { ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { DEFAULT_PORT_RANGE, UdpEndpoint } from './udp-endpoint.js';
+import { DAEMON_IDLE_LINGER_MS } from './session-timeouts.js';
 
 /**
  * The per-user daemon: a registry of sessions, the UDP endpoints they share (one socket per port), and the control
@@ -631,8 +632,13 @@ export async function createSession(options: CreateSessionOptions = {}): Promise
 export interface StartDaemonOptions extends DaemonInit {
   /** Defaults to resolveRuntimeDir(process.env). */
   readonly runtimeDir?: string;
-  /** Exit the process when the last session ends (default false: embedders decide). */
+  /** Exit the process when the last session ends (default false: embedders decide), after `idleLingerMs`. */
   readonly exitProcessWhenEmpty?: boolean;
+  /**
+   * With exitProcessWhenEmpty: how long the empty daemon waits for a next session before it exits (ms; default
+   * DAEMON_IDLE_LINGER_MS, 0 = at once). A session started meanwhile keeps it.
+   */
+  readonly idleLingerMs?: number;
   /** Install SIGTERM/SIGINT (clean shutdown) and ignore SIGHUP/SIGPIPE (default false). */
   readonly handleSignals?: boolean;
 }
@@ -681,6 +687,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing: Promise<void> | undefined;
   let unusedTimer: NodeJS.Timeout | undefined;
+  let lingerTimer: NodeJS.Timeout | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Refuse new sessions first (synchronously), so a request accepted just before the socket closes cannot
@@ -689,6 +696,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
       await new Promise<void>((resolve) => closeServer(server, resolve));
       await sessionsEnded;
       if (unusedTimer !== undefined) clearTimeout(unusedTimer);
+      if (lingerTimer !== undefined) clearTimeout(lingerTimer);
       if (options.handleSignals) {
         process.off('SIGTERM', onTerminate);
         process.off('SIGINT', onTerminate);
@@ -717,9 +725,21 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
         void close();
       }
     }, DAEMON_UNUSED_EXIT_MS);
+    const lingerMs = options.idleLingerMs ?? DAEMON_IDLE_LINGER_MS;
     daemon.onEmpty(() => {
-      log('no sessions left');
-      void close();
+      if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+      if (lingerMs === 0) {
+        log('no sessions left');
+        void close();
+        return;
+      }
+      log(`no sessions left; exiting in ${lingerMs} ms unless a session starts`);
+      lingerTimer = setTimeout(() => {
+        lingerTimer = undefined;
+        if (daemon.busy) return; // a session started meanwhile: its end arms the timer again
+        log(`no session for ${lingerMs} ms; exiting`);
+        void close();
+      }, lingerMs);
     });
   }
   return { daemon, socketPath, closed, close };

@@ -14,7 +14,7 @@ import { parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/termina
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
-import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
+import { DAEMON_IDLE_LINGER_ENV, NETWORK_TIMEOUT_ENV, parseIdleLinger, parseNetworkTimeout } from './session-timeouts.js';
 import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
 import { plainIpv4 } from './ipv4-mapped.js';
 import { clearOtherGeneration } from './daemon-generation.js';
@@ -334,7 +334,7 @@ async function commandDaemon(): Promise<number> {
   try {
     // Only the daemon loads the pty, the mirror and the transport: `new`, `list` and `kill` are control requests.
     const { startDaemon } = await import('./daemon.js');
-    running = await startDaemon({ handleSignals: true, exitProcessWhenEmpty: true, log });
+    running = await startDaemon({ handleSignals: true, exitProcessWhenEmpty: true, idleLingerMs: parseIdleLinger(process.env[DAEMON_IDLE_LINGER_ENV]), log });
   } catch (error) {
     if (error instanceof ServerError && error.code === 'daemon-start') {
       log(`${error.message}; this one exits`);

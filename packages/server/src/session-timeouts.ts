@@ -35,3 +35,20 @@ export function parseNoClientTimeout(value: string | undefined): number {
   if (value === undefined || !/^\d+$/.test(value.trim()) || Number(value) <= 0) return NO_CLIENT_TIMEOUT_MS;
   return Number(value);
 }
+
+/**
+ * How long a daemon whose last session ended stays for the next one before it exits (ms). Sessions often come in a
+ * row (a script or a test loop running `tsmosh host -- cmd` again and again, mosh's own `repeat` test, a user who
+ * reconnects at once), and a daemon already running saves each of them the daemon's start (a Node process loading
+ * the pty, the mirror and the transport: about half of a short session's time, docs/benchmarks.md "Start-up").
+ * Three seconds covers such a row and leaves nothing running for long after the last.
+ */
+export const DAEMON_IDLE_LINGER_MS = 3_000;
+/** Environment knob (ms, 0 = exit with the last session) that changes DAEMON_IDLE_LINGER_MS; read by the daemon. */
+export const DAEMON_IDLE_LINGER_ENV = 'TSMOSH_SERVER_IDLE_LINGER_MS';
+
+/** Reads TSMOSH_SERVER_IDLE_LINGER_MS: a whole number of ms (0 allowed); anything else means the default. */
+export function parseIdleLinger(value: string | undefined): number {
+  if (value === undefined || !/^\d{1,9}$/.test(value.trim())) return DAEMON_IDLE_LINGER_MS;
+  return Number(value);
+}
