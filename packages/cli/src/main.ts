@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
@@ -10,7 +9,7 @@ import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './fo
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
-import { parseServerOutput } from './server-output.js';
+import { describeError, openNewSession } from '@tsmosh/server/new-session';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -39,9 +38,9 @@ const REFUSED_MOSH_OPTIONS: Readonly<Record<string, string>> = {
 
 /**
  * `tsmosh`: the command a user types. `tsmosh [user@]host` logs in over SSH and runs a session there (remote.ts;
- * named sessions, --list and --kill in remote-sessions.ts). `--local` runs the real `tsmosh-server new` of this
- * repository on this machine, and the client front end in this process, over loopback UDP (optionally through the
- * lossy link).
+ * named sessions, --list and --kill in remote-sessions.ts). `--local` asks this machine's daemon for a session as
+ * `tsmosh-server new` of this installation does (its code, in this process, starting that tsmosh-server's daemon if
+ * none runs), and runs the client front end in this process, over loopback UDP (optionally through the lossy link).
  */
 
 const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--json] | --kill NAME] [[--] command...]
@@ -90,8 +89,6 @@ Exit status, as ssh's: the remote command's own, 128+N when signal N ended it, 2
 
 /** The lossy link's seed: fixed, so a demo over a given link shows the same drops run after run. */
 const LINK_SEED = 1;
-/** `tsmosh-server new` normally answers in well under a second; a loaded machine may take a few (ms). */
-const SERVER_START_TIMEOUT_MS = 20_000;
 
 export interface LocalOptions {
   readonly link: LinkProfile | undefined;
@@ -389,40 +386,26 @@ async function runLocal(options: LocalOptions): Promise<number> {
 }
 
 /**
- * Runs this repository's `tsmosh-server new` and returns its CONNECT line. Its other output (warnings, notices) is
- * shown to the user as it is; a failure is one line naming what failed.
+ * What `tsmosh-server new` does, in this process (@tsmosh/server/new-session): asks this machine's daemon for a
+ * session, starting it from this installation's tsmosh-server if none runs. Running `new` as a process of its own
+ * cost a Node start and its code's load on every session (a third of a short session's time; docs/benchmarks.md,
+ * Start-up). Its warnings and notices are shown to the user as `new` shows them; a failure is one line.
  */
 async function startLocalServer(
   command: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   extraArguments: readonly string[] = [],
 ): Promise<{ port: number; key: string }> {
-  const serverBin = serverBinPath();
-  const args = [serverBin, 'new', ...extraArguments, ...(command.length > 0 ? ['--', ...command] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  const outcome = await new Promise<{ code: number | null; failure?: string }>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      resolve({ code: null, failure: `tsmosh: tsmosh-server new did not answer within ${SERVER_START_TIMEOUT_MS / 1000} s` });
-    }, SERVER_START_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, failure: `tsmosh: cannot run ${serverBin}: ${error.message}` });
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code });
-    });
-  });
-  // The same reading of `new`'s output as the SSH bootstrap's: whatever else it printed is shown to the user.
-  const parsed = parseServerOutput(stdout);
-  for (const line of parsed.otherLines) process.stderr.write(`${line}\n`);
-  if (outcome.failure !== undefined) throw new Error(outcome.failure);
-  if (outcome.code !== 0) throw new Error(`tsmosh: tsmosh-server new failed (exit status ${outcome.code}); see its message above`);
-  if (!('key' in parsed)) throw new Error('tsmosh: tsmosh-server new exited without printing a TSMOSH CONNECT line');
-  return { port: parsed.port, key: parsed.key };
+  const args = [...extraArguments, ...(command.length > 0 ? ['--', ...command] : [])];
+  try {
+    // As `new` run with its output read through a pipe: no terminal size (the client sends its own on connect).
+    // Bounded by new's own deadlines: 10 s for a daemon it starts to answer, 15 s for the daemon's answer.
+    const outcome = await openNewSession(args, serverBinPath(), undefined, env);
+    for (const line of outcome.messages) process.stderr.write(`${line}\n`);
+    return { port: outcome.port, key: outcome.key };
+  } catch (error) {
+    throw new Error(describeError(error, 'new'));
+  }
 }
 
 function packageVersion(): string {

@@ -1,23 +1,14 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { MAX_PORT_NUMBER, PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES, adoptMoshEnvironment } from '@tsmosh/protocol';
-import {
-  DaemonNotRunningError,
-  requestControl,
-  type NewSessionRequest,
-  type NewSessionResult,
-  type SessionInfo,
-} from './control.js';
-import { parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
+import { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { DaemonNotRunningError, requestControl, type SessionInfo } from './control.js';
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
-import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
-import { DAEMON_IDLE_LINGER_ENV, NETWORK_TIMEOUT_ENV, parseIdleLinger, parseNetworkTimeout } from './session-timeouts.js';
-import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
-import { plainIpv4 } from './ipv4-mapped.js';
-import { clearOtherGeneration } from './daemon-generation.js';
+import { controlSocketPath, resolveRuntimeDir } from './runtime-dir.js';
+import { DAEMON_IDLE_LINGER_ENV, parseIdleLinger } from './session-timeouts.js';
+import { CONTROL_TIMEOUT_MS, DAEMON_NODE_OPTIONS, HINT, openNewSession } from './new-session.js';
+
+// What `new` is made of lives in new-session.ts (tsmosh --local runs it in its own process); named here as before.
+export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, rotateDaemonLog, type NewCommandOptions } from './new-session.js';
 
 /**
  * `tsmosh-server`: the command the bootstrap runs on the host over SSH. `new` asks the per-user daemon for a session
@@ -54,188 +45,11 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
 environment: TSMOSH_RUNTIME_DIR (control socket dir), TSMOSH_SERVER_NETWORK_TMOUT (seconds of client
 silence that end a session), TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS (tests: shorter than the 60 s default)`;
 
-const HINT = '(try `tsmosh-server --help`)';
-/** How long `new` waits for a daemon it started to answer (ms): a start takes tens of ms; a loaded host more. */
-const DAEMON_START_TIMEOUT_MS = 10_000;
-/** Poll step while waiting for the daemon's socket (ms). */
-const DAEMON_POLL_MS = 25;
-/** Deadline for one control request (ms). `new` spawns a pty, which can take a while on a loaded machine. */
-const CONTROL_TIMEOUT_MS = 15_000;
-
-/**
- * Node options the daemon is started with (by `new`, and by anything else that starts one: the benchmarks, a service
- * unit). Measured on `seq 1 3000000` through one session (docs/benchmarks.md, daemon-cost, has the figures):
- * - `--max-semi-space-size=2` (MiB per semi-space) caps V8's young generation, which otherwise grows to 16 MiB per
- *   semi-space while output floods through the headless mirror. The flood's garbage is short-lived (the live heap
- *   stays near 10 MiB), so the larger space only raised peak RSS: 94 -> 73 MiB VmHWM, for about 4 % more CPU on the
- *   flood. 1 MiB saved 3 MiB more for 8 % more CPU; not worth it.
- * - `--v8-pool-size=1` (threads) gives V8 one background worker instead of one per core (up to 4): each worker's
- *   malloc arena and stack cost about 4 MiB of peak RSS (73 -> 69 MiB), and the daemon's heap is too small for
- *   parallel GC or concurrent compilation to pay; no CPU cost showed on the flood.
- * Rejected: `--lite-mode` (-10 MiB, but 20x the CPU on the flood), `--optimize-for-size` (-3 MiB, +18 % CPU).
- */
-export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2', '--v8-pool-size=1'];
-
-export interface NewCommandOptions {
-  command: string[];
-  name?: string;
-  idleTimeoutMs?: number;
-  forwardAgent?: boolean;
-  ports?: { low: number; high: number };
-  bindAddress?: string;
-  locale: Record<string, string>;
-  /** `-e`: the client's terminal identity (TERMINAL_IDENTITY_VARIABLES), set in the session's environment. */
-  terminal: Record<string, string>;
-  /** `--terminal-answers`: what the client's terminal answered its start-up probe. */
-  terminalAnswers?: TerminalCapabilities;
-}
-
-/** Parses the arguments after `new`. Throws UsageError with a one-line reason. */
-export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEnv = process.env): NewCommandOptions {
-  const options: NewCommandOptions = { command: [], locale: {}, terminal: {} };
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    const value = (): string => {
-      const next = args[index + 1];
-      if (next === undefined) throw new UsageError(`tsmosh-server: ${arg} needs a value ${HINT}`);
-      index++;
-      return next;
-    };
-    switch (arg) {
-      case '--':
-        options.command = args.slice(index + 1);
-        if (options.command.length === 0) throw new UsageError(`tsmosh-server: -- must be followed by a command ${HINT}`);
-        return options;
-      case '-p':
-        options.ports = parsePortSpec(value());
-        break;
-      case '--name':
-      case '-n':
-        options.name = value();
-        if (!SESSION_NAME_PATTERN.test(options.name)) {
-          throw new UsageError(
-            `tsmosh-server: --name ${JSON.stringify(options.name)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-') ${HINT}`,
-          );
-        }
-        break;
-      case '--idle-timeout':
-        options.idleTimeoutMs = parseDuration(value(), '--idle-timeout');
-        break;
-      case '--forward-agent':
-        options.forwardAgent = true;
-        break;
-      case '-i': {
-        const address = value();
-        if (isIP(address) === 0) throw new UsageError(`tsmosh-server: -i ${address}: not an IP address ${HINT}`);
-        options.bindAddress = address;
-        break;
-      }
-      case '-s': {
-        const address = sshLocalAddress(env);
-        if (address === undefined) {
-          throw new UsageError(`tsmosh-server: -s needs SSH_CONNECTION, which is not set; use -i ADDR instead ${HINT}`);
-        }
-        options.bindAddress = address;
-        break;
-      }
-      case '-l': {
-        const assignment = value();
-        const equals = assignment.indexOf('=');
-        if (equals <= 0) throw new UsageError(`tsmosh-server: -l ${assignment}: expected NAME=VALUE ${HINT}`);
-        options.locale[assignment.slice(0, equals)] = assignment.slice(equals + 1);
-        break;
-      }
-      case '-e': {
-        const assignment = value();
-        const equals = assignment.indexOf('=');
-        const name = assignment.slice(0, equals);
-        const setting = assignment.slice(equals + 1);
-        if (equals <= 0 || !TERMINAL_IDENTITY_VARIABLES.includes(name)) {
-          throw new UsageError(`tsmosh-server: -e ${assignment.slice(0, 40)}: expected NAME=VALUE with NAME one of ${TERMINAL_IDENTITY_VARIABLES.join(', ')} ${HINT}`);
-        }
-        if (setting.length > TERMINAL_IDENTITY_VALUE_MAX || /[\0-\x1f\x7f]/.test(setting)) {
-          throw new UsageError(`tsmosh-server: -e ${name}: the value must be at most ${TERMINAL_IDENTITY_VALUE_MAX} printable characters ${HINT}`);
-        }
-        options.terminal[name] = setting;
-        break;
-      }
-      case '--terminal-answers': {
-        const text = value();
-        try {
-          options.terminalAnswers = parseTerminalAnswers(text);
-        } catch (error) {
-          throw new UsageError(`tsmosh-server: --terminal-answers: ${(error as Error).message} ${HINT}`);
-        }
-        break;
-      }
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`tsmosh-server: unknown option ${arg} ${HINT}`);
-        throw new UsageError(`tsmosh-server: unexpected argument ${arg}; put the command after -- ${HINT}`);
-    }
-  }
-  return options;
-}
-
-const DURATION_UNITS_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90`, `90s`, `30m`, `12h`, `7d` (seconds when no unit), `0` or `never` = 0 (never). Milliseconds out. */
-export function parseDuration(text: string, option: string): number {
-  if (text === 'never') return 0;
-  const match = /^(\d{1,9})([smhd]?)$/.exec(text);
-  if (match === null) throw new UsageError(`tsmosh-server: ${option} ${text}: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never ${HINT}`);
-  return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
-}
-
-/** `PORT` or `LOW:HIGH`, as mosh-server's -p. */
-export function parsePortSpec(spec: string): { low: number; high: number } {
-  const match = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(spec);
-  const low = match ? Number(match[1]) : NaN;
-  const high = match?.[2] !== undefined ? Number(match[2]) : low;
-  if (!match || low > MAX_PORT_NUMBER || high > MAX_PORT_NUMBER || high < low || (match[2] !== undefined && low === 0)) {
-    throw new UsageError(`tsmosh-server: -p ${spec}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}`);
-  }
-  return { low, high };
-}
-
-/** The server side of $SSH_CONNECTION (`client_ip client_port server_ip server_port`), IPv4-mapped form unwrapped. */
-function sshLocalAddress(env: NodeJS.ProcessEnv): string | undefined {
-  const fields = (env.SSH_CONNECTION ?? '').trim().split(/\s+/);
-  const address = fields[2] === undefined ? undefined : plainIpv4(fields[2]);
-  return address !== undefined && isIP(address) !== 0 ? address : undefined;
-}
-
 async function commandNew(args: readonly string[], entryScript: string): Promise<number> {
-  const options = parseNewArguments(args);
-  // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
-  const env = { ...definedVariables(process.env), ...options.terminal };
-  // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
-  buildSessionEnvironment({ env, locale: options.locale, installedLocales: installedLocales() });
-  const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
-  if (timeout.warning !== undefined) process.stderr.write(timeout.warning + '\n');
-  const runtimeDir = ensureRuntimeDir(resolveRuntimeDir());
-  const request: NewSessionRequest = {
-    command: options.command,
-    env,
-    locale: options.locale,
-    ...(options.ports !== undefined ? { ports: options.ports } : {}),
-    ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
-    ...(process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-    ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
-    ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
-  };
-  const result = await requestNewSession(runtimeDir, request, entryScript);
-  if (options.name !== undefined && result.name !== options.name) {
-    // A daemon from before named sessions ignores the name and starts an unnamed session (no client will use it,
-    // so it ends after the no-client timeout).
-    throw new ServerError(
-      'control-protocol',
-      'tsmosh-server: the running daemon predates named sessions; end it (`tsmosh-server status` shows its pid) and retry',
-    );
-  }
-  if (result.notice !== undefined) process.stderr.write(`${result.notice}\n`);
-  process.stdout.write(`TSMOSH CONNECT ${result.port} ${result.key}\n`);
+  const size = process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : undefined;
+  const outcome = await openNewSession(args, entryScript, size);
+  for (const line of outcome.messages) process.stderr.write(`${line}\n`);
+  process.stdout.write(`TSMOSH CONNECT ${outcome.port} ${outcome.key}\n`);
   return 0;
 }
 
@@ -244,87 +58,6 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
  * file to main, since this module's place says nothing about where the bundle lies).
  */
 const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
-
-/** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
-async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<NewSessionResult> {
-  const socketPath = controlSocketPath(runtimeDir);
-  await clearOtherGeneration(socketPath);
-  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      return await requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
-    } catch (error) {
-      const retry = Date.now() < deadline;
-      if (error instanceof DaemonNotRunningError && retry) {
-        await startDaemonProcess(runtimeDir, entryScript);
-      } else if (error instanceof ServerError && error.code === 'shutting-down' && retry) {
-        // The daemon is exiting after its last session; once its socket is gone the next try starts a new one.
-        await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
-      } else {
-        throw error;
-      }
-    }
-  }
-}
-
-/**
- * daemon.log is started afresh (the old one kept as daemon.log.1) when a daemon starts and finds it larger than
- * this (bytes). A daemon writes a few lines per session, so this holds months of them; without a bound the log of
- * a host used for years would only grow.
- */
-const DAEMON_LOG_ROTATE_BYTES = 1024 * 1024;
-
-/** Moves the log aside when it has outgrown `limitBytes`; one previous log is kept, older ones are replaced. */
-export function rotateDaemonLog(logPath: string, limitBytes = DAEMON_LOG_ROTATE_BYTES): void {
-  let size: number;
-  try {
-    size = statSync(logPath).size;
-  } catch {
-    return; // no log yet
-  }
-  if (size > limitBytes) renameSync(logPath, `${logPath}.1`);
-}
-
-/**
- * Starts `tsmosh-server daemon` detached (own session, no terminal, stdio to the log) and waits until the control
- * socket answers. Two racing `new`s may both start one; the daemon's start lock lets one win, the other exits, and
- * both callers find the winner on the socket.
- */
-async function startDaemonProcess(runtimeDir: string, entryScript = DEFAULT_ENTRY_SCRIPT): Promise<void> {
-  const socketPath = controlSocketPath(runtimeDir);
-  const logPath = daemonLogPath(runtimeDir);
-  rotateDaemonLog(logPath);
-  const logFd = openSync(logPath, 'a', 0o600);
-  try {
-    // The entry script, not this module: importing the module alone does not run main().
-    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, entryScript, 'daemon'], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      cwd: '/',
-      env: { ...process.env, TSMOSH_RUNTIME_DIR: runtimeDir },
-    });
-    child.on('error', () => {});
-    child.unref();
-  } finally {
-    closeSync(logFd);
-  }
-  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await requestControl(socketPath, { op: 'status' }, DAEMON_START_TIMEOUT_MS);
-      return;
-    } catch (error) {
-      if (!(error instanceof DaemonNotRunningError)) throw error;
-    }
-    if (Date.now() > deadline) {
-      throw new ServerError(
-        'daemon-start',
-        `tsmosh-server: the daemon did not start within ${DAEMON_START_TIMEOUT_MS / 1000} s; see ${logPath}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
-  }
-}
 
 async function commandDaemon(): Promise<number> {
   const log = (line: string): void => {
