@@ -5,8 +5,9 @@
  * 1. The server bundle, packages/server/bundle/: tsmosh-server.mjs (the daemon and everything it imports, one file,
  *    no node_modules), node-pty's prebuilt pty.node for each Linux platform we upload to, and manifest.json (version,
  *    protocol, and the SHA-256 of every file). This is what `tsmosh user@host` installs on a host that has only Node.
- * 2. The publishable package, dist/tsmosh/: the client and CLI as one file (dist/tsmosh.mjs), the server bundle beside
- *    it, and a package.json with no dependencies, so `npm install -g` needs no compiler and nothing but the tarball.
+ * 2. The publishable package, dist/tsmosh/: the client and CLI (dist/tsmosh.mjs, and the chunks it imports on demand in
+ *    dist/ beside it), the server bundle beside them, and a package.json with no dependencies, so `npm install -g`
+ *    needs no compiler and nothing but the tarball.
  *
  * Both bundles are ES modules with a banner that gives CommonJS dependencies (ssh2, node-pty, @xterm/headless) the
  * `require`, `__filename` and `__dirname` they expect.
@@ -119,8 +120,15 @@ async function buildPackage(serverManifest) {
   mkdirSync(join(packageDir, 'dist/server'), { recursive: true });
   await build({
     ...common,
-    entryPoints: [join(root, 'packages/cli/bin/tsmosh.js')],
-    outfile: join(packageDir, 'dist/tsmosh.mjs'),
+    entryPoints: { tsmosh: join(root, 'packages/cli/bin/tsmosh.js') },
+    // Split at the CLI's dynamic imports: what only a login over SSH needs (ssh2 and the install, about half the
+    // code) is a chunk of its own that `--local` and the other commands never load: measured, 2 MB less resident
+    // memory for the client of a --local session and its parse time saved (docs/benchmarks.md, Start-up). The
+    // chunks lie beside tsmosh.mjs in dist/, so import.meta.url gives every one of them the same folder.
+    outdir: join(packageDir, 'dist'),
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     // The CLI looks for the server bundle beside itself when packed (packages/cli/src/server-location.ts).
     define: { TSMOSH_PACKED_LAYOUT: 'true' },
     // The bin's own #! line (with its Node options) stays first: esbuild keeps an entry's hashbang.

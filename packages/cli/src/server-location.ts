@@ -1,7 +1,8 @@
 /**
  * Where this installation's server is, in the two shapes tsmosh is installed in:
- * - packed (`npm install -g tsmosh`, scripts/build-bundles.mjs): the CLI is one file, dist/tsmosh.mjs, and the
- *   self-contained server bundle lies beside it in dist/server/;
+ * - packed (`npm install -g tsmosh`, scripts/build-bundles.mjs): the CLI is dist/tsmosh.mjs and the chunks it loads
+ *   on demand, all in dist/ (so every chunk's import.meta.url names that folder), and the self-contained server
+ *   bundle lies beside them in dist/server/;
  * - the workspace (a clone of this repository): the @tsmosh/server package's bin, and its bundle in
  *   packages/server/bundle/ once `npm run build` made it.
  * The bundle is what `tsmosh user@host` installs on a host that has no tsmosh-server (install/).
