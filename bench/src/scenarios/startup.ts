@@ -58,7 +58,7 @@ const MEMORY_SAMPLE_DELAY_MS = 500;
 /** A try that takes longer than this has failed (ms): a bound for a stuck run, not a speed claim. */
 const TRY_TIMEOUT_MS = 60_000;
 
-type SystemId = 'tsmosh-local-cold' | 'tsmosh-local-warm' | 'tsmosh-local-workspace' | 'mosh-local' | 'tsmosh-ssh' | 'mosh-ssh' | 'ssh';
+type SystemId = 'tsmosh-local-cold' | 'tsmosh-local-warm' | 'tsmosh-local-workspace' | 'mosh-local' | 'tsmosh-ssh' | 'mosh-ssh' | 'ssh' | 'bare-node';
 
 const SYSTEM_LABELS: Readonly<Record<SystemId, string>> = {
   'tsmosh-local-cold': 'tsmosh --local, no daemon running',
@@ -68,7 +68,13 @@ const SYSTEM_LABELS: Readonly<Record<SystemId, string>> = {
   'tsmosh-ssh': 'tsmosh 127.0.0.1 (server installed there, no daemon running)',
   'mosh-ssh': 'mosh 127.0.0.1',
   ssh: 'ssh 127.0.0.1',
+  'bare-node': 'bare node, the client\'s V8 options (the runtime alone: memory only)',
 };
+/** The V8 options the tsmosh bin's #! line gives node (packages/cli/bin/tsmosh.js), for the bare-node reference. */
+const CLIENT_NODE_OPTIONS = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+/** Systems measured only in the first-frame runs (the bare runtime is no session; the workspace row is one figure). */
+const EXIT_ONLY: readonly SystemId[] = ['tsmosh-local-workspace'];
+const FRAME_ONLY: readonly SystemId[] = ['bare-node'];
 
 interface TrySample {
   readonly system: SystemId;
@@ -184,6 +190,8 @@ export const startup: Scenario = {
             return timeProgram(PACKED_CLI, ['127.0.0.1', '--', ...command], hostEnv, performance.now(), watchMark);
           case 'mosh-ssh':
             return timeProgram('mosh', [`--ssh=${sshCommand}`, '127.0.0.1', '--', ...command], hostEnv, performance.now(), watchMark);
+          case 'bare-node':
+            return timeProgram(process.execPath, [...CLIENT_NODE_OPTIONS, '-e', `console.log('${MARK}'); setTimeout(() => {}, 1000)`], hostEnv, performance.now(), watchMark);
           case 'ssh':
             // `ssh host true` as typed; the first-frame run asks for a terminal as an interactive login has one.
             return timeProgram('ssh', ['-F', sshd.clientConfig, ...(watchMark ? ['-t', '127.0.0.1', MARK_COMMAND] : ['127.0.0.1', 'true'])], hostEnv, performance.now(), watchMark);
@@ -195,10 +203,10 @@ export const startup: Scenario = {
       for (const kind of ['exit', 'first-frame'] as const) {
         for (let round = 0; round < tries; round++) {
           for (const system of systems) {
-            if (kind === 'first-frame' && system === 'tsmosh-local-workspace') continue;
+            if ((kind === 'first-frame' ? EXIT_ONLY : FRAME_ONLY).includes(system)) continue;
             const sample = { system, kind, ...(await once(system, kind === 'first-frame')) };
             samples.push(sample);
-            const memory = sample.clientMemory === undefined ? '' : `, client ${Math.round(sample.clientMemory.rssKiB / 1024)} MB (peak ${Math.round(sample.clientMemory.peakKiB / 1024)} MB)`;
+            const memory = sample.clientMemory === undefined ? '' : `, client ${Math.round(sample.clientMemory.rssKiB / 1024)} MB (peak ${Math.round(sample.clientMemory.peakKiB / 1024)} MB, private ${Math.round((sample.clientMemory.privateKiB ?? NaN) / 1024)} MB)`;
             context.log(`${kind} ${system}: ${Math.round(sample.exitMs)} ms to exit${sample.firstFrameMs === undefined ? '' : `, first frame ${Math.round(sample.firstFrameMs)} ms`}${memory}`);
           }
         }
@@ -249,18 +257,30 @@ function summarize(samples: readonly TrySample[], repeats: readonly RepeatSample
   const exitTable: Table = {
     caption: `\`… -- true\` from start to exit, ${tries} tries each, interleaved (ratio: tsmosh's median over mosh's, the --local rows against mosh's local pieces)`,
     columns: ['system', 'median', 'range', '× mosh'],
-    rows: systems.map((system) => {
+    rows: systems.filter((s) => !FRAME_ONLY.includes(s)).map((system) => {
       const values = pick(system, 'exit', exitMs);
       return [SYSTEM_LABELS[system], ms(values), range(values), ratio(system, 'exit', exitMs)];
     }),
   };
-  const frameSystems = systems.filter((s) => s !== 'tsmosh-local-workspace');
+  const frameSystems = systems.filter((s) => !EXIT_ONLY.includes(s));
+  const own = (s: TrySample): number | undefined => s.clientMemory?.privateKiB;
   const frameTable: Table = {
-    caption: `The first frame of a new session: start until the program's first line (\`${MARK_COMMAND}\`) is on the user's screen, and the client process's memory ${MEMORY_SAMPLE_DELAY_MS} ms later (/proc/PID/status VmRSS; peak: VmHWM), ${tries} tries each`,
-    columns: ['system', 'first frame (median)', 'range', '× mosh', 'client resident', 'client peak', 'peak × mosh'],
+    caption: `The first frame of a new session: start until the program's first line (\`${MARK_COMMAND}\`) is on the user's screen, and the client process's memory ${MEMORY_SAMPLE_DELAY_MS} ms later (/proc/PID/status VmRSS; peak: VmHWM; own: the private pages of smaps_rollup, the rest being shared, for node mostly its binary), ${tries} tries each`,
+    columns: ['system', 'first frame (median)', 'range', '× mosh', 'client resident', 'client peak', 'peak × mosh', 'client own', 'own × mosh'],
     rows: frameSystems.map((system) => {
       const frames = pick(system, 'first-frame', frameMs);
-      return [SYSTEM_LABELS[system], ms(frames), range(frames), ratio(system, 'first-frame', frameMs), mb(pick(system, 'first-frame', rss)), mb(pick(system, 'first-frame', peak)), ratio(system, 'first-frame', peak)];
+      const isRuntime = system === 'bare-node';
+      return [
+        SYSTEM_LABELS[system],
+        isRuntime ? '' : ms(frames),
+        isRuntime ? '' : range(frames),
+        isRuntime ? '' : ratio(system, 'first-frame', frameMs),
+        mb(pick(system, 'first-frame', rss)),
+        mb(pick(system, 'first-frame', peak)),
+        ratio(system, 'first-frame', peak),
+        mb(pick(system, 'first-frame', own)),
+        ratio(system, 'first-frame', own),
+      ];
     }),
   };
   const repeatTotal = (system: RepeatSample['system']): number => repeats.find((r) => r.system === system)?.totalMs ?? NaN;
@@ -279,7 +299,7 @@ function summarize(samples: readonly TrySample[], repeats: readonly RepeatSample
   return {
     notes: [
       `A short local session takes tsmosh ${Math.round(coldLocal)} ms with no daemon running against ${Math.round(moshLocalMs)} ms for mosh's pieces (${formatRatio(coldLocal, moshLocalMs)}); over SSH on loopback tsmosh takes ${ms(pick('tsmosh-ssh', 'exit', exitMs))}, mosh ${ms(pick('mosh-ssh', 'exit', exitMs))}, ssh ${ms(pick('ssh', 'exit', exitMs))}.`,
-      `The client's peak resident memory: tsmosh --local ${mb(pick('tsmosh-local-cold', 'first-frame', peak))}, tsmosh over SSH ${mb(pick('tsmosh-ssh', 'first-frame', peak))}, mosh-client ${mb(pick('mosh-local', 'first-frame', peak))}, ssh ${mb(pick('ssh', 'first-frame', peak))}.`,
+      `The client's peak resident memory: tsmosh --local ${mb(pick('tsmosh-local-cold', 'first-frame', peak))}, tsmosh over SSH ${mb(pick('tsmosh-ssh', 'first-frame', peak))}, mosh-client ${mb(pick('mosh-local', 'first-frame', peak))}, ssh ${mb(pick('ssh', 'first-frame', peak))}; a bare node with the same options ${mb(pick('bare-node', 'first-frame', peak))}. Its own pages (not shared with other processes): tsmosh --local ${mb(pick('tsmosh-local-cold', 'first-frame', own))}, mosh-client ${mb(pick('mosh-local', 'first-frame', own))}, bare node ${mb(pick('bare-node', 'first-frame', own))}.`,
     ],
     tables: [exitTable, frameTable, repeatTable],
     data: { tries, repeatSessions, samples, repeats },

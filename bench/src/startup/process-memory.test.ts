@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStatus, processMemory } from './process-memory.js';
+import { parsePrivateKiB, parseProcStatus, processMemory } from './process-memory.js';
 
 describe('parseProcStatus', () => {
   it('reads VmRSS and VmHWM in KiB', () => {
@@ -11,9 +11,17 @@ describe('parseProcStatus', () => {
     expect(parseProcStatus('Name:\tnode\nState:\tZ (zombie)\nThreads:\t1\n')).toBeUndefined();
   });
 
-  it('reads this process, whose peak is at least its resident set', () => {
+  it('adds the private clean and dirty pages of smaps_rollup', () => {
+    const text = 'Rss:               56428 kB\nShared_Clean:      42176 kB\nPrivate_Clean:       120 kB\nPrivate_Dirty:     14252 kB\n';
+    expect(parsePrivateKiB(text)).toBe(14372);
+    expect(parsePrivateKiB('Rss:   1 kB\n')).toBeUndefined();
+  });
+
+  it('reads this process: its peak is at least its resident set, which holds its private pages', () => {
     const memory = processMemory(process.pid)!;
     expect(memory.rssKiB).toBeGreaterThan(0);
     expect(memory.peakKiB).toBeGreaterThanOrEqual(memory.rssKiB);
+    expect(memory.privateKiB).toBeGreaterThan(0);
+    expect(memory.privateKiB).toBeLessThanOrEqual(memory.rssKiB);
   });
 });
