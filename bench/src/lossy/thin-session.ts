@@ -22,7 +22,8 @@ const folder = mkdtempSync(join(tmpdir(), 'tsmosh-bench-thin-'));
 const socket = join(folder, 'tmux.sock');
 const config = join(folder, 'tmux.conf');
 writeFileSync(config, ['set -g status off', 'set -g exit-unattached on', 'set -g allow-rename off', 'set -g automatic-rename off', ''].join('\n'));
-const shell = 'bash --norc --noprofile';
+// tmux does not pass PS1 on to its panes' shells: set it again, so the prompt is '$ ' as in every other session.
+const shell = "env 'PS1=$ ' bash --norc --noprofile";
 
 const env: Record<string, string> = {};
 for (const [name, value] of Object.entries(process.env)) if (value !== undefined && name !== 'TMUX') env[name] = value;

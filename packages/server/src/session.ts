@@ -10,6 +10,7 @@ import {
   type PeerRestart,
   samePeerAddress,
   type PeerAddress,
+  type TransportTiming,
 } from '@tsmosh/protocol';
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
@@ -159,6 +160,8 @@ export interface SessionInit {
   readonly random?: (length: number) => Uint8Array;
   /** Wall-clock ms, for the links' clock-derived first sequence numbers (docs/protocol.md §3); Date.now by default. */
   readonly wallClockMs?: () => number;
+  /** The links' transport policy over the daemon's own (TSMOSH_TIMING): for tests that switch a rule off. */
+  readonly transportTiming?: Partial<TransportTiming>;
 }
 
 export interface SessionTimer {
@@ -244,6 +247,7 @@ export class Session {
   private readonly clock: () => number;
   private readonly random: (length: number) => Uint8Array;
   private readonly wallClockMs: () => number;
+  private readonly transportTiming: Partial<TransportTiming> | undefined;
   private readonly log: (line: string) => void;
   private readonly onLinkClosed: (linkId: string) => void;
   private readonly startedAtMs: number;
@@ -279,6 +283,7 @@ export class Session {
     this.clock = init.clock ?? (() => performance.now());
     this.random = init.random ?? ((length: number) => new Uint8Array(randomBytes(length)));
     this.wallClockMs = init.wallClockMs ?? (() => Date.now());
+    this.transportTiming = init.transportTiming;
     this.timers = init.timer ?? realTimer;
     this.log = init.log ?? (() => {});
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
@@ -449,7 +454,7 @@ export class Session {
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
-      timing: { probeAfterSilenceMs: 0 },
+      timing: { probeAfterSilenceMs: 0, ...this.transportTiming },
     });
     const link: ClientLink = {
       id: key.sessionIdHex,
