@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LOG_LINES_PER_STATE, historyWindowEnd, type HistoryWindow } from './history-window.js';
+import { LOG_LINES_PER_FRAME_ON_BOTTLENECK, LOG_LINES_PER_STATE, historyWindowEnd, type HistoryWindow } from './history-window.js';
 
 const window = (fields: Partial<HistoryWindow>): HistoryWindow => ({
   acknowledgedEnd: 0,
@@ -20,10 +20,12 @@ describe('historyWindowEnd', () => {
     expect(historyWindowEnd(window({ acknowledgedEnd: 100, logStart: 4000, logEnd: 20_000 }))).toBe(4000 + LOG_LINES_PER_STATE);
   });
 
-  it('on a path that is the bottleneck, a state whose screen changed adds no history; a still screen lets it follow', () => {
+  it('on a path that is the bottleneck, a state whose screen changed adds no history; a still screen lets it follow in small frames', () => {
     const flood = window({ acknowledgedEnd: 1000, offeredEnd: 1100, logEnd: 9000, pathIsBottleneck: true, screenChanged: true });
     expect(historyWindowEnd(flood)).toBe(1100);
-    expect(historyWindowEnd({ ...flood, screenChanged: false })).toBe(1000 + LOG_LINES_PER_STATE);
+    expect(historyWindowEnd({ ...flood, screenChanged: false })).toBe(1100 + LOG_LINES_PER_FRAME_ON_BOTTLENECK);
+    // …and never past the window beyond what the client acknowledged.
+    expect(historyWindowEnd({ ...flood, offeredEnd: 1250, screenChanged: false })).toBe(1000 + LOG_LINES_PER_STATE);
     // An unconstrained path: the flood's history goes with the screen, as before.
     expect(historyWindowEnd({ ...flood, pathIsBottleneck: false })).toBe(1000 + LOG_LINES_PER_STATE);
     // What was offered but has left the log since: from the log's start, nothing new.

@@ -11,6 +11,14 @@
  */
 export const LOG_LINES_PER_STATE = 256;
 
+/**
+ * On a path that is the bottleneck, a state adds at most this many lines beyond what was offered before it, so that
+ * the history goes in small frames the transport's pacing spreads out: the queue an echo joins is then one small
+ * frame, not a 256-line window (about 10 KB of hashes, 80 ms at 1 Mbit/s). 64 lines are a few hundred bytes of `seq`
+ * and about 2.5 KB of incompressible lines; at the 20 ms frame interval still 3,200 lines a second.
+ */
+export const LOG_LINES_PER_FRAME_ON_BOTTLENECK = 64;
+
 export interface HistoryWindow {
   /** Log end the client acknowledged (the base the next diff may assume). */
   readonly acknowledgedEnd: number;
@@ -25,8 +33,8 @@ export interface HistoryWindow {
    * The transport found the path to be the bottleneck (it paces its frames: Transport.congestionLimited). Then a
    * state whose screen changed adds no history beyond what was offered already: every byte of history in that frame
    * would delay the screen (an echo, the prompt after Ctrl-C) on a path that has none to spare. The history follows
-   * once the screen is still, in LOG_LINES_PER_STATE windows. During a flood that also saves the lines the log's
-   * 10,000-line window would drop before the client could use them.
+   * once the screen is still, LOG_LINES_PER_FRAME_ON_BOTTLENECK lines a state. During a flood that also saves the
+   * lines the log's 10,000-line window would drop before the client could use them.
    */
   readonly pathIsBottleneck: boolean;
 }
@@ -34,6 +42,6 @@ export interface HistoryWindow {
 /** The log end (a position in [logStart, logEnd]) the next state carries. */
 export function historyWindowEnd(w: HistoryWindow): number {
   let end = Math.max(w.acknowledgedEnd, w.logStart) + LOG_LINES_PER_STATE;
-  if (w.pathIsBottleneck && w.screenChanged) end = Math.min(end, Math.max(w.offeredEnd, w.logStart));
+  if (w.pathIsBottleneck) end = Math.min(end, Math.max(w.offeredEnd, w.logStart) + (w.screenChanged ? 0 : LOG_LINES_PER_FRAME_ON_BOTTLENECK));
   return Math.min(w.logEnd, end);
 }
