@@ -127,5 +127,11 @@ describe('tsmosh --local', () => {
     const locale = await runBin([TSMOSH_BIN, '--local'], { ...env, LANG: 'C' });
     expect(locale.code).toBe(255);
     expect(locale.stderr.trimEnd()).toMatch(/^tsmosh: needs a UTF-8 locale, but LANG=C is not one/);
+    // A UTF-8 name this machine has not installed: the daemon's check (tsmosh --local leaves it to the daemon, which
+    // reads `locale -a` once) refuses in one line, and the CLI fails as it does for its own checks.
+    const withoutLc = Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('LC_')));
+    const missing = await runBin([TSMOSH_BIN, '--local', '--', 'true'], { ...withoutLc, LANG: 'xx_YY.UTF-8' });
+    expect(missing.code).toBe(255);
+    expect(missing.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^tsmosh-server: needs a UTF-8 locale, but the environment has xx_YY\.UTF-8 \(see `locale -a` for the installed ones\)/)]);
   });
 });

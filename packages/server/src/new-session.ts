@@ -177,24 +177,36 @@ export interface NewSessionOutcome {
   readonly messages: readonly string[];
 }
 
+/** How openNewSession runs: where the daemon's entry is, and what this caller knows better than `new` would. */
+export interface OpenNewSessionOptions {
+  /** The file that runs tsmosh-server as a program: `node DAEMON_NODE_OPTIONS entryScript daemon` starts a daemon. */
+  readonly entryScript: string;
+  /** The session's first size (`new` passes its own terminal's, when it has one). */
+  readonly terminalSize?: { readonly cols: number; readonly rows: number };
+  /** The environment the session inherits and the runtime folder is found by; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Whether the locale is checked against the installed ones (`locale -a`, 25–55 ms a call here) before the daemon
+   * is asked; default true. The daemon makes the same check (with `locale -a` read once per daemon) and refuses in
+   * the same line, so only the moment of the refusal differs: `new` over SSH refuses before starting a daemon;
+   * `tsmosh --local`, which checked the locale's name already, leaves the rest to the daemon.
+   */
+  readonly checkInstalledLocales?: boolean;
+}
+
 /**
  * Everything `tsmosh-server new ARGS` does but printing: validates the arguments and the locale, asks the daemon of
- * this user's runtime folder for a session, starting it with `node DAEMON_NODE_OPTIONS entryScript daemon` if none
- * answers. `terminalSize`: the session's first size (`new` passes its own terminal's, when it has one). Throws
- * UsageError or ServerError with a one-line message.
+ * this user's runtime folder for a session, starting it from `entryScript` if none answers. Throws UsageError or
+ * ServerError with a one-line message.
  */
-export async function openNewSession(
-  args: readonly string[],
-  entryScript: string,
-  terminalSize?: { readonly cols: number; readonly rows: number },
-  processEnv: NodeJS.ProcessEnv = process.env,
-): Promise<NewSessionOutcome> {
+export async function openNewSession(args: readonly string[], how: OpenNewSessionOptions): Promise<NewSessionOutcome> {
+  const { entryScript, terminalSize, env: processEnv = process.env, checkInstalledLocales = true } = how;
   const options = parseNewArguments(args, processEnv);
   const messages: string[] = [];
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
   const env = { ...definedVariables(processEnv), ...options.terminal };
   // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
-  buildSessionEnvironment({ env, locale: options.locale, installedLocales: installedLocales() });
+  buildSessionEnvironment({ env, locale: options.locale, installedLocales: checkInstalledLocales ? installedLocales() : undefined });
   const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
   if (timeout.warning !== undefined) messages.push(timeout.warning);
   const runtimeDir = ensureRuntimeDir(resolveRuntimeDir(processEnv));

@@ -47,7 +47,7 @@ silence that end a session), TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS (tests: shorter 
 
 async function commandNew(args: readonly string[], entryScript: string): Promise<number> {
   const size = process.stdin.isTTY && process.stdout.columns ? { cols: process.stdout.columns, rows: process.stdout.rows } : undefined;
-  const outcome = await openNewSession(args, entryScript, size);
+  const outcome = await openNewSession(args, { entryScript, ...(size !== undefined ? { terminalSize: size } : {}) });
   for (const line of outcome.messages) process.stderr.write(`${line}\n`);
   process.stdout.write(`TSMOSH CONNECT ${outcome.port} ${outcome.key}\n`);
   return 0;
