@@ -318,24 +318,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   }
 
   /**
-   * bytes the congestion controller lets be in flight now: Infinity unless the path has shown itself the bottleneck
-   * (or congestion control is off). A sender of optional data (the server's scrollback history) sizes it by this.
-   */
-  congestionBudget(now: number): number {
-    return this.congestion?.budgetBytes(now) ?? Infinity;
-  }
-
-  /**
    * Whether the congestion controller found the path to be the bottleneck and paces frames now (congestion.ts): a
    * sender of optional data (the server's scrollback history) then holds it back while its screen changes.
    */
   congestionLimited(now: number): boolean {
     return this.congestion?.limited(now) ?? false;
-  }
-
-  /** bytes sent and not yet acknowledged (nor presumed lost), as the congestion controller counts them; 0 without it. */
-  bytesInFlight(now: number): number {
-    return this.congestion?.bytesInFlight(now, this.resendDelayMs) ?? 0;
   }
 
   /** The delay before unacknowledged data is resent, backoff included (ms). */
