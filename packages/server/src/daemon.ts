@@ -29,7 +29,7 @@ import {
   type SessionPty,
 } from './session.js';
 import { spawnSessionPty, type PtySpawnOptions } from './pty-host.js';
-import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales } from './session-environment.js';
+import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales, installedLocalesLater } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
 import { kernelReceiveDrops } from './kernel-drops.js';
 import { droppedCombiningMarks } from './cell-budget.js';
@@ -107,7 +107,9 @@ export class Daemon {
   private readonly log: (line: string) => void;
   private readonly spawnPty: (options: PtySpawnOptions) => SessionPty;
   private readonly agentDir: string | undefined;
+  /** The installed locales, read once (null: not yet); `localesLater` while prefetchLocales' read is under way. */
   private locales: ReadonlySet<string> | undefined | null = null;
+  private localesLater: Promise<ReadonlySet<string> | undefined> | undefined;
   private pendingRequests = 0;
   private closing = false;
   private readonly emptyListeners: Array<() => void> = [];
@@ -133,6 +135,11 @@ export class Daemon {
   /** Whether a request is being served or any session lives. */
   get busy(): boolean {
     return this.sessions.size > 0 || this.pendingRequests > 0;
+  }
+
+  /** Starts reading the installed locales now, so that the first session does not wait for `locale -a`. */
+  prefetchLocales(): void {
+    if (this.locales === null && this.localesLater === undefined) this.localesLater = installedLocalesLater();
   }
 
   /** Called whenever the daemon becomes idle (no sessions, no request in progress). */
@@ -335,7 +342,7 @@ export class Daemon {
     request: NewSessionRequest,
     restart?: Restart,
   ): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
-    if (this.locales === null) this.locales = installedLocales();
+    if (this.locales === null) this.locales = this.localesLater !== undefined ? await this.localesLater : installedLocales();
     const env = buildSessionEnvironment({
       env: restart?.env ?? request.env,
       ...(request.locale !== undefined ? { locale: request.locale } : {}),
@@ -671,6 +678,8 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   // Named sessions are recorded beside this daemon's own runtime folder when it was given one (session-records.ts).
   const stateDir = options.stateDir ?? resolveStateDir(options.runtimeDir !== undefined ? { ...process.env, TSMOSH_RUNTIME_DIR: options.runtimeDir } : process.env);
   const daemon = new Daemon({ ...options, stateDir, agentDir: options.agentDir ?? join(runtimeDir, 'agent') });
+  // A daemon is started for a session that is already on its way: read the locales while the socket comes up.
+  daemon.prefetchLocales();
   const server = await withStartLock(runtimeDir, async () => {
     try {
       await requestControl(socketPath, { op: 'status' }, PROBE_TIMEOUT_MS);

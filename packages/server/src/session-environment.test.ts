@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServerError } from './errors.js';
-import { buildSessionEnvironment, defaultCommand, effectiveCtype, isUtf8LocaleName, normalizeLocaleName } from './session-environment.js';
+import { buildSessionEnvironment, defaultCommand, effectiveCtype, installedLocales, installedLocalesLater, isUtf8LocaleName, normalizeLocaleName } from './session-environment.js';
 import { parseNetworkTimeout, parseNoClientTimeout, NO_CLIENT_TIMEOUT_MS } from './session.js';
 
 const installed = new Set(['C', 'POSIX', 'C.utf8', 'en_US.utf8']);
@@ -78,5 +78,15 @@ describe('session environment', () => {
   it('runs the login shell by default', () => {
     expect(defaultCommand({ SHELL: '/bin/zsh' })).toEqual(['/bin/zsh', '-l']);
     expect(defaultCommand({})[1]).toBe('-l');
+  });
+});
+
+describe('installedLocalesLater', () => {
+  it("reads this machine's `locale -a` as installedLocales does, without blocking", async () => {
+    const later = installedLocalesLater();
+    const now = installedLocales();
+    expect(await later).toEqual(now);
+    // C.UTF-8 is built into the C library wherever `locale -a` runs here (Debian 12's glibc lists C.utf8).
+    if (now !== undefined) expect(now.has('C.utf8')).toBe(true);
   });
 });
