@@ -77,16 +77,44 @@ function hasCertainWidth(cell: Cell): boolean {
 }
 
 
-const rowKeys = new WeakMap<readonly Cell[], string>();
-/** A string equal for two rows exactly when their cells are equal; used to find rows that moved. */
-function rowKey(cells: readonly Cell[]): string {
-  let key = rowKeys.get(cells);
-  if (key === undefined) {
-    key = '';
-    for (const c of cells) key += `${c.text}\u0000${c.width},${c.fg},${c.bg},${c.attrs}${c.link === undefined ? '' : `\u0002${c.link.id}\u0002${c.link.uri}`}\u0001`;
-    rowKeys.set(cells, key);
+const rowHashes = new WeakMap<readonly Cell[], number>();
+/**
+ * A number equal for rows whose cells are equal (and rarely for others: check with cellRowsEqual), used to find rows
+ * that moved. A number, not a string of the cells: a frame of all-new rows keyed every row's text into a string of
+ * some 20 bytes a cell (250 KB for 200×60) and hashed those strings again in a Map, a millisecond or more per frame.
+ */
+function rowHash(cells: readonly Cell[]): number {
+  let hash = rowHashes.get(cells);
+  if (hash === undefined) {
+    // FNV-1a over each cell's text units and numbers, 32 bits.
+    let h = 0x811c9dc5;
+    const mix = (n: number) => {
+      h = Math.imul(h ^ n, 0x01000193);
+    };
+    const mixText = (text: string) => {
+      for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i));
+      mix(0x110000); // a separator no code unit equals
+    };
+    for (const c of cells) {
+      mixText(c.text);
+      mix(c.width);
+      mix(c.fg);
+      mix(c.bg);
+      mix(c.attrs);
+      if (c.link !== undefined) {
+        mixText(c.link.id);
+        mixText(c.link.uri);
+      }
+    }
+    hash = h >>> 0;
+    rowHashes.set(cells, hash);
   }
-  return key;
+  return hash;
+}
+
+/** Whether two rows hold equal cells, by their hashes first. */
+function sameCells(a: readonly Cell[], b: readonly Cell[]): boolean {
+  return a === b || (rowHash(a) === rowHash(b) && a.length === b.length && cellRowsEqual(a, b));
 }
 
 function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
@@ -539,18 +567,24 @@ interface Scroll {
 /** Shifts that would line up the most changed, non-blank target rows with rows already on the screen. */
 function scrollCandidates(model: TerminalModel, target: Target): Scroll[] {
   const rows = target.rows;
-  const positions = new Map<string, number[]>();
+  // Where each distinct screen row is (up to four places), grouped by hash, then by equal cells.
+  const positions = new Map<number, Array<{ readonly cells: readonly Cell[]; readonly rows: number[] }>>();
+  const placesOf = (cells: readonly Cell[]) => positions.get(rowHash(cells))?.find((group) => sameCells(group.cells, cells))?.rows;
   for (let y = 0; y < rows; y++) {
-    const key = rowKey(model.lines[y]!);
-    const list = positions.get(key);
-    if (list === undefined) positions.set(key, [y]);
-    else if (list.length < 4) list.push(y);
+    const cells = model.lines[y]!;
+    const places = placesOf(cells);
+    if (places === undefined) {
+      const hash = rowHash(cells);
+      const groups = positions.get(hash);
+      if (groups === undefined) positions.set(hash, [{ cells, rows: [y] }]);
+      else groups.push({ cells, rows: [y] });
+    } else if (places.length < 4) places.push(y);
   }
   const votes = new Map<number, number>();
   for (let y = 0; y < rows; y++) {
     const want = target.lines[y]!;
     if (cellRowsEqual(model.lines[y]!, want) || uniformErasedBackground(want) !== undefined) continue;
-    for (const from of positions.get(rowKey(want)) ?? []) {
+    for (const from of placesOf(want) ?? []) {
       if (from !== y) votes.set(from - y, (votes.get(from - y) ?? 0) + 1);
     }
   }
@@ -563,7 +597,7 @@ function scrollCandidates(model: TerminalModel, target: Target): Scroll[] {
     let runStart = -1;
     for (let y = 0; y <= rows; y++) {
       const from = y + shift;
-      const matches = y < rows && from >= 0 && from < rows && rowKey(target.lines[y]!) === rowKey(model.lines[from]!);
+      const matches = y < rows && from >= 0 && from < rows && sameCells(target.lines[y]!, model.lines[from]!);
       if (matches && runStart < 0) runStart = y;
       if (!matches && runStart >= 0) {
         if (y - runStart > bestLength) {
