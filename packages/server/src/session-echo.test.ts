@@ -236,6 +236,25 @@ describe('Session echo acknowledgement', () => {
     expect(h.client.remote.echoAck).toBe(1);
   });
 
+  it('in a flood, Ctrl-C\'s answer frames are not spent on the flood\'s tail: the prompt after it goes unpaced once it settles', () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.pty.show('flood 1');
+    h.at(1008);
+    h.type('\x03');
+    // The flood goes on for a while after the key (the pty's and the mirror's backlog), never quiet for the settle.
+    for (let t = 1009; t <= 1040; t++) {
+      h.at(t);
+      h.pty.show(`flood ${t}`);
+    }
+    expect(1041 + ECHO_SETTLE_MS).toBeLessThan(1008 + RESPONSE_WINDOW_MS);
+    h.at(1041);
+    h.pty.show('prompt!!!!');
+    h.at(1041 + ECHO_SETTLE_MS);
+    expect(h.row0()).toBe('prompt!!!!'); // not a pacing interval after the last flood frame
+  });
+
   it('sends output that follows an already-sent echo within RESPONSE_WINDOW_MS unpaced and RESPONSE_FRAME_SPACING_MS apart, up to MAX_RESPONSE_FRAMES, then paces again', () => {
     expect(MAX_RESPONSE_FRAMES).toBe(3); // the script below has one burst more than that
     const h = harness();
