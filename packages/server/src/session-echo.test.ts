@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_FRAME_SPACING_MS, RESPONSE_WINDOW_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
+import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
@@ -255,7 +255,7 @@ describe('Session echo acknowledgement', () => {
     expect(h.row0()).toBe('prompt!!!!'); // not a pacing interval after the last flood frame
   });
 
-  it('sends output that follows an already-sent echo within RESPONSE_WINDOW_MS unpaced and RESPONSE_FRAME_SPACING_MS apart, up to MAX_RESPONSE_FRAMES, then paces again', () => {
+  it('sends output that follows an already-sent echo within RESPONSE_WINDOW_MS unpaced once it settles, up to MAX_RESPONSE_FRAMES, then paces again', () => {
     expect(MAX_RESPONSE_FRAMES).toBe(3); // the script below has one burst more than that
     const h = harness();
     sessions.push(h.session);
@@ -269,13 +269,15 @@ describe('Session echo acknowledgement', () => {
     expect(h.client.remote.echoAck).toBe(1);
     h.at(1010);
     h.pty.show('output'); // the command's output, after the echo frame, well inside the pacing interval
-    h.at(1010);
-    expect(h.row0()).toBe('output');
     h.at(1011);
-    h.pty.show('prompt'); // the third frame of this answer, close behind the second: it keeps the spacing
-    h.at(1011);
-    expect(h.row0()).toBe('output');
-    h.at(1010 + RESPONSE_FRAME_SPACING_MS);
+    h.pty.show('outpu2'); // more of it 1 ms later: the same burst, one frame once it has settled
+    h.at(1011 + ECHO_SETTLE_MS - 1);
+    expect(h.row0()).toBe('echo..');
+    h.at(1011 + ECHO_SETTLE_MS);
+    expect(h.row0()).toBe('outpu2');
+    h.at(1016);
+    h.pty.show('prompt'); // the third frame of this answer
+    h.at(1016 + ECHO_SETTLE_MS);
     expect(h.row0()).toBe('prompt');
     const lastUnpaced = h.clock.now;
     h.at(1022);

@@ -74,13 +74,6 @@ export const RESPONSE_WINDOW_MS = ECHO_TIMEOUT_MS;
  * bursts after a key (a progress line) is paced again after that, as output nobody is waiting for.
  */
 export const MAX_RESPONSE_FRAMES = 3;
-/**
- * Least spacing (ms) of one keystroke's answer frames after the first. It was a settle (every answer waited for 2 ms
- * of quiet), which kept a burst of pty chunks in one frame but made every answer wait 2–3 ms and, when bash wrote
- * the newline and the prompt apart, made each part wait. Chunks of one burst reach the mirror within ~1.3 ms of each
- * other (shell traces), so 2 ms still gathers them.
- */
-export const RESPONSE_FRAME_SPACING_MS = ECHO_SETTLE_MS;
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
@@ -195,7 +188,7 @@ interface ClientLink {
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
    * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
    */
-  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number; sentAt: number } | undefined;
+  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number } | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -643,9 +636,9 @@ export class Session {
     const remote = transport.remote;
     if (remote === link.processedInput) return;
     const events = remote.eventsSince(link.processedInput);
-    // Every answer is sent as soon as it is parsed (responseSettleAt). A typed character is echoed in one write, so
-    // that is also its acknowledgement; anything else (Enter, a control key, a paste) may be answered in bursts, and
-    // is acknowledged (its guesses judged) once the output has settled.
+    // A key's first answer is sent as soon as it is parsed, later ones once settled (responseSettleAt). A typed
+    // character is echoed in one write, so that is also its acknowledgement; anything else (Enter, a control key, a
+    // paste) may be answered in bursts, and is acknowledged (its guesses judged) once the output has settled.
     const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     const mark = typing ? echoMark(this.pty.snapshot()) : undefined;
@@ -655,7 +648,7 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         wroteKeys = true;
         serverTrace?.mark('pty-write');
-        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity, sentAt: -Infinity };
+        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity };
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
@@ -703,7 +696,6 @@ export class Session {
     if (answerSettled && response !== undefined) {
       response.frames++;
       response.answeredOutputAt = this.lastOutputAt;
-      response.sentAt = now;
     }
     const transport = link.transport;
     const state = acknowledged === undefined ? transport.local : transport.local.withEchoAck(acknowledged);
@@ -721,10 +713,12 @@ export class Session {
     const response = this.current.response;
     if (response === undefined || response.frames >= MAX_RESPONSE_FRAMES) return Infinity;
     if (this.lastOutputAt <= Math.max(response.writtenAt, response.answeredOutputAt)) return Infinity;
-    // Each answer goes as soon as it is parsed, as ssh forwards each write: the first is the echo (after Enter often
-    // the whole answer), a later one the command's output or the prompt. Only their spacing is bounded, so that
-    // output arriving in many pty chunks fills a few frames, not one per chunk.
-    const dueAt = Math.max(this.lastOutputAt, response.sentAt + RESPONSE_FRAME_SPACING_MS);
+    // The first answer goes as soon as it is parsed: it is the echo, and after Enter often the whole answer (bash
+    // writes the newline, a builtin's output and the prompt in one go). Later ones wait until the output has settled,
+    // so that a command's output arriving in many pty chunks over several ms fills one frame: sent a frame per chunk
+    // (2 ms apart), a 10 ms burst used up the frames allowed per key and its end waited for the pacing (Enter → output
+    // 41 ms on loopback in the lossy-link bench, against 13 ms for ssh).
+    const dueAt = response.frames === 0 ? this.lastOutputAt : this.lastOutputAt + ECHO_SETTLE_MS;
     return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
   }
 
