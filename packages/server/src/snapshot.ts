@@ -193,34 +193,6 @@ export function readLogRow(
 
 /** xterm's content word of an erased cell: no code point, width 1 (bits 22–23). */
 const ERASED_CELL_CONTENT = 1 << 22;
-/** xterm's content-word flag for a cell whose text (a grapheme of several code points) is kept outside the words. */
-const CONTENT_IS_COMBINED = 1 << 21;
-/** xterm's background-word flag for a cell whose underline style, underline colour or link is kept outside the words. */
-const BG_HAS_EXTENDED = 1 << 28;
-
-/**
- * The cell words each Row was last read from, for rows whose cells are wholly described by them (no combined text,
- * no extended attributes). A snapshot after one keystroke reads one changed row: comparing a row's words (three per
- * cell) costs about a microsecond, reading its cells through xterm's API tens of them.
- */
-const rowWords = new WeakMap<Row, Uint32Array>();
-
-/** The row's cell words, copied, when they describe it wholly; undefined when some cell keeps state outside them. */
-function selfContainedWords(data: Uint32Array | undefined, cols: number): Uint32Array | undefined {
-  if (data === undefined || data.length < cols * 3) return undefined;
-  for (let at = 0; at < cols * 3; at += 3) {
-    if ((data[at]! & CONTENT_IS_COMBINED) !== 0 || (data[at + 2]! & BG_HAS_EXTENDED) !== 0) return undefined;
-  }
-  return data.slice(0, cols * 3);
-}
-
-/** True when `line` holds exactly the cells `row` was read from (so reading it again would give `row`). */
-function sameWords(row: Row, data: Uint32Array | undefined, cols: number): boolean {
-  const words = rowWords.get(row);
-  if (words === undefined || data === undefined || data.length < words.length || words.length !== cols * 3) return false;
-  for (let at = 0; at < words.length; at++) if (words[at] !== data[at]) return false;
-  return true;
-}
 
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */
 function rawCellData(line: IBufferLine): Uint32Array | undefined {
@@ -241,15 +213,7 @@ function rowKey(row: Row): string {
 class PreviousRows {
   private byKey: Map<string, Row[]> | undefined;
   constructor(private readonly rows: readonly Row[]) {}
-  /** `words`: the cells `row` was read from, when they describe it wholly (selfContainedWords). */
-  find(row: Row, words: Uint32Array | undefined): Row | undefined {
-    if (words !== undefined) {
-      // Comparing cell words (a mismatch shows in the first few) is far cheaper than keying every previous row's
-      // text. A previous row read from words that are not self-contained is not looked at: missing it only costs
-      // the sharing (the differ then compares the row's cells), never correctness.
-      for (const r of this.rows) if (r.wrapped === row.wrapped && sameWords(r, words, row.cells.length)) return r;
-      return undefined;
-    }
+  find(row: Row): Row | undefined {
     if (this.byKey === undefined) {
       this.byKey = new Map();
       for (const r of this.rows) {
@@ -290,15 +254,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     // xterm marks the *continuation* line as wrapped; the model marks the row that continues.
     const wrapped = nextLine?.isWrapped === true;
     const candidate = sameSize ? previous.lines[y] : undefined;
-    const data = line === undefined ? undefined : rawCellData(line);
-    let row: Row;
-    if (candidate !== undefined && candidate.wrapped === wrapped && sameWords(candidate, data, cols)) row = candidate;
-    else {
-      row = readRow(line, cols, wrapped, scratch, lookahead, candidate, links);
-      const words = selfContainedWords(data, cols);
-      if (row !== candidate && previousRows !== undefined) row = previousRows.find(row, words) ?? row;
-      if (words !== undefined) rowWords.set(row, words);
-    }
+    let row = readRow(line, cols, wrapped, scratch, lookahead, candidate, links);
+    if (row !== candidate && previousRows !== undefined) row = previousRows.find(row) ?? row;
     if (row !== candidate) allRowsShared = false;
     lines[y] = row;
   }
