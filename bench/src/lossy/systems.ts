@@ -10,8 +10,8 @@
  * - ssh: a throwaway sshd in the server namespace, `ssh -tt` from the client namespace over the TUN link.
  * mosh and tsmosh are started without their SSH bootstrap: connect time is client start → first prompt.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import type { PredictionStats } from '@tsmosh/terminal';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ScreenProgram } from './screen.js';
+import { SSHD_PATH, prepareSshd, stopSshd, waitForSshd, type SshdFiles } from '../throwaway-sshd.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -180,8 +181,7 @@ async function startMosh(command: readonly string[], spec: string, seed: number)
 
 /** A throwaway OpenSSH server inside the server namespace (own host key and authorized key, foreground). */
 export class NamespacedSshd {
-  readonly directory = mkdtempSync(join(tmpdir(), 'tsmosh-bench-sshd-'));
-  readonly clientKey = join(this.directory, 'client_ed25519');
+  private files: SshdFiles | undefined;
   private child: ChildProcess | undefined;
 
   /** `sessionEnv`: what sessions get through SetEnv; default this process's PATH (so `node` and our bins resolve). */
@@ -190,38 +190,19 @@ export class NamespacedSshd {
     private readonly sessionEnv: Readonly<Record<string, string>> = { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   ) {}
 
+  /** The client's private key (after start). */
+  get clientKey(): string {
+    if (this.files === undefined) throw new Error('NamespacedSshd: start() it first');
+    return this.files.clientKey;
+  }
+
   async start(): Promise<void> {
-    const hostKey = join(this.directory, 'host_ed25519');
-    for (const key of [hostKey, this.clientKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tsmosh-bench', '-f', key]);
-    writeFileSync(join(this.directory, 'authorized_keys'), readFileSync(`${this.clientKey}.pub`), { mode: 0o600 });
-    const config = [
-      'Port 22',
-      'ListenAddress 0.0.0.0',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(this.directory, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(this.directory, 'authorized_keys')}`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      // The prompt and locale come with the command (see startSsh); no DNS lookups of the client (there is no resolver in the namespace).
-      `SetEnv ${Object.entries(this.sessionEnv).map(([name, value]) => `${name}=${value}`).join(' ')}`,
-      'UseDNS no',
-      'PrintMotd no',
-      'PrintLastLog no',
-      'LogLevel ERROR',
-    ].join('\n');
-    const configPath = join(this.directory, 'sshd_config');
-    writeFileSync(configPath, `${config}\n`);
-    mkdirSync('/run/sshd', { recursive: true });
-    execFileSync('/usr/sbin/sshd', ['-t', '-f', configPath]);
-    this.child = spawn('ip', ['netns', 'exec', this.pair.server, '/usr/sbin/sshd', '-D', '-e', '-f', configPath], { stdio: 'ignore' });
+    // The prompt and locale come with the command (see startSsh).
+    const files = prepareSshd({ port: 22, address: '0.0.0.0' }, this.sessionEnv);
+    this.files = files;
+    this.child = spawn('ip', ['netns', 'exec', this.pair.server, SSHD_PATH, '-D', '-e', '-f', files.configPath], { stdio: 'ignore' });
     // `ip netns exec` execs sshd in place, so this pid is the listener whose children are the sessions.
-    for (let attempt = 0; !existsSync(join(this.directory, 'sshd.pid')); attempt++) {
-      if (attempt > 200 || this.child.exitCode !== null) throw new Error(`sshd did not start in namespace ${this.pair.server} (exit ${this.child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitForSshd(files, this.child, `in namespace ${this.pair.server}`);
   }
 
   get listenerPid(): number {
@@ -236,12 +217,7 @@ export class NamespacedSshd {
   }
 
   async stop(): Promise<void> {
-    if (this.child !== undefined && this.child.exitCode === null) {
-      const exited = new Promise((r) => this.child!.once('exit', r));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.directory, { recursive: true, force: true });
+    await stopSshd(this.child, this.files);
   }
 }
 
