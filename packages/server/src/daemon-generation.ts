@@ -48,7 +48,8 @@ export async function clearOtherGeneration(socketPath: string, protocol: number 
       await requestControl(socketPath, { op: 'status' }, STATUS_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof DaemonNotRunningError) return;
-      throw error;
+      // A daemon in the middle of exiting may reset the connection: it is going, so look again.
+      if (!(error instanceof ServerError && error.code === 'daemon-unreachable')) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, RETIRE_POLL_MS));
   }
