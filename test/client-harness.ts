@@ -205,6 +205,14 @@ export class PtyProgram {
     return this.waitFor(`"${String(text)}"`, test, timeoutMs);
   }
 
+  /**
+   * Waits until a screen row reads exactly `line` (surrounding spaces aside): a command's output, which the echo of
+   * the command line that contains the same text cannot stand in for.
+   */
+  waitForLine(line: string, timeoutMs = WAIT_MS): Promise<string[]> {
+    return this.waitFor(`a row reading "${line}"`, (lines) => lines.some((l) => l.trim() === line), timeoutMs);
+  }
+
   /** The program's exit, bounded: kills it (and fails) if it does not exit in time. */
   async waitForExit(timeoutMs = WAIT_MS): Promise<{ exitCode: number; signal: number | undefined }> {
     let timer: NodeJS.Timeout | undefined;

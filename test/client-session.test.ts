@@ -40,10 +40,13 @@ describe('tsmosh-client with a real server', () => {
     const c = client(await suite.workspace().newSession(), { cols: 80, rows: 24 });
     await c.waitForText('$');
     c.type('stty size\r');
-    await c.waitForText('24 80');
+    await c.waitForLine('24 80');
     c.resize(100, 30);
     c.type('clear; until [ "$(stty size)" = "30 100" ]; do sleep 0.1; done; stty size\r');
-    await c.waitForText('30 100');
+    // The loop's output, not the command line's own "30 100": its echo (drawn as typed, guesses being shown on a
+    // fast link) is on screen before the shell has run the loop, and a resize sent then would leave the loop
+    // waiting for a size that is gone, with the next command typed ahead on the tty.
+    await c.waitForLine('30 100');
     c.resize(60, 20);
     // Keys typed at once can reach the client before the SIGWINCH of the resize (as in any terminal), so the command
     // waits for the size to arrive; it must arrive for the wait below to succeed.
