@@ -11,7 +11,7 @@ import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
-import { Session, type SessionPty } from '@tsmosh/server';
+import { ECHO_SETTLE_MS, Session, type SessionPty } from '@tsmosh/server';
 
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
@@ -228,22 +228,26 @@ class TickerPty extends FirstRowPty {
   write(): void {}
 }
 
+/** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
+function startFrontEnd(world: ReturnType<typeof setUp>) {
+  const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
+  const output = new RecordedTerminal(world.scheduler);
+  const finished = runTerminalClient({
+    host: SERVER.host,
+    port: SERVER.port,
+    key: world.key.toString(),
+    input: input as unknown as NodeJS.ReadStream,
+    output: output as unknown as NodeJS.WriteStream,
+    escapeKey: parseEscapeKey(undefined),
+    initialRttMs: 2 * ONE_WAY_MS,
+    runtime: world.runtime,
+  });
+  return { ...world, input, output, finished };
+}
+
 describe('the terminal front end under the same manual clock', () => {
   it('draws a burst of screens three at once and then one per frame interval on its own timer, and quits with the escape key', async () => {
-    const { scheduler, runtime, key, holdDownUntil } = setUp((clock) => new TickerPty(clock));
-    // Keys arrive as a tty's 'data' events, at the manual time they are typed.
-    const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
-    const output = new RecordedTerminal(scheduler);
-    const finished = runTerminalClient({
-      host: SERVER.host,
-      port: SERVER.port,
-      key: key.toString(),
-      input: input as unknown as NodeJS.ReadStream,
-      output: output as unknown as NodeJS.WriteStream,
-      escapeKey: parseEscapeKey(undefined),
-      initialRttMs: 2 * ONE_WAY_MS,
-      runtime,
-    });
+    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp((clock) => new TickerPty(clock)));
     await scheduler.advanceTo(1000);
     // The link holds the server's screens for half a second, then hands them over in one instant.
     const releasedAt = 1500;
@@ -262,4 +266,39 @@ describe('the terminal front end under the same manual clock', () => {
     expect(result.exit?.reason).toBe('user');
     expect(result.exitCode).toBe(0);
   });
+
+  it("draws a command's prompt as it arrives after Enter's echo, its acknowledgement and the output", async () => {
+    // Enter's answer comes in three bursts (echo, output, prompt), and between the echo and the output the server
+    // sends a fourth state that only acknowledges the echo. None of them may wait for the frame pacing.
+    const { scheduler, input, output, finished } = startFrontEnd(setUp((clock) => new CommandPty(clock)));
+    await scheduler.advanceTo(1000);
+    const enteredAt = scheduler.now;
+    input.emit('data', Buffer.from('\r'));
+    await scheduler.advanceTo(enteredAt + 1000);
+    const promptDrawnAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
+    // One way up, the program's time to its prompt, the settle a later burst waits for, one way down: no pacing.
+    expect(promptDrawnAt! - enteredAt).toBe(2 * ONE_WAY_MS + COMMAND_PROMPT_AFTER_MS + ECHO_SETTLE_MS);
+
+    input.emit('data', Buffer.from('\x1e.'));
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect((await finished).exitCode).toBe(0);
+  });
 });
+
+/** When a command run by Enter writes its output and the shell its prompt after that (ms after the Enter is read). */
+const COMMAND_OUTPUT_AFTER_MS = 10;
+const COMMAND_PROMPT_AFTER_MS = 15;
+const COMMAND_PROMPT = 'PROMPT>';
+
+/** A shell on its first row: Enter is echoed at once, a command's output follows, then the prompt. */
+class CommandPty extends FirstRowPty {
+  constructor(private readonly scheduler: Scheduler) {
+    super();
+  }
+  write(bytes: Uint8Array): void {
+    if (!bytes.includes(0x0d)) return;
+    this.scheduler.set(() => this.show('$ run'), ECHO_TURNAROUND_MS);
+    this.scheduler.set(() => this.show('$ run: output'), COMMAND_OUTPUT_AFTER_MS);
+    this.scheduler.set(() => this.show(`$ run: output ${COMMAND_PROMPT}`), COMMAND_PROMPT_AFTER_MS);
+  }
+}

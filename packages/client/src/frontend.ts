@@ -228,7 +228,6 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     frameTimer = undefined;
     if (!terminalActive) return;
     const now = runtime.now();
-    pacer.drawn(now, paced);
     const screen = session.screen;
     const overlay = prediction.overlay(screen, now);
     const predicted = withOverlay(screen, overlay);
@@ -252,7 +251,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const history = ownResizePending ? '' : scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
-    write(wrapSynchronized(history + renderer.render(lastDrawn, frame), terminal?.synchronizedOutput));
+    const out = history + renderer.render(lastDrawn, frame);
+    // Only a draw that wrote something uses up the burst: a state that moved nothing on screen (the server's echo
+    // acknowledgement, sent between Enter's echo and the command's output) took the third token, and the prompt after
+    // the output then waited up to a whole interval for the next one.
+    pacer.drawn(now, paced && out !== '');
+    write(wrapSynchronized(out, terminal?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = frame;
     drawnGuesses = frame === predicted ? { screen, overlay, frame } : undefined;

@@ -5,7 +5,7 @@ export { readXtermInternals, guardXtermDefects, type XtermInternals } from './xt
 export { HeadlessMirror, createHeadlessTerminal, type HeadlessMirrorInit, type MirrorStats, type RestoredScreen } from './headless-mirror.js';
 export { Daemon, startDaemon, createSession, SERVER_VERSION, SESSION_NAME_PATTERN } from './daemon.js';
 export type { DaemonInit, StartDaemonOptions, RunningDaemon, CreateSessionOptions, EmbeddedSession } from './daemon.js';
-export { Session, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, PENDING_ATTACH_TIMEOUT_MS, ATTACHED_WITHIN_MS, signalNameOf } from './session.js';
+export { Session, ECHO_SETTLE_MS, NO_CLIENT_TIMEOUT_MS, NETWORK_TIMEOUT_ENV, PENDING_ATTACH_TIMEOUT_MS, ATTACHED_WITHIN_MS, signalNameOf } from './session.js';
 export type { SessionInit, SessionPty, SessionEndReason } from './session.js';
 export { UdpEndpoint, DEFAULT_PORT_RANGE } from './udp-endpoint.js';
 export type { UdpEndpointStats } from './udp-endpoint.js';
