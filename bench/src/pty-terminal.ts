@@ -3,6 +3,8 @@
  * benchmarks and the end-to-end tests see it. The bench's ScreenProgram (lossy/screen.ts) and the tests' PtyProgram
  * (test/client-harness.ts) are this plus how each of them waits and measures.
  */
+import { writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 import unicode11 from '@xterm/addon-unicode11';
@@ -32,10 +34,13 @@ export class PtyTerminal {
   readonly exited: Promise<PtyExit>;
   private readonly process: pty.IPty;
   private readonly outputListeners = new Set<(data: string) => void>();
-  private readonly parsedListeners = new Set<() => void>();
+  private readonly parsedListeners = new Set<(arrivedAt: number) => void>();
   /** Settles once everything the program wrote so far is parsed (xterm parses writes in order). */
   private lastParsed: Promise<void> = Promise.resolve();
   private hasExited = false;
+  /** Bytes for the program not yet taken by the pty (its input buffer was full), oldest first; see write(). */
+  private readonly unwritten: Buffer[] = [];
+  private retryWrite: NodeJS.Immediate | undefined;
 
   constructor(options: PtyTerminalOptions) {
     this.terminal = new Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true, scrollback: 0 });
@@ -46,14 +51,17 @@ export class PtyTerminal {
     this.process = pty.spawn(options.file, [...options.args], { cols: options.cols, rows: options.rows, env: options.env, name: 'xterm-256color', cwd: options.cwd });
     if (options.answerQueries) {
       this.terminal.onData((reply) => {
-        if (!this.hasExited) this.process.write(reply);
+        if (!this.hasExited) this.write(reply);
       });
     }
     this.process.onData((data) => {
+      // Taken as the bytes come out of the pty, before xterm parses them: its write buffer parses a turn later (a
+      // timer of 1 ms or more), which is this terminal's own delay, not the program's (see onParsed).
+      const arrivedAt = performance.now();
       for (const listener of this.outputListeners) listener(data);
       this.lastParsed = new Promise<void>((done) =>
         this.terminal.write(data, () => {
-          for (const listener of this.parsedListeners) listener();
+          for (const listener of this.parsedListeners) listener(arrivedAt);
           done();
         }),
       );
@@ -79,8 +87,12 @@ export class PtyTerminal {
     this.outputListeners.add(listener);
   }
 
-  /** Calls `listener` after each chunk of output is parsed, until the returned function is called. */
-  onParsed(listener: () => void): () => void {
+  /**
+   * Calls `listener` after each chunk of output is parsed, until the returned function is called, with the moment
+   * that chunk came out of the pty (performance.now(), ms). The screen then shows what the program had written by
+   * that moment: chunks are parsed in order, each before the next one's listeners run.
+   */
+  onParsed(listener: (arrivedAt: number) => void): () => void {
     this.parsedListeners.add(listener);
     return () => this.parsedListeners.delete(listener);
   }
@@ -98,8 +110,40 @@ export class PtyTerminal {
     return rows;
   }
 
+  /**
+   * Hands `bytes` to the pty now, as a terminal does with a keystroke: write(2) on its master, in this turn.
+   * node-pty's own write queues every write to fs.write on libuv's thread pool, so a key reached the kernel only once
+   * a worker thread had been scheduled, milliseconds later on a loaded machine, while the benchmarks timed it from
+   * this call. What the pty cannot take yet (a paste larger than its buffer) waits here, in order, for the next turn.
+   */
   write(bytes: string): void {
-    this.process.write(bytes);
+    const fd = (this.process as unknown as { readonly fd?: unknown }).fd;
+    if (typeof fd !== 'number') {
+      this.process.write(bytes); // not a Unix pty: node-pty's own path
+      return;
+    }
+    this.unwritten.push(Buffer.from(bytes, 'utf8'));
+    if (this.unwritten.length === 1) this.flushWrites(fd);
+  }
+
+  private flushWrites(fd: number): void {
+    this.retryWrite = undefined;
+    while (this.unwritten.length > 0) {
+      const head = this.unwritten[0]!;
+      let written: number;
+      try {
+        written = writeSync(fd, head);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          this.retryWrite = setImmediate(() => this.flushWrites(fd));
+        } else {
+          this.unwritten.length = 0; // the pty is gone (EIO once the program has exited): no one to deliver to
+        }
+        return;
+      }
+      if (written < head.length) this.unwritten[0] = head.subarray(written);
+      else this.unwritten.shift();
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -108,6 +152,8 @@ export class PtyTerminal {
   }
 
   kill(): void {
+    if (this.retryWrite !== undefined) clearImmediate(this.retryWrite);
+    this.unwritten.length = 0;
     if (this.hasExited) return;
     try {
       this.process.kill('SIGKILL');
