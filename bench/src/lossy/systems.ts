@@ -20,12 +20,15 @@ import type { PredictionStats } from '@tsmosh/terminal';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ScreenProgram } from './screen.js';
+import { hashbangNodeOptions } from '../node-options.js';
 import { SSHD_PATH, prepareSshd, stopSshd, waitForSshd, type SshdFiles } from '../throwaway-sshd.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
 const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
+/** The client runs as `node <options> <bin>`, with the options its #! line gives a user's client (node-options.ts). */
+const CLIENT_NODE_OPTIONS = hashbangNodeOptions(CLIENT_BIN);
 
 export type SystemName = 'tsmosh' | 'tsmosh-tcp' | 'mosh' | 'ssh';
 const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-tcp', 'mosh', 'ssh'];
@@ -114,7 +117,7 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
-  const client = new ScreenProgram({ file: process.execPath, args: [CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
+  const client = new ScreenProgram({ file: process.execPath, args: [...CLIENT_NODE_OPTIONS, CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
   return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
 }
 
@@ -150,7 +153,7 @@ async function startTsmoshTcp(pair: NamespacePair, command: readonly string[], s
   const statsFile = join(runtimeDir, 'client-stats.json');
   const client = new ScreenProgram({
     file: 'ip',
-    args: ['netns', 'exec', pair.client, process.execPath, CLIENT_BIN, pair.serverAddress, match[1]!],
+    args: ['netns', 'exec', pair.client, process.execPath, ...CLIENT_NODE_OPTIONS, CLIENT_BIN, pair.serverAddress, match[1]!],
     env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_TRANSPORT: 'tcp', TSMOSH_CLIENT_STATS_FILE: statsFile },
   });
   return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);

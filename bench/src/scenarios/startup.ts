@@ -25,6 +25,7 @@ import { LoopbackSshd, loopbackSshdAvailable } from '../startup/loopback-sshd.js
 import { holdDaemon, stopDaemon } from '../startup/local-daemon.js';
 import { processMemory, type ProcessMemory } from '../startup/process-memory.js';
 import { formatRatio, median } from '../stats.js';
+import { hashbangNodeOptions } from '../node-options.js';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -71,7 +72,7 @@ const SYSTEM_LABELS: Readonly<Record<SystemId, string>> = {
   'bare-node': 'bare node, the client\'s V8 options (the runtime alone: memory only)',
 };
 /** The V8 options the tsmosh bin's #! line gives node (packages/cli/bin/tsmosh.js), for the bare-node reference. */
-const CLIENT_NODE_OPTIONS = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+const CLIENT_NODE_OPTIONS = hashbangNodeOptions(WORKSPACE_CLI);
 /** Systems measured only in the first-frame runs (the bare runtime is no session; the workspace row is one figure). */
 const EXIT_ONLY: readonly SystemId[] = ['tsmosh-local-workspace'];
 const FRAME_ONLY: readonly SystemId[] = ['bare-node'];
