@@ -97,6 +97,21 @@ describe('ScrollbackCapture', () => {
     mirror.dispose();
   });
 
+  it('lines read in batches are all logged once when ED 3 or RIS drops xterm\'s scrollback between catch-ups', async () => {
+    // scrollback 40: catch-ups every 20 scrolls, so each erase below comes with unread lines in xterm's scrollback.
+    const mirror = mirrorOf(20, 5, 40);
+    const enc = new TextEncoder();
+    await mirror.write(enc.encode(numbers(1, 37).join('\r\n') + '\x1b[3J'));
+    await mirror.write(enc.encode('\r\n' + numbers(38, 70).join('\r\n') + '\x1b[?3J'));
+    await mirror.write(enc.encode('\r\n' + numbers(71, 103).join('\r\n') + '\r\n'));
+    // 1–99 left the screen (100–103 and the cursor's line are on it); none of them was read at a scroll.
+    expect(logText(mirror)).toEqual(numbers(1, 99));
+    await mirror.write(enc.encode(numbers(104, 130).join('\r\n') + '\x1bc' + numbers(1, 7).join('\r\n')));
+    // RIS: 100–125 had left the screen before it; the new screen pushed 1 and 2 out.
+    expect(logText(mirror)).toEqual([...numbers(1, 125), '1', '2']);
+    mirror.dispose();
+  });
+
   it('a full reset (RIS) keeps the numbering going', async () => {
     const mirror = mirrorOf(20, 3);
     const enc = new TextEncoder();

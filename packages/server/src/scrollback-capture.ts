@@ -2,8 +2,11 @@
  * ScrollbackCapture: turns the lines that leave the top of a headless xterm's normal screen into the session's
  * scrollback log (@tsmosh/terminal's ScrollbackLog), exactly once each and in order.
  *
- * xterm fires onScroll for every line a scroll moves (synchronously, while it parses), so each line is read the
- * moment it enters xterm's own scrollback, however much output a chunk holds and however small that scrollback is.
+ * xterm fires onScroll for every line a scroll moves (synchronously, while it parses); the capture reads the lines
+ * that entered xterm's own scrollback in batches (CATCH_UP_BATCH_LINES, below half of that scrollback, so none is
+ * trimmed unread), whenever the log is asked for, and before a resize, ED 3 or RIS could drop or rewrite them, however
+ * much output a chunk holds. Plain ASCII lines are read from xterm's cell words into their log form directly
+ * (plainLogLineFromCells), the rest cell by cell.
  * Lines are numbered absolutely: a line's position is the count of lines xterm trimmed from the head of its buffer
  * (`_core.buffers.normal.lines.onTrim`, which the public API does not expose) plus its index. The alternate screen
  * has no scrollback, so full-screen programs leave nothing in the log, as in a local terminal.
@@ -17,20 +20,37 @@
  * everything, in the mirror and in the user's terminal alike, and is not tracked: the capture takes the reflowed
  * buffer as its new origin and goes on from there (docs/sessions.md).
  */
-import type { IBufferLine, Terminal } from '@xterm/headless';
-import { ScrollbackLog, type Row } from '@tsmosh/terminal';
-import { readLogRow } from './snapshot.js';
-import { xtermLinks } from './xterm-internals.js';
+import type { IBufferCell, Terminal } from '@xterm/headless';
+import { ScrollbackLog, type PlainLogLine, type Row } from '@tsmosh/terminal';
+import { plainLogLineFromCells, readLogRow } from './snapshot.js';
+import { xtermLinks, type XtermLinks } from './xterm-internals.js';
 
 interface XtermLinesShape {
   onTrim(listener: (count: number) => void): { dispose(): void };
+  /** The line at a buffer index (what the public getLine(index) wraps). */
+  get(index: number): XtermLineShape | undefined;
 }
+
+/** The parts of xterm's internal BufferLine the plain-line path reads; checked per line, the public API otherwise. */
+interface XtermLineShape {
+  _data?: unknown;
+  length?: unknown;
+  isWrapped?: unknown;
+}
+
+/**
+ * Lines that may scroll off before the capture reads them (lines). Reading at every scroll cost a catch-up's fixed
+ * work (buffer views, scratch cells, a new log value) per line of a flood; now a catch-up reads up to this many at a
+ * time, when the screen is asked for (current()) and before anything that could drop or rewrite unread lines (a
+ * resize, ED 3, RIS). Each unread line is still in xterm's scrollback: the batch is kept below half of it.
+ */
+const CATCH_UP_BATCH_LINES = 256;
 
 function normalLines(term: Terminal): XtermLinesShape {
   const core = (term as unknown as { _core?: { buffers?: { normal?: { lines?: XtermLinesShape } } } })._core;
   const lines = core?.buffers?.normal?.lines;
-  if (lines === undefined || typeof lines.onTrim !== 'function') {
-    throw new Error('@xterm/headless internals changed: _core.buffers.normal.lines.onTrim is missing; the scrollback capture needs it (pin the version in package.json)');
+  if (lines === undefined || typeof lines.onTrim !== 'function' || typeof lines.get !== 'function') {
+    throw new Error('@xterm/headless internals changed: _core.buffers.normal.lines.onTrim or .get is missing; the scrollback capture needs them (pin the version in package.json)');
   }
   return lines;
 }
@@ -43,7 +63,12 @@ export class ScrollbackCapture {
   private logged = 0;
   private lines: XtermLinesShape | undefined;
   private trimSubscription: { dispose(): void } | undefined;
-  private readonly scrollSubscription: { dispose(): void };
+  private readonly subscriptions: { dispose(): void }[];
+  /** Scrolls since the last catch-up: at most this many lines are unread (CATCH_UP_BATCH_LINES). */
+  private scrollsUnread = 0;
+  private readonly batchLines: number;
+  /** A RIS was seen: xterm is replacing its buffers, which the next scroll event's catch-up follows. */
+  private resetPending = false;
   private cols: number;
   private resizing = false;
   /** The sum of the changes in the screen's top position that row-only resizes made (ScrollbackLog.resizeShift). */
@@ -60,7 +85,29 @@ export class ScrollbackCapture {
     this.resizeShift = initial.resizeShift;
     this.cols = term.cols;
     this.follow();
-    this.scrollSubscription = term.onScroll(() => this.catchUp());
+    // Half of xterm's scrollback, so that a batch's unread lines are never trimmed before they are read.
+    this.batchLines = Math.max(1, Math.min(CATCH_UP_BATCH_LINES, Math.floor((term.options.scrollback ?? 0) / 2)));
+    this.subscriptions = [
+      term.onScroll(() => {
+        if (++this.scrollsUnread >= this.batchLines || this.resetPending) this.catchUp();
+      }),
+      // ED 3 (erase the saved lines) and RIS (a new buffer) drop xterm's scrollback: read what is unread first. Our
+      // handlers run before xterm's own, and returning false leaves the sequence to it.
+      term.parser.registerCsiHandler({ final: 'J' }, (params) => this.beforeErase(params)),
+      term.parser.registerCsiHandler({ prefix: '?', final: 'J' }, (params) => this.beforeErase(params)),
+      term.parser.registerEscHandler({ final: 'c' }, () => {
+        this.catchUp();
+        // The new buffer is followed from its first scroll event (the reset fires one), before any line leaves it.
+        this.resetPending = true;
+        return false;
+      }),
+    ];
+  }
+
+  /** ED 3 and DECSED 3 trim xterm's scrollback; returns false so that xterm then erases. */
+  private beforeErase(params: (number | number[])[]): boolean {
+    if (params.includes(3)) this.catchUp();
+    return false;
   }
 
   /** The log with every line that has left the screen so far, and where the screen stands below it. */
@@ -114,28 +161,41 @@ export class ScrollbackCapture {
 
   private catchUp(): void {
     if (this.resizing) return;
+    this.scrollsUnread = 0;
+    this.resetPending = false;
     this.follow();
     const normal = this.term.buffer.normal;
     const top = this.origin + normal.baseY;
     if (top <= this.logged) return;
     const first = this.logged - this.origin;
-    const added: Row[] = [];
+    const added: (Row | PlainLogLine)[] = [];
     if (first < 0) added.push(lostLinesMarker(-first, this.cols));
-    const scratch = normal.getNullCell();
-    const lookahead = normal.getNullCell();
-    const links = xtermLinks(this.term);
-    let next: IBufferLine | undefined = normal.getLine(Math.max(0, first));
+    const lines = this.lines!;
+    let scratch: IBufferCell | undefined;
+    let lookahead: IBufferCell | undefined;
+    let links: XtermLinks | undefined;
+    let next = lines.get(Math.max(0, first));
     for (let index = Math.max(0, first); index < normal.baseY; index++) {
       const line = next;
-      next = normal.getLine(index + 1);
-      added.push(readLogRow(line, this.cols, next?.isWrapped === true, scratch, lookahead, links));
+      next = lines.get(index + 1);
+      const wrapped = next?.isWrapped === true;
+      const data = line?._data;
+      const plain = data instanceof Uint32Array && typeof line!.length === 'number' ? plainLogLineFromCells(data, line!.length, this.cols, wrapped) : undefined;
+      if (plain !== undefined) {
+        added.push(plain);
+        continue;
+      }
+      scratch ??= normal.getNullCell();
+      lookahead ??= normal.getNullCell();
+      links ??= xtermLinks(this.term);
+      added.push(readLogRow(normal.getLine(index), this.cols, wrapped, scratch, lookahead, links));
     }
     this.logged = top;
     this.log = this.log.append(added, this.retain);
   }
 
   dispose(): void {
-    this.scrollSubscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.trimSubscription?.dispose();
   }
 }

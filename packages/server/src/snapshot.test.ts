@@ -14,12 +14,13 @@ import {
   blankFramebuffer,
   framebuffersEqual,
   trimmedLogLine,
+  ScrollbackLog,
   MAX_SCREEN_LINKS,
   screenLinkTable,
   rowText as textOfRow,
   type Framebuffer,
 } from '@tsmosh/terminal';
-import { readLogRow, readRow, snapshotTerminal } from './snapshot.js';
+import { plainLogLineFromCells, readLogRow, readRow, snapshotTerminal } from './snapshot.js';
 import { CLIPBOARD_PAYLOAD_LIMIT, KITTY_KEYBOARD_STACK_LIMIT, TITLE_LENGTH_LIMIT, trackTerminal } from './terminal-tracker.js';
 import { guardXtermDefects, readXtermInternals, xtermLinks } from './xterm-internals.js';
 import { createHeadlessTerminal } from './headless-mirror.js';
@@ -398,6 +399,53 @@ describe('readLogRow', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('plainLogLineFromCells', () => {
+  /** xterm's internal cell words of a buffer line (what the capture hands to plainLogLineFromCells). */
+  const cellWords = (term: Terminal, y: number): { data: Uint32Array; length: number } => {
+    const line = (term as unknown as { _core: { buffers: { normal: { lines: { get(i: number): { _data: Uint32Array; length: number } } } } } })._core.buffers.normal.lines.get(y);
+    return { data: line._data, length: line.length };
+  };
+
+  it('gives the log bytes of readLogRow for every plain line and declines every other one, whatever was printed', async () => {
+    const pieces = fc.oneof(
+      fc.constantFrom('a', 'word ', '~', '中', '😀', 'e\u0301', '\t', '\r\n', '\n', ' ', '\x1b[31m', '\x1b[44m', '\x1b[1;4m', '\x1b[m', '\x1b[K', '\x1b[2;5H', '\x1b[3X', '\x1b[7m \x1b[m'),
+      fc.constantFrom('\x1b]8;;https://example.com/\x1b\\', '\x1b]8;;\x1b\\', '\x1b[4:3m', '\x1b[58;5;1m', '\x1b[39;49m'),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
+    );
+    let plainSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 60 }), fc.integer({ min: 2, max: 30 }), async (parts, cols) => {
+        const term = createHeadlessTerminal({ cols, rows: 6 });
+        try {
+          await write(term, parts.join(''));
+          const buffer = term.buffer.normal;
+          const scratch = buffer.getNullCell();
+          const lookahead = buffer.getNullCell();
+          const links = xtermLinks(term);
+          for (let y = 0; y < buffer.length; y++) {
+            const wrapped = buffer.getLine(y + 1)?.isWrapped === true;
+            const row = readLogRow(buffer.getLine(y), cols, wrapped, scratch, lookahead, links);
+            const { data, length } = cellWords(term, y);
+            const plain = plainLogLineFromCells(data, length, cols, wrapped);
+            const isPlain = row.cells.every((cell) => cell.width === 1 && /^[\x20-\x7e]$/.test(cell.text) && cell.fg === 0 && cell.bg === 0 && cell.attrs === 0 && cell.link === undefined);
+            expect(plain !== undefined).toBe(isPlain);
+            if (plain === undefined) continue;
+            plainSeen++;
+            // Same log, byte for byte, and the line reads back as the row.
+            const viaPlain = ScrollbackLog.empty.append([plain]);
+            expect(viaPlain.equals(ScrollbackLog.empty.append([row]))).toBe(true);
+            expect(viaPlain.line(0)).toEqual(row);
+          }
+        } finally {
+          term.dispose();
+        }
+      }),
+      { numRuns: 150 },
+    );
+    expect(plainSeen).toBeGreaterThan(100);
   });
 });
 

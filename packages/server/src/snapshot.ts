@@ -12,6 +12,7 @@
  */
 import type { Terminal, IBufferCell, IBufferLine } from '@xterm/headless';
 import {
+  plainLogLine,
   trimmedLogLine,
   Attr,
   BLANK_CELL,
@@ -29,6 +30,7 @@ import {
   type Framebuffer,
   type Hyperlink,
   type MouseTracking,
+  type PlainLogLine,
   type Row,
   type TerminalModes,
 } from '@tsmosh/terminal';
@@ -193,6 +195,36 @@ export function readLogRow(
 
 /** xterm's content word of an erased cell: no code point, width 1 (bits 22–23). */
 const ERASED_CELL_CONTENT = 1 << 22;
+/** xterm's content word above its code point bits: bit 21 marks a combined (multi-code-point) cell, 22–23 the width. */
+const CODE_POINT_BITS = 21;
+/** The content word's bits above the code point for one single-code-point character of width 1. */
+const SINGLE_NARROW_CHARACTER = 1 << (22 - CODE_POINT_BITS);
+
+/**
+ * The log form of a scrolled-off line straight from xterm's cell words (`data`, three words a cell: content, fg, bg),
+ * when the line is plain: up to its erased default tail, every cell one printable ASCII character of width 1 in the
+ * default pen (fg and bg words zero: default colours, no attributes, no extended attributes, so no link). Undefined
+ * otherwise, and the line is read cell by cell (readLogRow). The same bytes as encoding readLogRow's Row
+ * (snapshot.test.ts), without a Row or a cell object: a flood is nearly all such lines, read once each.
+ */
+export function plainLogLineFromCells(data: Uint32Array, length: number, cols: number, wrapped: boolean): PlainLogLine | undefined {
+  let used = Math.min(cols, length, Math.floor(data.length / 3));
+  while (used > 0) {
+    const at = (used - 1) * 3;
+    if (data[at] !== ERASED_CELL_CONTENT || data[at + 1] !== 0 || data[at + 2] !== 0) break;
+    used--;
+  }
+  for (let x = 0; x < used; x++) {
+    const at = x * 3;
+    const content = data[at]!;
+    const code = content & 0x1fffff;
+    if (content >>> CODE_POINT_BITS !== SINGLE_NARROW_CHARACTER || code < 0x20 || code > 0x7e || data[at + 1] !== 0 || data[at + 2] !== 0) return undefined;
+  }
+  const line = plainLogLine(used, wrapped);
+  const chars = line.length - used;
+  for (let x = 0; x < used; x++) line[chars + x] = data[x * 3]! & 0x7f;
+  return line;
+}
 
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */
 function rawCellData(line: IBufferLine): Uint32Array | undefined {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { arbRow } from './arbitrary-framebuffer.test-helpers.js';
-import { blankRow, rowsEqual, type Row } from './framebuffer.js';
+import { blankRow, COLOR_DEFAULT, rowsEqual, type Cell, type Row } from './framebuffer.js';
 import { ByteReader, ByteWriter } from './screen-diff.js';
-import { ScrollbackLog, trimmedLogLine } from './scrollback-log.js';
+import { plainLogLine, ScrollbackLog, trimmedLogLine } from './scrollback-log.js';
 
 const arbLines = (max: number): fc.Arbitrary<Row[]> => fc.array(fc.integer({ min: 0, max: 10 }).chain((cols) => arbRow(cols)), { maxLength: max });
 
@@ -15,6 +15,33 @@ function roundTrip(base: ScrollbackLog, next: ScrollbackLog): ScrollbackLog {
   reader.expectEnd();
   return rebuilt;
 }
+
+describe('plainLogLine', () => {
+  const plainRow = (text: string, wrapped: boolean): Row =>
+    Object.freeze({ cells: Object.freeze([...text].map((ch): Cell => Object.freeze({ text: ch, width: 1, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 }))), wrapped });
+
+  it('is the wire form of the same row of printable ASCII in the default pen, at any width (varints of one and two bytes)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }), fc.boolean(), fc.array(arbRow(4), { maxLength: 3 }), (text, wrapped, before) => {
+        const line = plainLogLine(text.length, wrapped);
+        const chars = line.length - text.length;
+        for (let i = 0; i < text.length; i++) line[chars + i] = text.charCodeAt(i);
+        const base = ScrollbackLog.empty.append(before);
+        const viaPlain = base.append([line]);
+        const viaRow = base.append([plainRow(text, wrapped)]);
+        expect(viaPlain.equals(viaRow)).toBe(true);
+        expect(viaPlain.line(before.length)).toEqual(viaRow.line(before.length));
+        // And a peer rebuilds it from the diff.
+        expect(roundTrip(base, viaPlain).equals(viaRow)).toBe(true);
+      }),
+    );
+  });
+
+  it('refuses a width no line can have', () => {
+    expect(() => plainLogLine(-1, false)).toThrow(RangeError);
+    expect(() => plainLogLine(5000, false)).toThrow(/5000 cells is not a line width/);
+  });
+});
 
 describe('ScrollbackLog', () => {
   it('numbers lines absolutely and keeps only the last `retain`', () => {

@@ -28,6 +28,7 @@
  * the daemon keeps 10,000 lines per session, and a diff then copies bytes.
  */
 import { blankRow, type Cell, type Row } from './framebuffer.js';
+import type { Hyperlink } from './hyperlinks.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { decodeCells, decodeLinkTable, encodeCells, encodeLinkTable, linkSlots } from './screen-diff.js';
 import { capScreenLinks, rowLinks } from './hyperlinks.js';
@@ -90,9 +91,11 @@ export class ScrollbackLog {
     return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end, Math.min(this.screenTop, end), this.resizeShift);
   }
 
-  /** This log plus `lines`, keeping the last `retain` lines. */
-  /** This log plus `lines`, keeping the last `retain` lines; the screen's top moves down with them. */
-  append(lines: readonly Row[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
+  /**
+   * This log plus `lines`, keeping the last `retain` lines; the screen's top moves down with them. A line is a Row, or
+   * a plain line already in wire form (plainLogLine), which is kept as it is.
+   */
+  append(lines: readonly (Row | PlainLogLine)[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
     if (lines.length === 0 && this.length <= retain) return this;
     const end = this.end + lines.length;
     const start = Math.max(this.start, end - retain);
@@ -104,7 +107,7 @@ export class ScrollbackLog {
       store = this.store.slice(from - storeBase, this.end - storeBase);
       storeBase = from;
     }
-    for (const line of lines) store.push(encodeLine(line));
+    for (const line of lines) store.push(line instanceof Uint8Array ? line : encodeLine(line));
     // Compact once the dropped head outweighs the window, so memory stays within twice the retention.
     if (start - storeBase > Math.max(retain, 64)) {
       store = store.slice(start - storeBase);
@@ -183,19 +186,68 @@ function readLine(reader: ByteReader): Row {
   return count === 0 && !wrapped ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped });
 }
 
+const NO_LINKS: readonly Hyperlink[] = Object.freeze([]);
+
 /** One writer for every line: a line's encoding is copied out of it at once. */
 const lineWriter = new ByteWriter();
 
 function encodeLine(row: Row): Uint8Array {
   lineWriter.reset();
-  // A line is a small screen: links past a screen's bounds show as plain text, as on the screen itself.
-  const line = rowLinks(row).length === 0 ? row : capScreenLinks([row])[0]!;
-  const table = rowLinks(line);
+  // A line is a small screen: links past a screen's bounds show as plain text, as on the screen itself. (Most lines
+  // have no link: a scan, not rowLinks, whose per-row cache costs a WeakMap entry for every line of a flood.)
+  const linked = row.cells.some((cell) => cell.link !== undefined);
+  const line = linked ? capScreenLinks([row])[0]! : row;
+  const table = linked ? rowLinks(line) : NO_LINKS;
   lineWriter.u8((line.wrapped ? LINE_WRAPPED : 0) | (table.length > 0 ? LINE_LINKED : 0));
   lineWriter.varint(line.cells.length);
   if (table.length > 0) encodeLinkTable(table, lineWriter);
   encodeCells(line.cells, 0, line.cells.length, lineWriter, linkSlots(table));
   return slabCopy(lineWriter.view());
+}
+
+/**
+ * A line's wire form built without its cells: what encodeLine gives for a line of `count` cells that each hold one
+ * printable ASCII character (0x20–0x7e) in the default pen, with no link. Nearly every line of a flood is such a
+ * line, and the server reads them straight from the emulator's cell words (scrollback-capture.ts), skipping a Row and
+ * a cell object per character.
+ */
+export type PlainLogLine = Uint8Array;
+
+/** Header bytes of a plain line: flags, cell count, one Narrow segment's header (count << 5 | 1), its text length. */
+const PLAIN_SEGMENT_HEADER_SHIFT = 5;
+const PLAIN_SEGMENT_NARROW = 1;
+
+/**
+ * A plain line of `count` cells (wrapped into the next line or not) whose characters the caller writes: it returns
+ * the line's bytes, of which the last `count` are the characters' codes, left for the caller to fill with printable
+ * ASCII (0x20–0x7e) before the line is appended. Anything else there would make a line the decoder refuses.
+ */
+export function plainLogLine(count: number, wrapped: boolean): PlainLogLine {
+  if (!(Number.isInteger(count) && count >= 0 && count <= LOG_LINE_CELLS_MAX)) throw new RangeError(`plainLogLine: ${count} cells is not a line width`);
+  const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
+  const headerLength = 1 + varintLength(count) + (count > 0 ? varintLength(segmentHeader) + varintLength(count) : 0);
+  const bytes = slabReserve(headerLength + count);
+  bytes[0] = wrapped ? LINE_WRAPPED : 0;
+  let at = putVarint(bytes, 1, count);
+  if (count > 0) putVarint(bytes, putVarint(bytes, at, segmentHeader), count);
+  return bytes;
+}
+
+/** How many bytes ByteWriter.varint writes for `value`. */
+function varintLength(value: number): number {
+  let length = 1;
+  for (; value >= 0x80; length++) value = Math.floor(value / 0x80);
+  return length;
+}
+
+/** ByteWriter.varint's bytes written at `at` into `bytes`; returns the offset after them. */
+function putVarint(bytes: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    bytes[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  bytes[at++] = value;
+  return at;
 }
 
 /**
@@ -211,14 +263,20 @@ let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
 function slabCopy(bytes: Uint8Array): Uint8Array {
-  if (bytes.length > SLAB_LINE_MAX_BYTES) return bytes.slice();
-  if (slabUsed + bytes.length > SLAB_BYTES) {
+  const view = slabReserve(bytes.length);
+  view.set(bytes);
+  return view;
+}
+
+/** `length` fresh bytes (zeros) for one line: in the current slab, or a buffer of its own when large. */
+function slabReserve(length: number): Uint8Array {
+  if (length > SLAB_LINE_MAX_BYTES) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
-  const view = slab.subarray(slabUsed, slabUsed + bytes.length);
-  view.set(bytes);
-  slabUsed += bytes.length;
+  const view = slab.subarray(slabUsed, slabUsed + length);
+  slabUsed += length;
   return view;
 }
 

@@ -1,0 +1,249 @@
+/**
+ * A flood probe (issue 18): where a bulk output's time goes, outside the lossy-link bench's link and harness.
+ *
+ * On loopback, with no proxy between them, it starts a session (tsmosh: its own daemon in a private runtime folder;
+ * mosh: mosh-server), a client in a real pty, and a shell; then it times `seq 1 LINES` from the Enter to the moment
+ * the client has written "LINES" and the prompt after it, and Ctrl-C in `seq 1 1000000000` to the prompt. The
+ * client's output is read as bytes (no terminal emulation: the figure is the system's, not a harness's), or, with
+ * `--harness`, also parsed by an @xterm/headless terminal as the lossy-link bench's ScreenProgram does, whose CPU
+ * time the probe then reports. `--prof DIR` runs the daemon and the client under `node --cpu-prof` (profiles land
+ * in DIR when they exit).
+ *
+ *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR]
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pty from 'node-pty';
+import xterm from '@xterm/headless';
+import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
+const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
+/** A prompt no output of the probe's commands contains. */
+const PROMPT = 'PROBE> ';
+/** Upper bound on any wait (ms): a hang detector, not a measurement. */
+const WAIT_BOUND_MS = 60_000;
+/** How long the endless flood runs before Ctrl-C (ms): the pipe, the pty and the transport are all full by then. */
+const FLOOD_RUN_MS = 2000;
+
+interface Options {
+  system: 'tsmosh' | 'mosh';
+  lines: number;
+  tries: number;
+  harness: boolean;
+  profDir: string | undefined;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`flood-probe: ${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--system') {
+      const system = value();
+      if (system !== 'tsmosh' && system !== 'mosh') throw new Error(`flood-probe: --system is tsmosh or mosh, not ${system}`);
+      options.system = system;
+    } else if (arg === '--lines') options.lines = Number(value());
+    else if (arg === '--tries') options.tries = Number(value());
+    else if (arg === '--harness') options.harness = true;
+    else if (arg === '--prof') options.profDir = value();
+    else throw new Error(`flood-probe: unknown argument ${arg}`);
+  }
+  return options;
+}
+
+function environment(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  for (const name of ['TSMOSH_KEY', 'MOSH_KEY', 'LC_ALL', 'LC_CTYPE', 'TMUX']) delete env[name];
+  return { ...env, LANG: 'C.UTF-8', TERM: 'xterm-256color', PS1: PROMPT, HOME: homedir(), ...extra };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The client in a pty; its output kept as text (the tail only) and, with a harness, parsed as a terminal would. */
+class ClientPty {
+  private text = '';
+  /** Offset in the whole output of text[0]. */
+  private dropped = 0;
+  private readonly waiters = new Set<() => void>();
+  readonly process: pty.IPty;
+  readonly terminal: InstanceType<typeof xterm.Terminal> | undefined;
+  harnessCpuUs = 0;
+
+  constructor(file: string, args: string[], env: Record<string, string>, harness: boolean) {
+    this.process = pty.spawn(file, args, { cols: 80, rows: 24, env, name: 'xterm-256color', cwd: homedir() });
+    this.terminal = harness ? new xterm.Terminal({ cols: 80, rows: 24, allowProposedApi: true, scrollback: 0 }) : undefined;
+    this.terminal?.onData((reply) => this.process.write(reply));
+    this.process.onData((data) => {
+      this.text += data;
+      if (this.text.length > 1 << 16) {
+        const cut = this.text.length - (1 << 15);
+        this.text = this.text.slice(cut);
+        this.dropped += cut;
+      }
+      if (this.terminal !== undefined) {
+        const before = process.cpuUsage();
+        this.terminal.write(data, () => {
+          const used = process.cpuUsage(before);
+          this.harnessCpuUs += used.user + used.system;
+          for (const waiter of this.waiters) waiter();
+        });
+      } else {
+        for (const waiter of this.waiters) waiter();
+      }
+    });
+  }
+
+  /** Where the output stands now (an offset to search from). */
+  get mark(): number {
+    return this.dropped + this.text.length;
+  }
+
+  /** The visible rows (harness only). */
+  rows(): string[] {
+    const buffer = this.terminal!.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < 24; y++) rows.push((buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '').trimEnd());
+    return rows;
+  }
+
+  /**
+   * Resolves with performance.now() once `test` finds what it looks for in the output after `from`, or, with a
+   * harness, once `screenTest` holds for the screen.
+   */
+  waitFor(from: number, test: (text: string) => boolean, screenTest?: (rows: string[]) => boolean): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = this.terminal !== undefined && screenTest !== undefined ? screenTest(this.rows()) : test(this.text.slice(Math.max(0, from - this.dropped)));
+        if (!hit) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(performance.now());
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`flood-probe: nothing matched within ${WAIT_BOUND_MS} ms; output tail: ${JSON.stringify(this.text.slice(-400))}`));
+      }, WAIT_BOUND_MS);
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+/** The last number of `seq 1 lines` (not the command's own echo) and a prompt after it. */
+function floodEnded(lines: number): (text: string) => boolean {
+  const last = String(lines);
+  return (text) => {
+    let at = text.indexOf(last);
+    while (at >= 0 && text.slice(Math.max(0, at - 6), at) === 'seq 1 ') at = text.indexOf(last, at + 1);
+    return at >= 0 && text.indexOf(PROMPT, at) >= 0;
+  };
+}
+
+/** The screen with `seq 1 lines`'s last line and the prompt below it. */
+function floodEndedOnScreen(lines: number): (rows: string[]) => boolean {
+  const last = String(lines);
+  return (rows) => {
+    const y = rows.findIndex((row) => row === PROMPT.trimEnd());
+    return y > 0 && rows[y - 1] === last;
+  };
+}
+
+interface Started {
+  client: ClientPty;
+  stop(): Promise<void>;
+}
+
+async function startTsmosh(options: Options): Promise<Started> {
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-probe-'));
+  chmodSync(runtimeDir, 0o700);
+  const env = environment({ TSMOSH_RUNTIME_DIR: runtimeDir });
+  const prof = options.profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profDir}`];
+  // The daemon started here rather than by `new`, so it can run under the profiler; `new` then finds it.
+  const daemon = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, SERVER_BIN, 'daemon'], { env, stdio: 'ignore', cwd: homedir() });
+  const deadline = performance.now() + WAIT_BOUND_MS;
+  while (!existsSync(join(runtimeDir, 'control.sock')) && !existsSync(join(runtimeDir, 'daemon.sock'))) {
+    if (performance.now() > deadline) throw new Error('flood-probe: the daemon did not open its control socket');
+    await sleep(20);
+  }
+  const stdout = execFileSync(process.execPath, [SERVER_BIN, 'new', '-i', '127.0.0.1', '--', 'bash', '--norc', '--noprofile'], { env, cwd: homedir(), encoding: 'utf8' });
+  const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
+  if (match === null) throw new Error(`flood-probe: tsmosh-server new printed ${JSON.stringify(stdout)}`);
+  const client = new ClientPty(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, CLIENT_BIN, '127.0.0.1', match[1]!], { ...env, TSMOSH_KEY: match[2]! }, options.harness);
+  return {
+    client,
+    async stop() {
+      const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
+      // exit ends the shell, so the client and then the daemon (after its linger) end normally and write profiles.
+      client.process.write('exit\r');
+      await Promise.race([exited, sleep(10_000)]);
+      const daemonExited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+      if (daemon.exitCode === null) daemon.kill('SIGTERM');
+      await Promise.race([daemonExited, sleep(10_000)]);
+      rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startMosh(options: Options): Promise<Started> {
+  const env = environment({});
+  const out = execFileSync('mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', 'bash', '--norc', '--noprofile'], { env, cwd: homedir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const match = /MOSH CONNECT (\d+) (\S+)/.exec(out);
+  if (match === null) throw new Error(`flood-probe: mosh-server new printed ${JSON.stringify(out)}`);
+  const client = new ClientPty('mosh-client', ['127.0.0.1', match[1]!], { ...env, MOSH_KEY: match[2]! }, options.harness);
+  return {
+    client,
+    async stop() {
+      const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
+      client.process.write('exit\r');
+      await Promise.race([exited, sleep(10_000)]);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  // mosh draws a screen's changes, not its lines: only a terminal can tell when its last line is on screen.
+  if (options.system === 'mosh') options.harness = true;
+  const started = options.system === 'tsmosh' ? await startTsmosh(options) : await startMosh(options);
+  const { client } = started;
+  try {
+    await client.waitFor(0, (text) => text.includes(PROMPT));
+    await sleep(500);
+    const floods: number[] = [];
+    const ctrlCs: number[] = [];
+    for (let attempt = 0; attempt < options.tries; attempt++) {
+      let mark = client.mark;
+      const typedAt = performance.now();
+      client.process.write(`seq 1 ${options.lines}\r`);
+      floods.push((await client.waitFor(mark, floodEnded(options.lines), floodEndedOnScreen(options.lines))) - typedAt);
+      await sleep(1500);
+      client.process.write('seq 1 1000000000\r');
+      await sleep(FLOOD_RUN_MS);
+      mark = client.mark;
+      const ctrlCAt = performance.now();
+      client.process.write('\x03');
+      ctrlCs.push((await client.waitFor(mark, (text) => text.includes(PROMPT), (rows) => rows.some((row) => row === PROMPT.trimEnd()))) - ctrlCAt);
+      await sleep(1500);
+    }
+    const fmt = (values: number[]): string => values.map((v) => v.toFixed(0)).join(' ');
+    console.log(`${options.system}: seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms; Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
+  } finally {
+    await started.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});
