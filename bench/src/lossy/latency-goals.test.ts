@@ -22,6 +22,20 @@ describe('latencyGoalNotes', () => {
     expect(notes.find((n) => n.includes('Enter → output'))).toMatch(/\(1\.0 ms\).*tsmosh 4\.0 ms, ssh 3\.0 ms.*NOT met \(nor by ssh\)\.$/);
   });
 
+  it("judges Enter beyond the command's own time when the local reference run measured it", () => {
+    const local = (index: number, latencyMs: number | undefined, localMs: number): KeyTiming => ({ ...key(index, 'enter', latencyMs), localMs });
+    const lan = [{ name: 'lan20', label: '20 ms RTT', rttMs: 20 }];
+    const noteFor = (tsmosh: KeyTiming[]) => {
+      const runs: Record<string, GoalRun> = { 'lan20/tsmosh': run(tsmosh), 'lan20/ssh': run([local(0, 31, 9), local(1, 30, 8)]) };
+      return latencyGoalNotes(lan, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('Enter → output'))!;
+    };
+    // 30 and 29 ms, of which the command took 9 and 8 locally: 21 ms beyond it, within 1.05 × 20 + 1 = 22 ms; of two figures the
+    // median is the lower.
+    expect(noteFor([local(0, 30, 9), local(1, 29, 8)])).toMatch(/\(22 ms\).*median 8\.0 ms\), median: tsmosh 21 ms, ssh 22 ms, mosh n\/a; as measured: tsmosh 29 ms, ssh 30 ms, mosh n\/a — met\.$/);
+    // An Enter whose answer never came counts as the slowest.
+    expect(noteFor([local(0, 30, 9), local(1, undefined, 8), local(2, undefined, 8)])).toMatch(/NOT met\.$/);
+  });
+
   it('judges only the keys drawn before any echo could return, and counts a key that never appeared as slow', () => {
     const keys = [...Array.from({ length: 98 }, (_, i) => key(i, 'typing', 3)), key(98, 'typing', 301), key(99, 'typing', 9)];
     const runs: Record<string, GoalRun> = { 'rtt300-loss10/tsmosh': run(keys) };

@@ -1,6 +1,6 @@
 /**
  * Issue 18's latency goals, read off a lossy-link run (reported, never asserted): on loopback and a LAN a key is on
- * screen no later than ssh's and an Enter's answer within 1.05 × RTT + 1 ms; at 300 ms RTT with 10 % loss the keys
+ * screen no later than ssh's and an Enter's answer within 1.05 × RTT + 1 ms beyond the command's own time; at 300 ms RTT with 10 % loss the keys
  * the client drew itself are drawn within 5 ms (98 %, and p99); after a 2 s blackout the keys typed in the dark are on
  * screen no later than mosh's. Each line states the figures of every system that ran, so a reader can check it.
  */
@@ -45,6 +45,11 @@ function ranked(keys: readonly KeyTiming[]): number[] {
   return keys.map((k) => k.latencyMs ?? Infinity);
 }
 
+/** Each key's latency less its local reference time (keys without one are left out; one that never appeared is slowest). */
+function beyondLocal(keys: readonly KeyTiming[]): number[] {
+  return keys.flatMap((k) => (k.localMs === undefined ? [] : [k.latencyMs === undefined ? Infinity : Math.max(0, k.latencyMs - k.localMs)]));
+}
+
 export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): string[] {
   const notes: string[] = [];
   for (const link of links.filter((l) => (FAST_LINKS as readonly string[]).includes(l.name))) {
@@ -55,9 +60,17 @@ export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): str
       notes.push(`Goal (issue 18) "key → screen median ≤ ssh's" on ${link.label}: tsmosh ${ms(t)}, ssh ${ms(s)}, mosh ${Number.isFinite(m) ? ms(m) : 'n/a'} — ${t <= s ? 'met' : 'NOT met'}.`);
     }
     const [te, se, me] = [enter('tsmosh'), enter('ssh'), enter('mosh')];
-    if (Number.isFinite(te)) {
-      const goal = 1.05 * link.rttMs + 1;
-      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${ms(te)}, ssh ${Number.isFinite(se) ? ms(se) : 'n/a'}, mosh ${Number.isFinite(me) ? ms(me) : 'n/a'} — ${te <= goal ? 'met' : 'NOT met'}${te > goal && Number.isFinite(se) && se > goal ? ' (nor by ssh)' : ''}.`);
+    const goal = 1.05 * link.rttMs + 1;
+    const [tn, sn, mn] = (['tsmosh', 'ssh', 'mosh'] as const).map((system) => median(beyondLocal(shellKeys(find(link.name, system), ['enter']))));
+    const local = median(shellKeys(find(link.name, 'tsmosh'), ['enter']).flatMap((k) => k.localMs ?? []));
+    const shown = (value: number): string => (Number.isFinite(value) ? ms(value) : 'n/a');
+    const tsmoshEnters = shellKeys(find(link.name, 'tsmosh'), ['enter']);
+    if (tsmoshEnters.some((k) => k.localMs !== undefined)) {
+      // The goal is the link's share: a command's own time (fork, exec, its output) is the same through any terminal,
+      // and on loopback it is all of the answer, so it is taken off each Enter, as the local run measured it.
+      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, beyond the command's own time (each Enter less its local reference run's time, median ${shown(local)}), median: tsmosh ${ms(tn)}, ssh ${shown(sn)}, mosh ${shown(mn)}; as measured: tsmosh ${ms(te)}, ssh ${shown(se)}, mosh ${shown(me)} — ${tn <= goal ? 'met' : 'NOT met'}${tn > goal && sn > goal ? ' (nor by ssh)' : ''}.`);
+    } else if (tsmoshEnters.length > 0) {
+      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${ms(te)}, ssh ${shown(se)}, mosh ${shown(me)} — ${te <= goal ? 'met' : 'NOT met'}${te > goal && Number.isFinite(se) && se > goal ? ' (nor by ssh)' : ''}.`);
     }
   }
   const slow = links.find((l) => l.name === 'rtt300-loss10');

@@ -26,6 +26,12 @@ export interface Reference {
   readonly afterKey: readonly ScreenSnapshot[];
   /** Keys whose reference screen equals the one before: no visible effect, so no latency to measure. */
   readonly invisible: readonly boolean[];
+  /**
+   * Per key, the program's own time locally (ms): typed into the local pty to the last screen change before it
+   * settled; undefined for a key without a visible effect. What no remote terminal can save (a command's fork and
+   * exec after Enter), measured on the same machine in the same run.
+   */
+  readonly localMs: ReadonlyArray<number | undefined>;
 }
 
 export async function recordReference(program: ScreenProgram, trace: Trace): Promise<Reference> {
@@ -40,20 +46,33 @@ export async function recordReference(program: ScreenProgram, trace: Trace): Pro
   const initial = await program.settle(300, 15_000, rule);
   const afterKey: ScreenSnapshot[] = [];
   const invisible: boolean[] = [];
+  const localMs: Array<number | undefined> = [];
   let previous = initial;
+  // When the screen last changed (as the rule compares), for each key's local time.
+  let shown = initial;
+  let lastChangeAt = performance.now();
+  const stopWatching = program.onChange((at) => {
+    const screen = program.snapshot();
+    if (sameScreen(screen, shown, rule)) return;
+    shown = screen;
+    lastChangeAt = at;
+  });
   for (const event of trace.events) {
     if (trace.referenceKeepsPace === true) await new Promise((r) => setTimeout(r, event.gapMs));
-    program.type(event.key);
+    const typedAt = program.type(event.key);
     // Such an app may answer a key later than the quiet time (Claude Code's Enter; a typed key while it renders a
     // streaming answer on a busy machine): wait for the effect of a typed key or one the user waits for.
     if (trace.referenceKeepsPace === true && (event.wait === true || event.kind === 'typing')) await program.waitFor((screen) => !sameScreen(screen, previous, rule), REFERENCE_KEY_TIMEOUT_MS);
     const screen = await program.settle(REFERENCE_QUIET_MS, REFERENCE_KEY_TIMEOUT_MS, rule);
     afterKey.push(screen);
-    invisible.push(sameScreen(screen, previous, rule));
+    const unchanged = sameScreen(screen, previous, rule);
+    invisible.push(unchanged);
+    localMs.push(unchanged ? undefined : Math.max(0, lastChangeAt - typedAt));
     previous = screen;
   }
+  stopWatching();
   if (!program.running) throw new Error(`reference run of trace "${trace.name}": the program exited early; output: ${JSON.stringify(program.recentOutput.slice(-300))}`);
-  return { initial, afterKey, invisible };
+  return { initial, afterKey, invisible, localMs };
 }
 
 export interface KeyTiming {
@@ -64,6 +83,8 @@ export interface KeyTiming {
   /** Typed to on screen (ms); undefined when it never appeared before the run gave up. */
   readonly latencyMs: number | undefined;
   readonly invisible: boolean;
+  /** The same key's time in the local reference run (Reference.localMs); absent in results saved before it was kept. */
+  readonly localMs?: number;
 }
 
 export interface ReplayOptions {
@@ -159,5 +180,6 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
     sentAt: at,
     latencyMs: shownAt[index] === undefined ? undefined : Math.max(0, shownAt[index]! - at),
     invisible: reference.invisible[index] === true,
+    ...(reference.localMs[index] === undefined ? {} : { localMs: reference.localMs[index] }),
   }));
 }
