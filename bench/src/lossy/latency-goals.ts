@@ -1,6 +1,6 @@
 /**
  * Issue 18's latency goals, read off a lossy-link run (reported, never asserted): on loopback and a LAN a key is on
- * screen no later than ssh's and an Enter's answer within 1.05 × RTT + 1 ms beyond the command's own time; at 300 ms RTT with 10 % loss the keys
+ * screen no later than ssh's and an Enter's answer within 1.05 × RTT + 1 ms (with the share beyond the command's own time beside); at 300 ms RTT with 10 % loss the keys
  * the client drew itself are drawn within 5 ms (98 %, and p99); after a 2 s blackout the keys typed in the dark are on
  * screen no later than mosh's. Each line states the figures of every system that ran, so a reader can check it.
  */
@@ -65,12 +65,15 @@ export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): str
     const local = median(shellKeys(find(link.name, 'tsmosh'), ['enter']).flatMap((k) => k.localMs ?? []));
     const shown = (value: number): string => (Number.isFinite(value) ? ms(value) : 'n/a');
     const tsmoshEnters = shellKeys(find(link.name, 'tsmosh'), ['enter']);
-    if (tsmoshEnters.some((k) => k.localMs !== undefined)) {
-      // The goal is the link's share: a command's own time (fork, exec, its output) is the same through any terminal,
-      // and on loopback it is all of the answer, so it is taken off each Enter, as the local run measured it.
-      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, beyond the command's own time (each Enter less its local reference run's time, median ${shown(local)}), median: tsmosh ${ms(tn)}, ssh ${shown(sn)}, mosh ${shown(mn)}; as measured: tsmosh ${ms(te)}, ssh ${shown(se)}, mosh ${shown(me)} — ${tn <= goal ? 'met' : 'NOT met'}${tn > goal && sn > goal ? ' (nor by ssh)' : ''}.`);
-    } else if (tsmoshEnters.length > 0) {
-      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${ms(te)}, ssh ${shown(se)}, mosh ${shown(me)} — ${te <= goal ? 'met' : 'NOT met'}${te > goal && Number.isFinite(se) && se > goal ? ' (nor by ssh)' : ''}.`);
+    if (tsmoshEnters.length > 0) {
+      // Judged as worded. A command's own time (fork, exec, its output) is in every terminal's figure, and on loopback
+      // it is nearly all of it; what is left beyond it, as the local reference run measured it on this loaded machine
+      // (at another moment than the measured runs), is printed beside so a reader can see the terminal's own share.
+      const verdict = `${te <= goal ? 'met' : 'NOT met'}${te > goal && Number.isFinite(se) && se > goal ? ' (nor by ssh)' : ''}`;
+      const beyond = tsmoshEnters.some((k) => k.localMs !== undefined)
+        ? `; beyond the command's own time (each Enter less its local reference run's, median ${shown(local)}): tsmosh ${shown(tn)}, ssh ${shown(sn)}, mosh ${shown(mn)}`
+        : '';
+      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${shown(te)}, ssh ${shown(se)}, mosh ${shown(me)}${beyond} — ${verdict}.`);
     }
   }
   const slow = links.find((l) => l.name === 'rtt300-loss10');
