@@ -36,7 +36,9 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
       c.type('true\r');
       await c.waitFor('a second prompt', (lines) => lines.filter((line) => line.startsWith('$')).length >= 2);
       const typed = 'echo 12345';
+      const typedAt: number[] = [];
       for (const char of typed) {
+        typedAt.push(Number(process.hrtime.bigint()) / 1e6);
         c.type(char);
         await new Promise((r) => setTimeout(r, 30));
       }
@@ -52,6 +54,14 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
       expect(during.transport?.dataFrames).toBeGreaterThanOrEqual(typed.length);
       expect(during.transport?.datagramsSent).toBeGreaterThanOrEqual(during.transport!.dataFrames);
       expect(during.transport?.resends).toBe(0);
+      // Each key's read and draw, on the clock this process reads too: every typed key was read after it was typed
+      // (and before now), and drawn after it was read.
+      const { readAt, drawnAt } = during.keyTimes!;
+      expect(readAt.length).toBe(drawnAt.length);
+      readAt.forEach((at, i) => expect(drawnAt[i]!).toBeGreaterThanOrEqual(at));
+      const readNow = Number(process.hrtime.bigint()) / 1e6;
+      for (const at of typedAt) expect(readAt.some((read) => read >= at && read <= readNow)).toBe(true);
+      expect(readAt.filter((read) => read >= typedAt[0]!).length).toBeGreaterThanOrEqual(typed.length);
       // The client is still running: the signal only wrote the file.
       c.type('\r');
       await c.waitForText(/^12345$/m);

@@ -7,6 +7,7 @@ import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
 import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
 import { ClientStatsWriter, type KeyDrawCounts } from './stats-file.js';
+import { KeyDrawTimes, monotonicMs } from './key-draw-times.js';
 import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { wrapSynchronized } from './synchronized-output.js';
@@ -138,6 +139,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
   const keyDraws: KeyDrawCounts = { rows: 0, whole: 0 };
   statsWriter?.attachKeyDraws(keyDraws);
+  // Read → drawn per key on the machine's clock, for a benchmark's breakdown of a predicted key's time; only when asked.
+  const keyTimes = statsWriter === undefined ? undefined : new KeyDrawTimes();
+  if (keyTimes !== undefined) statsWriter?.attachKeyTimes(keyTimes);
   let predictionTimer: unknown;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
@@ -327,6 +331,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
 
   const onData = (chunk: Buffer | string): void => {
+    const readAt = keyTimes === undefined ? 0 : monotonicMs();
     // A key typed just after the window changed must reach the server after the resize, as it reached the local
     // terminal: Node may deliver the key before its 'resize' event, and output answering the key would then scroll
     // the server's screen before its resize, moving other lines than the terminal did (the scrollback would differ).
@@ -353,6 +358,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Drawn before it is sent: a shown guess reaches the screen without waiting for the send (a syscall that,
         // on one machine, also wakes the server onto a core), and a hidden one costs the send a few µs.
         drawKey();
+        keyTimes?.record(readAt, monotonicMs());
         session.write(action.bytes);
       }
       else if (action.kind === 'quit') void session.close();

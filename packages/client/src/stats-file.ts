@@ -6,6 +6,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { TransportStats } from '@tsmosh/protocol';
 import type { PredictionMode, PredictionStats } from '@tsmosh/terminal';
+import type { KeyDrawTimes, KeyDrawTimesFile } from './key-draw-times.js';
 
 /** What the file receives: the prediction engine's counters (see PredictionStats) and why they were written. */
 export interface ClientStatsFile {
@@ -16,6 +17,8 @@ export interface ClientStatsFile {
   readonly transport?: Pick<TransportStats, 'datagramsSent' | 'dataFrames' | 'resends' | 'redundantCopies' | 'ackFrames'>;
   /** How the keystrokes were drawn (KeyDrawCounts), once the front end runs. */
   readonly keyDraws?: KeyDrawCounts;
+  /** When the newest keys were read and drawn, on the machine's monotonic clock (key-draw-times.ts). */
+  readonly keyTimes?: KeyDrawTimesFile;
 }
 
 /**
@@ -54,6 +57,13 @@ export class ClientStatsWriter {
     this.keyDraws = counts;
   }
 
+  private keyTimes: KeyDrawTimes | undefined;
+
+  /** The front end's record of when keys were read and drawn. */
+  attachKeyTimes(times: KeyDrawTimes): void {
+    this.keyTimes = times;
+  }
+
   /** Where the transport's counters come from, once the session exists. */
   attachTransport(source: () => Readonly<TransportStats> | undefined): void {
     this.transport = source;
@@ -79,6 +89,7 @@ export class ClientStatsWriter {
       prediction: { ...this.stats },
       ...(transport === undefined ? {} : { transport }),
       ...(this.keyDraws === undefined ? {} : { keyDraws: { ...this.keyDraws } }),
+      ...(this.keyTimes === undefined ? {} : { keyTimes: this.keyTimes.toFile() }),
     };
     const partial = `${this.path}.${process.pid}.partial`;
     try {
