@@ -27,11 +27,16 @@ export interface PredictedKeyFigures {
   readonly maxMs: number;
 }
 
+/** The typing keys with a visible effect that were on screen sooner than `rttMs` (RTT 0: every one shown). */
+export function predictedKeys(keys: readonly KeyTiming[], rttMs: number): KeyTiming[] {
+  const bound = rttMs > 0 ? rttMs : Infinity;
+  return keys.filter((k) => k.kind === 'typing' && !k.invisible && k.latencyMs !== undefined && k.latencyMs < bound);
+}
+
 /** The figures for one run's keys on a link of `rttMs` round trip (RTT 0: every key shown counts). */
 export function predictedKeyFigures(keys: readonly KeyTiming[], rttMs: number): PredictedKeyFigures {
   const typing = keys.filter((k) => k.kind === 'typing' && !k.invisible);
-  const bound = rttMs > 0 ? rttMs : Infinity;
-  const latencies = typing.flatMap((k) => (k.latencyMs !== undefined && k.latencyMs < bound ? [k.latencyMs] : []));
+  const latencies = predictedKeys(keys, rttMs).map((k) => k.latencyMs!);
   return {
     typed: typing.length,
     predicted: latencies.length,

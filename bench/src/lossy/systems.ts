@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PredictionStats } from '@tsmosh/terminal';
+import type { ClientKeyTimes } from './key-path.js';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ScreenProgram } from './screen.js';
@@ -70,6 +71,8 @@ export type PredictionCounters = Readonly<
     Partial<Pick<PredictionStats, 'knownPromptEpochs'>> & {
       /** The client transport's resends of unacknowledged keystrokes (absent from clients older than the counter). */
       readonly clientResends?: number;
+      /** When the client read and drew its newest keys (key-path.ts); absent from clients older than the record. */
+      readonly keyTimes?: ClientKeyTimes;
     }
 >;
 
@@ -86,8 +89,8 @@ async function readClientStats(pid: number, path: string): Promise<PredictionCou
   }
   for (const deadline = performance.now() + STATS_FILE_TIMEOUT_MS; performance.now() < deadline; ) {
     if (existsSync(path)) {
-      const file = JSON.parse(readFileSync(path, 'utf8')) as { prediction: PredictionCounters; transport?: { resends: number } };
-      return { ...file.prediction, ...(file.transport === undefined ? {} : { clientResends: file.transport.resends }) };
+      const file = JSON.parse(readFileSync(path, 'utf8')) as { prediction: PredictionCounters; transport?: { resends: number }; keyTimes?: ClientKeyTimes };
+      return { ...file.prediction, ...(file.transport === undefined ? {} : { clientResends: file.transport.resends }), ...(file.keyTimes === undefined ? {} : { keyTimes: file.keyTimes }) };
     }
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -23,6 +23,7 @@ import { latencyGoalNotes } from '../lossy/latency-goals.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { predictedKeyTable } from '../lossy/predicted-keys.js';
+import { keyPathTable, keyPaths, type KeyPath } from '../lossy/key-path.js';
 import { homedir } from 'node:os';
 
 export interface LinkCase {
@@ -115,6 +116,8 @@ export interface TraceRun {
   readonly wrongGuesses?: WrongGuessSummary;
   /** tsmosh only: its prediction engine's counters over this trace (TSMOSH_CLIENT_STATS_FILE, before and after). */
   readonly engine?: PredictionCounters;
+  /** tsmosh only: each predicted key split at the client's read and draw (key-path.ts); absent in older runs. */
+  readonly keyPaths?: KeyPath[];
 }
 
 /** What the results keep of a WrongGuessReport: the figures, and each episode with its first wrong screen. */
@@ -222,8 +225,9 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
   const traffic = diffTraffic(traffic0, await session.link.traffic());
   const engineAfter = await session.predictionStats?.();
   const engine = engineBefore === undefined || engineAfter === undefined ? undefined : counterDelta(engineBefore, engineAfter);
+  const paths = engineAfter?.keyTimes === undefined ? undefined : keyPaths(keys, engineAfter.keyTimes, link.rttMs);
   const wrongGuesses = summarizeWrongGuesses(trace, reference, keys, changes, link.rttMs, startedAt);
-  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}), wrongGuesses, ...(engine !== undefined ? { engine } : {}) };
+  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}), wrongGuesses, ...(engine !== undefined ? { engine } : {}), ...(paths !== undefined ? { keyPaths: paths } : {}) };
 }
 
 function counterDelta(a: PredictionCounters, b: PredictionCounters): PredictionCounters {
@@ -388,6 +392,11 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     tables.push({ caption: `Typing keys (printable and backspace) → on screen, ${trace} trace`, columns: ['link', 'system', 'keys', 'median', 'mean', 'p95', '< 5 ms', 'p95 ÷ mosh', ''], rows });
     const predicted = predictedKeyTable(links, trace, (link, system) => keysOf(find(link, system), trace, ['typing']));
     if (predicted !== undefined) tables.push(predicted);
+    const paths = keyPathTable(
+      trace,
+      links.flatMap((link) => SYSTEMS.map((system) => ({ label: link.label, system, paths: (find(link.name, system)?.traces ?? []).filter((t) => t.trace === trace).flatMap((t) => t.keyPaths ?? []) }))),
+    );
+    if (paths !== undefined) tables.push(paths);
     const erased = wrongGuessTable(links, trace, find);
     if (erased !== undefined) tables.push(erased);
   }
