@@ -25,9 +25,11 @@ describe('hashbangNodeOptions', () => {
     expect(() => hashbangNodeOptions(bin('import x from "y";'))).toThrow(/not a "#!\/usr\/bin\/env -S node/);
   });
 
-  it('reads the client bin the lossy-link bench starts (its V8 options)', () => {
-    const options = hashbangNodeOptions(fileURLToPath(new URL('../../packages/client/bin/tsmosh-client.js', import.meta.url)));
-    expect(options.length).toBeGreaterThan(0);
-    expect(options.every((option) => option.startsWith('--'))).toBe(true);
+  it('reads the client bins: tsmosh-client (which the lossy-link bench starts) and tsmosh give node the same options', () => {
+    const client = hashbangNodeOptions(fileURLToPath(new URL('../../packages/client/bin/tsmosh-client.js', import.meta.url)));
+    const cli = hashbangNodeOptions(fileURLToPath(new URL('../../packages/cli/bin/tsmosh.js', import.meta.url)));
+    expect(client.length).toBeGreaterThan(0);
+    expect(client.every((option) => option.startsWith('--'))).toBe(true);
+    expect(cli).toEqual(client);
   });
 });
