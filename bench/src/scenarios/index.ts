@@ -8,6 +8,7 @@ import { firstConnect } from './first-connect.js';
 import { hostileNeighbour } from './hostile-neighbour.js';
 import { forwarding } from './forwarding.js';
 import { startup } from './startup.js';
+import { clientMemory } from './client-memory.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, startup, screenCosts];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, startup, clientMemory, screenCosts];
