@@ -6,11 +6,14 @@
  * (runTerminalClient) runs on the same runtime.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
-import { rowText, BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
+import { rowText, BLANK_CELL, GLITCH_FLAG_THRESHOLD_MS, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
-import { MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
+import { MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
 import { ECHO_SETTLE_MS, Session, type SessionPty } from '@tsmosh/server';
 
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -229,7 +232,7 @@ class TickerPty extends FirstRowPty {
 }
 
 /** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
-function startFrontEnd(world: ReturnType<typeof setUp>) {
+function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always') {
   const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
   const output = new RecordedTerminal(world.scheduler);
   const finished = runTerminalClient({
@@ -241,6 +244,7 @@ function startFrontEnd(world: ReturnType<typeof setUp>) {
     escapeKey: parseEscapeKey(undefined),
     initialRttMs: 2 * ONE_WAY_MS,
     runtime: world.runtime,
+    ...(predict === undefined ? {} : { predict }),
   });
   return { ...world, input, output, finished };
 }
@@ -265,6 +269,39 @@ describe('the terminal front end under the same manual clock', () => {
     const result = await finished;
     expect(result.exit?.reason).toBe('user');
     expect(result.exitCode).toBe(0);
+  });
+
+  it("redraws a guess whose echo is late by its row when the engine's timer wakes it, not by a whole frame", async () => {
+    // The stats file counts how each wake-up was drawn; the front end reads the variable as it starts.
+    const dir = mkdtempSync(join(tmpdir(), 'tsmosh-wake-'));
+    const statsFile = join(dir, 'stats.json');
+    process.env.TSMOSH_CLIENT_STATS_FILE = statsFile;
+    try {
+      const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp(), 'always');
+      await scheduler.advanceTo(1000);
+      input.emit('data', Buffer.from('a')); // echoed a round trip later: the guesses' epoch is confirmed
+      await scheduler.advanceTo(1500);
+      // The next echo is held past GLITCH_FLAG_THRESHOLD_MS: then the engine's timer wakes and underlines the late
+      // guess (the link is glitching), with nothing else to draw: by the guess's row.
+      holdDownUntil(1500 + GLITCH_FLAG_THRESHOLD_MS + 500);
+      input.emit('data', Buffer.from('b'));
+      const typedAt = scheduler.now;
+      await scheduler.advanceTo(typedAt + GLITCH_FLAG_THRESHOLD_MS + 20);
+      const atWake = output.writes.filter((write) => write.at === typedAt + GLITCH_FLAG_THRESHOLD_MS).map((write) => write.text).join('');
+      expect(atWake).toContain('b');
+      expect(atWake).toMatch(/\x1b\[[0-9;]*4[0-9;]*m/); // the guess, now underlined
+      await scheduler.advanceTo(1500 + GLITCH_FLAG_THRESHOLD_MS + 1000);
+      expect(output.writes.at(-1)?.text).toContain('b'); // the echo: the guess's underline gone
+      input.emit('data', Buffer.from('\x1e.'));
+      await scheduler.advanceTo(scheduler.now + 1000);
+      expect((await finished).exitCode).toBe(0);
+      const { keyDraws } = JSON.parse(readFileSync(statsFile, 'utf8')) as ClientStatsFile;
+      expect(keyDraws?.rows).toBe(2);
+      expect(keyDraws?.wakeRows).toBeGreaterThanOrEqual(1);
+    } finally {
+      delete process.env.TSMOSH_CLIENT_STATS_FILE;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("draws a command's prompt as it arrives after Enter's echo, its acknowledgement and the output", async () => {

@@ -61,7 +61,10 @@ describe('TSMOSH_CLIENT_STATS_FILE', () => {
       readAt.forEach((at, i) => expect(drawnAt[i]!).toBeGreaterThanOrEqual(at));
       const readNow = Number(process.hrtime.bigint()) / 1e6;
       for (const at of typedAt) expect(readAt.some((read) => read >= at && read <= readNow)).toBe(true);
-      expect(readAt.filter((read) => read >= typedAt[0]!).length).toBeGreaterThanOrEqual(typed.length);
+      // A loaded machine may deliver two keys in one read: at most one read per key, each drawn once.
+      const reads = readAt.filter((read) => read >= typedAt[0]!).length;
+      expect(reads).toBeGreaterThanOrEqual(1);
+      expect(reads).toBeLessThanOrEqual(typed.length);
       // The client is still running: the signal only wrote the file.
       c.type('\r');
       await c.waitForText(/^12345$/m);

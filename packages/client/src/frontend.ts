@@ -137,7 +137,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
   options.onPredictionStats?.(prediction.stats);
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
-  const keyDraws: KeyDrawCounts = { rows: 0, whole: 0 };
+  const keyDraws: KeyDrawCounts = { rows: 0, whole: 0, wakeRows: 0, wakeWhole: 0 };
   statsWriter?.attachKeyDraws(keyDraws);
   // Read → drawn per key on the machine's clock, for a benchmark's breakdown of a predicted key's time; only when asked.
   const keyTimes = statsWriter === undefined ? undefined : new KeyDrawTimes();
@@ -277,14 +277,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(onPredictionWakeup, Math.max(0, wake - now));
   };
   /**
-   * A keystroke's draw: when the terminal shows the newest server screen with the guesses over it and nothing else
-   * waits to be drawn, only the cells the key's guesses change are written (issue 18: no whole-screen build or diff
-   * per key); otherwise the whole frame, at once (drawNow). The terminal ends the same either way.
+   * The terminal shows the newest server screen with the guesses over it and nothing else waits to be drawn (no
+   * server frame, no status line, no history, no resize): a change of the guesses alone can then be drawn by the
+   * cells it changes (keystroke-draw.ts) instead of a whole-screen build and diff. The terminal ends the same.
    */
-  const drawKey = (): void => {
+  const onlyGuessesChange = (): boolean => {
     const drawn = drawnGuesses;
     const log = session.scrollback;
-    const onlyGuessesChanged =
+    return (
       drawn !== undefined &&
       terminalActive &&
       lastDrawn === drawn.frame &&
@@ -293,13 +293,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       !ownResizePending &&
       log.resizeShift === seenResizeShift &&
       !scrollbackWriter.hasNewLines(log) &&
-      statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand) === undefined;
-    if (!onlyGuessesChanged) {
-      keyDraws.whole++;
-      drawNow();
-      return;
-    }
-    keyDraws.rows++;
+      statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand) === undefined
+    );
+  };
+  /** Draws the engine's guesses now over the frame last drawn, by the rows they touch; onlyGuessesChange() first. */
+  const drawGuesses = (): void => {
+    const drawn = drawnGuesses!;
     const now = runtime.now();
     const change = drawGuessChange(renderer, drawn, prediction.overlay(drawn.screen, now));
     write(wrapSynchronized(change.out, terminal?.synchronizedOutput));
@@ -307,6 +306,19 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     lastDrawn = change.drawn.frame;
     drawnGuesses = change.drawn;
     wakeForPrediction(now);
+  };
+  /**
+   * A keystroke's draw: only the cells its guesses change when onlyGuessesChange() (issue 18: no whole-screen build
+   * or diff per key); otherwise the whole frame, at once (drawNow).
+   */
+  const drawKey = (): void => {
+    if (!onlyGuessesChange()) {
+      keyDraws.whole++;
+      drawNow();
+      return;
+    }
+    keyDraws.rows++;
+    drawGuesses();
   };
   /**
    * A keystroke's predicted echo is drawn at once: the frame pacing exists to bound redraws during a flood from the
@@ -320,7 +332,16 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   const onPredictionWakeup = (): void => {
     prediction.onServerScreen(session.screen, session.echoAck, runtime.now());
-    scheduleFrame();
+    // Time alone moved the guesses (an underline due, a guess given up on): when nothing else waits, their rows are
+    // redrawn as a key's are. A whole frame here cost a whole-screen diff for the same bytes, a third of the
+    // client's timer CPU at 300 ms RTT (docs/benchmarks.md), on the loop a key may be waiting for.
+    if (onlyGuessesChange()) {
+      keyDraws.wakeRows++;
+      drawGuesses();
+    } else {
+      keyDraws.wakeWhole++;
+      scheduleFrame();
+    }
   };
   const scheduleFrame = (): void => {
     if (frameTimer !== undefined || !terminalActive) return;

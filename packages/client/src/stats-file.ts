@@ -28,6 +28,12 @@ export interface ClientStatsFile {
 export interface KeyDrawCounts {
   rows: number;
   whole: number;
+  /**
+   * The prediction engine's timed wake-ups (an underline due, a guess given up on), drawn the same two ways: by
+   * the rows of the guesses, or by a whole frame when something else was waiting to be drawn.
+   */
+  wakeRows: number;
+  wakeWhole: number;
 }
 
 export class ClientStatsWriter {
