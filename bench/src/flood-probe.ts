@@ -9,10 +9,10 @@
  * time the probe then reports. `--prof DIR` runs the daemon and the client under `node --cpu-prof` (profiles land
  * in DIR when they exit).
  *
- *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR]
+ *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc]
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,10 +37,12 @@ interface Options {
   tries: number;
   harness: boolean;
   profDir: string | undefined;
+  /** Only one of the two measures (to profile it alone). */
+  only: 'seq' | 'ctrlc' | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined };
+  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -56,6 +58,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--tries') options.tries = Number(value());
     else if (arg === '--harness') options.harness = true;
     else if (arg === '--prof') options.profDir = value();
+    else if (arg === '--only') {
+      const only = value();
+      if (only !== 'seq' && only !== 'ctrlc') throw new Error(`flood-probe: --only is seq or ctrlc, not ${only}`);
+      options.only = only;
+    }
     else throw new Error(`flood-probe: unknown argument ${arg}`);
   }
   return options;
@@ -66,6 +73,18 @@ function environment(extra: Record<string, string>): Record<string, string> {
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
   for (const name of ['TSMOSH_KEY', 'MOSH_KEY', 'LC_ALL', 'LC_CTYPE', 'TMUX']) delete env[name];
   return { ...env, LANG: 'C.UTF-8', TERM: 'xterm-256color', PS1: PROMPT, HOME: homedir(), ...extra };
+}
+
+/** utime + stime of a process (ms, at the kernel's 10 ms tick), from /proc; 0 once it is gone. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,13 +180,15 @@ function floodEndedOnScreen(lines: number): (rows: string[]) => boolean {
 
 interface Started {
   client: ClientPty;
+  /** The processes whose CPU time the probe reports (the server side: daemon or mosh-server). */
+  serverPid: number | undefined;
   stop(): Promise<void>;
 }
 
 async function startTsmosh(options: Options): Promise<Started> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-probe-'));
   chmodSync(runtimeDir, 0o700);
-  const env = environment({ TSMOSH_RUNTIME_DIR: runtimeDir });
+  const env = environment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_IDLE_LINGER_MS: '0' });
   const prof = options.profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profDir}`];
   // The daemon started here rather than by `new`, so it can run under the profiler; `new` then finds it.
   const daemon = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, SERVER_BIN, 'daemon'], { env, stdio: 'ignore', cwd: homedir() });
@@ -182,14 +203,16 @@ async function startTsmosh(options: Options): Promise<Started> {
   const client = new ClientPty(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, CLIENT_BIN, '127.0.0.1', match[1]!], { ...env, TSMOSH_KEY: match[2]! }, options.harness);
   return {
     client,
+    serverPid: daemon.pid,
     async stop() {
       const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       // exit ends the shell, so the client and then the daemon (after its linger) end normally and write profiles.
       client.process.write('exit\r');
       await Promise.race([exited, sleep(10_000)]);
+      // The daemon exits by itself once its last session has ended (no linger: see env); a profile is written then.
       const daemonExited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+      if (daemon.exitCode === null) await Promise.race([daemonExited, sleep(15_000)]);
       if (daemon.exitCode === null) daemon.kill('SIGTERM');
-      await Promise.race([daemonExited, sleep(10_000)]);
       rmSync(runtimeDir, { recursive: true, force: true });
     },
   };
@@ -197,12 +220,15 @@ async function startTsmosh(options: Options): Promise<Started> {
 
 async function startMosh(options: Options): Promise<Started> {
   const env = environment({});
-  const out = execFileSync('mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', 'bash', '--norc', '--noprofile'], { env, cwd: homedir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync('mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', 'bash', '--norc', '--noprofile'], { env, cwd: homedir(), encoding: 'utf8' });
+  const out = result.stdout + result.stderr;
   const match = /MOSH CONNECT (\d+) (\S+)/.exec(out);
+  const pid = /pid = (\d+)/.exec(out);
   if (match === null) throw new Error(`flood-probe: mosh-server new printed ${JSON.stringify(out)}`);
   const client = new ClientPty('mosh-client', ['127.0.0.1', match[1]!], { ...env, MOSH_KEY: match[2]! }, options.harness);
   return {
     client,
+    serverPid: pid === null ? undefined : Number(pid[1]),
     async stop() {
       const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       client.process.write('exit\r');
@@ -222,12 +248,21 @@ async function main(): Promise<void> {
     await sleep(500);
     const floods: number[] = [];
     const ctrlCs: number[] = [];
+    const cpu: string[] = [];
     for (let attempt = 0; attempt < options.tries; attempt++) {
       let mark = client.mark;
+      if (options.only !== 'ctrlc') {
+      const serverCpu0 = cpuMs(started.serverPid);
+      const clientCpu0 = cpuMs(client.process.pid);
       const typedAt = performance.now();
-      client.process.write(`seq 1 ${options.lines}\r`);
-      floods.push((await client.waitFor(mark, floodEnded(options.lines), floodEndedOnScreen(options.lines))) - typedAt);
+      // One line more each try, so that the last try's screen (still showing) cannot pass for this one's.
+      const lines = options.lines + attempt;
+      client.process.write(`seq 1 ${lines}\r`);
+      floods.push((await client.waitFor(mark, floodEnded(lines), floodEndedOnScreen(lines))) - typedAt);
+      cpu.push(`${cpuMs(started.serverPid) - serverCpu0}/${cpuMs(client.process.pid) - clientCpu0}`);
       await sleep(1500);
+      }
+      if (options.only === 'seq') continue;
       client.process.write('seq 1 1000000000\r');
       await sleep(FLOOD_RUN_MS);
       mark = client.mark;
@@ -237,7 +272,7 @@ async function main(): Promise<void> {
       await sleep(1500);
     }
     const fmt = (values: number[]): string => values.map((v) => v.toFixed(0)).join(' ');
-    console.log(`${options.system}: seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms; Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
+    console.log(`${options.system}: seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms (CPU server/client ${cpu.join(' ')} ms); Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
   } finally {
     await started.stop();
   }

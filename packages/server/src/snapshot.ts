@@ -220,10 +220,8 @@ export function plainLogLineFromCells(data: Uint32Array, length: number, cols: n
     const code = content & 0x1fffff;
     if (content >>> CODE_POINT_BITS !== SINGLE_NARROW_CHARACTER || code < 0x20 || code > 0x7e || data[at + 1] !== 0 || data[at + 2] !== 0) return undefined;
   }
-  const line = plainLogLine(used, wrapped);
-  const chars = line.length - used;
-  for (let x = 0; x < used; x++) line[chars + x] = data[x * 3]! & 0x7f;
-  return line;
+  // The content word's low 7 bits are the character (checked above): every third word from 0.
+  return plainLogLine(used, wrapped, data, 0, 3);
 }
 
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */

@@ -18,7 +18,7 @@ export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream
 export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, formatTerminalAnswers, parseTerminalAnswers, type TerminalCapabilities } from './terminal-capabilities.js';
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { drawGuessChange, type DrawnGuesses } from './keystroke-draw.js';
-export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine, plainLogLine, type PlainLogLine } from './scrollback-log.js';
+export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine, plainLogLine, PlainLogLine } from './scrollback-log.js';
 export { ScrollbackWriter } from './scrollback-writer.js';
 export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.js';
 export { replayRows } from './row-replay.js';

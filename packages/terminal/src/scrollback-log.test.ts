@@ -22,10 +22,10 @@ describe('plainLogLine', () => {
 
   it('is the wire form of the same row of printable ASCII in the default pen, at any width (varints of one and two bytes)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }), fc.boolean(), fc.array(arbRow(4), { maxLength: 3 }), (text, wrapped, before) => {
-        const line = plainLogLine(text.length, wrapped);
-        const chars = line.length - text.length;
-        for (let i = 0; i < text.length; i++) line[chars + i] = text.charCodeAt(i);
+      fc.property(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }), fc.boolean(), fc.array(arbRow(4), { maxLength: 3 }), fc.boolean(), (text, wrapped, before, strided) => {
+        const codes = [...text].map((ch) => ch.charCodeAt(0));
+        // Every element its own character, and every third of a longer array (as the server hands over cell words).
+        const line = !strided ? plainLogLine(text.length, wrapped, codes) : plainLogLine(text.length, wrapped, codes.flatMap((c) => [0x400000 | c, 7, 9]), 0, 3);
         const base = ScrollbackLog.empty.append(before);
         const viaPlain = base.append([line]);
         const viaRow = base.append([plainRow(text, wrapped)]);
@@ -38,8 +38,8 @@ describe('plainLogLine', () => {
   });
 
   it('refuses a width no line can have', () => {
-    expect(() => plainLogLine(-1, false)).toThrow(RangeError);
-    expect(() => plainLogLine(5000, false)).toThrow(/5000 cells is not a line width/);
+    expect(() => plainLogLine(-1, false, [])).toThrow(RangeError);
+    expect(() => plainLogLine(5000, false, [])).toThrow(/5000 cells is not a line width/);
   });
 });
 

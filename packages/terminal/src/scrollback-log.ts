@@ -32,6 +32,7 @@ import type { Hyperlink } from './hyperlinks.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { decodeCells, decodeLinkTable, encodeCells, encodeLinkTable, linkSlots } from './screen-diff.js';
 import { capScreenLinks, rowLinks } from './hyperlinks.js';
+import { LogLineStore } from './log-line-store.js';
 
 /** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the issue's "last 10,000 lines". */
 export const SCROLLBACK_RETAINED_LINES = 10_000;
@@ -40,11 +41,11 @@ export const SCROLLBACK_RETAINED_LINES = 10_000;
 const LOG_LINE_CELLS_MAX = 4096;
 
 export class ScrollbackLog {
-  static readonly empty = new ScrollbackLog([], 0, 0, 0, 0, 0);
+  static readonly empty = new ScrollbackLog(LogLineStore.empty(), 0, 0, 0, 0, 0);
 
   private constructor(
-    /** Backing lines in wire form; store[i] is line storeBase + i. Shared between values; never changed below a value's end. */
-    private readonly store: Uint8Array[],
+    /** Backing lines in wire form; store line i is log line storeBase + i. Shared between values; never changed below a value's end. */
+    private readonly store: LogLineStore,
     private readonly storeBase: number,
     /** First line this value still holds. */
     readonly start: number,
@@ -73,13 +74,15 @@ export class ScrollbackLog {
     if (!(position >= this.start && position < this.end)) {
       throw new RangeError(`ScrollbackLog.line: line ${position} is outside the kept window [${this.start}, ${this.end})`);
     }
-    return decodeLine(this.store[position - this.storeBase]!);
+    return decodeLine(this.store.line(position - this.storeBase));
   }
 
   /** The lines [from, end) of the window (from is clamped to start). */
   linesFrom(from: number): Row[] {
     const first = Math.max(from, this.start);
-    return this.store.slice(first - this.storeBase, this.end - this.storeBase).map(decodeLine);
+    const lines: Row[] = [];
+    for (let position = first; position < this.end; position++) lines.push(decodeLine(this.store.line(position - this.storeBase)));
+    return lines;
   }
 
   /**
@@ -107,7 +110,10 @@ export class ScrollbackLog {
       store = this.store.slice(from - storeBase, this.end - storeBase);
       storeBase = from;
     }
-    for (const line of lines) store.push(line instanceof Uint8Array ? line : encodeLine(line));
+    for (const line of lines) {
+      if (line instanceof PlainLogLine) store.push(line.bytes, line.start, line.end);
+      else encodeLineInto(line, store);
+    }
     // Compact once the dropped head outweighs the window, so memory stays within twice the retention.
     if (start - storeBase > Math.max(retain, 64)) {
       store = store.slice(start - storeBase);
@@ -121,9 +127,7 @@ export class ScrollbackLog {
     if (this.start !== other.start || this.end !== other.end) return false;
     if (this.screenTop !== other.screenTop || this.resizeShift !== other.resizeShift) return false;
     for (let position = this.start; position < this.end; position++) {
-      const a = this.store[position - this.storeBase]!;
-      const b = other.store[position - other.storeBase]!;
-      if (a !== b && !bytesEqual(a, b)) return false;
+      if (!this.store.sameLine(position - this.storeBase, other.store, position - other.storeBase)) return false;
     }
     return true;
   }
@@ -137,7 +141,7 @@ export class ScrollbackLog {
     if (this.end < base.end) throw new RangeError(`ScrollbackLog: cannot diff back from line ${base.end} to ${this.end}: the log only grows`);
     out.varint(this.start);
     out.varint(this.end - base.end);
-    for (let position = Math.max(this.start, base.end); position < this.end; position++) out.bytes(this.store[position - this.storeBase]!);
+    for (let position = Math.max(this.start, base.end); position < this.end; position++) out.bytes(this.store.line(position - this.storeBase));
     out.varint(this.end - this.screenTop);
     out.varint(zigzag(this.resizeShift));
     return true;
@@ -151,14 +155,14 @@ export class ScrollbackLog {
     if (start > end) reader.fail(`scrollback window [${start}, ${end}) is inverted`);
     if (start < this.start && start < this.end) reader.fail(`scrollback start ${start} precedes the lines kept (${this.start})`);
     if (end - start > retain) reader.fail(`scrollback window of ${end - start} lines exceeds the ${retain} kept`);
-    const lines: Uint8Array[] = [];
+    // A fresh store (a failed read leaves this value's own untouched): the kept lines, then the new ones.
+    const store = start >= this.end ? LogLineStore.empty() : this.store.slice(start - this.storeBase, this.end - this.storeBase);
     // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes.
-    for (let position = Math.max(start, this.end); position < end; position++) lines.push(encodeLine(readLine(reader)));
+    for (let position = Math.max(start, this.end); position < end; position++) encodeLineInto(readLine(reader), store);
     const below = reader.varint('scrollback screen top');
     if (below > end) reader.fail(`scrollback screen top ${below} lines above the end ${end} is before line 0`);
     const shift = unzigzag(reader.varint('scrollback resize shift'));
-    if (start >= this.end) return new ScrollbackLog(lines, start, start, end, end - below, shift);
-    return new ScrollbackLog(this.store.slice(start - this.storeBase, this.end - this.storeBase).concat(lines), start, start, end, end - below, shift);
+    return new ScrollbackLog(store, start, start, end, end - below, shift);
   }
 }
 
@@ -191,7 +195,8 @@ const NO_LINKS: readonly Hyperlink[] = Object.freeze([]);
 /** One writer for every line: a line's encoding is copied out of it at once. */
 const lineWriter = new ByteWriter();
 
-function encodeLine(row: Row): Uint8Array {
+/** Encodes `row` into the slabs and adds it to `store`. */
+function encodeLineInto(row: Row, store: LogLineStore): void {
   lineWriter.reset();
   // A line is a small screen: links past a screen's bounds show as plain text, as on the screen itself. (Most lines
   // have no link: a scan, not rowLinks, whose per-row cache costs a WeakMap entry for every line of a flood.)
@@ -202,35 +207,47 @@ function encodeLine(row: Row): Uint8Array {
   lineWriter.varint(line.cells.length);
   if (table.length > 0) encodeLinkTable(table, lineWriter);
   encodeCells(line.cells, 0, line.cells.length, lineWriter, linkSlots(table));
-  return slabCopy(lineWriter.view());
+  const bytes = lineWriter.view();
+  const start = slabReserve(bytes.length);
+  reservedIn.set(bytes, start);
+  store.push(reservedIn, start, start + bytes.length);
 }
 
 /**
- * A line's wire form built without its cells: what encodeLine gives for a line of `count` cells that each hold one
- * printable ASCII character (0x20–0x7e) in the default pen, with no link. Nearly every line of a flood is such a
- * line, and the server reads them straight from the emulator's cell words (scrollback-capture.ts), skipping a Row and
- * a cell object per character.
+ * A line's wire form built without its cells: what encoding a Row gives for a line of `count` cells that each hold
+ * one printable ASCII character (0x20–0x7e) in the default pen, with no link. Nearly every line of a flood is such a
+ * line, and the server reads them straight from the emulator's cell words (scrollback-capture.ts), skipping a Row
+ * and a cell object per character. It lies in the slabs; append() keeps where, not this object.
  */
-export type PlainLogLine = Uint8Array;
+export class PlainLogLine {
+  /** @internal use plainLogLine */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
 
 /** Header bytes of a plain line: flags, cell count, one Narrow segment's header (count << 5 | 1), its text length. */
 const PLAIN_SEGMENT_HEADER_SHIFT = 5;
 const PLAIN_SEGMENT_NARROW = 1;
 
 /**
- * A plain line of `count` cells (wrapped into the next line or not) whose characters the caller writes: it returns
- * the line's bytes, of which the last `count` are the characters' codes, left for the caller to fill with printable
- * ASCII (0x20–0x7e) before the line is appended. Anything else there would make a line the decoder refuses.
+ * A plain line of `count` cells (wrapped into the next line or not), its characters taken from `codes`: the low 7
+ * bits of every `stride`-th element from `first` (so a caller can hand over its own cell words). The caller
+ * guarantees they are printable ASCII (0x20–0x7e); anything else would make a line the decoder refuses.
  */
-export function plainLogLine(count: number, wrapped: boolean): PlainLogLine {
+export function plainLogLine(count: number, wrapped: boolean, codes: ArrayLike<number>, first = 0, stride = 1): PlainLogLine {
   if (!(Number.isInteger(count) && count >= 0 && count <= LOG_LINE_CELLS_MAX)) throw new RangeError(`plainLogLine: ${count} cells is not a line width`);
   const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
   const headerLength = 1 + varintLength(count) + (count > 0 ? varintLength(segmentHeader) + varintLength(count) : 0);
-  const bytes = slabReserve(headerLength + count);
-  bytes[0] = wrapped ? LINE_WRAPPED : 0;
-  let at = putVarint(bytes, 1, count);
-  if (count > 0) putVarint(bytes, putVarint(bytes, at, segmentHeader), count);
-  return bytes;
+  const start = slabReserve(headerLength + count);
+  const bytes = reservedIn;
+  bytes[start] = wrapped ? LINE_WRAPPED : 0;
+  let at = putVarint(bytes, start + 1, count);
+  if (count > 0) at = putVarint(bytes, putVarint(bytes, at, segmentHeader), count);
+  for (let i = 0; i < count; i++) bytes[at + i] = codes[first + i * stride]! & 0x7f;
+  return new PlainLogLine(bytes, start, at + count);
 }
 
 /** How many bytes ByteWriter.varint writes for `value`. */
@@ -251,7 +268,7 @@ function putVarint(bytes: Uint8Array, at: number, value: number): number {
 }
 
 /**
- * Lines are kept as views into shared 64 KiB slabs rather than an ArrayBuffer each: a flood logs hundreds of
+ * Lines are written into shared 64 KiB slabs rather than an ArrayBuffer each (LogLineStore keeps where, not a view): a flood logs hundreds of
  * thousands of lines and drops all but the last 10,000, and one small malloc'd buffer per line (plus the writer's
  * own) fragmented the daemon's heap to twice its peak RSS. A slab lives while any line in it does; the log's lines
  * are contiguous, so at most the slabs at its two ends are partly dead.
@@ -262,22 +279,23 @@ const SLAB_LINE_MAX_BYTES = SLAB_BYTES / 8;
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
-function slabCopy(bytes: Uint8Array): Uint8Array {
-  const view = slabReserve(bytes.length);
-  view.set(bytes);
-  return view;
-}
+/** The array the last slabReserve placed its bytes in: the current slab, or a line's own array. */
+let reservedIn: Uint8Array = slab;
 
-/** `length` fresh bytes (zeros) for one line: in the current slab, or a buffer of its own when large. */
-function slabReserve(length: number): Uint8Array {
-  if (length > SLAB_LINE_MAX_BYTES) return new Uint8Array(length);
+/** Reserves `length` bytes for one line, in the current slab or (when large) an array of its own: their start in reservedIn. */
+function slabReserve(length: number): number {
+  if (length > SLAB_LINE_MAX_BYTES) {
+    reservedIn = new Uint8Array(length);
+    return 0;
+  }
   if (slabUsed + length > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
-  const view = slab.subarray(slabUsed, slabUsed + length);
+  reservedIn = slab;
+  const start = slabUsed;
   slabUsed += length;
-  return view;
+  return start;
 }
 
 function decodeLine(bytes: Uint8Array): Row {
@@ -285,12 +303,6 @@ function decodeLine(bytes: Uint8Array): Row {
   const row = readLine(reader);
   reader.expectEnd();
   return row;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A logged line without its trailing erased default cells (a short line need not carry a screen's width of blanks). */
