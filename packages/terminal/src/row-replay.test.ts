@@ -2,12 +2,30 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { arbFramebuffer } from './arbitrary-framebuffer.test-helpers.js';
 import { displayedFramebuffer } from './renderer.js';
-import { replayRows, usedWidth } from './row-replay.js';
+import { printPlainText, printRowCells, replayRows, usedWidth } from './row-replay.js';
+import { COLOR_DEFAULT, type Cell } from './framebuffer.js';
+import type { Pen } from './sgr.js';
 import { createTestTerminal, type TestTerminal } from './xterm-readback.test-helpers.js';
 
 const terminals: TestTerminal[] = [];
 afterEach(() => {
   for (const t of terminals.splice(0)) t.dispose();
+});
+
+describe('printPlainText', () => {
+  it('prints a plain row from its text exactly as printRowCells prints its cells, from any pen, at any width', () => {
+    const arbPen: fc.Arbitrary<Pen> = fc.record({ fg: fc.constantFrom(COLOR_DEFAULT, 0x1000001, 0x2000007), bg: fc.constantFrom(COLOR_DEFAULT, 0x1000004), attrs: fc.constantFrom(0, 1, 5) });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 50 }), arbPen, (text, wrapped, cols, pen) => {
+        const row = Object.freeze({ cells: Object.freeze([...text].map((ch): Cell => Object.freeze({ text: ch, width: 1, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 }))), wrapped });
+        const fast = printPlainText(text, cols, pen);
+        const slow = printRowCells(row, cols, pen);
+        expect(fast.text).toBe(slow.text);
+        expect(fast.used).toBe(slow.used);
+        expect({ ...fast.pen }).toEqual({ ...slow.pen });
+      }),
+    );
+  });
 });
 
 describe('replayRows', () => {

@@ -43,6 +43,17 @@ export function printRowCells(row: Row, cols: number, pen: Pen): { text: string;
 }
 
 /**
+ * printRowCells for a plain row, from its text alone: cells of printable ASCII (0x20–0x7e) in the default pen, no link
+ * (ScrollbackLog.plainText). Such cells need no sanitizing and all count as used, so the bytes are the pen's change to
+ * the default and the text up to the width; the same result as printRowCells (row-replay.test.ts).
+ */
+export function printPlainText(text: string, cols: number, pen: Pen): { text: string; pen: Pen; used: number } {
+  const shown = text.length > cols ? text.slice(0, cols) : text;
+  if (shown.length === 0) return { text: '', pen, used: 0 };
+  return { text: sgrTransition(pen, DEFAULT_PEN) + shown, pen: DEFAULT_PEN, used: shown.length };
+}
+
+/**
  * `rows` printed from column 0 of the cursor's row downwards, one line each (CR LF after it), except that a row
  * filling the width and marked as continuing into the next runs on by autowrap, so the terminal keeps them one
  * line (when the next row holds anything). Ends with the default pen, the cursor at column 0 below the last row.

@@ -37,6 +37,24 @@ describe('plainLogLine', () => {
     );
   });
 
+  it('plainText gives the text of exactly the plain lines, and wrappedAt their wrap, without decoding (any row)', () => {
+    fc.assert(
+      fc.property(arbLines(12), (rows) => {
+        const log = ScrollbackLog.empty.append(rows);
+        rows.forEach((_, i) => {
+          const row = log.line(i);
+          const plain = row.cells.every((c) => c.width === 1 && /^[\x20-\x7e]$/.test(c.text) && c.fg === COLOR_DEFAULT && c.bg === COLOR_DEFAULT && c.attrs === 0 && c.link === undefined);
+          expect(log.plainText(i)).toBe(plain ? row.cells.map((c) => c.text).join('') : undefined);
+          expect(log.wrappedAt(i)).toBe(row.wrapped);
+        });
+      }),
+    );
+    const plain = ScrollbackLog.empty.append([plainRow('x'.repeat(200), true), plainRow('', false)]);
+    expect(plain.plainText(0)).toBe('x'.repeat(200));
+    expect(plain.plainText(1)).toBe('');
+    expect(() => plain.plainText(2)).toThrow(/outside the kept window/);
+  });
+
   it('refuses a width no line can have', () => {
     expect(() => plainLogLine(-1, false, [])).toThrow(RangeError);
     expect(() => plainLogLine(5000, false, [])).toThrow(/5000 cells is not a line width/);

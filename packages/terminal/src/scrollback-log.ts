@@ -77,6 +77,47 @@ export class ScrollbackLog {
     return decodeLine(this.store.line(position - this.storeBase));
   }
 
+  /**
+   * Line `position`'s text when it is a plain line (plainLogLine's form: printable ASCII in the default pen, no link),
+   * read from its bytes without decoding cells; undefined for any other line. With plainWrapped, what a history
+   * writer needs of most lines of a flood.
+   */
+  plainText(position: number): string | undefined {
+    const bytes = this.store.line(this.checked(position, 'plainText') - this.storeBase);
+    if (bytes.length < 2 || bytes[0]! > LINE_WRAPPED) return undefined;
+    // flags, count, then (count > 0) one Narrow segment of `count` cells and its text of `count` bytes.
+    let at = 1;
+    let count = 0;
+    for (let scale = 1; ; scale *= 0x80) {
+      const byte = bytes[at++];
+      if (byte === undefined) return undefined;
+      count += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+    }
+    if (count === 0) return at === bytes.length ? '' : undefined;
+    const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
+    const textAt = at + varintLength(segmentHeader) + varintLength(count);
+    if (textAt + count !== bytes.length) return undefined;
+    // Compare the two varints with what a plain line of this width holds (also rules out colours, attributes, links).
+    const varints = putVarint(headerScratch, putVarint(headerScratch, 0, segmentHeader), count);
+    for (let i = 0; i < varints; i++) if (bytes[at + i] !== headerScratch[i]) return undefined;
+    for (let i = textAt; i < bytes.length; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
+    // At most LOG_LINE_CELLS_MAX codes: within any engine's argument limit.
+    return String.fromCharCode.apply(null, bytes.subarray(textAt) as unknown as number[]);
+  }
+
+  /** Whether line `position` runs on into the next (a soft wrap), read from its first byte. */
+  wrappedAt(position: number): boolean {
+    return (this.store.line(this.checked(position, 'wrappedAt') - this.storeBase)[0]! & LINE_WRAPPED) !== 0;
+  }
+
+  private checked(position: number, what: string): number {
+    if (!(position >= this.start && position < this.end)) {
+      throw new RangeError(`ScrollbackLog.${what}: line ${position} is outside the kept window [${this.start}, ${this.end})`);
+    }
+    return position;
+  }
+
   /** The lines [from, end) of the window (from is clamped to start). */
   linesFrom(from: number): Row[] {
     const first = Math.max(from, this.start);
@@ -249,6 +290,9 @@ export function plainLogLine(count: number, wrapped: boolean, codes: ArrayLike<n
   for (let i = 0; i < count; i++) bytes[at + i] = codes[first + i * stride]! & 0x7f;
   return new PlainLogLine(bytes, start, at + count);
 }
+
+/** Room for a plain line's two segment varints (plainText compares them). */
+const headerScratch = new Uint8Array(16);
 
 /** How many bytes ByteWriter.varint writes for `value`. */
 function varintLength(value: number): number {

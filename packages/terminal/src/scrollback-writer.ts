@@ -16,7 +16,7 @@
  * marker line saying how many lines are not shown.
  */
 import { COLOR_DEFAULT, type Row } from './framebuffer.js';
-import { printRowCells } from './row-replay.js';
+import { printPlainText, printRowCells } from './row-replay.js';
 import type { ScrollbackLog } from './scrollback-log.js';
 import { IND } from './cursor-moves.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
@@ -49,12 +49,16 @@ export class ScrollbackWriter {
    */
   write(log: ScrollbackLog, cols: number): string {
     if (!this.hasNewLines(log)) return '';
-    const lines: Row[] = [];
+    const lines: HistoryLine[] = [];
     if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
     // Only lines above the screen: after a taller window pulled some back, they show on the screen until they
-    // scroll away again (ScrollbackLog.screenTop).
+    // scroll away again (ScrollbackLog.screenTop). A plain line (most of a flood) is printed from its text, without
+    // decoding its cells or sanitizing them (printable ASCII needs nothing).
     const upTo = log.screenTop;
-    lines.push(...log.linesFrom(this.writtenUpTo).slice(0, Math.max(0, upTo - Math.max(this.writtenUpTo, log.start))));
+    for (let position = Math.max(this.writtenUpTo, log.start); position < upTo; position++) {
+      const text = log.plainText(position);
+      lines.push(text === undefined ? log.line(position) : { text, wrapped: log.wrappedAt(position) });
+    }
     this.writtenUpTo = upTo;
     // The whole screen scrolls (no margins), the pen is clean, the cursor hidden while it jumps about.
     let out = '\x1b[?25l\x1b[r\x1b[m';
@@ -72,13 +76,16 @@ export class ScrollbackWriter {
   }
 }
 
+/** A line as the writer prints it: its Row, or a plain line's text (ScrollbackLog.plainText) and wrap flag. */
+type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
+
 /** Rows of one soft-wrapped line pushed as one run; the screen is assumed at least this tall. */
 const WRAPPED_RUN_MAX = 4;
 /** CUP to a row beyond any screen: terminals clamp it to the last row. */
 const BOTTOM_ROW = '\x1b[9999;1H';
 
 /** Draws `run` into the top rows; a soft-wrapped row runs on into the next by autowrap, so the history joins them. */
-function drawRun(run: readonly Row[], cols: number): string {
+function drawRun(run: readonly HistoryLine[], cols: number): string {
   let out = '';
   // Erase first: a wrapped row continues by autowrap, and erasing after it could take the cell it ended on.
   for (let y = 0; y < run.length; y++) out += `\x1b[${y + 1}H\x1b[2K`;
@@ -87,7 +94,7 @@ function drawRun(run: readonly Row[], cols: number): string {
   for (let y = 0; y < run.length; y++) {
     const row = run[y]!;
     if (!continues) out += `\x1b[${y + 1}H`;
-    const printed = printRowCells(row, cols, pen);
+    const printed = 'cells' in row ? printRowCells(row, cols, pen) : printPlainText(row.text, cols, pen);
     out += printed.text;
     pen = printed.pen;
     // Only a row that filled the width continues by autowrap; anything shorter starts the next at its own row.
