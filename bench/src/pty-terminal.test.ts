@@ -63,3 +63,12 @@ describe('PtyTerminal.write', () => {
     }
   });
 });
+
+describe('PtyTerminal.write after the program is gone', () => {
+  it('drops the bytes without a word: the pty descriptor is closed, and its number may be another file\'s', async () => {
+    const terminal = new PtyTerminal({ file: 'sh', args: ['-c', 'exit 0'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cols: 40, rows: 5, answerQueries: false });
+    await terminal.exited;
+    expect(() => terminal.write('late keys')).not.toThrow();
+    expect((terminal as unknown as { unwritten: unknown[] }).unwritten.length).toBe(0);
+  });
+});

@@ -117,25 +117,39 @@ export class PtyTerminal {
    * this call. What the pty cannot take yet (a paste larger than its buffer) waits here, in order, for the next turn.
    */
   write(bytes: string): void {
-    const fd = (this.process as unknown as { readonly fd?: unknown }).fd;
-    if (typeof fd !== 'number') {
+    if (typeof (this.process as unknown as { readonly fd?: unknown }).fd !== 'number') {
       this.process.write(bytes); // not a Unix pty: node-pty's own path
       return;
     }
     this.unwritten.push(Buffer.from(bytes, 'utf8'));
-    if (this.unwritten.length === 1) this.flushWrites(fd);
+    if (this.unwritten.length === 1) this.flushWrites();
   }
 
-  private flushWrites(fd: number): void {
+  /**
+   * The pty master's descriptor while node-pty still holds it open; undefined once its stream is destroyed (the
+   * program gone), when the number may already belong to another file.
+   */
+  private openMasterFd(): number | undefined {
+    const pty = this.process as unknown as { readonly fd?: unknown; readonly _socket?: { readonly destroyed?: boolean } };
+    if (this.hasExited || pty._socket?.destroyed !== false || typeof pty.fd !== 'number') return undefined;
+    return pty.fd;
+  }
+
+  private flushWrites(): void {
     this.retryWrite = undefined;
     while (this.unwritten.length > 0) {
+      const fd = this.openMasterFd();
+      if (fd === undefined) {
+        this.unwritten.length = 0; // no one to deliver to
+        return;
+      }
       const head = this.unwritten[0]!;
       let written: number;
       try {
         written = writeSync(fd, head);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-          this.retryWrite = setImmediate(() => this.flushWrites(fd));
+          this.retryWrite = setImmediate(() => this.flushWrites());
         } else {
           this.unwritten.length = 0; // the pty is gone (EIO once the program has exited): no one to deliver to
         }
