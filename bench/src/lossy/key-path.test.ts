@@ -27,12 +27,15 @@ describe('keyPaths', () => {
     expect(dominantSegment(second)).toBe('typedToReadMs');
   });
 
-  it('lets two keys typed close together share one read, and leaves out a key shown before its read was drawn', () => {
-    const keys = [key(0, 0, 3), key(1, 1, 2), key(2, 100, 0.2)];
-    const times = { readAt: [1001.5, 1100.1], drawnAt: [1001.8, 1100.5] };
+  it('lets two keys typed close together share one read, and counts a key shown before its write returned as drawn when shown', () => {
+    const keys = [key(0, 0, 3), key(1, 1, 2), key(2, 100, 0.2), key(3, 200, 0.05)];
+    // Key 2's draw write returned 8 ms after it read, but the terminal had the bytes 0.1 ms after the read.
+    const times = { readAt: [1001.5, 1100.1, 1200.1], drawnAt: [1001.8, 1108.1, 1200.2] };
     const paths = keyPaths(keys, times, 300, offset);
-    expect(paths.map((p) => p.index)).toEqual([0, 1]);
+    expect(paths.map((p) => p.index)).toEqual([0, 1, 2]); // key 3 was on screen before the client read it: no match
     expect(paths[0]!.readToDrawnMs).toBeCloseTo(paths[1]!.readToDrawnMs);
+    expect(paths[2]!.readToDrawnMs).toBeCloseTo(0.1);
+    expect(paths[2]!.drawnToShownMs).toBe(0);
   });
 
   it('stops at keys typed after the client\'s last read', () => {

@@ -39,8 +39,9 @@ const SEGMENT_LABELS: Record<KeyPathSegment, string> = {
 /**
  * Each predicted key of a run (predictedKeys: typing keys on screen sooner than `rttMs`) split at the client's read
  * and draw. A key's read is the first the client made at or after the key was typed (two keys typed close together
- * may share one). Keys without such a read, or shown before that read's draw (the screen changed for another
- * reason), are left out. `offsetMs` turns the keys' performance.now() times into the monotonic clock.
+ * may share one); keys typed after the client's last read are left out. A key on screen before its draw's write had
+ * returned (the client lost its core inside the write, after the bytes had gone) counts as drawn when it was shown.
+ * `offsetMs` turns the keys' performance.now() times into the monotonic clock.
  */
 export function keyPaths(keys: readonly KeyTiming[], times: ClientKeyTimes, rttMs: number, offsetMs = MONOTONIC_OFFSET_MS): KeyPath[] {
   const paths: KeyPath[] = [];
@@ -52,8 +53,8 @@ export function keyPaths(keys: readonly KeyTiming[], times: ClientKeyTimes, rttM
     while (j < readAt.length && readAt[j]! < typed) j++;
     if (j >= readAt.length) break;
     const read = readAt[j]!;
-    const drawn = drawnAt[j]!;
-    if (shown < drawn) continue;
+    if (shown < read) continue; // shown before the client read it: not this read's key (a clock or matching fault)
+    const drawn = Math.min(drawnAt[j]!, shown);
     paths.push({ index: key.index, totalMs: key.latencyMs!, typedToReadMs: read - typed, readToDrawnMs: drawn - read, drawnToShownMs: shown - drawn });
   }
   return paths;

@@ -154,6 +154,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let frameTimer: unknown;
   let terminalActive = false;
 
+  /** When the last write to the terminal returned (monotonic ms), kept only for keyTimes. */
+  let lastWrittenAt = -Infinity;
   const write = (text: string): void => {
     if (text.length === 0) return;
     try {
@@ -161,6 +163,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     } catch {
       // The terminal is gone (SIGHUP, closed pty): nothing left to draw on.
     }
+    if (keyTimes !== undefined) lastWrittenAt = monotonicMs();
   };
   // What the terminal supports (terminal-probe.ts): asked once, when the terminal first becomes ours.
   const probe = new TerminalProbe();
@@ -379,7 +382,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Drawn before it is sent: a shown guess reaches the screen without waiting for the send (a syscall that,
         // on one machine, also wakes the server onto a core), and a hidden one costs the send a few µs.
         drawKey();
-        keyTimes?.record(readAt, monotonicMs());
+        // Drawn when its bytes were written (the terminal may read them before drawKey's bookkeeping is done), or
+        // now when the key changed nothing on screen.
+        if (keyTimes !== undefined) keyTimes.record(readAt, lastWrittenAt >= readAt ? lastWrittenAt : monotonicMs());
         session.write(action.bytes);
       }
       else if (action.kind === 'quit') void session.close();
