@@ -20,6 +20,7 @@ import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
 import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
 import { latencyGoalNotes } from '../lossy/latency-goals.js';
+import { waitForQuietLink } from '../lossy/quiet-link.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { predictedKeyTable } from '../lossy/predicted-keys.js';
@@ -88,6 +89,8 @@ const BULK_TIMEOUT_MS = 30_000;
 const BULK_SETTLE_MS = 5_000;
 /** How long the flood runs before Ctrl-C (ms): long enough that every system is deep in it. */
 const FLOOD_RUN_MS = 1500;
+/** Bound on waiting for the link to go quiet before the idle minute (ms): a flood's scrollback tail takes seconds. */
+const IDLE_QUIET_BOUND_MS = 30_000;
 /** A key a user waits for (a command's output) may take this long before the run types on anyway (ms). */
 const WAIT_TIMEOUT_MS = 60_000;
 /** Link seed of each run: the same for every system on a link, so a rerun reproduces the same link decisions. */
@@ -304,8 +307,11 @@ async function runShellSession(system: SystemName, context: SystemContext, trace
     const bulkWrongScreen = doneAt === undefined && promptRow(after) && after.rows[after.cursorY - 1] === '300000' ? after.rows : undefined;
     if (bulkWrongScreen !== undefined) log(`  ${system} on ${link.name}: seq 1 300000 ended on a wrong screen:\n    ${bulkWrongScreen.join('\n    ')}`);
 
-    // Idle: nothing typed, nothing printed; what does keeping the session cost?
+    // Idle: nothing typed, nothing printed; what does keeping the session cost? It starts once the link carries no
+    // more than keep-alives (tsmosh may still be syncing the flood's scrollback tail: a cost of the flood, not of idling).
     await sleep(1000);
+    const settled = await waitForQuietLink(() => session.link.traffic(), IDLE_QUIET_BOUND_MS, sleep);
+    if (!settled.quiet) log(`  ${system} on ${link.name}: the link was still busy ${settled.waitedMs / 1000} s after the flood; idle measured anyway`);
     const idleTraffic0 = await session.link.traffic();
     const idleCpu0 = tracker.sample().cpuMs;
     await sleep(idleMs);
