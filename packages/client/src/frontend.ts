@@ -23,10 +23,10 @@ import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './t
 export const MIN_FRAME_INTERVAL_MS = 20;
 /**
  * …but after a quiet spell up to this many server frames are drawn back to back. The server sends a keystroke's
- * answer as it settles, up to three frames (Enter's echo, the command's output, the prompt: server
- * MAX_RESPONSE_FRAMES), a few ms apart; drawing only the first at once would hold the output for the interval.
+ * answer as it settles, up to six frames a few ms apart (Enter's echo, a pipeline's bursts of output, the prompt:
+ * server MAX_RESPONSE_FRAMES); drawing fewer at once would hold the rest of the answer for the interval.
  */
-export const FRAME_BURST = 3;
+export const FRAME_BURST = 6;
 const CTRL_L = 0x0c;
 
 /**

@@ -16,7 +16,7 @@ export {
 export { probeTerminal } from './terminal-probe.js';
 // The CLI passes the probe's answers to `tsmosh-server new --terminal-answers` in this form.
 export { formatTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
-export { runTerminalClient, predictionModeFromEnv, MIN_FRAME_INTERVAL_MS, type TerminalClientOptions, type TerminalClientResult } from './frontend.js';
+export { runTerminalClient, predictionModeFromEnv, FRAME_BURST, MIN_FRAME_INTERVAL_MS, type TerminalClientOptions, type TerminalClientResult } from './frontend.js';
 export { ClientUdpEndpoint, PORT_HOP_INTERVAL_MS, MAX_OLD_SOCKET_AGE_MS, MAX_SOCKETS_OPEN } from './udp-endpoint.js';
 export { parseEscapeKey, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, type EscapeKeySetting, type EscapeAction } from './escape-key.js';
 export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';

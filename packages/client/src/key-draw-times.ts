@@ -12,7 +12,7 @@ export function monotonicMs(): number {
 }
 
 /** Keys kept, the newest (a benchmark's trace types a few hundred between two reads of the file): 64 KB at most. */
-export const KEY_DRAW_TIMES_KEPT = 4096;
+const KEY_DRAW_TIMES_KEPT = 4096;
 
 /** Parallel lists, oldest first: `readAt[i]` the read that carried a key, `drawnAt[i]` when its draw had been written. */
 export interface KeyDrawTimesFile {

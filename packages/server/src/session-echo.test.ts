@@ -256,7 +256,7 @@ describe('Session echo acknowledgement', () => {
   });
 
   it('sends output that follows an already-sent echo within RESPONSE_WINDOW_MS unpaced once it settles, up to MAX_RESPONSE_FRAMES, then paces again', () => {
-    expect(MAX_RESPONSE_FRAMES).toBe(3); // the script below has one burst more than that
+    expect(MAX_RESPONSE_FRAMES).toBe(6); // the script below has one burst more than that
     const h = harness();
     sessions.push(h.session);
     h.at(1000);
@@ -275,15 +275,18 @@ describe('Session echo acknowledgement', () => {
     expect(h.row0()).toBe('echo..');
     h.at(1011 + ECHO_SETTLE_MS);
     expect(h.row0()).toBe('outpu2');
-    h.at(1016);
-    h.pty.show('prompt'); // the third frame of this answer
-    h.at(1016 + ECHO_SETTLE_MS);
-    expect(h.row0()).toBe('prompt');
+    // A pipeline: each process's output, then the prompt, each a burst of its own a few ms apart (frames 3 to 6).
+    for (const [at, text] of [[1016, 'proc 1'], [1021, 'proc 2'], [1026, 'proc 3'], [1031, 'prompt']] as const) {
+      h.at(at);
+      h.pty.show(text);
+      h.at(at + ECHO_SETTLE_MS);
+      expect(h.row0()).toBe(text);
+    }
     const lastUnpaced = h.clock.now;
-    h.at(1022);
-    h.pty.show('chatty'); // a fourth burst: output like any other, paced
-    expect(1022 + ECHO_SETTLE_MS).toBeLessThan(1000 + RESPONSE_WINDOW_MS);
-    h.at(1022 + ECHO_SETTLE_MS + 5);
+    h.at(1037);
+    h.pty.show('chatty'); // a seventh burst: output like any other, paced
+    expect(1037 + ECHO_SETTLE_MS).toBeLessThan(1000 + RESPONSE_WINDOW_MS);
+    h.at(1037 + ECHO_SETTLE_MS + 5);
     expect(h.row0()).toBe('prompt');
     h.at(lastUnpaced + 20); // ≥ sendIntervalMinMs after the last frame: paced, but not stuck
     h.at(lastUnpaced + 60);

@@ -70,10 +70,13 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 8;
  */
 export const RESPONSE_WINDOW_MS = ECHO_TIMEOUT_MS;
 /**
- * At most this many frames per keystroke skip the pacing: echo, output, prompt. A program that keeps writing in short
- * bursts after a key (a progress line) is paced again after that, as output nobody is waiting for.
+ * At most this many frames per keystroke skip the pacing. A pipeline's answer comes in four or five settled bursts
+ * (Enter's echo, bash's bracketed-paste reset, each process's output, the prompt): with 3 frames, the lossy-link
+ * bench's `echo lossy link | cut -c 1-5` sent its prompt a pacing interval (20 ms plus the timer's lateness) after
+ * the rest, on every such Enter. A program that keeps writing in short bursts after a key (a progress line) is
+ * paced again after that, as output nobody is waiting for. The client draws as many back to back (FRAME_BURST).
  */
-export const MAX_RESPONSE_FRAMES = 3;
+export const MAX_RESPONSE_FRAMES = 6;
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
