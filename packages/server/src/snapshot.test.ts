@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import xterm from '@xterm/headless';
-import type { Terminal } from '@xterm/headless';
+import type { IBufferCell, IBufferLine, Terminal } from '@xterm/headless';
 import {
   Attr,
   BLANK_CELL,
@@ -380,22 +380,11 @@ describe('readLogRow', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(pieces, { maxLength: 60 }), fc.integer({ min: 2, max: 30 }), async (parts, cols) => {
-        const term = createHeadlessTerminal({ cols, rows: 6 });
-        try {
-          await write(term, parts.join(''));
-          const buffer = term.buffer.normal;
-          const scratch = buffer.getNullCell();
-          const lookahead = buffer.getNullCell();
-          for (let y = 0; y < buffer.length; y++) {
-            const line = buffer.getLine(y);
-            const wrapped = buffer.getLine(y + 1)?.isWrapped === true;
-            expect(readLogRow(line, cols, wrapped, scratch, lookahead)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined)));
-            const links = xtermLinks(term);
-            expect(readLogRow(line, cols, wrapped, scratch, lookahead, links)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined, links)));
-          }
-        } finally {
-          term.dispose();
-        }
+        await eachPrintedLine(parts.join(''), cols, ({ term, line, wrapped, scratch, lookahead }) => {
+          expect(readLogRow(line, cols, wrapped, scratch, lookahead)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined)));
+          const links = xtermLinks(term);
+          expect(readLogRow(line, cols, wrapped, scratch, lookahead, links)).toEqual(trimmedLogLine(readRow(line, cols, wrapped, scratch, lookahead, undefined, links)));
+        });
       }),
       { numRuns: 150 },
     );
@@ -418,30 +407,19 @@ describe('plainLogLineFromCells', () => {
     let plainSeen = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(pieces, { maxLength: 60 }), fc.integer({ min: 2, max: 30 }), async (parts, cols) => {
-        const term = createHeadlessTerminal({ cols, rows: 6 });
-        try {
-          await write(term, parts.join(''));
-          const buffer = term.buffer.normal;
-          const scratch = buffer.getNullCell();
-          const lookahead = buffer.getNullCell();
-          const links = xtermLinks(term);
-          for (let y = 0; y < buffer.length; y++) {
-            const wrapped = buffer.getLine(y + 1)?.isWrapped === true;
-            const row = readLogRow(buffer.getLine(y), cols, wrapped, scratch, lookahead, links);
-            const { data, length } = cellWords(term, y);
-            const plain = plainLogLineFromCells(data, length, cols, wrapped);
-            const isPlain = row.cells.every((cell) => cell.width === 1 && /^[\x20-\x7e]$/.test(cell.text) && cell.fg === 0 && cell.bg === 0 && cell.attrs === 0 && cell.link === undefined);
-            expect(plain !== undefined).toBe(isPlain);
-            if (plain === undefined) continue;
-            plainSeen++;
-            // Same log, byte for byte, and the line reads back as the row.
-            const viaPlain = ScrollbackLog.empty.append([plain]);
-            expect(viaPlain.equals(ScrollbackLog.empty.append([row]))).toBe(true);
-            expect(viaPlain.line(0)).toEqual(row);
-          }
-        } finally {
-          term.dispose();
-        }
+        await eachPrintedLine(parts.join(''), cols, ({ term, y, line, wrapped, scratch, lookahead }) => {
+          const row = readLogRow(line, cols, wrapped, scratch, lookahead, xtermLinks(term));
+          const { data, length } = cellWords(term, y);
+          const plain = plainLogLineFromCells(data, length, cols, wrapped);
+          const isPlain = row.cells.every((cell) => cell.width === 1 && /^[\x20-\x7e]$/.test(cell.text) && cell.fg === 0 && cell.bg === 0 && cell.attrs === 0 && cell.link === undefined);
+          expect(plain !== undefined).toBe(isPlain);
+          if (plain === undefined) return;
+          plainSeen++;
+          // Same log, byte for byte, and the line reads back as the row.
+          const viaPlain = ScrollbackLog.empty.append([plain]);
+          expect(viaPlain.equals(ScrollbackLog.empty.append([row]))).toBe(true);
+          expect(viaPlain.line(0)).toEqual(row);
+        });
       }),
       { numRuns: 150 },
     );
@@ -543,3 +521,26 @@ describe('OSC 8 hyperlinks in the snapshot', () => {
     }
   });
 });
+
+/**
+ * Prints `text` into a fresh headless terminal `cols` wide and 6 rows high, calls `visit` with each line of its
+ * buffer (scrollback included) and whether the next line continues it, then disposes of the terminal.
+ */
+async function eachPrintedLine(
+  text: string,
+  cols: number,
+  visit: (at: { term: Terminal; y: number; line: IBufferLine; wrapped: boolean; scratch: IBufferCell; lookahead: IBufferCell }) => void,
+): Promise<void> {
+  const term = createHeadlessTerminal({ cols, rows: 6 });
+  try {
+    await write(term, text);
+    const buffer = term.buffer.normal;
+    const scratch = buffer.getNullCell();
+    const lookahead = buffer.getNullCell();
+    for (let y = 0; y < buffer.length; y++) {
+      visit({ term, y, line: buffer.getLine(y)!, wrapped: buffer.getLine(y + 1)?.isWrapped === true, scratch, lookahead });
+    }
+  } finally {
+    term.dispose();
+  }
+}
