@@ -11,6 +11,8 @@ export default defineConfig({
     // Real ptys, sshd and UDP sockets: give slow shared machines room, but no test relies on a timing margin.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // A worker whose thread never yields again (a synchronous endless loop) is named and killed instead of hanging CI.
+    setupFiles: ['test/helpers/stuck-worker-watchdog.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/results.json' },
   },
