@@ -384,7 +384,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (transport.counterpartyShutdown && this.closingSince === undefined) {
       this.remoteShutdownSeenAt ??= now;
       // Our acknowledgement of the server's shutdown has to leave before we go, or the server waits it out.
-      if (transport.counterpartyShutdownAckSent || now - this.remoteShutdownSeenAt >= REMOTE_SHUTDOWN_ACK_GRACE_MS) {
+      if (transport.counterpartyShutdownAckSent || now >= this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS) {
         const ending = transport.remote.ending;
         this.finish('remote-exit', describeEnding(ending), ending);
         return;
@@ -395,13 +395,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         this.finish('user', 'tsmosh: exiting on user request.');
         return;
       }
-      if (transport.shutdownTimedOut || now - this.closingSince >= SHUTDOWN_GRACE_MS) {
+      if (transport.shutdownTimedOut || now >= this.closingSince + SHUTDOWN_GRACE_MS) {
         this.finish('user', 'tsmosh: exiting on user request (the server did not acknowledge; it will time out).');
         return;
       }
     }
     const heardAt = this.connection!.lastHeardAt;
-    if (heardAt === undefined && now - this.startedAt >= this.firstContactTimeoutMs) {
+    if (heardAt === undefined && now >= this.startedAt + this.firstContactTimeoutMs) {
       this.finish(
         'network-timeout',
         this.options.transport === 'tcp'
@@ -412,7 +412,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       );
       return;
     }
-    if (heardAt !== undefined && this.networkTimeoutMs !== undefined && now - heardAt >= this.networkTimeoutMs) {
+    if (heardAt !== undefined && this.networkTimeoutMs !== undefined && now >= heardAt + this.networkTimeoutMs) {
       this.finish('network-timeout', `tsmosh: no contact with the server for ${formatDuration(now - heardAt)}; giving up.`);
       return;
     }

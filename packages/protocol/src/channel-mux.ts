@@ -640,7 +640,7 @@ export class ChannelMux {
     const timeThreshold = TIME_REORDER_FACTOR * this.rtt.srtt + 1;
     for (const [number, packet] of this.sent) {
       if (number > this.largestAcked) break;
-      if (number <= this.largestAcked - PACKET_REORDER_THRESHOLD || now - packet.sentAt >= timeThreshold) this.declareLost(packet);
+      if (number <= this.largestAcked - PACKET_REORDER_THRESHOLD || now >= packet.sentAt + timeThreshold) this.declareLost(packet);
     }
   }
 

@@ -709,7 +709,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     let index = 0;
     for (let i = 1; i < this.sent.length; i++) {
       const sentAt = this.sent[i]!.sentAt;
-      if (sentAt === undefined || now - sentAt >= window) break;
+      if (sentAt === undefined || now >= sentAt + window) break;
       index = i;
     }
     return index;

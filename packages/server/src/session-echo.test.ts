@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
+import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
@@ -313,5 +313,50 @@ describe('Session echo acknowledgement', () => {
     expect(h.row0()).toBe('late1');
     h.at(afterWindow + 8 + 60);
     expect(h.row0()).toBe('late2');
+  });
+  it('acts on each deadline at the instant it wakes for, also where floating point makes (x + interval) - x fall short', () => {
+    // Times from a link model (or performance.now()) are fractional. Where x + interval crosses a power of two it
+    // is rounded, and (x + 8) - x can be 7.999…: a step that compared `now - x` with the interval woke, did nothing,
+    // and re-armed for the same instant.
+    const trap = (interval: number): number => {
+      for (let x = 2048 - interval; x < 2048; x += 0.001) if (x + interval - x < interval) return x;
+      throw new Error(`no x below 2048 where (x + ${interval}) - x < ${interval}`);
+    };
+    const sessionRow0 = (h: ReturnType<typeof harness>) => h.session.screen.lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+
+    // A throttled snapshot is taken when its throttle ends.
+    const snapshot = harness();
+    sessions.push(snapshot.session);
+    snapshot.at(1000);
+    const shownAt = trap(SNAPSHOT_MIN_INTERVAL_MS);
+    snapshot.at(shownAt);
+    snapshot.pty.show('x');
+    snapshot.at(shownAt + 1);
+    snapshot.pty.show('xy');
+    expect(sessionRow0(snapshot)).toBe('x'); // throttled
+    snapshot.at(shownAt + SNAPSHOT_MIN_INTERVAL_MS);
+    expect(sessionRow0(snapshot)).toBe('xy');
+
+    // An echo is acknowledged when it has settled, not at the timeout.
+    const settle = harness();
+    sessions.push(settle.session);
+    settle.at(1000);
+    const echoedAt = trap(ECHO_SETTLE_MS);
+    settle.at(echoedAt - 1);
+    settle.type('ab');
+    settle.at(echoedAt);
+    settle.pty.show('ab');
+    settle.at(echoedAt + ECHO_SETTLE_MS);
+    expect(settle.session.echoAck).toBe(2);
+
+    // A key nothing answers is acknowledged at its timeout.
+    const timeout = harness();
+    sessions.push(timeout.session);
+    timeout.at(1000);
+    timeout.at(trap(ECHO_TIMEOUT_MS));
+    timeout.type('s');
+    const typedAt = timeout.clock.now;
+    timeout.at(typedAt + ECHO_TIMEOUT_MS);
+    expect(timeout.session.echoAck).toBe(1);
   });
 });

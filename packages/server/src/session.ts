@@ -615,7 +615,7 @@ export class Session {
         if (link.role === 'retiring' && (link.transport.shutdownAcknowledged || link.transport.shutdownTimedOut)) {
           this.log(`session ${this.sessionId}: retired key ${link.id} (${link.transport.shutdownAcknowledged ? 'its client was told' : 'its client did not answer'})`);
           this.dropLink(link);
-        } else if (link.role === 'pending' && now - link.createdAt >= PENDING_ATTACH_TIMEOUT_MS) {
+        } else if (link.role === 'pending' && now >= link.createdAt + PENDING_ATTACH_TIMEOUT_MS) {
           this.log(`session ${this.sessionId}: attach under key ${link.id} unused within ${PENDING_ATTACH_TIMEOUT_MS} ms; dropped`);
           this.dropLink(link);
         }
@@ -676,10 +676,10 @@ export class Session {
     let acknowledged: number | undefined;
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
-      let answered = this.lastOutputAt > pending.answerAfter && now - this.lastOutputAt >= pending.settleMs;
+      let answered = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
       const markNow = answered && pending.mark !== undefined ? echoMark(this.pty.snapshot()) : undefined;
       if (markNow !== undefined && markNow === pending.mark) answered = false;
-      if (!answered && now - pending.writtenAt < ECHO_TIMEOUT_MS) break;
+      if (!answered && now < pending.writtenAt + ECHO_TIMEOUT_MS) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
       // The next key's echo is a change from what this one's answer left (both may already show: it then waits out
@@ -726,7 +726,7 @@ export class Session {
   }
 
   private takeSnapshot(now: number, evenIfThrottled = false): void {
-    if (!this.screenDirty || (!evenIfThrottled && now - this.lastSnapshotAt < SNAPSHOT_MIN_INTERVAL_MS)) return;
+    if (!this.screenDirty || (!evenIfThrottled && now < this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS)) return;
     this.screenDirty = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
@@ -772,7 +772,7 @@ export class Session {
     const transport = this.current.transport;
     if (this.endReason !== undefined) {
       if (this.shutdownDeferred) {
-        if (now - this.startedAtMs < this.noClientTimeoutMs) return false;
+        if (now < this.startedAtMs + this.noClientTimeoutMs) return false;
         this.log(`session ${this.sessionId}: no client connected within ${this.noClientTimeoutMs} ms to learn how it ended; ending`);
         this.finish();
         return true;
@@ -798,13 +798,13 @@ export class Session {
       return true;
     }
     const heard = transport.connection.lastHeardAt;
-    if (heard === undefined && now - this.startedAtMs >= this.noClientTimeoutMs) {
+    if (heard === undefined && now >= this.startedAtMs + this.noClientTimeoutMs) {
       this.log(`session ${this.sessionId}: no client connected within ${this.noClientTimeoutMs} ms; ending`);
       this.endReason = 'no-client';
       this.finish();
       return true;
     }
-    if (heard !== undefined && this.networkTimeoutMs !== undefined && now - heard >= this.networkTimeoutMs) {
+    if (heard !== undefined && this.networkTimeoutMs !== undefined && now >= heard + this.networkTimeoutMs) {
       this.log(`session ${this.sessionId}: client silent for ${this.networkTimeoutMs} ms (idle timeout, ${NETWORK_TIMEOUT_ENV} or --idle-timeout); ending`);
       this.beginShutdown('network-timeout');
       return this.finished;
@@ -812,6 +812,12 @@ export class Session {
     return false;
   }
 
+  /**
+   * When the session has something to do next (absolute ms). Each deadline here is the very sum (`start + interval`)
+   * that the step compares `now` against: `now - start >= interval` can be false at that instant in floating point
+   * ((x + 8) - x is 7.999… for about 1 x in 1,250), and the session then woke, did nothing and re-armed for the same
+   * instant (for ever under a manual clock; one wasted wake-up with real timers).
+   */
   private nextWakeup(now: number): number {
     let due = Infinity;
     for (const link of this.links.values()) {

@@ -270,7 +270,7 @@ export class PredictionEngine {
 
   /** Whether drawn predictions are underlined now. */
   underlined(now: number): boolean {
-    return (this.srttFlag && this.trust < TRUST_TO_HIDE_UNDERLINE) || this.glitchFlag || now - this.lastWrongAt < WRONG_GUESS_FLAG_MS;
+    return (this.srttFlag && this.trust < TRUST_TO_HIDE_UNDERLINE) || this.glitchFlag || now < this.lastWrongAt + WRONG_GUESS_FLAG_MS;
   }
 
   /** Forget every prediction and the input behind them (a resize, a repaint, a change of screen size). */
@@ -418,7 +418,7 @@ export class PredictionEngine {
     };
     for (const prediction of this.cells.values()) consider(prediction);
     for (const cursor of this.cursors) consider(cursor);
-    if (now - this.lastWrongAt < WRONG_GUESS_FLAG_MS) earliest = Math.min(earliest, this.lastWrongAt + WRONG_GUESS_FLAG_MS);
+    if (now < this.lastWrongAt + WRONG_GUESS_FLAG_MS) earliest = Math.min(earliest, this.lastWrongAt + WRONG_GUESS_FLAG_MS);
     return earliest;
   }
 
@@ -428,11 +428,11 @@ export class PredictionEngine {
   }
 
   private notePending(time: number, now: number): void {
-    const age = now - time;
-    if (age >= GLITCH_FLAG_THRESHOLD_MS) {
+    // Compared as the sums that nextWakeup wakes at: `now - time` can fall just short of the threshold at that instant.
+    if (now >= time + GLITCH_FLAG_THRESHOLD_MS) {
       this.glitchFlag = true;
       this.glitchTrigger = GLITCH_REPAIR_COUNT * 2;
-    } else if (age >= GLITCH_THRESHOLD_MS && this.glitchTrigger < GLITCH_REPAIR_COUNT) {
+    } else if (now >= time + GLITCH_THRESHOLD_MS && this.glitchTrigger < GLITCH_REPAIR_COUNT) {
       this.glitchTrigger = GLITCH_REPAIR_COUNT;
     }
   }
