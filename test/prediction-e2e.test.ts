@@ -124,3 +124,38 @@ describe('prediction at a password prompt', () => {
     expect((await t.waitForExit()).exitCode).toBe(0);
   });
 });
+
+describe('prediction in a new client of the same host', () => {
+  /** Opens a session, runs one command (its echo teaches the prompt), and quits. */
+  async function firstSession(env: Record<string, string>): Promise<void> {
+    const t = tsmoshOver(`delay=${ONE_WAY_DELAY_MS}ms`, env);
+    await t.waitForText('$');
+    t.type('true\r');
+    await t.waitFor('a second prompt', (lines) => lines.filter((line) => line.startsWith('$')).length >= 2);
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+  }
+
+  /** A fresh session's first key at its first prompt: ms until it is on screen (cursor after it). */
+  async function firstKeyMs(env: Record<string, string>): Promise<number | undefined> {
+    const t = tsmoshOver(`delay=${ONE_WAY_DELAY_MS}ms`, env);
+    await t.waitForText('$');
+    // As a person does: the prompt has been there a moment (the client has its round trip) before the first key.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    t.type('e');
+    const ms = await timeUntil(t, (lines) => lines.some((line) => line.startsWith('$ e')) && t.terminal.buffer.active.cursorX === 3, 2000);
+    t.type('\x1e.');
+    expect((await t.waitForExit()).exitCode).toBe(0);
+    return ms;
+  }
+
+  it('shows the first key at once at the prompt an earlier client of this host learned; without that memory it waits for the echo', async () => {
+    const stateDir = join(suite.workspace().runtimeDir, 'prompt-memory-test');
+    await firstSession({ TSMOSH_STATE_DIR: stateDir });
+    const remembered = await firstKeyMs({ TSMOSH_STATE_DIR: stateDir });
+    expect(remembered).toBeLessThan(BEFORE_ANY_ECHO_MS);
+    // The control: the same, with the memory off, is the server's echo, a round trip later.
+    const forgotten = await firstKeyMs({ TSMOSH_STATE_DIR: stateDir, TSMOSH_PROMPT_MEMORY: 'off' });
+    expect(forgotten).toBeGreaterThanOrEqual(2 * ONE_WAY_DELAY_MS);
+  });
+});

@@ -12,6 +12,7 @@ import type { ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import { wrapSynchronized } from './synchronized-output.js';
 import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './terminal-probe.js';
+import { PromptMemory } from './prompt-memory.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -58,6 +59,8 @@ export class FramePacer {
     this.countedAt = now;
   }
 }
+/** ms from learning a prompt to writing the prompt memory: after the burst of screens that taught it. */
+const PROMPT_SAVE_DELAY_MS = 1_000;
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
@@ -134,7 +137,25 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const renderer = new Renderer();
   // Lines that left the remote screen go to the local terminal's history before each paint (scrollback-writer.ts).
   const scrollbackWriter = new ScrollbackWriter();
-  const prediction = new PredictionEngine({ mode: options.predict ?? predictionModeFromEnv(process.env) });
+  const predictionMode = options.predict ?? predictionModeFromEnv(process.env);
+  // Prompts learned by earlier clients of this host (prompt-memory.ts): the first command's keys show at once.
+  const promptMemory = predictionMode === 'never' ? undefined : PromptMemory.fromEnv(process.env, options.host);
+  const prediction = new PredictionEngine({ mode: predictionMode, knownPrompts: promptMemory?.load() });
+  let promptsSaved = prediction.knownPromptTexts;
+  let promptSaveTimer: unknown;
+  let promptMemoryProblem: string | undefined;
+  const savePrompts = (): void => {
+    if (promptSaveTimer !== undefined) runtime.clearTimer(promptSaveTimer);
+    promptSaveTimer = undefined;
+    if (promptMemory === undefined || prediction.knownPromptTexts === promptsSaved) return;
+    promptsSaved = prediction.knownPromptTexts;
+    promptMemoryProblem ??= promptMemory.save(promptsSaved);
+  };
+  /** A prompt learned: written a little later, off the path of the screen that taught it. */
+  const notePromptsLearned = (): void => {
+    if (promptMemory === undefined || promptSaveTimer !== undefined || prediction.knownPromptTexts === promptsSaved) return;
+    promptSaveTimer = runtime.setTimer(savePrompts, PROMPT_SAVE_DELAY_MS);
+  };
   options.onPredictionStats?.(prediction.stats);
   const statsWriter = ClientStatsWriter.fromEnv(process.env, prediction.mode, prediction.stats);
   const keyDraws: KeyDrawCounts = { rows: 0, whole: 0, wakeRows: 0, wakeWhole: 0 };
@@ -448,6 +469,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const srtt = session.status.estimatedRttMs;
     if (srtt !== undefined) prediction.setRtt(srtt);
     prediction.onServerScreen(screen, session.echoAck, now);
+    notePromptsLearned();
     scheduleFrame();
   };
   // Everything this front end listens to, attached now and detached on the way out.
@@ -473,6 +495,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
   if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
+  savePrompts();
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
   restoreTerminal();
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
@@ -482,6 +505,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const statsProblem = statsWriter?.finish();
   if (statsProblem !== undefined) write(`${statsProblem}\r\n`);
+  if (promptMemoryProblem !== undefined) write(`${promptMemoryProblem}\r\n`);
   const exitCode = exitStatusFor(exit, terminationSignal);
   return { exitCode, message, exit };
 }

@@ -112,6 +112,22 @@ describe('PredictionEngine', () => {
       expect(engine.stats.knownPromptEpochs).toBe(0);
     });
 
+    it('starts with the prompts an earlier client learned: the first key at such a prompt shows at once, and a newly learned prompt comes first in the list', () => {
+      const remembered = new PredictionEngine({ mode: 'always', knownPrompts: ['$ ', '', '   '] });
+      expect(remembered.knownPromptTexts).toEqual(['$ ']); // blank texts are never prompts
+      const fresh = screen(['$ '], { x: 2, y: 0 });
+      type(remembered, fresh, 'l', 1, 0);
+      expect(rowText(remembered.apply(fresh, 0), 0)).toBe('$ l');
+      expect(remembered.stats.knownPromptEpochs).toBe(1);
+      // Another prompt text is learned as before, and goes in front of the remembered ones.
+      const other = new PredictionEngine({ mode: 'always', knownPrompts: ['# '] });
+      const before = other.knownPromptTexts;
+      const { prompt } = runFirstCommand(other);
+      expect(rowText(prompt, 2)).toBe('$');
+      expect(other.knownPromptTexts).toEqual(['$ ', '# ']);
+      expect(other.knownPromptTexts).not.toBe(before);
+    });
+
     it('never shows typing at a password prompt, even after the shell prompt is known', () => {
       const engine = new PredictionEngine({ mode: 'always' });
       let { frame } = runFirstCommand(engine);

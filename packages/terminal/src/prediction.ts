@@ -168,6 +168,11 @@ export interface PredictionEngineInit {
   readonly mode?: PredictionMode;
   /** Overwrite instead of insert semantics (mosh's --predict-overwrite). */
   readonly overwrite?: boolean;
+  /**
+   * Prompts whose echo an earlier client confirmed (most recent first; the client's prompt-memory.ts keeps them per
+   * host): a new client shows its first keys at such a prompt at once instead of a round trip later.
+   */
+  readonly knownPrompts?: readonly string[];
 }
 
 /** A cell a displayed guess draws over the server's screen. */
@@ -250,6 +255,12 @@ export class PredictionEngine {
   constructor(init: PredictionEngineInit = {}) {
     this.mode = init.mode ?? 'adaptive';
     this.overwrite = init.overwrite ?? false;
+    this.knownPrompts = (init.knownPrompts ?? []).filter((text) => text.trim() !== '').slice(0, KNOWN_PROMPTS_LIMIT);
+  }
+
+  /** The prompts known now, most recent first; a new array whenever the list changes. */
+  get knownPromptTexts(): readonly string[] {
+    return this.knownPrompts;
   }
 
   /** Feed the latest smoothed RTT (ms) so the adaptive triggers follow the link. */
@@ -741,6 +752,10 @@ export class PredictionEngine {
   }
 
   private learnPrompt(text: string): void {
+    if (this.knownPrompts[0] === text) {
+      this.candidatePrompt = undefined;
+      return;
+    }
     this.knownPrompts = [text, ...this.knownPrompts.filter((known) => known !== text)].slice(0, KNOWN_PROMPTS_LIMIT);
     this.candidatePrompt = undefined;
   }
