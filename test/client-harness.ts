@@ -93,16 +93,24 @@ export class Workspace {
 
   /** Ends the daemon (SIGTERM: it tells its clients and exits) and removes the runtime directory. */
   async dispose(): Promise<void> {
-    for (const child of this.daemons) if (child.exitCode === null) child.kill('SIGTERM');
+    const pids: number[] = [];
+    for (const child of this.daemons) if (child.exitCode === null && child.pid !== undefined) pids.push(child.pid);
     const status = await this.daemonStatus();
-    if (status !== undefined) {
+    if (status !== undefined) pids.push(status.pid);
+    const alive = (pid: number): boolean => {
       try {
-        process.kill(status.pid, 'SIGTERM');
+        process.kill(pid, 0);
+        return true;
       } catch {
-        // already gone
+        return false;
       }
-    }
-    rmSync(this.runtimeDir, { recursive: true, force: true });
+    };
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
+    // On SIGTERM the daemon saves its named sessions into this folder (state/sessions): removing the folder while
+    // it writes failed with ENOTEMPTY. Wait for it to be gone (bounded), and retry the removal anyway.
+    const deadline = Date.now() + WAIT_MS;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    rmSync(this.runtimeDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
 
