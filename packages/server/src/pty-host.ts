@@ -4,7 +4,8 @@
  * - Replies the mirror produces (DA, DSR, DECRQM, XTVERSION, kitty keyboard query) are written back into the pty.
  * - Flow control: when the mirror falls behind by more than PENDING_HIGH_WATER_BYTES the pty is paused, so the
  *   kernel's pty buffer fills and a flooding program blocks instead of growing our memory; it resumes below
- *   PENDING_LOW_WATER_BYTES.
+ *   PENDING_LOW_WATER_BYTES. Short of that, a read that came back full is followed by reads of what else waits
+ *   (pty-drain.ts), so the kernel's buffer does not fill just because the event loop turns slowly.
  * - Synchronized output (DEC 2026): while the program holds it, `snapshot()` keeps offering the last complete
  *   screen and no frame is announced, for at most `synchronizedOutputMaxHoldMs`; a program that never releases the
  *   mode (crashed mid-frame) cannot freeze the session.
@@ -15,6 +16,7 @@ import type { IPty } from 'node-pty';
 import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, type TerminalCapabilities } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
+import { drainWaiting, FULL_PTY_READ_BYTES } from './pty-drain.js';
 import type { SessionPty } from './session.js';
 import { DEFAULT_TERM } from './session-environment.js';
 
@@ -68,6 +70,8 @@ export interface PtyHostStats {
   synchronizedOutputTimeouts: number;
   /** Largest backlog seen (bytes handed to the mirror and not yet parsed). */
   maxPendingBytes: number;
+  /** Of bytesRead, those read right after a full read in the same turn (pty-drain.ts). */
+  drainedBytes: number;
 }
 
 /**
@@ -96,6 +100,12 @@ function holdSlaveOpen(ptyProcess: IPty): number | undefined {
   }
 }
 
+/** The master's descriptor: node-pty 1.1's UnixTerminal has an `fd` accessor its typings leave out, hence the checks. */
+function masterFdOf(ptyProcess: IPty): number | undefined {
+  const fd = (ptyProcess as unknown as { fd?: unknown }).fd;
+  return typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0 ? fd : undefined;
+}
+
 /** The environment a program starts with: TERM set, and a UTF-8 character locale (the mirror decodes UTF-8). */
 export function ptyEnvironment(base: Readonly<Record<string, string | undefined>>, termName: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -115,7 +125,7 @@ export function ptyEnvironment(base: Readonly<Record<string, string | undefined>
 
 export class PtyHost {
   readonly mirror: HeadlessMirror;
-  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, maxPendingBytes: 0 };
+  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, maxPendingBytes: 0, drainedBytes: 0 };
   /** Resolves after the program has exited and all of its output has been parsed into the mirror. */
   readonly exited: Promise<PtyExit>;
 
@@ -131,6 +141,9 @@ export class PtyHost {
   private offered: Framebuffer;
   private slaveFd: number | undefined;
   private paused = false;
+  /** The master's descriptor (node-pty's UnixTerminal `fd`), for the drain; undefined where there is none. */
+  private readonly masterFd: number | undefined;
+  private readingAhead = false;
   private exitInfo: PtyExit | undefined;
   private ptyGone = false;
   private disposed = false;
@@ -166,6 +179,7 @@ export class PtyHost {
       encoding: null,
     });
     this.slaveFd = holdSlaveOpen(this.pty);
+    this.masterFd = masterFdOf(this.pty);
     this.watchForChildExit();
     // With `encoding: null` node-pty delivers Buffers, although its typings still say string.
     this.pty.onData((data: string | Uint8Array) => this.onOutput(data as Uint8Array));
@@ -347,12 +361,27 @@ export class PtyHost {
       serverTrace?.mark('parsed');
       this.afterParse();
     });
+    if (data.byteLength >= FULL_PTY_READ_BYTES) this.drain();
     const pending = this.mirror.pendingBytes;
     if (pending > this.stats.maxPendingBytes) this.stats.maxPendingBytes = pending;
     if (!this.paused && pending > this.highWaterBytes && !this.ptyGone) {
       this.paused = true;
       this.stats.pauses++;
       this.pty.pause();
+    }
+  }
+
+  /** Reads what else the kernel holds now (pty-drain.ts), up to the mirror's high-water mark. */
+  private drain(): void {
+    if (this.readingAhead || this.masterFd === undefined || this.paused || this.ptyGone) return;
+    this.readingAhead = true;
+    try {
+      this.stats.drainedBytes += drainWaiting(this.masterFd, (chunk) => {
+        this.onOutput(chunk);
+        return !this.paused && !this.disposed;
+      });
+    } finally {
+      this.readingAhead = false;
     }
   }
 

@@ -23,20 +23,41 @@ const ROWS = 24;
 const rowOf = (text: string): Row => ({ cells: Array.from({ length: COLS }, (_, x) => (x < text.length ? { ...BLANK_CELL, text: text[x]! } : BLANK_CELL)), wrapped: false });
 const textOf = (row: Row): string => row.cells.map((c) => c.text || ' ').join('').trimEnd();
 
+/** What both stand-ins share: the screen they announce, and no size, exit or resources of their own. */
+abstract class ScreenPty implements SessionPty {
+  protected screen: Framebuffer = blankFramebuffer(COLS, ROWS);
+  private frameListener: () => void = () => {};
+  abstract readonly pid: number;
+  abstract write(bytes: Uint8Array): void;
+  resize(): void {}
+  snapshot(): Framebuffer {
+    return this.screen;
+  }
+  onFrame(listener: () => void): void {
+    this.frameListener = listener;
+  }
+  onExit(): void {}
+  dispose(): void {}
+  protected announce(screen: Framebuffer): void {
+    this.screen = screen;
+    this.frameListener();
+  }
+}
+
 /**
  * `seq` in a terminal, reduced to what the session sees: each `flood(n)` scrolls n numbered lines through the
  * screen into the log; Ctrl-C stops it and shows a prompt; a typed letter at the prompt is echoed there.
  */
-class FloodPty implements SessionPty {
+class FloodPty extends ScreenPty {
   readonly pid = 4243;
   flooding = false;
   private next = 1;
-  constructor(private readonly lineOf: (n: number) => string) {}
+  constructor(private readonly lineOf: (n: number) => string) {
+    super();
+  }
   private lines: Row[] = Array.from({ length: ROWS }, () => blankRow(COLS));
   private log = ScrollbackLog.empty;
   private cursor = { x: 0, y: 0 };
-  private screen: Framebuffer = blankFramebuffer(COLS, ROWS);
-  private frameListener: () => void = () => {};
   private prompt = '';
 
   write(bytes: Uint8Array): void {
@@ -47,12 +68,12 @@ class FloodPty implements SessionPty {
       this.prompt = '$ ';
       this.lines[ROWS - 1] = rowOf(this.prompt);
       this.cursor = { x: 2, y: ROWS - 1 };
-      this.announce();
+      this.show();
     } else if (!this.flooding && this.prompt !== '' && /^[a-z]+$/.test(text)) {
       this.prompt += text;
       this.lines[ROWS - 1] = rowOf(this.prompt);
       this.cursor = { x: this.prompt.length, y: ROWS - 1 };
-      this.announce();
+      this.show();
     }
   }
 
@@ -62,25 +83,16 @@ class FloodPty implements SessionPty {
     for (let i = 0; i < count; i++) rows.push(rowOf(this.lineOf(this.next++)));
     this.scroll(rows);
     this.cursor = { x: 0, y: ROWS - 1 };
-    this.announce();
+    this.show();
   }
 
   get logEnd(): number {
     return this.log.end;
   }
 
-  resize(): void {}
-  snapshot(): Framebuffer {
-    return this.screen;
-  }
   scrollback(): ScrollbackLog {
     return this.log;
   }
-  onFrame(listener: () => void): void {
-    this.frameListener = listener;
-  }
-  onExit(): void {}
-  dispose(): void {}
 
   /** `rows` are written at the bottom: the screen's top rows leave it for the log. */
   private scroll(rows: readonly Row[]): void {
@@ -90,9 +102,169 @@ class FloodPty implements SessionPty {
     this.lines = [...keep, blankRow(COLS)];
   }
 
-  private announce(): void {
-    this.screen = Object.freeze({ ...this.screen, lines: Object.freeze([...this.lines]), cursor: { ...this.screen.cursor, ...this.cursor } });
-    this.frameListener();
+  private show(): void {
+    this.announce(Object.freeze({ ...this.screen, lines: Object.freeze([...this.lines]), cursor: { ...this.screen.cursor, ...this.cursor } }));
+  }
+}
+
+/** tmux's pane layout in the bench (bench/src/lossy/thin-session.ts): the flood's pane, a border row, a shell's pane. */
+const TOP_PANE_ROWS = 19;
+const BOTTOM_PANE_TOP = TOP_PANE_ROWS + 1;
+/** tmux's redraw timer while it cannot keep up (tty.c, TTY_BLOCK_INTERVAL), ms. */
+const TMUX_BLOCK_INTERVAL_MS = 100;
+
+/**
+ * tmux with two panes, reduced to what the session sees: `seq` in the top pane redraws that pane in place (tmux
+ * draws the newest lines at the bottom of the pane; nothing scrolls off the whole screen into the history), a shell
+ * in the bottom pane echoes typed letters; Ctrl-B o moves between them, Ctrl-C in the top pane ends the flood with a
+ * prompt there. `block()` is tmux finding that its output outruns its reader (tty.c, TTY_BLOCK: more than 8 bytes a
+ * cell waiting): from then on it draws nothing, and on each `tick()` (its 100 ms timer) it draws the whole screen
+ * again only if nothing was drawn since the last one; during a flood something always was.
+ */
+class TmuxLikePty extends ScreenPty {
+  readonly pid = 4244;
+  flooding = false;
+  /** When Ctrl-C reached the program, and when the prompt after it was drawn (session clock, ms). */
+  ctrlCReadAt: number | undefined;
+  promptDrawnAt: number | undefined;
+  private next = 1;
+  private focus: 'top' | 'bottom' = 'top';
+  private typed = '';
+  private topPrompt = false;
+  private blocked = false;
+  private drewSinceTick = false;
+  constructor(private readonly clock: { now: number }) {
+    super();
+  }
+
+  write(bytes: Uint8Array): void {
+    const text = new TextDecoder().decode(bytes);
+    if (text === '\x02o') this.focus = this.focus === 'top' ? 'bottom' : 'top';
+    else if (text === '\x03' && this.focus === 'top') {
+      this.flooding = false;
+      this.topPrompt = true;
+      this.ctrlCReadAt = this.clock.now;
+    } else if (this.focus === 'bottom' && /^[a-z]+$/.test(text)) this.typed += text;
+    else return;
+    this.draw();
+  }
+
+  /** `seq` writes `count` more numbers into the top pane. */
+  flood(count: number): void {
+    this.next += count;
+    this.draw();
+  }
+
+  block(): void {
+    this.blocked = true;
+  }
+
+  tick(): void {
+    if (!this.blocked) return;
+    if (this.drewSinceTick) {
+      this.drewSinceTick = false;
+      return;
+    }
+    this.blocked = false;
+    this.draw();
+  }
+
+  private draw(): void {
+    if (this.blocked) {
+      this.drewSinceTick = true;
+      return;
+    }
+    const top = Array.from({ length: TOP_PANE_ROWS }, (_, y) => {
+      const n = this.next - TOP_PANE_ROWS + y;
+      return rowOf(n >= 1 ? String(n) : '');
+    });
+    if (this.topPrompt) {
+      top.splice(0, 2);
+      top.push(rowOf('^C'), rowOf('$'));
+      this.promptDrawnAt ??= this.clock.now;
+    }
+    const bottom = [rowOf(`$ ${this.typed}`), ...Array.from({ length: ROWS - BOTTOM_PANE_TOP - 1 }, () => blankRow(COLS))];
+    const cursor = this.focus === 'top' ? { x: this.topPrompt ? 2 : 0, y: TOP_PANE_ROWS - 1 } : { x: 2 + this.typed.length, y: BOTTOM_PANE_TOP };
+    this.announce(Object.freeze({ ...this.screen, lines: Object.freeze([...top, rowOf('─'.repeat(COLS)), ...bottom]), cursor: { ...this.screen.cursor, ...cursor } }));
+  }
+}
+
+/**
+ * The server's session and a bare client transport over netem's model of the thin link, under one manual clock:
+ * `at` schedules the script's events, `run` moves the clock from one event, datagram or wake-up to the next.
+ */
+class ThinLink {
+  readonly down: LinkDirection;
+  readonly client: Transport<InputStream, ScreenState>;
+  private readonly up: LinkDirection;
+  private readonly timer: ManualTimer;
+  private readonly session: Session;
+  private readonly events: Array<{ at: number; run: () => void }> = [];
+  private readonly inFlight: Array<{ at: number; to: 'client' | 'server'; bytes: Uint8Array }> = [];
+  private input = InputStream.empty();
+
+  constructor(
+    pty: SessionPty,
+    seed: number,
+    transportTiming?: Partial<TransportTiming>,
+    /** The session clock (ms), shared with a program that reads it. */
+    readonly clock = { now: 1000 },
+  ) {
+    const key = SessionKey.generate(random);
+    this.timer = new ManualTimer(clock);
+    this.down = new LinkDirection(THIN, { seed });
+    this.up = new LinkDirection(THIN, { seed: seed + 1 });
+    this.session = new Session({ key, pty, send: (d) => this.carry(this.down, 'client', d.bytes), clock: () => clock.now, timer: this.timer, transportTiming });
+    this.client = new Transport<InputStream, ScreenState>({
+      connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER, initialRttMs: RTT_MS }),
+      initialLocal: InputStream.empty(),
+      initialRemote: ScreenState.initial(COLS, ROWS),
+      timing: { collectionIntervalMs: 0 },
+    });
+  }
+
+  at(at: number, run: () => void): void {
+    this.events.push({ at, run });
+  }
+
+  type(text: string): void {
+    this.input = this.input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+    this.client.setLocal(this.input, this.clock.now);
+  }
+
+  row(y: number): string {
+    return textOf(this.client.remote.framebuffer.lines[y]!);
+  }
+
+  /** Runs until `done()` (checked after every step, after `observe`) or 60 s of session time. */
+  run(observe: () => void, done: () => boolean): void {
+    const clock = this.clock;
+    let stepsAtOneTime = 0;
+    let lastTime = clock.now;
+    try {
+      while (clock.now < 60_000 && !done()) {
+        stepsAtOneTime = clock.now === lastTime ? stepsAtOneTime + 1 : 0;
+        lastTime = clock.now;
+        if (stepsAtOneTime > 1000) throw new Error(`stuck at ${clock.now} ms: nothing moves the clock`);
+        this.events.sort((a, b) => a.at - b.at);
+        const next = Math.min(this.events[0]?.at ?? Infinity, this.timer.pending?.due ?? Infinity, this.client.nextWakeup(clock.now), ...this.inFlight.map((d) => d.at));
+        this.timer.advanceTo(Math.max(clock.now, next));
+        while (this.events.length > 0 && this.events[0]!.at <= clock.now) this.events.shift()!.run();
+        for (const d of this.inFlight.filter((x) => x.at <= clock.now)) {
+          if (d.to === 'server') this.session.receive(d.bytes, CLIENT);
+          else this.client.receive(d.bytes, SERVER, clock.now);
+        }
+        this.inFlight.splice(0, this.inFlight.length, ...this.inFlight.filter((x) => x.at > clock.now));
+        for (const d of this.client.tick(clock.now)) this.carry(this.up, 'server', d.bytes);
+        observe();
+      }
+    } finally {
+      this.session.kill();
+    }
+  }
+
+  private carry(direction: LinkDirection, to: 'client' | 'server', bytes: Uint8Array): void {
+    for (const at of direction.submit(bytes.length, this.clock.now)) this.inFlight.push({ at, to, bytes });
   }
 }
 
@@ -112,78 +284,103 @@ interface ThinRun {
  * the prompt 150 ms apart, run until the client holds the whole history.
  */
 function floodThenPrompt(seed: number, lineOf: (n: number) => string, transportTiming?: Partial<TransportTiming>): ThinRun {
-  const clock = { now: 1000 };
-  const timer = new ManualTimer(clock);
-  const key = SessionKey.generate(random);
   const pty = new FloodPty(lineOf);
-  const down = new LinkDirection(THIN, { seed });
-  const up = new LinkDirection(THIN, { seed: seed + 1 });
-  const inFlight: Array<{ at: number; to: 'client' | 'server'; bytes: Uint8Array }> = [];
-  const session = new Session({ key, pty, send: (d) => down.submit(d.bytes.length, clock.now).forEach((at) => inFlight.push({ at, to: 'client', bytes: d.bytes })), clock: () => clock.now, timer, transportTiming });
-  const client = new Transport<InputStream, ScreenState>({
-    connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER, initialRttMs: RTT_MS }),
-    initialLocal: InputStream.empty(),
-    initialRemote: ScreenState.initial(COLS, ROWS),
-    timing: { collectionIntervalMs: 0 },
-  });
-  let input = InputStream.empty();
-  const type = (text: string): void => {
-    input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
-    client.setLocal(input, clock.now);
-  };
-  const bottomRow = (): string => textOf(client.remote.framebuffer.lines[ROWS - 1]!);
-
+  const link = new ThinLink(pty, seed, transportTiming);
   const FLOOD_FROM = 1500;
   const CTRL_C_AT = 4000;
   const KEYS = 'abcdefghij';
-  const events: Array<{ at: number; run: () => void }> = [];
-  events.push({ at: 1100, run: () => type('x') }); // the session's first exchange
-  events.push({ at: FLOOD_FROM, run: () => (pty.flooding = true) });
-  for (let at = FLOOD_FROM; at < CTRL_C_AT; at += 5) events.push({ at, run: () => pty.flooding && pty.flood(200) });
-  events.push({ at: CTRL_C_AT, run: () => type('\x03') });
+  link.at(1100, () => link.type('x')); // the session's first exchange
+  link.at(FLOOD_FROM, () => (pty.flooding = true));
+  for (let at = FLOOD_FROM; at < CTRL_C_AT; at += 5) link.at(at, () => pty.flooding && pty.flood(200));
+  link.at(CTRL_C_AT, () => link.type('\x03'));
   const typedAt: number[] = [];
   let promptAt: number | undefined;
   const echoAt: number[] = [];
   let historyAt: number | undefined;
   let maxQueue = 0;
-  const step = (): void => {
-    for (const d of client.tick(clock.now)) up.submit(d.bytes.length, clock.now).forEach((at) => inFlight.push({ at, to: 'server', bytes: d.bytes }));
-    const screen = client.remote.framebuffer;
-    if (promptAt === undefined && screen.cursor.x === 2 && bottomRow() === '$') {
-      promptAt = clock.now;
-      // Typing at the prompt, from the moment it shows.
-      KEYS.split('').forEach((letter, i) => events.push({ at: clock.now + 150 * i, run: () => (typedAt.push(clock.now), type(letter)) }));
-    }
-    while (echoAt.length < typedAt.length && bottomRow().startsWith(`$ ${KEYS.slice(0, echoAt.length + 1)}`)) echoAt.push(clock.now);
-    if (historyAt === undefined && promptAt !== undefined && client.remote.scrollback.end === pty.logEnd) historyAt = clock.now;
-    if (clock.now >= CTRL_C_AT) maxQueue = Math.max(maxQueue, down.queuedBytes(clock.now));
-  };
-  let stepsAtOneTime = 0;
-  let lastTime = clock.now;
-  try {
-    while (clock.now < 60_000 && (historyAt === undefined || echoAt.length < KEYS.length)) {
-      stepsAtOneTime = clock.now === lastTime ? stepsAtOneTime + 1 : 0;
-      lastTime = clock.now;
-      if (stepsAtOneTime > 1000) throw new Error(`stuck at ${clock.now} ms: nothing moves the clock`);
-      events.sort((a, b) => a.at - b.at);
-      const next = Math.min(events[0]?.at ?? Infinity, timer.pending?.due ?? Infinity, client.nextWakeup(clock.now), ...inFlight.map((d) => d.at));
-      timer.advanceTo(Math.max(clock.now, next));
-      while (events.length > 0 && events[0]!.at <= clock.now) events.shift()!.run();
-      for (const d of inFlight.filter((x) => x.at <= clock.now)) {
-        if (d.to === 'server') session.receive(d.bytes, CLIENT);
-        else client.receive(d.bytes, SERVER, clock.now);
+  const now = (): number => link.clock.now;
+  link.run(
+    () => {
+      const screen = link.client.remote.framebuffer;
+      if (promptAt === undefined && screen.cursor.x === 2 && link.row(ROWS - 1) === '$') {
+        promptAt = now();
+        // Typing at the prompt, from the moment it shows.
+        KEYS.split('').forEach((letter, i) => link.at(now() + 150 * i, () => (typedAt.push(now()), link.type(letter))));
       }
-      inFlight.splice(0, inFlight.length, ...inFlight.filter((x) => x.at > clock.now));
-      step();
-    }
-  } finally {
-    session.kill();
-  }
+      while (echoAt.length < typedAt.length && link.row(ROWS - 1).startsWith(`$ ${KEYS.slice(0, echoAt.length + 1)}`)) echoAt.push(now());
+      if (historyAt === undefined && promptAt !== undefined && link.client.remote.scrollback.end === pty.logEnd) historyAt = now();
+      if (now() >= CTRL_C_AT) maxQueue = Math.max(maxQueue, link.down.queuedBytes(now()));
+    },
+    () => historyAt !== undefined && echoAt.length >= KEYS.length,
+  );
   return {
     ctrlCMs: (promptAt ?? Infinity) - CTRL_C_AT,
     echoMs: echoAt.map((at, i) => at - typedAt[i]!),
     historyMs: (historyAt ?? Infinity) - CTRL_C_AT,
     maxQueueAfterCtrlCBytes: maxQueue,
+  };
+}
+
+interface TmuxRun {
+  /** ms from each letter typed in the bottom pane until the client's screen shows it. */
+  readonly echoMs: number[];
+  /** ms from Ctrl-C until the client's screen shows the top pane's prompt. */
+  readonly ctrlCMs: number;
+  /** ms from each letter's echo on the client's screen until the prompt's (negative: before it). */
+  readonly echoBeforePromptMs: number[];
+  /** ms from Ctrl-C reaching tmux until it drew the prompt: its own time (at once, or at its redraw timer). */
+  readonly tmuxMs: number;
+  /** ms from tmux drawing the prompt until the client's screen shows it: the session's share and the way down. */
+  readonly afterDrawnMs: number;
+  /** bytes waiting in the server → client bottleneck, the most seen during the flood and after. */
+  readonly maxQueueBytes: number;
+}
+
+/**
+ * The bench's figure (bench/src/lossy/thin-link.ts) under the manual clock: `seq` floods tmux's top pane (200
+ * numbers every 5 ms), ten letters are typed in the bottom pane 150 ms apart, then Ctrl-C in the top pane.
+ * `blockAt`: when tmux stops drawing because it cannot keep up (undefined: it keeps up).
+ */
+function tmuxFloodThenCtrlC(seed: number, blockAt?: number): TmuxRun {
+  const clock = { now: 1000 };
+  const pty = new TmuxLikePty(clock);
+  const run = new ThinLink(pty, seed, undefined, clock);
+  const FLOOD_FROM = 1500;
+  const TYPE_FROM = 2500;
+  const CTRL_C_AT = 4000;
+  const KEYS = 'abcdefghij';
+  run.at(1100, () => run.type('x'));
+  run.at(FLOOD_FROM, () => (pty.flooding = true));
+  for (let at = FLOOD_FROM; at < CTRL_C_AT + 1000; at += 5) run.at(at, () => pty.flooding && pty.flood(200));
+  if (blockAt !== undefined) {
+    run.at(blockAt, () => pty.block());
+    for (let at = blockAt + TMUX_BLOCK_INTERVAL_MS; at < CTRL_C_AT + 1000; at += TMUX_BLOCK_INTERVAL_MS) run.at(at, () => pty.tick());
+  }
+  run.at(TYPE_FROM - 100, () => run.type('\x02o'));
+  const typedAt: number[] = [];
+  KEYS.split('').forEach((letter, i) => run.at(TYPE_FROM + 150 * i, () => (typedAt.push(run.clock.now), run.type(letter))));
+  run.at(CTRL_C_AT - 100, () => run.type('\x02o'));
+  run.at(CTRL_C_AT, () => run.type('\x03'));
+  const echoAt: number[] = [];
+  let promptAt: number | undefined;
+  let maxQueue = 0;
+  run.run(
+    () => {
+      const now = run.clock.now;
+      while (echoAt.length < typedAt.length && run.row(BOTTOM_PANE_TOP).startsWith(`$ ${KEYS.slice(0, echoAt.length + 1)}`)) echoAt.push(now);
+      const cursor = run.client.remote.framebuffer.cursor;
+      if (promptAt === undefined && now >= CTRL_C_AT && cursor.x === 2 && cursor.y === TOP_PANE_ROWS - 1 && run.row(TOP_PANE_ROWS - 1) === '$') promptAt = now;
+      if (now >= FLOOD_FROM) maxQueue = Math.max(maxQueue, run.down.queuedBytes(now));
+    },
+    () => promptAt !== undefined,
+  );
+  return {
+    echoMs: echoAt.map((at, i) => at - typedAt[i]!),
+    ctrlCMs: (promptAt ?? Infinity) - CTRL_C_AT,
+    echoBeforePromptMs: echoAt.map((at) => (promptAt ?? Infinity) - at),
+    tmuxMs: (pty.promptDrawnAt ?? Infinity) - (pty.ctrlCReadAt ?? -Infinity),
+    afterDrawnMs: (promptAt ?? Infinity) - (pty.promptDrawnAt ?? -Infinity),
+    maxQueueBytes: maxQueue,
   };
 }
 
@@ -197,5 +394,26 @@ describe('the session on a thin link (1 Mbit/s, 64 KB buffer, 40 ms RTT, 1 % los
     expect(run.historyMs).toBeLessThan(10_000);
     // Nothing waits in the buffer that an echo would queue behind.
     expect(run.maxQueueAfterCtrlCBytes).toBeLessThan(4 * 1252);
+  });
+
+  it('tmux beside a `seq` flood, keeping up: each letter typed in the other pane and the prompt after Ctrl-C show within 2 RTT; the pane redrawn in place never queues', () => {
+    const run = tmuxFloodThenCtrlC(1);
+    expect(run.echoMs).toHaveLength(10);
+    for (const ms of run.echoMs) expect(ms).toBeLessThan(2 * RTT_MS);
+    expect(run.tmuxMs).toBe(0);
+    expect(run.ctrlCMs).toBeLessThan(2 * RTT_MS);
+    // A pane of numbers changed in place is a few hundred bytes a frame: at most a couple of frames ever wait.
+    expect(run.maxQueueBytes).toBeLessThan(4 * 1252);
+  });
+
+  it('tmux that cannot keep up draws the prompt (and the letters) only at its 100 ms timer; the session adds under one RTT to that', () => {
+    // tmux stopped drawing at 1630 ms: it ticks at 4030 (the flood was drawn, and discarded, since 3930) and at 4130,
+    // which draws the screen again; Ctrl-C reached it at about 4020.
+    const run = tmuxFloodThenCtrlC(1, 1630);
+    expect(run.tmuxMs).toBeGreaterThan(TMUX_BLOCK_INTERVAL_MS);
+    expect(run.afterDrawnMs).toBeLessThan(RTT_MS);
+    // Every letter typed beside the flood shows with that redraw, not before.
+    expect(run.echoMs).toHaveLength(10);
+    for (const ms of run.echoBeforePromptMs) expect(ms).toBe(0);
   });
 });

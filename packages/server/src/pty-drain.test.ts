@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { drainWaiting, MAX_DRAIN_BYTES } from './pty-drain.js';
+
+/** A FIFO opened non-blocking at both ends: what a pty's master is to the daemon, with a pipe's larger reads. */
+let folder: string;
+let reader: number;
+let writer: number;
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'tsmosh-drain-'));
+  const path = join(folder, 'fifo');
+  execFileSync('mkfifo', [path]);
+  reader = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  writer = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+});
+afterEach(() => {
+  closeSync(reader);
+  try {
+    closeSync(writer);
+  } catch {
+    // closed by the test
+  }
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const pattern = (length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+const joined = (chunks: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const c of chunks) (out.set(c, at), (at += c.length));
+  return out;
+};
+
+describe('drainWaiting', () => {
+  it('reads what waits, in order and in chunks of their own, up to its bound, and stops when nothing is left', () => {
+    const written = pattern(40_000);
+    expect(writeSync(writer, written)).toBe(written.length);
+    const chunks: Uint8Array[] = [];
+    const take = (chunk: Uint8Array): boolean => (chunks.push(chunk), true);
+    expect(drainWaiting(reader, take, 10_000)).toBe(10_000);
+    expect(drainWaiting(reader, take)).toBe(30_000);
+    // Nothing waits now (EAGAIN): no bytes, no chunk, no error.
+    expect(drainWaiting(reader, take)).toBe(0);
+    expect(joined(chunks)).toEqual(written);
+    // Each chunk is a copy: the scratch buffer the reads share is not handed out.
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
+  });
+
+  it('stops when the reader says its backlog is full, and at its bound by default', () => {
+    writeSync(writer, pattern(50_000));
+    const chunks: Uint8Array[] = [];
+    const first = drainWaiting(reader, (chunk) => (chunks.push(chunk), false));
+    expect(chunks).toHaveLength(1);
+    expect(first).toBe(chunks[0]!.length);
+    expect(first).toBeLessThan(50_000);
+    expect(drainWaiting(reader, () => true)).toBe(50_000 - first);
+    expect(MAX_DRAIN_BYTES).toBe(64 * 1024);
+  });
+
+  it('ends quietly when the other side has closed (end of file) and on a descriptor that fails', () => {
+    writeSync(writer, pattern(100));
+    closeSync(writer);
+    expect(drainWaiting(reader, () => true)).toBe(100);
+    expect(drainWaiting(reader, () => true)).toBe(0);
+    expect(drainWaiting(-1, () => true)).toBe(0);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Reading what a flooding program has already written, in one turn of the event loop instead of one read per turn.
+ *
+ * libuv reads a pty's master once per turn of the event loop: a read that returns less than its 64 KiB buffer ends
+ * the turn's reading, and Linux hands out a pty's output at most 4095 bytes a read (the line discipline's buffer).
+ * So a daemon whose turn is long (the mirror's parse, a snapshot and a frame per turn: 20–50 ms on a busy 2-core host)
+ * takes 4 KB per turn while the program behind the pty may write a megabyte a second. The kernel's buffer (64 KB) then
+ * fills, and a program that watches its own output backlog gives up drawing: tmux stops drawing once more than 8
+ * bytes a cell wait for its terminal (tty.c, TTY_BLOCK) and draws again only at a 100 ms timer once a whole interval
+ * passed with nothing to draw, so Ctrl-C in a flood waited 100–200 ms for tmux's prompt (docs/benchmarks.md, "thin
+ * link"). Reading on while the kernel holds more keeps that buffer empty; the mirror's own backlog stays bounded by
+ * PtyHost's flow control.
+ */
+import { readSync } from 'node:fs';
+
+/**
+ * bytes: a read this large filled the line discipline's buffer (N_TTY_BUF_SIZE 4096; a read gets at most 4095 of
+ * it), so more is probably waiting. Smaller reads (an echo, a prompt) took all there was: no extra read for them.
+ */
+export const FULL_PTY_READ_BYTES = 4095;
+
+/** bytes read at most in one drain: 64 KiB, the kernel's buffer, so one turn never takes more than it could hold. */
+export const MAX_DRAIN_BYTES = 64 * 1024;
+
+/** bytes asked for per read: more than a pty read ever gives, so one read takes all the line discipline has. */
+const READ_BYTES = 16 * 1024;
+/** One scratch buffer for every drain (reads are synchronous); each chunk handed on is a copy of its own size. */
+const scratch = new Uint8Array(READ_BYTES);
+
+/**
+ * Reads from the non-blocking descriptor `fd` while it has data, handing each chunk (in order) to `take`, until a
+ * read comes back short or empty (EAGAIN: nothing waits; EIO: the program's side is closed), `maxBytes` are read, or
+ * `take` returns false (the reader's backlog is full). Returns the bytes read. Never throws for a read error: what
+ * the descriptor says then is for its owner's own reads to report.
+ */
+export function drainWaiting(fd: number, take: (chunk: Uint8Array) => boolean, maxBytes: number = MAX_DRAIN_BYTES): number {
+  let total = 0;
+  while (total < maxBytes) {
+    const length = Math.min(READ_BYTES, maxBytes - total);
+    let n: number;
+    try {
+      n = readSync(fd, scratch, 0, length, null);
+    } catch {
+      return total;
+    }
+    if (n <= 0) return total;
+    total += n;
+    if (!take(scratch.slice(0, n)) || n < Math.min(FULL_PTY_READ_BYTES, length)) return total;
+  }
+  return total;
+}
