@@ -14,7 +14,7 @@ import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, BLANK_CELL, GLITCH_FLAG_THRESHOLD_MS, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
-import { ECHO_SETTLE_MS, Session, type SessionPty } from '@tsmosh/server';
+import { Session, type SessionPty } from '@tsmosh/server';
 
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
@@ -305,16 +305,17 @@ describe('the terminal front end under the same manual clock', () => {
   });
 
   it("draws a command's prompt as it arrives after Enter's echo, its acknowledgement and the output", async () => {
-    // Enter's answer comes in three bursts (echo, output, prompt), and between the echo and the output the server
-    // sends a fourth state that only acknowledges the echo. None of them may wait for the frame pacing.
+    // Enter's answer comes in four writes (echo, output, and bash's bracketed-paste switch and prompt back to back),
+    // and between the echo and the output the server sends a state that only acknowledges the echo. None of them
+    // may wait for the frame pacing, nor for the output to settle.
     const { scheduler, input, output, finished } = startFrontEnd(setUp((clock) => new CommandPty(clock)));
     await scheduler.advanceTo(1000);
     const enteredAt = scheduler.now;
     input.emit('data', Buffer.from('\r'));
     await scheduler.advanceTo(enteredAt + 1000);
     const promptDrawnAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
-    // One way up, the program's time to its prompt, the settle a later burst waits for, one way down: no pacing.
-    expect(promptDrawnAt! - enteredAt).toBe(2 * ONE_WAY_MS + COMMAND_PROMPT_AFTER_MS + ECHO_SETTLE_MS);
+    // One way up, the program's time to its prompt, one way down: nothing of tsmosh's own on the path.
+    expect(promptDrawnAt! - enteredAt).toBe(2 * ONE_WAY_MS + COMMAND_PROMPT_AFTER_MS);
 
     input.emit('data', Buffer.from('\x1e.'));
     await scheduler.advanceTo(scheduler.now + 1000);
@@ -327,7 +328,10 @@ const COMMAND_OUTPUT_AFTER_MS = 10;
 const COMMAND_PROMPT_AFTER_MS = 15;
 const COMMAND_PROMPT = 'PROMPT>';
 
-/** A shell on its first row: Enter is echoed at once, a command's output follows, then the prompt. */
+/**
+ * A shell on its first row: Enter is echoed at once, a command's output follows, then the prompt, in two writes as
+ * bash's (its bracketed-paste switch, then the prompt itself).
+ */
 class CommandPty extends FirstRowPty {
   constructor(private readonly scheduler: Scheduler) {
     super();
@@ -336,6 +340,7 @@ class CommandPty extends FirstRowPty {
     if (!bytes.includes(0x0d)) return;
     this.scheduler.set(() => this.show('$ run'), ECHO_TURNAROUND_MS);
     this.scheduler.set(() => this.show('$ run: output'), COMMAND_OUTPUT_AFTER_MS);
+    this.scheduler.set(() => this.show('$ run: output '), COMMAND_PROMPT_AFTER_MS);
     this.scheduler.set(() => this.show(`$ run: output ${COMMAND_PROMPT}`), COMMAND_PROMPT_AFTER_MS);
   }
 }

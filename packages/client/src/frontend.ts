@@ -285,7 +285,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // the output then waited up to a whole interval for the next one.
     pacer.drawn(now, paced && out !== '');
     write(wrapSynchronized(out, terminal?.synchronizedOutput));
-    clientTrace?.mark('drawn');
+    clientTrace?.mark('drawn', out.length);
     lastDrawn = frame;
     drawnGuesses = frame === predicted ? { screen, overlay, frame } : undefined;
     wakeForPrediction(now);
@@ -372,7 +372,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const wait = pacer.nextFrameAt() - runtime.now();
     // Due already (the usual case for an echo): draw now rather than a timer turn later.
     if (wait <= 0) draw(true);
-    else frameTimer = runtime.setTimer(() => draw(true), wait);
+    else {
+      clientTrace?.mark('paced', wait.toFixed(1));
+      frameTimer = runtime.setTimer(() => draw(true), wait);
+    }
   };
 
   const onData = (chunk: Buffer | string): void => {
@@ -398,7 +401,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Ctrl-L: the user thinks the screen is garbled. Repaint it all locally (as mosh does); it still goes to the
         // program, which redraws its own screen.
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
-        clientTrace?.mark('key');
+        clientTrace?.mark('key', action.bytes.includes(0x0d) ? 'enter' : undefined);
         prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), runtime.now());
         // Drawn before it is sent: a shown guess reaches the screen without waiting for the send (a syscall that,
         // on one machine, also wakes the server onto a core), and a hidden one costs the send a few µs.

@@ -5,7 +5,7 @@
  * (bench/src/trace-report.ts reads it). Off unless TSMOSH_TRACE names a file in the environment of the client or
  * the daemon; when off, callers hold `undefined` and pay one optional call per step.
  *
- * Line format: `<epoch ms, 3 decimals> <side> <step>`. Both ends append to the same file when given the same path
+ * Line format: `<epoch ms, 3 decimals> <side> <step>[ <detail>]`, the detail one word (which key, how many bytes). Both ends append to the same file when given the same path
  * (each line is one write, smaller than PIPE_BUF, so lines from two processes never interleave).
  */
 
@@ -20,14 +20,16 @@ export class LatencyTrace {
     private readonly write: (line: string) => void,
   ) {}
 
-  mark(step: string): void {
-    this.write(`${this.clock().toFixed(3)} ${this.side} ${step}\n`);
+  /** `detail`: one word without spaces, or nothing. */
+  mark(step: string, detail?: string | number): void {
+    this.write(`${this.clock().toFixed(3)} ${this.side} ${step}${detail === undefined ? '' : ` ${detail}`}\n`);
   }
 }
 
 /** Parses one trace line; undefined for anything else. */
-export function parseTraceLine(line: string): { at: number; side: 'client' | 'server'; step: string } | undefined {
-  const match = /^(\d+(?:\.\d+)?) (client|server) (\S+)$/.exec(line.trim());
+export function parseTraceLine(line: string): { at: number; side: 'client' | 'server'; step: string; detail?: string } | undefined {
+  const match = /^(\d+(?:\.\d+)?) (client|server) (\S+)(?: (\S+))?$/.exec(line.trim());
   if (match === null) return undefined;
-  return { at: Number(match[1]), side: match[2] as 'client' | 'server', step: match[3]! };
+  const event = { at: Number(match[1]), side: match[2] as 'client' | 'server', step: match[3]! };
+  return match[4] === undefined ? event : { ...event, detail: match[4] };
 }

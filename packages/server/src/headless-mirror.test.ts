@@ -50,6 +50,21 @@ describe('HeadlessMirror', () => {
     m.dispose();
   });
 
+  it("parses each write of an answer in the same turn, also right after another (a command's output, then its prompt)", async () => {
+    const { m } = mirror();
+    const parsed: string[] = [];
+    m.writeThen(utf8.encode('out\r\n'), () => parsed.push('output'));
+    // A millisecond later, well inside the quiet spell that would defer an ordinary write to xterm's timer.
+    m.writeThen(utf8.encode('$ '), () => parsed.push('prompt'), true);
+    expect(parsed).toEqual(['output', 'prompt']);
+    expect(rowText(m.snapshot().lines[1]!).trimEnd()).toBe('$');
+    // Not an answer: deferred as before.
+    const later = m.write(utf8.encode('tick'));
+    expect(m.pendingBytes).toBe(4);
+    await later;
+    m.dispose();
+  });
+
   it('exposes synchronized output (DEC 2026) while the program holds it', async () => {
     const { m } = mirror();
     expect(m.synchronizedOutput).toBe(false);

@@ -158,18 +158,22 @@ export class HeadlessMirror {
     return new Promise((resolve) => this.writeThen(data, resolve));
   }
 
-  /** `write` with a callback instead of a promise, for the hot pty path. */
-  writeThen(data: Uint8Array, parsed: () => void): void {
+  /**
+   * `write` with a callback instead of a promise, for the hot pty path. `answer`: the bytes are part of a small answer
+   * to the user's input (answer-output.ts), parsed in this turn when nothing is queued before them.
+   */
+  writeThen(data: Uint8Array, parsed: () => void, answer = false): void {
     if (this.disposed) {
       parsed();
       return;
     }
-    // xterm parks the first write after a quiet spell on setTimeout(0) (about 1 ms) unless user input just came.
-    // Output after a quiet spell usually answers a keystroke (an echo), so mark it as such and it is parsed in this
-    // same turn. A flood is never quiet: its chunks keep xterm's deferred, time-sliced parsing and the pty's flow
-    // control (pty-host.ts).
+    // xterm parks the first write after a quiet spell on setTimeout(0) (1–3 ms on a busy machine) unless user input
+    // just came. Output after a quiet spell usually answers a keystroke (an echo), and so does a small answer's every
+    // later write (after Enter: a command's output, then the prompt, each a few ms after the last), so mark those as
+    // such and they are parsed in this same turn. A flood is never quiet nor small: its chunks keep xterm's deferred,
+    // time-sliced parsing and the pty's flow control (pty-host.ts).
     const now = performance.now();
-    if (this.pending === 0 && now - this.lastParsedAt >= QUIET_BEFORE_IMMEDIATE_PARSE_MS) this.terminal.input('', true);
+    if (this.pending === 0 && (answer || now >= this.lastParsedAt + QUIET_BEFORE_IMMEDIATE_PARSE_MS)) this.terminal.input('', true);
     this.pending += data.length;
     this.changedSinceSnapshot = true;
     this.terminal.write(data, () => {

@@ -17,6 +17,7 @@ import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, t
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 import { drainWaiting, FULL_PTY_READ_BYTES } from './pty-drain.js';
+import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
 import { DEFAULT_TERM } from './session-environment.js';
 
@@ -151,6 +152,8 @@ export class PtyHost {
   private holdEpoch: number | undefined;
   private holdExpired = false;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the output read now answers the last input written (parsed at once then: answer-output.ts). */
+  private readonly answers = new AnswerWatch();
 
   constructor(init: PtyHostInit) {
     this.maxHoldMs = init.synchronizedOutputMaxHoldMs ?? SYNCHRONIZED_OUTPUT_MAX_HOLD_MS;
@@ -261,9 +264,15 @@ export class PtyHost {
     return () => this.exitListeners.delete(listener);
   }
 
+  /** Program output read so far (bytes), for the session's small-answer rule (answer-output.ts). */
+  get outputBytes(): number {
+    return this.stats.bytesRead;
+  }
+
   /** Input for the program (keys, pastes); dropped once it has exited. */
   write(data: Uint8Array | string): void {
     if (this.ptyGone || this.disposed) return;
+    this.answers.input(performance.now());
     this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
@@ -356,11 +365,12 @@ export class PtyHost {
     if (this.disposed) return;
     if (this.childExited) this.armDrainTimer();
     this.stats.bytesRead += data.byteLength;
-    serverTrace?.mark('pty-output');
+    serverTrace?.mark('pty-output', data.byteLength);
+    const answer = this.answers.output(data.byteLength, performance.now());
     this.mirror.writeThen(data, () => {
       serverTrace?.mark('parsed');
       this.afterParse();
-    });
+    }, answer);
     if (data.byteLength >= FULL_PTY_READ_BYTES) this.drain();
     const pending = this.mirror.pendingBytes;
     if (pending > this.stats.maxPendingBytes) this.stats.maxPendingBytes = pending;

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
+import { SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
@@ -21,10 +22,14 @@ const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 const SEND_ALLOWANCE_MS = 30;
 
 
-/** A program whose output the test writes: `show(text)` puts text on row 0 and announces a frame. */
+/**
+ * A program whose output the test writes: `show(text)` puts text on row 0 and announces a frame; `bytes` is how much
+ * output that took (the text's length unless given: a flood's read is kilobytes however little of it shows).
+ */
 class ScriptedPty implements SessionPty {
   readonly pid = 4242;
   readonly written: string[] = [];
+  outputBytes = 0;
   private screen: Framebuffer = blankFramebuffer(80, 24);
   private frameListener: () => void = () => {};
   write(bytes: Uint8Array): void {
@@ -39,7 +44,8 @@ class ScriptedPty implements SessionPty {
   }
   onExit(): void {}
   dispose(): void {}
-  show(text: string): void {
+  show(text: string, bytes = text.length): void {
+    this.outputBytes += bytes;
     const cells = [...this.screen.lines[0]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
     this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
@@ -47,6 +53,7 @@ class ScriptedPty implements SessionPty {
   }
   /** Output that leaves the cursor where it is (an answer streaming above a prompt, a clock). */
   showElsewhere(text: string): void {
+    this.outputBytes += text.length;
     const cells = [...this.screen.lines[10]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
     this.screen = { ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) };
@@ -244,10 +251,14 @@ describe('Session echo acknowledgement', () => {
     h.at(1008);
     h.type('\x03');
     // The flood goes on for a while after the key (the pty's and the mirror's backlog), never quiet for the settle.
+    // Each read is a flood's: kilobytes, so after the key's first frame its tail is coalesced, not a frame per read.
+    const shown = new Set<string>();
     for (let t = 1009; t <= 1040; t++) {
       h.at(t);
-      h.pty.show(`flood ${t}`);
+      h.pty.show(`flood ${t}`, 4096);
+      shown.add(h.row0());
     }
+    expect(shown.size).toBeLessThanOrEqual(3); // the first frame at once, then at most the pacing's
     expect(1041 + ECHO_SETTLE_MS).toBeLessThan(1008 + RESPONSE_WINDOW_MS);
     h.at(1041);
     h.pty.show('prompt!!!!');
@@ -255,42 +266,78 @@ describe('Session echo acknowledgement', () => {
     expect(h.row0()).toBe('prompt!!!!'); // not a pacing interval after the last flood frame
   });
 
-  it('sends output that follows an already-sent echo within RESPONSE_WINDOW_MS unpaced once it settles, up to MAX_RESPONSE_FRAMES, then paces again', () => {
-    expect(MAX_RESPONSE_FRAMES).toBe(6); // the script below has one burst more than that
+  /** Enter typed at 1000 and its echo written at 1001: sent at once, the answer's first frame. */
+  const enterEchoed = (): ReturnType<typeof harness> => {
     const h = harness();
     sessions.push(h.session);
     h.at(1000);
     h.type('\r');
     h.at(1001);
-    h.pty.show('echo..'); // Enter's echo: sent at once, acknowledged once it settles
-    h.at(1001);
+    h.pty.show('echo..');
+    h.at(h.clock.now); // delivered
     expect(h.row0()).toBe('echo..');
+    return h;
+  };
+
+  it('sends each write of a small answer as soon as it is parsed, the last unpaced frame once the output settles, then paces again', () => {
+    expect(MAX_RESPONSE_FRAMES).toBe(6); // the script below has one write more than that
+    const h = enterEchoed();
+    expect(h.client.remote.echoAck).toBe(0); // acknowledged once it settles
     h.at(1001 + ECHO_SETTLE_MS);
     expect(h.client.remote.echoAck).toBe(1);
+    // A pipeline's writes: each process's output, bash's bracketed-paste switch and its prompt back to back in the
+    // same millisecond; each is sent as it is parsed, none waits for the settle nor the pacing (frames 2 to 5).
     h.at(1010);
-    h.pty.show('output'); // the command's output, after the echo frame, well inside the pacing interval
+    h.pty.show('output');
+    h.at(h.clock.now); // delivered
+    expect(h.row0()).toBe('output');
     h.at(1011);
-    h.pty.show('outpu2'); // more of it 1 ms later: the same burst, one frame once it has settled
-    h.at(1011 + ECHO_SETTLE_MS - 1);
-    expect(h.row0()).toBe('echo..');
-    h.at(1011 + ECHO_SETTLE_MS);
+    h.pty.show('outpu2');
+    h.at(h.clock.now); // delivered
     expect(h.row0()).toBe('outpu2');
-    // A pipeline: each process's output, then the prompt, each a burst of its own a few ms apart (frames 3 to 6).
-    for (const [at, text] of [[1016, 'proc 1'], [1021, 'proc 2'], [1026, 'proc 3'], [1031, 'prompt']] as const) {
-      h.at(at);
-      h.pty.show(text);
-      h.at(at + ECHO_SETTLE_MS);
-      expect(h.row0()).toBe(text);
-    }
-    const lastUnpaced = h.clock.now;
-    h.at(1037);
-    h.pty.show('chatty'); // a seventh burst: output like any other, paced
-    expect(1037 + ECHO_SETTLE_MS).toBeLessThan(1000 + RESPONSE_WINDOW_MS);
-    h.at(1037 + ECHO_SETTLE_MS + 5);
+    h.at(1016);
+    h.pty.show('mode..');
+    h.pty.show('prompt');
+    h.at(h.clock.now); // delivered
     expect(h.row0()).toBe('prompt');
+    // The last frame allowed waits until the output has settled, so that the rest of a longer answer goes in one.
+    h.at(1020);
+    h.pty.show('more 1');
+    h.at(1021);
+    h.pty.show('more 2');
+    h.at(1021 + ECHO_SETTLE_MS - 1);
+    expect(h.row0()).toBe('prompt');
+    h.at(1021 + ECHO_SETTLE_MS);
+    expect(h.row0()).toBe('more 2');
+    const lastUnpaced = h.clock.now;
+    h.at(1030);
+    h.pty.show('chatty'); // a seventh frame: output like any other, paced
+    expect(1030 + ECHO_SETTLE_MS).toBeLessThan(1000 + RESPONSE_WINDOW_MS);
+    h.at(1030 + ECHO_SETTLE_MS + 5);
+    expect(h.row0()).toBe('more 2');
     h.at(lastUnpaced + 20); // ≥ sendIntervalMinMs after the last frame: paced, but not stuck
     h.at(lastUnpaced + 60);
     expect(h.row0()).toBe('chatty');
+  });
+
+  it('sends a large answer\'s first write at once and the rest in one frame once it settles, not a frame per read', () => {
+    const h = enterEchoed();
+    // A listing: more than SMALL_ANSWER_BYTES in reads a millisecond apart.
+    const read = Math.ceil(SMALL_ANSWER_BYTES / 2);
+    h.at(1005);
+    h.pty.show('list 1', read);
+    h.at(h.clock.now); // delivered
+    expect(h.row0()).toBe('list 1'); // still small: at once
+    h.at(1006);
+    h.pty.show('list 2', read);
+    h.at(1007);
+    h.pty.show('list 3', read);
+    h.at(1008);
+    h.pty.show('prompt', 20);
+    h.at(1008 + ECHO_SETTLE_MS - 1);
+    expect(h.row0()).toBe('list 1'); // past SMALL_ANSWER_BYTES: coalesced until it settles
+    h.at(1008 + ECHO_SETTLE_MS);
+    expect(h.row0()).toBe('prompt');
   });
 
   it('paces output that comes later than RESPONSE_WINDOW_MS after the keystroke', () => {

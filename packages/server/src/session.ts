@@ -21,6 +21,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
+import { ANSWER_WINDOW_MS, SMALL_ANSWER_BYTES } from './answer-output.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -41,11 +42,11 @@ import { serverTrace } from './latency-trace.js';
 export const ECHO_TIMEOUT_MS = 50;
 /**
  * A keystroke after which the program did write is acknowledged once its output has been quiet this long (ms), so
- * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long an answer's later bursts wait
- * before they are sent (the first goes at once: responseSettleAt), so it is kept short: in the shell traces measured
- * the pty chunks of one burst reached the mirror within ~1.3 ms of each other; 2 ms keeps those together. Output later
- * than that (a pipeline's fork and exec after Enter's echo) goes as a frame of its own, not held for the pacing
- * (RESPONSE_WINDOW_MS). 4 ms cost 2 ms on every echo, Enter and Ctrl-C for nothing the window does not cover.
+ * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long the output of a large answer
+ * (a listing, a flood's tail after Ctrl-C) and the last unpaced frame of any answer wait before they are sent
+ * (responseSettleAt), so it is kept short: in the shell traces measured the pty chunks of one burst reached the
+ * mirror within ~1.3 ms of each other; 2 ms keeps those together. 4 ms cost 2 ms on every echo, Enter and Ctrl-C for
+ * nothing the window does not cover.
  */
 export const ECHO_SETTLE_MS = 2;
 /**
@@ -68,13 +69,15 @@ export const SNAPSHOT_MIN_INTERVAL_MS = 8;
  * few ms before the command's output does not make that output wait out an interval. mosh's ECHO_TIMEOUT (50 ms): an
  * answer slower than that is output like any other.
  */
-export const RESPONSE_WINDOW_MS = ECHO_TIMEOUT_MS;
+export const RESPONSE_WINDOW_MS = ANSWER_WINDOW_MS;
 /**
- * At most this many frames per keystroke skip the pacing. A pipeline's answer comes in four or five settled bursts
- * (Enter's echo, bash's bracketed-paste reset, each process's output, the prompt): with 3 frames, the lossy-link
- * bench's `echo lossy link | cut -c 1-5` sent its prompt a pacing interval (20 ms plus the timer's lateness) after
- * the rest, on every such Enter. A program that keeps writing in short bursts after a key (a progress line) is
- * paced again after that, as output nobody is waiting for. The client draws as many back to back (FRAME_BURST).
+ * At most this many frames per keystroke skip the pacing. A pipeline's answer comes in four or five writes (Enter's
+ * echo with bash's bracketed-paste reset, each process's output, bash's bracketed-paste switch, the prompt), each
+ * sent as a frame of its own while the answer is small; the last frame is kept for whatever is left once it settles
+ * (responseSettleAt). With 3 frames, the lossy-link bench's `echo lossy link | cut -c 1-5` sent its prompt a pacing
+ * interval (20 ms plus the timer's lateness) after the rest, on every such Enter. A program that keeps writing in
+ * short bursts after a key (a progress line) is paced again after that, as output nobody is waiting for. The client
+ * draws as many back to back (FRAME_BURST).
  */
 export const MAX_RESPONSE_FRAMES = 6;
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
@@ -99,6 +102,11 @@ export interface SessionPty {
   onExit(listener: (exitCode: number, signal: number | undefined) => void): void;
   /** Ends the program (SIGHUP, as a closed terminal would) and frees the pty. Idempotent. */
   dispose(): void;
+  /**
+   * Program output read so far (bytes, a running count): how much answered a keystroke (answer-output.ts). Absent
+   * (a stand-in): every answer counts as small.
+   */
+  readonly outputBytes?: number;
   /** The mirror's untrusted-input counters, where there is a mirror (PtyHost has one), for the daemon's status. */
   readonly mirror?: { readonly stats: MirrorStats };
   /** What the client's terminal answered at start-up; the mirror answers the program's queries from it. */
@@ -189,9 +197,13 @@ interface ClientLink {
   pendingEchoes: PendingEcho[];
   /**
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
-   * (RESPONSE_WINDOW_MS); `answeredOutputAt` is the output time the last of them covered.
+   * (RESPONSE_WINDOW_MS). Output is counted in frames from the pty (Session.outputFrames), not by time: two of them
+   * can share a millisecond, the second then unsent. `answeredOutputs`: the count when the keys were written, then
+   * when the last answer frame went.
    */
-  response: { readonly writtenAt: number; frames: number; answeredOutputAt: number } | undefined;
+  response:
+    | { readonly writtenAt: number; frames: number; answeredOutputs: number; readonly outputBytesAtWrite: number }
+    | undefined;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -259,6 +271,8 @@ export class Session {
   private lastSnapshotAt = -Infinity;
   /** Session clock (ms) of the newest pty output the mirror has taken in. */
   private lastOutputAt = -Infinity;
+  /** How many frames the pty has announced (a running count): what answer frames have covered (ClientLink.response). */
+  private outputFrames = 0;
   private readonly timers: SessionTimer;
   private timer: unknown;
   private timerDue = Infinity;
@@ -302,6 +316,7 @@ export class Session {
     this.pty.onFrame(() => {
       this.screenDirty = true;
       this.lastOutputAt = this.clock();
+      this.outputFrames++;
       this.step();
     });
     this.pty.onExit((exitCode, signal) => {
@@ -651,7 +666,7 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         wroteKeys = true;
         serverTrace?.mark('pty-write');
-        link.response = { writtenAt: now, frames: 0, answeredOutputAt: -Infinity };
+        link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames, outputBytesAtWrite: this.pty.outputBytes ?? 0 };
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
@@ -698,7 +713,8 @@ export class Session {
     if (this.screenDirty) this.takeSnapshot(now, true);
     if (answerSettled && response !== undefined) {
       response.frames++;
-      response.answeredOutputAt = this.lastOutputAt;
+      serverTrace?.mark('answer', response.frames);
+      response.answeredOutputs = this.outputFrames;
     }
     const transport = link.transport;
     const state = acknowledged === undefined ? transport.local : transport.local.withEchoAck(acknowledged);
@@ -708,20 +724,24 @@ export class Session {
   }
 
   /**
-   * When output that answers the newest keystrokes will have settled (ECHO_SETTLE_MS of quiet), so that it is sent
-   * unpaced; Infinity when there is no such output (none since the last answer, the window passed, or the frames
-   * allowed per keystroke are spent).
+   * When output that answers the newest keystrokes is to be sent unpaced: as soon as it is parsed, or once it has
+   * settled (ECHO_SETTLE_MS of quiet); Infinity when there is no such output (none since the last answer, the window
+   * passed, or the frames allowed per keystroke are spent).
    */
   private responseSettleAt(): number {
     const response = this.current.response;
     if (response === undefined || response.frames >= MAX_RESPONSE_FRAMES) return Infinity;
-    if (this.lastOutputAt <= Math.max(response.writtenAt, response.answeredOutputAt)) return Infinity;
-    // The first answer goes as soon as it is parsed: it is the echo, and after Enter often the whole answer (bash
-    // writes the newline, a builtin's output and the prompt in one go). Later ones wait until the output has settled,
-    // so that a command's output arriving in many pty chunks over several ms fills one frame: sent a frame per chunk
-    // (2 ms apart), a 10 ms burst used up the frames allowed per key and its end waited for the pacing (Enter → output
-    // 41 ms on loopback in the lossy-link bench, against 13 ms for ssh).
-    const dueAt = response.frames === 0 ? this.lastOutputAt : this.lastOutputAt + ECHO_SETTLE_MS;
+    if (this.outputFrames === response.answeredOutputs) return Infinity;
+    // The first answer goes as soon as it is parsed: it is the echo, and after Enter often the whole answer. So does
+    // each later write of a small answer (a pipeline's output, bash's bracketed-paste switch and then its prompt, a
+    // few ms apart): nobody can tell the last write from the output's going quiet but by waiting, and the settle's
+    // wait (2 ms, plus 1–3 ms of timer lateness on a busy machine) was most of what the prompt's frame cost after the
+    // command's own time. The last frame allowed waits for the output to settle, so that whatever is left of the
+    // answer goes in one frame rather than the pacing; a large answer (a listing, a flood's tail after Ctrl-C) waits
+    // for it after its first frame, coalesced rather than a frame per pty read (answer-output.ts).
+    const small = (this.pty.outputBytes ?? 0) - response.outputBytesAtWrite <= SMALL_ANSWER_BYTES;
+    const atOnce = response.frames === 0 || (small && response.frames < MAX_RESPONSE_FRAMES - 1);
+    const dueAt = atOnce ? this.lastOutputAt : this.lastOutputAt + ECHO_SETTLE_MS;
     return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
   }
 
