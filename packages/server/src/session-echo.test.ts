@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
-import { BLANK_CELL, blankFramebuffer, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter, type SessionPty } from './session.js';
+import { BLANK_CELL, InputStream, ScreenState } from '@tsmosh/terminal';
+import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
 import { SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
+import { ScreenPty } from './screen-pty.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -26,38 +27,28 @@ const SEND_ALLOWANCE_MS = 30;
  * A program whose output the test writes: `show(text)` puts text on row 0 and announces a frame; `bytes` is how much
  * output that took (the text's length unless given: a flood's read is kilobytes however little of it shows).
  */
-class ScriptedPty implements SessionPty {
+class ScriptedPty extends ScreenPty {
   readonly pid = 4242;
   readonly written: string[] = [];
   outputBytes = 0;
-  private screen: Framebuffer = blankFramebuffer(80, 24);
-  private frameListener: () => void = () => {};
+  constructor() {
+    super(80, 24);
+  }
   write(bytes: Uint8Array): void {
     this.written.push(new TextDecoder().decode(bytes));
   }
-  resize(): void {}
-  snapshot(): Framebuffer {
-    return this.screen;
-  }
-  onFrame(listener: () => void): void {
-    this.frameListener = listener;
-  }
-  onExit(): void {}
-  dispose(): void {}
   show(text: string, bytes = text.length): void {
     this.outputBytes += bytes;
     const cells = [...this.screen.lines[0]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
-    this.frameListener();
+    this.announce({ ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } });
   }
   /** Output that leaves the cursor where it is (an answer streaming above a prompt, a clock). */
   showElsewhere(text: string): void {
     this.outputBytes += text.length;
     const cells = [...this.screen.lines[10]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    this.screen = { ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) };
-    this.frameListener();
+    this.announce({ ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) });
   }
 }
 

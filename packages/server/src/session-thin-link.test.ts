@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LinkDirection, directionProfile } from '@tsmosh/netem';
 import { Connection, SessionKey, Transport, type PeerAddress, type TransportTiming } from '@tsmosh/protocol';
-import { BLANK_CELL, blankFramebuffer, blankRow, InputStream, ScreenState, ScrollbackLog, type Framebuffer, type Row } from '@tsmosh/terminal';
+import { BLANK_CELL, blankRow, InputStream, ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
 import { Session, type SessionPty } from './session.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
+import { ScreenPty } from './screen-pty.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
@@ -23,37 +24,12 @@ const ROWS = 24;
 const rowOf = (text: string): Row => ({ cells: Array.from({ length: COLS }, (_, x) => (x < text.length ? { ...BLANK_CELL, text: text[x]! } : BLANK_CELL)), wrapped: false });
 const textOf = (row: Row): string => row.cells.map((c) => c.text || ' ').join('').trimEnd();
 
-/** What both stand-ins share: the screen they announce, and no size, exit or resources of their own. */
-abstract class ScreenPty implements SessionPty {
-  protected screen: Framebuffer = blankFramebuffer(COLS, ROWS);
-  private frameListener: () => void = () => {};
-  abstract readonly pid: number;
-  abstract write(bytes: Uint8Array): void;
-  resize(): void {}
-  snapshot(): Framebuffer {
-    return this.screen;
-  }
-  onFrame(listener: () => void): void {
-    this.frameListener = listener;
-  }
-  onExit(): void {}
-  dispose(): void {}
-  protected announce(screen: Framebuffer): void {
-    this.screen = screen;
-    this.frameListener();
-  }
-}
-
-/**
- * `seq` in a terminal, reduced to what the session sees: each `flood(n)` scrolls n numbered lines through the
- * screen into the log; Ctrl-C stops it and shows a prompt; a typed letter at the prompt is echoed there.
- */
 class FloodPty extends ScreenPty {
   readonly pid = 4243;
   flooding = false;
   private next = 1;
   constructor(private readonly lineOf: (n: number) => string) {
-    super();
+    super(COLS, ROWS);
   }
   private lines: Row[] = Array.from({ length: ROWS }, () => blankRow(COLS));
   private log = ScrollbackLog.empty;
@@ -134,7 +110,7 @@ class TmuxLikePty extends ScreenPty {
   private blocked = false;
   private drewSinceTick = false;
   constructor(private readonly clock: { now: number }) {
-    super();
+    super(COLS, ROWS);
   }
 
   write(bytes: Uint8Array): void {
