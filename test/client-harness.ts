@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
+import { stopProcess } from '@tsmosh/testkit';
 import { PtyTerminal, type PtyExit } from '../bench/src/pty-terminal.js';
 const run = promisify(execFile);
 
@@ -97,19 +98,9 @@ export class Workspace {
     for (const child of this.daemons) if (child.exitCode === null && child.pid !== undefined) pids.push(child.pid);
     const status = await this.daemonStatus();
     if (status !== undefined) pids.push(status.pid);
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
     // On SIGTERM the daemon saves its named sessions into this folder (state/sessions): removing the folder while
     // it writes failed with ENOTEMPTY. Wait for it to be gone (bounded), and retry the removal anyway.
-    const deadline = Date.now() + WAIT_MS;
-    while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([...new Set(pids)].map((pid) => stopProcess(pid)));
     rmSync(this.runtimeDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
