@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
-import { rowText, BLANK_CELL, GLITCH_FLAG_THRESHOLD_MS, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
+import { rowText, GLITCH_FLAG_THRESHOLD_MS, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
 import { Session, type SessionPty } from '@tsmosh/server';
+import { ScreenPty } from '../packages/server/src/screen-pty.test-helpers.js';
 
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
@@ -55,27 +56,15 @@ class Scheduler {
 const ECHO_TURNAROUND_MS = 1;
 
 /** A program whose only output is its first row, rewritten: the pty side of these tests. */
-abstract class FirstRowPty implements SessionPty {
+abstract class FirstRowPty extends ScreenPty {
   readonly pid = 4242;
-  private screen: Framebuffer = blankFramebuffer(80, 24);
-  private frame: () => void = () => {};
-  abstract write(bytes: Uint8Array): void;
+  constructor() {
+    super(80, 24);
+  }
   /** The first row now reads `text`, with the cursor after it; the session hears of a new frame. */
   protected show(text: string): void {
-    const cells = [...this.screen.lines[0]!.cells];
-    [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    this.screen = { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
-    this.frame();
+    this.announce(this.withFirstRow(text));
   }
-  resize(): void {}
-  snapshot(): Framebuffer {
-    return this.screen;
-  }
-  onFrame(listener: () => void): void {
-    this.frame = listener;
-  }
-  onExit(): void {}
-  dispose(): void {}
 }
 
 /** A program like `cat` with echo on: printable text it is sent appears on its first row ECHO_TURNAROUND_MS later. */

@@ -39,9 +39,7 @@ class ScriptedPty extends ScreenPty {
   }
   show(text: string, bytes = text.length): void {
     this.outputBytes += bytes;
-    const cells = [...this.screen.lines[0]!.cells];
-    [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    this.announce({ ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } });
+    this.announce(this.withFirstRow(text));
   }
   /** Output that leaves the cursor where it is (an answer streaming above a prompt, a clock). */
   showElsewhere(text: string): void {
