@@ -425,6 +425,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   };
   const onResize = (): void => {
     size = windowSize();
+    // Before anything else is drawn: what the terminal pushed into its history came from the screen last painted.
+    scrollbackWriter.terminalResized();
     ownResizePending = true;
     session.resize(remoteSize(size).cols, remoteSize(size).rows);
     lastDrawn = undefined; // the terminal reflowed its contents: nothing we drew can be trusted

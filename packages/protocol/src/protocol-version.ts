@@ -8,9 +8,10 @@
  * scrollback log with where the screen stands and the resize shift), control protocol 2 (capability token); 3, channel
  * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`; 4, screen diff version 3
  * (OSC 8 hyperlinks: cells carry their link); 5, input diff version 2 (the `terminal` event: what the user's
- * terminal answered at start-up).
+ * terminal answered at start-up); 6, screen diff version 4 (the scrollback log's screen top is signed: a state that
+ * offers only part of the history says where the screen stands beyond it).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { arbFramebuffer, arbRow } from './arbitrary-framebuffer.test-helpers.js';
 import { decodeSavedScreen, encodeSavedScreen } from './saved-screen.js';
@@ -20,6 +21,23 @@ describe('saved screen', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('reads a screen saved by the previous release (screen diff version 3), whose screen top was unsigned', () => {
+    // test/fixtures/saved-screens/v3-pulled-back.screen: written by 1c13594's encodeSavedScreen; a 20x4 blank screen
+    // below lines "line 3" … "line 12" (lines 0–1 dropped by a 10-line window), the last three pulled back onto the
+    // screen by a taller window (screenTop 9), after resizes that shifted it +2 in all.
+    const bytes = readFileSync(new URL('../../../test/fixtures/saved-screens/v3-pulled-back.screen', import.meta.url));
+    expect(bytes[5]).toBe(3);
+    const back = decodeSavedScreen(bytes);
+    const log = back.scrollback;
+    expect([log.start, log.end, log.screenTop, log.resizeShift]).toEqual([2, 12, 9, 2]);
+    expect(log.linesFrom(0).map((row) => row.cells.map((cell) => cell.text).join(''))).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 3}`));
+    expect([back.framebuffer.cols, back.framebuffer.rows]).toEqual([20, 4]);
+    // Saved again, it is written in this version and reads back the same.
+    const again = encodeSavedScreen(back);
+    expect(again[5]).toBe(4);
+    expect(decodeSavedScreen(again).equals(back)).toBe(true);
   });
 
   it('keeps neither the echo acknowledgement nor an ending: those belong to a client link', () => {

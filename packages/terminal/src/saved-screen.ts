@@ -2,13 +2,14 @@
  * A screen kept on disk: the last screen and the recent history of a session (the server's session records), so
  * that a session started again after its daemon died can show where it stopped. The body is the wire's own codec,
  * one screen-state diff from a blank screen of the same size (screen-diff.ts, scrollback-log.ts), behind a header
- * that names the format and the diff version, so a file written by another version is refused, not misread.
+ * that names the format and the diff version, so a file written by a version this build cannot read is refused, not
+ * misread (the diff itself names its version too; the two must agree).
  *
  *   "TSMS"  u8 format (1)  u8 SCREEN_DIFF_VERSION  varint cols  varint rows  diff...
  */
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
-import { SCREEN_DIFF_VERSION } from './screen-diff.js';
+import { OLDEST_READABLE_SCREEN_DIFF_VERSION, SCREEN_DIFF_VERSION } from './screen-diff.js';
 import { ScreenState } from './screen-state.js';
 
 const SAVED_SCREEN_MAGIC = [0x54, 0x53, 0x4d, 0x53]; // "TSMS"
@@ -39,9 +40,13 @@ export function decodeSavedScreen(bytes: Uint8Array): ScreenState {
   const format = reader.u8('format');
   if (format !== SAVED_SCREEN_FORMAT) reader.fail(`saved screen format ${format}, expected ${SAVED_SCREEN_FORMAT}`);
   const diffVersion = reader.u8('screen diff version');
-  if (diffVersion !== SCREEN_DIFF_VERSION) reader.fail(`screen diff version ${diffVersion}, expected ${SCREEN_DIFF_VERSION}`);
+  if (diffVersion < OLDEST_READABLE_SCREEN_DIFF_VERSION || diffVersion > SCREEN_DIFF_VERSION) {
+    reader.fail(`screen diff version ${diffVersion}, expected ${OLDEST_READABLE_SCREEN_DIFF_VERSION}–${SCREEN_DIFF_VERSION}`);
+  }
   const cols = reader.varint('cols', MAX_SCREEN_COLS);
   const rows = reader.varint('rows', MAX_SCREEN_ROWS);
   if (cols === 0 || rows === 0) reader.fail(`screen size ${cols}x${rows} is empty`);
-  return ScreenState.initial(cols, rows).applyDiff(reader.take(reader.remaining, 'screen diff'));
+  const diff = reader.take(reader.remaining, 'screen diff');
+  if (diff.length > 0 && diff[0] !== diffVersion) reader.fail(`the diff says version ${diff[0]}, its header ${diffVersion}`);
+  return ScreenState.initial(cols, rows).applyDiff(diff);
 }

@@ -90,9 +90,16 @@ import {
 
 /**
  * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
- * their OSC 8 link (field 13 and the link part of a segment's attrs); PROTOCOL_VERSION gathers it.
+ * their OSC 8 link (field 13 and the link part of a segment's attrs), to 4 when the screen top became signed (it
+ * may lie beyond the lines a state offers: scrollback-log.ts); PROTOCOL_VERSION gathers it.
  */
-export const SCREEN_DIFF_VERSION = 3;
+export const SCREEN_DIFF_VERSION = 4;
+
+/**
+ * The oldest version this build still reads: 3 differs from 4 only in the screen top's sign, which readers handle,
+ * so screens saved on disk by the previous release (saved-screen.ts) are not lost to an upgrade.
+ */
+export const OLDEST_READABLE_SCREEN_DIFF_VERSION = 3;
 
 // The byte codec lives in @tsmosh/protocol (byte-codec.ts); re-exported for the terminal's other codecs.
 export { ByteReader, ByteWriter };
@@ -132,7 +139,8 @@ export interface ScrollbackField {
   write(out: ByteWriter): boolean;
 }
 export interface ScrollbackFieldReader {
-  read(reader: ByteReader): void;
+  /** `diffVersion`: the version of the diff being read (OLDEST_READABLE_SCREEN_DIFF_VERSION..SCREEN_DIFF_VERSION). */
+  read(reader: ByteReader, diffVersion: number): void;
 }
 
 /**
@@ -751,8 +759,8 @@ export function decodeScreenDiff(
   if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding };
   const reader = new ByteReader(diff, 'screen diff');
   const version = reader.u8('version');
-  if (version !== SCREEN_DIFF_VERSION) {
-    reader.fail(`version ${version} is not the version this build speaks (${SCREEN_DIFF_VERSION}); run the same tsmosh version on both ends`);
+  if (version < OLDEST_READABLE_SCREEN_DIFF_VERSION || version > SCREEN_DIFF_VERSION) {
+    reader.fail(`version ${version} is not a version this build reads (${OLDEST_READABLE_SCREEN_DIFF_VERSION}–${SCREEN_DIFF_VERSION}); run the same tsmosh version on both ends`);
   }
   const fields = reader.varint('field flags');
   if (fields & ~FIELD_ALL) reader.fail(`unknown field flags 0x${(fields & ~FIELD_ALL).toString(16)}`);
@@ -813,7 +821,7 @@ export function decodeScreenDiff(
   }
   if (fields & Field.Scrollback) {
     if (scrollback === undefined) reader.fail('it carries scrollback lines, which this state cannot hold');
-    else scrollback.read(reader);
+    else scrollback.read(reader, version);
   }
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);

@@ -245,7 +245,7 @@ describe('ScreenState decoding of hostile bytes', () => {
     const base = ScreenState.initial(4, 2);
     const V = SCREEN_DIFF_VERSION;
     const cases: [number[], RegExp][] = [
-      [[9, 0], /version 9 is not the version this build speaks/],
+      [[9, 0], /version 9 is not a version this build reads \(3–4\)/],
       [[V, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
       [[V, 0x80, 0x80, 0x01], /unknown field flags/],
       [[V, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],

@@ -58,8 +58,8 @@ export class ScreenState implements SyncState<ScreenState> {
     if (diff.length === 0) return this;
     let scrollback = this.scrollback;
     const decoded = decodeScreenDiff(this.framebuffer, this.echoAck, diff, this.ending, {
-      read: (reader) => {
-        scrollback = this.scrollback.readDiff(reader);
+      read: (reader, diffVersion) => {
+        scrollback = this.scrollback.readDiff(reader, undefined, diffVersion);
       },
     });
     return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending, scrollback);

@@ -119,8 +119,11 @@ describe('ScrollbackLog', () => {
         const base = ScrollbackLog.empty.append(first, 10);
         const full = base.append(more, 10);
         const partial = full.upTo(full.start + (cut % (full.length + 1)));
+        // The screen stays where it stands, beyond the offered lines: the receiver learns its history stops short.
+        expect([partial.screenTop, partial.historyEnd]).toEqual([full.screenTop, partial.end]);
         const step = roundTrip(base.end <= partial.end ? base : ScrollbackLog.empty, partial);
         expect(step.equals(partial)).toBe(true);
+        expect(step.screenTop).toBe(full.screenTop);
         expect(roundTrip(step, full).equals(full)).toBe(true);
         // Growing a shortened value copies instead of writing into the array the full one shares.
         partial.append([blankRow(2)], 10);
@@ -154,6 +157,24 @@ describe('ScrollbackLog', () => {
     out.varint(0);
     out.varint(0);
     expect(() => base.readDiff(new ByteReader(out.finish(), 'test'))).toThrow(/precedes the lines kept/);
+  });
+
+  it('rejects a screen top further beyond the end than the kept window, and reads version 3 unsigned', () => {
+    const base = ScrollbackLog.empty.append([blankRow(1), blankRow(1)]); // [0, 2)
+    const field = (top: number): Uint8Array => {
+      const out = new ByteWriter();
+      out.varint(0); // start
+      out.varint(0); // no lines added
+      out.varint(top);
+      out.varint(0); // resize shift
+      return out.finish();
+    };
+    // zigzag 5 = -3: the screen's top three lines beyond the end, within a window of 4 lines kept.
+    expect(base.readDiff(new ByteReader(field(5), 'test'), 4).screenTop).toBe(5);
+    expect(() => base.readDiff(new ByteReader(field(9), 'test'), 4)).toThrow(/5 lines beyond the end 2 exceeds the 4 kept/);
+    // Version 3 wrote end - screenTop unsigned: 1 is one line pulled back onto the screen, not zigzag's -1.
+    expect(base.readDiff(new ByteReader(field(1), 'test'), 4, 3).screenTop).toBe(1);
+    expect(base.readDiff(new ByteReader(field(2), 'test'), 4).screenTop).toBe(1);
   });
 
   it('trims trailing erased cells, keeping coloured or written ones', () => {

@@ -8,10 +8,13 @@
  *
  * Beside the lines, two numbers about the screen below them, both moved by resizes (scrollback-capture.ts on the
  * server, scrollback-writer.ts on the client):
- * - `screenTop`: the position the screen's first row would have in the log (≤ end). Normally equal to `end`; after
- *   the window grew taller, the last lines of the log were pulled back onto the screen, and `screenTop` is below
- *   `end` until output scrolls them away again. A client writes history only up to here, so a line is never both in
- *   the local history and on the screen.
+ * - `screenTop`: the position the screen's first row has in the log. Normally equal to `end`; after the window grew
+ *   taller, the last lines of the log were pulled back onto the screen, and `screenTop` is below `end` until output
+ *   scrolls them away again. A client writes history only up to here, so a line is never both in the local history
+ *   and on the screen. In a value that offers only the first lines of a longer log (`upTo`: the history follows the
+ *   screen a window at a time) it lies beyond `end`: the lines between are logged but not sent yet, and a client
+ *   whose history stops short of the screen knows it (a resize then pushes screen rows into a history that lacks
+ *   the lines before them, scrollback-writer.ts).
  * - `resizeShift`: the sum of every change in `screenTop` a resize made (+k when a shorter window pushed k lines up,
  *   −j when a taller one pulled j back). The client whose own window changed (its terminal pushed or pulled the same
  *   lines itself) moves its written mark by the shift's change; a client attaching later writes what the log holds.
@@ -19,8 +22,10 @@
  * Wire form (screen diff field 12), all varints:
  *   start  end-base.end  then the lines [max(start, base.end), end), each: u8 wrapped | linked<<1, varint cell
  *   count, [when linked: the line's own link table (encodeLinkTable: its distinct links, sorted, within the screen's
- *   bounds)], cells (the cell segments of screen-diff.ts, links numbered in the line's table), then end-screenTop
- *   and zigzag(resizeShift). A receiver keeps base lines [start, base.end) and appends the rest.
+ *   bounds)], cells (the cell segments of screen-diff.ts, links numbered in the line's table), then
+ *   zigzag(end-screenTop) and zigzag(resizeShift). A receiver keeps base lines [start, base.end) and appends the rest.
+ *   (Screen diff version 3 wrote end-screenTop unsigned: the screen's top never lay beyond the end then; readDiff
+ *   still reads it, for screens saved on disk by that version.)
  *
  * A log value is immutable. Appending shares one backing array among successive values (a value only reads its
  * own window), so each frame's state costs a few words, not a copy of 10,000 rows. Lines are kept in their wire
@@ -51,7 +56,7 @@ export class ScrollbackLog {
     readonly start: number,
     /** One past the last line ever logged. */
     readonly end: number,
-    /** Where the screen's first row stands in the log (≤ end); see the header. */
+    /** Where the screen's first row stands in the log (beyond end only in an offered prefix, upTo); see the header. */
     readonly screenTop: number,
     /** The sum of the changes in screenTop that resizes made; see the header. */
     readonly resizeShift: number,
@@ -62,6 +67,11 @@ export class ScrollbackLog {
     const top = Math.min(screenTop, this.end);
     if (top === this.screenTop && resizeShift === this.resizeShift) return this;
     return new ScrollbackLog(this.store, this.storeBase, this.start, this.end, top, resizeShift);
+  }
+
+  /** One past the last line that is history and held here: the lines above the screen a client may write. */
+  get historyEnd(): number {
+    return Math.min(this.screenTop, this.end);
   }
 
   /** How many lines the window holds. */
@@ -127,12 +137,14 @@ export class ScrollbackLog {
   }
 
   /**
-   * The log as it was when it ended at `end` (start ≤ end ≤ this.end), keeping this window's start: what a sender
-   * offers when it holds back lines so one diff stays small (the rest follow in later states).
+   * The first lines of this log, up to `end` (start ≤ end ≤ this.end), keeping this window's start: what a sender
+   * offers when it holds back lines so one diff stays small (the rest follow in later states). The screen's top
+   * stays where it is, beyond the offered end when the held-back lines are history: the receiver learns that its
+   * history stops short of the screen.
    */
   upTo(end: number): ScrollbackLog {
     if (!(end >= this.start && end <= this.end)) throw new RangeError(`ScrollbackLog.upTo: ${end} is outside [${this.start}, ${this.end}]`);
-    return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end, Math.min(this.screenTop, end), this.resizeShift);
+    return end === this.end ? this : new ScrollbackLog(this.store, this.storeBase, this.start, end, this.screenTop, this.resizeShift);
   }
 
   /**
@@ -183,13 +195,16 @@ export class ScrollbackLog {
     out.varint(this.start);
     out.varint(this.end - base.end);
     for (let position = Math.max(this.start, base.end); position < this.end; position++) out.bytes(this.store.line(position - this.storeBase));
-    out.varint(this.end - this.screenTop);
+    out.varint(zigzag(this.end - this.screenTop));
     out.varint(zigzag(this.resizeShift));
     return true;
   }
 
-  /** The inverse of writeDiff on this (the base); throws RangeError on anything inconsistent. */
-  readDiff(reader: ByteReader, retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
+  /**
+   * The inverse of writeDiff on this (the base); throws RangeError on anything inconsistent. `diffVersion` is the
+   * screen diff's version: 3 wrote the screen's top unsigned (see the header).
+   */
+  readDiff(reader: ByteReader, retain: number = SCROLLBACK_RETAINED_LINES, diffVersion: number = SCREEN_TOP_SIGNED_SINCE_VERSION): ScrollbackLog {
     const start = reader.varint('scrollback start');
     const added = reader.varint('scrollback line count');
     const end = this.end + added;
@@ -200,12 +215,18 @@ export class ScrollbackLog {
     const store = start >= this.end ? LogLineStore.empty() : this.store.slice(start - this.storeBase, this.end - this.storeBase);
     // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes.
     for (let position = Math.max(start, this.end); position < end; position++) encodeLineInto(readLine(reader), store);
-    const below = reader.varint('scrollback screen top');
+    const encodedTop = reader.varint('scrollback screen top');
+    const below = diffVersion >= SCREEN_TOP_SIGNED_SINCE_VERSION ? unzigzag(encodedTop) : encodedTop;
     if (below > end) reader.fail(`scrollback screen top ${below} lines above the end ${end} is before line 0`);
+    // Beyond the end only by held-back lines of the kept window: a sender offers no less than its window's start.
+    if (-below > retain) reader.fail(`scrollback screen top ${-below} lines beyond the end ${end} exceeds the ${retain} kept`);
     const shift = unzigzag(reader.varint('scrollback resize shift'));
     return new ScrollbackLog(store, start, start, end, end - below, shift);
   }
 }
+
+/** The screen diff version from which field 12 writes end-screenTop zigzag-coded (signed); 3 wrote it unsigned. */
+const SCREEN_TOP_SIGNED_SINCE_VERSION = 4;
 
 /** Signed to unsigned, small magnitudes small: 0, -1, 1, -2, 2 … → 0, 1, 2, 3, 4 … */
 function zigzag(value: number): number {

@@ -70,6 +70,41 @@ describe('ScrollbackWriter', () => {
     expect(history(t)).toEqual(['line 1', 'line 2', 'line 3', 'line 6']);
   });
 
+  it('a shorter window while the history lags the screen loses no line: the gap and the pushed rows follow in order', async () => {
+    const cols = 10;
+    const t = localTerminal(cols, 6);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    const line = (n: number) => logLine(`${n}`, cols);
+    const numbers = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    // The server logged 1–20 and shows 21–26; it offered only 1–10 so far (upTo): the screen's top lies beyond.
+    const full = ScrollbackLog.empty.append(numbers(1, 20).map(line));
+    const offered = full.upTo(10);
+    expect([offered.end, offered.screenTop, offered.historyEnd]).toEqual([10, 20, 10]);
+    // The cursor on the last row, as a shell's after output: a shorter window then pushes rows from the top.
+    const atBottom = (rows: number) => ({ cursor: { x: 2, y: rows - 1, visible: true, style: 'block' as const, blink: true } });
+    const screen = framebuffer(cols, 6, numbers(21, 26).map(String), atBottom(6));
+    await t.write(paint(writer, renderer, offered, undefined, screen));
+    expect(history(t)).toEqual(numbers(1, 10).map(String));
+    // The window loses two rows: the terminal pushes its top rows, 21 and 22, after line 10; the server's mirror logs
+    // the same two (the resize shift +2).
+    writer.terminalResized();
+    t.term.resize(cols, 4);
+    expect(history(t)).toEqual([...numbers(1, 10), 21, 22].map(String));
+    const resized = full.append([21, 22].map(line)).withScreen(22, 2);
+    writer.terminalMoved(2);
+    await t.write(paint(writer, renderer, resized, undefined, framebuffer(cols, 4, numbers(23, 26).map(String), atBottom(4))));
+    // Nothing lost: after the pushed pair, 11–22 in order, so from line 11 on the history reads as the log.
+    expect(history(t)).toEqual([...numbers(1, 10), 21, 22, ...numbers(11, 22)].map(String));
+    // With the history caught up, the next shorter window's pushed rows are skipped as before: 23 stays once.
+    writer.terminalResized();
+    t.term.resize(cols, 3);
+    writer.terminalMoved(1);
+    await t.write(paint(writer, renderer, resized.append([line(23)]).withScreen(23, 3), undefined, framebuffer(cols, 3, ['24', '25', '26'], atBottom(3))));
+    expect(history(t)).toEqual([...numbers(1, 10), 21, 22, ...numbers(11, 23)].map(String));
+  });
+
   it('puts every log line into the history once, in order, and leaves the screen as the frame says', async () => {
     const cols = 20;
     const rows = 5;

@@ -14,6 +14,13 @@
  * the screen (the log's `screenTop`). A log whose window starts
  * beyond that (the client fell further behind than the server keeps, or attached to a long session) gets one
  * marker line saying how many lines are not shown.
+ *
+ * A window made shorter pushes the terminal's top screen rows into its history by itself. When the history had
+ * caught up with the screen, those rows are the next lines of the log, and the writer skips them. When it had not
+ * (the history follows the screen a window at a time after an outage or a flood: the log's screenTop lay beyond the
+ * lines it held), they landed after a gap; the writer then writes the gap and those lines again in their place, so
+ * nothing is lost and the history reads in order from the gap on, with the pushed rows once more just above it (no
+ * terminal lets a program take lines back out of its history).
  */
 import { COLOR_DEFAULT, type Row } from './framebuffer.js';
 import { printPlainText, printRowCells } from './row-replay.js';
@@ -24,6 +31,10 @@ import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 export class ScrollbackWriter {
   /** The log position up to which the local history holds the lines (0: none yet). */
   private writtenUpTo = 0;
+  /** Where the screen the caller painted after the last write stands in the log (its screenTop then). */
+  private shownScreenTop = 0;
+  /** A resize happened while the history stopped short of the screen shown, and its shift has not come yet. */
+  private resizedWhileBehind = false;
 
   get written(): number {
     return this.writtenUpTo;
@@ -31,16 +42,27 @@ export class ScrollbackWriter {
 
   /** Whether `log` holds lines the local history lacks and the screen no longer shows. */
   hasNewLines(log: ScrollbackLog): boolean {
-    return log.screenTop > this.writtenUpTo;
+    return log.historyEnd > this.writtenUpTo;
+  }
+
+  /**
+   * The local terminal's window changed size just now: whatever it pushes into its history comes from the screen
+   * last painted. Call before the resize's terminalMoved; several resizes before it count as one.
+   */
+  terminalResized(): void {
+    if (this.writtenUpTo < this.shownScreenTop) this.resizedWhileBehind = true;
   }
 
   /**
    * The local terminal moved lines between its screen and its history itself, as a resize of its window does:
-   * `lines` > 0 pushed that many up into its history (they are not written again), < 0 pulled that many back out
-   * (they are written again once they leave the screen). The caller takes the amount from the log's resizeShift.
+   * `lines` > 0 pushed that many up into its history (they are not written again, unless they landed after a gap:
+   * see the header), < 0 pulled that many back out (they are written again once they leave the screen). The caller
+   * takes the amount from the log's resizeShift.
    */
   terminalMoved(lines: number): void {
-    this.writtenUpTo = Math.max(0, this.writtenUpTo + lines);
+    const skipped = this.resizedWhileBehind ? Math.min(0, lines) : lines;
+    this.resizedWhileBehind = false;
+    this.writtenUpTo = Math.max(0, this.writtenUpTo + skipped);
   }
 
   /**
@@ -48,13 +70,14 @@ export class ScrollbackWriter {
    * none. Afterwards the screen content and cursor position are unknown and the pen is the default.
    */
   write(log: ScrollbackLog, cols: number): string {
+    this.shownScreenTop = log.screenTop;
     if (!this.hasNewLines(log)) return '';
     const lines: HistoryLine[] = [];
     if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
     // Only lines above the screen: after a taller window pulled some back, they show on the screen until they
     // scroll away again (ScrollbackLog.screenTop). A plain line (most of a flood) is printed from its text, without
     // decoding its cells or sanitizing them (printable ASCII needs nothing).
-    const upTo = log.screenTop;
+    const upTo = log.historyEnd;
     for (let position = Math.max(this.writtenUpTo, log.start); position < upTo; position++) {
       const text = log.plainText(position);
       lines.push(text === undefined ? log.line(position) : { text, wrapped: log.wrappedAt(position) });
