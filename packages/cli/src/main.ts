@@ -84,7 +84,7 @@ const HELP = `${USAGE}
 environment: TSMOSH_ESCAPE_KEY (default Ctrl-^), TSMOSH_RUNTIME_DIR (the daemon's control socket directory),
   TSMOSH_PREDICTION_DISPLAY, TSMOSH_SERVER_NETWORK_TMOUT (mosh's MOSH_* names are read too),
   TSMOSH_STATE_DIR (where named sessions and shell prompts are remembered per host; default
-  ~/.local/state/tsmosh), TSMOSH_PROMPT_MEMORY=off (do not remember prompts for prediction)
+  TSMOSH_RUNTIME_DIR/state when that is set, else ~/.local/state/tsmosh), TSMOSH_PROMPT_MEMORY=off (do not remember prompts for prediction)
 Inside a session: Ctrl-^ . quits, Ctrl-^ Ctrl-Z suspends, Ctrl-^ ^ sends a literal Ctrl-^.
 Exit status, as ssh's: the remote command's own, 128+N when signal N ended it, 255 when tsmosh itself fails.`;
 

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { stateDirectory } from '@tsmosh/protocol';
 
 const SESSION_STATE_VERSION = 1;
 
@@ -47,11 +48,9 @@ interface HostFile {
   readonly sessions: Record<string, RememberedSession>;
 }
 
-/** `$TSMOSH_STATE_DIR`, else `$XDG_STATE_HOME/tsmosh`, else `~/.local/state/tsmosh` (the XDG default). */
+/** The state folder, by the rule the daemon and the client share (@tsmosh/protocol state-dir.ts). */
 export function resolveStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TSMOSH_STATE_DIR) return env.TSMOSH_STATE_DIR;
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'tsmosh');
+  return stateDirectory(env, env.HOME || homedir());
 }
 
 /** The per-host file: a hash of the destination, so any alias maps to a safe, fixed-length name. */

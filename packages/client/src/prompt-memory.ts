@@ -11,6 +11,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stateDirectory } from '@tsmosh/protocol';
 import { KNOWN_PROMPTS_LIMIT } from '@tsmosh/terminal';
 
 export const PROMPT_MEMORY_FILE = 'known-prompts.json';
@@ -36,13 +37,10 @@ interface PromptMemoryFileContents {
 }
 
 /**
- * The file, by the rule the daemon's session records follow (session-records.ts): `$TSMOSH_STATE_DIR`, else
- * `$TSMOSH_RUNTIME_DIR/state` (a private runtime folder keeps its own state, as the tests' do), else
- * `$XDG_STATE_HOME/tsmosh`, else `~/.local/state/tsmosh`.
+ * The file, in the state folder the daemon's session records use too (@tsmosh/protocol state-dir.ts).
  */
 export function promptMemoryPath(env: NodeJS.ProcessEnv, home: string = homedir()): string {
-  const dir = env.TSMOSH_STATE_DIR || (env.TSMOSH_RUNTIME_DIR ? join(env.TSMOSH_RUNTIME_DIR, 'state') : join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'tsmosh'));
-  return join(dir, PROMPT_MEMORY_FILE);
+  return join(stateDirectory(env, home), PROMPT_MEMORY_FILE);
 }
 
 const isPromptText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '' && value.length <= PROMPT_MEMORY_MAX_CHARS;

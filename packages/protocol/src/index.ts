@@ -31,6 +31,7 @@ export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdent
 export { StreamFrameReader, encodeStreamFrame, STREAM_FRAME_HEADER_BYTES } from './stream-frames.js';
 export { ByteReader, ByteWriter } from './byte-codec.js';
 export { SESSION_NAME_PATTERN } from './session-name.js';
+export { stateDirectory } from './state-dir.js';
 export { LatencyTrace, LATENCY_TRACE_ENV, parseTraceLine } from './latency-trace.js';
 export { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV } from './protocol-version.js';
 export { ChannelMux, DEFAULT_CHANNEL_LIMITS, MAX_ACK_DELAY_MS, MAX_PACKETS_PER_POLL, type ChannelLimits, type MuxEvent, type MuxRole, type MuxStats } from './channel-mux.js';

@@ -18,7 +18,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
+import { SESSION_NAME_PATTERN, stateDirectory } from '@tsmosh/protocol';
 import { decodeSavedScreen, encodeSavedScreen, type ScreenState } from '@tsmosh/terminal';
 import { ServerError } from './errors.js';
 
@@ -63,15 +63,9 @@ export interface LoadedSession {
   readonly screen: ScreenState | undefined;
 }
 
-/** The state folder (see the header for the order). */
+/** The state folder (the one rule of @tsmosh/protocol's state-dir.ts, which the header spells out). */
 export function resolveStateDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  const explicit = env.TSMOSH_STATE_DIR;
-  if (explicit !== undefined && explicit !== '') return explicit;
-  const runtime = env.TSMOSH_RUNTIME_DIR;
-  if (runtime !== undefined && runtime !== '') return join(runtime, 'state');
-  const xdg = env.XDG_STATE_HOME;
-  if (xdg !== undefined && xdg !== '') return join(xdg, 'tsmosh');
-  return join(home, '.local', 'state', 'tsmosh');
+  return stateDirectory(env, home);
 }
 
 /** The kernel's boot ID, or undefined where there is none to read (not Linux). */
