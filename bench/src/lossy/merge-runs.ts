@@ -32,7 +32,15 @@ if (files.length === 0) {
 /** A results file merge-runs wrote before: its runs, as far as it kept them (links, results, provenance). */
 interface MergedFile {
   readonly mode: 'merged';
-  readonly runs: ReadonlyArray<{ readonly mode: string; readonly finishedAt: string; readonly revision: string; readonly wallMs: number; readonly links: readonly string[] }>;
+  readonly runs: ReadonlyArray<{
+    readonly mode: string;
+    readonly finishedAt: string;
+    readonly revision: string;
+    readonly wallMs: number;
+    readonly links: readonly string[];
+    /** The run's own traces and their key counts (absent from files merged before they were kept). */
+    readonly traces?: ReadonlyArray<{ name: string; keys: number }>;
+  }>;
   readonly machine: MachineInfo;
   readonly notes: readonly string[];
   readonly data: { readonly links: readonly LinkCase[]; readonly traces: readonly string[]; readonly results: readonly RunResult[] };
@@ -48,8 +56,11 @@ function runsOf(file: string): SavedRun[] {
   const merged = content as MergedFile;
   return merged.runs.map((run) => {
     const results = merged.data.results.filter((r) => run.links.includes(r.link));
-    // Keys per trace, from the results (a merged file keeps the trace names only).
-    const traces = merged.data.traces.map((name) => ({ name, keys: Math.max(0, ...results.flatMap((r) => r.traces.filter((t) => t.trace === name).map((t) => t.keys.length))) }));
+    // The run's own traces when the file kept them; a file merged before they were kept has only the merged results,
+    // whose traces on a link may come from several runs, so this guess can name a trace another run produced.
+    const traces =
+      run.traces ??
+      merged.data.traces.map((name) => ({ name, keys: Math.max(0, ...results.flatMap((r) => r.traces.filter((t) => t.trace === name).map((t) => t.keys.length))) }));
     return {
       mode: run.mode,
       finishedAt: run.finishedAt,
@@ -115,6 +126,6 @@ const docsPath = `${root}docs/benchmarks.md`;
 writeFileSync(docsPath, spliceSection(readFileSync(docsPath, 'utf8'), lossyLink.name, body, lossyLink.title));
 writeFileSync(
   `${root}bench/results/lossy-link.json`,
-  `${JSON.stringify({ scenario: lossyLink.name, title: lossyLink.title, mode: 'merged', runs: runs.map(({ file, run }) => ({ file, mode: run.mode, finishedAt: run.finishedAt, revision: run.revision, wallMs: run.wallMs, links: run.data.links.map((l) => l.name) })), machine: runs[0]!.run.machine, notes, tables, data: { links, traces: traceNames, results } }, null, 2)}\n`,
+  `${JSON.stringify({ scenario: lossyLink.name, title: lossyLink.title, mode: 'merged', runs: runs.map(({ file, run }) => ({ file, mode: run.mode, finishedAt: run.finishedAt, revision: run.revision, wallMs: run.wallMs, links: run.data.links.map((l) => l.name), traces: run.data.traces })), machine: runs[0]!.run.machine, notes, tables, data: { links, traces: traceNames, results } }, null, 2)}\n`,
 );
 process.stderr.write(`merged ${results.length} results on ${links.length} links from ${runs.length} runs into bench/results/lossy-link.json and docs/benchmarks.md\n`);
