@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateDirectory } from '@tsmosh/protocol';
 import type { PtyProgram } from './client-harness.js';
 import { startSshTestHost, type SshTestHost } from './helpers/ssh-host.js';
 import { sshdAvailable } from './helpers/sshd.js';
@@ -48,10 +49,12 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     first.kill(); // SIGKILL
     await first.exited;
 
-    // What this machine remembers: the session by name and how to reach its server; no key.
-    const stateDir = join(home, '.local', 'state', 'tsmosh');
+    // What this machine remembers: the session by name and how to reach its server; no key. In the state folder the
+    // shared rule names: here the workspace's private runtime folder's (the daemon's records beside it, in sessions/).
+    const stateDir = stateDirectory(host.workspace.env, home);
+    expect(stateDir).toBe(join(host.workspace.runtimeDir, 'state'));
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
-    const [file] = readdirSync(stateDir);
+    const [file] = readdirSync(stateDir).filter((name) => name.startsWith('host-'));
     expect(statSync(join(stateDir, file!)).mode & 0o777).toBe(0o600);
     const stored = readFileSync(join(stateDir, file!), 'utf8');
     expect(JSON.parse(stored)).toMatchObject({ destination: 'testhost', sessions: { cc: { name: 'cc', clientState: 'attached', serverCommand } } });
