@@ -80,6 +80,20 @@ describe('HeadlessMirror', () => {
     m.dispose();
   });
 
+  it('exposes a scroll region narrower than the screen (tmux scrolling a pane), and its reset', async () => {
+    const { m } = mirror(20, 24);
+    expect(m.partialScrollRegion).toBeUndefined();
+    await m.write(utf8.encode('\x1b[1;19r\x1b[19;1H\n17'));
+    expect(m.partialScrollRegion).toBe('0;18');
+    await m.write(utf8.encode('\x1b[1;24r\x1b[21;3H'));
+    expect(m.partialScrollRegion).toBeUndefined();
+    await m.write(utf8.encode('\x1b[5;24r'));
+    expect(m.partialScrollRegion).toBe('4;23');
+    await m.write(utf8.encode('\x1b[r'));
+    expect(m.partialScrollRegion).toBeUndefined();
+    m.dispose();
+  });
+
   it('snapshots share state with the previous one and follow resizes', async () => {
     const { m } = mirror();
     await m.write(utf8.encode('hello'));

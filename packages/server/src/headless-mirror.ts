@@ -17,7 +17,7 @@ import { limitEscapeStrings, type EscapeStringDrops } from './escape-string-budg
 import { snapshotTerminal } from './snapshot.js';
 import { trackTerminal, type TerminalTracker } from './terminal-tracker.js';
 import { answerCapabilityQueries, type CapabilityAnswers } from './capability-answers.js';
-import { guardXtermDefects } from './xterm-internals.js';
+import { guardXtermDefects, readScrollRegion } from './xterm-internals.js';
 import { ScrollbackCapture } from './scrollback-capture.js';
 
 /**
@@ -210,6 +210,15 @@ export class HeadlessMirror {
   /** Every line that has left the top of the normal screen so far (scrollback-capture.ts). */
   scrollback(): ScrollbackLog {
     return this.capture.current();
+  }
+
+  /**
+   * The scroll region when it is narrower than the screen ("top;bottom", rows from 0), else undefined: a program
+   * scrolling part of the screen (tmux, one pane) may be in the middle of a redraw (write-boundary.ts).
+   */
+  get partialScrollRegion(): string | undefined {
+    const { top, bottom } = readScrollRegion(this.terminal);
+    return top <= 0 && bottom >= this.terminal.rows - 1 ? undefined : `${top};${bottom}`;
   }
 
   /** True while the program holds synchronized output (DEC 2026): the screen may be half drawn. */

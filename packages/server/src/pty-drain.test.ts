@@ -40,10 +40,12 @@ describe('drainWaiting', () => {
     expect(writeSync(writer, written)).toBe(written.length);
     const chunks: Uint8Array[] = [];
     const take = (chunk: Uint8Array): boolean => (chunks.push(chunk), true);
-    expect(drainWaiting(reader, take, 10_000)).toBe(10_000);
-    expect(drainWaiting(reader, take)).toBe(30_000);
+    // Stopped by its bound: whether more waits is not known.
+    expect(drainWaiting(reader, take, 10_000)).toEqual({ bytes: 10_000, emptied: false });
+    // Read to the end: the read after the last found nothing, so the program had written no more.
+    expect(drainWaiting(reader, take)).toEqual({ bytes: 30_000, emptied: true });
     // Nothing waits now (EAGAIN): no bytes, no chunk, no error.
-    expect(drainWaiting(reader, take)).toBe(0);
+    expect(drainWaiting(reader, take)).toEqual({ bytes: 0, emptied: true });
     expect(joined(chunks)).toEqual(written);
     // Each chunk is a copy: the scratch buffer the reads share is not handed out.
     expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
@@ -52,19 +54,19 @@ describe('drainWaiting', () => {
   it('stops when the reader says its backlog is full, and at its bound by default', () => {
     writeSync(writer, pattern(50_000));
     const chunks: Uint8Array[] = [];
-    const first = drainWaiting(reader, (chunk) => (chunks.push(chunk), false));
+    const first = drainWaiting(reader, (chunk) => (chunks.push(chunk), false)).bytes;
     expect(chunks).toHaveLength(1);
     expect(first).toBe(chunks[0]!.length);
     expect(first).toBeLessThan(50_000);
-    expect(drainWaiting(reader, () => true)).toBe(50_000 - first);
+    expect(drainWaiting(reader, () => true).bytes).toBe(50_000 - first);
     expect(MAX_DRAIN_BYTES).toBe(64 * 1024);
   });
 
   it('ends quietly when the other side has closed (end of file) and on a descriptor that fails', () => {
     writeSync(writer, pattern(100));
     closeSync(writer);
-    expect(drainWaiting(reader, () => true)).toBe(100);
-    expect(drainWaiting(reader, () => true)).toBe(0);
-    expect(drainWaiting(-1, () => true)).toBe(0);
+    expect(drainWaiting(reader, () => true).bytes).toBe(100);
+    expect(drainWaiting(reader, () => true).bytes).toBe(0);
+    expect(drainWaiting(-1, () => true).bytes).toBe(0);
   });
 });

@@ -27,13 +27,20 @@ const READ_BYTES = 16 * 1024;
 /** One scratch buffer for every drain (reads are synchronous); each chunk handed on is a copy of its own size. */
 const scratch = new Uint8Array(READ_BYTES);
 
+/** What a drain read: its bytes, and whether it ended because the kernel held no more (a short or empty read). */
+export interface DrainResult {
+  readonly bytes: number;
+  /** The last read found everything there was: the program had written nothing more (write-boundary.ts). */
+  readonly emptied: boolean;
+}
+
 /**
  * Reads from the non-blocking descriptor `fd` while it has data, handing each chunk (in order) to `take`, until a
  * read comes back short or empty (EAGAIN: nothing waits; EIO: the program's side is closed), `maxBytes` are read, or
- * `take` returns false (the reader's backlog is full). Returns the bytes read. Never throws for a read error: what
- * the descriptor says then is for its owner's own reads to report.
+ * `take` returns false (the reader's backlog is full). Never throws for a read error: what the descriptor says then
+ * is for its owner's own reads to report.
  */
-export function drainWaiting(fd: number, take: (chunk: Uint8Array) => boolean, maxBytes: number = MAX_DRAIN_BYTES): number {
+export function drainWaiting(fd: number, take: (chunk: Uint8Array) => boolean, maxBytes: number = MAX_DRAIN_BYTES): DrainResult {
   let total = 0;
   while (total < maxBytes) {
     const length = Math.min(READ_BYTES, maxBytes - total);
@@ -41,11 +48,12 @@ export function drainWaiting(fd: number, take: (chunk: Uint8Array) => boolean, m
     try {
       n = readSync(fd, scratch, 0, length, null);
     } catch {
-      return total;
+      return { bytes: total, emptied: true };
     }
-    if (n <= 0) return total;
+    if (n <= 0) return { bytes: total, emptied: true };
     total += n;
-    if (!take(scratch.slice(0, n)) || n < Math.min(FULL_PTY_READ_BYTES, length)) return total;
+    const short = n < Math.min(FULL_PTY_READ_BYTES, length);
+    if (!take(scratch.slice(0, n)) || short) return { bytes: total, emptied: short };
   }
-  return total;
+  return { bytes: total, emptied: false };
 }

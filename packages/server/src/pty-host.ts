@@ -9,6 +9,9 @@
  * - Synchronized output (DEC 2026): while the program holds it, `snapshot()` keeps offering the last complete
  *   screen and no frame is announced, for at most `synchronizedOutputMaxHoldMs`; a program that never releases the
  *   mode (crashed mid-frame) cannot freeze the session.
+ * - Between writes: the screen after a read that may have cut one of the program's writes in two, or that left a
+ *   redraw under way (tmux's of another pane, the cursor still there), is held back the same way until a read ends
+ *   at rest, for at most MID_WRITE_MAX_HOLD_MS (write-boundary.ts).
  */
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import pty from 'node-pty';
@@ -17,6 +20,7 @@ import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, t
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 import { drainWaiting, FULL_PTY_READ_BYTES } from './pty-drain.js';
+import { WriteBoundary, type OutputRead } from './write-boundary.js';
 import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
 import { DEFAULT_TERM } from './session-environment.js';
@@ -69,6 +73,8 @@ export interface PtyHostStats {
   pauses: number;
   /** DEC 2026 holds that hit the time bound. */
   synchronizedOutputTimeouts: number;
+  /** Reads whose screen was held back because more of the program's write was still to come (write-boundary.ts). */
+  midWriteHolds: number;
   /** Largest backlog seen (bytes handed to the mirror and not yet parsed). */
   maxPendingBytes: number;
   /** Of bytesRead, those read right after a full read in the same turn (pty-drain.ts). */
@@ -126,7 +132,7 @@ export function ptyEnvironment(base: Readonly<Record<string, string | undefined>
 
 export class PtyHost {
   readonly mirror: HeadlessMirror;
-  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, maxPendingBytes: 0, drainedBytes: 0 };
+  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, midWriteHolds: 0, maxPendingBytes: 0, drainedBytes: 0 };
   /** Resolves after the program has exited and all of its output has been parsed into the mirror. */
   readonly exited: Promise<PtyExit>;
 
@@ -152,6 +158,9 @@ export class PtyHost {
   private holdEpoch: number | undefined;
   private holdExpired = false;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the mirror's screen now is between two of the program's writes (write-boundary.ts). */
+  private readonly boundary = new WriteBoundary();
+  private midWriteTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the output read now answers the last input written (parsed at once then: answer-output.ts). */
   private readonly answers = new AnswerWatch();
 
@@ -196,6 +205,7 @@ export class PtyHost {
       this.mirror.writeThen(new Uint8Array(0), () => {
         this.exitInfo = exit;
         this.endHold();
+        this.endMidWriteHold();
         this.announceFrame();
         for (const listener of this.exitListeners) listener(exit.exitCode, exit.signal);
         resolveExited(exit);
@@ -240,7 +250,7 @@ export class PtyHost {
    */
   snapshot(): Framebuffer {
     this.observeSynchronizedOutput();
-    if (!this.holdingFrame) this.offered = this.mirror.snapshot();
+    if (!this.holdingFrame && !this.boundary.holding) this.offered = this.mirror.snapshot();
     return this.offered;
   }
 
@@ -287,6 +297,8 @@ export class PtyHost {
       throw new RangeError(`PtyHost.resize: size must be positive integers, got ${cols}x${rows}`);
     }
     if (this.disposed) return;
+    // A screen of the old size must not be offered for the new one: the program redraws anyway.
+    this.endMidWriteHold();
     this.mirror.resize(cols, rows);
     if (this.ptyGone) return;
     try {
@@ -314,6 +326,7 @@ export class PtyHost {
     this.disposed = true;
     this.releaseSlave();
     this.clearHoldTimer();
+    this.endMidWriteHold();
     this.frameListeners.clear();
     this.mirror.dispose();
   }
@@ -367,9 +380,10 @@ export class PtyHost {
     this.stats.bytesRead += data.byteLength;
     serverTrace?.mark('pty-output', data.byteLength);
     const answer = this.answers.output(data.byteLength, performance.now());
+    const read = this.boundary.read(data.byteLength);
     this.mirror.writeThen(data, () => {
       serverTrace?.mark('parsed');
-      this.afterParse();
+      this.afterParse(read);
     }, answer);
     if (data.byteLength >= FULL_PTY_READ_BYTES) this.drain();
     const pending = this.mirror.pendingBytes;
@@ -385,24 +399,65 @@ export class PtyHost {
   private drain(): void {
     if (this.readingAhead || this.masterFd === undefined || this.paused || this.ptyGone) return;
     this.readingAhead = true;
+    let emptied = false;
     try {
-      this.stats.drainedBytes += drainWaiting(this.masterFd, (chunk) => {
+      const drained = drainWaiting(this.masterFd, (chunk) => {
         this.onOutput(chunk);
         return !this.paused && !this.disposed;
       });
+      this.stats.drainedBytes += drained.bytes;
+      emptied = drained.emptied;
     } finally {
       this.readingAhead = false;
     }
+    // The last read found the program's write complete; if its screen is parsed and held, it is ready now.
+    if (emptied && this.boundary.nothingAfter()) this.offerHeld();
   }
 
-  private afterParse(): void {
+  private afterParse(read: OutputRead): void {
     if (this.disposed) return;
     if (this.paused && this.mirror.pendingBytes < this.lowWaterBytes) {
       this.paused = false;
       this.pty.resume();
     }
+    const offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
+    if (!offer) {
+      this.stats.midWriteHolds++;
+      this.armMidWriteTimer();
+      return;
+    }
+    this.clearMidWriteTimer();
     this.observeSynchronizedOutput();
     if (!this.holdingFrame) this.announceFrame();
+  }
+
+  /** A screen held back mid-write may now be offered (its write turned out complete, or the hold ran out). */
+  private offerHeld(): void {
+    this.clearMidWriteTimer();
+    if (this.disposed) return;
+    this.observeSynchronizedOutput();
+    if (!this.holdingFrame) this.announceFrame();
+  }
+
+  /** Bounds a mid-write hold that no later read ends (the program went quiet right after a full read). */
+  private armMidWriteTimer(): void {
+    const due = this.boundary.holdDeadline;
+    if (this.midWriteTimer !== undefined || due === undefined) return;
+    this.midWriteTimer = setTimeout(() => {
+      this.midWriteTimer = undefined;
+      if (this.boundary.expire(performance.now())) this.offerHeld();
+      else if (this.boundary.holding) this.armMidWriteTimer();
+    }, Math.max(0, Math.ceil(due - performance.now())));
+  }
+
+  private clearMidWriteTimer(): void {
+    if (this.midWriteTimer !== undefined) clearTimeout(this.midWriteTimer);
+    this.midWriteTimer = undefined;
+  }
+
+  private endMidWriteHold(): void {
+    this.clearMidWriteTimer();
+    this.boundary.release();
   }
 
   /** Starts a hold when the program entered a new DEC 2026 block, ends it when the mode is off. */

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LinkDirection, directionProfile } from '@tsmosh/netem';
 import { Connection, SessionKey, Transport, type PeerAddress, type TransportTiming } from '@tsmosh/protocol';
-import { BLANK_CELL, blankRow, InputStream, ScreenState, ScrollbackLog, type Row } from '@tsmosh/terminal';
+import { BLANK_CELL, blankRow, InputStream, PredictionEngine, ScreenState, ScrollbackLog, type Framebuffer, type Row } from '@tsmosh/terminal';
 import { Session, type SessionPty } from './session.js';
+import { WriteBoundary } from './write-boundary.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 import { ScreenPty } from './screen-pty.test-helpers.js';
 
@@ -88,6 +89,21 @@ const TOP_PANE_ROWS = 19;
 const BOTTOM_PANE_TOP = TOP_PANE_ROWS + 1;
 /** tmux's redraw timer while it cannot keep up (tty.c, TTY_BLOCK_INTERVAL), ms. */
 const TMUX_BLOCK_INTERVAL_MS = 100;
+/** ms between the pieces of one redraw that the reads cut apart: the mirror parses the next read a moment later. */
+const NEXT_READ_MS = 1;
+/** bytes of one of tmux's writes beside the flood (the traced thin-link runs: 252–756 mostly), read whole. */
+const TMUX_WRITE_BYTES = 252;
+
+/**
+ * How the daemon's reads cut tmux's redraws of the flooding pane: `whole` (each redraw in one read), or in two reads
+ * of a few hundred bytes, as tmux writes (the first ends after the pane's new lines, the cursor still in the top pane
+ * and the pane's scroll region in force; the second resets the region and moves the cursor back to the pane being
+ * typed in); a letter's echo then comes in the first read of the next redraw, before the flood's lines, as tmux
+ * writes both panes' news in one go. The screens the session sees are then those PtyHost offers: `between-writes`
+ * the screen only after a read that ended a write (write-boundary.ts), `every-read` the screen after each read (as
+ * before it).
+ */
+type RedrawReads = 'whole' | 'between-writes' | 'every-read';
 
 /**
  * tmux with two panes, reduced to what the session sees: `seq` in the top pane redraws that pane in place (tmux
@@ -106,11 +122,25 @@ class TmuxLikePty extends ScreenPty {
   private next = 1;
   private focus: 'top' | 'bottom' = 'top';
   private typed = '';
+  /** Letters the shell has echoed that tmux draws with its next redraw of the flood (cut reads only). */
+  private unechoed = '';
   private topPrompt = false;
   private blocked = false;
   private drewSinceTick = false;
-  constructor(private readonly clock: { now: number }) {
+  private readonly boundary = new WriteBoundary();
+  /** The screen PtyHost would offer: the mirror's, or the last one between writes while a write is cut. */
+  private offered: Framebuffer;
+  constructor(
+    private readonly clock: { now: number },
+    private readonly reads: RedrawReads = 'whole',
+    private readonly later: (ms: number, run: () => void) => void = () => {},
+  ) {
     super(COLS, ROWS);
+    this.offered = this.screen;
+  }
+
+  snapshot(): Framebuffer {
+    return this.reads === 'between-writes' ? this.offered : this.screen;
   }
 
   write(bytes: Uint8Array): void {
@@ -120,15 +150,26 @@ class TmuxLikePty extends ScreenPty {
       this.flooding = false;
       this.topPrompt = true;
       this.ctrlCReadAt = this.clock.now;
-    } else if (this.focus === 'bottom' && /^[a-z]+$/.test(text)) this.typed += text;
-    else return;
+    } else if (this.focus === 'bottom' && /^[a-z]+$/.test(text)) {
+      // Cut reads: the shell's echo reaches the screen in tmux's next redraw, before the flood's lines.
+      if (this.reads !== 'whole' && this.flooding && !this.blocked) {
+        this.unechoed += text;
+        return;
+      }
+      this.typed += text;
+    } else return;
     this.draw();
   }
 
   /** `seq` writes `count` more numbers into the top pane. */
   flood(count: number): void {
     this.next += count;
-    this.draw();
+    if (this.reads === 'whole' || this.blocked) return this.draw();
+    // The first read ends inside the redraw: the echo and the pane's new lines drawn, the cursor after the last line.
+    this.typed += this.unechoed;
+    this.unechoed = '';
+    this.draw({ x: String(this.next - 1).length, y: TOP_PANE_ROWS - 1 }, `0;${TOP_PANE_ROWS - 1}`);
+    this.later(NEXT_READ_MS, () => this.draw());
   }
 
   block(): void {
@@ -145,7 +186,8 @@ class TmuxLikePty extends ScreenPty {
     this.draw();
   }
 
-  private draw(): void {
+  /** Draws the screen; `midDraw`: with the cursor where a cut redraw left it, and `region` (DECSTBM) in force. */
+  private draw(midDraw?: { x: number; y: number }, region?: string): void {
     if (this.blocked) {
       this.drewSinceTick = true;
       return;
@@ -160,8 +202,14 @@ class TmuxLikePty extends ScreenPty {
       this.promptDrawnAt ??= this.clock.now;
     }
     const bottom = [rowOf(`$ ${this.typed}`), ...Array.from({ length: ROWS - BOTTOM_PANE_TOP - 1 }, () => blankRow(COLS))];
-    const cursor = this.focus === 'top' ? { x: this.topPrompt ? 2 : 0, y: TOP_PANE_ROWS - 1 } : { x: 2 + this.typed.length, y: BOTTOM_PANE_TOP };
-    this.announce(Object.freeze({ ...this.screen, lines: Object.freeze([...top, rowOf('─'.repeat(COLS)), ...bottom]), cursor: { ...this.screen.cursor, ...cursor } }));
+    const cursor = midDraw ?? (this.focus === 'top' ? { x: this.topPrompt ? 2 : 0, y: TOP_PANE_ROWS - 1 } : { x: 2 + this.typed.length, y: BOTTOM_PANE_TOP });
+    const screen = Object.freeze({ ...this.screen, lines: Object.freeze([...top, rowOf('─'.repeat(COLS)), ...bottom]), cursor: { ...this.screen.cursor, ...cursor } });
+    if (this.reads !== 'between-writes') return this.announce(screen);
+    // PtyHost: the mirror has parsed the read; the screen is offered, and the session told, only between writes.
+    this.screen = screen;
+    if (!this.boundary.parsed(this.boundary.read(TMUX_WRITE_BYTES), this.clock.now, region)) return;
+    this.offered = screen;
+    this.announce(screen);
   }
 }
 
@@ -172,6 +220,8 @@ class TmuxLikePty extends ScreenPty {
 class ThinLink {
   readonly down: LinkDirection;
   readonly client: Transport<InputStream, ScreenState>;
+  /** The client's prediction engine (adaptive, as the client runs it), fed what the client's transport holds. */
+  readonly prediction = new PredictionEngine();
   private readonly up: LinkDirection;
   private readonly timer: ManualTimer;
   private readonly session: Session;
@@ -204,12 +254,19 @@ class ThinLink {
   }
 
   type(text: string): void {
-    this.input = this.input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
+    const bytes = new TextEncoder().encode(text);
+    this.input = this.input.append({ kind: 'keys', bytes });
+    this.prediction.onUserInput(bytes, this.client.remote.framebuffer, this.input.end, this.clock.now);
     this.client.setLocal(this.input, this.clock.now);
   }
 
   row(y: number): string {
     return textOf(this.client.remote.framebuffer.lines[y]!);
+  }
+
+  /** Row `y` as the client draws it: the server's screen with the prediction engine's guesses on top. */
+  shownRow(y: number): string {
+    return textOf(this.prediction.apply(this.client.remote.framebuffer, this.clock.now).lines[y]!);
   }
 
   /** Runs until `done()` (checked after every step, after `observe`) or 60 s of session time. */
@@ -223,13 +280,16 @@ class ThinLink {
         lastTime = clock.now;
         if (stepsAtOneTime > 1000) throw new Error(`stuck at ${clock.now} ms: nothing moves the clock`);
         this.events.sort((a, b) => a.at - b.at);
-        const next = Math.min(this.events[0]?.at ?? Infinity, this.timer.pending?.due ?? Infinity, this.client.nextWakeup(clock.now), ...this.inFlight.map((d) => d.at));
+        const next = Math.min(this.events[0]?.at ?? Infinity, this.timer.pending?.due ?? Infinity, this.client.nextWakeup(clock.now), this.prediction.nextWakeup(clock.now), ...this.inFlight.map((d) => d.at));
         this.timer.advanceTo(Math.max(clock.now, next));
         while (this.events.length > 0 && this.events[0]!.at <= clock.now) this.events.shift()!.run();
         for (const d of this.inFlight.filter((x) => x.at <= clock.now)) {
           if (d.to === 'server') this.session.receive(d.bytes, CLIENT);
           else this.client.receive(d.bytes, SERVER, clock.now);
         }
+        // As the client's front end: every state (or the engine's own wake-up) judges the guesses.
+        this.prediction.setRtt(this.client.connection.rtt.srtt);
+        this.prediction.onServerScreen(this.client.remote.framebuffer, this.client.remote.echoAck, clock.now);
         this.inFlight.splice(0, this.inFlight.length, ...this.inFlight.filter((x) => x.at > clock.now));
         for (const d of this.client.tick(clock.now)) this.carry(this.up, 'server', d.bytes);
         observe();
@@ -300,6 +360,10 @@ function floodThenPrompt(seed: number, lineOf: (n: number) => string, transportT
 interface TmuxRun {
   /** ms from each letter typed in the bottom pane until the client's screen shows it. */
   readonly echoMs: number[];
+  /** ms from each letter typed until the client draws it, its prediction engine's guesses included. */
+  readonly drawnMs: number[];
+  /** The client's prediction engine's counters at the end (guesses made, confirmed, erased, dropped unshown). */
+  readonly prediction: PredictionEngine['stats'];
   /** ms from Ctrl-C until the client's screen shows the top pane's prompt. */
   readonly ctrlCMs: number;
   /** ms from each letter's echo on the client's screen until the prompt's (negative: before it). */
@@ -317,10 +381,11 @@ interface TmuxRun {
  * numbers every 5 ms), ten letters are typed in the bottom pane 150 ms apart, then Ctrl-C in the top pane.
  * `blockAt`: when tmux stops drawing because it cannot keep up (undefined: it keeps up).
  */
-function tmuxFloodThenCtrlC(seed: number, blockAt?: number): TmuxRun {
+function tmuxFloodThenCtrlC(seed: number, blockAt?: number, reads: RedrawReads = 'whole'): TmuxRun {
   const clock = { now: 1000 };
-  const pty = new TmuxLikePty(clock);
-  const run = new ThinLink(pty, seed, undefined, clock);
+  let run: ThinLink | undefined;
+  const pty = new TmuxLikePty(clock, reads, (ms, next) => run!.at(clock.now + ms, next));
+  run = new ThinLink(pty, seed, undefined, clock);
   const FLOOD_FROM = 1500;
   const TYPE_FROM = 2500;
   const CTRL_C_AT = 4000;
@@ -338,12 +403,14 @@ function tmuxFloodThenCtrlC(seed: number, blockAt?: number): TmuxRun {
   run.at(CTRL_C_AT - 100, () => run.type('\x02o'));
   run.at(CTRL_C_AT, () => run.type('\x03'));
   const echoAt: number[] = [];
+  const drawnAt: number[] = [];
   let promptAt: number | undefined;
   let maxQueue = 0;
   run.run(
     () => {
       const now = run.clock.now;
       while (echoAt.length < typedAt.length && run.row(BOTTOM_PANE_TOP).startsWith(`$ ${KEYS.slice(0, echoAt.length + 1)}`)) echoAt.push(now);
+      while (drawnAt.length < typedAt.length && run.shownRow(BOTTOM_PANE_TOP).startsWith(`$ ${KEYS.slice(0, drawnAt.length + 1)}`)) drawnAt.push(now);
       const cursor = run.client.remote.framebuffer.cursor;
       if (promptAt === undefined && now >= CTRL_C_AT && cursor.x === 2 && cursor.y === TOP_PANE_ROWS - 1 && run.row(TOP_PANE_ROWS - 1) === '$') promptAt = now;
       if (now >= FLOOD_FROM) maxQueue = Math.max(maxQueue, run.down.queuedBytes(now));
@@ -352,6 +419,8 @@ function tmuxFloodThenCtrlC(seed: number, blockAt?: number): TmuxRun {
   );
   return {
     echoMs: echoAt.map((at, i) => at - typedAt[i]!),
+    drawnMs: drawnAt.map((at, i) => at - typedAt[i]!),
+    prediction: { ...run.prediction.stats },
     ctrlCMs: (promptAt ?? Infinity) - CTRL_C_AT,
     echoBeforePromptMs: echoAt.map((at) => (promptAt ?? Infinity) - at),
     tmuxMs: (pty.promptDrawnAt ?? Infinity) - (pty.ctrlCReadAt ?? -Infinity),
@@ -382,6 +451,26 @@ describe('the session on a thin link (1 Mbit/s, 64 KB buffer, 40 ms RTT, 1 % los
     expect(run.maxQueueBytes).toBeLessThan(4 * 1252);
   });
 
+  it("tmux redrawing the flood's pane in reads that end mid-redraw: offered only between writes, the letters typed beside it show as guesses at once and none is erased", () => {
+    const run = tmuxFloodThenCtrlC(1, undefined, 'between-writes');
+    expect(run.drawnMs).toHaveLength(10);
+    // The first letter after Ctrl-B o waits for its real echo (nothing of that epoch is confirmed yet); every later
+    // one is drawn the moment it is typed, and no guess is taken back.
+    expect(run.drawnMs[0]).toBeLessThan(2 * RTT_MS);
+    for (const ms of run.drawnMs.slice(1)) expect(ms).toBe(0);
+    expect(run.prediction.erased).toBe(0);
+    expect(run.prediction.confirmed).toBe(10);
+    for (const ms of run.echoMs) expect(ms).toBeLessThan(2 * RTT_MS);
+    expect(run.ctrlCMs).toBeLessThan(2 * RTT_MS);
+
+    // The same reads, a screen offered after each (as before write-boundary.ts): the echo's acknowledgement came with
+    // a screen whose cursor was in the flood's pane, each right guess was judged wrong and erased, and every letter
+    // waited for its real echo.
+    const cut = tmuxFloodThenCtrlC(1, undefined, 'every-read');
+    expect(cut.prediction.erased).toBeGreaterThanOrEqual(5);
+    expect(cut.drawnMs.filter((ms) => ms === 0).length).toBeLessThan(5);
+  });
+
   it('tmux that cannot keep up draws the prompt (and the letters) only at its 100 ms timer; the session adds under one RTT to that', () => {
     // tmux stopped drawing at 1630 ms: it ticks at 4030 (the flood was drawn, and discarded, since 3930) and at 4130,
     // which draws the screen again; Ctrl-C reached it at about 4020.
@@ -393,3 +482,4 @@ describe('the session on a thin link (1 Mbit/s, 64 KB buffer, 40 ms RTT, 1 % los
     for (const ms of run.echoBeforePromptMs) expect(ms).toBe(0);
   });
 });
+

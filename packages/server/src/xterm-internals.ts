@@ -68,6 +68,19 @@ export function readXtermInternals(term: Terminal): XtermInternals {
 }
 
 /**
+ * The scroll region (DECSTBM) in force, as rows from 0 (`_core.buffer.scrollTop/scrollBottom`, which xterm also
+ * resets on a resize, RIS and DECSTR): a program draws inside one narrower than the screen while it scrolls part of it
+ * (tmux scrolling one pane), and sets it back when done. Throws rather than guess when the shape differs.
+ */
+export function readScrollRegion(term: Terminal): { top: number; bottom: number } {
+  const buffer = (term as unknown as { _core?: { buffer?: { scrollTop?: unknown; scrollBottom?: unknown } } })._core?.buffer;
+  const top = buffer?.scrollTop;
+  const bottom = buffer?.scrollBottom;
+  if (typeof top !== 'number' || typeof bottom !== 'number') throw internalsChanged('_core.buffer.scrollTop/scrollBottom are not numbers');
+  return { top, bottom };
+}
+
+/**
  * Works around @xterm/headless 6.0.0 defects that untrusted program output can trigger, through xterm private state
  * (the second and last place tsmosh touches it; see readXtermInternals):
  *
