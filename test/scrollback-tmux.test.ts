@@ -3,7 +3,8 @@
  * pane, a named session's bash runs in the daemon, and `tmux capture-pane -S -` reads the pane's history plus its
  * screen. After a flood, slow output, a 5 s outage (the lossy proxy's blackout), two resizes (shorter, then
  * taller) and a reattach from a new client, every line is there exactly once, in order; vim leaves nothing behind.
- * A shorter window while the history is still catching up with the screen loses no line either.
+ * A shorter window while the history is still catching up with the screen loses no line either, nor does one while
+ * vim shows (drawn on the terminal's alternate screen, it leaves nothing in the history).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,9 +139,17 @@ describe('native scrollback in tmux', () => {
     const secondPane = await tmux.waitFor('two', 'the session with its history', (lines) => hasLine('done-5')(lines) && numbersIn(lines).length >= 2800);
     expect(numbersIn(secondPane)).toEqual(oneTo(2800));
 
-    // A full-screen program leaves nothing in the history, as in a local terminal.
+    // A full-screen program leaves nothing in the history, as in a local terminal: drawn on the terminal's alternate
+    // screen, a shorter window pushes none of its rows into the history (only the normal screen's below it, which
+    // the daemon's mirror pushes too), and a taller one pulls them back.
     await tmux.type('two', 'vim -u NONE -i NONE');
     await tmux.waitFor('two', 'vim', (lines) => lines.filter((line) => line === '~').length > 5);
+    await tmux.run('resize-window', '-t', 'two', '-x', '80', '-y', '16');
+    await tmux.waitFor('two', 'vim in the shorter window', (lines) => lines.filter((line) => line === '~').length === 14);
+    await new Promise((r) => setTimeout(r, 1000));
+    await tmux.run('resize-window', '-t', 'two', '-x', '80', '-y', '24');
+    await tmux.waitFor('two', 'vim in the taller window', (lines) => lines.filter((line) => line === '~').length === 22);
+    await new Promise((r) => setTimeout(r, 1000));
     await tmux.type('two', ':q');
     // Typed before vim is gone, the next line would be vim's typeahead, read and dropped as it exits (one CI run lost
     // `echo done-6` so): a person waits for the prompt too.

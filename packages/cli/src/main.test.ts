@@ -81,10 +81,10 @@ describe('tsmosh argument parsing', () => {
       expect(parsed.kind, args.join(' ')).toBe('usage-error');
     }
   });
-  it("reads mosh's remote options: -p, --bind-server, -4/-6, --ssh, --server, and accepts --no-init", () => {
+  it("reads mosh's remote options: -p, --bind-server, -4/-6, --ssh, --server, --no-init", () => {
     expect(parseArguments(['-p', '60010:60020', '--bind-server=any', '-6', '--ssh=ssh -F /dev/null', '--no-init', 'me@host', '--', 'tmux', 'new', '-A', '-s', 'cc'])).toMatchObject({
       kind: 'remote',
-      options: { destination: 'me@host', serverPort: '60010:60020', bindServer: 'any', family: 6, sshCommand: 'ssh -F /dev/null', command: ['tmux', 'new', '-A', '-s', 'cc'] },
+      options: { destination: 'me@host', serverPort: '60010:60020', bindServer: 'any', family: 6, sshCommand: 'ssh -F /dev/null', noInit: true, command: ['tmux', 'new', '-A', '-s', 'cc'] },
     });
   });
   it("finds this repository's tsmosh-server bin through the @tsmosh/server package", () => {

@@ -73,7 +73,7 @@ const HELP = `${USAGE}
   --experimental-remote-ip=proxy|local   the host's UDP address: the one SSH reached (proxy, default) or the
                    host name resolved here (local)
   --no-ssh-pty     accepted for mosh compatibility: the login never asks for a pty
-  --no-init        accepted for mosh compatibility: tsmosh never switches to the alternate screen anyway
+  --no-init        draw full-screen programs (vim, tmux) on the normal screen, not the terminal's alternate one
   --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
   -A               forward your ssh-agent (as ssh -A, also ForwardAgent in ~/.ssh/config): the session's
                    SSH_AUTH_SOCK reaches the agent of whichever client is attached, across roaming and reattach
@@ -120,7 +120,7 @@ export type SessionAction =
 
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
-  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean } = {};
+  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean; noInit?: boolean } = {};
   let session: string | undefined;
   let idleTimeout: string | undefined;
   let list = false;
@@ -204,9 +204,9 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     } else if (arg === '--no-ssh-pty') {
       // mosh asks ssh for a pty unless told not to; tsmosh's login never does, so this is already its behaviour.
     } else if (arg === '--no-init') {
-      // mosh's --no-init keeps the terminal off the alternate screen so its scrollback survives. tsmosh never
-      // switches to the alternate screen, so it always behaves this way; the option is accepted so mosh command
-      // lines work unchanged.
+      // mosh's --no-init keeps the terminal off the alternate screen. tsmosh uses it only while the remote program
+      // does (a full-screen program); with --no-init such a screen is drawn on the normal screen too, as before.
+      remote.noInit = true;
     } else if (arg === '--no-install') {
       remote.noInstall = true;
     } else if (arg === '--list') {

@@ -24,6 +24,8 @@ export interface RemoteOptions {
   readonly serverCommand?: string;
   /** --no-install: never put this client's server bundle on the host (install/). */
   readonly noInstall?: boolean;
+  /** mosh's --no-init: never switch the local terminal to its alternate screen (full-screen programs included). */
+  readonly noInit?: boolean;
   /** 'ssh' binds the server to the address SSH arrived on, 'any' to all, or an IP (mosh's --bind-server). */
   readonly bindServer?: string;
   readonly family?: AddressFamily;
@@ -175,6 +177,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(dependencies.input ? { input: dependencies.input } : {}),
     ...(dependencies.output ? { output: dependencies.output } : {}),
     ...(options.predict === undefined ? {} : { predict: options.predict }),
+    ...(options.noInit === true ? { alternateScreen: false } : {}),
     ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),

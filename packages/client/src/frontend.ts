@@ -13,6 +13,7 @@ import { clientTrace } from './latency-trace.js';
 import { wrapSynchronized } from './synchronized-output.js';
 import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './terminal-probe.js';
 import { PromptMemory } from './prompt-memory.js';
+import { normalScreenBelowAlternate } from './screen-switch.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -86,6 +87,11 @@ export interface TerminalClientOptions {
   readonly initialRttMs?: number;
   /** Predictive local echo; default from TSMOSH_PREDICTION_DISPLAY (check it first with predictionModeFromEnv). */
   readonly predict?: PredictionMode;
+  /**
+   * Draw a full-screen program on the local terminal's alternate screen while it runs (default true, as a local
+   * terminal shows it: screen-switch.ts); false (mosh's --no-init) keeps everything on the normal screen.
+   */
+  readonly alternateScreen?: boolean;
   /** UDP, TCP, or auto (default): see carrier.ts. */
   readonly transport?: CarrierMode;
   /** The daemon's TCP port when it is not the UDP port's number. */
@@ -166,6 +172,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let predictionTimer: unknown;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
+  /** The last frame drawn on the normal screen (what it shows below the alternate one: screen-switch.ts). */
+  let lastNormalFrame: Framebuffer | undefined;
   /**
    * The server screen and guesses behind lastDrawn, while lastDrawn is exactly those (no status line, the screen
    * the window's size): a keystroke then draws only what its guesses change (keystroke-draw.ts).
@@ -275,11 +283,24 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     }
     // Any other shift (a new session size at attach) is the server's alone: nothing moved here.
     if (!ownResizePending) seenResizeShift = log.resizeShift;
-    // Until then, no history: lines written against the old positions could land twice or out of place.
-    const history = ownResizePending ? '' : scrollbackWriter.write(log, size.cols);
+    // A full-screen program's screen is drawn on the terminal's alternate screen, as a local terminal shows it
+    // (screen-switch.ts): history is written on the normal screen only, before switching to the alternate one or
+    // after switching back.
+    const alternate = frame.alternateScreen && options.alternateScreen !== false;
+    const toNormal = alternate ? '' : renderer.leaveAlternateScreen();
+    if (toNormal !== '') lastDrawn = undefined;
+    // Until the resize is answered, no history: lines written against the old positions could land twice or out of place.
+    const history = ownResizePending || renderer.onAlternateScreen ? '' : scrollbackWriter.write(log, size.cols);
     // The writer drew over the screen to push its lines up: repaint the frame whole.
     if (history !== '') lastDrawn = undefined;
-    const out = history + renderer.render(lastDrawn, frame);
+    let toAlternate = '';
+    if (alternate && !renderer.onAlternateScreen) {
+      const below = normalScreenBelowAlternate(renderer, history !== '', lastNormalFrame, size);
+      toAlternate = below.bytes + renderer.enterAlternateScreen(below.shows);
+      lastDrawn = undefined;
+    }
+    const out = toNormal + history + toAlternate + renderer.render(lastDrawn, frame);
+    if (!alternate) lastNormalFrame = frame;
     // Only a draw that wrote something uses up the burst: a state that moved nothing on screen (the server's echo
     // acknowledgement, sent between Enter's echo and the command's output) took the third token, and the prompt after
     // the output then waited up to a whole interval for the next one.
@@ -328,6 +349,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     write(wrapSynchronized(change.out, terminal?.synchronizedOutput));
     clientTrace?.mark('drawn');
     lastDrawn = change.drawn.frame;
+    if (!renderer.onAlternateScreen) lastNormalFrame = lastDrawn;
     drawnGuesses = change.drawn;
     wakeForPrediction(now);
   };

@@ -395,6 +395,48 @@ describe('Renderer: everything besides cells', () => {
     expect(after.lines[0]!.cells[0]!.text).toBe('o');
   });
 
+  it("draws a full-screen program on the terminal's alternate screen: a shorter window pushes none of it into the history", async () => {
+    const h = await harness(12, 5);
+    h.t.term.options.scrollback = 100;
+    const atRow = (y: number) => ({ cursor: { x: 2, y, visible: true, style: 'block' as const, blink: true } });
+    const shell = framebuffer(12, 5, ['1', '2', '3', '4', '$ vim'], atRow(4));
+    await h.draw(shell);
+    const vim = framebuffer(12, 5, ['text', '~', '~', '~', '"f" 1L'], { ...atRow(0), alternateScreen: true });
+    expect(h.renderer.onAlternateScreen).toBe(false);
+    const enter = h.renderer.enterAlternateScreen(shell);
+    expect(enter).toBe('\x1b[?1049h');
+    expect(h.renderer.enterAlternateScreen(shell)).toBe(''); // once
+    // After a switch the renderer repaints (previous undefined), as the client asks.
+    const repaint = async (fb: Framebuffer) => {
+      await h.t.write(h.renderer.render(undefined, fb));
+      expect(screenDifference(h.t.read(), fb)).toBe('');
+    };
+    await h.t.write(enter);
+    await repaint(vim);
+    expect(h.t.term.buffer.active.type).toBe('alternate');
+    // The window loses two rows: the normal screen below pushes its own top rows ("1", "2"), as the server's mirror
+    // does; nothing of vim's screen reaches the history.
+    h.t.term.resize(12, 3);
+    const normal = h.t.term.buffer.normal;
+    const history = Array.from({ length: normal.baseY }, (_, y) => normal.getLine(y)!.translateToString(true));
+    expect(history).toEqual(['1', '2']);
+    h.t.term.resize(12, 5);
+    // vim exits: back to the normal screen as it was, then the frame.
+    const leave = h.renderer.leaveAlternateScreen();
+    expect(leave).toBe('\x1b[?1049l');
+    expect(h.renderer.leaveAlternateScreen()).toBe('');
+    await h.t.write(leave);
+    expect(h.t.term.buffer.active.type).toBe('normal');
+    await repaint(framebuffer(12, 5, ['2', '3', '4', '$ vim', '$'], atRow(4)));
+    // Ending the session on the alternate screen returns to the normal one, the cursor below what it shows.
+    await h.t.write(h.renderer.enterAlternateScreen(shell));
+    await repaint(vim);
+    await h.t.write(h.renderer.exit(vim));
+    expect(h.t.term.buffer.active.type).toBe('normal');
+    expect(h.renderer.onAlternateScreen).toBe(false);
+    expect(h.t.read().cursor).toMatchObject({ x: 0, y: 4 });
+  });
+
   it('exit() scrolls a fresh line into view when the content reaches the bottom', async () => {
     const h = await harness(10, 3);
     const a = framebuffer(10, 3, ['a', 'b', 'c']);

@@ -790,6 +790,8 @@ export class Renderer {
   private kittyPushed = false;
   private modifyOtherKeys: 0 | 1 | 2 | undefined;
   private cursorShape: number | undefined;
+  /** The terminal shows its alternate screen (enterAlternateScreen); what its normal screen holds meanwhile. */
+  private alternate: { readonly normalBelow: Framebuffer | undefined } | undefined;
 
   /**
    * Takes the events in `fb` (bells rung, the clipboard write, notifications) as already delivered, without drawing:
@@ -807,6 +809,40 @@ export class Renderer {
     // SGR reset; DECSTBM reset (homes); origin mode off; autowrap on; insert mode and LNM off.
     // No clear here: the first frame is a repaint, which erases row by row (an ED 2 would reach tmux's history).
     return '\x1b[m\x1b[r\x1b[?6l\x1b[?7h\x1b[4l\x1b[20l';
+  }
+
+  /** Whether the terminal shows its alternate screen (enterAlternateScreen until leaveAlternateScreen or exit). */
+  get onAlternateScreen(): boolean {
+    return this.alternate !== undefined;
+  }
+
+  /**
+   * Bytes that switch the terminal to its alternate screen (xterm's 1049: the cursor saved, the normal screen kept
+   * as it is below a blank alternate one), as a local terminal does for a full-screen program: its window made
+   * shorter then pushes no row of that program's screen into the user's history, and the mouse wheel works as it
+   * does for vim or tmux run locally. `normalBelow`: what the normal screen shows, for exit(). The next render is a
+   * repaint (previous undefined).
+   */
+  enterAlternateScreen(normalBelow: Framebuffer | undefined): string {
+    if (this.alternate !== undefined) return '';
+    this.alternate = { normalBelow };
+    this.forgetDrawn();
+    return '\x1b[?1049h';
+  }
+
+  /** Bytes that return to the normal screen as it was (and the cursor saved); the next render is a repaint. */
+  leaveAlternateScreen(): string {
+    if (this.alternate === undefined) return '';
+    this.alternate = undefined;
+    this.forgetDrawn();
+    return '\x1b[?1049l';
+  }
+
+  /** After a screen switch the pen, the top row's wrap and the rows shown are the other screen's. */
+  private forgetDrawn(): void {
+    this.lastDrawn = undefined;
+    this.lastPen = undefined;
+    this.lastTopContinues = undefined;
   }
 
   /**
@@ -933,10 +969,17 @@ export class Renderer {
     return { out, drawn };
   }
 
-  /** Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content. */
+  /**
+   * Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content (on the
+   * alternate screen: back to the normal screen, below what it shows).
+   */
   exit(lastDrawn: Framebuffer | undefined): string {
     // Frames close their links; closing once more costs 7 bytes and holds whatever wrote last.
     let out = '\x1b]8;;\x1b\\\x1b[r\x1b[m';
+    if (this.alternate !== undefined) {
+      lastDrawn = this.alternate.normalBelow;
+      out += this.leaveAlternateScreen() + '\x1b[r\x1b[m';
+    }
     out += `\x1b[?${ALL_PRIVATE_MODES.join(';')}l\x1b>`;
     out += '\x1b[>4m'; // modifyOtherKeys back to the terminal's configured default
     if (this.kittyPushed) out += '\x1b[<u';
