@@ -139,7 +139,7 @@ class TmuxLikePty extends ScreenPty {
     this.offered = this.screen;
   }
 
-  snapshot(): Framebuffer {
+  override snapshot(): Framebuffer {
     return this.reads === 'between-writes' ? this.offered : this.screen;
   }
 
