@@ -197,4 +197,29 @@ describe('native scrollback in tmux', () => {
       await pane.dispose();
     }
   }, 120_000);
+
+  it("keeps what the user's terminal showed before the client started: it goes up into the history, not under the first frame", async () => {
+    const workspace = suite.workspace();
+    await workspace.ensureDaemon();
+    const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', 'bash', '--norc', '--noprofile'], { env: workspace.env, timeout: WAIT_MS });
+    const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
+    if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}`);
+    const pane = new Tmux(workspace.env);
+    try {
+      await pane.run('new-session', '-d', '-s', 'before', '-x', '80', '-y', '12', 'bash --norc --noprofile');
+      await pane.type('before', 'PS1="local$ "; for i in 1 2 3; do echo local-line-$i; done');
+      await pane.waitFor('before', 'the local output', hasLine('local-line-3'));
+      const client = [process.execPath, CLIENT_BIN, '127.0.0.1', match[1]!].map((word) => `'${word}'`).join(' ');
+      await pane.type('before', `TSMOSH_KEY=${match[2]} ${client}`);
+      await pane.type('before', 'echo remote-says-hi');
+      const lines = await pane.waitFor('before', 'the remote output', hasLine('remote-says-hi'));
+      // Above the remote screen, in order: the local lines and the command that started the client, each once.
+      const local = lines.filter((line) => /^local-line-\d$/.test(line));
+      expect(local).toEqual(['local-line-1', 'local-line-2', 'local-line-3']);
+      expect(lines.indexOf('local-line-3')).toBeLessThan(lines.indexOf('remote-says-hi'));
+      expect(lines.filter((line) => line.startsWith('local$ TSMOSH_KEY=')).length).toBe(1);
+    } finally {
+      await pane.dispose();
+    }
+  }, 60_000);
 });

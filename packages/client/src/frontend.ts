@@ -1,4 +1,4 @@
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, parsePredictionMode, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { IND, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, parsePredictionMode, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -205,6 +205,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     terminalActive = true;
     if (input.isTTY) input.setRawMode(true);
     input.resume();
+    // What the terminal showed above its cursor (the user's earlier commands, or the shell after a suspension) goes
+    // up into its history rather than under the first repaint: rows−1 line feeds from the cursor's row push exactly
+    // the rows above it (ssh leaves them on the screen; mosh's alternate screen hides them until it ends). Before
+    // enter(), whose DECSTBM homes the cursor.
+    if (output.isTTY) write(IND.repeat(Math.max(0, windowSize().rows - 1)));
     write(renderer.enter());
     if (!probeAsked && output.isTTY && options.terminal === undefined) {
       probeAsked = true;

@@ -24,3 +24,4 @@ export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.
 export { replayRows } from './row-replay.js';
 export { MAX_CELL_TEXT_UNITS } from './cell-sanitizer.js';
 export { encodeSavedScreen, decodeSavedScreen, SAVED_SCREEN_MAX_BYTES } from './saved-screen.js';
+export { IND } from './cursor-moves.js';
