@@ -81,6 +81,13 @@ describe('tsmosh argument parsing', () => {
       expect(parsed.kind, args.join(' ')).toBe('usage-error');
     }
   });
+  it('refuses a bad -p before logging in, in one line', () => {
+    for (const spec of ['99999', '0:10', '20:10', 'abc', '60001-60010']) {
+      expect(parseArguments(['-p', spec, 'host'])).toEqual({ kind: 'usage-error', message: `tsmosh: -p ${spec}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 (try \`tsmosh --help\`)` });
+    }
+    expect(parseArguments(['--port', '0', 'host'])).toMatchObject({ kind: 'remote', options: { serverPort: '0' } }); // 0: any free port, as mosh-server's
+  });
+
   it("reads mosh's remote options: -p, --bind-server, -4/-6, --ssh, --server, --no-init", () => {
     expect(parseArguments(['-p', '60010:60020', '--bind-server=any', '-6', '--ssh=ssh -F /dev/null', '--no-init', 'me@host', '--', 'tmux', 'new', '-A', '-s', 'cc'])).toMatchObject({
       kind: 'remote',

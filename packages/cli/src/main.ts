@@ -9,7 +9,7 @@ import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './fo
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
-import { describeError, openNewSession } from '@tsmosh/server/new-session';
+import { describeError, openNewSession, parsePortSpec } from '@tsmosh/server/new-session';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -178,7 +178,15 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       else if (name === '--idle-timeout') idleTimeout = value;
       else if (name === '--kill') kill = value;
       else if (name === '--server') remote.serverCommand = value;
-      else if (name === '-p' || name === '--port') remote.serverPort = value;
+      else if (name === '-p' || name === '--port') {
+        // The server's own rule (mosh-server's -p), checked here too so a typo fails before the SSH login.
+        try {
+          parsePortSpec(value);
+        } catch {
+          return { kind: 'usage-error', message: `tsmosh: ${name} ${value}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}` };
+        }
+        remote.serverPort = value;
+      }
       else if (name === '--bind-server') remote.bindServer = value;
       else if (name === '--ssh') remote.sshCommand = value;
       else if (name === '--transport' || name === '--tcp-port') {
