@@ -88,6 +88,17 @@ describe('tsmosh argument parsing', () => {
     expect(parseArguments(['--port', '0', 'host'])).toMatchObject({ kind: 'remote', options: { serverPort: '0' } }); // 0: any free port, as mosh-server's
   });
 
+  it('refuses a bad --bind-server or --idle-timeout before logging in, in one line naming tsmosh', () => {
+    expect(parseArguments(['--bind-server=wat', 'host'])).toEqual({ kind: 'usage-error', message: 'tsmosh: --bind-server wat: expected ssh, any or an IP address of the host (try `tsmosh --help`)' });
+    for (const good of ['ssh', 'any', '10.0.0.2', '::1']) expect(parseArguments([`--bind-server=${good}`, 'host'])).toMatchObject({ kind: 'remote', options: { bindServer: good } });
+    expect(parseArguments(['--session', 'a', '--idle-timeout', '5q', 'host'])).toEqual({
+      kind: 'usage-error',
+      message: 'tsmosh: --idle-timeout 5q: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never (try `tsmosh --help`)',
+    });
+    expect(parseArguments(['--local', '--session', 'a', '--idle-timeout=5q'])).toMatchObject({ kind: 'usage-error' });
+    expect(parseArguments(['--session', 'a', '--idle-timeout', '12h', 'host'])).toMatchObject({ kind: 'remote' });
+  });
+
   it("reads mosh's remote options: -p, --bind-server, -4/-6, --ssh, --server, --no-init", () => {
     expect(parseArguments(['-p', '60010:60020', '--bind-server=any', '-6', '--ssh=ssh -F /dev/null', '--no-init', 'me@host', '--', 'tmux', 'new', '-A', '-s', 'cc'])).toMatchObject({
       kind: 'remote',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
@@ -9,7 +10,7 @@ import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './fo
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
-import { describeError, openNewSession, parsePortSpec } from '@tsmosh/server/new-session';
+import { describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -175,7 +176,15 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       const value = inline ?? argv[++index];
       if (value === undefined || value === '') return { kind: 'usage-error', message: `tsmosh: ${name} needs a value ${HINT}` };
       if (name === '--session') session = value;
-      else if (name === '--idle-timeout') idleTimeout = value;
+      else if (name === '--idle-timeout') {
+        // The daemon's own rule, checked here so the line names tsmosh and a remote typo fails before the login.
+        try {
+          parseDuration(value, name);
+        } catch {
+          return { kind: 'usage-error', message: `tsmosh: --idle-timeout ${value}: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never ${HINT}` };
+        }
+        idleTimeout = value;
+      }
       else if (name === '--kill') kill = value;
       else if (name === '--server') remote.serverCommand = value;
       else if (name === '-p' || name === '--port') {
@@ -187,7 +196,12 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         }
         remote.serverPort = value;
       }
-      else if (name === '--bind-server') remote.bindServer = value;
+      else if (name === '--bind-server') {
+        if (value !== 'ssh' && value !== 'any' && isIP(value) === 0) {
+          return { kind: 'usage-error', message: `tsmosh: --bind-server ${value}: expected ssh, any or an IP address of the host ${HINT}` };
+        }
+        remote.bindServer = value;
+      }
       else if (name === '--ssh') remote.sshCommand = value;
       else if (name === '--transport' || name === '--tcp-port') {
         try {
