@@ -1,4 +1,4 @@
-import { IND, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, parsePredictionMode, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { IND, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, parsePredictionMode, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
@@ -138,6 +138,13 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (!output.isTTY) return FALLBACK_SIZE;
     const [cols, rows] = typeof output.getWindowSize === 'function' ? output.getWindowSize() : [output.columns, output.rows];
     return cols > 0 && rows > 0 ? { cols, rows } : FALLBACK_SIZE;
+  };
+
+  /** The window is still `drawn` in size (one ioctl): a resize not yet signalled would move other rows than ours. */
+  const windowStillIs = (drawn: { cols: number; rows: number }): boolean => {
+    if (!output.isTTY) return true;
+    const now = windowSize();
+    return now.cols === drawn.cols && now.rows === drawn.rows;
   };
 
   const renderer = new Renderer();
@@ -294,17 +301,26 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const alternate = frame.alternateScreen && options.alternateScreen !== false;
     const toNormal = alternate ? '' : renderer.leaveAlternateScreen();
     if (toNormal !== '') lastDrawn = undefined;
-    // Until the resize is answered, no history: lines written against the old positions could land twice or out of place.
-    const history = ownResizePending || renderer.onAlternateScreen ? '' : scrollbackWriter.write(log, size.cols);
-    // The writer drew over the screen to push its lines up: repaint the frame whole.
-    if (history !== '') lastDrawn = undefined;
-    let toAlternate = '';
-    if (alternate && !renderer.onAlternateScreen) {
-      const below = normalScreenBelowAlternate(renderer, history !== '', lastNormalFrame, size);
-      toAlternate = below.bytes + renderer.enterAlternateScreen(below.shows);
-      lastDrawn = undefined;
+    let out: string;
+    if (!alternate && !ownResizePending) {
+      // On the normal screen, lines that left the remote screen and still show at the top of ours (an Enter at a
+      // shell's bottom row) are scrolled off ours too: a line feed and the new rows, instead of the writer drawing
+      // them over the screen and a repaint of all of it (about 700 bytes and 1 ms a line on an 80x24 shell). Not
+      // while the window's size is changing under us: its rows are not the ones drawn.
+      out = toNormal + paintWithHistory(scrollbackWriter, renderer, log, lastDrawn, frame, () => windowStillIs(size));
+    } else {
+      // Until the resize is answered, no history: lines written against the old positions could land twice or out of place.
+      const history = ownResizePending || renderer.onAlternateScreen ? '' : scrollbackWriter.write(log, size.cols);
+      // The writer drew over the screen to push its lines up: repaint the frame whole.
+      if (history !== '') lastDrawn = undefined;
+      let toAlternate = '';
+      if (alternate && !renderer.onAlternateScreen) {
+        const below = normalScreenBelowAlternate(renderer, history !== '', lastNormalFrame, size);
+        toAlternate = below.bytes + renderer.enterAlternateScreen(below.shows);
+        lastDrawn = undefined;
+      }
+      out = toNormal + history + toAlternate + renderer.render(lastDrawn, frame);
     }
-    const out = toNormal + history + toAlternate + renderer.render(lastDrawn, frame);
     if (!alternate) lastNormalFrame = frame;
     // Only a draw that wrote something uses up the burst: a state that moved nothing on screen (the server's echo
     // acknowledgement, sent between Enter's echo and the command's output) took the third token, and the prompt after

@@ -669,6 +669,27 @@ function emitScroll(model: TerminalModel, scroll: Scroll): void {
   model.pendingWrap = false;
 }
 
+/** CUP to a row beyond any screen: terminals clamp it to the last row (as scrollback-writer.ts reaches it). */
+const BOTTOM_ROW = '\x1b[9999;1H';
+
+/**
+ * Push the top `lines` rows into the terminal's history: line feeds (IND) at the bottom row of the whole screen, the
+ * one scroll every terminal saves (xterm.js drops what SU scrolls out). The bottom row is reached by a clamped CUP,
+ * never a count of rows: a window that shrank before its SIGWINCH reached us would otherwise scroll the wrong rows.
+ */
+function scrollIntoHistory(model: TerminalModel, lines: number): void {
+  model.setLink(undefined);
+  // The scroll region is the whole screen (enter(), emitScroll reset it); rows scrolled in take the pen's
+  // background: start them default, as the model's shift assumes.
+  model.setPen(model.pen === undefined ? DEFAULT_PEN : { ...model.pen, bg: COLOR_DEFAULT });
+  model.out += BOTTOM_ROW + IND.repeat(lines);
+  model.moved = true;
+  model.x = 0;
+  model.y = model.rows - 1;
+  model.pendingWrap = false;
+  model.shiftLines(0, model.rows - 1, lines);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Modes, title, clipboard, cursor
 
@@ -846,11 +867,26 @@ export class Renderer {
   }
 
   /**
-   * Bytes that turn the terminal showing `previous` (undefined: unknown, repaint everything) into one showing
-   * `next`.
+   * Whether render(previous, next, scrollOff) may scroll rows of `previous` off into the terminal's history: it must
+   * be the frame this renderer drew last (so the top row's soft-wrap flag, which the history keeps, is known) and
+   * `next` the same size.
    */
-  render(previous: Framebuffer | undefined, next: Framebuffer): string {
-    if (previous === next) return '';
+  canScrollOff(previous: Framebuffer, next: Framebuffer): boolean {
+    return previous === this.lastDrawn && previous.cols === next.cols && previous.rows === next.rows && this.lastTopContinues !== undefined;
+  }
+
+  /**
+   * Bytes that turn the terminal showing `previous` (undefined: unknown, repaint everything) into one showing
+   * `next`. `scrollOff` > 0 (only when canScrollOff): first push the top `scrollOff` rows of `previous` into the
+   * terminal's history by line feeds at the bottom row, as the program's own output did on the remote screen, then
+   * draw `next` over what moved up (ScrollbackWriter.linesShownOnTop says when those rows are the lines the history
+   * lacks). A repaint would cost the whole screen for each line that scrolls away.
+   */
+  render(previous: Framebuffer | undefined, next: Framebuffer, scrollOff = 0): string {
+    if (scrollOff > 0 && (previous === undefined || !this.canScrollOff(previous, next) || scrollOff > next.rows)) {
+      throw new RangeError(`Renderer.render: cannot scroll ${scrollOff} rows off a frame this renderer did not draw last at ${next.cols}x${next.rows}; check canScrollOff first`);
+    }
+    if (previous === next && scrollOff === 0) return '';
     const cols = next.cols;
     const rows = next.rows;
     const repaint = previous === undefined || previous.cols !== cols || previous.rows !== rows;
@@ -894,6 +930,7 @@ export class Renderer {
       );
     }
 
+    if (scrollOff > 0) scrollIntoHistory(model, scrollOff);
     const finalCursor = clampCursor(next, cols, rows);
     const plans: TerminalModel[] = [drawPlan(model.clone(), target, undefined, finalCursor)];
     if (!repaint) for (const scroll of scrollCandidates(model, target)) plans.push(drawPlan(model.clone(), target, scroll, finalCursor));

@@ -4,9 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Renderer } from './renderer.js';
 import { ScrollbackLog } from './scrollback-log.js';
-import { ScrollbackWriter } from './scrollback-writer.js';
+import { ScrollbackWriter, paintWithHistory } from './scrollback-writer.js';
 import { createTestTerminal, framebuffer, screenDifference, textRow, type TestTerminal } from './xterm-readback.test-helpers.js';
-import type { Framebuffer, Row } from './framebuffer.js';
+import { blankRow, type Framebuffer, type Row } from './framebuffer.js';
+import { arbRow } from './arbitrary-framebuffer.test-helpers.js';
+import { trimmedLogLine } from './scrollback-log.js';
+import { displayedFramebuffer } from './renderer.js';
 
 const terminals: TestTerminal[] = [];
 afterEach(() => {
@@ -193,4 +196,130 @@ describe('ScrollbackWriter', () => {
       { numRuns: 40 },
     );
   });
+
+  it('an Enter at the bottom of a shell scrolls the top line off into the history: a line feed and a row, no repaint', async () => {
+    const cols = 80;
+    const rows = 24;
+    const t = localTerminal(cols, rows);
+    const writer = new ScrollbackWriter();
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    const lines = Array.from({ length: rows }, (_, i) => `$ echo ${i}`);
+    const screen = (from: number): Framebuffer =>
+      framebuffer(cols, rows, lines.slice(from, from + rows), { cursor: { x: 2, y: rows - 1, visible: true, style: 'block', blink: true } });
+    let log = ScrollbackLog.empty;
+    let shown = screen(0);
+    await t.write(paintWithHistory(writer, renderer, log, undefined, shown));
+    // Enter: the remote screen scrolled by one, its top line went to the log.
+    lines.push('$ ');
+    log = log.append([logLine(lines[0]!, cols)]);
+    const next = screen(1);
+    const out = paintWithHistory(writer, renderer, log, shown, next);
+    await t.write(out);
+    expect(history(t)).toEqual(['$ echo 0']);
+    expect(screenDifference(t.read(), next)).toBe('');
+    // The writer and a repaint: the line, then every row of the screen erased and drawn (over 500 bytes here).
+    expect(out.length).toBeLessThan(40);
+    shown = next;
+    // With the guess of a status line over the top row, the rows differ from the log's lines: the writer's way.
+    lines.push('$ x');
+    log = log.append([logLine(lines[1]!, cols)]);
+    const covered = { ...screen(2), lines: [textRow('tsmosh: last contact 7 s ago', cols), ...screen(2).lines.slice(1)] };
+    await t.write(paintWithHistory(writer, renderer, log, shown, covered));
+    expect(history(t)).toEqual(['$ echo 0', '$ echo 1']);
+    expect(screenDifference(t.read(), covered)).toBe('');
+  });
+
+  it('scrolling lines off leaves the terminal as the writer and a whole repaint do, history and screen (property)', async () => {
+    // A shell-like remote screen: rows of random cells (colours, wide characters, links, soft wraps) printed at the
+    // bottom, each step pushing 0 or more lines off the top into the log; now and then a status line covers the
+    // client's top row. One terminal is painted with paintWithHistory (rows scrolled off where it can), the other by
+    // the writer and a whole render each time: both must end with the same history and the same screen.
+    let scrolledOff = 0;
+    const arbStep = (cols: number, rows: number) =>
+      fc.record({
+        added: fc.array(arbRow(cols), { maxLength: rows + 2 }),
+        // The bottom row changed in place (an echo), without scrolling.
+        echo: fc.option(arbRow(cols), { nil: undefined }),
+        covered: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+      });
+    // At least 4 rows: the writer pushes a soft-wrapped line's rows together, up to four (WRAPPED_RUN_MAX).
+    const arbSession = fc
+      .record({ cols: fc.integer({ min: 2, max: 10 }), rows: fc.integer({ min: 4, max: 6 }) })
+      .chain(({ cols, rows }) => fc.record({ cols: fc.constant(cols), rows: fc.constant(rows), steps: fc.array(arbStep(cols, rows), { minLength: 1, maxLength: 7 }) }));
+    await fc.assert(
+      fc.asyncProperty(arbSession, async ({ cols, rows, steps }) => {
+        const scrolling = localTerminal(cols, rows);
+        const whole = localTerminal(cols, rows);
+        const scrollWriter = new ScrollbackWriter();
+        const wholeWriter = new ScrollbackWriter();
+        const scrollRenderer = new Renderer();
+        const wholeRenderer = new Renderer();
+        await scrolling.write(scrollRenderer.enter());
+        await whole.write(wholeRenderer.enter());
+        const all: Row[] = [];
+        let log = ScrollbackLog.empty;
+        let shownScrolling: Framebuffer | undefined;
+        let shownWhole: Framebuffer | undefined;
+        for (const [index, step] of steps.entries()) {
+          all.push(...step.added);
+          if (step.echo !== undefined && all.length > 0) all[all.length - 1] = step.echo;
+          const pushed = Math.max(0, all.length - rows);
+          log = log.append(all.slice(log.end, pushed).map(trimmedLogLine));
+          const screenRows = all.slice(pushed);
+          while (screenRows.length < rows) screenRows.push(blankRow(cols));
+          let frame = framebuffer(cols, rows, screenRows, { cursor: { x: 0, y: Math.min(all.length, rows - 1), visible: true, style: 'block', blink: true } });
+          if (step.covered) frame = { ...frame, lines: [textRow('status', cols), ...frame.lines.slice(1)] };
+          const bytes = paintWithHistory(scrollWriter, scrollRenderer, log, shownScrolling, frame);
+          await scrolling.write(bytes);
+          // The writer's lines start by resetting the scroll region and pen; a scroll-off is the renderer's alone.
+          if (bytes.includes('\x1b[9999;1H\x1bD') && !bytes.includes('\x1b[r\x1b[m')) scrolledOff++;
+          await whole.write(wholeWriter.write(log, cols) + wholeRenderer.render(undefined, frame));
+          shownScrolling = frame;
+          shownWhole = frame;
+          const context = `step ${index} bytes ${JSON.stringify(bytes)}`;
+          expect(screenDifference(scrolling.read(), displayedFramebuffer(frame)), context).toBe('');
+          expect(historyCells(scrolling), context).toEqual(historyCells(whole));
+          // Soft wraps: the writer joins a run of full rows it pushes together, never across paints; scrolled rows
+          // keep the flag the screen had, which joins at least as much and only where the line did wrap.
+          const flagsScrolling = historyWraps(scrolling);
+          const flagsWhole = historyWraps(whole);
+          for (let y = 1; y < flagsScrolling.length; y++) {
+            if (flagsWhole[y]) expect(flagsScrolling[y], `${context} history row ${y}`).toBe(true);
+            if (flagsScrolling[y]) expect(log.line(y - 1).wrapped, `${context} history row ${y}`).toBe(true);
+          }
+        }
+        expect(shownWhole).toBe(shownScrolling);
+      }),
+      { numRuns: 150 },
+    );
+    // The property is about the scrolling paint: most steps that push lines take it.
+    expect(scrolledOff).toBeGreaterThan(40);
+  });
 });
+
+/**
+ * The history's rows as a terminal shows them, cell by cell (text, width, colours, attributes); an erased
+ * cell and a printed space read alike (the writer prints a line's inner blanks as spaces).
+ */
+function historyCells(t: TestTerminal): string[] {
+  const buffer = t.term.buffer.active;
+  const out: string[] = [];
+  for (let y = 0; y < buffer.baseY; y++) {
+    const line = buffer.getLine(y)!;
+    let text = '';
+    for (let x = 0; x < t.term.cols; x++) {
+      const c = line.getCell(x)!;
+      const chars = c.getChars() === '' && c.getWidth() === 1 ? ' ' : c.getChars();
+      text += `${chars}/${c.getWidth()}/${c.getFgColorMode()}:${c.getFgColor()}/${c.getBgColorMode()}:${c.getBgColor()}/${c.isBold()}${c.isItalic()}${c.isUnderline()}${c.isInverse()}${c.isDim()}|`;
+    }
+    out.push(text);
+  }
+  return out;
+}
+
+function historyWraps(t: TestTerminal): boolean[] {
+  const buffer = t.term.buffer.active;
+  return Array.from({ length: buffer.baseY }, (_, y) => buffer.getLine(y)!.isWrapped);
+}
+

@@ -8,7 +8,11 @@
  * cursor move the terminal clamps (a window being resized may not have told us its new size yet, and a batch
  * sized for the old height would push blank or half-drawn rows). What the screen showed is overwritten: the caller
  * repaints the whole screen afterwards (Renderer.render with no previous frame), and the renderer never scrolls the
- * whole screen up itself (renderer.ts), so no other line reaches the history and none twice.
+ * whole screen up by itself (renderer.ts), so no other line reaches the history and none twice.
+ *
+ * The common case needs no drawing: a shell's Enter at the bottom row pushes its top line off the remote screen,
+ * and the local screen still shows that line on its top row. paintWithHistory then has the renderer scroll those
+ * rows off (Renderer.render's scrollOff) and draw only the rows that changed, as a local terminal would.
  *
  * The writer remembers how far the local history goes (`written`, a log position), and writes only lines above
  * the screen (the log's `screenTop`). A log whose window starts
@@ -22,10 +26,12 @@
  * nothing is lost and the history reads in order from the gap on, with the pushed rows once more just above it (no
  * terminal lets a program take lines back out of its history).
  */
-import { COLOR_DEFAULT, type Row } from './framebuffer.js';
+import { COLOR_DEFAULT, cellsEqual, type Cell, type Framebuffer, type Row } from './framebuffer.js';
+import { sanitizeRow } from './cell-sanitizer.js';
 import { printPlainText, printRowCells } from './row-replay.js';
 import type { ScrollbackLog } from './scrollback-log.js';
 import { IND } from './cursor-moves.js';
+import type { Renderer } from './renderer.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 
 export class ScrollbackWriter {
@@ -66,6 +72,34 @@ export class ScrollbackWriter {
   }
 
   /**
+   * How many lines the history lacks when they are exactly the top rows of `shown` (the frame the terminal shows):
+   * the program's output scrolled them off the remote screen, and the terminal still shows them at the top. The
+   * caller may then scroll those rows off the terminal's screen (Renderer.render's scrollOff) and call
+   * scrolledOff(log) instead of write(): a line feed and the new rows instead of drawing the lines over the screen
+   * and repainting all of it. 0 when there are none, when any differs from its row (by its cells as the terminal
+   * shows them, or its soft wrap), when the log dropped lines the history lacks (the marker line), when it does not
+   * hold every line up to the screen (the history lags it: those lines go by write()), or when there are more than
+   * the screen's rows.
+   */
+  linesShownOnTop(log: ScrollbackLog, shown: Framebuffer): number {
+    if (!this.hasNewLines(log) || log.start > this.writtenUpTo || log.historyEnd !== log.screenTop) return 0;
+    const count = log.historyEnd - this.writtenUpTo;
+    if (count > shown.rows || shown.lines.length < count) return 0;
+    for (let i = 0; i < count; i++) {
+      const row = shown.lines[i]!;
+      const line = log.line(this.writtenUpTo + i);
+      if (line.wrapped !== (row.wrapped === true) || !cellRowsEqual(sanitizeRow(line, shown.cols), sanitizeRow(row, shown.cols))) return 0;
+    }
+    return count;
+  }
+
+  /** The lines linesShownOnTop counted were scrolled off the screen into the history: they count as written. */
+  scrolledOff(log: ScrollbackLog): void {
+    this.shownScreenTop = log.screenTop;
+    this.writtenUpTo = Math.max(this.writtenUpTo, log.historyEnd);
+  }
+
+  /**
    * Bytes that push the lines of `log` the history lacks into it, on a terminal `cols` wide; '' when there are
    * none. Afterwards the screen content and cursor position are unknown and the pen is the default.
    */
@@ -99,6 +133,33 @@ export class ScrollbackWriter {
   }
 }
 
+/**
+ * One paint of a client: the lines of `log` the terminal's history lacks, then the screen `next` over `previous`
+ * (what the terminal shows; undefined when unknown). When those lines are the top rows `previous` shows
+ * (linesShownOnTop) and `mayScrollOff()` agrees, they are scrolled off the screen into the history and only what
+ * changed is drawn; otherwise the writer draws them over the screen and `next` is painted whole. Either way the
+ * history gets each line once and the screen ends as `next` (scrollback-writer.test.ts holds the two to the same
+ * terminal).
+ */
+export function paintWithHistory(
+  writer: ScrollbackWriter,
+  renderer: Renderer,
+  log: ScrollbackLog,
+  previous: Framebuffer | undefined,
+  next: Framebuffer,
+  mayScrollOff: () => boolean = () => true,
+): string {
+  let scrollOff = 0;
+  if (previous !== undefined && renderer.canScrollOff(previous, next)) scrollOff = writer.linesShownOnTop(log, previous);
+  if (scrollOff > 0 && mayScrollOff()) {
+    writer.scrolledOff(log);
+    return renderer.render(previous, next, scrollOff);
+  }
+  const history = writer.write(log, next.cols);
+  // The writer drew over the screen to push its lines up: the frame is painted whole.
+  return history + renderer.render(history === '' ? previous : undefined, next);
+}
+
 /** A line as the writer prints it: its Row, or a plain line's text (ScrollbackLog.plainText) and wrap flag. */
 type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
 
@@ -124,6 +185,12 @@ function drawRun(run: readonly HistoryLine[], cols: number): string {
     continues = row.wrapped && printed.used === cols && y + 1 < run.length;
   }
   return out + sgrTransition(pen, DEFAULT_PEN);
+}
+
+function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let x = 0; x < a.length; x++) if (!cellsEqual(a[x]!, b[x]!)) return false;
+  return true;
 }
 
 function markerLine(dropped: number): Row {
