@@ -221,7 +221,7 @@ class TickerPty extends FirstRowPty {
 }
 
 /** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
-function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always') {
+function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always' | 'never') {
   const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
   const output = new RecordedTerminal(world.scheduler);
   const finished = runTerminalClient({
@@ -290,6 +290,38 @@ describe('the terminal front end under the same manual clock', () => {
     } finally {
       delete process.env.TSMOSH_CLIENT_STATS_FILE;
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('draws a key whose guess shows before sending it, and sends Enter, or any key while guesses are not shown, before its draw', async () => {
+    for (const [predict, key, sentBeforeDraw] of [
+      ['always', 'a', false],
+      ['always', '\r', true],
+      // Adaptive prediction on this 100 ms link shows guesses: 'never' stands for a fast link's hidden ones.
+      ['never', 'a', true],
+    ] as const) {
+      const what = `${predict} ${JSON.stringify(key)}`;
+      const { scheduler, holdDownUntil, input, output, datagrams, finished } = startFrontEnd(setUp((clock) => new TickerPty(clock)), predict);
+      // Each write to the terminal notes how many datagrams the client had sent by then.
+      const sentAtWrite = new Map<number, number>();
+      const record = output.write.bind(output);
+      output.write = (text: string) => {
+        sentAtWrite.set(output.writes.length, datagrams.up);
+        return record(text);
+      };
+      // A burst of the ticker's frames in one instant: FRAME_BURST drawn, the next waits for the frame pacing, so the
+      // key's draw (a whole frame while one waits) writes it at once and its order against the send is seen.
+      holdDownUntil(1500);
+      await scheduler.advanceTo(1500 + MIN_FRAME_INTERVAL_MS / 2);
+      const before = output.writes.length;
+      const sentBefore = datagrams.up;
+      input.emit('data', Buffer.from(key));
+      expect(datagrams.up, `${what}: sent at once`).toBe(sentBefore + 1);
+      expect(output.writes.length, `${what}: drawn at once`).toBeGreaterThan(before);
+      expect(sentAtWrite.get(before), `${what}: sent before the draw`).toBe(sentBeforeDraw ? sentBefore + 1 : sentBefore);
+      input.emit('data', Buffer.from('\x1e.'));
+      await scheduler.advanceTo(scheduler.now + 1000);
+      expect((await finished).exitCode).toBe(0);
     }
   });
 

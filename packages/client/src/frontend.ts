@@ -444,15 +444,23 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // Ctrl-L: the user thinks the screen is garbled. Repaint it all locally (as mosh does); it still goes to the
         // program, which redraws its own screen.
         if (action.bytes.includes(CTRL_L)) lastDrawn = undefined;
-        clientTrace?.mark('key', action.bytes.includes(0x0d) ? 'enter' : undefined);
-        prediction.onUserInput(action.bytes, session.screen, session.inputPositionAfter(action.bytes.length), runtime.now());
-        // Drawn before it is sent: a shown guess reaches the screen without waiting for the send (a syscall that,
-        // on one machine, also wakes the server onto a core), and a hidden one costs the send a few µs.
+        const enter = action.bytes.includes(0x0d);
+        clientTrace?.mark('key', enter ? 'enter' : undefined);
+        // A key whose guess shows is drawn before it is sent: the guess reaches the screen without waiting for the
+        // send (a syscall that, on one machine, also wakes the server onto a core). Any other key is sent first, and
+        // only then guessed and drawn, since its draw shows nothing of its own and cost the send 0.25 ms
+        // (docs/benchmarks.md, issue 18): every key while guesses are not shown (a fast link; a key cannot change that,
+        // only a server screen does), and Enter, whose new line the engine never shows before the program answers (its
+        // guess is tentative).
+        const sendFirst = enter || !prediction.displaying;
+        const inputEnd = session.inputPositionAfter(action.bytes.length);
+        if (sendFirst) session.write(action.bytes);
+        prediction.onUserInput(action.bytes, session.screen, inputEnd, runtime.now());
         drawKey();
         // Drawn when its bytes were written (the terminal may read them before drawKey's bookkeeping is done), or
         // now when the key changed nothing on screen.
         if (keyTimes !== undefined) keyTimes.record(readAt, lastWrittenAt >= readAt ? lastWrittenAt : monotonicMs());
-        session.write(action.bytes);
+        if (!sendFirst) session.write(action.bytes);
       }
       else if (action.kind === 'quit') void session.close();
       else suspend();
