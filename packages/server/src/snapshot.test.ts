@@ -371,6 +371,48 @@ describe('snapshotTerminal from a previous snapshot', () => {
   });
 });
 
+describe('readRow from cell words', () => {
+  /** The same line seen only through xterm's public API: readRow then reads every cell by getCell. */
+  const apiOnly = (line: IBufferLine): IBufferLine => ({
+    get isWrapped() {
+      return line.isWrapped;
+    },
+    get length() {
+      return line.length;
+    },
+    getCell: (x, cell) => line.getCell(x, cell),
+    translateToString: (trimRight, start, end) => line.translateToString(trimRight, start, end),
+  });
+
+  it('reads every line as the API does, whatever was printed, links and every attribute and colour mode included', async () => {
+    const sgr = fc
+      .array(fc.constantFrom('0', '1', '2', '3', '4', '5', '7', '8', '9', '53', '21', '22', '24', '27', '29', '31', '44', '97', '103', '38;5;200', '48;5;17', '38;2;1;2;3', '48;2;250;0;128', '39', '49', '4:3', '58;5;1', '58;2;9;9;9', '59'), { minLength: 1, maxLength: 4 })
+      .map((codes) => `\x1b[${codes.join(';')}m`);
+    const pieces = fc.oneof(
+      fc.constantFrom('a', 'word ', '~', '中', '😀', 'e\u0301', '\u0301', '\t', '\r\n', '\n', ' ', '\x1b[K', '\x1b[2;5H', '\x1b[3X', '\x1b[2P', '\x1b[3@'),
+      fc.constantFrom('\x1b]8;;https://example.com/\x1b\\', '\x1b]8;id=x;file:///tmp/a\x07', '\x1b]8;;\x1b\\'),
+      sgr,
+      fc.string({ unit: 'grapheme-ascii', maxLength: 12 }),
+    );
+    let linesSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 60 }), fc.integer({ min: 2, max: 30 }), fc.integer({ min: 2, max: 30 }), async (parts, cols, readCols) => {
+        await eachPrintedLine(parts.join(''), cols, ({ term, line, wrapped, scratch, lookahead }) => {
+          const links = xtermLinks(term);
+          linesSeen++;
+          // Also at another width than the terminal's (a line longer or shorter than the row read).
+          for (const width of [cols, readCols]) {
+            expect(readRow(line, width, wrapped, scratch, lookahead, undefined, links)).toEqual(readRow(apiOnly(line), width, wrapped, scratch, lookahead, undefined, links));
+            expect(readRow(line, width, wrapped, scratch, lookahead, undefined)).toEqual(readRow(apiOnly(line), width, wrapped, scratch, lookahead, undefined));
+          }
+        });
+      }),
+      { numRuns: 200 },
+    );
+    expect(linesSeen).toBeGreaterThan(1000);
+  });
+});
+
 describe('readLogRow', () => {
   it('reads every line as trimmedLogLine(readRow(...)) would, whatever was printed', async () => {
     const pieces = fc.oneof(
