@@ -121,6 +121,21 @@ describe('Transport sender', () => {
     expect(tick(1058)).toHaveLength(1);
   });
 
+  it('says when a change not yet set could leave (collection from when it was made, pacing), and sends it then', () => {
+    const { transport, tick } = facingProbe({ collectionIntervalMs: 8 }, 100);
+    tick(0); // hello
+    // After idle: the collection interval from the change, however late the state is made.
+    expect(transport.newStateSendableAt(1000, 1003)).toBe(1008);
+    transport.setLocal(transport.local.append(text('a')), 1008, { changedAt: 1000 });
+    expect(transport.nextWakeup(1008)).toBe(1008);
+    expect(tick(1008)).toHaveLength(1);
+    // Inside a flood: the frame pacing (SRTT/2 = 50 ms) from the last data frame, the same sum `tick` waits for.
+    expect(transport.newStateSendableAt(1010, 1010)).toBe(1058);
+    transport.setLocal(transport.local.append(text('b')), 1058, { changedAt: 1010 });
+    expect(transport.nextWakeup(1058)).toBe(1058);
+    expect(tick(1058)).toHaveLength(1);
+  });
+
   it('a change marked complete skips the rest of the collection interval, but not the pacing', () => {
     const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 8 }, 100);
     tick(0); // hello

@@ -266,7 +266,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * a clock); a person types a few keys a second, so frames sent this way are bounded by their typing, and an answer
    * that lands just after a flood frame (Ctrl-C, Enter) no longer waits out up to a whole interval. Cleared once sent.
    */
-  setLocal(state: L, now: number, options?: { readonly complete?: boolean; readonly answersInput?: boolean }): void {
+  /**
+   * `changedAt`: when the change was made, if before `now` (a sender that makes its state only once it can be sent,
+   * newStateSendableAt): the collection interval runs from there, as it would have had the state been set then.
+   */
+  setLocal(state: L, now: number, options?: { readonly complete?: boolean; readonly answersInput?: boolean; readonly changedAt?: number }): void {
     this.current = state;
     if (state.equals(this.back.state)) {
       this.firstUnsentChangeAt = undefined;
@@ -276,9 +280,26 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (options?.complete === true) {
       this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? now, now - this.timing.collectionIntervalMs);
     } else {
-      this.firstUnsentChangeAt ??= now;
+      const changedAt = Math.min(now, options?.changedAt ?? now);
+      this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? changedAt, changedAt);
     }
     if (options?.answersInput === true) this.unpacedChange = true;
+  }
+
+  /**
+   * The earliest a paced state that changed at `changedAt` would leave were it set now: the same sum `tick` compares
+   * `now` against (collection interval, frame pacing, congestion budget). A sender whose states cost work to make
+   * (the server's screen snapshot, which walks the whole screen) makes one when it can go rather than every time
+   * something changes: in a flood that is one per frame, not three.
+   */
+  newStateSendableAt(changedAt: number, now: number): number {
+    const t = this.timing;
+    const collected = Math.min(this.firstUnsentChangeAt ?? changedAt, changedAt) + t.collectionIntervalMs;
+    if (this.unpacedChange) return collected;
+    const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
+    let at = paceFrom === undefined ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
+    if (this.congestion !== undefined) at = Math.max(at, this.congestion.sendAllowedAt(now, this.resendDelayMs));
+    return at;
   }
 
   /** The newest remote state held. */

@@ -350,6 +350,41 @@ describe('Session echo acknowledgement', () => {
     h.at(afterWindow + 8 + 60);
     expect(h.row0()).toBe('late2');
   });
+  it('in a flood, snapshots the screen once per frame it can send, and an echo typed inside the flood is not held for it', () => {
+    const h = harness();
+    sessions.push(h.session);
+    let snapshots = 0;
+    const snapshot = h.pty.snapshot.bind(h.pty);
+    h.pty.snapshot = () => {
+      snapshots++;
+      return snapshot();
+    };
+    let frames = 0;
+    h.at(1000);
+    h.at(1100);
+    const start = h.clock.now;
+    snapshots = 0;
+    let shown = '';
+    // 200 ms of a flood read every millisecond (4 KiB each): frames go every 20 ms (the frame pacing's floor).
+    let seen = h.row0();
+    for (let t = 1; t <= 200; t++) {
+      h.at(start + t);
+      if (h.row0() !== seen) frames++;
+      seen = h.row0();
+      shown = `line ${t}`;
+      h.pty.show(shown, 4096);
+    }
+    // One snapshot per frame that can go (8 ms collection, then every 20 ms), not one per 8 ms throttle (25).
+    expect(snapshots).toBeLessThanOrEqual(frames + 1);
+    expect(frames).toBeLessThanOrEqual(11);
+    // A key typed inside the pacing interval: its echo is snapshotted and sent as soon as it is parsed.
+    h.at(start + 201);
+    h.type('q');
+    h.pty.show(`${shown}q`, 1);
+    h.at(h.clock.now);
+    expect(h.row0()).toBe(`${shown}q`);
+  });
+
   it('acts on each deadline at the instant it wakes for, also where floating point makes (x + interval) - x fall short', () => {
     // Times from a link model (or performance.now()) are fractional. Where x + interval crosses a power of two it
     // is rounded, and (x + 8) - x can be 7.999…: a step that compared `now - x` with the interval woke, did nothing,
@@ -360,7 +395,7 @@ describe('Session echo acknowledgement', () => {
     };
     const sessionRow0 = (h: ReturnType<typeof harness>) => h.session.screen.lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
 
-    // A throttled snapshot is taken when its throttle ends.
+    // A snapshot is taken when it can be sent: after the collection interval (8 ms, as the throttle) from the output.
     const snapshot = harness();
     sessions.push(snapshot.session);
     snapshot.at(1000);
@@ -369,7 +404,7 @@ describe('Session echo acknowledgement', () => {
     snapshot.pty.show('x');
     snapshot.at(shownAt + 1);
     snapshot.pty.show('xy');
-    expect(sessionRow0(snapshot)).toBe('x'); // throttled
+    expect(sessionRow0(snapshot)).toBe(''); // not yet: it could not be sent
     snapshot.at(shownAt + SNAPSHOT_MIN_INTERVAL_MS);
     expect(sessionRow0(snapshot)).toBe('xy');
 

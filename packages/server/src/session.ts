@@ -266,6 +266,10 @@ export class Session {
   private detachLogged = false;
   private resolveEnded!: (reason: SessionEndReason) => void;
   private screenDirty = false;
+  /** Session clock (ms) when the screen last went dirty: the change the next snapshot carries is this old. */
+  private dirtySince = -Infinity;
+  /** A client that holds a blank screen is waiting: the next step snapshots whatever the pacing (snapshotNow). */
+  private snapshotForced = false;
   /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
   private shutdownDeferred = false;
   private lastSnapshotAt = -Infinity;
@@ -314,8 +318,8 @@ export class Session {
     this.current = this.makeLink(init.key, 'current');
     this.forwarding.setCurrent(this.current.id);
     this.pty.onFrame(() => {
-      this.screenDirty = true;
       this.lastOutputAt = this.clock();
+      this.markDirty(this.lastOutputAt);
       this.outputFrames++;
       this.step();
     });
@@ -514,8 +518,25 @@ export class Session {
 
   /** A client that holds a blank screen: take the snapshot at once, so it gets the whole screen now, not at the next pty frame. */
   private snapshotNow(): void {
+    this.markDirty(this.clock());
+    this.snapshotForced = true;
+  }
+
+  private markDirty(now: number): void {
+    if (this.screenDirty) return;
     this.screenDirty = true;
-    this.lastSnapshotAt = -Infinity;
+    this.dirtySince = now;
+  }
+
+  /**
+   * When the dirty screen is next snapshotted (absolute ms): once the transport could send it (its collection interval
+   * from when the screen went dirty, frame pacing, congestion budget), and at most once per SNAPSHOT_MIN_INTERVAL_MS.
+   * A snapshot taken before then would only be replaced by a newer one before it could leave: in a flood that was
+   * about three snapshots per 20 ms frame. An echo or an answer does not wait for this (advanceEchoAck forces it).
+   */
+  private snapshotDueAt(now: number): number {
+    if (this.snapshotForced) return -Infinity;
+    return Math.max(this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS, this.current.transport.newStateSendableAt(this.dirtySince, now));
   }
 
   /** Notifications up to this generation were for earlier clients (or nobody): a client arriving now never gets them. */
@@ -671,7 +692,7 @@ export class Session {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
         this.pty.resize(event.cols, event.rows);
-        this.screenDirty = true;
+        this.markDirty(now);
       } else {
         // Authentic but impossible (a client bug): ignore it rather than end the session.
         this.log(`session ${this.sessionId}: ignoring resize to ${event.cols}x${event.rows}`);
@@ -746,15 +767,17 @@ export class Session {
   }
 
   private takeSnapshot(now: number, evenIfThrottled = false): void {
-    if (!this.screenDirty || (!evenIfThrottled && now < this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS)) return;
+    if (!this.screenDirty || (!evenIfThrottled && now < this.snapshotDueAt(now))) return;
+    const changedAt = this.dirtySince;
     this.screenDirty = false;
+    this.snapshotForced = false;
     this.lastSnapshotAt = now;
     const transport = this.current.transport;
     const framebuffer = this.forLink(this.current, this.pty.snapshot());
     const screenChanged = framebuffer !== transport.local.framebuffer;
     let state = transport.local.withFramebuffer(framebuffer);
     if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback(), screenChanged, now));
-    transport.setLocal(state, now);
+    transport.setLocal(state, now, { changedAt });
   }
 
   /**
@@ -772,7 +795,7 @@ export class Session {
       pathIsBottleneck: transport.congestionLimited(now),
     });
     if (log.end <= limit) return log;
-    this.screenDirty = true;
+    this.markDirty(now);
     return log.upTo(limit);
   }
 
@@ -844,7 +867,7 @@ export class Session {
       due = Math.min(due, link.transport.nextWakeup(now), link.channels.nextWakeup(now) ?? Infinity);
       if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
     }
-    if (this.screenDirty) due = Math.min(due, this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS);
+    if (this.screenDirty) due = Math.min(due, this.snapshotDueAt(now));
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
       due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
