@@ -49,6 +49,13 @@ function horizontalMoves(fromX: number | undefined, toX: number): string[] {
 /** Index: down one line keeping the column, scrolling at the bottom margin, like LF without output post-processing. */
 export const IND = '\x1bD';
 
+/**
+ * CUP to a row beyond any screen: terminals clamp it to the last row. How the scrollback writer and the renderer reach
+ * the bottom to push lines into the history: a window that shrank before its SIGWINCH reached us is shorter than any
+ * row count we hold.
+ */
+export const BOTTOM_ROW = '\x1b[9999;1H';
+
 function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolean, toColumnZero: boolean): string[] {
   const moves: string[] = [csi(toY + 1, 'd')]; // VPA
   if (fromY === toY) moves.push('');

@@ -196,9 +196,14 @@ export function cellsEqual(a: Cell, b: Cell): boolean {
 }
 
 export function rowsEqual(a: Row, b: Row): boolean {
+  return a === b || (a.wrapped === b.wrapped && cellRowsEqual(a.cells, b.cells));
+}
+
+/** Whether two runs of cells are equal cell by cell (a row's cells, without its soft-wrap flag). */
+export function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
   if (a === b) return true;
-  if (a.wrapped !== b.wrapped || a.cells.length !== b.cells.length) return false;
-  for (let i = 0; i < a.cells.length; i++) if (!cellsEqual(a.cells[i]!, b.cells[i]!)) return false;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!cellsEqual(a[i]!, b[i]!)) return false;
   return true;
 }
 

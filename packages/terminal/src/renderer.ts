@@ -13,6 +13,8 @@
 import {
   COLOR_DEFAULT,
   DEFAULT_MODES,
+  cellRowsEqual,
+  cellsEqual,
   type Cell,
   type ClipboardWrite,
   type Color,
@@ -25,7 +27,7 @@ import {
   type TerminalModes,
 } from './framebuffer.js';
 import { NO_PROGRESS, isDeliverablePayload, latestNotificationGeneration, type Progress } from './notifications.js';
-import { IND, absoluteMove, cheapestMove } from './cursor-moves.js';
+import { BOTTOM_ROW, IND, absoluteMove, cheapestMove } from './cursor-moves.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
 import { linkSequence, linksEqual, type Hyperlink } from './hyperlinks.js';
@@ -114,23 +116,7 @@ function rowHash(cells: readonly Cell[]): number {
 
 /** Whether two rows hold equal cells, by their hashes first. */
 function sameCells(a: readonly Cell[], b: readonly Cell[]): boolean {
-  return a === b || (rowHash(a) === rowHash(b) && a.length === b.length && cellRowsEqual(a, b));
-}
-
-function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
-  if (a === b) return true;
-  for (let x = 0; x < a.length; x++) {
-    const p = a[x]!;
-    const q = b[x]!;
-    if (p !== q && !(p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs && linksEqual(p.link, q.link))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function cellsSame(p: Cell, q: Cell): boolean {
-  return p === q || (p.text === q.text && p.width === q.width && p.fg === q.fg && p.bg === q.bg && p.attrs === q.attrs && linksEqual(p.link, q.link));
+  return a === b || (rowHash(a) === rowHash(b) && cellRowsEqual(a, b));
 }
 
 const blankLines = new Map<string, readonly Cell[]>();
@@ -406,7 +392,7 @@ function drawCells(model: TerminalModel, target: Target, y: number, forceLastUni
   const changed = new Array<boolean>(cols).fill(false);
   let any = false;
   for (let x = 0; x < cols; x++) {
-    if (!cellsSame(have[x]!, want[x]!)) {
+    if (!cellsEqual(have[x]!, want[x]!)) {
       changed[x] = true;
       any = true;
     }
@@ -668,9 +654,6 @@ function emitScroll(model: TerminalModel, scroll: Scroll): void {
   model.y = 0;
   model.pendingWrap = false;
 }
-
-/** CUP to a row beyond any screen: terminals clamp it to the last row (as scrollback-writer.ts reaches it). */
-const BOTTOM_ROW = '\x1b[9999;1H';
 
 /**
  * Push the top `lines` rows into the terminal's history: line feeds (IND) at the bottom row of the whole screen, the

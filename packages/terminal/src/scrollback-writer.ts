@@ -26,11 +26,11 @@
  * nothing is lost and the history reads in order from the gap on, with the pushed rows once more just above it (no
  * terminal lets a program take lines back out of its history).
  */
-import { COLOR_DEFAULT, cellsEqual, type Cell, type Framebuffer, type Row } from './framebuffer.js';
+import { COLOR_DEFAULT, cellRowsEqual, type Framebuffer, type Row } from './framebuffer.js';
 import { sanitizeRow } from './cell-sanitizer.js';
 import { printPlainText, printRowCells } from './row-replay.js';
 import type { ScrollbackLog } from './scrollback-log.js';
-import { IND } from './cursor-moves.js';
+import { BOTTOM_ROW, IND } from './cursor-moves.js';
 import type { Renderer } from './renderer.js';
 import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
 
@@ -165,8 +165,6 @@ type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
 
 /** Rows of one soft-wrapped line pushed as one run; the screen is assumed at least this tall. */
 const WRAPPED_RUN_MAX = 4;
-/** CUP to a row beyond any screen: terminals clamp it to the last row. */
-const BOTTOM_ROW = '\x1b[9999;1H';
 
 /** Draws `run` into the top rows; a soft-wrapped row runs on into the next by autowrap, so the history joins them. */
 function drawRun(run: readonly HistoryLine[], cols: number): string {
@@ -185,12 +183,6 @@ function drawRun(run: readonly HistoryLine[], cols: number): string {
     continues = row.wrapped && printed.used === cols && y + 1 < run.length;
   }
   return out + sgrTransition(pen, DEFAULT_PEN);
-}
-
-function cellRowsEqual(a: readonly Cell[], b: readonly Cell[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let x = 0; x < a.length; x++) if (!cellsEqual(a[x]!, b[x]!)) return false;
-  return true;
 }
 
 function markerLine(dropped: number): Row {
