@@ -10,7 +10,7 @@ import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './fo
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
-import { describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
+import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
 import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -181,7 +181,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         try {
           parseDuration(value, name);
         } catch {
-          return { kind: 'usage-error', message: `tsmosh: --idle-timeout ${value}: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never ${HINT}` };
+          return { kind: 'usage-error', message: `tsmosh: --idle-timeout ${value}: ${DURATION_EXPECTED} ${HINT}` };
         }
         idleTimeout = value;
       }
@@ -192,7 +192,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         try {
           parsePortSpec(value);
         } catch {
-          return { kind: 'usage-error', message: `tsmosh: ${name} ${value}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}` };
+          return { kind: 'usage-error', message: `tsmosh: ${name} ${value}: ${PORT_SPEC_EXPECTED} ${HINT}` };
         }
         remote.serverPort = value;
       }

@@ -145,12 +145,18 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
 const DURATION_UNITS_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90`, `90s`, `30m`, `12h`, `7d` (seconds when no unit), `0` or `never` = 0 (never). Milliseconds out. */
+/** What parseDuration takes, as its refusal says it (the tsmosh CLI checks --idle-timeout by it and says the same). */
+export const DURATION_EXPECTED = 'expected a duration such as 90s, 30m, 12h, 7d, or 0 for never';
+
 export function parseDuration(text: string, option: string): number {
   if (text === 'never') return 0;
   const match = /^(\d{1,9})([smhd]?)$/.exec(text);
-  if (match === null) throw new UsageError(`tsmosh-server: ${option} ${text}: expected a duration such as 90s, 30m, 12h, 7d, or 0 for never ${HINT}`);
+  if (match === null) throw new UsageError(`tsmosh-server: ${option} ${text}: ${DURATION_EXPECTED} ${HINT}`);
   return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
 }
+
+/** What parsePortSpec takes, as its refusal says it (the tsmosh CLI checks -p by it and says the same). */
+export const PORT_SPEC_EXPECTED = 'expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535';
 
 /** `PORT` or `LOW:HIGH`, as mosh-server's -p. */
 export function parsePortSpec(spec: string): { low: number; high: number } {
@@ -158,7 +164,7 @@ export function parsePortSpec(spec: string): { low: number; high: number } {
   const low = match ? Number(match[1]) : NaN;
   const high = match?.[2] !== undefined ? Number(match[2]) : low;
   if (!match || low > MAX_PORT_NUMBER || high > MAX_PORT_NUMBER || high < low || (match[2] !== undefined && low === 0)) {
-    throw new UsageError(`tsmosh-server: -p ${spec}: expected PORT or LOW:HIGH with 1 <= LOW <= HIGH <= 65535 ${HINT}`);
+    throw new UsageError(`tsmosh-server: -p ${spec}: ${PORT_SPEC_EXPECTED} ${HINT}`);
   }
   return { low, high };
 }

@@ -9,7 +9,7 @@
  */
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
-import { OLDEST_READABLE_SCREEN_DIFF_VERSION, SCREEN_DIFF_VERSION } from './screen-diff.js';
+import { OLDEST_READABLE_SCREEN_DIFF_VERSION, SCREEN_DIFF_VERSION, readsScreenDiffVersion } from './screen-diff.js';
 import { ScreenState } from './screen-state.js';
 
 const SAVED_SCREEN_MAGIC = [0x54, 0x53, 0x4d, 0x53]; // "TSMS"
@@ -40,7 +40,7 @@ export function decodeSavedScreen(bytes: Uint8Array): ScreenState {
   const format = reader.u8('format');
   if (format !== SAVED_SCREEN_FORMAT) reader.fail(`saved screen format ${format}, expected ${SAVED_SCREEN_FORMAT}`);
   const diffVersion = reader.u8('screen diff version');
-  if (diffVersion < OLDEST_READABLE_SCREEN_DIFF_VERSION || diffVersion > SCREEN_DIFF_VERSION) {
+  if (!readsScreenDiffVersion(diffVersion)) {
     reader.fail(`screen diff version ${diffVersion}, expected ${OLDEST_READABLE_SCREEN_DIFF_VERSION}–${SCREEN_DIFF_VERSION}`);
   }
   const cols = reader.varint('cols', MAX_SCREEN_COLS);

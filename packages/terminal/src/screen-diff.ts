@@ -101,6 +101,11 @@ export const SCREEN_DIFF_VERSION = 4;
  */
 export const OLDEST_READABLE_SCREEN_DIFF_VERSION = 3;
 
+/** Whether this build reads a screen diff of `version` (the wire's, and a saved screen's header). */
+export function readsScreenDiffVersion(version: number): boolean {
+  return version >= OLDEST_READABLE_SCREEN_DIFF_VERSION && version <= SCREEN_DIFF_VERSION;
+}
+
 // The byte codec lives in @tsmosh/protocol (byte-codec.ts); re-exported for the terminal's other codecs.
 export { ByteReader, ByteWriter };
 const utf8Encoder = new TextEncoder();
@@ -759,7 +764,7 @@ export function decodeScreenDiff(
   if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding };
   const reader = new ByteReader(diff, 'screen diff');
   const version = reader.u8('version');
-  if (version < OLDEST_READABLE_SCREEN_DIFF_VERSION || version > SCREEN_DIFF_VERSION) {
+  if (!readsScreenDiffVersion(version)) {
     reader.fail(`version ${version} is not a version this build reads (${OLDEST_READABLE_SCREEN_DIFF_VERSION}–${SCREEN_DIFF_VERSION}); run the same tsmosh version on both ends`);
   }
   const fields = reader.varint('field flags');
