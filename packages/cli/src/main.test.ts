@@ -105,6 +105,19 @@ describe('tsmosh argument parsing', () => {
       options: { destination: 'me@host', serverPort: '60010:60020', bindServer: 'any', family: 6, sshCommand: 'ssh -F /dev/null', noInit: true, command: ['tmux', 'new', '-A', '-s', 'cc'] },
     });
   });
+  it('takes --no-init with --local (the local terminal stays on its normal screen) and refuses options only a host has', () => {
+    expect(parseArguments(['--local', '--no-init', '--', 'vim'])).toMatchObject({ kind: 'local', options: { noInit: true, command: ['vim'] } });
+    expect(parseArguments(['--local'])).not.toMatchObject({ options: { noInit: true } });
+    expect(parseArguments(['--local', '--ssh=ssh -v'])).toEqual({
+      kind: 'usage-error',
+      message: 'tsmosh: --ssh is for a session on a host (it says how to reach it); --local runs one on this machine without SSH, so leave --ssh out (try `tsmosh --help`)',
+    });
+    for (const [flag, ...rest] of [['--server', 'x'], ['-p', '60001'], ['--port=60001'], ['--bind-server', 'any'], ['--family=inet'], ['-4'], ['-6'], ['--no-install'], ['--experimental-remote-ip=local']] as const) {
+      const parsed = parseArguments(['--local', flag, ...rest]);
+      expect(parsed.kind, flag).toBe('usage-error');
+      if (parsed.kind === 'usage-error') expect(parsed.message, flag).toMatch(/ is for a session on a host .* --local runs one on this machine/);
+    }
+  });
   it("finds this repository's tsmosh-server bin through the @tsmosh/server package", () => {
     expect(serverBinPath()).toMatch(/packages\/server\/bin\/tsmosh-server\.js$/);
   });

@@ -103,6 +103,8 @@ export interface LocalOptions {
   readonly transport?: CarrierMode;
   readonly tcpPort?: number;
   readonly forwarding?: ForwardingArguments;
+  /** mosh's --no-init: never switch the local terminal to its alternate screen (full-screen programs included). */
+  readonly noInit?: boolean;
 }
 
 export type ParsedArguments =
@@ -122,6 +124,9 @@ export type SessionAction =
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
   const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean; noInit?: boolean } = {};
+  // The first option given that only means something for a host (how to log in, where the server runs): with --local
+  // it would be silently ignored, so it is refused instead.
+  let hostOnlyOption: string | undefined;
   let session: string | undefined;
   let idleTimeout: string | undefined;
   let list = false;
@@ -186,7 +191,10 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         idleTimeout = value;
       }
       else if (name === '--kill') kill = value;
-      else if (name === '--server') remote.serverCommand = value;
+      else if (name === '--server') {
+        hostOnlyOption ??= name;
+        remote.serverCommand = value;
+      }
       else if (name === '-p' || name === '--port') {
         // The server's own rule (mosh-server's -p), checked here too so a typo fails before the SSH login.
         try {
@@ -194,15 +202,20 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         } catch {
           return { kind: 'usage-error', message: `tsmosh: ${name} ${value}: ${PORT_SPEC_EXPECTED} ${HINT}` };
         }
+        hostOnlyOption ??= name;
         remote.serverPort = value;
       }
       else if (name === '--bind-server') {
         if (value !== 'ssh' && value !== 'any' && isIP(value) === 0) {
           return { kind: 'usage-error', message: `tsmosh: --bind-server ${value}: expected ssh, any or an IP address of the host ${HINT}` };
         }
+        hostOnlyOption ??= name;
         remote.bindServer = value;
       }
-      else if (name === '--ssh') remote.sshCommand = value;
+      else if (name === '--ssh') {
+        hostOnlyOption ??= name;
+        remote.sshCommand = value;
+      }
       else if (name === '--transport' || name === '--tcp-port') {
         try {
           if (name === '--transport') carrier.transport = parseCarrierMode(value);
@@ -213,6 +226,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       }
       else if (name === '--family') {
         if (!(value in FAMILIES)) return { kind: 'usage-error', message: `tsmosh: --family must be one of ${Object.keys(FAMILIES).join(', ')}, got "${value}" ${HINT}` };
+        hostOnlyOption ??= name;
         const family = FAMILIES[value];
         if (family === undefined) delete remote.family;
         else remote.family = family;
@@ -221,6 +235,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
           return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip=remote is not supported: the server does not report the address SSH reached; use proxy (the default) or local ${HINT}` };
         }
         if (value !== 'proxy' && value !== 'local') return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip must be proxy or local, got "${value}" ${HINT}` };
+        hostOnlyOption ??= name;
         remote.remoteIp = value;
       }
     } else if (arg === '--no-ssh-pty') {
@@ -228,14 +243,17 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     } else if (arg === '--no-init') {
       // mosh's --no-init keeps the terminal off the alternate screen. tsmosh uses it only while the remote program
       // does (a full-screen program); with --no-init such a screen is drawn on the normal screen too, as before.
+      // It is the local terminal's, so it holds for --local as for a host.
       remote.noInit = true;
     } else if (arg === '--no-install') {
+      hostOnlyOption ??= arg;
       remote.noInstall = true;
     } else if (arg === '--list') {
       list = true;
     } else if (arg === '--json') {
       json = true;
     } else if (arg === '-4' || arg === '-6') {
+      hostOnlyOption ??= arg;
       remote.family = arg === '-4' ? 4 : 6;
     } else if (arg.startsWith('-')) {
       return { kind: 'usage-error', message: `tsmosh: unknown option ${arg} ${HINT}` };
@@ -276,6 +294,9 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}), forwarding };
     return { kind: 'remote', destination, options, sessions };
   }
+  if (hostOnlyOption !== undefined) {
+    return { kind: 'usage-error', message: `tsmosh: ${hostOnlyOption} is for a session on a host (it says how to reach it); --local runs one on this machine without SSH, so leave ${hostOnlyOption} out ${HINT}` };
+  }
   let link: LinkProfile | undefined;
   if (linkSpec !== undefined) {
     try {
@@ -286,7 +307,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       return { kind: 'usage-error', message: `tsmosh: ${firstLine} (see the syntax with \`tsmosh --link help\`)` };
     }
   }
-  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier, forwarding } };
+  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier, forwarding, ...(remote.noInit === true ? { noInit: true } : {}) } };
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -390,6 +411,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
       tcpPort: options.tcpPort ?? connectLine.port,
       ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
       ...(terminal === undefined ? {} : { terminal }),
+      ...(options.noInit === true ? { alternateScreen: false } : {}),
       // A daemon that died (killed, or this machine's reboot on the way) is noticed through its control socket.
       checkSession: localSessionCheck(serverBinPath(), process.env, {
         ...(named !== undefined ? { name: named.session } : {}),
