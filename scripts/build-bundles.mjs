@@ -61,6 +61,15 @@ const ptyLoaderPlugin = {
   },
 };
 
+/** The daemon's bundle, beside tsmosh-server.mjs: server-main's `import('./daemon-command.js')` is pointed at it. */
+const DAEMON_BUNDLE_FILE = 'tsmosh-daemon.mjs';
+const daemonCommandExternal = {
+  name: 'tsmosh-daemon-command-external',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/daemon-command\.js$/ }, () => ({ path: `./${DAEMON_BUNDLE_FILE}`, external: true }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -88,8 +97,18 @@ function readJson(file) {
 async function buildServerBundle() {
   rmSync(serverBundleDir, { recursive: true, force: true });
   mkdirSync(serverBundleDir, { recursive: true });
-  await build({ ...common, entryPoints: [join(root, 'packages/server/bin/tsmosh-server.js')], outfile: join(serverBundleDir, 'tsmosh-server.mjs') });
-  const files = [{ path: 'tsmosh-server.mjs', mode: 0o644 }];
+  // Two files: tsmosh-server.mjs (every command; `new` runs on the host at each login) and tsmosh-daemon.mjs (the
+  // daemon: the pty, the mirror, the transport), which only `tsmosh-server daemon` imports. One file held both, and
+  // each `new` paid for loading the daemon's 600 KB (docs/benchmarks.md, Start-up). Two builds, not esbuild's code
+  // splitting: splitting keeps a barrel's whole package in the shared chunk, so `new` would still load the transport.
+  await build({
+    ...common,
+    entryPoints: [join(root, 'packages/server/bin/tsmosh-server.js')],
+    outfile: join(serverBundleDir, 'tsmosh-server.mjs'),
+    plugins: [...common.plugins, daemonCommandExternal],
+  });
+  await build({ ...common, entryPoints: [join(root, 'packages/server/dist/daemon-command.js')], outfile: join(serverBundleDir, DAEMON_BUNDLE_FILE) });
+  const files = [{ path: 'tsmosh-server.mjs', mode: 0o644 }, { path: DAEMON_BUNDLE_FILE, mode: 0o644 }];
   for (const platform of HOST_PLATFORMS) {
     const source = join(root, 'node_modules/node-pty/prebuilds', platform, 'pty.node');
     if (!existsSync(source)) throw new Error(`build-bundles: ${relative(root, source)} is missing; node-pty must be a version that ships Linux prebuilds (see docs/install.md)`);

@@ -184,6 +184,16 @@ describe('tsmosh-server new and the daemon', () => {
     await client.waitForScreen((text) => /^LANG=C\.UTF-8$/m.test(text), 'the -l locale in the session');
   });
 
+  it("refuses a UTF-8 locale this host has not installed in the daemon's one line (new runs no locale -a of its own)", async () => {
+    const missing = serverEnv(runtime.dir, { LANG: 'xx_YY.UTF-8' });
+    for (const name of Object.keys(missing)) if (name.startsWith('LC_')) delete missing[name];
+    const refused = await runServer(['new', '--', '/bin/sh'], missing);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^tsmosh-server: needs a UTF-8 locale, but the environment has xx_YY\.UTF-8 \(see `locale -a` for the installed ones\)[^\n]*\n$/);
+    daemonPid = (await daemonStatus(env)).pid;
+  });
+
   it('refuses a command that does not exist with one line', async () => {
     for (const command of ['/nonexistent/program', 'no-such-program-anywhere']) {
       const result = await runServer(['new', '--', command], env);

@@ -447,7 +447,7 @@ async function startLocalServer(
     // Bounded by new's own deadlines: 10 s for a daemon it starts to answer, 15 s for the daemon's answer. The
     // locale's name was checked above (checkUtf8Locale); whether it is installed, the daemon checks (it reads
     // `locale -a` once, where this process would run it for every session).
-    const outcome = await openNewSession(args, { entryScript: serverBinPath(), env, checkInstalledLocales: false });
+    const outcome = await openNewSession(args, { entryScript: serverBinPath(), env });
     for (const line of outcome.messages) process.stderr.write(`${line}\n`);
     return { port: outcome.port, key: outcome.key };
   } catch (error) {

@@ -17,7 +17,7 @@ export { describeError } from './errors.js';
 import { plainIpv4 } from './ipv4-mapped.js';
 import { clearOtherGeneration } from './daemon-generation.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
-import { buildSessionEnvironment, definedVariables, installedLocales } from './session-environment.js';
+import { buildSessionEnvironment, definedVariables } from './session-environment.js';
 import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
 
 export const HINT = '(try `tsmosh-server --help`)';
@@ -191,13 +191,6 @@ export interface OpenNewSessionOptions {
   readonly terminalSize?: { readonly cols: number; readonly rows: number };
   /** The environment the session inherits and the runtime folder is found by; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
-  /**
-   * Whether the locale is checked against the installed ones (`locale -a`, 25–55 ms a call here) before the daemon
-   * is asked; default true. The daemon makes the same check (with `locale -a` read once per daemon) and refuses in
-   * the same line, so only the moment of the refusal differs: `new` over SSH refuses before starting a daemon;
-   * `tsmosh --local`, which checked the locale's name already, leaves the rest to the daemon.
-   */
-  readonly checkInstalledLocales?: boolean;
 }
 
 /**
@@ -206,13 +199,15 @@ export interface OpenNewSessionOptions {
  * ServerError with a one-line message.
  */
 export async function openNewSession(args: readonly string[], how: OpenNewSessionOptions): Promise<NewSessionOutcome> {
-  const { entryScript, terminalSize, env: processEnv = process.env, checkInstalledLocales = true } = how;
+  const { entryScript, terminalSize, env: processEnv = process.env } = how;
   const options = parseNewArguments(args, processEnv);
   const messages: string[] = [];
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
   const env = { ...definedVariables(processEnv), ...options.terminal };
-  // Refuse before touching the daemon: the same check the daemon makes, with this process's view of the locales.
-  buildSessionEnvironment({ env, locale: options.locale, installedLocales: checkInstalledLocales ? installedLocales() : undefined });
+  // Refuse a locale that is not UTF-8 before touching the daemon. Whether it is installed is the daemon's check alone
+  // (it reads `locale -a` once, while it starts, and refuses in the same line): a call here cost every login 25–55 ms
+  // of a forked `locale -a`, and a host without the locale only pays a daemon that lingers a moment after refusing.
+  buildSessionEnvironment({ env, locale: options.locale, installedLocales: undefined });
   const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
   if (timeout.warning !== undefined) messages.push(timeout.warning);
   const runtimeDir = ensureRuntimeDir(resolveRuntimeDir(processEnv));

@@ -4,8 +4,7 @@ import { DaemonNotRunningError, requestControl, type SessionInfo } from './contr
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, resolveRuntimeDir } from './runtime-dir.js';
-import { DAEMON_IDLE_LINGER_ENV, parseIdleLinger } from './session-timeouts.js';
-import { CONTROL_TIMEOUT_MS, DAEMON_NODE_OPTIONS, HINT, openNewSession } from './new-session.js';
+import { CONTROL_TIMEOUT_MS, HINT, openNewSession } from './new-session.js';
 
 // What `new` is made of lives in new-session.ts (tsmosh --local runs it in its own process); named here as before.
 export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, rotateDaemonLog, type NewCommandOptions } from './new-session.js';
@@ -58,33 +57,6 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
  * file to main, since this module's place says nothing about where the bundle lies).
  */
 const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
-
-async function commandDaemon(): Promise<number> {
-  const log = (line: string): void => {
-    process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  };
-  let running;
-  try {
-    // Only the daemon loads the pty, the mirror and the transport: `new`, `list` and `kill` are control requests.
-    const { startDaemon } = await import('./daemon.js');
-    running = await startDaemon({ handleSignals: true, exitProcessWhenEmpty: true, idleLingerMs: parseIdleLinger(process.env[DAEMON_IDLE_LINGER_ENV]), log });
-  } catch (error) {
-    if (error instanceof ServerError && error.code === 'daemon-start') {
-      log(`${error.message}; this one exits`);
-      return 0;
-    }
-    throw error;
-  }
-  // Started by hand (a service unit, `node tsmosh-server.js daemon`) the options may be missing: say what it costs.
-  const nodeOptions = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  const missing = DAEMON_NODE_OPTIONS.filter((option) => !nodeOptions.includes(option));
-  if (missing.length > 0) {
-    log(`node runs without ${missing.join(' ')}: peak memory under output floods will be up to 25 MiB higher; start it as \`node ${DAEMON_NODE_OPTIONS.join(' ')} tsmosh-server.js daemon\` (as \`new\` does)`);
-  }
-  await running.closed;
-  // Sessions are gone; exit now rather than wait for stray handles (a pty's final read) to drain.
-  process.exit(0);
-}
 
 async function commandList(args: readonly string[]): Promise<number> {
   let sessions: readonly SessionInfo[];
@@ -191,7 +163,8 @@ export default async function main(argv: readonly string[], options: MainOptions
       case 'new':
         return await commandNew(rest, options.entryScript ?? DEFAULT_ENTRY_SCRIPT);
       case 'daemon':
-        return await commandDaemon();
+        // Only the daemon loads the pty, the mirror and the transport: `new`, `list` and `kill` are control requests.
+        return await (await import('./daemon-command.js')).runDaemonCommand();
       case 'list':
         return await commandList(rest);
       case 'status':
