@@ -2,8 +2,8 @@
 /**
  * Builds the two self-contained artefacts (after `tsc -b`):
  *
- * 1. The server bundle, packages/server/bundle/: tsmosh-server.mjs (the daemon and everything it imports, one file,
- *    no node_modules), node-pty's prebuilt pty.node for each Linux platform we upload to, and manifest.json (version,
+ * 1. The server bundle, packages/server/bundle/: tsmosh-server.mjs (every command) and tsmosh-daemon.mjs (the daemon,
+ *    which only `tsmosh-server daemon` imports), each with everything it imports, no node_modules; node-pty's prebuilt pty.node for each Linux platform we upload to, and manifest.json (version,
  *    protocol, and the SHA-256 of every file). This is what `tsmosh user@host` installs on a host that has only Node.
  * 2. The publishable package, dist/tsmosh/: the client and CLI (dist/tsmosh.mjs, and the chunks it imports on demand in
  *    dist/ beside it), the server bundle beside them, and a package.json with no dependencies, so `npm install -g`
