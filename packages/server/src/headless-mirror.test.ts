@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rowText } from '@tsmosh/terminal';
 import { HeadlessMirror } from './headless-mirror.js';
+import { cellTextOf, cursorCellOf } from './typed-echo.js';
 
 const utf8 = new TextEncoder();
 
@@ -130,6 +132,26 @@ describe('HeadlessMirror', () => {
     const row = rowText(m.snapshot().lines[0]!);
     expect(row).toBe('ok more');
     m.dispose();
+  });
+
+  it('reads the cursor and any cell as its snapshot would, without taking one (a typed key\'s mark)', async () => {
+    // Text (wide characters, combining marks, a pending wrap at the right edge), cursor moves and erases, in any order.
+    const piece = fc.oneof(
+      fc.constantFrom('a', 'xyz', '宽', '😀', 'e\u0301', ' ', '\r\n', '\x1b[K', '\x1b[2J', '\x1b[H', '\x08', '\x1b[?25l'),
+      fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 12 })).map(([row, col]) => `\x1b[${row};${col}H`),
+      fc.integer({ min: 1, max: 12 }).map((n) => 'w'.repeat(n)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 30 }), async (pieces) => {
+        const { m } = mirror(10, 4);
+        await m.write(utf8.encode(pieces.join('')));
+        const screen = m.snapshot();
+        expect(m.cursorCell()).toEqual(cursorCellOf(screen));
+        for (let y = -1; y <= 4; y++) for (let x = -1; x <= 10; x++) expect(m.cellText(x, y)).toBe(cellTextOf(screen, x, y));
+        m.dispose();
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('ignores writes after dispose instead of throwing', async () => {

@@ -20,6 +20,7 @@ import { answerCapabilityQueries, type CapabilityAnswers } from './capability-an
 import { guardXtermDefects, readScrollRegion } from './xterm-internals.js';
 import { ScrollbackCapture } from './scrollback-capture.js';
 import { recycleScrolledLines } from './scroll-recycle.js';
+import type { CursorCell } from './typed-echo.js';
 
 /**
  * Scrollback kept by the mirror (lines). The screen sync only needs the visible rows; a modest history is kept for
@@ -209,6 +210,24 @@ export class HeadlessMirror {
     // Bytes still queued in xterm may be parsed in a later slice without another write call.
     this.changedSinceSnapshot = this.pending > 0;
     return this.lastSnapshot;
+  }
+
+  /**
+   * The cursor and the character under it as `snapshot()` would give them (x clamped as there: a pending wrap
+   * leaves xterm's cursor at x === cols), read from xterm's buffer without a snapshot.
+   */
+  cursorCell(): CursorCell {
+    const buffer = this.terminal.buffer.active;
+    const x = Math.min(buffer.cursorX, this.terminal.cols - 1);
+    const y = Math.min(buffer.cursorY, this.terminal.rows - 1);
+    return { x, y, text: this.cellText(x, y) };
+  }
+
+  /** The character at (x, y) of the screen as `snapshot()` would give it ('' for a blank cell, or outside). */
+  cellText(x: number, y: number): string {
+    if (x < 0 || y < 0 || x >= this.terminal.cols || y >= this.terminal.rows) return '';
+    const buffer = this.terminal.buffer.active;
+    return buffer.getLine(buffer.baseY + y)?.getCell(x)?.getChars() ?? '';
   }
 
   /** Every line that has left the top of the normal screen so far (scrollback-capture.ts). */

@@ -20,7 +20,8 @@ import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, t
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
 import { drainWaiting, FULL_PTY_READ_BYTES } from './pty-drain.js';
-import { WriteBoundary, type OutputRead } from './write-boundary.js';
+import { OfferedScreen, WriteBoundary, type OutputRead } from './write-boundary.js';
+import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
 import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
 import { DEFAULT_TERM } from './session-environment.js';
@@ -145,7 +146,8 @@ export class PtyHost {
   private childExited = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly exitListeners = new Set<(exitCode: number, signal: number | undefined) => void>();
-  private offered: Framebuffer;
+  /** The screen the session is given: the mirror's when nothing is held, else the last one taken (write-boundary.ts). */
+  private readonly offered: OfferedScreen<Framebuffer>;
   private slaveFd: number | undefined;
   private paused = false;
   /** The master's descriptor (node-pty's UnixTerminal `fd`), for the drain; undefined where there is none. */
@@ -179,7 +181,7 @@ export class PtyHost {
       onReply: (data) => this.writeReply(data),
     });
     if (init.clientTerminal !== undefined) this.mirror.setClientTerminal(init.clientTerminal);
-    this.offered = this.mirror.snapshot();
+    this.offered = new OfferedScreen(this.mirror.snapshot());
     const termName = init.termName ?? DEFAULT_TERM;
     this.pty = pty.spawn(init.command, [...(init.args ?? [])], {
       name: termName,
@@ -249,9 +251,31 @@ export class PtyHost {
    * screen offered before the hold began.
    */
   snapshot(): Framebuffer {
+    return this.offered.take(this.holding(), () => this.mirror.snapshot());
+  }
+
+  /** The cursor and the character under it on the screen `snapshot()` would return, without taking one. */
+  cursorCell(): CursorCell {
+    return this.holding() ? cursorCellOf(this.offered.kept) : this.mirror.cursorCell();
+  }
+
+  /** The character at (x, y) on the screen `snapshot()` would return, without taking one. */
+  cellText(x: number, y: number): string {
+    return this.holding() ? cellTextOf(this.offered.kept, x, y) : this.mirror.cellText(x, y);
+  }
+
+  /**
+   * Whether a screen offered since the last `snapshot()` is held back behind a newer read mid-write (or a DEC 2026
+   * frame): `snapshot()` would return an older screen than offered. The next offer comes when the hold ends.
+   */
+  get offerHeldBack(): boolean {
+    return this.offered.behindOffer(this.holding());
+  }
+
+  /** Whether the screen is held back now (a DEC 2026 frame within its bound, or a read mid-write). */
+  private holding(): boolean {
     this.observeSynchronizedOutput();
-    if (!this.holdingFrame && !this.boundary.holding) this.offered = this.mirror.snapshot();
-    return this.offered;
+    return this.holdingFrame || this.boundary.holding;
   }
 
   /** Every line that has left the top of the program's normal screen (the session's scrollback log). */
@@ -492,6 +516,7 @@ export class PtyHost {
   }
 
   private announceFrame(): void {
+    this.offered.offer();
     for (const listener of this.frameListeners) listener();
   }
 }

@@ -24,7 +24,7 @@ export abstract class ScreenPty implements SessionPty {
   protected withFirstRow(text: string): Framebuffer {
     const cells = [...this.screen.lines[0]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    return { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length } };
+    return { ...this.screen, lines: [{ cells, wrapped: false }, ...this.screen.lines.slice(1)], cursor: { ...this.screen.cursor, x: text.length, y: 0 } };
   }
   /** Shows `screen` and tells the session a frame is ready. */
   protected announce(screen: Framebuffer): void {

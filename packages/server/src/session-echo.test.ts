@@ -6,9 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
-import { BLANK_CELL, InputStream, ScreenState } from '@tsmosh/terminal';
+import { BLANK_CELL, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
 import { SMALL_ANSWER_BYTES } from './answer-output.js';
+import { ECHO_WATCH_MS } from './typed-echo.js';
+import { FULL_PTY_READ_BYTES } from './pty-drain.js';
+import { OfferedScreen, WriteBoundary } from './write-boundary.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 import { ScreenPty } from './screen-pty.test-helpers.js';
 
@@ -41,20 +44,61 @@ class ScriptedPty extends ScreenPty {
     this.outputBytes += bytes;
     this.announce(this.withFirstRow(text));
   }
-  /** Output that leaves the cursor where it is (an answer streaming above a prompt, a clock). */
-  showElsewhere(text: string): void {
-    this.outputBytes += text.length;
+  /**
+   * Output that leaves the cursor where it is (an answer streaming above a prompt, a clock, a flood in tmux's other
+   * pane), on row 10; `bytes` as in `show`.
+   */
+  showElsewhere(text: string, bytes = text.length): void {
+    this.outputBytes += bytes;
+    this.announce(this.withRow10(text));
+  }
+  /** The cursor gone to row 10, nothing else changed (tmux, blocked, redrawing its other pane: no echo there). */
+  cursorAway(): void {
+    this.announce({ ...this.screen, cursor: { ...this.screen.cursor, x: 0, y: 10 } });
+  }
+  protected withRow10(text: string): Framebuffer {
     const cells = [...this.screen.lines[10]!.cells];
     [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
-    this.announce({ ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) });
+    return { ...this.screen, lines: this.screen.lines.map((line, y) => (y === 10 ? { cells, wrapped: false } : line)) };
   }
 }
 
-function harness() {
+/**
+ * A ScriptedPty behind PtyHost's write boundary (write-boundary.ts): a read that ends mid-write changes the mirror
+ * but starts a hold, and the screen is offered only after a read that ends a write; the session is given the screen
+ * as PtyHost gives it (OfferedScreen).
+ */
+class HoldingPty extends ScriptedPty {
+  private readonly boundary = new WriteBoundary();
+  private readonly offered = new OfferedScreen(this.screen);
+  constructor(private readonly clock: { now: number }) {
+    super();
+  }
+  override snapshot(): Framebuffer {
+    return this.offered.take(this.boundary.holding, () => this.screen);
+  }
+  get offerHeldBack(): boolean {
+    return this.offered.behindOffer(this.boundary.holding);
+  }
+  /** A full read that ends inside the program's write: row 0 reads `text` in the mirror, and nothing is offered. */
+  midWrite(text: string): void {
+    this.screen = this.withFirstRow(text);
+    expect(this.boundary.parsed(this.boundary.read(FULL_PTY_READ_BYTES), this.clock.now)).toBe(false);
+  }
+  /** A read that ends the program's write: row 0 reads `text`, offered. */
+  atRest(text: string): void {
+    const screen = this.withFirstRow(text);
+    if (!this.boundary.parsed(this.boundary.read(text.length), this.clock.now)) throw new Error('a short read with no scroll region is at rest');
+    this.offered.offer();
+    this.announce(screen);
+  }
+}
+
+function harness(makePty: (clock: { now: number }) => ScriptedPty = () => new ScriptedPty()) {
   const clock = { now: 1000 };
   const timer = new ManualTimer(clock);
   const key = SessionKey.generate(random);
-  const pty = new ScriptedPty();
+  const pty = makePty(clock);
   const toClient: OutgoingDatagram[] = [];
   const session = new Session({ key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
   const client = new Transport<InputStream, ScreenState>({
@@ -429,5 +473,123 @@ describe('Session echo acknowledgement', () => {
     const typedAt = timeout.clock.now;
     timeout.at(typedAt + ECHO_TIMEOUT_MS);
     expect(timeout.session.echoAck).toBe(1);
+  });
+
+  /** 'a' typed and echoed, then a frame of output: the frame pacing then holds whatever is not an answer. */
+  const typedThenPaced = (): ReturnType<typeof harness> => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.type('a');
+    h.at(1001);
+    h.pty.show('a');
+    h.at(1100);
+    expect(h.client.remote.echoAck).toBe(1);
+    h.pty.showElsewhere('flood 0', 300);
+    h.at(1108);
+    return h;
+  };
+
+  it("sends a typed key's echo at once when a flood elsewhere (tmux's other pane) spent the key's unpaced frames before it (its acknowledgement carries it), and paces the flood", () => {
+    const h = typedThenPaced();
+    h.type('q');
+    const writtenAt = h.clock.now;
+    // The flood's reads (300 bytes each, every ms) keep the cursor where it was: none is the key's echo, but each
+    // of the first ones goes as an answer frame (nothing tells them from a program's answer in several writes).
+    for (let t = 1; t <= 11; t++) {
+      h.at(writtenAt + t);
+      h.pty.showElsewhere(`flood ${t}`, 300);
+    }
+    h.at(writtenAt + 11.5);
+    h.pty.show('aq'); // the echo, the flood going on, never quiet for the settle the last unpaced frame waits for
+    h.at(h.clock.now);
+    expect(h.row0()).toBe('aq'); // at once, not after the collection interval and the pacing
+    // Past the key's unpaced frames the flood is paced: a frame per interval, not one per read.
+    const floodShown = new Set<string>();
+    const row10 = (): string => h.client.remote.framebuffer.lines[10]!.cells.map((c) => c.text || ' ').join('').trimEnd();
+    for (let t = 12; t <= 41; t++) {
+      h.at(writtenAt + t);
+      h.pty.showElsewhere(`flood ${t}`, 300);
+      floodShown.add(row10());
+    }
+    expect(floodShown.size).toBeLessThanOrEqual(3);
+    expect(h.client.remote.echoAck).toBe(2);
+  });
+
+  it('sends at once the echo of a typed key acknowledged on a screen without it (the cursor gone to another pane, or the timeout), up to ECHO_WATCH_MS after the key', () => {
+    // tmux that cannot keep up moves the cursor to its other pane 3 ms after the key and draws the echo only at its
+    // 100 ms redraw timer: the key is acknowledged on the moved cursor, as before; its echo still goes unpaced.
+    const away = typedThenPaced();
+    away.type('q');
+    const writtenAt = away.clock.now;
+    away.at(writtenAt + 3);
+    away.pty.cursorAway();
+    away.at(writtenAt + 4);
+    expect(away.client.remote.echoAck).toBe(2);
+    away.at(writtenAt + 111);
+    away.pty.show('aq');
+    away.at(away.clock.now);
+    expect(away.row0()).toBe('aq'); // not after the 8 ms collection interval and the pacing
+
+    // Nothing at all until after the timeout.
+    const silent = typedThenPaced();
+    silent.type('q');
+    const silentAt = silent.clock.now;
+    silent.at(silentAt + ECHO_TIMEOUT_MS);
+    expect(silent.client.remote.echoAck).toBe(2);
+    silent.at(silentAt + 120);
+    silent.pty.show('aq');
+    silent.at(silent.clock.now);
+    expect(silent.row0()).toBe('aq');
+
+    // Written while a half-drawn screen had the cursor elsewhere: the echo is recognised by its character.
+    const halfDrawn = typedThenPaced();
+    halfDrawn.pty.cursorAway();
+    halfDrawn.at(1140);
+    halfDrawn.type('q');
+    const halfDrawnAt = halfDrawn.clock.now;
+    halfDrawn.at(halfDrawnAt + 3);
+    halfDrawn.pty.showElsewhere('flood 1', 300); // the cursor stays away: no echo
+    halfDrawn.at(halfDrawnAt + 80);
+    halfDrawn.pty.show('aq');
+    halfDrawn.at(halfDrawn.clock.now);
+    expect(halfDrawn.row0()).toBe('aq');
+
+    // Output elsewhere does not end the watch; the echo after ECHO_WATCH_MS is output like any other.
+    const late = typedThenPaced();
+    late.type('q');
+    const lateAt = late.clock.now;
+    late.at(lateAt + 3);
+    late.pty.cursorAway();
+    late.at(lateAt + 60);
+    late.pty.showElsewhere('flood 1', 300);
+    late.at(lateAt + ECHO_WATCH_MS + 30);
+    late.pty.show('aq');
+    late.at(late.clock.now);
+    expect(late.row0()).toBe('a');
+    late.at(late.clock.now + 60);
+    expect(late.row0()).toBe('aq');
+  });
+
+  it('sends the screen offered, not an older one, when a read that begins a hold came between the offer and the snapshot', () => {
+    const h = harness((clock) => new HoldingPty(clock));
+    const pty = h.pty as HoldingPty;
+    sessions.push(h.session);
+    h.at(1000);
+    pty.atRest('zero');
+    h.at(1050);
+    expect(h.row0()).toBe('zero');
+    pty.atRest('one!'); // offered at rest: the snapshot is due after the collection interval
+    const offeredAt = h.clock.now;
+    h.at(offeredAt + 4);
+    pty.midWrite('tw..'); // tmux's next redraw, cut by a full read: a hold begins
+    h.at(offeredAt + SNAPSHOT_MIN_INTERVAL_MS);
+    expect(h.row0()).toBe('zero'); // 'one!' is gone from the pty: nothing older is sent in its place
+    h.at(offeredAt + 10);
+    pty.atRest('two!'); // the write ends: offered again, and taken at once (the snapshot was due)
+    h.at(h.clock.now);
+    expect(h.row0()).toBe('two!');
+    // Before, the snapshot at offeredAt + 8 took the older screen ('zero', no change) and cleared the dirty mark, and
+    // 'two!' waited for a new collection interval.
   });
 });

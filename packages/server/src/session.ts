@@ -22,6 +22,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
 import { ANSWER_WINDOW_MS, SMALL_ANSWER_BYTES } from './answer-output.js';
+import { cellTextOf, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -95,6 +96,20 @@ export interface SessionPty {
   resize(cols: number, rows: number): void;
   /** The mirror's screen now. Called only when the screen may have changed. */
   snapshot(): Framebuffer;
+  /**
+   * The cursor and the character under it on the screen `snapshot()` would return now, read without taking one (a
+   * snapshot walks the whole screen; this is asked at every frame a typed key's answer may be in). Absent (a
+   * stand-in): read from `snapshot()`.
+   */
+  cursorCell?(): CursorCell;
+  /** The character at (x, y) on that screen, read the same way; '' outside it. */
+  cellText?(x: number, y: number): string;
+  /**
+   * True while a screen the pty offered (onFrame) since the last `snapshot()` is held back behind a newer read that
+   * is mid-write: `snapshot()` would return an older one than offered. The pty offers again when the hold ends (at
+   * most its bound later). Absent: never.
+   */
+  readonly offerHeldBack?: boolean;
   /** The lines that have left the top of the screen (absent: the stand-in keeps no history). */
   scrollback?(): ScrollbackLog;
   /** Called when the mirrored screen may have changed (a frame the pty host judged complete). */
@@ -120,20 +135,14 @@ interface PendingEcho {
   readonly writtenAt: number;
   readonly settleMs: number;
   /**
-   * Typed characters only: the cursor and the character under it (echoMark) when the key was written, or when the
-   * echo before it was acknowledged. Output counts as this key's answer only once the mark has changed: a program
-   * that is writing anyway (Claude Code streaming an answer while the user types its next prompt) was acknowledged
-   * on its unrelated output, before the echo, and the client judged every guess of the prompt wrong.
+   * Typed characters only: the cursor and the character under it (the key's cell, typed-echo.ts) when the key was
+   * written, or when the echo before it was acknowledged. Output counts as this key's answer only once the mark has
+   * changed: a program that is writing anyway (Claude Code streaming an answer while the user types its next prompt)
+   * was acknowledged on its unrelated output, before the echo, and the client judged every guess of the prompt wrong.
    */
-  mark?: string;
+  mark?: CursorCell;
   /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
   answerAfter: number;
-}
-
-/** Where a typed key's echo shows: the cursor moves, or the character under it changes (an overwrite, vim's x). */
-function echoMark(screen: Framebuffer): string {
-  const { x, y } = screen.cursor;
-  return `${x},${y},${screen.lines[y]?.cells[x]?.text ?? ''}`;
 }
 
 export interface SessionInit {
@@ -204,6 +213,14 @@ interface ClientLink {
   response:
     | { readonly writtenAt: number; frames: number; answeredOutputs: number; readonly outputBytesAtWrite: number }
     | undefined;
+  /**
+   * The newest typed key (typed-echo.ts), watched until its echo shows or until `until` (ms): the frame that shows it
+   * is sent at once, even when the key's unpaced frames were spent before it existed or it was acknowledged on a
+   * screen without it.
+   */
+  echoWatch: { readonly key: TypedKey; readonly until: number } | undefined;
+  /** A frame showed the watched echo: the next step sends it unpaced. */
+  echoShown: boolean;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -318,9 +335,11 @@ export class Session {
     this.current = this.makeLink(init.key, 'current');
     this.forwarding.setCurrent(this.current.id);
     this.pty.onFrame(() => {
-      this.lastOutputAt = this.clock();
-      this.markDirty(this.lastOutputAt);
+      const now = this.clock();
+      this.lastOutputAt = now;
+      this.markDirty(now);
       this.outputFrames++;
+      this.watchEcho(now);
       this.step();
     });
     this.pty.onExit((exitCode, signal) => {
@@ -480,6 +499,8 @@ export class Session {
       processedInput: InputStream.empty(),
       pendingEchoes: [],
       response: undefined,
+      echoWatch: undefined,
+      echoShown: false,
       createdAt: this.clock(),
       // The first link is made before the program has printed anything: its floor is 0.
       notificationFloor: this.links.size === 0 ? 0 : this.currentNotificationGeneration(),
@@ -536,6 +557,14 @@ export class Session {
    */
   private snapshotDueAt(now: number): number {
     if (this.snapshotForced) return -Infinity;
+    // The pty offers the screen again when its hold ends (at most MID_WRITE_MAX_HOLD_MS, write-boundary.ts): the
+    // snapshot is taken then, rather than now of an older screen than the one offered.
+    if (this.pty.offerHeldBack === true) return Infinity;
+    return this.pacedSnapshotAt(now);
+  }
+
+  /** When the dirty screen could go (snapshotDueAt), whatever the pty holds. */
+  private pacedSnapshotAt(now: number): number {
     return Math.max(this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS, this.current.transport.newStateSendableAt(this.dirtySince, now));
   }
 
@@ -557,6 +586,8 @@ export class Session {
     link.processedInput = InputStream.empty();
     link.pendingEchoes = [];
     link.response = undefined;
+    link.echoWatch = undefined;
+    link.echoShown = false;
     // The new process numbers its channel packets and channels from the start: its forwards start afresh too.
     this.forwarding.dropLink(link.id, 'the client process was replaced');
     link.channels = this.channelsFor(link.id, connection);
@@ -680,7 +711,7 @@ export class Session {
     // paste) may be answered in bursts, and is acknowledged (its guesses judged) once the output has settled.
     const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
-    const mark = typing ? echoMark(this.pty.snapshot()) : undefined;
+    const mark = typing ? this.cursorCellNow() : undefined;
     let wroteKeys = false;
     for (const event of events) {
       if (event.kind === 'keys') {
@@ -688,6 +719,11 @@ export class Session {
         wroteKeys = true;
         serverTrace?.mark('pty-write');
         link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames, outputBytesAtWrite: this.pty.outputBytes ?? 0 };
+        // The newest key's echo is watched (an earlier key's, if it shows only now, shows with it); after any other
+        // key nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
+        const key = mark === undefined ? undefined : typedKeyOf(event.bytes, mark);
+        link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
+        link.echoShown = false;
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
@@ -713,25 +749,29 @@ export class Session {
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
       let answered = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
-      const markNow = answered && pending.mark !== undefined ? echoMark(this.pty.snapshot()) : undefined;
-      if (markNow !== undefined && markNow === pending.mark) answered = false;
+      const markNow = answered && pending.mark !== undefined ? this.cursorCellNow() : undefined;
+      if (markNow !== undefined && sameCell(markNow, pending.mark!)) answered = false;
       if (!answered && now < pending.writtenAt + ECHO_TIMEOUT_MS) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
+      serverTrace?.mark('echo-ack', answered ? 'output' : 'timeout');
       // The next key's echo is a change from what this one's answer left (both may already show: it then waits out
       // the timeout, with its echo on the screen the client already has).
       const next = link.pendingEchoes[0];
       if (answered && next?.mark !== undefined) {
-        next.mark = markNow ?? echoMark(this.pty.snapshot());
+        next.mark = markNow ?? this.cursorCellNow();
         next.answerAfter = now;
       }
     }
     const response = link.response;
     const answerSettled = this.responseSettleAt() <= now;
-    if (acknowledged === undefined && !answerSettled) return;
+    const echoShown = link.echoShown;
+    link.echoShown = false;
+    if (acknowledged === undefined && !answerSettled && !echoShown) return;
     // The ack promises the screen shows everything the program wrote so far: never pair it with a throttled,
-    // older snapshot. The same goes for an answer sent unpaced.
+    // older snapshot. The same goes for an answer sent unpaced, and a watched echo.
     if (this.screenDirty) this.takeSnapshot(now, true);
+    if (echoShown) serverTrace?.mark('echo-watched');
     if (answerSettled && response !== undefined) {
       response.frames++;
       serverTrace?.mark('answer', response.frames);
@@ -766,9 +806,43 @@ export class Session {
     return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
   }
 
+  /**
+   * A frame from the pty at `now`: whether it shows the watched echo of the newest typed key (typed-echo.ts). Read
+   * from the pty's cursor and one cell, not a snapshot: this runs at every frame while a key is watched, in a flood
+   * every 0.2–2 ms.
+   */
+  private watchEcho(now: number): void {
+    const link = this.current;
+    const watch = link.echoWatch;
+    if (watch === undefined) return;
+    if (now >= watch.until) {
+      link.echoWatch = undefined;
+    } else if (showsEcho(watch.key, this.cursorCellNow(), (x, y) => this.cellTextNow(x, y))) {
+      link.echoWatch = undefined;
+      link.echoShown = true;
+    }
+  }
+
+  /** The cursor and the character under it on the screen the pty would give now (a typed key's mark). */
+  private cursorCellNow(): CursorCell {
+    return this.pty.cursorCell?.() ?? cursorCellOf(this.pty.snapshot());
+  }
+
+  private cellTextNow(x: number, y: number): string {
+    return this.pty.cellText !== undefined ? this.pty.cellText(x, y) : cellTextOf(this.pty.snapshot(), x, y);
+  }
+
   private takeSnapshot(now: number, evenIfThrottled = false): void {
-    if (!this.screenDirty || (!evenIfThrottled && now < this.snapshotDueAt(now))) return;
+    if (!this.screenDirty) return;
+    if (!evenIfThrottled && now < this.snapshotDueAt(now)) {
+      if (serverTrace !== undefined && this.pty.offerHeldBack === true && now >= this.pacedSnapshotAt(now)) serverTrace.mark('snapshot-waits');
+      return;
+    }
     const changedAt = this.dirtySince;
+    // A screen offered since the last snapshot is held back behind a read mid-write: what the pty gives now is older
+    // than what it offered. A paced snapshot waits for its next offer (snapshotDueAt); one that cannot wait (an
+    // acknowledgement, a new client) takes it, and the screen stays dirty for the offered one.
+    const behindOffer = this.pty.offerHeldBack === true;
     this.screenDirty = false;
     this.snapshotForced = false;
     this.lastSnapshotAt = now;
@@ -778,6 +852,7 @@ export class Session {
     let state = transport.local.withFramebuffer(framebuffer);
     if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback(), screenChanged, now));
     transport.setLocal(state, now, { changedAt });
+    if (behindOffer) this.markDirty(changedAt);
   }
 
   /**
@@ -877,6 +952,7 @@ export class Session {
       if (this.lastOutputAt > pendingEcho.answerAfter && settledAt > now) due = Math.min(due, settledAt);
     }
     due = Math.min(due, this.responseSettleAt());
+    if (this.current.echoShown) due = Math.min(due, now);
     if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;

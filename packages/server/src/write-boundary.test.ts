@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FULL_PTY_READ_BYTES } from './pty-drain.js';
-import { MID_WRITE_MAX_HOLD_MS, WriteBoundary } from './write-boundary.js';
+import { MID_WRITE_MAX_HOLD_MS, OfferedScreen, WriteBoundary } from './write-boundary.js';
 
 describe('WriteBoundary: the screen only between the program’s writes', () => {
   it('offers the screen after a short read, and holds it after a full one until a short read ends the write', () => {
@@ -76,5 +76,28 @@ describe('WriteBoundary: the screen only between the program’s writes', () => 
     expect(boundary.parsed(boundary.read(FULL_PTY_READ_BYTES), 3000)).toBe(false);
     boundary.release();
     expect(boundary.holding).toBe(false);
+  });
+
+  it('OfferedScreen: the mirror is read only when asked and nothing is held; an offer a hold overtook is reported, not lost', () => {
+    let mirror = 'one';
+    let reads = 0;
+    const current = (): string => (reads++, mirror);
+    const offered = new OfferedScreen('blank');
+    offered.offer(); // the host offers 'one' at rest: nothing is read yet
+    expect(reads).toBe(0);
+    expect(offered.take(false, current)).toBe('one');
+    expect(offered.behindOffer(true)).toBe(false); // what was offered was taken
+    mirror = 'two';
+    offered.offer(); // offered at rest, then a newer read begins a hold before the session asks
+    mirror = 'three, half drawn';
+    expect(offered.behindOffer(true)).toBe(true);
+    expect(offered.take(true, current)).toBe('one'); // older than offered: the session waits for the next offer
+    expect(offered.behindOffer(true)).toBe(true);
+    mirror = 'three';
+    offered.offer(); // the hold ends: offered again, and taken fresh
+    expect(offered.take(false, current)).toBe('three');
+    expect(offered.behindOffer(true)).toBe(false);
+    expect(offered.kept).toBe('three');
+    expect(reads).toBe(2);
   });
 });

@@ -117,3 +117,43 @@ export class WriteBoundary {
     return true;
   }
 }
+
+/**
+ * The screen offered to the session. The host offers a screen (tells the session a new one may be taken) after each
+ * read at rest and when a hold runs out, but takes it from the mirror only when the session asks and nothing is held:
+ * a mirror snapshot walks the whole screen, and in a flood the host offers every 0.2–2 ms while the session sends a
+ * frame every 20 ms or more. If a newer read began a hold before the session asked, the screen offered is gone and
+ * the one kept is older (on the thin link beside a flood about 13 times a run, up to 60 ms older:
+ * docs/benchmarks.md); `behindOffer` says so, and the session then waits for the next offer, which the hold's bound
+ * makes at most MID_WRITE_MAX_HOLD_MS away, instead of sending the older screen.
+ */
+export class OfferedScreen<S> {
+  /** Whether the screen kept is at least as new as the newest offer. */
+  private taken = true;
+
+  constructor(private screen: S) {}
+
+  /** A new screen was offered (the mirror's, now). */
+  offer(): void {
+    this.taken = false;
+  }
+
+  /** The screen to give the session: `current()` when nothing is held (it is then kept), else the one kept. */
+  take(holding: boolean, current: () => S): S {
+    if (!holding) {
+      this.screen = current();
+      this.taken = true;
+    }
+    return this.screen;
+  }
+
+  /** The screen kept (the last one taken). */
+  get kept(): S {
+    return this.screen;
+  }
+
+  /** While `holding`: whether a screen offered since the last one taken is held back (the one kept is older). */
+  behindOffer(holding: boolean): boolean {
+    return holding && !this.taken;
+  }
+}
