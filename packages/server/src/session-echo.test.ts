@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
-import { BLANK_CELL, InputStream, ScreenState, type Framebuffer } from '@tsmosh/terminal';
-import { ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
+import { BLANK_CELL, InputStream, PredictionEngine, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { ECHO_AWAY_MAX_MS, ECHO_AWAY_QUIET_MS, ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
 import { SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ECHO_WATCH_MS } from './typed-echo.js';
 import { FULL_PTY_READ_BYTES } from './pty-drain.js';
@@ -490,6 +490,16 @@ describe('Session echo acknowledgement', () => {
     return h;
   };
 
+  /** `key` typed at the prompt, and `afterMs` later the cursor gone to another pane (tmux drawing it) with no echo. */
+  const typedThenCursorAway = (key: string, afterMs: number): { h: ReturnType<typeof harness>; writtenAt: number } => {
+    const h = typedThenPaced();
+    h.type(key);
+    const writtenAt = h.clock.now;
+    h.at(writtenAt + afterMs);
+    h.pty.cursorAway();
+    return { h, writtenAt };
+  };
+
   it("sends a typed key's echo at once when a flood elsewhere (tmux's other pane) spent the key's unpaced frames before it (its acknowledgement carries it), and paces the flood", () => {
     const h = typedThenPaced();
     h.type('q');
@@ -518,13 +528,10 @@ describe('Session echo acknowledgement', () => {
 
   it('sends at once the echo of a typed key acknowledged on a screen without it (the cursor gone to another pane, or the timeout), up to ECHO_WATCH_MS after the key', () => {
     // tmux that cannot keep up moves the cursor to its other pane 3 ms after the key and draws the echo only at its
-    // 100 ms redraw timer: the key is acknowledged on the moved cursor, as before; its echo still goes unpaced.
-    const away = typedThenPaced();
-    away.type('q');
-    const writtenAt = away.clock.now;
-    away.at(writtenAt + 3);
-    away.pty.cursorAway();
-    away.at(writtenAt + 4);
+    // 100 ms redraw timer, going quiet in between: the key is acknowledged once the output has been quiet
+    // ECHO_AWAY_QUIET_MS with the cursor away; its echo still goes unpaced.
+    const { h: away, writtenAt } = typedThenCursorAway('q', 3);
+    away.at(writtenAt + 3 + ECHO_AWAY_QUIET_MS);
     expect(away.client.remote.echoAck).toBe(2);
     away.at(writtenAt + 111);
     away.pty.show('aq');
@@ -569,6 +576,52 @@ describe('Session echo acknowledgement', () => {
     expect(late.row0()).toBe('a');
     late.at(late.clock.now + 60);
     expect(late.row0()).toBe('aq');
+  });
+
+  it("does not acknowledge a typed key on a screen with the cursor away from the key's row (tmux drawing its other pane) until the echo shows, and the client's guesses all stand", () => {
+    const h = typedThenPaced();
+    const engine = new PredictionEngine({ mode: 'always' });
+    const judge = (): void => engine.onServerScreen(h.client.remote.framebuffer, h.client.remote.echoAck, h.clock.now);
+    // The engine learns that typing echoes here: 'a' was confirmed.
+    engine.onUserInput(new TextEncoder().encode('b'), h.client.remote.framebuffer, 2, h.clock.now);
+    h.type('b');
+    const writtenAt = h.clock.now;
+    // tmux's other pane is redrawn with the cursor in it (3 ms after the key), and goes on being drawn there.
+    h.at(writtenAt + 3);
+    h.pty.cursorAway();
+    h.at(writtenAt + 4);
+    judge();
+    for (let t = 5; t < 40; t += 2) {
+      h.pty.showElsewhere(`flood ${t}`, 300);
+      h.at(writtenAt + t);
+      judge();
+      expect(h.session.echoAck).toBe(1); // before: 2 from the cursor's move on, the guess judged on it
+    }
+    h.pty.show('ab'); // the echo, the cursor back after it
+    h.at(h.clock.now);
+    expect(h.client.remote.echoAck).toBe(2);
+    judge();
+    expect(engine.stats).toMatchObject({ confirmed: 1, erased: 0, discardedUnshown: 0 });
+    expect(engine.pendingCount).toBe(0);
+  });
+
+  it('acknowledges a key with the cursor away within a bound: ECHO_AWAY_MAX_MS after it while the program keeps writing, ECHO_AWAY_QUIET_MS after its output stops (vim\'s j)', () => {
+    // A program that keeps drawing elsewhere with the cursor there and never echoes does not stall prediction.
+    const { h: busy, writtenAt: busyAt } = typedThenCursorAway('q', 3);
+    let ackedAt: number | undefined;
+    for (let t = 4; t <= ECHO_AWAY_MAX_MS + 10; t++) {
+      busy.at(busyAt + t);
+      busy.pty.showElsewhere(`flood ${t}`, 300);
+      if (ackedAt === undefined && busy.session.echoAck === 2) ackedAt = busy.clock.now;
+    }
+    expect(ackedAt).toBe(busyAt + ECHO_AWAY_MAX_MS);
+
+    // The cursor moved a row and nothing more (vim's j): acknowledged as an unanswered key is, after a quiet spell.
+    const { h: moved, writtenAt: movedAt } = typedThenCursorAway('j', 2);
+    moved.at(movedAt + 2 + ECHO_AWAY_QUIET_MS - 1);
+    expect(moved.session.echoAck).toBe(1);
+    moved.at(movedAt + 2 + ECHO_AWAY_QUIET_MS);
+    expect(moved.session.echoAck).toBe(2);
   });
 
   it('sends the screen offered, not an older one, when a read that begins a hold came between the offer and the snapshot', () => {

@@ -22,7 +22,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
 import { ANSWER_WINDOW_MS, SMALL_ANSWER_BYTES } from './answer-output.js';
-import { cellTextOf, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
+import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -41,6 +41,21 @@ import { cellTextOf, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyO
  * that a hidden guess is judged within one round trip plus a blink.
  */
 export const ECHO_TIMEOUT_MS = 50;
+/**
+ * The longest (ms after the key is written) a typed key's acknowledgement waits while the screen has the cursor away
+ * from the key's row without its echo (typed-echo.ts, cursorAwayFromKey): tmux beside a flood leaves such screens
+ * between its writes, and the client judged the key's cursor guess wrong on one and made the next key wait a round
+ * trip. Blocked, tmux draws again only from its 100 ms redraw timer (the echoes of the traced blocked first keys came
+ * 42–91 ms after the key reached the pty): one interval and half another. Past it the key is acknowledged whatever the
+ * screen, so a program that keeps the cursor elsewhere (and never echoes) cannot hold prediction for longer.
+ */
+export const ECHO_AWAY_MAX_MS = 150;
+/**
+ * A screen with the cursor away whose output has been quiet this long (ms) is the program's answer after all (vim's
+ * `j` moves the cursor a row and stops): the key is acknowledged as one with no answer is, ECHO_TIMEOUT_MS after the
+ * program's last write. tmux redrawing beside a flood writes every 0.2–2 ms.
+ */
+export const ECHO_AWAY_QUIET_MS = ECHO_TIMEOUT_MS;
 /**
  * A keystroke after which the program did write is acknowledged once its output has been quiet this long (ms), so
  * the ack rides on the echo itself instead of a frame 50 ms later. It is also how long the output of a large answer
@@ -141,6 +156,8 @@ interface PendingEcho {
    * was acknowledged on its unrelated output, before the echo, and the client judged every guess of the prompt wrong.
    */
   mark?: CursorCell;
+  /** The newest typed character among these keys, if its echo can be recognised (typedKeyOf). */
+  key?: TypedKey;
   /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
   answerAfter: number;
 }
@@ -713,6 +730,7 @@ export class Session {
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     const mark = typing ? this.cursorCellNow() : undefined;
     let wroteKeys = false;
+    let typedKey: TypedKey | undefined;
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
@@ -723,6 +741,7 @@ export class Session {
         // key nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
         const key = mark === undefined ? undefined : typedKeyOf(event.bytes, mark);
         link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
+        typedKey = key;
         link.echoShown = false;
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
@@ -736,7 +755,7 @@ export class Session {
     }
     link.processedInput = remote;
     // A state that only carries resizes (or nothing new) has no echo to wait for.
-    if (wroteKeys) link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, answerAfter: now });
+    if (wroteKeys) link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, key: typedKey, answerAfter: now });
   }
 
   /**
@@ -749,9 +768,13 @@ export class Session {
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
       let answered = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
-      const markNow = answered && pending.mark !== undefined ? this.cursorCellNow() : undefined;
-      if (markNow !== undefined && sameCell(markNow, pending.mark!)) answered = false;
-      if (!answered && now < pending.writtenAt + ECHO_TIMEOUT_MS) break;
+      const timedOut = now >= pending.writtenAt + ECHO_TIMEOUT_MS;
+      const markNow = (answered || timedOut) && pending.mark !== undefined ? this.cursorCellNow() : undefined;
+      if (answered && markNow !== undefined && sameCell(markNow, pending.mark!)) answered = false;
+      // Neither by its changed mark nor by the timeout on a screen with the cursor away from the key's row and no
+      // echo (tmux between two writes of its other pane): the client would judge its cursor guess wrong.
+      if ((answered || timedOut) && markNow !== undefined && this.awayHolds(pending, markNow, now)) break;
+      if (!answered && !timedOut) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
       serverTrace?.mark('echo-ack', answered ? 'output' : 'timeout');
@@ -782,6 +805,21 @@ export class Session {
     // The echo or answer is complete (its output went quiet, or none came): send it now instead of after the rest of
     // the collection interval (for bursts still being written) or the frame pacing (for output nobody waits for).
     transport.setLocal(state, now, { complete: true, answersInput: true });
+  }
+
+  /**
+   * Whether the acknowledgement of `pending` waits because the screen has the cursor away from the key's row without
+   * its echo: until the echo shows or the cursor comes back, the output goes quiet for ECHO_AWAY_QUIET_MS, or
+   * ECHO_AWAY_MAX_MS after the key.
+   */
+  private awayHolds(pending: PendingEcho, markNow: CursorCell, now: number): boolean {
+    if (now >= this.awayReleaseAt(pending)) return false;
+    return cursorAwayFromKey(pending.mark!, pending.key, markNow, (x, y) => this.cellTextNow(x, y));
+  }
+
+  /** When a hold on a cursor away from `pending`'s key ends whatever the screen (ms). */
+  private awayReleaseAt(pending: PendingEcho): number {
+    return Math.min(pending.writtenAt + ECHO_AWAY_MAX_MS, this.lastOutputAt + ECHO_AWAY_QUIET_MS);
   }
 
   /**
@@ -945,7 +983,9 @@ export class Session {
     if (this.screenDirty) due = Math.min(due, this.snapshotDueAt(now));
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
-      due = Math.min(due, pendingEcho.writtenAt + ECHO_TIMEOUT_MS);
+      const timeoutAt = pendingEcho.writtenAt + ECHO_TIMEOUT_MS;
+      // Past the timeout only while the cursor is away (awayHolds): then the hold's end, not a timer in the past.
+      due = Math.min(due, timeoutAt > now ? timeoutAt : this.awayReleaseAt(pendingEcho));
       // Only a settle still ahead: output that did not change a typed key's mark is not its answer, and the next
       // frame (or the timeout) wakes the session again, not a timer in the past.
       const settledAt = this.lastOutputAt + pendingEcho.settleMs;

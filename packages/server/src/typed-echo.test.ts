@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLANK_CELL, blankFramebuffer, type Framebuffer } from '@tsmosh/terminal';
-import { cellTextOf, cursorCellOf, showsEcho, typedKeyOf } from './typed-echo.js';
+import { cellTextOf, cursorAwayFromKey, cursorCellOf, showsEcho, typedKeyOf } from './typed-echo.js';
 
 /** An 20×3 screen whose row `y` reads `text` (a wide character followed by its empty second half), cursor at (x, y). */
 function screen(y: number, cells: readonly string[], x: number): Framebuffer {
@@ -38,5 +38,16 @@ describe('typed-echo: recognising a typed character\'s echo', () => {
     expect(cursorCellOf(s)).toEqual({ x: 1, y: 1, text: 'b' });
     expect(cellTextOf(s, -1, 1)).toBe('');
     expect(cellTextOf(s, 0, 5)).toBe('');
+  });
+
+  it('calls the cursor away from a typed key on another row without its echo, not along the row, a wrap or a command line', () => {
+    const away = (key: ReturnType<typeof typedKeyOf>, after: Framebuffer): boolean =>
+      cursorAwayFromKey({ x: 2, y: 2, text: '' }, key, cursorCellOf(after), (x, y) => cellTextOf(after, x, y));
+    expect(away(typed('t', 2, 2), screen(0, ['1', '2', '3'], 3))).toBe(true); // tmux drawing its other pane
+    expect(away(typed('j', 2, 2), screen(1, ['a', 'b'], 1))).toBe(true); // vim's j: the session's quiet rule decides
+    expect(away(undefined, screen(1, ['a', 'b'], 1))).toBe(true); // backspace: nothing to recognise
+    expect(away(typed('t', 2, 2), screen(2, ['$', ' ', 't'], 3))).toBe(false); // the echo
+    expect(away(typed('h', 2, 2), screen(2, ['$', ' ', 't'], 1))).toBe(false); // moved along the row
+    expect(away(typed(':', 2, 2), screen(1, [':'], 1))).toBe(false); // vim's command line, another row, echoed
   });
 });

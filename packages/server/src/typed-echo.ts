@@ -3,7 +3,8 @@
  *
  * A shell or an editor echoes a typed character at the cursor: the character under it changes (an insert, an
  * overwrite, vim's x), or the cursor moves. The session acknowledges a typed key once its mark (the
- * cursor and the character under it) changes, and sends the key's answer unpaced for up to MAX_RESPONSE_FRAMES frames
+ * cursor and the character under it) changes, unless the cursor left the key's row without the echo
+ * (cursorAwayFromKey: tmux between two writes of its other pane; held within a bound), and sends the key's answer unpaced for up to MAX_RESPONSE_FRAMES frames
  * within RESPONSE_WINDOW_MS (session.ts). Beside a flood in tmux both can be spent before the echo exists: the flood's
  * own frames take the unpaced ones, and tmux, once it cannot keep up with its terminal, stops drawing and later
  * redraws the whole screen, an at-rest screen of which can have the cursor in the other pane (a changed mark, no
@@ -70,4 +71,18 @@ export function showsEcho(key: TypedKey, cursor: { readonly x: number; readonly 
   if (cursor.x === key.x && cursor.y === key.y) return false;
   const before = cellText(cursor.x - 1, cursor.y);
   return before === key.text || (before === '' && cellText(cursor.x - 2, cursor.y) === key.text);
+}
+
+/**
+ * Whether a screen whose cursor is `cursor` has it away from where the key typed at `mark` would echo, without the
+ * echo: on another row, and not just past the typed character (showsEcho; a wrap to the next row, vim's `:` to its
+ * command line). tmux beside a flood leaves screens like that between its writes: it redraws the other pane with the
+ * cursor there, and the cursor comes back with the next write. The key's mark changed, but the screen is not its
+ * answer (docs/benchmarks.md, "The echo acknowledgement beside a flood"). Rows only: a typed character's echo leaves
+ * the cursor on its row, and a cursor moved along the row (or a left-right split's other pane) stays an answer, as
+ * before. `key` is undefined for a key whose echo cannot be recognised (backspace).
+ */
+export function cursorAwayFromKey(mark: CursorCell, key: TypedKey | undefined, cursor: CursorCell, cellText: (x: number, y: number) => string): boolean {
+  if (cursor.y === mark.y) return false;
+  return key === undefined || !showsEcho(key, cursor, cellText);
 }
