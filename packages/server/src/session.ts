@@ -158,6 +158,8 @@ interface PendingEcho {
   mark?: CursorCell;
   /** The newest typed character among these keys, if its echo can be recognised (typedKeyOf). */
   key?: TypedKey;
+  /** When its acknowledgement was first held for a cursor away from the key's row (awayHolds; for the trace). */
+  awayHeldAt?: number;
   /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
   answerAfter: number;
 }
@@ -773,11 +775,16 @@ export class Session {
       if (answered && markNow !== undefined && sameCell(markNow, pending.mark!)) answered = false;
       // Neither by its changed mark nor by the timeout on a screen with the cursor away from the key's row and no
       // echo (tmux between two writes of its other pane): the client would judge its cursor guess wrong.
-      if ((answered || timedOut) && markNow !== undefined && this.awayHolds(pending, markNow, now)) break;
+      if ((answered || timedOut) && markNow !== undefined && this.awayHolds(pending, markNow, now)) {
+        if (pending.awayHeldAt === undefined) serverTrace?.mark('echo-ack-held');
+        pending.awayHeldAt ??= now;
+        break;
+      }
       if (!answered && !timedOut) break;
       acknowledged = pending.position;
       link.pendingEchoes.shift();
-      serverTrace?.mark('echo-ack', answered ? 'output' : 'timeout');
+      const held = pending.awayHeldAt === undefined ? '' : ` after ${(now - pending.awayHeldAt).toFixed(1)} ms held`;
+      serverTrace?.mark('echo-ack', `${answered ? 'output' : 'timeout'}${held}`);
       // The next key's echo is a change from what this one's answer left (both may already show: it then waits out
       // the timeout, with its echo on the screen the client already has).
       const next = link.pendingEchoes[0];
