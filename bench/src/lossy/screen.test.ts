@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScreenProgram, sameScreen, sameText, type ScreenRule, type ScreenSnapshot } from './screen.js';
+import { loadTrace } from './trace.js';
 
 describe('ScreenProgram.frameHeld', () => {
   it('is true while the program is inside a synchronized-output block, and false once the block ends', async () => {
@@ -53,5 +54,17 @@ describe('sameScreen with a region and ignored row forms (the claude trace\'s ru
     expect(sameScreen(a, b)).toBe(false);
     expect(sameScreen(a, b, [5])).toBe(true);
     expect(sameScreen(a, b, { ignoreRows: [5] })).toBe(true);
+  });
+});
+
+describe("the vim trace's rule", () => {
+  const rule = loadTrace('vim').compare ?? {};
+  const screen = (message: string): ScreenSnapshot => ({ rows: ['row 0', 'The quick brown fox', '~', message], cursorX: 0, cursorY: 1 });
+
+  it("takes vim's undo message as the same whatever seconds it counts, and nothing else", () => {
+    expect(sameScreen(screen('1 line less; before #3  2 seconds ago'), screen('1 line less; before #3  14 seconds ago'), rule)).toBe(true);
+    expect(sameScreen(screen('1 change; after #2  1 second ago'), screen('1 change; after #2  3 seconds ago'), rule)).toBe(true);
+    expect(sameScreen(screen('1 line less; before #3  2 seconds ago'), screen('1 more line; before #3  2 seconds ago'), rule)).toBe(false);
+    expect(sameScreen(screen('1 line less; before #3  2 seconds ago'), screen('-- INSERT --'), rule)).toBe(false);
   });
 });

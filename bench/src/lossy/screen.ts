@@ -26,13 +26,16 @@ export interface ScreenSnapshot {
  *   equals only another screen without it (then the whole screens are compared);
  * - `ignorePatterns`: a pair of rows (same place) is skipped when both rows match one of these (the whole row, as a
  *   regular expression): a status line may change between its known forms, but anything else drawn there (a guess
- *   in the wrong place) is still a difference.
+ *   in the wrong place) is still a difference;
+ * - `maskPatterns`: what matches these (regular expressions) is left out of every row before it is compared, so a
+ *   count the program derives from the clock (vim's "2 seconds ago") does not decide, and the rest of the row does.
  * `ignoreRows` (absolute rows never compared, besides row 0) applies when there is no region.
  */
 export interface ScreenRule {
   readonly ignoreRows?: readonly number[];
   readonly region?: { readonly anchor: string; readonly offset: number };
   readonly ignorePatterns?: readonly string[];
+  readonly maskPatterns?: readonly string[];
 }
 
 const compiled = new Map<string, RegExp>();
@@ -50,6 +53,12 @@ function regionStart(screen: ScreenSnapshot, region: NonNullable<ScreenRule['reg
   const anchor = pattern(region.anchor);
   for (let y = screen.rows.length - 1; y >= 1; y--) if (anchor.test(screen.rows[y]!)) return Math.max(1, y + region.offset);
   return undefined;
+}
+
+function masked(row: string, patterns: readonly string[]): string {
+  let out = row;
+  for (const source of patterns) out = out.replace(pattern(source), '');
+  return out;
 }
 
 function bothIgnored(a: string, b: string, patterns: readonly string[]): boolean {
@@ -71,7 +80,7 @@ export function sameText(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule 
 }
 
 function compareScreens(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule | readonly number[], withCursor: boolean): boolean {
-  const { ignoreRows = [], region, ignorePatterns = [] } = Array.isArray(rule) ? { ignoreRows: rule as readonly number[] } : (rule as ScreenRule);
+  const { ignoreRows = [], region, ignorePatterns = [], maskPatterns = [] } = Array.isArray(rule) ? { ignoreRows: rule as readonly number[] } : (rule as ScreenRule);
   let startA = 1;
   let startB = 1;
   if (region !== undefined) {
@@ -87,8 +96,8 @@ function compareScreens(a: ScreenSnapshot, b: ScreenSnapshot, rule: ScreenRule |
   const count = Math.max(a.rows.length - startA, b.rows.length - startB);
   for (let i = 0; i < count; i++) {
     if (region === undefined && ignoreRows.includes(startA + i)) continue;
-    const rowA = a.rows[startA + i] ?? '';
-    const rowB = b.rows[startB + i] ?? '';
+    const rowA = masked(a.rows[startA + i] ?? '', maskPatterns);
+    const rowB = masked(b.rows[startB + i] ?? '', maskPatterns);
     if (rowA === rowB) continue;
     if (ignorePatterns.length > 0 && bothIgnored(rowA, rowB, ignorePatterns)) continue;
     return false;

@@ -33,7 +33,7 @@ export interface Trace {
    * For an app whose screen holds parts no key determines: the region its keys own and the row forms not compared
    * (ScreenRule in screen.ts); the same rule for the latencies, the wrong-guess rule and every system.
    */
-  readonly compare?: Pick<ScreenRule, 'region' | 'ignorePatterns'>;
+  readonly compare?: Pick<ScreenRule, 'region' | 'ignorePatterns' | 'maskPatterns'>;
   /**
    * The reference run waits at least each key's gap before typing it (then for quiet, as always), so a program
    * whose state moves with time (an answer streaming for seconds) is at the same point of it as in a measured run;
