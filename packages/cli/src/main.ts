@@ -16,6 +16,12 @@ import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, r
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
 
+/**
+ * Options that say how to reach a host or where its server runs: with --local (no SSH, this machine's daemon) they
+ * would be silently ignored, so they are refused. --no-init is the local terminal's and holds for both.
+ */
+const HOST_ONLY_OPTIONS = new Set(['--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--no-install', '-4', '-6']);
+
 /** mosh's --family values (mosh 1.4) and what they ask of address resolution. */
 const FAMILIES: Readonly<Record<string, AddressFamily | undefined>> = {
   inet: 4,
@@ -124,8 +130,7 @@ export type SessionAction =
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
   const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean; noInit?: boolean } = {};
-  // The first option given that only means something for a host (how to log in, where the server runs): with --local
-  // it would be silently ignored, so it is refused instead.
+  // The first of HOST_ONLY_OPTIONS given, refused with --local.
   let hostOnlyOption: string | undefined;
   let session: string | undefined;
   let idleTimeout: string | undefined;
@@ -147,8 +152,10 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       break;
     }
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    const refusal = REFUSED_MOSH_OPTIONS[arg.split('=')[0]!];
-    if (refusal !== undefined) return { kind: 'usage-error', message: `tsmosh: ${arg.split('=')[0]}: ${refusal}` };
+    const optionName = arg.split('=')[0]!;
+    const refusal = REFUSED_MOSH_OPTIONS[optionName];
+    if (refusal !== undefined) return { kind: 'usage-error', message: `tsmosh: ${optionName}: ${refusal}` };
+    if (HOST_ONLY_OPTIONS.has(optionName)) hostOnlyOption ??= optionName;
     if (arg === '--version') return { kind: 'version' };
     if (arg === '--local') {
       local = true;
@@ -191,10 +198,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         idleTimeout = value;
       }
       else if (name === '--kill') kill = value;
-      else if (name === '--server') {
-        hostOnlyOption ??= name;
-        remote.serverCommand = value;
-      }
+      else if (name === '--server') remote.serverCommand = value;
       else if (name === '-p' || name === '--port') {
         // The server's own rule (mosh-server's -p), checked here too so a typo fails before the SSH login.
         try {
@@ -202,20 +206,15 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
         } catch {
           return { kind: 'usage-error', message: `tsmosh: ${name} ${value}: ${PORT_SPEC_EXPECTED} ${HINT}` };
         }
-        hostOnlyOption ??= name;
         remote.serverPort = value;
       }
       else if (name === '--bind-server') {
         if (value !== 'ssh' && value !== 'any' && isIP(value) === 0) {
           return { kind: 'usage-error', message: `tsmosh: --bind-server ${value}: expected ssh, any or an IP address of the host ${HINT}` };
         }
-        hostOnlyOption ??= name;
         remote.bindServer = value;
       }
-      else if (name === '--ssh') {
-        hostOnlyOption ??= name;
-        remote.sshCommand = value;
-      }
+      else if (name === '--ssh') remote.sshCommand = value;
       else if (name === '--transport' || name === '--tcp-port') {
         try {
           if (name === '--transport') carrier.transport = parseCarrierMode(value);
@@ -226,7 +225,6 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       }
       else if (name === '--family') {
         if (!(value in FAMILIES)) return { kind: 'usage-error', message: `tsmosh: --family must be one of ${Object.keys(FAMILIES).join(', ')}, got "${value}" ${HINT}` };
-        hostOnlyOption ??= name;
         const family = FAMILIES[value];
         if (family === undefined) delete remote.family;
         else remote.family = family;
@@ -235,7 +233,6 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
           return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip=remote is not supported: the server does not report the address SSH reached; use proxy (the default) or local ${HINT}` };
         }
         if (value !== 'proxy' && value !== 'local') return { kind: 'usage-error', message: `tsmosh: --experimental-remote-ip must be proxy or local, got "${value}" ${HINT}` };
-        hostOnlyOption ??= name;
         remote.remoteIp = value;
       }
     } else if (arg === '--no-ssh-pty') {
@@ -246,14 +243,12 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       // It is the local terminal's, so it holds for --local as for a host.
       remote.noInit = true;
     } else if (arg === '--no-install') {
-      hostOnlyOption ??= arg;
       remote.noInstall = true;
     } else if (arg === '--list') {
       list = true;
     } else if (arg === '--json') {
       json = true;
     } else if (arg === '-4' || arg === '-6') {
-      hostOnlyOption ??= arg;
       remote.family = arg === '-4' ? 4 : 6;
     } else if (arg.startsWith('-')) {
       return { kind: 'usage-error', message: `tsmosh: unknown option ${arg} ${HINT}` };
