@@ -15,4 +15,16 @@ describe('AnswerWatch', () => {
     expect(watch.output(2, 3000 + ANSWER_WINDOW_MS - 1)).toBe(true);
     expect(watch.output(2, 3000 + ANSWER_WINDOW_MS)).toBe(false); // later than the window: a clock, a spinner
   });
+
+  it('says whether the answer is still small by its size alone, for the session, which times its frames itself', () => {
+    const watch = new AnswerWatch();
+    expect(watch.small).toBe(true); // nothing read yet
+    watch.input(1000);
+    watch.output(SMALL_ANSWER_BYTES, 5000); // long after the window: the size verdict does not look at the time
+    expect(watch.small).toBe(true);
+    watch.output(1, 5001);
+    expect(watch.small).toBe(false);
+    watch.input(6000); // the next key starts a new answer
+    expect(watch.small).toBe(true);
+  });
 });

@@ -3,6 +3,10 @@
  * is what the user is waiting for. The rest (a flood, a clock, a progress bar) is output nobody waits for at any one
  * moment. The pty host parses the first kind in the turn it is read rather than on xterm's deferred timer, and the
  * session sends it a frame per read (session.ts, responseSettleAt); the second kind is coalesced and paced.
+ *
+ * The judgement is made here once, by the AnswerWatch the pty host owns: the host reads its verdict for each read
+ * (`output`), the session reads whether the answer is still small (`small`, through SessionPty.answerIsSmall) and
+ * applies the window in its own clock, where its frames are timed.
  */
 
 /** How long after a keystroke (ms) the program's output still counts as its answer: mosh's ECHO_TIMEOUT. */
@@ -31,6 +35,14 @@ export class AnswerWatch {
   /** `bytes` of output were read at `now` (ms): true while they are part of a small answer to the latest input. */
   output(bytes: number, now: number): boolean {
     this.bytesSinceInput += bytes;
-    return now < this.inputAt + ANSWER_WINDOW_MS && this.bytesSinceInput <= SMALL_ANSWER_BYTES;
+    return now < this.inputAt + ANSWER_WINDOW_MS && this.small;
+  }
+
+  /**
+   * Whether the output read since the latest input is still small enough to be an answer to it (true before any
+   * output). Says nothing about the time: the window is the caller's.
+   */
+  get small(): boolean {
+    return this.bytesSinceInput <= SMALL_ANSWER_BYTES;
   }
 }

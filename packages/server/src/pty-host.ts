@@ -298,9 +298,9 @@ export class PtyHost {
     return () => this.exitListeners.delete(listener);
   }
 
-  /** Program output read so far (bytes), for the session's small-answer rule (answer-output.ts). */
-  get outputBytes(): number {
-    return this.stats.bytesRead;
+  /** Whether the output since the last input written is still a small answer by its size (answer-output.ts). */
+  get answerIsSmall(): boolean {
+    return this.answers.small;
   }
 
   /** Input for the program (keys, pastes); dropped once it has exited. */

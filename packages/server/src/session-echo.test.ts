@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { BLANK_CELL, InputStream, PredictionEngine, ScreenState, type Framebuffer } from '@tsmosh/terminal';
 import { ECHO_AWAY_MAX_MS, ECHO_AWAY_QUIET_MS, ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
-import { SMALL_ANSWER_BYTES } from './answer-output.js';
+import { AnswerWatch, SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ECHO_WATCH_MS } from './typed-echo.js';
 import { FULL_PTY_READ_BYTES } from './pty-drain.js';
 import { OfferedScreen, WriteBoundary } from './write-boundary.js';
@@ -33,15 +33,20 @@ const SEND_ALLOWANCE_MS = 30;
 class ScriptedPty extends ScreenPty {
   readonly pid = 4242;
   readonly written: string[] = [];
-  outputBytes = 0;
+  /** The small-answer judgement as PtyHost makes it; only its size verdict is read here (the session times frames). */
+  private readonly answers = new AnswerWatch();
   constructor() {
     super(80, 24);
   }
+  get answerIsSmall(): boolean {
+    return this.answers.small;
+  }
   write(bytes: Uint8Array): void {
     this.written.push(new TextDecoder().decode(bytes));
+    this.answers.input(0);
   }
   show(text: string, bytes = text.length): void {
-    this.outputBytes += bytes;
+    this.answers.output(bytes, 0);
     this.announce(this.withFirstRow(text));
   }
   /**
@@ -49,7 +54,7 @@ class ScriptedPty extends ScreenPty {
    * pane), on row 10; `bytes` as in `show`.
    */
   showElsewhere(text: string, bytes = text.length): void {
-    this.outputBytes += bytes;
+    this.answers.output(bytes, 0);
     this.announce(this.withRow10(text));
   }
   /** The cursor gone to row 10, nothing else changed (tmux, blocked, redrawing its other pane: no echo there). */

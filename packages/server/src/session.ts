@@ -21,7 +21,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
-import { ANSWER_WINDOW_MS, SMALL_ANSWER_BYTES } from './answer-output.js';
+import { ANSWER_WINDOW_MS } from './answer-output.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 
 /**
@@ -133,10 +133,10 @@ export interface SessionPty {
   /** Ends the program (SIGHUP, as a closed terminal would) and frees the pty. Idempotent. */
   dispose(): void;
   /**
-   * Program output read so far (bytes, a running count): how much answered a keystroke (answer-output.ts). Absent
-   * (a stand-in): every answer counts as small.
+   * Whether the output read since the last `write` is still small enough to answer it (answer-output.ts: the pty
+   * host's AnswerWatch, the one place that judges it). Absent (a stand-in): every answer counts as small.
    */
-  readonly outputBytes?: number;
+  readonly answerIsSmall?: boolean;
   /** The mirror's untrusted-input counters, where there is a mirror (PtyHost has one), for the daemon's status. */
   readonly mirror?: { readonly stats: MirrorStats };
   /** What the client's terminal answered at start-up; the mirror answers the program's queries from it. */
@@ -230,7 +230,7 @@ interface ClientLink {
    * when the last answer frame went.
    */
   response:
-    | { readonly writtenAt: number; frames: number; answeredOutputs: number; readonly outputBytesAtWrite: number }
+    | { readonly writtenAt: number; frames: number; answeredOutputs: number }
     | undefined;
   /**
    * The newest typed key (typed-echo.ts), watched until its echo shows or until `until` (ms): the frame that shows it
@@ -738,7 +738,7 @@ export class Session {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         wroteKeys = true;
         serverTrace?.mark('pty-write');
-        link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames, outputBytesAtWrite: this.pty.outputBytes ?? 0 };
+        link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames };
         // The newest key's echo is watched (an earlier key's, if it shows only now, shows with it); after any other
         // key nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
         const key = mark === undefined ? undefined : typedKeyOf(event.bytes, mark);
@@ -845,7 +845,7 @@ export class Session {
     // command's own time. The last frame allowed waits for the output to settle, so that whatever is left of the
     // answer goes in one frame rather than the pacing; a large answer (a listing, a flood's tail after Ctrl-C) waits
     // for it after its first frame, coalesced rather than a frame per pty read (answer-output.ts).
-    const small = (this.pty.outputBytes ?? 0) - response.outputBytesAtWrite <= SMALL_ANSWER_BYTES;
+    const small = this.pty.answerIsSmall ?? true;
     const atOnce = response.frames === 0 || (small && response.frames < MAX_RESPONSE_FRAMES - 1);
     const dueAt = atOnce ? this.lastOutputAt : this.lastOutputAt + ECHO_SETTLE_MS;
     return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
