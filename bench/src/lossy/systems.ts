@@ -8,6 +8,8 @@
  * - tsmosh-tcp: tsmosh with --transport=tcp (the carrier for blocked UDP): the daemon in the server namespace, the
  *   client in the client namespace, its TCP connection through the TUN link (real kernel TCP under the same model).
  * - ssh: a throwaway sshd in the server namespace, `ssh -tt` from the client namespace over the TUN link.
+ * - node-relay: not a terminal anyone should use, a yardstick (node-relay.ts): Node moving bytes over UDP and a pty
+ *   with none of tsmosh's work, through the same UDP link, on links that lose nothing (relayCanRun).
  * mosh and tsmosh are started without their SSH bootstrap: connect time is client start → first prompt.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +23,7 @@ import type { ClientKeyTimes } from './key-path.js';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ScreenProgram } from './screen.js';
+import { parseLinkSpec } from '@tsmosh/netem';
 import { hashbangNodeOptions } from '../node-options.js';
 import { SSHD_PATH, prepareSshd, stopSshd, waitForSshd, type SshdFiles } from '../throwaway-sshd.js';
 
@@ -30,9 +33,10 @@ const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
 const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
 /** The client runs as `node <options> <bin>`, with the options its #! line gives a user's client (node-options.ts). */
 const CLIENT_NODE_OPTIONS = hashbangNodeOptions(CLIENT_BIN);
+const RELAY_PROGRAM = fileURLToPath(new URL('./node-relay.js', import.meta.url));
 
-export type SystemName = 'tsmosh' | 'tsmosh-tcp' | 'mosh' | 'ssh';
-const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-tcp', 'mosh', 'ssh'];
+export type SystemName = 'tsmosh' | 'tsmosh-tcp' | 'mosh' | 'ssh' | 'node-relay';
+const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-tcp', 'mosh', 'ssh', 'node-relay'];
 /**
  * The systems a run compares: tsmosh, mosh and ssh, unless TSMOSH_BENCH_SYSTEMS names others (e.g.
  * `tsmosh,tsmosh-tcp,mosh` for the TCP carrier's figures beside UDP's).
@@ -185,6 +189,56 @@ async function startMosh(command: readonly string[], spec: string, seed: number)
   };
 }
 
+/**
+ * Whether the node relay can run on a link `spec` with or without a blackout: it has no retransmission and no
+ * reordering, so only a link that delays every datagram alike and drops none (loopback, the LAN) keeps its screen
+ * whole.
+ */
+export function relayCanRun(spec: string, blackout: boolean): boolean {
+  if (blackout) return false;
+  const { up, down } = parseLinkSpec(spec);
+  return [up, down].every((d) => d.loss === 0 && d.burst === undefined && d.reorder === 0 && d.duplicate === 0 && d.jitterMs === 0 && d.rateBytesPerSecond === undefined && d.blackouts.length === 0);
+}
+
+/** Bound on the relay server printing its port (ms): a Node start and a pty spawn on a loaded machine. */
+const RELAY_START_TIMEOUT_MS = 20_000;
+
+async function startNodeRelay(command: readonly string[], spec: string, seed: number): Promise<Session> {
+  if (!relayCanRun(spec, false)) throw new Error(`node-relay cannot run on link "${spec}": it has no retransmission; use a link that loses and reorders nothing`);
+  const env = sessionEnvironment();
+  const server = spawn(process.execPath, [RELAY_PROGRAM, 'server', '--', ...command], { env, cwd: homedir(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`node-relay server printed no port within ${RELAY_START_TIMEOUT_MS} ms (${JSON.stringify(out)})`)), RELAY_START_TIMEOUT_MS);
+    server.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /RELAY (\d+)\n/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`node-relay server exited (${code}) before printing its port`));
+    });
+  });
+  const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port });
+  const clientStartedAt = performance.now();
+  const client = new ScreenProgram({ file: process.execPath, args: [RELAY_PROGRAM, 'client', link.udpAddress!.host, String(link.udpAddress!.port)], env });
+  return {
+    client,
+    link,
+    clientStartedAt,
+    serverPids: () => (server.pid === undefined ? [] : [server.pid]),
+    async stop() {
+      client.kill();
+      server.kill();
+      await link.close();
+    },
+  };
+}
+
 /** A throwaway OpenSSH server inside the server namespace (own host key and authorized key, foreground). */
 export class NamespacedSshd {
   private files: SshdFiles | undefined;
@@ -274,5 +328,7 @@ export function startSession(system: SystemName, context: SystemContext, command
       return startMosh(command, spec, seed);
     case 'ssh':
       return startSsh(context.sshd, context.pair, command, spec, seed);
+    case 'node-relay':
+      return startNodeRelay(command, spec, seed);
   }
 }

@@ -15,7 +15,7 @@ import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
 import { recordReference, replay, type KeyTiming, type Reference } from '../lossy/replay.js';
 import { ScreenProgram, sameScreen } from '../lossy/screen.js';
 import { cdfChart } from '../lossy/svg.js';
-import { NamespacedSshd, SYSTEMS, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
+import { NamespacedSshd, SYSTEMS, relayCanRun, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
 import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
@@ -106,7 +106,7 @@ const LINK_SEED = (() => {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`TSMOSH_BENCH_SEED=${text}: not a link seed; give a whole number, e.g. TSMOSH_BENCH_SEED=8`);
   return seed;
 })();
-const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f' };
+const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f', 'node-relay': '#2ca02c' };
 
 export interface TraceRun {
   readonly trace: string;
@@ -739,6 +739,10 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
     await sshd.start();
     for (const link of links) {
       for (const system of SYSTEMS) {
+        if (system === 'node-relay' && !relayCanRun(link.spec, link.blackout !== undefined)) {
+          context.log(`${link.label}: node-relay skipped (it has no retransmission; this link loses or reorders datagrams)`);
+          continue;
+        }
         const startedAt = performance.now();
         const result: RunResult = chosenNames.shell
           ? { ...(await runShellSession(system, systemContext, shell, references.get('shell')!, link, plan.idleMs, context.log)), seed: LINK_SEED }
