@@ -11,13 +11,25 @@
  *   node node-relay.js server -- COMMAND ARGS…   prints `RELAY <port>` once bound on 127.0.0.1
  *   node node-relay.js client HOST PORT
  *
+ * TSMOSH_TRACE (protocol's latency-trace.ts) traces both ends with tsmosh's step names where the relay has the step
+ * (key, sent, received, pty-write, pty-output, drawn), so a traced run of each can be laid side by side.
+ *
  * Datagrams start with a type byte: client → server INPUT (the bytes typed) or SIZE (cols, rows as two big-endian
  * uint16, sent first and on every SIGWINCH); server → client OUTPUT (the pty's bytes) or EXIT (the program ended).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { appendFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
+import { LATENCY_TRACE_ENV, LatencyTrace } from '@tsmosh/protocol';
+
+const tracePath = process.env[LATENCY_TRACE_ENV];
+/** One end's trace, or undefined when TSMOSH_TRACE is unset (one optional call per step then). */
+function traceFor(side: 'client' | 'server'): LatencyTrace | undefined {
+  if (tracePath === undefined || tracePath === '') return undefined;
+  return new LatencyTrace(side, () => performance.timeOrigin + performance.now(), (line) => appendFileSync(tracePath, line));
+}
 
 export const RELAY_INPUT = 0;
 export const RELAY_SIZE = 1;
@@ -56,6 +68,7 @@ export function outputDatagrams(bytes: Uint8Array): Buffer[] {
 export function startRelayServer(command: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ socket: Socket; port: number; exited: Promise<void> }> {
   if (command.length === 0) throw new Error('node-relay server: no command given; usage: node-relay.js server -- COMMAND ARGS…');
   const socket = createSocket('udp4');
+  const trace = traceFor('server');
   let peer: RemoteInfo | undefined;
   // What the program writes before the client's first datagram (the first prompt) waits for it.
   let early: Buffer[] | undefined = [];
@@ -65,8 +78,10 @@ export function startRelayServer(command: readonly string[], env: NodeJS.Process
   };
   program.onData((data: string | Uint8Array) => {
     const bytes = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
+    trace?.mark('pty-output', bytes.byteLength);
     if (early !== undefined) early.push(bytes);
     else for (const datagram of outputDatagrams(bytes)) send(datagram);
+    if (early === undefined) trace?.mark('sent');
   });
   const exited = new Promise<void>((resolve) => {
     program.onExit(() => {
@@ -75,9 +90,13 @@ export function startRelayServer(command: readonly string[], env: NodeJS.Process
     });
   });
   socket.on('message', (message, from) => {
+    trace?.mark('received');
     peer = from;
-    if (message[0] === RELAY_INPUT) program.write(message.subarray(1));
-    else if (message[0] === RELAY_SIZE && message.byteLength === 5) program.resize(Math.max(1, message.readUInt16BE(1)), Math.max(1, message.readUInt16BE(3)));
+    if (message[0] === RELAY_INPUT) {
+      program.write(message.subarray(1));
+      trace?.mark('pty-write');
+    }
+    if (message[0] === RELAY_SIZE && message.byteLength === 5) program.resize(Math.max(1, message.readUInt16BE(1)), Math.max(1, message.readUInt16BE(3)));
     if (early !== undefined) {
       const held = early;
       early = undefined;
@@ -93,6 +112,7 @@ export function startRelayServer(command: readonly string[], env: NodeJS.Process
 /** Relays this process's terminal to a relay server; exits with the program. */
 function runRelayClient(host: string, port: number): void {
   const socket = createSocket('udp4');
+  const trace = traceFor('client');
   const stdin = process.stdin;
   const sendSize = (): void => {
     socket.send(sizeDatagram(process.stdout.columns || 80, process.stdout.rows || 24), port, host);
@@ -101,11 +121,18 @@ function runRelayClient(host: string, port: number): void {
     if (stdin.isTTY) stdin.setRawMode(false);
   };
   if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.on('data', (bytes: Buffer) => socket.send(relayDatagram(RELAY_INPUT, bytes), port, host));
+  stdin.on('data', (bytes: Buffer) => {
+    trace?.mark('key', bytes.includes(0x0d) ? 'enter' : undefined);
+    socket.send(relayDatagram(RELAY_INPUT, bytes), port, host);
+    trace?.mark('sent');
+  });
   process.on('SIGWINCH', sendSize);
   socket.on('message', (message) => {
-    if (message[0] === RELAY_OUTPUT) process.stdout.write(message.subarray(1));
-    else if (message[0] === RELAY_EXIT) {
+    if (message[0] === RELAY_OUTPUT) {
+      trace?.mark('received');
+      process.stdout.write(message.subarray(1));
+      trace?.mark('drawn');
+    } else if (message[0] === RELAY_EXIT) {
       restore();
       process.exit(0);
     }
