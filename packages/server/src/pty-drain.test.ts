@@ -3,7 +3,7 @@ import { closeSync, constants as fsConstants, mkdtempSync, openSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drainWaiting, MAX_DRAIN_BYTES } from './pty-drain.js';
+import { drainWaiting, MAX_DRAIN_BYTES, readWaiting } from './pty-drain.js';
 
 /** A FIFO opened non-blocking at both ends: what a pty's master is to the daemon, with a pipe's larger reads. */
 let folder: string;
@@ -68,5 +68,38 @@ describe('drainWaiting', () => {
     expect(drainWaiting(reader, () => true).bytes).toBe(100);
     expect(drainWaiting(reader, () => true).bytes).toBe(0);
     expect(drainWaiting(-1, () => true).bytes).toBe(0);
+  });
+});
+
+describe('readWaiting', () => {
+  it('reads what waits into one chunk, in order, up to its bound, and says whether the last read found it all', () => {
+    const written = pattern(100_000);
+    expect(writeSync(writer, written.subarray(0, 60_000))).toBe(60_000);
+    const parts: Uint8Array[] = [];
+    const bounded = readWaiting(reader, 10_000);
+    expect(bounded.data.length).toBe(10_000);
+    expect(bounded.emptied).toBe(false);
+    parts.push(bounded.data);
+    const rest = readWaiting(reader);
+    expect(rest).toMatchObject({ emptied: true });
+    expect(rest.data.length).toBe(50_000);
+    parts.push(rest.data);
+    // Its bound is the drain's, whatever is asked.
+    expect(writeSync(writer, written.subarray(60_000))).toBe(40_000);
+    const capped = readWaiting(reader, 1 << 20);
+    parts.push(capped.data);
+    expect(capped.data.length).toBe(40_000);
+    expect(readWaiting(reader)).toEqual({ data: new Uint8Array(0), emptied: true });
+    expect(joined(parts)).toEqual(written);
+    // A copy: the next read does not overwrite what was handed on.
+    expect(parts[1]!.buffer).not.toBe(parts[2]!.buffer);
+  });
+
+  it('ends quietly at end of file and on a descriptor that fails', () => {
+    writeSync(writer, pattern(100));
+    closeSync(writer);
+    expect(readWaiting(reader).data.length).toBe(100);
+    expect(readWaiting(reader)).toEqual({ data: new Uint8Array(0), emptied: true });
+    expect(readWaiting(-1)).toEqual({ data: new Uint8Array(0), emptied: true });
   });
 });

@@ -26,6 +26,8 @@ export const MAX_DRAIN_BYTES = 64 * 1024;
 const READ_BYTES = 16 * 1024;
 /** One scratch buffer for every drain (reads are synchronous); each chunk handed on is a copy of its own size. */
 const scratch = new Uint8Array(READ_BYTES);
+/** readWaiting's buffer: a whole drain's reads side by side, handed on as one copy. */
+const whole = new Uint8Array(MAX_DRAIN_BYTES);
 
 /** What a drain read: its bytes, and whether it ended because the kernel held no more (a short or empty read). */
 export interface DrainResult {
@@ -56,4 +58,34 @@ export function drainWaiting(fd: number, take: (chunk: Uint8Array) => boolean, m
     if (!take(scratch.slice(0, n)) || short) return { bytes: total, emptied: short };
   }
   return { bytes: total, emptied: false };
+}
+
+/** What readWaiting read: the bytes of all its reads in one chunk, and whether the last found everything there was. */
+export interface WaitingRead {
+  readonly data: Uint8Array;
+  /** As DrainResult's: the program had written nothing more when the last read was made. */
+  readonly emptied: boolean;
+}
+
+/**
+ * drainWaiting's reads joined into one chunk (a copy of their size): for a reader that reads a flood at intervals
+ * (read-coalesce.ts), so the mirror parses one write a wake instead of one per 4095-byte read. Reads at most
+ * `maxBytes` (capped at MAX_DRAIN_BYTES); never throws for a read error, as drainWaiting.
+ */
+export function readWaiting(fd: number, maxBytes: number = MAX_DRAIN_BYTES): WaitingRead {
+  const limit = Math.min(maxBytes, MAX_DRAIN_BYTES);
+  let total = 0;
+  while (total < limit) {
+    const length = Math.min(READ_BYTES, limit - total);
+    let n: number;
+    try {
+      n = readSync(fd, whole, total, length, null);
+    } catch {
+      return { data: whole.slice(0, total), emptied: true };
+    }
+    if (n <= 0) return { data: whole.slice(0, total), emptied: true };
+    total += n;
+    if (n < Math.min(FULL_PTY_READ_BYTES, length)) return { data: whole.slice(0, total), emptied: true };
+  }
+  return { data: whole.slice(0, total), emptied: false };
 }

@@ -172,6 +172,59 @@ describe('PtyHost', () => {
     expect(host.isPaused).toBe(false);
   });
 
+  it('reads a tmux-paced flood at intervals, whole and in order, and polls again at input and when it ends', async () => {
+    // ~40 numbered lines (~300 bytes) a write, a write every half millisecond for 1.5 s: tmux's pace beside `seq`.
+    const host = nodeScript(`
+      const fs = require('fs');
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      let n = 0;
+      const end = Date.now() + 1500;
+      while (Date.now() < end) {
+        let s = '';
+        for (let i = 0; i < 40; i++) s += ++n + '\\n';
+        fs.writeSync(1, s);
+        Atomics.wait(pause, 0, 0, 0.5);
+      }
+      fs.writeSync(1, 'DONE ' + n + '\\n');
+      setTimeout(() => {}, 300);
+    `, { cols: 40, rows: 8 });
+    // What the mirror is given, in order: the reads exactly as the host handed them on.
+    const given: Uint8Array[] = [];
+    const writeThen = host.mirror.writeThen.bind(host.mirror);
+    host.mirror.writeThen = (data, parsed, answer) => {
+      given.push(data.slice());
+      writeThen(data, parsed, answer);
+    };
+    // Input while the flood is read at intervals: the master is polled again at once, for the input's answer.
+    let sawIntervals = false;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (host.readingAtIntervals && !sawIntervals) {
+          sawIntervals = true;
+          host.write('x');
+          expect(host.readingAtIntervals).toBe(false);
+        }
+        if (text(host.mirror.snapshot()).includes('DONE')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 2);
+    });
+    await host.exited;
+    expect(sawIntervals).toBe(true);
+    expect(host.stats.floodWakes).toBeGreaterThan(0);
+    expect(host.stats.floodBytes).toBeGreaterThan(0);
+    expect(host.readingAtIntervals).toBe(false);
+    const out = Buffer.concat(given).toString('latin1');
+    // The pty's echo of each 'x' (cooked mode) lands between two of the program's writes; the rest is the flood.
+    const lines = out.replace(/x/g, '').split('\r\n');
+    const done = lines.findIndex((line) => line.startsWith('DONE '));
+    const count = Number(lines[done]!.slice(5));
+    expect(count).toBeGreaterThan(1000);
+    expect(lines.slice(0, done)).toEqual(Array.from({ length: count }, (_, i) => String(i + 1)));
+    expect(host.stats.bytesRead).toBe(Buffer.concat(given).length);
+  });
+
   it('keeps the backlog bounded while `yes` floods ten megabytes through the default marks', async () => {
     const host = start({ command: 'yes', args: ['tsmosh flood'] });
     await new Promise<void>((resolve) => {

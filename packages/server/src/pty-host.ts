@@ -6,6 +6,10 @@
  *   kernel's pty buffer fills and a flooding program blocks instead of growing our memory; it resumes below
  *   PENDING_LOW_WATER_BYTES. Short of that, a read that came back full is followed by reads of what else waits
  *   (pty-drain.ts), so the kernel's buffer does not fill just because the event loop turns slowly.
+ * - A flood is read at intervals: once reads have come back to back for a while, the master is no longer polled
+ *   after a read, and what waits is read FLOOD_READ_INTERVAL_MS later in one chunk (read-coalesce.ts), so the daemon
+ *   wakes once per few ms instead of once per write of the program. Input, or a wake that finds nothing, goes back
+ *   to polling.
  * - Synchronized output (DEC 2026): while the program holds it, `snapshot()` keeps offering the last complete
  *   screen and no frame is announced, for at most `synchronizedOutputMaxHoldMs`; a program that never releases the
  *   mode (crashed mid-frame) cannot freeze the session.
@@ -19,7 +23,8 @@ import type { IPty } from 'node-pty';
 import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, type TerminalCapabilities } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
-import { drainWaiting, FULL_PTY_READ_BYTES } from './pty-drain.js';
+import { drainWaiting, FULL_PTY_READ_BYTES, readWaiting } from './pty-drain.js';
+import { FloodReads } from './read-coalesce.js';
 import { OfferedScreen, WriteBoundary, type OutputRead } from './write-boundary.js';
 import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
 import { AnswerWatch } from './answer-output.js';
@@ -80,6 +85,10 @@ export interface PtyHostStats {
   maxPendingBytes: number;
   /** Of bytesRead, those read right after a full read in the same turn (pty-drain.ts). */
   drainedBytes: number;
+  /** Wakes that read a flood at an interval instead of at the program's write (read-coalesce.ts). */
+  floodWakes: number;
+  /** Of bytesRead, those read in those wakes. */
+  floodBytes: number;
 }
 
 /**
@@ -114,6 +123,24 @@ function masterFdOf(ptyProcess: IPty): number | undefined {
   return typeof fd === 'number' && Number.isSafeInteger(fd) && fd >= 0 ? fd : undefined;
 }
 
+/** The master's read stream as far as a flood read at intervals uses it (node's tty.ReadStream). */
+interface MasterStream {
+  readonly readableLength: number;
+  /** libuv's handle: `reading` is node's own note of whether it polls; `readStop` stops polling. */
+  readonly _handle?: { reading?: unknown; readStop?: unknown } | null;
+}
+
+/**
+ * node-pty 1.x reads the master through a tty.ReadStream (`_socket`, internal, hence the checks). Pausing that
+ * stream alone stops libuv polling only after one more read (node stops the handle when a read finds the stream
+ * paused), which would wake the daemon once more and leave a chunk in the stream ahead of the next synchronous read.
+ */
+function masterStreamOf(ptyProcess: IPty): MasterStream | undefined {
+  const socket = (ptyProcess as unknown as { _socket?: unknown })._socket as Partial<MasterStream> | null | undefined;
+  if (typeof socket !== 'object' || socket === null || typeof socket.readableLength !== 'number') return undefined;
+  return socket as MasterStream;
+}
+
 /** The environment a program starts with: TERM set, and a UTF-8 character locale (the mirror decodes UTF-8). */
 export function ptyEnvironment(base: Readonly<Record<string, string | undefined>>, termName: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -133,7 +160,17 @@ export function ptyEnvironment(base: Readonly<Record<string, string | undefined>
 
 export class PtyHost {
   readonly mirror: HeadlessMirror;
-  readonly stats: PtyHostStats = { bytesRead: 0, replyBytes: 0, pauses: 0, synchronizedOutputTimeouts: 0, midWriteHolds: 0, maxPendingBytes: 0, drainedBytes: 0 };
+  readonly stats: PtyHostStats = {
+    bytesRead: 0,
+    replyBytes: 0,
+    pauses: 0,
+    synchronizedOutputTimeouts: 0,
+    midWriteHolds: 0,
+    maxPendingBytes: 0,
+    drainedBytes: 0,
+    floodWakes: 0,
+    floodBytes: 0,
+  };
   /** Resolves after the program has exited and all of its output has been parsed into the mirror. */
   readonly exited: Promise<PtyExit>;
 
@@ -165,6 +202,13 @@ export class PtyHost {
   private midWriteTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the output read now answers the last input written (parsed at once then: answer-output.ts). */
   private readonly answers = new AnswerWatch();
+  /** Whether a flood is read at intervals now (read-coalesce.ts). */
+  private readonly floodReads = new FloodReads();
+  /** The master's read stream, for stopping its polling between a flood's reads; undefined: never stopped. */
+  private readonly masterStream: MasterStream | undefined;
+  /** Polling is stopped and the stream paused for a flood's interval (floodTimer reads next). */
+  private pollingStopped = false;
+  private floodTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(init: PtyHostInit) {
     this.maxHoldMs = init.synchronizedOutputMaxHoldMs ?? SYNCHRONIZED_OUTPUT_MAX_HOLD_MS;
@@ -194,13 +238,15 @@ export class PtyHost {
     });
     this.slaveFd = holdSlaveOpen(this.pty);
     this.masterFd = masterFdOf(this.pty);
+    this.masterStream = masterStreamOf(this.pty);
     this.watchForChildExit();
     // With `encoding: null` node-pty delivers Buffers, although its typings still say string.
-    this.pty.onData((data: string | Uint8Array) => this.onOutput(data as Uint8Array));
+    this.pty.onData((data: string | Uint8Array) => this.onPolledRead(data as Uint8Array));
     let resolveExited!: (exit: PtyExit) => void;
     this.exited = new Promise((resolve) => (resolveExited = resolve));
     this.pty.onExit(({ exitCode, signal }) => {
       this.ptyGone = true;
+      this.clearFloodTimer();
       this.releaseSlave();
       const exit: PtyExit = { exitCode, signal: signal ? signal : undefined };
       // Announce the exit only once the mirror holds the program's last output.
@@ -230,6 +276,11 @@ export class PtyHost {
   /** The exit status once the program has exited (and its output is parsed), else undefined. */
   get exit(): PtyExit | undefined {
     return this.exitInfo;
+  }
+
+  /** Whether a flood is being read at intervals now: the master is not polled until the next wake (read-coalesce.ts). */
+  get readingAtIntervals(): boolean {
+    return this.pollingStopped;
   }
 
   /** Whether reading from the pty is paused because the mirror is behind. */
@@ -306,7 +357,11 @@ export class PtyHost {
   /** Input for the program (keys, pastes); dropped once it has exited. */
   write(data: Uint8Array | string): void {
     if (this.ptyGone || this.disposed) return;
-    this.answers.input(performance.now());
+    const now = performance.now();
+    this.answers.input(now);
+    // Its answer (an echo, a prompt) is read the moment the program writes it.
+    this.floodReads.input(now);
+    if (this.pollingStopped) this.resumePolling();
     this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
@@ -348,6 +403,7 @@ export class PtyHost {
     if (this.disposed) return;
     this.kill('SIGHUP');
     this.disposed = true;
+    this.clearFloodTimer();
     this.releaseSlave();
     this.clearHoldTimer();
     this.endMidWriteHold();
@@ -398,18 +454,31 @@ export class PtyHost {
     this.pty.write(data);
   }
 
-  private onOutput(data: Uint8Array): void {
+  /** A read libuv made (the master was polled): the read, what else waits (drain), then whether a flood is on. */
+  private onPolledRead(data: Uint8Array): void {
+    this.onOutput(data);
+    this.readFloodLater();
+  }
+
+  /**
+   * `data` read from the pty. `joined`: one chunk of a flood's wake (read-coalesce.ts), several reads long, whose
+   * last read found everything there was when `endsWrite`; parsed in this turn (the wake is the flood's turn; xterm's
+   * own deferral would wake the daemon once more). Otherwise a single read, which ends a write if it is short.
+   */
+  private onOutput(data: Uint8Array, joined?: { endsWrite: boolean }): void {
     if (this.disposed) return;
     if (this.childExited) this.armDrainTimer();
     this.stats.bytesRead += data.byteLength;
     serverTrace?.mark('pty-output', data.byteLength);
-    const answer = this.answers.output(data.byteLength, performance.now());
-    const read = this.boundary.read(data.byteLength);
+    const now = performance.now();
+    this.floodReads.read(data.byteLength, now);
+    const answer = this.answers.output(data.byteLength, now);
+    const read = joined === undefined ? this.boundary.read(data.byteLength) : this.boundary.read(data.byteLength, joined.endsWrite);
     this.mirror.writeThen(data, () => {
       serverTrace?.mark('parsed');
       this.afterParse(read);
-    }, answer);
-    if (data.byteLength >= FULL_PTY_READ_BYTES) this.drain();
+    }, answer || joined !== undefined);
+    if (joined === undefined && data.byteLength >= FULL_PTY_READ_BYTES) this.drain();
     const pending = this.mirror.pendingBytes;
     if (pending > this.stats.maxPendingBytes) this.stats.maxPendingBytes = pending;
     if (!this.paused && pending > this.highWaterBytes && !this.ptyGone) {
@@ -438,11 +507,84 @@ export class PtyHost {
     if (emptied && this.boundary.nothingAfter()) this.offerHeld();
   }
 
+  /**
+   * After a polled read: if a flood is on (read-coalesce.ts), stop polling the master and read it again at the
+   * flood's interval. Not while flow control holds the stream, nor with a chunk still in the stream (a synchronous
+   * read now would overtake it), nor where node-pty's stream is not the one known.
+   */
+  private readFloodLater(): void {
+    if (this.pollingStopped || this.paused || this.ptyGone || this.disposed || this.masterFd === undefined) return;
+    const now = performance.now();
+    const at = this.floodReads.nextReadAt(now);
+    if (at === undefined) return;
+    const stream = this.masterStream;
+    const handle = stream?._handle;
+    if (stream === undefined || stream.readableLength !== 0 || typeof handle?.readStop !== 'function' || typeof handle.reading !== 'boolean') {
+      this.floodReads.stop();
+      return;
+    }
+    // Paused, node's stream starts no read of its own; with `reading` false its resume() starts the handle again.
+    this.pty.pause();
+    if (handle.reading) {
+      handle.reading = false;
+      (handle.readStop as () => number).call(handle);
+    }
+    this.pollingStopped = true;
+    this.armFloodTimer(at - now);
+  }
+
+  private armFloodTimer(delayMs: number): void {
+    this.floodTimer = setTimeout(() => this.readFlood(), delayMs);
+  }
+
+  /** A flood's wake: read what waits in one chunk, then wait again, or poll again if nothing came. */
+  private readFlood(): void {
+    this.floodTimer = undefined;
+    if (this.disposed || this.ptyGone || this.masterFd === undefined) return;
+    if (this.paused) {
+      // Flow control holds the stream (it paused during the last wake): its resume polls again.
+      this.pollingStopped = false;
+      this.floodReads.stop();
+      return;
+    }
+    const { data, emptied } = readWaiting(this.masterFd);
+    this.stats.floodWakes++;
+    this.stats.floodBytes += data.byteLength;
+    if (data.byteLength > 0) this.onOutput(data, { endsWrite: emptied });
+    else this.floodReads.read(0, performance.now());
+    // A read before this wake that filled the line discipline's buffer ended the program's write after all.
+    if (data.byteLength === 0 && emptied && this.boundary.nothingAfter()) this.offerHeld();
+    if (this.disposed || this.ptyGone) return;
+    if (this.paused) {
+      this.pollingStopped = false;
+      this.floodReads.stop();
+      return;
+    }
+    const now = performance.now();
+    const at = this.floodReads.nextReadAt(now);
+    if (at !== undefined) this.armFloodTimer(at - now);
+    else this.resumePolling();
+  }
+
+  /** Back to reading each write as it comes (input, or the flood ended). */
+  private resumePolling(): void {
+    this.clearFloodTimer();
+    if (!this.pollingStopped) return;
+    this.pollingStopped = false;
+    this.floodReads.stop();
+    if (!this.paused && !this.ptyGone && !this.disposed) this.pty.resume();
+  }
+
+  private clearFloodTimer(): void {
+    if (this.floodTimer !== undefined) clearTimeout(this.floodTimer);
+    this.floodTimer = undefined;
+  }
+
   private afterParse(read: OutputRead): void {
     if (this.disposed) return;
     if (this.paused && this.mirror.pendingBytes < this.lowWaterBytes) {
       this.paused = false;
-      this.pty.resume();
+      if (!this.pollingStopped) this.pty.resume();
     }
     const offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
     if (!offer) {

@@ -32,6 +32,20 @@ describe('WriteBoundary: the screen only between the program’s writes', () => 
     expect(boundary.nothingAfter()).toBe(false); // once
   });
 
+  it('a flood read at intervals: a joined chunk is at rest by its last read, whatever its size', () => {
+    const boundary = new WriteBoundary();
+    // Five ms of tmux's writes in one wake, the last read short: everything the kernel held, at rest.
+    expect(boundary.parsed(boundary.read(9000, true), 1000)).toBe(true);
+    // A chunk smaller than a full read that the wake's bound cut: more may wait, so it is held...
+    const cut = boundary.read(100, false);
+    expect(boundary.parsed(cut, 1005)).toBe(false);
+    // ...until the next wake finds nothing after it.
+    expect(boundary.nothingAfter()).toBe(true);
+    // A joined chunk that ended at rest but mid-redraw (a scroll region in force) is held as a single read is.
+    expect(boundary.parsed(boundary.read(9000, true), 1010, '0;11')).toBe(false);
+    expect(boundary.parsed(boundary.read(3000, true), 1015)).toBe(true);
+  });
+
   it('a read that ends a write is not at rest while a partial scroll region is in force (tmux scrolling a pane)', () => {
     const boundary = new WriteBoundary();
     // tmux's writes are a few hundred bytes: one ends after the pane's new lines, before it resets the region and

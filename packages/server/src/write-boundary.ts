@@ -11,7 +11,10 @@
  * (docs/benchmarks.md, "A thin link").
  *
  * Two signs say a screen is between two of the program's writes ("at rest"). The read ended a write: it came back
- * shorter than a full read, so it took everything the kernel held (or the next read found nothing, pty-drain.ts).
+ * shorter than a full read, so it took everything the kernel held (or the next read found nothing, pty-drain.ts). A
+ * flood read at intervals (read-coalesce.ts) comes as one chunk of several reads, at rest by the same sign: its last
+ * read was short. Waiting between reads does not change what that says (the kernel held nothing more when it was
+ * read); the program's writes that came during the wait are in the chunk, whole or cut by the last full read.
  * And no partial scroll region is in force: tmux sets one to scroll a pane and resets it, and puts the cursor back,
  * at the end of its update; its own writes, a few hundred bytes each, end anywhere in between, so in the traced
  * thin-link runs one short read in seven ended with the cursor still in the flooding pane. A region the program
@@ -54,9 +57,13 @@ export class WriteBoundary {
   /** The partial scroll region after the newest parsed read. */
   private region: string | undefined;
 
-  /** A read of `bytes` bytes: it ends a write if it is shorter than a full read. */
-  read(bytes: number): OutputRead {
-    const read = { endsWrite: bytes < FULL_PTY_READ_BYTES, parsed: false, drawing: false };
+  /**
+   * A read of `bytes` bytes: it ends a write if it is shorter than a full read. A chunk joined from several reads
+   * (a flood read at intervals, read-coalesce.ts) says itself whether its last read found everything (`endsWrite`):
+   * its size says nothing then.
+   */
+  read(bytes: number, endsWrite: boolean = bytes < FULL_PTY_READ_BYTES): OutputRead {
+    const read = { endsWrite, parsed: false, drawing: false };
     this.last = read;
     return read;
   }
