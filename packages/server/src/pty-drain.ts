@@ -4,12 +4,12 @@
  * libuv reads a pty's master once per turn of the event loop: a read that returns less than its 64 KiB buffer ends
  * the turn's reading, and Linux hands out a pty's output at most 4095 bytes a read (the line discipline's buffer).
  * So a daemon whose turn is long (the mirror's parse, a snapshot and a frame per turn: 20–50 ms on a busy 2-core host)
- * takes 4 KB per turn while the program behind the pty may write a megabyte a second. The kernel's buffer (64 KB) then
- * fills, and a program that watches its own output backlog gives up drawing: tmux stops drawing once more than 8
- * bytes a cell wait for its terminal (tty.c, TTY_BLOCK) and draws again only at a 100 ms timer once a whole interval
- * passed with nothing to draw, so Ctrl-C in a flood waited 100–200 ms for tmux's prompt (docs/benchmarks.md, "thin
- * link"). Reading on while the kernel holds more keeps that buffer empty; the mirror's own backlog stays bounded by
- * PtyHost's flow control.
+ * takes 4 KB per turn while the program behind the pty may write a megabyte a second. The kernel's buffer (27–35 KB
+ * here, read-coalesce.ts) then fills, and a program that watches its own output backlog gives up drawing: tmux stops
+ * drawing once more than 8 bytes a cell wait for its terminal (tty.c, TTY_BLOCK) and draws again only at a 100 ms
+ * timer once a whole interval passed with nothing to draw, so Ctrl-C in a flood waited 100–200 ms for tmux's prompt
+ * (docs/benchmarks.md, "thin link"). Reading on while the kernel holds more keeps that buffer empty; the mirror's
+ * own backlog stays bounded by PtyHost's flow control.
  */
 import { readSync } from 'node:fs';
 
