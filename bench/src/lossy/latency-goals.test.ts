@@ -39,6 +39,20 @@ describe('latencyGoalNotes', () => {
     expect(noteFor([local(0, 20, 9), local(1, undefined, 8), local(2, undefined, 8)])).toMatch(/median: tsmosh n\/a.* — NOT met/);
   });
 
+  it('prints the bare Node relay beside, measured and beyond the command, when it ran', () => {
+    const local = (index: number, latencyMs: number, localMs: number): KeyTiming => ({ ...key(index, 'enter', latencyMs), localMs });
+    const runs: Record<string, GoalRun> = {
+      'loopback/tsmosh': run([local(0, 6, 2), local(1, 7, 2), local(2, 8, 2)]),
+      'loopback/ssh': run([local(0, 3, 2), local(1, 3, 2), local(2, 4, 2)]),
+      'loopback/node-relay': run([local(0, 3, 2), local(1, 4, 2), local(2, 5, 2)]),
+    };
+    const note = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('Enter → output'))!;
+    expect(note).toMatch(/median: tsmosh 7\.0 ms, ssh 3\.0 ms, mosh n\/a, node-relay 4\.0 ms; beyond .*: tsmosh 5\.0 ms, ssh 1\.0 ms, mosh n\/a, node-relay 2\.0 ms — NOT met/);
+    // Without a relay run nothing is added.
+    delete runs['loopback/node-relay'];
+    expect(latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('Enter → output'))).not.toMatch(/node-relay/);
+  });
+
   it('judges only the keys drawn before any echo could return, and counts a key that never appeared as slow', () => {
     const keys = [...Array.from({ length: 98 }, (_, i) => key(i, 'typing', 3)), key(98, 'typing', 301), key(99, 'typing', 9)];
     const runs: Record<string, GoalRun> = { 'rtt300-loss10/tsmosh': run(keys) };

@@ -64,6 +64,10 @@ export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): str
     const [tn, sn, mn] = (['tsmosh', 'ssh', 'mosh'] as const).map((system) => median(beyondLocal(shellKeys(find(link.name, system), ['enter']))));
     const local = median(shellKeys(find(link.name, 'tsmosh'), ['enter']).flatMap((k) => k.localMs ?? []));
     const shown = (value: number): string => (Number.isFinite(value) ? ms(value) : 'n/a');
+    // The bare Node relay, when it ran: what Node's own wake-ups cost, so tsmosh's distance above it is its own work.
+    const relayEnters = shellKeys(find(link.name, 'node-relay'), ['enter']);
+    const relay = (value: number): string => (relayEnters.length > 0 ? `, node-relay ${shown(value)}` : '');
+    const [re, rn] = [median(ranked(relayEnters)), median(beyondLocal(relayEnters))];
     const tsmoshEnters = shellKeys(find(link.name, 'tsmosh'), ['enter']);
     if (tsmoshEnters.length > 0) {
       // Judged as worded. A command's own time (fork, exec, its output) is in every terminal's figure, and on loopback
@@ -71,9 +75,9 @@ export function latencyGoalNotes(links: readonly GoalLink[], find: FindRun): str
       // (at another moment than the measured runs), is printed beside so a reader can see the terminal's own share.
       const verdict = `${te <= goal ? 'met' : 'NOT met'}${te > goal && Number.isFinite(se) && se > goal ? ' (nor by ssh)' : ''}`;
       const beyond = tsmoshEnters.some((k) => k.localMs !== undefined)
-        ? `; beyond the command's own time (each Enter less its local reference run's, median ${shown(local)}): tsmosh ${shown(tn)}, ssh ${shown(sn)}, mosh ${shown(mn)}`
+        ? `; beyond the command's own time (each Enter less its local reference run's, median ${shown(local)}): tsmosh ${shown(tn)}, ssh ${shown(sn)}, mosh ${shown(mn)}${relay(rn)}`
         : '';
-      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${shown(te)}, ssh ${shown(se)}, mosh ${shown(me)}${beyond} — ${verdict}.`);
+      notes.push(`Goal (issue 18) "Enter → output ≤ 1.05 × RTT + 1 ms" (${ms(goal)}) on ${link.label}, median: tsmosh ${shown(te)}, ssh ${shown(se)}, mosh ${shown(me)}${relay(re)}${beyond} — ${verdict}.`);
     }
   }
   const slow = links.find((l) => l.name === 'rtt300-loss10');
