@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeVarint, encodeVarint } from './bytes.js';
 import { INSTRUCTION_FORMAT_VERSION, MAX_INSTRUCTION_BYTES, SHUTDOWN_STATE_NUM } from './constants.js';
 import { DecodeError } from './errors.js';
-import { decodeInstruction, encodeInstruction } from './instruction-codec.js';
+import { MIN_COMPRESSIBLE_BODY_BYTES, decodeInstruction, encodeInstruction } from './instruction-codec.js';
 import type { Instruction } from './types.js';
 
 const stateNumber = fc.oneof(fc.nat({ max: 1000 }), fc.maxSafeNat(), fc.constant(SHUTDOWN_STATE_NUM));
@@ -60,6 +60,12 @@ describe('instruction codec', () => {
     expect(big.length).toBeLessThan(screen.length / 10);
     const keystroke = encodeInstruction({ oldNum: 5, newNum: 6, ackNum: 3, throwawayNum: 5, diff: Uint8Array.of(0x61), chaff: new Uint8Array() });
     expect(keystroke[1]).toBe(0);
+    // An Enter's frame stays raw however well it would compress (no DEFLATE on that path); from
+    // MIN_COMPRESSIBLE_BODY_BYTES of body on it compresses. The body is the diff plus 7 bytes: four one-byte numbers,
+    // a two-byte diff length, a one-byte chaff length.
+    const frame = (bodyBytes: number) => encodeInstruction({ oldNum: 1, newNum: 2, ackNum: 0, throwawayNum: 1, diff: new Uint8Array(bodyBytes - 7).fill(0x20), chaff: new Uint8Array() });
+    expect(frame(MIN_COMPRESSIBLE_BODY_BYTES - 1)[1]).toBe(0);
+    expect(frame(MIN_COMPRESSIBLE_BODY_BYTES)[1]).toBe(1);
     expect(keystroke).toHaveLength(2 + 4 + 1 + 1 + 1);
     const noise = Uint8Array.from({ length: 500 }, (_, i) => (i * 2654435761) >>> 24);
     const raw = encodeInstruction({ oldNum: 0, newNum: 1, ackNum: 0, throwawayNum: 0, diff: noise, chaff: new Uint8Array() });
@@ -89,7 +95,7 @@ describe('instruction codec', () => {
   });
 
   it('every truncation and every single-bit flip of an encoding is refused or decodes consistently', () => {
-    const instruction: Instruction = { oldNum: 300, newNum: 301, ackNum: 77, throwawayNum: 300, diff: new TextEncoder().encode('abc'.repeat(40)), chaff: Uint8Array.of(9, 9) };
+    const instruction: Instruction = { oldNum: 300, newNum: 301, ackNum: 77, throwawayNum: 300, diff: new TextEncoder().encode('abc'.repeat(60)), chaff: Uint8Array.of(9, 9) };
     const bytes = encodeInstruction(instruction);
     for (let length = 0; length < bytes.length; length++) expect(decodeError(bytes.subarray(0, length))).toBeDefined();
     expect(bytes[1]).toBe(1); // deflated: fflate reports no stream end, so bytes after it are ignored (protocol.md)

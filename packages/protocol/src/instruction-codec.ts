@@ -17,8 +17,16 @@ import type { Instruction } from './types.js';
  */
 
 const FLAG_DEFLATED = 0x01;
-/** bytes: bodies shorter than this are never worth a DEFLATE attempt (a keystroke instruction is ~10 bytes). */
-const MIN_COMPRESSIBLE_BODY_BYTES = 48;
+/**
+ * bytes: bodies shorter than this go raw, without a DEFLATE attempt. A keystroke instruction is ~10 bytes; the
+ * frames that answer an Enter (the echo, a command's line, the prompt) are 48–160 bytes, and over 20 Enters of a
+ * shell (66 such frames, session 13) deflating them saved 109 bytes in all, most attempts coming out no shorter,
+ * while each attempt and the peer's inflate cost 65 and 55 µs between keys typed 300 ms apart (18 and 24 µs warm),
+ * on the way from the program's write to the client's screen. A repaint or a flood's frame (hundreds of bytes to
+ * kilobytes) still compresses. 512 was tried too and shifted the simulated thin link's acknowledgements
+ * (docs/benchmarks.md, "Enter → output beside a bare Node relay").
+ */
+export const MIN_COMPRESSIBLE_BODY_BYTES = 160;
 
 export function encodeInstruction(instruction: Instruction): Uint8Array {
   const head: number[] = [];
