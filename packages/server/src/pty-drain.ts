@@ -26,7 +26,7 @@ export const MAX_DRAIN_BYTES = 64 * 1024;
 const READ_BYTES = 16 * 1024;
 /** One scratch buffer for every drain (reads are synchronous); each chunk handed on is a copy of its own size. */
 const scratch = new Uint8Array(READ_BYTES);
-/** readWaiting's buffer: a whole drain's reads side by side, handed on as one copy. */
+/** readWaiting's buffer: a whole drain's reads side by side (drainWaiting's reads, in order), handed on as one copy. */
 const whole = new Uint8Array(MAX_DRAIN_BYTES);
 
 /** What a drain read: its bytes, and whether it ended because the kernel held no more (a short or empty read). */
@@ -73,19 +73,15 @@ export interface WaitingRead {
  * `maxBytes` (capped at MAX_DRAIN_BYTES); never throws for a read error, as drainWaiting.
  */
 export function readWaiting(fd: number, maxBytes: number = MAX_DRAIN_BYTES): WaitingRead {
-  const limit = Math.min(maxBytes, MAX_DRAIN_BYTES);
   let total = 0;
-  while (total < limit) {
-    const length = Math.min(READ_BYTES, limit - total);
-    let n: number;
-    try {
-      n = readSync(fd, whole, total, length, null);
-    } catch {
-      return { data: whole.slice(0, total), emptied: true };
-    }
-    if (n <= 0) return { data: whole.slice(0, total), emptied: true };
-    total += n;
-    if (n < Math.min(FULL_PTY_READ_BYTES, length)) return { data: whole.slice(0, total), emptied: true };
-  }
-  return { data: whole.slice(0, total), emptied: false };
+  const { emptied } = drainWaiting(
+    fd,
+    (chunk) => {
+      whole.set(chunk, total);
+      total += chunk.byteLength;
+      return true;
+    },
+    Math.min(maxBytes, MAX_DRAIN_BYTES),
+  );
+  return { data: whole.slice(0, total), emptied };
 }
