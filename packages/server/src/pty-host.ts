@@ -541,12 +541,8 @@ export class PtyHost {
   private readFlood(): void {
     this.floodTimer = undefined;
     if (this.disposed || this.ptyGone || this.masterFd === undefined) return;
-    if (this.paused) {
-      // Flow control holds the stream (it paused during the last wake): its resume polls again.
-      this.pollingStopped = false;
-      this.floodReads.stop();
-      return;
-    }
+    // Flow control holds the stream (it paused during the last wake): its resume polls again.
+    if (this.paused) return this.leaveToFlowControl();
     const { data, emptied } = readWaiting(this.masterFd);
     this.stats.floodWakes++;
     this.stats.floodBytes += data.byteLength;
@@ -555,15 +551,17 @@ export class PtyHost {
     // A read before this wake that filled the line discipline's buffer ended the program's write after all.
     if (data.byteLength === 0 && emptied && this.boundary.nothingAfter()) this.offerHeld();
     if (this.disposed || this.ptyGone) return;
-    if (this.paused) {
-      this.pollingStopped = false;
-      this.floodReads.stop();
-      return;
-    }
+    if (this.paused) return this.leaveToFlowControl();
     const now = performance.now();
     const at = this.floodReads.nextReadAt(now);
     if (at !== undefined) this.armFloodTimer(at - now);
     else this.resumePolling();
+  }
+
+  /** Flow control paused the stream during a flood's reads: reading at intervals ends, and its resume polls again. */
+  private leaveToFlowControl(): void {
+    this.pollingStopped = false;
+    this.floodReads.stop();
   }
 
   /** Back to reading each write as it comes (input, or the flood ended). */
