@@ -64,13 +64,122 @@ export function reportRows(keys: readonly KeystrokeTimes[]): string[][] {
   return rows;
 }
 
+/**
+ * An Enter's answer (a command's output and the next prompt) comes in several pty writes, each with its own frame, so
+ * the keystroke path above stops at the first echo. The Enter path instead follows the key in to the pty, spans the
+ * program's run to its last write before the next key, and follows that last write out to the client's terminal.
+ * The bare relay (bench/src/lossy/node-relay.ts) writes the same step names and lacks some (parsed, answer, state):
+ * a step missing from an Enter is left out of that step's figures, and the next step is found from the one before.
+ */
+export const ENTER_WAY_IN = [
+  ['client', 'key'],
+  ['client', 'sent'],
+  ['server', 'received'],
+  ['server', 'pty-write'],
+] as const;
+export const ENTER_WAY_OUT = [
+  ['server', 'parsed'],
+  ['server', 'answer'],
+  ['server', 'sent'],
+  ['client', 'received'],
+  ['client', 'state'],
+  ['client', 'drawn'],
+] as const;
+
+/** An Enter whose answer took more pty writes than this is a flood (the trace's `seq`), not a prompt's answer. */
+export const ENTER_MAX_ANSWER_WRITES = 5;
+
+export interface EnterTimes {
+  /** Milliseconds from the key read to each step of ENTER_WAY_IN after the key (NaN where the step is missing). */
+  readonly wayIn: number[];
+  /** Milliseconds from the pty write to the program's last write before the next key. */
+  readonly programMs: number;
+  /** Milliseconds from the last write to each step of ENTER_WAY_OUT (NaN where missing). */
+  readonly wayOut: number[];
+  readonly answerWrites: number;
+  /** Key read → the last write drawn. */
+  readonly totalMs: number;
+}
+
+/** Every Enter (a key traced with detail `enter`) whose answer reached the client's terminal before the next key. */
+export function entersOf(text: string): { enters: EnterTimes[]; floods: number; unfinished: number } {
+  const events = text.split('\n').map(parseTraceLine).filter((e) => e !== undefined).sort((a, b) => a.at - b.at);
+  const enters: EnterTimes[] = [];
+  let floods = 0;
+  let unfinished = 0;
+  for (let i = 0; i < events.length; i++) {
+    const key = events[i]!;
+    if (key.side !== 'client' || key.step !== 'key' || key.detail !== 'enter') continue;
+    let end = i + 1;
+    while (end < events.length && !(events[end]!.side === 'client' && events[end]!.step === 'key')) end++;
+    const span = events.slice(i + 1, end);
+    // Each step: the first of its kind at or after `from`; a draw that wrote nothing (detail 0) is not the answer's.
+    const firstAfter = (from: number, side: string, step: string) =>
+      span.find((e) => e.at >= from && e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0'));
+    const wayIn: number[] = [];
+    let at = key.at;
+    for (const [side, step] of ENTER_WAY_IN.slice(1)) {
+      const found = firstAfter(at, side, step);
+      wayIn.push(found === undefined ? NaN : found.at - key.at);
+      if (found !== undefined) at = found.at;
+    }
+    const writes = span.filter((e) => e.side === 'server' && e.step === 'pty-output');
+    const ptyWrite = span.find((e) => e.side === 'server' && e.step === 'pty-write');
+    const last = writes.at(-1);
+    if (writes.length > ENTER_MAX_ANSWER_WRITES) {
+      floods++;
+      continue;
+    }
+    const drawn = last === undefined ? undefined : firstAfter(last.at, 'client', 'drawn');
+    if (ptyWrite === undefined || last === undefined || drawn === undefined) {
+      unfinished++;
+      continue;
+    }
+    const wayOut: number[] = [];
+    at = last.at;
+    for (const [side, step] of ENTER_WAY_OUT) {
+      const found = firstAfter(at, side, step);
+      wayOut.push(found === undefined ? NaN : found.at - last.at);
+      if (found !== undefined) at = found.at;
+    }
+    enters.push({ wayIn, programMs: last.at - ptyWrite.at, wayOut, answerWrites: writes.length, totalMs: drawn.at - key.at });
+  }
+  return { enters, floods, unfinished };
+}
+
+/** Median and p90 of the values that were measured (a step a system does not trace is NaN and left out). */
+function spread(values: readonly number[]): [string, string] {
+  const measured = values.filter(Number.isFinite);
+  return measured.length === 0 ? ['–', '–'] : [ms(median(measured)), ms(percentile(measured, 90))];
+}
+
+/** One row per step of an Enter: the way in (from the key read), the program, the way out (from its last write). */
+export function enterReportRows(enters: readonly EnterTimes[]): string[][] {
+  const rows = ENTER_WAY_IN.slice(1).map(([side, step], k) => [`key read → ${side} ${step}`, ...spread(enters.map((e) => e.wayIn[k]!))]);
+  rows.push(['the program: pty write → its last write', ...spread(enters.map((e) => e.programMs))]);
+  ENTER_WAY_OUT.forEach(([side, step], k) => rows.push([`last write → ${side} ${step}`, ...spread(enters.map((e) => e.wayOut[k]!))]));
+  rows.push(['**key read → answer drawn**', ...spread(enters.map((e) => e.totalMs))]);
+  return rows;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const file = process.argv[2];
+  const args = process.argv.slice(2);
+  const enterMode = args[0] === '--enters';
+  const file = enterMode ? args[1] : args[0];
   if (file === undefined) {
-    process.stderr.write('usage: node bench/dist/trace-report.js TRACE_FILE (written by a client or daemon run with TSMOSH_TRACE=TRACE_FILE)\n');
+    process.stderr.write(
+      'usage: node bench/dist/trace-report.js [--enters] TRACE_FILE (written by a client or daemon run with TSMOSH_TRACE=TRACE_FILE)\n',
+    );
     process.exit(2);
   }
-  const keys = keystrokesOf(readFileSync(file, 'utf8'));
-  process.stdout.write(`${keys.length} keystrokes\n`);
-  for (const row of reportRows(keys)) process.stdout.write(`${row.join('\t')}\n`);
+  const text = readFileSync(file, 'utf8');
+  if (enterMode) {
+    const { enters, floods, unfinished } = entersOf(text);
+    process.stdout.write(`${enters.length} Enters (${floods} floods and ${unfinished} unfinished left out)\n`);
+    for (const row of enterReportRows(enters)) process.stdout.write(`${row.join('\t')}\n`);
+  } else {
+    const keys = keystrokesOf(text);
+    process.stdout.write(`${keys.length} keystrokes\n`);
+    for (const row of reportRows(keys)) process.stdout.write(`${row.join('\t')}\n`);
+  }
 }

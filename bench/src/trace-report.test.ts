@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ENTER_WAY_OUT, enterReportRows, entersOf, keystrokesOf } from './trace-report.js';
+
+// Four Enters: a prompt's answer in two writes (tsmosh's steps), a flood, one never drawn before the trace ended,
+// and one with only the bare relay's steps (no parsed, answer or state); one plain key between them.
+const fixture = readFileSync(new URL('../fixtures/enter-trace.txt', import.meta.url), 'utf8');
+const close = (actual: number, expected: number) => expect(actual).toBeCloseTo(expected, 6);
+
+describe('entersOf', () => {
+  const { enters, floods, unfinished } = entersOf(fixture);
+
+  it('keeps the Enters answered before the next key and counts the rest', () => {
+    expect(enters).toHaveLength(2);
+    expect(floods).toBe(1);
+    expect(unfinished).toBe(1);
+  });
+
+  it('follows the key in and the last write out, skipping draws that wrote nothing', () => {
+    const [first] = enters;
+    expect(first!.wayIn.map((v) => Number(v.toFixed(3)))).toEqual([0.4, 1, 1.3]);
+    close(first!.programMs, 3); // pty write at 1001.3, the last write at 1004.3
+    expect(first!.wayOut.map((v) => Number(v.toFixed(3)))).toEqual([0.1, 0.3, 0.6, 0.8, 1, 1.3]);
+    expect(first!.answerWrites).toBe(2);
+    close(first!.totalMs, 5.6);
+  });
+
+  it("leaves a step a system does not trace out of that Enter and finds the next from the one before", () => {
+    const relay = enters[1]!;
+    const out = Object.fromEntries(ENTER_WAY_OUT.map(([side, step], k) => [`${side} ${step}`, relay.wayOut[k]]));
+    expect(Number.isNaN(out['server parsed'])).toBe(true);
+    expect(Number.isNaN(out['client state'])).toBe(true);
+    close(out['server sent']!, 0.05);
+    close(out['client drawn']!, 0.5);
+    close(relay.totalMs, 3.1);
+  });
+
+  it('reports a dash for a step no Enter traced and the measured ones otherwise', () => {
+    const rows = enterReportRows([enters[1]!]);
+    expect(rows.find((r) => r[0] === 'last write → server parsed')).toEqual(['last write → server parsed', '–', '–']);
+    expect(rows.at(-1)).toEqual(['**key read → answer drawn**', '3.10 ms', '3.10 ms']);
+  });
+
+  it("goes on past the first echo, where the keystroke report stops", () => {
+    // The typed-key path ends at the first draw after the first write (even one that wrote nothing: 2.9 ms);
+    // the Enter's ends at the draw of its last write (5.6 ms).
+    const keys = keystrokesOf(fixture);
+    expect(keys).toHaveLength(1);
+    close(keys[0]!.totalMs, 2.9);
+  });
+});
