@@ -23,6 +23,9 @@ describe('entersOf', () => {
     expect(first!.wayOut.map((v) => Number(v.toFixed(3)))).toEqual([0.1, 0.3, 0.6, 0.8, 1, 1.3]);
     expect(first!.answerWrites).toBe(2);
     close(first!.totalMs, 5.6);
+    // The harness's own lines around it: typed 0.3 ms before the key read, shown 0.3 ms after the last draw.
+    close(first!.typedToReadMs, 0.3);
+    close(first!.drawnToShownMs, 0.3);
   });
 
   it("leaves a step a system does not trace out of that Enter and finds the next from the one before", () => {
@@ -33,12 +36,20 @@ describe('entersOf', () => {
     close(out['server sent']!, 0.05);
     close(out['client drawn']!, 0.5);
     close(relay.totalMs, 3.1);
+    expect(Number.isNaN(relay.typedToReadMs)).toBe(true);
   });
 
   it('reports a dash for a step no Enter traced and the measured ones otherwise', () => {
     const rows = enterReportRows([enters[1]!]);
     expect(rows.find((r) => r[0] === 'last write → server parsed')).toEqual(['last write → server parsed', '–', '–']);
     expect(rows.at(-1)).toEqual(['**key read → answer drawn**', '3.10 ms', '3.10 ms']);
+    expect(rows.some((r) => r[0]!.startsWith('typed'))).toBe(false);
+  });
+
+  it("adds the harness's ends when the trace has them, and sums them into the bench's own span", () => {
+    const rows = enterReportRows([enters[0]!]);
+    expect(rows[0]).toEqual(['typed (the harness) → client key read', '0.30 ms', '0.30 ms']);
+    expect(rows.at(-1)).toEqual(["**typed → shown (the bench's Enter → output)**", '6.20 ms', '6.20 ms']);
   });
 
   it("goes on past the first echo, where the keystroke report stops", () => {

@@ -99,6 +99,10 @@ export interface EnterTimes {
   readonly answerWrites: number;
   /** Key read → the last write drawn. */
   readonly totalMs: number;
+  /** The bench's harness typed the key → the client read it (NaN in a trace without the harness's lines). */
+  readonly typedToReadMs: number;
+  /** The last write drawn → the harness's screen showed the Enter's answer (NaN without the harness's lines). */
+  readonly drawnToShownMs: number;
 }
 
 /** Every Enter (a key traced with detail `enter`) whose answer reached the client's terminal before the next key. */
@@ -116,6 +120,14 @@ export function entersOf(text: string): { enters: EnterTimes[]; floods: number; 
     // Each step: the first of its kind at or after `from`; a draw that wrote nothing (detail 0) is not the answer's.
     const firstAfter = (from: number, side: string, step: string) =>
       span.find((e) => e.at >= from && e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0'));
+    // The harness's `typed` is the last before the key read since the key before it.
+    let typed: number | undefined;
+    for (let j = i - 1; j >= 0 && !(events[j]!.side === 'client' && events[j]!.step === 'key'); j--) {
+      if (events[j]!.side === 'bench' && events[j]!.step === 'typed') {
+        typed = events[j]!.at;
+        break;
+      }
+    }
     const wayIn: number[] = [];
     let at = key.at;
     for (const [side, step] of ENTER_WAY_IN.slice(1)) {
@@ -142,7 +154,16 @@ export function entersOf(text: string): { enters: EnterTimes[]; floods: number; 
       wayOut.push(found === undefined ? NaN : found.at - last.at);
       if (found !== undefined) at = found.at;
     }
-    enters.push({ wayIn, programMs: last.at - ptyWrite.at, wayOut, answerWrites: writes.length, totalMs: drawn.at - key.at });
+    const shown = firstAfter(drawn.at, 'bench', 'shown');
+    enters.push({
+      wayIn,
+      programMs: last.at - ptyWrite.at,
+      wayOut,
+      answerWrites: writes.length,
+      totalMs: drawn.at - key.at,
+      typedToReadMs: typed === undefined ? NaN : key.at - typed,
+      drawnToShownMs: shown === undefined ? NaN : shown.at - drawn.at,
+    });
   }
   return { enters, floods, unfinished };
 }
@@ -155,10 +176,16 @@ function spread(values: readonly number[]): [string, string] {
 
 /** One row per step of an Enter: the way in (from the key read), the program, the way out (from its last write). */
 export function enterReportRows(enters: readonly EnterTimes[]): string[][] {
-  const rows = ENTER_WAY_IN.slice(1).map(([side, step], k) => [`key read → ${side} ${step}`, ...spread(enters.map((e) => e.wayIn[k]!))]);
+  const harness = enters.some((e) => Number.isFinite(e.typedToReadMs) || Number.isFinite(e.drawnToShownMs));
+  const rows: string[][] = harness ? [['typed (the harness) → client key read', ...spread(enters.map((e) => e.typedToReadMs))]] : [];
+  rows.push(...ENTER_WAY_IN.slice(1).map(([side, step], k) => [`key read → ${side} ${step}`, ...spread(enters.map((e) => e.wayIn[k]!))]));
   rows.push(['the program: pty write → its last write', ...spread(enters.map((e) => e.programMs))]);
   ENTER_WAY_OUT.forEach(([side, step], k) => rows.push([`last write → ${side} ${step}`, ...spread(enters.map((e) => e.wayOut[k]!))]));
   rows.push(['**key read → answer drawn**', ...spread(enters.map((e) => e.totalMs))]);
+  if (harness) {
+    rows.push(['answer drawn → shown on the harness\'s screen', ...spread(enters.map((e) => e.drawnToShownMs))]);
+    rows.push(['**typed → shown (the bench\'s Enter → output)**', ...spread(enters.map((e) => e.typedToReadMs + e.totalMs + e.drawnToShownMs))]);
+  }
   return rows;
 }
 

@@ -9,6 +9,7 @@
  * looks like an older state (a typo and its backspace both in flight) is not mistaken for their effect.
  */
 import { performance } from 'node:perf_hooks';
+import { harnessTraceFrom, type HarnessTrace } from './harness-trace.js';
 import { sameScreen, type ScreenProgram, type ScreenSnapshot } from './screen.js';
 import { screenRuleOf, type Trace } from './trace.js';
 
@@ -97,6 +98,8 @@ export interface ReplayOptions {
    * is shown; screens inside a synchronized-output block are not shown (see ScreenProgram.frameHeld).
    */
   readonly onScreen?: (screen: ScreenSnapshot, at: number) => void;
+  /** Where the harness marks each key typed and shown; from TSMOSH_TRACE when not given (off when that is unset). */
+  readonly harnessTrace?: HarnessTrace;
 }
 
 export async function replay(program: ScreenProgram, trace: Trace, reference: Reference, options: ReplayOptions): Promise<KeyTiming[]> {
@@ -107,6 +110,7 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
   let credited = -1;
   let lastSeen = program.snapshot();
   const waiters = new Map<number, () => void>();
+  const harnessTrace = options.harnessTrace ?? harnessTraceFrom();
 
   let lastReported = lastSeen;
   const stopReporting = options.onScreen === undefined
@@ -129,6 +133,7 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
       if (!sameScreen(screen, reference.afterKey[j]!, rule)) continue;
       for (let k = credited + 1; k <= j; k++) {
         shownAt[k] = at;
+        harnessTrace?.shown(at, k);
         waiters.get(k)?.();
       }
       credited = j;
@@ -161,6 +166,7 @@ export async function replay(program: ScreenProgram, trace: Trace, reference: Re
     options.beforeKey?.(i);
     if (!program.running) break;
     sentAt.push(program.type(event.key));
+    harnessTrace?.typed(sentAt[i]!, event.kind);
     if (reference.invisible[i] === true && credited === i - 1) {
       shownAt[i] = sentAt[i];
       credited = i;
