@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENTER_WAY_OUT, enterReportRows, entersOf, keystrokesOf } from './trace-report.js';
 
-// Four Enters: a prompt's answer in two writes (tsmosh's steps), a flood, one never drawn before the trace ended,
-// and one with only the bare relay's steps (no parsed, answer or state); one plain key between them.
+// Five Enters: a prompt's answer in two writes (tsmosh's steps), a flood, one never drawn before the trace ended,
+// one with only the bare relay's steps (no parsed, answer or state), and one whose first frame the client was still
+// receiving after the daemon had sent the last; one plain key between them.
 const fixture = readFileSync(new URL('../fixtures/enter-trace.txt', import.meta.url), 'utf8');
 const close = (actual: number, expected: number) => expect(actual).toBeCloseTo(expected, 6);
 
@@ -11,7 +12,7 @@ describe('entersOf', () => {
   const { enters, floods, unfinished } = entersOf(fixture);
 
   it('keeps the Enters answered before the next key and counts the rest', () => {
-    expect(enters).toHaveLength(2);
+    expect(enters).toHaveLength(3);
     expect(floods).toBe(1);
     expect(unfinished).toBe(1);
   });
@@ -46,6 +47,14 @@ describe('entersOf', () => {
     expect(rows.some((r) => r[0]!.startsWith('typed'))).toBe(false);
   });
 
+  it("takes the client's steps back from the draw the harness showed, not the first ones after the last write", () => {
+    const late = enters[2]!;
+    // Forward from the daemon's send (1501.7) the client's next receive (1501.8) is the first frame's.
+    expect(late.wayOut.map((v) => Number(v.toFixed(3)))).toEqual([0.1, NaN, 0.3, 0.7, 0.9, 1.2]);
+    close(late.totalMs, 2.6);
+    close(late.drawnToShownMs, 0.2);
+  });
+
   it("adds the harness's ends when the trace has them, and sums them into the bench's own span", () => {
     const rows = enterReportRows([enters[0]!]);
     expect(rows[0]).toEqual(['typed (the harness) → client key read', '0.30 ms', '0.30 ms']);
@@ -56,7 +65,7 @@ describe('entersOf', () => {
     // The typed-key path ends at the first draw after the first write (even one that wrote nothing: 2.9 ms);
     // the Enter's ends at the draw of its last write (5.6 ms).
     const keys = keystrokesOf(fixture);
-    expect(keys).toHaveLength(1);
+    expect(keys).toHaveLength(2); // the first Enter and the last; the others lack a step of the keystroke path
     close(keys[0]!.totalMs, 2.9);
   });
 });

@@ -142,19 +142,46 @@ export function entersOf(text: string): { enters: EnterTimes[]; floods: number; 
       floods++;
       continue;
     }
-    const drawn = last === undefined ? undefined : firstAfter(last.at, 'client', 'drawn');
-    if (ptyWrite === undefined || last === undefined || drawn === undefined) {
+    if (ptyWrite === undefined || last === undefined) {
       unfinished++;
       continue;
     }
+    // Forward from the last write, a draw (or a receive) may still be an earlier write's frame: the client was busy
+    // with it when the daemon read the last one. With the harness's lines the answer's draw is known: the last one
+    // that wrote something before the screen counted the Enter shown; its state and receive, the last before it.
+    const shown = firstAfter(last.at, 'bench', 'shown');
+    const lastBefore = (until: number, side: string, step: string) =>
+      span.findLast((e) => e.at >= last.at && e.at <= until && e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0'));
     const wayOut: number[] = [];
     at = last.at;
-    for (const [side, step] of ENTER_WAY_OUT) {
+    const serverSteps = ENTER_WAY_OUT.filter(([side]) => side === 'server');
+    for (const [side, step] of serverSteps) {
       const found = firstAfter(at, side, step);
       wayOut.push(found === undefined ? NaN : found.at - last.at);
       if (found !== undefined) at = found.at;
     }
-    const shown = firstAfter(drawn.at, 'bench', 'shown');
+    const clientSteps = ENTER_WAY_OUT.filter(([side]) => side === 'client');
+    const clientFound: Array<{ at: number } | undefined> = [];
+    if (shown !== undefined) {
+      let until = shown.at;
+      for (const [side, step] of [...clientSteps].reverse()) {
+        const found = lastBefore(until, side, step);
+        clientFound.unshift(found);
+        if (found !== undefined) until = found.at;
+      }
+    } else {
+      for (const [side, step] of clientSteps) {
+        const found = firstAfter(at, side, step);
+        clientFound.push(found);
+        if (found !== undefined) at = found.at;
+      }
+    }
+    wayOut.push(...clientFound.map((found) => (found === undefined ? NaN : found.at - last.at)));
+    const drawn = clientFound.at(-1);
+    if (drawn === undefined) {
+      unfinished++;
+      continue;
+    }
     enters.push({
       wayIn,
       programMs: last.at - ptyWrite.at,
