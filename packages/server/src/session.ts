@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import {
   Connection,
@@ -21,6 +20,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
+import { chaffRandom } from './random-pool.js';
 import { ANSWER_WINDOW_MS } from './answer-output.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 
@@ -188,7 +188,7 @@ export interface SessionInit {
   readonly timer?: SessionTimer;
   /** Whether the session has an agent socket (its SSH_AUTH_SOCK) for clients with -A to serve. */
   readonly agentSocket?: boolean;
-  /** Randomness for the links' chaff; node:crypto's by default. */
+  /** Randomness for the links' chaff; by default the process's pool of node:crypto bytes (random-pool.ts). */
   readonly random?: (length: number) => Uint8Array;
   /** Wall-clock ms, for the links' clock-derived first sequence numbers (docs/protocol.md §3); Date.now by default. */
   readonly wallClockMs?: () => number;
@@ -331,7 +331,7 @@ export class Session {
     this.pty = init.pty;
     this.send = init.send;
     this.clock = init.clock ?? (() => performance.now());
-    this.random = init.random ?? ((length: number) => new Uint8Array(randomBytes(length)));
+    this.random = init.random ?? chaffRandom;
     this.wallClockMs = init.wallClockMs ?? (() => Date.now());
     this.transportTiming = init.transportTiming;
     this.timers = init.timer ?? realTimer;

@@ -1,10 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
-import { ipLiteralLookup } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import { TcpCarrierListener } from './tcp-carrier.js';
 import { plainIpv4 } from './ipv4-mapped.js';
+import { cachedLiteralLookup, SendHosts } from './send-address.js';
 
 /**
  * One UDP socket shared by every session on its port. A datagram is routed by the session ID its header carries in
@@ -57,8 +56,8 @@ export class UdpEndpoint {
   /** The TCP listener on the same port number for clients whose UDP is blocked (tcp-carrier.ts); undefined if taken. */
   private tcp: TcpCarrierListener | undefined;
 
-  /** A dual-stack IPv6 socket: IPv4 peers are shown to sessions as plain IPv4 and mapped back on send. */
-  private readonly mapsIpv4: boolean;
+  /** On a dual-stack IPv6 socket IPv4 peers are shown to sessions as plain IPv4 and mapped back on send. */
+  private readonly sendHosts: SendHosts;
 
   private constructor(
     private readonly socket: Socket,
@@ -67,7 +66,7 @@ export class UdpEndpoint {
   ) {
     this.address = address;
     this.port = port;
-    this.mapsIpv4 = socket.address().family === 'IPv6';
+    this.sendHosts = new SendHosts(socket.address().family === 'IPv6');
     socket.on('message', (message, remote) =>
       // Plain IPv4 for sessions: it gives the IPv4 MTU and readable addresses in logs and `list`.
       this.dispatch(message, { host: plainIpv4(remote.address), port: remote.port }),
@@ -133,8 +132,7 @@ export class UdpEndpoint {
       this.tcp?.send(datagram.to, datagram.bytes);
       return;
     }
-    const host = this.mapsIpv4 && isIPv4(datagram.to.host) ? `::ffff:${datagram.to.host}` : datagram.to.host;
-    this.socket.send(datagram.bytes, datagram.to.port, host, (error) => {
+    this.socket.send(datagram.bytes, datagram.to.port, this.sendHosts.hostFor(datagram.to.host), (error) => {
       if (error) this.stats.sendErrors++;
     });
   }
@@ -183,7 +181,7 @@ async function tryBind(address: string | undefined, port: number): Promise<BindA
 
 function bindOnce(type: 'udp4' | 'udp6', address: string, port: number): Promise<BindAttempt> {
   return new Promise((resolve) => {
-    const socket = createSocket({ type, ipv6Only: false, lookup: ipLiteralLookup });
+    const socket = createSocket({ type, ipv6Only: false, lookup: cachedLiteralLookup() });
     const onError = (error: NodeJS.ErrnoException): void => {
       socket.close();
       resolve({ ok: false, code: error.code, message: error.message });
