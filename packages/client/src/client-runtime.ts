@@ -1,8 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import type { PeerAddress } from '@tsmosh/protocol';
 import { DatagramCarrier, type CarrierKind, type CarrierListener, type CarrierMode } from './carrier.js';
+import { RandomPool } from './random-pool.js';
+
+/** The Node runtime's randomness: node:crypto's, fetched a block at a time (random-pool.ts: each datagram draws twice). */
+const randomPool = new RandomPool();
 
 /**
  * Everything a ClientSession reads from the world, in one place: its clock, its one timer, its randomness, name
@@ -52,7 +55,7 @@ export interface ClientCarrier {
 export const NODE_CLIENT_RUNTIME: ClientRuntime = {
   now: () => performance.now(),
   wallClockMs: () => Date.now(),
-  random: (length) => new Uint8Array(randomBytes(length)),
+  random: (length) => randomPool.take(length),
   setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
   soon: (callback) => void setImmediate(callback),
