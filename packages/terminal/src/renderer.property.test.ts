@@ -87,6 +87,44 @@ describe('Renderer properties (real xterm)', () => {
     );
   });
 
+  it('a frame drawn by its changed rows leaves the terminal as the whole-screen diff does', async () => {
+    // The same frames on two terminals: one renderer draws a frame that replaced few rows by those rows
+    // (CHANGED_ROWS_MAX), the other always by the whole-screen diff. Cells, wrap flags, cursor and pen-free history
+    // must agree after every frame; each terminal is also checked against the frame itself.
+    await fc.assert(
+      fc.asyncProperty(arbFramebufferHistory(SIZE, 6), fc.boolean(), async (frames, onlcr) => {
+        const first = frames[0]!;
+        const byRows = createTestTerminal(first.cols, first.rows);
+        const whole = createTestTerminal(first.cols, first.rows);
+        try {
+          const rowsRenderer = new Renderer();
+          const wholeRenderer = new Renderer({ changedRowsMax: -1 });
+          await byRows.write(rowsRenderer.enter());
+          await whole.write(wholeRenderer.enter());
+          let shown: Framebuffer | undefined;
+          for (const next of frames) {
+            for (const t of [byRows, whole]) if (t.term.cols !== next.cols || t.term.rows !== next.rows) t.term.resize(next.cols, next.rows);
+            const a = rowsRenderer.render(shown, next);
+            const b = wholeRenderer.render(shown, next);
+            await byRows.write(onlcr ? a.replace(/\n/g, '\r\n') : a);
+            await whole.write(onlcr ? b.replace(/\n/g, '\r\n') : b);
+            const context = `frame ${frames.indexOf(next)} by rows ${JSON.stringify(a)} whole ${JSON.stringify(b)}`;
+            const shownByRows = byRows.read();
+            expect(screenDifference(shownByRows, whole.read()), context).toBe('');
+            expect(screenDifference(shownByRows, displayedFramebuffer(next)), context).toBe('');
+            expect(shownByRows.cursor, context).toEqual(whole.read().cursor);
+            expect(byRows.term.buffer.normal.baseY, context).toBe(whole.term.buffer.normal.baseY);
+            shown = next;
+          }
+        } finally {
+          byRows.dispose();
+          whole.dispose();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('is never larger than a full repaint by more than the mode preamble', async () => {
     await fc.assert(
       fc.property(arbFramebufferPair({ ...SIZE, minCols: 10, maxCols: 40, minRows: 4, maxRows: 12 }), ([a, b]) => {

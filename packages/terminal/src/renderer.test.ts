@@ -211,6 +211,40 @@ describe('Renderer: drawing cells', () => {
   });
 });
 
+describe('Renderer: a frame that replaced few rows', () => {
+  it("draws an Enter's answer by the rows it replaced, in the bytes the whole-screen diff writes", async () => {
+    const h = await harness(80, 24);
+    const lines = Array.from({ length: 24 }, (_, y) => (y < 6 ? `$ echo hi ${y}` : y < 12 ? `hi ${y}` : ''));
+    const a = framebuffer(80, 24, [...lines.slice(0, 12), '$ echo hi 12'], { cursor: { ...DEFAULT_CURSOR, x: 12, y: 12 } });
+    await h.draw(a);
+    const echoed = { ...a, cursor: { ...DEFAULT_CURSOR, x: 0, y: 13 } };
+    const answered = { ...withRow(withRow(echoed, 13, textRow('hi 12', 80)), 14, textRow('$ ', 80)), cursor: { ...DEFAULT_CURSOR, x: 2, y: 14 } };
+    const whole = new Renderer({ changedRowsMax: -1 });
+    whole.render(undefined, a);
+    for (const [previous, next] of [[a, echoed], [echoed, answered]] as const) {
+      const bytes = await h.draw(next, previous);
+      expect(bytes).toBe(whole.render(previous, next));
+    }
+    expect(h.renderer.render(echoed, answered)).not.toContain('echo hi');
+  });
+
+  it('draws rows replaced after rows scrolled off into the history by those rows alone', async () => {
+    const t = createTestTerminal(20, 5);
+    terminals.push(t);
+    const renderer = new Renderer();
+    await t.write(renderer.enter());
+    const a = framebuffer(20, 5, ['one', 'two', 'three', 'four', '$ x'], { cursor: { ...DEFAULT_CURSOR, x: 3, y: 4 } });
+    await t.write(renderer.render(undefined, a));
+    // The command's answer scrolled two lines off the top: rows 0-2 are a's rows 2-4, rows 3 and 4 are new.
+    const b = framebuffer(20, 5, [a.lines[2]!, a.lines[3]!, a.lines[4]!, 'x out', '$ '], { cursor: { ...DEFAULT_CURSOR, x: 2, y: 4 } });
+    const bytes = renderer.render(a, b, 2);
+    await t.write(bytes);
+    expect(screenDifference(t.read(), b), JSON.stringify(bytes)).toBe('');
+    expect(t.term.buffer.normal.baseY).toBe(2);
+    expect(bytes).not.toContain('three');
+  });
+});
+
 describe('Renderer: scrolling', () => {
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
   /** Shell-like output where each line differs from its neighbours along its whole length. */

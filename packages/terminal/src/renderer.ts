@@ -4,7 +4,8 @@
  *
  * It keeps a model of the local terminal (cells, soft-wrap flags, cursor, pen) and edits that model with the same
  * operations it emits, so every decision is made against what the terminal really holds, not what we hope it
- * holds. Each frame is drawn once without scrolling and once per plausible scroll, and the shortest wins.
+ * holds. Each frame is drawn once without scrolling and once per plausible scroll, and the shortest wins; a frame that
+ * replaced only a few rows of the one drawn last is drawn by those rows alone (CHANGED_ROWS_MAX).
  *
  * Input may come from the network: every row is first made safe by cell-sanitizer.ts (bad widths, control
  * characters, orphaned wide-character halves, impossible colours are normalised, never thrown on, and never let
@@ -41,6 +42,13 @@ const LINE_FEED_SCROLL_BIAS_BYTES = 4;
  * paints it whole, so the 12 bytes of ?25l/?25h would buy nothing. Longer ones may be split across paints.
  */
 const HIDE_CURSOR_MIN_BYTES = 48;
+/**
+ * A frame that replaced at most this many rows of the one drawn last (by Row object, after any rows scrolled off) is
+ * drawn by those rows alone: an Enter's answer changes one or two rows, and the whole-screen build, scroll search and
+ * diff cost ~0.1 ms of the client's receive path between keys. Beyond it a scroll may pay (a region moving, a pager's
+ * new line), which only the whole-screen diff looks for; either way the terminal ends the same.
+ */
+export const CHANGED_ROWS_MAX = 4;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Cells: classification (making them safe to print is cell-sanitizer.ts's)
@@ -678,7 +686,13 @@ function scrollIntoHistory(model: TerminalModel, lines: number): void {
  * keyboard protocol it pushed, the title stack, the cursor shape, bells and clipboard writes already delivered),
  * so exit() can restore everything and a full repaint does not replay a bell or an old clipboard write.
  */
+export interface RendererOptions {
+  /** CHANGED_ROWS_MAX by default; -1 draws every frame by the whole-screen diff (tests compare the two). */
+  readonly changedRowsMax?: number;
+}
+
 export class Renderer {
+  private readonly changedRowsMax: number;
   private lastDrawn: Framebuffer | undefined;
   private lastPen: Pen | undefined;
   private lastTopContinues: boolean | undefined;
@@ -695,6 +709,10 @@ export class Renderer {
   private cursorShape: number | undefined;
   /** The terminal shows its alternate screen (enterAlternateScreen); what its normal screen holds meanwhile. */
   private alternate: { readonly normalBelow: Framebuffer | undefined } | undefined;
+
+  constructor(options: RendererOptions = {}) {
+    this.changedRowsMax = options.changedRowsMax ?? CHANGED_ROWS_MAX;
+  }
 
   /**
    * Takes the events in `fb` (bells rung, the clipboard write, notifications) as already delivered, without drawing:
@@ -784,6 +802,16 @@ export class Renderer {
     out += modeChanges(repaint ? undefined : sanitizeModes(previous!.modes), modes);
     out += this.renderKeyboardProtocols(modes);
 
+    const sparse = continuity && !repaint ? this.changedRowsPlan(previous, next, scrollOff) : undefined;
+    if (sparse !== undefined) {
+      out += this.cursorVisibility(previous!.cursor.visible === true, next.cursor?.visible !== false, sparse, '');
+      out += this.renderCursorShape(next);
+      this.lastDrawn = next;
+      this.lastPen = sparse.pen;
+      this.lastTopContinues = sparse.continues[0];
+      return out;
+    }
+
     const target = buildTarget(next);
     let model: TerminalModel;
     let prefix = '';
@@ -819,22 +847,83 @@ export class Renderer {
     let best = plans[0]!;
     for (const plan of plans) if (plan.out.length < best.out.length) best = plan;
 
-    const wasVisible = repaint ? undefined : previous!.cursor.visible === true;
-    const wantVisible = next.cursor?.visible !== false;
-    // Hide the cursor while it travels: when it moves between writes, or jumps back after them. Typing at the
-    // cursor needs neither and stays cheap.
-    const travels = best.moved || (best.finalMove !== '' && best.bodyLength > 0);
-    const hide = wasVisible !== false && (repaint || (travels && best.out.length >= HIDE_CURSOR_MIN_BYTES));
-    let visibility = '';
-    if (hide) visibility = wantVisible ? '\x1b[?25h' : '';
-    else if (wasVisible !== wantVisible) visibility = wantVisible ? '\x1b[?25h' : '\x1b[?25l';
-    out += (hide ? '\x1b[?25l' : '') + prefix + best.out + visibility;
+    out += this.cursorVisibility(repaint ? undefined : previous!.cursor.visible === true, next.cursor?.visible !== false, best, prefix, repaint);
     out += this.renderCursorShape(next);
 
     this.lastDrawn = next;
     this.lastPen = best.pen;
     this.lastTopContinues = best.continues[0];
     return out;
+  }
+
+  /**
+   * A plan's bytes with the cursor hidden while it travels (when it moves between writes, or jumps back after them;
+   * typing at the cursor needs neither and stays cheap) and shown or hidden as the frame wants. `wasVisible`
+   * undefined: not known (a repaint, which always hides it first). `prefix` goes after the hiding, before the plan.
+   */
+  private cursorVisibility(wasVisible: boolean | undefined, wantVisible: boolean, plan: TerminalModel, prefix: string, repaint = false): string {
+    const travels = plan.moved || (plan.finalMove !== '' && plan.bodyLength > 0);
+    const hide = wasVisible !== false && (repaint || (travels && plan.out.length >= HIDE_CURSOR_MIN_BYTES));
+    let visibility = '';
+    if (hide) visibility = wantVisible ? '\x1b[?25h' : '';
+    else if (wasVisible !== wantVisible) visibility = wantVisible ? '\x1b[?25h' : '\x1b[?25l';
+    return (hide ? '\x1b[?25l' : '') + prefix + plan.out + visibility;
+  }
+
+  /**
+   * The plan for `next` over `previous` (the frame this renderer drew last, the same size) that touches only the
+   * rows `next` replaced: after `scrollOff` rows went up into the history, each row that is not the same Row object
+   * as the one now in its place, at most changedRowsMax of them. Undefined when there are more, or when a soft-wrap
+   * flag the terminal holds differs from the one `next` wants (repairing it touches the neighbours: the whole-screen
+   * diff's). The terminal ends as the whole-screen diff leaves it, in the same or a few more bytes (no scroll, no
+   * erase of a whole blank tail).
+   */
+  private changedRowsPlan(previous: Framebuffer, next: Framebuffer, scrollOff: number): TerminalModel | undefined {
+    const { cols, rows } = next;
+    const before = previous.lines;
+    const after = next.lines;
+    const changed: number[] = [];
+    for (let y = 0; y < rows; y++) {
+      const source = y + scrollOff;
+      if (source < rows && after[y] === before[source]) continue;
+      if (changed.length >= this.changedRowsMax) return undefined;
+      changed.push(y);
+    }
+    // continues[y]: the terminal's wrap flag on line y once the rows scrolled off are gone (line y came from line
+    // y + scrollOff, whose flag says whether the line above it wrapped; lines scrolled in carry none).
+    const continues = new Array<boolean | undefined>(rows);
+    const wantContinues = new Array<boolean>(rows);
+    continues[0] = scrollOff === 0 ? this.lastTopContinues : before[scrollOff - 1]?.wrapped === true;
+    wantContinues[0] = false;
+    for (let y = 1; y < rows; y++) {
+      continues[y] = y + scrollOff < rows ? before[y + scrollOff - 1]?.wrapped === true : false;
+      wantContinues[y] = after[y - 1]?.wrapped === true;
+      if (continues[y] !== wantContinues[y]) return undefined;
+    }
+    const have: (readonly Cell[])[] = [];
+    const want: (readonly Cell[])[] = [];
+    const blank = erasedLine(cols, COLOR_DEFAULT);
+    for (const y of changed) {
+      const source = y + scrollOff;
+      have[y] = source < rows ? sanitizeRow(before[source] ?? { cells: [], wrapped: false }, cols) : blank;
+      want[y] = sanitizeRow(after[y] ?? { cells: [], wrapped: false }, cols);
+    }
+    let model: TerminalModel;
+    if (scrollOff > 0) {
+      // The line feeds that push the rows off are emitted on a model of the rows before them; the changed rows'
+      // lines are put in place afterwards (shiftLines would move only rows the sparse model holds).
+      const cursor = clampCursor(previous, cols, rows);
+      model = new TerminalModel(cols, rows, [], new Array<boolean | undefined>(rows).fill(false), cursor.x, cursor.y, false, this.lastPen);
+      scrollIntoHistory(model, scrollOff);
+      model.lines = have;
+      model.continues = continues;
+    } else {
+      const cursor = clampCursor(previous, cols, rows);
+      model = new TerminalModel(cols, rows, have, continues, cursor.x, cursor.y, false, this.lastPen);
+    }
+    const target: Target = { cols, rows, lines: want, wantContinues, blankFrom: rows, blankFromBg: COLOR_DEFAULT };
+    for (const y of changed) drawCells(model, target, y, false);
+    return finishPlan(model, clampCursor(next, cols, rows));
   }
 
   /**
