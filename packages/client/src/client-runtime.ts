@@ -1,11 +1,11 @@
+import { randomFillSync } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import type { PeerAddress } from '@tsmosh/protocol';
+import { RandomPool, type PeerAddress } from '@tsmosh/protocol';
 import { DatagramCarrier, type CarrierKind, type CarrierListener, type CarrierMode } from './carrier.js';
-import { RandomPool } from './random-pool.js';
 
 /** The Node runtime's randomness: node:crypto's, fetched a block at a time (random-pool.ts: each datagram draws twice). */
-const randomPool = new RandomPool();
+const randomPool = new RandomPool((into) => void randomFillSync(into));
 
 /**
  * Everything a ClientSession reads from the world, in one place: its clock, its one timer, its randomness, name
