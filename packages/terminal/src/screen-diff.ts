@@ -807,11 +807,16 @@ export function decodeScreenDiff(
   }
   const echoAck = fields & Field.EchoAck ? reader.varint('echo ack') : baseEchoAck;
 
-  let table: readonly Hyperlink[] = NO_TABLE;
+  // The base's link table is looked for only when a cell names a link: a screen walk (a lookup per row) per frame
+  // that nearly every screen, linkless, does not need.
+  let table: LinkTable = NO_TABLE;
   if (fields & Field.Links) {
     if (!(fields & Field.Rows)) reader.fail('the link table changed but no rows were sent');
     table = decodeLinkTableChange(reader, screenLinkTable(base.lines));
-  } else if (fields & Field.Rows) table = screenLinkTable(base.lines);
+  } else if (fields & Field.Rows) {
+    let baseTable: readonly Hyperlink[] | undefined;
+    table = () => (baseTable ??= screenLinkTable(base.lines));
+  }
   let lines = base.lines;
   if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows, table);
   else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
@@ -877,7 +882,7 @@ function decodeModes(reader: ByteReader): TerminalModes {
   });
 }
 
-function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number, table: readonly Hyperlink[]): readonly Row[] {
+function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number, table: LinkTable): readonly Row[] {
   const sameWidth = base.cols === cols;
   const lines: Row[] = [];
   const baseRowIndex = (field: string): number => reader.varint(field, base.rows - 1);
@@ -965,11 +970,14 @@ function decodeColor(reader: ByteReader, field: string): Color {
   return mode | value;
 }
 
+/** The links a diff's cells may name, or a function that finds them when first needed. */
+export type LinkTable = readonly Hyperlink[] | (() => readonly Hyperlink[]);
+
 /**
  * Reads segments until exactly `count` cells have been appended to `cells`; a cell's link is an entry of `table`
  * (none by default: then a segment naming a link is refused).
  */
-export function decodeCells(reader: ByteReader, count: number, cells: Cell[], table: readonly Hyperlink[] = NO_TABLE): void {
+export function decodeCells(reader: ByteReader, count: number, cells: Cell[], table: LinkTable = NO_TABLE): void {
   const target = cells.length + count;
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
@@ -989,10 +997,16 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[], ta
     if (header & SEGMENT_FG) fg = decodeColor(reader, 'foreground');
     if (header & SEGMENT_BG) bg = decodeColor(reader, 'background');
     if (header & SEGMENT_ATTRS) {
-      const wire = reader.varint('attributes', ATTR_ALL + LINK_SLOT_UNIT * table.length);
+      const wire = reader.varint('attributes');
       attrs = wire % LINK_SLOT_UNIT;
       const slot = Math.floor(wire / LINK_SLOT_UNIT);
-      link = slot === 0 ? undefined : table[slot - 1];
+      if (slot === 0) link = undefined;
+      else {
+        if (typeof table === 'function') table = table();
+        const max = ATTR_ALL + LINK_SLOT_UNIT * table.length;
+        if (wire > max) reader.fail(`attributes is ${wire}, more than the maximum ${max}`);
+        link = table[slot - 1];
+      }
     }
     switch (kind as Segment) {
       case Segment.Empty: {
