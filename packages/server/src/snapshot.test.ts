@@ -371,6 +371,90 @@ describe('snapshotTerminal from a previous snapshot', () => {
   });
 });
 
+describe('snapshotTerminal from the words of the previous snapshot', () => {
+  // A shell's traffic: lines that repeat (so equal words sit at other places), prompts, colour, scrolling, erasing.
+  const shellPieces = fc.oneof(
+    fc.constantFrom('$ ', 'echo hi | cat', 'hi', '\r\n', '\r\n', '\n', '\r', '\x1b[?2004h', '\x1b[?2004l', '\x1b[K', '\x1b[J', '\b \b', '\x1b[32m', '\x1b[1m', '\x1b[m'),
+    fc.constantFrom('\x1b[H', '\x1b[2J', '\x1b[S', '\x1b[T', '\x1b[L', '\x1b[M', '\x1b[2;3r', '\x1b[r', '\x1bM', '\x1b[?1049h', '\x1b[?1049l', '中', 'e\u0301', '\x1b]8;;https://example.com/\x1b\\', '\x1b]8;;\x1b\\'),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 6 }),
+  );
+
+  it('equals a snapshot from scratch, and shares every row that reads the same as the previous row at its place or the one it moved from', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.array(shellPieces, { minLength: 1, maxLength: 10 }).map((parts) => parts.join('')), fc.record({ cols: fc.integer({ min: 2, max: 12 }), rows: fc.integer({ min: 1, max: 5 }) })), { minLength: 1, maxLength: 30 }),
+        async (steps) => {
+          const term = createHeadlessTerminal({ cols: 10, rows: 4 });
+          try {
+            let previous = snapshotTerminal(term);
+            for (const s of steps) {
+              if (typeof s === 'string') await write(term, s);
+              else term.resize(s.cols, s.rows);
+              const next = snapshotTerminal(term, previous);
+              expect(framebuffersEqual(next, snapshotTerminal(term))).toBe(true);
+              if (next.cols === previous.cols && next.rows === previous.rows) {
+                for (let y = 0; y < next.rows; y++) {
+                  // Content equal to the previous row at the same place: the same object, however it was found.
+                  if (rowsEqualByText(next.lines[y]!, previous.lines[y]!)) expect(next.lines[y]).toBe(previous.lines[y]);
+                }
+              }
+              previous = next;
+            }
+          } finally {
+            term.dispose();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('shares the rows a scroll moved', async () => {
+    const { term, fb } = await screen('$ echo a\r\na\r\n$ echo b\r\nb\r\n$ ', 20, 5);
+    await write(term, 'echo c\r\nc\r\n$ ');
+    const next = snapshotTerminal(term, fb);
+    expect(next.lines.slice(0, 2)).toEqual(fb.lines.slice(2, 4));
+    for (let y = 0; y < 2; y++) expect(next.lines[y]).toBe(fb.lines[y + 2]);
+    // The row that was the prompt and now reads `$ echo c` was read again; the rest are shared.
+    expect(rowText(next, 2)).toBe('$ echo c');
+    expect(rowText(next, 3)).toBe('c');
+    expect(rowText(next, 4)).toBe('$');
+  });
+
+  it('sees a change of colour alone (same text, other words) as a change', async () => {
+    const { term, fb } = await screen('same\r\nrow', 10, 3);
+    await write(term, '\x1b[1;1H\x1b[31msame\x1b[m');
+    const next = snapshotTerminal(term, fb);
+    expect(next.lines[0]).not.toBe(fb.lines[0]);
+    expect(next.lines[0]!.cells[0]!.fg).not.toBe(COLOR_DEFAULT);
+    expect(next.lines[1]).toBe(fb.lines[1]);
+  });
+
+  it('reads again a row whose cell keeps its text outside the words (a grapheme of several code points)', async () => {
+    const { term, fb } = await screen('e\u0301\u0302 x', 10, 2);
+    await write(term, '\x1b[1;1Ha\u0301\u0302');
+    const next = snapshotTerminal(term, fb);
+    expect(next.lines[0]!.cells[0]!.text).toBe('a\u0301\u0302');
+    expect(framebuffersEqual(next, snapshotTerminal(term))).toBe(true);
+  });
+
+  it('does not take the words of another terminal for its own', async () => {
+    const a = await screen('alpha', 10, 2);
+    const b = await screen('bravo', 10, 2);
+    const fromOther = snapshotTerminal(b.term, a.fb);
+    expect(rowText(fromOther, 0)).toBe('bravo');
+    expect(framebuffersEqual(fromOther, snapshotTerminal(b.term))).toBe(true);
+  });
+});
+
+/** Two rows read alike: the same cells (text, width, colours, attributes, link) and the same wrap. */
+function rowsEqualByText(a: Framebuffer['lines'][number], b: Framebuffer['lines'][number]): boolean {
+  return a.wrapped === b.wrapped && a.cells.length === b.cells.length && a.cells.every((cell, x) => {
+    const other = b.cells[x]!;
+    return cell.text === other.text && cell.width === other.width && cell.fg === other.fg && cell.bg === other.bg && cell.attrs === other.attrs && cell.link?.uri === other.link?.uri && cell.link?.id === other.link?.id;
+  });
+}
+
 describe('readRow from cell words', () => {
   /** The same line seen only through xterm's public API: readRow then reads every cell by getCell. */
   const apiOnly = (line: IBufferLine): IBufferLine => ({

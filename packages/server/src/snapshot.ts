@@ -307,6 +307,14 @@ class PreviousRows {
   /** How far up the last row found had moved (its previous index less its new one). */
   private shift = 0;
   constructor(private readonly rows: readonly Row[]) {}
+  /** The previous row the last move predicts for row `y` (its index; may be off the screen). */
+  predicted(y: number): number {
+    return y + this.shift;
+  }
+  /** Row `y` was found at previous index `from`. */
+  moved(from: number, y: number): void {
+    this.shift = from - y;
+  }
   find(row: Row, y: number): Row | undefined {
     const predicted = this.rows[y + this.shift];
     if (predicted !== undefined && rowsEqual(predicted, row)) return predicted;
@@ -318,6 +326,45 @@ class PreviousRows {
     }
     return undefined;
   }
+}
+
+/**
+ * The xterm cell words each row of a snapshot was read from (the first `cols` cells, three words each), for the rows
+ * whose words say everything about their cells (plainWordsOf); undefined for the others. The next snapshot compares a
+ * line's words with these before reading it: equal words read as the same Row, so an unchanged row costs a compare
+ * of 3 × cols numbers instead of decoding every cell (a string, two colours and the attributes each) and comparing
+ * it with the previous cell. After an Enter most of the screen is unchanged or moved up a row: reading all 24 rows
+ * was most of the snapshot, and the snapshot a third of the daemon's time from the program's last write to the
+ * datagram (docs/benchmarks.md, session 14).
+ */
+interface ReadFrom {
+  readonly term: Terminal;
+  readonly words: readonly (Uint32Array | undefined)[];
+}
+
+const readFrom = new WeakMap<Framebuffer, ReadFrom>();
+
+/**
+ * A copy of the first `cols` cells' words of `line` when they are all it takes to read the row: the line is at least
+ * `cols` wide and no cell keeps text (a grapheme of several code points) or extended attributes (an underline style
+ * or colour, a link) outside its words. Undefined otherwise: such rows are read every time.
+ */
+function plainWordsOf(line: IBufferLine, cols: number): Uint32Array | undefined {
+  const data = rawCellData(line);
+  const words = cols * 3;
+  if (data === undefined || line.length < cols || data.length < words) return undefined;
+  for (let at = 0; at < words; at += 3) {
+    if ((data[at]! & CONTENT_IS_COMBINED) !== 0 || (data[at + 2]! & BG_HAS_EXTENDED) !== 0) return undefined;
+  }
+  return data.slice(0, words);
+}
+
+/** Whether `line`'s first cells hold exactly `words` (a plainWordsOf copy, whose length says how many). */
+function lineHoldsWords(line: IBufferLine, words: Uint32Array): boolean {
+  const data = rawCellData(line);
+  if (data === undefined || data.length < words.length || line.length * 3 < words.length) return false;
+  for (let i = 0; i < words.length; i++) if (data[i] !== words[i]) return false;
+  return true;
 }
 
 /**
@@ -338,6 +385,9 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
   const previousRows = sameSize ? new PreviousRows(previous.lines) : undefined;
 
   const lines = new Array<Row>(rows);
+  const words = new Array<Uint32Array | undefined>(rows);
+  const previousRead = sameSize ? readFrom.get(previous) : undefined;
+  const previousWords = previousRead?.term === term ? previousRead.words : undefined;
   let allRowsShared = sameSize;
   let nextLine = buffer.getLine(top);
   for (let y = 0; y < rows; y++) {
@@ -346,8 +396,24 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     // xterm marks the *continuation* line as wrapped; the model marks the row that continues.
     const wrapped = nextLine?.isWrapped === true;
     const candidate = sameSize ? previous.lines[y] : undefined;
-    let row = readRow(line, cols, wrapped, scratch, lookahead, candidate, links);
-    if (row !== candidate && previousRows !== undefined) row = previousRows.find(row, y) ?? row;
+    let row: Row | undefined;
+    if (previousWords !== undefined && line !== undefined) {
+      // The words the row at the same place was read from, then those of where the last moved row came from.
+      const predicted = previousRows!.predicted(y);
+      let from = -1;
+      if (lineHoldsRow(line, wrapped, y, previous!.lines, previousWords)) from = y;
+      else if (predicted !== y && lineHoldsRow(line, wrapped, predicted, previous!.lines, previousWords)) from = predicted;
+      if (from >= 0) {
+        row = previous!.lines[from]!;
+        words[y] = previousWords[from];
+        if (from !== y) previousRows!.moved(from, y);
+      }
+    }
+    if (row === undefined) {
+      row = readRow(line, cols, wrapped, scratch, lookahead, candidate, links);
+      if (row !== candidate && previousRows !== undefined) row = previousRows.find(row, y) ?? row;
+      words[y] = line === undefined ? undefined : plainWordsOf(line, cols);
+    }
     if (row !== candidate) allRowsShared = false;
     lines[y] = row;
   }
@@ -393,9 +459,11 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     previous.progress === tracker.progress &&
     previous.alternateScreen === alternateScreen
   ) {
+    // Its rows read the same as these words (equal words, or cells that decode alike): both describe them.
+    readFrom.set(previous, { term, words });
     return previous;
   }
-  return Object.freeze({
+  const snapshot: Framebuffer = Object.freeze({
     cols,
     rows,
     lines: Object.freeze(cappedLines),
@@ -408,4 +476,16 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     progress: tracker.progress,
     alternateScreen,
   });
+  // A row capScreenLinks changed has links, so no words were kept for it.
+  readFrom.set(snapshot, { term, words });
+  return snapshot;
+}
+
+/**
+ * Whether `line` (with `wrapped`) holds the words previous row `from` was read from: then it reads as that Row.
+ * Rows without kept words, and indexes off the previous screen, never match.
+ */
+function lineHoldsRow(line: IBufferLine, wrapped: boolean, from: number, previousLines: readonly Row[], previousWords: readonly (Uint32Array | undefined)[]): boolean {
+  const kept = previousWords[from];
+  return kept !== undefined && previousLines[from]!.wrapped === wrapped && lineHoldsWords(line, kept);
 }
