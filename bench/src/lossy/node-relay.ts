@@ -28,7 +28,10 @@ const tracePath = process.env[LATENCY_TRACE_ENV];
 /** One end's trace, or undefined when TSMOSH_TRACE is unset (one optional call per step then). */
 function traceFor(side: 'client' | 'server'): LatencyTrace | undefined {
   if (tracePath === undefined || tracePath === '') return undefined;
-  return new LatencyTrace(side, () => performance.timeOrigin + performance.now(), (line) => appendFileSync(tracePath, line));
+  // Buffered as tsmosh's ends are (latency-trace.ts), so both pay the same for their marks.
+  const trace = new LatencyTrace(side, () => performance.timeOrigin + performance.now(), (lines) => appendFileSync(tracePath, lines), { set: (callback, delayMs) => setTimeout(callback, delayMs).unref() });
+  process.on('exit', () => trace.flush());
+  return trace;
 }
 
 export const RELAY_INPUT = 0;
