@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { directionProfile, symmetricLink, type LinkProfile } from '@tsmosh/netem';
 import { ByteLogState, CounterState, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
 import { Connection } from './connection.js';
@@ -281,6 +281,32 @@ describe('Transport sender', () => {
     transport.setLocal(transport.local.append(text('t')), 210);
     const [third] = tick(transport.nextWakeup(210));
     expect(third).toMatchObject({ oldNum: 3, newNum: 4 });
+  });
+});
+
+describe('Transport prospective resend, the diffs it makes', () => {
+  it('sends a diff from the acknowledged state within the slack without diffing from the assumed one; past the slack it compares both', () => {
+    const { transport, tick, deliver } = facingProbe({ collectionIntervalMs: 1 }, 100);
+    tick(0);
+    deliver(ack(1, 1), 10);
+    transport.setLocal(transport.local.append(text('a')), 20);
+    expect(tick(transport.nextWakeup(20))[0]).toMatchObject({ oldNum: 1, newNum: 2 });
+    const diffs = vi.spyOn(ByteLogState.prototype, 'diffFrom');
+    try {
+      // 2 is assumed received, not acknowledged: the diff from 1 is a few bytes, within the slack whatever the other.
+      transport.setLocal(transport.local.append(text('b')), 30);
+      expect(tick(transport.nextWakeup(30))[0]).toMatchObject({ oldNum: 1, newNum: 3 });
+      expect(diffs).toHaveBeenCalledTimes(1);
+      // Past the slack (2000 bytes more from 1 than from 3): both diffs are made, and the assumed base wins.
+      diffs.mockClear();
+      transport.setLocal(transport.local.append(new Uint8Array(2000).fill(1)), 40);
+      tick(transport.nextWakeup(40));
+      transport.setLocal(transport.local.append(text('c')), 50);
+      expect(tick(transport.nextWakeup(50))[0]).toMatchObject({ oldNum: 4, newNum: 5 });
+      expect(diffs.mock.calls.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      diffs.mockRestore();
+    }
   });
 });
 

@@ -765,8 +765,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (forceAcked) return { base: acked, diff: ackedDiff };
     const assumed = this.sent[this.assumedIndex(now)]!;
     if (assumed === acked) return { base: acked, diff: ackedDiff };
-    const assumedDiff = this.diffBetween(target, assumed.state);
     const t = this.timing;
+    // A diff from the acknowledged state within the slack wins whatever the assumed one's length (it cannot be
+    // shorter than nothing), so that second diff is not made: the frames answering a key are such diffs, each sent
+    // before the client acknowledges the one before it (its acks wait up to ackDelayMs), and the second diff was
+    // half the diffing of every one of them.
+    if (ackedDiff.length <= t.prospectiveResendSlackBytes && ackedDiff.length < t.prospectiveResendMaxBytes) return { base: acked, diff: ackedDiff };
+    const assumedDiff = this.diffBetween(target, assumed.state);
     if (
       ackedDiff.length <= assumedDiff.length ||
       (ackedDiff.length < t.prospectiveResendMaxBytes && ackedDiff.length - assumedDiff.length <= t.prospectiveResendSlackBytes)
