@@ -255,6 +255,29 @@ describe('links on the local terminal', () => {
     expect(renderer.exit(typed)).toContain('\x1b]8;;\x1b\\');
   });
 
+  it('keeps the link of a character that continues a wrapped line once the line above is gone', async () => {
+    // xterm.js files a printed link under the line the cursor was on before the character's own wrap; deleting that
+    // line (here DL at the top) would strip the link from the character, which sits on the next line.
+    const u = link('https://wrap.example/');
+    const wide: Cell = { text: '界', width: 2, fg: 0, bg: 0, attrs: 0 };
+    const wideHalf: Cell = { text: '', width: 0, fg: 0, bg: 0, attrs: 0, link: u };
+    for (const first of [cellsOfText('L')[0]!, wide]) {
+      const t = createTestTerminal(4, 3);
+      terminals.push(t);
+      const renderer = new Renderer();
+      await t.write(renderer.enter());
+      const linked = { ...first, link: u };
+      // Row 0 full (a wide character needs the last column left empty: the terminal wraps it whole), row 1 continues it.
+      const top = first.width === 2 ? rowOf(cellsOfText('abc'), 4, true) : rowOf(cellsOfText('abcd'), 4, true);
+      const second = rowOf(first.width === 2 ? [linked, wideHalf] : [linked], 4);
+      const fb = screen(4, [top, second, rowOf([], 4)]);
+      await t.write(renderer.render(undefined, fb));
+      await shows(t, fb);
+      await t.write('\x1b[H\x1b[M');
+      expect(t.read().lines[0]!.cells[0]).toMatchObject({ text: first.text, link: u });
+    }
+  });
+
   it('never leaves a link open at the end of a frame (property)', () => {
     fc.assert(
       fc.property(arbFramebufferHistory({ maxCols: 10, maxRows: 5 }, 4), (frames) => {

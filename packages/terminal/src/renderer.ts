@@ -244,6 +244,7 @@ class TerminalModel {
   print(cell: Cell, half: Cell | undefined): void {
     if (this.pendingWrap) {
       // The terminal wraps before printing: the new line becomes a continuation of the old one.
+      if (cell.link !== undefined) this.wrapUnlinked(cell);
       this.y = this.y! + 1;
       this.x = 0;
       this.pendingWrap = false;
@@ -271,17 +272,28 @@ class TerminalModel {
   printWideAtLastColumn(cell: Cell, half: Cell): void {
     const y = this.y!;
     const pen = this.pen!;
+    // A linked one wraps unlinked first (wrapUnlinked), so no link is open when the padding column is filled.
+    if (cell.link !== undefined) this.wrapUnlinked(cell);
     this.setLink(cell.link);
     this.out += cell.text;
-    // The terminal may give the padding column the open link too: the model says so, and the column is redrawn.
-    const padding: Cell = this.link === undefined ? { text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs } : { text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs, link: this.link };
-    this.store(y, this.cols - 1, [padding]);
+    this.store(y, this.cols - 1, [{ text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs }]);
     this.continues[y + 1] = true;
     this.store(y + 1, 0, [cell, half]);
     this.y = y + 1;
     // Wide text: the column is not certain (see hasCertainWidth); a two-column screen is full again.
     this.x = undefined;
     this.pendingWrap = this.cols <= 2;
+  }
+
+  /**
+   * xterm.js files a link under the line the cursor is on when a linked character is printed, before the wrap that
+   * character causes: the cell lands on the next line and loses its link once the line above it is scrolled away (a
+   * scroll region's SD or DL). So a linked character that wraps is first printed unlinked, to wrap, and the cursor
+   * returned to the start of its new line (CR keeps the wrap), where the caller prints it again with its link.
+   */
+  private wrapUnlinked(cell: Cell): void {
+    this.setLink(undefined);
+    this.out += `${cell.text}\r`;
   }
 
   /** ECH: erase n cells from the cursor, which stays. */
