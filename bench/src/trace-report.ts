@@ -105,36 +105,47 @@ export interface EnterTimes {
   readonly drawnToShownMs: number;
 }
 
+type TraceEvent = NonNullable<ReturnType<typeof parseTraceLine>>;
+type Step = readonly [side: string, step: string];
+
+const isKeyRead = (e: TraceEvent): boolean => e.side === 'client' && e.step === 'key';
+/** `e` is the step; a draw that wrote nothing (detail 0) is no answer's. */
+const isStep = (e: TraceEvent, [side, step]: Step): boolean => e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0');
+
+/** Each of `steps` in order: the first of its kind at or after the one found before it (the first, at or after `from`). */
+function followOn(span: readonly TraceEvent[], from: number, steps: readonly Step[]): Array<TraceEvent | undefined> {
+  let at = from;
+  return steps.map((step) => {
+    const found = span.find((e) => e.at >= at && isStep(e, step));
+    if (found !== undefined) at = found.at;
+    return found;
+  });
+}
+
+/** Each of `steps` taken back from `until`: the last of its kind at or before the one found after it, none before `floor`. */
+function followBack(span: readonly TraceEvent[], floor: number, until: number, steps: readonly Step[]): Array<TraceEvent | undefined> {
+  let at = until;
+  return [...steps].reverse().map((step) => {
+    const found = span.findLast((e) => e.at >= floor && e.at <= at && isStep(e, step));
+    if (found !== undefined) at = found.at;
+    return found;
+  }).reverse();
+}
+
 /** Every Enter (a key traced with detail `enter`) whose answer reached the client's terminal before the next key. */
 export function entersOf(text: string): { enters: EnterTimes[]; floods: number; unfinished: number } {
   const events = text.split('\n').map(parseTraceLine).filter((e) => e !== undefined).sort((a, b) => a.at - b.at);
   const enters: EnterTimes[] = [];
   let floods = 0;
   let unfinished = 0;
+  const serverSteps = ENTER_WAY_OUT.filter(([side]) => side === 'server');
+  const clientSteps = ENTER_WAY_OUT.filter(([side]) => side === 'client');
   for (let i = 0; i < events.length; i++) {
     const key = events[i]!;
-    if (key.side !== 'client' || key.step !== 'key' || key.detail !== 'enter') continue;
+    if (!isKeyRead(key) || key.detail !== 'enter') continue;
     let end = i + 1;
-    while (end < events.length && !(events[end]!.side === 'client' && events[end]!.step === 'key')) end++;
+    while (end < events.length && !isKeyRead(events[end]!)) end++;
     const span = events.slice(i + 1, end);
-    // Each step: the first of its kind at or after `from`; a draw that wrote nothing (detail 0) is not the answer's.
-    const firstAfter = (from: number, side: string, step: string) =>
-      span.find((e) => e.at >= from && e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0'));
-    // The harness's `typed` is the last before the key read since the key before it.
-    let typed: number | undefined;
-    for (let j = i - 1; j >= 0 && !(events[j]!.side === 'client' && events[j]!.step === 'key'); j--) {
-      if (events[j]!.side === 'bench' && events[j]!.step === 'typed') {
-        typed = events[j]!.at;
-        break;
-      }
-    }
-    const wayIn: number[] = [];
-    let at = key.at;
-    for (const [side, step] of ENTER_WAY_IN.slice(1)) {
-      const found = firstAfter(at, side, step);
-      wayIn.push(found === undefined ? NaN : found.at - key.at);
-      if (found !== undefined) at = found.at;
-    }
     const writes = span.filter((e) => e.side === 'server' && e.step === 'pty-output');
     const ptyWrite = span.find((e) => e.side === 'server' && e.step === 'pty-write');
     const last = writes.at(-1);
@@ -146,46 +157,33 @@ export function entersOf(text: string): { enters: EnterTimes[]; floods: number; 
       unfinished++;
       continue;
     }
+    const server = followOn(span, last.at, serverSteps);
     // Forward from the last write, a draw (or a receive) may still be an earlier write's frame: the client was busy
     // with it when the daemon read the last one. With the harness's lines the answer's draw is known: the last one
     // that wrote something before the screen counted the Enter shown; its state and receive, the last before it.
-    const shown = firstAfter(last.at, 'bench', 'shown');
-    const lastBefore = (until: number, side: string, step: string) =>
-      span.findLast((e) => e.at >= last.at && e.at <= until && e.side === side && e.step === step && !(step === 'drawn' && e.detail === '0'));
-    const wayOut: number[] = [];
-    at = last.at;
-    const serverSteps = ENTER_WAY_OUT.filter(([side]) => side === 'server');
-    for (const [side, step] of serverSteps) {
-      const found = firstAfter(at, side, step);
-      wayOut.push(found === undefined ? NaN : found.at - last.at);
-      if (found !== undefined) at = found.at;
-    }
-    const clientSteps = ENTER_WAY_OUT.filter(([side]) => side === 'client');
-    const clientFound: Array<{ at: number } | undefined> = [];
-    if (shown !== undefined) {
-      let until = shown.at;
-      for (const [side, step] of [...clientSteps].reverse()) {
-        const found = lastBefore(until, side, step);
-        clientFound.unshift(found);
-        if (found !== undefined) until = found.at;
-      }
-    } else {
-      for (const [side, step] of clientSteps) {
-        const found = firstAfter(at, side, step);
-        clientFound.push(found);
-        if (found !== undefined) at = found.at;
-      }
-    }
-    wayOut.push(...clientFound.map((found) => (found === undefined ? NaN : found.at - last.at)));
-    const drawn = clientFound.at(-1);
+    const shown = span.find((e) => e.at >= last.at && e.side === 'bench' && e.step === 'shown');
+    const client =
+      shown !== undefined
+        ? followBack(span, last.at, shown.at, clientSteps)
+        : followOn(span, server.findLast((e) => e !== undefined)?.at ?? last.at, clientSteps);
+    const drawn = client.at(-1);
     if (drawn === undefined) {
       unfinished++;
       continue;
     }
+    // The harness's `typed` is the last before the key read since the key before it.
+    let typed: number | undefined;
+    for (let j = i - 1; j >= 0 && !isKeyRead(events[j]!); j--) {
+      if (events[j]!.side === 'bench' && events[j]!.step === 'typed') {
+        typed = events[j]!.at;
+        break;
+      }
+    }
+    const since = (from: number) => (e: TraceEvent | undefined) => (e === undefined ? NaN : e.at - from);
     enters.push({
-      wayIn,
+      wayIn: followOn(span, key.at, ENTER_WAY_IN.slice(1)).map(since(key.at)),
       programMs: last.at - ptyWrite.at,
-      wayOut,
+      wayOut: [...server, ...client].map(since(last.at)),
       answerWrites: writes.length,
       totalMs: drawn.at - key.at,
       typedToReadMs: typed === undefined ? NaN : key.at - typed,
