@@ -50,19 +50,24 @@ export class LatencyTrace {
 
   /** `detail`: one word without spaces, or nothing. */
   mark(step: string, detail?: string | number): void {
-    this.markAt(this.clock(), step, detail);
+    const now = this.clock();
+    this.record(now, step, detail, now);
   }
 
   /** A step that happened at `at` (epoch ms, the clock's scale), as when an event carries its own arrival time. */
   markAt(at: number, step: string, detail?: string | number): void {
+    this.record(at, step, detail, this.timer === undefined ? at : this.clock());
+  }
+
+  /** `now`: the clock's time of this mark, which the flush's quiet spell counts from (read once per mark). */
+  private record(at: number, step: string, detail: string | number | undefined, now: number): void {
     const line = `${at.toFixed(3)} ${this.side} ${step}${detail === undefined ? '' : ` ${detail}`}\n`;
-    const timer = this.timer;
-    if (timer === undefined) {
+    if (this.timer === undefined) {
       this.write(line);
       return;
     }
     this.pending.push(line);
-    this.lastMarkAt = this.clock();
+    this.lastMarkAt = now;
     if (this.pending.length >= TRACE_FLUSH_LINES) this.flush();
     else if (!this.flushArmed) this.armFlush(TRACE_FLUSH_QUIET_MS);
   }
