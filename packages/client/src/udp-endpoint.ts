@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { PeerAddress } from '@tsmosh/protocol';
-import { ipLiteralLookup } from '@tsmosh/forward';
+import { cachedLiteralLookup } from '@tsmosh/forward';
 
 /**
  * The client's UDP sockets, with mosh-style port hopping (docs/architecture.md, the client endpoint). The client never learns its own
@@ -157,7 +157,7 @@ function openSocket(
   owner: () => ClientUdpEndpoint,
 ): Promise<OpenSocket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family, lookup: ipLiteralLookup });
+    const socket = createSocket({ type: family, lookup: cachedLiteralLookup() });
     const onBindError = (error: Error): void => {
       socket.close();
       reject(new Error(`tsmosh: cannot open a UDP socket (${family}): ${error.message}`));

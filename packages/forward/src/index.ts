@@ -5,4 +5,4 @@ export { AgentSocket, AGENT_SOCKET_NAME } from './agent-socket.js';
 export { DEFAULT_BIND_HOST, ForwardSpecError, formatForwardSpec, parseConfigForward, parseForwardSpec, type ForwardDirection, type ForwardSpec } from './forward-spec.js';
 export { decodeForwardMessage, encodeForwardMessage, MAX_REMOTE_FORWARDS, type ForwardMessage } from './forward-messages.js';
 export { FORWARD_CONNECT_TIMEOUT_MS } from './connect.js';
-export { ipLiteralLookup } from './ip-literal-lookup.js';
+export { cachedLiteralLookup, ipLiteralLookup } from './ip-literal-lookup.js';

@@ -1,6 +1,15 @@
 import { createSocket } from 'node:dgram';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipLiteralLookup } from './ip-literal-lookup.js';
+import { cachedLiteralLookup, ipLiteralLookup, LITERAL_LOOKUP_ENTRIES_MAX } from './ip-literal-lookup.js';
+
+function lookupNow(lookup: ReturnType<typeof cachedLiteralLookup>, host: string): [string, number] | undefined {
+  let answer: [string, number] | undefined;
+  lookup(host, {}, (error, address, family) => {
+    if (error === null) answer = [address, family];
+  });
+  return answer;
+}
 
 describe('ipLiteralLookup', () => {
   it('answers an IPv4 or IPv6 literal within the call, and a name through dns.lookup', async () => {
@@ -41,5 +50,43 @@ describe('ipLiteralLookup', () => {
       sender.close();
       receiver.close();
     }
+  });
+});
+
+describe('cachedLiteralLookup', () => {
+  it('answers IPv4 and IPv6 literals within the call, the same family however often asked', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4().map((v4) => `::ffff:${v4}`)), { minLength: 1, maxLength: 30 }), (hosts) => {
+        const lookup = cachedLiteralLookup();
+        for (const host of [...hosts, ...hosts]) {
+          expect(lookupNow(lookup, host)).toEqual([host, host.includes(':') ? 6 : 4]);
+        }
+      }),
+    );
+  });
+
+  it('sends a name to dns.lookup every time (asynchronously), never remembering it', async () => {
+    const lookup = cachedLiteralLookup();
+    for (let round = 0; round < 2; round++) {
+      let answered = false;
+      const answer = new Promise<[string, number]>((resolve, reject) => {
+        lookup('localhost', { family: 4 }, (error, address, family) => {
+          answered = true;
+          if (error !== null) reject(error);
+          else resolve([address, family]);
+        });
+      });
+      expect(answered).toBe(false);
+      expect(await answer).toEqual(['127.0.0.1', 4]);
+    }
+  });
+
+  it('keeps answering past its bound (the map is emptied, not grown)', () => {
+    const lookup = cachedLiteralLookup();
+    for (let i = 0; i < LITERAL_LOOKUP_ENTRIES_MAX + 10; i++) {
+      const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      expect(lookupNow(lookup, host)).toEqual([host, 4]);
+    }
+    expect(lookupNow(lookup, '10.0.0.1')).toEqual(['10.0.0.1', 4]);
   });
 });

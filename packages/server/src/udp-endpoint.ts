@@ -1,9 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
+import { cachedLiteralLookup } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
 import { TcpCarrierListener } from './tcp-carrier.js';
 import { plainIpv4 } from './ipv4-mapped.js';
-import { cachedLiteralLookup, SendHosts } from './send-address.js';
+import { SendHosts } from './send-address.js';
 
 /**
  * One UDP socket shared by every session on its port. A datagram is routed by the session ID its header carries in
