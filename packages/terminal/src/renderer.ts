@@ -920,17 +920,16 @@ export class Renderer {
       have[y] = source < rows ? sanitizeRow(before[source] ?? { cells: [], wrapped: false }, cols) : blank;
       want[y] = sanitizeRow(after[y] ?? { cells: [], wrapped: false }, cols);
     }
+    const cursor = clampCursor(previous, cols, rows);
     let model: TerminalModel;
     if (scrollOff > 0) {
       // The line feeds that push the rows off are emitted on a model of the rows before them; the changed rows'
       // lines are put in place afterwards (shiftLines would move only rows the sparse model holds).
-      const cursor = clampCursor(previous, cols, rows);
       model = new TerminalModel(cols, rows, [], new Array<boolean | undefined>(rows).fill(false), cursor.x, cursor.y, false, this.lastPen);
       scrollIntoHistory(model, scrollOff);
       model.lines = have;
       model.continues = continues;
     } else {
-      const cursor = clampCursor(previous, cols, rows);
       model = new TerminalModel(cols, rows, have, continues, cursor.x, cursor.y, false, this.lastPen);
     }
     const target: Target = { cols, rows, lines: want, wantContinues, blankFrom: rows, blankFromBg: COLOR_DEFAULT };
@@ -974,14 +973,7 @@ export class Renderer {
     for (const y of order) drawCells(model, target, y, false);
     const plan = finishPlan(model, clampCursor(drawn, cols, height));
 
-    const wasVisible = previous.cursor.visible === true;
-    const wantVisible = cursor.visible !== false;
-    const travels = plan.moved || (plan.finalMove !== '' && plan.bodyLength > 0);
-    const hide = wasVisible && travels && plan.out.length >= HIDE_CURSOR_MIN_BYTES;
-    let visibility = '';
-    if (hide) visibility = wantVisible ? '\x1b[?25h' : '';
-    else if (wasVisible !== wantVisible) visibility = wantVisible ? '\x1b[?25h' : '\x1b[?25l';
-    const out = (hide ? '\x1b[?25l' : '') + plan.out + visibility + this.renderCursorShape(drawn);
+    const out = this.cursorVisibility(previous.cursor.visible === true, cursor.visible !== false, plan, '') + this.renderCursorShape(drawn);
 
     this.lastDrawn = drawn;
     this.lastPen = plan.pen;
