@@ -215,16 +215,23 @@ export function enterReportRows(enters: readonly EnterTimes[]): string[][] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const usage = 'usage: node bench/dist/trace-report.js [--enters] TRACE_FILE (written by a client or daemon run with TSMOSH_TRACE=TRACE_FILE)\n';
   const args = process.argv.slice(2);
   const enterMode = args[0] === '--enters';
-  const file = enterMode ? args[1] : args[0];
-  if (file === undefined) {
-    process.stderr.write(
-      'usage: node bench/dist/trace-report.js [--enters] TRACE_FILE (written by a client or daemon run with TSMOSH_TRACE=TRACE_FILE)\n',
-    );
+  const rest = enterMode ? args.slice(1) : args;
+  if (rest.length !== 1 || rest[0]!.startsWith('-')) {
+    // --help, an unknown option, no file or two: the usage, not a stack trace from reading a file named "--help".
+    process.stderr.write(usage);
     process.exit(2);
   }
-  const text = readFileSync(file, 'utf8');
+  const file = rest[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    process.stderr.write(`trace-report: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; give the file TSMOSH_TRACE named\n`);
+    process.exit(2);
+  }
   if (enterMode) {
     const { enters, floods, unfinished } = entersOf(text);
     process.stdout.write(`${enters.length} Enters (${floods} floods and ${unfinished} unfinished left out)\n`);
