@@ -1,32 +1,16 @@
 import { createCipheriv } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, encodeHeader, openDatagram, sealDatagram } from './aead.js';
 import { HEADER_BYTES, MAX_SEQUENCE, TAG_BYTES, WIRE_VERSION } from './constants.js';
 import { SessionKey } from './key.js';
 
-const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 const keyFrom = (bytes: Uint8Array) => SessionKey.generate(() => bytes.slice());
 const arbitraryKey = fc.uint8Array({ minLength: 24, maxLength: 24 }).map(keyFrom);
 const arbitrarySeq = fc.bigInt({ min: 0n, max: MAX_SEQUENCE });
 const arbitraryDirection = fc.constantFrom('to-server' as const, 'to-client' as const);
 
 describe('ChaCha20-Poly1305 as used for sealing', () => {
-  it('matches the RFC 8439 §2.8.2 AEAD test vector', () => {
-    const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
-    const nonce = hex('070000004041424344454647');
-    const aad = hex('50515253c0c1c2c3c4c5c6c7');
-    const plaintext = new TextEncoder().encode(
-      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
-    );
-    const sealed = chacha20poly1305(key, nonce, aad).encrypt(plaintext);
-    expect(Buffer.from(sealed.subarray(0, plaintext.length)).toString('hex')).toBe(
-      'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116',
-    );
-    expect(Buffer.from(sealed.subarray(plaintext.length)).toString('hex')).toBe('1ae10b594f09e26a7e902ecbd0600691');
-  });
-
   it('agrees with node:crypto chacha20-poly1305 on random datagrams', () => {
     fc.assert(
       fc.property(arbitraryKey, arbitraryDirection, arbitrarySeq, fc.uint8Array({ maxLength: 1400 }), (key, direction, seq, plaintext) => {

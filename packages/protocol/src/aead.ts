@@ -1,5 +1,5 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { readU64, writeU64 } from './bytes.js';
+import { open, sealInto } from './chacha20-poly1305.js';
 import { HEADER_BYTES, MAX_SEQUENCE, SESSION_ID_BYTES, TAG_BYTES, WIRE_VERSION } from './constants.js';
 import type { Direction, SessionKey } from './key.js';
 
@@ -23,13 +23,18 @@ export interface DatagramHeader {
 const DIRECTION_BIT = 1n << 63n;
 
 export function encodeHeader(header: DatagramHeader): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES);
+  writeHeader(header, out);
+  return out;
+}
+
+/** The header into out[0..HEADER_BYTES]. */
+function writeHeader(header: DatagramHeader, out: Uint8Array): void {
   if (header.sessionId.length !== SESSION_ID_BYTES) throw new RangeError(`header: session ID must be ${SESSION_ID_BYTES} bytes, got ${header.sessionId.length}`);
   if (header.seq < 0n || header.seq > MAX_SEQUENCE) throw new RangeError(`header: sequence ${header.seq} outside 0..2^63-1`);
-  const out = new Uint8Array(HEADER_BYTES);
   out[0] = header.version;
   out.set(header.sessionId, 1);
   writeU64(out, 1 + SESSION_ID_BYTES, (header.direction === 'to-client' ? DIRECTION_BIT : 0n) | header.seq);
-  return out;
 }
 
 /** Parses the clear header. Undefined if the datagram is shorter than a header. Does not judge the version. */
@@ -44,19 +49,20 @@ export function decodeHeader(datagram: Uint8Array): DatagramHeader | undefined {
   };
 }
 
+/** The nonce of one datagram: scratch, filled and used within one seal or open (single-threaded, never held). */
+const nonce = new Uint8Array(12);
+
 function nonceFor(header: Uint8Array): Uint8Array {
-  const nonce = new Uint8Array(12);
   nonce.set(header.subarray(1 + SESSION_ID_BYTES, HEADER_BYTES), 4);
   return nonce;
 }
 
-/** header ‖ ciphertext ‖ tag. A cipher instance is single-use in @noble/ciphers, so each datagram builds its own. */
+/** header ‖ ciphertext ‖ tag, sealed in place in one buffer (chacha20-poly1305.ts). */
 export function sealDatagram(key: SessionKey, direction: Direction, seq: bigint, plaintext: Uint8Array): Uint8Array {
-  const headerBytes = encodeHeader({ version: WIRE_VERSION, sessionId: key.sessionId, direction, seq });
-  const sealed = chacha20poly1305(key.directionKey(direction), nonceFor(headerBytes), headerBytes).encrypt(plaintext);
-  const out = new Uint8Array(HEADER_BYTES + sealed.length);
-  out.set(headerBytes, 0);
-  out.set(sealed, HEADER_BYTES);
+  const out = new Uint8Array(HEADER_BYTES + plaintext.length + TAG_BYTES);
+  writeHeader({ version: WIRE_VERSION, sessionId: key.sessionId, direction, seq }, out);
+  const headerBytes = out.subarray(0, HEADER_BYTES);
+  sealInto(key.directionKey(direction), nonceFor(headerBytes), headerBytes, plaintext, out, HEADER_BYTES);
   return out;
 }
 
@@ -67,9 +73,5 @@ export function sealDatagram(key: SessionKey, direction: Direction, seq: bigint,
 export function openDatagram(key: SessionKey, direction: Direction, datagram: Uint8Array): Uint8Array | undefined {
   if (datagram.length < HEADER_BYTES + TAG_BYTES) return undefined;
   const headerBytes = datagram.subarray(0, HEADER_BYTES);
-  try {
-    return chacha20poly1305(key.directionKey(direction), nonceFor(headerBytes), headerBytes).decrypt(datagram.subarray(HEADER_BYTES));
-  } catch {
-    return undefined; // noble throws on a bad tag; that is an expected outcome here, not an error
-  }
+  return open(key.directionKey(direction), nonceFor(headerBytes), headerBytes, datagram.subarray(HEADER_BYTES));
 }
