@@ -60,6 +60,16 @@ export interface TransportTiming {
    *   (mosh's accidental fast resend), else after RTO + ack delay.
    */
   readonly resendPolicy: 'ack-timer' | 'mosh-assumed-state';
+  /**
+   * true (a client): the peer answers our frames (the server echoes a keystroke, or acknowledges its echo within
+   * 50 ms when there is none), so the acks the 'ack-timer' policy learns from are the ones to expect. false (a
+   * server): nothing answers a screen, so a frame is acknowledged by whatever the peer sends next, a keystroke or its
+   * delayed ack ackDelayMs later; the resend delay then never drops below SRTT + ackDelayMs + resendMinMs. Without
+   * that floor the acks that rode on a fast typist's keys (40 ms apart) taught the server a 60 ms timer, the answer
+   * after the last key was resent at 60 ms, and, its ack arriving after that, judged lost: on a clean loopback link
+   * the loss estimate rose until every frame went three times.
+   */
+  readonly peerAnswersFrames: boolean;
   /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */
   readonly resendMinMs: number;
   /**
@@ -160,6 +170,7 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   prospectiveResendSlackBytes: 100,
   coldStart: false,
   resendPolicy: 'ack-timer',
+  peerAnswersFrames: true,
   resendMinMs: 20,
   // 150 ms: a 2 s blackout is caught up about 75 ms (half the ceiling) plus a round trip after it ends, against
   // mosh's ~200 ms (its frame-interval resends); a keystroke resend is a ~60-byte datagram, so seven a second during

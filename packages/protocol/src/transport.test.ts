@@ -607,6 +607,27 @@ describe('Transport under a lossy link', () => {
     expect(s.server.remote.end).toBe(50);
   });
 
+  it('a fast typist on a clean link: the answer after the typing stops is not resent before the delayed ack, and no copies follow', () => {
+    // Keys 40 ms apart carry the client's acks of the server's echoes, so the server learns acks ~40 ms after its
+    // frames; the answer after the last key is acknowledged only by the client's delayed ack (ackDelayMs later).
+    const s = session({ profile: symmetricLink({ delayMs: 0.2 }), initialRttMs: 1 });
+    let t = 1000;
+    let value = 0;
+    for (let burst = 0; burst < 12; burst++) {
+      for (let key = 0; key < 15; key++, t += 40) {
+        s.simulation.at(t, (now) => s.client.setLocal(s.client.local.append(text('k')), now));
+        s.simulation.at(t + 1, (now) => s.server.setLocal(new CounterState(++value), now, { answersInput: true }));
+      }
+      s.simulation.at(t + 3, (now) => s.server.setLocal(new CounterState(++value), now, { answersInput: true }));
+      t += 700;
+    }
+    s.simulation.runUntil(t + 1000);
+    expect(s.client.remote.value).toBe(value);
+    expect(s.server.stats.resends).toBe(0);
+    expect(s.server.stats.redundantCopies).toBe(0);
+    expect(s.server.lossEstimate).toBe(0);
+  });
+
   it('input typed during loss arrives exactly once and in order', () => {
     const s = session({ seed: 5, profile: { up: directionProfile({ delayMs: 40, loss: 0.4 }), down: directionProfile({ delayMs: 40, loss: 0.4 }) } });
     let typed = '';

@@ -507,7 +507,8 @@ export class Session {
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
-      timing: { probeAfterSilenceMs: 0, ...this.transportTiming },
+      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAnswersFrames).
+      timing: { probeAfterSilenceMs: 0, peerAnswersFrames: false, ...this.transportTiming },
     });
     const link: ClientLink = {
       id: key.sessionIdHex,

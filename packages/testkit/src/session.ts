@@ -54,7 +54,8 @@ export function createSimulatedSession<C extends SyncState<C>, S extends SyncSta
     connection: serverConnection,
     initialLocal: init.serverInitial,
     initialRemote: init.clientInitial,
-    timing: init.serverTiming,
+    // As the real server's (server session.ts): nothing answers its frames.
+    timing: { peerAnswersFrames: false, ...init.serverTiming },
   });
   const simulation = new Simulation({ clock, link, client, server });
   return { clock, link, simulation, key, client, server };
