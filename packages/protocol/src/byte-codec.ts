@@ -19,6 +19,20 @@ export function varintLength(value: number): number {
   return length;
 }
 
+/**
+ * Writes `value` as the writer's varint into `out` at `at` (room for varintLength(value) bytes is the caller's) and
+ * returns the offset after it: for an encoder that sizes its output first and writes it once.
+ */
+export function putVarint(out: Uint8Array, at: number, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint: ${value} is not a non-negative safe integer`);
+  while (value >= 0x80) {
+    out[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
+}
+
 /** A growable byte buffer for encoders. */
 export class ByteWriter {
   private buffer = new Uint8Array(64);
@@ -44,13 +58,8 @@ export class ByteWriter {
 
   /** Unsigned LEB128; values up to Number.MAX_SAFE_INTEGER (anything else is a RangeError, as encodeVarint). */
   varint(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint: ${value} is not a non-negative safe integer`);
     this.reserve(8);
-    while (value >= 0x80) {
-      this.buffer[this.used++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.buffer[this.used++] = value;
+    this.used = putVarint(this.buffer, this.used, value);
   }
 
   bytes(bytes: Uint8Array): void {

@@ -1,4 +1,4 @@
-import { deflateSync } from 'fflate';
+import { deflateSync, inflateSync } from 'fflate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeVarint, encodeVarint } from './bytes.js';
@@ -50,6 +50,30 @@ describe('instruction codec', () => {
         expect(bytes[0]).toBe(INSTRUCTION_FORMAT_VERSION);
         expect(decodeInstruction(bytes)).toEqual(instruction);
       }),
+    );
+  });
+
+  it('lays the body out as docs/protocol.md says: the four numbers, the diff and the chaff, each length a varint before it', () => {
+    fc.assert(
+      fc.property(arbitraryInstruction, (instruction) => {
+        const layout: number[] = [];
+        for (const value of [instruction.oldNum, instruction.newNum, instruction.ackNum, instruction.throwawayNum, instruction.diff.length]) encodeVarint(value, layout);
+        layout.push(...instruction.diff);
+        encodeVarint(instruction.chaff.length, layout);
+        layout.push(...instruction.chaff);
+        const bytes = encodeInstruction(instruction);
+        if (bytes[1] === 0) {
+          expect(Buffer.from(bytes.subarray(2)).equals(Buffer.from(layout))).toBe(true);
+        } else {
+          const declared: number[] = [];
+          encodeVarint(layout.length, declared);
+          expect(Array.from(bytes.subarray(2, 2 + declared.length))).toEqual(declared);
+          expect(Buffer.from(inflateSync(bytes.subarray(2 + declared.length))).equals(Buffer.from(layout))).toBe(true);
+          expect(bytes.length).toBeLessThan(2 + layout.length);
+        }
+        expect(bytes[1] === 1).toBe(layout.length >= MIN_COMPRESSIBLE_BODY_BYTES && bytes.length < 2 + layout.length);
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -1,5 +1,6 @@
 import { deflateSync, inflateSync } from 'fflate';
-import { decodeVarint, encodeVarint } from './bytes.js';
+import { ByteReader, putVarint, varintLength } from './byte-codec.js';
+import { decodeVarint } from './bytes.js';
 import { INSTRUCTION_FORMAT_VERSION, MAX_INSTRUCTION_BYTES } from './constants.js';
 import { DecodeError } from './errors.js';
 import type { Instruction } from './types.js';
@@ -29,47 +30,49 @@ const FLAG_DEFLATED = 0x01;
 export const MIN_COMPRESSIBLE_BODY_BYTES = 160;
 
 export function encodeInstruction(instruction: Instruction): Uint8Array {
-  const head: number[] = [];
-  for (const [name, value] of [
-    ['oldNum', instruction.oldNum],
-    ['newNum', instruction.newNum],
-    ['ackNum', instruction.ackNum],
-    ['throwawayNum', instruction.throwawayNum],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`encodeInstruction: ${name} = ${value} is not a non-negative safe integer`);
-    encodeVarint(value, head);
-  }
-  encodeVarint(instruction.diff.length, head);
-  const middle: number[] = [];
-  encodeVarint(instruction.chaff.length, middle);
-  const bodyLength = head.length + instruction.diff.length + middle.length + instruction.chaff.length;
+  const { oldNum, newNum, ackNum, throwawayNum, diff, chaff } = instruction;
+  checkNumber('oldNum', oldNum);
+  checkNumber('newNum', newNum);
+  checkNumber('ackNum', ackNum);
+  checkNumber('throwawayNum', throwawayNum);
+  const bodyLength =
+    varintLength(oldNum) + varintLength(newNum) + varintLength(ackNum) + varintLength(throwawayNum) +
+    varintLength(diff.length) + diff.length + varintLength(chaff.length) + chaff.length;
   if (bodyLength > MAX_INSTRUCTION_BYTES) {
     throw new RangeError(`encodeInstruction: ${bodyLength} bytes exceeds the ${MAX_INSTRUCTION_BYTES}-byte limit a receiver accepts; send a smaller diff`);
   }
-  const body = new Uint8Array(bodyLength);
-  body.set(head, 0);
-  body.set(instruction.diff, head.length);
-  body.set(middle, head.length + instruction.diff.length);
-  body.set(instruction.chaff, head.length + instruction.diff.length + middle.length);
+  // Sized first and written once, raw; a body long enough to compress is deflated from it. Each varint through a
+  // writer of its own and the parts joined from number arrays were most of a cold encode (docs/benchmarks.md,
+  // "The answer's way out").
+  const raw = new Uint8Array(2 + bodyLength);
+  raw[0] = INSTRUCTION_FORMAT_VERSION;
+  raw[1] = 0;
+  let at = putVarint(raw, 2, oldNum);
+  at = putVarint(raw, at, newNum);
+  at = putVarint(raw, at, ackNum);
+  at = putVarint(raw, at, throwawayNum);
+  at = putVarint(raw, at, diff.length);
+  raw.set(diff, at);
+  at = putVarint(raw, at + diff.length, chaff.length);
+  raw.set(chaff, at);
 
-  if (body.length >= MIN_COMPRESSIBLE_BODY_BYTES) {
+  if (bodyLength >= MIN_COMPRESSIBLE_BODY_BYTES) {
+    const body = raw.subarray(2);
     const deflated = deflateSync(body, { level: 6 });
-    const lengthPrefix: number[] = [];
-    encodeVarint(body.length, lengthPrefix);
-    if (lengthPrefix.length + deflated.length < body.length) {
-      const out = new Uint8Array(2 + lengthPrefix.length + deflated.length);
+    const prefixLength = varintLength(bodyLength);
+    if (prefixLength + deflated.length < bodyLength) {
+      const out = new Uint8Array(2 + prefixLength + deflated.length);
       out[0] = INSTRUCTION_FORMAT_VERSION;
       out[1] = FLAG_DEFLATED;
-      out.set(lengthPrefix, 2);
-      out.set(deflated, 2 + lengthPrefix.length);
+      out.set(deflated, putVarint(out, 2, bodyLength));
       return out;
     }
   }
-  const out = new Uint8Array(2 + body.length);
-  out[0] = INSTRUCTION_FORMAT_VERSION;
-  out[1] = 0;
-  out.set(body, 2);
-  return out;
+  return raw;
+}
+
+function checkNumber(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`encodeInstruction: ${name} = ${value} is not a non-negative safe integer`);
 }
 
 /**
@@ -109,22 +112,23 @@ export function decodeInstruction(bytes: Uint8Array): Instruction {
     if (body.length > MAX_INSTRUCTION_BYTES) fail(`body of ${body.length} bytes exceeds ${MAX_INSTRUCTION_BYTES}`);
   }
 
-  let offset = 0;
-  const next = (name: string): number => {
-    const varint = decodeVarint(body, offset) ?? fail(`bad varint for ${name} at offset ${offset}`);
-    offset = varint.next;
-    return varint.value;
-  };
-  const oldNum = next('oldNum');
-  const newNum = next('newNum');
-  const ackNum = next('ackNum');
-  const throwawayNum = next('throwawayNum');
-  const diffLength = next('diff length');
-  if (diffLength > body.length - offset) fail(`diff length ${diffLength} overruns the body`);
-  const diff = body.slice(offset, offset + diffLength);
-  offset += diffLength;
-  const chaffLength = next('chaff length');
-  if (chaffLength !== body.length - offset) fail(`chaff length ${chaffLength} does not match the ${body.length - offset} bytes left`);
-  const chaff = body.slice(offset);
-  return { oldNum, newNum, ackNum, throwawayNum, diff, chaff };
+  // One reader over the body (a varint's reader, subarray and result object each cost more than its bytes); its
+  // RangeError names the field and the offset.
+  const reader = new ByteReader(body, 'instruction');
+  try {
+    const oldNum = reader.varint('oldNum');
+    const newNum = reader.varint('newNum');
+    const ackNum = reader.varint('ackNum');
+    const throwawayNum = reader.varint('throwawayNum');
+    const diffLength = reader.varint('diff length');
+    if (diffLength > reader.remaining) fail(`diff length ${diffLength} overruns the body`);
+    const diff = reader.take(diffLength, 'diff').slice();
+    const chaffLength = reader.varint('chaff length');
+    if (chaffLength !== reader.remaining) fail(`chaff length ${chaffLength} does not match the ${reader.remaining} bytes left`);
+    const chaff = reader.take(chaffLength, 'chaff').slice();
+    return { oldNum, newNum, ackNum, throwawayNum, diff, chaff };
+  } catch (error) {
+    if (error instanceof RangeError) throw new DecodeError('badInstruction', error.message);
+    throw error;
+  }
 }
