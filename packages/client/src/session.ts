@@ -155,7 +155,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private timer: unknown;
   private readonly runtime: ClientRuntime;
   private readonly startedAt: number;
-  private lastStatusKey = '';
+  /** What the last 'status' event showed a person (emitStatusIfChanged); undefined before the first. */
+  private lastShownStatus: ShownStatus | undefined;
   private exitInfo: SessionExit | undefined;
   /** Set by close(): when the shutdown handshake began. */
   private closingSince: number | undefined;
@@ -484,10 +485,29 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private emitStatusIfChanged(now: number): void {
     const status = this.computeStatus(now);
     // Whole seconds are all a person reads, so the event fires on a change of state or of the shown second.
-    const noticeShown = status.carrierSinceMs !== undefined && status.carrierSinceMs < CARRIER_NOTICE_MS;
-    const key = `${status.everHeard}/${status.connected}/${status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000)}/${status.carrier}/${noticeShown}/${status.notice ?? ''}`;
-    if (key === this.lastStatusKey) return;
-    this.lastStatusKey = key;
+    // Compared field by field: this runs at every pump (each key, each frame), and the string key it built each time
+    // was 5 % of a pump's time in a CPU profile of an Enter-heavy session (docs/benchmarks.md, "The answer's way out").
+    const shown: ShownStatus = {
+      everHeard: status.everHeard,
+      connected: status.connected,
+      silentSecond: status.connected ? 0 : Math.floor(status.lastContactAgoMs / 1000),
+      carrier: status.carrier,
+      carrierNotice: status.carrierSinceMs !== undefined && status.carrierSinceMs < CARRIER_NOTICE_MS,
+      notice: status.notice,
+    };
+    const last = this.lastShownStatus;
+    if (
+      last !== undefined &&
+      last.everHeard === shown.everHeard &&
+      last.connected === shown.connected &&
+      last.silentSecond === shown.silentSecond &&
+      last.carrier === shown.carrier &&
+      last.carrierNotice === shown.carrierNotice &&
+      last.notice === shown.notice
+    ) {
+      return;
+    }
+    this.lastShownStatus = shown;
     this.emit('status', status);
   }
 
@@ -504,6 +524,16 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       this.resolveExited(exit);
     });
   }
+}
+
+/** The parts of a SessionStatus a person sees change (the status line's state, its whole seconds, the notices). */
+interface ShownStatus {
+  readonly everHeard: boolean;
+  readonly connected: boolean;
+  readonly silentSecond: number;
+  readonly carrier: SessionStatus['carrier'];
+  readonly carrierNotice: boolean;
+  readonly notice: string | undefined;
 }
 
 /** Starts a session with a tsmosh server; see ConnectOptions. Throws at once on a malformed key, port or size. */
