@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes } from './bytes.js';
-import { FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES, REASSEMBLY_FRAGMENT_COST_BYTES } from './constants.js';
+import { COMPLETED_INSTRUCTION_MEMORY, FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES, REASSEMBLY_FRAGMENT_COST_BYTES } from './constants.js';
 import { DecodeError } from './errors.js';
 import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments, type Fragment } from './fragment.js';
 
@@ -179,6 +179,63 @@ describe('FragmentReassembler', () => {
     for (let id = 1000n; id < 1064n; id++) expect(reassembler.add({ instructionId: id, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('complete');
     expect(reassembler.add({ instructionId: 999n, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('ignored');
     expect(reassembler.add({ instructionId: 1064n, index: 0, final: true, chunk: Uint8Array.of(0) }).kind).toBe('complete');
+  });
+
+  it('gives a one-fragment instruction the outcome the rules give any fragment, among partials, duplicates and stale IDs', () => {
+    // The rules, written out plainly (no shortcut for one-fragment instructions): what each fragment must give, and
+    // how many partials are held after it. IDs that rise along the stream, most lagging a little behind and some far
+    // behind, make duplicates, reordering, full partial slots and stale IDs (older than the last
+    // COMPLETED_INSTRUCTION_MEMORY delivered) common.
+    const piece = fc.record({
+      lag: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 400 })),
+      // Mostly one-fragment instructions, as on the wire.
+      index: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 }),
+      final: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+      chunk: fc.uint8Array({ minLength: 0, maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 400, maxLength: 1000 }), (pieces) => {
+        const reassembler = new FragmentReassembler();
+        const delivered: bigint[] = [];
+        const partials = new Map<bigint, { chunks: Map<number, Uint8Array>; total?: number }>();
+        for (const [position, { lag, index, final, chunk }] of pieces.entries()) {
+          const id = BigInt(Math.max(0, position - lag));
+          const f: Fragment = { instructionId: id, index, final, chunk };
+          const stale = delivered.length === COMPLETED_INSTRUCTION_MEMORY && delivered.every((d) => id < d);
+          let want: string;
+          if (f.chunk.length === 0) want = 'bad';
+          else if (delivered.includes(id) || stale) want = 'ignored';
+          else {
+            let partial = partials.get(id);
+            if (partial === undefined && partials.size >= MAX_PARTIAL_INSTRUCTIONS) {
+              const oldest = [...partials.keys()].reduce((a, b) => (a < b ? a : b));
+              if (id < oldest) want = 'ignored';
+              else partials.delete(oldest);
+            }
+            if (partial === undefined && partials.size < MAX_PARTIAL_INSTRUCTIONS) partials.set(id, (partial = { chunks: new Map() }));
+            if (partial === undefined) want = 'ignored';
+            else if (partial.chunks.has(f.index)) want = 'ignored';
+            else if (f.final ? (partial.total !== undefined && partial.total !== f.index + 1) || [...partial.chunks.keys()].some((held) => held > f.index) : partial.total !== undefined && f.index >= partial.total) {
+              partials.delete(id);
+              want = 'bad';
+            } else {
+              if (f.final) partial.total = f.index + 1;
+              partial.chunks.set(f.index, f.chunk);
+              want = 'pending';
+              if (partial.total !== undefined && partial.chunks.size === partial.total) {
+                partials.delete(id);
+                delivered.push(id);
+                if (delivered.length > COMPLETED_INSTRUCTION_MEMORY) delivered.shift();
+                want = 'complete';
+              }
+            }
+          }
+          expect(reassembler.add(f).kind).toBe(want!);
+          expect(reassembler.partialCount).toBe(partials.size);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('concatenates chunks in index order', () => {
