@@ -731,21 +731,12 @@ export class Session {
     // paste) may be answered in bursts, and is acknowledged (its guesses judged) once the output has settled.
     const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
-    const mark = typing ? this.cursorCellNow() : undefined;
-    let wroteKeys = false;
-    let typedKey: TypedKey | undefined;
+    let lastKeys: Uint8Array | undefined;
     for (const event of events) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
-        wroteKeys = true;
+        lastKeys = event.bytes;
         serverTrace?.mark('pty-write');
-        link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames };
-        // The newest key's echo is watched (an earlier key's, if it shows only now, shows with it); after any other
-        // key nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
-        const key = mark === undefined ? undefined : typedKeyOf(event.bytes, mark);
-        link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
-        typedKey = key;
-        link.echoShown = false;
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
       } else if (isScreenSize(event.cols, event.rows)) {
@@ -758,7 +749,17 @@ export class Session {
     }
     link.processedInput = remote;
     // A state that only carries resizes (or nothing new) has no echo to wait for.
-    if (wroteKeys) link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, key: typedKey, answerAfter: now });
+    if (lastKeys === undefined) return;
+    // Where the cursor stood before the keys, read once they are written: their echo reaches the mirror only in a
+    // later turn of the event loop (the pty is read and parsed there), and the keys reach the program ~35 µs sooner.
+    const mark = typing ? this.cursorCellNow() : undefined;
+    link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames };
+    // The newest key's echo is watched (an earlier key's, if it shows only now, shows with it); after any other key
+    // nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
+    const key = mark === undefined ? undefined : typedKeyOf(lastKeys, mark);
+    link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
+    link.echoShown = false;
+    link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, key, answerAfter: now });
   }
 
   /**
