@@ -213,4 +213,26 @@ describe('a keystroke draw', () => {
     // Only now, asked for its lines, does the patched frame build them (from the screen's 60 rows).
     expect(rowReads).toBeGreaterThanOrEqual(60);
   });
+
+  it('writes nothing for a key that leaves the guesses shown as they are (an Enter: its new line is tentative)', () => {
+    const at = (text: string): Framebuffer => {
+      const blank = blankFramebuffer(20, 4);
+      return { ...blank, lines: blank.lines.map((row, y) => (y === 0 ? textRow(text, 20) : row)), cursor: { ...blank.cursor, x: text.length, y: 0 } };
+    };
+    const engine = new PredictionEngine({ mode: 'always' });
+    engine.onUserInput(encoder.encode('l'), at('$ '), 1, 0);
+    const echoed = at('$ l');
+    engine.onServerScreen(echoed, 1, 20);
+    const renderer = new Renderer();
+    renderer.render(undefined, echoed);
+    let drawn: DrawnGuesses = { screen: echoed, overlay: engine.overlay(echoed, 20), frame: echoed };
+    engine.onUserInput(encoder.encode('s'), echoed, 2, 30);
+    const typed = drawGuessChange(renderer, drawn, engine.overlay(echoed, 30));
+    expect(typed.out).toContain('s');
+    drawn = typed.drawn;
+    engine.onUserInput(encoder.encode('\r'), echoed, 3, 40);
+    const enter = drawGuessChange(renderer, drawn, engine.overlay(echoed, 40));
+    expect(enter.out).toBe('');
+    expect(enter.drawn.frame).toBe(drawn.frame);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Framebuffer, Row } from './framebuffer.js';
+import { cellsEqual, cursorsEqual, type Framebuffer, type Row } from './framebuffer.js';
 import type { OverlayCell, PredictionOverlay } from './prediction.js';
 import type { Renderer } from './renderer.js';
 
@@ -25,6 +25,10 @@ export interface DrawnGuesses {
  * (keystroke-draw.test.ts checks this on a terminal emulator); `drawn.frame` must be what `renderer` drew last.
  */
 export function drawGuessChange(renderer: Renderer, drawn: DrawnGuesses, overlay: PredictionOverlay): { out: string; drawn: DrawnGuesses } {
+  // The same guesses as on the terminal: nothing to draw. An Enter's is such a change (its new line is a tentative
+  // guess, never shown before the program answers), and so is every key while guesses are not shown (a fast link);
+  // both are drawn just after their datagram left, on a core the daemon and the program want right then.
+  if (sameOverlay(drawn.overlay, overlay)) return { out: '', drawn };
   const screen = drawn.screen;
   const guessedRows = new Set<number>();
   for (const { row } of drawn.overlay.cells) guessedRows.add(row);
@@ -51,4 +55,16 @@ export function drawGuessChange(renderer: Renderer, drawn: DrawnGuesses, overlay
   }
   const { out, drawn: frame } = renderer.renderRows(drawn.frame, rows, overlay.cursor);
   return { out, drawn: { screen, overlay, frame } };
+}
+
+/** Whether two overlays draw the same cells and cursor. */
+function sameOverlay(a: PredictionOverlay, b: PredictionOverlay): boolean {
+  if (a === b) return true;
+  if (a.cells.length !== b.cells.length || !cursorsEqual(a.cursor, b.cursor)) return false;
+  for (let i = 0; i < a.cells.length; i++) {
+    const x = a.cells[i]!;
+    const y = b.cells[i]!;
+    if (x.row !== y.row || x.col !== y.col || !cellsEqual(x.cell, y.cell)) return false;
+  }
+  return true;
 }
