@@ -202,6 +202,30 @@ describe('a client and a server session under one manual clock', () => {
     expect(datagrams.down - before.down).toBeLessThanOrEqual(bursts * (keysPerBurst + 2));
   });
 
+  it('keys into a prompt that shows nothing (a password) go once each: none resent before the echo acknowledgement', async () => {
+    // Loopback: 0.2 ms each way. The client's resend timer learned ~1 ms from the first round trips; a key with no
+    // echo is acknowledged only by the server's echo acknowledgement, ECHO_ACK_TIMEOUT_MS after it arrives.
+    class SilentPty extends FirstRowPty {
+      write(): void {}
+    }
+    const world = setUp(() => new SilentPty(), 0.2);
+    const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 1, runtime: world.runtime });
+    const { scheduler, datagrams } = world;
+    await scheduler.advanceTo(1000);
+    const before = { ...datagrams };
+    const keys = 40;
+    for (let key = 0; key < keys; key++) {
+      client.write('s');
+      await scheduler.advanceTo(scheduler.now + 150);
+    }
+    expect(world.session.echoAck).toBe(client.inputPositionAfter(0)); // every key reached the program and was acknowledged
+    // Each key once; its ack rides on the echo acknowledgement's frame. Without the floor every key was resent 21 ms
+    // after it was sent, its ack judged late, and the loss estimate soon added copies: 232 datagrams up for 40 keys.
+    expect(client.transportStats?.resends).toBe(0);
+    expect(client.transportStats?.redundantCopies).toBe(0);
+    expect(datagrams.up - before.up).toBeLessThanOrEqual(keys + 2);
+  });
+
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
     const { scheduler, client, datagrams } = setUpSession();
     await scheduler.advanceTo(2000);

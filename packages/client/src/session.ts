@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   Connection,
   clockDerivedInitialSeq,
+  ECHO_ACK_TIMEOUT_MS,
   isPortNumber,
   SHUTDOWN_STATE_NUM,
   SessionKey,
@@ -307,7 +308,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       connection,
       initialLocal: InputStream.empty(),
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
-      timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS },
+      // A key with no echo is acknowledged by the server's echo acknowledgement, ECHO_ACK_TIMEOUT_MS after it arrives.
+      timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS, peerAckHoldMs: ECHO_ACK_TIMEOUT_MS },
     });
     // Always, even with nothing to forward: the server learns at once that this client serves no agent or -R
     // connections, so such connections on the host fail at once instead of waiting for it.

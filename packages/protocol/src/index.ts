@@ -23,7 +23,7 @@ export { encodeInstruction, decodeInstruction } from './instruction-codec.js';
 export { encodeFragment, decodeFragment, splitIntoFragments, FragmentReassembler, type Fragment, type ReassemblyResult } from './fragment.js';
 export { Connection, clockDerivedInitialSeq, type ConnectionInit, type ConnectionRole } from './connection.js';
 export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
-export { SHUTDOWN_STATE_NUM } from './constants.js';
+export { ECHO_ACK_TIMEOUT_MS, SHUTDOWN_STATE_NUM } from './constants.js';
 export { Transport, type PeerRestart, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
 export { TSMOSH_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
 export { MOSH_ENVIRONMENT_TWINS, adoptMoshEnvironment } from './mosh-environment.js';

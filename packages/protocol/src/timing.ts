@@ -61,15 +61,17 @@ export interface TransportTiming {
    */
   readonly resendPolicy: 'ack-timer' | 'mosh-assumed-state';
   /**
-   * true (a client): the peer answers our frames (the server echoes a keystroke, or acknowledges its echo within
-   * 50 ms when there is none), so the acks the 'ack-timer' policy learns from are the ones to expect. false (a
-   * server): nothing answers a screen, so a frame is acknowledged by whatever the peer sends next, a keystroke or its
-   * delayed ack ackDelayMs later; the resend delay then never drops below SRTT + ackDelayMs + resendMinMs. Without
-   * that floor the acks that rode on a fast typist's keys (40 ms apart) taught the server a 60 ms timer, the answer
-   * after the last key was resent at 60 ms, and, its ack arriving after that, judged lost: on a clean loopback link
-   * the loss estimate rose until every frame went three times.
+   * The longest (ms) the peer may take, after a data frame of ours arrives, to send anything that acknowledges it; the
+   * 'ack-timer' resend delay never drops below SRTT + this + resendMinMs. The timer is learned from first
+   * transmissions only (Karn), so once it is shorter than such a hold every frame answered that slowly is resent
+   * before its ack, gives no sample, and is judged lost: the estimate never corrects itself, and the loss estimate
+   * turns redundancy on over a clean link. A server's frames are acknowledged by the client's next keystroke or its
+   * delayed ack (ackDelayMs): keys typed 40 ms apart had taught the daemon a ~60 ms timer, and every answer after the
+   * typing stopped went two or three times. A client's keystrokes are acknowledged by their echo or, for a key with
+   * none (a password), by the server's echo acknowledgement ECHO_ACK_TIMEOUT_MS later: 40 keys typed into a silent
+   * prompt on loopback went as 232 datagrams. 0: no floor (a peer that answers every frame at once).
    */
-  readonly peerAnswersFrames: boolean;
+  readonly peerAckHoldMs: number;
   /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */
   readonly resendMinMs: number;
   /**
@@ -170,7 +172,7 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   prospectiveResendSlackBytes: 100,
   coldStart: false,
   resendPolicy: 'ack-timer',
-  peerAnswersFrames: true,
+  peerAckHoldMs: 0,
   resendMinMs: 20,
   // 150 ms: a 2 s blackout is caught up about 75 ms (half the ceiling) plus a round trip after it ends, against
   // mosh's ~200 ms (its frame-interval resends); a keystroke resend is a ~60-byte datagram, so seven a second during
@@ -234,7 +236,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
       throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
     }
   }
-  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
     if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
       throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
     }

@@ -354,8 +354,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       // RFC 6298 with the clock granularity term: never closer to SRTT than resendMinMs, so a steady link with
       // no variance does not resend every frame that is acknowledged a millisecond late.
       base = this.ackSrtt + Math.max(t.resendMinMs, 4 * this.ackRttvar);
-      // Nothing answers our frames: the peer's delayed ack may be all that acknowledges this one.
-      if (!t.peerAnswersFrames) base = Math.max(base, this.rttEstimate().srtt + t.ackDelayMs + t.resendMinMs);
+      // Never before the peer may have acknowledged it (peerAckHoldMs): a resend sooner is spurious and blinds the timer.
+      if (t.peerAckHoldMs > 0) base = Math.max(base, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs);
     } else {
       base = this.rto() + t.ackDelayMs;
     }

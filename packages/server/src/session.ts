@@ -10,6 +10,8 @@ import {
   samePeerAddress,
   type PeerAddress,
   type TransportTiming,
+  ECHO_ACK_TIMEOUT_MS,
+  TSMOSH_TIMING,
 } from '@tsmosh/protocol';
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
@@ -40,7 +42,7 @@ import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, s
  * acknowledged after this long (ms): mosh's ECHO_TIMEOUT, long enough for a program to answer a key, short enough
  * that a hidden guess is judged within one round trip plus a blink.
  */
-export const ECHO_TIMEOUT_MS = 50;
+export const ECHO_TIMEOUT_MS = ECHO_ACK_TIMEOUT_MS;
 /**
  * The longest (ms after the key is written) a typed key's acknowledgement waits while the screen has the cursor away
  * from the key's row without its echo (typed-echo.ts, cursorAwayFromKey): tmux beside a flood leaves such screens
@@ -507,8 +509,8 @@ export class Session {
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
-      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAnswersFrames).
-      timing: { probeAfterSilenceMs: 0, peerAnswersFrames: false, ...this.transportTiming },
+      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAckHoldMs).
+      timing: { probeAfterSilenceMs: 0, peerAckHoldMs: TSMOSH_TIMING.ackDelayMs, ...this.transportTiming },
     });
     const link: ClientLink = {
       id: key.sessionIdHex,
