@@ -2,8 +2,8 @@
  * ChaCha20-Poly1305 (RFC 8439 §2.8) for one datagram at a time, written for the cold call: a datagram is sealed or
  * opened every few hundred ms at a keystroke's pace, and then what costs is the code and memory touched, not the
  * arithmetic. @noble/ciphers' general AEAD (a cipher object per datagram, the key and nonce copied into fresh word
- * views, a Poly1305 object, the output copied once more) took ~0.1 ms a seal cold on the daemon, as much as its
- * snapshot (docs/benchmarks.md, "The answer's way out"). Here the ciphertext and tag are written straight into the
+ * views, a Poly1305 object, the output copied once more) took about twice as long as this cold, and its seal was a
+ * fifth of the daemon's time per frame, more than the snapshot (docs/benchmarks.md, "The answer's way out"). Here the ciphertext and tag are written straight into the
  * caller's buffer and the only state is a few module-level scratch arrays (single-threaded, never held across calls).
  *
  * Checked against RFC 8439's vectors, node:crypto (OpenSSL) and @noble/ciphers by chacha20-poly1305.test.ts.
@@ -69,7 +69,7 @@ function chachaXor(k: Uint32Array, n0: number, n1: number, n2: number, input: Ui
 //
 // The accumulator and r in ten 13-bit limbs (limb i holds bits 13i..13i+12 of a 130-bit number): a limb product
 // is under 2^29.4 with the ×5 of the reduction, ten of them under 2^33, far inside a double's exact integers, so the
-// sums need no splitting; carries divide rather than shift (a sum can pass 2^32). Every block the AEAD feeds is a
+// sums need no splitting; carries scale by 2^-13 and floor rather than shift (a sum can pass 2^32). Every block the AEAD feeds is a
 // full 16 bytes (the AD and the ciphertext are zero-padded to 16, then the two lengths), so each gets the 2^128 bit.
 
 const LIMB_BITS = 13;
@@ -85,8 +85,8 @@ const r5 = new Float64Array(10);
 const m = new Float64Array(10);
 const d = new Float64Array(10);
 const g = new Float64Array(10);
-/** A 16-byte block plus the 2^128 bit's byte, and zero padding for a short tail. */
-const padded = new Uint8Array(17);
+/** A block built here: r before clamping, a short tail zero-padded, the two lengths. */
+const padded = new Uint8Array(16);
 
 /** Ten 13-bit limbs of bytes[at..at+16] (as a little-endian number) plus `top`·2^128, into `limbs`. */
 function toLimbs(bytes: Uint8Array, at: number, top: number, limbs: Float64Array): void {
