@@ -354,12 +354,15 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       // RFC 6298 with the clock granularity term: never closer to SRTT than resendMinMs, so a steady link with
       // no variance does not resend every frame that is acknowledged a millisecond late.
       base = this.ackSrtt + Math.max(t.resendMinMs, 4 * this.ackRttvar);
-      // Never before the peer may have acknowledged it (peerAckHoldMs): a resend sooner is spurious and blinds the timer.
-      if (t.peerAckHoldMs > 0) base = Math.max(base, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs);
     } else {
       base = this.rto() + t.ackDelayMs;
     }
-    return backedOffDelay(base, this.resendCount, t);
+    const delay = backedOffDelay(base, this.resendCount, t);
+    // The first resend never comes before the peer may have acknowledged the data (peerAckHoldMs): sooner it is
+    // spurious and blinds the timer. Once that one went unanswered the peer is not merely slow (an outage, a loss
+    // burst): later resends back off from the learned base, so the first try after a blackout comes as soon as before.
+    if (this.resendCount === 0 && t.peerAckHoldMs > 0) return Math.max(delay, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs);
+    return delay;
   }
 
   // ---- Incoming -----------------------------------------------------------------------------------------------
