@@ -61,15 +61,14 @@ export interface TransportTiming {
    */
   readonly resendPolicy: 'ack-timer' | 'mosh-assumed-state';
   /**
-   * The longest (ms) the peer may take, after a data frame of ours arrives, to send anything that acknowledges it; the
-   * 'ack-timer' resend delay never drops below SRTT + this + resendMinMs. The timer is learned from first
-   * transmissions only (Karn), so once it is shorter than such a hold every frame answered that slowly is resent
-   * before its ack, gives no sample, and is judged lost: the estimate never corrects itself, and the loss estimate
-   * turns redundancy on over a clean link. A server's frames are acknowledged by the client's next keystroke or its
-   * delayed ack (ackDelayMs): keys typed 40 ms apart had taught the daemon a ~60 ms timer, and every answer after the
-   * typing stopped went two or three times. A client's keystrokes are acknowledged by their echo or, for a key with
-   * none (a password), by the server's echo acknowledgement ECHO_ACK_TIMEOUT_MS later: 40 keys typed into a silent
-   * prompt on loopback went as 232 datagrams. 0: no floor (a peer that answers every frame at once).
+   * The longest (ms) the peer may take, after a data frame of ours arrives, to send anything that acknowledges it: a
+   * transmission is not judged lost (the loss estimate that turns redundancy on) before SRTT + this + resendMinMs.
+   * The resend timer itself is learned from first transmissions only (Karn), so when it is shorter than such a hold
+   * the frame is resent once (a datagram, and what brings keys through a blackout soon after the link returns), but
+   * judging it lost turned copies on over a clean link. A server's frames are acknowledged by the client's next
+   * keystroke or its delayed ack (ackDelayMs): after keys typed 40 ms apart every answer went two or three times. A
+   * client's keystrokes are acknowledged by their echo or, for a key with none (a password), by the server's echo
+   * acknowledgement ECHO_ACK_TIMEOUT_MS later: 40 keys into a silent prompt went as 232 datagrams. 0: no floor.
    */
   readonly peerAckHoldMs: number;
   /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */

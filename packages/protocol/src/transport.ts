@@ -357,12 +357,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     } else {
       base = this.rto() + t.ackDelayMs;
     }
-    const delay = backedOffDelay(base, this.resendCount, t);
-    // The first resend never comes before the peer may have acknowledged the data (peerAckHoldMs): sooner it is
-    // spurious and blinds the timer. Once that one went unanswered the peer is not merely slow (an outage, a loss
-    // burst): later resends back off from the learned base, so the first try after a blackout comes as soon as before.
-    if (this.resendCount === 0 && t.peerAckHoldMs > 0) return Math.max(delay, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs);
-    return delay;
+    return backedOffDelay(base, this.resendCount, t);
+  }
+
+  /**
+   * How long after a transmission its ack may come before the transmission counts as lost (ms): the resend delay,
+   * but never less than the peer may hold its ack (peerAckHoldMs). A resend sooner than that is cheap (one datagram)
+   * and kept: it is what brings a key through a blackout soon after the link returns. A loss verdict sooner is not:
+   * it turned redundancy on over a clean link.
+   */
+  private get lossVerdictDelayMs(): number {
+    const t = this.timing;
+    const resend = this.resendDelayMs;
+    return t.peerAckHoldMs > 0 ? Math.max(resend, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs) : resend;
   }
 
   // ---- Incoming -----------------------------------------------------------------------------------------------
@@ -825,7 +832,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (kind !== 'ack') {
       this.lastDataSentAt = now;
       this.settleOutcomes(now, undefined);
-      this.pendingOutcomes.push({ num, deadline: now + this.resendDelayMs, copies });
+      this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, copies });
       // Bound the list; an outcome pushed out unsettled is past its deadline in practice, so it counts as lost.
       if (this.pendingOutcomes.length > MAX_PENDING_OUTCOMES) {
         const evicted = this.pendingOutcomes.shift()!;
