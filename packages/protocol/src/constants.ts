@@ -106,8 +106,8 @@ export const REASSEMBLY_FRAGMENT_COST_BYTES = 256;
 export const MAX_REASSEMBLY_BYTES = MAX_INSTRUCTION_BYTES + 1024 * 1024;
 /**
  * ms: a keystroke that changes nothing on the screen (a password prompt, vim's normal mode) is acknowledged by the
- * server's echo acknowledgement this long after it reaches the pty (mosh's ECHO_TIMEOUT); the client's resend timer
- * never fires sooner (TransportTiming.peerAckHoldMs).
+ * server's echo acknowledgement this long after it reaches the pty (mosh's ECHO_TIMEOUT); the client judges no such
+ * key lost sooner (TransportTiming.peerAckHoldMs).
  */
 export const ECHO_ACK_TIMEOUT_MS = 50;
 /** How many completed instruction IDs are remembered so a late duplicate fragment cannot deliver one twice. */
