@@ -50,7 +50,7 @@ interface Session {
   host: PtyHost;
   chain: FidelityChain;
   /** Resolves when the mirror's screen satisfies `predicate`; fails with the screen when it never does. */
-  waitFor(predicate: (screen: string[]) => boolean, what: string): Promise<void>;
+  waitFor(predicate: (screen: string[]) => boolean, what: string, limitMs?: number): Promise<void>;
   waitForText(needle: string): Promise<void>;
   /** Runs the chain on the current screen and requires the user's terminal to equal the mirror. */
   checkpoint(label: string): Promise<Framebuffer>;
@@ -97,15 +97,15 @@ async function startProgram(command: string, args: string[], cols = 80, rows = 2
   const session: Session = {
     host,
     chain,
-    waitFor(predicate, what) {
+    waitFor(predicate, what, limitMs = WAIT_LIMIT_MS) {
       const term = host.mirror.terminal;
       const holds = () => predicate(screenText(host.mirror.snapshot()));
       return new Promise<void>((resolve, reject) => {
         if (holds()) return resolve();
         const timer = setTimeout(() => {
           sub.dispose();
-          reject(new Error(`waited ${WAIT_LIMIT_MS} ms for ${what}; the screen shows:\n${screenText(host.mirror.snapshot()).join('\n')}`));
-        }, WAIT_LIMIT_MS);
+          reject(new Error(`waited ${limitMs} ms for ${what}; the screen shows:\n${screenText(host.mirror.snapshot()).join('\n')}`));
+        }, limitMs);
         const sub = term.onWriteParsed(() => {
           if (holds()) {
             clearTimeout(timer);
@@ -204,6 +204,26 @@ describe('fidelity: real programs through the whole chain', () => {
     await s.host.exited;
   });
 
+  /**
+   * tmux's prefix (Ctrl-B) and then `key`, typed once more if tmux let the key through to the shell instead. In CI
+   * runs under load (3 of many, never alone) the `%` landed at bash's prompt: tmux had not taken Ctrl-B as its
+   * prefix; the cause is not known (a terminal reply reaching tmux between the two keys is one guess). What this test
+   * checks is the chain's fidelity, so a second try, after erasing the stray key, goes on to the split.
+   */
+  async function tmuxCommand(s: Session, key: string, done: (screen: string[]) => boolean, what: string): Promise<void> {
+    s.type(`\x02${key}`);
+    try {
+      await s.waitFor(done, what, 8_000);
+    } catch (error) {
+      // Only that failure is retried: the key sitting at a shell prompt.
+      const stray = screenText(s.host.mirror.snapshot()).some((line) => line.endsWith(`# ${key}`) || line.endsWith(`$ ${key}`));
+      if (!stray) throw error;
+      s.type('\x15'); // bash: erase the line the stray key is on
+      s.type(`\x02${key}`);
+      await s.waitFor(done, `${what} (second try)`);
+    }
+  }
+
   programTest('tmux', 'tmux: status line, split panes, programs in both', async (tmux) => {
     const socket = `tsmosh-fidelity-${process.pid}`;
     const s = await startProgram(tmux, ['-L', socket, '-f', '/dev/null', 'new-session', '-s', 'fid', 'bash --norc --noprofile -i']);
@@ -212,13 +232,11 @@ describe('fidelity: real programs through the whole chain', () => {
       await s.checkpoint('tmux started');
       s.type(`printf '\\e[1;32mleft pane\\e[0m 宽\\n'\r`);
       await s.waitForText('left pane 宽');
-      s.type('\x02%');
-      await s.waitFor((screen) => screen.filter((l) => l.includes('│')).length > 10, 'a vertical split');
+      await tmuxCommand(s, '%', (screen) => screen.filter((l) => l.includes('│')).length > 10, 'a vertical split');
       s.type(`printf '\\e[38;2;200;100;0mright pane\\e[0m\\n'; seq 101 110\r`);
       await s.waitFor((screen) => screen.some((l) => l.includes('right pane')) && screen.some((l) => l.endsWith('│110')), 'the right pane output');
       await s.checkpoint('split panes');
-      s.type('\x02"');
-      await s.waitFor((screen) => screen.some((l) => l.includes('─')), 'a horizontal split');
+      await tmuxCommand(s, '"', (screen) => screen.some((l) => l.includes('─')), 'a horizontal split');
       await s.checkpoint('three panes');
     } finally {
       try {
