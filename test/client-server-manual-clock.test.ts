@@ -86,7 +86,8 @@ function firstRow(screen: Framebuffer): string {
 
 /**
  * `holdDownUntil(t)`: the link holds what the server sends until t and then delivers it all at once, in order (a
- * stalled radio link letting go).
+ * stalled radio link letting go). `darkUntil(t)`: from now until t every datagram sent either way is lost (a
+ * blackout, as the bench's netem drops them).
  */
 function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => new EchoPty(scheduler), oneWayMs = ONE_WAY_MS) {
   const scheduler = new Scheduler();
@@ -97,11 +98,14 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const datagrams = { up: 0, down: 0 };
   let heldUntil = -Infinity;
   const holdDownUntil = (time: number): void => void (heldUntil = time);
+  let darkUntil = -Infinity;
+  const dark = (): boolean => scheduler.now < darkUntil;
   const session = new Session({
     key,
     pty,
     send: (datagram) => {
       datagrams.down++;
+      if (dark()) return;
       const arrival = Math.max(scheduler.now + oneWayMs, heldUntil);
       scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), arrival - scheduler.now);
     },
@@ -113,6 +117,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const carrier: ClientCarrier = {
     send: (bytes) => {
       datagrams.up++;
+      if (dark()) return;
       scheduler.set(() => session.receive(bytes, CLIENT), oneWayMs);
     },
     maintain: async () => {},
@@ -138,7 +143,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
       return carrier;
     },
   };
-  return { scheduler, session, datagrams, runtime, key, holdDownUntil };
+  return { scheduler, session, datagrams, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time) };
 }
 
 function setUpSession(oneWayMs = ONE_WAY_MS) {
@@ -223,6 +228,33 @@ describe('a client and a server session under one manual clock', () => {
     // resent the key once. Judged lost on that late ack, the keys soon went in copies: 232 datagrams up for 40 keys.
     expect(client.transportStats?.redundantCopies).toBe(0);
     expect(datagrams.up - before.up).toBeLessThanOrEqual(2 * keys + 2);
+  });
+
+  it('after a 2 s blackout, the keys typed in it are on screen within a frame interval and a round trip of its end', async () => {
+    const { scheduler, client, darkUntil } = setUpSession();
+    await scheduler.advanceTo(1000);
+    client.write('a');
+    await scheduler.advanceTo(1500);
+    const shownAt = new Map<string, number>();
+    client.on('screen', (screen) => {
+      const row = firstRow(screen);
+      if (!shownAt.has(row)) shownAt.set(row, scheduler.now);
+    });
+    const blackoutEnd = scheduler.now + 2000;
+    darkUntil(blackoutEnd);
+    // Keys early in the blackout, as in the bench's trace: their resends have backed off to their ceiling by its end.
+    for (const key of 'bcd') {
+      await scheduler.advanceTo(scheduler.now + 120);
+      client.write(key);
+    }
+    await scheduler.advanceTo(blackoutEnd + 2000);
+    expect(firstRow(client.screen)).toBe('abcd');
+    // Once the silence reads as an outage, the client tries once per frame interval (SRTT/2), in single copies: the
+    // first try after the link returns leaves within 50 ms of it, where the backed-off timer's ceiling (150 ms) let
+    // it wait up to that. Then a round trip and the program's turnaround.
+    const frameInterval = ONE_WAY_MS;
+    expect(shownAt.get('abcd')! - blackoutEnd).toBeLessThanOrEqual(frameInterval + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    expect(client.transportStats?.resends).toBeGreaterThan(0);
   });
 
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {

@@ -83,6 +83,16 @@ export interface TransportTiming {
   /** Each consecutive resend of the same data waits this factor longer (a blackout must not become a flood). */
   readonly resendBackoff: number;
   /**
+   * An outage is suspected once nothing at all has come from the peer for this many resend delays (un-backed-off)
+   * since the first data transmission it has not answered: a live peer answers within one, so several without a
+   * word (every resend unanswered too) is an outage, not lost datagrams. Then (outage.ts) small unacknowledged
+   * data is resent once per frame interval (SRTT/2) in single copies instead of on the backed-off timer with
+   * redundant copies: the same datagrams per second of outage, spread in time, so the first one after the link
+   * returns leaves within a frame interval of it rather than within resendMaxMs; and whichever end hears its peer
+   * first after the silence resends at once. 0 switches it off (mosh).
+   */
+  readonly outageAfterResendDelays: number;
+  /**
    * true (tsmosh): the pacing gap is measured from the last frame that carried new data, so the first change after
    * idle goes out after the collection interval alone. false (mosh): heartbeats and acks also hold it back.
    */
@@ -173,13 +183,17 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   resendPolicy: 'ack-timer',
   peerAckHoldMs: 0,
   resendMinMs: 20,
-  // 150 ms: a 2 s blackout is caught up about 75 ms (half the ceiling) plus a round trip after it ends, against
-  // mosh's ~200 ms (its frame-interval resends); a keystroke resend is a ~60-byte datagram, so seven a second during
-  // a long outage costs nothing worth saving. It was 1000 ms (768 ms to catch up after a 2 s blackout), then 250 ms
-  // (266 ms against mosh's 225 ms in one bench run: level, not better). A link whose RTO is longer resends at its
-  // RTO (backedOffDelay: never below the base), so long-RTT links gain no spurious resends from this.
+  // 150 ms: a silence too short to read as an outage (outageAfterResendDelays) is caught up about 75 ms (half the
+  // ceiling) plus a round trip after it ends; a keystroke resend is a ~60-byte datagram. It was 1000 ms (768 ms to
+  // catch up after a 2 s blackout), then 250 ms (266 ms against mosh's 225 ms in one bench run). A longer outage is
+  // tried once per frame interval instead (outage.ts). A link whose RTO is longer resends at its RTO
+  // (backedOffDelay: never below the base), so long-RTT links gain no spurious resends from this.
   resendMaxMs: 150,
   resendBackoff: 1.5,
+  // 4: fewer (2) mistook 50 % random loss each way for an outage in test/sim and dropped the copies that beat it
+  // (median convergence after typing 114 → 220 ms over 30 seeds); with 4 it was 103–126 ms at 10–50 % loss, level
+  // with no outage rule. A 2 s blackout at 100 ms RTT reads as one after ~0.6–0.8 s.
+  outageAfterResendDelays: 4,
   paceFromDataFramesOnly: true,
   ackDuplicates: true,
   promptAckAfterSilenceMs: 6000,
@@ -204,6 +218,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   resendPolicy: 'mosh-assumed-state',
   resendMaxMs: 1000,
   resendBackoff: 1,
+  outageAfterResendDelays: 0,
   paceFromDataFramesOnly: false,
   ackDuplicates: false,
   promptAckAfterSilenceMs: 0,
@@ -235,7 +250,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
       throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
     }
   }
-  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'outageAfterResendDelays', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
     if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
       throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
     }

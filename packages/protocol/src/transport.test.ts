@@ -766,3 +766,81 @@ describe('a peer restarted under the same key', () => {
     expect(client.stats.peerRestarts + server.stats.peerRestarts).toBe(0);
   });
 });
+
+describe('Transport through an outage', () => {
+  /**
+   * A key sent at 201 ms after first contact, then nothing heard until `until`: every transmission (time and
+   * datagrams) the transport makes meanwhile.
+   */
+  function throughSilence(timing: Partial<TransportTiming>, payload: Uint8Array, until: number) {
+    const probe = facingProbe({ collectionIntervalMs: 1, ...timing }, 100);
+    const { transport, tick } = probe;
+    tick(0);
+    probe.deliver(ack(1, 1), 100);
+    transport.setLocal(transport.local.append(payload), 200);
+    expect(tick(201)).toHaveLength(1);
+    const base = transport.resendDelayMs;
+    const tries: Array<{ at: number; datagrams: number; newNum: number }> = [];
+    let now = 201;
+    for (let steps = 0; steps < 1000; steps++) {
+      now = transport.nextWakeup(now);
+      if (now > until) break;
+      const out = tick(now);
+      if (out.length > 0) tries.push({ at: now, datagrams: out.length, newNum: out[0]!.newNum });
+    }
+    return { ...probe, base, tries };
+  }
+
+  it('once the silence reads as an outage, resends a key once per frame interval in single copies, where the timer had backed off and copied', () => {
+    const t = TSMOSH_TIMING;
+    const { transport, base, tries } = throughSilence({}, text('x'), 2200);
+    const outageFrom = 201 + t.outageAfterResendDelays * base;
+    const interval = transport.sendIntervalMs;
+    // Before: the backed-off timer (each wait longer than a frame interval). From then on: one per frame interval.
+    const before = tries.filter((x) => x.at < outageFrom);
+    const after = tries.filter((x) => x.at >= outageFrom);
+    expect(before.length).toBeGreaterThan(1);
+    expect(after.length).toBeGreaterThan(10);
+    for (let i = 1; i < after.length; i++) expect(after[i]!.at - after[i - 1]!.at).toBe(interval);
+    expect(after[0]!.at - before[before.length - 1]!.at).toBeLessThanOrEqual(Math.max(base, t.resendMaxMs));
+    expect(after.every((x) => x.datagrams === 1 && x.newNum === 2)).toBe(true);
+    // The loss estimate has long turned copies on: only the outage rule keeps each try to one datagram.
+    expect(transport.lossEstimate).toBeGreaterThan(t.redundancyLossThreshold);
+    expect(transport.outageSuspected(2200)).toBe(true);
+
+    // Switched off (mosh's knob value), the same silence: tries at the backed-off ceiling, three copies each.
+    const off = throughSilence({ outageAfterResendDelays: 0 }, text('x'), 2200);
+    const late = off.tries.filter((x) => x.at >= outageFrom);
+    for (let i = 1; i < late.length; i++) expect(late[i]!.at - late[i - 1]!.at).toBe(Math.max(off.base, t.resendMaxMs));
+    expect(late.some((x) => x.datagrams === t.redundancyMaxCopies)).toBe(true);
+  });
+
+  it('the first datagram heard after the outage, not acknowledging the key, makes the key go again at once', () => {
+    const { transport, tick, deliver, tries } = throughSilence({}, text('x'), 2200);
+    const lastTry = tries[tries.length - 1]!.at;
+    const heardAt = lastTry + 10; // between two tries
+    // The peer's own heartbeat, sent before our key got through: it acknowledges the hello only.
+    deliver(ack(1, 2, 1), heardAt);
+    expect(transport.outageSuspected(heardAt)).toBe(false);
+    expect(transport.nextWakeup(heardAt)).toBe(heardAt);
+    const [resend] = tick(heardAt);
+    expect(resend).toMatchObject({ newNum: 2, oldNum: 1 });
+    // Heard again, the timer is the ordinary one: nothing more before it expires.
+    expect(transport.nextWakeup(heardAt)).toBeGreaterThan(heardAt + transport.sendIntervalMs);
+    // Acknowledged: nothing more to resend.
+    deliver(ack(2, 3, 2), heardAt + 100);
+    expect(transport.nextWakeup(heardAt + 100)).toBe(heardAt + 3000);
+  });
+
+  it('a large frame keeps the backed-off timer through an outage (each try costs its size), and a short silence is no outage', () => {
+    const t = TSMOSH_TIMING;
+    const big = new Uint8Array(t.redundancyMaxExtraBytes + 1).fill(65);
+    const { base, tries } = throughSilence({}, big, 2200);
+    for (let i = 1; i < tries.length; i++) expect(tries[i]!.at - tries[i - 1]!.at).toBeGreaterThanOrEqual(Math.min(base, t.resendMaxMs));
+    // A key whose first resend is answered: never an outage.
+    const short = throughSilence({}, text('x'), 201 + 2 * base);
+    expect(short.transport.outageSuspected(201 + 2 * base)).toBe(false);
+    short.deliver(ack(2, 2, 1), 201 + 2 * base);
+    expect(short.transport.nextWakeup(201 + 2 * base)).toBe(short.tries[short.tries.length - 1]!.at + t.heartbeatIntervalMs);
+  });
+});

@@ -14,6 +14,7 @@ import type { SyncState } from './sync-state.js';
 import type { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { CongestionController } from './congestion.js';
+import { OutageWatch } from './outage.js';
 import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
 import {
   COLD_START_RTO_MAX_MS,
@@ -218,6 +219,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private pathRttSamplesSeen = 0;
   /** bytes of datagrams received since we last sent anything (timing.ackAfterBytes). */
   private bytesSinceLastSend = 0;
+  /** Whether the peer's silence looks like an outage (timing.outageAfterResendDelays). */
+  private readonly outage: OutageWatch;
+  /** The peer was heard after a suspected outage and still lacks our data: resend it at the next tick. */
+  private resendAtOnce = false;
+  /** Diff bytes of the last data transmission: only small data is resent at the outage cadence. */
+  private lastDataDiffBytes = 0;
 
   // Receiver.
   private readonly received: Array<ReceivedState<R>>;
@@ -249,6 +256,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.sent = [{ num: 0, state: init.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false }];
     this.received = [{ num: 0, state: init.initialRemote }];
     this.congestion = this.timing.congestionControl ? new CongestionController({ ackAllowanceBytes: this.timing.ackAfterBytes }) : undefined;
+    this.outage = new OutageWatch(this.timing.outageAfterResendDelays);
   }
 
   // ---- The application's side ---------------------------------------------------------------------------------
@@ -348,16 +356,23 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
 
   /** The delay before unacknowledged data is resent, backoff included (ms). */
   get resendDelayMs(): number {
+    return backedOffDelay(this.baseResendDelayMs, this.resendCount, this.timing);
+  }
+
+  /** The resend delay before any back-off (ms): how long a live peer may take to acknowledge data. */
+  private get baseResendDelayMs(): number {
     const t = this.timing;
-    let base: number;
     if (t.resendPolicy === 'ack-timer' && this.hasAckSample) {
       // RFC 6298 with the clock granularity term: never closer to SRTT than resendMinMs, so a steady link with
       // no variance does not resend every frame that is acknowledged a millisecond late.
-      base = this.ackSrtt + Math.max(t.resendMinMs, 4 * this.ackRttvar);
-    } else {
-      base = this.rto() + t.ackDelayMs;
+      return this.ackSrtt + Math.max(t.resendMinMs, 4 * this.ackRttvar);
     }
-    return backedOffDelay(base, this.resendCount, t);
+    return this.rto() + t.ackDelayMs;
+  }
+
+  /** Whether the peer's silence since our first unanswered data transmission looks like an outage (outage.ts). */
+  outageSuspected(now: number): boolean {
+    return this.outage.suspected(now, this.baseResendDelayMs);
   }
 
   /**
@@ -403,7 +418,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (this.isRestartedPeer(instruction)) this.restartPeer(now);
     const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
     this.lastHeardAt = now;
+    const outageEnded = this.outage.noteHeard(now, this.baseResendDelayMs);
     this.processAck(ackNum, now);
+    // The path works again and the peer still lacks data of ours: resend it now, not when the timer says (its next
+    // try may be a frame interval away, and at the far end a whole backed-off resend delay).
+    if (outageEnded && this.sent.length > 1 && !this.back.state.equals(this.front.state)) this.resendAtOnce = true;
 
     if (newNum === SHUTDOWN_STATE_NUM) {
       // Acknowledge at once, and again for every copy: the peer is waiting for it to exit.
@@ -700,7 +719,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       }
     } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined && this.peerActive(now)) {
       if (t.resendPolicy === 'ack-timer') {
-        resend = (this.lastDataSentAt ?? back.sentAt) + this.resendDelayMs;
+        const lastTry = this.lastDataSentAt ?? back.sentAt;
+        resend = lastTry + this.resendDelayMs;
+        if (this.resendAtOnce) resend = now;
+        else if (this.lastDataDiffBytes <= t.redundancyMaxExtraBytes) {
+          // A suspected outage: small data once per frame interval, so the first try after the link returns is at
+          // most that late. Large data keeps the backed-off timer (it would cost its size per try).
+          resend = Math.min(resend, Math.max(lastTry + interval, this.outage.suspectedFrom(this.baseResendDelayMs)));
+        }
       } else {
         // mosh: resend at the frame rate once the assumed state has fallen back, else after RTO + ack delay.
         const fallbackAt = this.assumedFallbackAt(now);
@@ -828,8 +854,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.stats.ackFrames++;
       }
     }
-    const copies = kind === 'ack' ? 1 : this.copiesFor(diff.length);
+    // In a suspected outage copies would all be lost together: the outage cadence spreads the tries in time instead.
+    const copies = kind === 'ack' || this.outageSuspected(now) ? 1 : this.copiesFor(diff.length);
     if (kind !== 'ack') {
+      if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now);
+      this.resendAtOnce = false;
+      this.lastDataDiffBytes = diff.length;
       this.lastDataSentAt = now;
       this.settleOutcomes(now, undefined);
       this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, copies });
