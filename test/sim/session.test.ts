@@ -144,11 +144,11 @@ describe('a 2 s blackout while typing', () => {
   s.link.netem.setBlackout(false);
   const caughtUpAt = s.simulation.runUntil(blackoutEnd + 10_000, () => s.delivered === s.typed + 'ABC');
 
-  it('delivers the keys typed in the outage within a frame interval and one trip after it ends', () => {
+  it('delivers the keys typed in the outage within an outage resend interval and one trip after it ends', () => {
     expect(s.delivered).toBe(s.typed + 'ABC');
-    // The silence reads as an outage (outage.ts), so the client tries once per frame interval (SRTT/2, 40 ms here)
-    // instead of at the back-off ceiling (resendMaxMs); the first try after the link returns then needs one 40 ms trip.
-    expect(caughtUpAt - blackoutEnd).toBeLessThanOrEqual(s.client.sendIntervalMs + 40 + 1);
+    // The silence reads as an outage (outage.ts), so the client tries every SRTT/4 (20 ms here) instead of at the
+    // back-off ceiling (resendMaxMs); the first try after the link returns then needs one 40 ms trip.
+    expect(caughtUpAt - blackoutEnd).toBeLessThanOrEqual(s.client.outageResendIntervalMs + 40 + 1);
   });
 });
 

@@ -86,12 +86,18 @@ export interface TransportTiming {
    * An outage is suspected once nothing at all has come from the peer for this many resend delays (un-backed-off)
    * since the first data transmission it has not answered: a live peer answers within one, so several without a
    * word (every resend unanswered too) is an outage, not lost datagrams. Then (outage.ts) small unacknowledged
-   * data is resent once per frame interval (SRTT/2) in single copies instead of on the backed-off timer with
-   * redundant copies: the same datagrams per second of outage, spread in time, so the first one after the link
-   * returns leaves within a frame interval of it rather than within resendMaxMs; and whichever end hears its peer
-   * first after the silence resends at once. 0 switches it off (mosh).
+   * data is resent every `outageResendSrtts` × SRTT in single copies instead of on the backed-off timer with
+   * redundant copies (all lost together in an outage), so the first try after the link returns leaves that soon
+   * rather than within resendMaxMs; and whichever end hears its peer first after the silence resends at once. 0
+   * switches it off (mosh).
    */
   readonly outageAfterResendDelays: number;
+  /**
+   * The resend interval during a suspected outage, in SRTTs (clamped to the frame interval's 20–250 ms): what the
+   * catch-up after the link returns adds to a round trip, at most. The client, which probes, tries 4 times a round
+   * trip (outage catch-up ≤ 1.25 RTT); the server, which only answers, once per frame interval (0.5).
+   */
+  readonly outageResendSrtts: number;
   /**
    * true (tsmosh): the pacing gap is measured from the last frame that carried new data, so the first change after
    * idle goes out after the collection interval alone. false (mosh): heartbeats and acks also hold it back.
@@ -194,6 +200,10 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   // (median convergence after typing 114 → 220 ms over 30 seeds); with 4 it was 103–126 ms at 10–50 % loss, level
   // with no outage rule. A 2 s blackout at 100 ms RTT reads as one after ~0.6–0.8 s.
   outageAfterResendDelays: 4,
+  // 0.25 at 100 ms RTT: a try every 25 ms, 40 single datagrams a second (~3.6 kB/s) for at most the first 10 s of
+  // an outage (activeRetryTimeoutMs), against 20 a second before (150 ms × 3 copies). At SRTT/2 (a frame interval)
+  // one 2 s blackout run was caught up 158 ms after the link returned (mosh 174 ms): its try left 48 ms after.
+  outageResendSrtts: 0.25,
   paceFromDataFramesOnly: true,
   ackDuplicates: true,
   promptAckAfterSilenceMs: 6000,
@@ -219,6 +229,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   resendMaxMs: 1000,
   resendBackoff: 1,
   outageAfterResendDelays: 0,
+  outageResendSrtts: 0.5,
   paceFromDataFramesOnly: false,
   ackDuplicates: false,
   promptAckAfterSilenceMs: 0,
@@ -243,6 +254,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
     'resendMaxMs',
     'redundancyMaxCopies',
     'probeIntervalMinMs',
+    'outageResendSrtts',
   ];
   for (const key of positive) {
     const value = timing[key] as number;

@@ -791,12 +791,13 @@ describe('Transport through an outage', () => {
     return { ...probe, base, tries };
   }
 
-  it('once the silence reads as an outage, resends a key once per frame interval in single copies, where the timer had backed off and copied', () => {
+  it('once the silence reads as an outage, resends a key every outageResendSrtts × SRTT in single copies, where the timer had backed off and copied', () => {
     const t = TSMOSH_TIMING;
     const { transport, base, tries } = throughSilence({}, text('x'), 2200);
     const outageFrom = 201 + t.outageAfterResendDelays * base;
-    const interval = transport.sendIntervalMs;
-    // Before: the backed-off timer (each wait longer than a frame interval). From then on: one per frame interval.
+    const interval = transport.outageResendIntervalMs;
+    expect(interval).toBeLessThanOrEqual(transport.sendIntervalMs);
+    // Before: the backed-off timer. From then on: one try per outage interval.
     const before = tries.filter((x) => x.at < outageFrom);
     const after = tries.filter((x) => x.at >= outageFrom);
     expect(before.length).toBeGreaterThan(1);
@@ -826,7 +827,7 @@ describe('Transport through an outage', () => {
     const [resend] = tick(heardAt);
     expect(resend).toMatchObject({ newNum: 2, oldNum: 1 });
     // Heard again, the timer is the ordinary one: nothing more before it expires.
-    expect(transport.nextWakeup(heardAt)).toBeGreaterThan(heardAt + transport.sendIntervalMs);
+    expect(transport.nextWakeup(heardAt)).toBeGreaterThan(heardAt + transport.outageResendIntervalMs);
     // Acknowledged: nothing more to resend.
     deliver(ack(2, 3, 2), heardAt + 100);
     expect(transport.nextWakeup(heardAt + 100)).toBe(heardAt + 3000);

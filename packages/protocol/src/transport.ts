@@ -340,6 +340,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return this.lossEstimateValue;
   }
 
+  /** The resend interval in a suspected outage (ms): outageResendSrtts × SRTT, clamped as the frame interval is. */
+  get outageResendIntervalMs(): number {
+    const { srtt } = this.rttEstimate();
+    return clamp(Math.ceil(srtt * this.timing.outageResendSrtts), this.timing.sendIntervalMinMs, this.timing.sendIntervalMaxMs);
+  }
+
   /** Frame pacing interval right now (ms): ≈ SRTT/2 clamped. */
   get sendIntervalMs(): number {
     const { srtt } = this.rttEstimate();
@@ -723,9 +729,9 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         resend = lastTry + this.resendDelayMs;
         if (this.resendAtOnce) resend = now;
         else if (this.lastDataDiffBytes <= t.redundancyMaxExtraBytes) {
-          // A suspected outage: small data once per frame interval, so the first try after the link returns is at
+          // A suspected outage: small data every outage interval, so the first try after the link returns is at
           // most that late. Large data keeps the backed-off timer (it would cost its size per try).
-          resend = Math.min(resend, Math.max(lastTry + interval, this.outage.suspectedFrom(this.baseResendDelayMs)));
+          resend = Math.min(resend, Math.max(lastTry + this.outageResendIntervalMs, this.outage.suspectedFrom(this.baseResendDelayMs)));
         }
       } else {
         // mosh: resend at the frame rate once the assumed state has fallen back, else after RTO + ack delay.

@@ -509,8 +509,9 @@ export class Session {
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
       // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
-      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAckHoldMs).
-      timing: { probeAfterSilenceMs: 0, peerAckHoldMs: TSMOSH_TIMING.ackDelayMs, ...this.transportTiming },
+      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAckHoldMs). The
+      // client probes an outage; the server tries once per frame interval and answers it at once (outage.ts).
+      timing: { probeAfterSilenceMs: 0, peerAckHoldMs: TSMOSH_TIMING.ackDelayMs, outageResendSrtts: 0.5, ...this.transportTiming },
     });
     const link: ClientLink = {
       id: key.sessionIdHex,
