@@ -351,7 +351,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (transport === undefined || this.exitInfo !== undefined) return;
     const now = this.runtime.now();
     const historyBefore = transport.remote.scrollback.end;
-    clientTrace?.mark('received');
+    clientTrace?.mark('received', bytes.length);
     transport.receive(bytes, from, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
       clientTrace?.mark('state');

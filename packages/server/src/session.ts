@@ -694,7 +694,7 @@ export class Session {
       for (const link of [...this.links.values()]) {
         for (const datagram of link.transport.tick(now)) {
           // Marked before the send: the datagram leaves inside it, and the client may log its arrival first.
-          serverTrace?.mark('sent');
+          serverTrace?.mark('sent', datagram.bytes.length);
           this.send(datagram);
         }
         // Forwarded streams take what is left after the screen and the echo.
