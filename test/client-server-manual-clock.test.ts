@@ -301,6 +301,26 @@ class TickerPty extends FirstRowPty {
   write(): void {}
 }
 
+/** A flood like TickerPty's that Ctrl-C ends: the program's prompt shows ECHO_TURNAROUND_MS after the key. */
+class InterruptiblePty extends FirstRowPty {
+  private ticks = 0;
+  private interrupted = false;
+  constructor(private readonly scheduler: Scheduler) {
+    super();
+    const tick = (): void => {
+      if (this.interrupted) return;
+      this.show(`tick ${++this.ticks}`);
+      if (this.ticks < TICKS) scheduler.set(tick, TICK_MS);
+    };
+    scheduler.set(tick, TICK_MS);
+  }
+  write(bytes: Uint8Array): void {
+    if (!bytes.includes(0x03)) return;
+    this.interrupted = true;
+    this.scheduler.set(() => this.show(`^C ${COMMAND_PROMPT}`), ECHO_TURNAROUND_MS);
+  }
+}
+
 /** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
 function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always' | 'never') {
   const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
@@ -404,6 +424,30 @@ describe('the terminal front end under the same manual clock', () => {
       await scheduler.advanceTo(scheduler.now + 1000);
       expect((await finished).exitCode).toBe(0);
     }
+  });
+
+  it("draws Ctrl-C's prompt as the state acknowledging the key arrives, even when a flood has used up the pacing's burst", async () => {
+    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp((clock) => new InterruptiblePty(clock)));
+    await scheduler.advanceTo(1000);
+    // The link holds the flood's screens and hands them over in one instant: they use up the pacing's burst, so the
+    // next server frame may be drawn only a frame interval later. Ctrl-C is typed so that its answer (the prompt,
+    // then the state acknowledging the key once the output has settled) arrives a few ms after that instant.
+    const releasedAt = 1500;
+    holdDownUntil(releasedAt);
+    const typedAt = releasedAt - 2 * ONE_WAY_MS;
+    await scheduler.advanceTo(typedAt);
+    input.emit('data', Buffer.from('\x03'));
+    await scheduler.advanceTo(releasedAt + 3 * MIN_FRAME_INTERVAL_MS);
+    expect(output.writes.filter((write) => write.at === releasedAt)).toHaveLength(FRAME_BURST);
+    // The answer's way: a round trip, the program's turnaround and the wait for its output to settle; not the
+    // pacing's next token (releasedAt + MIN_FRAME_INTERVAL_MS), which a flood's frame would wait for.
+    const promptAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
+    expect(promptAt).toBeGreaterThanOrEqual(typedAt + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    expect(promptAt).toBeLessThan(releasedAt + MIN_FRAME_INTERVAL_MS);
+
+    input.emit('data', Buffer.from('\x1e.'));
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect((await finished).exitCode).toBe(0);
   });
 
   it("draws a command's prompt as it arrives after Enter's echo, its acknowledgement and the output", async () => {
