@@ -222,6 +222,20 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
 } satisfies TransportTiming);
 
 /** mosh 1.4's sender policy, for side-by-side benchmarks on the same link. */
+/**
+ * The daemon's departures from TSMOSH_TIMING, in one place so the testkit's simulated server is the same server:
+ * - probeAfterSilenceMs 0: probing a silent peer keeps the client's status line honest; the server has none, so it
+ *   only answers probes;
+ * - peerAckHoldMs: nothing answers a screen, its ack is the client's next keystroke or its delayed ack (ackDelayMs);
+ * - outageResendSrtts 0.5: the client probes an outage; the server tries once per frame interval and answers the
+ *   client at once when it hears it (outage.ts).
+ */
+export const TSMOSH_SERVER_TIMING: Readonly<Partial<TransportTiming>> = Object.freeze({
+  probeAfterSilenceMs: 0,
+  peerAckHoldMs: TSMOSH_TIMING.ackDelayMs,
+  outageResendSrtts: 0.5,
+});
+
 export const MOSH_TIMING: TransportTiming = Object.freeze({
   ...TSMOSH_TIMING,
   coldStart: true,

@@ -11,7 +11,7 @@ import {
   type PeerAddress,
   type TransportTiming,
   ECHO_ACK_TIMEOUT_MS,
-  TSMOSH_TIMING,
+  TSMOSH_SERVER_TIMING,
 } from '@tsmosh/protocol';
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
@@ -194,7 +194,7 @@ export interface SessionInit {
   readonly random?: (length: number) => Uint8Array;
   /** Wall-clock ms, for the links' clock-derived first sequence numbers (docs/protocol.md §3); Date.now by default. */
   readonly wallClockMs?: () => number;
-  /** The links' transport policy over the daemon's own (TSMOSH_TIMING): for tests that switch a rule off. */
+  /** The links' transport policy over the daemon's own (TSMOSH_TIMING with TSMOSH_SERVER_TIMING): for tests that switch a rule off. */
   readonly transportTiming?: Partial<TransportTiming>;
 }
 
@@ -508,10 +508,8 @@ export class Session {
       connection,
       initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
       initialRemote: InputStream.empty(),
-      // Probing a silent peer keeps the client's status line honest; the server has none, so it only answers probes.
-      // Nothing answers a screen: its ack is the client's next keystroke or its delayed ack (peerAckHoldMs). The
-      // client probes an outage; the server tries once per frame interval and answers it at once (outage.ts).
-      timing: { probeAfterSilenceMs: 0, peerAckHoldMs: TSMOSH_TIMING.ackDelayMs, outageResendSrtts: 0.5, ...this.transportTiming },
+      // The server's own timing (no probes, the client's delayed ack, the outage cadence): protocol timing.ts.
+      timing: { ...TSMOSH_SERVER_TIMING, ...this.transportTiming },
     });
     const link: ClientLink = {
       id: key.sessionIdHex,

@@ -1,5 +1,5 @@
 import type { LinkProfile } from '@tsmosh/netem';
-import { Connection, SessionKey, Transport, TSMOSH_TIMING, type SyncState, type TransportTiming } from '@tsmosh/protocol';
+import { Connection, SessionKey, Transport, TSMOSH_SERVER_TIMING, type SyncState, type TransportTiming } from '@tsmosh/protocol';
 import { ManualClock } from './clock.js';
 import { InMemoryLink } from './link.js';
 import { seededRandom } from './random.js';
@@ -54,8 +54,8 @@ export function createSimulatedSession<C extends SyncState<C>, S extends SyncSta
     connection: serverConnection,
     initialLocal: init.serverInitial,
     initialRemote: init.clientInitial,
-    // As the real server's (server session.ts): nothing answers its frames, the client's delayed ack acknowledges them.
-    timing: { peerAckHoldMs: TSMOSH_TIMING.ackDelayMs, ...init.serverTiming },
+    // The real server's timing (server session.ts uses the same).
+    timing: { ...TSMOSH_SERVER_TIMING, ...init.serverTiming },
   });
   const simulation = new Simulation({ clock, link, client, server });
   return { clock, link, simulation, key, client, server };
