@@ -3,7 +3,7 @@
  * keystroke to its acknowledgement, and how many datagrams each keystroke costs, for tsmosh's timing policy and
  * for mosh's (`MOSH_TIMING`), on the same link seed and the same typing trace.
  */
-import { MOSH_TIMING, TSMOSH_TIMING, type TransportTiming } from '@tsmosh/protocol';
+import { MOSH_TIMING, TSMOSH_SERVER_TIMING, TSMOSH_TIMING, type TransportTiming } from '@tsmosh/protocol';
 import { SeededRandom, deriveSeed, symmetricLink } from '@tsmosh/netem';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { runKeystrokeSession, type KeystrokeRunResult } from '../sim/keystroke-session.js';
@@ -39,7 +39,7 @@ interface Policy {
 }
 
 const POLICIES: readonly Policy[] = [
-  { name: 'tsmosh', client: { ...TSMOSH_TIMING, collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS }, server: TSMOSH_TIMING },
+  { name: 'tsmosh', client: { ...TSMOSH_TIMING, collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS }, server: { ...TSMOSH_TIMING, ...TSMOSH_SERVER_TIMING } },
   { name: 'mosh', client: { ...MOSH_TIMING, collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS }, server: MOSH_TIMING },
 ];
 
