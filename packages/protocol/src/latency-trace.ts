@@ -27,7 +27,7 @@ export const TRACE_FLUSH_QUIET_MS = 30;
 /** …or until this many wait (lines): a flood's marks are never quiet, and its lines are not on an Enter's path. */
 export const TRACE_FLUSH_LINES = 256;
 
-/** The one timer a buffering trace keeps (Node's setTimeout, unref'd, in the processes that trace). */
+/** The one timer a buffering trace keeps, handed in by its owner (the client and the daemon pass an unref'd setTimeout). */
 export interface TraceTimer {
   set(callback: () => void, delayMs: number): unknown;
 }
