@@ -54,7 +54,7 @@ export function typingSession(options: TypingSessionOptions) {
     at += 1 + random.int(Math.max(1, Math.floor((2 * options.typingMs) / options.keystrokes)));
     const ch = String.fromCharCode(33 + random.int(94));
     typed += ch;
-    simulation.at(at, (now) => s.client.setLocal(s.client.local.append(new TextEncoder().encode(ch)), now));
+    simulation.at(at, (now) => s.client.setLocal(s.client.local.append(new TextEncoder().encode(ch)), now, { awaited: true }));
   }
   return {
     ...s,

@@ -52,7 +52,7 @@ describe.each([0, 0.1, 0.29, 0.5])('a typing session at %s loss per direction (w
       const sent = s.simulation.counters[side].datagramsSent;
       // Copies never exceed the policy: every datagram is one transmission of a frame, or one of its copies.
       expect(stats.redundantCopies).toBeLessThanOrEqual((T.redundancyMaxCopies - 1) * (stats.dataFrames + stats.resends));
-      expect(stats.instructionsSent).toBe(stats.dataFrames + stats.resends + stats.redundantCopies + stats.ackFrames + stats.shutdownSends);
+      expect(stats.instructionsSent).toBe(stats.dataFrames + stats.resends + stats.redundantCopies + stats.spacedCopies + stats.ackFrames + stats.shutdownSends);
       expect(sent).toBe(stats.datagramsSent);
       // No data frame without a change to carry (changes coalesce, so fewer is fine).
       expect(stats.dataFrames).toBeLessThanOrEqual(keystrokes);

@@ -83,7 +83,8 @@ export function runKeystrokeSession(options: KeystrokeRunOptions): KeystrokeRunR
         const { client: up, server: down } = simulation.counters;
         Object.assign(sentBeforeFirstKey, { up: up.datagramsSent, down: down.datagramsSent, upBytes: up.bytesSent, downBytes: down.bytesSent });
       }
-      session.client.setLocal(session.client.local.append(Uint8Array.of(0x61 + (index % 26))), now);
+      // A typed key, awaited as the client's keys are (client session.ts pushInput).
+      session.client.setLocal(session.client.local.append(Uint8Array.of(0x61 + (index % 26))), now, { awaited: true });
       if (index + 1 < keyTimes.length) typeKey(index + 1);
     });
   };

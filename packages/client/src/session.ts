@@ -342,7 +342,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.input = this.input.append(event);
     if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
     const now = this.runtime.now();
-    this.transport.setLocal(this.input, now);
+    // The user's own input: someone waits for its answer (a second copy a few ms later on a lossy link).
+    this.transport.setLocal(this.input, now, { awaited: true });
     this.pump(now);
   }
 

@@ -146,6 +146,44 @@ describe('Connection: the happy path', () => {
   });
 });
 
+describe('Connection: the peer\'s datagrams that never came (datagramsMissed, the transport\'s loss signal)', () => {
+  it('counts a skipped number once a datagram numbered 3 past it arrived without it; a datagram overtaken by one or two is reordering, not loss', () => {
+    const { client, server } = pair();
+    const datagrams = Array.from({ length: 12 }, (_, i) => client.send(instruction({ newNum: i + 2 }), i)[0]!);
+    const deliver = (i: number) => server.receive(datagrams[i]!.bytes, CLIENT_A, 100 + i);
+    deliver(0);
+    // 1 overtaken by 2 and 3, then arrives: reordered.
+    deliver(2);
+    deliver(3);
+    deliver(1);
+    expect(server.stats.datagramsMissed).toBe(0);
+    // 4 never comes: missed once 7 has arrived, not before.
+    deliver(5);
+    deliver(6);
+    expect(server.stats.datagramsMissed).toBe(0);
+    deliver(7);
+    expect(server.stats.datagramsMissed).toBe(1);
+    // 8 and 9 never come: each counted once a datagram numbered 3 past it arrived.
+    deliver(10);
+    expect(server.stats.datagramsMissed).toBe(1);
+    deliver(11);
+    expect(server.stats.datagramsMissed).toBe(2);
+    deliver(11); // a replay is dropped and changes nothing
+    expect(server.stats.datagramsMissed).toBe(2);
+    const later = client.send(instruction({ newNum: 20 }), 20)[0]!;
+    server.receive(later.bytes, CLIENT_A, 120);
+    expect(server.stats.datagramsMissed).toBe(3);
+  });
+
+  it('a restarted peer (its numbers jump from the clock) is no loss', () => {
+    const { key, client, server } = pair();
+    server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 0);
+    const restarted = new Connection({ role: 'client', key, random: seededRandom(4), initialSeq: START_SEQ + (1000n << 20n), serverAddress: SERVER });
+    for (let i = 0; i < 5; i++) server.receive(restarted.send(instruction({ newNum: 3 + i }), 1000 + i)[0]!.bytes, CLIENT_A, 1000 + i);
+    expect(server.stats.datagramsMissed).toBe(0);
+  });
+});
+
 describe('Connection: hostile input never throws, is never accepted, and moves the right counter', () => {
   it('random bytes', () => {
     const { server } = establish();

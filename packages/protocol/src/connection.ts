@@ -27,6 +27,18 @@ import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from '.
 export type ConnectionRole = 'client' | 'server';
 
 /**
+ * A skipped sequence number of the peer's counts as a lost datagram (stats.datagramsMissed) once one numbered this
+ * many past it arrived without it: TCP's duplicate-ack threshold (RFC 5681), so a datagram overtaken by one or two
+ * others (reordering) is not taken for loss.
+ */
+const REORDER_TOLERANCE_DATAGRAMS = 3n;
+/**
+ * Skipped numbers watched at most: a skip of more (a restarted peer's clock-derived numbers, an outage) is watched for
+ * its first ones only, which is all the loss signal needs.
+ */
+const MAX_WATCHED_HOLES = 16;
+
+/**
  * The first sequence number for a Connection started at `wallClockMs`: ms × 2^20, so a process restarted with the
  * same key starts above anything its predecessor could have sent (unless it sent a million datagrams per ms), never
  * reuses a nonce, and is accepted by the peer's forward-only replay window (docs/protocol.md §3).
@@ -74,6 +86,8 @@ export class Connection {
   private readonly sendDirection: Direction;
   private readonly receiveDirection: Direction;
   private readonly replayWindow = new ReplayWindow();
+  /** The peer's sequence numbers skipped and not yet arrived nor counted missed (oldest first). */
+  private holes: bigint[] = [];
   private readonly reassembler = new FragmentReassembler();
   private nextSeq: bigint;
   private knownServerAddress: PeerAddress | undefined;
@@ -237,8 +251,14 @@ export class Connection {
     // Authentic and fresh from here on.
     // Cannot throw: the length check above guarantees timestamps and a whole fragment header.
     const fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
-    const newest = this.replayWindow.highest === undefined || header.seq > this.replayWindow.highest;
+    const highest = this.replayWindow.highest;
+    const newest = highest === undefined || header.seq > highest;
+    // Numbers skipped: the peer's datagrams lost on the way, or overtaken (settled in watchHoles).
+    if (highest !== undefined && header.seq - highest < BigInt(this.replayWindow.width)) {
+      for (let s = highest + 1n; s < header.seq && this.holes.length < MAX_WATCHED_HOLES; s++) this.holes.push(s);
+    }
     this.replayWindow.accept(header.seq);
+    if (this.holes.length > 0) this.watchHoles();
     this.lastAcceptedWasNewest = newest;
     stats.datagramsAccepted++;
     this.peerHeardAt = now;
@@ -286,6 +306,18 @@ export class Connection {
   }
 
   /** Takes `bytes` from the inflate budget (a token bucket refilled with the caller's clock); false if short. */
+  /** Drops the holes a late datagram filled, and counts as missed those REORDER_TOLERANCE_DATAGRAMS behind. */
+  private watchHoles(): void {
+    const highest = this.replayWindow.highest!;
+    this.holes = this.holes.filter((hole) => {
+      const verdict = this.replayWindow.check(hole);
+      if (verdict === 'replay') return false; // it came after all: reordered
+      if (highest - hole < REORDER_TOLERANCE_DATAGRAMS) return true;
+      this.stats.datagramsMissed++;
+      return false;
+    });
+  }
+
   private spendInflateBudget(bytes: number, now: number): boolean {
     if (bytes === 0) return true;
     // A clock that steps back refills nothing, and the next refill counts from the later time.

@@ -9,6 +9,12 @@ export interface ConnectionStats {
   bytesOut: number;
   /** Authentic, fresh datagrams whose fragment was taken (complete or not). */
   datagramsAccepted: number;
+  /**
+   * The peer's datagrams that never came: a sequence number skipped and still missing once one numbered 3 past it
+   * arrived (connection.ts REORDER_TOLERANCE_DATAGRAMS), so lost on the way rather than reordered. The transport
+   * reads it as loss seen on the link.
+   */
+  datagramsMissed: number;
   instructionsIn: number;
   instructionsOut: number;
   /** Channel packets (forwarded streams, docs/protocol.md §11) handed to the channel sink, and sealed. */
@@ -49,6 +55,7 @@ export function emptyConnectionStats(): ConnectionStats {
     datagramsOut: 0,
     bytesOut: 0,
     datagramsAccepted: 0,
+    datagramsMissed: 0,
     instructionsIn: 0,
     instructionsOut: 0,
     channelPacketsIn: 0,

@@ -150,6 +150,25 @@ export interface TransportTiming {
   /** Most bytes of diff spent on extra copies of one frame: only small frames (keystrokes, echoes) get copies. */
   readonly redundancyMaxExtraBytes: number;
   /**
+   * A frame someone is waiting for (setLocal's `awaited`: the user's keystrokes, the daemon's answer to them) that
+   * went in a single copy, while the link has shown loss within `lossMemoryMs`, goes once more this many ms later,
+   * unless acknowledged or superseded by then: a single loss on its way then costs this spacing instead of a resend
+   * timeout (> RTT). Spaced, not sent together as the copies above are, because real losses come in bursts (a
+   * wireless hop's retries, a queue overflowing for a moment) that take datagrams sent back to back together. 10 ms:
+   * a few serialisation slots of a 1 Mbit/s link apart, and a quarter of the thin link's 40 ms round trip, so a key
+   * whose first copy is lost still gets its echo within 2 × RTT there. Only frames of at most
+   * redundancyMaxExtraBytes of diff (never bulk output, which nobody waits for). 0 switches it off (mosh).
+   */
+  readonly awaitedRepeatAfterMs: number;
+  /**
+   * How long (ms) a loss seen on the link counts as recent for `awaitedRepeatAfterMs`: a data transmission judged
+   * lost, or a skip in the peer's datagram sequence numbers (its datagrams lost on the way to us). On a lightly lossy
+   * link (1 % each way) the loss estimate stays under `redundancyLossThreshold`, so no copies go, yet a loss is seen
+   * every few seconds of typing or of output; one minute spans a person's pauses between commands. A clean link never
+   * shows one, so it keeps sending single copies.
+   */
+  readonly lossMemoryMs: number;
+  /**
    * true (tsmosh): frames nobody waits for (output paced by the frame interval) are held while the bytes in flight
    * exceed the path's measured bandwidth-delay product (congestion.ts), on a path that showed a queue; answers to
    * the peer's input never wait for it. false (mosh): frames go at the frame interval whatever the path takes.
@@ -217,6 +236,8 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   redundancyTargetFailure: 0.02,
   redundancyMaxCopies: 3,
   redundancyMaxExtraBytes: 512,
+  awaitedRepeatAfterMs: 10,
+  lossMemoryMs: 60_000,
   congestionControl: true,
   ackAfterBytes: 2 * DEFAULT_IPV4_MTU,
 } satisfies TransportTiming);
@@ -251,6 +272,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   answerMissedStates: false,
   helloRetry: false,
   redundancyMaxCopies: 1,
+  awaitedRepeatAfterMs: 0,
   congestionControl: false,
   ackAfterBytes: 0,
 } satisfies TransportTiming);
@@ -276,7 +298,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
       throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
     }
   }
-  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'outageAfterResendDelays', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'ackAfterBytes'] as const) {
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'outageAfterResendDelays', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'awaitedRepeatAfterMs', 'lossMemoryMs', 'ackAfterBytes'] as const) {
     if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
       throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
     }

@@ -15,6 +15,7 @@ import type { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { CongestionController } from './congestion.js';
 import { OutageWatch } from './outage.js';
+import { AwaitedRepeats } from './awaited-repeat.js';
 import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
 import {
   COLD_START_RTO_MAX_MS,
@@ -56,6 +57,8 @@ export interface TransportConnection {
    * A restarted peer is recognised only from its newest datagrams, never from a late copy of an old one.
    */
   readonly lastReceivedWasNewest?: boolean;
+  /** The peer's datagrams that never came so far (ConnectionStats.datagramsMissed): loss seen on the way to us. */
+  readonly stats?: { readonly datagramsMissed?: number };
 }
 
 /**
@@ -95,6 +98,8 @@ export interface TransportStats {
   resends: number;
   /** Extra copies sent for redundancy under loss. */
   redundantCopies: number;
+  /** Second copies of awaited frames sent a few ms after the first (awaited-repeat.ts). */
+  spacedCopies: number;
   /** Frames with no new data: delayed acks and heartbeats. */
   ackFrames: number;
   /** Shutdown instructions sent. */
@@ -129,8 +134,8 @@ interface PendingOutcome {
   readonly num: number;
   /** When the resend timer considers it overdue (ms). */
   readonly deadline: number;
-  /** Copies sent of this transmission. */
-  readonly copies: number;
+  /** Copies sent of this transmission (a spaced repeat adds one). */
+  copies: number;
 }
 
 interface ReceivedState<R> {
@@ -149,6 +154,8 @@ interface Deadlines {
   readonly ack: number;
   /** A probe of a silent peer is due (sent as a heartbeat). */
   readonly probe: number;
+  /** A spaced second copy of an awaited frame is due (awaited-repeat.ts). */
+  readonly repeat: number;
 }
 
 const NEVER = Infinity;
@@ -179,6 +186,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     dataFrames: 0,
     resends: 0,
     redundantCopies: 0,
+    spacedCopies: 0,
     ackFrames: 0,
     shutdownSends: 0,
     probes: 0,
@@ -225,6 +233,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private resendAtOnce = false;
   /** Diff bytes of the last data transmission: only small data is resent at the outage cadence. */
   private lastDataDiffBytes = 0;
+  /** The unsent change is one someone waits for (`setLocal(…, { awaited })`): under recent loss it goes twice. */
+  private awaitedChange = false;
+  /** Spaced second copies of awaited frames (timing.awaitedRepeatAfterMs). */
+  private readonly repeats: AwaitedRepeats;
+  /** The peer's datagrams the connection found missing, already noted as loss. */
+  private datagramsMissedSeen = 0;
 
   // Receiver.
   private readonly received: Array<ReceivedState<R>>;
@@ -257,6 +271,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.received = [{ num: 0, state: init.initialRemote }];
     this.congestion = this.timing.congestionControl ? new CongestionController({ ackAllowanceBytes: this.timing.ackAfterBytes }) : undefined;
     this.outage = new OutageWatch(this.timing.outageAfterResendDelays);
+    this.repeats = new AwaitedRepeats(this.timing.awaitedRepeatAfterMs, this.timing.lossMemoryMs);
   }
 
   // ---- The application's side ---------------------------------------------------------------------------------
@@ -277,14 +292,22 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /**
    * `changedAt`: when the change was made, if before `now` (a sender that makes its state only once it can be sent,
    * newStateSendableAt): the collection interval runs from there, as it would have had the state been set then.
+   * `awaited`: someone waits for this frame (the client's keystrokes; `answersInput` implies it): while the link has
+   * shown loss recently a small one goes a second time a few ms later (awaited-repeat.ts). Cleared once sent.
    */
-  setLocal(state: L, now: number, options?: { readonly complete?: boolean; readonly answersInput?: boolean; readonly changedAt?: number }): void {
+  setLocal(
+    state: L,
+    now: number,
+    options?: { readonly complete?: boolean; readonly answersInput?: boolean; readonly awaited?: boolean; readonly changedAt?: number },
+  ): void {
     this.current = state;
     if (state.equals(this.back.state)) {
       this.firstUnsentChangeAt = undefined;
       this.unpacedChange = false;
+      this.awaitedChange = false;
       return;
     }
+    if (options?.awaited === true || options?.answersInput === true) this.awaitedChange = true;
     if (options?.complete === true) {
       this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? now, now - this.timing.collectionIntervalMs);
     } else {
@@ -404,6 +427,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       if (rtt.latestSample !== undefined) this.congestion.onPathRtt(rtt.latestSample, now);
     }
     this.bytesSinceLastSend += bytes.length;
+    const missed = this.connection.stats?.datagramsMissed ?? 0;
+    if (missed > this.datagramsMissedSeen) {
+      this.datagramsMissedSeen = missed;
+      this.repeats.noteLoss(now);
+    }
     if (instruction !== undefined) this.receiveInstruction(instruction, now);
     const ackAfter = this.timing.ackAfterBytes;
     if (ackAfter > 0 && this.bytesSinceLastSend >= ackAfter && this.pendingAckDueAt !== undefined && this.pendingAckDueAt > now) {
@@ -512,6 +540,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.received.splice(0, this.received.length, { num: 0, state: this.initialRemote });
     this.resendCount = 0;
     this.pendingOutcomes = [];
+    this.repeats.supersede();
     this.firstUnsentChangeAt = now;
     this.unpacedChange = true;
     this.pendingAckDueAt = now;
@@ -582,6 +611,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     }
     this.settleOutcomes(now, ackNum);
     this.congestion?.onAcknowledged(ackNum, now);
+    this.repeats.acknowledged(ackNum);
     if (index <= 0) return; // Stale (already acknowledged) or a state we no longer track.
     const acked = this.sent[index]!;
     this.sent.splice(0, index);
@@ -604,9 +634,9 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         // trip past the deadline cannot answer a resend made at the deadline: the original was delayed (reordering,
         // the peer's ack delay), not lost. Counting it would turn redundancy on over a link that only reorders.
         const lateBy = now - outcome.deadline;
-        this.observeOutcome(lateBy > halfRtt, outcome.copies);
+        this.observeOutcome(lateBy > halfRtt, outcome.copies, now);
       } else if (now > outcome.deadline + LOSS_VERDICT_HORIZON_MS) {
-        this.observeOutcome(true, outcome.copies); // never acknowledged, even late
+        this.observeOutcome(true, outcome.copies, now); // never acknowledged, even late
       } else {
         open.push(outcome);
       }
@@ -631,7 +661,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * F_k·1 + (1 − F_k)·s = f, where F_k is the failure rate k copies would have if f were right. Then copies do
    * not talk the estimate down, and the estimate stays at the link's loss while redundancy hides it.
    */
-  private observeOutcome(lost: boolean, copies: number): void {
+  private observeOutcome(lost: boolean, copies: number, now: number): void {
+    if (lost) this.repeats.noteLoss(now);
     const gain = this.timing.lossEstimateGain;
     const f = this.lossEstimateValue;
     let sample = 1;
@@ -651,6 +682,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const due = this.deadlines(now);
     if (due.data <= now) return this.sendFrame('data', now);
     if (due.resend <= now) return this.sendFrame('resend', now);
+    if (due.repeat <= now) return this.sendRepeat(now);
     if (due.ack <= now) return this.sendFrame('ack', now);
     if (due.probe <= now) {
       this.stats.probes++;
@@ -666,7 +698,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       wake = this.shutdownDeadline();
     } else {
       const due = this.deadlines(now);
-      wake = Math.min(due.data, due.resend, due.ack, due.probe);
+      wake = Math.min(due.data, due.resend, due.repeat, due.ack, due.probe);
     }
     return Math.max(now, wake);
   }
@@ -757,7 +789,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       const probeAt = Math.max(this.lastHeardAt + t.probeAfterSilenceMs, this.lastSentAt + Math.max(t.probeIntervalMinMs, this.rto()));
       if (probeAt < this.activeUntil() && probeAt < ack) probe = probeAt;
     }
-    return { data, resend, ack, probe };
+    return { data, resend, ack, probe, repeat: this.repeats.dueAt };
   }
 
   /** How long a sent state is assumed delivered without an acknowledgment (mosh: RTO + ack delay). */
@@ -832,6 +864,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     // A resend under the ack timer goes against the acknowledged state, the one base the peer surely holds.
     const { base, diff } = this.chooseBase(target, now, kind === 'resend' && t.resendPolicy === 'ack-timer');
     let num: number;
+    let awaited = false;
     if (kind === 'resend') {
       const back = this.back;
       num = back.num;
@@ -856,6 +889,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.resendCount = 0;
         this.firstUnsentChangeAt = undefined;
         this.unpacedChange = false;
+        awaited = this.awaitedChange;
+        this.awaitedChange = false;
       } else {
         this.stats.ackFrames++;
       }
@@ -863,6 +898,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     // In a suspected outage copies would all be lost together: the outage cadence spreads the tries in time instead.
     const copies = kind === 'ack' || this.outageSuspected(now) ? 1 : this.copiesFor(diff.length);
     if (kind !== 'ack') {
+      // A frame from the acknowledged state carries all a pending repeat would; one from an assumed state does not
+      // (the prompt's state lost, its successors cannot be applied: that repeat must still go).
+      if (base === this.front) this.repeats.supersede();
+      const repeat = awaited && this.lastHeardAt !== undefined && !this.outageSuspected(now);
+      if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes)) {
+        this.repeats.schedule({ oldNum: base.num, newNum: num, diff }, now);
+      }
       if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now);
       this.resendAtOnce = false;
       this.lastDataDiffBytes = diff.length;
@@ -872,7 +914,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       // Bound the list; an outcome pushed out unsettled is past its deadline in practice, so it counts as lost.
       if (this.pendingOutcomes.length > MAX_PENDING_OUTCOMES) {
         const evicted = this.pendingOutcomes.shift()!;
-        this.observeOutcome(now > evicted.deadline, evicted.copies);
+        this.observeOutcome(now > evicted.deadline, evicted.copies, now);
       }
     }
     if (this.lastHeardAt === undefined) this.helloTries++;
@@ -883,6 +925,16 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       this.congestion.onSent(num, bytes, now);
     }
     return out;
+  }
+
+  /** The spaced second copy of an awaited frame: the same numbers and diff, a fresh datagram. */
+  private sendRepeat(now: number): OutgoingDatagram[] {
+    const frame = this.repeats.take();
+    // The round trip now has two chances: its success is weaker evidence of a clean link (observeOutcome).
+    for (const outcome of this.pendingOutcomes) if (outcome.num === frame.newNum) outcome.copies++;
+    this.stats.spacedCopies++;
+    // Not told to the congestion controller: a few hundred bytes at most per keystroke, bounded by the typing.
+    return this.transmit({ oldNum: frame.oldNum, newNum: frame.newNum, throwawayNum: this.front.num, diff: frame.diff }, 1, now);
   }
 
   private transmit(

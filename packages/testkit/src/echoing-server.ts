@@ -43,6 +43,7 @@ export class EchoingServer implements SimulatedEndpoint {
     const fresh = input.since(this.consumed);
     this.consumed = input.end;
     this.onInput(fresh, now);
-    this.transport.setLocal(new CounterState(this.consumed), now);
+    // The echo answers the client's keys: awaited, as the daemon's answers are (answersInput implies it).
+    this.transport.setLocal(new CounterState(this.consumed), now, { awaited: true });
   }
 }

@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import { ByteLogState, CounterState, seededRandom } from '@tsmosh/testkit';
+import { AwaitedRepeats } from './awaited-repeat.js';
+import { Connection } from './connection.js';
+import { ECHO_ACK_TIMEOUT_MS } from './constants.js';
+import { SessionKey } from './key.js';
+import { TSMOSH_SERVER_TIMING, TSMOSH_TIMING, type TransportTiming } from './timing.js';
+import { Transport } from './transport.js';
+import type { OutgoingDatagram } from './types.js';
+
+const T = TSMOSH_TIMING;
+const ONE_WAY_MS = 20; // the thin link's 40 ms round trip
+
+describe('AwaitedRepeats', () => {
+  it('wants a repeat only after a loss, within the memory, of a single small copy, and forgets it once acknowledged or superseded', () => {
+    const repeats = new AwaitedRepeats(10, 60_000);
+    expect(repeats.wanted(0, 1, 20, 512)).toBe(false); // nothing lost yet: a clean link
+    repeats.noteLoss(1000);
+    expect(repeats.wanted(1000, 1, 20, 512)).toBe(true);
+    expect(repeats.wanted(1000, 2, 20, 512)).toBe(false); // copies already go together
+    expect(repeats.wanted(1000, 1, 513, 512)).toBe(false); // too large to send twice
+    expect(repeats.wanted(61_000, 1, 20, 512)).toBe(false); // the loss is no longer recent
+    expect(repeats.dueAt).toBe(Infinity);
+    repeats.schedule({ oldNum: 1, newNum: 2, diff: Uint8Array.of(1) }, 1000);
+    repeats.schedule({ oldNum: 2, newNum: 3, diff: Uint8Array.of(2) }, 1005);
+    expect(repeats.dueAt).toBe(1010);
+    repeats.acknowledged(2);
+    expect(repeats.dueAt).toBe(1015);
+    expect(repeats.take().newNum).toBe(3);
+    repeats.schedule({ oldNum: 3, newNum: 4, diff: Uint8Array.of(3) }, 1020);
+    repeats.supersede();
+    expect(repeats.dueAt).toBe(Infinity);
+    expect(new AwaitedRepeats(0, 60_000).wanted(0, 1, 1, 512)).toBe(false); // switched off (mosh)
+  });
+});
+
+/**
+ * A client and a server transport over real Connections, under a manual clock, with the test deciding the fate of
+ * each datagram: delivered ONE_WAY_MS later, or dropped (`dropNext`). The server echoes every key the moment it
+ * holds it, marked as the daemon marks it (answersInput, complete); the client types with `awaited`, as the client
+ * session does.
+ */
+function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTiming?: Partial<TransportTiming> } = {}) {
+  const random = seededRandom(3);
+  const key = SessionKey.generate(random.bytes);
+  const serverAddress = { host: '127.0.0.1', port: 60_001 };
+  const clientAddress = { host: '127.0.0.1', port: 50_000 };
+  const init = { key, random: random.bytes, initialSeq: 0n, initialRttMs: 2 * ONE_WAY_MS };
+  const client = new Transport<ByteLogState, CounterState, Connection>({
+    connection: new Connection({ ...init, role: 'client', serverAddress }),
+    initialLocal: ByteLogState.empty(),
+    initialRemote: new CounterState(0),
+    timing: { collectionIntervalMs: 0, peerAckHoldMs: ECHO_ACK_TIMEOUT_MS, ...options.clientTiming },
+  });
+  const server = new Transport<CounterState, ByteLogState, Connection>({
+    connection: new Connection({ ...init, role: 'server' }),
+    initialLocal: new CounterState(0),
+    initialRemote: ByteLogState.empty(),
+    timing: { ...TSMOSH_SERVER_TIMING, ...options.serverTiming },
+  });
+  let now = 0;
+  const inFlight: Array<{ at: number; to: 'client' | 'server'; bytes: Uint8Array }> = [];
+  const dropNext = { client: 0, server: 0 };
+  const sent = { client: 0, server: 0 };
+  const keyHeldAt: number[] = [];
+  let answeredEnd = 0;
+  const echoSeenAt: number[] = [];
+  const send = (from: 'client' | 'server', datagrams: OutgoingDatagram[]) => {
+    for (const datagram of datagrams) {
+      sent[from]++;
+      if (dropNext[from] > 0) {
+        dropNext[from]--;
+        continue;
+      }
+      inFlight.push({ at: now + ONE_WAY_MS, to: from === 'client' ? 'server' : 'client', bytes: datagram.bytes });
+    }
+  };
+  const step = (until: number) => {
+    for (;;) {
+      inFlight.sort((a, b) => a.at - b.at);
+      const next = Math.min(inFlight[0]?.at ?? Infinity, client.nextWakeup(now), server.nextWakeup(now));
+      if (next > until) break;
+      now = Math.max(now, next);
+      while (inFlight.length > 0 && inFlight[0]!.at <= now) {
+        const d = inFlight.shift()!;
+        if (d.to === 'server') {
+          server.receive(d.bytes, clientAddress, now);
+          const end = server.remote.end;
+          while (keyHeldAt.length < end) keyHeldAt.push(now);
+          if (end > answeredEnd) {
+            // The echo: a new screen (at least the key count, past any flood's screen), sent as the daemon sends it.
+            answeredEnd = end;
+            server.setLocal(new CounterState(Math.max(end, server.local.value + 1)), now, { answersInput: true, complete: true });
+          }
+        } else {
+          client.receive(d.bytes, serverAddress, now);
+          while (echoSeenAt.length < Math.min(client.remote.value, client.local.end)) echoSeenAt.push(now);
+        }
+      }
+      send('client', client.tick(now));
+      send('server', server.tick(now));
+    }
+    now = until;
+  };
+  /** Types a key at `at` (after running until then); the key's index. */
+  const type = (at: number) => {
+    step(at);
+    client.setLocal(client.local.append(Uint8Array.of(0x61)), now, { awaited: true });
+    return client.local.end - 1;
+  };
+  return { client, server, step, type, dropNext, sent, keyHeldAt, echoSeenAt, get now() { return now; } };
+}
+
+/**
+ * Keys 300 ms apart, the first key's datagram lost (a resend, judged lost): then 19 clean keys, so the client's
+ * loss estimate is about 1 % round-trip failure (below the copies' threshold) when the test's key is typed.
+ */
+function afterOneLoss(options?: Parameters<typeof thinPair>[0]) {
+  const pair = thinPair(options);
+  pair.step(100); // first contact
+  pair.dropNext.client = 1;
+  pair.type(1000);
+  for (let i = 1; i < 20; i++) pair.type(1000 + i * 300);
+  pair.step(1000 + 20 * 300);
+  return pair;
+}
+
+describe('a keystroke and its answer on a lightly lossy link', () => {
+  it('the link showed loss (1 % measured): a lost keystroke datagram is made good by its second copy 10 ms later, not by the resend timer', () => {
+    const pair = afterOneLoss();
+    const f = pair.client.lossEstimate;
+    // Above nothing, below the copies' threshold (one-way loss 5 %, a 9.75 % round-trip failure): single copies.
+    expect(f).toBeGreaterThan(0.005);
+    expect(f).toBeLessThan(0.05);
+    const copiesBefore = pair.client.stats.spacedCopies;
+    expect(copiesBefore).toBeGreaterThan(0); // the clean keys went twice too, the cost
+    expect(pair.client.stats.redundantCopies).toBeLessThanOrEqual(3 * (T.redundancyMaxCopies - 1)); // just after the loss
+
+    const at = pair.now + 300;
+    pair.dropNext.client = 1;
+    const index = pair.type(at);
+    pair.step(at + 1000);
+    expect(pair.keyHeldAt[index]! - at).toBe(T.awaitedRepeatAfterMs + ONE_WAY_MS);
+    // Echo within 2 × RTT: the round trip plus the spacing.
+    expect(pair.echoSeenAt[index]! - at).toBe(T.awaitedRepeatAfterMs + 2 * ONE_WAY_MS);
+    expect(pair.client.stats.resends).toBe(1); // only the first key's
+
+    // The same without the repeat (mosh's knob): the key waits for the resend timer, over 2 × RTT.
+    const without = afterOneLoss({ clientTiming: { awaitedRepeatAfterMs: 0 } });
+    const at2 = without.now + 300;
+    without.dropNext.client = 1;
+    const index2 = without.type(at2);
+    without.step(at2 + 1000);
+    expect(without.echoSeenAt[index2]! - at2).toBeGreaterThan(4 * ONE_WAY_MS + T.awaitedRepeatAfterMs);
+  });
+
+  it('a lost answer (the echo) is made good by the server’s second copy 10 ms later, once the server has seen loss', () => {
+    const pair = afterOneLoss();
+    // The server learned of the loss from the client's datagram that never came (3 later ones arrived).
+    expect(pair.server.connection.stats.datagramsMissed).toBe(1);
+    const at = pair.now + 300;
+    const index = pair.type(at);
+    pair.step(at + ONE_WAY_MS - 1);
+    pair.dropNext.server = 1; // the key arrives next, and its echo leaves at once: lose it
+    pair.step(at + 1000);
+    expect(pair.keyHeldAt[index]! - at).toBe(ONE_WAY_MS);
+    expect(pair.echoSeenAt[index]! - at).toBe(2 * ONE_WAY_MS + T.awaitedRepeatAfterMs);
+    expect(pair.server.stats.resends).toBe(0);
+  });
+
+  it('a clean link keeps single copies: no loss ever seen, no repeat', () => {
+    const pair = thinPair();
+    pair.step(100);
+    for (let i = 0; i < 50; i++) pair.type(1000 + i * 137);
+    pair.step(10_000);
+    expect(pair.echoSeenAt).toHaveLength(50);
+    for (const side of [pair.client, pair.server]) {
+      expect(side.stats.spacedCopies).toBe(0);
+      expect(side.stats.redundantCopies).toBe(0);
+      expect(side.stats.resends).toBe(0);
+    }
+  });
+
+  it('a key acknowledged within the spacing is not sent again (a short round trip)', () => {
+    const pair = afterOneLoss();
+    const spaced = pair.client.stats.spacedCopies;
+    // The echo of a key comes back in 2 × ONE_WAY_MS; with the spacing longer than that, no repeat goes.
+    const slow = afterOneLoss({ clientTiming: { awaitedRepeatAfterMs: 4 * ONE_WAY_MS } });
+    expect(slow.client.stats.spacedCopies).toBe(0);
+    expect(spaced).toBeGreaterThan(0);
+  });
+
+  it('output nobody waits for (a flood of small frames) is never sent twice, however lossy the link was; the answers in it are', () => {
+    const pair = afterOneLoss();
+    const start = pair.now;
+    const serverSpacedBefore = pair.server.stats.spacedCopies;
+    const framesBefore = pair.server.stats.dataFrames;
+    let value: number;
+    // A flood of small frames for 2 s (a screen changing every 5 ms), with a key typed into it every 250 ms.
+    for (let t = start; t < start + 2000; t += 5) {
+      pair.step(t);
+      value = pair.server.local.value + 1;
+      pair.server.setLocal(new CounterState(value), t);
+      if ((t - start) % 250 === 0) pair.client.setLocal(pair.client.local.append(Uint8Array.of(0x62)), t, { awaited: true });
+    }
+    pair.step(start + 3000);
+    const frames = pair.server.stats.dataFrames - framesBefore;
+    const repeats = pair.server.stats.spacedCopies - serverSpacedBefore;
+    expect(frames).toBeGreaterThan(50);
+    // At most the answers to the 8 keys went twice.
+    expect(repeats).toBeLessThanOrEqual(8);
+    expect(repeats).toBeGreaterThan(0);
+  });
+});
