@@ -23,7 +23,7 @@ export class AwaitedRepeats {
   /** Oldest first; each goes at `at` unless acknowledged or superseded. */
   private pending: Array<{ readonly at: number; readonly frame: RepeatFrame }> = [];
   /** When the link last showed a loss (either direction), if ever. */
-  private lossSeenAt: number | undefined;
+  private lastLossAt: number | undefined;
 
   /** `afterMs`: timing.awaitedRepeatAfterMs (0: off); `memoryMs`: timing.lossMemoryMs. */
   constructor(
@@ -33,12 +33,22 @@ export class AwaitedRepeats {
 
   /** A loss was seen at `now`: a transmission judged lost, or the peer's sequence numbers skipped. */
   noteLoss(now: number): void {
-    this.lossSeenAt = now;
+    this.lastLossAt = now;
+  }
+
+  /** When the link last showed a loss, if ever. */
+  get lossSeenAt(): number | undefined {
+    return this.lastLossAt;
+  }
+
+  /** Back to what was known before an outage (its datagrams, lost together, are no evidence of random loss). */
+  restoreLossSeenAt(at: number | undefined): void {
+    this.lastLossAt = at;
   }
 
   /** Whether the link has shown a loss within the memory. */
   recentLoss(now: number): boolean {
-    return this.lossSeenAt !== undefined && now < this.lossSeenAt + this.memoryMs;
+    return this.lastLossAt !== undefined && now < this.lastLossAt + this.memoryMs;
   }
 
   /** Whether a frame sent now in `copies` copies with `diffBytes` of diff (at most `maxBytes`) gets a repeat. */

@@ -816,6 +816,28 @@ describe('Transport through an outage', () => {
     expect(late.some((x) => x.datagrams === t.redundancyMaxCopies)).toBe(true);
   });
 
+  it('once heard after the outage, the loss estimate is what it was before the silence: the outage\'s transmissions are no loss, and the next frames go in single copies', () => {
+    const { transport, tick, deliver, tries } = throughSilence({}, text('x'), 2200);
+    // In the dark the estimate rises (every try unanswered) …
+    expect(transport.lossEstimate).toBeGreaterThan(TSMOSH_TIMING.redundancyLossThreshold);
+    const heardAt = tries[tries.length - 1]!.at + 10;
+    deliver(ack(2, 2, 1), heardAt);
+    // … and once the silence reads as an outage that ended, none of it counts: the link had shown no loss before.
+    expect(transport.lossEstimate).toBe(0);
+    // Nor is it a loss that makes awaited frames go twice (awaited-repeat.ts).
+    tick(heardAt); // the ack of what the peer sent
+    transport.setLocal(transport.local.append(text('w')), heardAt + 50, { awaited: true });
+    const wentAt = transport.nextWakeup(heardAt + 50);
+    expect(tick(wentAt)).toHaveLength(1);
+    expect(transport.nextWakeup(wentAt)).toBeGreaterThan(wentAt + TSMOSH_TIMING.awaitedRepeatAfterMs);
+    // A short silence (a lost datagram or two, answered by a resend) is loss and stays counted.
+    const t = TSMOSH_TIMING;
+    const short = throughSilence({}, text('x'), 201 + 3 * t.resendMaxMs);
+    expect(short.transport.outageSuspected(201 + 3 * t.resendMaxMs)).toBe(false);
+    short.deliver(ack(2, 2, 1), 201 + 3 * t.resendMaxMs);
+    expect(short.transport.lossEstimate).toBeGreaterThan(0); // acknowledged past its deadline: judged lost
+  });
+
   it('the first datagram heard after the outage, not acknowledging the key, makes the key go again at once', () => {
     const { transport, tick, deliver, tries } = throughSilence({}, text('x'), 2200);
     const lastTry = tries[tries.length - 1]!.at;

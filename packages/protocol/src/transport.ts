@@ -134,6 +134,8 @@ interface PendingOutcome {
   readonly num: number;
   /** When the resend timer considers it overdue (ms). */
   readonly deadline: number;
+  /** When it left (ms): an outage's transmissions are left out of the estimate. */
+  readonly sentAt: number;
   /** Copies sent of this transmission (a spaced repeat adds one). */
   copies: number;
 }
@@ -452,7 +454,14 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (this.isRestartedPeer(instruction)) this.restartPeer(now);
     const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
     this.lastHeardAt = now;
+    const silence = this.outage.silence;
     const outageEnded = this.outage.noteHeard(now, this.baseResendDelayMs);
+    // An outage, not loss: the estimate is what it was before the silence, and the silence's outcomes are dropped.
+    if (outageEnded && silence !== undefined) {
+      this.lossEstimateValue = silence.before.lossEstimate;
+      this.repeats.restoreLossSeenAt(silence.before.lossSeenAt);
+      this.pendingOutcomes = this.pendingOutcomes.filter((outcome) => outcome.sentAt < silence.from);
+    }
     this.processAck(ackNum, now);
     // The path works again and the peer still lacks data of ours: resend it now, not when the timer says (its next
     // try may be a frame interval away, and at the far end a whole backed-off resend delay).
@@ -905,12 +914,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes)) {
         this.repeats.schedule({ oldNum: base.num, newNum: num, diff }, now);
       }
-      if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now);
+      if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now, { lossEstimate: this.lossEstimateValue, lossSeenAt: this.repeats.lossSeenAt });
       this.resendAtOnce = false;
       this.lastDataDiffBytes = diff.length;
       this.lastDataSentAt = now;
       this.settleOutcomes(now, undefined);
-      this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, copies });
+      this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, sentAt: now, copies });
       // Bound the list; an outcome pushed out unsettled is past its deadline in practice, so it counts as lost.
       if (this.pendingOutcomes.length > MAX_PENDING_OUTCOMES) {
         const evicted = this.pendingOutcomes.shift()!;
