@@ -3,7 +3,7 @@
  * keystroke to its acknowledgement, and how many datagrams each keystroke costs, for tsmosh's timing policy and
  * for mosh's (`MOSH_TIMING`), on the same link seed and the same typing trace.
  */
-import { MOSH_TIMING, TSMOSH_SERVER_TIMING, TSMOSH_TIMING, type TransportTiming } from '@tsmosh/protocol';
+import { MOSH_TIMING, TSMOSH_CLIENT_TIMING, TSMOSH_SERVER_TIMING, TSMOSH_TIMING, type TransportTiming } from '@tsmosh/protocol';
 import { SeededRandom, deriveSeed, symmetricLink } from '@tsmosh/netem';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
 import { runKeystrokeSession, type KeystrokeRunResult } from '../sim/keystroke-session.js';
@@ -27,10 +27,11 @@ const DRAIN_MS = 60_000;
 const SETTLE_MS = 300;
 
 /**
- * The client sends a keystroke after a 1 ms collection interval in both policies: mosh's client does
- * (set_send_delay(1)); the 8 ms of the presets is the server's, which waits for an application's screen update.
+ * mosh's client sends a keystroke after a 1 ms collection interval (set_send_delay(1)); the 8 ms of MOSH_TIMING is
+ * the server's, which waits for an application's screen update. tsmosh's client is the real one's timing
+ * (TSMOSH_CLIENT_TIMING: no collection interval, the echo acknowledgement's hold).
  */
-const CLIENT_COLLECTION_INTERVAL_MS = 1;
+const MOSH_CLIENT_COLLECTION_INTERVAL_MS = 1;
 
 interface Policy {
   readonly name: 'tsmosh' | 'mosh';
@@ -39,8 +40,8 @@ interface Policy {
 }
 
 const POLICIES: readonly Policy[] = [
-  { name: 'tsmosh', client: { ...TSMOSH_TIMING, collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS }, server: { ...TSMOSH_TIMING, ...TSMOSH_SERVER_TIMING } },
-  { name: 'mosh', client: { ...MOSH_TIMING, collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS }, server: MOSH_TIMING },
+  { name: 'tsmosh', client: { ...TSMOSH_TIMING, ...TSMOSH_CLIENT_TIMING }, server: { ...TSMOSH_TIMING, ...TSMOSH_SERVER_TIMING } },
+  { name: 'mosh', client: { ...MOSH_TIMING, collectionIntervalMs: MOSH_CLIENT_COLLECTION_INTERVAL_MS }, server: MOSH_TIMING },
 ];
 
 /**

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import {
   Connection,
   clockDerivedInitialSeq,
-  ECHO_ACK_TIMEOUT_MS,
   isPortNumber,
   SHUTDOWN_STATE_NUM,
   SessionKey,
   Transport,
+  TSMOSH_CLIENT_TIMING,
   type Instruction,
   type OutgoingDatagram,
   type PeerAddress,
@@ -27,12 +27,10 @@ import { NODE_CLIENT_RUNTIME, type ClientCarrier, type ClientRuntime } from './c
  */
 
 /**
- * Client-side collection interval (ms): how long the transport waits after a keystroke for more before sending.
- * None: a keystroke (or a paste) arrives from the terminal whole, in one read, so waiting collects nothing and
- * costs a timer turn (mosh's 1 ms became 1.5-2 ms per key here). Frame pacing still coalesces keys typed faster than
- * the link's frame interval; the server batches pty output for 8 ms.
+ * Client-side collection interval (ms): how long the transport waits after a keystroke for more before sending
+ * (none; why: TSMOSH_CLIENT_TIMING, the client's transport departures, in @tsmosh/protocol timing.ts).
  */
-export const CLIENT_COLLECTION_INTERVAL_MS = 0;
+export const CLIENT_COLLECTION_INTERVAL_MS = TSMOSH_CLIENT_TIMING.collectionIntervalMs;
 /** Give up when nothing at all came back from the server within this long of starting (ms); mosh waits 15 s. */
 export const DEFAULT_FIRST_CONTACT_TIMEOUT_MS = 10_000;
 /** The server counts as silent (status line shown) after this long without a datagram (ms); mosh uses 6.5 s. */
@@ -308,8 +306,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       connection,
       initialLocal: InputStream.empty(),
       initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
-      // A key with no echo is acknowledged by the server's echo acknowledgement, ECHO_ACK_TIMEOUT_MS after it arrives.
-      timing: { collectionIntervalMs: CLIENT_COLLECTION_INTERVAL_MS, peerAckHoldMs: ECHO_ACK_TIMEOUT_MS },
+      // The client's departures from the default timing (no collection interval, the echo ack's hold), stated once.
+      timing: TSMOSH_CLIENT_TIMING,
     });
     // Always, even with nothing to forward: the server learns at once that this client serves no agent or -R
     // connections, so such connections on the host fail at once instead of waiting for it.

@@ -6,7 +6,7 @@
  * transportsender-impl.h) as closely as this transport's structure allows, including its weaknesses: a cold start until the first RTT sample, resends that happen only as a side effect of the
  * assumed-receiver-state walk, frame pacing that counts heartbeats, no redundancy under loss, and no congestion control.
  */
-import { DEFAULT_IPV4_MTU } from './constants.js';
+import { DEFAULT_IPV4_MTU, ECHO_ACK_TIMEOUT_MS } from './constants.js';
 
 export interface TransportTiming {
   /** Frames are paced at ≈ SRTT/2 (about one instruction in flight), never closer than this: a 50 Hz cap. */
@@ -16,7 +16,7 @@ export interface TransportTiming {
   /**
    * How long the sender waits after the first unsent change before sending it, to collect the rest of a burst of
    * changes into one frame. 8 ms suits the server (an application writes a screen in several syscalls); the client
-   * uses ~1 ms because a keystroke is complete the moment it is typed.
+   * waits none (TSMOSH_CLIENT_TIMING) because a keystroke is complete the moment it is typed.
    */
   readonly collectionIntervalMs: number;
   /** A received state that changed something is acknowledged within this long; the wait lets a reply carry the ack. */
@@ -242,7 +242,6 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   ackAfterBytes: 2 * DEFAULT_IPV4_MTU,
 } satisfies TransportTiming);
 
-/** mosh 1.4's sender policy, for side-by-side benchmarks on the same link. */
 /**
  * The daemon's departures from TSMOSH_TIMING, in one place so the testkit's simulated server is the same server:
  * - probeAfterSilenceMs 0: probing a silent peer keeps the client's status line honest; the server has none, so it
@@ -257,6 +256,22 @@ export const TSMOSH_SERVER_TIMING: Readonly<Partial<TransportTiming>> = Object.f
   outageResendSrtts: 0.5,
 });
 
+/**
+ * The client's departures from TSMOSH_TIMING, in one place so the testkit's simulated client and the benchmarks'
+ * are the same client:
+ * - collectionIntervalMs 0: a keystroke (or a paste) arrives from the terminal whole, in one read, so waiting
+ *   collects nothing and costs a timer turn (mosh's 1 ms became 1.5-2 ms per key here); frame pacing still
+ *   coalesces keys typed faster than the link's frame interval;
+ * - peerAckHoldMs ECHO_ACK_TIMEOUT_MS: a key with no echo (a password) is acknowledged by the server's echo
+ *   acknowledgement that long after it reaches the pty, so it is not judged lost sooner.
+ * The outage cadence (outageResendSrtts 0.25: the client probes) is TSMOSH_TIMING's own.
+ */
+export const TSMOSH_CLIENT_TIMING = Object.freeze({
+  collectionIntervalMs: 0,
+  peerAckHoldMs: ECHO_ACK_TIMEOUT_MS,
+} satisfies Partial<TransportTiming>);
+
+/** mosh 1.4's sender policy, for side-by-side benchmarks on the same link. */
 export const MOSH_TIMING: TransportTiming = Object.freeze({
   ...TSMOSH_TIMING,
   coldStart: true,

@@ -1,5 +1,5 @@
 import type { LinkProfile } from '@tsmosh/netem';
-import { Connection, SessionKey, Transport, TSMOSH_SERVER_TIMING, type SyncState, type TransportTiming } from '@tsmosh/protocol';
+import { Connection, SessionKey, Transport, TSMOSH_CLIENT_TIMING, TSMOSH_SERVER_TIMING, type SyncState, type TransportTiming } from '@tsmosh/protocol';
 import { ManualClock } from './clock.js';
 import { InMemoryLink } from './link.js';
 import { seededRandom } from './random.js';
@@ -48,7 +48,8 @@ export function createSimulatedSession<C extends SyncState<C>, S extends SyncSta
     connection: clientConnection,
     initialLocal: init.clientInitial,
     initialRemote: init.serverInitial,
-    timing: init.clientTiming,
+    // The real client's timing (client session.ts uses the same).
+    timing: { ...TSMOSH_CLIENT_TIMING, ...init.clientTiming },
   });
   const server = new Transport<S, C, Connection>({
     connection: serverConnection,
