@@ -131,6 +131,16 @@ export class TestClient {
     this.step();
   }
 
+  /**
+   * Keys read one by one from the user's terminal (an event each) that leave in one state, as when they were typed
+   * within one send interval or during an outage.
+   */
+  typeTogether(keys: readonly string[]): void {
+    for (const key of keys) this.input = this.input.append({ kind: 'keys', bytes: new TextEncoder().encode(key) });
+    this.transport.setLocal(this.input, performance.now());
+    this.step();
+  }
+
   resize(cols: number, rows: number): void {
     this.input = this.input.append({ kind: 'resize', cols, rows });
     this.transport.setLocal(this.input, performance.now());

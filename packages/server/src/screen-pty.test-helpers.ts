@@ -11,7 +11,7 @@ export abstract class ScreenPty implements SessionPty {
   constructor(cols: number, rows: number) {
     this.screen = blankFramebuffer(cols, rows);
   }
-  resize(): void {}
+  resize(_cols: number, _rows: number): void {}
   snapshot(): Framebuffer {
     return this.screen;
   }

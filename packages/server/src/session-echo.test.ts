@@ -3,21 +3,16 @@
  * is exact: the ack rides on the echo once the output settles, waits ECHO_TIMEOUT_MS for a key that produces no
  * output (a password), counts input-stream positions, and is never paired with a screen older than the output.
  */
-import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
-import { BLANK_CELL, InputStream, PredictionEngine, ScreenState, type Framebuffer } from '@tsmosh/terminal';
+import { BLANK_CELL, InputStream, PredictionEngine, type Framebuffer } from '@tsmosh/terminal';
 import { ECHO_AWAY_MAX_MS, ECHO_AWAY_QUIET_MS, ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
 import { AnswerWatch, SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ECHO_WATCH_MS } from './typed-echo.js';
 import { FULL_PTY_READ_BYTES } from './pty-drain.js';
 import { OfferedScreen, WriteBoundary } from './write-boundary.js';
-import { ManualTimer } from './manual-timer.test-helpers.js';
+import { linkedSession } from './session-link.test-helpers.js';
 import { ScreenPty } from './screen-pty.test-helpers.js';
 
-const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
-const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
-const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 /**
  * Time (ms) the server's sender may take to put a changed screen on the wire: its 8 ms collection interval plus
  * frame pacing (≥ 20 ms between frames). Kept below ECHO_TIMEOUT_MS - ECHO_SETTLE_MS so an ack seen within it
@@ -101,29 +96,9 @@ class HoldingPty extends ScriptedPty {
 
 function harness(makePty: (clock: { now: number }) => ScriptedPty = () => new ScriptedPty()) {
   const clock = { now: 1000 };
-  const timer = new ManualTimer(clock);
-  const key = SessionKey.generate(random);
   const pty = makePty(clock);
-  const toClient: OutgoingDatagram[] = [];
-  const session = new Session({ key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
-  const client = new Transport<InputStream, ScreenState>({
-    connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
-    initialLocal: InputStream.empty(),
-    initialRemote: ScreenState.initial(80, 24),
-    timing: { collectionIntervalMs: 0 },
-  });
+  const { session, client, exchange, at } = linkedSession(pty, clock);
   let input = InputStream.empty();
-  /** Delivers everything in flight both ways at the current time (a link with no delay). */
-  const exchange = (): void => {
-    for (let round = 0; round < 3; round++) {
-      for (const d of client.tick(clock.now)) session.receive(d.bytes, CLIENT);
-      for (const d of toClient.splice(0)) client.receive(d.bytes, SERVER, clock.now);
-    }
-  };
-  const at = (time: number): void => {
-    timer.advanceTo(time);
-    exchange();
-  };
   const type = (text: string): void => {
     input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
     client.setLocal(input, clock.now);

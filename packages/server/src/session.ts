@@ -22,6 +22,7 @@ import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
 export { NO_CLIENT_TIMEOUT_MS, UNNAMED_SESSION_IDLE_TIMEOUT_MS, NO_CLIENT_TIMEOUT_ENV, NETWORK_TIMEOUT_ENV, parseNetworkTimeout, parseNoClientTimeout } from './session-timeouts.js';
 import { serverTrace } from './latency-trace.js';
+import { InputPacer, pacedEvents, type PacedEvent } from './input-pacing.js';
 import { chaffRandom } from './random-pool.js';
 import { ANSWER_WINDOW_MS } from './answer-output.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
@@ -221,7 +222,7 @@ interface ClientLink {
   /** Forwarded streams (agent, -L, -R) of this link's client, beside the screen on the same Connection. */
   channels: ChannelEndpoint;
   role: 'current' | 'pending' | 'retiring';
-  /** The input state whose events have all been fed to the pty (current link only). */
+  /** The input state whose events have all been taken: written to the pty or waiting in the session's pacer (current link only). */
   processedInput: InputStream;
   /** Input written to the pty and not yet echo-acknowledged, oldest first. */
   pendingEchoes: PendingEcho[];
@@ -323,6 +324,8 @@ export class Session {
   private killedBecause = '';
   private finished = false;
   private stepping = false;
+  /** Input events taken from the client and not yet written, kept apart where the program would misread them together. */
+  private readonly inputPacer = new InputPacer();
   private stepQueued = false;
   /** Agent and port forwarding: the channels of each link, the -R listeners, the agent socket's connections. */
   readonly forwarding: ServerForwarding;
@@ -540,6 +543,7 @@ export class Session {
 
   /** A pending link's client spoke: it becomes current, and the one it replaces is told and retired. */
   private promote(link: ClientLink, from: PeerAddress, now: number): void {
+    this.flushPacedInput(now);
     const previous = this.current;
     link.role = 'current';
     this.current = link;
@@ -604,6 +608,7 @@ export class Session {
     const connection = link.transport.connection;
     const current = connection.remoteAddress ?? previousAddress;
     const where = current === undefined ? 'an unknown address' : `${current.host}:${current.port}`;
+    if (link === this.current) this.flushPacedInput(now);
     link.processedInput = InputStream.empty();
     link.pendingEchoes = [];
     link.response = undefined;
@@ -720,20 +725,40 @@ export class Session {
     }
   }
 
-  /** Writes every input event the current client sent since the last step into the pty, then acknowledges their echo. */
+  /**
+   * Takes the input events the current client sent since the last step and writes into the pty those now due
+   * (input-pacing.ts: most at once; a key next to a control key or Esc after a gap), then watches for their echo.
+   */
   private feedInput(now: number): void {
     const link = this.current;
-    const transport = link.transport;
-    const remote = transport.remote;
-    if (remote === link.processedInput) return;
-    const events = remote.eventsSince(link.processedInput);
+    const remote = link.transport.remote;
+    if (remote !== link.processedInput) {
+      this.inputPacer.add(pacedEvents(remote.eventsSince(link.processedInput), link.processedInput.end), now);
+      link.processedInput = remote;
+    }
+    if (this.inputPacer.pending === 0) return;
+    // Once the session ends no key is written: nothing waits for a gap.
+    const due = this.endReason === undefined ? this.inputPacer.take(now) : this.inputPacer.drain(now);
+    if (due.length > 0) this.writeInput(link, due, now);
+  }
+
+  /**
+   * Every event still waiting for its gap, written now, before the current link's input stream is replaced (a new
+   * client takes over, or its client process restarts): the pacer holds only the current link's events, by its positions.
+   */
+  private flushPacedInput(now: number): void {
+    if (this.inputPacer.pending > 0) this.writeInput(this.current, this.inputPacer.drain(now), now);
+  }
+
+  /** Writes `paced` (in order) into the pty, then acknowledges their echo. */
+  private writeInput(link: ClientLink, paced: readonly PacedEvent[], now: number): void {
     // A key's first answer is sent as soon as it is parsed, later ones once settled (responseSettleAt). A typed
     // character is echoed in one write, so that is also its acknowledgement; anything else (Enter, a control key, a
     // paste) may be answered in bursts, and is acknowledged (its guesses judged) once the output has settled.
-    const typing = events.length > 0 && events.every((event) => event.kind === 'keys' && isTypedCharacter(event.bytes));
+    const typing = paced.every(({ event }) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     let lastKeys: Uint8Array | undefined;
-    for (const event of events) {
+    for (const { event } of paced) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         lastKeys = event.bytes;
@@ -748,8 +773,7 @@ export class Session {
         this.log(`session ${this.sessionId}: ignoring resize to ${event.cols}x${event.rows}`);
       }
     }
-    link.processedInput = remote;
-    // A state that only carries resizes (or nothing new) has no echo to wait for.
+    // Only resizes (or a terminal report): no echo to wait for.
     if (lastKeys === undefined) return;
     // Where the cursor stood before the keys, read once they are written: their echo reaches the mirror only in a
     // later turn of the event loop (the pty is read and parsed there), and the keys reach the program ~35 µs sooner.
@@ -760,7 +784,8 @@ export class Session {
     const key = mark === undefined ? undefined : typedKeyOf(lastKeys, mark);
     link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
     link.echoShown = false;
-    link.pendingEchoes.push({ position: remote.end, writtenAt: now, settleMs, mark, key, answerAfter: now });
+    // Acknowledged up to the last event written: keys still waiting for their gap are acknowledged once written.
+    link.pendingEchoes.push({ position: paced[paced.length - 1]!.end, writtenAt: now, settleMs, mark, key, answerAfter: now });
   }
 
   /**
@@ -991,6 +1016,7 @@ export class Session {
       if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
     }
     if (this.screenDirty) due = Math.min(due, this.snapshotDueAt(now));
+    due = Math.min(due, this.inputPacer.dueAt());
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
       const timeoutAt = pendingEcho.writtenAt + ECHO_TIMEOUT_MS;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { encodeVarint } from '@tsmosh/testkit';
 import { describe, expect, it } from 'vitest';
 import { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
+import { keyBoundaryMatters } from './key-boundary.js';
 import { TERMINAL_VERSION_MAX } from './terminal-capabilities.js';
 
 const arbKeys: fc.Arbitrary<InputEvent> = fc.oneof(
@@ -65,11 +66,23 @@ describe('InputStream', () => {
         expect(result.end).toBe(a.end);
         expect(flatten(result.eventsSince(b))).toEqual(flatten(newer));
         expect(flatten(a.eventsSince(b))).toEqual(flatten(newer));
-        // Merged on the wire: one keys record per run, so the overhead is per run, not per key.
+        // Merged on the wire: one keys record per run of plain text, so the overhead is per kept edge, not per key.
         const payload = newer.reduce((sum, e) => sum + (e.kind === 'keys' ? e.bytes.length : 0), 0);
-        if (newer.length > 0 && newer.every((e) => e.kind === 'keys')) expect(diff.length).toBeLessThanOrEqual(payload + 1 + 8 + 1 + 1 + 3);
+        const keptEdges = newer.filter((e, i) => i > 0 && e.kind === 'keys' && newer[i - 1]!.kind === 'keys' && keyBoundaryMatters((newer[i - 1] as { bytes: Uint8Array }).bytes, e.bytes)).length;
+        if (newer.length > 0 && newer.every((e) => e.kind === 'keys')) expect(diff.length).toBeLessThanOrEqual(payload + 1 + 8 + 1 + 1 + 3 + 3 * keptEdges);
       }),
     );
+  });
+
+  it('keeps on the wire the edges next to a control key or Esc, so the server can write those keys apart, and merges plain text', () => {
+    const typed = ['l', 's', '\r', 'a', '\x1b', 'j', '\x1b[A', '\x1b[A', 'x', '\x02', 'o', 'é', '日'];
+    const older = build([{ kind: 'keys', bytes: new TextEncoder().encode('$ ') }]);
+    const newer = build(typed.map((t) => ({ kind: 'keys', bytes: new TextEncoder().encode(t) }) as InputEvent), older);
+    const received = older.applyDiff(newer.diffFrom(older));
+    const events = received.eventsSince(older).map((e) => (e.kind === 'keys' ? new TextDecoder().decode(e.bytes) : e.kind));
+    expect(events).toEqual(['ls', '\r', 'a', '\x1b', 'j', '\x1b[A', '\x1b[A', 'x', '\x02', 'oé日']);
+    // How the bytes are split into events is no part of a state's identity.
+    expect(received.equals(build([{ kind: 'keys', bytes: new TextEncoder().encode(`$ ${typed.join('')}`) }]))).toBe(true);
   });
 
   it('diffs equal states to nothing, and applying nothing is the identity', () => {

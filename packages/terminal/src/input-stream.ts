@@ -5,7 +5,8 @@
  * Positions never restart, so `subtract` can drop the acknowledged prefix while diffs, `eventsSince` and equality
  * keep meaning the same thing. Counting bytes rather than events is what lets a diff merge adjacent key events
  * (one keystroke per event on the client, one run of bytes on the wire) without the two ends disagreeing on where
- * the stream ends.
+ * the stream ends. Runs of plain text are merged; an edge next to a control key or Esc is kept (key-boundary.ts), so
+ * the server can write those keys apart.
  *
  * Diff layout: '' when nothing is new, else u8 version(=2), varint from (the position the diff starts at, which
  * must be the end of the state it is applied to), varint count (≥ 1; so a truncated diff cannot pass for a shorter
@@ -16,6 +17,7 @@
 import type { SyncState } from '@tsmosh/protocol';
 import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
+import { keyBoundaryMatters } from './key-boundary.js';
 import { isCarriableTerminalVersion, terminalFlags, TERMINAL_FLAG_KITTY_KEYBOARD, TERMINAL_FLAG_SYNCHRONIZED_OUTPUT, TERMINAL_FLAGS_KNOWN, TERMINAL_VERSION_MAX, type TerminalCapabilities } from './terminal-capabilities.js';
 
 export type InputEvent =
@@ -179,7 +181,7 @@ export class InputStream implements SyncState<InputStream> {
     out.u8(INPUT_DIFF_VERSION);
     out.varint(from);
     const body = new ByteWriter();
-    out.varint(encodeEvents(this.eventsFrom(from), body));
+    out.varint(encodeEvents(this.eventsFrom(from), body, true));
     out.append(body);
     return out.finish();
   }
@@ -238,17 +240,20 @@ export class InputStream implements SyncState<InputStream> {
     if (this.log === other.log) return true;
     const from = Math.max(this.start, other.start);
     const mine = new ByteWriter();
-    encodeEvents(this.eventsFrom(from), mine);
+    encodeEvents(this.eventsFrom(from), mine, false);
     const theirs = new ByteWriter();
-    encodeEvents(other.eventsFrom(from), theirs);
+    encodeEvents(other.eventsFrom(from), theirs, false);
     const a = mine.finish();
     const b = theirs.finish();
     return a.length === b.length && a.every((byte, i) => byte === b[i]);
   }
 }
 
-/** Writes the events, adjacent keys merged into one record; returns the number of records written. */
-function encodeEvents(events: readonly InputEvent[], out: ByteWriter): number {
+/**
+ * Writes the events, adjacent keys merged into one record, except (with `keepKeyEdges`) where the edge between two
+ * of them matters to the program that reads them (key-boundary.ts); returns the number of records written.
+ */
+function encodeEvents(events: readonly InputEvent[], out: ByteWriter, keepKeyEdges: boolean): number {
   let records = 0;
   for (let i = 0; i < events.length; records++) {
     const event = events[i]!;
@@ -268,7 +273,12 @@ function encodeEvents(events: readonly InputEvent[], out: ByteWriter): number {
     }
     let next = i;
     let length = 0;
-    while (next < events.length && events[next]!.kind === 'keys') length += (events[next++] as { bytes: Uint8Array }).bytes.length;
+    while (next < events.length && events[next]!.kind === 'keys') {
+      const bytes = (events[next] as { bytes: Uint8Array }).bytes;
+      if (next > i && keepKeyEdges && keyBoundaryMatters((events[next - 1] as { bytes: Uint8Array }).bytes, bytes)) break;
+      length += bytes.length;
+      next++;
+    }
     out.u8(Tag.Keys);
     out.varint(length);
     for (let k = i; k < next; k++) out.bytes((events[k] as { bytes: Uint8Array }).bytes);
