@@ -4,6 +4,7 @@
  * reads, and tmux's prefix apart from the text before it, while typed text and a paste come in one read each
  * (packages/server input-pacing.ts). No timing is asserted: only what the program read. Build first: `npx tsc -b`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,15 @@ describe('input pacing through the daemon (a real program reading a real pty)', 
     work = mkdtempSync(join(tmpdir(), 'tsm-reads-'));
     daemonPid = undefined;
   });
+  const tmuxSockets: string[] = [];
   afterEach(async () => {
+    for (const socket of tmuxSockets.splice(0)) {
+      try {
+        execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
     for (const client of clients.splice(0)) client.close();
     await stopDaemon(daemonPid);
     runtime.cleanup();
@@ -94,5 +103,25 @@ describe('input pacing through the daemon (a real program reading a real pty)', 
     sent += paste;
     got = await untilRead(sent);
     expect(got.slice(before)).toEqual([paste]);
+  });
+
+  it("runs tmux's binding for Ctrl-B o sent in one datagram right after other keys, rather than taking it for a paste", async () => {
+    // Two panes, the second active; `Ctrl-B o` selects the first. With the keys in one read, tmux (assume-paste-time,
+    // 1 ms) takes the prefix for pasted text and sends it and `o` to the second pane's shell.
+    const socket = join(work, 'tmux.sock');
+    tmuxSockets.push(socket);
+    const result = await runServer(['new', '--', 'tmux', '-S', socket, '-f', '/dev/null', 'new-session', '-s', 't', ';', 'split-window', '-h'], env);
+    expect(result.code).toBe(0);
+    daemonPid = (await daemonStatus(env)).pid;
+    const client = new TestClient(parseConnectLine(result.stdout));
+    clients.push(client);
+    const tmux = (...args: string[]): string => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' }).trim();
+    await waitUntil(() => existsSync(socket) && tmux('list-panes', '-F', '#{pane_index}').split('\n').length === 2, 'tmux with two panes');
+    await waitUntil(() => tmux('display-message', '-p', '#{pane_index}') === '1', 'the second pane active');
+    await client.waitForScreen((text) => text.includes('│') && /^[#$]/.test(text), "the two panes with their shells' prompts");
+
+    client.typeTogether(['x', 'y', '\x02', 'o']);
+    await waitUntil(() => tmux('display-message', '-p', '#{pane_index}') === '0', `tmux to select the first pane; the second shows ${JSON.stringify(tmux('capture-pane', '-p', '-t', '1'))}`);
+    expect(tmux('capture-pane', '-p', '-t', '1')).toContain('xy');
   });
 });
