@@ -23,6 +23,9 @@ describe('keyGapMs', () => {
     expect(keyGapMs(encoder.encode('a'), encoder.encode(`${ESC}[A`))).toBe(SEPARATE_KEY_GAP_MS); // Up
     expect(keyGapMs(encoder.encode(`${ESC}j`), encoder.encode('k'))).toBe(SEPARATE_KEY_GAP_MS); // Alt+j, then k
     expect(keyGapMs(encoder.encode(ESC), encoder.encode('j'))).toBe(ESCAPE_KEY_GAP_MS);
+    // The wheel, and a long paste read in chunks: no gap.
+    expect(keyGapMs(encoder.encode(`${ESC}[<65;10;5M`), encoder.encode(`${ESC}[<65;10;5M`))).toBe(0);
+    expect(keyGapMs(encoder.encode('line\r'.repeat(10)), encoder.encode('line\r'.repeat(10)))).toBe(0);
     expect(keyGapMs(encoder.encode(`a${ESC}`), encoder.encode(ESC))).toBe(ESCAPE_KEY_GAP_MS);
   });
 });
