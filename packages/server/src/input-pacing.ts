@@ -20,12 +20,12 @@
  *
  * Pure: every method takes `now` (ms, the session's clock).
  */
-import { endsWithEscape, keyBoundaryMatters, type InputEvent } from '@tsmosh/terminal';
+import { isLoneEscape, keyBoundaryMatters, type InputEvent } from '@tsmosh/terminal';
 
 /**
- * After a key event that ends in Esc, the next key waits this long (ms): twice the 50 ms that Claude Code and
- * neovim hold a lone Esc for before taking it as the Escape key, so their timer has fired (and been run, on a
- * busy machine) before the next key can join the Esc as Alt+key.
+ * After the Escape key (an event that is a lone Esc), the next key waits this long (ms): twice the 50 ms that Claude
+ * Code and neovim hold a lone Esc for before taking it as the Escape key, so their timer has fired (and been run, on
+ * a busy machine) before the next key can join the Esc as Alt+key.
  */
 export const ESCAPE_KEY_GAP_MS = 100;
 
@@ -60,7 +60,7 @@ interface Waiting extends PacedEvent {
 
 /** The gap (ms) a key event `after` keeps from the key event `before` written ahead of it. */
 export function keyGapMs(before: Uint8Array, after: Uint8Array): number {
-  if (endsWithEscape(before)) return ESCAPE_KEY_GAP_MS;
+  if (isLoneEscape(before)) return ESCAPE_KEY_GAP_MS;
   return keyBoundaryMatters(before, after) ? SEPARATE_KEY_GAP_MS : 0;
 }
 

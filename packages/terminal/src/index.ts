@@ -15,7 +15,7 @@ export * from './prediction.js';
 export { ScreenState } from './screen-state.js';
 export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, SCREEN_DIFF_VERSION, type DecodedScreen, type SessionEnding } from './screen-diff.js';
 export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
-export { endsWithEscape, isMouseReports, isPlainText, keyBoundaryMatters, MAX_KEY_EVENT_BYTES } from './key-boundary.js';
+export { endsInsideSequence, isLoneEscape, isMouseReports, isPlainText, keyBoundaryMatters, MAX_KEY_EVENT_BYTES } from './key-boundary.js';
 export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, formatTerminalAnswers, parseTerminalAnswers, type TerminalCapabilities } from './terminal-capabilities.js';
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { drawGuessChange, type DrawnGuesses } from './keystroke-draw.js';

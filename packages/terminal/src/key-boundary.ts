@@ -52,15 +52,38 @@ function isKeyLike(bytes: Uint8Array): boolean {
 }
 
 /**
- * Whether two key events read one after the other must stay separate events: after a trailing Esc whatever follows
- * (Esc and the next byte in one read are Alt+key), and otherwise when either is a control key, Esc or a key's
- * sequence. Plain text (a fast typist's letters), a paste's chunks and mouse reports read the same in one read or many.
+ * Whether two key events read one after the other must stay separate events: after the Escape key (a lone Esc)
+ * whatever follows (Esc and the next byte in one read are Alt+key), and otherwise when either is a control key, Esc
+ * or a key's sequence. Plain text (a fast typist's letters), a paste's chunks and mouse reports read the same in one
+ * read or many; and an event that ends inside an escape sequence (a paste or a key cut by the client's read) goes on in
+ * the next one, which must then reach the program with it, as it would have locally.
  */
 export function keyBoundaryMatters(before: Uint8Array, after: Uint8Array): boolean {
-  return endsWithEscape(before) || isKeyLike(before) || isKeyLike(after);
+  if (isLoneEscape(before)) return true;
+  if (endsInsideSequence(before)) return false;
+  return isKeyLike(before) || isKeyLike(after);
 }
 
-/** Whether the event ends in Esc, which a program holds for a while to see whether a sequence follows. */
-export function endsWithEscape(bytes: Uint8Array): boolean {
-  return bytes.length > 0 && bytes[bytes.length - 1] === 0x1b;
+/** Whether the event is the Escape key alone, which a program holds for a while to see whether a sequence follows. */
+export function isLoneEscape(bytes: Uint8Array): boolean {
+  return bytes.length === 1 && bytes[0] === 0x1b;
+}
+
+/**
+ * Whether the event ends inside an escape sequence: its last Esc ends it, or begins a CSI (`ESC [`) or SS3 (`ESC O`)
+ * without its final byte, or a string (OSC, DCS, APC) without its terminator.
+ */
+export function endsInsideSequence(bytes: Uint8Array): boolean {
+  const start = bytes.lastIndexOf(0x1b);
+  if (start < 0) return false;
+  const kind = bytes[start + 1];
+  if (kind === undefined) return true;
+  if (kind === 0x4f) return start + 2 === bytes.length;
+  if (kind === 0x5b) {
+    for (let i = start + 2; i < bytes.length; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x3f) return false;
+    return true;
+  }
+  // A string goes on until BEL, or ST (whose own Esc, the last one, would have been found instead).
+  if (kind === 0x5d || kind === 0x50 || kind === 0x5f) return !bytes.subarray(start + 2).includes(0x07);
+  return false;
 }
