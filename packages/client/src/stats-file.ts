@@ -14,7 +14,7 @@ export interface ClientStatsFile {
   readonly predictionMode: PredictionMode;
   readonly prediction: PredictionStats;
   /** The transport's sending counters once the session has a socket (a benchmark counts resends on a clean link). */
-  readonly transport?: Pick<TransportStats, 'datagramsSent' | 'dataFrames' | 'resends' | 'redundantCopies' | 'ackFrames'>;
+  readonly transport?: Pick<TransportStats, 'datagramsSent' | 'dataFrames' | 'resends' | 'redundantCopies' | 'spacedCopies' | 'ackFrames'>;
   /** How the keystrokes were drawn (KeyDrawCounts), once the front end runs. */
   readonly keyDraws?: KeyDrawCounts;
   /** When the newest keys were read and drawn, on the machine's monotonic clock (key-draw-times.ts). */
@@ -88,7 +88,7 @@ export class ClientStatsWriter {
   /** Written beside the target and renamed over it, so a reader polling for the file never sees half of it. */
   private write(reason: ClientStatsFile['reason']): void {
     const t = this.transport?.();
-    const transport = t === undefined ? undefined : { datagramsSent: t.datagramsSent, dataFrames: t.dataFrames, resends: t.resends, redundantCopies: t.redundantCopies, ackFrames: t.ackFrames };
+    const transport = t === undefined ? undefined : { datagramsSent: t.datagramsSent, dataFrames: t.dataFrames, resends: t.resends, redundantCopies: t.redundantCopies, spacedCopies: t.spacedCopies, ackFrames: t.ackFrames };
     const contents: ClientStatsFile = {
       reason,
       predictionMode: this.predictionMode,
