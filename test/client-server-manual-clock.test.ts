@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
+import { SessionKey, TSMOSH_TIMING as T, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, GLITCH_FLAG_THRESHOLD_MS, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
@@ -100,12 +100,19 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const holdDownUntil = (time: number): void => void (heldUntil = time);
   let darkUntil = -Infinity;
   const dark = (): boolean => scheduler.now < darkUntil;
+  /** Datagrams still to lose on their way: a single loss, as 1 % random loss makes one. */
+  const drop = { up: 0, down: 0 };
+  const lost = (way: 'up' | 'down'): boolean => {
+    if (drop[way] === 0) return false;
+    drop[way]--;
+    return true;
+  };
   const session = new Session({
     key,
     pty,
     send: (datagram) => {
       datagrams.down++;
-      if (dark()) return;
+      if (dark() || lost('down')) return;
       const arrival = Math.max(scheduler.now + oneWayMs, heldUntil);
       scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), arrival - scheduler.now);
     },
@@ -117,7 +124,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const carrier: ClientCarrier = {
     send: (bytes) => {
       datagrams.up++;
-      if (dark()) return;
+      if (dark() || lost('up')) return;
       scheduler.set(() => session.receive(bytes, CLIENT), oneWayMs);
     },
     maintain: async () => {},
@@ -143,7 +150,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
       return carrier;
     },
   };
-  return { scheduler, session, datagrams, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time) };
+  return { scheduler, session, datagrams, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time), drop };
 }
 
 function setUpSession(oneWayMs = ONE_WAY_MS) {
@@ -255,6 +262,50 @@ describe('a client and a server session under one manual clock', () => {
     const outageInterval = (2 * ONE_WAY_MS) / 4;
     expect(shownAt.get('abcd')! - blackoutEnd).toBeLessThanOrEqual(outageInterval + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
     expect(client.transportStats?.resends).toBeGreaterThan(0);
+  });
+
+  it('once the link has lost something, a key or an echo lost on its way costs 10 ms (its spaced second copy), not a resend timeout', async () => {
+    const { scheduler, client, drop, session } = setUpSession();
+    await scheduler.advanceTo(1000);
+    const shownAt = new Map<string, number>();
+    client.on('screen', (screen) => {
+      const row = firstRow(screen);
+      if (!shownAt.has(row)) shownAt.set(row, scheduler.now);
+    });
+    // A clean start: keys and echoes in single copies.
+    for (const key of 'ab') {
+      client.write(key);
+      await scheduler.advanceTo(scheduler.now + 300);
+    }
+    expect(client.transportStats?.spacedCopies).toBe(0);
+    // One key's datagram and one echo lost (the resend timers make them good): both ends have now seen loss.
+    drop.up = 1;
+    client.write('c');
+    await scheduler.advanceTo(scheduler.now + 300);
+    drop.down = 1;
+    client.write('d');
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect(firstRow(client.screen)).toBe('abcd');
+    // 20 clean keys: the loss estimates fall back under the copies' threshold (a 1 % link's), single copies again.
+    let typed = 'abcd';
+    for (let i = 0; i < 20; i++) {
+      typed += 'k';
+      client.write('k');
+      await scheduler.advanceTo(scheduler.now + 300);
+    }
+    expect(firstRow(client.screen)).toBe(typed);
+
+    drop.up = 1;
+    const keyAt = scheduler.now;
+    client.write('e');
+    await scheduler.advanceTo(keyAt + 1000);
+    expect(shownAt.get(`${typed}e`)! - keyAt).toBe(T.awaitedRepeatAfterMs + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    drop.down = 1;
+    const echoAt = scheduler.now;
+    client.write('f');
+    await scheduler.advanceTo(echoAt + 1000);
+    expect(shownAt.get(`${typed}ef`)! - echoAt).toBe(2 * ONE_WAY_MS + ECHO_TURNAROUND_MS + T.awaitedRepeatAfterMs);
+    expect(session.echoAck).toBe(client.inputPositionAfter(0));
   });
 
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
