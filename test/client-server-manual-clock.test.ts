@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SessionKey, TSMOSH_TIMING as T, type PeerAddress } from '@tsmosh/protocol';
+import { SessionKey, TSMOSH_SERVER_TIMING, TSMOSH_TIMING as T, outageTrySpacingMs, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, GLITCH_FLAG_THRESHOLD_MS, type Framebuffer } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
@@ -96,6 +96,8 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const pty = makePty(scheduler);
   let deliverToClient: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
   const datagrams = { up: 0, down: 0 };
+  /** When each datagram was sent, each way (lost or not). */
+  const sentAt = { up: [] as number[], down: [] as number[] };
   let heldUntil = -Infinity;
   const holdDownUntil = (time: number): void => void (heldUntil = time);
   let darkUntil = -Infinity;
@@ -112,6 +114,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
     pty,
     send: (datagram) => {
       datagrams.down++;
+      sentAt.down.push(scheduler.now);
       if (dark() || lost('down')) return;
       const arrival = Math.max(scheduler.now + oneWayMs, heldUntil);
       scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), arrival - scheduler.now);
@@ -124,6 +127,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
   const carrier: ClientCarrier = {
     send: (bytes) => {
       datagrams.up++;
+      sentAt.up.push(scheduler.now);
       if (dark() || lost('up')) return;
       scheduler.set(() => session.receive(bytes, CLIENT), oneWayMs);
     },
@@ -150,13 +154,26 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
       return carrier;
     },
   };
-  return { scheduler, session, datagrams, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time), drop };
+  return { scheduler, session, datagrams, sentAt, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time), drop };
 }
 
 function setUpSession(oneWayMs = ONE_WAY_MS) {
   const world = setUp(undefined, oneWayMs);
   const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: Math.max(1, 2 * oneWayMs), runtime: world.runtime });
   return { ...world, client };
+}
+
+/** 'a' typed at 1 s and on screen by 1.5 s; from then on, when each first row was first shown. */
+async function typedAThenWatched({ scheduler, client }: ReturnType<typeof setUpSession>): Promise<Map<string, number>> {
+  await scheduler.advanceTo(1000);
+  client.write('a');
+  await scheduler.advanceTo(1500);
+  const shownAt = new Map<string, number>();
+  client.on('screen', (screen) => {
+    const row = firstRow(screen);
+    if (!shownAt.has(row)) shownAt.set(row, scheduler.now);
+  });
+  return shownAt;
 }
 
 describe('a client and a server session under one manual clock', () => {
@@ -237,30 +254,26 @@ describe('a client and a server session under one manual clock', () => {
     expect(datagrams.up - before.up).toBeLessThanOrEqual(2 * keys + 2);
   });
 
-  it('after a 2 s blackout, the keys typed in it are on screen within a quarter and a round trip of its end', async () => {
-    const { scheduler, client, darkUntil } = setUpSession();
-    await scheduler.advanceTo(1000);
-    client.write('a');
-    await scheduler.advanceTo(1500);
-    const shownAt = new Map<string, number>();
-    client.on('screen', (screen) => {
-      const row = firstRow(screen);
-      if (!shownAt.has(row)) shownAt.set(row, scheduler.now);
-    });
+  it('after a 2 s blackout, the keys typed in it are on screen within the outage\'s try spacing and a round trip of its end', async () => {
+    const world = setUpSession();
+    const { scheduler, client, darkUntil } = world;
+    const shownAt = await typedAThenWatched(world);
     const blackoutEnd = scheduler.now + 2000;
     darkUntil(blackoutEnd);
     // Keys early in the blackout, as in the bench's trace: their resends have backed off to their ceiling by its end.
+    const firstKeyAt = scheduler.now + 120;
     for (const key of 'bcd') {
       await scheduler.advanceTo(scheduler.now + 120);
       client.write(key);
     }
     await scheduler.advanceTo(blackoutEnd + 2000);
     expect(firstRow(client.screen)).toBe('abcd');
-    // Once the silence reads as an outage, the client tries every SRTT/4 in single copies: the first try after the
-    // link returns leaves within 25 ms of it, where the backed-off timer's ceiling (150 ms) let it wait up to that.
-    // Then a round trip and the program's turnaround.
-    const outageInterval = (2 * ONE_WAY_MS) / 4;
-    expect(shownAt.get('abcd')! - blackoutEnd).toBeLessThanOrEqual(outageInterval + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    // Once the silence reads as an outage, the client tries every SRTT/4 (25 ms) in single copies, thinning to 1/50
+    // of the outage from 1.25 s of it: the first try after the link returns leaves within 38 ms of it, where the
+    // backed-off timer's ceiling (150 ms) let it wait up to that. Then a round trip and the program's turnaround.
+    const spacing = outageTrySpacingMs(blackoutEnd - firstKeyAt, (2 * ONE_WAY_MS) / 4, T.outageTryFraction, T.outageTryMaxMs);
+    expect(spacing).toBe(38);
+    expect(shownAt.get('abcd')! - blackoutEnd).toBeLessThanOrEqual(spacing + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
     expect(client.transportStats?.resends).toBeGreaterThan(0);
   });
 
@@ -306,6 +319,87 @@ describe('a client and a server session under one manual clock', () => {
     await scheduler.advanceTo(echoAt + 1000);
     expect(shownAt.get(`${typed}ef`)! - echoAt).toBe(2 * ONE_WAY_MS + ECHO_TURNAROUND_MS + T.awaitedRepeatAfterMs);
     expect(session.echoAck).toBe(client.inputPositionAfter(0));
+  });
+
+  it('through a 60 s blackout with keys typed in it, tries thinning with its length at both ends, and catches up within 1/50 of it and a round trip', async () => {
+    const world = setUpSession();
+    const { scheduler, client, darkUntil, sentAt } = world;
+    const shownAt = await typedAThenWatched(world);
+    const blackoutStart = scheduler.now;
+    const blackoutEnd = blackoutStart + 60_000;
+    darkUntil(blackoutEnd);
+    // A key every 2 s through the blackout, the first 120 ms into it, the last 1.88 s before its end.
+    let typed = 'a';
+    const firstKeyAt = blackoutStart + 120;
+    for (let at = firstKeyAt, i = 0; at < blackoutEnd; at += 2000, i++) {
+      await scheduler.advanceTo(at);
+      const key = String.fromCharCode(98 + (i % 25));
+      client.write(key);
+      typed += key;
+    }
+    await scheduler.advanceTo(blackoutEnd + 5000);
+    expect(firstRow(client.screen)).toBe(typed);
+    const during = (times: number[]): number[] => times.filter((at) => at >= blackoutStart && at < blackoutEnd);
+    // The client: every 25 ms for the first 1.25 s of the outage, then 1/50 of it (1.2 s at its end): 209 datagrams.
+    // At dbcdbe2 365 (every 25 ms for 10 s, then the keys and the heartbeats).
+    const up = during(sentAt.up);
+    expect(up.length).toBe(209);
+    const clientSpacing = outageTrySpacingMs(blackoutEnd - firstKeyAt, (2 * ONE_WAY_MS) / 4, T.outageTryFraction, T.outageTryMaxMs);
+    expect(clientSpacing).toBe(1198);
+    for (let i = 1; i < up.length; i++) expect(up[i]! - up[i - 1]!).toBeLessThanOrEqual(clientSpacing);
+    // The daemon, with nothing unacknowledged (no key reached it): heartbeats, thinning to 1/10 of the silence past
+    // 30 s of it: 17 (20 at dbcdbe2).
+    const down = during(sentAt.down);
+    expect(down.length).toBe(17);
+    const serverSpacing = outageTrySpacingMs(blackoutEnd - blackoutStart, ONE_WAY_MS, TSMOSH_SERVER_TIMING.outageTryFraction!, TSMOSH_SERVER_TIMING.outageTryMaxMs!);
+    for (let i = 1; i < down.length; i++) expect(down[i]! - down[i - 1]!).toBeLessThanOrEqual(serverSpacing);
+    // The first try after the return leaves within the client's spacing (here 163 ms after it, the keys on screen
+    // 264 ms after it; at dbcdbe2 the next heartbeat 1120 ms after it, the keys at 1221 ms).
+    expect(sentAt.up.find((at) => at >= blackoutEnd)! - blackoutEnd).toBe(163);
+    expect(shownAt.get(typed)! - blackoutEnd).toBe(264);
+    expect(shownAt.get(typed)! - blackoutEnd).toBeLessThanOrEqual(clientSpacing + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+  });
+
+  it('through an hour-long blackout with nothing typed, the client probes at most 20 times a minute and the daemon once, and the output is on screen within 3 s and a round trip of its end', async () => {
+    class PrintingPty extends EchoPty {
+      print(text: string): void {
+        this.show(text);
+      }
+    }
+    let pty: PrintingPty | undefined;
+    const world = setUp((scheduler) => (pty = new PrintingPty(scheduler)));
+    const { scheduler, darkUntil, sentAt } = world;
+    const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 2 * ONE_WAY_MS, runtime: world.runtime });
+    await scheduler.advanceTo(1000);
+    client.write('a');
+    await scheduler.advanceTo(1500);
+    const blackoutStart = scheduler.now;
+    const blackoutEnd = blackoutStart + 3_600_000;
+    darkUntil(blackoutEnd);
+    // The program writes once, early in the blackout: the daemon has a screen to deliver all the way through.
+    await scheduler.advanceTo(blackoutStart + 500);
+    pty!.print('a done');
+    let shownAt: number | undefined;
+    client.on('screen', (screen) => void (shownAt ??= firstRow(screen) === 'a done' ? scheduler.now : undefined));
+    await scheduler.advanceTo(blackoutEnd + 10_000);
+    expect(firstRow(client.screen)).toBe('a done');
+    expect(shownAt! - blackoutEnd).toBeLessThanOrEqual(T.outageTryMaxMs + 2 * ONE_WAY_MS);
+    const within = (times: number[], from: number, to: number): number => times.filter((at) => at >= from && at < to).length;
+    const minute = 60_000;
+    const counts = (times: number[]) => ({
+      first10s: within(times, blackoutStart, blackoutStart + 10_000),
+      firstMinute: within(times, blackoutStart, blackoutStart + minute),
+      firstHour: within(times, blackoutStart, blackoutEnd),
+      lastMinute: within(times, blackoutEnd - minute, blackoutEnd),
+    });
+    // The client probes from 3.5 s of silence once per 250 ms, thinning to 1/50 of the silence from 12.5 s and to its
+    // heartbeat's 3 s from 150 s: the output is back within 3 s and a round trip however long the outage. At
+    // dbcdbe2: 27, 43, 1223 and 20 (probes for 10 s, then heartbeats).
+    expect(counts(sentAt.up)).toEqual({ first10s: 29, firstMinute: 117, firstHour: 1313, lastMinute: 20 });
+    // The daemon tries its screen every frame interval for half a second, then at 1/10 of the outage, once a minute
+    // from 10 min: at dbcdbe2 141, 157, 1337 and 20 (every frame interval for 10 s, then heartbeats for ever).
+    expect(counts(sentAt.down)).toEqual({ first10s: 20, firstMinute: 39, firstHour: 113, lastMinute: 1 });
+    expect(sentAt.up.find((at) => at >= blackoutEnd)! - blackoutEnd).toBeLessThanOrEqual(T.outageTryMaxMs);
   });
 
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {

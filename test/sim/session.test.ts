@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TSMOSH_TIMING } from '@tsmosh/protocol';
+import { TSMOSH_TIMING, outageTrySpacingMs } from '@tsmosh/protocol';
 import { directionProfile } from '@tsmosh/netem';
 import { BlobState, ByteLogState, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
 import { impairedLink, typingSession } from './session-helpers.js';
@@ -144,11 +144,15 @@ describe('a 2 s blackout while typing', () => {
   s.link.netem.setBlackout(false);
   const caughtUpAt = s.simulation.runUntil(blackoutEnd + 10_000, () => s.delivered === s.typed + 'ABC');
 
-  it('delivers the keys typed in the outage within an outage resend interval and one trip after it ends', () => {
+  it('delivers the keys typed in the outage within an outage try spacing and one trip after it ends', () => {
     expect(s.delivered).toBe(s.typed + 'ABC');
     // The silence reads as an outage (outage.ts), so the client tries every SRTT/4 (20 ms here) instead of at the
-    // back-off ceiling (resendMaxMs); the first try after the link returns then needs one 40 ms trip.
-    expect(caughtUpAt - blackoutEnd).toBeLessThanOrEqual(s.client.outageResendIntervalMs + 40 + 1);
+    // back-off ceiling (resendMaxMs), thinning to 1/50 of the outage past 1 s of it (from the first key it left
+    // unanswered: 38 ms at this blackout's end); the first try after the link returns then needs one 40 ms trip.
+    const t = s.client.timing;
+    const spacing = outageTrySpacingMs(blackoutEnd - (blackoutStart + 100), s.client.outageResendIntervalMs, t.outageTryFraction, t.outageTryMaxMs);
+    expect(spacing).toBe(38);
+    expect(caughtUpAt - blackoutEnd).toBeLessThanOrEqual(spacing + 40 + 1);
   });
 });
 

@@ -25,6 +25,7 @@ export { Connection, clockDerivedInitialSeq, type ConnectionInit, type Connectio
 export { emptyConnectionStats, totalDrops, type ConnectionStats } from './stats.js';
 export { ECHO_ACK_TIMEOUT_MS, SHUTDOWN_STATE_NUM } from './constants.js';
 export { Transport, type PeerRestart, type TransportConnection, type TransportInit, type TransportStats } from './transport.js';
+export { outageTrySpacingMs } from './outage.js';
 export { TSMOSH_TIMING, TSMOSH_SERVER_TIMING, TSMOSH_CLIENT_TIMING, MOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
 export { MOSH_ENVIRONMENT_TWINS, adoptMoshEnvironment } from './mosh-environment.js';
 export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdentityAssignments } from './terminal-identity.js';

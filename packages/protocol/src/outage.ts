@@ -6,7 +6,8 @@
  * copies, which the loss estimate turns on during a blackout, all leave together and are lost together. So once the
  * peer has been silent long enough to be an outage, the transport resends small data once per frame interval in
  * single copies (the same datagrams per second, spread in time), and whichever end hears its peer first after the
- * silence resends at once instead of waiting for its timer.
+ * silence resends at once instead of waiting for its timer. As the outage lasts the tries thin out
+ * (outageTrySpacingMs): a handover of a second or two is caught up at the cadence, an hour-long one costs little.
  */
 /** The transport's evidence of loss on the link: its loss estimate, and when it last saw a loss (awaited-repeat.ts). */
 export interface LossEvidence {
@@ -62,4 +63,15 @@ export class OutageWatch {
   suspected(now: number, baseResendMs: number): boolean {
     return now >= this.suspectedFrom(baseResendMs);
   }
+}
+
+/**
+ * The spacing of tries (ms) after `silenceMs` without a word from the peer: `fraction` of the silence
+ * (timing.outageTryFraction), never below `floorMs` (the cadence of the first tries) nor above `maxMs`
+ * (outageTryMaxMs; never below the floor either). The link's return is noticed within that fraction of the outage's
+ * length plus a round trip, while the tries of an outage grow only with the logarithm of its length.
+ */
+export function outageTrySpacingMs(silenceMs: number, floorMs: number, fraction: number, maxMs: number): number {
+  // Whole ms: a wake-up time is a sum the shell's timer rounds anyway.
+  return Math.max(floorMs, Math.min(Math.round(silenceMs * fraction), maxMs));
 }

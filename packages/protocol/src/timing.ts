@@ -27,9 +27,9 @@ export interface TransportTiming {
    */
   readonly heartbeatIntervalMs: number;
   /**
-   * Unacknowledged data is resent only while something was heard from the peer within this window. During a long
-   * outage the heartbeat (which carries the pending diff) is the only probe, so an outage costs one datagram per
-   * heartbeat interval, not one per resend timeout.
+   * Unacknowledged data is resent on the backed-off timer only while something was heard from the peer within
+   * this window; past it the heartbeat carries the pending diff, and small data in a suspected outage keeps the
+   * outage's thinning tries (outageTryFraction). With no thinning, the client's probes also stop after it.
    */
   readonly activeRetryTimeoutMs: number;
   /** The shutdown instruction is sent at most this many times (paced at the send interval) before giving up… */
@@ -98,6 +98,27 @@ export interface TransportTiming {
    * trip (outage catch-up ≤ 1.25 RTT); the server, which only answers, once per frame interval (0.5).
    */
   readonly outageResendSrtts: number;
+  /**
+   * How an outage's tries thin out as it lasts (outage.ts outageTrySpacingMs): each is spaced at least this fraction
+   * of the outage so far (since our first transmission the peer left unanswered; for heartbeats and probes, since
+   * it was last heard), never closer than the outage cadence (outageResendSrtts) nor further apart than
+   * `outageTryMaxMs`, and they go on for as long as it lasts (no longer only for activeRetryTimeoutMs). The link's
+   * return is then noticed within this fraction of the outage's length plus a round trip, and an outage costs about
+   * ln(T / T0) / fraction tries from the moment T0 the spacing starts to grow to its length T, not one per cadence
+   * throughout: 40 a second through the first 10 s had cost ~23 kB per 60 s outage. The same spacing holds new data
+   * in a suspected outage (not an answer to input just heard), heartbeats, and the client's probes: nothing the
+   * peer cannot hear goes faster. The client, which the user waits at and whose address may change (after it roams
+   * only its datagrams can end an outage), 1/50: at 100 ms RTT a try every 25 ms until 1.25 s of outage (a 2 s
+   * blackout ends at ~38 ms), 200 ms at 10 s, 1.2 s at 60 s, the heartbeat's 3 s from 150 s on. The daemon 1/10
+   * (server timing). 0: no thinning (mosh: one heartbeat per 3 s).
+   */
+  readonly outageTryFraction: number;
+  /**
+   * The widest spacing of tries in a silence (ms). The client's is its heartbeat interval: an outage of an hour
+   * costs what mosh's client's heartbeats cost, and its end is noticed within that (+ a round trip) however long it
+   * lasted. The daemon's is a minute (server timing).
+   */
+  readonly outageTryMaxMs: number;
   /**
    * true (tsmosh): the pacing gap is measured from the last frame that carried new data, so the first change after
    * idle goes out after the collection interval alone. false (mosh): heartbeats and acks also hold it back.
@@ -219,10 +240,12 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   // (median convergence after typing 114 → 220 ms over 30 seeds); with 4 it was 103–126 ms at 10–50 % loss, level
   // with no outage rule. A 2 s blackout at 100 ms RTT reads as one after ~0.6–0.8 s.
   outageAfterResendDelays: 4,
-  // 0.25 at 100 ms RTT: a try every 25 ms, 40 single datagrams a second (~3.6 kB/s) for at most the first 10 s of
-  // an outage (activeRetryTimeoutMs), against 20 a second before (150 ms × 3 copies). At SRTT/2 (a frame interval)
+  // 0.25 at 100 ms RTT: a try every 25 ms, 40 single datagrams a second (~3.6 kB/s) for the first 1.25 s of an
+  // outage (then thinning: outageTryFraction), against 20 a second before (150 ms × 3 copies). At SRTT/2 (a frame interval)
   // one 2 s blackout run was caught up 158 ms after the link returned (mosh 174 ms): its try left 48 ms after.
   outageResendSrtts: 0.25,
+  outageTryFraction: 1 / 50,
+  outageTryMaxMs: 3000,
   paceFromDataFramesOnly: true,
   ackDuplicates: true,
   promptAckAfterSilenceMs: 6000,
@@ -248,12 +271,21 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
  *   only answers probes;
  * - peerAckHoldMs: nothing answers a screen, its ack is the client's next keystroke or its delayed ack (ackDelayMs);
  * - outageResendSrtts 0.5: the client probes an outage; the server tries once per frame interval and answers the
- *   client at once when it hears it (outage.ts).
+ *   client at once when it hears it (outage.ts);
+ * - outageTryFraction 1/10, outageTryMaxMs 60 s: past the first seconds the daemon's tries rarely matter. A client
+ *   that roamed is reached only by its own datagrams; one that stays hops to a fresh port every 10 s without a
+ *   round trip and closes the port the daemon knows after 10 hops (udp-endpoint.ts, ~100 s); a suspended one (a
+ *   closed lid) hears nothing and speaks first when it wakes. So the daemon thins out fast and, with it, its
+ *   heartbeats and its new screens (otherwise one per frame interval while output runs: a night of a clock or
+ *   `top` into a dead link): about 10 datagrams per e-fold of the silence, 110-140 in its first hour, then one a
+ *   minute (it was 20 a minute for ever, plus the screens). mosh's server stops sending after 40 s of silence.
  */
 export const TSMOSH_SERVER_TIMING: Readonly<Partial<TransportTiming>> = Object.freeze({
   probeAfterSilenceMs: 0,
   peerAckHoldMs: TSMOSH_TIMING.ackDelayMs,
   outageResendSrtts: 0.5,
+  outageTryFraction: 1 / 10,
+  outageTryMaxMs: 60_000,
 });
 
 /**
@@ -280,6 +312,7 @@ export const MOSH_TIMING: TransportTiming = Object.freeze({
   resendBackoff: 1,
   outageAfterResendDelays: 0,
   outageResendSrtts: 0.5,
+  outageTryFraction: 0,
   paceFromDataFramesOnly: false,
   ackDuplicates: false,
   promptAckAfterSilenceMs: 0,
@@ -306,6 +339,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
     'redundancyMaxCopies',
     'probeIntervalMinMs',
     'outageResendSrtts',
+    'outageTryMaxMs',
   ];
   for (const key of positive) {
     const value = timing[key] as number;
@@ -313,7 +347,7 @@ export function resolveTiming(overrides: Partial<TransportTiming> | undefined): 
       throw new RangeError(`TransportTiming.${key} must be a positive finite number, got ${String(value)}`);
     }
   }
-  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'outageAfterResendDelays', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'awaitedRepeatAfterMs', 'lossMemoryMs', 'ackAfterBytes'] as const) {
+  for (const key of ['collectionIntervalMs', 'ackDelayMs', 'peerAckHoldMs', 'outageAfterResendDelays', 'outageTryFraction', 'activeRetryTimeoutMs', 'promptAckAfterSilenceMs', 'probeAfterSilenceMs', 'chaffMaxBytes', 'redundancyMaxExtraBytes', 'awaitedRepeatAfterMs', 'lossMemoryMs', 'ackAfterBytes'] as const) {
     if (!(timing[key] >= 0 && Number.isFinite(timing[key]))) {
       throw new RangeError(`TransportTiming.${key} must be a finite number ≥ 0, got ${String(timing[key])}`);
     }

@@ -5,8 +5,9 @@ import { ByteLogState, CounterState, createSimulatedSession, seededRandom } from
 import { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { SessionKey } from './key.js';
-import { MOSH_TIMING, TSMOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
+import { MOSH_TIMING, TSMOSH_CLIENT_TIMING, TSMOSH_SERVER_TIMING, TSMOSH_TIMING, backedOffDelay, resolveTiming, type TransportTiming } from './timing.js';
 import { Transport } from './transport.js';
+import { outageTrySpacingMs } from './outage.js';
 import type { Instruction } from './types.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -508,18 +509,33 @@ describe('Transport probes a silent peer', () => {
     return { times: sent.map((s) => s.at).filter((at) => at >= 100), rto: transport.connection.rtt.rto(), probes: transport.stats.probes };
   }
 
-  it('after a missed heartbeat, probes once per RTO (floored) until activeRetryTimeoutMs of silence, then heartbeats again', () => {
+  it('after a missed heartbeat, probes once per RTO (floored), then thinning with the silence until they are heartbeats', () => {
     const t = TSMOSH_TIMING;
     const lastHeard = 100;
-    const horizon = lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs;
+    const horizon = lastHeard + 200_000;
     const { times, rto, probes } = sendTimesAfterContact(undefined, horizon);
     const expected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
     const interval = Math.max(t.probeIntervalMinMs, rto);
-    for (let at = lastHeard + t.probeAfterSilenceMs; at < lastHeard + t.activeRetryTimeoutMs; at += interval) expected.push(at);
-    expect(probes).toBe(expected.length - 2);
-    for (let at = expected[expected.length - 1]! + t.heartbeatIntervalMs; at <= horizon; at += t.heartbeatIntervalMs) expected.push(at);
-    expect(expected.length).toBeGreaterThan(20);
+    // The first probe, then each send whose spacing is still under the heartbeat's.
+    let expectedProbes = 1;
+    for (let at = lastHeard + t.probeAfterSilenceMs; at <= horizon; ) {
+      expected.push(at);
+      const spacing = outageTrySpacingMs(at - lastHeard, interval, t.outageTryFraction, t.outageTryMaxMs);
+      if (spacing < t.heartbeatIntervalMs) expectedProbes++;
+      at += spacing;
+    }
     expect(times).toEqual(expected);
+    expect(probes).toBe(expectedProbes);
+    // In numbers: once per RTO floor (250 ms) to 12.5 s of silence, 1/50 of the silence after it, the heartbeat's
+    // 3 s from 150 s: 163 probes, where they used to stop after 10 s (26) and leave the heartbeats (20 a minute).
+    expect(expectedProbes).toBe(163);
+    // With no thinning (outageTryFraction 0), they stop after activeRetryTimeoutMs of silence, then heartbeats again.
+    const flat = sendTimesAfterContact({ outageTryFraction: 0 }, lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs);
+    const flatExpected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
+    for (let at = lastHeard + t.probeAfterSilenceMs; at < lastHeard + t.activeRetryTimeoutMs; at += interval) flatExpected.push(at);
+    expect(flat.probes).toBe(flatExpected.length - 2);
+    for (let at = flatExpected[flatExpected.length - 1]! + t.heartbeatIntervalMs; at <= lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs; at += t.heartbeatIntervalMs) flatExpected.push(at);
+    expect(flat.times).toEqual(flatExpected);
     // Switched off (mosh): heartbeats alone.
     expect(sendTimesAfterContact({ probeAfterSilenceMs: 0 }, 9100).times).toEqual([100, 3100, 6100, 9100]);
   });
@@ -797,12 +813,16 @@ describe('Transport through an outage', () => {
     const outageFrom = 201 + t.outageAfterResendDelays * base;
     const interval = transport.outageResendIntervalMs;
     expect(interval).toBeLessThanOrEqual(transport.sendIntervalMs);
-    // Before: the backed-off timer. From then on: one try per outage interval.
+    // Before: the backed-off timer. From then on: one try per outage interval, thinning once 1/50 of the time since
+    // the key went unanswered (201 ms) is more.
     const before = tries.filter((x) => x.at < outageFrom);
     const after = tries.filter((x) => x.at >= outageFrom);
     expect(before.length).toBeGreaterThan(1);
     expect(after.length).toBeGreaterThan(10);
-    for (let i = 1; i < after.length; i++) expect(after[i]!.at - after[i - 1]!.at).toBe(interval);
+    for (let i = 1; i < after.length; i++) {
+      expect(after[i]!.at - after[i - 1]!.at).toBe(outageTrySpacingMs(after[i - 1]!.at - 201, interval, t.outageTryFraction, t.outageTryMaxMs));
+    }
+    expect(after.filter((x) => x.at < 201 + interval / t.outageTryFraction).every((x, i, early) => i === 0 || x.at - early[i - 1]!.at === interval)).toBe(true);
     expect(after[0]!.at - before[before.length - 1]!.at).toBeLessThanOrEqual(Math.max(base, t.resendMaxMs));
     expect(after.every((x) => x.datagrams === 1 && x.newNum === 2)).toBe(true);
     // The loss estimate has long turned copies on: only the outage rule keeps each try to one datagram.
@@ -865,5 +885,81 @@ describe('Transport through an outage', () => {
     expect(short.transport.outageSuspected(201 + 2 * base)).toBe(false);
     short.deliver(ack(2, 2, 1), 201 + 2 * base);
     expect(short.transport.nextWakeup(201 + 2 * base)).toBe(short.tries[short.tries.length - 1]!.at + t.heartbeatIntervalMs);
+  });
+});
+
+describe('Transport through a long outage', () => {
+  const CLIENT = { ...TSMOSH_TIMING, ...TSMOSH_CLIENT_TIMING };
+  const SERVER = { ...TSMOSH_TIMING, ...TSMOSH_SERVER_TIMING };
+  const HOUR = 3_600_000;
+
+  /**
+   * First contact at 100 ms, then the peer is never heard again until `until`: each transmission's time. `typeEvery`:
+   * new local data that often (keys typed in the dark, or a program's output at the daemon); else one key at 200 ms.
+   * `suspend`: the process does not run at all during [from, to) (a closed lid): no tick.
+   */
+  function silence(timing: Partial<TransportTiming>, until: number, options: { typeEvery?: number; suspend?: { from: number; to: number } } = {}) {
+    const probe = facingProbe(timing, 100);
+    const { transport, tick } = probe;
+    tick(0);
+    probe.deliver(ack(1, 1), 100);
+    transport.setLocal(transport.local.append(text('x')), 200);
+    const sends: number[] = [];
+    let now = 200;
+    let nextKey = options.typeEvery === undefined ? Infinity : 200 + options.typeEvery;
+    for (let steps = 0; steps < 1_000_000 && now <= until; steps++) {
+      if (tick(now).length > 0) sends.push(now);
+      now = Math.min(transport.nextWakeup(now), nextKey);
+      if (options.suspend !== undefined && now >= options.suspend.from && now < options.suspend.to) now = options.suspend.to;
+      if (now >= nextKey) {
+        transport.setLocal(transport.local.append(text('k')), now);
+        nextKey = now + options.typeEvery!;
+      }
+    }
+    const within = (from: number, to: number): number => sends.filter((at) => at >= from && at < to).length;
+    return { transport, sends, within };
+  }
+
+  it('the client tries at the outage cadence at first, then at 1/50 of the outage so far, never wider than its heartbeat', () => {
+    const { sends, within, transport } = silence(CLIENT, HOUR);
+    const f = CLIENT.outageTryFraction;
+    // Every gap is at most the spacing for the silence at the try before it (the backed-off timer, 150 ms at most,
+    // may come sooner while it runs, for activeRetryTimeoutMs): the link's return is noticed within it.
+    const outageFrom = sends.findIndex((at, i) => i > 0 && at - sends[i - 1]! === transport.outageResendIntervalMs);
+    expect(outageFrom).toBeGreaterThan(0);
+    for (let i = outageFrom + 1; i < sends.length; i++) {
+      // The outage counts from the key, the first transmission left unanswered (200 ms).
+      const spacing = outageTrySpacingMs(sends[i - 1]! - 200, transport.outageResendIntervalMs, f, CLIENT.outageTryMaxMs);
+      if (sends[i - 1]! >= 100 + CLIENT.activeRetryTimeoutMs) expect(sends[i]! - sends[i - 1]!).toBe(spacing);
+      else expect(sends[i]! - sends[i - 1]!).toBeLessThanOrEqual(spacing);
+    }
+    expect(sends[sends.length - 1]! - sends[sends.length - 2]!).toBe(CLIENT.heartbeatIntervalMs);
+    // Datagrams: the first 10 s, the first minute, the first hour, and a minute an hour in (mosh's client: 20). At
+    // dbcdbe2 (a try every outage interval, 20 ms on this probe's round trip, for 10 s, then heartbeats): 464, 485,
+    // 1665 and 20.
+    const counts = { first10s: within(0, 10_000), firstMinute: within(0, 60_000), firstHour: within(0, HOUR), minuteAtHour: within(HOUR - 60_000, HOUR) };
+    expect(counts).toEqual({ first10s: 142, firstMinute: 233, firstHour: 1429, minuteAtHour: 20 });
+  });
+
+  it('the daemon thins out to one try a minute, its new screens included, where it sent every heartbeat and every frame', () => {
+    // A program writing every 500 ms to a client that is gone (a closed lid).
+    const { within, sends } = silence(SERVER, HOUR, { typeEvery: 500 });
+    // At dbcdbe2: 466, 571, 7651 and 120 (every screen, for ever).
+    const counts = { first10s: within(0, 10_000), firstMinute: within(0, 60_000), firstHour: within(0, HOUR), minuteAtHour: within(HOUR - 60_000, HOUR) };
+    expect(counts).toEqual({ first10s: 44, firstMinute: 63, firstHour: 138, minuteAtHour: 1 });
+    expect(sends[sends.length - 1]! - sends[sends.length - 2]!).toBe(SERVER.outageTryMaxMs);
+    // Idle (no output): its heartbeats thin out the same way past 30 s of silence.
+    const idle = silence(SERVER, HOUR);
+    expect(idle.within(HOUR - 600_000, HOUR)).toBe(10);
+  });
+
+  it('a process that did not run for a while (a closed lid) tries at the first cadence again when it resumes', () => {
+    const wake = HOUR;
+    const { sends, transport } = silence(CLIENT, wake + 5000, { suspend: { from: 120_000, to: wake } });
+    const after = sends.filter((at) => at >= wake);
+    expect(after[0]).toBe(wake);
+    expect(after[1]! - after[0]!).toBe(transport.outageResendIntervalMs);
+    // …and thins out from the resume as it did from the silence's start.
+    expect(after.filter((at) => at < wake + 5000).length).toBeGreaterThan(40);
   });
 });

@@ -14,7 +14,7 @@ import type { SyncState } from './sync-state.js';
 import type { Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { CongestionController } from './congestion.js';
-import { OutageWatch } from './outage.js';
+import { OutageWatch, outageTrySpacingMs } from './outage.js';
 import { AwaitedRepeats } from './awaited-repeat.js';
 import type { Instruction, OutgoingDatagram, PeerAddress, RandomSource } from './types.js';
 import {
@@ -241,6 +241,9 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private readonly repeats: AwaitedRepeats;
   /** The peer's datagrams the connection found missing, already noted as loss. */
   private datagramsMissedSeen = 0;
+  /** When `tick` last ran, and when it ran after a gap no wake-up of ours explains (the process was suspended). */
+  private lastTickAt: number | undefined;
+  private resumedAt: number | undefined;
 
   // Receiver.
   private readonly received: Array<ReceivedState<R>>;
@@ -369,6 +372,26 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   get outageResendIntervalMs(): number {
     const { srtt } = this.rttEstimate();
     return clamp(Math.ceil(srtt * this.timing.outageResendSrtts), this.timing.sendIntervalMinMs, this.timing.sendIntervalMaxMs);
+  }
+
+  /**
+   * The spacing of tries (ms) made at `at` in a silence that began at `since` (the peer last heard, or our first
+   * transmission it has not answered): the silence's share (outageTryFraction), at least `floorMs`, at most
+   * outageTryMaxMs (outage.ts). `floorMs` before first contact.
+   */
+  private silenceSpacingMs(at: number, floorMs: number, since: number | undefined): number {
+    if (since === undefined) return floorMs;
+    // Counted from a resume after suspension too: the network often comes back seconds after a laptop wakes.
+    const from = Math.max(since, this.resumedAt ?? since);
+    return outageTrySpacingMs(at - from, floorMs, this.timing.outageTryFraction, this.timing.outageTryMaxMs);
+  }
+
+  /**
+   * The spacing of outage tries at `at` (ms): thinning from our first transmission the peer has not answered (a
+   * silence that began idle, before anything needed an answer, does not count: an outage is noticed with it).
+   */
+  private outageSpacingMs(at: number): number {
+    return this.silenceSpacingMs(at, this.outageResendIntervalMs, this.outage.silence?.from);
   }
 
   /** Frame pacing interval right now (ms): ≈ SRTT/2 clamped. */
@@ -687,6 +710,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Send whatever is due at `now`. Call it whenever `nextWakeup` arrives (calling it early is harmless). */
   tick(now: number): OutgoingDatagram[] {
     if (this.firstSentAt === undefined) this.firstSentAt = now;
+    // We ask to be woken at least once per heartbeat or try spacing: a tick twice that late means the process did
+    // not run (a closed lid, a suspended phone app), and the silence's tries start over at their first cadence.
+    const t = this.timing;
+    if (this.lastTickAt !== undefined && now > this.lastTickAt + 2 * Math.max(t.heartbeatIntervalMs, t.outageTryMaxMs)) this.resumedAt = now;
+    this.lastTickAt = now;
     if (this.shutdownStartedAt !== undefined) return this.tickShutdown(now);
     const due = this.deadlines(now);
     if (due.data <= now) return this.sendFrame('data', now);
@@ -764,27 +792,35 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         }
         data = Math.max(data, allowed);
       }
-    } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined && this.peerActive(now)) {
+      // In a suspected outage new data is a try like any other: no sooner than the outage's spacing after the last
+      // (a screen that changes every frame would otherwise go every frame for as long as the outage lasts). An answer
+      // to input is exempt: the input was just heard, so the silence may be no outage.
+      if (!this.unpacedChange && this.lastSentAt !== undefined && this.outageSuspected(now)) {
+        data = Math.max(data, this.lastSentAt + this.outageSpacingMs(this.lastSentAt));
+      }
+    } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined) {
       if (t.resendPolicy === 'ack-timer') {
         const lastTry = this.lastDataSentAt ?? back.sentAt;
-        resend = lastTry + this.resendDelayMs;
-        if (this.resendAtOnce) resend = now;
-        else if (this.lastDataDiffBytes <= t.redundancyMaxExtraBytes) {
-          // A suspected outage: small data every outage interval, so the first try after the link returns is at
-          // most that late. Large data keeps the backed-off timer (it would cost its size per try).
-          resend = Math.min(resend, Math.max(lastTry + this.outageResendIntervalMs, this.outage.suspectedFrom(this.baseResendDelayMs)));
+        resend = this.resendAtOnce ? now : lastTry + this.resendDelayMs;
+        // The timer stops once the peer has been silent for activeRetryTimeoutMs: do not wake for it.
+        if (!this.peerActive(now) || resend >= this.activeUntil()) resend = NEVER;
+        if (!this.resendAtOnce && this.lastDataDiffBytes <= t.redundancyMaxExtraBytes) {
+          // A suspected outage: small data at the outage's spacing for as long as it lasts, so the first try after
+          // the link returns is at most that late. Large data keeps the backed-off timer (it costs its size per try).
+          resend = Math.min(resend, Math.max(lastTry + this.outageSpacingMs(lastTry), this.outage.suspectedFrom(this.baseResendDelayMs)));
         }
-      } else {
+      } else if (this.peerActive(now)) {
         // mosh: resend at the frame rate once the assumed state has fallen back, else after RTO + ack delay.
         const fallbackAt = this.assumedFallbackAt(now);
         resend = Math.min(Math.max(fallbackAt, back.sentAt + interval), back.sentAt + this.rto() + t.ackDelayMs);
+        // A resend that would fall after the peer stops counting as active will not happen: do not wake for it.
+        if (resend >= this.activeUntil()) resend = NEVER;
       }
-      // A resend that would fall after the peer stops counting as active will not happen: do not wake for it.
-      if (resend >= this.activeUntil()) resend = NEVER;
     }
     let ack = NEVER;
     if (this.pendingAckDueAt !== undefined) ack = this.pendingAckDueAt;
-    let heartbeat = this.lastSentAt === undefined ? now : this.lastSentAt + t.heartbeatIntervalMs;
+    // In a long silence heartbeats thin out with the outage's tries (outageTryMaxMs above the heartbeat: the daemon).
+    let heartbeat = this.lastSentAt === undefined ? now : this.lastSentAt + this.silenceSpacingMs(this.lastSentAt, t.heartbeatIntervalMs, this.lastHeardAt);
     if (t.helloRetry && this.lastHeardAt === undefined && this.lastSentAt !== undefined) {
       // Before first contact a lost hello would cost a whole heartbeat interval (mosh takes ~6 s to connect when
       // its first packets are lost): repeat it on the backed-off resend timer while retries are worth making.
@@ -794,9 +830,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     ack = Math.min(ack, heartbeat);
     let probe = NEVER;
     if (t.probeAfterSilenceMs > 0 && this.lastHeardAt !== undefined && this.lastSentAt !== undefined) {
-      // The peer has missed its heartbeat: probe (an ack frame like any heartbeat) until it is heard again.
-      const probeAt = Math.max(this.lastHeardAt + t.probeAfterSilenceMs, this.lastSentAt + Math.max(t.probeIntervalMinMs, this.rto()));
-      if (probeAt < this.activeUntil() && probeAt < ack) probe = probeAt;
+      // The peer has missed its heartbeat: probe (an ack frame like any heartbeat) until it is heard again, at the
+      // outage's spacing once that is wider, until the probes are heartbeats (with no thinning, for
+      // activeRetryTimeoutMs of silence).
+      const spacing = this.silenceSpacingMs(this.lastSentAt, Math.max(t.probeIntervalMinMs, this.rto()), this.lastHeardAt);
+      const probeAt = Math.max(this.lastHeardAt + t.probeAfterSilenceMs, this.lastSentAt + spacing);
+      if ((t.outageTryFraction > 0 || probeAt < this.activeUntil()) && probeAt < ack) probe = probeAt;
     }
     return { data, resend, ack, probe, repeat: this.repeats.dueAt };
   }
