@@ -318,6 +318,11 @@ export interface SystemContext {
   readonly sshd: NamespacedSshd;
 }
 
+/** tsmosh or mosh through a UDP link on this host: the two that need no namespaces (no sshd, no TUN). */
+export function startUdpSession(system: 'tsmosh' | 'mosh', command: readonly string[], spec: string, seed: number): Promise<Session> {
+  return system === 'tsmosh' ? startTsmosh(command, spec, seed) : startMosh(command, spec, seed);
+}
+
 export function startSession(system: SystemName, context: SystemContext, command: readonly string[], spec: string, seed: number): Promise<Session> {
   switch (system) {
     case 'tsmosh':

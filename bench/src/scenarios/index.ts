@@ -9,6 +9,7 @@ import { hostileNeighbour } from './hostile-neighbour.js';
 import { forwarding } from './forwarding.js';
 import { startup } from './startup.js';
 import { clientMemory } from './client-memory.js';
+import { clientCpu } from './client-cpu.js';
 
 /** Every benchmark, in the order the runner and docs/benchmarks.md show them. Add a scenario here to plug it in. */
-export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, startup, clientMemory, screenCosts];
+export const SCENARIOS: readonly Scenario[] = [keystrokeAck, latencyTrace, daemonCost, hostileNeighbour, forwarding, lossyLink, firstConnect, startup, clientMemory, clientCpu, screenCosts];
