@@ -163,6 +163,11 @@ export class ByteReader {
     return value;
   }
 
+  /** The bytes not read yet, as a view, without reading them: for a decoder that recognises a form before reading it. */
+  peek(): Uint8Array {
+    return this.bytes.subarray(this.offset);
+  }
+
   take(length: number, field: string): Uint8Array {
     if (length > this.remaining) this.fail(`${field} needs ${length} bytes but only ${this.remaining} remain`);
     const slice = this.bytes.subarray(this.offset, this.offset + length);

@@ -151,6 +151,58 @@ describe('ScrollbackLog', () => {
     );
   });
 
+  it('keeps a received line in canonical form whether or not it came in plain form, near misses included (property)', () => {
+    // A line in plainLogLine's form is copied as it came; anything else (another flag, an overlong or wrong varint, a
+    // byte outside printable ASCII, a second segment) is decoded and encoded again, or refused. Either way the log
+    // holds what encoding its own rows gives, and a plain line's text reads back.
+    const varint = (value: number, overlong: boolean): number[] => {
+      const out: number[] = [];
+      for (; value >= 0x80; value = Math.floor(value / 0x80)) out.push((value % 0x80) | 0x80);
+      return overlong ? [...out, value | 0x80, 0] : [...out, value];
+    };
+    const arbLine = fc.record({
+      text: fc.array(fc.integer({ min: 0x20, max: 0x7e }), { maxLength: 200 }),
+      flags: fc.constantFrom(0, 1, 0, 1, 2, 3),
+      overlong: fc.constantFrom(false, false, false, true),
+      headerDelta: fc.constantFrom(0, 0, 0, 0, 1, -1, 32),
+      lengthDelta: fc.constantFrom(0, 0, 0, 0, 1, -1),
+      control: fc.option(fc.nat(), { freq: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbLine, { maxLength: 6 }), (lines) => {
+        const bytes: number[] = [0, ...varint(lines.length, false)];
+        const plainTexts: Array<string | undefined> = [];
+        for (const line of lines) {
+          const text = [...line.text];
+          if (line.control !== null && text.length > 0) text[line.control % text.length] = 0x1b;
+          const count = text.length;
+          bytes.push(line.flags, ...varint(count, line.overlong));
+          if (count > 0) bytes.push(...varint(count * 32 + 1 + line.headerDelta, false), ...varint(count + line.lengthDelta, false), ...text);
+          const exact = line.flags <= 1 && !line.overlong && (count === 0 || (line.headerDelta === 0 && line.lengthDelta === 0 && line.control === null));
+          plainTexts.push(exact ? String.fromCharCode(...text) : undefined);
+        }
+        bytes.push(0, 0); // the screen's top at the end, no resize shift
+        const reader = new ByteReader(Uint8Array.from(bytes), 'test');
+        let log: ScrollbackLog;
+        try {
+          log = ScrollbackLog.empty.readDiff(reader);
+        } catch (error) {
+          expect(error).toBeInstanceOf(RangeError);
+          expect(plainTexts.every((text) => text !== undefined)).toBe(false);
+          return;
+        }
+        // A near miss may be read as other lines than were meant, its bytes then taken for the screen's top.
+        if (!reader.atEnd || log.screenTop !== log.end || log.resizeShift !== 0) {
+          expect(plainTexts.every((text) => text !== undefined)).toBe(false);
+          return;
+        }
+        expect(log.equals(ScrollbackLog.empty.append(log.linesFrom(0)))).toBe(true);
+        plainTexts.forEach((text, i) => expect(log.plainText(i)).toBe(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('rejects a window that starts before the lines the receiver kept', () => {
     const base = ScrollbackLog.empty.append([blankRow(1), blankRow(1), blankRow(1)], 2); // keeps [1, 3)
     const out = new ByteWriter();

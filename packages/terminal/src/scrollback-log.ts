@@ -94,26 +94,10 @@ export class ScrollbackLog {
    */
   plainText(position: number): string | undefined {
     const bytes = this.store.line(this.checked(position, 'plainText') - this.storeBase);
-    if (bytes.length < 2 || bytes[0]! > LINE_WRAPPED) return undefined;
-    // flags, count, then (count > 0) one Narrow segment of `count` cells and its text of `count` bytes.
-    let at = 1;
-    let count = 0;
-    for (let scale = 1; ; scale *= 0x80) {
-      const byte = bytes[at++];
-      if (byte === undefined) return undefined;
-      count += (byte & 0x7f) * scale;
-      if (byte < 0x80) break;
-    }
-    if (count === 0) return at === bytes.length ? '' : undefined;
-    const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
-    const textAt = at + varintLength(segmentHeader) + varintLength(count);
-    if (textAt + count !== bytes.length) return undefined;
-    // Compare the two varints with what a plain line of this width holds (also rules out colours, attributes, links).
-    const varints = putVarint(headerScratch, putVarint(headerScratch, 0, segmentHeader), count);
-    for (let i = 0; i < varints; i++) if (bytes[at + i] !== headerScratch[i]) return undefined;
-    for (let i = textAt; i < bytes.length; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
+    const textAt = plainLineTextAt(bytes);
+    if (textAt === undefined || textAt.end !== bytes.length) return undefined;
     // At most LOG_LINE_CELLS_MAX codes: within any engine's argument limit.
-    return String.fromCharCode.apply(null, bytes.subarray(textAt) as unknown as number[]);
+    return String.fromCharCode.apply(null, bytes.subarray(textAt.text, textAt.end) as unknown as number[]);
   }
 
   /** Whether line `position` runs on into the next (a soft wrap), read from its first byte. */
@@ -213,8 +197,20 @@ export class ScrollbackLog {
     if (end - start > retain) reader.fail(`scrollback window of ${end - start} lines exceeds the ${retain} kept`);
     // A fresh store (a failed read leaves this value's own untouched): the kept lines, then the new ones.
     const store = start >= this.end ? LogLineStore.empty() : this.store.slice(start - this.storeBase, this.end - this.storeBase);
-    // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes.
-    for (let position = Math.max(start, this.end); position < end; position++) encodeLineInto(readLine(reader), store);
+    // Each line is decoded (validated) and kept in canonical form, so equal logs hold equal bytes. A plain line (most
+    // of a flood: plainLogLine's form, which is canonical) is checked and copied as it came, without a cell object
+    // per character decoded and encoded again: that was a sixth of a client's CPU in a flood, and most of its garbage.
+    for (let position = Math.max(start, this.end); position < end; position++) {
+      const plain = plainLineTextAt(reader.peek());
+      if (plain === undefined) {
+        encodeLineInto(readLine(reader), store);
+        continue;
+      }
+      const bytes = reader.take(plain.end, 'scrollback line');
+      const at = slabReserve(plain.end);
+      reservedIn.set(bytes, at);
+      store.push(reservedIn, at, at + plain.end);
+    }
     const encodedTop = reader.varint('scrollback screen top');
     const below = diffVersion >= SCREEN_TOP_SIGNED_SINCE_VERSION ? unzigzag(encodedTop) : encodedTop;
     if (below > end) reader.fail(`scrollback screen top ${below} lines above the end ${end} is before line 0`);
@@ -312,7 +308,38 @@ export function plainLogLine(count: number, wrapped: boolean, codes: ArrayLike<n
   return new PlainLogLine(bytes, start, at + count);
 }
 
-/** Room for a plain line's two segment varints (plainText compares them). */
+/**
+ * Where a plain line (plainLogLine's form, byte for byte: canonical varints, printable ASCII) that starts at byte 0
+ * of `bytes` has its text, and where it ends; undefined when the bytes there are not one. Bytes after it are not
+ * looked at.
+ */
+function plainLineTextAt(bytes: Uint8Array): { readonly text: number; readonly end: number } | undefined {
+  if (bytes.length < 2 || bytes[0]! > LINE_WRAPPED) return undefined;
+  // flags, count, then (count > 0) one Narrow segment of `count` cells and its text of `count` bytes.
+  let at = 1;
+  let count = 0;
+  for (let scale = 1; ; scale *= 0x80) {
+    // Longer than any count up to LOG_LINE_CELLS_MAX: left to the full decoder, which says what is wrong.
+    if (at > 3) return undefined;
+    const byte = bytes[at++];
+    if (byte === undefined) return undefined;
+    count += (byte & 0x7f) * scale;
+    if (byte < 0x80) break;
+  }
+  if (count > LOG_LINE_CELLS_MAX || at !== 1 + varintLength(count)) return undefined;
+  if (count === 0) return { text: at, end: at };
+  const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
+  const textAt = at + varintLength(segmentHeader) + varintLength(count);
+  const end = textAt + count;
+  if (end > bytes.length) return undefined;
+  // Compare the two varints with what a plain line of this width holds (also rules out colours, attributes, links).
+  const varints = putVarint(headerScratch, putVarint(headerScratch, 0, segmentHeader), count);
+  for (let i = 0; i < varints; i++) if (bytes[at + i] !== headerScratch[i]) return undefined;
+  for (let i = textAt; i < end; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
+  return { text: textAt, end };
+}
+
+/** Room for a plain line's two segment varints (plainLineTextAt compares them). */
 const headerScratch = new Uint8Array(16);
 
 /** How many bytes ByteWriter.varint writes for `value`. */
