@@ -312,7 +312,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
       out = toNormal + paintWithHistory(scrollbackWriter, renderer, log, lastDrawn, frame, () => windowStillIs(size));
     } else {
       // Until the resize is answered, no history: lines written against the old positions could land twice or out of place.
-      const history = ownResizePending || renderer.onAlternateScreen ? '' : scrollbackWriter.write(log, size.cols);
+      const history = ownResizePending || renderer.onAlternateScreen ? '' : scrollbackWriter.write(log, size.cols, size.rows);
       // The writer drew over the screen to push its lines up: repaint the frame whole.
       if (history !== '') lastDrawn = undefined;
       let toAlternate = '';

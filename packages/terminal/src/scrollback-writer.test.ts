@@ -43,7 +43,7 @@ const logLine = (text: string, cols: number, wrapped = false): Row => {
 
 /** A client's paint: the writer's lines first, then the screen (repainted whole when lines went to the history). */
 function paint(writer: ScrollbackWriter, renderer: Renderer, log: ScrollbackLog, previous: Framebuffer | undefined, next: Framebuffer): string {
-  const lines = writer.write(log, next.cols);
+  const lines = writer.write(log, next.cols, next.rows);
   return lines + renderer.render(lines === '' ? previous : undefined, next);
 }
 
@@ -243,7 +243,8 @@ describe('ScrollbackWriter', () => {
         echo: fc.option(arbRow(cols), { nil: undefined }),
         covered: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
       });
-    // At least 4 rows: the writer pushes a soft-wrapped line's rows together, up to four (WRAPPED_RUN_MAX).
+    // At least 4 rows: the writer pushes a soft-wrapped line's rows together, up to four (RUN_MAX), and on such a
+    // window whole lines in runs of up to four rows (paintWithHistory), where the other terminal gets them one by one.
     const arbSession = fc
       .record({ cols: fc.integer({ min: 2, max: 10 }), rows: fc.integer({ min: 4, max: 6 }) })
       .chain(({ cols, rows }) => fc.record({ cols: fc.constant(cols), rows: fc.constant(rows), steps: fc.array(arbStep(cols, rows), { minLength: 1, maxLength: 7 }) }));

@@ -100,10 +100,11 @@ export class ScrollbackWriter {
   }
 
   /**
-   * Bytes that push the lines of `log` the history lacks into it, on a terminal `cols` wide; '' when there are
-   * none. Afterwards the screen content and cursor position are unknown and the pen is the default.
+   * Bytes that push the lines of `log` the history lacks into it, on a terminal `cols` wide (and `rows` tall, when
+   * known: lines then go up several at a time); '' when there are none. Afterwards the screen content and cursor position are unknown and the pen is the default.
    */
-  write(log: ScrollbackLog, cols: number): string {
+  write(log: ScrollbackLog, cols: number, rows?: number): string {
+    const runRows = rows !== undefined && rows >= RUN_MAX ? RUN_MAX : 1;
     this.shownScreenTop = log.screenTop;
     if (!this.hasNewLines(log)) return '';
     const lines: HistoryLine[] = [];
@@ -121,9 +122,19 @@ export class ScrollbackWriter {
     let out = '\x1b[?25l\x1b[r\x1b[m';
     let first = 0;
     while (first < lines.length) {
-      // A run of soft-wrapped rows goes up together so the history joins them; a longer run is split.
-      let end = first + 1;
-      while (end < lines.length && end - first < WRAPPED_RUN_MAX && lines[end - 1]!.wrapped) end++;
+      // A soft-wrapped line's rows go up together so the history joins them (a line of more than RUN_MAX rows is
+      // split). On a window known to be RUN_MAX rows or taller, whole lines go up together in runs of up to RUN_MAX
+      // rows: one move to the bottom row per run.
+      let end = first;
+      while (end < lines.length) {
+        let lineEnd = end + 1;
+        while (lineEnd < lines.length && lines[lineEnd - 1]!.wrapped) lineEnd++;
+        if (lineEnd - first > runRows) {
+          if (end === first) end = Math.min(lineEnd, first + RUN_MAX);
+          break;
+        }
+        end = lineEnd;
+      }
       out += drawRun(lines.slice(first, end), cols);
       // Line feeds at the bottom row (a row number the terminal clamps) push the rows just drawn into the history.
       out += BOTTOM_ROW + IND.repeat(end - first);
@@ -155,7 +166,7 @@ export function paintWithHistory(
     writer.scrolledOff(log);
     return renderer.render(previous, next, scrollOff);
   }
-  const history = writer.write(log, next.cols);
+  const history = writer.write(log, next.cols, next.rows);
   // The writer drew over the screen to push its lines up: the frame is painted whole.
   return history + renderer.render(history === '' ? previous : undefined, next);
 }
@@ -163,14 +174,16 @@ export function paintWithHistory(
 /** A line as the writer prints it: its Row, or a plain line's text (ScrollbackLog.plainText) and wrap flag. */
 type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
 
-/** Rows of one soft-wrapped line pushed as one run; the screen is assumed at least this tall. */
-const WRAPPED_RUN_MAX = 4;
+/**
+ * Rows pushed as one run (drawn into the top rows, then as many line feeds at the bottom): the screen is assumed at
+ * least this tall for a soft-wrapped line's rows. Runs of several lines rather than one cut a flood's history bytes
+ * (about 31 to 18 a line of `seq`), which the client and the user's terminal each pay for.
+ */
+const RUN_MAX = 4;
 
 /** Draws `run` into the top rows; a soft-wrapped row runs on into the next by autowrap, so the history joins them. */
 function drawRun(run: readonly HistoryLine[], cols: number): string {
   let out = '';
-  // Erase first: a wrapped row continues by autowrap, and erasing after it could take the cell it ended on.
-  for (let y = 0; y < run.length; y++) out += `\x1b[${y + 1}H\x1b[2K`;
   let pen: Pen = DEFAULT_PEN;
   let continues = false;
   for (let y = 0; y < run.length; y++) {
@@ -179,6 +192,14 @@ function drawRun(run: readonly HistoryLine[], cols: number): string {
     const printed = 'cells' in row ? printRowCells(row, cols, pen) : printPlainText(row.text, cols, pen);
     out += printed.text;
     pen = printed.pen;
+    // The rest of the row is erased after it, in the default pen (an erase fills with the pen's background). Not
+    // after a row that filled the width: the cursor waits on its last cell, which an erase would take; and a row
+    // that was to continue one that did but printed nothing left the cursor there too, so it moves first.
+    if (printed.used < cols) {
+      if (continues && printed.used === 0) out += `\x1b[${y + 1}H`;
+      out += sgrTransition(pen, DEFAULT_PEN) + '\x1b[K';
+      pen = DEFAULT_PEN;
+    }
     // Only a row that filled the width continues by autowrap; anything shorter starts the next at its own row.
     continues = row.wrapped && printed.used === cols && y + 1 < run.length;
   }
