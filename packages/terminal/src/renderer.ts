@@ -165,6 +165,8 @@ class TerminalModel {
   finalMove = '';
   /** Line arrays this model created and may edit in place; everything else is shared and copied on write. */
   private readonly owned = new Set<readonly Cell[]>();
+  /** The owned line written last: a row's cells are printed one by one, and the set lookup per cell was a hot spot. */
+  private lastOwned: Cell[] | undefined;
 
   constructor(
     readonly cols: number,
@@ -202,14 +204,17 @@ class TerminalModel {
 
   private writable(y: number): Cell[] {
     const line = this.lines[y]!;
+    if (line === this.lastOwned) return this.lastOwned;
     // Lines shared with a Framebuffer, a cache or another plan: copy before the first write.
     if (!this.owned.has(line)) {
       const copy = line.slice();
       this.owned.add(copy);
       this.lines[y] = copy;
+      this.lastOwned = copy;
       return copy;
     }
-    return line as Cell[];
+    this.lastOwned = line as Cell[];
+    return this.lastOwned;
   }
 
   moveTo(x: number, y: number): void {
