@@ -31,7 +31,8 @@ export type ConnectionRole = 'client' | 'server';
  * many past it arrived without it: TCP's duplicate-ack threshold (RFC 5681), so a datagram overtaken by one or two
  * others (reordering) is not taken for loss.
  */
-const REORDER_TOLERANCE_DATAGRAMS = 3n;
+export const REORDER_TOLERANCE_DATAGRAMS = 3;
+const REORDER_TOLERANCE = BigInt(REORDER_TOLERANCE_DATAGRAMS);
 /**
  * Skipped numbers watched at most: a skip of more (a restarted peer's clock-derived numbers, an outage) is watched for
  * its first ones only, which is all the loss signal needs.
@@ -312,7 +313,7 @@ export class Connection {
     this.holes = this.holes.filter((hole) => {
       const verdict = this.replayWindow.check(hole);
       if (verdict === 'replay') return false; // it came after all: reordered
-      if (highest - hole < REORDER_TOLERANCE_DATAGRAMS) return true;
+      if (highest - hole < REORDER_TOLERANCE) return true;
       this.stats.datagramsMissed++;
       return false;
     });

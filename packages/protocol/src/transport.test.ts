@@ -59,7 +59,11 @@ function facingProbe(timing?: Partial<TransportTiming>, initialRttMs = 100) {
   const deliver = (instruction: Instruction, now: number) => {
     for (const datagram of probe.send(instruction, now)) transport.receive(datagram.bytes, serverAddress, now);
   };
-  return { transport, tick, deliver, sent };
+  /** The probe sends `instruction`, and the link loses it. */
+  const dropFromPeer = (instruction: Instruction, now: number) => {
+    probe.send(instruction, now);
+  };
+  return { transport, tick, deliver, dropFromPeer, sent };
 }
 
 const ack = (ackNum: number, newNum = 1, oldNum = 0): Instruction => ({
@@ -856,6 +860,33 @@ describe('Transport through an outage', () => {
     expect(short.transport.outageSuspected(201 + 3 * t.resendMaxMs)).toBe(false);
     short.deliver(ack(2, 2, 1), 201 + 3 * t.resendMaxMs);
     expect(short.transport.lossEstimate).toBeGreaterThan(0); // acknowledged past its deadline: judged lost
+  });
+
+  it("the peer's datagrams lost over a silence (its tries while we had nothing to send) are no loss: awaited frames still go once; the same holes between datagrams heard, or one after a pause, are loss", () => {
+    /** First contact, the peer heard last at `lastHeardAt`, `lost` of its datagrams lost from `lostFrom` 30 ms apart, then 3 heard from `backAt`. */
+    function afterHoles(lastHeardAt: number, lostFrom: number, backAt: number, lost = 8) {
+      const probe = facingProbe({ collectionIntervalMs: 1 }, 100);
+      const { transport, tick, deliver } = probe;
+      tick(0);
+      deliver(ack(1, 1), 100);
+      tick(100);
+      if (lastHeardAt > 100) deliver(ack(1, 1), lastHeardAt);
+      for (let i = 0; i < lost; i++) probe.dropFromPeer(ack(1, 1), lostFrom + 30 * i);
+      for (let i = 0; i < 3; i++) deliver(ack(1, 1), backAt + i);
+      tick(backAt + 2);
+      // A key: does it go a second time awaitedRepeatAfterMs later?
+      const typedAt = backAt + 20;
+      transport.setLocal(transport.local.append(text('w')), typedAt, { awaited: true });
+      const wentAt = transport.nextWakeup(typedAt);
+      expect(tick(wentAt)).toHaveLength(1);
+      return transport.nextWakeup(wentAt) === wentAt + TSMOSH_TIMING.awaitedRepeatAfterMs;
+    }
+    // A blackout of about 3 s: the peer's tries in it vanished, and nothing of ours was waiting.
+    expect(afterHoles(100, 1000, 3100)).toBe(false);
+    // The same eight datagrams missing between datagrams heard 10 ms before and after: loss on a live link.
+    expect(afterHoles(2990, 2995, 3300)).toBe(true);
+    // One datagram missing after the same silence (the first after a pause, lost): loss too.
+    expect(afterHoles(100, 3000, 3100, 1)).toBe(true);
   });
 
   it('the first datagram heard after the outage, not acknowledging the key, makes the key go again at once', () => {

@@ -11,7 +11,7 @@
  * Policy knobs and their reasons are in timing.ts; the state machine is described in docs/protocol.md.
  */
 import type { SyncState } from './sync-state.js';
-import type { Connection } from './connection.js';
+import { REORDER_TOLERANCE_DATAGRAMS, type Connection } from './connection.js';
 import { SHUTDOWN_STATE_NUM } from './constants.js';
 import { CongestionController } from './congestion.js';
 import { OutageWatch, outageTrySpacingMs } from './outage.js';
@@ -241,6 +241,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private readonly repeats: AwaitedRepeats;
   /** The peer's datagrams the connection found missing, already noted as loss. */
   private datagramsMissedSeen = 0;
+  /**
+   * After a datagram that ended a silence as long as an outage, until REORDER_TOLERANCE_DATAGRAMS more are heard (by
+   * then the connection has counted the silence's holes): the holes counted and the loss memory before it.
+   */
+  private afterSilence: { heard: number; readonly missedBefore: number; readonly lossSeenAt: number | undefined } | undefined;
   /** When `tick` last ran, and when it ran after a gap no wake-up of ours explains (the process was suspended). */
   private lastTickAt: number | undefined;
   private resumedAt: number | undefined;
@@ -452,10 +457,16 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       if (rtt.latestSample !== undefined) this.congestion.onPathRtt(rtt.latestSample, now);
     }
     this.bytesSinceLastSend += bytes.length;
+    if (instruction !== undefined) this.watchSilenceEnd(now);
     const missed = this.connection.stats?.datagramsMissed ?? 0;
     if (missed > this.datagramsMissedSeen) {
       this.datagramsMissedSeen = missed;
       this.repeats.noteLoss(now);
+      // Several of the peer's datagrams gone over one silence are its tries while the link was down, not random
+      // loss: an end with nothing of its own to send never suspects the outage (outage.ts), and would otherwise
+      // repeat its awaited frames for a minute after every blackout. One gone (a key lost after a pause) is loss.
+      const silence = this.afterSilence;
+      if (silence !== undefined && missed - silence.missedBefore >= 2) this.repeats.restoreLossSeenAt(silence.lossSeenAt);
     }
     if (instruction !== undefined) this.receiveInstruction(instruction, now);
     const ackAfter = this.timing.ackAfterBytes;
@@ -463,6 +474,20 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       // A sender in a flood: acknowledge now, so that its congestion budget sees the bytes arrive.
       this.pendingAckDueAt = now;
       this.stats.acksForBytes++;
+    }
+  }
+
+  /**
+   * An authentic datagram at `now` (before receiveInstruction moves lastHeardAt): starts watching the holes behind
+   * it when it ends a silence as long as the one that makes us suspect an outage of our own data, and stops once
+   * the connection has surely counted them.
+   */
+  private watchSilenceEnd(now: number): void {
+    const silenceMs = this.timing.outageAfterResendDelays * this.baseResendDelayMs;
+    if (silenceMs > 0 && this.lastHeardAt !== undefined && now >= this.lastHeardAt + silenceMs) {
+      this.afterSilence = { heard: 0, missedBefore: this.datagramsMissedSeen, lossSeenAt: this.repeats.lossSeenAt };
+    } else if (this.afterSilence !== undefined && ++this.afterSilence.heard >= REORDER_TOLERANCE_DATAGRAMS) {
+      this.afterSilence = undefined;
     }
   }
 
