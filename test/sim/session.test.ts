@@ -147,11 +147,11 @@ describe('a 2 s blackout while typing', () => {
   it('delivers the keys typed in the outage within an outage try spacing and one trip after it ends', () => {
     expect(s.delivered).toBe(s.typed + 'ABC');
     // The silence reads as an outage (outage.ts), so the client tries every SRTT/4 (20 ms here) instead of at the
-    // back-off ceiling (resendMaxMs), thinning to 1/50 of the outage past 1 s of it (from the first key it left
-    // unanswered: 38 ms at this blackout's end); the first try after the link returns then needs one 40 ms trip.
+    // back-off ceiling (resendMaxMs), thinning to 1/70 of the outage past 1.4 s of it (from the first key it left
+    // unanswered: 27 ms at this blackout's end); the first try after the link returns then needs one 40 ms trip.
     const t = s.client.timing;
     const spacing = outageTrySpacingMs(blackoutEnd - (blackoutStart + 100), s.client.outageResendIntervalMs, t.outageTryFraction, t.outageTryMaxMs);
-    expect(spacing).toBe(38);
+    expect(spacing).toBe(27);
     expect(caughtUpAt - blackoutEnd).toBeLessThanOrEqual(spacing + 40 + 1);
   });
 });

@@ -108,8 +108,10 @@ export interface TransportTiming {
    * throughout: 40 a second through the first 10 s had cost ~23 kB per 60 s outage. The same spacing holds new data
    * in a suspected outage (not an answer to input just heard), heartbeats, and the client's probes: nothing the
    * peer cannot hear goes faster. The client, which the user waits at and whose address may change (after it roams
-   * only its datagrams can end an outage), 1/50: at 100 ms RTT a try every 25 ms until 1.25 s of outage (a 2 s
-   * blackout ends at ~38 ms), 200 ms at 10 s, 1.2 s at 60 s, the heartbeat's 3 s from 150 s on. The daemon 1/10
+   * only its datagrams can end an outage), 1/70: at 100 ms RTT a try every 25 ms until 1.75 s of outage (a 2 s
+   * blackout ends at ~27 ms), 143 ms at 10 s, 857 ms at 60 s, the heartbeat's 3 s from 210 s on. Its catch-up after
+   * a 60 s blackout is then at most ~1 s, below mosh's ~1.2 s in every run; with 1/50 (1.2 s at 60 s, 220 tries a
+   * minute against 294) one of two runs was above it (1242 ms against mosh's 1169). The daemon 1/10
    * (server timing). 0: no thinning (mosh: one heartbeat per 3 s).
    */
   readonly outageTryFraction: number;
@@ -240,11 +242,11 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   // (median convergence after typing 114 → 220 ms over 30 seeds); with 4 it was 103–126 ms at 10–50 % loss, level
   // with no outage rule. A 2 s blackout at 100 ms RTT reads as one after ~0.6–0.8 s.
   outageAfterResendDelays: 4,
-  // 0.25 at 100 ms RTT: a try every 25 ms, 40 single datagrams a second (~3.6 kB/s) for the first 1.25 s of an
+  // 0.25 at 100 ms RTT: a try every 25 ms, 40 single datagrams a second (~3.6 kB/s) for the first 1.75 s of an
   // outage (then thinning: outageTryFraction), against 20 a second before (150 ms × 3 copies). At SRTT/2 (a frame interval)
   // one 2 s blackout run was caught up 158 ms after the link returned (mosh 174 ms): its try left 48 ms after.
   outageResendSrtts: 0.25,
-  outageTryFraction: 1 / 50,
+  outageTryFraction: 1 / 70,
   outageTryMaxMs: 3000,
   paceFromDataFramesOnly: true,
   ackDuplicates: true,

@@ -516,23 +516,24 @@ describe('Transport probes a silent peer', () => {
   it('after a missed heartbeat, probes once per RTO (floored), then thinning with the silence until they are heartbeats', () => {
     const t = TSMOSH_TIMING;
     const lastHeard = 100;
-    const horizon = lastHeard + 200_000;
+    const horizon = lastHeard + 300_000;
     const { times, rto, probes } = sendTimesAfterContact(undefined, horizon);
     const expected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
     const interval = Math.max(t.probeIntervalMinMs, rto);
-    // The first probe, then each send whose spacing is still under the heartbeat's.
-    let expectedProbes = 1;
-    for (let at = lastHeard + t.probeAfterSilenceMs; at <= horizon; ) {
+    // The first probe, then each send that comes sooner than a heartbeat would.
+    let expectedProbes = 0;
+    for (let at = lastHeard + t.probeAfterSilenceMs, probe = true; at <= horizon; ) {
       expected.push(at);
+      if (probe) expectedProbes++;
       const spacing = outageTrySpacingMs(at - lastHeard, interval, t.outageTryFraction, t.outageTryMaxMs);
-      if (spacing < t.heartbeatIntervalMs) expectedProbes++;
+      probe = spacing < t.heartbeatIntervalMs;
       at += spacing;
     }
     expect(times).toEqual(expected);
     expect(probes).toBe(expectedProbes);
-    // In numbers: once per RTO floor (250 ms) to 12.5 s of silence, 1/50 of the silence after it, the heartbeat's
-    // 3 s from 150 s: 163 probes, where they used to stop after 10 s (26) and leave the heartbeats (20 a minute).
-    expect(expectedProbes).toBe(163);
+    // In numbers: once per RTO floor (250 ms) to 17.5 s of silence, 1/70 of the silence after it, the heartbeat's
+    // 3 s from 210 s: 233 probes, where they used to stop after 10 s (26) and leave the heartbeats (20 a minute).
+    expect(expectedProbes).toBe(233);
     // With no thinning (outageTryFraction 0), they stop after activeRetryTimeoutMs of silence, then heartbeats again.
     const flat = sendTimesAfterContact({ outageTryFraction: 0 }, lastHeard + t.activeRetryTimeoutMs + 2 * t.heartbeatIntervalMs);
     const flatExpected = [lastHeard, lastHeard + t.heartbeatIntervalMs];
@@ -817,7 +818,7 @@ describe('Transport through an outage', () => {
     const outageFrom = 201 + t.outageAfterResendDelays * base;
     const interval = transport.outageResendIntervalMs;
     expect(interval).toBeLessThanOrEqual(transport.sendIntervalMs);
-    // Before: the backed-off timer. From then on: one try per outage interval, thinning once 1/50 of the time since
+    // Before: the backed-off timer. From then on: one try per outage interval, thinning once 1/70 of the time since
     // the key went unanswered (201 ms) is more.
     const before = tries.filter((x) => x.at < outageFrom);
     const after = tries.filter((x) => x.at >= outageFrom);
@@ -951,7 +952,7 @@ describe('Transport through a long outage', () => {
     return { transport, sends, within };
   }
 
-  it('the client tries at the outage cadence at first, then at 1/50 of the outage so far, never wider than its heartbeat', () => {
+  it('the client tries at the outage cadence at first, then at 1/70 of the outage so far, never wider than its heartbeat', () => {
     const { sends, within, transport } = silence(CLIENT, HOUR);
     const f = CLIENT.outageTryFraction;
     // Every gap is at most the spacing for the silence at the try before it (the backed-off timer, 150 ms at most,
@@ -969,7 +970,7 @@ describe('Transport through a long outage', () => {
     // dbcdbe2 (a try every outage interval, 20 ms on this probe's round trip, for 10 s, then heartbeats): 464, 485,
     // 1665 and 20.
     const counts = { first10s: within(0, 10_000), firstMinute: within(0, 60_000), firstHour: within(0, HOUR), minuteAtHour: within(HOUR - 60_000, HOUR) };
-    expect(counts).toEqual({ first10s: 142, firstMinute: 233, firstHour: 1429, minuteAtHour: 20 });
+    expect(counts).toEqual({ first10s: 182, firstMinute: 309, firstHour: 1528, minuteAtHour: 20 });
   });
 
   it('the daemon thins out to one try a minute, its new screens included, where it sent every heartbeat and every frame', () => {
