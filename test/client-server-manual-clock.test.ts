@@ -277,6 +277,36 @@ describe('a client and a server session under one manual clock', () => {
     expect(client.transportStats?.resends).toBeGreaterThan(0);
   });
 
+  it('after a 2 s blackout, keys typed once it is over cost the datagrams they cost without one: the blackout\'s lost datagrams are no loss to either end, so no spaced copies', async () => {
+    /** Datagrams each way for ten keys typed 300 ms apart, 2 s after a 2 s spell (dark or not) with keys in it. */
+    const afterSpell = async (dark: boolean) => {
+      const world = setUpSession();
+      const { scheduler, client, darkUntil, datagrams } = world;
+      await typedAThenWatched(world);
+      const spellEnd = scheduler.now + 2000;
+      if (dark) darkUntil(spellEnd);
+      for (const key of 'bcd') {
+        await scheduler.advanceTo(scheduler.now + 120);
+        client.write(key);
+      }
+      await scheduler.advanceTo(spellEnd + 2000);
+      const before = { ...datagrams };
+      for (const key of 'efghijklmn') {
+        await scheduler.advanceTo(scheduler.now + 300);
+        client.write(key);
+      }
+      await scheduler.advanceTo(scheduler.now + 1000);
+      expect(firstRow(client.screen)).toBe('abcdefghijklmn');
+      return { up: datagrams.up - before.up, down: datagrams.down - before.down, clientSpaced: client.transportStats?.spacedCopies };
+    };
+    const clear = await afterSpell(false);
+    // The daemon had nothing to send in the dark, so it never suspected an outage; it found 16+ of the client's
+    // tries missing behind the first datagram after 2 s of silence (1cab82b): before, that read as loss and each
+    // echo went twice for a minute (down 20 where 10).
+    expect(await afterSpell(true)).toEqual(clear);
+    expect(clear).toEqual({ up: 20, down: 10, clientSpaced: 0 });
+  });
+
   it('once the link has lost something, a key or an echo lost on its way costs 10 ms (its spaced second copy), not a resend timeout', async () => {
     const { scheduler, client, drop, session } = setUpSession();
     await scheduler.advanceTo(1000);

@@ -864,15 +864,15 @@ describe('Transport through an outage', () => {
   });
 
   it("the peer's datagrams lost over a silence (its tries while we had nothing to send) are no loss: awaited frames still go once; the same holes between datagrams heard, or one after a pause, are loss", () => {
-    /** First contact, the peer heard last at `lastHeardAt`, `lost` of its datagrams lost from `lostFrom` 30 ms apart, then 3 heard from `backAt`. */
-    function afterHoles(lastHeardAt: number, lostFrom: number, backAt: number, lost = 8) {
+    /** First contact, the peer heard last at `lastHeardAt`, `lost` of its datagrams lost from `lostFrom` `apartMs` apart, then 3 heard from `backAt`. */
+    function afterHoles(lastHeardAt: number, lostFrom: number, backAt: number, lost = 8, apartMs = 30) {
       const probe = facingProbe({ collectionIntervalMs: 1 }, 100);
       const { transport, tick, deliver } = probe;
       tick(0);
       deliver(ack(1, 1), 100);
       tick(100);
       if (lastHeardAt > 100) deliver(ack(1, 1), lastHeardAt);
-      for (let i = 0; i < lost; i++) probe.dropFromPeer(ack(1, 1), lostFrom + 30 * i);
+      for (let i = 0; i < lost; i++) probe.dropFromPeer(ack(1, 1), lostFrom + apartMs * i);
       for (let i = 0; i < 3; i++) deliver(ack(1, 1), backAt + i);
       tick(backAt + 2);
       // A key: does it go a second time awaitedRepeatAfterMs later?
@@ -884,8 +884,9 @@ describe('Transport through an outage', () => {
     }
     // A blackout of about 3 s: the peer's tries in it vanished, and nothing of ours was waiting.
     expect(afterHoles(100, 1000, 3100)).toBe(false);
-    // The same eight datagrams missing between datagrams heard 10 ms before and after: loss on a live link.
-    expect(afterHoles(2990, 2995, 3300)).toBe(true);
+    // Eight datagrams missing between datagrams heard 5 ms before and after (a burst, shorter than a round trip):
+    // loss on a live link.
+    expect(afterHoles(2990, 2995, 3010, 8, 1)).toBe(true);
     // One datagram missing after the same silence (the first after a pause, lost): loss too.
     expect(afterHoles(100, 3000, 3100, 1)).toBe(true);
   });
