@@ -278,11 +278,18 @@ describe('a client and a server session under one manual clock', () => {
   });
 
   it('after a 2 s blackout, keys typed once it is over cost the datagrams they cost without one: the blackout\'s lost datagrams are no loss to either end, so no spaced copies', async () => {
-    /** Datagrams each way for ten keys typed 300 ms apart, 2 s after a 2 s spell (dark or not) with keys in it. */
-    const afterSpell = async (dark: boolean) => {
+    /**
+     * Datagrams each way for ten keys typed 300 ms apart, 2 s after a 2 s spell (dark or not) with keys in it;
+     * `answerInFlight`: a key typed 45 ms before the spell, so that its echo leaves into the dark.
+     */
+    const afterSpell = async (dark: boolean, answerInFlight = false) => {
       const world = setUpSession();
       const { scheduler, client, darkUntil, datagrams } = world;
       await typedAThenWatched(world);
+      if (answerInFlight) {
+        client.write('B');
+        await scheduler.advanceTo(scheduler.now + ONE_WAY_MS - 5);
+      }
       const spellEnd = scheduler.now + 2000;
       if (dark) darkUntil(spellEnd);
       for (const key of 'bcd') {
@@ -296,7 +303,7 @@ describe('a client and a server session under one manual clock', () => {
         client.write(key);
       }
       await scheduler.advanceTo(scheduler.now + 1000);
-      expect(firstRow(client.screen)).toBe('abcdefghijklmn');
+      expect(firstRow(client.screen)).toBe(answerInFlight ? 'aBbcdefghijklmn' : 'abcdefghijklmn');
       return { up: datagrams.up - before.up, down: datagrams.down - before.down, clientSpaced: client.transportStats?.spacedCopies };
     };
     const clear = await afterSpell(false);
@@ -305,6 +312,12 @@ describe('a client and a server session under one manual clock', () => {
     // echo went twice for a minute (down 20 where 10).
     expect(await afterSpell(true)).toEqual(clear);
     expect(clear).toEqual({ up: 20, down: 10, clientSpaced: 0 });
+    // The daemon's echo left into the dark: it resent it every 600 ms (its resend delay here includes the client's
+    // ack hold), 2.4 s before it would suspect an outage, and judged the tries lost; the client, which did suspect
+    // one, still noted the daemon's tries missing behind the silence's end. Both went into copies for the next keys
+    // (up 31 and down 30 where 20 and 10) until one step undid the silence at either end.
+    expect(await afterSpell(true, true)).toEqual(await afterSpell(false, true));
+    expect(await afterSpell(false, true)).toEqual(clear);
   });
 
   it('once the link has lost something, a key or an echo lost on its way costs 10 ms (its spaced second copy), not a resend timeout', async () => {

@@ -147,7 +147,7 @@ describe('Connection: the happy path', () => {
 });
 
 describe('Connection: the peer\'s datagrams that never came (datagramsMissed, the transport\'s loss signal)', () => {
-  it('counts a skipped number once a datagram numbered 3 past it arrived without it; a datagram overtaken by one or two is reordering, not loss', () => {
+  it('counts a skipped number once a datagram numbered 3 past it arrived without it; a datagram overtaken by one or two is reordering, not loss; lastReceivedSkipped: the numbers the newest datagram skipped', () => {
     const { client, server } = pair();
     const datagrams = Array.from({ length: 12 }, (_, i) => client.send(instruction({ newNum: i + 2 }), i)[0]!);
     const deliver = (i: number) => server.receive(datagrams[i]!.bytes, CLIENT_A, 100 + i);
@@ -157,14 +157,17 @@ describe('Connection: the peer\'s datagrams that never came (datagramsMissed, th
     deliver(3);
     deliver(1);
     expect(server.stats.datagramsMissed).toBe(0);
+    expect(server.lastReceivedSkipped).toBe(0); // 1, late
     // 4 never comes: missed once 7 has arrived, not before.
     deliver(5);
+    expect(server.lastReceivedSkipped).toBe(1);
     deliver(6);
     expect(server.stats.datagramsMissed).toBe(0);
     deliver(7);
     expect(server.stats.datagramsMissed).toBe(1);
     // 8 and 9 never come: each counted once a datagram numbered 3 past it arrived.
     deliver(10);
+    expect(server.lastReceivedSkipped).toBe(2);
     expect(server.stats.datagramsMissed).toBe(1);
     deliver(11);
     expect(server.stats.datagramsMissed).toBe(2);
@@ -179,7 +182,9 @@ describe('Connection: the peer\'s datagrams that never came (datagramsMissed, th
     const { key, client, server } = pair();
     server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 0);
     const restarted = new Connection({ role: 'client', key, random: seededRandom(4), initialSeq: START_SEQ + (1000n << 20n), serverAddress: SERVER });
-    for (let i = 0; i < 5; i++) server.receive(restarted.send(instruction({ newNum: 3 + i }), 1000 + i)[0]!.bytes, CLIENT_A, 1000 + i);
+    server.receive(restarted.send(instruction({ newNum: 3 }), 1000)[0]!.bytes, CLIENT_A, 1000);
+    expect(server.lastReceivedSkipped).toBe(0); // a jump wider than the replay window: no datagrams skipped
+    for (let i = 1; i < 5; i++) server.receive(restarted.send(instruction({ newNum: 3 + i }), 1000 + i)[0]!.bytes, CLIENT_A, 1000 + i);
     expect(server.stats.datagramsMissed).toBe(0);
   });
 });

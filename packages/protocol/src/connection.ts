@@ -96,6 +96,8 @@ export class Connection {
   private peerHeardAt: number | undefined;
   private heldTimestamp: HeldTimestamp | undefined;
   private lastAcceptedWasNewest = false;
+  /** Sequence numbers skipped just before the datagram last accepted (see lastReceivedSkipped). */
+  private lastSkipped = 0;
   /** Inflate budget (bytes) left, and when (caller's ms) it was last topped up. */
   private inflateTokens = INFLATE_BURST_BYTES;
   private inflateRefilledAt: number | undefined;
@@ -149,6 +151,15 @@ export class Connection {
   /** Whether the datagram `receive` last accepted had the highest sequence number seen so far. */
   get lastReceivedWasNewest(): boolean {
     return this.lastAcceptedWasNewest;
+  }
+
+  /**
+   * How many of the peer's sequence numbers the datagram `receive` last accepted skipped: its datagrams sent just
+   * before it that have not come (lost, or overtaken). 0 for one that was not the newest, and for a jump wider than
+   * the replay window (a restarted peer's clock-derived numbers).
+   */
+  get lastReceivedSkipped(): number {
+    return this.lastSkipped;
   }
 
   /** The sequence number the next datagram will carry. */
@@ -255,9 +266,12 @@ export class Connection {
     const highest = this.replayWindow.highest;
     const newest = highest === undefined || header.seq > highest;
     // Numbers skipped: the peer's datagrams lost on the way, or overtaken (settled in watchHoles).
+    let skipped = 0;
     if (highest !== undefined && header.seq - highest < BigInt(this.replayWindow.width)) {
       for (let s = highest + 1n; s < header.seq && this.holes.length < MAX_WATCHED_HOLES; s++) this.holes.push(s);
+      if (newest) skipped = Number(header.seq - highest - 1n);
     }
+    this.lastSkipped = skipped;
     this.replayWindow.accept(header.seq);
     if (this.holes.length > 0) this.watchHoles();
     this.lastAcceptedWasNewest = newest;

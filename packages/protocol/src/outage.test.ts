@@ -5,9 +5,9 @@ describe('OutageWatch', () => {
   it('suspects an outage the given number of resend delays after the first unanswered data transmission, until the peer is heard', () => {
     const watch = new OutageWatch(4);
     expect(watch.suspectedFrom(150)).toBe(Infinity); // nothing unanswered
-    watch.noteDataSent(1000, { lossEstimate: 0.01, lossSeenAt: 400 });
-    watch.noteDataSent(1200, { lossEstimate: 0.2, lossSeenAt: 1100 }); // a resend: the silence still counts from the first
-    expect(watch.silence).toEqual({ from: 1000, before: { lossEstimate: 0.01, lossSeenAt: 400 } });
+    watch.noteDataSent(1000);
+    watch.noteDataSent(1200); // a resend: the silence still counts from the first
+    expect(watch.unansweredSince).toBe(1000);
     expect(watch.suspectedFrom(150)).toBe(1600);
     expect(watch.suspected(1599, 150)).toBe(false);
     expect(watch.suspected(1600, 150)).toBe(true);
@@ -16,16 +16,16 @@ describe('OutageWatch', () => {
     // Heard before the outage was suspected: nothing to catch up on.
     expect(watch.noteHeard(1500, 150)).toBe(false);
     expect(watch.suspectedFrom(150)).toBe(Infinity);
-    expect(watch.silence).toBeUndefined();
+    expect(watch.unansweredSince).toBeUndefined();
     // Heard after it: the caller resends at once; then the watch starts over.
-    watch.noteDataSent(2000, { lossEstimate: 0.05, lossSeenAt: undefined });
+    watch.noteDataSent(2000);
     expect(watch.noteHeard(2600, 150)).toBe(true);
     expect(watch.suspected(5000, 150)).toBe(false);
   });
 
   it('never suspects anything when switched off (0)', () => {
     const watch = new OutageWatch(0);
-    watch.noteDataSent(0, { lossEstimate: 0, lossSeenAt: undefined });
+    watch.noteDataSent(0);
     expect(watch.suspectedFrom(100)).toBe(Infinity);
     expect(watch.noteHeard(60_000, 100)).toBe(false);
   });

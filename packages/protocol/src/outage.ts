@@ -9,39 +9,21 @@
  * silence resends at once instead of waiting for its timer. As the outage lasts the tries thin out
  * (outageTrySpacingMs): a handover of a second or two is caught up at the cadence, an hour-long one costs little.
  */
-/** The transport's evidence of loss on the link: its loss estimate, and when it last saw a loss (awaited-repeat.ts). */
-export interface LossEvidence {
-  readonly lossEstimate: number;
-  readonly lossSeenAt: number | undefined;
-}
-
 export class OutageWatch {
   /** The first data transmission (new data or a resend) since the peer was last heard; undefined once heard. */
   private firstUnansweredAt: number | undefined;
-  /** What the transport knew of the link's loss just before that transmission. */
-  private evidenceBefore: LossEvidence = { lossEstimate: 0, lossSeenAt: undefined };
 
   /** `afterResendDelays`: TransportTiming.outageAfterResendDelays (0: never suspect an outage). */
   constructor(private readonly afterResendDelays: number) {}
 
-  /**
-   * A data transmission left at `now` (only counted once the peer has been heard at all: not before first contact),
-   * with what the transport knew of the link's loss before it.
-   */
-  noteDataSent(now: number, evidence: LossEvidence): void {
-    if (this.firstUnansweredAt !== undefined) return;
-    this.firstUnansweredAt = now;
-    this.evidenceBefore = evidence;
+  /** A data transmission left at `now` (only counted once the peer has been heard at all: not before first contact). */
+  noteDataSent(now: number): void {
+    if (this.firstUnansweredAt === undefined) this.firstUnansweredAt = now;
   }
 
-  /**
-   * The silence so far: since when our data has gone unanswered, and what was known of the link's loss before it.
-   * When it turns out to have been an outage (noteHeard returns true), its transmissions say nothing of the link's
-   * loss: they were lost together, and counted lost they made the daemon send its answers in threes for a while
-   * after a blackout.
-   */
-  get silence(): { readonly from: number; readonly before: LossEvidence } | undefined {
-    return this.firstUnansweredAt === undefined ? undefined : { from: this.firstUnansweredAt, before: this.evidenceBefore };
+  /** Since when our data has gone unanswered (undefined: nothing sent since the peer was last heard). */
+  get unansweredSince(): number | undefined {
+    return this.firstUnansweredAt;
   }
 
   /**

@@ -883,12 +883,45 @@ describe('Transport through an outage', () => {
       return transport.nextWakeup(wentAt) === wentAt + TSMOSH_TIMING.awaitedRepeatAfterMs;
     }
     // A blackout of about 3 s: the peer's tries in it vanished, and nothing of ours was waiting.
-    expect(afterHoles(100, 1000, 3100)).toBe(false);
+    expect(afterHoles(100, 1000, 3100, 16)).toBe(false);
     // Eight datagrams missing between datagrams heard 5 ms before and after (a burst, shorter than a round trip):
     // loss on a live link.
     expect(afterHoles(2990, 2995, 3010, 8, 1)).toBe(true);
     // One datagram missing after the same silence (the first after a pause, lost): loss too.
     expect(afterHoles(100, 3000, 3100, 1)).toBe(true);
+  });
+
+  it("a silence shorter than this end's outage suspicion is a blackout too when the peer's datagrams missing behind its end show it tried through it: then its tries are no loss; one or two missing, a lost key, are", () => {
+    /** A key unanswered through 2 s of silence, `skipped` of the peer's datagrams lost at its end, then one heard that acknowledges the key. */
+    function afterSilence(skipped: number) {
+      // The suspicion 16 resend delays (150 ms here) after the key, later than this silence, as the daemon's 4 × 600 ms
+      // on a 100 ms link is later than a 2 s blackout (the silence's end then counts after 16 round trips, 1.6 s).
+      const probe = throughSilence({ outageAfterResendDelays: 16 }, text('x'), 2200);
+      const { transport, tick, deliver, dropFromPeer } = probe;
+      expect(transport.outageSuspected(2250)).toBe(false);
+      expect(transport.lossEstimate).toBeGreaterThan(TSMOSH_TIMING.redundancyLossThreshold); // its tries judged lost meanwhile
+      for (let i = 0; i < skipped; i++) dropFromPeer(ack(1, 2 + i, 1), 2200 + 5 * i);
+      deliver(ack(2, 2 + skipped, 1 + skipped), 2250);
+      const estimate = transport.lossEstimate;
+      for (let i = 1; i <= 3; i++) deliver(ack(2, 2 + skipped + i, 1 + skipped + i), 2250 + i); // the connection counts the holes
+      tick(2254);
+      // A key: in how many copies does it go, and does it go once more awaitedRepeatAfterMs later?
+      transport.setLocal(transport.local.append(text('w')), 2300, { awaited: true });
+      const wentAt = transport.nextWakeup(2300);
+      const copies = tick(wentAt).length;
+      return { estimate, copies, repeated: transport.nextWakeup(wentAt) === wentAt + TSMOSH_TIMING.awaitedRepeatAfterMs };
+    }
+    // The peer's tries in the dark (the client's, every 25 ms in its own outage): the silence never happened.
+    expect(afterSilence(40)).toEqual({ estimate: 0, copies: 1, repeated: false });
+    expect(afterSilence(12)).toEqual({ estimate: 0, copies: 1, repeated: false });
+    // One missing (a lost key after a pause), none (a peer with nothing to say, whose acks were lost), or 8 (a run
+    // of heavy random loss: at 50 % each way 0.4 % of runs): the silence's unanswered tries are loss, as they would
+    // be in a run of random loss, and the key goes in copies.
+    for (const skipped of [0, 1, 8]) {
+      const after = afterSilence(skipped);
+      expect(after.estimate).toBeGreaterThan(TSMOSH_TIMING.redundancyLossThreshold);
+      expect(after.copies).toBeGreaterThan(1);
+    }
   });
 
   it('the first datagram heard after the outage, not acknowledging the key, makes the key go again at once', () => {

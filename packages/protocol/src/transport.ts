@@ -59,6 +59,8 @@ export interface TransportConnection {
   readonly lastReceivedWasNewest?: boolean;
   /** The peer's datagrams that never came so far (ConnectionStats.datagramsMissed): loss seen on the way to us. */
   readonly stats?: { readonly datagramsMissed?: number };
+  /** The peer's datagrams skipped just before the one `receive` last accepted (Connection.lastReceivedSkipped). */
+  readonly lastReceivedSkipped?: number;
 }
 
 /**
@@ -134,8 +136,6 @@ interface PendingOutcome {
   readonly num: number;
   /** When the resend timer considers it overdue (ms). */
   readonly deadline: number;
-  /** When it left (ms): an outage's transmissions are left out of the estimate. */
-  readonly sentAt: number;
   /** Copies sent of this transmission (a spaced repeat adds one). */
   copies: number;
 }
@@ -160,6 +160,21 @@ interface Deadlines {
   readonly repeat: number;
 }
 
+/** The transport's evidence of loss on the link: its loss estimate, and when it last saw a loss (awaited-repeat.ts). */
+interface LossEvidence {
+  readonly lossEstimate: number;
+  readonly lossSeenAt: number | undefined;
+}
+
+/**
+ * The peer's datagrams that must be missing, in a row, behind the one that ends a silence of
+ * outageAfterResendDelays round trips for the silence to count as a blackout (both ways dark) when this end did not
+ * suspect an outage itself (heardAfterSilence). A client that tried through a 2 s blackout leaves dozens (every
+ * SRTT/4 once it suspects one, copies before); random loss takes 12 in a row 2.4 × 10⁻⁴ of the time at 50 % loss.
+ * 4 (6 % at 50 %) undid real loss there: the keystroke-ack bench's echo p95 at 50 % loss 393/845 → 426/883 ms at
+ * 100/300 ms RTT and fewer copies; 8 still +11 ms at 100 ms; 12 level with no rule (395/833).
+ */
+const BLACKOUT_MIN_SKIPPED = 12;
 const NEVER = Infinity;
 /** Open loss-estimate outcomes: one per data frame (≥ 20 ms apart) for up to ~2 s, so 128 is never reached in use. */
 const MAX_PENDING_OUTCOMES = 128;
@@ -242,10 +257,15 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** The peer's datagrams the connection found missing, already noted as loss. */
   private datagramsMissedSeen = 0;
   /**
-   * After a datagram that ended a silence as long as an outage, until REORDER_TOLERANCE_DATAGRAMS more are heard (by
-   * then the connection has counted the silence's holes): the holes counted and the loss memory before it.
+   * The loss evidence as it stood when the peer was last heard (after its acknowledgement was settled): what a
+   * silence that turns out to have been a blackout is undone to (heardAfterSilence).
    */
-  private afterSilence: { heard: number; readonly missedBefore: number; readonly lossSeenAt: number | undefined } | undefined;
+  private evidenceWhenHeard: LossEvidence = { lossEstimate: 0, lossSeenAt: undefined };
+  /**
+   * Instructions heard since the one that ended a blackout, until REORDER_TOLERANCE_DATAGRAMS (by then the connection
+   * has counted the holes it left: the peer's tries in the dark, no loss); undefined otherwise.
+   */
+  private heardSinceBlackout: number | undefined;
   /** When `tick` last ran, and when it ran after a gap no wake-up of ours explains (the process was suspended). */
   private lastTickAt: number | undefined;
   private resumedAt: number | undefined;
@@ -396,7 +416,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * silence that began idle, before anything needed an answer, does not count: an outage is noticed with it).
    */
   private outageSpacingMs(at: number): number {
-    return this.silenceSpacingMs(at, this.outageResendIntervalMs, this.outage.silence?.from);
+    return this.silenceSpacingMs(at, this.outageResendIntervalMs, this.outage.unansweredSince);
   }
 
   /** Frame pacing interval right now (ms): ≈ SRTT/2 clamped. */
@@ -457,18 +477,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       if (rtt.latestSample !== undefined) this.congestion.onPathRtt(rtt.latestSample, now);
     }
     this.bytesSinceLastSend += bytes.length;
-    if (instruction !== undefined) this.watchSilenceEnd(now);
-    const missed = this.connection.stats?.datagramsMissed ?? 0;
-    if (missed > this.datagramsMissedSeen) {
-      this.datagramsMissedSeen = missed;
-      this.repeats.noteLoss(now);
-      // Several of the peer's datagrams gone over one silence are its tries while the link was down, not random
-      // loss: an end with nothing of its own to send never suspects the outage (outage.ts), and would otherwise
-      // repeat its awaited frames for a minute after every blackout. One gone (a key lost after a pause) is loss.
-      const silence = this.afterSilence;
-      if (silence !== undefined && missed - silence.missedBefore >= 2) this.repeats.restoreLossSeenAt(silence.lossSeenAt);
+    if (instruction !== undefined) {
+      this.receiveInstruction(instruction, now);
+      // After the instruction: whether it ended a blackout, whose holes are no loss, is known by then. (A fragment's
+      // holes wait for the instruction it completes.)
+      this.noteMissedDatagrams(now);
     }
-    if (instruction !== undefined) this.receiveInstruction(instruction, now);
     const ackAfter = this.timing.ackAfterBytes;
     if (ackAfter > 0 && this.bytesSinceLastSend >= ackAfter && this.pendingAckDueAt !== undefined && this.pendingAckDueAt > now) {
       // A sender in a flood: acknowledge now, so that its congestion budget sees the bytes arrive.
@@ -478,19 +492,50 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   }
 
   /**
-   * An authentic datagram at `now` (before receiveInstruction moves lastHeardAt): starts watching the holes behind
-   * it when it ends a silence of outageAfterResendDelays round trips (the peer, had it data, would have resent it
-   * there; our own resend delay is no measure, as it includes the peer's ack hold and a cold start's caution: 600 ms
-   * at the daemon on a 100 ms link, so a 2 s blackout did not count), and stops once the connection has surely
-   * counted them.
+   * The peer's datagrams the connection found missing since last asked: loss on the way to us (the spaced repeat's
+   * memory), unless they are the holes a blackout left (heardAfterSilence).
    */
-  private watchSilenceEnd(now: number): void {
-    const silenceMs = this.timing.outageAfterResendDelays * Math.max(this.rttEstimate().srtt, this.timing.resendMinMs);
-    if (silenceMs > 0 && this.lastHeardAt !== undefined && now >= this.lastHeardAt + silenceMs) {
-      this.afterSilence = { heard: 0, missedBefore: this.datagramsMissedSeen, lossSeenAt: this.repeats.lossSeenAt };
-    } else if (this.afterSilence !== undefined && ++this.afterSilence.heard >= REORDER_TOLERANCE_DATAGRAMS) {
-      this.afterSilence = undefined;
-    }
+  private noteMissedDatagrams(now: number): void {
+    const missed = this.connection.stats?.datagramsMissed ?? 0;
+    if (missed <= this.datagramsMissedSeen) return;
+    this.datagramsMissedSeen = missed;
+    if (this.heardSinceBlackout !== undefined) return;
+    this.repeats.noteLoss(now);
+    // Seen while the peer is heard: evidence a later blackout does not undo.
+    this.evidenceWhenHeard = { ...this.evidenceWhenHeard, lossSeenAt: now };
+  }
+
+  /**
+   * The peer is heard at `now`, after silence since lastHeardAt: whether that silence was a blackout (both ways dark)
+   * rather than loss, and if so, what it did to the loss evidence is undone. A blackout is not the random loss that
+   * copies and the spaced repeat help with: counted, its tries turned copies on and made every awaited frame go twice
+   * for a minute after it.
+   *
+   * It was one when this end suspected an outage (outage.ts: its data unanswered for outageAfterResendDelays of its
+   * resend delays), or when the silence lasted that many round trips and the datagram that ends it shows at least
+   * BLACKOUT_MIN_SKIPPED of the peer's missing in a row just before it: the peer tried through it too. The second
+   * covers an end whose resend delay is long (the daemon's includes the client's ack hold: 600 ms on a 100 ms link,
+   * so a 2 s blackout was over before its 2.4 s suspicion, and its three unanswered tries counted as loss) and one
+   * with nothing to send (it never suspects). Round trips alone would not do: a single lost echo keeps the daemon
+   * from hearing the client for a resend delay, 6 round trips there.
+   *
+   * Undone: the loss estimate and the loss memory go back to what they were when the peer was last heard, the
+   * outcomes whose acknowledgement was due in the silence are dropped, and the holes the connection counts behind
+   * this datagram over the next few are not noted. Returns whether the silence was a blackout.
+   */
+  private heardAfterSilence(now: number): boolean {
+    const suspected = this.outage.noteHeard(now, this.baseResendDelayMs);
+    if (this.heardSinceBlackout !== undefined && ++this.heardSinceBlackout >= REORDER_TOLERANCE_DATAGRAMS) this.heardSinceBlackout = undefined;
+    const quietFrom = this.lastHeardAt;
+    if (quietFrom === undefined) return false;
+    const roundTripsMs = this.timing.outageAfterResendDelays * Math.max(this.rttEstimate().srtt, this.timing.resendMinMs);
+    const peerTriedThrough = roundTripsMs > 0 && now >= quietFrom + roundTripsMs && (this.connection.lastReceivedSkipped ?? 0) >= BLACKOUT_MIN_SKIPPED;
+    if (!suspected && !peerTriedThrough) return false;
+    this.lossEstimateValue = this.evidenceWhenHeard.lossEstimate;
+    this.repeats.restoreLossSeenAt(this.evidenceWhenHeard.lossSeenAt);
+    this.pendingOutcomes = this.pendingOutcomes.filter((outcome) => outcome.deadline < quietFrom);
+    this.heardSinceBlackout = 0;
+    return true;
   }
 
   /** The receiver proper; exposed for tests that drive the transport with instructions directly. */
@@ -503,19 +548,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.stats.instructionsReceived++;
     if (this.isRestartedPeer(instruction)) this.restartPeer(now);
     const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
+    const blackoutEnded = this.heardAfterSilence(now);
     this.lastHeardAt = now;
-    const silence = this.outage.silence;
-    const outageEnded = this.outage.noteHeard(now, this.baseResendDelayMs);
-    // An outage, not loss: the estimate is what it was before the silence, and the silence's outcomes are dropped.
-    if (outageEnded && silence !== undefined) {
-      this.lossEstimateValue = silence.before.lossEstimate;
-      this.repeats.restoreLossSeenAt(silence.before.lossSeenAt);
-      this.pendingOutcomes = this.pendingOutcomes.filter((outcome) => outcome.sentAt < silence.from);
-    }
     this.processAck(ackNum, now);
+    this.evidenceWhenHeard = { lossEstimate: this.lossEstimateValue, lossSeenAt: this.repeats.lossSeenAt };
     // The path works again and the peer still lacks data of ours: resend it now, not when the timer says (its next
     // try may be a frame interval away, and at the far end a whole backed-off resend delay).
-    if (outageEnded && this.sent.length > 1 && !this.back.state.equals(this.front.state)) this.resendAtOnce = true;
+    if (blackoutEnded && this.sent.length > 1 && !this.back.state.equals(this.front.state)) this.resendAtOnce = true;
 
     if (newNum === SHUTDOWN_STATE_NUM) {
       // Acknowledge at once, and again for every copy: the peer is waiting for it to exit.
@@ -980,12 +1019,12 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes)) {
         this.repeats.schedule({ oldNum: base.num, newNum: num, diff }, now);
       }
-      if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now, { lossEstimate: this.lossEstimateValue, lossSeenAt: this.repeats.lossSeenAt });
+      if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now);
       this.resendAtOnce = false;
       this.lastDataDiffBytes = diff.length;
       this.lastDataSentAt = now;
       this.settleOutcomes(now, undefined);
-      this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, sentAt: now, copies });
+      this.pendingOutcomes.push({ num, deadline: now + this.lossVerdictDelayMs, copies });
       // Bound the list; an outcome pushed out unsettled is past its deadline in practice, so it counts as lost.
       if (this.pendingOutcomes.length > MAX_PENDING_OUTCOMES) {
         const evicted = this.pendingOutcomes.shift()!;
