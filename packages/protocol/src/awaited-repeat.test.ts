@@ -32,6 +32,22 @@ describe('AwaitedRepeats', () => {
     expect(repeats.dueAt).toBe(Infinity);
     expect(new AwaitedRepeats(0, 60_000).wanted(0, 1, 1, 512)).toBe(false); // switched off (mosh)
   });
+
+  it('repeats input typed within a round trip of the input before it only while the peer\'s datagrams go missing heavily', () => {
+    const repeats = new AwaitedRepeats(10, 60_000);
+    repeats.noteLoss(1000);
+    expect(repeats.wanted(1000, 1, 20, 512, true)).toBe(true); // a key after a pause
+    // 10 % of the peer's datagrams missing: the next key's frame covers a lost one.
+    for (let i = 0; i < 40; i++) repeats.notePeerDatagrams(9, 1);
+    expect(repeats.peerMissingShare).toBeGreaterThan(0.08);
+    expect(repeats.peerMissingShare).toBeLessThan(0.12);
+    expect(repeats.wanted(1000, 1, 20, 512, false)).toBe(false);
+    expect(repeats.wanted(1000, 1, 20, 512, true)).toBe(true);
+    // 30 %: the covering frame is too often lost as well.
+    for (let i = 0; i < 40; i++) repeats.notePeerDatagrams(7, 3);
+    expect(repeats.peerMissingShare).toBeGreaterThan(0.25);
+    expect(repeats.wanted(1000, 1, 20, 512, false)).toBe(true);
+  });
 });
 
 /**
@@ -188,6 +204,56 @@ describe('a keystroke and its answer on a lightly lossy link', () => {
     const slow = afterOneLoss({ clientTiming: { awaitedRepeatAfterMs: 4 * ONE_WAY_MS } });
     expect(slow.client.stats.spacedCopies).toBe(0);
     expect(spaced).toBeGreaterThan(0);
+  });
+
+  it('keys typed within a round trip of the one before are not repeated, nor are their echoes (the next key covers a lost one); a key after a pause and its echo are', () => {
+    const pair = afterOneLoss();
+    const before = { client: pair.client.stats.spacedCopies, server: pair.server.stats.spacedCopies };
+    // A word typed 15 ms a key (under the 40 ms round trip), then a pause and a key.
+    const start = pair.now + 300;
+    for (let i = 0; i < 6; i++) pair.type(start + 15 * i);
+    pair.step(start + 300);
+    // The word's first key follows the pause since the loss's keys: it and its echo go twice; the rest once.
+    expect(pair.client.stats.spacedCopies - before.client).toBe(1);
+    expect(pair.server.stats.spacedCopies - before.server).toBe(1);
+    const index = pair.type(pair.now + 300);
+    pair.step(pair.now + 300);
+    expect(pair.client.stats.spacedCopies - before.client).toBe(2);
+    expect(pair.server.stats.spacedCopies - before.server).toBe(2);
+    expect(pair.echoSeenAt).toHaveLength(index + 1);
+    // A key of a word lost (no repeat of its own) arrives with the next key's frame, typed 15 ms later: the lost one
+    // left a frame interval after the key before it (at +5 ms), the next a frame interval after that.
+    pair.type(pair.now + 300);
+    pair.step(pair.now + 12); // its repeat went
+    pair.dropNext.client = 1;
+    const lost = pair.type(pair.now + 3);
+    const lostAt = pair.now;
+    pair.type(lostAt + 15);
+    pair.step(lostAt + 300);
+    const interval = pair.client.sendIntervalMs;
+    expect(pair.keyHeldAt[lost]! - lostAt).toBe(interval - 15 + interval + ONE_WAY_MS);
+    expect(pair.keyHeldAt[lost]! - lostAt).toBeLessThan(pair.client.resendDelayMs);
+  });
+
+  it('a lost answer with no repeat: the client\'s resend of its key, showing it missed the answer, is answered at once, not at the server\'s resend timer', () => {
+    const pair = afterOneLoss({ serverTiming: { awaitedRepeatAfterMs: 0 } });
+    const at = pair.now + 300;
+    const index = pair.type(at);
+    pair.step(at + ONE_WAY_MS - 1);
+    pair.dropNext.server = 1; // the echo leaves as the key arrives: lose it
+    pair.step(at + 2000);
+    // The client resends the key after its resend delay; the server, holding it, resends its answer on hearing it.
+    const resendDelay = pair.client.resendDelayMs;
+    expect(pair.server.stats.resends).toBe(1);
+    expect(pair.echoSeenAt[index]! - at).toBeLessThanOrEqual(resendDelay + 2 * ONE_WAY_MS + T.awaitedRepeatAfterMs + 1);
+    // Without the answer (mosh's rule), the echo waits for the server's own resend timer: later.
+    const off = afterOneLoss({ serverTiming: { awaitedRepeatAfterMs: 0, answerMissedStates: false } });
+    const at2 = off.now + 300;
+    const index2 = off.type(at2);
+    off.step(at2 + ONE_WAY_MS - 1);
+    off.dropNext.server = 1;
+    off.step(at2 + 2000);
+    expect(off.echoSeenAt[index2]! - at2).toBeGreaterThan(pair.echoSeenAt[index]! - at);
   });
 
   it('output nobody waits for (a flood of small frames) is never sent twice, however lossy the link was; the answers in it are', () => {

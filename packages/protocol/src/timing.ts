@@ -152,7 +152,9 @@ export interface TransportTiming {
   /**
    * true (tsmosh): a new empty state (heartbeat, probe, ack) from a peer whose acknowledgement is behind our newest
    * state, sent more than a round trip ago, shows that the peer missed it: answer at once instead of waiting for our
-   * next heartbeat. Costs a datagram only when something was lost.
+   * next heartbeat. Likewise a resend of the peer's data (a state we hold) that shows it: our newest is resent at
+   * once instead of at our resend timer (the client resent its key because the echo never came). Costs a datagram
+   * only when something was lost.
    */
   readonly answerMissedStates: boolean;
   /**
