@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionKey, TSMOSH_SERVER_TIMING, TSMOSH_TIMING as T, outageTrySpacingMs, type PeerAddress } from '@tsmosh/protocol';
-import { rowText, GLITCH_FLAG_THRESHOLD_MS, type Framebuffer } from '@tsmosh/terminal';
+import { rowText, BLANK_CELL, GLITCH_FLAG_THRESHOLD_MS, ScrollbackLog, type Framebuffer, type Row } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
 import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
 import { Session, type SessionPty } from '@tsmosh/server';
@@ -443,6 +443,86 @@ describe('a client and a server session under one manual clock', () => {
     // from 10 min: at dbcdbe2 141, 157, 1337 and 20 (every frame interval for 10 s, then heartbeats for ever).
     expect(counts(sentAt.down)).toEqual({ first10s: 20, firstMinute: 39, firstHour: 113, lastMinute: 1 });
     expect(sentAt.up.find((at) => at >= blackoutEnd)! - blackoutEnd).toBeLessThanOrEqual(T.outageTryMaxMs);
+  });
+
+  describe('the history of a flood (the server sends it a window per acknowledged state)', () => {
+    /** Prints `linesPerWrite` numbered lines every WRITE_MS from `start` for `forMs`; every line scrolls into the log. */
+    const WRITE_MS = 5;
+    class ScrollingPty extends ScreenPty {
+      readonly pid = 4245;
+      private log = ScrollbackLog.empty;
+      private printed = 0;
+      constructor(scheduler: Scheduler, linesPerWrite: number, start: number, forMs: number) {
+        super(80, 24);
+        const write = (): void => {
+          const lines: Row[] = [];
+          for (let i = 0; i < linesPerWrite; i++) lines.push(textRow(String(++this.printed)));
+          this.log = this.log.append(lines);
+          this.announce({ ...this.screen, lines: [textRow(`line ${this.printed}`), ...this.screen.lines.slice(1)] });
+          if (scheduler.now + WRITE_MS < start + forMs) scheduler.set(write, WRITE_MS);
+        };
+        scheduler.set(write, start - scheduler.now);
+      }
+      write(): void {}
+      scrollback(): ScrollbackLog {
+        return this.log;
+      }
+      get logged(): ScrollbackLog {
+        return this.log;
+      }
+    }
+    const textRow = (text: string): Row => ({ cells: Array.from({ length: 80 }, (_, x) => (x < text.length ? { ...BLANK_CELL, text: text[x]! } : BLANK_CELL)), wrapped: false });
+    /** Runs the program on a loopback-like link; counts the client's datagrams while it prints and the windows that started past the one before. */
+    async function flood(linesPerWrite: number) {
+      let pty: ScrollingPty | undefined;
+      const start = 1000;
+      const forMs = 2000;
+      const world = setUp((scheduler) => (pty = new ScrollingPty(scheduler, linesPerWrite, start, forMs)), 0.5);
+      const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 1, runtime: world.runtime });
+      let gaps = 0;
+      let endBefore = 0;
+      /** States that brought history while the program printed. */
+      let windowsDuring = 0;
+      client.on('screen', () => {
+        if (endBefore > 0 && client.scrollback.start > endBefore) gaps++;
+        if (client.scrollback.end > endBefore && world.scheduler.now > start && world.scheduler.now <= start + forMs) windowsDuring++;
+        endBefore = client.scrollback.end;
+      });
+      await world.scheduler.advanceTo(start);
+      const upBefore = world.datagrams.up;
+      await world.scheduler.advanceTo(start + forMs);
+      const upDuring = world.datagrams.up - upBefore;
+      const logged = pty!.logged;
+      let caughtUpAt: number | undefined;
+      client.on('screen', () => void (caughtUpAt ??= client.scrollback.end === logged.end ? world.scheduler.now : undefined));
+      await world.scheduler.advanceTo(start + forMs + 5000);
+      // Exact either way: the client holds the log's window, line for line.
+      expect(client.scrollback.end).toBe(logged.end);
+      expect(client.scrollback.start).toBe(logged.start);
+      for (const position of [logged.start, logged.end - 1]) expect(client.scrollback.plainText(position)).toBe(logged.plainText(position));
+      return { upDuring, gaps, windowsDuring, catchUpMs: caughtUpAt! - (start + forMs) };
+    }
+
+    it('output that outruns the history: no window goes while it runs, the client acknowledges at its delay, and the history ends as the log after one gap', async () => {
+      // 1,000 lines every 5 ms: the log's 10,000 lines turn over every 50 ms, faster than any window could follow.
+      const { upDuring, gaps, windowsDuring, catchUpMs } = await flood(1000);
+      // A window a frame, each past the one before (a marker line each in the user's history), went before: 98 gaps,
+      // and the client acknowledged each window at once, a datagram a frame (100 in the 2 s). Now the window offered
+      // before the log ran ahead stays until the output stops; then one gap, and the log's last lines.
+      // (The first few go before the log has turned over: 10,000 lines, 50 ms.)
+      expect(windowsDuring).toBeLessThanOrEqual(50 / 20 + 1);
+      expect(gaps).toBe(1);
+      expect(upDuring).toBeLessThanOrEqual(2000 / T.ackDelayMs + 2);
+      // The last 10,000 lines (40 windows) come a window per frame once the output stops.
+      expect(catchUpMs).toBeLessThanOrEqual(45 * 20);
+    });
+
+    it('output the history keeps up with: every window is acknowledged at once, and no line is dropped', async () => {
+      // 40 lines every 5 ms (8,000 a second): a 256-line window per 20 ms frame carries them all, if asked for at once.
+      const { gaps, upDuring } = await flood(40);
+      expect(gaps).toBe(0);
+      expect(upDuring).toBeGreaterThan(2000 / 20 - 5);
+    });
   });
 
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LOG_LINES_PER_FRAME_ON_BOTTLENECK, LOG_LINES_PER_STATE, historyWindowEnd, type HistoryWindow } from './history-window.js';
+import { LOG_LINES_PER_FRAME_ON_BOTTLENECK, LOG_LINES_PER_STATE, historyHeld, historyWindowEnd, type HistoryWindow } from './history-window.js';
 
 const window = (fields: Partial<HistoryWindow>): HistoryWindow => ({
   acknowledgedEnd: 0,
@@ -30,6 +30,29 @@ describe('historyWindowEnd', () => {
     expect(historyWindowEnd({ ...flood, pathIsBottleneck: false })).toBe(1000 + LOG_LINES_PER_STATE);
     // What was offered but has left the log since: from the log's start, nothing new.
     expect(historyWindowEnd({ ...flood, offeredEnd: 1100, logStart: 2000 })).toBe(2000);
+  });
+
+  it('holds the offered window while output outruns the history (the log dropped lines never offered) and the screen still changes', () => {
+    const flood = window({ acknowledgedEnd: 1000, offeredEnd: 1256, logStart: 30_000, logEnd: 40_000, screenChanged: true });
+    expect(historyHeld(flood)).toBe(true);
+    // The output stopped: the log's last lines follow, from its start (one gap), a window per acknowledged state.
+    expect(historyHeld({ ...flood, screenChanged: false })).toBe(false);
+    expect(historyWindowEnd({ ...flood, screenChanged: false })).toBe(30_000 + LOG_LINES_PER_STATE);
+    // Output the history keeps up with: everything offered is still in the log, whatever the screen does.
+    expect(historyHeld({ ...flood, logStart: 1256 })).toBe(false);
+    expect(historyHeld({ ...flood, logStart: 0, logEnd: 1300 })).toBe(false);
+    // On a path that is the bottleneck too: before, such a state carried an empty window from the log's start, a jump
+    // the client wrote as a marker line every frame.
+    expect(historyHeld({ ...flood, pathIsBottleneck: true })).toBe(true);
+  });
+
+  it('holds exactly when the screen changed and the log starts past the offered end', () => {
+    fc.assert(
+      fc.property(fc.nat(50_000), fc.nat(50_000), fc.nat(50_000), fc.nat(20_000), fc.boolean(), fc.boolean(), (acknowledgedEnd, offeredExtra, logStart, logLength, screenChanged, pathIsBottleneck) => {
+        const w = window({ acknowledgedEnd, offeredEnd: acknowledgedEnd + offeredExtra, logStart, logEnd: logStart + logLength, screenChanged, pathIsBottleneck });
+        expect(historyHeld(w)).toBe(screenChanged && logStart > w.offeredEnd);
+      }),
+    );
   });
 
   it('always lies within the log and never beyond a window past the acknowledged end', () => {

@@ -39,7 +39,22 @@ export interface HistoryWindow {
   readonly pathIsBottleneck: boolean;
 }
 
-/** The log end (a position in [logStart, logEnd]) the next state carries. */
+/**
+ * Whether the next state keeps the history window offered before it, unchanged: the program's output outruns the
+ * history (the log has already dropped lines that were never offered: it keeps its last SCROLLBACK_RETAINED_LINES,
+ * which `seq` fills in milliseconds) and goes on (the screen changed). Any window offered then is a fragment between
+ * two gaps, each with its marker line in the user's history, and costs both ends a window of lines per frame (the
+ * daemon encoding and sending them, the client decoding and writing them: most of its CPU in such a flood). Held, the
+ * user's history gets one marker and then the log's last lines once the screen is still, a window per acknowledged
+ * state, and a path that is the bottleneck no longer gets an empty window per frame whose jumping start the client
+ * wrote as a marker each time. Output the history keeps up with never drops a line it had not offered, so it is
+ * never held.
+ */
+export function historyHeld(w: HistoryWindow): boolean {
+  return w.screenChanged && w.logStart > w.offeredEnd;
+}
+
+/** The log end (a position in [logStart, logEnd]) the next state carries, when not held (historyHeld). */
 export function historyWindowEnd(w: HistoryWindow): number {
   let end = Math.max(w.acknowledgedEnd, w.logStart) + LOG_LINES_PER_STATE;
   if (w.pathIsBottleneck) end = Math.min(end, Math.max(w.offeredEnd, w.logStart) + (w.screenChanged ? 0 : LOG_LINES_PER_FRAME_ON_BOTTLENECK));

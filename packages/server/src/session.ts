@@ -16,7 +16,7 @@ import {
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
-import { historyWindowEnd } from './history-window.js';
+import { historyHeld, historyWindowEnd } from './history-window.js';
 import type { MirrorStats } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
@@ -923,25 +923,37 @@ export class Session {
     const framebuffer = this.forLink(this.current, this.pty.snapshot());
     const screenChanged = framebuffer !== transport.local.framebuffer;
     let state = transport.local.withFramebuffer(framebuffer);
-    if (this.pty.scrollback !== undefined) state = state.withScrollback(this.boundedLog(transport, this.pty.scrollback(), screenChanged, now));
+    if (this.pty.scrollback !== undefined) {
+      const log = this.boundedLog(transport, this.pty.scrollback(), screenChanged, now);
+      if (log !== undefined) state = state.withScrollback(log);
+    }
     transport.setLocal(state, now, { changedAt });
     if (behindOffer) this.markDirty(changedAt);
   }
 
   /**
    * `log` as one state may carry it (history-window.ts): a window beyond what the client acknowledged, and nothing new
-   * while the screen changes on a path that is the bottleneck. The rest follows in later states: the screen stays
-   * marked dirty until the client holds the whole log.
+   * while the screen changes on a path that is the bottleneck; undefined while output outruns the history (the
+   * window offered before stays: historyHeld). The rest follows in later states: the screen stays marked dirty until
+   * the client holds the whole log.
    */
-  private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog, screenChanged: boolean, now: number): ScrollbackLog {
-    const limit = historyWindowEnd({
+  private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog, screenChanged: boolean, now: number): ScrollbackLog | undefined {
+    const offered = transport.local.scrollback;
+    const window = {
       acknowledgedEnd: transport.acknowledgedLocal.scrollback.end,
-      offeredEnd: transport.local.scrollback.end,
+      offeredEnd: offered.end,
       logStart: log.start,
       logEnd: log.end,
       screenChanged,
       pathIsBottleneck: transport.congestionLimited(now),
-    });
+    };
+    // Held (output outrunning the history): the window offered before stays. Not across a resize, whose shift the
+    // client waits for before it writes history again.
+    if (historyHeld(window) && log.resizeShift === offered.resizeShift) {
+      this.markDirty(now);
+      return undefined;
+    }
+    const limit = historyWindowEnd(window);
     if (log.end <= limit) return log;
     this.markDirty(now);
     return log.upTo(limit);
