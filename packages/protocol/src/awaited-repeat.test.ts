@@ -5,7 +5,7 @@ import { Connection } from './connection.js';
 import { ECHO_ACK_TIMEOUT_MS } from './constants.js';
 import { SessionKey } from './key.js';
 import { TSMOSH_SERVER_TIMING, TSMOSH_TIMING, type TransportTiming } from './timing.js';
-import { Transport } from './transport.js';
+import { START_UP_LATE_ACK_GRACE_MS, Transport } from './transport.js';
 import type { OutgoingDatagram } from './types.js';
 
 const T = TSMOSH_TIMING;
@@ -77,6 +77,8 @@ function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTimi
   let now = 0;
   const inFlight: Array<{ at: number; to: 'client' | 'server'; bytes: Uint8Array }> = [];
   const dropNext = { client: 0, server: 0 };
+  /** ms added to the one-way delay of what each side sends from now on: a peer too busy to answer at once. */
+  const extraDelay = { client: 0, server: 0 };
   const sent = { client: 0, server: 0 };
   const keyHeldAt: number[] = [];
   let answeredEnd = 0;
@@ -88,7 +90,7 @@ function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTimi
         dropNext[from]--;
         continue;
       }
-      inFlight.push({ at: now + ONE_WAY_MS, to: from === 'client' ? 'server' : 'client', bytes: datagram.bytes });
+      inFlight.push({ at: now + ONE_WAY_MS + extraDelay[from], to: from === 'client' ? 'server' : 'client', bytes: datagram.bytes });
     }
   };
   const step = (until: number) => {
@@ -124,20 +126,23 @@ function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTimi
     client.setLocal(client.local.append(Uint8Array.of(0x61)), now, { awaited: true });
     return client.local.end - 1;
   };
-  return { client, server, step, type, dropNext, sent, keyHeldAt, echoSeenAt, get now() { return now; } };
+  return { client, server, step, type, dropNext, extraDelay, sent, keyHeldAt, echoSeenAt, get now() { return now; } };
 }
 
 /**
- * Keys 300 ms apart, the first key's datagram lost (a resend, judged lost): then 19 clean keys, so the client's
- * loss estimate is about 1 % round-trip failure (below the copies' threshold) when the test's key is typed.
+ * Keys 300 ms apart once the session has started up (a late ack is not remembered as loss before), the first key's
+ * datagram lost (a resend, judged lost): then 19 clean keys, so the client's loss estimate is about 1 % round-trip
+ * failure (below the copies' threshold) when the test's key is typed.
  */
 function afterOneLoss(options?: Parameters<typeof thinPair>[0]) {
   const pair = thinPair(options);
   pair.step(100); // first contact
+  const from = 100 + START_UP_LATE_ACK_GRACE_MS + 900;
+  pair.step(from); // (the heartbeats before it are not the datagram to lose)
   pair.dropNext.client = 1;
-  pair.type(1000);
-  for (let i = 1; i < 20; i++) pair.type(1000 + i * 300);
-  pair.step(1000 + 20 * 300);
+  pair.type(from);
+  for (let i = 1; i < 20; i++) pair.type(from + i * 300);
+  pair.step(from + 20 * 300);
   return pair;
 }
 
@@ -195,6 +200,32 @@ describe('a keystroke and its answer on a lightly lossy link', () => {
       expect(side.stats.redundantCopies).toBe(0);
       expect(side.stats.resends).toBe(0);
     }
+  });
+
+  it('an acknowledgement late while the session starts up is not loss to remember: the keys after it go once; the same lateness later is', () => {
+    /** First contact at 100; at `at` a key whose echo (the client's acknowledgement) the busy server sends late; clean keys after. */
+    function lateAckAt(at: number) {
+      const pair = thinPair();
+      pair.step(100);
+      pair.step(at);
+      pair.extraDelay.server = 250; // past the client's deadline (its resend delay, the server's ack hold), short of an outage: one resend
+      pair.type(at);
+      pair.step(at + 400); // busy until its late answers are out
+      pair.extraDelay.server = 0;
+      pair.step(at + 2000);
+      for (let i = 1; i <= 10; i++) pair.type(at + 2000 + i * 300);
+      pair.step(at + 2000 + 11 * 300);
+      return pair;
+    }
+    const starting = lateAckAt(1000);
+    expect(starting.client.stats.resends).toBe(1); // judged overdue …
+    expect(starting.client.connection.stats.datagramsMissed).toBe(0); // (nothing lost)
+    expect(starting.client.lossEstimate).toBeGreaterThan(0); // … and the estimate counts it …
+    expect(starting.client.stats.spacedCopies).toBe(0); // … but the keys after it go once
+    expect(starting.echoSeenAt).toHaveLength(11);
+    const later = lateAckAt(100 + START_UP_LATE_ACK_GRACE_MS + 500);
+    expect(later.client.stats.resends).toBe(1);
+    expect(later.client.stats.spacedCopies).toBeGreaterThan(5); // the keys after it go twice (or in copies at once)
   });
 
   it('a key acknowledged within the spacing is not sent again (a short round trip)', () => {

@@ -35,6 +35,16 @@ import {
 const LOSS_VERDICT_HORIZON_MS = 1000;
 
 /**
+ * For this long (ms) after the peer is first heard, an acknowledgement that comes late is not remembered as loss by
+ * the spaced repeat (awaited-repeat.ts); it still feeds the loss estimate, and a transmission never acknowledged,
+ * or the peer's datagrams missing, still count. Both ends start up then (modules load and compile, the first
+ * screen is drawn, the terminal is probed, the program resizes), and an ack 15–25 ms past its deadline on loopback
+ * (measured at both ends, 2026-12-07) read as a loss and sent every echo twice for the first minute of a clean
+ * session: 330 → 556 daemon datagrams over the lossy-link bench's 300-key shell trace.
+ */
+export const START_UP_LATE_ACK_GRACE_MS = 3000;
+
+/**
  * What the transport needs from the datagram layer. `Connection` satisfies it; tests may pass a simpler one.
  * `receive` never throws and returns undefined for anything dropped.
  */
@@ -281,6 +291,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private readonly received: Array<ReceivedState<R>>;
   private pendingAckDueAt: number | undefined;
   private lastHeardAt: number | undefined;
+  /** When the peer was first heard: the start of START_UP_LATE_ACK_GRACE_MS. */
+  private firstHeardAt: number | undefined;
   private firstSentAt: number | undefined;
 
   // Shutdown.
@@ -573,6 +585,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (this.isRestartedPeer(instruction)) this.restartPeer(now);
     const silentFor = this.lastHeardAt === undefined ? NEVER : now - this.lastHeardAt;
     const blackoutEnded = this.heardAfterSilence(now);
+    this.firstHeardAt ??= now;
     this.lastHeardAt = now;
     this.processAck(ackNum, now);
     this.evidenceWhenHeard = { lossEstimate: this.lossEstimateValue, lossSeenAt: this.repeats.lossSeenAt };
@@ -669,6 +682,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const front = this.front;
     this.peerRestart = { previousAcknowledged: { num: front.num, state: front.state }, previousRemoteNum: this.remoteNum };
     this.stats.peerRestarts++;
+    this.firstHeardAt = now; // the new process starts up as the first did
     this.numberFloor = Math.max(this.numberFloor, this.back.num);
     this.sent.splice(0, this.sent.length, { num: 0, state: this.initialLocal, sentAt: undefined, firstSentAt: undefined, transmissions: 0, carriesData: false });
     this.received.splice(0, this.received.length, { num: 0, state: this.initialRemote });
@@ -768,7 +782,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         // trip past the deadline cannot answer a resend made at the deadline: the original was delayed (reordering,
         // the peer's ack delay), not lost. Counting it would turn redundancy on over a link that only reorders.
         const lateBy = now - outcome.deadline;
-        this.observeOutcome(lateBy > halfRtt, outcome.copies, now);
+        const startingUp = this.firstHeardAt !== undefined && now < this.firstHeardAt + START_UP_LATE_ACK_GRACE_MS;
+        this.observeOutcome(lateBy > halfRtt, outcome.copies, now, !startingUp);
       } else if (now > outcome.deadline + LOSS_VERDICT_HORIZON_MS) {
         this.observeOutcome(true, outcome.copies, now); // never acknowledged, even late
       } else {
@@ -795,8 +810,8 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * F_k·1 + (1 − F_k)·s = f, where F_k is the failure rate k copies would have if f were right. Then copies do
    * not talk the estimate down, and the estimate stays at the link's loss while redundancy hides it.
    */
-  private observeOutcome(lost: boolean, copies: number, now: number): void {
-    if (lost) this.repeats.noteLoss(now);
+  private observeOutcome(lost: boolean, copies: number, now: number, rememberLoss = true): void {
+    if (lost && rememberLoss) this.repeats.noteLoss(now);
     const gain = this.timing.lossEstimateGain;
     const f = this.lossEstimateValue;
     let sample = 1;
