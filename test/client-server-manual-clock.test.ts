@@ -517,6 +517,19 @@ describe('a client and a server session under one manual clock', () => {
       expect(catchUpMs).toBeLessThanOrEqual(45 * 20);
     });
 
+    it("a client that attaches to a session past its log's first 10,000 lines catches up while output it can keep up with goes on (never held)", async () => {
+      // 10 lines every 5 ms (2,000 a second) from 1 s for 12 s; the client attaches at 8 s, 14,000 lines in.
+      let pty: ScrollingPty | undefined;
+      const world = setUp((scheduler) => (pty = new ScrollingPty(scheduler, 10, 1000, 12_000)), 0.5);
+      await world.scheduler.advanceTo(8000);
+      const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 1, runtime: world.runtime });
+      expect(pty!.logged.start).toBeGreaterThan(0);
+      // Two seconds later, the output still running: the client holds the log's window to within a window of its end.
+      await world.scheduler.advanceTo(10_000);
+      expect(client.scrollback.end).toBeGreaterThanOrEqual(pty!.logged.end - 256);
+      expect(client.scrollback.start).toBeLessThanOrEqual(pty!.logged.start + 1000);
+    });
+
     it('output the history keeps up with: every window is acknowledged at once, and no line is dropped', async () => {
       // 40 lines every 5 ms (8,000 a second): a 256-line window per 20 ms frame carries them all, if asked for at once.
       const { gaps, upDuring } = await flood(40);

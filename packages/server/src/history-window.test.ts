@@ -9,6 +9,7 @@ const window = (fields: Partial<HistoryWindow>): HistoryWindow => ({
   logEnd: 0,
   screenChanged: false,
   pathIsBottleneck: false,
+  linesSincePreviousState: 0,
   ...fields,
 });
 
@@ -32,25 +33,28 @@ describe('historyWindowEnd', () => {
     expect(historyWindowEnd({ ...flood, offeredEnd: 1100, logStart: 2000 })).toBe(2000);
   });
 
-  it('holds the offered window while output outruns the history (the log dropped lines never offered) and the screen still changes', () => {
-    const flood = window({ acknowledgedEnd: 1000, offeredEnd: 1256, logStart: 30_000, logEnd: 40_000, screenChanged: true });
+  it('holds the offered window while output outruns the history: the log dropped lines never offered, and gains more than a window a state', () => {
+    const flood = window({ acknowledgedEnd: 1000, offeredEnd: 1256, logStart: 30_000, logEnd: 40_000, screenChanged: true, linesSincePreviousState: 10_000 });
     expect(historyHeld(flood)).toBe(true);
-    // The output stopped: the log's last lines follow, from its start (one gap), a window per acknowledged state.
-    expect(historyHeld({ ...flood, screenChanged: false })).toBe(false);
-    expect(historyWindowEnd({ ...flood, screenChanged: false })).toBe(30_000 + LOG_LINES_PER_STATE);
-    // Output the history keeps up with: everything offered is still in the log, whatever the screen does.
+    // The output stopped (or slowed to what a window a state carries): the log's last lines follow from its start
+    // (one gap), a window per acknowledged state. So does a client that fell behind in an outage or attached late.
+    expect(historyHeld({ ...flood, linesSincePreviousState: 0 })).toBe(false);
+    expect(historyHeld({ ...flood, linesSincePreviousState: LOG_LINES_PER_STATE })).toBe(false);
+    expect(historyWindowEnd({ ...flood, linesSincePreviousState: 0 })).toBe(30_000 + LOG_LINES_PER_STATE);
+    // Output the history keeps up with: everything offered is still in the log, however fast it runs.
     expect(historyHeld({ ...flood, logStart: 1256 })).toBe(false);
     expect(historyHeld({ ...flood, logStart: 0, logEnd: 1300 })).toBe(false);
     // On a path that is the bottleneck too: before, such a state carried an empty window from the log's start, a jump
-    // the client wrote as a marker line every frame.
+    // the client wrote as a marker line every frame. A screen that stays the same (`yes`) is held as well.
     expect(historyHeld({ ...flood, pathIsBottleneck: true })).toBe(true);
+    expect(historyHeld({ ...flood, screenChanged: false })).toBe(true);
   });
 
-  it('holds exactly when the screen changed and the log starts past the offered end', () => {
+  it('holds exactly when the log starts past the offered end and gained more than a window since the previous state', () => {
     fc.assert(
-      fc.property(fc.nat(50_000), fc.nat(50_000), fc.nat(50_000), fc.nat(20_000), fc.boolean(), fc.boolean(), (acknowledgedEnd, offeredExtra, logStart, logLength, screenChanged, pathIsBottleneck) => {
-        const w = window({ acknowledgedEnd, offeredEnd: acknowledgedEnd + offeredExtra, logStart, logEnd: logStart + logLength, screenChanged, pathIsBottleneck });
-        expect(historyHeld(w)).toBe(screenChanged && logStart > w.offeredEnd);
+      fc.property(fc.nat(50_000), fc.nat(50_000), fc.nat(50_000), fc.nat(20_000), fc.nat(2000), fc.boolean(), fc.boolean(), (acknowledgedEnd, offeredExtra, logStart, logLength, linesSincePreviousState, screenChanged, pathIsBottleneck) => {
+        const w = window({ acknowledgedEnd, offeredEnd: acknowledgedEnd + offeredExtra, logStart, logEnd: logStart + logLength, screenChanged, pathIsBottleneck, linesSincePreviousState });
+        expect(historyHeld(w)).toBe(logStart > w.offeredEnd && linesSincePreviousState > LOG_LINES_PER_STATE);
       }),
     );
   });

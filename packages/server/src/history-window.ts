@@ -37,21 +37,24 @@ export interface HistoryWindow {
    * lines the log's 10,000-line window would drop before the client could use them.
    */
   readonly pathIsBottleneck: boolean;
+  /** Lines the log gained since the session's previous state (its previous snapshot): how fast the output runs. */
+  readonly linesSincePreviousState: number;
 }
 
 /**
  * Whether the next state keeps the history window offered before it, unchanged: the program's output outruns the
- * history (the log has already dropped lines that were never offered: it keeps its last SCROLLBACK_RETAINED_LINES,
- * which `seq` fills in milliseconds) and goes on (the screen changed). Any window offered then is a fragment between
- * two gaps, each with its marker line in the user's history, and costs both ends a window of lines per frame (the
- * daemon encoding and sending them, the client decoding and writing them: most of its CPU in such a flood). Held, the
- * user's history gets one marker and then the log's last lines once the screen is still, a window per acknowledged
- * state, and a path that is the bottleneck no longer gets an empty window per frame whose jumping start the client
- * wrote as a marker each time. Output the history keeps up with never drops a line it had not offered, so it is
- * never held.
+ * history. The log has dropped lines that were never offered (it keeps its last SCROLLBACK_RETAINED_LINES, which `seq`
+ * fills in milliseconds), and since the state before it the output added more lines than a state may carry
+ * (LOG_LINES_PER_STATE): no window could keep up. Any window offered then is a fragment between two gaps, each with
+ * its marker line in the user's history, and costs both ends a window of lines per frame (the daemon encoding and
+ * sending them, the client decoding and writing them and acknowledging each at once for the next). Held, the user's
+ * history gets one marker and then the log's last lines once the output slows, a window per acknowledged state; and a
+ * path that is the bottleneck no longer gets an empty window per frame whose jumping start the client wrote as a
+ * marker each time. Output the history keeps up with never drops an unoffered line, so it is never held; a client
+ * that fell behind in an outage or attached late catches up while the output is slower than a window per state.
  */
 export function historyHeld(w: HistoryWindow): boolean {
-  return w.screenChanged && w.logStart > w.offeredEnd;
+  return w.logStart > w.offeredEnd && w.linesSincePreviousState > LOG_LINES_PER_STATE;
 }
 
 /** The log end (a position in [logStart, logEnd]) the next state carries, when not held (historyHeld). */

@@ -312,6 +312,8 @@ export class Session {
   /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
   private shutdownDeferred = false;
   private lastSnapshotAt = -Infinity;
+  /** The pty's log end at the previous snapshot (history-window.ts historyHeld: how fast output runs). */
+  private logEndAtSnapshot = 0;
   /** Session clock (ms) of the newest pty output the mirror has taken in. */
   private lastOutputAt = -Infinity;
   /** How many frames the pty has announced (a running count): what answer frames have covered (ClientLink.response). */
@@ -939,6 +941,8 @@ export class Session {
    */
   private boundedLog(transport: Transport<ScreenState, InputStream>, log: ScrollbackLog, screenChanged: boolean, now: number): ScrollbackLog | undefined {
     const offered = transport.local.scrollback;
+    const linesSincePreviousState = log.end - this.logEndAtSnapshot;
+    this.logEndAtSnapshot = log.end;
     const window = {
       acknowledgedEnd: transport.acknowledgedLocal.scrollback.end,
       offeredEnd: offered.end,
@@ -946,6 +950,7 @@ export class Session {
       logEnd: log.end,
       screenChanged,
       pathIsBottleneck: transport.congestionLimited(now),
+      linesSincePreviousState,
     };
     // Held (output outrunning the history): the window offered before stays. Not across a resize, whose shift the
     // client waits for before it writes history again.
