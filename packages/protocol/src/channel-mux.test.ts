@@ -325,6 +325,37 @@ describe('ChannelMux', () => {
     expect(pair.link.up.counters.dropped?.queue ?? 0).toBeLessThan(20);
   });
 
+  it('sends the same packets whether or not it was polled while idle', () => {
+    // Polled idle at every pump (nothing open, queued or in flight), the mux must end as one never polled: the same
+    // packets for the same channel and data afterwards, whatever the idle times.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5_000 }), { maxLength: 20 }), fc.integer({ min: 1, max: 60_000 }), (idlePolls, size) => {
+        const run = (pollWhileIdle: boolean): Uint8Array[][] => {
+          const client = new ChannelMux({ role: 'client', maxPacketBytes: PACKET_BYTES });
+          const server = new ChannelMux({ role: 'server', maxPacketBytes: PACKET_BYTES });
+          let now = 0;
+          for (const gap of idlePolls) {
+            now += gap;
+            if (pollWhileIdle) {
+              expect(client.poll(now)).toEqual([]);
+              expect(client.nextWakeup(now)).toBeUndefined();
+            }
+          }
+          const channel = client.open({ kind: 'agent' });
+          const out: Uint8Array[][] = [client.poll(now)];
+          for (const bytes of out[0]!) server.receive(bytes, now);
+          server.accept(channel);
+          for (const bytes of server.poll(now + 1)) client.receive(bytes, now + 2);
+          client.write(channel, pattern(size, 3));
+          for (let step = 3; step < 40; step += 5) out.push(client.poll(now + step));
+          return out;
+        };
+        expect(run(true)).toEqual(run(false));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('returns at most MAX_PACKETS_PER_POLL packets per poll and asks to be polled again at once', () => {
     const client = new ChannelMux({ role: 'client', maxPacketBytes: PACKET_BYTES, limits: { initialWindowBytes: 1_000_000 } });
     const server = new ChannelMux({ role: 'server', maxPacketBytes: PACKET_BYTES, limits: { initialWindowBytes: 1_000_000 } });

@@ -349,6 +349,10 @@ export class ChannelMux {
   /** Packets to send now, each one datagram. At most MAX_PACKETS_PER_POLL; `nextWakeup` is `now` when more wait. */
   poll(now: number): Uint8Array[] {
     if (this.closedReason !== undefined) return [];
+    // Nothing open, queued, owed or in flight: every pump and step of a session that forwards nothing (both ends poll
+    // at each). The pacing refill skipped here comes out the same at the next poll: tokens are capped at the burst,
+    // and the rate they fill at moves only with acknowledgements, which need something in flight.
+    if (this.idle) return [];
     this.checkProbeTimeout(now);
     this.refillPacing(now);
     const packets: Uint8Array[] = [];
@@ -362,7 +366,7 @@ export class ChannelMux {
 
   /** ms (the caller's clock) when `poll` has something to do, or undefined for nothing at all. */
   nextWakeup(now: number): number | undefined {
-    if (this.closedReason !== undefined) return undefined;
+    if (this.closedReason !== undefined || this.idle) return undefined;
     let due = Infinity;
     if (this.ackDueAt !== undefined) due = Math.min(due, this.ackDueAt);
     if (this.control.length > 0) return now;
@@ -675,6 +679,11 @@ export class ChannelMux {
           break;
       }
     }
+  }
+
+  /** Nothing open, queued, owed or in flight: nothing to poll for (read at every pump and step of both ends). */
+  private get idle(): boolean {
+    return this.channels.size === 0 && this.control.length === 0 && this.ackDueAt === undefined && this.sent.size === 0;
   }
 
   private probeTimeout(): number {
