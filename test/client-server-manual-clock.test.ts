@@ -131,7 +131,7 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
       if (dark() || lost('up')) return;
       scheduler.set(() => session.receive(bytes, CLIENT), oneWayMs);
     },
-    maintain: async () => {},
+    maintain: () => undefined,
     nextMaintenanceAt: () => Infinity,
     current: { kind: 'udp', since: 0 },
     stats: { switches: 0 },

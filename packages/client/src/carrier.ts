@@ -170,9 +170,13 @@ export class DatagramCarrier {
     this.udp.send(bytes, to);
   }
 
-  /** Called on every loop turn: UDP's port hopping, and the move to TCP (or a TCP reconnect) when it is due. */
-  async maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Called on every loop turn: UDP's port hopping, and the move to TCP (or a TCP reconnect) when it is due. A promise
+   * only while a port hop binds its socket; otherwise everything is done in the call, with no promise and no microtask
+   * turn at every pump (an Enter's answer is three or four pumps).
+   */
+  maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void> | undefined {
+    if (this.closed) return undefined;
     if (this.mode === 'auto' && this.active === 'udp') {
       const quietFor = now - (this.udpHeardAt ?? this.startedAt);
       if (quietFor >= (this.udpHeardAt === undefined ? UDP_FIRST_REPLY_MS : UDP_STOPPED_AFTER_MS)) this.switchTo('tcp', now);
@@ -181,7 +185,9 @@ export class DatagramCarrier {
       if (this.tcp !== undefined && this.tcpConnected && now - (this.tcpHeardAt ?? this.tcpTriedAt ?? now) >= TCP_STALE_AFTER_MS) this.dropTcp();
       if (this.tcp === undefined && (this.tcpTriedAt === undefined || now - this.tcpTriedAt >= TCP_RETRY_MS)) this.connectTcp(now);
     }
-    if (this.active === 'udp' || this.mode === 'auto') await this.udp.maintain(now, lastRoundTripSuccessAt);
+    if (this.active !== 'udp' && this.mode !== 'auto') return undefined;
+    const udp = this.udp.maintain(now, lastRoundTripSuccessAt);
+    return typeof udp === 'boolean' ? undefined : udp.then(() => undefined);
   }
 
   /** When maintain() next wants to run (absolute ms). */

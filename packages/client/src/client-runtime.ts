@@ -40,8 +40,11 @@ export interface CarrierOpenOptions {
 /** What the session needs of its carrier (carrier.ts's DatagramCarrier, or a test's in-memory one). */
 export interface ClientCarrier {
   send(bytes: Uint8Array, to: PeerAddress, now: number): void;
-  /** Moves between UDP and TCP as the link requires (carrier.ts); a no-op for a carrier with one path. */
-  maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void>;
+  /**
+   * Moves between UDP and TCP as the link requires (carrier.ts); a no-op for a carrier with one path. Called at every
+   * pump: a promise only when work is under way that takes a turn (a port hop's bind), undefined when all was done now.
+   */
+  maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void> | undefined;
   nextMaintenanceAt(now: number, lastRoundTripSuccessAt: number | undefined): number;
   readonly current: { readonly kind: CarrierKind; readonly since: number };
   readonly stats: { readonly switches: number };

@@ -177,6 +177,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const keyTimes = statsWriter === undefined ? undefined : new KeyDrawTimes();
   if (keyTimes !== undefined) statsWriter?.attachKeyTimes(keyTimes);
   let predictionTimer: unknown;
+  /** The engine's wake (absolute ms) predictionTimer is armed for. */
+  let predictionDue = Infinity;
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
   /** The last frame drawn on the normal screen (what it shows below the alternate one: screen-switch.ts). */
@@ -340,10 +342,19 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
    * patience with no new screen: judge again and redraw when it says they next may.
    */
   const wakeForPrediction = (now: number): void => {
+    const wake = prediction.nextWakeup(now);
+    // Every draw and key asks; while the guesses' next deadline stays put, the timer armed for it stays (no clear and
+    // set of a Node timer each time).
+    if (predictionTimer !== undefined && wake === predictionDue) return;
     if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
     predictionTimer = undefined;
-    const wake = prediction.nextWakeup(now);
-    if (Number.isFinite(wake)) predictionTimer = runtime.setTimer(onPredictionWakeup, Math.max(0, wake - now));
+    predictionDue = wake;
+    if (Number.isFinite(wake)) {
+      predictionTimer = runtime.setTimer(() => {
+        predictionTimer = undefined;
+        onPredictionWakeup();
+      }, Math.max(0, wake - now));
+    }
   };
   /**
    * The terminal shows the newest server screen with the guesses over it and nothing else waits to be drawn (no

@@ -152,6 +152,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private input = InputStream.empty();
   private lastRemoteNum = -1;
   private timer: unknown;
+  /** When `timer` fires (absolute ms, the wake it was armed for). */
+  private timerDue = Infinity;
   private readonly runtime: ClientRuntime;
   private readonly startedAt: number;
   /** What the last 'status' event showed a person (emitStatusIfChanged); undefined before the first. */
@@ -381,7 +383,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       }
     }
     // Before the status: a move to TCP decided here shows in this turn's status.
-    void endpoint.maintain(now, transport.lastRoundTripSuccessAt).catch(() => undefined);
+    try {
+      void endpoint.maintain(now, transport.lastRoundTripSuccessAt)?.catch(() => undefined);
+    } catch {
+      // Ignored as when maintain() was async (its throw a rejection): the next pump tries again.
+    }
 
     if (transport.counterpartyShutdown && this.closingSince === undefined) {
       this.remoteShutdownSeenAt ??= now;
@@ -437,7 +443,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
     if (this.closingSince !== undefined) wake = Math.min(wake, this.closingSince + SHUTDOWN_GRACE_MS);
     if (this.remoteShutdownSeenAt !== undefined) wake = Math.min(wake, this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS);
+    // Armed for this very wake already (the server's daemon does the same): no clear and set of a Node timer.
+    if (this.timer !== undefined && wake === this.timerDue) return;
     if (this.timer !== undefined) this.runtime.clearTimer(this.timer);
+    this.timerDue = wake;
     this.timer = this.runtime.setTimer(() => {
       this.timer = undefined;
       this.pump(this.runtime.now());

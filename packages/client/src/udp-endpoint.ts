@@ -85,18 +85,20 @@ export class ClientUdpEndpoint {
   /**
    * Called on every loop turn: hops to a fresh port when no round trip has succeeded within PORT_HOP_INTERVAL_MS
    * (and we did not just hop), then prunes old sockets. `lastRoundTripSuccessAt` undefined means never: the first
-   * contact counts from when the first socket was opened. Returns true when it opened a new socket.
+   * contact counts from when the first socket was opened. Whether it opened a new socket: false at once when no hop
+   * was due (pruned in the call), a promise of true while a hop binds (pruned once it has).
    */
-  async maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<boolean> {
+  maintain(now: number, lastRoundTripSuccessAt: number | undefined): boolean | Promise<boolean> {
     if (this.closed) return false;
     const sinceRoundTrip = now - (lastRoundTripSuccessAt ?? this.createdAt);
-    let hopped = false;
     if (now - this.lastPortChoiceAt > PORT_HOP_INTERVAL_MS && sinceRoundTrip > PORT_HOP_INTERVAL_MS) {
-      await this.hopPort(now);
-      hopped = true;
+      return this.hopPort(now).then(() => {
+        this.prune(now);
+        return true;
+      });
     }
     this.prune(now);
-    return hopped;
+    return false;
   }
 
   /** When maintain() next wants to run (absolute ms), so the shell can fold it into its one timer. */

@@ -417,14 +417,15 @@ export class PredictionEngine {
   nextWakeup(now: number): number {
     let earliest = Infinity;
     const consider = (guess: CellPrediction | CursorPrediction) => {
-      for (const threshold of [GLITCH_THRESHOLD_MS, GLITCH_FLAG_THRESHOLD_MS]) {
-        if (guess.time + threshold > now) earliest = Math.min(earliest, guess.time + threshold);
-      }
+      // Each deadline on its own (no array per guess: this runs at every draw).
+      if (guess.time + GLITCH_THRESHOLD_MS > now) earliest = Math.min(earliest, guess.time + GLITCH_THRESHOLD_MS);
+      if (guess.time + GLITCH_FLAG_THRESHOLD_MS > now) earliest = Math.min(earliest, guess.time + GLITCH_FLAG_THRESHOLD_MS);
       // Only deadlines still ahead: a guess no acknowledgement covers now (a reattach starts the count again) waits.
       if (guess.unechoedSince !== undefined) {
-        for (const deadline of [guess.unechoedSince + UNECHOED_PATIENCE_MS, guess.unechoedSince + this.unechoedPatience()]) {
-          if (deadline > now) earliest = Math.min(earliest, deadline);
-        }
+        const quick = guess.unechoedSince + UNECHOED_PATIENCE_MS;
+        const patient = guess.unechoedSince + this.unechoedPatience();
+        if (quick > now) earliest = Math.min(earliest, quick);
+        if (patient > now) earliest = Math.min(earliest, patient);
       }
     };
     for (const prediction of this.cells.values()) consider(prediction);
