@@ -33,20 +33,21 @@ describe('AwaitedRepeats', () => {
     expect(new AwaitedRepeats(0, 60_000).wanted(0, 1, 1, 512)).toBe(false); // switched off (mosh)
   });
 
-  it('repeats input typed within a round trip of the input before it only while the peer\'s datagrams go missing heavily', () => {
+  it('counts on the next frame to cover input typed within a round trip of the input before it, unless the peer\'s datagrams go missing heavily', () => {
     const repeats = new AwaitedRepeats(10, 60_000);
     repeats.noteLoss(1000);
-    expect(repeats.wanted(1000, 1, 20, 512, true)).toBe(true); // a key after a pause
+    expect(repeats.coveredByNext(true)).toBe(false); // a key after a pause
+    expect(repeats.coveredByNext(false)).toBe(true); // a key in a word, on a clean link
     // 10 % of the peer's datagrams missing: the next key's frame covers a lost one.
     for (let i = 0; i < 40; i++) repeats.notePeerDatagrams(9, 1);
     expect(repeats.peerMissingShare).toBeGreaterThan(0.08);
     expect(repeats.peerMissingShare).toBeLessThan(0.12);
-    expect(repeats.wanted(1000, 1, 20, 512, false)).toBe(false);
-    expect(repeats.wanted(1000, 1, 20, 512, true)).toBe(true);
+    expect(repeats.coveredByNext(false)).toBe(true);
+    expect(repeats.coveredByNext(true)).toBe(false);
     // 30 %: the covering frame is too often lost as well.
     for (let i = 0; i < 40; i++) repeats.notePeerDatagrams(7, 3);
     expect(repeats.peerMissingShare).toBeGreaterThan(0.25);
-    expect(repeats.wanted(1000, 1, 20, 512, false)).toBe(true);
+    expect(repeats.coveredByNext(false)).toBe(false);
   });
 });
 
@@ -264,6 +265,26 @@ describe('a keystroke and its answer on a lightly lossy link', () => {
     const interval = pair.client.sendIntervalMs;
     expect(pair.keyHeldAt[lost]! - lostAt).toBe(interval - 15 + interval + ONE_WAY_MS);
     expect(pair.keyHeldAt[lost]! - lostAt).toBeLessThan(pair.client.resendDelayMs);
+  });
+
+  it('keys typed within a round trip of the one before go in one copy even when the loss estimate calls for copies', () => {
+    // Copies from a 1 % estimate on (the threshold and target lowered): what a higher estimate does at the defaults.
+    const pair = afterOneLoss({ clientTiming: { redundancyLossThreshold: 0.005, redundancyTargetFailure: 1e-4 } });
+    expect(pair.client.connection.stats.datagramsMissed).toBe(0); // the server's datagrams all came: a light loss
+    const sentBefore = pair.sent.client;
+    const copiesBefore = pair.client.stats.redundantCopies;
+    pair.type(pair.now + 300); // after a pause: in copies
+    pair.step(pair.now + 1);
+    const afterFirst = pair.client.stats.redundantCopies - copiesBefore;
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 1; i < 6; i++) {
+      pair.type(pair.now + 14); // a word: one datagram each
+      pair.step(pair.now + 1);
+    }
+    pair.step(pair.now + 300);
+    expect(pair.client.stats.redundantCopies - copiesBefore).toBe(afterFirst);
+    expect(pair.echoSeenAt).toHaveLength(pair.client.local.end);
+    expect(pair.sent.client - sentBefore).toBeLessThan(6 + afterFirst + 4);
   });
 
   it('a lost answer with no repeat: the client\'s resend of its key, showing it missed the answer, is answered at once, not at the server\'s resend timer', () => {

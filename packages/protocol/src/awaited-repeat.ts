@@ -11,19 +11,20 @@
  * Not every key is worth a datagram, though. Keys typed closer together than a round trip cover each other: every
  * frame is diffed from the acknowledged state, so the next key's frame carries a lost key, and the next echo a lost
  * echo; such a loss costs the gap to the next key, under a round trip. So a frame answering or carrying input that
- * came within an SRTT of the input before it is not repeated, unless the link loses heavily (the peer's datagrams
- * missing at HEAVY_LOSS or more), where the next frame is too often lost as well. A key after a pause (Ctrl-C into a
- * flood, Enter after a command, the first key of a word at 300 ms RTT) and its answer still go twice.
+ * came within an SRTT of the input before it goes once, neither repeated nor in the loss estimate's copies, unless
+ * the link loses heavily (the peer's datagrams missing at HEAVY_LOSS or more), where the next frame is too often
+ * lost as well (coveredByNext). A key after a pause (Ctrl-C into a flood, Enter after a command, the first key of a
+ * word at 300 ms RTT) and its answer still go twice.
  */
 
 /**
  * The share of the peer's datagrams found missing (an EWMA: PEER_LOSS_GAIN per datagram heard or missing) from which
  * input typed within a round trip of the input before it is repeated too. Measured on keystroke-ack's trace (5 seeds
  * × 2000 keys, 80–250 ms within words), echo p95 and bytes per key with every awaited frame repeated → with this
- * rule: 10 % loss each way, 300 ms RTT 427 → 530 ms (mosh 688) for 357 → 275 B (mosh 231), 100 ms 118 → 118 ms for
- * 325 → 314 B; 29 % loss, 300 ms RTT 555 → 552 ms for 374 → 373 B. With 0.2 the 29 % cell's p95 was 587 ms, with
- * 0.1 the 10 % cell's bytes 311 B (the measured share hovers near the link's loss). With no exception for heavy
- * loss the 29 % cell's p95 was 663 ms.
+ * rule (for the repeat alone): 10 % loss each way, 300 ms RTT 427 → 530 ms (mosh 688) for 357 → 275 B (mosh 231),
+ * 100 ms 118 → 118 ms for 325 → 314 B; 29 % loss, 300 ms RTT 555 → 552 ms for 374 → 373 B. With 0.2 the 29 % cell's
+ * p95 was 587 ms, with 0.1 the 10 % cell's bytes 311 B (the measured share hovers near the link's loss). With no
+ * exception for heavy loss the 29 % cell's p95 was 663 ms. The copies too: 10 %, 300 ms 544 ms for 257 B.
  */
 const HEAVY_LOSS = 0.15;
 /** Per datagram: the share follows about the last 32 (at 10 % loss, 3 of them missing), a few keys' worth. */
@@ -85,11 +86,16 @@ export class AwaitedRepeats {
   }
 
   /**
-   * Whether a frame sent now in `copies` copies with `diffBytes` of diff (at most `maxBytes`) gets a repeat;
-   * `isolated`: the input it carries or answers came at least an SRTT after the input before it.
+   * Whether an awaited frame can count on the next frame to make its loss good, so it goes once (no repeat, no
+   * copies): `isolated` false (the input it carries or answers came within an SRTT of the input before it) on a link
+   * not losing heavily.
    */
-  wanted(now: number, copies: number, diffBytes: number, maxBytes: number, isolated = true): boolean {
-    if (!isolated && this.peerMissing < HEAVY_LOSS) return false;
+  coveredByNext(isolated: boolean): boolean {
+    return !isolated && this.peerMissing < HEAVY_LOSS;
+  }
+
+  /** Whether a frame sent now in `copies` copies with `diffBytes` of diff (at most `maxBytes`) gets a repeat. */
+  wanted(now: number, copies: number, diffBytes: number, maxBytes: number): boolean {
     return this.afterMs > 0 && copies === 1 && diffBytes <= maxBytes && this.recentLoss(now);
   }
 

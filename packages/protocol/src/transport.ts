@@ -1060,14 +1060,16 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.stats.ackFrames++;
       }
     }
+    // Input in quick succession: the next frame makes a loss good (awaited-repeat.ts), so this one goes once.
+    const covered = awaited && this.repeats.coveredByNext(this.awaitedIsolated);
     // In a suspected outage copies would all be lost together: the outage cadence spreads the tries in time instead.
-    const copies = kind === 'ack' || this.outageSuspected(now) ? 1 : this.copiesFor(diff.length);
+    const copies = kind === 'ack' || covered || this.outageSuspected(now) ? 1 : this.copiesFor(diff.length);
     if (kind !== 'ack') {
       // A frame from the acknowledged state carries all a pending repeat would; one from an assumed state does not
       // (the prompt's state lost, its successors cannot be applied: that repeat must still go).
       if (base === this.front) this.repeats.supersede();
-      const repeat = awaited && this.lastHeardAt !== undefined && !this.outageSuspected(now);
-      if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes, this.awaitedIsolated)) {
+      const repeat = awaited && !covered && this.lastHeardAt !== undefined && !this.outageSuspected(now);
+      if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes)) {
         this.repeats.schedule({ oldNum: base.num, newNum: num, diff }, now);
       }
       if (this.lastHeardAt !== undefined) this.outage.noteDataSent(now);
