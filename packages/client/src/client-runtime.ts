@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
-import { RandomPool, type PeerAddress } from '@tsmosh/protocol';
+import { DueTimer, RandomPool, type PeerAddress } from '@tsmosh/protocol';
 import { DatagramCarrier, type CarrierKind, type CarrierListener, type CarrierMode } from './carrier.js';
 
 /** The Node runtime's randomness: node:crypto's, fetched a block at a time (random-pool.ts: each datagram draws twice). */
@@ -25,6 +25,11 @@ export interface ClientRuntime {
   /** A host name or address to the address to send to. Throws with one line naming the host. */
   resolveHost(host: string): Promise<string>;
   openCarrier(options: CarrierOpenOptions): Promise<ClientCarrier>;
+}
+
+/** A DueTimer on the runtime's timer: the one kept at the next wake-up by the session, and the front end's prediction one. */
+export function dueTimer(runtime: ClientRuntime, onDue: () => void): DueTimer {
+  return new DueTimer({ set: (callback, delayMs) => runtime.setTimer(callback, delayMs), clear: (handle) => runtime.clearTimer(handle) }, onDue);
 }
 
 export interface CarrierOpenOptions {

@@ -5,7 +5,7 @@ import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
-import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
+import { NODE_CLIENT_RUNTIME, dueTimer, type ClientRuntime } from './client-runtime.js';
 import { ClientStatsWriter, type KeyDrawCounts } from './stats-file.js';
 import { KeyDrawTimes, monotonicMs } from './key-draw-times.js';
 import type { ForwardingOptions } from '@tsmosh/forward';
@@ -176,9 +176,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   // Read → drawn per key on the machine's clock, for a benchmark's breakdown of a predicted key's time; only when asked.
   const keyTimes = statsWriter === undefined ? undefined : new KeyDrawTimes();
   if (keyTimes !== undefined) statsWriter?.attachKeyTimes(keyTimes);
-  let predictionTimer: unknown;
-  /** The engine's wake (absolute ms) predictionTimer is armed for. */
-  let predictionDue = Infinity;
+  // Every draw and key asks when the guesses next need judging; while that stays put, the armed timer stays.
+  const predictionTimer = dueTimer(runtime, () => onPredictionWakeup());
   let size = windowSize();
   let lastDrawn: Framebuffer | undefined;
   /** The last frame drawn on the normal screen (what it shows below the alternate one: screen-switch.ts). */
@@ -342,19 +341,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
    * patience with no new screen: judge again and redraw when it says they next may.
    */
   const wakeForPrediction = (now: number): void => {
-    const wake = prediction.nextWakeup(now);
-    // Every draw and key asks; while the guesses' next deadline stays put, the timer armed for it stays (no clear and
-    // set of a Node timer each time).
-    if (predictionTimer !== undefined && wake === predictionDue) return;
-    if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
-    predictionTimer = undefined;
-    predictionDue = wake;
-    if (Number.isFinite(wake)) {
-      predictionTimer = runtime.setTimer(() => {
-        predictionTimer = undefined;
-        onPredictionWakeup();
-      }, Math.max(0, wake - now));
-    }
+    predictionTimer.arm(now, prediction.nextWakeup(now));
   };
   /**
    * The terminal shows the newest server screen with the guesses over it and nothing else waits to be drawn (no
@@ -570,7 +557,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const exit = await session.done;
   watch?.stop();
   if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
-  if (predictionTimer !== undefined) runtime.clearTimer(predictionTimer);
+  predictionTimer.cancel();
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   savePrompts();
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   Connection,
+  type DueTimer,
   clockDerivedInitialSeq,
   isPortNumber,
   SHUTDOWN_STATE_NUM,
@@ -18,7 +19,7 @@ import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenStat
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import type { CarrierKind, CarrierMode } from './carrier.js';
-import { NODE_CLIENT_RUNTIME, type ClientCarrier, type ClientRuntime } from './client-runtime.js';
+import { NODE_CLIENT_RUNTIME, dueTimer, type ClientCarrier, type ClientRuntime } from './client-runtime.js';
 
 /**
  * `connect()`: the embeddable client. It owns the one clock, timer and set of sockets that drive the pure protocol
@@ -151,9 +152,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private pumpQueued = false;
   private input = InputStream.empty();
   private lastRemoteNum = -1;
-  private timer: unknown;
-  /** When `timer` fires (absolute ms, the wake it was armed for). */
-  private timerDue = Infinity;
+  /** The session's one timer, at its next pump. */
+  private readonly timer: DueTimer;
   private readonly runtime: ClientRuntime;
   private readonly startedAt: number;
   /** What the last 'status' event showed a person (emitStatusIfChanged); undefined before the first. */
@@ -173,6 +173,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   constructor(private readonly options: ConnectOptions) {
     super();
     this.runtime = { ...NODE_CLIENT_RUNTIME, ...options.runtime };
+    this.timer = dueTimer(this.runtime, () => this.pump(this.runtime.now()));
     this.startedAt = this.runtime.now();
     this.key = typeof options.key === 'string' ? SessionKey.parse(options.key) : options.key;
     if (!isPortNumber(options.port)) {
@@ -443,14 +444,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     wake = Math.min(wake, now < silentAt ? silentAt : nextShownSecond);
     if (this.closingSince !== undefined) wake = Math.min(wake, this.closingSince + SHUTDOWN_GRACE_MS);
     if (this.remoteShutdownSeenAt !== undefined) wake = Math.min(wake, this.remoteShutdownSeenAt + REMOTE_SHUTDOWN_ACK_GRACE_MS);
-    // Armed for this very wake already (the server's daemon does the same): no clear and set of a Node timer.
-    if (this.timer !== undefined && wake === this.timerDue) return;
-    if (this.timer !== undefined) this.runtime.clearTimer(this.timer);
-    this.timerDue = wake;
-    this.timer = this.runtime.setTimer(() => {
-      this.timer = undefined;
-      this.pump(this.runtime.now());
-    }, Math.max(0, Math.ceil(wake - now)));
+    this.timer.arm(now, wake);
   }
 
   /** A pump on the next turn of the event loop, once however often asked (socket events of forwarded streams). */
@@ -526,8 +520,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const exit: SessionExit = ending === undefined ? { reason, message } : { reason, message, ending };
     this.exitInfo = exit;
     this.forwarding?.close(message);
-    if (this.timer !== undefined) this.runtime.clearTimer(this.timer);
-    this.timer = undefined;
+    this.timer.cancel();
     const endpoint = this.endpoint;
     void (endpoint ? endpoint.close() : Promise.resolve()).then(() => {
       this.emit('exit', exit);

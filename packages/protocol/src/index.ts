@@ -35,6 +35,7 @@ export { RandomPool, RANDOM_POOL_BLOCK_BYTES } from './random-pool.js';
 export { SESSION_NAME_PATTERN } from './session-name.js';
 export { stateDirectory } from './state-dir.js';
 export { LatencyTrace, LATENCY_TRACE_ENV, parseTraceLine } from './latency-trace.js';
+export { DueTimer, MAX_TIMER_DELAY_MS, type DueTimerFunctions } from './due-timer.js';
 export { PROTOCOL_MISMATCH_EXIT_STATUS, PROTOCOL_VERSION, REQUIRE_PROTOCOL_ENV } from './protocol-version.js';
 export { ChannelMux, DEFAULT_CHANNEL_LIMITS, MAX_ACK_DELAY_MS, MAX_PACKETS_PER_POLL, type ChannelLimits, type MuxEvent, type MuxRole, type MuxStats } from './channel-mux.js';
 export { decodeChannelPacket, encodeChannelPacket, type ChannelFrame, type ChannelPacket, type ChannelTarget } from './channel-codec.js';

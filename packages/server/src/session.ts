@@ -1,10 +1,12 @@
 import { constants as osConstants } from 'node:os';
 import {
   Connection,
+  DueTimer,
   clockDerivedInitialSeq,
   SessionKey,
   Transport,
   type ConnectionStats,
+  type DueTimerFunctions,
   type OutgoingDatagram,
   type PeerRestart,
   samePeerAddress,
@@ -199,10 +201,8 @@ export interface SessionInit {
   readonly transportTiming?: Partial<TransportTiming>;
 }
 
-export interface SessionTimer {
-  set(callback: () => void, delayMs: number): unknown;
-  clear(handle: unknown): void;
-}
+/** The platform timer a session keeps its one wake-up with (setTimeout, or a test's ManualTimer). */
+export type SessionTimer = DueTimerFunctions;
 
 const realTimer: SessionTimer = {
   set: (callback, delayMs) => setTimeout(callback, delayMs),
@@ -318,9 +318,8 @@ export class Session {
   private lastOutputAt = -Infinity;
   /** How many frames the pty has announced (a running count): what answer frames have covered (ClientLink.response). */
   private outputFrames = 0;
-  private readonly timers: SessionTimer;
-  private timer: unknown;
-  private timerDue = Infinity;
+  /** The session's one timer, at its next wake-up (nextWakeup). */
+  private readonly timer: DueTimer;
   private endReason: SessionEndReason | undefined;
   private commandExit: { exitCode: number; signal: string | undefined } | undefined;
   private killedBecause = '';
@@ -341,7 +340,7 @@ export class Session {
     this.random = init.random ?? chaffRandom;
     this.wallClockMs = init.wallClockMs ?? (() => Date.now());
     this.transportTiming = init.transportTiming;
-    this.timers = init.timer ?? realTimer;
+    this.timer = new DueTimer(init.timer ?? realTimer, () => this.step());
     this.log = init.log ?? (() => {});
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
     this.networkTimeoutMs = init.networkTimeoutMs;
@@ -716,7 +715,7 @@ export class Session {
         }
       }
       if (this.checkEnd(now)) return;
-      this.arm(now, this.nextWakeup(now));
+      this.timer.arm(now, this.nextWakeup(now));
     } catch (error) {
       // A bug here must not take the daemon, and every other session, down with it: end only this session.
       this.log(`session ${this.sessionId}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
@@ -1055,25 +1054,10 @@ export class Session {
     return due;
   }
 
-  /** Keeps exactly one timer, at `due` (absolute ms). */
-  private arm(now: number, due: number): void {
-    if (this.timer !== undefined && due === this.timerDue) return;
-    if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timerDue = due;
-    // setTimeout's delay is a 32-bit signed int of ms; clamp so a far wake-up neither overflows nor spins.
-    const delay = Math.min(Math.max(0, Math.ceil(due - now)), 2 ** 31 - 1);
-    this.timer = this.timers.set(() => {
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      this.step();
-    }, delay);
-  }
-
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timer = undefined;
+    this.timer.cancel();
     this.pty.dispose();
     this.forwarding.close(`the session ended (${this.endReason ?? 'killed'})`);
     for (const link of [...this.links.values()]) this.dropLink(link);
