@@ -1062,13 +1062,15 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     }
     // Input in quick succession: the next frame makes a loss good (awaited-repeat.ts), so this one goes once.
     const covered = awaited && this.repeats.coveredByNext(this.awaitedIsolated);
-    // In a suspected outage copies would all be lost together: the outage cadence spreads the tries in time instead.
-    const copies = kind === 'ack' || covered || this.outageSuspected(now) ? 1 : this.copiesFor(diff.length);
+    // In a suspected outage copies (and repeats) would all be lost together: the outage cadence spreads the tries in
+    // time instead.
+    const inOutage = kind !== 'ack' && this.outageSuspected(now);
+    const copies = kind === 'ack' || covered || inOutage ? 1 : this.copiesFor(diff.length);
     if (kind !== 'ack') {
       // A frame from the acknowledged state carries all a pending repeat would; one from an assumed state does not
       // (the prompt's state lost, its successors cannot be applied: that repeat must still go).
       if (base === this.front) this.repeats.supersede();
-      const repeat = awaited && !covered && this.lastHeardAt !== undefined && !this.outageSuspected(now);
+      const repeat = awaited && !covered && this.lastHeardAt !== undefined && !inOutage;
       if (repeat && this.repeats.wanted(now, copies, diff.length, t.redundancyMaxExtraBytes)) {
         this.repeats.schedule({ oldNum: base.num, newNum: num, diff }, now);
       }
