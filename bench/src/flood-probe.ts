@@ -9,7 +9,10 @@
  * time the probe then reports. `--prof DIR` runs the daemon and the client under `node --cpu-prof` (profiles land
  * in DIR when they exit).
  *
- *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc]
+ * `--link SPEC` puts the lossy-link bench's link process (a netem spec, e.g. `delay=50ms` for its rtt100) between the
+ * client and the server; the server's peak RSS (VmHWM) is reported at the end.
+ *
+ *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc] [--link SPEC]
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
 import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
+import { startUdpLink, type RunningLink } from './lossy/link-host.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
@@ -39,10 +43,12 @@ interface Options {
   profDir: string | undefined;
   /** Only one of the two measures (to profile it alone). */
   only: 'seq' | 'ctrlc' | undefined;
+  /** A netem link spec between the client and the server ('' for none). */
+  link: string;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined, only: undefined };
+  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined, only: undefined, link: '' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -58,6 +64,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--tries') options.tries = Number(value());
     else if (arg === '--harness') options.harness = true;
     else if (arg === '--prof') options.profDir = value();
+    else if (arg === '--link') options.link = value();
     else if (arg === '--only') {
       const only = value();
       if (only !== 'seq' && only !== 'ctrlc') throw new Error(`flood-probe: --only is seq or ctrlc, not ${only}`);
@@ -85,6 +92,24 @@ function cpuMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** A process's peak resident set (MiB, VmHWM), from /proc; undefined once it is gone. */
+function peakRssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client's way to the server: straight, or through the bench's link process when `spec` is set. */
+async function route(spec: string, port: number): Promise<{ host: string; port: number; link: RunningLink | undefined }> {
+  if (spec === '') return { host: '127.0.0.1', port, link: undefined };
+  const link = await startUdpLink(spec, 1, { host: '127.0.0.1', port });
+  return { ...link.udpAddress!, link };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -200,7 +225,8 @@ async function startTsmosh(options: Options): Promise<Started> {
   const stdout = execFileSync(process.execPath, [SERVER_BIN, 'new', '-i', '127.0.0.1', '--', 'bash', '--norc', '--noprofile'], { env, cwd: homedir(), encoding: 'utf8' });
   const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
   if (match === null) throw new Error(`flood-probe: tsmosh-server new printed ${JSON.stringify(stdout)}`);
-  const client = new ClientPty(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, CLIENT_BIN, '127.0.0.1', match[1]!], { ...env, TSMOSH_KEY: match[2]! }, options.harness);
+  const way = await route(options.link, Number(match[1]));
+  const client = new ClientPty(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, CLIENT_BIN, way.host, String(way.port)], { ...env, TSMOSH_KEY: match[2]! }, options.harness);
   return {
     client,
     serverPid: daemon.pid,
@@ -209,6 +235,7 @@ async function startTsmosh(options: Options): Promise<Started> {
       // exit ends the shell, so the client and then the daemon (after its linger) end normally and write profiles.
       client.process.write('exit\r');
       await Promise.race([exited, sleep(10_000)]);
+      await way.link?.close();
       // The daemon exits by itself once its last session has ended (no linger: see env); a profile is written then.
       const daemonExited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
       if (daemon.exitCode === null) await Promise.race([daemonExited, sleep(15_000)]);
@@ -225,7 +252,8 @@ async function startMosh(options: Options): Promise<Started> {
   const match = /MOSH CONNECT (\d+) (\S+)/.exec(out);
   const pid = /pid = (\d+)/.exec(out);
   if (match === null) throw new Error(`flood-probe: mosh-server new printed ${JSON.stringify(out)}`);
-  const client = new ClientPty('mosh-client', ['127.0.0.1', match[1]!], { ...env, MOSH_KEY: match[2]! }, options.harness);
+  const way = await route(options.link, Number(match[1]));
+  const client = new ClientPty('mosh-client', [way.host, String(way.port)], { ...env, MOSH_KEY: match[2]! }, options.harness);
   return {
     client,
     serverPid: pid === null ? undefined : Number(pid[1]),
@@ -233,6 +261,7 @@ async function startMosh(options: Options): Promise<Started> {
       const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       client.process.write('exit\r');
       await Promise.race([exited, sleep(10_000)]);
+      await way.link?.close();
     },
   };
 }
@@ -246,6 +275,7 @@ async function main(): Promise<void> {
   try {
     await client.waitFor(0, (text) => text.includes(PROMPT));
     await sleep(500);
+    const rssBefore = peakRssMiB(started.serverPid);
     const floods: number[] = [];
     const ctrlCs: number[] = [];
     const cpu: string[] = [];
@@ -272,7 +302,8 @@ async function main(): Promise<void> {
       await sleep(1500);
     }
     const fmt = (values: number[]): string => values.map((v) => v.toFixed(0)).join(' ');
-    console.log(`${options.system}: seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms (CPU server/client ${cpu.join(' ')} ms); Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
+    const rss = peakRssMiB(started.serverPid);
+    console.log(`${options.system}${options.link === '' ? '' : ` (link ${options.link})`}: server peak RSS ${rssBefore === undefined ? '?' : rssBefore.toFixed(1)} MiB before the floods, ${rss === undefined ? '?' : rss.toFixed(1)} MiB after; seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms (CPU server/client ${cpu.join(' ')} ms); Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
   } finally {
     await started.stop();
   }
