@@ -21,8 +21,8 @@
  * buffer as its new origin and goes on from there (docs/sessions.md).
  */
 import type { IBufferCell, Terminal } from '@xterm/headless';
-import { ScrollbackLog, type PlainLogLine, type Row } from '@tsmosh/terminal';
-import { plainLogLineFromCells, readLogRow } from './snapshot.js';
+import { ScrollbackLog, type Row } from '@tsmosh/terminal';
+import { plainCellsUsed, readLogRow } from './snapshot.js';
 import { xtermLinks, type XtermLinks } from './xterm-internals.js';
 
 interface XtermLinesShape {
@@ -168,8 +168,8 @@ export class ScrollbackCapture {
     const top = this.origin + normal.baseY;
     if (top <= this.logged) return;
     const first = this.logged - this.origin;
-    const added: (Row | PlainLogLine)[] = [];
-    if (first < 0) added.push(lostLinesMarker(-first, this.cols));
+    const append = this.log.appending(this.retain);
+    if (first < 0) append.line(lostLinesMarker(-first, this.cols));
     const lines = this.lines!;
     let scratch: IBufferCell | undefined;
     let lookahead: IBufferCell | undefined;
@@ -180,18 +180,19 @@ export class ScrollbackCapture {
       next = lines.get(index + 1);
       const wrapped = next?.isWrapped === true;
       const data = line?._data;
-      const plain = data instanceof Uint32Array && typeof line!.length === 'number' ? plainLogLineFromCells(data, line!.length, this.cols, wrapped) : undefined;
-      if (plain !== undefined) {
-        added.push(plain);
+      const used = data instanceof Uint32Array && typeof line!.length === 'number' ? plainCellsUsed(data, line!.length, this.cols) : -1;
+      if (used >= 0) {
+        // The content word's low 7 bits are the character (plainCellsUsed checked): every third word from 0.
+        append.plain(used, wrapped, data as Uint32Array, 0, 3);
         continue;
       }
       scratch ??= normal.getNullCell();
       lookahead ??= normal.getNullCell();
       links ??= xtermLinks(this.term);
-      added.push(readLogRow(normal.getLine(index), this.cols, wrapped, scratch, lookahead, links));
+      append.line(readLogRow(normal.getLine(index), this.cols, wrapped, scratch, lookahead, links));
     }
     this.logged = top;
-    this.log = this.log.append(added, this.retain);
+    this.log = append.done();
   }
 
   dispose(): void {

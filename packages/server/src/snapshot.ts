@@ -268,12 +268,22 @@ const SINGLE_NARROW_CHARACTER = 1 << (22 - CODE_POINT_BITS);
 
 /**
  * The log form of a scrolled-off line straight from xterm's cell words (`data`, three words a cell: content, fg, bg),
- * when the line is plain: up to its erased default tail, every cell one printable ASCII character of width 1 in the
- * default pen (fg and bg words zero: default colours, no attributes, no extended attributes, so no link). Undefined
- * otherwise, and the line is read cell by cell (readLogRow). The same bytes as encoding readLogRow's Row
- * (snapshot.test.ts), without a Row or a cell object: a flood is nearly all such lines, read once each.
+ * when the line is plain (plainCellsUsed); undefined otherwise, and the line is read cell by cell (readLogRow). The
+ * same bytes as encoding readLogRow's Row (snapshot.test.ts), without a Row or a cell object.
  */
 export function plainLogLineFromCells(data: Uint32Array, length: number, cols: number, wrapped: boolean): PlainLogLine | undefined {
+  const used = plainCellsUsed(data, length, cols);
+  // The content word's low 7 bits are the character (checked): every third word from 0.
+  return used < 0 ? undefined : plainLogLine(used, wrapped, data, 0, 3);
+}
+
+/**
+ * How many cells of a line (xterm's cell words, as plainLogLineFromCells takes them) its plain log form holds, or -1
+ * when it is not plain: up to its erased default tail, every cell one printable ASCII character of width 1 in the
+ * default pen (fg and bg words zero: default colours, no attributes, no extended attributes, so no link). The log
+ * form is then plainLogLine(used, wrapped, data, 0, 3): a flood is nearly all such lines, read once each.
+ */
+export function plainCellsUsed(data: Uint32Array, length: number, cols: number): number {
   let used = Math.min(cols, length, Math.floor(data.length / 3));
   while (used > 0) {
     const at = (used - 1) * 3;
@@ -284,10 +294,9 @@ export function plainLogLineFromCells(data: Uint32Array, length: number, cols: n
     const at = x * 3;
     const content = data[at]!;
     const code = content & 0x1fffff;
-    if (content >>> CODE_POINT_BITS !== SINGLE_NARROW_CHARACTER || code < 0x20 || code > 0x7e || data[at + 1] !== 0 || data[at + 2] !== 0) return undefined;
+    if (content >>> CODE_POINT_BITS !== SINGLE_NARROW_CHARACTER || code < 0x20 || code > 0x7e || data[at + 1] !== 0 || data[at + 2] !== 0) return -1;
   }
-  // The content word's low 7 bits are the character (checked above): every third word from 0.
-  return plainLogLine(used, wrapped, data, 0, 3);
+  return used;
 }
 
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */

@@ -70,12 +70,15 @@ export class LogLineStore {
     return true;
   }
 
-  /** A new store with lines [from, to) of this one (and only the arrays they lie in). */
-  slice(from: number, to: number = this.count): LogLineStore {
+  /**
+   * A new store with lines [from, to) of this one (and only the arrays they lie in), with room for at least `room`
+   * more lines before it grows (and for as many as it holds).
+   */
+  slice(from: number, to: number = this.count, room = 0): LogLineStore {
     to = Math.min(to, this.count);
     if (!(from < to)) return LogLineStore.empty();
     const first = this.arrayOf[from]!;
-    const capacity = Math.max(INITIAL_CAPACITY, 2 * (to - from));
+    const capacity = Math.max(INITIAL_CAPACITY, 2 * (to - from), to - from + room);
     const arrayOf = new Int32Array(capacity);
     for (let i = from; i < to; i++) arrayOf[i - from] = this.arrayOf[i]! - first;
     const starts = new Int32Array(capacity);

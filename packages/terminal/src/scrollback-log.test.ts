@@ -84,6 +84,49 @@ describe('ScrollbackLog', () => {
     );
   });
 
+  it('appending line by line gives the log its lines say: batches, branches from older values, compactions (property)', () => {
+    const text = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 12 });
+    // A line: plain text handed over as codes (LogAppend.plain), or any row (LogAppend.line).
+    const arbLine = fc.oneof(fc.record({ text, wrapped: fc.boolean() }), fc.integer({ min: 0, max: 6 }).chain((cols) => arbRow(cols)));
+    // flood: plain lines after the batch, as a flood's capture appends them, so stores are compacted (past 64 lines dropped).
+    const arbStep = fc.record({ from: fc.nat(), fromTip: fc.boolean(), batch: fc.array(arbLine, { maxLength: 20 }), flood: fc.integer({ min: 0, max: 120 }) });
+    const plainRow = (line: string, wrapped: boolean): Row =>
+      Object.freeze({ cells: Object.freeze([...line].map((ch): Cell => Object.freeze({ text: ch, width: 1, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 }))), wrapped });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(arbStep, { minLength: 1, maxLength: 25 }), (retain, steps) => {
+        // Every value made so far, with the lines it should hold (all ever appended on its way) and its start.
+        const values: { log: ScrollbackLog; lines: Row[]; start: number }[] = [{ log: ScrollbackLog.empty, lines: [], start: 0 }];
+        for (const step of steps) {
+          const base = step.fromTip ? values[values.length - 1]! : values[step.from % values.length]!;
+          const append = base.log.appending(retain);
+          const rows: Row[] = [];
+          const flood = Array.from({ length: step.flood }, (_, i) => ({ text: String(base.lines.length + step.batch.length + i), wrapped: false }));
+          for (const line of [...step.batch, ...flood]) {
+            if ('text' in line) {
+              append.plain(line.text.length, line.wrapped, [...line.text].map((ch) => ch.charCodeAt(0)));
+              rows.push(plainRow(line.text, line.wrapped));
+            } else {
+              append.line(line);
+              rows.push(line);
+            }
+          }
+          const log = append.done();
+          const lines = [...base.lines, ...rows];
+          const start = Math.max(base.start, lines.length - retain);
+          expect([log.start, log.end, log.screenTop - base.log.screenTop]).toEqual([start, lines.length, rows.length]);
+          expect(log.linesFrom(0).every((row, i) => rowsEqual(row, lines[start + i]!))).toBe(true);
+          // The same log as append() with the same lines (plain ones as plainLogLine), and a peer rebuilds it.
+          expect(log.equals(base.log.append(rows, retain))).toBe(true);
+          expect(roundTrip(base.log, log).equals(log)).toBe(true);
+          values.push({ log, lines, start });
+        }
+        // Nothing appended later changed what an older value holds.
+        for (const value of values) expect(value.log.linesFrom(0).every((row, i) => rowsEqual(row, value.lines[value.start + i]!))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('a diff carries exactly the missing lines, whatever the gap (property)', () => {
     fc.assert(
       fc.property(arbLines(8), fc.array(arbLines(6), { maxLength: 5 }), fc.integer({ min: 1, max: 10 }), (first, later, retain) => {

@@ -42,6 +42,15 @@ import { LogLineStore } from './log-line-store.js';
 /** Lines of history a session keeps (about 1 MiB of rows at 80 columns): the issue's "last 10,000 lines". */
 export const SCROLLBACK_RETAINED_LINES = 10_000;
 
+/**
+ * Lines a compacted store has room for beyond the retention twice over before it must grow: more than one append of
+ * the server's capture (256 lines a batch, scrollback-capture.ts) or one state's window (256, history-window.ts).
+ * Without it a compacted store doubled once on the way to its next compaction: 720 KB of Int32Arrays allocated per
+ * 10,000 lines of a flood instead of 252 KB, which the daemon's malloc kept (its peak RSS: docs/benchmarks.md,
+ * "session 19, bulk").
+ */
+const COMPACTED_ROOM_LINES = 1024;
+
 /** Cells one logged line may hold: the widest screen the diff accepts (framebuffer MAX_SCREEN_COLS) is far less. */
 const LOG_LINE_CELLS_MAX = 4096;
 
@@ -132,31 +141,45 @@ export class ScrollbackLog {
   }
 
   /**
+   * A LogAppend adding lines to this log one by one: append()'s log for the same lines, for a caller that reads a
+   * batch of lines at a time (the server's capture: up to 256 a batch, most of them plain lines of a flood), with no
+   * PlainLogLine object and no array of lines per batch.
+   */
+  appending(retain: number = SCROLLBACK_RETAINED_LINES): LogAppend {
+    let store = this.store;
+    let storeBase = this.storeBase;
+    // Reuse the backing array when this value is its tip; otherwise (an older value grows a branch) copy the window.
+    if (storeBase + store.length !== this.end) {
+      store = this.store.slice(this.start - storeBase, this.end - storeBase);
+      storeBase = this.start;
+    }
+    return new LogAppend(this, store, storeBase, retain);
+  }
+
+  /** @internal The log a LogAppend made: `added` lines appended to `base` in `store` (see append()). */
+  static appended(base: ScrollbackLog, store: LogLineStore, storeBase: number, added: number, retain: number): ScrollbackLog {
+    if (added === 0 && base.length <= retain) return base;
+    const end = base.end + added;
+    const start = Math.max(base.start, end - retain);
+    // Compact once the dropped head outweighs the window, so memory stays within twice the retention. The new store
+    // has room for every line until its own compaction (twice the retention, and a last batch): growing it by
+    // doubling on the way tripled the typed arrays a flood allocated (see COMPACTED_ROOM_LINES).
+    if (start - storeBase > Math.max(retain, 64)) {
+      store = store.slice(start - storeBase, undefined, Math.max(retain, 64) + COMPACTED_ROOM_LINES);
+      storeBase = start;
+    }
+    return new ScrollbackLog(store, storeBase, start, end, base.screenTop + added, base.resizeShift);
+  }
+
+  /**
    * This log plus `lines`, keeping the last `retain` lines; the screen's top moves down with them. A line is a Row, or
    * a plain line already in wire form (plainLogLine), which is kept as it is.
    */
   append(lines: readonly (Row | PlainLogLine)[], retain: number = SCROLLBACK_RETAINED_LINES): ScrollbackLog {
     if (lines.length === 0 && this.length <= retain) return this;
-    const end = this.end + lines.length;
-    const start = Math.max(this.start, end - retain);
-    let store = this.store;
-    let storeBase = this.storeBase;
-    // Reuse the backing array when this value is its tip; otherwise (an older value grows a branch) copy the window.
-    if (storeBase + store.length !== this.end) {
-      const from = Math.min(Math.max(start, this.start), this.end);
-      store = this.store.slice(from - storeBase, this.end - storeBase);
-      storeBase = from;
-    }
-    for (const line of lines) {
-      if (line instanceof PlainLogLine) store.push(line.bytes, line.start, line.end);
-      else encodeLineInto(line, store);
-    }
-    // Compact once the dropped head outweighs the window, so memory stays within twice the retention.
-    if (start - storeBase > Math.max(retain, 64)) {
-      store = store.slice(start - storeBase);
-      storeBase = start;
-    }
-    return new ScrollbackLog(store, storeBase, start, end, this.screenTop + (end - this.end), this.resizeShift);
+    const append = this.appending(retain);
+    for (const line of lines) append.line(line);
+    return append.done();
   }
 
   equals(other: ScrollbackLog): boolean {
@@ -272,6 +295,40 @@ function encodeLineInto(row: Row, store: LogLineStore): void {
 }
 
 /**
+ * Lines being appended to a log (ScrollbackLog.appending): each is encoded into the slabs and its place kept in the
+ * store at once; done() gives the new log value. Use one at a time per log, and not after done().
+ */
+export class LogAppend {
+  private added = 0;
+
+  /** @internal use ScrollbackLog.appending */
+  constructor(
+    private readonly base: ScrollbackLog,
+    private readonly store: LogLineStore,
+    private readonly storeBase: number,
+    private readonly retain: number,
+  ) {}
+
+  /** A line of cells, or a plain line already in wire form (plainLogLine), which is kept as it is. */
+  line(line: Row | PlainLogLine): void {
+    if (line instanceof PlainLogLine) this.store.push(line.bytes, line.start, line.end);
+    else encodeLineInto(line, this.store);
+    this.added++;
+  }
+
+  /** A plain line: plainLogLine's arguments and bytes, kept in the store without a PlainLogLine. */
+  plain(count: number, wrapped: boolean, codes: ArrayLike<number>, first = 0, stride = 1): void {
+    writePlainLine(count, wrapped, codes, first, stride, this.store);
+    this.added++;
+  }
+
+  /** The log with every line added. */
+  done(): ScrollbackLog {
+    return ScrollbackLog.appended(this.base, this.store, this.storeBase, this.added, this.retain);
+  }
+}
+
+/**
  * A line's wire form built without its cells: what encoding a Row gives for a line of `count` cells that each hold
  * one printable ASCII character (0x20–0x7e) in the default pen, with no link. Nearly every line of a flood is such a
  * line, and the server reads them straight from the emulator's cell words (scrollback-capture.ts), skipping a Row
@@ -296,6 +353,11 @@ const PLAIN_SEGMENT_NARROW = 1;
  * guarantees they are printable ASCII (0x20–0x7e); anything else would make a line the decoder refuses.
  */
 export function plainLogLine(count: number, wrapped: boolean, codes: ArrayLike<number>, first = 0, stride = 1): PlainLogLine {
+  return writePlainLine(count, wrapped, codes, first, stride, undefined)!;
+}
+
+/** Writes plainLogLine's bytes into the slabs: a PlainLogLine of them, or (given `into`) their place pushed onto that store. */
+function writePlainLine(count: number, wrapped: boolean, codes: ArrayLike<number>, first: number, stride: number, into: LogLineStore | undefined): PlainLogLine | undefined {
   if (!(Number.isInteger(count) && count >= 0 && count <= LOG_LINE_CELLS_MAX)) throw new RangeError(`plainLogLine: ${count} cells is not a line width`);
   const segmentHeader = count * (1 << PLAIN_SEGMENT_HEADER_SHIFT) + PLAIN_SEGMENT_NARROW;
   const headerLength = 1 + varintLength(count) + (count > 0 ? varintLength(segmentHeader) + varintLength(count) : 0);
@@ -305,7 +367,9 @@ export function plainLogLine(count: number, wrapped: boolean, codes: ArrayLike<n
   let at = putVarint(bytes, start + 1, count);
   if (count > 0) at = putVarint(bytes, putVarint(bytes, at, segmentHeader), count);
   for (let i = 0; i < count; i++) bytes[at + i] = codes[first + i * stride]! & 0x7f;
-  return new PlainLogLine(bytes, start, at + count);
+  if (into === undefined) return new PlainLogLine(bytes, start, at + count);
+  into.push(bytes, start, at + count);
+  return undefined;
 }
 
 /**
