@@ -5,10 +5,10 @@
  * the local terminal understands, links whose URI and id are safe inside an OSC 8 (no controls, within the limits of
  * hyperlinks.ts). Nothing here throws on malformed input, and nothing lets an escape sequence through.
  */
-import { COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
+import { ATTR_ALL, BLANK_CELL, COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
 import { linkProblem, type Hyperlink } from './hyperlinks.js';
 import { charWidth } from './char-width.js';
-import { DEFAULT_PEN, sanitizePen } from './sgr.js';
+import { DEFAULT_PEN, sanitizeColor, sanitizePen } from './sgr.js';
 
 /**
  * Longest text one cell may carry, in UTF-16 code units: 30 non-starters plus a base (Unicode's Stream-Safe Text
@@ -17,7 +17,11 @@ import { DEFAULT_PEN, sanitizePen } from './sgr.js';
  */
 export const MAX_CELL_TEXT_UNITS = 64;
 
-const erasedCells = new Map<Color, Cell>();
+/**
+ * One erased cell per background. The default one is the framebuffer's BLANK_CELL, the cell a decoded screen's blanks
+ * are: a row that ends in blanks is then kept as it came instead of copied with other blank objects in each frame.
+ */
+const erasedCells = new Map<Color, Cell>([[COLOR_DEFAULT, BLANK_CELL]]);
 /** What ECH/EL/ED/scrolling leave behind: no text, default foreground, no attributes, the pen's background. */
 export function erasedCell(bg: Color): Cell {
   let cell = erasedCells.get(bg);
@@ -104,38 +108,73 @@ const sanitizedRows = new WeakMap<Row, SanitizedRow>();
 export function sanitizeRow(row: Row, cols: number): readonly Cell[] {
   const cached = sanitizedRows.get(row);
   if (cached !== undefined && cached.cols === cols) return cached.cells;
-  const source = Array.isArray(row.cells) ? row.cells : [];
-  const cells: Cell[] = new Array<Cell>(cols);
-  let changed = source.length !== cols;
+  const cells = sanitizeCells(Array.isArray(row.cells) ? row.cells : [], cols);
+  sanitizedRows.set(row, { cols, cells });
+  return cells;
+}
+
+/**
+ * sanitizeRow's work, uncached: `source` itself when every cell is kept. `plainFastPath` false sends every cell the
+ * general way (the tests check the fast path against it).
+ */
+export function sanitizeCells(source: readonly Cell[], cols: number, plainFastPath = true): readonly Cell[] {
+  // Allocated at the first cell that differs from the source's: most rows (every row of an emulator's screen) come
+  // through unchanged, and an array per row was a third of what a flood's frames allocated (docs/benchmarks.md,
+  // session 19).
+  let cells: Cell[] | undefined = source.length === cols ? undefined : new Array<Cell>(cols);
+  const put = (x: number, cell: Cell, raw: Cell | undefined): void => {
+    if (cells === undefined) {
+      if (cell === raw) return;
+      // A loop, not slice(): rows are frozen arrays, which V8's slice() copies slowly.
+      cells = new Array<Cell>(cols);
+      for (let i = 0; i < x; i++) cells[i] = source[i]!;
+    }
+    cells[x] = cell;
+  };
   for (let x = 0; x < cols; x++) {
     const raw = source[x] as Cell | undefined;
+    // The common cells, kept as they are without the general path's checks and objects: one printable ASCII
+    // character in a valid pen and no link, or the erased cell of its background.
+    if (plainFastPath && typeof raw === 'object' && raw !== null && (isPlainAsciiCell(raw) || isValidErasedCell(raw))) {
+      put(x, raw, raw);
+      continue;
+    }
     const { text, columns } = sanitizeText(raw?.text);
-    let cell: Cell;
     if (raw?.width === 2 && columns === 2 && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
-      cell = normalisedCell(raw, 2, text);
+      const cell = normalisedCell(raw, 2, text);
       const half: Cell =
         cell.link === undefined
           ? { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs }
           : { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs, link: cell.link };
       const rawHalf = source[x + 1]!;
-      cells[x + 1] =
-        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs && rawHalf.link === half.link
-          ? rawHalf
-          : half;
-      if (cells[x + 1] !== rawHalf) changed = true;
-      cells[x] = cell;
-      if (cell !== raw) changed = true;
+      put(x, cell, raw);
+      put(
+        x + 1,
+        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs && rawHalf.link === half.link ? rawHalf : half,
+        rawHalf,
+      );
       x++;
       continue;
     }
     // Width 1, or a malformed cell (wide without its half, orphaned half, unknown width): one column, holding
     // its text only if the terminal will give that text exactly one column (a narrow character marked wide
     // keeps its character; its half, if any, becomes a blank of its own).
-    cell = normalisedCell(raw, 1, columns === 1 && (raw?.width === 1 || raw?.width === 2) ? text : '');
-    cells[x] = cell;
-    if (cell !== raw) changed = true;
+    put(x, normalisedCell(raw, 1, columns === 1 && (raw?.width === 1 || raw?.width === 2) ? text : ''), raw);
   }
-  const result = changed ? cells : (source as readonly Cell[]);
-  sanitizedRows.set(row, { cols, cells: result });
-  return result;
+  return cells ?? source;
+}
+
+/** An erased cell normalisedCell would return as it is: erasedCell's own, of a valid background. */
+function isValidErasedCell(cell: Cell): boolean {
+  return cell.text === '' && erasedCells.get(cell.bg) === cell && sanitizeColor(cell.bg) === cell.bg;
+}
+
+/** A cell normalisedCell would return as it is: width 1, one printable ASCII character, a valid pen, no link. */
+function isPlainAsciiCell(cell: Cell): boolean {
+  const text = cell.text;
+  if (cell.width !== 1 || cell.link !== undefined || typeof text !== 'string' || text.length !== 1) return false;
+  const code = text.charCodeAt(0);
+  if (code < 0x20 || code >= 0x7f) return false;
+  const { fg, bg, attrs } = cell;
+  return (fg === COLOR_DEFAULT || sanitizeColor(fg) === fg) && (bg === COLOR_DEFAULT || sanitizeColor(bg) === bg) && Number.isInteger(attrs) && (attrs & ATTR_ALL) === attrs;
 }

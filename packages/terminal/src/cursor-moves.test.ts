@@ -57,4 +57,38 @@ describe('cheapestMove', () => {
     expect(absoluteMove(4, 0)).toBe('\x1b[;5H');
     expect(absoluteMove(0, 9)).toBe('\x1b[10H');
   });
+
+  it('chooses the same bytes as building every candidate and taking the first shortest (the implementation before session 19)', () => {
+    const coordinate = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 2000 }));
+    fc.assert(
+      fc.property(fc.option(coordinate, { nil: undefined }), fc.option(coordinate, { nil: undefined }), coordinate, coordinate, fc.boolean(), (fromX, fromY, toX, toY, lineFeeds) => {
+        expect(cheapestMove({ x: fromX, y: fromY }, toX, toY, lineFeeds)).toBe(referenceCheapestMove({ x: fromX, y: fromY }, toX, toY));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
+
+/** cheapestMove as it was: every candidate built, the first shortest taken. */
+function referenceCheapestMove(from: { x: number | undefined; y: number | undefined }, toX: number, toY: number): string {
+  const csi = (n: number, final: string): string => (n === 1 ? `\x1b[${final}` : `\x1b[${n}${final}`);
+  const shortest = (candidates: readonly string[]): string => candidates.reduce((best, candidate) => (candidate.length < best.length ? candidate : best));
+  if (from.x === toX && from.y === toY) return '';
+  const horizontal: string[] = [];
+  if (from.x === toX) horizontal.push('');
+  if (toX === 0) horizontal.push('\r');
+  else horizontal.push(csi(toX + 1, 'G'), '\r' + csi(toX, 'C'));
+  if (from.x !== undefined && toX > from.x) horizontal.push(csi(toX - from.x, 'C'));
+  if (from.x !== undefined && toX < from.x) {
+    horizontal.push(csi(from.x - toX, 'D'));
+    if (from.x - toX <= 4) horizontal.push('\b'.repeat(from.x - toX));
+  }
+  const vertical: string[] = [csi(toY + 1, 'd')];
+  if (from.y === toY) vertical.push('');
+  if (from.y !== undefined && toY > from.y) vertical.push(csi(toY - from.y, 'B'));
+  if (from.y !== undefined && toY < from.y) {
+    vertical.push(csi(from.y - toY, 'A'));
+    if (from.y - toY <= 2) vertical.push('\x1bM'.repeat(from.y - toY));
+  }
+  return shortest([absoluteMove(toX, toY), shortest(horizontal) + shortest(vertical)]);
+}

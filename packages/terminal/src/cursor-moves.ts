@@ -23,29 +23,6 @@ export function absoluteMove(x: number, y: number): string {
   return `\x1b[${row}${col}H`;
 }
 
-function shortest(candidates: readonly string[]): string {
-  let best = candidates[0]!;
-  for (const candidate of candidates) if (candidate.length < best.length) best = candidate;
-  return best;
-}
-
-function horizontalMoves(fromX: number | undefined, toX: number): string[] {
-  const moves: string[] = [];
-  if (fromX === toX) moves.push('');
-  if (toX === 0) moves.push('\r');
-  else {
-    moves.push(csi(toX + 1, 'G')); // CHA
-    moves.push('\r' + csi(toX, 'C'));
-  }
-  if (fromX !== undefined && toX > fromX) moves.push(csi(toX - fromX, 'C')); // CUF
-  if (fromX !== undefined && toX < fromX) {
-    const left = fromX - toX;
-    moves.push(csi(left, 'D')); // CUB
-    if (left <= 4) moves.push('\b'.repeat(left));
-  }
-  return moves;
-}
-
 /** Index: down one line keeping the column, scrolling at the bottom margin, like LF without output post-processing. */
 export const IND = '\x1bD';
 
@@ -56,27 +33,6 @@ export const IND = '\x1bD';
  */
 export const BOTTOM_ROW = '\x1b[9999;1H';
 
-function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolean, toColumnZero: boolean): string[] {
-  const moves: string[] = [csi(toY + 1, 'd')]; // VPA
-  if (fromY === toY) moves.push('');
-  if (fromY !== undefined && toY > fromY) {
-    const down = toY - fromY;
-    moves.push(csi(down, 'B')); // CUD
-    // Never IND or LF, though cheaper: at the bottom row they scroll, and a line scrolled off reaches the local
-    // terminal's history, where only the scrollback writer may put lines. The bottom row is not always where the
-    // renderer believes: a window that shrank before its SIGWINCH reached the client is shorter than the frame.
-    // CUD stops at the bottom instead.
-    void lineFeeds;
-    void toColumnZero;
-  }
-  if (fromY !== undefined && toY < fromY) {
-    const up = fromY - toY;
-    moves.push(csi(up, 'A')); // CUU
-    if (up <= 2) moves.push('\x1bM'.repeat(up)); // RI: 2 bytes, cheaper than CUU only for one step; two tie
-  }
-  return moves;
-}
-
 /**
  * The shortest move from `from` to 0-based (toX, toY). The horizontal part goes first, so an absolute column move
  * (CR, CHA) clears a pending wrap before any vertical step. `lineFeeds: false` forbids IND (and LF), which xterm.js
@@ -84,9 +40,93 @@ function verticalMoves(fromY: number | undefined, toY: number, lineFeeds: boolea
  */
 export function cheapestMove(from: CursorBelief, toX: number, toY: number, lineFeeds = true): string {
   if (from.x === toX && from.y === toY) return '';
-  const candidates = [absoluteMove(toX, toY)];
-  const horizontal = shortest(horizontalMoves(from.x, toX));
-  const vertical = shortest(verticalMoves(from.y, toY, lineFeeds, toX === 0));
-  candidates.push(horizontal + vertical);
-  return shortest(candidates);
+  // Each candidate is weighed by its length and only the winner is built: this runs for every row a frame draws, and
+  // the strings and arrays of all the candidates were a fifth of a flood frame's garbage (docs/benchmarks.md,
+  // session 19). On equal lengths the earlier candidate wins, in the order the comments give.
+  void lineFeeds; // Never IND or LF, though cheaper: see verticalMove.
+  const horizontal = horizontalMove(from.x, toX);
+  const vertical = verticalMove(from.y, toY);
+  const absoluteLength = 3 + (toY === 0 ? 0 : digits(toY + 1)) + (toX === 0 ? 0 : 1 + digits(toX + 1));
+  if (absoluteLength <= horizontal.length + vertical.length) return absoluteMove(toX, toY);
+  return moveText(horizontal) + moveText(vertical);
+}
+
+/** A move along one axis, not yet written out: `count` of the step `kind` (the CSI's parameter, or repeats). */
+interface AxisMove {
+  kind: '' | '\r' | 'G' | '\rC' | 'C' | 'D' | '\b' | 'd' | 'B' | 'A' | 'RI';
+  count: number;
+  length: number;
+}
+
+/** Characters of String(n). */
+function digits(n: number): number {
+  return Number.isInteger(n) && n >= 0 && n < 1000 ? (n < 10 ? 1 : n < 100 ? 2 : 3) : String(n).length;
+}
+
+/** Bytes of csi(n, final). */
+function csiLength(n: number): number {
+  // A parameter of 1 is left out (csi).
+  return n === 1 ? 3 : 3 + digits(n);
+}
+
+function consider(best: AxisMove, kind: AxisMove['kind'], count: number, length: number): void {
+  if (length < best.length) {
+    best.kind = kind;
+    best.count = count;
+    best.length = length;
+  }
+}
+
+/** The cheapest column move: none, CR or (CHA, CR + CUF), then CUF, or CUB and backspaces, in that order of preference. */
+function horizontalMove(fromX: number | undefined, toX: number): AxisMove {
+  const best: AxisMove = { kind: '', count: 0, length: Infinity };
+  if (fromX === toX) consider(best, '', 0, 0);
+  if (toX === 0) consider(best, '\r', 0, 1);
+  else {
+    consider(best, 'G', toX + 1, csiLength(toX + 1)); // CHA
+    consider(best, '\rC', toX, 1 + csiLength(toX));
+  }
+  if (fromX !== undefined && toX > fromX) consider(best, 'C', toX - fromX, csiLength(toX - fromX)); // CUF
+  if (fromX !== undefined && toX < fromX) {
+    const left = fromX - toX;
+    consider(best, 'D', left, csiLength(left)); // CUB
+    if (left <= 4) consider(best, '\b', left, left);
+  }
+  return best;
+}
+
+/** The cheapest row move: VPA, none, then CUD, or CUU and RI, in that order of preference. */
+function verticalMove(fromY: number | undefined, toY: number): AxisMove {
+  const best: AxisMove = { kind: 'd', count: toY + 1, length: csiLength(toY + 1) }; // VPA
+  if (fromY === toY) consider(best, '', 0, 0);
+  if (fromY !== undefined && toY > fromY) {
+    // Never IND or LF, though cheaper: at the bottom row they scroll, and a line scrolled off reaches the local
+    // terminal's history, where only the scrollback writer may put lines. The bottom row is not always where the
+    // renderer believes: a window that shrank before its SIGWINCH reached the client is shorter than the frame.
+    // CUD stops at the bottom instead.
+    consider(best, 'B', toY - fromY, csiLength(toY - fromY)); // CUD
+  }
+  if (fromY !== undefined && toY < fromY) {
+    const up = fromY - toY;
+    consider(best, 'A', up, csiLength(up)); // CUU
+    if (up <= 2) consider(best, 'RI', up, 2 * up); // RI: 2 bytes, cheaper than CUU only for one step; two tie
+  }
+  return best;
+}
+
+function moveText(move: AxisMove): string {
+  switch (move.kind) {
+    case '':
+      return '';
+    case '\r':
+      return '\r';
+    case '\rC':
+      return '\r' + csi(move.count, 'C');
+    case '\b':
+      return '\b'.repeat(move.count);
+    case 'RI':
+      return '\x1bM'.repeat(move.count);
+    default:
+      return csi(move.count, move.kind);
+  }
 }

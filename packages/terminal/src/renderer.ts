@@ -92,30 +92,31 @@ const rowHashes = new WeakMap<readonly Cell[], number>();
 function rowHash(cells: readonly Cell[]): number {
   let hash = rowHashes.get(cells);
   if (hash === undefined) {
-    // FNV-1a over each cell's text units and numbers, 32 bits.
+    // FNV-1a over each cell's text units and numbers, 32 bits. Indexed loops and no closures: this runs for every
+    // row of a frame that moved, and the iterator and closure objects it made were most of a flood frame's garbage
+    // while V8 ran it unoptimised (docs/benchmarks.md, session 19).
     let h = 0x811c9dc5;
-    const mix = (n: number) => {
-      h = Math.imul(h ^ n, 0x01000193);
-    };
-    const mixText = (text: string) => {
-      for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i));
-      mix(0x110000); // a separator no code unit equals
-    };
-    for (const c of cells) {
-      mixText(c.text);
-      mix(c.width);
-      mix(c.fg);
-      mix(c.bg);
-      mix(c.attrs);
-      if (c.link !== undefined) {
-        mixText(c.link.id);
-        mixText(c.link.uri);
-      }
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i]!;
+      h = mixText(h, c.text);
+      h = Math.imul(h ^ c.width, FNV_PRIME);
+      h = Math.imul(h ^ c.fg, FNV_PRIME);
+      h = Math.imul(h ^ c.bg, FNV_PRIME);
+      h = Math.imul(h ^ c.attrs, FNV_PRIME);
+      if (c.link !== undefined) h = mixText(mixText(h, c.link.id), c.link.uri);
     }
     hash = h >>> 0;
     rowHashes.set(cells, hash);
   }
   return hash;
+}
+
+const FNV_PRIME = 0x01000193;
+
+/** `h` with each UTF-16 unit of `text` mixed in, then a separator no code unit equals. */
+function mixText(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return Math.imul(h ^ 0x110000, FNV_PRIME);
 }
 
 /** Whether two rows hold equal cells, by their hashes first. */
@@ -207,7 +208,9 @@ class TerminalModel {
     if (line === this.lastOwned) return this.lastOwned;
     // Lines shared with a Framebuffer, a cache or another plan: copy before the first write.
     if (!this.owned.has(line)) {
-      const copy = line.slice();
+      // Spread, not slice(): a framebuffer's rows are frozen arrays, which V8's slice() copies some 20 times slower
+      // (4 µs a row of 80 against 0.2; a sixth of a flood frame's render).
+      const copy = [...line];
       this.owned.add(copy);
       this.lines[y] = copy;
       this.lastOwned = copy;
@@ -403,34 +406,40 @@ function erasedTailStart(cells: readonly Cell[]): number {
   return x;
 }
 
+/** drawCells' changed-column flags, reused (grown to the widest row seen). */
+let changedColumns = new Uint8Array(256);
+
 function drawCells(model: TerminalModel, target: Target, y: number, forceLastUnit: boolean): void {
   const cols = target.cols;
   const want = target.lines[y]!;
   const have = model.lines[y]!;
   if (have === want || (!forceLastUnit && cellRowsEqual(have, want))) return;
 
-  // Changed columns, widened so no span starts or ends inside a wide character on the screen or in the target.
-  const changed = new Array<boolean>(cols).fill(false);
+  // Changed columns (1), widened so no span starts or ends inside a wide character on the screen or in the target.
+  // One array for every call (nothing below draws another row): a new one per drawn row was a flood's garbage.
+  if (changedColumns.length < cols) changedColumns = new Uint8Array(cols);
+  const changed = changedColumns;
+  changed.fill(0, 0, cols);
   let any = false;
   for (let x = 0; x < cols; x++) {
     if (!cellsEqual(have[x]!, want[x]!)) {
-      changed[x] = true;
+      changed[x] = 1;
       any = true;
     }
   }
   if (forceLastUnit && !isErased(want[cols - 1]!)) {
     // The wrap needs the last character printed even when it is already there.
-    changed[cols - 1] = true;
+    changed[cols - 1] = 1;
     any = true;
   }
   if (!any) return;
   for (let x = 0; x < cols; x++) {
-    if (!changed[x]) continue;
+    if (changed[x] === 0) continue;
     let start = x;
     while (start > 0 && (have[start]!.width === 0 || want[start]!.width === 0)) start--;
     let end = x + 1;
     while (end < cols && (have[end]!.width === 0 || want[end]!.width === 0)) end++;
-    for (let i = start; i < end; i++) changed[i] = true;
+    for (let i = start; i < end; i++) changed[i] = 1;
   }
 
   const tailStart = erasedTailStart(want);

@@ -87,6 +87,7 @@ import {
   type NotificationCode,
   type Progress,
 } from './notifications.js';
+import { erasedCell } from './cell-sanitizer.js';
 
 /**
  * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
@@ -986,7 +987,8 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[], ta
   // Cells are built with their link only when there is one, so unlinked cells keep the shape they always had.
   const cellOf = (text: string, width: 0 | 1 | 2): Cell =>
     Object.freeze(link === undefined ? { text, width, fg, bg, attrs } : { text, width, fg, bg, attrs, link });
-  const blankOf = (): Cell => (fg === 0 && bg === 0 && attrs === 0 && link === undefined ? BLANK_CELL : cellOf('', 1));
+  // Blanks as the renderer's sanitizer makes them (one object per background), so it keeps them as they are.
+  const blankOf = (): Cell => (fg === 0 && attrs === 0 && link === undefined ? erasedCell(bg) : cellOf('', 1));
   while (cells.length < target) {
     const header = reader.varint('cell segment header');
     const kind = header & 3;
