@@ -971,6 +971,17 @@ function decodeColor(reader: ByteReader, field: string): Color {
   return mode | value;
 }
 
+/** One frozen cell per printable ASCII character in the default pen, shared by every decoded screen. */
+const PLAIN_ASCII_CELLS: readonly Cell[] = Array.from({ length: 0x7f - 0x20 }, (_, i) =>
+  Object.freeze({ text: String.fromCharCode(0x20 + i), width: 1 as const, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 }),
+);
+
+/** The shared cell for `text` when it is one printable ASCII character (in the default pen), else undefined. */
+function plainAsciiCell(text: string): Cell | undefined {
+  if (text.length !== 1) return undefined;
+  return PLAIN_ASCII_CELLS[text.charCodeAt(0) - 0x20];
+}
+
 /** The links a diff's cells may name, or a function that finds them when first needed. */
 export type LinkTable = readonly Hyperlink[] | (() => readonly Hyperlink[]);
 
@@ -1019,10 +1030,13 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[], ta
       case Segment.Narrow:
       case Segment.Wide: {
         const text = reader.string('cell text');
+        // Plain ASCII in the default pen (most of any screen) shares one cell per character instead of a new one
+        // per cell and frame: a flood's frames are all new rows (docs/benchmarks.md, session 19).
+        const plain = kind === Segment.Narrow && fg === COLOR_DEFAULT && bg === COLOR_DEFAULT && attrs === 0 && link === undefined;
         let seen = 0;
         for (const codePoint of text) {
           if (++seen > segmentCount) break;
-          if (kind === Segment.Narrow) cells.push(cellOf(codePoint, 1));
+          if (kind === Segment.Narrow) cells.push((plain ? plainAsciiCell(codePoint) : undefined) ?? cellOf(codePoint, 1));
           else cells.push(cellOf(codePoint, 2), cellOf('', 0));
         }
         if (seen !== segmentCount) reader.fail(`cell text holds ${seen} code points where the segment needs ${segmentCount}`);

@@ -12,7 +12,8 @@ import {
   textRow,
   writeText,
 } from './arbitrary-framebuffer.test-helpers.js';
-import { blankFramebuffer, blankRow, framebuffersEqual, rowsEqual, MAX_SCREEN_COLS, COLOR_PALETTE_16, type Framebuffer } from './framebuffer.js';
+import { blankFramebuffer, blankRow, framebuffersEqual, rowsEqual, MAX_SCREEN_COLS, COLOR_DEFAULT, COLOR_PALETTE_16, type Framebuffer } from './framebuffer.js';
+import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
 import { ScreenState } from './screen-state.js';
 import { encodeScreenDiff, SCREEN_DIFF_VERSION, type SessionEnding } from './screen-diff.js';
 
@@ -116,6 +117,27 @@ describe('ScreenState diff round trip', () => {
     expect(a.equals(ScreenState.initial(10, 3))).toBe(true);
     expect(a.equals(a.withEchoAck(1))).toBe(false);
     expect(a.equals(a.withFramebuffer(writeText(a.framebuffer, 0, 0, 'x')))).toBe(false);
+  });
+});
+
+describe('ScreenState decoded cells', () => {
+  it('shares one cell per plain ASCII character and one erased cell per background, which the renderer keeps as they are', () => {
+    let fb = blankFramebuffer(12, 3);
+    fb = writeText(fb, 0, 0, 'aba');
+    fb = writeText(fb, 0, 1, 'ab', { fg: COLOR_PALETTE_16 | 1, bg: COLOR_DEFAULT, attrs: 0 });
+    fb = replaceRow(fb, 2, { cells: [...textRow('a', 12).cells.slice(0, 11), { text: '', width: 1, fg: COLOR_DEFAULT, bg: COLOR_PALETTE_16 | 4, attrs: 0 }], wrapped: false });
+    const decoded = ScreenState.initial(12, 3).applyDiff(new ScreenState(fb, 0).diffFrom(ScreenState.initial(12, 3))).framebuffer;
+    expect(framebuffersEqual(decoded, fb)).toBe(true);
+    const [top, coloured, last] = decoded.lines.map((row) => row.cells);
+    expect(top![0]).toBe(top![2]); // both 'a'
+    expect(top![0]).toBe(last![0]);
+    expect(top![3]).toBe(erasedCell(COLOR_DEFAULT));
+    expect(coloured![0]).not.toBe(top![0]); // another pen: a cell of its own
+    expect(coloured![0]!.fg).toBe(COLOR_PALETTE_16 | 1);
+    expect(last![11]).toBe(erasedCell(COLOR_PALETTE_16 | 4));
+    // Kept by the sanitizer as they came: no copy of the row.
+    expect(sanitizeRow(decoded.lines[0]!, 12)).toBe(top);
+    expect(sanitizeRow(decoded.lines[2]!, 12)).toBe(last);
   });
 });
 
