@@ -21,8 +21,6 @@ export type DatagramListener = (bytes: Uint8Array, from: PeerAddress) => void;
 export interface ClientUdpEndpointStats {
   datagramsSent: number;
   datagramsReceived: number;
-  /** send() failures (ICMP unreachable, no route): the transport's retransmission covers them. */
-  sendErrors: number;
   /** How many times a fresh source port was opened after the first. */
   portHops: number;
 }
@@ -34,7 +32,7 @@ interface OpenSocket {
 }
 
 export class ClientUdpEndpoint {
-  readonly stats: ClientUdpEndpointStats = { datagramsSent: 0, datagramsReceived: 0, sendErrors: 0, portHops: 0 };
+  readonly stats: ClientUdpEndpointStats = { datagramsSent: 0, datagramsReceived: 0, portHops: 0 };
   /** Oldest first; the last one is the one we send from. */
   private readonly sockets: OpenSocket[] = [];
   private lastPortChoiceAt: number;
@@ -77,9 +75,10 @@ export class ClientUdpEndpoint {
     if (this.closed) return;
     const newest = this.sockets[this.sockets.length - 1]!;
     this.stats.datagramsSent++;
-    newest.socket.send(bytes, to.port, to.host, (error) => {
-      if (error) this.stats.sendErrors++;
-    });
+    // No completion callback: it cost a closure and a process.nextTick per datagram, for a failure count nobody read.
+    // A failed send is a lost datagram, which the transport resends; a failed lookup reaches the socket's 'error'
+    // listener (openSocket).
+    newest.socket.send(bytes, to.port, to.host);
   }
 
   /**
