@@ -330,3 +330,51 @@ describe('a keystroke and its answer on a lightly lossy link', () => {
     expect(repeats).toBeGreaterThan(0);
   });
 });
+
+describe('a typing burst on a clean link: the daemon waits out the client’s ack hold before resending', () => {
+  /** `bursts` words of 10 keys 25 ms apart (under the 40 ms round trip), 1 s apart, after start-up. */
+  function typeBursts(serverTiming?: Partial<TransportTiming>, bursts = 5) {
+    const pair = thinPair({ serverTiming });
+    pair.step(100);
+    let at = 100 + START_UP_LATE_ACK_GRACE_MS;
+    const lastKeys: Array<{ index: number; at: number }> = [];
+    for (let b = 0; b < bursts; b++, at += 1000) {
+      let index = 0;
+      for (let k = 0; k < 10; k++) index = pair.type(at + 25 * k);
+      lastKeys.push({ index, at: at + 25 * 9 });
+    }
+    return { pair, lastKeys, end: at };
+  }
+
+  it('a burst’s last echo, acknowledged only by the client’s delayed ack, is not resent', () => {
+    const { pair, end } = typeBursts();
+    pair.step(end + 1000);
+    expect(pair.echoSeenAt).toHaveLength(50);
+    expect(pair.server.stats.resends).toBe(0);
+    expect(pair.server.stats.dataFrames).toBe(50);
+    expect(pair.server.lossEstimate).toBe(0);
+    // The timer learned from the keys' acks alone (25 ms after each echo): it resent each burst's last echo.
+    const learned = typeBursts({ resendAfterPeerAckHold: false });
+    learned.pair.step(learned.end + 1000);
+    expect(learned.pair.server.stats.resends).toBe(5);
+  });
+
+  it('a burst’s last echo lost: the client’s resend of its key brings it within the client’s resend delay and a round trip', () => {
+    const lose = (serverTiming?: Partial<TransportTiming>) => {
+      const { pair, lastKeys } = typeBursts(serverTiming, 1);
+      const last = lastKeys[0]!;
+      pair.step(last.at + ONE_WAY_MS - 1);
+      pair.dropNext.server = 1; // the last key arrives next, and its echo leaves at once: lose it
+      const clientResendDelay = pair.client.resendDelayMs;
+      pair.step(last.at + 2000);
+      return { pair, clientResendDelay, echoAfterMs: pair.echoSeenAt[last.index]! - last.at };
+    };
+    const held = lose();
+    expect(held.pair.client.stats.resends).toBe(1);
+    expect(held.echoAfterMs).toBeLessThanOrEqual(held.clientResendDelay + 2 * ONE_WAY_MS + 1);
+    // The timer learned from the keys' acks alone brought it no sooner: the client's resend came first there too (its
+    // resend delay is about a round trip, the server's at least that after the echo left).
+    const learned = lose({ resendAfterPeerAckHold: false });
+    expect(held.echoAfterMs - learned.echoAfterMs).toBeLessThanOrEqual(0);
+  });
+});

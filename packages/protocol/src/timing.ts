@@ -71,6 +71,16 @@ export interface TransportTiming {
    * acknowledgement ECHO_ACK_TIMEOUT_MS later: 40 keys into a silent prompt went as 232 datagrams. 0: no floor.
    */
   readonly peerAckHoldMs: number;
+  /**
+   * true (the daemon): the resend timer waits out the peer's ack hold too, as the loss verdict does: a frame is not
+   * resent before SRTT + peerAckHoldMs + resendMinMs. The daemon's timer is learned from acks that come with the
+   * client's next key, a few ms after an echo when keys come 20–60 ms apart, while a burst's last echo is
+   * acknowledged only by the client's delayed ack: it was resent once per burst on a clean link. A lost echo is made
+   * good sooner than that anyway: the client resends its key when the echo does not come, and that resend is answered
+   * at once (answerMissedStates). false (the client): its resend is what ends a blackout first, and flooring its
+   * timer (4ea4cb0) caught a 2 s blackout up 233–290 ms after the link returned where mosh took 170–210.
+   */
+  readonly resendAfterPeerAckHold: boolean;
   /** Floor of the resend timer: below this a resend cannot be told from the peer's collection interval. */
   readonly resendMinMs: number;
   /**
@@ -232,6 +242,7 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
   coldStart: false,
   resendPolicy: 'ack-timer',
   peerAckHoldMs: 0,
+  resendAfterPeerAckHold: false,
   resendMinMs: 20,
   // 150 ms: a silence too short to read as an outage (outageAfterResendDelays) is caught up about 75 ms (half the
   // ceiling) plus a round trip after it ends; a keystroke resend is a ~60-byte datagram. It was 1000 ms (768 ms to
@@ -273,7 +284,8 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
  * The daemon's departures from TSMOSH_TIMING, in one place so the testkit's simulated server is the same server:
  * - probeAfterSilenceMs 0: probing a silent peer keeps the client's status line honest; the server has none, so it
  *   only answers probes;
- * - peerAckHoldMs: nothing answers a screen, its ack is the client's next keystroke or its delayed ack (ackDelayMs);
+ * - peerAckHoldMs: nothing answers a screen, its ack is the client's next keystroke or its delayed ack (ackDelayMs),
+ *   and resendAfterPeerAckHold: its resend timer waits that out too (a burst's last echo was resent once per burst);
  * - outageResendSrtts 0.5: the client probes an outage; the server tries once per frame interval and answers the
  *   client at once when it hears it (outage.ts);
  * - outageTryFraction 1/10, outageTryMaxMs 60 s: past the first seconds the daemon's tries rarely matter. A client
@@ -287,6 +299,7 @@ export const TSMOSH_TIMING: TransportTiming = Object.freeze({
 export const TSMOSH_SERVER_TIMING: Readonly<Partial<TransportTiming>> = Object.freeze({
   probeAfterSilenceMs: 0,
   peerAckHoldMs: TSMOSH_TIMING.ackDelayMs,
+  resendAfterPeerAckHold: true,
   outageResendSrtts: 0.5,
   outageTryFraction: 1 / 10,
   outageTryMaxMs: 60_000,

@@ -495,9 +495,18 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * it turned redundancy on over a clean link.
    */
   private get lossVerdictDelayMs(): number {
+    return Math.max(this.resendDelayMs, this.peerAckHoldFloorMs);
+  }
+
+  /** The longest a live peer takes to acknowledge data it holds back (SRTT + peerAckHoldMs + resendMinMs); 0 if none. */
+  private get peerAckHoldFloorMs(): number {
     const t = this.timing;
-    const resend = this.resendDelayMs;
-    return t.peerAckHoldMs > 0 ? Math.max(resend, this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs) : resend;
+    return t.peerAckHoldMs > 0 ? this.rttEstimate().srtt + t.peerAckHoldMs + t.resendMinMs : 0;
+  }
+
+  /** When unacknowledged data is resent, after its last try (ms): timing.resendAfterPeerAckHold. */
+  private get resendTimerMs(): number {
+    return this.timing.resendAfterPeerAckHold ? this.lossVerdictDelayMs : this.resendDelayMs;
   }
 
   // ---- Incoming -----------------------------------------------------------------------------------------------
@@ -918,7 +927,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     } else if (!this.current.equals(this.front.state) && back.sentAt !== undefined) {
       if (t.resendPolicy === 'ack-timer') {
         const lastTry = this.lastDataSentAt ?? back.sentAt;
-        resend = this.resendAtOnce ? now : lastTry + this.resendDelayMs;
+        resend = this.resendAtOnce ? now : lastTry + this.resendTimerMs;
         // The timer stops once the peer has been silent for activeRetryTimeoutMs: do not wake for it.
         if (!this.peerActive(now) || resend >= this.activeUntil()) resend = NEVER;
         if (!this.resendAtOnce && this.lastDataDiffBytes <= t.redundancyMaxExtraBytes) {
