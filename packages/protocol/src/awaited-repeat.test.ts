@@ -53,16 +53,17 @@ describe('AwaitedRepeats', () => {
 
 /**
  * A client and a server transport over real Connections, under a manual clock, with the test deciding the fate of
- * each datagram: delivered ONE_WAY_MS later, or dropped (`dropNext`). The server echoes every key the moment it
+ * each datagram: delivered ONE_WAY_MS (or `oneWayMs`) later, or dropped (`dropNext`). The server echoes every key the moment it
  * holds it, marked as the daemon marks it (answersInput, complete); the client types with `awaited`, as the client
  * session does.
  */
-function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTiming?: Partial<TransportTiming> } = {}) {
+function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTiming?: Partial<TransportTiming>; oneWayMs?: number } = {}) {
+  const oneWayMs = options.oneWayMs ?? ONE_WAY_MS;
   const random = seededRandom(3);
   const key = SessionKey.generate(random.bytes);
   const serverAddress = { host: '127.0.0.1', port: 60_001 };
   const clientAddress = { host: '127.0.0.1', port: 50_000 };
-  const init = { key, random: random.bytes, initialSeq: 0n, initialRttMs: 2 * ONE_WAY_MS };
+  const init = { key, random: random.bytes, initialSeq: 0n, initialRttMs: 2 * oneWayMs };
   const client = new Transport<ByteLogState, CounterState, Connection>({
     connection: new Connection({ ...init, role: 'client', serverAddress }),
     initialLocal: ByteLogState.empty(),
@@ -91,7 +92,7 @@ function thinPair(options: { clientTiming?: Partial<TransportTiming>; serverTimi
         dropNext[from]--;
         continue;
       }
-      inFlight.push({ at: now + ONE_WAY_MS + extraDelay[from], to: from === 'client' ? 'server' : 'client', bytes: datagram.bytes });
+      inFlight.push({ at: now + oneWayMs + extraDelay[from], to: from === 'client' ? 'server' : 'client', bytes: datagram.bytes });
     }
   };
   const step = (until: number) => {
@@ -376,5 +377,59 @@ describe('a typing burst on a clean link: the daemon waits out the client’s ac
     // resend delay is about a round trip, the server's at least that after the echo left).
     const learned = lose({ resendAfterPeerAckHold: false });
     expect(held.echoAfterMs - learned.echoAfterMs).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('an acknowledgement late mid-session: a busy peer, or a datagram lost', () => {
+  /**
+   * After start-up, a key whose echo the client acknowledges `ackLateMs` later than it would (its datagrams held up:
+   * a client that did not get a CPU when its delayed ack was due), then 10 keys 300 ms apart, each after a pause.
+   */
+  function lateAck(ackLateMs: number, oneWayMs: number) {
+    const pair = thinPair({ oneWayMs });
+    pair.step(100);
+    // Keys a person's pace apart until the round trip and the ack time are learned.
+    let at = 100 + START_UP_LATE_ACK_GRACE_MS + 900;
+    for (let i = 0; i < 20; i++, at += 300) pair.type(at);
+    pair.type(at);
+    pair.step(at + 50); // the echo is in
+    pair.extraDelay.client = ackLateMs; // the delayed ack, due ~100 ms after the echo, comes this much later
+    pair.step(at + 400);
+    pair.extraDelay.client = 0;
+    for (let i = 1; i <= 10; i++) pair.type(at + 400 + i * 300);
+    pair.step(at + 400 + 11 * 300);
+    return pair;
+  }
+
+  it('a client 40 ms late with its ack on loopback (half an RTT under a ms) is busy, not losing: the echoes after it go once', () => {
+    const busy = lateAck(40, 0.25);
+    expect(busy.echoSeenAt).toHaveLength(31);
+    expect(busy.server.stats.spacedCopies).toBe(0);
+    expect(busy.server.lossEstimate).toBe(0);
+    // 150 ms late is past a busy host's noise: as a lost echo answered by a resend looks, so remembered.
+    const stalled = lateAck(150, 0.25);
+    expect(stalled.server.stats.resends).toBe(1);
+    expect(stalled.server.lossEstimate).toBeGreaterThan(0);
+    // (the first ones in copies at once while the estimate is above the copies' threshold, then spaced)
+    expect(stalled.server.stats.spacedCopies + stalled.server.stats.redundantCopies).toBeGreaterThanOrEqual(10);
+  });
+
+  it('an echo really lost on the thin link is still remembered: the echoes of keys after a pause go twice for a while', () => {
+    const pair = thinPair();
+    pair.step(100);
+    const at = 100 + START_UP_LATE_ACK_GRACE_MS + 900;
+    const index = pair.type(at);
+    pair.step(at + ONE_WAY_MS - 1);
+    pair.dropNext.server = 1; // the key arrives next, and its echo leaves at once: lose it
+    pair.step(at + 1000);
+    expect(pair.echoSeenAt[index]).toBeDefined();
+    // Made good by the client's resend of its key, answered at once; its ack came the client's ack hold after.
+    expect(pair.client.stats.resends).toBe(1);
+    expect(pair.server.stats.missedStateAnswers + pair.server.stats.resends).toBeGreaterThan(0);
+    expect(pair.server.lossEstimate).toBeGreaterThan(0);
+    for (let i = 1; i <= 10; i++) pair.type(at + 1000 + i * 300);
+    pair.step(at + 1000 + 11 * 300);
+    expect(pair.echoSeenAt).toHaveLength(11);
+    expect(pair.server.stats.spacedCopies + pair.server.stats.redundantCopies).toBeGreaterThanOrEqual(10);
   });
 });

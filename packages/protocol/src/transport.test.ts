@@ -237,13 +237,14 @@ describe('Transport sender', () => {
     tick(0);
     deliver(ack(1, 1), 50);
     let now = 100;
-    // Every first transmission is "lost": the resend timer fires each time, then the ack comes.
+    // Every first transmission is "lost": the resend timer fires each time, then the ack comes, later than a busy
+    // peer's would (LATE_ACK_NOISE_MS).
     for (let i = 0; i < 20; i++) {
       transport.setLocal(transport.local.append(text('k')), now);
       tick(now + 1);
       now = transport.nextWakeup(now + 1);
       tick(now);
-      deliver(ack(i + 2, i + 2, i + 1), now + 5); // data state i + 2 acknowledged after its resend
+      deliver(ack(i + 2, i + 2, i + 1), now + 40); // data state i + 2 acknowledged after its resend
       now += 100;
     }
     expect(transport.lossEstimate).toBeGreaterThan(TSMOSH_TIMING.redundancyLossThreshold);

@@ -35,12 +35,26 @@ import {
 const LOSS_VERDICT_HORIZON_MS = 1000;
 
 /**
+ * How late (ms) past its deadline an acknowledgement may come before the transmission counts as lost, however short
+ * the round trip: the scheduling noise of a busy host (lateAckIsLoss). On loopback half an RTT is under a
+ * millisecond, and a client that could not run for a few tens of ms on this 2-core machine with three benches beside
+ * it acknowledged late: the daemon judged two acks lost mid-session, at 14 s and 66 s, and sent every echo twice for
+ * a minute after each (docs/benchmarks.md, session 18). A deadline already leaves resendMinMs (20 ms) past the
+ * peer's ack hold, so a peer may stall 50 ms when its ack is due. A real loss is acknowledged later than this: the
+ * answer to a resend comes a round trip after it, plus the client's 100 ms ack hold when the daemon's answer was
+ * lost (40 ms late on the thin link's 40 ms round trip, 110 at 100 ms); one made good within the noise (a round trip
+ * under ~30 ms) cost less than the noise.
+ */
+const LATE_ACK_NOISE_MS = 30;
+
+/**
  * For this long (ms) after the peer is first heard, an acknowledgement that comes late is not remembered as loss by
  * the spaced repeat (awaited-repeat.ts); it still feeds the loss estimate, and a transmission never acknowledged,
  * or the peer's datagrams missing, still count. Both ends start up then (modules load and compile, the first
- * screen is drawn, the terminal is probed, the program resizes), and an ack 15–25 ms past its deadline on loopback
- * (measured at both ends, 2026-12-07) read as a loss and sent every echo twice for the first minute of a clean
- * session: 330 → 556 daemon datagrams over the lossy-link bench's 300-key shell trace.
+ * screen is drawn, the terminal is probed, the program resizes), and acks 15–25 ms past their deadline on loopback
+ * (measured at both ends, 2026-12-07), which LATE_ACK_NOISE_MS now covers, but also 314 and 748 ms (the daemon's
+ * first frames, session 19), which no noise margin covers, read as a loss and sent every echo twice for the first
+ * minute of a clean session: 330 → 556 daemon datagrams over the lossy-link bench's 300-key shell trace.
  */
 export const START_UP_LATE_ACK_GRACE_MS = 3000;
 
@@ -783,16 +797,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   /** Feed the loss estimate: a transmission acknowledged by its deadline was kept, one past it was lost. */
   private settleOutcomes(now: number, ackNum: number | undefined): void {
     if (this.pendingOutcomes.length === 0) return;
-    const halfRtt = this.rttEstimate().srtt / 2;
     const open: PendingOutcome[] = [];
     for (const outcome of this.pendingOutcomes) {
       if (ackNum !== undefined && ackNum >= outcome.num) {
-        // The estimate counts failed round trips (frame or ack lost). An acknowledgment less than half a round
-        // trip past the deadline cannot answer a resend made at the deadline: the original was delayed (reordering,
-        // the peer's ack delay), not lost. Counting it would turn redundancy on over a link that only reorders.
-        const lateBy = now - outcome.deadline;
         const startingUp = this.firstHeardAt !== undefined && now < this.firstHeardAt + START_UP_LATE_ACK_GRACE_MS;
-        this.observeOutcome(lateBy > halfRtt, outcome.copies, now, !startingUp);
+        this.observeOutcome(this.lateAckIsLoss(outcome, now), outcome.copies, now, !startingUp);
       } else if (now > outcome.deadline + LOSS_VERDICT_HORIZON_MS) {
         this.observeOutcome(true, outcome.copies, now); // never acknowledged, even late
       } else {
@@ -800,6 +809,20 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       }
     }
     this.pendingOutcomes = open;
+  }
+
+  /**
+   * Whether an acknowledgement of `outcome` that came at `now`, past its deadline, shows a failed round trip (frame or
+   * ack lost: what the estimate counts) rather than a late one. Less than half a round trip late it cannot answer a
+   * resend made at the deadline (the original was delayed: reordering, the peer's ack delay), and counting it would
+   * turn redundancy on over a link that only reorders; less than LATE_ACK_NOISE_MS late it cannot be told from a
+   * peer that did not get a CPU in time, and counting it turned the spaced repeat on for a minute over a clean
+   * loopback link. Timing is all there is: whether the peer was heard in between without acknowledging the frame is
+   * no better (at start-up a busy client sent such datagrams before acking 314 and 748 ms late, traced in session 19),
+   * and the peer's own count of our missing datagrams is not on the wire.
+   */
+  private lateAckIsLoss(outcome: PendingOutcome, now: number): boolean {
+    return now - outcome.deadline > Math.max(this.rttEstimate().srtt / 2, LATE_ACK_NOISE_MS);
   }
 
   private addAckSample(sampleMs: number): void {
