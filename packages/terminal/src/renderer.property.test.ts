@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { arbFramebuffer, arbFramebufferHistory, arbFramebufferPair } from './arbitrary-framebuffer.test-helpers.js';
 import type { Framebuffer } from './framebuffer.js';
-import { displayedFramebuffer, Renderer } from './renderer.js';
+import { CHANGED_ROWS_MAX, displayedFramebuffer, Renderer } from './renderer.js';
 import { createTestTerminal, screenDifference, type TestTerminal } from './xterm-readback.test-helpers.js';
 
 /** xterm.js needs at least two columns; the renderer has no lower limit, the terminal does. */
@@ -122,6 +122,42 @@ describe('Renderer properties (real xterm)', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('prints a run of cells in one pen as the same bytes as cell by cell', () => {
+    // Byte for byte, not just the same screen: the run path (printRun) appends exactly the texts print() would, with
+    // no pen, link or cursor bytes between them, and leaves the same model behind, so every later choice (the gap
+    // reprints, the wrap, the scroll plans' lengths) is the same too. Wide rows make long runs; cells of wide text,
+    // odd widths, links and the last column are in the generated rows around them.
+    const size = { minCols: 2, maxCols: 40, minRows: 1, maxRows: 8 };
+    // Plausible histories, and a screen followed by itself with its wide characters overwritten by narrow text in
+    // their pen and its wrap flags redrawn: a run that starts on a wide character's second half (store()'s checks).
+    const narrowed = fc.tuple(arbFramebuffer(size), fc.infiniteStream(fc.boolean())).map(([a, flips]): Framebuffer[] => {
+      const lines = a.lines.map((row) => ({
+        cells: row.cells.map((cell) => (cell.width === 1 ? cell : Object.freeze({ ...cell, text: cell.width === 2 ? 'w' : 'h', width: 1 as const }))),
+        wrapped: flips.next().value ? !row.wrapped : row.wrapped,
+      }));
+      return [a, { ...a, lines }];
+    });
+    fc.assert(
+      fc.property(fc.oneof(arbFramebufferHistory(size, 6), narrowed), fc.integer({ min: -1, max: CHANGED_ROWS_MAX }), (frames, changedRowsMax) => {
+        const runs = new Renderer({ changedRowsMax });
+        const cells = new Renderer({ changedRowsMax, printRuns: false });
+        let shown: Framebuffer | undefined;
+        for (const next of frames) {
+          expect(runs.render(shown, next), `frame ${frames.indexOf(next)}`).toBe(cells.render(shown, next));
+          if (shown !== undefined && shown.cols === next.cols && shown.rows === next.rows) {
+            // The sparse path (a keystroke's guesses): the next frame's rows over the one shown.
+            const rows = new Map(next.lines.map((row, y) => [y, row] as const).filter(([y]) => y % 2 === 0));
+            expect(runs.renderRows(shown, rows, next.cursor).out).toBe(cells.renderRows(shown, rows, next.cursor).out);
+            runs.render(undefined, next);
+            cells.render(undefined, next);
+          }
+          shown = next;
+        }
+      }),
+      { numRuns: 600 },
     );
   });
 

@@ -273,6 +273,33 @@ class TerminalModel {
   }
 
   /**
+   * Print cells [from, to) of line y's target `cells` at the cursor, already at `from` with the pen and link they
+   * share: what print() would do for each (the same bytes and the same model, store()'s edge checks made cell by
+   * cell), appended as one piece. Each cell must have a certain width (hasCertainWidth) and `to` stop short of the
+   * last column, so the cursor only advances: no wrap, no wide character. A full 80-column row added to `out` a cell
+   * at a time made 80 string pieces, and a [cell] array each for store(), most of a flood frame's garbage after
+   * session 19's first cuts (docs/benchmarks.md, renderrun).
+   */
+  printRun(cells: readonly Cell[], from: number, to: number): void {
+    const line = this.writable(this.y!);
+    const texts = runTexts;
+    texts.length = to - from;
+    for (let i = from; i < to; i++) {
+      const cell = cells[i]!;
+      if (line[i]!.width === 0) line[i - 1] = UNKNOWN_CELL;
+      if (line[i]!.width === 2 && line[i + 1]!.width === 0) line[i + 1] = UNKNOWN_CELL;
+      line[i] = cell;
+      texts[i - from] = cell.text;
+    }
+    // join builds one flat string; `+=` per character made a new string object for each.
+    this.out += texts.join('');
+    const last = cells[to - 1]!;
+    this.pen = last;
+    this.link = last.link;
+    this.x = to;
+  }
+
+  /**
    * Print a wide character at the last column: the terminal empties that column (xterm.js fills it with the whole
    * pen, not just its background), wraps, and prints the character at the start of the next line, which becomes a
    * continuation.
@@ -406,6 +433,15 @@ function erasedTailStart(cells: readonly Cell[]): number {
   return x;
 }
 
+/** printRun's texts, reused: one array for every run. */
+const runTexts: string[] = [];
+
+/**
+ * Whether drawCells prints a run of cells in one pen as one piece (printRun); false prints each cell alone, the path
+ * the run must match byte for byte (renderer.property.test.ts sets it through RendererOptions.printRuns).
+ */
+let printRunsEnabled = true;
+
 /** drawCells' changed-column flags, reused (grown to the widest row seen). */
 let changedColumns = new Uint8Array(256);
 
@@ -473,6 +509,22 @@ function drawCells(model: TerminalModel, target: Target, y: number, forceLastUni
     model.setPen(cell);
     model.print(cell, cell.width === 2 ? want[x + 1] : undefined);
     x += cell.width;
+    // The changed cells after it in the same pen and link, each one column for certain, short of the last column
+    // (which arms the wrap: print's): print() would take them one by one with no move and no pen change between.
+    if (printRunsEnabled && model.x === x && x < cols - 1) {
+      const pen = model.pen!;
+      const link = model.link;
+      let end = x;
+      while (end < cols - 1 && changed[end] === 1) {
+        const next = want[end]!;
+        if (!hasCertainWidth(next) || next.fg !== pen.fg || next.bg !== pen.bg || next.attrs !== pen.attrs || !linksEqual(next.link, link)) break;
+        end++;
+      }
+      if (end > x) {
+        model.printRun(want, x, end);
+        x = end;
+      }
+    }
   }
 }
 
@@ -715,10 +767,13 @@ function scrollIntoHistory(model: TerminalModel, lines: number): void {
 export interface RendererOptions {
   /** CHANGED_ROWS_MAX by default; -1 draws every frame by the whole-screen diff (tests compare the two). */
   readonly changedRowsMax?: number;
+  /** True by default: a run of cells in one pen is printed as one piece; false prints cell by cell (tests compare). */
+  readonly printRuns?: boolean;
 }
 
 export class Renderer {
   private readonly changedRowsMax: number;
+  private readonly printRuns: boolean;
   private lastDrawn: Framebuffer | undefined;
   private lastPen: Pen | undefined;
   private lastTopContinues: boolean | undefined;
@@ -738,6 +793,7 @@ export class Renderer {
 
   constructor(options: RendererOptions = {}) {
     this.changedRowsMax = options.changedRowsMax ?? CHANGED_ROWS_MAX;
+    this.printRuns = options.printRuns ?? true;
   }
 
   /**
@@ -813,6 +869,7 @@ export class Renderer {
       throw new RangeError(`Renderer.render: cannot scroll ${scrollOff} rows off a frame this renderer did not draw last at ${next.cols}x${next.rows}; check canScrollOff first`);
     }
     if (previous === next && scrollOff === 0) return '';
+    printRunsEnabled = this.printRuns;
     const cols = next.cols;
     const rows = next.rows;
     const repaint = previous === undefined || previous.cols !== cols || previous.rows !== rows;
@@ -960,6 +1017,7 @@ export class Renderer {
    */
   renderRows(previous: Framebuffer, rows: ReadonlyMap<number, Row>, cursor: Cursor): { out: string; drawn: Framebuffer } {
     const drawn = patchedFrame(previous, rows, cursor);
+    printRunsEnabled = this.printRuns;
     const cols = previous.cols;
     const height = previous.rows;
     for (const [y, row] of rows) {
