@@ -573,6 +573,29 @@ describe('Transport probes a silent peer', () => {
     expect(off.transport.nextWakeup(4000)).toBe(6100);
   });
 
+  it('does not answer a heartbeat that crossed ours on a sub-millisecond round trip; one that missed ours, it does', () => {
+    // Loopback: the round trip is under a millisecond, and the peer's heartbeat leaves just before ours reaches it.
+    const run = (peerHeartbeatAfterOursMs: number) => {
+      const { transport, tick, deliver } = facingProbe({}, 0.5);
+      tick(0);
+      deliver(ack(1, 1), 1);
+      expect(tick(1)).toHaveLength(1); // first contact answered at once (state 2)
+      deliver(ack(2, 2, 1), 1000);
+      expect(tick(3001)).toHaveLength(1); // our heartbeat, state 3
+      const heardAt = 3001 + peerHeartbeatAfterOursMs;
+      deliver(ack(2, 3, 2), heardAt); // the peer's heartbeat, still acknowledging 2
+      return { transport, heardAt };
+    };
+    // 3 ms after ours left (a busy host's scheduling, many round trips here): crossed, not missed.
+    const crossed = run(3);
+    expect(crossed.transport.nextWakeup(crossed.heardAt)).toBe(6001);
+    expect(crossed.transport.stats.missedStateAnswers).toBe(0);
+    // A second later it can only have missed ours: answered at once.
+    const missed = run(1000);
+    expect(missed.transport.nextWakeup(missed.heardAt)).toBe(missed.heardAt);
+    expect(missed.transport.stats.missedStateAnswers).toBe(1);
+  });
+
   /** The longest the client went without hearing from the server over `minutes` of an idle session (ms). */
   function longestClientSilence(timing: Partial<TransportTiming>, minutes: number): number {
     const lossy = { up: directionProfile({ delayMs: 50, loss: 0.29 }), down: directionProfile({ delayMs: 50, loss: 0.29 }) };
