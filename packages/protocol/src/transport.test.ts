@@ -183,6 +183,23 @@ describe('Transport sender', () => {
     expect(tick(1070)).toHaveLength(1);
   });
 
+  it('a change whose output ended skips the pacing, once, without the answers\' other exemptions; later output is paced again', () => {
+    const { transport, tick } = facingProbe({ collectionIntervalMs: 8 }, 100);
+    tick(0); // hello
+    const interval = transport.sendIntervalMs;
+    transport.setLocal(transport.local.append(text('flood')), 992);
+    expect(tick(1000)).toHaveLength(1);
+    // The flood's last lines, its program quiet since (the server's flood tail): not held to 1000 + interval.
+    transport.setLocal(transport.local.append(text('tail')), 1020, { complete: true, outputEnded: true });
+    expect(transport.newStateSendableAt(1020, 1020)).toBe(1020);
+    expect(transport.nextWakeup(1020)).toBe(1020);
+    expect(tick(1020)).toHaveLength(1);
+    transport.setLocal(transport.local.append(text('more')), 1021);
+    expect(transport.nextWakeup(1021)).toBe(1020 + interval);
+    // Two data frames, the flood's and its tail's; the flag went with the tail's, so "more" waits for the interval.
+    expect(transport.stats.dataFrames).toBe(2);
+  });
+
   it('mosh timing: cold start (250 ms frames, 1 s RTO) and heartbeats hold frames back', () => {
     const mosh = facingProbe(MOSH_TIMING, 100);
     expect(mosh.transport.sendIntervalMs).toBe(250);

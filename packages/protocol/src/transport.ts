@@ -246,6 +246,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
   private firstUnsentChangeAt: number | undefined;
   /** The unsent change answers the peer's input (`setLocal(…, { answersInput })`): frame pacing does not hold it. */
   private unpacedChange = false;
+  /**
+   * The unsent change shows output that has stopped (`setLocal(…, { outputEnded })`: the server's flood tail): the
+   * frame interval does not hold it; the congestion budget and an outage's spacing still do. Cleared once sent.
+   */
+  private endedChange = false;
   private lastSentAt: number | undefined;
   private lastDataSentAt: number | undefined;
   /** Consecutive resends of the newest sent state: the resend timer backs off with it. */
@@ -358,16 +363,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
    * newStateSendableAt): the collection interval runs from there, as it would have had the state been set then.
    * `awaited`: someone waits for this frame (the client's keystrokes; `answersInput` implies it): while the link has
    * shown loss recently a small one goes a second time a few ms later (awaited-repeat.ts). Cleared once sent.
+   * `outputEnded`: the output the change shows has stopped (the server's flood tail, flood-tail.ts): nothing would join
+   * it in the rest of the frame interval, so that does not hold it; the congestion budget and an outage's spacing do.
    */
   setLocal(
     state: L,
     now: number,
-    options?: { readonly complete?: boolean; readonly answersInput?: boolean; readonly awaited?: boolean; readonly changedAt?: number },
+    options?: { readonly complete?: boolean; readonly answersInput?: boolean; readonly awaited?: boolean; readonly changedAt?: number; readonly outputEnded?: boolean },
   ): void {
     this.current = state;
     if (state.equals(this.back.state)) {
       this.firstUnsentChangeAt = undefined;
       this.unpacedChange = false;
+      this.endedChange = false;
       this.awaitedChange = false;
       return;
     }
@@ -386,6 +394,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
       this.firstUnsentChangeAt = Math.min(this.firstUnsentChangeAt ?? changedAt, changedAt);
     }
     if (options?.answersInput === true) this.unpacedChange = true;
+    if (options?.outputEnded === true) this.endedChange = true;
   }
 
   /**
@@ -399,7 +408,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const collected = Math.min(this.firstUnsentChangeAt ?? changedAt, changedAt) + t.collectionIntervalMs;
     if (this.unpacedChange) return collected;
     const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
-    let at = paceFrom === undefined ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
+    let at = paceFrom === undefined || this.endedChange ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
     if (this.congestion !== undefined) at = Math.max(at, this.congestion.sendAllowedAt(now, this.resendDelayMs));
     return at;
   }
@@ -943,7 +952,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     if (hasNewData) {
       const collected = (this.firstUnsentChangeAt ?? now - t.collectionIntervalMs) + t.collectionIntervalMs;
       const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
-      data = this.unpacedChange || paceFrom === undefined ? collected : Math.max(collected, paceFrom + interval);
+      data = this.unpacedChange || this.endedChange || paceFrom === undefined ? collected : Math.max(collected, paceFrom + interval);
       if (this.congestion !== undefined && !this.unpacedChange) {
         // Output nobody waits for waits for the budget too; an answer to the peer's input never does (it is bounded
         // by the peer's typing, and the budget keeps the queue it joins short).
@@ -1099,6 +1108,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
         this.resendCount = 0;
         this.firstUnsentChangeAt = undefined;
         this.unpacedChange = false;
+        this.endedChange = false;
         awaited = this.awaitedChange;
         this.awaitedChange = false;
       } else {

@@ -349,6 +349,14 @@ export class PtyHost {
     return () => this.exitListeners.delete(listener);
   }
 
+  /**
+   * Output read and not yet parsed into the mirror, or a flood's next read already set (SessionPty.outputPending): the
+   * program has not gone quiet, whatever the time since the last frame.
+   */
+  get outputPending(): boolean {
+    return this.mirror.pendingBytes > 0 || this.pollingStopped;
+  }
+
   /** Whether the output since the last input written is still a small answer by its size (answer-output.ts). */
   get answerIsSmall(): boolean {
     return this.answers.small;

@@ -5,18 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { Connection, SessionKey, Transport, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
-import { Session, type SessionPty } from './session.js';
+import { Session, type SessionInit, type SessionPty } from './session.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
 const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
 const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 
-export function linkedSession(pty: SessionPty, clock: { now: number }) {
+/** `init`: what the session is made with beyond its pty, key, link and clock (a transport policy, a rule off). */
+export function linkedSession(pty: SessionPty, clock: { now: number }, init: Partial<SessionInit> = {}) {
   const timer = new ManualTimer(clock);
   const key = SessionKey.generate(random);
   const toClient: OutgoingDatagram[] = [];
-  const session = new Session({ key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
+  const session = new Session({ ...init, key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
   const client = new Transport<InputStream, ScreenState>({
     connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
     initialLocal: InputStream.empty(),

@@ -10,6 +10,7 @@ import { LinkDirection, directionProfile } from '@tsmosh/netem';
 import { Connection, SessionKey, Transport, type PeerAddress, type TransportTiming } from '@tsmosh/protocol';
 import { BLANK_CELL, blankRow, InputStream, PredictionEngine, ScreenState, ScrollbackLog, type Framebuffer, type Row } from '@tsmosh/terminal';
 import { Session, type SessionPty } from './session.js';
+import { FLOOD_SETTLE_MS } from './flood-tail.js';
 import { WriteBoundary } from './write-boundary.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 import { ScreenPty } from './screen-pty.test-helpers.js';
@@ -52,6 +53,15 @@ class FloodPty extends ScreenPty {
       this.cursor = { x: this.prompt.length, y: ROWS - 1 };
       this.show();
     }
+  }
+
+  /** The flood ends by itself (`seq` is done): bash writes its prompt. */
+  end(): void {
+    this.flooding = false;
+    this.prompt = '$ ';
+    this.scroll([rowOf(this.prompt)]);
+    this.cursor = { x: 2, y: ROWS - 1 };
+    this.show();
   }
 
   /** The program writes `count` more numbers, one a line. */
@@ -235,12 +245,14 @@ class ThinLink {
     transportTiming?: Partial<TransportTiming>,
     /** The session clock (ms), shared with a program that reads it. */
     readonly clock = { now: 1000 },
+    /** false: a flood's last frame waits for its pacing (SessionInit.floodTail). */
+    floodTail = true,
   ) {
     const key = SessionKey.generate(random);
     this.timer = new ManualTimer(clock);
     this.down = new LinkDirection(THIN, { seed });
     this.up = new LinkDirection(THIN, { seed: seed + 1 });
-    this.session = new Session({ key, pty, send: (d) => this.carry(this.down, 'client', d.bytes), clock: () => clock.now, timer: this.timer, transportTiming });
+    this.session = new Session({ key, pty, send: (d) => this.carry(this.down, 'client', d.bytes), clock: () => clock.now, timer: this.timer, transportTiming, floodTail });
     this.client = new Transport<InputStream, ScreenState>({
       connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER, initialRttMs: RTT_MS }),
       initialLocal: InputStream.empty(),
@@ -357,6 +369,35 @@ function floodThenPrompt(seed: number, lineOf: (n: number) => string, transportT
   };
 }
 
+interface EndedFloodRun {
+  /** ms from the flood's last write (and bash's prompt) until the client's screen shows the prompt. */
+  readonly promptMs: number;
+  /** bytes waiting in the server → client bottleneck, the most seen during the flood and after it. */
+  readonly maxQueueBytes: number;
+}
+
+/** 2.5 s of the same flood, ending by itself at 4003 ms with bash's prompt; run until the prompt shows. */
+function floodThatEnds(seed: number, floodTail: boolean, END_AT = 4003): EndedFloodRun {
+  const pty = new FloodPty((n) => String(n));
+  const link = new ThinLink(pty, seed, undefined, undefined, floodTail);
+  const FLOOD_FROM = 1500;
+  link.at(1100, () => link.type('x'));
+  link.at(FLOOD_FROM, () => (pty.flooding = true));
+  for (let at = FLOOD_FROM; at < END_AT; at += 5) link.at(at, () => pty.flood(200));
+  link.at(END_AT, () => pty.end());
+  let promptAt: number | undefined;
+  let maxQueue = 0;
+  link.run(
+    () => {
+      const now = link.clock.now;
+      if (promptAt === undefined && now >= END_AT && link.client.remote.framebuffer.cursor.x === 2 && link.row(ROWS - 2) === '$') promptAt = now;
+      maxQueue = Math.max(maxQueue, link.down.queuedBytes(now));
+    },
+    () => promptAt !== undefined,
+  );
+  return { promptMs: (promptAt ?? Infinity) - END_AT, maxQueueBytes: maxQueue };
+}
+
 interface TmuxRun {
   /** ms from each letter typed in the bottom pane until the client's screen shows it. */
   readonly echoMs: number[];
@@ -439,6 +480,21 @@ describe('the session on a thin link (1 Mbit/s, 64 KB buffer, 40 ms RTT, 1 % los
     expect(run.historyMs).toBeLessThan(10_000);
     // Nothing waits in the buffer that an echo would queue behind.
     expect(run.maxQueueAfterCtrlCBytes).toBeLessThan(4 * 1252);
+  });
+
+  it("a `seq` flood that ends by itself: its last frame, with the prompt, goes without waiting out its pacing, and the queue stays as short (the congestion budget holds it)", () => {
+    // Where the end falls in the pacing decides what it saved: nothing when a paced frame was due anyway (4003).
+    const saved: number[] = [];
+    for (const end of [4003, 4008, 4028]) {
+      const before = floodThatEnds(1, false, end);
+      const after = floodThatEnds(1, true, end);
+      expect(after.promptMs).toBeLessThan(FLOOD_SETTLE_MS + 2 * RTT_MS);
+      expect(after.promptMs).toBeLessThanOrEqual(before.promptMs + 1);
+      saved.push(before.promptMs - after.promptMs);
+      expect(after.maxQueueBytes).toBeLessThan(4 * 1252);
+      expect(after.maxQueueBytes).toBeLessThan(before.maxQueueBytes + 1252);
+    }
+    expect(Math.max(...saved)).toBeGreaterThan(5);
   });
 
   it('tmux beside a `seq` flood, keeping up: each letter typed in the other pane and the prompt after Ctrl-C show within 2 RTT; the pane redrawn in place never queues', () => {

@@ -27,6 +27,7 @@ import { serverTrace } from './latency-trace.js';
 import { InputPacer, pacedEvents, type PacedEvent } from './input-pacing.js';
 import { chaffRandom } from './random-pool.js';
 import { ANSWER_WINDOW_MS } from './answer-output.js';
+import { FloodTail } from './flood-tail.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 
 /**
@@ -130,6 +131,12 @@ export interface SessionPty {
    * most its bound later). Absent: never.
    */
   readonly offerHeldBack?: boolean;
+  /**
+   * True while output read from the program is not in the screen offered yet, or will be read at a time the host has
+   * set (the mirror still parsing; a flood read at intervals): the program has not gone quiet (flood-tail.ts). Absent:
+   * never.
+   */
+  readonly outputPending?: boolean;
   /** The lines that have left the top of the screen (absent: the stand-in keeps no history). */
   scrollback?(): ScrollbackLog;
   /** Called when the mirrored screen may have changed (a frame the pty host judged complete). */
@@ -199,6 +206,8 @@ export interface SessionInit {
   readonly wallClockMs?: () => number;
   /** The links' transport policy over the daemon's own (TSMOSH_TIMING with TSMOSH_SERVER_TIMING): for tests that switch a rule off. */
   readonly transportTiming?: Partial<TransportTiming>;
+  /** false: a flood's last frame waits for its pacing interval, as before flood-tail.ts (tests compare the two). */
+  readonly floodTail?: boolean;
 }
 
 /** The platform timer a session keeps its one wake-up with (setTimeout, or a test's ManualTimer). */
@@ -327,6 +336,8 @@ export class Session {
   private stepping = false;
   /** Input events taken from the client and not yet written, kept apart where the program would misread them together. */
   private readonly inputPacer = new InputPacer();
+  /** Whether unsent output is a flood's tail that goes once the program is quiet (flood-tail.ts); undefined: off. */
+  private readonly floodTail: FloodTail | undefined;
   private stepQueued = false;
   /** Agent and port forwarding: the channels of each link, the -R listeners, the agent socket's connections. */
   readonly forwarding: ServerForwarding;
@@ -340,6 +351,7 @@ export class Session {
     this.random = init.random ?? chaffRandom;
     this.wallClockMs = init.wallClockMs ?? (() => Date.now());
     this.transportTiming = init.transportTiming;
+    this.floodTail = init.floodTail === false ? undefined : new FloodTail();
     this.timer = new DueTimer(init.timer ?? realTimer, () => this.step());
     this.log = init.log ?? (() => {});
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
@@ -364,6 +376,7 @@ export class Session {
       this.lastOutputAt = now;
       this.markDirty(now);
       this.outputFrames++;
+      this.floodTail?.output(now);
       this.watchEcho(now);
       this.step();
     });
@@ -594,6 +607,28 @@ export class Session {
     return Math.max(this.lastSnapshotAt + SNAPSHOT_MIN_INTERVAL_MS, this.current.transport.newStateSendableAt(this.dirtySince, now));
   }
 
+  /** When the dirty screen is a flood's tail that goes without waiting for its pacing (flood-tail.ts). */
+  private floodTailDueAt(): number {
+    return this.floodTail?.dueAt ?? Infinity;
+  }
+
+  /**
+   * A flood's tail whose program has been quiet FLOOD_SETTLE_MS: its screen now, sent as soon as the congestion budget
+   * allows instead of at the end of the frame interval (the transport's `outputEnded`). Not while the pty still has
+   * output on its way to the screen or holds its offer back: the wait starts again from now.
+   */
+  private sendFloodTail(now: number): void {
+    if (!this.screenDirty || this.floodTailDueAt() > now) return;
+    if (this.pty.outputPending === true || this.pty.offerHeldBack === true) {
+      this.floodTail?.writing(now);
+      return;
+    }
+    serverTrace?.mark('flood-tail');
+    this.takeSnapshot(now, true);
+    const transport = this.current.transport;
+    transport.setLocal(transport.local, now, { complete: true, outputEnded: true });
+  }
+
   /** Notifications up to this generation were for earlier clients (or nobody): a client arriving now never gets them. */
   private currentNotificationGeneration(): number {
     return latestNotificationGeneration(this.pty.snapshot().notifications);
@@ -695,6 +730,7 @@ export class Session {
       this.feedInput(now);
       this.takeSnapshot(now);
       this.advanceEchoAck(now);
+      this.sendFloodTail(now);
       for (const link of [...this.links.values()]) {
         for (const datagram of link.transport.tick(now)) {
           // Marked before the send: the datagram leaves inside it, and the client may log its arrival first.
@@ -920,6 +956,7 @@ export class Session {
     this.screenDirty = false;
     this.snapshotForced = false;
     this.lastSnapshotAt = now;
+    this.floodTail?.framed();
     const transport = this.current.transport;
     const framebuffer = this.forLink(this.current, this.pty.snapshot());
     const screenChanged = framebuffer !== transport.local.framebuffer;
@@ -1031,7 +1068,7 @@ export class Session {
       due = Math.min(due, link.transport.nextWakeup(now), link.channels.nextWakeup(now) ?? Infinity);
       if (link.role === 'pending') due = Math.min(due, link.createdAt + PENDING_ATTACH_TIMEOUT_MS);
     }
-    if (this.screenDirty) due = Math.min(due, this.snapshotDueAt(now));
+    if (this.screenDirty) due = Math.min(due, this.snapshotDueAt(now), this.floodTailDueAt());
     due = Math.min(due, this.inputPacer.dueAt());
     const pendingEcho = this.current.pendingEchoes[0];
     if (pendingEcho !== undefined) {
