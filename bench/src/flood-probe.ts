@@ -12,7 +12,11 @@
  * `--link SPEC` puts the lossy-link bench's link process (a netem spec, e.g. `delay=50ms` for its rtt100) between the
  * client and the server; the server's peak RSS (VmHWM) is reported at the end.
  *
- *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc] [--link SPEC]
+ * `--command CMD` (with `--link`) runs CMD instead of the floods, `--tries` times, each until the prompt is back, and
+ * reports the datagrams the server sent over the link during it, a second: the frame rate a program that writes in
+ * bursts (a spinner, a status line) is given.
+ *
+ *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc] [--link SPEC] [--command CMD]
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,12 +47,13 @@ interface Options {
   profDir: string | undefined;
   /** Only one of the two measures (to profile it alone). */
   only: 'seq' | 'ctrlc' | undefined;
+  command: string | undefined;
   /** A netem link spec between the client and the server ('' for none). */
   link: string;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined, only: undefined, link: '' };
+  const options: Options = { system: 'tsmosh', lines: 300_000, tries: 3, harness: false, profDir: undefined, only: undefined, link: '', command: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -65,6 +70,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--harness') options.harness = true;
     else if (arg === '--prof') options.profDir = value();
     else if (arg === '--link') options.link = value();
+    else if (arg === '--command') options.command = value();
     else if (arg === '--only') {
       const only = value();
       if (only !== 'seq' && only !== 'ctrlc') throw new Error(`flood-probe: --only is seq or ctrlc, not ${only}`);
@@ -106,9 +112,13 @@ function peakRssMiB(pid: number | undefined): number | undefined {
 }
 
 /** The client's way to the server: straight, or through the bench's link process when `spec` is set. */
+/** The link of the running probe (`--link`), for `--command`'s datagram count. */
+let probeLink: RunningLink | undefined;
+
 async function route(spec: string, port: number): Promise<{ host: string; port: number; link: RunningLink | undefined }> {
   if (spec === '') return { host: '127.0.0.1', port, link: undefined };
   const link = await startUdpLink(spec, 1, { host: '127.0.0.1', port });
+  probeLink = link;
   return { ...link.udpAddress!, link };
 }
 
@@ -275,6 +285,7 @@ async function main(): Promise<void> {
   try {
     await client.waitFor(0, (text) => text.includes(PROMPT));
     await sleep(500);
+    if (options.command !== undefined) return await runCommand(client, options);
     const rssBefore = peakRssMiB(started.serverPid);
     const floods: number[] = [];
     const ctrlCs: number[] = [];
@@ -307,6 +318,31 @@ async function main(): Promise<void> {
   } finally {
     await started.stop();
   }
+}
+
+/** `--command`: CMD `--tries` times, each until the prompt is back; the server's datagrams a second during it. */
+async function runCommand(client: ClientPty, options: Options): Promise<void> {
+  if (probeLink === undefined) throw new Error('flood-probe: --command counts datagrams on the link: give --link');
+  const rates: string[] = [];
+  for (let attempt = 0; attempt < options.tries; attempt++) {
+    const mark = client.mark;
+    const before = await probeLink.traffic();
+    const startedAt = performance.now();
+    client.process.write(`${options.command}; echo DONE${attempt}\r`);
+    const tag = `DONE${attempt}`;
+    const done = (text: string): boolean => {
+      let at = text.indexOf(tag);
+      while (at >= 0 && text.slice(Math.max(0, at - 5), at) === 'echo ') at = text.indexOf(tag, at + 1);
+      return at >= 0 && text.indexOf(PROMPT, at) >= 0;
+    };
+    await client.waitFor(mark, done, (rows) => rows.some((row) => row === tag));
+    const seconds = (performance.now() - startedAt) / 1000;
+    const after = await probeLink.traffic();
+    const packets = after.downPackets - before.downPackets;
+    rates.push(`${(packets / seconds).toFixed(1)}/s (${packets} in ${seconds.toFixed(2)} s, ${((after.downBytes - before.downBytes) / 1024).toFixed(0)} KiB)`);
+    await sleep(1000);
+  }
+  console.log(`${options.system} (link ${options.link}): \`${options.command}\` → server datagrams ${rates.join('; ')}`);
 }
 
 main().catch((error: unknown) => {
