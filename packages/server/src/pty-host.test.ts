@@ -112,6 +112,17 @@ describe('PtyHost', () => {
     expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
   });
 
+  it('says output is pending while a flood outruns its reads, and not once the program has gone quiet (outputPending)', async () => {
+    // 100,000 lines in one write, then quiet (alive, so the pty stays open).
+    const host = nodeScript(`let s = ''; for (let i = 1; i <= 100000; i++) s += i + '\\n'; process.stdout.write(s + 'END'); setTimeout(() => {}, 5000);`);
+    let seenPending = false;
+    host.onFrame(() => (seenPending ||= host.outputPending));
+    await mirrorShows(host, 'END');
+    await new Promise((resolve) => setImmediate(resolve)); // the parse's own callback, after xterm's
+    expect(seenPending).toBe(true);
+    expect(host.outputPending).toBe(false);
+  });
+
   it('reports the signal that ended the program', async () => {
     const host = start({ command: '/bin/sh', args: ['-c', 'echo up; sleep 30'] });
     await mirrorShows(host, 'up');

@@ -208,6 +208,11 @@ export class PtyHost {
   private readonly masterStream: MasterStream | undefined;
   /** Polling is stopped and the stream paused for a flood's interval (floodTimer reads next). */
   private pollingStopped = false;
+  /**
+   * The last read filled the line discipline's buffer and no read since came back short: the program had written
+   * more than was read (a flood that outruns the reader), still waiting in the kernel (outputPending).
+   */
+  private kernelMayHoldMore = false;
   private floodTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(init: PtyHostInit) {
@@ -354,7 +359,7 @@ export class PtyHost {
    * program has not gone quiet, whatever the time since the last frame.
    */
   get outputPending(): boolean {
-    return this.mirror.pendingBytes > 0 || this.pollingStopped;
+    return this.mirror.pendingBytes > 0 || this.pollingStopped || this.kernelMayHoldMore;
   }
 
   /** Whether the output since the last input written is still a small answer by its size (answer-output.ts). */
@@ -482,6 +487,7 @@ export class PtyHost {
     this.floodReads.read(data.byteLength, now);
     const answer = this.answers.output(data.byteLength, now);
     const read = joined === undefined ? this.boundary.read(data.byteLength) : this.boundary.read(data.byteLength, joined.endsWrite);
+    this.kernelMayHoldMore = joined === undefined ? data.byteLength >= FULL_PTY_READ_BYTES : !joined.endsWrite;
     this.mirror.writeThen(data, () => {
       serverTrace?.mark('parsed');
       this.afterParse(read);
@@ -508,6 +514,7 @@ export class PtyHost {
       });
       this.stats.drainedBytes += drained.bytes;
       emptied = drained.emptied;
+      this.kernelMayHoldMore = !emptied;
     } finally {
       this.readingAhead = false;
     }
@@ -555,7 +562,10 @@ export class PtyHost {
     this.stats.floodWakes++;
     this.stats.floodBytes += data.byteLength;
     if (data.byteLength > 0) this.onOutput(data, { endsWrite: emptied });
-    else this.floodReads.read(0, performance.now());
+    else {
+      this.floodReads.read(0, performance.now());
+      this.kernelMayHoldMore = !emptied;
+    }
     // A read before this wake that filled the line discipline's buffer ended the program's write after all.
     if (data.byteLength === 0 && emptied && this.boundary.nothingAfter()) this.offerHeld();
     if (this.disposed || this.ptyGone) return;
