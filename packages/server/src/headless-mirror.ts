@@ -20,6 +20,7 @@ import { answerCapabilityQueries, type CapabilityAnswers } from './capability-an
 import { guardXtermDefects, readScrollRegion } from './xterm-internals.js';
 import { ScrollbackCapture } from './scrollback-capture.js';
 import { recycleScrolledLines } from './scroll-recycle.js';
+import { dirtyRowsOf, trackDirtyRows } from './dirty-rows.js';
 import type { CursorCell } from './typed-echo.js';
 
 /**
@@ -64,11 +65,17 @@ export function createHeadlessTerminal(options: HeadlessTerminalOptions): Termin
   });
   term.loadAddon(new unicode11.Unicode11Addon());
   term.unicode.activeVersion = UNICODE_VERSION;
-  guardXtermDefects(term, options.onParseError ?? (() => {}));
+  // A parse that threw part-way may have left rows changed and unmarked: the next snapshot reads them all.
+  guardXtermDefects(term, (error) => {
+    dirtyRowsOf(term)?.invalidate();
+    options.onParseError?.(error);
+  });
   // A flood through a tmux pane scrolls its region line by line; on another xterm version this leaves xterm's own SU
   // (scroll-recycle.test.ts fails on the installed version if it stops applying).
   recycleScrolledLines(term);
   trackTerminal(term);
+  // A snapshot reads only the rows output touched since the last one; on another xterm version, every row.
+  trackDirtyRows(term);
   return term;
 }
 

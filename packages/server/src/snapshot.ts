@@ -38,6 +38,7 @@ import {
 } from '@tsmosh/terminal';
 import { trackTerminal } from './terminal-tracker.js';
 import { readXtermInternals, xtermLinks, type XtermLinks } from './xterm-internals.js';
+import { dirtyRowsOf, type DirtyRowsLine } from './dirty-rows.js';
 
 /** A zero-width mark (nonspacing or enclosing, or ZWJ) first: a cell text with no base character. Spacing marks (Mc) are one column wide to xterm and stand alone. */
 const STARTS_WITH_MARK = /^[\p{Mn}\p{Me}\u200d]/u;
@@ -299,6 +300,11 @@ export function plainCellsUsed(data: Uint32Array, length: number, cols: number):
   return used;
 }
 
+/** xterm's own line object behind a public line (internal `_line`), as dirty-rows.ts sees it at a row. */
+function internalLine(line: IBufferLine): DirtyRowsLine | undefined {
+  return (line as unknown as { _line?: DirtyRowsLine })._line;
+}
+
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */
 function rawCellData(line: IBufferLine): Uint32Array | undefined {
   const data = (line as unknown as { _line?: { _data?: unknown } })._line?._data;
@@ -349,6 +355,8 @@ class PreviousRows {
 interface ReadFrom {
   readonly term: Terminal;
   readonly words: readonly (Uint32Array | undefined)[];
+  /** xterm's line object each row was read from, when its changed rows are tracked (dirty-rows.ts). */
+  readonly from: readonly (DirtyRowsLine | undefined)[] | undefined;
 }
 
 const readFrom = new WeakMap<Framebuffer, ReadFrom>();
@@ -397,10 +405,35 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
   const words = new Array<Uint32Array | undefined>(rows);
   const previousRead = sameSize ? readFrom.get(previous) : undefined;
   const previousWords = previousRead?.term === term ? previousRead.words : undefined;
+  // The rows xterm may have changed since `previous` (dirty-rows.ts); undefined: any row may have.
+  const dirty = dirtyRowsOf(term);
+  const changed = previousWords !== undefined ? dirty?.changedSince(previous!) : undefined;
+  const previousFrom = changed !== undefined ? previousRead!.from : undefined;
+  const from = dirty !== undefined ? new Array<DirtyRowsLine | undefined>(rows) : undefined;
   let allRowsShared = sameSize;
-  let nextLine = buffer.getLine(top);
+  // Every row read holds words (no link in it), so capScreenLinks has nothing to cap.
+  let linkFree = true;
+  // xterm's line below the last row read, fetched once (undefined past the buffer, null before it is fetched).
+  let nextLine: IBufferLine | undefined | null = null;
   for (let y = 0; y < rows; y++) {
-    const line = nextLine;
+    if (previousFrom !== undefined && (y < changed!.start || y > changed!.end)) {
+      // A row xterm has not touched since `previous` (moved up by its whole-screen scrolls): the same line object as
+      // was read there, read from its words alone, with the same wrap flag, reads as the same Row.
+      const at = y + changed!.shift;
+      const line = changed!.lineAt(y);
+      const kept = previousWords![at];
+      if (at < rows && kept !== undefined && line !== undefined && previousFrom[at] === line && previous!.lines[at]!.wrapped === (changed!.lineAt(y + 1)?.isWrapped === true)) {
+        const row = previous!.lines[at]!;
+        lines[y] = row;
+        words[y] = kept;
+        from![y] = line;
+        if (at !== y) previousRows!.moved(at, y);
+        if (row !== previous!.lines[y]) allRowsShared = false;
+        nextLine = null;
+        continue;
+      }
+    }
+    const line = nextLine !== null ? nextLine : buffer.getLine(top + y);
     nextLine = buffer.getLine(top + y + 1);
     // xterm marks the *continuation* line as wrapped; the model marks the row that continues.
     const wrapped = nextLine?.isWrapped === true;
@@ -409,13 +442,13 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     if (previousWords !== undefined && line !== undefined) {
       // The words the row at the same place was read from, then those of where the last moved row came from.
       const predicted = previousRows!.predicted(y);
-      let from = -1;
-      if (lineHoldsRow(line, wrapped, y, previous!.lines, previousWords)) from = y;
-      else if (predicted !== y && lineHoldsRow(line, wrapped, predicted, previous!.lines, previousWords)) from = predicted;
-      if (from >= 0) {
-        row = previous!.lines[from]!;
-        words[y] = previousWords[from];
-        if (from !== y) previousRows!.moved(from, y);
+      let at = -1;
+      if (lineHoldsRow(line, wrapped, y, previous!.lines, previousWords)) at = y;
+      else if (predicted !== y && lineHoldsRow(line, wrapped, predicted, previous!.lines, previousWords)) at = predicted;
+      if (at >= 0) {
+        row = previous!.lines[at]!;
+        words[y] = previousWords[at];
+        if (at !== y) previousRows!.moved(at, y);
       }
     }
     if (row === undefined) {
@@ -423,11 +456,13 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
       if (row !== candidate && previousRows !== undefined) row = previousRows.find(row, y) ?? row;
       words[y] = line === undefined ? undefined : plainWordsOf(line, cols);
     }
+    if (from !== undefined) from[y] = line === undefined ? undefined : internalLine(line);
+    if (words[y] === undefined) linkFree = false;
     if (row !== candidate) allRowsShared = false;
     lines[y] = row;
   }
   // A screen holds a bounded number of links (hyperlinks.ts); past it, later links show as plain text.
-  const cappedLines = capScreenLinks(lines);
+  const cappedLines = linkFree ? lines : capScreenLinks(lines);
   if (cappedLines !== lines) allRowsShared = false;
 
   const options = term.options;
@@ -469,7 +504,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     previous.alternateScreen === alternateScreen
   ) {
     // Its rows read the same as these words (equal words, or cells that decode alike): both describe them.
-    readFrom.set(previous, { term, words });
+    readFrom.set(previous, { term, words, from });
+    dirty?.reset(previous);
     return previous;
   }
   const snapshot: Framebuffer = Object.freeze({
@@ -486,7 +522,8 @@ export function snapshotTerminal(term: Terminal, previous?: Framebuffer): Frameb
     alternateScreen,
   });
   // A row capScreenLinks changed has links, so no words were kept for it.
-  readFrom.set(snapshot, { term, words });
+  readFrom.set(snapshot, { term, words, from });
+  dirty?.reset(snapshot);
   return snapshot;
 }
 
