@@ -114,6 +114,24 @@ export function readRow(
     let attrs = 0;
     let link: Hyperlink | undefined;
     const at = x * 3;
+    if (x < readable && data![at + 1] === 0 && data![at + 2] === 0 && data![at]! >>> CODE_POINT_BITS === SINGLE_NARROW_CHARACTER) {
+      // Default colours, no attribute, one code point one column wide, nothing kept outside the words: when that is
+      // printable ASCII or nothing (erased), the cell is the shared one the decode below would make. Most of a shell's
+      // row is such cells, and a row the output changed is read whole (readRow's test holds it to the API's reads).
+      const code = data![at]! & CODE_POINT_MASK;
+      const shared = code === 0 ? BLANK_CELL : plainAsciiCells[code];
+      if (shared !== undefined) {
+        previousWidth = 1;
+        if (cells === undefined) {
+          const old = candidate!.cells[x]!;
+          if (old === shared || cellMatches(old, shared.text, 1, COLOR_DEFAULT, COLOR_DEFAULT, 0, undefined)) continue;
+          cells = candidate!.cells.slice(0, x) as Cell[];
+          cells.length = cols;
+        }
+        cells[x] = shared;
+        continue;
+      }
+    }
     let present = false;
     if (x < readable && (data![at]! & CONTENT_IS_COMBINED) === 0 && (data![at + 2]! & BG_HAS_EXTENDED) === 0) {
       // Neither a grapheme kept outside the words nor extended attributes (underline style or colour, a link): the
