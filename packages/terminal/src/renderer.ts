@@ -389,7 +389,7 @@ class TerminalModel {
 // Drawing rows
 
 /** Draw what differs between the model's line y and the target, cheapest way first. */
-function drawRow(model: TerminalModel, target: Target, y: number): void {
+function drawRow(model: TerminalModel, target: Target, y: number, printRuns: boolean): void {
   const cols = target.cols;
   const want = target.lines[y]!;
 
@@ -416,11 +416,11 @@ function drawRow(model: TerminalModel, target: Target, y: number): void {
   }
 
   const needsContinuation = y + 1 < target.rows && target.wantContinues[y + 1]! && model.continues[y + 1] !== true;
-  drawCells(model, target, y, needsContinuation);
+  drawCells(model, target, y, needsContinuation, printRuns);
   if (needsContinuation) {
     continueIntoNextLine(model, target, y);
     // The wrap may have left a placeholder at the end of this line: put the real cell there.
-    drawCells(model, target, y, false);
+    drawCells(model, target, y, false, printRuns);
   }
 }
 
@@ -436,16 +436,15 @@ function erasedTailStart(cells: readonly Cell[]): number {
 /** printRun's texts, reused: one array for every run. */
 const runTexts: string[] = [];
 
-/**
- * Whether drawCells prints a run of cells in one pen as one piece (printRun); false prints each cell alone, the path
- * the run must match byte for byte (renderer.property.test.ts sets it through RendererOptions.printRuns).
- */
-let printRunsEnabled = true;
-
 /** drawCells' changed-column flags, reused (grown to the widest row seen). */
 let changedColumns = new Uint8Array(256);
 
-function drawCells(model: TerminalModel, target: Target, y: number, forceLastUnit: boolean): void {
+/**
+ * Draws what differs between the model's line y and the target's. `printRuns`: a run of changed cells in one pen is
+ * printed as one piece (printRun); false prints each cell alone, the path the run must match byte for byte
+ * (RendererOptions.printRuns; renderer.property.test.ts compares the two).
+ */
+function drawCells(model: TerminalModel, target: Target, y: number, forceLastUnit: boolean, printRuns: boolean): void {
   const cols = target.cols;
   const want = target.lines[y]!;
   const have = model.lines[y]!;
@@ -511,7 +510,7 @@ function drawCells(model: TerminalModel, target: Target, y: number, forceLastUni
     x += cell.width;
     // The changed cells after it in the same pen and link, each one column for certain, short of the last column
     // (which arms the wrap: print's): print() would take them one by one with no move and no pen change between.
-    if (printRunsEnabled && model.x === x && x < cols - 1) {
+    if (printRuns && model.x === x && x < cols - 1) {
       const pen = model.pen!;
       const link = model.link;
       let end = x;
@@ -869,7 +868,6 @@ export class Renderer {
       throw new RangeError(`Renderer.render: cannot scroll ${scrollOff} rows off a frame this renderer did not draw last at ${next.cols}x${next.rows}; check canScrollOff first`);
     }
     if (previous === next && scrollOff === 0) return '';
-    printRunsEnabled = this.printRuns;
     const cols = next.cols;
     const rows = next.rows;
     const repaint = previous === undefined || previous.cols !== cols || previous.rows !== rows;
@@ -925,8 +923,8 @@ export class Renderer {
 
     if (scrollOff > 0) scrollIntoHistory(model, scrollOff);
     const finalCursor = clampCursor(next, cols, rows);
-    const plans: TerminalModel[] = [drawPlan(model.clone(), target, undefined, finalCursor)];
-    if (!repaint) for (const scroll of scrollCandidates(model, target)) plans.push(drawPlan(model.clone(), target, scroll, finalCursor));
+    const plans: TerminalModel[] = [drawPlan(model.clone(), target, undefined, finalCursor, this.printRuns)];
+    if (!repaint) for (const scroll of scrollCandidates(model, target)) plans.push(drawPlan(model.clone(), target, scroll, finalCursor, this.printRuns));
     let best = plans[0]!;
     for (const plan of plans) if (plan.out.length < best.out.length) best = plan;
 
@@ -1004,7 +1002,7 @@ export class Renderer {
       model = new TerminalModel(cols, rows, have, continues, cursor.x, cursor.y, false, this.lastPen);
     }
     const target: Target = { cols, rows, lines: want, wantContinues, blankFrom: rows, blankFromBg: COLOR_DEFAULT };
-    for (const y of changed) drawCells(model, target, y, false);
+    for (const y of changed) drawCells(model, target, y, false, this.printRuns);
     return finishPlan(model, clampCursor(next, cols, rows));
   }
 
@@ -1017,7 +1015,6 @@ export class Renderer {
    */
   renderRows(previous: Framebuffer, rows: ReadonlyMap<number, Row>, cursor: Cursor): { out: string; drawn: Framebuffer } {
     const drawn = patchedFrame(previous, rows, cursor);
-    printRunsEnabled = this.printRuns;
     const cols = previous.cols;
     const height = previous.rows;
     for (const [y, row] of rows) {
@@ -1042,7 +1039,7 @@ export class Renderer {
     const from = clampCursor(previous, cols, height);
     const model = new TerminalModel(cols, height, have, continues, from.x, from.y, false, continuity ? this.lastPen : undefined);
     const target: Target = { cols, rows: height, lines: want, wantContinues, blankFrom: height, blankFromBg: COLOR_DEFAULT };
-    for (const y of order) drawCells(model, target, y, false);
+    for (const y of order) drawCells(model, target, y, false, this.printRuns);
     const plan = finishPlan(model, clampCursor(drawn, cols, height));
 
     const out = this.cursorVisibility(previous.cursor.visible === true, cursor.visible !== false, plan, '') + this.renderCursorShape(drawn);
@@ -1229,9 +1226,9 @@ function buildTarget(next: Framebuffer): Target {
   return { cols, rows, lines, wantContinues, blankFrom, blankFromBg };
 }
 
-function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }): TerminalModel {
+function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }, printRuns: boolean): TerminalModel {
   if (scroll !== undefined) emitScroll(model, scroll);
-  for (let y = 0; y < target.rows; y++) drawRow(model, target, y);
+  for (let y = 0; y < target.rows; y++) drawRow(model, target, y, printRuns);
   return finishPlan(model, cursor);
 }
 
