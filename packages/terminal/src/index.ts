@@ -19,6 +19,7 @@ export { endsInsideSequence, isLoneEscape, isMouseReports, isPlainText, keyBound
 export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, formatTerminalAnswers, parseTerminalAnswers, type TerminalCapabilities } from './terminal-capabilities.js';
 export { Renderer, displayedFramebuffer } from './renderer.js';
 export { drawGuessChange, type DrawnGuesses } from './keystroke-draw.js';
+export { warmKeyDraw } from './key-draw-warmup.js';
 export { ScrollbackLog, SCROLLBACK_RETAINED_LINES, trimmedLogLine, plainLogLine, PlainLogLine, type LogAppend } from './scrollback-log.js';
 export { ScrollbackWriter, paintWithHistory } from './scrollback-writer.js';
 export { CTYPE_PRECEDENCE, ctypeSetting, isUtf8LocaleName } from './locale-rule.js';
