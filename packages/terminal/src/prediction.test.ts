@@ -161,6 +161,82 @@ describe('PredictionEngine', () => {
       expect(rowText(engine.apply(editorLine, 1000), 2)).toBe('$ rest of a line');
     });
 
+    it('learns a prompt from the echo of a command typed in one piece, seen before its acknowledgement came with the output that scrolled it away', () => {
+      // The thin-link bench types `seq 1 10000000\r` in one piece: it is acknowledged 50 ms later (its output never
+      // settles), on a screen where the flood has scrolled the echo away, and its guesses are judged wrong there.
+      const learn = (echoSeen: boolean): PredictionEngine => {
+        const engine = new PredictionEngine({ mode: 'always' });
+        engine.onUserInput(encoder.encode('seq 1\r'), screen(['$ '], { x: 2, y: 0 }), 6, 0);
+        if (echoSeen) engine.onServerScreen(screen(['$ seq 1'], { x: 0, y: 1 }), 0, 45);
+        engine.onServerScreen(screen(['1012', '1013', '1014', '1015'], { x: 0, y: 4 }), 0, 60);
+        engine.onServerScreen(screen(['2012', '2013', '2014', '2015'], { x: 0, y: 4 }), 6, 95);
+        expect(engine.stats.erased).toBe(0);
+        expect(engine.stats.discardedUnshown).toBe(1);
+        return engine;
+      };
+      const engine = learn(true);
+      expect(engine.knownPromptTexts).toEqual(['$ ']);
+      // The first key at that prompt elsewhere (tmux's other pane) shows at once.
+      const pane = screen(['3012', '3013', '─────', '$ '], { x: 2, y: 3 });
+      engine.onUserInput(encoder.encode('t'), pane, 7, 500);
+      expect(rowText(engine.apply(pane, 500), 3)).toBe('$ t');
+      // Seen only on the screen that came with the acknowledgement, the echo had scrolled away: nothing learned.
+      expect(learn(false).knownPromptTexts).toEqual([]);
+      // A screen before the acknowledgement that does not show the first key at the prompt teaches nothing either.
+      const unechoed = new PredictionEngine({ mode: 'always' });
+      unechoed.onUserInput(encoder.encode('seq 1\r'), screen(['$ '], { x: 2, y: 0 }), 6, 0);
+      unechoed.onServerScreen(screen(['$ ', 'seq'], { x: 3, y: 1 }), 0, 45);
+      expect(unechoed.knownPromptTexts).toEqual([]);
+    });
+
+    describe('a key typed before the acknowledgement of the keys before it (tmux: Ctrl-B o, then the first key in the other pane)', () => {
+      // The `o` is guessed where the flood's next line goes; the lines that come there show it wrong.
+      const flood = screen(['1012', '1013', '', '─────', '$ '], { x: 0, y: 2 });
+      const pane = screen(['1112', '1113', '111', '─────', '$ '], { x: 2, y: 4 });
+      const paneLater = screen(['1212', '1213', '121', '─────', '$ '], { x: 2, y: 4 });
+
+      it('is shown once that acknowledgement proves the guesses before it wrong, when it starts at a known prompt', () => {
+        const engine = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
+        engine.onUserInput(encoder.encode('\x02o'), flood, 2, 0);
+        // The pane switch arrives before its acknowledgement (tmux beside a flood never settles: 50 ms).
+        engine.onServerScreen(pane, 0, 60);
+        engine.onUserInput(encoder.encode('t'), pane, 3, 61);
+        expect(rowText(engine.apply(pane, 61), 4)).toBe('$'); // guessed after the `o`, in the flood's pane: hidden
+        engine.onServerScreen(paneLater, 2, 75);
+        expect(rowText(engine.apply(paneLater, 75), 4)).toBe('$ t');
+        expect(engine.apply(paneLater, 75).cursor).toMatchObject({ x: 3, y: 4 });
+        engine.onServerScreen(screen(['1312', '1313', '131', '─────', '$ t'], { x: 3, y: 4 }), 3, 110);
+        expect(engine.stats).toMatchObject({ confirmed: 1, erased: 0, knownPromptEpochs: 1 });
+      });
+
+      it('stays hidden when something before it on the line is unanswered (an arrow key), or the prompt is not known', () => {
+        const arrow = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
+        arrow.onUserInput(encoder.encode('\x02o'), flood, 2, 0);
+        arrow.onServerScreen(pane, 0, 60);
+        arrow.onUserInput(encoder.encode('\x1b[A'), pane, 5, 61); // history: the line will change
+        arrow.onUserInput(encoder.encode('t'), pane, 6, 62);
+        arrow.onServerScreen(paneLater, 2, 75);
+        expect(rowText(arrow.apply(paneLater, 75), 4)).toBe('$');
+        const unknown = new PredictionEngine({ mode: 'always' });
+        unknown.onUserInput(encoder.encode('\x02o'), flood, 2, 0);
+        unknown.onUserInput(encoder.encode('t'), pane, 3, 61);
+        unknown.onServerScreen(paneLater, 2, 75);
+        expect(rowText(unknown.apply(paneLater, 75), 4)).toBe('$');
+      });
+
+      it('stays hidden when a shown guess before it was wrong: that place just failed', () => {
+        const engine = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
+        const prompt = screen(['$ '], { x: 2, y: 0 });
+        type(engine, prompt, 'ab', 1, 0);
+        expect(rowText(engine.apply(prompt, 0), 0)).toBe('$ ab');
+        // The program answered `a` with something else and a new prompt below it.
+        const answered = screen(['$ X', '$ '], { x: 2, y: 1 });
+        engine.onServerScreen(answered, 1, 60);
+        expect(engine.stats.erased).toBe(1);
+        expect(rowText(engine.apply(answered, 60), 1)).toBe('$');
+      });
+    });
+
     it('takes down a guess at a known prompt that the program does not answer, soon after its acknowledgement', () => {
       const engine = new PredictionEngine({ mode: 'always' });
       const { frame, prompt } = runFirstCommand(engine);

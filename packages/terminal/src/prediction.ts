@@ -231,8 +231,9 @@ export class PredictionEngine {
   private pendingUtf8: number[] = [];
   /** Text left of the cursor where echoing was confirmed at the start of an epoch (most recent first). */
   private knownPrompts: string[] = [];
-  /** The prompt the current tentative epoch started at, learned if the epoch is confirmed. */
-  private candidatePrompt: { epoch: number; text: string } | undefined;
+  /** The prompt the current tentative epoch started at (and the cell its first key went to), learned if the epoch is
+   * confirmed or that key's echo is seen there (learnPromptFromEarlyEcho). */
+  private candidatePrompt: { epoch: number; text: string; row: number; col: number } | undefined;
   private srttMs = 0;
   /**
    * Where typing goes in a program that hides the cursor away from its input line (an Ink app leaves it below its
@@ -251,6 +252,10 @@ export class PredictionEngine {
   /** Guesses were thrown away while later input was still unacknowledged: predict that input again. */
   private repredictWanted = false;
   private repredicting = false;
+  /** A shown guess was judged wrong since the last reprediction (see repredictsAtAck). */
+  private shownGuessWrong = false;
+  /** The input being predicted again starts right at the acknowledged input, after unshown guesses only (see repredict). */
+  private repredictAtAck = false;
 
   constructor(init: PredictionEngineInit = {}) {
     this.mode = init.mode ?? 'adaptive';
@@ -316,6 +321,7 @@ export class PredictionEngine {
       if (!this.cells.has(key(prediction.row, prediction.col))) continue; // removed by an epoch kill below
       if (echoAck < prediction.inputEnd) {
         this.notePending(prediction.time, now);
+        this.learnPromptFromEarlyEcho(prediction, screen);
         continue;
       }
       let verdict = judgeCell(prediction, screen);
@@ -471,6 +477,7 @@ export class PredictionEngine {
     this.stats.erased++;
     this.lastWrongAt = now;
     this.trust = 0;
+    this.shownGuessWrong = true;
     this.dropGuesses();
   }
 
@@ -498,6 +505,7 @@ export class PredictionEngine {
    */
   private hideUnechoed(epoch: number, now: number): void {
     this.stats.erased++;
+    this.shownGuessWrong = true;
     this.lastWrongAt = now;
     this.trust = 0;
     this.becomeTentative();
@@ -533,6 +541,8 @@ export class PredictionEngine {
    */
   private repredict(screen: Framebuffer, echoAck: number): void {
     this.repredictWanted = false;
+    const shownGuessWrong = this.shownGuessWrong;
+    this.shownGuessWrong = false;
     if (this.mode === 'experimental' || echoAck < this.inputLogGapEnd) return;
     let predictedUpTo = echoAck;
     for (const prediction of this.cells.values()) predictedUpTo = Math.max(predictedUpTo, prediction.inputEnd);
@@ -545,10 +555,12 @@ export class PredictionEngine {
     try {
       for (const entry of todo) {
         if (entry.paste) break;
+        this.repredictAtAck = entry === todo[0] && repredictsAtAck(entry, echoAck, shownGuessWrong);
         for (const byte of entry.bytes) this.onByte(byte, screen, entry.inputEnd, entry.time);
       }
     } finally {
       this.repredicting = false;
+      this.repredictAtAck = false;
       this.restoreParser(live);
     }
   }
@@ -738,8 +750,9 @@ export class PredictionEngine {
    * known prompt, else remember where it started so that a confirmation can make it known.
    */
   private considerKnownPrompt(screen: Framebuffer, row: number, col: number): void {
-    // Not for input predicted again after a wrong guess: that guess just showed the place cannot be trusted.
-    if (this.repredicting || !this.isTentative(this.predictionEpoch) || this.cells.size > 0 || this.cursors.length > 0) return;
+    // Not for input predicted again after a wrong guess: that guess just showed the place cannot be trusted. Unless
+    // the key is the first input the screen has not answered, and only unshown guesses were wrong (repredictsAtAck).
+    if ((this.repredicting && !this.repredictAtAck) || !this.isTentative(this.predictionEpoch) || this.cells.size > 0 || this.cursors.length > 0) return;
     if (this.candidatePrompt?.epoch === this.predictionEpoch) return;
     const text = promptText(screen, row, col);
     if (text === undefined) return;
@@ -749,7 +762,21 @@ export class PredictionEngine {
       this.learnPrompt(text);
       return;
     }
-    this.candidatePrompt = { epoch: this.predictionEpoch, text };
+    this.candidatePrompt = { epoch: this.predictionEpoch, text, row, col };
+  }
+
+  /**
+   * A screen not yet acknowledged for `prediction`'s key shows it right at the cell a candidate prompt's first key
+   * went to: typing at that prompt echoes, which is all a known prompt needs. The epoch still waits for its
+   * acknowledgement. A command typed in one piece with its Enter (a paste, a quick typist, the thin-link bench) is
+   * acknowledged once its output settles, or 50 ms after it: beside a flood that is on a screen where the output has
+   * scrolled the echo away, the epoch is judged wrong and the prompt was never learned (docs/benchmarks.md, "The thin
+   * link's first key, traced").
+   */
+  private learnPromptFromEarlyEcho(prediction: CellPrediction, screen: Framebuffer): void {
+    const candidate = this.candidatePrompt;
+    if (candidate?.epoch !== prediction.epoch || prediction.row !== candidate.row || prediction.col !== candidate.col) return;
+    if (!prediction.noCredit && !prediction.detached && judgeCell(prediction, screen) === 'correct') this.learnPrompt(candidate.text);
   }
 
   private learnPrompt(text: string): void {
@@ -817,6 +844,19 @@ export class PredictionEngine {
     for (let x = 0; x < screen.cols; x++) cells.push(this.displayedCell(screen, row, x));
     return cells;
   }
+}
+
+/**
+ * Whether input predicted again after a wrong guess may start a new epoch at a known prompt (considerKnownPrompt), as
+ * a key typed just after this screen would: it is the first input the screen has not answered (it starts right at the
+ * acknowledgement), it begins with a printable byte (an arrow key or Ctrl-U before it would change the line first),
+ * and no shown guess was wrong (then the place just proved untrustworthy). tmux's Ctrl-B o is the case: the pane
+ * switch reaches the client before the acknowledgement, whose flood never settles (50 ms), and a key typed in
+ * between was guessed after the `o`'s guess, in the other pane (docs/benchmarks.md, "The thin link's first key, traced").
+ */
+function repredictsAtAck(entry: LoggedInput, echoAck: number, shownGuessWrong: boolean): boolean {
+  const first = entry.bytes[0];
+  return !shownGuessWrong && entry.inputEnd - entry.bytes.length === echoAck && entry.parserBefore.parser === 'ground' && entry.parserBefore.pendingUtf8.length === 0 && first !== undefined && first >= 0x20 && first !== 0x7f;
 }
 
 function key(row: number, col: number): number {
