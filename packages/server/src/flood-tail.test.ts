@@ -61,6 +61,21 @@ describe('FloodTail', () => {
     expect(tail.dueAt).toBe(1050 + FLOOD_SETTLE_MS);
   });
 
+  it('a frame after which more output was on its way is continued by the next however late (the daemon busy, not the program quiet)', () => {
+    const tail = new FloodTail();
+    outputs(tail, 1000, 1030);
+    tail.output(1031, true); // the kernel held more: then a 25 ms collection
+    tail.framed();
+    tail.output(1056);
+    expect(tail.dueAt).toBe(1056 + FLOOD_SETTLE_MS); // the same run, which a frame showed part of
+    // Without the pending output the late frame starts a run of its own, with no tail.
+    const quiet = new FloodTail();
+    outputs(quiet, 1000, 1031);
+    quiet.framed();
+    quiet.output(1056);
+    expect(quiet.dueAt).toBe(Infinity);
+  });
+
   it('after a tail was framed the next output starts a new run: never two early frames without another between', () => {
     const tail = new FloodTail();
     outputs(tail, 1000, 1030);

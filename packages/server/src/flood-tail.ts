@@ -7,7 +7,8 @@
  * ms at 100 ms RTT in the traced `seq 1 300000` (docs/benchmarks.md, session 19, bulk), and the same wait after
  * Ctrl-C once its answer window had passed. Here such a tail goes FLOOD_SETTLE_MS after the program's last output.
  *
- * Which output is a tail: a run of output (frames no more than FLOOD_SETTLE_MS apart) that has lasted at least
+ * Which output is a tail: a run of output (frames no more than FLOOD_SETTLE_MS apart, or further apart with output
+ * still on its way to the screen between them: the daemon was busy, not the program quiet) that has lasted at least
  * TAIL_MIN_RUN_MS and was already under way when the last frame's screen was taken, so that frame carried its start
  * and the pending one carries its end. A program that writes in bursts shorter than that (a spinner, a status line,
  * a clock, a redraw in a few writes) is paced exactly as before: without the length, bursts of two writes 3 ms apart
@@ -52,16 +53,23 @@ export class FloodTail {
   private framedOutputs = 0;
   /** The program's last output, or the last time it was seen with output still on its way (`writing`). */
   private lastActiveAt = -Infinity;
+  /** More output was on its way when the last frame of it reached the screen. */
+  private moreAfterLast = false;
 
-  /** A frame of the program's output reached the screen at `now`. */
-  output(now: number): void {
+  /**
+   * A frame of the program's output reached the screen at `now`; `more`: output read after it was on its way still
+   * (SessionPty.outputPending). After such a frame the next one continues the run however late it comes: the program
+   * did not go quiet, the daemon was busy (a collection, a long turn), and a run cut there would have no tail.
+   */
+  output(now: number, more = false): void {
     this.outputs++;
     // The same sum dueAt gives: a run ends at the instant its tail may go.
-    if (now >= this.lastActiveAt + FLOOD_SETTLE_MS) {
+    if (!this.moreAfterLast && now >= this.lastActiveAt + FLOOD_SETTLE_MS) {
       this.runFirst = this.outputs;
       this.runStartAt = now;
     }
     this.lastActiveAt = now;
+    this.moreAfterLast = more;
   }
 
   /**

@@ -144,4 +144,13 @@ describe("a flood's last frame (flood-tail.ts)", () => {
     // Taken for quiet, the parse's frame would have been a new run, paced.
     expect(framesOf(writes, 1600, true).pop()!.at).toBeGreaterThan(1330 + FLOOD_SETTLE_MS);
   });
+
+  it('does not cut a flood where the daemon was busy with output pending (a collection): its tail still goes early', () => {
+    // Output on its way from the frame at 1290 until 1315 (the daemon busy 25 ms); the flood ends at 1320.
+    const writes = [...range(1100, 1290), ...range(1315, 1320)];
+    const frames = framesOf(writes, 1600, true, [[1290, 1315]]);
+    expect(frames[frames.length - 1]).toEqual({ at: 1320 + FLOOD_SETTLE_MS, text: 'out 1320' });
+    // Had the gap been the program's, the 6 ms after it would be a burst of its own: paced.
+    expect(framesOf(writes, 1600, true).pop()!.at).toBeGreaterThan(1320 + FLOOD_SETTLE_MS);
+  });
 });

@@ -376,7 +376,7 @@ export class Session {
       this.lastOutputAt = now;
       this.markDirty(now);
       this.outputFrames++;
-      this.floodTail?.output(now);
+      this.floodTail?.output(now, this.pty.outputPending === true);
       this.watchEcho(now);
       this.step();
     });
