@@ -620,6 +620,7 @@ export class Session {
   private sendFloodTail(now: number): void {
     if (!this.screenDirty || this.floodTailDueAt() > now) return;
     if (this.pty.outputPending === true || this.pty.offerHeldBack === true) {
+      serverTrace?.mark('flood-tail-waits', this.pty.offerHeldBack === true ? 'held' : 'pending');
       this.floodTail?.writing(now);
       return;
     }
