@@ -112,13 +112,9 @@ function peakRssMiB(pid: number | undefined): number | undefined {
 }
 
 /** The client's way to the server: straight, or through the bench's link process when `spec` is set. */
-/** The link of the running probe (`--link`), for `--command`'s datagram count. */
-let probeLink: RunningLink | undefined;
-
 async function route(spec: string, port: number): Promise<{ host: string; port: number; link: RunningLink | undefined }> {
   if (spec === '') return { host: '127.0.0.1', port, link: undefined };
   const link = await startUdpLink(spec, 1, { host: '127.0.0.1', port });
-  probeLink = link;
   return { ...link.udpAddress!, link };
 }
 
@@ -217,6 +213,8 @@ interface Started {
   client: ClientPty;
   /** The processes whose CPU time the probe reports (the server side: daemon or mosh-server). */
   serverPid: number | undefined;
+  /** The link process between client and server (`--link`), whose counters `--command` reads. */
+  link: RunningLink | undefined;
   stop(): Promise<void>;
 }
 
@@ -240,6 +238,7 @@ async function startTsmosh(options: Options): Promise<Started> {
   return {
     client,
     serverPid: daemon.pid,
+    link: way.link,
     async stop() {
       const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       // exit ends the shell, so the client and then the daemon (after its linger) end normally and write profiles.
@@ -267,6 +266,7 @@ async function startMosh(options: Options): Promise<Started> {
   return {
     client,
     serverPid: pid === null ? undefined : Number(pid[1]),
+    link: way.link,
     async stop() {
       const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       client.process.write('exit\r');
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
   try {
     await client.waitFor(0, (text) => text.includes(PROMPT));
     await sleep(500);
-    if (options.command !== undefined) return await runCommand(client, options);
+    if (options.command !== undefined) return await runCommand(client, started.link, options);
     const rssBefore = peakRssMiB(started.serverPid);
     const floods: number[] = [];
     const ctrlCs: number[] = [];
@@ -321,12 +321,12 @@ async function main(): Promise<void> {
 }
 
 /** `--command`: CMD `--tries` times, each until the prompt is back; the server's datagrams a second during it. */
-async function runCommand(client: ClientPty, options: Options): Promise<void> {
-  if (probeLink === undefined) throw new Error('flood-probe: --command counts datagrams on the link: give --link');
+async function runCommand(client: ClientPty, link: RunningLink | undefined, options: Options): Promise<void> {
+  if (link === undefined) throw new Error('flood-probe: --command counts datagrams on the link: give --link');
   const rates: string[] = [];
   for (let attempt = 0; attempt < options.tries; attempt++) {
     const mark = client.mark;
-    const before = await probeLink.traffic();
+    const before = await link.traffic();
     const startedAt = performance.now();
     client.process.write(`${options.command}; echo DONE${attempt}\r`);
     const tag = `DONE${attempt}`;
@@ -337,7 +337,7 @@ async function runCommand(client: ClientPty, options: Options): Promise<void> {
     };
     await client.waitFor(mark, done, (rows) => rows.some((row) => row === tag));
     const seconds = (performance.now() - startedAt) / 1000;
-    const after = await probeLink.traffic();
+    const after = await link.traffic();
     const packets = after.downPackets - before.downPackets;
     rates.push(`${(packets / seconds).toFixed(1)}/s (${packets} in ${seconds.toFixed(2)} s, ${((after.downBytes - before.downBytes) / 1024).toFixed(0)} KiB)`);
     await sleep(1000);
