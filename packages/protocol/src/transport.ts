@@ -407,18 +407,27 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const t = this.timing;
     const collected = Math.min(this.firstUnsentChangeAt ?? changedAt, changedAt) + t.collectionIntervalMs;
     if (this.unpacedChange) return collected;
-    const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
-    let at = paceFrom === undefined || this.endedChange ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
+    let at = this.pacedAt(collected);
     if (this.congestion !== undefined) at = Math.max(at, this.congestion.sendAllowedAt(now, this.resendDelayMs));
     return at;
   }
 
-  /** The newest remote state held. */
+  /**
+   * When a change collected by `collected` may leave under frame pacing (ms): a frame interval after the last frame,
+   * unless it answers the peer's input or shows output that has stopped (then nothing paces it), or nothing was sent.
+   */
+  private pacedAt(collected: number): number {
+    if (this.unpacedChange || this.endedChange) return collected;
+    const paceFrom = this.timing.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
+    return paceFrom === undefined ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
+  }
+
   /** The newest local state the peer has acknowledged (the base a sender may bound its next diff by). */
   get acknowledgedLocal(): L {
     return this.sent[0]!.state;
   }
 
+  /** The newest remote state held. */
   get remote(): R {
     return this.received[this.received.length - 1]!.state;
   }
@@ -951,8 +960,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const hasNewData = !this.current.equals(back.state);
     if (hasNewData) {
       const collected = (this.firstUnsentChangeAt ?? now - t.collectionIntervalMs) + t.collectionIntervalMs;
-      const paceFrom = t.paceFromDataFramesOnly ? this.lastDataSentAt : this.lastSentAt;
-      data = this.unpacedChange || this.endedChange || paceFrom === undefined ? collected : Math.max(collected, paceFrom + interval);
+      data = this.pacedAt(collected);
       if (this.congestion !== undefined && !this.unpacedChange) {
         // Output nobody waits for waits for the budget too; an answer to the peer's input never does (it is bounded
         // by the peer's typing, and the budget keeps the queue it joins short).
