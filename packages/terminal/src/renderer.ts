@@ -24,7 +24,7 @@ import {
 } from './framebuffer.js';
 import { NO_PROGRESS, isDeliverablePayload, latestNotificationGeneration, type Progress } from './notifications.js';
 import { BOTTOM_ROW, IND, absoluteMove, cheapestMove } from './cursor-moves.js';
-import { DEFAULT_PEN, sgrTransition, type Pen } from './sgr.js';
+import { DEFAULT_PEN, pensEqual, sgrTransition, type Pen } from './sgr.js';
 import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
 import { linkSequence, linksEqual, type Hyperlink } from './hyperlinks.js';
 import { frameRow, patchedFrame } from './patched-frame.js';
@@ -516,7 +516,7 @@ function drawCells(model: TerminalModel, target: Target, y: number, forceLastUni
       let end = x;
       while (end < cols - 1 && changed[end] === 1) {
         const next = want[end]!;
-        if (!hasCertainWidth(next) || next.fg !== pen.fg || next.bg !== pen.bg || next.attrs !== pen.attrs || !linksEqual(next.link, link)) break;
+        if (!hasCertainWidth(next) || !pensEqual(next, pen) || !linksEqual(next.link, link)) break;
         end++;
       }
       if (end > x) {

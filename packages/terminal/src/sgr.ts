@@ -25,7 +25,7 @@ export interface Pen {
 
 export const DEFAULT_PEN: Pen = Object.freeze({ fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 });
 
-function pensEqual(a: Pen, b: Pen): boolean {
+export function pensEqual(a: Pen, b: Pen): boolean {
   return a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs;
 }
 
