@@ -132,6 +132,39 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     expect(unknown.text).toMatch(/^tsmosh: on testhost: no session named or numbered "nope"/m);
     await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind']);
   });
+  it('takes back an unnamed session whose client was killed, by the ID the next plain run names; an ended ID is refused', async () => {
+    const first = tsmosh(['testhost', `--server=${serverCommand}`, '--', ...TICKER]);
+    await first.waitForText(/tick \d+/);
+    first.type('unnamed-one\r');
+    await first.waitForText('got:unnamed-one');
+    const seen = lastTick(await first.screen());
+    first.kill(); // SIGKILL: before this change, nothing could reach the program again
+    await first.exited;
+
+    const plain = tsmosh(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
+    expect((await plain.waitForExit()).exitCode).toBe(0);
+    const notice = /tsmosh: an unnamed session on testhost lost its client \(tsmosh pid \d+ did not exit cleanly\); `tsmosh testhost --session ([0-9a-f]{16})` takes it back, `--kill \1` ends it\./.exec(
+      (await plain.logicalLines()).join('\n'),
+    );
+    expect(notice).not.toBeNull();
+    const id = notice![1]!;
+
+    const back = tsmosh(['testhost', `--server=${serverCommand}`, '--session', id]);
+    // The same program, still counting (its ticks have scrolled the earlier answer away by now).
+    await back.waitFor('ticks beyond those the killed client saw', (lines) => lastTick(lines) > seen + 1);
+    back.type('unnamed-two\r');
+    await back.waitForText('got:unnamed-two');
+    back.type('\x1e.'); // quitting now leaves it running: it is named by its ID from now on
+    expect((await back.waitForExit()).exitCode).toBe(0);
+    expect((await back.logicalLines()).join('\n')).toContain(`tsmosh: session ${id} goes on on testhost`);
+    const killed = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', id]);
+    expect(killed.exitCode).toBe(0);
+
+    const again = await oneShot(['testhost', `--server=${serverCommand}`, '--session', id]);
+    expect(again.exitCode).not.toBe(0);
+    expect(again.text).toContain(`no session with ID ${id} runs (it has ended)`);
+  });
+
   it('notices that the daemon on the host is gone (a new SSH login finds no session) and says how to start it again', async () => {
     const attached = tsmosh(['testhost', `--server=${serverCommand}`, '--session', 'vanishing', '--', 'bash', '--norc', '--noprofile']);
     await attached.waitForText(/[$#] ?$/m); // the shell's prompt (root's '#' over SSH)

@@ -6,6 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionKey } from '@tsmosh/protocol';
@@ -26,6 +28,7 @@ interface ListedSession {
   lastHeardMsAgo: number | undefined;
   attached: boolean;
   pendingAttaches: number;
+  idleTimeoutMs: number | undefined;
   drops: Record<string, number>;
 }
 
@@ -167,6 +170,48 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await server(['kill', 'crash']);
     // Ended on the server, not by the program: tsmosh's 255, as ssh's when its connection is closed.
     expect((await third.waitForExit()).exitCode).toBe(255);
+  });
+
+  it('takes an unnamed session back by its ID after its client was killed; from then on it is named by its ID', async () => {
+    const created = await server(['new', '--', ...TICKER]);
+    const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(created.stdout);
+    if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(created.stdout)} (stderr ${created.stderr})`);
+    const first = { port: Number(match[1]), key: match[2]! };
+    const id = SessionKey.parse(first.key).sessionIdHex;
+    const c1 = client(first);
+    c1.type('before-crash\r');
+    await c1.waitForText('got:before-crash');
+    const before = (await list()).find((session) => session.sessionId === id);
+    expect(before?.name).toBeUndefined();
+    expect(before?.idleTimeoutMs).toBe(72 * 60 * 60 * 1000); // the unnamed default
+    c1.kill(); // SIGKILL: the laptop crashed, and with it the only key
+    await c1.exited;
+
+    const second = await newNamed(id, ['/bin/false']);
+    expect(second.port).toBe(first.port);
+    const adopted = await named(id);
+    expect(adopted).toMatchObject({ sessionId: id, pid: before!.pid, command: TICKER });
+    expect(adopted?.idleTimeoutMs).toBeUndefined(); // a named session's default: never
+    // Recorded like any named session, so a reboot does not lose it either.
+    const record = JSON.parse(readFileSync(join(workspace.runtimeDir, 'state', 'sessions', `${id}.json`), 'utf8')) as { name: string; command: string[] };
+    expect(record).toMatchObject({ name: id, command: TICKER });
+    const c2 = client(second);
+    await c2.waitForText('got:before-crash');
+    c2.type('after-crash\r');
+    await c2.waitForText('got:after-crash');
+    // Quitting now leaves it running, as with any named session.
+    c2.type('\x1e.');
+    expect((await c2.waitForExit()).exitCode).toBe(0);
+    expect(await named(id)).toMatchObject({ sessionId: id, pid: before!.pid });
+    await server(['kill', id]);
+    await waitUntil(async () => (await named(id)) === undefined, 'the session to end');
+
+    // An ID whose session has ended is refused in one line, not started as a new session named like an ID.
+    const gone = await server(['new', '--name', id, '--', 'true']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stdout).toBe('');
+    expect(gone.stderr.trim().split('\n')).toEqual([`tsmosh-server: no session with ID ${id} runs (it has ended); \`tsmosh-server list\` shows the running ones, or start one under a name that is not an ID`]);
+    expect(await named(id)).toBeUndefined();
   });
 
   it('tells a live client that another one took the session over, from where, and it exits cleanly', async () => {

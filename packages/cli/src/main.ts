@@ -11,7 +11,7 @@ import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
-import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, unnamedSessionHooks, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -339,7 +339,7 @@ async function runRemoteAction(options: RemoteOptions, sessions: SessionAction):
       return runRemoteKill(options, sessions.target);
     case 'none': {
       // After the session, where the line stays on the screen (the session's first frame would paint over it).
-      const exitCode = await runRemote(options);
+      const exitCode = await runRemote(options, unnamedSessionHooks(options));
       for (const line of orphanNotices(options.destination)) process.stderr.write(`${line}\n`);
       return exitCode;
     }

@@ -55,15 +55,7 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
     sessionName: named.session,
     onConnected: (target) => {
       try {
-        state.recordAttach(options.destination, {
-          name: named.session,
-          port: target.port,
-          command: options.command,
-          clientPid: process.pid,
-          ...(effective.serverCommand !== undefined ? { serverCommand: effective.serverCommand } : {}),
-          ...(effective.serverPort !== undefined ? { serverPort: effective.serverPort } : {}),
-          ...(effective.bindServer !== undefined ? { bindServer: effective.bindServer } : {}),
-        });
+        state.recordAttach(options.destination, attachedEntry(effective, named.session, target.port));
       } catch (error) {
         warn(error);
       }
@@ -84,6 +76,19 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
   });
 }
 
+/** What this tsmosh remembers of a session it attached: how to reach its server again, never its key. */
+function attachedEntry(options: RemoteOptions, name: string, port: number): Parameters<SessionState['recordAttach']>[1] {
+  return {
+    name,
+    port,
+    command: options.command,
+    clientPid: process.pid,
+    ...(options.serverCommand !== undefined ? { serverCommand: options.serverCommand } : {}),
+    ...(options.serverPort !== undefined ? { serverPort: options.serverPort } : {}),
+    ...(options.bindServer !== undefined ? { bindServer: options.bindServer } : {}),
+  };
+}
+
 /**
  * Whether the session itself ended (so there is nothing left to attach to): its command exited, or it was killed
  * or timed out on the host. Quitting the client (Ctrl-^ ., or a signal), a takeover, a network timeout or a local
@@ -94,11 +99,59 @@ function sessionIsOver(exit: SessionExit | undefined): boolean {
   return exit.ending?.kind !== 'taken-over';
 }
 
-/** Before a plain (unnamed) `tsmosh host`: mention named sessions whose tsmosh died without exiting. */
+/**
+ * A plain `tsmosh host` remembers its unnamed session by ID while it runs, so that when this tsmosh dies without
+ * exiting (a crash, SIGKILL, a laptop that never woke) the next `tsmosh host` says how to take it back: the daemon
+ * attaches `--session ID` to the unnamed session of that ID. When the session ends with this client (the user quit,
+ * the command exited) it is forgotten; when it goes on without us, the user is told how to return.
+ */
+export function unnamedSessionHooks(options: RemoteOptions, dependencies: SessionsDependencies = {}): Pick<RemoteDependencies, 'onConnected' | 'onExit'> {
+  const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const state = dependencies.state ?? new SessionState();
+  const warn = (error: unknown): void => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`);
+  let id: string | undefined;
+  return {
+    onConnected: (target) => {
+      id = target.keyId;
+      try {
+        state.recordAttach(options.destination, { ...attachedEntry(options, id, target.port), unnamed: true });
+      } catch (error) {
+        warn(error);
+      }
+    },
+    onExit: (exit) => {
+      if (id === undefined) return;
+      const goesOn = unnamedSessionGoesOn(exit);
+      try {
+        if (goesOn) state.recordDetached(options.destination, id);
+        else state.forget(options.destination, id);
+      } catch (error) {
+        warn(error);
+      }
+      if (goesOn && exit?.ending?.kind !== 'taken-over') {
+        tell(`tsmosh: the session may still run on ${options.destination}: \`tsmosh ${options.destination} --session ${id}\` takes it back, \`--kill ${id}\` ends it.`);
+      }
+    },
+  };
+}
+
+/**
+ * Whether an unnamed session outlives this client's exit: it ends when the user quits (as in mosh), when its
+ * command exits or it is killed, and with its daemon; a takeover, a give-up on the network or a local error leave it.
+ */
+function unnamedSessionGoesOn(exit: SessionExit | undefined): boolean {
+  if (exit === undefined) return false; // never connected: the host ends a session no client reached
+  if (exit.reason === 'user' || exit.reason === 'server-gone') return false;
+  if (exit.reason === 'remote-exit') return exit.ending?.kind === 'taken-over';
+  return true;
+}
+
+/** Before a plain `tsmosh host`: mention sessions whose tsmosh died without exiting, and how to take each back. */
 export function orphanNotices(destination: string, state: SessionState = new SessionState()): string[] {
-  return safely(() => state.orphaned(destination), []).map(
-    (session) =>
-      `tsmosh: session "${session.name}" on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back.`,
+  return safely(() => state.orphaned(destination), []).map((session) =>
+    session.unnamed === true
+      ? `tsmosh: an unnamed session on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
+      : `tsmosh: session "${session.name}" on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back.`,
   );
 }
 

@@ -4,7 +4,7 @@
  */
 import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting, type SessionExit, type TerminalCapabilities } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
-import { terminalIdentityAssignments } from '@tsmosh/protocol';
+import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { ProgressLine } from './progress-line.js';
 import { ServerBundle } from './install/server-bundle.js';
@@ -97,8 +97,11 @@ export interface RemoteDependencies {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: NodeJS.ReadStream;
   readonly output?: NodeJS.WriteStream;
-  /** The host gave us a session (named sessions record it locally). */
-  readonly onConnected?: (target: { readonly udpHost: string; readonly port: number }) => void;
+  /**
+   * The host gave us a session (sessions are recorded locally, remote-sessions.ts). `keyId`: the ID of the key it
+   * gave, which for a new unnamed session is the session's own ID.
+   */
+  readonly onConnected?: (target: { readonly udpHost: string; readonly port: number; readonly keyId: string }) => void;
   /** The client has exited, with why (undefined: it could not start). */
   readonly onExit?: (exit: SessionExit | undefined) => void;
   /** The named session's name (remote-sessions.ts), so a check for a vanished daemon looks for it by name. */
@@ -168,7 +171,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
 
   // The session draws from here; until its first frame the client's own status line says what it waits for.
   progress.stop();
-  dependencies.onConnected?.({ udpHost: target.udpHost, port: target.port });
+  dependencies.onConnected?.({ udpHost: target.udpHost, port: target.port, keyId: SessionKey.parse(target.key).sessionIdHex });
   const result = await runTerminalClient({
     host: target.udpHost,
     port: target.port,

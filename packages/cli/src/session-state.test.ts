@@ -54,6 +54,21 @@ describe('SessionState', () => {
     expect(readdirSync(state.dir)).toEqual([]);
   });
 
+  it('remembers an unnamed session by its ID: orphaned like a named one, kept by --list while the host lists its ID', () => {
+    const state = freshState();
+    state.recordAttach('host', { ...work, name: '00000000000000bb', unnamed: true, clientPid: 111 });
+    expect(state.orphaned('host', () => false)).toMatchObject([{ name: '00000000000000bb', unnamed: true }]);
+    state.reconcile('host', [{ name: undefined, sessionId: '00000000000000bb' }]);
+    expect(state.get('host', '00000000000000bb')).toMatchObject({ unnamed: true, sessionId: '00000000000000bb' });
+    // Taken back with --session ID: the entry becomes a named one (the daemon names the session by its ID).
+    state.recordAttach('host', { ...work, name: '00000000000000bb', clientPid: 222 });
+    expect(state.get('host', '00000000000000bb')?.unnamed).toBeUndefined();
+    state.reconcile('host', [{ name: '00000000000000bb', sessionId: '00000000000000bb' }]);
+    expect(state.sessions('host')).toHaveLength(1);
+    state.reconcile('host', []);
+    expect(state.sessions('host')).toEqual([]);
+  });
+
   it('treats a corrupt or foreign file as nothing remembered', async () => {
     const state = freshState();
     state.recordAttach('host', work);

@@ -24,7 +24,10 @@ import { stateDirectory } from '@tsmosh/protocol';
 const SESSION_STATE_VERSION = 1;
 
 export interface RememberedSession {
+  /** The session's name; for an unnamed session, its ID (what `--session` takes to attach to it). */
   readonly name: string;
+  /** An unnamed session (a plain `tsmosh host`), remembered so that a crashed client's session can be taken back. */
+  readonly unnamed?: true;
   /** The session's stable ID on the host, once `--list` has shown it (public: IDs travel in clear). */
   readonly sessionId?: string;
   readonly port: number;
@@ -162,7 +165,7 @@ export class SessionState {
     const file = this.read(destination);
     const sessions: Record<string, RememberedSession> = {};
     for (const [name, session] of Object.entries(file.sessions)) {
-      const listed = live.find((entry) => entry.name === name);
+      const listed = live.find((entry) => entry.name === name || (session.unnamed === true && entry.sessionId === name));
       if (listed !== undefined) sessions[name] = { ...session, sessionId: listed.sessionId };
     }
     this.write({ ...file, sessions });

@@ -32,7 +32,7 @@ export { TERMINAL_IDENTITY_VARIABLES, TERMINAL_IDENTITY_VALUE_MAX, terminalIdent
 export { StreamFrameReader, encodeStreamFrame, STREAM_FRAME_HEADER_BYTES } from './stream-frames.js';
 export { ByteReader, ByteWriter } from './byte-codec.js';
 export { RandomPool, RANDOM_POOL_BLOCK_BYTES } from './random-pool.js';
-export { SESSION_NAME_PATTERN } from './session-name.js';
+export { SESSION_ID_PATTERN, SESSION_NAME_PATTERN } from './session-name.js';
 export { stateDirectory } from './state-dir.js';
 export { LatencyTrace, LATENCY_TRACE_ENV, parseTraceLine } from './latency-trace.js';
 export { DueTimer, MAX_TIMER_DELAY_MS, type DueTimerFunctions } from './due-timer.js';

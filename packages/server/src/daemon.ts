@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server, Socket } from 'node:net';
 import { AgentSocket, type ForwardingStats } from '@tsmosh/forward';
-import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_ID_PATTERN, SESSION_NAME_PATTERN, SessionKey, type ConnectionStats } from '@tsmosh/protocol';
 import {
   DaemonNotRunningError,
   listenControl,
@@ -77,7 +77,11 @@ interface HostedSession {
   readonly pty: SessionPty;
   readonly endpoint: UdpEndpoint;
   readonly command: readonly string[];
-  readonly name: string | undefined;
+  /** Set at start for a named session, or later when an unnamed one is taken over by its ID (adoptById). */
+  name: string | undefined;
+  /** The environment and folder it started with, what a record keeps (also for an unnamed one adopted later). */
+  readonly startEnv: Readonly<Record<string, string>>;
+  readonly startDirectory: string;
   /** Named sessions with records: the record as started, and what the last save held. */
   record?: SessionRecord;
   saved?: { framebuffer: Framebuffer; scrollbackEnd: number; directory: string | undefined };
@@ -171,7 +175,7 @@ export class Daemon {
       for (let inFlight = this.creatingByName.get(name); inFlight !== undefined; inFlight = this.creatingByName.get(name)) {
         await inFlight.catch(() => undefined);
       }
-      const existing = this.findByName(name);
+      const existing = this.findByName(name) ?? this.adoptById(name, request);
       if (existing !== undefined) return this.attach(existing, request);
       const creating = this.createNamedSession(request, name);
       this.creatingByName.set(name, creating);
@@ -212,6 +216,12 @@ export class Daemon {
    */
   private async createNamedSession(request: NewSessionRequest, name: string): Promise<NewSessionResult & { ended: Promise<SessionEndReason> }> {
     const found = this.records?.load(name);
+    if (found === undefined && SESSION_ID_PATTERN.test(name)) {
+      throw new ServerError(
+        'no-such-session',
+        `tsmosh-server: no session with ID ${name} runs (it has ended); \`tsmosh-server list\` shows the running ones, or start one under a name that is not an ID`,
+      );
+    }
     if (found === undefined) return this.createHostedSession(request);
     if ('problem' in found) {
       this.log(`session ${name}: its record is unreadable (${found.problem}); starting it fresh`);
@@ -237,6 +247,25 @@ export class Daemon {
   private findByName(name: string): HostedSession | undefined {
     for (const hosted of this.sessions.values()) if (hosted.name === name) return hosted;
     return undefined;
+  }
+
+  /**
+   * An unnamed session asked for by its ID (`--name ID`, as `kill` takes one): the only way back to it after its
+   * client died, since nothing else can attach to it. From then on it is a named session whose name is its ID: it
+   * outlives a client that quits, is recorded for a restart, and loses the unnamed default idle timeout (an explicit
+   * --idle-timeout or the environment's still applies), which is what `--session` promises its user.
+   */
+  private adoptById(id: string, request: NewSessionRequest): HostedSession | undefined {
+    const hosted = this.sessions.get(id);
+    if (hosted === undefined || hosted.name !== undefined) return undefined;
+    hosted.name = id;
+    hosted.session.keepAfterClientQuits();
+    if (request.idleTimeoutMs === undefined && hosted.session.idleTimeoutMs === UNNAMED_SESSION_IDLE_TIMEOUT_MS) {
+      hosted.session.setIdleTimeout(parseNetworkTimeout(request.env[NETWORK_TIMEOUT_ENV]).timeoutMs);
+    }
+    this.startRecord(hosted);
+    this.log(`session ${id}: unnamed, taken over by its ID; named ${id} from now on`);
+    return hosted;
   }
 
   /** A session by its ID or its name. */
@@ -427,25 +456,9 @@ export class Daemon {
     });
     agentConnection = (socket) => session.forwarding.onAgentConnection(socket);
     const name = request.name;
-    const hosted: HostedSession = { session, pty, endpoint, command, name };
+    const hosted: HostedSession = { session, pty, endpoint, command, name, startEnv: env, startDirectory: cwd };
     this.sessions.set(sessionId, hosted);
-    if (name !== undefined && this.records !== undefined) {
-      hosted.record = {
-        format: SESSION_RECORD_FORMAT,
-        name,
-        // What the user asked for, not the `--continue` a restart added: the next restart decides afresh.
-        command: restart?.recordedCommand ?? command,
-        env,
-        startDirectory: cwd,
-        lastDirectory: undefined,
-        startedAt: session.startedAt.toISOString(),
-        daemonPid: process.pid,
-        bootId: this.bootId,
-        savedAt: session.startedAt.toISOString(),
-      };
-      this.saveRecord(hosted);
-      this.startSaving();
-    }
+    if (name !== undefined) this.startRecord(hosted, restart?.recordedCommand);
     this.linkIds.add(sessionId);
     endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
     this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
@@ -461,6 +474,29 @@ export class Daemon {
       this.notifyIfEmpty();
     });
     return { sessionId, port: endpoint.port, key: key.toString(), ...(name !== undefined ? { name } : {}), attached: false, ended: session.ended };
+  }
+
+  /**
+   * A named session's record (session-records.ts), saved now and then while it runs. `recordedCommand`: what the
+   * user asked for, not the `--continue` a restart added: the next restart decides afresh.
+   */
+  private startRecord(hosted: HostedSession, recordedCommand: readonly string[] = hosted.command): void {
+    if (hosted.name === undefined || this.records === undefined) return;
+    const { session } = hosted;
+    hosted.record = {
+      format: SESSION_RECORD_FORMAT,
+      name: hosted.name,
+      command: recordedCommand,
+      env: hosted.startEnv,
+      startDirectory: hosted.startDirectory,
+      lastDirectory: undefined,
+      startedAt: session.startedAt.toISOString(),
+      daemonPid: process.pid,
+      bootId: this.bootId,
+      savedAt: new Date().toISOString(),
+    };
+    this.saveRecord(hosted);
+    this.startSaving();
   }
 
   /** Saves named sessions whose screen, history or folder changed, every saveIntervalMs while any runs. */

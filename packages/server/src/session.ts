@@ -310,7 +310,7 @@ export class Session {
   private readonly initialSize: { cols: number; rows: number };
   private networkTimeoutMs: number | undefined;
   private readonly noClientTimeoutMs: number;
-  private readonly endsWhenClientQuits: boolean;
+  private endsWhenClientQuits: boolean;
   private detachLogged = false;
   private resolveEnded!: (reason: SessionEndReason) => void;
   private screenDirty = false;
@@ -447,6 +447,11 @@ export class Session {
 
   get idleTimeoutMs(): number | undefined {
     return this.networkTimeoutMs;
+  }
+
+  /** From now on the session outlives a client that quits (an unnamed session taken over by its ID, daemon.ts). */
+  keepAfterClientQuits(): void {
+    this.endsWhenClientQuits = false;
   }
 
   /** Changes how long client silence may last before the session ends (undefined = never). */
