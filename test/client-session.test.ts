@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { CLIENT_BIN, PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
 import { waitUntil } from './server-helpers.js';
 
@@ -161,6 +161,25 @@ describe('tsmosh-client with a real server', () => {
     await c.waitForText('after-resume-25');
     expect(await c.screenText()).not.toContain('[tsmosh is suspended.]'); // repainted over
     c.type('exit\r');
+    expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('repaints the whole terminal when continued after a stop it did not ask for (kill -STOP, a job-control shell)', async () => {
+    const c = client(await suite.workspace().newSession(catWhenReady()));
+    await c.waitForText(READY);
+    c.type('before-stop\r');
+    await c.waitFor('cat echoing the line', (lines) => lines.filter((l) => l === 'before-stop').length === 2);
+    process.kill(c.pid, 'SIGSTOP'); // not Ctrl-^ Ctrl-Z: the client had no chance to restore the terminal
+    await waitUntil(() => processState(c.pid) === 'T', 'the client to be stopped');
+    // Meanwhile the shell that owns the terminal writes on it, as bash does ("[1]+  Stopped", its prompt, `fg`).
+    await new Promise<void>((resolve) => c.terminal.write('\r\n[1]+  Stopped    tsmosh SCRIBBLE\r\nbash$ fg\r\n', resolve));
+    // and may leave the terminal in its own cooked mode, where Ctrl-^ . below would wait in the line buffer.
+    execFileSync('stty', ['-F', readlinkSync(`/proc/${c.pid}/fd/0`), 'sane']);
+    process.kill(c.pid, 'SIGCONT');
+    await c.waitFor('the shell\'s lines painted over', (lines) => !lines.join('\n').includes('SCRIBBLE') && lines.filter((l) => l === 'before-stop').length === 2);
+    c.type('after\r');
+    await c.waitFor('cat echoing after the stop', (lines) => lines.filter((l) => l === 'after').length === 2);
+    c.type('\x1e.');
     expect((await c.waitForExit()).exitCode).toBe(0);
   });
 

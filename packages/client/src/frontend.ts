@@ -492,6 +492,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     process.kill(process.pid, 'SIGSTOP');
   };
   const onContinue = (): void => {
+    // Stopped by suspend() or from outside (kill -STOP, a debugger): either way a job-control shell has had the
+    // terminal meanwhile, may have reset its modes (raw mode off) and written over our screen. Take it back whole,
+    // as after a suspension: enterTerminal() sets raw mode and the renderer's modes again and repaints everything.
+    // libuv skips a mode it believes is set, so raw mode is dropped first to have it applied again for real.
+    if (terminalActive && input.isTTY) input.setRawMode(false);
+    terminalActive = false;
     enterTerminal();
     size = windowSize();
     session.resize(remoteSize(size).cols, remoteSize(size).rows);
