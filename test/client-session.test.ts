@@ -1,7 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { CLIENT_BIN, PtyProgram, READY, catWhenReady, clientTestSuite, startClient } from './client-harness.js';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import pty from 'node-pty';
+import { SessionKey } from '@tsmosh/protocol';
+import { CLIENT_BIN, PtyProgram, READY, SERVER_BIN, catWhenReady, clientTestSuite, runBin, startClient } from './client-harness.js';
 import { waitUntil } from './server-helpers.js';
 
 /**
@@ -181,6 +184,29 @@ describe('tsmosh-client with a real server', () => {
     await c.waitFor('cat echoing after the stop', (lines) => lines.filter((l) => l === 'after').length === 2);
     c.type('\x1e.');
     expect((await c.waitForExit()).exitCode).toBe(0);
+  });
+
+  it('ends as on SIGHUP when its terminal hangs up and no SIGHUP reaches it (its session leader ignores it)', async () => {
+    const workspace = suite.workspace();
+    const target = await workspace.newSession(catWhenReady());
+    const statusFile = join(workspace.runtimeDir, 'client-status');
+    // sh is the pty's session leader, the one process the kernel sends SIGHUP when the terminal hangs up; it ignores
+    // it, so the client (its child, not a leader) only reads EOF, as under a wrapper or `nohup` in a closed window.
+    const terminal = pty.spawn('sh', ['-c', `trap '' HUP; "${process.execPath}" "${CLIENT_BIN}" 127.0.0.1 ${target.port}; echo $? > "${statusFile}"`], {
+      env: { ...workspace.env, TSMOSH_KEY: target.key },
+      cols: 80,
+      rows: 24,
+    });
+    let shown = '';
+    terminal.onData((data) => (shown += data));
+    await waitUntil(() => shown.includes(READY), 'the session on screen');
+    (terminal as unknown as { destroy(): void }).destroy(); // the window closes: the pty's master side is closed (node-pty's destroy, untyped)
+    await waitUntil(() => existsSync(statusFile) && readFileSync(statusFile, 'utf8') !== '', 'the client to exit');
+    expect(readFileSync(statusFile, 'utf8')).toBe(`${128 + 1}\n`);
+    // It said goodbye: the unnamed session ended with it rather than staying attached to a client with no terminal.
+    const id = SessionKey.parse(target.key).sessionIdHex;
+    const listed = async (): Promise<boolean> => (JSON.parse((await runBin([SERVER_BIN, 'list', '--json'], workspace.env)).stdout) as Array<{ sessionId: string }>).some((session) => session.sessionId === id);
+    await waitUntil(async () => !(await listed()), 'the session to end');
   });
 
   it('passes the window title, the bell and OSC 52 clipboard writes through to the terminal', async () => {

@@ -14,6 +14,7 @@ import { wrapSynchronized } from './synchronized-output.js';
 import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './terminal-probe.js';
 import { PromptMemory } from './prompt-memory.js';
 import { normalScreenBelowAlternate } from './screen-switch.js';
+import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -196,7 +197,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   /** When the last write to the terminal returned (monotonic ms), kept only for keyTimes. */
   let lastWrittenAt = -Infinity;
   const write = (text: string): void => {
-    if (text.length === 0) return;
+    if (text.length === 0 || terminalGone) return;
     try {
       output.write(text);
     } catch {
@@ -508,6 +509,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     void session.close();
   };
   let terminationSignal: NodeJS.Signals | undefined;
+  // The terminal went away without a SIGHUP reaching this process: the kernel signals only the session leader when
+  // a terminal hangs up, and a leader that ignores it (a wrapper, `nohup`, `trap "" HUP`) leaves us reading EOF.
+  // Left alone, the client would hold its session as attached, heartbeating, for ever. End as a hang-up does.
+  const onTerminalGone = (): void => {
+    terminalGone = true;
+    onTerminate('SIGHUP');
+  };
+  let terminalGone = false;
   const onFatal = (error: unknown): void => {
     // The process is in an unknown state: put the terminal back first, then say what broke, then go.
     restoreTerminal();
@@ -547,6 +556,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [session, 'screen', onScreen],
     [session, 'status', onStatus],
     [input, 'data', onData],
+    [input, 'end', onTerminalGone],
+    [input, 'error', onTerminalGone],
+    [output, 'error', onTerminalGone],
     [output, 'resize', onResize],
     [process, 'SIGCONT', onContinue],
     [process, 'SIGTERM', onTerminate],
@@ -571,6 +583,14 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   savePrompts();
   if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
+  // A closed terminal fails writes asynchronously (EIO as an 'error' event, after the listeners below are gone):
+  // after a hang-up, however it was signalled, those errors are expected and must not crash the way out, which still
+  // has the caller's bookkeeping to do (the local session list, the exit status).
+  if (terminalGone || terminationSignal === 'SIGHUP') {
+    // The caller's own last lines (tsmosh's notices) go to stderr, the same dead terminal.
+    for (const stream of new Set([output, process.stderr])) stream.on('error', ignoreDeadTerminal);
+    closeHungUpTerminalOnExit();
+  }
   restoreTerminal();
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
   input.pause();
