@@ -7,7 +7,8 @@
 import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
 import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
-import { SessionState, SessionStateError } from './session-state.js';
+import { SessionState, SessionStateError, type RememberedSession } from './session-state.js';
+import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
 
 
 
@@ -146,9 +147,21 @@ function unnamedSessionGoesOn(exit: SessionExit | undefined): boolean {
   return true;
 }
 
-/** Before a plain `tsmosh host`: mention sessions whose tsmosh died without exiting, and how to take each back. */
-export function orphanNotices(destination: string, state: SessionState = new SessionState()): string[] {
-  return safely(() => state.orphaned(destination), []).map((session) =>
+/**
+ * After a plain `tsmosh host`: mention sessions whose tsmosh died without exiting, and how to take each back. An
+ * unnamed one is mentioned until UNNAMED_SESSION_IDLE_TIMEOUT_MS after it was first mentioned, then forgotten: its
+ * idle clock on the host started before that (at its client's last datagram), so by then the host has ended it.
+ * (A named one stays until `--list` or an attach finds it gone: it may wait for its user for ever.)
+ */
+export function orphanNotices(destination: string, state: SessionState = new SessionState(), now = new Date()): string[] {
+  const expired = (session: RememberedSession): boolean =>
+    session.unnamed === true && session.reportedAt !== undefined && now.getTime() - Date.parse(session.reportedAt) > UNNAMED_SESSION_IDLE_TIMEOUT_MS;
+  const orphans = safely(() => state.orphaned(destination), []);
+  safely(() => {
+    for (const session of orphans.filter(expired)) state.forget(destination, session.name);
+    state.markReported(destination, orphans.map((session) => session.name), now);
+  }, undefined);
+  return orphans.filter((session) => !expired(session)).map((session) =>
     session.unnamed === true
       ? `tsmosh: an unnamed session on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
       : `tsmosh: session "${session.name}" on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back.`,

@@ -39,6 +39,8 @@ export interface RememberedSession {
   readonly clientPid: number;
   /** 'attached': that tsmosh is running or died without exiting; 'detached': it exited and the session lives on. */
   readonly clientState: 'attached' | 'detached';
+  /** ISO 8601: when a plain `tsmosh host` first said this session had lost its client (orphanNotices). */
+  readonly reportedAt?: string;
   /** How the server was reached, so a re-attach after a crash needs no options retyped. */
   readonly serverCommand?: string;
   readonly serverPort?: string;
@@ -169,6 +171,20 @@ export class SessionState {
       if (listed !== undefined) sessions[name] = { ...session, sessionId: listed.sessionId };
     }
     this.write({ ...file, sessions });
+  }
+
+  /** Notes when each of these sessions was first reported as having lost its client (kept on later reports). */
+  markReported(destination: string, names: readonly string[], now = new Date()): void {
+    const file = this.read(destination);
+    const sessions = { ...file.sessions };
+    let changed = false;
+    for (const name of names) {
+      const session = sessions[name];
+      if (session === undefined || session.reportedAt !== undefined) continue;
+      sessions[name] = { ...session, reportedAt: now.toISOString() };
+      changed = true;
+    }
+    if (changed) this.write({ ...file, sessions });
   }
 
   /**

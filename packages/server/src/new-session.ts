@@ -14,6 +14,7 @@ import { DaemonNotRunningError, requestControl, type NewSessionRequest, type New
 import { ServerError, UsageError } from './errors.js';
 // The one line a caller of openNewSession prints for its failure, as `tsmosh-server new` does.
 export { describeError } from './errors.js';
+export { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from './session-timeouts.js';
 import { plainIpv4 } from './ipv4-mapped.js';
 import { clearOtherGeneration } from './daemon-generation.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
+import { orphanNotices } from './remote-sessions.js';
+import { SessionState } from './session-state.js';
+
+const parents: string[] = [];
+function freshState(): SessionState {
+  const parent = mkdtempSync(join(tmpdir(), 'tsmosh-orphans-'));
+  parents.push(parent);
+  return new SessionState(join(parent, 'state'));
+}
+afterEach(() => {
+  for (const parent of parents.splice(0)) rmSync(parent, { recursive: true, force: true });
+});
+
+/** A pid no process has: the tsmosh that attached died without exiting. */
+const DEAD_PID = 2 ** 22 + 1;
+
+describe('orphanNotices', () => {
+  it('names a named and an unnamed session whose tsmosh died, with the command that takes each back', () => {
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: ['claude'], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: 'live', port: 60001, command: [], clientPid: process.pid });
+    const notices = orphanNotices('host', state, new Date('2026-12-07T10:00:00Z'));
+    expect(notices).toHaveLength(2);
+    expect(notices).toContain('tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.');
+    expect(notices).toContain(
+      'tsmosh: an unnamed session on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session 00000000000000ab` takes it back, `--kill 00000000000000ab` ends it.',
+    );
+  });
+
+  it('stops naming an unnamed session once the host has surely ended it, and forgets it; a named one stays', () => {
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
+    const first = new Date('2026-12-07T10:00:00Z');
+    expect(orphanNotices('host', state, first)).toHaveLength(2);
+    // Reported again later: the first report's time is kept, so the bound runs from it.
+    expect(orphanNotices('host', state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS - 1000))).toHaveLength(2);
+    expect(state.get('host', '00000000000000ab')?.reportedAt).toBe(first.toISOString());
+    const later = orphanNotices('host', state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000));
+    expect(later).toEqual(['tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.']);
+    expect(state.get('host', '00000000000000ab')).toBeUndefined();
+  });
+});
