@@ -62,6 +62,14 @@ describe('latencyGoalNotes', () => {
     expect(note).toMatch(/NOT met\.$/);
   });
 
+  it('puts a returning user beside the first-ever session at 300 ms, labelled, and judges the goal on the first-ever one', () => {
+    const slowFirst = [...Array.from({ length: 98 }, (_, i) => key(i, 'typing', 3)), key(98, 'typing', 9), key(99, 'typing', 9)];
+    const runs: Record<string, GoalRun> = { 'rtt300-loss10/tsmosh': run(slowFirst), 'rtt300-loss10/tsmosh-returning': run(Array.from({ length: 100 }, (_, i) => key(i, 'typing', 3))) };
+    const note = latencyGoalNotes(links, (link, system) => runs[`${link}/${system}`]).find((n) => n.includes('predicted keys'))!;
+    expect(note).toContain('tsmosh (first-ever session) 98.0 % of 100 drawn within 5 ms, p99 9.0 ms; tsmosh-returning (returning user) 100.0 % of 100 drawn within 5 ms, p99 3.0 ms');
+    expect(note).toMatch(/— NOT met \(first-ever session; returning user: met\)\.$/);
+  });
+
   it('measures the blackout catch-up from the moment the link came back to the last key typed in the dark', () => {
     const runs: Record<string, GoalRun> = {
       'blackout2s/tsmosh': run([key(0, 'typing', 2, 0), key(1, 'typing', 2150, 1000), key(2, 'typing', 3, 4000)], 3000),

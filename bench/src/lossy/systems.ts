@@ -5,6 +5,8 @@
  * - tsmosh: `tsmosh-server new` in a private runtime directory (so the daemon serves this session alone and its
  *   /proc figures are the session's), `tsmosh-client` to the UDP proxy.
  * - mosh: `mosh-server new` (Debian's mosh 1.4), `mosh-client` to the UDP proxy.
+ * - tsmosh-returning: tsmosh as a returning user (returning-user.ts): the same, its client's state folder (prompt
+ *   memory) kept from a warm-up session to the same host before it; plain tsmosh is a first-ever session.
  * - tsmosh-tcp: tsmosh with --transport=tcp (the carrier for blocked UDP): the daemon in the server namespace, the
  *   client in the client namespace, its TCP connection through the TUN link (real kernel TCP under the same model).
  * - ssh: a throwaway sshd in the server namespace, `ssh -tt` from the client namespace over the TUN link.
@@ -22,6 +24,7 @@ import type { PredictionStats } from '@tsmosh/terminal';
 import type { ClientKeyTimes } from './key-path.js';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
+import { ReturningUser, warmUp } from './returning-user.js';
 import { ScreenProgram } from './screen.js';
 import { parseLinkSpec } from '@tsmosh/netem';
 import { hashbangNodeOptions } from '../node-options.js';
@@ -35,8 +38,8 @@ const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
 const CLIENT_NODE_OPTIONS = hashbangNodeOptions(CLIENT_BIN);
 const RELAY_PROGRAM = fileURLToPath(new URL('./node-relay.js', import.meta.url));
 
-export type SystemName = 'tsmosh' | 'tsmosh-tcp' | 'mosh' | 'ssh' | 'node-relay';
-const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-tcp', 'mosh', 'ssh', 'node-relay'];
+export type SystemName = 'tsmosh' | 'tsmosh-returning' | 'tsmosh-tcp' | 'mosh' | 'ssh' | 'node-relay';
+const ALL_SYSTEMS: readonly SystemName[] = ['tsmosh', 'tsmosh-returning', 'tsmosh-tcp', 'mosh', 'ssh', 'node-relay'];
 /**
  * The systems a run compares: tsmosh, mosh and ssh, unless TSMOSH_BENCH_SYSTEMS names others (e.g.
  * `tsmosh,tsmosh-tcp,mosh` for the TCP carrier's figures beside UDP's).
@@ -112,7 +115,11 @@ function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
-async function startTsmosh(command: readonly string[], spec: string, seed: number): Promise<Session> {
+/**
+ * `clientStateDir`: the client's own state folder (its prompt memory), as on a user's machine apart from the
+ * server's; without it the client's is inside the run's new runtime folder: a first-ever session.
+ */
+async function startTsmosh(command: readonly string[], spec: string, seed: number, clientStateDir?: string): Promise<Session> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-'));
   chmodSync(runtimeDir, 0o700);
   // A client may be silent for a whole 60 s blackout: the session must wait for it.
@@ -124,7 +131,8 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
-  const client = new ScreenProgram({ file: process.execPath, args: [...CLIENT_NODE_OPTIONS, CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile } });
+  const clientEnv = { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile, ...(clientStateDir !== undefined ? { TSMOSH_STATE_DIR: clientStateDir } : {}) };
+  const client = new ScreenProgram({ file: process.execPath, args: [...CLIENT_NODE_OPTIONS, CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: clientEnv });
   return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
 }
 
@@ -316,17 +324,33 @@ async function startSsh(sshd: NamespacedSshd, pair: NamespacePair, command: read
 export interface SystemContext {
   readonly pair: NamespacePair;
   readonly sshd: NamespacedSshd;
+  /** The returning user's client state folders (tsmosh-returning only). */
+  readonly returning?: ReturningUser;
 }
+
+/** The returning user's folders, each warmed up by a tsmosh session of `command` on its link before the first use. */
+export function returningUser(command: readonly string[], seed: number): ReturningUser {
+  return new ReturningUser(async (dir, spec) => {
+    // Another seed than the measured runs': the earlier visit's link drops other datagrams.
+    const session = await startTsmosh(command, spec, seed + WARM_UP_SEED_OFFSET, dir);
+    return warmUp({ client: session.client, host: session.link.udpAddress!.host, stop: () => session.stop() }, dir);
+  });
+}
+/** Added to the run's link seed for the warm-up session (any offset apart from the extra connects' +1…+6 would do). */
+const WARM_UP_SEED_OFFSET = 1000;
 
 /** tsmosh or mosh through a UDP link on this host: the two that need no namespaces (no sshd, no TUN). */
 export function startUdpSession(system: 'tsmosh' | 'mosh', command: readonly string[], spec: string, seed: number): Promise<Session> {
   return system === 'tsmosh' ? startTsmosh(command, spec, seed) : startMosh(command, spec, seed);
 }
 
-export function startSession(system: SystemName, context: SystemContext, command: readonly string[], spec: string, seed: number): Promise<Session> {
+export async function startSession(system: SystemName, context: SystemContext, command: readonly string[], spec: string, seed: number): Promise<Session> {
   switch (system) {
     case 'tsmosh':
       return startTsmosh(command, spec, seed);
+    case 'tsmosh-returning':
+      if (context.returning === undefined) throw new Error('tsmosh-returning: no returning user in this run (SystemContext.returning)');
+      return startTsmosh(command, spec, seed, await context.returning.stateDirFor(spec));
     case 'tsmosh-tcp':
       return startTsmoshTcp(context.pair, command, spec, seed);
     case 'mosh':

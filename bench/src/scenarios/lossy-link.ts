@@ -15,7 +15,7 @@ import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
 import { recordReference, replay, type KeyTiming, type Reference } from '../lossy/replay.js';
 import { ScreenProgram, sameScreen } from '../lossy/screen.js';
 import { cdfChart } from '../lossy/svg.js';
-import { NamespacedSshd, SYSTEMS, relayCanRun, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
+import { NamespacedSshd, SYSTEMS, relayCanRun, returningUser, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
 import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
@@ -26,6 +26,7 @@ import { formatMs, formatRatio, mean, median, percentile } from '../stats.js';
 import { predictedKeyTable } from '../lossy/predicted-keys.js';
 import { keyPathTable, keyPaths, type KeyPath } from '../lossy/key-path.js';
 import { homedir } from 'node:os';
+import { RETURNING_SYSTEM, firstKeysNote, memoryOf, returningNotes, type SessionMemory, type WarmUpRecord } from '../lossy/returning-user.js';
 
 export interface LinkCase {
   readonly name: string;
@@ -106,7 +107,7 @@ const LINK_SEED = (() => {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`TSMOSH_BENCH_SEED=${text}: not a link seed; give a whole number, e.g. TSMOSH_BENCH_SEED=8`);
   return seed;
 })();
-const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f', 'node-relay': '#2ca02c' };
+const CHART_COLOURS: Record<SystemName, string> = { tsmosh: '#d62728', 'tsmosh-returning': '#9467bd', 'tsmosh-tcp': '#ff7f0e', mosh: '#1f77b4', ssh: '#7f7f7f', 'node-relay': '#2ca02c' };
 
 export interface TraceRun {
   readonly trace: string;
@@ -119,6 +120,11 @@ export interface TraceRun {
   readonly wrongGuesses?: WrongGuessSummary;
   /** tsmosh only: its prediction engine's counters over this trace (TSMOSH_CLIENT_STATS_FILE, before and after). */
   readonly engine?: PredictionCounters;
+  /**
+   * tsmosh only: epochs begun at a known prompt before the trace (its setup line's): 1 when the client started with
+   * the prompt remembered (returning-user.ts), 0 when it had to learn it; absent in older runs.
+   */
+  readonly knownPromptEpochsBefore?: number;
   /** tsmosh only: each predicted key split at the client's read and draw (key-path.ts); absent in older runs. */
   readonly keyPaths?: KeyPath[];
 }
@@ -146,6 +152,13 @@ export interface RunResult {
   readonly system: SystemName;
   /** The link seed (TSMOSH_BENCH_SEED); absent in runs older than the option, which all used the default. */
   readonly seed?: number;
+  /**
+   * What the session started with (returning-user.ts): tsmosh's first-ever session, its returning user, or none (a
+   * system that keeps nothing between sessions); absent in runs older than the returning user (all first-ever).
+   */
+  memory?: SessionMemory;
+  /** tsmosh-returning only: the warm-up session before its first measured session on this link. */
+  warmUp?: WarmUpRecord;
   readonly error?: string;
   readonly connectMs: Array<number | undefined>;
   readonly traces: TraceRun[];
@@ -230,7 +243,7 @@ async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, r
   const engine = engineBefore === undefined || engineAfter === undefined ? undefined : counterDelta(engineBefore, engineAfter);
   const paths = engineAfter?.keyTimes === undefined ? undefined : keyPaths(keys, engineAfter.keyTimes, link.rttMs);
   const wrongGuesses = summarizeWrongGuesses(trace, reference, keys, changes, link.rttMs, startedAt);
-  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}), wrongGuesses, ...(engine !== undefined ? { engine } : {}), ...(paths !== undefined ? { keyPaths: paths } : {}) };
+  return { trace: trace.name, keys, traffic, cpuMs: tracker.sample().cpuMs - cpu0, wallMs: performance.now() - startedAt, ...(blackoutEndAt !== undefined ? { blackoutEndAt } : {}), wrongGuesses, ...(engine !== undefined ? { engine } : {}), ...(engineBefore?.knownPromptEpochs !== undefined ? { knownPromptEpochsBefore: engineBefore.knownPromptEpochs } : {}), ...(paths !== undefined ? { keyPaths: paths } : {}) };
 }
 
 function counterDelta(a: PredictionCounters, b: PredictionCounters): PredictionCounters {
@@ -533,6 +546,13 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     notes.push(`Goal "bytes per keystroke and per idle minute no more than mosh's" on ${link.label}: per key ${kib(tb)} vs ${kib(mb)} (${formatRatio(tb, mb)}), idle ${kib(ti)} vs ${kib(mi)} over ${((t?.idle?.ms ?? 0) / 1000).toFixed(0)} s (${formatRatio(ti, mi)}) — ${tb <= mb && (!(ti > mi)) ? 'met' : 'NOT met'}.`);
   }
   notes.push(...latencyGoalNotes(links, find));
+  notes.push(...returningNotes(SYSTEMS, results.flatMap((r) => (r.warmUp === undefined ? [] : [{ link: links.find((l) => l.name === r.link)?.label ?? r.link, record: r.warmUp }]))));
+  for (const link of links) {
+    const [firstEver, again] = [traceRunOf(find(link.name, 'tsmosh'), 'shell'), traceRunOf(find(link.name, RETURNING_SYSTEM), 'shell')];
+    if (firstEver === undefined || again === undefined) continue;
+    const note = firstKeysNote(link.label, firstEver.keys, again.keys, { firstEver: firstEver.engine?.knownPromptEpochs, returning: again.engine?.knownPromptEpochs });
+    if (note !== undefined) notes.push(note);
+  }
   notes.push(...wrongGuessNotes(links, traces, find));
   const thin = thinFloodTable(links, find);
   tables.push(...thin.tables);
@@ -731,7 +751,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   ensureInstalled(context.log);
   const pair = createNamespaces();
   const sshd = new NamespacedSshd(pair);
-  const systemContext: SystemContext = { pair, sshd };
+  // The returning user's client state folders, warmed up with the shell trace's program (the same prompt).
+  const returning = SYSTEMS.includes(RETURNING_SYSTEM) ? returningUser(shell.command, LINK_SEED) : undefined;
+  const systemContext: SystemContext = { pair, sshd, ...(returning !== undefined ? { returning } : {}) };
   const results: RunResult[] = [];
   const partialPath = fileURLToPath(new URL(`../../results/lossy-link.partial${chosen !== undefined ? `-${chosen.join('-')}` : ''}${LINK_SEED !== DEFAULT_LINK_SEED ? `-seed${LINK_SEED}` : ''}.json`, import.meta.url));
   mkdirSync(dirname(partialPath), { recursive: true });
@@ -779,6 +801,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
             }
           }
         }
+        result.memory = memoryOf(system);
+        const warmUp = system === RETURNING_SYSTEM ? await returning?.record(link.spec) : undefined;
+        if (warmUp !== undefined) result.warmUp = warmUp;
         results.push(result);
         // Each system's figures as soon as they exist: a long full pass stopped early (a time box, a crash) still leaves them.
         writeFileSync(partialPath, `${JSON.stringify({ partial: true, mode: context.mode, seed: LINK_SEED, links: links.map((l) => l.name), results }, null, 1)}\n`);
@@ -792,6 +817,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
       }
     }
   } finally {
+    returning?.cleanup();
     await sshd.stop();
     deleteNamespaces(pair);
   }
