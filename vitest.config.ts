@@ -12,7 +12,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // A worker whose thread never yields again (a synchronous endless loop) is named and killed instead of hanging CI.
-    setupFiles: ['test/helpers/stuck-worker-watchdog.ts'],
+    setupFiles: ['test/helpers/stuck-worker-watchdog.ts', 'test/helpers/temp-guard.ts'],
+    // Each file runs with its own TMPDIR and fails if it leaves anything there; the run fails if anything is left in
+    // the run's folder at its end (test/helpers/temp-guard.ts, temp-run.ts).
+    globalSetup: ['test/helpers/temp-run.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/results.json' },
   },

@@ -4,7 +4,7 @@
  * sshd. The remote command here is a shell `printf` that stands where `tsmosh-server new` stands, so the login
  * paths are tested on their own; test/ssh-session.test.ts runs the real server through the same bootstrap.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,7 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
   afterAll(async () => {
     await target?.stop();
     await jump?.stop();
+    if (directory) rmSync(directory, { recursive: true, force: true });
   });
 
   function writeConfig(name: string, text: string): string {

@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,7 +157,8 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
   });
 
   it('refuses a changed host key in one line and starts nothing', async () => {
-    const impostor = makeKeyPair(mkdtempSync(join(tmpdir(), 'tsmosh-impostor-')), 'impostor');
+    // The impostor's key pair lives in the host's home, which dispose() removes.
+    const impostor = makeKeyPair(mkdtempSync(join(home, 'impostor-')), 'impostor');
     const knownHosts = join(home, '.ssh', 'known_hosts_changed');
     writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${impostor.publicLine.split(' ').slice(0, 2).join(' ')}\n`);
     host.writeConfig(`Host changed\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n  UserKnownHostsFile ${knownHosts}\n`);

@@ -6,7 +6,7 @@
  * Only the npm registry is needed, and only for the first install; .ci/run installs it before the suite.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,10 +144,14 @@ export function claudeCodeEnvironment(baseUrl: string, projectDir: string): { ho
   };
   writeFileSync(join(home, '.claude.json'), JSON.stringify(config, null, 2));
   mkdirSync(join(home, '.claude'), { recursive: true });
+  // Claude Code keeps folders in TMPDIR (claude-UID, cc-socks) that outlive it: inside HOME they go with it.
+  const tmp = join(home, 'tmp');
+  mkdirSync(tmp);
   return {
     home,
     env: {
       HOME: home,
+      TMPDIR: tmp,
       ANTHROPIC_BASE_URL: baseUrl,
       ANTHROPIC_API_KEY: apiKey,
       DISABLE_AUTOUPDATER: '1',
@@ -158,12 +162,64 @@ export function claudeCodeEnvironment(baseUrl: string, projectDir: string): { ho
   };
 }
 
+/** ms to wait for Claude Code to end by itself before removing its folders: it saves its session files on SIGHUP. */
+const CLAUDE_CODE_EXIT_WAIT_MS = 10_000;
+/** ms to wait for what was SIGKILLed after that to be gone. */
+const KILLED_EXIT_WAIT_MS = 5_000;
+
 /**
- * Removes a test's Claude Code homes and projects once Claude Code has let go of them. Ended by tmux's SIGHUP, it
- * goes on writing its session files for a moment, so a removal can meet a folder refilled under it: try again for up
- * to 10 s (a machine under load), then give up with a warning rather than fail a suite whose tests passed.
+ * The processes working in one of `dirs` or with their HOME there (Linux's /proc; none found elsewhere): Claude Code
+ * (its cwd is the project, its HOME the fixture's) and whatever it or the test started there.
+ */
+function processesIn(dirs: readonly string[]): number[] {
+  const inside = (path: string): boolean => dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const home = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').find((variable) => variable.startsWith('HOME='));
+      if (inside(readlinkSync(`/proc/${entry}/cwd`)) || (home !== undefined && inside(home.slice('HOME='.length)))) pids.push(Number(entry));
+    } catch {
+      // Ended meanwhile, or a zombie (no cwd): nothing left to write.
+    }
+  }
+  return pids;
+}
+
+/** Waits (polling /proc) until no process works in `dirs`, up to `ms`; true when none is left. */
+async function processesEnded(dirs: readonly string[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (processesIn(dirs).length > 0) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+/**
+ * Removes a test's Claude Code homes and projects once Claude Code has let go of them. Ended by tmux's SIGHUP (or its
+ * session's end), it goes on writing its session files for a moment, and a folder removed meanwhile came back (a
+ * leaked home in /tmp): wait for every process working there to end, SIGKILL what is left after 10 s, then remove.
+ * A removal that still fails is retried for up to 10 s, then given up with a warning rather than fail a suite whose
+ * tests passed.
  */
 export async function removeClaudeCodeDirectories(dirs: readonly string[]): Promise<void> {
+  if (!(await processesEnded(dirs, CLAUDE_CODE_EXIT_WAIT_MS))) {
+    for (const pid of processesIn(dirs)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await processesEnded(dirs, KILLED_EXIT_WAIT_MS);
+  }
   for (const dir of dirs) {
     for (let attempt = 0; ; attempt++) {
       try {

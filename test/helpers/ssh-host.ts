@@ -3,7 +3,7 @@
  * this repository's tsmosh-server (with the test's own daemon, through TSMOSH_RUNTIME_DIR), a private HOME with a
  * key and an ~/.ssh/config naming the host `testhost`, and the tsmosh bin started in a pty with that HOME.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PtyProgram, SERVER_BIN, TSMOSH_BIN, Workspace, requireBuilt } from '../client-harness.js';
@@ -36,8 +36,16 @@ export async function startSshTestHost(options: { testhostLines?: readonly strin
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
   const userKey = makeKeyPair(join(home, '.ssh'), 'id_test');
   const workspace = new Workspace({ HOME: home, SSH_AUTH_SOCK: '' });
-  await workspace.ensureDaemon();
-  const sshd = await startSshd({ authorizedKeys: [userKey.publicLine], passwordAuthentication: options.passwordAuthentication ?? false, extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+  let sshd: Sshd;
+  try {
+    await workspace.ensureDaemon();
+    sshd = await startSshd({ authorizedKeys: [userKey.publicLine], passwordAuthentication: options.passwordAuthentication ?? false, extraEnv: { TSMOSH_RUNTIME_DIR: workspace.runtimeDir } });
+  } catch (error) {
+    // Nothing will call dispose(): undo what started before rethrowing.
+    await workspace.dispose();
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
   const programs: PtyProgram[] = [];
   const host: SshTestHost = {
     workspace,
@@ -71,6 +79,7 @@ export async function startSshTestHost(options: { testhostLines?: readonly strin
       for (const program of programs) program.kill();
       await sshd.stop();
       await workspace.dispose();
+      rmSync(home, { recursive: true, force: true });
     },
   };
   host.writeConfig();

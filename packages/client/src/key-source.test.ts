@@ -1,12 +1,13 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readClientKey } from './key-source.js';
 
 describe('readClientKey', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsmosh-keyfd-'));
   afterEach(() => rmSync(join(dir, 'key'), { force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const descriptorHolding = (text: string): number => {
     writeFileSync(join(dir, 'key'), text, { mode: 0o600 });
     return openSync(join(dir, 'key'), 'r');

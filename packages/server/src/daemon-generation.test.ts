@@ -20,12 +20,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A new temporary folder, removed after the test. */
+function scratch(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'tsm-gen-'));
+  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
+  return parent;
+}
+
 /** Starts a stand-in daemon answering status with `status` (its pid filled in); resolves once it listens. */
 async function standIn(status: { version: string; sessions: number; protocol?: number }): Promise<{ socketPath: string; child: ChildProcess }> {
-  const parent = mkdtempSync(join(tmpdir(), 'tsm-gen-'));
-  const dir = join(parent, 'rt');
+  const dir = join(scratch(), 'rt');
   mkdirSync(dir, { mode: 0o700 });
-  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
   const socketPath = controlSocketPath(dir);
   const script = `
     const { listenControl } = await import(${JSON.stringify(CONTROL_MODULE)});
@@ -53,7 +58,7 @@ const exited = (child: ChildProcess): Promise<void> => (child.exitCode !== null 
 
 describe('clearOtherGeneration', () => {
   it('does nothing when no daemon runs, or when the running one speaks this protocol', async () => {
-    await clearOtherGeneration(join(mkdtempSync(join(tmpdir(), 'tsm-gen-')), 'no-such.sock'));
+    await clearOtherGeneration(join(scratch(), 'no-such.sock'));
     const same = await standIn({ version: '0.1.0', sessions: 0, protocol: PROTOCOL_VERSION });
     await clearOtherGeneration(same.socketPath);
     expect(same.child.exitCode).toBeNull();

@@ -1,11 +1,18 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { expandTokens, matchPatternList, parseDestination, resolveHost, SshConfigError } from './config.js';
+
+/** The homes configHome made, removed after each test. */
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
 
 function configHome(files: Record<string, string>): string {
   const home = mkdtempSync(join(tmpdir(), 'tsmosh-home-'));
+  homes.push(home);
   mkdirSync(join(home, '.ssh'), { recursive: true });
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(home, '.ssh', name, '..'), { recursive: true });

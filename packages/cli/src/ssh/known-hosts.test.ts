@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkHostKey, keyTypeOfBlob, knownHostsName, recordHostKey, sha256Fingerprint } from './known-hosts.js';
 
 function newKey(directory: string, name: string): { blob: Buffer; line: string } {
@@ -14,6 +14,7 @@ function newKey(directory: string, name: string): { blob: Buffer; line: string }
 
 describe('known_hosts', () => {
   const directory = mkdtempSync(join(tmpdir(), 'tsmosh-kh-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
   const key = newKey(directory, 'a');
   const other = newKey(directory, 'b');
 
