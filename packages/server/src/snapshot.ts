@@ -85,6 +85,14 @@ function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: numb
   return { text, width: width as 0 | 1 | 2, fg, bg, attrs };
 }
 
+/** readRow's new cells at the first column `x` that differs from `candidate`'s: its cells before x, room for `cols`. */
+function copyOnWrite(candidate: Row, x: number, cols: number): Cell[] {
+  // A loop, not slice(): rows are frozen arrays, which V8's slice() copies slowly (as cell-sanitizer.ts found).
+  const cells = new Array<Cell>(cols);
+  for (let i = 0; i < x; i++) cells[i] = candidate.cells[i]!;
+  return cells;
+}
+
 /**
  * Reads one buffer line. When `candidate` holds the same cells, returns it (no allocation for unchanged rows);
  * otherwise builds a new frozen Row. With `links` (xtermLinks of the line's terminal), cells keep their OSC 8 link
@@ -125,8 +133,7 @@ export function readRow(
         if (cells === undefined) {
           const old = candidate!.cells[x]!;
           if (old === shared || cellMatches(old, shared.text, 1, COLOR_DEFAULT, COLOR_DEFAULT, 0, undefined)) continue;
-          cells = candidate!.cells.slice(0, x) as Cell[];
-          cells.length = cols;
+          cells = copyOnWrite(candidate!, x, cols);
         }
         cells[x] = shared;
         continue;
@@ -191,8 +198,7 @@ export function readRow(
     if (cells === undefined) {
       const old = candidate!.cells[x]!;
       if (cellMatches(old, text, width, fg, bg, attrs, link)) continue;
-      cells = candidate!.cells.slice(0, x) as Cell[];
-      cells.length = cols;
+      cells = copyOnWrite(candidate!, x, cols);
     }
     cells[x] = makeCell(text, width, fg, bg, attrs, link);
   }
@@ -318,14 +324,17 @@ export function plainCellsUsed(data: Uint32Array, length: number, cols: number):
   return used;
 }
 
-/** xterm's own line object behind a public line (internal `_line`), as dirty-rows.ts sees it at a row. */
-function internalLine(line: IBufferLine): DirtyRowsLine | undefined {
-  return (line as unknown as { _line?: DirtyRowsLine })._line;
+/**
+ * xterm's own line object behind a public line (internal `_line`): what dirty-rows.ts sees at a row, and (`_data`)
+ * its cell words. The one place this module reaches past xterm's API for a line.
+ */
+function internalLine(line: IBufferLine): (DirtyRowsLine & { readonly _data?: unknown }) | undefined {
+  return (line as unknown as { _line?: DirtyRowsLine & { _data?: unknown } })._line;
 }
 
 /** The cell words of an xterm buffer line (internal `_line._data`), when this xterm version has them. */
 function rawCellData(line: IBufferLine): Uint32Array | undefined {
-  const data = (line as unknown as { _line?: { _data?: unknown } })._line?._data;
+  const data = internalLine(line)?._data;
   return data instanceof Uint32Array ? data : undefined;
 }
 

@@ -8,7 +8,7 @@
 import { ATTR_ALL, BLANK_CELL, COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
 import { linkProblem, type Hyperlink } from './hyperlinks.js';
 import { charWidth } from './char-width.js';
-import { DEFAULT_PEN, sanitizeColor, sanitizePen } from './sgr.js';
+import { DEFAULT_PEN, pensEqual, sanitizeColor, sanitizePen } from './sgr.js';
 
 /**
  * Longest text one cell may carry, in UTF-16 code units: 30 non-starters plus a base (Unicode's Stream-Safe Text
@@ -88,7 +88,7 @@ function normalisedCell(raw: Cell | undefined, width: 0 | 1 | 2, text: string): 
     if (pen.fg === COLOR_DEFAULT && pen.attrs === 0 && link === undefined) return erasedCell(pen.bg);
     text = ' ';
   }
-  if (raw !== undefined && raw.text === text && raw.width === width && raw.fg === pen.fg && raw.bg === pen.bg && raw.attrs === pen.attrs && raw.link === link) {
+  if (raw !== undefined && raw.text === text && raw.width === width && pensEqual(raw, pen) && raw.link === link) {
     return raw;
   }
   return link === undefined ? { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs } : { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs, link };
@@ -150,7 +150,7 @@ export function sanitizeCells(source: readonly Cell[], cols: number, plainFastPa
       put(x, cell, raw);
       put(
         x + 1,
-        rawHalf.text === '' && rawHalf.fg === half.fg && rawHalf.bg === half.bg && rawHalf.attrs === half.attrs && rawHalf.link === half.link ? rawHalf : half,
+        rawHalf.text === '' && pensEqual(rawHalf, half) && rawHalf.link === half.link ? rawHalf : half,
         rawHalf,
       );
       x++;

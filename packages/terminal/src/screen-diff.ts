@@ -53,6 +53,7 @@ import {
   MAX_SCREEN_ROWS,
   isScreenSize,
   blankRow,
+  cellsEqual,
   cursorsEqual,
   modesEqual,
   rowsEqual,
@@ -88,6 +89,7 @@ import {
   type Progress,
 } from './notifications.js';
 import { erasedCell } from './cell-sanitizer.js';
+import { pensEqual } from './sgr.js';
 
 /**
  * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
@@ -622,9 +624,9 @@ function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, 
     if (src < 0 || src >= base.rows) return;
     const from = base.lines[src]!.cells;
     let start = 0;
-    while (start < cols && cellsSame(row.cells[start]!, fittedCell(from, start))) start++;
+    while (start < cols && cellsEqual(row.cells[start]!, fittedCell(from, start))) start++;
     let end = cols;
-    while (end > start && cellsSame(row.cells[end - 1]!, fittedCell(from, end - 1))) end--;
+    while (end > start && cellsEqual(row.cells[end - 1]!, fittedCell(from, end - 1))) end--;
     if (end - start === cols) return;
     const patch = new ByteWriter();
     patch.u8(op | wrapped);
@@ -641,10 +643,6 @@ function encodeChangedRow(base: Framebuffer, cols: number, y: number, row: Row, 
 
 function fittedCell(cells: readonly Cell[], x: number): Cell {
   return x < cells.length ? cells[x]! : BLANK_CELL;
-}
-
-function cellsSame(a: Cell, b: Cell): boolean {
-  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && linksEqual(a.link, b.link));
 }
 
 function isSingleCodePoint(text: string): boolean {
@@ -667,7 +665,7 @@ function segmentKindAt(cells: readonly Cell[], x: number, end: number): Segment 
     if (isSingleCodePoint(cell.text)) return Segment.Narrow;
   } else if (cell.width === 2 && x + 1 < end && isSingleCodePoint(cell.text)) {
     const half = cells[x + 1]!;
-    if (half.width === 0 && half.text === '' && half.fg === cell.fg && half.bg === cell.bg && half.attrs === cell.attrs && linksEqual(half.link, cell.link)) {
+    if (half.width === 0 && half.text === '' && pensEqual(half, cell) && linksEqual(half.link, cell.link)) {
       return Segment.Wide;
     }
   }
@@ -692,7 +690,7 @@ export function encodeCells(cells: readonly Cell[], start: number, end: number, 
     let next = x;
     while (next < end) {
       const cell = cells[next]!;
-      if (cell.fg !== first.fg || cell.bg !== first.bg || cell.attrs !== first.attrs) break;
+      if (!pensEqual(cell, first)) break;
       if (cell.link !== first.link && slots(cell.link) !== slots(first.link)) break;
       if (segmentKindAt(cells, next, end) !== kind) break;
       count++;
