@@ -247,12 +247,14 @@ class ThinLink {
     readonly clock = { now: 1000 },
     /** false: a flood's last frame waits for its pacing (SessionInit.floodTail). */
     floodTail = true,
+    /** false: a control key is answered only by quiet output or the timeout (SessionInit.movedCursorAnswer). */
+    movedCursorAnswer = true,
   ) {
     const key = SessionKey.generate(random);
     this.timer = new ManualTimer(clock);
     this.down = new LinkDirection(THIN, { seed });
     this.up = new LinkDirection(THIN, { seed: seed + 1 });
-    this.session = new Session({ key, pty, send: (d) => this.carry(this.down, 'client', d.bytes), clock: () => clock.now, timer: this.timer, transportTiming, floodTail });
+    this.session = new Session({ key, pty, send: (d) => this.carry(this.down, 'client', d.bytes), clock: () => clock.now, timer: this.timer, transportTiming, floodTail, movedCursorAnswer });
     this.client = new Transport<InputStream, ScreenState>({
       connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER, initialRttMs: RTT_MS }),
       initialLocal: InputStream.empty(),
@@ -614,11 +616,11 @@ interface FirstKeyRun {
  * The bench's steps up to the first key: `seq 1 10000000` typed in one piece at the top pane's prompt, Ctrl-B o half
  * a second into the flood, and `t` typed the moment the client's screen has the cursor in the bottom pane.
  */
-function firstKeyBesideFlood(seed: number): FirstKeyRun {
+function firstKeyBesideFlood(seed: number, movedCursorAnswer = true): FirstKeyRun {
   const clock = { now: 1000 };
   let run: ThinLink | undefined;
   const pty = new TmuxPromptsPty((ms, next) => run!.at(clock.now + ms, next));
-  run = new ThinLink(pty, seed, undefined, clock);
+  run = new ThinLink(pty, seed, undefined, clock, true, movedCursorAnswer);
   const COMMAND = 'seq 1 10000000\r';
   const COMMAND_AT = 1500;
   const PANE_AT = 2500;
@@ -653,11 +655,24 @@ function firstKeyBesideFlood(seed: number): FirstKeyRun {
 }
 
 describe("the thin link's first key (the bench's order of events)", () => {
-  it("shows the first key typed in tmux's other pane before its echo: the prompt learned from the command's echo, the key judged again at Ctrl-B o's acknowledgement", () => {
+  it("shows the first key typed in tmux's other pane before its echo: Ctrl-B o acknowledged once the cursor rests in the other pane, which the key is typed after", () => {
     for (const seed of [1, 2, 3]) {
       const run = firstKeyBesideFlood(seed);
-      // The order the traced bench runs had: the command's acknowledgement on the flood (its guesses judged wrong),
-      // the key typed between the pane switch and Ctrl-B o's acknowledgement.
+      // The command's acknowledgement came on the flood (its guesses judged wrong), and the pane switch reached the
+      // client with its acknowledgement: the flood never goes quiet, the cursor resting in the other pane answered it.
+      expect(run.commandAckedOnFlood).toBe(true);
+      expect(run.keyBeforePaneAck).toBe(false);
+      expect(run.prediction.erased).toBe(0);
+      expect(run.prediction.knownPromptEpochs).toBe(1);
+      expect(run.drawnMs).toBe(0); // drawn as it is typed, on the screen that answers everything before it
+    }
+  });
+
+  it("shows it before its echo without that rule too: the prompt learned from the command's echo, the key judged again at Ctrl-B o's acknowledgement", () => {
+    for (const seed of [1, 2, 3]) {
+      const run = firstKeyBesideFlood(seed, false);
+      // The order the traced bench runs had before moved-cursor-answer.ts: the command's acknowledgement on the flood,
+      // the key typed between the pane switch and Ctrl-B o's acknowledgement (the echo timeout).
       expect(run.commandAckedOnFlood).toBe(true);
       expect(run.keyBeforePaneAck).toBe(true);
       expect(run.prediction.erased).toBe(0);

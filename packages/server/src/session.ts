@@ -29,6 +29,7 @@ import { chaffRandom } from './random-pool.js';
 import { ANSWER_WINDOW_MS } from './answer-output.js';
 import { FloodTail } from './flood-tail.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
+import { answerableByCursor, MovedCursorWatch } from './moved-cursor-answer.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -172,6 +173,8 @@ interface PendingEcho {
   key?: TypedKey;
   /** When its acknowledgement was first held for a cursor away from the key's row (awayHolds; for the trace). */
   awayHeldAt?: number;
+  /** Keys that are not typed characters (Ctrl-B o): answered too once the cursor rests on another row (moved-cursor-answer.ts). */
+  moved?: MovedCursorWatch;
   /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
   answerAfter: number;
 }
@@ -208,6 +211,8 @@ export interface SessionInit {
   readonly transportTiming?: Partial<TransportTiming>;
   /** false: a flood's last frame waits for its pacing interval, as before flood-tail.ts (tests compare the two). */
   readonly floodTail?: boolean;
+  /** false: a control key is answered only by its output going quiet or the timeout, as before moved-cursor-answer.ts (tests compare the two). */
+  readonly movedCursorAnswer?: boolean;
 }
 
 /** The platform timer a session keeps its one wake-up with (setTimeout, or a test's ManualTimer). */
@@ -338,6 +343,7 @@ export class Session {
   private readonly inputPacer = new InputPacer();
   /** Whether unsent output is a flood's tail that goes once the program is quiet (flood-tail.ts); undefined: off. */
   private readonly floodTail: FloodTail | undefined;
+  private readonly movedCursorAnswer: boolean;
   private stepQueued = false;
   /** Agent and port forwarding: the channels of each link, the -R listeners, the agent socket's connections. */
   readonly forwarding: ServerForwarding;
@@ -352,6 +358,7 @@ export class Session {
     this.wallClockMs = init.wallClockMs ?? (() => Date.now());
     this.transportTiming = init.transportTiming;
     this.floodTail = init.floodTail === false ? undefined : new FloodTail();
+    this.movedCursorAnswer = init.movedCursorAnswer !== false;
     this.timer = new DueTimer(init.timer ?? realTimer, () => this.step());
     this.log = init.log ?? (() => {});
     this.onLinkClosed = init.onLinkClosed ?? (() => {});
@@ -378,6 +385,7 @@ export class Session {
       this.outputFrames++;
       this.floodTail?.output(now, this.pty.outputPending === true);
       this.watchEcho(now);
+      this.watchMovedCursor();
       this.step();
     });
     this.pty.onExit((exitCode, signal) => {
@@ -801,10 +809,12 @@ export class Session {
     const typing = paced.every(({ event }) => event.kind === 'keys' && isTypedCharacter(event.bytes));
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     let lastKeys: Uint8Array | undefined;
+    let byCursor = !typing && this.movedCursorAnswer;
     for (const { event } of paced) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         lastKeys = event.bytes;
+        byCursor &&= answerableByCursor(event.bytes);
         serverTrace?.mark('pty-write');
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
@@ -821,6 +831,7 @@ export class Session {
     // Where the cursor stood before the keys, read once they are written: their echo reaches the mirror only in a
     // later turn of the event loop (the pty is read and parsed there), and the keys reach the program ~35 µs sooner.
     const mark = typing ? this.cursorCellNow() : undefined;
+    const moved = byCursor ? new MovedCursorWatch(this.cursorCellNow()) : undefined;
     link.response = { writtenAt: now, frames: 0, answeredOutputs: this.outputFrames };
     // The newest key's echo is watched (an earlier key's, if it shows only now, shows with it); after any other key
     // nothing is (where Enter's or Ctrl-C's answer shows is anyone's guess).
@@ -828,7 +839,7 @@ export class Session {
     link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
     link.echoShown = false;
     // Acknowledged up to the last event written: keys still waiting for their gap are acknowledged once written.
-    link.pendingEchoes.push({ position: paced[paced.length - 1]!.end, writtenAt: now, settleMs, mark, key, answerAfter: now });
+    link.pendingEchoes.push({ position: paced[paced.length - 1]!.end, writtenAt: now, settleMs, mark, key, moved, answerAfter: now });
   }
 
   /**
@@ -840,7 +851,9 @@ export class Session {
     let acknowledged: number | undefined;
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
-      let answered = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
+      const settled = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
+      const movedCursor = pending.moved?.answered === true;
+      let answered = settled || movedCursor;
       const timedOut = now >= pending.writtenAt + ECHO_TIMEOUT_MS;
       const markNow = (answered || timedOut) && pending.mark !== undefined ? this.cursorCellNow() : undefined;
       if (answered && markNow !== undefined && sameCell(markNow, pending.mark!)) answered = false;
@@ -855,7 +868,7 @@ export class Session {
       acknowledged = pending.position;
       link.pendingEchoes.shift();
       const held = pending.awayHeldAt === undefined ? '' : ` after ${(now - pending.awayHeldAt).toFixed(1)} ms held`;
-      serverTrace?.mark('echo-ack', `${answered ? 'output' : 'timeout'}${held}`);
+      serverTrace?.mark('echo-ack', `${settled ? 'output' : movedCursor ? 'cursor' : 'timeout'}${held}`);
       // The next key's echo is a change from what this one's answer left (both may already show: it then waits out
       // the timeout, with its echo on the screen the client already has).
       const next = link.pendingEchoes[0];
@@ -936,6 +949,16 @@ export class Session {
     } else if (showsEcho(watch.key, this.cursorCellNow(), (x, y) => this.cellTextNow(x, y))) {
       link.echoWatch = undefined;
       link.echoShown = true;
+    }
+  }
+
+  /** A frame from the pty: where the cursor rests now, for the keys answered by moving it (moved-cursor-answer.ts). */
+  private watchMovedCursor(): void {
+    let cursor: CursorCell | undefined;
+    for (const pending of this.current.pendingEchoes) {
+      if (pending.moved === undefined) continue;
+      cursor ??= this.cursorCellNow();
+      pending.moved.frame(cursor);
     }
   }
 

@@ -209,6 +209,24 @@ describe('PredictionEngine', () => {
         expect(engine.stats).toMatchObject({ confirmed: 1, erased: 0, knownPromptEpochs: 1 });
       });
 
+      it('keeps a shown guess up when its acknowledgement comes on a screen with the cursor in the flood\'s pane, where the next key was typed (tmux blocked)', () => {
+        // The daemon holds such an acknowledgement at most ECHO_AWAY_MAX_MS; the next key's screen had the cursor
+        // there too. Judged by the acknowledged key's own positions only, the `p` would be erased here (tried for
+        // the `o` of Ctrl-B o left pending past the flood's partial line, and undone).
+        const engine = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
+        const at = (typed: string, away = false) => screen(['1012', '1013', '101', '─────', `$ ${typed}`], away ? { x: 3, y: 2 } : { x: 2 + typed.length, y: 4 });
+        engine.onServerScreen(at(''), 0, 0);
+        engine.onUserInput(encoder.encode('t'), at(''), 1, 10);
+        engine.onServerScreen(at('t'), 1, 60);
+        engine.onUserInput(encoder.encode('p'), at('t'), 2, 160);
+        expect(rowText(engine.apply(at('t'), 160), 4)).toBe('$ tp');
+        engine.onServerScreen(at('t', true), 1, 180);
+        engine.onUserInput(encoder.encode('i'), at('t', true), 3, 310);
+        engine.onServerScreen(at('t', true), 2, 311);
+        expect(rowText(engine.apply(at('t', true), 311), 4)).toBe('$ tpi');
+        expect(engine.stats.erased).toBe(0);
+      });
+
       it('stays hidden when something before it on the line is unanswered (an arrow key), or the prompt is not known', () => {
         const arrow = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
         arrow.onUserInput(encoder.encode('\x02o'), flood, 2, 0);

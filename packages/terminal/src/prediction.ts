@@ -370,7 +370,10 @@ export class PredictionEngine {
       const right = at(newestCovered.row, newestCovered.col) || this.cursors.some((guess) => at(guess.row, guess.col));
       if (!right) {
         // Not answered yet: the cursor is still where it was before one of the keys not yet answered, as guessed
-        // or as the server's screen had it when the key was typed.
+        // or as the server's screen had it when the key was typed. A later key's screen counts too: tmux blocked
+        // beside a flood leaves the cursor in the flood's pane, and a key acknowledged on such a screen (the
+        // daemon's hold on it ends after ECHO_AWAY_MAX_MS) is not answered there, though the screen then held it
+        // when the next key was typed.
         const unmoved = [...covered, ...this.cursors].some((guess) => at(guess.fromRow, guess.fromCol) || at(guess.screenRow, guess.screenCol));
         if (unmoved && this.awaitEcho(newestCovered, now)) this.cursors.unshift(newestCovered);
         else this.onWrong(newestCovered.epoch, now);
