@@ -525,7 +525,7 @@ export function buildTables(links: readonly LinkCase[], results: readonly RunRes
     const r = find(link.name, 'tsmosh');
     if (r === undefined || r.traces.length === 0) continue;
     const goal = link.rttMs + 100;
-    notes.push(`Goal "Ctrl-C during a flood: prompt back within RTT + 100 ms" (${goal} ms) on ${link.label}: tsmosh ${bound(r.ctrlCMs, FLOOD_TIMEOUT_MS)}, mosh ${bound(find(link.name, 'mosh')?.ctrlCMs, FLOOD_TIMEOUT_MS)} — ${r.ctrlCMs !== undefined && r.ctrlCMs <= goal ? 'met' : 'NOT met'} (one flood per run).`);
+    notes.push(`Goal "Ctrl-C during a flood: prompt back within RTT + 100 ms" (${goal} ms) on ${link.label}: tsmosh ${bound(r.ctrlCMs, FLOOD_TIMEOUT_MS)}, mosh ${find(link.name, 'mosh') === undefined ? 'not run' : bound(find(link.name, 'mosh')?.ctrlCMs, FLOOD_TIMEOUT_MS)} — ${r.ctrlCMs !== undefined && r.ctrlCMs <= goal ? 'met' : 'NOT met'} (one flood per run).`);
   }
   const lossy = find('rtt100-loss29', 'tsmosh');
   if (lossy !== undefined) {
