@@ -28,16 +28,21 @@ import pty from 'node-pty';
 import xterm from '@xterm/headless';
 import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
 import { startUdpLink, type RunningLink } from './lossy/link-host.js';
+import { PROMPT, lineThenPrompt, promptAfterCtrlC } from './flood-probe-match.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
 const CLIENT_BIN = join(ROOT, 'packages/client/bin/tsmosh-client.js');
-/** A prompt no output of the probe's commands contains. */
-const PROMPT = 'PROBE> ';
+
 /** Upper bound on any wait (ms): a hang detector, not a measurement. */
 const WAIT_BOUND_MS = 60_000;
 /** How long the endless flood runs before Ctrl-C (ms): the pipe, the pty and the transport are all full by then. */
 const FLOOD_RUN_MS = 2000;
+/**
+ * ms without client output that says the client has finished writing (a flood's history after its prompt): longer
+ * than the gaps while the history still streams in on a 100 ms RTT link (a round trip or two).
+ */
+const QUIET_MS = 1000;
 
 interface Options {
   system: 'tsmosh' | 'mosh';
@@ -126,6 +131,8 @@ class ClientPty {
   /** Offset in the whole output of text[0]. */
   private dropped = 0;
   private readonly waiters = new Set<() => void>();
+  /** performance.now() of the client's last output. */
+  private lastOutputAt = performance.now();
   readonly process: pty.IPty;
   readonly terminal: InstanceType<typeof xterm.Terminal> | undefined;
   harnessCpuUs = 0;
@@ -135,6 +142,7 @@ class ClientPty {
     this.terminal = harness ? new xterm.Terminal({ cols: 80, rows: 24, allowProposedApi: true, scrollback: 0 }) : undefined;
     this.terminal?.onData((reply) => this.process.write(reply));
     this.process.onData((data) => {
+      this.lastOutputAt = performance.now();
       this.text += data;
       if (this.text.length > 1 << 16) {
         const cut = this.text.length - (1 << 15);
@@ -157,6 +165,21 @@ class ClientPty {
   /** Where the output stands now (an offset to search from). */
   get mark(): number {
     return this.dropped + this.text.length;
+  }
+
+  /**
+   * Resolves with the time of the client's last output once it has written nothing for `quietMs`: a flood's prompt
+   * shows before the client has finished writing the flood's history into the terminal's scrollback, and the next
+   * try must not start (nor be timed) while it still does.
+   */
+  async waitForQuiet(quietMs: number): Promise<number> {
+    const deadline = performance.now() + WAIT_BOUND_MS;
+    for (;;) {
+      const quietFor = performance.now() - this.lastOutputAt;
+      if (quietFor >= quietMs) return this.lastOutputAt;
+      if (performance.now() > deadline) throw new Error(`flood-probe: the client never went quiet for ${quietMs} ms within ${WAIT_BOUND_MS} ms`);
+      await sleep(quietMs - quietFor);
+    }
   }
 
   /** The visible rows (harness only). */
@@ -188,16 +211,6 @@ class ClientPty {
       check();
     });
   }
-}
-
-/** The last number of `seq 1 lines` (not the command's own echo) and a prompt after it. */
-function floodEnded(lines: number): (text: string) => boolean {
-  const last = String(lines);
-  return (text) => {
-    let at = text.indexOf(last);
-    while (at >= 0 && text.slice(Math.max(0, at - 6), at) === 'seq 1 ') at = text.indexOf(last, at + 1);
-    return at >= 0 && text.indexOf(PROMPT, at) >= 0;
-  };
 }
 
 /** The screen with `seq 1 lines`'s last line and the prompt below it. */
@@ -284,10 +297,11 @@ async function main(): Promise<void> {
   const { client } = started;
   try {
     await client.waitFor(0, (text) => text.includes(PROMPT));
-    await sleep(500);
+    await client.waitForQuiet(QUIET_MS);
     if (options.command !== undefined) return await runCommand(client, started.link, options);
     const rssBefore = peakRssMiB(started.serverPid);
     const floods: number[] = [];
+    const histories: number[] = [];
     const ctrlCs: number[] = [];
     const cpu: string[] = [];
     for (let attempt = 0; attempt < options.tries; attempt++) {
@@ -299,9 +313,11 @@ async function main(): Promise<void> {
       // One line more each try, so that the last try's screen (still showing) cannot pass for this one's.
       const lines = options.lines + attempt;
       client.process.write(`seq 1 ${lines}\r`);
-      floods.push((await client.waitFor(mark, floodEnded(lines), floodEndedOnScreen(lines))) - typedAt);
+      floods.push((await client.waitFor(mark, lineThenPrompt(String(lines)), floodEndedOnScreen(lines))) - typedAt);
       cpu.push(`${cpuMs(started.serverPid) - serverCpu0}/${cpuMs(client.process.pid) - clientCpu0}`);
-      await sleep(1500);
+      // The next try starts once this flood's history is written: before, its figure ran from a prompt the history
+      // had not finished behind, and the command's echo followed by that history's repaint passed for its end.
+      histories.push((await client.waitForQuiet(QUIET_MS)) - typedAt);
       }
       if (options.only === 'seq') continue;
       client.process.write('seq 1 1000000000\r');
@@ -309,12 +325,12 @@ async function main(): Promise<void> {
       mark = client.mark;
       const ctrlCAt = performance.now();
       client.process.write('\x03');
-      ctrlCs.push((await client.waitFor(mark, (text) => text.includes(PROMPT), (rows) => rows.some((row) => row === PROMPT.trimEnd()))) - ctrlCAt);
-      await sleep(1500);
+      ctrlCs.push((await client.waitFor(mark, promptAfterCtrlC, (rows) => rows.some((row) => row === PROMPT.trimEnd()))) - ctrlCAt);
+      await client.waitForQuiet(QUIET_MS);
     }
     const fmt = (values: number[]): string => values.map((v) => v.toFixed(0)).join(' ');
     const rss = peakRssMiB(started.serverPid);
-    console.log(`${options.system}${options.link === '' ? '' : ` (link ${options.link})`}: server peak RSS ${rssBefore === undefined ? '?' : rssBefore.toFixed(1)} MiB before the floods, ${rss === undefined ? '?' : rss.toFixed(1)} MiB after; seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms (CPU server/client ${cpu.join(' ')} ms); Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
+    console.log(`${options.system}${options.link === '' ? '' : ` (link ${options.link})`}: server peak RSS ${rssBefore === undefined ? '?' : rssBefore.toFixed(1)} MiB before the floods, ${rss === undefined ? '?' : rss.toFixed(1)} MiB after; seq 1 ${options.lines} → last line and prompt: ${fmt(floods)} ms (CPU server/client ${cpu.join(' ')} ms; the client's last write ${fmt(histories)} ms); Ctrl-C → prompt: ${fmt(ctrlCs)} ms${options.harness ? `; harness parse CPU ${(client.harnessCpuUs / 1000).toFixed(0)} ms` : ''}`);
   } finally {
     await started.stop();
   }
@@ -330,17 +346,12 @@ async function runCommand(client: ClientPty, link: RunningLink | undefined, opti
     const startedAt = performance.now();
     client.process.write(`${options.command}; echo DONE${attempt}\r`);
     const tag = `DONE${attempt}`;
-    const done = (text: string): boolean => {
-      let at = text.indexOf(tag);
-      while (at >= 0 && text.slice(Math.max(0, at - 5), at) === 'echo ') at = text.indexOf(tag, at + 1);
-      return at >= 0 && text.indexOf(PROMPT, at) >= 0;
-    };
-    await client.waitFor(mark, done, (rows) => rows.some((row) => row === tag));
+    await client.waitFor(mark, lineThenPrompt(tag), (rows) => rows.some((row) => row === tag));
     const seconds = (performance.now() - startedAt) / 1000;
     const after = await link.traffic();
     const packets = after.downPackets - before.downPackets;
     rates.push(`${(packets / seconds).toFixed(1)}/s (${packets} in ${seconds.toFixed(2)} s, ${((after.downBytes - before.downBytes) / 1024).toFixed(0)} KiB)`);
-    await sleep(1000);
+    await client.waitForQuiet(QUIET_MS);
   }
   console.log(`${options.system} (link ${options.link}): \`${options.command}\` → server datagrams ${rates.join('; ')}`);
 }
