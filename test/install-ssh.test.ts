@@ -9,6 +9,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveRuntimeDir } from '../packages/server/src/runtime-dir.js';
 import { PtyProgram, ROOT, TSMOSH_BIN, requireBuilt } from './client-harness.js';
 import { makeKeyPair, sshdAvailable, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
 
@@ -61,6 +62,10 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     for (const program of programs) program.kill();
     spawnSync('pkill', ['-KILL', '-u', user]);
     await sshd?.stop();
+    // The user's daemon kept its runtime folder where a login without XDG_RUNTIME_DIR puts it, /tmp/tsmosh-UID
+    // (outside the test's TMPDIR): it outlived the user.
+    const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
+    if (/^\d+$/.test(uid)) rmSync(resolveRuntimeDir({}, Number(uid)), { recursive: true, force: true });
     spawnSync('/usr/sbin/userdel', ['--remove', user]);
     if (root) rmSync(root, { recursive: true, force: true });
     if (clientHome) rmSync(clientHome, { recursive: true, force: true });
