@@ -206,6 +206,15 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await server(['kill', id]);
     await waitUntil(async () => (await named(id)) === undefined, 'the session to end');
 
+    // A named session is attached by its ID too, and keeps its name.
+    const byName = await newNamed('by-id');
+    const namedId = SessionKey.parse(byName.key).sessionIdHex;
+    const byId = await newNamed(namedId);
+    expect(SessionKey.parse(byId.key).sessionIdHex).not.toBe(namedId);
+    expect((await list()).filter((session) => session.sessionId === namedId)).toMatchObject([{ name: 'by-id' }]);
+    expect(await named(namedId)).toBeUndefined();
+    await server(['kill', 'by-id']);
+
     // An ID whose session has ended is refused in one line, not started as a new session named like an ID.
     const gone = await server(['new', '--name', id, '--', 'true']);
     expect(gone.code).not.toBe(0);

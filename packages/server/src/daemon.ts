@@ -250,14 +250,15 @@ export class Daemon {
   }
 
   /**
-   * An unnamed session asked for by its ID (`--name ID`, as `kill` takes one): the only way back to it after its
-   * client died, since nothing else can attach to it. From then on it is a named session whose name is its ID: it
-   * outlives a client that quits, is recorded for a restart, and loses the unnamed default idle timeout (an explicit
-   * --idle-timeout or the environment's still applies), which is what `--session` promises its user.
+   * A session asked for by its ID (`--name ID`, as `kill` takes one). For an unnamed one it is the only way back
+   * after its client died, since nothing else can attach to it. From then on it is a named session whose name is its
+   * ID: it outlives a client that quits, is recorded for a restart, and loses the unnamed default idle timeout (an
+   * explicit --idle-timeout or the environment's still applies), which is what `--session` promises its user.
    */
   private adoptById(id: string, request: NewSessionRequest): HostedSession | undefined {
     const hosted = this.sessions.get(id);
-    if (hosted === undefined || hosted.name !== undefined) return undefined;
+    // A named session asked for by its ID is attached as by its name (`kill` takes either too).
+    if (hosted === undefined || hosted.name !== undefined) return hosted;
     hosted.name = id;
     hosted.session.keepAfterClientQuits();
     if (request.idleTimeoutMs === undefined && hosted.session.idleTimeoutMs === UNNAMED_SESSION_IDLE_TIMEOUT_MS) {

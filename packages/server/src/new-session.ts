@@ -225,9 +225,9 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript, processEnv);
-  if (options.name !== undefined && result.name !== options.name) {
+  if (options.name !== undefined && result.name === undefined) {
     // A daemon from before named sessions ignores the name and starts an unnamed session (no client will use it,
-    // so it ends after the no-client timeout).
+    // so it ends after the no-client timeout). A named session asked for by its ID answers with its own name.
     throw new ServerError(
       'control-protocol',
       'tsmosh-server: the running daemon predates named sessions; end it (`tsmosh-server status` shows its pid) and retry',
