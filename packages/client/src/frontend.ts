@@ -193,6 +193,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   /** The server's echo acknowledgement (an input stream position) as of the last frame drawn for its screen. */
   let drawnEchoAck = 0;
   let terminalActive = false;
+  /** The terminal hung up (its input ended or a write to it failed): nothing is written to it any more. */
+  let terminalGone = false;
 
   /** When the last write to the terminal returned (monotonic ms), kept only for keyTimes. */
   let lastWrittenAt = -Infinity;
@@ -516,7 +518,6 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     terminalGone = true;
     onTerminate('SIGHUP');
   };
-  let terminalGone = false;
   const onFatal = (error: unknown): void => {
     // The process is in an unknown state: put the terminal back first, then say what broke, then go.
     restoreTerminal();

@@ -77,7 +77,7 @@ interface HostedSession {
   readonly pty: SessionPty;
   readonly endpoint: UdpEndpoint;
   readonly command: readonly string[];
-  /** Set at start for a named session, or later when an unnamed one is taken over by its ID (adoptById). */
+  /** Set at start for a named session, or later when an unnamed one is taken over by its ID (nameById). */
   name: string | undefined;
   /** The environment and folder it started with, what a record keeps (also for an unnamed one adopted later). */
   readonly startEnv: Readonly<Record<string, string>>;
@@ -175,8 +175,12 @@ export class Daemon {
       for (let inFlight = this.creatingByName.get(name); inFlight !== undefined; inFlight = this.creatingByName.get(name)) {
         await inFlight.catch(() => undefined);
       }
-      const existing = this.findByName(name) ?? this.adoptById(name, request);
-      if (existing !== undefined) return this.attach(existing, request);
+      // By its name, or by its ID as `kill` takes either (a name shaped like an ID names no session: createNamedSession).
+      const existing = this.findByName(name) ?? this.sessions.get(name);
+      if (existing !== undefined) {
+        if (existing.name === undefined) this.nameById(existing, request);
+        return this.attach(existing, request);
+      }
       const creating = this.createNamedSession(request, name);
       this.creatingByName.set(name, creating);
       try {
@@ -250,15 +254,13 @@ export class Daemon {
   }
 
   /**
-   * A session asked for by its ID (`--name ID`, as `kill` takes one). For an unnamed one it is the only way back
-   * after its client died, since nothing else can attach to it. From then on it is a named session whose name is its
-   * ID: it outlives a client that quits, is recorded for a restart, and loses the unnamed default idle timeout (an
-   * explicit --idle-timeout or the environment's still applies), which is what `--session` promises its user.
+   * An unnamed session asked for by its ID (`--name ID`): the only way back to it after its client died, since
+   * nothing else can attach to it. From then on it is a named session whose name is its ID: it outlives a client that
+   * quits, is recorded for a restart, and loses the unnamed default idle timeout (an explicit --idle-timeout or the
+   * environment's still applies), which is what `--session` promises its user.
    */
-  private adoptById(id: string, request: NewSessionRequest): HostedSession | undefined {
-    const hosted = this.sessions.get(id);
-    // A named session asked for by its ID is attached as by its name (`kill` takes either too).
-    if (hosted === undefined || hosted.name !== undefined) return hosted;
+  private nameById(hosted: HostedSession, request: NewSessionRequest): void {
+    const id = hosted.session.sessionId;
     hosted.name = id;
     hosted.session.keepAfterClientQuits();
     if (request.idleTimeoutMs === undefined && hosted.session.idleTimeoutMs === UNNAMED_SESSION_IDLE_TIMEOUT_MS) {
@@ -266,7 +268,6 @@ export class Daemon {
     }
     this.startRecord(hosted);
     this.log(`session ${id}: unnamed, taken over by its ID; named ${id} from now on`);
-    return hosted;
   }
 
   /** A session by its ID or its name. */
