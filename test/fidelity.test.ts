@@ -205,14 +205,16 @@ describe('fidelity: real programs through the whole chain', () => {
   });
 
   programTest('tmux', 'tmux: status line, split panes, programs in both', async (tmux) => {
-    const socket = `tsmosh-fidelity-${process.pid}`;
+    // A socket path in the test's own folder: tmux 3.3 leaves its socket file behind after kill-server, and a `-L`
+    // name would leave it in /tmp/tmux-UID, outside the folder the run checks and removes.
+    const socket = join(home, 'tmux.sock');
     // tmux takes keys that come less than `assume-paste-time` (1 ms) after the key before them for a paste and binds
     // none of them. This test types at machine speed: Ctrl-B % written the moment the shell's output shows can land
     // within 1 ms of the command line's Enter, and then both keys went to bash (`bash-5.2# %`, seen in loaded CI runs).
     // A person's keys are never that close, so the test turns the heuristic off instead of pausing.
     const config = join(home, 'tmux.conf');
     writeFileSync(config, 'set -g assume-paste-time 0\n');
-    const s = await startProgram(tmux, ['-L', socket, '-f', config, 'new-session', '-s', 'fid', 'bash --norc --noprofile -i']);
+    const s = await startProgram(tmux, ['-S', socket, '-f', config, 'new-session', '-s', 'fid', 'bash --norc --noprofile -i']);
     try {
       await s.waitFor((screen) => screen.at(-1)!.includes('[fid]') && /[$#] ?$/.test(screen[0]!), 'tmux with a prompt');
       await s.checkpoint('tmux started');
@@ -228,7 +230,7 @@ describe('fidelity: real programs through the whole chain', () => {
       await s.checkpoint('three panes');
     } finally {
       try {
-        execFileSync(tmux, ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+        execFileSync(tmux, ['-S', socket, 'kill-server'], { stdio: 'ignore' });
       } catch {
         // the server may already be gone with its last client
       }
