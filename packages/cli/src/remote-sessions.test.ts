@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
-import { orphanNotices } from './remote-sessions.js';
+import { noticeLines, orphanNotices, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
 
 const parents: string[] = [];
@@ -45,5 +45,26 @@ describe('orphanNotices', () => {
     const later = orphanNotices('host', state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000));
     expect(later).toEqual(['tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.']);
     expect(state.get('host', '00000000000000ab')).toBeUndefined();
+  });
+});
+
+describe('noticeLines', () => {
+  it('sends notices to the caller and words a failed write of the local list as a warning', () => {
+    const lines: string[] = [];
+    const { tell, warn } = noticeLines({ tell: (line) => lines.push(line) });
+    tell('tsmosh: hello');
+    warn(new Error('EACCES: permission denied'));
+    expect(lines).toEqual(['tsmosh: hello', 'tsmosh: warning: could not update the local session list: EACCES: permission denied']);
+  });
+
+  it('is what the session hooks warn through when the state folder cannot be written', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'tsmosh-orphans-'));
+    parents.push(parent);
+    writeFileSync(join(parent, 'state'), 'a file where the folder should be');
+    const lines: string[] = [];
+    const hooks = unnamedSessionHooks({ destination: 'host', command: [] }, { state: new SessionState(join(parent, 'state')), tell: (line) => lines.push(line) });
+    hooks.onConnected?.({ udpHost: '127.0.0.1', port: 60001, keyId: '00000000000000ab' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tsmosh: warning: could not update the local session list: /);
   });
 });

@@ -25,6 +25,15 @@ export interface SessionsDependencies extends RemoteDependencies {
   readonly tell?: (line: string) => void;
 }
 
+/**
+ * Where a session command's one-line notices go (the caller's `tell`, else stderr), and the warning for a local
+ * session list that could not be written: the list is a convenience, so failing to update it never stops a session.
+ */
+export function noticeLines(dependencies: Pick<SessionsDependencies, 'tell'>): { tell: (line: string) => void; warn: (error: unknown) => void } {
+  const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  return { tell, warn: (error) => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`) };
+}
+
 /** The `tsmosh-server new` arguments a named session adds. */
 export function namedSessionArguments(named: NamedSessionOptions): string[] {
   return ['--name', named.session, ...(named.idleTimeout !== undefined ? ['--idle-timeout', named.idleTimeout] : [])];
@@ -36,7 +45,7 @@ export function namedSessionArguments(named: NamedSessionOptions): string[] {
  * added, finds the session again.
  */
 export async function runNamedSession(options: RemoteOptions, named: NamedSessionOptions, dependencies: SessionsDependencies = {}): Promise<number> {
-  const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const { tell, warn } = noticeLines(dependencies);
   if (!SESSION_NAME_PATTERN.test(named.session)) {
     tell(`tsmosh: --session ${JSON.stringify(named.session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-')`);
     return 2;
@@ -50,7 +59,6 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
     ...(options.bindServer === undefined && remembered?.bindServer !== undefined ? { bindServer: remembered.bindServer } : {}),
     extraServerArguments: [...(options.extraServerArguments ?? []), ...namedSessionArguments(named)],
   };
-  const warn = (error: unknown): void => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`);
   return runRemote(effective, {
     ...dependencies,
     sessionName: named.session,
@@ -107,9 +115,8 @@ function sessionIsOver(exit: SessionExit | undefined): boolean {
  * the command exited) it is forgotten; when it goes on without us, the user is told how to return.
  */
 export function unnamedSessionHooks(options: RemoteOptions, dependencies: SessionsDependencies = {}): Pick<RemoteDependencies, 'onConnected' | 'onExit'> {
-  const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const { tell, warn } = noticeLines(dependencies);
   const state = dependencies.state ?? new SessionState();
-  const warn = (error: unknown): void => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`);
   let id: string | undefined;
   return {
     onConnected: (target) => {
@@ -205,7 +212,7 @@ export async function runRemoteKill(options: RemoteOptions, target: string, depe
   const result = await runOnHost(options, ['kill', target], dependencies);
   if (typeof result === 'number') return result;
   safely(() => (dependencies.state ?? new SessionState()).forget(options.destination, target), undefined);
-  (dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`)))(`tsmosh: session ${target} on ${options.destination} ended.`);
+  noticeLines(dependencies).tell(`tsmosh: session ${target} on ${options.destination} ended.`);
   return 0;
 }
 
@@ -239,7 +246,7 @@ async function runOnHost(options: RemoteOptions, args: string[], dependencies: S
 }
 
 function fail(dependencies: SessionsDependencies, message: string): number {
-  (dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`)))(message);
+  noticeLines(dependencies).tell(message);
   return EXIT_TSMOSH_FAILURE;
 }
 
