@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_TSMOSH_FAILURE, exitStatusFor, exitStatusForSignal } from './exit-status.js';
+import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor, exitStatusForSignal } from './exit-status.js';
 
 describe('exitStatusFor', () => {
   const exited = (exitCode: number, signal?: string) =>
@@ -26,5 +26,25 @@ describe('exitStatusFor', () => {
   it('lets a signal that ended the client itself win', () => {
     expect(exitStatusFor({ reason: 'user', message: '' }, 'SIGTERM')).toBe(143);
     expect(exitStatusFor(exited(3), 'SIGHUP')).toBe(129);
+  });
+});
+
+describe('exitLine', () => {
+  const exited = (exitCode: number, signal?: string) =>
+    ({ reason: 'remote-exit', message: `the message for ${exitCode}`, ending: { kind: 'command-exited', exitCode, signal } }) as const;
+
+  it('says nothing when the remote command exits, as ssh: the status is the report', () => {
+    expect(exitLine(exited(0))).toBeUndefined();
+    expect(exitLine(exited(3))).toBeUndefined();
+    expect(exitLine({ reason: 'remote-exit', message: 'no reason given' })).toBeUndefined();
+  });
+  it('keeps the line where it says what the status cannot', () => {
+    expect(exitLine(exited(0, 'SIGKILL'))).toBe('the message for 0');
+    expect(exitLine({ reason: 'remote-exit', message: 'taken over', ending: { kind: 'taken-over', by: 'x' } })).toBe('taken over');
+    expect(exitLine({ reason: 'remote-exit', message: 'killed', ending: { kind: 'ended', reason: 'killed' } })).toBe('killed');
+    expect(exitLine({ reason: 'network-timeout', message: 'no contact' })).toBe('no contact');
+    expect(exitLine({ reason: 'server-gone', message: 'gone' })).toBe('gone');
+    expect(exitLine({ reason: 'user', message: 'quit' })).toBe('quit');
+    expect(exitLine(exited(0), 'SIGTERM')).toBe('tsmosh: exiting on SIGTERM.');
   });
 });

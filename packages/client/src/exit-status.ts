@@ -46,3 +46,21 @@ export function exitStatusFor(exit: SessionExit | undefined, terminationSignal?:
       return EXIT_TSMOSH_FAILURE;
   }
 }
+
+/**
+ * The line shown after the terminal is restored, or undefined when the exit status says it all. ssh prints nothing
+ * when the remote command exits, whatever its status: the status is the report, and the user saw the command's own
+ * last words. A line is kept where it says what the status cannot: a signal (128+N is also what a command exiting
+ * with that number gives, and SIGKILL's line names the likely killer), a takeover, a session ended on the server
+ * (killed, timed out: 255 alone would not say which), a lost connection, the user's quit, and a signal that ended
+ * the client itself.
+ */
+export function exitLine(exit: SessionExit, terminationSignal?: string): string | undefined {
+  if (terminationSignal !== undefined) return `tsmosh: exiting on ${terminationSignal}.`;
+  if (exit.reason === 'remote-exit') {
+    const ending = exit.ending;
+    // No reason given (no server does that today) is taken as exitStatusFor takes it: a normal end.
+    if (ending === undefined || (ending.kind === 'command-exited' && ending.signal === undefined)) return undefined;
+  }
+  return exit.message;
+}

@@ -1,7 +1,7 @@
 import { IND, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, parsePredictionMode, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
-import { EXIT_TSMOSH_FAILURE, exitStatusFor } from './exit-status.js';
+import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor } from './exit-status.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
@@ -121,8 +121,8 @@ export interface TerminalClientOptions {
 export interface TerminalClientResult {
   /** The process exit status, as ssh's (exit-status.ts): the remote program's, 128+signal, or 255 for ours. */
   readonly exitCode: number;
-  /** The one line printed after the terminal was restored. */
-  readonly message: string;
+  /** The one line printed after the terminal was restored; undefined when the exit status says it all (exitLine). */
+  readonly message: string | undefined;
   readonly exit: SessionExit | undefined;
 }
 
@@ -596,8 +596,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
   input.pause();
 
-  const message = terminationSignal !== undefined ? `tsmosh: exiting on ${terminationSignal}.` : exit.message;
-  write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
+  const message = exitLine(exit, terminationSignal);
+  if (message !== undefined) write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const statsProblem = statsWriter?.finish();
   if (statsProblem !== undefined) write(`${statsProblem}\r\n`);
   if (promptMemoryProblem !== undefined) write(`${promptMemoryProblem}\r\n`);
