@@ -538,6 +538,35 @@ describe('a client and a server session under one manual clock', () => {
     });
   });
 
+  it("a program that ended before its client was heard still reaches a client whose window is not the session's size", async () => {
+    // `tsmosh host -- cmd` with a quick cmd: the program printed and exited before the client's first datagram (which
+    // carries its window size), so the session's last screen stays at the session's size. Both ends' state 0 must be
+    // the same screen for the final state's diff to apply: when the client took its window's size for it, the diff
+    // was refused, and the client ended with no screen and no exit status (status 0 for a command that failed).
+    class QuickPty extends ScreenPty {
+      readonly pid = 4343;
+      private exitListener: ((exitCode: number, signal: number | undefined) => void) | undefined;
+      constructor(scheduler: Scheduler) {
+        super(80, 24);
+        scheduler.set(() => {
+          this.announce(this.withFirstRow('quick-42'));
+          this.exitListener?.(3, undefined);
+        }, 1);
+      }
+      write(): void {}
+      override onExit(listener: (exitCode: number, signal: number | undefined) => void): void {
+        this.exitListener = listener;
+      }
+    }
+    const world = setUp((scheduler) => new QuickPty(scheduler));
+    await world.scheduler.advanceTo(10); // the program has come and gone before the client starts
+    const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 100, rows: 30, initialRttMs: 2 * ONE_WAY_MS, runtime: world.runtime });
+    await world.scheduler.advanceTo(2000);
+    const exit = await client.done;
+    expect(exit).toMatchObject({ reason: 'remote-exit', ending: { kind: 'command-exited', exitCode: 3 }, message: 'tsmosh: the remote command exited with status 3.' });
+    expect(firstRow(client.screen)).toBe('quick-42');
+  });
+
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
     const { scheduler, client, datagrams } = setUpSession();
     await scheduler.advanceTo(2000);

@@ -54,6 +54,23 @@ describe('tsmosh --local', () => {
     expect((await interrupted.waitForExit()).exitCode).toBe(130);
   });
 
+  it("shows a quick command's output and status in a window that is not 80x24", async () => {
+    // The command ends before the client's first datagram can tell the session its window; the session must have
+    // started at that size, or its output was formatted for, and its last screen held at, 80x24 (the final screen
+    // and the exit status were lost: status 0 and an empty screen in any other window).
+    const quick = suite.track(
+      new PtyProgram({
+        args: [TSMOSH_BIN, '--local', '--', 'sh', '-c', 'echo "quick-$((40+2)) $(tput cols)x$(tput lines)"; exit 3'],
+        env: suite.workspace().env,
+        cols: 100,
+        rows: 30,
+      }),
+    );
+    expect((await quick.waitForExit()).exitCode).toBe(3);
+    expect(await quick.screenText()).toContain('quick-42 100x30');
+    expect(await quick.screenText()).toContain('tsmosh: the remote command exited with status 3.');
+  });
+
   it('keeps a named local session for the next --local --session, lists it, and ends it with --kill', async () => {
     const env = suite.workspace().env;
     const first = tsmosh(['--local', '--session', 'loc1', '--', 'bash', '--norc', '--noprofile']);

@@ -104,7 +104,7 @@ export class TestClient {
     this.transport = new Transport<InputStream, ScreenState>({
       connection,
       initialLocal: InputStream.empty(),
-      initialRemote: ScreenState.initial(80, 24),
+      initialRemote: ScreenState.zero(),
     });
     this.socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('message', (message, remote) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client';
 import { localSessionCheck } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
@@ -374,6 +374,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     connectLine = await startLocalServer(options.command, process.env, [
       ...(forwarding.agent ? ['--forward-agent'] : []),
       ...(terminal === undefined ? [] : ['--terminal-answers', formatTerminalAnswers(terminal)]),
+      ...sessionSizeArguments(ttyWindowSize(process.stdout)),
       ...(named === undefined ? [] : namedSessionArguments(named)),
     ]);
   } catch (error) {
@@ -438,7 +439,7 @@ async function startLocalServer(
 ): Promise<{ port: number; key: string }> {
   const args = [...extraArguments, ...(command.length > 0 ? ['--', ...command] : [])];
   try {
-    // As `new` run with its output read through a pipe: no terminal size (the client sends its own on connect).
+    // As `new` run with its output read through a pipe: the window's size comes as --size (sessionSizeArguments).
     // Bounded by new's own deadlines: 10 s for a daemon it starts to answer, 15 s for the daemon's answer. The
     // locale's name was checked above (checkUtf8Locale); whether it is installed, the daemon checks (it reads
     // `locale -a` once, where this process would run it for every session).

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_SCREEN_COLS } from '@tsmosh/terminal';
 import { serverArguments } from './remote.js';
 
 describe('serverArguments', () => {
@@ -7,6 +8,11 @@ describe('serverArguments', () => {
   it("passes the local terminal's answers so the session's command gets them from its first query", () => {
     const args = serverArguments(options, { TERM_PROGRAM: 'kitty' }, false, { kittyKeyboard: true, synchronizedOutput: true, version: 'kitty(0.39.1)' });
     expect(args).toEqual(['new', '-e', 'TERM_PROGRAM=kitty', '--terminal-answers', '3:kitty(0.39.1)', '--', 'tmux', 'new', '-A', '-s', 'cc']);
+  });
+
+  it("passes the local window's size, clamped to what the wire carries, so the command starts at it", () => {
+    expect(serverArguments(options, {}, false, undefined, { cols: 100, rows: 30 })).toEqual(['new', '--size', '100x30', '--', 'tmux', 'new', '-A', '-s', 'cc']);
+    expect(serverArguments(options, {}, false, undefined, { cols: MAX_SCREEN_COLS + 5, rows: 30 })).toContain(`${MAX_SCREEN_COLS}x30`);
   });
 
   it('passes none when the terminal was not asked (not a terminal), and never invents them', () => {

@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, type EscapeKeySetting, type SessionExit, type TerminalCapabilities } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting, type SessionExit, type TerminalCapabilities } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
 import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol';
 import type { PredictionMode } from '@tsmosh/terminal';
@@ -73,9 +73,16 @@ export function hostOptions(
 
 /**
  * The `tsmosh-server` arguments for a new session, in the order the server's usage line gives them. `terminal`: what
- * the local terminal answered (probeTerminal), so the session's command gets its answers from its first query.
+ * the local terminal answered (probeTerminal), so the session's command gets its answers from its first query;
+ * `window`: the local window's size, so the command starts at it.
  */
-export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, forwardAgent = false, terminal?: TerminalCapabilities): string[] {
+export function serverArguments(
+  options: RemoteOptions,
+  env: NodeJS.ProcessEnv,
+  forwardAgent = false,
+  terminal?: TerminalCapabilities,
+  window?: { readonly cols: number; readonly rows: number },
+): string[] {
   const args = ['new'];
   if (forwardAgent) args.push('--forward-agent');
   if (options.bindServer === 'ssh') args.push('-s');
@@ -87,6 +94,7 @@ export function serverArguments(options: RemoteOptions, env: NodeJS.ProcessEnv, 
   }
   for (const assignment of terminalIdentityAssignments(env)) args.push('-e', assignment);
   if (terminal !== undefined) args.push('--terminal-answers', formatTerminalAnswers(terminal));
+  args.push(...sessionSizeArguments(window));
   args.push(...(options.extraServerArguments ?? []));
   if (options.command.length > 0) args.push('--', ...options.command);
   return args;
@@ -150,7 +158,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   // Ask the local terminal before the session exists, so its command's first queries get this terminal's answers
   // (a few ms: the DA1 answer ends the probe). Not under a test's stand-in input, which is not a terminal.
   const terminal = await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
-  const args = serverArguments(options, env, forwarding.agent, terminal);
+  const args = serverArguments(options, env, forwarding.agent, terminal, ttyWindowSize(dependencies.output ?? process.stdout));
   let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
   try {
     target =

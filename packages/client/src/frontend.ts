@@ -1,7 +1,8 @@
-import { IND, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, parsePredictionMode, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, parsePredictionMode, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor } from './exit-status.js';
+import { remoteSize, ttyWindowSize } from './window-size.js';
 import { fitToWindow, statusMessage, withStatusLine } from './overlay.js';
 import { SessionWatch, type SessionCheck } from './session-watch.js';
 import { connect, type ClientSession, type SessionExit } from './session.js';
@@ -66,14 +67,7 @@ const PROMPT_SAVE_DELAY_MS = 1_000;
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
-/**
- * The size the remote screen gets for a local window: the window, clamped to the widest and tallest screen the wire
- * carries (MAX_SCREEN_COLS x MAX_SCREEN_ROWS). A larger window shows the remote screen in its top-left corner
- * instead of ending the session.
- */
-export function remoteSize(window: { readonly cols: number; readonly rows: number }): { cols: number; rows: number } {
-  return { cols: Math.min(window.cols, MAX_SCREEN_COLS), rows: Math.min(window.rows, MAX_SCREEN_ROWS) };
-}
+export { remoteSize } from './window-size.js';
 
 export interface TerminalClientOptions {
   readonly host: string;
@@ -134,12 +128,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const escapeFilter = new EscapeKeyFilter(escapeSetting);
   // The front end's frames, prediction wake-ups and query wait run on the session's clock and timer.
   const runtime: ClientRuntime = { ...NODE_CLIENT_RUNTIME, ...options.runtime };
-  /** The window's size now: asked of the tty (one ioctl), not Node's columns/rows, which follow SIGWINCH later. */
-  const windowSize = (): { cols: number; rows: number } => {
-    if (!output.isTTY) return FALLBACK_SIZE;
-    const [cols, rows] = typeof output.getWindowSize === 'function' ? output.getWindowSize() : [output.columns, output.rows];
-    return cols > 0 && rows > 0 ? { cols, rows } : FALLBACK_SIZE;
-  };
+  /** The window's size now (ttyWindowSize), or 80x24 when the output is not a terminal. */
+  const windowSize = (): { cols: number; rows: number } => ttyWindowSize(output) ?? FALLBACK_SIZE;
 
   /** The window is still `drawn` in size (one ioctl): a resize not yet signalled would move other rows than ours. */
   const windowStillIs = (drawn: { cols: number; rows: number }): boolean => {

@@ -14,6 +14,7 @@ export {
   type SessionStatus,
 } from './session.js';
 export { probeTerminal } from './terminal-probe.js';
+export { remoteSize, sessionSizeArguments, ttyWindowSize } from './window-size.js';
 // The CLI passes the probe's answers to `tsmosh-server new --terminal-answers` in this form.
 export { formatTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
 export { runTerminalClient, predictionModeFromEnv, FRAME_BURST, MIN_FRAME_INTERVAL_MS, type TerminalClientOptions, type TerminalClientResult } from './frontend.js';

@@ -308,7 +308,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.transport = new Transport<InputStream, ScreenState>({
       connection,
       initialLocal: InputStream.empty(),
-      initialRemote: ScreenState.initial(this.size.cols, this.size.rows),
+      initialRemote: ScreenState.zero(),
       // The client's departures from the default timing (no collection interval, the echo ack's hold), stated once.
       timing: TSMOSH_CLIENT_TIMING,
     });

@@ -9,9 +9,10 @@
  * packets (forwarded streams, format byte 2 beside instructions) and `new --forward-agent`; 4, screen diff version 3
  * (OSC 8 hyperlinks: cells carry their link); 5, input diff version 2 (the `terminal` event: what the user's
  * terminal answered at start-up); 6, screen diff version 4 (the scrollback log's screen top is signed: a state that
- * offers only part of the history says where the screen stands beyond it).
+ * offers only part of the history says where the screen stands beyond it); 7, state 0 of every link is an 80x24
+ * blank screen at both ends (ScreenState.zero: it was each end's own size) and `new --size COLSxROWS`.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -443,8 +443,6 @@ export class Daemon {
       key,
       pty,
       send: (datagram) => endpoint.send(datagram),
-      cols,
-      rows,
       ...(idleTimeoutMs !== undefined ? { networkTimeoutMs: idleTimeoutMs } : {}),
       noClientTimeoutMs: parseNoClientTimeout(request.env[NO_CLIENT_TIMEOUT_ENV]),
       log: this.log,

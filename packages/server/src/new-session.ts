@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { MAX_PORT_NUMBER, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES } from '@tsmosh/protocol';
-import { parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
+import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
 import { DaemonNotRunningError, requestControl, type NewSessionRequest, type NewSessionResult } from './control.js';
 import { ServerError, UsageError } from './errors.js';
 // The one line a caller of openNewSession prints for its failure, as `tsmosh-server new` does.
@@ -55,6 +55,18 @@ export interface NewCommandOptions {
   terminal: Record<string, string>;
   /** `--terminal-answers`: what the client's terminal answered its start-up probe. */
   terminalAnswers?: TerminalCapabilities;
+  /** `--size COLSxROWS`: the client's window, the program's first size (over SSH, `new` has no terminal to ask). */
+  windowSize?: { cols: number; rows: number };
+}
+
+/** `--size COLSxROWS`, e.g. 120x40: a screen the wire carries. Throws UsageError with a one-line reason. */
+function parseWindowSize(text: string): { cols: number; rows: number } {
+  const match = /^(\d{1,5})x(\d{1,5})$/.exec(text);
+  const size = match === null ? undefined : { cols: Number(match[1]), rows: Number(match[2]) };
+  if (size === undefined || !isScreenSize(size.cols, size.rows)) {
+    throw new UsageError(`tsmosh-server: --size ${text}: expected COLSxROWS from 1x1 to ${MAX_SCREEN_COLS}x${MAX_SCREEN_ROWS}, e.g. 120x40 ${HINT}`);
+  }
+  return size;
 }
 
 /** Parses the arguments after `new`. Throws UsageError with a one-line reason. */
@@ -135,6 +147,9 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         }
         break;
       }
+      case '--size':
+        options.windowSize = parseWindowSize(value());
+        break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`tsmosh-server: unknown option ${arg} ${HINT}`);
         throw new UsageError(`tsmosh-server: unexpected argument ${arg}; put the command after -- ${HINT}`);
@@ -188,7 +203,7 @@ export interface NewSessionOutcome {
 export interface OpenNewSessionOptions {
   /** The file that runs tsmosh-server as a program: `node DAEMON_NODE_OPTIONS entryScript daemon` starts a daemon. */
   readonly entryScript: string;
-  /** The session's first size (`new` passes its own terminal's, when it has one). */
+  /** The session's first size when `--size` does not give it (`new` passes its own terminal's, when it has one). */
   readonly terminalSize?: { readonly cols: number; readonly rows: number };
   /** The environment the session inherits and the runtime folder is found by; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -200,8 +215,10 @@ export interface OpenNewSessionOptions {
  * ServerError with a one-line message.
  */
 export async function openNewSession(args: readonly string[], how: OpenNewSessionOptions): Promise<NewSessionOutcome> {
-  const { entryScript, terminalSize, env: processEnv = process.env } = how;
+  const { entryScript, env: processEnv = process.env } = how;
   const options = parseNewArguments(args, processEnv);
+  // The client's own window wins over `new`'s terminal (an `ssh -t` login's pty, which has the client's size too).
+  const terminalSize = options.windowSize ?? how.terminalSize;
   const messages: string[] = [];
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
   const env = { ...definedVariables(processEnv), ...options.terminal };

@@ -18,7 +18,7 @@ export abstract class ScreenPty implements SessionPty {
   onFrame(listener: () => void): void {
     this.frameListener = listener;
   }
-  onExit(): void {}
+  onExit(_listener: (exitCode: number, signal: number | undefined) => void): void {}
   dispose(): void {}
   /** The screen with its first row reading `text` and the cursor just after it (an echo, a prompt). */
   protected withFirstRow(text: string): Framebuffer {

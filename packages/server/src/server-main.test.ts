@@ -76,6 +76,14 @@ describe('parseNewArguments', () => {
     }
   });
 
+  it("takes the client's window with --size COLSxROWS, refusing a size the wire does not carry", () => {
+    expect(parseNewArguments(['--size', '120x40', '--', 'sh'], {}).windowSize).toEqual({ cols: 120, rows: 40 });
+    expect(parseNewArguments(['--size', '1x1'], {}).windowSize).toEqual({ cols: 1, rows: 1 });
+    for (const bad of ['120', '0x24', '80x0', '1001x24', '80x24x2', 'ax24', '-80x24', '80X24']) {
+      expect(() => parseNewArguments(['--size', bad], {}), bad).toThrow(/^tsmosh-server: --size .*: expected COLSxROWS/);
+    }
+  });
+
   it('binds to the SSH server address with -s', () => {
     const env = { SSH_CONNECTION: '10.0.0.2 50000 ::ffff:10.0.0.1 22' };
     expect(parseNewArguments(['-s'], env).bindAddress).toBe('10.0.0.1');

@@ -15,7 +15,7 @@ export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, r
  */
 
 const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [-s] [-p PORT[:PORT2]] [-i ADDR]
-                         [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [-- command...]
+                         [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [--size COLSxROWS] [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
        tsmosh-server --version | --help
 
@@ -36,6 +36,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   --terminal-answers  what the client's terminal answered at start-up, so the program's first
            queries get its answers: FLAGS (1 kitty keyboard, 2 synchronized output, summed)
            ':' its XTVERSION text (may be empty), e.g. 3:kitty(0.39.1)
+  --size   the client's window, e.g. 120x40: the command starts at that size (default: new's
+           own terminal's when it has one, else 80x24)
   list     sessions of the running daemon: name, command, age, last contact, attached
   status   the daemon's counters, as JSON
   kill     end a session (its client is told and exits)

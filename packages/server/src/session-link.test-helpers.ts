@@ -21,7 +21,7 @@ export function linkedSession(pty: SessionPty, clock: { now: number }, init: Par
   const client = new Transport<InputStream, ScreenState>({
     connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
     initialLocal: InputStream.empty(),
-    initialRemote: ScreenState.initial(80, 24),
+    initialRemote: ScreenState.zero(),
     timing: { collectionIntervalMs: 0 },
   });
   /** Delivers everything in flight both ways at the current time. */

@@ -103,7 +103,6 @@ export const RESPONSE_WINDOW_MS = ANSWER_WINDOW_MS;
  * draws as many back to back (FRAME_BURST).
  */
 export const MAX_RESPONSE_FRAMES = 6;
-export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 
 /**
  * `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on.
@@ -184,8 +183,6 @@ export interface SessionInit {
   readonly pty: SessionPty;
   /** Sends one datagram; the owner routes it to its UDP socket. */
   readonly send: (datagram: OutgoingDatagram) => void;
-  readonly cols?: number;
-  readonly rows?: number;
   /** Idle timeout: client silence (ms) after which the session ends; undefined = never. */
   readonly networkTimeoutMs?: number;
   /** Called when a client key stops routing to this session (retired, expired, or the session ended). */
@@ -312,7 +309,6 @@ export class Session {
   private readonly log: (line: string) => void;
   private readonly onLinkClosed: (linkId: string) => void;
   private readonly startedAtMs: number;
-  private readonly initialSize: { cols: number; rows: number };
   private networkTimeoutMs: number | undefined;
   private readonly noClientTimeoutMs: number;
   private endsWhenClientQuits: boolean;
@@ -365,7 +361,6 @@ export class Session {
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
     this.endsWhenClientQuits = init.endsWhenClientQuits ?? true;
-    this.initialSize = { cols: init.cols ?? DEFAULT_SIZE.cols, rows: init.rows ?? DEFAULT_SIZE.rows };
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
     this.forwarding = new ServerForwarding({
@@ -536,7 +531,7 @@ export class Session {
     });
     const transport = new Transport<ScreenState, InputStream>({
       connection,
-      initialLocal: ScreenState.initial(this.initialSize.cols, this.initialSize.rows),
+      initialLocal: ScreenState.zero(),
       initialRemote: InputStream.empty(),
       // The server's own timing (no probes, the client's delayed ack, the outage cadence): protocol timing.ts.
       timing: { ...TSMOSH_SERVER_TIMING, ...this.transportTiming },

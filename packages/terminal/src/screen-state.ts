@@ -12,10 +12,24 @@ import { ScrollbackLog } from './scrollback-log.js';
 
 export type { SessionEnding } from './screen-diff.js';
 
+/**
+ * The size of state 0, the blank screen both ends of every link hold before its first update, whatever the session's
+ * or the window's size (mosh's 80x24). Each end once made state 0 at its own size (the session's, the client's
+ * window): a diff from the server's state 0 then did not apply to the client's, and a session that ended before the
+ * client's size reached it (a quick `tsmosh host -- cmd` in a window other than 80x24) lost its last screen and its
+ * exit status. The first update carries the real size, like any resize.
+ */
+export const STATE_ZERO_SIZE = { cols: 80, rows: 24 } as const;
+
 export class ScreenState implements SyncState<ScreenState> {
-  /** The blank screen both ends hold before the first update. */
+  /** A blank screen of this size, nothing acknowledged, no history. */
   static initial(cols: number, rows: number): ScreenState {
     return new ScreenState(blankFramebuffer(cols, rows), 0);
+  }
+
+  /** State 0 of every link (STATE_ZERO_SIZE): the base both ends hold before the first update. */
+  static zero(): ScreenState {
+    return ScreenState.initial(STATE_ZERO_SIZE.cols, STATE_ZERO_SIZE.rows);
   }
 
   constructor(
