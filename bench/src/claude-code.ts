@@ -6,10 +6,11 @@
  * Only the npm registry is needed, and only for the first install; .ci/run installs it before the suite.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processesMatching } from './proc-scan.js';
 
 /** The version the suite and the bench are measured with; bump deliberately (its frames are fixtures). */
 export const CLAUDE_CODE_VERSION = '2.1.332';
@@ -129,10 +130,10 @@ export async function startMessagesStandIn(options: { answer?: string; chunkChar
 
 /**
  * A throwaway HOME whose ~/.claude.json pre-accepts onboarding, the API-key prompt and the trust dialog for
- * `projectDir`; returns the environment to run Claude Code with against `baseUrl`.
+ * `projectDir`; returns the environment to run Claude Code with against `baseUrl`. `home`: an empty folder to use
+ * (the bench's, inside its run folder: run-folder.ts), else a new one in the temporary folder (a test's own).
  */
-export function claudeCodeEnvironment(baseUrl: string, projectDir: string): { home: string; env: Record<string, string> } {
-  const home = mkdtempSync(join(tmpdir(), 'tsmosh-cc-home-'));
+export function claudeCodeEnvironment(baseUrl: string, projectDir: string, home: string = mkdtempSync(join(tmpdir(), 'tsmosh-cc-home-'))): { home: string; env: Record<string, string> } {
   const apiKey = 'sk-ant-standin-0000000000000000000000000000000000000000';
   const config = {
     hasCompletedOnboarding: true,
@@ -173,23 +174,10 @@ const KILLED_EXIT_WAIT_MS = 5_000;
  */
 function processesIn(dirs: readonly string[]): number[] {
   const inside = (path: string): boolean => dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const home = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').find((variable) => variable.startsWith('HOME='));
-      if (inside(readlinkSync(`/proc/${entry}/cwd`)) || (home !== undefined && inside(home.slice('HOME='.length)))) pids.push(Number(entry));
-    } catch {
-      // Ended meanwhile, or a zombie (no cwd): nothing left to write.
-    }
-  }
-  return pids;
+  return processesMatching(({ cwd, environment }) => {
+    const home = environment.find((variable) => variable.startsWith('HOME='));
+    return inside(cwd) || (home !== undefined && inside(home.slice('HOME='.length)));
+  });
 }
 
 /** Waits (polling /proc) until no process works in `dirs`, up to `ms`; true when none is left. */

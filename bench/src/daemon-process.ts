@@ -5,11 +5,11 @@
  * process's CPU time and memory. Linux only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
+import { benchTempDir } from './run-folder.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
@@ -105,7 +105,7 @@ export interface BenchDaemon {
 export async function startBenchDaemon(): Promise<BenchDaemon> {
   if (process.platform !== 'linux') throw new Error('bench: the daemon scenarios read /proc: run them on Linux');
   const { connect } = (await import('@tsmosh/' + 'client')) as ClientModule;
-  const runtimeParent = mkdtempSync(join(tmpdir(), 'tsm-bench-'));
+  const runtimeParent = benchTempDir('tsm-bench-');
   const env: NodeJS.ProcessEnv = { ...process.env, TSMOSH_RUNTIME_DIR: join(runtimeParent, 'rt'), TSMOSH_STATE_DIR: join(runtimeParent, 'state'), LANG: 'C.UTF-8', SHELL: '/bin/sh' };
   const clients: ClientHandle[] = [];
   const nodeOptions = daemonNodeOptions();

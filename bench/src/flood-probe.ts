@@ -19,8 +19,8 @@
  *   node bench/dist/flood-probe.js [--system tsmosh|mosh] [--lines N] [--tries N] [--harness] [--prof DIR] [--only seq|ctrlc] [--link SPEC] [--command CMD]
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import xterm from '@xterm/headless';
 import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
 import { startUdpLink, type RunningLink } from './lossy/link-host.js';
 import { PROMPT, lineThenPrompt, promptAfterCtrlC } from './flood-probe-match.js';
+import { benchTempDir } from './run-folder.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = join(ROOT, 'packages/server/bin/tsmosh-server.js');
@@ -232,7 +233,7 @@ interface Started {
 }
 
 async function startTsmosh(options: Options): Promise<Started> {
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-probe-'));
+  const runtimeDir = benchTempDir('tsmosh-probe-');
   chmodSync(runtimeDir, 0o700);
   const env = environment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_IDLE_LINGER_MS: '0' });
   const prof = options.profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profDir}`];

@@ -5,9 +5,9 @@
  * child ends it. Needs root (sshd's privilege separation) and /usr/sbin/sshd.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchTempDir } from './run-folder.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 /** Polls for sshd's pid file (ms per try, tries): far above its start-up of a few ms. */
@@ -23,7 +23,7 @@ export interface SshdFiles {
 
 /** A fresh folder holding the keys and a config sshd has checked (`sshd -t`); `sessionEnv` goes to SetEnv. */
 export function prepareSshd(listen: { readonly port: number; readonly address: string }, sessionEnv: Readonly<Record<string, string>>): SshdFiles {
-  const directory = mkdtempSync(join(tmpdir(), 'tsmosh-bench-sshd-'));
+  const directory = benchTempDir('tsmosh-bench-sshd-');
   const hostKey = join(directory, 'host_ed25519');
   const clientKey = join(directory, 'client_ed25519');
   for (const key of [hostKey, clientKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tsmosh-bench', '-f', key]);

@@ -12,10 +12,10 @@
  * folders go with it: a benchmark leaves nothing running.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claudeCodeEnvironment, ensureClaudeCode, longMarkdownAnswer, removeClaudeCodeDirectories, startMessagesStandIn } from '../claude-code.js';
+import { benchTempDir } from '../run-folder.js';
 
 /**
  * The answer and the stand-in's pace: six parts of the fixture's markdown (1.2 kB), 4 characters every 50 ms
@@ -28,8 +28,8 @@ const ANSWER_CHUNK_DELAY_MS = 50;
 
 const bin = ensureClaudeCode();
 const api = await startMessagesStandIn({ answer: ANSWER, chunkChars: ANSWER_CHUNK_CHARS, chunkDelayMs: ANSWER_CHUNK_DELAY_MS });
-const project = mkdtempSync(join(tmpdir(), 'tsmosh-bench-cc-project-'));
-const { home, env } = claudeCodeEnvironment(api.baseUrl, project);
+const project = benchTempDir('tsmosh-bench-cc-project-');
+const { home, env } = claudeCodeEnvironment(api.baseUrl, project, benchTempDir('tsmosh-cc-home-'));
 const socket = join(home, 'tmux.sock');
 const config = join(home, 'tmux.conf');
 // A user's tmux, minus the status line (its clock) and window renaming (the title Claude Code sets); focus events on,

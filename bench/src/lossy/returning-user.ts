@@ -10,12 +10,12 @@
  * mosh and ssh keep nothing between sessions: their returning user is their first-ever session, so they are not run
  * twice.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { KeyTiming } from './replay.js';
 import type { ScreenSnapshot } from './screen.js';
+import { benchTempDir } from '../run-folder.js';
 
 /** The system name that asks for the returning user (TSMOSH_BENCH_SYSTEMS). */
 export const RETURNING_SYSTEM = 'tsmosh-returning';
@@ -144,7 +144,7 @@ export class ReturningUser {
   private readonly folders = new Map<string, { dir: string; record: Promise<WarmUpRecord> }>();
 
   /** `visit(dir, spec)`: one warm-up session on link `spec` with `dir` as the client's state folder. */
-  constructor(private readonly visit: (clientStateDir: string, spec: string) => Promise<WarmUpRecord>, private readonly makeDir: () => string = () => mkdtempSync(join(tmpdir(), 'tsmosh-bench-returning-'))) {}
+  constructor(private readonly visit: (clientStateDir: string, spec: string) => Promise<WarmUpRecord>, private readonly makeDir: () => string = () => benchTempDir('tsmosh-bench-returning-')) {}
 
   /** The client state folder for a session on link `spec`, warmed up once. */
   async stateDirFor(spec: string): Promise<string> {

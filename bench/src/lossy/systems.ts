@@ -15,8 +15,8 @@
  * mosh and tsmosh are started without their SSH bootstrap: connect time is client start → first prompt.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -29,6 +29,7 @@ import { ScreenProgram } from './screen.js';
 import { parseLinkSpec } from '@tsmosh/netem';
 import { hashbangNodeOptions } from '../node-options.js';
 import { SSHD_PATH, prepareSshd, stopSshd, waitForSshd, type SshdFiles } from '../throwaway-sshd.js';
+import { benchTempDir } from '../run-folder.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -120,7 +121,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
  * server's; without it the client's is inside the run's new runtime folder: a first-ever session.
  */
 async function startTsmosh(command: readonly string[], spec: string, seed: number, clientStateDir?: string): Promise<Session> {
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-'));
+  const runtimeDir = benchTempDir('tsmosh-bench-');
   chmodSync(runtimeDir, 0o700);
   // A client may be silent for a whole 60 s blackout: the session must wait for it.
   const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
@@ -154,7 +155,7 @@ function tsmoshSession(client: ScreenProgram, link: Session['link'], clientStart
 }
 
 async function startTsmoshTcp(pair: NamespacePair, command: readonly string[], spec: string, seed: number): Promise<Session> {
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-'));
+  const runtimeDir = benchTempDir('tsmosh-bench-');
   chmodSync(runtimeDir, 0o700);
   const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
   // The daemon starts inside the server namespace, its UDP socket and TCP listener on every address there (the TUN

@@ -9,16 +9,16 @@
  * hung up or terminated with the session, the tmux server and the folder go with it: nothing is left running.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchTempDir } from '../run-folder.js';
 
 const inputRows = Number(process.argv[2]);
 if (!Number.isSafeInteger(inputRows) || inputRows < 2) {
   process.stderr.write(`thin-session: give the bottom pane's height in rows (2 or more), got ${String(process.argv[2])}\n`);
   process.exit(2);
 }
-const folder = mkdtempSync(join(tmpdir(), 'tsmosh-bench-thin-'));
+const folder = benchTempDir('tsmosh-bench-thin-');
 const socket = join(folder, 'tmux.sock');
 const config = join(folder, 'tmux.conf');
 writeFileSync(config, ['set -g status off', 'set -g exit-unattached on', 'set -g allow-rename off', 'set -g automatic-rename off', ''].join('\n'));

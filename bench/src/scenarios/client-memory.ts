@@ -11,8 +11,7 @@
  * Own pages: the private pages of /proc/PID/smaps_rollup (the rest being shared, for node mostly its binary).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +22,7 @@ import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.
 import { stopDaemon } from '../startup/local-daemon.js';
 import { processMemory, type ProcessMemory } from '../startup/process-memory.js';
 import { median } from '../stats.js';
+import { benchTempDir } from '../run-folder.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -114,7 +114,7 @@ export const clientMemory: Scenario = {
       if (!existsSync(file)) throw new Error(`client-memory: ${file} is missing; run \`npm run build\` first (it makes the installed shape in dist/tsmosh)`);
     }
     const tries = TRIES[context.mode];
-    const runtimeDir = mkdtempSync(join(tmpdir(), 'tsmosh-bench-memory-'));
+    const runtimeDir = benchTempDir('tsmosh-bench-memory-');
     const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir });
     const bareOptions = hashbangNodeOptions(PACKED_CLI);
     const samples: Sample[] = [];

@@ -5,8 +5,7 @@
  * UDP for the session, between two network namespaces). The host's sessions have a PATH without tsmosh-server and
  * a throwaway XDG_DATA_HOME, so each "first" connect really installs. Also the bundle's size on disk and on the wire.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { ScreenProgram } from '../lossy/screen.js';
 import { NamespacedSshd, sessionEnvironment } from '../lossy/systems.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
 import { median } from '../stats.js';
+import { benchTempDir } from '../run-folder.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TSMOSH_BIN = join(ROOT, 'packages/cli/bin/tsmosh.js');
@@ -50,7 +50,7 @@ export const firstConnect: Scenario = {
     const onDisk = hostFiles.reduce((sum, file) => sum + file.size, 0);
 
     const pair = createNamespaces();
-    const scratch = mkdtempSync(join(tmpdir(), 'tsmosh-bench-first-'));
+    const scratch = benchTempDir('tsmosh-bench-first-');
     // The host's PATH: node and the system, never this checkout's bins (so nothing of ours is installed).
     const hostBin = join(scratch, 'host-bin');
     mkdirSync(hostBin);

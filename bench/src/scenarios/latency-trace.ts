@@ -4,14 +4,14 @@
  * echo), and each keystroke's path taken apart step by step (trace-report.ts). The trace's own cost (one
  * synchronous append per step, tens of microseconds) is inside the figures.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
 import { keystrokesOf, reportRows } from '../trace-report.js';
 import { median } from '../stats.js';
+import { benchTempDir } from '../run-folder.js';
 
 const TSMOSH_BIN = fileURLToPath(new URL('../../../packages/cli/bin/tsmosh.js', import.meta.url));
 /** Keys per pass; the gap between them (ms) is a fast typist's, long enough that each echo is isolated. */
@@ -22,7 +22,7 @@ const READY = 'TRACE-READY';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(context: BenchContext): Promise<ScenarioResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsmosh-trace-'));
+  const dir = benchTempDir('tsmosh-trace-');
   const trace = join(dir, 'trace.log');
   const runtime = join(dir, 'rt');
   try {

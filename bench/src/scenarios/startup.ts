@@ -12,8 +12,7 @@
  * bundle beside it; `npm run build` makes it), and from the workspace's bins (a clone) for --local with no daemon.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { holdDaemon, stopDaemon } from '../startup/local-daemon.js';
 import { processMemory, type ProcessMemory } from '../startup/process-memory.js';
 import { formatRatio, median } from '../stats.js';
 import { hashbangNodeOptions } from '../node-options.js';
+import { benchTempDir } from '../run-folder.js';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -137,7 +137,7 @@ export const startup: Scenario = {
     if (!loopbackSshdAvailable()) throw new Error('startup: needs root and /usr/sbin/sshd (apt-get install openssh-server) for the runs over SSH');
     const tries = chosenTries() ?? TRIES[context.mode];
     const repeatSessions = chosenTries() ?? REPEAT_SESSIONS;
-    const scratch = mkdtempSync(join(tmpdir(), 'tsmosh-bench-startup-'));
+    const scratch = benchTempDir('tsmosh-bench-startup-');
     const clientHome = join(scratch, 'client-home');
     mkdirSync(join(clientHome, '.ssh'), { recursive: true, mode: 0o700 });
     // The host's PATH: node and the system (mosh-server), never this checkout's bins, so tsmosh installs itself there.
