@@ -32,8 +32,8 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
   const tsmosh = (args: string[]): PtyProgram => host.tsmosh(args);
 
   /** Runs a tsmosh command that prints and exits (--list, --kill); returns its screen. */
-  async function oneShot(args: string[]): Promise<{ exitCode: number; text: string }> {
-    const program = tsmosh(args);
+  async function oneShot(args: string[], env?: Readonly<Record<string, string>>): Promise<{ exitCode: number; text: string }> {
+    const program = host.tsmosh(args, env);
     const { exitCode } = await program.waitForExit();
     return { exitCode, text: (await program.logicalLines()).join('\n') };
   }
@@ -130,7 +130,15 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     const unknown = await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'nope']);
     expect(unknown.exitCode).not.toBe(0);
     expect(unknown.text).toMatch(/^tsmosh: on testhost: no session named or numbered "nope"/m);
-    await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind']);
+    // Killed from another machine (its own local list): this machine's next plain run finds it gone from the host's
+    // list, says so once, and the run after that says nothing of it.
+    expect((await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind'], { TSMOSH_STATE_DIR: join(home, 'other-laptop') })).exitCode).toBe(0);
+    const told = await oneShot(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
+    expect(told.text).toContain('tsmosh: session "left-behind" on testhost, whose client was lost, no longer runs there; `tsmosh testhost --session left-behind` starts it again.');
+    expect(told.text).not.toContain('lost its client (');
+    const quiet = await oneShot(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.text).not.toContain('left-behind');
   });
   it('takes back an unnamed session whose client was killed, by the ID the next plain run names; an ended ID is refused', async () => {
     const first = tsmosh(['testhost', `--server=${serverCommand}`, '--', ...TICKER]);

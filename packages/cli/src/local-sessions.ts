@@ -8,15 +8,23 @@ import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client';
 /** ms: list and kill answer at once unless the machine is badly loaded. */
 const LOCAL_SERVER_COMMAND_TIMEOUT_MS = 20_000;
 
-/** Runs `tsmosh-server <args>` and returns what it printed and its status (null: it did not run or finish). */
-function runLocalServerCommand(serverBin: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null }> {
+/**
+ * Runs `tsmosh-server <args>` and returns what it printed and its status (null: it did not run or finish within
+ * `timeoutMs`).
+ */
+export function runLocalServerCommand(
+  serverBin: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = LOCAL_SERVER_COMMAND_TIMEOUT_MS,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [serverBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGTERM'), LOCAL_SERVER_COMMAND_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
       resolve({ stdout, stderr: `cannot run ${serverBin}: ${error.message}`, code: null });

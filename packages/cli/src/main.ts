@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client';
-import { localSessionCheck } from './session-check.js';
+import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
@@ -11,7 +11,7 @@ import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
-import { namedSessionArguments, orphanNotices, runNamedSession, runRemoteKill, runRemoteList, unnamedSessionHooks, type NamedSessionOptions } from './remote-sessions.js';
+import { hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -338,9 +338,10 @@ async function runRemoteAction(options: RemoteOptions, sessions: SessionAction):
     case 'kill':
       return runRemoteKill(options, sessions.target);
     case 'none': {
+      const plain = plainSession(hostPlace(options.destination), options, async () => liveSessions(await remoteListing(options, process.env)));
+      const exitCode = await runRemote(options, plain);
       // After the session, where the line stays on the screen (the session's first frame would paint over it).
-      const exitCode = await runRemote(options, unnamedSessionHooks(options));
-      for (const line of orphanNotices(options.destination)) process.stderr.write(`${line}\n`);
+      for (const line of await plain.notices()) process.stderr.write(`${line}\n`);
       return exitCode;
     }
   }

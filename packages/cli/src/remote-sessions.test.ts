@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
-import { noticeLines, orphanNotices, unnamedSessionHooks } from './remote-sessions.js';
+import { hostPlace, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
 
 const parents: string[] = [];
@@ -25,7 +25,7 @@ describe('orphanNotices', () => {
     state.recordAttach('host', { name: 'cc', port: 60001, command: ['claude'], clientPid: DEAD_PID });
     state.recordAttach('host', { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
     state.recordAttach('host', { name: 'live', port: 60001, command: [], clientPid: process.pid });
-    const notices = orphanNotices('host', state, new Date('2026-12-07T10:00:00Z'));
+    const notices = orphanNotices(hostPlace('host'), state, new Date('2026-12-07T10:00:00Z'));
     expect(notices).toHaveLength(2);
     expect(notices).toContain('tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.');
     expect(notices).toContain(
@@ -38,13 +38,77 @@ describe('orphanNotices', () => {
     state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
     state.recordAttach('host', { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
     const first = new Date('2026-12-07T10:00:00Z');
-    expect(orphanNotices('host', state, first)).toHaveLength(2);
+    expect(orphanNotices(hostPlace('host'), state, first)).toHaveLength(2);
     // Reported again later: the first report's time is kept, so the bound runs from it.
-    expect(orphanNotices('host', state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS - 1000))).toHaveLength(2);
+    expect(orphanNotices(hostPlace('host'), state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS - 1000))).toHaveLength(2);
     expect(state.get('host', '00000000000000ab')?.reportedAt).toBe(first.toISOString());
-    const later = orphanNotices('host', state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000));
+    const later = orphanNotices(hostPlace('host'), state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000));
     expect(later).toEqual(['tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.']);
     expect(state.get('host', '00000000000000ab')).toBeUndefined();
+  });
+});
+
+describe('orphanNotices checked against the host\'s list', () => {
+  const first = new Date('2026-12-07T10:00:00Z');
+  function orphans(): SessionState {
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: ['claude'], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: 'work', port: 60001, command: [], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
+    state.recordAttach('host', { name: '00000000000000cd', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
+    return state;
+  }
+
+  it('forgets what the host no longer runs, a named session after one last line, and reminds of the rest', () => {
+    const state = orphans();
+    // cc was killed from another machine and the unnamed ab ended; work runs, cd was named by its ID since.
+    const live = [{ sessionId: '1111111111111111', name: 'work' }, { sessionId: '00000000000000cd', name: '00000000000000cd' }];
+    const notices = orphanNotices(hostPlace('host'), state, first, live);
+    expect([...notices].sort()).toEqual([
+      'tsmosh: session "cc" on host, whose client was lost, no longer runs there; `tsmosh host --session cc` starts it again.',
+      'tsmosh: session "work" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session work` takes it back.',
+      'tsmosh: an unnamed session on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session 00000000000000cd` takes it back, `--kill 00000000000000cd` ends it.',
+    ].sort());
+    expect(state.sessions('host').map((session) => session.name).sort()).toEqual(['00000000000000cd', 'work']);
+    // The next run says nothing of cc again.
+    expect(orphanNotices(hostPlace('host'), state, first, live)).toHaveLength(2);
+  });
+
+  it('forgets every orphan when no daemon runs there (the list is empty), and none when the list could not be had', () => {
+    const state = orphans();
+    expect(orphanNotices(hostPlace('host'), state, first, undefined)).toHaveLength(4);
+    expect(orphanNotices(hostPlace('host'), state, first, [])).toHaveLength(2); // the named ones' last lines
+    expect(state.sessions('host')).toEqual([]);
+  });
+});
+
+describe('orphanReminders', () => {
+  it('asks for the list once connected, and only when there is something to remind of', async () => {
+    let asked = 0;
+    const list = async () => {
+      asked++;
+      return [];
+    };
+    const empty = orphanReminders(hostPlace('host'), list, freshState());
+    empty.onConnected();
+    expect(await empty.notices()).toEqual([]);
+    expect(asked).toBe(0);
+
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
+    const reminders = orphanReminders(hostPlace('host'), list, state);
+    expect(asked).toBe(0);
+    reminders.onConnected();
+    expect(asked).toBe(1);
+    expect(await reminders.notices()).toEqual(['tsmosh: session "cc" on host, whose client was lost, no longer runs there; `tsmosh host --session cc` starts it again.']);
+  });
+
+  it('reminds unchecked when the list is no answer (a login that would have to ask)', async () => {
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
+    const reminders = orphanReminders(hostPlace('host'), async () => undefined, state);
+    reminders.onConnected();
+    expect(await reminders.notices()).toEqual(['tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.']);
   });
 });
 
@@ -62,7 +126,7 @@ describe('noticeLines', () => {
     parents.push(parent);
     writeFileSync(join(parent, 'state'), 'a file where the folder should be');
     const lines: string[] = [];
-    const hooks = unnamedSessionHooks({ destination: 'host', command: [] }, { state: new SessionState(join(parent, 'state')), tell: (line) => lines.push(line) });
+    const hooks = unnamedSessionHooks(hostPlace('host'), { command: [] }, { state: new SessionState(join(parent, 'state')), tell: (line) => lines.push(line) });
     hooks.onConnected?.({ udpHost: '127.0.0.1', port: 60001, keyId: '00000000000000ab' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tsmosh: warning: could not update the local session list: /);

@@ -7,7 +7,7 @@
 import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
 import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
-import { SessionState, SessionStateError, type RememberedSession } from './session-state.js';
+import { SessionState, SessionStateError, listedEntry, type RememberedSession } from './session-state.js';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
 
 
@@ -32,6 +32,23 @@ export interface SessionsDependencies extends RemoteDependencies {
 export function noticeLines(dependencies: Pick<SessionsDependencies, 'tell'>): { tell: (line: string) => void; warn: (error: unknown) => void } {
   const tell = dependencies.tell ?? ((line: string) => void process.stderr.write(`${line}\n`));
   return { tell, warn: (error) => tell(`tsmosh: warning: could not update the local session list: ${(error as Error).message}`) };
+}
+
+/**
+ * Where sessions run, as the local list keys them and the notices name them: a host, or this machine's daemon
+ * (`tsmosh --local`), which is remembered and reminded of by the same code.
+ */
+export interface SessionPlace {
+  /** The local list's key: the destination as typed, or LOCAL_PLACE's (no destination starts with '-'). */
+  readonly key: string;
+  /** "on devbox", "on this machine". */
+  readonly where: string;
+  /** The command that reaches it, before `--session NAME`: "tsmosh devbox", "tsmosh --local". */
+  readonly command: string;
+}
+
+export function hostPlace(destination: string): SessionPlace {
+  return { key: destination, where: `on ${destination}`, command: `tsmosh ${destination}` };
 }
 
 /** The `tsmosh-server new` arguments a named session adds. */
@@ -85,8 +102,11 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
   });
 }
 
+/** What a session's entry in the local list keeps of the options that started it. */
+type SessionReach = Pick<RemoteOptions, 'command' | 'serverCommand' | 'serverPort' | 'bindServer'>;
+
 /** What this tsmosh remembers of a session it attached: how to reach its server again, never its key. */
-function attachedEntry(options: RemoteOptions, name: string, port: number): Parameters<SessionState['recordAttach']>[1] {
+function attachedEntry(options: SessionReach, name: string, port: number): Parameters<SessionState['recordAttach']>[1] {
   return {
     name,
     port,
@@ -114,7 +134,7 @@ function sessionIsOver(exit: SessionExit | undefined): boolean {
  * attaches `--session ID` to the unnamed session of that ID. When the session ends with this client (the user quit,
  * the command exited) it is forgotten; when it goes on without us, the user is told how to return.
  */
-export function unnamedSessionHooks(options: RemoteOptions, dependencies: SessionsDependencies = {}): Pick<RemoteDependencies, 'onConnected' | 'onExit'> {
+export function unnamedSessionHooks(place: SessionPlace, options: SessionReach, dependencies: SessionsDependencies = {}): Pick<RemoteDependencies, 'onConnected' | 'onExit'> {
   const { tell, warn } = noticeLines(dependencies);
   const state = dependencies.state ?? new SessionState();
   let id: string | undefined;
@@ -122,7 +142,7 @@ export function unnamedSessionHooks(options: RemoteOptions, dependencies: Sessio
     onConnected: (target) => {
       id = target.keyId;
       try {
-        state.recordAttach(options.destination, { ...attachedEntry(options, id, target.port), unnamed: true });
+        state.recordAttach(place.key, { ...attachedEntry(options, id, target.port), unnamed: true });
       } catch (error) {
         warn(error);
       }
@@ -131,13 +151,13 @@ export function unnamedSessionHooks(options: RemoteOptions, dependencies: Sessio
       if (id === undefined) return;
       const goesOn = unnamedSessionGoesOn(exit);
       try {
-        if (goesOn) state.recordDetached(options.destination, id);
-        else state.forget(options.destination, id);
+        if (goesOn) state.recordDetached(place.key, id);
+        else state.forget(place.key, id);
       } catch (error) {
         warn(error);
       }
       if (goesOn && exit?.ending?.kind !== 'taken-over') {
-        tell(`tsmosh: the session may still run on ${options.destination}: \`tsmosh ${options.destination} --session ${id}\` takes it back, \`--kill ${id}\` ends it.`);
+        tell(`tsmosh: the session may still run ${place.where}: \`${place.command} --session ${id}\` takes it back, \`--kill ${id}\` ends it.`);
       }
     },
   };
@@ -154,25 +174,95 @@ function unnamedSessionGoesOn(exit: SessionExit | undefined): boolean {
   return true;
 }
 
+/** The host's list, as `tsmosh-server list --json` gives it: what a reminder is checked against. */
+export type LiveSessions = ReadonlyArray<{ readonly sessionId: string; readonly name?: string }>;
+
 /**
- * After a plain `tsmosh host`: mention sessions whose tsmosh died without exiting, and how to take each back. An
- * unnamed one is mentioned until UNNAMED_SESSION_IDLE_TIMEOUT_MS after it was first mentioned, then forgotten: its
- * idle clock on the host started before that (at its client's last datagram), so by then the host has ended it.
- * (A named one stays until `--list` or an attach finds it gone: it may wait for its user for ever.)
+ * After a plain `tsmosh host` (or `tsmosh --local`): mention sessions whose tsmosh died without exiting, and how to
+ * take each back. `live`, the place's list of sessions when it could be had, settles each: one it no longer has is
+ * forgotten (a named one with a last line: it may have been killed elsewhere, or its daemon stopped with the host).
+ * Without it, an unnamed one is mentioned until UNNAMED_SESSION_IDLE_TIMEOUT_MS after it was first mentioned, then
+ * forgotten: its idle clock on the host started before that (at its client's last datagram), so by then the host
+ * has ended it; a named one stays (it may wait for its user for ever).
  */
-export function orphanNotices(destination: string, state: SessionState = new SessionState(), now = new Date()): string[] {
+export function orphanNotices(place: SessionPlace, state: SessionState = new SessionState(), now = new Date(), live?: LiveSessions): string[] {
   const expired = (session: RememberedSession): boolean =>
     session.unnamed === true && session.reportedAt !== undefined && now.getTime() - Date.parse(session.reportedAt) > UNNAMED_SESSION_IDLE_TIMEOUT_MS;
-  const orphans = safely(() => state.orphaned(destination), []);
+  const gone = (session: RememberedSession): boolean => live !== undefined && listedEntry(session, live) === undefined;
+  const orphans = safely(() => state.orphaned(place.key), []);
   safely(() => {
-    for (const session of orphans.filter(expired)) state.forget(destination, session.name);
-    state.markReported(destination, orphans.map((session) => session.name), now);
+    for (const session of orphans.filter((orphan) => expired(orphan) || gone(orphan))) state.forget(place.key, session.name);
+    state.markReported(place.key, orphans.filter((orphan) => !expired(orphan) && !gone(orphan)).map((session) => session.name), now);
   }, undefined);
-  return orphans.filter((session) => !expired(session)).map((session) =>
-    session.unnamed === true
-      ? `tsmosh: an unnamed session on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
-      : `tsmosh: session "${session.name}" on ${destination} lost its client (tsmosh pid ${session.clientPid} did not exit cleanly); \`tsmosh ${destination} --session ${session.name}\` takes it back.`,
-  );
+  const lost = (session: RememberedSession): string => `lost its client (tsmosh pid ${session.clientPid} did not exit cleanly)`;
+  return orphans.flatMap((session) => {
+    if (expired(session)) return [];
+    if (gone(session)) {
+      // An unnamed one ended as unnamed sessions do; a named one was asked for by name and may be wanted again.
+      return session.unnamed === true ? [] : [`tsmosh: session "${session.name}" ${place.where}, whose client was lost, no longer runs there; \`${place.command} --session ${session.name}\` starts it again.`];
+    }
+    return [
+      session.unnamed === true
+        ? `tsmosh: an unnamed session ${place.where} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
+        : `tsmosh: session "${session.name}" ${place.where} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back.`,
+    ];
+  });
+}
+
+/**
+ * ms: how long the end of a plain run waits for the place's list (asked for while the session ran) before it reminds
+ * unchecked, as without a list. A login on a working link answers well within this; only a run with something to
+ * remind of asks, and only a session shorter than the login waits at all.
+ */
+const ORPHAN_CHECK_WAIT_MS = 2000;
+
+/**
+ * The reminders of a plain run at `place`: the place's live list is asked for (`list()`, a login that never asks
+ * anything) once the session is connected, and only when this machine remembers a session whose client died; at
+ * the end, `notices()` gives orphanNotices checked against it.
+ */
+export function orphanReminders(place: SessionPlace, list: () => Promise<LiveSessions | undefined>, state: SessionState = new SessionState()): { onConnected(): void; notices(now?: Date): Promise<string[]> } {
+  const due = safely(() => state.orphaned(place.key), []).length > 0;
+  let live: Promise<LiveSessions | undefined> | undefined;
+  return {
+    onConnected: () => {
+      if (due) live ??= list().catch(() => undefined);
+    },
+    notices: async (now = new Date()) => {
+      let timer: NodeJS.Timeout | undefined;
+      const listed =
+        live === undefined
+          ? undefined
+          : await Promise.race([live, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ORPHAN_CHECK_WAIT_MS)))]);
+      if (timer !== undefined) clearTimeout(timer);
+      return orphanNotices(place, state, now, listed);
+    },
+  };
+}
+
+/**
+ * A plain run at `place` (`tsmosh host`, `tsmosh --local`): its session remembered while it runs (unnamedSessionHooks)
+ * and, at the end, the reminders of sessions left behind by earlier runs (orphanReminders), checked against the
+ * place's list, which `list` gets.
+ */
+export function plainSession(
+  place: SessionPlace,
+  reach: SessionReach,
+  list: () => Promise<LiveSessions | undefined>,
+  dependencies: SessionsDependencies = {},
+): Required<Pick<RemoteDependencies, 'onConnected' | 'onExit'>> & { notices(now?: Date): Promise<string[]> } {
+  const state = dependencies.state ?? new SessionState();
+  // Before this run's own session is in the list.
+  const reminders = orphanReminders(place, list, state);
+  const hooks = unnamedSessionHooks(place, reach, { ...dependencies, state });
+  return {
+    onConnected: (target) => {
+      hooks.onConnected?.(target);
+      reminders.onConnected();
+    },
+    onExit: (exit) => hooks.onExit?.(exit),
+    notices: (now) => reminders.notices(now),
+  };
 }
 
 interface ListedSession {

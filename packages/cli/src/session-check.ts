@@ -4,10 +4,10 @@
  * so a login that needs a password answers "unknown") or directly for a local one. The session is looked up by
  * name when it has one, else by its session ID (the ID of the key an unnamed session was created with).
  */
-import { spawn } from 'node:child_process';
 import { SessionKey } from '@tsmosh/protocol';
 import type { SessionCheck } from '@tsmosh/client';
 import { hostOptions, type RemoteOptions } from './remote.js';
+import { runLocalServerCommand } from './local-sessions.js';
 
 /** A login for the check that takes longer than this (ms) counts as no answer: the link is likely down too. */
 const CHECK_LOGIN_TIMEOUT_MS = 10_000;
@@ -61,51 +61,70 @@ function verdict(stdout: string, code: number | null, stderr: string, target: Ch
   return { kind: 'gone', message: goneMessage(found, target, where, again) };
 }
 
+/** What `tsmosh-server list --json` printed and its status (null: it did not finish). */
+export interface Listing {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+/** `tsmosh-server list --json` of this machine's daemon (`tsmosh --local`); never throws. */
+export function localListing(serverBin: string, env: NodeJS.ProcessEnv): Promise<Listing> {
+  return runLocalServerCommand(serverBin, ['list', '--json'], env, CHECK_LOGIN_TIMEOUT_MS);
+}
+
+/** `tsmosh-server list --json` on `options.destination`, over a new SSH login that never asks anything; never throws. */
+export async function remoteListing(options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<Listing> {
+  try {
+    const ssh = await import('./ssh/index.js');
+    const { stdout, stderr, code } =
+      options.sshCommand !== undefined
+        ? // BatchMode: OpenSSH fails instead of asking on /dev/tty, which the session's screen owns.
+          await ssh.runServerCommandWithSystemSsh({ ...hostOptions(options), sshCommand: `${options.sshCommand} -o BatchMode=yes`, serverArguments: ['list', '--json'] }, 'pipe')
+        : await ssh.runServerCommand({
+            ...hostOptions(options),
+            env,
+            serverArguments: ['list', '--json'],
+            loginTimeoutMs: CHECK_LOGIN_TIMEOUT_MS,
+            prompter: {
+              ask: () => Promise.reject(new Error('the check never asks: the terminal belongs to the session')),
+              tell: () => {},
+            },
+          });
+    return { stdout, stderr, code: code ?? null };
+  } catch (error) {
+    return { stdout: '', stderr: (error as Error).message, code: null };
+  }
+}
+
+/** The sessions a listing names, [] when no daemon runs, undefined when it is no answer (a failed login, garbage). */
+export function liveSessions(listing: Listing): ReadonlyArray<{ readonly sessionId: string; readonly name?: string }> | undefined {
+  if (listing.code !== 0) return /no daemon is running/.test(listing.stderr) ? [] : undefined;
+  try {
+    const sessions = JSON.parse(listing.stdout) as unknown;
+    if (!Array.isArray(sessions)) return undefined;
+    return sessions.filter((entry): entry is { sessionId: string; name?: string } => typeof entry === 'object' && entry !== null && typeof (entry as { sessionId?: unknown }).sessionId === 'string');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The check of a session on this machine's daemon (`tsmosh --local`). */
 export function localSessionCheck(serverBin: string, env: NodeJS.ProcessEnv, target: CheckedSession): () => Promise<SessionCheck> {
   const again = target.name === undefined ? undefined : `tsmosh --local --session ${target.name}`;
-  return () =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [serverBin, 'list', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), CHECK_LOGIN_TIMEOUT_MS);
-      child.once('error', () => {
-        clearTimeout(timer);
-        resolve({ kind: 'unknown' });
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve(verdict(stdout, code, stderr, target, 'this machine', again));
-      });
-    });
+  return async () => {
+    const { stdout, code, stderr } = await localListing(serverBin, env);
+    return verdict(stdout, code, stderr, target, 'this machine', again);
+  };
 }
 
 /** The check of a session on `options.destination`, over a new SSH login that never asks anything. */
 export function remoteSessionCheck(options: RemoteOptions, env: NodeJS.ProcessEnv, target: CheckedSession): () => Promise<SessionCheck> {
   const again = target.name === undefined ? undefined : `tsmosh ${options.destination} --session ${target.name}`;
   return async () => {
-    try {
-      const ssh = await import('./ssh/index.js');
-      const { stdout, stderr, code } =
-        options.sshCommand !== undefined
-          ? // BatchMode: OpenSSH fails instead of asking on /dev/tty, which the session's screen owns.
-            await ssh.runServerCommandWithSystemSsh({ ...hostOptions(options), sshCommand: `${options.sshCommand} -o BatchMode=yes`, serverArguments: ['list', '--json'] }, 'pipe')
-          : await ssh.runServerCommand({
-              ...hostOptions(options),
-              env,
-              serverArguments: ['list', '--json'],
-              loginTimeoutMs: CHECK_LOGIN_TIMEOUT_MS,
-              prompter: {
-                ask: () => Promise.reject(new Error('the check never asks: the terminal belongs to the session')),
-                tell: () => {},
-              },
-            });
-      return verdict(stdout, code ?? null, stderr, target, options.destination, again);
-    } catch {
-      return { kind: 'unknown' };
-    }
+    const { stdout, code, stderr } = await remoteListing(options, env);
+    // A login that failed (it threw, or needs a password) is no answer, as a listing that cannot be read.
+    if (code === null) return { kind: 'unknown' };
+    return verdict(stdout, code, stderr, target, options.destination, again);
   };
 }

@@ -167,7 +167,7 @@ export class SessionState {
     const file = this.read(destination);
     const sessions: Record<string, RememberedSession> = {};
     for (const [name, session] of Object.entries(file.sessions)) {
-      const listed = live.find((entry) => entry.name === name || (session.unnamed === true && entry.sessionId === name));
+      const listed = listedEntry(session, live);
       if (listed !== undefined) sessions[name] = { ...session, sessionId: listed.sessionId };
     }
     this.write({ ...file, sessions });
@@ -215,6 +215,14 @@ export class SessionState {
     }
     return found;
   }
+}
+
+/**
+ * The host's list entry for a remembered session: by name, or for an unnamed one by its ID (which is also its name
+ * once `--session ID` named it).
+ */
+export function listedEntry<Entry extends { readonly name?: string | undefined; readonly sessionId: string }>(session: RememberedSession, live: readonly Entry[]): Entry | undefined {
+  return live.find((entry) => entry.name === session.name || (session.unnamed === true && entry.sessionId === session.name));
 }
 
 function processIsAlive(pid: number): boolean {
