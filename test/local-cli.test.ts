@@ -94,6 +94,34 @@ describe('tsmosh --local', () => {
     expect((await runBin([TSMOSH_BIN, '--local', '--list', '--json'], env)).stdout).not.toContain('loc1');
   });
 
+  it('reminds the next plain --local run of an unnamed session whose client died, which --session ID takes back', async () => {
+    const env = suite.workspace().env;
+    const first = tsmosh(['--local', '--', 'bash', '--norc', '--noprofile']);
+    await first.waitForText('$');
+    first.type('echo orphan-$((30+3))\r');
+    await first.waitForText('orphan-33');
+    first.kill(); // SIGKILL: the client dies without a word, the session goes on in the daemon
+    await first.exited;
+
+    const plain = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await plain.waitForExit()).exitCode).toBe(0);
+    const notice = /tsmosh: an unnamed session on this machine lost its client \(tsmosh pid \d+ did not exit cleanly\); `tsmosh --local --session ([0-9a-f]{16})` takes it back, `--kill \1` ends it\./.exec(
+      (await plain.logicalLines()).join('\n'),
+    );
+    expect(notice).not.toBeNull();
+    const id = notice![1]!;
+
+    const back = tsmosh(['--local', '--session', id]);
+    await back.waitForText('orphan-33');
+    back.type('exit\r');
+    expect((await back.waitForExit()).exitCode).toBe(0);
+    // Ended: the next plain run finds it gone from the daemon's list and says nothing of it.
+    const after = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await after.waitForExit()).exitCode).toBe(0);
+    expect((await after.logicalLines()).join('\n')).not.toContain(id);
+    expect((await runBin([TSMOSH_BIN, '--local', '--list', '--json'], env)).stdout).not.toContain(id);
+  });
+
   it('runs the session through the lossy link with --link', async () => {
     const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
     await t.waitForText(READY);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client';
-import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
+import { liveSessions, localListing, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
-import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
 import { ForwardSpecError, parseForwardSpec, type ForwardSpec } from '@tsmosh/forward';
 import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './forwarding-options.js';
@@ -11,7 +11,7 @@ import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
-import { hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { LOCAL_PLACE, hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -383,6 +383,9 @@ async function runLocal(options: LocalOptions): Promise<number> {
     return EXIT_TSMOSH_FAILURE;
   }
 
+  // A plain local run is remembered and reminded of as a host's (this machine's daemon being the host).
+  const plain = named === undefined ? plainSession(LOCAL_PLACE, { command: options.command }, async () => liveSessions(await localListing(serverBinPath(), process.env))) : undefined;
+  plain?.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
   let target = { host: '127.0.0.1', port: connectLine.port };
   let proxy: { close(): Promise<void> } | undefined;
   if (options.link !== undefined) {
@@ -421,6 +424,8 @@ async function runLocal(options: LocalOptions): Promise<number> {
         `tsmosh: session ${named.session} goes on on this machine: \`tsmosh --local --session ${named.session}\` returns to it, \`tsmosh --local --kill ${named.session}\` ends it.\n`,
       );
     }
+    plain?.onExit(result.exit);
+    for (const line of (await plain?.notices()) ?? []) process.stderr.write(`${line}\n`);
     return result.exitCode;
   } finally {
     await proxy?.close();

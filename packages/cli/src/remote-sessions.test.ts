@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
-import { hostPlace, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
+import { LOCAL_PLACE, hostPlace, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
 
 const parents: string[] = [];
@@ -79,6 +79,14 @@ describe('orphanNotices checked against the host\'s list', () => {
     expect(orphanNotices(hostPlace('host'), state, first, undefined)).toHaveLength(4);
     expect(orphanNotices(hostPlace('host'), state, first, [])).toHaveLength(2); // the named ones' last lines
     expect(state.sessions('host')).toEqual([]);
+  });
+
+  it('names this machine for --local, with the --local commands', () => {
+    const state = freshState();
+    state.recordAttach(LOCAL_PLACE.key, { name: '00000000000000ab', unnamed: true, port: 60001, command: [], clientPid: DEAD_PID });
+    expect(orphanNotices(LOCAL_PLACE, state, first)).toEqual([
+      'tsmosh: an unnamed session on this machine lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh --local --session 00000000000000ab` takes it back, `--kill 00000000000000ab` ends it.',
+    ]);
   });
 });
 

@@ -51,6 +51,8 @@ export function hostPlace(destination: string): SessionPlace {
   return { key: destination, where: `on ${destination}`, command: `tsmosh ${destination}` };
 }
 
+export const LOCAL_PLACE: SessionPlace = { key: '--local', where: 'on this machine', command: 'tsmosh --local' };
+
 /** The `tsmosh-server new` arguments a named session adds. */
 export function namedSessionArguments(named: NamedSessionOptions): string[] {
   return ['--name', named.session, ...(named.idleTimeout !== undefined ? ['--idle-timeout', named.idleTimeout] : [])];
