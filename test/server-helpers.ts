@@ -46,9 +46,10 @@ export function serverEnv(runtimeDir: string, extra: Record<string, string | und
   return env;
 }
 
-export function runServer(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+/** Runs `tsmosh-server ARGS`: this checkout's, or the one whose entry is `bin` (a copy of the bundle). */
+export function runServer(args: readonly string[], env: NodeJS.ProcessEnv, bin: string = SERVER_BIN): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [SERVER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -60,6 +60,8 @@ export interface NewSessionResult {
   readonly attached: boolean;
   /** One line for the user (`new` prints it on stderr): e.g. a named session that was lost and started again. */
   readonly notice?: string;
+  /** The daemon's build (server-build.ts), so `new` can say when it is not its own; absent from older daemons. */
+  readonly build?: string;
 }
 
 export interface SessionInfo {
@@ -103,6 +105,8 @@ export interface EndpointInfo {
 export interface DaemonStatus {
   readonly pid: number;
   readonly version: string;
+  /** Its version and, from a bundle, its daemon file's hash (server-build.ts); absent from older daemons. */
+  readonly build?: string;
   /** The wire generation (PROTOCOL_VERSION) its sessions speak; absent from daemons older than the field. */
   readonly protocol?: number;
   readonly sessions: number;

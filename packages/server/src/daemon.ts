@@ -31,6 +31,7 @@ import {
 import { spawnSessionPty, type PtySpawnOptions } from './pty-host.js';
 import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales, installedLocalesLater } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
+import { runningDaemonBuild } from './server-build.js';
 import { kernelReceiveDrops } from './kernel-drops.js';
 import { droppedCombiningMarks } from './cell-budget.js';
 import { SESSION_RECORD_FORMAT, SESSION_SAVE_INTERVAL_MS, SessionRecordStore, currentBootId, resolveStateDir, foregroundDirectory, type SessionRecord } from './session-records.js';
@@ -331,6 +332,7 @@ export class Daemon {
     return {
       pid: process.pid,
       version: SERVER_VERSION,
+      build: runningDaemonBuild(),
       protocol: PROTOCOL_VERSION,
       sessions: this.sessions.size,
       endpoints: [...this.endpoints].map((endpoint) => ({
@@ -798,7 +800,7 @@ function closeServer(server: Server, done: () => void): void {
 async function dispatch(daemon: Daemon, request: ControlRequest): Promise<unknown> {
   switch (request.op) {
     case 'new':
-      return daemon.newSession(request.request);
+      return { ...(await daemon.newSession(request.request)), build: runningDaemonBuild() };
     case 'list':
       return daemon.list();
     case 'kill':

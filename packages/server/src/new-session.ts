@@ -17,6 +17,7 @@ export { describeError } from './errors.js';
 export { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from './session-timeouts.js';
 import { plainIpv4 } from './ipv4-mapped.js';
 import { clearOtherGeneration } from './daemon-generation.js';
+import { daemonBuildNotice, daemonInstance, firstTimeFor, serverBuild } from './server-build.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { buildSessionEnvironment, definedVariables } from './session-environment.js';
 import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js';
@@ -251,6 +252,9 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     );
   }
   if (result.notice !== undefined) messages.push(result.notice);
+  const ours = serverBuild(entryScript);
+  const buildNotice = daemonBuildNotice(ours, result.build);
+  if (buildNotice !== undefined && firstTimeFor(runtimeDir, daemonInstance(controlSocketPath(runtimeDir)), ours, result.build)) messages.push(buildNotice);
   return { port: result.port, key: result.key, messages };
 }
 
