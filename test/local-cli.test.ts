@@ -90,6 +90,7 @@ describe('tsmosh --local', () => {
     await second.waitForText('again-2');
     const killed = await runBin([TSMOSH_BIN, '--local', '--kill', 'loc1'], env);
     expect(killed.code).toBe(0);
+    expect(killed.stderr).toBe('tsmosh: session loc1 on this machine ended.\n'); // as a host's --kill says
     expect((await second.waitForExit()).exitCode).toBe(255);
     expect((await runBin([TSMOSH_BIN, '--local', '--list', '--json'], env)).stdout).not.toContain('loc1');
   });

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client';
+import { LOCAL_PLACE, reportKilled } from './remote-sessions.js';
 
 /** ms: list and kill answer at once unless the machine is badly loaded. */
 const LOCAL_SERVER_COMMAND_TIMEOUT_MS = 20_000;
@@ -50,11 +51,12 @@ export async function runLocalList(serverBin: string, json: boolean): Promise<nu
   return failWith(result.stderr);
 }
 
-/** `--local --kill NAME`: ends one of this machine's sessions; its client is told. */
+/** `--local --kill NAME`: ends one of this machine's sessions; its client is told, and so is the user, as for a host. */
 export async function runLocalKill(serverBin: string, target: string): Promise<number> {
   const result = await runLocalServerCommand(serverBin, ['kill', target]);
   if (result.code === 0) {
     process.stdout.write(result.stdout);
+    reportKilled(LOCAL_PLACE, target);
     return 0;
   }
   return failWith(result.stderr);

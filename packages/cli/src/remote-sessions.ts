@@ -303,9 +303,14 @@ export async function runRemoteList(options: RemoteOptions, json: boolean, depen
 export async function runRemoteKill(options: RemoteOptions, target: string, dependencies: SessionsDependencies = {}): Promise<number> {
   const result = await runOnHost(options, ['kill', target], dependencies);
   if (typeof result === 'number') return result;
-  safely(() => (dependencies.state ?? new SessionState()).forget(options.destination, target), undefined);
-  noticeLines(dependencies).tell(`tsmosh: session ${target} on ${options.destination} ended.`);
+  reportKilled(hostPlace(options.destination), target, dependencies);
   return 0;
+}
+
+/** After `--kill NAME|ID` at `place` succeeded: the local list forgets the session, and one line says it ended. */
+export function reportKilled(place: SessionPlace, target: string, dependencies: SessionsDependencies = {}): void {
+  safely(() => (dependencies.state ?? new SessionState()).forget(place.key, target), undefined);
+  noticeLines(dependencies).tell(`tsmosh: session ${target} ${place.where} ended.`);
 }
 
 /** Runs `tsmosh-server <args>` over SSH; a failure is reported in one line and comes back as the exit code. */
