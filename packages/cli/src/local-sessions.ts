@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client';
-import { LOCAL_PLACE, reportKilled } from './remote-sessions.js';
+import { LOCAL_PLACE, inClientTerms, reportKilled } from './remote-sessions.js';
 
 /** ms: list and kill answer at once unless the machine is badly loaded. */
 const LOCAL_SERVER_COMMAND_TIMEOUT_MS = 20_000;
@@ -64,6 +64,6 @@ export async function runLocalKill(serverBin: string, target: string): Promise<n
 
 function failWith(stderr: string): number {
   const line = stderr.split('\n').find((text) => text.trim() !== '') ?? 'tsmosh-server failed without a message';
-  process.stderr.write(`tsmosh: ${line.replace(/^tsmosh-server: /, '')}\n`);
+  process.stderr.write(`tsmosh: ${inClientTerms(line, LOCAL_PLACE)}\n`);
   return EXIT_TSMOSH_FAILURE;
 }

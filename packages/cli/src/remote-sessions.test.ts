@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
-import { LOCAL_PLACE, hostPlace, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
+import { LOCAL_PLACE, hostPlace, inClientTerms, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
 
 const parents: string[] = [];
@@ -138,5 +138,14 @@ describe('noticeLines', () => {
     hooks.onConnected?.({ udpHost: '127.0.0.1', port: 60001, keyId: '00000000000000ab' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tsmosh: warning: could not update the local session list: /);
+  });
+});
+
+describe('inClientTerms', () => {
+  it("names the list command the user types, not the server's", () => {
+    const line = 'tsmosh-server: no session named or numbered "k1"; `tsmosh-server list` shows the running ones';
+    expect(inClientTerms(line, hostPlace('devbox'))).toBe('no session named or numbered "k1"; `tsmosh devbox --list` shows the running ones');
+    expect(inClientTerms(line, LOCAL_PLACE)).toBe('no session named or numbered "k1"; `tsmosh --local --list` shows the running ones');
+    expect(inClientTerms('tsmosh-server: no daemon is running (no sessions); `tsmosh-server new` starts one', LOCAL_PLACE)).toBe('no daemon is running (no sessions); `tsmosh --local` starts one');
   });
 });

@@ -307,6 +307,17 @@ export async function runRemoteKill(options: RemoteOptions, target: string, depe
   return 0;
 }
 
+/**
+ * A line of tsmosh-server's, as the user of `tsmosh` reads it: without the server's prefix, and with the server's
+ * commands (`list`, `new`) replaced by the ones this user types.
+ */
+export function inClientTerms(serverLine: string, place: SessionPlace): string {
+  return serverLine
+    .replace(/^tsmosh-server: /, '')
+    .replaceAll('`tsmosh-server list`', `\`${place.command} --list\``)
+    .replaceAll('`tsmosh-server new`', `\`${place.command}\``);
+}
+
 /** After `--kill NAME|ID` at `place` succeeded: the local list forgets the session, and one line says it ended. */
 export function reportKilled(place: SessionPlace, target: string, dependencies: SessionsDependencies = {}): void {
   safely(() => (dependencies.state ?? new SessionState()).forget(place.key, target), undefined);
@@ -333,7 +344,7 @@ async function runOnHost(options: RemoteOptions, args: string[], dependencies: S
       const line = stderr.split('\n').find((text) => text.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
       // "no daemon is running" is the empty list, not an error.
       if (args[0] === 'list' && /no daemon is running/.test(line)) return { stdout: args.includes('--json') ? '[]' : 'no sessions\n' };
-      return fail(dependencies, `tsmosh: on ${options.destination}: ${line.replace(/^tsmosh-server: /, '')}`);
+      return fail(dependencies, `tsmosh: on ${options.destination}: ${inClientTerms(line, hostPlace(options.destination))}`);
     }
     return { stdout };
   } catch (error) {
