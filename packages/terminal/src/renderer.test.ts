@@ -471,6 +471,21 @@ describe('Renderer: everything besides cells', () => {
     expect(h.t.read().cursor).toMatchObject({ x: 0, y: 4 });
   });
 
+  it("exit() leaves the cursor on its own row when that row is blank, as after ssh: no blank line before the prompt", async () => {
+    const h = await harness(10, 5);
+    // A command's output ended with a line feed: the cursor waits at the start of the empty row below it.
+    const a = framebuffer(10, 5, ['out'], { cursor: { x: 0, y: 1, visible: true, style: 'block', blink: true } });
+    await h.draw(a);
+    await h.t.write(h.renderer.exit(a));
+    expect(h.t.read().cursor).toMatchObject({ x: 0, y: 1 });
+    // Something below the cursor still counts: the cursor goes below it.
+    const b = framebuffer(10, 5, ['out', '', 'status'], { cursor: { x: 0, y: 1, visible: true, style: 'block', blink: true } });
+    const h2 = await harness(10, 5);
+    await h2.draw(b);
+    await h2.t.write(h2.renderer.exit(b));
+    expect(h2.t.read().cursor).toMatchObject({ x: 0, y: 3 });
+  });
+
   it('exit() scrolls a fresh line into view when the content reaches the bottom', async () => {
     const h = await harness(10, 3);
     const a = framebuffer(10, 3, ['a', 'b', 'c']);

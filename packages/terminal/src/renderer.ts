@@ -1073,15 +1073,19 @@ export class Renderer {
       out += '\r\n';
     } else {
       const rows = lastDrawn.rows;
-      let lowest = Math.min(Math.max(0, lastDrawn.cursor?.y ?? 0), rows - 1);
-      for (let y = rows - 1; y > lowest; y--) {
+      const cursorRow = Math.min(Math.max(0, lastDrawn.cursor?.y ?? 0), rows - 1);
+      // Below the lowest row with something on it, from the cursor's down. The cursor's own row when it is blank too
+      // (a program's output ended with a line feed, a shell's last "exit"): the local prompt comes next, as after
+      // ssh, not after a blank line.
+      let next = cursorRow;
+      for (let y = rows - 1; y >= cursorRow; y--) {
         const line = lastDrawn.lines[y];
         if (line !== undefined && uniformErasedBackground(sanitizeRow(line, lastDrawn.cols)) !== COLOR_DEFAULT) {
-          lowest = y;
+          next = y + 1;
           break;
         }
       }
-      out += lowest + 1 < rows ? absoluteMove(0, lowest + 1) : `${absoluteMove(0, rows - 1)}\n`;
+      out += next < rows ? absoluteMove(0, next) : `${absoluteMove(0, rows - 1)}\n`;
     }
     this.lastDrawn = undefined;
     this.lastPen = undefined;
