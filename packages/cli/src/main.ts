@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client';
-import { liveSessions, localListing, localSessionCheck, remoteListing } from './session-check.js';
+import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
 import { runRemote, type RemoteOptions } from './remote.js';
@@ -10,7 +10,7 @@ import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './fo
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
 import { serverBinPath } from './server-location.js';
-import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
+import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, listDaemonSessions, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
 import { LOCAL_PLACE, hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
@@ -384,7 +384,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
   }
 
   // A plain local run is remembered and reminded of as a host's (this machine's daemon being the host).
-  const plain = named === undefined ? plainSession(LOCAL_PLACE, { command: options.command }, async () => liveSessions(await localListing(serverBinPath(), process.env))) : undefined;
+  const plain = named === undefined ? plainSession(LOCAL_PLACE, { command: options.command }, () => listDaemonSessions(process.env)) : undefined;
   plain?.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
   let target = { host: '127.0.0.1', port: connectLine.port };
   let proxy: { close(): Promise<void> } | undefined;

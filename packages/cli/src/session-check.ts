@@ -69,7 +69,7 @@ export interface Listing {
 }
 
 /** `tsmosh-server list --json` of this machine's daemon (`tsmosh --local`); never throws. */
-export function localListing(serverBin: string, env: NodeJS.ProcessEnv): Promise<Listing> {
+function localListing(serverBin: string, env: NodeJS.ProcessEnv): Promise<Listing> {
   return runLocalServerCommand(serverBin, ['list', '--json'], env, CHECK_LOGIN_TIMEOUT_MS);
 }
 

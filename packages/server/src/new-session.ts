@@ -10,7 +10,7 @@ import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { MAX_PORT_NUMBER, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES } from '@tsmosh/protocol';
 import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
-import { DaemonNotRunningError, requestControl, type NewSessionRequest, type NewSessionResult } from './control.js';
+import { DaemonNotRunningError, requestControl, type NewSessionRequest, type NewSessionResult, type SessionInfo } from './control.js';
 import { ServerError, UsageError } from './errors.js';
 // The one line a caller of openNewSession prints for its failure, as `tsmosh-server new` does.
 export { describeError } from './errors.js';
@@ -256,6 +256,19 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
   const buildNotice = daemonBuildNotice(ours, result.build);
   if (buildNotice !== undefined && firstTimeFor(runtimeDir, daemonInstance(controlSocketPath(runtimeDir)), ours, result.build)) messages.push(buildNotice);
   return { port: result.port, key: result.key, messages };
+}
+
+/**
+ * The sessions of this user's daemon, as `list` gets them ([] when no daemon runs), in the caller's process: for
+ * `tsmosh --local`, whose reminders would otherwise start a `tsmosh-server list` process (a Node start) per run.
+ */
+export async function listDaemonSessions(env: NodeJS.ProcessEnv = process.env): Promise<readonly SessionInfo[]> {
+  try {
+    return await requestControl(controlSocketPath(resolveRuntimeDir(env)), { op: 'list' }, CONTROL_TIMEOUT_MS);
+  } catch (error) {
+    if (error instanceof DaemonNotRunningError) return [];
+    throw error;
+  }
 }
 
 /** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
