@@ -389,22 +389,17 @@ class TerminalModel {
 // Drawing rows
 
 /** Draw what differs between the model's line y and the target, cheapest way first. */
-function drawRow(model: TerminalModel, target: Target, y: number, printRuns: boolean): void {
+function drawRow(model: TerminalModel, target: Target, y: number, printRuns: boolean, staleRows: StaleRows): void {
   const cols = target.cols;
   const want = target.lines[y]!;
 
-  // Bulk erase: everything from here down is blank with one background, and some of it is not yet.
-  if (y >= target.blankFrom && !target.wantContinues[y]) {
-    let stale = 0;
-    for (let row = y; row < target.rows && stale < 2; row++) {
-      if (!cellRowsEqual(model.lines[row]!, target.lines[row]!) || (row > 0 && model.continues[row] !== false)) stale++;
-    }
-    if (stale >= 2) {
-      model.moveTo(0, y);
-      model.setPen(erasePen(target.blankFromBg));
-      model.eraseBelow();
-      return;
-    }
+  // Bulk erase: everything from here down is blank with one background, and some of it (two rows or more) is not yet.
+  if (y >= target.blankFrom && !target.wantContinues[y] && staleRows.from(y) >= 2) {
+    model.moveTo(0, y);
+    model.setPen(erasePen(target.blankFromBg));
+    model.eraseBelow();
+    staleRows.forget();
+    return;
   }
 
   // The terminal holds a wrap flag the target does not: only erasing the line from column 0 clears it.
@@ -421,6 +416,40 @@ function drawRow(model: TerminalModel, target: Target, y: number, printRuns: boo
     continueIntoNextLine(model, target, y);
     // The wrap may have left a placeholder at the end of this line: put the real cell there.
     drawCells(model, target, y, false, printRuns);
+  }
+}
+
+/**
+ * The bulk erase's question for row y of a plan: how many rows from y to the bottom the terminal holds otherwise than
+ * the target (counted up to 2). Asked anew at every row, a scan down the screen made each frame's cost grow with the
+ * square of its rows: a 1500x900 window took minutes to draw its blank rows and the client stopped answering. The
+ * rows below y+1 are counted once, from the bottom: drawing row y changes only rows y and y+1 (a continuation), so
+ * the count below y+1 made when the first blank row was reached still holds; an erase below changes them all, and
+ * the count is made again.
+ */
+class StaleRows {
+  /** below[i]: stale rows from i to the bottom, up to 2, as counted (undefined: not counted since the last erase). */
+  private below: Uint8Array | undefined;
+  constructor(
+    private readonly model: TerminalModel,
+    private readonly target: Target,
+  ) {}
+
+  from(y: number): number {
+    if (this.below === undefined) {
+      const below = new Uint8Array(this.target.rows + 1);
+      for (let row = this.target.rows - 1; row > y; row--) below[row] = Math.min(2, (this.isStale(row) ? 1 : 0) + below[row + 1]!);
+      this.below = below;
+    }
+    return Math.min(2, (this.isStale(y) ? 1 : 0) + this.below[y + 1]!);
+  }
+
+  forget(): void {
+    this.below = undefined;
+  }
+
+  private isStale(row: number): boolean {
+    return !cellRowsEqual(this.model.lines[row]!, this.target.lines[row]!) || (row > 0 && this.model.continues[row] !== false);
   }
 }
 
@@ -1232,7 +1261,8 @@ function buildTarget(next: Framebuffer): Target {
 
 function drawPlan(model: TerminalModel, target: Target, scroll: Scroll | undefined, cursor: { x: number; y: number }, printRuns: boolean): TerminalModel {
   if (scroll !== undefined) emitScroll(model, scroll);
-  for (let y = 0; y < target.rows; y++) drawRow(model, target, y, printRuns);
+  const staleRows = new StaleRows(model, target);
+  for (let y = 0; y < target.rows; y++) drawRow(model, target, y, printRuns, staleRows);
   return finishPlan(model, cursor);
 }
 
