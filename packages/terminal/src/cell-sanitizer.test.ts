@@ -59,4 +59,16 @@ describe('sanitizeCells', () => {
     expect(hostile[2]!.text).toBe('\x1b');
     expect(sanitizeRow({ cells: plain, wrapped: false }, 6).map((cell) => cell.text)).toEqual(['a', 'b', ' ', 'c', '', '']);
   });
+
+  it("drops a joiner that ends a cell's text, and keeps one inside it", () => {
+    // The emulator keeps a ZWJ sequence as one cell per emoji, each with its joiner: printed as it is, the joiner
+    // would join the next cell's emoji in the terminal (cursor move or not), and one glyph would cover their columns.
+    const wide = (text: string): Cell => ({ text, width: 2, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 });
+    const half: Cell = { text: '', width: 0, fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 };
+    const family = sanitizeCells([wide('👨\u200d'), half, wide('👩\u200d\u200d'), half, wide('👧'), half], 6);
+    expect(family.map((cell) => cell.text)).toEqual(['👨', '', '👩', '', '👧', '']);
+    expect(sanitizeCells([wide('👁\u200d🗨'), half], 2)[0]!.text).toBe('👁'); // a second wide character never joins a cell
+    expect(sanitizeCells([{ ...wide('e\u0301\u200d'), width: 1 }], 1)[0]!.text).toBe('e\u0301');
+  });
 });
+

@@ -62,8 +62,15 @@ function sanitizeText(text: unknown): { text: string; columns: 0 | 1 | 2 } {
     if (out.length + ch.length > MAX_CELL_TEXT_UNITS) break;
     out += ch;
   }
+  // A joiner ending a cell's text joins whatever the terminal prints next, even after a cursor move: the next cell's
+  // character (the emulator kept 👨 ZWJ, 👩 ZWJ, 👧 as three cells of two columns), which a terminal that joins emoji
+  // draws as one glyph over two columns, leaving the row's later cells where the renderer does not expect them.
+  if (out.length > 1 && out.charCodeAt(out.length - 1) === ZERO_WIDTH_JOINER) out = out.replace(TRAILING_JOINERS, '');
   return { text: out, columns };
 }
+
+const ZERO_WIDTH_JOINER = 0x200d;
+const TRAILING_JOINERS = /\u200d+$/u;
 
 const safeLinks = new WeakSet<object>();
 
