@@ -8,6 +8,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeRuntimeDir, runServer, serverEnv, stopDaemon } from './server-helpers.js';
+import { PtyProgram, TSMOSH_BIN, Workspace } from './client-harness.js';
 
 const BUNDLE_DIR = resolve(import.meta.dirname, '../packages/server/bundle');
 
@@ -54,5 +55,21 @@ describe('a daemon of another build', () => {
     // Said once: the next login of the same install, and any of the daemon's own install, say nothing.
     expect((await run(newer, ['new', '--', 'sleep', '120'], env)).stderr).toBe('');
     expect((await run(older, ['new', '--', 'sleep', '120'], env)).stderr).toBe('');
+  });
+
+  it('is shown at the end of the --local session that met it, where the first frame does not push it out of view', async () => {
+    const workspace = new Workspace();
+    try {
+      // A daemon from the bundle (its build has the daemon file's hash) meets this checkout's tsmosh (version alone).
+      const started = await runServer(['new', '--', 'sleep', '120'], { ...workspace.env, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '120000' }, join(BUNDLE_DIR, 'tsmosh-server.mjs'));
+      expect(started.code).toBe(0);
+      const t = new PtyProgram({ args: [TSMOSH_BIN, '--local', '--', 'sh', '-c', 'echo local-mark; sleep 0.3'], env: workspace.env });
+      expect((await t.waitForExit()).exitCode).toBe(0);
+      const screen = (await t.logicalLines()).join('\n');
+      expect(screen).toContain('local-mark');
+      expect(screen).toMatch(/tsmosh: the running tsmosh daemon is tsmosh-server \S+\+[0-9a-f]{12}, not this install's \S+: sessions run its code/);
+    } finally {
+      await workspace.dispose();
+    }
   });
 });

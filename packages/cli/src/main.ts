@@ -368,7 +368,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
   // On this machine there is no ssh_config host to read: the command line alone says what is forwarded.
   const forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, undefined, process.env);
   for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
-  let connectLine: { port: number; key: string };
+  let connectLine: { port: number; key: string; messages: readonly string[] };
   // As for a host (remote.ts): the local terminal's answers reach the session before its command starts.
   const terminal = await probeTerminal(process.stdin, process.stdout);
   try {
@@ -425,7 +425,8 @@ async function runLocal(options: LocalOptions): Promise<number> {
       );
     }
     plain?.onExit(result.exit);
-    for (const line of (await plain?.notices()) ?? []) process.stderr.write(`${line}\n`);
+    // Where they stay on the screen: printed before the session, its first frame would have pushed them out of view.
+    for (const line of [...connectLine.messages, ...((await plain?.notices()) ?? [])]) process.stderr.write(`${line}\n`);
     return result.exitCode;
   } finally {
     await proxy?.close();
@@ -436,22 +437,21 @@ async function runLocal(options: LocalOptions): Promise<number> {
  * What `tsmosh-server new` does, in this process (@tsmosh/server/new-session): asks this machine's daemon for a
  * session, starting it from this installation's tsmosh-server if none runs. Running `new` as a process of its own
  * cost a Node start and its code's load on every session (a third of a short session's time; docs/benchmarks.md,
- * Start-up). Its warnings and notices are shown to the user as `new` shows them; a failure is one line.
+ * Start-up). Its warnings and notices (`messages`) are the caller's to show after the session, as for a host
+ * (remote.ts); a failure is one line.
  */
 async function startLocalServer(
   command: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   extraArguments: readonly string[] = [],
-): Promise<{ port: number; key: string }> {
+): Promise<{ port: number; key: string; messages: readonly string[] }> {
   const args = [...extraArguments, ...(command.length > 0 ? ['--', ...command] : [])];
   try {
     // As `new` run with its output read through a pipe: the window's size comes as --size (sessionSizeArguments).
     // Bounded by new's own deadlines: 10 s for a daemon it starts to answer, 15 s for the daemon's answer. The
     // locale's name was checked above (checkUtf8Locale); whether it is installed, the daemon checks (it reads
     // `locale -a` once, where this process would run it for every session).
-    const outcome = await openNewSession(args, { entryScript: serverBinPath(), env });
-    for (const line of outcome.messages) process.stderr.write(`${line}\n`);
-    return { port: outcome.port, key: outcome.key };
+    return await openNewSession(args, { entryScript: serverBinPath(), env });
   } catch (error) {
     throw new Error(describeError(error, 'new'));
   }

@@ -159,7 +159,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   // (a few ms: the DA1 answer ends the probe). Not under a test's stand-in input, which is not a terminal.
   const terminal = await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
   const args = serverArguments(options, env, forwarding.agent, terminal, ttyWindowSize(dependencies.output ?? process.stdout));
-  let target: { udpHost: string; port: number; key: string; rttMs: number | undefined };
+  let target: { udpHost: string; port: number; key: string; rttMs: number | undefined; notices?: readonly string[] | undefined };
   try {
     target =
       options.sshCommand !== undefined
@@ -202,5 +202,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     }),
   });
   dependencies.onExit?.(result.exit);
+  // Where they stay on the screen: printed before the session, its first frame would have pushed them out of view.
+  for (const line of target.notices ?? []) process.stderr.write(`${line}\n`);
   return result.exitCode;
 }

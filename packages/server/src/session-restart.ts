@@ -89,8 +89,9 @@ export function planRestart(record: SessionRecord, host: HostFacts, now: Date, d
   const notice =
     `tsmosh: session ${JSON.stringify(record.name)} ended ${ended} (last seen ${agoText(lastSeen, now)}); ` +
     `starting \`${shown}\` again in ${directory}.`;
-  // The marker carries the notice itself: the notice is printed before the client paints its first frame, which
-  // leaves nothing of it on the screen, while the marker stays in the session, under the screen it explains.
+  // The marker carries the notice itself: `tsmosh` prints the notice when the session ends (before it, the first
+  // frame would leave nothing of it on the screen), while the marker is in the session from the start, under the
+  // screen it explains.
   const marker = `[${notice}]`;
   return { command, directory, notice, marker };
 }

@@ -84,6 +84,11 @@ export interface BootstrapResult {
   /** Round-trip time measured during the login (ms), to seed the UDP client's RTT estimate. */
   readonly rttMs: number | undefined;
   readonly resolved: ResolvedHost;
+  /**
+   * What `tsmosh-server new` said for the user on stderr (a daemon of another build, a session restarted): for the
+   * caller to show after the session, as the client's first frame would push it out of view at once.
+   */
+  readonly notices?: readonly string[];
 }
 
 
@@ -108,11 +113,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
       const firstLine = stderr.trim().split('\n').find((line) => line.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
       throw new BootstrapError(`tsmosh: tsmosh-server on ${resolved.alias} did not start a session: ${firstLine}`, 'server-failed');
     }
-    for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.prompter.tell(line);
+    const notices = stderr.split(/\r?\n/).filter((line) => line.trim() !== '');
 
     const reached = options.remoteIp === 'local' ? undefined : target.remoteAddress;
     const udpHost = reached ?? (await resolveAddress(resolved.hostName, options.family));
-    return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved };
+    return { udpHost, port: parsed.port, key: parsed.key, rttMs: Number.isFinite(rttMs ?? NaN) ? rttMs : undefined, resolved, notices };
   });
 }
 
