@@ -133,7 +133,9 @@ describe.skipIf(!sshdAvailable)('named sessions over SSH', () => {
     // Killed from another machine (its own local list): this machine's next plain run finds it gone from the host's
     // list, says so once, and the run after that says nothing of it.
     expect((await oneShot(['testhost', `--server=${serverCommand}`, '--kill', 'left-behind'], { TSMOSH_STATE_DIR: join(home, 'other-laptop') })).exitCode).toBe(0);
-    const told = await oneShot(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
+    // The check's login runs beside the session (the end waits for it 2 s at most): a session of a few seconds lets
+    // it answer on a loaded machine too.
+    const told = await oneShot(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 4']);
     expect(told.text).toContain('tsmosh: session "left-behind" on testhost, whose client was lost, no longer runs there; `tsmosh testhost --session left-behind` starts it again.');
     expect(told.text).not.toContain('lost its client (');
     const quiet = await oneShot(['testhost', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo plain-session; sleep 0.3']);
