@@ -87,6 +87,16 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
     await bootstrap({ ...base({ configFiles: [config] }), destination: 'box', prompter: again });
     expect(again.questions).toEqual([]);
     expect(result.rttMs).toBeGreaterThan(0);
+    expect(result.notices).toEqual([]);
+  });
+
+  it("keeps what the server says for the user on stderr for after the session (the first frame would hide it)", async () => {
+    const config = writeConfig('config-notice', `Host box\n  HostName 127.0.0.1\n  Port ${target.port}\n  User root\n  IdentityFile ${plainKey.privatePath}\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n`);
+    const prompter = new ScriptedPrompter();
+    const result = await bootstrap({ ...base({ configFiles: [config], serverCommand: `echo 'tsmosh: a notice from new' >&2; ${FAKE_SERVER}` }), destination: 'box', prompter });
+    expect(result.notices).toEqual(['tsmosh: a notice from new']);
+    expect(prompter.told).not.toContain('tsmosh: a notice from new');
+    expect(prompter.told).toContain('Welcome to the test host');
   });
 
   it('logs in through the agent when no identity file is configured', async () => {
