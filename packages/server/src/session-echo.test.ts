@@ -52,6 +52,11 @@ class ScriptedPty extends ScreenPty {
     this.answers.output(bytes, 0);
     this.announce(this.withRow10(text));
   }
+  /** Only input modes switched (bash's bracketed paste before its prompt): nothing on the screen moves. */
+  switchModes(modes: Partial<Framebuffer['modes']>, bytes = 8): void {
+    this.answers.output(bytes, 0);
+    this.announce({ ...this.screen, modes: { ...this.screen.modes, ...modes } });
+  }
   /** The cursor gone to row 10, nothing else changed (tmux, blocked, redrawing its other pane: no echo there). */
   cursorAway(): void {
     this.announce({ ...this.screen, cursor: { ...this.screen.cursor, x: 0, y: 10 } });
@@ -97,7 +102,7 @@ class HoldingPty extends ScriptedPty {
 function harness(makePty: (clock: { now: number }) => ScriptedPty = () => new ScriptedPty()) {
   const clock = { now: 1000 };
   const pty = makePty(clock);
-  const { session, client, exchange, at } = linkedSession(pty, clock);
+  const { session, client, exchange, at, sentToClient } = linkedSession(pty, clock);
   let input = InputStream.empty();
   const type = (text: string): void => {
     input = input.append({ kind: 'keys', bytes: new TextEncoder().encode(text) });
@@ -105,7 +110,7 @@ function harness(makePty: (clock: { now: number }) => ScriptedPty = () => new Sc
     exchange();
   };
   const row0 = (): string => client.remote.framebuffer.lines[0]!.cells.map((c) => c.text || ' ').join('').trimEnd();
-  return { clock, session, pty, client, at, type, row0, input: () => input };
+  return { clock, session, pty, client, at, type, row0, input: () => input, sentToClient };
 }
 
 describe('Session echo acknowledgement', () => {
@@ -331,6 +336,43 @@ describe('Session echo acknowledgement', () => {
     h.at(lastUnpaced + 20); // ≥ sendIntervalMinMs after the last frame: paced, but not stuck
     h.at(lastUnpaced + 60);
     expect(h.row0()).toBe('chatty');
+  });
+
+  it("holds a write of an answer that only switches input modes (bash's bracketed paste) for the prompt after it: one frame carries both", () => {
+    const h = enterEchoed();
+    h.at(1010);
+    h.pty.show('output');
+    h.at(h.clock.now); // delivered
+    expect(h.row0()).toBe('output');
+    const framesBefore = h.sentToClient();
+    h.at(1011);
+    h.pty.switchModes({ bracketedPaste: true });
+    h.at(1011.3);
+    expect(h.client.remote.framebuffer.modes.bracketedPaste).toBe(false); // nothing the user sees waits for it
+    expect(h.sentToClient()).toBe(framesBefore);
+    h.pty.show('prompt');
+    h.at(h.clock.now); // delivered at once, with the switch
+    expect(h.row0()).toBe('prompt');
+    expect(h.client.remote.framebuffer.modes.bracketedPaste).toBe(true);
+    expect(h.sentToClient()).toBe(framesBefore + 1);
+  });
+
+  it('sends a held switch of input modes once the output settles when nothing follows it, and never holds the first answer', () => {
+    const h = enterEchoed();
+    h.at(1010);
+    h.pty.switchModes({ mouseTracking: 'vt200', focusReporting: true });
+    h.at(1010 + ECHO_SETTLE_MS - 0.5);
+    expect(h.client.remote.framebuffer.modes.mouseTracking).toBe('none');
+    h.at(1010 + ECHO_SETTLE_MS);
+    expect(h.client.remote.framebuffer.modes.mouseTracking).toBe('vt200');
+    expect(h.client.remote.framebuffer.modes.focusReporting).toBe(true);
+    // A key's first answer goes as it is parsed even when it changes only modes (vim's first write, a password prompt).
+    h.at(1200);
+    h.type('x');
+    h.at(1201);
+    h.pty.switchModes({ bracketedPaste: true }, 8);
+    h.at(h.clock.now);
+    expect(h.client.remote.framebuffer.modes.bracketedPaste).toBe(true);
   });
 
   it('sends a large answer\'s first write at once and the rest in one frame once it settles, not a frame per read', () => {

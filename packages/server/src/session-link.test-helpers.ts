@@ -17,7 +17,18 @@ export function linkedSession(pty: SessionPty, clock: { now: number }, init: Par
   const timer = new ManualTimer(clock);
   const key = SessionKey.generate(random);
   const toClient: OutgoingDatagram[] = [];
-  const session = new Session({ ...init, key, pty, send: (d) => toClient.push(d), clock: () => clock.now, timer });
+  let datagramsToClient = 0;
+  const session = new Session({
+    ...init,
+    key,
+    pty,
+    send: (d) => {
+      datagramsToClient++;
+      toClient.push(d);
+    },
+    clock: () => clock.now,
+    timer,
+  });
   const client = new Transport<InputStream, ScreenState>({
     connection: new Connection({ role: 'client', key, random, initialSeq: 1n, serverAddress: SERVER }),
     initialLocal: InputStream.empty(),
@@ -36,5 +47,7 @@ export function linkedSession(pty: SessionPty, clock: { now: number }, init: Par
     timer.advanceTo(time);
     exchange();
   };
-  return { session, client, timer, exchange, at };
+  /** Datagrams the session has sent its client so far (frames, acknowledgements). */
+  const sentToClient = (): number => datagramsToClient;
+  return { session, client, timer, exchange, at, sentToClient };
 }

@@ -30,6 +30,7 @@ import { ANSWER_WINDOW_MS } from './answer-output.js';
 import { FloodTail } from './flood-tail.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 import { answerableByCursor, MovedCursorWatch } from './moved-cursor-answer.js';
+import { onlyInputModesChanged } from './unseen-change.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -241,10 +242,11 @@ interface ClientLink {
    * The newest keystrokes written to the pty and the frames already sent unpaced as their answer
    * (RESPONSE_WINDOW_MS). Output is counted in frames from the pty (Session.outputFrames), not by time: two of them
    * can share a millisecond, the second then unsent. `answeredOutputs`: the count when the keys were written, then
-   * when the last answer frame went.
+   * when the last answer frame went. `unseenOutputs`: the count when a write that changed only input modes was held
+   * for the settle (unseen-change.ts), so that the next write goes at once with it.
    */
   response:
-    | { readonly writtenAt: number; frames: number; answeredOutputs: number }
+    | { readonly writtenAt: number; frames: number; answeredOutputs: number; unseenOutputs?: number }
     | undefined;
   /**
    * The newest typed key (typed-echo.ts), watched until its echo shows or until `until` (ms): the frame that shows it
@@ -877,9 +879,19 @@ export class Session {
     const echoShown = link.echoShown;
     link.echoShown = false;
     if (acknowledged === undefined && !answerSettled && !echoShown) return;
+    const shown = link.transport.local;
     // The ack promises the screen shows everything the program wrote so far: never pair it with a throttled,
     // older snapshot. The same goes for an answer sent unpaced, and a watched echo.
     if (this.screenDirty) this.takeSnapshot(now, true);
+    // A later write of an answer that only switched input modes (bash's bracketed paste before its prompt) waits for
+    // the settle: its next write, or the output's going quiet, carries it (unseen-change.ts). The state is set, paced.
+    if (acknowledged === undefined && !echoShown && response !== undefined && response.frames > 0 && this.answerDueAtOnce(response)) {
+      if (onlyInputModesChanged(shown, link.transport.local)) {
+        response.unseenOutputs = this.outputFrames;
+        serverTrace?.mark('answer-unseen');
+        return;
+      }
+    }
     if (echoShown) serverTrace?.mark('echo-watched');
     if (answerSettled && response !== undefined) {
       response.frames++;
@@ -924,10 +936,15 @@ export class Session {
     // command's own time. The last frame allowed waits for the output to settle, so that whatever is left of the
     // answer goes in one frame rather than the pacing; a large answer (a listing, a flood's tail after Ctrl-C) waits
     // for it after its first frame, coalesced rather than a frame per pty read (answer-output.ts).
-    const small = this.pty.answerIsSmall ?? true;
-    const atOnce = response.frames === 0 || (small && response.frames < MAX_RESPONSE_FRAMES - 1);
+    const atOnce = this.answerDueAtOnce(response) && response.unseenOutputs !== this.outputFrames;
     const dueAt = atOnce ? this.lastOutputAt : this.lastOutputAt + ECHO_SETTLE_MS;
     return dueAt < response.writtenAt + RESPONSE_WINDOW_MS ? dueAt : Infinity;
+  }
+
+  /** Whether the response's next frame goes as soon as its write is parsed rather than once the output settles. */
+  private answerDueAtOnce(response: NonNullable<ClientLink['response']>): boolean {
+    const small = this.pty.answerIsSmall ?? true;
+    return response.frames === 0 || (small && response.frames < MAX_RESPONSE_FRAMES - 1);
   }
 
   /**
