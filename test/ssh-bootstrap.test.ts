@@ -99,6 +99,26 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
     expect(prompter.told).toContain('Welcome to the test host');
   });
 
+  it('tells its caller when the login waits on the network: after the connect, before the host has answered', async () => {
+    // tsmosh loads its session code then (packages/cli/src/session-code.ts), so the load overlaps the login.
+    const kh = join(directory, 'kh-waiting');
+    const config = writeConfig('config-waiting', `Host box\n  HostName 127.0.0.1\n  Port ${target.port}\n  User root\n  IdentityFile ${plainKey.privatePath}\n  UserKnownHostsFile ${kh}\n`);
+    const events: string[] = [];
+    const scripted = new ScriptedPrompter(['yes']);
+    const prompter = { ask: (question: string) => (events.push('host key question'), scripted.ask(question)), tell: (message: string) => scripted.tell(message) };
+    const result = await bootstrap({
+      ...base({ configFiles: [config] }),
+      destination: 'box',
+      prompter,
+      onProgress: (step: string) => events.push(step.replace(/ .*/, '')),
+      onAwaitingNetwork: () => events.push('waiting'),
+    });
+    expect(result.key).toBe(KEY);
+    expect(events.filter((event) => event === 'waiting')).toHaveLength(1);
+    expect(events.indexOf('waiting')).toBeGreaterThan(events.indexOf('connecting'));
+    expect(events.indexOf('waiting')).toBeLessThan(events.indexOf('host key question'));
+  });
+
   it('logs in through the agent when no identity file is configured', async () => {
     const agent = await startAgent(directory, [agentKey.privatePath]);
     try {

@@ -1,4 +1,4 @@
-import { parseConfigForward, type ForwardSpec, type ForwardingOptions } from '@tsmosh/forward';
+import { parseConfigForward, type ForwardSpec, type ForwardingOptions } from '@tsmosh/forward/front';
 
 /**
  * What the command line asked to forward (-A, -L, -R), merged with ~/.ssh/config's ForwardAgent, LocalForward and

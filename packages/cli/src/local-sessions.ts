@@ -3,7 +3,7 @@
  * installation's own `tsmosh-server`, reported as the remote forms report a host's.
  */
 import { spawn } from 'node:child_process';
-import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client/front';
 import { LOCAL_PLACE, inClientTerms, reportKilled } from './remote-sessions.js';
 
 /** ms: list and kill answer at once unless the machine is badly loaded. */

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client/front';
 import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
-import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol/front';
 import { runRemote, type RemoteOptions } from './remote.js';
-import { ForwardSpecError, parseForwardSpec, type ForwardSpec } from '@tsmosh/forward';
+import { ForwardSpecError, parseForwardSpec, type ForwardSpec } from '@tsmosh/forward/front';
 import { NO_FORWARDING, resolveForwarding, type ForwardingArguments } from './forwarding-options.js';
 import type { AddressFamily } from './ssh/index.js';
 import { runLocalKill, runLocalList } from './local-sessions.js';
+import { startLoadingSessionCode } from './session-code.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, listDaemonSessions, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
 import { LOCAL_PLACE, hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
@@ -371,6 +372,8 @@ async function runLocal(options: LocalOptions): Promise<number> {
   let connectLine: { port: number; key: string; messages: readonly string[] };
   // As for a host (remote.ts): the local terminal's answers reach the session before its command starts.
   const terminal = await probeTerminal(process.stdin, process.stdout);
+  // Loads while the daemon starts the session (a cold daemon's start runs in its own process, on another core).
+  const sessionCode = startLoadingSessionCode();
   try {
     connectLine = await startLocalServer(options.command, process.env, [
       ...(forwarding.agent ? ['--forward-agent'] : []),
@@ -400,6 +403,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     target = { host: started.address.host, port: started.address.port };
   }
   try {
+    const { runTerminalClient } = await sessionCode;
     const result = await runTerminalClient({
       host: target.host,
       port: target.port,

@@ -4,8 +4,9 @@
  * machine after a crash, or from another one) takes it over with a fresh key (docs/protocol.md §9). What is
  * remembered locally, and why it is safe, is in session-state.ts.
  */
-import { SESSION_NAME_PATTERN } from '@tsmosh/protocol';
-import { EXIT_TSMOSH_FAILURE, type SessionExit } from '@tsmosh/client';
+import { SESSION_NAME_PATTERN } from '@tsmosh/protocol/front';
+import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client/front';
+import type { SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError, listedEntry, type RememberedSession } from './session-state.js';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';

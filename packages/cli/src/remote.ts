@@ -2,11 +2,13 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, runTerminalClient, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting, type SessionExit, type TerminalCapabilities } from '@tsmosh/client';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
+import type { SessionExit } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
-import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol';
+import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol/front';
 import type { PredictionMode } from '@tsmosh/terminal';
 import { ProgressLine } from './progress-line.js';
+import { startLoadingSessionCode, type SessionCode } from './session-code.js';
 import { ServerBundle } from './install/server-bundle.js';
 import { serverBundleDir } from './server-location.js';
 import type { AddressFamily, Prompter } from './ssh/index.js';
@@ -159,6 +161,9 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   // (a few ms: the DA1 answer ends the probe). Not under a test's stand-in input, which is not a terminal.
   const terminal = await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
   const args = serverArguments(options, env, forwarding.agent, terminal, ttyWindowSize(dependencies.output ?? process.stdout));
+  // The session code loads while the login waits on the network and the host (session-code.ts): OpenSSH is a
+  // process of its own, so at once; ssh2 runs here, so once its first packets are out.
+  let sessionCode: Promise<SessionCode> | undefined = options.sshCommand !== undefined ? startLoadingSessionCode() : undefined;
   let target: { udpHost: string; port: number; key: string; rttMs: number | undefined; notices?: readonly string[] | undefined };
   try {
     target =
@@ -170,7 +175,14 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
             tell: (line) => prompter.tell(line),
             onStep: (step) => progress.update(step),
           })
-        : await bootstrap({ ...hostOptions(options, env), env, prompter, serverArguments: args, onProgress: (step) => progress.update(step) });
+        : await bootstrap({
+            ...hostOptions(options, env),
+            env,
+            prompter,
+            serverArguments: args,
+            onProgress: (step) => progress.update(step),
+            onAwaitingNetwork: () => (sessionCode ??= startLoadingSessionCode()),
+          });
   } catch (error) {
     progress.stop();
     if (error instanceof BootstrapError || error instanceof SshConfigError) return fail(error.message);
@@ -180,6 +192,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   // The session draws from here; until its first frame the client's own status line says what it waits for.
   progress.stop();
   dependencies.onConnected?.({ udpHost: target.udpHost, port: target.port, keyId: SessionKey.parse(target.key).sessionIdHex });
+  const { runTerminalClient } = await (sessionCode ?? startLoadingSessionCode());
   const result = await runTerminalClient({
     host: target.udpHost,
     port: target.port,

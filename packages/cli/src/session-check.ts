@@ -4,7 +4,7 @@
  * so a login that needs a password answers "unknown") or directly for a local one. The session is looked up by
  * name when it has one, else by its session ID (the ID of the key an unnamed session was created with).
  */
-import { SessionKey } from '@tsmosh/protocol';
+import { SessionKey } from '@tsmosh/protocol/front';
 import type { SessionCheck } from '@tsmosh/client';
 import { hostOptions, type RemoteOptions } from './remote.js';
 import { runLocalServerCommand } from './local-sessions.js';

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { stateDirectory } from '@tsmosh/protocol';
+import { stateDirectory } from '@tsmosh/protocol/front';
 
 const SESSION_STATE_VERSION = 1;
 

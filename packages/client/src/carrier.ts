@@ -1,6 +1,9 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { StreamFrameReader, encodeStreamFrame, isPortNumber, type PeerAddress } from '@tsmosh/protocol';
+import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
 import { ClientUdpEndpoint } from './udp-endpoint.js';
+import type { CarrierKind, CarrierMode } from './carrier-mode.js';
+// The options' parsing lives in carrier-mode.ts (the CLI reads them without loading this module).
+export { parseCarrierMode, parseTcpPort, carrierSettingsFromEnv, type CarrierMode, type CarrierKind } from './carrier-mode.js';
 
 /**
  * Which way the session's sealed datagrams travel: UDP (the ClientUdpEndpoint, with its port hopping) or, when UDP
@@ -13,9 +16,6 @@ import { ClientUdpEndpoint } from './udp-endpoint.js';
  * when UDP answers, the session is back on UDP. A lost probe costs one resend, by TCP.
  */
 
-export type CarrierMode = 'udp' | 'tcp' | 'auto';
-export type CarrierKind = 'udp' | 'tcp';
-
 /** Before any reply, UDP counts as blocked after this long (ms): a reply normally takes one round trip. */
 export const UDP_FIRST_REPLY_MS = 2_500;
 /** Mid-session, UDP counts as stopped after this long without a UDP datagram (ms): the server's heartbeat is 3 s. */
@@ -26,31 +26,6 @@ export const UDP_PROBE_INTERVAL_MS = 10_000;
 const TCP_RETRY_MS = 2_000;
 /** A connected TCP carrier that brought nothing for this long (ms) is replaced: after roaming it may be dead. */
 const TCP_STALE_AFTER_MS = 10_000;
-
-const CARRIER_MODES: readonly CarrierMode[] = ['udp', 'tcp', 'auto'];
-
-/** Reads `--transport`'s value; throws one line naming the accepted values. */
-export function parseCarrierMode(value: string, where = '--transport'): CarrierMode {
-  if ((CARRIER_MODES as readonly string[]).includes(value)) return value as CarrierMode;
-  throw new Error(`tsmosh: ${where} must be udp, tcp or auto, got "${value}"`);
-}
-
-/** Reads a TCP port (1-65535); throws one line saying what was wrong. */
-export function parseTcpPort(value: string, where = '--tcp-port'): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!isPortNumber(port)) throw new Error(`tsmosh: ${where} must be a TCP port number 1-65535, got "${value}"`);
-  return port;
-}
-
-/** TSMOSH_TRANSPORT and TSMOSH_TCP_PORT, for tsmosh-client (the tsmosh command has --transport and --tcp-port). */
-export function carrierSettingsFromEnv(env: NodeJS.ProcessEnv): { transport?: CarrierMode; tcpPort?: number } {
-  const transport = env.TSMOSH_TRANSPORT;
-  const tcpPort = env.TSMOSH_TCP_PORT;
-  return {
-    ...(transport !== undefined && transport !== '' ? { transport: parseCarrierMode(transport, 'TSMOSH_TRANSPORT') } : {}),
-    ...(tcpPort !== undefined && tcpPort !== '' ? { tcpPort: parseTcpPort(tcpPort, 'TSMOSH_TCP_PORT') } : {}),
-  };
-}
 
 /** With --transport=tcp, datagrams sent before the connection is up wait for it, at most this many (the newest kept). */
 const TCP_PENDING_MAX_DATAGRAMS = 64;

@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { DueTimer, RandomPool, type PeerAddress } from '@tsmosh/protocol';
 import { DatagramCarrier, type CarrierKind, type CarrierListener, type CarrierMode } from './carrier.js';
+import { NODE_TIMERS } from './node-timers.js';
 
 /** The Node runtime's randomness: node:crypto's, fetched a block at a time (random-pool.ts: each datagram draws twice). */
 const randomPool = new RandomPool((into) => void randomFillSync(into));
@@ -64,8 +65,7 @@ export const NODE_CLIENT_RUNTIME: ClientRuntime = {
   now: () => performance.now(),
   wallClockMs: () => Date.now(),
   random: (length) => randomPool.take(length),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  ...NODE_TIMERS,
   soon: (callback) => void setImmediate(callback),
   resolveHost: async (host) => {
     try {

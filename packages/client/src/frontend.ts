@@ -1,4 +1,4 @@
-import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, parsePredictionMode, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor } from './exit-status.js';
@@ -14,6 +14,8 @@ import { clientTrace } from './latency-trace.js';
 import { wrapSynchronized } from './synchronized-output.js';
 import { PROBE_ANSWER_WAIT_MS, TERMINAL_PROBE_QUERIES, TerminalProbe } from './terminal-probe.js';
 import { PromptMemory } from './prompt-memory.js';
+import { predictionModeFromEnv } from './prediction-env.js';
+export { predictionModeFromEnv };
 import { normalScreenBelowAlternate } from './screen-switch.js';
 import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
 
@@ -593,19 +595,4 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (promptMemoryProblem !== undefined) write(`${promptMemoryProblem}\r\n`);
   const exitCode = exitStatusFor(exit, terminationSignal);
   return { exitCode, message, exit };
-}
-
-/**
- * TSMOSH_PREDICTION_DISPLAY (the bins copy mosh's MOSH_PREDICTION_DISPLAY into it when unset): adaptive (default),
- * always, never or experimental; read when no `predict` option is given (`tsmosh --predict=` passes that option).
- * Throws an Error with one line naming the variable and the accepted values.
- */
-export function predictionModeFromEnv(env: NodeJS.ProcessEnv): PredictionMode {
-  const value = env.TSMOSH_PREDICTION_DISPLAY;
-  if (value === undefined || value === '') return 'adaptive';
-  try {
-    return parsePredictionMode(value);
-  } catch (error) {
-    throw new Error(`tsmosh: TSMOSH_PREDICTION_DISPLAY: ${(error as Error).message}`);
-  }
 }

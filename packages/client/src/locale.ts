@@ -3,7 +3,7 @@
  * start under a locale whose character set is not UTF-8 (the terminal would show mojibake for every non-ASCII cell).
  * Without libc's nl_langinfo we read the variables setlocale(LC_CTYPE, "") consults, in its order of precedence.
  */
-import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
+import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal/front';
 export interface LocaleCheck {
   readonly ok: boolean;
   /** The variable that decided, and its value, for the error line. */

@@ -11,8 +11,9 @@
  * then never will be (the kitty protocol's own recommended way to detect it). A terminal that answers nothing at
  * all is given PROBE_ANSWER_WAIT_MS. Nothing is guessed: a capability is claimed only when the terminal answered.
  */
-import { TERMINAL_VERSION_MAX, type TerminalCapabilities } from '@tsmosh/terminal';
-import { NODE_CLIENT_RUNTIME, type ClientRuntime } from './client-runtime.js';
+import { TERMINAL_VERSION_MAX, type TerminalCapabilities } from '@tsmosh/terminal/front';
+import type { ClientRuntime } from './client-runtime.js';
+import { NODE_TIMERS } from './node-timers.js';
 
 /** The queries, in the order the answers are expected; DA1 last (see above). */
 export const TERMINAL_PROBE_QUERIES = '\x1b[>0q' + '\x1b[?u' + '\x1b[?2026$p' + '\x1b[c';
@@ -140,7 +141,7 @@ export function probeTerminal(
   input: NodeJS.ReadStream,
   output: NodeJS.WriteStream,
   waitMs = PROBE_ANSWER_WAIT_MS,
-  timer: Pick<ClientRuntime, 'setTimer' | 'clearTimer'> = NODE_CLIENT_RUNTIME,
+  timer: Pick<ClientRuntime, 'setTimer' | 'clearTimer'> = NODE_TIMERS,
 ): Promise<TerminalCapabilities | undefined> {
   if (!input.isTTY || !output.isTTY) return Promise.resolve(undefined);
   const wasRaw = input.isRaw;

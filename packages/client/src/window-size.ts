@@ -1,4 +1,4 @@
-import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from '@tsmosh/terminal';
+import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from '@tsmosh/terminal/front';
 
 /**
  * The size the remote screen gets for a local window: the window, clamped to the widest and tallest screen the wire

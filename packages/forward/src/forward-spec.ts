@@ -3,7 +3,7 @@
  * the `LocalForward`/`RemoteForward` keywords of ~/.ssh/config (`[bind_address:]port host:hostport`). IPv6
  * addresses go in brackets. Only TCP ports: ssh's UNIX-socket forms are refused with a line saying so.
  */
-import { isPortNumber } from '@tsmosh/protocol';
+import { isPortNumber } from '@tsmosh/protocol/front';
 
 export type ForwardDirection = 'local' | 'remote';
 

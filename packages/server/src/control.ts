@@ -1,10 +1,10 @@
 import type { ForwardingStats } from '@tsmosh/forward';
-import { isCarriableTerminalVersion, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, type TerminalCapabilities } from '@tsmosh/terminal';
+import { isCarriableTerminalVersion, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, type TerminalCapabilities } from '@tsmosh/terminal/front';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { readControlToken, tokenMatches, writeControlToken } from './control-token.js';
 import { ServerError, type ServerErrorCode } from './errors.js';
-import { isPortNumber } from '@tsmosh/protocol';
+import { isPortNumber } from '@tsmosh/protocol/front';
 
 /**
  * The daemon's control protocol: local requests over a Unix socket in the 0700 runtime directory. One request per

@@ -6,7 +6,7 @@
  * report none): a daemon of another generation holding no session is asked to exit (SIGTERM, its clean shutdown) and
  * a new one starts; one still holding sessions is left alone, and `new` says in one line what to do.
  */
-import { PROTOCOL_VERSION } from '@tsmosh/protocol';
+import { PROTOCOL_VERSION } from '@tsmosh/protocol/front';
 import { DaemonNotRunningError, requestControl } from './control.js';
 import { ServerError } from './errors.js';
 

@@ -5,7 +5,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal';
+import { ctypeSetting, isUtf8LocaleName } from '@tsmosh/terminal/front';
 import { ServerError } from './errors.js';
 
 /** The TERM the session's program sees: what @xterm/headless emulates, and what tmux, vim and Ink expect for 256 colours. */

@@ -74,6 +74,11 @@ export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
   readonly loginTimeoutMs?: number;
   /** Told each step of the login as it begins (for the progress line): connecting, handshake, authenticating… */
   readonly onProgress?: (step: string) => void;
+  /**
+   * Called (once or more) when the login has sent its first packets and waits on the network and the host: the
+   * caller's own work done then costs the login nothing (tsmosh loads its session code).
+   */
+  readonly onAwaitingNetwork?: () => void;
 }
 
 export interface BootstrapResult {
@@ -311,6 +316,7 @@ async function login(resolved: ResolvedHost, options: BootstrapOptions, timeoutM
       });
       try {
         client.connect(config);
+        options.onAwaitingNetwork?.();
       } catch (error) {
         reject(new BootstrapError(`tsmosh: SSH to ${resolved.alias} failed: ${(error as Error).message}`, 'config'));
       }

@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir, hostname as localHostname, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
-import { isPortNumber } from '@tsmosh/protocol';
+import { isPortNumber } from '@tsmosh/protocol/front';
 
 /** OpenSSH refuses to nest Include deeper than this (readconf.c READCONF_MAX_DEPTH); so do we, to stop loops. */
 const MAX_INCLUDE_DEPTH = 16;
