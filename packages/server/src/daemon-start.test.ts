@@ -4,7 +4,7 @@
  * (packages/server/dist) under plain node, as a user's shell would, with a private runtime directory.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { WAIT_BOUND_MS, stopProcess } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_OPTIONS } from './server-main.js';
+import { DAEMON_STARTING_ENV, OWN_LOG_OPTION, startingDaemonAlive } from './new-session.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
 const run = promisify(execFile);
@@ -70,5 +71,42 @@ describe.skipIf(process.platform !== 'linux')('starting the daemon process', () 
     const warning = log.split('\n').find((line) => line.includes('node runs without'))!;
     for (const option of DAEMON_NODE_OPTIONS) expect(warning).toContain(option);
     expect(warning).toContain(`node ${DAEMON_NODE_OPTIONS.join(' ')} tsmosh-server.js daemon`);
+  });
+
+  // The start command of a login begins the daemon's start beside `new` (cli install/host-scripts.ts) and names it.
+  it('`new` waits for the daemon the start command began instead of starting a second, and keeps its pid from the session', async () => {
+    const { dir, env: base } = privateRuntime();
+    // No client comes for the session: it need not wait the default minute for one before it ends.
+    const env = { ...base, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '500' };
+    const early = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, SERVER_BIN, 'daemon', OWN_LOG_OPTION], { env, stdio: 'ignore', detached: true });
+    cleanups.push(() => stopProcess(early.pid!));
+    const seen = join(dir, '..', 'session-env');
+    const created = await run(process.execPath, [SERVER_BIN, 'new', '--', '/bin/sh', '-c', `env > ${seen}`], {
+      env: { ...env, [DAEMON_STARTING_ENV]: String(early.pid) },
+      timeout: WAIT_BOUND_MS,
+    });
+    expect(created.stdout).toMatch(/^TSMOSH CONNECT \d+ \S+$/m);
+    const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: WAIT_BOUND_MS })).stdout) as { pid: number };
+    expect(status.pid).toBe(early.pid);
+    // It wrote the log itself (its stderr leads nowhere), and no second daemon started and lost the race there.
+    const log = readFileSync(join(dir, 'daemon.log'), 'utf8');
+    expect(log).toContain(`daemon ${early.pid} `);
+    expect(log).not.toMatch(/already answers|this one exits/);
+    for (let waited = 0; !existsSync(seen) && waited < WAIT_BOUND_MS; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readFileSync(seen, 'utf8')).not.toContain(DAEMON_STARTING_ENV);
+  });
+
+  it('`new` starts the daemon itself when the one named as starting is gone', async () => {
+    const { env } = privateRuntime();
+    const gone = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => gone.on('exit', resolve));
+    expect(startingDaemonAlive({ [DAEMON_STARTING_ENV]: String(gone.pid) })).toBe(false);
+    const created = await run(process.execPath, [SERVER_BIN, 'new', '--', '/bin/sh'], { env: { ...env, [DAEMON_STARTING_ENV]: String(gone.pid) }, timeout: WAIT_BOUND_MS });
+    expect(created.stdout).toMatch(/^TSMOSH CONNECT \d+ \S+$/m);
+    const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: WAIT_BOUND_MS })).stdout) as { pid: number };
+    cleanups.push(() => stopProcess(status.pid));
+    expect(status.pid).not.toBe(gone.pid);
+    expect(startingDaemonAlive({ [DAEMON_STARTING_ENV]: String(status.pid) })).toBe(true);
+    expect(startingDaemonAlive({ [DAEMON_STARTING_ENV]: 'not-a-pid' })).toBe(false);
   });
 });

@@ -8,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { MAX_PORT_NUMBER, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES } from '@tsmosh/protocol';
-import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
+import { MAX_PORT_NUMBER, SESSION_NAME_PATTERN, TERMINAL_IDENTITY_VALUE_MAX, TERMINAL_IDENTITY_VARIABLES } from '@tsmosh/protocol/front';
+import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, parseTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal/front';
 import { DaemonNotRunningError, requestControl, type NewSessionRequest, type NewSessionResult, type SessionInfo } from './control.js';
 import { ServerError, UsageError } from './errors.js';
 // The one line a caller of openNewSession prints for its failure, as `tsmosh-server new` does.
@@ -25,8 +25,11 @@ import { NETWORK_TIMEOUT_ENV, parseNetworkTimeout } from './session-timeouts.js'
 export const HINT = '(try `tsmosh-server --help`)';
 /** How long `new` waits for a daemon it started to answer (ms): a start takes tens of ms; a loaded host more. */
 const DAEMON_START_TIMEOUT_MS = 10_000;
-/** Poll step while waiting for the daemon's socket (ms). */
-const DAEMON_POLL_MS = 25;
+/**
+ * Poll step while waiting for the daemon's socket (ms): a try on a socket not yet there fails at once (no I/O), and
+ * every ms waited past the daemon's start is a ms of the first login's start (was 25: 12 ms on average).
+ */
+const DAEMON_POLL_MS = 5;
 /** Deadline for one control request (ms). `new` spawns a pty, which can take a while on a loaded machine. */
 export const CONTROL_TIMEOUT_MS = 15_000;
 
@@ -43,6 +46,16 @@ export const CONTROL_TIMEOUT_MS = 15_000;
  * Rejected: `--lite-mode` (-10 MiB, but 20x the CPU on the flood), `--optimize-for-size` (-3 MiB, +18 % CPU).
  */
 export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+
+/**
+ * The pid of a daemon whose start the login's start command began beside this `new` (cli install/host-scripts.ts):
+ * on a host where none runs, the two Node starts then overlap instead of following each other (docs/benchmarks.md,
+ * "`tsmosh host` over SSH as quick to start as mosh"). While that process lives, `new` waits for its socket instead of
+ * starting a daemon of its own, which would only lose the start race. Not passed on to the session or a daemon.
+ */
+export const DAEMON_STARTING_ENV = 'TSMOSH_DAEMON_STARTING';
+/** `tsmosh-server daemon --log`: a daemon started with no output (as above) writes its runtime folder's log itself. */
+export const OWN_LOG_OPTION = '--log';
 
 export interface NewCommandOptions {
   command: string[];
@@ -222,7 +235,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
   const terminalSize = options.windowSize ?? how.terminalSize;
   const messages: string[] = [];
   // The client's terminal identity wins over whatever this login's environment says (SSH rarely carries it).
-  const env = { ...definedVariables(processEnv), ...options.terminal };
+  const env = { ...definedVariables(withoutStartingDaemon(processEnv)), ...options.terminal };
   // Refuse a locale that is not UTF-8 before touching the daemon. Whether it is installed is the daemon's check alone
   // (it reads `locale -a` once, while it starts, and refuses in the same line): a call here cost every login 25–55 ms
   // of a forked `locale -a`, and a host without the locale only pays a daemon that lingers a moment after refusing.
@@ -271,6 +284,27 @@ export async function listDaemonSessions(env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
+/** The environment without DAEMON_STARTING_ENV, which is for this `new` alone. */
+function withoutStartingDaemon(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env[DAEMON_STARTING_ENV] === undefined) return env;
+  const { [DAEMON_STARTING_ENV]: _starting, ...rest } = env;
+  return rest;
+}
+
+/** Whether the daemon the start command began (DAEMON_STARTING_ENV) is still on its way: its process lives. */
+export function startingDaemonAlive(env: NodeJS.ProcessEnv): boolean {
+  const text = env[DAEMON_STARTING_ENV];
+  const pid = text !== undefined && /^[1-9]\d{0,9}$/.test(text) ? Number(text) : undefined;
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    // Gone (ESRCH), or another user's process under a reused pid (EPERM): no daemon of ours is starting.
+    return false;
+  }
+}
+
 /** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
 async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript: string, env: NodeJS.ProcessEnv): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
@@ -281,8 +315,11 @@ async function requestNewSession(runtimeDir: string, request: NewSessionRequest,
       return await requestControl(socketPath, { op: 'new', request }, CONTROL_TIMEOUT_MS);
     } catch (error) {
       const retry = Date.now() < deadline;
-      if (error instanceof DaemonNotRunningError && retry) {
-        await startDaemonProcess(runtimeDir, entryScript, env);
+      if (error instanceof DaemonNotRunningError && startingDaemonAlive(env)) {
+        if (!retry) throw new ServerError('daemon-start', `tsmosh-server: the daemon (pid ${env[DAEMON_STARTING_ENV]}) did not start within ${DAEMON_START_TIMEOUT_MS / 1000} s; see ${daemonLogPath(runtimeDir)}`);
+        await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
+      } else if (error instanceof DaemonNotRunningError && retry) {
+        await startDaemonProcess(runtimeDir, entryScript, withoutStartingDaemon(env));
       } else if (error instanceof ServerError && error.code === 'shutting-down' && retry) {
         // The daemon is exiting after its last session; once its socket is gone the next try starts a new one.
         await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));

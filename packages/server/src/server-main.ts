@@ -16,7 +16,7 @@ export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, r
 
 const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [-s] [-p PORT[:PORT2]] [-i ADDR]
                          [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [--size COLSxROWS] [-- command...]
-       tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon
+       tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon [--log]
        tsmosh-server --version | --help
 
   new      start a session in the per-user daemon (started if needed) and print
@@ -41,7 +41,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   list     sessions of the running daemon: name, command, age, last contact, attached
   status   the daemon's counters, as JSON
   kill     end a session (its client is told and exits)
-  daemon   run the daemon in the foreground (normally started by \`new\`)
+  daemon   run the daemon in the foreground (normally started by \`new\`); with --log it writes
+           its runtime folder's daemon.log itself instead of stderr
 
 environment: TSMOSH_RUNTIME_DIR (control socket dir), TSMOSH_SERVER_NETWORK_TMOUT (seconds of client
 silence that end a session), TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS (tests: shorter than the 60 s default)`;
@@ -166,7 +167,7 @@ export default async function main(argv: readonly string[], options: MainOptions
         return await commandNew(rest, options.entryScript ?? DEFAULT_ENTRY_SCRIPT);
       case 'daemon':
         // Only the daemon loads the pty, the mirror and the transport: `new`, `list` and `kill` are control requests.
-        return await (await import('./daemon-command.js')).runDaemonCommand();
+        return await (await import('./daemon-command.js')).runDaemonCommand(rest);
       case 'list':
         return await commandList(rest);
       case 'status':

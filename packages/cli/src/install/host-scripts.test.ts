@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeBundle, fakeHost, type FakeHost } from './host-fixture.test-helpers.js';
@@ -54,6 +55,46 @@ describe('the start command on a host without a server', () => {
     writeFileSync(join(h.bin, 'tsmosh-server'), '#!/bin/sh\necho "speaks another protocol" >&2\nexit 86\n', { mode: 0o755 });
     const passed = await h.run(startCommand(b.installId, 2, ['new']));
     expect(parseHostReport(passed.stdout.split('\n'))?.kind).toBe('node');
+  });
+});
+
+describe('the start command with our install', () => {
+  // The daemon's start begins beside `new`'s when no daemon's socket is there (EARLY_DAEMON_START in host-scripts.ts).
+  it('begins a daemon beside `new` when no daemon runs and names its pid to `new`; not with a socket there, nor for other commands', async () => {
+    const h = host();
+    for (const tool of ['setsid', 'id']) symlinkSync(`/usr/bin/${tool}`, join(h.bin, tool));
+    const b = bundle();
+    const dir = join(h.installBase, b.installId);
+    mkdirSync(dir, { recursive: true });
+    // A stand-in server that records how it was run.
+    writeFileSync(
+      join(dir, 'tsmosh-server.mjs'),
+      'import { appendFileSync } from "node:fs";\nappendFileSync(process.env.HOME + "/calls", JSON.stringify({ args: process.argv.slice(2), execArgv: process.execArgv, starting: process.env.TSMOSH_DAEMON_STARTING ?? null, pid: process.pid }) + "\\n");\n',
+    );
+    const runtime = join(h.home, 'rt');
+    mkdirSync(runtime, { mode: 0o700 });
+    const calls = (): Array<{ args: string[]; execArgv: string[]; starting: string | null; pid: number }> =>
+      existsSync(join(h.home, 'calls')) ? readFileSync(join(h.home, 'calls'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)) : [];
+    const start = (args: string[]) => h.run(`TSMOSH_RUNTIME_DIR=${runtime} ${startCommand(b.installId, 2, args)}`);
+    const settled = async (count: number) => {
+      for (let waited = 0; calls().length < count && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      return calls();
+    };
+
+    await start(['new', '--', 'a b']);
+    const cold = await settled(2);
+    const daemon = cold.find((call) => call.args[0] === 'daemon');
+    const created = cold.find((call) => call.args[0] === 'new');
+    expect(daemon).toMatchObject({ args: ['daemon', '--log'], execArgv: ['--max-semi-space-size=2', '--v8-pool-size=1'], starting: null });
+    expect(created).toMatchObject({ args: ['new', '--', 'a b'], starting: String(daemon!.pid) });
+
+    const socket = createServer().listen(join(runtime, 'control.sock'));
+    cleanups.push(() => socket.close());
+    await new Promise((resolve) => socket.once('listening', resolve));
+    await start(['new']);
+    await start(['list', '--json']);
+    const warm = (await settled(4)).slice(2);
+    expect(warm.map((call) => [call.args[0], call.starting])).toEqual([['new', null], ['list', null]]);
   });
 });
 

@@ -8,7 +8,8 @@
  * quote of their own (fish reads backslashes inside single quotes): those quote the same in every shell. ('!' is
  * safe: csh expands history only when interactive.)
  */
-import { PROTOCOL_MISMATCH_EXIT_STATUS, REQUIRE_PROTOCOL_ENV } from '@tsmosh/protocol';
+import { PROTOCOL_MISMATCH_EXIT_STATUS, REQUIRE_PROTOCOL_ENV } from '@tsmosh/protocol/front';
+import { DAEMON_NODE_OPTIONS, DAEMON_STARTING_ENV, OWN_LOG_OPTION } from '@tsmosh/server/new-session';
 import { shellQuote } from '../shell-quote.js';
 import type { BundleFile } from './server-bundle.js';
 
@@ -49,6 +50,27 @@ const PROBE_PROGRAM = [
 ].join('\n');
 
 /**
+ * For `new` on a host where no daemon runs (no control socket where tsmosh-server's runtime-dir.ts puts it), the
+ * daemon's start begins here, beside `new`'s own Node start, instead of after it (`new` would start one once it found
+ * none): a cold login then pays one Node start before its session, not two in a row (docs/benchmarks.md, "`tsmosh
+ * host` over SSH as quick to start as mosh"). `new` waits for that daemon while its pid lives (DAEMON_STARTING_ENV).
+ * setsid detaches it as `new` would (own session, no terminal); the daemon writes its log itself, after checking the
+ * runtime folder (OWN_LOG_OPTION). A host without setsid, or a socket left by a daemon that died, takes the old way:
+ * `new` starts the daemon.
+ */
+const EARLY_DAEMON_START = [
+  'if [ "$1" = new ] && command -v setsid >/dev/null 2>&1; then',
+  '  r="${TSMOSH_RUNTIME_DIR:-${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/tsmosh}}"',
+  '  [ -n "$r" ] || r="/tmp/tsmosh-$(id -u)"',
+  '  if [ ! -S "$r/control.sock" ]; then',
+  `    setsid node ${DAEMON_NODE_OPTIONS.join(' ')} "$d/${BUNDLE_ENTRY}" daemon ${OWN_LOG_OPTION} </dev/null >/dev/null 2>&1 &`,
+  `    ${DAEMON_STARTING_ENV}=$!`,
+  `    export ${DAEMON_STARTING_ENV}`,
+  '  fi',
+  'fi',
+];
+
+/**
  * The start command: run the server's subcommand (`new …`, `list --json`, `kill NAME`) with, in order, an installed
  * `tsmosh-server` on the PATH if it speaks our protocol (it exits PROTOCOL_MISMATCH_EXIT_STATUS otherwise), else our
  * own install of this bundle, else report what the host is (HOST_REPORT_PREFIX or HOST_WITHOUT_NODE_PREFIX) so the
@@ -63,7 +85,10 @@ export function startCommand(installId: string, protocol: number, serverArgument
     `  [ "$s" -eq ${PROTOCOL_MISMATCH_EXIT_STATUS} ] || exit "$s"`,
     'fi',
     'if command -v node >/dev/null 2>&1; then',
-    `  [ -f "$d/${BUNDLE_ENTRY}" ] && exec node "$d/${BUNDLE_ENTRY}" "$@"`,
+    `  if [ -f "$d/${BUNDLE_ENTRY}" ]; then`,
+    ...EARLY_DAEMON_START.map((line) => `    ${line}`),
+    `    exec node "$d/${BUNDLE_ENTRY}" "$@"`,
+    '  fi',
     `  exec node -e ${shellQuote(PROBE_PROGRAM)}`,
     'fi',
     `echo "${HOST_WITHOUT_NODE_PREFIX}$(uname -s -m)"`,
