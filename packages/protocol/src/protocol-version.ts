@@ -10,7 +10,8 @@
  * (OSC 8 hyperlinks: cells carry their link); 5, input diff version 2 (the `terminal` event: what the user's
  * terminal answered at start-up); 6, screen diff version 4 (the scrollback log's screen top is signed: a state that
  * offers only part of the history says where the screen stands beyond it); 7, state 0 of every link is an 80x24
- * blank screen at both ends (ScreenState.zero: it was each end's own size) and `new --size COLSxROWS`.
+ * blank screen at both ends (ScreenState.zero: it was each end's own size), `new --size COLSxROWS` and screen diff
+ * version 5 (cells carry their underline style, SGR 4:N, and underline colour, SGR 58).
  */
 export const PROTOCOL_VERSION = 7;
 

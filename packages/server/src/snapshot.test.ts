@@ -18,6 +18,8 @@ import {
   MAX_SCREEN_LINKS,
   screenLinkTable,
   rowText as textOfRow,
+  UnderlineStyle,
+  underlineStyleOf,
   type Framebuffer,
 } from '@tsmosh/terminal';
 import { plainLogLineFromCells, readLogRow, readRow, snapshotTerminal } from './snapshot.js';
@@ -103,6 +105,32 @@ describe('snapshotTerminal', () => {
       ATTR_BOLD | ATTR_ITALIC | ATTR_UNDERLINE | ATTR_STRIKETHROUGH,
     ]);
     expect(fb.lines[0]!.cells[10]!.attrs).toBe(0);
+  });
+
+  it('reads underline styles (SGR 4:N, 21) and underline colours (SGR 58, 59), on ordinary cells none', async () => {
+    const { term, fb } = await screen(
+      '\x1b[4:3mA\x1b[0m \x1b[58:2::255:0:0m\x1b[4mB\x1b[0m\x1b[21mC\x1b[4:4;58:5:196mD\x1b[4:5mE\x1b[59mF\x1b[4:0mG\x1b[58;2;0;0;255;4:1mH\x1b[0mI',
+    );
+    try {
+      const cells = fb.lines[0]!.cells.slice(0, 10);
+      expect(cells.map((c) => underlineStyleOf(c.attrs))).toEqual([
+        UnderlineStyle.Curly,
+        UnderlineStyle.None,
+        UnderlineStyle.Single,
+        UnderlineStyle.Double,
+        UnderlineStyle.Dotted,
+        UnderlineStyle.Dashed,
+        UnderlineStyle.Dashed,
+        UnderlineStyle.None,
+        UnderlineStyle.Single,
+        UnderlineStyle.None,
+      ]);
+      expect(cells.map((c) => c.underlineColor)).toEqual([undefined, undefined, COLOR_RGB | 0xff0000, undefined, COLOR_PALETTE_256 | 196, COLOR_PALETTE_256 | 196, undefined, undefined, COLOR_RGB | 0xff, undefined]);
+      // Cells without an underline colour do not have the field at all: ordinary cells keep their shape.
+      expect(cells.filter((c) => 'underlineColor' in c)).toHaveLength(4);
+    } finally {
+      term.dispose();
+    }
   });
 
   it('keeps colour modes apart: 16, 256, truecolour and default', async () => {
@@ -470,7 +498,7 @@ describe('readRow from cell words', () => {
 
   it('reads every line as the API does, whatever was printed, links and every attribute and colour mode included', async () => {
     const sgr = fc
-      .array(fc.constantFrom('0', '1', '2', '3', '4', '5', '7', '8', '9', '53', '21', '22', '24', '27', '29', '31', '44', '97', '103', '38;5;200', '48;5;17', '38;2;1;2;3', '48;2;250;0;128', '39', '49', '4:3', '58;5;1', '58;2;9;9;9', '59'), { minLength: 1, maxLength: 4 })
+      .array(fc.constantFrom('0', '1', '2', '3', '4', '5', '7', '8', '9', '53', '21', '22', '24', '27', '29', '31', '44', '97', '103', '38;5;200', '48;5;17', '38;2;1;2;3', '48;2;250;0;128', '39', '49', '4:0', '4:2', '4:3', '4:4', '4:5', '58;5;1', '58:5:300', '58;2;9;9;9', '58:2::255:0:0', '59'), { minLength: 1, maxLength: 4 })
       .map((codes) => `\x1b[${codes.join(';')}m`);
     const pieces = fc.oneof(
       fc.constantFrom('a', 'word ', '~', '中', '😀', 'e\u0301', '\u0301', '\t', '\r\n', '\n', ' ', '\x1b[K', '\x1b[2;5H', '\x1b[3X', '\x1b[2P', '\x1b[3@'),
@@ -582,6 +610,8 @@ describe('OSC 8 hyperlinks in the snapshot', () => {
     try {
       const underlined = fb.lines[0]!.cells.slice(0, 7).map((c) => (c.attrs & ATTR_UNDERLINE) !== 0);
       expect(underlined).toEqual([false, false, true, true, true, false, true]);
+      // The program's style, not the dashed one xterm reports for every linked cell.
+      expect(fb.lines[0]!.cells.slice(2, 5).map((c) => underlineStyleOf(c.attrs))).toEqual([UnderlineStyle.Single, UnderlineStyle.Single, UnderlineStyle.Curly]);
       expect(fb.lines[0]!.cells.slice(0, 6).every((c) => c.link?.uri === 'https://a.example/')).toBe(true);
       expect(fb.lines[0]!.cells[6]!.link).toBeUndefined();
     } finally {

@@ -35,9 +35,11 @@ import {
   type PlainLogLine,
   type Row,
   type TerminalModes,
+  withUnderlineStyle,
+  type UnderlineStyle,
 } from '@tsmosh/terminal';
 import { trackTerminal } from './terminal-tracker.js';
-import { readXtermInternals, xtermLinks, type XtermLinks } from './xterm-internals.js';
+import { readXtermInternals, xtermLinks, xtermUnderline, type XtermLinks } from './xterm-internals.js';
 import { dirtyRowsOf, type DirtyRowsLine } from './dirty-rows.js';
 
 /** A zero-width mark (nonspacing or enclosing, or ZWJ) first: a cell text with no base character. Spacing marks (Mc) are one column wide to xterm and stand alone. */
@@ -69,11 +71,14 @@ function attrsOf(cell: IBufferCell): number {
   return attrs;
 }
 
-function cellMatches(cell: Cell, text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined): boolean {
-  return cell.text === text && cell.width === width && cell.fg === fg && cell.bg === bg && cell.attrs === attrs && linksEqual(cell.link, link);
+function cellMatches(cell: Cell, text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined, underlineColor?: Color): boolean {
+  return cell.text === text && cell.width === width && cell.fg === fg && cell.bg === bg && cell.attrs === attrs && cell.underlineColor === underlineColor && linksEqual(cell.link, link);
 }
 
-function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined): Cell {
+function makeCell(text: string, width: number, fg: Color, bg: Color, attrs: number, link: Hyperlink | undefined, underlineColor: Color | undefined): Cell {
+  if (underlineColor !== undefined) {
+    return link === undefined ? { text, width: width as 0 | 1 | 2, fg, bg, attrs, underlineColor } : { text, width: width as 0 | 1 | 2, fg, bg, attrs, underlineColor, link };
+  }
   if (link !== undefined) return { text, width: width as 0 | 1 | 2, fg, bg, attrs, link };
   if (fg === COLOR_DEFAULT && bg === COLOR_DEFAULT && attrs === 0 && width === 1) {
     if (text === '') return BLANK_CELL;
@@ -121,6 +126,7 @@ export function readRow(
     let bg = COLOR_DEFAULT;
     let attrs = 0;
     let link: Hyperlink | undefined;
+    let underlineColor: Color | undefined;
     const at = x * 3;
     if (x < readable && data![at + 1] === 0 && data![at + 2] === 0 && data![at]! >>> CODE_POINT_BITS === SINGLE_NARROW_CHARACTER) {
       // Default colours, no attribute, one code point one column wide, nothing kept outside the words: when that is
@@ -168,6 +174,12 @@ export function readRow(
           attrs = links!.programUnderlined(cell) ? attrs | Attr.Underline : attrs & ~Attr.Underline;
           link = links!.linkOf(urlId);
         }
+        if (attrs & Attr.Underline) {
+          // The underline's style (SGR 4:N) and colour (SGR 58) live in the extended attributes.
+          const underline = xtermUnderline(cell);
+          attrs = withUnderlineStyle(attrs, underline.style as UnderlineStyle);
+          underlineColor = underline.color;
+        }
         present = true;
       }
     }
@@ -197,10 +209,10 @@ export function readRow(
     previousWidth = width;
     if (cells === undefined) {
       const old = candidate!.cells[x]!;
-      if (cellMatches(old, text, width, fg, bg, attrs, link)) continue;
+      if (cellMatches(old, text, width, fg, bg, attrs, link, underlineColor)) continue;
       cells = copyOnWrite(candidate!, x, cols);
     }
-    cells[x] = makeCell(text, width, fg, bg, attrs, link);
+    cells[x] = makeCell(text, width, fg, bg, attrs, link, underlineColor);
   }
   if (cells === undefined) return candidate!;
   return Object.freeze({ cells: Object.freeze(cells), wrapped });

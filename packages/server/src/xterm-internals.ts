@@ -210,3 +210,42 @@ export function xtermLinks(term: Terminal): XtermLinks {
   linkReaders.set(term, reader);
   return reader;
 }
+
+/**
+ * xterm's extended attribute word (`cell.extended._ext`, verified against @xterm/headless 6.0.0): the underline colour
+ * in bits 0–25 (value and mode as in an fg word), the underline style (SGR 4:N) in bits 26–28. Read raw because the
+ * `underlineStyle` getter says 5 (dashed, its link style) for every linked cell, whatever the program chose.
+ */
+const XTERM_EXT_COLOR_MASK = 0x3ffffff;
+const XTERM_EXT_STYLE_SHIFT = 26;
+const XTERM_EXT_STYLE_MASK = 7;
+/** What SGR 59 leaves in the colour bits: xterm stores −1, every bit set (so an RGB white underline reads the same). */
+const XTERM_EXT_COLOR_RESET = XTERM_EXT_COLOR_MASK;
+/** xterm's colour modes in an fg word or the extended colour bits (bits 24–25): the Framebuffer's COLOR_* numbers. */
+const XTERM_COLOR_MODE_MASK = 0x3000000;
+const XTERM_COLOR_RGB = 0x3000000;
+const XTERM_COLOR_PALETTE_256 = 0x2000000;
+const XTERM_PALETTE_INDEX_MASK = 0xff;
+const SINGLE_UNDERLINE = Object.freeze({ style: 1, color: undefined });
+
+/**
+ * The underline style and colour of an underlined cell that has extended attributes (bg bit 28), as the Framebuffer
+ * holds them: the style (1 single … 5 dashed; xterm's numbers are SGR's) and the colour (COLOR_PALETTE_256 or
+ * COLOR_RGB, undefined for the default). Throws, naming what to update, when xterm's private shape differs.
+ */
+export function xtermUnderline(cell: IBufferCell): { style: number; color: number | undefined } {
+  // A reused cell keeps the extended attributes of the last cell that had some: read them only when this one does.
+  if (((cell as unknown as { bg: number }).bg & XTERM_BG_HAS_EXTENDED) === 0) return SINGLE_UNDERLINE;
+  const ext = (cell as unknown as { extended?: { _ext?: unknown } }).extended?._ext;
+  if (typeof ext !== 'number') throw internalsChanged('a buffer cell lacks the number field extended._ext');
+  const style = Math.max(1, (ext >>> XTERM_EXT_STYLE_SHIFT) & XTERM_EXT_STYLE_MASK);
+  const color = ext & XTERM_EXT_COLOR_MASK;
+  const mode = color & XTERM_COLOR_MODE_MASK;
+  // SGR 58 makes only 256-colour and RGB forms; anything else is the default. A 256-colour index is the low byte
+  // (xterm leaves an earlier RGB value's upper bits behind it, and reads only the byte, as it does in fg words).
+  let read: number | undefined;
+  if (color === XTERM_EXT_COLOR_RESET) read = undefined;
+  else if (mode === XTERM_COLOR_RGB) read = color;
+  else if (mode === XTERM_COLOR_PALETTE_256) read = XTERM_COLOR_PALETTE_256 | (color & XTERM_PALETTE_INDEX_MASK);
+  return { style: Math.min(style, 5), color: read };
+}

@@ -8,7 +8,8 @@
  *                                    the same Row objects, as a real snapshot shares them.
  *   arbFramebufferPair(size?)        [earlier, later] where later is a successor of earlier
  *   arbFramebufferHistory(size?, n)  n successive frames
- *   arbRow(cols), arbCell…, arbColor, arbAttrs, arbLink, arbCursor(cols, rows), arbModes, arbClipboard
+ *   arbRow(cols), arbCell…, arbColor, arbAttrs (underline styles too), arbUnderlineColor, arbLink, arbCursor(cols, rows),
+ *   arbModes, arbClipboard
  *
  * And the plain edits they are built from, for hand-written cases: writeText, scrollRegion, resizeFramebuffer,
  * replaceRow, textRow.
@@ -24,8 +25,12 @@ import {
   COLOR_PALETTE_256,
   COLOR_RGB,
   DEFAULT_MODES,
-  ATTR_ALL,
+  Attr,
+  UnderlineStyle,
   blankFramebuffer,
+  isCanonicalAttrs,
+  isUnderlineColor,
+  withUnderlineStyle,
   blankRow,
   type Cell,
   type ClipboardWrite,
@@ -42,6 +47,8 @@ export interface Rendition {
   readonly fg: Color;
   readonly bg: Color;
   readonly attrs: number;
+  /** The underline colour (SGR 58) of an underlined rendition; absent for the default. */
+  readonly underlineColor?: Color;
   /** The OSC 8 link the cells belong to; absent for none. */
   readonly link?: Hyperlink;
 }
@@ -155,7 +162,32 @@ export const arbColor: fc.Arbitrary<Color> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 0xffffff }).map((rgb) => COLOR_RGB + rgb) },
 );
 
-export const arbAttrs: fc.Arbitrary<number> = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: ATTR_ALL }) });
+/** Attribute bits, an underline in any of its five styles (SGR 4:1–4:5) where they hold one. */
+export const arbAttrs: fc.Arbitrary<number> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(0) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: (1 << 9) - 1 }), fc.integer({ min: UnderlineStyle.Single, max: UnderlineStyle.Dashed }))
+      .map(([bits, style]) => (bits & Attr.Underline ? withUnderlineStyle(bits, style as UnderlineStyle) : bits)),
+  },
+);
+
+/**
+ * An underline colour (SGR 58 has 256-colour and RGB forms). Not RGB white: xterm.js stores SGR 59 (default) as
+ * the colour word with every bit set, which is RGB 0xffffff, so a mirror cannot tell the two apart and the snapshot
+ * reads that word as the default (docs/architecture.md).
+ */
+export const arbUnderlineColor: fc.Arbitrary<Color> = fc.oneof(
+  fc.integer({ min: 0, max: 255 }).map((i) => COLOR_PALETTE_256 | i),
+  fc.integer({ min: 0, max: 0xfffffe }).map((rgb) => COLOR_RGB + rgb),
+);
+
+/** A rendition of `fg`, `bg`, `attrs`, with an underline colour half the times it is underlined. */
+function withUnderlineColor(rendition: Rendition & { underlineColor?: Color | undefined }): Rendition {
+  const { underlineColor, ...rest } = rendition;
+  return underlineColor !== undefined && rest.attrs & Attr.Underline ? { ...rest, underlineColor } : rest;
+}
 
 /**
  * Links from a small pool, so frames share links and the table's changes are exercised: ids and none, the same URI
@@ -182,9 +214,12 @@ export const arbLink: fc.Arbitrary<Hyperlink> = fc.oneof(
 
 export const arbRendition: fc.Arbitrary<Rendition> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(DEFAULT_RENDITION) },
-  { weight: 2, arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs }) },
+  { weight: 2, arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs, underlineColor: fc.option(arbUnderlineColor, { nil: undefined }) }).map(withUnderlineColor) },
   // Linked text, as a program prints it: mostly plain, sometimes coloured or underlined by the program itself.
-  { weight: 1, arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs, link: arbLink }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ fg: arbColor, bg: arbColor, attrs: arbAttrs, underlineColor: fc.option(arbUnderlineColor, { nil: undefined }), link: arbLink }).map(withUnderlineColor),
+  },
 );
 
 /** The text of a narrow cell: mostly ASCII, some Latin and symbols, a few combining sequences and odd code points. */
@@ -397,6 +432,8 @@ export function assertWellFormedFramebuffer(fb: Framebuffer): void {
     row.cells.forEach((cell, x) => {
       if (typeof cell.text !== 'string' || ![0, 1, 2].includes(cell.width)) fail(`cell (${x}, ${y}) has text ${JSON.stringify(cell.text)} width ${cell.width}`);
       if (!Number.isInteger(cell.fg) || !Number.isInteger(cell.bg) || !Number.isInteger(cell.attrs)) fail(`cell (${x}, ${y}) rendition is not integers`);
+      if (!isCanonicalAttrs(cell.attrs)) fail(`cell (${x}, ${y}) attrs 0x${cell.attrs.toString(16)} are not canonical`);
+      if ('underlineColor' in cell && (!(cell.attrs & Attr.Underline) || !isUnderlineColor(cell.underlineColor))) fail(`cell (${x}, ${y}) underline colour ${String(cell.underlineColor)} is invalid`);
     });
   });
   if (fb.cursor.x < 0 || fb.cursor.x > fb.cols || fb.cursor.y < 0 || fb.cursor.y >= fb.rows) fail(`cursor at (${fb.cursor.x}, ${fb.cursor.y})`);

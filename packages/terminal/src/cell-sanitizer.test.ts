@@ -19,10 +19,13 @@ const arbCell: fc.Arbitrary<Cell> = fc
     bg: fc.oneof({ weight: 6, arbitrary: fc.constant(COLOR_DEFAULT) }, { weight: 2, arbitrary: arbColor }, { weight: 1, arbitrary: arbOddNumber }),
     attrs: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: ATTR_ALL }) }, { weight: 1, arbitrary: fc.constantFrom(ATTR_ALL + 1, -1, 0.5, NaN) }),
     link: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arbLink }, { weight: 1, arbitrary: fc.constant({ uri: 'https://a/\x07', id: '' }) }),
+    // Valid on an underlined cell only, and only as a 256-colour index or RGB.
+    underlineColor: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: arbColor }, { weight: 1, arbitrary: arbOddNumber }),
   })
   .map((raw) => {
-    const { link, ...rest } = raw;
-    return Object.freeze(link === undefined ? rest : { ...rest, link }) as unknown as Cell;
+    const { link, underlineColor, ...rest } = raw;
+    const withColor = underlineColor === undefined ? rest : { ...rest, underlineColor };
+    return Object.freeze(link === undefined ? withColor : { ...withColor, link }) as unknown as Cell;
   });
 /** A row as received: the screen's width, or shorter or longer, with the odd missing cell. */
 /** Blanks as the decoder makes them: erasedCell's, of any background the wire may carry, valid or not. */

@@ -5,10 +5,10 @@
  * the local terminal understands, links whose URI and id are safe inside an OSC 8 (no controls, within the limits of
  * hyperlinks.ts). Nothing here throws on malformed input, and nothing lets an escape sequence through.
  */
-import { ATTR_ALL, BLANK_CELL, COLOR_DEFAULT, type Cell, type Color, type Row } from './framebuffer.js';
+import { BLANK_CELL, COLOR_DEFAULT, isCanonicalAttrs, type Cell, type Color, type Row } from './framebuffer.js';
 import { linkProblem, type Hyperlink } from './hyperlinks.js';
 import { charWidth } from './char-width.js';
-import { DEFAULT_PEN, pensEqual, sanitizeColor, sanitizePen } from './sgr.js';
+import { DEFAULT_PEN, pensEqual, sanitizeColor, sanitizePen, type Pen } from './sgr.js';
 
 /**
  * Longest text one cell may carry, in UTF-16 code units: 30 non-starters plus a base (Unicode's Stream-Safe Text
@@ -98,7 +98,14 @@ function normalisedCell(raw: Cell | undefined, width: 0 | 1 | 2, text: string): 
   if (raw !== undefined && raw.text === text && raw.width === width && pensEqual(raw, pen) && raw.link === link) {
     return raw;
   }
-  return link === undefined ? { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs } : { text, width, fg: pen.fg, bg: pen.bg, attrs: pen.attrs, link };
+  return cellWith(text, width, pen, link);
+}
+
+/** A cell of `pen` and `link`, with the optional fields only when present (ordinary cells keep their shape). */
+function cellWith(text: string, width: 0 | 1 | 2, pen: Pen, link: Hyperlink | undefined): Cell {
+  const { fg, bg, attrs, underlineColor } = pen;
+  if (underlineColor !== undefined) return link === undefined ? { text, width, fg, bg, attrs, underlineColor } : { text, width, fg, bg, attrs, underlineColor, link };
+  return link === undefined ? { text, width, fg, bg, attrs } : { text, width, fg, bg, attrs, link };
 }
 
 interface SanitizedRow {
@@ -149,10 +156,7 @@ export function sanitizeCells(source: readonly Cell[], cols: number, plainFastPa
     const { text, columns } = sanitizeText(raw?.text);
     if (raw?.width === 2 && columns === 2 && x + 1 < cols && (source[x + 1] as Cell | undefined)?.width === 0) {
       const cell = normalisedCell(raw, 2, text);
-      const half: Cell =
-        cell.link === undefined
-          ? { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs }
-          : { text: '', width: 0, fg: cell.fg, bg: cell.bg, attrs: cell.attrs, link: cell.link };
+      const half = cellWith('', 0, cell, cell.link);
       const rawHalf = source[x + 1]!;
       put(x, cell, raw);
       put(
@@ -176,12 +180,12 @@ function isValidErasedCell(cell: Cell): boolean {
   return cell.text === '' && erasedCells.get(cell.bg) === cell && sanitizeColor(cell.bg) === cell.bg;
 }
 
-/** A cell normalisedCell would return as it is: width 1, one printable ASCII character, a valid pen, no link. */
+/** A cell normalisedCell would return as it is: width 1, one printable ASCII character, a valid pen, no link or underline colour. */
 function isPlainAsciiCell(cell: Cell): boolean {
   const text = cell.text;
-  if (cell.width !== 1 || cell.link !== undefined || typeof text !== 'string' || text.length !== 1) return false;
+  if (cell.width !== 1 || cell.link !== undefined || cell.underlineColor !== undefined || typeof text !== 'string' || text.length !== 1) return false;
   const code = text.charCodeAt(0);
   if (code < 0x20 || code >= 0x7f) return false;
   const { fg, bg, attrs } = cell;
-  return (fg === COLOR_DEFAULT || sanitizeColor(fg) === fg) && (bg === COLOR_DEFAULT || sanitizeColor(bg) === bg) && Number.isInteger(attrs) && (attrs & ATTR_ALL) === attrs;
+  return (fg === COLOR_DEFAULT || sanitizeColor(fg) === fg) && (bg === COLOR_DEFAULT || sanitizeColor(bg) === bg) && isCanonicalAttrs(attrs);
 }

@@ -41,8 +41,47 @@ export const Attr = Object.freeze({
 } as const);
 /** One attribute bit (or None). */
 export type Attr = (typeof Attr)[keyof typeof Attr];
-/** Every defined attribute bit; anything outside this mask is invalid. */
-export const ATTR_ALL = (1 << 9) - 1;
+
+/**
+ * The underline style (SGR 4:0–4:5, and 21 for double), numbered as SGR numbers it. In a cell it lives in the attrs
+ * bits UNDERLINE_STYLE_MASK as style − 2 beside Attr.Underline (0 there is single), so an ordinary cell costs
+ * nothing more and equality stays one number compare; underlineStyleOf/withUnderlineStyle read and write it.
+ */
+export const UnderlineStyle = Object.freeze({ None: 0, Single: 1, Double: 2, Curly: 3, Dotted: 4, Dashed: 5 } as const);
+export type UnderlineStyle = (typeof UnderlineStyle)[keyof typeof UnderlineStyle];
+export const UNDERLINE_STYLE_SHIFT = 9;
+/** The attrs bits of a style other than single; set only with Attr.Underline, and at most Dashed − 1 (4). */
+export const UNDERLINE_STYLE_MASK = 7 << UNDERLINE_STYLE_SHIFT;
+/** Every defined attribute bit, the underline style's included; anything outside this mask is invalid. */
+export const ATTR_ALL = (1 << 12) - 1;
+
+/** The underline style `attrs` carry: None without Attr.Underline. */
+export function underlineStyleOf(attrs: number): UnderlineStyle {
+  return attrs & Attr.Underline ? (((attrs & UNDERLINE_STYLE_MASK) >> UNDERLINE_STYLE_SHIFT) + 1) as UnderlineStyle : UnderlineStyle.None;
+}
+
+/** `attrs` with the underline set to `style` (None clears Attr.Underline and the style bits). */
+export function withUnderlineStyle(attrs: number, style: UnderlineStyle): number {
+  const rest = attrs & ~(Attr.Underline | UNDERLINE_STYLE_MASK);
+  return style === UnderlineStyle.None ? rest : rest | Attr.Underline | ((style - 1) << UNDERLINE_STYLE_SHIFT);
+}
+
+/** Whether `attrs` is a canonical attribute set: known bits only, an underline style only with an underline. */
+export function isCanonicalAttrs(attrs: number): boolean {
+  if (!Number.isInteger(attrs) || (attrs & ATTR_ALL) !== attrs) return false;
+  const styleBits = attrs & UNDERLINE_STYLE_MASK;
+  return styleBits === 0 || ((attrs & Attr.Underline) !== 0 && styleBits >> UNDERLINE_STYLE_SHIFT <= UnderlineStyle.Dashed - 1);
+}
+
+/**
+ * Whether `color` can be an underline colour (SGR 58): a 256-colour index or RGB. SGR 58 has no 16-colour form, and the
+ * default (SGR 59) is the field's absence.
+ */
+export function isUnderlineColor(color: unknown): boolean {
+  if (typeof color !== 'number' || !Number.isInteger(color)) return false;
+  const mode = color & COLOR_MODE_MASK;
+  return (color & ~(COLOR_MODE_MASK | COLOR_VALUE_MASK)) === 0 && ((mode === COLOR_PALETTE_256 && (color & COLOR_VALUE_MASK) <= 255) || mode === COLOR_RGB);
+}
 
 export interface Cell {
   /**
@@ -60,6 +99,12 @@ export interface Cell {
    * Part of the cell's identity: two cells differing only in their link are different cells.
    */
   readonly link?: Hyperlink;
+  /**
+   * The underline colour (SGR 58: COLOR_PALETTE_256 or COLOR_RGB, isUnderlineColor), absent for the default (the
+   * foreground's, SGR 59) and on every cell without Attr.Underline, so ordinary cells keep their shape. Part of the
+   * cell's identity like the link.
+   */
+  readonly underlineColor?: Color;
 }
 
 export interface Row {
@@ -192,7 +237,7 @@ export function blankFramebuffer(cols: number, rows: number): Framebuffer {
 const NO_NOTIFICATIONS: readonly Notification[] = Object.freeze([]);
 
 export function cellsEqual(a: Cell, b: Cell): boolean {
-  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && linksEqual(a.link, b.link));
+  return a === b || (a.text === b.text && a.width === b.width && a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && a.underlineColor === b.underlineColor && linksEqual(a.link, b.link));
 }
 
 export function rowsEqual(a: Row, b: Row): boolean {

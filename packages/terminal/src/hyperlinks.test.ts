@@ -185,17 +185,18 @@ describe('links in the screen diff (field 13)', () => {
       [base, [V, 0x80, 0x42, 0, 1, ...string('https://a/'), ...string('x:y')], /added link 0 is invalid: its id holds/],
       [base, [V, 0x80, 0x42, 0, 2, ...string('https://b/'), 0, ...string('https://a/'), 0], /added link 1 is not after the one before it/],
       [linkedBase, [V, 0x80, 0x42, 0, 1, ...string('https://a/'), 0], /added link 0 is already in the table/],
-      // A FULL row whose segment names link 1 while the table is empty: attrs 512 > 511.
-      [base, [V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x04], /attributes is 512, more than the maximum 511/],
+      // A FULL row whose segment names link 1 while the table is empty: attrs 8192 > 8191 (bits and the underline
+      // colour flag below 8192).
+      [base, [V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x40], /attributes is 8192, more than the maximum 8191/],
       // The same naming link 2 over a base whose table (looked up only now, for the first cell naming a link) has one.
-      [linkedBase, [V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x08], /attributes is 1024, more than the maximum 1023/],
+      [linkedBase, [V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x80, 0x01], /attributes is 16384, more than the maximum 16383/],
     ];
     for (const [from, bytes, message] of cases) {
       expect(() => decodeScreenDiff(from, 0, Uint8Array.from(bytes)), message.source).toThrow(message);
       expect(() => decodeScreenDiff(from, 0, Uint8Array.from(bytes))).toThrow(RangeError);
     }
     // Link 1 over that base, the table unchanged (no links field): the cells carry the base's link.
-    const decoded = decodeScreenDiff(linkedBase, 0, Uint8Array.from([V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x04]));
+    const decoded = decodeScreenDiff(linkedBase, 0, Uint8Array.from([V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x40]));
     expect(decoded.framebuffer.lines[0]!.cells.map((cell) => cell.link)).toEqual(new Array(4).fill(link('https://a/')));
   });
 

@@ -311,7 +311,8 @@ class TerminalModel {
     if (cell.link !== undefined) this.wrapUnlinked(cell);
     this.setLink(cell.link);
     this.out += cell.text;
-    this.store(y, this.cols - 1, [{ text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs }]);
+    const padding: Cell = { text: '', width: 1, fg: pen.fg, bg: pen.bg, attrs: pen.attrs };
+    this.store(y, this.cols - 1, [pen.underlineColor === undefined ? padding : { ...padding, underlineColor: pen.underlineColor }]);
     this.continues[y + 1] = true;
     this.store(y + 1, 0, [cell, half]);
     this.y = y + 1;

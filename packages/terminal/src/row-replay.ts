@@ -31,7 +31,7 @@ export function printRowCells(row: Row, cols: number, pen: Pen): { text: string;
   for (let x = 0; x < used; x++) {
     const cell = cells[x]!;
     if (cell.width === 0) continue;
-    const cellPen: Pen = { fg: cell.fg, bg: cell.bg, attrs: cell.attrs };
+    const cellPen: Pen = cell.underlineColor === undefined ? { fg: cell.fg, bg: cell.bg, attrs: cell.attrs } : { fg: cell.fg, bg: cell.bg, attrs: cell.attrs, underlineColor: cell.underlineColor };
     text += sgrTransition(pen, cellPen);
     pen = cellPen;
     if (!linksEqual(link, cell.link)) text += linkSequence((link = cell.link));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { arbFramebuffer, arbRow } from './arbitrary-framebuffer.test-helpers.js';
 import { decodeSavedScreen, encodeSavedScreen } from './saved-screen.js';
+import { SCREEN_DIFF_VERSION } from './screen-diff.js';
 import { ScreenState } from './screen-state.js';
 import { ScrollbackLog, trimmedLogLine } from './scrollback-log.js';
 
@@ -36,7 +37,7 @@ describe('saved screen', () => {
     expect([back.framebuffer.cols, back.framebuffer.rows]).toEqual([20, 4]);
     // Saved again, it is written in this version and reads back the same.
     const again = encodeSavedScreen(back);
-    expect(again[5]).toBe(4);
+    expect(again[5]).toBe(SCREEN_DIFF_VERSION);
     expect(decodeSavedScreen(again).equals(back)).toBe(true);
   });
 

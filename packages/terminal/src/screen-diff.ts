@@ -32,7 +32,10 @@
  *                 varint count<<5 | fgChanged<<4 | bgChanged<<3 | attrsChanged<<2 | kind, [fg] [bg] [attrs], payload
  *                 (the rendition carries over from the previous segment of the row, starting at the default; a colour
  *                 is value<<2 | mode, mode 0 default, 1 palette 16, 2 palette 256, 3 RGB; attrs is the attribute
- *                 bits + 512 × link, link 0 for none or 1 + the link's index in the new table), kind:
+ *                 bits (Attr, the underline style in bits 9–11: framebuffer.ts) + 4096 × underline colour present
+ *                 + 8192 × link, link 0 for none or 1 + the link's index in the new table, followed by the underline
+ *                 colour (a colour, mode 2 or 3, only on an underlined rendition) when present; before version 5
+ *                 attrs was the bits 0–8 + 512 × link), kind:
  *               EMPTY  count cells of text '' width 1: no payload
  *               NARROW count cells of width 1 holding one code point each: string of exactly count code points
  *               WIDE   count pairs (a width-2 cell with one code point, then its width-0 '' half): string
@@ -43,6 +46,7 @@
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import {
   ATTR_ALL,
+  Attr,
   BLANK_CELL,
   COLOR_DEFAULT,
   COLOR_MODE_MASK,
@@ -52,6 +56,8 @@ import {
   MAX_SCREEN_COLS,
   MAX_SCREEN_ROWS,
   isScreenSize,
+  isCanonicalAttrs,
+  isUnderlineColor,
   blankRow,
   cellsEqual,
   cursorsEqual,
@@ -94,13 +100,18 @@ import { pensEqual } from './sgr.js';
 /**
  * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
  * their OSC 8 link (field 13 and the link part of a segment's attrs), to 4 when the screen top became signed (it
- * may lie beyond the lines a state offers: scrollback-log.ts); PROTOCOL_VERSION gathers it.
+ * may lie beyond the lines a state offers: scrollback-log.ts), to 5 when cells gained the underline style and
+ * colour (a segment's attrs: the style bits, the colour flag and the colour after it); PROTOCOL_VERSION gathers it.
  */
-export const SCREEN_DIFF_VERSION = 4;
+export const SCREEN_DIFF_VERSION = 5;
+
+/** The version from which a segment's attrs carry the underline style and colour (UNDERLINE_COLOR_FLAG). */
+const UNDERLINE_SINCE_VERSION = 5;
 
 /**
- * The oldest version this build still reads: 3 differs from 4 only in the screen top's sign, which readers handle,
- * so screens saved on disk by the previous release (saved-screen.ts) are not lost to an upgrade.
+ * The oldest version this build still reads: 3 differs from 4 only in the screen top's sign and 4 from 5 only in a
+ * segment's attrs layout, which readers handle, so screens saved on disk by the previous release (saved-screen.ts)
+ * are not lost to an upgrade.
  */
 export const OLDEST_READABLE_SCREEN_DIFF_VERSION = 3;
 
@@ -134,8 +145,13 @@ const enum Field {
 }
 const FIELD_ALL = (1 << 14) - 1;
 
-/** A segment's attrs on the wire: the attribute bits plus this many times the link number (0 none, 1 + index). */
-const LINK_SLOT_UNIT = ATTR_ALL + 1;
+/** A segment's attrs on the wire: this flag says an underline colour follows the attrs varint. */
+const UNDERLINE_COLOR_FLAG = ATTR_ALL + 1;
+/** A segment's attrs on the wire: the attribute bits and flag plus this many times the link number (0 none, 1 + index). */
+const LINK_SLOT_UNIT = UNDERLINE_COLOR_FLAG * 2;
+/** Before UNDERLINE_SINCE_VERSION: attribute bits 0–8, then the link number. */
+const LEGACY_ATTR_ALL = (1 << 9) - 1;
+const LEGACY_LINK_SLOT_UNIT = LEGACY_ATTR_ALL + 1;
 const NO_TABLE: readonly Hyperlink[] = Object.freeze([]);
 
 /**
@@ -680,10 +696,11 @@ export function encodeCells(cells: readonly Cell[], start: number, end: number, 
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
   let attrs = 0;
+  let underlineColor: Color | undefined;
   let x = start;
   while (x < end) {
     const first = cells[x]!;
-    const firstAttrs = first.attrs + LINK_SLOT_UNIT * slots(first.link);
+    const firstAttrs = first.attrs + (first.underlineColor === undefined ? 0 : UNDERLINE_COLOR_FLAG) + LINK_SLOT_UNIT * slots(first.link);
     const kind = segmentKindAt(cells, x, end);
     const step = kind === Segment.Wide ? 2 : 1;
     let count = 0;
@@ -699,11 +716,16 @@ export function encodeCells(cells: readonly Cell[], start: number, end: number, 
     let header = count * (1 << SEGMENT_COUNT_SHIFT) + kind;
     if (first.fg !== fg) header += SEGMENT_FG;
     if (first.bg !== bg) header += SEGMENT_BG;
-    if (firstAttrs !== attrs) header += SEGMENT_ATTRS;
+    const attrsChanged = firstAttrs !== attrs || first.underlineColor !== underlineColor;
+    if (attrsChanged) header += SEGMENT_ATTRS;
     out.varint(header);
     if (first.fg !== fg) out.varint(colorToWire((fg = first.fg)));
     if (first.bg !== bg) out.varint(colorToWire((bg = first.bg)));
-    if (firstAttrs !== attrs) out.varint((attrs = firstAttrs));
+    if (attrsChanged) {
+      out.varint((attrs = firstAttrs));
+      underlineColor = first.underlineColor;
+      if (underlineColor !== undefined) out.varint(colorToWire(underlineColor));
+    }
     if (kind === Segment.Narrow || kind === Segment.Wide) {
       let text = '';
       for (let i = x; i < next; i += step) text += cells[i]!.text;
@@ -817,7 +839,7 @@ export function decodeScreenDiff(
     table = () => (baseTable ??= screenLinkTable(base.lines));
   }
   let lines = base.lines;
-  if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows, table);
+  if (fields & Field.Rows) lines = decodeRows(reader, base, cols, rows, table, version);
   else if (cols !== base.cols || rows !== base.rows) reader.fail('the size changed but no rows were sent');
   const ending = fields & Field.Ending ? decodeEnding(reader) : baseEnding;
   const notifications = fields & Field.Notifications ? decodeNotifications(reader) : base.notifications;
@@ -881,7 +903,7 @@ function decodeModes(reader: ByteReader): TerminalModes {
   });
 }
 
-function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number, table: LinkTable): readonly Row[] {
+function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: number, table: LinkTable, version: number): readonly Row[] {
   const sameWidth = base.cols === cols;
   const lines: Row[] = [];
   const baseRowIndex = (field: string): number => reader.varint(field, base.rows - 1);
@@ -923,7 +945,7 @@ function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: n
       }
       case Op.Full: {
         const cells: Cell[] = [];
-        decodeCells(reader, cols, cells, table);
+        decodeCells(reader, cols, cells, table, version);
         lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
         break;
       }
@@ -938,7 +960,7 @@ function decodeRows(reader: ByteReader, base: Framebuffer, cols: number, rows: n
         const cells: Cell[] = new Array<Cell>(cols);
         for (let x = 0; x < start; x++) cells[x] = fittedCell(from, x);
         const replaced: Cell[] = [];
-        decodeCells(reader, length, replaced, table);
+        decodeCells(reader, length, replaced, table, version);
         for (let i = 0; i < length; i++) cells[start + i] = replaced[i]!;
         for (let x = start + length; x < cols; x++) cells[x] = fittedCell(from, x);
         lines.push(Object.freeze({ cells: Object.freeze(cells), wrapped }));
@@ -985,17 +1007,29 @@ export type LinkTable = readonly Hyperlink[] | (() => readonly Hyperlink[]);
 
 /**
  * Reads segments until exactly `count` cells have been appended to `cells`; a cell's link is an entry of `table`
- * (none by default: then a segment naming a link is refused).
+ * (none by default: then a segment naming a link is refused). `version`: the screen diff version that wrote them.
  */
-export function decodeCells(reader: ByteReader, count: number, cells: Cell[], table: LinkTable = NO_TABLE): void {
+export function decodeCells(reader: ByteReader, count: number, cells: Cell[], table: LinkTable = NO_TABLE, version = SCREEN_DIFF_VERSION): void {
   const target = cells.length + count;
+  const legacy = version < UNDERLINE_SINCE_VERSION;
+  const linkUnit = legacy ? LEGACY_LINK_SLOT_UNIT : LINK_SLOT_UNIT;
   let fg: Color = COLOR_DEFAULT;
   let bg: Color = COLOR_DEFAULT;
   let attrs = 0;
+  let underlineColor: Color | undefined;
   let link: Hyperlink | undefined;
-  // Cells are built with their link only when there is one, so unlinked cells keep the shape they always had.
+  // Cells are built with their link and underline colour only when there is one, so other cells keep the shape
+  // they always had.
   const cellOf = (text: string, width: 0 | 1 | 2): Cell =>
-    Object.freeze(link === undefined ? { text, width, fg, bg, attrs } : { text, width, fg, bg, attrs, link });
+    Object.freeze(
+      underlineColor === undefined
+        ? link === undefined
+          ? { text, width, fg, bg, attrs }
+          : { text, width, fg, bg, attrs, link }
+        : link === undefined
+          ? { text, width, fg, bg, attrs, underlineColor }
+          : { text, width, fg, bg, attrs, underlineColor, link },
+    );
   // Blanks as the renderer's sanitizer makes them (one object per background), so it keeps them as they are.
   const blankOf = (): Cell => (fg === 0 && attrs === 0 && link === undefined ? erasedCell(bg) : cellOf('', 1));
   while (cells.length < target) {
@@ -1009,14 +1043,22 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[], ta
     if (header & SEGMENT_BG) bg = decodeColor(reader, 'background');
     if (header & SEGMENT_ATTRS) {
       const wire = reader.varint('attributes');
-      attrs = wire % LINK_SLOT_UNIT;
-      const slot = Math.floor(wire / LINK_SLOT_UNIT);
+      const bits = wire % linkUnit;
+      const slot = Math.floor(wire / linkUnit);
       if (slot === 0) link = undefined;
       else {
         if (typeof table === 'function') table = table();
-        const max = ATTR_ALL + LINK_SLOT_UNIT * table.length;
+        const max = linkUnit - 1 + linkUnit * table.length;
         if (wire > max) reader.fail(`attributes is ${wire}, more than the maximum ${max}`);
         link = table[slot - 1];
+      }
+      attrs = legacy ? bits : bits & ATTR_ALL;
+      if (!isCanonicalAttrs(attrs)) reader.fail(`attributes 0x${attrs.toString(16)} hold an underline style without an underline, or an unknown one`);
+      underlineColor = undefined;
+      if (!legacy && bits & UNDERLINE_COLOR_FLAG) {
+        if (!(attrs & Attr.Underline)) reader.fail(`attributes 0x${attrs.toString(16)} carry an underline colour without an underline`);
+        underlineColor = decodeColor(reader, 'underline colour');
+        if (!isUnderlineColor(underlineColor)) reader.fail(`underline colour 0x${underlineColor.toString(16)} is neither a 256-colour index nor RGB`);
       }
     }
     switch (kind as Segment) {

@@ -12,7 +12,20 @@ import {
   textRow,
   writeText,
 } from './arbitrary-framebuffer.test-helpers.js';
-import { blankFramebuffer, blankRow, framebuffersEqual, rowsEqual, MAX_SCREEN_COLS, COLOR_DEFAULT, COLOR_PALETTE_16, type Framebuffer } from './framebuffer.js';
+import {
+  blankFramebuffer,
+  blankRow,
+  framebuffersEqual,
+  rowsEqual,
+  underlineStyleOf,
+  Attr,
+  MAX_SCREEN_COLS,
+  COLOR_DEFAULT,
+  COLOR_PALETTE_16,
+  COLOR_RGB,
+  UnderlineStyle,
+  type Framebuffer,
+} from './framebuffer.js';
 import { erasedCell, sanitizeRow } from './cell-sanitizer.js';
 import { ScreenState } from './screen-state.js';
 import { encodeScreenDiff, SCREEN_DIFF_VERSION, type SessionEnding } from './screen-diff.js';
@@ -267,7 +280,7 @@ describe('ScreenState decoding of hostile bytes', () => {
     const base = ScreenState.initial(4, 2);
     const V = SCREEN_DIFF_VERSION;
     const cases: [number[], RegExp][] = [
-      [[9, 0], /version 9 is not a version this build reads \(3–4\)/],
+      [[9, 0], /version 9 is not a version this build reads \(3–5\)/],
       [[V, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
       [[V, 0x80, 0x80, 0x01], /unknown field flags/],
       [[V, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
@@ -280,11 +293,32 @@ describe('ScreenState decoding of hostile bytes', () => {
       [[V, 2, 9, 0, 0], /cursor \(9, 0\) lies outside/],
       [[V, 0x80, 0x02, 3, 0x90, 0x01, 0x04], /foreground 4 \(mode 0, value 1\) is not a valid colour/],
       [[V, 0x80, 0x02, 3, 0x90, 0x01, 0x41], /foreground 65 \(mode 1, value 16\) is not a valid colour/],
+      // Four EMPTY cells (0x84 0x01: attrs follow) whose attrs break the underline's rules.
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x04], /attributes 0x200 hold an underline style without an underline/],
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x14], /attributes 0xa08 hold an underline style without an underline, or an unknown one/],
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x80, 0x20], /attributes 0x0 carry an underline colour without an underline/],
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x20, 0x05], /underline colour 0x1000001 is neither a 256-colour index nor RGB/],
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x20, 0x04], /underline colour 4 \(mode 0, value 1\) is not a valid colour/],
+      [[V, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x20], /underline colour/],
+      // Version 4 (a saved screen of the previous release) had attribute bits 0–8 and the link number above them.
+      [[4, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x04], /attributes is 520, more than the maximum 511/],
     ];
     for (const [bytes, message] of cases) {
       expect(() => base.applyDiff(Uint8Array.from(bytes)), message.source).toThrow(message);
       expect(() => base.applyDiff(Uint8Array.from(bytes))).toThrow(RangeError);
     }
+  });
+
+  it('reads the underline style and colour of version 5, and version 4 attrs as they were', () => {
+    const base = ScreenState.initial(4, 2);
+    // Attrs 520 = underline + style bits 1 (double); then 4096 + 8 + colour flag: underline, RGB 0xff0000.
+    const double = base.applyDiff(Uint8Array.from([SCREEN_DIFF_VERSION, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x04, 2, 1])).framebuffer.lines[0]!.cells[0]!;
+    expect(underlineStyleOf(double.attrs)).toBe(UnderlineStyle.Double);
+    const red = base.applyDiff(Uint8Array.from([SCREEN_DIFF_VERSION, 0x80, 0x02, 3, 0x84, 0x01, 0x88, 0x20, 0x83, 0x80, 0xf0, 0x1f, 2, 1])).framebuffer.lines[0]!.cells[3]!;
+    expect(red).toEqual({ text: '', width: 1, fg: 0, bg: 0, attrs: Attr.Underline, underlineColor: COLOR_RGB | 0xff0000 });
+    const plainUnderline = base.applyDiff(Uint8Array.from([4, 0x80, 0x02, 3, 0x84, 0x01, 0x08, 2, 1])).framebuffer.lines[0]!.cells[0]!;
+    expect(plainUnderline.attrs).toBe(Attr.Underline);
+    expect('underlineColor' in plainUnderline).toBe(false);
   });
 
   it('caps the screen size the peer may ask for', () => {

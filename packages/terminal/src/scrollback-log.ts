@@ -35,7 +35,7 @@
 import { blankRow, type Cell, type Row } from './framebuffer.js';
 import type { Hyperlink } from './hyperlinks.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
-import { decodeCells, decodeLinkTable, encodeCells, encodeLinkTable, linkSlots } from './screen-diff.js';
+import { SCREEN_DIFF_VERSION, decodeCells, decodeLinkTable, encodeCells, encodeLinkTable, linkSlots } from './screen-diff.js';
 import { capScreenLinks, rowLinks } from './hyperlinks.js';
 import { LogLineStore } from './log-line-store.js';
 
@@ -211,7 +211,7 @@ export class ScrollbackLog {
    * The inverse of writeDiff on this (the base); throws RangeError on anything inconsistent. `diffVersion` is the
    * screen diff's version: 3 wrote the screen's top unsigned (see the header).
    */
-  readDiff(reader: ByteReader, retain: number = SCROLLBACK_RETAINED_LINES, diffVersion: number = SCREEN_TOP_SIGNED_SINCE_VERSION): ScrollbackLog {
+  readDiff(reader: ByteReader, retain: number = SCROLLBACK_RETAINED_LINES, diffVersion: number = SCREEN_DIFF_VERSION): ScrollbackLog {
     const start = reader.varint('scrollback start');
     const added = reader.varint('scrollback line count');
     const end = this.end + added;
@@ -226,7 +226,7 @@ export class ScrollbackLog {
     for (let position = Math.max(start, this.end); position < end; position++) {
       const plain = plainLineTextAt(reader.peek());
       if (plain === undefined) {
-        encodeLineInto(readLine(reader), store);
+        encodeLineInto(readLine(reader, diffVersion), store);
         continue;
       }
       const bytes = reader.take(plain.end, 'scrollback line');
@@ -260,14 +260,15 @@ const LINE_WRAPPED = 1;
 /** The line carries its own link table (OSC 8 links in its cells). */
 const LINE_LINKED = 2;
 
-function readLine(reader: ByteReader): Row {
+/** One line as encodeLineInto wrote it; `diffVersion`: the screen diff version that wrote it (decodeCells). */
+function readLine(reader: ByteReader, diffVersion?: number): Row {
   const flags = reader.u8('scrollback line flags');
   if (flags > (LINE_WRAPPED | LINE_LINKED)) reader.fail(`scrollback line flags ${flags} have unknown bits`);
   const wrapped = (flags & LINE_WRAPPED) !== 0;
   const count = reader.varint('scrollback line width', LOG_LINE_CELLS_MAX);
   const table = flags & LINE_LINKED ? decodeLinkTable(reader) : undefined;
   const cells: Cell[] = [];
-  decodeCells(reader, count, cells, table);
+  decodeCells(reader, count, cells, table, diffVersion);
   return count === 0 && !wrapped ? blankRow(0) : Object.freeze({ cells: Object.freeze(cells), wrapped });
 }
 

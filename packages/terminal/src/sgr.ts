@@ -13,6 +13,10 @@ import {
   COLOR_PALETTE_256,
   COLOR_RGB,
   COLOR_VALUE_MASK,
+  UNDERLINE_STYLE_MASK,
+  UnderlineStyle,
+  isUnderlineColor,
+  underlineStyleOf,
   type Color,
 } from './framebuffer.js';
 
@@ -21,12 +25,14 @@ export interface Pen {
   readonly fg: Color;
   readonly bg: Color;
   readonly attrs: number;
+  /** The underline colour (Cell.underlineColor): absent for the default and without Attr.Underline. */
+  readonly underlineColor?: Color;
 }
 
 export const DEFAULT_PEN: Pen = Object.freeze({ fg: COLOR_DEFAULT, bg: COLOR_DEFAULT, attrs: 0 });
 
 export function pensEqual(a: Pen, b: Pen): boolean {
-  return a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs;
+  return a.fg === b.fg && a.bg === b.bg && a.attrs === b.attrs && a.underlineColor === b.underlineColor;
 }
 
 /** A colour with an impossible mode or index becomes the default colour, so garbage never reaches the terminal. */
@@ -40,12 +46,21 @@ export function sanitizeColor(color: Color): Color {
   return color;
 }
 
+/**
+ * The pen made canonical: colours valid, attribute bits known, an underline style only with the underline (an
+ * unknown style is single), an underline colour only on an underlined pen and only in a form SGR 58 has.
+ */
 export function sanitizePen(pen: Pen): Pen {
   const fg = sanitizeColor(pen.fg);
   const bg = sanitizeColor(pen.bg);
-  const attrs = Number.isInteger(pen.attrs) ? pen.attrs & ATTR_ALL : 0;
-  if (fg === pen.fg && bg === pen.bg && attrs === pen.attrs) return pen;
-  return { fg, bg, attrs };
+  let attrs = Number.isInteger(pen.attrs) ? pen.attrs & ATTR_ALL : 0;
+  if (attrs & UNDERLINE_STYLE_MASK) {
+    const style = underlineStyleOf(attrs);
+    if (style === UnderlineStyle.None || style > UnderlineStyle.Dashed) attrs &= ~UNDERLINE_STYLE_MASK;
+  }
+  const underlineColor = attrs & Attr.Underline && isUnderlineColor(pen.underlineColor) ? pen.underlineColor : undefined;
+  if (fg === pen.fg && bg === pen.bg && attrs === pen.attrs && underlineColor === pen.underlineColor) return pen;
+  return underlineColor === undefined ? { fg, bg, attrs } : { fg, bg, attrs, underlineColor };
 }
 
 /** SGR parameters that select `color` as foreground (`layer` 30) or background (`layer` 40). */
@@ -88,8 +103,25 @@ const ATTR_OFF: readonly (readonly [Attr, string])[] = [
   [Attr.Overline, '55'],
 ];
 
+/**
+ * The underline's "on" parameter: 4 for single, the colon form 4:N for the other styles (ITU T.416 sub-parameters,
+ * what kitty, WezTerm, foot, iTerm2, VTE, Windows Terminal, Alacritty, ghostty, tmux ≥ 3.0 and xterm.js read). Only
+ * a program that used a style gets one (docs/architecture.md, the renderer).
+ */
+function underlineParam(attrs: number): string {
+  const style = underlineStyleOf(attrs);
+  return style <= UnderlineStyle.Single ? '4' : `4:${style}`;
+}
+
+/** SGR 58's parameter for an underline colour (colon form, empty colour space id for RGB); 59 for the default. */
+function underlineColorParam(color: Color | undefined): string {
+  if (color === undefined) return '59';
+  const value = color & COLOR_VALUE_MASK;
+  return (color & COLOR_MODE_MASK) === COLOR_RGB ? `58:2::${(value >> 16) & 0xff}:${(value >> 8) & 0xff}:${value & 0xff}` : `58:5:${value}`;
+}
+
 function onParams(attrs: number, params: string[]): void {
-  for (const [flag, param] of ATTR_ON) if (attrs & flag) params.push(param);
+  for (const [flag, param] of ATTR_ON) if (attrs & flag) params.push(flag === Attr.Underline ? underlineParam(attrs) : param);
 }
 
 function resetForm(to: Pen): string[] {
@@ -97,6 +129,7 @@ function resetForm(to: Pen): string[] {
   onParams(to.attrs, params);
   if (to.fg !== COLOR_DEFAULT) params.push(colorParams(to.fg, 30));
   if (to.bg !== COLOR_DEFAULT) params.push(colorParams(to.bg, 40));
+  if (to.underlineColor !== undefined) params.push(underlineColorParam(to.underlineColor));
   return params;
 }
 
@@ -110,9 +143,12 @@ function deltaForm(from: Pen, to: Pen): string[] {
     added |= to.attrs & (Attr.Bold | Attr.Dim);
   }
   for (const [flag, param] of ATTR_OFF) if (removed & flag) params.push(param);
-  onParams(added, params);
+  // An underline that stays but changes style is turned on again in its new style.
+  if (to.attrs & from.attrs & Attr.Underline && (to.attrs ^ from.attrs) & UNDERLINE_STYLE_MASK) added |= Attr.Underline;
+  onParams(added | (to.attrs & UNDERLINE_STYLE_MASK), params);
   if (from.fg !== to.fg) params.push(colorParams(to.fg, 30));
   if (from.bg !== to.bg) params.push(colorParams(to.bg, 40));
+  if (from.underlineColor !== to.underlineColor) params.push(underlineColorParam(to.underlineColor));
   return params;
 }
 

@@ -15,7 +15,10 @@ import {
   COLOR_PALETTE_16,
   COLOR_PALETTE_256,
   COLOR_RGB,
+  withUnderlineStyle,
   type Cell,
+  type Color,
+  type UnderlineStyle,
   type CursorStyle,
   type Framebuffer,
   type MouseEncoding,
@@ -114,6 +117,23 @@ function attrsOf(cell: BufferCell): number {
   return attrs;
 }
 
+/**
+ * An underlined cell's style and colour from xterm's extended attribute word (`extended._ext`: colour in bits 0–25,
+ * style in 26–28; the `underlineStyle` getter says 5 for every linked cell). xterm stores SGR 59 as every colour bit
+ * set, which reads as the default.
+ */
+function withUnderline(cell: BufferCell, read: Cell): Cell {
+  const words = cell as unknown as { bg: number; extended: { _ext: number } };
+  if (!(read.attrs & Attr.Underline) || (words.bg & 0x10000000) === 0) return read;
+  const ext = words.extended._ext;
+  const attrs = withUnderlineStyle(read.attrs, Math.min(5, Math.max(1, (ext >>> 26) & 7)) as UnderlineStyle);
+  const word = ext & 0x3ffffff;
+  const mode = word & 0x3000000;
+  // A 256-colour index is the low byte (xterm leaves an earlier RGB value's upper bits behind it).
+  const colour: Color | undefined = word === 0x3ffffff ? undefined : mode === COLOR_RGB ? word : mode === COLOR_PALETTE_256 ? COLOR_PALETTE_256 | (word & 0xff) : undefined;
+  return colour !== undefined ? { ...read, attrs, underlineColor: colour } : { ...read, attrs };
+}
+
 const ENCODINGS: Record<string, MouseEncoding> = {
   DEFAULT: 'default',
   UTF8: 'utf8',
@@ -139,13 +159,13 @@ export function readFramebuffer(term: XTerm, title: string, bellCount: number): 
     const cells: Cell[] = [];
     for (let x = 0; x < term.cols; x++) {
       const c = line.getCell(x)!;
-      const read: Cell = {
+      const read = withUnderline(c, {
         text: c.getChars(),
         width: c.getWidth() as 0 | 1 | 2,
         fg: cellColor(c, 'fg'),
         bg: cellColor(c, 'bg'),
         attrs: attrsOf(c),
-      };
+      });
       const link = linkOf(term, urlIdOf(c));
       cells.push(link === undefined ? read : { ...read, link });
     }
@@ -196,7 +216,7 @@ export function screenDifference(actual: Framebuffer, expected: Framebuffer): st
     for (let x = 0; x < expected.cols; x++) {
       const a = actual.lines[y]!.cells[x]!;
       const e = expected.lines[y]!.cells[x]!;
-      if (a.text !== e.text || a.width !== e.width || a.fg !== e.fg || a.bg !== e.bg || a.attrs !== e.attrs || !linksEqual(a.link, e.link)) {
+      if (a.text !== e.text || a.width !== e.width || a.fg !== e.fg || a.bg !== e.bg || a.attrs !== e.attrs || a.underlineColor !== e.underlineColor || !linksEqual(a.link, e.link)) {
         return `cell (${x},${y}): got ${JSON.stringify(a)}, want ${JSON.stringify(e)}`;
       }
     }
@@ -216,7 +236,8 @@ export function screenDifference(actual: Framebuffer, expected: Framebuffer): st
 // Builders for hand-written framebuffers
 
 export function cell(text: string, pen: Partial<Omit<Cell, 'text'>> = {}): Cell {
-  const plain: Cell = { text, width: pen.width ?? 1, fg: pen.fg ?? 0, bg: pen.bg ?? 0, attrs: pen.attrs ?? 0 };
+  const base: Cell = { text, width: pen.width ?? 1, fg: pen.fg ?? 0, bg: pen.bg ?? 0, attrs: pen.attrs ?? 0 };
+  const plain: Cell = pen.underlineColor === undefined ? base : { ...base, underlineColor: pen.underlineColor };
   return pen.link === undefined ? plain : { ...plain, link: pen.link };
 }
 
