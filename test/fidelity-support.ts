@@ -11,6 +11,7 @@ import {
   COLOR_VALUE_MASK,
   cellsEqual,
   cursorsEqual,
+  underlineStyleOf,
   modesEqual,
   type Cell,
   type Color,
@@ -48,9 +49,23 @@ export function screenText(fb: Framebuffer): string[] {
   return screenLines(fb);
 }
 
+/** Where `text` starts on the screen (its first match), as [x, y]; throws with the screen when it is not there. */
+export function findText(fb: Framebuffer, text: string): [number, number] {
+  const lines = screenLines(fb);
+  for (let y = 0; y < lines.length; y++) {
+    const x = lines[y]!.indexOf(text);
+    if (x >= 0) return [x, y];
+  }
+  throw new Error(`"${text}" is not on the screen:\n${lines.join('\n')}`);
+}
+
+const UNDERLINE_STYLE_NAMES = ['', '', 'double', 'curly', 'dotted', 'dashed'] as const;
+
 export function describeCell(cell: Cell): string {
   const link = cell.link === undefined ? '' : ` link=${JSON.stringify(cell.link)}`;
-  return `${JSON.stringify(cell.text)} w${cell.width} fg=${colorName(cell.fg)} bg=${colorName(cell.bg)} [${attrNames(cell.attrs).join(',')}]${link}`;
+  const style = UNDERLINE_STYLE_NAMES[underlineStyleOf(cell.attrs)] ?? '';
+  const underline = (style === '' ? '' : ` ${style}`) + (cell.underlineColor === undefined ? '' : ` underline=${colorName(cell.underlineColor)}`);
+  return `${JSON.stringify(cell.text)} w${cell.width} fg=${colorName(cell.fg)} bg=${colorName(cell.bg)} [${attrNames(cell.attrs).join(',')}]${underline}${link}`;
 }
 
 /** Checks the Framebuffer's structural promises: exact size, wide cells followed by their second halves. */

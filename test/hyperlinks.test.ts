@@ -13,6 +13,7 @@ import { Attr, screenLines, type Framebuffer } from '@tsmosh/terminal';
 import { startUdpProxy, type UdpProxy } from '@tsmosh/netem/udp';
 import { readFramebuffer } from '../packages/terminal/src/xterm-readback.test-helpers.js';
 import { READY, SERVER_BIN, WAIT_MS, clientTestSuite, startClient, type PtyProgram } from './client-harness.js';
+import { findText } from './fidelity-support.js';
 import { claudeCodeEnvironment, ensureClaudeCode, removeClaudeCodeDirectories, startMessagesStandIn, type MessagesStandIn } from './helpers/claude-code.js';
 
 const suite = clientTestSuite();
@@ -23,15 +24,6 @@ async function shown(client: PtyProgram): Promise<Framebuffer> {
   return readFramebuffer(client.terminal, '', 0);
 }
 
-/** Where `text` starts on the screen (first match), as [x, y]. */
-function find(fb: Framebuffer, text: string): [number, number] {
-  const lines = screenLines(fb);
-  for (let y = 0; y < lines.length; y++) {
-    const x = lines[y]!.indexOf(text);
-    if (x >= 0) return [x, y];
-  }
-  throw new Error(`"${text}" is not on the screen:\n${lines.join('\n')}`);
-}
 
 /** Every OSC 8 the client wrote, as [params, uri]; a close is ['', '']. */
 function osc8s(raw: string): [string, string][] {
@@ -54,19 +46,19 @@ describe('OSC 8 hyperlinks through tsmosh', () => {
     await client.waitForText(READY);
 
     let fb = await shown(client);
-    const [docsX, docsY] = find(fb, 'the docs');
+    const [docsX, docsY] = findText(fb, 'the docs');
     for (let i = 0; i < 'the docs'.length; i++) {
       const cell = fb.lines[docsY]!.cells[docsX + i]!;
       expect(cell.link).toEqual({ uri: 'https://example.com/docs?q=1;x=2', id: 'doc' });
       expect(cell.attrs & Attr.Underline).toBe(0);
     }
-    const [notesX, notesY] = find(fb, 'notes');
+    const [notesX, notesY] = findText(fb, 'notes');
     expect(fb.lines[notesY]!.cells[notesX]!.link).toEqual({ uri: 'file:///tmp/notes.txt', id: '' });
     expect(fb.lines[notesY]!.cells[notesX]!.attrs & Attr.Underline).toBe(Attr.Underline);
-    const [plainX, plainY] = find(fb, 'then plain');
+    const [plainX, plainY] = findText(fb, 'then plain');
     expect(fb.lines[plainY]!.cells[plainX]!.link).toBeUndefined();
     expect(fb.lines[plainY]!.cells[plainX]!.attrs).toBe(0);
-    const [againX, againY] = find(fb, '(again)');
+    const [againX, againY] = findText(fb, '(again)');
     expect(fb.lines[againY]!.cells[againX]!.link).toEqual({ uri: 'https://example.com/docs?q=1;x=2', id: 'doc' });
 
     client.type('\r');
@@ -98,7 +90,7 @@ describe('OSC 8 hyperlinks through tsmosh', () => {
       const host = hostname();
       let checked = 0;
       for (const name of names.slice(-8)) {
-        const [x, y] = find(fb, name);
+        const [x, y] = findText(fb, name);
         const link = fb.lines[y]!.cells[x]!.link;
         expect(link?.uri).toBe(`file://${host}${dir}/${name}`);
         expect(fb.lines[y]!.cells[x + name.length - 1]!.link).toEqual(link);
@@ -147,7 +139,7 @@ describe('OSC 8 hyperlinks through tsmosh', () => {
       await client.waitForText(url, 2 * WAIT_MS);
 
       const fb = await shown(client);
-      const [x, y] = find(fb, url);
+      const [x, y] = findText(fb, url);
       const link = fb.lines[y]!.cells[x]!.link;
       // Claude Code names the link with an id of its own making (id=…), and the visible text is the URL.
       expect(link?.uri).toBe(url);
@@ -157,7 +149,7 @@ describe('OSC 8 hyperlinks through tsmosh', () => {
         expect(cell.link).toEqual(link);
         expect(cell.attrs & Attr.Underline).toBe(0);
       }
-      const [titleX, titleY] = find(fb, 'Claude Code');
+      const [titleX, titleY] = findText(fb, 'Claude Code');
       expect(fb.lines[titleY]!.cells[titleX]!.link).toBeUndefined();
       expect(osc8s(client.raw).at(-1)).toEqual(['', '']);
     }, 180_000);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { COLOR_PALETTE_256, COLOR_RGB, UnderlineStyle, screenLines, underlineStyleOf, type Framebuffer } from '@tsmosh/terminal';
 import { createTestTerminal, readFramebuffer } from '../packages/terminal/src/xterm-readback.test-helpers.js';
 import { PtyProgram, READY, TSMOSH_BIN, clientTestSuite } from './client-harness.js';
+import { findText } from './fidelity-support.js';
 
 const suite = clientTestSuite();
 
@@ -21,15 +22,6 @@ const LINES = [
 const COLS = 60;
 const ROWS = 8;
 
-/** Where `text` starts on the screen (first match), as [x, y]. */
-function find(fb: Framebuffer, text: string): [number, number] {
-  const lines = screenLines(fb);
-  for (let y = 0; y < lines.length; y++) {
-    const x = lines[y]!.indexOf(text);
-    if (x >= 0) return [x, y];
-  }
-  throw new Error(`"${text}" is not on the screen:\n${lines.join('\n')}`);
-}
 
 /** The rendition of each cell of row `y` from `x` on, for `length` cells: what an underline looks like. */
 function renditions(fb: Framebuffer, x: number, y: number, length: number): string[] {
@@ -43,11 +35,11 @@ describe('underline styles and colour through tsmosh --local', () => {
       await direct.write(LINES.join('\r\n') + '\r\n');
       const expected = direct.read();
       // The program's own output holds what the test is about (so it cannot pass on a terminal that ignored them).
-      const [curlyX, curlyY] = find(expected, 'curly');
+      const [curlyX, curlyY] = findText(expected, 'curly');
       expect(underlineStyleOf(expected.lines[curlyY]!.cells[curlyX]!.attrs)).toBe(UnderlineStyle.Curly);
-      const [redX, redY] = find(expected, 'red underline');
+      const [redX, redY] = findText(expected, 'red underline');
       expect(expected.lines[redY]!.cells[redX]!.underlineColor).toBe(COLOR_RGB | 0xff0000);
-      const [dottedX, dottedY] = find(expected, 'dotted 196');
+      const [dottedX, dottedY] = findText(expected, 'dotted 196');
       expect(expected.lines[dottedY]!.cells[dottedX]!.underlineColor).toBe(COLOR_PALETTE_256 | 196);
 
       const printf = LINES.map((line) => line.replaceAll('\x1b', '\\033')).join('\\n') + '\\n';
@@ -64,7 +56,7 @@ describe('underline styles and colour through tsmosh --local', () => {
       const shown = readFramebuffer(client.terminal, '', 0);
       for (let i = 0; i < LINES.length; i++) {
         const text = screenLines(expected)[i]!;
-        const [x, y] = find(shown, text);
+        const [x, y] = findText(shown, text);
         expect(renditions(shown, x, y, text.length), `line ${i}: ${text}`).toEqual(renditions(expected, 0, i, text.length));
       }
       // Only the program's forms went out: plain 4 for a single underline, the colon forms for the rest.
