@@ -227,6 +227,30 @@ describe('PredictionEngine', () => {
         expect(engine.stats.erased).toBe(0);
       });
 
+      it("does not show a key guessed at the start of the flood's emptied row, where tmux's redraw left the cursor: its echo comes in the other pane", () => {
+        const engine = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
+        const at = (typed: string) => screen(['1012', '1013', '101', '─────', `$ ${typed}`], { x: 2 + typed.length, y: 4 });
+        engine.onServerScreen(at(''), 0, 0);
+        engine.onUserInput(encoder.encode('t'), at(''), 1, 10);
+        expect(rowText(engine.apply(at(''), 10), 4)).toBe('$ t'); // at the known prompt: at once
+        engine.onServerScreen(at('t'), 1, 60);
+        expect(engine.stats.confirmed).toBe(1);
+        // tmux redrawing the flood's pane: its last row emptied, the cursor at its start, between two writes.
+        const redrawing = screen(['1112', '1113', '', '─────', '$ t'], { x: 0, y: 2 });
+        engine.onServerScreen(redrawing, 1, 150);
+        engine.onUserInput(encoder.encode('p'), redrawing, 2, 160);
+        expect(rowText(engine.apply(redrawing, 160), 2)).toBe(''); // not shown in the flood's pane
+        engine.onServerScreen(at('tp'), 2, 210);
+        expect(engine.stats).toMatchObject({ erased: 0, discardedUnshown: 1 });
+        // The next key proves itself first, as after any wrong guess, then typing shows at once again.
+        engine.onUserInput(encoder.encode('i'), at('tp'), 3, 300);
+        expect(rowText(engine.apply(at('tp'), 300), 4)).toBe('$ tp');
+        engine.onServerScreen(at('tpi'), 3, 350);
+        engine.onUserInput(encoder.encode('n'), at('tpi'), 4, 450);
+        expect(rowText(engine.apply(at('tpi'), 450), 4)).toBe('$ tpin');
+        expect(engine.stats.erased).toBe(0);
+      });
+
       it('stays hidden when something before it on the line is unanswered (an arrow key), or the prompt is not known', () => {
         const arrow = new PredictionEngine({ mode: 'always', knownPrompts: ['$ '] });
         arrow.onUserInput(encoder.encode('\x02o'), flood, 2, 0);
