@@ -176,18 +176,30 @@ export class PtyProgram {
     return (await this.screen()).join('\n');
   }
 
-  /** Waits until `test` holds for the screen; fails with the screen and what was awaited. */
-  async waitFor(what: string, test: (lines: string[]) => boolean, timeoutMs = WAIT_MS): Promise<string[]> {
+  /** Every line the terminal holds, its scrollback first, then its screen. */
+  async allLines(): Promise<string[]> {
+    await this.pty.parsed();
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < buffer.length; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
+    return lines;
+  }
+
+  /**
+   * Waits until `test` holds for the screen (or, with `read`, other lines: allLines); fails with them and what was
+   * awaited.
+   */
+  async waitFor(what: string, test: (lines: string[]) => boolean, timeoutMs = WAIT_MS, read: () => Promise<string[]> = () => this.screen()): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const lines = await this.screen();
+      const lines = await read();
       if (test(lines)) return lines;
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${what}; screen:\n${lines.join('\n')}\n(raw tail: ${JSON.stringify(this.raw.slice(-400))})`);
       }
       if (!this.pty.running && !test(lines)) {
         await new Promise((r) => setTimeout(r, 50));
-        const final = await this.screen();
+        const final = await read();
         if (test(final)) return final;
         throw new Error(`program exited while waiting for ${what}; screen:\n${final.join('\n')}`);
       }
@@ -202,6 +214,15 @@ export class PtyProgram {
       return typeof text === 'string' ? joined.includes(text) : text.test(joined);
     };
     return this.waitFor(`"${String(text)}"`, test, timeoutMs);
+  }
+
+  /**
+   * Waits until `text` is anywhere in the terminal, its scrollback included: output a busy program scrolls off the
+   * screen within seconds (the client draws only the newest screen, writing what left it into the history), which a
+   * loaded machine's test may look for too late to see on the screen.
+   */
+  waitForTextAnywhere(text: string, timeoutMs = WAIT_MS): Promise<string[]> {
+    return this.waitFor(`"${text}" on the screen or in its scrollback`, (lines) => lines.some((line) => line.includes(text)), timeoutMs, () => this.allLines());
   }
 
   /**

@@ -138,7 +138,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     const c1 = client(first);
     await c1.waitForText(/tick \d+/);
     c1.type('from-first\r');
-    await c1.waitForText('got:from-first');
+    await c1.waitForTextAnywhere('got:from-first');
     const seenByFirst = lastTick(await c1.screen());
     c1.kill(); // SIGKILL: no goodbye reaches the server
     await c1.exited;
@@ -157,7 +157,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     await c2.waitFor('the screen the first client left, with later ticks', (lines) => lines.some((line) => line === 'got:from-first') || lastTick(lines) > seenByFirst);
     await c2.waitFor('ticks beyond those the first client saw', (lines) => lastTick(lines) > seenByFirst);
     c2.type('from-second\r');
-    await c2.waitForText('got:from-second');
+    await c2.waitForTextAnywhere('got:from-second');
     const after = await named('crash');
     expect(after).toMatchObject({ sessionId: before!.sessionId, pid: before!.pid, attached: true, pendingAttaches: 0 });
     // Quitting (Ctrl-^ .) leaves a named session running for the next attach (an unnamed one ends, as in mosh).
@@ -166,7 +166,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     expect(await named('crash')).toMatchObject({ sessionId: before!.sessionId, pid: before!.pid });
     const third = client(await newNamed('crash'));
     third.type('from-third\r');
-    await third.waitForText('got:from-third');
+    await third.waitForTextAnywhere('got:from-third');
     await server(['kill', 'crash']);
     // Ended on the server, not by the program: tsmosh's 255, as ssh's when its connection is closed.
     expect((await third.waitForExit()).exitCode).toBe(255);
@@ -180,7 +180,8 @@ describe('named sessions: attach, takeover, list, kill', () => {
     const id = SessionKey.parse(first.key).sessionIdHex;
     const c1 = client(first);
     c1.type('before-crash\r');
-    await c1.waitForText('got:before-crash');
+    // The ticker scrolls a line off the screen in 2.4 s: look in the scrollback too.
+    await c1.waitForTextAnywhere('got:before-crash');
     const before = (await list()).find((session) => session.sessionId === id);
     expect(before?.name).toBeUndefined();
     expect(before?.idleTimeoutMs).toBe(72 * 60 * 60 * 1000); // the unnamed default
@@ -196,9 +197,9 @@ describe('named sessions: attach, takeover, list, kill', () => {
     const record = JSON.parse(readFileSync(join(workspace.runtimeDir, 'state', 'sessions', `${id}.json`), 'utf8')) as { name: string; command: string[] };
     expect(record).toMatchObject({ name: id, command: TICKER });
     const c2 = client(second);
-    await c2.waitForText('got:before-crash');
+    await c2.waitForTextAnywhere('got:before-crash');
     c2.type('after-crash\r');
-    await c2.waitForText('got:after-crash');
+    await c2.waitForTextAnywhere('got:after-crash');
     // Quitting now leaves it running, as with any named session.
     c2.type('\x1e.');
     expect((await c2.waitForExit()).exitCode).toBe(0);
@@ -230,7 +231,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     // An attach alone changes nothing: the first client keeps working until the new key is used.
     const second = await newNamed('takeover');
     c1.type('still-mine\r');
-    await c1.waitForText('got:still-mine');
+    await c1.waitForTextAnywhere('got:still-mine');
     expect((await named('takeover'))?.pendingAttaches).toBe(1);
 
     const c2 = client(second);
@@ -241,7 +242,7 @@ describe('named sessions: attach, takeover, list, kill', () => {
     expect(c1.terminalModes()).toMatchObject({ cursorHidden: false, alternateScreen: false, bracketedPaste: false });
 
     c2.type('now-mine\r');
-    await c2.waitForText('got:now-mine');
+    await c2.waitForTextAnywhere('got:now-mine');
     expect(await named('takeover')).toMatchObject({ attached: true, pendingAttaches: 0 });
   });
 

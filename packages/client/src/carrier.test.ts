@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { StreamFrameReader, encodeStreamFrame, type PeerAddress } from '@tsmosh/protocol';
 import { waitUntil } from '@tsmosh/testkit';
@@ -35,7 +36,7 @@ describe('DatagramCarrier', () => {
     const received: Array<{ bytes: number[]; from: PeerAddress }> = [];
     const serverAddress = { host: '127.0.0.1', port: 9 }; // the discard port: nothing may go there by UDP
     const now = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => received.push({ bytes: [...bytes], from }), now, clock: () => performance.now() });
+    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => (received.push({ bytes: [...bytes], from }), true), now, clock: () => performance.now() });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(1, 2, 3), serverAddress, now);
     await waitUntil(() => received.length === 1, 'the echo');
@@ -50,7 +51,7 @@ describe('DatagramCarrier', () => {
     cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
     const serverAddress = { host: '127.0.0.1', port: 9 };
     const start = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => undefined, now: start, clock: () => performance.now() });
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => true, now: start, clock: () => performance.now() });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(7), serverAddress, start);
     expect(carrier.udpStats.datagramsSent).toBe(1);
@@ -62,6 +63,30 @@ describe('DatagramCarrier', () => {
     carrier.send(Uint8Array.of(8), serverAddress, start + UDP_FIRST_REPLY_MS + 1);
     await waitUntil(() => peer.frames.length === 1, 'the datagram by TCP');
     expect([...peer.frames[0]!]).toEqual([8]);
+  });
+
+  it('with auto: goes back to UDP for a datagram of the session, not for one that is not (a stray, a forgery)', async () => {
+    // A UDP port's earlier owner may still be sent to (a daemon retrying a client that left): such datagrams reach
+    // the session's socket, fail to authenticate, and must not move a session that works over TCP back to UDP.
+    const peer = await reversingTcpPeer();
+    cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
+    const serverAddress = { host: '127.0.0.1', port: 9 };
+    const seen: number[] = [];
+    const start = performance.now();
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: (bytes) => (seen.push(bytes[0]!), bytes[0] === 1), now: start, clock: () => performance.now() });
+    cleanups.push(() => carrier.close());
+    carrier.send(Uint8Array.of(7), serverAddress, start);
+    await carrier.maintain(start + UDP_FIRST_REPLY_MS, undefined);
+    await waitUntil(() => carrier.current.kind === 'tcp', 'the TCP connection');
+    const sender = createSocket('udp4');
+    cleanups.push(() => new Promise<void>((resolve) => sender.close(() => resolve())));
+    const udpTo = (byte: number) => new Promise<void>((resolve, reject) => sender.send(Uint8Array.of(byte), carrier.localPort, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+    await udpTo(0); // not the session's
+    await waitUntil(() => seen.includes(0), 'the stray datagram');
+    expect(carrier.current.kind).toBe('tcp');
+    await udpTo(1); // the session's
+    await waitUntil(() => carrier.current.kind === 'udp', 'the move back to UDP');
+    expect(carrier.stats.switches).toBe(2);
   });
 
   it('reads --transport and --tcp-port, refusing bad values in one line', () => {

@@ -30,7 +30,12 @@ const TCP_STALE_AFTER_MS = 10_000;
 /** With --transport=tcp, datagrams sent before the connection is up wait for it, at most this many (the newest kept). */
 const TCP_PENDING_MAX_DATAGRAMS = 64;
 
-export type CarrierListener = (bytes: Uint8Array, from: PeerAddress) => void;
+/**
+ * Takes a datagram from either carrier; returns whether it was the session's (it authenticated). Only such a datagram
+ * over UDP shows that UDP works again: anything else on the UDP port (a stray datagram for the port's earlier owner,
+ * a forgery) must not pull the session off a TCP carrier that works.
+ */
+export type CarrierListener = (bytes: Uint8Array, from: PeerAddress) => boolean;
 
 export interface CarrierStats {
   /** Datagrams sent and received over TCP (UDP's are in the UDP endpoint's stats). */
@@ -185,13 +190,13 @@ export class DatagramCarrier {
   }
 
   private onUdp(bytes: Uint8Array, from: PeerAddress): void {
+    if (!this.listener(bytes, from)) return;
     const now = this.clock();
     this.udpHeardAt = now;
     if (this.active === 'tcp' && this.mode === 'auto') {
       this.switchTo('udp', now);
       this.dropTcp();
     }
-    this.listener(bytes, from);
   }
 
   private switchTo(kind: CarrierKind, now: number): void {

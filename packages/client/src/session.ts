@@ -348,11 +348,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.pump(now);
   }
 
-  private onDatagram(bytes: Uint8Array, from: PeerAddress): void {
+  /** A datagram from the carrier; whether it was this session's (authentic), which the carrier's UDP/TCP choice needs. */
+  private onDatagram(bytes: Uint8Array, from: PeerAddress): boolean {
     const transport = this.transport;
-    if (transport === undefined || this.exitInfo !== undefined) return;
+    if (transport === undefined || this.exitInfo !== undefined) return false;
     const now = this.runtime.now();
     const historyBefore = transport.remote.scrollback.end;
+    const acceptedBefore = this.connection?.stats.datagramsAccepted ?? 0;
     clientTrace?.mark('received', bytes.length);
     transport.receive(bytes, from, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
@@ -365,6 +367,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       this.emit('screen', transport.remote.framebuffer, transport.remoteNum);
     }
     this.pump(now);
+    return (this.connection?.stats.datagramsAccepted ?? 0) > acceptedBefore;
   }
 
   /** One loop turn: send what the core wants sent, decide whether we are done, re-arm the one timer. */
