@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { charWidth } from './char-width.js';
-import { Attr, BLANK_CELL, blankFramebuffer, type Cell, type Framebuffer } from './framebuffer.js';
+import { Attr, BLANK_CELL, blankFramebuffer, UNDERLINE_STYLE_MASK, UNDERLINE_STYLE_SHIFT, type Cell, type Framebuffer } from './framebuffer.js';
 import { GLITCH_THRESHOLD_MS, parsePredictionMode, PredictionEngine, TRUST_TO_HIDE_UNDERLINE, TRUST_TO_SHOW_ON_FAST_LINK, UNECHOED_PATIENCE_MS, WRONG_GUESS_FLAG_MS } from './prediction.js';
 
 const encoder = new TextEncoder();
@@ -633,6 +633,26 @@ describe('PredictionEngine', () => {
       engine.onServerScreen(fb, frame - 1, i * 100 + 50);
     }
     expect(engine.underlined(10_000)).toBe(false);
+  });
+
+  it("takes the left cell's pen for a guess without its underline, whatever the underline's style", () => {
+    // A program's curly underline under the text (a spell checker's) is its own: the guess shows the engine's single
+    // underline on a slow link, and none once trusted, never the neighbour's curly one.
+    const engine = new PredictionEngine({ mode: 'always' });
+    const curly = 3;
+    const before = screen(['$ '], { x: 2, y: 0 });
+    engine.onServerScreen(before, 0, 0);
+    type(engine, before, 'a', 1, 0);
+    // The server's echo of 'a', bold with a curly underline: the epoch is confirmed and later guesses show.
+    const echoed = screen(['$ a'], { x: 3, y: 0 });
+    const styled = { ...echoed.lines[0]!.cells[2]!, attrs: Attr.Bold | Attr.Underline | ((curly - 2) << UNDERLINE_STYLE_SHIFT) };
+    const fb = { ...echoed, lines: [{ cells: [...echoed.lines[0]!.cells.slice(0, 2), styled, ...echoed.lines[0]!.cells.slice(3)], wrapped: false }, ...echoed.lines.slice(1)] };
+    engine.onServerScreen(fb, 1, 10);
+    type(engine, fb, 'x', 2, 20);
+    const guess = engine.apply(fb, 20).lines[0]!.cells[3]!;
+    expect(guess.text).toBe('x');
+    expect(guess.attrs & UNDERLINE_STYLE_MASK).toBe(0);
+    expect(guess.attrs & Attr.Bold).toBe(Attr.Bold);
   });
 
   it('never mode draws nothing', () => {

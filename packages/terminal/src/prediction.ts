@@ -24,7 +24,7 @@
  * once guesses have proven right on this link.
  */
 import { charWidth } from './char-width.js';
-import { Attr, BLANK_CELL, type Cell, type Cursor, type Framebuffer, type Row } from './framebuffer.js';
+import { Attr, BLANK_CELL, UNDERLINE_STYLE_MASK, type Cell, type Cursor, type Framebuffer, type Row } from './framebuffer.js';
 
 export type PredictionMode = 'adaptive' | 'always' | 'never' | 'experimental';
 export const PREDICTION_MODES: readonly PredictionMode[] = ['adaptive', 'always', 'never', 'experimental'];
@@ -735,7 +735,9 @@ export class PredictionEngine {
     if (this.cursorMovedToEmptyRow(screen, from)) this.becomeTentative();
     this.considerKnownPrompt(screen, row, col);
     const left = col > 0 ? this.displayedCell(screen, row, col - 1) : this.displayedCell(screen, row, col);
-    const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~Attr.Underline };
+    // The left cell's pen without its underline (style bits included): the guess's own underline, when shown, is
+    // the engine's single one, not whatever style the program used beside it.
+    const rendition = { fg: left.fg, bg: left.bg, attrs: left.attrs & ~(Attr.Underline | UNDERLINE_STYLE_MASK) };
     if (!this.overwrite && !isBlank(this.displayedCell(screen, row, col))) {
       // Insert semantics: the rest of the row moves right by the character's width; what falls off the edge
       // and what the last cells become is unknowable. Typing at the end of the text (a blank under the cursor)
