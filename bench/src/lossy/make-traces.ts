@@ -85,7 +85,10 @@ function shellTrace(): Trace {
 
 function vimTrace(): Trace {
   const typist = new Typist(new SeededRandom(7002));
-  const file = '/tmp/tsmosh-bench-vim.txt';
+  // The file lives in a folder of its own, removed when the session ends (the bench ends it with SIGHUP or SIGTERM):
+  // under ssh the command runs in sshd's environment, without the bench's run folder. A relative name keeps vim's
+  // message row the same in every run and system.
+  const file = 'tsmosh-bench-vim.txt';
   typist.key('G', 'navigation', true, 1200);
   typist.key('o', 'navigation', true);
   typist.text('The quick brown fox jumps over the lazy dog.', 600);
@@ -104,7 +107,7 @@ function vimTrace(): Trace {
   return {
     name: 'vim',
     description: 'a vim session: open lines and type prose (insert mode), then move around, delete, undo and append (normal mode waits for each effect)',
-    command: ['sh', '-c', `printf "# tsmosh bench file\\n\\n" > ${file}; exec vim -u NONE -N -i NONE -n ${file}`],
+    command: ['sh', '-c', `d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; trap exit HUP TERM; cd "$d" && printf "# tsmosh bench file\\n\\n" > ${file} && vim -u NONE -N -i NONE -n ${file}`],
     ignoreRows: [],
     // `u` reports how long ago the undone change was made ("1 line less; before #3  2 seconds ago"): over a slow link
     // the replay's seconds differ from the reference run's, the screen never matched, and the key waited out the

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState } from '@tsmosh/terminal';
-import { FRAME_BURST, FramePacer, MIN_FRAME_INTERVAL_MS, remoteSize } from './frontend.js';
+import { FRAME_BURST, FramePacer, MIN_FRAME_INTERVAL_MS } from './frontend.js';
+import { remoteSize } from './window-size.js';
 import { fitToWindow } from './overlay.js';
 import { connect } from './session.js';
 import { SessionKey } from '@tsmosh/protocol';

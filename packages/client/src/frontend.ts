@@ -69,8 +69,6 @@ const PROMPT_SAVE_DELAY_MS = 1_000;
 /** Size assumed when the output is not a terminal (a pipe in a script). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 } as const;
 
-export { remoteSize } from './window-size.js';
-
 export interface TerminalClientOptions {
   readonly host: string;
   readonly port: number;
