@@ -4,7 +4,7 @@
  * (packages/server/dist) under plain node, as a user's shell would, with a private runtime directory.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,22 @@ describe.skipIf(process.platform !== 'linux')('starting the daemon process', () 
     expect(log).not.toMatch(/already answers|this one exits/);
     for (let waited = 0; !existsSync(seen) && waited < WAIT_BOUND_MS; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(readFileSync(seen, 'utf8')).not.toContain(DAEMON_STARTING_ENV);
+  });
+
+  // A login's environment on a systemd host: XDG_RUNTIME_DIR set (a tmpfs emptied at boot), no TSMOSH_RUNTIME_DIR.
+  it('a daemon `new` starts keeps named sessions where a reboot leaves them (the state folder, not the runtime one)', async () => {
+    const { dir, env: base } = privateRuntime();
+    const parent = join(dir, '..');
+    const { TSMOSH_RUNTIME_DIR: _given, ...login } = base;
+    const env = { ...login, HOME: join(parent, 'home'), XDG_RUNTIME_DIR: join(parent, 'xdg'), XDG_STATE_HOME: '' };
+    mkdirSync(env.XDG_RUNTIME_DIR, { mode: 0o700 });
+    const created = await run(process.execPath, [SERVER_BIN, 'new', '--name', 'keep', '--', '/bin/sh'], { env, timeout: WAIT_BOUND_MS });
+    expect(created.stdout).toMatch(/^TSMOSH CONNECT \d+ \S+$/m);
+    const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: WAIT_BOUND_MS })).stdout) as { pid: number };
+    cleanups.push(() => stopProcess(status.pid));
+    expect(existsSync(join(env.XDG_RUNTIME_DIR, 'tsmosh', 'control.sock'))).toBe(true);
+    expect(existsSync(join(env.HOME, '.local', 'state', 'tsmosh', 'sessions', 'keep.json'))).toBe(true);
+    expect(existsSync(join(env.XDG_RUNTIME_DIR, 'tsmosh', 'state'))).toBe(false);
   });
 
   it('`new` starts the daemon itself when the one named as starting is gone', async () => {

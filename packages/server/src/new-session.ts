@@ -364,7 +364,12 @@ async function startDaemonProcess(runtimeDir: string, entryScript: string, env: 
       detached: true,
       stdio: ['ignore', logFd, logFd],
       cwd: '/',
-      env: { ...env, TSMOSH_RUNTIME_DIR: runtimeDir },
+      // The environment as given: the daemon resolves the same runtime folder from it. Setting TSMOSH_RUNTIME_DIR
+      // here would make it a daemon given a folder of its own, whose named sessions are recorded inside that
+      // folder (session-records.ts), which is $XDG_RUNTIME_DIR or /tmp: emptied at boot, so no session would
+      // survive a reboot, and a daemon begun by the login's start command (which does not set it) would look
+      // elsewhere than one begun here.
+      env,
     });
     child.on('error', () => {});
     child.unref();
