@@ -538,6 +538,18 @@ describe('PredictionEngine', () => {
     expect(rowText(engine3.apply(bottom, 0), 2)).toBe('$ 12345678');
   });
 
+  it('does not wrap a guess onto a next row that shows something (a prompt box border, an editor line below)', () => {
+    // Claude Code's input box at 10 columns: the program rewraps the text on its own rows, the border stays.
+    const engine = new PredictionEngine({ mode: 'experimental' });
+    const box = screen(['> 1234567', '──────────', ''], { x: 9, y: 0 }, { cols: 10, rows: 3 });
+    type(engine, box, '89', 1, 0);
+    const shown = engine.apply(box, 0);
+    expect(rowText(shown, 0)).toBe('> 12345678');
+    expect(rowText(shown, 1)).toBe('──────────');
+    expect(rowText(shown, 2)).toBe('');
+    expect(shown.cursor).toMatchObject({ x: 9, y: 0 });
+  });
+
   it('backspaces within a row (insert semantics shift the rest left) and across a soft wrap', () => {
     const engine = new PredictionEngine({ mode: 'experimental' });
     const fb = screen(['$ abcd'], { x: 4, y: 0 });

@@ -18,7 +18,8 @@
  * (an editor's line, a box border) rules the rule out, which keeps vim's normal mode out of it.
  *
  * Where this goes past mosh: wide characters are predicted (with the server's own Unicode 11 widths), typing past
- * the last column wraps onto the next row as the terminal will instead of giving up, backspace at the start of a
+ * the last column wraps onto the next row as the terminal will instead of giving up (when that row is blank: one
+ * that shows something belongs to a program that wraps its text itself), backspace at the start of a
  * soft-wrapped row goes back to the previous row, the thresholds compare the measured RTT itself (mosh compares
  * half of it, and starts from a 1 s guess, so every session began underlined), and the underline also goes away
  * once guesses have proven right on this link.
@@ -728,6 +729,10 @@ export class PredictionEngine {
       // The character goes to the start of the next row, as the terminal will wrap it; at the bottom row the
       // screen would scroll, which is not predicted.
       if (row + 1 >= screen.rows) return this.becomeTentative();
+      // Where the next row already shows something, the program draws below the line being typed (an editor's next
+      // line, a prompt box's border under Claude Code's input) and wraps the text itself, elsewhere: a guess at the
+      // next row's start would overwrite what it shows until the echo came.
+      if (!this.displayedRow(screen, row + 1).every(isBlank)) return this.becomeTentative();
       row += 1;
       col = 0;
     }
