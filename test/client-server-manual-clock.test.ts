@@ -567,6 +567,39 @@ describe('a client and a server session under one manual clock', () => {
     expect(firstRow(client.screen)).toBe('quick-42');
   });
 
+  it('a long session does not keep its acknowledged keys: after thousands of keys the client holds only those in flight, the daemon none it has written', async () => {
+    /** Shows how many bytes it has read: every key changes the screen, as an echo does. */
+    class CountingPty extends FirstRowPty {
+      private read = 0;
+      constructor(private readonly scheduler: Scheduler) {
+        super();
+      }
+      write(bytes: Uint8Array): void {
+        this.read += bytes.length;
+        const shown = String(this.read);
+        this.scheduler.set(() => this.show(shown), ECHO_TURNAROUND_MS);
+      }
+    }
+    const world = setUp((scheduler) => new CountingPty(scheduler));
+    const client = connect({ host: SERVER.host, port: SERVER.port, key: world.key.toString(), cols: 80, rows: 24, initialRttMs: 2 * ONE_WAY_MS, runtime: world.runtime });
+    const { scheduler } = world;
+    await scheduler.advanceTo(1000);
+    const keys = 1500;
+    for (let i = 0; i < keys; i++) {
+      client.write(String.fromCharCode(97 + (i % 26)));
+      await scheduler.advanceTo(scheduler.now + 30);
+    }
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect(firstRow(client.screen).trim()).toBe(String(keys));
+    // Everything typed is acknowledged; the next key is all the client still holds (it held every key before: 1502).
+    client.write('z');
+    expect(client.heldInputEvents).toBe(1);
+    // The daemon's side of the link, likewise: what it has written into the pty is no longer held.
+    expect(world.session.heldInputEvents).toBe(0);
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect(firstRow(client.screen).trim()).toBe(String(keys + 1));
+  });
+
   it('stays quiet when idle: one heartbeat each way per 3 s, and closes with the shutdown handshake', async () => {
     const { scheduler, client, datagrams } = setUpSession();
     await scheduler.advanceTo(2000);

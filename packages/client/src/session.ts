@@ -225,6 +225,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     return this.input.end + byteCount;
   }
 
+  /** Input events this client still holds in memory, acknowledged ones included (for tests and diagnostics). */
+  get heldInputEvents(): number {
+    return this.input.loggedEvents;
+  }
+
   get status(): SessionStatus {
     return this.computeStatus(this.runtime.now());
   }
@@ -340,7 +345,10 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private pushInput(event: Parameters<InputStream['append']>[0]): void {
-    this.input = this.input.append(event);
+    // Without the prefix the server has acknowledged (mosh's rationalize_states): kept whole, every key of a long
+    // session stayed in memory, about 230 bytes each (docs/benchmarks.md, "The client's memory over a long session").
+    const acked = this.transport?.acknowledgedLocal;
+    this.input = (acked === undefined ? this.input : this.input.subtract(acked)).append(event);
     if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
     const now = this.runtime.now();
     // The user's own input: someone waits for its answer (a second copy a few ms later on a lossy link).

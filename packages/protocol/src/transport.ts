@@ -427,6 +427,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return this.sent[0]!.state;
   }
 
+  /**
+   * The receiver's consumer has taken every event up to `consumed` (a state `remote` gave it): each held state drops
+   * that prefix (SyncState.subtract), as mosh's receiver rationalizes its states, so a long session does not keep
+   * what was consumed (an input stream's every key). Returns the newest state as now held.
+   */
+  releaseRemote(consumed: R): R {
+    for (let i = 0; i < this.received.length; i++) {
+      const held = this.received[i]!;
+      this.received[i] = { num: held.num, state: held.state.subtract(consumed) };
+    }
+    return this.remote;
+  }
+
   /** The newest remote state held. */
   get remote(): R {
     return this.received[this.received.length - 1]!.state;

@@ -408,6 +408,11 @@ export class Session {
     return this.current.transport.local.framebuffer;
   }
 
+  /** Input events the current client's link still holds in memory, consumed ones included (for tests and diagnostics). */
+  get heldInputEvents(): number {
+    return this.current.transport.remote.loggedEvents + this.current.processedInput.loggedEvents;
+  }
+
   /** The echo acknowledgement the session has decided for its current client (an input-stream position). */
   get echoAck(): number {
     return this.current.transport.local.echoAck;
@@ -782,7 +787,8 @@ export class Session {
     const remote = link.transport.remote;
     if (remote !== link.processedInput) {
       this.inputPacer.add(pacedEvents(remote.eventsSince(link.processedInput), link.processedInput.end), now);
-      link.processedInput = remote;
+      // Without what was just taken: kept whole, a session's every key stayed in the daemon's memory.
+      link.processedInput = link.transport.releaseRemote(remote);
     }
     if (this.inputPacer.pending === 0) return;
     // Once the session ends no key is written: nothing waits for a gap.

@@ -138,6 +138,14 @@ export class InputStream implements SyncState<InputStream> {
     return events;
   }
 
+  /**
+   * Events the log under this state keeps alive, acknowledged ones included (a long session's memory; for tests and
+   * diagnostics): `subtract` lets the acknowledged ones go.
+   */
+  get loggedEvents(): number {
+    return this.log.events.length;
+  }
+
   /** The events this state still holds (those not yet dropped by `subtract`). */
   get events(): InputEvent[] {
     return this.eventsFrom(this.start);
