@@ -123,6 +123,28 @@ describe('tsmosh --local', () => {
     expect((await runBin([TSMOSH_BIN, '--local', '--list', '--json'], env)).stdout).not.toContain(id);
   });
 
+  it('reminds the next plain --local run of a named session whose client died, as for a host', async () => {
+    const env = suite.workspace().env;
+    const first = tsmosh(['--local', '--session', 'loc2', '--', 'bash', '--norc', '--noprofile']);
+    await first.waitForText('$');
+    first.type('echo named-orphan-$((30+4))\r');
+    await first.waitForText('named-orphan-34');
+    first.kill(); // SIGKILL: no word from the client, the named session goes on in the daemon
+    await first.exited;
+
+    const plain = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await plain.waitForExit()).exitCode).toBe(0);
+    expect((await plain.logicalLines()).join('\n')).toMatch(
+      /tsmosh: session "loc2" on this machine lost its client \(tsmosh pid \d+ did not exit cleanly\); `tsmosh --local --session loc2` takes it back\./,
+    );
+    const killed = await runBin([TSMOSH_BIN, '--local', '--kill', 'loc2'], env);
+    expect(killed.code).toBe(0);
+    // Ended with --kill: forgotten, no reminder afterwards.
+    const after = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await after.waitForExit()).exitCode).toBe(0);
+    expect((await after.logicalLines()).join('\n')).not.toContain('loc2');
+  });
+
   it('runs the session through the lossy link with --link', async () => {
     const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
     await t.waitForText(READY);

@@ -12,7 +12,7 @@ import { runLocalKill, runLocalList } from './local-sessions.js';
 import { startLoadingSessionCode } from './session-code.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, listDaemonSessions, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
-import { LOCAL_PLACE, hostPlace, namedSessionArguments, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { LOCAL_PLACE, hostPlace, namedSessionArguments, namedSessionHooks, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -388,7 +388,9 @@ async function runLocal(options: LocalOptions): Promise<number> {
 
   // A plain local run is remembered and reminded of as a host's (this machine's daemon being the host).
   const plain = named === undefined ? plainSession(LOCAL_PLACE, { command: options.command }, () => listDaemonSessions(process.env)) : undefined;
-  plain?.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
+  // A named one is remembered as a host's is, so that a plain run after this client dies reminds of it.
+  const sessionHooks = plain ?? namedSessionHooks(LOCAL_PLACE, named!.session, { command: options.command });
+  sessionHooks.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
   let target = { host: '127.0.0.1', port: connectLine.port };
   let proxy: { close(): Promise<void> } | undefined;
   if (options.link !== undefined) {
@@ -423,12 +425,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
         connectedAt: Date.now(),
       }),
     });
-    if (named !== undefined && result.exit?.reason === 'user') {
-      process.stderr.write(
-        `tsmosh: session ${named.session} goes on on this machine: \`tsmosh --local --session ${named.session}\` returns to it, \`tsmosh --local --kill ${named.session}\` ends it.\n`,
-      );
-    }
-    plain?.onExit(result.exit);
+    sessionHooks.onExit(result.exit);
     // Where they stay on the screen: printed before the session, its first frame would have pushed them out of view.
     for (const line of [...connectLine.messages, ...((await plain?.notices()) ?? [])]) process.stderr.write(`${line}\n`);
     return result.exitCode;

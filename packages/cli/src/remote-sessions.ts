@@ -65,7 +65,7 @@ export function namedSessionArguments(named: NamedSessionOptions): string[] {
  * added, finds the session again.
  */
 export async function runNamedSession(options: RemoteOptions, named: NamedSessionOptions, dependencies: SessionsDependencies = {}): Promise<number> {
-  const { tell, warn } = noticeLines(dependencies);
+  const { tell } = noticeLines(dependencies);
   if (!SESSION_NAME_PATTERN.test(named.session)) {
     tell(`tsmosh: --session ${JSON.stringify(named.session)}: use up to 64 letters, digits, '.', '_' or '-' (not starting with '.' or '-')`);
     return 2;
@@ -79,30 +79,49 @@ export async function runNamedSession(options: RemoteOptions, named: NamedSessio
     ...(options.bindServer === undefined && remembered?.bindServer !== undefined ? { bindServer: remembered.bindServer } : {}),
     extraServerArguments: [...(options.extraServerArguments ?? []), ...namedSessionArguments(named)],
   };
+  const hooks = namedSessionHooks(hostPlace(options.destination), named.session, effective, { ...dependencies, state });
   return runRemote(effective, {
     ...dependencies,
     sessionName: named.session,
     onConnected: (target) => {
-      try {
-        state.recordAttach(options.destination, attachedEntry(effective, named.session, target.port));
-      } catch (error) {
-        warn(error);
-      }
+      hooks.onConnected(target);
       dependencies.onConnected?.(target);
     },
     onExit: (exit) => {
+      hooks.onExit(exit);
+      dependencies.onExit?.(exit);
+    },
+  });
+}
+
+/**
+ * A named session is remembered while its client runs and after the user leaves it running, so that when this
+ * tsmosh dies without exiting the next plain run at the same place reminds of it (orphanReminders); it is forgotten
+ * once the session itself ended. When it goes on without us, the user is told how to return.
+ */
+export function namedSessionHooks(place: SessionPlace, name: string, reach: SessionReach, dependencies: SessionsDependencies = {}): Required<Pick<RemoteDependencies, 'onConnected' | 'onExit'>> {
+  const { tell, warn } = noticeLines(dependencies);
+  const state = dependencies.state ?? new SessionState();
+  return {
+    onConnected: (target) => {
       try {
-        if (sessionIsOver(exit)) state.forget(options.destination, named.session);
-        else state.recordDetached(options.destination, named.session);
+        state.recordAttach(place.key, attachedEntry(reach, name, target.port));
+      } catch (error) {
+        warn(error);
+      }
+    },
+    onExit: (exit) => {
+      try {
+        if (sessionIsOver(exit)) state.forget(place.key, name);
+        else state.recordDetached(place.key, name);
       } catch (error) {
         warn(error);
       }
       if (exit?.reason === 'user') {
-        tell(`tsmosh: session ${named.session} goes on on ${options.destination}: \`tsmosh ${options.destination} --session ${named.session}\` returns to it, \`--kill ${named.session}\` ends it.`);
+        tell(`tsmosh: session ${name} goes on ${place.where}: \`${place.command} --session ${name}\` returns to it, \`--kill ${name}\` ends it.`);
       }
-      dependencies.onExit?.(exit);
     },
-  });
+  };
 }
 
 /** What a session's entry in the local list keeps of the options that started it. */
