@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   // TSMOSH_BENCH_RESULTS_DIR: another directory for the results files, so runs on chosen links can go side by side.
   const resultsDir = process.env.TSMOSH_BENCH_RESULTS_DIR !== undefined ? `${process.env.TSMOSH_BENCH_RESULTS_DIR.replace(/\/$/, '')}/` : `${root}bench/results/`;
   const docsPath = `${root}docs/benchmarks.md`;
+  const docsChartsDir = `${root}docs/charts/`;
   await mkdir(resultsDir, { recursive: true });
   const machine = machineInfo();
   const revision = sourceRevision(root);
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     if (options.only !== undefined && !options.only.includes(scenario.name)) continue;
     log(`\n== ${scenario.name}: ${scenario.title}`);
     const startedAt = performance.now();
-    const result = await scenario.run({ mode: options.mode, log });
+    const result = await scenario.run({ mode: options.mode, log, chartsDir: options.writeDocs ? docsChartsDir : resultsDir });
     const wallMs = Math.round(performance.now() - startedAt);
     const finishedAt = new Date().toISOString();
     await writeFile(

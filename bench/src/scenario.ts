@@ -10,6 +10,11 @@ export interface BenchContext {
   readonly mode: BenchMode;
   /** Progress for a human watching the run (stderr); never part of the results. */
   log(message: string): void;
+  /**
+   * Where a scenario writes the charts its notes show (ending in '/'): docs/charts/ when the run writes the docs,
+   * else the results folder, so a `--no-docs` run leaves the page's charts alone.
+   */
+  readonly chartsDir: string;
 }
 
 export interface Table {

@@ -824,7 +824,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
 
   const traceNames = [...(chosenNames.shell ? [shell.name] : []), ...otherTraces.map((t) => t.name)];
   const { tables, notes } = buildTables(links, results, traceNames);
-  const chartsDir = fileURLToPath(new URL('../../../docs/charts/', import.meta.url));
+  const chartsDir = context.chartsDir;
   mkdirSync(chartsDir, { recursive: true });
   const charts: string[] = [];
   for (const link of links) {
