@@ -393,7 +393,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     draw(paced);
   };
   const onPredictionWakeup = (): void => {
-    prediction.onServerScreen(session.screen, session.echoAck, runtime.now());
+    prediction.onServerScreen(session.screen, session.echoAck, runtime.now(), session.answeredCursor);
     // Time alone moved the guesses (an underline due, a guess given up on): when nothing else waits, their rows are
     // redrawn as a key's are. A whole frame here cost a whole-screen diff for the same bytes, a third of the
     // client's timer CPU at 300 ms RTT (docs/benchmarks.md), on the loop a key may be waiting for.
@@ -532,7 +532,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const now = runtime.now();
     const srtt = session.status.estimatedRttMs;
     if (srtt !== undefined) prediction.setRtt(srtt);
-    prediction.onServerScreen(screen, session.echoAck, now);
+    prediction.onServerScreen(screen, session.echoAck, now, session.answeredCursor);
     notePromptsLearned();
     // A state that acknowledges input no drawn frame has answered yet (the server sends it once a key's answer is
     // on its screen: an echo, Ctrl-C's prompt) is the user's answer, and is drawn now even when a flood has used up

@@ -15,7 +15,7 @@ import {
   type TransportConnection,
   type TransportStats,
 } from '@tsmosh/protocol';
-import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type Framebuffer, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
+import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type AnsweredCursor, type Framebuffer, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
 import type { CarrierKind, CarrierMode } from './carrier.js';
@@ -210,6 +210,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
    */
   get echoAck(): number {
     return this.transport?.remote.echoAck ?? 0;
+  }
+
+  /** Where the screen that answered the acknowledged input had the cursor, when the ack came later (ScreenState.answeredCursor). */
+  get answeredCursor(): AnsweredCursor | undefined {
+    return this.transport?.remote.answeredCursor;
   }
 
   /** The transport's counters (resends, datagrams...), for TSMOSH_CLIENT_STATS_FILE; undefined before the socket opened. */

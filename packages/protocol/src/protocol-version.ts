@@ -11,9 +11,10 @@
  * terminal answered at start-up); 6, screen diff version 4 (the scrollback log's screen top is signed: a state that
  * offers only part of the history says where the screen stands beyond it); 7, state 0 of every link is an 80x24
  * blank screen at both ends (ScreenState.zero: it was each end's own size), `new --size COLSxROWS` and screen diff
- * version 5 (cells carry their underline style, SGR 4:N, and underline colour, SGR 58).
+ * version 5 (cells carry their underline style, SGR 4:N, and underline colour, SGR 58); 8, screen diff version 6 (an
+ * echo acknowledgement carried on a later screen says where the screen that answered had the cursor).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

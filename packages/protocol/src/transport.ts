@@ -422,6 +422,11 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return paceFrom === undefined ? collected : Math.max(collected, paceFrom + this.sendIntervalMs);
   }
 
+  /** Whether the newest local state differs from the last one sent: a frame is still to carry it. */
+  get hasUnsentChange(): boolean {
+    return !this.current.equals(this.back.state);
+  }
+
   /** The newest local state the peer has acknowledged (the base a sender may bound its next diff by). */
   get acknowledgedLocal(): L {
     return this.sent[0]!.state;

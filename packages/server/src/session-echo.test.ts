@@ -8,6 +8,7 @@ import { BLANK_CELL, InputStream, PredictionEngine, type Framebuffer } from '@ts
 import { ECHO_AWAY_MAX_MS, ECHO_AWAY_QUIET_MS, ECHO_SETTLE_MS, TYPED_ECHO_SETTLE_MS, ECHO_TIMEOUT_MS, MAX_RESPONSE_FRAMES, RESPONSE_WINDOW_MS, SNAPSHOT_MIN_INTERVAL_MS, Session, isTypedCharacter } from './session.js';
 import { AnswerWatch, SMALL_ANSWER_BYTES } from './answer-output.js';
 import { ECHO_WATCH_MS } from './typed-echo.js';
+import { CARRIED_ACK_MAX_MS } from './carried-ack.js';
 import { FULL_PTY_READ_BYTES } from './pty-drain.js';
 import { OfferedScreen, WriteBoundary } from './write-boundary.js';
 import { linkedSession } from './session-link.test-helpers.js';
@@ -27,6 +28,18 @@ const SEND_ALLOWANCE_MS = 30;
  */
 class ScriptedPty extends ScreenPty {
   readonly pid = 4242;
+  /** Rows `rows` (row number → text) written, the cursor left at `cursor` (a shell's echo, output, prompt). */
+  paint(rows: Record<number, string>, cursor: { x: number; y: number }, bytes = 16): void {
+    this.answers.output(bytes, 0);
+    const lines = this.screen.lines.map((line, y) => {
+      const text = rows[y];
+      if (text === undefined) return line;
+      const cells = [...line.cells];
+      [...text].forEach((char, x) => (cells[x] = { ...BLANK_CELL, text: char }));
+      return { cells, wrapped: false };
+    });
+    this.announce({ ...this.screen, lines, cursor: { ...this.screen.cursor, ...cursor } });
+  }
   readonly written: string[] = [];
   /** The small-answer judgement as PtyHost makes it; only its size verdict is read here (the session times frames). */
   private readonly answers = new AnswerWatch();
@@ -300,15 +313,16 @@ describe('Session echo acknowledgement', () => {
   it('sends each write of a small answer as soon as it is parsed, the last unpaced frame once the output settles, then paces again', () => {
     expect(MAX_RESPONSE_FRAMES).toBe(6); // the script below has one write more than that
     const h = enterEchoed();
-    expect(h.client.remote.echoAck).toBe(0); // acknowledged once it settles
+    expect(h.client.remote.echoAck).toBe(0); // acknowledged once it settles, and carried by the next answer frame
     h.at(1001 + ECHO_SETTLE_MS);
-    expect(h.client.remote.echoAck).toBe(1);
+    expect(h.client.remote.echoAck).toBe(0);
     // A pipeline's writes: each process's output, bash's bracketed-paste switch and its prompt back to back in the
     // same millisecond; each is sent as it is parsed, none waits for the settle nor the pacing (frames 2 to 5).
     h.at(1010);
     h.pty.show('output');
     h.at(h.clock.now); // delivered
     expect(h.row0()).toBe('output');
+    expect(h.client.remote.echoAck).toBe(1);
     h.at(1011);
     h.pty.show('outpu2');
     h.at(h.clock.now); // delivered
@@ -336,6 +350,96 @@ describe('Session echo acknowledgement', () => {
     h.at(lastUnpaced + 20); // ≥ sendIntervalMinMs after the last frame: paced, but not stuck
     h.at(lastUnpaced + 60);
     expect(h.row0()).toBe('chatty');
+  });
+
+  /**
+   * A shell at `$ ls` (cursor after it) and Enter typed, echoed 1 ms later (`\r\n`: the cursor at the start of row 1),
+   * with a client-side prediction engine fed every state the client holds. Returns the harness, when the Enter was
+   * written and the datagrams sent so far.
+   */
+  const enterAtPrompt = () => {
+    const h = harness();
+    sessions.push(h.session);
+    h.at(1000);
+    h.pty.paint({ 0: '$ ls' }, { x: 4, y: 0 });
+    h.at(1100);
+    const engine = new PredictionEngine({ mode: 'always' });
+    const judge = (): void => engine.onServerScreen(h.client.remote.framebuffer, h.client.remote.echoAck, h.clock.now, h.client.remote.answeredCursor);
+    judge();
+    engine.onUserInput(new TextEncoder().encode('\r'), h.client.remote.framebuffer, 1, h.clock.now);
+    h.type('\r');
+    const writtenAt = h.clock.now;
+    h.at(writtenAt + 1);
+    h.pty.paint({}, { x: 0, y: 1 }, 2);
+    h.at(h.clock.now); // the echo, delivered
+    judge();
+    return { h, engine, judge, writtenAt, sent: h.sentToClient() };
+  };
+
+  it("carries an Enter's acknowledgement on the command's output that follows within CARRIED_ACK_MAX_MS: a datagram fewer, the guess judged on the echo's cursor", () => {
+    const { h, engine, judge, writtenAt, sent } = enterAtPrompt();
+    expect(h.client.remote.framebuffer.cursor).toMatchObject({ x: 0, y: 1 });
+    expect(h.client.remote.echoAck).toBe(0);
+    // The echo settles: decided, but nothing is sent for it (before: a frame that showed nothing, acknowledging 1).
+    h.at(writtenAt + 1 + ECHO_SETTLE_MS);
+    h.at(writtenAt + 4);
+    expect(h.sentToClient()).toBe(sent);
+    expect(h.client.remote.echoAck).toBe(0);
+    // The command's output, 4 ms after the echo: it carries the acknowledgement, with the echo's cursor.
+    h.at(writtenAt + 5);
+    h.pty.paint({ 1: 'a.txt b.txt' }, { x: 0, y: 2 });
+    h.at(h.clock.now);
+    expect(h.sentToClient()).toBe(sent + 1);
+    expect(h.client.remote.echoAck).toBe(1);
+    expect(h.client.remote.answeredCursor).toEqual({ upTo: 1, x: 0, y: 1 });
+    judge();
+    // The prompt: a frame of its own, as before. Echo, output, prompt: three datagrams where there were four.
+    h.at(writtenAt + 6);
+    h.pty.paint({ 2: '$ ' }, { x: 2, y: 2 });
+    h.at(h.clock.now);
+    judge();
+    expect(h.sentToClient()).toBe(sent + 2);
+    expect(h.client.remote.echoAck).toBe(1);
+    // The Enter's guess (the cursor to the start of row 1) was judged on the echo's cursor: right, as when the
+    // acknowledgement came alone on the echo's screen. Judged on the output's cursor it would be wrong.
+    expect(engine.stats).toMatchObject({ erased: 0, discardedUnshown: 0 });
+    expect(engine.pendingCount).toBe(0);
+  });
+
+  it("sends an Enter's acknowledgement alone, CARRIED_ACK_MAX_MS after the Enter, when nothing follows its echo", () => {
+    const { h, engine, judge, writtenAt, sent } = enterAtPrompt();
+    h.at(writtenAt + CARRIED_ACK_MAX_MS - 0.5);
+    expect(h.sentToClient()).toBe(sent);
+    expect(h.client.remote.echoAck).toBe(0);
+    h.at(writtenAt + CARRIED_ACK_MAX_MS);
+    expect(h.sentToClient()).toBe(sent + 1);
+    expect(h.client.remote.echoAck).toBe(1);
+    expect(h.client.remote.answeredCursor).toBeUndefined(); // on the screen it was decided on
+    judge();
+    expect(engine.stats).toMatchObject({ erased: 0, discardedUnshown: 0 });
+    expect(engine.pendingCount).toBe(0);
+  });
+
+  it("a key typed while an Enter's acknowledgement is held carries it with its own; a key whose answer settles is never held", () => {
+    const { h, writtenAt, sent } = enterAtPrompt();
+    h.at(writtenAt + 10);
+    h.type('x');
+    // The client sends it at its next send interval; the session writes it as it comes.
+    while (h.pty.written.length < 2) h.at(h.clock.now + 1);
+    expect(h.clock.now).toBeLessThan(writtenAt + CARRIED_ACK_MAX_MS - 1);
+    expect(h.client.remote.echoAck).toBe(0);
+    h.at(h.clock.now + 0.5);
+    h.pty.paint({ 1: 'x' }, { x: 1, y: 1 }, 1);
+    h.at(h.clock.now);
+    expect(h.client.remote.echoAck).toBe(2);
+    expect(h.sentToClient()).toBe(sent + 1);
+    // Ctrl-L (not an Enter): acknowledged once its answer settles, in a frame of its own, as before.
+    h.at(writtenAt + 100);
+    h.type('\x0c');
+    h.at(writtenAt + 101);
+    h.pty.paint({ 0: 'cleared' }, { x: 7, y: 0 }, 20);
+    h.at(writtenAt + 101 + ECHO_SETTLE_MS);
+    expect(h.client.remote.echoAck).toBe(3);
   });
 
   it("holds a write of an answer that only switches input modes (bash's bracketed paste) for the prompt after it: one frame carries both", () => {

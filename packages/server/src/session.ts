@@ -31,6 +31,7 @@ import { FloodTail } from './flood-tail.js';
 import { cellTextOf, cursorAwayFromKey, cursorCellOf, ECHO_WATCH_MS, sameCell, showsEcho, typedKeyOf, type CursorCell, type TypedKey } from './typed-echo.js';
 import { answerableByCursor, MovedCursorWatch } from './moved-cursor-answer.js';
 import { onlyInputModesChanged } from './unseen-change.js';
+import { CARRIED_ACK_MAX_MS, CarriedAck, carriableKey } from './carried-ack.js';
 
 /**
  * One session: a program in a pty, its screen mirrored, synchronized to one client at a time over a
@@ -177,6 +178,8 @@ interface PendingEcho {
   moved?: MovedCursorWatch;
   /** Output before this (ms) cannot be the answer: the key had not been written, or an earlier key's echo. */
   answerAfter: number;
+  /** An Enter alone: once its answer settles, its acknowledgement may wait for the next answer frame (carried-ack.ts). */
+  readonly carriable: boolean;
 }
 
 export interface SessionInit {
@@ -256,6 +259,8 @@ interface ClientLink {
   echoWatch: { readonly key: TypedKey; readonly until: number } | undefined;
   /** A frame showed the watched echo: the next step sends it unpaced. */
   echoShown: boolean;
+  /** An Enter's acknowledgement decided and held for the answer frame that follows (carried-ack.ts). */
+  readonly carriedAck: CarriedAck;
   /** Session clock (ms) when the link was made: a pending link that no client uses expires from here. */
   readonly createdAt: number;
   /**
@@ -554,6 +559,7 @@ export class Session {
       response: undefined,
       echoWatch: undefined,
       echoShown: false,
+      carriedAck: new CarriedAck(),
       createdAt: this.clock(),
       // The first link is made before the program has printed anything: its floor is 0.
       notificationFloor: this.links.size === 0 ? 0 : this.currentNotificationGeneration(),
@@ -666,6 +672,7 @@ export class Session {
     link.response = undefined;
     link.echoWatch = undefined;
     link.echoShown = false;
+    link.carriedAck.clear();
     // The new process numbers its channel packets and channels from the start: its forwards start afresh too.
     this.forwarding.dropLink(link.id, 'the client process was replaced');
     link.channels = this.channelsFor(link.id, connection);
@@ -813,11 +820,13 @@ export class Session {
     const settleMs = typing ? TYPED_ECHO_SETTLE_MS : ECHO_SETTLE_MS;
     let lastKeys: Uint8Array | undefined;
     let byCursor = !typing && this.movedCursorAnswer;
+    let carriable = true;
     for (const { event } of paced) {
       if (event.kind === 'keys') {
         if (this.endReason === undefined) this.pty.write(event.bytes);
         lastKeys = event.bytes;
         byCursor &&= answerableByCursor(event.bytes);
+        carriable &&= carriableKey(event.bytes);
         serverTrace?.mark('pty-write');
       } else if (event.kind === 'terminal') {
         this.pty.setClientTerminal?.(event.capabilities);
@@ -842,7 +851,7 @@ export class Session {
     link.echoWatch = key === undefined ? undefined : { key, until: now + ECHO_WATCH_MS };
     link.echoShown = false;
     // Acknowledged up to the last event written: keys still waiting for their gap are acknowledged once written.
-    link.pendingEchoes.push({ position: paced[paced.length - 1]!.end, writtenAt: now, settleMs, mark, key, moved, answerAfter: now });
+    link.pendingEchoes.push({ position: paced[paced.length - 1]!.end, writtenAt: now, settleMs, mark, key, moved, answerAfter: now, carriable });
   }
 
   /**
@@ -852,6 +861,10 @@ export class Session {
   private advanceEchoAck(now: number): void {
     const link = this.current;
     let acknowledged: number | undefined;
+    // Whether everything acknowledged in this pass is an Enter answered by its output settling, and until when the
+    // acknowledgement may wait for a frame to carry it (carried-ack.ts).
+    let carriable = true;
+    let carryUntil = Infinity;
     while (link.pendingEchoes.length > 0) {
       const pending = link.pendingEchoes[0]!;
       const settled = this.lastOutputAt > pending.answerAfter && now >= this.lastOutputAt + pending.settleMs;
@@ -869,6 +882,8 @@ export class Session {
       }
       if (!answered && !timedOut) break;
       acknowledged = pending.position;
+      carriable &&= pending.carriable && settled && !timedOut;
+      carryUntil = Math.min(carryUntil, pending.writtenAt + CARRIED_ACK_MAX_MS);
       link.pendingEchoes.shift();
       const held = pending.awayHeldAt === undefined ? '' : ` after ${(now - pending.awayHeldAt).toFixed(1)} ms held`;
       serverTrace?.mark('echo-ack', `${settled ? 'output' : movedCursor ? 'cursor' : 'timeout'}${held}`);
@@ -884,14 +899,24 @@ export class Session {
     const answerSettled = this.responseSettleAt() <= now;
     const echoShown = link.echoShown;
     link.echoShown = false;
-    if (acknowledged === undefined && !answerSettled && !echoShown) return;
+    const carried = link.carriedAck;
+    const heldDue = carried.due(now, link.transport.local.framebuffer) || (carried.holding && this.endReason !== undefined);
+    if (acknowledged === undefined && !answerSettled && !echoShown && !heldDue) return;
     const shown = link.transport.local;
     // The ack promises the screen shows everything the program wrote so far: never pair it with a throttled,
     // older snapshot. The same goes for an answer sent unpaced, and a watched echo.
     if (this.screenDirty) this.takeSnapshot(now, true);
+    // An Enter answered by its echo, acknowledged in the middle of its command: the acknowledgement waits for the
+    // command's output or the prompt to carry it, up to its bound, rather than go in a frame that shows nothing
+    // (carried-ack.ts). Not when a frame is going anyway, nor beside anything else acknowledged.
+    if (acknowledged !== undefined && carriable && !answerSettled && !echoShown && !carried.holding && this.endReason === undefined && !link.transport.hasUnsentChange) {
+      carried.hold(acknowledged, link.transport.local.framebuffer, carryUntil);
+      serverTrace?.mark('echo-ack-carried');
+      return;
+    }
     // A later write of an answer that only switched input modes (bash's bracketed paste before its prompt) waits for
     // the settle: its next write, or the output's going quiet, carries it (unseen-change.ts). The state is set, paced.
-    if (acknowledged === undefined && !echoShown && response !== undefined && response.frames > 0 && this.answerDueAtOnce(response)) {
+    if (acknowledged === undefined && !echoShown && !heldDue && response !== undefined && response.frames > 0 && this.answerDueAtOnce(response)) {
       if (onlyInputModesChanged(shown, link.transport.local)) {
         response.unseenOutputs = this.outputFrames;
         serverTrace?.mark('answer-unseen');
@@ -905,7 +930,10 @@ export class Session {
       response.answeredOutputs = this.outputFrames;
     }
     const transport = link.transport;
-    const state = acknowledged === undefined ? transport.local : transport.local.withEchoAck(acknowledged);
+    const held = carried.release(transport.local.framebuffer);
+    let state = transport.local;
+    if (acknowledged !== undefined) state = state.withEchoAck(acknowledged, held?.answered);
+    else if (held !== undefined) state = state.withEchoAck(held.position, held.answered);
     // The echo or answer is complete (its output went quiet, or none came): send it now instead of after the rest of
     // the collection interval (for bursts still being written) or the frame pacing (for output nobody waits for).
     transport.setLocal(state, now, { complete: true, answersInput: true });
@@ -1127,7 +1155,7 @@ export class Session {
       const settledAt = this.lastOutputAt + pendingEcho.settleMs;
       if (this.lastOutputAt > pendingEcho.answerAfter && settledAt > now) due = Math.min(due, settledAt);
     }
-    due = Math.min(due, this.responseSettleAt());
+    due = Math.min(due, this.responseSettleAt(), this.current.carriedAck.dueAt);
     if (this.current.echoShown) due = Math.min(due, now);
     if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
     if (this.endReason === undefined) {

@@ -11,7 +11,7 @@
  * nothing the user can see waits for the output to settle (ECHO_SETTLE_MS) like the last frame of an answer, and the
  * prompt, when it follows, carries it: the same screens reach the client, one frame fewer.
  */
-import { framebuffersEqual, sessionEndingsEqual, type ScreenState } from '@tsmosh/terminal';
+import { answeredCursorsEqual, framebuffersEqual, sessionEndingsEqual, type ScreenState } from '@tsmosh/terminal';
 
 /**
  * Whether `next` differs from `shown` only in terminal modes that change how keys, pastes, the mouse and focus are
@@ -23,7 +23,7 @@ export function onlyInputModesChanged(shown: ScreenState, next: ScreenState): bo
   const a = shown.framebuffer;
   const b = next.framebuffer;
   if (a.modes === b.modes || a.modes.reverseVideo !== b.modes.reverseVideo) return false;
-  if (shown.echoAck !== next.echoAck || !sessionEndingsEqual(shown.ending, next.ending)) return false;
+  if (shown.echoAck !== next.echoAck || !answeredCursorsEqual(shown.answeredCursor, next.answeredCursor) || !sessionEndingsEqual(shown.ending, next.ending)) return false;
   if (!shown.scrollback.equals(next.scrollback)) return false;
   // Everything but the modes: `b` with `a`'s modes (rows compare by object first, so an unchanged screen is 24 checks).
   return !framebuffersEqual(a, b) && framebuffersEqual(a, { ...b, modes: a.modes });

@@ -13,7 +13,7 @@ export * from './char-width.js';
 export * from './notifications.js';
 export * from './prediction.js';
 export { ScreenState, STATE_ZERO_SIZE } from './screen-state.js';
-export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, SCREEN_DIFF_VERSION, type DecodedScreen, type SessionEnding } from './screen-diff.js';
+export { encodeScreenDiff, decodeScreenDiff, sessionEndingsEqual, answeredCursorsEqual, SCREEN_DIFF_VERSION, type AnsweredCursor, type DecodedScreen, type SessionEnding } from './screen-diff.js';
 export { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
 export { endsInsideSequence, isLoneEscape, isMouseReports, isPlainText, keyBoundaryMatters, MAX_KEY_EVENT_BYTES } from './key-boundary.js';
 export { TERMINAL_VERSION_MAX, isCarriableTerminalVersion, formatTerminalAnswers, parseTerminalAnswers, type TerminalCapabilities } from './terminal-capabilities.js';

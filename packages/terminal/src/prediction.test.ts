@@ -326,6 +326,58 @@ describe('PredictionEngine', () => {
     expect(engine.pendingCount).toBe(0);
   });
 
+  describe("an Enter's acknowledgement carried on the answer frame that follows (the daemon's carried-ack.ts)", () => {
+    /**
+     * An Enter at `$ ls`, then `x` typed ahead, the screens the daemon sends (its echo, then `later`, then `xEcho`), and
+     * the Enter's acknowledgement either alone on the echo's screen (as before) or carried on `later`, with the echo's
+     * cursor (`answered`) or, as a client that ignored it would judge, without. Returns the engine after `xEcho`.
+     */
+    const run = (later: Framebuffer, xEcho: Framebuffer, ack: 'alone' | 'carried' | 'carried-unstamped'): PredictionEngine => {
+      const engine = new PredictionEngine({ mode: 'always' });
+      const prompt = screen(['$ ls'], { x: 4, y: 0 });
+      engine.onServerScreen(prompt, 0, 0);
+      engine.onUserInput(encoder.encode('\r'), prompt, 1, 10);
+      engine.onUserInput(encoder.encode('x'), prompt, 2, 12);
+      const echo = screen(['$ ls'], { x: 0, y: 1 });
+      engine.onServerScreen(echo, 0, 40);
+      if (ack === 'alone') {
+        engine.onServerScreen(echo, 1, 43);
+        engine.onServerScreen(later, 1, 46);
+      } else {
+        engine.onServerScreen(later, 1, 46, ack === 'carried' ? { upTo: 1, x: 0, y: 1 } : undefined);
+      }
+      engine.onServerScreen(xEcho, 2, 60, ack === 'carried' ? { upTo: 1, x: 0, y: 1 } : undefined);
+      return engine;
+    };
+
+    it('judges the guesses as when it came alone: a key typed ahead at the echoed row is confirmed, nothing erased', () => {
+      // A program that redraws its status row after the Enter's echo (the cursor there for a moment), then echoes the
+      // key typed ahead where the Enter left the cursor.
+      const status = screen(['$ ls', '', '', '', '12:00'], { x: 5, y: 4 });
+      const xEcho = screen(['$ ls', 'x', '', '', '12:00'], { x: 1, y: 1 });
+      const before = run(status, xEcho, 'alone');
+      expect(before.stats).toMatchObject({ confirmed: 1, erased: 0, discardedUnshown: 0 });
+      const carried = run(status, xEcho, 'carried');
+      expect(carried.stats).toEqual(before.stats);
+      expect(carried.apply(xEcho, 60)).toEqual(before.apply(xEcho, 60));
+      expect(carried.pendingCount).toBe(0);
+      // Judged on the later screen's cursor, the Enter's guess would be wrong and the key typed ahead lost with it.
+      expect(run(status, xEcho, 'carried-unstamped').stats).toMatchObject({ confirmed: 0, discardedUnshown: 2 });
+    });
+
+    it("judges a shell's Enter as before when it comes with the command's output: the guess right, the key typed ahead still waiting", () => {
+      const output = screen(['$ ls', 'a b', '$ '], { x: 2, y: 2 });
+      const xEcho = screen(['$ ls', 'a b', '$ x'], { x: 3, y: 2 });
+      const before = run(output, xEcho, 'alone');
+      const carried = run(output, xEcho, 'carried');
+      expect(carried.stats).toEqual(before.stats);
+      expect(carried.pendingCount).toBe(before.pendingCount);
+      expect(carried.apply(xEcho, 60)).toEqual(before.apply(xEcho, 60));
+      // Judged on the output's cursor instead, the Enter's guess is wrong at once and the key typed ahead guessed again.
+      expect(run(output, xEcho, 'carried-unstamped').stats).not.toEqual(before.stats);
+    });
+  });
+
   describe('a slow program, and typing ahead of the round trip', () => {
     /**
      * A link of `rttMs` and a program at `$ ` that echoes each key `echoDelayMs` after it arrives (upper-casing the

@@ -26,6 +26,7 @@
  */
 import { charWidth } from './char-width.js';
 import { Attr, BLANK_CELL, UNDERLINE_STYLE_MASK, type Cell, type Cursor, type Framebuffer, type Row } from './framebuffer.js';
+import type { AnsweredCursor } from './screen-diff.js';
 
 export type PredictionMode = 'adaptive' | 'always' | 'never' | 'experimental';
 export const PREDICTION_MODES: readonly PredictionMode[] = ['adaptive', 'always', 'never', 'experimental'];
@@ -259,6 +260,8 @@ export class PredictionEngine {
   private shownGuessWrong = false;
   /** The input being predicted again starts right at the acknowledged input, after unshown guesses only (see repredict). */
   private repredictAtAck = false;
+  /** The echo ack of the last onServerScreen: a guess past it is newly covered by a later one (see answeredCursor). */
+  private judgedAck = 0;
 
   constructor(init: PredictionEngineInit = {}) {
     this.mode = init.mode ?? 'adaptive';
@@ -316,9 +319,17 @@ export class PredictionEngine {
     for (const byte of bytes) this.onByte(byte, screen, inputEnd, now);
   }
 
-  /** A new screen from the server, reflecting the user's input up to input state `echoAck`: judge predictions. */
-  onServerScreen(screen: Framebuffer, echoAck: number, now: number): void {
+  /**
+   * A new screen from the server, reflecting the user's input up to input state `echoAck`: judge predictions.
+   * `answered`: the state carries its acknowledgement later than the screen that answered (the daemon holds an Enter's
+   * acknowledgement for the answer frame that follows, screen-diff.ts AnsweredCursor): a cursor guess this call newly
+   * covers up to `answered.upTo` is judged against that screen's cursor, as it was when the acknowledgement went in a
+   * frame of its own, not against the command's output that came after.
+   */
+  onServerScreen(screen: Framebuffer, echoAck: number, now: number, answered?: AnsweredCursor): void {
     if (this.mode === 'never') return;
+    const judgedAck = this.judgedAck;
+    this.judgedAck = echoAck;
     let cursorRowEmpty: boolean | undefined;
     for (const prediction of [...this.cells.values()]) {
       if (!this.cells.has(key(prediction.row, prediction.col))) continue; // removed by an epoch kill below
@@ -370,7 +381,9 @@ export class PredictionEngine {
       // The cells were the test; the terminal's cursor says nothing here. Typing goes on from the guess.
       if (!screen.cursor.visible) this.located = { row: newestCovered.row, col: newestCovered.col, cursorX: screen.cursor.x, cursorY: screen.cursor.y };
     } else if (newestCovered !== undefined) {
-      const at = (row: number, col: number) => screen.cursor.y === row && screen.cursor.x === Math.min(col, screen.cols - 1);
+      const carried = answered !== undefined && newestCovered.inputEnd > judgedAck && newestCovered.inputEnd <= answered.upTo;
+      const judgeBy = carried ? answered : screen.cursor;
+      const at = (row: number, col: number) => judgeBy.y === row && judgeBy.x === Math.min(col, screen.cols - 1);
       const right = at(newestCovered.row, newestCovered.col) || this.cursors.some((guess) => at(guess.row, guess.col));
       if (!right) {
         // Not answered yet: the cursor is still where it was before one of the keys not yet answered, as guessed

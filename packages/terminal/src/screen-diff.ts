@@ -14,6 +14,9 @@
  *               10 notifications (varint count ≤ 4, then each: varint generation (increasing), varint code 9|777|99,
  *                 string payload)      11 progress (u8 state 0–4, u8 value 0–100)
  *               12 scrollback log (scrollback-log.ts: lines that left the top of the screen)
+ *               14 answered cursor (u8 present: 0 none | 1 then varint echo ack − upTo, varint x, varint y): the
+ *                 cursor of the screen that answered the input up to `upTo` when this state carries that
+ *                 acknowledgement later than that screen (AnsweredCursor); since version 6
  *               13 links: how the screen's link table (hyperlinks.ts: its distinct OSC 8 links, sorted by URI then
  *                 id) changed: varint removed count, removed base indices (the first, then each as the gap minus one
  *                 from the one before), varint added count, added links (string URI, string id ('' = none)) in
@@ -101,9 +104,14 @@ import { pensEqual } from './sgr.js';
  * Bumped to 2 when the scrollback field (12) gained the screen top and the resize shift, to 3 when cells gained
  * their OSC 8 link (field 13 and the link part of a segment's attrs), to 4 when the screen top became signed (it
  * may lie beyond the lines a state offers: scrollback-log.ts), to 5 when cells gained the underline style and
- * colour (a segment's attrs: the style bits, the colour flag and the colour after it); PROTOCOL_VERSION gathers it.
+ * colour (a segment's attrs: the style bits, the colour flag and the colour after it), to 6 when an echo
+ * acknowledgement carried on a later screen gained the cursor of the screen that answered (field 14); PROTOCOL_VERSION
+ * gathers it.
  */
-export const SCREEN_DIFF_VERSION = 5;
+export const SCREEN_DIFF_VERSION = 6;
+
+/** The version from which field 14 (the answered cursor of a carried echo acknowledgement) may be set. */
+const ANSWERED_CURSOR_SINCE_VERSION = 6;
 
 /** The version from which a segment's attrs carry the underline style and colour (UNDERLINE_COLOR_FLAG). */
 const UNDERLINE_SINCE_VERSION = 5;
@@ -142,8 +150,9 @@ const enum Field {
   Progress = 1 << 11,
   Scrollback = 1 << 12,
   Links = 1 << 13,
+  AnsweredCursor = 1 << 14,
 }
-const FIELD_ALL = (1 << 14) - 1;
+const FIELD_ALL = (1 << 15) - 1;
 
 /** A segment's attrs on the wire: this flag says an underline colour follows the attrs varint. */
 const UNDERLINE_COLOR_FLAG = ATTR_ALL + 1;
@@ -248,6 +257,7 @@ export function encodeScreenDiff(
   baseEnding?: SessionEnding,
   nextEnding?: SessionEnding,
   scrollback?: ScrollbackField,
+  answered?: { readonly base: AnsweredCursor | undefined; readonly next: AnsweredCursor | undefined },
 ): Uint8Array {
   checkEncodable(next);
   if (nextEnding?.kind === 'command-exited' && !(Number.isSafeInteger(nextEnding.exitCode) && nextEnding.exitCode >= 0)) {
@@ -264,6 +274,11 @@ export function encodeScreenDiff(
   if (!clipboardsEqual(base.clipboard, next.clipboard)) fields |= Field.Clipboard;
   if (base.alternateScreen !== next.alternateScreen) fields |= Field.AlternateScreen;
   if (baseEchoAck !== nextEchoAck) fields |= Field.EchoAck;
+  const nextAnswered = answered?.next;
+  if (nextAnswered !== undefined && !(nextAnswered.upTo <= nextEchoAck && Number.isSafeInteger(nextAnswered.upTo) && nextAnswered.upTo >= 0)) {
+    throw new RangeError(`encodeScreenDiff: the answered cursor's input position ${nextAnswered.upTo} must lie within the echo ack ${nextEchoAck}`);
+  }
+  if (!answeredCursorsEqual(answered?.base, nextAnswered)) fields |= Field.AnsweredCursor;
   if (!sessionEndingsEqual(baseEnding, nextEnding)) fields |= Field.Ending;
   if (!notificationsEqual(base.notifications, next.notifications)) fields |= Field.Notifications;
   if (!progressEqual(base.progress, next.progress)) fields |= Field.Progress;
@@ -336,7 +351,33 @@ export function encodeScreenDiff(
     out.u8(next.progress.value);
   }
   if (fields & Field.Scrollback) out.append(scrollbackBytes);
+  if (fields & Field.AnsweredCursor) {
+    if (nextAnswered === undefined) out.u8(0);
+    else {
+      out.u8(1);
+      out.varint(nextEchoAck - nextAnswered.upTo);
+      out.varint(nextAnswered.x);
+      out.varint(nextAnswered.y);
+    }
+  }
   return out.finish();
+}
+
+/**
+ * Where the cursor stood on the screen that answered the input up to `upTo` (an input-stream position, at most the
+ * state's echo ack), set when a state carries that acknowledgement later than that screen: the daemon holds an Enter's
+ * acknowledgement for the answer frame that follows (the command's output, the prompt) instead of sending it in a frame
+ * of its own. The client judges the cursor guesses the acknowledgement newly covers against this cursor, as it would
+ * have against the screen it was decided on (prediction.ts). An Enter's guesses are cursor guesses only.
+ */
+export interface AnsweredCursor {
+  readonly upTo: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+export function answeredCursorsEqual(a: AnsweredCursor | undefined, b: AnsweredCursor | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.upTo === b.upTo && a.x === b.x && a.y === b.y);
 }
 
 function encodeEnding(out: ByteWriter, ending: SessionEnding | undefined): void {
@@ -769,6 +810,7 @@ export interface DecodedScreen {
   readonly framebuffer: Framebuffer;
   readonly echoAck: number;
   readonly ending: SessionEnding | undefined;
+  readonly answeredCursor: AnsweredCursor | undefined;
 }
 
 /**
@@ -781,8 +823,9 @@ export function decodeScreenDiff(
   diff: Uint8Array,
   baseEnding?: SessionEnding,
   scrollback?: ScrollbackFieldReader,
+  baseAnswered?: AnsweredCursor,
 ): DecodedScreen {
-  if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding };
+  if (diff.length === 0) return { framebuffer: base, echoAck: baseEchoAck, ending: baseEnding, answeredCursor: baseAnswered };
   const reader = new ByteReader(diff, 'screen diff');
   const version = reader.u8('version');
   if (!readsScreenDiffVersion(version)) {
@@ -854,11 +897,25 @@ export function decodeScreenDiff(
     if (scrollback === undefined) reader.fail('it carries scrollback lines, which this state cannot hold');
     else scrollback.read(reader, version);
   }
+  let answeredCursor = baseAnswered;
+  if (fields & Field.AnsweredCursor) {
+    if (version < ANSWERED_CURSOR_SINCE_VERSION) reader.fail(`field 14 (answered cursor) is not part of version ${version}`);
+    const present = reader.u8('answered cursor presence');
+    if (present > 1) reader.fail(`answered cursor presence ${present} is neither 0 nor 1`);
+    if (present === 0) answeredCursor = undefined;
+    else {
+      const back = reader.varint('answered cursor input position');
+      if (back > echoAck) reader.fail(`the answered cursor's input position lies ${back} before echo ack ${echoAck}`);
+      answeredCursor = Object.freeze({ upTo: echoAck - back, x: reader.varint('answered cursor x', MAX_SCREEN_COLS), y: reader.varint('answered cursor y', MAX_SCREEN_ROWS - 1) });
+    }
+  } else if (answeredCursor !== undefined && answeredCursor.upTo > echoAck) {
+    reader.fail(`the echo ack moved to ${echoAck}, behind the answered cursor's input position ${answeredCursor.upTo}`);
+  }
   reader.expectEnd();
   if (cursor.x > cols || cursor.y >= rows) reader.fail(`cursor (${cursor.x}, ${cursor.y}) lies outside the ${cols}x${rows} screen`);
 
   const framebuffer: Framebuffer = Object.freeze({ cols, rows, lines, cursor, modes, title, bellCount, clipboard, notifications, progress, alternateScreen });
-  return { framebuffer, echoAck, ending };
+  return { framebuffer, echoAck, ending, answeredCursor };
 }
 
 function decodeNotifications(reader: ByteReader): readonly Notification[] {

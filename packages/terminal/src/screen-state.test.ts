@@ -124,6 +124,27 @@ describe('ScreenState diff round trip', () => {
     expect(a.applyDiff(diff).echoAck).toBe(123456);
   });
 
+  it('carries the answered cursor of a late acknowledgement, keeps it while the ack stays, and drops it with the next ack', () => {
+    fc.assert(
+      fc.property(arbFramebuffer(), arbFramebuffer(), fc.nat({ max: 1000 }), fc.nat({ max: 1000 }), fc.nat({ max: 999 }), fc.nat({ max: 99 }), (fbA, fbB, ack, back, x, y) => {
+        const a = new ScreenState(fbA, ack);
+        const answered = { upTo: Math.max(0, ack + 1 - back), x, y };
+        const b = new ScreenState(fbB, ack + 1, undefined, undefined, answered);
+        const got = a.applyDiff(b.diffFrom(a));
+        expect(got.answeredCursor).toEqual(answered);
+        expect(got.equals(b)).toBe(true);
+        // A later screen with the same acknowledgement keeps it; the next acknowledgement decided on its own screen drops it.
+        expect(got.withFramebuffer(fbA).applyDiff(b.withFramebuffer(fbA).diffFrom(got.withFramebuffer(fbA))).answeredCursor).toEqual(answered);
+        const next = b.withEchoAck(ack + 2);
+        expect(next.answeredCursor).toBeUndefined();
+        expect(got.applyDiff(next.diffFrom(b)).answeredCursor).toBeUndefined();
+        expect(b.equals(b.withEchoAck(ack + 1))).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => new ScreenState(blankFramebuffer(4, 2), 3, undefined, undefined, { upTo: 4, x: 0, y: 0 })).toThrow(RangeError);
+  });
+
   it('subtract is the identity and equals compares screen and echo ack', () => {
     const a = ScreenState.initial(10, 3);
     expect(a.subtract(a.withEchoAck(4))).toBe(a);
@@ -280,9 +301,13 @@ describe('ScreenState decoding of hostile bytes', () => {
     const base = ScreenState.initial(4, 2);
     const V = SCREEN_DIFF_VERSION;
     const cases: [number[], RegExp][] = [
-      [[9, 0], /version 9 is not a version this build reads \(3–5\)/],
+      [[9, 0], /version 9 is not a version this build reads \(3–6\)/],
       [[V, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], /longer than 8 bytes/],
-      [[V, 0x80, 0x80, 0x01], /unknown field flags/],
+      [[V, 0x80, 0x80, 0x02], /unknown field flags/],
+      // Field 14, the answered cursor: an input position behind the echo ack (0 here) or a bad flag; not before version 6.
+      [[V, 0x80, 0x80, 0x01, 1, 1, 0, 0], /answered cursor's input position lies 1 before echo ack 0/],
+      [[V, 0x80, 0x80, 0x01, 2], /answered cursor presence 2 is neither 0 nor 1/],
+      [[5, 0x80, 0x80, 0x01, 0], /field 14 \(answered cursor\) is not part of version 5/],
       [[V, 1, 0xe9, 0x07, 1], /cols is 1001, more than the maximum 1000/],
       [[V, 1, 4, 3], /size changed but no rows/],
       [[V, 0x80, 0x02, 1, 2, 5], /MOVE source row is 5, more than the maximum 1/],

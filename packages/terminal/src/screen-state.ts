@@ -7,10 +7,10 @@
  */
 import type { SyncState } from '@tsmosh/protocol';
 import { blankFramebuffer, framebuffersEqual, type Framebuffer } from './framebuffer.js';
-import { decodeScreenDiff, encodeScreenDiff, sessionEndingsEqual, type SessionEnding } from './screen-diff.js';
+import { answeredCursorsEqual, decodeScreenDiff, encodeScreenDiff, sessionEndingsEqual, type AnsweredCursor, type SessionEnding } from './screen-diff.js';
 import { ScrollbackLog } from './scrollback-log.js';
 
-export type { SessionEnding } from './screen-diff.js';
+export type { AnsweredCursor, SessionEnding } from './screen-diff.js';
 
 /**
  * The size of state 0, the blank screen both ends of every link hold before its first update, whatever the session's
@@ -39,32 +39,43 @@ export class ScreenState implements SyncState<ScreenState> {
     readonly ending: SessionEnding | undefined = undefined,
     /** The lines that left the top of the screen (scrollback-log.ts). */
     readonly scrollback: ScrollbackLog = ScrollbackLog.empty,
+    /**
+     * Set when this state carries an echo acknowledgement later than the screen that answered it (the daemon's Enter
+     * acknowledgement on the answer frame that follows): where that screen had the cursor (screen-diff.ts).
+     */
+    readonly answeredCursor: AnsweredCursor | undefined = undefined,
   ) {
     if (!Number.isSafeInteger(echoAck) || echoAck < 0) {
       throw new RangeError(`ScreenState: echoAck must be a non-negative safe integer (an input stream position), got ${echoAck}`);
     }
+    if (answeredCursor !== undefined && !(Number.isSafeInteger(answeredCursor.upTo) && answeredCursor.upTo >= 0 && answeredCursor.upTo <= echoAck)) {
+      throw new RangeError(`ScreenState: the answered cursor's input position ${answeredCursor.upTo} must lie within the echo ack ${echoAck}`);
+    }
   }
 
   withFramebuffer(framebuffer: Framebuffer): ScreenState {
-    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck, this.ending, this.scrollback);
+    return framebuffer === this.framebuffer ? this : new ScreenState(framebuffer, this.echoAck, this.ending, this.scrollback, this.answeredCursor);
   }
 
-  withEchoAck(echoAck: number): ScreenState {
-    return echoAck === this.echoAck ? this : new ScreenState(this.framebuffer, echoAck, this.ending, this.scrollback);
+  /** The acknowledgement moved to `echoAck`; `answeredCursor` when it is carried later than the screen that answered. */
+  withEchoAck(echoAck: number, answeredCursor?: AnsweredCursor): ScreenState {
+    if (echoAck === this.echoAck && answeredCursorsEqual(answeredCursor, this.answeredCursor)) return this;
+    return new ScreenState(this.framebuffer, echoAck, this.ending, this.scrollback, answeredCursor);
   }
 
   withEnding(ending: SessionEnding | undefined): ScreenState {
-    return sessionEndingsEqual(ending, this.ending) ? this : new ScreenState(this.framebuffer, this.echoAck, ending, this.scrollback);
+    return sessionEndingsEqual(ending, this.ending) ? this : new ScreenState(this.framebuffer, this.echoAck, ending, this.scrollback, this.answeredCursor);
   }
 
   withScrollback(scrollback: ScrollbackLog): ScreenState {
-    return scrollback === this.scrollback ? this : new ScreenState(this.framebuffer, this.echoAck, this.ending, scrollback);
+    return scrollback === this.scrollback ? this : new ScreenState(this.framebuffer, this.echoAck, this.ending, scrollback, this.answeredCursor);
   }
 
   /** A screen diff (see screen-diff.ts); empty when the states are equal. */
   diffFrom(existing: ScreenState): Uint8Array {
     const scrollback = { write: (out: Parameters<ScrollbackLog['writeDiff']>[1]) => this.scrollback.writeDiff(existing.scrollback, out) };
-    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck, existing.ending, this.ending, scrollback);
+    const answered = { base: existing.answeredCursor, next: this.answeredCursor };
+    return encodeScreenDiff(existing.framebuffer, existing.echoAck, this.framebuffer, this.echoAck, existing.ending, this.ending, scrollback, answered);
   }
 
   /** Throws RangeError when `diff` is malformed; rows the diff leaves alone are this state's Row objects. */
@@ -75,8 +86,8 @@ export class ScreenState implements SyncState<ScreenState> {
       read: (reader, diffVersion) => {
         scrollback = this.scrollback.readDiff(reader, undefined, diffVersion);
       },
-    });
-    return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending, scrollback);
+    }, this.answeredCursor);
+    return new ScreenState(decoded.framebuffer, decoded.echoAck, decoded.ending, scrollback, decoded.answeredCursor);
   }
 
   /** A screen is an absolute state: nothing to drop. */
@@ -88,6 +99,7 @@ export class ScreenState implements SyncState<ScreenState> {
     return (
       this === other ||
       (this.echoAck === other.echoAck &&
+        answeredCursorsEqual(this.answeredCursor, other.answeredCursor) &&
         sessionEndingsEqual(this.ending, other.ending) &&
         this.scrollback.equals(other.scrollback) &&
         framebuffersEqual(this.framebuffer, other.framebuffer))
