@@ -7,7 +7,7 @@
  * vim shows (drawn on the terminal's alternate screen, it leaves nothing in the history).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,9 +70,54 @@ class Tmux {
   }
 }
 
+/** The pid of the client process a pane runs (its own, or its child's when the pane's shell forked it). */
+async function clientPid(tmux: Tmux, name: string): Promise<number> {
+  const pane = Number((await tmux.run('display-message', '-p', '-t', name, '#{pane_pid}')).trim());
+  const isClient = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(CLIENT_BIN);
+    } catch {
+      return false;
+    }
+  };
+  if (isClient(pane)) return pane;
+  const { stdout } = await run('pgrep', ['-P', String(pane)]);
+  const child = stdout.split('\n').map(Number).find((pid) => pid > 0 && isClient(pid));
+  if (child === undefined) throw new Error(`no client process under pane ${name} (pid ${pane})`);
+  return child;
+}
+
+/** Lines the remote loop prints. */
+const TICKS = 150;
+/**
+ * The remote loop: a `tick N` line every 50 ms or so, then `loop-done`. It ends by itself: a Ctrl-C typed just
+ * after a stop and continue was lost now and then, before this change too (noted in docs/sessions.md).
+ */
+const TICK_LOOP = `for i in $(seq 1 ${TICKS}); do echo tick $i; sleep 0.05; done; echo loop-done`;
+const ticksIn = (lines: readonly string[]): number[] => lines.filter((line) => /^tick \d+$/.test(line)).map((line) => Number(line.slice(5)));
+
 const numbersIn = (lines: readonly string[]): number[] => lines.filter((line) => /^\d+$/.test(line)).map(Number);
 const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 const hasLine = (line: string) => (lines: string[]) => lines.includes(line);
+
+/** A new unnamed session running bash: the daemon's `TSMOSH CONNECT` line, port in [1], key in [2]. */
+async function newBash(env: Record<string, string>): Promise<RegExpExecArray> {
+  const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', 'bash', '--norc', '--noprofile'], { env, timeout: WAIT_MS });
+  const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
+  if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}`);
+  return match;
+}
+
+/**
+ * Waits for the remote TICK_LOOP's end and checks the pane: every tick once and in order, the command line once.
+ * Returns the pane's lines.
+ */
+async function endTicks(pane: Tmux, name: string): Promise<string[]> {
+  const lines = await pane.waitFor(name, 'the end of the loop', hasLine('loop-done'));
+  expect(ticksIn(lines)).toEqual(oneTo(TICKS));
+  expect(lines.filter((line) => line === `$ ${TICK_LOOP}`).length).toBe(1);
+  return lines;
+}
 
 describe('native scrollback in tmux', () => {
   let tmux: Tmux | undefined;
@@ -198,12 +243,68 @@ describe('native scrollback in tmux', () => {
     }
   }, 120_000);
 
+  it('a stop and continue from outside (kill -STOP, -CONT) leaves every line once: the screen is not pushed up again', async () => {
+    const workspace = suite.workspace();
+    await workspace.ensureDaemon();
+    const match = await newBash(workspace.env);
+    const pane = new Tmux(workspace.env);
+    try {
+      // The pane runs the client itself: nothing takes the terminal while it is stopped.
+      await pane.startClient('stop', { host: '127.0.0.1', port: Number(match[1]), key: match[2]! }, 80, 24);
+      await pane.waitFor('stop', 'the prompt', (lines) => lines.some((line) => line.startsWith('$')));
+      await pane.type('stop', TICK_LOOP);
+      await pane.waitFor('stop', 'a screenful of ticks', hasLine('tick 30'));
+      const pid = await clientPid(pane, 'stop');
+      process.kill(pid, 'SIGSTOP');
+      // The loop goes on remotely, scrolling lines off the remote screen.
+      await new Promise((r) => setTimeout(r, 2000));
+      process.kill(pid, 'SIGCONT');
+      await endTicks(pane, 'stop');
+    } finally {
+      await pane.dispose();
+    }
+  }, 60_000);
+
+  it('Ctrl-^ Ctrl-Z, the local shell, then fg: the remote lines once, the note and the shell\'s lines kept in place', async () => {
+    const workspace = suite.workspace();
+    await workspace.ensureDaemon();
+    const match = await newBash(workspace.env);
+    const pane = new Tmux(workspace.env);
+    try {
+      // An interactive shell with job control runs the client, as a user's terminal does.
+      await pane.run('new-session', '-d', '-s', 'fg', '-x', '80', '-y', '24', 'bash --norc --noprofile -i');
+      await pane.type('fg', 'PS1="local$ "');
+      const client = [process.execPath, CLIENT_BIN, '127.0.0.1', match[1]!].map((word) => `'${word}'`).join(' ');
+      await pane.type('fg', `TSMOSH_KEY=${match[2]} TSMOSH_PREDICTION_DISPLAY=never ${client}`);
+      await pane.waitFor('fg', 'the remote prompt', (lines) => lines.at(-1) === '$');
+      await pane.type('fg', TICK_LOOP);
+      await pane.waitFor('fg', 'a screenful of ticks', hasLine('tick 30'));
+      await pane.run('send-keys', '-t', 'fg', 'C-^');
+      await pane.run('send-keys', '-t', 'fg', 'C-z');
+      await pane.waitFor('fg', 'the local prompt', (lines) => lines.at(-1) === 'local$' && lines.includes('[tsmosh is suspended.]'));
+      await pane.type('fg', 'echo local-$((6*7))');
+      await pane.waitFor('fg', 'the local output', hasLine('local-42'));
+      await pane.type('fg', 'fg');
+      const lines = await endTicks(pane, 'fg');
+      // The note and the shell's lines once each, where they were written: after the ticks the screen showed at the
+      // suspension, before the ticks printed after fg.
+      const note = lines.indexOf('[tsmosh is suspended.]');
+      const local = lines.indexOf('local-42');
+      const fg = lines.indexOf('local$ fg');
+      expect([lines.filter((line) => line === '[tsmosh is suspended.]').length, lines.filter((line) => line === 'local-42').length]).toEqual([1, 1]);
+      expect(note).toBeGreaterThan(lines.indexOf('tick 30'));
+      expect(local).toBeGreaterThan(note);
+      expect(fg).toBeGreaterThan(local);
+      expect(fg).toBeLessThan(lines.indexOf(`tick ${TICKS}`));
+    } finally {
+      await pane.dispose();
+    }
+  }, 60_000);
+
   it("keeps what the user's terminal showed before the client started: it goes up into the history, not under the first frame", async () => {
     const workspace = suite.workspace();
     await workspace.ensureDaemon();
-    const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '--', 'bash', '--norc', '--noprofile'], { env: workspace.env, timeout: WAIT_MS });
-    const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
-    if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}`);
+    const match = await newBash(workspace.env);
     const pane = new Tmux(workspace.env);
     try {
       await pane.run('new-session', '-d', '-s', 'before', '-x', '80', '-y', '12', 'bash --norc --noprofile');

@@ -1,4 +1,4 @@
-import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
+import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type Row, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
 import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor } from './exit-status.js';
@@ -18,6 +18,7 @@ import { predictionModeFromEnv } from './prediction-env.js';
 export { predictionModeFromEnv };
 import { normalScreenBelowAlternate } from './screen-switch.js';
 import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
+import { ttyStillRaw } from './terminal-mode.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -203,7 +204,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   /** What the terminal answered: given by the caller, or once the probe settles. */
   let terminal = options.terminal;
   let probeTimer: unknown;
-  const enterTerminal = (): void => {
+  /**
+   * `pushAbove` false: the terminal shows what we drew last, untouched (a stop nobody else acted on), and nothing
+   * goes up into its history.
+   */
+  const enterTerminal = (pushAbove = true): void => {
     if (terminalActive) return;
     terminalActive = true;
     if (input.isTTY) input.setRawMode(true);
@@ -212,7 +217,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // up into its history rather than under the first repaint: rows−1 line feeds from the cursor's row push exactly
     // the rows above it (ssh leaves them on the screen; mosh's alternate screen hides them until it ends). Before
     // enter(), whose DECSTBM homes the cursor.
-    if (output.isTTY) write(IND.repeat(Math.max(0, windowSize().rows - 1)));
+    if (output.isTTY && pushAbove) write(IND.repeat(Math.max(0, windowSize().rows - 1)));
     write(renderer.enter());
     if (!probeAsked && output.isTTY && options.terminal === undefined) {
       probeAsked = true;
@@ -479,19 +484,44 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     prediction.reset();
     scheduleFrame();
   };
+  /**
+   * The rows of the frame drawn at our own suspension that stay above the note (renderer.rowsAboveExit): the shell's
+   * lines below scroll them, and enterTerminal's line feeds push them, into the history (scrollback-writer.ts).
+   */
+  let suspendedRows: { readonly rows: readonly Row[]; readonly cols: number } | undefined;
   const suspend = (): void => {
+    // The screen left above the note is the session's (the escape key's status line gone): its rows are the lines
+    // the remote screen scrolls off next, which the writer then knows are in the history already.
+    if (terminalActive) drawNow();
+    suspendedRows = terminalActive ? renderer.rowsAboveExit(lastDrawn) : undefined;
     restoreTerminal();
     write('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
     process.kill(process.pid, 'SIGSTOP');
   };
   const onContinue = (): void => {
-    // Stopped by suspend() or from outside (kill -STOP, a debugger): either way a job-control shell has had the
-    // terminal meanwhile, may have reset its modes (raw mode off) and written over our screen. Take it back whole,
-    // as after a suspension: enterTerminal() sets raw mode and the renderer's modes again and repaints everything.
+    // Stopped by suspend() or from outside (kill -STOP, a debugger). After our suspend, or when a job-control shell
+    // had the terminal meanwhile (it reset the modes: raw mode off), the screen has lines that are not ours: take it
+    // back whole, as at the start: enterTerminal() pushes what shows above the cursor into the history, sets raw
+    // mode and the renderer's modes again and repaints everything. A stop nobody acted on (the tty still raw: a
+    // non-job-control parent, a debugger) left our screen as drawn: pushing it up would put its rows in the history
+    // twice (once more when the remote screen scrolls them off), so it is only repainted.
     // libuv skips a mode it believes is set, so raw mode is dropped first to have it applied again for real.
+    let pushed = suspendedRows;
+    suspendedRows = undefined;
+    let untouched = false;
+    if (pushed === undefined && terminalActive && input.isTTY) {
+      const fd = (input as { fd?: unknown }).fd;
+      untouched = typeof fd === 'number' && ttyStillRaw(fd) === true;
+      // The shell wrote from the cursor down: the rows above it stay as drawn (on the normal screen only; the
+      // alternate screen keeps no history).
+      if (!untouched && lastDrawn !== undefined && !renderer.onAlternateScreen) {
+        pushed = { rows: lastDrawn.lines.slice(0, Math.max(0, Math.min(lastDrawn.cursor.y, lastDrawn.rows))), cols: lastDrawn.cols };
+      }
+    }
     if (terminalActive && input.isTTY) input.setRawMode(false);
     terminalActive = false;
-    enterTerminal();
+    enterTerminal(!untouched);
+    if (pushed !== undefined && output.isTTY) scrollbackWriter.terminalPushed(pushed.rows, pushed.cols);
     size = windowSize();
     session.resize(remoteSize(size).cols, remoteSize(size).rows);
     scheduleFrame();

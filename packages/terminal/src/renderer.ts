@@ -784,6 +784,22 @@ function scrollIntoHistory(model: TerminalModel, lines: number): void {
   model.shiftLines(0, model.rows - 1, lines);
 }
 
+/**
+ * The row Renderer.exit(frame) leaves the cursor on (frame.rows: below the bottom row, after a line feed): below the
+ * lowest row with something on it, from the cursor's down. The cursor's own row when it is blank too (a program's
+ * output ended with a line feed, a shell's last "exit"): the local prompt comes next, as after ssh, not after a
+ * blank line. The rows above it stay as drawn, whatever is written after (a suspension's note, the shell's lines).
+ */
+function exitRow(frame: Framebuffer): number {
+  const rows = frame.rows;
+  const cursorRow = Math.min(Math.max(0, frame.cursor?.y ?? 0), rows - 1);
+  for (let y = rows - 1; y >= cursorRow; y--) {
+    const line = frame.lines[y];
+    if (line !== undefined && uniformErasedBackground(sanitizeRow(line, frame.cols)) !== COLOR_DEFAULT) return y + 1;
+  }
+  return cursorRow;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The Renderer
 
@@ -1081,6 +1097,16 @@ export class Renderer {
   }
 
   /**
+   * The normal screen's rows exit(lastDrawn) leaves above the cursor, as drawn (exitRow), with the width they were
+   * drawn at: what stays on the terminal above whatever is written after. Ask before exit().
+   */
+  rowsAboveExit(lastDrawn: Framebuffer | undefined): { readonly rows: readonly Row[]; readonly cols: number } {
+    const frame = this.alternate !== undefined ? this.alternate.normalBelow : lastDrawn;
+    if (frame === undefined || !(frame.rows >= 1)) return { rows: [], cols: 0 };
+    return { rows: frame.lines.slice(0, exitRow(frame)), cols: frame.cols };
+  }
+
+  /**
    * Undo every mode the renderer may have set and leave the cursor on a fresh line below the drawn content (on the
    * alternate screen: back to the normal screen, below what it shows).
    */
@@ -1102,20 +1128,8 @@ export class Renderer {
     if (lastDrawn === undefined || !(lastDrawn.rows >= 1)) {
       out += '\r\n';
     } else {
-      const rows = lastDrawn.rows;
-      const cursorRow = Math.min(Math.max(0, lastDrawn.cursor?.y ?? 0), rows - 1);
-      // Below the lowest row with something on it, from the cursor's down. The cursor's own row when it is blank too
-      // (a program's output ended with a line feed, a shell's last "exit"): the local prompt comes next, as after
-      // ssh, not after a blank line.
-      let next = cursorRow;
-      for (let y = rows - 1; y >= cursorRow; y--) {
-        const line = lastDrawn.lines[y];
-        if (line !== undefined && uniformErasedBackground(sanitizeRow(line, lastDrawn.cols)) !== COLOR_DEFAULT) {
-          next = y + 1;
-          break;
-        }
-      }
-      out += next < rows ? absoluteMove(0, next) : `${absoluteMove(0, rows - 1)}\n`;
+      const next = exitRow(lastDrawn);
+      out += next < lastDrawn.rows ? absoluteMove(0, next) : `${absoluteMove(0, lastDrawn.rows - 1)}\n`;
     }
     this.lastDrawn = undefined;
     this.lastPen = undefined;

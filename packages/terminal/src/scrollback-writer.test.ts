@@ -300,6 +300,241 @@ describe('ScrollbackWriter', () => {
 });
 
 /**
+ * A remote shell printing whole lines: its screen shows the last rows of them with the cursor on a blank row below
+ * the last (or cleared: the lines printed since), and its log holds every line that scrolled off its top.
+ */
+class RemoteShell {
+  private readonly onScreen: string[] = [];
+  /** What the cursor's row shows: a command being typed at a prompt. */
+  typing = '';
+  log = ScrollbackLog.empty;
+
+  constructor(
+    private readonly cols: number,
+    private readonly rows: number,
+  ) {}
+
+  print(...lines: string[]): void {
+    for (const line of lines) {
+      this.onScreen.push(line);
+      // The cursor's blank row below the last line is part of the screen: a row scrolls off when they fill it.
+      if (this.onScreen.length > this.rows - 1) this.log = this.log.append([logLine(this.onScreen.shift()!, this.cols)]);
+    }
+  }
+
+  /** `clear`: the screen erased, nothing logged (as xterm's ED 2 and the server's mirror do). */
+  clear(): void {
+    this.onScreen.length = 0;
+  }
+
+  get screen(): Framebuffer {
+    const y = this.onScreen.length;
+    return framebuffer(this.cols, this.rows, [...this.onScreen, this.typing], { cursor: { x: [...this.typing].length, y, visible: true, style: 'block', blink: true } });
+  }
+}
+
+/**
+ * A client's front end over `t` as frontend.ts drives it (paintWithHistory each frame, the suspension and resume
+ * as suspend() and onContinue() write them).
+ */
+class Front {
+  readonly writer = new ScrollbackWriter();
+  readonly renderer = new Renderer();
+  private shown: Framebuffer | undefined;
+  private suspendedRows: { rows: readonly Row[]; cols: number } | undefined;
+
+  constructor(
+    private readonly t: TestTerminal,
+    private readonly remote: RemoteShell,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.t.write(this.renderer.enter());
+  }
+
+  async paint(): Promise<void> {
+    const next = this.remote.screen;
+    await this.t.write(paintWithHistory(this.writer, this.renderer, this.remote.log, this.shown, next));
+    this.shown = next;
+  }
+
+  /** Ctrl-^ Ctrl-Z: the rows left above the note, the terminal restored, the note. */
+  async suspend(): Promise<void> {
+    this.suspendedRows = this.renderer.rowsAboveExit(this.shown);
+    await this.t.write(this.renderer.exit(this.shown) + '[tsmosh is suspended.]\r\n');
+  }
+
+  /**
+   * SIGCONT. `touched`: a shell had the terminal (after our suspend always); otherwise the screen is as drawn and
+   * only repainted.
+   */
+  async resume(touched: boolean): Promise<void> {
+    let pushed = this.suspendedRows;
+    this.suspendedRows = undefined;
+    if (pushed === undefined && touched && this.shown !== undefined) pushed = { rows: this.shown.lines.slice(0, this.shown.cursor.y), cols: this.shown.cols };
+    await this.t.write((touched ? '\x1bD'.repeat(this.t.term.rows - 1) : '') + this.renderer.enter());
+    if (pushed !== undefined && touched) this.writer.terminalPushed(pushed.rows, pushed.cols);
+    this.shown = undefined;
+    await this.paint();
+  }
+}
+
+const ticks = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `tick ${from + i}`);
+
+describe('ScrollbackWriter after a suspension', () => {
+  const cols = 30;
+  const rows = 8;
+  const isRemote = (line: string): boolean => line.startsWith('tick ') || line === '$ loop';
+  /** A local terminal, a remote shell and a client front end between them, started. */
+  const started = async (): Promise<{ t: TestTerminal; remote: RemoteShell; front: Front }> => {
+    const t = localTerminal(cols, rows);
+    const remote = new RemoteShell(cols, rows);
+    const front = new Front(t, remote);
+    await front.start();
+    return { t, remote, front };
+  };
+
+  it('a stop a job-control shell acted on: each remote line once, the shell\'s lines where it wrote them', async () => {
+    const { t, remote, front } = await started();
+    remote.print('$ loop', ...ticks(1, 5));
+    await front.paint();
+    // kill -STOP: the shell that started the client says so and takes the terminal; the user types fg.
+    await t.write('\r\n[1]+  Stopped   tsmosh\r\n$ fg\r\ntsmosh\r\n');
+    // Meanwhile the remote loop went on, scrolling lines off its screen.
+    remote.print(...ticks(6, 40));
+    await front.resume(true);
+    for (let n = 41; n <= 50; n++) {
+      remote.print(`tick ${n}`);
+      await front.paint();
+    }
+    const lines = history(t);
+    expect(lines.filter(isRemote)).toEqual(['$ loop', ...ticks(1, 50 - (rows - 1))]);
+    // The shell's lines follow the rows that stood above the cursor when it stopped.
+    expect(lines.indexOf('[1]+  Stopped   tsmosh')).toBeGreaterThan(lines.indexOf('tick 5'));
+    expect(lines.indexOf('tsmosh')).toBeLessThan(lines.indexOf('tick 6'));
+    expect(screenDifference(t.read(), remote.screen)).toBe('');
+  });
+
+  it('our own suspend, shell lines below the note, fg, then output line by line: remote lines once, the note and shell lines in place', async () => {
+    const { t, remote, front } = await started();
+    remote.print('$ loop', ...ticks(1, 3));
+    await front.paint();
+    await front.suspend();
+    await t.write('\r\n[1]+  Stopped   tsmosh\r\n$ echo local\r\nlocal\r\n$ fg\r\ntsmosh\r\n');
+    await front.resume(true);
+    // After fg the remote scrolls a line at a time: the rows pushed at fg come up first and must not go up again,
+    // whether drawn by the writer or scrolled off the screen.
+    for (let n = 4; n <= 30; n++) {
+      remote.print(`tick ${n}`);
+      await front.paint();
+      expect(screenDifference(t.read(), remote.screen), `tick ${n}`).toBe('');
+    }
+    const lines = history(t);
+    expect(lines.filter(isRemote)).toEqual(['$ loop', ...ticks(1, 30 - (rows - 1))]);
+    const local = ['[tsmosh is suspended.]', '[1]+  Stopped   tsmosh', '$ echo local', 'local', '$ fg', 'tsmosh'];
+    expect(lines.filter((line) => local.includes(line))).toEqual(local);
+    expect(lines.indexOf('[tsmosh is suspended.]')).toBe(lines.indexOf('tick 3') + 1);
+    expect(lines.indexOf('tick 4')).toBeGreaterThan(lines.indexOf('tsmosh'));
+  });
+
+  it('suspended while typing at a prompt: the pushed rows are skipped but the prompt\'s, which the command changed', async () => {
+    const { t, remote, front } = await started();
+    remote.print('$ loop', ...ticks(1, 6));
+    remote.typing = '$ ec';
+    await front.paint();
+    await front.suspend();
+    await t.write('[1]+  Stopped   tsmosh\r\n$ fg\r\ntsmosh\r\n');
+    await front.resume(true);
+    remote.typing = '';
+    remote.print('$ echo hi', 'hi', ...ticks(7, 20));
+    await front.paint();
+    const lines = history(t);
+    // The prompt as it was at the suspension stays in place; the command line, finished, comes once after fg.
+    expect(lines.slice(0, 8)).toEqual(['$ loop', ...ticks(1, 6), '$ ec']);
+    expect(lines.slice(lines.indexOf('tsmosh') + 1)).toEqual(['$ echo hi', 'hi', ...ticks(7, 20 - (rows - 1))]);
+  });
+
+  it('a remote that clears its screen after the resume instead of scrolling loses no line', async () => {
+    const { t, remote, front } = await started();
+    remote.print('$ loop', ...ticks(1, 4));
+    await front.paint();
+    await front.suspend();
+    await t.write('[1]+  Stopped   tsmosh\r\n$ fg\r\n');
+    await front.resume(true);
+    // The rows pushed at fg never become history lines: the screen is cleared, and its new lines (one of them the
+    // same text as a pushed row, but not in its place) scroll off instead.
+    remote.clear();
+    await front.paint();
+    remote.print('$ loop', 'after 1', 'tick 1', ...Array.from({ length: 20 }, (_, i) => `after ${i + 2}`));
+    await front.paint();
+    const lines = history(t);
+    const logged = Array.from({ length: remote.log.end }, (_, i) => remote.log.line(i).cells.map((c) => c.text).join(''));
+    expect(logged.slice(0, 3)).toEqual(['$ loop', 'after 1', 'tick 1']);
+    // Every logged line is in the history, in order, after the lines of the suspension.
+    const afterSuspension = lines.slice(lines.indexOf('$ fg') + 1);
+    expect(afterSuspension).toEqual(logged);
+  });
+
+  it('any run of output, clears, suspensions and stops loses no line of the log; without clears none shows twice (property)', async () => {
+    type Step =
+      | { kind: 'print'; lines: number[] }
+      | { kind: 'clear' }
+      | { kind: 'typing'; text: string }
+      | { kind: 'suspend'; shellLines: number; meanwhile: number[] }
+      | { kind: 'stop'; shellLines: number; meanwhile: number[] };
+    // Texts from a few words, so rows pushed at a resume and later lines often look alike (the case a skip must not
+    // get wrong); numbered lines otherwise, each unique.
+    const arbStep = (alike: boolean): fc.Arbitrary<Step> => {
+      const text = alike ? fc.integer({ min: 0, max: 2 }) : fc.constant(-1);
+      return fc.oneof(
+        fc.record({ kind: fc.constant('print' as const), lines: fc.array(text, { maxLength: 12 }) }),
+        fc.record({ kind: fc.constant('clear' as const) }),
+        fc.record({ kind: fc.constant('typing' as const), text: fc.constantFrom('', '$ ', '$ ec', '$ echo') }),
+        fc.record({ kind: fc.constant('suspend' as const), shellLines: fc.integer({ min: 0, max: 9 }), meanwhile: fc.array(text, { maxLength: 12 }) }),
+        fc.record({ kind: fc.constant('stop' as const), shellLines: fc.integer({ min: 0, max: 9 }), meanwhile: fc.array(text, { maxLength: 12 }) }),
+      );
+    };
+    const run = async (steps: readonly Step[], alike: boolean): Promise<void> => {
+      const t = localTerminal(cols, rows);
+      const remote = new RemoteShell(cols, rows);
+      const front = new Front(t, remote);
+      await front.start();
+      let count = 0;
+      const lineText = (n: number): string => (n < 0 ? `L${++count}` : ['$ ', 'word', 'L1'][n]!);
+      const shell = (n: number): string => Array.from({ length: n }, (_, i) => `shell ${i}\r\n`).join('');
+      for (const step of steps) {
+        if (step.kind === 'print') remote.print(...step.lines.map(lineText));
+        else if (step.kind === 'clear') remote.clear();
+        else if (step.kind === 'typing') remote.typing = step.text;
+        else {
+          if (step.kind === 'suspend') await front.suspend();
+          await t.write(shell(step.shellLines));
+          remote.print(...step.meanwhile.map(lineText));
+          await front.resume(true);
+        }
+        await front.paint();
+        expect(screenDifference(t.read(), remote.screen)).toBe('');
+      }
+      const lines = history(t);
+      const logged = Array.from({ length: remote.log.end }, (_, i) => remote.log.line(i).cells.map((c) => c.text).join(''));
+      // Every logged line in the history, in order (rows pushed at a resume may stand for the lines equal to them).
+      let at = 0;
+      for (const line of lines) if (at < logged.length && line === logged[at]) at++;
+      expect(at, `history ${JSON.stringify(lines)}\nlog ${JSON.stringify(logged)}`).toBe(logged.length);
+      // With unique lines, no clear and one suspension, none twice. (Each suspension pushes the screen as it shows:
+      // two with no output between leave its rows twice, as any program's repaint between them would.)
+      const suspensions = steps.filter((step) => step.kind === 'suspend' || step.kind === 'stop').length;
+      if (!alike && suspensions <= 1 && !steps.some((step) => step.kind === 'clear')) {
+        const numbered = lines.filter((line) => /^L\d+$/.test(line));
+        expect(new Set(numbered).size, JSON.stringify(lines)).toBe(numbered.length);
+      }
+    };
+    await fc.assert(fc.asyncProperty(fc.array(arbStep(true), { minLength: 1, maxLength: 10 }), (steps) => run(steps, true)), { numRuns: 60 });
+    await fc.assert(fc.asyncProperty(fc.array(arbStep(false), { minLength: 1, maxLength: 10 }), (steps) => run(steps, false)), { numRuns: 60 });
+  });
+});
+
+/**
  * The history's rows as a terminal shows them, cell by cell (text, width, colours, attributes); an erased
  * cell and a printed space read alike (the writer prints a line's inner blanks as spaces).
  */

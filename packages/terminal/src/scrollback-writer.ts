@@ -25,8 +25,17 @@
  * lines it held), they landed after a gap; the writer then writes the gap and those lines again in their place, so
  * nothing is lost and the history reads in order from the gap on, with the pushed rows once more just above it (no
  * terminal lets a program take lines back out of its history).
+ *
+ * A suspension pushes the screen into the history too: the shell that had the terminal meanwhile scrolled it with
+ * its own lines (its "Stopped", the user's commands), and the client, taking the terminal back, pushes up what shows
+ * above the cursor before repainting (frontend.ts). The rows of the painted frame that went up so are the lines the
+ * remote screen scrolls off next, if it scrolls and does not erase or rewrite them: terminalPushed(rows) keeps them,
+ * and the writer skips each next line of the log that equals the next of them (cells and soft wrap, as
+ * linesShownOnTop compares), and stops skipping at the first that does not. Because only equal lines are skipped,
+ * the history reads as the log in any case (the pushed copy stands for the line): a wrong guess can leave a
+ * pushed row that never became a line (a duplicate-looking extra), never drop one.
  */
-import { COLOR_DEFAULT, cellRowsEqual, type Framebuffer, type Row } from './framebuffer.js';
+import { COLOR_DEFAULT, cellRowsEqual, type Cell, type Framebuffer, type Row } from './framebuffer.js';
 import { sanitizeRow } from './cell-sanitizer.js';
 import { printPlainText, printRowCells } from './row-replay.js';
 import type { ScrollbackLog } from './scrollback-log.js';
@@ -41,14 +50,23 @@ export class ScrollbackWriter {
   private shownScreenTop = 0;
   /** A resize happened while the history stopped short of the screen shown, and its shift has not come yet. */
   private resizedWhileBehind = false;
+  /**
+   * Rows the terminal pushed into its history right after the line before writtenUpTo (terminalPushed), not yet
+   * matched against the log: the next lines equal to them, in order, are skipped. Empty when none.
+   */
+  private pushedRows: readonly { readonly cells: readonly Cell[]; readonly wrapped: boolean }[] = [];
+  /** The width pushedRows were drawn at. */
+  private pushedCols = 0;
+  /** How many of pushedRows the log's lines from writtenUpTo on matched so far (held: see skipPushed). */
+  private pushedMatched = 0;
 
   get written(): number {
     return this.writtenUpTo;
   }
 
-  /** Whether `log` holds lines the local history lacks and the screen no longer shows. */
+  /** Whether `log` holds lines the local history lacks and the screen no longer shows (held ones aside: skipPushed). */
   hasNewLines(log: ScrollbackLog): boolean {
-    return log.historyEnd > this.writtenUpTo;
+    return log.historyEnd > this.writtenUpTo + this.pushedMatched;
   }
 
   /**
@@ -57,6 +75,48 @@ export class ScrollbackWriter {
    */
   terminalResized(): void {
     if (this.writtenUpTo < this.shownScreenTop) this.resizedWhileBehind = true;
+    // The rows it pushes or pulls come from the screen, in between or instead of the suspension's: no longer known
+    // to follow the written lines.
+    this.forgetPushed();
+  }
+
+  /**
+   * The terminal's history received `rows` (top first), right after the lines written so far: rows of the frame
+   * last painted that a suspension pushed up (see the header). Each next line of the log equal to the next of them is
+   * then taken as written; the first that differs ends it. `cols`: the width they were drawn at.
+   */
+  terminalPushed(rows: readonly Row[], cols: number): void {
+    this.pushedRows = rows.map((row) => ({ cells: sanitizeRow(row, cols), wrapped: row.wrapped === true }));
+    this.pushedCols = cols;
+    this.pushedMatched = 0;
+  }
+
+  /**
+   * Takes the log's next lines as written when they equal the rows the terminal pushed itself (terminalPushed), in
+   * order: all of them, or all but the last (the row the cursor was on, which a shell's user went on typing on).
+   * While the log's lines so far all match but do not reach that far yet, they are held (the history shows their
+   * pushed copies): the first that differs earlier decides for writing them all again, since a match that breaks
+   * off in the middle says the screen was cleared or rewritten, and its matching rows only looked the same.
+   */
+  private skipPushed(log: ScrollbackLog): void {
+    const pushed = this.pushedRows;
+    if (pushed.length === 0) return;
+    // A marker line (the log dropped lines the history lacks) comes before anything pushed: nothing matches then.
+    let differs = log.start > this.writtenUpTo;
+    while (!differs && this.pushedMatched < pushed.length && this.writtenUpTo + this.pushedMatched < log.historyEnd) {
+      const row = pushed[this.pushedMatched]!;
+      const line = log.line(this.writtenUpTo + this.pushedMatched);
+      if (line.wrapped !== row.wrapped || !cellRowsEqual(sanitizeRow(line, this.pushedCols), row.cells)) differs = true;
+      else this.pushedMatched++;
+    }
+    if (!differs && this.pushedMatched < pushed.length) return; // held: every line so far matches
+    if (this.pushedMatched >= pushed.length - 1) this.writtenUpTo += this.pushedMatched;
+    this.forgetPushed();
+  }
+
+  private forgetPushed(): void {
+    this.pushedRows = [];
+    this.pushedMatched = 0;
   }
 
   /**
@@ -66,6 +126,7 @@ export class ScrollbackWriter {
    * takes the amount from the log's resizeShift.
    */
   terminalMoved(lines: number): void {
+    this.forgetPushed();
     const skipped = this.resizedWhileBehind ? Math.min(0, lines) : lines;
     this.resizedWhileBehind = false;
     this.writtenUpTo = Math.max(0, this.writtenUpTo + skipped);
@@ -82,7 +143,8 @@ export class ScrollbackWriter {
    * the screen's rows.
    */
   linesShownOnTop(log: ScrollbackLog, shown: Framebuffer): number {
-    if (!this.hasNewLines(log) || log.start > this.writtenUpTo || log.historyEnd !== log.screenTop) return 0;
+    // Rows a suspension pushed are in the history already: the writer skips them, scrolling them off would not.
+    if (this.pushedRows.length > 0 || !this.hasNewLines(log) || log.start > this.writtenUpTo || log.historyEnd !== log.screenTop) return 0;
     const count = log.historyEnd - this.writtenUpTo;
     if (count > shown.rows || shown.lines.length < count) return 0;
     for (let i = 0; i < count; i++) {
@@ -106,6 +168,7 @@ export class ScrollbackWriter {
   write(log: ScrollbackLog, cols: number, rows?: number): string {
     const runRows = rows !== undefined && rows >= RUN_MAX ? RUN_MAX : 1;
     this.shownScreenTop = log.screenTop;
+    this.skipPushed(log);
     if (!this.hasNewLines(log)) return '';
     const lines: HistoryLine[] = [];
     if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
