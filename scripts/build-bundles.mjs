@@ -101,14 +101,30 @@ async function buildServerBundle() {
   // daemon: the pty, the mirror, the transport), which only `tsmosh-server daemon` imports. One file held both, and
   // each `new` paid for loading the daemon's 600 KB (docs/benchmarks.md, Start-up). Two builds, not esbuild's code
   // splitting: splitting keeps a barrel's whole package in the shared chunk, so `new` would still load the transport.
-  await build({
+  const server = await build({
     ...common,
-    entryPoints: [join(root, 'packages/server/bin/tsmosh-server.js')],
-    outfile: join(serverBundleDir, 'tsmosh-server.mjs'),
+    entryPoints: { 'tsmosh-server': join(root, 'packages/server/bin/tsmosh-server.js') },
+    outdir: serverBundleDir,
+    splitting: true,
+    chunkNames: 'server-[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
     plugins: [...common.plugins, daemonCommandExternal],
   });
-  await build({ ...common, entryPoints: [join(root, 'packages/server/dist/daemon-command.js')], outfile: join(serverBundleDir, DAEMON_BUNDLE_FILE) });
-  const files = [{ path: 'tsmosh-server.mjs', mode: 0o644 }, { path: DAEMON_BUNDLE_FILE, mode: 0o644 }];
+  // The daemon is split at its dynamic import of the pty host (node-pty, @xterm/headless: late-pty.ts), so a cold
+  // daemon answers its first `new` before it loads them; the chunks lie beside it, where node-pty's loader looks.
+  const daemon = await build({
+    ...common,
+    entryPoints: { [DAEMON_BUNDLE_FILE.replace(/\.mjs$/, '')]: join(root, 'packages/server/dist/daemon-command.js') },
+    outdir: serverBundleDir,
+    splitting: true,
+    chunkNames: 'daemon-[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+  });
+  const daemonFiles = Object.keys(daemon.metafile.outputs).map((file) => relative(serverBundleDir, join(root, file))).sort();
+  const serverFiles = Object.keys(server.metafile.outputs).map((file) => relative(serverBundleDir, join(root, file))).filter((path) => path !== 'tsmosh-server.mjs').sort();
+  const files = [{ path: 'tsmosh-server.mjs', mode: 0o644 }, ...[...serverFiles, ...daemonFiles].map((path) => ({ path, mode: 0o644 }))];
   for (const platform of HOST_PLATFORMS) {
     const source = join(root, 'node_modules/node-pty/prebuilds', platform, 'pty.node');
     if (!existsSync(source)) throw new Error(`build-bundles: ${relative(root, source)} is missing; node-pty must be a version that ships Linux prebuilds (see docs/install.md)`);

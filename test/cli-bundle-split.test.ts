@@ -5,31 +5,17 @@
  * (packages/cli/src/session-code.ts; docs/benchmarks.md, "`tsmosh host` over SSH as quick to start as mosh"). A
  * static import of a package's index from the command line's modules would put all of it back in front.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './client-harness.js';
+import { bundleFolder, dynamicImports } from './helpers/bundle-imports.js';
 
 const DIST = join(ROOT, 'dist/tsmosh/dist');
 const SESSION_CODE_MARK = 'function runTerminalClient(';
 const SSH2_MARK = 'SSH-2.0-ssh2js';
 
-const read = (file: string): string => readFileSync(join(DIST, file), 'utf8');
-/** `import … from"./x.mjs"` and `import"./x.mjs"` in esbuild's minified output. */
-const staticImports = (code: string): string[] => [...code.matchAll(/import\s*(?:[^"'();]*?from\s*)?["']\.\/([^"']+\.mjs)["']/g)].map((match) => match[1]!);
-const dynamicImports = (code: string): string[] => [...code.matchAll(/import\(["']\.\/([^"']+\.mjs)["']\)/g)].map((match) => match[1]!);
-
-/** Every file loaded with `file`, through static imports. */
-function staticClosure(file: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const next of staticImports(read(name))) visit(next);
-  };
-  visit(file);
-  return seen;
-}
+const { read, staticClosure } = bundleFolder(DIST);
 
 describe('the CLI bundle', () => {
   it('loads neither ssh2 nor the session code before a command starts; both come by dynamic import', () => {

@@ -3,7 +3,8 @@
  * 127.0.0.1, driven by a Node client built from the protocol and terminal cores. Build first: `npx tsc -b packages/server`.
  */
 import { createSocket } from 'node:dgram';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Connection, PROTOCOL_VERSION, SessionKey, Transport } from '@tsmosh/protocol';
@@ -192,6 +193,28 @@ describe('tsmosh-server new and the daemon', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^tsmosh-server: needs a UTF-8 locale, but the environment has xx_YY\.UTF-8 \(see `locale -a` for the installed ones\)[^\n]*\n$/);
     daemonPid = (await daemonStatus(env)).pid;
+  });
+
+  it("answers a cold daemon's first `new` while its pty still loads, and the program's first output and exit status arrive", async () => {
+    // The program writes at once and exits: output or an exit that came before the session listened would be lost.
+    const result = await runServer(['new', '--', 'sh', '-c', 'printf first-output-of-the-program; exit 7'], env);
+    expect(result.code).toBe(0);
+    daemonPid = (await daemonStatus(env)).pid;
+    // Not vacuous: this session was answered before the daemon had loaded node-pty and the mirror (late-pty.ts).
+    expect(readFileSync(join(runtime.dir, 'daemon.log'), 'utf8')).toMatch(/started `sh -c printf first-output-of-the-program; exit 7` \(its pty still loading\)/);
+    const client = new TestClient(parseConnectLine(result.stdout));
+    clients.push(client);
+    await client.waitForShutdown();
+    expect(client.text).toContain('first-output-of-the-program');
+    expect(client.transport.remote.ending).toEqual({ kind: 'command-exited', exitCode: 7, signal: undefined });
+    // A warm daemon starts the next one's pty before it answers.
+    const second = await runServer(['new', '--', 'sh', '-c', 'printf second; exit 3'], env);
+    const warm = new TestClient(parseConnectLine(second.stdout));
+    clients.push(warm);
+    await warm.waitForShutdown();
+    expect(warm.text).toContain('second');
+    expect(warm.transport.remote.ending).toEqual({ kind: 'command-exited', exitCode: 3, signal: undefined });
+    expect(readFileSync(join(runtime.dir, 'daemon.log'), 'utf8')).toMatch(/started `sh -c printf second; exit 3` \(pid \d+\)/);
   });
 
   it('refuses a command that does not exist with one line', async () => {

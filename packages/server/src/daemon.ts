@@ -28,7 +28,8 @@ import {
   type SessionEndReason,
   type SessionPty,
 } from './session.js';
-import { spawnSessionPty, type PtySpawnOptions } from './pty-host.js';
+import type { PtySpawnOptions } from './pty-host.js';
+import { LatePty, spawnWhenLoaded } from './late-pty.js';
 import { buildSessionEnvironment, defaultCommand, definedVariables, installedLocales, installedLocalesLater } from './session-environment.js';
 import { SERVER_VERSION } from './version.js';
 import { runningDaemonBuild } from './server-build.js';
@@ -57,7 +58,11 @@ const DAEMON_UNUSED_EXIT_MS = 30_000;
 
 export interface DaemonInit {
   readonly log?: (line: string) => void;
-  /** Starts a session's program; defaults to the PtyHost (node-pty + HeadlessMirror). */
+  /**
+   * Starts a session's program; defaults to the PtyHost (node-pty + HeadlessMirror), loaded at the first session (a
+   * LatePty until then, so that session is answered before the load: late-pty.ts). A LatePty that fails ends its
+   * session with the reason.
+   */
   readonly spawnPty?: (options: PtySpawnOptions) => SessionPty;
   /**
    * Where named sessions are recorded so they can be started again after this daemon is gone
@@ -127,7 +132,7 @@ export class Daemon {
 
   constructor(init: DaemonInit = {}) {
     this.log = init.log ?? (() => {});
-    this.spawnPty = init.spawnPty ?? spawnSessionPty;
+    this.spawnPty = init.spawnPty ?? spawnWhenLoaded;
     this.agentDir = init.agentDir;
     this.records = init.stateDir === undefined ? undefined : new SessionRecordStore(init.stateDir);
     this.saveIntervalMs = init.saveIntervalMs ?? SESSION_SAVE_INTERVAL_MS;
@@ -457,13 +462,19 @@ export class Daemon {
       agentSocket: agentSocket !== undefined,
     });
     agentConnection = (socket) => session.forwarding.onAgentConnection(socket);
+    if (pty instanceof LatePty) {
+      void pty.failed.then((error) => {
+        this.log(`session ${sessionId}: cannot start \`${command.join(' ')}\`: ${error.message}`);
+        session.kill(`tsmosh-server: cannot start ${command[0]}: ${error.message}`);
+      });
+    }
     const name = request.name;
     const hosted: HostedSession = { session, pty, endpoint, command, name, startEnv: env, startDirectory: cwd };
     this.sessions.set(sessionId, hosted);
     if (name !== undefined) this.startRecord(hosted, restart?.recordedCommand);
     this.linkIds.add(sessionId);
     endpoint.register(sessionId, (bytes, from) => session.receive(bytes, from, sessionId));
-    this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (pid ${pty.pid}) on UDP port ${endpoint.port}`);
+    this.log(`session ${sessionId}${name !== undefined ? ` (${name})` : ''}: started \`${command.join(' ')}\` (${pty instanceof LatePty && !pty.started ? 'its pty still loading' : `pid ${pty.pid}`}) on UDP port ${endpoint.port}`);
     void session.ended.then(() => {
       agentSocket?.close();
       this.recordEnd(hosted);
