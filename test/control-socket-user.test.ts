@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROL_PROTOCOL_VERSION } from '@tsmosh/server';
+import { CONTROL_PROTOCOL_VERSION, controlSocketPath, controlTokenPath } from '@tsmosh/server';
 import { daemonStatus, makeRuntimeDir, runServer, serverEnv, stopDaemon } from './server-helpers.js';
 
 const canCreateUsers = process.getuid?.() === 0 && existsSync('/usr/sbin/useradd') && existsSync('/usr/sbin/runuser');
@@ -32,7 +32,7 @@ describe.skipIf(!canCreateUsers)('the control socket and another local user', ()
   });
 
   it('refuses every request from another uid even when the folder and the socket are opened to everyone', () => {
-    const socketPath = join(runtime.dir, 'control.sock');
+    const socketPath = controlSocketPath(runtime.dir);
     expect(existsSync(socketPath)).toBe(true);
     // The careless chmod: the folders (and the temporary parent) and the socket open to all; the token stays as written.
     chmodSync(dirname(runtime.dir), 0o755);
@@ -42,7 +42,7 @@ describe.skipIf(!canCreateUsers)('the control socket and another local user', ()
     const probe = `
       const fs = require('node:fs'); const net = require('node:net');
       let token = '';
-      try { token = fs.readFileSync(${JSON.stringify(join(runtime.dir, 'control.token'))}, 'utf8').trim(); }
+      try { token = fs.readFileSync(${JSON.stringify(controlTokenPath(socketPath))}, 'utf8').trim(); }
       catch (e) { console.log('token:' + e.code); }
       const ask = (body) => new Promise((resolve) => {
         const s = net.createConnection(${JSON.stringify(socketPath)});

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Connection, PROTOCOL_VERSION, SessionKey, Transport } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
+import { controlSocketPath } from '@tsmosh/server';
 import {
   TestClient,
   daemonStatus,
@@ -174,7 +175,7 @@ describe('tsmosh-server new and the daemon', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^tsmosh-server: needs a UTF-8 locale, but the environment has C\b[^\n]*-l LANG=C\.UTF-8\n$/);
-    expect(existsSync(`${runtime.dir}/control.sock`)).toBe(false);
+    expect(existsSync(controlSocketPath(runtime.dir))).toBe(false);
 
     const rescued = await runServer(['new', '-l', 'LANG=C.UTF-8', '--', '/bin/sh'], cLocale);
     expect(rescued.code).toBe(0);
@@ -243,7 +244,7 @@ describe('tsmosh-server new and the daemon', () => {
     const dead = (await daemonStatus(env)).pid;
     process.kill(dead, 'SIGKILL');
     await waitUntil(() => !isAlive(dead), 'the killed daemon to be gone');
-    expect(existsSync(`${runtime.dir}/control.sock`)).toBe(true);
+    expect(existsSync(controlSocketPath(runtime.dir))).toBe(true);
     const result = await runServer(['new', '--', '/bin/sh'], env);
     expect([result.code, result.stderr]).toEqual([0, '']);
     parseConnectLine(result.stdout);

@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import xterm from '@xterm/headless';
-import { DAEMON_NODE_OPTIONS } from '@tsmosh/server';
+import { DAEMON_NODE_OPTIONS, controlSocketPath } from '@tsmosh/server';
 import { startUdpLink, type RunningLink } from './lossy/link-host.js';
 import { PROMPT, lineThenPrompt, promptAfterCtrlC } from './flood-probe-match.js';
 import { benchTempDir } from './run-folder.js';
@@ -240,7 +240,7 @@ async function startTsmosh(options: Options): Promise<Started> {
   // The daemon started here rather than by `new`, so it can run under the profiler; `new` then finds it.
   const daemon = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, ...prof, SERVER_BIN, 'daemon'], { env, stdio: 'ignore', cwd: homedir() });
   const deadline = performance.now() + WAIT_BOUND_MS;
-  while (!existsSync(join(runtimeDir, 'control.sock')) && !existsSync(join(runtimeDir, 'daemon.sock'))) {
+  while (!existsSync(controlSocketPath(runtimeDir))) {
     if (performance.now() > deadline) throw new Error('flood-probe: the daemon did not open its control socket');
     await sleep(20);
   }

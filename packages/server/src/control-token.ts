@@ -10,15 +10,18 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ServerError } from './errors.js';
 
 /** bytes of randomness in a token: 256 bits, as a session secret is out of reach of any guess. */
 const TOKEN_BYTES = 32;
 
-/** The token file beside a control socket. */
+/**
+ * The token file beside a control socket: `control-p8.sock`'s is `control-p8.token`, the legacy `control.sock`'s
+ * `control.token`. One per socket, since daemons of two generations may run side by side (runtime-dir.ts).
+ */
 export function controlTokenPath(socketPath: string): string {
-  return join(dirname(socketPath), 'control.token');
+  return join(dirname(socketPath), `${basename(socketPath).replace(/\.sock$/, '')}.token`);
 }
 
 /** Writes a fresh token for a daemon about to listen on `socketPath` (0600, atomically) and returns it. */

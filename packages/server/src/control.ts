@@ -83,6 +83,11 @@ export interface SessionInfo {
   readonly idleTimeoutMs: number | undefined;
   /** Datagrams routed to this session that its Connection dropped (forged, replayed, damaged), by kind. */
   readonly drops: Readonly<Record<string, number>>;
+  /**
+   * Set by `tsmosh-server list` (never by a daemon) on a session a daemon of another wire generation runs
+   * (daemon-generation.ts): the tsmosh that can reattach to it. protocol is undefined for daemons older than the field.
+   */
+  readonly otherGeneration?: { readonly protocol: number | undefined; readonly version: string; readonly daemonPid: number };
 }
 
 export interface EndpointInfo {

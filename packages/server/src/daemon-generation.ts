@@ -1,60 +1,122 @@
 /**
- * One daemon per user serves every session, so after an upgrade a `tsmosh-server new` of the new version can find a
- * daemon of the old one still running. It would create the session there, and the client, speaking the new wire,
- * would then wait out its first-contact timeout on datagrams the old daemon cannot read. Before asking for a session,
- * `new` checks the running daemon's wire generation (PROTOCOL_VERSION in its status; daemons older than this check
- * report none): a daemon of another generation holding no session is asked to exit (SIGTERM, its clean shutdown) and
- * a new one starts; one still holding sessions is left alone, and `new` says in one line what to do.
+ * Daemons of other wire generations on this host. One daemon per user serves every session of one generation
+ * (PROTOCOL_VERSION), on that generation's own control socket (runtime-dir.ts, controlSocketName), so after an
+ * upgrade a `tsmosh-server new` of the new version starts its own daemon beside an old one still holding sessions:
+ * the old sessions keep running, reachable by the old client, and the new session starts at once. What `new`, `list`
+ * and `kill` do about the others:
+ * - an idle one (no session; daemons older than the protocol field report none, which counts as another generation)
+ *   is asked to exit (SIGTERM, its clean shutdown), as nothing will use it again but an older tsmosh, which starts
+ *   one when it needs it;
+ * - `new --name NAME` for a session one of them runs refuses in one line (namedElsewhere): a second NAME here would
+ *   split the name in two, and its saved record is not a session to start again while its daemon runs it;
+ * - `list` shows their sessions too, and `kill` reaches the daemon that holds the session. Asking an older daemon is
+ *   safe: `status`, `list` and `kill` have kept their JSON within control protocol 2 (the `v` every request and answer
+ *   carries, checked on both sides; fields were only added since), and each socket has its own token file
+ *   (control-token.ts). A daemon answering another control protocol is left out: none of its sessions is reachable.
  */
 import { PROTOCOL_VERSION } from '@tsmosh/protocol/front';
-import { DaemonNotRunningError, requestControl } from './control.js';
+import { requestControl, type SessionInfo } from './control.js';
 import { ServerError } from './errors.js';
+import { otherControlSockets } from './runtime-dir.js';
 
-/** How long (ms) a daemon of another generation, holding no session, may take to exit after SIGTERM. */
-const RETIRE_TIMEOUT_MS = 5000;
-/** How often (ms) its control socket is polled meanwhile. */
-const RETIRE_POLL_MS = 25;
-/** Bound (ms) on the status request: a live daemon answers in a few ms. */
-const STATUS_TIMEOUT_MS = 5000;
+/** Bound (ms) on a request to another daemon: a live daemon answers in a few ms; a hung one must not hold `new`. */
+const OTHER_DAEMON_TIMEOUT_MS = 5000;
+
+/** A daemon of another generation that answered on its socket. */
+export interface OtherDaemon {
+  readonly socketPath: string;
+  readonly pid: number;
+  readonly version: string;
+  /** Its PROTOCOL_VERSION; undefined for daemons older than the field. */
+  readonly protocol: number | undefined;
+  readonly sessions: number;
+}
+
+/** The daemons answering on control sockets in `runtimeDir` other than this generation's. */
+export async function otherDaemons(runtimeDir: string, protocol: number = PROTOCOL_VERSION): Promise<OtherDaemon[]> {
+  const found = await Promise.all(
+    otherControlSockets(runtimeDir, protocol).map(async (socketPath): Promise<OtherDaemon | undefined> => {
+      try {
+        const status = await requestControl(socketPath, { op: 'status' }, OTHER_DAEMON_TIMEOUT_MS);
+        return { socketPath, pid: status.pid, version: status.version, protocol: status.protocol, sessions: status.sessions };
+      } catch {
+        // A socket left by a daemon that died, one exiting, or one that does not speak this control protocol: no
+        // session of it can be reached from here either way.
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((daemon) => daemon !== undefined);
+}
+
+/** The other daemons holding sessions; the idle ones are asked to exit (SIGTERM) and left out. */
+export async function busyOtherDaemons(runtimeDir: string, protocol: number = PROTOCOL_VERSION): Promise<OtherDaemon[]> {
+  const busy: OtherDaemon[] = [];
+  for (const daemon of await otherDaemons(runtimeDir, protocol)) {
+    if (daemon.sessions > 0) {
+      busy.push(daemon);
+      continue;
+    }
+    try {
+      process.kill(daemon.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+  return busy;
+}
+
+/** `protocol 7`, or what a daemon without the field is. */
+export function describeGeneration(daemon: OtherDaemon, protocol: number = PROTOCOL_VERSION): string {
+  return daemon.protocol === undefined ? `a protocol older than ${protocol}` : `protocol ${daemon.protocol}`;
+}
+
+/** `an older`, `a newer`, or `another` (a daemon of this protocol from before each generation had its socket). */
+export function relativeTsmosh(daemon: OtherDaemon, protocol: number = PROTOCOL_VERSION): string {
+  if (daemon.protocol === undefined || daemon.protocol < protocol) return 'an older';
+  return daemon.protocol > protocol ? 'a newer' : 'another';
+}
+
+/** Its sessions, as `list` gives them; [] when it is gone or cannot be asked. */
+export async function sessionsOf(daemon: OtherDaemon): Promise<readonly SessionInfo[]> {
+  try {
+    return await requestControl(daemon.socketPath, { op: 'list' }, OTHER_DAEMON_TIMEOUT_MS);
+  } catch {
+    return [];
+  }
+}
 
 /**
- * Resolves once no daemon of another generation is in the way: none runs, one of this generation runs, or one of
- * another generation with no session has exited. Rejects with ServerError('daemon-generation') when the other
- * generation still holds sessions.
+ * A refusal when `name` (a session's name, or an unnamed one's ID) runs in one of `others`, else undefined: `new
+ * --name NAME` must neither start a second NAME here nor start NAME again from its record while it runs there.
  */
-export async function clearOtherGeneration(socketPath: string, protocol: number = PROTOCOL_VERSION): Promise<void> {
-  let status: { pid: number; version: string; sessions: number; protocol?: number };
-  try {
-    status = await requestControl(socketPath, { op: 'status' }, STATUS_TIMEOUT_MS);
-  } catch (error) {
-    if (error instanceof DaemonNotRunningError) return;
-    throw error;
-  }
-  if (status.protocol === protocol) return;
-  const theirs = status.protocol === undefined ? `a protocol older than ${protocol}` : `protocol ${status.protocol}`;
-  if (status.sessions > 0) {
-    throw new ServerError(
+export async function namedElsewhere(
+  name: string,
+  others: readonly OtherDaemon[],
+  now: Date = new Date(),
+  protocol: number = PROTOCOL_VERSION,
+): Promise<ServerError | undefined> {
+  for (const daemon of others) {
+    const session = (await sessionsOf(daemon)).find((info) => info.name === name || info.sessionId === name);
+    if (session === undefined) continue;
+    return new ServerError(
       'daemon-generation',
-      `tsmosh-server: the daemon running here (pid ${status.pid}, tsmosh ${status.version}) speaks ${theirs} and still holds ${status.sessions} session(s); this tsmosh-server speaks protocol ${protocol}. Reattach to them with the older tsmosh, or end them (tsmosh-server list, then tsmosh-server kill NAME), and retry`,
+      `tsmosh-server: session ${name} runs under ${relativeTsmosh(daemon, protocol)} tsmosh (${daemon.version}, ${describeGeneration(daemon, protocol)}, daemon pid ${daemon.pid}) since ${session.startedAt}; this one speaks protocol ${protocol}. Reattach with that tsmosh, or end it (\`tsmosh host --kill ${name}\`, or \`tsmosh-server kill ${name}\` here) and start it anew`,
     );
   }
-  try {
-    process.kill(status.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
+  return undefined;
+}
+
+/**
+ * Sends `kill` for `idOrName` to the other daemon that runs it: true when one did, false when none runs it (then the
+ * caller's own daemon's answer stands).
+ */
+export async function killElsewhere(runtimeDir: string, idOrName: string, protocol: number = PROTOCOL_VERSION): Promise<boolean> {
+  for (const daemon of await otherDaemons(runtimeDir, protocol)) {
+    if (daemon.sessions === 0) continue;
+    if (!(await sessionsOf(daemon)).some((info) => info.name === idOrName || info.sessionId === idOrName)) continue;
+    await requestControl(daemon.socketPath, { op: 'kill', sessionId: idOrName }, OTHER_DAEMON_TIMEOUT_MS);
+    return true;
   }
-  for (const deadline = Date.now() + RETIRE_TIMEOUT_MS; Date.now() < deadline; ) {
-    try {
-      await requestControl(socketPath, { op: 'status' }, STATUS_TIMEOUT_MS);
-    } catch (error) {
-      if (error instanceof DaemonNotRunningError) return;
-      // A daemon in the middle of exiting may reset the connection: it is going, so look again.
-      if (!(error instanceof ServerError && error.code === 'daemon-unreachable')) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, RETIRE_POLL_MS));
-  }
-  throw new ServerError(
-    'daemon-generation',
-    `tsmosh-server: the idle daemon of another version (pid ${status.pid}, ${theirs}) did not exit within ${RETIRE_TIMEOUT_MS / 1000} s of SIGTERM; end it (kill ${status.pid}) and retry`,
-  );
+  return false;
 }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { WAIT_BOUND_MS, stopProcess } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_OPTIONS } from './server-main.js';
+import { controlSocketPath } from './runtime-dir.js';
 import { DAEMON_STARTING_ENV, OWN_LOG_OPTION, startingDaemonAlive } from './new-session.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
@@ -107,7 +108,7 @@ describe.skipIf(process.platform !== 'linux')('starting the daemon process', () 
     expect(created.stdout).toMatch(/^TSMOSH CONNECT \d+ \S+$/m);
     const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: WAIT_BOUND_MS })).stdout) as { pid: number };
     cleanups.push(() => stopProcess(status.pid));
-    expect(existsSync(join(env.XDG_RUNTIME_DIR, 'tsmosh', 'control.sock'))).toBe(true);
+    expect(existsSync(controlSocketPath(join(env.XDG_RUNTIME_DIR, 'tsmosh')))).toBe(true);
     expect(existsSync(join(env.HOME, '.local', 'state', 'tsmosh', 'sessions', 'keep.json'))).toBe(true);
     expect(existsSync(join(env.XDG_RUNTIME_DIR, 'tsmosh', 'state'))).toBe(false);
   });

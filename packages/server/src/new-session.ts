@@ -15,8 +15,10 @@ import { ServerError, UsageError } from './errors.js';
 // The one line a caller of openNewSession prints for its failure, as `tsmosh-server new` does.
 export { describeError } from './errors.js';
 export { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from './session-timeouts.js';
+// Where the install's start command looks for this generation's daemon (cli install/host-scripts.ts).
+export { controlSocketName } from './runtime-dir.js';
 import { plainIpv4 } from './ipv4-mapped.js';
-import { clearOtherGeneration } from './daemon-generation.js';
+import { busyOtherDaemons, namedElsewhere } from './daemon-generation.js';
 import { daemonBuildNotice, daemonInstance, firstTimeFor, serverBuild } from './server-build.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { buildSessionEnvironment, definedVariables } from './session-environment.js';
@@ -308,7 +310,13 @@ export function startingDaemonAlive(env: NodeJS.ProcessEnv): boolean {
 /** Asks the daemon for a session, starting the daemon (with `entryScript daemon`) first if none answers. */
 async function requestNewSession(runtimeDir: string, request: NewSessionRequest, entryScript: string, env: NodeJS.ProcessEnv): Promise<NewSessionResult> {
   const socketPath = controlSocketPath(runtimeDir);
-  await clearOtherGeneration(socketPath);
+  // Daemons of other generations run beside this one's (daemon-generation.ts): the idle ones are retired, and a
+  // named session one of them runs is not started a second time here.
+  const others = await busyOtherDaemons(runtimeDir);
+  if (request.name !== undefined) {
+    const refusal = await namedElsewhere(request.name, others);
+    if (refusal !== undefined) throw refusal;
+  }
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   for (;;) {
     try {

@@ -1,5 +1,6 @@
-import { mkdirSync, lstatSync } from 'node:fs';
+import { mkdirSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '@tsmosh/protocol/front';
 import { ServerError } from './errors.js';
 
 /**
@@ -11,7 +12,19 @@ import { ServerError } from './errors.js';
 
 /** Owner read/write/search only. */
 const RUNTIME_DIR_MODE = 0o700;
-const CONTROL_SOCKET_NAME = 'control.sock';
+/**
+ * The control socket of a daemon of wire generation `protocol` (PROTOCOL_VERSION). Each generation has its own, so
+ * after an upgrade the new daemon starts beside an old one that still holds sessions instead of waiting for them to
+ * end (daemon-generation.ts). Daemons from before this (protocol 7 and older) listen on `control.sock`
+ * (LEGACY_CONTROL_SOCKET_NAME), which is left to them: an older tsmosh still finds its own daemon where it looked.
+ */
+export function controlSocketName(protocol: number = PROTOCOL_VERSION): string {
+  return `control-p${protocol}.sock`;
+}
+/** Where every daemon listened before each generation had a socket of its own. */
+export const LEGACY_CONTROL_SOCKET_NAME = 'control.sock';
+/** Names of control sockets of any generation: LEGACY_CONTROL_SOCKET_NAME and controlSocketName's. */
+const ANY_CONTROL_SOCKET = /^control(?:-p\d{1,9})?\.sock$/;
 const DAEMON_LOG_NAME = 'daemon.log';
 
 /** `$TSMOSH_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/tsmosh`, else `/tmp/tsmosh-<uid>`. */
@@ -63,8 +76,25 @@ function checkRuntimeDir(dir: string, uid: number = currentUid()): void {
   }
 }
 
-export function controlSocketPath(runtimeDir: string): string {
-  return join(runtimeDir, CONTROL_SOCKET_NAME);
+export function controlSocketPath(runtimeDir: string, protocol: number = PROTOCOL_VERSION): string {
+  return join(runtimeDir, controlSocketName(protocol));
+}
+
+/** The control sockets in `runtimeDir` other than this generation's: daemons of other generations, live or stale. */
+export function otherControlSockets(runtimeDir: string, protocol: number = PROTOCOL_VERSION): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(runtimeDir);
+  } catch {
+    return [];
+  }
+  const ours = controlSocketName(protocol);
+  // Oldest generation first (the legacy socket, then by protocol), as `list` shows them.
+  const generation = (name: string): number => Number(/-p(\d+)\./.exec(name)?.[1] ?? -1);
+  return names
+    .filter((name) => name !== ours && ANY_CONTROL_SOCKET.test(name))
+    .sort((a, b) => generation(a) - generation(b))
+    .map((name) => join(runtimeDir, name));
 }
 
 export function daemonLogPath(runtimeDir: string): string {

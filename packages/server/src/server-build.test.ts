@@ -48,7 +48,7 @@ describe('firstTimeFor', () => {
 
   it("tells a daemon apart by its control socket", () => {
     const runtime = folder();
-    const socket = join(runtime, 'control.sock');
+    const socket = join(runtime, 'control-p8.sock');
     expect(daemonInstance(socket)).toBeUndefined();
     writeFileSync(socket, ''); // stands in for the socket: only its identity is read
     expect(daemonInstance(socket)).toMatch(/^\d+@[\d.]+$/);

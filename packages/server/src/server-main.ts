@@ -4,6 +4,7 @@ import { DaemonNotRunningError, requestControl, type SessionInfo } from './contr
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, resolveRuntimeDir } from './runtime-dir.js';
+import { describeGeneration, killElsewhere, relativeTsmosh, otherDaemons, sessionsOf, type OtherDaemon } from './daemon-generation.js';
 import { CONTROL_TIMEOUT_MS, HINT, openNewSession } from './new-session.js';
 
 // What `new` is made of lives in new-session.ts (tsmosh --local runs it in its own process); named here as before.
@@ -62,28 +63,63 @@ async function commandNew(args: readonly string[], entryScript: string): Promise
 const DEFAULT_ENTRY_SCRIPT = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
 
 async function commandList(args: readonly string[]): Promise<number> {
+  const runtimeDir = resolveRuntimeDir();
+  const [own, others] = await Promise.all([
+    requestControl(controlSocketPath(runtimeDir), { op: 'list' }, CONTROL_TIMEOUT_MS).catch((error: unknown) => {
+      if (error instanceof DaemonNotRunningError) return error;
+      throw error;
+    }),
+    otherGenerationSessions(runtimeDir),
+  ]);
+  const theirs = others.flatMap((other) => other.sessions);
   let sessions: readonly SessionInfo[];
-  try {
-    sessions = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'list' }, CONTROL_TIMEOUT_MS);
-  } catch (error) {
-    // No daemon (after a reboot, typically): for a person, still say what was lost; --json keeps its error.
-    if (!(error instanceof DaemonNotRunningError) || args.includes('--json')) throw error;
+  if (own instanceof DaemonNotRunningError) {
+    // No daemon (after a reboot, typically): for a person, still say what was lost; --json keeps its error, unless
+    // a daemon of another generation holds sessions.
+    if (theirs.length === 0 && args.includes('--json')) throw own;
     const { lostSessionLines } = await import('./lost-sessions.js');
-    const lost = lostSessionLines([], process.env, new Date());
-    if (lost.length === 0) throw error;
-    process.stdout.write(`no daemon is running (no sessions)\n${lost.join('\n')}\n`);
-    return 0;
+    const lost = lostSessionLines(theirs, process.env, new Date());
+    if (lost.length === 0 && theirs.length === 0) throw own;
+    sessions = [];
+    const none = theirs.length === 0 ? 'no daemon is running (no sessions)' : 'no daemon of this tsmosh is running (no sessions of its own)';
+    if (!args.includes('--json')) process.stdout.write(`${none}\n${lost.map((line) => `${line}\n`).join('')}`);
+  } else {
+    sessions = own;
   }
   if (args.includes('--json')) {
-    process.stdout.write(JSON.stringify(sessions) + '\n');
+    process.stdout.write(JSON.stringify([...sessions, ...theirs]) + '\n');
     return 0;
   }
-  process.stdout.write(formatSessionTable(sessions, Date.now()));
-  // Named sessions the daemon no longer runs but keeps a record of (session-records.ts): after a reboot, these are
-  // what `--session NAME` will start again, and nothing else would show them.
-  const { lostSessionLines } = await import('./lost-sessions.js');
-  for (const line of lostSessionLines(sessions, process.env, new Date())) process.stdout.write(`${line}\n`);
+  if (!(own instanceof DaemonNotRunningError)) {
+    process.stdout.write(formatSessionTable(sessions, Date.now()));
+    // Named sessions the daemon no longer runs but keeps a record of (session-records.ts): after a reboot, these are
+    // what `--session NAME` will start again, and nothing else would show them.
+    const { lostSessionLines } = await import('./lost-sessions.js');
+    for (const line of lostSessionLines([...sessions, ...theirs], process.env, new Date())) process.stdout.write(`${line}\n`);
+  }
+  for (const other of others) {
+    if (other.sessions.length === 0) continue;
+    const { daemon } = other;
+    process.stdout.write(
+      `\nUnder ${relativeTsmosh(daemon)} tsmosh (${daemon.version}, ${describeGeneration(daemon)}, daemon pid ${daemon.pid}): reattach with that tsmosh, or \`kill NAME\` ends one:\n`,
+    );
+    process.stdout.write(formatSessionTable(other.sessions, Date.now()));
+  }
   return 0;
+}
+
+/** The sessions of the daemons of other generations (daemon-generation.ts), each marked with its daemon's. */
+async function otherGenerationSessions(runtimeDir: string): Promise<{ daemon: OtherDaemon; sessions: SessionInfo[] }[]> {
+  const others = await otherDaemons(runtimeDir);
+  return Promise.all(
+    others.map(async (daemon) => ({
+      daemon,
+      sessions: (await sessionsOf(daemon)).map((session) => ({
+        ...session,
+        otherGeneration: { protocol: daemon.protocol, version: daemon.version, daemonPid: daemon.pid },
+      })),
+    })),
+  );
 }
 
 /** `list` for a person: one header line, then one line per session, columns aligned; the command last. */
@@ -124,8 +160,13 @@ async function commandStatus(): Promise<number> {
 
 async function commandKill(args: readonly string[]): Promise<number> {
   if (args.length !== 1) throw new UsageError(`tsmosh-server: kill takes one session name or ID ${HINT}`);
+  const runtimeDir = resolveRuntimeDir();
+  // A session a daemon of another generation runs is ended there (daemon-generation.ts). Asked first: this
+  // generation's daemon, not running it, would forget its saved record instead (the other daemon's, in the same
+  // state folder).
+  if (await killElsewhere(runtimeDir, args[0]!)) return 0;
   try {
-    await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
+    await requestControl(controlSocketPath(runtimeDir), { op: 'kill', sessionId: args[0]! }, CONTROL_TIMEOUT_MS);
   } catch (error) {
     // No daemon, but a record kept for a restart (after a reboot): killing that session is forgetting it.
     if (!(error instanceof DaemonNotRunningError)) throw error;

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlSocketName } from '@tsmosh/server/new-session';
 import { fakeBundle, fakeHost, type FakeHost } from './host-fixture.test-helpers.js';
 import { HOST_PROGRAMS, INSTALLS_KEPT, installCommand, parseHostReport, parseInstallFailure, startCommand } from './host-scripts.js';
 
@@ -59,7 +60,7 @@ describe('the start command on a host without a server', () => {
 });
 
 describe('the start command with our install', () => {
-  // The daemon's start begins beside `new`'s when no daemon's socket is there (EARLY_DAEMON_START in host-scripts.ts).
+  // The daemon's start begins beside `new`'s when no daemon's socket is there (earlyDaemonStart in host-scripts.ts).
   it('begins a daemon beside `new` when no daemon runs and names its pid to `new`; not with a socket there, nor for other commands', async () => {
     const h = host();
     for (const tool of ['setsid', 'id']) symlinkSync(`/usr/bin/${tool}`, join(h.bin, tool));
@@ -81,6 +82,10 @@ describe('the start command with our install', () => {
       return calls();
     };
 
+    // An older tsmosh's daemon (the legacy socket) is not this generation's: the daemon's start still begins.
+    const older = createServer().listen(join(runtime, 'control.sock'));
+    cleanups.push(() => older.close());
+    await new Promise((resolve) => older.once('listening', resolve));
     await start(['new', '--', 'a b']);
     const cold = await settled(2);
     const daemon = cold.find((call) => call.args[0] === 'daemon');
@@ -88,7 +93,7 @@ describe('the start command with our install', () => {
     expect(daemon).toMatchObject({ args: ['daemon', '--log'], execArgv: ['--max-semi-space-size=2', '--v8-pool-size=1'], starting: null });
     expect(created).toMatchObject({ args: ['new', '--', 'a b'], starting: String(daemon!.pid) });
 
-    const socket = createServer().listen(join(runtime, 'control.sock'));
+    const socket = createServer().listen(join(runtime, controlSocketName(2)));
     cleanups.push(() => socket.close());
     await new Promise((resolve) => socket.once('listening', resolve));
     await start(['new']);

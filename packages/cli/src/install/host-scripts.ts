@@ -9,7 +9,7 @@
  * safe: csh expands history only when interactive.)
  */
 import { PROTOCOL_MISMATCH_EXIT_STATUS, REQUIRE_PROTOCOL_ENV } from '@tsmosh/protocol/front';
-import { DAEMON_NODE_OPTIONS, DAEMON_STARTING_ENV, OWN_LOG_OPTION } from '@tsmosh/server/new-session';
+import { DAEMON_NODE_OPTIONS, DAEMON_STARTING_ENV, OWN_LOG_OPTION, controlSocketName } from '@tsmosh/server/new-session';
 import { shellQuote } from '../shell-quote.js';
 import type { BundleFile } from './server-bundle.js';
 
@@ -50,7 +50,8 @@ const PROBE_PROGRAM = [
 ].join('\n');
 
 /**
- * For `new` on a host where no daemon runs (no control socket where tsmosh-server's runtime-dir.ts puts it), the
+ * For `new` on a host where no daemon of this generation runs (no control socket where tsmosh-server's runtime-dir.ts
+ * puts it: one per protocol, so a daemon of an older tsmosh still holding sessions does not count), the
  * daemon's start begins here, beside `new`'s own Node start, instead of after it (`new` would start one once it found
  * none): a cold login then pays one Node start before its session, not two in a row (docs/benchmarks.md, "`tsmosh
  * host` over SSH as quick to start as mosh"). `new` waits for that daemon while its pid lives (DAEMON_STARTING_ENV).
@@ -58,11 +59,11 @@ const PROBE_PROGRAM = [
  * runtime folder (OWN_LOG_OPTION). A host without setsid, or a socket left by a daemon that died, takes the old way:
  * `new` starts the daemon.
  */
-const EARLY_DAEMON_START = [
+const earlyDaemonStart = (protocol: number): string[] => [
   'if [ "$1" = new ] && command -v setsid >/dev/null 2>&1; then',
   '  r="${TSMOSH_RUNTIME_DIR:-${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/tsmosh}}"',
   '  [ -n "$r" ] || r="/tmp/tsmosh-$(id -u)"',
-  '  if [ ! -S "$r/control.sock" ]; then',
+  `  if [ ! -S "$r/${controlSocketName(protocol)}" ]; then`,
   `    setsid node ${DAEMON_NODE_OPTIONS.join(' ')} "$d/${BUNDLE_ENTRY}" daemon ${OWN_LOG_OPTION} </dev/null >/dev/null 2>&1 &`,
   `    ${DAEMON_STARTING_ENV}=$!`,
   `    export ${DAEMON_STARTING_ENV}`,
@@ -86,7 +87,7 @@ export function startCommand(installId: string, protocol: number, serverArgument
     'fi',
     'if command -v node >/dev/null 2>&1; then',
     `  if [ -f "$d/${BUNDLE_ENTRY}" ]; then`,
-    ...EARLY_DAEMON_START.map((line) => `    ${line}`),
+    ...earlyDaemonStart(protocol).map((line) => `    ${line}`),
     `    exec node "$d/${BUNDLE_ENTRY}" "$@"`,
     '  fi',
     `  exec node -e ${shellQuote(PROBE_PROGRAM)}`,
