@@ -163,10 +163,10 @@ describe('the daemons of other generations', () => {
     const busy = await standIn(dir, { version: '0.2.0', protocol: PROTOCOL_VERSION - 1, names: ['claude'] });
     const others = await busyOtherDaemons(dir);
     expect(await namedElsewhere('other', others)).toBeUndefined();
-    const refusal = await namedElsewhere('claude', others);
+    const refusal = await namedElsewhere('claude', others, new Date('2026-12-06T12:00:00.000Z'));
     expect(refusal?.code).toBe('daemon-generation');
     expect(refusal?.message).toBe(
-      `tsmosh-server: session claude runs under an older tsmosh (0.2.0, protocol ${PROTOCOL_VERSION - 1}, daemon pid ${busy.child.pid}) since 2026-12-06T09:00:00.000Z; this one speaks protocol ${PROTOCOL_VERSION}. Reattach with that tsmosh, or end it (\`tsmosh host --kill claude\`, or \`tsmosh-server kill claude\` here) and start it anew`,
+      `tsmosh-server: session claude runs under an older tsmosh (0.2.0, protocol ${PROTOCOL_VERSION - 1}, daemon pid ${busy.child.pid}), started 3 h ago; this one speaks protocol ${PROTOCOL_VERSION}. Reattach with that tsmosh, or end it (\`tsmosh host --kill claude\`, or \`tsmosh-server kill claude\` here) and start it anew`,
     );
     // Asked for by its ID, an unnamed session of theirs is theirs too.
     expect((await namedElsewhere('aaaaaaaaaaaaaaa0', others))?.code).toBe('daemon-generation');

@@ -99,9 +99,11 @@ export async function namedElsewhere(
   for (const daemon of others) {
     const session = (await sessionsOf(daemon)).find((info) => info.name === name || info.sessionId === name);
     if (session === undefined) continue;
+    // Loaded only for this refusal: session-restart.ts brings the terminal package, which `new` otherwise never loads.
+    const { agoText } = await import('./session-restart.js');
     return new ServerError(
       'daemon-generation',
-      `tsmosh-server: session ${name} runs under ${relativeTsmosh(daemon, protocol)} tsmosh (${daemon.version}, ${describeGeneration(daemon, protocol)}, daemon pid ${daemon.pid}) since ${session.startedAt}; this one speaks protocol ${protocol}. Reattach with that tsmosh, or end it (\`tsmosh host --kill ${name}\`, or \`tsmosh-server kill ${name}\` here) and start it anew`,
+      `tsmosh-server: session ${name} runs under ${relativeTsmosh(daemon, protocol)} tsmosh (${daemon.version}, ${describeGeneration(daemon, protocol)}, daemon pid ${daemon.pid}), started ${agoText(session.startedAt, now)}; this one speaks protocol ${protocol}. Reattach with that tsmosh, or end it (\`tsmosh host --kill ${name}\`, or \`tsmosh-server kill ${name}\` here) and start it anew`,
     );
   }
   return undefined;
