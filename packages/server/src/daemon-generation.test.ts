@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION } from '@tsmosh/protocol';
 import { WAIT_BOUND_MS, stopProcess } from '@tsmosh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busyOtherDaemons, namedElsewhere, otherDaemons } from './daemon-generation.js';
+import { listDaemonSessions } from './new-session.js';
 import { LEGACY_CONTROL_SOCKET_NAME, controlSocketPath, otherControlSockets } from './runtime-dir.js';
 
 const CONTROL_MODULE = new URL('../dist/control.js', import.meta.url).href;
@@ -221,6 +222,12 @@ describe.skipIf(process.platform !== 'linux')('tsmosh-server beside a busy daemo
     expect(JSON.parse((await server(['list', '--json'], env)).stdout).map((session: { name: string }) => session.name)).toEqual(['notes']);
     expect((await server(['kill', 'notes'], env)).code).toBe(0);
     expect(old.killed).toEqual(['claude']);
+  });
+
+  it('`tsmosh --local`’s in-process list has the older daemon’s sessions too, marked', async () => {
+    const { dir, env } = privateRuntime();
+    const old = await standIn(dir, { version: '0.2.0', protocol: PROTOCOL_VERSION - 1, names: ['claude'] });
+    expect((await listDaemonSessions(env)).map((session) => [session.name, session.otherGeneration?.daemonPid])).toEqual([['claude', old.child.pid]]);
   });
 
   it('`list` with only the older daemon running shows its sessions, not as lost', async () => {

@@ -78,12 +78,26 @@ export function relativeTsmosh(daemon: OtherDaemon, protocol: number = PROTOCOL_
 }
 
 /** Its sessions, as `list` gives them; [] when it is gone or cannot be asked. */
-export async function sessionsOf(daemon: OtherDaemon): Promise<readonly SessionInfo[]> {
+async function sessionsOf(daemon: OtherDaemon): Promise<readonly SessionInfo[]> {
   try {
     return await requestControl(daemon.socketPath, { op: 'list' }, OTHER_DAEMON_TIMEOUT_MS);
   } catch {
     return [];
   }
+}
+
+/** The sessions of the daemons of other generations, each marked with its daemon's (SessionInfo.otherGeneration). */
+export async function otherGenerationSessions(runtimeDir: string, protocol: number = PROTOCOL_VERSION): Promise<{ daemon: OtherDaemon; sessions: SessionInfo[] }[]> {
+  const others = await otherDaemons(runtimeDir, protocol);
+  return Promise.all(
+    others.map(async (daemon) => ({
+      daemon,
+      sessions: (await sessionsOf(daemon)).map((session) => ({
+        ...session,
+        otherGeneration: { protocol: daemon.protocol, version: daemon.version, daemonPid: daemon.pid },
+      })),
+    })),
+  );
 }
 
 /**

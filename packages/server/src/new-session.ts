@@ -18,7 +18,7 @@ export { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from './session-timeouts.js';
 // Where the install's start command looks for this generation's daemon (cli install/host-scripts.ts).
 export { controlSocketName } from './runtime-dir.js';
 import { plainIpv4 } from './ipv4-mapped.js';
-import { busyOtherDaemons, namedElsewhere } from './daemon-generation.js';
+import { busyOtherDaemons, namedElsewhere, otherGenerationSessions } from './daemon-generation.js';
 import { daemonBuildNotice, daemonInstance, firstTimeFor, serverBuild } from './server-build.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { buildSessionEnvironment, definedVariables } from './session-environment.js';
@@ -274,16 +274,21 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
 }
 
 /**
- * The sessions of this user's daemon, as `list` gets them ([] when no daemon runs), in the caller's process: for
- * `tsmosh --local`, whose reminders would otherwise start a `tsmosh-server list` process (a Node start) per run.
+ * The sessions of this user's daemons, as `list --json` gets them ([] when no daemon runs): this generation's, then
+ * those of daemons of other generations (marked otherGeneration), in the caller's process: for `tsmosh --local`,
+ * whose reminders would otherwise start a `tsmosh-server list` process (a Node start) per run, and would take a
+ * session an older tsmosh still runs for one that ended.
  */
 export async function listDaemonSessions(env: NodeJS.ProcessEnv = process.env): Promise<readonly SessionInfo[]> {
-  try {
-    return await requestControl(controlSocketPath(resolveRuntimeDir(env)), { op: 'list' }, CONTROL_TIMEOUT_MS);
-  } catch (error) {
-    if (error instanceof DaemonNotRunningError) return [];
-    throw error;
-  }
+  const runtimeDir = resolveRuntimeDir(env);
+  const [own, others] = await Promise.all([
+    requestControl(controlSocketPath(runtimeDir), { op: 'list' }, CONTROL_TIMEOUT_MS).catch((error: unknown) => {
+      if (error instanceof DaemonNotRunningError) return [];
+      throw error;
+    }),
+    otherGenerationSessions(runtimeDir),
+  ]);
+  return [...own, ...others.flatMap((other) => other.sessions)];
 }
 
 /** The environment without DAEMON_STARTING_ENV, which is for this `new` alone. */

@@ -4,7 +4,7 @@ import { DaemonNotRunningError, requestControl, type SessionInfo } from './contr
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, resolveRuntimeDir } from './runtime-dir.js';
-import { describeGeneration, killElsewhere, relativeTsmosh, otherDaemons, sessionsOf, type OtherDaemon } from './daemon-generation.js';
+import { describeGeneration, killElsewhere, otherGenerationSessions, relativeTsmosh } from './daemon-generation.js';
 import { CONTROL_TIMEOUT_MS, HINT, openNewSession } from './new-session.js';
 
 // What `new` is made of lives in new-session.ts (tsmosh --local runs it in its own process); named here as before.
@@ -106,20 +106,6 @@ async function commandList(args: readonly string[]): Promise<number> {
     process.stdout.write(formatSessionTable(other.sessions, Date.now()));
   }
   return 0;
-}
-
-/** The sessions of the daemons of other generations (daemon-generation.ts), each marked with its daemon's. */
-async function otherGenerationSessions(runtimeDir: string): Promise<{ daemon: OtherDaemon; sessions: SessionInfo[] }[]> {
-  const others = await otherDaemons(runtimeDir);
-  return Promise.all(
-    others.map(async (daemon) => ({
-      daemon,
-      sessions: (await sessionsOf(daemon)).map((session) => ({
-        ...session,
-        otherGeneration: { protocol: daemon.protocol, version: daemon.version, daemonPid: daemon.pid },
-      })),
-    })),
-  );
 }
 
 /** `list` for a person: one header line, then one line per session, columns aligned; the command last. */
