@@ -65,6 +65,13 @@ export class FramePacer {
     this.countedAt = now;
   }
 }
+/**
+ * A quiet spell (ms: no draw, no key) after which the next server frame's draw waits one loop turn, so that a
+ * continue after a stop is handled first (draw in runTerminalClient). Output that keeps coming never waits (a frame
+ * every 20 ms at most); a stop that matters, one a job-control shell acted on, lasts longer: the shell says so and a
+ * person types `fg`.
+ */
+const QUIET_BEFORE_DRAW_TURN_MS = 1_000;
 /** ms from learning a prompt to writing the prompt memory: after the burst of screens that taught it. */
 const PROMPT_SAVE_DELAY_MS = 1_000;
 /** Size assumed when the output is not a terminal (a pipe in a script). */
@@ -273,10 +280,36 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let seenResizeShift: number | undefined;
   /** This window changed size and the server's answering shift has not been seen yet. */
   let ownResizePending = false;
+  /** When the front end last drew or read a key (runtime ms): see draw's wait after a quiet spell. */
+  let lastActiveAt = runtime.now();
+  /** A draw waits for the loop turn after a quiet spell (draw). */
+  let drawAfterTurn = false;
+  /**
+   * A server frame's draw. A stop (kill -STOP, or a job-control shell's) freezes the client with timers armed and
+   * datagrams queued, and at the continue they may run before the SIGCONT handler (libuv runs due timers first, and
+   * a signal's callback among the other polled events): drawn then, the frame would go over a screen the shell wrote
+   * on, as if it were ours (in tests the history then got rows out of place and lost three). So the first draw after
+   * a quiet spell waits one loop turn (runtime.soon: after every callback polled with it, a continue's among them),
+   * and onContinue takes the terminal back first. A key's own draw does not wait (a key marks the front end active).
+   */
   const draw = (paced = true): void => {
+    frameTimer = undefined;
+    if (!terminalActive || drawAfterTurn) return;
+    if (runtime.now() - lastActiveAt >= QUIET_BEFORE_DRAW_TURN_MS) {
+      drawAfterTurn = true;
+      runtime.soon(() => {
+        drawAfterTurn = false;
+        drawFrame(paced);
+      });
+      return;
+    }
+    drawFrame(paced);
+  };
+  const drawFrame = (paced = true): void => {
     frameTimer = undefined;
     if (!terminalActive) return;
     const now = runtime.now();
+    lastActiveAt = now;
     const screen = session.screen;
     const overlay = prediction.overlay(screen, now);
     const predicted = withOverlay(screen, overlay);
@@ -423,6 +456,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
 
   const onData = (chunk: Buffer | string): void => {
     const readAt = keyTimes === undefined ? 0 : monotonicMs();
+    lastActiveAt = runtime.now();
     // A key typed just after the window changed must reach the server after the resize, as it reached the local
     // terminal: Node may deliver the key before its 'resize' event, and output answering the key would then scroll
     // the server's screen before its resize, moving other lines than the terminal did (the scrollback would differ).
@@ -492,7 +526,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const suspend = (): void => {
     // The screen left above the note is the session's (the escape key's status line gone): its rows are the lines
     // the remote screen scrolls off next, which the writer then knows are in the history already.
-    if (terminalActive) drawNow();
+    if (terminalActive) {
+      if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
+      drawFrame(false);
+    }
     suspendedRows = terminalActive ? renderer.rowsAboveExit(lastDrawn) : undefined;
     restoreTerminal();
     write('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
@@ -603,7 +640,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   predictionTimer.cancel();
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   savePrompts();
-  if (exit.reason === 'remote-exit' && terminalActive) draw(); // show the program's last words
+  if (exit.reason === 'remote-exit' && terminalActive) drawFrame(); // show the program's last words
   // A closed terminal fails writes asynchronously (EIO as an 'error' event, after the listeners below are gone):
   // after a hang-up, however it was signalled, those errors are expected and must not crash the way out, which still
   // has the caller's bookkeeping to do (the local session list, the exit status).
