@@ -145,6 +145,13 @@ describe('tsmosh --local', () => {
     expect((await after.logicalLines()).join('\n')).not.toContain('loc2');
   });
 
+  it('runs a command from a script, input and output not a terminal: the output comes, the input\'s end ends nothing', async () => {
+    // stdin /dev/null (ended at once), stdout a pipe: the command outlives the input's end and its output arrives.
+    const scripted = await runBin([TSMOSH_BIN, '--local', '--', 'sh', '-c', 'sleep 0.5; echo "scripted-$((40+2))"; exit 4'], suite.workspace().env);
+    expect(scripted.code).toBe(4);
+    expect(scripted.stdout).toContain('scripted-42');
+  });
+
   it('runs the session through the lossy link with --link', async () => {
     const t = tsmosh(['--local', '--link', 'delay=20ms,loss=10%', '--predict=never', '--', ...catWhenReady()]);
     await t.waitForText(READY);

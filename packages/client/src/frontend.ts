@@ -614,7 +614,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [session, 'screen', onScreen],
     [session, 'status', onStatus],
     [input, 'data', onData],
-    [input, 'end', onTerminalGone],
+    // Input that is not a terminal (a script's /dev/null, a file, a pipe) ends as input does: the session goes on
+    // until its command exits, as `ssh host cmd < /dev/null` does. Only a terminal's EOF means it went away.
+    [input, 'end', input.isTTY ? onTerminalGone : () => {}],
     [input, 'error', onTerminalGone],
     [output, 'error', onTerminalGone],
     [output, 'resize', onResize],
