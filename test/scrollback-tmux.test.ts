@@ -4,7 +4,9 @@
  * screen. After a flood, slow output, a 5 s outage (the lossy proxy's blackout), two resizes (shorter, then
  * taller) and a reattach from a new client, every line is there exactly once, in order; vim leaves nothing behind.
  * A shorter window while the history is still catching up with the screen loses no line either, nor does one while
- * vim shows (drawn on the terminal's alternate screen, it leaves nothing in the history).
+ * vim shows (drawn on the terminal's alternate screen, it leaves nothing in the history). Nor do suspensions: a
+ * kill -STOP / -CONT nothing acted on, Ctrl-^ Ctrl-Z and `fg` from an interactive shell, and a kill -STOP the shell
+ * acted on, continued in the background and then brought back with `fg`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,6 +108,20 @@ async function newBash(env: Record<string, string>): Promise<RegExpExecArray> {
   const match = /^TSMOSH CONNECT (\d+) (\S+)\n$/.exec(stdout);
   if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}`);
   return match;
+}
+
+/**
+ * A pane `name` whose interactive bash (job control, prompt `local$`) runs the client for the session `match`
+ * (newBash), which runs TICK_LOOP: returns once a screenful of ticks shows.
+ */
+async function ticksUnderShell(pane: Tmux, name: string, match: RegExpExecArray): Promise<void> {
+  await pane.run('new-session', '-d', '-s', name, '-x', '80', '-y', '24', 'bash --norc --noprofile -i');
+  await pane.type(name, 'PS1="local$ "');
+  const client = [process.execPath, CLIENT_BIN, '127.0.0.1', match[1]!].map((word) => `'${word}'`).join(' ');
+  await pane.type(name, `TSMOSH_KEY=${match[2]} TSMOSH_PREDICTION_DISPLAY=never ${client}`);
+  await pane.waitFor(name, 'the remote prompt', (lines) => lines.at(-1) === '$');
+  await pane.type(name, TICK_LOOP);
+  await pane.waitFor(name, 'a screenful of ticks', hasLine('tick 30'));
 }
 
 /**
@@ -272,13 +288,7 @@ describe('native scrollback in tmux', () => {
     const pane = new Tmux(workspace.env);
     try {
       // An interactive shell with job control runs the client, as a user's terminal does.
-      await pane.run('new-session', '-d', '-s', 'fg', '-x', '80', '-y', '24', 'bash --norc --noprofile -i');
-      await pane.type('fg', 'PS1="local$ "');
-      const client = [process.execPath, CLIENT_BIN, '127.0.0.1', match[1]!].map((word) => `'${word}'`).join(' ');
-      await pane.type('fg', `TSMOSH_KEY=${match[2]} TSMOSH_PREDICTION_DISPLAY=never ${client}`);
-      await pane.waitFor('fg', 'the remote prompt', (lines) => lines.at(-1) === '$');
-      await pane.type('fg', TICK_LOOP);
-      await pane.waitFor('fg', 'a screenful of ticks', hasLine('tick 30'));
+      await ticksUnderShell(pane, 'fg', match);
       await pane.run('send-keys', '-t', 'fg', 'C-^');
       await pane.run('send-keys', '-t', 'fg', 'C-z');
       await pane.waitFor('fg', 'the local prompt', (lines) => lines.at(-1) === 'local$' && lines.includes('[tsmosh is suspended.]'));
@@ -296,6 +306,31 @@ describe('native scrollback in tmux', () => {
       expect(local).toBeGreaterThan(note);
       expect(fg).toBeGreaterThan(local);
       expect(fg).toBeLessThan(lines.indexOf(`tick ${TICKS}`));
+    } finally {
+      await pane.dispose();
+    }
+  }, 60_000);
+
+  it('kill -STOP under an interactive shell, kill -CONT, then fg: the remote lines once, the shell\'s lines in place', async () => {
+    const workspace = suite.workspace();
+    await workspace.ensureDaemon();
+    const match = await newBash(workspace.env);
+    const pane = new Tmux(workspace.env);
+    try {
+      // The lead's case: the client's parent is an interactive bash, which takes the terminal when the client stops.
+      await ticksUnderShell(pane, 'job', match);
+      const pid = await clientPid(pane, 'job');
+      process.kill(pid, 'SIGSTOP');
+      await pane.waitFor('job', 'the shell saying so', (lines) => lines.some((line) => line.startsWith('[1]+  Stopped')) && lines.at(-1) === 'local$');
+      // A person's pause: a stop of under a second (QUIET_BEFORE_DRAW_TURN_MS) may have the shell's lines painted over.
+      await new Promise((r) => setTimeout(r, 2000));
+      // Continued in the background (it stops again as soon as it takes the terminal's modes), then brought back.
+      process.kill(pid, 'SIGCONT');
+      await new Promise((r) => setTimeout(r, 1500));
+      await pane.type('job', 'fg');
+      const lines = await endTicks(pane, 'job');
+      expect(lines.indexOf('local$ fg')).toBeGreaterThan(lines.findIndex((line) => line.startsWith('[1]+  Stopped')));
+      expect(lines.indexOf('local$ fg')).toBeLessThan(lines.indexOf(`tick ${TICKS}`));
     } finally {
       await pane.dispose();
     }
