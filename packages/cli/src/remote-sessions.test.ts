@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '@tsmosh/protocol/front';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
 import { LOCAL_PLACE, hostPlace, inClientTerms, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
@@ -79,6 +80,21 @@ describe('orphanNotices checked against the host\'s list', () => {
     expect(orphanNotices(hostPlace('host'), state, first, undefined)).toHaveLength(4);
     expect(orphanNotices(hostPlace('host'), state, first, [])).toHaveLength(2); // the named ones' last lines
     expect(state.sessions('host')).toEqual([]);
+  });
+
+  it('does not offer --session for a session an older tsmosh\'s daemon runs (it would be refused), but that tsmosh and --kill', () => {
+    const state = orphans();
+    const older = { protocol: PROTOCOL_VERSION - 1, version: '0.2.0', daemonPid: 4242 };
+    const live = [
+      { sessionId: '1111111111111111', name: 'work' },
+      { sessionId: '2222222222222222', name: 'cc', otherGeneration: older },
+      { sessionId: '00000000000000ab', otherGeneration: older },
+    ];
+    expect([...orphanNotices(hostPlace('host'), state, first, live)].sort()).toEqual([
+      `tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); it runs under an older tsmosh (0.2.0, protocol ${PROTOCOL_VERSION - 1}): reattach with that tsmosh (\`--session cc\`), or \`tsmosh host --kill cc\` ends it.`,
+      'tsmosh: session "work" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session work` takes it back.',
+      `tsmosh: an unnamed session on host lost its client (tsmosh pid 4194305 did not exit cleanly); it runs under an older tsmosh (0.2.0, protocol ${PROTOCOL_VERSION - 1}): reattach with that tsmosh (\`--session 00000000000000ab\`), or \`tsmosh host --kill 00000000000000ab\` ends it.`,
+    ].sort());
   });
 
   it('names this machine for --local, with the --local commands', () => {

@@ -9,7 +9,7 @@ import { EXIT_TSMOSH_FAILURE } from '@tsmosh/client/front';
 import type { SessionExit } from '@tsmosh/client';
 import { hostOptions, runRemote, type RemoteDependencies, type RemoteOptions } from './remote.js';
 import { SessionState, SessionStateError, listedEntry, type RememberedSession } from './session-state.js';
-import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
+import { UNNAMED_SESSION_IDLE_TIMEOUT_MS, describeGeneration, relativeTsmosh } from '@tsmosh/server/new-session';
 
 
 
@@ -196,8 +196,16 @@ function unnamedSessionGoesOn(exit: SessionExit | undefined): boolean {
   return true;
 }
 
-/** The host's list, as `tsmosh-server list --json` gives it: what a reminder is checked against. */
-export type LiveSessions = ReadonlyArray<{ readonly sessionId: string; readonly name?: string }>;
+/**
+ * The host's list, as `tsmosh-server list --json` gives it: what a reminder is checked against. A session a daemon of
+ * another generation runs (an older tsmosh's, after an upgrade) is marked otherGeneration: `--session` is refused
+ * for it, so its reminder says what works instead.
+ */
+export type LiveSessions = ReadonlyArray<{
+  readonly sessionId: string;
+  readonly name?: string;
+  readonly otherGeneration?: { readonly protocol?: number | undefined; readonly version: string };
+}>;
 
 /**
  * After a plain `tsmosh host` (or `tsmosh --local`): mention sessions whose tsmosh died without exiting, and how to
@@ -223,10 +231,18 @@ export function orphanNotices(place: SessionPlace, state: SessionState = new Ses
       // An unnamed one ended as unnamed sessions do; a named one was asked for by name and may be wanted again.
       return session.unnamed === true ? [] : [`tsmosh: session "${session.name}" ${place.where}, whose client was lost, no longer runs there; \`${place.command} --session ${session.name}\` starts it again.`];
     }
+    const which = session.unnamed === true ? `an unnamed session ${place.where}` : `session "${session.name}" ${place.where}`;
+    const elsewhere = live === undefined ? undefined : listedEntry(session, live)?.otherGeneration;
+    if (elsewhere !== undefined) {
+      // This tsmosh's --session would be refused: only the tsmosh of that generation can reattach it.
+      return [
+        `tsmosh: ${which} ${lost(session)}; it runs under ${relativeTsmosh(elsewhere)} tsmosh (${elsewhere.version}, ${describeGeneration(elsewhere)}): reattach with that tsmosh (\`--session ${session.name}\`), or \`${place.command} --kill ${session.name}\` ends it.`,
+      ];
+    }
     return [
       session.unnamed === true
-        ? `tsmosh: an unnamed session ${place.where} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
-        : `tsmosh: session "${session.name}" ${place.where} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back.`,
+        ? `tsmosh: ${which} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back, \`--kill ${session.name}\` ends it.`
+        : `tsmosh: ${which} ${lost(session)}; \`${place.command} --session ${session.name}\` takes it back.`,
     ];
   });
 }

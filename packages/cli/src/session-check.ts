@@ -8,6 +8,7 @@ import { SessionKey } from '@tsmosh/protocol/front';
 import type { SessionCheck } from '@tsmosh/client';
 import { hostOptions, type RemoteOptions } from './remote.js';
 import { runLocalServerCommand } from './local-sessions.js';
+import type { LiveSessions } from './remote-sessions.js';
 
 /** A login for the check that takes longer than this (ms) counts as no answer: the link is likely down too. */
 const CHECK_LOGIN_TIMEOUT_MS = 10_000;
@@ -98,12 +99,12 @@ export async function remoteListing(options: RemoteOptions, env: NodeJS.ProcessE
 }
 
 /** The sessions a listing names, [] when no daemon runs, undefined when it is no answer (a failed login, garbage). */
-export function liveSessions(listing: Listing): ReadonlyArray<{ readonly sessionId: string; readonly name?: string }> | undefined {
+export function liveSessions(listing: Listing): LiveSessions | undefined {
   if (listing.code !== 0) return /no daemon is running/.test(listing.stderr) ? [] : undefined;
   try {
     const sessions = JSON.parse(listing.stdout) as unknown;
     if (!Array.isArray(sessions)) return undefined;
-    return sessions.filter((entry): entry is { sessionId: string; name?: string } => typeof entry === 'object' && entry !== null && typeof (entry as { sessionId?: unknown }).sessionId === 'string');
+    return sessions.filter((entry): entry is LiveSessions[number] => typeof entry === 'object' && entry !== null && typeof (entry as { sessionId?: unknown }).sessionId === 'string');
   } catch {
     return undefined;
   }

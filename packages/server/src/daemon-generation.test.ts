@@ -230,6 +230,32 @@ describe.skipIf(process.platform !== 'linux')('tsmosh-server beside a busy daemo
     expect((await listDaemonSessions(env)).map((session) => [session.name, session.otherGeneration?.daemonPid])).toEqual([['claude', old.child.pid]]);
   });
 
+  it('`status` reports the older daemon beside its own: pid, version, protocol, its sessions by name', async () => {
+    const { dir, env } = privateRuntime();
+    const old = await standIn(dir, { version: '0.2.0', protocol: PROTOCOL_VERSION - 1, names: ['claude', 'notes'] });
+    stopOwnDaemon(dir, env);
+    expect((await server(['new', '--', '/bin/sh'], env)).code).toBe(0);
+    const status = JSON.parse((await server(['status'], env)).stdout) as { pid: number; protocol: number; sessions: number; otherDaemons: unknown };
+    expect(status).toMatchObject({ protocol: PROTOCOL_VERSION, sessions: 1 });
+    expect(status.otherDaemons).toEqual([
+      { pid: old.child.pid, version: '0.2.0', protocol: PROTOCOL_VERSION - 1, controlSocket: old.socketPath, sessions: 2, names: ['claude', 'notes'] },
+    ]);
+  });
+
+  it('`status` with only the older daemon running says so in one line, not that no daemon runs', async () => {
+    const { dir, env } = privateRuntime();
+    const old = await standIn(dir, { version: '0.2.0', protocol: PROTOCOL_VERSION - 1, names: ['claude'] });
+    const status = await server(['status'], env);
+    expect(status.code).not.toBe(0);
+    expect(status.stdout).toBe('');
+    expect(status.stderr).toBe(
+      `tsmosh-server: no daemon of this tsmosh (protocol ${PROTOCOL_VERSION}) is running; an older tsmosh's daemon (0.2.0, protocol ${PROTOCOL_VERSION - 1}, pid ${old.child.pid}) runs 1 session (claude): \`tsmosh-server list\` shows its sessions, \`tsmosh-server new\` starts this tsmosh's daemon\n`,
+    );
+    // With none of either running, as before.
+    await stopProcess(old.child.pid!);
+    expect((await server(['status'], env)).stderr).toBe('tsmosh-server: no daemon is running (no sessions); `tsmosh-server new` starts one\n');
+  });
+
   it('`list` with only the older daemon running shows its sessions, not as lost', async () => {
     const { dir, env } = privateRuntime();
     await standIn(dir, { version: '0.2.0', protocol: PROTOCOL_VERSION - 1, names: ['claude'] });

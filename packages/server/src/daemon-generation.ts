@@ -67,12 +67,12 @@ export async function busyOtherDaemons(runtimeDir: string, protocol: number = PR
 }
 
 /** `protocol 7`, or what a daemon without the field is. */
-export function describeGeneration(daemon: OtherDaemon, protocol: number = PROTOCOL_VERSION): string {
+export function describeGeneration(daemon: { readonly protocol?: number | undefined }, protocol: number = PROTOCOL_VERSION): string {
   return daemon.protocol === undefined ? `a protocol older than ${protocol}` : `protocol ${daemon.protocol}`;
 }
 
 /** `an older`, `a newer`, or `another` (a daemon of this protocol from before each generation had its socket). */
-export function relativeTsmosh(daemon: OtherDaemon, protocol: number = PROTOCOL_VERSION): string {
+export function relativeTsmosh(daemon: { readonly protocol?: number | undefined }, protocol: number = PROTOCOL_VERSION): string {
   if (daemon.protocol === undefined || daemon.protocol < protocol) return 'an older';
   return daemon.protocol > protocol ? 'a newer' : 'another';
 }
@@ -98,6 +98,44 @@ export async function otherGenerationSessions(runtimeDir: string, protocol: numb
       })),
     })),
   );
+}
+
+/** A daemon of another generation as `tsmosh-server status` reports it beside this generation's. */
+export interface OtherDaemonStatus {
+  readonly pid: number;
+  readonly version: string;
+  /** Its PROTOCOL_VERSION; absent for daemons older than the field. */
+  readonly protocol?: number;
+  readonly controlSocket: string;
+  readonly sessions: number;
+  /** Its sessions as `--session` and `kill` name them (a named one's name, an unnamed one's ID); [] if its list failed. */
+  readonly names: readonly string[];
+}
+
+/** The daemons of other generations, with their sessions' names, for `status` (otherGenerationSessions). */
+export function otherDaemonStatuses(others: readonly { daemon: OtherDaemon; sessions: readonly SessionInfo[] }[]): OtherDaemonStatus[] {
+  return others.map(({ daemon, sessions }) => ({
+    pid: daemon.pid,
+    version: daemon.version,
+    ...(daemon.protocol === undefined ? {} : { protocol: daemon.protocol }),
+    controlSocket: daemon.socketPath,
+    sessions: daemon.sessions,
+    names: sessions.map((session) => session.name ?? session.sessionId),
+  }));
+}
+
+/**
+ * `status` with no daemon of this generation running, in one line: the ones of other generations that do, so that
+ * a person who upgraded is not told that nothing runs while an older tsmosh's sessions do.
+ */
+export function onlyOtherDaemonsLine(others: readonly OtherDaemonStatus[], protocol: number = PROTOCOL_VERSION): string {
+  const described = others.map((daemon) => {
+    const count = daemon.sessions;
+    const names = daemon.names.length === 0 ? '' : ` (${daemon.names.join(', ')})`;
+    const held = count === 0 ? 'no session' : `${count === 1 ? '1 session' : `${count} sessions`}${names}`;
+    return `${relativeTsmosh(daemon, protocol)} tsmosh's daemon (${daemon.version}, ${describeGeneration(daemon, protocol)}, pid ${daemon.pid}) runs ${held}`;
+  });
+  return `tsmosh-server: no daemon of this tsmosh (protocol ${protocol}) is running; ${described.join('; ')}: \`tsmosh-server list\` shows its sessions, \`tsmosh-server new\` starts this tsmosh's daemon`;
 }
 
 /**

@@ -19,6 +19,8 @@ export { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from './session-timeouts.js';
 export { controlSocketName } from './runtime-dir.js';
 import { plainIpv4 } from './ipv4-mapped.js';
 import { busyOtherDaemons, namedElsewhere, otherGenerationSessions } from './daemon-generation.js';
+// How a client's reminder names the tsmosh whose daemon runs a session (cli remote-sessions.ts).
+export { describeGeneration, relativeTsmosh } from './daemon-generation.js';
 import { daemonBuildNotice, daemonInstance, firstTimeFor, serverBuild } from './server-build.js';
 import { controlSocketPath, daemonLogPath, ensureRuntimeDir, resolveRuntimeDir } from './runtime-dir.js';
 import { buildSessionEnvironment, definedVariables } from './session-environment.js';

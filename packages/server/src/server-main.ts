@@ -4,7 +4,7 @@ import { DaemonNotRunningError, requestControl, type SessionInfo } from './contr
 import { SERVER_VERSION } from './version.js';
 import { EXIT_FAILURE, ServerError, UsageError, describeError } from './errors.js';
 import { controlSocketPath, resolveRuntimeDir } from './runtime-dir.js';
-import { describeGeneration, killElsewhere, otherGenerationSessions, relativeTsmosh } from './daemon-generation.js';
+import { describeGeneration, killElsewhere, onlyOtherDaemonsLine, otherDaemonStatuses, otherGenerationSessions, relativeTsmosh } from './daemon-generation.js';
 import { CONTROL_TIMEOUT_MS, HINT, openNewSession } from './new-session.js';
 
 // What `new` is made of lives in new-session.ts (tsmosh --local runs it in its own process); named here as before.
@@ -40,7 +40,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   --size   the client's window, e.g. 120x40: the command starts at that size (default: new's
            own terminal's when it has one, else 80x24)
   list     sessions of the running daemon: name, command, age, last contact, attached
-  status   the daemon's counters, as JSON
+  status   the daemon's counters, as JSON, with the daemons of other tsmosh versions
+           running beside it (otherDaemons: pid, version, protocol, sessions, names)
   kill     end a session (its client is told and exits)
   daemon   run the daemon in the foreground (normally started by \`new\`); with --log it writes
            its runtime folder's daemon.log itself instead of stderr
@@ -138,9 +139,27 @@ function formatAge(ms: number): string {
   return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
 }
 
+/**
+ * The daemon's counters, with the daemons of other generations that run beside it (`otherDaemons`: after an upgrade,
+ * an older tsmosh's daemon holding sessions this one cannot reattach). With none of this generation running but one
+ * of another, one line says so instead of "no daemon is running".
+ */
 async function commandStatus(): Promise<number> {
-  const status = await requestControl(controlSocketPath(resolveRuntimeDir()), { op: 'status' }, CONTROL_TIMEOUT_MS);
-  process.stdout.write(JSON.stringify(status) + '\n');
+  const runtimeDir = resolveRuntimeDir();
+  const [own, others] = await Promise.all([
+    requestControl(controlSocketPath(runtimeDir), { op: 'status' }, CONTROL_TIMEOUT_MS).catch((error: unknown) => {
+      if (error instanceof DaemonNotRunningError) return error;
+      throw error;
+    }),
+    otherGenerationSessions(runtimeDir),
+  ]);
+  const otherDaemons = otherDaemonStatuses(others);
+  if (own instanceof DaemonNotRunningError) {
+    if (otherDaemons.length === 0) throw own;
+    process.stderr.write(`${onlyOtherDaemonsLine(otherDaemons)}\n`);
+    return EXIT_FAILURE;
+  }
+  process.stdout.write(JSON.stringify({ ...own, otherDaemons }) + '\n');
   return 0;
 }
 
