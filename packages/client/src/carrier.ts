@@ -130,7 +130,7 @@ export class DatagramCarrier {
   send(bytes: Uint8Array, to: PeerAddress, now: number): void {
     if (this.closed) return;
     if (this.active === 'tcp' && this.tcp !== undefined && this.tcpConnected) {
-      if (this.mode === 'auto' && now - this.lastProbeAt >= UDP_PROBE_INTERVAL_MS) {
+      if (this.mode === 'auto' && now >= this.lastProbeAt + UDP_PROBE_INTERVAL_MS) {
         // This one goes by UDP: if UDP works again, the server roams to it and answers by UDP.
         this.lastProbeAt = now;
         this.udp.send(bytes, to);
@@ -157,13 +157,10 @@ export class DatagramCarrier {
    */
   maintain(now: number, lastRoundTripSuccessAt: number | undefined): Promise<void> | undefined {
     if (this.closed) return undefined;
-    if (this.mode === 'auto' && this.active === 'udp') {
-      const quietFor = now - (this.udpHeardAt ?? this.startedAt);
-      if (quietFor >= (this.udpHeardAt === undefined ? UDP_FIRST_REPLY_MS : UDP_STOPPED_AFTER_MS)) this.switchTo('tcp', now);
-    }
+    if (this.mode === 'auto' && this.active === 'udp' && now >= this.udpGivenUpAt()) this.switchTo('tcp', now);
     if (this.active === 'tcp') {
-      if (this.tcp !== undefined && this.tcpConnected && now - (this.tcpHeardAt ?? this.tcpTriedAt ?? now) >= TCP_STALE_AFTER_MS) this.dropTcp();
-      if (this.tcp === undefined && (this.tcpTriedAt === undefined || now - this.tcpTriedAt >= TCP_RETRY_MS)) this.connectTcp(now);
+      if (this.tcp !== undefined && this.tcpConnected && now >= this.tcpStaleAt(now)) this.dropTcp();
+      if (this.tcp === undefined && now >= this.tcpRetryAt(now)) this.connectTcp(now);
     }
     if (this.active !== 'udp' && this.mode !== 'auto') return undefined;
     const udp = this.udp.maintain(now, lastRoundTripSuccessAt);
@@ -173,14 +170,32 @@ export class DatagramCarrier {
   /** When maintain() next wants to run (absolute ms). */
   nextMaintenanceAt(now: number, lastRoundTripSuccessAt: number | undefined): number {
     let at = this.udp.nextMaintenanceAt(lastRoundTripSuccessAt);
-    if (this.mode === 'auto' && this.active === 'udp') {
-      at = Math.min(at, (this.udpHeardAt ?? this.startedAt) + (this.udpHeardAt === undefined ? UDP_FIRST_REPLY_MS : UDP_STOPPED_AFTER_MS));
-    }
+    if (this.mode === 'auto' && this.active === 'udp') at = Math.min(at, this.udpGivenUpAt());
     if (this.active === 'tcp') {
-      if (this.tcp === undefined) at = Math.min(at, (this.tcpTriedAt ?? now) + TCP_RETRY_MS);
-      else if (this.tcpConnected) at = Math.min(at, (this.tcpHeardAt ?? this.tcpTriedAt ?? now) + TCP_STALE_AFTER_MS);
+      if (this.tcp === undefined) at = Math.min(at, this.tcpRetryAt(now));
+      else if (this.tcpConnected) at = Math.min(at, this.tcpStaleAt(now));
     }
     return at;
+  }
+
+  // The deadlines below are absolute times that maintain() compares `now` with and nextMaintenanceAt() wakes it at:
+  // one expression for both, since `now - since >= limit` can be false at `now = since + limit` (floating point:
+  // (x + 2500) - x is 2499.9999999999995 for about one x in nine), and maintain() would then do nothing at the time
+  // it was woken for.
+
+  /** With 'auto' on UDP: when UDP counts as blocked (no reply since the start) or stopped (quiet mid-session). */
+  private udpGivenUpAt(): number {
+    return this.udpHeardAt === undefined ? this.startedAt + UDP_FIRST_REPLY_MS : this.udpHeardAt + UDP_STOPPED_AFTER_MS;
+  }
+
+  /** When a connected TCP carrier that brought nothing counts as dead. */
+  private tcpStaleAt(now: number): number {
+    return (this.tcpHeardAt ?? this.tcpTriedAt ?? now) + TCP_STALE_AFTER_MS;
+  }
+
+  /** When TCP may be tried (again): at once if never, else TCP_RETRY_MS after the last try. */
+  private tcpRetryAt(now: number): number {
+    return this.tcpTriedAt === undefined ? now : this.tcpTriedAt + TCP_RETRY_MS;
   }
 
   close(): Promise<void> {

@@ -105,7 +105,9 @@ export class ClientUdpEndpoint {
     const roundTripDeadline = (lastRoundTripSuccessAt ?? this.createdAt) + PORT_HOP_INTERVAL_MS + 1;
     const hopAt = Math.max(this.lastPortChoiceAt + PORT_HOP_INTERVAL_MS + 1, roundTripDeadline);
     if (this.sockets.length < 2) return hopAt;
-    const pruneAt = this.sockets[this.sockets.length - 1]!.openedAt + MAX_OLD_SOCKET_AGE_MS;
+    // + 1 as for the hop: prune() drops them only once the newest is older than MAX_OLD_SOCKET_AGE_MS, so a wake-up
+    // at openedAt + MAX_OLD_SOCKET_AGE_MS did nothing and asked to be woken at that same, past, time again.
+    const pruneAt = this.sockets[this.sockets.length - 1]!.openedAt + MAX_OLD_SOCKET_AGE_MS + 1;
     return Math.min(hopAt, pruneAt);
   }
 
