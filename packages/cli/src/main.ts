@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, OUTPUT_MODES, outputModeFor, type OutputSetting, type EscapeKeySetting } from '@tsmosh/client/front';
 import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol/front';
@@ -15,7 +15,7 @@ import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, listDaemonSession
 import { LOCAL_PLACE, hostPlace, namedSessionArguments, namedSessionHooks, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
-const VALUED_OPTIONS = new Set(['--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
+const VALUED_OPTIONS = new Set(['--output', '--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
 
 /**
  * Options that say how to reach a host or where its server runs: with --local (no SSH, this machine's daemon) they
@@ -61,6 +61,11 @@ const HELP = `${USAGE}
                    (see the syntax with --link help)
   --predict=MODE   local echo: adaptive (default), always, never, experimental (-a: always, -n: never)
   -- command...    run this instead of your login shell (after a host, the -- may be left out, as with mosh)
+  --output=text|terminal|auto   what goes to standard output: the screen drawn for a terminal, or text: each
+                   line the command's screen shows, once and in order, then its last screen's lines, with no
+                   escape sequences (colours dropped; nothing of a full-screen program's alternate screen);
+                   tsmosh's own notices go to stderr. auto (default): text when standard output is not a terminal
+                   (tsmosh host -- make > build.log; tsmosh host -- ls | grep x)
 
   [user@]host      log in over SSH, start a session with tsmosh-server there, then talk to it over UDP
   --session NAME   attach to the host's session NAME if it runs (taking it over from any other client), else
@@ -112,6 +117,8 @@ export interface LocalOptions {
   readonly forwarding?: ForwardingArguments;
   /** mosh's --no-init: never switch the local terminal to its alternate screen (full-screen programs included). */
   readonly noInit?: boolean;
+  /** --output: auto (default: text when standard output is not a terminal), text or terminal (text-output.ts). */
+  readonly output?: OutputSetting;
 }
 
 export type ParsedArguments =
@@ -130,7 +137,7 @@ export type SessionAction =
 
 export function parseArguments(argv: readonly string[]): ParsedArguments {
   let local = false;
-  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean; noInit?: boolean } = {};
+  const remote: { serverCommand?: string; serverPort?: string; bindServer?: string; family?: AddressFamily; sshCommand?: string; remoteIp?: 'proxy' | 'local'; noInstall?: boolean; noInit?: boolean; output?: OutputSetting } = {};
   // The first of HOST_ONLY_OPTIONS given, refused with --local.
   let hostOnlyOption: string | undefined;
   let session: string | undefined;
@@ -189,6 +196,12 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       const value = inline ?? argv[++index];
       if (value === undefined || value === '') return { kind: 'usage-error', message: `tsmosh: ${name} needs a value ${HINT}` };
       if (name === '--session') session = value;
+      else if (name === '--output') {
+        if (!(OUTPUT_MODES as readonly string[]).includes(value)) {
+          return { kind: 'usage-error', message: `tsmosh: --output must be one of ${OUTPUT_MODES.join(', ')}, got "${value}" ${HINT}` };
+        }
+        remote.output = value as OutputSetting;
+      }
       else if (name === '--idle-timeout') {
         // The daemon's own rule, checked here so the line names tsmosh and a remote typo fails before the login.
         try {
@@ -303,7 +316,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       return { kind: 'usage-error', message: `tsmosh: ${firstLine} (see the syntax with \`tsmosh --link help\`)` };
     }
   }
-  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier, forwarding, ...(remote.noInit === true ? { noInit: true } : {}) } };
+  return { kind: 'local', options: { link, linkSpec, predict, command, sessions, ...carrier, forwarding, ...(remote.noInit === true ? { noInit: true } : {}), ...(remote.output !== undefined ? { output: remote.output } : {}) } };
 }
 
 export default async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -370,15 +383,17 @@ async function runLocal(options: LocalOptions): Promise<number> {
   const forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, undefined, process.env);
   for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
   let connectLine: { port: number; key: string; messages: readonly string[] };
-  // As for a host (remote.ts): the local terminal's answers reach the session before its command starts.
-  const terminal = await probeTerminal(process.stdin, process.stdout);
+  const outputMode = outputModeFor(options.output, process.stdout);
+  // As for a host (remote.ts): the local terminal's answers reach the session before its command starts. Text
+  // output draws nothing, so its terminal (if any) has nothing to answer for.
+  const terminal = outputMode === 'text' ? undefined : await probeTerminal(process.stdin, process.stdout);
   // Loads while the daemon starts the session (a cold daemon's start runs in its own process, on another core).
   const sessionCode = startLoadingSessionCode();
   try {
     connectLine = await startLocalServer(options.command, process.env, [
       ...(forwarding.agent ? ['--forward-agent'] : []),
       ...(terminal === undefined ? [] : ['--terminal-answers', formatTerminalAnswers(terminal)]),
-      ...sessionSizeArguments(ttyWindowSize(process.stdout)),
+      ...sessionSizeArguments(outputMode === 'text' ? undefined : ttyWindowSize(process.stdout)),
       ...(named === undefined ? [] : namedSessionArguments(named)),
     ]);
   } catch (error) {
@@ -418,6 +433,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
       ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
       ...(terminal === undefined ? {} : { terminal }),
       ...(options.noInit === true ? { alternateScreen: false } : {}),
+      outputMode,
       // A daemon that died (killed, or this machine's reboot on the way) is noticed through its control socket.
       checkSession: localSessionCheck(serverBinPath(), process.env, {
         ...(named !== undefined ? { name: named.session } : {}),

@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, outputModeFor, type OutputSetting, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
 import type { SessionExit } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
 import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol/front';
@@ -45,6 +45,8 @@ export interface RemoteOptions {
   readonly extraServerArguments?: readonly string[];
   /** -A, -L and -R from the command line (merged with the host's ssh_config in runRemote). */
   readonly forwarding?: ForwardingArguments;
+  /** --output: auto (default: text when standard output is not a terminal), text or terminal (client text-output.ts). */
+  readonly output?: OutputSetting;
 }
 
 /**
@@ -159,8 +161,10 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   for (const warning of forwarding.warnings) process.stderr.write(`${warning}\n`);
   // Ask the local terminal before the session exists, so its command's first queries get this terminal's answers
   // (a few ms: the DA1 answer ends the probe). Not under a test's stand-in input, which is not a terminal.
-  const terminal = await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
-  const args = serverArguments(options, env, forwarding.agent, terminal, ttyWindowSize(dependencies.output ?? process.stdout));
+  // Text output draws nothing: no terminal to ask, and the session keeps the default size.
+  const outputMode = outputModeFor(options.output, dependencies.output ?? process.stdout);
+  const terminal = outputMode === 'text' ? undefined : await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
+  const args = serverArguments(options, env, forwarding.agent, terminal, outputMode === 'text' ? undefined : ttyWindowSize(dependencies.output ?? process.stdout));
   // The session code loads while the login waits on the network and the host (session-code.ts): OpenSSH is a
   // process of its own, so at once; ssh2 runs here, so once its first packets are out.
   let sessionCode: Promise<SessionCode> | undefined = options.sshCommand !== undefined ? startLoadingSessionCode() : undefined;
@@ -202,6 +206,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
     ...(dependencies.output ? { output: dependencies.output } : {}),
     ...(options.predict === undefined ? {} : { predict: options.predict }),
     ...(options.noInit === true ? { alternateScreen: false } : {}),
+    outputMode,
     ...(options.transport === undefined ? {} : { transport: options.transport }),
     ...(options.tcpPort === undefined ? {} : { tcpPort: options.tcpPort }),
     ...(target.rttMs === undefined ? {} : { initialRttMs: target.rttMs }),

@@ -11,4 +11,5 @@ export { parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 export { probeTerminal } from './terminal-probe.js';
 export { predictionModeFromEnv } from './prediction-env.js';
 export { sessionSizeArguments, ttyWindowSize } from './window-size.js';
+export { OUTPUT_MODES, outputModeFor, type OutputMode, type OutputSetting } from './output-mode.js';
 export { PREDICTION_MODES, formatTerminalAnswers, type PredictionMode, type TerminalCapabilities } from '@tsmosh/terminal/front';

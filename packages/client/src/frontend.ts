@@ -19,6 +19,8 @@ export { predictionModeFromEnv };
 import { normalScreenBelowAlternate } from './screen-switch.js';
 import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
 import { ttyStillRaw } from './terminal-mode.js';
+import { TextOutput } from './text-output.js';
+import type { OutputMode } from './output-mode.js';
 
 /**
  * The terminal front end: puts the user's terminal in raw mode, sends keystrokes and window sizes to a
@@ -118,6 +120,11 @@ export interface TerminalClientOptions {
   readonly forwarding?: ForwardingOptions;
   /** Clock, timers and the rest the session reads from the world; the Node ones by default (client-runtime.ts). */
   readonly runtime?: Partial<ClientRuntime>;
+  /**
+   * 'terminal' (default): draw the screen on `output`, a terminal. 'text': write the session's lines to `output` as
+   * text, and notices to stderr (text-output.ts); the terminal, if any, is left in its own modes.
+   */
+  readonly outputMode?: OutputMode;
 }
 
 export interface TerminalClientResult {
@@ -146,10 +153,18 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     return now.cols === drawn.cols && now.rows === drawn.rows;
   };
 
+  // Text for a file or pipe instead of a drawn screen (text-output.ts): notices then go to stderr, not into the text.
+  const textOutput = options.outputMode === 'text' ? new TextOutput({ text: (chunk) => write(chunk), notice: (line) => process.stderr.write(`${line}\n`) }) : undefined;
+  /** One line of tsmosh's own (`line` ends with its line break): on the terminal, or on stderr beside text output. */
+  const notice = (line: string): void => {
+    if (textOutput === undefined) write(line);
+    else process.stderr.write(line.replace(/\r\n$/, '\n'));
+  };
   const renderer = new Renderer();
   // Lines that left the remote screen go to the local terminal's history before each paint (scrollback-writer.ts).
   const scrollbackWriter = new ScrollbackWriter();
-  const predictionMode = options.predict ?? predictionModeFromEnv(process.env);
+  // Text output shows no keys before the program does: nothing to predict.
+  const predictionMode = textOutput !== undefined ? 'never' : (options.predict ?? predictionModeFromEnv(process.env));
   // Prompts learned by earlier clients of this host (prompt-memory.ts): the first command's keys show at once.
   const promptMemory = predictionMode === 'never' ? undefined : PromptMemory.fromEnv(process.env, options.host);
   const prediction = new PredictionEngine({ mode: predictionMode, knownPrompts: promptMemory?.load() });
@@ -218,6 +233,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const enterTerminal = (pushAbove = true): void => {
     if (terminalActive) return;
     terminalActive = true;
+    if (textOutput !== undefined) {
+      // Nothing is drawn, and a terminal on the input keeps its own modes (its line editing, its Ctrl-C).
+      input.resume();
+      return;
+    }
     if (input.isTTY) input.setRawMode(true);
     input.resume();
     // What the terminal showed above its cursor (the user's earlier commands, or the shell after a suspension) goes
@@ -242,6 +262,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const restoreTerminal = (): void => {
     if (!terminalActive) return;
     terminalActive = false;
+    if (textOutput !== undefined) return;
     write(renderer.exit(lastDrawn) + '\x1b[?25h');
     try {
       if (input.isTTY) input.setRawMode(false);
@@ -266,7 +287,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    write(`${message.startsWith('tsmosh') ? '' : 'tsmosh: '}${message}\n`);
+    notice(`${message.startsWith('tsmosh') ? '' : 'tsmosh: '}${message}\n`);
     statsWriter?.finish();
     return { exitCode: EXIT_TSMOSH_FAILURE, message, exit: undefined };
   }
@@ -310,6 +331,12 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     if (!terminalActive) return;
     const now = runtime.now();
     lastActiveAt = now;
+    if (textOutput !== undefined) {
+      // The lines that left the screen since the last frame; the screen itself is written when the session ends.
+      pacer.drawn(now, paced);
+      textOutput.update(session.scrollback);
+      return;
+    }
     const screen = session.screen;
     const overlay = prediction.overlay(screen, now);
     const predicted = withOverlay(screen, overlay);
@@ -460,7 +487,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // A key typed just after the window changed must reach the server after the resize, as it reached the local
     // terminal: Node may deliver the key before its 'resize' event, and output answering the key would then scroll
     // the server's screen before its resize, moving other lines than the terminal did (the scrollback would differ).
-    if (output.isTTY) {
+    if (output.isTTY && textOutput === undefined) {
       const now = windowSize();
       if (now.cols !== size.cols || now.rows !== size.rows) onResize();
     }
@@ -532,7 +559,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     }
     suspendedRows = terminalActive ? renderer.rowsAboveExit(lastDrawn) : undefined;
     restoreTerminal();
-    write('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
+    notice('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
     process.kill(process.pid, 'SIGSTOP');
   };
   const onContinue = (): void => {
@@ -579,7 +606,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // The process is in an unknown state: put the terminal back first, then say what broke, then go.
     restoreTerminal();
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    write(`tsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
+    notice(`tsmosh: internal error, exiting: ${detail.split('\n')[0]}\n`);
     process.exit(EXIT_TSMOSH_FAILURE);
   };
 
@@ -619,7 +646,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [input, 'end', input.isTTY ? onTerminalGone : () => {}],
     [input, 'error', onTerminalGone],
     [output, 'error', onTerminalGone],
-    [output, 'resize', onResize],
+    // Text output keeps the session's first size: the lines do not depend on a window.
+    [output, 'resize', textOutput === undefined ? onResize : () => {}],
     [process, 'SIGCONT', onContinue],
     [process, 'SIGTERM', onTerminate],
     [process, 'SIGHUP', onTerminate],
@@ -643,6 +671,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   savePrompts();
   if (exit.reason === 'remote-exit' && terminalActive) drawFrame(); // show the program's last words
+  // Text: the rest of the history and the last screen's lines, however the session ended (the text a user read).
+  textOutput?.finish(session.scrollback, session.screen);
   // A closed terminal fails writes asynchronously (EIO as an 'error' event, after the listeners below are gone):
   // after a hang-up, however it was signalled, those errors are expected and must not crash the way out, which still
   // has the caller's bookkeeping to do (the local session list, the exit status).
@@ -656,10 +686,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   input.pause();
 
   const message = exitLine(exit, terminationSignal);
-  if (message !== undefined) write(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
+  if (message !== undefined) notice(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const statsProblem = statsWriter?.finish();
-  if (statsProblem !== undefined) write(`${statsProblem}\r\n`);
-  if (promptMemoryProblem !== undefined) write(`${promptMemoryProblem}\r\n`);
+  if (statsProblem !== undefined) notice(`${statsProblem}\r\n`);
+  if (promptMemoryProblem !== undefined) notice(`${promptMemoryProblem}\r\n`);
   const exitCode = exitStatusFor(exit, terminationSignal);
   return { exitCode, message, exit };
 }

@@ -289,6 +289,13 @@ const REPLACED_CLIENT_FAREWELL_COPIES = 3;
  * oldest; real use has one, from the login just made.
  */
 const MAX_PENDING_ATTACHES = 8;
+/**
+ * After the command ended, the shutdown waits for its client to hold the whole history (shutdownAfterHistory), but
+ * not longer than this (ms) without the client acknowledging more of it: a client gone silent is not waited for
+ * (the shutdown's own retries then run out as before). At 256 lines per acknowledged state (history-window.ts) a
+ * live client takes the daemon's 10,000 lines in 40 round trips, seconds even at 300 ms.
+ */
+const HISTORY_DRAIN_STALL_MS = 10_000;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
  * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
 export const ATTACHED_WITHIN_MS = 15_000;
@@ -328,6 +335,11 @@ export class Session {
   private snapshotForced = false;
   /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
   private shutdownDeferred = false;
+  /**
+   * The program ended and the shutdown waits for the client to hold the whole history (shutdownAfterHistory): the
+   * acknowledged log end last seen, and when (session ms) it last grew.
+   */
+  private historyDrain: { ackEnd: number; progressAt: number } | undefined;
   private lastSnapshotAt = -Infinity;
   /** The pty's log end at the previous snapshot (history-window.ts historyHeld: how fast output runs). */
   private logEndAtSnapshot = 0;
@@ -513,9 +525,9 @@ export class Session {
     if (restart !== undefined) this.serveRestartedClient(link, restart, before, now);
     const after = connection.remoteAddress;
     if (this.shutdownDeferred && link === this.current && after !== undefined) {
-      // The client of a session whose program already ended: tell it now.
+      // The client of a session whose program already ended: tell it now, once it holds the program's history.
       this.shutdownDeferred = false;
-      link.transport.startShutdown(now);
+      this.shutdownAfterHistory(now);
     }
     if (link.role === 'pending' && connection.lastHeardAt !== undefined && this.endReason === undefined) {
       this.promote(link, after ?? from, now);
@@ -716,8 +728,39 @@ export class Session {
       return;
     }
     transport.setLocal(transport.local.withEnding(this.endingFor(reason)), now);
-    transport.startShutdown(now);
+    if (reason === 'command-exited') this.shutdownAfterHistory(now);
+    else transport.startShutdown(now);
     this.step(now);
+  }
+
+  /**
+   * The command ended: the client is told once it holds the whole scrollback log. The history follows the screen a
+   * window per acknowledged state (history-window.ts), so when a command ends in the middle of its output (`seq 1
+   * 5000`, a build's last lines) the log is still on its way, and a shutdown sent now ended the client before it: the
+   * lines between what it held and the final screen were lost, from the terminal's history and from a script's text
+   * (client text-output.ts) alike. The ending is in the state already; the shutdown follows (drainHistory).
+   */
+  private shutdownAfterHistory(now: number): void {
+    this.historyDrain = { ackEnd: -1, progressAt: now };
+    this.markDirty(now);
+    this.drainHistory(now);
+  }
+
+  /** Starts the shutdown shutdownAfterHistory waits for, once the client holds the log or stopped taking it. */
+  private drainHistory(now: number): void {
+    const drain = this.historyDrain;
+    if (drain === undefined) return;
+    const transport = this.current.transport;
+    const acknowledged = transport.acknowledgedLocal.scrollback.end;
+    if (acknowledged > drain.ackEnd) {
+      drain.ackEnd = acknowledged;
+      drain.progressAt = now;
+    }
+    const logEnd = this.pty.scrollback?.().end ?? 0;
+    if (acknowledged < logEnd && now < drain.progressAt + HISTORY_DRAIN_STALL_MS) return;
+    if (acknowledged < logEnd) this.log(`session ${this.sessionId}: the client took no more of the history for ${HISTORY_DRAIN_STALL_MS} ms (${logEnd - acknowledged} lines left); telling it the session ended`);
+    this.historyDrain = undefined;
+    transport.startShutdown(now);
   }
 
   private endingFor(reason: SessionEndReason): SessionEnding {
@@ -752,6 +795,7 @@ export class Session {
     try {
       this.feedInput(now);
       this.takeSnapshot(now);
+      this.drainHistory(now);
       this.advanceEchoAck(now);
       this.sendFloodTail(now);
       for (const link of [...this.links.values()]) {
@@ -1158,6 +1202,7 @@ export class Session {
     due = Math.min(due, this.responseSettleAt(), this.current.carriedAck.dueAt);
     if (this.current.echoShown) due = Math.min(due, now);
     if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
+    if (this.historyDrain !== undefined) due = Math.min(due, this.historyDrain.progressAt + HISTORY_DRAIN_STALL_MS);
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);

@@ -27,3 +27,4 @@ export { replayRows } from './row-replay.js';
 export { MAX_CELL_TEXT_UNITS } from './cell-sanitizer.js';
 export { encodeSavedScreen, decodeSavedScreen, SAVED_SCREEN_MAX_BYTES } from './saved-screen.js';
 export { IND } from './cursor-moves.js';
+export { PlainTextWriter, type PlainText } from './plain-text.js';

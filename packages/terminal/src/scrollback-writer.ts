@@ -170,17 +170,9 @@ export class ScrollbackWriter {
     this.shownScreenTop = log.screenTop;
     this.skipPushed(log);
     if (!this.hasNewLines(log)) return '';
-    const lines: HistoryLine[] = [];
-    if (log.start > this.writtenUpTo) lines.push(markerLine(log.start - this.writtenUpTo));
-    // Only lines above the screen: after a taller window pulled some back, they show on the screen until they
-    // scroll away again (ScrollbackLog.screenTop). A plain line (most of a flood) is printed from its text, without
-    // decoding its cells or sanitizing them (printable ASCII needs nothing).
-    const upTo = log.historyEnd;
-    for (let position = Math.max(this.writtenUpTo, log.start); position < upTo; position++) {
-      const text = log.plainText(position);
-      lines.push(text === undefined ? log.line(position) : { text, wrapped: log.wrappedAt(position) });
-    }
-    this.writtenUpTo = upTo;
+    const taken = historyLinesFrom(log, this.writtenUpTo);
+    const lines: HistoryLine[] = taken.dropped > 0 ? [markerLine(taken.dropped), ...taken.lines] : taken.lines;
+    this.writtenUpTo = taken.upTo;
     // The whole screen scrolls (no margins), the pen is clean, the cursor hidden while it jumps about.
     let out = '\x1b[?25l\x1b[r\x1b[m';
     let first = 0;
@@ -235,7 +227,26 @@ export function paintWithHistory(
 }
 
 /** A line as the writer prints it: its Row, or a plain line's text (ScrollbackLog.plainText) and wrap flag. */
-type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
+export type HistoryLine = Row | { readonly text: string; readonly wrapped: boolean };
+
+/**
+ * The lines of history a writer whose output holds the log's lines up to `from` (a log position) lacks: those the
+ * log holds from there up to its historyEnd (only lines above the screen: after a taller window pulled some back,
+ * they show on the screen until they scroll away again, ScrollbackLog.screenTop), how many before them it no longer
+ * holds (`dropped`: the writer fell further behind than the log keeps), and the position the writer is at after them
+ * (`upTo`). A plain line (most of a flood) comes as its text, without decoding its cells. Shared by the terminal's
+ * history writer and the plain-text output (plain-text.ts), so both take each line once and in order.
+ */
+export function historyLinesFrom(log: ScrollbackLog, from: number): { readonly lines: HistoryLine[]; readonly dropped: number; readonly upTo: number } {
+  const lines: HistoryLine[] = [];
+  const upTo = log.historyEnd;
+  if (upTo <= from) return { lines, dropped: 0, upTo: from };
+  for (let position = Math.max(from, log.start); position < upTo; position++) {
+    const text = log.plainText(position);
+    lines.push(text === undefined ? log.line(position) : { text, wrapped: log.wrappedAt(position) });
+  }
+  return { lines, dropped: Math.max(0, log.start - from), upTo };
+}
 
 /**
  * Rows pushed as one run (drawn into the top rows, then as many line feeds at the bottom): the screen is assumed at

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { TSMOSH_BIN, clientTestSuite, runBin } from './client-harness.js';
+
+/**
+ * `tsmosh --local -- cmd` with standard output a pipe (runBin: stdin /dev/null, stdout and stderr pipes), as a script
+ * runs it: the output is the command's text, each line once and in order, with no escape sequence (client
+ * text-output.ts); what tsmosh has to say goes to stderr.
+ */
+
+const suite = clientTestSuite();
+/** Generous for a loaded 2-core machine: a failure detector, not a speed claim (ms). */
+const SCRIPT_WAIT_MS = 120_000;
+
+function run(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runBin([TSMOSH_BIN, '--local', ...args], suite.workspace().env, SCRIPT_WAIT_MS);
+}
+
+/** `seq 1 count`'s output. */
+function seqText(count: number): string {
+  let text = '';
+  for (let i = 1; i <= count; i++) text += `${i}\n`;
+  return text;
+}
+
+describe('tsmosh with standard output not a terminal', () => {
+  it('writes the text, exactly, and exits with the command\'s status', async () => {
+    expect(await run(['--', 'sh', '-c', 'printf "a\\nb\\n"'])).toEqual({ code: 0, stdout: 'a\nb\n', stderr: '' });
+    const failed = await run(['--', 'sh', '-c', 'printf "last words"; exit 7']);
+    expect(failed).toEqual({ code: 7, stdout: 'last words\n', stderr: '' });
+  });
+
+  it('writes a wide character once, joins a long line the screen wrapped, and drops colours', async () => {
+    // 200 columns of digits on an 80-column screen: three rows, one line. "表" is two columns wide.
+    const long = `${'0123456789'.repeat(20)}`;
+    const result = await run(['--', 'sh', '-c', `printf '\\033[31m表示 wide\\033[m and 日本語\\n${long}\\nend   \\n'`]);
+    expect(result).toEqual({ code: 0, stdout: `表示 wide and 日本語\n${long}\nend\n`, stderr: '' });
+  });
+
+  it('writes nothing of a full-screen program\'s alternate screen, only the normal screen\'s lines', async () => {
+    const script = 'printf "before\\n"; printf "\\033[?1049h\\033[Hon the alternate screen\\n"; printf "\\033[?1049l"; printf "after\\n"';
+    expect(await run(['--', 'sh', '-c', script])).toEqual({ code: 0, stdout: 'before\nafter\n', stderr: '' });
+  });
+
+  it('writes every line of a flood once and in order, on loopback and over a lossy, slow link', async () => {
+    // 5,000 lines go out faster than the history follows the screen (a window of 256 lines per acknowledged
+    // state): most of them are still on their way when the command ends.
+    const local = await run(['--', 'seq', '1', '5000']);
+    expect(local.stderr).toBe('');
+    expect(local.stdout === seqText(5000)).toBe(true);
+    expect(local.code).toBe(0);
+    const lossy = await run(['--link', 'delay=50ms,loss=10%', '--', 'seq', '1', '5000']);
+    expect(lossy.stderr).toBe('');
+    expect(lossy.stdout === seqText(5000)).toBe(true);
+    expect(lossy.code).toBe(0);
+  });
+
+  it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {
+    const drawn = await run(['--output=terminal', '--', 'sh', '-c', 'printf "a\\nb\\n"']);
+    expect(drawn.code).toBe(0);
+    expect(drawn.stdout).toContain('\x1b[');
+    const bad = await run(['--output=html', '--', 'true']);
+    expect(bad).toMatchObject({ code: 255, stdout: '' });
+    expect(bad.stderr).toMatch(/^tsmosh: --output must be one of auto, text, terminal, got "html"/);
+  });
+});
