@@ -392,6 +392,8 @@ async function runLocal(options: LocalOptions): Promise<number> {
   try {
     connectLine = await startLocalServer(options.command, process.env, [
       ...(forwarding.agent ? ['--forward-agent'] : []),
+      // Text wants every line: the program waits for this client rather than the history dropping lines it lacks.
+      ...(outputMode === 'text' ? ['--keep-every-line'] : []),
       ...(terminal === undefined ? [] : ['--terminal-answers', formatTerminalAnswers(terminal)]),
       ...sessionSizeArguments(outputMode === 'text' ? undefined : ttyWindowSize(process.stdout)),
       ...(named === undefined ? [] : namedSessionArguments(named)),

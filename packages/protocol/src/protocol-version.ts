@@ -12,9 +12,11 @@
  * offers only part of the history says where the screen stands beyond it); 7, state 0 of every link is an 80x24
  * blank screen at both ends (ScreenState.zero: it was each end's own size), `new --size COLSxROWS` and screen diff
  * version 5 (cells carry their underline style, SGR 4:N, and underline colour, SGR 58); 8, screen diff version 6 (an
- * echo acknowledgement carried on a later screen says where the screen that answered had the cursor).
+ * echo acknowledgement carried on a later screen says where the screen that answered had the cursor); 9, `new
+ * --keep-every-line` (the program waits for its client rather than the history dropping lines: a client that writes
+ * text asks for it, and a server that did not know the option refused it).
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

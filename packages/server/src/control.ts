@@ -42,6 +42,8 @@ export interface NewSessionRequest {
   readonly idleTimeoutMs?: number;
   /** Give the session an agent socket and point SSH_AUTH_SOCK at it (-A); ignored on attach. */
   readonly forwardAgent?: boolean;
+  /** The program waits for its client rather than the history dropping lines (Session keepEveryLine); ignored on attach. */
+  readonly keepEveryLine?: boolean;
   /**
    * What the client's terminal answered its start-up probe (`--terminal-answers`): the new session's mirror answers
    * the program's first queries from it; on attach, the running session's mirror answers from it from now on.
@@ -175,12 +177,13 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, terminalAnswers } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, keepEveryLine, terminalAnswers } = value;
   if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
   if (terminalAnswers !== undefined && !isTerminalCapabilities(terminalAnswers)) {
     throw protocolError('terminalAnswers must be {kittyKeyboard: boolean, synchronizedOutput: boolean, version: printable ASCII}');
   }
   if (forwardAgent !== undefined && typeof forwardAgent !== 'boolean') throw protocolError('forwardAgent must be a boolean');
+  if (keepEveryLine !== undefined && typeof keepEveryLine !== 'boolean') throw protocolError('keepEveryLine must be a boolean');
   if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
     throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');
   }

@@ -455,6 +455,7 @@ export class Daemon {
       log: this.log,
       // A named session outlives its clients, even one that quits; an unnamed one ends with it, as in mosh.
       endsWhenClientQuits: request.name === undefined,
+      ...(request.keepEveryLine === true ? { keepEveryLine: true } : {}),
       onLinkClosed: (linkId) => {
         endpoint.unregister(linkId);
         this.linkIds.delete(linkId);

@@ -20,6 +20,8 @@ export class LatePty implements SessionPty {
   private readonly writes: Uint8Array[] = [];
   private size: { cols: number; rows: number } | undefined;
   private clientTerminal: TerminalCapabilities | undefined;
+  /** The history limit the session set (SessionPty.setHistoryLimit), passed on to the real pty when it starts. */
+  private historyLimit: number | undefined;
   private readonly frameListeners: Array<() => void> = [];
   private readonly exitListeners: Array<(exitCode: number, signal: number | undefined) => void> = [];
   private disposed = false;
@@ -52,6 +54,7 @@ export class LatePty implements SessionPty {
     for (const listener of this.frameListeners) real.onFrame(listener);
     for (const listener of this.exitListeners) real.onExit(listener);
     if (this.clientTerminal !== undefined) real.setClientTerminal?.(this.clientTerminal);
+    if (this.historyLimit !== undefined) real.setHistoryLimit?.(this.historyLimit);
     if (this.size !== undefined) real.resize(this.size.cols, this.size.rows);
     for (const bytes of this.writes) real.write(bytes);
     this.writes.length = 0;
@@ -121,6 +124,11 @@ export class LatePty implements SessionPty {
   setClientTerminal(capabilities: TerminalCapabilities): void {
     if (this.real !== undefined) this.real.setClientTerminal?.(capabilities);
     else this.clientTerminal = capabilities;
+  }
+
+  setHistoryLimit(limit: number | undefined): void {
+    this.historyLimit = limit;
+    this.real?.setHistoryLimit?.(limit);
   }
 
   dispose(): void {

@@ -66,6 +66,8 @@ export interface NewCommandOptions {
   name?: string;
   idleTimeoutMs?: number;
   forwardAgent?: boolean;
+  /** `--keep-every-line`: the program waits for its client rather than the history dropping lines (session.ts keepEveryLine). */
+  keepEveryLine?: boolean;
   ports?: { low: number; high: number };
   bindAddress?: string;
   locale: Record<string, string>;
@@ -120,6 +122,9 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         break;
       case '--forward-agent':
         options.forwardAgent = true;
+        break;
+      case '--keep-every-line':
+        options.keepEveryLine = true;
         break;
       case '-i': {
         const address = value();
@@ -257,6 +262,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
+    ...(options.keepEveryLine === true ? { keepEveryLine: true } : {}),
     ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript, processEnv);

@@ -42,6 +42,20 @@ function mirrorShows(host: PtyHost, needle: string): Promise<void> {
   });
 }
 
+/** Resolves once `condition()` holds, looked at every few ms (a failure shows as the test's timeout). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function nextFrame(host: PtyHost): Promise<void> {
   return new Promise((resolve) => {
     const off = host.onFrame(() => {
@@ -109,6 +123,28 @@ describe('PtyHost', () => {
     const host = start({ command: 'seq', args: ['1', '20000'] });
     await host.exited;
     expect(host.stats.bytesRead).toBe(128_894); // `seq 1 20000 | wc -c` plus one CR per line from the pty's ONLCR
+    expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
+  });
+
+  it('keeps every line: reading stops short of the history limit, goes on as it rises, and keeps the tail of a program that exits meanwhile', async () => {
+    const host = start({ command: 'seq', args: ['1', '20000'] });
+    host.setHistoryLimit(1000);
+    await until(() => host.stats.historyHolds > 0);
+    // Held: the log stays short of the end, and the program waits in its write.
+    const heldAt = host.scrollback().end;
+    expect(heldAt).toBeLessThan(19_000);
+    expect(processAlive(host.pid)).toBe(true);
+    // Raised to just short of the end: seq writes its last lines into the kernel's buffer and exits, while the
+    // history holds them back. node-pty destroys the master's stream 200 ms after the exit; the tail must outlive it.
+    host.setHistoryLimit(19_900);
+    await until(() => !processAlive(host.pid));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(host.scrollback().end).toBeLessThanOrEqual(19_900);
+    host.setHistoryLimit(undefined);
+    await host.exited;
+    expect(host.stats.bytesRead).toBe(128_894); // every byte, as when nothing holds it (the tail-loss test above)
+    const log = host.scrollback();
+    expect(log.plainText(log.end - 1)).toBe(String(20000 - 7)); // 8 rows: the last 7 lines and the cursor's row on screen
     expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
   });
 

@@ -23,7 +23,7 @@ import type { IPty } from 'node-pty';
 import { ctypeSetting, isUtf8LocaleName, type Framebuffer, type ScrollbackLog, type TerminalCapabilities } from '@tsmosh/terminal';
 import { serverTrace } from './latency-trace.js';
 import { HeadlessMirror, type RestoredScreen } from './headless-mirror.js';
-import { drainWaiting, FULL_PTY_READ_BYTES, readWaiting } from './pty-drain.js';
+import { drainWaiting, FULL_PTY_READ_BYTES, MAX_DRAIN_BYTES, readWaiting } from './pty-drain.js';
 import { FloodReads } from './read-coalesce.js';
 import { OfferedScreen, WriteBoundary, type OutputRead } from './write-boundary.js';
 import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
@@ -77,6 +77,8 @@ export interface PtyHostStats {
   replyBytes: number;
   /** Times the pty was paused because the mirror fell behind. */
   pauses: number;
+  /** Times reading stopped because the history reached its limit (setHistoryLimit: its client had not taken it). */
+  historyHolds: number;
   /** DEC 2026 holds that hit the time bound. */
   synchronizedOutputTimeouts: number;
   /** Reads whose screen was held back because more of the program's write was still to come (write-boundary.ts). */
@@ -126,6 +128,8 @@ function masterFdOf(ptyProcess: IPty): number | undefined {
 /** The master's read stream as far as a flood read at intervals uses it (node's tty.ReadStream). */
 interface MasterStream {
   readonly readableLength: number;
+  /** What the paused stream has buffered, a chunk at a time (null: nothing). */
+  read?(): unknown;
   /** libuv's handle: `reading` is node's own note of whether it polls; `readStop` stops polling. */
   readonly _handle?: { reading?: unknown; readStop?: unknown } | null;
 }
@@ -164,6 +168,7 @@ export class PtyHost {
     bytesRead: 0,
     replyBytes: 0,
     pauses: 0,
+    historyHolds: 0,
     synchronizedOutputTimeouts: 0,
     midWriteHolds: 0,
     maxPendingBytes: 0,
@@ -187,6 +192,21 @@ export class PtyHost {
   private readonly offered: OfferedScreen<Framebuffer>;
   private slaveFd: number | undefined;
   private paused = false;
+  /** The log end the history may reach before reading stops (setHistoryLimit); undefined: no limit. */
+  private historyLimit: number | undefined;
+  /** Reading is stopped because the history reached historyLimit. */
+  private heldForHistory = false;
+  /**
+   * The program's last output, taken out of the kernel and node's stream after it exited while the history held
+   * reading (takeTail): node-pty destroys the master's stream 200 ms after the exit, and what was still in it would
+   * be lost. Given to the mirror as the history limit allows (feedTail).
+   */
+  private readonly tail: Uint8Array[] = [];
+  private feedingTail = false;
+  /** takeTail is emptying the stream: what it delivers goes into the tail. */
+  private takingTail = false;
+  /** The exit's announcement, waiting for the tail to be in the mirror. */
+  private afterTail: (() => void) | undefined;
   /** The master's descriptor (node-pty's UnixTerminal `fd`), for the drain; undefined where there is none. */
   private readonly masterFd: number | undefined;
   private readingAhead = false;
@@ -254,15 +274,18 @@ export class PtyHost {
       this.clearFloodTimer();
       this.releaseSlave();
       const exit: PtyExit = { exitCode, signal: signal ? signal : undefined };
-      // Announce the exit only once the mirror holds the program's last output.
-      this.mirror.writeThen(new Uint8Array(0), () => {
-        this.exitInfo = exit;
-        this.endHold();
-        this.endMidWriteHold();
-        this.announceFrame();
-        for (const listener of this.exitListeners) listener(exit.exitCode, exit.signal);
-        resolveExited(exit);
-      });
+      // Announce the exit only once the mirror holds the program's last output (a tail held for the history included).
+      const announce = (): void =>
+        this.mirror.writeThen(new Uint8Array(0), () => {
+          this.exitInfo = exit;
+          this.endHold();
+          this.endMidWriteHold();
+          this.announceFrame();
+          for (const listener of this.exitListeners) listener(exit.exitCode, exit.signal);
+          resolveExited(exit);
+        });
+      if (this.tail.length > 0) this.afterTail = announce;
+      else announce();
     });
   }
 
@@ -436,6 +459,7 @@ export class PtyHost {
     emitter.on('newListener', (name) => {
       if (name !== 'close' || this.childExited) return;
       this.childExited = true;
+      if (this.heldForHistory) this.takeTail();
       this.armDrainTimer();
     });
   }
@@ -469,6 +493,10 @@ export class PtyHost {
 
   /** A read libuv made (the master was polled): the read, what else waits (drain), then whether a flood is on. */
   private onPolledRead(data: Uint8Array): void {
+    if (this.takingTail) {
+      this.tail.push(data);
+      return;
+    }
     this.onOutput(data);
     this.readFloodLater();
   }
@@ -500,18 +528,94 @@ export class PtyHost {
       this.stats.pauses++;
       this.pty.pause();
     }
+    this.checkHistoryHold();
+  }
+
+  /**
+   * Keep every line (`new --keep-every-line`): reading stops before the scrollback log could reach `limit` (a log
+   * end; undefined: no limit), so the program waits in its write, as it would behind ssh's window, instead of the
+   * log dropping lines its client has not taken. The session raises the limit as the client acknowledges the history.
+   */
+  setHistoryLimit(limit: number | undefined): void {
+    this.historyLimit = limit;
+    this.checkHistoryHold();
+  }
+
+  /**
+   * Bytes that may still be read before the log could reach the history limit: a byte of output adds at most one line
+   * (a line feed, or a character that wraps), so the bytes still to parse count as lines already. (A scroll sequence
+   * such as CSI S adds many lines in a few bytes: the limit's margin below the log's retention covers a read's worth,
+   * session.ts KEEP_EVERY_LINE_AHEAD.)
+   */
+  private historyRoom(): number {
+    if (this.historyLimit === undefined) return Infinity;
+    return Math.max(0, this.historyLimit - this.mirror.scrollback().end - this.mirror.pendingBytes);
+  }
+
+  private checkHistoryHold(): void {
+    if (this.disposed) return;
+    this.feedTail();
+    const hold = this.historyLimit !== undefined && this.historyRoom() <= 0;
+    if (hold === this.heldForHistory) return;
+    this.heldForHistory = hold;
+    if (hold) {
+      this.stats.historyHolds++;
+      if (!this.ptyGone) this.pty.pause();
+      // The program is gone: its last output must leave the stream before node-pty destroys it.
+      if (this.childExited) this.takeTail();
+    } else if (!this.paused && !this.pollingStopped && !this.ptyGone) {
+      this.pty.resume();
+    }
+  }
+
+  /** Takes what the paused stream buffered and what the kernel holds into the tail (see `tail`). */
+  private takeTail(): void {
+    if (this.ptyGone || this.masterFd === undefined) return;
+    // A read() on the stream hands its chunk to the 'data' listener too (onPolledRead), which puts it in the tail.
+    this.takingTail = true;
+    try {
+      while (this.masterStream?.read?.() instanceof Uint8Array);
+    } finally {
+      this.takingTail = false;
+    }
+    for (;;) {
+      const { data, emptied } = readWaiting(this.masterFd);
+      if (data.byteLength > 0) this.tail.push(data.slice());
+      if (emptied || data.byteLength === 0) break;
+    }
+  }
+
+  /** Gives the tail to the mirror as far as the history's room allows; announces the exit once it is all in. */
+  private feedTail(): void {
+    if (this.feedingTail || this.tail.length === 0) return;
+    this.feedingTail = true;
+    try {
+      for (let room = this.historyRoom(); this.tail.length > 0 && room > 0; room = this.historyRoom()) {
+        const chunk = this.tail[0]!;
+        const taken = chunk.byteLength <= room ? this.tail.shift()! : chunk.subarray(0, room);
+        if (taken !== chunk) this.tail[0] = chunk.subarray(room);
+        this.onOutput(taken, { endsWrite: this.tail.length === 0 });
+      }
+    } finally {
+      this.feedingTail = false;
+    }
+    if (this.tail.length === 0 && this.afterTail !== undefined) {
+      const announce = this.afterTail;
+      this.afterTail = undefined;
+      announce();
+    }
   }
 
   /** Reads what else the kernel holds now (pty-drain.ts), up to the mirror's high-water mark. */
   private drain(): void {
-    if (this.readingAhead || this.masterFd === undefined || this.paused || this.ptyGone) return;
+    if (this.readingAhead || this.masterFd === undefined || this.paused || this.heldForHistory || this.ptyGone) return;
     this.readingAhead = true;
     let emptied = false;
     try {
       const drained = drainWaiting(this.masterFd, (chunk) => {
         this.onOutput(chunk);
-        return !this.paused && !this.disposed;
-      });
+        return !this.paused && !this.heldForHistory && !this.disposed;
+      }, Math.min(MAX_DRAIN_BYTES, this.historyRoom()));
       this.stats.drainedBytes += drained.bytes;
       emptied = drained.emptied;
       this.kernelMayHoldMore = !emptied;
@@ -528,7 +632,7 @@ export class PtyHost {
    * read now would overtake it), nor where node-pty's stream is not the one known.
    */
   private readFloodLater(): void {
-    if (this.pollingStopped || this.paused || this.ptyGone || this.disposed || this.masterFd === undefined) return;
+    if (this.pollingStopped || this.paused || this.heldForHistory || this.ptyGone || this.disposed || this.masterFd === undefined) return;
     const now = performance.now();
     const at = this.floodReads.nextReadAt(now);
     if (at === undefined) return;
@@ -557,8 +661,8 @@ export class PtyHost {
     this.floodTimer = undefined;
     if (this.disposed || this.ptyGone || this.masterFd === undefined) return;
     // Flow control holds the stream (it paused during the last wake): its resume polls again.
-    if (this.paused) return this.leaveToFlowControl();
-    const { data, emptied } = readWaiting(this.masterFd);
+    if (this.paused || this.heldForHistory) return this.leaveToFlowControl();
+    const { data, emptied } = readWaiting(this.masterFd, Math.min(MAX_DRAIN_BYTES, this.historyRoom()));
     this.stats.floodWakes++;
     this.stats.floodBytes += data.byteLength;
     if (data.byteLength > 0) this.onOutput(data, { endsWrite: emptied });
@@ -569,7 +673,7 @@ export class PtyHost {
     // A read before this wake that filled the line discipline's buffer ended the program's write after all.
     if (data.byteLength === 0 && emptied && this.boundary.nothingAfter()) this.offerHeld();
     if (this.disposed || this.ptyGone) return;
-    if (this.paused) return this.leaveToFlowControl();
+    if (this.paused || this.heldForHistory) return this.leaveToFlowControl();
     const now = performance.now();
     const at = this.floodReads.nextReadAt(now);
     if (at !== undefined) this.armFloodTimer(at - now);
@@ -588,7 +692,7 @@ export class PtyHost {
     if (!this.pollingStopped) return;
     this.pollingStopped = false;
     this.floodReads.stop();
-    if (!this.paused && !this.ptyGone && !this.disposed) this.pty.resume();
+    if (!this.paused && !this.heldForHistory && !this.ptyGone && !this.disposed) this.pty.resume();
   }
 
   private clearFloodTimer(): void {
@@ -600,8 +704,10 @@ export class PtyHost {
     if (this.disposed) return;
     if (this.paused && this.mirror.pendingBytes < this.lowWaterBytes) {
       this.paused = false;
-      if (!this.pollingStopped) this.pty.resume();
+      if (!this.pollingStopped && !this.heldForHistory) this.pty.resume();
     }
+    // Parsed bytes became lines: the history's room stays or grows (checkHistoryHold counts a pending byte as a line).
+    this.checkHistoryHold();
     const offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
     if (!offer) {
       this.stats.midWriteHolds++;

@@ -15,8 +15,8 @@ export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, r
  * (starting the daemon if none answers) and prints the one CONNECT line the client side parses.
  */
 
-const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [-s] [-p PORT[:PORT2]] [-i ADDR]
-                         [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [--size COLSxROWS] [-- command...]
+const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [--keep-every-line] [-s]
+                         [-p PORT[:PORT2]] [-i ADDR] [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [--size COLSxROWS] [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon [--log]
        tsmosh-server --version | --help
 
@@ -28,6 +28,9 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
            12h, 7d, or 0 = never (the default; also TSMOSH_SERVER_NETWORK_TMOUT)
   --forward-agent  give the session an ssh-agent socket (SSH_AUTH_SOCK) whose connections
            go to the attached client's agent (tsmosh -A); ignored when attaching
+  --keep-every-line  the program waits while its client has not taken the last 4,096 lines of
+           its history, rather than the history dropping lines (a client that writes text:
+           tsmosh with its output not a terminal); ignored when attaching
   -p       UDP port or inclusive range (default: first free in 60001:60999)
   -i       local address to bind the UDP port to (default: all)
   -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)

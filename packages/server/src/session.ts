@@ -155,6 +155,11 @@ export interface SessionPty {
   readonly mirror?: { readonly stats: MirrorStats };
   /** What the client's terminal answered at start-up; the mirror answers the program's queries from it. */
   setClientTerminal?(capabilities: TerminalCapabilities): void;
+  /**
+   * Stop reading the program's output before the scrollback log could reach `limit` (a log end; undefined: no
+   * limit): the program then waits (PtyHost.setHistoryLimit). Absent: the stand-in never waits.
+   */
+  setHistoryLimit?(limit: number | undefined): void;
 }
 
 /** Input written to the pty whose echo is not acknowledged yet. */
@@ -196,6 +201,12 @@ export interface SessionInit {
    * pass false: they outlive every client however it leaves (quit, SIGHUP of its terminal, crash).
    */
   readonly endsWhenClientQuits?: boolean;
+  /**
+   * Keep every line (`new --keep-every-line`, asked by a client that writes text, client text-output.ts): the
+   * program waits while its client has not taken KEEP_EVERY_LINE_AHEAD lines of the history, rather than the log
+   * dropping lines the client never got. Default false: a flood goes on and the history keeps its last lines.
+   */
+  readonly keepEveryLine?: boolean;
   readonly noClientTimeoutMs?: number;
   readonly log?: (line: string) => void;
   /** Monotonic milliseconds; the only clock the session reads. */
@@ -296,6 +307,13 @@ const MAX_PENDING_ATTACHES = 8;
  * live client takes the daemon's 10,000 lines in 40 round trips, seconds even at 300 ms.
  */
 const HISTORY_DRAIN_STALL_MS = 10_000;
+/**
+ * With keepEveryLine, lines the program may run ahead of what the client acknowledged (lines). Well below the log's
+ * retention (SCROLLBACK_RETAINED_LINES, 10,000): reading stops only after a read, and one read of the pty is up to
+ * 4 KiB (pty-drain.ts), up to a line a byte, so the log never drops a line the client lacks; and far above a state's
+ * window (256 lines, history-window.ts), so the program keeps writing while windows are in flight.
+ */
+export const KEEP_EVERY_LINE_AHEAD = 4096;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
  * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
 export const ATTACHED_WITHIN_MS = 15_000;
@@ -335,6 +353,9 @@ export class Session {
   private snapshotForced = false;
   /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
   private shutdownDeferred = false;
+  private readonly keepEveryLine: boolean;
+  /** The history limit last given to the pty (keepEveryLine). */
+  private historyLimit: number | undefined;
   /**
    * The program ended and the shutdown waits for the client to hold the whole history (shutdownAfterHistory): the
    * acknowledged log end last seen, and when (session ms) it last grew.
@@ -380,6 +401,7 @@ export class Session {
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
     this.endsWhenClientQuits = init.endsWhenClientQuits ?? true;
+    this.keepEveryLine = init.keepEveryLine ?? false;
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
     this.forwarding = new ServerForwarding({
@@ -746,6 +768,15 @@ export class Session {
     this.drainHistory(now);
   }
 
+  /** keepEveryLine: the program may run KEEP_EVERY_LINE_AHEAD lines ahead of what the current client acknowledged. */
+  private limitHistory(): void {
+    if (!this.keepEveryLine) return;
+    const limit = this.current.transport.acknowledgedLocal.scrollback.end + KEEP_EVERY_LINE_AHEAD;
+    if (limit === this.historyLimit) return;
+    this.historyLimit = limit;
+    this.pty.setHistoryLimit?.(limit);
+  }
+
   /** Starts the shutdown shutdownAfterHistory waits for, once the client holds the log or stopped taking it. */
   private drainHistory(now: number): void {
     const drain = this.historyDrain;
@@ -795,6 +826,7 @@ export class Session {
     try {
       this.feedInput(now);
       this.takeSnapshot(now);
+      this.limitHistory();
       this.drainHistory(now);
       this.advanceEchoAck(now);
       this.sendFloodTail(now);
