@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,21 @@ describe('serverBuild', () => {
     writeFileSync(join(bundle, 'manifest.json'), JSON.stringify({ version: SERVER_VERSION, files: [{ path: 'tsmosh-server.mjs', sha256: 'cd'.repeat(32) }, { path: 'tsmosh-daemon.mjs', sha256: sha }] }));
     expect(serverBuild(join(bundle, 'tsmosh-server.mjs'))).toBe(`${SERVER_VERSION}+abababababab`);
     expect(serverBuild(join(folder(), 'tsmosh-server.js'))).toBe(SERVER_VERSION);
+  });
+
+  it("hashes the daemon file itself in a bundle without a manifest (an install over SSH keeps none)", () => {
+    // Two installs of the same version whose daemons differ: before, both were the bare version, so `new` never
+    // said that the running daemon was the older one.
+    const older = folder();
+    const newer = folder();
+    writeFileSync(join(older, 'tsmosh-daemon.mjs'), 'import "./daemon-chunk-AAAA.mjs";\n');
+    writeFileSync(join(newer, 'tsmosh-daemon.mjs'), 'import "./daemon-chunk-BBBB.mjs";\n');
+    const olderBuild = serverBuild(join(older, 'tsmosh-server.mjs'));
+    const newerBuild = serverBuild(join(newer, 'tsmosh-server.mjs'));
+    // sha256 of 'import "./daemon-chunk-AAAA.mjs";\n', its first 12 hex digits
+    expect(olderBuild).toBe(`${SERVER_VERSION}+${createHash('sha256').update('import "./daemon-chunk-AAAA.mjs";\n').digest('hex').slice(0, 12)}`);
+    expect(newerBuild).not.toBe(olderBuild);
+    expect(daemonBuildNotice(newerBuild, olderBuild)).toContain(`is tsmosh-server ${olderBuild}, not this install's ${newerBuild}`);
   });
 });
 

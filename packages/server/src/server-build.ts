@@ -3,6 +3,7 @@
  * install's. After an upgrade of the same protocol the old daemon keeps serving new sessions with its old code until
  * its last session ends (docs/install.md); without a word, a fix that was installed seems not to work.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SERVER_VERSION } from './version.js';
@@ -16,18 +17,31 @@ const TOLD_FILE = 'daemon-build-told';
 
 /**
  * The build of the tsmosh-server whose entry is `entryScript`: its version, plus, when it runs from a bundle (an
- * install over SSH, the npm package), the start of its daemon file's SHA-256 from the manifest beside it: the code
- * changes with every fix while the version may stay. Outside a bundle (a source checkout), the version alone.
+ * install over SSH, the npm package), the start of its daemon file's SHA-256: the code changes with every fix while
+ * the version may stay. The npm package's manifest has that hash; an install over SSH keeps no manifest (the client
+ * checked each file against its own), so there the daemon file is hashed (87 KB, under a millisecond). The daemon
+ * file names its chunks by their content hashes, so it changes whenever any code it loads does. Outside a bundle (a
+ * source checkout), the version alone.
  */
 export function serverBuild(entryScript: string): string {
+  const dir = dirname(entryScript);
   try {
-    const manifest = JSON.parse(readFileSync(join(dirname(entryScript), 'manifest.json'), 'utf8')) as { files?: Array<{ path?: unknown; sha256?: unknown }> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files?: Array<{ path?: unknown; sha256?: unknown }> };
     const daemon = manifest.files?.find((file) => file.path === DAEMON_FILE);
-    if (typeof daemon?.sha256 === 'string') return `${SERVER_VERSION}+${daemon.sha256.slice(0, BUILD_HASH_DIGITS)}`;
+    if (typeof daemon?.sha256 === 'string') return buildOf(daemon.sha256);
+  } catch {
+    // no manifest here
+  }
+  try {
+    return buildOf(createHash('sha256').update(readFileSync(join(dir, DAEMON_FILE))).digest('hex'));
   } catch {
     // no bundle here
   }
   return SERVER_VERSION;
+}
+
+function buildOf(daemonSha256: string): string {
+  return `${SERVER_VERSION}+${daemonSha256.slice(0, BUILD_HASH_DIGITS)}`;
 }
 
 let daemonBuild: string | undefined;
