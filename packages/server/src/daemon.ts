@@ -698,6 +698,8 @@ export interface StartDaemonOptions extends DaemonInit {
   readonly idleLingerMs?: number;
   /** Install SIGTERM/SIGINT (clean shutdown) and ignore SIGHUP/SIGPIPE (default false). */
   readonly handleSignals?: boolean;
+  /** With exitProcessWhenEmpty: DAEMON_UNUSED_EXIT_MS (ms), shorter in tests. */
+  readonly unusedExitMs?: number;
 }
 
 export interface RunningDaemon {
@@ -778,14 +780,20 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Run
   }
   // Only a daemon that exits when empty reaps itself when unused; an embedder's daemon lives until close().
   if (options.exitProcessWhenEmpty) {
+    const unusedMs = options.unusedExitMs ?? DAEMON_UNUSED_EXIT_MS;
     unusedTimer = setTimeout(() => {
+      unusedTimer = undefined;
       if (!daemon.busy) {
-        log(`no session requested within ${DAEMON_UNUSED_EXIT_MS} ms; exiting`);
+        log(`no session requested within ${unusedMs} ms; exiting`);
         void close();
       }
-    }, DAEMON_UNUSED_EXIT_MS);
+    }, unusedMs);
     const lingerMs = options.idleLingerMs ?? DAEMON_IDLE_LINGER_MS;
     daemon.onEmpty(() => {
+      // It was used: from now on the linger alone decides. Left armed, the unused timer ended a daemon whose
+      // sessions had all ended within DAEMON_UNUSED_EXIT_MS of its start, in the middle of its linger.
+      if (unusedTimer !== undefined) clearTimeout(unusedTimer);
+      unusedTimer = undefined;
       if (lingerTimer !== undefined) clearTimeout(lingerTimer);
       if (lingerMs === 0) {
         log('no sessions left');
