@@ -403,10 +403,12 @@ async function runLocal(options: LocalOptions): Promise<number> {
     return EXIT_TSMOSH_FAILURE;
   }
 
-  // A plain local run is remembered and reminded of as a host's (this machine's daemon being the host).
-  const plain = named === undefined ? plainSession(LOCAL_PLACE, { command: options.command }, () => listDaemonSessions(process.env)) : undefined;
-  // A named one is remembered as a host's is, so that a plain run after this client dies reminds of it.
-  const sessionHooks = plain ?? namedSessionHooks(LOCAL_PLACE, named!.session, { command: options.command });
+  // A plain local run is remembered and reminded of as a host's (this machine's daemon being the host); a named one
+  // is remembered as a host's is, so that a plain run after this client dies reminds of it, and reminds of nothing.
+  const sessionHooks =
+    named === undefined
+      ? plainSession(LOCAL_PLACE, { command: options.command }, () => listDaemonSessions(process.env))
+      : { ...namedSessionHooks(LOCAL_PLACE, named.session, { command: options.command }), notices: async (): Promise<string[]> => [] };
   sessionHooks.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
   let target = { host: '127.0.0.1', port: connectLine.port };
   let proxy: { close(): Promise<void> } | undefined;
@@ -445,7 +447,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     });
     sessionHooks.onExit(result.exit);
     // Where they stay on the screen: printed before the session, its first frame would have pushed them out of view.
-    for (const line of [...connectLine.messages, ...((await plain?.notices()) ?? [])]) process.stderr.write(`${line}\n`);
+    for (const line of [...connectLine.messages, ...(await sessionHooks.notices())]) process.stderr.write(`${line}\n`);
     return result.exitCode;
   } finally {
     await proxy?.close();
