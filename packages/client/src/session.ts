@@ -51,6 +51,15 @@ const SHUTDOWN_GRACE_MS = 3_000;
 /** After the server announced its shutdown, keep running at most this long (ms) to get our acknowledgement out. */
 const REMOTE_SHUTDOWN_ACK_GRACE_MS = 500;
 
+/**
+ * The session's end when a new server process answers under its key, holding none of its state (the peer restarted:
+ * Transport.takePeerRestart). The input already acknowledged is no longer held here (pushInput subtracts it), so it
+ * could not be sent again, and should not be: the program it went to is gone. Servers never do this (a session
+ * started again from its record gets a new key), so it is a clean end, not a resync.
+ */
+export const SERVER_RESTARTED_MESSAGE =
+  'tsmosh: a new server process answered under this session\'s key, without the session (the server was restarted); the session cannot go on: start a new one.';
+
 export type ExitReason =
   /** The server shut the session down: its command exited, another client took it over, or it was killed
    * (`SessionExit.ending` says which). */
@@ -61,7 +70,10 @@ export type ExitReason =
   | 'network-timeout'
   /** Name resolution or socket failure. */
   | 'error'
-  /** A check by another path (session-watch.ts) found the session gone from the server: its daemon died. */
+  /**
+   * A check by another path (session-watch.ts) found the session gone from the server: its daemon died; or a new
+   * server process answered under the session's key without its state (SERVER_RESTARTED_MESSAGE).
+   */
   | 'server-gone';
 
 export interface SessionExit {
@@ -370,6 +382,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const acceptedBefore = this.connection?.stats.datagramsAccepted ?? 0;
     clientTrace?.mark('received', bytes.length);
     transport.receive(bytes, from, now);
+    if (transport.takePeerRestart() !== undefined) {
+      // Before the next tick, whose diff from the new process's initial state (position 0) our trimmed input cannot make.
+      this.finish('server-gone', SERVER_RESTARTED_MESSAGE);
+      return true;
+    }
     if (transport.remoteNum !== this.lastRemoteNum) {
       clientTrace?.mark('state');
       this.lastRemoteNum = transport.remoteNum;
