@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { stopProcess } from '@tsmosh/testkit';
+import { SCROLLBACK_RETAINED_LINES } from '@tsmosh/terminal';
 import { PtyTerminal, type PtyExit } from '../bench/src/pty-terminal.js';
 const run = promisify(execFile);
 
@@ -117,6 +118,14 @@ export interface PtyProgramOptions {
   readonly answerQueries?: boolean;
 }
 
+/**
+ * Lines of scrollback the test's terminal keeps, as a user's does: what scrolled off the screen (and the history a
+ * client writes on attaching) stays there for allLines and waitForTextAnywhere. As many as the daemon's scrollback
+ * log keeps, so a reattach's whole history fits. With none (the bench terminal's default), a line a busy program
+ * scrolled off the screen before the test looked was gone: sessions.test.ts timed out under load (1 in 17 runs).
+ */
+const PROGRAM_SCROLLBACK_LINES = SCROLLBACK_RETAINED_LINES;
+
 /** A program (one of our bins under plain node) in a real pty, with a headless terminal reading its output. */
 export class PtyProgram {
   readonly terminal: PtyTerminal['terminal'];
@@ -134,6 +143,7 @@ export class PtyProgram {
       cols: options.cols ?? 80,
       rows: options.rows ?? 24,
       answerQueries: options.answerQueries === true,
+      scrollback: PROGRAM_SCROLLBACK_LINES,
     });
     this.terminal = this.pty.terminal;
     this.pty.onOutput((data) => (this.raw += data));

@@ -22,6 +22,8 @@ export interface PtyTerminalOptions {
   readonly answerQueries: boolean;
   /** Unicode 11 character widths (most emoji two cells wide), as current terminals; xterm's default is Unicode 6. */
   readonly unicode11?: boolean;
+  /** Lines kept above the screen as a terminal's scrollback (default 0: the benchmarks read the screen only). */
+  readonly scrollback?: number;
 }
 
 export interface PtyExit {
@@ -43,7 +45,7 @@ export class PtyTerminal {
   private retryWrite: NodeJS.Immediate | undefined;
 
   constructor(options: PtyTerminalOptions) {
-    this.terminal = new Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true, scrollback: 0 });
+    this.terminal = new Terminal({ cols: options.cols, rows: options.rows, allowProposedApi: true, scrollback: options.scrollback ?? 0 });
     if (options.unicode11 === true) {
       this.terminal.loadAddon(new unicode11.Unicode11Addon());
       this.terminal.unicode.activeVersion = '11';
