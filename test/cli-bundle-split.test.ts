@@ -2,7 +2,7 @@
  * The installed CLI (dist/tsmosh, built by `npm run build`) loads, before it starts anything, only the command line's
  * own code: ssh2 comes with a login over SSH, and the session code (runTerminalClient: the session, the renderer, the
  * transport) is imported on demand, so a login can start before it loads and it loads while the login waits
- * (packages/cli/src/session-code.ts; docs/benchmarks.md, "`tsmosh host` over SSH as quick to start as mosh"). A
+ * (packages/cli/src/session-code.ts; docs/benchmarks-journal.md, "`tsmosh host` over SSH as quick to start as mosh"). A
  * static import of a package's index from the command line's modules would put all of it back in front.
  */
 import { existsSync } from 'node:fs';

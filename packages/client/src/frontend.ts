@@ -631,7 +631,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // A state that acknowledges input no drawn frame has answered yet (the server sends it once a key's answer is
     // on its screen: an echo, Ctrl-C's prompt) is the user's answer, and is drawn now even when a flood has used up
     // the pacing's burst: on the thin link the prompt after Ctrl-C waited 7-19 ms for a token in 4 of 40 runs
-    // (docs/benchmarks.md, session 16). The flood keeps its bound: the acknowledgement moves only for the user's
+    // (docs/benchmarks-journal.md, session 16). The flood keeps its bound: the acknowledgement moves only for the user's
     // own input, once per state at most, and the draw still takes a token.
     if (session.echoAck > drawnEchoAck) drawNow(true);
     else scheduleFrame();

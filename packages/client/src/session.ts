@@ -363,7 +363,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   private pushInput(event: Parameters<InputStream['append']>[0]): void {
     // Without the prefix the server has acknowledged (mosh's rationalize_states): kept whole, every key of a long
-    // session stayed in memory, about 230 bytes each (docs/benchmarks.md, "The client's memory over a long session").
+    // session stayed in memory, about 230 bytes each (docs/benchmarks-journal.md, "The client's memory over a long session").
     const acked = this.transport?.acknowledgedLocal;
     this.input = (acked === undefined ? this.input : this.input.subtract(acked)).append(event);
     if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
@@ -523,7 +523,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const status = this.computeStatus(now);
     // Whole seconds are all a person reads, so the event fires on a change of state or of the shown second.
     // Compared field by field: this runs at every pump (each key, each frame), and the string key it built each time
-    // was 5 % of a pump's time in a CPU profile of an Enter-heavy session (docs/benchmarks.md, "The answer's way out").
+    // was 5 % of a pump's time in a CPU profile of an Enter-heavy session (docs/benchmarks-journal.md, "The answer's way out").
     const shown: ShownStatus = {
       everHeard: status.everHeard,
       connected: status.connected,

@@ -7,7 +7,7 @@
  *
  * A session sends to the same one or two addresses all its life, and telling a literal from a name takes net.isIP's
  * two regular expressions (the IPv6 one large): a daemon CPU profile over 60 typed lines spent ~10 ms in it
- * (docs/benchmarks.md, session 14). So a socket's lookup (cachedLiteralLookup) remembers each literal's family.
+ * (docs/benchmarks-journal.md, session 14). So a socket's lookup (cachedLiteralLookup) remembers each literal's family.
  *
  * It lives here because @tsmosh/forward is the one Node networking package both ends load.
  */

@@ -3,7 +3,7 @@
  * opened every few hundred ms at a keystroke's pace, and then what costs is the code and memory touched, not the
  * arithmetic. @noble/ciphers' general AEAD (a cipher object per datagram, the key and nonce copied into fresh word
  * views, a Poly1305 object, the output copied once more) took about twice as long as this cold, and its seal was a
- * fifth of the daemon's time per frame, more than the snapshot (docs/benchmarks.md, "The answer's way out"). Here the ciphertext and tag are written straight into the
+ * fifth of the daemon's time per frame, more than the snapshot (docs/benchmarks-journal.md, "The answer's way out"). Here the ciphertext and tag are written straight into the
  * caller's buffer and the only state is a few module-level scratch arrays (single-threaded, never held across calls).
  *
  * Checked against RFC 8439's vectors, node:crypto (OpenSSL) and @noble/ciphers by chacha20-poly1305.test.ts.

@@ -25,7 +25,7 @@ const FLAG_DEFLATED = 0x01;
  * while each attempt and the peer's inflate cost 65 and 55 µs between keys typed 300 ms apart (18 and 24 µs warm),
  * on the way from the program's write to the client's screen. A repaint or a flood's frame (hundreds of bytes to
  * kilobytes) still compresses. 512 was tried too and shifted the simulated thin link's acknowledgements
- * (docs/benchmarks.md, "Enter → output beside a bare Node relay").
+ * (docs/benchmarks-journal.md, "Enter → output beside a bare Node relay").
  */
 export const MIN_COMPRESSIBLE_BODY_BYTES = 160;
 
@@ -42,7 +42,7 @@ export function encodeInstruction(instruction: Instruction): Uint8Array {
     throw new RangeError(`encodeInstruction: ${bodyLength} bytes exceeds the ${MAX_INSTRUCTION_BYTES}-byte limit a receiver accepts; send a smaller diff`);
   }
   // Sized first and written once, raw; a body long enough to compress is deflated from it. Each varint through a
-  // writer of its own and the parts joined from number arrays were most of a cold encode (docs/benchmarks.md,
+  // writer of its own and the parts joined from number arrays were most of a cold encode (docs/benchmarks-journal.md,
   // "The answer's way out").
   const raw = new Uint8Array(2 + bodyLength);
   raw[0] = INSTRUCTION_FORMAT_VERSION;

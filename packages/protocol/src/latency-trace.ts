@@ -13,7 +13,7 @@
  * Given a timer, a trace keeps its lines in memory and writes them in one append once marks have been quiet for
  * TRACE_FLUSH_QUIET_MS (or TRACE_FLUSH_LINES wait): a write per mark cost the step it fell in as much as the step
  * (appendFileSync 0.14 ms between keys 300 ms apart; a key's read → datagram sent 0.40 ms traced against 0.28
- * untraced in one process, docs/benchmarks.md session 14). The owner flushes at exit.
+ * untraced in one process, docs/benchmarks-journal.md, session 14). The owner flushes at exit.
  */
 
 /** The environment variable naming the trace file. */

@@ -3,7 +3,7 @@
  * client's (client-runtime.ts). Every datagram takes chaff (a length byte, then up to 16 bytes: transport.ts), and
  * node:crypto's randomBytes made each take a trip into the C++ binding and the kernel's getrandom: 12 ms of a daemon's
  * CPU profile over 60 typed lines, and on the client 80 µs a datagram between keys typed 300 ms apart (16 % of a key's
- * read → sent; docs/benchmarks.md, session 14). Filled a block at a time, a datagram's chaff is a copy out of memory.
+ * read → sent; docs/benchmarks-journal.md, session 14). Filled a block at a time, a datagram's chaff is a copy out of memory.
  *
  * Only for bytes that are not secret for long and need no freshness of their own: chaff disguises lengths. Keys keep
  * drawing straight from node:crypto (daemon.ts), and nonces come from sequence numbers, never from here. Every byte

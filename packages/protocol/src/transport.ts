@@ -39,7 +39,7 @@ const LOSS_VERDICT_HORIZON_MS = 1000;
  * the round trip: the scheduling noise of a busy host (lateAckIsLoss). On loopback half an RTT is under a
  * millisecond, and a client that could not run for a few tens of ms on this 2-core machine with three benches beside
  * it acknowledged late: the daemon judged two acks lost mid-session, at 14 s and 66 s, and sent every echo twice for
- * a minute after each (docs/benchmarks.md, session 18). A deadline already leaves resendMinMs (20 ms) past the
+ * a minute after each (docs/benchmarks-journal.md, session 18). A deadline already leaves resendMinMs (20 ms) past the
  * peer's ack hold, so a peer may stall 50 ms when its ack is due. A real loss is acknowledged later than this: the
  * answer to a resend comes a round trip after it, plus the client's 100 ms ack hold when the daemon's answer was
  * lost (40 ms late on the thin link's 40 ms round trip, 110 at 100 ms); one made good within the noise (a round trip

@@ -12,6 +12,6 @@ Promise.all([import('url'), import('../dist/server-main.js')])
   .then((code) => {
     process.exitCode = code;
     // `new` runs at every login and the client waits for it to end: exiting once its output is written saves the
-    // 5-10 ms Node spends winding down on its own (docs/benchmarks.md, "`tsmosh host` over SSH as quick to start as mosh").
+    // 5-10 ms Node spends winding down on its own (docs/benchmarks-journal.md, "`tsmosh host` over SSH as quick to start as mosh").
     if (process.argv[2] === 'new') process.stdout.write('', () => process.exit(code));
   });

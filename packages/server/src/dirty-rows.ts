@@ -3,7 +3,7 @@
  *
  * An Enter's answer is a few writes, each its own frame, each frame a snapshot of the whole 80×24 screen: comparing
  * every row's cell words with the previous snapshot's was most of the snapshot (about 90–170 µs of 120–290 µs a
- * frame between keys, docs/benchmarks.md, session 20), though a write touches one to three rows.
+ * frame between keys, docs/benchmarks-journal.md, session 20), though a write touches one to three rows.
  *
  * xterm's InputHandler marks the rows it writes in its `_dirtyRowTracker` (for its renderer), but clears it at
  * every parse call and does not shift it when the screen scrolls (its renderer repaints everything on a scroll).

@@ -4,7 +4,7 @@
  * The server paces frames of output nobody waits for at one per interval (≈ SRTT/2, 50 ms at 100 ms RTT; mosh's
  * rule): a flood's frames go every interval, each with the screen as it then is. When the flood stops, the rest of
  * it (the last lines and bash's prompt) was held until the interval ran out, although nothing more was coming: 23–60
- * ms at 100 ms RTT in the traced `seq 1 300000` (docs/benchmarks.md, session 19, bulk), and the same wait after
+ * ms at 100 ms RTT in the traced `seq 1 300000` (docs/benchmarks-journal.md, session 19, bulk), and the same wait after
  * Ctrl-C once its answer window had passed. Here such a tail goes FLOOD_SETTLE_MS after the program's last output.
  *
  * Which output is a tail: a run of output (frames no more than FLOOD_SETTLE_MS apart, or further apart with output
@@ -32,7 +32,7 @@ import { FLOOD_MIN_MS, RUN_GAP_MS } from './read-coalesce.js';
  * flood's frames while the daemon keeps up (a read every 0.7 ms in the traced `seq`). Shorter would take a busy turn
  * of the daemon's loop for the end of the flood more often (an extra frame, no more: see above); longer gives back
  * what it saves (the tail goes at the earlier of this and the pacing). bash writes its prompt within this of `seq`'s
- * last line, so the tail frame carries it (docs/benchmarks.md, "The flood's last frame", session 20).
+ * last line, so the tail frame carries it (docs/benchmarks-journal.md, "The flood's last frame", session 20).
  */
 export const FLOOD_SETTLE_MS = RUN_GAP_MS;
 

@@ -5,7 +5,7 @@
  * quiet ECHO_SETTLE_MS, or at the echo timeout (session.ts). Beside a flood nothing is ever quiet: tmux's pane switch
  * (Ctrl-B o, the cursor moved to the other pane) was on the client's screen 12–19 ms before its acknowledgement came
  * at the daemon's 50 ms timeout, and the first key typed in the new pane waited for that acknowledgement (its guess
- * hidden behind the `o`'s, judged only then: docs/benchmarks.md, the thin link's first key). Here a key is answered
+ * hidden behind the `o`'s, judged only then: docs/benchmarks-journal.md, the thin link's first key). Here a key is answered
  * too once MOVED_FRAMES frames in a row (screens the pty offered at rest, between writes) have the cursor on one
  * row other than the row it was on when the key was written: the program put it there and keeps it there while it
  * writes. A flood in one pane leaves the cursor on the row it scrolls at, so it never answers the key itself.

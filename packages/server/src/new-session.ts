@@ -53,7 +53,7 @@ export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'
 
 /**
  * The pid of a daemon whose start the login's start command began beside this `new` (cli install/host-scripts.ts):
- * on a host where none runs, the two Node starts then overlap instead of following each other (docs/benchmarks.md,
+ * on a host where none runs, the two Node starts then overlap instead of following each other (docs/benchmarks-journal.md,
  * "`tsmosh host` over SSH as quick to start as mosh"). While that process lives, `new` waits for its socket instead of
  * starting a daemon of its own, which would only lose the start race. Not passed on to the session or a daemon.
  */

@@ -4,7 +4,7 @@
  * tmux beside a flood writes its terminal (the daemon's pty) in pieces of a few hundred bytes, about one a
  * millisecond: ~3000 writes for `seq 1 3000000` in a two-pane tmux. The daemon woke for each (libuv polls the pty's
  * master and reads whatever one write left), so in a warm flood its main thread spent a fifth of its time in the
- * kernel, half of that switching in and out (docs/benchmarks.md, "The daemon's CPU per flood: xterm's scroll region
+ * kernel, half of that switching in and out (docs/benchmarks-journal.md, "The daemon's CPU per flood: xterm's scroll region
  * and erases"), and the mirror parsed each piece as a write of its own. Once reads have come back to back for a
  * while, the pty host stops polling the master after a read and reads what waits FLOOD_READ_INTERVAL_MS later, in
  * one chunk; a wake that finds nothing (the flood ended) and any input (a key's echo, Ctrl-C's prompt, a small answer
@@ -18,7 +18,7 @@ import { ANSWER_WINDOW_MS } from './answer-output.js';
 
 /**
  * The wait between two reads of a flood (ms). tmux, keeping up with `seq`, wrote its terminal at 0.5–1.1 MB/s in the
- * measured floods (mosh-server read it at 0.9–1.1 MB/s, docs/benchmarks.md "tmux's Ctrl-C on the thin link"), so
+ * measured floods (mosh-server read it at 0.9–1.1 MB/s, docs/benchmarks-journal.md "tmux's Ctrl-C on the thin link"), so
  * 5 ms lets 2.5–5.5 KB wait: a handful of the kernel's 4095-byte reads, taken in one wake. tmux gives up drawing once
  * the kernel's pty buffer (27–35 KB measured here, see FLOOD_MAX_BYTES) and its own TTY_BLOCK allowance (8 bytes a
  * cell, ~15 KB at 80x24) are full: ~45 KB, which at this interval would need 9 MB/s, eight times the fastest rate

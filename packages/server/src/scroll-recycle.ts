@@ -5,7 +5,7 @@
  * tmux scrolls a pane with a scroll region and SU. @xterm/headless 6.0.0 does each scrolled line as two splices of
  * its line list and a new blank line (a BufferLine and its cell array, built cell by cell), and drops the line that
  * left the region: in a two-pane tmux flood that was 130–165 ms of the daemon's ~1 s of CPU per `seq 1 3000000`,
- * much of it garbage collection (docs/benchmarks.md, "The daemon's CPU per flood"). Here the region's lines are
+ * much of it garbage collection (docs/benchmarks-journal.md, "The daemon's CPU per flood"). Here the region's lines are
  * rotated in place and the lines that leave its top come back at its bottom, blanked by copying a cached blank line
  * xterm itself made with the same erase colour and width. The buffer ends up holding the same cells, wrap flags and
  * order as xterm's own path leaves (scroll-recycle.test.ts compares the two on random traffic).

@@ -77,7 +77,7 @@ export const ECHO_SETTLE_MS = 2;
 /**
  * The settle (ms) after a typed character (printable, or backspace): a shell, an editor or a prompt echoes it in one
  * write, so there is no burst to wait for, and the 2 ms (3 with the timer's lateness) were half of a loopback
- * keystroke (docs/benchmarks.md, latency-trace). Should a program echo in two writes, the second follows in a frame
+ * keystroke (docs/benchmarks-journal.md, latency-trace). Should a program echo in two writes, the second follows in a frame
  * of its own (MAX_RESPONSE_FRAMES).
  */
 export const TYPED_ECHO_SETTLE_MS = 0;

@@ -389,7 +389,7 @@ class PreviousRows {
  * of 3 × cols numbers instead of decoding every cell (a string, two colours and the attributes each) and comparing
  * it with the previous cell. After an Enter most of the screen is unchanged or moved up a row: reading all 24 rows
  * was most of the snapshot, and the snapshot a third of the daemon's time from the program's last write to the
- * datagram (docs/benchmarks.md, session 14).
+ * datagram (docs/benchmarks-journal.md, session 14).
  */
 interface ReadFrom {
   readonly term: Terminal;

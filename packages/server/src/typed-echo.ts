@@ -8,7 +8,7 @@
  * within RESPONSE_WINDOW_MS (session.ts). Beside a flood in tmux both can be spent before the echo exists: the flood's
  * own frames take the unpaced ones, and tmux, once it cannot keep up with its terminal, stops drawing and later
  * redraws the whole screen, an at-rest screen of which can have the cursor in the other pane (a changed mark, no
- * echo). The echo then went as ordinary paced output, 12–34 ms later on the thin link (docs/benchmarks.md, "The
+ * echo). The echo then went as ordinary paced output, 12–34 ms later on the thin link (docs/benchmarks-journal.md, "The
  * first key beside the flood"). So the newest typed key is watched from when it is written until a frame shows its
  * echo (showsEcho), for at most ECHO_WATCH_MS, and that frame is sent at once.
  */
@@ -63,7 +63,7 @@ export function typedKeyOf(bytes: Uint8Array, cursor: { readonly x: number; read
  * Whether a screen whose cursor is `cursor` shows the echo of `key`: the cursor has moved since the key was written,
  * and the character just before it is the one typed (before a wide character's second half, for a wide one). Judged
  * by the character, not by the cell the cursor was in when the key was written: beside a flood in tmux that screen
- * can have the cursor in the other pane, half drawn (docs/benchmarks.md, "Keys beside the flood"). Not recognised: a
+ * can have the cursor in the other pane, half drawn (docs/benchmarks-journal.md, "Keys beside the flood"). Not recognised: a
  * character typed at the last column (the cursor waits there to wrap), an echo somewhere else than before the
  * cursor; their answer goes as any key's does.
  */
@@ -78,7 +78,7 @@ export function showsEcho(key: TypedKey, cursor: { readonly x: number; readonly 
  * echo: on another row, and not just past the typed character (showsEcho; a wrap to the next row, vim's `:` to its
  * command line). tmux beside a flood leaves screens like that between its writes: it redraws the other pane with the
  * cursor there, and the cursor comes back with the next write. The key's mark changed, but the screen is not its
- * answer (docs/benchmarks.md, "The echo acknowledgement beside a flood"). Rows only: a typed character's echo leaves
+ * answer (docs/benchmarks-journal.md, "The echo acknowledgement beside a flood"). Rows only: a typed character's echo leaves
  * the cursor on its row, and a cursor moved along the row (or a left-right split's other pane) stays an answer, as
  * before. `key` is undefined for a key whose echo cannot be recognised (backspace).
  */

@@ -7,7 +7,7 @@ import { Renderer } from './renderer.js';
  * A session's first predicted key is the first call of its draw path (the engine's guess, keystroke-draw's rows, the
  * renderer's row draw), and V8 compiles a function at its first call: at 300 ms RTT that key took 2.3–3.0 ms from
  * the client's read to its draw, against ~0.4 ms for the keys after it, and was over 5 ms in most bench runs
- * (docs/benchmarks.md, session 20, tail). warmKeyDraw runs that path once on objects of its own (an engine, a
+ * (docs/benchmarks-journal.md, session 20, tail). warmKeyDraw runs that path once on objects of its own (an engine, a
  * renderer, a screen with a prompt it knows) so the first real key finds the code compiled and its call sites fed.
  * Nothing it makes outlives the call; the client calls it while it waits for the server's first reply.
  */

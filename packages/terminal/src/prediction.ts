@@ -777,7 +777,7 @@ export class PredictionEngine {
    * program, not the user's typing, has moved the cursor: to column 0 of an empty row other than the row the last
    * confirmed key was on. tmux redrawing a flood's pane leaves screens like that between its writes (the cursor at
    * the start of the pane's emptied last row), and a key typed on one was guessed there, shown, and erased when its
-   * echo came in the other pane (docs/benchmarks.md, the thin link in every seed: seed 42). Typing at the start of a
+   * echo came in the other pane (docs/benchmarks-journal.md, the thin link in every seed: seed 42). Typing at the start of a
    * new empty row happens after Enter, which starts a tentative epoch anyway. Such a guess starts a tentative epoch
    * instead: shown once confirmed, and if the echo is elsewhere dropped unshown and predicted again. A hidden cursor
    * (an Ink app's, below its last line) is left to locateEcho.
@@ -814,7 +814,7 @@ export class PredictionEngine {
    * went to: typing at that prompt echoes, which is all a known prompt needs. The epoch still waits for its
    * acknowledgement. A command typed in one piece with its Enter (a paste, a quick typist, the thin-link bench) is
    * acknowledged once its output settles, or 50 ms after it: beside a flood that is on a screen where the output has
-   * scrolled the echo away, the epoch is judged wrong and the prompt was never learned (docs/benchmarks.md, "The thin
+   * scrolled the echo away, the epoch is judged wrong and the prompt was never learned (docs/benchmarks-journal.md, "The thin
    * link's first key, traced").
    */
   private learnPromptFromEarlyEcho(prediction: CellPrediction, screen: Framebuffer): void {
@@ -896,7 +896,7 @@ export class PredictionEngine {
  * acknowledgement), it begins with a printable byte (an arrow key or Ctrl-U before it would change the line first),
  * and no shown guess was wrong (then the place just proved untrustworthy). tmux's Ctrl-B o is the case: the pane
  * switch reaches the client before the acknowledgement, whose flood never settles (50 ms), and a key typed in
- * between was guessed after the `o`'s guess, in the other pane (docs/benchmarks.md, "The thin link's first key, traced").
+ * between was guessed after the `o`'s guess, in the other pane (docs/benchmarks-journal.md, "The thin link's first key, traced").
  */
 function repredictsAtAck(entry: LoggedInput, echoAck: number, shownGuessWrong: boolean): boolean {
   const first = entry.bytes[0];

@@ -94,7 +94,7 @@ function rowHash(cells: readonly Cell[]): number {
   if (hash === undefined) {
     // FNV-1a over each cell's text units and numbers, 32 bits. Indexed loops and no closures: this runs for every
     // row of a frame that moved, and the iterator and closure objects it made were most of a flood frame's garbage
-    // while V8 ran it unoptimised (docs/benchmarks.md, session 19).
+    // while V8 ran it unoptimised (docs/benchmarks-journal.md, session 19).
     let h = 0x811c9dc5;
     for (let i = 0; i < cells.length; i++) {
       const c = cells[i]!;
@@ -278,7 +278,7 @@ class TerminalModel {
    * cell), appended as one piece. Each cell must have a certain width (hasCertainWidth) and `to` stop short of the
    * last column, so the cursor only advances: no wrap, no wide character. A full 80-column row added to `out` a cell
    * at a time made 80 string pieces, and a [cell] array each for store(), most of a flood frame's garbage after
-   * session 19's first cuts (docs/benchmarks.md, renderrun).
+   * session 19's first cuts (docs/benchmarks-journal.md, renderrun).
    */
   printRun(cells: readonly Cell[], from: number, to: number): void {
     const line = this.writable(this.y!);

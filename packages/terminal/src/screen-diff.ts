@@ -1128,7 +1128,7 @@ export function decodeCells(reader: ByteReader, count: number, cells: Cell[], ta
       case Segment.Wide: {
         const text = reader.string('cell text');
         // Plain ASCII in the default pen (most of any screen) shares one cell per character instead of a new one
-        // per cell and frame: a flood's frames are all new rows (docs/benchmarks.md, session 19).
+        // per cell and frame: a flood's frames are all new rows (docs/benchmarks-journal.md, session 19).
         const plain = kind === Segment.Narrow && fg === COLOR_DEFAULT && bg === COLOR_DEFAULT && attrs === 0 && link === undefined;
         let seen = 0;
         for (const codePoint of text) {

@@ -46,7 +46,7 @@ export const SCROLLBACK_RETAINED_LINES = 10_000;
  * Lines a compacted store has room for beyond the retention twice over before it must grow: more than one append of
  * the server's capture (256 lines a batch, scrollback-capture.ts) or one state's window (256, history-window.ts).
  * Without it a compacted store doubled once on the way to its next compaction: 720 KB of Int32Arrays allocated per
- * 10,000 lines of a flood instead of 252 KB, which the daemon's malloc kept (its peak RSS: docs/benchmarks.md,
+ * 10,000 lines of a flood instead of 252 KB, which the daemon's malloc kept (its peak RSS: docs/benchmarks-journal.md,
  * "session 19, bulk").
  */
 const COMPACTED_ROOM_LINES = 1024;

@@ -53,7 +53,7 @@ const PROBE_PROGRAM = [
  * For `new` on a host where no daemon of this generation runs (no control socket where tsmosh-server's runtime-dir.ts
  * puts it: one per protocol, so a daemon of an older tsmosh still holding sessions does not count), the
  * daemon's start begins here, beside `new`'s own Node start, instead of after it (`new` would start one once it found
- * none): a cold login then pays one Node start before its session, not two in a row (docs/benchmarks.md, "`tsmosh
+ * none): a cold login then pays one Node start before its session, not two in a row (docs/benchmarks-journal.md, "`tsmosh
  * host` over SSH as quick to start as mosh"). `new` waits for that daemon while its pid lives (DAEMON_STARTING_ENV).
  * setsid detaches it as `new` would (own session, no terminal); the daemon writes its log itself, after checking the
  * runtime folder (OWN_LOG_OPTION). A host without setsid, or a socket left by a daemon that died, takes the old way:
