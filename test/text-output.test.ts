@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TSMOSH_BIN, clientTestSuite, runBin } from './client-harness.js';
+import { PtyProgram, TSMOSH_BIN, clientTestSuite, runBin } from './client-harness.js';
 
 /**
  * `tsmosh --local -- cmd` with standard output a pipe (runBin: stdin /dev/null, stdout and stderr pipes), as a script
@@ -51,6 +51,20 @@ describe('tsmosh with standard output not a terminal', () => {
       expect({ link, stderr: result.stderr, code: result.code }).toEqual({ link, stderr: '', code: 0 });
       expect(result.stdout === seqText(20000)).toBe(true);
     }
+  });
+
+  it('leaves a terminal on its input in its own modes, and takes its Ctrl-D as the input\'s end, not a hang-up', async () => {
+    // `tsmosh host -- cmd | cat` typed at a terminal: standard input the terminal (a pty here), output a pipe.
+    const parent = `const child = require('node:child_process').spawn(process.execPath, ${JSON.stringify([TSMOSH_BIN, '--local', '--', 'sh', '-c', 'sleep 1; echo after-eof'])}, { stdio: ['inherit', 'pipe', 'inherit'] });
+      let out = ''; child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => process.stdout.write('RESULT ' + JSON.stringify({ code, out }) + '\\n'));`;
+    const t = suite.track(new PtyProgram({ args: ['-e', parent], env: suite.workspace().env }));
+    t.type('\x04'); // Ctrl-D at the start of a line, in the terminal's canonical mode: end of input
+    await t.waitForText('RESULT');
+    const line = (await t.logicalLines()).find((l) => l.startsWith('RESULT '))!;
+    expect(JSON.parse(line.slice('RESULT '.length))).toEqual({ code: 0, out: 'after-eof\n' });
+    // Never put in raw mode: the terminal still echoes and edits lines.
+    expect(t.terminalModes().cursorHidden).toBe(false);
   });
 
   it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {

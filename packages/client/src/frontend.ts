@@ -642,8 +642,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [session, 'status', onStatus],
     [input, 'data', onData],
     // Input that is not a terminal (a script's /dev/null, a file, a pipe) ends as input does: the session goes on
-    // until its command exits, as `ssh host cmd < /dev/null` does. Only a terminal's EOF means it went away.
-    [input, 'end', input.isTTY ? onTerminalGone : () => {}],
+    // until its command exits, as `ssh host cmd < /dev/null` does. Only a terminal's EOF means it went away, and only
+    // in raw mode: beside text output the terminal keeps its line editing, and its EOF is the user's Ctrl-D.
+    [input, 'end', input.isTTY && textOutput === undefined ? onTerminalGone : () => {}],
     [input, 'error', onTerminalGone],
     [output, 'error', onTerminalGone],
     // Text output keeps the session's first size: the lines do not depend on a window.
