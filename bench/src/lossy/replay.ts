@@ -35,6 +35,32 @@ export interface Reference {
   readonly localMs: ReadonlyArray<number | undefined>;
 }
 
+/** Bound on waiting for the set-up line's first key to show (ms): its echo crosses the link, lost datagrams resent. */
+const SETUP_FIRST_KEY_TIMEOUT_MS = 10_000;
+
+/**
+ * Types a trace's set-up line in a measured session as a person types a command: its first key alone, the rest once
+ * that key shows (or after SETUP_FIRST_KEY_TIMEOUT_MS). Pasted in one piece, the shell trace's line (`clear; echo …`)
+ * raced its own output over a lossy link: in some runs no screen the client received showed its echo before `clear`
+ * wiped it, so a first-ever tsmosh client never saw typing echo at that prompt, the trace's first command began at a
+ * prompt it did not know, and its first keys were drawn at their echo, 200-300 ms late, within the predicted-key
+ * figure (docs/benchmarks-journal.md, session 24, keys300). A set-up of one key, or one starting with an escape
+ * sequence, is typed whole.
+ */
+export async function typeSetup(program: ScreenProgram, setup: string): Promise<void> {
+  const first = setup.codePointAt(0);
+  if (first === undefined) return;
+  const firstKey = String.fromCodePoint(first);
+  if (setup.length === firstKey.length || first < 0x20 || first === 0x7f) {
+    program.type(setup);
+    return;
+  }
+  const before = program.snapshot();
+  program.type(firstKey);
+  await program.waitFor((screen) => !sameScreen(screen, before, []), SETUP_FIRST_KEY_TIMEOUT_MS);
+  program.type(setup.slice(firstKey.length));
+}
+
 export async function recordReference(program: ScreenProgram, trace: Trace): Promise<Reference> {
   const rule = screenRuleOf(trace);
   // An app with a region starts drawing it only once it is up (Claude Code takes seconds): quiet before it proves nothing.

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { createNamespaces, deleteNamespaces } from '../lossy/link-host.js';
 import type { LinkTraffic } from '../lossy/link-process.js';
 import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
-import { recordReference, replay, type KeyTiming, type Reference } from '../lossy/replay.js';
+import { recordReference, replay, typeSetup, type KeyTiming, type Reference } from '../lossy/replay.js';
 import { ScreenProgram, sameScreen } from '../lossy/screen.js';
 import { cdfChart } from '../lossy/svg.js';
 import { NamespacedSshd, SYSTEMS, relayCanRun, returningUser, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
@@ -211,7 +211,7 @@ async function connect(system: SystemName, context: SystemContext, trace: Trace,
 }
 
 async function runTrace(session: Session, tracker: UsageTracker, trace: Trace, reference: Reference, link: LinkCase): Promise<TraceRun> {
-  if (trace.setup !== '') session.client.type(trace.setup);
+  await typeSetup(session.client, trace.setup);
   const ready = await session.client.waitFor((screen) => sameScreen(screen, reference.initial, screenRuleOf(trace)), CONNECT_TIMEOUT_MS);
   if (ready === undefined) {
     throw new Error(`the screen never matched the reference start of trace "${trace.name}"; it shows:\n${session.client.snapshot().rows.join('\n')}`);
