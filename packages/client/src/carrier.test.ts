@@ -36,7 +36,7 @@ describe('DatagramCarrier', () => {
     const received: Array<{ bytes: number[]; from: PeerAddress }> = [];
     const serverAddress = { host: '127.0.0.1', port: 9 }; // the discard port: nothing may go there by UDP
     const now = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => (received.push({ bytes: [...bytes], from }), true), now, clock: () => performance.now() });
+    const carrier = await DatagramCarrier.open({ mode: 'tcp', serverAddress, tcpPort: peer.port, listener: (bytes, from) => (received.push({ bytes: [...bytes], from }), true), now, clock: () => performance.now(), soon: (callback) => void setImmediate(callback) });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(1, 2, 3), serverAddress, now);
     await waitUntil(() => received.length === 1, 'the echo');
@@ -51,7 +51,7 @@ describe('DatagramCarrier', () => {
     cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
     const serverAddress = { host: '127.0.0.1', port: 9 };
     const start = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => true, now: start, clock: () => performance.now() });
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => true, now: start, clock: () => performance.now(), soon: (callback) => void setImmediate(callback) });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(7), serverAddress, start);
     expect(carrier.udpStats.datagramsSent).toBe(1);
@@ -74,7 +74,7 @@ describe('DatagramCarrier', () => {
     const peer = await reversingTcpPeer();
     cleanups.push(() => new Promise((resolve) => peer.server.close(resolve)));
     const serverAddress = { host: '127.0.0.1', port: 9 };
-    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => false, now: start, clock: () => start });
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: () => false, now: start, clock: () => start, soon: (callback) => void setImmediate(callback) });
     cleanups.push(() => carrier.close());
     const due = carrier.nextMaintenanceAt(start, undefined);
     expect(due).toBe(start + UDP_FIRST_REPLY_MS);
@@ -91,7 +91,7 @@ describe('DatagramCarrier', () => {
     const serverAddress = { host: '127.0.0.1', port: 9 };
     const seen: number[] = [];
     const start = performance.now();
-    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: (bytes) => (seen.push(bytes[0]!), bytes[0] === 1), now: start, clock: () => performance.now() });
+    const carrier = await DatagramCarrier.open({ mode: 'auto', serverAddress, tcpPort: peer.port, listener: (bytes) => (seen.push(bytes[0]!), bytes[0] === 1), now: start, clock: () => performance.now(), soon: (callback) => void setImmediate(callback) });
     cleanups.push(() => carrier.close());
     carrier.send(Uint8Array.of(7), serverAddress, start);
     await carrier.maintain(start + UDP_FIRST_REPLY_MS, undefined);

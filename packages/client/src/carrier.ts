@@ -88,9 +88,11 @@ export class DatagramCarrier {
     listener: CarrierListener;
     now: number;
     clock: () => number;
+    /** The runtime's soon (client-runtime.ts): where the UDP endpoint hands on what it read (udp-endpoint.ts arrived()). */
+    soon: (callback: () => void) => void;
   }): Promise<DatagramCarrier> {
     let carrier: DatagramCarrier | undefined;
-    const udp = await ClientUdpEndpoint.open(options.serverAddress.host, (bytes, from) => carrier?.onUdp(bytes, from), options.now);
+    const udp = await ClientUdpEndpoint.open(options.serverAddress.host, (bytes, from) => carrier?.onUdp(bytes, from), options.now, options.soon);
     carrier = new DatagramCarrier(options.mode, udp, { host: options.serverAddress.host, port: options.tcpPort }, options.serverAddress, options.listener, options.now, options.clock);
     if (options.mode === 'tcp') carrier.connectTcp(options.now);
     return carrier;

@@ -61,12 +61,14 @@ export interface ClientCarrier {
   close(): Promise<void>;
 }
 
+const soonAfterPolled = (callback: () => void): void => void setImmediate(callback);
+
 export const NODE_CLIENT_RUNTIME: ClientRuntime = {
   now: () => performance.now(),
   wallClockMs: () => Date.now(),
   random: (length) => randomPool.take(length),
   ...NODE_TIMERS,
-  soon: (callback) => void setImmediate(callback),
+  soon: soonAfterPolled,
   resolveHost: async (host) => {
     try {
       return (await lookup(host)).address;
@@ -75,5 +77,5 @@ export const NODE_CLIENT_RUNTIME: ClientRuntime = {
       throw new Error(`cannot resolve host "${host}" (${code ?? (error as Error).message}); check the name`);
     }
   },
-  openCarrier: (options) => DatagramCarrier.open(options),
+  openCarrier: (options) => DatagramCarrier.open({ ...options, soon: soonAfterPolled }),
 };

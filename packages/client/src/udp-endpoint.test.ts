@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerAddress } from '@tsmosh/protocol';
@@ -14,6 +15,9 @@ async function echoPeer(type: 'udp4' | 'udp6', host: string): Promise<{ socket: 
   await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return { socket, address: { host, port: socket.address().port }, sources };
 }
+
+/** The Node runtime's soon (client-runtime.ts). */
+const soon = (callback: () => void): void => void setImmediate(callback);
 
 const toClose: Array<{ close(): unknown }> = [];
 afterEach(async () => {
@@ -42,7 +46,7 @@ describe('ClientUdpEndpoint', () => {
       const peer = await echoPeer(type, host);
       toClose.push(peer.socket);
       const inbox = collector();
-      const endpoint = await ClientUdpEndpoint.open(host, inbox.listener, 0);
+      const endpoint = await ClientUdpEndpoint.open(host, inbox.listener, 0, soon);
       toClose.push(endpoint);
       expect(endpoint.family).toBe(type);
       endpoint.send(new TextEncoder().encode('ping'), peer.address);
@@ -56,7 +60,7 @@ describe('ClientUdpEndpoint', () => {
     const peer = await echoPeer('udp4', '127.0.0.1');
     toClose.push(peer.socket);
     const inbox = collector();
-    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', inbox.listener, 0);
+    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', inbox.listener, 0, soon);
     toClose.push(endpoint);
     const firstPort = endpoint.localPort;
 
@@ -84,7 +88,7 @@ describe('ClientUdpEndpoint', () => {
   });
 
   it('opens one socket when a hop is asked for twice at once (every loop turn may ask)', async () => {
-    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0);
+    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0, soon);
     toClose.push(endpoint);
     await Promise.all([endpoint.hopPort(1), endpoint.hopPort(1), endpoint.maintain(PORT_HOP_INTERVAL_MS * 2, undefined)]);
     expect(endpoint.openSocketCount).toBe(2);
@@ -92,7 +96,7 @@ describe('ClientUdpEndpoint', () => {
   });
 
   it(`keeps at most ${MAX_SOCKETS_OPEN} sockets, and drops all old ones once the newest is older than ${MAX_OLD_SOCKET_AGE_MS} ms`, async () => {
-    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0);
+    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => undefined, 0, soon);
     toClose.push(endpoint);
     for (let i = 1; i <= MAX_SOCKETS_OPEN + 3; i++) await endpoint.hopPort(i);
     expect(endpoint.openSocketCount).toBe(MAX_SOCKETS_OPEN);
@@ -104,5 +108,23 @@ describe('ClientUdpEndpoint', () => {
     expect(wakeAt).toBeGreaterThan(newestOpenedAt + MAX_OLD_SOCKET_AGE_MS);
     await endpoint.maintain(wakeAt, wakeAt);
     expect(endpoint.openSocketCount).toBe(1);
+  });
+  it('hands on a datagram after the other input read in the same loop turn (a key waiting beside a frame is drawn first)', async () => {
+    const order: string[] = [];
+    const endpoint = await ClientUdpEndpoint.open('127.0.0.1', () => order.push('datagram'), 0, soon);
+    toClose.push(endpoint);
+    // Another descriptor polled in the same turn, as the terminal's input is: a socket whose read logs 'key'.
+    const keys = createSocket('udp4');
+    toClose.push(keys);
+    keys.on('message', () => order.push('key'));
+    await new Promise<void>((resolve) => keys.bind(0, '127.0.0.1', resolve));
+    // While this loop is blocked, another process sends the frame's datagram first and then the key, so both wait
+    // in one poll and the datagram's socket is reported ready first (epoll's ready list keeps that order).
+    const sender = `const s = require('node:dgram').createSocket('udp4');
+      s.send('frame', ${endpoint.localPort}, '127.0.0.1', () => s.send('k', ${keys.address().port}, '127.0.0.1', () => s.close()));`;
+    expect(spawnSync(process.execPath, ['-e', sender]).status).toBe(0);
+    while (order.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['key', 'datagram']);
+    expect(endpoint.stats.datagramsReceived).toBe(1);
   });
 });
