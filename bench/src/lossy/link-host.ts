@@ -10,6 +10,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CPU_SIDES, onSide } from './cpu-sides.js';
 import type { LinkTraffic } from './link-process.js';
 
 const LINK_PROCESS = fileURLToPath(new URL('./link-process.js', import.meta.url));
@@ -114,7 +115,9 @@ async function attach(child: ChildProcess, what: string): Promise<{ ready: Recor
 
 /** The netem UDP proxy in its own process, forwarding to `target`. */
 export async function startUdpLink(spec: string, seed: number, target: { host: string; port: number }): Promise<RunningLink> {
-  const child = spawn(process.execPath, [LINK_PROCESS, JSON.stringify({ spec, seed, udpTarget: target })], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The link is neither machine: either core (cpu-sides.ts), not the laptop's this process would hand it.
+  const command = onSide(CPU_SIDES, 'link', process.execPath, [LINK_PROCESS, JSON.stringify({ spec, seed, udpTarget: target })]);
+  const child = spawn(command.file, command.args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const { ready, link } = await attach(child, `UDP link "${spec}"`);
   return { ...link, udpAddress: ready.address as { host: string; port: number } };
 }
@@ -122,7 +125,8 @@ export async function startUdpLink(spec: string, seed: number, target: { host: s
 /** A TUN forwarder between the namespaces of `pair`, with addresses and routes set up; gone when closed. */
 export async function startTunLink(pair: NamespacePair, spec: string, seed: number): Promise<RunningLink> {
   const config = JSON.stringify({ spec, seed, tunFds: { client: 'CLIENT_FD', server: 'SERVER_FD' } });
-  const child = spawn('perl', ['-e', TUN_STUB, pair.clientDevice, pair.serverDevice, config, process.execPath, LINK_PROCESS], {
+  const command = onSide(CPU_SIDES, 'link', 'perl', ['-e', TUN_STUB, pair.clientDevice, pair.serverDevice, config, process.execPath, LINK_PROCESS]);
+  const child = spawn(command.file, command.args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     // Two reads block a libuv worker each, forever; leave room for the rest.
     env: { ...process.env, UV_THREADPOOL_SIZE: '8' },

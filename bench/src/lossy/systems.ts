@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { PredictionStats } from '@tsmosh/terminal';
 import type { ClientKeyTimes } from './key-path.js';
+import { CPU_SIDES, onSide } from './cpu-sides.js';
 import { startTunLink, startUdpLink, type NamespacePair, type RunningLink } from './link-host.js';
 import { descendants } from './procstat.js';
 import { ReturningUser, warmUp } from './returning-user.js';
@@ -105,6 +106,18 @@ async function readClientStats(pid: number, path: string): Promise<PredictionCou
   return undefined;
 }
 
+/** execFile of `file args` on `side`'s CPUs (cpu-sides.ts; as is when TSMOSH_BENCH_PIN is off). */
+function runOn(side: 'laptop' | 'server', file: string, args: readonly string[], options: { env: Record<string, string>; timeout: number; cwd?: string }): Promise<{ stdout: string; stderr: string }> {
+  const pinned = onSide(CPU_SIDES, side, file, args);
+  return run(pinned.file, pinned.args, options);
+}
+
+/** A ScreenProgram (the client in the harness's pty) on the laptop's CPUs. */
+function clientProgram(file: string, args: readonly string[], env: Record<string, string>): ScreenProgram {
+  const pinned = onSide(CPU_SIDES, 'laptop', file, args);
+  return new ScreenProgram({ file: pinned.file, args: pinned.args, env });
+}
+
 /** Bound on a server start (ms): `new` spawns a pty; a loaded machine may take seconds. */
 const SERVER_START_TIMEOUT_MS = 20_000;
 
@@ -125,7 +138,7 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   chmodSync(runtimeDir, 0o700);
   // A client may be silent for a whole 60 s blackout: the session must wait for it.
   const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
-  const { stdout } = await run(process.execPath, [SERVER_BIN, 'new', '-i', '127.0.0.1', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const { stdout } = await runOn('server', process.execPath, [SERVER_BIN, 'new', '-i', '127.0.0.1', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
   const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
   if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not a CONNECT line`);
   const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: SERVER_START_TIMEOUT_MS })).stdout) as { pid: number };
@@ -133,7 +146,7 @@ async function startTsmosh(command: readonly string[], spec: string, seed: numbe
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
   const clientEnv = { ...env, TSMOSH_KEY: match[2]!, TSMOSH_CLIENT_STATS_FILE: statsFile, ...(clientStateDir !== undefined ? { TSMOSH_STATE_DIR: clientStateDir } : {}) };
-  const client = new ScreenProgram({ file: process.execPath, args: [...CLIENT_NODE_OPTIONS, CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], env: clientEnv });
+  const client = clientProgram(process.execPath, [...CLIENT_NODE_OPTIONS, CLIENT_BIN, link.udpAddress!.host, String(link.udpAddress!.port)], clientEnv);
   return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
 }
 
@@ -160,31 +173,32 @@ async function startTsmoshTcp(pair: NamespacePair, command: readonly string[], s
   const env = sessionEnvironment({ TSMOSH_RUNTIME_DIR: runtimeDir, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '600000' });
   // The daemon starts inside the server namespace, its UDP socket and TCP listener on every address there (the TUN
   // address exists only once the link runs, so it cannot be named here).
-  const { stdout } = await run('ip', ['netns', 'exec', pair.server, process.execPath, SERVER_BIN, 'new', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const { stdout } = await runOn('server', 'ip', ['netns', 'exec', pair.server, process.execPath, SERVER_BIN, 'new', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
   const match = /TSMOSH CONNECT (\d+) (\S+)/.exec(stdout);
   if (match === null) throw new Error(`tsmosh-server new printed ${JSON.stringify(stdout)}, not a CONNECT line`);
   const status = JSON.parse((await run(process.execPath, [SERVER_BIN, 'status'], { env, timeout: SERVER_START_TIMEOUT_MS })).stdout) as { pid: number };
   const link = await startTunLink(pair, spec, seed);
   const clientStartedAt = performance.now();
   const statsFile = join(runtimeDir, 'client-stats.json');
-  const client = new ScreenProgram({
-    file: 'ip',
-    args: ['netns', 'exec', pair.client, process.execPath, ...CLIENT_NODE_OPTIONS, CLIENT_BIN, pair.serverAddress, match[1]!],
-    env: { ...env, TSMOSH_KEY: match[2]!, TSMOSH_TRANSPORT: 'tcp', TSMOSH_CLIENT_STATS_FILE: statsFile },
+  const client = clientProgram('ip', ['netns', 'exec', pair.client, process.execPath, ...CLIENT_NODE_OPTIONS, CLIENT_BIN, pair.serverAddress, match[1]!], {
+    ...env,
+    TSMOSH_KEY: match[2]!,
+    TSMOSH_TRANSPORT: 'tcp',
+    TSMOSH_CLIENT_STATS_FILE: statsFile,
   });
   return tsmoshSession(client, link, clientStartedAt, status.pid, statsFile, runtimeDir);
 }
 
 async function startMosh(command: readonly string[], spec: string, seed: number): Promise<Session> {
   const env = sessionEnvironment();
-  const { stdout, stderr } = await run('mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
+  const { stdout, stderr } = await runOn('server', 'mosh-server', ['new', '-i', '127.0.0.1', '-c', '256', '--', ...command], { env, timeout: SERVER_START_TIMEOUT_MS, cwd: homedir() });
   const match = /MOSH CONNECT (\d+) (\S+)/.exec(stdout);
   const pidMatch = /pid = (\d+)/.exec(stderr);
   if (match === null || pidMatch === null) throw new Error(`mosh-server new printed ${JSON.stringify(stdout + stderr)}, not a CONNECT line and a pid`);
   const serverPid = Number(pidMatch[1]);
   const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port: Number(match[1]) });
   const clientStartedAt = performance.now();
-  const client = new ScreenProgram({ file: 'mosh-client', args: [link.udpAddress!.host, String(link.udpAddress!.port)], env: { ...env, MOSH_KEY: match[2]! } });
+  const client = clientProgram('mosh-client', [link.udpAddress!.host, String(link.udpAddress!.port)], { ...env, MOSH_KEY: match[2]! });
   return {
     client,
     link,
@@ -215,7 +229,8 @@ const RELAY_START_TIMEOUT_MS = 20_000;
 async function startNodeRelay(command: readonly string[], spec: string, seed: number): Promise<Session> {
   if (!relayCanRun(spec, false)) throw new Error(`node-relay cannot run on link "${spec}": it has no retransmission; use a link that loses and reorders nothing`);
   const env = sessionEnvironment();
-  const server = spawn(process.execPath, [RELAY_PROGRAM, 'server', '--', ...command], { env, cwd: homedir(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const relayServer = onSide(CPU_SIDES, 'server', process.execPath, [RELAY_PROGRAM, 'server', '--', ...command]);
+  const server = spawn(relayServer.file, relayServer.args, { env, cwd: homedir(), stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`node-relay server printed no port within ${RELAY_START_TIMEOUT_MS} ms (${JSON.stringify(out)})`)), RELAY_START_TIMEOUT_MS);
@@ -234,7 +249,7 @@ async function startNodeRelay(command: readonly string[], spec: string, seed: nu
   });
   const link = await startUdpLink(spec, seed, { host: '127.0.0.1', port });
   const clientStartedAt = performance.now();
-  const client = new ScreenProgram({ file: process.execPath, args: [RELAY_PROGRAM, 'client', link.udpAddress!.host, String(link.udpAddress!.port)], env });
+  const client = clientProgram(process.execPath, [RELAY_PROGRAM, 'client', link.udpAddress!.host, String(link.udpAddress!.port)], env);
   return {
     client,
     link,
@@ -269,8 +284,10 @@ export class NamespacedSshd {
     // The prompt and locale come with the command (see startSsh).
     const files = prepareSshd({ port: 22, address: '0.0.0.0' }, this.sessionEnv);
     this.files = files;
-    this.child = spawn('ip', ['netns', 'exec', this.pair.server, SSHD_PATH, '-D', '-e', '-f', files.configPath], { stdio: 'ignore' });
-    // `ip netns exec` execs sshd in place, so this pid is the listener whose children are the sessions.
+    // Its sessions (and the program in them) inherit the server side's CPUs (cpu-sides.ts).
+    const listener = onSide(CPU_SIDES, 'server', 'ip', ['netns', 'exec', this.pair.server, SSHD_PATH, '-D', '-e', '-f', files.configPath]);
+    this.child = spawn(listener.file, listener.args, { stdio: 'ignore' });
+    // taskset and `ip netns exec` exec in place, so this pid is sshd's listener whose children are the sessions.
     await waitForSshd(files, this.child, `in namespace ${this.pair.server}`);
   }
 
@@ -304,7 +321,7 @@ async function startSsh(sshd: NamespacedSshd, pair: NamespacePair, command: read
     '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=120',
     `root@${pair.serverAddress}`, `cd; exec env 'PS1=$ ' LANG=C.UTF-8 ${command.map(shellQuote).join(' ')}`,
   ];
-  const client = new ScreenProgram({ file: 'ip', args: sshArgs, env: sessionEnvironment() });
+  const client = clientProgram('ip', sshArgs, sessionEnvironment());
   const known = new Set<number>();
   return {
     client,

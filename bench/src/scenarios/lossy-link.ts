@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
+import { CPU_SIDES, onSide, pinProcess } from '../lossy/cpu-sides.js';
 import { createNamespaces, deleteNamespaces } from '../lossy/link-host.js';
 import type { LinkTraffic } from '../lossy/link-process.js';
 import { UsageTracker, type ProcessUsage } from '../lossy/procstat.js';
@@ -192,7 +193,9 @@ const bulkFinalScreen = (screen: { rows: readonly string[]; cursorY: number; cur
 const promptRow = (screen: { rows: readonly string[]; cursorY: number; cursorX: number }): boolean => screen.rows[screen.cursorY] === '$' && screen.cursorX === 2;
 
 async function referenceFor(trace: Trace, log: (m: string) => void): Promise<Reference> {
-  const program = new ScreenProgram({ file: trace.command[0]!, args: trace.command.slice(1), env: sessionEnvironment(), cwd: homedir() });
+  // The program on the server's CPUs, as in the measured runs (cpu-sides.ts); the harness reads it from the laptop's.
+  const command = onSide(CPU_SIDES, 'server', trace.command[0]!, trace.command.slice(1));
+  const program = new ScreenProgram({ file: command.file, args: command.args, env: sessionEnvironment(), cwd: homedir() });
   try {
     const reference = await recordReference(program, trace);
     log(`  reference for ${trace.name}: ${trace.events.length} keys, ${reference.invisible.filter(Boolean).length} without a visible effect`);
@@ -742,6 +745,19 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   // TSMOSH_BENCH_LINKS=name,name… reruns chosen links only (to reproduce one figure).
   const chosen = process.env.TSMOSH_BENCH_LINKS?.split(',');
   const links = LINKS.filter((l) => (chosen !== undefined ? chosen.includes(l.name) : context.mode === 'quick' ? l.quick : l.full));
+  // TSMOSH_BENCH_PIN: this process is the user's terminal, on the laptop's CPUs until the run ends (cpu-sides.ts).
+  if (CPU_SIDES !== undefined) {
+    pinProcess(process.pid, CPU_SIDES.laptop);
+    context.log(`  TSMOSH_BENCH_PIN: laptop side (harness, clients) on CPU ${CPU_SIDES.laptop}, server side (daemons, sshd, the programs) on CPU ${CPU_SIDES.server}, links on ${CPU_SIDES.all}`);
+  }
+  try {
+    return await runPinned(context, plan, links, chosen);
+  } finally {
+    if (CPU_SIDES !== undefined) pinProcess(process.pid, CPU_SIDES.all);
+  }
+}
+
+async function runPinned(context: BenchContext, plan: (typeof PLAN)[keyof typeof PLAN], links: readonly LinkCase[], chosen: readonly string[] | undefined): Promise<ScenarioResult> {
   const shell = prefixOf(loadTrace('shell'), plan.shellKeys);
   const chosenNames = chosenTraces(context.mode);
   const otherTraces = chosenNames.others.map(loadTrace);
@@ -824,6 +840,9 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
 
   const traceNames = [...(chosenNames.shell ? [shell.name] : []), ...otherTraces.map((t) => t.name)];
   const { tables, notes } = buildTables(links, results, traceNames);
+  if (CPU_SIDES !== undefined) {
+    notes.unshift(`Pinned run (TSMOSH_BENCH_PIN): every system's laptop side (the harness's terminal, the client) on CPU ${CPU_SIDES.laptop} and its server side (the daemon, sshd, the program, and the local reference run's program) on CPU ${CPU_SIDES.server}, the link process on either: two one-core machines, not the shared cores of an unpinned run. Read these figures beside an unpinned run's, not instead of them.`);
+  }
   const chartsDir = context.chartsDir;
   mkdirSync(chartsDir, { recursive: true });
   const charts: string[] = [];
@@ -844,7 +863,7 @@ async function run(context: BenchContext): Promise<ScenarioResult> {
   return {
     tables,
     notes,
-    data: { links, plan, seed: LINK_SEED, traces: traceNames.map((name) => ({ name, keys: name === 'shell' ? shell.events.length : otherTraces.find((t) => t.name === name)!.events.length })), results },
+    data: { links, plan, seed: LINK_SEED, ...(CPU_SIDES === undefined ? {} : { cpuSides: CPU_SIDES }), traces: traceNames.map((name) => ({ name, keys: name === 'shell' ? shell.events.length : otherTraces.find((t) => t.name === name)!.events.length })), results },
   };
 }
 
