@@ -199,6 +199,20 @@ describe('Session', () => {
     expect(alone.ended()).toBe('command-exited');
   });
 
+  it('ends on the screen the program left: output not yet snapshotted when it exits is in the final state', async () => {
+    const h = start({ command: ['/bin/sh', '-c', 'sleep 0.3; echo last-words'] });
+    h.type('');
+    await h.runUntil(() => h.client.remoteNum > 0, 'the first screen');
+    // The manual clock stands still from here: the output's snapshot is not due (the collection interval from the
+    // output) when the exit is announced, as when a program prints and exits within a few ms on a busy host.
+    await (h.pty as unknown as { exited: Promise<unknown> }).exited;
+    await new Promise((resolve) => setImmediate(resolve));
+    h.exchange();
+    expect(h.client.counterpartyShutdown).toBe(true);
+    expect(h.client.remote.ending).toMatchObject({ kind: 'command-exited', exitCode: 0 });
+    expect(text(h.client.remote)).toMatch(/^last-words$/m);
+  });
+
   it('ends when the command exits, after the client has acknowledged the shutdown', async () => {
     const h = start({ command: ['/bin/sh', '-c', 'read line; echo bye-$line'] });
     h.type('now\r');

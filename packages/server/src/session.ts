@@ -734,6 +734,11 @@ export class Session {
     this.endReason = reason;
     const now = this.clock();
     for (const link of [...this.links.values()]) if (link.role === 'pending') this.dropLink(link);
+    // The final state shows the screen as the program left it: the pty announces the exit once the last output is in
+    // the mirror, but that output's snapshot may not be due yet (its collection interval, the frame pacing), and the
+    // shutdown, sent at once, would carry the screen before it: `read a; echo got-$a` ended on a blank screen under
+    // load (test/server-lifetime.test.ts, 3 runs in 36).
+    this.takeSnapshot(now, true);
     const transport = this.current.transport;
     if (transport.connection.remoteAddress === undefined) {
       if (reason !== 'command-exited') {
