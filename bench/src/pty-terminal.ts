@@ -117,14 +117,22 @@ export class PtyTerminal {
    * node-pty's own write queues every write to fs.write on libuv's thread pool, so a key reached the kernel only once
    * a worker thread had been scheduled, milliseconds later on a loaded machine, while the benchmarks timed it from
    * this call. What the pty cannot take yet (a paste larger than its buffer) waits here, in order, for the next turn.
+   * Returns the keystroke's moment (performance.now(), ms): taken once the bytes' buffer exists, just before they go
+   * to the pty. A scavenge of this process that the buffer's allocation set off (0.5-4.8 ms, at 1 to 3 of a 300 ms /
+   * 10 % run's 300 keys: docs/benchmarks-journal.md, session 24, keys300) is the harness's, and was timed as the
+   * program's when the moment was taken before the call.
    */
-  write(bytes: string): void {
+  write(bytes: string): number {
     if (typeof (this.process as unknown as { readonly fd?: unknown }).fd !== 'number') {
+      const at = performance.now();
       this.process.write(bytes); // not a Unix pty: node-pty's own path
-      return;
+      return at;
     }
-    this.unwritten.push(Buffer.from(bytes, 'utf8'));
+    const buffer = Buffer.from(bytes, 'utf8');
+    const at = performance.now();
+    this.unwritten.push(buffer);
     if (this.unwritten.length === 1) this.flushWrites();
+    return at;
   }
 
   /**

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it, vi } from 'vitest';
 import { ScreenProgram, sameScreen, sameText, type ScreenRule, type ScreenSnapshot } from './screen.js';
 import { loadTrace } from './trace.js';
 
@@ -66,5 +67,27 @@ describe("the vim trace's rule", () => {
     expect(sameScreen(screen('1 change; after #2  1 second ago'), screen('1 change; after #2  3 seconds ago'), rule)).toBe(true);
     expect(sameScreen(screen('1 line less; before #3  2 seconds ago'), screen('1 more line; before #3  2 seconds ago'), rule)).toBe(false);
     expect(sameScreen(screen('1 line less; before #3  2 seconds ago'), screen('-- INSERT --'), rule)).toBe(false);
+  });
+});
+
+describe('ScreenProgram.type', () => {
+  it("times the keystroke once its buffer exists: a pause in that allocation (this process's scavenge) is not the program's", async () => {
+    const program = new ScreenProgram({ file: 'sh', args: ['-c', 'sleep 5'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const from = Buffer.from.bind(Buffer) as (value: string, encoding: BufferEncoding) => Buffer;
+    let allocatedAt: number | undefined;
+    // The allocation stands for one that set off a scavenge: it returns later than it was called.
+    const spy = vi.spyOn(Buffer, 'from').mockImplementation(((value: string, encoding: BufferEncoding) => {
+      const buffer = from(value, encoding);
+      allocatedAt = performance.now();
+      return buffer;
+    }) as typeof Buffer.from);
+    try {
+      const typedAt = program.type('x');
+      expect(allocatedAt).toBeDefined();
+      expect(typedAt).toBeGreaterThanOrEqual(allocatedAt!);
+    } finally {
+      spy.mockRestore();
+      program.kill();
+    }
   });
 });

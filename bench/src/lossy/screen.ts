@@ -153,11 +153,9 @@ export class ScreenProgram {
     return this.tail;
   }
 
-  /** Types `bytes` now; returns the moment they were handed to the pty. */
+  /** Types `bytes` now; returns the moment they were handed to the pty (PtyTerminal.write). */
   type(bytes: string): number {
-    const at = performance.now();
-    if (this.pty.running) this.pty.write(bytes);
-    return at;
+    return this.pty.running ? this.pty.write(bytes) : performance.now();
   }
 
   snapshot(): ScreenSnapshot {
