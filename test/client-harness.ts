@@ -303,13 +303,15 @@ export function startClient(
 }
 
 /** Runs a bin to completion without a pty; for one-line errors. */
-export async function runBin(args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_MS): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a bin with stdout and stderr piped; stdin gets `stdin` and then its end (a script's pipe), else nothing. */
+export async function runBin(args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_MS, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${args.join(' ')} did not exit within ${timeoutMs} ms (stderr: ${stderr})`));

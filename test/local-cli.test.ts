@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@tsmosh/protocol';
-import { PtyProgram, READY, ROOT, TSMOSH_BIN, catWhenReady, clientTestSuite, runBin } from './client-harness.js';
+import { PtyProgram, READY, ROOT, TSMOSH_BIN, catWhenReady, clientTestSuite, runBin, WAIT_MS } from './client-harness.js';
 import { eventually, freePort, sha256Line, startHashSink, streamThrough } from './helpers/forwarding.js';
 
 /** `tsmosh --local`: this repository's server and client on this machine over loopback UDP, as a user runs it. */
@@ -150,6 +150,21 @@ describe('tsmosh --local', () => {
     const scripted = await runBin([TSMOSH_BIN, '--local', '--', 'sh', '-c', 'sleep 0.5; echo "scripted-$((40+2))"; exit 4'], suite.workspace().env);
     expect(scripted.code).toBe(4);
     expect(scripted.stdout).toContain('scripted-42');
+  });
+
+  it("tells the command where a script's piped input ends, as ssh does: `printf … | tsmosh --local -- wc -l` ends", async () => {
+    // The command reads a pty: its input ends only when the end-of-file key comes (input-end.ts). Before, wc waited
+    // for ever and the run hit the timeout. The second input ends in a partial line, which takes two.
+    const counted = await runBin([TSMOSH_BIN, '--local', '--', 'wc', '-l'], suite.workspace().env, WAIT_MS, 'one\ntwo\nthree\n');
+    expect(counted.code).toBe(0);
+    expect(counted.stdout.trimEnd().split('\n').at(-1)!.trim()).toBe('3');
+    const partial = await runBin([TSMOSH_BIN, '--local', '--', 'sh', '-c', 'cat > /dev/null; echo "ended-$((40+2))"'], suite.workspace().env, WAIT_MS, 'no line break');
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toContain('ended-42');
+    // A script's data is not the user's keys: Ctrl-^ . in it reaches the command instead of quitting the session.
+    const escaped = await runBin([TSMOSH_BIN, '--local', '--', 'od', '-An', '-tx1'], suite.workspace().env, WAIT_MS, 'x\x1e.y\n');
+    expect(escaped.code).toBe(0);
+    expect(escaped.stdout).toMatch(/78 1e 2e 79 0a/);
   });
 
   it('runs the session through the lossy link with --link', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, OUTPUT_MODES, outputModeFor, type OutputSetting, type EscapeKeySetting } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, OUTPUT_MODES, outputModeFor, type OutputSetting, type EscapeKeySetting } from '@tsmosh/client/front';
 import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol/front';
@@ -372,7 +372,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
   }
   let escapeKey: EscapeKeySetting;
   try {
-    escapeKey = parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
+    escapeKey = escapeKeyForInput(parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY), process.stdin);
     if (options.predict === undefined) predictionModeFromEnv(process.env); // a bad value fails here, in one line
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);

@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, outputModeFor, type OutputMode, type OutputSetting, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, outputModeFor, type OutputMode, type OutputSetting, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
 import type { SessionExit } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
 import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol/front';
@@ -133,7 +133,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   if (!locale.ok) return fail(localeErrorMessage(locale, 'tsmosh'));
   let escapeKey: EscapeKeySetting;
   try {
-    escapeKey = parseEscapeKey(env.TSMOSH_ESCAPE_KEY);
+    escapeKey = escapeKeyForInput(parseEscapeKey(env.TSMOSH_ESCAPE_KEY), process.stdin);
     if (options.predict === undefined) predictionModeFromEnv(env);
   } catch (error) {
     return fail((error as Error).message);

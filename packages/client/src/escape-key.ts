@@ -41,6 +41,14 @@ export function parseEscapeKey(value: string | undefined): EscapeKeySetting {
   return { enabled: true, byte: code };
 }
 
+/**
+ * The escape key for a session whose input is `input`: none when that is not a terminal (a script's file or pipe is
+ * data, not a user's keys; ssh's escapes need a terminal too), so a file holding Ctrl-^ . does not end the session.
+ */
+export function escapeKeyForInput(setting: EscapeKeySetting, input: { readonly isTTY?: boolean }): EscapeKeySetting {
+  return input.isTTY === true ? setting : { enabled: false };
+}
+
 /** How a person names the key: "Ctrl-^" for control characters, the character itself otherwise. */
 export function escapeKeyName(byte: number): string {
   if (byte < 0x20) return `Ctrl-${String.fromCharCode(byte + 0x40)}`;

@@ -7,7 +7,7 @@
 export { EXIT_TSMOSH_FAILURE } from './exit-status.js';
 export { parseCarrierMode, parseTcpPort, type CarrierMode } from './carrier-mode.js';
 export { checkUtf8Locale, localeErrorMessage } from './locale.js';
-export { parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
+export { parseEscapeKey, escapeKeyForInput, type EscapeKeySetting } from './escape-key.js';
 export { probeTerminal } from './terminal-probe.js';
 export { predictionModeFromEnv } from './prediction-env.js';
 export { sessionSizeArguments, ttyWindowSize } from './window-size.js';

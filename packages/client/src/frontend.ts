@@ -1,5 +1,5 @@
 import { IND, PredictionEngine, Renderer, ScrollbackWriter, drawGuessChange, paintWithHistory, warmKeyDraw, withOverlay, type DrawnGuesses, type Framebuffer, type PredictionMode, type Row, type PredictionStats, type TerminalCapabilities } from '@tsmosh/terminal';
-import { EscapeKeyFilter, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
+import { EscapeKeyFilter, escapeKeyForInput, escapeKeyName, parseEscapeKey, type EscapeKeySetting } from './escape-key.js';
 import type { CarrierMode } from './carrier.js';
 import { EXIT_TSMOSH_FAILURE, exitLine, exitStatusFor } from './exit-status.js';
 import { remoteSize, ttyWindowSize } from './window-size.js';
@@ -19,6 +19,7 @@ export { predictionModeFromEnv };
 import { normalScreenBelowAlternate } from './screen-switch.js';
 import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
 import { ttyStillRaw } from './terminal-mode.js';
+import { InputEnd } from './input-end.js';
 import { TextOutput } from './text-output.js';
 import type { OutputMode } from './output-mode.js';
 
@@ -138,7 +139,7 @@ export interface TerminalClientResult {
 export async function runTerminalClient(options: TerminalClientOptions): Promise<TerminalClientResult> {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const escapeSetting = options.escapeKey ?? parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY);
+  const escapeSetting = options.escapeKey ?? escapeKeyForInput(parseEscapeKey(process.env.TSMOSH_ESCAPE_KEY), input);
   const escapeHint = escapeSetting.enabled ? escapeKeyName(escapeSetting.byte) : undefined;
   const escapeFilter = new EscapeKeyFilter(escapeSetting);
   // The front end's frames, prediction wake-ups and query wait run on the session's clock and timer.
@@ -481,6 +482,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     }
   };
 
+  // Input that is not a raw terminal: its end is told to the command (input-end.ts), as ssh closes a command's stdin.
+  const inputEnd = input.isTTY && textOutput === undefined ? undefined : new InputEnd();
+  const onInputEnd = (): void => {
+    if (inputEnd !== undefined) session.write(inputEnd.endBytes());
+  };
   const onData = (chunk: Buffer | string): void => {
     const readAt = keyTimes === undefined ? 0 : monotonicMs();
     lastActiveAt = runtime.now();
@@ -514,9 +520,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
         // only a server screen does), and Enter, whose new line the engine never shows before the program answers (its
         // guess is tentative).
         const sendFirst = enter || !prediction.displaying;
-        const inputEnd = session.inputPositionAfter(action.bytes.length);
+        const inputPosition = session.inputPositionAfter(action.bytes.length);
+        inputEnd?.sent(action.bytes);
         if (sendFirst) session.write(action.bytes);
-        prediction.onUserInput(action.bytes, session.screen, inputEnd, runtime.now());
+        prediction.onUserInput(action.bytes, session.screen, inputPosition, runtime.now());
         drawKey();
         // Drawn when its bytes were written (the terminal may read them before drawKey's bookkeeping is done), or
         // now when the key changed nothing on screen.
@@ -641,10 +648,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     [session, 'screen', onScreen],
     [session, 'status', onStatus],
     [input, 'data', onData],
-    // Input that is not a terminal (a script's /dev/null, a file, a pipe) ends as input does: the session goes on
-    // until its command exits, as `ssh host cmd < /dev/null` does. Only a terminal's EOF means it went away, and only
-    // in raw mode: beside text output the terminal keeps its line editing, and its EOF is the user's Ctrl-D.
-    [input, 'end', input.isTTY && textOutput === undefined ? onTerminalGone : () => {}],
+    // Input that is not a terminal (a script's /dev/null, a file, a pipe) ends as input does: the command reads end
+    // of file (onInputEnd) and the session goes on until it exits, as `ssh host cmd < file` does. Only a terminal's
+    // EOF means it went away, and only in raw mode: beside text output the terminal keeps its line editing, and its
+    // EOF is the user's Ctrl-D, told to the command the same way.
+    [input, 'end', input.isTTY && textOutput === undefined ? onTerminalGone : onInputEnd],
     [input, 'error', onTerminalGone],
     [output, 'error', onTerminalGone],
     // Text output keeps the session's first size: the lines do not depend on a window.

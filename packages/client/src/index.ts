@@ -21,7 +21,7 @@ export { TextOutput, type TextSink } from './text-output.js';
 export { formatTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';
 export { runTerminalClient, predictionModeFromEnv, FRAME_BURST, MIN_FRAME_INTERVAL_MS, type TerminalClientOptions, type TerminalClientResult } from './frontend.js';
 export { ClientUdpEndpoint, PORT_HOP_INTERVAL_MS, MAX_OLD_SOCKET_AGE_MS, MAX_SOCKETS_OPEN } from './udp-endpoint.js';
-export { parseEscapeKey, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, type EscapeKeySetting, type EscapeAction } from './escape-key.js';
+export { parseEscapeKey, escapeKeyForInput, escapeKeyName, EscapeKeyFilter, DEFAULT_ESCAPE_KEY, type EscapeKeySetting, type EscapeAction } from './escape-key.js';
 export { statusMessage, withStatusLine, fitToWindow } from './overlay.js';
 export { checkUtf8Locale, localeErrorMessage, type LocaleCheck } from './locale.js';
 export { default as clientMain } from './client-main.js';

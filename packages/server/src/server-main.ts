@@ -105,7 +105,7 @@ async function commandList(args: readonly string[]): Promise<number> {
     if (other.sessions.length === 0) continue;
     const { daemon } = other;
     process.stdout.write(
-      `\nUnder ${relativeTsmosh(daemon)} tsmosh (${daemon.version}, ${describeGeneration(daemon)}, daemon pid ${daemon.pid}): reattach with that tsmosh, or \`kill NAME\` ends one:\n`,
+      `\nUnder ${relativeTsmosh(daemon)} tsmosh (${daemon.version}, ${describeGeneration(daemon)}, daemon pid ${daemon.pid}): reattach with that tsmosh, or end one with \`--kill NAME\`:\n`,
     );
     process.stdout.write(formatSessionTable(other.sessions, Date.now()));
   }
