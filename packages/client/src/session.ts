@@ -18,6 +18,7 @@ import {
 import { InputStream, isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS, ScreenState, ScrollbackLog, type AnsweredCursor, type Framebuffer, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ClientForwarding, type ChannelEndpoint, type ForwardingOptions } from '@tsmosh/forward';
 import { clientTrace } from './latency-trace.js';
+import { InputWindow } from './input-window.js';
 import type { CarrierKind, CarrierMode } from './carrier.js';
 import { NODE_CLIENT_RUNTIME, dueTimer, type ClientCarrier, type ClientRuntime } from './client-runtime.js';
 
@@ -163,6 +164,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private notice: { readonly text: string; readonly at: number } | undefined;
   private pumpQueued = false;
   private input = InputStream.empty();
+  /** How much of `input` the transport may carry beyond what the server acknowledged (input-window.ts). */
+  private readonly inputWindow = new InputWindow();
   private lastRemoteNum = -1;
   /** The session's one timer, at its next pump. */
   private readonly timer: DueTimer;
@@ -356,7 +359,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       return;
     }
     const now = this.runtime.now();
-    this.transport.setLocal(this.input, now);
+    this.transport.setLocal(this.windowed(this.transport), now);
     if (this.closingSince !== undefined) this.transport.startShutdown(now);
     this.pump(now);
   }
@@ -369,8 +372,26 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     if (this.transport === undefined) return; // start() hands the whole stream over once the socket is open
     const now = this.runtime.now();
     // The user's own input: someone waits for its answer (a second copy a few ms later on a lossy link).
-    this.transport.setLocal(this.input, now, { awaited: true });
+    this.transport.setLocal(this.windowed(this.transport), now, { awaited: true });
     this.pump(now);
+  }
+
+  /**
+   * The part of the input the transport may carry now: all of it while it fits the window beyond what the server
+   * acknowledged (typing, always), else a prefix (a paste goes a window at a time; input-window.ts).
+   */
+  private windowed(transport: Transport<InputStream, ScreenState>): InputStream {
+    const limit = this.inputWindow.limit(transport.acknowledgedLocal.end, this.input.end, transport.stats.resends);
+    // Never less than the transport already holds: a window that shrank (a resend) must not take back input that may
+    // already be on its way; the transport's states only grow.
+    return this.input.prefix(Math.max(limit, transport.local.end));
+  }
+
+  /** After an acknowledgement: input held back beyond the window goes as far as the window now admits. */
+  private slideInputWindow(transport: Transport<InputStream, ScreenState>, now: number): void {
+    if (transport.local.end >= this.input.end) return;
+    const offered = this.windowed(transport);
+    if (offered.end !== transport.local.end) transport.setLocal(offered, now);
   }
 
   /** A datagram from the carrier; whether it was this session's (authentic), which the carrier's UDP/TCP choice needs. */
@@ -387,6 +408,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       this.finish('server-gone', SERVER_RESTARTED_MESSAGE);
       return true;
     }
+    this.slideInputWindow(transport, now);
     if (transport.remoteNum !== this.lastRemoteNum) {
       clientTrace?.mark('state');
       this.lastRemoteNum = transport.remoteNum;

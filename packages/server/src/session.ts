@@ -107,6 +107,15 @@ export const RESPONSE_WINDOW_MS = ANSWER_WINDOW_MS;
 export const MAX_RESPONSE_FRAMES = 6;
 
 /**
+ * A received input state that adds at least this many positions (≈ bytes) is acknowledged at once instead of after
+ * the ack delay (100 ms): it is a window of a paste (the client's input-window.ts), and the client sends the next
+ * window only when it hears this one acknowledged. A program that echoes acknowledges with its echo anyway; one that
+ * does not (a paste into `cat > file` with echo off, a password manager) waited the whole ack delay per window.
+ * Typing adds a few bytes per state; 512 is half the smallest window (one 1 KB chunk).
+ */
+const INPUT_WINDOW_ACK_BYTES = 512;
+
+/**
  * `failed`: an unexpected error inside this session; it is ended so the daemon and other sessions carry on.
  * `network-timeout`: no client heard for the idle timeout. `client-exit`: the client quit (Ctrl-^ .), as in mosh.
  */
@@ -874,6 +883,7 @@ export class Session {
     const link = this.current;
     const remote = link.transport.remote;
     if (remote !== link.processedInput) {
+      if (remote.end - link.processedInput.end >= INPUT_WINDOW_ACK_BYTES) link.transport.acknowledgeNow(now);
       this.inputPacer.add(pacedEvents(remote.eventsSince(link.processedInput), link.processedInput.end), now);
       // Without what was just taken: kept whole, a session's every key stayed in the daemon's memory.
       link.processedInput = link.transport.releaseRemote(remote);

@@ -3,6 +3,7 @@ import { encodeVarint } from '@tsmosh/testkit';
 import { describe, expect, it } from 'vitest';
 import { InputStream, INPUT_DIFF_VERSION, type InputEvent } from './input-stream.js';
 import { keyBoundaryMatters } from './key-boundary.js';
+import { INPUT_CHUNK_BYTES } from './input-chunks.js';
 import { TERMINAL_VERSION_MAX } from './terminal-capabilities.js';
 
 const arbKeys: fc.Arbitrary<InputEvent> = fc.oneof(
@@ -19,6 +20,8 @@ const arbTerminal: fc.Arbitrary<InputEvent> = fc
     version: fc.oneof(fc.constantFrom('', 'kitty(0.39.1)', 'WezTerm 20240203-110809-5046fc22', 'XTerm(390)'), fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: TERMINAL_VERSION_MAX })),
   })
   .map((capabilities) => ({ kind: 'terminal' as const, capabilities }));
+/** A key event long enough to be logged as chunks (a paste's read). */
+const arbLongKeys: fc.Arbitrary<InputEvent> = fc.uint8Array({ minLength: INPUT_CHUNK_BYTES + 1, maxLength: 4 * INPUT_CHUNK_BYTES }).map((bytes) => ({ kind: 'keys', bytes }));
 const arbEvent = fc.oneof({ weight: 5, arbitrary: arbKeys }, { weight: 1, arbitrary: arbResize }, { weight: 1, arbitrary: arbTerminal });
 
 function build(events: readonly InputEvent[], from = InputStream.empty()): InputStream {
@@ -278,4 +281,48 @@ describe('InputStream', () => {
       expect(() => base.applyDiff(Uint8Array.from(bytes))).toThrow(RangeError);
     }
   });
+
+  it('logs a long key event as chunks, which the wire merges again into one record', () => {
+    const paste = new TextEncoder().encode('pasted line of text, é 漢\r'.repeat(400));
+    const stream = InputStream.empty().append({ kind: 'keys', bytes: paste });
+    expect(stream.events.length).toBeGreaterThanOrEqual(Math.ceil(paste.length / INPUT_CHUNK_BYTES));
+    for (const event of stream.events) expect(event.kind === 'keys' && event.bytes.length).toBeLessThanOrEqual(INPUT_CHUNK_BYTES);
+    const received = InputStream.empty().applyDiff(stream.diffFrom(InputStream.empty()));
+    expect(received.events).toEqual([{ kind: 'keys', bytes: paste }]);
+  });
+
+  it('prefix ends at the first event boundary at or past the limit, and its diffs add up to the whole stream', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ weight: 6, arbitrary: arbEvent }, { weight: 1, arbitrary: arbLongKeys }), { maxLength: 30 }), fc.array(fc.nat(4000), { maxLength: 6 }), fc.nat(20), (events, steps, ackedEvents) => {
+        const full = build(events);
+        // The acknowledged part is dropped, as the client does, before prefixes are taken.
+        const acked = full.prefix(Math.min(full.end, ackedEvents));
+        const held = full.subtract(acked);
+        let server = InputStream.empty().applyDiff(acked.diffFrom(InputStream.empty()));
+        let offered = acked;
+        let limit = acked.end;
+        for (const step of steps) {
+          limit += step;
+          const next = held.prefix(Math.max(limit, offered.end));
+          expect(next.end).toBeGreaterThanOrEqual(Math.min(limit, held.end));
+          // Rounded up to an event's end: never past the end of the event holding position limit − 1.
+          const boundaries = [held.start, ...pacedEnds(held.events, held.start)];
+          expect(boundaries).toContain(next.end);
+          if (limit < held.end) expect(boundaries.filter((b) => b >= limit)[0]).toBe(next.end);
+          server = server.applyDiff(next.diffFrom(offered));
+          offered = next;
+        }
+        server = server.applyDiff(held.diffFrom(offered));
+        expect(server.equals(full)).toBe(true);
+        expect(flatten(server.events)).toEqual(flatten(full.events));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** The position just past each event, from `from`. */
+function pacedEnds(events: readonly InputEvent[], from: number): number[] {
+  let end = from;
+  return events.map((event) => (end += event.kind === 'keys' ? event.bytes.length : 1));
+}

@@ -18,6 +18,7 @@ import type { SyncState } from '@tsmosh/protocol';
 import { isScreenSize, MAX_SCREEN_COLS, MAX_SCREEN_ROWS } from './framebuffer.js';
 import { ByteReader, ByteWriter } from '@tsmosh/protocol';
 import { keyBoundaryMatters } from './key-boundary.js';
+import { GROUND, INPUT_CHUNK_BYTES, scanKeys, splitKeyEvent, type ScanState } from './input-chunks.js';
 import { isCarriableTerminalVersion, terminalFlags, TERMINAL_FLAG_KITTY_KEYBOARD, TERMINAL_FLAG_SYNCHRONIZED_OUTPUT, TERMINAL_FLAGS_KNOWN, TERMINAL_VERSION_MAX, type TerminalCapabilities } from './terminal-capabilities.js';
 
 export type InputEvent =
@@ -43,6 +44,24 @@ interface Log {
   readonly events: InputEvent[];
   /** starts[i] is the absolute position of events[i]. */
   readonly starts: number[];
+  /** scans[i] is the key bytes' scan state after events[i] (input-chunks.ts), where the next key event is cut. */
+  readonly scans: ScanState[];
+  /** The scan state before events[0]. */
+  readonly scanBefore: ScanState;
+}
+
+function emptyLog(scanBefore: ScanState): Log {
+  return { events: [], starts: [], scans: [], scanBefore };
+}
+
+/** The entries [from, to) of `log` as a fresh log. */
+function sliceLog(log: Log, from: number, to: number): Log {
+  return {
+    events: log.events.slice(from, to),
+    starts: log.starts.slice(from, to),
+    scans: log.scans.slice(from, to),
+    scanBefore: from > 0 ? log.scans[from - 1]! : log.scanBefore,
+  };
 }
 
 /**
@@ -76,15 +95,25 @@ export class InputStream implements SyncState<InputStream> {
   ) {}
 
   static empty(): InputStream {
-    return new InputStream({ events: [], starts: [] }, 0, 0, 0, 0);
+    return new InputStream(emptyLog(GROUND), 0, 0, 0, 0);
   }
 
-  /** This stream with `event` added. Key bytes are copied, so the caller may reuse its buffer. */
+  /**
+   * This stream with `event` added. Key bytes are copied, so the caller may reuse its buffer. A keys event longer
+   * than INPUT_CHUNK_BYTES is logged as chunks cut where the cut changes nothing for the program (input-chunks.ts),
+   * so that `prefix` can hand the transport part of it; the wire merges the chunks again (their edges never matter).
+   */
   append(event: InputEvent): InputStream {
     let copy: InputEvent;
     if (event.kind === 'keys') {
       if (event.bytes.length === 0) return this;
-      copy = Object.freeze({ kind: 'keys', bytes: event.bytes.slice() });
+      const bytes = event.bytes.slice();
+      if (bytes.length > INPUT_CHUNK_BYTES) {
+        let state: InputStream = this;
+        for (const chunk of splitKeyEvent(bytes, this.scanEnd)) state = state.appendOwned(Object.freeze({ kind: 'keys', bytes: chunk }));
+        return state;
+      }
+      copy = Object.freeze({ kind: 'keys', bytes });
     } else if (event.kind === 'resize') {
       checkResize(event.cols, event.rows, 'InputStream.append');
       copy = Object.freeze({ kind: 'resize', cols: event.cols, rows: event.rows });
@@ -103,14 +132,37 @@ export class InputStream implements SyncState<InputStream> {
   private appendOwned(event: InputEvent): InputStream {
     let log = this.log;
     let firstIndex = this.firstIndex;
+    const scanBefore = this.scanEnd;
     if (log.events.length !== this.endIndex) {
-      // Another state was already appended to this one: branch off with a copy of this view's events.
-      log = { events: log.events.slice(firstIndex, this.endIndex), starts: log.starts.slice(firstIndex, this.endIndex) };
+      // Another state was already appended to this one (or this is a prefix): branch off with a copy of its events.
+      log = sliceLog(log, firstIndex, this.endIndex);
       firstIndex = 0;
     }
     log.events.push(event);
     log.starts.push(this.end);
+    log.scans.push(event.kind === 'keys' ? scanKeys(event.bytes, scanBefore) : scanBefore);
     return new InputStream(log, firstIndex, log.events.length, this.start, this.end + units(event));
+  }
+
+  /** The key bytes' scan state at this stream's end (input-chunks.ts). */
+  private get scanEnd(): ScanState {
+    return this.endIndex > 0 ? this.log.scans[this.endIndex - 1]! : this.log.scanBefore;
+  }
+
+  /**
+   * This stream up to the first event boundary at or after position `limit` (clamped to start…end): what the client
+   * hands the transport when it holds more input than its window (input-window.ts). Rounding up means a limit past
+   * `start` always takes at least one event, so an event longer than the window (one indivisible unit) still goes.
+   * Shares this stream's log, without copying.
+   */
+  prefix(limit: number): InputStream {
+    if (limit >= this.end) return this;
+    if (limit <= this.start) return new InputStream(this.log, this.firstIndex, this.firstIndex, this.start, this.start);
+    const index = this.indexAt(limit - 1);
+    const event = this.log.events[index]!;
+    const end = this.log.starts[index]! + units(event);
+    if (end >= this.end) return this;
+    return new InputStream(this.log, this.firstIndex, index + 1, this.start, end);
   }
 
   /** Index of the event containing absolute position `position` (start ≤ position < end). */
@@ -167,10 +219,10 @@ export class InputStream implements SyncState<InputStream> {
     const start = Math.min(Math.max(acked.end, this.start), this.end);
     if (start === this.start) return this;
     // Everything acknowledged: a fresh log lets the old events go.
-    if (start === this.end) return new InputStream({ events: [], starts: [] }, 0, 0, start, start);
+    if (start === this.end) return new InputStream(emptyLog(this.scanEnd), 0, 0, start, start);
     const first = this.indexAt(start);
     if (first >= COMPACT_AFTER_EVENTS && first * 2 >= this.log.events.length) {
-      const log = { events: this.log.events.slice(first, this.endIndex), starts: this.log.starts.slice(first, this.endIndex) };
+      const log = sliceLog(this.log, first, this.endIndex);
       return new InputStream(log, 0, log.events.length, start, this.end);
     }
     return new InputStream(this.log, first, this.endIndex, start, this.end);
