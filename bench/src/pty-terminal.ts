@@ -119,8 +119,8 @@ export class PtyTerminal {
    * this call. What the pty cannot take yet (a paste larger than its buffer) waits here, in order, for the next turn.
    * Returns the keystroke's moment (performance.now(), ms): taken once the bytes' buffer exists, just before they go
    * to the pty. A scavenge of this process that the buffer's allocation set off (0.5-4.8 ms, at 1 to 3 of a 300 ms /
-   * 10 % run's 300 keys: docs/benchmarks-journal.md, session 24, keys300) is the harness's, and was timed as the
-   * program's when the moment was taken before the call.
+   * 10 % run's 300 keys: docs/benchmarks-journal.md, "The predicted keys at 300 ms / 10 % from run to run") is the
+   * harness's, and was timed as the program's when the moment was taken before the call.
    */
   write(bytes: string): number {
     if (typeof (this.process as unknown as { readonly fd?: unknown }).fd !== 'number') {

@@ -44,8 +44,8 @@ const SETUP_FIRST_KEY_TIMEOUT_MS = 10_000;
  * raced its own output over a lossy link: in some runs no screen the client received showed its echo before `clear`
  * wiped it, so a first-ever tsmosh client never saw typing echo at that prompt, the trace's first command began at a
  * prompt it did not know, and its first keys were drawn at their echo, 200-300 ms late, within the predicted-key
- * figure (docs/benchmarks-journal.md, session 24, keys300). A set-up of one key, or one starting with an escape
- * sequence, is typed whole.
+ * figure (docs/benchmarks-journal.md, "The predicted keys at 300 ms / 10 % from run to run"). A set-up of one key, or
+ * one starting with a control key, is typed whole.
  */
 export async function typeSetup(program: ScreenProgram, setup: string): Promise<void> {
   const first = setup.codePointAt(0);

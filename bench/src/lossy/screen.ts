@@ -4,6 +4,7 @@
  * parsed, listeners get the moment that chunk came out of the pty (performance.now(), ms) and can look at the screen.
  */
 import { performance } from 'node:perf_hooks';
+import { collectYoungGeneration } from './harness-gc.js';
 import { PtyTerminal } from '../pty-terminal.js';
 
 /** The user's terminal in every run: 80×24 as in the mosh paper's traces and most defaults. */
@@ -153,9 +154,14 @@ export class ScreenProgram {
     return this.tail;
   }
 
-  /** Types `bytes` now; returns the moment they were handed to the pty (PtyTerminal.write). */
+  /**
+   * Types `bytes` now; returns the moment they were handed to the pty (PtyTerminal.write). A scavenge of this
+   * process's heap runs first (harness-gc.ts), so that none of its own falls between the keystroke and the screen.
+   */
   type(bytes: string): number {
-    return this.pty.running ? this.pty.write(bytes) : performance.now();
+    if (!this.pty.running) return performance.now();
+    collectYoungGeneration();
+    return this.pty.write(bytes);
   }
 
   snapshot(): ScreenSnapshot {

@@ -144,12 +144,12 @@ export class ClientUdpEndpoint {
   }
 
   /**
-   * A datagram read from one of the sockets. It is handed to the listener in this loop turn's check phase
-   * (the runtime's soon: setImmediate), after every other callback polled with it: a key read in the same turn (both were waiting while
-   * the client was off its core) is drawn first, instead of after the whole frame's decrypt, apply and draw, 0.2-1.2 ms
-   * in five to six of a 300 ms / 10 % run's 285 typed keys (docs/benchmarks-journal.md, session 24, keys300). A
-   * datagram read alone waits for nothing: the check phase follows the poll phase at once. Received counts here, not
-   * in the socket callback, so stats survive pruning.
+   * A datagram read from one of the sockets. It is handed to the listener in this loop turn's check phase (the
+   * runtime's soon: setImmediate), after every other callback polled with it: a key read in the same turn (both were
+   * waiting while the client was off its core) is drawn first, not after the frame's decrypt, apply and draw (0.2-1.2
+   * ms, in 5 or 6 of a 300 ms / 10 % run's 285 keys: docs/benchmarks-journal.md, "The predicted keys at 300 ms / 10 %
+   * from run to run"). A datagram read alone waits for nothing: the check phase follows the poll phase at once.
+   * Received counts here, not in the socket callback, so stats survive pruning.
    */
   arrived(bytes: Uint8Array, from: PeerAddress): void {
     this.stats.datagramsReceived++;
