@@ -11,8 +11,9 @@
  *   inherit the affinity), and the program of the local reference run (so "beyond the local reference" subtracts a
  *   program that ran on the same core as in the measured run);
  * - the emulated link (the link process, a stand-in for the network, which is neither machine) on either core.
- * What it models: two machines of one core each. What it does not: the other helpers' load, which still lands on
- * both cores, and a laptop or server with more cores than one. Its figures go beside the unpinned ones, never
+ * What it models: two machines of one core each. What it does not: the other jobs on this machine, which still land on
+ * both cores (and a pinned process cannot move off a core one of them takes, as an unpinned one does: a pinned run's
+ * tails on a shared machine are the load's), and a laptop or server with more cores than one. Its figures go beside the unpinned ones, never
  * instead of them.
  *
  * Values: unset or empty: off; `1`: laptop on CPU 0, server on CPU 1; `L:S`: CPU lists for taskset (`0:1`, `0-1:2-3`).
