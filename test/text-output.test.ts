@@ -67,13 +67,6 @@ describe('tsmosh with standard output not a terminal', () => {
     expect(t.terminalModes().cursorHidden).toBe(false);
   });
 
-  it('gives a piped input to the command as behind ssh: no echo of it in the text, and its end read as end of file', async () => {
-    // The pty starts with its echo off in a session for text (server pty-echo.ts); before, sort's text was `b a a b`
-    // (the input's echo, then sort's answer), where ssh writes `a b`.
-    const sorted = await runBin([TSMOSH_BIN, '--local', '--', 'sort'], suite.workspace().env, SCRIPT_WAIT_MS, 'b\na\n');
-    expect(sorted).toEqual({ code: 0, stdout: 'a\nb\n', stderr: '' });
-  });
-
   it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {
     const drawn = await run(['--output=terminal', '--', 'sh', '-c', 'printf "a\\nb\\n"']);
     expect(drawn.code).toBe(0);

@@ -436,8 +436,6 @@ export class Daemon {
         rows,
         ...(restart !== undefined ? { restored: restart.restored } : {}),
         ...(request.terminalAnswers !== undefined ? { clientTerminal: request.terminalAnswers } : {}),
-        // A session for text (keepEveryLine: a script's, or --output=text) echoes nothing of its input (pty-echo.ts).
-        ...(request.keepEveryLine === true ? { echo: false } : {}),
       });
     } catch (error) {
       agentSocket?.close();

@@ -119,28 +119,6 @@ describe('PtyHost', () => {
     expect(host.snapshot().cols).toBe(30);
   });
 
-  it('starts with the echo off when asked (a session for text): the program\'s answer shows, the input does not', async () => {
-    // `sed` answers each line it reads; with the pty's echo on, the input would show above each answer.
-    for (const echo of [true, false]) {
-      const host = start({ command: 'sed', args: ['-u', 's/^/got:/'], ...(echo ? {} : { echo: false }) });
-      host.write('typed-line\n'); // at once: held until the echo is off
-      await mirrorShows(host, 'got:typed-line');
-      expect(host.echoError).toBeUndefined();
-      const lines = text(host.snapshot()).split('\n').filter(Boolean);
-      expect(lines).toEqual(echo ? ['typed-line', 'got:typed-line'] : ['got:typed-line']);
-      host.kill();
-    }
-  });
-
-  it('turns the echo off beside a program that has filled the pty already (stty waits for that output to be read)', async () => {
-    // stty drains the output first (TCSADRAIN): run while the daemon could not read, it waited for ever.
-    const host = start({ command: 'sh', args: ['-c', 'seq 1 20000; read line; echo "read:$line"'], echo: false });
-    host.write('after-flood\n');
-    await mirrorShows(host, 'read:after-flood');
-    expect(host.echoError).toBeUndefined();
-    expect(text(host.snapshot())).not.toMatch(/^after-flood$/m);
-  });
-
   it('keeps the last output of a program that floods and exits at once (node-pty tail loss)', async () => {
     const host = start({ command: 'seq', args: ['1', '20000'] });
     await host.exited;

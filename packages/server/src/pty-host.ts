@@ -29,7 +29,6 @@ import { OfferedScreen, WriteBoundary, type OutputRead } from './write-boundary.
 import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
 import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
-import { turnEchoOff } from './pty-echo.js';
 import { DEFAULT_TERM } from './session-environment.js';
 
 /**
@@ -69,8 +68,6 @@ export interface PtyHostInit {
   restored?: RestoredScreen;
   /** What the client's terminal answered at start-up (`new --terminal-answers`), in force before the program starts. */
   clientTerminal?: TerminalCapabilities;
-  /** false: the pty starts with its echo off (a session for text: pty-echo.ts). Default true, as any terminal. */
-  echo?: boolean;
 }
 
 export interface PtyHostStats {
@@ -194,10 +191,6 @@ export class PtyHost {
   /** The screen the session is given: the mirror's when nothing is held, else the last one taken (write-boundary.ts). */
   private readonly offered: OfferedScreen<Framebuffer>;
   private slaveFd: number | undefined;
-  /** Why the echo asked off (PtyHostInit.echo false) stayed on; undefined when it is off or was not asked about. */
-  echoError: string | undefined;
-  /** Writes into the pty waiting, in order, for its echo to be turned off (PtyHostInit.echo false). */
-  private heldUntilEchoOff: Array<string | Buffer> | undefined;
   private paused = false;
   /** The log end the history may reach before reading stops (setHistoryLimit); undefined: no limit. */
   private historyLimit: number | undefined;
@@ -269,19 +262,6 @@ export class PtyHost {
       encoding: null,
     });
     this.slaveFd = holdSlaveOpen(this.pty);
-    if (init.echo === false) {
-      if (this.slaveFd === undefined) this.echoError = 'echo left on: the pty could not be opened';
-      else {
-        // Every write waits until the echo is off (pty-echo.ts), so nothing written is ever echoed.
-        const held: Array<string | Buffer> = [];
-        this.heldUntilEchoOff = held;
-        turnEchoOff(this.slaveFd, (failure) => {
-          if (failure !== undefined) this.echoError = `echo left on: ${failure}`;
-          this.heldUntilEchoOff = undefined;
-          for (const data of held) this.writeToPty(data);
-        });
-      }
-    }
     this.masterFd = masterFdOf(this.pty);
     this.masterStream = masterStreamOf(this.pty);
     this.watchForChildExit();
@@ -418,12 +398,7 @@ export class PtyHost {
     // Its answer (an echo, a prompt) is read the moment the program writes it.
     this.floodReads.input(now);
     if (this.pollingStopped) this.resumePolling();
-    this.writeToPty(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  }
-
-  private writeToPty(data: string | Buffer): void {
-    if (this.heldUntilEchoOff !== undefined) this.heldUntilEchoOff.push(data);
-    else if (!this.ptyGone && !this.disposed) this.pty.write(data);
+    this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   /** What the client's terminal answered at start-up (HeadlessMirror.setClientTerminal). */
@@ -513,7 +488,7 @@ export class PtyHost {
   private writeReply(data: string): void {
     if (this.ptyGone || this.disposed) return;
     this.stats.replyBytes += data.length;
-    this.writeToPty(data);
+    this.pty.write(data);
   }
 
   /** A read libuv made (the master was polled): the read, what else waits (drain), then whether a flood is on. */
@@ -811,8 +786,6 @@ export class PtyHost {
 }
 
 export interface PtySpawnOptions {
-  /** false: echo off from the start (a session for text: pty-echo.ts). */
-  readonly echo?: boolean;
   readonly file: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -837,6 +810,5 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
     ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
     ...(options.restored !== undefined ? { restored: options.restored } : {}),
     ...(options.clientTerminal !== undefined ? { clientTerminal: options.clientTerminal } : {}),
-    ...(options.echo === false ? { echo: false } : {}),
   });
 }
