@@ -77,8 +77,10 @@ describe.skipIf(process.platform !== 'linux')('starting the daemon process', () 
   // The start command of a login begins the daemon's start beside `new` (cli install/host-scripts.ts) and names it.
   it('`new` waits for the daemon the start command began instead of starting a second, and keeps its pid from the session', async () => {
     const { dir, env: base } = privateRuntime();
-    // No client comes for the session: it need not wait the default minute for one before it ends.
-    const env = { ...base, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '500' };
+    // No client comes for the session: it need not wait the default minute for one before it ends. Long enough for
+    // the daemon to load its pty and start the program first (a cold daemon answers `new` before that, late-pty.ts):
+    // at 500 ms a loaded CI machine ended the session before its program ran, and the file below never came (ms).
+    const env = { ...base, TSMOSH_SERVER_NO_CLIENT_TIMEOUT_MS: '10000' };
     const early = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, SERVER_BIN, 'daemon', OWN_LOG_OPTION], { env, stdio: 'ignore', detached: true });
     cleanups.push(() => stopProcess(early.pid!));
     const seen = join(dir, '..', 'session-env');
