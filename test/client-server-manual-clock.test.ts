@@ -13,44 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { SessionKey, TSMOSH_SERVER_TIMING, TSMOSH_TIMING as T, outageTrySpacingMs, type PeerAddress } from '@tsmosh/protocol';
 import { rowText, BLANK_CELL, GLITCH_FLAG_THRESHOLD_MS, ScrollbackLog, type Framebuffer, type Row } from '@tsmosh/terminal';
 import { SeededRandom } from '@tsmosh/netem';
-import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientCarrier, type ClientRuntime, type ClientStatsFile } from '@tsmosh/client';
+import { FRAME_BURST, MIN_FRAME_INTERVAL_MS, connect, parseEscapeKey, runTerminalClient, type ClientStatsFile } from '@tsmosh/client';
 import { Session, type SessionPty } from '@tsmosh/server';
 import { ScreenPty } from '../packages/server/src/screen-pty.test-helpers.js';
+import { CLIENT, SERVER, Scheduler, WALL_CLOCK_ORIGIN_MS, manualClientRuntime } from './helpers/manual-clock.js';
 
-const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
-const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
 const ONE_WAY_MS = 50;
-const WALL_CLOCK_ORIGIN_MS = 1_700_000_000_000;
-
-/** Every timer of both ends, in due order; `soon` is a timer of 0 ms. Advancing fires them as the clock passes. */
-class Scheduler {
-  now = 0;
-  private nextId = 1;
-  private readonly queue: Array<{ id: number; due: number; callback: () => void }> = [];
-  set(callback: () => void, delayMs: number): number {
-    const id = this.nextId++;
-    this.queue.push({ id, due: this.now + Math.max(0, delayMs), callback });
-    return id;
-  }
-  clear(handle: unknown): void {
-    const index = this.queue.findIndex((entry) => entry.id === handle);
-    if (index >= 0) this.queue.splice(index, 1);
-  }
-  /** Runs everything due up to `time`, earliest first (ties in the order set), and leaves the clock there. */
-  async advanceTo(time: number): Promise<void> {
-    for (let steps = 0; steps < 100_000; steps++) {
-      // Promise callbacks (the carrier's open, a resolved host) run before the next timer, as in Node.
-      await Promise.resolve();
-      let next: (typeof this.queue)[number] | undefined;
-      for (const entry of this.queue) if (entry.due <= time && (next === undefined || entry.due < next.due || (entry.due === next.due && entry.id < next.id))) next = entry;
-      if (next === undefined) break;
-      this.queue.splice(this.queue.indexOf(next), 1);
-      this.now = Math.max(this.now, next.due);
-      next.callback();
-    }
-    this.now = Math.max(this.now, time);
-  }
-}
+/** Timers one advanceTo may run: a bound on a run-away loop between the two ends. */
+const MAX_STEPS = 100_000;
 
 /** ms a program takes to echo what it read (a real pty's output always comes on a later turn of the loop). */
 const ECHO_TURNAROUND_MS = 1;
@@ -90,11 +60,10 @@ function firstRow(screen: Framebuffer): string {
  * blackout, as the bench's netem drops them).
  */
 function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => new EchoPty(scheduler), oneWayMs = ONE_WAY_MS) {
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler(MAX_STEPS);
   const random = new SeededRandom(7);
   const key = SessionKey.generate((length) => random.nextBytes(length));
   const pty = makePty(scheduler);
-  let deliverToClient: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
   const datagrams = { up: 0, down: 0 };
   /** When each datagram was sent, each way (lost or not). */
   const sentAt = { up: [] as number[], down: [] as number[] };
@@ -117,43 +86,23 @@ function setUp(makePty: (scheduler: Scheduler) => SessionPty = (scheduler) => ne
       sentAt.down.push(scheduler.now);
       if (dark() || lost('down')) return;
       const arrival = Math.max(scheduler.now + oneWayMs, heldUntil);
-      scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), arrival - scheduler.now);
+      scheduler.set(() => deliverToClient(datagram.bytes, SERVER), arrival - scheduler.now);
     },
     clock: () => scheduler.now,
     timer: { set: (callback, delayMs) => scheduler.set(callback, delayMs), clear: (handle) => scheduler.clear(handle) },
     random: (length) => random.nextBytes(length),
     wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
   });
-  const carrier: ClientCarrier = {
-    send: (bytes) => {
+  const { runtime, deliverToClient } = manualClientRuntime(
+    scheduler,
+    (length) => random.nextBytes(length),
+    (bytes) => {
       datagrams.up++;
       sentAt.up.push(scheduler.now);
       if (dark() || lost('up')) return;
       scheduler.set(() => session.receive(bytes, CLIENT), oneWayMs);
     },
-    maintain: () => undefined,
-    nextMaintenanceAt: () => Infinity,
-    current: { kind: 'udp', since: 0 },
-    stats: { switches: 0 },
-    tcpPort: SERVER.port,
-    triedTcp: false,
-    localPort: CLIENT.port,
-    hopPort: async () => {},
-    close: async () => {},
-  };
-  const runtime: ClientRuntime = {
-    now: () => scheduler.now,
-    wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
-    random: (length) => random.nextBytes(length),
-    setTimer: (callback, delayMs) => scheduler.set(callback, delayMs),
-    clearTimer: (handle) => scheduler.clear(handle),
-    soon: (callback) => void scheduler.set(callback, 0),
-    resolveHost: async (host) => host,
-    openCarrier: async (options) => {
-      deliverToClient = options.listener;
-      return carrier;
-    },
-  };
+  );
   return { scheduler, session, datagrams, sentAt, runtime, key, holdDownUntil, darkUntil: (time: number): void => void (darkUntil = time), drop };
 }
 

@@ -6,44 +6,12 @@
  * and it never arrived. No socket, no sleep: time moves only when the test moves it.
  */
 import { describe, expect, it } from 'vitest';
-import { SessionKey, type PeerAddress } from '@tsmosh/protocol';
+import { SessionKey } from '@tsmosh/protocol';
 import { Link, SeededRandom, parseLinkSpec } from '@tsmosh/netem';
-import { connect, type ClientCarrier, type ClientRuntime } from '@tsmosh/client';
+import { connect } from '@tsmosh/client';
 import { Session } from '@tsmosh/server';
 import { ScreenPty } from '../packages/server/src/screen-pty.test-helpers.js';
-
-const CLIENT: PeerAddress = { host: '192.0.2.7', port: 40000 };
-const SERVER: PeerAddress = { host: '192.0.2.1', port: 60001 };
-const WALL_CLOCK_ORIGIN_MS = 1_700_000_000_000;
-
-/** Every timer of both ends and every datagram in flight, in due order (ties in the order set). */
-class Scheduler {
-  now = 0;
-  private nextId = 1;
-  private readonly queue: Array<{ id: number; due: number; callback: () => void }> = [];
-  set(callback: () => void, delayMs: number): number {
-    const id = this.nextId++;
-    this.queue.push({ id, due: this.now + Math.max(0, delayMs), callback });
-    return id;
-  }
-  clear(handle: unknown): void {
-    const index = this.queue.findIndex((entry) => entry.id === handle);
-    if (index >= 0) this.queue.splice(index, 1);
-  }
-  /** Runs everything due up to `time` (or until `stop` holds), earliest first, and leaves the clock there. */
-  async advanceTo(time: number, stop: () => boolean = () => false): Promise<void> {
-    while (!stop()) {
-      await Promise.resolve();
-      let next: (typeof this.queue)[number] | undefined;
-      for (const entry of this.queue) if (entry.due <= time && (next === undefined || entry.due < next.due || (entry.due === next.due && entry.id < next.id))) next = entry;
-      if (next === undefined) break;
-      this.queue.splice(this.queue.indexOf(next), 1);
-      this.now = Math.max(this.now, next.due);
-      next.callback();
-    }
-    if (!stop()) this.now = Math.max(this.now, time);
-  }
-}
+import { CLIENT, SERVER, Scheduler, WALL_CLOCK_ORIGIN_MS, manualClientRuntime } from './helpers/manual-clock.js';
 
 /** A program that reads everything and shows how much it has read on its first row (its echo, the ack's carrier). */
 class RecordingPty extends ScreenPty {
@@ -76,46 +44,21 @@ function setUp(linkSpec: string, seed: number, silent = false) {
   /** When the daemon sent each datagram. */
   const downSentAt: number[] = [];
   const link = new Link(parseLinkSpec(linkSpec), { seed });
-  let deliverToClient: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
   const session = new Session({
     key,
     pty,
     send: (datagram) => {
       downSentAt.push(scheduler.now);
-      for (const at of link.down.submit(datagram.bytes.length, scheduler.now)) scheduler.set(() => deliverToClient?.(datagram.bytes, SERVER), at - scheduler.now);
+      for (const at of link.down.submit(datagram.bytes.length, scheduler.now)) scheduler.set(() => deliverToClient(datagram.bytes, SERVER), at - scheduler.now);
     },
     clock: () => scheduler.now,
     timer: { set: (callback, delayMs) => scheduler.set(callback, delayMs), clear: (handle) => scheduler.clear(handle) },
     random: (length) => random.nextBytes(length),
     wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
   });
-  const carrier: ClientCarrier = {
-    send: (bytes) => {
-      for (const at of link.up.submit(bytes.length, scheduler.now)) scheduler.set(() => session.receive(bytes, CLIENT), at - scheduler.now);
-    },
-    maintain: () => undefined,
-    nextMaintenanceAt: () => Infinity,
-    current: { kind: 'udp', since: 0 },
-    stats: { switches: 0 },
-    tcpPort: SERVER.port,
-    triedTcp: false,
-    localPort: CLIENT.port,
-    hopPort: async () => {},
-    close: async () => {},
-  };
-  const runtime: ClientRuntime = {
-    now: () => scheduler.now,
-    wallClockMs: () => WALL_CLOCK_ORIGIN_MS + scheduler.now,
-    random: (length) => random.nextBytes(length),
-    setTimer: (callback, delayMs) => scheduler.set(callback, delayMs),
-    clearTimer: (handle) => scheduler.clear(handle),
-    soon: (callback) => void scheduler.set(callback, 0),
-    resolveHost: async (host) => host,
-    openCarrier: async (options) => {
-      deliverToClient = options.listener;
-      return carrier;
-    },
-  };
+  const { runtime, deliverToClient } = manualClientRuntime(scheduler, (length) => random.nextBytes(length), (bytes) => {
+    for (const at of link.up.submit(bytes.length, scheduler.now)) scheduler.set(() => session.receive(bytes, CLIENT), at - scheduler.now);
+  });
   const delayMs = link.up.profile.delayMs;
   const client = connect({ host: SERVER.host, port: SERVER.port, key: key.toString(), cols: 80, rows: 24, initialRttMs: Math.max(1, 2 * delayMs), runtime });
   return { scheduler, pty, link, client, session, downSentAt };
