@@ -14,7 +14,11 @@ import type { Table } from '../scenario.js';
 import { formatMs, median, percentile } from '../stats.js';
 import type { ScreenSnapshot } from './screen.js';
 import { ROWS } from './screen.js';
-import { SYSTEMS, startSession, type SystemContext, type SystemName } from './systems.js';
+import { homedir } from 'node:os';
+import { CPU_SIDES, onSide } from './cpu-sides.js';
+import { harnessTraceFrom } from './harness-trace.js';
+import { ScreenProgram } from './screen.js';
+import { SYSTEMS, sessionEnvironment, startSession, type PredictionCounters, type SystemContext, type SystemName } from './systems.js';
 
 /** The link this figure is measured on (lossy-link.ts's LINKS). */
 export const THIN_LINK = 'thin';
@@ -43,7 +47,20 @@ export interface ThinFloodRun {
   readonly ctrlCMs: number | null;
   /** The flood had already ended on screen before Ctrl-C (then Ctrl-C measured nothing of it). */
   readonly floodEndedFirst: boolean;
+  /**
+   * tsmosh only: its prediction engine over the typed keys (the counters after the last echo less those before the
+   * first key): `knownPrompt` true when an epoch began at a known prompt meanwhile (the keys are one line, so that is
+   * the first key's: it could be shown at once).
+   */
+  readonly engine?: { readonly erased: number; readonly knownPrompt: boolean };
 }
+
+/**
+ * The local reference (no network at all): the same tmux session and flood in a pty of this harness, driven by the
+ * same steps. Its Ctrl-C → prompt is tmux's (and bash's, and seq's) own time under the flood, the part of a system's
+ * figure that no remote terminal can take away; what a system's figure has beyond it is the link's and the system's.
+ */
+export const LOCAL_REFERENCE = 'local';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const inTopPane = (screen: ScreenSnapshot): boolean => screen.cursorY < INPUT_TOP - 1;
@@ -55,34 +72,70 @@ const floodShowing = (screen: ScreenSnapshot): boolean => screen.rows.slice(0, I
 export async function runThinFlood(system: SystemName, context: SystemContext, link: LinkCase, seed: number, log: (m: string) => void): Promise<ThinFloodRun> {
   const session = await startSession(system, context, ['node', THIN_SESSION, String(INPUT_PANE_ROWS)], link.spec, seed);
   try {
-    const client = session.client;
-    const ready = await client.waitFor((s) => s.rows[0] === '$' && inputRows(s).includes('$') && topPrompt(s), READY_TIMEOUT_MS);
-    if (ready === undefined) throw new Error(`the two panes' prompts never showed; the screen shows:\n${client.snapshot().rows.join('\n')}`);
-    client.type(`${THIN_FLOOD_COMMAND}\r`);
-    if ((await client.waitFor(floodShowing, PROMPT_TIMEOUT_MS)) === undefined) throw new Error(`${THIN_FLOOD_COMMAND} never showed its numbers`);
-    await sleep(FLOOD_LEAD_MS);
-    // To the bottom pane.
-    client.type('\x02o');
-    if ((await client.waitFor((s) => s.cursorY >= INPUT_TOP, ECHO_TIMEOUT_MS)) === undefined) throw new Error('the bottom pane never took the cursor');
-    const echoes: Array<Promise<number | null>> = [];
-    for (let i = 0; i < KEYS.length; i++) {
-      const shown = `$ ${KEYS.slice(0, i + 1)}`;
-      const sentAt = client.type(KEYS[i]!);
-      echoes.push(client.waitFor((s) => inputRows(s).some((row) => row.startsWith(shown)), ECHO_TIMEOUT_MS).then((at) => (at === undefined ? null : at - sentAt)));
-      await sleep(KEY_GAP_MS);
-    }
-    const echoMs = await Promise.all(echoes);
-    // Back to the top pane, and Ctrl-C there.
-    client.type('\x02o');
-    if ((await client.waitFor(inTopPane, PROMPT_TIMEOUT_MS)) === undefined) throw new Error('the top pane never took the cursor back');
-    const floodEndedFirst = client.snapshot().rows.some((row) => row === '10000000');
-    const ctrlCAt = client.type('\x03');
-    const promptAt = await client.waitFor(topPrompt, PROMPT_TIMEOUT_MS);
-    if (floodEndedFirst) log(`  ${system} on ${link.name}: ${THIN_FLOOD_COMMAND} had ended before Ctrl-C`);
-    return { echoMs, ctrlCMs: promptAt === undefined ? null : promptAt - ctrlCAt, floodEndedFirst };
+    return await thinFloodSteps(session.client, `${system} on ${link.name}`, log, session.predictionStats?.bind(session));
   } finally {
     await session.stop();
   }
+}
+
+/**
+ * The local reference's run (LOCAL_REFERENCE): thin-session.ts in a pty of this harness, on the server side's CPUs as
+ * the measured runs' program is (cpu-sides.ts), the same steps as runThinFlood's.
+ */
+export async function runThinReference(log: (m: string) => void): Promise<ThinFloodRun> {
+  const command = onSide(CPU_SIDES, 'server', process.execPath, [THIN_SESSION, String(INPUT_PANE_ROWS)]);
+  const program = new ScreenProgram({ file: command.file, args: command.args, env: sessionEnvironment(), cwd: homedir() });
+  try {
+    return await thinFloodSteps(program, `${LOCAL_REFERENCE} (no network)`, log);
+  } finally {
+    // Hung up rather than killed: thin-session.ts then stops its tmux server and removes its folder.
+    await program.hangUp();
+  }
+}
+
+/** The steps of a run on a screen that shows thin-session.ts's two panes (a system's client, or the program itself). */
+async function thinFloodSteps(client: ScreenProgram, name: string, log: (m: string) => void, predictionStats?: () => Promise<PredictionCounters | undefined>): Promise<ThinFloodRun> {
+  const trace = harnessTraceFrom();
+  const ready = await client.waitFor((s) => s.rows[0] === '$' && inputRows(s).includes('$') && topPrompt(s), READY_TIMEOUT_MS);
+  if (ready === undefined) throw new Error(`${name}: the two panes' prompts never showed; the screen shows:\n${client.snapshot().rows.join('\n')}`);
+  client.type(`${THIN_FLOOD_COMMAND}\r`);
+  if ((await client.waitFor(floodShowing, PROMPT_TIMEOUT_MS)) === undefined) throw new Error(`${name}: ${THIN_FLOOD_COMMAND} never showed its numbers`);
+  await sleep(FLOOD_LEAD_MS);
+  // Read while the flood runs, before the keys: a counter read costs the client a file write.
+  const before = await predictionStats?.();
+  // To the bottom pane.
+  client.type('\x02o');
+  if ((await client.waitFor((s) => s.cursorY >= INPUT_TOP, ECHO_TIMEOUT_MS)) === undefined) throw new Error(`${name}: the bottom pane never took the cursor`);
+  const echoes: Array<Promise<number | null>> = [];
+  for (let i = 0; i < KEYS.length; i++) {
+    const shown = `$ ${KEYS.slice(0, i + 1)}`;
+    const sentAt = client.type(KEYS[i]!);
+    trace?.typed(sentAt, 'typing');
+    echoes.push(
+      client.waitFor((s) => inputRows(s).some((row) => row.startsWith(shown)), ECHO_TIMEOUT_MS).then((at) => {
+        if (at !== undefined) trace?.shown(at, i);
+        return at === undefined ? null : at - sentAt;
+      }),
+    );
+    await sleep(KEY_GAP_MS);
+  }
+  const echoMs = await Promise.all(echoes);
+  const after = await predictionStats?.();
+  // Back to the top pane, and Ctrl-C there.
+  client.type('\x02o');
+  if ((await client.waitFor(inTopPane, PROMPT_TIMEOUT_MS)) === undefined) throw new Error(`${name}: the top pane never took the cursor back`);
+  const floodEndedFirst = client.snapshot().rows.some((row) => row === '10000000');
+  const ctrlCAt = client.type('\x03');
+  trace?.typed(ctrlCAt, 'ctrl-c');
+  const promptAt = await client.waitFor(topPrompt, PROMPT_TIMEOUT_MS);
+  if (promptAt !== undefined) trace?.shown(promptAt, KEYS.length);
+  trace?.flush();
+  if (floodEndedFirst) log(`  ${name}: ${THIN_FLOOD_COMMAND} had ended before Ctrl-C`);
+  const engine =
+    before === undefined || after === undefined
+      ? undefined
+      : { erased: after.erased - before.erased, knownPrompt: before.knownPromptEpochs !== undefined && (after.knownPromptEpochs ?? 0) > before.knownPromptEpochs };
+  return { echoMs, ctrlCMs: promptAt === undefined ? null : promptAt - ctrlCAt, floodEndedFirst, ...(engine !== undefined ? { engine } : {}) };
 }
 
 interface ThinFigures {
@@ -108,15 +161,18 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
   if (link === undefined) return { tables: [], notes: [] };
   const figures = new Map<SystemName, ThinFigures>();
   const rows: string[][] = [];
+  const locals: number[] = [];
   for (const system of SYSTEMS) {
     const result = find(link.name, system);
     const run = result?.thinFlood;
     if (run === undefined) {
-      if (result?.thinFloodError !== undefined) rows.push([system, 'failed', '', '', '', '', '', result.thinFloodError.split('\n')[0]!.slice(0, 80)]);
+      if (result?.thinFloodError !== undefined) rows.push([system, 'failed', '', '', '', '', '', '', '', result.thinFloodError.split('\n')[0]!.slice(0, 80)]);
       continue;
     }
     const f = figuresOf(run);
     figures.set(system, f);
+    const local = result?.thinReference?.ctrlCMs ?? undefined;
+    if (local !== undefined) locals.push(local);
     rows.push([
       system,
       String(f.keys),
@@ -125,6 +181,8 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
       times(f.p95Ms, link.rttMs),
       msOrBound(f.ctrlCMs, PROMPT_TIMEOUT_MS),
       times(f.ctrlCMs, link.rttMs),
+      local === undefined ? 'n/a' : formatMs(local),
+      local === undefined || !Number.isFinite(f.ctrlCMs) ? 'n/a' : formatMs(f.ctrlCMs - local),
       [f.missing > 0 ? `${f.missing} never shown` : '', run.floodEndedFirst ? 'the flood had ended before Ctrl-C' : ''].filter((x) => x !== '').join('; '),
     ]);
   }
@@ -138,12 +196,21 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
     const mosh = m === undefined ? '' : ` (mosh: p95 ${times(m.p95Ms, link.rttMs)}, Ctrl-C ${times(m.ctrlCMs, link.rttMs)})`;
     notes.push(`Goal "thin link while \`${THIN_FLOOD_COMMAND}\` runs: keystroke echo p95 and Ctrl-C → prompt ≤ ${THIN_GOAL_RTTS} × RTT" (${formatMs(goal)}) on ${link.label}: tsmosh p95 ${times(t.p95Ms, link.rttMs)}, Ctrl-C ${times(t.ctrlCMs, link.rttMs)}${mosh} — ${met ? 'met' : 'NOT met'} (one flood per run).`);
   }
+  if (locals.length > 0) {
+    notes.push(`The thin link's local reference (${localReferenceText(locals)}): the same tmux session and flood in a pty of the harness with no network at all, Ctrl-C → prompt measured the same way, once before each system's run. It is tmux's (and bash's, and seq's) own time under the flood; "beyond local" is the rest of a system's figure: the link (one RTT at least) and the system's own work.`);
+  }
   return {
     tables: [{
-      caption: `${link.label}, while \`${THIN_FLOOD_COMMAND}\` runs in tmux's top pane: letters typed in the bottom pane (one every ${KEY_GAP_MS} ms) until shown, and Ctrl-C in the top pane until its prompt is back`,
-      columns: ['system', 'keys', 'echo median', 'echo p95', 'p95 ÷ RTT', 'Ctrl-C → prompt', '÷ RTT', ''],
+      caption: `${link.label}, while \`${THIN_FLOOD_COMMAND}\` runs in tmux's top pane: letters typed in the bottom pane (one every ${KEY_GAP_MS} ms) until shown, and Ctrl-C in the top pane until its prompt is back; local: the same without a network, run just before`,
+      columns: ['system', 'keys', 'echo median', 'echo p95', 'p95 ÷ RTT', 'Ctrl-C → prompt', '÷ RTT', 'local Ctrl-C', 'beyond local', ''],
       rows,
     }],
     notes,
   };
+}
+
+/** The local reference's Ctrl-C figures in a few words: one run's, or the range and median of several. */
+export function localReferenceText(ctrlCMs: readonly number[]): string {
+  if (ctrlCMs.length === 1) return `Ctrl-C → prompt ${formatMs(ctrlCMs[0]!)}`;
+  return `Ctrl-C → prompt ${formatMs(Math.min(...ctrlCMs))}–${formatMs(Math.max(...ctrlCMs))}, median ${formatMs(median(ctrlCMs))} over ${ctrlCMs.length} runs`;
 }

@@ -19,7 +19,7 @@ import { cdfChart } from '../lossy/svg.js';
 import { NamespacedSshd, SYSTEMS, relayCanRun, returningUser, sessionEnvironment, startSession, type PredictionCounters, type Session, type SystemContext, type SystemName } from '../lossy/systems.js';
 import { detectWrongGuesses, type ScreenChange } from '../lossy/wrong-guesses.js';
 import { loadTrace, prefixOf, screenRuleOf, type Trace } from '../lossy/trace.js';
-import { THIN_LINK, runThinFlood, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
+import { THIN_LINK, runThinFlood, runThinReference, thinFloodTable, type ThinFloodRun } from '../lossy/thin-link.js';
 import { latencyGoalNotes } from '../lossy/latency-goals.js';
 import { waitForQuietLink } from '../lossy/quiet-link.js';
 import type { BenchContext, Scenario, ScenarioResult, Table } from '../scenario.js';
@@ -174,6 +174,8 @@ export interface RunResult {
   /** The thin link only: keys typed beside `seq 1 10000000` and Ctrl-C in it (thin-link.ts), or why that failed. */
   thinFlood?: ThinFloodRun;
   thinFloodError?: string;
+  /** The thin link only: the local reference (thin-link.ts's runThinReference) run just before this system's flood. */
+  thinReference?: ThinFloodRun;
 }
 
 function diffTraffic(a: LinkTraffic, b: LinkTraffic): LinkTraffic {
@@ -796,6 +798,8 @@ async function runPinned(context: BenchContext, plan: (typeof PLAN)[keyof typeof
         }
         if (chosenNames.shell && link.name === THIN_LINK && result.error === undefined) {
           try {
+            // Just before the system's own, in the same spell of the machine's load: every system alike.
+            result.thinReference = await runThinReference(context.log);
             result.thinFlood = await runThinFlood(system, systemContext, link, LINK_SEED, context.log);
           } catch (error) {
             context.log(`  ${system} on ${link.name}, beside the flood: ${(error as Error).message}`);
@@ -828,7 +832,8 @@ async function runPinned(context: BenchContext, plan: (typeof PLAN)[keyof typeof
           return `${t.trace} typing median ${formatMs(typing.medianMs)} p95 ${formatMs(typing.p95Ms)}`;
         });
         const shellText = chosenNames.shell ? `, Ctrl-C ${bound(result.ctrlCMs, FLOOD_TIMEOUT_MS)}, seq ${bound(result.bulkMs, BULK_TIMEOUT_MS)}, connect ${result.connectMs.map((c) => bound(c, CONNECT_TIMEOUT_MS)).join('/')}` : '';
-        const thinText = result.thinFlood === undefined ? '' : `; beside the flood: echo ${result.thinFlood.echoMs.map((ms) => (ms === null ? '∞' : Math.round(ms))).join(' ')} ms, Ctrl-C ${result.thinFlood.ctrlCMs === null ? '∞' : Math.round(result.thinFlood.ctrlCMs)} ms`;
+        const localText = result.thinReference?.ctrlCMs == null ? '' : ` (local ${Math.round(result.thinReference.ctrlCMs)} ms)`;
+        const thinText = result.thinFlood === undefined ? '' : `; beside the flood: echo ${result.thinFlood.echoMs.map((ms) => (ms === null ? '∞' : Math.round(ms))).join(' ')} ms, Ctrl-C ${result.thinFlood.ctrlCMs === null ? '∞' : Math.round(result.thinFlood.ctrlCMs)} ms${localText}`;
         context.log(`  ${link.name} · seed ${LINK_SEED} · ${system}: ${typingText.join('; ')}${shellText}${thinText} (${((performance.now() - startedAt) / 1000).toFixed(0)} s)`);
       }
     }
