@@ -14,7 +14,12 @@ import type { Table } from '../scenario.js';
 import { formatMs, median, percentile } from '../stats.js';
 import type { ScreenSnapshot } from './screen.js';
 import { ROWS } from './screen.js';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { benchTempDir } from '../run-folder.js';
 import { CPU_SIDES, onSide } from './cpu-sides.js';
 import { harnessTraceFrom } from './harness-trace.js';
 import { ScreenProgram } from './screen.js';
@@ -39,6 +44,9 @@ const FLOOD_LEAD_MS = 500;
 const READY_TIMEOUT_MS = 60_000;
 const ECHO_TIMEOUT_MS = 15_000;
 const PROMPT_TIMEOUT_MS = 30_000;
+/** Bound on asking tmux for its counters (ms): a tmux command answers in a few ms even on the loaded machine. */
+const TMUX_QUERY_TIMEOUT_MS = 5_000;
+const execFileAsync = promisify(execFile);
 
 export interface ThinFloodRun {
   /** ms from each typed key to its echo in the bottom pane; null: not shown within ECHO_TIMEOUT_MS. */
@@ -53,6 +61,14 @@ export interface ThinFloodRun {
    * the first key's: it could be shown at once).
    */
   readonly engine?: { readonly erased: number; readonly knownPrompt: boolean };
+  /**
+   * tmux's count of the bytes it threw away because its terminal (the daemon, mosh-server, the harness) did not take
+   * them fast enough (`#{client_discarded}`): after the keys (before the pane switch back) and once the prompt showed.
+   * tmux 3.3a then stops drawing and redraws from a 100 ms timer only after an interval with nothing drawn (session 10
+   * in the journal), so a count that grew between the two means Ctrl-C's prompt waited for that timer. Absent where
+   * tmux could not be asked.
+   */
+  readonly tmuxDiscarded?: { readonly beforeCtrlC: number; readonly atPrompt: number };
 }
 
 /**
@@ -70,11 +86,17 @@ const floodShowing = (screen: ScreenSnapshot): boolean => screen.rows.slice(0, I
 
 /** One system's run: a session of its own on the thin link, the flood, the keys beside it, Ctrl-C. */
 export async function runThinFlood(system: SystemName, context: SystemContext, link: LinkCase, seed: number, log: (m: string) => void): Promise<ThinFloodRun> {
-  const session = await startSession(system, context, ['node', THIN_SESSION, String(INPUT_PANE_ROWS)], link.spec, seed);
+  const folder = benchTempDir('tsmosh-bench-thin-socket-');
+  const socket = join(folder, 'tmux.sock');
   try {
-    return await thinFloodSteps(session.client, `${system} on ${link.name}`, log, session.predictionStats?.bind(session));
+    const session = await startSession(system, context, ['node', THIN_SESSION, String(INPUT_PANE_ROWS), socket], link.spec, seed);
+    try {
+      return await thinFloodSteps(session.client, `${system} on ${link.name}`, log, socket, session.predictionStats?.bind(session));
+    } finally {
+      await session.stop();
+    }
   } finally {
-    await session.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 
@@ -83,18 +105,32 @@ export async function runThinFlood(system: SystemName, context: SystemContext, l
  * the measured runs' program is (cpu-sides.ts), the same steps as runThinFlood's.
  */
 export async function runThinReference(log: (m: string) => void): Promise<ThinFloodRun> {
-  const command = onSide(CPU_SIDES, 'server', process.execPath, [THIN_SESSION, String(INPUT_PANE_ROWS)]);
+  const folder = benchTempDir('tsmosh-bench-thin-socket-');
+  const socket = join(folder, 'tmux.sock');
+  const command = onSide(CPU_SIDES, 'server', process.execPath, [THIN_SESSION, String(INPUT_PANE_ROWS), socket]);
   const program = new ScreenProgram({ file: command.file, args: command.args, env: sessionEnvironment(), cwd: homedir() });
   try {
-    return await thinFloodSteps(program, `${LOCAL_REFERENCE} (no network)`, log);
+    return await thinFloodSteps(program, `${LOCAL_REFERENCE} (no network)`, log, socket);
   } finally {
     // Hung up rather than killed: thin-session.ts then stops its tmux server and removes its folder.
     await program.hangUp();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** tmux's `#{client_discarded}` for the session's one client, or undefined when tmux does not answer. */
+async function tmuxDiscarded(socket: string): Promise<number | undefined> {
+  try {
+    const { stdout } = await execFileAsync('tmux', ['-S', socket, 'list-clients', '-F', '#{client_discarded}'], { timeout: TMUX_QUERY_TIMEOUT_MS });
+    const value = Number(stdout.trim().split('\n')[0]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /** The steps of a run on a screen that shows thin-session.ts's two panes (a system's client, or the program itself). */
-async function thinFloodSteps(client: ScreenProgram, name: string, log: (m: string) => void, predictionStats?: () => Promise<PredictionCounters | undefined>): Promise<ThinFloodRun> {
+async function thinFloodSteps(client: ScreenProgram, name: string, log: (m: string) => void, socket: string, predictionStats?: () => Promise<PredictionCounters | undefined>): Promise<ThinFloodRun> {
   const trace = harnessTraceFrom();
   const ready = await client.waitFor((s) => s.rows[0] === '$' && inputRows(s).includes('$') && topPrompt(s), READY_TIMEOUT_MS);
   if (ready === undefined) throw new Error(`${name}: the two panes' prompts never showed; the screen shows:\n${client.snapshot().rows.join('\n')}`);
@@ -121,6 +157,7 @@ async function thinFloodSteps(client: ScreenProgram, name: string, log: (m: stri
   }
   const echoMs = await Promise.all(echoes);
   const after = await predictionStats?.();
+  const discardedBefore = await tmuxDiscarded(socket);
   // Back to the top pane, and Ctrl-C there.
   client.type('\x02o');
   if ((await client.waitFor(inTopPane, PROMPT_TIMEOUT_MS)) === undefined) throw new Error(`${name}: the top pane never took the cursor back`);
@@ -130,12 +167,14 @@ async function thinFloodSteps(client: ScreenProgram, name: string, log: (m: stri
   const promptAt = await client.waitFor(topPrompt, PROMPT_TIMEOUT_MS);
   if (promptAt !== undefined) trace?.shown(promptAt, KEYS.length);
   trace?.flush();
+  const discardedAtPrompt = await tmuxDiscarded(socket);
+  const tmux = discardedBefore === undefined || discardedAtPrompt === undefined ? undefined : { beforeCtrlC: discardedBefore, atPrompt: discardedAtPrompt };
   if (floodEndedFirst) log(`  ${name}: ${THIN_FLOOD_COMMAND} had ended before Ctrl-C`);
   const engine =
     before === undefined || after === undefined
       ? undefined
       : { erased: after.erased - before.erased, knownPrompt: before.knownPromptEpochs !== undefined && (after.knownPromptEpochs ?? 0) > before.knownPromptEpochs };
-  return { echoMs, ctrlCMs: promptAt === undefined ? null : promptAt - ctrlCAt, floodEndedFirst, ...(engine !== undefined ? { engine } : {}) };
+  return { echoMs, ctrlCMs: promptAt === undefined ? null : promptAt - ctrlCAt, floodEndedFirst, ...(engine !== undefined ? { engine } : {}), ...(tmux !== undefined ? { tmuxDiscarded: tmux } : {}) };
 }
 
 interface ThinFigures {
@@ -183,7 +222,12 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
       times(f.ctrlCMs, link.rttMs),
       local === undefined ? 'n/a' : formatMs(local),
       local === undefined || !Number.isFinite(f.ctrlCMs) ? 'n/a' : formatMs(f.ctrlCMs - local),
-      [f.missing > 0 ? `${f.missing} never shown` : '', run.floodEndedFirst ? 'the flood had ended before Ctrl-C' : ''].filter((x) => x !== '').join('; '),
+      [
+        f.missing > 0 ? `${f.missing} never shown` : '',
+        run.floodEndedFirst ? 'the flood had ended before Ctrl-C' : '',
+        tmuxBlocked(run) ? 'tmux had stopped drawing at Ctrl-C' : '',
+        result?.thinReference !== undefined && tmuxBlocked(result.thinReference) ? 'and in the local run' : '',
+      ].filter((x) => x !== '').join('; '),
     ]);
   }
   if (rows.length === 0) return { tables: [], notes: [] };
@@ -207,6 +251,11 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
     }],
     notes,
   };
+}
+
+/** tmux threw output away between the pane switch back and the prompt: the prompt waited for its redraw timer. */
+export function tmuxBlocked(run: ThinFloodRun): boolean {
+  return run.tmuxDiscarded !== undefined && run.tmuxDiscarded.atPrompt > run.tmuxDiscarded.beforeCtrlC;
 }
 
 /** The local reference's Ctrl-C figures in a few words: one run's, or the range and median of several. */

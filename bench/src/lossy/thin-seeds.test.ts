@@ -19,6 +19,9 @@ describe('thin-seeds', () => {
     // A key never shown is slower than any shown one (of 17 keys, p95 is the slowest); Ctrl-C past the goal.
     expect(runLine(run([...keys.slice(1), null], 146, { engine: { erased: 2, knownPrompt: false } }), 80)).toBe('5 / ∞ / 146 2 erased');
     expect(runLine(run(keys, null), 80)).toBe('12 / 12 / ∞');
+    // tmux threw output away while Ctrl-C waited: its prompt waited for tmux's redraw timer.
+    expect(runLine(run(keys, 90, { tmuxDiscarded: { beforeCtrlC: 1000, atPrompt: 5000 } }), 80)).toBe('12 / 12 / 90 tmux blocked at Ctrl-C');
+    expect(runLine(run(keys, 70, { tmuxDiscarded: { beforeCtrlC: 1000, atPrompt: 1000 } }), 80)).toBe('12 / 12 / 70 both met');
   });
 });
 
@@ -29,7 +32,8 @@ describe("the thin link's table", () => {
   });
 
   it('puts the local reference run before each system beside its Ctrl-C, and the rest of the figure beyond it', () => {
-    const results = [result('tsmosh', run([5, 6], 90), run([1, 1], 60)), result('mosh', run([70, 80], 100), run([1, 1], 30))];
+    const blocked = { tmuxDiscarded: { beforeCtrlC: 0, atPrompt: 9000 } };
+    const results = [result('tsmosh', run([5, 6], 90, blocked), run([1, 1], 60, blocked)), result('mosh', run([70, 80], 100), run([1, 1], 30))];
     const { tables, notes } = thinFloodTable([link], (_, system) => results.find((r) => r.system === system));
     const rows = tables[0]!.rows;
     const col = (name: string): number => tables[0]!.columns.indexOf(name);
@@ -38,6 +42,7 @@ describe("the thin link's table", () => {
       ['mosh', '30 ms', '70 ms'],
     ]);
     expect(notes.find((n) => n.includes('local reference'))).toContain(localReferenceText([60, 30]));
+    expect(rows.map((r) => r.at(-1))).toEqual(['tmux had stopped drawing at Ctrl-C; and in the local run', '']);
   });
 
   it('says n/a where no reference ran (runs older than it)', () => {

@@ -21,7 +21,7 @@ import { LATENCY_TRACE_ENV } from '@tsmosh/protocol';
 import { percentile } from '../stats.js';
 import { createNamespaces, deleteNamespaces, type NamespacePair } from './link-host.js';
 import { NamespacedSshd, type SystemContext, type SystemName } from './systems.js';
-import { LOCAL_REFERENCE, THIN_GOAL_RTTS, THIN_LINK, runThinFlood, runThinReference, type ThinFloodRun } from './thin-link.js';
+import { LOCAL_REFERENCE, THIN_GOAL_RTTS, THIN_LINK, runThinFlood, runThinReference, tmuxBlocked, type ThinFloodRun } from './thin-link.js';
 
 const KNOWN_SYSTEMS = ['tsmosh', 'tsmosh-returning', 'tsmosh-tcp', 'mosh', 'ssh', 'node-relay'];
 
@@ -40,7 +40,8 @@ export function parseSeeds(text: string): number[] {
 
 /**
  * One run in a line, as the journal's tables give it: first key / echo p95 / Ctrl-C → prompt in ms, `(k)` when the
- * first key's epoch began at a known prompt, the guesses erased, and whether both goals were met.
+ * first key's epoch began at a known prompt, the guesses erased, whether tmux had stopped drawing around Ctrl-C (its
+ * discard count grew: the prompt waited for its 100 ms timer), and whether both goals were met.
  */
 export function runLine(run: ThinFloodRun, goalMs: number): string {
   const ms = (value: number | null): string => (value === null ? '∞' : String(Math.round(value)));
@@ -50,6 +51,7 @@ export function runLine(run: ThinFloodRun, goalMs: number): string {
     run.engine?.knownPrompt === true ? '(k)' : '',
     run.engine !== undefined && run.engine.erased > 0 ? `${run.engine.erased} erased` : '',
     run.floodEndedFirst ? 'flood ended before Ctrl-C' : '',
+    tmuxBlocked(run) ? 'tmux blocked at Ctrl-C' : '',
     met ? 'both met' : '',
   ].filter((x) => x !== '');
   return `${ms(run.echoMs[0] ?? null)} / ${Number.isFinite(p95) ? Math.round(p95) : '∞'} / ${ms(run.ctrlCMs)}${extras.length > 0 ? ` ${extras.join(', ')}` : ''}`;

@@ -1,8 +1,8 @@
 /**
  * The thin-link flood's program (issue 18): tmux with two panes, as a user runs a long command beside a shell:
  * the top pane is where `seq 1 10000000` runs, the bottom one (THIN_INPUT_PANE_ROWS rows) a shell to type in while
- * it does. Run as the session's program: `node bench/dist/lossy/thin-session.js ROWS` (the bottom pane's height);
- * thin-link.ts drives it.
+ * it does. Run as the session's program: `node bench/dist/lossy/thin-session.js ROWS [SOCKET]` (the bottom pane's
+ * height, and where tmux's socket goes, so that the harness can ask tmux what it threw away); thin-link.ts drives it.
  *
  * Per run: its own tmux socket and config file (status line off: its clock would change the screen on its own;
  * exit-unattached: killed outright, its server follows the client). When the tmux client ends, or this process is
@@ -19,7 +19,7 @@ if (!Number.isSafeInteger(inputRows) || inputRows < 2) {
   process.exit(2);
 }
 const folder = benchTempDir('tsmosh-bench-thin-');
-const socket = join(folder, 'tmux.sock');
+const socket = process.argv[3] ?? join(folder, 'tmux.sock');
 const config = join(folder, 'tmux.conf');
 writeFileSync(config, ['set -g status off', 'set -g exit-unattached on', 'set -g allow-rename off', 'set -g automatic-rename off', ''].join('\n'));
 // tmux does not pass PS1 on to its panes' shells: set it again, so the prompt is '$ ' as in every other session.
@@ -38,6 +38,7 @@ function cleanUp(): void {
     // the server is gone already
   }
   rmSync(folder, { recursive: true, force: true });
+  rmSync(socket, { force: true });
 }
 
 // The top pane is created first and selected again at the end: the flood's command is typed there.
