@@ -124,4 +124,19 @@ describe('tsmosh-client on a bad network', () => {
     client.type('exit\r');
     expect((await client.waitForExit()).exitCode).toBe(0);
   }, 120_000);
+
+  it("quit during an outage leaves the session's top row, not the status line, in the terminal", async () => {
+    // 60 numbered lines and READY: the window (24 rows) shows the last of them, one under the status line's row.
+    const { client, proxy } = await sessionThroughProxy('', 5, ['sh', '-c', `seq 1 60; echo ${READY}; exec cat`]);
+    await client.waitForText(READY);
+    proxy.setBlackout(true);
+    await client.waitForText(/tsmosh: Last contact \d+ seconds ago/);
+    client.type('\x1e.');
+    await client.waitForExit();
+    // Everything the terminal holds, its history first: every number once, in order, and the bar nowhere.
+    const lines = await client.allLines();
+    expect(lines.join('\n')).not.toContain('Last contact');
+    const numbers = lines.filter((line) => /^\d+$/.test(line)).map(Number);
+    expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  }, 60_000);
 });

@@ -206,6 +206,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let frameTimer: unknown;
   /** The server's echo acknowledgement (an input stream position) as of the last frame drawn for its screen. */
   let drawnEchoAck = 0;
+  /** The last frame drawn has the status line over its top row (the session's own row is under it). */
+  let statusLineDrawn = false;
+  /** Set while leaving the terminal (suspension, exit): the frame drawn then is the session's alone. */
+  let statusLineOff = false;
   let terminalActive = false;
   /** The terminal hung up (its input ended or a write to it failed): nothing is written to it any more. */
   let terminalGone = false;
@@ -342,8 +346,9 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     const overlay = prediction.overlay(screen, now);
     const predicted = withOverlay(screen, overlay);
     let frame = fitToWindow(predicted, size.cols, size.rows);
-    const message = statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
+    const message = statusLineOff ? undefined : statusMessage(session.status, escapeHint, escapeFilter.awaitingCommand);
     if (message !== undefined) frame = withStatusLine(frame, message);
+    statusLineDrawn = message !== undefined;
     const log = session.scrollback;
     seenResizeShift ??= log.resizeShift;
     if (ownResizePending) {
@@ -394,6 +399,21 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     lastDrawn = frame;
     drawnGuesses = frame === predicted ? { screen, overlay, frame } : undefined;
     wakeForPrediction(now);
+  };
+  /**
+   * Before the terminal is left (an exit, a suspension): the status line is ours, not the session's, so its row goes
+   * back to what the session shows there. Left on the screen, the bar would scroll into the user's history in place
+   * of that line (a session that ended while the server was silent, quit with the escape key during an outage).
+   */
+  const drawSessionAlone = (): void => {
+    if (!terminalActive || textOutput !== undefined) return;
+    if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
+    statusLineOff = true;
+    try {
+      drawFrame(false);
+    } finally {
+      statusLineOff = false;
+    }
   };
   /**
    * The engine's underline and glitch triggers change with time alone, and a guess waiting for its echo runs out of
@@ -560,10 +580,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   const suspend = (): void => {
     // The screen left above the note is the session's (the escape key's status line gone): its rows are the lines
     // the remote screen scrolls off next, which the writer then knows are in the history already.
-    if (terminalActive) {
-      if (frameTimer !== undefined) runtime.clearTimer(frameTimer);
-      drawFrame(false);
-    }
+    drawSessionAlone();
     suspendedRows = terminalActive ? renderer.rowsAboveExit(lastDrawn) : undefined;
     restoreTerminal();
     notice('[tsmosh is suspended.]\r\n'); // exit() left the cursor on a fresh line
@@ -680,6 +697,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (probeTimer !== undefined) runtime.clearTimer(probeTimer);
   savePrompts();
   if (exit.reason === 'remote-exit' && terminalActive) drawFrame(); // show the program's last words
+  if (statusLineDrawn) drawSessionAlone();
   // Text: the rest of the history and the last screen's lines, however the session ended (the text a user read).
   textOutput?.finish(session.scrollback, session.screen);
   // A closed terminal fails writes asynchronously (EIO as an 'error' event, after the listeners below are gone):
