@@ -27,4 +27,10 @@ describe.skipIf(!sshdAvailable)('tsmosh host -- cmd with standard output not a t
     const failed = await runBin([...args, 'sh', '-c', 'printf "\\033[1mbold\\033[m 表\\n"; exit 5'], host.workspace.env, 120_000);
     expect(failed).toEqual({ code: 5, stdout: 'bold 表\n', stderr: '' });
   });
+
+  it('gives a piped input to the command with nothing of it echoed into the text, as ssh does', async () => {
+    // The host's session starts the command with its pty's echo off (new --no-echo, server echo-off-start.ts).
+    const args = [TSMOSH_BIN, 'viassh', `--ssh=${host.openSshCommand()}`, `--server=${host.serverCommand}`, '--'];
+    expect(await runBin([...args, 'sort'], host.workspace.env, 120_000, 'b\na\n')).toEqual({ code: 0, stdout: 'a\nb\n', stderr: '' });
+  });
 });

@@ -67,6 +67,15 @@ describe('tsmosh with standard output not a terminal', () => {
     expect(t.terminalModes().cursorHidden).toBe(false);
   });
 
+  it('gives a piped input to the command as behind ssh: nothing of it echoed into the text, its end read as end of file', async () => {
+    // The command starts with its pty's echo off (server echo-off-start.ts); with the echo on, sort's text was
+    // `b a a b` (the input's echo, then sort's answer), where ssh writes `a b`.
+    const env = suite.workspace().env;
+    expect(await runBin([TSMOSH_BIN, '--local', '--', 'sort'], env, SCRIPT_WAIT_MS, 'b\na\n')).toEqual({ code: 0, stdout: 'a\nb\n', stderr: '' });
+    const read = await runBin([TSMOSH_BIN, '--local', '--', 'sh', '-c', 'read line; echo "got:$line"; exit 3'], env, SCRIPT_WAIT_MS, 'x y\n');
+    expect(read).toEqual({ code: 3, stdout: 'got:x y\n', stderr: '' });
+  });
+
   it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {
     const drawn = await run(['--output=terminal', '--', 'sh', '-c', 'printf "a\\nb\\n"']);
     expect(drawn.code).toBe(0);

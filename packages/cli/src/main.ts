@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, OUTPUT_MODES, outputModeFor, type OutputSetting, type EscapeKeySetting } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, PREDICTION_MODES, type PredictionMode, parseCarrierMode, parseTcpPort, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, OUTPUT_MODES, outputModeFor, textSessionArguments, type OutputSetting, type EscapeKeySetting } from '@tsmosh/client/front';
 import { liveSessions, localSessionCheck, remoteListing } from './session-check.js';
 import { LINK_SPEC_SYNTAX, parseLinkSpec, type LinkProfile } from '@tsmosh/netem';
 import { PROTOCOL_VERSION, SESSION_NAME_PATTERN, SessionKey, adoptMoshEnvironment } from '@tsmosh/protocol/front';
@@ -392,8 +392,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
   try {
     connectLine = await startLocalServer(options.command, process.env, [
       ...(forwarding.agent ? ['--forward-agent'] : []),
-      // Text wants every line: the program waits for this client rather than the history dropping lines it lacks.
-      ...(outputMode === 'text' ? ['--keep-every-line'] : []),
+      ...textSessionArguments(outputMode, process.stdin),
       ...(terminal === undefined ? [] : ['--terminal-answers', formatTerminalAnswers(terminal)]),
       ...sessionSizeArguments(outputMode === 'text' ? undefined : ttyWindowSize(process.stdout)),
       ...(named === undefined ? [] : namedSessionArguments(named)),

@@ -19,4 +19,10 @@ describe('serverArguments', () => {
     expect(serverArguments(options, {})).toEqual(['new', '--', 'tmux', 'new', '-A', '-s', 'cc']);
     expect(serverArguments(options, {}, false, { kittyKeyboard: false, synchronizedOutput: false, version: '' })).toContain('0:');
   });
+
+  it('asks a text session to keep every line, and to start its command with the echo off unless a terminal is on the input', () => {
+    expect(serverArguments(options, {}, false, undefined, undefined, 'text', { isTTY: false })).toEqual(['new', '--keep-every-line', '--no-echo', '--', 'tmux', 'new', '-A', '-s', 'cc']);
+    expect(serverArguments(options, {}, false, undefined, undefined, 'text', { isTTY: true })).toEqual(['new', '--keep-every-line', '--', 'tmux', 'new', '-A', '-s', 'cc']);
+    expect(serverArguments(options, {}, false, undefined, undefined, 'terminal', { isTTY: false })).toEqual(['new', '--', 'tmux', 'new', '-A', '-s', 'cc']);
+  });
 });

@@ -2,7 +2,7 @@
  * `tsmosh [user@]host [-- command...]`: log in once over SSH, start a session with `tsmosh-server new` on the host,
  * close SSH, and run the UDP client front end against the address SSH reached.
  */
-import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, outputModeFor, type OutputMode, type OutputSetting, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
+import { EXIT_TSMOSH_FAILURE, type CarrierMode, checkUtf8Locale, localeErrorMessage, parseEscapeKey, escapeKeyForInput, predictionModeFromEnv, probeTerminal, formatTerminalAnswers, sessionSizeArguments, ttyWindowSize, outputModeFor, textSessionArguments, type OutputMode, type OutputSetting, type EscapeKeySetting, type TerminalCapabilities } from '@tsmosh/client/front';
 import type { SessionExit } from '@tsmosh/client';
 import { remoteSessionCheck } from './session-check.js';
 import { SessionKey, terminalIdentityAssignments } from '@tsmosh/protocol/front';
@@ -87,11 +87,11 @@ export function serverArguments(
   terminal?: TerminalCapabilities,
   window?: { readonly cols: number; readonly rows: number },
   outputMode: OutputMode = 'terminal',
+  input: { readonly isTTY?: boolean } = { isTTY: true },
 ): string[] {
   const args = ['new'];
   if (forwardAgent) args.push('--forward-agent');
-  // Text wants every line: the program waits for this client rather than the history dropping lines it lacks.
-  if (outputMode === 'text') args.push('--keep-every-line');
+  args.push(...textSessionArguments(outputMode, input));
   if (options.bindServer === 'ssh') args.push('-s');
   else if (options.bindServer !== undefined && options.bindServer !== 'any') args.push('-i', options.bindServer);
   if (options.serverPort !== undefined) args.push('-p', options.serverPort);
@@ -167,7 +167,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   // Text output draws nothing: no terminal to ask, and the session keeps the default size.
   const outputMode = outputModeFor(options.output, dependencies.output ?? process.stdout);
   const terminal = outputMode === 'text' ? undefined : await probeTerminal(dependencies.input ?? process.stdin, dependencies.output ?? process.stdout);
-  const args = serverArguments(options, env, forwarding.agent, terminal, outputMode === 'text' ? undefined : ttyWindowSize(dependencies.output ?? process.stdout), outputMode);
+  const args = serverArguments(options, env, forwarding.agent, terminal, outputMode === 'text' ? undefined : ttyWindowSize(dependencies.output ?? process.stdout), outputMode, dependencies.input ?? process.stdin);
   // The session code loads while the login waits on the network and the host (session-code.ts): OpenSSH is a
   // process of its own, so at once; ssh2 runs here, so once its first packets are out.
   let sessionCode: Promise<SessionCode> | undefined = options.sshCommand !== undefined ? startLoadingSessionCode() : undefined;

@@ -11,5 +11,5 @@ export { parseEscapeKey, escapeKeyForInput, type EscapeKeySetting } from './esca
 export { probeTerminal } from './terminal-probe.js';
 export { predictionModeFromEnv } from './prediction-env.js';
 export { sessionSizeArguments, ttyWindowSize } from './window-size.js';
-export { OUTPUT_MODES, outputModeFor, type OutputMode, type OutputSetting } from './output-mode.js';
+export { OUTPUT_MODES, outputModeFor, textSessionArguments, type OutputMode, type OutputSetting } from './output-mode.js';
 export { PREDICTION_MODES, formatTerminalAnswers, type PredictionMode, type TerminalCapabilities } from '@tsmosh/terminal/front';

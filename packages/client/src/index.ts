@@ -15,7 +15,7 @@ export {
 } from './session.js';
 export { probeTerminal } from './terminal-probe.js';
 export { remoteSize, sessionSizeArguments, ttyWindowSize } from './window-size.js';
-export { OUTPUT_MODES, outputModeFor, type OutputMode, type OutputSetting } from './output-mode.js';
+export { OUTPUT_MODES, outputModeFor, textSessionArguments, type OutputMode, type OutputSetting } from './output-mode.js';
 export { TextOutput, type TextSink } from './text-output.js';
 // The CLI passes the probe's answers to `tsmosh-server new --terminal-answers` in this form.
 export { formatTerminalAnswers, type TerminalCapabilities } from '@tsmosh/terminal';

@@ -15,3 +15,14 @@ export function outputModeFor(setting: OutputSetting | undefined, output: { read
   if (setting === 'text' || setting === 'terminal') return setting;
   return output.isTTY === true ? 'terminal' : 'text';
 }
+
+/**
+ * What a session started for `mode` asks of `tsmosh-server new`: text wants every line (the program waits for this
+ * client rather than the history dropping lines it lacks), and with `input` not a terminal (a script's pipe or
+ * file) a program that does not echo its input, as behind ssh (server echo-off-start.ts). A terminal on the input
+ * keeps the pty's echo: what is typed reaches the text as on a screen.
+ */
+export function textSessionArguments(mode: OutputMode, input: { readonly isTTY?: boolean }): string[] {
+  if (mode !== 'text') return [];
+  return input.isTTY === true ? ['--keep-every-line'] : ['--keep-every-line', '--no-echo'];
+}

@@ -14,9 +14,10 @@
  * version 5 (cells carry their underline style, SGR 4:N, and underline colour, SGR 58); 8, screen diff version 6 (an
  * echo acknowledgement carried on a later screen says where the screen that answered had the cursor); 9, `new
  * --keep-every-line` (the program waits for its client rather than the history dropping lines: a client that writes
- * text asks for it, and a server that did not know the option refused it).
+ * text asks for it, and a server that did not know the option refused it); 10, `new --no-echo` (a script's text
+ * session starts its program with the pty's echo off; a server that did not know the option refused it).
  */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -44,6 +44,8 @@ export interface NewSessionRequest {
   readonly forwardAgent?: boolean;
   /** The program waits for its client rather than the history dropping lines (Session keepEveryLine); ignored on attach. */
   readonly keepEveryLine?: boolean;
+  /** The program starts with its pty's echo off (a script's text session: echo-off-start.ts); ignored on attach. */
+  readonly noEcho?: boolean;
   /**
    * What the client's terminal answered its start-up probe (`--terminal-answers`): the new session's mirror answers
    * the program's first queries from it; on attach, the running session's mirror answers from it from now on.
@@ -177,13 +179,14 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, keepEveryLine, terminalAnswers } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, keepEveryLine, noEcho, terminalAnswers } = value;
   if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
   if (terminalAnswers !== undefined && !isTerminalCapabilities(terminalAnswers)) {
     throw protocolError('terminalAnswers must be {kittyKeyboard: boolean, synchronizedOutput: boolean, version: printable ASCII}');
   }
   if (forwardAgent !== undefined && typeof forwardAgent !== 'boolean') throw protocolError('forwardAgent must be a boolean');
   if (keepEveryLine !== undefined && typeof keepEveryLine !== 'boolean') throw protocolError('keepEveryLine must be a boolean');
+  if (noEcho !== undefined && typeof noEcho !== 'boolean') throw protocolError('noEcho must be a boolean');
   if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
     throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');
   }

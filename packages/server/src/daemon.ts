@@ -436,6 +436,8 @@ export class Daemon {
         rows,
         ...(restart !== undefined ? { restored: restart.restored } : {}),
         ...(request.terminalAnswers !== undefined ? { clientTerminal: request.terminalAnswers } : {}),
+        // A script's text session (input not a terminal) echoes none of its input (echo-off-start.ts).
+        ...(request.noEcho === true ? { echo: false } : {}),
       });
     } catch (error) {
       agentSocket?.close();

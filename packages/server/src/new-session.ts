@@ -68,6 +68,8 @@ export interface NewCommandOptions {
   forwardAgent?: boolean;
   /** `--keep-every-line`: the program waits for its client rather than the history dropping lines (session.ts keepEveryLine). */
   keepEveryLine?: boolean;
+  /** `--no-echo`: the program starts with its pty's echo off (echo-off-start.ts). */
+  noEcho?: boolean;
   ports?: { low: number; high: number };
   bindAddress?: string;
   locale: Record<string, string>;
@@ -125,6 +127,9 @@ export function parseNewArguments(args: readonly string[], env: NodeJS.ProcessEn
         break;
       case '--keep-every-line':
         options.keepEveryLine = true;
+        break;
+      case '--no-echo':
+        options.noEcho = true;
         break;
       case '-i': {
         const address = value();
@@ -263,6 +268,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
     ...(options.keepEveryLine === true ? { keepEveryLine: true } : {}),
+    ...(options.noEcho === true ? { noEcho: true } : {}),
     ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript, processEnv);

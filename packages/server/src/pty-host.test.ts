@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Framebuffer } from '@tsmosh/terminal';
 import { screenLines } from '@tsmosh/terminal';
@@ -117,6 +120,72 @@ describe('PtyHost', () => {
     host.write('ignored');
     host.kill();
     expect(host.snapshot().cols).toBe(30);
+  });
+
+  it('starts the program with the echo off when asked (a script\'s text session): its answer shows, the input does not', async () => {
+    // `sed` answers each line it reads; with the pty's echo on, the input shows above each answer.
+    for (const echo of [true, false]) {
+      const host = start({ command: 'sed', args: ['-u', 's/^/got:/'], ...(echo ? {} : { echo: false }) });
+      host.write('typed-line\n'); // at once: held until the echo is off
+      await mirrorShows(host, 'got:typed-line');
+      expect(host.echoError).toBeUndefined();
+      const lines = text(host.snapshot()).split('\n').filter(Boolean);
+      expect(lines).toEqual(echo ? ['typed-line', 'got:typed-line'] : ['got:typed-line']);
+    }
+  });
+
+  it('gives the program started with the echo off its own pid, argv, environment, exit status and signals', async () => {
+    // /proc/PID/environ is the block the process was exec'd with, whatever its shell exports later; cmdline its argv.
+    const dir = mkdtempSync(join(tmpdir(), 'tsmosh-echo-off-'));
+    try {
+      const seen: Record<string, { pid: string; cmdline: string; environ: string; exit: unknown }> = {};
+      for (const echo of [true, false]) {
+        const out = join(dir, 'out'); // the same path both times: it is in the program's argv
+        const host = start({
+          command: 'sh',
+          args: ['-c', 'echo $$ > "$1.pid"; cat /proc/$$/cmdline > "$1.cmdline"; cat /proc/$$/environ > "$1.environ"; echo ready; read x; exit 7', 'argv0 with space', out, '', '=x'],
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nowhere', 'ODD NAME': 'a=b c', EMPTY: '' },
+          cwd: dir,
+          ...(echo ? {} : { echo: false }),
+        });
+        await mirrorShows(host, 'ready');
+        expect(host.echoError).toBeUndefined();
+        host.write('\n');
+        const exit = await host.exited;
+        const read = (suffix: string): string => readFileSync(`${out}.${suffix}`, 'latin1');
+        seen[String(echo)] = { pid: read('pid').trim(), cmdline: read('cmdline'), environ: read('environ'), exit };
+        expect(seen[String(echo)]!.pid).toBe(String(host.pid));
+      }
+      expect(seen.false!.exit).toEqual({ exitCode: 7, signal: undefined });
+      expect(seen.false!.cmdline).toBe(seen.true!.cmdline);
+      expect(seen.false!.cmdline.split('\0')).toContain('argv0 with space');
+      expect(seen.false!.environ).toBe(seen.true!.environ);
+      expect(seen.false!.environ).toContain('ODD NAME=a=b c\0');
+      // node-pty sets PWD to the cwd; a shell around the program would add its own (and bash SHLVL).
+      expect(seen.false!.environ.split('\0').filter((entry) => /^(PWD|SHLVL)=/.test(entry))).toEqual([`PWD=${dir}`]);
+      // A signal ends the program itself, not a shell around it.
+      const host = start({ command: 'sh', args: ['-c', 'echo up; sleep 30'], echo: false });
+      await mirrorShows(host, 'up');
+      host.kill('SIGTERM');
+      expect(await host.exited).toEqual({ exitCode: 0, signal: 15 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('holds input until the echo is off even while reading is held, and leaves no process behind', async () => {
+    // The reverted stty beside a program spun in the kernel when a flood held the tty's write lock while the daemon
+    // did not read. Here the flood starts after the echo is off; its reads are held by the history limit.
+    const host = start({ command: 'sh', args: ['-c', 'seq 1 20000; read line; echo "read:$line"'], echo: false });
+    host.setHistoryLimit(1000);
+    host.write('after-flood\n');
+    await until(() => host.stats.historyHolds > 0);
+    host.setHistoryLimit(undefined);
+    await mirrorShows(host, 'read:after-flood');
+    expect(host.echoError).toBeUndefined();
+    expect(text(host.snapshot())).not.toMatch(/^after-flood$/m);
+    await host.exited;
+    expect(processAlive(host.pid)).toBe(false);
   });
 
   it('keeps the last output of a program that floods and exits at once (node-pty tail loss)', async () => {

@@ -29,6 +29,7 @@ import { OfferedScreen, WriteBoundary, type OutputRead } from './write-boundary.
 import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
 import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
+import { EchoOffGate, echoOffStart, type GateResult } from './echo-off-start.js';
 import { DEFAULT_TERM } from './session-environment.js';
 
 /**
@@ -68,6 +69,8 @@ export interface PtyHostInit {
   restored?: RestoredScreen;
   /** What the client's terminal answered at start-up (`new --terminal-answers`), in force before the program starts. */
   clientTerminal?: TerminalCapabilities;
+  /** false: the program starts with the pty's echo off (a script's text session: echo-off-start.ts). Default true. */
+  echo?: boolean;
 }
 
 export interface PtyHostStats {
@@ -98,6 +101,12 @@ export interface PtyHostStats {
  * the event loop turns, so a few ms of nothing means the kernel buffer is empty; 20 ms leaves room for a busy loop.
  */
 const EXIT_DRAIN_QUIET_MS = 20;
+
+/**
+ * Longest the input waits for the echo-off wrapper's answer (ms): a shell's and stty's start, ~2-5 ms, far more on
+ * a loaded host. Past it the input goes in and may be echoed, rather than the session's input waiting for ever.
+ */
+const ECHO_OFF_ANSWER_TIMEOUT_MS = 10_000;
 
 /**
  * Opens our own descriptor on the pty's slave side, or returns undefined.
@@ -191,6 +200,13 @@ export class PtyHost {
   /** The screen the session is given: the mirror's when nothing is held, else the last one taken (write-boundary.ts). */
   private readonly offered: OfferedScreen<Framebuffer>;
   private slaveFd: number | undefined;
+  /** Why the echo asked off (PtyHostInit.echo false) is on; undefined when it is off or was not asked about. */
+  echoError: string | undefined;
+  /** Takes the echo-off wrapper's answer out of the output (echo-off-start.ts); undefined once open or not asked. */
+  private echoGate: EchoOffGate | undefined;
+  /** Writes into the pty waiting, in order, for the echo to be off (until echoGate opens). */
+  private heldUntilEchoOff: Array<string | Buffer> | undefined;
+  private echoGateTimer: ReturnType<typeof setTimeout> | undefined;
   private paused = false;
   /** The log end the history may reach before reading stops (setHistoryLimit); undefined: no limit. */
   private historyLimit: number | undefined;
@@ -252,12 +268,27 @@ export class PtyHost {
     if (init.clientTerminal !== undefined) this.mirror.setClientTerminal(init.clientTerminal);
     this.offered = new OfferedScreen(this.mirror.snapshot());
     const termName = init.termName ?? DEFAULT_TERM;
-    this.pty = pty.spawn(init.command, [...(init.args ?? [])], {
+    const env = ptyEnvironment(init.env ?? process.env, termName);
+    const cwd = init.cwd ?? process.cwd();
+    let command = { file: init.command, args: [...(init.args ?? [])] };
+    if (init.echo === false) {
+      // The environment node-pty 1.1 gives its process (it sets PWD and TERM), which `env -i` must give the program.
+      const start = echoOffStart(command.file, command.args, { ...env, PWD: cwd, TERM: termName });
+      if (start.ok) {
+        command = { file: start.file, args: [...start.args] };
+        this.echoGate = new EchoOffGate();
+        this.heldUntilEchoOff = [];
+        this.echoGateTimer = setTimeout(() => this.openEchoGate(this.echoGate?.giveUp(`no answer from the echo-off start within ${ECHO_OFF_ANSWER_TIMEOUT_MS} ms`)), ECHO_OFF_ANSWER_TIMEOUT_MS);
+      } else {
+        this.echoError = `echo left on: ${start.reason}`;
+      }
+    }
+    this.pty = pty.spawn(command.file, command.args, {
       name: termName,
       cols: init.cols,
       rows: init.rows,
-      cwd: init.cwd ?? process.cwd(),
-      env: ptyEnvironment(init.env ?? process.env, termName),
+      cwd,
+      env,
       // Raw bytes: a StringDecoder would hold split UTF-8 back; xterm's Uint8Array path joins it itself.
       encoding: null,
     });
@@ -271,6 +302,8 @@ export class PtyHost {
     this.exited = new Promise((resolve) => (resolveExited = resolve));
     this.pty.onExit(({ exitCode, signal }) => {
       this.ptyGone = true;
+      // The wrapper ended without its answer (killed before it): what it kept is output; held input has no reader.
+      this.openEchoGate(this.echoGate?.giveUp('the program ended before the echo was off'));
       this.clearFloodTimer();
       this.releaseSlave();
       const exit: PtyExit = { exitCode, signal: signal ? signal : undefined };
@@ -398,7 +431,25 @@ export class PtyHost {
     // Its answer (an echo, a prompt) is read the moment the program writes it.
     this.floodReads.input(now);
     if (this.pollingStopped) this.resumePolling();
-    this.pty.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.writeToPty(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  private writeToPty(data: string | Buffer): void {
+    if (this.heldUntilEchoOff !== undefined) this.heldUntilEchoOff.push(data);
+    else if (!this.ptyGone && !this.disposed) this.pty.write(data);
+  }
+
+  /** The echo-off wrapper answered (or will not): notes a failure, writes the held input, parses what followed. */
+  private openEchoGate(result: GateResult | undefined): GateResult | undefined {
+    if (result?.opened === undefined) return result;
+    this.echoGate = undefined;
+    if (this.echoGateTimer !== undefined) clearTimeout(this.echoGateTimer);
+    this.echoGateTimer = undefined;
+    if (result.opened.failure !== undefined) this.echoError = `echo left on: ${result.opened.failure}`;
+    const held = this.heldUntilEchoOff ?? [];
+    this.heldUntilEchoOff = undefined;
+    for (const data of held) this.writeToPty(data);
+    return result;
   }
 
   /** What the client's terminal answered at start-up (HeadlessMirror.setClientTerminal). */
@@ -440,6 +491,7 @@ export class PtyHost {
     this.kill('SIGHUP');
     this.disposed = true;
     this.clearFloodTimer();
+    if (this.echoGateTimer !== undefined) clearTimeout(this.echoGateTimer);
     this.releaseSlave();
     this.clearHoldTimer();
     this.endMidWriteHold();
@@ -488,7 +540,7 @@ export class PtyHost {
   private writeReply(data: string): void {
     if (this.ptyGone || this.disposed) return;
     this.stats.replyBytes += data.length;
-    this.pty.write(data);
+    this.writeToPty(data);
   }
 
   /** A read libuv made (the master was polled): the read, what else waits (drain), then whether a flood is on. */
@@ -508,6 +560,12 @@ export class PtyHost {
    */
   private onOutput(data: Uint8Array, joined?: { endsWrite: boolean }): void {
     if (this.disposed) return;
+    if (this.echoGate !== undefined) {
+      // The wrapper's answer comes first and is not the program's output (echo-off-start.ts).
+      const gated = this.openEchoGate(this.echoGate.take(data))!;
+      if (gated.output.byteLength === 0) return;
+      data = gated.output;
+    }
     if (this.childExited) this.armDrainTimer();
     this.stats.bytesRead += data.byteLength;
     serverTrace?.mark('pty-output', data.byteLength);
@@ -796,6 +854,8 @@ export interface PtySpawnOptions {
   readonly restored?: RestoredScreen;
   /** What the client's terminal answered at start-up, known before the program's first query (PtyHostInit). */
   readonly clientTerminal?: TerminalCapabilities;
+  /** false: the program starts with the pty's echo off (PtyHostInit.echo). */
+  readonly echo?: boolean;
 }
 
 /** The production pty: node-pty plus the HeadlessMirror, with flow control and the DEC 2026 bound. */
@@ -810,5 +870,6 @@ export function spawnSessionPty(options: PtySpawnOptions): SessionPty {
     ...(options.env.TERM !== undefined ? { termName: options.env.TERM } : {}),
     ...(options.restored !== undefined ? { restored: options.restored } : {}),
     ...(options.clientTerminal !== undefined ? { clientTerminal: options.clientTerminal } : {}),
+    ...(options.echo === false ? { echo: false } : {}),
   });
 }

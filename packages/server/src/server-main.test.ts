@@ -54,6 +54,11 @@ describe('parseNewArguments', () => {
     });
   });
 
+  it('takes a text session\'s asks: keep every line, and start the command with the echo off', () => {
+    expect(parseNewArguments(['--keep-every-line', '--no-echo', '--', 'sort'], {})).toMatchObject({ keepEveryLine: true, noEcho: true, command: ['sort'] });
+    expect(parseNewArguments(['--', 'sort'], {}).noEcho).toBeUndefined();
+  });
+
   it("takes the client's terminal identity with -e, and nothing else that way", () => {
     expect(parseNewArguments(['-e', 'TERM_PROGRAM=WezTerm', '-e', 'COLORTERM=truecolor', '--', 'sh'], {}).terminal).toEqual({
       TERM_PROGRAM: 'WezTerm',

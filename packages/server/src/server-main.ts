@@ -15,7 +15,7 @@ export { DAEMON_NODE_OPTIONS, parseDuration, parseNewArguments, parsePortSpec, r
  * (starting the daemon if none answers) and prints the one CONNECT line the client side parses.
  */
 
-const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [--keep-every-line] [-s]
+const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] [--forward-agent] [--keep-every-line] [--no-echo] [-s]
                          [-p PORT[:PORT2]] [-i ADDR] [-l NAME=VALUE]... [-e NAME=VALUE]... [--terminal-answers FLAGS:VERSION] [--size COLSxROWS] [-- command...]
        tsmosh-server list [--json] | status | kill NAME|SESSION_ID | daemon [--log]
        tsmosh-server --version | --help
@@ -31,6 +31,9 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
   --keep-every-line  the program waits while its client has not taken the last 4,096 lines of
            its history, rather than the history dropping lines (a client that writes text:
            tsmosh with its output not a terminal); ignored when attaching
+  --no-echo  the command starts with its terminal's echo off, so input written to it is not
+           echoed into its output (a script's tsmosh, input and output not terminals); ignored
+           when attaching
   -p       UDP port or inclusive range (default: first free in 60001:60999)
   -i       local address to bind the UDP port to (default: all)
   -s       bind to the address the SSH connection arrived on ($SSH_CONNECTION)
