@@ -302,11 +302,16 @@ export function startClient(
   });
 }
 
-/** Runs a bin to completion without a pty; for one-line errors. */
 /** Runs a bin with stdout and stderr piped; stdin gets `stdin` and then its end (a script's pipe), else nothing. */
-export async function runBin(args: readonly string[], env: Record<string, string>, timeoutMs = WAIT_MS, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runBin(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = WAIT_MS,
+  stdin?: string,
+  options: { cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...options });
     if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';

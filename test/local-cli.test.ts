@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@tsmosh/protocol';
@@ -143,6 +143,16 @@ describe('tsmosh --local', () => {
     const after = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
     expect((await after.waitForExit()).exitCode).toBe(0);
     expect((await after.logicalLines()).join('\n')).not.toContain('loc2');
+  });
+
+  it('starts the command in the folder tsmosh --local runs in, as a local terminal would', async () => {
+    // Before, the daemon started it in the home directory, as over SSH: `tsmosh --local -- vim notes.txt` in a
+    // project edited ~/notes.txt.
+    const project = join(suite.workspace().runtimeDir, 'project with a space');
+    mkdirSync(project);
+    const run = await runBin([TSMOSH_BIN, '--local', '--', 'pwd'], suite.workspace().env, WAIT_MS, undefined, { cwd: project });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(project);
   });
 
   it('runs a command from a script, input and output not a terminal: the output comes, the input\'s end ends nothing', async () => {

@@ -56,7 +56,8 @@ const USAGE = `usage: tsmosh [options] [user@]host [--session NAME | --list [--j
 const HINT = '(try `tsmosh --help`)';
 const HELP = `${USAGE}
 
-  --local          run a session on this machine: tsmosh-server and the client over loopback UDP, no SSH
+  --local          run a session on this machine: tsmosh-server and the client over loopback UDP, no SSH;
+                   the command starts in the current folder (on a host: in your home directory)
   --link SPEC      send the client's traffic through an emulated link, e.g. --link delay=150ms,loss=10%
                    (see the syntax with --link help)
   --predict=MODE   local echo: adaptive (default), always, never, experimental (-a: always, -n: never)

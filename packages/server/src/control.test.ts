@@ -23,6 +23,8 @@ describe('parseControlRequest', () => {
     expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request }))).toMatchObject({ op: 'new', request });
     const answered = { ...request, terminalAnswers: { kittyKeyboard: true, synchronizedOutput: false, version: 'kitty(0.39.1)' } };
     expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request: answered }))).toMatchObject({ op: 'new', request: answered });
+    const placed = { ...request, directory: '/home/user/project' };
+    expect(parseControlRequest(JSON.stringify({ v: V, op: 'new', request: placed }))).toMatchObject({ op: 'new', request: placed });
     for (const bad of [
       'not json',
       '[]',
@@ -33,6 +35,8 @@ describe('parseControlRequest', () => {
       JSON.stringify({ v: V, op: 'new', request: { env: {}, command: [1] } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, ports: { low: 9, high: 3 } } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, cols: -1 } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, directory: 'relative/folder' } }),
+      JSON.stringify({ v: V, op: 'new', request: { env: {}, directory: 7 } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, terminalAnswers: { kittyKeyboard: 1, synchronizedOutput: false, version: '' } } }),
       JSON.stringify({ v: V, op: 'new', request: { env: {}, terminalAnswers: { kittyKeyboard: true, synchronizedOutput: false, version: 'a\u001bb' } } }),
     ]) {

@@ -44,6 +44,12 @@ export interface NewSessionRequest {
   readonly forwardAgent?: boolean;
   /** The program waits for its client rather than the history dropping lines (Session keepEveryLine); ignored on attach. */
   readonly keepEveryLine?: boolean;
+  /**
+   * The folder the program starts in: the one `new` ran in (an absolute path), as `tmux new` starts in its caller's.
+   * Over SSH that is the login's home; for `tsmosh --local`, the user's current folder. Absent (an older `new`), or
+   * no longer a folder: the home directory. Ignored on attach, and a restarted session keeps its own.
+   */
+  readonly directory?: string;
   /** The program starts with its pty's echo off (a script's text session: echo-off-start.ts); ignored on attach. */
   readonly noEcho?: boolean;
   /**
@@ -179,13 +185,14 @@ export function parseControlRequest(line: string): ControlRequest {
 
 function validateNewSessionRequest(value: unknown): NewSessionRequest {
   if (!isRecord(value)) throw protocolError('new needs a request object');
-  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, keepEveryLine, noEcho, terminalAnswers } = value;
+  const { command, env, locale, ports, bindAddress, cols, rows, name, idleTimeoutMs, forwardAgent, keepEveryLine, noEcho, directory, terminalAnswers } = value;
   if (name !== undefined && typeof name !== 'string') throw protocolError('name must be a string');
   if (terminalAnswers !== undefined && !isTerminalCapabilities(terminalAnswers)) {
     throw protocolError('terminalAnswers must be {kittyKeyboard: boolean, synchronizedOutput: boolean, version: printable ASCII}');
   }
   if (forwardAgent !== undefined && typeof forwardAgent !== 'boolean') throw protocolError('forwardAgent must be a boolean');
   if (keepEveryLine !== undefined && typeof keepEveryLine !== 'boolean') throw protocolError('keepEveryLine must be a boolean');
+  if (directory !== undefined && !(typeof directory === 'string' && directory.startsWith('/'))) throw protocolError('directory must be an absolute path');
   if (noEcho !== undefined && typeof noEcho !== 'boolean') throw protocolError('noEcho must be a boolean');
   if (idleTimeoutMs !== undefined && !(Number.isSafeInteger(idleTimeoutMs) && (idleTimeoutMs as number) >= 0)) {
     throw protocolError('idleTimeoutMs must be a non-negative integer (0 = never)');

@@ -424,7 +424,7 @@ export class Daemon {
     }
     const cols = request.cols ?? 80;
     const rows = request.rows ?? 24;
-    const cwd = restart?.directory ?? existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/';
+    const cwd = restart?.directory ?? existingDirectory(request.directory) ?? existingDirectory(env.HOME) ?? existingDirectory(homedir()) ?? '/';
     let pty: SessionPty;
     try {
       pty = this.spawnPty({

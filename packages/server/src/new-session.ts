@@ -269,6 +269,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
     ...(options.keepEveryLine === true ? { keepEveryLine: true } : {}),
     ...(options.noEcho === true ? { noEcho: true } : {}),
+    ...(startDirectory() !== undefined ? { directory: startDirectory()! } : {}),
     ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript, processEnv);
@@ -418,5 +419,14 @@ async function startDaemonProcess(runtimeDir: string, entryScript: string, env: 
       );
     }
     await new Promise((resolve) => setTimeout(resolve, DAEMON_POLL_MS));
+  }
+}
+
+/** The folder `new` runs in, where the session's program starts (control.ts directory); undefined if it was removed. */
+function startDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined; // ENOENT: the folder was deleted under us; the daemon then starts the program in the home directory
   }
 }

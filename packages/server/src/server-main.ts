@@ -21,7 +21,7 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
        tsmosh-server --version | --help
 
   new      start a session in the per-user daemon (started if needed) and print
-           TSMOSH CONNECT <port> <key>
+           TSMOSH CONNECT <port> <key>; its command starts in the folder new runs in
   --name   attach to the session of this name if it runs (with a fresh key; its
            current client is told it was taken over), else start it under this name
   --idle-timeout  end the session after this long without any client: 90s, 30m,
