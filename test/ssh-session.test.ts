@@ -59,6 +59,26 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect(modes.bracketedPaste).toBe(false);
   });
 
+  it('says a new host key was added, unless LogLevel is ERROR (throwaway hosts with UserKnownHostsFile /dev/null)', async () => {
+    const entry = (name: string, extra: string[]): string[] => [
+      `Host ${name}`,
+      '  HostName 127.0.0.1',
+      `  Port ${sshd.port}`,
+      '  User root',
+      '  IdentityFile ~/.ssh/id_test',
+      '  UserKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking no',
+      ...extra,
+    ];
+    host.writeConfig([...entry('throwaway', []), ...entry('throwawayquiet', ['  LogLevel ERROR']), ''].join('\n'));
+    for (const [name, warned] of [['throwaway', true], ['throwawayquiet', false]] as const) {
+      const t = tsmosh([name, `--server=${serverCommand}`, '--', 'sh', '-c', 'echo key-$((40+2)); sleep 1']);
+      await t.waitForText('key-42');
+      expect((await t.waitForExit()).exitCode).toBe(0);
+      expect((await t.allLines()).some((line) => line.includes('Permanently added')), name).toBe(warned);
+    }
+  });
+
   it('bootstraps through the system OpenSSH client with --ssh and runs the session over UDP', async () => {
     const t = tsmosh(['viassh', `--ssh=${host.openSshCommand()}`, `--server=${serverCommand}`, '--', 'bash', '--norc', '--noprofile']);
     await t.waitForText(/bash-[\d.]+[#$]/);

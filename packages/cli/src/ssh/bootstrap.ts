@@ -364,7 +364,7 @@ async function verifyHostKey(verdict: HostKeyVerdict, key: Buffer, resolved: Res
       }
       if (resolved.strictHostKeyChecking === 'accept-new' || resolved.strictHostKeyChecking === 'no') {
         record();
-        prompter.tell(`Warning: Permanently added '${name}' (${type}) to the list of known hosts.`);
+        if (!resolved.quiet) prompter.tell(`Warning: Permanently added '${name}' (${type}) to the list of known hosts.`);
         return true;
       }
       const question =

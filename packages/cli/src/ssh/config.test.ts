@@ -106,6 +106,12 @@ describe('resolveHost', () => {
     expect(resolve(home, 'yes-host', { allowMatchExec: false }).port).toBe(22);
   });
 
+  it('reads LogLevel: QUIET, FATAL and ERROR hide informational lines, as in OpenSSH', () => {
+    const home = configHome({ config: 'Host q\n  LogLevel QUIET\nHost e\n  LogLevel error\nHost v\n  LogLevel VERBOSE\nHost *\n  LogLevel INFO\n' });
+    const quiet = (destination: string) => resolveHost({ destination, home, localUser: 'me', env: {}, configFiles: [join(home, '.ssh', 'config')] }).quiet;
+    expect([quiet('q'), quiet('e'), quiet('v'), quiet('other')]).toEqual([true, true, false, false]);
+  });
+
   it('resolves ProxyJump, known_hosts files, IdentityAgent and StrictHostKeyChecking', () => {
     const home = configHome({
       config: 'Host target\n  ProxyJump jump1,me@jump2:2222\n  UserKnownHostsFile ~/kh/%h\n  StrictHostKeyChecking accept-new\n  IdentityAgent none\n',
@@ -118,6 +124,7 @@ describe('resolveHost', () => {
     const plain = resolveHost({ destination: 'x', home, localUser: 'me', env: { SSH_AUTH_SOCK: '/tmp/agent' }, configFiles: [join(home, '.ssh', 'config')] });
     expect(plain.identityAgent).toBe('/tmp/agent');
     expect(plain.strictHostKeyChecking).toBe('ask');
+    expect(plain.quiet).toBe(false);
   });
 
   it('expands ProxyCommand tokens, honours ProxyCommand none, and lets the first of ProxyJump and ProxyCommand win', () => {

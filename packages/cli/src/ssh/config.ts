@@ -53,6 +53,11 @@ export interface ResolvedHost {
   /** 'yes' | 'no' | 'ask' | 'accept-new' (OpenSSH's default is ask). */
   readonly strictHostKeyChecking: 'yes' | 'no' | 'ask' | 'accept-new';
   readonly hashKnownHosts: boolean;
+  /**
+   * LogLevel is QUIET, FATAL or ERROR: OpenSSH's informational lines (a host key added to known_hosts) are not shown,
+   * as users with `UserKnownHostsFile /dev/null` (throwaway VMs) set it to keep their scripts' output clean.
+   */
+  readonly quiet: boolean;
   /** HostKeyAlias: the name to look up in known_hosts instead of the host name. */
   readonly hostKeyAlias: string | undefined;
   readonly connectTimeoutSeconds: number | undefined;
@@ -422,6 +427,7 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
     globalKnownHostsFiles: splitFiles(settings.get('globalknownhostsfile'), ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
     strictHostKeyChecking,
     hashKnownHosts: yesNo('hashknownhosts', false),
+    quiet: ['quiet', 'fatal', 'error'].includes((first('loglevel') ?? 'info').toLowerCase()),
     hostKeyAlias: first('hostkeyalias'),
     connectTimeoutSeconds: timeout === undefined ? undefined : Number(timeout),
     passwordAuthentication: yesNo('passwordauthentication', true),
