@@ -76,6 +76,24 @@ describe('tsmosh with standard output not a terminal', () => {
     expect(read).toEqual({ code: 3, stdout: 'got:x y\n', stderr: '' });
   });
 
+  it('gives a text client that attaches to a named session every line from the attach on, in order', async () => {
+    // A terminal's client starts the session and leaves; a script attaches with its output a pipe and starts a flood
+    // of three times the history the daemon keeps. The text client's attach keeps every line (new --keep-every-line
+    // on attach): before, the log dropped what the client had not taken (a window of 256 lines a state), and the
+    // text lacked thousands of lines.
+    const env = suite.workspace().env;
+    const first = suite.track(new PtyProgram({ args: [TSMOSH_BIN, '--local', '--session', 'text-attach', '--', 'sh', '-c', 'echo waiting; read go; seq 1 30000; echo "done:$go"'], env }));
+    await first.waitForText('waiting');
+    first.type('\x1e.'); // Ctrl-^ . : this client leaves, the named session stays
+    expect((await first.waitForExit()).exitCode).toBe(0);
+    const attached = await runBin([TSMOSH_BIN, '--local', '--session', 'text-attach'], env, SCRIPT_WAIT_MS, 'go\n');
+    expect({ code: attached.code, stderr: attached.stderr }).toEqual({ code: 0, stderr: '' });
+    // The screen at the attach (its `waiting`, then the input echoed: the pty is the running program's, echo on).
+    const lines = attached.stdout.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['waiting', 'go']);
+    expect(lines.slice(2).join('\n') === `${seqText(30000)}done:go\n`).toBe(true);
+  });
+
   it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {
     const drawn = await run(['--output=terminal', '--', 'sh', '-c', 'printf "a\\nb\\n"']);
     expect(drawn.code).toBe(0);

@@ -15,7 +15,8 @@
  * echo acknowledgement carried on a later screen says where the screen that answered had the cursor); 9, `new
  * --keep-every-line` (the program waits for its client rather than the history dropping lines: a client that writes
  * text asks for it, and a server that did not know the option refused it); 10, `new --no-echo` (a script's text
- * session starts its program with the pty's echo off; a server that did not know the option refused it).
+ * session starts its program with the pty's echo off; a server that did not know the option refused it), and
+ * `--keep-every-line` honoured on attach (a text client attaching gets every line from then on; before, ignored).
  */
 export const PROTOCOL_VERSION = 10;
 

@@ -42,7 +42,10 @@ export interface NewSessionRequest {
   readonly idleTimeoutMs?: number;
   /** Give the session an agent socket and point SSH_AUTH_SOCK at it (-A); ignored on attach. */
   readonly forwardAgent?: boolean;
-  /** The program waits for its client rather than the history dropping lines (Session keepEveryLine); ignored on attach. */
+  /**
+   * The program waits for its client rather than the history dropping lines (Session keepEveryLine): on attach, for
+   * this client while it is the session's (from the attach on; a later terminal's attach ends it).
+   */
   readonly keepEveryLine?: boolean;
   /**
    * The folder the program starts in: the one `new` ran in (an absolute path), as `tmux new` starts in its caller's.

@@ -288,7 +288,8 @@ export class Daemon {
   private attach(hosted: HostedSession, request: NewSessionRequest): NewSessionResult & { ended: Promise<SessionEndReason> } {
     const { session, endpoint } = hosted;
     const key = this.freshKey();
-    session.addClient(key);
+    // A text client's attach: its lines from the attach on, every one (Session keepEveryLine, per client).
+    session.addClient(key, request.keepEveryLine === true ? { keepEveryLine: true } : {});
     this.linkIds.add(key.sessionIdHex);
     endpoint.register(key.sessionIdHex, (bytes, from) => session.receive(bytes, from, key.sessionIdHex));
     if (request.idleTimeoutMs !== undefined) session.setIdleTimeout(request.idleTimeoutMs === 0 ? undefined : request.idleTimeoutMs);

@@ -30,7 +30,8 @@ const USAGE = `usage: tsmosh-server new [--name NAME] [--idle-timeout DURATION] 
            go to the attached client's agent (tsmosh -A); ignored when attaching
   --keep-every-line  the program waits while its client has not taken the last 4,096 lines of
            its history, rather than the history dropping lines (a client that writes text:
-           tsmosh with its output not a terminal); ignored when attaching
+           tsmosh with its output not a terminal); when attaching, from the attach on,
+           while this client is the session's
   --no-echo  the command starts with its terminal's echo off, so input written to it is not
            echoed into its output (a script's tsmosh, input and output not terminals); ignored
            when attaching

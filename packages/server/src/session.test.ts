@@ -224,7 +224,7 @@ describe('Session', () => {
 });
 
 /** Two clients of one session under a manual clock: the first under the session's key, the second under an attach. */
-function takeoverHarness(command: string[]) {
+function takeoverHarness(command: string[], init: { readonly keepEveryLine?: boolean } = {}) {
   const clock = { now: 1000 };
   const timer = new ManualTimer(clock);
   const firstKey = SessionKey.generate(random);
@@ -232,6 +232,13 @@ function takeoverHarness(command: string[]) {
   const outgoing: OutgoingDatagram[] = [];
   const closedLinks: string[] = [];
   const pty = spawnTestPty(command);
+  // Every history limit the session gives the pty (keepEveryLine), in order.
+  const limits: Array<number | undefined> = [];
+  const setLimit = pty.setHistoryLimit!.bind(pty);
+  pty.setHistoryLimit = (limit) => {
+    limits.push(limit);
+    setLimit(limit);
+  };
   const session = new Session({
     key: firstKey,
     pty,
@@ -239,6 +246,7 @@ function takeoverHarness(command: string[]) {
     clock: () => clock.now,
     timer,
     onLinkClosed: (id) => closedLinks.push(id),
+    ...init,
   });
   const SECOND: PeerAddress = { host: '198.51.100.9', port: 50000 };
   const makeClient = (key: SessionKey, address: PeerAddress) => {
@@ -275,7 +283,7 @@ function takeoverHarness(command: string[]) {
     }
   };
   const runUntil = (condition: () => boolean, what: string): Promise<void> => stepUntil(clock, timer, exchange, condition, what);
-  return { clock, timer, session, pty, first, second, secondKey, firstKey, closedLinks, runUntil, exchange, SECOND };
+  return { clock, timer, session, pty, first, second, secondKey, firstKey, closedLinks, runUntil, exchange, SECOND, limits };
 }
 
 function toHexId(id: Uint8Array | string): string {
@@ -314,6 +322,25 @@ describe('Session attach and takeover', () => {
     h.second.type('fresh\r');
     await h.runUntil(() => /^fresh$/m.test(text(h.second.transport.remote)), 'the new client typing');
     expect(text(h.second.transport.remote)).not.toContain('stale');
+  });
+
+  it('keeps every line for the client that asked, from its attach on, and no longer once a terminal\'s client takes over', async () => {
+    for (const textFirst of [false, true]) {
+      const h = takeoverHarness(['/bin/cat'], textFirst ? { keepEveryLine: true } : {});
+      ptys.push(h.pty);
+      const limits = h.limits;
+      h.second.alive = false;
+      h.first.type('x\r');
+      await h.runUntil(() => /^x$/m.test(text(h.first.transport.remote)), 'the first round trip');
+      // A text client's session holds the program to its client's history; a terminal's does not.
+      expect(limits.at(-1) !== undefined).toBe(textFirst);
+      h.session.addClient(h.secondKey, textFirst ? {} : { keepEveryLine: true });
+      h.second.alive = true;
+      await h.runUntil(() => h.first.transport.counterpartyShutdown, 'the takeover');
+      h.second.type('y\r');
+      await h.runUntil(() => /^y$/m.test(text(h.second.transport.remote)), 'the new client typing');
+      expect(limits.at(-1) !== undefined).toBe(!textFirst);
+    }
   });
 
   it('drops an attach nobody uses after PENDING_ATTACH_TIMEOUT_MS, leaving the session and its client alone', async () => {

@@ -290,6 +290,11 @@ interface ClientLink {
   notificationFloor: number;
   /** The last snapshot's notifications and this link's view of them, so filtering allocates only when they change. */
   notificationsSeen: { readonly from: readonly Notification[]; readonly shown: readonly Notification[] } | undefined;
+  /**
+   * This link's client writes text and asked to keep every line (`new --keep-every-line`, at the start or on an
+   * attach): while it is current and has not quit, the program waits for it (limitHistory).
+   */
+  readonly keepEveryLine: boolean;
 }
 
 /**
@@ -362,8 +367,7 @@ export class Session {
   private snapshotForced = false;
   /** The program ended before any client was heard: the final state waits for the first one (beginShutdown). */
   private shutdownDeferred = false;
-  private readonly keepEveryLine: boolean;
-  /** The history limit last given to the pty (keepEveryLine). */
+  /** The history limit last given to the pty (keepEveryLine); undefined: none. */
   private historyLimit: number | undefined;
   /**
    * The program ended and the shutdown waits for the client to hold the whole history (shutdownAfterHistory): the
@@ -410,7 +414,6 @@ export class Session {
     this.networkTimeoutMs = init.networkTimeoutMs;
     this.noClientTimeoutMs = init.noClientTimeoutMs ?? NO_CLIENT_TIMEOUT_MS;
     this.endsWhenClientQuits = init.endsWhenClientQuits ?? true;
-    this.keepEveryLine = init.keepEveryLine ?? false;
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.startedAtMs = this.clock();
     this.forwarding = new ServerForwarding({
@@ -421,7 +424,7 @@ export class Session {
       log: (line) => this.log(`session ${this.sessionId}: ${line}`),
       agentSocket: init.agentSocket ?? false,
     });
-    this.current = this.makeLink(init.key, 'current');
+    this.current = this.makeLink(init.key, 'current', init.keepEveryLine ?? false);
     this.forwarding.setCurrent(this.current.id);
     this.pty.onFrame(() => {
       const now = this.clock();
@@ -527,14 +530,14 @@ export class Session {
    * Adds a client key (an attach). The key routes here at once, but the session changes nothing until a client is
    * heard from under it: then that client becomes current and the previous one is told it was taken over.
    */
-  addClient(key: SessionKey): void {
+  addClient(key: SessionKey, options: { readonly keepEveryLine?: boolean } = {}): void {
     if (this.finished || this.endReason !== undefined) {
       throw new ServerError('no-such-session', `tsmosh-server: session ${this.sessionId} is ending; start a new one`);
     }
     if (this.links.has(key.sessionIdHex)) throw new Error(`session ${this.sessionId}: key ${key.sessionIdHex} is already in use`);
     const pending = [...this.links.values()].filter((link) => link.role === 'pending');
     if (pending.length >= MAX_PENDING_ATTACHES) this.dropLink(pending[0]!);
-    this.makeLink(key, 'pending');
+    this.makeLink(key, 'pending', options.keepEveryLine ?? false);
     this.log(`session ${this.sessionId}: attach pending under key ${key.sessionIdHex}`);
     this.step();
   }
@@ -558,7 +561,7 @@ export class Session {
     if (this.shutdownDeferred && link === this.current && after !== undefined) {
       // The client of a session whose program already ended: tell it now (a text client once it holds the history).
       this.shutdownDeferred = false;
-      if (this.keepEveryLine) this.shutdownAfterHistory(now);
+      if (this.keepsEveryLine) this.shutdownAfterHistory(now);
       else link.transport.startShutdown(now);
     }
     if (link.role === 'pending' && connection.lastHeardAt !== undefined && this.endReason === undefined) {
@@ -578,7 +581,7 @@ export class Session {
     this.beginShutdown('killed');
   }
 
-  private makeLink(key: SessionKey, role: ClientLink['role']): ClientLink {
+  private makeLink(key: SessionKey, role: ClientLink['role'], keepEveryLine: boolean): ClientLink {
     const connection = new Connection({
       role: 'server',
       key,
@@ -608,6 +611,7 @@ export class Session {
       // The first link is made before the program has printed anything: its floor is 0.
       notificationFloor: this.links.size === 0 ? 0 : this.currentNotificationGeneration(),
       notificationsSeen: undefined,
+      keepEveryLine,
     };
     this.links.set(link.id, link);
     return link;
@@ -765,7 +769,7 @@ export class Session {
       return;
     }
     transport.setLocal(transport.local.withEnding(this.endingFor(reason)), now);
-    if (reason === 'command-exited' && this.keepEveryLine) this.shutdownAfterHistory(now);
+    if (reason === 'command-exited' && this.keepsEveryLine) this.shutdownAfterHistory(now);
     else transport.startShutdown(now);
     this.step(now);
   }
@@ -786,9 +790,25 @@ export class Session {
     this.drainHistory(now);
   }
 
+  /**
+   * The current client keeps every line (its link's keepEveryLine): a text client that started the session, or one
+   * that attached to it (its lines from the attach on, the history kept then first). Not once it has quit: a named
+   * session's program then runs on as for a terminal's, rather than waiting for a client that will not come back.
+   */
+  private get keepsEveryLine(): boolean {
+    return this.current.keepEveryLine && !this.current.transport.counterpartyShutdown;
+  }
+
   /** keepEveryLine: the program may run KEEP_EVERY_LINE_AHEAD lines ahead of what the current client acknowledged. */
   private limitHistory(): void {
-    if (!this.keepEveryLine) return;
+    if (!this.keepsEveryLine) {
+      // A terminal's client took over from a text one (or the text one quit): the program no longer waits.
+      if (this.historyLimit !== undefined) {
+        this.historyLimit = undefined;
+        this.pty.setHistoryLimit?.(undefined);
+      }
+      return;
+    }
     const limit = this.current.transport.acknowledgedLocal.scrollback.end + KEEP_EVERY_LINE_AHEAD;
     if (limit === this.historyLimit) return;
     this.historyLimit = limit;
