@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ECHO_OFF_ENV, ECHO_OFF_SHELL, EchoOffGate, echoOffStart } from './echo-off-start.js';
+import { ECHO_OFF_ENV, ECHO_OFF_SHELL, EchoOffGate, SHELL_RESETS, echoOffStart } from './echo-off-start.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -31,20 +31,38 @@ function cut(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
 }
 
 describe('echoOffStart', () => {
-  it('starts the program through the shell and env -i with its whole environment, file and arguments', () => {
-    const start = echoOffStart('vim', ['-u', 'NONE', ''], { PATH: '/bin', 'ODD NAME': 'a=b' }, () => true);
+  it('starts the program through the shell with its file and arguments, its environment never in an argument', () => {
+    const start = echoOffStart('vim', ['-u', 'NONE', ''], { PATH: '/bin', TOKEN: 'hunter2' }, () => true);
     expect(start.ok).toBe(true);
     if (!start.ok) return;
     expect(start.file).toBe(ECHO_OFF_SHELL);
     expect(start.args.slice(0, 2)).toEqual(['-c', expect.stringContaining(`stty -echo`)]);
-    expect(start.args[1]).toContain(`exec ${ECHO_OFF_ENV} -i "$@"`);
-    expect(start.args.slice(2)).toEqual(['sh', 'PATH=/bin', 'ODD NAME=a=b', 'vim', '-u', 'NONE', '']);
+    expect(start.args[1]).toContain('exec "$@"');
+    // A process's arguments are world-readable (ps): the environment goes through the shell's own.
+    expect(start.args.slice(2)).toEqual(['sh', 'vim', '-u', 'NONE', '']);
+  });
+
+  it('gives back through env only what the shell would reset or drop, never the rest', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.%]{0,8}$/), fc.string({ maxLength: 8 })), (env) => {
+        const start = echoOffStart('ls', ['-l'], env, () => true);
+        expect(start.ok).toBe(true);
+        if (!start.ok) return;
+        const corrected = Object.entries(env)
+          .filter(([name]) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || SHELL_RESETS.includes(name))
+          .map(([name, value]) => `${name}=${value}`);
+        expect(start.args.slice(3)).toEqual(corrected.length === 0 ? ['ls', '-l'] : [ECHO_OFF_ENV, ...corrected, 'ls', '-l']);
+      }),
+    );
+    expect(echoOffStart('ls', [], { IFS: ':', 'BASH_FUNC_f%%': '() { :; }' }, () => true)).toMatchObject({ args: ['-c', expect.any(String), 'sh', ECHO_OFF_ENV, 'IFS=:', 'BASH_FUNC_f%%=() { :; }', 'ls'] });
   });
 
   it('says why not where env could not be told the program or its environment, or the shell is missing', () => {
-    expect(echoOffStart('a=b', [], {}, () => true)).toEqual({ ok: false, reason: expect.stringContaining("'='") });
+    expect(echoOffStart('a=b', [], { 'a.b': '1' }, () => true)).toEqual({ ok: false, reason: expect.stringContaining("'='") });
+    expect(echoOffStart('a=b', [], {}, () => true)).toMatchObject({ ok: true, args: ['-c', expect.any(String), 'sh', 'a=b'] });
     expect(echoOffStart('ls', [], { '-x': '1' }, () => true)).toEqual({ ok: false, reason: expect.stringContaining('"-x"') });
-    expect(echoOffStart('ls', [], {}, (path) => path !== ECHO_OFF_ENV)).toEqual({ ok: false, reason: `${ECHO_OFF_ENV} is not there to start the program` });
+    expect(echoOffStart('ls', [], { 'a.b': '1' }, (path) => path !== ECHO_OFF_ENV)).toEqual({ ok: false, reason: `${ECHO_OFF_ENV} is not there to start the program` });
+    expect(echoOffStart('ls', [], {}, (path) => path !== ECHO_OFF_SHELL)).toEqual({ ok: false, reason: `${ECHO_OFF_SHELL} is not there to start the program` });
   });
 });
 

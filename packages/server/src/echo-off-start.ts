@@ -6,17 +6,23 @@
  *
  * The echo goes off before the program runs: node-pty fixes the pty's modes itself and offers no way to change them
  * before its fork, so the pty's first process is a POSIX shell that runs `stty -echo`, says it has (an APC string
- * the pty host takes out of the output: EchoOffGate), then execs the program through `env -i` with the program's
- * own environment. Nothing else writes to the pty by then, so stty cannot wait on anyone (turning the echo off
- * beside a running program could: stty's set_termios takes the tty's write lock, which a program blocked in write()
- * holds while nobody reads the pty; see commit fab8bf9). The pty host holds every write into the pty until the gate
- * has seen the answer, so no byte of input is ever echoed.
+ * the pty host takes out of the output: EchoOffGate), then execs the program. Nothing else writes to the pty by
+ * then, so stty cannot wait on anyone (turning the echo off beside a running program could: stty's set_termios
+ * takes the tty's write lock, which a program blocked in write() holds while nobody reads the pty; see commit
+ * fab8bf9). The pty host holds every write into the pty until the gate has seen the answer, so no byte of input is
+ * ever echoed.
  *
- * Exactness: `exec` keeps the process (the pid node-pty reports, the session's leader, its signals and exit status);
- * `env -i NAME=VALUE... file args...` gives the program exactly the environment it would have had (a shell alone adds
- * PWD, and bash SHLVL), and execvp's PATH search and argv (argv[0] is `file`, as node-pty gives it). Where that
- * cannot be said to `env` (a name starting with '-', a program whose name has '='), or the shell or env is missing,
- * the program starts as before, echo on, and `echoOffStart` says why.
+ * Exactness: `exec` keeps the process (the pid node-pty reports, the session's leader, its signals and exit status),
+ * and execvp's PATH search and argv (argv[0] is `file`, as node-pty gives it). The environment reaches the program
+ * through the shell's own, never its arguments: a process's argv is world-readable (/proc/PID/cmdline, `ps`), and
+ * the environment holds the user's tokens. A POSIX shell passes its environment on as it got it, with two
+ * exceptions, which `env` puts right with arguments that hold nothing private: the names it resets (SHELL_RESETS:
+ * `IFS`, `OPTIND`, `PPID`, given back their own values) and names that are not shell identifiers, which it drops
+ * (`BASH_FUNC_f%%`, a bash function exported; a name with '.' or '-'), given back by `env NAME=VALUE` (their values
+ * are in the arguments then: an exported function's code, or the odd name's value). PWD is node-pty's, the cwd,
+ * which the shell keeps. Where that cannot be said to `env` (a name starting with '-', or a program whose name has
+ * '=' when env is needed), or the shell or env is missing, the program starts as before, echo on, and
+ * `echoOffStart` says why.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
 
@@ -32,10 +38,16 @@ const ANSWER_END = '\x1b\\';
 const ANSWER_MAX_BYTES = ANSWER_START.length + 3 + ANSWER_END.length;
 
 /**
- * The shell's script. stty is looked up with /bin and /usr/bin added (the program's PATH may lack them; env -i
- * gives the program its own PATH back). "$@" is env's arguments: the assignments, the file, its arguments.
+ * The shell's script. stty is looked up with /bin and /usr/bin added (the program's PATH may lack them; the addition
+ * is stty's alone). "$@" is the program (or env, its corrections and the program) and its arguments.
  */
-const SCRIPT = `PATH="$PATH:/bin:/usr/bin" stty -echo 2>/dev/null; printf '\\033_tsmosh-echo-off;%d\\033\\\\' "$?"; exec ${ECHO_OFF_ENV} -i "$@"`;
+const SCRIPT = `PATH="$PATH:/bin:/usr/bin" stty -echo 2>/dev/null; printf '\\033_tsmosh-echo-off;%d\\033\\\\' "$?"; exec "$@"`;
+
+/** Variables a POSIX shell (dash, bash) sets itself when it starts, whatever value its environment gave them. */
+export const SHELL_RESETS: readonly string[] = ['IFS', 'OPTIND', 'PPID'];
+
+/** A name the shell keeps in the environment it passes on (POSIX: letters, digits, '_', not starting with a digit). */
+const SHELL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export type EchoOffStart =
   | { readonly ok: true; readonly file: string; readonly args: readonly string[] }
@@ -48,17 +60,23 @@ export function echoOffStart(
   env: Readonly<Record<string, string>>,
   canRun: (path: string) => boolean = isExecutable,
 ): EchoOffStart {
-  // env takes its first argument without '=' for the program: a name with one would be read as an assignment.
-  if (file.includes('=')) return { ok: false, reason: `the program's name ${JSON.stringify(file)} has '=' in it, which env would read as a variable` };
-  const assignments: string[] = [];
+  // What the shell would lose or change, given back by env's arguments (nothing private: see the comment above).
+  const corrections: string[] = [];
   for (const [name, value] of Object.entries(env)) {
+    if (SHELL_IDENTIFIER.test(name) && !SHELL_RESETS.includes(name)) continue;
     // env would take a first argument starting with '-' for an option.
     if (name === '' || name.startsWith('-')) return { ok: false, reason: `the environment variable ${JSON.stringify(name)} cannot be passed through env` };
-    assignments.push(`${name}=${value}`);
+    corrections.push(`${name}=${value}`);
   }
-  for (const path of [ECHO_OFF_SHELL, ECHO_OFF_ENV]) if (!canRun(path)) return { ok: false, reason: `${path} is not there to start the program` };
-  // $0 of the script is the shell's name; the program's argv[0] is `file`, as env passes it to execvp.
-  return { ok: true, file: ECHO_OFF_SHELL, args: ['-c', SCRIPT, 'sh', ...assignments, file, ...args] };
+  const needed = corrections.length > 0 ? [ECHO_OFF_SHELL, ECHO_OFF_ENV] : [ECHO_OFF_SHELL];
+  for (const path of needed) if (!canRun(path)) return { ok: false, reason: `${path} is not there to start the program` };
+  // env takes its first argument without '=' for the program: a name with one would be read as an assignment.
+  if (corrections.length > 0 && file.includes('=')) {
+    return { ok: false, reason: `the program's name ${JSON.stringify(file)} has '=' in it, which env would read as a variable` };
+  }
+  // $0 of the script is the shell's name; the program's argv[0] is `file`, as execvp gives it.
+  const program = corrections.length > 0 ? [ECHO_OFF_ENV, ...corrections, file] : [file];
+  return { ok: true, file: ECHO_OFF_SHELL, args: ['-c', SCRIPT, 'sh', ...program, ...args] };
 }
 
 function isExecutable(path: string): boolean {

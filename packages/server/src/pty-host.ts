@@ -272,7 +272,7 @@ export class PtyHost {
     const cwd = init.cwd ?? process.cwd();
     let command = { file: init.command, args: [...(init.args ?? [])] };
     if (init.echo === false) {
-      // The environment node-pty 1.1 gives its process (it sets PWD and TERM), which `env -i` must give the program.
+      // The environment node-pty 1.1 gives its process (it sets PWD and TERM): the program's, through the shell.
       const start = echoOffStart(command.file, command.args, { ...env, PWD: cwd, TERM: termName });
       if (start.ok) {
         command = { file: start.file, args: [...start.args] };
