@@ -307,8 +307,13 @@ describe('Connection: hostile input never throws, is never accepted, and moves t
 });
 
 describe('Connection: the inflate budget (a keyed peer cannot make us inflate without end)', () => {
-  /** An instruction whose diff is all zeros: a few KiB deflated, `inflated` bytes once inflated. */
-  const bomb = (inflated: number): Instruction => instruction({ diff: new Uint8Array(inflated - 64), chaff: new Uint8Array(0) });
+  /**
+   * An instruction whose diff is all zeros: a few KiB deflated, `inflated` bytes once inflated. Each a new state
+   * number: the same instruction sent again would go under its first ID, joining it rather than inflating again
+   * (fragment-reuse.ts).
+   */
+  let bombs = 0;
+  const bomb = (inflated: number): Instruction => instruction({ newNum: ++bombs, diff: new Uint8Array(inflated - 64), chaff: new Uint8Array(0) });
 
   it(`inflates at most ${INFLATE_BURST_BYTES / 1048576} MiB at once and ${INFLATE_BYTES_PER_SECOND / 1048576} MiB a second, dropping and counting the rest`, () => {
     const { client, server } = pair();
@@ -334,7 +339,7 @@ describe('Connection: the inflate budget (a keyed peer cannot make us inflate wi
     const { client, server } = pair();
     const paste = new Uint8Array(1024 * 1024).map((_, i) => 32 + ((i * 7) % 90));
     for (let now = 0; now < 5000; now += 250) {
-      for (const datagram of client.send(instruction({ diff: paste }), now)) server.receive(datagram.bytes, CLIENT_A, now);
+      for (const datagram of client.send(instruction({ newNum: now + 2, diff: paste }), now)) server.receive(datagram.bytes, CLIENT_A, now);
       for (const datagram of client.send(instruction(), now + 50)) server.receive(datagram.bytes, CLIENT_A, now + 50);
     }
     expect(server.stats.dropInflateBudget).toBe(0);

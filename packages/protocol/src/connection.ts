@@ -17,6 +17,7 @@ import {
 } from './constants.js';
 import { DecodeError } from './errors.js';
 import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments } from './fragment.js';
+import { FragmentReuse, RepeatedInstructionWatch } from './fragment-reuse.js';
 import { decodeInstruction, encodeInstruction, inflatedLength } from './instruction-codec.js';
 import type { Direction, SessionKey } from './key.js';
 import { ReplayWindow } from './replay-window.js';
@@ -90,6 +91,9 @@ export class Connection {
   /** The peer's sequence numbers skipped and not yet arrived nor counted missed (oldest first). */
   private holes: bigint[] = [];
   private readonly reassembler = new FragmentReassembler();
+  /** A large instruction sent again goes under its first try's ID with its bytes (fragment-reuse.ts). */
+  private readonly reuse = new FragmentReuse();
+  private readonly repeats = new RepeatedInstructionWatch();
   private nextSeq: bigint;
   private knownServerAddress: PeerAddress | undefined;
   private clientAddress: PeerAddress | undefined;
@@ -192,7 +196,19 @@ export class Connection {
    * (the same sequence counter, so no nonce is ever reused).
    */
   sendTo(instruction: Instruction, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const datagrams = this.seal(encodeInstruction(instruction), to, now);
+    const chunkBytes = this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES;
+    const sentBefore = this.stats.instructionsOut;
+    const again = this.reuse.find(instruction, chunkBytes, sentBefore);
+    let datagrams: OutgoingDatagram[];
+    if (again !== undefined) {
+      datagrams = this.seal(again.encoded, to, now, again.id);
+      this.stats.instructionsReused++;
+    } else {
+      const id = this.nextSeq;
+      const encoded = encodeInstruction(instruction);
+      datagrams = this.seal(encoded, to, now, id);
+      this.reuse.sent(instruction, id, encoded, chunkBytes, sentBefore);
+    }
     this.stats.instructionsOut++;
     return datagrams;
   }
@@ -214,11 +230,12 @@ export class Connection {
     encoded[0] = CHANNEL_PACKET_FORMAT;
     encoded.set(payload, 1);
     this.stats.channelPacketsOut++;
-    return this.seal(encoded, to, now)[0];
+    return this.seal(encoded, to, now, this.nextSeq)[0];
   }
 
-  private seal(encoded: Uint8Array, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const fragments = splitIntoFragments(this.nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
+  /** `id`: the instruction ID, the next sequence number for a new instruction, the first try's for a reused one. */
+  private seal(encoded: Uint8Array, to: PeerAddress, now: number, id: bigint): OutgoingDatagram[] {
+    const fragments = splitIntoFragments(id, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
     if (this.nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
       // Unreachable with a clock-derived start (2^63 / 2^20 ms is year 2248), but a wrapped nonce would be fatal.
       throw new Error('Connection.send: sequence numbers exhausted; start a new session');
@@ -291,9 +308,12 @@ export class Connection {
     switch (result.kind) {
       case 'pending':
         return undefined;
-      case 'ignored':
+      case 'ignored': {
         stats.fragmentsIgnored++;
-        return undefined;
+        const repeated = this.repeats.repeated(fragment.instructionId, fragment.index, header.seq);
+        if (repeated !== undefined) stats.instructionsRepeated++;
+        return repeated;
+      }
       case 'bad':
         stats.dropBadFragment++;
         stats.datagramsAccepted--; // counted as a drop instead, so every datagram lands in exactly one bucket
@@ -311,6 +331,7 @@ export class Connection {
         try {
           const instruction = decodeInstruction(result.bytes);
           stats.instructionsIn++;
+          this.repeats.delivered(fragment.instructionId, fragment.index, fragment.final, header.seq, instruction);
           return instruction;
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;

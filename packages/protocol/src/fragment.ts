@@ -13,7 +13,8 @@ import { DecodeError } from './errors.js';
 /**
  * One piece of an encoded instruction. Layout: instruction ID (u64 BE) ‖ final flag (top bit) and index (15 bits,
  * u16 BE) ‖ chunk. The sending Connection uses the sequence number of the instruction's first datagram as its ID,
- * so IDs are unique, increase, and keep increasing across a client restart (sequence numbers are clock-derived).
+ * so IDs are unique, increase, and keep increasing across a client restart (sequence numbers are clock-derived);
+ * a resend of a multi-fragment instruction reuses its first try's ID and bytes (fragment-reuse.ts).
  */
 export interface Fragment {
   readonly instructionId: bigint;
@@ -94,9 +95,10 @@ interface Partial {
  * buggy or hostile-but-keyed peer; the caps still hold memory to about MAX_REASSEMBLY_BYTES.
  *
  * Eviction keeps the newest instructions. The sender diffs each new instruction against the newest state it believes
- * the receiver holds, so a newer instruction supersedes older ones, and the transport never resends the fragments of
- * an old ID (a resend is a new instruction with a new ID). A partial that newer IDs have overtaken is therefore the
- * least likely to complete and the least useful if it does, so under pressure the lowest ID goes first.
+ * the receiver holds, so a newer instruction supersedes older ones, and it resends fragments only under the ID of its
+ * newest multi-fragment instruction (fragment-reuse.ts; any other resend is a new instruction with a new ID). A
+ * partial that newer IDs have overtaken is therefore the least likely to complete and the least useful if it does,
+ * so under pressure the lowest ID goes first.
  */
 export class FragmentReassembler {
   private readonly partials = new Map<bigint, Partial>();

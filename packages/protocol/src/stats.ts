@@ -46,6 +46,13 @@ export interface ConnectionStats {
   fragmentsIgnored: number;
   /** Partial instructions evicted from reassembly to stay within bounds. */
   partialsEvicted: number;
+  /** Instructions sent again under their first try's ID and bytes, so the receiver joins the tries (fragment-reuse.ts). */
+  instructionsReused: number;
+  /**
+   * Instructions handed over again for a later try of one already delivered (fragment-reuse.ts), so a resend is
+   * acknowledged; not counted in instructionsIn.
+   */
+  instructionsRepeated: number;
 }
 
 export function emptyConnectionStats(): ConnectionStats {
@@ -73,6 +80,8 @@ export function emptyConnectionStats(): ConnectionStats {
     dropInflateBudget: 0,
     fragmentsIgnored: 0,
     partialsEvicted: 0,
+    instructionsReused: 0,
+    instructionsRepeated: 0,
   };
 }
 

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { symmetricLink } from '@tsmosh/netem';
+import { BlobState, ByteLogState, createSimulatedSession, seededRandom } from '@tsmosh/testkit';
+
+/**
+ * A screen state larger than one datagram over a lossy link (the session-24 finding: a 250×70 screen of random
+ * 256-colour cells, ~40 fragments a state, over 10 % loss and a 100 ms round trip stayed on its second frame for
+ * 30 s). A state diff is one instruction cut into fragments and the receiver can use it only whole; each resend used
+ * to be a new instruction, whole in 0.9^40 ≈ 1.5 % of tries. Resends now share the first try's fragments
+ * (packages/protocol/src/fragment-reuse.ts), so each try fills the holes the earlier ones left.
+ *
+ * The state is an incompressible blob (testkit's BlobState) of 48 000 bytes: 40 fragments of 1205 bytes.
+ */
+const STATE_BYTES = 48_000;
+const RTT_MS = 100;
+/** Round trips a large state may take: a few resends (each a resend delay of ~4 round trips here) and their acks. */
+const ROUND_TRIPS_ALLOWED = 15;
+
+function largeStateSession(loss: number, seed: number) {
+  const s = createSimulatedSession({
+    seed,
+    profile: symmetricLink({ delayMs: RTT_MS / 2, loss }),
+    initialRttMs: RTT_MS,
+    clientInitial: ByteLogState.empty(),
+    serverInitial: new BlobState(new Uint8Array(0)),
+  });
+  const random = seededRandom(seed + 7);
+  return { ...s, nextState: () => new BlobState(random.bytes(STATE_BYTES)) };
+}
+
+describe.each([0.1, 0.2])('a 40-fragment state over %s loss each way, 100 ms round trip', (loss) => {
+  it.each([1, 2, 3, 4, 5, 6])(`arrives within ${ROUND_TRIPS_ALLOWED} round trips (seed %i)`, (seed) => {
+    const s = largeStateSession(loss, seed);
+    const state = s.nextState();
+    const setAt = 1000;
+    s.simulation.at(setAt, (now) => s.server.setLocal(state, now));
+    const end = setAt + ROUND_TRIPS_ALLOWED * RTT_MS;
+    s.simulation.runUntil(end, () => s.client.remote.equals(state));
+    // Not vacuous: the state needed more than one datagram, and the link lost some of them.
+    expect(s.server.connection.stats.datagramsOut).toBeGreaterThan(40);
+    expect(s.link.netem.down.counters.dropped.loss).toBeGreaterThan(0);
+    expect(s.client.remote.equals(state)).toBe(true);
+    expect(s.clock.now).toBeLessThanOrEqual(end);
+    // The resends went under the first try's ID.
+    expect(s.server.connection.stats.instructionsReused).toBeGreaterThan(0);
+  });
+});
+
+describe('a 40-fragment screen redrawn every second over 20 % loss each way', () => {
+  it('shows at least 18 of 20 states, each within a second of being drawn, and the last one', () => {
+    const s = largeStateSession(0.2, 11);
+    const drawn: Array<{ state: BlobState; at: number }> = [];
+    for (let at = 1000; at < 21_000; at += 1000) {
+      s.simulation.at(at, (now) => {
+        const state = s.nextState();
+        drawn.push({ state, at: now });
+        s.server.setLocal(state, now);
+      });
+    }
+    const shownAt = new Map<number, number>();
+    s.simulation.runUntil(22_000, () => {
+      const index = drawn.findIndex((d) => d.state.equals(s.client.remote));
+      if (index >= 0 && !shownAt.has(index)) shownAt.set(index, s.clock.now);
+      return false;
+    });
+    expect(drawn).toHaveLength(20);
+    // A state the next one replaced before it arrived is never shown (the next one carries all of it): allowed twice.
+    const inTime = drawn.filter((d, i) => shownAt.has(i) && shownAt.get(i)! - d.at < 1000);
+    expect(inTime.length).toBeGreaterThanOrEqual(18);
+    expect(s.client.remote.equals(drawn[19]!.state)).toBe(true);
+  });
+});
