@@ -191,13 +191,15 @@ describe('congestion control on a thin link (1 Mbit/s, 64 KB buffer, 40 ms RTT, 
     expect(Math.max(...run.echoDelays)).toBeGreaterThan(2 * RTT_MS + 3 * sendingMs(SCREEN + 500));
   });
 
-  it('screens larger than the link carries at the frame rate (30 KB): without it no state arrives at all; with it every echo does', () => {
+  it('screens larger than the link carries at the frame rate (30 KB): without it echoes come over twice as late on average; with it every echo comes', () => {
     const without = flood({ seed: 1, seconds: 10, screenBytes: 30_000, profile: THIN, rttMs: RTT_MS, congestionControl: false });
-    // Every frame loses a fragment in the overflowing buffer, and so does every resend.
-    expect(without.echoDelays).toHaveLength(0);
-    expect(without.queueDrops).toBeGreaterThan(1000);
+    // Every frame loses fragments in the overflowing buffer; its resends share its fragments (fragment-reuse.ts), so
+    // one fills the holes, most often a second or more later (before they did, no state arrived at all).
     const withIt = flood({ seed: 1, seconds: 10, screenBytes: 30_000, profile: THIN, rttMs: RTT_MS, congestionControl: true });
+    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+    expect(without.queueDrops).toBeGreaterThan(1000);
     expect(withIt.echoDelays).toHaveLength(withIt.keys);
+    expect(mean(without.echoDelays)).toBeGreaterThan(2 * mean(withIt.echoDelays));
     expect(withIt.queueDrops).toBeLessThan(10);
   });
 });

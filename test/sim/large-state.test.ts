@@ -70,3 +70,27 @@ describe('a 40-fragment screen redrawn every second over 20 % loss each way', ()
     expect(s.client.remote.equals(drawn[19]!.state)).toBe(true);
   });
 });
+
+describe('acknowledgements while a 40-fragment state is unacknowledged', () => {
+  it.each([1, 2, 3])('go bare, one datagram each, and the state still arrives (seed %i)', (seed) => {
+    const s = largeStateSession(0.2, seed);
+    const state = s.nextState();
+    s.simulation.at(1000, (now) => s.server.setLocal(state, now));
+    // Keys typed while the screen is on its way: the daemon owes an acknowledgement for each.
+    for (let at = 1050; at < 1600; at += 100) {
+      s.simulation.at(at, (now) => s.client.setLocal(s.client.local.append(Uint8Array.of(97)), now, { awaited: true }));
+    }
+    s.simulation.runUntil(1000 + ROUND_TRIPS_ALLOWED * RTT_MS, () => s.client.remote.equals(state) && s.client.local.equals(s.server.remote));
+    expect(s.client.remote.equals(state)).toBe(true);
+    expect(s.server.remote.equals(s.client.local)).toBe(true);
+    const stats = s.server.stats;
+    expect(stats.ackFrames).toBeGreaterThan(0);
+    // Every data frame and resend is the state's 40 fragments (one copy: copies of a large diff are not affordable),
+    // every other frame one datagram at most (none for the daemon's first heartbeat, before it heard the client).
+    // Before, an acknowledgement carried the whole diff under a new number: 40 datagrams.
+    expect(stats.redundantCopies + stats.spacedCopies).toBe(0);
+    const ackDatagrams = stats.datagramsSent - 40 * (stats.dataFrames + stats.resends);
+    expect(ackDatagrams).toBeGreaterThan(0);
+    expect(ackDatagrams).toBeLessThanOrEqual(stats.ackFrames);
+  });
+});

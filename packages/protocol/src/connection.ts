@@ -94,6 +94,7 @@ export class Connection {
   /** A large instruction sent again goes under its first try's ID with its bytes (fragment-reuse.ts). */
   private readonly reuse = new FragmentReuse();
   private readonly repeats = new RepeatedInstructionWatch();
+  private sentAckNum: number | undefined;
   private nextSeq: bigint;
   private knownServerAddress: PeerAddress | undefined;
   private clientAddress: PeerAddress | undefined;
@@ -166,6 +167,14 @@ export class Connection {
     return this.lastSkipped;
   }
 
+  /**
+   * The acknowledgement the instruction last sent carried: its own, or an older one when it went as the bytes of an
+   * earlier try (fragment-reuse.ts), so the transport knows its acknowledgement is still to be sent.
+   */
+  get lastSentAckNum(): number | undefined {
+    return this.sentAckNum;
+  }
+
   /** The sequence number the next datagram will carry. */
   get nextSequence(): bigint {
     return this.nextSeq;
@@ -200,6 +209,7 @@ export class Connection {
     const sentBefore = this.stats.instructionsOut;
     const again = this.reuse.find(instruction, chunkBytes, sentBefore);
     let datagrams: OutgoingDatagram[];
+    this.sentAckNum = again?.ackNum ?? instruction.ackNum;
     if (again !== undefined) {
       datagrams = this.seal(again.encoded, to, now, again.id);
       this.stats.instructionsReused++;

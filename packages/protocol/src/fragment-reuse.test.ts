@@ -106,13 +106,28 @@ describe('FragmentReuse: a large instruction sent again goes with its first try�
     expect(client.stats.instructionsIn).toBe(1);
   });
 
-  it('a changed diff, acknowledgement or state number, or a single fragment, is a new instruction with a new ID', () => {
+  it('a changed acknowledgement goes as the first try’s, and says so; the kept acknowledgement is the first try’s', () => {
+    const { key, server } = established();
+    const diff = xorshift(5)(4 * CHUNK);
+    const idOf = (datagrams: OutgoingDatagram[]) => open(key, datagrams[0]!).fragment.instructionId;
+    const first = idOf(server.send(big(2, diff), 0));
+    expect(server.lastSentAckNum).toBe(2);
+    expect(idOf(server.send(big(3, diff), 0))).toBe(first);
+    expect(server.lastSentAckNum).toBe(2);
+    expect(idOf(server.send(big(4, diff), 0))).toBe(first);
+    expect(server.lastSentAckNum).toBe(2);
+    // A small instruction carries its own.
+    server.send(big(4, Uint8Array.of(1)), 0);
+    expect(server.lastSentAckNum).toBe(4);
+  });
+
+  it('a changed diff or state number is a new instruction with a new ID; a single fragment is never kept', () => {
     const { key, server } = established();
     const random = xorshift(5);
     const diff = random(4 * CHUNK);
     const idOf = (datagrams: OutgoingDatagram[]) => open(key, datagrams[0]!).fragment.instructionId;
     const first = idOf(server.send(big(0, diff), 0));
-    const changed = [big(1, diff), big(0, diff, 8), big(0, Uint8Array.from(diff, (b, i) => (i === 100 ? b ^ 1 : b)))];
+    const changed = [big(0, diff, 8), big(0, Uint8Array.from(diff, (b, i) => (i === 100 ? b ^ 1 : b))), { ...big(0, diff), oldNum: 4 }];
     // Each of these replaces the kept instruction; the original is then new again.
     let previous = first;
     for (const instruction of changed) {

@@ -13,10 +13,12 @@ import type { Instruction } from './types.js';
  * (p = 10 %, 40 fragments: 0.999^40 = 96 % by the third).
  *
  * The sender keeps its newest instruction of more than one fragment, encoded, and sends that encoding again under
- * that ID when the transport hands it the same instruction again: the same base and target state numbers, the same
- * acknowledgement and the same diff bytes. The chaff and the throwaway number of the first try go with it: a resend's
- * own are no better (an older throwaway number makes the receiver forget a little later, nothing more), and each
- * byte must be the first try's for the fragments to fit together.
+ * that ID when the transport hands it the same diff again: the same base and target state numbers and the same diff
+ * bytes. Every byte must be the first try's for the fragments to fit together, so the first try's acknowledgement,
+ * throwaway number and chaff go with it. An older throwaway number only makes the receiver forget a state a little
+ * later. An older acknowledgement says less than the sender knows: the Connection tells the transport which
+ * acknowledgement went (`lastSentAckNum`), and the transport then keeps its acknowledgement due, to go in a frame
+ * of its own (a heartbeat's single datagram), rather than hold back a resend the receiver can join.
  */
 
 /**
@@ -30,6 +32,7 @@ export const FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN = COMPLETED_INSTRUCTION_MEM
 interface KeptInstruction {
   readonly oldNum: number;
   readonly newNum: number;
+  /** The acknowledgement the encoding carries. */
   readonly ackNum: number;
   readonly diff: Uint8Array;
   readonly id: bigint;
@@ -45,14 +48,19 @@ export class FragmentReuse {
   private kept: KeptInstruction | undefined;
 
   /**
-   * The ID and encoding `instruction` went with before, if it is the kept one sent again: the same numbers and diff,
-   * cut at the same chunk size, and fewer than FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN instructions since.
-   * `instructionsSent` counts every instruction this sender has sent.
+   * The ID and encoding `instruction` went with before (and the acknowledgement that encoding carries), if it is the
+   * kept one sent again: the same state numbers and diff, cut at the same chunk size, and fewer than
+   * FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN instructions since. `instructionsSent` counts every instruction this
+   * sender has sent.
    */
-  find(instruction: Instruction, chunkBytes: number, instructionsSent: number): { readonly id: bigint; readonly encoded: Uint8Array } | undefined {
+  find(
+    instruction: Instruction,
+    chunkBytes: number,
+    instructionsSent: number,
+  ): { readonly id: bigint; readonly encoded: Uint8Array; readonly ackNum: number } | undefined {
     const kept = this.kept;
     if (kept === undefined) return undefined;
-    if (instruction.newNum !== kept.newNum || instruction.oldNum !== kept.oldNum || instruction.ackNum !== kept.ackNum) return undefined;
+    if (instruction.newNum !== kept.newNum || instruction.oldNum !== kept.oldNum) return undefined;
     if (chunkBytes !== kept.chunkBytes || instructionsSent - kept.sentAtCount >= FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN) return undefined;
     if (!bytesEqual(instruction.diff, kept.diff)) return undefined;
     return kept;

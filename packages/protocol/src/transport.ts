@@ -86,6 +86,11 @@ export interface TransportConnection {
   readonly stats?: { readonly datagramsMissed?: number };
   /** The peer's datagrams skipped just before the one `receive` last accepted (Connection.lastReceivedSkipped). */
   readonly lastReceivedSkipped?: number;
+  /**
+   * The acknowledgement the instruction `send` last sent carried, when it may differ from the one asked for (a
+   * resend that went as its first try's bytes: Connection.lastSentAckNum, fragment-reuse.ts).
+   */
+  readonly lastSentAckNum?: number | undefined;
 }
 
 /**
@@ -200,6 +205,16 @@ interface LossEvidence {
  * 100/300 ms RTT and fewer copies; 8 still +11 ms at 100 ms; 12 level with no rule (395/833).
  */
 const BLACKOUT_MIN_SKIPPED = 12;
+/**
+ * bytes: an acknowledgement or heartbeat whose diff (the newest state sent, from the base the peer is assumed to
+ * hold) is longer than this goes without it, as a bare acknowledgement in one datagram. A diff this long may need
+ * more than one datagram (a fragment holds 1205 bytes at the IPv4 MTU, less the instruction's numbers and chaff),
+ * and its delivery is the resend timer's business: sent as a new state number at every acknowledgement it was a
+ * new instruction each time, whose fragments the peer could not join with the data frame's and resends'
+ * (fragment-reuse.ts), and the acknowledgement it carried arrived only if every fragment did. A short diff still
+ * rides along: one datagram, and it makes a lost echo good as it did.
+ */
+const ACK_FRAME_MAX_DIFF_BYTES = 1024;
 const NEVER = Infinity;
 /** Open loss-estimate outcomes: one per data frame (≥ 20 ms apart) for up to ~2 s, so 128 is never reached in use. */
 const MAX_PENDING_OUTCOMES = 128;
@@ -1108,6 +1123,7 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     const target = kind === 'data' ? this.current : this.back.state;
     // A resend under the ack timer goes against the acknowledged state, the one base the peer surely holds.
     const { base, diff } = this.chooseBase(target, now, kind === 'resend' && t.resendPolicy === 'ack-timer');
+    if (kind === 'ack' && diff.length > ACK_FRAME_MAX_DIFF_BYTES && this.front.num > 0) return this.sendBareAck(now);
     let num: number;
     let awaited = false;
     if (kind === 'resend') {
@@ -1177,6 +1193,19 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     return out;
   }
 
+  /**
+   * An acknowledgement or heartbeat without the large diff still unacknowledged (ACK_FRAME_MAX_DIFF_BYTES): the
+   * acknowledged state announced again (the peer holds it, and takes the repeat for a duplicate), with our
+   * acknowledgement. No new state number, so the data's resends keep theirs and the peer joins their fragments.
+   * Never for state 0: 0, 0, 0 is how a restarted peer introduces itself (isRestartedPeer).
+   */
+  private sendBareAck(now: number): OutgoingDatagram[] {
+    const front = this.front;
+    this.stats.ackFrames++;
+    if (this.lastHeardAt === undefined) this.helloTries++;
+    return this.transmit({ oldNum: front.num, newNum: front.num, throwawayNum: front.num, diff: EMPTY }, 1, now);
+  }
+
   /** The spaced second copy of an awaited frame: the same numbers and diff, a fresh datagram. */
   private sendRepeat(now: number): OutgoingDatagram[] {
     const frame = this.repeats.take();
@@ -1204,9 +1233,13 @@ export class Transport<L extends SyncState<L>, R extends SyncState<R>, C extends
     this.stats.redundantCopies += copies - 1;
     this.stats.datagramsSent += out.length;
     this.lastSentAt = now;
-    this.pendingAckDueAt = undefined;
     this.bytesSinceLastSend = 0;
-    if (ackNum === SHUTDOWN_STATE_NUM) this.peerShutdownAckSent = true;
+    // A resend that went as its first try's bytes carries that try's acknowledgement: ours stays due, and goes in a
+    // frame of its own.
+    if ((this.connection.lastSentAckNum ?? ackNum) === ackNum) {
+      this.pendingAckDueAt = undefined;
+      if (ackNum === SHUTDOWN_STATE_NUM) this.peerShutdownAckSent = true;
+    }
     return out;
   }
 
