@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LOG_LINES_PER_FRAME_ON_BOTTLENECK, LOG_LINES_PER_STATE, historyHeld, historyWindowEnd, type HistoryWindow } from './history-window.js';
+import { LOG_LINES_PER_FRAME_ON_BOTTLENECK, LOG_LINES_PER_STATE, LOG_LINES_PER_STATE_MAX, historyHeld, historyWindowEnd, type HistoryWindow } from './history-window.js';
 
 const window = (fields: Partial<HistoryWindow>): HistoryWindow => ({
   acknowledgedEnd: 0,
@@ -19,6 +19,17 @@ describe('historyWindowEnd', () => {
     expect(historyWindowEnd(window({ acknowledgedEnd: 100, offeredEnd: 120, logEnd: 130 }))).toBe(130);
     // Lines the log dropped before the client had them: the window starts at the log's start.
     expect(historyWindowEnd(window({ acknowledgedEnd: 100, logStart: 4000, logEnd: 20_000 }))).toBe(4000 + LOG_LINES_PER_STATE);
+  });
+
+  it('reaches further where the lines are short (a byte budget), never short of LOG_LINES_PER_STATE nor past the cap or the log', () => {
+    // `seq`'s lines: the byte budget reaches 1,900 lines beyond what the client acknowledged.
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, logEnd: 50_000, byteWindowEnd: 2000 }))).toBe(2000);
+    // Full lines: the budget reaches fewer than LOG_LINES_PER_STATE, which a window always may carry.
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, logEnd: 50_000, byteWindowEnd: 260 }))).toBe(100 + LOG_LINES_PER_STATE);
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, logEnd: 50_000, byteWindowEnd: 100_000 }))).toBe(100 + LOG_LINES_PER_STATE_MAX);
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, logEnd: 1500, byteWindowEnd: 2000 }))).toBe(1500);
+    // On a path that is the bottleneck the small frames rule as before.
+    expect(historyWindowEnd(window({ acknowledgedEnd: 100, offeredEnd: 100, logEnd: 50_000, byteWindowEnd: 2000, pathIsBottleneck: true }))).toBe(100 + LOG_LINES_PER_FRAME_ON_BOTTLENECK);
   });
 
   it('on a path that is the bottleneck, a state whose screen changed adds no history; a still screen lets it follow in small frames', () => {

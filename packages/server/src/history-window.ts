@@ -12,6 +12,23 @@
 export const LOG_LINES_PER_STATE = 256;
 
 /**
+ * Wire bytes of log lines one state may add beyond the client's acknowledged state, where they reach further than
+ * LOG_LINES_PER_STATE lines: short lines go in longer windows. 16 KiB is what 160 full 80-column lines take (about
+ * 100 bytes each), so a window of full lines stays 256 lines; `seq`'s lines take about 8 bytes, so a window of them is
+ * about 2,000 lines instead of 256, and a text client (client text-output.ts) gets a flood about as fast as its
+ * acknowledgements come back (at 256 lines a state, `seq 1 100000` took 8.6 s on loopback: 11,600 lines a second).
+ * Never more bytes than 256 full lines, which the window allowed before: a diff no larger, no more fragments.
+ */
+export const LOG_BYTES_PER_STATE = 16 * 1024;
+
+/**
+ * Most lines one state may add, however short: 2,048 empty lines are a few KiB, but each is a line the client
+ * decodes and writes. Below the 4,096 lines a session that keeps every line lets its program run ahead of the
+ * client's acknowledgement (session.ts KEEP_EVERY_LINE_AHEAD), so one window in flight never stops the program.
+ */
+export const LOG_LINES_PER_STATE_MAX = 2048;
+
+/**
  * On a path that is the bottleneck, a state adds at most this many lines beyond what was offered before it, so that
  * the history goes in small frames the transport's pacing spreads out: the queue an echo joins is then one small
  * frame, not a 256-line window (about 10 KB of hashes, 80 ms at 1 Mbit/s). 64 lines are a few hundred bytes of `seq`
@@ -39,6 +56,11 @@ export interface HistoryWindow {
   readonly pathIsBottleneck: boolean;
   /** Lines the log gained since the session's previous state (its previous snapshot): how fast the output runs. */
   readonly linesSincePreviousState: number;
+  /**
+   * How far LOG_BYTES_PER_STATE of lines reach from the window's base (historyWindowBase), at most
+   * LOG_LINES_PER_STATE_MAX lines (ScrollbackLog.endWithinBytes); absent: the window is LOG_LINES_PER_STATE lines.
+   */
+  readonly byteWindowEnd?: number;
 }
 
 /**
@@ -57,9 +79,15 @@ export function historyHeld(w: HistoryWindow): boolean {
   return w.logStart > w.offeredEnd && w.linesSincePreviousState > LOG_LINES_PER_STATE;
 }
 
+/** Where the next state's window starts: the client's acknowledged log end, or the log's start if it dropped that. */
+export function historyWindowBase(w: Pick<HistoryWindow, 'acknowledgedEnd' | 'logStart'>): number {
+  return Math.max(w.acknowledgedEnd, w.logStart);
+}
+
 /** The log end (a position in [logStart, logEnd]) the next state carries, when not held (historyHeld). */
 export function historyWindowEnd(w: HistoryWindow): number {
-  let end = Math.max(w.acknowledgedEnd, w.logStart) + LOG_LINES_PER_STATE;
+  const base = historyWindowBase(w);
+  let end = Math.max(base + LOG_LINES_PER_STATE, Math.min(w.byteWindowEnd ?? base, base + LOG_LINES_PER_STATE_MAX));
   if (w.pathIsBottleneck) end = Math.min(end, Math.max(w.offeredEnd, w.logStart) + (w.screenChanged ? 0 : LOG_LINES_PER_FRAME_ON_BOTTLENECK));
   return Math.min(w.logEnd, end);
 }

@@ -30,6 +30,7 @@ import { cellTextOf, cursorCellOf, type CursorCell } from './typed-echo.js';
 import { AnswerWatch } from './answer-output.js';
 import type { SessionPty } from './session.js';
 import { EchoOffGate, echoOffStart, type GateResult } from './echo-off-start.js';
+import { lineBound } from './line-bound.js';
 import { DEFAULT_TERM } from './session-environment.js';
 
 /**
@@ -212,6 +213,10 @@ export class PtyHost {
   private historyLimit: number | undefined;
   /** Reading is stopped because the history reached historyLimit. */
   private heldForHistory = false;
+  /** With a history limit: at most how many lines the output read and not yet parsed adds to the log (line-bound.ts). */
+  private pendingLines = 0;
+  /** The bytes pendingLines counts (the rest of the mirror's pending bytes were read before a limit was set). */
+  private pendingScannedBytes = 0;
   /**
    * The program's last output, taken out of the kernel and node's stream after it exited while the history held
    * reading (takeTail): node-pty destroys the master's stream 200 ms after the exit, and what was still in it would
@@ -574,7 +579,18 @@ export class PtyHost {
     const answer = this.answers.output(data.byteLength, now);
     const read = joined === undefined ? this.boundary.read(data.byteLength) : this.boundary.read(data.byteLength, joined.endsWrite);
     this.kernelMayHoldMore = joined === undefined ? data.byteLength >= FULL_PTY_READ_BYTES : !joined.endsWrite;
+    // Counted only where a history limit may need it: a terminal's session skips the scan.
+    const scanned = this.historyLimit !== undefined;
+    const lines = scanned ? lineBound(data, this.mirror.cols) : 0;
+    if (scanned) {
+      this.pendingLines += lines;
+      this.pendingScannedBytes += data.byteLength;
+    }
     this.mirror.writeThen(data, () => {
+      if (scanned) {
+        this.pendingLines -= lines;
+        this.pendingScannedBytes -= data.byteLength;
+      }
       serverTrace?.mark('parsed');
       this.afterParse(read);
     }, answer || joined !== undefined);
@@ -601,13 +617,16 @@ export class PtyHost {
 
   /**
    * Bytes that may still be read before the log could reach the history limit: a byte of output adds at most one line
-   * (a line feed, or a character that wraps), so the bytes still to parse count as lines already. (A scroll sequence
-   * such as CSI S adds many lines in a few bytes: the limit's margin below the log's retention covers a read's worth,
-   * session.ts KEEP_EVERY_LINE_AHEAD.)
+   * (a line feed, or a character that wraps), so a read is bounded by the room in lines; the output read and not yet
+   * parsed counts as the lines it may add (line-bound.ts: a line feed each, a wrap per row's worth of bytes, two per
+   * cursor move). (A scroll sequence such as CSI S adds many lines in a few bytes: the limit's margin below the log's
+   * retention covers it, session.ts KEEP_EVERY_LINE_AHEAD.)
    */
   private historyRoom(): number {
     if (this.historyLimit === undefined) return Infinity;
-    return Math.max(0, this.historyLimit - this.mirror.scrollback().end - this.mirror.pendingBytes);
+    // Output read before the limit was set was not scanned: it counts as a line a byte, as it always did.
+    const unscanned = Math.max(0, this.mirror.pendingBytes - this.pendingScannedBytes);
+    return Math.max(0, this.historyLimit - this.mirror.scrollback().end - this.pendingLines - unscanned);
   }
 
   private checkHistoryHold(): void {

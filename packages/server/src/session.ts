@@ -18,7 +18,7 @@ import {
 import { InputStream, isScreenSize, ScreenState, latestNotificationGeneration, type Framebuffer, type Notification, type ScrollbackLog, type SessionEnding, type TerminalCapabilities } from '@tsmosh/terminal';
 import { ServerForwarding, type ChannelEndpoint } from '@tsmosh/forward';
 import { ServerError } from './errors.js';
-import { historyHeld, historyWindowEnd } from './history-window.js';
+import { LOG_BYTES_PER_STATE, LOG_LINES_PER_STATE_MAX, historyHeld, historyWindowBase, historyWindowEnd } from './history-window.js';
 import type { MirrorStats } from './headless-mirror.js';
 import { NETWORK_TIMEOUT_ENV, NO_CLIENT_TIMEOUT_MS } from './session-timeouts.js';
 // How long a session lives without a client has its own module; re-exported for the code that imports it from here.
@@ -324,8 +324,9 @@ const HISTORY_DRAIN_STALL_MS = 10_000;
 /**
  * With keepEveryLine, lines the program may run ahead of what the client acknowledged (lines). Well below the log's
  * retention (SCROLLBACK_RETAINED_LINES, 10,000): reading stops only after a read, and one read of the pty is up to
- * 4 KiB (pty-drain.ts), up to a line a byte, so the log never drops a line the client lacks; and far above a state's
- * window (256 lines, history-window.ts), so the program keeps writing while windows are in flight.
+ * 4 KiB (pty-drain.ts), up to a line a byte, so the log never drops a line the client lacks; and above a state's
+ * window (256 lines, up to 2,048 short ones: history-window.ts), so the program keeps writing while a window is in
+ * flight.
  */
 export const KEEP_EVERY_LINE_AHEAD = 4096;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
@@ -1169,14 +1170,16 @@ export class Session {
     const offered = transport.local.scrollback;
     const linesSincePreviousState = log.end - this.logEndAtSnapshot;
     this.logEndAtSnapshot = log.end;
+    const acknowledgedEnd = transport.acknowledgedLocal.scrollback.end;
     const window = {
-      acknowledgedEnd: transport.acknowledgedLocal.scrollback.end,
+      acknowledgedEnd,
       offeredEnd: offered.end,
       logStart: log.start,
       logEnd: log.end,
       screenChanged,
       pathIsBottleneck: transport.congestionLimited(now),
       linesSincePreviousState,
+      byteWindowEnd: log.endWithinBytes(historyWindowBase({ acknowledgedEnd, logStart: log.start }), LOG_BYTES_PER_STATE, LOG_LINES_PER_STATE_MAX),
     };
     // Held (output outrunning the history): the window offered before stays. Not across a resize, whose shift the
     // client waits for before it writes history again.

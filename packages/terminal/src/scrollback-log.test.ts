@@ -62,6 +62,25 @@ describe('plainLogLine', () => {
 });
 
 describe('ScrollbackLog', () => {
+  it('reaches as far as a byte budget allows (endWithinBytes), within the line cap and the window', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 300 }), fc.nat(40), fc.nat(5000), fc.nat(400), (width, count, from, budget, maxLines) => {
+        // Equal lines: each takes the same wire bytes, `size`, the least budget that reaches one line.
+        const text = 'x'.repeat(width);
+        const codes = [...text].map((c) => c.charCodeAt(0));
+        const log = ScrollbackLog.empty.append(Array.from({ length: count }, () => plainLogLine(width, false, codes)));
+        if (count === 0) {
+          expect(log.endWithinBytes(from, budget, maxLines)).toBe(0);
+          return;
+        }
+        let size = 0;
+        while (log.endWithinBytes(0, size, 1) === 0) size++;
+        const first = Math.min(from, count);
+        expect(log.endWithinBytes(from, budget, maxLines)).toBe(first + Math.min(Math.floor(budget / size), maxLines, count - first));
+      }),
+    );
+  });
+
   it('numbers lines absolutely and keeps only the last `retain`', () => {
     const rows = Array.from({ length: 7 }, (_, i) => Object.freeze({ cells: blankRow(i).cells, wrapped: false }));
     const log = ScrollbackLog.empty.append(rows.slice(0, 4), 5).append(rows.slice(4), 5);

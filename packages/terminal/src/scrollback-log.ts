@@ -121,6 +121,22 @@ export class ScrollbackLog {
     return position;
   }
 
+  /**
+   * The furthest end in [from, min(end, from + maxLines)] whose lines [from, end) take at most `budgetBytes` of wire
+   * form (from clamped to [start, end]): how far a window measured in bytes reaches (server history-window.ts).
+   */
+  endWithinBytes(from: number, budgetBytes: number, maxLines: number): number {
+    const first = Math.min(Math.max(from, this.start), this.end);
+    const last = Math.min(this.end, first + Math.max(0, maxLines));
+    let bytes = 0;
+    let position = first;
+    for (; position < last; position++) {
+      bytes += this.store.line(position - this.storeBase).byteLength;
+      if (bytes > budgetBytes) break;
+    }
+    return position;
+  }
+
   /** The lines [from, end) of the window (from is clamped to start). */
   linesFrom(from: number): Row[] {
     const first = Math.max(from, this.start);
