@@ -47,6 +47,8 @@ const PROMPT_TIMEOUT_MS = 30_000;
 /** Bound on asking tmux for its counters (ms): a tmux command answers in a few ms even on the loaded machine. */
 const TMUX_QUERY_TIMEOUT_MS = 5_000;
 const execFileAsync = promisify(execFile);
+/** Bound on a traced run's client exiting after its hang-up (ms); it exits within a few ms unless the machine stalls. */
+const CLIENT_EXIT_GRACE_MS = 2_000;
 
 export interface ThinFloodRun {
   /** ms from each typed key to its echo in the bottom pane; null: not shown within ECHO_TIMEOUT_MS. */
@@ -93,6 +95,9 @@ export async function runThinFlood(system: SystemName, context: SystemContext, l
     try {
       return await thinFloodSteps(session.client, `${system} on ${link.name}`, log, socket, session.predictionStats?.bind(session));
     } finally {
+      // Traced: the client is hung up first, so that it writes the trace lines it still holds as it exits (stop()
+      // kills it outright, and a flood's last lines, Ctrl-C's among them, were lost with it).
+      if (harnessTraceFrom() !== undefined) await session.client.hangUp(CLIENT_EXIT_GRACE_MS);
       await session.stop();
     }
   } finally {
