@@ -613,6 +613,32 @@ class InterruptiblePty extends FirstRowPty {
   }
 }
 
+/**
+ * A flood in tmux that Ctrl-C ends, as traced on the thin link (docs/benchmarks-journal.md, session 25): the flood's
+ * last line is drawn ECHO_TURNAROUND_MS after the key, the output goes quiet (the server acknowledges the key there),
+ * and tmux draws its prompt TMUX_PROMPT_AFTER_MS after the key, in a write of its own.
+ */
+const TMUX_PROMPT_AFTER_MS = 6;
+class TmuxInterruptiblePty extends FirstRowPty {
+  private ticks = 0;
+  private interrupted = false;
+  constructor(private readonly scheduler: Scheduler) {
+    super();
+    const tick = (): void => {
+      if (this.interrupted) return;
+      this.show(`tick ${++this.ticks}`);
+      if (this.ticks < TICKS) scheduler.set(tick, TICK_MS);
+    };
+    scheduler.set(tick, TICK_MS);
+  }
+  write(bytes: Uint8Array): void {
+    if (!bytes.includes(0x03)) return;
+    this.interrupted = true;
+    this.scheduler.set(() => this.show(`tick ${++this.ticks}`), ECHO_TURNAROUND_MS);
+    this.scheduler.set(() => this.show(`^C ${COMMAND_PROMPT}`), TMUX_PROMPT_AFTER_MS);
+  }
+}
+
 /** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
 function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always' | 'never') {
   const input = Object.assign(new EventEmitter(), { isTTY: false, resume: () => input, pause: () => input });
@@ -735,6 +761,31 @@ describe('the terminal front end under the same manual clock', () => {
     // pacing's next token (releasedAt + MIN_FRAME_INTERVAL_MS), which a flood's frame would wait for.
     const promptAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
     expect(promptAt).toBeGreaterThanOrEqual(typedAt + 2 * ONE_WAY_MS + ECHO_TURNAROUND_MS);
+    expect(promptAt).toBeLessThan(releasedAt + MIN_FRAME_INTERVAL_MS);
+
+    input.emit('data', Buffer.from('\x1e.'));
+    await scheduler.advanceTo(scheduler.now + 1000);
+    expect((await finished).exitCode).toBe(0);
+  });
+
+  it("draws Ctrl-C's prompt as it arrives when the state acknowledging the key came before it, the pacing's burst spent", async () => {
+    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp((clock) => new TmuxInterruptiblePty(clock)));
+    await scheduler.advanceTo(1000);
+    // As above, the flood's held screens use up the burst at releasedAt; Ctrl-C's answer arrives just after it, now
+    // in two frames: the flood's last line with the key's acknowledgement (its output went quiet), then the prompt.
+    const releasedAt = 1500;
+    holdDownUntil(releasedAt);
+    const typedAt = releasedAt - 2 * ONE_WAY_MS;
+    await scheduler.advanceTo(typedAt);
+    input.emit('data', Buffer.from('\x03'));
+    await scheduler.advanceTo(releasedAt + 3 * MIN_FRAME_INTERVAL_MS);
+    expect(output.writes.filter((write) => write.at === releasedAt)).toHaveLength(FRAME_BURST);
+    const promptAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
+    // The acknowledgement's frame was drawn first, at once (the rule above); the prompt's frame moves nothing, and
+    // is the rest of the answer: drawn as it arrives, not at the pacing's next token (releasedAt + MIN_FRAME_INTERVAL_MS).
+    const ackDrawnAt = output.writes.find((write) => write.at > releasedAt)?.at;
+    expect(ackDrawnAt).toBeLessThan(promptAt!);
+    expect(promptAt).toBeGreaterThanOrEqual(typedAt + 2 * ONE_WAY_MS + TMUX_PROMPT_AFTER_MS);
     expect(promptAt).toBeLessThan(releasedAt + MIN_FRAME_INTERVAL_MS);
 
     input.emit('data', Buffer.from('\x1e.'));

@@ -20,6 +20,7 @@ import { normalScreenBelowAlternate } from './screen-switch.js';
 import { closeHungUpTerminalOnExit, ignoreDeadTerminal } from './dead-terminal.js';
 import { ttyStillRaw } from './terminal-mode.js';
 import { InputEnd } from './input-end.js';
+import { AnswerDraws } from './answer-draws.js';
 import { TextOutput } from './text-output.js';
 import type { OutputMode } from './output-mode.js';
 
@@ -210,6 +211,8 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   let statusLineDrawn = false;
   /** Set while leaving the terminal (suspension, exit): the frame drawn then is the session's alone. */
   let statusLineOff = false;
+  /** The rest of an acknowledged answer, drawn as it arrives (answer-draws.ts). */
+  const answerDraws = new AnswerDraws();
   let terminalActive = false;
   /** The terminal hung up (its input ended or a write to it failed): nothing is written to it any more. */
   let terminalGone = false;
@@ -657,7 +660,10 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // the pacing's burst: on the thin link the prompt after Ctrl-C waited 7-19 ms for a token in 4 of 40 runs
     // (docs/benchmarks-journal.md, session 16). The flood keeps its bound: the acknowledgement moves only for the user's
     // own input, once per state at most, and the draw still takes a token.
-    if (session.echoAck > drawnEchoAck) drawNow(true);
+    if (session.echoAck > drawnEchoAck) {
+      answerDraws.acknowledged(now);
+      drawNow(true);
+    } else if (answerDraws.drawAtOnce(now)) drawNow(true);
     else scheduleFrame();
   };
   // Everything this front end listens to, attached now and detached on the way out.
