@@ -593,11 +593,17 @@ class TickerPty extends FirstRowPty {
   write(): void {}
 }
 
-/** A flood like TickerPty's that Ctrl-C ends: the program's prompt shows ECHO_TURNAROUND_MS after the key. */
+/**
+ * A flood like TickerPty's that Ctrl-C ends: the program writes `answer` after the key, each [ms after it, first row]
+ * (by default its prompt, ECHO_TURNAROUND_MS after the key).
+ */
 class InterruptiblePty extends FirstRowPty {
   private ticks = 0;
   private interrupted = false;
-  constructor(private readonly scheduler: Scheduler) {
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly answer: (ticks: number) => ReadonlyArray<readonly [number, string]> = () => [[ECHO_TURNAROUND_MS, `^C ${COMMAND_PROMPT}`]],
+  ) {
     super();
     const tick = (): void => {
       if (this.interrupted) return;
@@ -609,7 +615,7 @@ class InterruptiblePty extends FirstRowPty {
   write(bytes: Uint8Array): void {
     if (!bytes.includes(0x03)) return;
     this.interrupted = true;
-    this.scheduler.set(() => this.show(`^C ${COMMAND_PROMPT}`), ECHO_TURNAROUND_MS);
+    for (const [afterMs, text] of this.answer(this.ticks)) this.scheduler.set(() => this.show(text), afterMs);
   }
 }
 
@@ -619,25 +625,11 @@ class InterruptiblePty extends FirstRowPty {
  * and tmux draws its prompt TMUX_PROMPT_AFTER_MS after the key, in a write of its own.
  */
 const TMUX_PROMPT_AFTER_MS = 6;
-class TmuxInterruptiblePty extends FirstRowPty {
-  private ticks = 0;
-  private interrupted = false;
-  constructor(private readonly scheduler: Scheduler) {
-    super();
-    const tick = (): void => {
-      if (this.interrupted) return;
-      this.show(`tick ${++this.ticks}`);
-      if (this.ticks < TICKS) scheduler.set(tick, TICK_MS);
-    };
-    scheduler.set(tick, TICK_MS);
-  }
-  write(bytes: Uint8Array): void {
-    if (!bytes.includes(0x03)) return;
-    this.interrupted = true;
-    this.scheduler.set(() => this.show(`tick ${++this.ticks}`), ECHO_TURNAROUND_MS);
-    this.scheduler.set(() => this.show(`^C ${COMMAND_PROMPT}`), TMUX_PROMPT_AFTER_MS);
-  }
-}
+const tmuxInterruptible = (scheduler: Scheduler): InterruptiblePty =>
+  new InterruptiblePty(scheduler, (ticks) => [
+    [ECHO_TURNAROUND_MS, `tick ${ticks + 1}`],
+    [TMUX_PROMPT_AFTER_MS, `^C ${COMMAND_PROMPT}`],
+  ]);
 
 /** The terminal front end on `world`'s runtime; keys arrive as a tty's 'data' events, at the manual time they are typed. */
 function startFrontEnd(world: ReturnType<typeof setUp>, predict?: 'always' | 'never') {
@@ -769,7 +761,7 @@ describe('the terminal front end under the same manual clock', () => {
   });
 
   it("draws Ctrl-C's prompt as it arrives when the state acknowledging the key came before it, the pacing's burst spent", async () => {
-    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp((clock) => new TmuxInterruptiblePty(clock)));
+    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp(tmuxInterruptible));
     await scheduler.advanceTo(1000);
     // As above, the flood's held screens use up the burst at releasedAt; Ctrl-C's answer arrives just after it, now
     // in two frames: the flood's last line with the key's acknowledgement (its output went quiet), then the prompt.
