@@ -1179,7 +1179,12 @@ export class Session {
       screenChanged,
       pathIsBottleneck: transport.congestionLimited(now),
       linesSincePreviousState,
-      byteWindowEnd: log.endWithinBytes(historyWindowBase({ acknowledgedEnd, logStart: log.start }), LOG_BYTES_PER_STATE, LOG_LINES_PER_STATE_MAX),
+      // Windows by bytes only for a client that keeps every line (text): a terminal's windows stay 256 lines, since
+      // on a thin link the transport has not yet found to be the bottleneck a 16 KiB window queued ahead of the
+      // prompt (session-thin-link.test.ts, a `seq` flood that ends: 31 ms against 26).
+      ...(this.keepsEveryLine
+        ? { byteWindowEnd: log.endWithinBytes(historyWindowBase({ acknowledgedEnd, logStart: log.start }), LOG_BYTES_PER_STATE, LOG_LINES_PER_STATE_MAX) }
+        : {}),
     };
     // Held (output outrunning the history): the window offered before stays. Not across a resize, whose shift the
     // client waits for before it writes history again.
