@@ -230,8 +230,7 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
       [
         f.missing > 0 ? `${f.missing} never shown` : '',
         run.floodEndedFirst ? 'the flood had ended before Ctrl-C' : '',
-        tmuxBlocked(run) ? 'tmux had stopped drawing at Ctrl-C' : '',
-        result?.thinReference !== undefined && tmuxBlocked(result.thinReference) ? 'and in the local run' : '',
+        blockedText(tmuxBlocked(run), result?.thinReference !== undefined && tmuxBlocked(result.thinReference)),
       ].filter((x) => x !== '').join('; '),
     ]);
   }
@@ -256,6 +255,13 @@ export function thinFloodTable(links: readonly LinkCase[], find: (link: string, 
     }],
     notes,
   };
+}
+
+/** Where tmux had stopped drawing at Ctrl-C: in the system's run, the local run before it, both, or neither (''). */
+function blockedText(system: boolean, local: boolean): string {
+  if (system && local) return 'tmux had stopped drawing at Ctrl-C, in the local run too';
+  if (system) return 'tmux had stopped drawing at Ctrl-C';
+  return local ? 'tmux had stopped drawing at Ctrl-C in the local run only' : '';
 }
 
 /** tmux threw output away between the pane switch back and the prompt: the prompt waited for its redraw timer. */

@@ -42,7 +42,11 @@ describe("the thin link's table", () => {
       ['mosh', '30 ms', '70 ms'],
     ]);
     expect(notes.find((n) => n.includes('local reference'))).toContain(localReferenceText([60, 30]));
-    expect(rows.map((r) => r.at(-1))).toEqual(['tmux had stopped drawing at Ctrl-C; and in the local run', '']);
+    expect(rows.map((r) => r.at(-1))).toEqual(['tmux had stopped drawing at Ctrl-C, in the local run too', '']);
+    // The local run alone blocked: said so, not as a half sentence.
+    const localOnly = [result('tsmosh', run([5, 6], 50), run([1, 1], 60, blocked))];
+    const only = thinFloodTable([link], (_, system) => localOnly.find((r) => r.system === system));
+    expect(only.tables[0]!.rows[0]!.at(-1)).toBe('tmux had stopped drawing at Ctrl-C in the local run only');
   });
 
   it('says n/a where no reference ran (runs older than it)', () => {
