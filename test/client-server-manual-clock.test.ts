@@ -736,12 +736,15 @@ describe('the terminal front end under the same manual clock', () => {
     }
   });
 
-  it("draws Ctrl-C's prompt as the state acknowledging the key arrives, even when a flood has used up the pacing's burst", async () => {
-    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp((clock) => new InterruptiblePty(clock)));
+  /**
+   * The link holds a flood's screens and hands them over in one instant: they use up the pacing's burst, so the next
+   * server frame may be drawn only a frame interval later. Ctrl-C is typed so that its answer arrives a few ms after
+   * that instant. Returns when the answer has had time to be drawn.
+   */
+  async function ctrlCAfterSpentBurst(pty: Parameters<typeof setUp>[0]) {
+    const frontEnd = startFrontEnd(setUp(pty));
+    const { scheduler, holdDownUntil, input, output } = frontEnd;
     await scheduler.advanceTo(1000);
-    // The link holds the flood's screens and hands them over in one instant: they use up the pacing's burst, so the
-    // next server frame may be drawn only a frame interval later. Ctrl-C is typed so that its answer (the prompt,
-    // then the state acknowledging the key once the output has settled) arrives a few ms after that instant.
     const releasedAt = 1500;
     holdDownUntil(releasedAt);
     const typedAt = releasedAt - 2 * ONE_WAY_MS;
@@ -749,6 +752,12 @@ describe('the terminal front end under the same manual clock', () => {
     input.emit('data', Buffer.from('\x03'));
     await scheduler.advanceTo(releasedAt + 3 * MIN_FRAME_INTERVAL_MS);
     expect(output.writes.filter((write) => write.at === releasedAt)).toHaveLength(FRAME_BURST);
+    return { ...frontEnd, releasedAt, typedAt };
+  }
+
+  it("draws Ctrl-C's prompt as the state acknowledging the key arrives, even when a flood has used up the pacing's burst", async () => {
+    // The answer: the prompt, then the state acknowledging the key once the output has settled.
+    const { scheduler, input, output, finished, releasedAt, typedAt } = await ctrlCAfterSpentBurst((clock) => new InterruptiblePty(clock));
     // The answer's way: a round trip, the program's turnaround and the wait for its output to settle; not the
     // pacing's next token (releasedAt + MIN_FRAME_INTERVAL_MS), which a flood's frame would wait for.
     const promptAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
@@ -761,17 +770,9 @@ describe('the terminal front end under the same manual clock', () => {
   });
 
   it("draws Ctrl-C's prompt as it arrives when the state acknowledging the key came before it, the pacing's burst spent", async () => {
-    const { scheduler, holdDownUntil, input, output, finished } = startFrontEnd(setUp(tmuxInterruptible));
-    await scheduler.advanceTo(1000);
-    // As above, the flood's held screens use up the burst at releasedAt; Ctrl-C's answer arrives just after it, now
-    // in two frames: the flood's last line with the key's acknowledgement (its output went quiet), then the prompt.
-    const releasedAt = 1500;
-    holdDownUntil(releasedAt);
-    const typedAt = releasedAt - 2 * ONE_WAY_MS;
-    await scheduler.advanceTo(typedAt);
-    input.emit('data', Buffer.from('\x03'));
-    await scheduler.advanceTo(releasedAt + 3 * MIN_FRAME_INTERVAL_MS);
-    expect(output.writes.filter((write) => write.at === releasedAt)).toHaveLength(FRAME_BURST);
+    // As above; Ctrl-C's answer now comes in two frames: the flood's last line with the key's acknowledgement (its
+    // output went quiet), then the prompt.
+    const { scheduler, input, output, finished, releasedAt, typedAt } = await ctrlCAfterSpentBurst(tmuxInterruptible);
     const promptAt = output.writes.find((write) => write.text.includes(COMMAND_PROMPT))?.at;
     // The acknowledgement's frame was drawn first, at once (the rule above); the prompt's frame moves nothing, and
     // is the rest of the answer: drawn as it arrives, not at the pacing's next token (releasedAt + MIN_FRAME_INTERVAL_MS).
