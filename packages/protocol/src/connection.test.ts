@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tsmosh/testkit';
 import { sealDatagram } from './aead.js';
 import { writeU16 } from './bytes.js';
 import { DATAGRAM_OVERHEAD_BYTES, DEFAULT_IPV4_MTU, DEFAULT_IPV6_MTU, HEADER_BYTES, INFLATE_BURST_BYTES, INFLATE_BYTES_PER_SECOND, MAX_DATAGRAM_BYTES, REPLAY_WINDOW_BITS, TIMESTAMP_NONE } from './constants.js';
@@ -14,25 +15,17 @@ const CLIENT_A: PeerAddress = { host: '127.0.0.1', port: 50000 };
 const CLIENT_B: PeerAddress = { host: '10.0.0.7', port: 41000 };
 const START_SEQ = 1_700_000_000_000n * 1_048_576n;
 
-function seededRandom(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (length: number) =>
-    Uint8Array.from({ length }, () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return state & 0xff;
-    });
-}
+/** Deterministic bytes of a seed (testkit's generator): keys, chaff and incompressible diffs. */
+const seededBytes = (seed: number) => seededRandom(seed).bytes;
 
 function keyFromSeed(seed: number): SessionKey {
-  return SessionKey.generate(seededRandom(seed));
+  return SessionKey.generate(seededBytes(seed));
 }
 
 function pair(options: { key?: SessionKey; mtu?: number; serverAddress?: PeerAddress } = {}) {
   const key = options.key ?? keyFromSeed(1);
-  const client = new Connection({ role: 'client', key, random: seededRandom(2), initialSeq: START_SEQ, serverAddress: options.serverAddress ?? SERVER, mtu: options.mtu });
-  const server = new Connection({ role: 'server', key, random: seededRandom(3), initialSeq: START_SEQ + 5n, mtu: options.mtu });
+  const client = new Connection({ role: 'client', key, random: seededBytes(2), initialSeq: START_SEQ, serverAddress: options.serverAddress ?? SERVER, mtu: options.mtu });
+  const server = new Connection({ role: 'server', key, random: seededBytes(3), initialSeq: START_SEQ + 5n, mtu: options.mtu });
   return { key, client, server };
 }
 
@@ -73,7 +66,7 @@ describe('Connection: the happy path', () => {
   it('uses one fresh sequence number per datagram and the first one as the instruction ID', () => {
     const { client } = pair();
     client.send(instruction(), 0);
-    client.send(instruction({ diff: seededRandom(5)(5000) }), 0); // incompressible: 5 fragments
+    client.send(instruction({ diff: seededBytes(5)(5000) }), 0); // incompressible: 5 fragments
     expect(client.nextSequence).toBe(START_SEQ + 1n + 5n);
   });
 
@@ -85,7 +78,7 @@ describe('Connection: the happy path', () => {
   });
 
   it('fragments to the MTU (1252 over IPv4, 1216 over IPv6) and reassembles', () => {
-    const big = instruction({ diff: seededRandom(6)(20_000) });
+    const big = instruction({ diff: seededBytes(6)(20_000) });
     for (const [host, mtu] of [
       ['127.0.0.1', DEFAULT_IPV4_MTU],
       ['::1', DEFAULT_IPV6_MTU],
@@ -105,9 +98,9 @@ describe('Connection: the happy path', () => {
     const { client } = pair({ mtu: 600 });
     for (const d of client.send(instruction({ diff: new Uint8Array(3000).map((_, i) => i * 31) }), 0)) expect(d.bytes.length).toBeLessThanOrEqual(600);
     const key = keyFromSeed(1);
-    expect(() => new Connection({ role: 'client', key, random: seededRandom(1), initialSeq: 0n, mtu: 100 })).toThrow(/mtu 100 must be an integer in 256\.\.2048/);
-    expect(() => new Connection({ role: 'client', key, random: seededRandom(1), initialSeq: -1n })).toThrow(/initialSeq/);
-    expect(() => new Connection({ role: 'server', key, random: seededRandom(1), initialSeq: 0n, serverAddress: SERVER })).toThrow(/serverAddress is for the client/);
+    expect(() => new Connection({ role: 'client', key, random: seededBytes(1), initialSeq: 0n, mtu: 100 })).toThrow(/mtu 100 must be an integer in 256\.\.2048/);
+    expect(() => new Connection({ role: 'client', key, random: seededBytes(1), initialSeq: -1n })).toThrow(/initialSeq/);
+    expect(() => new Connection({ role: 'server', key, random: seededBytes(1), initialSeq: 0n, serverAddress: SERVER })).toThrow(/serverAddress is for the client/);
   });
 
   it('lets the client shell change the server address; a server cannot', () => {
@@ -127,7 +120,7 @@ describe('Connection: the happy path', () => {
         fc.integer(),
         (sizes, seed) => {
           const { client, server } = pair();
-          const random = seededRandom(seed);
+          const random = seededBytes(seed);
           const sent = sizes.map((size, i) => instruction({ newNum: i + 2, diff: random(size) }));
           const datagrams = sent.flatMap((inst) => client.send(inst, 0));
           const order = [...datagrams, ...datagrams.filter((_, i) => i % 3 === 0)];
@@ -181,7 +174,7 @@ describe('Connection: the peer\'s datagrams that never came (datagramsMissed, th
   it('a restarted peer (its numbers jump from the clock) is no loss', () => {
     const { key, client, server } = pair();
     server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 0);
-    const restarted = new Connection({ role: 'client', key, random: seededRandom(4), initialSeq: START_SEQ + (1000n << 20n), serverAddress: SERVER });
+    const restarted = new Connection({ role: 'client', key, random: seededBytes(4), initialSeq: START_SEQ + (1000n << 20n), serverAddress: SERVER });
     server.receive(restarted.send(instruction({ newNum: 3 }), 1000)[0]!.bytes, CLIENT_A, 1000);
     expect(server.lastReceivedSkipped).toBe(0); // a jump wider than the replay window: no datagrams skipped
     for (let i = 1; i < 5; i++) server.receive(restarted.send(instruction({ newNum: 3 + i }), 1000 + i)[0]!.bytes, CLIENT_A, 1000 + i);
@@ -259,12 +252,12 @@ describe('Connection: hostile input never throws, is never accepted, and moves t
     // Same session ID, different secret: authentication fails.
     const impostorKey = SessionKey.parse(key.toString().slice(0, 11) + (key.toString()[11] === 'A' ? 'B' : 'A') + key.toString().slice(12));
     expect(impostorKey.sessionIdHex).toBe(key.sessionIdHex);
-    const impostor = new Connection({ role: 'client', key: impostorKey, random: seededRandom(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
+    const impostor = new Connection({ role: 'client', key: impostorKey, random: seededBytes(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
     expect(server.receive(impostor.send(instruction(), 0)[0]!.bytes, CLIENT_B, 25)).toBeUndefined();
     expect(server.stats.dropBadTag).toBe(1);
 
     // Another session entirely.
-    const stranger = new Connection({ role: 'client', key: keyFromSeed(77), random: seededRandom(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
+    const stranger = new Connection({ role: 'client', key: keyFromSeed(77), random: seededBytes(9), initialSeq: START_SEQ * 2n, serverAddress: SERVER });
     expect(server.receive(stranger.send(instruction(), 0)[0]!.bytes, CLIENT_B, 26)).toBeUndefined();
     expect(server.stats.dropWrongSession).toBe(1);
 
@@ -380,7 +373,7 @@ describe('Connection: roaming (server follows the newest authentic datagram)', (
 
   it('accepts a restarted client with the same key and a later clock-derived start', () => {
     const { key, server } = establish();
-    const restarted = new Connection({ role: 'client', key, random: seededRandom(4), initialSeq: START_SEQ + 60_000n * 1_048_576n, serverAddress: SERVER });
+    const restarted = new Connection({ role: 'client', key, random: seededBytes(4), initialSeq: START_SEQ + 60_000n * 1_048_576n, serverAddress: SERVER });
     expect(server.receive(restarted.send(instruction({ newNum: 9 }), 0)[0]!.bytes, CLIENT_B, 50)).toEqual(instruction({ newNum: 9 }));
     expect(server.remoteAddress).toEqual(CLIENT_B);
   });
@@ -419,7 +412,7 @@ describe('Connection: timestamps and RTT (manual clock)', () => {
   it('only the first fragment of a large instruction carries the echo', () => {
     const { client, server } = pair();
     server.receive(client.send(instruction(), 0)[0]!.bytes, CLIENT_A, 10);
-    const datagrams = server.send(instruction({ diff: seededRandom(7)(4000) }), 20);
+    const datagrams = server.send(instruction({ diff: seededBytes(7)(4000) }), 20);
     expect(datagrams.length).toBeGreaterThan(1);
     for (const d of datagrams.reverse()) client.receive(d.bytes, SERVER, 40); // last fragment first: the newest seq
     // The newest datagram carries no echo, and older ones do not sample: no sample from this burst.
@@ -428,8 +421,8 @@ describe('Connection: timestamps and RTT (manual clock)', () => {
 
   it('works across the 16-bit timestamp wrap and seeds from the shell', () => {
     const { key } = pair();
-    const client = new Connection({ role: 'client', key, random: seededRandom(2), initialSeq: 0n, serverAddress: SERVER, initialRttMs: 250 });
-    const server = new Connection({ role: 'server', key, random: seededRandom(3), initialSeq: 0n });
+    const client = new Connection({ role: 'client', key, random: seededBytes(2), initialSeq: 0n, serverAddress: SERVER, initialRttMs: 250 });
+    const server = new Connection({ role: 'server', key, random: seededBytes(3), initialSeq: 0n });
     expect(client.rtt.rto()).toBe(750);
     server.receive(client.send(instruction(), 65_530)[0]!.bytes, CLIENT_A, 65_540);
     client.receive(server.send(instruction(), 65_541)[0]!.bytes, SERVER, 65_552); // 10 out + 11 back

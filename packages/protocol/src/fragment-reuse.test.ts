@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tsmosh/testkit';
 import { DATAGRAM_OVERHEAD_BYTES, TIMESTAMP_BYTES } from './constants.js';
 import { openDatagram, decodeHeader } from './aead.js';
 import { Connection } from './connection.js';
@@ -13,23 +14,15 @@ const CLIENT: PeerAddress = { host: '127.0.0.1', port: 50000 };
 const MTU = 300; // bytes: small datagrams, so a few kilobytes make a many-fragment instruction
 const CHUNK = MTU - DATAGRAM_OVERHEAD_BYTES;
 
-function xorshift(seed: number) {
-  let state = seed >>> 0 || 1;
-  return (length: number) =>
-    Uint8Array.from({ length }, () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return state & 0xff;
-    });
-}
+/** Deterministic bytes of a seed (testkit's generator): keys, chaff and incompressible diffs. */
+const seededBytes = (seed: number) => seededRandom(seed).bytes;
 
 /** A sender (the server) that has heard its client, and that client. */
 function established(seed = 1) {
-  const key = SessionKey.generate(xorshift(seed));
-  const client = new Connection({ role: 'client', key, random: xorshift(seed + 1), initialSeq: 1000n, serverAddress: SERVER, mtu: MTU });
-  const server = new Connection({ role: 'server', key, random: xorshift(seed + 2), initialSeq: 5000n, mtu: MTU });
-  const hello = client.send(big(0, xorshift(9)(1)), 0);
+  const key = SessionKey.generate(seededBytes(seed));
+  const client = new Connection({ role: 'client', key, random: seededBytes(seed + 1), initialSeq: 1000n, serverAddress: SERVER, mtu: MTU });
+  const server = new Connection({ role: 'server', key, random: seededBytes(seed + 2), initialSeq: 5000n, mtu: MTU });
+  const hello = client.send(big(0, seededBytes(9)(1)), 0);
   for (const d of hello) server.receive(d.bytes, CLIENT, 0);
   return { key, client, server };
 }
@@ -56,7 +49,7 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
         fc.double({ min: 0, max: 0.7, noNaN: true }),
         (diffBytes, tries, seed, loss) => {
           const { key, client, server } = established(seed);
-          const random = xorshift(seed + 3);
+          const random = seededBytes(seed + 3);
           const sent = big(0, random(diffBytes));
           const arrivals: Instruction[] = [];
           const held = new Set<number>();
@@ -92,7 +85,7 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
 
   it('a try after a complete one is handed over again once, so the transport acknowledges it; a late fragment of the completing try is not', () => {
     const { key, client, server } = established();
-    const sent = big(0, xorshift(4)(5 * CHUNK));
+    const sent = big(0, seededBytes(4)(5 * CHUNK));
     const first = server.send(sent, 0);
     const got = first.map((d) => client.receive(d.bytes, SERVER, 1));
     expect(got.filter((g) => g !== undefined)).toHaveLength(1);
@@ -108,7 +101,7 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
 
   it('a changed acknowledgement goes as the first tryâ€™s, and says so; the kept acknowledgement is the first tryâ€™s', () => {
     const { key, server } = established();
-    const diff = xorshift(5)(4 * CHUNK);
+    const diff = seededBytes(5)(4 * CHUNK);
     const idOf = (datagrams: OutgoingDatagram[]) => open(key, datagrams[0]!).fragment.instructionId;
     const first = idOf(server.send(big(2, diff), 0));
     expect(server.lastSentAckNum).toBe(2);
@@ -123,7 +116,7 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
 
   it('a changed diff or state number is a new instruction with a new ID; a single fragment is never kept', () => {
     const { key, server } = established();
-    const random = xorshift(5);
+    const random = seededBytes(5);
     const diff = random(4 * CHUNK);
     const idOf = (datagrams: OutgoingDatagram[]) => open(key, datagrams[0]!).fragment.instructionId;
     const first = idOf(server.send(big(0, diff), 0));
@@ -148,7 +141,7 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
 
   it(`stops reusing an ID after ${FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN} other instructions, which the receiver could take for stale`, () => {
     const { key, server } = established();
-    const sent = big(0, xorshift(6)(3 * CHUNK));
+    const sent = big(0, seededBytes(6)(3 * CHUNK));
     const idOf = (datagrams: OutgoingDatagram[]) => open(key, datagrams[0]!).fragment.instructionId;
     const first = idOf(server.send(sent, 0));
     for (let i = 0; i < FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN - 2; i++) server.send(big(0, Uint8Array.of(i)), 0);
