@@ -257,6 +257,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
   const timeout = parseNetworkTimeout(env[NETWORK_TIMEOUT_ENV]);
   if (timeout.warning !== undefined) messages.push(timeout.warning);
   const runtimeDir = ensureRuntimeDir(resolveRuntimeDir(processEnv));
+  const directory = startDirectory();
   const request: NewSessionRequest = {
     command: options.command,
     env,
@@ -269,7 +270,7 @@ export async function openNewSession(args: readonly string[], how: OpenNewSessio
     ...(options.forwardAgent === true ? { forwardAgent: true } : {}),
     ...(options.keepEveryLine === true ? { keepEveryLine: true } : {}),
     ...(options.noEcho === true ? { noEcho: true } : {}),
-    ...(startDirectory() !== undefined ? { directory: startDirectory()! } : {}),
+    ...(directory !== undefined ? { directory } : {}),
     ...(options.terminalAnswers !== undefined ? { terminalAnswers: options.terminalAnswers } : {}),
   };
   const result = await requestNewSession(runtimeDir, request, entryScript, processEnv);
