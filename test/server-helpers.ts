@@ -167,18 +167,30 @@ export class TestClient {
     });
   }
 
+  /** Quits as the client's Ctrl-^ . does (the transport's shutdown); resolves once the server acknowledged it. */
+  quit(): Promise<void> {
+    this.transport.startShutdown(performance.now());
+    this.step();
+    return this.waitForTransport(() => this.transport.shutdownAcknowledged, 'the server to acknowledge the quit');
+  }
+
   /** Resolves when the server has told us the session ended. */
   waitForShutdown(): Promise<void> {
+    return this.waitForTransport(() => this.transport.counterpartyShutdown, 'the server to shut the session down');
+  }
+
+  /** Resolves once `holds` is true after a datagram or a step; fails after WAIT_BOUND_MS. */
+  private waitForTransport(holds: () => boolean, what: string): Promise<void> {
     return new Promise((resolvePromise, reject) => {
       const listener = (): void => {
-        if (!this.transport.counterpartyShutdown) return;
+        if (!holds()) return;
         this.listeners.delete(listener);
         clearTimeout(bound);
         resolvePromise();
       };
       const bound = setTimeout(() => {
         this.listeners.delete(listener);
-        reject(new Error('timed out waiting for the server to shut the session down'));
+        reject(new Error(`timed out waiting for ${what}`));
       }, WAIT_BOUND_MS);
       this.listeners.add(listener);
       listener();

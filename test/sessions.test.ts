@@ -315,6 +315,20 @@ describe('named sessions: attach, takeover, list, kill', () => {
     expect(badName.stderr).toContain('--name "../etc"');
   });
 
+  it('lists a session whose client quit (Ctrl-^ .) as not attached at once, not only after the client goes quiet', async () => {
+    const target = await newNamed('left');
+    const bare = testClient(target);
+    await bare.waitForScreen((text) => /tick \d+/.test(text), 'the ticks');
+    await waitUntil(async () => (await named('left'))?.attached === true, 'the client to count as attached');
+    await bare.quit();
+    // The client was heard a moment ago, well inside ATTACHED_WITHIN_MS: only its quit says it is gone.
+    const after = await named('left');
+    expect(after).toMatchObject({ attached: false });
+    expect(after!.lastHeardMsAgo).toBeLessThan(15_000);
+    expect((await server(['list'])).stdout.split('\n').find((line) => line.startsWith('left '))).toMatch(/\s+no\s+\d+\s+bash --norc/);
+    expect(await server(['kill', 'left'])).toMatchObject({ code: 0 });
+  });
+
   it('tells the client how the command ended: killed by a signal, or a non-zero exit status', async () => {
     const victim = await newNamed('oom-victim', ['sh', '-c', 'echo victim-ready; exec sleep 600']);
     const c = client(victim);

@@ -480,10 +480,13 @@ export class Session {
     return heard === undefined ? undefined : Math.max(0, this.clock() - heard);
   }
 
-  /** Whether the current client has been heard from recently (ATTACHED_WITHIN_MS). */
+  /**
+   * Whether the current client has been heard from recently (ATTACHED_WITHIN_MS) and has not quit: a client that left
+   * with Ctrl-^ . is heard up to the moment it quits, and `list` right after must not call the session attached.
+   */
   get attached(): boolean {
     const ago = this.lastHeardMsAgo;
-    return !this.finished && ago !== undefined && ago < ATTACHED_WITHIN_MS;
+    return !this.finished && ago !== undefined && ago < ATTACHED_WITHIN_MS && !this.current.transport.counterpartyShutdown;
   }
 
   /**
