@@ -189,7 +189,7 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect(exitCode).not.toBe(0);
     const text = (await t.logicalLines()).join('\n');
     expect(text).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
-    expect(text).toMatch(/tsmosh: host key for changed has changed .*ssh-keygen -R/);
+    expect(text).toMatch(/tsmosh: host key for changed has changed .*ssh-keygen -f \S+known_hosts_changed -R/);
     const started = sessionIds().filter((id) => !before.includes(id));
     expect(started).toEqual([]);
   });

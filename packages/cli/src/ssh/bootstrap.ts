@@ -354,7 +354,7 @@ async function verifyHostKey(verdict: HostKeyVerdict, key: Buffer, resolved: Res
         ].join('\n'),
       );
       throw new BootstrapError(
-        `tsmosh: host key for ${resolved.alias} has changed (${verdict.file}:${verdict.line}); refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R '${name}'`,
+        `tsmosh: host key for ${resolved.alias} has changed (${verdict.file}:${verdict.line}); refusing to connect. If the change is expected, remove the old key with: ssh-keygen -f ${shellQuote(verdict.file)} -R ${shellQuote(name)}`,
         'host-key-changed',
       );
     case 'unknown': {
