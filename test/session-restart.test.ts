@@ -5,6 +5,7 @@
  * by itself and says so); Claude Code (a stand-in `claude` on PATH) is started
  * with `--continue`. `tsmosh --local --kill` then removes what was kept.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,16 +25,17 @@ function tsmosh(args: string[], env: Record<string, string> = suite.workspace().
 async function waitForSave(env: Record<string, string>, name: string, what: string, test: (text: string, lastDirectory: string | undefined) => boolean): Promise<void> {
   const store = new SessionRecordStore(resolveStateDir(env));
   const deadline = Date.now() + WAIT_MS;
+  let text = '';
   while (Date.now() < deadline) {
     const found = store.load(name);
     if (found !== undefined && 'loaded' in found) {
       const { record, screen } = found.loaded;
-      const text = screen?.framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('').trimEnd()).join('\n') ?? '';
+      text = screen?.framebuffer.lines.map((row) => row.cells.map((cell) => cell.text || ' ').join('').trimEnd()).join('\n') ?? '';
       if (test(text, record.lastDirectory)) return;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the daemon never saved ${what} for session ${name}`);
+  throw new Error(`the daemon never saved ${what} for session ${name}; its last saved screen:\n${text}`);
 }
 
 async function killDaemon(env: Record<string, string>): Promise<number> {
@@ -41,6 +43,27 @@ async function killDaemon(env: Record<string, string>): Promise<number> {
   const pid = (JSON.parse(status.stdout) as { pid: number }).pid;
   process.kill(pid, 'SIGKILL');
   return pid;
+}
+
+/**
+ * `tsmosh args` as a script runs it: `input` piped in (then its end), standard output a pipe. A text client writes a
+ * line once it can no longer change (it left the screen, or the client ends), so `end` stops it and returns all it wrote.
+ */
+function scripted(args: string[], env: Record<string, string>, input: string): { end(): Promise<string>; kill(): void } {
+  const child = spawn(process.execPath, [TSMOSH_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input);
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return suite.track({
+    async end(): Promise<string> {
+      child.kill('SIGTERM');
+      await closed;
+      return output;
+    },
+    kill: () => child.kill('SIGKILL'),
+  });
 }
 
 describe('a named session after its daemon was killed', () => {
@@ -114,5 +137,33 @@ describe('a named session after its daemon was killed', () => {
     expect((await runBin([TSMOSH_BIN, '--local', '--list'], env)).stdout).toMatch(/^  forget-me  ended/m);
     expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'forget-me'], env)).code).toBe(0);
     expect((await runBin([TSMOSH_BIN, '--local', '--list'], env)).stdout).not.toContain('forget-me');
+  }, 120_000);
+
+  it('starts its command again with the echo the attaching client asks for: off for a script\'s piped input, on for a terminal', async () => {
+    // The program says whether its terminal echoes (stty's `echo` or `-echo`), then stays.
+    const env = suite.workspace().env;
+    const command = ['--local', '--session', 'echoes', '--', 'sh', '-c', 'echo "state:$(stty -a | tr " " "\\n" | grep -x -- "-*echo")"; exec sleep 600'];
+    // Created by a script (text output, input a pipe: `new --no-echo`): no echo, as behind ssh.
+    const script = scripted(command, env, 'input\n');
+    await waitForSave(env, 'echoes', 'the screen', (text) => text.includes('state:'));
+    expect(await script.end()).toContain('state:-echo\n');
+    await killDaemon(env);
+
+    // A terminal brings it back: what is typed shows, as on any terminal.
+    const terminal = tsmosh(command);
+    await terminal.waitForText('again in');
+    await terminal.waitForLine('state:echo');
+    await killDaemon(env);
+    terminal.kill();
+
+    // A script brings it back: its piped input is not echoed into its text, as when the session was first made.
+    const again = scripted(command, env, 'input\n');
+    await waitForSave(env, 'echoes', 'the third start\'s screen', (text) => /\.\]\n[^]*state:/.test(text));
+    const text = await again.end();
+    // After the restart's notice (the saved screen is above it), this start's line.
+    const notice = text.lastIndexOf('again in');
+    expect(notice).toBeGreaterThan(0);
+    expect(text.slice(notice).split('\n').filter((line) => line.startsWith('state:'))).toEqual(['state:-echo']);
+    expect((await runBin([TSMOSH_BIN, '--local', '--kill', 'echoes'], env)).code).toBe(0);
   }, 120_000);
 });

@@ -437,7 +437,8 @@ export class Daemon {
         rows,
         ...(restart !== undefined ? { restored: restart.restored } : {}),
         ...(request.terminalAnswers !== undefined ? { clientTerminal: request.terminalAnswers } : {}),
-        // A script's text session (input not a terminal) echoes none of its input (echo-off-start.ts).
+        // A script's text session (input not a terminal) echoes none of its input (echo-off-start.ts). A restart
+        // follows the client asking now, not the one that first started the session: it is that client's input.
         ...(request.noEcho === true ? { echo: false } : {}),
       });
     } catch (error) {
