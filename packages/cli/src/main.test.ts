@@ -48,6 +48,10 @@ describe('tsmosh argument parsing', () => {
   it('refuses the mosh options it does not offer with why and what to do, in one line', () => {
     for (const [args, pattern] of [
       [['-o', 'host'], /^tsmosh: -o: .*no overwrite mode; drop -o$/],
+      // ssh's -o, as a user used to ssh types it: where ssh's options go instead.
+      [['-o', 'StrictHostKeyChecking=no', 'host'], /^tsmosh: -o StrictHostKeyChecking=no: ssh's options go in ~\/\.ssh\/config .*--ssh="ssh -o StrictHostKeyChecking=no"/],
+      [['-oUserKnownHostsFile=/dev/null', 'host'], /^tsmosh: -o UserKnownHostsFile=\/dev\/null: ssh's options go in/],
+      [['-o', 'ProxyJump jump', 'host'], /^tsmosh: -o ProxyJump jump: ssh's options go in/],
       [['--predict-overwrite', 'host'], /^tsmosh: --predict-overwrite: .*drop --predict-overwrite$/],
       [['--client=/usr/bin/mosh-client', 'host'], /^tsmosh: --client: .*drop --client$/],
       [['--family=ipx', 'host'], /^tsmosh: --family must be one of inet, inet6, prefer-inet, prefer-inet6, auto, all/],

@@ -45,6 +45,17 @@ const REFUSED_MOSH_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The ssh option a user meant by `-o NAME=VALUE`, `-o "NAME VALUE"` or `-oNAME=VALUE`, if that is what `arg` (and the
+ * word after it) reads as. mosh's -o is a flag that takes no word, so a word of ssh's option form after it is ssh's -o.
+ */
+function sshOptionMeant(arg: string, next: string | undefined): string | undefined {
+  const optionForm = /^[A-Za-z][A-Za-z0-9]*(=|\s+)\S/;
+  if (arg === '-o') return next !== undefined && optionForm.test(next) ? next : undefined;
+  if (arg.startsWith('-o') && optionForm.test(arg.slice(2))) return arg.slice(2);
+  return undefined;
+}
+
+/**
  * `tsmosh`: the command a user types. `tsmosh [user@]host` logs in over SSH and runs a session there (remote.ts;
  * named sessions, --list and --kill in remote-sessions.ts). `--local` asks this machine's daemon for a session as
  * `tsmosh-server new` of this installation does (its code, in this process, starting that tsmosh-server's daemon if
@@ -161,6 +172,13 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       break;
     }
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    const sshOption = sshOptionMeant(arg, argv[index + 1]);
+    if (sshOption !== undefined) {
+      return {
+        kind: 'usage-error',
+        message: `tsmosh: -o ${sshOption}: ssh's options go in ~/.ssh/config (tsmosh's login reads it) or in --ssh, e.g. --ssh="ssh -o ${sshOption}"; tsmosh's -o is mosh's --predict-overwrite, which it does not offer`,
+      };
+    }
     const optionName = arg.split('=')[0]!;
     const refusal = REFUSED_MOSH_OPTIONS[optionName];
     if (refusal !== undefined) return { kind: 'usage-error', message: `tsmosh: ${optionName}: ${refusal}` };
