@@ -254,11 +254,8 @@ async function startTsmosh(options: Options): Promise<Started> {
     serverPid: daemon.pid,
     link: way.link,
     async stop() {
-      const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
       // exit ends the shell, so the client and then the daemon (after its linger) end normally and write profiles.
-      client.process.write('exit\r');
-      await Promise.race([exited, sleep(10_000)]);
-      await way.link?.close();
+      await exitShell(client, way.link);
       // The daemon exits by itself once its last session has ended (no linger: see env); a profile is written then.
       const daemonExited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
       if (daemon.exitCode === null) await Promise.race([daemonExited, sleep(15_000)]);
@@ -266,6 +263,14 @@ async function startTsmosh(options: Options): Promise<Started> {
       rmSync(runtimeDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Types `exit` into the session's shell, waits up to 10 s for the client to end, then closes the emulated link. */
+async function exitShell(client: ClientPty, link: Started['link']): Promise<void> {
+  const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
+  client.process.write('exit\r');
+  await Promise.race([exited, sleep(10_000)]);
+  await link?.close();
 }
 
 async function startMosh(options: Options): Promise<Started> {
@@ -282,10 +287,7 @@ async function startMosh(options: Options): Promise<Started> {
     serverPid: pid === null ? undefined : Number(pid[1]),
     link: way.link,
     async stop() {
-      const exited = new Promise<void>((resolve) => client.process.onExit(() => resolve()));
-      client.process.write('exit\r');
-      await Promise.race([exited, sleep(10_000)]);
-      await way.link?.close();
+      await exitShell(client, way.link);
     },
   };
 }

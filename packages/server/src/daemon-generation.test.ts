@@ -5,8 +5,7 @@
  * runs are the real program, under a private runtime folder.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { busyOtherDaemons, namedElsewhere, otherDaemons } from './daemon-generation.js';
 import { listDaemonSessions } from './new-session.js';
 import { LEGACY_CONTROL_SOCKET_NAME, controlSocketPath, otherControlSockets } from './runtime-dir.js';
+import { privateRuntime as privateRuntimeFolder } from './private-runtime.test-helpers.js';
 
 const CONTROL_MODULE = new URL('../dist/control.js', import.meta.url).href;
 const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
@@ -26,17 +26,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A private runtime folder (short path: Unix socket paths are limited to 107 bytes) and an environment using it. */
 function privateRuntime(): { dir: string; env: NodeJS.ProcessEnv } {
-  const parent = mkdtempSync(join(tmpdir(), 'tsm-gen-'));
-  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
-  const dir = join(parent, 'rt');
-  mkdirSync(dir, { mode: 0o700 });
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('TSMOSH_') && !name.startsWith('LC_') && name !== 'LANG' && name !== 'NODE_OPTIONS') env[name] = value;
-  }
-  return { dir, env: { ...env, TSMOSH_RUNTIME_DIR: dir, LANG: 'C.UTF-8', SHELL: '/bin/sh' } };
+  return privateRuntimeFolder('tsm-gen-', (remove) => cleanups.push(remove), true);
 }
 
 interface StandIn {

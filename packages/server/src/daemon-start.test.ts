@@ -4,8 +4,7 @@
  * (packages/server/dist) under plain node, as a user's shell would, with a private runtime directory.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_OPTIONS } from './server-main.js';
 import { controlSocketPath } from './runtime-dir.js';
 import { DAEMON_STARTING_ENV, OWN_LOG_OPTION, startingDaemonAlive } from './new-session.js';
+import { privateRuntime as privateRuntimeFolder } from './private-runtime.test-helpers.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../bin/tsmosh-server.js', import.meta.url));
 const run = promisify(execFile);
@@ -23,16 +23,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A private runtime dir (short path: Unix socket paths are limited to 107 bytes) and an environment using it. */
 function privateRuntime(): { dir: string; env: NodeJS.ProcessEnv } {
-  const parent = mkdtempSync(join(tmpdir(), 'tsm-'));
-  cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('TSMOSH_') && !name.startsWith('LC_') && name !== 'LANG' && name !== 'NODE_OPTIONS') env[name] = value;
-  }
-  const dir = join(parent, 'rt');
-  return { dir, env: { ...env, TSMOSH_RUNTIME_DIR: dir, LANG: 'C.UTF-8', SHELL: '/bin/sh' } };
+  return privateRuntimeFolder('tsm-', (remove) => cleanups.push(remove));
 }
 
 describe.skipIf(process.platform !== 'linux')('starting the daemon process', () => {
