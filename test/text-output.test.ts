@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PtyProgram, TSMOSH_BIN, clientTestSuite, runBin } from './client-harness.js';
 
@@ -93,6 +97,44 @@ describe('tsmosh with standard output not a terminal', () => {
     expect(lines.slice(0, 2)).toEqual(['waiting', 'go']);
     expect(lines.slice(2).join('\n') === `${seqText(30000)}done:go\n`).toBe(true);
   });
+
+  it('lets a named session\'s program run on once its text client is gone without quitting, its output in the history', async () => {
+    // `tsmosh --local --session NAME -- cmd | cat`, its client SIGKILLed mid-flood: the program waited in its writes
+    // for the dead client (4,096 lines ahead of what it had taken) until another client took over. Once the client is
+    // no longer heard (as `--list` stops calling it attached), the program runs on and its output goes into the
+    // history, whose last lines the next client gets.
+    const env = suite.workspace().env;
+    const scratch = mkdtempSync(join(tmpdir(), 'tsmosh-text-lost-'));
+    try {
+      const done = join(scratch, 'done');
+      const command = ['--local', '--session', 'text-lost', '--', 'sh', '-c', `seq 1 60000; touch ${done}; read go; echo "after:$go"`];
+      // Its input a pipe left open: at the input's end the client would send the program an end of file.
+      const script = spawn(process.execPath, [TSMOSH_BIN, ...command], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      suite.track({ kill: () => script.kill('SIGKILL') });
+      let seen = '';
+      await new Promise<void>((resolve, reject) => {
+        script.stdout.on('data', (data: Buffer) => {
+          seen += data.toString();
+          if (seen.includes('\n1000\n')) resolve();
+        });
+        script.once('close', () => reject(new Error(`the text client ended before its first lines: ${seen.slice(-200)}`)));
+      });
+      script.kill('SIGKILL');
+      // Not a timing claim: the program finishes once the daemon stops waiting for the dead client (15 s of silence).
+      const deadline = Date.now() + SCRIPT_WAIT_MS;
+      while (!existsSync(done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(existsSync(done)).toBe(true);
+      // A script takes the session back: the history the daemon kept (its last lines, the earlier ones counted on
+      // stderr), then the program's answer to its input.
+      const back = await runBin([TSMOSH_BIN, '--local', '--session', 'text-lost'], env, SCRIPT_WAIT_MS, 'go\n');
+      expect({ code: back.code, stderr: back.stderr.replace(/\d+/, 'N') }).toEqual({ code: 0, stderr: expect.stringMatching(/^tsmosh: N lines of output lost here/) });
+      const lines = back.stdout.split('\n');
+      // The session was made by a script (input a pipe): the program's terminal does not echo `go`.
+      expect(lines.slice(-4)).toEqual(['59999', '60000', 'after:go', '']);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 3 * SCRIPT_WAIT_MS);
 
   it('draws the screen into the pipe with --output=terminal, and refuses an unknown --output', async () => {
     const drawn = await run(['--output=terminal', '--', 'sh', '-c', 'printf "a\\nb\\n"']);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, SessionKey, Transport, peekSessionId, type OutgoingDatagram, type PeerAddress } from '@tsmosh/protocol';
 import { InputStream, ScreenState } from '@tsmosh/terminal';
-import { NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, type SessionEndReason } from './session.js';
+import { ATTACHED_WITHIN_MS, NO_CLIENT_TIMEOUT_MS, PENDING_ATTACH_TIMEOUT_MS, Session, type SessionEndReason } from './session.js';
 import { spawnSessionPty } from './pty-host.js';
 import { ManualTimer } from './manual-timer.test-helpers.js';
 
@@ -341,6 +341,30 @@ describe('Session attach and takeover', () => {
       await h.runUntil(() => /^y$/m.test(text(h.second.transport.remote)), 'the new client typing');
       expect(limits.at(-1) !== undefined).toBe(!textFirst);
     }
+  });
+
+  it('stops holding the program for a text client not heard from for ATTACHED_WITHIN_MS, and holds it again once it is heard', async () => {
+    // A text client killed without quitting held a named session's program in its writes until another client took
+    // over (the limit stayed at what the dead client had acknowledged).
+    const h = takeoverHarness(['/bin/cat'], { keepEveryLine: true });
+    ptys.push(h.pty);
+    h.second.alive = false;
+    h.first.type('x\r');
+    await h.runUntil(() => /^x$/m.test(text(h.first.transport.remote)), 'the first round trip');
+    expect(h.limits.at(-1)).toBeDefined();
+    const heardAt = h.clock.now - h.session.lastHeardMsAgo!;
+    h.first.alive = false;
+    // The session's own timer, a second at a time, without a word from the client.
+    while (h.clock.now < heardAt + ATTACHED_WITHIN_MS - 1) h.timer.advanceTo(Math.min(h.clock.now + 1000, heardAt + ATTACHED_WITHIN_MS - 1));
+    expect(h.limits.at(-1)).toBeDefined();
+    h.timer.advanceTo(heardAt + ATTACHED_WITHIN_MS);
+    expect(h.limits.at(-1)).toBeUndefined();
+    expect(h.session.attached).toBe(false);
+    // Back (a Wi-Fi drop, not a death): the program waits for it again.
+    h.first.alive = true;
+    h.first.type('y\r');
+    await h.runUntil(() => /^y$/m.test(text(h.first.transport.remote)), 'the client back');
+    expect(h.limits.at(-1)).toBeDefined();
   });
 
   it('drops an attach nobody uses after PENDING_ATTACH_TIMEOUT_MS, leaving the session and its client alone', async () => {

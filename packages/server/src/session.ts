@@ -330,7 +330,8 @@ const HISTORY_DRAIN_STALL_MS = 10_000;
  */
 export const KEEP_EVERY_LINE_AHEAD = 4096;
 /** A session counts as attached (in `list`) while its client was heard within this long (ms): the client's
- * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. */
+ * heartbeat is every 3 s, so 15 s tolerates a few lost datagrams without calling a live client gone. A text client's
+ * program waits for it only so long too (limitHistory). */
 export const ATTACHED_WITHIN_MS = 15_000;
 /**
  * ms: a forwarded connection (agent, -R) is offered to the client only if it was heard within this long: two of its
@@ -803,10 +804,16 @@ export class Session {
     return this.current.keepEveryLine && !this.current.transport.counterpartyShutdown;
   }
 
-  /** keepEveryLine: the program may run KEEP_EVERY_LINE_AHEAD lines ahead of what the current client acknowledged. */
-  private limitHistory(): void {
-    if (!this.keepsEveryLine) {
-      // A terminal's client took over from a text one (or the text one quit): the program no longer waits.
+  /**
+   * keepEveryLine: the program may run KEEP_EVERY_LINE_AHEAD lines ahead of what the current client acknowledged,
+   * while that client is attached (heard within ATTACHED_WITHIN_MS). A text client killed without quitting (`kill -9`,
+   * a crash, a machine gone off the network) would otherwise hold a named session's program in its writes until
+   * another client took over: it runs on, its output kept in the bounded history as for a terminal's. Heard again, the
+   * client is waited for again; lines the history dropped meanwhile it reports as lost (client text-output.ts).
+   */
+  private limitHistory(now: number): void {
+    if (!this.keepsEveryLine || this.currentClientSilent(now)) {
+      // A terminal's client took over from a text one (or the text one quit, or is silent): the program no longer waits.
       if (this.historyLimit !== undefined) {
         this.historyLimit = undefined;
         this.pty.setHistoryLimit?.(undefined);
@@ -817,6 +824,12 @@ export class Session {
     if (limit === this.historyLimit) return;
     this.historyLimit = limit;
     this.pty.setHistoryLimit?.(limit);
+  }
+
+  /** The current client was heard, but not within ATTACHED_WITHIN_MS: `list` no longer calls it attached. */
+  private currentClientSilent(now: number): boolean {
+    const heard = this.current.transport.connection.lastHeardAt;
+    return heard !== undefined && now >= heard + ATTACHED_WITHIN_MS;
   }
 
   /** Starts the shutdown shutdownAfterHistory waits for, once the client holds the log or stopped taking it. */
@@ -868,7 +881,7 @@ export class Session {
     try {
       this.feedInput(now);
       this.takeSnapshot(now);
-      this.limitHistory();
+      this.limitHistory(now);
       this.drainHistory(now);
       this.advanceEchoAck(now);
       this.sendFloodTail(now);
@@ -1285,6 +1298,11 @@ export class Session {
     if (this.current.echoShown) due = Math.min(due, now);
     if (this.shutdownDeferred) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
     if (this.historyDrain !== undefined) due = Math.min(due, this.historyDrain.progressAt + HISTORY_DRAIN_STALL_MS);
+    if (this.historyLimit !== undefined) {
+      // The program waits for a text client only while it is heard (limitHistory).
+      const heard = this.current.transport.connection.lastHeardAt;
+      if (heard !== undefined) due = Math.min(due, heard + ATTACHED_WITHIN_MS);
+    }
     if (this.endReason === undefined) {
       const heard = this.current.transport.connection.lastHeardAt;
       if (heard === undefined) due = Math.min(due, this.startedAtMs + this.noClientTimeoutMs);
