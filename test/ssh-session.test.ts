@@ -88,6 +88,27 @@ describe.skipIf(!sshdAvailable)('tsmosh over SSH', () => {
     expect((await t.waitForExit()).exitCode).toBe(0);
   });
 
+  it("takes ssh's own login options on its command line (-F, -i, -l, -o, -J), with the built-in client and with OpenSSH", async () => {
+    // -F names a config that knows nothing of the host: every way there comes from the command line.
+    const empty = join(home, '.ssh', 'config_empty');
+    writeFileSync(empty, '');
+    const knownHosts = join(home, '.ssh', 'known_hosts_cli');
+    const login = ['-F', empty, '-i', userKey.privatePath, '-l', 'root', '-o', `Port=${sshd.port}`, '-oStrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile ${knownHosts}`, '-o', 'BatchMode=yes'];
+    // A jump host as a config alias (-J takes no -i or -o along, as with OpenSSH): the same sshd, reached through itself.
+    const withJump = join(home, '.ssh', 'config_jump');
+    writeFileSync(withJump, `Host hop\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${userKey.privatePath}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking accept-new\n`);
+    const runs: Array<[string, string[]]> = [
+      ['the built-in client', login],
+      ['OpenSSH (--ssh=ssh)', ['--ssh=ssh', ...login, '-o', 'IdentitiesOnly=yes']],
+      ['the built-in client through -J', [...login.slice(2), '-F', withJump, '-J', 'hop']],
+    ];
+    for (const [how, args] of runs) {
+      const t = tsmosh([...args, '127.0.0.1', `--server=${serverCommand}`, '--', 'sh', '-c', 'echo cli-options-$((40+2)); sleep 1']);
+      await t.waitForText('cli-options-42');
+      expect((await t.waitForExit()).exitCode, how).toBe(0);
+    }
+  });
+
   it("exits with the remote command's status as ssh does, and 255 when tsmosh itself fails", async () => {
     // mosh's way: options before the host, the command without --.
     const exited = tsmosh(['-n', '--family=inet', '--no-ssh-pty', 'testhost', `--server=${serverCommand}`, 'sh', '-c', 'exit 3']);

@@ -48,10 +48,6 @@ describe('tsmosh argument parsing', () => {
   it('refuses the mosh options it does not offer with why and what to do, in one line', () => {
     for (const [args, pattern] of [
       [['-o', 'host'], /^tsmosh: -o: .*no overwrite mode; drop -o$/],
-      // ssh's -o, as a user used to ssh types it: where ssh's options go instead.
-      [['-o', 'StrictHostKeyChecking=no', 'host'], /^tsmosh: -o StrictHostKeyChecking=no: ssh's options go in ~\/\.ssh\/config .*--ssh="ssh -o StrictHostKeyChecking=no"/],
-      [['-oUserKnownHostsFile=/dev/null', 'host'], /^tsmosh: -o UserKnownHostsFile=\/dev\/null: ssh's options go in/],
-      [['-o', 'ProxyJump jump', 'host'], /^tsmosh: -o ProxyJump jump: ssh's options go in/],
       [['--predict-overwrite', 'host'], /^tsmosh: --predict-overwrite: .*drop --predict-overwrite$/],
       [['--client=/usr/bin/mosh-client', 'host'], /^tsmosh: --client: .*drop --client$/],
       [['--family=ipx', 'host'], /^tsmosh: --family must be one of inet, inet6, prefer-inet, prefer-inet6, auto, all/],
@@ -60,6 +56,22 @@ describe('tsmosh argument parsing', () => {
       const parsed = parseArguments([...args]);
       expect(parsed).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(pattern) });
     }
+  });
+  it("takes ssh's own login options as ssh does, separate or attached, for a host only", () => {
+    expect(parseArguments(['-o', 'StrictHostKeyChecking=no', '-oUserKnownHostsFile=/dev/null', '-i', '~/.ssh/work', '-Jbastion', '-l', 'me', '-F', 'cfg', 'host', 'ls'])).toMatchObject({
+      kind: 'remote',
+      options: {
+        destination: 'host',
+        command: ['ls'],
+        sshArguments: ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-i', '~/.ssh/work', '-J', 'bastion', '-l', 'me', '-F', 'cfg'],
+      },
+    });
+    expect(parseArguments(['-o', 'ProxyJump jump', 'host'])).toMatchObject({ options: { sshArguments: ['-o', 'ProxyJump jump'] } });
+    // After the host, the command owns every word, ssh-like ones included.
+    expect(parseArguments(['host', 'grep', '-i', 'x'])).toMatchObject({ options: { command: ['grep', '-i', 'x'] } });
+    expect(parseArguments(['host'])).not.toHaveProperty('options.sshArguments');
+    expect(parseArguments(['-i'])).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/^tsmosh: -i needs an identity file, as with ssh/) });
+    expect(parseArguments(['--local', '-J', 'bastion'])).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/^tsmosh: -J is for a session on a host/) });
   });
   it('refuses mistakes with one line and a hint', () => {
     for (const args of [['--frob'], ['--local', 'host'], ['--local', '--link'], ['--local', '--predict=x'], ['--local', '--link', 'delay=fast'], []]) {

@@ -13,6 +13,7 @@ import { startLoadingSessionCode } from './session-code.js';
 import { serverBinPath } from './server-location.js';
 import { DURATION_EXPECTED, PORT_SPEC_EXPECTED, describeError, listDaemonSessions, openNewSession, parseDuration, parsePortSpec } from '@tsmosh/server/new-session';
 import { LOCAL_PLACE, hostPlace, namedSessionArguments, namedSessionHooks, plainSession, runNamedSession, runRemoteKill, runRemoteList, type NamedSessionOptions } from './remote-sessions.js';
+import { readLoginOption } from './ssh/login-options.js';
 
 /** Options that take a value, as `--opt VALUE` or `--opt=VALUE`. */
 const VALUED_OPTIONS = new Set(['--output', '--session', '--idle-timeout', '--kill', '--server', '-p', '--port', '--bind-server', '--ssh', '--family', '--experimental-remote-ip', '--transport', '--tcp-port']);
@@ -43,17 +44,6 @@ const REFUSED_MOSH_OPTIONS: Readonly<Record<string, string>> = {
   '--predict-overwrite': 'tsmosh predicts insertion as the program would draw it and has no overwrite mode; drop --predict-overwrite',
   '--client': 'tsmosh runs its client inside this process, so there is no separate client program to name; drop --client',
 };
-
-/**
- * The ssh option a user meant by `-o NAME=VALUE`, `-o "NAME VALUE"` or `-oNAME=VALUE`, if that is what `arg` (and the
- * word after it) reads as. mosh's -o is a flag that takes no word, so a word of ssh's option form after it is ssh's -o.
- */
-function sshOptionMeant(arg: string, next: string | undefined): string | undefined {
-  const optionForm = /^[A-Za-z][A-Za-z0-9]*(=|\s+)\S/;
-  if (arg === '-o') return next !== undefined && optionForm.test(next) ? next : undefined;
-  if (arg.startsWith('-o') && optionForm.test(arg.slice(2))) return arg.slice(2);
-  return undefined;
-}
 
 /**
  * `tsmosh`: the command a user types. `tsmosh [user@]host` logs in over SSH and runs a session there (remote.ts;
@@ -100,6 +90,9 @@ const HELP = `${USAGE}
   --no-ssh-pty     accepted for mosh compatibility: the login never asks for a pty
   --no-init        draw full-screen programs (vim, tmux) on the normal screen, not the terminal's alternate one
   --ssh=COMMAND    log in with this OpenSSH command instead of the built-in client
+  -o NAME=VALUE, -i FILE, -J [user@]host[:port], -l USER, -F FILE
+                   ssh's own options for the login, as ssh takes them (with either login; mosh's -o, a bare
+                   flag for overwrite prediction, is not offered)
   -A               forward your ssh-agent (as ssh -A, also ForwardAgent in ~/.ssh/config): the session's
                    SSH_AUTH_SOCK reaches the agent of whichever client is attached, across roaming and reattach
   -L [bind:]port:host:hostport   forward a local port to host:hostport as seen from the server (LocalForward)
@@ -163,6 +156,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
   let forwardAgent: boolean | undefined;
   const localForwards: ForwardSpec[] = [];
   const remoteForwards: ForwardSpec[] = [];
+  const sshArguments: string[] = [];
   let destination: string | undefined;
   let command: string[] = [];
   for (let index = 0; index < argv.length; index++) {
@@ -172,12 +166,14 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
       break;
     }
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    const sshOption = sshOptionMeant(arg, argv[index + 1]);
-    if (sshOption !== undefined) {
-      return {
-        kind: 'usage-error',
-        message: `tsmosh: -o ${sshOption}: ssh's options go in ~/.ssh/config (tsmosh's login reads it) or in --ssh, e.g. --ssh="ssh -o ${sshOption}"; tsmosh's -o is mosh's --predict-overwrite, which it does not offer`,
-      };
+    // ssh's own login options (-o NAME=VALUE, -i, -J, -l, -F): for the login, so for a host only.
+    const loginOption = readLoginOption(argv, index);
+    if (loginOption?.kind === 'error') return { kind: 'usage-error', message: `${loginOption.message} ${HINT}` };
+    if (loginOption !== undefined) {
+      sshArguments.push(...loginOption.arguments);
+      hostOnlyOption ??= loginOption.arguments[0];
+      index = loginOption.nextIndex - 1;
+      continue;
     }
     const optionName = arg.split('=')[0]!;
     const refusal = REFUSED_MOSH_OPTIONS[optionName];
@@ -319,7 +315,7 @@ export function parseArguments(argv: readonly string[]): ParsedArguments {
     if (linkSpec !== undefined) {
       return { kind: 'usage-error', message: `tsmosh: --link emulates a bad link for --local only; to feel one, run tsmosh --local --link ${linkSpec} ${HINT}` };
     }
-    const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}), forwarding };
+    const options: RemoteOptions = { destination, command, ...remote, ...carrier, ...(predict !== undefined ? { predict } : {}), ...(sshArguments.length > 0 ? { sshArguments } : {}), forwarding };
     return { kind: 'remote', destination, options, sessions };
   }
   if (hostOnlyOption !== undefined) {

@@ -13,6 +13,7 @@ import { ServerBundle } from './install/server-bundle.js';
 import { serverBundleDir } from './server-location.js';
 import type { AddressFamily, Prompter } from './ssh/index.js';
 import { NO_FORWARDING, resolveForwarding, type ForwardingArguments, type ResolvedForwarding } from './forwarding-options.js';
+import { resolveOptionsFor, type LoginResolveOptions } from './ssh/login-options.js';
 
 
 /** Locale variables passed to the host with -l, so the session gets the user's character set (mosh does the same). */
@@ -35,6 +36,8 @@ export interface RemoteOptions {
   readonly remoteIp?: 'proxy' | 'local';
   /** Bootstrap through this OpenSSH command instead of ssh2 (mosh's --ssh). */
   readonly sshCommand?: string;
+  /** ssh's own login options given to tsmosh (-o, -i, -J, -l, -F), in ssh's argument form (ssh/login-options.ts). */
+  readonly sshArguments?: readonly string[];
   readonly predict?: PredictionMode;
   /** udp, tcp or auto (default): how the session travels (client carrier.ts). */
   readonly transport?: CarrierMode;
@@ -57,7 +60,7 @@ export interface RemoteOptions {
 export function hostOptions(
   options: RemoteOptions,
   env: NodeJS.ProcessEnv = process.env,
-): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local'; bundle?: ServerBundle } {
+): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local'; bundle?: ServerBundle; sshArguments?: readonly string[] } & LoginResolveOptions {
   let bundle: ServerBundle | undefined;
   if (options.serverCommand === undefined && options.noInstall !== true) {
     try {
@@ -68,6 +71,8 @@ export function hostOptions(
   }
   return {
     destination: options.destination,
+    // The same ssh options for both logins: as arguments for OpenSSH (--ssh), as overrides for the built-in client.
+    ...(options.sshArguments !== undefined ? { sshArguments: options.sshArguments, ...resolveOptionsFor(options.sshArguments) } : {}),
     ...(bundle !== undefined ? { bundle } : {}),
     ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
     ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
@@ -157,7 +162,7 @@ export async function runRemote(options: RemoteOptions, dependencies: RemoteDepe
   let forwarding: ResolvedForwarding;
   try {
     const { resolveHost } = await import('./ssh/config.js');
-    forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, resolveHost({ destination: options.destination, env }).raw, env);
+    forwarding = resolveForwarding(options.forwarding ?? NO_FORWARDING, resolveHost({ destination: options.destination, env, ...resolveOptionsFor(options.sshArguments ?? []) }).raw, env);
   } catch (error) {
     return fail((error as Error).message.startsWith('tsmosh') ? (error as Error).message : `tsmosh: ${(error as Error).message}`);
   }

@@ -157,7 +157,8 @@ async function withHost<T>(
     // the last to the target.
     const hops = resolved.proxyJump.map((hop) => {
       const parsed = parseDestination(hop);
-      return resolveHost({ ...options, destination: hop, port: parsed.port, user: parsed.user });
+      // A jump host gets the config files (-F) but not the command line's options, as OpenSSH's -J does.
+      return resolveHost({ ...options, commandLine: undefined, destination: hop, port: parsed.port, user: parsed.user });
     });
     let tunnel: NodeJS.ReadWriteStream | undefined;
     for (let index = 0; index < hops.length; index++) {

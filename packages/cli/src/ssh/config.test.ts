@@ -47,6 +47,30 @@ describe('matchPatternList', () => {
   });
 });
 
+describe('resolveHost with options from the command line (ssh -o, -i, -J)', () => {
+  it('puts them before every file, and lets -o Port and -o User win over the destination, as OpenSSH does', () => {
+    const home = configHome({ config: 'Host box\n  HostName box.example\n  Port 2200\n  User fileuser\n  IdentityFile ~/.ssh/file_key\n  ProxyJump filejump\n' });
+    const resolved = resolve(home, 'dest@box:2201', { commandLine: ['Port=2222', 'User cli', 'IdentityFile "/k/my key"', 'ProxyJump clijump', 'StrictHostKeyChecking accept-new'] });
+    expect(resolved).toMatchObject({ hostName: 'box.example', port: 2222, user: 'cli', proxyJump: ['clijump'], strictHostKeyChecking: 'accept-new' });
+    // IdentityFile accumulates: the command line's first, then the file's.
+    expect(resolved.identityFiles).toEqual(['/k/my key', join(home, '.ssh', 'file_key')]);
+    // Without them the destination's port and user win over the file, as before.
+    expect(resolve(home, 'dest@box:2201')).toMatchObject({ port: 2201, user: 'dest', proxyJump: ['filejump'] });
+  });
+  it('lets a command-line HostName and ProxyCommand steer Match and the tokens, and -l (user) win over user@', () => {
+    const home = configHome({ config: 'Match host real.example\n  Port 2300\n' });
+    expect(resolve(home, 'alias', { commandLine: ['HostName=real.example'] })).toMatchObject({ hostName: 'real.example', port: 2300 });
+    expect(resolve(home, 'someone@alias', { user: 'ell' })).toMatchObject({ user: 'ell' });
+    expect(resolve(home, 'alias', { commandLine: ['ProxyCommand nc %h %p'] }).proxyCommand).toBe('nc alias 22');
+  });
+  it('refuses a section or an Include on the command line, and an unhonoured keyword as from a file', () => {
+    const home = configHome({ config: '' });
+    expect(() => resolve(home, 'box', { commandLine: ['Host=other'] })).toThrow(/-o 'Host=other' is not an ssh option/);
+    expect(() => resolve(home, 'box', { commandLine: ['Include /etc/passwd'] })).toThrow(/is not an ssh option/);
+    expect(() => resolve(home, 'box', { commandLine: ['BindAddress=10.0.0.1'] })).toThrow(/BindAddress 10\.0\.0\.1 .*--ssh=ssh/);
+  });
+});
+
 describe('resolveHost', () => {
   it('applies the first value per key across matching Host blocks and accumulates IdentityFile', () => {
     const home = configHome({

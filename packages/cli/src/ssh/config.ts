@@ -74,6 +74,11 @@ export interface ResolveOptions {
   /** Overrides from the command line, which OpenSSH applies before any file (first value wins). */
   readonly port?: number;
   readonly user?: string;
+  /**
+   * ssh_config lines from the command line (`ssh -o`, and -i and -J as their keywords: login-options.ts). They apply
+   * to the destination before every file, so they win, as in OpenSSH; a jump host does not get them.
+   */
+  readonly commandLine?: readonly string[];
   /** Config files in order; default: ~/.ssh/config then /etc/ssh/ssh_config. */
   readonly configFiles?: readonly string[];
   readonly home?: string;
@@ -289,6 +294,24 @@ function flatten(file: string, home: string, depth: number, outer: readonly Cond
   walk(parsed as unknown as readonly ConfigLine[], outer);
 }
 
+/** Command-line option lines (`ssh -o` text) as directives for every host; a section or an Include is refused. */
+function commandLineDirectives(lines: readonly string[]): FlatDirective[] {
+  return lines.map((text) => {
+    let parsed;
+    try {
+      parsed = SSHConfig.parse(text) as unknown as readonly ConfigLine[];
+    } catch (error) {
+      throw new SshConfigError(`tsmosh: -o '${text}': ${(error as Error).message}`);
+    }
+    const line = parsed.find((candidate) => candidate.type === SSHConfig.DIRECTIVE);
+    const key = line?.param.toLowerCase();
+    if (line === undefined || key === undefined || key === 'host' || key === 'match' || key === 'include') {
+      throw new SshConfigError(`tsmosh: -o '${text}' is not an ssh option (expected Keyword=value, e.g. -o ProxyJump=bastion)`);
+    }
+    return { key, value: COMMAND_KEYS.has(key) ? commandText(line.value) : valueText(line.value), conditions: [] };
+  });
+}
+
 function expandIncludePattern(pattern: string, home: string, fromFile: string): string[] {
   let path = pattern.startsWith('~/') ? join(home, pattern.slice(2)) : pattern;
   // Relative paths are relative to ~/.ssh for user files and /etc/ssh for system files (ssh_config(5)).
@@ -328,14 +351,17 @@ export function resolveHost(options: ResolveOptions): ResolvedHost {
   const destination = parseDestination(options.destination);
   const files = options.configFiles ?? [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
 
-  const directives: FlatDirective[] = [];
+  const commandLine = commandLineDirectives(options.commandLine ?? []);
+  const directives: FlatDirective[] = [...commandLine];
   for (const file of files) flatten(file, home, 0, [], directives);
 
   const settings = new Map<string, string[]>();
-  // Command-line values come first, so they win over every file (first value wins).
+  // Command-line values come first, so they win over every file (first value wins); `-o Port` and `-o User` (or -l)
+  // win over the destination's own port and user, as in OpenSSH.
+  const onCommandLine = (key: string) => commandLine.some((directive) => directive.key === key);
   if (options.port !== undefined) settings.set('port', [String(options.port)]);
-  else if (destination.port !== undefined) settings.set('port', [String(destination.port)]);
-  const initialUser = options.user ?? destination.user;
+  else if (destination.port !== undefined && !onCommandLine('port')) settings.set('port', [String(destination.port)]);
+  const initialUser = options.user ?? (onCommandLine('user') ? undefined : destination.user);
   if (initialUser !== undefined) settings.set('user', [initialUser]);
 
   const state: EvaluationState = {

@@ -45,6 +45,8 @@ export function splitCommandLine(text: string): string[] {
 
 export interface SystemSshOptions {
   readonly sshCommand: string;
+  /** ssh's own options from tsmosh's command line (-o, -i, -J, -l, -F: login-options.ts), given to ssh as they are. */
+  readonly sshArguments?: readonly string[];
   readonly destination: string;
   readonly port?: number;
   readonly family?: AddressFamily;
@@ -85,6 +87,7 @@ export async function runServerCommandWithSystemSsh(
   const runRemote = (remote: string, upload?: Upload): Promise<{ stdout: string; stderr: string; code: number | undefined }> => {
     const args = [
       ...ssh.slice(1),
+      ...(options.sshArguments ?? []),
       ...(upload === undefined ? ['-n'] : []), // no stdin unless uploading: prompts use /dev/tty
       '-T', // no pty: keeps the CONNECT line free of \r and terminal noise
       ...(options.family === 4 || options.family === 6 ? [`-${options.family}`] : []),
@@ -124,7 +127,7 @@ export async function runServerCommandWithSystemSsh(
 }
 
 export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise<Omit<BootstrapResult, 'resolved'> & { resolved: undefined }> {
-  const ssh = splitCommandLine(options.sshCommand);
+  const ssh = [...splitCommandLine(options.sshCommand), ...(options.sshArguments ?? [])];
   const { stdout, stderr, code } = await runServerCommandWithSystemSsh(options, 'inherit');
   const parsed = parseServerOutput(stdout);
   for (const line of parsed.otherLines) options.tell(line);
