@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { bootstrap, BootstrapError, type Prompter } from '../packages/cli/src/ssh/bootstrap.js';
+import { TtyPrompter } from '../packages/cli/src/ssh/tty-prompter.js';
 import { makeKeyPair, sshdAvailable, startAgent, startSshd, type KeyPair, type Sshd } from './helpers/sshd.js';
 
 const KEY = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'.slice(0, 32);
@@ -167,6 +169,17 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
     await expect(bootstrap({ ...base({ configFiles: [ask] }), destination: `root@127.0.0.1:${target.port}`, prompter: new ScriptedPrompter(['no']) })).rejects.toMatchObject({
       reason: 'host-key-refused',
     });
+    expect(readFileSync(kh, 'utf8')).toBe('');
+  });
+
+  it('refuses an unknown host it cannot ask about (no terminal) with host-key advice, not passphrase advice', async () => {
+    const kh = knownHosts();
+    const ask = writeConfig('config-ask-noterm', `Host *\n  UserKnownHostsFile ${kh}\n  IdentityFile ${plainKey.privatePath}\n`);
+    const notATerminal = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
+    const attempt = bootstrap({ ...base({ configFiles: [ask] }), destination: `root@127.0.0.1:${target.port}`, prompter: new TtyPrompter(notATerminal, new PassThrough() as unknown as NodeJS.WriteStream) });
+    await expect(attempt).rejects.toMatchObject({ reason: 'host-key-refused' });
+    await expect(attempt).rejects.toThrow(/^tsmosh: the ssh-ed25519 host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) is not known yet, .*StrictHostKeyChecking accept-new/);
+    await expect(attempt).rejects.not.toThrow(/\n|ssh-agent/);
     expect(readFileSync(kh, 'utf8')).toBe('');
   });
 

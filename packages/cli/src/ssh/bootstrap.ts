@@ -14,7 +14,7 @@ import { Authentication } from './auth.js';
 import { parseServerOutput } from '../server-output.js';
 // Re-exported: the SSH side reads `new`'s output the same way (system-ssh.ts and the public ssh index use it from here).
 export { parseServerOutput };
-import { BootstrapError } from './errors.js';
+import { BootstrapError, PromptUnavailableError } from './errors.js';
 import { shellQuote } from '../shell-quote.js';
 import { runServerOnHost, type Upload } from '../install/host-install.js';
 import type { ServerBundle } from '../install/server-bundle.js';
@@ -373,7 +373,17 @@ async function verifyHostKey(verdict: HostKeyVerdict, key: Buffer, resolved: Res
         `${type.replace(/^ssh-/, '').toUpperCase()} key fingerprint is ${fingerprint}.\n` +
         'Are you sure you want to continue connecting (yes/no/[fingerprint])? ';
       for (;;) {
-        const answer = (await prompter.ask(question, { echo: true })).trim();
+        let answer: string;
+        try {
+          answer = (await prompter.ask(question, { echo: true })).trim();
+        } catch (error) {
+          // No terminal to ask (a script, a pipe): the passphrase advice the prompter gives does not fit a host key.
+          if (!(error instanceof PromptUnavailableError)) throw error;
+          throw new BootstrapError(
+            `tsmosh: the ${type} host key of ${name} (${fingerprint}) is not known yet, and without a terminal tsmosh cannot ask about it; connect once from a terminal to record it, or accept a new key with -o StrictHostKeyChecking=accept-new (or that line for ${resolved.alias} in ~/.ssh/config)`,
+            'host-key-refused',
+          );
+        }
         if (answer === 'yes' || answer === fingerprint) {
           record();
           prompter.tell(`Warning: Permanently added '${name}' (${type}) to the list of known hosts.`);
