@@ -178,7 +178,7 @@ describe.skipIf(!sshdAvailable)('SSH bootstrap against a real sshd', () => {
     const notATerminal = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
     const attempt = bootstrap({ ...base({ configFiles: [ask] }), destination: `root@127.0.0.1:${target.port}`, prompter: new TtyPrompter(notATerminal, new PassThrough() as unknown as NodeJS.WriteStream) });
     await expect(attempt).rejects.toMatchObject({ reason: 'host-key-refused' });
-    await expect(attempt).rejects.toThrow(/^tsmosh: the ssh-ed25519 host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) is not known yet, .*StrictHostKeyChecking accept-new/);
+    await expect(attempt).rejects.toThrow(/^tsmosh: the ssh-ed25519 host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) is not known yet, .*-o StrictHostKeyChecking=accept-new/);
     await expect(attempt).rejects.not.toThrow(/\n|ssh-agent/);
     expect(readFileSync(kh, 'utf8')).toBe('');
   });
