@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,32 @@ describe('tsmosh with standard output not a terminal', () => {
       const result = await run([...link, '--', 'seq', '1', '20000']);
       expect({ link, stderr: result.stderr, code: result.code }).toEqual({ link, stderr: '', code: 0 });
       expect(result.stdout === seqText(20000)).toBe(true);
+    }
+  });
+
+  it('stops quietly when the reader of its output goes (`| head -3`), as ssh does: no hang-up line, no lost-lines notice', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tsmosh-head-'));
+    try {
+      const errors = join(directory, 'stderr');
+      // tsmosh's status, as the pipe's first command: PIPESTATUS, printed after head's three lines.
+      const script = `"${process.execPath}" "${TSMOSH_BIN}" --local -- seq 1 1000000 2>"${errors}" | head -3; echo "status \${PIPESTATUS[0]}"`;
+      const result = await new Promise<{ code: number | null; stdout: string }>((resolveRun, reject) => {
+        const child = spawn('bash', ['-c', script], { env: suite.workspace().env, stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`tsmosh | head -3 did not end within ${SCRIPT_WAIT_MS} ms; stdout so far: ${stdout}`));
+        }, SCRIPT_WAIT_MS);
+        child.once('close', (code) => {
+          clearTimeout(timer);
+          resolveRun({ code, stdout });
+        });
+      });
+      expect(result).toEqual({ code: 0, stdout: '1\n2\n3\nstatus 255\n' });
+      expect(readFileSync(errors, 'utf8')).toBe('');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 

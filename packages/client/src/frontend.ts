@@ -629,6 +629,17 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     terminalGone = true;
     onTerminate('SIGHUP');
   };
+  // The reader of text output went away (`tsmosh host -- cmd | head -3`): end as a program that SIGPIPE ends and as
+  // ssh does, quietly with 255. Nobody reads what is left, so no more text and no notice about lines not written;
+  // the session ends as a quit does. A terminal's or any other error on the output is a hang-up.
+  let outputClosed = false;
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    if (textOutput === undefined || error.code !== 'EPIPE') return onTerminalGone();
+    if (outputClosed) return;
+    outputClosed = true;
+    output.on('error', () => {}); // writes already on their way fail the same way, after the listeners below are gone
+    void session.close();
+  };
   const onFatal = (error: unknown): void => {
     // The process is in an unknown state: put the terminal back first, then say what broke, then go.
     restoreTerminal();
@@ -677,7 +688,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
     // EOF is the user's Ctrl-D, told to the command the same way.
     [input, 'end', input.isTTY && textOutput === undefined ? onTerminalGone : onInputEnd],
     [input, 'error', onTerminalGone],
-    [output, 'error', onTerminalGone],
+    [output, 'error', onOutputError],
     // Text output keeps the session's first size: the lines do not depend on a window.
     [output, 'resize', textOutput === undefined ? onResize : () => {}],
     [process, 'SIGCONT', onContinue],
@@ -705,7 +716,7 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   if (exit.reason === 'remote-exit' && terminalActive) drawFrame(); // show the program's last words
   if (statusLineDrawn) drawSessionAlone();
   // Text: the rest of the history and the last screen's lines, however the session ended (the text a user read).
-  textOutput?.finish(session.scrollback, session.screen);
+  if (!outputClosed) textOutput?.finish(session.scrollback, session.screen);
   // A closed terminal fails writes asynchronously (EIO as an 'error' event, after the listeners below are gone):
   // after a hang-up, however it was signalled, those errors are expected and must not crash the way out, which still
   // has the caller's bookkeeping to do (the local session list, the exit status).
@@ -718,11 +729,11 @@ export async function runTerminalClient(options: TerminalClientOptions): Promise
   for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
   input.pause();
 
-  const message = exitLine(exit, terminationSignal);
+  const message = outputClosed ? undefined : exitLine(exit, terminationSignal);
   if (message !== undefined) notice(`${message}\r\n`); // exit() left the cursor at the start of a fresh line
   const statsProblem = statsWriter?.finish();
   if (statsProblem !== undefined) notice(`${statsProblem}\r\n`);
   if (promptMemoryProblem !== undefined) notice(`${promptMemoryProblem}\r\n`);
-  const exitCode = exitStatusFor(exit, terminationSignal);
+  const exitCode = outputClosed ? EXIT_TSMOSH_FAILURE : exitStatusFor(exit, terminationSignal);
   return { exitCode, message, exit };
 }
