@@ -144,7 +144,7 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     );
     const refused = tsmosh(['bare', '--no-install', `--ssh=ssh -F ${config}`, '--', 'bash']);
     expect((await refused.waitForExit()).exitCode).toBe(255);
-    expect((await refused.logicalLines()).join('\n')).toMatch(/tsmosh: 'tsmosh-server' was not found on bare\. Install tsmosh there/);
+    expect((await refused.logicalLines()).join('\n')).toMatch(/tsmosh: 'tsmosh-server' was not found on bare \(.*\): install tsmosh there .*, or drop --no-install to let tsmosh install its own\./);
     expect(existsSync(installBase)).toBe(false);
 
     const t = await shellWorks(['bare', `--ssh=ssh -F ${config}`], 'echo through-openssh-$((6*7))', 'through-openssh-42');
@@ -178,6 +178,21 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
       expect(readdirSync(installBase)).toEqual([]);
     } finally {
       symlinkSync(process.execPath, join(hostBin, 'node'));
+    }
+  });
+
+  it('says the login has no `sh` when its PATH lacks one, naming no option the user did not give', async () => {
+    // tsmosh's start script runs under sh; the login's bash found none and said so. The line blamed tsmosh-server
+    // and told the user to drop --no-install and --server=, neither of which was given.
+    unlinkSync(join(hostBin, 'sh'));
+    try {
+      const t = tsmosh(['bare', '--', 'bash']);
+      expect((await t.waitForExit()).exitCode).toBe(255);
+      const text = (await t.logicalLines()).join('\n');
+      expect(text).toMatch(/tsmosh: the SSH login on bare found no `sh` \(it said: bash: .*sh: command not found\); .*put sh's folder \(\/bin\) on the PATH your login shell gives SSH commands there/);
+      expect(text).not.toMatch(/--no-install|was not found on bare/);
+    } finally {
+      symlinkSync('/bin/sh', join(hostBin, 'sh'));
     }
   });
 });

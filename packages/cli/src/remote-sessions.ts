@@ -365,18 +365,19 @@ async function runOnHost(options: RemoteOptions, args: string[], dependencies: S
   const env = dependencies.env ?? process.env;
   const { BootstrapError, SshConfigError, TtyPrompter, runServerCommand, runServerCommandWithSystemSsh, serverNotFoundMessage } = await import('./ssh/index.js');
   const prompter = dependencies.prompter ?? new TtyPrompter(dependencies.input ?? process.stdin, process.stderr);
+  const host = hostOptions(options);
   try {
     const { stdout, stderr, code } =
       options.sshCommand !== undefined
-        ? await runServerCommandWithSystemSsh({ ...hostOptions(options), sshCommand: options.sshCommand, serverArguments: args }, 'pipe')
-        : await runServerCommand({ ...hostOptions(options), env, prompter, serverArguments: args });
+        ? await runServerCommandWithSystemSsh({ ...host, sshCommand: options.sshCommand, serverArguments: args }, 'pipe')
+        : await runServerCommand({ ...host, env, prompter, serverArguments: args });
     if (code !== 0) {
       if (options.sshCommand !== undefined && code === 255) {
         // OpenSSH's own failure (it reserves 255): its message is the one to show.
         const sshLine = stderr.split('\n').find((text) => text.trim() !== '') ?? 'exit status 255';
         return fail(dependencies, `tsmosh: ssh could not log in to ${options.destination}: ${sshLine.trim()}`);
       }
-      if (code === 127) return fail(dependencies, serverNotFoundMessage(options.serverCommand, options.destination));
+      if (code === 127) return fail(dependencies, serverNotFoundMessage(host, options.destination, stderr));
       const line = stderr.split('\n').find((text) => text.trim() !== '') ?? `exit status ${code ?? 'unknown'}`;
       // "no daemon is running" is the empty list, not an error.
       if (args[0] === 'list' && /no daemon is running/.test(line)) return { stdout: args.includes('--json') ? '[]' : 'no sessions\n' };

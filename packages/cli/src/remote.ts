@@ -60,7 +60,7 @@ export interface RemoteOptions {
 export function hostOptions(
   options: RemoteOptions,
   env: NodeJS.ProcessEnv = process.env,
-): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local'; bundle?: ServerBundle; sshArguments?: readonly string[] } & LoginResolveOptions {
+): { destination: string; serverCommand?: string; family?: AddressFamily; remoteIp?: 'proxy' | 'local'; bundle?: ServerBundle; noInstall?: boolean; sshArguments?: readonly string[] } & LoginResolveOptions {
   let bundle: ServerBundle | undefined;
   if (options.serverCommand === undefined && options.noInstall !== true) {
     try {
@@ -74,6 +74,7 @@ export function hostOptions(
     // The same ssh options for both logins: as arguments for OpenSSH (--ssh), as overrides for the built-in client.
     ...(options.sshArguments !== undefined ? { sshArguments: options.sshArguments, ...resolveOptionsFor(options.sshArguments) } : {}),
     ...(bundle !== undefined ? { bundle } : {}),
+    ...(options.noInstall === true ? { noInstall: true } : {}),
     ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
     ...(options.serverCommand ? { serverCommand: options.serverCommand } : {}),
     ...(options.family ? { family: options.family } : {}),

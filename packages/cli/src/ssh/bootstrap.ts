@@ -15,6 +15,9 @@ import { parseServerOutput } from '../server-output.js';
 // Re-exported: the SSH side reads `new`'s output the same way (system-ssh.ts and the public ssh index use it from here).
 export { parseServerOutput };
 import { BootstrapError, PromptUnavailableError } from './errors.js';
+import { serverNotFoundMessage } from './server-not-found.js';
+// Re-exported for the --ssh path and `--list`/`--kill` (remote-sessions.ts), which report the same failure.
+export { serverNotFoundMessage };
 import { shellQuote } from '../shell-quote.js';
 import { runServerOnHost, type Upload } from '../install/host-install.js';
 import type { ServerBundle } from '../install/server-bundle.js';
@@ -65,6 +68,8 @@ export interface BootstrapOptions extends Omit<ResolveOptions, 'destination'> {
    * --server=PATH or --no-install, which run `serverCommand` as it is.
    */
   readonly bundle?: ServerBundle;
+  /** --no-install was given: only for saying what to do when the server is not found (server-not-found.ts). */
+  readonly noInstall?: boolean;
   readonly family?: AddressFamily;
   /**
    * The host's UDP address: 'proxy' (default) the address the SSH connection reached, when it was direct; 'local' the
@@ -96,12 +101,6 @@ export interface BootstrapResult {
   readonly notices?: readonly string[];
 }
 
-
-/** The one line for a host without tsmosh-server, shared by the ssh2 and --ssh paths. */
-export function serverNotFoundMessage(serverCommand: string | undefined, host: string): string {
-  // Only --server= and --no-install get here: without them, a host without a server gets tsmosh's own install.
-  return `tsmosh: '${serverCommand ?? 'tsmosh-server'}' was not found on ${host}. Install tsmosh there (README, "Install on a host by hand"), name it with --server=PATH, or drop --no-install and --server= to let tsmosh install its own.`;
-}
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
   return withHost(options, async ({ target, resolved, run }) => {
@@ -140,7 +139,7 @@ export async function runServerCommand(options: BootstrapOptions): Promise<{ std
 
 function serverNotFound(options: BootstrapOptions, resolved: ResolvedHost, code: number | undefined, stderr: string): void {
   if (code === 127 || /command not found|No such file or directory|not found/i.test(stderr.trim())) {
-    throw new BootstrapError(serverNotFoundMessage(options.serverCommand, resolved.alias), 'server-not-found');
+    throw new BootstrapError(serverNotFoundMessage(options, resolved.alias, stderr), 'server-not-found');
   }
 }
 

@@ -54,6 +54,8 @@ export interface SystemSshOptions {
   readonly serverArguments: readonly string[];
   /** The server bundle to install when the host has none of our protocol (install/); see BootstrapOptions.bundle. */
   readonly bundle?: ServerBundle;
+  /** --no-install was given (BootstrapOptions.noInstall). */
+  readonly noInstall?: boolean;
   /** Told each install step as it begins (the progress line). */
   readonly onStep?: (step: string) => void;
   /** Lines the host printed besides the CONNECT line. */
@@ -135,7 +137,8 @@ export async function bootstrapWithSystemSsh(options: SystemSshOptions): Promise
   for (const line of stderr.split(/\r?\n/)) if (line.trim() !== '') options.tell(line);
   if (!('key' in parsed)) {
     if (code === 127) {
-      throw new BootstrapError(serverNotFoundMessage(options.serverCommand, options.destination), 'server-not-found');
+      // The shell's own line went to the terminal as it came, unless an install captured it.
+      throw new BootstrapError(serverNotFoundMessage(options, options.destination, stderr), 'server-not-found');
     }
     if (code === 255) throw new BootstrapError(`tsmosh: ${ssh[0]} could not log in to ${options.destination} (see its message above).`, 'auth');
     throw new BootstrapError(`tsmosh: tsmosh-server on ${options.destination} did not start a session (ssh exit status ${code}).`, 'server-failed');
