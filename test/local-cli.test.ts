@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@tsmosh/protocol';
+import { LOCAL_PLACE, ORPHAN_REMINDER_INTERVAL_MS } from '../packages/cli/src/remote-sessions.js';
+import { SessionState, resolveStateDir } from '../packages/cli/src/session-state.js';
 import { PtyProgram, READY, ROOT, TSMOSH_BIN, catWhenReady, clientTestSuite, runBin, WAIT_MS } from './client-harness.js';
 import { eventually, freePort, sha256Line, startHashSink, streamThrough } from './helpers/forwarding.js';
 
@@ -134,9 +136,17 @@ describe('tsmosh --local', () => {
 
     const plain = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
     expect((await plain.waitForExit()).exitCode).toBe(0);
-    expect((await plain.logicalLines()).join('\n')).toMatch(
-      /tsmosh: session "loc2" on this machine lost its client \(tsmosh pid \d+ did not exit cleanly\); `tsmosh --local --session loc2` takes it back\./,
-    );
+    const reminder = /tsmosh: session "loc2" on this machine lost its client \(tsmosh pid \d+ did not exit cleanly\); `tsmosh --local --session loc2` takes it back\./;
+    expect((await plain.logicalLines()).join('\n')).toMatch(reminder);
+    // Once: the next plain run the same day says nothing of it (every run repeated it before).
+    const quiet = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await quiet.waitForExit()).exitCode).toBe(0);
+    expect((await quiet.logicalLines()).join('\n')).not.toContain('loc2');
+    // A day after that reminder (its time in the local list, moved back), the next plain run reminds again.
+    new SessionState(resolveStateDir(env)).markReported(LOCAL_PLACE.key, ['loc2'], new Date(Date.now() - ORPHAN_REMINDER_INTERVAL_MS));
+    const nextDay = tsmosh(['--local', '--', 'sh', '-c', 'echo plain-local; sleep 0.3']);
+    expect((await nextDay.waitForExit()).exitCode).toBe(0);
+    expect((await nextDay.logicalLines()).join('\n')).toMatch(reminder);
     const killed = await runBin([TSMOSH_BIN, '--local', '--kill', 'loc2'], env);
     expect(killed.code).toBe(0);
     // Ended with --kill: forgotten, no reminder afterwards.

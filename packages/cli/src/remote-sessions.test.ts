@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@tsmosh/protocol/front';
 import { UNNAMED_SESSION_IDLE_TIMEOUT_MS } from '@tsmosh/server/new-session';
-import { LOCAL_PLACE, hostPlace, inClientTerms, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
+import { LOCAL_PLACE, ORPHAN_REMINDER_INTERVAL_MS, hostPlace, inClientTerms, noticeLines, orphanNotices, orphanReminders, unnamedSessionHooks } from './remote-sessions.js';
 import { SessionState } from './session-state.js';
 
 const parents: string[] = [];
@@ -43,9 +43,41 @@ describe('orphanNotices', () => {
     // Reported again later: the first report's time is kept, so the bound runs from it.
     expect(orphanNotices(hostPlace('host'), state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS - 1000))).toHaveLength(2);
     expect(state.get('host', '00000000000000ab')?.reportedAt).toBe(first.toISOString());
-    const later = orphanNotices(hostPlace('host'), state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000));
-    expect(later).toEqual(['tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.']);
+    // Past the bound: the unnamed one is forgotten unsaid; cc, reminded 2 s before, is not named again so soon.
+    expect(orphanNotices(hostPlace('host'), state, new Date(first.getTime() + UNNAMED_SESSION_IDLE_TIMEOUT_MS + 1000))).toEqual([]);
     expect(state.get('host', '00000000000000ab')).toBeUndefined();
+    expect(state.get('host', 'cc')).toBeDefined();
+  });
+
+  it('reminds of a session once, then at most once a day while it runs, and at once after its client is lost again', () => {
+    // Every plain run repeated the reminder for as long as the session waited (weeks, for a named one).
+    const state = freshState();
+    state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
+    const first = new Date('2026-12-07T10:00:00Z');
+    const at = (ms: number): Date => new Date(first.getTime() + ms);
+    const reminder = 'tsmosh: session "cc" on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session cc` takes it back.';
+    expect(orphanNotices(hostPlace('host'), state, first)).toEqual([reminder]);
+    expect(orphanNotices(hostPlace('host'), state, at(60_000))).toEqual([]);
+    expect(orphanNotices(hostPlace('host'), state, at(ORPHAN_REMINDER_INTERVAL_MS - 1))).toEqual([]);
+    expect(orphanNotices(hostPlace('host'), state, at(ORPHAN_REMINDER_INTERVAL_MS))).toEqual([reminder]);
+    // The interval runs from the last reminder.
+    expect(orphanNotices(hostPlace('host'), state, at(ORPHAN_REMINDER_INTERVAL_MS + 60_000))).toEqual([]);
+    expect(state.get('host', 'cc')).toMatchObject({ reportedAt: first.toISOString(), remindedAt: at(ORPHAN_REMINDER_INTERVAL_MS).toISOString() });
+    // Taken back, and that client lost too: news again, the next run says so.
+    state.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID + 1 });
+    expect(orphanNotices(hostPlace('host'), state, at(ORPHAN_REMINDER_INTERVAL_MS + 120_000))).toEqual([reminder.replace('4194305', '4194306')]);
+    // A file from before remindedAt: its first report stands for the last reminder.
+    const older = freshState();
+    older.recordAttach('host', { name: 'cc', port: 60001, command: [], clientPid: DEAD_PID });
+    older.markReported('host', ['cc'], first);
+    const file = join(older.dir, readdirSync(older.dir)[0]!);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { sessions: Record<string, { remindedAt?: string }> };
+    delete json.sessions.cc!.remindedAt;
+    writeFileSync(file, JSON.stringify(json));
+    expect(older.get('host', 'cc')).toMatchObject({ reportedAt: first.toISOString() });
+    expect(older.get('host', 'cc')?.remindedAt).toBeUndefined();
+    expect(orphanNotices(hostPlace('host'), older, at(60_000))).toEqual([]);
+    expect(orphanNotices(hostPlace('host'), older, at(ORPHAN_REMINDER_INTERVAL_MS))).toEqual([reminder]);
   });
 });
 
@@ -71,8 +103,8 @@ describe('orphanNotices checked against the host\'s list', () => {
       'tsmosh: an unnamed session on host lost its client (tsmosh pid 4194305 did not exit cleanly); `tsmosh host --session 00000000000000cd` takes it back, `--kill 00000000000000cd` ends it.',
     ].sort());
     expect(state.sessions('host').map((session) => session.name).sort()).toEqual(['00000000000000cd', 'work']);
-    // The next run says nothing of cc again.
-    expect(orphanNotices(hostPlace('host'), state, first, live)).toHaveLength(2);
+    // The next run says nothing of cc again, nor, the same day, of the others.
+    expect(orphanNotices(hostPlace('host'), state, first, live)).toEqual([]);
   });
 
   it('forgets every orphan when no daemon runs there (the list is empty), and none when the list could not be had', () => {

@@ -208,21 +208,35 @@ export type LiveSessions = ReadonlyArray<{
 }>;
 
 /**
+ * ms: a session whose client was lost is reminded of at the first plain run after, then at most this often while it
+ * still runs: a day. A reminder at every run (as before) repeated the same lines under each session's output for as
+ * long as a named session waited, which may be weeks; once a day still catches a reminder missed or forgotten, and
+ * `--list` shows the session at any time.
+ */
+export const ORPHAN_REMINDER_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+/**
  * After a plain `tsmosh host` (or `tsmosh --local`): mention sessions whose tsmosh died without exiting, and how to
- * take each back. `live`, the place's list of sessions when it could be had, settles each: one it no longer has is
- * forgotten (a named one with a last line: it may have been killed elsewhere, or its daemon stopped with the host).
- * Without it, an unnamed one is mentioned until UNNAMED_SESSION_IDLE_TIMEOUT_MS after it was first mentioned, then
- * forgotten: its idle clock on the host started before that (at its client's last datagram), so by then the host
- * has ended it; a named one stays (it may wait for its user for ever).
+ * take each back, each at most once per ORPHAN_REMINDER_INTERVAL_MS (its remindedAt; before that field, the first
+ * report's time). `live`, the place's list of sessions when it could be had, settles each: one it no longer has is
+ * forgotten (a named one with a last line, whenever that is: it may have been killed elsewhere, or its daemon stopped
+ * with the host). Without it, an unnamed one is mentioned until UNNAMED_SESSION_IDLE_TIMEOUT_MS after it was first
+ * mentioned, then forgotten: its idle clock on the host started before that (at its client's last datagram), so by
+ * then the host has ended it; a named one stays (it may wait for its user for ever).
  */
 export function orphanNotices(place: SessionPlace, state: SessionState = new SessionState(), now = new Date(), live?: LiveSessions): string[] {
   const expired = (session: RememberedSession): boolean =>
     session.unnamed === true && session.reportedAt !== undefined && now.getTime() - Date.parse(session.reportedAt) > UNNAMED_SESSION_IDLE_TIMEOUT_MS;
   const gone = (session: RememberedSession): boolean => live !== undefined && listedEntry(session, live) === undefined;
+  const reminded = (session: RememberedSession): boolean => {
+    const at = session.remindedAt ?? session.reportedAt;
+    return at !== undefined && now.getTime() < Date.parse(at) + ORPHAN_REMINDER_INTERVAL_MS;
+  };
   const orphans = safely(() => state.orphaned(place.key), []);
+  const due = orphans.filter((orphan) => !expired(orphan) && !gone(orphan) && !reminded(orphan));
   safely(() => {
     for (const session of orphans.filter((orphan) => expired(orphan) || gone(orphan))) state.forget(place.key, session.name);
-    state.markReported(place.key, orphans.filter((orphan) => !expired(orphan) && !gone(orphan)).map((session) => session.name), now);
+    state.markReported(place.key, due.map((session) => session.name), now);
   }, undefined);
   const lost = (session: RememberedSession): string => `lost its client (tsmosh pid ${session.clientPid} did not exit cleanly)`;
   return orphans.flatMap((session) => {
@@ -231,6 +245,7 @@ export function orphanNotices(place: SessionPlace, state: SessionState = new Ses
       // An unnamed one ended as unnamed sessions do; a named one was asked for by name and may be wanted again.
       return session.unnamed === true ? [] : [`tsmosh: session "${session.name}" ${place.where}, whose client was lost, no longer runs there; \`${place.command} --session ${session.name}\` starts it again.`];
     }
+    if (!due.includes(session)) return [];
     const which = session.unnamed === true ? `an unnamed session ${place.where}` : `session "${session.name}" ${place.where}`;
     const elsewhere = live === undefined ? undefined : listedEntry(session, live)?.otherGeneration;
     if (elsewhere !== undefined) {

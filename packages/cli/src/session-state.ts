@@ -41,6 +41,8 @@ export interface RememberedSession {
   readonly clientState: 'attached' | 'detached';
   /** ISO 8601: when a plain `tsmosh host` first said this session had lost its client (orphanNotices). */
   readonly reportedAt?: string;
+  /** ISO 8601: when a plain `tsmosh host` last said so (it says so at most once a day: ORPHAN_REMINDER_INTERVAL_MS). */
+  readonly remindedAt?: string;
   /** How the server was reached, so a re-attach after a crash needs no options retyped. */
   readonly serverCommand?: string;
   readonly serverPort?: string;
@@ -173,15 +175,18 @@ export class SessionState {
     this.write({ ...file, sessions });
   }
 
-  /** Notes when each of these sessions was first reported as having lost its client (kept on later reports). */
+  /**
+   * Notes that each of these sessions was reported now as having lost its client: when it was first (kept on later
+   * reports) and last. A new attach (recordAttach) forgets both: a client lost after it is news again.
+   */
   markReported(destination: string, names: readonly string[], now = new Date()): void {
     const file = this.read(destination);
     const sessions = { ...file.sessions };
     let changed = false;
     for (const name of names) {
       const session = sessions[name];
-      if (session === undefined || session.reportedAt !== undefined) continue;
-      sessions[name] = { ...session, reportedAt: now.toISOString() };
+      if (session === undefined) continue;
+      sessions[name] = { ...session, reportedAt: session.reportedAt ?? now.toISOString(), remindedAt: now.toISOString() };
       changed = true;
     }
     if (changed) this.write({ ...file, sessions });
