@@ -34,7 +34,11 @@ describe('the real Claude Code, Esc and a key in one datagram', () => {
     dirs.push(project, home);
     const envWords = Object.entries(env).map(([k, v]) => `${k}=${v}`);
     const serverEnvironment = serverEnv(runtime.dir);
-    const result = await runServer(['new', '--', 'env', ...envWords, 'sh', '-c', `cd '${project}' && exec '${bin}'`], serverEnvironment);
+    // Claude Code runs ahead of the machine's other work (nice -10, as root; without root nice says so and runs it as
+    // it is): the daemon keeps Esc and the key 100 ms apart (ESCAPE_KEY_GAP_MS), twice Claude Code's 50 ms Esc timer,
+    // but a CI run at a load of 8 on 2 cores kept Claude Code off a core longer than that, and it read both together.
+    // What this test holds is the daemon's gap, not the machine's scheduling.
+    const result = await runServer(['new', '--', 'nice', '-n', '-10', 'env', ...envWords, 'sh', '-c', `cd '${project}' && exec '${bin}'`], serverEnvironment);
     expect(result.code).toBe(0);
     daemonPid = (await daemonStatus(serverEnvironment)).pid;
     const client = new TestClient(parseConnectLine(result.stdout));

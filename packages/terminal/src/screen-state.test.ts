@@ -188,8 +188,11 @@ describe('ScreenState diff size', () => {
           const next = base.withFramebuffer({ ...writeText(fb, x, y, String.fromCharCode(code), { fg: COLOR_PALETTE_16 | 3, bg: 0, attrs: 1 }), cursor: fb.cursor });
           const diff = next.diffFrom(base);
           // version, flags, KEEP run, PATCH start/length, one segment with fg and attrs, one character, KEEP run.
-          // A wide character cut in half costs a neighbour cell more.
-          expect(diff.length).toBeLessThanOrEqual(20);
+          // A wide character cut in half costs a neighbour cell more, and when that wide character carries a
+          // hyperlink, the link's entry in the diff's link table too (a 21-byte diff in a CI run, seed -100799499).
+          const row = fb.lines[y]!.cells;
+          const cutsLinkedWide = [x - 1, x, x + 1].some((at) => row[at] !== undefined && row[at]!.width !== 1 && row[at]!.link !== undefined);
+          expect(diff.length).toBeLessThanOrEqual(cutsLinkedWide ? 26 : 20);
           const result = base.applyDiff(diff);
           expect(result.equals(next)).toBe(true);
           result.framebuffer.lines.forEach((row, row_y) => {
