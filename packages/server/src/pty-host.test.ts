@@ -10,8 +10,10 @@ const hosts: PtyHost[] = [];
 afterEach(async () => {
   for (const host of hosts.splice(0)) {
     host.kill('SIGKILL');
-    await host.exited;
+    // Disposed first: a tail a test's history limit still holds (a check failed before the limit was lifted) would
+    // keep the exit from being announced, and this clean-up hung out the hook's timeout instead of the check failing.
     host.dispose();
+    await host.exited;
   }
 });
 
@@ -45,9 +47,16 @@ function mirrorShows(host: PtyHost, needle: string): Promise<void> {
   });
 }
 
-/** Resolves once `condition()` holds, looked at every few ms (a failure shows as the test's timeout). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+/** ms an `until` waits: a hang detector well inside the 60 s test timeout, not a speed claim. */
+const UNTIL_MS = 30_000;
+
+/** Resolves once `condition()` holds, looked at every few ms; fails naming `what` and the host's counters. */
+async function until(condition: () => boolean, what: string, host: PtyHost): Promise<void> {
+  const deadline = Date.now() + UNTIL_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${UNTIL_MS} ms; log end ${host.scrollback().end}, stats ${JSON.stringify(host.stats)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 function processAlive(pid: number): boolean {
@@ -182,7 +191,7 @@ describe('PtyHost', () => {
     const host = start({ command: 'sh', args: ['-c', 'seq 1 20000; read line; echo "read:$line"'], echo: false });
     host.setHistoryLimit(1000);
     host.write('after-flood\n');
-    await until(() => host.stats.historyHolds > 0);
+    await until(() => host.stats.historyHolds > 0, 'hold', host);
     host.setHistoryLimit(undefined);
     await mirrorShows(host, 'read:after-flood');
     expect(host.echoError).toBeUndefined();
@@ -201,7 +210,7 @@ describe('PtyHost', () => {
   it('keeps every line: reading stops short of the history limit, goes on as it rises, and keeps the tail of a program that exits meanwhile', async () => {
     const host = start({ command: 'seq', args: ['1', '20000'] });
     host.setHistoryLimit(1000);
-    await until(() => host.stats.historyHolds > 0);
+    await until(() => host.stats.historyHolds > 0, 'hold at the first limit', host);
     // Held: the log stays short of the end, and the program waits in its write.
     const heldAt = host.scrollback().end;
     expect(heldAt).toBeLessThan(19_000);
@@ -211,7 +220,7 @@ describe('PtyHost', () => {
     // One read of the pty (up to 4 KiB: 586 of these 7-byte lines) may pass the limit (docs/protocol.md §10.4); the
     // output read and not yet parsed counts as the lines it may add (line-bound.ts), no longer a line a byte.
     host.setHistoryLimit(19_000);
-    await until(() => !processAlive(host.pid));
+    await until(() => !processAlive(host.pid), 'exit of seq once the limit rose', host);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(host.scrollback().end).toBeLessThanOrEqual(19_000 + Math.ceil(4096 / 7));
     host.setHistoryLimit(undefined);
@@ -220,6 +229,21 @@ describe('PtyHost', () => {
     const log = host.scrollback();
     expect(log.plainText(log.end - 1)).toBe(String(20000 - 7)); // 8 rows: the last 7 lines and the cursor's row on screen
     expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
+  });
+
+  it('reports the exit once disposed, even of a program whose last output the history limit still holds', async () => {
+    // The exit is announced once the tail is in the mirror, which waits for the limit to rise: after a dispose that
+    // never comes. A clean-up awaiting it (this file's afterEach, after a failed check) hung for its whole timeout.
+    const host = start({ command: 'seq', args: ['1', '20000'] });
+    host.setHistoryLimit(1000);
+    await until(() => host.stats.historyHolds > 0, 'hold', host);
+    host.kill('SIGKILL');
+    await until(() => !processAlive(host.pid), 'exit of the killed seq', host);
+    host.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([host.exited, new Promise<'none'>((resolve) => (timer = setTimeout(() => resolve('none'), UNTIL_MS)))]);
+    clearTimeout(timer);
+    expect(exit).toEqual({ exitCode: 0, signal: 9 });
   });
 
   it('says output is pending while a flood outruns its reads, and not once the program has gone quiet (outputPending)', async () => {

@@ -222,7 +222,7 @@ export class PtyHost {
    * reading (takeTail): node-pty destroys the master's stream 200 ms after the exit, and what was still in it would
    * be lost. Given to the mirror as the history limit allows (feedTail).
    */
-  private readonly tail: Uint8Array[] = [];
+  private tail: Uint8Array[] = [];
   private feedingTail = false;
   /** takeTail is emptying the stream: what it delivers goes into the tail. */
   private takingTail = false;
@@ -490,11 +490,19 @@ export class PtyHost {
     }
   }
 
-  /** Kills the program if it still runs and releases the mirror. */
+  /**
+   * Kills the program if it still runs and releases the mirror. A tail the history limit still holds is dropped
+   * (nobody will read the mirror again), so `exited` resolves once the program has gone: it waited for the limit to
+   * rise, for ever after a dispose, and a test's clean-up that awaited it after a failed check hung for its whole
+   * timeout instead of reporting the check.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.kill('SIGHUP');
     this.disposed = true;
+    this.tail = [];
+    const announce = this.afterTail;
+    this.afterTail = undefined;
     this.clearFloodTimer();
     if (this.echoGateTimer !== undefined) clearTimeout(this.echoGateTimer);
     this.releaseSlave();
@@ -502,6 +510,8 @@ export class PtyHost {
     this.endMidWriteHold();
     this.frameListeners.clear();
     this.mirror.dispose();
+    // After the mirror's dispose, whose writeThen then calls back at once.
+    announce?.();
   }
 
   /**
