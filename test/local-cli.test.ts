@@ -197,7 +197,8 @@ describe('tsmosh --local', () => {
   });
 
   it('goes on over TCP when the link drops every UDP datagram, and --transport=tcp never needs UDP', async () => {
-    // --link applies to UDP only; TCP reaches the daemon's port directly, as through a firewall that blocks UDP.
+    // --link's loss is the datagrams'; TCP crosses only the link's delay, rate and blackouts (netem tcp-proxy.ts), so
+    // loss=100% is a firewall that blocks UDP.
     const auto = tsmosh(['--local', '--link', 'loss=100%', '--', 'bash', '--norc', '--noprofile']);
     await auto.waitForText('UDP is blocked; the session goes on over TCP port');
     await auto.waitForText('$');
@@ -210,6 +211,15 @@ describe('tsmosh --local', () => {
     forced.type('exit 4\r');
     const { exitCode } = await forced.waitForExit();
     expect({ exitCode, screen: await forced.screenText() }).toMatchObject({ exitCode: 4 });
+  });
+
+  it("takes TCP through --link's blackouts too: the outage asked for is not ended by the move to TCP", async () => {
+    // TCP only, the link dark for its first 3 s: the program's first words cannot arrive before the link is back.
+    const startedAt = Date.now();
+    const t = tsmosh(['--local', '--transport=tcp', '--link', 'blackout=3s@0s', '--', 'sh', '-c', 'echo through-the-outage; sleep 1']);
+    await t.waitForText('through-the-outage');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(3000); // a lower bound: a loaded machine is only ever later
+    expect((await t.waitForExit()).exitCode).toBe(0);
   });
 
   it('answers --help, --version and mistakes with one line', async () => {

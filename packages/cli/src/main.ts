@@ -425,17 +425,19 @@ async function runLocal(options: LocalOptions): Promise<number> {
       : { ...namedSessionHooks(LOCAL_PLACE, named.session, { command: options.command }), notices: async (): Promise<string[]> => [] };
   sessionHooks.onConnected({ udpHost: '127.0.0.1', port: connectLine.port, keyId: SessionKey.parse(connectLine.key).sessionIdHex });
   let target = { host: '127.0.0.1', port: connectLine.port };
-  let proxy: { close(): Promise<void> } | undefined;
+  let tcpPort = options.tcpPort ?? connectLine.port;
+  const proxies: Array<{ close(): Promise<void> }> = [];
   if (options.link !== undefined) {
-    const { startUdpProxy } = await import('@tsmosh/netem/udp');
-    const started = await startUdpProxy({
-      listen: { host: '127.0.0.1', port: 0 },
-      target,
-      profile: options.link,
-      seed: LINK_SEED,
-    });
-    proxy = started;
-    target = { host: started.address.host, port: started.address.port };
+    // Both carriers cross the emulated link, its outages counted from one moment: the datagrams, and the TCP the
+    // client moves to while UDP gets nothing through (without the second proxy a blackout ended at that move).
+    const [{ startUdpProxy }, { startTcpProxy }] = await Promise.all([import('@tsmosh/netem/udp'), import('@tsmosh/netem/tcp')]);
+    const originMs = performance.now();
+    const udp = await startUdpProxy({ listen: { host: '127.0.0.1', port: 0 }, target, profile: options.link, seed: LINK_SEED });
+    proxies.push(udp);
+    const tcp = await startTcpProxy({ target: { host: '127.0.0.1', port: tcpPort }, profile: options.link, seed: LINK_SEED, originMs });
+    proxies.push(tcp);
+    target = { host: udp.address.host, port: udp.address.port };
+    tcpPort = tcp.address.port;
   }
   try {
     const { runTerminalClient } = await sessionCode;
@@ -446,8 +448,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
       escapeKey,
       ...(options.predict === undefined ? {} : { predict: options.predict }),
       ...(options.transport === undefined ? {} : { transport: options.transport }),
-      // Through the lossy link the UDP port is the proxy's; TCP goes straight to the daemon's port.
-      tcpPort: options.tcpPort ?? connectLine.port,
+      tcpPort,
       ...(forwarding.options === undefined ? {} : { forwarding: forwarding.options }),
       ...(terminal === undefined ? {} : { terminal }),
       ...(options.noInit === true ? { alternateScreen: false } : {}),
@@ -464,7 +465,7 @@ async function runLocal(options: LocalOptions): Promise<number> {
     for (const line of [...connectLine.messages, ...(await sessionHooks.notices())]) process.stderr.write(`${line}\n`);
     return result.exitCode;
   } finally {
-    await proxy?.close();
+    for (const proxy of proxies) await proxy.close();
   }
 }
 

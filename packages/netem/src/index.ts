@@ -3,3 +3,4 @@
 export * from './model.js';
 export * from './spec.js';
 export { SeededRandom, deriveSeed } from './prng.js';
+export { StreamDirection, blackoutEnd } from './stream-model.js';

@@ -31,6 +31,8 @@ export const LINK_SPEC_SYNTAX = [
   '  blackout=2s@5s[/30s]   outage of 2 s starting 5 s in [repeating every 30 s]; may repeat',
   '  prefix a key with up. (client to server) or down. (server to client) for one direction;',
   '  "" or "none" is a perfect link',
+  'tsmosh --local sends its TCP fallback through the same link: its delay, jitter, rate and blackouts (TCP resends',
+  'what is lost, so loss, bursts, reordering and duplication are for the datagrams alone)',
 ].join('\n');
 
 /** A spec that cannot be parsed. `field` is the offending key=value pair (or the key alone). */
