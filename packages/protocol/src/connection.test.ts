@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@tsmosh/testkit';
 import { sealDatagram } from './aead.js';
 import { writeU16 } from './bytes.js';
-import { DATAGRAM_OVERHEAD_BYTES, DEFAULT_IPV4_MTU, DEFAULT_IPV6_MTU, HEADER_BYTES, INFLATE_BURST_BYTES, INFLATE_BYTES_PER_SECOND, MAX_DATAGRAM_BYTES, REPLAY_WINDOW_BITS, TIMESTAMP_NONE } from './constants.js';
+import {
+  DATAGRAM_OVERHEAD_BYTES,
+  DEFAULT_IPV4_MTU,
+  DEFAULT_IPV6_MTU,
+  HEADER_BYTES,
+  INFLATE_BURST_BYTES,
+  INFLATE_BYTES_PER_SECOND,
+  MAX_DATAGRAM_BYTES,
+  PARITY_HEADER_BYTES,
+  REPLAY_WINDOW_BITS,
+  TIMESTAMP_NONE,
+} from './constants.js';
 import { Connection } from './connection.js';
 import { encodeFragment } from './fragment.js';
 import { SessionKey } from './key.js';
@@ -77,7 +88,7 @@ describe('Connection: the happy path', () => {
     expect(datagram!.bytes).toHaveLength(DATAGRAM_OVERHEAD_BYTES + 2 + 4 + 1 + 1 + 1);
   });
 
-  it('fragments to the MTU (1252 over IPv4, 1216 over IPv6) and reassembles', () => {
+  it('fragments to the MTU (1252 over IPv4, 1216 over IPv6), leaving room for a parity header, and reassembles', () => {
     const big = instruction({ diff: seededBytes(6)(20_000) });
     for (const [host, mtu] of [
       ['127.0.0.1', DEFAULT_IPV4_MTU],
@@ -87,7 +98,8 @@ describe('Connection: the happy path', () => {
       const datagrams = client.send(big, 0);
       expect(datagrams.length).toBeGreaterThan(15);
       for (const d of datagrams) expect(d.bytes.length).toBeLessThanOrEqual(mtu);
-      expect(datagrams.slice(0, -1).every((d) => d.bytes.length === mtu)).toBe(true);
+      // Data fragments of an instruction of several leave room for the parity fragments' header (fragment.ts).
+      expect(datagrams.slice(0, -1).every((d) => d.bytes.length === mtu - PARITY_HEADER_BYTES)).toBe(true);
       const results = datagrams.map((d) => server.receive(d.bytes, CLIENT_A, 1));
       expect(results.slice(0, -1).every((r) => r === undefined)).toBe(true);
       expect(results.at(-1)).toEqual(big);
@@ -97,8 +109,14 @@ describe('Connection: the happy path', () => {
   it('honours an explicit MTU and refuses impossible ones', () => {
     const { client } = pair({ mtu: 600 });
     for (const d of client.send(instruction({ diff: new Uint8Array(3000).map((_, i) => i * 31) }), 0)) expect(d.bytes.length).toBeLessThanOrEqual(600);
+    // An incompressible one's resend carries parity fragments, which fit the MTU too.
+    const random = instruction({ diff: seededBytes(8)(3000) });
+    for (const d of client.send(random, 0)) expect(d.bytes.length).toBeLessThanOrEqual(600);
+    const resend = client.send(random, 0);
+    expect(client.stats.parityFragmentsOut).toBeGreaterThan(0);
+    for (const d of resend) expect(d.bytes.length).toBeLessThanOrEqual(600);
     const key = keyFromSeed(1);
-    expect(() => new Connection({ role: 'client', key, random: seededBytes(1), initialSeq: 0n, mtu: 100 })).toThrow(/mtu 100 must be an integer in 256\.\.2048/);
+    expect(() => new Connection({ role: 'client', key, random: seededBytes(1), initialSeq: 0n, mtu: 300 })).toThrow(/mtu 300 must be an integer in 512\.\.2048/);
     expect(() => new Connection({ role: 'client', key, random: seededBytes(1), initialSeq: -1n })).toThrow(/initialSeq/);
     expect(() => new Connection({ role: 'server', key, random: seededBytes(1), initialSeq: 0n, serverAddress: SERVER })).toThrow(/serverAddress is for the client/);
   });

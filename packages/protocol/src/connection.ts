@@ -16,8 +16,9 @@ import {
   WIRE_VERSION,
 } from './constants.js';
 import { DecodeError } from './errors.js';
-import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments } from './fragment.js';
+import { decodeFragment, encodeFragment, FragmentReassembler, fragmentChunkBytes, splitIntoFragments, type Fragment } from './fragment.js';
 import { FragmentReuse, RepeatedInstructionWatch } from './fragment-reuse.js';
+import { DatagramLossWatch, fragmentsPerTry } from './parity.js';
 import { decodeInstruction, encodeInstruction, inflatedLength } from './instruction-codec.js';
 import type { Direction, SessionKey } from './key.js';
 import { ReplayWindow } from './replay-window.js';
@@ -94,6 +95,8 @@ export class Connection {
   /** A large instruction sent again goes under its first try's ID with its bytes (fragment-reuse.ts). */
   private readonly reuse = new FragmentReuse();
   private readonly repeats = new RepeatedInstructionWatch();
+  /** The share of the peer's datagrams missing: how much parity a large instruction's tries carry (parity.ts). */
+  private readonly peerLoss = new DatagramLossWatch();
   private sentAckNum: number | undefined;
   private nextSeq: bigint;
   private knownServerAddress: PeerAddress | undefined;
@@ -205,20 +208,24 @@ export class Connection {
    * (the same sequence counter, so no nonce is ever reused).
    */
   sendTo(instruction: Instruction, to: PeerAddress, now: number): OutgoingDatagram[] {
-    const chunkBytes = this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES;
+    const maxChunkBytes = this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES;
     const sentBefore = this.stats.instructionsOut;
-    const again = this.reuse.find(instruction, chunkBytes, sentBefore);
-    let datagrams: OutgoingDatagram[];
+    const again = this.reuse.find(instruction, maxChunkBytes, sentBefore);
+    let fragments: Fragment[];
     this.sentAckNum = again?.ackNum ?? instruction.ackNum;
     if (again !== undefined) {
-      datagrams = this.seal(again.encoded, to, now, again.id);
+      fragments = again.fragments(fragmentsPerTry(again.dataFragments, this.peerLoss.loss), this.nextSeq);
       this.stats.instructionsReused++;
     } else {
       const id = this.nextSeq;
       const encoded = encodeInstruction(instruction);
-      datagrams = this.seal(encoded, to, now, id);
-      this.reuse.sent(instruction, id, encoded, chunkBytes, sentBefore);
+      const chunkBytes = fragmentChunkBytes(encoded.length, maxChunkBytes);
+      fragments = splitIntoFragments(id, encoded, chunkBytes);
+      const first = this.reuse.sent(instruction, id, fragments, maxChunkBytes, chunkBytes, sentBefore);
+      if (first !== undefined) fragments = first.fragments(fragmentsPerTry(first.dataFragments, this.peerLoss.loss), id);
     }
+    for (const fragment of fragments) if (fragment.parity !== undefined) this.stats.parityFragmentsOut++;
+    const datagrams = this.seal(fragments, to, now);
     this.stats.instructionsOut++;
     return datagrams;
   }
@@ -240,12 +247,11 @@ export class Connection {
     encoded[0] = CHANNEL_PACKET_FORMAT;
     encoded.set(payload, 1);
     this.stats.channelPacketsOut++;
-    return this.seal(encoded, to, now, this.nextSeq)[0];
+    return this.seal(splitIntoFragments(this.nextSeq, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES), to, now)[0];
   }
 
-  /** `id`: the instruction ID, the next sequence number for a new instruction, the first try's for a reused one. */
-  private seal(encoded: Uint8Array, to: PeerAddress, now: number, id: bigint): OutgoingDatagram[] {
-    const fragments = splitIntoFragments(id, encoded, this.mtuFor(to) - DATAGRAM_OVERHEAD_BYTES);
+  /** Each fragment in a datagram of its own, numbered in order. */
+  private seal(fragments: readonly Fragment[], to: PeerAddress, now: number): OutgoingDatagram[] {
     if (this.nextSeq + BigInt(fragments.length) - 1n > MAX_SEQUENCE) {
       // Unreachable with a clock-derived start (2^63 / 2^20 ms is year 2248), but a wrapped nonce would be fatal.
       throw new Error('Connection.send: sequence numbers exhausted; start a new session');
@@ -286,10 +292,19 @@ export class Connection {
     if (verdict === 'too-old') return void stats.dropTooOld++;
     const plaintext = openDatagram(this.key, header.direction, bytes);
     if (plaintext === undefined) return void stats.dropBadTag++;
+    // The length check above guarantees timestamps and a fragment header; a parity fragment's own header may still
+    // be cut short, or carry the final flag, which no sender makes.
+    let fragment: Fragment;
+    try {
+      fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      if (error.reason === 'truncated') stats.dropTruncated++;
+      else stats.dropBadFragment++;
+      return undefined;
+    }
 
     // Authentic and fresh from here on.
-    // Cannot throw: the length check above guarantees timestamps and a whole fragment header.
-    const fragment = decodeFragment(plaintext.subarray(TIMESTAMP_BYTES));
     const highest = this.replayWindow.highest;
     const newest = highest === undefined || header.seq > highest;
     // Numbers skipped: the peer's datagrams lost on the way, or overtaken (settled in watchHoles).
@@ -300,7 +315,9 @@ export class Connection {
     }
     this.lastSkipped = skipped;
     this.replayWindow.accept(header.seq);
+    const missedBefore = stats.datagramsMissed;
     if (this.holes.length > 0) this.watchHoles();
+    this.peerLoss.note(1, stats.datagramsMissed - missedBefore);
     this.lastAcceptedWasNewest = newest;
     stats.datagramsAccepted++;
     this.peerHeardAt = now;
@@ -315,6 +332,7 @@ export class Connection {
 
     const result = this.reassembler.add(fragment);
     stats.partialsEvicted = this.reassembler.evictions;
+    stats.instructionsDecoded = this.reassembler.decoded;
     switch (result.kind) {
       case 'pending':
         return undefined;

@@ -33,11 +33,18 @@ export const DEFAULT_IPV4_MTU = 1252;
 export const DEFAULT_IPV6_MTU = 1216;
 /**
  * bytes: smallest MTU a Connection accepts. With at most MAX_FRAGMENTS_PER_INSTRUCTION fragments, each chunk must hold
- * at least 129 bytes for a maximal instruction to fit; 256 leaves margin and is below any real path MTU.
+ * at least 257 bytes for a maximal instruction to fit, and a fragment of an instruction of several carries
+ * PARITY_HEADER_BYTES more (fragment.ts): 257 + 47 + 6 = 310; 512 leaves margin and is below any real path MTU (IPv4
+ * hosts must take 576-byte datagrams).
  */
-export const MIN_MTU = 256;
-/** The fragment index is 15 bits (the 16th is the final flag). */
-export const MAX_FRAGMENTS_PER_INSTRUCTION = 0x8000;
+export const MIN_MTU = 512;
+/** The fragment index is 14 bits (the 16th is the final flag, the 15th the parity flag: fragment.ts). */
+export const MAX_FRAGMENTS_PER_INSTRUCTION = 0x4000;
+/**
+ * bytes: what a parity fragment carries before its chunk: the instruction's data fragment count (u16) and its encoded
+ * length (u32), which the receiver needs to decode before it has the final data fragment.
+ */
+export const PARITY_HEADER_BYTES = 6;
 /**
  * bytes: datagrams longer than this are dropped as oversize before any work. A peer never sends more than its MTU
  * (at most a 1500-byte Ethernet frame's payload); 2048 matches mosh's receive buffer and leaves room for jumbo links.

@@ -4,14 +4,14 @@ import { seededRandom } from '@tsmosh/testkit';
 import { DATAGRAM_OVERHEAD_BYTES, TIMESTAMP_BYTES } from './constants.js';
 import { openDatagram, decodeHeader } from './aead.js';
 import { Connection } from './connection.js';
-import { decodeFragment } from './fragment.js';
+import { decodeFragment, splitIntoFragments } from './fragment.js';
 import { FRAGMENT_REUSE_MAX_INSTRUCTIONS_BETWEEN, FragmentReuse, RepeatedInstructionWatch } from './fragment-reuse.js';
 import { SessionKey } from './key.js';
 import type { Instruction, OutgoingDatagram, PeerAddress } from './types.js';
 
 const SERVER: PeerAddress = { host: '127.0.0.1', port: 60001 };
 const CLIENT: PeerAddress = { host: '127.0.0.1', port: 50000 };
-const MTU = 300; // bytes: small datagrams, so a few kilobytes make a many-fragment instruction
+const MTU = 512; // bytes: small datagrams (MIN_MTU), so a few kilobytes make a many-fragment instruction
 const CHUNK = MTU - DATAGRAM_OVERHEAD_BYTES;
 
 /** Deterministic bytes of a seed (testkit's generator): keys, chaff and incompressible diffs. */
@@ -39,8 +39,8 @@ function open(key: SessionKey, datagram: OutgoingDatagram) {
   return { seq: header.seq, fragment: decodeFragment(plaintext.subarray(TIMESTAMP_BYTES)) };
 }
 
-describe('FragmentReuse: a large instruction sent again goes with its first tryâ€™s ID and bytes', () => {
-  it('joins the tries at the receiver: it arrives once the tries together hold every fragment, byte-exact (property)', () => {
+describe('FragmentReuse: a large instruction sent again goes with its first tryâ€™s ID, and new fragments of its code', () => {
+  it('joins the tries at the receiver: it arrives once the tries together hold any k distinct fragments, byte-exact (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 2 * CHUNK, max: 20 * CHUNK }),
@@ -53,12 +53,12 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
           const sent = big(0, random(diffBytes));
           const arrivals: Instruction[] = [];
           const held = new Set<number>();
-          let count = 0;
+          let k = 0;
           const ids = new Set<bigint>();
           for (let t = 0; t < tries; t++) {
             // Each try with its own chaff and throwaway number, as the transport makes them: the first try's go.
             const datagrams = server.send({ ...sent, chaff: random(t), throwawayNum: t }, 100 * t);
-            count = datagrams.length;
+            if (t === 0) k = datagrams.length; // no loss seen yet: the first try is the data fragments alone
             for (const datagram of datagrams) {
               const { fragment } = open(key, datagram);
               ids.add(fragment.instructionId);
@@ -68,11 +68,12 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
               if (got !== undefined) arrivals.push(got);
             }
           }
-          expect(count).toBeGreaterThan(1);
+          expect(k).toBeGreaterThan(1);
           expect(ids.size).toBe(1); // every try under one ID
-          const whole = held.size === count;
-          // Delivered when (and only when) the tries' fragments together make the whole; later tries hand it over
-          // again (once per try), never a different one.
+          // A fragment's index names it: data below k, parity from k (fec.ts).
+          const whole = held.size >= k;
+          // Delivered when (and only when) the tries' fragments together hold k distinct ones; later tries hand it
+          // over again (once per try), never a different one.
           expect(arrivals.length > 0).toBe(whole);
           expect(client.stats.instructionsIn).toBe(whole ? 1 : 0);
           for (const got of arrivals) expect(got).toEqual({ ...sent, chaff: new Uint8Array(0), throwawayNum: 0 });
@@ -152,12 +153,48 @@ describe('FragmentReuse: a large instruction sent again goes with its first tryâ
   it('keeps nothing for an instruction that fits one fragment, and does not reuse across a chunk size change', () => {
     const reuse = new FragmentReuse();
     const instruction = big(0, new Uint8Array(10));
-    reuse.sent(instruction, 1n, new Uint8Array(10), CHUNK, 0);
+    expect(reuse.sent(instruction, 1n, splitIntoFragments(1n, new Uint8Array(10), CHUNK), CHUNK, CHUNK, 0)).toBeUndefined();
     expect(reuse.find(instruction, CHUNK, 1)).toBeUndefined();
     const large = big(0, new Uint8Array(3 * CHUNK));
-    reuse.sent(large, 2n, new Uint8Array(3 * CHUNK), CHUNK, 1);
+    reuse.sent(large, 2n, splitIntoFragments(2n, new Uint8Array(3 * CHUNK), CHUNK - 6), CHUNK, CHUNK - 6, 1);
     expect(reuse.find(large, CHUNK, 2)?.id).toBe(2n);
     expect(reuse.find(large, CHUNK - 1, 2)).toBeUndefined();
+  });
+
+  it('a resend sends parity fragments not sent before; a try in the very next datagram starts one index back, so the receiver tells the tries apart', () => {
+    const { key, server } = established();
+    const sent = big(0, seededBytes(7)(5 * CHUNK));
+    const first = server.send(sent, 0).map((d) => open(key, d));
+    const k = first.length;
+    expect(first.map((o) => o.fragment.index)).toEqual([...Array(k).keys()]);
+    expect(first.every((o) => o.fragment.parity === undefined)).toBe(true);
+    // Straight after (nothing between): from index k âˆ’ 1, so sequence number minus index moves on by one.
+    const second = server.send(sent, 0).map((d) => open(key, d));
+    expect(second.map((o) => o.fragment.index)).toEqual([k - 1, ...Array.from({ length: k - 1 }, (_, i) => k + i)]);
+    expect(second.slice(1).every((o) => o.fragment.parity?.dataFragments === k)).toBe(true);
+    expect(second[0]!.seq - BigInt(second[0]!.fragment.index)).toBe(first[0]!.seq + 1n);
+    // After another datagram: straight on from the next index.
+    server.send(big(0, Uint8Array.of(1)), 0);
+    const third = server.send(sent, 0).map((d) => open(key, d));
+    expect(third[0]!.fragment.index).toBe(2 * k - 1);
+    expect(server.stats.parityFragmentsOut).toBe(2 * k - 1);
+  });
+
+  it('with the peerâ€™s datagrams missing, the first try carries parity, and any k of its fragments give the instruction', () => {
+    const { key, client, server } = established();
+    // The client's datagrams with every fifth one lost on the way: the server sees 20 % missing.
+    for (let i = 0; i < 80; i++) {
+      const datagrams = client.send(big(0, Uint8Array.of(i), 100 + i), i);
+      if (i % 5 !== 4) for (const d of datagrams) server.receive(d.bytes, CLIENT, i);
+    }
+    const sent = big(0, seededBytes(8)(20 * CHUNK), 900);
+    const datagrams = server.send(sent, 100);
+    const k = datagrams.filter((d) => open(key, d).fragment.parity === undefined).length;
+    expect(datagrams.length).toBeGreaterThan(k / 0.8);
+    // As many lost as there are parity fragments, all of them data: the k left (parity mostly) still give it.
+    const arrived = datagrams.slice(datagrams.length - k).map((d) => client.receive(d.bytes, SERVER, 101));
+    expect(arrived.filter((g) => g !== undefined)).toEqual([{ ...sent, chaff: expect.any(Uint8Array) as Uint8Array }]);
+    expect(client.stats.instructionsDecoded).toBe(1);
   });
 });
 

@@ -1,16 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes } from './bytes.js';
-import { COMPLETED_INSTRUCTION_MEMORY, FRAGMENT_HEADER_BYTES, MAX_PARTIAL_INSTRUCTIONS, MAX_REASSEMBLY_BYTES, REASSEMBLY_FRAGMENT_COST_BYTES } from './constants.js';
+import {
+  COMPLETED_INSTRUCTION_MEMORY,
+  FRAGMENT_HEADER_BYTES,
+  MAX_PARTIAL_INSTRUCTIONS,
+  MAX_REASSEMBLY_BYTES,
+  PARITY_HEADER_BYTES,
+  REASSEMBLY_FRAGMENT_COST_BYTES,
+} from './constants.js';
 import { DecodeError } from './errors.js';
-import { decodeFragment, encodeFragment, FragmentReassembler, splitIntoFragments, type Fragment } from './fragment.js';
+import { MAX_CODE_FRAGMENTS } from './fec.js';
+import { decodeFragment, encodeFragment, FragmentReassembler, fragmentChunkBytes, parityFragment, splitIntoFragments, type Fragment } from './fragment.js';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
 describe('fragment codec', () => {
   it('round-trips ID, index, final flag and chunk', () => {
     fc.assert(
-      fc.property(u64, fc.integer({ min: 0, max: 0x7fff }), fc.boolean(), fc.uint8Array({ maxLength: 1300 }), (instructionId, index, final, chunk) => {
+      fc.property(u64, fc.integer({ min: 0, max: 0x3fff }), fc.boolean(), fc.uint8Array({ maxLength: 1300 }), (instructionId, index, final, chunk) => {
         const bytes = encodeFragment({ instructionId, index, final, chunk });
         expect(bytes).toHaveLength(FRAGMENT_HEADER_BYTES + chunk.length);
         expect(decodeFragment(bytes)).toEqual({ instructionId, index, final, chunk });
@@ -18,9 +26,38 @@ describe('fragment codec', () => {
     );
   });
 
-  it('refuses a short header and an index that does not fit 15 bits', () => {
+  it('round-trips a parity fragment: its index, data fragment count and instruction length (property)', () => {
+    fc.assert(
+      fc.property(
+        u64,
+        fc.integer({ min: 2, max: MAX_CODE_FRAGMENTS - 1 }).chain((k) => fc.tuple(fc.constant(k), fc.integer({ min: k, max: MAX_CODE_FRAGMENTS - 1 }))),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.uint8Array({ maxLength: 1300 }),
+        (instructionId, [dataFragments, index], instructionBytes, chunk) => {
+          const fragment: Fragment = { instructionId, index, final: false, chunk, parity: { dataFragments, instructionBytes } };
+          const bytes = encodeFragment(fragment);
+          expect(bytes).toHaveLength(FRAGMENT_HEADER_BYTES + PARITY_HEADER_BYTES + chunk.length);
+          expect(decodeFragment(bytes)).toEqual(fragment);
+        },
+      ),
+    );
+  });
+
+  it('refuses a short header, an index that does not fit 14 bits, a short or final parity fragment, and a parity index outside the code', () => {
     expect(() => decodeFragment(new Uint8Array(9))).toThrow(DecodeError);
-    expect(() => encodeFragment({ instructionId: 0n, index: 0x8000, final: false, chunk: new Uint8Array() })).toThrow(/outside/);
+    expect(() => encodeFragment({ instructionId: 0n, index: 0x4000, final: false, chunk: new Uint8Array() })).toThrow(/outside/);
+    const parity = encodeFragment({ instructionId: 1n, index: 3, final: false, chunk: Uint8Array.of(1), parity: { dataFragments: 2, instructionBytes: 2 } });
+    expect(() => decodeFragment(parity.subarray(0, FRAGMENT_HEADER_BYTES + 5))).toThrow(/shorter than a parity fragment/);
+    const finalParity = parity.slice();
+    finalParity[8]! |= 0x80;
+    expect(() => decodeFragment(finalParity)).toThrow(/final flag/);
+    expect(() => encodeFragment({ instructionId: 1n, index: 1, final: false, chunk: Uint8Array.of(1), parity: { dataFragments: 2, instructionBytes: 2 } })).toThrow(/not one a code has/);
+    expect(() => encodeFragment({ instructionId: 1n, index: 256, final: false, chunk: Uint8Array.of(1), parity: { dataFragments: 2, instructionBytes: 2 } })).toThrow(/not one a code has/);
+  });
+
+  it('cuts an instruction of several fragments PARITY_HEADER_BYTES short of the room, so its parity fragments fit too', () => {
+    expect(fragmentChunkBytes(100, 100)).toBe(100);
+    expect(fragmentChunkBytes(101, 100)).toBe(100 - PARITY_HEADER_BYTES);
   });
 
   it('splits into chunks no larger than asked, the last one final, and an empty instruction into one fragment', () => {
@@ -244,5 +281,81 @@ describe('FragmentReassembler', () => {
     expect(reassembler.add({ instructionId: 5n, index: 2, final: true, chunk: parts[2]! }).kind).toBe('pending');
     expect(reassembler.add({ instructionId: 5n, index: 0, final: false, chunk: parts[0]! }).kind).toBe('pending');
     expect(reassembler.add({ instructionId: 5n, index: 1, final: false, chunk: parts[1]! })).toEqual({ kind: 'complete', bytes: concatBytes(...parts) });
+  });
+});
+
+/** An instruction's data fragments and its parity fragments up to index `codeLength` − 1, shuffled, thinned, duplicated. */
+const codedScenario = fc
+  .record({
+    bytes: fc.uint8Array({ minLength: 2, maxLength: 600 }),
+    chunkSize: fc.integer({ min: 1, max: 64 }),
+    extra: fc.integer({ min: 0, max: 40 }),
+  })
+  .filter(({ bytes, chunkSize }) => Math.ceil(bytes.length / chunkSize) >= 2 && Math.ceil(bytes.length / chunkSize) < MAX_CODE_FRAGMENTS)
+  .chain(({ bytes, chunkSize, extra }) => {
+    const data = splitIntoFragments(77n, bytes, chunkSize);
+    const k = data.length;
+    const chunks = data.map((fragment) => fragment.chunk);
+    const parity: Fragment[] = [];
+    for (let index = k; index < Math.min(MAX_CODE_FRAGMENTS, k + extra); index++) parity.push(parityFragment(77n, chunks, chunkSize, index));
+    const all = [...data, ...parity];
+    return fc.record({
+      bytes: fc.constant(bytes),
+      k: fc.constant(k),
+      arrivals: fc.array(fc.constantFrom(...all), { maxLength: 2 * all.length }),
+    });
+  });
+
+describe('FragmentReassembler with parity fragments', () => {
+  it('completes an instruction, byte-exact and once, as soon as any k distinct fragments of its code arrived (property)', () => {
+    fc.assert(
+      fc.property(codedScenario, ({ bytes, k, arrivals }) => {
+        const reassembler = new FragmentReassembler();
+        const distinct = new Set<string>();
+        let completedAt: number | undefined;
+        arrivals.forEach((fragment, i) => {
+          const result = reassembler.add(fragment);
+          const key = `${fragment.parity === undefined ? 'd' : 'p'}${fragment.index}`;
+          const before = distinct.size;
+          distinct.add(key);
+          const dataHeld = [...distinct].filter((d) => d.startsWith('d')).length;
+          // Complete exactly when the k-th distinct fragment comes, or all data, and never again after.
+          const due = completedAt === undefined && distinct.size > before && (distinct.size >= k && [...distinct].some((d) => d.startsWith('p')) ? true : dataHeld === k);
+          if (result.kind === 'complete') {
+            expect(completedAt).toBeUndefined();
+            expect(result.bytes).toEqual(bytes);
+            completedAt = i;
+          } else {
+            expect(result.kind).not.toBe('bad');
+          }
+          expect(result.kind === 'complete').toBe(due);
+        });
+        expect(completedAt !== undefined).toBe(distinct.size >= k && ([...distinct].some((d) => d.startsWith('p')) || [...distinct].filter((d) => d.startsWith('d')).length === k));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses parity fragments that contradict the instruction: another count, another length, a data fragment past the count', () => {
+    const bytes = Uint8Array.from({ length: 25 }, (_, i) => i);
+    const data = splitIntoFragments(5n, bytes, 10);
+    const chunks = data.map((fragment) => fragment.chunk);
+    const parity = parityFragment(5n, chunks, 10, 3);
+    const r1 = new FragmentReassembler();
+    expect(r1.add(data[2]!).kind).toBe('pending');
+    expect(r1.add({ ...parity, index: 4, parity: { dataFragments: 4, instructionBytes: 35 } })).toEqual({ kind: 'bad', reason: 'parity fragment says 4 data fragments, the instruction has 3' });
+    const r2 = new FragmentReassembler();
+    expect(r2.add(parity).kind).toBe('pending');
+    expect(r2.add({ ...parityFragment(5n, chunks, 10, 4), parity: { dataFragments: 3, instructionBytes: 24 } })).toEqual({ kind: 'bad', reason: 'two parity fragments disagree on the instruction' });
+    const r3 = new FragmentReassembler();
+    expect(r3.add(parity).kind).toBe('pending');
+    expect(r3.add({ instructionId: 5n, index: 3, final: false, chunk: Uint8Array.of(1) }).kind).toBe('bad');
+    const r4 = new FragmentReassembler();
+    expect(r4.add({ ...parity, parity: { dataFragments: 3, instructionBytes: 31 } }).kind).toBe('bad'); // 31 bytes need 4 chunks of 10
+    // A data chunk of another length than the parity's code wants: refused when the code is used.
+    const r5 = new FragmentReassembler();
+    expect(r5.add(parity).kind).toBe('pending');
+    expect(r5.add({ ...data[0]!, chunk: data[0]!.chunk.subarray(0, 9) }).kind).toBe('pending');
+    expect(r5.add(parityFragment(5n, chunks, 10, 4)).kind).toBe('bad');
   });
 });

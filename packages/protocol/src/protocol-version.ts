@@ -16,9 +16,12 @@
  * --keep-every-line` (the program waits for its client rather than the history dropping lines: a client that writes
  * text asks for it, and a server that did not know the option refused it); 10, `new --no-echo` (a script's text
  * session starts its program with the pty's echo off; a server that did not know the option refused it), and
- * `--keep-every-line` honoured on attach (a text client attaching gets every line from then on; before, ignored).
+ * `--keep-every-line` honoured on attach (a text client attaching gets every line from then on; before, ignored);
+ * 11, parity fragments (fragment.ts: the fragment header's second bit marks one, the index has 14 bits, and the
+ * data fragments of an instruction of several are 6 bytes shorter; a receiver of 10 would drop such an instruction
+ * as contradictory fragments), so a large instruction's try completes from any k of its fragments.
  */
-export const PROTOCOL_VERSION = 10;
+export const PROTOCOL_VERSION = 11;
 
 /**
  * Set by a client in the environment of the `tsmosh-server` it runs on a host: the protocol it needs. A server of

@@ -48,6 +48,10 @@ export interface ConnectionStats {
   partialsEvicted: number;
   /** Instructions sent again under their first try's ID and bytes, so the receiver joins the tries (fragment-reuse.ts). */
   instructionsReused: number;
+  /** Parity fragments sent with large instructions' tries (parity.ts), each in a datagram of its own. */
+  parityFragmentsOut: number;
+  /** Instructions completed with parity fragments standing in for lost data fragments (fec.ts). */
+  instructionsDecoded: number;
   /**
    * Instructions handed over again for a later try of one already delivered (fragment-reuse.ts), so a resend is
    * acknowledged; not counted in instructionsIn.
@@ -81,6 +85,8 @@ export function emptyConnectionStats(): ConnectionStats {
     fragmentsIgnored: 0,
     partialsEvicted: 0,
     instructionsReused: 0,
+    parityFragmentsOut: 0,
+    instructionsDecoded: 0,
     instructionsRepeated: 0,
   };
 }
