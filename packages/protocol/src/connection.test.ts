@@ -313,6 +313,15 @@ describe('Connection: hostile input never throws, is never accepted, and moves t
     server.receive(sealed(encodeFragment({ instructionId: 2n, index: 5, final: false, chunk: Uint8Array.of(1) })), CLIENT_A, 1);
     server.receive(sealed(encodeFragment({ instructionId: 2n, index: 1, final: true, chunk: Uint8Array.of(1) })), CLIENT_A, 1);
     expect(server.stats.dropBadFragment).toBe(1);
+    // A parity fragment cut short of its header, and one with the final flag (no sender makes either).
+    const parity = encodeFragment({ instructionId: 3n, index: 2, final: false, chunk: Uint8Array.of(1), parity: { dataFragments: 2, instructionBytes: 2 } });
+    const truncatedBefore = server.stats.dropTruncated;
+    expect(server.receive(sealed(parity.subarray(0, 12)), CLIENT_A, 1)).toBeUndefined();
+    expect(server.stats.dropTruncated).toBe(truncatedBefore + 1);
+    const finalParity = parity.slice();
+    finalParity[8]! |= 0x80;
+    expect(server.receive(sealed(finalParity), CLIENT_A, 1)).toBeUndefined();
+    expect(server.stats.dropBadFragment).toBe(2);
     expectBalanced(server.stats);
   });
 });

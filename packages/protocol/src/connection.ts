@@ -92,7 +92,7 @@ export class Connection {
   /** The peer's sequence numbers skipped and not yet arrived nor counted missed (oldest first). */
   private holes: bigint[] = [];
   private readonly reassembler = new FragmentReassembler();
-  /** A large instruction sent again goes under its first try's ID with its bytes (fragment-reuse.ts). */
+  /** A large instruction sent again goes under its first try's ID, with more fragments of its code (fragment-reuse.ts). */
   private readonly reuse = new FragmentReuse();
   private readonly repeats = new RepeatedInstructionWatch();
   /** The share of the peer's datagrams missing: how much parity a large instruction's tries carry (parity.ts). */
