@@ -231,6 +231,26 @@ describe('PtyHost', () => {
     expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('20000');
   });
 
+  it('keeps every line without holding the screen mid-write while reading waits for the client (the wait would only lengthen)', async () => {
+    // seq's writes fill whole reads, so each read ends mid-write and its screen would be held up to
+    // MID_WRITE_MAX_HOLD_MS: once reading stops for the history, the program's next write waits for the client's
+    // acknowledgement of this very screen. Watched at every turn of the event loop from the hold on.
+    const host = start({ command: 'seq', args: ['1', '20000'] });
+    host.setHistoryLimit(1000);
+    let heldMidWrite = 0;
+    let turns = 0;
+    const watchUntil = Date.now() + 500;
+    while (Date.now() < watchUntil) {
+      if (host.heldMidWriteForHistory) heldMidWrite++;
+      turns++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(host.stats.historyHolds).toBeGreaterThan(0);
+    expect({ heldMidWrite, turns: turns > 50 }).toEqual({ heldMidWrite: 0, turns: true });
+    host.setHistoryLimit(undefined);
+    await host.exited;
+  });
+
   it('reports the exit once disposed, even of a program whose last output the history limit still holds', async () => {
     // The exit is announced once the tail is in the mirror, which waits for the limit to rise: after a dispose that
     // never comes. A clean-up awaiting it (this file's afterEach, after a failed check) hung for its whole timeout.

@@ -419,6 +419,15 @@ export class PtyHost {
    * Output read and not yet parsed into the mirror, or a flood's next read already set (SessionPty.outputPending): the
    * program has not gone quiet, whatever the time since the last frame.
    */
+  /**
+   * Reading is stopped for the history (keep every line) with everything read parsed, and yet the screen is held back
+   * mid-write: the program cannot finish that write until the client acknowledges this screen's lines, so the hold
+   * could only delay that. Never true (afterParse offers such a screen at once); a test watches for it.
+   */
+  get heldMidWriteForHistory(): boolean {
+    return this.heldForHistory && this.mirror.pendingBytes === 0 && this.boundary.holding;
+  }
+
   get outputPending(): boolean {
     return this.mirror.pendingBytes > 0 || this.pollingStopped || this.kernelMayHoldMore;
   }
@@ -795,7 +804,15 @@ export class PtyHost {
     }
     // Parsed bytes became lines: the history's room stays or grows (checkHistoryHold counts a pending byte as a line).
     this.checkHistoryHold();
-    const offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
+    let offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
+    if (!offer && this.heldForHistory && this.mirror.pendingBytes === 0) {
+      // Reading stopped for the history (keep every line) and all that was read is parsed: the rest of the program's
+      // write waits for the client's acknowledgement of this screen's lines, so holding the screen for it only
+      // delays that acknowledgement (MID_WRITE_MAX_HOLD_MS a window: 20-50 ms of each window's cycle in a text
+      // client's `seq`, TSMOSH_TRACE). Offer it now.
+      this.endMidWriteHold();
+      offer = true;
+    }
     if (!offer) {
       this.stats.midWriteHolds++;
       this.armMidWriteTimer();
