@@ -337,6 +337,19 @@ describe('PtyHost', () => {
     expect(host.isPaused).toBe(false);
   });
 
+  it('keeps the last output of a program that exits while reading waits for the mirror (a loaded daemon)', async () => {
+    // About 7 KB: the first read passes the high-water mark and reading pauses, and with a low-water mark of 0 it
+    // stays paused: the mirror never catches up, as in a daemon too loaded to parse before node-pty lets go of the
+    // stream 200 ms after the exit. The rest fits the kernel's buffer, so the program exits meanwhile; its output
+    // still in the kernel or the stream must be taken at the exit, or it is gone.
+    const flowControl = { highWaterBytes: 2048, lowWaterBytes: 0 };
+    const host = start({ command: 'seq', args: ['1', '1500'], flowControl });
+    await host.exited;
+    expect(host.stats.pauses).toBeGreaterThan(0);
+    expect(host.stats.bytesRead).toBe(7_893); // `seq 1 1500 | wc -c` plus one CR per line from the pty's ONLCR
+    expect(text(host.snapshot()).split('\n').filter(Boolean).at(-1)).toBe('1500');
+  });
+
   it('reads a tmux-paced flood at intervals, whole and in order, and polls again at input and when it ends', async () => {
     // ~40 numbered lines (~300 bytes) a write, a write every half millisecond for 1.5 s: tmux's pace beside `seq`.
     const host = nodeScript(`
