@@ -77,6 +77,20 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
     programs.push(program);
     return program;
   };
+  /**
+   * `tsmosh bare -- bash` with `tool` gone from the host's PATH (its link there put back after, pointing at `target`):
+   * it must fail as tsmosh's own failure (255); its lines, for the test to read.
+   */
+  const failedWithout = async (tool: string, target: string): Promise<string> => {
+    unlinkSync(join(hostBin, tool));
+    try {
+      const t = tsmosh(['bare', '--', 'bash']);
+      expect((await t.waitForExit()).exitCode).toBe(255);
+      return (await t.logicalLines()).join('\n');
+    } finally {
+      symlinkSync(target, join(hostBin, tool));
+    }
+  };
   /** A bash session through tsmosh, shown to work: `line` typed there prints `expected`. */
   const shellWorks = async (args: readonly string[], line: string, expected: string): Promise<PtyProgram> => {
     const t = tsmosh([...args, '--', 'bash', '--norc', '--noprofile']);
@@ -169,30 +183,16 @@ describe.skipIf(!canCreateUsers)('tsmosh on a host with nothing but Node.js', ()
   });
 
   it('tells the user in one line when the host has no Node.js', async () => {
-    unlinkSync(join(hostBin, 'node'));
-    try {
-      const t = tsmosh(['bare', '--', 'bash']);
-      expect((await t.waitForExit()).exitCode).toBe(255);
-      const text = (await t.logicalLines()).join('\n');
-      expect(text).toMatch(/tsmosh: bare \(Linux \S+\) has no `node` on the PATH of an SSH command; tsmosh-server needs Node\.js 20\.19 or later there/);
-      expect(readdirSync(installBase)).toEqual([]);
-    } finally {
-      symlinkSync(process.execPath, join(hostBin, 'node'));
-    }
+    const text = await failedWithout('node', process.execPath);
+    expect(text).toMatch(/tsmosh: bare \(Linux \S+\) has no `node` on the PATH of an SSH command; tsmosh-server needs Node\.js 20\.19 or later there/);
+    expect(readdirSync(installBase)).toEqual([]);
   });
 
   it('says the login has no `sh` when its PATH lacks one, naming no option the user did not give', async () => {
     // tsmosh's start script runs under sh; the login's bash found none and said so. The line blamed tsmosh-server
     // and told the user to drop --no-install and --server=, neither of which was given.
-    unlinkSync(join(hostBin, 'sh'));
-    try {
-      const t = tsmosh(['bare', '--', 'bash']);
-      expect((await t.waitForExit()).exitCode).toBe(255);
-      const text = (await t.logicalLines()).join('\n');
-      expect(text).toMatch(/tsmosh: the SSH login on bare found no `sh` \(it said: bash: .*sh: command not found\); .*put sh's folder \(\/bin\) on the PATH your login shell gives SSH commands there/);
-      expect(text).not.toMatch(/--no-install|was not found on bare/);
-    } finally {
-      symlinkSync('/bin/sh', join(hostBin, 'sh'));
-    }
+    const text = await failedWithout('sh', '/bin/sh');
+    expect(text).toMatch(/tsmosh: the SSH login on bare found no `sh` \(it said: bash: .*sh: command not found\); .*put sh's folder \(\/bin\) on the PATH your login shell gives SSH commands there/);
+    expect(text).not.toMatch(/--no-install|was not found on bare/);
   });
 });

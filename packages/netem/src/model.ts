@@ -200,14 +200,20 @@ export function validateDirectionProfile(profile: DirectionProfile, where: strin
   });
 }
 
-/** True when `atMs` (relative to the link's origin) falls inside one of the windows. */
-export function insideBlackout(windows: readonly BlackoutWindow[], atMs: number): boolean {
+/** How long (ms) the windows `atMs` (relative to the link's origin) falls inside go on from it: 0 when in none. */
+export function blackoutRemainingMs(windows: readonly BlackoutWindow[], atMs: number): number {
+  let remaining = 0;
   for (const window of windows) {
     if (atMs < window.startMs) continue;
     const offset = window.everyMs === undefined ? atMs - window.startMs : (atMs - window.startMs) % window.everyMs;
-    if (offset < window.endMs - window.startMs) return true;
+    remaining = Math.max(remaining, window.endMs - window.startMs - offset);
   }
-  return false;
+  return remaining;
+}
+
+/** True when `atMs` (relative to the link's origin) falls inside one of the windows. */
+export function insideBlackout(windows: readonly BlackoutWindow[], atMs: number): boolean {
+  return blackoutRemainingMs(windows, atMs) > 0;
 }
 
 /** Why a datagram was dropped. */

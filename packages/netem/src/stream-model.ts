@@ -7,7 +7,7 @@
  * bursts, duplication and reordering are the datagram link's (model.ts): TCP hides them as delay, which the stream
  * does not try to imitate. Pure: times come in as arguments (ms, the caller's clock).
  */
-import { insideBlackout, type BlackoutWindow, type DirectionProfile } from './model.js';
+import { blackoutRemainingMs, type BlackoutWindow, type DirectionProfile } from './model.js';
 import { SeededRandom } from './prng.js';
 
 /**
@@ -18,14 +18,9 @@ export function blackoutEnd(windows: readonly BlackoutWindow[], atMs: number): n
   if (windows.some((window) => window.everyMs !== undefined && window.everyMs <= window.endMs - window.startMs && atMs >= window.startMs)) return Infinity;
   let end = atMs;
   // Back-to-back or overlapping windows: keep going until a moment outside all of them.
-  for (let guard = 0; insideBlackout(windows, end); guard++) {
+  for (let guard = 0, remaining = blackoutRemainingMs(windows, end); remaining > 0; guard++, remaining = blackoutRemainingMs(windows, end)) {
     if (guard >= 1000) return Infinity;
-    for (const window of windows) {
-      if (end < window.startMs) continue;
-      const offset = window.everyMs === undefined ? end - window.startMs : (end - window.startMs) % window.everyMs;
-      const length = window.endMs - window.startMs;
-      if (offset < length) end += length - offset;
-    }
+    end += remaining;
   }
   return end;
 }

@@ -425,7 +425,12 @@ export class PtyHost {
    * could only delay that. Never true (afterParse offers such a screen at once); a test watches for it.
    */
   get heldMidWriteForHistory(): boolean {
-    return this.heldForHistory && this.mirror.pendingBytes === 0 && this.boundary.holding;
+    return this.waitingForHistoryAllParsed && this.boundary.holding;
+  }
+
+  /** Reading is stopped for the history and everything read is parsed: the program's next write waits for the client. */
+  private get waitingForHistoryAllParsed(): boolean {
+    return this.heldForHistory && this.mirror.pendingBytes === 0;
   }
 
   get outputPending(): boolean {
@@ -805,7 +810,7 @@ export class PtyHost {
     // Parsed bytes became lines: the history's room stays or grows (checkHistoryHold counts a pending byte as a line).
     this.checkHistoryHold();
     let offer = this.boundary.parsed(read, performance.now(), this.mirror.partialScrollRegion);
-    if (!offer && this.heldForHistory && this.mirror.pendingBytes === 0) {
+    if (!offer && this.waitingForHistoryAllParsed) {
       // Reading stopped for the history (keep every line) and all that was read is parsed: the rest of the program's
       // write waits for the client's acknowledgement of this screen's lines, so holding the screen for it only
       // delays that acknowledgement (MID_WRITE_MAX_HOLD_MS a window: 20-50 ms of each window's cycle in a text

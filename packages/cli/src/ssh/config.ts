@@ -339,7 +339,7 @@ function expandIncludePattern(pattern: string, home: string, fromFile: string): 
 }
 
 /** Expands `~` at the start of a path. */
-function expandTilde(path: string, home: string): string {
+export function expandTilde(path: string, home: string): string {
   return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
 }
 

@@ -6,7 +6,7 @@
  * client's command-line overrides otherwise (`resolveOptionsFor`), so both logins read them the same way.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { expandTilde } from './config.js';
 
 /** The ssh flags tsmosh takes, each with the word after it. */
 const LOGIN_FLAGS = ['-o', '-i', '-J', '-l', '-F'] as const;
@@ -63,7 +63,7 @@ export function resolveOptionsFor(args: readonly string[], home: string = homedi
     else if (flag === '-i') commandLine.push(`IdentityFile ${/\s/.test(word) ? `"${word}"` : word}`);
     else if (flag === '-J') commandLine.push(`ProxyJump ${word}`);
     else if (flag === '-l') user ??= word; // the first -l wins, as ssh's first value of any option
-    else if (flag === '-F') configFiles ??= word.toLowerCase() === 'none' ? [] : [word.startsWith('~/') ? join(home, word.slice(2)) : word];
+    else if (flag === '-F') configFiles ??= word.toLowerCase() === 'none' ? [] : [expandTilde(word, home)];
   }
   return {
     ...(commandLine.length > 0 ? { commandLine } : {}),
